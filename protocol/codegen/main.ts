@@ -5,10 +5,11 @@
  * removed) and writes:
  *   protocol/generated/<message>.ts     one module per message (requests, responses, headers, data types)
  *   protocol/generated/apis.ts          API key table: names, version ranges, flexible versions, modules
+ *   protocol/generated/error-codes.ts   Kafka error codes (from errors.json) as data
  *   test/helpers/samples/<message>.ts   random sample values per message and version (round-trip tests)
  * The specs themselves are never copied into this repository.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildMessage, isEmpty, loadSpecDir, RawMessage } from './spec.js';
@@ -118,7 +119,32 @@ export function generate(specRoot: string): Map<string, string> {
   out.push(`export const MESSAGE_MODULES: readonly string[] = [${[...files.keys()].filter((f) => f.startsWith('protocol/')).map((f) => `'${f.slice('protocol/generated/'.length, -3)}'`).sort().join(', ')}];`);
   out.push('');
   files.set('protocol/generated/apis.ts', out.join('\n'));
+  files.set('protocol/generated/error-codes.ts', errorCodes(specRoot));
   return files;
+}
+
+function errorCodes(specRoot: string): string {
+  const errors = JSON.parse(readFileSync(join(specRoot, 'errors.json'), 'utf8')) as { code: number; name: string; retriable: boolean }[];
+  const out: string[] = [BANNER];
+  out.push('/** Kafka protocol error codes, as data: handlers put them in responses. */');
+  out.push('export const ErrorCode = {');
+  for (const e of errors) out.push(`  ${e.name}: ${e.code},`);
+  out.push('} as const;');
+  out.push('');
+  out.push('export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];');
+  out.push('');
+  out.push('/** Codes whose errors Kafka marks retriable. */');
+  out.push(`export const RETRIABLE_ERROR_CODES: ReadonlySet<number> = new Set([${errors.filter((e) => e.retriable).map((e) => e.code).join(', ')}]);`);
+  out.push('');
+  out.push('const NAMES = new Map<number, string>([');
+  for (const e of errors) out.push(`  [${e.code}, '${e.name}'],`);
+  out.push(']);');
+  out.push('');
+  out.push('export function errorName(code: number): string {');
+  out.push('  return NAMES.get(code) ?? `UNKNOWN_ERROR_${code}`;');
+  out.push('}');
+  out.push('');
+  return out.join('\n');
 }
 
 export function repoRoot(): string {

@@ -1,0 +1,92 @@
+/**
+ * A Runnel node: configuration, data directory, the Kafka listener and (as they land) the storage and
+ * coordinator services the handlers use. `start()` resolves once the listener accepts connections;
+ * `stop()` stops accepting, lets in-flight requests finish, flushes and closes files.
+ */
+import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { BrokerConfig } from './config.js';
+import { KafkaServer } from './server.js';
+import { logger, type Logger } from './logger.js';
+import './handlers/index.js';
+
+export interface BrokerInfo {
+  host: string;
+  port: number;
+  advertisedHost: string;
+  advertisedPort: number;
+  clusterId: string;
+  nodeId: number;
+  dataDir: string;
+}
+
+export class Broker {
+  readonly config: BrokerConfig;
+  readonly log: Logger;
+  private server: KafkaServer | undefined;
+  private info: BrokerInfo | undefined;
+
+  constructor(config: BrokerConfig, log?: Logger) {
+    this.config = config;
+    this.log = log ?? logger('broker');
+  }
+
+  get started(): BrokerInfo {
+    if (!this.info) throw new Error('broker not started');
+    return this.info;
+  }
+
+  async start(): Promise<BrokerInfo> {
+    const dataDir = resolve(this.config.str('data.dir'));
+    await mkdir(dataDir, { recursive: true });
+    const nodeId = this.config.int('node.id');
+    const clusterId = await this.loadMetaProperties(dataDir, nodeId);
+    this.server = new KafkaServer(
+      {
+        maxRequestBytes: this.config.int('socket.request.max.bytes'),
+        idleMs: this.config.int('connections.max.idle.ms'),
+        broker: this,
+        log: logger('network', this.log),
+      },
+      this.log,
+    );
+    const host = this.config.str('host');
+    const addr = await this.server.listen(host, this.config.int('port'));
+    const advHost = (this.config.get('advertised.host') as string | null) ?? (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
+    const advPort = (this.config.get('advertised.port') as number | null) ?? addr.port;
+    this.info = { host, port: addr.port, advertisedHost: advHost, advertisedPort: advPort, clusterId, nodeId, dataDir };
+    this.log.info({ host, port: addr.port, advertised: `${advHost}:${advPort}`, dataDir, nodeId, clusterId }, `listening on ${host}:${addr.port}`);
+    return this.info;
+  }
+
+  async stop(): Promise<void> {
+    if (this.server) {
+      await this.server.stop();
+      this.server = undefined;
+    }
+    this.log.info('stopped');
+  }
+
+  /** meta.properties holds the cluster id (generated once) and the node id, as Kafka's does. */
+  private async loadMetaProperties(dataDir: string, nodeId: number): Promise<string> {
+    const path = join(dataDir, 'meta.properties');
+    try {
+      const text = await readFile(path, 'utf8');
+      const props = new Map(text.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
+      const stored = Number(props.get('node.id'));
+      if (props.has('node.id') && stored !== nodeId) {
+        throw new Error(`data dir ${dataDir} belongs to node ${stored}, not node ${nodeId}`);
+      }
+      const id = props.get('cluster.id');
+      if (id) return id;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const clusterId = randomBytes(16).toString('base64url');
+    const tmp = `${path}.tmp`;
+    await writeFile(tmp, `version=1\ncluster.id=${clusterId}\nnode.id=${nodeId}\n`);
+    await rename(tmp, path);
+    return clusterId;
+  }
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+/**
+ * The `runnel` command line. `runnel start` runs one node:
+ *   runnel start [--port P] [--host H] [--data-dir D] [--node-id N] [--advertised-host H] [--advertised-port P]
+ *                [--config FILE] [--set name=value ...]
+ * Settings come from the config table (broker/config.ts): defaults < --config file < RUNNEL_* env < flags.
+ * SIGTERM/SIGINT stop accepting, finish in-flight requests, flush and close files, and exit 0 (forced
+ * after 5 s).
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { Broker } from './broker.js';
+import { BrokerConfig, ConfigError } from './config.js';
+import { logger, rootLogger } from './logger.js';
+
+function collectSet(value: string, previous: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`expected name=value, got ${JSON.stringify(value)}`);
+  return { ...previous, [value.slice(0, eq).trim()]: value.slice(eq + 1) };
+}
+
+interface StartOptions {
+  port?: string;
+  host?: string;
+  dataDir?: string;
+  nodeId?: string;
+  advertisedHost?: string;
+  advertisedPort?: string;
+  config?: string;
+  set: Record<string, string>;
+}
+
+async function start(opts: StartOptions): Promise<void> {
+  const log = logger('cli');
+  let config: BrokerConfig;
+  try {
+    config = new BrokerConfig({
+      file: opts.config,
+      env: process.env,
+      overrides: {
+        ...opts.set,
+        port: opts.port,
+        host: opts.host,
+        'data.dir': opts.dataDir,
+        'node.id': opts.nodeId,
+        'advertised.host': opts.advertisedHost,
+        'advertised.port': opts.advertisedPort,
+      },
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`runnel: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  rootLogger().level = config.str('log.level');
+  const broker = new Broker(config);
+  try {
+    await broker.start();
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'failed to start');
+    process.exit(1);
+  }
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      log.error('shutdown took longer than 5 s; exiting');
+      process.exit(1);
+    }, 5000);
+    force.unref();
+    broker.stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        log.error({ err: err.message }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+const program = new Command();
+program.name('runnel').description('Runnel: a Kafka-compatible log broker').showHelpAfterError();
+program
+  .command('start')
+  .description('start a broker node')
+  .option('-p, --port <port>', 'Kafka listener port (default 9092)')
+  .option('--host <host>', 'address to bind (default 0.0.0.0)')
+  .option('-d, --data-dir <dir>', 'data directory (default ./data)')
+  .option('--node-id <id>', 'node id (default 1)')
+  .option('--advertised-host <host>', 'host clients are told to connect to')
+  .option('--advertised-port <port>', 'port clients are told to connect to')
+  .option('-c, --config <file>', 'config file (.json, or name=value lines)')
+  .option('-s, --set <name=value>', 'set any broker config (repeatable)', collectSet, {})
+  .action((opts: StartOptions) => start(opts));
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  process.stderr.write(`runnel: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,213 @@
+/**
+ * One client connection: Kafka framing (int32 size + frame) on a net.Socket.
+ *
+ * Invariants:
+ * - Requests on a connection are handled one at a time, in arrival order, and answered in the same
+ *   (correlation) order; clients may pipeline (they keep up to 5 in flight), later frames simply queue.
+ * - A frame larger than `socket.request.max.bytes` (or with a negative size) closes the connection before
+ *   any of it is buffered: nothing is allocated from an attacker-chosen size.
+ * - Back-pressure: while the socket holds more unsent response bytes than `maxPendingBytes`, or while too
+ *   many frames are queued, the socket is paused; it resumes on 'drain'.
+ * - A malformed request, an unknown API key or version, or an unexpected throw in a handler closes this
+ *   connection with a log line; the broker itself is never affected.
+ * - Idle connections close after `connections.max.idle.ms`.
+ */
+import type { Socket } from 'node:net';
+import { encodeResponseFrame, parseRequestHeader } from '../protocol/frame.js';
+import { RunnelError } from '../protocol/errors.js';
+import type { Logger } from './logger.js';
+import { handlerFor, type RequestContext } from './handlers/registry.js';
+
+export interface ConnectionOptions {
+  maxRequestBytes: number;
+  idleMs: number;
+  /** Unsent response bytes above which reading pauses. */
+  maxPendingBytes?: number;
+  /** Queued, not yet handled frames above which reading pauses. */
+  maxQueuedFrames?: number;
+  broker: unknown;
+  log: Logger;
+  /** Called once the connection is gone. */
+  onClose?: (c: Connection) => void;
+}
+
+const DEFAULT_MAX_PENDING = 16 * 1024 * 1024;
+const DEFAULT_MAX_QUEUED = 64;
+
+export class Connection {
+  readonly clientHost: string;
+  private readonly log: Logger;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly queue: Buffer[] = [];
+  private processing = false;
+  private closed = false;
+  /** Resolves when the request being handled (if any) is answered; used for graceful shutdown. */
+  private idle: Promise<void> = Promise.resolve();
+  private markIdle: () => void = () => {};
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly opts: ConnectionOptions,
+  ) {
+    this.clientHost = socket.remoteAddress ?? 'unknown';
+    this.log = opts.log.child({ client: `${this.clientHost}:${socket.remotePort ?? 0}` });
+    socket.setNoDelay(true);
+    socket.setTimeout(opts.idleMs, () => {
+      this.log.info('closing idle connection');
+      this.close();
+    });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.maybeResume());
+    socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
+    socket.on('close', () => {
+      this.closed = true;
+      this.queue.length = 0;
+      this.opts.onClose?.(this);
+    });
+  }
+
+  /** Stop reading new requests; resolves once the request in flight (if any) has been answered. */
+  async drain(): Promise<void> {
+    this.socket.pause();
+    this.queue.length = 0;
+    await this.idle;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    this.socket.destroy();
+  }
+
+  /** Close after what has been written is flushed. */
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    this.socket.end();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    while (this.pendingBytes >= 4) {
+      const size = this.peekSize();
+      if (size < 0 || size > this.opts.maxRequestBytes) {
+        this.log.warn({ size, max: this.opts.maxRequestBytes }, 'request frame size out of bounds; closing connection');
+        this.close();
+        return;
+      }
+      if (this.pendingBytes < 4 + size) break;
+      this.queue.push(this.take(4 + size).subarray(4));
+    }
+    if (this.queue.length > (this.opts.maxQueuedFrames ?? DEFAULT_MAX_QUEUED)) this.socket.pause();
+    if (!this.processing) void this.process();
+  }
+
+  private peekSize(): number {
+    const first = this.pending[0];
+    if (first.length >= 4) return first.readInt32BE(0);
+    const head = Buffer.concat(this.pending, Math.min(this.pendingBytes, 4 + 64)).subarray(0, 4);
+    return head.readInt32BE(0);
+  }
+
+  /** Remove exactly n bytes from the front of the pending chunks (zero-copy when they sit in one chunk). */
+  private take(n: number): Buffer {
+    const first = this.pending[0];
+    let out: Buffer;
+    if (first.length >= n) {
+      out = first.subarray(0, n);
+      if (first.length === n) this.pending.shift();
+      else this.pending[0] = first.subarray(n);
+    } else {
+      out = Buffer.allocUnsafe(n);
+      let off = 0;
+      while (off < n) {
+        const c = this.pending[0];
+        const k = Math.min(c.length, n - off);
+        c.copy(out, off, 0, k);
+        off += k;
+        if (k === c.length) this.pending.shift();
+        else this.pending[0] = c.subarray(k);
+      }
+    }
+    this.pendingBytes -= n;
+    return out;
+  }
+
+  private async process(): Promise<void> {
+    this.processing = true;
+    this.idle = new Promise((resolve) => (this.markIdle = resolve));
+    try {
+      while (!this.closed && this.queue.length > 0) {
+        const frame = this.queue.shift()!;
+        await this.handleFrame(frame);
+        this.maybeResume();
+      }
+    } finally {
+      this.processing = false;
+      this.markIdle();
+    }
+  }
+
+  private maybeResume(): void {
+    if (this.closed) return;
+    if (this.socket.writableLength <= (this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING) && this.queue.length <= (this.opts.maxQueuedFrames ?? DEFAULT_MAX_QUEUED)) {
+      this.socket.resume();
+    }
+  }
+
+  private async handleFrame(frame: Buffer): Promise<void> {
+    let apiKey = -1;
+    let apiVersion = -1;
+    try {
+      const { header, body, known } = parseRequestHeader(frame);
+      apiKey = header.requestApiKey;
+      apiVersion = header.requestApiVersion;
+      const handler = handlerFor(apiKey);
+      if (!handler) {
+        this.log.warn({ apiKey, apiVersion, clientId: header.clientId }, 'unsupported API key; closing connection');
+        this.close();
+        return;
+      }
+      if (!known || apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
+        if (handler.unsupportedVersion && apiVersion > handler.maxVersion) {
+          const { version, response } = handler.unsupportedVersion(apiVersion);
+          this.send(encodeResponseFrame(apiKey, version, header.correlationId, (w) => handler.encode(w, version, response)));
+          return;
+        }
+        this.log.warn({ api: handler.name, apiVersion, clientId: header.clientId }, 'unsupported API version; closing connection');
+        this.close();
+        return;
+      }
+      const req = handler.decode(body, apiVersion);
+      if (body.remaining() !== 0) this.log.debug({ api: handler.name, extra: body.remaining() }, 'trailing bytes after request body');
+      const ctx: RequestContext = { header, apiVersion, clientHost: this.clientHost, log: this.log, broker: this.opts.broker };
+      const res = await handler.handle(req, ctx);
+      if (res === null || this.closed) return;
+      this.send(encodeResponseFrame(apiKey, apiVersion, header.correlationId, (w) => handler.encode(w, apiVersion, res)));
+    } catch (err) {
+      const coded = err instanceof RunnelError;
+      this.log[coded ? 'warn' : 'error'](
+        { apiKey, apiVersion, err: err instanceof Error ? err.message : String(err), stack: coded ? undefined : (err as Error)?.stack },
+        coded ? 'malformed request; closing connection' : 'request handling failed; closing connection',
+      );
+      this.close();
+    }
+  }
+
+  private send(chunks: Buffer[]): void {
+    if (this.closed) return;
+    if (chunks.length === 1) {
+      this.socket.write(chunks[0]);
+    } else {
+      this.socket.cork();
+      for (const c of chunks) this.socket.write(c);
+      this.socket.uncork();
+    }
+    if (this.socket.writableLength > (this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING)) this.socket.pause();
+  }
+}
