@@ -1,0 +1,361 @@
+/**
+ * LogManager: all partition logs of one data directory, plus the directory-level state.
+ *
+ * Data directory layout:
+ *   topics.msgpack                       topic metadata (topic-store.ts)
+ *   recovery-point-offset-checkpoint     `topic partition offset` lines (checkpoint.ts): offsets below
+ *                                        are fsynced; written every log.flush.offset.checkpoint.interval.ms,
+ *                                        after open and on close
+ *   log-start-offset-checkpoint          same format; written on every DeleteRecords (coalesced, awaited
+ *                                        by the request), periodically and on close
+ *   <topic>-<partition>/                 partition logs (partition-log.ts)
+ *   <topic>-<partition>.<uuid>-delete/   partitions being deleted (removed at open if left over)
+ *
+ * Invariants:
+ * - Topic admin operations (create, delete, alter configs, add partitions) run one at a time.
+ * - Metadata is written before partition directories are created, and removed before they are
+ *   deleted. A directory without a topic (crash in between) is left alone and reported in
+ *   `orphanDirs`; creating a topic of that name first moves the stale directory away for deletion.
+ * - Periodic work (retention every log.retention.check.interval.ms, checkpoints) runs on the injected
+ *   clock and stops at `closeAll`.
+ */
+
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { SystemClock } from './clock.js';
+import type { Clock, TimerHandle } from './clock.js';
+import { NodeFileSystem, ensureDirDurable } from './fs.js';
+import type { FileSystem } from './fs.js';
+import { OffsetCheckpointFile, tpKey } from './checkpoint.js';
+import type { TopicPartitionOffset } from './checkpoint.js';
+import { Coalescer } from './coalescer.js';
+import { DEFAULT_LOG_CONFIG, logConfigFromProps } from './log-config.js';
+import type { LogConfig } from './log-config.js';
+import { PartitionLog, parseTopicPartition } from './partition-log.js';
+import type { RecoverySummary } from './partition-log.js';
+import { TopicStore, invalidTopicName, newTopicId } from './topic-store.js';
+import type { TopicMetadata } from './topic-store.js';
+import { StorageError } from '../protocol/errors.js';
+
+export type { TopicMetadata } from './topic-store.js';
+
+export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
+export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
+
+/** Kafka error codes carried by the StorageErrors thrown from admin operations. */
+const INVALID_TOPIC_EXCEPTION = 17;
+const TOPIC_ALREADY_EXISTS = 36;
+const INVALID_PARTITIONS = 37;
+const UNKNOWN_TOPIC_OR_PARTITION = 3;
+
+export interface LogManagerOptions {
+  fs?: FileSystem;
+  clock?: Clock;
+  logger?: Logger;
+  /** Broker-level log defaults that topic overrides apply on top of. */
+  defaultConfig?: LogConfig;
+  /** log.retention.check.interval.ms (default 300000). */
+  retentionCheckIntervalMs?: number;
+  /** log.flush.offset.checkpoint.interval.ms (default 60000). */
+  recoveryPointCheckpointIntervalMs?: number;
+  /** log.flush.start.offset.checkpoint.interval.ms (default 60000). */
+  logStartOffsetCheckpointIntervalMs?: number;
+  /** Partitions opened (recovered) concurrently (default 4). */
+  recoveryConcurrency?: number;
+}
+
+export interface CreateTopicOptions {
+  partitions: number;
+  configs?: Record<string, string>;
+  topicId?: string;
+}
+
+async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+export class LogManager {
+  private readonly logs = new Map<string, PartitionLog>();
+  private adminQueue: Promise<unknown> = Promise.resolve();
+  private timers: TimerHandle[] = [];
+  private closed = false;
+  private readonly recoveryPointFile: OffsetCheckpointFile;
+  private readonly logStartFile: OffsetCheckpointFile;
+  private readonly recoveryPointWriter: Coalescer;
+  private readonly logStartWriter: Coalescer;
+  /** What loading each partition found and did. */
+  readonly recoverySummaries: RecoverySummary[] = [];
+  /** Partition-like directories with no topic in the metadata (left in place). */
+  readonly orphanDirs: string[] = [];
+
+  private constructor(
+    readonly dataDir: string,
+    private readonly fs: FileSystem,
+    private readonly clock: Clock,
+    private readonly logger: Logger | undefined,
+    private readonly store: TopicStore,
+    private readonly defaults: LogConfig,
+    private readonly opts: LogManagerOptions,
+  ) {
+    this.recoveryPointFile = new OffsetCheckpointFile(fs, path.join(dataDir, RECOVERY_POINT_CHECKPOINT));
+    this.logStartFile = new OffsetCheckpointFile(fs, path.join(dataDir, LOG_START_OFFSET_CHECKPOINT));
+    this.recoveryPointWriter = new Coalescer(() => this.recoveryPointFile.write(this.entries((l) => l.recoveryPoint)));
+    this.logStartWriter = new Coalescer(() => this.logStartFile.write(this.entries((l) => l.logStartOffset)));
+  }
+
+  static async open(dataDir: string, opts: LogManagerOptions = {}): Promise<LogManager> {
+    const fs = opts.fs ?? new NodeFileSystem();
+    const clock = opts.clock ?? new SystemClock();
+    await ensureDirDurable(fs, dataDir);
+    const store = await TopicStore.load(fs, dataDir);
+    const mgr = new LogManager(dataDir, fs, clock, opts.logger, store, opts.defaultConfig ?? { ...DEFAULT_LOG_CONFIG }, opts);
+    await mgr.load();
+    return mgr;
+  }
+
+  private async readCheckpoint(file: OffsetCheckpointFile): Promise<Map<string, number>> {
+    try {
+      return await file.read();
+    } catch (err) {
+      this.logger?.warn({ err, path: file.path }, 'ignoring unreadable checkpoint');
+      return new Map();
+    }
+  }
+
+  private async load(): Promise<void> {
+    const names = await this.fs.readdir(this.dataDir);
+    for (const n of names) {
+      if (n.endsWith('-delete') || n.endsWith('.tmp')) await this.fs.rmrf(path.join(this.dataDir, n));
+    }
+    const recoveryPoints = await this.readCheckpoint(this.recoveryPointFile);
+    const logStarts = await this.readCheckpoint(this.logStartFile);
+    const wanted: Array<{ topic: TopicMetadata; partition: number }> = [];
+    for (const topic of this.store.list()) {
+      for (let p = 0; p < topic.partitions; p++) wanted.push({ topic, partition: p });
+    }
+    for (const n of names) {
+      const tp = parseTopicPartition(n);
+      if (!tp || n.endsWith('-delete')) continue;
+      const t = this.store.get(tp.topic);
+      if (!t || tp.partition >= t.partitions) this.orphanDirs.push(n);
+    }
+    if (this.orphanDirs.length) this.logger?.warn({ orphanDirs: this.orphanDirs }, 'partition directories without topic metadata');
+    await forEachLimit(wanted, this.opts.recoveryConcurrency ?? 4, async ({ topic, partition }) => {
+      const key = tpKey(topic.name, partition);
+      const log = await this.openLog(topic, partition, recoveryPoints.get(key) ?? 0, logStarts.get(key) ?? 0);
+      this.recoverySummaries.push(log.recoverySummary);
+    });
+    await this.checkpointRecoveryPoints();
+    await this.checkpointLogStartOffsets();
+    this.schedule(this.opts.retentionCheckIntervalMs ?? 300000, () => this.runRetention().then(() => undefined));
+    this.schedule(this.opts.recoveryPointCheckpointIntervalMs ?? 60000, () => this.checkpointRecoveryPoints());
+    this.schedule(this.opts.logStartOffsetCheckpointIntervalMs ?? 60000, () => this.checkpointLogStartOffsets());
+  }
+
+  private schedule(intervalMs: number, task: () => Promise<void>): void {
+    const slot = this.timers.length;
+    const arm = (): void => {
+      this.timers[slot] = this.clock.setTimeout(() => {
+        task()
+          .catch((err: unknown) => this.logger?.error({ err }, 'periodic storage task failed'))
+          .finally(() => {
+            if (!this.closed) arm();
+          });
+      }, intervalMs);
+    };
+    arm();
+  }
+
+  private async openLog(topic: TopicMetadata, partition: number, recoveryPoint: number, logStartOffset: number): Promise<PartitionLog> {
+    const dir = path.join(this.dataDir, tpKey(topic.name, partition));
+    const log = await PartitionLog.open(dir, this.logConfigFor(topic.name), {
+      fs: this.fs,
+      clock: this.clock,
+      ...(this.logger ? { logger: this.logger.child({ topic: topic.name, partition }) } : {}),
+      recoveryPoint,
+      logStartOffset,
+      topic: topic.name,
+      partition,
+      persistLogStartOffset: () => this.logStartWriter.request(),
+    });
+    this.logs.set(tpKey(topic.name, partition), log);
+    return log;
+  }
+
+  private entries(pick: (log: PartitionLog) => number): TopicPartitionOffset[] {
+    const out: TopicPartitionOffset[] = [];
+    for (const log of this.logs.values()) out.push({ topic: log.topic, partition: log.partition, offset: pick(log) });
+    return out;
+  }
+
+  private admin<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.adminQueue.then(() => {
+      if (this.closed) throw new StorageError('log manager is closed');
+      return fn();
+    });
+    this.adminQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  // ---- topics ----------------------------------------------------------------------------------
+
+  topic(name: string): TopicMetadata | undefined {
+    return this.store.get(name);
+  }
+
+  topicById(topicId: string): TopicMetadata | undefined {
+    return this.store.getById(topicId);
+  }
+
+  topics(): TopicMetadata[] {
+    return this.store.list();
+  }
+
+  /** Effective log config of a topic: broker defaults plus its overrides. */
+  logConfigFor(topic: string): LogConfig {
+    return logConfigFromProps(this.store.get(topic)?.configs ?? {}, this.defaults);
+  }
+
+  getLog(topic: string, partition: number): PartitionLog | undefined {
+    return this.logs.get(tpKey(topic, partition));
+  }
+
+  allLogs(): PartitionLog[] {
+    return [...this.logs.values()];
+  }
+
+  createTopic(name: string, options: CreateTopicOptions): Promise<TopicMetadata> {
+    return this.admin(async () => {
+      const bad = invalidTopicName(name);
+      if (bad) throw new StorageError(bad, INVALID_TOPIC_EXCEPTION);
+      if (this.store.get(name)) throw new StorageError(`topic ${name} already exists`, TOPIC_ALREADY_EXISTS);
+      if (!Number.isInteger(options.partitions) || options.partitions < 1) {
+        throw new StorageError(`invalid partition count ${options.partitions}`, INVALID_PARTITIONS);
+      }
+      const configs = { ...(options.configs ?? {}) };
+      logConfigFromProps(configs, this.defaults); // validate before persisting
+      const topicId = options.topicId ?? newTopicId();
+      if (this.store.getById(topicId)) throw new StorageError(`topic id ${topicId} already in use`, TOPIC_ALREADY_EXISTS);
+      const meta: TopicMetadata = { name, topicId, partitions: options.partitions, configs };
+      await this.store.put(meta);
+      for (let p = 0; p < meta.partitions; p++) await this.createPartitionDir(meta, p);
+      this.logger?.info({ topic: name, topicId, partitions: meta.partitions }, 'created topic');
+      return meta;
+    });
+  }
+
+  private async createPartitionDir(meta: TopicMetadata, partition: number): Promise<void> {
+    const name = tpKey(meta.name, partition);
+    const dir = path.join(this.dataDir, name);
+    if (await this.fs.exists(dir)) {
+      // Stale data of an earlier topic with this name: move it away first.
+      await this.removeDir(dir);
+      const i = this.orphanDirs.indexOf(name);
+      if (i >= 0) this.orphanDirs.splice(i, 1);
+    }
+    await this.openLog(meta, partition, 0, 0);
+  }
+
+  /** Rename to `<dir>.<uuid>-delete`, make that durable, then remove it. */
+  private async removeDir(dir: string): Promise<void> {
+    const doomed = `${dir}.${randomUUID().replace(/-/g, '')}-delete`;
+    await this.fs.rename(dir, doomed);
+    await this.fs.syncDir(this.dataDir);
+    await this.fs.rmrf(doomed);
+  }
+
+  deleteTopic(name: string): Promise<boolean> {
+    return this.admin(async () => {
+      const meta = this.store.get(name);
+      if (!meta) return false;
+      await this.store.remove(name);
+      for (let p = 0; p < meta.partitions; p++) {
+        const key = tpKey(name, p);
+        const log = this.logs.get(key);
+        this.logs.delete(key);
+        await log?.closeWithoutFlush();
+        const dir = path.join(this.dataDir, key);
+        if (await this.fs.exists(dir)) await this.removeDir(dir);
+      }
+      await this.checkpointRecoveryPoints();
+      await this.checkpointLogStartOffsets();
+      this.logger?.info({ topic: name }, 'deleted topic');
+      return true;
+    });
+  }
+
+  /** Replace a topic's config overrides (IncrementalAlterConfigs merges before calling this). */
+  alterTopicConfigs(name: string, configs: Record<string, string>): Promise<TopicMetadata> {
+    return this.admin(async () => {
+      const meta = this.store.get(name);
+      if (!meta) throw new StorageError(`unknown topic ${name}`, UNKNOWN_TOPIC_OR_PARTITION);
+      const config = logConfigFromProps(configs, this.defaults);
+      const updated: TopicMetadata = { ...meta, configs: { ...configs } };
+      await this.store.put(updated);
+      for (let p = 0; p < meta.partitions; p++) this.getLog(name, p)?.updateConfig(config);
+      return updated;
+    });
+  }
+
+  /** CreatePartitions: grow a topic to `total` partitions. */
+  createPartitions(name: string, total: number): Promise<TopicMetadata> {
+    return this.admin(async () => {
+      const meta = this.store.get(name);
+      if (!meta) throw new StorageError(`unknown topic ${name}`, UNKNOWN_TOPIC_OR_PARTITION);
+      if (!Number.isInteger(total) || total <= meta.partitions) {
+        throw new StorageError(`topic ${name} has ${meta.partitions} partitions; cannot change to ${total}`, INVALID_PARTITIONS);
+      }
+      const updated: TopicMetadata = { ...meta, partitions: total };
+      await this.store.put(updated);
+      for (let p = meta.partitions; p < total; p++) await this.createPartitionDir(updated, p);
+      return updated;
+    });
+  }
+
+  // ---- housekeeping ----------------------------------------------------------------------------
+
+  /** Apply retention to every log; returns the number of segments deleted. */
+  async runRetention(now = this.clock.now()): Promise<number> {
+    let deleted = 0;
+    for (const log of this.allLogs()) {
+      try {
+        deleted += await log.deleteOldSegments(now);
+      } catch (err) {
+        this.logger?.error({ err, dir: log.dir }, 'retention failed');
+      }
+    }
+    return deleted;
+  }
+
+  checkpointRecoveryPoints(): Promise<void> {
+    return this.recoveryPointWriter.request();
+  }
+
+  checkpointLogStartOffsets(): Promise<void> {
+    return this.logStartWriter.request();
+  }
+
+  /** fsync every log, then checkpoint the recovery points. */
+  async flushAll(): Promise<void> {
+    await Promise.all(this.allLogs().map((l) => l.flush()));
+    await this.checkpointRecoveryPoints();
+  }
+
+  /** Clean shutdown: stop periodic tasks, close (flush) every log, write final checkpoints. */
+  async closeAll(): Promise<void> {
+    if (this.closed) return;
+    await this.admin(async () => {
+      this.closed = true;
+    });
+    for (const t of this.timers) this.clock.clearTimeout(t);
+    this.timers = [];
+    await forEachLimit(this.allLogs(), this.opts.recoveryConcurrency ?? 4, (l) => l.close());
+    await this.recoveryPointWriter.request();
+    await this.logStartWriter.request();
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Public types and constants of PartitionLog (split out to keep partition-log.ts small).
+ * Offsets, positions and timestamps are JS numbers (exact to 2^53 - 1).
+ */
+
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import type { FileSystem } from './fs.js';
+
+/** Kafka error codes returned as data. */
+export const NONE = 0;
+export const OFFSET_OUT_OF_RANGE = 1;
+
+/** ListOffsets special timestamps. */
+export const LATEST_TIMESTAMP = -1;
+export const EARLIEST_TIMESTAMP = -2;
+export const MAX_TIMESTAMP = -3;
+
+export interface PartitionLogDeps {
+  fs?: FileSystem;
+  clock?: Clock;
+  logger?: Logger;
+  /** Offsets below this were fsynced (from recovery-point-offset-checkpoint). Default 0: recover all. */
+  recoveryPoint?: number;
+  /** From log-start-offset-checkpoint. */
+  logStartOffset?: number;
+  /** Make the current log start offset durable (the LogManager writes its checkpoint). */
+  persistLogStartOffset?: () => Promise<void>;
+  /** Default: parsed from the directory name `<topic>-<partition>`. */
+  topic?: string;
+  partition?: number;
+  /** Single node: the high watermark follows the log end offset. Default true. */
+  autoAdvanceHighWatermark?: boolean;
+}
+
+export interface AppendOptions {
+  /** Stamped into every batch's partitionLeaderEpoch and recorded in the leader epoch cache. */
+  leaderEpoch?: number;
+  /** Broker receive time (ms); default clock.now(). */
+  appendTime?: number;
+}
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  /** appendTime if message.timestamp.type is LogAppendTime, else -1. */
+  logAppendTime: number;
+  logStartOffset: number;
+  maxTimestamp: number;
+  batches: number;
+  bytes: number;
+}
+
+export interface ReadOptions {
+  /** Exclusive upper offset bound (the high watermark for consumers); default logEndOffset. */
+  maxOffset?: number;
+  /** Return the first batch even if larger than maxBytes (default true). */
+  minOneBatch?: boolean;
+}
+
+export interface ReadResult {
+  /** NONE, or OFFSET_OUT_OF_RANGE when fetchOffset is outside [logStartOffset, logEndOffset]. */
+  errorCode: number;
+  /** Whole record batches, byte-for-byte as stored; empty if none. */
+  records: Buffer;
+  highWatermark: number;
+  logStartOffset: number;
+  logEndOffset: number;
+}
+
+export interface DeleteRecordsResult {
+  errorCode: number;
+  lowWatermark: number;
+}
+
+
+export function parseTopicPartition(dirName: string): { topic: string; partition: number } | undefined {
+  const i = dirName.lastIndexOf('-');
+  if (i <= 0) return undefined;
+  const p = dirName.slice(i + 1);
+  if (!/^\d+$/.test(p)) return undefined;
+  return { topic: dirName.slice(0, i), partition: Number(p) };
+}

@@ -1,0 +1,530 @@
+/**
+ * LogSegment: one `<20-digit zero-padded base offset>.log` file plus its `.index` and `.timeindex`.
+ *
+ * On-disk format: the `.log` file is the concatenation of record batches (v2) exactly as appended —
+ * the broker's buffers with baseOffset and partitionLeaderEpoch stamped in place — with no framing of
+ * its own. Offsets inside a segment are >= its base offset, strictly increasing from batch to batch
+ * (gaps allowed), and lastOffset - baseOffset of the segment fits in an int32. The file is at most
+ * 2^31 - 1 bytes (index positions are int32). See offset-index.ts and time-index.ts for the indexes.
+ *
+ * Invariants:
+ * - `size` is the number of bytes of whole, successfully written batches; bytes past it (a failed
+ *   partial write) are ignored by reads and overwritten by the next append.
+ * - Appends are serialised by the owner (PartitionLog); reads may run concurrently with an append and
+ *   only see bytes below the `size` they observed.
+ * - Index entries are added in memory on append and persisted by `flush()` (full), on roll and close.
+ *   A segment whose content is entirely below the recovery point has a trustworthy index on disk (a
+ *   prefix at worst, and the two files may lag differently); `open()` sanity-checks both and scans
+ *   batch headers from the last time-index entry (from the start if there is none) to the end, adding
+ *   missing entries and restoring the next offset and the max timestamp.
+ * - `recover()` trusts nothing: it validates every batch (length bounds, magic 2, CRC-32C, increasing
+ *   offsets), truncates at the first invalid one and rebuilds both indexes from scratch.
+ * - `read()` returns a byte range of whole batches, never decoding records. Only timestamp lookups
+ *   look inside a batch (decompressing it if needed) to find the exact record.
+ */
+
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import type { FileHandle, FileSystem } from './fs.js';
+import { isNotFound, readAt } from './fs.js';
+import { OffsetIndex } from './offset-index.js';
+import { TimeIndex } from './time-index.js';
+import type { TimestampOffset } from './time-index.js';
+import {
+  BatchHeaderScanner,
+  batchBaseOffset,
+  batchLastOffset,
+  batchMaxTimestamp,
+  batchSize,
+  checkBatch,
+  firstRecordAtOrAfter,
+  needsDecompressionForTimestamps,
+} from './batch-scan.js';
+import type { RecordLocation } from './batch-scan.js';
+import { ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, COMPRESSION_CODEC_MASK } from '../protocol/records/batch-header.js';
+import { decompress } from '../protocol/records/compression.js';
+
+export const LOG_SUFFIX = '.log';
+export const INDEX_SUFFIX = '.index';
+export const TIME_INDEX_SUFFIX = '.timeindex';
+export const DELETED_SUFFIX = '.deleted';
+const INT32_MAX = 0x7fffffff;
+const RECOVERY_CHUNK = 1024 * 1024;
+
+export function segmentFileName(baseOffset: number, suffix: string): string {
+  return String(baseOffset).padStart(20, '0') + suffix;
+}
+
+/** Base offset of a `<20 digits><suffix>` name, or undefined. */
+export function parseSegmentFileName(name: string, suffix: string): number | undefined {
+  if (!name.endsWith(suffix)) return undefined;
+  const stem = name.slice(0, -suffix.length);
+  return /^\d{20}$/.test(stem) ? Number(stem) : undefined;
+}
+
+export interface SegmentConfig {
+  /** index.interval.bytes */
+  indexIntervalBytes: number;
+  /** segment.index.bytes */
+  maxIndexBytes: number;
+}
+
+export interface SegmentDeps {
+  fs: FileSystem;
+  clock: Clock;
+  logger?: Logger;
+}
+
+/**
+ * What the caller knows about an append (all batches already stamped). The segment re-derives the
+ * per-batch values (positions, timestamps) while indexing; lastOffset and size are authoritative.
+ */
+export interface SegmentAppendInfo {
+  firstOffset: number;
+  lastOffset: number;
+  maxTimestamp: number;
+  /** Base offset of the batch carrying maxTimestamp. */
+  offsetOfMaxTimestamp: number;
+  /** Total bytes of `buffers`. */
+  size: number;
+}
+
+export interface SegmentReadResult {
+  /** Whole batches; empty if the first batch exceeds maxBytes and minOneBatch is false. */
+  records: Buffer;
+  /** Base offset of the first batch in the range. */
+  firstBatchOffset: number;
+  position: number;
+}
+
+export interface BatchLocation {
+  position: number;
+  size: number;
+  baseOffset: number;
+  lastOffset: number;
+}
+
+export interface SegmentRecoveryResult {
+  baseOffset: number;
+  validBytes: number;
+  truncatedBytes: number;
+  batches: number;
+  /** Why the tail was cut, if it was. */
+  reason?: string;
+}
+
+export interface RollCheck {
+  appendBytes: number;
+  /** Bytes already planned for this segment but not yet written (a write group being built). */
+  pendingBytes?: number;
+  lastOffset: number;
+  now: number;
+  segmentBytes: number;
+  segmentMs: number;
+}
+
+export interface RecoverOptions {
+  /** Called for every valid batch in order (leader epochs now; producer state later). */
+  onBatch?: (buf: Buffer, pos: number) => void;
+}
+
+export class LogSegment {
+  private _size: number;
+  private _nextOffset: number;
+  private _maxTimestamp = -1;
+  private _offsetOfMaxTimestamp: number;
+  private bytesSinceLastIndexEntry = 0;
+  private flushedSize: number;
+  private _firstAppendTime: number | undefined;
+  private closed = false;
+  private logPath: string;
+
+  private constructor(
+    readonly dir: string,
+    readonly baseOffset: number,
+    private readonly log: FileHandle,
+    readonly offsetIndex: OffsetIndex,
+    readonly timeIndex: TimeIndex,
+    private readonly config: SegmentConfig,
+    private readonly deps: SegmentDeps,
+    size: number,
+  ) {
+    this.logPath = path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX));
+    this._size = size;
+    this.flushedSize = size;
+    this._nextOffset = baseOffset;
+    this._offsetOfMaxTimestamp = baseOffset;
+    /** Age for segment.ms is measured from the first append seen by this process (clock time). */
+    this._firstAppendTime = size > 0 ? deps.clock.now() : undefined;
+  }
+
+  /** Create a new, empty segment (existing files with these names are truncated). */
+  static async create(dir: string, baseOffset: number, config: SegmentConfig, deps: SegmentDeps): Promise<LogSegment> {
+    const fs = deps.fs;
+    const log = await fs.open(path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX)), { create: true, truncate: true });
+    const opts = { create: true, truncate: true };
+    const oi = await OffsetIndex.open(fs, path.join(dir, segmentFileName(baseOffset, INDEX_SUFFIX)), baseOffset, config.maxIndexBytes, opts);
+    const ti = await TimeIndex.open(fs, path.join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX)), baseOffset, config.maxIndexBytes, opts);
+    return new LogSegment(dir, baseOffset, log, oi.index, ti.index, config, deps, 0);
+  }
+
+  /**
+   * Open an existing segment. Loads the indexes, sanity-checks them against the log and extends them by
+   * a header scan of the tail. Returns `problem` if the segment cannot be trusted (missing or corrupt
+   * index, malformed tail); the caller then runs `recover()`.
+   */
+  static async open(dir: string, baseOffset: number, config: SegmentConfig, deps: SegmentDeps): Promise<{ segment: LogSegment; problem?: string }> {
+    const fs = deps.fs;
+    const log = await fs.open(path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX)));
+    const size = await log.size();
+    const problems: string[] = [];
+    const indexPath = path.join(dir, segmentFileName(baseOffset, INDEX_SUFFIX));
+    const timePath = path.join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX));
+    if (!(await fs.exists(indexPath))) problems.push('offset index missing');
+    if (!(await fs.exists(timePath))) problems.push('time index missing');
+    const oi = await OffsetIndex.open(fs, indexPath, baseOffset, config.maxIndexBytes);
+    const ti = await TimeIndex.open(fs, timePath, baseOffset, config.maxIndexBytes);
+    if (oi.corruption) problems.push(`offset index: ${oi.corruption}`);
+    if (ti.corruption) problems.push(`time index: ${ti.corruption}`);
+    const seg = new LogSegment(dir, baseOffset, log, oi.index, ti.index, config, deps, size);
+    if (problems.length === 0) {
+      const p =
+        oi.index.sanityCheck(size, Infinity) ?? ti.index.sanityCheck(Infinity) ?? (await seg.loadTail()) ?? seg.checkIndexRange();
+      if (p) problems.push(p);
+    }
+    return problems.length ? { segment: seg, problem: problems.join('; ') } : { segment: seg };
+  }
+
+  get size(): number {
+    return this._size;
+  }
+  /** One past the last offset in this segment (base offset if empty). */
+  get nextOffset(): number {
+    return this._nextOffset;
+  }
+  get maxTimestamp(): number {
+    return this._maxTimestamp;
+  }
+  get offsetOfMaxTimestamp(): number {
+    return this._offsetOfMaxTimestamp;
+  }
+  get firstAppendTime(): number | undefined {
+    return this._firstAppendTime;
+  }
+  /** Timestamp retention.ms compares against: max timestamp, or first append time if none. */
+  get largestTimestamp(): number {
+    return this._maxTimestamp >= 0 ? this._maxTimestamp : (this._firstAppendTime ?? this.deps.clock.now());
+  }
+  get isEmpty(): boolean {
+    return this._size === 0;
+  }
+  get path(): string {
+    return this.logPath;
+  }
+  /** True if an index file may still hold entries cut by a truncation (flush it with the log). */
+  get indexesStale(): boolean {
+    return this.offsetIndex.hasStaleEntriesOnDisk || this.timeIndex.hasStaleEntriesOnDisk;
+  }
+  /** True if bytes were appended since the last flush. */
+  get hasUnflushed(): boolean {
+    return this.flushedSize !== this._size;
+  }
+
+  // ---- append ----------------------------------------------------------------------------------
+
+  /** Append whole batches (each Buffer holds whole batches) with one positional writev. */
+  async append(buffers: Buffer[], info: SegmentAppendInfo): Promise<void> {
+    const start = this._size;
+    try {
+      await this.log.writev(buffers, start);
+    } catch (err) {
+      // Bytes past `size` are invisible and get overwritten; trimming them is best effort.
+      await this.log.truncate(start).catch((e: unknown) => this.deps.logger?.warn({ err: e, path: this.logPath }, 'could not trim failed write'));
+      throw err;
+    }
+    let pos = start;
+    for (const b of buffers) {
+      let p = 0;
+      while (p < b.length) {
+        const size = batchSize(b, p);
+        this.indexBatch(batchBaseOffset(b, p), batchMaxTimestamp(b, p), pos, size);
+        p += size;
+        pos += size;
+      }
+    }
+    this._size = start + info.size;
+    this._nextOffset = info.lastOffset + 1;
+    if (this._firstAppendTime === undefined) this._firstAppendTime = this.deps.clock.now();
+  }
+
+  private indexBatch(baseOffset: number, maxTimestamp: number, position: number, size: number): void {
+    if (maxTimestamp > this._maxTimestamp) {
+      this._maxTimestamp = maxTimestamp;
+      this._offsetOfMaxTimestamp = baseOffset;
+    }
+    if (this.bytesSinceLastIndexEntry > this.config.indexIntervalBytes) {
+      this.offsetIndex.append(baseOffset, position);
+      this.timeIndex.maybeAppend(this._maxTimestamp, this._offsetOfMaxTimestamp);
+      this.bytesSinceLastIndexEntry = 0;
+    }
+    this.bytesSinceLastIndexEntry += size;
+  }
+
+  // ---- read ------------------------------------------------------------------------------------
+
+  /** First batch at or after `position` (and below maxPosition) whose lastOffset >= offset. */
+  async translateOffset(offset: number, maxPosition = this._size): Promise<BatchLocation | undefined> {
+    const start = this.offsetIndex.lookup(offset).position;
+    const scan = new BatchHeaderScanner(this.log, start, Math.min(maxPosition, this._size));
+    while (await scan.next()) {
+      if (scan.lastOffset >= offset) {
+        return { position: scan.position, size: scan.size, baseOffset: scan.baseOffset, lastOffset: scan.lastOffset };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Read whole batches starting with the first batch whose lastOffset >= startOffset, up to maxBytes
+   * (at least that first batch if minOneBatch), below maxPosition, and only batches with
+   * lastOffset < maxOffset. Undefined if no batch at or after startOffset lies below maxPosition.
+   */
+  async read(
+    startOffset: number,
+    maxBytes: number,
+    maxPosition = this._size,
+    minOneBatch = true,
+    maxOffset = Infinity,
+  ): Promise<SegmentReadResult | undefined> {
+    const limit = Math.min(maxPosition, this._size);
+    const hit = await this.translateOffset(startOffset, limit);
+    if (hit === undefined) return undefined;
+    const want = Math.min(limit - hit.position, minOneBatch ? Math.max(maxBytes, hit.size) : maxBytes);
+    if (want < hit.size || hit.lastOffset >= maxOffset) {
+      return { records: Buffer.alloc(0), firstBatchOffset: hit.baseOffset, position: hit.position };
+    }
+    const buf = await readAt(this.log, hit.position, want);
+    // Keep whole batches only, below maxOffset.
+    let end = 0;
+    while (end + BATCH_HEADER_SIZE <= buf.length) {
+      const size = batchSize(buf, end);
+      if (size < BATCH_HEADER_SIZE || end + size > buf.length || batchLastOffset(buf, end) >= maxOffset) break;
+      end += size;
+    }
+    return { records: buf.subarray(0, end), firstBatchOffset: hit.baseOffset, position: hit.position };
+  }
+
+  /** First record with timestamp >= ts and offset >= startingOffset, via the time and offset indexes. */
+  async findOffsetByTimestamp(timestamp: number, startingOffset = this.baseOffset): Promise<RecordLocation | undefined> {
+    if (this._maxTimestamp < timestamp) return undefined;
+    const te = this.timeIndex.lookup(timestamp);
+    const from = Math.max(te.offset, startingOffset);
+    const scan = new BatchHeaderScanner(this.log, this.offsetIndex.lookup(from).position, this._size);
+    while (await scan.next()) {
+      if (scan.lastOffset < from || scan.maxTimestamp < timestamp) continue;
+      const batch = await readAt(this.log, scan.position, scan.size);
+      if (batch.length < scan.size) return undefined;
+      let records: Buffer | undefined;
+      if (needsDecompressionForTimestamps(batch, 0)) {
+        const codec = batch.readInt16BE(ATTRIBUTES_OFFSET) & COMPRESSION_CODEC_MASK;
+        try {
+          records = await decompress(codec, batch.subarray(BATCH_HEADER_SIZE));
+        } catch (err) {
+          this.deps.logger?.warn({ err, path: this.logPath, position: scan.position }, 'cannot decompress batch for a timestamp lookup');
+        }
+      }
+      const loc = firstRecordAtOrAfter(batch, 0, timestamp, from, records);
+      if (loc) return loc;
+    }
+    return undefined;
+  }
+
+  /** Exact record carrying the segment's max timestamp (batch granularity for compressed batches). */
+  async maxTimestampRecord(): Promise<RecordLocation | undefined> {
+    if (this._maxTimestamp < 0) return undefined;
+    return this.findOffsetByTimestamp(this._maxTimestamp, this._offsetOfMaxTimestamp);
+  }
+
+  // ---- load / recovery -------------------------------------------------------------------------
+
+  /** Scan headers from the last index entries to the end, restoring tail state and missing entries. */
+  private async loadTail(): Promise<string | undefined> {
+    const lastOff = this.offsetIndex.lastEntry();
+    const lastTime: TimestampOffset | undefined = this.timeIndex.lastEntry();
+    // Batches before the last time entry's offset are covered by its timestamp; everything after it
+    // (or everything, if the time index is empty) is scanned. The offset index may lag or lead.
+    let start = 0;
+    if (lastTime) start = this.offsetIndex.lookup(lastOff ? Math.min(lastTime.offset, lastOff.offset) : lastTime.offset).position;
+    this._maxTimestamp = lastTime?.timestamp ?? -1;
+    this._offsetOfMaxTimestamp = lastTime?.offset ?? this.baseOffset;
+    this._nextOffset = this.baseOffset;
+    this.bytesSinceLastIndexEntry = 0;
+    const lastIndexed = lastOff?.position ?? -1;
+    const scan = new BatchHeaderScanner(this.log, start, this._size);
+    let prevLast = this.baseOffset - 1;
+    while (await scan.next()) {
+      if (scan.baseOffset <= prevLast) return `offset ${scan.baseOffset} out of order at position ${scan.position}`;
+      if (scan.position > lastIndexed) {
+        this.indexBatch(scan.baseOffset, scan.maxTimestamp, scan.position, scan.size);
+      } else {
+        if (scan.maxTimestamp > this._maxTimestamp) {
+          this._maxTimestamp = scan.maxTimestamp;
+          this._offsetOfMaxTimestamp = scan.baseOffset;
+        }
+        if (scan.position === lastIndexed) this.bytesSinceLastIndexEntry = scan.size;
+        else this.bytesSinceLastIndexEntry += scan.size;
+      }
+      prevLast = scan.lastOffset;
+      this._nextOffset = scan.lastOffset + 1;
+    }
+    return scan.problem;
+  }
+
+  private checkIndexRange(): string | undefined {
+    const o = this.offsetIndex.lastEntry();
+    if (o && o.offset >= this._nextOffset) return `offset index entry ${o.offset} beyond next offset ${this._nextOffset}`;
+    const t = this.timeIndex.lastEntry();
+    if (t && t.offset >= this._nextOffset) return `time index entry ${t.offset} beyond next offset ${this._nextOffset}`;
+    return undefined;
+  }
+
+  /** Validate every batch from the start, truncate an invalid tail and rebuild both indexes. */
+  async recover(options: RecoverOptions = {}): Promise<SegmentRecoveryResult> {
+    const fileSize = await this.log.size();
+    this.offsetIndex.reset();
+    this.timeIndex.reset();
+    this._maxTimestamp = -1;
+    this._offsetOfMaxTimestamp = this.baseOffset;
+    this._nextOffset = this.baseOffset;
+    this.bytesSinceLastIndexEntry = 0;
+    let pos = 0;
+    let batches = 0;
+    let reason: string | undefined;
+    let chunk: Buffer = Buffer.alloc(0);
+    let chunkStart = 0;
+    let prevLast = this.baseOffset - 1;
+    while (pos < fileSize) {
+      const remaining = fileSize - pos;
+      let at = pos - chunkStart;
+      let avail = chunk.length - at;
+      const want = avail >= 12 ? batchSize(chunk, at) : 12;
+      const need = want >= 12 && want <= remaining ? want : Math.min(12, remaining);
+      if (avail < need) {
+        chunk = await readAt(this.log, pos, Math.min(remaining, Math.max(RECOVERY_CHUNK, need)));
+        chunkStart = pos;
+        at = 0;
+        avail = chunk.length;
+      }
+      const bad = checkBatch(chunk, at, avail);
+      if (bad) {
+        reason = `${bad.reason} at position ${pos}`;
+        break;
+      }
+      const base = batchBaseOffset(chunk, at);
+      const last = batchLastOffset(chunk, at);
+      if (base <= prevLast || last - this.baseOffset > INT32_MAX) {
+        reason = `offset ${base} out of order or range at position ${pos}`;
+        break;
+      }
+      const size = batchSize(chunk, at);
+      this.indexBatch(base, batchMaxTimestamp(chunk, at), pos, size);
+      options.onBatch?.(chunk, at);
+      prevLast = last;
+      this._nextOffset = last + 1;
+      pos += size;
+      batches++;
+    }
+    if (pos < fileSize) await this.log.truncate(pos);
+    this._size = pos;
+    this.flushedSize = -1; // recovered bytes came from the page cache at best: force the next fsync
+    if (pos === 0) this._firstAppendTime = undefined;
+    else this._firstAppendTime ??= this.deps.clock.now();
+    const result: SegmentRecoveryResult = { baseOffset: this.baseOffset, validBytes: pos, truncatedBytes: fileSize - pos, batches };
+    if (reason) result.reason = reason;
+    return result;
+  }
+
+  /** Remove every batch containing offsets >= offset (whole batches). Returns bytes removed. */
+  async truncateTo(offset: number): Promise<number> {
+    const hit = await this.translateOffset(offset);
+    if (hit === undefined) return 0;
+    const removed = this._size - hit.position;
+    this.offsetIndex.truncateToPosition(hit.position);
+    this.timeIndex.truncateTo(hit.baseOffset);
+    await this.log.truncate(hit.position);
+    this._size = hit.position;
+    this.flushedSize = Math.min(this.flushedSize, hit.position);
+    if (this._size === 0) this._firstAppendTime = undefined;
+    const problem = await this.loadTail();
+    if (problem) this.deps.logger?.warn({ path: this.logPath, problem }, 'unexpected data after truncation');
+    // Persist the shorter indexes now: stale on-disk entries past the cut could point at new data.
+    await this.offsetIndex.flush();
+    await this.timeIndex.flush();
+    return removed;
+  }
+
+  // ---- roll / flush / lifecycle ----------------------------------------------------------------
+
+  /** Why this segment should be rolled before an append, or undefined. */
+  shouldRoll(c: RollCheck): 'size' | 'time' | 'index-full' | 'offset-overflow' | undefined {
+    const size = this._size + (c.pendingBytes ?? 0);
+    const firstAppend = this._firstAppendTime ?? (size > 0 ? c.now : undefined);
+    if (size > 0 && size + c.appendBytes > c.segmentBytes) return 'size';
+    if (size > 0 && firstAppend !== undefined && c.now - firstAppend > c.segmentMs) return 'time';
+    if (this.offsetIndex.isFull || this.timeIndex.isFull) return 'index-full';
+    if (c.lastOffset - this.baseOffset > INT32_MAX) return 'offset-overflow';
+    if (size + c.appendBytes > INT32_MAX) return 'size';
+    return undefined;
+  }
+
+  /** Called when the segment stops being active: the time index gets a final max-timestamp entry. */
+  seal(): void {
+    this.timeIndex.maybeAppend(this._maxTimestamp, this._offsetOfMaxTimestamp);
+  }
+
+  /** fdatasync the log if it grew; with `full`, also write and fsync the indexes. */
+  async flush(full = true): Promise<void> {
+    const size = this._size;
+    if (this.flushedSize !== size) {
+      await this.log.datasync();
+      if (this._size >= size) this.flushedSize = size;
+    }
+    if (full) {
+      await this.offsetIndex.flush();
+      await this.timeIndex.flush();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.log.close();
+    await this.offsetIndex.close();
+    await this.timeIndex.close();
+  }
+
+  /** Rename all three files with a `.deleted` suffix (open handles stay valid). */
+  async renameToDeleted(): Promise<void> {
+    const fs = this.deps.fs;
+    const newLog = this.logPath + DELETED_SUFFIX;
+    await fs.rename(this.logPath, newLog);
+    this.logPath = newLog;
+    for (const idx of [this.offsetIndex, this.timeIndex]) {
+      try {
+        await idx.renameTo(idx.path + DELETED_SUFFIX);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+  }
+
+  /** Close and unlink the files (under whatever names they have now). */
+  async delete(): Promise<void> {
+    await this.close();
+    const fs = this.deps.fs;
+    await fs.rmrf(this.logPath);
+    await fs.rmrf(this.offsetIndex.path);
+    await fs.rmrf(this.timeIndex.path);
+  }
+}
