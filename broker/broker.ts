@@ -6,9 +6,15 @@
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { BrokerConfig } from './config.js';
+import { BrokerConfig, CONFIG_DEFS, formatConfigValue } from './config.js';
+import { LogManager } from '../storage/log-manager.js';
+import { logConfigFromProps, type LogConfig } from '../storage/log-config.js';
+import type { Clock } from '../storage/clock.js';
+import type { FileSystem } from '../storage/fs.js';
 import { KafkaServer } from './server.js';
 import { logger, type Logger } from './logger.js';
+import { AppendNotifier } from './append-notifier.js';
+import { FetchSessionCache } from './fetch-sessions.js';
 import './handlers/index.js';
 
 export interface BrokerInfo {
@@ -21,15 +27,47 @@ export interface BrokerInfo {
   dataDir: string;
 }
 
+export interface BrokerDeps {
+  log?: Logger;
+  /** Storage filesystem (default: the real one). */
+  fs?: FileSystem;
+  clock?: Clock;
+}
+
 export class Broker {
   readonly config: BrokerConfig;
   readonly log: Logger;
   private server: KafkaServer | undefined;
   private info: BrokerInfo | undefined;
+  private logManager: LogManager | undefined;
+  /** Wakes long-polling fetches on append. */
+  readonly appendNotifier = new AppendNotifier();
+  readonly fetchSessions = new FetchSessionCache();
+  /** Set once stop() begins: long polls answer at once. */
+  stopping = false;
 
-  constructor(config: BrokerConfig, log?: Logger) {
+  constructor(
+    config: BrokerConfig,
+    private readonly deps: BrokerDeps = {},
+  ) {
     this.config = config;
-    this.log = log ?? logger('broker');
+    this.log = deps.log ?? logger('broker');
+  }
+
+  /** The partition logs and topic metadata. */
+  get logs(): LogManager {
+    if (!this.logManager) throw new Error('broker not started');
+    return this.logManager;
+  }
+
+  /** Broker-level defaults of every topic config, as the storage layer takes them. */
+  defaultLogConfig(): LogConfig {
+    const props: Record<string, string> = {};
+    for (const d of CONFIG_DEFS) {
+      const v = formatConfigValue(d, this.config.get(d.name));
+      if (d.topic && v !== null) props[d.topic] = v;
+    }
+    return logConfigFromProps(props);
   }
 
   get started(): BrokerInfo {
@@ -42,12 +80,19 @@ export class Broker {
     await mkdir(dataDir, { recursive: true });
     const nodeId = this.config.int('node.id');
     const clusterId = await this.loadMetaProperties(dataDir, nodeId);
+    this.logManager = await LogManager.open(dataDir, {
+      fs: this.deps.fs,
+      clock: this.deps.clock,
+      logger: logger('storage'),
+      defaultConfig: this.defaultLogConfig(),
+      retentionCheckIntervalMs: this.config.int('log.retention.check.interval.ms'),
+    });
     this.server = new KafkaServer(
       {
         maxRequestBytes: this.config.int('socket.request.max.bytes'),
         idleMs: this.config.int('connections.max.idle.ms'),
         broker: this,
-        log: logger('network', this.log),
+        log: logger('network'),
       },
       this.log,
     );
@@ -61,9 +106,15 @@ export class Broker {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    this.appendNotifier.wakeAll();
     if (this.server) {
       await this.server.stop();
       this.server = undefined;
+    }
+    if (this.logManager) {
+      await this.logManager.closeAll();
+      this.logManager = undefined;
     }
     this.log.info('stopped');
   }

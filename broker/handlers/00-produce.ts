@@ -1,0 +1,90 @@
+/**
+ * Produce (key 0), versions 0-11 implemented (0-2 from Kafka 3.9.1's definitions, carrying magic 0/1
+ * message sets that are converted to v2 batches on append); advertised 0-11 (librdkafka needs v0 in the
+ * advertised range to compress). v12/v13 (KIP-890 part 2, topic ids) are not advertised.
+ *
+ * Per partition: validate (produce-validator.ts), stamp offsets and append; errors are per partition and
+ * nothing is written for a failed partition. acks=0 appends and sends no response; acks=1 and acks=-1
+ * answer once the append is done (and fsynced when flush.messages demands it; with one replica acks=-1
+ * needs nothing more). Other acks values get INVALID_REQUIRED_ACKS. A successful append wakes fetches
+ * waiting on the partition.
+ */
+import { decodeProduceRequest, type ProduceRequest } from '../../protocol/generated/produce-request.js';
+import {
+  defaultProduceResponse,
+  defaultProduceResponsePartitionProduceResponse,
+  encodeProduceResponse,
+  type ProduceResponse,
+  type ProduceResponsePartitionProduceResponse,
+} from '../../protocol/generated/produce-response.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import { RunnelError } from '../../protocol/errors.js';
+import type { Broker } from '../broker.js';
+import { validateProduce } from '../produce-validator.js';
+import { registerHandler } from './registry.js';
+import { LEADER_EPOCH } from './02-list-offsets.js';
+
+export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
+  apiKey: 0,
+  name: 'Produce',
+  minVersion: 0,
+  maxVersion: 11,
+  decode: decodeProduceRequest,
+  encode: encodeProduceResponse,
+  async handle(req, ctx) {
+    const broker = ctx.broker as Broker;
+    const v = ctx.apiVersion;
+    const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
+    const res = defaultProduceResponse();
+    const pending: Promise<void>[] = [];
+    for (const t of req.topicData) {
+      const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
+      res.responses.push({ name: t.name, topicId: t.topicId, partitionResponses });
+      for (const p of t.partitionData) {
+        const out = defaultProduceResponsePartitionProduceResponse();
+        out.index = p.index;
+        out.baseOffset = -1n;
+        out.logAppendTimeMs = -1n;
+        out.logStartOffset = -1n;
+        partitionResponses.push(out);
+        if (!acksValid) {
+          out.errorCode = ErrorCode.INVALID_REQUIRED_ACKS;
+          continue;
+        }
+        const log = broker.logs.getLog(t.name, p.index);
+        if (!log) {
+          out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          continue;
+        }
+        pending.push(
+          (async () => {
+            const now = Date.now();
+            const checked = await validateProduce(p.records, v, log.logConfig, now);
+            if (checked.errorCode !== ErrorCode.NONE) {
+              out.errorCode = checked.errorCode;
+              out.errorMessage = checked.errorMessage ?? null;
+              if (checked.errorCode === ErrorCode.INVALID_RECORD || checked.errorCode === ErrorCode.INVALID_TIMESTAMP) {
+                out.recordErrors = [{ batchIndex: 0, batchIndexErrorMessage: checked.errorMessage ?? null }];
+              }
+              ctx.log.debug({ topic: t.name, partition: p.index, error: checked.errorMessage }, 'produce rejected');
+              return;
+            }
+            try {
+              const r = await log.append(checked.records!, { leaderEpoch: LEADER_EPOCH, appendTime: now });
+              out.baseOffset = BigInt(r.baseOffset);
+              out.logAppendTimeMs = BigInt(r.logAppendTime);
+              out.logStartOffset = BigInt(r.logStartOffset);
+              broker.appendNotifier.notify(t.name, p.index);
+            } catch (err) {
+              out.errorCode = err instanceof RunnelError && err.kafkaCode > 0 ? err.kafkaCode : ErrorCode.KAFKA_STORAGE_ERROR;
+              out.errorMessage = (err as Error).message;
+              ctx.log.warn({ topic: t.name, partition: p.index, err: (err as Error).message }, 'append failed');
+            }
+          })(),
+        );
+      }
+    }
+    await Promise.all(pending);
+    return req.acks === 0 ? null : res;
+  },
+});

@@ -1,0 +1,81 @@
+/**
+ * ListOffsets (key 2), versions 0-10 (v0 from Kafka 3.9.1's definition, for old clients such as sarama).
+ *
+ * Per partition: timestamp -1 = latest (the high watermark; read_committed gets the last stable offset,
+ * which equals it until transactions land), -2 = earliest (log start offset), -3 = the record with the
+ * largest timestamp (v7+), -4 = earliest local (v8+, = earliest here), -5 = latest tiered (v9+, no tiered
+ * storage: answers like latest); otherwise the first offset whose timestamp is >= the one asked, found
+ * through the time index, or offset -1 when there is none. v0 answers in `oldStyleOffsets`. The leader
+ * epoch is 0 (single node); a newer current leader epoch gets UNKNOWN_LEADER_EPOCH.
+ */
+import { decodeListOffsetsRequest, type ListOffsetsRequest } from '../../protocol/generated/list-offsets-request.js';
+import {
+  defaultListOffsetsPartitionResponse,
+  encodeListOffsetsResponse,
+  type ListOffsetsResponse,
+} from '../../protocol/generated/list-offsets-response.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import type { Broker } from '../broker.js';
+import { registerHandler } from './registry.js';
+
+export const LEADER_EPOCH = 0;
+
+export const listOffsetsHandler = registerHandler<ListOffsetsRequest, ListOffsetsResponse>({
+  apiKey: 2,
+  name: 'ListOffsets',
+  minVersion: 0,
+  maxVersion: 10,
+  decode: decodeListOffsetsRequest,
+  encode: encodeListOffsetsResponse,
+  async handle(req, ctx) {
+    const broker = ctx.broker as Broker;
+    const v = ctx.apiVersion;
+    const res: ListOffsetsResponse = { throttleTimeMs: 0, topics: [] };
+    for (const t of req.topics) {
+      const partitions = [];
+      for (const p of t.partitions) {
+        const out = defaultListOffsetsPartitionResponse();
+        out.partitionIndex = p.partitionIndex;
+        partitions.push(out);
+        const log = broker.logs.getLog(t.name, p.partitionIndex);
+        if (!log) {
+          out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          continue;
+        }
+        if (p.currentLeaderEpoch > LEADER_EPOCH) {
+          out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+          continue;
+        }
+        const ts = Number(p.timestamp);
+        let offset = -1;
+        let timestamp = -1;
+        if (ts === -1 || ts === -5) {
+          offset = log.highWatermark;
+        } else if (ts === -2 || ts === -4) {
+          offset = log.logStartOffset;
+        } else if (ts === -3 && v >= 7) {
+          const loc = await log.maxTimestampOffset();
+          if (loc) {
+            offset = loc.offset;
+            timestamp = loc.timestamp;
+          }
+        } else if (ts < 0) {
+          out.errorCode = ErrorCode.UNSUPPORTED_VERSION;
+          continue;
+        } else {
+          const loc = await log.offsetForTimestamp(ts);
+          if (loc && loc.offset < log.highWatermark) {
+            offset = loc.offset;
+            timestamp = loc.timestamp;
+          }
+        }
+        out.offset = BigInt(offset);
+        out.timestamp = BigInt(timestamp);
+        out.leaderEpoch = offset >= 0 ? LEADER_EPOCH : -1;
+        if (v === 0) out.oldStyleOffsets = p.maxNumOffsets > 0 && offset >= 0 ? [BigInt(offset)] : [];
+      }
+      res.topics.push({ name: t.name, partitions });
+    }
+    return res;
+  },
+});

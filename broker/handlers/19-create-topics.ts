@@ -1,0 +1,160 @@
+/**
+ * CreateTopics (key 19), versions 0-7 (0-1 from Kafka 3.9.1's definitions, for old sarama and kafka-go).
+ *
+ * Per topic, checked in Kafka's order: a name given twice in one request → INVALID_REQUEST for each; an
+ * illegal name → INVALID_TOPIC_EXCEPTION; an existing topic → TOPIC_ALREADY_EXISTS; configs by name and
+ * value → INVALID_CONFIG with a message; then the layout. numPartitions -1 = `num.partitions`;
+ * replicationFactor -1 = `default.replication.factor`; 0 or < -1 → INVALID_PARTITIONS /
+ * INVALID_REPLICATION_FACTOR. Replication is not implemented: a factor above 1 gets
+ * INVALID_REPLICATION_FACTOR saying so. A manual assignment needs numPartitions and replicationFactor -1
+ * (else INVALID_REQUEST, as Kafka) and must place every partition 0..n-1 on this node alone (else
+ * INVALID_REPLICA_ASSIGNMENT, Kafka's code for an unknown broker, a duplicate or a gap).
+ * validateOnly checks everything and creates nothing. Logs are created synchronously, so a created topic
+ * can be produced to as soon as the response arrives; the timeout is not needed.
+ * v5+ results carry numPartitions, replicationFactor and the topic's configs (as DescribeConfigs shows
+ * them, without synonyms); v7 the topic id (zero for validateOnly, where no topic exists).
+ */
+import { decodeCreateTopicsRequest, type CreateTopicsRequest, type CreateTopicsRequestCreatableTopic } from '../../protocol/generated/create-topics-request.js';
+import {
+  defaultCreateTopicsResponse,
+  defaultCreateTopicsResponseCreatableTopicResult,
+  encodeCreateTopicsResponse,
+  type CreateTopicsResponse,
+  type CreateTopicsResponseCreatableTopicResult,
+} from '../../protocol/generated/create-topics-response.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import { invalidTopicName } from '../../storage/topic-store.js';
+import type { Broker } from '../broker.js';
+import { describeTopicConfigs, errorOf, validateTopicConfigs, type ApiErr } from '../topic-configs.js';
+import { registerHandler } from './registry.js';
+
+interface Layout {
+  partitions: number;
+  replicationFactor: number;
+}
+
+const NOT_REPLICATED = 'Runnel is a single-node broker and does not replicate partitions yet.';
+
+/** The partition count and replication factor to create, or the error. */
+export function topicLayout(broker: Broker, t: CreateTopicsRequestCreatableTopic): Layout | ApiErr {
+  const nodeId = broker.started.nodeId;
+  if (t.assignments.length > 0) {
+    if (t.replicationFactor !== -1) {
+      return { code: ErrorCode.INVALID_REQUEST, message: 'A manual partition assignment was specified, but replication factor was not set to -1.' };
+    }
+    if (t.numPartitions !== -1) {
+      return { code: ErrorCode.INVALID_REQUEST, message: 'A manual partition assignment was specified, but numPartitions was not set to -1.' };
+    }
+    const seen = new Set<number>();
+    for (const a of t.assignments) {
+      if (seen.has(a.partitionIndex)) {
+        return { code: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: `Found multiple manual partition assignments for partition ${a.partitionIndex}` };
+      }
+      seen.add(a.partitionIndex);
+      const bad = checkReplicas(a.brokerIds, nodeId);
+      if (bad) return bad;
+    }
+    for (let p = 0; p < t.assignments.length; p++) {
+      if (!seen.has(p)) return { code: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: 'partitions should be a consecutive 0-based integer sequence' };
+    }
+    return { partitions: t.assignments.length, replicationFactor: 1 };
+  }
+  if (t.replicationFactor === 0 || t.replicationFactor < -1) {
+    return { code: ErrorCode.INVALID_REPLICATION_FACTOR, message: 'Replication factor must be larger than 0, or -1 to use the default value.' };
+  }
+  if (t.numPartitions === 0 || t.numPartitions < -1) {
+    return { code: ErrorCode.INVALID_PARTITIONS, message: 'Number of partitions was set to an invalid non-positive value.' };
+  }
+  const rf = t.replicationFactor === -1 ? broker.config.int('default.replication.factor') : t.replicationFactor;
+  if (rf > 1) {
+    return {
+      code: ErrorCode.INVALID_REPLICATION_FACTOR,
+      message: `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only 1 broker(s) are registered. ${NOT_REPLICATED}`,
+    };
+  }
+  return { partitions: t.numPartitions === -1 ? broker.config.int('num.partitions') : t.numPartitions, replicationFactor: 1 };
+}
+
+/** Kafka's checks of one manual replica list, for a cluster of this node alone. */
+export function checkReplicas(brokerIds: readonly number[], nodeId: number): ApiErr | undefined {
+  if (brokerIds.length === 0) return { code: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: 'The manual partition assignment includes an empty replica list.' };
+  const seen = new Set<number>();
+  for (const id of brokerIds) {
+    if (seen.has(id)) return { code: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: `The manual partition assignment includes the broker ${id} more than once.` };
+    seen.add(id);
+    if (id !== nodeId) {
+      return { code: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: `The manual partition assignment includes broker ${id}, but no such broker is registered.` };
+    }
+  }
+  return undefined;
+}
+
+function failed(name: string, e: ApiErr): CreateTopicsResponseCreatableTopicResult {
+  const out = defaultCreateTopicsResponseCreatableTopicResult();
+  out.name = name;
+  out.errorCode = e.code;
+  out.errorMessage = e.message;
+  return out;
+}
+
+export const createTopicsHandler = registerHandler<CreateTopicsRequest, CreateTopicsResponse>({
+  apiKey: 19,
+  name: 'CreateTopics',
+  minVersion: 0,
+  maxVersion: 7,
+  decode: decodeCreateTopicsRequest,
+  encode: encodeCreateTopicsResponse,
+  async handle(req, ctx) {
+    const broker = ctx.broker as Broker;
+    const res = defaultCreateTopicsResponse();
+    const counts = new Map<string, number>();
+    for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+    const answered = new Set<string>();
+    for (const t of req.topics) {
+      if (counts.get(t.name)! > 1) {
+        if (!answered.has(t.name)) res.topics.push(failed(t.name, { code: ErrorCode.INVALID_REQUEST, message: 'Duplicate topic name.' }));
+        answered.add(t.name);
+        continue;
+      }
+      res.topics.push(await createOne(broker, t, req.validateOnly, ctx.apiVersion));
+    }
+    return res;
+  },
+});
+
+async function createOne(broker: Broker, t: CreateTopicsRequestCreatableTopic, validateOnly: boolean, v: number): Promise<CreateTopicsResponseCreatableTopicResult> {
+  const bad = invalidTopicName(t.name);
+  if (bad) return failed(t.name, { code: ErrorCode.INVALID_TOPIC_EXCEPTION, message: bad });
+  if (broker.logs.topic(t.name)) return failed(t.name, { code: ErrorCode.TOPIC_ALREADY_EXISTS, message: `Topic '${t.name}' already exists.` });
+  const props: Record<string, string | null> = {};
+  for (const c of t.configs) props[c.name] = c.value;
+  const invalid = validateTopicConfigs(broker, props);
+  if (invalid) return failed(t.name, invalid);
+  const layout = topicLayout(broker, t);
+  if ('code' in layout) return failed(t.name, layout);
+  const configs = props as Record<string, string>;
+  const out = defaultCreateTopicsResponseCreatableTopicResult();
+  out.name = t.name;
+  out.errorMessage = null;
+  if (!validateOnly) {
+    try {
+      const meta = await broker.logs.createTopic(t.name, { partitions: layout.partitions, configs });
+      out.topicId = meta.topicId;
+    } catch (err) {
+      return failed(t.name, errorOf(err));
+    }
+    broker.log.info({ topic: t.name, partitions: layout.partitions, configs }, 'topic created by CreateTopics');
+  }
+  if (v >= 5) {
+    out.numPartitions = layout.partitions;
+    out.replicationFactor = layout.replicationFactor;
+    out.configs = describeTopicConfigs(broker, configs).map((c) => ({
+      name: c.name,
+      value: c.value,
+      readOnly: c.readOnly,
+      configSource: c.source,
+      isSensitive: c.isSensitive,
+    }));
+  }
+  return out;
+}

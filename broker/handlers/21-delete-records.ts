@@ -1,0 +1,71 @@
+/**
+ * DeleteRecords (key 21), versions 0-2 (v2 flexible).
+ *
+ * Per partition: move the log start offset up to `offset` (-1 = the high watermark) and answer the new low
+ * watermark; whole segments below it are deleted, and the new start offset is checkpointed before the
+ * answer. An offset above the high watermark or below -1 → OFFSET_OUT_OF_RANGE; an offset at or below the
+ * current start offset changes nothing and answers the current one. Unknown topic or partition →
+ * UNKNOWN_TOPIC_OR_PARTITION; internal topics → INVALID_TOPIC_EXCEPTION and a topic whose cleanup.policy
+ * lacks `delete` → POLICY_VIOLATION, as Kafka. Failed partitions answer low watermark -1, as Kafka.
+ * Single node: nothing to wait for, so the timeout is not used.
+ */
+import { decodeDeleteRecordsRequest, type DeleteRecordsRequest } from '../../protocol/generated/delete-records-request.js';
+import {
+  defaultDeleteRecordsResponse,
+  encodeDeleteRecordsResponse,
+  type DeleteRecordsPartitionResult,
+  type DeleteRecordsResponse,
+} from '../../protocol/generated/delete-records-response.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import { RunnelError } from '../../protocol/errors.js';
+import type { Broker } from '../broker.js';
+import { isInternalTopic } from '../topics.js';
+import { registerHandler } from './registry.js';
+
+async function deleteOne(broker: Broker, topic: string, partition: number, offset: bigint): Promise<DeleteRecordsPartitionResult> {
+  const out: DeleteRecordsPartitionResult = { partitionIndex: partition, lowWatermark: -1n, errorCode: ErrorCode.NONE };
+  if (isInternalTopic(topic)) {
+    out.errorCode = ErrorCode.INVALID_TOPIC_EXCEPTION;
+    return out;
+  }
+  const log = broker.logs.getLog(topic, partition);
+  if (!log) {
+    out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    return out;
+  }
+  if (!log.logConfig.cleanupPolicy.includes('delete')) {
+    out.errorCode = ErrorCode.POLICY_VIOLATION;
+    return out;
+  }
+  if (offset < -1n || offset > BigInt(Number.MAX_SAFE_INTEGER)) {
+    out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
+    return out;
+  }
+  try {
+    const r = await log.deleteRecordsBefore(Number(offset));
+    out.errorCode = r.errorCode;
+    if (r.errorCode === ErrorCode.NONE) out.lowWatermark = BigInt(r.lowWatermark);
+  } catch (err) {
+    out.errorCode = err instanceof RunnelError && err.kafkaCode >= 0 ? err.kafkaCode : ErrorCode.UNKNOWN_SERVER_ERROR;
+    broker.log.warn({ topic, partition, err: (err as Error).message }, 'DeleteRecords failed');
+  }
+  return out;
+}
+
+export const deleteRecordsHandler = registerHandler<DeleteRecordsRequest, DeleteRecordsResponse>({
+  apiKey: 21,
+  name: 'DeleteRecords',
+  minVersion: 0,
+  maxVersion: 2,
+  decode: decodeDeleteRecordsRequest,
+  encode: encodeDeleteRecordsResponse,
+  async handle(req, ctx) {
+    const broker = ctx.broker as Broker;
+    const res = defaultDeleteRecordsResponse();
+    for (const t of req.topics) {
+      const partitions = await Promise.all(t.partitions.map((p) => deleteOne(broker, t.name, p.partitionIndex, p.offset)));
+      res.topics.push({ name: t.name, partitions });
+    }
+    return res;
+  },
+});

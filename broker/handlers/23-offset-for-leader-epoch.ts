@@ -1,0 +1,74 @@
+/**
+ * OffsetForLeaderEpoch (key 23), versions 0-4 (0-1 from Kafka 3.9.1's definitions; v4 flexible).
+ *
+ * Per partition: the end offset of the requested leader epoch — the largest epoch <= the one asked and the
+ * start offset of the next epoch, or the log end offset for the latest epoch — from the partition's
+ * leader-epoch cache (LeaderEpochCache.endOffsetFor, Kafka's semantics). This node has led every partition
+ * at epoch 0 since creation, so epoch 0 answers (0, log end offset) even before the first append has put
+ * an entry in the cache. An epoch above every known one (or -1) → leaderEpoch -1, endOffset -1 with no
+ * error, as Kafka. v2+ currentLeaderEpoch newer than 0 → UNKNOWN_LEADER_EPOCH (-1 = not checked). Unknown
+ * topic or partition → UNKNOWN_TOPIC_OR_PARTITION. v0 answers carry no leader epoch; v3+ replicaId
+ * (-1 for consumers) does not change the answer on a single node.
+ */
+import {
+  decodeOffsetForLeaderEpochRequest,
+  type OffsetForLeaderEpochRequest,
+} from '../../protocol/generated/offset-for-leader-epoch-request.js';
+import {
+  defaultOffsetForLeaderEpochResponse,
+  defaultOffsetForLeaderEpochResponseEpochEndOffset,
+  encodeOffsetForLeaderEpochResponse,
+  type OffsetForLeaderEpochResponse,
+  type OffsetForLeaderEpochResponseEpochEndOffset,
+} from '../../protocol/generated/offset-for-leader-epoch-response.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import type { PartitionLog } from '../../storage/partition-log.js';
+import type { Broker } from '../broker.js';
+import { LEADER_EPOCH } from './02-list-offsets.js';
+import { registerHandler } from './registry.js';
+
+/** (epoch, end offset) for `requested` on this leader; (-1, -1) when undefined. */
+export function endOffsetForEpoch(log: PartitionLog, requested: number): { epoch: number; endOffset: number } {
+  const cache = log.leaderEpochCache;
+  const latest = cache.latestEntry();
+  if (requested === LEADER_EPOCH && (latest === undefined || latest.epoch < LEADER_EPOCH)) {
+    // The current epoch began before anything was appended: it ends at the log end.
+    return { epoch: LEADER_EPOCH, endOffset: log.logEndOffset };
+  }
+  return cache.endOffsetFor(requested, log.logEndOffset);
+}
+
+export const offsetForLeaderEpochHandler = registerHandler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse>({
+  apiKey: 23,
+  name: 'OffsetForLeaderEpoch',
+  minVersion: 0,
+  maxVersion: 4,
+  decode: decodeOffsetForLeaderEpochRequest,
+  encode: encodeOffsetForLeaderEpochResponse,
+  handle(req, ctx) {
+    const broker = ctx.broker as Broker;
+    const res = defaultOffsetForLeaderEpochResponse();
+    for (const t of req.topics) {
+      const partitions: OffsetForLeaderEpochResponseEpochEndOffset[] = [];
+      for (const p of t.partitions) {
+        const out = defaultOffsetForLeaderEpochResponseEpochEndOffset();
+        out.partition = p.partition;
+        partitions.push(out);
+        const log = broker.logs.getLog(t.topic, p.partition);
+        if (!log) {
+          out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          continue;
+        }
+        if (p.currentLeaderEpoch > LEADER_EPOCH) {
+          out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+          continue;
+        }
+        const found = endOffsetForEpoch(log, p.leaderEpoch);
+        out.leaderEpoch = found.epoch;
+        out.endOffset = BigInt(found.endOffset);
+      }
+      res.topics.push({ topic: t.topic, partitions });
+    }
+    return res;
+  },
+});

@@ -1,0 +1,50 @@
+/**
+ * DescribeCluster (key 60), versions 0-2 (all flexible).
+ *
+ * The cluster is this node: one broker (never fenced, so v2's includeFencedBrokers changes nothing), which
+ * is also reported as the controller, as a Kafka broker reports a live broker in place of the KRaft
+ * controller. v1+ endpointType: 1 = brokers is answered (and echoed); 2 = controllers, or any other value,
+ * → UNSUPPORTED_ENDPOINT_TYPE, as a Kafka broker listener answers. clusterAuthorizedOperations: when asked,
+ * every cluster operation (there is no authorizer, which is what Kafka reports without one); otherwise
+ * -2147483648.
+ */
+import { decodeDescribeClusterRequest, type DescribeClusterRequest } from '../../protocol/generated/describe-cluster-request.js';
+import { defaultDescribeClusterResponse, encodeDescribeClusterResponse, type DescribeClusterResponse } from '../../protocol/generated/describe-cluster-response.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import type { Broker } from '../broker.js';
+import { registerHandler } from './registry.js';
+
+const BROKERS = 1;
+const CONTROLLERS = 2;
+const NO_OPERATIONS = -2147483648;
+/** AclOperation codes Kafka supports on the CLUSTER resource: CREATE 5, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12. */
+export const ALL_CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12].reduce((bits, op) => bits | (1 << op), 0);
+
+export const describeClusterHandler = registerHandler<DescribeClusterRequest, DescribeClusterResponse>({
+  apiKey: 60,
+  name: 'DescribeCluster',
+  minVersion: 0,
+  maxVersion: 2,
+  decode: decodeDescribeClusterRequest,
+  encode: encodeDescribeClusterResponse,
+  handle(req, ctx) {
+    const broker = ctx.broker as Broker;
+    const info = broker.started;
+    const res = defaultDescribeClusterResponse();
+    res.errorMessage = null;
+    if (req.endpointType !== BROKERS) {
+      res.errorCode = ErrorCode.UNSUPPORTED_ENDPOINT_TYPE;
+      res.errorMessage =
+        req.endpointType === CONTROLLERS
+          ? 'The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER'
+          : `Unsupported endpoint type ${req.endpointType}`;
+      return res;
+    }
+    res.endpointType = BROKERS;
+    res.clusterId = info.clusterId;
+    res.controllerId = info.nodeId;
+    res.brokers = [{ brokerId: info.nodeId, host: info.advertisedHost, port: info.advertisedPort, rack: null, isFenced: false }];
+    res.clusterAuthorizedOperations = req.includeClusterAuthorizedOperations ? ALL_CLUSTER_OPERATIONS : NO_OPERATIONS;
+    return res;
+  },
+});

@@ -1,0 +1,109 @@
+/**
+ * DescribeTopicPartitions (key 75), version 0 (flexible; KIP-966).
+ *
+ * Topics: the listed names, or every topic when the list is empty; answered in name order, starting at the
+ * cursor (topics before the cursor topic are skipped; in the cursor topic, partitions before its index).
+ * Pagination: at most responsePartitionLimit partitions (clamped to 1..2000, Kafka's
+ * max.request.partition.size.limit default) per response; when the limit cuts a topic short, nextCursor
+ * names that topic and the next partition; when it is reached exactly and topics remain, nextCursor names
+ * the next topic at partition 0; otherwise it is null. Listed topics that do not exist get
+ * UNKNOWN_TOPIC_OR_PARTITION (INVALID_TOPIC_EXCEPTION for illegal names); when listing all topics there
+ * are none. A cursor topic missing from a non-empty list, or a negative cursor partition, is
+ * INVALID_REQUEST for every listed topic, as Kafka's error response. One node leads every partition
+ * (leader epoch 0, replicas = ISR = this node, empty ELR); authorized operations are not computed.
+ */
+import {
+  decodeDescribeTopicPartitionsRequest,
+  type DescribeTopicPartitionsRequest,
+} from '../../protocol/generated/describe-topic-partitions-request.js';
+import {
+  defaultDescribeTopicPartitionsResponse,
+  defaultDescribeTopicPartitionsResponseTopic,
+  encodeDescribeTopicPartitionsResponse,
+  type DescribeTopicPartitionsResponse,
+  type DescribeTopicPartitionsResponsePartition,
+} from '../../protocol/generated/describe-topic-partitions-response.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import { invalidTopicName } from '../../storage/topic-store.js';
+import type { Broker } from '../broker.js';
+import { isInternalTopic, ZERO_UUID } from '../topics.js';
+import { registerHandler } from './registry.js';
+
+export const MAX_PARTITIONS_PER_RESPONSE = 2000;
+const NO_OPERATIONS = -2147483648;
+
+export const describeTopicPartitionsHandler = registerHandler<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse>({
+  apiKey: 75,
+  name: 'DescribeTopicPartitions',
+  minVersion: 0,
+  maxVersion: 0,
+  decode: decodeDescribeTopicPartitionsRequest,
+  encode: encodeDescribeTopicPartitionsResponse,
+  handle(req, ctx) {
+    const broker = ctx.broker as Broker;
+    const nodeId = broker.started.nodeId;
+    const res = defaultDescribeTopicPartitionsResponse();
+    const cursor = req.cursor;
+    const cursorTopic = cursor?.topicName ?? '';
+    const all = req.topics.length === 0;
+    const names = new Set<string>();
+    if (all) {
+      for (const t of broker.logs.topics()) if (t.name >= cursorTopic) names.add(t.name);
+    } else {
+      for (const t of req.topics) if (t.name >= cursorTopic) names.add(t.name);
+    }
+    if (cursor && ((!all && !names.has(cursor.topicName)) || cursor.partitionIndex < 0)) {
+      for (const t of req.topics) {
+        const out = defaultDescribeTopicPartitionsResponseTopic();
+        out.name = t.name;
+        out.errorCode = ErrorCode.INVALID_REQUEST;
+        res.topics.push(out);
+      }
+      return res;
+    }
+    let remaining = Math.max(Math.min(req.responsePartitionLimit, MAX_PARTITIONS_PER_RESPONSE), 1);
+    for (const name of [...names].sort()) {
+      if (remaining === 0) {
+        res.nextCursor = { topicName: name, partitionIndex: 0 };
+        break;
+      }
+      const meta = broker.logs.topic(name);
+      const out = defaultDescribeTopicPartitionsResponseTopic();
+      out.name = name;
+      out.isInternal = isInternalTopic(name);
+      out.topicAuthorizedOperations = NO_OPERATIONS;
+      if (!meta) {
+        if (all) continue;
+        out.topicId = ZERO_UUID;
+        out.errorCode = invalidTopicName(name) ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        res.topics.push(out);
+        continue;
+      }
+      out.topicId = meta.topicId;
+      const start = name === cursorTopic && cursor ? cursor.partitionIndex : 0;
+      const end = Math.min(meta.partitions, start + remaining);
+      for (let p = start; p < end; p++) out.partitions.push(partitionInfo(p, nodeId));
+      res.topics.push(out);
+      remaining -= Math.max(0, end - start);
+      if (end < meta.partitions) {
+        res.nextCursor = { topicName: name, partitionIndex: end };
+        break;
+      }
+    }
+    return res;
+  },
+});
+
+function partitionInfo(partition: number, nodeId: number): DescribeTopicPartitionsResponsePartition {
+  return {
+    errorCode: ErrorCode.NONE,
+    partitionIndex: partition,
+    leaderId: nodeId,
+    leaderEpoch: 0,
+    replicaNodes: [nodeId],
+    isrNodes: [nodeId],
+    eligibleLeaderReplicas: [],
+    lastKnownElr: [],
+    offlineReplicas: [],
+  };
+}

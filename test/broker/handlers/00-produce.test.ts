@@ -1,0 +1,126 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { testBroker, call } from '../../helpers/test-broker.js';
+import { RawClient } from '../../helpers/raw-client.js';
+import type { RunningBroker } from '../../../broker/index.js';
+import { encodeProduceRequest, defaultProduceRequest, type ProduceRequest } from '../../../protocol/generated/produce-request.js';
+import { decodeProduceResponse } from '../../../protocol/generated/produce-response.js';
+import { buildRecordBatch } from '../../../protocol/records/builder.js';
+import { buildMessageSet } from '../../../protocol/records/legacy.js';
+import { RecordBatch } from '../../../protocol/records/batch.js';
+import { ErrorCode } from '../../../protocol/generated/error-codes.js';
+import { CompressionType } from '../../../protocol/records/batch-header.js';
+
+let b: RunningBroker;
+let c: RawClient;
+before(async () => {
+  b = await testBroker({ config: { 'message.max.bytes': 2000 } });
+  await b.broker.logs.createTopic('p', { partitions: 2 });
+  await b.broker.logs.createTopic('lat', { partitions: 1, configs: { 'message.timestamp.type': 'LogAppendTime' } });
+  c = await RawClient.connect(b.port);
+});
+after(async () => {
+  c.close();
+  await b.stop();
+});
+
+function produceReq(topic: string, partition: number, records: Buffer | null, acks = -1): ProduceRequest {
+  const r = defaultProduceRequest();
+  r.acks = acks;
+  r.timeoutMs = 5000;
+  r.topicData = [{ name: topic, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitionData: [{ index: partition, records }] }];
+  return r;
+}
+
+const produce = (v: number, req: ProduceRequest) => call(c, 0, v, encodeProduceRequest, decodeProduceResponse, req);
+
+test('appends get consecutive offsets and are stored byte for byte with the offset stamped', async () => {
+  const batch = await buildRecordBatch([{ key: 'a', value: '1' }, { key: 'b', value: '2' }], { compression: CompressionType.Gzip });
+  for (const v of [3, 7, 9, 11]) {
+    const before = b.broker.logs.getLog('p', 1)!.logEndOffset;
+    const res = await produce(v, produceReq('p', 1, Buffer.from(batch)));
+    const part = res.responses[0].partitionResponses[0];
+    assert.equal(part.errorCode, 0, `v${v}`);
+    assert.equal(part.baseOffset, BigInt(before));
+    if (v >= 5) assert.equal(part.logStartOffset, 0n);
+  }
+  const log = b.broker.logs.getLog('p', 1)!;
+  assert.equal(log.logEndOffset, 8);
+  const read = await log.read(2, 1 << 20);
+  const stored = new RecordBatch(read.records.subarray(0, batch.length));
+  assert.equal(stored.baseOffset, 2n);
+  assert.equal(stored.partitionLeaderEpoch, 0);
+  assert.ok(stored.isValid());
+  const recs = await stored.recordsArray();
+  assert.deepEqual(recs.map((r) => [r.offset, r.key?.toString(), r.value?.toString()]), [[2n, 'a', '1'], [3n, 'b', '2']]);
+});
+
+test('legacy magic 0 and 1 message sets (Produce v0-v2) are converted to v2 batches', async () => {
+  for (const [v, magic] of [[0, 0], [1, 0], [2, 1]] as const) {
+    const set = await buildMessageSet([{ key: Buffer.from('k'), value: Buffer.from(`m${magic}`), timestamp: magic === 1 ? 1_700_000_000_000n : undefined }], { magic, compression: CompressionType.None });
+    const res = await produce(v, produceReq('p', 0, set));
+    assert.equal(res.responses[0].partitionResponses[0].errorCode, 0, `v${v}`);
+  }
+  const log = b.broker.logs.getLog('p', 0)!;
+  const read = await log.read(0, 1 << 20);
+  const values: string[] = [];
+  let pos = 0;
+  while (pos < read.records.length) {
+    const batch = RecordBatch.at(read.records, pos);
+    assert.equal(batch.magic, 2);
+    for (const r of await batch.recordsArray()) values.push(r.value!.toString());
+    pos += batch.size;
+  }
+  assert.deepEqual(values, ['m0', 'm0', 'm1']);
+});
+
+test('per-partition errors, with nothing written', async () => {
+  const good = await buildRecordBatch([{ value: 'x' }]);
+  const endBefore = b.broker.logs.getLog('p', 0)!.logEndOffset;
+  const unknown = await produce(7, produceReq('nope', 0, Buffer.from(good)));
+  assert.equal(unknown.responses[0].partitionResponses[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  const badPartition = await produce(7, produceReq('p', 9, Buffer.from(good)));
+  assert.equal(badPartition.responses[0].partitionResponses[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  const corrupt = Buffer.from(good);
+  corrupt[corrupt.length - 1] ^= 0xff;
+  assert.equal((await produce(7, produceReq('p', 0, corrupt))).responses[0].partitionResponses[0].errorCode, ErrorCode.CORRUPT_MESSAGE);
+  const big = await buildRecordBatch([{ value: Buffer.alloc(3000, 1) }]);
+  assert.equal((await produce(7, produceReq('p', 0, big))).responses[0].partitionResponses[0].errorCode, ErrorCode.MESSAGE_TOO_LARGE);
+  const legacy = await buildMessageSet([{ value: Buffer.from('v') }], { magic: 1, compression: CompressionType.None });
+  assert.equal((await produce(3, produceReq('p', 0, legacy))).responses[0].partitionResponses[0].errorCode, ErrorCode.INVALID_RECORD, 'magic 1 in Produce v3');
+  const zstd = await buildRecordBatch([{ value: 'z' }], { compression: CompressionType.Zstd });
+  assert.equal((await produce(6, produceReq('p', 0, zstd))).responses[0].partitionResponses[0].errorCode, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
+  const future = await buildRecordBatch([{ value: 'f', timestamp: Date.now() + 48 * 3600_000 }]);
+  const fr = (await produce(8, produceReq('p', 0, future))).responses[0].partitionResponses[0];
+  assert.equal(fr.errorCode, ErrorCode.INVALID_TIMESTAMP);
+  assert.equal(fr.recordErrors.length, 1);
+  const acks = await produce(7, produceReq('p', 0, Buffer.from(good), 2));
+  assert.equal(acks.responses[0].partitionResponses[0].errorCode, ErrorCode.INVALID_REQUIRED_ACKS);
+  const two = Buffer.concat([await buildRecordBatch([{ value: '1' }]), await buildRecordBatch([{ value: '2' }])]);
+  assert.notEqual((await produce(7, produceReq('p', 0, two))).responses[0].partitionResponses[0].errorCode, 0, 'two batches in one partition');
+  assert.equal(b.broker.logs.getLog('p', 0)!.logEndOffset, endBefore, 'nothing was written');
+});
+
+test('LogAppendTime topics get the append time stamped and a valid CRC', async () => {
+  const t0 = Date.now();
+  const batch = await buildRecordBatch([{ value: 'x', timestamp: 1000 }]);
+  const res = await produce(7, produceReq('lat', 0, batch));
+  const part = res.responses[0].partitionResponses[0];
+  assert.equal(part.errorCode, 0);
+  assert.ok(part.logAppendTimeMs >= BigInt(t0));
+  const read = await b.broker.logs.getLog('lat', 0)!.read(0, 1 << 20);
+  const stored = RecordBatch.at(read.records);
+  assert.ok(stored.isValid());
+  assert.equal(stored.maxTimestamp, part.logAppendTimeMs);
+});
+
+test('acks=0 appends and sends no response', async () => {
+  const log = b.broker.logs.getLog('p', 1)!;
+  const before = log.logEndOffset;
+  c.send(0, 7, (w) => encodeProduceRequest(w, 7, produceReq('p', 1, null, 0)));
+  const batch = await buildRecordBatch([{ value: 'q' }]);
+  c.send(0, 7, (w) => encodeProduceRequest(w, 7, produceReq('p', 1, batch, 0)));
+  // The next request's response is the first to arrive.
+  const res = await produce(7, produceReq('p', 1, Buffer.from(await buildRecordBatch([{ value: 'r' }]))));
+  assert.equal(res.responses[0].partitionResponses[0].baseOffset, BigInt(before + 1));
+});

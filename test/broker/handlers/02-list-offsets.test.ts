@@ -1,0 +1,61 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { testBroker, call } from '../../helpers/test-broker.js';
+import { RawClient } from '../../helpers/raw-client.js';
+import type { RunningBroker } from '../../../broker/index.js';
+import { encodeListOffsetsRequest, defaultListOffsetsRequest, type ListOffsetsRequest } from '../../../protocol/generated/list-offsets-request.js';
+import { decodeListOffsetsResponse } from '../../../protocol/generated/list-offsets-response.js';
+import { buildRecordBatch } from '../../../protocol/records/builder.js';
+import { ErrorCode } from '../../../protocol/generated/error-codes.js';
+
+let b: RunningBroker;
+let c: RawClient;
+const T0 = 1_700_000_000_000;
+before(async () => {
+  b = await testBroker();
+  await b.broker.logs.createTopic('t', { partitions: 1 });
+  const log = b.broker.logs.getLog('t', 0)!;
+  // 10 records one second apart, two per batch; the largest timestamp is at offset 7.
+  for (let i = 0; i < 10; i += 2) {
+    const ts = (k: number) => (k === 7 ? T0 + 100_000 : T0 + k * 1000);
+    await log.append(await buildRecordBatch([{ value: `${i}`, timestamp: ts(i) }, { value: `${i + 1}`, timestamp: ts(i + 1) }]));
+  }
+  c = await RawClient.connect(b.port);
+});
+after(async () => {
+  c.close();
+  await b.stop();
+});
+
+function req(ts: number, partition = 0): ListOffsetsRequest {
+  const r = defaultListOffsetsRequest();
+  r.replicaId = -1;
+  r.topics = [{ name: 't', partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp: BigInt(ts), maxNumOffsets: 1 }] }];
+  return r;
+}
+const list = (v: number, ts: number, partition = 0) =>
+  call(c, 2, v, encodeListOffsetsRequest, decodeListOffsetsResponse, req(ts, partition)).then((r) => r.topics[0].partitions[0]);
+
+test('earliest, latest and by time through the time index, versions 1-10', async () => {
+  for (let v = 1; v <= 10; v++) {
+    assert.equal((await list(v, -2)).offset, 0n, `earliest v${v}`);
+    assert.equal((await list(v, -1)).offset, 10n, `latest v${v}`);
+    const at = await list(v, T0 + 4500);
+    assert.equal(at.offset, 5n, `by time v${v}`);
+    assert.equal(at.timestamp, BigInt(T0 + 5000));
+    assert.equal((await list(v, T0 - 5000)).offset, 0n);
+    assert.equal((await list(v, T0 + 10_000_000)).offset, -1n, 'after the last record');
+  }
+});
+
+test('max timestamp (v7+) and v0 old-style offsets', async () => {
+  const m = await list(7, -3);
+  assert.equal(m.offset, 7n);
+  assert.equal(m.timestamp, BigInt(T0 + 100_000));
+  const v0 = await list(0, -1);
+  assert.deepEqual(v0.oldStyleOffsets, [10n]);
+});
+
+test('unknown partition', async () => {
+  assert.equal((await list(5, -1, 3)).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+});

@@ -1,0 +1,135 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Kafka, logLevel } from 'kafkajs';
+import { Admin } from '@platformatic/kafka';
+import { startBroker, type RunningBroker } from '../../../broker/index.js';
+import { setRootLogger } from '../../../broker/logger.js';
+import { RawClient } from '../../helpers/raw-client.js';
+import { responseHeaderVersion } from '../../../protocol/generated/apis.js';
+import type { Reader } from '../../../protocol/wire/reader.js';
+import type { Writer } from '../../../protocol/wire/writer.js';
+import { defaultDeleteTopicsRequest, encodeDeleteTopicsRequest, type DeleteTopicsRequest } from '../../../protocol/generated/delete-topics-request.js';
+import { decodeDeleteTopicsResponse, type DeleteTopicsResponse } from '../../../protocol/generated/delete-topics-response.js';
+import { ErrorCode } from '../../../protocol/generated/error-codes.js';
+
+setRootLogger(pino({ level: 'silent' }));
+const ZERO = 'AAAAAAAAAAAAAAAAAAAAAA';
+let b: RunningBroker;
+let c: RawClient;
+before(async () => {
+  b = await startBroker();
+  c = await RawClient.connect(b.port);
+});
+after(async () => {
+  c.close();
+  await b.stop();
+});
+
+async function call<T>(key: number, v: number, enc: (w: Writer) => void, dec: (r: Reader, v: number) => T): Promise<T> {
+  const id = c.send(key, v, enc);
+  const res = await c.response(responseHeaderVersion(key, v));
+  assert.ok(res, 'connection closed');
+  assert.equal(res.correlationId, id);
+  const body = dec(res.body, v);
+  assert.equal(res.body.remaining(), 0);
+  return body;
+}
+
+function del(v: number, over: Partial<DeleteTopicsRequest>): Promise<DeleteTopicsResponse> {
+  const req = { ...defaultDeleteTopicsRequest(), timeoutMs: 5000, ...over };
+  return call(20, v, (w) => encodeDeleteTopicsRequest(w, v, req), decodeDeleteTopicsResponse);
+}
+
+test('v0-5 delete by name; the partition directories are gone; unknown names get UNKNOWN_TOPIC_OR_PARTITION', async () => {
+  for (let v = 0; v <= 5; v++) {
+    const name = `dt-v${v}`;
+    await b.broker.logs.createTopic(name, { partitions: 2 });
+    assert.ok(existsSync(join(b.dataDir, `${name}-1`)));
+    const res = await del(v, { topicNames: [name, `dt-missing-${v}`] });
+    assert.deepEqual(
+      res.responses.map((r) => [r.name, r.errorCode]),
+      [
+        [name, 0],
+        [`dt-missing-${v}`, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+      ],
+    );
+    if (v >= 5) assert.equal(res.responses[0]!.errorMessage, null);
+    assert.equal(b.broker.logs.topic(name), undefined);
+    assert.equal(b.broker.logs.getLog(name, 0), undefined);
+    assert.equal(existsSync(join(b.dataDir, `${name}-0`)), false);
+    assert.equal(existsSync(join(b.dataDir, `${name}-1`)), false);
+  }
+});
+
+test('v6 deletes by name or by id and reports both; unknown ids, both or neither, duplicates', async () => {
+  const byId = await b.broker.logs.createTopic('dt-by-id', { partitions: 1 });
+  const byName = await b.broker.logs.createTopic('dt-by-name', { partitions: 1 });
+  await b.broker.logs.createTopic('dt-dup', { partitions: 1 });
+  const unknownId = 'AAAAAAAAAAAAAAAAAAAAAQ';
+  const res = await del(6, {
+    topics: [
+      { name: null, topicId: byId.topicId },
+      { name: 'dt-by-name', topicId: ZERO },
+      { name: null, topicId: unknownId },
+      { name: 'dt-by-name-and-id', topicId: byName.topicId },
+      { name: null, topicId: ZERO },
+      { name: 'dt-dup', topicId: ZERO },
+      { name: 'dt-dup', topicId: ZERO },
+    ],
+  });
+  assert.deepEqual(
+    res.responses.map((r) => [r.name, r.topicId, r.errorCode]),
+    [
+      ['dt-by-id', byId.topicId, 0],
+      ['dt-by-name', byName.topicId, 0],
+      [null, unknownId, ErrorCode.UNKNOWN_TOPIC_ID],
+      ['dt-by-name-and-id', byName.topicId, ErrorCode.INVALID_REQUEST],
+      [null, ZERO, ErrorCode.INVALID_REQUEST],
+      ['dt-dup', ZERO, ErrorCode.INVALID_REQUEST],
+    ],
+  );
+  assert.equal(b.broker.logs.topic('dt-by-id'), undefined);
+  assert.equal(b.broker.logs.topic('dt-by-name'), undefined);
+  assert.ok(b.broker.logs.topic('dt-dup'), 'duplicates are not deleted');
+});
+
+test('a deleted topic can be created again, empty', async () => {
+  const first = await b.broker.logs.createTopic('dt-again', { partitions: 1 });
+  await del(4, { topicNames: ['dt-again'] });
+  const second = await b.broker.logs.createTopic('dt-again', { partitions: 1 });
+  assert.notEqual(second.topicId, first.topicId);
+  assert.equal(b.broker.logs.getLog('dt-again', 0)!.logEndOffset, 0);
+});
+
+test('kafkajs admin deleteTopics (v1)', async () => {
+  const kafka = new Kafka({ clientId: 't', brokers: [b.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic: 'dt-kafkajs-a' }, { topic: 'dt-kafkajs-b' }] });
+    await admin.deleteTopics({ topics: ['dt-kafkajs-a', 'dt-kafkajs-b'], timeout: 5000 });
+    assert.equal(b.broker.logs.topic('dt-kafkajs-a'), undefined);
+    assert.equal(b.broker.logs.topic('dt-kafkajs-b'), undefined);
+    const listed = await admin.listTopics();
+    assert.ok(!listed.includes('dt-kafkajs-a'));
+    await assert.rejects(admin.deleteTopics({ topics: ['dt-kafkajs-missing'], timeout: 5000 }));
+  } finally {
+    await admin.disconnect();
+  }
+});
+
+test('@platformatic/kafka Admin deleteTopics (v6)', async () => {
+  const admin = new Admin({ clientId: 't', bootstrapBrokers: [b.bootstrapServers], retries: 0 });
+  try {
+    await admin.createTopics({ topics: ['dt-platformatic'], partitions: 2 });
+    await admin.deleteTopics({ topics: ['dt-platformatic'] });
+    assert.equal(b.broker.logs.topic('dt-platformatic'), undefined);
+    assert.ok(!(await admin.listTopics()).includes('dt-platformatic'));
+    await assert.rejects(admin.deleteTopics({ topics: ['dt-platformatic'] }));
+  } finally {
+    await admin.close();
+  }
+});

@@ -1,0 +1,93 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { startBroker, type RunningBroker } from '../../../broker/index.js';
+import { setRootLogger } from '../../../broker/logger.js';
+import { RawClient } from '../../helpers/raw-client.js';
+import { responseHeaderVersion } from '../../../protocol/generated/apis.js';
+import {
+  defaultOffsetForLeaderEpochRequest,
+  encodeOffsetForLeaderEpochRequest,
+  type OffsetForLeaderEpochRequestOffsetForLeaderPartition,
+} from '../../../protocol/generated/offset-for-leader-epoch-request.js';
+import { decodeOffsetForLeaderEpochResponse, type OffsetForLeaderEpochResponseEpochEndOffset } from '../../../protocol/generated/offset-for-leader-epoch-response.js';
+import { ErrorCode } from '../../../protocol/generated/error-codes.js';
+
+setRootLogger(pino({ level: 'silent' }));
+let b: RunningBroker;
+let c: RawClient;
+before(async () => {
+  b = await startBroker();
+  c = await RawClient.connect(b.port);
+  await b.broker.logs.createTopic('ole-empty', { partitions: 1 });
+  await b.broker.logs.createTopic('ole-data', { partitions: 1 });
+  const kafka = new Kafka({ clientId: 't', brokers: [b.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  await producer.send({ topic: 'ole-data', messages: Array.from({ length: 5 }, (_, i) => ({ value: String(i) })) });
+  await producer.disconnect();
+});
+after(async () => {
+  c.close();
+  await b.stop();
+});
+
+type P = Partial<OffsetForLeaderEpochRequestOffsetForLeaderPartition> & { partition: number; leaderEpoch: number };
+
+async function ask(v: number, topic: string, partitions: P[], replicaId = -1): Promise<OffsetForLeaderEpochResponseEpochEndOffset[]> {
+  const req = {
+    ...defaultOffsetForLeaderEpochRequest(),
+    replicaId,
+    topics: [{ topic, partitions: partitions.map((p) => ({ currentLeaderEpoch: -1, ...p })) }],
+  };
+  const id = c.send(23, v, (w) => encodeOffsetForLeaderEpochRequest(w, v, req));
+  const res = await c.response(responseHeaderVersion(23, v));
+  assert.ok(res);
+  assert.equal(res.correlationId, id);
+  const body = decodeOffsetForLeaderEpochResponse(res.body, v);
+  assert.equal(res.body.remaining(), 0);
+  assert.equal(body.topics[0]!.topic, topic);
+  return body.topics[0]!.partitions;
+}
+
+test('v0-4: epoch 0 ends at the log end offset, also before the first append', async () => {
+  for (let v = 0; v <= 4; v++) {
+    const [data] = await ask(v, 'ole-data', [{ partition: 0, leaderEpoch: 0 }]);
+    assert.equal(data!.errorCode, 0);
+    assert.equal(data!.endOffset, 5n);
+    assert.equal(data!.leaderEpoch, v >= 1 ? 0 : -1, 'v0 carries no epoch');
+    const [empty] = await ask(v, 'ole-empty', [{ partition: 0, leaderEpoch: 0 }]);
+    assert.equal(empty!.errorCode, 0);
+    assert.equal(empty!.endOffset, 0n);
+  }
+});
+
+test('an epoch above all known, or -1, is UNDEFINED (-1, -1) without error', async () => {
+  const res = await ask(4, 'ole-data', [
+    { partition: 0, leaderEpoch: 3 },
+    { partition: 0, leaderEpoch: -1 },
+  ]);
+  for (const p of res) {
+    assert.equal(p.errorCode, 0);
+    assert.equal(p.leaderEpoch, -1);
+    assert.equal(p.endOffset, -1n);
+  }
+});
+
+test('currentLeaderEpoch newer than 0 → UNKNOWN_LEADER_EPOCH (v2+); unknown partitions; followers get the same answer', async () => {
+  const [fenced, current] = await ask(2, 'ole-data', [
+    { partition: 0, leaderEpoch: 0, currentLeaderEpoch: 1 },
+    { partition: 0, leaderEpoch: 0, currentLeaderEpoch: 0 },
+  ]);
+  assert.equal(fenced!.errorCode, ErrorCode.UNKNOWN_LEADER_EPOCH);
+  assert.equal(current!.errorCode, 0);
+  assert.equal(current!.endOffset, 5n);
+  const [unknownPartition] = await ask(3, 'ole-data', [{ partition: 4, leaderEpoch: 0 }]);
+  assert.equal(unknownPartition!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  assert.equal(unknownPartition!.endOffset, -1n);
+  const [unknownTopic] = await ask(4, 'ole-missing', [{ partition: 0, leaderEpoch: 0 }]);
+  assert.equal(unknownTopic!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  const [follower] = await ask(4, 'ole-data', [{ partition: 0, leaderEpoch: 0 }], 2);
+  assert.equal(follower!.endOffset, 5n);
+});

@@ -1,0 +1,157 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Kafka, logLevel, type ConfigResourceTypes } from 'kafkajs';
+import { Admin } from '@platformatic/kafka';
+import { startBroker, type RunningBroker } from '../../../broker/index.js';
+import { setRootLogger } from '../../../broker/logger.js';
+import { RawClient } from '../../helpers/raw-client.js';
+import { responseHeaderVersion } from '../../../protocol/generated/apis.js';
+import type { Reader } from '../../../protocol/wire/reader.js';
+import type { Writer } from '../../../protocol/wire/writer.js';
+import { defaultAlterConfigsRequest, encodeAlterConfigsRequest, type AlterConfigsResource } from '../../../protocol/generated/alter-configs-request.js';
+import { decodeAlterConfigsResponse, type AlterConfigsResponse } from '../../../protocol/generated/alter-configs-response.js';
+import { ErrorCode } from '../../../protocol/generated/error-codes.js';
+
+setRootLogger(pino({ level: 'silent' }));
+const TOPIC = 2;
+const BROKER = 4;
+const DAY = 86_400_000;
+let dataDir: string;
+let b: RunningBroker;
+let c: RawClient;
+before(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'runnel-alter-'));
+  b = await startBroker({ dataDir });
+  c = await RawClient.connect(b.port);
+});
+after(async () => {
+  c.close();
+  await b.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function call<T>(key: number, v: number, enc: (w: Writer) => void, dec: (r: Reader, v: number) => T): Promise<T> {
+  const id = c.send(key, v, enc);
+  const res = await c.response(responseHeaderVersion(key, v));
+  assert.ok(res, 'connection closed');
+  assert.equal(res.correlationId, id);
+  const body = dec(res.body, v);
+  assert.equal(res.body.remaining(), 0);
+  return body;
+}
+
+function alter(v: number, resources: AlterConfigsResource[], validateOnly = false): Promise<AlterConfigsResponse> {
+  const req = { ...defaultAlterConfigsRequest(), resources, validateOnly };
+  return call(33, v, (w) => encodeAlterConfigsRequest(w, v, req), decodeAlterConfigsResponse);
+}
+
+function topicRes(name: string, configs: Record<string, string | null>): AlterConfigsResource {
+  return { resourceType: TOPIC, resourceName: name, configs: Object.entries(configs).map(([n, value]) => ({ name: n, value })) };
+}
+
+test('v0-2 replace the whole set of overrides and apply live to the open logs', async () => {
+  for (let v = 0; v <= 2; v++) {
+    const name = `ac-v${v}`;
+    await b.broker.logs.createTopic(name, { partitions: 2, configs: { 'segment.bytes': '1048576' } });
+    const log = b.broker.logs.getLog(name, 1)!;
+    assert.equal(log.logConfig.retentionMs, 7 * DAY);
+    const res = await alter(v, [topicRes(name, { 'retention.ms': '60000', 'cleanup.policy': 'compact' })]);
+    assert.deepEqual(res.responses, [{ errorCode: 0, errorMessage: null, resourceType: TOPIC, resourceName: name }]);
+    assert.deepEqual(b.broker.logs.topic(name)!.configs, { 'retention.ms': '60000', 'cleanup.policy': 'compact' });
+    assert.equal(log.logConfig.retentionMs, 60000, 'live on the open log');
+    assert.deepEqual(log.logConfig.cleanupPolicy, ['compact']);
+    assert.equal(log.logConfig.segmentBytes, 1 << 30, 'segment.bytes not given: back to the broker default');
+  }
+});
+
+test('validation: unknown name, bad value, null value → INVALID_CONFIG and nothing changes; validateOnly changes nothing', async () => {
+  await b.broker.logs.createTopic('ac-valid', { partitions: 1, configs: { 'retention.ms': '1000' } });
+  const res = await alter(1, [
+    topicRes('ac-valid', { 'retention.ms': '5', 'no.such': 'x' }),
+  ]);
+  assert.equal(res.responses[0]!.errorCode, ErrorCode.INVALID_CONFIG);
+  assert.match(res.responses[0]!.errorMessage!, /no\.such/);
+  const bad = await alter(2, [topicRes('ac-valid', { 'retention.ms': '-7' })]);
+  assert.equal(bad.responses[0]!.errorCode, ErrorCode.INVALID_CONFIG);
+  assert.match(bad.responses[0]!.errorMessage!, /retention\.ms/);
+  const nul = await alter(2, [topicRes('ac-valid', { 'retention.ms': null })]);
+  assert.equal(nul.responses[0]!.errorCode, ErrorCode.INVALID_CONFIG);
+  const dry = await alter(2, [topicRes('ac-valid', { 'retention.ms': '2000' })], true);
+  assert.equal(dry.responses[0]!.errorCode, 0);
+  assert.deepEqual(b.broker.logs.topic('ac-valid')!.configs, { 'retention.ms': '1000' });
+  assert.equal(b.broker.logs.getLog('ac-valid', 0)!.logConfig.retentionMs, 1000);
+});
+
+test('resource errors: unknown topic, duplicate resource, broker configs are not dynamic, unknown type', async () => {
+  const node = String(b.broker.started.nodeId);
+  const res = await alter(2, [
+    topicRes('ac-missing', { 'retention.ms': '1' }),
+    topicRes('ac-twice', {}),
+    topicRes('ac-twice', {}),
+    { resourceType: BROKER, resourceName: node, configs: [{ name: 'log.retention.ms', value: '1000' }] },
+    { resourceType: BROKER, resourceName: '', configs: [] },
+    { resourceType: BROKER, resourceName: '42', configs: [] },
+    { resourceType: 8, resourceName: node, configs: [] },
+  ]);
+  assert.deepEqual(
+    res.responses.map((r) => [r.resourceType, r.resourceName, r.errorCode]),
+    [
+      [TOPIC, 'ac-missing', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+      [TOPIC, 'ac-twice', ErrorCode.INVALID_REQUEST],
+      [BROKER, node, ErrorCode.INVALID_REQUEST],
+      [BROKER, '', 0],
+      [BROKER, '42', ErrorCode.INVALID_REQUEST],
+      [8, node, ErrorCode.INVALID_REQUEST],
+    ],
+  );
+  assert.match(res.responses[2]!.errorMessage!, /log\.retention\.ms/);
+});
+
+test('kafkajs admin alterConfigs (v1) changes retention in storage; the override survives a restart', async () => {
+  const kafka = new Kafka({ clientId: 't', brokers: [b.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic: 'ac-kafkajs', numPartitions: 2 }] });
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: TOPIC as ConfigResourceTypes, name: 'ac-kafkajs', configEntries: [{ name: 'retention.ms', value: '120000' }, { name: 'retention.bytes', value: '5000000' }] }],
+    });
+    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: TOPIC as ConfigResourceTypes, name: 'ac-kafkajs', configNames: ['retention.ms'] }] });
+    assert.equal(described.resources[0]!.configEntries[0]!.configValue, '120000');
+    await assert.rejects(
+      admin.alterConfigs({ validateOnly: false, resources: [{ type: TOPIC as ConfigResourceTypes, name: 'ac-kafkajs', configEntries: [{ name: 'retention.ms', value: 'never' }] }] }),
+    );
+  } finally {
+    await admin.disconnect();
+  }
+  for (const p of [0, 1]) {
+    assert.equal(b.broker.logs.getLog('ac-kafkajs', p)!.logConfig.retentionMs, 120000);
+    assert.equal(b.broker.logs.getLog('ac-kafkajs', p)!.logConfig.retentionBytes, 5000000);
+  }
+  c.close();
+  await b.stop();
+  b = await startBroker({ dataDir });
+  c = await RawClient.connect(b.port);
+  assert.deepEqual(b.broker.logs.topic('ac-kafkajs')!.configs, { 'retention.ms': '120000', 'retention.bytes': '5000000' });
+  assert.equal(b.broker.logs.getLog('ac-kafkajs', 1)!.logConfig.retentionMs, 120000);
+});
+
+test('@platformatic/kafka Admin alterConfigs (v2)', async () => {
+  const admin = new Admin({ clientId: 't', bootstrapBrokers: [b.bootstrapServers], retries: 0 });
+  try {
+    await admin.createTopics({ topics: ['ac-platformatic'], partitions: 1 });
+    await admin.alterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'ac-platformatic', configs: [{ name: 'max.message.bytes', value: '4096' }] }] });
+    assert.equal(b.broker.logs.getLog('ac-platformatic', 0)!.logConfig.maxMessageBytes, 4096);
+    await admin.alterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'ac-platformatic', configs: [] }] });
+    assert.deepEqual(b.broker.logs.topic('ac-platformatic')!.configs, {});
+    assert.equal(b.broker.logs.getLog('ac-platformatic', 0)!.logConfig.maxMessageBytes, 1048588);
+    await assert.rejects(admin.alterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'ac-platformatic', configs: [{ name: 'bogus', value: '1' }] }] }));
+  } finally {
+    await admin.close();
+  }
+});
