@@ -4,8 +4,12 @@
  * fires at most once and removes itself from every partition it watched. `wakeAll` (shutdown) releases
  * every waiter so in-flight fetches answer at once.
  */
+import type { Clock } from '../storage/clock.js';
+
 export class AppendNotifier {
   private readonly waiters = new Map<string, Set<Waiter>>();
+
+  constructor(private readonly clock: Clock) {}
 
   private static key(topic: string, partition: number): string {
     return `${topic}\u0000${partition}`;
@@ -17,7 +21,7 @@ export class AppendNotifier {
       const keys: string[] = [];
       const w: Waiter = {
         fire: () => {
-          clearTimeout(timer);
+          this.clock.clearTimeout(timer);
           for (const k of keys) {
             const set = this.waiters.get(k);
             if (set) {
@@ -28,7 +32,7 @@ export class AppendNotifier {
           resolve();
         },
       };
-      const timer = setTimeout(() => w.fire(), Math.max(0, timeoutMs));
+      const timer = this.clock.setTimeout(() => w.fire(), Math.max(0, timeoutMs));
       for (const [t, p] of partitions) {
         const k = AppendNotifier.key(t, p);
         keys.push(k);

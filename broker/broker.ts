@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { BrokerConfig, CONFIG_DEFS, formatConfigValue } from './config.js';
 import { LogManager } from '../storage/log-manager.js';
 import { logConfigFromProps, type LogConfig } from '../storage/log-config.js';
-import type { Clock } from '../storage/clock.js';
+import { SystemClock, type Clock } from '../storage/clock.js';
 import type { FileSystem } from '../storage/fs.js';
 import { KafkaServer } from './server.js';
 import { logger, type Logger } from './logger.js';
@@ -41,8 +41,10 @@ export class Broker {
   private info: BrokerInfo | undefined;
   private logManager: LogManager | undefined;
   /** Wakes long-polling fetches on append. */
-  readonly appendNotifier = new AppendNotifier();
+  readonly appendNotifier: AppendNotifier;
   readonly fetchSessions = new FetchSessionCache();
+  /** The broker's clock (injected in tests); handlers and storage read time from it. */
+  readonly clock: Clock;
   /** Set once stop() begins: long polls answer at once. */
   stopping = false;
 
@@ -52,6 +54,8 @@ export class Broker {
   ) {
     this.config = config;
     this.log = deps.log ?? logger('broker');
+    this.clock = deps.clock ?? new SystemClock();
+    this.appendNotifier = new AppendNotifier(this.clock);
   }
 
   /** The partition logs and topic metadata. */
@@ -82,7 +86,7 @@ export class Broker {
     const clusterId = await this.loadMetaProperties(dataDir, nodeId);
     this.logManager = await LogManager.open(dataDir, {
       fs: this.deps.fs,
-      clock: this.deps.clock,
+      clock: this.clock,
       logger: logger('storage'),
       defaultConfig: this.defaultLogConfig(),
       retentionCheckIntervalMs: this.config.int('log.retention.check.interval.ms'),

@@ -58,7 +58,7 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
         }
         pending.push(
           (async () => {
-            const now = Date.now();
+            const now = broker.clock.now();
             const checked = await validateProduce(p.records, v, log.logConfig, now);
             if (checked.errorCode !== ErrorCode.NONE) {
               out.errorCode = checked.errorCode;

@@ -55,7 +55,7 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
     const broker = ctx.broker as Broker;
     const v = ctx.apiVersion;
     const byId = v >= 13;
-    const now = Date.now();
+    const now = broker.clock.now();
 
     // ---- session (KIP-227) ----
     let session: FetchSession | undefined;
@@ -185,10 +185,10 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
         out.records = records;
         total += records.length;
       }
-      if (total >= req.minBytes || errors || Date.now() >= deadline || broker.stopping) break;
+      if (total >= req.minBytes || errors || broker.clock.now() >= deadline || broker.stopping) break;
       await broker.appendNotifier.wait(
         items.map((it) => [it.topic, it.partition] as [string, number]),
-        deadline - Date.now(),
+        deadline - broker.clock.now(),
       );
     }
 
