@@ -241,3 +241,40 @@ export async function replaceTopicConfigs(broker: Broker, topic: string, props: 
   }
   return undefined;
 }
+
+export interface AlterResourceResult {
+  errorCode: number;
+  errorMessage: string | null;
+  resourceType: number;
+  resourceName: string;
+}
+
+/**
+ * Alter each resource of an AlterConfigs/IncrementalAlterConfigs request with `alter`, in request order;
+ * a resource named more than once gets one INVALID_REQUEST answer and is not altered.
+ */
+export async function alterEachResource<R extends { resourceType: number; resourceName: string }>(
+  resources: readonly R[],
+  alter: (r: R) => Promise<ApiErr | undefined>,
+): Promise<AlterResourceResult[]> {
+  const counts = new Map<string, number>();
+  for (const r of resources) {
+    const key = resourceKey(r.resourceType, r.resourceName);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const reported = new Set<string>();
+  const out: AlterResourceResult[] = [];
+  for (const r of resources) {
+    const key = resourceKey(r.resourceType, r.resourceName);
+    let e: ApiErr | undefined;
+    if (counts.get(key)! > 1) {
+      if (reported.has(key)) continue;
+      reported.add(key);
+      e = { code: ErrorCode.INVALID_REQUEST, message: 'Duplicate resource.' };
+    } else {
+      e = await alter(r);
+    }
+    out.push({ errorCode: e ? e.code : ErrorCode.NONE, errorMessage: e ? e.message : null, resourceType: r.resourceType, resourceName: r.resourceName });
+  }
+  return out;
+}

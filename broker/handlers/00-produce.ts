@@ -22,7 +22,7 @@ import { RunnelError } from '../../protocol/errors.js';
 import type { Broker } from '../broker.js';
 import { validateProduce } from '../produce-validator.js';
 import { registerHandler } from './registry.js';
-import { LEADER_EPOCH } from './02-list-offsets.js';
+import { LEADER_EPOCH } from '../topics.js';
 
 export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
   apiKey: 0,

@@ -22,7 +22,7 @@ import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Broker } from '../broker.js';
 import { FetchSession, type SessionPartition } from '../fetch-sessions.js';
 import { registerHandler } from './registry.js';
-import { LEADER_EPOCH } from './02-list-offsets.js';
+import { leaderLog } from '../topics.js';
 import { batchToLegacy } from '../../protocol/records/legacy.js';
 import { RunnelError } from '../../protocol/errors.js';
 
@@ -145,20 +145,16 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
         out.partitionIndex = it.partition;
         out.records = null;
         results.push(out);
-        const log = it.topic === '' ? undefined : broker.logs.getLog(it.topic, it.partition);
-        if (!log) {
-          out.errorCode = byId && it.topic === '' ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        const log = byId && it.topic === '' ? ErrorCode.UNKNOWN_TOPIC_ID : leaderLog(broker, it.topic, it.partition, it.currentLeaderEpoch);
+        if (typeof log === 'number') {
+          out.errorCode = log;
           out.highWatermark = -1n;
           errors = true;
           continue;
         }
-        if (it.currentLeaderEpoch > LEADER_EPOCH) {
-          out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
-          errors = true;
-          continue;
-        }
-        const hw = log.highWatermark;
-        const limit = readCommitted ? hw : hw; // last stable offset == high watermark until transactions land
+        // The last stable offset equals the high watermark until transactions land; read_committed reads
+        // up to it, read_uncommitted up to the high watermark.
+        const limit = log.highWatermark;
         const room = Math.min(it.maxBytes, responseMax - total);
         const r = await log.read(it.fetchOffset, Math.max(0, room), { maxOffset: limit, minOneBatch: total === 0 });
         out.highWatermark = BigInt(r.highWatermark);

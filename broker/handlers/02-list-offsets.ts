@@ -17,8 +17,8 @@ import {
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
+import { LEADER_EPOCH, leaderLog } from '../topics.js';
 
-export const LEADER_EPOCH = 0;
 
 export const listOffsetsHandler = registerHandler<ListOffsetsRequest, ListOffsetsResponse>({
   apiKey: 2,
@@ -37,13 +37,9 @@ export const listOffsetsHandler = registerHandler<ListOffsetsRequest, ListOffset
         const out = defaultListOffsetsPartitionResponse();
         out.partitionIndex = p.partitionIndex;
         partitions.push(out);
-        const log = broker.logs.getLog(t.name, p.partitionIndex);
-        if (!log) {
-          out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-          continue;
-        }
-        if (p.currentLeaderEpoch > LEADER_EPOCH) {
-          out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+        const log = leaderLog(broker, t.name, p.partitionIndex, p.currentLeaderEpoch);
+        if (typeof log === 'number') {
+          out.errorCode = log;
           continue;
         }
         const ts = Number(p.timestamp);

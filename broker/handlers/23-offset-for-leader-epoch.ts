@@ -24,7 +24,7 @@ import {
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { PartitionLog } from '../../storage/partition-log.js';
 import type { Broker } from '../broker.js';
-import { LEADER_EPOCH } from './02-list-offsets.js';
+import { LEADER_EPOCH, leaderLog } from '../topics.js';
 import { registerHandler } from './registry.js';
 
 /** (epoch, end offset) for `requested` on this leader; (-1, -1) when undefined. */
@@ -54,13 +54,9 @@ export const offsetForLeaderEpochHandler = registerHandler<OffsetForLeaderEpochR
         const out = defaultOffsetForLeaderEpochResponseEpochEndOffset();
         out.partition = p.partition;
         partitions.push(out);
-        const log = broker.logs.getLog(t.topic, p.partition);
-        if (!log) {
-          out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-          continue;
-        }
-        if (p.currentLeaderEpoch > LEADER_EPOCH) {
-          out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+        const log = leaderLog(broker, t.topic, p.partition, p.currentLeaderEpoch);
+        if (typeof log === 'number') {
+          out.errorCode = log;
           continue;
         }
         const found = endOffsetForEpoch(log, p.leaderEpoch);

@@ -34,7 +34,7 @@ import {
   isTopicConfigName,
   noDynamicBrokerConfigs,
   replaceTopicConfigs,
-  resourceKey,
+  alterEachResource,
   ResourceType,
   withConfigLock,
   type ApiErr,
@@ -126,26 +126,7 @@ export const incrementalAlterConfigsHandler = registerHandler<IncrementalAlterCo
   async handle(req, ctx) {
     const broker = ctx.broker as Broker;
     const res = defaultIncrementalAlterConfigsResponse();
-    const counts = new Map<string, number>();
-    for (const r of req.resources) counts.set(resourceKey(r.resourceType, r.resourceName), (counts.get(resourceKey(r.resourceType, r.resourceName)) ?? 0) + 1);
-    const reported = new Set<string>();
-    for (const r of req.resources) {
-      const key = resourceKey(r.resourceType, r.resourceName);
-      let e: ApiErr | undefined;
-      if (counts.get(key)! > 1) {
-        if (reported.has(key)) continue;
-        reported.add(key);
-        e = { code: ErrorCode.INVALID_REQUEST, message: 'Duplicate resource.' };
-      } else {
-        e = await alterOne(broker, r, req.validateOnly);
-      }
-      res.responses.push({
-        errorCode: e ? e.code : ErrorCode.NONE,
-        errorMessage: e ? e.message : null,
-        resourceType: r.resourceType,
-        resourceName: r.resourceName,
-      });
-    }
+    res.responses = await alterEachResource(req.resources, (r) => alterOne(broker, r, req.validateOnly));
     return res;
   },
 });

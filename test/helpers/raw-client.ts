@@ -4,6 +4,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { encodeRequestFrame } from '../../protocol/frame.js';
+import { responseHeaderVersion } from '../../protocol/generated/apis.js';
 import { Reader } from '../../protocol/wire/reader.js';
 import type { Writer } from '../../protocol/wire/writer.js';
 
@@ -82,6 +83,20 @@ export class RawClient {
     const correlationId = r.readInt32();
     if (headerVersion === 1) r.skipTaggedFields();
     return { correlationId, body: r };
+  }
+
+  /**
+   * Send one request and decode its response; fails when the connection closes, the correlation id is
+   * not this request's, or bytes are left after the body.
+   */
+  async request<T>(apiKey: number, version: number, body: (w: Writer) => void, decode: (r: Reader, v: number) => T, timeoutMs = 10_000): Promise<T> {
+    const id = this.send(apiKey, version, body);
+    const res = await this.response(responseHeaderVersion(apiKey, version), timeoutMs);
+    if (!res) throw new Error(`connection closed before the response to API ${apiKey} v${version}`);
+    if (res.correlationId !== id) throw new Error(`correlation id ${res.correlationId}, expected ${id}`);
+    const out = decode(res.body, version);
+    if (res.body.remaining() !== 0) throw new Error(`${res.body.remaining()} bytes left after the response body`);
+    return out;
   }
 
   /** Resolves true once the server has closed the connection (bounded wait). */

@@ -5,7 +5,6 @@
 import { pino } from 'pino';
 import { startBroker, type RunningBroker, type StartBrokerOptions } from '../../broker/index.js';
 import { setRootLogger } from '../../broker/logger.js';
-import { responseHeaderVersion } from '../../protocol/generated/apis.js';
 import type { Reader } from '../../protocol/wire/reader.js';
 import type { Writer } from '../../protocol/wire/writer.js';
 import { RawClient } from './raw-client.js';
@@ -26,11 +25,5 @@ export async function call<Req, Res>(
   req: Req,
   timeoutMs = 10_000,
 ): Promise<Res> {
-  const id = c.send(apiKey, version, (w) => encode(w, version, req));
-  const res = await c.response(responseHeaderVersion(apiKey, version), timeoutMs);
-  if (!res) throw new Error(`connection closed before the response to API ${apiKey} v${version}`);
-  if (res.correlationId !== id) throw new Error(`correlation id ${res.correlationId}, expected ${id}`);
-  const body = decode(res.body, version);
-  if (res.body.remaining() !== 0) throw new Error(`${res.body.remaining()} bytes left after the response body`);
-  return body;
+  return c.request(apiKey, version, (w) => encode(w, version, req), decode, timeoutMs);
 }

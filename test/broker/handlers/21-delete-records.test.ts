@@ -9,7 +9,6 @@ import { Admin } from '@platformatic/kafka';
 import { startBroker, type RunningBroker } from '../../../broker/index.js';
 import { setRootLogger } from '../../../broker/logger.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import { responseHeaderVersion } from '../../../protocol/generated/apis.js';
 import type { Reader } from '../../../protocol/wire/reader.js';
 import type { Writer } from '../../../protocol/wire/writer.js';
 import { defaultDeleteRecordsRequest, encodeDeleteRecordsRequest, type DeleteRecordsTopic } from '../../../protocol/generated/delete-records-request.js';
@@ -37,15 +36,7 @@ after(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function call<T>(key: number, v: number, enc: (w: Writer) => void, dec: (r: Reader, v: number) => T): Promise<T> {
-  const id = c.send(key, v, enc);
-  const res = await c.response(responseHeaderVersion(key, v));
-  assert.ok(res, 'connection closed');
-  assert.equal(res.correlationId, id);
-  const body = dec(res.body, v);
-  assert.equal(res.body.remaining(), 0);
-  return body;
-}
+const call = <T>(key: number, v: number, enc: (w: Writer) => void, dec: (r: Reader, v: number) => T): Promise<T> => c.request(key, v, enc, dec);
 
 function deleteRecords(v: number, topics: DeleteRecordsTopic[]): Promise<DeleteRecordsResponse> {
   const req = { ...defaultDeleteRecordsRequest(), topics, timeoutMs: 5000 };
