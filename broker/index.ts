@@ -1,46 +1,104 @@
 /**
- * Runnel's public API: `startBroker()` runs a broker in-process (for tests in any Node test runner).
+ * Runnel's public API: `startBroker()` runs a real broker in-process, for tests in any Node test runner
+ * (node:test, Vitest, Jest). Several instances in one process stay isolated: each has its own port,
+ * data directory, storage and state.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker } from './broker.js';
-import { BrokerConfig } from './config.js';
+import { BrokerConfig, configDef } from './config.js';
+import type { TopicMetadata } from '../storage/topic-store.js';
 
 export { Broker } from './broker.js';
 export { BrokerConfig, CONFIG_DEFS } from './config.js';
 
+export interface TopicSpec {
+  name: string;
+  /** Default: the broker's num.partitions. */
+  partitions?: number;
+  /** Topic configs by Kafka name (retention.ms, cleanup.policy, ...). */
+  configs?: Record<string, string | number | boolean>;
+}
+
 export interface StartBrokerOptions {
   /** Kafka listener port; 0 (the default) picks a free one. */
   port?: number;
+  /** Address to bind; default 127.0.0.1. */
   host?: string;
   /** Data directory; default: a fresh temporary directory, removed by stop(). */
   dataDir?: string;
+  /** Topics created before startBroker() resolves: names, or specs with partitions and configs. */
+  topics?: (string | TopicSpec)[];
   /** Any broker config by name. */
   config?: Record<string, string | number | boolean>;
+  /**
+   * 'dev' (the default for embedded brokers) shortens the consumer-group initial rebalance delay so test
+   * consumers join at once; 'kafka' keeps every Kafka default.
+   */
+  profile?: 'dev' | 'kafka';
 }
 
 export interface RunningBroker {
+  /** "host:port" for the clients' bootstrap list. */
   bootstrapServers: string;
   port: number;
   dataDir: string;
   broker: Broker;
+  /** Create a topic; it can be produced to and consumed from as soon as the promise resolves. */
+  createTopic(name: string, partitions?: number, configs?: Record<string, string | number | boolean>): Promise<TopicMetadata>;
+  deleteTopic(name: string): Promise<boolean>;
   stop(): Promise<void>;
+}
+
+/** Config values of the 'dev' profile, applied where the broker knows the config. */
+const DEV_PROFILE: Record<string, string | number> = {
+  'group.initial.rebalance.delay.ms': 0,
+};
+
+function stringify(configs: Record<string, string | number | boolean> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(configs ?? {})) out[k] = String(v);
+  return out;
 }
 
 export async function startBroker(opts: StartBrokerOptions = {}): Promise<RunningBroker> {
   const tempDir = opts.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'runnel-')) : undefined;
   const dataDir = opts.dataDir ?? tempDir!;
+  const profile: Record<string, string | number> = {};
+  if ((opts.profile ?? 'dev') === 'dev') {
+    for (const [k, v] of Object.entries(DEV_PROFILE)) if (configDef(k)) profile[k] = v;
+  }
   const config = new BrokerConfig({
-    overrides: { ...opts.config, port: opts.port ?? 0, host: opts.host ?? '127.0.0.1', 'data.dir': dataDir },
+    overrides: { ...profile, ...opts.config, port: opts.port ?? 0, host: opts.host ?? '127.0.0.1', 'data.dir': dataDir },
   });
   const broker = new Broker(config);
-  const info = await broker.start();
+  let info;
+  try {
+    info = await broker.start();
+    const defaultPartitions = config.int('num.partitions');
+    for (const t of opts.topics ?? []) {
+      const spec = typeof t === 'string' ? { name: t } : t;
+      if (!broker.logs.topic(spec.name)) {
+        await broker.logs.createTopic(spec.name, { partitions: spec.partitions ?? defaultPartitions, configs: stringify(spec.configs) });
+      }
+    }
+  } catch (err) {
+    await broker.stop().catch(() => {});
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     bootstrapServers: `${info.advertisedHost}:${info.advertisedPort}`,
     port: info.port,
     dataDir,
     broker,
+    createTopic(name, partitions, configs) {
+      return broker.logs.createTopic(name, { partitions: partitions ?? config.int('num.partitions'), configs: stringify(configs) });
+    },
+    deleteTopic(name) {
+      return broker.logs.deleteTopic(name);
+    },
     async stop() {
       await broker.stop();
       if (tempDir) await rm(tempDir, { recursive: true, force: true });
