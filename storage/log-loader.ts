@@ -3,9 +3,14 @@
  *
  * Directory layout handled here: `<base>.log` / `.index` / `.timeindex` segment files (segment.ts),
  * `leader-epoch-checkpoint` (leader-epoch-cache.ts), plus leftovers of interrupted operations:
- * `*.deleted` (segments being deleted), `*.tmp` (checkpoint writes), `*.cleaned` / `*.swap`
- * (compaction, which does not exist yet: TODO complete or roll back swaps once the cleaner lands);
- * all leftovers are removed. Index files without a `.log` are removed.
+ * `*.deleted` (segments being deleted), `*.tmp` (checkpoint writes) and `*.cleaned` (log cleaner
+ * output not yet validated against the log) are removed. Index files without a `.log` are removed.
+ *
+ * Compaction swaps (log-cleaner.ts) are completed first: a `<base>.log.swap` is a fsynced cleaned
+ * segment that was already accepted as the replacement of the segments it covers (its rename to
+ * `.swap` is the commit point). Its range [base, next offset) is read from its batch headers; every
+ * `.log` (+ indexes) whose base offset lies in that range is deleted, then the `.swap` files are
+ * renamed to their final names (indexes first, log last). Redoing this after another crash is safe.
  *
  * Recovery rule: the recovery point R (from the log manager's `recovery-point-offset-checkpoint`)
  * says offsets < R were fsynced. Every segment is opened (index load + sanity check + header scan of
@@ -38,7 +43,9 @@ import {
 } from './segment.js';
 import type { SegmentConfig, SegmentDeps, SegmentRecoveryResult } from './segment.js';
 import { PARTITION_LEADER_EPOCH_OFFSET } from '../protocol/records/batch-header.js';
-import { batchBaseOffset } from './batch-scan.js';
+import { BatchHeaderScanner, batchBaseOffset } from './batch-scan.js';
+import { isNotFound } from './fs.js';
+import { segmentFileName, SWAP_SUFFIX } from './segment.js';
 
 export interface RecoverySummary {
   dir: string;
@@ -98,6 +105,7 @@ export async function loadLog(dir: string, config: LogConfig, ctx: LoadContext):
   };
   let dirChanged = await ensureDirDurable(fs, dir);
 
+  if (await completeSwaps(fs, dir, summary, logger)) dirChanged = true;
   const names = await fs.readdir(dir);
   const logBases = new Set<number>();
   for (const n of names) {
@@ -199,4 +207,61 @@ export async function loadLog(dir: string, config: LogConfig, ctx: LoadContext):
   if (eventful) logger?.warn({ summary }, 'partition log recovered');
   else logger?.debug({ summary }, 'partition log loaded');
   return { segments, epochCache, logStartOffset, summary };
+}
+
+/** One past the last offset of the valid batches of a log file, or undefined if it has none. */
+async function nextOffsetOfFile(fs: FileSystem, file: string): Promise<number | undefined> {
+  const h = await fs.open(file);
+  try {
+    const scan = new BatchHeaderScanner(h, 0, await h.size());
+    let next: number | undefined;
+    while (await scan.next()) next = scan.lastOffset + 1;
+    return next;
+  } finally {
+    await h.close();
+  }
+}
+
+async function renameIfExists(fs: FileSystem, from: string, to: string): Promise<void> {
+  try {
+    await fs.rename(from, to);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+
+/** Finish interrupted compaction swaps (see the header). Returns true if the directory changed. */
+async function completeSwaps(fs: FileSystem, dir: string, summary: RecoverySummary, logger: Logger | undefined): Promise<boolean> {
+  const names = await fs.readdir(dir);
+  const swapLog = LOG_SUFFIX + SWAP_SUFFIX;
+  const bases = names.map((n) => parseSegmentFileName(n, swapLog)).filter((b): b is number => b !== undefined).sort((a, b) => a - b);
+  if (bases.length === 0) return false;
+  const logBases = names.map((n) => parseSegmentFileName(n, LOG_SUFFIX)).filter((b): b is number => b !== undefined);
+  for (const base of bases) {
+    const swapPath = path.join(dir, segmentFileName(base, swapLog));
+    const next = await nextOffsetOfFile(fs, swapPath);
+    if (next === undefined) {
+      // Never produced by the cleaner (it always keeps the last batch); do not let it replace anything.
+      logger?.error({ dir, base }, 'empty compaction swap file; removing it');
+      for (const sfx of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) await fs.rmrf(path.join(dir, segmentFileName(base, sfx + SWAP_SUFFIX)));
+      continue;
+    }
+    for (const old of logBases) {
+      if (old < base || old >= next) continue;
+      for (const sfx of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+        // At the swap's own base an index without a `.swap` twin is already the new one (renamed
+        // before the crash); with a twin it is the old one.
+        if (old === base && sfx !== LOG_SUFFIX && !(await fs.exists(path.join(dir, segmentFileName(base, sfx + SWAP_SUFFIX))))) continue;
+        await fs.rmrf(path.join(dir, segmentFileName(old, sfx)));
+      }
+      summary.deletedSegments.push(old);
+    }
+    for (const sfx of [INDEX_SUFFIX, TIME_INDEX_SUFFIX, LOG_SUFFIX]) {
+      await renameIfExists(fs, path.join(dir, segmentFileName(base, sfx + SWAP_SUFFIX)), path.join(dir, segmentFileName(base, sfx)));
+    }
+    summary.removedFiles.push(segmentFileName(base, swapLog));
+    logger?.warn({ dir, base, next }, 'completed interrupted compaction swap');
+  }
+  await fs.syncDir(dir);
+  return true;
 }

@@ -8,6 +8,9 @@
  *                                        after open and on close
  *   log-start-offset-checkpoint          same format; written on every DeleteRecords (coalesced, awaited
  *                                        by the request), periodically and on close
+ *   cleaner-offset-checkpoint            same format: per compacted partition, the offset below which the
+ *                                        log is clean (log-cleaner.ts); written after each cleaner run that
+ *                                        cleaned something and on close (absent until then)
  *   <topic>-<partition>/                 partition logs (partition-log.ts)
  *   <topic>-<partition>.<uuid>-delete/   partitions being deleted (removed at open if left over)
  *
@@ -16,8 +19,10 @@
  * - Metadata is written before partition directories are created, and removed before they are
  *   deleted. A directory without a topic (crash in between) is left alone and reported in
  *   `orphanDirs`; creating a topic of that name first moves the stale directory away for deletion.
- * - Periodic work (retention every log.retention.check.interval.ms, checkpoints) runs on the injected
- *   clock and stops at `closeAll`.
+ * - Periodic work (retention every log.retention.check.interval.ms, the log cleaner every
+ *   log.cleaner.backoff.ms over topics whose cleanup.policy contains `compact`, checkpoints) runs on the
+ *   injected clock and stops at `closeAll`. Cleaner runs never overlap; `closeAll` stops a running clean
+ *   at its next step and waits for it before closing the logs.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -37,11 +42,14 @@ import type { RecoverySummary } from './partition-log.js';
 import { TopicStore, invalidTopicName, newTopicId } from './topic-store.js';
 import type { TopicMetadata } from './topic-store.js';
 import { StorageError } from '../protocol/errors.js';
+import { CleanerAbortedError, LogCleaner } from './log-cleaner.js';
+import type { CleanResult, LogCleanerOptions } from './log-cleaner.js';
 
 export type { TopicMetadata } from './topic-store.js';
 
 export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
+export const CLEANER_OFFSET_CHECKPOINT = 'cleaner-offset-checkpoint';
 
 /** Kafka error codes carried by the StorageErrors thrown from admin operations. */
 const INVALID_TOPIC_EXCEPTION = 17;
@@ -63,6 +71,12 @@ export interface LogManagerOptions {
   logStartOffsetCheckpointIntervalMs?: number;
   /** Partitions opened (recovered) concurrently (default 4). */
   recoveryConcurrency?: number;
+  /** log.cleaner.enable: schedule the log cleaner (default true; runCleaner works either way). */
+  cleanerEnabled?: boolean;
+  /** log.cleaner.backoff.ms: interval between cleaner runs (default 15000). */
+  cleanerBackoffMs?: number;
+  /** Offset map size, chunk sizes and test hooks of the cleaner. */
+  cleaner?: Omit<LogCleanerOptions, 'clock' | 'logger'>;
 }
 
 export interface CreateTopicOptions {
@@ -88,6 +102,11 @@ export class LogManager {
   private readonly logStartFile: OffsetCheckpointFile;
   private readonly recoveryPointWriter: Coalescer;
   private readonly logStartWriter: Coalescer;
+  private readonly cleanerFile: OffsetCheckpointFile;
+  private readonly cleanerWriter: Coalescer;
+  private cleanerQueue: Promise<unknown> = Promise.resolve();
+  /** The log cleaner (compacted topics). */
+  readonly cleaner: LogCleaner;
   /** What loading each partition found and did. */
   readonly recoverySummaries: RecoverySummary[] = [];
   /** Partition-like directories with no topic in the metadata (left in place). */
@@ -106,6 +125,9 @@ export class LogManager {
     this.logStartFile = new OffsetCheckpointFile(fs, path.join(dataDir, LOG_START_OFFSET_CHECKPOINT));
     this.recoveryPointWriter = new Coalescer(() => this.recoveryPointFile.write(this.entries((l) => l.recoveryPoint)));
     this.logStartWriter = new Coalescer(() => this.logStartFile.write(this.entries((l) => l.logStartOffset)));
+    this.cleaner = new LogCleaner({ ...(opts.cleaner ?? {}), clock, ...(logger ? { logger: logger.child({ component: 'log-cleaner' }) } : {}) });
+    this.cleanerFile = new OffsetCheckpointFile(fs, path.join(dataDir, CLEANER_OFFSET_CHECKPOINT));
+    this.cleanerWriter = new Coalescer(() => this.cleanerFile.write(this.cleanerEntries()));
   }
 
   static async open(dataDir: string, opts: LogManagerOptions = {}): Promise<LogManager> {
@@ -134,6 +156,7 @@ export class LogManager {
     }
     const recoveryPoints = await this.readCheckpoint(this.recoveryPointFile);
     const logStarts = await this.readCheckpoint(this.logStartFile);
+    for (const [tp, offset] of await this.readCheckpoint(this.cleanerFile)) this.cleaner.setCheckpoint(tp, offset);
     const wanted: Array<{ topic: TopicMetadata; partition: number }> = [];
     for (const topic of this.store.list()) {
       for (let p = 0; p < topic.partitions; p++) wanted.push({ topic, partition: p });
@@ -155,6 +178,7 @@ export class LogManager {
     this.schedule(this.opts.retentionCheckIntervalMs ?? 300000, () => this.runRetention().then(() => undefined));
     this.schedule(this.opts.recoveryPointCheckpointIntervalMs ?? 60000, () => this.checkpointRecoveryPoints());
     this.schedule(this.opts.logStartOffsetCheckpointIntervalMs ?? 60000, () => this.checkpointLogStartOffsets());
+    if (this.opts.cleanerEnabled ?? true) this.schedule(this.opts.cleanerBackoffMs ?? 15000, () => this.runCleaner().then(() => undefined));
   }
 
   private schedule(intervalMs: number, task: () => Promise<void>): void {
@@ -190,6 +214,17 @@ export class LogManager {
   private entries(pick: (log: PartitionLog) => number): TopicPartitionOffset[] {
     const out: TopicPartitionOffset[] = [];
     for (const log of this.logs.values()) out.push({ topic: log.topic, partition: log.partition, offset: pick(log) });
+    return out;
+  }
+
+  /** Cleaner checkpoints of the partitions that exist now. */
+  private cleanerEntries(): TopicPartitionOffset[] {
+    const cps = this.cleaner.checkpoints();
+    const out: TopicPartitionOffset[] = [];
+    for (const log of this.logs.values()) {
+      const cp = cps.get(tpKey(log.topic, log.partition));
+      if (cp !== undefined) out.push({ topic: log.topic, partition: log.partition, offset: cp });
+    }
     return out;
   }
 
@@ -258,6 +293,7 @@ export class LogManager {
       const i = this.orphanDirs.indexOf(name);
       if (i >= 0) this.orphanDirs.splice(i, 1);
     }
+    this.cleaner.forget(name);
     await this.openLog(meta, partition, 0, 0);
   }
 
@@ -278,6 +314,7 @@ export class LogManager {
         const key = tpKey(name, p);
         const log = this.logs.get(key);
         this.logs.delete(key);
+        this.cleaner.forget(key);
         await log?.closeWithoutFlush();
         const dir = path.join(this.dataDir, key);
         if (await this.fs.exists(dir)) await this.removeDir(dir);
@@ -332,6 +369,34 @@ export class LogManager {
     return deleted;
   }
 
+  /**
+   * Run the log cleaner once over every log whose cleanup.policy contains `compact` (one log at a time;
+   * runs never overlap), then persist the cleaner checkpoints if anything was cleaned. Returns the
+   * result of each log that was examined. A failing log is logged and skipped.
+   */
+  runCleaner(now?: number): Promise<Array<{ topic: string; partition: number; result: CleanResult }>> {
+    const run = this.cleanerQueue.then(async () => {
+      const results: Array<{ topic: string; partition: number; result: CleanResult }> = [];
+      let changed = false;
+      for (const log of this.allLogs()) {
+        if (this.closed) break;
+        if (!log.logConfig.cleanupPolicy.includes('compact')) continue;
+        try {
+          const result = await this.cleaner.cleanLog(log, now ?? this.clock.now());
+          results.push({ topic: log.topic, partition: log.partition, result });
+          if (result.cleaned) changed = true;
+        } catch (err) {
+          if (err instanceof CleanerAbortedError) break;
+          this.logger?.error({ err, dir: log.dir }, 'log cleaning failed');
+        }
+      }
+      if (changed && !this.closed) await this.cleanerWriter.request();
+      return results;
+    });
+    this.cleanerQueue = run.catch(() => undefined);
+    return run;
+  }
+
   checkpointRecoveryPoints(): Promise<void> {
     return this.recoveryPointWriter.request();
   }
@@ -354,8 +419,12 @@ export class LogManager {
     });
     for (const t of this.timers) this.clock.clearTimeout(t);
     this.timers = [];
+    this.cleaner.stop();
+    await this.cleanerQueue;
     await forEachLimit(this.allLogs(), this.opts.recoveryConcurrency ?? 4, (l) => l.close());
     await this.recoveryPointWriter.request();
     await this.logStartWriter.request();
+    // Like Kafka, the cleaner checkpoint exists only once something was cleaned.
+    if (this.cleaner.checkpoints().size > 0) await this.cleanerWriter.request();
   }
 }

@@ -37,6 +37,12 @@
  * offset after each append, after the fsync when the flush policy demands one. Replication will set it
  * with `updateHighWatermark` instead.
  *
+ * Compaction (log-cleaner.ts): the cleaner reads closed segments without holding the queue and writes
+ * its output as `<base>.log.cleaned` (+ indexes); only `replaceSegments` runs on the queue: it checks
+ * that the segments it replaces are still in the log (no truncation or deletion raced with the clean),
+ * renames the output to `.swap` (dir fsync), retires the old segments (`.deleted`) and renames the
+ * output to its final name (dir fsync). The loader completes a `.swap` left by a crash.
+ *
  * TODO(producer state): snapshots `<offset>.snapshot` per segment, rebuilt from batches during
  * recovery (the `onBatch` hook of LogSegment.recover is where producer state will be fed), taken on
  * roll and close. TODO(transactions): `.txnindex` aborted-transaction index per segment, appended on
@@ -55,7 +61,7 @@ import type { LogConfig } from './log-config.js';
 import { loadLog, segmentConfigOf } from './log-loader.js';
 import type { RecoverySummary } from './log-loader.js';
 import type { SegmentSet } from './segment-set.js';
-import { LogSegment } from './segment.js';
+import { CLEANED_SUFFIX, LogSegment, SWAP_SUFFIX } from './segment.js';
 import type { SegmentDeps } from './segment.js';
 import { LogFlusher } from './log-flusher.js';
 import { scanAppend, stampAppend } from './batch-scan.js';
@@ -91,6 +97,7 @@ export class PartitionLog {
   private readonly autoHw: boolean;
   private pendingAppends: PendingAppend[] = [];
   private drainQueued = false;
+  private _truncations = 0;
 
   private constructor(
     readonly dir: string,
@@ -394,6 +401,58 @@ export class PartitionLog {
     return loc;
   }
 
+  // ---- compaction support (log-cleaner.ts) ------------------------------------------------------
+
+  /** Snapshot of the closed (non-active) segments, oldest first. */
+  closedSegments(): LogSegment[] {
+    return this.segments.values().slice(0, -1);
+  }
+
+  /** Incremented by every truncation; the cleaner aborts a swap if it changed during a clean. */
+  get truncationCount(): number {
+    return this._truncations;
+  }
+
+  /** A new empty segment named `<base>.log.cleaned` (+ indexes) for the cleaner's output. */
+  createCleanedSegment(baseOffset: number): Promise<LogSegment> {
+    return LogSegment.createWithSuffix(this.dir, baseOffset, segmentConfigOf(this.config), this.segmentDeps(), CLEANED_SUFFIX);
+  }
+
+  /**
+   * Swap `cleaned` (a fsynced `.cleaned` segment covering exactly the offsets of `old`) in for the
+   * consecutive closed segments `old`, on the mutation queue. Returns false, touching nothing, if the
+   * log changed under the cleaner (a segment of `old` left the log or became active, or a truncation
+   * happened since `truncationCount` was `expectedTruncations`); the caller then deletes `cleaned`.
+   * On-disk order: `.cleaned` -> `.swap`, dir fsync, old segments -> `.deleted`, `.swap` -> final
+   * names, dir fsync. `afterSwapRename` is a test hook (crash injection) run after the first dir fsync.
+   */
+  replaceSegments(old: readonly LogSegment[], cleaned: LogSegment, expectedTruncations: number, afterSwapRename?: () => Promise<void> | void): Promise<boolean> {
+    return this.enqueue(async () => {
+      const segs = this.segments.values();
+      const i = segs.indexOf(old[0]!);
+      if (old.length === 0 || this._truncations !== expectedTruncations || i < 0) return false;
+      for (let k = 0; k < old.length; k++) {
+        if (segs[i + k] !== old[k]) return false;
+      }
+      if (i + old.length >= segs.length) return false; // would include the active segment
+      if (cleaned.baseOffset !== old[0]!.baseOffset || cleaned.nextOffset !== old[old.length - 1]!.nextOffset) return false;
+      await cleaned.changeSuffix(SWAP_SUFFIX);
+      await this.fs.syncDir(this.dir);
+      await afterSwapRename?.();
+      for (const seg of old) {
+        this.segments.remove(seg);
+        this.flusher.forget(seg);
+        if (this.hwPosition?.segment === seg) this.hwPosition = undefined;
+        await this.deleter.retire(seg, this.config.fileDeleteDelayMs);
+      }
+      await cleaned.changeSuffix('');
+      this.segments.add(cleaned);
+      await this.fs.syncDir(this.dir);
+      this.logger?.info({ dir: this.dir, replaced: old.map((s) => s.baseOffset), size: cleaned.size }, 'swapped in cleaned segment');
+      return true;
+    });
+  }
+
   // ---- deletion: DeleteRecords, retention, truncation --------------------------------------------
 
   /** DeleteRecords: move the log start offset to `offset` (-1 = high watermark). */
@@ -446,6 +505,7 @@ export class PartitionLog {
   truncateTo(offset: number): Promise<boolean> {
     return this.enqueue(async () => {
       if (offset >= this.logEndOffset) return false;
+      this._truncations++;
       if (offset < this.segments.first()!.baseOffset) {
         await this.truncateFullyLocked(offset);
         return true;
@@ -469,6 +529,7 @@ export class PartitionLog {
   }
 
   private async truncateFullyLocked(offset: number): Promise<void> {
+    this._truncations++;
     const all = this.segments.values().slice();
     const seg = await LogSegment.create(this.dir, offset, segmentConfigOf(this.config), this.segmentDeps());
     await this.deleteSegments(all.filter((s) => s.baseOffset !== offset));

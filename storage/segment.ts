@@ -19,6 +19,10 @@
  *   missing entries and restoring the next offset and the max timestamp.
  * - `recover()` trusts nothing: it validates every batch (length bounds, magic 2, CRC-32C, increasing
  *   offsets), truncates at the first invalid one and rebuilds both indexes from scratch.
+ * - The log cleaner builds segments under temporary names (`createWithSuffix`: `<base>.log.cleaned`
+ *   etc., then `changeSuffix('.swap')` and `changeSuffix('')`); such segments are never appended to
+ *   after they join a log. Batches written by the cleaner may leave offset gaps and may be empty
+ *   (no records, header kept to preserve the segment's end offset).
  * - `read()` returns a byte range of whole batches, never decoding records. Only timestamp lookups
  *   look inside a batch (decompressing it if needed) to find the exact record.
  */
@@ -49,6 +53,10 @@ export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
 export const TIME_INDEX_SUFFIX = '.timeindex';
 export const DELETED_SUFFIX = '.deleted';
+/** Log cleaner output being written (deleted at start-up). */
+export const CLEANED_SUFFIX = '.cleaned';
+/** Log cleaner output ready to replace its source segments (completed at start-up). */
+export const SWAP_SUFFIX = '.swap';
 const INT32_MAX = 0x7fffffff;
 const RECOVERY_CHUNK = 1024 * 1024;
 
@@ -149,8 +157,9 @@ export class LogSegment {
     private readonly config: SegmentConfig,
     private readonly deps: SegmentDeps,
     size: number,
+    suffix = '',
   ) {
-    this.logPath = path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX));
+    this.logPath = path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX)) + suffix;
     this._size = size;
     this.flushedSize = size;
     this._nextOffset = baseOffset;
@@ -161,12 +170,21 @@ export class LogSegment {
 
   /** Create a new, empty segment (existing files with these names are truncated). */
   static async create(dir: string, baseOffset: number, config: SegmentConfig, deps: SegmentDeps): Promise<LogSegment> {
+    return LogSegment.createWithSuffix(dir, baseOffset, config, deps, '');
+  }
+
+  /**
+   * Create a new, empty segment whose three files carry an extra `suffix` (e.g. `.cleaned` for the log
+   * cleaner's output): `<base>.log<suffix>`, `<base>.index<suffix>`, `<base>.timeindex<suffix>`.
+   * `changeSuffix('')` later gives them their final names.
+   */
+  static async createWithSuffix(dir: string, baseOffset: number, config: SegmentConfig, deps: SegmentDeps, suffix: string): Promise<LogSegment> {
     const fs = deps.fs;
-    const log = await fs.open(path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX)), { create: true, truncate: true });
+    const log = await fs.open(path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX)) + suffix, { create: true, truncate: true });
     const opts = { create: true, truncate: true };
-    const oi = await OffsetIndex.open(fs, path.join(dir, segmentFileName(baseOffset, INDEX_SUFFIX)), baseOffset, config.maxIndexBytes, opts);
-    const ti = await TimeIndex.open(fs, path.join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX)), baseOffset, config.maxIndexBytes, opts);
-    return new LogSegment(dir, baseOffset, log, oi.index, ti.index, config, deps, 0);
+    const oi = await OffsetIndex.open(fs, path.join(dir, segmentFileName(baseOffset, INDEX_SUFFIX)) + suffix, baseOffset, config.maxIndexBytes, opts);
+    const ti = await TimeIndex.open(fs, path.join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX)) + suffix, baseOffset, config.maxIndexBytes, opts);
+    return new LogSegment(dir, baseOffset, log, oi.index, ti.index, config, deps, 0, suffix);
   }
 
   /**
@@ -502,6 +520,27 @@ export class LogSegment {
     await this.log.close();
     await this.offsetIndex.close();
     await this.timeIndex.close();
+  }
+
+  /**
+   * Rename the three files to `<base>.<ext><suffix>` (open handles stay valid). The indexes are renamed
+   * before the log, so a crash in between never shows the new log name with old index names.
+   * Not durable until the caller fsyncs the directory.
+   */
+  async changeSuffix(suffix: string): Promise<void> {
+    const fs = this.deps.fs;
+    const idxTargets: Array<[{ path: string; renameTo(p: string): Promise<void> }, string]> = [
+      [this.offsetIndex, path.join(this.dir, segmentFileName(this.baseOffset, INDEX_SUFFIX)) + suffix],
+      [this.timeIndex, path.join(this.dir, segmentFileName(this.baseOffset, TIME_INDEX_SUFFIX)) + suffix],
+    ];
+    for (const [idx, target] of idxTargets) {
+      if (idx.path !== target) await idx.renameTo(target);
+    }
+    const newLog = path.join(this.dir, segmentFileName(this.baseOffset, LOG_SUFFIX)) + suffix;
+    if (newLog !== this.logPath) {
+      await fs.rename(this.logPath, newLog);
+      this.logPath = newLog;
+    }
   }
 
   /** Rename all three files with a `.deleted` suffix (open handles stay valid). */

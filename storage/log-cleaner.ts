@@ -1,0 +1,376 @@
+/**
+ * LogCleaner: compaction of partition logs whose cleanup.policy contains `compact`.
+ *
+ * One clean of one log (`cleanLog`):
+ * 1. Plan (cleaner-plan.ts): closed segments before the first uncleanable offset (the active segment's
+ *    base, the first segment not wholly below the high watermark, or the first segment younger than
+ *    min.compaction.lag.ms); due by dirty ratio,
+ *    max.compaction.lag.ms or a passed delete horizon.
+ * 2. Offset map (offset-map.ts): key -> latest offset over the dirty section [firstDirty, end), where
+ *    `end` is the end of the last dirty segment that fit in the map. Control batches are not indexed.
+ * 3. Rewrite: the cleanable segments below `end` are grouped (consecutive, total size <= segment.bytes,
+ *    offset range in int32, index entries within segment.index.bytes) and each group is rewritten
+ *    batch by batch (batch-filter.ts) into ONE new segment `<first base>.log.cleaned` (+ `.index.cleaned`,
+ *    `.timeindex.cleaned`), which is fsynced. The last batch of every group is always written (empty if
+ *    all its records went), so a cleaned segment ends exactly where its group ended and segments stay
+ *    contiguous (the loader relies on that).
+ * 4. Swap (PartitionLog.replaceSegments, the only step on the partition's mutation queue):
+ *    `.cleaned` -> `.swap`, dir fsync (commit point), old segments -> `.deleted` (unlinked after
+ *    file.delete.delay.ms, so readers holding them finish), `.swap` -> final names, dir fsync.
+ *    Crash before the commit point: the loader deletes `.cleaned` (old segments intact). After it: the
+ *    loader completes the swap (deletes the old segments in the `.swap`'s offset range, renames it).
+ *    If the log changed under the cleaner (truncation, retention removed a segment) the swap is refused
+ *    and the `.cleaned` files are deleted.
+ * 5. The cleaner checkpoint for the log becomes `end` (kept in memory here; the LogManager persists it
+ *    in `cleaner-offset-checkpoint` in the data directory). A crash before the checkpoint is written only
+ *    means the next clean redoes work.
+ *
+ * Reads and writes of steps 1-3 use the segments' own file handles without holding the queue, so
+ * appends and fetches proceed during a clean. Closed segments are immutable except by truncation,
+ * which the swap detects through `truncationCount`.
+ *
+ * Not done (documented limits): aborted transactional data is not removed (records are judged by key
+ * only, control batches are always kept); the last batch of each producer is not specially retained
+ * (the last batch of each cleaned segment is); the active segment is not rolled for
+ * max.compaction.lag.ms; pending delete horizons are remembered in memory only (after a restart they
+ * are acted on at the next clean that is due for another reason).
+ */
+
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import type { PartitionLog } from './partition-log.js';
+import type { LogSegment } from './segment.js';
+import { OffsetMap } from './offset-map.js';
+import { planClean } from './cleaner-plan.js';
+import type { CleanReason } from './cleaner-plan.js';
+import { filterBatch } from './batch-filter.js';
+import { RecordBatch, iterateBatches } from '../protocol/records/batch.js';
+import { BATCH_HEADER_SIZE } from '../protocol/records/batch-header.js';
+import { StorageError } from '../protocol/errors.js';
+
+const INT32_MAX = 0x7fffffff;
+const TIME_INDEX_ENTRY = 12;
+
+export interface CleanerHooks {
+  /** Test hook: the `.cleaned` segment was written and fsynced, before the swap is attempted. */
+  afterCleaned?: (log: PartitionLog, cleaned: LogSegment) => Promise<void> | void;
+  /** Test hook: the output was renamed `.swap` and the directory fsynced (the commit point). */
+  afterSwapRename?: (log: PartitionLog) => Promise<void> | void;
+}
+
+export interface LogCleanerOptions {
+  clock: Clock;
+  logger?: Logger;
+  /** Distinct keys the offset map holds before the dirty section is cut (default 1,000,000). */
+  offsetMapMaxEntries?: number;
+  /** Bytes read from a segment at a time (default 1 MiB). */
+  readChunkBytes?: number;
+  /** Bytes buffered before each write to the cleaned segment (default 1 MiB). */
+  writeChunkBytes?: number;
+  hooks?: CleanerHooks;
+}
+
+export interface CleanResult {
+  cleaned: boolean;
+  reason?: CleanReason;
+  /** Why nothing was swapped although a clean was due (log changed, aborted). */
+  skipped?: string;
+  firstDirty: number;
+  /** New cleaner checkpoint (== firstDirty if nothing was cleaned). */
+  endOffset: number;
+  dirtyRatio: number;
+  segmentsReplaced: number;
+  bytesBefore: number;
+  bytesAfter: number;
+  recordsRemoved: number;
+  tombstonesRemoved: number;
+}
+
+/** Raised inside a clean when the cleaner is being stopped. */
+export class CleanerAbortedError extends StorageError {
+  constructor() {
+    super('log cleaner stopped');
+  }
+}
+
+function emptyResult(firstDirty: number, dirtyRatio: number): CleanResult {
+  return { cleaned: false, firstDirty, endOffset: firstDirty, dirtyRatio, segmentsReplaced: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0, tombstonesRemoved: 0 };
+}
+
+interface LogState {
+  /** Cleaner checkpoint: offsets below are clean. */
+  checkpoint?: number;
+  truncations?: number;
+  /** Earliest delete horizon of retained tombstones. */
+  deleteHorizon?: number;
+}
+
+export class LogCleaner {
+  private readonly state = new Map<string, LogState>();
+  private stopped = false;
+  private readonly busy = new Set<PartitionLog>();
+  private readonly mapMax: number;
+  private readonly readChunk: number;
+  private readonly writeChunk: number;
+
+  constructor(private readonly opts: LogCleanerOptions) {
+    this.mapMax = opts.offsetMapMaxEntries ?? 1_000_000;
+    this.readChunk = opts.readChunkBytes ?? 1024 * 1024;
+    this.writeChunk = opts.writeChunkBytes ?? 1024 * 1024;
+  }
+
+  private key(log: PartitionLog): string {
+    return `${log.topic}-${log.partition}`;
+  }
+
+  private stateOf(log: PartitionLog): LogState {
+    const k = this.key(log);
+    let s = this.state.get(k);
+    if (s === undefined) {
+      s = {};
+      this.state.set(k, s);
+    }
+    return s;
+  }
+
+  /** Seed the checkpoint of `topic-partition` (from cleaner-offset-checkpoint). */
+  setCheckpoint(tp: string, offset: number): void {
+    const s = this.state.get(tp) ?? {};
+    s.checkpoint = offset;
+    this.state.set(tp, s);
+  }
+
+  /** Current checkpoints by `topic-partition` key. */
+  checkpoints(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [k, s] of this.state) if (s.checkpoint !== undefined) out.set(k, s.checkpoint);
+    return out;
+  }
+
+  /** Forget a partition (its topic was deleted). */
+  forget(tp: string): void {
+    this.state.delete(tp);
+  }
+
+  /** Make running and future cleans stop at their next step. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private checkStopped(): void {
+    if (this.stopped) throw new CleanerAbortedError();
+  }
+
+  /** First offset not known to be clean (the checkpoint, corrected for the log's current bounds). */
+  firstDirtyOffset(log: PartitionLog): number {
+    const s = this.stateOf(log);
+    let first = s.checkpoint ?? log.logStartOffset;
+    if (s.truncations !== undefined && s.truncations !== log.truncationCount) first = log.logStartOffset;
+    if (first < log.logStartOffset || first > log.logEndOffset) first = log.logStartOffset;
+    return first;
+  }
+
+  /** Clean `log` if a clean is due (see the header). Concurrent calls for one log: the later one skips. */
+  async cleanLog(log: PartitionLog, now = this.opts.clock.now()): Promise<CleanResult> {
+    this.checkStopped();
+    if (this.busy.has(log)) {
+      const first = this.firstDirtyOffset(log);
+      return { ...emptyResult(first, 0), skipped: 'a clean of this log is in progress' };
+    }
+    this.busy.add(log);
+    try {
+      return await this.cleanLogOnce(log, now);
+    } finally {
+      this.busy.delete(log);
+    }
+  }
+
+  private async cleanLogOnce(log: PartitionLog, now: number): Promise<CleanResult> {
+    const config = log.logConfig;
+    const st = this.stateOf(log);
+    const truncations = log.truncationCount;
+    const firstDirty = this.firstDirtyOffset(log);
+    // Closed segments above the log start and wholly below the high watermark (never clean what a
+    // follower or consumer could not have seen yet).
+    const hw = log.highWatermark;
+    const closed = log.closedSegments().filter((s) => s.nextOffset > log.logStartOffset);
+    const belowHw = closed.findIndex((s) => s.nextOffset > hw);
+    if (belowHw >= 0) closed.length = belowHw;
+    const firstDirtySeg = closed.find((s) => s.nextOffset > firstDirty && s.size > 0);
+    const firstDirtyTimestamp = firstDirtySeg ? await this.firstBatchTimestamp(firstDirtySeg, firstDirty) : undefined;
+    const plan = planClean({
+      closed,
+      firstDirty,
+      now,
+      config,
+      ...(firstDirtyTimestamp !== undefined ? { firstDirtyTimestamp } : {}),
+      ...(st.deleteHorizon !== undefined ? { pendingDeleteHorizon: st.deleteHorizon } : {}),
+    });
+    const result = emptyResult(firstDirty, plan.dirtyRatio);
+    if (plan.reason === undefined) return result;
+    result.reason = plan.reason;
+
+    // 2. Offset map over the dirty section.
+    const map = new OffsetMap(this.mapMax);
+    let end = firstDirty;
+    for (const seg of plan.cleanable) {
+      if (seg.nextOffset <= firstDirty) continue;
+      for await (const batch of this.batchesOf(seg, firstDirty)) {
+        if (batch.isControl) continue;
+        for await (const r of batch.records()) {
+          if (r.key !== null && Number(r.offset) >= firstDirty) map.put(r.key, Number(r.offset));
+        }
+      }
+      end = seg.nextOffset;
+      if (map.full) break;
+    }
+
+    // 3 + 4. Rewrite and swap, group by group.
+    const toClean = plan.cleanable.filter((s) => s.nextOffset <= end);
+    let horizon: number | undefined;
+    for (const group of this.groups(toClean, config.segmentBytes, config.indexIntervalBytes, config.segmentIndexBytes)) {
+      this.checkStopped();
+      if (group.every((s) => s.size === 0)) continue;
+      const outcome = await this.cleanGroup(log, group, map, now, config.deleteRetentionMs, truncations);
+      if (outcome === undefined) {
+        result.skipped = 'log changed during the clean';
+        this.opts.logger?.info({ dir: log.dir }, 'log changed during clean; swap skipped');
+        return result;
+      }
+      result.segmentsReplaced += group.length;
+      result.bytesBefore += outcome.bytesBefore;
+      result.bytesAfter += outcome.bytesAfter;
+      result.recordsRemoved += outcome.recordsRemoved;
+      result.tombstonesRemoved += outcome.tombstonesRemoved;
+      if (outcome.deleteHorizon !== undefined) horizon = Math.min(horizon ?? Infinity, outcome.deleteHorizon);
+    }
+    result.cleaned = true;
+    result.endOffset = end;
+    st.checkpoint = end;
+    st.truncations = truncations;
+    if (horizon === undefined) delete st.deleteHorizon;
+    else st.deleteHorizon = horizon;
+    this.opts.logger?.info({ dir: log.dir, ...result }, 'cleaned log');
+    return result;
+  }
+
+  /** Max timestamp of the first batch at or after `from` in `seg` (undefined if none). */
+  private async firstBatchTimestamp(seg: LogSegment, from: number): Promise<number | undefined> {
+    const r = await seg.read(Math.max(from, seg.baseOffset), BATCH_HEADER_SIZE, seg.size, true);
+    if (!r || r.records.length < BATCH_HEADER_SIZE) return undefined;
+    return Number(RecordBatch.at(r.records, 0).maxTimestamp);
+  }
+
+  /** Every batch of `seg` whose last offset >= from, CRC-checked, in order. Bounded by the segment size. */
+  private async *batchesOf(seg: LogSegment, from: number): AsyncGenerator<RecordBatch> {
+    let offset = Math.max(from, seg.baseOffset);
+    const end = seg.nextOffset;
+    const size = seg.size;
+    const maxReads = Math.floor(size / BATCH_HEADER_SIZE) + 2;
+    for (let i = 0; i < maxReads && offset < end; i++) {
+      this.checkStopped();
+      const r = await seg.read(offset, this.readChunk, size, true);
+      if (r === undefined || r.records.length === 0) return;
+      for (const batch of iterateBatches(r.records)) {
+        batch.validate();
+        yield batch;
+        offset = Number(batch.lastOffset) + 1;
+      }
+    }
+  }
+
+  /** Split consecutive segments into groups that fit one segment (size, offsets, index capacity). */
+  private groups(segs: LogSegment[], segmentBytes: number, indexInterval: number, indexBytes: number): LogSegment[][] {
+    const out: LogSegment[][] = [];
+    let cur: LogSegment[] = [];
+    let bytes = 0;
+    const entries = (b: number): number => Math.ceil(b / Math.max(BATCH_HEADER_SIZE, indexInterval)) + 1;
+    for (const seg of segs) {
+      const first = cur[0];
+      const fits =
+        first !== undefined &&
+        bytes + seg.size <= segmentBytes &&
+        seg.nextOffset - 1 - first.baseOffset <= INT32_MAX &&
+        entries(bytes + seg.size) * TIME_INDEX_ENTRY <= indexBytes;
+      if (!fits && cur.length > 0) {
+        out.push(cur);
+        cur = [];
+        bytes = 0;
+      }
+      cur.push(seg);
+      bytes += seg.size;
+    }
+    if (cur.length > 0) out.push(cur);
+    return out;
+  }
+
+  /** Rewrite one group into a `.cleaned` segment and swap it in. Undefined if the swap was refused. */
+  private async cleanGroup(
+    log: PartitionLog,
+    group: LogSegment[],
+    map: OffsetMap,
+    now: number,
+    deleteRetentionMs: number,
+    truncations: number,
+  ): Promise<{ bytesBefore: number; bytesAfter: number; recordsRemoved: number; tombstonesRemoved: number; deleteHorizon?: number } | undefined> {
+    const cleaned = await log.createCleanedSegment(group[0]!.baseOffset);
+    const stats = { bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0, tombstonesRemoved: 0, deleteHorizon: undefined as number | undefined };
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let first = -1;
+    let last = -1;
+    let maxTs = -1;
+    let maxTsOffset = -1;
+    const writePending = async (): Promise<void> => {
+      if (pending.length === 0) return;
+      await cleaned.append(pending, { firstOffset: first, lastOffset: last, maxTimestamp: maxTs, offsetOfMaxTimestamp: maxTsOffset, size: pendingBytes });
+      pending = [];
+      pendingBytes = 0;
+      first = last = maxTs = maxTsOffset = -1;
+    };
+    try {
+      const groupEnd = group[group.length - 1]!.nextOffset;
+      for (const seg of group) {
+        stats.bytesBefore += seg.size;
+        for await (const batch of this.batchesOf(seg, seg.baseOffset)) {
+          const retainEmpty = Number(batch.lastOffset) + 1 === groupEnd;
+          const f = await filterBatch(batch, map, { now, deleteRetentionMs, retainEmpty });
+          stats.recordsRemoved += f.recordsRemoved;
+          stats.tombstonesRemoved += f.tombstonesRemoved;
+          if (f.deleteHorizon !== undefined) stats.deleteHorizon = Math.min(stats.deleteHorizon ?? Infinity, f.deleteHorizon);
+          if (f.batch === undefined) continue;
+          const out = new RecordBatch(f.batch);
+          const base = Number(out.baseOffset);
+          if (first < 0) first = base;
+          last = Number(out.lastOffset);
+          const ts = Number(out.maxTimestamp);
+          if (ts > maxTs) {
+            maxTs = ts;
+            maxTsOffset = base;
+          }
+          pending.push(f.batch);
+          pendingBytes += f.batch.length;
+          if (pendingBytes >= this.writeChunk) await writePending();
+        }
+      }
+      await writePending();
+      cleaned.seal();
+      await cleaned.flush(true);
+      stats.bytesAfter = cleaned.size;
+      await this.opts.hooks?.afterCleaned?.(log, cleaned);
+      this.checkStopped();
+      const hook = this.opts.hooks?.afterSwapRename;
+      const ok = await log.replaceSegments(group, cleaned, truncations, hook ? () => hook(log) : undefined);
+      if (!ok) {
+        await cleaned.delete();
+        return undefined;
+      }
+    } catch (err) {
+      // Before the `.swap` rename the output is ours to remove; after it, the swap must complete.
+      if (cleaned.path.endsWith('.cleaned')) await cleaned.delete().catch(() => undefined);
+      throw err;
+    }
+    const out = { bytesBefore: stats.bytesBefore, bytesAfter: stats.bytesAfter, recordsRemoved: stats.recordsRemoved, tombstonesRemoved: stats.tombstonesRemoved };
+    return stats.deleteHorizon !== undefined ? { ...out, deleteHorizon: stats.deleteHorizon } : out;
+  }
+}
