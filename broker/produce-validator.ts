@@ -5,6 +5,9 @@
  * that decodes records. With message.timestamp.type=LogAppendTime the batch's maxTimestamp and timestamp
  * type are rewritten in place and the CRC recomputed.
  *
+ * Compacted topics refuse records without a key (INVALID_RECORD), the one check that reads records on
+ * every batch of those topics.
+ *
  * Timestamp bounds use the header: maxTimestamp against message.timestamp.after.max.ms and baseTimestamp
  * (the first record's) against message.timestamp.before.max.ms. A header whose maxTimestamp is below its
  * baseTimestamp cannot be trusted (sarama 1.22 writes -1): then, and only then, the records are read to
@@ -29,6 +32,7 @@ import {
 import { crc32c } from '../protocol/records/crc.js';
 import { RecordBatch } from '../protocol/records/batch.js';
 import { RunnelError } from '../protocol/errors.js';
+import { hasKeylessRecord } from '../storage/compaction.js';
 import { legacyToBatchV2 } from '../protocol/records/legacy.js';
 import { ErrorCode } from '../protocol/generated/error-codes.js';
 import type { LogConfig } from '../storage/log-config.js';
@@ -70,6 +74,14 @@ export async function validateProduce(records: Buffer | null, apiVersion: number
   if (codec > 4) return fail(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `unknown compression codec ${codec}`);
   if (codec === 4 && apiVersion < 7) return fail(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 'zstd needs Produce v7 or later');
   if (attrs & CONTROL_FLAG_MASK) return fail(ErrorCode.INVALID_RECORD, 'clients may not produce control batches');
+  if (cfg.cleanupPolicy.includes('compact')) {
+    try {
+      if (await hasKeylessRecord(buf)) return fail(ErrorCode.INVALID_RECORD, 'Compacted topic cannot accept message without key.');
+    } catch (err) {
+      if (!(err instanceof RunnelError)) throw err;
+      return fail(ErrorCode.CORRUPT_MESSAGE, err.message);
+    }
+  }
   if (cfg.messageTimestampType === 'LogAppendTime') {
     buf.writeInt16BE(attrs | TIMESTAMP_TYPE_MASK, ATTRIBUTES_OFFSET);
     buf.writeBigInt64BE(BigInt(now), MAX_TIMESTAMP_OFFSET);

@@ -16,6 +16,7 @@ let c: RawClient;
 before(async () => {
   b = await testBroker({ config: { 'message.max.bytes': 2000 } });
   await b.broker.logs.createTopic('p', { partitions: 2 });
+  await b.broker.logs.createTopic('compacted', { partitions: 1, configs: { 'cleanup.policy': 'compact' } });
   await b.broker.logs.createTopic('lat', { partitions: 1, configs: { 'message.timestamp.type': 'LogAppendTime' } });
   c = await RawClient.connect(b.port);
 });
@@ -99,6 +100,10 @@ test('per-partition errors, with nothing written', async () => {
   const two = Buffer.concat([await buildRecordBatch([{ value: '1' }]), await buildRecordBatch([{ value: '2' }])]);
   assert.notEqual((await produce(7, produceReq('p', 0, two))).responses[0].partitionResponses[0].errorCode, 0, 'two batches in one partition');
   assert.equal(b.broker.logs.getLog('p', 0)!.logEndOffset, endBefore, 'nothing was written');
+  const keyless = await buildRecordBatch([{ key: 'a', value: '1' }, { value: 'no key' }], { compression: CompressionType.Lz4 });
+  assert.equal((await produce(8, produceReq('compacted', 0, keyless))).responses[0].partitionResponses[0].errorCode, ErrorCode.INVALID_RECORD);
+  const keyed = await buildRecordBatch([{ key: 'a', value: '1' }]);
+  assert.equal((await produce(8, produceReq('compacted', 0, keyed))).responses[0].partitionResponses[0].errorCode, 0);
 });
 
 test('LogAppendTime topics get the append time stamped and a valid CRC', async () => {
