@@ -15,6 +15,7 @@ import { KafkaServer } from './server.js';
 import { logger, type Logger } from './logger.js';
 import { AppendNotifier } from './append-notifier.js';
 import { FetchSessionCache } from './fetch-sessions.js';
+import { createGroupCoordinator, loadGroups, type GroupCoordinator } from './groups/index.js';
 import './handlers/index.js';
 
 export interface BrokerInfo {
@@ -47,6 +48,7 @@ export class Broker {
   readonly clock: Clock;
   /** Set once stop() begins: long polls answer at once. */
   stopping = false;
+  private groupCoordinator: GroupCoordinator | undefined;
 
   constructor(
     config: BrokerConfig,
@@ -56,6 +58,12 @@ export class Broker {
     this.log = deps.log ?? logger('broker');
     this.clock = deps.clock ?? new SystemClock();
     this.appendNotifier = new AppendNotifier(this.clock);
+  }
+
+  /** The consumer-group coordinator (classic protocol) and committed offsets. */
+  get groups(): GroupCoordinator {
+    if (!this.groupCoordinator) throw new Error('broker not started');
+    return this.groupCoordinator;
   }
 
   /** The partition logs and topic metadata. */
@@ -91,6 +99,9 @@ export class Broker {
       defaultConfig: this.defaultLogConfig(),
       retentionCheckIntervalMs: this.config.int('log.retention.check.interval.ms'),
     });
+    const { coordinator, offsetsLog } = createGroupCoordinator(this);
+    this.groupCoordinator = coordinator;
+    await loadGroups(coordinator, offsetsLog);
     this.server = new KafkaServer(
       {
         maxRequestBytes: this.config.int('socket.request.max.bytes'),
@@ -112,6 +123,8 @@ export class Broker {
   async stop(): Promise<void> {
     this.stopping = true;
     this.appendNotifier.wakeAll();
+    // Pending JoinGroup/SyncGroup answers must not hold the server's drain.
+    this.groupCoordinator?.shutdown();
     if (this.server) {
       await this.server.stop();
       this.server = undefined;

@@ -65,6 +65,13 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   { name: 'log.cleaner.min.compaction.lag.ms', topic: 'min.compaction.lag.ms', type: 'long', default: 0, min: 0, doc: 'Records younger than this are not compacted.' },
   { name: 'log.cleaner.max.compaction.lag.ms', topic: 'max.compaction.lag.ms', type: 'long', default: LONG_MAX, min: 1, doc: 'Records older than this are compacted even below the dirty ratio.' },
   { name: 'log.retention.check.interval.ms', type: 'long', default: 300_000, min: 1, doc: 'How often retention runs.' },
+  { name: 'group.initial.rebalance.delay.ms', type: 'int', default: 3000, min: 0, doc: 'How long the first rebalance of a new (empty) group waits for more members to join; extended by this much as members keep joining, up to the rebalance timeout.' },
+  { name: 'group.min.session.timeout.ms', type: 'int', default: 6000, min: 0, doc: 'Smallest session timeout a group member may ask for (JoinGroup answers INVALID_SESSION_TIMEOUT below it).' },
+  { name: 'group.max.session.timeout.ms', type: 'int', default: 1_800_000, min: 0, doc: 'Largest session timeout a group member may ask for (JoinGroup answers INVALID_SESSION_TIMEOUT above it).' },
+  { name: 'group.max.size', type: 'int', default: 2147483647, min: 1, doc: 'Most members a consumer group may have (GROUP_MAX_SIZE_REACHED beyond it).' },
+  { name: 'offsets.retention.minutes', type: 'int', default: 10080, min: 1, doc: 'Committed offsets of a group that has been empty this long are deleted.' },
+  { name: 'offsets.topic.num.partitions', type: 'int', default: 50, min: 1, readOnly: true, doc: 'Partitions of the internal __consumer_offsets topic, created on first use (fixed once created).' },
+  { name: 'offsets.retention.check.interval.ms', type: 'long', default: 600_000, min: 1, doc: 'How often expired committed offsets are looked for.' },
 ];
 
 const BY_NAME = new Map(CONFIG_DEFS.map((d) => [d.name, d]));

@@ -46,7 +46,7 @@ function deleteRecords(v: number, topics: DeleteRecordsTopic[]): Promise<DeleteR
 async function fill(topic: string, partitions: number, n: number, configs: Record<string, string> = {}): Promise<void> {
   await b.broker.logs.createTopic(topic, { partitions, configs });
   for (let p = 0; p < partitions; p++) {
-    await producer.send({ topic, messages: Array.from({ length: n }, (_, i) => ({ value: `m${i}`, partition: p })) });
+    await producer.send({ topic, messages: Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: `m${i}`, partition: p })) });
   }
 }
 

@@ -1,0 +1,45 @@
+/**
+ * Wiring of the group coordinator into a Broker: configuration from the broker config table, the
+ * `__consumer_offsets` log, replay on start (coordinator APIs answer COORDINATOR_LOAD_IN_PROGRESS until it
+ * finishes) and the periodic offset-expiry task.
+ */
+import type { Broker } from '../broker.js';
+import { logger } from '../logger.js';
+import { GroupCoordinator } from './coordinator.js';
+import { OffsetsTopicLog } from './offsets-log.js';
+import { expireOffsets } from './offsets.js';
+
+export { GroupCoordinator } from './coordinator.js';
+export { OFFSETS_TOPIC } from './offsets-log.js';
+
+export function createGroupCoordinator(broker: Broker): { coordinator: GroupCoordinator; offsetsLog: OffsetsTopicLog } {
+  const cfg = broker.config;
+  const offsetsLog = new OffsetsTopicLog(broker);
+  const coordinator = new GroupCoordinator(
+    {
+      initialRebalanceDelayMs: cfg.int('group.initial.rebalance.delay.ms'),
+      minSessionTimeoutMs: cfg.int('group.min.session.timeout.ms'),
+      maxSessionTimeoutMs: cfg.int('group.max.session.timeout.ms'),
+      maxSize: cfg.int('group.max.size'),
+      offsetsRetentionMs: cfg.int('offsets.retention.minutes') * 60_000,
+      offsetsRetentionCheckIntervalMs: cfg.int('offsets.retention.check.interval.ms'),
+    },
+    broker.clock,
+    offsetsLog,
+    logger('groups'),
+  );
+  return { coordinator, offsetsLog };
+}
+
+/** Replay `__consumer_offsets` into the coordinator, then start its periodic tasks. */
+export async function loadGroups(coordinator: GroupCoordinator, offsetsLog: OffsetsTopicLog): Promise<number> {
+  coordinator.loading = true;
+  try {
+    const n = await offsetsLog.replay((key, value) => coordinator.applyRecord(key, value));
+    coordinator.log?.info({ records: n, groups: coordinator.groups.size }, 'loaded consumer groups');
+    return n;
+  } finally {
+    coordinator.finishLoading();
+    coordinator.startPeriodic(() => expireOffsets(coordinator));
+  }
+}

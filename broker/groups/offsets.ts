@@ -1,0 +1,284 @@
+/**
+ * Committed offsets and group administration on the GroupCoordinator's state: OffsetCommit, OffsetFetch,
+ * OffsetDelete, DeleteGroups, DescribeGroups, ListGroups and the periodic expiry of offsets.
+ *
+ * Invariants:
+ * - In-memory offsets change only after their records were appended to the group log (so an answered
+ *   commit is durable); a failed write answers the error and changes nothing.
+ * - Commit acceptance follows Kafka's classic rules: a simple consumer (generation < 0, empty member id)
+ *   may commit into a group that is Empty (created on demand); otherwise the member must be known
+ *   (UNKNOWN_MEMBER_ID), not a fenced static instance (FENCED_INSTANCE_ID), of the current generation
+ *   (ILLEGAL_GENERATION), and the group not CompletingRebalance (REBALANCE_IN_PROGRESS).
+ * - Offsets of a group expire when it has been Empty for offsets.retention.minutes (for groups that never
+ *   used group management: when each commit is that old); a then-empty Empty group is deleted.
+ */
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import { decodeConsumerProtocolSubscription } from '../../protocol/generated/consumer-protocol-subscription.js';
+import { Reader } from '../../protocol/wire/reader.js';
+import type { GroupCoordinator } from './coordinator.js';
+import { Group, type GroupState } from './group.js';
+import type { GroupLogRecord } from './offsets-log.js';
+import { groupKey, offsetKey, offsetValue, type OffsetValue } from './records.js';
+
+export const MAX_METADATA_BYTES = 4096;
+
+export interface CommitPartition {
+  topic: string;
+  partition: number;
+  offset: number;
+  leaderEpoch: number;
+  metadata: string | null;
+}
+
+export interface CommitParams {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  partitions: CommitPartition[];
+}
+
+/** Number of partitions of a topic, or undefined if it does not exist. */
+export type PartitionsOf = (topic: string) => number | undefined;
+
+/** Returns one error code per input partition, in order. */
+export async function commitOffsets(c: GroupCoordinator, p: CommitParams, partitionsOf: PartitionsOf): Promise<number[]> {
+  const all = (code: number): number[] => p.partitions.map(() => code);
+  if (c.loading) return all(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+  if (c.isStopped) return all(ErrorCode.NOT_COORDINATOR);
+  if (!p.groupId) return all(ErrorCode.INVALID_GROUP_ID);
+  let group = c.groups.get(p.groupId);
+  const simple = p.generationId < 0 && p.memberId === '' && p.groupInstanceId === null;
+  if (!group) {
+    if (p.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
+    group = new Group(p.groupId, c.clock.now());
+    c.groups.set(p.groupId, group);
+  }
+  if (group.is('Dead')) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  if (!(simple && group.is('Empty'))) {
+    const instanceHolder = p.groupInstanceId !== null ? group.staticMembers.get(p.groupInstanceId) : undefined;
+    if (instanceHolder !== undefined && instanceHolder !== p.memberId) return all(ErrorCode.FENCED_INSTANCE_ID);
+    const member = group.members.get(p.memberId);
+    if (!member || group.is('Empty')) return all(ErrorCode.UNKNOWN_MEMBER_ID);
+    if (p.generationId !== group.generation) return all(ErrorCode.ILLEGAL_GENERATION);
+    if (group.is('CompletingRebalance')) return all(ErrorCode.REBALANCE_IN_PROGRESS);
+    c.scheduleSession(group, member);
+  }
+  const now = c.clock.now();
+  const codes: number[] = [];
+  const records: GroupLogRecord[] = [];
+  const accepted: { topic: string; partition: number; value: OffsetValue }[] = [];
+  for (const part of p.partitions) {
+    const metadata = part.metadata ?? '';
+    const count = partitionsOf(part.topic);
+    if (Buffer.byteLength(metadata, 'utf8') > MAX_METADATA_BYTES) codes.push(ErrorCode.OFFSET_METADATA_TOO_LARGE);
+    else if (count === undefined || part.partition < 0 || part.partition >= count) codes.push(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    else {
+      const value: OffsetValue = { offset: part.offset, leaderEpoch: part.leaderEpoch, metadata, commitTimestamp: now };
+      records.push({ key: offsetKey(p.groupId, part.topic, part.partition), value: offsetValue(value) });
+      accepted.push({ topic: part.topic, partition: part.partition, value });
+      codes.push(ErrorCode.NONE);
+    }
+  }
+  if (records.length === 0) return codes;
+  try {
+    await c.store.write(p.groupId, records, now);
+  } catch (err) {
+    c.log?.warn({ group: p.groupId, err: (err as Error).message }, 'writing offset commit failed');
+    return codes.map((code) => (code === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : code));
+  }
+  for (const a of accepted) group.setOffset(a.topic, a.partition, a.value);
+  return codes;
+}
+
+export interface FetchedOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+  leaderEpoch: number;
+  metadata: string;
+  errorCode: number;
+}
+
+/**
+ * Committed offsets of `topics` (null = every partition with a committed offset). Unknown partitions
+ * answer offset -1 with no error. Returns a group-level error code instead when the coordinator is loading.
+ */
+export function fetchOffsets(c: GroupCoordinator, groupId: string, topics: { name: string; partitions: number[] }[] | null): { errorCode: number; offsets: FetchedOffset[] } {
+  if (c.loading) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, offsets: [] };
+  if (c.isStopped) return { errorCode: ErrorCode.NOT_COORDINATOR, offsets: [] };
+  const group = c.groups.get(groupId);
+  const out: FetchedOffset[] = [];
+  if (topics === null) {
+    if (group) for (const { topic, partition, value } of group.allOffsets()) out.push({ topic, partition, offset: value.offset, leaderEpoch: value.leaderEpoch, metadata: value.metadata, errorCode: 0 });
+    return { errorCode: ErrorCode.NONE, offsets: out };
+  }
+  for (const t of topics) {
+    for (const partition of t.partitions) {
+      const v = group?.offsets.get(t.name)?.get(partition);
+      out.push({ topic: t.name, partition, offset: v?.offset ?? -1, leaderEpoch: v?.leaderEpoch ?? -1, metadata: v?.metadata ?? '', errorCode: 0 });
+    }
+  }
+  return { errorCode: ErrorCode.NONE, offsets: out };
+}
+
+/** Topics a group's members are subscribed to (consumer protocol), for OffsetDelete. */
+export function subscribedTopics(group: Group): Set<string> {
+  const topics = new Set<string>();
+  if (group.protocolType !== 'consumer') return topics;
+  for (const m of group.members.values()) {
+    const meta = group.metadataFor(m, group.protocol);
+    if (meta.length < 2) continue;
+    try {
+      const version = meta.readInt16BE(0);
+      const sub = decodeConsumerProtocolSubscription(new Reader(meta, 2), Math.min(version, 3));
+      for (const t of sub.topics) topics.add(t);
+    } catch {
+      // Unparseable subscription: treat as subscribed to nothing.
+    }
+  }
+  return topics;
+}
+
+export async function deleteOffsets(
+  c: GroupCoordinator,
+  groupId: string,
+  partitions: { topic: string; partition: number }[],
+): Promise<{ errorCode: number; codes: number[] }> {
+  const none = { codes: [] as number[] };
+  if (c.loading) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ...none };
+  if (c.isStopped) return { errorCode: ErrorCode.NOT_COORDINATOR, ...none };
+  if (!groupId) return { errorCode: ErrorCode.INVALID_GROUP_ID, ...none };
+  const group = c.groups.get(groupId);
+  if (!group || group.is('Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, ...none };
+  if (!group.is('Empty') && group.protocolType !== 'consumer') return { errorCode: ErrorCode.NON_EMPTY_GROUP, ...none };
+  const subscribed = group.is('Empty') ? new Set<string>() : subscribedTopics(group);
+  const codes = partitions.map((p) => (subscribed.has(p.topic) ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE));
+  const doomed = partitions.filter((p, i) => codes[i] === ErrorCode.NONE && group.offsets.get(p.topic)?.has(p.partition));
+  if (doomed.length > 0) {
+    try {
+      await c.store.write(groupId, doomed.map((p) => ({ key: offsetKey(groupId, p.topic, p.partition), value: null })), c.clock.now());
+    } catch (err) {
+      c.log?.warn({ group: groupId, err: (err as Error).message }, 'writing offset deletion failed');
+      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, codes: [] };
+    }
+    for (const p of doomed) group.deleteOffset(p.topic, p.partition);
+  }
+  return { errorCode: ErrorCode.NONE, codes };
+}
+
+/** Tombstones for every offset and the metadata of a group. */
+function groupTombstones(group: Group): GroupLogRecord[] {
+  const records: GroupLogRecord[] = [];
+  for (const { topic, partition } of group.allOffsets()) records.push({ key: offsetKey(group.groupId, topic, partition), value: null });
+  records.push({ key: groupKey(group.groupId), value: null });
+  return records;
+}
+
+export async function deleteGroups(c: GroupCoordinator, groupIds: string[]): Promise<{ groupId: string; errorCode: number }[]> {
+  const out: { groupId: string; errorCode: number }[] = [];
+  for (const groupId of groupIds) {
+    if (c.loading) out.push({ groupId, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS });
+    else if (c.isStopped) out.push({ groupId, errorCode: ErrorCode.NOT_COORDINATOR });
+    else if (!groupId) out.push({ groupId, errorCode: ErrorCode.INVALID_GROUP_ID });
+    else {
+      const group = c.groups.get(groupId);
+      if (!group || group.is('Dead')) out.push({ groupId, errorCode: ErrorCode.GROUP_ID_NOT_FOUND });
+      else if (!group.is('Empty')) out.push({ groupId, errorCode: ErrorCode.NON_EMPTY_GROUP });
+      else {
+        try {
+          await c.store.write(groupId, groupTombstones(group), c.clock.now());
+          group.transition('Dead', c.clock.now());
+          c.groups.delete(groupId);
+          out.push({ groupId, errorCode: ErrorCode.NONE });
+        } catch (err) {
+          c.log?.warn({ group: groupId, err: (err as Error).message }, 'writing group deletion failed');
+          out.push({ groupId, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+export interface GroupDescription {
+  errorCode: number;
+  groupId: string;
+  state: string;
+  protocolType: string;
+  protocol: string;
+  members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; metadata: Buffer; assignment: Buffer }[];
+}
+
+/** DescribeGroups for one group: unknown groups are reported Dead (no error), as Kafka's classic coordinator does. */
+export function describeGroup(c: GroupCoordinator, groupId: string): GroupDescription {
+  const base = { groupId, state: 'Dead', protocolType: '', protocol: '', members: [] };
+  if (c.loading) return { ...base, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS };
+  if (c.isStopped) return { ...base, errorCode: ErrorCode.NOT_COORDINATOR };
+  const group = c.groups.get(groupId);
+  if (!group) return { ...base, errorCode: ErrorCode.NONE };
+  const stable = group.is('Stable');
+  return {
+    errorCode: ErrorCode.NONE,
+    groupId,
+    state: group.state,
+    protocolType: group.protocolType ?? '',
+    protocol: stable ? group.protocol ?? '' : '',
+    members: [...group.members.values()].map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      metadata: stable ? group.metadataFor(m, group.protocol) : Buffer.alloc(0),
+      assignment: stable ? m.assignment : Buffer.alloc(0),
+    })),
+  };
+}
+
+/** ListGroups: states filter (v4, case-insensitive) and types filter (v5; every group here is "classic"). */
+export function listGroups(c: GroupCoordinator, states: string[], types: string[]): { errorCode: number; groups: { groupId: string; protocolType: string; state: GroupState; type: string }[] } {
+  if (c.loading) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, groups: [] };
+  const wantStates = new Set(states.map((s) => s.toLowerCase()));
+  const wantTypes = new Set(types.map((s) => s.toLowerCase()));
+  const groups = [];
+  for (const g of c.groups.values()) {
+    if (g.is('Dead')) continue;
+    if (wantStates.size > 0 && !wantStates.has(g.state.toLowerCase())) continue;
+    if (wantTypes.size > 0 && !wantTypes.has('classic')) continue;
+    groups.push({ groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state, type: 'classic' });
+  }
+  return { errorCode: ErrorCode.NONE, groups };
+}
+
+/** Delete expired offsets (and groups left with nothing); returns how many offsets were removed. */
+export async function expireOffsets(c: GroupCoordinator, now = c.clock.now()): Promise<number> {
+  if (c.loading || c.isStopped) return 0;
+  const retention = c.config.offsetsRetentionMs;
+  let removed = 0;
+  for (const group of [...c.groups.values()]) {
+    if (!group.is('Empty')) continue;
+    const usesGroupManagement = group.protocolType !== null && group.protocolType !== '';
+    const expired = [...group.allOffsets()].filter(({ value }) =>
+      usesGroupManagement ? group.currentStateTimestamp + retention <= now : value.commitTimestamp + retention <= now,
+    );
+    const total = [...group.allOffsets()].length;
+    const records: GroupLogRecord[] = expired.map(({ topic, partition }) => ({ key: offsetKey(group.groupId, topic, partition), value: null }));
+    const deleteWhole = expired.length > 0 && expired.length === total;
+    if (deleteWhole) records.push({ key: groupKey(group.groupId), value: null });
+    if (records.length === 0) continue;
+    try {
+      await c.store.write(group.groupId, records, now);
+    } catch (err) {
+      c.log?.warn({ group: group.groupId, err: (err as Error).message }, 'writing offset expiry failed');
+      continue;
+    }
+    for (const e of expired) group.deleteOffset(e.topic, e.partition);
+    removed += expired.length;
+    if (deleteWhole && group.is('Empty') && !group.hasOffsets) {
+      group.transition('Dead', now);
+      c.groups.delete(group.groupId);
+    }
+  }
+  if (removed > 0) c.log?.info({ removed }, 'expired committed offsets');
+  return removed;
+}

@@ -1,0 +1,57 @@
+/**
+ * OffsetCommit (key 8), versions 0-9 (v8+ flexible; v0-1 from the Kafka 3.9.1 definitions).
+ *
+ * v0 has no generation/member (a simple commit); v1 adds them plus a per-partition commit timestamp
+ * (ignored: the broker stamps commits); v2-4 a retention time (ignored: offsets.retention.minutes
+ * applies); v6+ leader epochs; v7+ group.instance.id. Commits are accepted from members of the current
+ * generation (UNKNOWN_MEMBER_ID / ILLEGAL_GENERATION / REBALANCE_IN_PROGRESS / FENCED_INSTANCE_ID
+ * otherwise) or from simple consumers (generation -1, empty member id) into an Empty or new group.
+ * Per partition: OFFSET_METADATA_TOO_LARGE over 4096 bytes, UNKNOWN_TOPIC_OR_PARTITION for a missing
+ * partition. The answer is sent after the commit is appended to __consumer_offsets.
+ */
+import { decodeOffsetCommitRequest, type OffsetCommitRequest } from '../../protocol/generated/offset-commit-request.js';
+import { defaultOffsetCommitResponse, encodeOffsetCommitResponse, type OffsetCommitResponse } from '../../protocol/generated/offset-commit-response.js';
+import type { Broker } from '../broker.js';
+import { commitOffsets } from '../groups/offsets.js';
+import { registerHandler } from './registry.js';
+
+export const offsetCommitHandler = registerHandler<OffsetCommitRequest, OffsetCommitResponse>({
+  apiKey: 8,
+  name: 'OffsetCommit',
+  minVersion: 0,
+  maxVersion: 9,
+  decode: decodeOffsetCommitRequest,
+  encode: encodeOffsetCommitResponse,
+  async handle(req, ctx) {
+    const broker = ctx.broker as Broker;
+    const v = ctx.apiVersion;
+    const partitions = req.topics.flatMap((t) =>
+      t.partitions.map((p) => ({
+        topic: t.name,
+        partition: p.partitionIndex,
+        offset: Number(p.committedOffset),
+        leaderEpoch: v >= 6 ? p.committedLeaderEpoch : -1,
+        metadata: p.committedMetadata,
+      })),
+    );
+    const codes = await commitOffsets(
+      broker.groups,
+      {
+        groupId: req.groupId,
+        generationId: v >= 1 ? req.generationIdOrMemberEpoch : -1,
+        memberId: v >= 1 ? req.memberId : '',
+        groupInstanceId: v >= 7 ? req.groupInstanceId : null,
+        partitions,
+      },
+      (topic) => broker.logs.topic(topic)?.partitions,
+    );
+    const res = defaultOffsetCommitResponse();
+    let i = 0;
+    res.topics = req.topics.map((t) => ({
+      name: t.name,
+      topicId: t.topicId,
+      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i++]! })),
+    }));
+    return res;
+  },
+});

@@ -1,0 +1,74 @@
+/**
+ * OffsetFetch (key 9), versions 0-9 (v6+ flexible; v0 from the Kafka 3.9.1 definition).
+ *
+ * v0-7: one group; v2+ null topics = every partition with a committed offset, and a top-level error;
+ * v8+: several groups, each with its own error. Partitions without a committed offset answer offset -1,
+ * leader epoch -1, metadata "" and no error. requireStable (v7+) needs no waiting: there are no pending
+ * transactional offset commits. While the coordinator loads: COORDINATOR_LOAD_IN_PROGRESS (top level, and
+ * per partition below v2, where there is no top-level error).
+ */
+import { decodeOffsetFetchRequest, type OffsetFetchRequest } from '../../protocol/generated/offset-fetch-request.js';
+import {
+  defaultOffsetFetchResponse,
+  encodeOffsetFetchResponse,
+  type OffsetFetchResponse,
+  type OffsetFetchResponseTopics,
+} from '../../protocol/generated/offset-fetch-response.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import type { Broker } from '../broker.js';
+import { fetchOffsets, type FetchedOffset } from '../groups/offsets.js';
+import { registerHandler } from './registry.js';
+
+function byTopic(offsets: FetchedOffset[]): Map<string, FetchedOffset[]> {
+  const m = new Map<string, FetchedOffset[]>();
+  for (const o of offsets) {
+    let l = m.get(o.topic);
+    if (!l) m.set(o.topic, (l = []));
+    l.push(o);
+  }
+  return m;
+}
+
+export const offsetFetchHandler = registerHandler<OffsetFetchRequest, OffsetFetchResponse>({
+  apiKey: 9,
+  name: 'OffsetFetch',
+  minVersion: 0,
+  maxVersion: 9,
+  decode: decodeOffsetFetchRequest,
+  encode: encodeOffsetFetchResponse,
+  handle(req, ctx) {
+    const broker = ctx.broker as Broker;
+    const v = ctx.apiVersion;
+    const res = defaultOffsetFetchResponse();
+    if (v >= 8) {
+      for (const g of req.groups) {
+        const topics = g.topics === null ? null : g.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes }));
+        const r = fetchOffsets(broker.groups, g.groupId, topics);
+        const out: OffsetFetchResponseTopics[] = [];
+        for (const [name, parts] of byTopic(r.offsets)) {
+          out.push({
+            name,
+            topicId: broker.logs.topic(name)?.topicId ?? 'AAAAAAAAAAAAAAAAAAAAAA',
+            partitions: parts.map((p) => ({ partitionIndex: p.partition, committedOffset: BigInt(p.offset), committedLeaderEpoch: p.leaderEpoch, metadata: p.metadata, errorCode: p.errorCode })),
+          });
+        }
+        res.groups.push({ groupId: g.groupId, topics: out, errorCode: r.errorCode });
+      }
+      return res;
+    }
+    const wanted = req.topics === null && v >= 2 ? null : (req.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes }));
+    const r = fetchOffsets(broker.groups, req.groupId, wanted);
+    res.errorCode = r.errorCode;
+    let offsets = r.offsets;
+    if (r.errorCode !== ErrorCode.NONE && v < 2 && wanted !== null) {
+      offsets = wanted.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode: r.errorCode })));
+    }
+    for (const [name, parts] of byTopic(offsets)) {
+      res.topics.push({
+        name,
+        partitions: parts.map((p) => ({ partitionIndex: p.partition, committedOffset: BigInt(p.offset), committedLeaderEpoch: p.leaderEpoch, metadata: p.metadata, errorCode: p.errorCode })),
+      });
+    }
+    return res;
+  },
+});

@@ -1,0 +1,63 @@
+/**
+ * FindCoordinator (key 10), versions 0-6 (v3+ flexible; v4+ batched `coordinatorKeys`).
+ *
+ * Single node: this broker coordinates every group (key type 0) and every transactional id (key type 1),
+ * so the answer is always this node; other key types get INVALID_REQUEST. A group lookup creates the
+ * internal `__consumer_offsets` topic if it does not exist yet, as Kafka does. COORDINATOR_NOT_AVAILABLE
+ * is never answered (single node; loading is reported by the group APIs themselves). v0 has no error
+ * message field; errors below v4 are reported at the top level.
+ */
+import { decodeFindCoordinatorRequest, type FindCoordinatorRequest } from '../../protocol/generated/find-coordinator-request.js';
+import {
+  defaultFindCoordinatorResponse,
+  encodeFindCoordinatorResponse,
+  type FindCoordinatorResponse,
+} from '../../protocol/generated/find-coordinator-response.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import type { Broker } from '../broker.js';
+import { OffsetsTopicLog } from '../groups/offsets-log.js';
+import { registerHandler } from './registry.js';
+
+const GROUP = 0;
+const TRANSACTION = 1;
+
+export const findCoordinatorHandler = registerHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
+  apiKey: 10,
+  name: 'FindCoordinator',
+  minVersion: 0,
+  maxVersion: 6,
+  decode: decodeFindCoordinatorRequest,
+  encode: encodeFindCoordinatorResponse,
+  async handle(req, ctx) {
+    const broker = ctx.broker as Broker;
+    const info = broker.started;
+    const res = defaultFindCoordinatorResponse();
+    const known = req.keyType === GROUP || req.keyType === TRANSACTION;
+    if (known && req.keyType === GROUP) {
+      try {
+        await new OffsetsTopicLog(broker).ensureTopic();
+      } catch (err) {
+        ctx.log.warn({ err: (err as Error).message }, 'creating __consumer_offsets failed');
+      }
+    }
+    const errorCode = known ? ErrorCode.NONE : ErrorCode.INVALID_REQUEST;
+    const errorMessage = known ? null : `unknown coordinator key type ${req.keyType}`;
+    if (ctx.apiVersion >= 4) {
+      res.coordinators = req.coordinatorKeys.map((key) => ({
+        key,
+        nodeId: known ? info.nodeId : -1,
+        host: known ? info.advertisedHost : '',
+        port: known ? info.advertisedPort : -1,
+        errorCode,
+        errorMessage: ctx.apiVersion >= 1 ? errorMessage : null,
+      }));
+      return res;
+    }
+    res.errorCode = errorCode;
+    res.errorMessage = ctx.apiVersion >= 1 ? errorMessage : null;
+    res.nodeId = known ? info.nodeId : -1;
+    res.host = known ? info.advertisedHost : '';
+    res.port = known ? info.advertisedPort : -1;
+    return res;
+  },
+});

@@ -1,0 +1,49 @@
+/**
+ * JoinGroup (key 11), versions 0-9 (v6+ flexible) — classic rebalance protocol.
+ *
+ * v0 has no rebalance timeout (the session timeout is used, as Kafka does); v4+ a first join without a
+ * member id answers MEMBER_ID_REQUIRED carrying the generated id; v5+ group.instance.id (static
+ * membership); v7+ protocol type in the answer; v9 skipAssignment (a static leader rejoining a Stable group
+ * unchanged). The answer waits for the join phase to complete (all members rejoined, or the rebalance
+ * timeout); the connection processes nothing else meanwhile, which is what clients expect. Below v7 the
+ * protocol name is not nullable, so errors carry "".
+ */
+import { decodeJoinGroupRequest, type JoinGroupRequest } from '../../protocol/generated/join-group-request.js';
+import { defaultJoinGroupResponse, encodeJoinGroupResponse, type JoinGroupResponse } from '../../protocol/generated/join-group-response.js';
+import type { Broker } from '../broker.js';
+import { registerHandler } from './registry.js';
+
+export const joinGroupHandler = registerHandler<JoinGroupRequest, JoinGroupResponse>({
+  apiKey: 11,
+  name: 'JoinGroup',
+  minVersion: 0,
+  maxVersion: 9,
+  decode: decodeJoinGroupRequest,
+  encode: encodeJoinGroupResponse,
+  async handle(req, ctx) {
+    const broker = ctx.broker as Broker;
+    const v = ctx.apiVersion;
+    const r = await broker.groups.join({
+      groupId: req.groupId,
+      memberId: req.memberId,
+      groupInstanceId: v >= 5 ? req.groupInstanceId : null,
+      protocolType: req.protocolType,
+      protocols: req.protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
+      sessionTimeoutMs: req.sessionTimeoutMs,
+      rebalanceTimeoutMs: v === 0 || req.rebalanceTimeoutMs < 0 ? req.sessionTimeoutMs : req.rebalanceTimeoutMs,
+      clientId: ctx.header.clientId ?? '',
+      clientHost: ctx.clientHost,
+      requireKnownMemberId: v >= 4,
+    });
+    const res = defaultJoinGroupResponse();
+    res.errorCode = r.errorCode;
+    res.generationId = r.generationId;
+    res.protocolType = r.protocolType;
+    res.protocolName = v >= 7 ? r.protocolName : r.protocolName ?? '';
+    res.leader = r.leader;
+    res.skipAssignment = r.skipAssignment;
+    res.memberId = r.memberId;
+    res.members = r.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: m.metadata }));
+    return res;
+  },
+});

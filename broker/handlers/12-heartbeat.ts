@@ -1,0 +1,26 @@
+/**
+ * Heartbeat (key 12), versions 0-4 (v4 flexible; v3+ group.instance.id).
+ *
+ * Resets the member's session timer. Answers, in Kafka's order: UNKNOWN_MEMBER_ID (unknown group or
+ * member, or Empty group), FENCED_INSTANCE_ID (an old member id of a static instance), ILLEGAL_GENERATION,
+ * REBALANCE_IN_PROGRESS while the group prepares a rebalance (the member must rejoin), else NONE.
+ */
+import { decodeHeartbeatRequest, type HeartbeatRequest } from '../../protocol/generated/heartbeat-request.js';
+import { defaultHeartbeatResponse, encodeHeartbeatResponse, type HeartbeatResponse } from '../../protocol/generated/heartbeat-response.js';
+import type { Broker } from '../broker.js';
+import { registerHandler } from './registry.js';
+
+export const heartbeatHandler = registerHandler<HeartbeatRequest, HeartbeatResponse>({
+  apiKey: 12,
+  name: 'Heartbeat',
+  minVersion: 0,
+  maxVersion: 4,
+  decode: decodeHeartbeatRequest,
+  encode: encodeHeartbeatResponse,
+  handle(req, ctx) {
+    const broker = ctx.broker as Broker;
+    const res = defaultHeartbeatResponse();
+    res.errorCode = broker.groups.heartbeat(req.groupId, req.memberId, ctx.apiVersion >= 3 ? req.groupInstanceId : null, req.generationId);
+    return res;
+  },
+});

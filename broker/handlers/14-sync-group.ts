@@ -1,0 +1,40 @@
+/**
+ * SyncGroup (key 14), versions 0-5 (v4+ flexible).
+ *
+ * The leader's request carries the assignments; they are stored durably (group metadata record in
+ * __consumer_offsets) before any member is answered, then every waiting member gets its own. Followers
+ * wait for the leader; in a Stable group the current assignment is answered at once. v3+
+ * group.instance.id; v5 protocol type/name are checked (INCONSISTENT_GROUP_PROTOCOL) and echoed.
+ */
+import { decodeSyncGroupRequest, type SyncGroupRequest } from '../../protocol/generated/sync-group-request.js';
+import { defaultSyncGroupResponse, encodeSyncGroupResponse, type SyncGroupResponse } from '../../protocol/generated/sync-group-response.js';
+import type { Broker } from '../broker.js';
+import { registerHandler } from './registry.js';
+
+export const syncGroupHandler = registerHandler<SyncGroupRequest, SyncGroupResponse>({
+  apiKey: 14,
+  name: 'SyncGroup',
+  minVersion: 0,
+  maxVersion: 5,
+  decode: decodeSyncGroupRequest,
+  encode: encodeSyncGroupResponse,
+  async handle(req, ctx) {
+    const broker = ctx.broker as Broker;
+    const v = ctx.apiVersion;
+    const r = await broker.groups.sync({
+      groupId: req.groupId,
+      generationId: req.generationId,
+      memberId: req.memberId,
+      groupInstanceId: v >= 3 ? req.groupInstanceId : null,
+      protocolType: v >= 5 ? req.protocolType : null,
+      protocolName: v >= 5 ? req.protocolName : null,
+      assignments: req.assignments.map((a) => ({ memberId: a.memberId, assignment: a.assignment })),
+    });
+    const res = defaultSyncGroupResponse();
+    res.errorCode = r.errorCode;
+    res.protocolType = r.protocolType;
+    res.protocolName = r.protocolName;
+    res.assignment = r.assignment;
+    return res;
+  },
+});

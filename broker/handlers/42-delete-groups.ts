@@ -1,0 +1,27 @@
+/**
+ * DeleteGroups (key 42), versions 0-2 (v2 flexible).
+ *
+ * Per group: GROUP_ID_NOT_FOUND when unknown, NON_EMPTY_GROUP while it has members, INVALID_GROUP_ID for
+ * an empty id; otherwise tombstones for all its offsets and its metadata are written to
+ * __consumer_offsets before the group is dropped (so the deletion survives a restart).
+ */
+import { decodeDeleteGroupsRequest, type DeleteGroupsRequest } from '../../protocol/generated/delete-groups-request.js';
+import { defaultDeleteGroupsResponse, encodeDeleteGroupsResponse, type DeleteGroupsResponse } from '../../protocol/generated/delete-groups-response.js';
+import type { Broker } from '../broker.js';
+import { deleteGroups } from '../groups/offsets.js';
+import { registerHandler } from './registry.js';
+
+export const deleteGroupsHandler = registerHandler<DeleteGroupsRequest, DeleteGroupsResponse>({
+  apiKey: 42,
+  name: 'DeleteGroups',
+  minVersion: 0,
+  maxVersion: 2,
+  decode: decodeDeleteGroupsRequest,
+  encode: encodeDeleteGroupsResponse,
+  async handle(req, ctx) {
+    const broker = ctx.broker as Broker;
+    const res = defaultDeleteGroupsResponse();
+    res.results = await deleteGroups(broker.groups, req.groupsNames);
+    return res;
+  },
+});

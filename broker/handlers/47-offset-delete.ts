@@ -1,0 +1,36 @@
+/**
+ * OffsetDelete (key 47), version 0.
+ *
+ * Deletes committed offsets of a group (tombstones in __consumer_offsets). Top-level errors:
+ * GROUP_ID_NOT_FOUND (unknown group), NON_EMPTY_GROUP (members and not a consumer-protocol group),
+ * INVALID_GROUP_ID. Per partition: GROUP_SUBSCRIBED_TO_TOPIC when a live member subscribes to the topic,
+ * else NONE (also when there was no offset).
+ */
+import { decodeOffsetDeleteRequest, type OffsetDeleteRequest } from '../../protocol/generated/offset-delete-request.js';
+import { defaultOffsetDeleteResponse, encodeOffsetDeleteResponse, type OffsetDeleteResponse } from '../../protocol/generated/offset-delete-response.js';
+import type { Broker } from '../broker.js';
+import { deleteOffsets } from '../groups/offsets.js';
+import { registerHandler } from './registry.js';
+
+export const offsetDeleteHandler = registerHandler<OffsetDeleteRequest, OffsetDeleteResponse>({
+  apiKey: 47,
+  name: 'OffsetDelete',
+  minVersion: 0,
+  maxVersion: 0,
+  decode: decodeOffsetDeleteRequest,
+  encode: encodeOffsetDeleteResponse,
+  async handle(req, ctx) {
+    const broker = ctx.broker as Broker;
+    const flat = req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex })));
+    const r = await deleteOffsets(broker.groups, req.groupId, flat);
+    const res = defaultOffsetDeleteResponse();
+    res.errorCode = r.errorCode;
+    if (r.errorCode !== 0) return res;
+    let i = 0;
+    res.topics = req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: r.codes[i++]! })),
+    }));
+    return res;
+  },
+});

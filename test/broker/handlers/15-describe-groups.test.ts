@@ -1,0 +1,41 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { testBroker, call } from '../../helpers/test-broker.js';
+import { RawClient } from '../../helpers/raw-client.js';
+import { joinAndSync, joinGroup, SUB } from '../../helpers/group-client.js';
+import { defaultDescribeGroupsRequest, encodeDescribeGroupsRequest } from '../../../protocol/generated/describe-groups-request.js';
+import { decodeDescribeGroupsResponse } from '../../../protocol/generated/describe-groups-response.js';
+import type { RunningBroker } from '../../../broker/index.js';
+
+let b: RunningBroker;
+let c: RawClient;
+before(async () => {
+  b = await testBroker({ config: { 'group.initial.rebalance.delay.ms': 0 } });
+  c = await RawClient.connect(b.port);
+});
+after(async () => {
+  c.close();
+  await b.stop();
+});
+
+test('v0-5: Stable group with members, metadata and assignment; unknown group is Dead', async () => {
+  const { memberId } = await joinAndSync(c, { join: 5, sync: 3 }, 'dg', Buffer.from('assigned'));
+  await joinGroup(c, 5, { groupId: 'dg-static', groupInstanceId: 'inst' });
+  for (let v = 0; v <= 5; v++) {
+    const r = await call(c, 15, v, encodeDescribeGroupsRequest, decodeDescribeGroupsResponse, { ...defaultDescribeGroupsRequest(), groups: ['dg', 'missing', 'dg-static'] });
+    const [g, missing, s] = r.groups;
+    assert.equal(g!.errorCode, 0);
+    assert.equal(g!.groupState, 'Stable');
+    assert.equal(g!.protocolType, 'consumer');
+    assert.equal(g!.protocolData, 'range');
+    assert.equal(g!.members.length, 1);
+    assert.equal(g!.members[0]!.memberId, memberId);
+    assert.equal(g!.members[0]!.clientHost.includes('127.0.0.1'), true);
+    assert.deepEqual(g!.members[0]!.memberMetadata, SUB);
+    assert.deepEqual(g!.members[0]!.memberAssignment, Buffer.from('assigned'));
+    assert.deepEqual([missing!.errorCode, missing!.groupState, missing!.members.length], [0, 'Dead', 0]);
+    assert.equal(s!.groupState, 'CompletingRebalance');
+    assert.equal(s!.protocolData, '');
+    if (v >= 4) assert.equal(s!.members[0]!.groupInstanceId, 'inst');
+  }
+});
