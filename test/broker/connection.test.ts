@@ -90,3 +90,45 @@ test('a truncated body closes the connection with a decode error', async () => {
   });
   assert.equal(await c.waitClosed(), true);
 });
+
+test('connections.max.idle.ms closes idle connections', async () => {
+  const idle = await startBroker({ config: { 'connections.max.idle.ms': 200 } });
+  try {
+    const c = await RawClient.connect(idle.port);
+    const t0 = Date.now();
+    assert.equal(await c.waitClosed(5000), true);
+    assert.ok(Date.now() - t0 >= 150, 'not before the idle time');
+  } finally {
+    await idle.stop();
+  }
+});
+
+test('back-pressure: a client that stops reading gets every response, in order, once it reads again', async () => {
+  const { buildRecordBatch } = await import('../../protocol/records/builder.js');
+  const { encodeFetchRequest, defaultFetchRequest, defaultFetchPartition } = await import('../../protocol/generated/fetch-request.js');
+  const { decodeFetchResponse } = await import('../../protocol/generated/fetch-response.js');
+  await b.broker.logs.createTopic('bp', { partitions: 1 });
+  await b.broker.logs.getLog('bp', 0)!.append(await buildRecordBatch([{ value: Buffer.alloc(256 * 1024, 7) }]));
+  const c = await RawClient.connect(b.port);
+  try {
+    c.socket.pause(); // stop reading: responses pile up in the broker's socket
+    const req = defaultFetchRequest();
+    req.replicaId = -1;
+    req.maxBytes = 1 << 20;
+    req.sessionEpoch = -1;
+    const p = defaultFetchPartition();
+    p.partitionMaxBytes = 1 << 20;
+    req.topics = [{ topic: 'bp', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitions: [p] }];
+    const ids: number[] = [];
+    for (let i = 0; i < 150; i++) ids.push(c.send(1, 11, (w) => encodeFetchRequest(w, 11, req))); // ~38 MiB of responses
+    await new Promise((r) => setTimeout(r, 500));
+    c.socket.resume();
+    for (const id of ids) {
+      const res = await c.response(0, 20_000);
+      assert.equal(res!.correlationId, id);
+      assert.equal(decodeFetchResponse(res!.body, 11).responses[0].partitions[0].records!.length > 256 * 1024, true);
+    }
+  } finally {
+    c.close();
+  }
+});
