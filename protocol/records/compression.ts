@@ -38,9 +38,9 @@
  */
 import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
-import * as snappy from 'snappy';
-import * as lz4 from 'lz4-napi';
-import * as zstd from '@mongodb-js/zstd';
+import type * as SnappyLib from 'snappy';
+import type * as Lz4Lib from 'lz4-napi';
+import type * as ZstdLib from '@mongodb-js/zstd';
 import { CompressionError, CorruptRecordError } from '../errors.js';
 import { CompressionType } from './batch-header.js';
 
@@ -83,7 +83,19 @@ function unknownCodec(type: number): never {
 }
 
 /** Compress `buf` with codec `type` (None returns `buf` itself). */
+// The native codecs load on first use (start-up time and memory matter; most brokers never see some codecs).
+let snappy: typeof SnappyLib;
+let lz4: typeof Lz4Lib;
+let zstd: typeof ZstdLib;
+
+async function loadCodec(type: CompressionType | number): Promise<void> {
+  if (type === CompressionType.Snappy) snappy ??= await import('snappy');
+  else if (type === CompressionType.Lz4) lz4 ??= await import('lz4-napi');
+  else if (type === CompressionType.Zstd) zstd ??= await import('@mongodb-js/zstd');
+}
+
 export async function compress(type: CompressionType | number, buf: Buffer, opts: CompressOptions = {}): Promise<Buffer> {
+  await loadCodec(type);
   switch (type) {
     case CompressionType.None:
       return buf;
@@ -102,6 +114,7 @@ export async function compress(type: CompressionType | number, buf: Buffer, opts
 
 /** Decompress `buf` written with codec `type` (None returns `buf` itself). */
 export async function decompress(type: CompressionType | number, buf: Buffer, opts: DecompressOptions = {}): Promise<Buffer> {
+  await loadCodec(type);
   const maxSize = opts.maxSize ?? DEFAULT_MAX_DECOMPRESSED_SIZE;
   let out: Buffer;
   switch (type) {
