@@ -23,6 +23,6 @@ COPY --from=build /app/dist ./dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
-EXPOSE 9092
+EXPOSE 9092 9644
 # Set RUNNEL_ADVERTISED_HOST / RUNNEL_ADVERTISED_PORT to the address clients use to reach the container.
 CMD ["node", "dist/broker/cli.js", "start"]

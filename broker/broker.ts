@@ -12,6 +12,7 @@ import { logConfigFromProps, type LogConfig } from '../storage/log-config.js';
 import { SystemClock, type Clock } from '../storage/clock.js';
 import type { FileSystem } from '../storage/fs.js';
 import { KafkaServer } from './server.js';
+import type { RequestEvent } from './connection.js';
 import { logger, type Logger } from './logger.js';
 import { AppendNotifier } from './append-notifier.js';
 import { FetchSessionCache } from './fetch-sessions.js';
@@ -49,6 +50,10 @@ export class Broker {
   /** Set once stop() begins: long polls answer at once. */
   stopping = false;
   private groupCoordinator: GroupCoordinator | undefined;
+  /** The admin HTTP server (broker/admin/, loaded only when it starts). */
+  private admin: { url: string; close(): Promise<void> } | undefined;
+  /** Sees every handled Kafka request (set by the admin metrics). */
+  requestObserver: ((e: RequestEvent) => void) | undefined;
 
   constructor(
     config: BrokerConfig,
@@ -108,6 +113,7 @@ export class Broker {
         idleMs: this.config.int('connections.max.idle.ms'),
         broker: this,
         log: logger('network'),
+        onRequest: (e) => this.requestObserver?.(e),
       },
       this.log,
     );
@@ -116,8 +122,22 @@ export class Broker {
     const advHost = (this.config.get('advertised.host') as string | null) ?? (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
     const advPort = (this.config.get('advertised.port') as number | null) ?? addr.port;
     this.info = { host, port: addr.port, advertisedHost: advHost, advertisedPort: advPort, clusterId, nodeId, dataDir };
-    this.log.info({ host, port: addr.port, advertised: `${advHost}:${advPort}`, dataDir, nodeId, clusterId }, `listening on ${host}:${addr.port}`);
+    if (this.config.int('admin.port') >= 0) {
+      const { startAdminServer } = await import('./admin/server.js');
+      this.admin = await startAdminServer(this, (this.config.get('admin.host') as string | null) ?? host, this.config.int('admin.port'));
+    }
+    this.log.info({ host, port: addr.port, advertised: `${advHost}:${advPort}`, dataDir, nodeId, clusterId, admin: this.admin?.url }, `listening on ${host}:${addr.port}`);
     return this.info;
+  }
+
+  /** Base URL of the admin HTTP API ("http://host:port"), when it runs. */
+  get adminUrl(): string | undefined {
+    return this.admin?.url;
+  }
+
+  /** Open Kafka client connections. */
+  get connectionCount(): number {
+    return this.server?.connectionCount ?? 0;
   }
 
   async stop(): Promise<void> {
@@ -125,6 +145,10 @@ export class Broker {
     this.appendNotifier.wakeAll();
     // Pending JoinGroup/SyncGroup answers must not hold the server's drain.
     this.groupCoordinator?.shutdown();
+    if (this.admin) {
+      await this.admin.close();
+      this.admin = undefined;
+    }
     if (this.server) {
       await this.server.stop();
       this.server = undefined;

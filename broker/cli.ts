@@ -2,7 +2,7 @@
 /**
  * The `runnel` command line. `runnel start` runs one node:
  *   runnel start [--port P] [--host H] [--data-dir D] [--node-id N] [--advertised-host H] [--advertised-port P]
- *                [--config FILE] [--set name=value ...]
+ *                [--admin-port P] [--config FILE] [--set name=value ...]
  * Settings come from the config table (broker/config.ts): defaults < --config file < RUNNEL_* env < flags.
  * SIGTERM/SIGINT stop accepting, finish in-flight requests, flush and close files, and exit 0 (forced
  * after 5 s).
@@ -25,6 +25,7 @@ interface StartOptions {
   nodeId?: string;
   advertisedHost?: string;
   advertisedPort?: string;
+  adminPort?: string;
   config?: string;
   set: Record<string, string>;
 }
@@ -44,6 +45,7 @@ async function start(opts: StartOptions): Promise<void> {
         'node.id': opts.nodeId,
         'advertised.host': opts.advertisedHost,
         'advertised.port': opts.advertisedPort,
+        'admin.port': opts.adminPort,
       },
     });
   } catch (err) {
@@ -94,6 +96,7 @@ program
   .option('--node-id <id>', 'node id (default 1)')
   .option('--advertised-host <host>', 'host clients are told to connect to')
   .option('--advertised-port <port>', 'port clients are told to connect to')
+  .option('--admin-port <port>', 'admin HTTP API port (default 9644; 0 picks a free one, -1 turns it off)')
   .option('-c, --config <file>', 'config file (.json, or name=value lines)')
   .option('-s, --set <name=value>', 'set any broker config (repeatable)', collectSet, {})
   .action((opts: StartOptions) => start(opts));

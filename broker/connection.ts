@@ -29,6 +29,20 @@ export interface ConnectionOptions {
   log: Logger;
   /** Called once the connection is gone. */
   onClose?: (c: Connection) => void;
+  /** Called after each handled request (admin metrics); must not throw. */
+  onRequest?: (e: RequestEvent) => void;
+}
+
+/** What `onRequest` sees of one handled request. */
+export interface RequestEvent {
+  apiKey: number;
+  api: string;
+  apiVersion: number;
+  durationMs: number;
+  request: unknown;
+  /** null when no response is sent (Produce acks=0). */
+  response: unknown;
+  responseBytes: number;
 }
 
 const DEFAULT_MAX_PENDING = 16 * 1024 * 1024;
@@ -186,9 +200,11 @@ export class Connection {
       const req = handler.decode(body, apiVersion);
       if (body.remaining() !== 0) this.log.debug({ api: handler.name, extra: body.remaining() }, 'trailing bytes after request body');
       const ctx: RequestContext = { header, apiVersion, clientHost: this.clientHost, log: this.log, broker: this.opts.broker };
+      const started = this.opts.onRequest ? performance.now() : 0;
       const res = await handler.handle(req, ctx);
-      if (res === null || this.closed) return;
-      this.send(encodeResponseFrame(apiKey, apiVersion, header.correlationId, (w) => handler.encode(w, apiVersion, res)));
+      const out = res === null || this.closed ? [] : encodeResponseFrame(apiKey, apiVersion, header.correlationId, (w) => handler.encode(w, apiVersion, res));
+      if (out.length > 0) this.send(out);
+      this.opts.onRequest?.({ apiKey, api: handler.name, apiVersion, durationMs: performance.now() - started, request: req, response: res, responseBytes: out.reduce((n, b) => n + b.length, 0) });
     } catch (err) {
       const coded = err instanceof RunnelError;
       this.log[coded ? 'warn' : 'error'](

@@ -43,6 +43,8 @@ export interface RunningBroker {
   /** "host:port" for the clients' bootstrap list. */
   bootstrapServers: string;
   port: number;
+  /** Base URL of the admin HTTP API ("http://127.0.0.1:PORT"; admin.port defaults to 0 here); undefined with admin.port -1. */
+  adminUrl: string | undefined;
   dataDir: string;
   broker: Broker;
   /** Create a topic; it can be produced to and consumed from as soon as the promise resolves. */
@@ -70,7 +72,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
     for (const [k, v] of Object.entries(DEV_PROFILE)) if (configDef(k)) profile[k] = v;
   }
   const config = new BrokerConfig({
-    overrides: { ...profile, ...opts.config, port: opts.port ?? 0, host: opts.host ?? '127.0.0.1', 'data.dir': dataDir },
+    overrides: { ...profile, 'admin.port': 0, ...opts.config, port: opts.port ?? 0, host: opts.host ?? '127.0.0.1', 'data.dir': dataDir },
   });
   const broker = new Broker(config);
   let info;
@@ -91,6 +93,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   return {
     bootstrapServers: `${info.advertisedHost}:${info.advertisedPort}`,
     port: info.port,
+    adminUrl: broker.adminUrl,
     dataDir,
     broker,
     createTopic(name, partitions, configs) {

@@ -13,7 +13,7 @@ const cli = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../broker/
 
 test('runnel start listens, logs where, answers ApiVersions and exits 0 on SIGTERM', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'runnel-cli-'));
-  const child = spawn(process.execPath, [cli, 'start', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--set', 'num.partitions=2'], {
+  const child = spawn(process.execPath, [cli, 'start', '--port', '0', '--admin-port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--set', 'num.partitions=2'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   try {

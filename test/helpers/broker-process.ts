@@ -16,7 +16,7 @@ export interface BrokerProcess {
 }
 
 export async function startBrokerProcess(dataDir: string, extra: string[] = []): Promise<BrokerProcess> {
-  const child = spawn(process.execPath, [CLI, 'start', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...extra], {
+  const child = spawn(process.execPath, [CLI, 'start', '--port', '0', '--admin-port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
