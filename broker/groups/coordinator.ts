@@ -29,6 +29,7 @@ export type { GroupCoordinatorConfig, JoinParams, LeaveMember, SyncParams } from
 import type { GroupLog } from './offsets-log.js';
 import { groupKey } from './records.js';
 import { applyGroupRecord, groupRecordValue } from './group-records.js';
+import type { ConsumerGroupManager } from './consumer-group.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -50,6 +51,8 @@ export class GroupCoordinator {
   loading = false;
   private stopped = false;
   private expiryTimer: TimerHandle | undefined;
+  /** KIP-848 consumer groups (consumer-group.ts), when wired; a group id is classic or consumer, not both. */
+  consumer: ConsumerGroupManager | undefined;
 
   constructor(
     readonly config: GroupCoordinatorConfig,
@@ -67,6 +70,8 @@ export class GroupCoordinator {
     if (p.sessionTimeoutMs < this.config.minSessionTimeoutMs || p.sessionTimeoutMs > this.config.maxSessionTimeoutMs) {
       return joinError(ErrorCode.INVALID_SESSION_TIMEOUT, p.memberId);
     }
+    // A classic join to a non-empty KIP-848 consumer group is refused, as Kafka does.
+    if ((this.consumer?.groups.get(p.groupId)?.members.size ?? 0) > 0) return joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, p.memberId);
     let group = this.groups.get(p.groupId);
     if (!group) {
       if (p.memberId !== '') return joinError(ErrorCode.UNKNOWN_MEMBER_ID, p.memberId);
@@ -458,6 +463,7 @@ export class GroupCoordinator {
   shutdown(): void {
     this.stopped = true;
     this.clock.clearTimeout(this.expiryTimer);
+    this.consumer?.shutdown();
     for (const g of this.groups.values()) {
       this.clock.clearTimeout(g.joinTimer);
       for (const t of g.pendingMembers.values()) this.clock.clearTimeout(t);

@@ -8,6 +8,7 @@ import { logger } from '../logger.js';
 import { GroupCoordinator } from './coordinator.js';
 import { OffsetsTopicLog } from './offsets-log.js';
 import { expireOffsets } from './offsets.js';
+import { ConsumerGroupManager } from './consumer-group.js';
 
 export { GroupCoordinator } from './coordinator.js';
 export { OFFSETS_TOPIC } from './offsets-log.js';
@@ -28,6 +29,24 @@ export function createGroupCoordinator(broker: Broker): { coordinator: GroupCoor
     offsetsLog,
     logger('groups'),
   );
+  // KIP-848 consumer groups: same coordinator, own state (see consumer-group.ts).
+  const consumer = new ConsumerGroupManager(
+    {
+      heartbeatIntervalMs: cfg.int('group.consumer.heartbeat.interval.ms'),
+      sessionTimeoutMs: cfg.int('group.consumer.session.timeout.ms'),
+      assignors: cfg.get('group.consumer.assignors') as string[],
+      maxSize: cfg.int('group.max.size'),
+    },
+    broker.clock,
+    {
+      byName: (name) => broker.logs.topic(name),
+      byId: (id) => broker.logs.topicById(id),
+    },
+    logger('groups'),
+    (groupId) => (coordinator.groups.get(groupId)?.members.size ?? 0) > 0,
+  );
+  consumer.allTopicNames = () => broker.logs.topics().map((t) => t.name);
+  coordinator.consumer = consumer;
   return { coordinator, offsetsLog };
 }
 

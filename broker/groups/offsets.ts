@@ -49,13 +49,24 @@ export async function commitOffsets(c: GroupCoordinator, p: CommitParams, partit
   if (!p.groupId) return all(ErrorCode.INVALID_GROUP_ID);
   let group = c.groups.get(p.groupId);
   const simple = p.generationId < 0 && p.memberId === '' && p.groupInstanceId === null;
+  // KIP-848 consumer group: the generation is the member epoch (STALE_MEMBER_EPOCH / UNKNOWN_MEMBER_ID);
+  // offsets are kept in a member-less classic holder of the same id.
+  const consumerGroup = c.consumer?.groups.get(p.groupId);
+  if (consumerGroup) {
+    const code = c.consumer!.validateOffsetCommit(p.groupId, p.memberId, p.generationId);
+    if (code !== ErrorCode.NONE) return all(code);
+    if (!group) {
+      group = new Group(p.groupId, c.clock.now());
+      c.groups.set(p.groupId, group);
+    }
+  }
   if (!group) {
     if (p.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
     group = new Group(p.groupId, c.clock.now());
     c.groups.set(p.groupId, group);
   }
   if (group.is('Dead')) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-  if (!(simple && group.is('Empty'))) {
+  if (!consumerGroup && !(simple && group.is('Empty'))) {
     const instanceHolder = p.groupInstanceId !== null ? group.staticMembers.get(p.groupInstanceId) : undefined;
     if (instanceHolder !== undefined && instanceHolder !== p.memberId) return all(ErrorCode.FENCED_INSTANCE_ID);
     const member = group.members.get(p.memberId);
@@ -216,7 +227,8 @@ export function describeGroup(c: GroupCoordinator, groupId: string): GroupDescri
   if (c.loading) return { ...base, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS };
   if (c.isStopped) return { ...base, errorCode: ErrorCode.NOT_COORDINATOR };
   const group = c.groups.get(groupId);
-  if (!group) return { ...base, errorCode: ErrorCode.NONE };
+  // A KIP-848 consumer group is not a classic group: Dead here, as Kafka (ConsumerGroupDescribe describes it).
+  if (!group || c.consumer?.groups.has(groupId)) return { ...base, errorCode: ErrorCode.NONE };
   const stable = group.is('Stable');
   return {
     errorCode: ErrorCode.NONE,
@@ -235,17 +247,23 @@ export function describeGroup(c: GroupCoordinator, groupId: string): GroupDescri
   };
 }
 
-/** ListGroups: states filter (v4, case-insensitive) and types filter (v5; every group here is "classic"). */
+/** ListGroups: states filter (v4, case-insensitive) and types filter (v5: "classic", or "consumer" for KIP-848 groups). */
 export function listGroups(c: GroupCoordinator, states: string[], types: string[]): { errorCode: number; groups: { groupId: string; protocolType: string; state: GroupState; type: string }[] } {
   if (c.loading) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, groups: [] };
   const wantStates = new Set(states.map((s) => s.toLowerCase()));
   const wantTypes = new Set(types.map((s) => s.toLowerCase()));
   const groups = [];
   for (const g of c.groups.values()) {
-    if (g.is('Dead')) continue;
+    if (g.is('Dead') || c.consumer?.groups.has(g.groupId)) continue;
     if (wantStates.size > 0 && !wantStates.has(g.state.toLowerCase())) continue;
     if (wantTypes.size > 0 && !wantTypes.has('classic')) continue;
     groups.push({ groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state, type: 'classic' });
+  }
+  for (const g of c.consumer?.groups.values() ?? []) {
+    const state = g.state;
+    if (wantStates.size > 0 && !wantStates.has(state.toLowerCase())) continue;
+    if (wantTypes.size > 0 && !wantTypes.has('consumer')) continue;
+    groups.push({ groupId: g.groupId, protocolType: 'consumer', state: state as GroupState, type: 'consumer' });
   }
   return { errorCode: ErrorCode.NONE, groups };
 }
@@ -256,7 +274,7 @@ export async function expireOffsets(c: GroupCoordinator, now = c.clock.now()): P
   const retention = c.config.offsetsRetentionMs;
   let removed = 0;
   for (const group of [...c.groups.values()]) {
-    if (!group.is('Empty')) continue;
+    if (!group.is('Empty') || (c.consumer?.groups.get(group.groupId)?.members.size ?? 0) > 0) continue;
     const usesGroupManagement = group.protocolType !== null && group.protocolType !== '';
     const expired = [...group.allOffsets()].filter(({ value }) =>
       usesGroupManagement ? group.currentStateTimestamp + retention <= now : value.commitTimestamp + retention <= now,

@@ -1,7 +1,7 @@
 /**
  * ListGroups (key 16), versions 0-5 (v3+ flexible). v4 adds the states filter (case-insensitive;
- * empty = all) and the group state in the answer; v5 the types filter and group type — every group here
- * is "classic" (KIP-848 consumer groups are not implemented). Dead groups are never listed.
+ * empty = all) and the group state in the answer; v5 the types filter and group type: "classic", or
+ * "consumer" for KIP-848 groups (ConsumerGroupHeartbeat). Dead groups are never listed.
  */
 import { decodeListGroupsRequest, type ListGroupsRequest } from '../../protocol/generated/list-groups-request.js';
 import { defaultListGroupsResponse, encodeListGroupsResponse, type ListGroupsResponse } from '../../protocol/generated/list-groups-response.js';

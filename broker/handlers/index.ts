@@ -26,3 +26,5 @@ import './15-describe-groups.js';
 import './16-list-groups.js';
 import './42-delete-groups.js';
 import './47-offset-delete.js';
+import './68-consumer-group-heartbeat.js';
+import './69-consumer-group-describe.js';

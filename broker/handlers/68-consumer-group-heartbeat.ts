@@ -1,0 +1,69 @@
+/**
+ * ConsumerGroupHeartbeat (key 68), versions 0-1 (flexible) — KIP-848 consumer group protocol.
+ *
+ * The member joins with epoch 0 (v1: the client generates the member id, an empty one is INVALID_REQUEST;
+ * v0: an empty member id gets a server-generated one in the answer), heartbeats with its current epoch and
+ * owned partitions, leaves with -1 (a static member with -2). The answer carries the member's epoch, the
+ * heartbeat interval (group.consumer.heartbeat.interval.ms) and, when it changed or the request sent its
+ * full state, the assignment it may use. Errors as Kafka: GROUP_ID_NOT_FOUND (unknown group with a non-zero
+ * epoch, or a group id taken by a classic group), UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH,
+ * UNSUPPORTED_ASSIGNOR (not in group.consumer.assignors), INVALID_REQUEST. The state machine is in
+ * broker/groups/consumer-group.ts.
+ */
+import {
+  decodeConsumerGroupHeartbeatRequest,
+  type ConsumerGroupHeartbeatRequest,
+} from '../../protocol/generated/consumer-group-heartbeat-request.js';
+import {
+  defaultConsumerGroupHeartbeatResponse,
+  encodeConsumerGroupHeartbeatResponse,
+  type ConsumerGroupHeartbeatResponse,
+} from '../../protocol/generated/consumer-group-heartbeat-response.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import type { Broker } from '../broker.js';
+import { registerHandler } from './registry.js';
+
+export const consumerGroupHeartbeatHandler = registerHandler<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse>({
+  apiKey: 68,
+  name: 'ConsumerGroupHeartbeat',
+  minVersion: 0,
+  maxVersion: 1,
+  decode: decodeConsumerGroupHeartbeatRequest,
+  encode: encodeConsumerGroupHeartbeatResponse,
+  handle(req, ctx) {
+    const broker = ctx.broker as Broker;
+    const res = defaultConsumerGroupHeartbeatResponse();
+    const coordinator = broker.groups;
+    const manager = coordinator.consumer;
+    if (coordinator.loading || !manager) {
+      res.errorCode = manager ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      return res;
+    }
+    if (coordinator.isStopped) {
+      res.errorCode = ErrorCode.NOT_COORDINATOR;
+      return res;
+    }
+    const r = manager.heartbeat({
+      groupId: req.groupId,
+      memberId: req.memberId,
+      memberEpoch: req.memberEpoch,
+      instanceId: req.instanceId,
+      rackId: req.rackId,
+      rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+      subscribedTopicNames: req.subscribedTopicNames,
+      subscribedTopicRegex: req.subscribedTopicRegex,
+      serverAssignor: req.serverAssignor,
+      ownedTopicPartitions: req.topicPartitions,
+      clientId: ctx.header.clientId ?? '',
+      clientHost: ctx.clientHost,
+      version: ctx.apiVersion,
+    });
+    res.errorCode = r.errorCode;
+    res.errorMessage = r.errorMessage;
+    res.memberId = r.memberId;
+    res.memberEpoch = r.memberEpoch;
+    res.heartbeatIntervalMs = r.heartbeatIntervalMs;
+    res.assignment = r.assignment === null ? null : { topicPartitions: r.assignment };
+    return res;
+  },
+});
