@@ -219,6 +219,8 @@ export interface GroupDescription {
   protocolType: string;
   protocol: string;
   members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; metadata: Buffer; assignment: Buffer }[];
+  /** Why the group is not described here: absent, or a KIP-848 consumer group (DescribeGroups v6 reports it). */
+  notFound?: string;
 }
 
 /** DescribeGroups for one group: unknown groups are reported Dead (no error), as Kafka's classic coordinator does. */
@@ -228,7 +230,8 @@ export function describeGroup(c: GroupCoordinator, groupId: string): GroupDescri
   if (c.isStopped) return { ...base, errorCode: ErrorCode.NOT_COORDINATOR };
   const group = c.groups.get(groupId);
   // A KIP-848 consumer group is not a classic group: Dead here, as Kafka (ConsumerGroupDescribe describes it).
-  if (!group || c.consumer?.groups.has(groupId)) return { ...base, errorCode: ErrorCode.NONE };
+  if (!group || group.is('Dead')) return { ...base, errorCode: ErrorCode.NONE, notFound: `Group ${groupId} not found.` };
+  if (c.consumer?.groups.has(groupId)) return { ...base, errorCode: ErrorCode.NONE, notFound: `Group ${groupId} is not a classic group.` };
   const stable = group.is('Stable');
   return {
     errorCode: ErrorCode.NONE,

@@ -1,8 +1,9 @@
 /**
- * DescribeGroups (key 15), versions 0-5 (v5 flexible; v3+ authorized operations; v4+ group.instance.id).
+ * DescribeGroups (key 15), versions 0-6 (v5 flexible; v3+ authorized operations; v4+ group.instance.id).
  *
- * Unknown groups are reported in state "Dead" with no error, as Kafka's classic coordinator does (the v6
- * GROUP_ID_NOT_FOUND form is not advertised). Member metadata, assignments and the protocol name are given
+ * Unknown groups (and KIP-848 consumer groups, which ConsumerGroupDescribe describes) are reported in state
+ * "Dead" with no error up to v5, as Kafka's classic coordinator does; v6 answers GROUP_ID_NOT_FOUND with an
+ * error message instead (KIP-1043). Member metadata, assignments and the protocol name are given
  * only while the group is Stable. Authorized operations are not computed (-2147483648).
  */
 import { decodeDescribeGroupsRequest, type DescribeGroupsRequest } from '../../protocol/generated/describe-groups-request.js';
@@ -12,6 +13,7 @@ import {
   type DescribeGroupsResponse,
 } from '../../protocol/generated/describe-groups-response.js';
 import type { Broker } from '../broker.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { describeGroup } from '../groups/offsets.js';
 import { registerHandler } from './registry.js';
 
@@ -21,7 +23,7 @@ export const describeGroupsHandler = registerHandler<DescribeGroupsRequest, Desc
   apiKey: 15,
   name: 'DescribeGroups',
   minVersion: 0,
-  maxVersion: 5,
+  maxVersion: 6,
   decode: decodeDescribeGroupsRequest,
   encode: encodeDescribeGroupsResponse,
   handle(req, ctx) {
@@ -29,9 +31,10 @@ export const describeGroupsHandler = registerHandler<DescribeGroupsRequest, Desc
     const res = defaultDescribeGroupsResponse();
     for (const id of req.groups) {
       const d = describeGroup(broker.groups, id);
+      const notFound = ctx.apiVersion >= 6 && d.notFound !== undefined;
       res.groups.push({
-        errorCode: d.errorCode,
-        errorMessage: null,
+        errorCode: notFound ? ErrorCode.GROUP_ID_NOT_FOUND : d.errorCode,
+        errorMessage: notFound ? d.notFound! : null,
         groupId: d.groupId,
         groupState: d.state,
         protocolType: d.protocolType,

@@ -39,3 +39,11 @@ test('v0-5: Stable group with members, metadata and assignment; unknown group is
     if (v >= 4) assert.equal(s!.members[0]!.groupInstanceId, 'inst');
   }
 });
+
+test('v6: an unknown group gets GROUP_ID_NOT_FOUND with a message (KIP-1043); a known one is described', async () => {
+  await joinAndSync(c, { join: 9, sync: 5 }, 'dg6', Buffer.from('a6'));
+  const r = await call(c, 15, 6, encodeDescribeGroupsRequest, decodeDescribeGroupsResponse, { ...defaultDescribeGroupsRequest(), groups: ['dg6', 'missing6'] });
+  assert.deepEqual([r.groups[0]!.errorCode, r.groups[0]!.groupState, r.groups[0]!.errorMessage], [0, 'Stable', null]);
+  assert.equal(r.groups[1]!.errorCode, 69 /* GROUP_ID_NOT_FOUND */);
+  assert.match(r.groups[1]!.errorMessage ?? '', /missing6/);
+});
