@@ -24,6 +24,13 @@
 import type { FileHandle, FileSystem } from './fs.js';
 import { readAt } from './fs.js';
 
+export interface IndexOpenOptions {
+  /** Create the file if missing (default true). */
+  create?: boolean;
+  /** Start empty, discarding what the file held (default false). */
+  truncate?: boolean;
+}
+
 export abstract class IndexFile {
   protected buf: Buffer;
   protected count = 0;
@@ -69,6 +76,24 @@ export abstract class IndexFile {
    * Load entries from the file. Returns a reason string if the file size is not a whole number of
    * entries (the caller treats that as corruption and rebuilds).
    */
+  /**
+   * Open (creating if missing) and load an index built by `make`. `corruption` is set when the file cannot
+   * be trusted (bad size, see loadEntries); the entries are then dropped and the caller must rebuild.
+   */
+  protected static async openWith<T extends IndexFile>(
+    fs: FileSystem,
+    path: string,
+    options: IndexOpenOptions,
+    make: (handle: FileHandle) => T,
+  ): Promise<{ index: T; corruption?: string }> {
+    const handle = await fs.open(path, { create: options.create ?? true, truncate: options.truncate ?? false });
+    const index = make(handle);
+    if (options.truncate) return { index };
+    const corruption = await index.loadEntries();
+    if (corruption) index.reset();
+    return corruption ? { index, corruption } : { index };
+  }
+
   protected async loadEntries(): Promise<string | undefined> {
     const size = await this.handle.size();
     const whole = Math.floor(size / this.entryWidth);

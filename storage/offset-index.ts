@@ -19,7 +19,7 @@
  */
 
 import type { FileHandle, FileSystem } from './fs.js';
-import { IndexFile } from './index-file.js';
+import { IndexFile, type IndexOpenOptions } from './index-file.js';
 import { StorageError } from '../protocol/errors.js';
 
 export const OFFSET_INDEX_ENTRY_SIZE = 8;
@@ -38,19 +38,14 @@ export class OffsetIndex extends IndexFile {
    * Open (creating if missing) and load an index. `corruption` is set when the file cannot be trusted
    * (bad size); the entries are then dropped and the caller must rebuild.
    */
-  static async open(
+  static open(
     fs: FileSystem,
     path: string,
     baseOffset: number,
     maxIndexBytes: number,
-    options: { create?: boolean; truncate?: boolean } = {},
+    options: IndexOpenOptions = {},
   ): Promise<{ index: OffsetIndex; corruption?: string }> {
-    const handle = await fs.open(path, { create: options.create ?? true, truncate: options.truncate ?? false });
-    const index = new OffsetIndex(fs, path, handle, baseOffset, maxIndexBytes);
-    if (options.truncate) return { index };
-    const corruption = await index.loadEntries();
-    if (corruption) index.reset();
-    return corruption ? { index, corruption } : { index };
+    return IndexFile.openWith(fs, path, options, (handle) => new OffsetIndex(fs, path, handle, baseOffset, maxIndexBytes));
   }
 
   relativeOffsetAt(i: number): number {

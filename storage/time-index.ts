@@ -19,7 +19,7 @@
  */
 
 import type { FileHandle, FileSystem } from './fs.js';
-import { IndexFile } from './index-file.js';
+import { IndexFile, type IndexOpenOptions } from './index-file.js';
 import { StorageError } from '../protocol/errors.js';
 
 export const TIME_INDEX_ENTRY_SIZE = 12;
@@ -34,19 +34,14 @@ export class TimeIndex extends IndexFile {
     super(fs, path, handle, baseOffset, TIME_INDEX_ENTRY_SIZE, Math.max(1, Math.floor(maxIndexBytes / TIME_INDEX_ENTRY_SIZE)));
   }
 
-  static async open(
+  static open(
     fs: FileSystem,
     path: string,
     baseOffset: number,
     maxIndexBytes: number,
-    options: { create?: boolean; truncate?: boolean } = {},
+    options: IndexOpenOptions = {},
   ): Promise<{ index: TimeIndex; corruption?: string }> {
-    const handle = await fs.open(path, { create: options.create ?? true, truncate: options.truncate ?? false });
-    const index = new TimeIndex(fs, path, handle, baseOffset, maxIndexBytes);
-    if (options.truncate) return { index };
-    const corruption = await index.loadEntries();
-    if (corruption) index.reset();
-    return corruption ? { index, corruption } : { index };
+    return IndexFile.openWith(fs, path, options, (handle) => new TimeIndex(fs, path, handle, baseOffset, maxIndexBytes));
   }
 
   timestampAt(i: number): number {
