@@ -6,7 +6,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { CompressionError, EncodeError } from '../../../protocol/errors.js';
@@ -17,28 +16,10 @@ import {
   type RecordInput,
 } from '../../../protocol/records/builder.js';
 import { crc32c } from '../../../protocol/records/crc.js';
+import { PY_BUILD, PY_KAFKA, pyJson } from '../../helpers/python-records.js';
 
 const require = createRequire(import.meta.url);
-const PY = '/usr/bin/python3';
-const PY_KAFKA = spawnSync(PY, ['-c', 'import kafka.record, snappy, lz4, xxhash']).status === 0;
 
-function pyJson(code: string, inp: unknown): any {
-  const script = `import sys, json\ninp = json.loads(sys.stdin.read())\n${code}\nprint(json.dumps(out))\n`;
-  const r = spawnSync(PY, ['-c', script], { input: JSON.stringify(inp), maxBuffer: 256 << 20 });
-  if (r.status !== 0) throw new Error(`python failed: ${r.stderr.toString()}`);
-  return JSON.parse(r.stdout.toString());
-}
-
-const PY_BUILD = `
-from kafka.record.default_records import DefaultRecordBatchBuilder
-b = DefaultRecordBatchBuilder(magic=2, compression_type=inp['compression'], is_transactional=inp['transactional'],
-    producer_id=inp['producer_id'], producer_epoch=inp['producer_epoch'], base_sequence=inp['base_sequence'],
-    batch_size=1 << 30)
-h = lambda x: None if x is None else bytes.fromhex(x)
-for r in inp['records']:
-    b.append(r['offset'], r['timestamp'], h(r['key']), h(r['value']), [(k, h(v)) for k, v in r['headers']])
-out = bytes(b.build()).hex()
-`;
 
 const PY_READ = `
 from kafka.record.default_records import DefaultRecordBatch

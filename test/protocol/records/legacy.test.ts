@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { PY_KAFKA, pyJson } from '../../helpers/python-records.js';
 import { CompressionError, CorruptRecordError } from '../../../protocol/errors.js';
 import { CompressionType, TimestampType } from '../../../protocol/records/batch-header.js';
 import { RecordBatch } from '../../../protocol/records/batch.js';
@@ -18,16 +18,7 @@ import {
   type LegacyRecordInput,
 } from '../../../protocol/records/legacy.js';
 
-const PY = '/usr/bin/python3';
-const PY_KAFKA = spawnSync(PY, ['-c', 'import kafka.record, snappy, lz4, xxhash']).status === 0;
 const SKIP = !PY_KAFKA && 'python3-kafka (+snappy, lz4, xxhash) missing';
-
-function pyJson(code: string, inp: unknown): any {
-  const script = `import sys, json\ninp = json.loads(sys.stdin.read())\n${code}\nprint(json.dumps(out))\n`;
-  const r = spawnSync(PY, ['-c', script], { input: JSON.stringify(inp), maxBuffer: 256 << 20 });
-  if (r.status !== 0) throw new Error(`python failed: ${r.stderr.toString()}`);
-  return JSON.parse(r.stdout.toString());
-}
 
 const PY_BUILD_LEGACY = `
 from kafka.record.legacy_records import LegacyRecordBatchBuilder
