@@ -10,13 +10,16 @@ import { BrokerConfig, CONFIG_DEFS, formatConfigValue } from './config.js';
 import { LogManager } from '../storage/log-manager.js';
 import { logConfigFromProps, type LogConfig } from '../storage/log-config.js';
 import { SystemClock, type Clock } from '../storage/clock.js';
-import type { FileSystem } from '../storage/fs.js';
+import { isNotFound, type FileSystem } from '../storage/fs.js';
 import { KafkaServer } from './server.js';
 import type { RequestEvent } from './connection.js';
 import { logger, type Logger } from './logger.js';
 import { AppendNotifier } from './append-notifier.js';
 import { FetchSessionCache } from './fetch-sessions.js';
 import { createGroupCoordinator, loadGroups, type GroupCoordinator } from './groups/index.js';
+import { createTransactionCoordinator, loadTransactions, type Transactions } from './txn/index.js';
+import { ProducerIdManager } from './producer-ids.js';
+import { NodeFileSystem } from '../storage/fs.js';
 import './handlers/index.js';
 
 export interface BrokerInfo {
@@ -50,10 +53,19 @@ export class Broker {
   /** Set once stop() begins: long polls answer at once. */
   stopping = false;
   private groupCoordinator: GroupCoordinator | undefined;
+  private producerIdManager: ProducerIdManager | undefined;
+  /**
+   * Test hook: called after a Produce appended a partition's batch; returning true makes the broker
+   * close the connection instead of answering (the client must retry the request).
+   */
+  dropProduceResponse: ((topic: string, partition: number) => boolean) | undefined;
+  private txnCoordinator: Transactions | undefined;
   /** The admin HTTP server (broker/admin/, loaded only when it starts). */
   private admin: { url: string; close(): Promise<void> } | undefined;
   /** Sees every handled Kafka request (set by the admin metrics). */
   requestObserver: ((e: RequestEvent) => void) | undefined;
+  /** Sees the duration (seconds) of every partition flush (fsync) run (set by the admin metrics). */
+  flushObserver: ((seconds: number) => void) | undefined;
 
   constructor(
     config: BrokerConfig,
@@ -69,6 +81,18 @@ export class Broker {
   get groups(): GroupCoordinator {
     if (!this.groupCoordinator) throw new Error('broker not started');
     return this.groupCoordinator;
+  }
+
+  /** The transaction coordinator (broker/txn/) and transactional offset commits. */
+  get transactions(): Transactions {
+    if (!this.txnCoordinator) throw new Error('broker not started');
+    return this.txnCoordinator;
+  }
+
+  /** Producer ids unique across restarts (InitProducerId). */
+  get producerIds(): ProducerIdManager {
+    if (!this.producerIdManager) throw new Error('broker not started');
+    return this.producerIdManager;
   }
 
   /** The partition logs and topic metadata. */
@@ -94,7 +118,8 @@ export class Broker {
 
   async start(): Promise<BrokerInfo> {
     const dataDir = resolve(this.config.str('data.dir'));
-    await mkdir(dataDir, { recursive: true });
+    if (this.deps.fs) await this.deps.fs.mkdirp(dataDir);
+    else await mkdir(dataDir, { recursive: true });
     const nodeId = this.config.int('node.id');
     const clusterId = await this.loadMetaProperties(dataDir, nodeId);
     this.logManager = await LogManager.open(dataDir, {
@@ -103,10 +128,16 @@ export class Broker {
       logger: logger('storage'),
       defaultConfig: this.defaultLogConfig(),
       retentionCheckIntervalMs: this.config.int('log.retention.check.interval.ms'),
+      producerIdExpirationMs: this.config.int('producer.id.expiration.ms'),
+      producerIdExpirationCheckIntervalMs: this.config.int('producer.id.expiration.check.interval.ms'),
+      onFlush: (seconds) => this.flushObserver?.(seconds),
     });
+    this.producerIdManager = await ProducerIdManager.open(this.deps.fs ?? new NodeFileSystem(), dataDir);
     const { coordinator, offsetsLog } = createGroupCoordinator(this);
     this.groupCoordinator = coordinator;
     await loadGroups(coordinator, offsetsLog);
+    this.txnCoordinator = createTransactionCoordinator(this);
+    await loadTransactions(this.txnCoordinator, offsetsLog.unresolvedTxnRecords);
     this.server = new KafkaServer(
       {
         maxRequestBytes: this.config.int('socket.request.max.bytes'),
@@ -145,6 +176,7 @@ export class Broker {
     this.appendNotifier.wakeAll();
     // Pending JoinGroup/SyncGroup answers must not hold the server's drain.
     this.groupCoordinator?.shutdown();
+    this.txnCoordinator?.shutdown();
     if (this.admin) {
       await this.admin.close();
       this.admin = undefined;
@@ -163,8 +195,9 @@ export class Broker {
   /** meta.properties holds the cluster id (generated once) and the node id, as Kafka's does. */
   private async loadMetaProperties(dataDir: string, nodeId: number): Promise<string> {
     const path = join(dataDir, 'meta.properties');
+    const fs = this.deps.fs;
     try {
-      const text = await readFile(path, 'utf8');
+      const text = fs ? (await fs.readFile(path)).toString('utf8') : await readFile(path, 'utf8');
       const props = new Map(text.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
       const stored = Number(props.get('node.id'));
       if (props.has('node.id') && stored !== nodeId) {
@@ -173,12 +206,18 @@ export class Broker {
       const id = props.get('cluster.id');
       if (id) return id;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && !isNotFound(err)) throw err;
     }
     const clusterId = randomBytes(16).toString('base64url');
     const tmp = `${path}.tmp`;
-    await writeFile(tmp, `version=1\ncluster.id=${clusterId}\nnode.id=${nodeId}\n`);
-    await rename(tmp, path);
+    const text = `version=1\ncluster.id=${clusterId}\nnode.id=${nodeId}\n`;
+    if (fs) {
+      await fs.writeFile(tmp, Buffer.from(text));
+      await fs.rename(tmp, path);
+    } else {
+      await writeFile(tmp, text);
+      await rename(tmp, path);
+    }
     return clusterId;
   }
 }

@@ -6,16 +6,21 @@
  * Settings come from the config table (broker/config.ts): defaults < --config file < RUNNEL_* env < flags.
  * SIGTERM/SIGINT stop accepting, finish in-flight requests, flush and close files, and exit 0 (forced
  * after 5 s).
+ * The client commands (topic, produce, consume, group, cluster) live in client/cli/ and are loaded only
+ * for them; `start` loads none of them, and they load none of the broker. Exit codes: 0 success, 1 error,
+ * 2 usage error.
  */
-import { Command, InvalidArgumentError } from 'commander';
-import { Broker } from './broker.js';
-import { BrokerConfig, ConfigError } from './config.js';
-import { logger, rootLogger } from './logger.js';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import type { BrokerConfig } from './config.js';
 
 function collectSet(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf('=');
   if (eq <= 0) throw new InvalidArgumentError(`expected name=value, got ${JSON.stringify(value)}`);
   return { ...previous, [value.slice(0, eq).trim()]: value.slice(eq + 1) };
+}
+
+function definedOnly(o: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(o).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
 interface StartOptions {
@@ -31,21 +36,30 @@ interface StartOptions {
 }
 
 async function start(opts: StartOptions): Promise<void> {
+  // Imported here so that the client commands (client/cli/) do not load the broker.
+  const [{ Broker }, { BrokerConfig, ConfigError }, { configureLogging, logger }] = await Promise.all([
+    import('./broker.js'),
+    import('./config.js'),
+    import('./logger.js'),
+  ]);
   const log = logger('cli');
   let config: BrokerConfig;
   try {
     config = new BrokerConfig({
       file: opts.config,
       env: process.env,
+      // Flags win over --set; a flag not given must not hide a --set of the same name.
       overrides: {
         ...opts.set,
-        port: opts.port,
-        host: opts.host,
-        'data.dir': opts.dataDir,
-        'node.id': opts.nodeId,
-        'advertised.host': opts.advertisedHost,
-        'advertised.port': opts.advertisedPort,
-        'admin.port': opts.adminPort,
+        ...definedOnly({
+          port: opts.port,
+          host: opts.host,
+          'data.dir': opts.dataDir,
+          'node.id': opts.nodeId,
+          'advertised.host': opts.advertisedHost,
+          'advertised.port': opts.advertisedPort,
+          'admin.port': opts.adminPort,
+        }),
       },
     });
   } catch (err) {
@@ -55,7 +69,7 @@ async function start(opts: StartOptions): Promise<void> {
     }
     throw err;
   }
-  rootLogger().level = config.str('log.level');
+  configureLogging(config.str('log.level'), config.str('log.format'));
   const broker = new Broker(config);
   try {
     await broker.start();
@@ -86,7 +100,7 @@ async function start(opts: StartOptions): Promise<void> {
 }
 
 const program = new Command();
-program.name('runnel').description('Runnel: a Kafka-compatible log broker').showHelpAfterError();
+program.name('runnel').description('Runnel: a Kafka-compatible log broker').showHelpAfterError().exitOverride();
 program
   .command('start')
   .description('start a broker node')
@@ -101,7 +115,16 @@ program
   .option('-s, --set <name=value>', 'set any broker config (repeatable)', collectSet, {})
   .action((opts: StartOptions) => start(opts));
 
+// The client commands (topic, produce, consume, group, cluster: client/cli/) are declared only when the
+// first argument is not `start`, so starting a node loads none of them.
+if (process.argv[2] !== 'start') {
+  const { registerClientCommands } = await import('../client/cli/commands.js');
+  registerClientCommands(program);
+}
+
 program.parseAsync(process.argv).catch((err: Error) => {
+  // Usage errors exit 2 (commander has printed them); --help and --version exit 0.
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
   process.stderr.write(`runnel: ${err.message}\n`);
   process.exit(1);
 });

@@ -42,6 +42,7 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   { name: 'admin.host', type: 'string', default: null, readOnly: true, doc: 'Address the admin HTTP API binds to; default: `host`.' },
   { name: 'data.dir', type: 'string', default: './data', readOnly: true, doc: 'Directory holding the partition logs and metadata (Kafka: log.dirs).' },
   { name: 'log.level', type: 'string', default: 'info', oneOf: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], doc: 'Log level.' },
+  { name: 'log.format', type: 'string', default: 'auto', oneOf: ['auto', 'json', 'pretty'], readOnly: true, doc: 'Log output: JSON lines, human-readable (pino-pretty), or auto: pretty when stdout is a terminal, else JSON.' },
   { name: 'socket.request.max.bytes', type: 'int', default: 104_857_600, min: 1, readOnly: true, doc: 'Largest request frame accepted; a larger one closes the connection without being read.' },
   { name: 'connections.max.idle.ms', type: 'long', default: 600_000, min: 1, doc: 'Idle connections are closed after this many milliseconds.' },
   { name: 'auto.create.topics.enable', type: 'boolean', default: true, doc: 'Create a topic when a client asks Metadata for one that does not exist.' },
@@ -67,6 +68,8 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   { name: 'log.cleaner.min.compaction.lag.ms', topic: 'min.compaction.lag.ms', type: 'long', default: 0, min: 0, doc: 'Records younger than this are not compacted.' },
   { name: 'log.cleaner.max.compaction.lag.ms', topic: 'max.compaction.lag.ms', type: 'long', default: LONG_MAX, min: 1, doc: 'Records older than this are compacted even below the dirty ratio.' },
   { name: 'log.retention.check.interval.ms', type: 'long', default: 300_000, min: 1, doc: 'How often retention runs.' },
+  { name: 'producer.id.expiration.ms', type: 'int', default: 86_400_000, min: 1, readOnly: true, doc: 'A producer id with no batch on a partition for this long (by the batch timestamps, no open transaction) is forgotten by that partition, as are its sequence numbers.' },
+  { name: 'producer.id.expiration.check.interval.ms', type: 'int', default: 600_000, min: 1, readOnly: true, doc: 'How often expired producer ids are looked for.' },
   { name: 'group.initial.rebalance.delay.ms', type: 'int', default: 3000, min: 0, doc: 'How long the first rebalance of a new (empty) group waits for more members to join; extended by this much as members keep joining, up to the rebalance timeout.' },
   { name: 'group.min.session.timeout.ms', type: 'int', default: 6000, min: 0, doc: 'Smallest session timeout a group member may ask for (JoinGroup answers INVALID_SESSION_TIMEOUT below it).' },
   { name: 'group.max.session.timeout.ms', type: 'int', default: 1_800_000, min: 0, doc: 'Largest session timeout a group member may ask for (JoinGroup answers INVALID_SESSION_TIMEOUT above it).' },
@@ -77,6 +80,11 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   { name: 'offsets.retention.minutes', type: 'int', default: 10080, min: 1, doc: 'Committed offsets of a group that has been empty this long are deleted.' },
   { name: 'offsets.topic.num.partitions', type: 'int', default: 50, min: 1, readOnly: true, doc: 'Partitions of the internal __consumer_offsets topic, created on first use (fixed once created).' },
   { name: 'offsets.retention.check.interval.ms', type: 'long', default: 600_000, min: 1, doc: 'How often expired committed offsets are looked for.' },
+  { name: 'transaction.state.log.num.partitions', type: 'int', default: 50, min: 1, readOnly: true, doc: 'Partitions of the internal __transaction_state topic, created on first use (fixed once created).' },
+  { name: 'transaction.max.timeout.ms', type: 'int', default: 900_000, min: 1, doc: 'Largest transaction timeout a producer may ask for (InitProducerId answers INVALID_TRANSACTION_TIMEOUT above it).' },
+  { name: 'transaction.abort.timed.out.transaction.cleanup.interval.ms', type: 'int', default: 10_000, min: 1, doc: 'How often transactions open past their timeout are looked for and aborted (with a producer epoch bump).' },
+  { name: 'transactional.id.expiration.ms', type: 'int', default: 604_800_000, min: 1, doc: 'A transactional id with no transaction for this long is removed from __transaction_state.' },
+  { name: 'transaction.remove.expired.transaction.cleanup.interval.ms', type: 'int', default: 3_600_000, min: 1, doc: 'How often expired transactional ids are looked for.' },
 ];
 
 const BY_NAME = new Map(CONFIG_DEFS.map((d) => [d.name, d]));

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker } from './broker.js';
 import { BrokerConfig, configDef } from './config.js';
+import { deleteTopicOffsets } from './groups/offsets.js';
 import type { TopicMetadata } from '../storage/topic-store.js';
 
 export { Broker } from './broker.js';
@@ -26,8 +27,14 @@ export interface StartBrokerOptions {
   port?: number;
   /** Address to bind; default 127.0.0.1. */
   host?: string;
-  /** Data directory; default: a fresh temporary directory, removed by stop(). */
+  /** Data directory; default: a fresh temporary directory, removed by stop(). Ignored with storage 'memory'. */
   dataDir?: string;
+  /**
+   * 'disk' (the default): real files in dataDir. 'memory': every log lives in this process's memory
+   * (storage/memory-fs.ts; nothing touches the disk, everything is gone on stop()) — for tests that do not
+   * need durability.
+   */
+  storage?: 'disk' | 'memory';
   /** Topics created before startBroker() resolves: names, or specs with partitions and configs. */
   topics?: (string | TopicSpec)[];
   /** Any broker config by name. */
@@ -45,6 +52,7 @@ export interface RunningBroker {
   port: number;
   /** Base URL of the admin HTTP API ("http://127.0.0.1:PORT"; admin.port defaults to 0 here); undefined with admin.port -1. */
   adminUrl: string | undefined;
+  /** The data directory ('/runnel-memory', a path inside the in-memory filesystem, with storage 'memory'). */
   dataDir: string;
   broker: Broker;
   /** Create a topic; it can be produced to and consumed from as soon as the promise resolves. */
@@ -65,8 +73,10 @@ function stringify(configs: Record<string, string | number | boolean> | undefine
 }
 
 export async function startBroker(opts: StartBrokerOptions = {}): Promise<RunningBroker> {
-  const tempDir = opts.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'runnel-')) : undefined;
-  const dataDir = opts.dataDir ?? tempDir!;
+  const memory = opts.storage === 'memory';
+  if (opts.storage !== undefined && opts.storage !== 'disk' && !memory) throw new Error(`storage must be 'disk' or 'memory', not ${JSON.stringify(opts.storage)}`);
+  const tempDir = opts.dataDir === undefined && !memory ? await mkdtemp(join(tmpdir(), 'runnel-')) : undefined;
+  const dataDir = memory ? '/runnel-memory' : (opts.dataDir ?? tempDir!);
   const profile: Record<string, string | number> = {};
   if ((opts.profile ?? 'dev') === 'dev') {
     for (const [k, v] of Object.entries(DEV_PROFILE)) if (configDef(k)) profile[k] = v;
@@ -74,7 +84,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   const config = new BrokerConfig({
     overrides: { ...profile, 'admin.port': 0, ...opts.config, port: opts.port ?? 0, host: opts.host ?? '127.0.0.1', 'data.dir': dataDir },
   });
-  const broker = new Broker(config);
+  const broker = new Broker(config, memory ? { fs: new (await import('../storage/memory-fs.js')).MemoryFileSystem() } : {});
   let info;
   try {
     info = await broker.start();
@@ -99,8 +109,10 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
     createTopic(name, partitions, configs) {
       return broker.logs.createTopic(name, { partitions: partitions ?? config.int('num.partitions'), configs: stringify(configs) });
     },
-    deleteTopic(name) {
-      return broker.logs.deleteTopic(name);
+    async deleteTopic(name) {
+      const deleted = await broker.logs.deleteTopic(name);
+      if (deleted) await deleteTopicOffsets(broker.groups, name);
+      return deleted;
     },
     async stop() {
       await broker.stop();

@@ -8,6 +8,8 @@
  *
  * Output batch rules (what Kafka's cleaner preserves):
  * - Control batches (transaction markers) are kept verbatim (simple rule: markers are never removed).
+ * - Records of aborted transactions (`discard`) are all removed, so compaction can never let them
+ *   replace committed values.
  * - A batch that loses nothing and needs no new delete horizon is kept byte for byte.
  * - Otherwise it is rebuilt with the same base offset, partition leader epoch, codec, timestamp type
  *   (LogAppendTime keeps the original maxTimestamp), producer id/epoch, base sequence and transactional
@@ -32,6 +34,8 @@ export interface FilterOptions {
   now: number;
   deleteRetentionMs: number;
   retainEmpty: boolean;
+  /** The batch belongs to an aborted transaction: every record goes (Kafka's cleaner drops aborted data). */
+  discard?: boolean;
 }
 
 export interface FilterResult {
@@ -52,7 +56,7 @@ export async function filterBatch(batch: RecordBatch, map: OffsetMap, opts: Filt
   let tombstonesRemoved = 0;
   let keptTombstones = 0;
   for (const r of records) {
-    if (r.key === null) continue;
+    if (r.key === null || opts.discard) continue;
     const latest = map.get(r.key);
     if (latest !== undefined && Number(r.offset) < latest) continue;
     if (r.value === null) {

@@ -29,8 +29,12 @@
  * appends and fetches proceed during a clean. Closed segments are immutable except by truncation,
  * which the swap detects through `truncationCount`.
  *
- * Not done (documented limits): aborted transactional data is not removed (records are judged by key
- * only, control batches are always kept); the last batch of each producer is not specially retained
+ * Transactions: only segments below the last stable offset are cleaned; records of aborted
+ * transactions (from the `.txnindex` entries) are dropped and never enter the offset map, so they can
+ * neither survive nor displace committed values; control batches are always kept (Kafka removes
+ * markers once their transaction's data is gone; here they stay).
+ *
+ * Not done (documented limits): the last batch of each producer is not specially retained
  * (the last batch of each cleaned segment is); the active segment is not rolled for
  * max.compaction.lag.ms; pending delete horizons are remembered in memory only (after a restart they
  * are acted on at the next clean that is due for another reason).
@@ -44,6 +48,7 @@ import { OffsetMap } from './offset-map.js';
 import { planClean } from './cleaner-plan.js';
 import type { CleanReason } from './cleaner-plan.js';
 import { filterBatch } from './batch-filter.js';
+import { inAbortedTxn } from './txn-queries.js';
 import { RecordBatch, iterateBatches } from '../protocol/records/batch.js';
 import { BATCH_HEADER_SIZE } from '../protocol/records/batch-header.js';
 import { StorageError } from '../protocol/errors.js';
@@ -190,9 +195,9 @@ export class LogCleaner {
     const st = this.stateOf(log);
     const truncations = log.truncationCount;
     const firstDirty = this.firstDirtyOffset(log);
-    // Closed segments above the log start and wholly below the high watermark (never clean what a
-    // follower or consumer could not have seen yet).
-    const hw = log.highWatermark;
+    // Closed segments above the log start and wholly below the last stable offset (never clean what a
+    // follower or consumer could not have seen yet, nor data of undecided transactions).
+    const hw = log.lastStableOffset;
     const closed = log.closedSegments().filter((s) => s.nextOffset > log.logStartOffset);
     const belowHw = closed.findIndex((s) => s.nextOffset > hw);
     if (belowHw >= 0) closed.length = belowHw;
@@ -210,13 +215,18 @@ export class LogCleaner {
     if (plan.reason === undefined) return result;
     result.reason = plan.reason;
 
-    // 2. Offset map over the dirty section.
+    // Aborted transactions with data in the cleanable range (their markers may lie further on).
+    const aborted = plan.cleanable.length ? log.abortedTransactionRanges(plan.cleanable[0]!.baseOffset, plan.firstUncleanable) : [];
+    const isAborted = (b: RecordBatch): boolean =>
+      aborted.length > 0 && b.isTransactional && !b.isControl && inAbortedTxn(aborted, Number(b.producerId), Number(b.baseOffset), Number(b.lastOffset));
+
+    // 2. Offset map over the dirty section (aborted records never count as the latest value of a key).
     const map = new OffsetMap(this.mapMax);
     let end = firstDirty;
     for (const seg of plan.cleanable) {
       if (seg.nextOffset <= firstDirty) continue;
       for await (const batch of this.batchesOf(seg, firstDirty)) {
-        if (batch.isControl) continue;
+        if (batch.isControl || isAborted(batch)) continue;
         for await (const r of batch.records()) {
           if (r.key !== null && Number(r.offset) >= firstDirty) map.put(r.key, Number(r.offset));
         }
@@ -231,7 +241,7 @@ export class LogCleaner {
     for (const group of this.groups(toClean, config.segmentBytes, config.indexIntervalBytes, config.segmentIndexBytes)) {
       this.checkStopped();
       if (group.every((s) => s.size === 0)) continue;
-      const outcome = await this.cleanGroup(log, group, map, now, config.deleteRetentionMs, truncations);
+      const outcome = await this.cleanGroup(log, group, map, now, config.deleteRetentionMs, truncations, isAborted);
       if (outcome === undefined) {
         result.skipped = 'log changed during the clean';
         this.opts.logger?.info({ dir: log.dir }, 'log changed during clean; swap skipped');
@@ -312,6 +322,7 @@ export class LogCleaner {
     now: number,
     deleteRetentionMs: number,
     truncations: number,
+    isAborted: (b: RecordBatch) => boolean,
   ): Promise<{ bytesBefore: number; bytesAfter: number; recordsRemoved: number; tombstonesRemoved: number; deleteHorizon?: number } | undefined> {
     const cleaned = await log.createCleanedSegment(group[0]!.baseOffset);
     const stats = { bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0, tombstonesRemoved: 0, deleteHorizon: undefined as number | undefined };
@@ -334,7 +345,7 @@ export class LogCleaner {
         stats.bytesBefore += seg.size;
         for await (const batch of this.batchesOf(seg, seg.baseOffset)) {
           const retainEmpty = Number(batch.lastOffset) + 1 === groupEnd;
-          const f = await filterBatch(batch, map, { now, deleteRetentionMs, retainEmpty });
+          const f = await filterBatch(batch, map, { now, deleteRetentionMs, retainEmpty, discard: isAborted(batch) });
           stats.recordsRemoved += f.recordsRemoved;
           stats.tombstonesRemoved += f.tombstonesRemoved;
           if (f.deleteHorizon !== undefined) stats.deleteHorizon = Math.min(stats.deleteHorizon ?? Infinity, f.deleteHorizon);

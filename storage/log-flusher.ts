@@ -12,6 +12,8 @@
  * Policy (Kafka's flush.messages / flush.ms): `afterAppend(leo)` returns true when
  * leo - max(recoveryPoint, last requested flush) >= flush.messages, i.e. the caller must await
  * `request()` before acknowledging; otherwise it arms a flush.ms timer on the injected clock.
+ *
+ * An optional `onFlush(seconds)` observer sees the duration of every flush run (the fsync latency metric).
  */
 
 import type { Logger } from 'pino';
@@ -37,6 +39,8 @@ export class LogFlusher {
     private readonly clock: Clock,
     private readonly logger: Logger | undefined,
     recoveryPoint: number,
+    /** Called after each flush run with its wall-clock duration in seconds (metrics; never the injected clock). */
+    private readonly onFlush?: (seconds: number) => void,
   ) {
     this._recoveryPoint = recoveryPoint;
     this.syncer = new Coalescer(() => this.run());
@@ -118,6 +122,17 @@ export class LogFlusher {
   }
 
   private async run(): Promise<void> {
+    if (!this.onFlush) return this.runOnce();
+    const t0 = performance.now();
+    await this.runOnce();
+    try {
+      this.onFlush((performance.now() - t0) / 1000);
+    } catch {
+      // an observer never breaks a flush
+    }
+  }
+
+  private async runOnce(): Promise<void> {
     const active = this.segments.last();
     const target = active?.nextOffset ?? 0;
     const todo = new Set([...this.rolled, ...this.segments.from(this._recoveryPoint)]);

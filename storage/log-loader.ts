@@ -1,7 +1,7 @@
 /**
  * Start-up loading and recovery of one partition directory (used by PartitionLog.open).
  *
- * Directory layout handled here: `<base>.log` / `.index` / `.timeindex` segment files (segment.ts),
+ * Directory layout handled here: `<base>.log` / `.index` / `.timeindex` / `.txnindex` segment files (segment.ts),
  * `leader-epoch-checkpoint` (leader-epoch-cache.ts), plus leftovers of interrupted operations:
  * `*.deleted` (segments being deleted), `*.tmp` (checkpoint writes) and `*.cleaned` (log cleaner
  * output not yet validated against the log) are removed. Index files without a `.log` are removed.
@@ -46,6 +46,7 @@ import { PARTITION_LEADER_EPOCH_OFFSET } from '../protocol/records/batch-header.
 import { BatchHeaderScanner, batchBaseOffset } from './batch-scan.js';
 import { isNotFound } from './fs.js';
 import { segmentFileName, SWAP_SUFFIX } from './segment.js';
+import { TXN_INDEX_SUFFIX } from './txn-index.js';
 
 export interface RecoverySummary {
   dir: string;
@@ -113,7 +114,7 @@ export async function loadLog(dir: string, config: LogConfig, ctx: LoadContext):
     if (b !== undefined) logBases.add(b);
   }
   for (const n of names) {
-    const orphanIndex = [INDEX_SUFFIX, TIME_INDEX_SUFFIX].some((sfx) => {
+    const orphanIndex = [INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX].some((sfx) => {
       const b = parseSegmentFileName(n, sfx);
       return b !== undefined && !logBases.has(b);
     });
@@ -243,12 +244,12 @@ async function completeSwaps(fs: FileSystem, dir: string, summary: RecoverySumma
     if (next === undefined) {
       // Never produced by the cleaner (it always keeps the last batch); do not let it replace anything.
       logger?.error({ dir, base }, 'empty compaction swap file; removing it');
-      for (const sfx of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) await fs.rmrf(path.join(dir, segmentFileName(base, sfx + SWAP_SUFFIX)));
+      for (const sfx of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) await fs.rmrf(path.join(dir, segmentFileName(base, sfx + SWAP_SUFFIX)));
       continue;
     }
     for (const old of logBases) {
       if (old < base || old >= next) continue;
-      for (const sfx of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+      for (const sfx of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) {
         // At the swap's own base an index without a `.swap` twin is already the new one (renamed
         // before the crash); with a twin it is the old one.
         if (old === base && sfx !== LOG_SUFFIX && !(await fs.exists(path.join(dir, segmentFileName(base, sfx + SWAP_SUFFIX))))) continue;
@@ -256,7 +257,7 @@ async function completeSwaps(fs: FileSystem, dir: string, summary: RecoverySumma
       }
       summary.deletedSegments.push(old);
     }
-    for (const sfx of [INDEX_SUFFIX, TIME_INDEX_SUFFIX, LOG_SUFFIX]) {
+    for (const sfx of [INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, LOG_SUFFIX]) {
       await renameIfExists(fs, path.join(dir, segmentFileName(base, sfx + SWAP_SUFFIX)), path.join(dir, segmentFileName(base, sfx)));
     }
     summary.removedFiles.push(segmentFileName(base, swapLog));

@@ -65,6 +65,10 @@ export interface LogManagerOptions {
   defaultConfig?: LogConfig;
   /** log.retention.check.interval.ms (default 300000). */
   retentionCheckIntervalMs?: number;
+  /** producer.id.expiration.ms (default 86400000): idle producers' state is dropped after this long. */
+  producerIdExpirationMs?: number;
+  /** producer.id.expiration.check.interval.ms (default 600000). */
+  producerIdExpirationCheckIntervalMs?: number;
   /** log.flush.offset.checkpoint.interval.ms (default 60000). */
   recoveryPointCheckpointIntervalMs?: number;
   /** log.flush.start.offset.checkpoint.interval.ms (default 60000). */
@@ -77,6 +81,8 @@ export interface LogManagerOptions {
   cleanerBackoffMs?: number;
   /** Offset map size, chunk sizes and test hooks of the cleaner. */
   cleaner?: Omit<LogCleanerOptions, 'clock' | 'logger'>;
+  /** Observer of every partition's flush (fsync) run durations in seconds, for metrics. */
+  onFlush?: (seconds: number) => void;
 }
 
 export interface CreateTopicOptions {
@@ -109,6 +115,10 @@ export class LogManager {
   readonly cleaner: LogCleaner;
   /** What loading each partition found and did. */
   readonly recoverySummaries: RecoverySummary[] = [];
+  /** Wall-clock time open() spent loading and recovering every partition, in ms. */
+  recoveryMs = 0;
+  /** Per partition: wall-clock ms its load and recovery took at open(). */
+  readonly partitionRecoveryMs = new Map<string, { topic: string; partition: number; ms: number }>();
   /** Partition-like directories with no topic in the metadata (left in place). */
   readonly orphanDirs: string[] = [];
 
@@ -168,17 +178,24 @@ export class LogManager {
       if (!t || tp.partition >= t.partitions) this.orphanDirs.push(n);
     }
     if (this.orphanDirs.length) this.logger?.warn({ orphanDirs: this.orphanDirs }, 'partition directories without topic metadata');
+    const recoveryStart = performance.now();
     await forEachLimit(wanted, this.opts.recoveryConcurrency ?? 4, async ({ topic, partition }) => {
       const key = tpKey(topic.name, partition);
+      const t0 = performance.now();
       const log = await this.openLog(topic, partition, recoveryPoints.get(key) ?? 0, logStarts.get(key) ?? 0);
+      this.partitionRecoveryMs.set(key, { topic: topic.name, partition, ms: performance.now() - t0 });
       this.recoverySummaries.push(log.recoverySummary);
     });
+    this.recoveryMs = performance.now() - recoveryStart;
     await this.checkpointRecoveryPoints();
     await this.checkpointLogStartOffsets();
     this.schedule(this.opts.retentionCheckIntervalMs ?? 300000, () => this.runRetention().then(() => undefined));
     this.schedule(this.opts.recoveryPointCheckpointIntervalMs ?? 60000, () => this.checkpointRecoveryPoints());
     this.schedule(this.opts.logStartOffsetCheckpointIntervalMs ?? 60000, () => this.checkpointLogStartOffsets());
     if (this.opts.cleanerEnabled ?? true) this.schedule(this.opts.cleanerBackoffMs ?? 15000, () => this.runCleaner().then(() => undefined));
+    this.schedule(this.opts.producerIdExpirationCheckIntervalMs ?? 600000, async () => {
+      for (const log of this.allLogs()) log.removeExpiredProducers();
+    });
   }
 
   private schedule(intervalMs: number, task: () => Promise<void>): void {
@@ -206,6 +223,8 @@ export class LogManager {
       topic: topic.name,
       partition,
       persistLogStartOffset: () => this.logStartWriter.request(),
+      ...(this.opts.producerIdExpirationMs !== undefined ? { producerIdExpirationMs: this.opts.producerIdExpirationMs } : {}),
+      ...(this.opts.onFlush ? { onFlush: this.opts.onFlush } : {}),
     });
     this.logs.set(tpKey(topic.name, partition), log);
     return log;

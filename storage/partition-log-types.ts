@@ -31,6 +31,10 @@ export interface PartitionLogDeps {
   partition?: number;
   /** Single node: the high watermark follows the log end offset. Default true. */
   autoAdvanceHighWatermark?: boolean;
+  /** producer.id.expiration.ms: idle producers are forgotten after this long (default 86400000). */
+  producerIdExpirationMs?: number;
+  /** Observer of flush (fsync) run durations in seconds, for metrics. */
+  onFlush?: (seconds: number) => void;
 }
 
 export interface AppendOptions {
@@ -38,6 +42,12 @@ export interface AppendOptions {
   leaderEpoch?: number;
   /** Broker receive time (ms); default clock.now(). */
   appendTime?: number;
+  /**
+   * Who writes (producer-state.ts): 'client' (default; full idempotence checks for batches with a
+   * producer id), 'coordinator' (group/transaction coordinators: producer epoch checks only, no
+   * sequence numbers needed), 'replay' (no checks).
+   */
+  origin?: 'client' | 'coordinator' | 'replay';
 }
 
 export interface AppendResult {
@@ -49,6 +59,8 @@ export interface AppendResult {
   maxTimestamp: number;
   batches: number;
   bytes: number;
+  /** True when the append repeated one of the producer's last five batches: nothing was written and the offsets are the original's. */
+  duplicate?: boolean;
 }
 
 export interface ReadOptions {

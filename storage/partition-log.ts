@@ -1,8 +1,9 @@
 /**
  * PartitionLog: the log of one partition, directory `<topic>-<partition>/`.
  *
- * On-disk layout: segments (`<20-digit base>.log/.index/.timeindex`, see segment.ts), `*.deleted`
- * files awaiting deletion, and `leader-epoch-checkpoint`. The recovery point and the log start offset
+ * On-disk layout: segments (`<20-digit base>.log/.index/.timeindex[/.txnindex]`, see segment.ts),
+ * producer state snapshots `<20-digit offset>.snapshot` (producer-snapshot.ts), `*.deleted` files
+ * awaiting deletion, and `leader-epoch-checkpoint`. The recovery point and the log start offset
  * are NOT stored here: the LogManager keeps them in the data directory's
  * `recovery-point-offset-checkpoint` and `log-start-offset-checkpoint` (Kafka's layout) and passes them
  * to `open`. DeleteRecords awaits `deps.persistLogStartOffset` so a moved log start survives a crash;
@@ -43,11 +44,15 @@
  * renames the output to `.swap` (dir fsync), retires the old segments (`.deleted`) and renames the
  * output to its final name (dir fsync). The loader completes a `.swap` left by a crash.
  *
- * TODO(producer state): snapshots `<offset>.snapshot` per segment, rebuilt from batches during
- * recovery (the `onBatch` hook of LogSegment.recover is where producer state will be fed), taken on
- * roll and close. TODO(transactions): `.txnindex` aborted-transaction index per segment, appended on
- * control batches and returned by read() as abortedTransactions. TODO(replication): appendAsFollower
- * (no offset assignment, epochs from batches).
+ * Producer state (producer-state.ts, owned through partition-producers.ts): batches with a producer id are checked in the append queue
+ * (duplicates answered with the original offsets, sequence and epoch errors rejected) against a stage
+ * that is committed only when the write succeeds. Transaction markers (appendTxnMarker) go through the
+ * same queue; an ABORT is recorded in the active segment's `.txnindex`. Snapshots `<offset>.snapshot`
+ * are written at roll (and fsynced txn index first) and close; open loads the newest and replays the
+ * log after it (producer-recovery.ts), rebuilding the replayed segments' txn indexes. The last stable
+ * offset is min(first offset of undecided transactions, high watermark).
+ *
+ * TODO(replication): appendAsFollower (no offset assignment, epochs from batches).
  */
 
 import path from 'node:path';
@@ -71,15 +76,24 @@ import { NONE, OFFSET_OUT_OF_RANGE, LATEST_TIMESTAMP, EARLIEST_TIMESTAMP, MAX_TI
 import type { AppendOptions, AppendResult, DeleteRecordsResult, PartitionLogDeps, ReadOptions, ReadResult } from './partition-log-types.js';
 import { SegmentDeleter } from './segment-deleter.js';
 import { selectDeletableSegments } from './retention.js';
+import type { MarkerInfo, ProducerStage } from './producer-state.js';
+import { checkAppendBatches, hasProducerBatches } from './producer-recovery.js';
+import { PartitionProducers } from './partition-producers.js';
+import type { TxnMarkerRequest } from './partition-producers.js';
+import type { ActiveProducer } from './txn-queries.js';
+import type { AbortedTxn } from './txn-index.js';
 
 export type { RecoverySummary } from './log-loader.js';
 export * from './partition-log-types.js';
+export type { ActiveProducer } from './txn-queries.js';
+export type { TxnMarkerRequest } from './partition-producers.js';
 
 const EMPTY = Buffer.alloc(0);
 
 interface PendingAppend {
   buf: Buffer;
   options: AppendOptions;
+  marker?: MarkerInfo;
   resolve: (v: { result: AppendResult; sync: boolean }) => void;
   reject: (err: unknown) => void;
 }
@@ -98,6 +112,8 @@ export class PartitionLog {
   private pendingAppends: PendingAppend[] = [];
   private drainQueued = false;
   private _truncations = 0;
+  private readonly producers: PartitionProducers;
+  private _flushWaiters = 0;
 
   private constructor(
     readonly dir: string,
@@ -117,8 +133,9 @@ export class PartitionLog {
     this._logStartOffset = logStartOffset;
     this._highWatermark = this.logEndOffset;
     this.autoHw = deps.autoAdvanceHighWatermark ?? true;
-    this.flusher = new LogFlusher(fs, dir, segments, clock, logger, this.logEndOffset);
+    this.flusher = new LogFlusher(fs, dir, segments, clock, logger, this.logEndOffset, deps.onFlush);
     this.deleter = new SegmentDeleter(clock, logger);
+    this.producers = new PartitionProducers(fs, dir, segments, logger);
   }
 
   /** Open (creating if needed) and recover the partition directory `dir`. */
@@ -127,7 +144,9 @@ export class PartitionLog {
     const clock = deps.clock ?? new SystemClock();
     const ctx = { fs, clock, recoveryPoint: deps.recoveryPoint ?? 0, logStartOffset: deps.logStartOffset ?? 0 };
     const loaded = await loadLog(dir, config, deps.logger ? { ...ctx, logger: deps.logger } : ctx);
-    return new PartitionLog(dir, config, fs, clock, deps.logger, loaded.segments, loaded.epochCache, loaded.logStartOffset, loaded.summary, deps);
+    const log = new PartitionLog(dir, config, fs, clock, deps.logger, loaded.segments, loaded.epochCache, loaded.logStartOffset, loaded.summary, deps);
+    await log.producers.load();
+    return log;
   }
 
   get logStartOffset(): number {
@@ -200,8 +219,48 @@ export class PartitionLog {
    * flush policy is satisfied. Appends queued behind a write in flight are coalesced into one writev.
    */
   async append(records: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
+    return this.submit(records, options, undefined);
+  }
+
+  /**
+   * Write a COMMIT or ABORT marker (control batch) for a producer through the append queue: ends its
+   * ongoing transaction on this partition, records an abort in the segment's `.txnindex`, and moves
+   * the last stable offset once the marker is below the high watermark. Rejects a stale producer epoch
+   * (INVALID_PRODUCER_EPOCH) or coordinator epoch (TRANSACTION_COORDINATOR_FENCED).
+   */
+  appendTxnMarker(m: TxnMarkerRequest): Promise<AppendResult> {
+    const { buf, options, marker } = PartitionProducers.marker(m, this.clock.now());
+    return this.submit(buf, options, marker);
+  }
+
+  /** min(first offset of undecided transactions, high watermark). */
+  get lastStableOffset(): number {
+    return this.producers.lastStableOffset(this._highWatermark);
+  }
+
+  /** Aborted transactions overlapping [fetchOffset, upperBoundOffset), from the segments' txn indexes. */
+  abortedTransactions(fetchOffset: number, upperBoundOffset: number): Promise<Array<{ producerId: number; firstOffset: number }>> {
+    return Promise.resolve(this.producers.aborted(fetchOffset, upperBoundOffset).map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset })));
+  }
+
+  /** Full txn index entries (with marker offsets) overlapping [from, upperBound): for the log cleaner. */
+  abortedTransactionRanges(from: number, upperBound: number): AbortedTxn[] {
+    return this.producers.aborted(from, upperBound);
+  }
+
+  /** Producers with state on this partition (DescribeProducers). */
+  activeProducers(): ActiveProducer[] {
+    return this.producers.active();
+  }
+
+  /** Forget producers idle for producer.id.expiration.ms (no open transaction). Returns how many. */
+  removeExpiredProducers(now = this.clock.now()): number {
+    return this.producers.state.removeExpired(now, this.deps.producerIdExpirationMs ?? 86400000);
+  }
+
+  private async submit(records: Buffer, options: AppendOptions, marker: MarkerInfo | undefined): Promise<AppendResult> {
     const { result, sync } = await new Promise<{ result: AppendResult; sync: boolean }>((resolve, reject) => {
-      this.pendingAppends.push({ buf: records, options, resolve, reject });
+      this.pendingAppends.push(marker ? { buf: records, options, marker, resolve, reject } : { buf: records, options, resolve, reject });
       if (!this.drainQueued) {
         this.drainQueued = true;
         this.enqueue(() => this.drainAppends()).catch((err: unknown) => {
@@ -213,7 +272,14 @@ export class PartitionLog {
         });
       }
     });
-    if (sync) await this.flusher.request();
+    if (sync) {
+      this._flushWaiters++;
+      try {
+        await this.flusher.request();
+      } finally {
+        this._flushWaiters--;
+      }
+    }
     this.maybeAdvanceHw(result.lastOffset + 1);
     return result;
   }
@@ -226,6 +292,9 @@ export class PartitionLog {
     const group: PendingAppend[] = [];
     const bufs: Buffer[] = [];
     const results: AppendResult[] = [];
+    /** Per group member: the flush decision of a duplicate, or undefined (decided by the write). */
+    const dupSync: Array<boolean | undefined> = [];
+    let stage: ProducerStage = this.producers.state.stage();
     let groupBytes = 0;
     let groupOffsets = 0;
     let groupMaxTs = -1;
@@ -235,20 +304,26 @@ export class PartitionLog {
     const writeGroup = async (): Promise<void> => {
       if (group.length === 0) return;
       const first = this.logEndOffset;
+      const written = stage;
+      stage = this.producers.state.stage();
       try {
-        await active.append(bufs, {
-          firstOffset: first,
-          lastOffset: first + groupOffsets - 1,
-          maxTimestamp: groupMaxTs,
-          offsetOfMaxTimestamp: groupMaxTsOffset,
-          size: groupBytes,
-        });
-        const sync = this.flusher.afterAppend(this.logEndOffset, this.config.flushMessages, this.config.flushMs);
-        for (let i = 0; i < group.length; i++) group[i]!.resolve({ result: results[i]!, sync });
+        if (bufs.length > 0) {
+          await active.append(bufs, {
+            firstOffset: first,
+            lastOffset: first + groupOffsets - 1,
+            maxTimestamp: groupMaxTs,
+            offsetOfMaxTimestamp: groupMaxTsOffset,
+            size: groupBytes,
+          });
+        }
+        const sync = bufs.length > 0 && this.flusher.afterAppend(this.logEndOffset, this.config.flushMessages, this.config.flushMs);
+        this.producers.state.commit(written);
+        await this.producers.recordAborts(active, written);
+        for (let i = 0; i < group.length; i++) group[i]!.resolve({ result: results[i]!, sync: dupSync[i] ?? sync });
       } catch (err) {
         for (const g of group) g.reject(err);
       }
-      group.length = bufs.length = results.length = 0;
+      group.length = bufs.length = results.length = dupSync.length = 0;
       groupBytes = groupOffsets = 0;
       groupMaxTs = groupMaxTsOffset = -1;
     };
@@ -279,6 +354,19 @@ export class PartitionLog {
           if (reason) active = await this.roll(reason);
           if (epochChange && this.leaderEpochCache.assign(epoch, first)) await this.leaderEpochCache.flush();
         }
+        // Producer checks, atomic with the offsets assigned here (throws coded errors).
+        if (it.marker || hasProducerBatches(it.buf)) {
+          const own = this.producers.state.stage(stage);
+          const origin = it.options.origin ?? 'client';
+          const dup = it.marker ? (own.addMarker(it.marker, first, origin), undefined) : checkAppendBatches(own, it.buf, first, origin);
+          if (dup) {
+            group.push(it);
+            results.push(PartitionProducers.duplicateResult(dup, scan.batches, it.buf.length, this._logStartOffset));
+            dupSync.push(dup.lastOffset >= this.flusher.recoveryPoint && dup.lastOffset + 1 - this.flusher.recoveryPoint >= this.config.flushMessages);
+            continue;
+          }
+          own.mergeInto(stage);
+        }
         stampAppend(it.buf, first, epoch);
         const appendTime = it.options.appendTime ?? now;
         results.push({
@@ -291,6 +379,7 @@ export class PartitionLog {
           bytes: it.buf.length,
         });
         group.push(it);
+        dupSync.push(undefined);
         bufs.push(it.buf);
         groupBytes += it.buf.length;
         groupOffsets += scan.offsets;
@@ -299,7 +388,7 @@ export class PartitionLog {
           groupMaxTsOffset = first + scan.maxTimestampDelta;
         }
       } catch (err) {
-        // A roll or epoch checkpoint failed: this append fails, later ones try again.
+        // A producer check, roll or epoch checkpoint failed: this append fails, later ones try again.
         it.reject(err);
       }
     }
@@ -315,6 +404,7 @@ export class PartitionLog {
     this.flusher.markRolled(old);
     const seg = await LogSegment.create(this.dir, base, segmentConfigOf(this.config), this.segmentDeps());
     this.segments.add(seg);
+    await this.producers.afterRoll(old);
     this.logger?.debug({ dir: this.dir, reason, baseOffset: base }, 'rolled segment');
     // Flush the old segment in the background (Kafka does the same); appends do not wait for it.
     this.flusher.requestInBackground('roll');
@@ -327,6 +417,11 @@ export class PartitionLog {
   }
 
   // ---- flush -----------------------------------------------------------------------------------
+
+  /** Appends waiting for a flush (flush.messages) before they are acknowledged. */
+  get flushWaiters(): number {
+    return this._flushWaiters;
+  }
 
   /** fsync everything appended so far (joins the current group commit). */
   async flush(): Promise<void> {
@@ -498,7 +593,10 @@ export class PartitionLog {
       if (this.hwPosition?.segment === seg) this.hwPosition = undefined;
       await this.deleter.retire(seg, this.config.fileDeleteDelayMs);
     }
-    if (segs.length) this.logger?.info({ dir: this.dir, segments: segs.map((s) => s.baseOffset) }, 'deleted segments');
+    if (segs.length) {
+      this.logger?.info({ dir: this.dir, segments: segs.map((s) => s.baseOffset) }, 'deleted segments');
+      await this.producers.afterDeleteSegments();
+    }
   }
 
   /** Replication: remove every record at offset >= `offset` (whole batches). Returns true if anything changed. */
@@ -519,6 +617,7 @@ export class PartitionLog {
         this.afterTruncation();
       }
       if (this.leaderEpochCache.truncateFromEnd(this.logEndOffset)) await this.leaderEpochCache.flush();
+      await this.producers.afterTruncation();
       return true;
     });
   }
@@ -544,6 +643,7 @@ export class PartitionLog {
     this.afterTruncation();
     this.leaderEpochCache.clear();
     await this.leaderEpochCache.flush();
+    await this.producers.clear();
     await this.deps.persistLogStartOffset?.();
   }
 
@@ -566,6 +666,7 @@ export class PartitionLog {
     await this.flusher.stop();
     try {
       await this.flusher.flushAllForClose();
+      await this.producers.snapshot().catch((err: unknown) => this.logger?.warn({ err, dir: this.dir }, 'producer snapshot at close failed'));
       await this.deleter.deleteAllNow();
     } finally {
       // Release the files even if the final flush failed (the next open recovers from the checkpoint).

@@ -1,5 +1,6 @@
 /**
- * LogSegment: one `<20-digit zero-padded base offset>.log` file plus its `.index` and `.timeindex`.
+ * LogSegment: one `<20-digit zero-padded base offset>.log` file plus its `.index` and `.timeindex`, and
+ * `.txnindex` (aborted transactions, txn-index.ts; created only when needed).
  *
  * On-disk format: the `.log` file is the concatenation of record batches (v2) exactly as appended —
  * the broker's buffers with baseOffset and partitionLeaderEpoch stamped in place — with no framing of
@@ -34,6 +35,7 @@ import type { FileHandle, FileSystem } from './fs.js';
 import { isNotFound, readAt } from './fs.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
+import { TxnIndex, TXN_INDEX_SUFFIX } from './txn-index.js';
 import type { TimestampOffset } from './time-index.js';
 import {
   BatchHeaderScanner,
@@ -154,6 +156,8 @@ export class LogSegment {
     private readonly log: FileHandle,
     readonly offsetIndex: OffsetIndex,
     readonly timeIndex: TimeIndex,
+    /** Aborted transactions whose ABORT marker is in this segment (txn-index.ts). */
+    readonly txnIndex: TxnIndex,
     private readonly config: SegmentConfig,
     private readonly deps: SegmentDeps,
     size: number,
@@ -184,7 +188,9 @@ export class LogSegment {
     const opts = { create: true, truncate: true };
     const oi = await OffsetIndex.open(fs, path.join(dir, segmentFileName(baseOffset, INDEX_SUFFIX)) + suffix, baseOffset, config.maxIndexBytes, opts);
     const ti = await TimeIndex.open(fs, path.join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX)) + suffix, baseOffset, config.maxIndexBytes, opts);
-    return new LogSegment(dir, baseOffset, log, oi.index, ti.index, config, deps, 0, suffix);
+    const txnPath = path.join(dir, segmentFileName(baseOffset, TXN_INDEX_SUFFIX)) + suffix;
+    await fs.rmrf(txnPath);
+    return new LogSegment(dir, baseOffset, log, oi.index, ti.index, TxnIndex.create(fs, txnPath), config, deps, 0, suffix);
   }
 
   /**
@@ -205,7 +211,8 @@ export class LogSegment {
     const ti = await TimeIndex.open(fs, timePath, baseOffset, config.maxIndexBytes);
     if (oi.corruption) problems.push(`offset index: ${oi.corruption}`);
     if (ti.corruption) problems.push(`time index: ${ti.corruption}`);
-    const seg = new LogSegment(dir, baseOffset, log, oi.index, ti.index, config, deps, size);
+    const txn = await TxnIndex.load(fs, path.join(dir, segmentFileName(baseOffset, TXN_INDEX_SUFFIX)));
+    const seg = new LogSegment(dir, baseOffset, log, oi.index, ti.index, txn, config, deps, size);
     if (problems.length === 0) {
       const p =
         oi.index.sanityCheck(size, Infinity) ?? ti.index.sanityCheck(Infinity) ?? (await seg.loadTail()) ?? seg.checkIndexRange();
@@ -479,6 +486,7 @@ export class LogSegment {
     // Persist the shorter indexes now: stale on-disk entries past the cut could point at new data.
     await this.offsetIndex.flush();
     await this.timeIndex.flush();
+    await this.txnIndex.truncateFrom(offset);
     return removed;
   }
 
@@ -508,6 +516,7 @@ export class LogSegment {
       await this.log.datasync();
       if (this._size >= size) this.flushedSize = size;
     }
+    await this.txnIndex.flush();
     if (full) {
       await this.offsetIndex.flush();
       await this.timeIndex.flush();
@@ -520,6 +529,7 @@ export class LogSegment {
     await this.log.close();
     await this.offsetIndex.close();
     await this.timeIndex.close();
+    await this.txnIndex.close();
   }
 
   /**
@@ -536,6 +546,7 @@ export class LogSegment {
     for (const [idx, target] of idxTargets) {
       if (idx.path !== target) await idx.renameTo(target);
     }
+    await this.txnIndex.renameTo(path.join(this.dir, segmentFileName(this.baseOffset, TXN_INDEX_SUFFIX)) + suffix);
     const newLog = path.join(this.dir, segmentFileName(this.baseOffset, LOG_SUFFIX)) + suffix;
     if (newLog !== this.logPath) {
       await fs.rename(this.logPath, newLog);
@@ -549,7 +560,7 @@ export class LogSegment {
     const newLog = this.logPath + DELETED_SUFFIX;
     await fs.rename(this.logPath, newLog);
     this.logPath = newLog;
-    for (const idx of [this.offsetIndex, this.timeIndex]) {
+    for (const idx of [this.offsetIndex, this.timeIndex, this.txnIndex]) {
       try {
         await idx.renameTo(idx.path + DELETED_SUFFIX);
       } catch (err) {
@@ -565,5 +576,6 @@ export class LogSegment {
     await fs.rmrf(this.logPath);
     await fs.rmrf(this.offsetIndex.path);
     await fs.rmrf(this.timeIndex.path);
+    await fs.rmrf(this.txnIndex.path);
   }
 }

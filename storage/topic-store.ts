@@ -14,10 +14,16 @@
 
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { pack, unpack } from 'msgpackr';
+import { createRequire } from 'node:module';
 import type { FileSystem } from './fs.js';
 import { isNotFound } from './fs.js';
 import { writeFileAtomically } from './checkpoint.js';
+
+// msgpackr is loaded on the first read or write of the store, not at import (start-up budget, issue 5).
+let msgpackr: { pack(v: unknown): Buffer; unpack(b: Buffer): unknown } | undefined;
+const codec = () => (msgpackr ??= createRequire(import.meta.url)('msgpackr') as { pack(v: unknown): Buffer; unpack(b: Buffer): unknown });
+const pack = (v: unknown): Buffer => codec().pack(v);
+const unpack = (b: Buffer): unknown => codec().unpack(b);
 import { StorageError } from '../protocol/errors.js';
 
 export const TOPICS_FILE = 'topics.msgpack';

@@ -3,11 +3,14 @@
  *   GET /health, GET /ready, GET /metrics (Prometheus text),
  *   GET|POST /topics, GET|DELETE /topics/:name,
  *   POST /topics/:name/records, GET /topics/:name/partitions/:p/records?offset=&max=&encoding=,
- *   GET /groups, GET /groups/:id.
+ *   GET /groups, GET /groups/:id; and (manage.ts) GET|PATCH /topics/:name/configs,
+ *   GET|POST /topics/:name/partitions, POST /groups/:id/offsets/reset, DELETE /groups/:id.
+ * /ready answers 200 once recovery is done and the Kafka listener accepts (Broker.start sets `started`
+ * after both), 503 before and while stopping.
  * Errors are `{ error: { code, message } }` with a stable code (Kafka's error name where one fits).
- * Loaded only when the admin server starts (broker.ts imports ./server.js dynamically).
+ * Loaded on the admin server's first HTTP request (server.ts), never at broker start.
  */
-import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyError } from 'fastify';
+import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyError, type FastifyServerFactory } from 'fastify';
 import type { Broker } from '../broker.js';
 import { logger } from '../logger.js';
 import { invalidTopicName } from '../../storage/topic-store.js';
@@ -19,6 +22,16 @@ import { AdminMetrics, groupOffsets } from './metrics.js';
 import { decodeConsumerProtocolAssignment } from '../../protocol/generated/consumer-protocol-assignment.js';
 import { Reader } from '../../protocol/wire/reader.js';
 import { HttpError, produceJson, readJson, type Encoding, type JsonRecord } from './records.js';
+import { deleteTopicOffsets } from '../groups/offsets.js';
+import type { PendingObservations } from './request-tally.js';
+import { registerManageRoutes } from './manage.js';
+
+export interface AdminAppOptions {
+  /** Observations made before the app loaded (server.ts): replayed into the metrics, then the metrics observe. */
+  pending?: PendingObservations;
+  /** fastify's serverFactory (server.ts serves fastify's handler from its own, already listening, server). */
+  serverFactory?: FastifyServerFactory;
+}
 
 function isReady(broker: Broker): boolean {
   if (broker.stopping) return false;
@@ -71,13 +84,23 @@ const recordSchema = {
   additionalProperties: false,
 };
 
-export function buildAdminApp(broker: Broker): FastifyInstance {
+export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): FastifyInstance {
   const log = logger('admin');
-  const app = fastify({ loggerInstance: log as unknown as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 16 * 1024 * 1024 });
+  const app = fastify({
+    loggerInstance: log as unknown as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 16 * 1024 * 1024,
+    // Unknown fields are refused (INVALID_REQUEST), not silently dropped as fastify's default does.
+    ajv: { customOptions: { removeAdditional: false } },
+    ...(opts.serverFactory ? { serverFactory: opts.serverFactory } : {}),
+  });
   const metrics = new AdminMetrics(broker);
+  if (opts.pending) metrics.replay(opts.pending.drain());
   broker.requestObserver = metrics.observe;
+  broker.flushObserver = metrics.observeFlush;
   app.addHook('onClose', async () => {
     if (broker.requestObserver === metrics.observe) broker.requestObserver = undefined;
+    if (broker.flushObserver === metrics.observeFlush) broker.flushObserver = undefined;
   });
   app.addHook('onResponse', async (req, reply) => {
     log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'admin request');
@@ -105,6 +128,8 @@ export function buildAdminApp(broker: Broker): FastifyInstance {
     if (!meta) throw new HttpError(404, 'UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist`);
     return meta;
   };
+
+  registerManageRoutes(app, broker, { requireReady, requireTopic, partitionsOf: (name, n) => partitionsOf(broker, name, n), log });
 
   app.get('/health', async () => ({ status: 'ok' }));
 
@@ -180,6 +205,7 @@ export function buildAdminApp(broker: Broker): FastifyInstance {
     if (isInternalTopic(t.name)) throw new HttpError(400, 'INVALID_TOPIC_EXCEPTION', `${t.name} is an internal topic`);
     const deleted = await broker.logs.deleteTopic(t.name);
     if (!deleted) throw new HttpError(404, 'UNKNOWN_TOPIC_OR_PARTITION', `topic ${t.name} does not exist`);
+    await deleteTopicOffsets(broker.groups, t.name);
     log.info({ topic: t.name }, 'topic deleted over HTTP');
     return reply.code(204).send();
   });

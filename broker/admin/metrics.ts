@@ -1,56 +1,20 @@
 /**
  * Prometheus metrics of one broker, in a registry of its own (several brokers can share a process):
  * prom-client's default process metrics, Kafka requests by API, version and error code with a latency
- * histogram (fed by the connection layer's `onRequest` callback), bytes and records in/out per topic, and
- * gauges read from the broker at scrape time (partition offsets and sizes, consumer-group lag, connections,
- * waiting fetches). Loaded only with the admin server.
+ * histogram (fed by the connection layer's `onRequest` callback through request-tally.ts), bytes and records
+ * in/out per topic, flush (fsync) latency (the storage flushers' observer hook), and gauges read from the
+ * broker at scrape time (partition offsets and sizes, consumer-group lag, connections, waiting fetches,
+ * produces waiting on a flush, log recovery time of this start in total and per partition). Loaded only
+ * with the admin app, on its first HTTP request; observations made before are replayed (request-tally.ts).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Broker } from '../broker.js';
 import type { RequestEvent } from '../connection.js';
 import { errorName } from '../../protocol/generated/error-codes.js';
-import { LENGTH_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET, RECORDS_COUNT_OFFSET, BATCH_HEADER_SIZE } from '../../protocol/records/batch-header.js';
 import { fetchOffsets } from '../groups/offsets.js';
+import { tallyRequest, type Observation, type RequestTally } from './request-tally.js';
 
-/** Records in a buffer of whole v2 batches, from the batch headers (nothing is decoded). */
-export function countRecords(buf: Buffer | null | undefined): number {
-  if (!buf) return 0;
-  let n = 0;
-  let pos = 0;
-  while (pos + BATCH_HEADER_SIZE <= buf.length) {
-    const size = LOG_OVERHEAD + buf.readInt32BE(pos + LENGTH_OFFSET);
-    if (size < BATCH_HEADER_SIZE || pos + size > buf.length) break;
-    if (buf.readInt8(pos + MAGIC_OFFSET) === 2) n += Math.max(0, buf.readInt32BE(pos + RECORDS_COUNT_OFFSET));
-    pos += size;
-  }
-  return n;
-}
-
-/** First non-zero errorCode in a response (top level, then nested lists up to depth 3), else 0. */
-function responseError(res: unknown, depth = 0): number {
-  if (typeof res !== 'object' || res === null || Buffer.isBuffer(res)) return 0;
-  const o = res as Record<string, unknown>;
-  if (typeof o.errorCode === 'number' && o.errorCode !== 0) return o.errorCode;
-  if (depth >= 3) return 0;
-  for (const v of Object.values(o)) {
-    if (!Array.isArray(v)) continue;
-    for (const item of v) {
-      const e = responseError(item, depth + 1);
-      if (e !== 0) return e;
-    }
-  }
-  return 0;
-}
-
-interface ProduceReq {
-  topicData: { name: string; partitionData: { index: number; records: Buffer | null }[] }[];
-}
-interface ProduceRes {
-  responses: { name: string; partitionResponses: { index: number; errorCode: number }[] }[];
-}
-interface FetchRes {
-  responses: { topic: string; topicId: string; partitions: { records: Buffer | null }[] }[];
-}
+export { countRecords } from './request-tally.js';
 
 export class AdminMetrics {
   readonly registry = new Registry();
@@ -60,6 +24,7 @@ export class AdminMetrics {
   private readonly recordsIn: Counter<'topic'>;
   private readonly bytesOut: Counter<'topic'>;
   private readonly recordsOut: Counter<'topic'>;
+  private readonly flushLatency: Histogram;
 
   constructor(private readonly broker: Broker) {
     const registers = [this.registry];
@@ -76,6 +41,12 @@ export class AdminMetrics {
     this.recordsIn = new Counter({ name: 'runnel_topic_records_in_total', help: 'Records appended by produce (Kafka and HTTP), from batch headers, by topic.', labelNames: ['topic'], registers });
     this.bytesOut = new Counter({ name: 'runnel_topic_bytes_out_total', help: 'Record bytes sent in Fetch responses, by topic.', labelNames: ['topic'], registers });
     this.recordsOut = new Counter({ name: 'runnel_topic_records_out_total', help: 'Records sent in Fetch responses, from batch headers, by topic.', labelNames: ['topic'], registers });
+    this.flushLatency = new Histogram({
+      name: 'runnel_log_flush_duration_seconds',
+      help: 'Duration of partition log flushes (one group commit: fdatasync of segments, index and directory fsyncs).',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
 
     const logs = () => {
       try {
@@ -118,55 +89,81 @@ export class AdminMetrics {
 
     new Gauge({ name: 'runnel_connections', help: 'Open Kafka client connections.', registers, collect() { this.set(broker.connectionCount); } });
     new Gauge({ name: 'runnel_fetch_waiting', help: 'Fetch requests long-polling for data.', registers, collect() { this.set(broker.appendNotifier.waiting); } });
+    new Gauge({
+      name: 'runnel_produce_waiting',
+      help: 'Produce appends waiting for a flush (fsync, flush.messages) before they are acknowledged.',
+      registers,
+      collect() {
+        let n = 0;
+        for (const l of logs()) n += l.flushWaiters;
+        this.set(n);
+      },
+    });
+    const manager = () => {
+      try {
+        return broker.logs;
+      } catch {
+        return undefined;
+      }
+    };
+    new Gauge({
+      name: 'runnel_log_recovery_seconds',
+      help: 'Time this start spent loading and recovering all partition logs.',
+      registers,
+      collect() {
+        const m = manager();
+        if (m) this.set(m.recoveryMs / 1000);
+      },
+    });
+    new Gauge({
+      name: 'runnel_partition_recovery_seconds',
+      help: 'Time this start spent loading and recovering a partition log.',
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of manager()?.partitionRecoveryMs.values() ?? []) this.set({ topic: r.topic, partition: String(r.partition) }, r.ms / 1000);
+      },
+    });
   }
 
   /** The connection layer's per-request callback. Never throws. */
   readonly observe = (e: RequestEvent): void => {
     try {
-      const version = String(e.apiVersion);
-      this.requests.inc({ api: e.api, version, error: errorName(responseError(e.response)) });
-      this.latency.observe({ api: e.api, version }, e.durationMs / 1000);
-      if (e.apiKey === 0) this.observeProduce(e.request as ProduceReq, e.response as ProduceRes | null);
-      else if (e.apiKey === 1 && e.response) this.observeFetch(e.response as FetchRes);
+      this.recordRequest(tallyRequest(this.broker, e));
     } catch (err) {
       this.broker.log.debug({ err: (err as Error).message }, 'metrics: request not recorded');
     }
   };
 
+  /** The storage flushers' callback. */
+  readonly observeFlush = (seconds: number): void => {
+    this.flushLatency.observe(seconds);
+  };
+
+  /** Replay observations made before the metrics loaded. */
+  replay(items: Observation[]): void {
+    for (const o of items) {
+      if (o.kind === 'request') this.recordRequest(o.tally);
+      else this.observeFlush(o.seconds);
+    }
+  }
+
+  private recordRequest(t: RequestTally): void {
+    const version = String(t.version);
+    this.requests.inc({ api: t.api, version, error: errorName(t.errorCode) });
+    this.latency.observe({ api: t.api, version }, t.seconds);
+    for (const f of t.in) this.appended(f.topic, f.bytes, f.records);
+    for (const f of t.out) {
+      this.bytesOut.inc({ topic: f.topic }, f.bytes);
+      this.recordsOut.inc({ topic: f.topic }, f.records);
+    }
+  }
+
   /** Count an append (Kafka Produce or the HTTP API). */
   appended(topic: string, bytes: number, records: number): void {
     this.bytesIn.inc({ topic }, bytes);
     this.recordsIn.inc({ topic }, records);
-  }
-
-  private observeProduce(req: ProduceReq, res: ProduceRes | null): void {
-    for (let i = 0; i < req.topicData.length; i++) {
-      const t = req.topicData[i];
-      const tr = res?.responses[i];
-      for (let j = 0; j < t.partitionData.length; j++) {
-        const p = t.partitionData[j];
-        if (tr && tr.partitionResponses[j]?.errorCode !== 0) continue;
-        if (!res && !this.broker.logs.getLog(t.name, p.index)) continue;
-        this.appended(t.name, p.records?.length ?? 0, countRecords(p.records));
-      }
-    }
-  }
-
-  private observeFetch(res: FetchRes): void {
-    for (const t of res.responses) {
-      const topic = t.topic || this.broker.logs.topicById(t.topicId)?.name;
-      if (!topic) continue;
-      let bytes = 0;
-      let records = 0;
-      for (const p of t.partitions) {
-        bytes += p.records?.length ?? 0;
-        records += countRecords(p.records);
-      }
-      if (bytes > 0) {
-        this.bytesOut.inc({ topic }, bytes);
-        this.recordsOut.inc({ topic }, records);
-      }
-    }
   }
 }
 

@@ -1,23 +1,121 @@
 /**
  * Starts the admin HTTP API on host:port (port 0 picks a free one). Imported dynamically by Broker.start
- * so fastify and prom-client are loaded only when the admin server runs.
+ * after the Kafka listener accepts. Binding is cheap (node:http only): fastify, prom-client and the routes
+ * (app.ts, metrics.ts) load on the first HTTP request — or when `PENDING_LIMIT` observations wait for the
+ * metrics — so an idle or embedded broker never pays for them (start-up budget). Until then the broker's
+ * request and flush observers buffer compact tallies (request-tally.ts) that the metrics replay on load.
  */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Broker } from '../broker.js';
 import { logger } from '../logger.js';
-import { buildAdminApp } from './app.js';
+import { PendingObservations, tallyRequest } from './request-tally.js';
 
-export async function startAdminServer(broker: Broker, host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
-  const app = buildAdminApp(broker);
+/** Observations kept before the metrics load; at this many the admin app is loaded to drain them. */
+export const PENDING_LIMIT = 10_000;
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface AdminServer {
+  url: string;
+  /** Whether fastify and the metrics have been loaded (for tests and the start-up benchmark). */
+  readonly loaded: boolean;
+  /** Load fastify, the routes and the metrics now (the first request does it otherwise). */
+  load(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startAdminServer(broker: Broker, host: string, port: number): Promise<AdminServer> {
+  const log = logger('admin');
+  let handler: Handler | undefined;
+  let loading: Promise<Handler> | undefined;
+  let closeApp: (() => Promise<void>) | undefined;
+  let closed = false;
+
+  const pending = new PendingObservations(PENDING_LIMIT, () => {
+    load().catch((err: Error) => log.error({ err: err.message }, 'loading the admin API failed'));
+  });
+  const requestObserver = (e: Parameters<NonNullable<Broker['requestObserver']>>[0]): void => {
+    try {
+      pending.push({ kind: 'request', tally: tallyRequest(broker, e) });
+    } catch {
+      // metrics never break a request
+    }
+  };
+  const flushObserver = (seconds: number): void => pending.push({ kind: 'flush', seconds });
+  broker.requestObserver = requestObserver;
+  broker.flushObserver = flushObserver;
+
+  const server = createServer((req, res) => {
+    if (handler) return handler(req, res);
+    load().then(
+      (h) => h(req, res),
+      (err: Error) => {
+        res.statusCode = 500;
+        res.setHeader('content-type', 'application/json; charset=utf-8');
+        res.end(JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: `admin API failed to load: ${err.message}` } }));
+      },
+    );
+  });
+
+  function load(): Promise<Handler> {
+    if (handler) return Promise.resolve(handler);
+    loading ??= (async () => {
+      const { buildAdminApp } = await import('./app.js');
+      let captured: Handler | undefined;
+      const app = buildAdminApp(broker, {
+        pending,
+        serverFactory: (h) => {
+          captured = h;
+          return server;
+        },
+      });
+      await app.ready();
+      if (!captured) throw new Error('fastify did not hand over its request handler');
+      if (closed) await app.close();
+      else closeApp = () => app.close();
+      handler = captured;
+      return captured;
+    })();
+    return loading;
+  }
+
   try {
-    await app.listen({ host, port });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
   } catch (err) {
-    await app.close().catch(() => {});
+    if (broker.requestObserver === requestObserver) broker.requestObserver = undefined;
+    if (broker.flushObserver === flushObserver) broker.flushObserver = undefined;
     throw err;
   }
-  const addr = app.server.address() as AddressInfo;
+  server.on('error', (err) => log.error({ err: err.message }, 'admin listener error'));
+  const addr = server.address() as AddressInfo;
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const url = `http://${shown}:${addr.port}`;
-  logger('admin').info({ url, host, port: addr.port }, `admin API at ${url}`);
-  return { url, close: () => app.close() };
+  log.info({ url, host, port: addr.port }, `admin API at ${url}`);
+  return {
+    url,
+    get loaded() {
+      return handler !== undefined;
+    },
+    load: () => load().then(() => undefined),
+    async close() {
+      closed = true;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const force = setTimeout(() => server.closeAllConnections(), 2000);
+      force.unref();
+      if (loading) await loading.catch(() => {});
+      if (closeApp) await closeApp();
+      if (broker.requestObserver === requestObserver) broker.requestObserver = undefined;
+      if (broker.flushObserver === flushObserver) broker.flushObserver = undefined;
+      await stopped;
+      clearTimeout(force);
+    },
+  };
 }

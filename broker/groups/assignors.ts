@@ -122,3 +122,42 @@ export const ASSIGNORS: ReadonlyMap<string, Assignor> = new Map([
   [uniformAssignor.name, uniformAssignor],
   [rangeAssignor.name, rangeAssignor],
 ]);
+
+// ---------------------------------------------------------------------------------- assignment helpers
+
+export function toAssignment(list: { topicId: string; partitions: number[] }[]): Assignment {
+  const a: Assignment = new Map();
+  for (const t of list) {
+    if (t.partitions.length === 0) continue;
+    const s = a.get(t.topicId) ?? new Set<number>();
+    for (const p of t.partitions) s.add(p);
+    a.set(t.topicId, s);
+  }
+  return a;
+}
+
+export function assignmentList(a: Assignment): { topicId: string; partitions: number[] }[] {
+  return [...a]
+    .filter(([, s]) => s.size > 0)
+    .sort((x, y) => (x[0] < y[0] ? -1 : 1))
+    .map(([topicId, s]) => ({ topicId, partitions: [...s].sort((x, y) => x - y) }));
+}
+
+export function has(a: Assignment, t: string, p: number): boolean {
+  return a.get(t)?.has(p) ?? false;
+}
+
+export function isSubset(a: Assignment, b: Assignment): boolean {
+  for (const [t, s] of a) for (const p of s) if (!has(b, t, p)) return false;
+  return true;
+}
+
+export function sameAssignment(a: Assignment, b: Assignment): boolean {
+  return isSubset(a, b) && isSubset(b, a);
+}
+
+export function addTo(a: Assignment, t: string, p: number): void {
+  let s = a.get(t);
+  if (!s) a.set(t, (s = new Set()));
+  s.add(p);
+}

@@ -18,14 +18,19 @@
  * within its assignment, is FENCED_MEMBER_EPOCH; an unknown member id UNKNOWN_MEMBER_ID.
  * Sessions run on the injected Clock (a member silent for the session timeout is removed).
  *
- * Durability: only offsets are durable (OffsetCommit with the member epoch as generation); membership and
- * assignments are in memory and rebuilt by the clients' rejoins (epoch 0) after a restart.
+ * Durability: every change is written to __consumer_offsets with Kafka's consumer-group records by the
+ * ConsumerGroupStore (consumer-group-records.ts; the heartbeat handler awaits `flush` before answering,
+ * timer-driven removals flush on their own) and replayed on start-up, so after a restart members go on
+ * with their ids, epochs and assignments (restartTimers gives each a fresh session).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Clock, TimerHandle } from '../../storage/clock.js';
 import type { Logger } from '../logger.js';
-import { ASSIGNORS, type Assignment } from './assignors.js';
+import type { ConsumerGroupStore } from './consumer-group-records.js';
+import { addTo, ASSIGNORS, assignmentList, has, isSubset, sameAssignment, toAssignment, type Assignment } from './assignors.js';
+
+export { assignmentList } from './assignors.js';
 
 export interface ConsumerGroupConfig {
   heartbeatIntervalMs: number;
@@ -122,46 +127,11 @@ function err(errorCode: number, errorMessage: string | null = null): HeartbeatRe
   return { errorCode, errorMessage, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
 }
 
-function toAssignment(list: { topicId: string; partitions: number[] }[]): Assignment {
-  const a: Assignment = new Map();
-  for (const t of list) {
-    if (t.partitions.length === 0) continue;
-    const s = a.get(t.topicId) ?? new Set<number>();
-    for (const p of t.partitions) s.add(p);
-    a.set(t.topicId, s);
-  }
-  return a;
-}
-
-export function assignmentList(a: Assignment): { topicId: string; partitions: number[] }[] {
-  return [...a]
-    .filter(([, s]) => s.size > 0)
-    .sort((x, y) => (x[0] < y[0] ? -1 : 1))
-    .map(([topicId, s]) => ({ topicId, partitions: [...s].sort((x, y) => x - y) }));
-}
-
-function has(a: Assignment, t: string, p: number): boolean {
-  return a.get(t)?.has(p) ?? false;
-}
-
-function isSubset(a: Assignment, b: Assignment): boolean {
-  for (const [t, s] of a) for (const p of s) if (!has(b, t, p)) return false;
-  return true;
-}
-
-function sameAssignment(a: Assignment, b: Assignment): boolean {
-  return isSubset(a, b) && isSubset(b, a);
-}
-
-function addTo(a: Assignment, t: string, p: number): void {
-  let s = a.get(t);
-  if (!s) a.set(t, (s = new Set()));
-  s.add(p);
-}
-
 export class ConsumerGroupManager {
   readonly groups = new Map<string, ConsumerGroup>();
   private stopped = false;
+  /** Where changes are made durable (set by the broker wiring; none in unit tests). */
+  store: ConsumerGroupStore | undefined;
 
   constructor(
     readonly config: ConsumerGroupConfig,
@@ -351,13 +321,16 @@ export class ConsumerGroupManager {
   /** All topic names (for regex subscriptions); set by the broker wiring. */
   allTopicNames: () => string[] = () => [];
 
+  /** The subscribed topics' ids and partition counts, hashed to a signed int64 (Kafka's MetadataHash), as text. */
   private fingerprint(group: ConsumerGroup): string {
     const ids = new Set<string>();
     for (const m of group.members.values()) for (const t of this.subscribedTopicIds(m)) ids.add(t);
-    return [...ids]
+    const text = [...ids]
       .sort()
       .map((t) => `${t}:${this.topics.byId(t)?.partitions ?? 0}`)
       .join(',') || '-';
+    const h = createHash('sha256').update(text).digest().readBigInt64BE(0);
+    return (h === 0n ? 1n : h).toString();
   }
 
   private computeTargetAssignment(group: ConsumerGroup): void {
@@ -410,11 +383,7 @@ export class ConsumerGroupManager {
       member.assigned = keep;
       member.pendingRevocation = revoke;
       member.state = 'UNREVOKED_PARTITIONS';
-      this.clock.clearTimeout(member.revocationTimer);
-      member.revocationTimer = this.clock.setTimeout(() => {
-        member.revocationTimer = undefined;
-        if (group.members.get(member.memberId) === member && member.state === 'UNREVOKED_PARTITIONS') this.removeMember(group, member, 'did not revoke partitions within the rebalance timeout');
-      }, member.rebalanceTimeoutMs);
+      this.armRevocation(group, member);
       return;
     }
     // Assign what no other member still holds.
@@ -433,12 +402,26 @@ export class ConsumerGroupManager {
     member.state = unreleased ? 'UNRELEASED_PARTITIONS' : 'STABLE';
   }
 
+  /** A member that does not acknowledge its revocation within its rebalance timeout is removed. */
+  private armRevocation(group: ConsumerGroup, member: ConsumerMember): void {
+    this.clock.clearTimeout(member.revocationTimer);
+    if (this.stopped) return;
+    member.revocationTimer = this.clock.setTimeout(() => {
+      member.revocationTimer = undefined;
+      if (group.members.get(member.memberId) !== member || member.state !== 'UNREVOKED_PARTITIONS') return;
+      this.removeMember(group, member, 'did not revoke partitions within the rebalance timeout');
+      this.flushQuietly(group.groupId);
+    }, member.rebalanceTimeoutMs);
+  }
+
   private scheduleSession(group: ConsumerGroup, member: ConsumerMember): void {
     this.clock.clearTimeout(member.sessionTimer);
     if (this.stopped) return;
     member.sessionTimer = this.clock.setTimeout(() => {
       member.sessionTimer = undefined;
-      if (group.members.get(member.memberId) === member) this.removeMember(group, member, 'session timeout');
+      if (group.members.get(member.memberId) !== member) return;
+      this.removeMember(group, member, 'session timeout');
+      this.flushQuietly(group.groupId);
     }, this.config.sessionTimeoutMs);
   }
 
@@ -453,14 +436,50 @@ export class ConsumerGroupManager {
     this.log?.info({ group: group.groupId, member: m.memberId, reason }, 'consumer group member removed');
   }
 
-  /** For OffsetCommit/OffsetFetch: NONE, or the error for a commit by memberId at memberEpoch. */
-  validateOffsetCommit(groupId: string, memberId: string, memberEpoch: number): number {
+  /** Make the group's changes durable (resolves at once without a store). */
+  flush(groupId: string): Promise<void> {
+    return this.store ? this.store.flush(groupId) : Promise.resolve();
+  }
+
+  private flushQuietly(groupId: string): void {
+    this.flush(groupId).catch(() => undefined);
+  }
+
+  /** After loading: every member gets a fresh session (and revocation deadline); the assignor is re-chosen. */
+  restartTimers(group: ConsumerGroup): void {
+    for (const m of group.members.values()) {
+      this.scheduleSession(group, m);
+      if (m.state === 'UNREVOKED_PARTITIONS') this.armRevocation(group, m);
+    }
+    const votes = new Map<string, number>();
+    for (const m of group.members.values()) if (m.serverAssignor) votes.set(m.serverAssignor, (votes.get(m.serverAssignor) ?? 0) + 1);
+    let best = 0;
+    for (const [n, c] of votes) if (c > best) [group.assignorName, best] = [n, c];
+  }
+
+  /**
+   * OffsetCommit / OffsetFetch by memberId at memberEpoch, as Kafka's ConsumerGroup.validateOffsetCommit /
+   * validateOffsetFetch: an epoch < 0 is accepted while the group is empty (commit) or with no member id
+   * (fetch); otherwise UNKNOWN_MEMBER_ID for an unknown member, UNSUPPORTED_VERSION for a non-transactional
+   * commit below OffsetCommit v9, STALE_MEMBER_EPOCH when the epoch is not the member's.
+   */
+  validateOffsetCommit(groupId: string, memberId: string | null, memberEpoch: number, opts: { fetch?: boolean; apiVersion?: number; transactional?: boolean } = {}): number {
     const group = this.groups.get(groupId);
     if (!group) return ErrorCode.GROUP_ID_NOT_FOUND;
-    if (memberId === '' && memberEpoch < 0) return group.members.size === 0 ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;
-    const m = group.members.get(memberId);
+    if (opts.fetch ? (memberId === null || memberId === '') && memberEpoch < 0 : memberEpoch < 0 && group.members.size === 0) return ErrorCode.NONE;
+    const m = memberId === null ? undefined : group.members.get(memberId);
     if (!m) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (!opts.fetch && !opts.transactional && (opts.apiVersion ?? 9) < 9) return ErrorCode.UNSUPPORTED_VERSION;
     if (memberEpoch !== m.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
+    return ErrorCode.NONE;
+  }
+
+  /** DeleteGroups: only an empty group can go (NON_EMPTY_GROUP); the caller flushes the tombstones. */
+  deleteGroup(groupId: string): number {
+    const group = this.groups.get(groupId);
+    if (!group) return ErrorCode.GROUP_ID_NOT_FOUND;
+    if (group.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
+    this.groups.delete(groupId);
     return ErrorCode.NONE;
   }
 

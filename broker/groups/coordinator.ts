@@ -15,6 +15,8 @@
  * - Static members (group.instance.id): a known instance rejoining without member id gets a new member id
  *   replacing the old (whose pending requests and later calls get FENCED_INSTANCE_ID); in a Stable group
  *   with unchanged protocols it keeps its assignment with no rebalance.
+ * - Pending sync: members that send no SyncGroup within the rebalance timeout after the join phase are
+ *   removed and a new rebalance starts (Kafka's pending-sync timeout).
  * - Sessions run on the injected Clock; members awaiting a Join/Sync answer are never expired.
  * Invariants: every pending Join/Sync promise is answered exactly once (completion, removal, fencing,
  * rebalance or shutdown); timers are cleared when their group/member goes away.
@@ -23,27 +25,14 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Clock, TimerHandle } from '../../storage/clock.js';
 import type { Logger } from '../logger.js';
-import { Group, type GroupCoordinatorConfig, type JoinParams, type JoinResult, type LeaveMember, type Member, type SyncParams, type SyncResult } from './group.js';
+import { EMPTY, Group, joinError, sameProtocols, syncError, type GroupCoordinatorConfig, type JoinParams, type JoinResult, type LeaveMember, type Member, type SyncParams, type SyncResult } from './group.js';
 
 export type { GroupCoordinatorConfig, JoinParams, LeaveMember, SyncParams } from './group.js';
 import type { GroupLog } from './offsets-log.js';
 import { groupKey } from './records.js';
 import { applyGroupRecord, groupRecordValue } from './group-records.js';
 import type { ConsumerGroupManager } from './consumer-group.js';
-
-const EMPTY = Buffer.alloc(0);
-
-export function joinError(errorCode: number, memberId = ''): JoinResult {
-  return { errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [], skipAssignment: false };
-}
-
-function syncError(errorCode: number): SyncResult {
-  return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY };
-}
-
-function sameProtocols(a: { name: string; metadata: Buffer }[], b: { name: string; metadata: Buffer }[]): boolean {
-  return a.length === b.length && a.every((p, i) => p.name === b[i]!.name && p.metadata.equals(b[i]!.metadata));
-}
+import { decodeCgKey } from './consumer-group-records.js';
 
 export class GroupCoordinator {
   readonly groups = new Map<string, Group>();
@@ -171,6 +160,7 @@ export class GroupCoordinator {
     group.members.clear();
     for (const [id, m] of entries) group.members.set(id === oldId ? newId : id, m);
     member.memberId = newId;
+    if (group.pendingSync.delete(oldId)) group.pendingSync.add(newId);
     group.staticMembers.set(p.groupInstanceId!, newId);
     if (group.leader === oldId) group.leader = newId;
     const changed = !sameProtocols(member.protocols, p.protocols);
@@ -225,6 +215,7 @@ export class GroupCoordinator {
     }
     const wasEmpty = group.is('Empty');
     this.clock.clearTimeout(group.joinTimer);
+    group.clearPendingSync(this.clock);
     group.transition('PreparingRebalance', this.clock.now());
     this.log?.debug({ group: group.groupId, reason, generation: group.generation }, 'preparing rebalance');
     const timeout = group.maxRebalanceTimeoutMs();
@@ -279,6 +270,7 @@ export class GroupCoordinator {
     if (group.leader === null || !group.members.has(group.leader)) group.leader = group.members.keys().next().value!;
     group.transition('CompletingRebalance', now);
     this.log?.debug({ group: group.groupId, generation: group.generation, protocol: group.protocol, members: group.members.size }, 'join phase complete');
+    this.schedulePendingSync(group);
     for (const m of group.members.values()) {
       const waiter = m.joinWaiter!;
       m.joinWaiter = undefined;
@@ -307,15 +299,31 @@ export class GroupCoordinator {
       case 'PreparingRebalance':
         return syncError(ErrorCode.REBALANCE_IN_PROGRESS);
       case 'Stable':
+        group.markSynced(member.memberId, this.clock);
         this.scheduleSession(group, member);
         return this.syncOk(group, member);
       default: {
+        group.markSynced(member.memberId, this.clock);
         const promise = new Promise<SyncResult>((resolve) => (member.syncWaiter = resolve));
         this.scheduleSession(group, member);
         if (group.leader === member.memberId) void this.completeSync(group, p.assignments);
         return promise;
       }
     }
+  }
+
+  /**
+   * Kafka's pending-sync timeout: members that do not send SyncGroup within the rebalance timeout after the
+   * join phase completed are removed, and a new rebalance starts.
+   */
+  private schedulePendingSync(group: Group): void {
+    group.armPendingSync(this.clock, (late) => {
+      for (const id of late) {
+        const m = group.members.get(id);
+        if (m) this.removeMember(group, m, 'did not send SyncGroup within the rebalance timeout', false);
+      }
+      this.prepareRebalance(group, `members ${late.join(', ')} did not sync in time`);
+    });
   }
 
   private syncOk(group: Group, m: Member): SyncResult {
@@ -433,6 +441,7 @@ export class GroupCoordinator {
     m.joinWaiter = undefined;
     m.syncWaiter = undefined;
     group.members.delete(m.memberId);
+    group.markSynced(m.memberId, this.clock);
     if (m.groupInstanceId !== null && group.staticMembers.get(m.groupInstanceId) === m.memberId) group.staticMembers.delete(m.groupInstanceId);
     if (group.leader === m.memberId) group.leader = group.members.size > 0 ? group.members.keys().next().value! : null;
     this.log?.info({ group: group.groupId, member: m.memberId, reason }, 'member removed');
@@ -450,12 +459,19 @@ export class GroupCoordinator {
 
   /** Apply one replayed `__consumer_offsets` record (later records win; null value = tombstone). */
   applyRecord(key: Buffer, value: Buffer | null): void {
-    applyGroupRecord(this.groups, key, value, this.clock.now());
+    const cg = decodeCgKey(key);
+    try {
+      if (cg) this.consumer?.store?.applyRecord(cg, key, value);
+      else applyGroupRecord(this.groups, key, value, this.clock.now());
+    } catch (err) {
+      this.log?.warn({ err: (err as Error).message, key: key.toString('hex') }, 'skipping an unreadable __consumer_offsets record');
+    }
   }
 
   /** After replay: loaded members must heartbeat within their session timeout or are removed. */
   finishLoading(): void {
     for (const g of this.groups.values()) for (const m of g.members.values()) this.scheduleSession(g, m);
+    this.consumer?.store?.finishLoading();
     this.loading = false;
   }
 
@@ -466,6 +482,7 @@ export class GroupCoordinator {
     this.consumer?.shutdown();
     for (const g of this.groups.values()) {
       this.clock.clearTimeout(g.joinTimer);
+      this.clock.clearTimeout(g.syncTimer);
       for (const t of g.pendingMembers.values()) this.clock.clearTimeout(t);
       for (const m of g.members.values()) {
         this.clock.clearTimeout(m.sessionTimer);

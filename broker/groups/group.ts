@@ -11,8 +11,10 @@
  * - `staticMembers` maps group.instance.id → the member id currently holding it.
  * - A member has at most one pending JoinGroup and one pending SyncGroup answer (`joinWaiter`, `syncWaiter`).
  * - `offsets` holds the committed offsets: topic → partition → value.
+ * - `pendingSync` holds the members of the current generation that have not sent SyncGroup since the join
+ *   phase completed; its timer (the rebalance timeout) removes them and starts a new rebalance.
  */
-import type { TimerHandle } from '../../storage/clock.js';
+import type { Clock, TimerHandle } from '../../storage/clock.js';
 import type { OffsetValue } from './records.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
@@ -105,6 +107,9 @@ export class Group {
   /** When the group last changed state (ms), for offset expiry of empty groups. */
   currentStateTimestamp: number;
   joinTimer?: TimerHandle;
+  /** Members of the current generation that have not sent SyncGroup yet, and the pending-sync timer. */
+  readonly pendingSync = new Set<string>();
+  syncTimer?: TimerHandle;
   /** In the initial-delay phase of a new group's first rebalance. */
   initialDelayActive = false;
   /** Members that joined since the initial delay (re)started. */
@@ -187,6 +192,31 @@ export class Group {
     return t;
   }
 
+  /** Start the pending-sync timer for every current member; `expire` gets those that did not sync in time. */
+  armPendingSync(clock: Clock, expire: (late: string[]) => void): void {
+    this.clearPendingSync(clock);
+    for (const id of this.members.keys()) this.pendingSync.add(id);
+    const generation = this.generation;
+    this.syncTimer = clock.setTimeout(() => {
+      this.syncTimer = undefined;
+      if (this.generation !== generation || !this.is('CompletingRebalance', 'Stable') || this.pendingSync.size === 0) return;
+      const late = [...this.pendingSync];
+      this.pendingSync.clear();
+      expire(late);
+    }, this.maxRebalanceTimeoutMs());
+  }
+
+  clearPendingSync(clock: Clock): void {
+    clock.clearTimeout(this.syncTimer);
+    this.syncTimer = undefined;
+    this.pendingSync.clear();
+  }
+
+  markSynced(memberId: string, clock: Clock): void {
+    this.pendingSync.delete(memberId);
+    if (this.pendingSync.size === 0) this.clearPendingSync(clock);
+  }
+
   /** Offsets of one group as a flat list. */
   *allOffsets(): Generator<{ topic: string; partition: number; value: OffsetValue }> {
     for (const [topic, parts] of this.offsets) for (const [partition, value] of parts) yield { topic, partition, value };
@@ -204,4 +234,20 @@ export class Group {
     parts.delete(partition);
     if (parts.size === 0) this.offsets.delete(topic);
   }
+}
+
+// ------------------------------------------------------------------------------------------ results
+
+export const EMPTY = Buffer.alloc(0);
+
+export function joinError(errorCode: number, memberId = ''): JoinResult {
+  return { errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [], skipAssignment: false };
+}
+
+export function syncError(errorCode: number): SyncResult {
+  return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY };
+}
+
+export function sameProtocols(a: { name: string; metadata: Buffer }[], b: { name: string; metadata: Buffer }[]): boolean {
+  return a.length === b.length && a.every((p, i) => p.name === b[i]!.name && p.metadata.equals(b[i]!.metadata));
 }

@@ -9,6 +9,7 @@ import { GroupCoordinator } from './coordinator.js';
 import { OffsetsTopicLog } from './offsets-log.js';
 import { expireOffsets } from './offsets.js';
 import { ConsumerGroupManager } from './consumer-group.js';
+import { ConsumerGroupStore } from './consumer-group-records.js';
 
 export { GroupCoordinator } from './coordinator.js';
 export { OFFSETS_TOPIC } from './offsets-log.js';
@@ -46,6 +47,7 @@ export function createGroupCoordinator(broker: Broker): { coordinator: GroupCoor
     (groupId) => (coordinator.groups.get(groupId)?.members.size ?? 0) > 0,
   );
   consumer.allTopicNames = () => broker.logs.topics().map((t) => t.name);
+  consumer.store = new ConsumerGroupStore(consumer, offsetsLog, broker.clock, logger('groups'));
   coordinator.consumer = consumer;
   return { coordinator, offsetsLog };
 }

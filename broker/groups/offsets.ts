@@ -10,7 +10,8 @@
  *   (UNKNOWN_MEMBER_ID), not a fenced static instance (FENCED_INSTANCE_ID), of the current generation
  *   (ILLEGAL_GENERATION), and the group not CompletingRebalance (REBALANCE_IN_PROGRESS).
  * - Offsets of a group expire when it has been Empty for offsets.retention.minutes (for groups that never
- *   used group management: when each commit is that old); a then-empty Empty group is deleted.
+ *   used group management, and KIP-848 groups: when each commit is that old); a then-empty Empty group is
+ *   deleted (a KIP-848 group with its consumer-group records).
  */
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { decodeConsumerProtocolSubscription } from '../../protocol/generated/consumer-protocol-subscription.js';
@@ -36,6 +37,8 @@ export interface CommitParams {
   memberId: string;
   groupInstanceId: string | null;
   partitions: CommitPartition[];
+  /** OffsetCommit request version (unset: below 9): v9+ answers GROUP_ID_NOT_FOUND for a member commit to an unknown group. */
+  apiVersion?: number;
 }
 
 /** Number of partitions of a topic, or undefined if it does not exist. */
@@ -53,7 +56,7 @@ export async function commitOffsets(c: GroupCoordinator, p: CommitParams, partit
   // offsets are kept in a member-less classic holder of the same id.
   const consumerGroup = c.consumer?.groups.get(p.groupId);
   if (consumerGroup) {
-    const code = c.consumer!.validateOffsetCommit(p.groupId, p.memberId, p.generationId);
+    const code = c.consumer!.validateOffsetCommit(p.groupId, p.memberId, p.generationId, { apiVersion: p.apiVersion });
     if (code !== ErrorCode.NONE) return all(code);
     if (!group) {
       group = new Group(p.groupId, c.clock.now());
@@ -61,7 +64,7 @@ export async function commitOffsets(c: GroupCoordinator, p: CommitParams, partit
     }
   }
   if (!group) {
-    if (p.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
+    if (p.generationId >= 0) return all((p.apiVersion ?? 0) >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION);
     group = new Group(p.groupId, c.clock.now());
     c.groups.set(p.groupId, group);
   }
@@ -115,9 +118,19 @@ export interface FetchedOffset {
  * Committed offsets of `topics` (null = every partition with a committed offset). Unknown partitions
  * answer offset -1 with no error. Returns a group-level error code instead when the coordinator is loading.
  */
-export function fetchOffsets(c: GroupCoordinator, groupId: string, topics: { name: string; partitions: number[] }[] | null): { errorCode: number; offsets: FetchedOffset[] } {
+export function fetchOffsets(
+  c: GroupCoordinator,
+  groupId: string,
+  topics: { name: string; partitions: number[] }[] | null,
+  member?: { memberId: string | null; memberEpoch: number },
+): { errorCode: number; offsets: FetchedOffset[] } {
   if (c.loading) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, offsets: [] };
   if (c.isStopped) return { errorCode: ErrorCode.NOT_COORDINATOR, offsets: [] };
+  // OffsetFetch v9 from a KIP-848 member: UNKNOWN_MEMBER_ID / STALE_MEMBER_EPOCH as Kafka.
+  if (member && c.consumer?.groups.has(groupId)) {
+    const code = c.consumer.validateOffsetCommit(groupId, member.memberId, member.memberEpoch, { fetch: true });
+    if (code !== ErrorCode.NONE) return { errorCode: code, offsets: [] };
+  }
   const group = c.groups.get(groupId);
   const out: FetchedOffset[] = [];
   if (topics === null) {
@@ -164,6 +177,14 @@ export async function deleteOffsets(
   if (!group || group.is('Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, ...none };
   if (!group.is('Empty') && group.protocolType !== 'consumer') return { errorCode: ErrorCode.NON_EMPTY_GROUP, ...none };
   const subscribed = group.is('Empty') ? new Set<string>() : subscribedTopics(group);
+  // A KIP-848 group's offsets (kept in an Empty holder): topics its members subscribe to are refused.
+  for (const m of c.consumer?.groups.get(groupId)?.members.values() ?? []) {
+    for (const t of m.subscribedTopicNames) subscribed.add(t);
+    if (m.subscribedTopicRegex !== null) {
+      const re = new RegExp(`^(?:${m.subscribedTopicRegex})$`);
+      for (const p of partitions) if (re.test(p.topic)) subscribed.add(p.topic);
+    }
+  }
   const codes = partitions.map((p) => (subscribed.has(p.topic) ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE));
   const doomed = partitions.filter((p, i) => codes[i] === ErrorCode.NONE && group.offsets.get(p.topic)?.has(p.partition));
   if (doomed.length > 0) {
@@ -186,12 +207,30 @@ function groupTombstones(group: Group): GroupLogRecord[] {
   return records;
 }
 
+/** DeleteGroups of a KIP-848 group: NON_EMPTY_GROUP with members; else tombstones for its offsets and records. */
+async function deleteConsumerGroup(c: GroupCoordinator, groupId: string): Promise<number> {
+  const code = c.consumer!.deleteGroup(groupId);
+  if (code !== ErrorCode.NONE) return code;
+  const holder = c.groups.get(groupId);
+  try {
+    const offsets = holder ? [...holder.allOffsets()].map(({ topic, partition }) => ({ key: offsetKey(groupId, topic, partition), value: null })) : [];
+    await c.store.write(groupId, offsets, c.clock.now());
+    await c.consumer!.flush(groupId);
+  } catch (err) {
+    c.log?.warn({ group: groupId, err: (err as Error).message }, 'writing group deletion failed');
+    return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  }
+  if (holder && holder.members.size === 0) c.groups.delete(groupId);
+  return ErrorCode.NONE;
+}
+
 export async function deleteGroups(c: GroupCoordinator, groupIds: string[]): Promise<{ groupId: string; errorCode: number }[]> {
   const out: { groupId: string; errorCode: number }[] = [];
   for (const groupId of groupIds) {
     if (c.loading) out.push({ groupId, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS });
     else if (c.isStopped) out.push({ groupId, errorCode: ErrorCode.NOT_COORDINATOR });
     else if (!groupId) out.push({ groupId, errorCode: ErrorCode.INVALID_GROUP_ID });
+    else if (c.consumer?.groups.has(groupId)) out.push({ groupId, errorCode: await deleteConsumerGroup(c, groupId) });
     else {
       const group = c.groups.get(groupId);
       if (!group || group.is('Dead')) out.push({ groupId, errorCode: ErrorCode.GROUP_ID_NOT_FOUND });
@@ -300,6 +339,45 @@ export async function expireOffsets(c: GroupCoordinator, now = c.clock.now()): P
       c.groups.delete(group.groupId);
     }
   }
+  // Empty KIP-848 groups left without committed offsets are deleted with tombstones, as Kafka's cleanup.
+  for (const g of [...(c.consumer?.groups.values() ?? [])]) {
+    if (g.members.size > 0 || c.groups.get(g.groupId)?.hasOffsets) continue;
+    c.consumer!.deleteGroup(g.groupId);
+    c.groups.delete(g.groupId);
+    await c.consumer!.flush(g.groupId).catch(() => undefined);
+  }
   if (removed > 0) c.log?.info({ removed }, 'expired committed offsets');
+  return removed;
+}
+
+/**
+ * A deleted topic's committed offsets go from every group, with tombstones, as Kafka's onPartitionsDeleted:
+ * an Empty group left without offsets is deleted too (group tombstone). Failures are logged (the topic is
+ * gone either way; the next start still holds the offsets, as Kafka would until its next cleanup).
+ */
+export async function deleteTopicOffsets(c: GroupCoordinator, topic: string): Promise<number> {
+  if (c.isStopped) return 0;
+  let removed = 0;
+  for (const group of [...c.groups.values()]) {
+    const parts = group.offsets.get(topic);
+    if (!parts || parts.size === 0) continue;
+    const records: GroupLogRecord[] = [...parts.keys()].map((p) => ({ key: offsetKey(group.groupId, topic, p), value: null }));
+    const emptied = group.is('Empty') && group.members.size === 0 && group.offsets.size === 1;
+    const holderOnly = c.consumer?.groups.has(group.groupId) ?? false;
+    if (emptied && !holderOnly && group.protocolType !== null) records.push({ key: groupKey(group.groupId), value: null });
+    try {
+      await c.store.write(group.groupId, records, c.clock.now());
+    } catch (err) {
+      c.log?.warn({ group: group.groupId, topic, err: (err as Error).message }, 'writing offset tombstones for a deleted topic failed');
+      continue;
+    }
+    removed += parts.size;
+    group.offsets.delete(topic);
+    if (emptied && !group.hasOffsets && group.is('Empty')) {
+      group.transition('Dead', c.clock.now());
+      c.groups.delete(group.groupId);
+    }
+  }
+  if (removed > 0) c.log?.info({ topic, removed }, 'removed committed offsets of a deleted topic');
   return removed;
 }

@@ -8,6 +8,12 @@
  * answer once the append is done (and fsynced when flush.messages demands it; with one replica acks=-1
  * needs nothing more). Other acks values get INVALID_REQUIRED_ACKS. A successful append wakes fetches
  * waiting on the partition.
+ *
+ * Idempotence (storage/producer-state.ts, checked inside the partition's append queue): a retried batch
+ * (one of the producer's last five) is answered with its original base offset and not written again;
+ * sequence gaps answer OUT_OF_ORDER_SEQUENCE_NUMBER, stale epochs INVALID_PRODUCER_EPOCH (the coded
+ * error's kafkaCode). Test hook: `broker.dropProduceResponse(topic, partition)` returning true after an
+ * append makes the handler throw, which closes the connection without an answer (clients retry).
  */
 import { decodeProduceRequest, type ProduceRequest } from '../../protocol/generated/produce-request.js';
 import {
@@ -19,6 +25,7 @@ import {
 } from '../../protocol/generated/produce-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { RunnelError } from '../../protocol/errors.js';
+import { ProducerStateError } from '../../storage/producer-state.js';
 import type { Broker } from '../broker.js';
 import { validateProduce } from '../produce-validator.js';
 import { registerHandler } from './registry.js';
@@ -37,6 +44,7 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
     const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
     const res = defaultProduceResponse();
     const pending: Promise<void>[] = [];
+    let drop = false;
     for (const t of req.topicData) {
       const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
       res.responses.push({ name: t.name, topicId: t.topicId, partitionResponses });
@@ -74,17 +82,20 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
               out.baseOffset = BigInt(r.baseOffset);
               out.logAppendTimeMs = BigInt(r.logAppendTime);
               out.logStartOffset = BigInt(r.logStartOffset);
-              broker.appendNotifier.notify(t.name, p.index);
+              if (!r.duplicate) broker.appendNotifier.notify(t.name, p.index);
+              if (broker.dropProduceResponse?.(t.name, p.index)) drop = true;
             } catch (err) {
               out.errorCode = err instanceof RunnelError && err.kafkaCode > 0 ? err.kafkaCode : ErrorCode.KAFKA_STORAGE_ERROR;
               out.errorMessage = (err as Error).message;
-              ctx.log.warn({ topic: t.name, partition: p.index, err: (err as Error).message }, 'append failed');
+              const level = err instanceof ProducerStateError ? 'debug' : 'warn';
+              ctx.log[level]({ topic: t.name, partition: p.index, err: (err as Error).message }, 'append failed');
             }
           })(),
         );
       }
     }
     await Promise.all(pending);
+    if (drop) throw new Error('test hook: produce response dropped');
     return req.acks === 0 ? null : res;
   },
 });

@@ -4,7 +4,9 @@
  * Reads whole record batches as stored, from file ranges, without decoding them: per partition up to
  * `partitionMaxBytes`, per response up to `maxBytes` (v3+), always at least one whole batch for the first
  * partition that has data, even above the limits (KIP-74). Consumers read below the high watermark;
- * read_committed (v4+) below the last stable offset (= the high watermark until transactions land).
+ * read_committed (v4+) below the last stable offset (the first offset of an undecided transaction, or the
+ * high watermark), with the aborted transactions overlapping the returned batches (from the segments'
+ * `.txnindex`) so the client can drop their records; every v4+ response carries the LSO.
  * Long polling: when fewer than `minBytes` are available the request waits up to `maxWaitMs` and answers
  * as soon as a produce to one of its partitions makes `minBytes` available. Incremental fetch sessions
  * (KIP-227, v7+) are kept in `FetchSessionCache`. Fetchers below v4 read only message format 0/1: their
@@ -36,6 +38,19 @@ interface Item {
   maxBytes: number;
   currentLeaderEpoch: number;
   entry: SessionPartition | undefined;
+}
+
+/** One past the last offset of the whole v2 batches in `records`. */
+function nextOffsetAfter(records: Buffer): number {
+  let pos = 0;
+  let next = 0;
+  while (pos + 61 <= records.length) {
+    const size = 12 + records.readInt32BE(pos + 8);
+    if (pos + size > records.length) break;
+    next = Number(records.readBigInt64BE(pos)) + records.readInt32BE(pos + 23) + 1;
+    pos += size;
+  }
+  return next;
 }
 
 function emptyResponse(errorCode: number): FetchResponse {
@@ -152,13 +167,13 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
           errors = true;
           continue;
         }
-        // The last stable offset equals the high watermark until transactions land; read_committed reads
-        // up to it, read_uncommitted up to the high watermark.
-        const limit = log.highWatermark;
+        // read_committed reads up to the last stable offset, read_uncommitted up to the high watermark.
+        const lso = log.lastStableOffset;
+        const limit = readCommitted ? lso : log.highWatermark;
         const room = Math.min(it.maxBytes, responseMax - total);
         const r = await log.read(it.fetchOffset, Math.max(0, room), { maxOffset: limit, minOneBatch: total === 0 });
         out.highWatermark = BigInt(r.highWatermark);
-        out.lastStableOffset = BigInt(limit);
+        out.lastStableOffset = BigInt(lso);
         out.logStartOffset = BigInt(r.logStartOffset);
         out.abortedTransactions = readCommitted ? [] : null;
         if (r.errorCode !== 0) {
@@ -180,6 +195,10 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
         }
         out.records = records;
         total += records.length;
+        if (readCommitted && records.length > 0) {
+          const aborted = await log.abortedTransactions(it.fetchOffset, nextOffsetAfter(records));
+          out.abortedTransactions = aborted.map((a) => ({ producerId: BigInt(a.producerId), firstOffset: BigInt(a.firstOffset) }));
+        }
       }
       if (total >= req.minBytes || errors || broker.clock.now() >= deadline || broker.stopping) break;
       await broker.appendNotifier.wait(

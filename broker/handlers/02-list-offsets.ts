@@ -1,8 +1,8 @@
 /**
  * ListOffsets (key 2), versions 0-10 (v0 from Kafka 3.9.1's definition, for old clients such as sarama).
  *
- * Per partition: timestamp -1 = latest (the high watermark; read_committed gets the last stable offset,
- * which equals it until transactions land), -2 = earliest (log start offset), -3 = the record with the
+ * Per partition: timestamp -1 = latest (the high watermark; read_committed, v2+, gets the last stable
+ * offset), -2 = earliest (log start offset), -3 = the record with the
  * largest timestamp (v7+), -4 = earliest local (v8+, = earliest here), -5 = latest tiered (v9+, no tiered
  * storage: answers like latest); otherwise the first offset whose timestamp is >= the one asked, found
  * through the time index, or offset -1 when there is none. v0 answers in `oldStyleOffsets`. The leader
@@ -45,8 +45,9 @@ export const listOffsetsHandler = registerHandler<ListOffsetsRequest, ListOffset
         const ts = Number(p.timestamp);
         let offset = -1;
         let timestamp = -1;
+        const fetchable = v >= 2 && req.isolationLevel === 1 ? log.lastStableOffset : log.highWatermark;
         if (ts === -1 || ts === -5) {
-          offset = log.highWatermark;
+          offset = fetchable;
         } else if (ts === -2 || ts === -4) {
           offset = log.logStartOffset;
         } else if (ts === -3 && v >= 7) {
@@ -60,7 +61,7 @@ export const listOffsetsHandler = registerHandler<ListOffsetsRequest, ListOffset
           continue;
         } else {
           const loc = await log.offsetForTimestamp(ts);
-          if (loc && loc.offset < log.highWatermark) {
+          if (loc && loc.offset < fetchable) {
             offset = loc.offset;
             timestamp = loc.timestamp;
           }

@@ -6,6 +6,9 @@
  * applies); v6+ leader epochs; v7+ group.instance.id. Commits are accepted from members of the current
  * generation (UNKNOWN_MEMBER_ID / ILLEGAL_GENERATION / REBALANCE_IN_PROGRESS / FENCED_INSTANCE_ID
  * otherwise) or from simple consumers (generation -1, empty member id) into an Empty or new group.
+ * A member commit (generation >= 0) to an unknown group: GROUP_ID_NOT_FOUND from v9, ILLEGAL_GENERATION
+ * below, as Kafka. KIP-848 groups: the generation is the member epoch (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH;
+ * UNSUPPORTED_VERSION below v9 for a KIP-848 member).
  * Per partition: OFFSET_METADATA_TOO_LARGE over 4096 bytes, UNKNOWN_TOPIC_OR_PARTITION for a missing
  * partition. The answer is sent after the commit is appended to __consumer_offsets.
  */
@@ -42,6 +45,7 @@ export const offsetCommitHandler = registerHandler<OffsetCommitRequest, OffsetCo
         memberId: v >= 1 ? req.memberId : '',
         groupInstanceId: v >= 7 ? req.groupInstanceId : null,
         partitions,
+        apiVersion: v,
       },
       (topic) => broker.logs.topic(topic)?.partitions,
     );

@@ -2,7 +2,8 @@
  * OffsetFetch (key 9), versions 0-9 (v6+ flexible; v0 from the Kafka 3.9.1 definition).
  *
  * v0-7: one group; v2+ null topics = every partition with a committed offset, and a top-level error;
- * v8+: several groups, each with its own error. Partitions without a committed offset answer offset -1,
+ * v8+: several groups, each with its own error; v9 carries memberId/memberEpoch, checked for KIP-848 groups
+ * (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH; no member id with epoch -1 = an admin fetch, accepted). Partitions without a committed offset answer offset -1,
  * leader epoch -1, metadata "" and no error. requireStable (v7+) needs no waiting: there are no pending
  * transactional offset commits. While the coordinator loads: COORDINATOR_LOAD_IN_PROGRESS (top level, and
  * per partition below v2, where there is no top-level error).
@@ -43,7 +44,7 @@ export const offsetFetchHandler = registerHandler<OffsetFetchRequest, OffsetFetc
     if (v >= 8) {
       for (const g of req.groups) {
         const topics = g.topics === null ? null : g.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes }));
-        const r = fetchOffsets(broker.groups, g.groupId, topics);
+        const r = fetchOffsets(broker.groups, g.groupId, topics, v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined);
         const out: OffsetFetchResponseTopics[] = [];
         for (const [name, parts] of byTopic(r.offsets)) {
           out.push({

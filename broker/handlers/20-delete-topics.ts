@@ -8,7 +8,8 @@
  *
  * Internal topics: Kafka's broker deletes `__consumer_offsets` when asked (only the kafka-topics tool
  * refuses, client side), so this handler does too; the topic is recreated on demand like any other.
- * Topic deletion is always enabled (there is no `delete.topic.enable`).
+ * Topic deletion is always enabled (there is no `delete.topic.enable`). The deleted topic's committed
+ * offsets are removed from every consumer group with tombstones (groups/offsets.ts deleteTopicOffsets), as Kafka.
  */
 import { decodeDeleteTopicsRequest, type DeleteTopicsRequest } from '../../protocol/generated/delete-topics-request.js';
 import {
@@ -21,6 +22,7 @@ import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Broker } from '../broker.js';
 import { errorOf, type ApiErr } from '../topic-configs.js';
 import { ZERO_UUID } from '../topics.js';
+import { deleteTopicOffsets } from '../groups/offsets.js';
 import { registerHandler } from './registry.js';
 
 const UNKNOWN_TOPIC: ApiErr = { code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: 'This server does not host this topic-partition.' };
@@ -85,6 +87,7 @@ export const deleteTopicsHandler = registerHandler<DeleteTopicsRequest, DeleteTo
       try {
         const deleted = await broker.logs.deleteTopic(meta.name);
         if (deleted) broker.log.info({ topic: meta.name, topicId: meta.topicId }, 'topic deleted by DeleteTopics');
+        if (deleted) await deleteTopicOffsets(broker.groups, meta.name);
         answer(meta.name, meta.topicId, deleted ? null : byName ? UNKNOWN_TOPIC : UNKNOWN_ID);
       } catch (err) {
         answer(meta.name, meta.topicId, errorOf(err));

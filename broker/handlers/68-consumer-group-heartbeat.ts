@@ -8,7 +8,8 @@
  * full state, the assignment it may use. Errors as Kafka: GROUP_ID_NOT_FOUND (unknown group with a non-zero
  * epoch, or a group id taken by a classic group), UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH,
  * UNSUPPORTED_ASSIGNOR (not in group.consumer.assignors), INVALID_REQUEST. The state machine is in
- * broker/groups/consumer-group.ts.
+ * broker/groups/consumer-group.ts. The answer is sent once the change is written to __consumer_offsets
+ * (consumer-group-records.ts; COORDINATOR_NOT_AVAILABLE if that write fails).
  */
 import {
   decodeConsumerGroupHeartbeatRequest,
@@ -30,7 +31,7 @@ export const consumerGroupHeartbeatHandler = registerHandler<ConsumerGroupHeartb
   maxVersion: 1,
   decode: decodeConsumerGroupHeartbeatRequest,
   encode: encodeConsumerGroupHeartbeatResponse,
-  handle(req, ctx) {
+  async handle(req, ctx) {
     const broker = ctx.broker as Broker;
     const res = defaultConsumerGroupHeartbeatResponse();
     const coordinator = broker.groups;
@@ -58,6 +59,12 @@ export const consumerGroupHeartbeatHandler = registerHandler<ConsumerGroupHeartb
       clientHost: ctx.clientHost,
       version: ctx.apiVersion,
     });
+    try {
+      await manager.flush(req.groupId);
+    } catch {
+      res.errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      return res;
+    }
     res.errorCode = r.errorCode;
     res.errorMessage = r.errorMessage;
     res.memberId = r.memberId;

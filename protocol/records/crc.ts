@@ -24,7 +24,18 @@
  * crc32 for IEEE, so it serves both. crc-32 (pure JS, table driven) stays as the independent reference
  * implementation the tests cross-check against.
  */
-import { crc32 as nativeCrc32, crc32c as nativeCrc32c } from '@node-rs/crc32';
+import { createRequire } from 'node:module';
+
+// The native module is loaded on the first checksum, not at import: a broker starting up computes none
+// (start-up budget, issue 5).
+type CrcFn = (input: Buffer | Uint8Array | string, initialState?: number) => number;
+let native: { crc32: CrcFn; crc32c: CrcFn } | undefined;
+function load(): { crc32: CrcFn; crc32c: CrcFn } {
+  native ??= createRequire(import.meta.url)('@node-rs/crc32') as { crc32: CrcFn; crc32c: CrcFn };
+  return native;
+}
+const nativeCrc32c: CrcFn = (input, initial) => (native ?? load()).crc32c(input, initial);
+const nativeCrc32: CrcFn = (input, initial) => (native ?? load()).crc32(input, initial);
 
 /** CRC-32C of buf[start, end) (defaults: the whole buffer), as an unsigned 32-bit number. */
 export function crc32c(buf: Buffer | Uint8Array, start = 0, end = buf.length): number {

@@ -66,3 +66,37 @@ test('runnel start refuses a bad config value with exit code 2', async () => {
   assert.equal(code, 2);
   assert.match(err, /num\.partitions/);
 });
+
+test('runnel start takes port, host, data dir and admin port from --set when no flag names them', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'runnel-cli-set-'));
+  const child = spawn(process.execPath, [cli, 'start', '--set', 'port=0', '--set', 'host=127.0.0.1', '--set', `data.dir=${dataDir}`, '--set', 'admin.port=-1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  try {
+    const port = await new Promise<number>((resolvePort, reject) => {
+      const t = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 10_000);
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
+        if (m) {
+          clearTimeout(t);
+          resolvePort(Number(m[1]));
+        }
+      });
+    });
+    assert.notEqual(port, 9092);
+    assert.doesNotMatch(out, /admin API at/);
+    assert.match(readFileSync(join(dataDir, 'meta.properties'), 'utf8'), /cluster\.id=/);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => {
+      const t = setTimeout(r, 5000);
+      child.once('exit', () => {
+        clearTimeout(t);
+        r(undefined);
+      });
+    });
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});

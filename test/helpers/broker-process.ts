@@ -58,18 +58,21 @@ export function run(cmd: string, args: string[], timeoutMs = 60_000, onLine?: (l
     let stdout = '';
     let stderr = '';
     let partial = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
+    // Decode as streams so a UTF-8 character split across two chunks stays whole.
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      stdout += d;
       if (onLine) {
-        partial += d.toString();
+        partial += d;
         const lines = partial.split('\n');
         partial = lines.pop()!;
         for (const l of lines) onLine(l);
       }
     });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on('data', (d: string) => (stderr += d));
     const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', (code) => {
+    child.once('close', (code) => {
       clearTimeout(t);
       res({ code, stdout, stderr });
     });

@@ -234,6 +234,8 @@ test('commit rules: simple consumers, generations, rebalances, metadata size; fe
   assert.deepEqual(await commitOffsets(c, { groupId: 's', generationId: -1, memberId: '', groupInstanceId: null, partitions: parts('t', 5) }, partitionsOf), [0]);
   assert.deepEqual(fetchOffsets(c, 's', [{ name: 't', partitions: [0, 1] }]).offsets.map((o) => [o.offset, o.leaderEpoch, o.metadata]), [[5, 3, 'meta'], [-1, -1, '']]);
   assert.deepEqual(await commitOffsets(c, { groupId: 'nogroup', generationId: 1, memberId: 'm', groupInstanceId: null, partitions: parts('t', 1) }, partitionsOf), [ErrorCode.ILLEGAL_GENERATION]);
+  // OffsetCommit v9 answers GROUP_ID_NOT_FOUND for a member commit to an unknown group, as Kafka.
+  assert.deepEqual(await commitOffsets(c, { groupId: 'nogroup', generationId: 1, memberId: 'm', groupInstanceId: null, partitions: parts('t', 1), apiVersion: 9 }, partitionsOf), [ErrorCode.GROUP_ID_NOT_FOUND]);
   assert.deepEqual(await commitOffsets(c, { groupId: 's', generationId: -1, memberId: '', groupInstanceId: null, partitions: [...parts('t', 1, 'x'.repeat(4097)), ...parts('missing', 1)] }, partitionsOf), [ErrorCode.OFFSET_METADATA_TOO_LARGE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
   // Group members.
   const joins = [track(c.join(jp())), track(c.join(jp({ clientId: 'z' })))];
@@ -331,5 +333,52 @@ test('members loaded from the log must heartbeat: silent ones expire after their
   assert.equal(g.state, 'Empty');
   assert.equal(g.generation, 2);
   loaded.shutdown();
+  c.shutdown();
+});
+
+test('pending sync: a member that sends no SyncGroup within the rebalance timeout is removed and the group rebalances', async () => {
+  const { c, clock } = setup();
+  const a = track(c.join(jp({ clientId: 'a' })));
+  const b = track(c.join(jp({ clientId: 'b' })));
+  for (let i = 0; i < 5 && !(a.value && b.value); i++) {
+    clock.advance(100); // initial delay (extended once by b's join): generation 1 with both
+    await settle();
+  }
+  const av = a.value!;
+  const bv = b.value!;
+  assert.equal(av.generationId, 1);
+  const g = c.groups.get('g')!;
+  assert.equal(g.state, 'CompletingRebalance');
+  assert.equal(g.pendingSync.size, 2);
+  const leader = av.leader === av.memberId ? av : bv;
+  const follower = leader === av ? bv : av;
+  const s = await c.sync({ groupId: 'g', generationId: 1, memberId: leader.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: [{ memberId: leader.memberId, assignment: meta('L') }, { memberId: follower.memberId, assignment: meta('F') }] });
+  assert.equal(s.errorCode, 0);
+  assert.equal(g.state, 'Stable');
+  assert.deepEqual([...g.pendingSync], [follower.memberId]);
+  clock.advance(999);
+  await settle();
+  assert.equal(g.members.size, 2, 'not yet: the rebalance timeout has not passed');
+  assert.equal(c.heartbeat('g', leader.memberId, null, 1), ErrorCode.NONE);
+  clock.advance(2);
+  await settle();
+  assert.equal(g.members.has(follower.memberId), false, 'the follower that never synced is removed');
+  assert.equal(g.state, 'PreparingRebalance');
+  assert.equal(c.heartbeat('g', leader.memberId, null, 1), ErrorCode.REBALANCE_IN_PROGRESS);
+  const again = await c.join(jp({ clientId: 'a', memberId: leader.memberId }));
+  assert.equal(again.errorCode, 0);
+  assert.equal(again.generationId, 2);
+  assert.deepEqual(again.members.map((m) => m.memberId), [leader.memberId]);
+
+  // Every member synced: the timer is cleared and nobody is removed.
+  const s2 = await c.sync({ groupId: 'g', generationId: 2, memberId: leader.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: [{ memberId: leader.memberId, assignment: meta('L') }] });
+  assert.equal(s2.errorCode, 0);
+  assert.equal(g.pendingSync.size, 0);
+  assert.equal(g.syncTimer, undefined);
+  clock.advance(900);
+  assert.equal(c.heartbeat('g', leader.memberId, null, 2), ErrorCode.NONE);
+  clock.advance(900);
+  assert.equal(g.state, 'Stable');
+  assert.equal(g.members.size, 1);
   c.shutdown();
 });

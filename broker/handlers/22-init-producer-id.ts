@@ -1,0 +1,74 @@
+/**
+ * InitProducerId (key 22), versions 0-5 (v2+ flexible). v6 (KIP-939 two-phase commit, unstable) is not
+ * implemented; v5 only tells the broker that the client understands TRANSACTION_ABORTABLE (KIP-890
+ * part 1), which changes nothing here.
+ *
+ * - transactionalId null (idempotent producer): a new producer id from broker.producerIds (unique
+ *   across restarts) with epoch 0. As in Kafka, a producerId/epoch sent along (v3+, KIP-360) does not
+ *   change that: the broker always hands out a fresh id; clients bump idempotent epochs themselves.
+ * - transactionalId set: delegated to the transaction coordinator (broker.transactions), which fences
+ *   earlier producers by bumping the epoch; COORDINATOR_NOT_AVAILABLE when there is none.
+ * - producerId and producerEpoch must both be -1 or both be set (else INVALID_REQUEST), as Kafka checks.
+ * - PRODUCER_FENCED (added in v4) is answered as INVALID_PRODUCER_EPOCH to v0-3 clients.
+ */
+import { decodeInitProducerIdRequest, type InitProducerIdRequest } from '../../protocol/generated/init-producer-id-request.js';
+import { defaultInitProducerIdResponse, encodeInitProducerIdResponse, type InitProducerIdResponse } from '../../protocol/generated/init-producer-id-response.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import type { Broker } from '../broker.js';
+import { registerHandler } from './registry.js';
+
+interface TxnInit {
+  initProducerId(p: { transactionalId: string; transactionTimeoutMs: number; producerId: number; producerEpoch: number }): Promise<{ errorCode: number; producerId: number; producerEpoch: number }>;
+}
+
+function transactionsOf(broker: Broker): TxnInit | undefined {
+  try {
+    return (broker as unknown as { transactions?: TxnInit }).transactions;
+  } catch {
+    return undefined; // not started / not built
+  }
+}
+
+export const initProducerIdHandler = registerHandler<InitProducerIdRequest, InitProducerIdResponse>({
+  apiKey: 22,
+  name: 'InitProducerId',
+  minVersion: 0,
+  maxVersion: 5,
+  decode: decodeInitProducerIdRequest,
+  encode: encodeInitProducerIdResponse,
+  async handle(req, ctx) {
+    const broker = ctx.broker as Broker;
+    const res = defaultInitProducerIdResponse();
+    res.producerEpoch = -1;
+    const fail = (code: number): InitProducerIdResponse => {
+      res.errorCode = code === ErrorCode.PRODUCER_FENCED && ctx.apiVersion < 4 ? ErrorCode.INVALID_PRODUCER_EPOCH : code;
+      res.producerId = -1n;
+      res.producerEpoch = -1;
+      return res;
+    };
+    const pid = Number(req.producerId);
+    if ((pid === -1) !== (req.producerEpoch === -1)) return fail(ErrorCode.INVALID_REQUEST);
+    if (req.transactionalId === null) {
+      try {
+        res.producerId = BigInt(await broker.producerIds.allocate());
+        res.producerEpoch = 0;
+        return res;
+      } catch (err) {
+        ctx.log.error({ err }, 'producer id allocation failed');
+        return fail(ErrorCode.UNKNOWN_SERVER_ERROR);
+      }
+    }
+    const txns = transactionsOf(broker);
+    if (!txns) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    const r = await txns.initProducerId({
+      transactionalId: req.transactionalId,
+      transactionTimeoutMs: req.transactionTimeoutMs,
+      producerId: pid,
+      producerEpoch: req.producerEpoch,
+    });
+    if (r.errorCode !== ErrorCode.NONE) return fail(r.errorCode);
+    res.producerId = BigInt(r.producerId);
+    res.producerEpoch = r.producerEpoch;
+    return res;
+  },
+});

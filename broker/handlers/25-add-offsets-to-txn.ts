@@ -1,0 +1,29 @@
+/**
+ * AddOffsetsToTxn (key 25), versions 0-4 (v3+ flexible).
+ *
+ * The group's `__consumer_offsets` partition joins the producer's transaction, so EndTxn writes a marker
+ * there and the group's TxnOffsetCommit offsets become visible on commit (broker/txn/coordinator.ts
+ * addOffsets). Errors as AddPartitionsToTxn; below v2 PRODUCER_FENCED is answered as
+ * INVALID_PRODUCER_EPOCH (KIP-588).
+ */
+import { decodeAddOffsetsToTxnRequest, type AddOffsetsToTxnRequest } from '../../protocol/generated/add-offsets-to-txn-request.js';
+import { defaultAddOffsetsToTxnResponse, encodeAddOffsetsToTxnResponse, type AddOffsetsToTxnResponse } from '../../protocol/generated/add-offsets-to-txn-response.js';
+import type { Broker } from '../broker.js';
+import { fencedFor } from './24-add-partitions-to-txn.js';
+import { registerHandler } from './registry.js';
+
+export const addOffsetsToTxnHandler = registerHandler<AddOffsetsToTxnRequest, AddOffsetsToTxnResponse>({
+  apiKey: 25,
+  name: 'AddOffsetsToTxn',
+  minVersion: 0,
+  maxVersion: 4,
+  decode: decodeAddOffsetsToTxnRequest,
+  encode: encodeAddOffsetsToTxnResponse,
+  async handle(req, ctx) {
+    const broker = ctx.broker as Broker;
+    const res = defaultAddOffsetsToTxnResponse();
+    const code = await broker.transactions.addOffsets(req.transactionalId, Number(req.producerId), req.producerEpoch, req.groupId);
+    res.errorCode = fencedFor(code, ctx.apiVersion);
+    return res;
+  },
+});

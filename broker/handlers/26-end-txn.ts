@@ -1,0 +1,31 @@
+/**
+ * EndTxn (key 26), versions 0-4 (v3+ flexible). v5 (KIP-890 part 2: the coordinator bumps the epoch and
+ * returns it) is not offered.
+ *
+ * Commits or aborts the producer's transaction (broker/txn/coordinator.ts endTxn): PrepareCommit /
+ * PrepareAbort is written to `__transaction_state`, markers go to every partition of the transaction,
+ * then CompleteCommit / CompleteAbort; the answer comes once that is done (or, if markers must be
+ * retried, once the decision is durable). Below v2 PRODUCER_FENCED is answered as
+ * INVALID_PRODUCER_EPOCH (KIP-588).
+ */
+import { decodeEndTxnRequest, type EndTxnRequest } from '../../protocol/generated/end-txn-request.js';
+import { defaultEndTxnResponse, encodeEndTxnResponse, type EndTxnResponse } from '../../protocol/generated/end-txn-response.js';
+import type { Broker } from '../broker.js';
+import { fencedFor } from './24-add-partitions-to-txn.js';
+import { registerHandler } from './registry.js';
+
+export const endTxnHandler = registerHandler<EndTxnRequest, EndTxnResponse>({
+  apiKey: 26,
+  name: 'EndTxn',
+  minVersion: 0,
+  maxVersion: 4,
+  decode: decodeEndTxnRequest,
+  encode: encodeEndTxnResponse,
+  async handle(req, ctx) {
+    const broker = ctx.broker as Broker;
+    const res = defaultEndTxnResponse();
+    const code = await broker.transactions.endTxn(req.transactionalId, Number(req.producerId), req.producerEpoch, req.committed);
+    res.errorCode = fencedFor(code, ctx.apiVersion);
+    return res;
+  },
+});

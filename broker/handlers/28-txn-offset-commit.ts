@@ -1,0 +1,47 @@
+/**
+ * TxnOffsetCommit (key 28), versions 0-4 (v3+ flexible; v3 adds generation, member id and group instance
+ * id). v5 (KIP-890 part 2) is not offered.
+ *
+ * Offsets are written to the group's `__consumer_offsets` partition as a transactional batch and become
+ * visible to the group only when the transaction commits (broker/groups/txn-offsets.ts). A producer that
+ * lost its epoch gets INVALID_PRODUCER_EPOCH (what Kafka's log append answers here), an unknown producer
+ * INVALID_PRODUCER_ID_MAPPING, a group partition not added by AddOffsetsToTxn INVALID_TXN_STATE.
+ */
+import { decodeTxnOffsetCommitRequest, type TxnOffsetCommitRequest } from '../../protocol/generated/txn-offset-commit-request.js';
+import { defaultTxnOffsetCommitResponse, encodeTxnOffsetCommitResponse, type TxnOffsetCommitResponse } from '../../protocol/generated/txn-offset-commit-response.js';
+import type { Broker } from '../broker.js';
+import { txnCommitOffsets } from '../groups/txn-offsets.js';
+import { fencedFor } from './24-add-partitions-to-txn.js';
+import { registerHandler } from './registry.js';
+
+export const txnOffsetCommitHandler = registerHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
+  apiKey: 28,
+  name: 'TxnOffsetCommit',
+  minVersion: 0,
+  maxVersion: 4,
+  decode: decodeTxnOffsetCommitRequest,
+  encode: encodeTxnOffsetCommitResponse,
+  async handle(req, ctx) {
+    const broker = ctx.broker as Broker;
+    const txn = broker.transactions;
+    const codes = await txnCommitOffsets(broker, txn.offsets, txn, {
+      transactionalId: req.transactionalId,
+      groupId: req.groupId,
+      producerId: Number(req.producerId),
+      producerEpoch: req.producerEpoch,
+      generationId: ctx.apiVersion >= 3 ? req.generationId : -1,
+      memberId: ctx.apiVersion >= 3 ? req.memberId : '',
+      groupInstanceId: ctx.apiVersion >= 3 ? req.groupInstanceId : null,
+      partitions: req.topics.flatMap((t) =>
+        t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: Number(p.committedOffset), leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata })),
+      ),
+    });
+    const res = defaultTxnOffsetCommitResponse();
+    let i = 0;
+    res.topics = req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: fencedFor(codes[i++]!, 0, 1) })),
+    }));
+    return res;
+  },
+});

@@ -1,0 +1,52 @@
+/**
+ * DescribeTransactions (key 65), version 0 (flexible).
+ *
+ * The coordinator's view of each transactional id: state name (Kafka's), timeout, start time (-1 when no
+ * transaction is open), producer id and epoch, and the partitions of the open transaction. Unknown ids
+ * answer TRANSACTIONAL_ID_NOT_FOUND; while `__transaction_state` loads, COORDINATOR_LOAD_IN_PROGRESS.
+ */
+import { decodeDescribeTransactionsRequest, type DescribeTransactionsRequest } from '../../protocol/generated/describe-transactions-request.js';
+import {
+  defaultDescribeTransactionsResponse,
+  encodeDescribeTransactionsResponse,
+  type DescribeTransactionsResponse,
+} from '../../protocol/generated/describe-transactions-response.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import type { Broker } from '../broker.js';
+import { splitPartitionKey, STATE_NAMES } from '../txn/state.js';
+import { registerHandler } from './registry.js';
+
+export const describeTransactionsHandler = registerHandler<DescribeTransactionsRequest, DescribeTransactionsResponse>({
+  apiKey: 65,
+  name: 'DescribeTransactions',
+  minVersion: 0,
+  maxVersion: 0,
+  decode: decodeDescribeTransactionsRequest,
+  encode: encodeDescribeTransactionsResponse,
+  handle(req, ctx) {
+    const txn = (ctx.broker as Broker).transactions;
+    const res = defaultDescribeTransactionsResponse();
+    res.transactionStates = req.transactionalIds.map((transactionalId) => {
+      const md = txn.txns.get(transactionalId);
+      const base = { transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1n, producerId: -1n, producerEpoch: -1, topics: [] as { topic: string; partitions: number[] }[] };
+      if (txn.loading) return { ...base, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS };
+      if (!md || md.state === 'Dead') return { ...base, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND };
+      const topics = new Map<string, number[]>();
+      for (const key of md.partitions) {
+        const { topic, partition } = splitPartitionKey(key);
+        topics.set(topic, [...(topics.get(topic) ?? []), partition]);
+      }
+      return {
+        ...base,
+        errorCode: ErrorCode.NONE,
+        transactionState: STATE_NAMES[md.state],
+        transactionTimeoutMs: md.timeoutMs,
+        transactionStartTimeMs: BigInt(md.startTimestamp),
+        producerId: BigInt(md.producerId),
+        producerEpoch: md.producerEpoch,
+        topics: [...topics].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) })),
+      };
+    });
+    return res;
+  },
+});

@@ -1,0 +1,58 @@
+/**
+ * ListTransactions (key 66), versions 0-2 (flexible). v1 adds DurationFilter (only transactions open
+ * longer than that many ms), v2 TransactionalIdPattern (KIP-1152: ids fully matching the regular
+ * expression; an invalid expression answers INVALID_REQUEST).
+ *
+ * Lists the transactional ids this coordinator owns, filtered by state names (unknown names are echoed in
+ * UnknownStateFilters and match nothing) and producer ids; empty filters match everything. While
+ * `__transaction_state` loads: COORDINATOR_LOAD_IN_PROGRESS.
+ */
+import { decodeListTransactionsRequest, type ListTransactionsRequest } from '../../protocol/generated/list-transactions-request.js';
+import { defaultListTransactionsResponse, encodeListTransactionsResponse, type ListTransactionsResponse } from '../../protocol/generated/list-transactions-response.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import type { Broker } from '../broker.js';
+import { STATE_NAMES } from '../txn/state.js';
+import { registerHandler } from './registry.js';
+
+const KNOWN = new Set(Object.values(STATE_NAMES));
+
+export const listTransactionsHandler = registerHandler<ListTransactionsRequest, ListTransactionsResponse>({
+  apiKey: 66,
+  name: 'ListTransactions',
+  minVersion: 0,
+  maxVersion: 2,
+  decode: decodeListTransactionsRequest,
+  encode: encodeListTransactionsResponse,
+  handle(req, ctx) {
+    const broker = ctx.broker as Broker;
+    const txn = broker.transactions;
+    const res = defaultListTransactionsResponse();
+    if (txn.loading) {
+      res.errorCode = ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+      return res;
+    }
+    let pattern: RegExp | undefined;
+    if (ctx.apiVersion >= 2 && req.transactionalIdPattern) {
+      try {
+        pattern = new RegExp(`^(?:${req.transactionalIdPattern})$`, 'u');
+      } catch {
+        res.errorCode = ErrorCode.INVALID_REQUEST;
+        return res;
+      }
+    }
+    res.unknownStateFilters = req.stateFilters.filter((s) => !KNOWN.has(s));
+    const states = new Set(req.stateFilters);
+    const pids = new Set(req.producerIdFilters.map((p) => Number(p)));
+    const duration = ctx.apiVersion >= 1 ? Number(req.durationFilter) : -1;
+    const now = broker.clock.now();
+    for (const md of txn.txns.values()) {
+      if (md.state === 'Dead') continue;
+      if (states.size > 0 && !states.has(STATE_NAMES[md.state])) continue;
+      if (pids.size > 0 && !pids.has(md.producerId)) continue;
+      if (duration >= 0 && (md.state !== 'Ongoing' || now - md.startTimestamp < duration)) continue;
+      if (pattern && !pattern.test(md.transactionalId)) continue;
+      res.transactionStates.push({ transactionalId: md.transactionalId, producerId: BigInt(md.producerId), transactionState: STATE_NAMES[md.state] });
+    }
+    return res;
+  },
+});

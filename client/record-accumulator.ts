@@ -1,0 +1,121 @@
+/**
+ * Producer batching, per topic-partition, as Kafka's RecordAccumulator: records are appended to the
+ * partition's open batch; a batch is ready to send once it holds batchBytes, once lingerMs has passed since
+ * its first record, when a newer batch follows it, or on flush. At most one batch per partition is in flight
+ * (so records of a partition are written in order, also across retries, and idempotent sequence numbers stay
+ * contiguous); a batch that fails with a retriable error goes back to the head of its partition's queue.
+ */
+import type { RecordInput } from '../protocol/records/builder.js';
+import type { RecordMetadata } from './types.js';
+
+export interface PendingRecord {
+  input: RecordInput;
+  timestamp: number;
+  resolve: (m: RecordMetadata) => void;
+  reject: (e: Error) => void;
+}
+
+export class Batch {
+  readonly records: PendingRecord[] = [];
+  bytes = 0;
+  closed = false;
+  attempts = 0;
+  /** Idempotence: first sequence number, fixed at the first send so a retry resends the same one. */
+  baseSequence = -1;
+  producerId = -1n;
+  producerEpoch = -1;
+  constructor(readonly topic: string, readonly partition: number, readonly createdAt: number) {}
+
+  fail(e: Error): void {
+    for (const r of this.records) r.reject(e);
+  }
+}
+
+interface PartitionQueue { batches: Batch[]; inFlight: boolean }
+
+export class RecordAccumulator {
+  private readonly queues = new Map<string, PartitionQueue>();
+  private flushing = 0;
+
+  constructor(private readonly lingerMs: number, private readonly batchBytes: number) {}
+
+  private queue(topic: string, partition: number): PartitionQueue {
+    const k = `${topic}\u0000${partition}`;
+    let q = this.queues.get(k);
+    if (!q) this.queues.set(k, (q = { batches: [], inFlight: false }));
+    return q;
+  }
+
+  /** Append one record; returns true when this started a new batch (the caller arms a linger timer). */
+  append(topic: string, partition: number, rec: PendingRecord, size: number): boolean {
+    const q = this.queue(topic, partition);
+    let b = q.batches[q.batches.length - 1];
+    let started = false;
+    if (!b || b.closed || (b.records.length > 0 && b.bytes + size > this.batchBytes)) {
+      if (b) b.closed = true;
+      b = new Batch(topic, partition, Date.now());
+      q.batches.push(b);
+      started = true;
+    }
+    b.records.push(rec);
+    b.bytes += size;
+    if (b.bytes >= this.batchBytes) b.closed = true;
+    return started;
+  }
+
+  private isReady(b: Batch, now: number): boolean {
+    return b.closed || this.flushing > 0 || now - b.createdAt >= this.lingerMs;
+  }
+
+  /** Take the ready head batch of every partition that has nothing in flight, marking them in flight. */
+  drain(now = Date.now()): Batch[] {
+    const out: Batch[] = [];
+    for (const q of this.queues.values()) {
+      const b = q.batches[0];
+      if (q.inFlight || !b || !this.isReady(b, now)) continue;
+      b.closed = true;
+      q.batches.shift();
+      q.inFlight = true;
+      out.push(b);
+    }
+    return out;
+  }
+
+  /** A sent batch is done (acknowledged or failed for good). */
+  done(b: Batch): void {
+    this.queue(b.topic, b.partition).inFlight = false;
+  }
+
+  /** A sent batch failed with a retriable error: back to the head of its queue. */
+  requeue(b: Batch): void {
+    const q = this.queue(b.topic, b.partition);
+    q.inFlight = false;
+    q.batches.unshift(b);
+  }
+
+  /** Milliseconds until the oldest open batch is due, or -1 when nothing waits. */
+  nextDueIn(now = Date.now()): number {
+    let min = -1;
+    for (const q of this.queues.values()) {
+      const b = q.batches[0];
+      if (!b || q.inFlight) continue;
+      const left = this.isReady(b, now) ? 0 : this.lingerMs - (now - b.createdAt);
+      if (min < 0 || left < min) min = left;
+    }
+    return min;
+  }
+
+  get pendingCount(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.batches.length + (q.inFlight ? 1 : 0);
+    return n;
+  }
+
+  beginFlush(): void { this.flushing++; }
+  endFlush(): void { this.flushing--; }
+
+  /** Fail every queued (not in-flight) record. */
+  abort(e: Error): void {
+    for (const q of this.queues.values()) for (const b of q.batches.splice(0)) b.fail(e);
+  }
+}

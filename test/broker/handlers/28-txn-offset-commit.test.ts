@@ -1,0 +1,71 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { testBroker } from '../../helpers/test-broker.js';
+import { RawClient } from '../../helpers/raw-client.js';
+import { joinAndSync } from '../../helpers/group-client.js';
+import { addOffsets, committedOffsets, endTxn, initTxn, txnCommit } from '../../helpers/txn-client.js';
+import { ErrorCode } from '../../../protocol/generated/error-codes.js';
+import type { RunningBroker } from '../../../broker/index.js';
+import { iterateBatches } from '../../../protocol/records/batch.js';
+import { decodeOffsetValue, offsetKey, offsetsPartitionFor } from '../../../broker/groups/records.js';
+
+let b: RunningBroker;
+let c: RawClient;
+before(async () => {
+  b = await testBroker({ config: { 'group.initial.rebalance.delay.ms': 0 } });
+  await b.broker.logs.createTopic('in', { partitions: 2 });
+  c = await RawClient.connect(b.port);
+});
+after(async () => {
+  c.close();
+  await b.stop();
+});
+
+test('v0-v4: offsets become visible only when the transaction commits; an abort drops them', async () => {
+  for (const v of [0, 1, 2, 3, 4]) {
+    const group = `tg-${v}`;
+    const p = await initTxn(b, `toc-${v}`);
+    assert.deepEqual(await txnCommit(c, v, p, group, 'in', [[0, 5]]), [ErrorCode.INVALID_TXN_STATE], 'AddOffsetsToTxn first');
+    assert.equal(await addOffsets(c, 3, p, group), 0);
+    assert.deepEqual(await txnCommit(c, v, p, group, 'in', [[0, 5], [1, 7], [9, 1]]), [0, 0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+    assert.deepEqual(await txnCommit(c, v, { ...p, epoch: p.epoch + 1 }, group, 'in', [[0, 6]]), [ErrorCode.INVALID_PRODUCER_EPOCH]);
+    assert.deepEqual(await txnCommit(c, v, { ...p, pid: p.pid + 3n }, group, 'in', [[0, 6]]), [ErrorCode.INVALID_PRODUCER_ID_MAPPING]);
+    assert.deepEqual(await committedOffsets(c, group, 'in', [0, 1]), new Map(), 'invisible before the commit');
+    assert.equal(await endTxn(c, 3, p, true), 0);
+    assert.deepEqual(await committedOffsets(c, group, 'in', [0, 1]), new Map([[0, 5], [1, 7]]));
+
+    const q = await initTxn(b, `toc-${v}`);
+    assert.equal(await addOffsets(c, 3, q, group), 0);
+    assert.deepEqual(await txnCommit(c, v, q, group, 'in', [[0, 50]]), [0]);
+    assert.equal(await endTxn(c, 3, q, false), 0);
+    assert.deepEqual(await committedOffsets(c, group, 'in', [0, 1]), new Map([[0, 5], [1, 7]]), 'abort drops them');
+    assert.deepEqual(await lastRecordOf(group, 0), { transactional: false, offset: 5 }, 'the committed value is the latest record again');
+  }
+});
+
+/** The latest __consumer_offsets record of (group, 'in', partition): its batch kind and offset value. */
+async function lastRecordOf(group: string, partition: number): Promise<{ transactional: boolean; offset: number | null }> {
+  const key = offsetKey(group, 'in', partition);
+  const log = b.broker.logs.getLog('__consumer_offsets', offsetsPartitionFor(group, b.broker.logs.topic('__consumer_offsets')!.partitions))!;
+  const res = await log.read(0, 1 << 22, { maxOffset: log.logEndOffset });
+  let last: { transactional: boolean; offset: number | null } | undefined;
+  for (const batch of iterateBatches(res.records)) {
+    if (batch.isControl) continue;
+    for (const rec of await batch.recordsArray()) {
+      if (rec.key && rec.key.equals(key)) last = { transactional: batch.isTransactional, offset: rec.value ? decodeOffsetValue(rec.value).offset : null };
+    }
+  }
+  return last!;
+}
+
+test('v3+: member and generation of a live group are checked', async () => {
+  const group = 'members';
+  const { memberId, generationId } = await joinAndSync(c, { join: 5, sync: 3 }, group);
+  const p = await initTxn(b, 'toc-members');
+  assert.equal(await addOffsets(c, 3, p, group), 0);
+  assert.deepEqual(await txnCommit(c, 3, p, group, 'in', [[0, 1]], { memberId: 'stranger', generationId }), [ErrorCode.UNKNOWN_MEMBER_ID]);
+  assert.deepEqual(await txnCommit(c, 3, p, group, 'in', [[0, 1]], { memberId, generationId: generationId + 5 }), [ErrorCode.ILLEGAL_GENERATION]);
+  assert.deepEqual(await txnCommit(c, 3, p, group, 'in', [[0, 9]], { memberId, generationId }), [0]);
+  assert.equal(await endTxn(c, 3, p, true), 0);
+  assert.deepEqual(await committedOffsets(c, group, 'in', [0]), new Map([[0, 9]]));
+});
