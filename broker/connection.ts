@@ -2,8 +2,12 @@
  * One client connection: Kafka framing (int32 size + frame) on a net.Socket.
  *
  * Invariants:
- * - Requests on a connection are handled one at a time, in arrival order, and answered in the same
- *   (correlation) order; clients may pipeline (they keep up to 5 in flight), later frames simply queue.
+ * - Requests on a connection are started in arrival order and answered in the same (correlation) order;
+ *   clients may pipeline (they keep up to 5 in flight), later frames queue. A request is started only
+ *   when the one before it has finished, or has called `ctx.release()`: a handler calls it once
+ *   everything whose order matters has been done (Produce: every partition's append is queued on its
+ *   log), so the next request overlaps with its wait for the write and fsync. At most MAX_OVERLAP
+ *   released requests are unanswered at once; answers still leave strictly in order.
  * - A frame larger than `socket.request.max.bytes` (or with a negative size) closes the connection before
  *   any of it is buffered: nothing is allocated from an attacker-chosen size.
  * - Back-pressure: while the socket holds more unsent response bytes than `maxPendingBytes`, or while too
@@ -47,6 +51,7 @@ export interface RequestEvent {
 
 const DEFAULT_MAX_PENDING = 16 * 1024 * 1024;
 const DEFAULT_MAX_QUEUED = 64;
+const MAX_OVERLAP = 16;
 
 export class Connection {
   readonly clientHost: string;
@@ -55,6 +60,10 @@ export class Connection {
   private pendingBytes = 0;
   private readonly queue: Buffer[] = [];
   private processing = false;
+  /** Settles once the last started request has been answered (or dropped); answers chain on it. */
+  private answered: Promise<void> = Promise.resolve();
+  /** Answers of released requests not yet known to be sent, oldest first. */
+  private readonly overlapping: Promise<void>[] = [];
   private closed = false;
   /** Resolves when the request being handled (if any) is answered; used for graceful shutdown. */
   private idle: Promise<void> = Promise.resolve();
@@ -158,9 +167,21 @@ export class Connection {
     try {
       while (!this.closed && this.queue.length > 0) {
         const frame = this.queue.shift()!;
-        await this.handleFrame(frame);
+        let release!: () => void;
+        const released = new Promise<'released'>((resolve) => (release = () => resolve('released')));
+        const done = this.handleFrame(frame, release, this.answered);
+        this.answered = done;
+        if ((await Promise.race([released, done.then(() => 'done' as const)])) === 'released') {
+          // Bound the overlap: past MAX_OVERLAP unanswered requests, wait for the oldest answer.
+          this.overlapping.push(done);
+          if (this.overlapping.length >= MAX_OVERLAP) await this.overlapping.shift();
+        } else {
+          // Everything before this one has been answered too (answers chain).
+          this.overlapping.length = 0;
+        }
         this.maybeResume();
       }
+      await this.answered;
     } finally {
       this.processing = false;
       this.markIdle();
@@ -174,7 +195,11 @@ export class Connection {
     }
   }
 
-  private async handleFrame(frame: Buffer): Promise<void> {
+  /**
+   * Handle one frame; its answer is sent only after `previous` (the answer of the request before it) has
+   * settled. `release` lets the next request start early (see the header). Never rejects.
+   */
+  private async handleFrame(frame: Buffer, release: () => void, previous: Promise<void>): Promise<void> {
     let apiKey = -1;
     let apiVersion = -1;
     try {
@@ -184,28 +209,33 @@ export class Connection {
       const handler = handlerFor(apiKey);
       if (!handler) {
         this.log.warn({ apiKey, apiVersion, clientId: header.clientId }, 'unsupported API key; closing connection');
+        await previous;
         this.close();
         return;
       }
       if (!known || apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
         if (handler.unsupportedVersion && apiVersion > handler.maxVersion) {
           const { version, response } = handler.unsupportedVersion(apiVersion);
+          await previous;
           this.send(encodeResponseFrame(apiKey, version, header.correlationId, (w) => handler.encode(w, version, response)));
           return;
         }
         this.log.warn({ api: handler.name, apiVersion, clientId: header.clientId }, 'unsupported API version; closing connection');
+        await previous;
         this.close();
         return;
       }
       const req = handler.decode(body, apiVersion);
       if (body.remaining() !== 0) this.log.debug({ api: handler.name, extra: body.remaining() }, 'trailing bytes after request body');
-      const ctx: RequestContext = { header, apiVersion, clientHost: this.clientHost, log: this.log, broker: this.opts.broker };
+      const ctx: RequestContext = { header, apiVersion, clientHost: this.clientHost, log: this.log, broker: this.opts.broker, release };
       const started = this.opts.onRequest ? performance.now() : 0;
       const res = await handler.handle(req, ctx);
+      await previous;
       const out = res === null || this.closed ? [] : encodeResponseFrame(apiKey, apiVersion, header.correlationId, (w) => handler.encode(w, apiVersion, res));
       if (out.length > 0) this.send(out);
       this.opts.onRequest?.({ apiKey, api: handler.name, apiVersion, durationMs: performance.now() - started, request: req, response: res, responseBytes: out.reduce((n, b) => n + b.length, 0) });
     } catch (err) {
+      await previous;
       const coded = err instanceof RunnelError;
       this.log[coded ? 'warn' : 'error'](
         { apiKey, apiVersion, err: err instanceof Error ? err.message : String(err), stack: coded ? undefined : (err as Error)?.stack },

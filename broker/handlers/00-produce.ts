@@ -7,7 +7,9 @@
  * nothing is written for a failed partition. acks=0 appends and sends no response; acks=1 and acks=-1
  * answer once the append is done (and fsynced when flush.messages demands it; with one replica acks=-1
  * needs nothing more). Other acks values get INVALID_REQUIRED_ACKS. A successful append wakes fetches
- * waiting on the partition.
+ * waiting on the partition. Once every partition's append is queued on its log, the handler releases the
+ * connection (ctx.release) so the client's next pipelined request starts while this one waits for its
+ * write and fsync: consecutive produces share writevs and fsyncs (group commit) and stay in order.
  *
  * Idempotence (storage/producer-state.ts, checked inside the partition's append queue): a retried batch
  * (one of the producer's last five) is answered with its original base offset and not written again;
@@ -44,6 +46,7 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
     const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
     const res = defaultProduceResponse();
     const pending: Promise<void>[] = [];
+    const queued: Promise<void>[] = [];
     let drop = false;
     for (const t of req.topicData) {
       const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
@@ -64,8 +67,11 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
           out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           continue;
         }
+        let markQueued!: () => void;
+        queued.push(new Promise<void>((resolve) => (markQueued = resolve)));
         pending.push(
           (async () => {
+           try {
             const now = broker.clock.now();
             const checked = await validateProduce(p.records, v, log.logConfig, now);
             if (checked.errorCode !== ErrorCode.NONE) {
@@ -78,7 +84,9 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
               return;
             }
             try {
-              const r = await log.append(checked.records!, { leaderEpoch: LEADER_EPOCH, appendTime: now });
+              const appending = log.append(checked.records!, { leaderEpoch: LEADER_EPOCH, appendTime: now });
+              markQueued();
+              const r = await appending;
               out.baseOffset = BigInt(r.baseOffset);
               out.logAppendTimeMs = BigInt(r.logAppendTime);
               out.logStartOffset = BigInt(r.logStartOffset);
@@ -90,10 +98,15 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
               const level = err instanceof ProducerStateError ? 'debug' : 'warn';
               ctx.log[level]({ topic: t.name, partition: p.index, err: (err as Error).message }, 'append failed');
             }
+           } finally {
+            markQueued();
+           }
           })(),
         );
       }
     }
+    // Every append is in its log's queue, in this request's order: the next request may start.
+    void Promise.all(queued).then(() => ctx.release?.());
     await Promise.all(pending);
     if (drop) throw new Error('test hook: produce response dropped');
     return req.acks === 0 ? null : res;

@@ -19,6 +19,11 @@ export interface RequestContext {
   readonly log: Logger;
   /** Broker services (log manager, metadata, coordinators). Typed by the broker module. */
   readonly broker: unknown;
+  /**
+   * Let the connection start its next request before this one is answered; call it once everything
+   * whose order matters is done (connection.ts). Optional to call; calling it twice is harmless.
+   */
+  readonly release?: () => void;
 }
 
 export interface ApiHandler<Req = unknown, Res = unknown> {

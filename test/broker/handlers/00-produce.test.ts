@@ -129,3 +129,32 @@ test('acks=0 appends and sends no response', async () => {
   const res = await produce(7, produceReq('p', 1, Buffer.from(await buildRecordBatch([{ value: 'r' }]))));
   assert.equal(res.responses[0].partitionResponses[0].baseOffset, BigInt(before + 1));
 });
+
+test('pipelined produces on one connection overlap (shared fsyncs) and are answered in order with ordered offsets', async () => {
+  await b.broker.logs.createTopic('synced', { partitions: 1, configs: { 'flush.messages': '1' } });
+  const log = b.broker.logs.getLog('synced', 0)!;
+  const flushesBefore = log.flushCount;
+  const n = 40;
+  const pc = await RawClient.connect(b.port);
+  try {
+    const batches = await Promise.all(Array.from({ length: n }, (_, i) => buildRecordBatch([{ value: `r${i}` }, { value: `s${i}` }])));
+    const ids = batches.map((batch) => pc.send(0, 9, (w) => encodeProduceRequest(w, 9, produceReq('synced', 0, batch))));
+    const offsets: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const res = await pc.response(1, 10_000);
+      assert.ok(res, `response ${i}`);
+      assert.equal(res.correlationId, ids[i]);
+      const p = decodeProduceResponse(res.body, 9).responses[0]!.partitionResponses[0]!;
+      assert.equal(p.errorCode, 0);
+      offsets.push(Number(p.baseOffset));
+    }
+    // Request order is offset order, two records each.
+    assert.deepEqual(offsets, Array.from({ length: n }, (_, i) => offsets[0]! + 2 * i));
+    // Every answer waited for an fsync covering it (flush.messages=1), but later requests were already
+    // queued behind the first fsyncs, so they shared them instead of taking one each.
+    const flushes = log.flushCount - flushesBefore;
+    assert.ok(flushes >= 1 && flushes < n, `expected fewer fsyncs than requests, got ${flushes} for ${n}`);
+  } finally {
+    pc.close();
+  }
+});
