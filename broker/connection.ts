@@ -95,6 +95,7 @@ export class Connection {
     this.socket.pause();
     this.queue.length = 0;
     await this.idle;
+    await this.answered;
   }
 
   close(): void {
@@ -181,7 +182,7 @@ export class Connection {
         }
         this.maybeResume();
       }
-      await this.answered;
+      // Released requests may still be unanswered: frames arriving meanwhile start a new loop at once.
     } finally {
       this.processing = false;
       this.markIdle();

@@ -132,3 +132,37 @@ test('back-pressure: a client that stops reading gets every response, in order, 
     c.close();
   }
 });
+
+test('a request arriving while a released produce still waits for its fsync is started and answered', async () => {
+  const { Broker } = await import('../../broker/broker.js');
+  const { BrokerConfig } = await import('../../broker/config.js');
+  const { MemoryFileSystem } = await import('../../storage/memory-fs.js');
+  const { buildRecordBatch } = await import('../../protocol/records/builder.js');
+  const { encodeProduceRequest, defaultProduceRequest } = await import('../../protocol/generated/produce-request.js');
+  const { decodeProduceResponse } = await import('../../protocol/generated/produce-response.js');
+  // Every fsync takes 150 ms; flush.messages=1 makes the produce wait for one.
+  const config = new BrokerConfig({ overrides: { port: 0, host: '127.0.0.1', 'data.dir': '/slow', 'admin.port': -1 } });
+  const slow = new Broker(config, { fs: new MemoryFileSystem({ syncLatency: 150 }) });
+  const info = await slow.start();
+  const c = await RawClient.connect(info.port);
+  try {
+    await slow.logs.createTopic('slow', { partitions: 1, configs: { 'flush.messages': '1' } });
+    const req = defaultProduceRequest();
+    req.acks = -1;
+    req.timeoutMs = 5000;
+    req.topicData = [{ name: 'slow', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitionData: [{ index: 0, records: await buildRecordBatch([{ value: 'v' }]) }] }];
+    const produceId = c.send(0, 9, (w) => encodeProduceRequest(w, 9, req));
+    // The produce has queued its append and released the connection; its answer waits for the fsync.
+    await new Promise((r) => setTimeout(r, 100));
+    const versionsId = c.send(18, 3, (w) => encodeApiVersionsRequest(w, 3, apiVersionsRequest()));
+    const first = await c.response(1, 5000);
+    assert.equal(first?.correlationId, produceId);
+    assert.equal(decodeProduceResponse(first!.body, 9).responses[0]!.partitionResponses[0]!.errorCode, 0);
+    const second = await c.response(0, 5000);
+    assert.equal(second?.correlationId, versionsId, 'the request sent during the fsync was answered');
+    assert.equal(decodeApiVersionsResponse(second!.body, 3).errorCode, 0);
+  } finally {
+    c.close();
+    await slow.stop();
+  }
+});
