@@ -31,7 +31,7 @@ import { Writer } from '../../protocol/wire/writer.js';
 import type { Clock } from '../../storage/clock.js';
 import type { Logger } from '../logger.js';
 import type { Assignment } from './assignors.js';
-import { assignmentList, ConsumerGroup, type ConsumerGroupManager, type ConsumerMember, type MemberState } from './consumer-group.js';
+import { assignmentList, ConsumerGroup, newMember, type ConsumerGroupManager, type ConsumerMember, type MemberState } from './consumer-group.js';
 import type { GroupLog, GroupLogRecord } from './offsets-log.js';
 
 export const CG_METADATA = 3;
@@ -159,26 +159,6 @@ export function currentAssignmentValue(m: ConsumerMember): Buffer {
     writePartitions(w, m.assigned);
     writePartitions(w, m.pendingRevocation);
   });
-}
-
-function newMember(memberId: string): ConsumerMember {
-  return {
-    memberId,
-    instanceId: null,
-    rackId: null,
-    clientId: '',
-    clientHost: '',
-    memberEpoch: 0,
-    previousMemberEpoch: 0,
-    rebalanceTimeoutMs: 0,
-    subscribedTopicNames: [],
-    subscribedTopicRegex: null,
-    serverAssignor: null,
-    state: 'STABLE',
-    assigned: new Map(),
-    pendingRevocation: new Map(),
-    leftTemporarily: false,
-  };
 }
 
 /** Every record of a group's current state, by hex key. */

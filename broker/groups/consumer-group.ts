@@ -211,23 +211,7 @@ export class ConsumerGroupManager {
       if (!member) {
         if (p.memberEpoch !== 0) return err(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${memberId} is not a member of group ${p.groupId}.`);
         if (group.members.size >= this.config.maxSize) return err(ErrorCode.GROUP_MAX_SIZE_REACHED, `The consumer group has reached its maximum capacity of ${this.config.maxSize} members.`);
-        member = {
-          memberId,
-          instanceId: p.instanceId,
-          rackId: p.rackId,
-          clientId: p.clientId,
-          clientHost: p.clientHost,
-          memberEpoch: 0,
-          previousMemberEpoch: 0,
-          rebalanceTimeoutMs: p.rebalanceTimeoutMs,
-          subscribedTopicNames: [],
-          subscribedTopicRegex: null,
-          serverAssignor: null,
-          state: 'STABLE',
-          assigned: new Map(),
-          pendingRevocation: new Map(),
-          leftTemporarily: false,
-        };
+        member = newMember(memberId, { instanceId: p.instanceId, rackId: p.rackId, clientId: p.clientId, clientHost: p.clientHost, rebalanceTimeoutMs: p.rebalanceTimeoutMs });
         group.members.set(memberId, member);
         changed = true;
         this.log?.info({ group: group.groupId, member: memberId }, 'consumer group member joined');
@@ -493,4 +477,26 @@ export class ConsumerGroupManager {
       }
     }
   }
+}
+
+/** A member at epoch 0 with nothing assigned; `init` sets what the joining member told us. */
+export function newMember(memberId: string, init: Partial<ConsumerMember> = {}): ConsumerMember {
+  return {
+    memberId,
+    instanceId: null,
+    rackId: null,
+    clientId: '',
+    clientHost: '',
+    memberEpoch: 0,
+    previousMemberEpoch: 0,
+    rebalanceTimeoutMs: 0,
+    subscribedTopicNames: [],
+    subscribedTopicRegex: null,
+    serverAssignor: null,
+    state: 'STABLE',
+    assigned: new Map(),
+    pendingRevocation: new Map(),
+    leftTemporarily: false,
+    ...init,
+  };
 }

@@ -2,18 +2,12 @@
  * Output formats of `runnel consume`: text (UTF-8 values, optional key/headers/offset fields joined by a
  * separator), json (one object a line; bytes that are not valid UTF-8 become {"base64": ...}) and hex.
  */
+import type { ConsumerRecord } from '../types.js';
 
 export type Format = 'text' | 'json' | 'hex';
 
-export interface PrintableRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Array<{ key: string; value: Buffer | null }>;
-}
+/** What a line of output shows: a consumed record. */
+export type PrintableRecord = ConsumerRecord;
 
 export interface FormatOptions {
   format: Format;

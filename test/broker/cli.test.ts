@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -11,24 +12,29 @@ import { decodeApiVersionsResponse } from '../../protocol/generated/api-versions
 
 const cli = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../broker/cli.js'));
 
+/** The port from the node's "listening on 127.0.0.1:P" log line, and its stdout up to that line. */
+function listeningPort(child: ChildProcessWithoutNullStreams | ChildProcessByStdio<null, Readable, Readable>): Promise<{ port: number; out: string }> {
+  return new Promise((resolvePort, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 10_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolvePort({ port: Number(m[1]), out });
+      }
+    });
+  });
+}
+
 test('runnel start listens, logs where, answers ApiVersions and exits 0 on SIGTERM', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'runnel-cli-'));
   const child = spawn(process.execPath, [cli, 'start', '--port', '0', '--admin-port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--set', 'num.partitions=2'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   try {
-    const port = await new Promise<number>((resolvePort, reject) => {
-      let out = '';
-      const t = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 10_000);
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
-        if (m) {
-          clearTimeout(t);
-          resolvePort(Number(m[1]));
-        }
-      });
-    });
+    const { port } = await listeningPort(child);
     const c = await RawClient.connect(port);
     c.send(18, 0, (w) => encodeApiVersionsRequest(w, 0, defaultApiVersionsRequest()));
     const res = await c.response(0);
@@ -72,19 +78,8 @@ test('runnel start takes port, host, data dir and admin port from --set when no 
   const child = spawn(process.execPath, [cli, 'start', '--set', 'port=0', '--set', 'host=127.0.0.1', '--set', `data.dir=${dataDir}`, '--set', 'admin.port=-1'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
   try {
-    const port = await new Promise<number>((resolvePort, reject) => {
-      const t = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 10_000);
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
-        if (m) {
-          clearTimeout(t);
-          resolvePort(Number(m[1]));
-        }
-      });
-    });
+    const { port, out } = await listeningPort(child);
     assert.notEqual(port, 9092);
     assert.doesNotMatch(out, /admin API at/);
     assert.match(readFileSync(join(dataDir, 'meta.properties'), 'utf8'), /cluster\.id=/);
