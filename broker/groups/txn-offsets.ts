@@ -58,6 +58,14 @@ export class TxnOffsetStore {
   /** producer id → staged offsets, in commit order */
   readonly pending = new Map<number, StagedOffset[]>();
 
+  /** Whether an open transaction has staged an offset for this group and partition (OffsetFetch requireStable). */
+  hasPending(group: string, topic: string, partition: number): boolean {
+    for (const list of this.pending.values()) {
+      for (const o of list) if (o.group === group && o.partition === partition && o.topic === topic) return true;
+    }
+    return false;
+  }
+
   constructor(private readonly groups: () => GroupCoordinator | undefined) {}
 
   stage(producerId: number, offsets: StagedOffset[]): void {

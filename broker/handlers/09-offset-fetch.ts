@@ -4,8 +4,9 @@
  * v0-7: one group; v2+ null topics = every partition with a committed offset, and a top-level error;
  * v8+: several groups, each with its own error; v9 carries memberId/memberEpoch, checked for KIP-848 groups
  * (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH; no member id with epoch -1 = an admin fetch, accepted). Partitions without a committed offset answer offset -1,
- * leader epoch -1, metadata "" and no error. requireStable (v7+) needs no waiting: there are no pending
- * transactional offset commits. While the coordinator loads: COORDINATOR_LOAD_IN_PROGRESS (top level, and
+ * leader epoch -1, metadata "" and no error. requireStable (v7+): a partition with an offset staged by a
+ * transaction that is still open answers UNSTABLE_OFFSET_COMMIT (retriable; the client asks again once the
+ * transaction ends), as Kafka does. While the coordinator loads: COORDINATOR_LOAD_IN_PROGRESS (top level, and
  * per partition below v2, where there is no top-level error).
  */
 import { decodeOffsetFetchRequest, type OffsetFetchRequest } from '../../protocol/generated/offset-fetch-request.js';
@@ -19,6 +20,17 @@ import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Broker } from '../broker.js';
 import { fetchOffsets, type FetchedOffset } from '../groups/offsets.js';
 import { registerHandler } from './registry.js';
+
+/** With requireStable, partitions whose group has a transactional offset pending get UNSTABLE_OFFSET_COMMIT. */
+function markUnstable(broker: Broker, groupId: string, offsets: FetchedOffset[]): FetchedOffset[] {
+  const staged = broker.transactions.offsets;
+  if (staged.pending.size === 0) return offsets;
+  return offsets.map((o) =>
+    o.errorCode === ErrorCode.NONE && staged.hasPending(groupId, o.topic, o.partition)
+      ? { ...o, offset: -1, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT }
+      : o,
+  );
+}
 
 function byTopic(offsets: FetchedOffset[]): Map<string, FetchedOffset[]> {
   const m = new Map<string, FetchedOffset[]>();
@@ -46,7 +58,7 @@ export const offsetFetchHandler = registerHandler<OffsetFetchRequest, OffsetFetc
         const topics = g.topics === null ? null : g.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes }));
         const r = fetchOffsets(broker.groups, g.groupId, topics, v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined);
         const out: OffsetFetchResponseTopics[] = [];
-        for (const [name, parts] of byTopic(r.offsets)) {
+        for (const [name, parts] of byTopic(req.requireStable ? markUnstable(broker, g.groupId, r.offsets) : r.offsets)) {
           out.push({
             name,
             topicId: broker.logs.topic(name)?.topicId ?? 'AAAAAAAAAAAAAAAAAAAAAA',
@@ -60,7 +72,7 @@ export const offsetFetchHandler = registerHandler<OffsetFetchRequest, OffsetFetc
     const wanted = req.topics === null && v >= 2 ? null : (req.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes }));
     const r = fetchOffsets(broker.groups, req.groupId, wanted);
     res.errorCode = r.errorCode;
-    let offsets = r.offsets;
+    let offsets = v >= 7 && req.requireStable ? markUnstable(broker, req.groupId, r.offsets) : r.offsets;
     if (r.errorCode !== ErrorCode.NONE && v < 2 && wanted !== null) {
       offsets = wanted.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode: r.errorCode })));
     }

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { testBroker } from '../../helpers/test-broker.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import { joinAndSync } from '../../helpers/group-client.js';
+import { fetchCommitted, joinAndSync } from '../../helpers/group-client.js';
 import { addOffsets, committedOffsets, endTxn, initTxn, txnCommit } from '../../helpers/txn-client.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 import type { RunningBroker } from '../../../broker/index.js';
@@ -68,4 +68,28 @@ test('v3+: member and generation of a live group are checked', async () => {
   assert.deepEqual(await txnCommit(c, 3, p, group, 'in', [[0, 9]], { memberId, generationId }), [0]);
   assert.equal(await endTxn(c, 3, p, true), 0);
   assert.deepEqual(await committedOffsets(c, group, 'in', [0]), new Map([[0, 9]]));
+});
+
+test('OffsetFetch requireStable: a partition with an offset staged by an open transaction answers UNSTABLE_OFFSET_COMMIT until it ends', async () => {
+  const group = 'stable';
+  const p = await initTxn(b, 'toc-stable');
+  assert.equal(await addOffsets(c, 3, p, group), 0);
+  assert.deepEqual(await txnCommit(c, 3, p, group, 'in', [[0, 4]]), [0]);
+  const ask = async (v: number, requireStable: boolean) => {
+    const res = await fetchCommitted(
+      c,
+      v,
+      v >= 8
+        ? { groups: [{ groupId: group, memberId: null, memberEpoch: -1, topics: [{ name: 'in', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitionIndexes: [0, 1] }] }], requireStable }
+        : { groupId: group, topics: [{ name: 'in', partitionIndexes: [0, 1] }], requireStable },
+    );
+    const parts = v >= 8 ? res.groups[0]!.topics[0]!.partitions : res.topics[0]!.partitions;
+    return parts.map((x) => [x.partitionIndex, x.errorCode, Number(x.committedOffset)]);
+  };
+  for (const v of [7, 8]) {
+    assert.deepEqual(await ask(v, true), [[0, ErrorCode.UNSTABLE_OFFSET_COMMIT, -1], [1, 0, -1]], `v${v} stable`);
+    assert.deepEqual(await ask(v, false), [[0, 0, -1], [1, 0, -1]], `v${v} not stable: the last committed (none)`);
+  }
+  assert.equal(await endTxn(c, 3, p, true), 0);
+  assert.deepEqual(await ask(8, true), [[0, 0, 4], [1, 0, -1]]);
 });
