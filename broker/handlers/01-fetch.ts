@@ -27,6 +27,8 @@ import { registerHandler } from './registry.js';
 import { leaderLog } from '../topics.js';
 import { batchToLegacy } from '../../protocol/records/legacy.js';
 import { RunnelError } from '../../protocol/errors.js';
+import { BATCH_HEADER_SIZE } from '../../protocol/records/batch-header.js';
+import { batchLastOffset, batchSize } from '../../storage/batch-scan.js';
 
 const INT32_MAX = 2147483647;
 
@@ -44,10 +46,10 @@ interface Item {
 function nextOffsetAfter(records: Buffer): number {
   let pos = 0;
   let next = 0;
-  while (pos + 61 <= records.length) {
-    const size = 12 + records.readInt32BE(pos + 8);
+  while (pos + BATCH_HEADER_SIZE <= records.length) {
+    const size = batchSize(records, pos);
     if (pos + size > records.length) break;
-    next = Number(records.readBigInt64BE(pos)) + records.readInt32BE(pos + 23) + 1;
+    next = batchLastOffset(records, pos) + 1;
     pos += size;
   }
   return next;
