@@ -13,7 +13,7 @@
  *   protocol/records/compression) and their records section passed in.
  */
 
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from '../protocol/records/crc.js';
 import {
   ATTRIBUTES_OFFSET,
   BASE_TIMESTAMP_OFFSET,
@@ -74,7 +74,7 @@ export function checkBatch(buf: Buffer, pos: number, available: number): { reaso
   const magic = buf.readInt8(pos + MAGIC_OFFSET);
   if (magic !== 2) return { reason: `magic ${magic}`, torn: false };
   if (buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET) < 0) return { reason: 'negative lastOffsetDelta', torn: false };
-  const crc = crc32c(buf.subarray(pos + ATTRIBUTES_OFFSET, pos + size));
+  const crc = crc32c(buf, pos + ATTRIBUTES_OFFSET, pos + size);
   if (crc >>> 0 !== buf.readUInt32BE(pos + CRC_OFFSET)) return { reason: 'CRC mismatch', torn: false };
   return undefined;
 }

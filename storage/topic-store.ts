@@ -19,9 +19,10 @@ import type { FileSystem } from './fs.js';
 import { isNotFound } from './fs.js';
 import { writeFileAtomically } from './checkpoint.js';
 
-// msgpackr is loaded on the first read or write of the store, not at import (start-up budget, issue 5).
+// msgpackr is loaded on the first read or write of the store, not at import (start-up budget, issue 5); its
+// plain-JS build: the native string extractor and generated decoders only pay off for large inputs.
 let msgpackr: { pack(v: unknown): Buffer; unpack(b: Buffer): unknown } | undefined;
-const codec = () => (msgpackr ??= createRequire(import.meta.url)('msgpackr') as { pack(v: unknown): Buffer; unpack(b: Buffer): unknown });
+const codec = () => (msgpackr ??= createRequire(import.meta.url)('msgpackr/index-no-eval') as { pack(v: unknown): Buffer; unpack(b: Buffer): unknown });
 const pack = (v: unknown): Buffer => codec().pack(v);
 const unpack = (b: Buffer): unknown => codec().unpack(b);
 import { StorageError } from '../protocol/errors.js';

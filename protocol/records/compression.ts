@@ -36,8 +36,9 @@
  * allowed throws CompressionError. Inputs smaller than SYNC_LIMIT are handled with synchronous native calls
  * (cheaper than a thread-pool hop); larger ones go through the async functions.
  */
-import * as zlib from 'node:zlib';
+import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
+import type * as ZlibLib from 'node:zlib';
 import type * as SnappyLib from 'snappy';
 import type * as Lz4Lib from 'lz4-napi';
 import type * as ZstdLib from '@mongodb-js/zstd';
@@ -64,8 +65,20 @@ export interface DecompressOptions {
   legacyMagic0?: boolean;
 }
 
-const gzipAsync = promisify(zlib.gzip);
-const gunzipAsync = promisify(zlib.gunzip);
+// node:zlib too loads on the first gzip batch (start-up budget, issue 5).
+let zlib: typeof ZlibLib | undefined;
+let gzipAsync: (buf: Buffer, opts: ZlibLib.ZlibOptions) => Promise<Buffer>;
+let gunzipAsync: (buf: Buffer, opts: ZlibLib.ZlibOptions) => Promise<Buffer>;
+// Loaded with require, not import(): these are CommonJS packages, and the bundles (broker/bundle.ts) are
+// CommonJS scripts run through vm, where require is the loader that always works.
+const requireHere = createRequire(import.meta.url);
+
+function loadZlib(): void {
+  if (zlib) return;
+  zlib = requireHere('node:zlib') as typeof ZlibLib;
+  gzipAsync = promisify(zlib.gzip);
+  gunzipAsync = promisify(zlib.gunzip);
+}
 
 export function compressionName(type: number): string {
   switch (type) {
@@ -89,9 +102,10 @@ let lz4: typeof Lz4Lib;
 let zstd: typeof ZstdLib;
 
 async function loadCodec(type: CompressionType | number): Promise<void> {
-  if (type === CompressionType.Snappy) snappy ??= await import('snappy');
-  else if (type === CompressionType.Lz4) lz4 ??= await import('lz4-napi');
-  else if (type === CompressionType.Zstd) zstd ??= await import('@mongodb-js/zstd');
+  if (type === CompressionType.Gzip) loadZlib();
+  else if (type === CompressionType.Snappy) snappy ??= requireHere('snappy') as typeof SnappyLib;
+  else if (type === CompressionType.Lz4) lz4 ??= requireHere('lz4-napi') as typeof Lz4Lib;
+  else if (type === CompressionType.Zstd) zstd ??= requireHere('@mongodb-js/zstd') as typeof ZstdLib;
 }
 
 export async function compress(type: CompressionType | number, buf: Buffer, opts: CompressOptions = {}): Promise<Buffer> {
