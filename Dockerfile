@@ -37,4 +37,4 @@ EXPOSE 9092 9644
 # Liveness through the admin API's /health, with node itself (no curl in the slim image).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.RUNNEL_ADMIN_PORT || 9644) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "dist/broker/cli.js", "start"]
+CMD ["node", "dist/broker/bin.cjs", "start"]

@@ -10,7 +10,7 @@ import { RawClient } from '../helpers/raw-client.js';
 import { encodeApiVersionsRequest, defaultApiVersionsRequest } from '../../protocol/generated/api-versions-request.js';
 import { decodeApiVersionsResponse } from '../../protocol/generated/api-versions-response.js';
 
-const cli = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../broker/cli.js'));
+const cli = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../broker/bin.cjs'));
 
 /** The port from the node's "listening on 127.0.0.1:P" log line, and its stdout up to that line. */
 function listeningPort(child: ChildProcessWithoutNullStreams | ChildProcessByStdio<null, Readable, Readable>): Promise<{ port: number; out: string }> {

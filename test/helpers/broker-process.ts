@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../broker/cli.js'));
+export const CLI = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../broker/bin.cjs'));
 
 export interface BrokerProcess {
   child: ChildProcess;

@@ -1,5 +1,5 @@
 /**
- * Runs the built `runnel` CLI (dist/broker/cli.js) as a child process, asynchronously so that an
+ * Runs the built `runnel` CLI (dist/broker/bin.cjs) as a child process, asynchronously so that an
  * in-process broker keeps serving it. Bounded by a timeout (the child is killed by its PID, then the
  * result has code -1).
  */
@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../../broker/cli.js'));
+export const CLI = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../../broker/bin.cjs'));
 
 export interface CliResult {
   code: number | null;
