@@ -51,6 +51,18 @@ export function compileCacheDir(env: NodeJS.ProcessEnv = process.env): string | 
   }
 }
 
+/**
+ * Whether `bundle` exists and was built after `builtFrom`, the tsc output it bundles: a later plain `tsc`
+ * (which rewrites every output) makes a bundle stale, and then the unbundled modules run instead.
+ */
+export function freshBundle(bundle: string, builtFrom: string): boolean {
+  try {
+    return statSync(bundle).mtimeMs >= statSync(builtFrom).mtimeMs;
+  } catch {
+    return false;
+  }
+}
+
 /** Loads `file` (a CommonJS script) as a module, through the code cache in `cacheDir` (null: no cache). */
 export function runWithCompileCache(file: string, cacheDir: string | null | undefined = compileCacheDir()): CompileCacheResult {
   const source = readFileSync(file, 'utf8');

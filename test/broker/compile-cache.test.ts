@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, statSync, utimesSync, w
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileCacheDir, runWithCompileCache } from '../../broker/compile-cache.cjs';
+import { compileCacheDir, freshBundle, runWithCompileCache } from '../../broker/compile-cache.cjs';
 
 const CC = resolve(dirname(fileURLToPath(import.meta.url)), '../../broker/compile-cache.cjs');
 
@@ -109,4 +109,20 @@ test('compileCacheDir: RUNNEL_COMPILE_CACHE names the directory (made 0700) or t
   assert.equal(compileCacheDir({ RUNNEL_COMPILE_CACHE: aFile }), undefined);
   const dflt = compileCacheDir({});
   assert.ok(dflt === undefined || dflt.startsWith(join(tmpdir(), 'runnel-compile-cache-')));
+});
+
+test('freshBundle: a bundle counts only when it exists and is not older than the output it was built from', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-fresh-'));
+  const built = join(dir, 'start.js');
+  const bundle = join(dir, 'start.cjs');
+  writeFileSync(built, '');
+  assert.equal(freshBundle(bundle, built), false, 'no bundle');
+  writeFileSync(bundle, '');
+  const t = Date.now() / 1000;
+  utimesSync(built, t - 10, t - 10);
+  utimesSync(bundle, t, t);
+  assert.equal(freshBundle(bundle, built), true);
+  utimesSync(built, t + 10, t + 10);
+  assert.equal(freshBundle(bundle, built), false, 'tsc ran after the bundle was built');
+  assert.equal(freshBundle(bundle, join(dir, 'missing.js')), false);
 });
