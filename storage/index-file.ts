@@ -31,6 +31,21 @@ export interface IndexOpenOptions {
   truncate?: boolean;
 }
 
+/**
+ * `open` of a concrete index: open (creating if missing) and load the file at `path`; `corruption` is set
+ * when the file cannot be trusted (bad size); the entries are then dropped and the caller must rebuild.
+ */
+export type IndexOpener<T extends IndexFile> = (
+  fs: FileSystem,
+  path: string,
+  baseOffset: number,
+  maxIndexBytes: number,
+  options?: IndexOpenOptions,
+) => Promise<{ index: T; corruption?: string }>;
+
+/** How a concrete index is constructed (its own entry width is fixed by the subclass). */
+export type IndexFactory<T extends IndexFile> = (fs: FileSystem, path: string, handle: FileHandle, baseOffset: number, maxIndexBytes: number) => T;
+
 export abstract class IndexFile {
   protected buf: Buffer;
   protected count = 0;
@@ -40,6 +55,7 @@ export abstract class IndexFile {
   private truncations = 0;
   private io: Promise<void> = Promise.resolve();
   private closed = false;
+  readonly maxEntries: number;
 
   protected constructor(
     protected readonly fs: FileSystem,
@@ -47,9 +63,17 @@ export abstract class IndexFile {
     private handle: FileHandle,
     readonly baseOffset: number,
     readonly entryWidth: number,
-    readonly maxEntries: number,
+    /** segment.index.bytes: `maxEntries` is how many whole entries fit in it (at least one). */
+    maxIndexBytes: number,
   ) {
+    this.maxEntries = Math.max(1, Math.floor(maxIndexBytes / entryWidth));
     this.buf = Buffer.alloc(entryWidth * 64);
+  }
+
+  /** The `open` of a concrete index built by `make` (shared by OffsetIndex and TimeIndex). */
+  protected static opener<T extends IndexFile>(make: IndexFactory<T>): IndexOpener<T> {
+    return (fs, path, baseOffset, maxIndexBytes, options = {}) =>
+      IndexFile.openWith(fs, path, options, (handle) => make(fs, path, handle, baseOffset, maxIndexBytes));
   }
 
   get path(): string {
@@ -73,10 +97,6 @@ export abstract class IndexFile {
   }
 
   /**
-   * Load entries from the file. Returns a reason string if the file size is not a whole number of
-   * entries (the caller treats that as corruption and rebuilds).
-   */
-  /**
    * Open (creating if missing) and load an index built by `make`. `corruption` is set when the file cannot
    * be trusted (bad size, see loadEntries); the entries are then dropped and the caller must rebuild.
    */
@@ -94,6 +114,10 @@ export abstract class IndexFile {
     return corruption ? { index, corruption } : { index };
   }
 
+  /**
+   * Load entries from the file. Returns a reason string if the file size is not a whole number of
+   * entries (the caller treats that as corruption and rebuilds).
+   */
   protected async loadEntries(): Promise<string | undefined> {
     const size = await this.handle.size();
     const whole = Math.floor(size / this.entryWidth);

@@ -19,7 +19,7 @@
  */
 
 import type { FileHandle, FileSystem } from './fs.js';
-import { IndexFile, type IndexOpenOptions } from './index-file.js';
+import { IndexFile, type IndexOpener } from './index-file.js';
 import { StorageError } from '../protocol/errors.js';
 
 export const OFFSET_INDEX_ENTRY_SIZE = 8;
@@ -31,22 +31,11 @@ export interface OffsetPosition {
 
 export class OffsetIndex extends IndexFile {
   private constructor(fs: FileSystem, path: string, handle: FileHandle, baseOffset: number, maxIndexBytes: number) {
-    super(fs, path, handle, baseOffset, OFFSET_INDEX_ENTRY_SIZE, Math.max(1, Math.floor(maxIndexBytes / OFFSET_INDEX_ENTRY_SIZE)));
+    super(fs, path, handle, baseOffset, OFFSET_INDEX_ENTRY_SIZE, maxIndexBytes);
   }
 
-  /**
-   * Open (creating if missing) and load an index. `corruption` is set when the file cannot be trusted
-   * (bad size); the entries are then dropped and the caller must rebuild.
-   */
-  static open(
-    fs: FileSystem,
-    path: string,
-    baseOffset: number,
-    maxIndexBytes: number,
-    options: IndexOpenOptions = {},
-  ): Promise<{ index: OffsetIndex; corruption?: string }> {
-    return IndexFile.openWith(fs, path, options, (handle) => new OffsetIndex(fs, path, handle, baseOffset, maxIndexBytes));
-  }
+  /** Open (creating if missing) and load an index; see IndexOpener in index-file.ts. */
+  static readonly open: IndexOpener<OffsetIndex> = IndexFile.opener((fs, path, handle, baseOffset, maxIndexBytes) => new OffsetIndex(fs, path, handle, baseOffset, maxIndexBytes));
 
   relativeOffsetAt(i: number): number {
     return this.buf.readInt32BE(i * OFFSET_INDEX_ENTRY_SIZE);

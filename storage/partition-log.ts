@@ -21,65 +21,56 @@
  * - Deleted segments are renamed `*.deleted` at once and unlinked after file.delete.delay.ms, so reads
  *   already holding them finish.
  *
- * Appends: each append's batches are checked structurally, stamped in place (baseOffset,
- * partitionLeaderEpoch) and written with one positional writev. Appends that queue up behind a write
- * in flight are coalesced: the next drain writes all of them with a single writev (split where a roll
- * or a leader epoch change intervenes), so throughput does not hinge on one syscall per request.
+ * Appends (append-queue.ts): batches are checked, stamped in place and written with one positional
+ * writev; appends queued behind a write in flight are coalesced into the next one.
+ *
+ * Reads and ListOffsets lookups (log-reader.ts) run off the queue against the current segment list.
  *
  * Durability (log-flusher.ts): when logEndOffset - max(recoveryPoint, last requested flush) >=
  * flush.messages, an append resolves only after an fsync covering it. fsyncs are GROUP COMMITS:
  * appends that arrive while an fsync is in flight share the next one, and writes are not blocked by
  * fsyncs. flush.ms arms a clock timer on the first unflushed append. Rolls start a background flush of
  * the old segment. Fsync failures reject the waiting appends with StorageError; the data stays in the
- * log (it is in the page cache and readable) and the next flush retries. Write failures are rolled back
- * (the log end does not move) and reject exactly the appends of that write.
+ * log (it is in the page cache and readable) and the next flush retries. Write failures: append-queue.ts.
  *
  * High watermark: with `autoAdvanceHighWatermark` (single node, the default) it follows the log end
  * offset after each append, after the fsync when the flush policy demands one. Replication will set it
  * with `updateHighWatermark` instead.
  *
- * Compaction (log-cleaner.ts): the cleaner reads closed segments without holding the queue and writes
- * its output as `<base>.log.cleaned` (+ indexes); only `replaceSegments` runs on the queue: it checks
- * that the segments it replaces are still in the log (no truncation or deletion raced with the clean),
- * renames the output to `.swap` (dir fsync), retires the old segments (`.deleted`) and renames the
- * output to its final name (dir fsync). The loader completes a `.swap` left by a crash.
+ * Compaction (log-cleaner.ts): the cleaner reads closed segments off the queue; only swapping its
+ * output in (`replaceSegments`, segment-swap.ts) runs on the queue.
  *
- * Producer state (producer-state.ts, owned through partition-producers.ts): batches with a producer id are checked in the append queue
- * (duplicates answered with the original offsets, sequence and epoch errors rejected) against a stage
- * that is committed only when the write succeeds. Transaction markers (appendTxnMarker) go through the
- * same queue; an ABORT is recorded in the active segment's `.txnindex`. Snapshots `<offset>.snapshot`
- * are written at roll (and fsynced txn index first) and close; open loads the newest and replays the
- * log after it (producer-recovery.ts), rebuilding the replayed segments' txn indexes. The last stable
- * offset is min(first offset of undecided transactions, high watermark).
+ * Producer state (producer-state.ts, owned through partition-producers.ts): batches with a producer id
+ * are checked in the append queue (append-queue.ts). Transaction markers (appendTxnMarker) go through
+ * the same queue; an ABORT is recorded in the active segment's `.txnindex`. Snapshots `<offset>.snapshot`
+ * are written at roll (txn index fsynced first) and close; open loads the newest and replays the log
+ * after it (producer-recovery.ts), rebuilding the replayed segments' txn indexes. The last stable offset
+ * is min(first offset of undecided transactions, high watermark).
  *
  * TODO(replication): appendAsFollower (no offset assignment, epochs from batches).
  */
 
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { SystemClock } from './clock.js';
-import type { Clock } from './clock.js';
-import { NodeFileSystem } from './fs.js';
-import type { FileSystem } from './fs.js';
+import { SystemClock, type Clock } from './clock.js';
+import { NodeFileSystem, type FileSystem } from './fs.js';
 import type { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { LogConfig } from './log-config.js';
-import { loadLog, segmentConfigOf } from './log-loader.js';
-import type { RecoverySummary } from './log-loader.js';
+import { loadLog, segmentConfigOf, type RecoverySummary } from './log-loader.js';
 import type { SegmentSet } from './segment-set.js';
-import { CLEANED_SUFFIX, LogSegment, SWAP_SUFFIX } from './segment.js';
-import type { SegmentDeps } from './segment.js';
+import { CLEANED_SUFFIX, LogSegment, type SegmentDeps } from './segment.js';
+import { swapInCleanedSegment } from './segment-swap.js';
 import { LogFlusher } from './log-flusher.js';
-import { scanAppend, stampAppend } from './batch-scan.js';
 import type { RecordLocation } from './batch-scan.js';
-import { CorruptRecordError, StorageError } from '../protocol/errors.js';
-import { NONE, OFFSET_OUT_OF_RANGE, LATEST_TIMESTAMP, EARLIEST_TIMESTAMP, MAX_TIMESTAMP, parseTopicPartition } from './partition-log-types.js';
+import { StorageError } from '../protocol/errors.js';
+import { NONE, OFFSET_OUT_OF_RANGE, parseTopicPartition } from './partition-log-types.js';
 import type { AppendOptions, AppendResult, DeleteRecordsResult, PartitionLogDeps, ReadOptions, ReadResult } from './partition-log-types.js';
 import { SegmentDeleter } from './segment-deleter.js';
 import { selectDeletableSegments } from './retention.js';
-import type { MarkerInfo, ProducerStage } from './producer-state.js';
-import { checkAppendBatches, hasProducerBatches } from './producer-recovery.js';
-import { PartitionProducers } from './partition-producers.js';
-import type { TxnMarkerRequest } from './partition-producers.js';
+import type { MarkerInfo } from './producer-state.js';
+import { PartitionProducers, type TxnMarkerRequest } from './partition-producers.js';
+import { AppendQueue } from './append-queue.js';
+import { LogReader } from './log-reader.js';
 import type { ActiveProducer } from './txn-queries.js';
 import type { AbortedTxn } from './txn-index.js';
 
@@ -87,16 +78,6 @@ export type { RecoverySummary } from './log-loader.js';
 export * from './partition-log-types.js';
 export type { ActiveProducer } from './txn-queries.js';
 export type { TxnMarkerRequest } from './partition-producers.js';
-
-const EMPTY = Buffer.alloc(0);
-
-interface PendingAppend {
-  buf: Buffer;
-  options: AppendOptions;
-  marker?: MarkerInfo;
-  resolve: (v: { result: AppendResult; sync: boolean }) => void;
-  reject: (err: unknown) => void;
-}
 
 export class PartitionLog {
   readonly topic: string;
@@ -107,13 +88,11 @@ export class PartitionLog {
   private readonly flusher: LogFlusher;
   private closed = false;
   private readonly deleter: SegmentDeleter;
-  private hwPosition: { offset: number; segment: LogSegment; position: number } | undefined;
   private readonly autoHw: boolean;
-  private pendingAppends: PendingAppend[] = [];
-  private drainQueued = false;
+  private readonly appends: AppendQueue;
+  private readonly reader: LogReader;
   private _truncations = 0;
   private readonly producers: PartitionProducers;
-  private _flushWaiters = 0;
 
   private constructor(
     readonly dir: string,
@@ -136,6 +115,18 @@ export class PartitionLog {
     this.flusher = new LogFlusher(fs, dir, segments, clock, logger, this.logEndOffset, deps.onFlush);
     this.deleter = new SegmentDeleter(clock, logger);
     this.producers = new PartitionProducers(fs, dir, segments, logger);
+    this.reader = new LogReader(segments, this);
+    this.appends = new AppendQueue({
+      segments,
+      producers: this.producers,
+      flusher: this.flusher,
+      clock,
+      leaderEpochCache,
+      config: () => this.config,
+      logStartOffset: () => this._logStartOffset,
+      enqueue: (fn) => this.enqueue(fn),
+      roll: (reason) => this.roll(reason),
+    });
   }
 
   /** Open (creating if needed) and recover the partition directory `dir`. */
@@ -189,7 +180,7 @@ export class PartitionLog {
   /** Set the high watermark (clamped to [logStartOffset, logEndOffset]); returns the value set. */
   updateHighWatermark(offset: number): number {
     const hw = Math.min(Math.max(offset, this._logStartOffset), this.logEndOffset);
-    if (hw !== this._highWatermark) this.hwPosition = undefined;
+    if (hw !== this._highWatermark) this.reader.forget();
     this._highWatermark = hw;
     return hw;
   }
@@ -259,143 +250,12 @@ export class PartitionLog {
   }
 
   private async submit(records: Buffer, options: AppendOptions, marker: MarkerInfo | undefined): Promise<AppendResult> {
-    const { result, sync } = await new Promise<{ result: AppendResult; sync: boolean }>((resolve, reject) => {
-      this.pendingAppends.push(marker ? { buf: records, options, marker, resolve, reject } : { buf: records, options, resolve, reject });
-      if (!this.drainQueued) {
-        this.drainQueued = true;
-        this.enqueue(() => this.drainAppends()).catch((err: unknown) => {
-          // The queue refused (log closed): fail whatever is waiting.
-          this.drainQueued = false;
-          const waiting = this.pendingAppends;
-          this.pendingAppends = [];
-          for (const w of waiting) w.reject(err);
-        });
-      }
-    });
-    if (sync) {
-      this._flushWaiters++;
-      try {
-        await this.flusher.request();
-      } finally {
-        this._flushWaiters--;
-      }
-    }
+    const result = await this.appends.append(records, options, marker);
     this.maybeAdvanceHw(result.lastOffset + 1);
     return result;
   }
 
-  /** Write every pending append, grouping consecutive ones into single writevs (split at rolls). */
-  private async drainAppends(): Promise<void> {
-    this.drainQueued = false;
-    const items = this.pendingAppends;
-    this.pendingAppends = [];
-    const group: PendingAppend[] = [];
-    const bufs: Buffer[] = [];
-    const results: AppendResult[] = [];
-    /** Per group member: the flush decision of a duplicate, or undefined (decided by the write). */
-    const dupSync: Array<boolean | undefined> = [];
-    let stage: ProducerStage = this.producers.state.stage();
-    let groupBytes = 0;
-    let groupOffsets = 0;
-    let groupMaxTs = -1;
-    let groupMaxTsOffset = -1;
-    let active = this.segments.last()!;
-
-    const writeGroup = async (): Promise<void> => {
-      if (group.length === 0) return;
-      const first = this.logEndOffset;
-      const written = stage;
-      stage = this.producers.state.stage();
-      try {
-        if (bufs.length > 0) {
-          await active.append(bufs, {
-            firstOffset: first,
-            lastOffset: first + groupOffsets - 1,
-            maxTimestamp: groupMaxTs,
-            offsetOfMaxTimestamp: groupMaxTsOffset,
-            size: groupBytes,
-          });
-        }
-        const sync = bufs.length > 0 && this.flusher.afterAppend(this.logEndOffset, this.config.flushMessages, this.config.flushMs);
-        this.producers.state.commit(written);
-        await this.producers.recordAborts(active, written);
-        for (let i = 0; i < group.length; i++) group[i]!.resolve({ result: results[i]!, sync: dupSync[i] ?? sync });
-      } catch (err) {
-        for (const g of group) g.reject(err);
-      }
-      group.length = bufs.length = results.length = dupSync.length = 0;
-      groupBytes = groupOffsets = 0;
-      groupMaxTs = groupMaxTsOffset = -1;
-    };
-
-    for (let idx = 0; idx < items.length; idx++) {
-      const it = items[idx]!;
-      const scan = scanAppend(it.buf);
-      if (typeof scan === 'string') {
-        it.reject(new CorruptRecordError(scan));
-        continue;
-      }
-      const now = this.clock.now();
-      try {
-        let first = this.logEndOffset + groupOffsets;
-        const reason = active.shouldRoll({
-          appendBytes: it.buf.length,
-          pendingBytes: groupBytes,
-          lastOffset: first + scan.offsets - 1,
-          now,
-          segmentBytes: this.config.segmentBytes,
-          segmentMs: this.config.segmentMs,
-        });
-        const epoch = it.options.leaderEpoch;
-        const epochChange = epoch !== undefined && epoch >= 0 && epoch !== this.leaderEpochCache.latestEpoch();
-        if (reason || epochChange) {
-          await writeGroup();
-          first = this.logEndOffset;
-          if (reason) active = await this.roll(reason);
-          if (epochChange && this.leaderEpochCache.assign(epoch, first)) await this.leaderEpochCache.flush();
-        }
-        // Producer checks, atomic with the offsets assigned here (throws coded errors).
-        if (it.marker || hasProducerBatches(it.buf)) {
-          const own = this.producers.state.stage(stage);
-          const origin = it.options.origin ?? 'client';
-          const dup = it.marker ? (own.addMarker(it.marker, first, origin), undefined) : checkAppendBatches(own, it.buf, first, origin);
-          if (dup) {
-            group.push(it);
-            results.push(PartitionProducers.duplicateResult(dup, scan.batches, it.buf.length, this._logStartOffset));
-            dupSync.push(dup.lastOffset >= this.flusher.recoveryPoint && dup.lastOffset + 1 - this.flusher.recoveryPoint >= this.config.flushMessages);
-            continue;
-          }
-          own.mergeInto(stage);
-        }
-        stampAppend(it.buf, first, epoch);
-        const appendTime = it.options.appendTime ?? now;
-        results.push({
-          baseOffset: first,
-          lastOffset: first + scan.offsets - 1,
-          logAppendTime: this.config.messageTimestampType === 'LogAppendTime' ? appendTime : -1,
-          logStartOffset: this._logStartOffset,
-          maxTimestamp: scan.maxTimestamp,
-          batches: scan.batches,
-          bytes: it.buf.length,
-        });
-        group.push(it);
-        dupSync.push(undefined);
-        bufs.push(it.buf);
-        groupBytes += it.buf.length;
-        groupOffsets += scan.offsets;
-        if (scan.maxTimestamp > groupMaxTs) {
-          groupMaxTs = scan.maxTimestamp;
-          groupMaxTsOffset = first + scan.maxTimestampDelta;
-        }
-      } catch (err) {
-        // A producer check, roll or epoch checkpoint failed: this append fails, later ones try again.
-        it.reject(err);
-      }
-    }
-    await writeGroup();
-  }
-
-  /** Start a new active segment at the log end offset. Caller holds the queue. */
+  /** Start a new active segment at the log end offset. Caller holds the queue (append-queue.ts rolls through it). */
   private async roll(reason: string): Promise<LogSegment> {
     const old = this.segments.last()!;
     const base = old.nextOffset;
@@ -420,7 +280,7 @@ export class PartitionLog {
 
   /** Appends waiting for a flush (flush.messages) before they are acknowledged. */
   get flushWaiters(): number {
-    return this._flushWaiters;
+    return this.appends.flushWaiters;
   }
 
   /** fsync everything appended so far (joins the current group commit). */
@@ -436,64 +296,21 @@ export class PartitionLog {
   // ---- read ------------------------------------------------------------------------------------
 
   /** Read whole batches from fetchOffset, from a single segment (Kafka semantics). */
-  async read(fetchOffset: number, maxBytes: number, options: ReadOptions = {}): Promise<ReadResult> {
-    const leo = this.logEndOffset;
-    const base = { highWatermark: this._highWatermark, logStartOffset: this._logStartOffset, logEndOffset: leo };
-    if (fetchOffset < this._logStartOffset || fetchOffset > leo) return { errorCode: OFFSET_OUT_OF_RANGE, records: EMPTY, ...base };
-    const maxOffset = Math.min(options.maxOffset ?? leo, leo);
-    if (fetchOffset >= maxOffset) return { errorCode: NONE, records: EMPTY, ...base };
-    const minOne = options.minOneBatch ?? true;
-    let seg = this.segments.floor(fetchOffset) ?? this.segments.first();
-    while (seg !== undefined) {
-      if (seg.baseOffset >= maxOffset) break;
-      const maxPosition = await this.positionLimit(seg, maxOffset);
-      const r = await seg.read(fetchOffset, maxBytes, maxPosition, minOne, maxOffset);
-      if (r !== undefined) return { errorCode: NONE, records: r.records, ...base };
-      seg = this.segments.next(seg);
-    }
-    return { errorCode: NONE, records: EMPTY, ...base };
+  read(fetchOffset: number, maxBytes: number, options: ReadOptions = {}): Promise<ReadResult> {
+    return this.reader.read(fetchOffset, maxBytes, options);
   }
-
-  /** File position bound in `seg` for reads below maxOffset (cached for the high watermark). */
-  private async positionLimit(seg: LogSegment, maxOffset: number): Promise<number> {
-    if (maxOffset >= seg.nextOffset) return seg.size;
-    const c = this.hwPosition;
-    if (c && c.offset === maxOffset && c.segment === seg) return c.position;
-    const loc = await seg.translateOffset(maxOffset);
-    const position = loc?.position ?? seg.size;
-    if (maxOffset === this._highWatermark) this.hwPosition = { offset: maxOffset, segment: seg, position };
-    return position;
-  }
-
-  // ---- timestamps ------------------------------------------------------------------------------
 
   /**
    * ListOffsets: first record with timestamp >= ts (offset >= logStartOffset), or the special
    * LATEST / EARLIEST / MAX_TIMESTAMP lookups. Undefined if no record qualifies.
    */
-  async offsetForTimestamp(timestamp: number): Promise<RecordLocation | undefined> {
-    if (timestamp === LATEST_TIMESTAMP) return { offset: this.logEndOffset, timestamp: -1 };
-    if (timestamp === EARLIEST_TIMESTAMP) return { offset: this._logStartOffset, timestamp: -1 };
-    if (timestamp === MAX_TIMESTAMP) return this.maxTimestampOffset();
-    for (const seg of this.segments.values().slice()) {
-      if (seg.nextOffset <= this._logStartOffset || seg.maxTimestamp < timestamp) continue;
-      const loc = await seg.findOffsetByTimestamp(timestamp, this._logStartOffset);
-      if (loc) return loc;
-    }
-    return undefined;
+  offsetForTimestamp(timestamp: number): Promise<RecordLocation | undefined> {
+    return this.reader.offsetForTimestamp(timestamp);
   }
 
   /** The record with the largest timestamp (earliest such), or undefined if the log is empty. */
-  async maxTimestampOffset(): Promise<RecordLocation | undefined> {
-    let best: LogSegment | undefined;
-    for (const seg of this.segments) {
-      if (seg.nextOffset <= this._logStartOffset || seg.maxTimestamp < 0) continue;
-      if (best === undefined || seg.maxTimestamp > best.maxTimestamp) best = seg;
-    }
-    if (best === undefined) return undefined;
-    const loc = await best.maxTimestampRecord();
-    if (loc && loc.offset < this._logStartOffset) return { offset: this._logStartOffset, timestamp: loc.timestamp };
-    return loc;
+  maxTimestampOffset(): Promise<RecordLocation | undefined> {
+    return this.reader.maxTimestampOffset();
   }
 
   // ---- compaction support (log-cleaner.ts) ------------------------------------------------------
@@ -515,36 +332,16 @@ export class PartitionLog {
 
   /**
    * Swap `cleaned` (a fsynced `.cleaned` segment covering exactly the offsets of `old`) in for the
-   * consecutive closed segments `old`, on the mutation queue. Returns false, touching nothing, if the
-   * log changed under the cleaner (a segment of `old` left the log or became active, or a truncation
-   * happened since `truncationCount` was `expectedTruncations`); the caller then deletes `cleaned`.
-   * On-disk order: `.cleaned` -> `.swap`, dir fsync, old segments -> `.deleted`, `.swap` -> final
-   * names, dir fsync. `afterSwapRename` is a test hook (crash injection) run after the first dir fsync.
+   * consecutive closed segments `old`, on the mutation queue (segment-swap.ts). Returns false, touching
+   * nothing, if the log changed under the cleaner (a segment of `old` left the log or became active, or
+   * a truncation happened since `truncationCount` was `expectedTruncations`); the caller then deletes
+   * `cleaned`. `afterSwapRename` is a test hook (crash injection) run after the first dir fsync.
    */
   replaceSegments(old: readonly LogSegment[], cleaned: LogSegment, expectedTruncations: number, afterSwapRename?: () => Promise<void> | void): Promise<boolean> {
     return this.enqueue(async () => {
-      const segs = this.segments.values();
-      const i = segs.indexOf(old[0]!);
-      if (old.length === 0 || this._truncations !== expectedTruncations || i < 0) return false;
-      for (let k = 0; k < old.length; k++) {
-        if (segs[i + k] !== old[k]) return false;
-      }
-      if (i + old.length >= segs.length) return false; // would include the active segment
-      if (cleaned.baseOffset !== old[0]!.baseOffset || cleaned.nextOffset !== old[old.length - 1]!.nextOffset) return false;
-      await cleaned.changeSuffix(SWAP_SUFFIX);
-      await this.fs.syncDir(this.dir);
-      await afterSwapRename?.();
-      for (const seg of old) {
-        this.segments.remove(seg);
-        this.flusher.forget(seg);
-        if (this.hwPosition?.segment === seg) this.hwPosition = undefined;
-        await this.deleter.retire(seg, this.config.fileDeleteDelayMs);
-      }
-      await cleaned.changeSuffix('');
-      this.segments.add(cleaned);
-      await this.fs.syncDir(this.dir);
-      this.logger?.info({ dir: this.dir, replaced: old.map((s) => s.baseOffset), size: cleaned.size }, 'swapped in cleaned segment');
-      return true;
+      if (this._truncations !== expectedTruncations) return false;
+      const ctx = { fs: this.fs, dir: this.dir, segments: this.segments, logger: this.logger, retire: (seg: LogSegment) => this.retireSegment(seg) };
+      return swapInCleanedSegment(ctx, old, cleaned, afterSwapRename);
     });
   }
 
@@ -587,16 +384,19 @@ export class PartitionLog {
 
   /** Remove segments from the log now; their files go `.deleted` and are unlinked later. */
   private async deleteSegments(segs: LogSegment[]): Promise<void> {
-    for (const seg of segs) {
-      this.segments.remove(seg);
-      this.flusher.forget(seg);
-      if (this.hwPosition?.segment === seg) this.hwPosition = undefined;
-      await this.deleter.retire(seg, this.config.fileDeleteDelayMs);
-    }
+    for (const seg of segs) await this.retireSegment(seg);
     if (segs.length) {
       this.logger?.info({ dir: this.dir, segments: segs.map((s) => s.baseOffset) }, 'deleted segments');
       await this.producers.afterDeleteSegments();
     }
+  }
+
+  /** Take `seg` out of the log now; its files go `.deleted` and are unlinked after file.delete.delay.ms. */
+  private async retireSegment(seg: LogSegment): Promise<void> {
+    this.segments.remove(seg);
+    this.flusher.forget(seg);
+    this.reader.forget(seg);
+    await this.deleter.retire(seg, this.config.fileDeleteDelayMs);
   }
 
   /** Replication: remove every record at offset >= `offset` (whole batches). Returns true if anything changed. */
@@ -649,7 +449,7 @@ export class PartitionLog {
 
   private afterTruncation(): void {
     const leo = this.logEndOffset;
-    this.hwPosition = undefined;
+    this.reader.forget();
     if (this._highWatermark > leo) this._highWatermark = leo;
     if (this._highWatermark < this._logStartOffset) this._highWatermark = this._logStartOffset;
     this.flusher.truncatedTo(leo);

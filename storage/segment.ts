@@ -1,6 +1,7 @@
 /**
  * LogSegment: one `<20-digit zero-padded base offset>.log` file plus its `.index` and `.timeindex`, and
- * `.txnindex` (aborted transactions, txn-index.ts; created only when needed).
+ * `.txnindex` (aborted transactions, txn-index.ts; created only when needed). File naming (including
+ * the `.deleted` / `.cleaned` / `.swap` suffixes) and the shared types live in segment-types.ts.
  *
  * On-disk format: the `.log` file is the concatenation of record batches (v2) exactly as appended —
  * the broker's buffers with baseOffset and partitionLeaderEpoch stamped in place — with no framing of
@@ -19,7 +20,8 @@
  *   batch headers from the last time-index entry (from the start if there is none) to the end, adding
  *   missing entries and restoring the next offset and the max timestamp.
  * - `recover()` trusts nothing: it validates every batch (length bounds, magic 2, CRC-32C, increasing
- *   offsets), truncates at the first invalid one and rebuilds both indexes from scratch.
+ *   offsets; the scan is in segment-recovery.ts), truncates at the first invalid one and rebuilds both
+ *   indexes from scratch.
  * - The log cleaner builds segments under temporary names (`createWithSuffix`: `<base>.log.cleaned`
  *   etc., then `changeSuffix('.swap')` and `changeSuffix('')`); such segments are never appended to
  *   after they join a log. Batches written by the cleaner may leave offset gaps and may be empty
@@ -29,9 +31,7 @@
  */
 
 import path from 'node:path';
-import type { Logger } from 'pino';
-import type { Clock } from './clock.js';
-import type { FileHandle, FileSystem } from './fs.js';
+import type { FileHandle } from './fs.js';
 import { isNotFound, readAt } from './fs.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
@@ -43,101 +43,21 @@ import {
   batchLastOffset,
   batchMaxTimestamp,
   batchSize,
-  checkBatch,
   firstRecordAtOrAfter,
   needsDecompressionForTimestamps,
 } from './batch-scan.js';
 import type { RecordLocation } from './batch-scan.js';
 import { ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, COMPRESSION_CODEC_MASK } from '../protocol/records/batch-header.js';
 import { decompress } from '../protocol/records/compression.js';
+import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFileName } from './segment-types.js';
+import type { BatchLocation, RollCheck, SegmentAppendInfo, SegmentConfig, SegmentDeps, SegmentReadResult } from './segment-types.js';
+import { scanValidBatches } from './segment-recovery.js';
+import type { RecoverOptions, SegmentRecoveryResult } from './segment-recovery.js';
 
-export const LOG_SUFFIX = '.log';
-export const INDEX_SUFFIX = '.index';
-export const TIME_INDEX_SUFFIX = '.timeindex';
-export const DELETED_SUFFIX = '.deleted';
-/** Log cleaner output being written (deleted at start-up). */
-export const CLEANED_SUFFIX = '.cleaned';
-/** Log cleaner output ready to replace its source segments (completed at start-up). */
-export const SWAP_SUFFIX = '.swap';
+export * from './segment-types.js';
+export type { RecoverOptions, SegmentRecoveryResult } from './segment-recovery.js';
+
 const INT32_MAX = 0x7fffffff;
-const RECOVERY_CHUNK = 1024 * 1024;
-
-export function segmentFileName(baseOffset: number, suffix: string): string {
-  return String(baseOffset).padStart(20, '0') + suffix;
-}
-
-/** Base offset of a `<20 digits><suffix>` name, or undefined. */
-export function parseSegmentFileName(name: string, suffix: string): number | undefined {
-  if (!name.endsWith(suffix)) return undefined;
-  const stem = name.slice(0, -suffix.length);
-  return /^\d{20}$/.test(stem) ? Number(stem) : undefined;
-}
-
-export interface SegmentConfig {
-  /** index.interval.bytes */
-  indexIntervalBytes: number;
-  /** segment.index.bytes */
-  maxIndexBytes: number;
-}
-
-export interface SegmentDeps {
-  fs: FileSystem;
-  clock: Clock;
-  logger?: Logger;
-}
-
-/**
- * What the caller knows about an append (all batches already stamped). The segment re-derives the
- * per-batch values (positions, timestamps) while indexing; lastOffset and size are authoritative.
- */
-export interface SegmentAppendInfo {
-  firstOffset: number;
-  lastOffset: number;
-  maxTimestamp: number;
-  /** Base offset of the batch carrying maxTimestamp. */
-  offsetOfMaxTimestamp: number;
-  /** Total bytes of `buffers`. */
-  size: number;
-}
-
-export interface SegmentReadResult {
-  /** Whole batches; empty if the first batch exceeds maxBytes and minOneBatch is false. */
-  records: Buffer;
-  /** Base offset of the first batch in the range. */
-  firstBatchOffset: number;
-  position: number;
-}
-
-export interface BatchLocation {
-  position: number;
-  size: number;
-  baseOffset: number;
-  lastOffset: number;
-}
-
-export interface SegmentRecoveryResult {
-  baseOffset: number;
-  validBytes: number;
-  truncatedBytes: number;
-  batches: number;
-  /** Why the tail was cut, if it was. */
-  reason?: string;
-}
-
-export interface RollCheck {
-  appendBytes: number;
-  /** Bytes already planned for this segment but not yet written (a write group being built). */
-  pendingBytes?: number;
-  lastOffset: number;
-  now: number;
-  segmentBytes: number;
-  segmentMs: number;
-}
-
-export interface RecoverOptions {
-  /** Called for every valid batch in order (leader epochs now; producer state later). */
-  onBatch?: (buf: Buffer, pos: number) => void;
-}
 
 export class LogSegment {
   private _size: number;
@@ -423,50 +343,19 @@ export class LogSegment {
     this._offsetOfMaxTimestamp = this.baseOffset;
     this._nextOffset = this.baseOffset;
     this.bytesSinceLastIndexEntry = 0;
-    let pos = 0;
-    let batches = 0;
-    let reason: string | undefined;
-    let chunk: Buffer = Buffer.alloc(0);
-    let chunkStart = 0;
-    let prevLast = this.baseOffset - 1;
-    while (pos < fileSize) {
-      const remaining = fileSize - pos;
-      let at = pos - chunkStart;
-      let avail = chunk.length - at;
-      const want = avail >= 12 ? batchSize(chunk, at) : 12;
-      const need = want >= 12 && want <= remaining ? want : Math.min(12, remaining);
-      if (avail < need) {
-        chunk = await readAt(this.log, pos, Math.min(remaining, Math.max(RECOVERY_CHUNK, need)));
-        chunkStart = pos;
-        at = 0;
-        avail = chunk.length;
-      }
-      const bad = checkBatch(chunk, at, avail);
-      if (bad) {
-        reason = `${bad.reason} at position ${pos}`;
-        break;
-      }
-      const base = batchBaseOffset(chunk, at);
-      const last = batchLastOffset(chunk, at);
-      if (base <= prevLast || last - this.baseOffset > INT32_MAX) {
-        reason = `offset ${base} out of order or range at position ${pos}`;
-        break;
-      }
-      const size = batchSize(chunk, at);
-      this.indexBatch(base, batchMaxTimestamp(chunk, at), pos, size);
+    const scan = await scanValidBatches(this.log, fileSize, this.baseOffset, (chunk, at, position, size) => {
+      this.indexBatch(batchBaseOffset(chunk, at), batchMaxTimestamp(chunk, at), position, size);
       options.onBatch?.(chunk, at);
-      prevLast = last;
-      this._nextOffset = last + 1;
-      pos += size;
-      batches++;
-    }
+      this._nextOffset = batchLastOffset(chunk, at) + 1;
+    });
+    const pos = scan.validBytes;
     if (pos < fileSize) await this.log.truncate(pos);
     this._size = pos;
     this.flushedSize = -1; // recovered bytes came from the page cache at best: force the next fsync
     if (pos === 0) this._firstAppendTime = undefined;
     else this._firstAppendTime ??= this.deps.clock.now();
-    const result: SegmentRecoveryResult = { baseOffset: this.baseOffset, validBytes: pos, truncatedBytes: fileSize - pos, batches };
-    if (reason) result.reason = reason;
+    const result: SegmentRecoveryResult = { baseOffset: this.baseOffset, validBytes: pos, truncatedBytes: fileSize - pos, batches: scan.batches };
+    if (scan.reason) result.reason = scan.reason;
     return result;
   }
 

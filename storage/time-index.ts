@@ -19,7 +19,7 @@
  */
 
 import type { FileHandle, FileSystem } from './fs.js';
-import { IndexFile, type IndexOpenOptions } from './index-file.js';
+import { IndexFile, type IndexOpener } from './index-file.js';
 import { StorageError } from '../protocol/errors.js';
 
 export const TIME_INDEX_ENTRY_SIZE = 12;
@@ -31,18 +31,11 @@ export interface TimestampOffset {
 
 export class TimeIndex extends IndexFile {
   private constructor(fs: FileSystem, path: string, handle: FileHandle, baseOffset: number, maxIndexBytes: number) {
-    super(fs, path, handle, baseOffset, TIME_INDEX_ENTRY_SIZE, Math.max(1, Math.floor(maxIndexBytes / TIME_INDEX_ENTRY_SIZE)));
+    super(fs, path, handle, baseOffset, TIME_INDEX_ENTRY_SIZE, maxIndexBytes);
   }
 
-  static open(
-    fs: FileSystem,
-    path: string,
-    baseOffset: number,
-    maxIndexBytes: number,
-    options: IndexOpenOptions = {},
-  ): Promise<{ index: TimeIndex; corruption?: string }> {
-    return IndexFile.openWith(fs, path, options, (handle) => new TimeIndex(fs, path, handle, baseOffset, maxIndexBytes));
-  }
+  /** Open (creating if missing) and load an index; see IndexOpener in index-file.ts. */
+  static readonly open: IndexOpener<TimeIndex> = IndexFile.opener((fs, path, handle, baseOffset, maxIndexBytes) => new TimeIndex(fs, path, handle, baseOffset, maxIndexBytes));
 
   timestampAt(i: number): number {
     return Number(this.buf.readBigInt64BE(i * TIME_INDEX_ENTRY_SIZE));
