@@ -15,6 +15,9 @@
  *
  * Validation follows storage (logConfigFromProps, the parser that applies the values) plus Kafka's checks:
  * unknown names, null values, min.compaction.lag.ms <= max.compaction.lag.ms. Failures are INVALID_CONFIG.
+ *
+ * AlterConfigs and IncrementalAlterConfigs share the whole per-resource flow (alterConfigResources); each
+ * supplies only how it computes the new topic overrides and which broker configs it would change.
  */
 import { ErrorCode } from '../protocol/generated/error-codes.js';
 import { RunnelError } from '../protocol/errors.js';
@@ -277,4 +280,63 @@ export async function alterEachResource<R extends { resourceType: number; resour
     out.push({ errorCode: e ? e.code : ErrorCode.NONE, errorMessage: e ? e.message : null, resourceType: r.resourceType, resourceName: r.resourceName });
   }
   return out;
+}
+
+/** What differs between AlterConfigs and IncrementalAlterConfigs; alterConfigResources does the rest. */
+export interface ConfigAlteration<R> {
+  /** Checks of the resource's entries once its name resolved (before any change), or undefined. */
+  check?: (r: R) => ApiErr | undefined;
+  /** The topic's complete new overrides from its current ones, or the error (runs under the config lock). */
+  topicOverrides: (broker: Broker, r: R, current: Readonly<Record<string, string>>) => Record<string, string | null> | ApiErr;
+  /** Names of the broker configs the resource changes (refused: there are no dynamic broker configs). */
+  brokerChanges: (r: R) => string[];
+  /** Logged (info) with the topic and its new overrides once they applied. */
+  logMessage: string;
+}
+
+async function alterConfigResource<R extends { resourceType: number; resourceName: string }>(
+  broker: Broker,
+  r: R,
+  validateOnly: boolean,
+  how: ConfigAlteration<R>,
+): Promise<ApiErr | undefined> {
+  if (r.resourceType === ResourceType.TOPIC) {
+    const t = checkTopicResource(broker, r.resourceName);
+    if (isApiErr(t)) return t;
+    const bad = how.check?.(r);
+    if (bad) return bad;
+    return withConfigLock(broker, async () => {
+      const meta = checkTopicResource(broker, r.resourceName);
+      if (isApiErr(meta)) return meta;
+      const next = how.topicOverrides(broker, r, meta.configs);
+      if (isApiErr(next)) return next;
+      const e = await replaceTopicConfigs(broker, meta.name, next, validateOnly);
+      if (!e && !validateOnly) broker.log.info({ topic: meta.name, configs: next }, how.logMessage);
+      return e;
+    });
+  }
+  if (r.resourceType === ResourceType.BROKER) {
+    const b = checkBrokerResource(broker, r.resourceName);
+    if (isApiErr(b)) return b;
+    const bad = how.check?.(r);
+    if (bad) return bad;
+    const changed = how.brokerChanges(r);
+    return changed.length > 0 ? noDynamicBrokerConfigs(changed) : undefined;
+  }
+  return { code: ErrorCode.INVALID_REQUEST, message: `Unexpected resource type ${r.resourceType}.` };
+}
+
+/**
+ * The resources of an AlterConfigs/IncrementalAlterConfigs request, altered in order (alterEachResource):
+ * a topic resolves (checkTopicResource), passes `how.check`, then under the config lock resolves again and
+ * its overrides are replaced by `how.topicOverrides` (validated; validateOnly changes nothing); a broker
+ * resource resolves (checkBrokerResource), passes `how.check`, and any change is refused; other types are
+ * INVALID_REQUEST.
+ */
+export function alterConfigResources<R extends { resourceType: number; resourceName: string }>(
+  broker: Broker,
+  req: { resources: readonly R[]; validateOnly: boolean },
+  how: ConfigAlteration<R>,
+): Promise<AlterResourceResult[]> {
+  return alterEachResource(req.resources, (r) => alterConfigResource(broker, r, req.validateOnly, how));
 }

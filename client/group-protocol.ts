@@ -1,48 +1,24 @@
 /**
- * The "consumer" embedded protocol of classic groups (Kafka's ConsumerProtocol): member metadata
- * (ConsumerProtocolSubscription) and assignments (ConsumerProtocolAssignment), each an int16 version followed
- * by the struct at that version; written at the highest version (3), read at min(written, 3) so newer members
- * still parse. And the two client-side assignors Java ships as "range" (RangeAssignor) and "roundrobin"
- * (RoundRobinAssignor), which the group leader runs.
+ * The "consumer" embedded protocol of classic groups (Kafka's ConsumerProtocol), client side: member
+ * metadata (ConsumerProtocolSubscription) and assignments (ConsumerProtocolAssignment), read and written by
+ * protocol/consumer-protocol.ts (written at version 3, read at min(written, 3) so newer members still parse;
+ * a negative version or truncated bytes throw). And the two client-side assignors Java ships as "range"
+ * (RangeAssignor) and "roundrobin" (RoundRobinAssignor), which the group leader runs.
  */
 import {
-  decodeConsumerProtocolAssignment, encodeConsumerProtocolAssignment, type ConsumerProtocolAssignment,
-} from '../protocol/generated/consumer-protocol-assignment.js';
-import {
-  decodeConsumerProtocolSubscription, encodeConsumerProtocolSubscription, type ConsumerProtocolSubscription,
-} from '../protocol/generated/consumer-protocol-subscription.js';
-import { Reader } from '../protocol/wire/reader.js';
-import { Writer } from '../protocol/wire/writer.js';
+  decodeConsumerAssignment, type ConsumerProtocolAssignment,
+} from '../protocol/consumer-protocol.js';
 
-const SUBSCRIPTION_VERSION = 3;
-const ASSIGNMENT_VERSION = 3;
+export {
+  encodeConsumerSubscription as encodeSubscription,
+  decodeConsumerSubscription as decodeSubscription,
+  encodeConsumerAssignment as encodeAssignment,
+} from '../protocol/consumer-protocol.js';
 
-function framed(version: number, f: (w: Writer) => void): Buffer {
-  const w = new Writer(64);
-  w.writeInt16(version);
-  f(w);
-  return Buffer.concat(w.chunks());
-}
-
-export function encodeSubscription(s: ConsumerProtocolSubscription): Buffer {
-  return framed(SUBSCRIPTION_VERSION, (w) => encodeConsumerProtocolSubscription(w, SUBSCRIPTION_VERSION, s));
-}
-
-export function decodeSubscription(b: Buffer): ConsumerProtocolSubscription {
-  const r = new Reader(b);
-  const v = r.readInt16();
-  return decodeConsumerProtocolSubscription(r, Math.min(Math.max(v, 0), SUBSCRIPTION_VERSION));
-}
-
-export function encodeAssignment(a: ConsumerProtocolAssignment): Buffer {
-  return framed(ASSIGNMENT_VERSION, (w) => encodeConsumerProtocolAssignment(w, ASSIGNMENT_VERSION, a));
-}
-
+/** A member's assignment from SyncGroup; empty bytes (a member the leader left out) are an empty assignment. */
 export function decodeAssignment(b: Buffer): ConsumerProtocolAssignment {
   if (b.length === 0) return { assignedPartitions: [], userData: null };
-  const r = new Reader(b);
-  const v = r.readInt16();
-  return decodeConsumerProtocolAssignment(r, Math.min(Math.max(v, 0), ASSIGNMENT_VERSION));
+  return decodeConsumerAssignment(b);
 }
 
 export interface AssignorMember { memberId: string; groupInstanceId: string | null; topics: string[] }

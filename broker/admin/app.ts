@@ -19,8 +19,7 @@ import { isInternalTopic } from '../topics.js';
 import { errorName } from '../../protocol/generated/error-codes.js';
 import { describeGroup, listGroups } from '../groups/offsets.js';
 import { AdminMetrics, groupOffsets } from './metrics.js';
-import { decodeConsumerProtocolAssignment } from '../../protocol/generated/consumer-protocol-assignment.js';
-import { Reader } from '../../protocol/wire/reader.js';
+import { decodeConsumerAssignment } from '../../protocol/consumer-protocol.js';
 import { HttpError, produceJson, readJson, type Encoding, type JsonRecord } from './records.js';
 import { deleteTopicOffsets } from '../groups/offsets.js';
 import type { PendingObservations } from './request-tally.js';
@@ -54,14 +53,11 @@ function partitionsOf(broker: Broker, name: string, partitions: number) {
 
 /** A consumer-protocol member assignment as topic → partitions, or null when it cannot be read. */
 function assignmentOf(protocolType: string, buf: Buffer): { topic: string; partitions: number[] }[] | null {
-  if (protocolType !== 'consumer' || buf.length < 2) return null;
+  if (protocolType !== 'consumer') return null;
   try {
-    const r = new Reader(buf);
-    const version = Math.min(r.readInt16(), 3);
-    if (version < 0) return null;
-    return decodeConsumerProtocolAssignment(r, version).assignedPartitions.map((a) => ({ topic: a.topic, partitions: [...a.partitions] }));
+    return decodeConsumerAssignment(buf).assignedPartitions.map((a) => ({ topic: a.topic, partitions: [...a.partitions] }));
   } catch {
-    return null;
+    return null; // empty (none yet), truncated or a negative version: a bad member's bytes never fail the request
   }
 }
 

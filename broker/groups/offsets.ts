@@ -14,8 +14,7 @@
  *   deleted (a KIP-848 group with its consumer-group records).
  */
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import { decodeConsumerProtocolSubscription } from '../../protocol/generated/consumer-protocol-subscription.js';
-import { Reader } from '../../protocol/wire/reader.js';
+import { decodeConsumerSubscription } from '../../protocol/consumer-protocol.js';
 import type { GroupCoordinator } from './coordinator.js';
 import { Group, type GroupState } from './group.js';
 import type { GroupLogRecord } from './offsets-log.js';
@@ -151,14 +150,10 @@ export function subscribedTopics(group: Group): Set<string> {
   const topics = new Set<string>();
   if (group.protocolType !== 'consumer') return topics;
   for (const m of group.members.values()) {
-    const meta = group.metadataFor(m, group.protocol);
-    if (meta.length < 2) continue;
     try {
-      const version = meta.readInt16BE(0);
-      const sub = decodeConsumerProtocolSubscription(new Reader(meta, 2), Math.min(version, 3));
-      for (const t of sub.topics) topics.add(t);
+      for (const t of decodeConsumerSubscription(group.metadataFor(m, group.protocol)).topics) topics.add(t);
     } catch {
-      // Unparseable subscription: treat as subscribed to nothing.
+      // Unparseable subscription (truncated, negative version): treat as subscribed to nothing.
     }
   }
   return topics;

@@ -12,43 +12,20 @@
  */
 import { decodeAlterConfigsRequest, type AlterConfigsRequest, type AlterConfigsResource } from '../../protocol/generated/alter-configs-request.js';
 import { defaultAlterConfigsResponse, encodeAlterConfigsResponse, type AlterConfigsResponse } from '../../protocol/generated/alter-configs-response.js';
-import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Broker } from '../broker.js';
-import {
-  checkBrokerResource,
-  checkTopicResource,
-  isApiErr,
-  noDynamicBrokerConfigs,
-  replaceTopicConfigs,
-  alterEachResource,
-  ResourceType,
-  withConfigLock,
-  type ApiErr,
-} from '../topic-configs.js';
+import { alterConfigResources, type ConfigAlteration } from '../topic-configs.js';
 import { registerHandler } from './registry.js';
 
-async function alterOne(broker: Broker, r: AlterConfigsResource, validateOnly: boolean): Promise<ApiErr | undefined> {
-  if (r.resourceType === ResourceType.TOPIC) {
-    const t = checkTopicResource(broker, r.resourceName);
-    if (isApiErr(t)) return t;
+/** Replace: the given configs are the topic's new overrides; every broker config given is a change. */
+const REPLACE: ConfigAlteration<AlterConfigsResource> = {
+  topicOverrides(_broker, r) {
     const props: Record<string, string | null> = {};
     for (const c of r.configs) props[c.name] = c.value;
-    return withConfigLock(broker, async () => {
-      const again = checkTopicResource(broker, r.resourceName);
-      if (isApiErr(again)) return again;
-      const e = await replaceTopicConfigs(broker, t.name, props, validateOnly);
-      if (!e && !validateOnly) broker.log.info({ topic: t.name, configs: props }, 'topic configs replaced by AlterConfigs');
-      return e;
-    });
-  }
-  if (r.resourceType === ResourceType.BROKER) {
-    const b = checkBrokerResource(broker, r.resourceName);
-    if (isApiErr(b)) return b;
-    if (r.configs.length > 0) return noDynamicBrokerConfigs(r.configs.map((c) => c.name));
-    return undefined;
-  }
-  return { code: ErrorCode.INVALID_REQUEST, message: `Unexpected resource type ${r.resourceType}.` };
-}
+    return props;
+  },
+  brokerChanges: (r) => r.configs.map((c) => c.name),
+  logMessage: 'topic configs replaced by AlterConfigs',
+};
 
 export const alterConfigsHandler = registerHandler<AlterConfigsRequest, AlterConfigsResponse>({
   apiKey: 33,
@@ -58,9 +35,8 @@ export const alterConfigsHandler = registerHandler<AlterConfigsRequest, AlterCon
   decode: decodeAlterConfigsRequest,
   encode: encodeAlterConfigsResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
     const res = defaultAlterConfigsResponse();
-    res.responses = await alterEachResource(req.resources, (r) => alterOne(broker, r, req.validateOnly));
+    res.responses = await alterConfigResources(ctx.broker as Broker, req, REPLACE);
     return res;
   },
 });

@@ -26,18 +26,12 @@ import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Broker } from '../broker.js';
 import {
   AlterOp,
-  checkBrokerResource,
-  checkTopicResource,
+  alterConfigResources,
   describeTopicConfigs,
-  isApiErr,
   isListConfig,
   isTopicConfigName,
-  noDynamicBrokerConfigs,
-  replaceTopicConfigs,
-  alterEachResource,
-  ResourceType,
-  withConfigLock,
   type ApiErr,
+  type ConfigAlteration,
 } from '../topic-configs.js';
 import { registerHandler } from './registry.js';
 
@@ -89,32 +83,13 @@ function checkOps(r: IncrementalAlterConfigsRequestAlterConfigsResource): ApiErr
   return undefined;
 }
 
-async function alterOne(broker: Broker, r: IncrementalAlterConfigsRequestAlterConfigsResource, validateOnly: boolean): Promise<ApiErr | undefined> {
-  if (r.resourceType === ResourceType.TOPIC) {
-    const t = checkTopicResource(broker, r.resourceName);
-    if (isApiErr(t)) return t;
-    const bad = checkOps(r);
-    if (bad) return bad;
-    return withConfigLock(broker, async () => {
-      const meta = checkTopicResource(broker, r.resourceName);
-      if (isApiErr(meta)) return meta;
-      const next = applyOps(broker, meta.configs, r);
-      if (isApiErr(next)) return next;
-      const e = await replaceTopicConfigs(broker, meta.name, next, validateOnly);
-      if (!e && !validateOnly) broker.log.info({ topic: meta.name, configs: next }, 'topic configs changed by IncrementalAlterConfigs');
-      return e;
-    });
-  }
-  if (r.resourceType === ResourceType.BROKER) {
-    const b = checkBrokerResource(broker, r.resourceName);
-    if (isApiErr(b)) return b;
-    const bad = checkOps(r);
-    if (bad) return bad;
-    const changed = r.configs.filter((c) => c.configOperation !== AlterOp.DELETE).map((c) => c.name);
-    return changed.length > 0 ? noDynamicBrokerConfigs(changed) : undefined;
-  }
-  return { code: ErrorCode.INVALID_REQUEST, message: `Unexpected resource type ${r.resourceType}.` };
-}
+/** Operations: applied in order to the topic's current overrides; a broker config is changed by all but DELETE. */
+const OPERATIONS: ConfigAlteration<IncrementalAlterConfigsRequestAlterConfigsResource> = {
+  check: checkOps,
+  topicOverrides: (broker, r, current) => applyOps(broker, current, r),
+  brokerChanges: (r) => r.configs.filter((c) => c.configOperation !== AlterOp.DELETE).map((c) => c.name),
+  logMessage: 'topic configs changed by IncrementalAlterConfigs',
+};
 
 export const incrementalAlterConfigsHandler = registerHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>({
   apiKey: 44,
@@ -124,9 +99,8 @@ export const incrementalAlterConfigsHandler = registerHandler<IncrementalAlterCo
   decode: decodeIncrementalAlterConfigsRequest,
   encode: encodeIncrementalAlterConfigsResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
     const res = defaultIncrementalAlterConfigsResponse();
-    res.responses = await alterEachResource(req.resources, (r) => alterOne(broker, r, req.validateOnly));
+    res.responses = await alterConfigResources(ctx.broker as Broker, req, OPERATIONS);
     return res;
   },
 });
