@@ -1,8 +1,7 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { testBroker, call } from '../../helpers/test-broker.js';
+import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import type { RunningBroker } from '../../../broker/index.js';
 import { encodeProduceRequest, defaultProduceRequest, type ProduceRequest } from '../../../protocol/generated/produce-request.js';
 import { decodeProduceResponse } from '../../../protocol/generated/produce-response.js';
 import { buildRecordBatch } from '../../../protocol/records/builder.js';
@@ -11,18 +10,13 @@ import { RecordBatch } from '../../../protocol/records/batch.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 import { CompressionType } from '../../../protocol/records/batch-header.js';
 
-let b: RunningBroker;
-let c: RawClient;
-before(async () => {
-  b = await testBroker({ config: { 'message.max.bytes': 2000 } });
-  await b.broker.logs.createTopic('p', { partitions: 2 });
-  await b.broker.logs.createTopic('compacted', { partitions: 1, configs: { 'cleanup.policy': 'compact' } });
-  await b.broker.logs.createTopic('lat', { partitions: 1, configs: { 'message.timestamp.type': 'LogAppendTime' } });
-  c = await RawClient.connect(b.port);
-});
-after(async () => {
-  c.close();
-  await b.stop();
+const env = useBrokerAndClient({
+  config: { 'message.max.bytes': 2000 },
+  topics: [
+    { name: 'p', partitions: 2 },
+    { name: 'compacted', partitions: 1, configs: { 'cleanup.policy': 'compact' } },
+    { name: 'lat', partitions: 1, configs: { 'message.timestamp.type': 'LogAppendTime' } },
+  ],
 });
 
 function produceReq(topic: string, partition: number, records: Buffer | null, acks = -1): ProduceRequest {
@@ -33,19 +27,19 @@ function produceReq(topic: string, partition: number, records: Buffer | null, ac
   return r;
 }
 
-const produce = (v: number, req: ProduceRequest) => call(c, 0, v, encodeProduceRequest, decodeProduceResponse, req);
+const produce = (v: number, req: ProduceRequest) => call(env.client, 0, v, encodeProduceRequest, decodeProduceResponse, req);
 
 test('appends get consecutive offsets and are stored byte for byte with the offset stamped', async () => {
   const batch = await buildRecordBatch([{ key: 'a', value: '1' }, { key: 'b', value: '2' }], { compression: CompressionType.Gzip });
   for (const v of [3, 7, 9, 11]) {
-    const before = b.broker.logs.getLog('p', 1)!.logEndOffset;
+    const before = env.broker.broker.logs.getLog('p', 1)!.logEndOffset;
     const res = await produce(v, produceReq('p', 1, Buffer.from(batch)));
     const part = res.responses[0].partitionResponses[0];
     assert.equal(part.errorCode, 0, `v${v}`);
     assert.equal(part.baseOffset, BigInt(before));
     if (v >= 5) assert.equal(part.logStartOffset, 0n);
   }
-  const log = b.broker.logs.getLog('p', 1)!;
+  const log = env.broker.broker.logs.getLog('p', 1)!;
   assert.equal(log.logEndOffset, 8);
   const read = await log.read(2, 1 << 20);
   const stored = new RecordBatch(read.records.subarray(0, batch.length));
@@ -62,7 +56,7 @@ test('legacy magic 0 and 1 message sets (Produce v0-v2) are converted to v2 batc
     const res = await produce(v, produceReq('p', 0, set));
     assert.equal(res.responses[0].partitionResponses[0].errorCode, 0, `v${v}`);
   }
-  const log = b.broker.logs.getLog('p', 0)!;
+  const log = env.broker.broker.logs.getLog('p', 0)!;
   const read = await log.read(0, 1 << 20);
   const values: string[] = [];
   let pos = 0;
@@ -77,7 +71,7 @@ test('legacy magic 0 and 1 message sets (Produce v0-v2) are converted to v2 batc
 
 test('per-partition errors, with nothing written', async () => {
   const good = await buildRecordBatch([{ value: 'x' }]);
-  const endBefore = b.broker.logs.getLog('p', 0)!.logEndOffset;
+  const endBefore = env.broker.broker.logs.getLog('p', 0)!.logEndOffset;
   const unknown = await produce(7, produceReq('nope', 0, Buffer.from(good)));
   assert.equal(unknown.responses[0].partitionResponses[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   const badPartition = await produce(7, produceReq('p', 9, Buffer.from(good)));
@@ -99,7 +93,7 @@ test('per-partition errors, with nothing written', async () => {
   assert.equal(acks.responses[0].partitionResponses[0].errorCode, ErrorCode.INVALID_REQUIRED_ACKS);
   const two = Buffer.concat([await buildRecordBatch([{ value: '1' }]), await buildRecordBatch([{ value: '2' }])]);
   assert.notEqual((await produce(7, produceReq('p', 0, two))).responses[0].partitionResponses[0].errorCode, 0, 'two batches in one partition');
-  assert.equal(b.broker.logs.getLog('p', 0)!.logEndOffset, endBefore, 'nothing was written');
+  assert.equal(env.broker.broker.logs.getLog('p', 0)!.logEndOffset, endBefore, 'nothing was written');
   const keyless = await buildRecordBatch([{ key: 'a', value: '1' }, { value: 'no key' }], { compression: CompressionType.Lz4 });
   assert.equal((await produce(8, produceReq('compacted', 0, keyless))).responses[0].partitionResponses[0].errorCode, ErrorCode.INVALID_RECORD);
   const keyed = await buildRecordBatch([{ key: 'a', value: '1' }]);
@@ -113,29 +107,29 @@ test('LogAppendTime topics get the append time stamped and a valid CRC', async (
   const part = res.responses[0].partitionResponses[0];
   assert.equal(part.errorCode, 0);
   assert.ok(part.logAppendTimeMs >= BigInt(t0));
-  const read = await b.broker.logs.getLog('lat', 0)!.read(0, 1 << 20);
+  const read = await env.broker.broker.logs.getLog('lat', 0)!.read(0, 1 << 20);
   const stored = RecordBatch.at(read.records);
   assert.ok(stored.isValid());
   assert.equal(stored.maxTimestamp, part.logAppendTimeMs);
 });
 
 test('acks=0 appends and sends no response', async () => {
-  const log = b.broker.logs.getLog('p', 1)!;
+  const log = env.broker.broker.logs.getLog('p', 1)!;
   const before = log.logEndOffset;
-  c.send(0, 7, (w) => encodeProduceRequest(w, 7, produceReq('p', 1, null, 0)));
+  env.client.send(0, 7, (w) => encodeProduceRequest(w, 7, produceReq('p', 1, null, 0)));
   const batch = await buildRecordBatch([{ value: 'q' }]);
-  c.send(0, 7, (w) => encodeProduceRequest(w, 7, produceReq('p', 1, batch, 0)));
+  env.client.send(0, 7, (w) => encodeProduceRequest(w, 7, produceReq('p', 1, batch, 0)));
   // The next request's response is the first to arrive.
   const res = await produce(7, produceReq('p', 1, Buffer.from(await buildRecordBatch([{ value: 'r' }]))));
   assert.equal(res.responses[0].partitionResponses[0].baseOffset, BigInt(before + 1));
 });
 
 test('pipelined produces on one connection overlap (shared fsyncs) and are answered in order with ordered offsets', async () => {
-  await b.broker.logs.createTopic('synced', { partitions: 1, configs: { 'flush.messages': '1' } });
-  const log = b.broker.logs.getLog('synced', 0)!;
+  await env.broker.broker.logs.createTopic('synced', { partitions: 1, configs: { 'flush.messages': '1' } });
+  const log = env.broker.broker.logs.getLog('synced', 0)!;
   const flushesBefore = log.flushCount;
   const n = 40;
-  const pc = await RawClient.connect(b.port);
+  const pc = await RawClient.connect(env.broker.port);
   try {
     const batches = await Promise.all(Array.from({ length: n }, (_, i) => buildRecordBatch([{ value: `r${i}` }, { value: `s${i}` }])));
     const ids = batches.map((batch) => pc.send(0, 9, (w) => encodeProduceRequest(w, 9, produceReq('synced', 0, batch))));

@@ -1,8 +1,6 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { testBroker, call } from '../../helpers/test-broker.js';
-import { RawClient } from '../../helpers/raw-client.js';
-import type { RunningBroker } from '../../../broker/index.js';
+import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import { encodeFetchRequest, defaultFetchRequest, defaultFetchPartition, type FetchRequest } from '../../../protocol/generated/fetch-request.js';
 import { decodeFetchResponse, type FetchResponse } from '../../../protocol/generated/fetch-response.js';
 import { buildRecordBatch } from '../../../protocol/records/builder.js';
@@ -10,18 +8,12 @@ import { readMessageSet } from '../../../protocol/records/legacy.js';
 import { RecordBatch } from '../../../protocol/records/batch.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
-let b: RunningBroker;
-let c: RawClient;
-before(async () => {
-  b = await testBroker();
-  await b.broker.logs.createTopic('f', { partitions: 2 });
-  const log = b.broker.logs.getLog('f', 0)!;
-  for (let i = 0; i < 5; i++) await log.append(await buildRecordBatch([{ key: `k${i}`, value: `v${i}`.padEnd(200, '.') }]));
-  c = await RawClient.connect(b.port);
-});
-after(async () => {
-  c.close();
-  await b.stop();
+const env = useBrokerAndClient({
+  topics: [{ name: 'f', partitions: 2 }],
+  setup: async (b) => {
+    const log = b.broker.logs.getLog('f', 0)!;
+    for (let i = 0; i < 5; i++) await log.append(await buildRecordBatch([{ key: `k${i}`, value: `v${i}`.padEnd(200, '.') }]));
+  },
 });
 
 function fetchReq(parts: { topic: string; partition: number; offset: number; maxBytes?: number }[], o: Partial<FetchRequest> = {}): FetchRequest {
@@ -36,7 +28,7 @@ function fetchReq(parts: { topic: string; partition: number; offset: number; max
     fp.partition = p.partition;
     fp.fetchOffset = BigInt(p.offset);
     fp.partitionMaxBytes = p.maxBytes ?? 1 << 20;
-    const topicId = b.broker.logs.topic(p.topic)?.topicId ?? 'AAAAAAAAAAAAAAAAAAAAAA';
+    const topicId = env.broker.broker.logs.topic(p.topic)?.topicId ?? 'AAAAAAAAAAAAAAAAAAAAAA';
     const last = r.topics[r.topics.length - 1];
     if (last && last.topic === p.topic) last.partitions.push(fp);
     else r.topics.push({ topic: p.topic, topicId, partitions: [fp] });
@@ -44,7 +36,7 @@ function fetchReq(parts: { topic: string; partition: number; offset: number; max
   return Object.assign(r, o);
 }
 
-const fetch = (v: number, req: FetchRequest, timeoutMs?: number): Promise<FetchResponse> => call(c, 1, v, encodeFetchRequest, decodeFetchResponse, req, timeoutMs);
+const fetch = (v: number, req: FetchRequest, timeoutMs?: number): Promise<FetchResponse> => call(env.client, 1, v, encodeFetchRequest, decodeFetchResponse, req, timeoutMs);
 
 async function values(records: Buffer | null): Promise<string[]> {
   const out: string[] = [];
@@ -67,7 +59,7 @@ test('every version 4-17 reads the stored batches from an offset', async () => {
     assert.equal(p.errorCode, 0, `v${v}`);
     assert.equal(p.highWatermark, 5n);
     assert.deepEqual(await values(p.records), ['v2', 'v3', 'v4'], `v${v}`);
-    if (v >= 13) assert.equal(res.responses[0].topicId, b.broker.logs.topic('f')!.topicId);
+    if (v >= 13) assert.equal(res.responses[0].topicId, env.broker.broker.logs.topic('f')!.topicId);
   }
 });
 
@@ -103,8 +95,8 @@ test('long polling waits for minBytes and a produce wakes it at once', async () 
   const waiting = fetch(11, fetchReq([{ topic: 'f', partition: 1, offset: 0 }], { maxWaitMs: 8000, minBytes: 1 }), 15_000);
   await new Promise((r) => setTimeout(r, 100));
   const t1 = Date.now();
-  await b.broker.logs.getLog('f', 1)!.append(await buildRecordBatch([{ value: 'wake' }]));
-  b.broker.appendNotifier.notify('f', 1);
+  await env.broker.broker.logs.getLog('f', 1)!.append(await buildRecordBatch([{ value: 'wake' }]));
+  env.broker.broker.appendNotifier.notify('f', 1);
   const res = await waiting;
   assert.ok(Date.now() - t1 < 2000, `answered ${Date.now() - t1} ms after the append`);
   assert.deepEqual(await values(res.responses[0].partitions[0].records), ['wake']);
@@ -119,7 +111,7 @@ test('incremental fetch sessions (KIP-227)', async () => {
   assert.equal(inc.errorCode, 0);
   assert.equal(inc.responses.length, 0);
   // New data on partition 1 only: only it is listed.
-  await b.broker.logs.getLog('f', 1)!.append(await buildRecordBatch([{ value: 'inc' }]));
+  await env.broker.broker.logs.getLog('f', 1)!.append(await buildRecordBatch([{ value: 'inc' }]));
   const inc2 = await fetch(11, fetchReq([], { sessionId: full.sessionId, sessionEpoch: 2 }));
   assert.deepEqual(inc2.responses.flatMap((t) => t.partitions.map((p) => p.partitionIndex)), [1]);
   assert.deepEqual(await values(inc2.responses[0].partitions[0].records), ['inc']);
@@ -128,7 +120,7 @@ test('incremental fetch sessions (KIP-227)', async () => {
   assert.equal((await fetch(11, fetchReq([], { sessionId: 123456, sessionEpoch: 1 }))).errorCode, ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
   // Forgetting a partition removes it; closing the session with epoch -1.
   const forget = fetchReq([], { sessionId: full.sessionId, sessionEpoch: 3 });
-  forget.forgottenTopicsData = [{ topic: 'f', topicId: b.broker.logs.topic('f')!.topicId, partitions: [0] }];
+  forget.forgottenTopicsData = [{ topic: 'f', topicId: env.broker.broker.logs.topic('f')!.topicId, partitions: [0] }];
   await fetch(11, forget);
   await fetch(11, fetchReq([], { sessionId: full.sessionId, sessionEpoch: -1 }));
   assert.equal((await fetch(11, fetchReq([], { sessionId: full.sessionId, sessionEpoch: 5 }))).errorCode, ErrorCode.FETCH_SESSION_ID_NOT_FOUND);

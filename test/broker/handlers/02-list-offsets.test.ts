@@ -1,30 +1,22 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { testBroker, call } from '../../helpers/test-broker.js';
-import { RawClient } from '../../helpers/raw-client.js';
-import type { RunningBroker } from '../../../broker/index.js';
+import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import { encodeListOffsetsRequest, defaultListOffsetsRequest, type ListOffsetsRequest } from '../../../protocol/generated/list-offsets-request.js';
 import { decodeListOffsetsResponse } from '../../../protocol/generated/list-offsets-response.js';
 import { buildRecordBatch } from '../../../protocol/records/builder.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
-let b: RunningBroker;
-let c: RawClient;
 const T0 = 1_700_000_000_000;
-before(async () => {
-  b = await testBroker();
-  await b.broker.logs.createTopic('t', { partitions: 1 });
-  const log = b.broker.logs.getLog('t', 0)!;
-  // 10 records one second apart, two per batch; the largest timestamp is at offset 7.
-  for (let i = 0; i < 10; i += 2) {
-    const ts = (k: number) => (k === 7 ? T0 + 100_000 : T0 + k * 1000);
-    await log.append(await buildRecordBatch([{ value: `${i}`, timestamp: ts(i) }, { value: `${i + 1}`, timestamp: ts(i + 1) }]));
-  }
-  c = await RawClient.connect(b.port);
-});
-after(async () => {
-  c.close();
-  await b.stop();
+const env = useBrokerAndClient({
+  topics: [{ name: 't', partitions: 1 }],
+  setup: async (b) => {
+    const log = b.broker.logs.getLog('t', 0)!;
+    // 10 records one second apart, two per batch; the largest timestamp is at offset 7.
+    for (let i = 0; i < 10; i += 2) {
+      const ts = (k: number) => (k === 7 ? T0 + 100_000 : T0 + k * 1000);
+      await log.append(await buildRecordBatch([{ value: `${i}`, timestamp: ts(i) }, { value: `${i + 1}`, timestamp: ts(i + 1) }]));
+    }
+  },
 });
 
 function req(ts: number, partition = 0): ListOffsetsRequest {
@@ -34,7 +26,7 @@ function req(ts: number, partition = 0): ListOffsetsRequest {
   return r;
 }
 const list = (v: number, ts: number, partition = 0) =>
-  call(c, 2, v, encodeListOffsetsRequest, decodeListOffsetsResponse, req(ts, partition)).then((r) => r.topics[0].partitions[0]);
+  call(env.client, 2, v, encodeListOffsetsRequest, decodeListOffsetsResponse, req(ts, partition)).then((r) => r.topics[0].partitions[0]);
 
 test('earliest, latest and by time through the time index, versions 1-10', async () => {
   for (let v = 1; v <= 10; v++) {

@@ -1,23 +1,11 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { testBroker, call } from '../../helpers/test-broker.js';
-import { RawClient } from '../../helpers/raw-client.js';
-import type { RunningBroker } from '../../../broker/index.js';
+import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import { encodeMetadataRequest, defaultMetadataRequest, type MetadataRequest } from '../../../protocol/generated/metadata-request.js';
 import { decodeMetadataResponse } from '../../../protocol/generated/metadata-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
-let b: RunningBroker;
-let c: RawClient;
-before(async () => {
-  b = await testBroker({ config: { 'num.partitions': 3 } });
-  await b.broker.logs.createTopic('existing', { partitions: 2 });
-  c = await RawClient.connect(b.port);
-});
-after(async () => {
-  c.close();
-  await b.stop();
-});
+const env = useBrokerAndClient({ config: { 'num.partitions': 3 }, topics: [{ name: 'existing', partitions: 2 }] });
 
 function req(topics: string[] | null, allow = true): MetadataRequest {
   const r = defaultMetadataRequest();
@@ -25,19 +13,19 @@ function req(topics: string[] | null, allow = true): MetadataRequest {
   r.allowAutoTopicCreation = allow;
   return r;
 }
-const metadata = (v: number, r: MetadataRequest) => call(c, 3, v, encodeMetadataRequest, decodeMetadataResponse, r);
+const metadata = (v: number, r: MetadataRequest) => call(env.client, 3, v, encodeMetadataRequest, decodeMetadataResponse, r);
 
 test('every version 0-12 lists this broker and the requested topic with a leader', async () => {
   for (let v = 0; v <= 12; v++) {
     const res = await metadata(v, req(['existing']));
-    assert.deepEqual(res.brokers.map((x) => [x.nodeId, x.host, x.port]), [[1, '127.0.0.1', b.port]], `v${v}`);
+    assert.deepEqual(res.brokers.map((x) => [x.nodeId, x.host, x.port]), [[1, '127.0.0.1', env.broker.port]], `v${v}`);
     const t = res.topics[0];
     assert.equal(t.errorCode, 0);
     assert.equal(t.name, 'existing');
     assert.deepEqual(t.partitions.map((p) => [p.partitionIndex, p.leaderId, p.replicaNodes, p.isrNodes]), [[0, 1, [1], [1]], [1, 1, [1], [1]]]);
-    if (v >= 2) assert.equal(res.clusterId, b.broker.started.clusterId);
+    if (v >= 2) assert.equal(res.clusterId, env.broker.broker.started.clusterId);
     if (v >= 1) assert.equal(res.controllerId, 1);
-    if (v >= 10) assert.equal(t.topicId, b.broker.logs.topic('existing')!.topicId);
+    if (v >= 10) assert.equal(t.topicId, env.broker.broker.logs.topic('existing')!.topicId);
   }
 });
 
@@ -51,8 +39,8 @@ test('auto-creation: num.partitions, ready at once; refused when disallowed or i
   const res = await metadata(9, req(['auto-made']));
   assert.equal(res.topics[0].errorCode, 0);
   assert.equal(res.topics[0].partitions.length, 3);
-  assert.ok(b.broker.logs.getLog('auto-made', 2));
+  assert.ok(env.broker.broker.logs.getLog('auto-made', 2));
   assert.equal((await metadata(9, req(['not-allowed'], false))).topics[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   assert.equal((await metadata(9, req(['bad name!']))).topics[0].errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
-  assert.equal(b.broker.logs.topic('not-allowed'), undefined);
+  assert.equal(env.broker.broker.logs.topic('not-allowed'), undefined);
 });

@@ -1,42 +1,31 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { testBroker } from '../../helpers/test-broker.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { useBrokerAndClient } from '../../helpers/test-broker.js';
 import { joinAndSync, joinGroup, leaveGroup, heartbeat } from '../../helpers/group-client.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
-import type { RunningBroker } from '../../../broker/index.js';
 
-let b: RunningBroker;
-let c: RawClient;
-before(async () => {
-  b = await testBroker({ config: { 'group.initial.rebalance.delay.ms': 0 } });
-  c = await RawClient.connect(b.port);
-});
-after(async () => {
-  c.close();
-  await b.stop();
-});
+const env = useBrokerAndClient({ config: { 'group.initial.rebalance.delay.ms': 0 } });
 
 test('v0-2: the single member leaves; the group becomes Empty with the next generation', async () => {
   for (let v = 0; v <= 2; v++) {
     const groupId = `lg-${v}`;
-    const { memberId } = await joinAndSync(c, { join: 2, sync: 1 }, groupId);
-    assert.equal((await leaveGroup(c, v, { groupId, memberId: 'ghost' })).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
-    assert.equal((await leaveGroup(c, v, { groupId, memberId })).errorCode, 0);
-    const g = b.broker.groups.groups.get(groupId)!;
+    const { memberId } = await joinAndSync(env.client, { join: 2, sync: 1 }, groupId);
+    assert.equal((await leaveGroup(env.client, v, { groupId, memberId: 'ghost' })).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+    assert.equal((await leaveGroup(env.client, v, { groupId, memberId })).errorCode, 0);
+    const g = env.broker.broker.groups.groups.get(groupId)!;
     assert.equal(g.state, 'Empty');
     assert.equal(g.generation, 2);
-    assert.equal((await heartbeat(c, 1, { groupId, memberId, generationId: 1 })).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+    assert.equal((await heartbeat(env.client, 1, { groupId, memberId, generationId: 1 })).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
   }
-  assert.equal((await leaveGroup(c, 1, { groupId: 'no-group', memberId: 'x' })).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+  assert.equal((await leaveGroup(env.client, 1, { groupId: 'no-group', memberId: 'x' })).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
 });
 
 test('v3-5: a batch of members, each with its own error; static members by instance id', async () => {
   for (let v = 3; v <= 5; v++) {
     const groupId = `lgb-${v}`;
-    let j = await joinGroup(c, 5, { groupId, groupInstanceId: 'inst-1' });
+    let j = await joinGroup(env.client, 5, { groupId, groupInstanceId: 'inst-1' });
     assert.equal(j.errorCode, 0, 'static members skip MEMBER_ID_REQUIRED');
-    const r = await leaveGroup(c, v, {
+    const r = await leaveGroup(env.client, v, {
       groupId,
       members: [
         { memberId: 'stale-id', groupInstanceId: 'inst-1', reason: null },
@@ -50,8 +39,8 @@ test('v3-5: a batch of members, each with its own error; static members by insta
       ['ghost', null, ErrorCode.UNKNOWN_MEMBER_ID],
       [j.memberId, 'inst-1', 0],
     ]);
-    assert.equal(b.broker.groups.groups.get(groupId)!.state, 'Empty');
-    j = await joinGroup(c, 5, { groupId, groupInstanceId: 'inst-1' });
+    assert.equal(env.broker.broker.groups.groups.get(groupId)!.state, 'Empty');
+    j = await joinGroup(env.client, 5, { groupId, groupInstanceId: 'inst-1' });
     assert.equal(j.errorCode, 0);
   }
 });

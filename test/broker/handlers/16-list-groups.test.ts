@@ -1,27 +1,20 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { testBroker, call } from '../../helpers/test-broker.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import { commit, joinAndSync } from '../../helpers/group-client.js';
 import { defaultListGroupsRequest, encodeListGroupsRequest } from '../../../protocol/generated/list-groups-request.js';
 import { decodeListGroupsResponse } from '../../../protocol/generated/list-groups-response.js';
-import type { RunningBroker } from '../../../broker/index.js';
 
-let b: RunningBroker;
-let c: RawClient;
-before(async () => {
-  b = await testBroker({ config: { 'group.initial.rebalance.delay.ms': 0 } });
-  await b.broker.logs.createTopic('lt', { partitions: 1 });
-  c = await RawClient.connect(b.port);
-  await joinAndSync(c, { join: 5, sync: 3 }, 'stable-group');
-  await commit(c, 2, { groupId: 'simple-group', generationIdOrMemberEpoch: -1, topics: [{ name: 'lt', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitions: [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, committedMetadata: null, commitTimestamp: -1n }] }] });
-});
-after(async () => {
-  c.close();
-  await b.stop();
+const env = useBrokerAndClient({
+  config: { 'group.initial.rebalance.delay.ms': 0 },
+  topics: [{ name: 'lt', partitions: 1 }],
+  setup: async (_b, c) => {
+    await joinAndSync(c, { join: 5, sync: 3 }, 'stable-group');
+    await commit(c, 2, { groupId: 'simple-group', generationIdOrMemberEpoch: -1, topics: [{ name: 'lt', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitions: [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, committedMetadata: null, commitTimestamp: -1n }] }] });
+  },
 });
 
-const list = (v: number, over: object = {}) => call(c, 16, v, encodeListGroupsRequest, decodeListGroupsResponse, { ...defaultListGroupsRequest(), ...over });
+const list = (v: number, over: object = {}) => call(env.client, 16, v, encodeListGroupsRequest, decodeListGroupsResponse, { ...defaultListGroupsRequest(), ...over });
 
 test('v0-5 list every group; v4 filters by state; v5 by type', async () => {
   for (let v = 0; v <= 5; v++) {

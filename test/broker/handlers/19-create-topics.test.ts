@@ -1,13 +1,8 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Admin } from '@platformatic/kafka';
-import { startBroker, type RunningBroker } from '../../../broker/index.js';
-import { setRootLogger } from '../../../broker/logger.js';
-import { RawClient } from '../../helpers/raw-client.js';
-import type { Reader } from '../../../protocol/wire/reader.js';
-import type { Writer } from '../../../protocol/wire/writer.js';
+import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import {
   defaultCreateTopicsRequest,
   defaultCreateTopicsRequestCreatableTopic,
@@ -17,19 +12,7 @@ import {
 import { decodeCreateTopicsResponse, type CreateTopicsResponse } from '../../../protocol/generated/create-topics-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
-setRootLogger(pino({ level: 'silent' }));
-let b: RunningBroker;
-let c: RawClient;
-before(async () => {
-  b = await startBroker({ config: { 'num.partitions': 3, 'log.retention.ms': 3_600_000 } });
-  c = await RawClient.connect(b.port);
-});
-after(async () => {
-  c.close();
-  await b.stop();
-});
-
-const call = <T>(key: number, v: number, enc: (w: Writer) => void, dec: (r: Reader, v: number) => T): Promise<T> => c.request(key, v, enc, dec);
+const env = useBrokerAndClient({ config: { 'num.partitions': 3, 'log.retention.ms': 3_600_000 } });
 
 function topic(name: string, over: Partial<CreateTopicsRequestCreatableTopic> = {}): CreateTopicsRequestCreatableTopic {
   return { ...defaultCreateTopicsRequestCreatableTopic(), name, numPartitions: -1, replicationFactor: -1, ...over };
@@ -37,7 +20,7 @@ function topic(name: string, over: Partial<CreateTopicsRequestCreatableTopic> = 
 
 function create(v: number, topics: CreateTopicsRequestCreatableTopic[], validateOnly = false): Promise<CreateTopicsResponse> {
   const req = { ...defaultCreateTopicsRequest(), topics, timeoutMs: 5000, validateOnly };
-  return call(19, v, (w) => encodeCreateTopicsRequest(w, v, req), decodeCreateTopicsResponse);
+  return call(env.client, 19, v, encodeCreateTopicsRequest, decodeCreateTopicsResponse, req);
 }
 
 test('every version 0-7 creates a topic; v5+ return the layout and configs, v7 the topic id', async () => {
@@ -48,11 +31,11 @@ test('every version 0-7 creates a topic; v5+ return the layout and configs, v7 t
     const r = res.topics[0]!;
     assert.equal(r.name, name);
     assert.equal(r.errorCode, 0, `v${v}: ${r.errorMessage}`);
-    const meta = b.broker.logs.topic(name);
+    const meta = env.broker.broker.logs.topic(name);
     assert.ok(meta, `v${v}: topic exists`);
     assert.equal(meta.partitions, v === 0 ? 2 : 3, 'numPartitions -1 → num.partitions');
     assert.deepEqual(meta.configs, { 'retention.ms': '1000' });
-    assert.equal(b.broker.logs.getLog(name, 0)!.logConfig.retentionMs, 1000);
+    assert.equal(env.broker.broker.logs.getLog(name, 0)!.logConfig.retentionMs, 1000);
     if (v >= 5) {
       assert.equal(r.numPartitions, meta.partitions);
       assert.equal(r.replicationFactor, 1);
@@ -69,13 +52,13 @@ test('every version 0-7 creates a topic; v5+ return the layout and configs, v7 t
 
 test('a created topic can be produced to at once (kafkajs, no leader wait)', async () => {
   await create(4, [topic('ct-produce')]);
-  const kafka = new Kafka({ clientId: 't', brokers: [b.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 1 } });
+  const kafka = new Kafka({ clientId: 't', brokers: [env.broker.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 1 } });
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
     const [r] = await producer.send({ topic: 'ct-produce', messages: [{ value: 'x', partition: 2 }] });
     assert.equal(r!.errorCode, 0);
-    assert.equal(b.broker.logs.getLog('ct-produce', 2)!.logEndOffset, 1);
+    assert.equal(env.broker.broker.logs.getLog('ct-produce', 2)!.logEndOffset, 1);
   } finally {
     await producer.disconnect();
   }
@@ -118,7 +101,7 @@ test('errors: duplicate, invalid name, existing, configs, partitions, replicatio
     assert.equal(r.errorCode, code, `${name}: ${r.errorMessage}`);
     assert.ok(r.errorMessage && r.errorMessage.length > 0, `${name} has a message`);
     assert.equal(r.numPartitions, -1);
-    if (name !== 'ct-exists') assert.equal(b.broker.logs.topic(name), undefined, `${name} not created`);
+    if (name !== 'ct-exists') assert.equal(env.broker.broker.logs.topic(name), undefined, `${name} not created`);
   }
   assert.match(byName.get('ct-unknown-config')!.errorMessage!, /no\.such\.config/);
   assert.match(byName.get('ct-bad-value')!.errorMessage!, /retention\.ms/);
@@ -126,11 +109,11 @@ test('errors: duplicate, invalid name, existing, configs, partitions, replicatio
 });
 
 test('manual assignments: only this node, numbered from 0, with numPartitions and replicationFactor -1', async () => {
-  const node = b.broker.started.nodeId;
+  const node = env.broker.broker.started.nodeId;
   const ok = await create(5, [topic('ct-assigned', { assignments: [{ partitionIndex: 1, brokerIds: [node] }, { partitionIndex: 0, brokerIds: [node] }] })]);
   assert.equal(ok.topics[0]!.errorCode, 0, ok.topics[0]!.errorMessage ?? '');
   assert.equal(ok.topics[0]!.numPartitions, 2);
-  assert.equal(b.broker.logs.topic('ct-assigned')!.partitions, 2);
+  assert.equal(env.broker.broker.logs.topic('ct-assigned')!.partitions, 2);
   const res = await create(5, [
     topic('ct-a-other', { assignments: [{ partitionIndex: 0, brokerIds: [node + 1] }] }),
     topic('ct-a-gap', { assignments: [{ partitionIndex: 1, brokerIds: [node] }] }),
@@ -154,11 +137,11 @@ test('validateOnly validates and creates nothing', async () => {
   assert.equal(res.topics[0]!.numPartitions, 4);
   assert.equal(res.topics[0]!.configs!.find((x) => x.name === 'cleanup.policy')!.value, 'compact');
   assert.equal(res.topics[1]!.errorCode, ErrorCode.INVALID_PARTITIONS);
-  assert.equal(b.broker.logs.topic('ct-validate'), undefined);
+  assert.equal(env.broker.broker.logs.topic('ct-validate'), undefined);
 });
 
 test('kafkajs admin createTopics (v3) with configEntries', async () => {
-  const kafka = new Kafka({ clientId: 't', brokers: [b.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const kafka = new Kafka({ clientId: 't', brokers: [env.broker.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -166,7 +149,7 @@ test('kafkajs admin createTopics (v3) with configEntries', async () => {
       topics: [{ topic: 'ct-kafkajs', numPartitions: 2, configEntries: [{ name: 'segment.bytes', value: '1048576' }, { name: 'cleanup.policy', value: 'compact,delete' }] }],
     });
     assert.equal(created, true);
-    const log = b.broker.logs.getLog('ct-kafkajs', 1)!;
+    const log = env.broker.broker.logs.getLog('ct-kafkajs', 1)!;
     assert.equal(log.logConfig.segmentBytes, 1048576);
     assert.deepEqual(log.logConfig.cleanupPolicy, ['compact', 'delete']);
     assert.equal(log.logConfig.retentionMs, 3_600_000, 'broker log.retention.ms applies');
@@ -183,18 +166,18 @@ test('kafkajs admin createTopics (v3) with configEntries', async () => {
 });
 
 test('@platformatic/kafka Admin createTopics (v7) returns id, layout and configuration', async () => {
-  const admin = new Admin({ clientId: 't', bootstrapBrokers: [b.bootstrapServers], retries: 0 });
+  const admin = new Admin({ clientId: 't', bootstrapBrokers: [env.broker.bootstrapServers], retries: 0 });
   try {
     const [created] = await admin.createTopics({ topics: ['ct-platformatic'], partitions: 2, configs: [{ name: 'max.message.bytes', value: '2000000' }] });
     assert.ok(created);
     assert.equal(created.name, 'ct-platformatic');
-    const hex = Buffer.from(b.broker.logs.topic('ct-platformatic')!.topicId, 'base64url').toString('hex');
+    const hex = Buffer.from(env.broker.broker.logs.topic('ct-platformatic')!.topicId, 'base64url').toString('hex');
     assert.equal(created.id.replace(/-/g, ''), hex);
     assert.equal(created.partitions, 2);
     assert.equal(created.replicas, 1);
     assert.equal(created.configuration['max.message.bytes'], '2000000');
     assert.equal(created.configuration['retention.ms'], '3600000');
-    assert.equal(b.broker.logs.getLog('ct-platformatic', 0)!.logConfig.maxMessageBytes, 2000000);
+    assert.equal(env.broker.broker.logs.getLog('ct-platformatic', 0)!.logConfig.maxMessageBytes, 2000000);
     const [dflt] = await admin.createTopics({ topics: ['ct-platformatic-default'] });
     assert.equal(dflt!.partitions, 3);
     await assert.rejects(admin.createTopics({ topics: ['ct-platformatic'] }));

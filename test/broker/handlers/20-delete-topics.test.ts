@@ -1,44 +1,27 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { Kafka, logLevel } from 'kafkajs';
 import { Admin } from '@platformatic/kafka';
-import { startBroker, type RunningBroker } from '../../../broker/index.js';
-import { setRootLogger } from '../../../broker/logger.js';
-import { RawClient } from '../../helpers/raw-client.js';
-import type { Reader } from '../../../protocol/wire/reader.js';
-import type { Writer } from '../../../protocol/wire/writer.js';
+import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import { defaultDeleteTopicsRequest, encodeDeleteTopicsRequest, type DeleteTopicsRequest } from '../../../protocol/generated/delete-topics-request.js';
 import { decodeDeleteTopicsResponse, type DeleteTopicsResponse } from '../../../protocol/generated/delete-topics-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
-setRootLogger(pino({ level: 'silent' }));
 const ZERO = 'AAAAAAAAAAAAAAAAAAAAAA';
-let b: RunningBroker;
-let c: RawClient;
-before(async () => {
-  b = await startBroker();
-  c = await RawClient.connect(b.port);
-});
-after(async () => {
-  c.close();
-  await b.stop();
-});
-
-const call = <T>(key: number, v: number, enc: (w: Writer) => void, dec: (r: Reader, v: number) => T): Promise<T> => c.request(key, v, enc, dec);
+const env = useBrokerAndClient();
 
 function del(v: number, over: Partial<DeleteTopicsRequest>): Promise<DeleteTopicsResponse> {
   const req = { ...defaultDeleteTopicsRequest(), timeoutMs: 5000, ...over };
-  return call(20, v, (w) => encodeDeleteTopicsRequest(w, v, req), decodeDeleteTopicsResponse);
+  return call(env.client, 20, v, encodeDeleteTopicsRequest, decodeDeleteTopicsResponse, req);
 }
 
 test('v0-5 delete by name; the partition directories are gone; unknown names get UNKNOWN_TOPIC_OR_PARTITION', async () => {
   for (let v = 0; v <= 5; v++) {
     const name = `dt-v${v}`;
-    await b.broker.logs.createTopic(name, { partitions: 2 });
-    assert.ok(existsSync(join(b.dataDir, `${name}-1`)));
+    await env.broker.broker.logs.createTopic(name, { partitions: 2 });
+    assert.ok(existsSync(join(env.broker.dataDir, `${name}-1`)));
     const res = await del(v, { topicNames: [name, `dt-missing-${v}`] });
     assert.deepEqual(
       res.responses.map((r) => [r.name, r.errorCode]),
@@ -48,17 +31,17 @@ test('v0-5 delete by name; the partition directories are gone; unknown names get
       ],
     );
     if (v >= 5) assert.equal(res.responses[0]!.errorMessage, null);
-    assert.equal(b.broker.logs.topic(name), undefined);
-    assert.equal(b.broker.logs.getLog(name, 0), undefined);
-    assert.equal(existsSync(join(b.dataDir, `${name}-0`)), false);
-    assert.equal(existsSync(join(b.dataDir, `${name}-1`)), false);
+    assert.equal(env.broker.broker.logs.topic(name), undefined);
+    assert.equal(env.broker.broker.logs.getLog(name, 0), undefined);
+    assert.equal(existsSync(join(env.broker.dataDir, `${name}-0`)), false);
+    assert.equal(existsSync(join(env.broker.dataDir, `${name}-1`)), false);
   }
 });
 
 test('v6 deletes by name or by id and reports both; unknown ids, both or neither, duplicates', async () => {
-  const byId = await b.broker.logs.createTopic('dt-by-id', { partitions: 1 });
-  const byName = await b.broker.logs.createTopic('dt-by-name', { partitions: 1 });
-  await b.broker.logs.createTopic('dt-dup', { partitions: 1 });
+  const byId = await env.broker.broker.logs.createTopic('dt-by-id', { partitions: 1 });
+  const byName = await env.broker.broker.logs.createTopic('dt-by-name', { partitions: 1 });
+  await env.broker.broker.logs.createTopic('dt-dup', { partitions: 1 });
   const unknownId = 'AAAAAAAAAAAAAAAAAAAAAQ';
   const res = await del(6, {
     topics: [
@@ -82,28 +65,28 @@ test('v6 deletes by name or by id and reports both; unknown ids, both or neither
       ['dt-dup', ZERO, ErrorCode.INVALID_REQUEST],
     ],
   );
-  assert.equal(b.broker.logs.topic('dt-by-id'), undefined);
-  assert.equal(b.broker.logs.topic('dt-by-name'), undefined);
-  assert.ok(b.broker.logs.topic('dt-dup'), 'duplicates are not deleted');
+  assert.equal(env.broker.broker.logs.topic('dt-by-id'), undefined);
+  assert.equal(env.broker.broker.logs.topic('dt-by-name'), undefined);
+  assert.ok(env.broker.broker.logs.topic('dt-dup'), 'duplicates are not deleted');
 });
 
 test('a deleted topic can be created again, empty', async () => {
-  const first = await b.broker.logs.createTopic('dt-again', { partitions: 1 });
+  const first = await env.broker.broker.logs.createTopic('dt-again', { partitions: 1 });
   await del(4, { topicNames: ['dt-again'] });
-  const second = await b.broker.logs.createTopic('dt-again', { partitions: 1 });
+  const second = await env.broker.broker.logs.createTopic('dt-again', { partitions: 1 });
   assert.notEqual(second.topicId, first.topicId);
-  assert.equal(b.broker.logs.getLog('dt-again', 0)!.logEndOffset, 0);
+  assert.equal(env.broker.broker.logs.getLog('dt-again', 0)!.logEndOffset, 0);
 });
 
 test('kafkajs admin deleteTopics (v1)', async () => {
-  const kafka = new Kafka({ clientId: 't', brokers: [b.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const kafka = new Kafka({ clientId: 't', brokers: [env.broker.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
   const admin = kafka.admin();
   await admin.connect();
   try {
     await admin.createTopics({ topics: [{ topic: 'dt-kafkajs-a' }, { topic: 'dt-kafkajs-b' }] });
     await admin.deleteTopics({ topics: ['dt-kafkajs-a', 'dt-kafkajs-b'], timeout: 5000 });
-    assert.equal(b.broker.logs.topic('dt-kafkajs-a'), undefined);
-    assert.equal(b.broker.logs.topic('dt-kafkajs-b'), undefined);
+    assert.equal(env.broker.broker.logs.topic('dt-kafkajs-a'), undefined);
+    assert.equal(env.broker.broker.logs.topic('dt-kafkajs-b'), undefined);
     const listed = await admin.listTopics();
     assert.ok(!listed.includes('dt-kafkajs-a'));
     await assert.rejects(admin.deleteTopics({ topics: ['dt-kafkajs-missing'], timeout: 5000 }));
@@ -113,11 +96,11 @@ test('kafkajs admin deleteTopics (v1)', async () => {
 });
 
 test('@platformatic/kafka Admin deleteTopics (v6)', async () => {
-  const admin = new Admin({ clientId: 't', bootstrapBrokers: [b.bootstrapServers], retries: 0 });
+  const admin = new Admin({ clientId: 't', bootstrapBrokers: [env.broker.bootstrapServers], retries: 0 });
   try {
     await admin.createTopics({ topics: ['dt-platformatic'], partitions: 2 });
     await admin.deleteTopics({ topics: ['dt-platformatic'] });
-    assert.equal(b.broker.logs.topic('dt-platformatic'), undefined);
+    assert.equal(env.broker.broker.logs.topic('dt-platformatic'), undefined);
     assert.ok(!(await admin.listTopics()).includes('dt-platformatic'));
     await assert.rejects(admin.deleteTopics({ topics: ['dt-platformatic'] }));
   } finally {

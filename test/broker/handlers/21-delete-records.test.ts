@@ -1,50 +1,31 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { Admin } from '@platformatic/kafka';
-import { startBroker, type RunningBroker } from '../../../broker/index.js';
-import { setRootLogger } from '../../../broker/logger.js';
-import { RawClient } from '../../helpers/raw-client.js';
-import type { Reader } from '../../../protocol/wire/reader.js';
-import type { Writer } from '../../../protocol/wire/writer.js';
+import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import { defaultDeleteRecordsRequest, encodeDeleteRecordsRequest, type DeleteRecordsTopic } from '../../../protocol/generated/delete-records-request.js';
 import { decodeDeleteRecordsResponse, type DeleteRecordsResponse } from '../../../protocol/generated/delete-records-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
-setRootLogger(pino({ level: 'silent' }));
-let dataDir: string;
-let b: RunningBroker;
-let c: RawClient;
 let kafka: Kafka;
 let producer: Producer;
-before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'runnel-delrec-'));
-  b = await startBroker({ dataDir });
-  c = await RawClient.connect(b.port);
-  kafka = new Kafka({ clientId: 't', brokers: [b.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
-  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
+const env = useBrokerAndClient({
+  // Again after each restart: a producer connected to the running broker.
+  setup: async (b) => {
+    kafka = new Kafka({ clientId: 't', brokers: [b.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+    producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+  },
+  teardown: () => producer.disconnect(),
 });
-after(async () => {
-  await producer.disconnect();
-  c.close();
-  await b.stop();
-  await rm(dataDir, { recursive: true, force: true });
-});
-
-const call = <T>(key: number, v: number, enc: (w: Writer) => void, dec: (r: Reader, v: number) => T): Promise<T> => c.request(key, v, enc, dec);
 
 function deleteRecords(v: number, topics: DeleteRecordsTopic[]): Promise<DeleteRecordsResponse> {
   const req = { ...defaultDeleteRecordsRequest(), topics, timeoutMs: 5000 };
-  return call(21, v, (w) => encodeDeleteRecordsRequest(w, v, req), decodeDeleteRecordsResponse);
+  return call(env.client, 21, v, encodeDeleteRecordsRequest, decodeDeleteRecordsResponse, req);
 }
 
 async function fill(topic: string, partitions: number, n: number, configs: Record<string, string> = {}): Promise<void> {
-  await b.broker.logs.createTopic(topic, { partitions, configs });
+  await env.broker.broker.logs.createTopic(topic, { partitions, configs });
   for (let p = 0; p < partitions; p++) {
     await producer.send({ topic, messages: Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: `m${i}`, partition: p })) });
   }
@@ -68,8 +49,8 @@ test('v0-2 move the low watermark: an offset, -1 = high watermark, above it OFFS
       },
       { name: 'dr-missing', partitions: [{ partitionIndex: 0, lowWatermark: -1n, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }] },
     ]);
-    assert.equal(b.broker.logs.getLog(topic, 0)!.logStartOffset, 4);
-    assert.equal(b.broker.logs.getLog(topic, 1)!.logStartOffset, 10);
+    assert.equal(env.broker.broker.logs.getLog(topic, 0)!.logStartOffset, 4);
+    assert.equal(env.broker.broker.logs.getLog(topic, 1)!.logStartOffset, 10);
     const again = await deleteRecords(v, [
       { name: topic, partitions: [{ partitionIndex: 0, offset: 11n }, { partitionIndex: 1, offset: 2n }, { partitionIndex: 5, offset: 0n }] },
     ]);
@@ -83,7 +64,7 @@ test('v0-2 move the low watermark: an offset, -1 = high watermark, above it OFFS
 
 test('compacted topics refuse (POLICY_VIOLATION), internal topics too (INVALID_TOPIC_EXCEPTION), offsets below -1 are out of range', async () => {
   await fill('dr-compacted', 1, 3, { 'cleanup.policy': 'compact' });
-  await b.broker.logs.createTopic('__consumer_offsets', { partitions: 1 });
+  await env.broker.broker.logs.createTopic('__consumer_offsets', { partitions: 1 });
   await fill('dr-negative', 1, 3);
   const res = await deleteRecords(2, [
     { name: 'dr-compacted', partitions: [{ partitionIndex: 0, offset: 1n }] },
@@ -94,7 +75,7 @@ test('compacted topics refuse (POLICY_VIOLATION), internal topics too (INVALID_T
     res.topics.map((t) => t.partitions[0]!.errorCode),
     [ErrorCode.POLICY_VIOLATION, ErrorCode.INVALID_TOPIC_EXCEPTION, ErrorCode.OFFSET_OUT_OF_RANGE],
   );
-  assert.equal(b.broker.logs.getLog('dr-compacted', 0)!.logStartOffset, 0);
+  assert.equal(env.broker.broker.logs.getLog('dr-compacted', 0)!.logStartOffset, 0);
 });
 
 test('kafkajs deleteTopicRecords (v1) and fetchTopicOffsets; the low watermark survives a restart', async () => {
@@ -114,25 +95,18 @@ test('kafkajs deleteTopicRecords (v1) and fetchTopicOffsets; the low watermark s
   } finally {
     await admin.disconnect();
   }
-  await producer.disconnect();
-  c.close();
-  await b.stop();
-  b = await startBroker({ dataDir });
-  c = await RawClient.connect(b.port);
-  kafka = new Kafka({ clientId: 't', brokers: [b.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
-  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  assert.equal(b.broker.logs.getLog('dr-kafkajs', 0)!.logStartOffset, 5);
-  assert.equal(b.broker.logs.getLog('dr-kafkajs', 1)!.logStartOffset, 8);
+  await env.restart();
+  assert.equal(env.broker.broker.logs.getLog('dr-kafkajs', 0)!.logStartOffset, 5);
+  assert.equal(env.broker.broker.logs.getLog('dr-kafkajs', 1)!.logStartOffset, 8);
 });
 
 test('@platformatic/kafka Admin deleteRecords (v2)', async () => {
   await fill('dr-platformatic', 1, 6);
-  const admin = new Admin({ clientId: 't', bootstrapBrokers: [b.bootstrapServers], retries: 0 });
+  const admin = new Admin({ clientId: 't', bootstrapBrokers: [env.broker.bootstrapServers], retries: 0 });
   try {
     const [t] = await admin.deleteRecords({ topics: [{ name: 'dr-platformatic', partitions: [{ partition: 0, offset: 3n }] }] });
     assert.deepEqual(t, { name: 'dr-platformatic', partitions: [{ partition: 0, lowWatermark: 3n }] });
-    assert.equal(b.broker.logs.getLog('dr-platformatic', 0)!.logStartOffset, 3);
+    assert.equal(env.broker.broker.logs.getLog('dr-platformatic', 0)!.logStartOffset, 3);
   } finally {
     await admin.close();
   }

@@ -1,11 +1,7 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { startBroker, type RunningBroker } from '../../../broker/index.js';
-import { setRootLogger } from '../../../broker/logger.js';
-import { RawClient } from '../../helpers/raw-client.js';
-import { responseHeaderVersion } from '../../../protocol/generated/apis.js';
+import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
+import { kafkajsSend } from '../../helpers/kafkajs.js';
 import {
   defaultOffsetForLeaderEpochRequest,
   encodeOffsetForLeaderEpochRequest,
@@ -14,23 +10,9 @@ import {
 import { decodeOffsetForLeaderEpochResponse, type OffsetForLeaderEpochResponseEpochEndOffset } from '../../../protocol/generated/offset-for-leader-epoch-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
-setRootLogger(pino({ level: 'silent' }));
-let b: RunningBroker;
-let c: RawClient;
-before(async () => {
-  b = await startBroker();
-  c = await RawClient.connect(b.port);
-  await b.broker.logs.createTopic('ole-empty', { partitions: 1 });
-  await b.broker.logs.createTopic('ole-data', { partitions: 1 });
-  const kafka = new Kafka({ clientId: 't', brokers: [b.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  await producer.send({ topic: 'ole-data', messages: Array.from({ length: 5 }, (_, i) => ({ value: String(i) })) });
-  await producer.disconnect();
-});
-after(async () => {
-  c.close();
-  await b.stop();
+const env = useBrokerAndClient({
+  topics: [{ name: 'ole-empty', partitions: 1 }, { name: 'ole-data', partitions: 1 }],
+  setup: (b) => kafkajsSend(b, 'ole-data', Array.from({ length: 5 }, (_, i) => ({ value: String(i) }))),
 });
 
 type P = Partial<OffsetForLeaderEpochRequestOffsetForLeaderPartition> & { partition: number; leaderEpoch: number };
@@ -41,12 +23,7 @@ async function ask(v: number, topic: string, partitions: P[], replicaId = -1): P
     replicaId,
     topics: [{ topic, partitions: partitions.map((p) => ({ currentLeaderEpoch: -1, ...p })) }],
   };
-  const id = c.send(23, v, (w) => encodeOffsetForLeaderEpochRequest(w, v, req));
-  const res = await c.response(responseHeaderVersion(23, v));
-  assert.ok(res);
-  assert.equal(res.correlationId, id);
-  const body = decodeOffsetForLeaderEpochResponse(res.body, v);
-  assert.equal(res.body.remaining(), 0);
+  const body = await call(env.client, 23, v, encodeOffsetForLeaderEpochRequest, decodeOffsetForLeaderEpochResponse, req);
   assert.equal(body.topics[0]!.topic, topic);
   return body.topics[0]!.partitions;
 }

@@ -1,48 +1,36 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { testBroker, call } from '../../helpers/test-broker.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import { addPartitions, describeTxns, initTxn } from '../../helpers/txn-client.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 import { encodeApiVersionsRequest, defaultApiVersionsRequest } from '../../../protocol/generated/api-versions-request.js';
 import { decodeApiVersionsResponse } from '../../../protocol/generated/api-versions-response.js';
-import type { RunningBroker } from '../../../broker/index.js';
 
-let b: RunningBroker;
-let c: RawClient;
-before(async () => {
-  b = await testBroker();
-  await b.broker.logs.createTopic('t', { partitions: 3 });
-  c = await RawClient.connect(b.port);
-});
-after(async () => {
-  c.close();
-  await b.stop();
-});
+const env = useBrokerAndClient({ topics: [{ name: 't', partitions: 3 }] });
 
 test('advertised as 0-3 (the client form only)', async () => {
-  const r = await call(c, 18, 3, encodeApiVersionsRequest, decodeApiVersionsResponse, { ...defaultApiVersionsRequest(), clientSoftwareName: 'x', clientSoftwareVersion: '1' });
+  const r = await call(env.client, 18, 3, encodeApiVersionsRequest, decodeApiVersionsResponse, { ...defaultApiVersionsRequest(), clientSoftwareName: 'x', clientSoftwareVersion: '1' });
   const k = r.apiKeys.find((a) => a.apiKey === 24)!;
   assert.deepEqual([k.minVersion, k.maxVersion], [0, 3]);
 });
 
 test('v0-v3: partitions join the transaction; unknown partitions; fencing and mapping errors', async () => {
   for (const v of [0, 1, 2, 3]) {
-    const p = await initTxn(b, `apt-${v}`);
-    const ok = await addPartitions(c, v, p, [{ name: 't', partitions: [0, 2] }]);
+    const p = await initTxn(env.broker, `apt-${v}`);
+    const ok = await addPartitions(env.client, v, p, [{ name: 't', partitions: [0, 2] }]);
     assert.deepEqual([...ok.values()], [0, 0], `v${v}`);
-    const d = (await describeTxns(c, [p.id])).transactionStates[0]!;
+    const d = (await describeTxns(env.client, [p.id])).transactionStates[0]!;
     assert.equal(d.transactionState, 'Ongoing');
     assert.deepEqual(d.topics, [{ topic: 't', partitions: [0, 2] }]);
 
-    const mixed = await addPartitions(c, v, p, [{ name: 't', partitions: [1, 9] }, { name: 'nope', partitions: [0] }]);
+    const mixed = await addPartitions(env.client, v, p, [{ name: 't', partitions: [1, 9] }, { name: 'nope', partitions: [0] }]);
     assert.deepEqual(Object.fromEntries(mixed), { 't-1': ErrorCode.OPERATION_NOT_ATTEMPTED, 't-9': ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'nope-0': ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
 
-    const stale = await addPartitions(c, v, { ...p, epoch: p.epoch - 1 }, [{ name: 't', partitions: [1] }]);
+    const stale = await addPartitions(env.client, v, { ...p, epoch: p.epoch - 1 }, [{ name: 't', partitions: [1] }]);
     assert.equal(stale.get('t-1'), v < 2 ? ErrorCode.INVALID_PRODUCER_EPOCH : ErrorCode.PRODUCER_FENCED);
-    const other = await addPartitions(c, v, { ...p, pid: p.pid + 100n }, [{ name: 't', partitions: [1] }]);
+    const other = await addPartitions(env.client, v, { ...p, pid: p.pid + 100n }, [{ name: 't', partitions: [1] }]);
     assert.equal(other.get('t-1'), ErrorCode.INVALID_PRODUCER_ID_MAPPING);
-    const unknown = await addPartitions(c, v, { ...p, id: 'never-initialized' }, [{ name: 't', partitions: [1] }]);
+    const unknown = await addPartitions(env.client, v, { ...p, id: 'never-initialized' }, [{ name: 't', partitions: [1] }]);
     assert.equal(unknown.get('t-1'), ErrorCode.INVALID_PRODUCER_ID_MAPPING);
   }
 });

@@ -1,38 +1,23 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
 import { Kafka, logLevel, type ConfigResourceTypes } from 'kafkajs';
 import { Admin } from '@platformatic/kafka';
-import { startBroker, type RunningBroker } from '../../../broker/index.js';
-import { setRootLogger } from '../../../broker/logger.js';
-import { RawClient } from '../../helpers/raw-client.js';
-import type { Reader } from '../../../protocol/wire/reader.js';
-import type { Writer } from '../../../protocol/wire/writer.js';
+import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import { defaultDescribeConfigsRequest, encodeDescribeConfigsRequest, type DescribeConfigsResource } from '../../../protocol/generated/describe-configs-request.js';
 import { decodeDescribeConfigsResponse, type DescribeConfigsResponse } from '../../../protocol/generated/describe-configs-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 import { LOG_CONFIG_SPECS } from '../../../storage/log-config.js';
 
-setRootLogger(pino({ level: 'silent' }));
 const TOPIC = 2;
 const BROKER = 4;
-let b: RunningBroker;
-let c: RawClient;
-before(async () => {
-  b = await startBroker({ config: { 'log.retention.ms': 3_600_000 } });
-  c = await RawClient.connect(b.port);
-  await b.broker.logs.createTopic('dc-topic', { partitions: 1, configs: { 'segment.bytes': '1048576', 'cleanup.policy': 'compact,delete' } });
+const env = useBrokerAndClient({
+  config: { 'log.retention.ms': 3_600_000 },
+  topics: [{ name: 'dc-topic', partitions: 1, configs: { 'segment.bytes': '1048576', 'cleanup.policy': 'compact,delete' } }],
 });
-after(async () => {
-  c.close();
-  await b.stop();
-});
-
-const call = <T>(key: number, v: number, enc: (w: Writer) => void, dec: (r: Reader, v: number) => T): Promise<T> => c.request(key, v, enc, dec);
 
 function describe(v: number, resources: DescribeConfigsResource[], includeSynonyms = false, includeDocumentation = false): Promise<DescribeConfigsResponse> {
   const req = { ...defaultDescribeConfigsRequest(), resources, includeSynonyms, includeDocumentation };
-  return call(32, v, (w) => encodeDescribeConfigsRequest(w, v, req), decodeDescribeConfigsResponse);
+  return call(env.client, 32, v, encodeDescribeConfigsRequest, decodeDescribeConfigsResponse, req);
 }
 
 test('every version 0-4 lists every topic config with the value in force and where it comes from', async () => {
@@ -92,7 +77,7 @@ test('synonyms and documentation only when asked; configurationKeys filters (unk
 });
 
 test('broker resources: this node lists every broker config, "" the (empty) dynamic defaults, other ids are refused', async () => {
-  const node = String(b.broker.started.nodeId);
+  const node = String(env.broker.broker.started.nodeId);
   const res = await describe(4, [
     { resourceType: BROKER, resourceName: node, configurationKeys: null },
     { resourceType: BROKER, resourceName: '', configurationKeys: null },
@@ -135,7 +120,7 @@ test('topic errors: unknown, illegal name, empty name', async () => {
 });
 
 test('kafkajs admin describeConfigs (v2) for a topic and the broker', async () => {
-  const kafka = new Kafka({ clientId: 't', brokers: [b.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const kafka = new Kafka({ clientId: 't', brokers: [env.broker.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -143,7 +128,7 @@ test('kafkajs admin describeConfigs (v2) for a topic and the broker', async () =
       includeSynonyms: true,
       resources: [
         { type: TOPIC as ConfigResourceTypes, name: 'dc-topic', configNames: ['segment.bytes', 'retention.ms'] },
-        { type: BROKER as ConfigResourceTypes, name: String(b.broker.started.nodeId), configNames: ['log.segment.bytes'] },
+        { type: BROKER as ConfigResourceTypes, name: String(env.broker.broker.started.nodeId), configNames: ['log.segment.bytes'] },
       ],
     });
     const topic = res.resources.find((r) => r.resourceType === TOPIC)!;
@@ -160,7 +145,7 @@ test('kafkajs admin describeConfigs (v2) for a topic and the broker', async () =
 });
 
 test('@platformatic/kafka Admin describeConfigs (v4) with synonyms and documentation', async () => {
-  const admin = new Admin({ clientId: 't', bootstrapBrokers: [b.bootstrapServers], retries: 0 });
+  const admin = new Admin({ clientId: 't', bootstrapBrokers: [env.broker.bootstrapServers], retries: 0 });
   try {
     const [d] = await admin.describeConfigs({
       resources: [{ resourceType: TOPIC, resourceName: 'dc-topic', configurationKeys: ['cleanup.policy'] }],

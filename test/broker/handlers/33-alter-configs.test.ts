@@ -1,43 +1,20 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { Kafka, logLevel, type ConfigResourceTypes } from 'kafkajs';
 import { Admin } from '@platformatic/kafka';
-import { startBroker, type RunningBroker } from '../../../broker/index.js';
-import { setRootLogger } from '../../../broker/logger.js';
-import { RawClient } from '../../helpers/raw-client.js';
-import type { Reader } from '../../../protocol/wire/reader.js';
-import type { Writer } from '../../../protocol/wire/writer.js';
+import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import { defaultAlterConfigsRequest, encodeAlterConfigsRequest, type AlterConfigsResource } from '../../../protocol/generated/alter-configs-request.js';
 import { decodeAlterConfigsResponse, type AlterConfigsResponse } from '../../../protocol/generated/alter-configs-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
-setRootLogger(pino({ level: 'silent' }));
 const TOPIC = 2;
 const BROKER = 4;
 const DAY = 86_400_000;
-let dataDir: string;
-let b: RunningBroker;
-let c: RawClient;
-before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'runnel-alter-'));
-  b = await startBroker({ dataDir });
-  c = await RawClient.connect(b.port);
-});
-after(async () => {
-  c.close();
-  await b.stop();
-  await rm(dataDir, { recursive: true, force: true });
-});
-
-const call = <T>(key: number, v: number, enc: (w: Writer) => void, dec: (r: Reader, v: number) => T): Promise<T> => c.request(key, v, enc, dec);
+const env = useBrokerAndClient();
 
 function alter(v: number, resources: AlterConfigsResource[], validateOnly = false): Promise<AlterConfigsResponse> {
   const req = { ...defaultAlterConfigsRequest(), resources, validateOnly };
-  return call(33, v, (w) => encodeAlterConfigsRequest(w, v, req), decodeAlterConfigsResponse);
+  return call(env.client, 33, v, encodeAlterConfigsRequest, decodeAlterConfigsResponse, req);
 }
 
 function topicRes(name: string, configs: Record<string, string | null>): AlterConfigsResource {
@@ -47,12 +24,12 @@ function topicRes(name: string, configs: Record<string, string | null>): AlterCo
 test('v0-2 replace the whole set of overrides and apply live to the open logs', async () => {
   for (let v = 0; v <= 2; v++) {
     const name = `ac-v${v}`;
-    await b.broker.logs.createTopic(name, { partitions: 2, configs: { 'segment.bytes': '1048576' } });
-    const log = b.broker.logs.getLog(name, 1)!;
+    await env.broker.broker.logs.createTopic(name, { partitions: 2, configs: { 'segment.bytes': '1048576' } });
+    const log = env.broker.broker.logs.getLog(name, 1)!;
     assert.equal(log.logConfig.retentionMs, 7 * DAY);
     const res = await alter(v, [topicRes(name, { 'retention.ms': '60000', 'cleanup.policy': 'compact' })]);
     assert.deepEqual(res.responses, [{ errorCode: 0, errorMessage: null, resourceType: TOPIC, resourceName: name }]);
-    assert.deepEqual(b.broker.logs.topic(name)!.configs, { 'retention.ms': '60000', 'cleanup.policy': 'compact' });
+    assert.deepEqual(env.broker.broker.logs.topic(name)!.configs, { 'retention.ms': '60000', 'cleanup.policy': 'compact' });
     assert.equal(log.logConfig.retentionMs, 60000, 'live on the open log');
     assert.deepEqual(log.logConfig.cleanupPolicy, ['compact']);
     assert.equal(log.logConfig.segmentBytes, 1 << 30, 'segment.bytes not given: back to the broker default');
@@ -60,7 +37,7 @@ test('v0-2 replace the whole set of overrides and apply live to the open logs', 
 });
 
 test('validation: unknown name, bad value, null value → INVALID_CONFIG and nothing changes; validateOnly changes nothing', async () => {
-  await b.broker.logs.createTopic('ac-valid', { partitions: 1, configs: { 'retention.ms': '1000' } });
+  await env.broker.broker.logs.createTopic('ac-valid', { partitions: 1, configs: { 'retention.ms': '1000' } });
   const res = await alter(1, [
     topicRes('ac-valid', { 'retention.ms': '5', 'no.such': 'x' }),
   ]);
@@ -73,12 +50,12 @@ test('validation: unknown name, bad value, null value → INVALID_CONFIG and not
   assert.equal(nul.responses[0]!.errorCode, ErrorCode.INVALID_CONFIG);
   const dry = await alter(2, [topicRes('ac-valid', { 'retention.ms': '2000' })], true);
   assert.equal(dry.responses[0]!.errorCode, 0);
-  assert.deepEqual(b.broker.logs.topic('ac-valid')!.configs, { 'retention.ms': '1000' });
-  assert.equal(b.broker.logs.getLog('ac-valid', 0)!.logConfig.retentionMs, 1000);
+  assert.deepEqual(env.broker.broker.logs.topic('ac-valid')!.configs, { 'retention.ms': '1000' });
+  assert.equal(env.broker.broker.logs.getLog('ac-valid', 0)!.logConfig.retentionMs, 1000);
 });
 
 test('resource errors: unknown topic, duplicate resource, broker configs are not dynamic, unknown type', async () => {
-  const node = String(b.broker.started.nodeId);
+  const node = String(env.broker.broker.started.nodeId);
   const res = await alter(2, [
     topicRes('ac-missing', { 'retention.ms': '1' }),
     topicRes('ac-twice', {}),
@@ -103,7 +80,7 @@ test('resource errors: unknown topic, duplicate resource, broker configs are not
 });
 
 test('kafkajs admin alterConfigs (v1) changes retention in storage; the override survives a restart', async () => {
-  const kafka = new Kafka({ clientId: 't', brokers: [b.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const kafka = new Kafka({ clientId: 't', brokers: [env.broker.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -121,26 +98,23 @@ test('kafkajs admin alterConfigs (v1) changes retention in storage; the override
     await admin.disconnect();
   }
   for (const p of [0, 1]) {
-    assert.equal(b.broker.logs.getLog('ac-kafkajs', p)!.logConfig.retentionMs, 120000);
-    assert.equal(b.broker.logs.getLog('ac-kafkajs', p)!.logConfig.retentionBytes, 5000000);
+    assert.equal(env.broker.broker.logs.getLog('ac-kafkajs', p)!.logConfig.retentionMs, 120000);
+    assert.equal(env.broker.broker.logs.getLog('ac-kafkajs', p)!.logConfig.retentionBytes, 5000000);
   }
-  c.close();
-  await b.stop();
-  b = await startBroker({ dataDir });
-  c = await RawClient.connect(b.port);
-  assert.deepEqual(b.broker.logs.topic('ac-kafkajs')!.configs, { 'retention.ms': '120000', 'retention.bytes': '5000000' });
-  assert.equal(b.broker.logs.getLog('ac-kafkajs', 1)!.logConfig.retentionMs, 120000);
+  await env.restart();
+  assert.deepEqual(env.broker.broker.logs.topic('ac-kafkajs')!.configs, { 'retention.ms': '120000', 'retention.bytes': '5000000' });
+  assert.equal(env.broker.broker.logs.getLog('ac-kafkajs', 1)!.logConfig.retentionMs, 120000);
 });
 
 test('@platformatic/kafka Admin alterConfigs (v2)', async () => {
-  const admin = new Admin({ clientId: 't', bootstrapBrokers: [b.bootstrapServers], retries: 0 });
+  const admin = new Admin({ clientId: 't', bootstrapBrokers: [env.broker.bootstrapServers], retries: 0 });
   try {
     await admin.createTopics({ topics: ['ac-platformatic'], partitions: 1 });
     await admin.alterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'ac-platformatic', configs: [{ name: 'max.message.bytes', value: '4096' }] }] });
-    assert.equal(b.broker.logs.getLog('ac-platformatic', 0)!.logConfig.maxMessageBytes, 4096);
+    assert.equal(env.broker.broker.logs.getLog('ac-platformatic', 0)!.logConfig.maxMessageBytes, 4096);
     await admin.alterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'ac-platformatic', configs: [] }] });
-    assert.deepEqual(b.broker.logs.topic('ac-platformatic')!.configs, {});
-    assert.equal(b.broker.logs.getLog('ac-platformatic', 0)!.logConfig.maxMessageBytes, 1048588);
+    assert.deepEqual(env.broker.broker.logs.topic('ac-platformatic')!.configs, {});
+    assert.equal(env.broker.broker.logs.getLog('ac-platformatic', 0)!.logConfig.maxMessageBytes, 1048588);
     await assert.rejects(admin.alterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'ac-platformatic', configs: [{ name: 'bogus', value: '1' }] }] }));
   } finally {
     await admin.close();

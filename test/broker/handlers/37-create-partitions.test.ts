@@ -1,13 +1,8 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Admin } from '@platformatic/kafka';
-import { startBroker, type RunningBroker } from '../../../broker/index.js';
-import { setRootLogger } from '../../../broker/logger.js';
-import { RawClient } from '../../helpers/raw-client.js';
-import type { Reader } from '../../../protocol/wire/reader.js';
-import type { Writer } from '../../../protocol/wire/writer.js';
+import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import {
   defaultCreatePartitionsRequest,
   encodeCreatePartitionsRequest,
@@ -16,39 +11,27 @@ import {
 import { decodeCreatePartitionsResponse, type CreatePartitionsResponse } from '../../../protocol/generated/create-partitions-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
-setRootLogger(pino({ level: 'silent' }));
-let b: RunningBroker;
-let c: RawClient;
-before(async () => {
-  b = await startBroker();
-  c = await RawClient.connect(b.port);
-});
-after(async () => {
-  c.close();
-  await b.stop();
-});
-
-const call = <T>(key: number, v: number, enc: (w: Writer) => void, dec: (r: Reader, v: number) => T): Promise<T> => c.request(key, v, enc, dec);
+const env = useBrokerAndClient();
 
 function grow(v: number, topics: CreatePartitionsTopic[], validateOnly = false): Promise<CreatePartitionsResponse> {
   const req = { ...defaultCreatePartitionsRequest(), topics, timeoutMs: 5000, validateOnly };
-  return call(37, v, (w) => encodeCreatePartitionsRequest(w, v, req), decodeCreatePartitionsResponse);
+  return call(env.client, 37, v, encodeCreatePartitionsRequest, decodeCreatePartitionsResponse, req);
 }
 
 test('v0-3 add partitions; the new logs exist at once', async () => {
   for (let v = 0; v <= 3; v++) {
     const name = `cp-v${v}`;
-    await b.broker.logs.createTopic(name, { partitions: 1 });
+    await env.broker.broker.logs.createTopic(name, { partitions: 1 });
     const res = await grow(v, [{ name, count: 3, assignments: null }]);
     assert.deepEqual(res.results, [{ name, errorCode: 0, errorMessage: null }]);
-    assert.equal(b.broker.logs.topic(name)!.partitions, 3);
-    assert.ok(b.broker.logs.getLog(name, 2));
+    assert.equal(env.broker.broker.logs.topic(name)!.partitions, 3);
+    assert.ok(env.broker.broker.logs.getLog(name, 2));
   }
 });
 
 test('errors: same count, fewer, unknown topic, duplicate, bad assignments; validateOnly changes nothing', async () => {
-  await b.broker.logs.createTopic('cp-err', { partitions: 2 });
-  const node = b.broker.started.nodeId;
+  await env.broker.broker.logs.createTopic('cp-err', { partitions: 2 });
+  const node = env.broker.broker.started.nodeId;
   const res = await grow(3, [
     { name: 'cp-missing', count: 2, assignments: null },
     { name: 'cp-dup', count: 2, assignments: null },
@@ -72,14 +55,14 @@ test('errors: same count, fewer, unknown topic, duplicate, bad assignments; vali
   assert.equal(otherBroker.results[0]!.errorCode, ErrorCode.INVALID_REPLICA_ASSIGNMENT);
   const validated = await grow(3, [{ name: 'cp-err', count: 5, assignments: null }], true);
   assert.equal(validated.results[0]!.errorCode, 0);
-  assert.equal(b.broker.logs.topic('cp-err')!.partitions, 2);
+  assert.equal(env.broker.broker.logs.topic('cp-err')!.partitions, 2);
   const assigned = await grow(3, [{ name: 'cp-err', count: 4, assignments: [{ brokerIds: [node] }, { brokerIds: [node] }] }]);
   assert.equal(assigned.results[0]!.errorCode, 0);
-  assert.equal(b.broker.logs.topic('cp-err')!.partitions, 4);
+  assert.equal(env.broker.broker.logs.topic('cp-err')!.partitions, 4);
 });
 
 test('kafkajs admin createPartitions (v1), then produce to a new partition', async () => {
-  const kafka = new Kafka({ clientId: 't', brokers: [b.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const kafka = new Kafka({ clientId: 't', brokers: [env.broker.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
   const admin = kafka.admin();
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await admin.connect();
@@ -91,7 +74,7 @@ test('kafkajs admin createPartitions (v1), then produce to a new partition', asy
     assert.equal(meta.topics[0]!.partitions.length, 3);
     const [r] = await producer.send({ topic: 'cp-kafkajs', messages: [{ value: 'v', partition: 2 }] });
     assert.equal(r!.errorCode, 0);
-    assert.equal(b.broker.logs.getLog('cp-kafkajs', 2)!.logEndOffset, 1);
+    assert.equal(env.broker.broker.logs.getLog('cp-kafkajs', 2)!.logEndOffset, 1);
     await assert.rejects(admin.createPartitions({ topicPartitions: [{ topic: 'cp-kafkajs', count: 2 }] }));
   } finally {
     await producer.disconnect();
@@ -100,13 +83,13 @@ test('kafkajs admin createPartitions (v1), then produce to a new partition', asy
 });
 
 test('@platformatic/kafka Admin createPartitions (v3)', async () => {
-  const admin = new Admin({ clientId: 't', bootstrapBrokers: [b.bootstrapServers], retries: 0 });
+  const admin = new Admin({ clientId: 't', bootstrapBrokers: [env.broker.bootstrapServers], retries: 0 });
   try {
     await admin.createTopics({ topics: ['cp-platformatic'], partitions: 1 });
     await admin.createPartitions({ topics: [{ name: 'cp-platformatic', count: 2 }], validateOnly: true });
-    assert.equal(b.broker.logs.topic('cp-platformatic')!.partitions, 1);
+    assert.equal(env.broker.broker.logs.topic('cp-platformatic')!.partitions, 1);
     await admin.createPartitions({ topics: [{ name: 'cp-platformatic', count: 2 }] });
-    assert.equal(b.broker.logs.topic('cp-platformatic')!.partitions, 2);
+    assert.equal(env.broker.broker.logs.topic('cp-platformatic')!.partitions, 2);
     await assert.rejects(admin.createPartitions({ topics: [{ name: 'cp-platformatic', count: 2 }] }));
   } finally {
     await admin.close();

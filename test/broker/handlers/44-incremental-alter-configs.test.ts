@@ -1,16 +1,9 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Admin } from '@platformatic/kafka';
-import { startBroker, type RunningBroker } from '../../../broker/index.js';
-import { setRootLogger } from '../../../broker/logger.js';
+import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import type { Reader } from '../../../protocol/wire/reader.js';
-import type { Writer } from '../../../protocol/wire/writer.js';
 import {
   defaultIncrementalAlterConfigsRequest,
   encodeIncrementalAlterConfigsRequest,
@@ -19,25 +12,10 @@ import {
 import { decodeIncrementalAlterConfigsResponse, type IncrementalAlterConfigsResponse } from '../../../protocol/generated/incremental-alter-configs-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
-setRootLogger(pino({ level: 'silent' }));
 const TOPIC = 2;
 const BROKER = 4;
 const [SET, DELETE, APPEND, SUBTRACT] = [0, 1, 2, 3];
-let dataDir: string;
-let b: RunningBroker;
-let c: RawClient;
-before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'runnel-incr-'));
-  b = await startBroker({ dataDir });
-  c = await RawClient.connect(b.port);
-});
-after(async () => {
-  c.close();
-  await b.stop();
-  await rm(dataDir, { recursive: true, force: true });
-});
-
-const call = <T>(key: number, v: number, enc: (w: Writer) => void, dec: (r: Reader, v: number) => T): Promise<T> => c.request(key, v, enc, dec);
+const env = useBrokerAndClient();
 
 type Op = [name: string, op: number, value: string | null];
 
@@ -47,17 +25,17 @@ function res(name: string, ops: Op[], type = TOPIC): IncrementalAlterConfigsRequ
 
 function alter(v: number, resources: IncrementalAlterConfigsRequestAlterConfigsResource[], validateOnly = false): Promise<IncrementalAlterConfigsResponse> {
   const req = { ...defaultIncrementalAlterConfigsRequest(), resources, validateOnly };
-  return call(44, v, (w) => encodeIncrementalAlterConfigsRequest(w, v, req), decodeIncrementalAlterConfigsResponse);
+  return call(env.client, 44, v, encodeIncrementalAlterConfigsRequest, decodeIncrementalAlterConfigsResponse, req);
 }
 
 test('v0-1 SET and DELETE change single overrides, keep the others, apply live and persist', async () => {
   for (let v = 0; v <= 1; v++) {
     const name = `iac-v${v}`;
-    await b.broker.logs.createTopic(name, { partitions: 1, configs: { 'segment.bytes': '1048576', 'retention.bytes': '1000000' } });
+    await env.broker.broker.logs.createTopic(name, { partitions: 1, configs: { 'segment.bytes': '1048576', 'retention.bytes': '1000000' } });
     const out = await alter(v, [res(name, [['retention.ms', SET, '90000'], ['retention.bytes', DELETE, null], ['flush.ms', DELETE, null]])]);
     assert.deepEqual(out.responses, [{ errorCode: 0, errorMessage: null, resourceType: TOPIC, resourceName: name }]);
-    assert.deepEqual(b.broker.logs.topic(name)!.configs, { 'segment.bytes': '1048576', 'retention.ms': '90000' });
-    const cfg = b.broker.logs.getLog(name, 0)!.logConfig;
+    assert.deepEqual(env.broker.broker.logs.topic(name)!.configs, { 'segment.bytes': '1048576', 'retention.ms': '90000' });
+    const cfg = env.broker.broker.logs.getLog(name, 0)!.logConfig;
     assert.equal(cfg.retentionMs, 90000);
     assert.equal(cfg.retentionBytes, -1);
     assert.equal(cfg.segmentBytes, 1048576);
@@ -65,21 +43,21 @@ test('v0-1 SET and DELETE change single overrides, keep the others, apply live a
 });
 
 test('APPEND and SUBTRACT edit list configs (cleanup.policy), starting from the value in force', async () => {
-  await b.broker.logs.createTopic('iac-list', { partitions: 1 });
+  await env.broker.broker.logs.createTopic('iac-list', { partitions: 1 });
   await alter(1, [res('iac-list', [['cleanup.policy', APPEND, 'compact']])]);
-  assert.equal(b.broker.logs.topic('iac-list')!.configs['cleanup.policy'], 'delete,compact');
-  assert.deepEqual(b.broker.logs.getLog('iac-list', 0)!.logConfig.cleanupPolicy, ['delete', 'compact']);
+  assert.equal(env.broker.broker.logs.topic('iac-list')!.configs['cleanup.policy'], 'delete,compact');
+  assert.deepEqual(env.broker.broker.logs.getLog('iac-list', 0)!.logConfig.cleanupPolicy, ['delete', 'compact']);
   await alter(1, [res('iac-list', [['cleanup.policy', APPEND, 'compact']])]);
-  assert.equal(b.broker.logs.topic('iac-list')!.configs['cleanup.policy'], 'delete,compact', 'APPEND of a present item is a no-op');
+  assert.equal(env.broker.broker.logs.topic('iac-list')!.configs['cleanup.policy'], 'delete,compact', 'APPEND of a present item is a no-op');
   await alter(1, [res('iac-list', [['cleanup.policy', SUBTRACT, 'delete']])]);
-  assert.deepEqual(b.broker.logs.getLog('iac-list', 0)!.logConfig.cleanupPolicy, ['compact']);
+  assert.deepEqual(env.broker.broker.logs.getLog('iac-list', 0)!.logConfig.cleanupPolicy, ['compact']);
   const notList = await alter(1, [res('iac-list', [['retention.ms', APPEND, '5']])]);
   assert.equal(notList.responses[0]!.errorCode, ErrorCode.INVALID_CONFIG);
   assert.match(notList.responses[0]!.errorMessage!, /not LIST/);
 });
 
 test('errors: unknown name, bad value, duplicate key, unknown operation, unknown topic; validateOnly', async () => {
-  await b.broker.logs.createTopic('iac-err', { partitions: 1, configs: { 'retention.ms': '1000' } });
+  await env.broker.broker.logs.createTopic('iac-err', { partitions: 1, configs: { 'retention.ms': '1000' } });
   const out = await alter(1, [
     res('iac-err', [['no.such', SET, '1']]),
     res('iac-missing', [['retention.ms', SET, '1']]),
@@ -99,11 +77,11 @@ test('errors: unknown name, bad value, duplicate key, unknown operation, unknown
   }
   const dry = await alter(1, [res('iac-err', [['retention.ms', DELETE, null]])], true);
   assert.equal(dry.responses[0]!.errorCode, 0);
-  assert.deepEqual(b.broker.logs.topic('iac-err')!.configs, { 'retention.ms': '1000' });
+  assert.deepEqual(env.broker.broker.logs.topic('iac-err')!.configs, { 'retention.ms': '1000' });
 });
 
 test('broker resources: SET is refused (no dynamic broker configs), DELETE is a no-op', async () => {
-  const node = String(b.broker.started.nodeId);
+  const node = String(env.broker.broker.started.nodeId);
   const out = await alter(1, [
     res(node, [['log.retention.ms', SET, '5']], BROKER),
     res('', [['log.retention.ms', DELETE, null]], BROKER),
@@ -113,9 +91,9 @@ test('broker resources: SET is refused (no dynamic broker configs), DELETE is a 
 });
 
 test('concurrent changes from several connections are not lost', async () => {
-  await b.broker.logs.createTopic('iac-race', { partitions: 1 });
+  await env.broker.broker.logs.createTopic('iac-race', { partitions: 1 });
   const names = ['retention.ms', 'segment.ms', 'flush.ms', 'delete.retention.ms', 'min.compaction.lag.ms', 'segment.jitter.ms', 'file.delete.delay.ms', 'flush.messages'];
-  const clients = await Promise.all(names.map(() => RawClient.connect(b.port)));
+  const clients = await Promise.all(names.map(() => RawClient.connect(env.broker.port)));
   try {
     names.forEach((n, i) => {
       const req = { ...defaultIncrementalAlterConfigsRequest(), resources: [res('iac-race', [[n, SET, String(1000 + i)]])] };
@@ -125,15 +103,15 @@ test('concurrent changes from several connections are not lost', async () => {
       const r = await client.response(1);
       assert.equal(decodeIncrementalAlterConfigsResponse(r!.body, 1).responses[0]!.errorCode, 0);
     }
-    assert.deepEqual(Object.keys(b.broker.logs.topic('iac-race')!.configs).sort(), [...names].sort());
+    assert.deepEqual(Object.keys(env.broker.broker.logs.topic('iac-race')!.configs).sort(), [...names].sort());
   } finally {
     for (const client of clients) client.close();
   }
 });
 
 test('@platformatic/kafka incrementalAlterConfigs (v1): a lowered retention.ms really deletes old segments, and persists', async () => {
-  const admin = new Admin({ clientId: 't', bootstrapBrokers: [b.bootstrapServers], retries: 0 });
-  const kafka = new Kafka({ clientId: 't', brokers: [b.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const admin = new Admin({ clientId: 't', bootstrapBrokers: [env.broker.bootstrapServers], retries: 0 });
+  const kafka = new Kafka({ clientId: 't', brokers: [env.broker.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
@@ -142,14 +120,14 @@ test('@platformatic/kafka incrementalAlterConfigs (v1): a lowered retention.ms r
     for (let i = 0; i < 5; i++) {
       await producer.send({ topic: 'iac-retention', messages: [{ value: 'x'.repeat(150), timestamp: old }] });
     }
-    const log = b.broker.logs.getLog('iac-retention', 0)!;
+    const log = env.broker.broker.logs.getLog('iac-retention', 0)!;
     assert.ok(log.segmentCount > 2, `rolled into ${log.segmentCount} segments`);
-    assert.equal(await b.broker.logs.runRetention(), 0, 'default retention (7 days) keeps everything');
+    assert.equal(await env.broker.broker.logs.runRetention(), 0, 'default retention (7 days) keeps everything');
     await admin.incrementalAlterConfigs({
       resources: [{ resourceType: TOPIC, resourceName: 'iac-retention', configs: [{ name: 'retention.ms', configOperation: SET as 0, value: '60000' }] }],
     });
     assert.equal(log.logConfig.retentionMs, 60000);
-    assert.ok((await b.broker.logs.runRetention()) > 0, 'old segments deleted under the new retention');
+    assert.ok((await env.broker.broker.logs.runRetention()) > 0, 'old segments deleted under the new retention');
     assert.equal(log.logStartOffset, 4, 'only the active segment is left');
     await assert.rejects(
       admin.incrementalAlterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'iac-retention', configs: [{ name: 'retention.ms', configOperation: 0, value: 'x' }] }] }),
@@ -158,11 +136,8 @@ test('@platformatic/kafka incrementalAlterConfigs (v1): a lowered retention.ms r
     await producer.disconnect();
     await admin.close();
   }
-  c.close();
-  await b.stop();
-  b = await startBroker({ dataDir });
-  c = await RawClient.connect(b.port);
-  assert.deepEqual(b.broker.logs.topic('iac-retention')!.configs, { 'segment.bytes': '200', 'retention.ms': '60000' });
-  assert.equal(b.broker.logs.getLog('iac-retention', 0)!.logConfig.retentionMs, 60000);
-  assert.deepEqual(b.broker.logs.topic('iac-list')!.configs, { 'cleanup.policy': 'compact' });
+  await env.restart();
+  assert.deepEqual(env.broker.broker.logs.topic('iac-retention')!.configs, { 'segment.bytes': '200', 'retention.ms': '60000' });
+  assert.equal(env.broker.broker.logs.getLog('iac-retention', 0)!.logConfig.retentionMs, 60000);
+  assert.deepEqual(env.broker.broker.logs.topic('iac-list')!.configs, { 'cleanup.policy': 'compact' });
 });

@@ -1,36 +1,15 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
-import { startBroker, type RunningBroker } from '../../../broker/index.js';
-import { setRootLogger } from '../../../broker/logger.js';
-import { RawClient } from '../../helpers/raw-client.js';
-import { responseHeaderVersion } from '../../../protocol/generated/apis.js';
+import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import { defaultDescribeClusterRequest, encodeDescribeClusterRequest, type DescribeClusterRequest } from '../../../protocol/generated/describe-cluster-request.js';
 import { decodeDescribeClusterResponse, type DescribeClusterResponse } from '../../../protocol/generated/describe-cluster-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 import { ALL_CLUSTER_OPERATIONS } from '../../../broker/handlers/60-describe-cluster.js';
 
-setRootLogger(pino({ level: 'silent' }));
-let b: RunningBroker;
-let c: RawClient;
-before(async () => {
-  b = await startBroker({ config: { 'node.id': 7 } });
-  c = await RawClient.connect(b.port);
-});
-after(async () => {
-  c.close();
-  await b.stop();
-});
+const env = useBrokerAndClient({ config: { 'node.id': 7 } });
 
 async function describeCluster(v: number, over: Partial<DescribeClusterRequest> = {}): Promise<DescribeClusterResponse> {
-  const req = { ...defaultDescribeClusterRequest(), ...over };
-  const id = c.send(60, v, (w) => encodeDescribeClusterRequest(w, v, req));
-  const res = await c.response(responseHeaderVersion(60, v));
-  assert.ok(res);
-  assert.equal(res.correlationId, id);
-  const body = decodeDescribeClusterResponse(res.body, v);
-  assert.equal(res.body.remaining(), 0);
-  return body;
+  return call(env.client, 60, v, encodeDescribeClusterRequest, decodeDescribeClusterResponse, { ...defaultDescribeClusterRequest(), ...over });
 }
 
 test('v0-2 describe a one-broker cluster led by this node', async () => {
@@ -38,9 +17,9 @@ test('v0-2 describe a one-broker cluster led by this node', async () => {
     const res = await describeCluster(v, v >= 2 ? { includeFencedBrokers: true } : {});
     assert.equal(res.errorCode, 0);
     assert.equal(res.errorMessage, null);
-    assert.equal(res.clusterId, b.broker.started.clusterId);
+    assert.equal(res.clusterId, env.broker.broker.started.clusterId);
     assert.equal(res.controllerId, 7);
-    assert.deepEqual(res.brokers, [{ brokerId: 7, host: '127.0.0.1', port: b.port, rack: null, isFenced: false }]);
+    assert.deepEqual(res.brokers, [{ brokerId: 7, host: '127.0.0.1', port: env.broker.port, rack: null, isFenced: false }]);
     assert.equal(res.clusterAuthorizedOperations, -2147483648);
     if (v >= 1) assert.equal(res.endpointType, 1);
   }

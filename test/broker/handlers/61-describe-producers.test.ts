@@ -1,29 +1,18 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { testBroker, call } from '../../helpers/test-broker.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 import { encodeDescribeProducersRequest } from '../../../protocol/generated/describe-producers-request.js';
 import { decodeDescribeProducersResponse, type DescribeProducersResponse } from '../../../protocol/generated/describe-producers-response.js';
 import { buildRecordBatchSync } from '../../../protocol/records/builder.js';
-import type { RunningBroker } from '../../../broker/index.js';
 
-let b: RunningBroker;
-let c: RawClient;
-before(async () => {
-  b = await testBroker({ topics: [{ name: 'dp', partitions: 2 }] });
-  c = await RawClient.connect(b.port);
-});
-after(async () => {
-  c.close();
-  await b.stop();
-});
+const env = useBrokerAndClient({ topics: [{ name: 'dp', partitions: 2 }] });
 
 const describe = (topics: Array<{ name: string; partitionIndexes: number[] }>): Promise<DescribeProducersResponse> =>
-  call(c, 61, 0, encodeDescribeProducersRequest, decodeDescribeProducersResponse, { topics });
+  call(env.client, 61, 0, encodeDescribeProducersRequest, decodeDescribeProducersResponse, { topics });
 
 test('v0 lists the producers of each partition with their last sequence, timestamp and open transaction', async () => {
-  const log = b.broker.logs.getLog('dp', 0)!;
+  const log = env.broker.broker.logs.getLog('dp', 0)!;
   await log.append(buildRecordBatchSync([{ value: 'a', timestamp: 5000 }, { value: 'b', timestamp: 6000 }], { producerId: 42, producerEpoch: 3, baseSequence: 0 }));
   await log.append(buildRecordBatchSync([{ value: 'plain' }])); // no producer id: not listed
   await log.append(buildRecordBatchSync([{ value: 't', timestamp: 7000 }], { producerId: 43, producerEpoch: 0, baseSequence: 0, transactional: true }));

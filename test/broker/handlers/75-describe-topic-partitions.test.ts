@@ -1,10 +1,6 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
-import { startBroker, type RunningBroker } from '../../../broker/index.js';
-import { setRootLogger } from '../../../broker/logger.js';
-import { RawClient } from '../../helpers/raw-client.js';
-import { responseHeaderVersion } from '../../../protocol/generated/apis.js';
+import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import {
   defaultDescribeTopicPartitionsRequest,
   encodeDescribeTopicPartitionsRequest,
@@ -13,36 +9,17 @@ import {
 import { decodeDescribeTopicPartitionsResponse, type DescribeTopicPartitionsResponse } from '../../../protocol/generated/describe-topic-partitions-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
-setRootLogger(pino({ level: 'silent' }));
-let b: RunningBroker;
-let c: RawClient;
-before(async () => {
-  b = await startBroker();
-  c = await RawClient.connect(b.port);
-  await b.broker.logs.createTopic('dtp-b', { partitions: 3 });
-  await b.broker.logs.createTopic('dtp-a', { partitions: 2 });
-  await b.broker.logs.createTopic('dtp-c', { partitions: 1 });
-});
-after(async () => {
-  c.close();
-  await b.stop();
-});
+const env = useBrokerAndClient({ topics: [{ name: 'dtp-b', partitions: 3 }, { name: 'dtp-a', partitions: 2 }, { name: 'dtp-c', partitions: 1 }] });
 
 async function describe(names: string[], limit: number, cursor: DescribeTopicPartitionsRequestCursor | null = null): Promise<DescribeTopicPartitionsResponse> {
   const req = { ...defaultDescribeTopicPartitionsRequest(), topics: names.map((name) => ({ name })), responsePartitionLimit: limit, cursor };
-  const id = c.send(75, 0, (w) => encodeDescribeTopicPartitionsRequest(w, 0, req));
-  const res = await c.response(responseHeaderVersion(75, 0));
-  assert.ok(res);
-  assert.equal(res.correlationId, id);
-  const body = decodeDescribeTopicPartitionsResponse(res.body, 0);
-  assert.equal(res.body.remaining(), 0);
-  return body;
+  return call(env.client, 75, 0, encodeDescribeTopicPartitionsRequest, decodeDescribeTopicPartitionsResponse, req);
 }
 
 const pairs = (r: DescribeTopicPartitionsResponse): [string | null, number[]][] => r.topics.map((t) => [t.name, t.partitions.map((p) => p.partitionIndex)]);
 
 test('listed topics in name order with partition details; unknown and illegal names get errors', async () => {
-  const node = b.broker.started.nodeId;
+  const node = env.broker.broker.started.nodeId;
   const res = await describe(['dtp-b', 'dtp-missing', 'dtp-a', 'bad name'], 2000);
   assert.deepEqual(
     res.topics.map((t) => [t.name, t.errorCode]),
@@ -54,7 +31,7 @@ test('listed topics in name order with partition details; unknown and illegal na
     ],
   );
   const a = res.topics[1]!;
-  assert.equal(a.topicId, b.broker.logs.topic('dtp-a')!.topicId);
+  assert.equal(a.topicId, env.broker.broker.logs.topic('dtp-a')!.topicId);
   assert.equal(a.isInternal, false);
   assert.deepEqual(a.partitions[1], {
     errorCode: 0,
