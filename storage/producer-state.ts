@@ -273,11 +273,16 @@ export class ProducerStateManager implements StateSource {
     return min;
   }
 
-  /** Kafka's lastStableOffset(completedTxn) for the txn index: first undecided offset other than `txn`'s, else its marker + 1. */
+  /**
+   * Kafka's lastStableOffset(completedTxn), stored in the txn index entry of an aborted transaction: the first
+   * offset of another producer's ongoing transaction, else the marker's offset + 1. Transactions already
+   * decided (markers written, even if not yet below the high watermark) do not count, as in Kafka: a
+   * read_committed lookup stops at the first entry whose value reaches its upper bound, so a value lower
+   * than this only makes lookups walk further.
+   */
   stableOffsetAfter(txn: CompletedTxn): number {
     let min = Infinity;
     for (const [id, o] of this.ongoing) if (id !== txn.producerId && o < min) min = o;
-    for (const t of this.unstable) if (t !== txn && t.firstOffset < min) min = t.firstOffset;
     return Number.isFinite(min) ? min : txn.lastOffset + 1;
   }
 

@@ -127,6 +127,24 @@ test('transactions: start, INVALID_TXN_STATE, markers, LSO and coordinator/epoch
   assert.equal(s.addMarker({ producerId: 2, epoch: 1, coordinatorEpoch: 0, commit: false, timestamp: 1 }, 16, 'coordinator'), undefined);
 });
 
+test('stableOffsetAfter counts only ongoing transactions, not decided ones still above the high watermark (as Kafka)', () => {
+  const m = new ProducerStateManager();
+  add(m, batch(1, 0, 0, 2, { transactional: true }), 10);
+  add(m, batch(2, 0, 0, 1, { transactional: true }), 12);
+  let s = m.stage();
+  const first = s.addMarker({ producerId: 1, epoch: 0, coordinatorEpoch: 0, commit: false, timestamp: 1 }, 13, 'coordinator');
+  m.commit(s);
+  assert.equal(m.stableOffsetAfter(first!), 12, "producer 2's transaction is still open");
+  s = m.stage();
+  const second = s.addMarker({ producerId: 2, epoch: 0, coordinatorEpoch: 0, commit: false, timestamp: 1 }, 14, 'coordinator');
+  m.commit(s);
+  // Producer 1's transaction is decided (its marker at 13 is not yet below a high watermark of 13): it no
+  // longer holds producer 2's entry back.
+  assert.equal(m.stableOffsetAfter(second!), 15);
+  assert.equal(m.firstUnstableOffset(13), 10, 'the LSO itself still waits for the high watermark');
+  assert.equal(m.firstUnstableOffset(15), Infinity);
+});
+
 test('expiry by last timestamp spares producers with an open transaction', () => {
   const m = new ProducerStateManager();
   add(m, batch(1, 0, 0, 1, { maxTimestamp: 1000 }), 0);
