@@ -7,7 +7,7 @@
  * rejects them on compacted topics; see compaction.ts).
  *
  * Output batch rules (what Kafka's cleaner preserves):
- * - Control batches (transaction markers) are kept verbatim (simple rule: markers are never removed).
+ * - Control batches go through `filterMarker`, never `filterBatch` (which keeps them verbatim).
  * - Records of aborted transactions (`discard`) are all removed, so compaction can never let them
  *   replace committed values.
  * - A batch that loses nothing and needs no new delete horizon is kept byte for byte.
@@ -22,9 +22,17 @@
  * - A batch left with no records is dropped, unless `retainEmpty` (the last batch of a cleaned segment,
  *   which must keep the segment's end offset): it is then written as an empty batch with the original
  *   header fields and lastOffsetDelta.
+ *
+ * Transaction markers (`filterMarker`, KIP-534): a COMMIT/ABORT marker the cleaner found `removable`
+ * (its transaction has no data left, see cleaned-txns.ts) without a delete horizon is rebuilt with one
+ * (now + delete.retention.ms, attributes bit 6 + baseTimestamp; its one record keeps key, value and
+ * timestamp); with a horizon that has passed it is dropped, unless `retainEmpty` (then it is kept
+ * verbatim: an empty control batch would have no marker record, which readers expect). A marker that
+ * is not removable, or that is `retainEmpty` and not yet stamped, is kept byte for byte. Other control
+ * batches are kept verbatim.
  */
 
-import { RecordBatch } from '../protocol/records/batch.js';
+import { RecordBatch, ControlRecordType } from '../protocol/records/batch.js';
 import { CompressionType, LAST_OFFSET_DELTA_OFFSET, TimestampType } from '../protocol/records/batch-header.js';
 import { buildRecordBatch } from '../protocol/records/builder.js';
 import type { RecordInput } from '../protocol/records/builder.js';
@@ -98,4 +106,69 @@ export async function filterBatch(batch: RecordBatch, map: OffsetMap, opts: Filt
   const res: FilterResult = { batch: out, recordsRemoved, tombstonesRemoved };
   if (newHorizon !== undefined) res.deleteHorizon = newHorizon;
   return res;
+}
+
+export interface MarkerFilterOptions {
+  now: number;
+  deleteRetentionMs: number;
+  retainEmpty: boolean;
+  /** The marker's transaction has no retained data batch anywhere in the log. */
+  removable: boolean;
+}
+
+export interface MarkerFilterResult {
+  /** The batch to write, or undefined if the marker goes. */
+  batch: Buffer | undefined;
+  markerRemoved: boolean;
+  /** Delete horizon of a removable marker that is kept until then. */
+  deleteHorizon?: number;
+}
+
+/** Whether a control batch holds a COMMIT or ABORT marker (decodes its first record only). */
+export async function isTxnMarker(batch: RecordBatch): Promise<boolean> {
+  if (!batch.isControl || !batch.isTransactional || batch.producerId < 0n) return false;
+  try {
+    const { type } = await batch.controlRecord();
+    return type === ControlRecordType.Commit || type === ControlRecordType.Abort;
+  } catch {
+    return false; // unreadable marker: keep it (never remove what we cannot interpret)
+  }
+}
+
+/** Apply the marker rule (see the header) to the control batch `batch` holding a COMMIT/ABORT marker. */
+export async function filterMarker(batch: RecordBatch, opts: MarkerFilterOptions): Promise<MarkerFilterResult> {
+  const keep: MarkerFilterResult = { batch: batch.buffer, markerRemoved: false };
+  if (!opts.removable) return keep;
+  const horizonBig = batch.deleteHorizonMs;
+  if (horizonBig !== null) {
+    const horizon = Number(horizonBig);
+    if (opts.now < horizon) return { ...keep, deleteHorizon: horizon };
+    return opts.retainEmpty ? keep : { batch: undefined, markerRemoved: true };
+  }
+  if (opts.retainEmpty) return keep;
+  const records = await batch.recordsArray();
+  const deleteHorizon = opts.now + opts.deleteRetentionMs;
+  const logAppend = batch.timestampType === TimestampType.LogAppendTime;
+  const out = await buildRecordBatch(
+    records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp, offsetDelta: r.offsetDelta })),
+    {
+      baseOffset: batch.baseOffset,
+      partitionLeaderEpoch: batch.partitionLeaderEpoch,
+      compression: batch.compression,
+      timestampType: batch.timestampType,
+      ...(logAppend ? { logAppendTime: batch.maxTimestamp } : {}),
+      producerId: batch.producerId,
+      producerEpoch: batch.producerEpoch,
+      baseSequence: batch.baseSequence,
+      transactional: true,
+      control: true,
+      deleteHorizon,
+      lastOffsetDelta: batch.lastOffsetDelta,
+    },
+  );
+  if (out.readInt32BE(LAST_OFFSET_DELTA_OFFSET) !== batch.lastOffsetDelta) {
+    out.writeInt32BE(batch.lastOffsetDelta, LAST_OFFSET_DELTA_OFFSET);
+    new RecordBatch(out).updateCrc();
+  }
+  return { batch: out, markerRemoved: false, deleteHorizon };
 }

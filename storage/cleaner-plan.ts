@@ -10,8 +10,8 @@
  * - dirty / (clean + dirty) >= min.cleanable.dirty.ratio ("dirty-ratio"), or
  * - the first dirty record is older than max.compaction.lag.ms ("max-compaction-lag"),
  * or, with no dirty bytes, when a delete horizon stamped by an earlier clean has passed
- * ("delete-horizon": tombstones can now be dropped). Byte counts are whole segments; the segment holding
- * `firstDirty` counts as dirty.
+ * ("delete-horizon": tombstones or removable transaction markers can now be dropped). Byte counts are
+ * whole segments; the segment holding `firstDirty` counts as dirty.
  */
 
 import type { LogConfig } from './log-config.js';

@@ -31,13 +31,27 @@
  *
  * Transactions: only segments below the last stable offset are cleaned; records of aborted
  * transactions (from the `.txnindex` entries) are dropped and never enter the offset map, so they can
- * neither survive nor displace committed values; control batches are always kept (Kafka removes
- * markers once their transaction's data is gone; here they stay).
+ * neither survive nor displace committed values. COMMIT/ABORT markers are removed as Kafka does
+ * (KIP-534): every clean rewrites all closed segments from the log start up to `end`, in offset order,
+ * tracking per producer whether its current transaction has a retained data batch (cleaned-txns.ts;
+ * an empty batch kept as the last of its group counts as data). A marker whose transaction has none
+ * left is removable: the first clean that finds it stamps a delete horizon in the batch (now +
+ * delete.retention.ms, attributes bit 6 + baseTimestamp, as for tombstones) and keeps it; a clean after
+ * the horizon drops it (batch-filter.ts `filterMarker`). A marker is always kept when it is the last
+ * batch of its group (the group must end at its offset, and an empty control batch has no marker
+ * record for readers), or when the rewrite did not start at the first segment of the log (its
+ * transaction's data could lie in a segment not read). Data batches of a transaction precede its
+ * marker, so they lie in the rewritten range. Rewritten segments get an empty `.txnindex`: all
+ * aborted data below `end` is gone (at most empty batches remain), so read_committed fetches have
+ * nothing to filter there, whether or not the ABORT markers stay.
  *
  * Not done (documented limits): the last batch of each producer is not specially retained
  * (the last batch of each cleaned segment is); the active segment is not rolled for
- * max.compaction.lag.ms; pending delete horizons are remembered in memory only (after a restart they
- * are acted on at the next clean that is due for another reason).
+ * max.compaction.lag.ms; pending delete horizons (of tombstones and of removable markers; the horizon
+ * itself is stored in the batch) are remembered in memory only (after a restart they are acted on at
+ * the next clean that is due for another reason). Marker removal does not consult producer snapshots
+ * (nor does Kafka's): should every snapshot newer than a removed marker be lost, recovery from an older
+ * one taken while that transaction was open would see the transaction stay open.
  */
 
 import type { Logger } from 'pino';
@@ -47,7 +61,8 @@ import type { LogSegment } from './segment.js';
 import { OffsetMap } from './offset-map.js';
 import { planClean } from './cleaner-plan.js';
 import type { CleanReason } from './cleaner-plan.js';
-import { filterBatch } from './batch-filter.js';
+import { filterBatch, filterMarker, isTxnMarker } from './batch-filter.js';
+import { CleanedTxns } from './cleaned-txns.js';
 import { inAbortedTxn } from './txn-queries.js';
 import { RecordBatch, iterateBatches } from '../protocol/records/batch.js';
 import { BATCH_HEADER_SIZE } from '../protocol/records/batch-header.js';
@@ -89,6 +104,30 @@ export interface CleanResult {
   bytesAfter: number;
   recordsRemoved: number;
   tombstonesRemoved: number;
+  /** COMMIT/ABORT markers removed (their transaction had no data left and their horizon had passed). */
+  markersRemoved: number;
+}
+
+/** What one group's rewrite needs from its clean. */
+interface GroupContext {
+  map: OffsetMap;
+  now: number;
+  deleteRetentionMs: number;
+  truncations: number;
+  isAborted: (b: RecordBatch) => boolean;
+  /** Transactions across the whole clean (shared by its groups, fed in offset order). */
+  txns: CleanedTxns;
+  /** The rewrite started at the log's first segment, so markers may be removed. */
+  markersRemovable: boolean;
+}
+
+interface GroupOutcome {
+  bytesBefore: number;
+  bytesAfter: number;
+  recordsRemoved: number;
+  tombstonesRemoved: number;
+  markersRemoved: number;
+  deleteHorizon?: number;
 }
 
 /** Raised inside a clean when the cleaner is being stopped. */
@@ -99,7 +138,7 @@ export class CleanerAbortedError extends StorageError {
 }
 
 function emptyResult(firstDirty: number, dirtyRatio: number): CleanResult {
-  return { cleaned: false, firstDirty, endOffset: firstDirty, dirtyRatio, segmentsReplaced: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0, tombstonesRemoved: 0 };
+  return { cleaned: false, firstDirty, endOffset: firstDirty, dirtyRatio, segmentsReplaced: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0, tombstonesRemoved: 0, markersRemoved: 0 };
 }
 
 interface LogState {
@@ -238,10 +277,15 @@ export class LogCleaner {
     // 3 + 4. Rewrite and swap, group by group.
     const toClean = plan.cleanable.filter((s) => s.nextOffset <= end);
     let horizon: number | undefined;
+    const ctx: GroupContext = {
+      map, now, deleteRetentionMs: config.deleteRetentionMs, truncations, isAborted,
+      txns: new CleanedTxns(),
+      markersRemovable: toClean.length > 0 && toClean[0] === closed[0],
+    };
     for (const group of this.groups(toClean, config.segmentBytes, config.indexIntervalBytes, config.segmentIndexBytes)) {
       this.checkStopped();
       if (group.every((s) => s.size === 0)) continue;
-      const outcome = await this.cleanGroup(log, group, map, now, config.deleteRetentionMs, truncations, isAborted);
+      const outcome = await this.cleanGroup(log, group, ctx);
       if (outcome === undefined) {
         result.skipped = 'log changed during the clean';
         this.opts.logger?.info({ dir: log.dir }, 'log changed during clean; swap skipped');
@@ -252,6 +296,7 @@ export class LogCleaner {
       result.bytesAfter += outcome.bytesAfter;
       result.recordsRemoved += outcome.recordsRemoved;
       result.tombstonesRemoved += outcome.tombstonesRemoved;
+      result.markersRemoved += outcome.markersRemoved;
       if (outcome.deleteHorizon !== undefined) horizon = Math.min(horizon ?? Infinity, outcome.deleteHorizon);
     }
     result.cleaned = true;
@@ -315,17 +360,10 @@ export class LogCleaner {
   }
 
   /** Rewrite one group into a `.cleaned` segment and swap it in. Undefined if the swap was refused. */
-  private async cleanGroup(
-    log: PartitionLog,
-    group: LogSegment[],
-    map: OffsetMap,
-    now: number,
-    deleteRetentionMs: number,
-    truncations: number,
-    isAborted: (b: RecordBatch) => boolean,
-  ): Promise<{ bytesBefore: number; bytesAfter: number; recordsRemoved: number; tombstonesRemoved: number; deleteHorizon?: number } | undefined> {
+  private async cleanGroup(log: PartitionLog, group: LogSegment[], ctx: GroupContext): Promise<GroupOutcome | undefined> {
+    const { map, now, deleteRetentionMs, truncations, isAborted, txns } = ctx;
     const cleaned = await log.createCleanedSegment(group[0]!.baseOffset);
-    const stats = { bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0, tombstonesRemoved: 0, deleteHorizon: undefined as number | undefined };
+    const stats = { bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0, tombstonesRemoved: 0, markersRemoved: 0, deleteHorizon: undefined as number | undefined };
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     let first = -1;
@@ -345,9 +383,19 @@ export class LogCleaner {
         stats.bytesBefore += seg.size;
         for await (const batch of this.batchesOf(seg, seg.baseOffset)) {
           const retainEmpty = Number(batch.lastOffset) + 1 === groupEnd;
-          const f = await filterBatch(batch, map, { now, deleteRetentionMs, retainEmpty, discard: isAborted(batch) });
-          stats.recordsRemoved += f.recordsRemoved;
-          stats.tombstonesRemoved += f.tombstonesRemoved;
+          let f: { batch: Buffer | undefined; deleteHorizon?: number };
+          if (await isTxnMarker(batch)) {
+            const hasData = txns.markerRead(Number(batch.producerId));
+            const m = await filterMarker(batch, { now, deleteRetentionMs, retainEmpty, removable: ctx.markersRemovable && !hasData });
+            if (m.markerRemoved) stats.markersRemoved++;
+            f = m;
+          } else {
+            const d = await filterBatch(batch, map, { now, deleteRetentionMs, retainEmpty, discard: isAborted(batch) });
+            stats.recordsRemoved += d.recordsRemoved;
+            stats.tombstonesRemoved += d.tombstonesRemoved;
+            if (d.batch !== undefined && batch.isTransactional && !batch.isControl) txns.dataRetained(Number(batch.producerId));
+            f = d;
+          }
           if (f.deleteHorizon !== undefined) stats.deleteHorizon = Math.min(stats.deleteHorizon ?? Infinity, f.deleteHorizon);
           if (f.batch === undefined) continue;
           const out = new RecordBatch(f.batch);
@@ -381,7 +429,7 @@ export class LogCleaner {
       if (cleaned.path.endsWith('.cleaned')) await cleaned.delete().catch(() => undefined);
       throw err;
     }
-    const out = { bytesBefore: stats.bytesBefore, bytesAfter: stats.bytesAfter, recordsRemoved: stats.recordsRemoved, tombstonesRemoved: stats.tombstonesRemoved };
+    const out = { bytesBefore: stats.bytesBefore, bytesAfter: stats.bytesAfter, recordsRemoved: stats.recordsRemoved, tombstonesRemoved: stats.tombstonesRemoved, markersRemoved: stats.markersRemoved };
     return stats.deleteHorizon !== undefined ? { ...out, deleteHorizon: stats.deleteHorizon } : out;
   }
 }

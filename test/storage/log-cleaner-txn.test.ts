@@ -1,6 +1,7 @@
 /**
- * Compaction and transactions: aborted records are dropped and never displace committed values, control
- * batches stay, and nothing at or above the last stable offset (an open transaction) is cleaned.
+ * Compaction and transactions: aborted records are dropped and never displace committed values, markers
+ * stay at the first clean (removal after the delete horizon: log-cleaner-markers.test.ts), and nothing at
+ * or above the last stable offset (an open transaction) is cleaned.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,7 +39,7 @@ async function contents(log: PartitionLog): Promise<{ records: string[]; control
   return { records, control };
 }
 
-test('aborted records are removed by compaction and do not shadow committed values; markers stay', async () => {
+test('aborted records are removed by compaction and do not shadow committed values; markers stay at the first clean', async () => {
   const clock = new FakeClock(1_000_000);
   const log = await PartitionLog.open('/d/c-0', cfg(), { fs: new MemoryFileSystem(), clock });
   await log.append(txn(1, 0, [['k', 'committed'], ['j', 'j1']])); // 0-1
