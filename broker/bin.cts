@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `runnel` executable (package.json "bin"). Runs the CLI from its bundles (built by broker/bundle.ts)
- * through the compile cache (broker/compile-cache.ts), so that a start compiles one file from V8's code
+ * through the compile cache (broker/compile-cache.cts), so that a start compiles one file from V8's code
  * cache instead of parsing and compiling some 200 modules: dist/bundle/start.cjs for `runnel start`
  * (broker/start.ts), dist/bundle/cli.cjs for every other command (broker/cli.ts). Without a bundle, or
  * with one older than the tsc output (a plain `tsc` after `npm run build`), it runs broker/cli.ts's output

@@ -1,7 +1,7 @@
 /**
  * The package's entry point (`import { startBroker } from 'runnel'`): broker/index.ts's API, loaded from
  * its bundle (dist/bundle/index.cjs, built by broker/bundle.ts) through the compile cache
- * (broker/compile-cache.ts). Importing it takes one file compiled from V8's code cache instead of some
+ * (broker/compile-cache.cts). Importing it takes one file compiled from V8's code cache instead of some
  * 200 modules parsed and compiled, and the functions a first startBroker() ran come precompiled from the
  * second process on. Without a bundle, or with one older than the tsc output (a plain `tsc` after
  * `npm run build`), it re-exports broker/index.ts itself.

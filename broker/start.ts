@@ -7,7 +7,7 @@
  * SIGTERM/SIGINT stop accepting, finish in-flight requests, flush and close files, and exit 0 (forced
  * after 5 s). Exit codes: 0 stopped cleanly, 1 failed to start or to stop, 2 usage or config error.
  *
- * Its own entry point (dist/bundle/start.cjs, see broker/bin.ts) with node:util's parseArgs rather than
+ * Its own entry point (dist/bundle/start.cjs, see broker/bin.cts) with node:util's parseArgs rather than
  * commander, so that starting a node loads nothing but the broker (start-up budget, issue 5).
  */
 import { parseArgs } from 'node:util';

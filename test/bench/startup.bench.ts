@@ -186,7 +186,7 @@ async function main(): Promise<void> {
   const load = loadavg().map((x) => x.toFixed(2)).join(' ');
   console.log(`startup bench: ${runs} runs, node ${process.version}, ${cpus().length} CPUs, load average ${load}`);
   const emb = { importMs: [] as number[], startMs: [] as number[], ackMs: [] as number[], total: [] as number[], rss: [] as number[], cpuImport: [] as number[], cpuAck: [] as number[], cpuTotal: [] as number[] };
-  // The compile cache (broker/compile-cache.ts) lives in a fresh directory: the first embedded run and the
+  // The compile cache (broker/compile-cache.cts) lives in a fresh directory: the first embedded run and the
   // first CLI start run without one (and write it; reported as "first"), the measured runs use it.
   const cacheDir = mkdtempSync(join(tmpdir(), 'runnel-startup-cache-'));
   process.env.RUNNEL_COMPILE_CACHE = cacheDir;
