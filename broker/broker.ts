@@ -6,7 +6,7 @@
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { BrokerConfig, CONFIG_DEFS, formatConfigValue } from './config.js';
+import { type BrokerConfig, CONFIG_DEFS, formatConfigValue } from './config.js';
 import { LogManager } from '../storage/log-manager.js';
 import { logConfigFromProps, type LogConfig } from '../storage/log-config.js';
 import { SystemClock, type Clock } from '../storage/clock.js';
@@ -150,14 +150,31 @@ export class Broker {
     );
     const host = this.config.str('host');
     const addr = await this.server.listen(host, this.config.int('port'));
-    const advHost = (this.config.get('advertised.host') as string | null) ?? (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
+    const advHost =
+      (this.config.get('advertised.host') as string | null) ??
+      (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
     const advPort = (this.config.get('advertised.port') as number | null) ?? addr.port;
     this.info = { host, port: addr.port, advertisedHost: advHost, advertisedPort: advPort, clusterId, nodeId, dataDir };
     if (this.config.int('admin.port') >= 0) {
       const { startAdminServer } = await import('./admin/server.js');
-      this.admin = await startAdminServer(this, (this.config.get('admin.host') as string | null) ?? host, this.config.int('admin.port'));
+      this.admin = await startAdminServer(
+        this,
+        (this.config.get('admin.host') as string | null) ?? host,
+        this.config.int('admin.port'),
+      );
     }
-    this.log.info({ host, port: addr.port, advertised: `${advHost}:${advPort}`, dataDir, nodeId, clusterId, admin: this.admin?.url }, `listening on ${host}:${addr.port}`);
+    this.log.info(
+      {
+        host,
+        port: addr.port,
+        advertised: `${advHost}:${advPort}`,
+        dataDir,
+        nodeId,
+        clusterId,
+        admin: this.admin?.url,
+      },
+      `listening on ${host}:${addr.port}`,
+    );
     return this.info;
   }
 
@@ -198,7 +215,12 @@ export class Broker {
     const fs = this.deps.fs;
     try {
       const text = fs ? (await fs.readFile(path)).toString('utf8') : await readFile(path, 'utf8');
-      const props = new Map(text.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
+      const props = new Map(
+        text
+          .split('\n')
+          .filter((l) => l.includes('='))
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]),
+      );
       const stored = Number(props.get('node.id'));
       if (props.has('node.id') && stored !== nodeId) {
         throw new Error(`data dir ${dataDir} belongs to node ${stored}, not node ${nodeId}`);

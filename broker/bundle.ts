@@ -24,7 +24,11 @@ export function dynamicImportsLeft(source: string): string[] {
 export async function buildBundles(root: string): Promise<string[]> {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
   const external = Object.keys(pkg.dependencies ?? {}).filter((d) => !BUNDLED.has(d));
-  const entries = { 'start.cjs': 'dist/broker/start.js', 'cli.cjs': 'dist/broker/cli.js', 'index.cjs': 'dist/broker/index.js' };
+  const entries = {
+    'start.cjs': 'dist/broker/start.js',
+    'cli.cjs': 'dist/broker/cli.js',
+    'index.cjs': 'dist/broker/index.js',
+  };
   const outfiles: string[] = [];
   for (const [out, entry] of Object.entries(entries)) {
     const outfile = join(root, 'dist/bundle', out);
@@ -43,7 +47,8 @@ export async function buildBundles(root: string): Promise<string[]> {
     // An import() left in the script (of an external package or a node: module) cannot run in a vm.Script
     // compiled from code cache ("A dynamic import callback was not specified"): such modules use require.
     const left = dynamicImportsLeft(readFileSync(outfile, 'utf8'));
-    if (left.length) throw new Error(`${out}: import() of ${left.join(', ')} stays in the bundle; load it with require`);
+    if (left.length)
+      throw new Error(`${out}: import() of ${left.join(', ')} stays in the bundle; load it with require`);
     outfiles.push(outfile);
   }
   return outfiles;

@@ -64,13 +64,19 @@ export function freshBundle(bundle: string, builtFrom: string): boolean {
 }
 
 /** Loads `file` (a CommonJS script) as a module, through the code cache in `cacheDir` (null: no cache). */
-export function runWithCompileCache(file: string, cacheDir: string | null | undefined = compileCacheDir()): CompileCacheResult {
+export function runWithCompileCache(
+  file: string,
+  cacheDir: string | null | undefined = compileCacheDir(),
+): CompileCacheResult {
   const source = readFileSync(file, 'utf8');
   let cacheFile: string | undefined;
   let cached: Buffer | undefined;
   if (cacheDir) {
     const st = statSync(file);
-    cacheFile = join(cacheDir, `${basename(file)}-${st.size}-${Math.trunc(st.mtimeMs)}-${process.version}-${process.arch}.v8`);
+    cacheFile = join(
+      cacheDir,
+      `${basename(file)}-${st.size}-${Math.trunc(st.mtimeMs)}-${process.version}-${process.arch}.v8`,
+    );
     try {
       cached = readFileSync(cacheFile);
     } catch {
@@ -85,7 +91,13 @@ export function runWithCompileCache(file: string, cacheDir: string | null | unde
     cachedData: cached,
     importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
-  const state: CompileCacheResult['state'] = !cacheFile ? 'off' : !cached ? 'miss' : script.cachedDataRejected ? 'rejected' : 'hit';
+  const state: CompileCacheResult['state'] = !cacheFile
+    ? 'off'
+    : !cached
+      ? 'miss'
+      : script.cachedDataRejected
+        ? 'rejected'
+        : 'hit';
 
   let due = state === 'miss' || state === 'rejected';
   const flush = (): void => {

@@ -191,7 +191,10 @@ export class Connection {
 
   private maybeResume(): void {
     if (this.closed) return;
-    if (this.socket.writableLength <= (this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING) && this.queue.length <= (this.opts.maxQueuedFrames ?? DEFAULT_MAX_QUEUED)) {
+    if (
+      this.socket.writableLength <= (this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING) &&
+      this.queue.length <= (this.opts.maxQueuedFrames ?? DEFAULT_MAX_QUEUED)
+    ) {
       this.socket.resume();
     }
   }
@@ -218,28 +221,57 @@ export class Connection {
         if (handler.unsupportedVersion && apiVersion > handler.maxVersion) {
           const { version, response } = handler.unsupportedVersion(apiVersion);
           await previous;
-          this.send(encodeResponseFrame(apiKey, version, header.correlationId, (w) => handler.encode(w, version, response)));
+          this.send(
+            encodeResponseFrame(apiKey, version, header.correlationId, (w) => handler.encode(w, version, response)),
+          );
           return;
         }
-        this.log.warn({ api: handler.name, apiVersion, clientId: header.clientId }, 'unsupported API version; closing connection');
+        this.log.warn(
+          { api: handler.name, apiVersion, clientId: header.clientId },
+          'unsupported API version; closing connection',
+        );
         await previous;
         this.close();
         return;
       }
       const req = handler.decode(body, apiVersion);
-      if (body.remaining() !== 0) this.log.debug({ api: handler.name, extra: body.remaining() }, 'trailing bytes after request body');
-      const ctx: RequestContext = { header, apiVersion, clientHost: this.clientHost, log: this.log, broker: this.opts.broker, release };
+      if (body.remaining() !== 0)
+        this.log.debug({ api: handler.name, extra: body.remaining() }, 'trailing bytes after request body');
+      const ctx: RequestContext = {
+        header,
+        apiVersion,
+        clientHost: this.clientHost,
+        log: this.log,
+        broker: this.opts.broker,
+        release,
+      };
       const started = this.opts.onRequest ? performance.now() : 0;
       const res = await handler.handle(req, ctx);
       await previous;
-      const out = res === null || this.closed ? [] : encodeResponseFrame(apiKey, apiVersion, header.correlationId, (w) => handler.encode(w, apiVersion, res));
+      const out =
+        res === null || this.closed
+          ? []
+          : encodeResponseFrame(apiKey, apiVersion, header.correlationId, (w) => handler.encode(w, apiVersion, res));
       if (out.length > 0) this.send(out);
-      this.opts.onRequest?.({ apiKey, api: handler.name, apiVersion, durationMs: performance.now() - started, request: req, response: res, responseBytes: out.reduce((n, b) => n + b.length, 0) });
+      this.opts.onRequest?.({
+        apiKey,
+        api: handler.name,
+        apiVersion,
+        durationMs: performance.now() - started,
+        request: req,
+        response: res,
+        responseBytes: out.reduce((n, b) => n + b.length, 0),
+      });
     } catch (err) {
       await previous;
       const coded = err instanceof RunnelError;
       this.log[coded ? 'warn' : 'error'](
-        { apiKey, apiVersion, err: err instanceof Error ? err.message : String(err), stack: coded ? undefined : (err as Error)?.stack },
+        {
+          apiKey,
+          apiVersion,
+          err: err instanceof Error ? err.message : String(err),
+          stack: coded ? undefined : (err as Error)?.stack,
+        },
         coded ? 'malformed request; closing connection' : 'request handling failed; closing connection',
       );
       this.close();

@@ -56,7 +56,11 @@ export interface RunningBroker {
   dataDir: string;
   broker: Broker;
   /** Create a topic; it can be produced to and consumed from as soon as the promise resolves. */
-  createTopic(name: string, partitions?: number, configs?: Record<string, string | number | boolean>): Promise<TopicMetadata>;
+  createTopic(
+    name: string,
+    partitions?: number,
+    configs?: Record<string, string | number | boolean>,
+  ): Promise<TopicMetadata>;
   deleteTopic(name: string): Promise<boolean>;
   stop(): Promise<void>;
 }
@@ -74,7 +78,8 @@ function stringify(configs: Record<string, string | number | boolean> | undefine
 
 export async function startBroker(opts: StartBrokerOptions = {}): Promise<RunningBroker> {
   const memory = opts.storage === 'memory';
-  if (opts.storage !== undefined && opts.storage !== 'disk' && !memory) throw new Error(`storage must be 'disk' or 'memory', not ${JSON.stringify(opts.storage)}`);
+  if (opts.storage !== undefined && opts.storage !== 'disk' && !memory)
+    throw new Error(`storage must be 'disk' or 'memory', not ${JSON.stringify(opts.storage)}`);
   const tempDir = opts.dataDir === undefined && !memory ? await mkdtemp(join(tmpdir(), 'runnel-')) : undefined;
   const dataDir = memory ? '/runnel-memory' : (opts.dataDir ?? tempDir!);
   const profile: Record<string, string | number> = {};
@@ -82,9 +87,19 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
     for (const [k, v] of Object.entries(DEV_PROFILE)) if (configDef(k)) profile[k] = v;
   }
   const config = new BrokerConfig({
-    overrides: { ...profile, 'admin.port': 0, ...opts.config, port: opts.port ?? 0, host: opts.host ?? '127.0.0.1', 'data.dir': dataDir },
+    overrides: {
+      ...profile,
+      'admin.port': 0,
+      ...opts.config,
+      port: opts.port ?? 0,
+      host: opts.host ?? '127.0.0.1',
+      'data.dir': dataDir,
+    },
   });
-  const broker = new Broker(config, memory ? { fs: new (await import('../storage/memory-fs.js')).MemoryFileSystem() } : {});
+  const broker = new Broker(
+    config,
+    memory ? { fs: new (await import('../storage/memory-fs.js')).MemoryFileSystem() } : {},
+  );
   let info;
   try {
     info = await broker.start();
@@ -92,7 +107,10 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
     for (const t of opts.topics ?? []) {
       const spec = typeof t === 'string' ? { name: t } : t;
       if (!broker.logs.topic(spec.name)) {
-        await broker.logs.createTopic(spec.name, { partitions: spec.partitions ?? defaultPartitions, configs: stringify(spec.configs) });
+        await broker.logs.createTopic(spec.name, {
+          partitions: spec.partitions ?? defaultPartitions,
+          configs: stringify(spec.configs),
+        });
       }
     }
   } catch (err) {
@@ -107,7 +125,10 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
     dataDir,
     broker,
     createTopic(name, partitions, configs) {
-      return broker.logs.createTopic(name, { partitions: partitions ?? config.int('num.partitions'), configs: stringify(configs) });
+      return broker.logs.createTopic(name, {
+        partitions: partitions ?? config.int('num.partitions'),
+        configs: stringify(configs),
+      });
     },
     async deleteTopic(name) {
       const deleted = await broker.logs.deleteTopic(name);

@@ -60,7 +60,11 @@ export function rootLogger(): Logger {
 }
 
 /** Apply the `log.level` and `log.format` configs (the CLI does, once its config is read). */
-export function configureLogging(level: string, formatSetting: string | null | undefined, isTTY = process.stdout.isTTY): void {
+export function configureLogging(
+  level: string,
+  formatSetting: string | null | undefined,
+  isTTY = process.stdout.isTTY,
+): void {
   const r = rootLogger();
   r.level = level;
   const f = chooseLogFormat(formatSetting, isTTY);

@@ -46,11 +46,17 @@ export interface ValidationResult {
 
 const fail = (errorCode: number, errorMessage: string): ValidationResult => ({ errorCode, errorMessage });
 
-export async function validateProduce(records: Buffer | null, apiVersion: number, cfg: Readonly<LogConfig>, now: number): Promise<ValidationResult> {
+export async function validateProduce(
+  records: Buffer | null,
+  apiVersion: number,
+  cfg: Readonly<LogConfig>,
+  now: number,
+): Promise<ValidationResult> {
   if (records === null || records.length === 0) return fail(ErrorCode.INVALID_RECORD, 'no record batch in the request');
   if (records.length < LOG_OVERHEAD + 5) return fail(ErrorCode.CORRUPT_MESSAGE, 'records shorter than a batch header');
   const m = magic(records);
-  if (apiVersion >= 3 && m !== 2) return fail(ErrorCode.INVALID_RECORD, `Produce v${apiVersion} requires record batches of magic 2, got magic ${m}`);
+  if (apiVersion >= 3 && m !== 2)
+    return fail(ErrorCode.INVALID_RECORD, `Produce v${apiVersion} requires record batches of magic 2, got magic ${m}`);
   let buf = records;
   if (m === 0 || m === 1) {
     try {
@@ -64,19 +70,29 @@ export async function validateProduce(records: Buffer | null, apiVersion: number
   if (buf.length < BATCH_HEADER_SIZE) return fail(ErrorCode.CORRUPT_MESSAGE, 'batch shorter than its header');
   const size = entrySize(buf);
   if (size !== buf.length) {
-    return fail(ErrorCode.CORRUPT_MESSAGE, size < buf.length ? 'Produce v3+ takes exactly one record batch per partition' : `batch length ${size} exceeds the ${buf.length} bytes sent`);
+    return fail(
+      ErrorCode.CORRUPT_MESSAGE,
+      size < buf.length
+        ? 'Produce v3+ takes exactly one record batch per partition'
+        : `batch length ${size} exceeds the ${buf.length} bytes sent`,
+    );
   }
-  if (apiVersion >= 3 && size !== records.length) return fail(ErrorCode.INVALID_RECORD, 'exactly one record batch per partition');
-  if (size > cfg.maxMessageBytes) return fail(ErrorCode.MESSAGE_TOO_LARGE, `batch of ${size} bytes exceeds max.message.bytes ${cfg.maxMessageBytes}`);
-  if (storedCrc(buf) !== crc32c(buf, ATTRIBUTES_OFFSET)) return fail(ErrorCode.CORRUPT_MESSAGE, 'record batch CRC mismatch');
+  if (apiVersion >= 3 && size !== records.length)
+    return fail(ErrorCode.INVALID_RECORD, 'exactly one record batch per partition');
+  if (size > cfg.maxMessageBytes)
+    return fail(ErrorCode.MESSAGE_TOO_LARGE, `batch of ${size} bytes exceeds max.message.bytes ${cfg.maxMessageBytes}`);
+  if (storedCrc(buf) !== crc32c(buf, ATTRIBUTES_OFFSET))
+    return fail(ErrorCode.CORRUPT_MESSAGE, 'record batch CRC mismatch');
   const attrs = attributes(buf);
   const codec = attrs & COMPRESSION_CODEC_MASK;
   if (codec > 4) return fail(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `unknown compression codec ${codec}`);
-  if (codec === 4 && apiVersion < 7) return fail(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 'zstd needs Produce v7 or later');
+  if (codec === 4 && apiVersion < 7)
+    return fail(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 'zstd needs Produce v7 or later');
   if (attrs & CONTROL_FLAG_MASK) return fail(ErrorCode.INVALID_RECORD, 'clients may not produce control batches');
   if (cfg.cleanupPolicy.includes('compact')) {
     try {
-      if (await hasKeylessRecord(buf)) return fail(ErrorCode.INVALID_RECORD, 'Compacted topic cannot accept message without key.');
+      if (await hasKeylessRecord(buf))
+        return fail(ErrorCode.INVALID_RECORD, 'Compacted topic cannot accept message without key.');
     } catch (err) {
       if (!(err instanceof RunnelError)) throw err;
       return fail(ErrorCode.CORRUPT_MESSAGE, err.message);
@@ -97,8 +113,16 @@ export async function validateProduce(records: Buffer | null, apiVersion: number
         return fail(ErrorCode.CORRUPT_MESSAGE, err.message);
       }
     }
-    if (max >= 0 && max - now > cfg.messageTimestampAfterMaxMs) return fail(ErrorCode.INVALID_TIMESTAMP, `timestamp ${max} is more than message.timestamp.after.max.ms in the future`);
-    if (first >= 0 && now - first > cfg.messageTimestampBeforeMaxMs) return fail(ErrorCode.INVALID_TIMESTAMP, `timestamp ${first} is more than message.timestamp.before.max.ms in the past`);
+    if (max >= 0 && max - now > cfg.messageTimestampAfterMaxMs)
+      return fail(
+        ErrorCode.INVALID_TIMESTAMP,
+        `timestamp ${max} is more than message.timestamp.after.max.ms in the future`,
+      );
+    if (first >= 0 && now - first > cfg.messageTimestampBeforeMaxMs)
+      return fail(
+        ErrorCode.INVALID_TIMESTAMP,
+        `timestamp ${first} is more than message.timestamp.before.max.ms in the past`,
+      );
     if (max < -1) return fail(ErrorCode.INVALID_TIMESTAMP, `invalid timestamp ${max}`);
   }
   return { errorCode: ErrorCode.NONE, records: buf };

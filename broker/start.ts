@@ -15,7 +15,6 @@ import { Broker } from './broker.js';
 import { BrokerConfig, ConfigError } from './config.js';
 import { configureLogging, logger } from './logger.js';
 
-
 /** The flags of `runnel start`: option name → config name, short flag, value name, help. */
 const FLAGS = [
   { name: 'port', config: 'port', short: 'p', value: 'port', help: 'Kafka listener port (default 9092)' },
@@ -24,11 +23,15 @@ const FLAGS = [
   { name: 'node-id', config: 'node.id', value: 'id', help: 'node id (default 1)' },
   { name: 'advertised-host', config: 'advertised.host', value: 'host', help: 'host clients are told to connect to' },
   { name: 'advertised-port', config: 'advertised.port', value: 'port', help: 'port clients are told to connect to' },
-  { name: 'admin-port', config: 'admin.port', value: 'port', help: 'admin HTTP API port (default 9644; 0 picks a free one, -1 turns it off)' },
+  {
+    name: 'admin-port',
+    config: 'admin.port',
+    value: 'port',
+    help: 'admin HTTP API port (default 9644; 0 picks a free one, -1 turns it off)',
+  },
   { name: 'config', short: 'c', value: 'file', help: 'config file (.json, or name=value lines)' },
   { name: 'set', short: 's', value: 'name=value', help: 'set any broker config (repeatable)' },
 ] as const;
-
 
 export function startHelp(): string {
   const rows = FLAGS.map((f) => [`${'short' in f ? `-${f.short}, ` : '    '}--${f.name} <${f.value}>`, f.help]);
@@ -48,14 +51,23 @@ export interface StartArgs {
 
 /** Parses `runnel start`'s arguments (those after `start`). Throws UsageError. */
 export function parseStartArgs(args: string[]): StartArgs {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = { help: { type: 'boolean', short: 'h' } };
-  for (const f of FLAGS) options[f.name] = { type: 'string', ...('short' in f ? { short: f.short } : {}), ...(f.name === 'set' ? { multiple: true } : {}) };
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const f of FLAGS)
+    options[f.name] = {
+      type: 'string',
+      ...('short' in f ? { short: f.short } : {}),
+      ...(f.name === 'set' ? { multiple: true } : {}),
+    };
   // parseArgs takes a value that starts with '-' only as --name=value; a negative number after a flag
   // (`--admin-port -1`) is that flag's value, as it was with commander.
   const joined: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    const flag = a.startsWith('--') ? FLAGS.find((f) => `--${f.name}` === a) : FLAGS.find((f) => 'short' in f && `-${f.short}` === a);
+    const flag = a.startsWith('--')
+      ? FLAGS.find((f) => `--${f.name}` === a)
+      : FLAGS.find((f) => 'short' in f && `-${f.short}` === a);
     if (flag && i + 1 < args.length && /^-\d/.test(args[i + 1])) joined.push(`--${flag.name}=${args[++i]}`);
     else joined.push(a);
   }
@@ -68,7 +80,10 @@ export function parseStartArgs(args: string[]): StartArgs {
   const overrides: Record<string, string> = {};
   for (const s of (values.set as string[] | undefined) ?? []) {
     const eq = s.indexOf('=');
-    if (eq <= 0) throw new UsageError(`option '-s, --set <name=value>' argument ${JSON.stringify(s)} is invalid: expected name=value`);
+    if (eq <= 0)
+      throw new UsageError(
+        `option '-s, --set <name=value>' argument ${JSON.stringify(s)} is invalid: expected name=value`,
+      );
     overrides[s.slice(0, eq).trim()] = s.slice(eq + 1);
   }
   for (const f of FLAGS) {

@@ -34,7 +34,17 @@ export const ConfigSource = {
   STATIC_BROKER_CONFIG: 4,
   DEFAULT_CONFIG: 5,
 } as const;
-export const ConfigType = { BOOLEAN: 1, STRING: 2, INT: 3, SHORT: 4, LONG: 5, DOUBLE: 6, LIST: 7, CLASS: 8, PASSWORD: 9 } as const;
+export const ConfigType = {
+  BOOLEAN: 1,
+  STRING: 2,
+  INT: 3,
+  SHORT: 4,
+  LONG: 5,
+  DOUBLE: 6,
+  LIST: 7,
+  CLASS: 8,
+  PASSWORD: 9,
+} as const;
 /** IncrementalAlterConfigs operations. */
 export const AlterOp = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
 
@@ -63,9 +73,18 @@ export interface DescribedConfig {
 
 /** Kafka's broker config for the topic configs our broker table lacks, with documentation. */
 const EXTRA_TOPIC_CONFIGS: Readonly<Record<string, { broker: string; doc: string }>> = {
-  'segment.jitter.ms': { broker: 'log.roll.jitter.ms', doc: 'Maximum random jitter subtracted from segment.ms (accepted, not applied yet).' },
-  'file.delete.delay.ms': { broker: 'log.segment.delete.delay.ms', doc: 'Time to wait before deleting a file from the filesystem.' },
-  'unclean.leader.election.enable': { broker: 'unclean.leader.election.enable', doc: 'Allow out-of-sync replicas to become leader (single node: no effect).' },
+  'segment.jitter.ms': {
+    broker: 'log.roll.jitter.ms',
+    doc: 'Maximum random jitter subtracted from segment.ms (accepted, not applied yet).',
+  },
+  'file.delete.delay.ms': {
+    broker: 'log.segment.delete.delay.ms',
+    doc: 'Time to wait before deleting a file from the filesystem.',
+  },
+  'unclean.leader.election.enable': {
+    broker: 'unclean.leader.election.enable',
+    doc: 'Allow out-of-sync replicas to become leader (single node: no effect).',
+  },
   preallocate: { broker: 'log.preallocate', doc: 'Preallocate segment files (accepted, ignored).' },
 };
 
@@ -81,7 +100,7 @@ const KIND_TYPE: Readonly<Record<string, number>> = {
 };
 
 export function isTopicConfigName(name: string): boolean {
-  return Object.prototype.hasOwnProperty.call(LOG_CONFIG_SPECS, name);
+  return Object.hasOwn(LOG_CONFIG_SPECS, name);
 }
 
 export function isListConfig(name: string): boolean {
@@ -91,14 +110,22 @@ export function isListConfig(name: string): boolean {
 function brokerSynonyms(broker: Broker, def: ConfigDef): ConfigSynonym[] {
   const out: ConfigSynonym[] = [];
   if (broker.config.sources.has(def.name)) {
-    out.push({ name: def.name, value: formatConfigValue(def, broker.config.get(def.name)), source: ConfigSource.STATIC_BROKER_CONFIG });
+    out.push({
+      name: def.name,
+      value: formatConfigValue(def, broker.config.get(def.name)),
+      source: ConfigSource.STATIC_BROKER_CONFIG,
+    });
   }
   out.push({ name: def.name, value: formatConfigValue(def, def.default), source: ConfigSource.DEFAULT_CONFIG });
   return out;
 }
 
 /** Every topic config with the value in force for a topic with these overrides, sorted by name. */
-export function describeTopicConfigs(broker: Broker, overrides: Readonly<Record<string, string>>, keys: readonly string[] | null = null): DescribedConfig[] {
+export function describeTopicConfigs(
+  broker: Broker,
+  overrides: Readonly<Record<string, string>>,
+  keys: readonly string[] | null = null,
+): DescribedConfig[] {
   const effective = logConfigToProps(logConfigFromProps(overrides, broker.defaultLogConfig()));
   const defaults = logConfigToProps(DEFAULT_LOG_CONFIG);
   const wanted = keys === null ? null : new Set(keys);
@@ -107,11 +134,16 @@ export function describeTopicConfigs(broker: Broker, overrides: Readonly<Record<
     if (wanted && !wanted.has(name)) continue;
     const def = topicConfigDef(name);
     const synonyms: ConfigSynonym[] = [];
-    if (Object.prototype.hasOwnProperty.call(overrides, name)) {
+    if (Object.hasOwn(overrides, name)) {
       synonyms.push({ name, value: effective[name]!, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
     }
     if (def) synonyms.push(...brokerSynonyms(broker, def));
-    else synonyms.push({ name: EXTRA_TOPIC_CONFIGS[name]?.broker ?? name, value: defaults[name]!, source: ConfigSource.DEFAULT_CONFIG });
+    else
+      synonyms.push({
+        name: EXTRA_TOPIC_CONFIGS[name]?.broker ?? name,
+        value: defaults[name]!,
+        source: ConfigSource.DEFAULT_CONFIG,
+      });
     out.push({
       name,
       value: effective[name]!,
@@ -153,10 +185,14 @@ export function describeBrokerConfigs(broker: Broker, keys: readonly string[] | 
  */
 export function checkBrokerResource(broker: Broker, name: string): ApiErr | { all: boolean } {
   if (name === '') return { all: false };
-  if (!/^-?\d+$/.test(name)) return { code: ErrorCode.INVALID_REQUEST, message: `Broker id must be an integer, but it is: ${name}` };
+  if (!/^-?\d+$/.test(name))
+    return { code: ErrorCode.INVALID_REQUEST, message: `Broker id must be an integer, but it is: ${name}` };
   const nodeId = broker.started.nodeId;
   if (Number(name) !== nodeId) {
-    return { code: ErrorCode.INVALID_REQUEST, message: `Unexpected broker id, expected ${nodeId} or empty string, but received ${name}` };
+    return {
+      code: ErrorCode.INVALID_REQUEST,
+      message: `Unexpected broker id, expected ${nodeId} or empty string, but received ${name}`,
+    };
   }
   return { all: true };
 }
@@ -176,11 +212,16 @@ export function isApiErr(x: unknown): x is ApiErr {
 }
 
 /** Validate a complete set of topic overrides; returns the INVALID_CONFIG error, or undefined. */
-export function validateTopicConfigs(broker: Broker, props: Readonly<Record<string, string | null>>): ApiErr | undefined {
+export function validateTopicConfigs(
+  broker: Broker,
+  props: Readonly<Record<string, string | null>>,
+): ApiErr | undefined {
   const clean: Record<string, string> = {};
   for (const [name, value] of Object.entries(props)) {
-    if (!isTopicConfigName(name)) return { code: ErrorCode.INVALID_CONFIG, message: `Unknown topic config name: ${name}` };
-    if (value === null) return { code: ErrorCode.INVALID_CONFIG, message: `Null value not supported for topic configs: ${name}` };
+    if (!isTopicConfigName(name))
+      return { code: ErrorCode.INVALID_CONFIG, message: `Unknown topic config name: ${name}` };
+    if (value === null)
+      return { code: ErrorCode.INVALID_CONFIG, message: `Null value not supported for topic configs: ${name}` };
     clean[name] = value;
   }
   try {
@@ -225,7 +266,10 @@ const locks = new WeakMap<Broker, Promise<unknown>>();
  */
 export function withConfigLock<T>(broker: Broker, fn: () => Promise<T>): Promise<T> {
   const run = (locks.get(broker) ?? Promise.resolve()).then(fn);
-  locks.set(broker, run.catch(() => undefined));
+  locks.set(
+    broker,
+    run.catch(() => undefined),
+  );
   return run;
 }
 
@@ -233,7 +277,12 @@ export function withConfigLock<T>(broker: Broker, fn: () => Promise<T>): Promise
  * Replace a topic's overrides (validated first). With validateOnly nothing changes. Applies to the open
  * partition logs and persists (LogManager.alterTopicConfigs).
  */
-export async function replaceTopicConfigs(broker: Broker, topic: string, props: Record<string, string | null>, validateOnly: boolean): Promise<ApiErr | undefined> {
+export async function replaceTopicConfigs(
+  broker: Broker,
+  topic: string,
+  props: Record<string, string | null>,
+  validateOnly: boolean,
+): Promise<ApiErr | undefined> {
   const invalid = validateTopicConfigs(broker, props);
   if (invalid) return invalid;
   if (validateOnly) return undefined;
@@ -277,7 +326,12 @@ export async function alterEachResource<R extends { resourceType: number; resour
     } else {
       e = await alter(r);
     }
-    out.push({ errorCode: e ? e.code : ErrorCode.NONE, errorMessage: e ? e.message : null, resourceType: r.resourceType, resourceName: r.resourceName });
+    out.push({
+      errorCode: e ? e.code : ErrorCode.NONE,
+      errorMessage: e ? e.message : null,
+      resourceType: r.resourceType,
+      resourceName: r.resourceName,
+    });
   }
   return out;
 }
@@ -287,7 +341,11 @@ export interface ConfigAlteration<R> {
   /** Checks of the resource's entries once its name resolved (before any change), or undefined. */
   check?: (r: R) => ApiErr | undefined;
   /** The topic's complete new overrides from its current ones, or the error (runs under the config lock). */
-  topicOverrides: (broker: Broker, r: R, current: Readonly<Record<string, string>>) => Record<string, string | null> | ApiErr;
+  topicOverrides: (
+    broker: Broker,
+    r: R,
+    current: Readonly<Record<string, string>>,
+  ) => Record<string, string | null> | ApiErr;
   /** Names of the broker configs the resource changes (refused: there are no dynamic broker configs). */
   brokerChanges: (r: R) => string[];
   /** Logged (info) with the topic and its new overrides once they applied. */

@@ -25,7 +25,8 @@ export function isInternalTopic(name: string): boolean {
  */
 export async function autoCreateTopic(broker: Broker, name: string, allowed: boolean): Promise<TopicMetadata | number> {
   if (invalidTopicName(name) !== undefined) return ErrorCode.INVALID_TOPIC_EXCEPTION;
-  if (!allowed || !broker.config.bool('auto.create.topics.enable') || isInternalTopic(name)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  if (!allowed || !broker.config.bool('auto.create.topics.enable') || isInternalTopic(name))
+    return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   try {
     return await broker.logs.createTopic(name, { partitions: broker.config.int('num.partitions') });
   } catch (err) {
@@ -42,7 +43,12 @@ export async function autoCreateTopic(broker: Broker, name: string, allowed: boo
  * UNKNOWN_TOPIC_OR_PARTITION, or UNKNOWN_LEADER_EPOCH when the client knows a newer epoch than ours
  * (-1 = the client does not check).
  */
-export function leaderLog(broker: Broker, topic: string, partition: number, currentLeaderEpoch = -1): PartitionLog | number {
+export function leaderLog(
+  broker: Broker,
+  topic: string,
+  partition: number,
+  currentLeaderEpoch = -1,
+): PartitionLog | number {
   const log = broker.logs.getLog(topic, partition);
   if (!log) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   if (currentLeaderEpoch > LEADER_EPOCH) return ErrorCode.UNKNOWN_LEADER_EPOCH;

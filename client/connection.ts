@@ -112,11 +112,23 @@ export class Connection {
       const code = r.buf.readInt16BE(r.pos);
       return decodeApiVersionsResponse(r, code === ErrorCode.UNSUPPORTED_VERSION ? 0 : v);
     };
-    let res = await this.send(18, 3, (w) => encodeApiVersionsRequest(w, 3, {
-      clientSoftwareName: CLIENT_SOFTWARE_NAME, clientSoftwareVersion: CLIENT_SOFTWARE_VERSION,
-    }), decode);
+    let res = await this.send(
+      18,
+      3,
+      (w) =>
+        encodeApiVersionsRequest(w, 3, {
+          clientSoftwareName: CLIENT_SOFTWARE_NAME,
+          clientSoftwareVersion: CLIENT_SOFTWARE_VERSION,
+        }),
+      decode,
+    );
     if (res.errorCode === ErrorCode.UNSUPPORTED_VERSION || res.errorCode === ErrorCode.INVALID_REQUEST) {
-      res = await this.send(18, 0, (w) => encodeApiVersionsRequest(w, 0, { clientSoftwareName: '', clientSoftwareVersion: '' }), decode);
+      res = await this.send(
+        18,
+        0,
+        (w) => encodeApiVersionsRequest(w, 0, { clientSoftwareName: '', clientSoftwareVersion: '' }),
+        decode,
+      );
     }
     if (res.errorCode !== ErrorCode.NONE) throw new KafkaError(res.errorCode, 'ApiVersions');
     for (const k of res.apiKeys) this.apiVersions.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
@@ -137,8 +149,10 @@ export class Connection {
     const max = Math.min(clientMax, b?.max ?? -1, info?.maxVersion ?? -1);
     const min = Math.max(clientMin, b?.min ?? 0);
     if (!b || max < min) {
-      throw new KafkaError(ErrorCode.UNSUPPORTED_VERSION,
-        `${info?.name ?? apiKey}: broker ${this.host}:${this.port} offers ${b ? `${b.min}-${b.max}` : 'none'}, client ${clientMin}-${clientMax}`);
+      throw new KafkaError(
+        ErrorCode.UNSUPPORTED_VERSION,
+        `${info?.name ?? apiKey}: broker ${this.host}:${this.port} offers ${b ? `${b.min}-${b.max}` : 'none'}, client ${clientMin}-${clientMax}`,
+      );
     }
     return max;
   }
@@ -157,9 +171,15 @@ export class Connection {
   }
 
   /** Send one request; resolves with the decoded response body. */
-  send<T>(apiKey: number, version: number, encode: (w: Writer) => void, decode: (r: Reader, v: number) => T, opts: SendOptions = {}): Promise<T> {
+  send<T>(
+    apiKey: number,
+    version: number,
+    encode: (w: Writer) => void,
+    decode: (r: Reader, v: number) => T,
+    opts: SendOptions = {},
+  ): Promise<T> {
     if (this.closedError) return Promise.reject(this.closedError);
-    const id = this.correlation = (this.correlation + 1) & 0x7fffffff;
+    const id = (this.correlation = (this.correlation + 1) & 0x7fffffff);
     const frame = encodeRequestFrame(apiKey, version, id, this.opts.clientId, encode);
     this.opts.logger?.trace({ apiKey, version, correlationId: id, broker: `${this.host}:${this.port}` }, 'request');
     if (opts.noResponse) {
@@ -175,10 +195,17 @@ export class Connection {
     return new Promise<T>((resolve, reject) => {
       const timeoutMs = opts.timeoutMs ?? this.opts.requestTimeoutMs;
       const p: Pending = {
-        id, apiKey, version, decode, resolve: resolve as (v: unknown) => void, reject,
+        id,
+        apiKey,
+        version,
+        decode,
+        resolve: resolve as (v: unknown) => void,
+        reject,
         timer: setTimeout(() => {
           const name = apiInfo(apiKey)?.name ?? String(apiKey);
-          const err = timeoutError(`${name} v${version} to ${this.host}:${this.port}: no response within ${timeoutMs} ms`);
+          const err = timeoutError(
+            `${name} v${version} to ${this.host}:${this.port}: no response within ${timeoutMs} ms`,
+          );
           const i = this.inFlight.indexOf(p);
           if (i >= 0) this.inFlight.splice(i, 1);
           reject(err);
@@ -222,7 +249,11 @@ export class Connection {
     const id = frame.length >= 4 ? r.readInt32() : -1;
     if (!p || p.id !== id) {
       if (p) this.inFlight.unshift(p);
-      this.fail(networkError(`response with correlation id ${id} from ${this.host}:${this.port}, expected ${p ? p.id : 'none'}`));
+      this.fail(
+        networkError(
+          `response with correlation id ${id} from ${this.host}:${this.port}, expected ${p ? p.id : 'none'}`,
+        ),
+      );
       return;
     }
     clearTimeout(p.timer);

@@ -19,7 +19,7 @@ import { GroupMembership } from './group-membership.js';
 import { Metadata, sleep } from './metadata.js';
 import { commitOffsets, fetchOffsets, listOffsets, type OffsetSpec } from './offsets.js';
 import { ConnectionPool, resolveOptions, type ClientOptions } from './pool.js';
-import { CoordinatorCache } from './coordinator.js';
+import type { CoordinatorCache } from './coordinator.js';
 import type { ConsumerRecord, Isolation, TopicPartition } from './types.js';
 
 export interface ConsumerOptions extends ClientOptions {
@@ -87,24 +87,39 @@ export class Consumer {
     this.maxWaitMs = opts.maxWaitMs ?? 500;
     this.metadataMaxAgeMs = opts.metadataMaxAgeMs ?? 300_000;
     this.fetcher = new Fetcher(this.metadata, {
-      isolation: this.isolation, maxBytes: opts.maxBytes ?? 52_428_800, partitionMaxBytes: opts.maxPartitionBytes ?? 1_048_576, minBytes: 1,
+      isolation: this.isolation,
+      maxBytes: opts.maxBytes ?? 52_428_800,
+      partitionMaxBytes: opts.maxPartitionBytes ?? 1_048_576,
+      minBytes: 1,
     });
-    this.membership = this.groupId === null ? null : new GroupMembership(this.metadata, {
-      groupId: this.groupId, groupInstanceId: opts.groupInstanceId ?? null,
-      sessionTimeoutMs: opts.sessionTimeoutMs ?? 45_000, rebalanceTimeoutMs: opts.rebalanceTimeoutMs ?? 300_000,
-      heartbeatIntervalMs: opts.heartbeatIntervalMs ?? Math.min(3_000, Math.floor((opts.sessionTimeoutMs ?? 45_000) / 3)),
-      assignors: opts.assignors ?? ['range', 'roundrobin'], logger: o.logger,
-    });
+    this.membership =
+      this.groupId === null
+        ? null
+        : new GroupMembership(this.metadata, {
+            groupId: this.groupId,
+            groupInstanceId: opts.groupInstanceId ?? null,
+            sessionTimeoutMs: opts.sessionTimeoutMs ?? 45_000,
+            rebalanceTimeoutMs: opts.rebalanceTimeoutMs ?? 300_000,
+            heartbeatIntervalMs:
+              opts.heartbeatIntervalMs ?? Math.min(3_000, Math.floor((opts.sessionTimeoutMs ?? 45_000) / 3)),
+            assignors: opts.assignors ?? ['range', 'roundrobin'],
+            logger: o.logger,
+          });
     this.coordinators = this.membership ? this.membership.coordinators : null;
   }
 
   /** Manual assignment (replaces any previous one); no group membership. */
   assign(parts: Array<{ topic: string; partition: number; offset?: number }>): void {
-    if (this.subscribed) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'assign() after subscribe(): a consumer uses one or the other');
+    if (this.subscribed)
+      throw new KafkaError(ErrorCode.INVALID_REQUEST, 'assign() after subscribe(): a consumer uses one or the other');
     this.parts.clear();
     for (const p of parts) {
       this.parts.set(key(p.topic, p.partition), {
-        topic: p.topic, partition: p.partition, position: p.offset ?? null, pending: p.offset === undefined ? 'committed' : null, paused: false,
+        topic: p.topic,
+        partition: p.partition,
+        position: p.offset ?? null,
+        pending: p.offset === undefined ? 'committed' : null,
+        paused: false,
       });
     }
   }
@@ -112,7 +127,8 @@ export class Consumer {
   /** Join the group for these topics; resolves once the first assignment is in. */
   async subscribe(topics: string[]): Promise<void> {
     if (!this.membership) throw new KafkaError(ErrorCode.INVALID_GROUP_ID, 'subscribe() needs a groupId');
-    if (this.parts.size > 0 && !this.subscribed) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'subscribe() after assign()');
+    if (this.parts.size > 0 && !this.subscribed)
+      throw new KafkaError(ErrorCode.INVALID_REQUEST, 'subscribe() after assign()');
     this.subscribed = [...topics];
     for (const t of topics) await this.metadata.topic(t, { autoCreate: true }).catch(() => undefined);
     this.membership.setTopics(topics);
@@ -130,7 +146,11 @@ export class Consumer {
 
   seek(topic: string, partition: number, offset: number | OffsetSpec): void {
     const p = this.parts.get(key(topic, partition));
-    if (!p) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `seek: ${topic}-${partition} is not assigned to this consumer`);
+    if (!p)
+      throw new KafkaError(
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        `seek: ${topic}-${partition} is not assigned to this consumer`,
+      );
     if (typeof offset === 'number') {
       p.position = offset;
       p.pending = null;
@@ -170,7 +190,12 @@ export class Consumer {
   async poll(timeoutMs = this.maxWaitMs): Promise<ConsumerRecord[]> {
     if (this.closed) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'consumer is closed');
     const deadline = Date.now() + timeoutMs;
-    if (this.membership && this.subscribed && !this.membership.needsRejoin && Date.now() - this.lastMetadataCheck >= this.metadataMaxAgeMs) {
+    if (
+      this.membership &&
+      this.subscribed &&
+      !this.membership.needsRejoin &&
+      Date.now() - this.lastMetadataCheck >= this.metadataMaxAgeMs
+    ) {
       this.lastMetadataCheck = Date.now();
       if (await this.membership.metadataChanged().catch(() => false)) this.membership.needsRejoin = true;
     }
@@ -179,7 +204,8 @@ export class Consumer {
     if (this.autoCommit && Date.now() - this.lastCommit >= this.autoCommitIntervalMs) await this.commitQuietly();
     const targets: FetchTarget[] = [];
     for (const p of this.parts.values()) {
-      if (!p.paused && p.position !== null) targets.push({ topic: p.topic, partition: p.partition, offset: p.position });
+      if (!p.paused && p.position !== null)
+        targets.push({ topic: p.topic, partition: p.partition, offset: p.position });
     }
     if (targets.length === 0) {
       await sleep(Math.max(0, Math.min(deadline - Date.now(), 100)));
@@ -227,25 +253,45 @@ export class Consumer {
   }
 
   /** Commit the given offsets, or the current position of every assigned partition. */
-  async commit(offsets?: Array<{ topic: string; partition: number; offset: number; metadata?: string }>): Promise<void> {
-    if (!this.groupId || !this.coordinators) throw new KafkaError(ErrorCode.INVALID_GROUP_ID, 'commit() needs a groupId');
-    const entries = offsets ?? [...this.parts.values()].filter((p) => p.position !== null)
-      .map((p) => ({ topic: p.topic, partition: p.partition, offset: p.position as number }));
-    const gen = this.membership && this.subscribed ? this.membership.generation() : { generationId: -1, memberId: '', groupInstanceId: null };
+  async commit(
+    offsets?: Array<{ topic: string; partition: number; offset: number; metadata?: string }>,
+  ): Promise<void> {
+    if (!this.groupId || !this.coordinators)
+      throw new KafkaError(ErrorCode.INVALID_GROUP_ID, 'commit() needs a groupId');
+    const entries =
+      offsets ??
+      [...this.parts.values()]
+        .filter((p) => p.position !== null)
+        .map((p) => ({ topic: p.topic, partition: p.partition, offset: p.position as number }));
+    const gen =
+      this.membership && this.subscribed
+        ? this.membership.generation()
+        : { generationId: -1, memberId: '', groupInstanceId: null };
     for (let attempt = 0; ; attempt++) {
       try {
         await commitOffsets(await this.coordinators.connection(this.groupId), this.groupId, entries, gen);
         this.lastCommit = Date.now();
         return;
       } catch (e) {
-        if (attempt < 5 && e instanceof KafkaError && (e.code === ErrorCode.NOT_COORDINATOR || e.code === ErrorCode.COORDINATOR_NOT_AVAILABLE
-          || e.code === ErrorCode.NETWORK_EXCEPTION || e.code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS)) {
+        if (
+          attempt < 5 &&
+          e instanceof KafkaError &&
+          (e.code === ErrorCode.NOT_COORDINATOR ||
+            e.code === ErrorCode.COORDINATOR_NOT_AVAILABLE ||
+            e.code === ErrorCode.NETWORK_EXCEPTION ||
+            e.code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS)
+        ) {
           this.coordinators.invalidate(this.groupId);
           await sleep(100 * (attempt + 1));
           continue;
         }
-        if (e instanceof KafkaError && this.membership && (e.code === ErrorCode.REBALANCE_IN_PROGRESS
-          || e.code === ErrorCode.ILLEGAL_GENERATION || e.code === ErrorCode.UNKNOWN_MEMBER_ID)) {
+        if (
+          e instanceof KafkaError &&
+          this.membership &&
+          (e.code === ErrorCode.REBALANCE_IN_PROGRESS ||
+            e.code === ErrorCode.ILLEGAL_GENERATION ||
+            e.code === ErrorCode.UNKNOWN_MEMBER_ID)
+        ) {
           this.membership.needsRejoin = true;
         }
         throw e;
@@ -280,7 +326,13 @@ export class Consumer {
     this.iterBuffer = [];
     const assigned = await m.join();
     for (const tp of assigned) {
-      this.parts.set(key(tp.topic, tp.partition), { topic: tp.topic, partition: tp.partition, position: null, pending: 'committed', paused: false });
+      this.parts.set(key(tp.topic, tp.partition), {
+        topic: tp.topic,
+        partition: tp.partition,
+        position: null,
+        pending: 'committed',
+        paused: false,
+      });
     }
   }
 
@@ -294,8 +346,12 @@ export class Consumer {
       if (this.groupId && this.coordinators) {
         const byTopic = new Map<string, number[]>();
         for (const p of committed) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
-        const got = await fetchOffsets(await this.coordinators.connection(this.groupId), this.groupId,
-          [...byTopic].map(([topic, partitions]) => ({ topic, partitions })), true);
+        const got = await fetchOffsets(
+          await this.coordinators.connection(this.groupId),
+          this.groupId,
+          [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+          true,
+        );
         for (const p of committed) {
           const c = got.find((o) => o.topic === p.topic && o.partition === p.partition);
           if (c && c.offset >= 0) {
@@ -316,7 +372,13 @@ export class Consumer {
     }
     for (const ps of bySpec.values()) {
       const spec = ps[0].pending as OffsetSpec;
-      const res = await listOffsets(this.metadata, ps[0].topic, ps.map((p) => p.partition), spec, this.isolation === 'read_committed');
+      const res = await listOffsets(
+        this.metadata,
+        ps[0].topic,
+        ps.map((p) => p.partition),
+        spec,
+        this.isolation === 'read_committed',
+      );
       const needLatest: PartitionState[] = [];
       for (const p of ps) {
         const o = res.find((x) => x.partition === p.partition);

@@ -10,15 +10,23 @@ import { KafkaError } from './errors.js';
 import { sleep, type Metadata } from './metadata.js';
 import type { Purpose } from './pool.js';
 
-export interface Coordinator { nodeId: number; host: string; port: number }
+export interface Coordinator {
+  nodeId: number;
+  host: string;
+  port: number;
+}
 
 export async function findCoordinator(md: Metadata, key: string, keyType = 0): Promise<Coordinator> {
   let last: KafkaError | null = null;
   for (let attempt = 0; attempt < 10; attempt++) {
     const conn = await md.pool.any();
     const v = conn.versionFor(10, 0, 6);
-    const res = await conn.send(10, v, (w) => encodeFindCoordinatorRequest(w, v, { key, keyType, coordinatorKeys: [key] }),
-      decodeFindCoordinatorResponse);
+    const res = await conn.send(
+      10,
+      v,
+      (w) => encodeFindCoordinatorRequest(w, v, { key, keyType, coordinatorKeys: [key] }),
+      decodeFindCoordinatorResponse,
+    );
     const c = v >= 4 ? res.coordinators.find((x) => x.key === key) : { ...res, key };
     if (!c) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `no coordinator for ${key}`);
     if (c.errorCode === ErrorCode.NONE) return { nodeId: c.nodeId, host: c.host, port: c.port };
@@ -32,7 +40,10 @@ export async function findCoordinator(md: Metadata, key: string, keyType = 0): P
 /** Cached coordinator connections per key, dropped on NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE. */
 export class CoordinatorCache {
   private readonly cache = new Map<string, Coordinator>();
-  constructor(private readonly md: Metadata, private readonly purpose: Purpose = 'coordinator') {}
+  constructor(
+    private readonly md: Metadata,
+    private readonly purpose: Purpose = 'coordinator',
+  ) {}
 
   async connection(groupId: string): Promise<Connection> {
     let c = this.cache.get(groupId);

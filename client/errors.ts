@@ -39,9 +39,15 @@ export function isRetriable(e: unknown): boolean {
 
 /** Errors after which the metadata of a topic should be fetched again (Java: InvalidMetadataException). */
 const METADATA_ERRORS: ReadonlySet<number> = new Set([
-  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.LEADER_NOT_AVAILABLE, ErrorCode.NOT_LEADER_OR_FOLLOWER,
-  ErrorCode.FENCED_LEADER_EPOCH, ErrorCode.UNKNOWN_LEADER_EPOCH, ErrorCode.UNKNOWN_TOPIC_ID,
-  ErrorCode.INCONSISTENT_TOPIC_ID, ErrorCode.NETWORK_EXCEPTION, ErrorCode.REPLICA_NOT_AVAILABLE,
+  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  ErrorCode.LEADER_NOT_AVAILABLE,
+  ErrorCode.NOT_LEADER_OR_FOLLOWER,
+  ErrorCode.FENCED_LEADER_EPOCH,
+  ErrorCode.UNKNOWN_LEADER_EPOCH,
+  ErrorCode.UNKNOWN_TOPIC_ID,
+  ErrorCode.INCONSISTENT_TOPIC_ID,
+  ErrorCode.NETWORK_EXCEPTION,
+  ErrorCode.REPLICA_NOT_AVAILABLE,
 ]);
 
 export function needsMetadataRefresh(code: number): boolean {

@@ -15,7 +15,11 @@ import { KafkaError } from './errors.js';
 import type { Metadata } from './metadata.js';
 import type { ConsumerRecord, Isolation } from './types.js';
 
-export interface FetchTarget { topic: string; partition: number; offset: number }
+export interface FetchTarget {
+  topic: string;
+  partition: number;
+  offset: number;
+}
 
 export interface FetchResult {
   topic: string;
@@ -37,7 +41,10 @@ export interface FetcherOptions {
 }
 
 export class Fetcher {
-  constructor(private readonly md: Metadata, private readonly opts: FetcherOptions) {}
+  constructor(
+    private readonly md: Metadata,
+    private readonly opts: FetcherOptions,
+  ) {}
 
   /** Fetch every target from its leader (requests to different brokers run in parallel). */
   async fetch(targets: FetchTarget[], maxWaitMs: number): Promise<FetchResult[]> {
@@ -54,15 +61,33 @@ export class Fetcher {
         }
       }
       if (leader < 0) {
-        out.push({ ...t, fetchOffset: t.offset, nextOffset: t.offset, errorCode: ErrorCode.LEADER_NOT_AVAILABLE, highWatermark: -1, records: [] });
+        out.push({
+          ...t,
+          fetchOffset: t.offset,
+          nextOffset: t.offset,
+          errorCode: ErrorCode.LEADER_NOT_AVAILABLE,
+          highWatermark: -1,
+          records: [],
+        });
         continue;
       }
       byLeader.set(leader, [...(byLeader.get(leader) ?? []), t]);
     }
-    const parts = await Promise.all([...byLeader].map(([node, ts]) => this.fetchFrom(node, ts, maxWaitMs).catch((e) => {
-      const code = e instanceof KafkaError ? e.code : ErrorCode.NETWORK_EXCEPTION;
-      return ts.map((t) => ({ ...t, fetchOffset: t.offset, nextOffset: t.offset, errorCode: code, highWatermark: -1, records: [] }));
-    })));
+    const parts = await Promise.all(
+      [...byLeader].map(([node, ts]) =>
+        this.fetchFrom(node, ts, maxWaitMs).catch((e) => {
+          const code = e instanceof KafkaError ? e.code : ErrorCode.NETWORK_EXCEPTION;
+          return ts.map((t) => ({
+            ...t,
+            fetchOffset: t.offset,
+            nextOffset: t.offset,
+            errorCode: code,
+            highWatermark: -1,
+            records: [],
+          }));
+        }),
+      ),
+    );
     for (const p of parts) out.push(...p);
     return out;
   }
@@ -72,17 +97,36 @@ export class Fetcher {
     const v = conn.versionFor(1, 4, 12);
     const byTopic = new Map<string, FetchTarget[]>();
     for (const t of targets) byTopic.set(t.topic, [...(byTopic.get(t.topic) ?? []), t]);
-    const res = await conn.send(1, v, (w) => encodeFetchRequest(w, v, {
-      clusterId: null, replicaId: -1, replicaState: { replicaId: -1, replicaEpoch: -1n },
-      maxWaitMs, minBytes: this.opts.minBytes, maxBytes: this.opts.maxBytes,
-      isolationLevel: this.opts.isolation === 'read_committed' ? 1 : 0,
-      sessionId: 0, sessionEpoch: -1,
-      topics: [...byTopic].map(([topic, ts]) => ({
-        topic, topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
-        partitions: ts.map((t) => ({ ...defaultFetchPartition(), partition: t.partition, fetchOffset: BigInt(t.offset), partitionMaxBytes: this.opts.partitionMaxBytes })),
-      })),
-      forgottenTopicsData: [], rackId: '',
-    }), decodeFetchResponse, { timeoutMs: maxWaitMs + this.md.pool.opts.requestTimeoutMs });
+    const res = await conn.send(
+      1,
+      v,
+      (w) =>
+        encodeFetchRequest(w, v, {
+          clusterId: null,
+          replicaId: -1,
+          replicaState: { replicaId: -1, replicaEpoch: -1n },
+          maxWaitMs,
+          minBytes: this.opts.minBytes,
+          maxBytes: this.opts.maxBytes,
+          isolationLevel: this.opts.isolation === 'read_committed' ? 1 : 0,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [...byTopic].map(([topic, ts]) => ({
+            topic,
+            topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+            partitions: ts.map((t) => ({
+              ...defaultFetchPartition(),
+              partition: t.partition,
+              fetchOffset: BigInt(t.offset),
+              partitionMaxBytes: this.opts.partitionMaxBytes,
+            })),
+          })),
+          forgottenTopicsData: [],
+          rackId: '',
+        }),
+      decodeFetchResponse,
+      { timeoutMs: maxWaitMs + this.md.pool.opts.requestTimeoutMs },
+    );
     if (res.errorCode !== ErrorCode.NONE) throw new KafkaError(res.errorCode, 'Fetch');
     const out: FetchResult[] = [];
     for (const t of res.responses) {
@@ -90,12 +134,22 @@ export class Fetcher {
         const target = targets.find((x) => x.topic === t.topic && x.partition === p.partitionIndex);
         if (!target) continue;
         const r: FetchResult = {
-          topic: t.topic, partition: p.partitionIndex, fetchOffset: target.offset, nextOffset: target.offset,
-          errorCode: p.errorCode, highWatermark: Number(p.highWatermark), records: [],
+          topic: t.topic,
+          partition: p.partitionIndex,
+          fetchOffset: target.offset,
+          nextOffset: target.offset,
+          errorCode: p.errorCode,
+          highWatermark: Number(p.highWatermark),
+          records: [],
         };
         if (p.errorCode === ErrorCode.NONE && p.records && p.records.length > 0) {
-          const d = await decodePartitionRecords(t.topic, p.partitionIndex, target.offset, p.records,
-            this.opts.isolation === 'read_committed' ? p.abortedTransactions ?? [] : null);
+          const d = await decodePartitionRecords(
+            t.topic,
+            p.partitionIndex,
+            target.offset,
+            p.records,
+            this.opts.isolation === 'read_committed' ? (p.abortedTransactions ?? []) : null,
+          );
           r.records = d.records;
           r.nextOffset = d.nextOffset;
         }
@@ -110,8 +164,13 @@ export class Fetcher {
  * The records of one partition's fetched bytes at or after `fetchOffset`, and the offset to fetch next.
  * `aborted` (read_committed) is the response's aborted-transaction list; null = read_uncommitted.
  */
-export async function decodePartitionRecords(topic: string, partition: number, fetchOffset: number, buf: Buffer,
-  aborted: Array<{ producerId: bigint; firstOffset: bigint }> | null): Promise<{ records: ConsumerRecord[]; nextOffset: number }> {
+export async function decodePartitionRecords(
+  topic: string,
+  partition: number,
+  fetchOffset: number,
+  buf: Buffer,
+  aborted: Array<{ producerId: bigint; firstOffset: bigint }> | null,
+): Promise<{ records: ConsumerRecord[]; nextOffset: number }> {
   const records: ConsumerRecord[] = [];
   const pendingAborts = aborted ? [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1)) : [];
   const abortedProducers = new Set<bigint>();
@@ -119,23 +178,31 @@ export async function decodePartitionRecords(topic: string, partition: number, f
   let next = position;
   for (const batch of iterateBatches(buf)) {
     const problem = batch.problem();
-    if (problem) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `${topic}-${partition} at ${batch.baseOffset}: ${problem}`);
+    if (problem)
+      throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `${topic}-${partition} at ${batch.baseOffset}: ${problem}`);
     const nextOffset = batch.nextOffset;
     if (nextOffset <= position) continue;
     if (aborted) {
-      while (pendingAborts.length > 0 && pendingAborts[0].firstOffset <= batch.lastOffset) abortedProducers.add(pendingAborts.shift()!.producerId);
+      while (pendingAborts.length > 0 && pendingAborts[0].firstOffset <= batch.lastOffset)
+        abortedProducers.add(pendingAborts.shift()!.producerId);
     }
     next = nextOffset;
     if (batch.isControl) {
-      if (aborted && batch.isTransactional && (await batch.controlRecord()).type === 0) abortedProducers.delete(batch.producerId);
+      if (aborted && batch.isTransactional && (await batch.controlRecord()).type === 0)
+        abortedProducers.delete(batch.producerId);
       continue;
     }
     if (aborted && batch.isTransactional && abortedProducers.has(batch.producerId)) continue;
     for (const rec of await batch.recordsArray()) {
       if (rec.offset < position) continue;
       records.push({
-        topic, partition, offset: Number(rec.offset), timestamp: Number(rec.timestamp),
-        key: rec.key, value: rec.value, headers: rec.headers.map((h) => ({ key: h.key, value: h.value })),
+        topic,
+        partition,
+        offset: Number(rec.offset),
+        timestamp: Number(rec.timestamp),
+        key: rec.key,
+        value: rec.value,
+        headers: rec.headers.map((h) => ({ key: h.key, value: h.value })),
       });
     }
   }

@@ -18,7 +18,13 @@ import { ErrorCode } from '../protocol/generated/error-codes.js';
 import type { Logger } from 'pino';
 import { CoordinatorCache } from './coordinator.js';
 import { KafkaError, isCoordinatorError } from './errors.js';
-import { ASSIGNORS, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './group-protocol.js';
+import {
+  ASSIGNORS,
+  decodeAssignment,
+  decodeSubscription,
+  encodeAssignment,
+  encodeSubscription,
+} from './group-protocol.js';
 import { sleep, type Metadata } from './metadata.js';
 import type { Generation } from './offsets.js';
 import type { TopicPartition } from './types.js';
@@ -50,7 +56,10 @@ export class GroupMembership {
   private heartbeating = false;
   private topics: string[] = [];
 
-  constructor(private readonly md: Metadata, private readonly opts: MembershipOptions) {
+  constructor(
+    private readonly md: Metadata,
+    private readonly opts: MembershipOptions,
+  ) {
     this.coordinators = new CoordinatorCache(md, 'coordinator');
   }
 
@@ -76,55 +85,123 @@ export class GroupMembership {
       try {
         conn = await this.coordinators.connection(groupId);
       } catch (e) {
-        if (attempt < MAX_JOIN_ATTEMPTS - 1 && e instanceof KafkaError && e.retriable) { await sleep(200); continue; }
+        if (attempt < MAX_JOIN_ATTEMPTS - 1 && e instanceof KafkaError && e.retriable) {
+          await sleep(200);
+          continue;
+        }
         throw e;
       }
-      const metadata = encodeSubscription({ topics: this.topics, userData: null, ownedPartitions: [], generationId: -1, rackId: null });
+      const metadata = encodeSubscription({
+        topics: this.topics,
+        userData: null,
+        ownedPartitions: [],
+        generationId: -1,
+        rackId: null,
+      });
       let jv: number;
       let join;
       try {
         jv = conn.versionFor(11, 0, 9);
         const v = jv;
-        join = await conn.send(11, v, (w) => encodeJoinGroupRequest(w, v, {
-          groupId, sessionTimeoutMs: this.opts.sessionTimeoutMs, rebalanceTimeoutMs: this.opts.rebalanceTimeoutMs,
-          memberId: this.memberId, groupInstanceId: this.opts.groupInstanceId, protocolType: 'consumer',
-          protocols: this.opts.assignors.map((name) => ({ name, metadata })), reason: null,
-        }), decodeJoinGroupResponse, { timeoutMs: this.opts.rebalanceTimeoutMs + 5_000 });
+        join = await conn.send(
+          11,
+          v,
+          (w) =>
+            encodeJoinGroupRequest(w, v, {
+              groupId,
+              sessionTimeoutMs: this.opts.sessionTimeoutMs,
+              rebalanceTimeoutMs: this.opts.rebalanceTimeoutMs,
+              memberId: this.memberId,
+              groupInstanceId: this.opts.groupInstanceId,
+              protocolType: 'consumer',
+              protocols: this.opts.assignors.map((name) => ({ name, metadata })),
+              reason: null,
+            }),
+          decodeJoinGroupResponse,
+          { timeoutMs: this.opts.rebalanceTimeoutMs + 5_000 },
+        );
       } catch (e) {
-        if (e instanceof KafkaError && e.code === ErrorCode.NETWORK_EXCEPTION) { this.coordinators.invalidate(groupId); continue; }
+        if (e instanceof KafkaError && e.code === ErrorCode.NETWORK_EXCEPTION) {
+          this.coordinators.invalidate(groupId);
+          continue;
+        }
         throw e;
       }
       const code = join.errorCode;
-      if (code === ErrorCode.MEMBER_ID_REQUIRED) { this.memberId = join.memberId; continue; }
-      if (code === ErrorCode.UNKNOWN_MEMBER_ID) { this.memberId = ''; continue; }
-      if (isCoordinatorError(code)) { this.coordinators.invalidate(groupId); await sleep(100); continue; }
-      if (code === ErrorCode.REBALANCE_IN_PROGRESS || code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) { await sleep(100); continue; }
+      if (code === ErrorCode.MEMBER_ID_REQUIRED) {
+        this.memberId = join.memberId;
+        continue;
+      }
+      if (code === ErrorCode.UNKNOWN_MEMBER_ID) {
+        this.memberId = '';
+        continue;
+      }
+      if (isCoordinatorError(code)) {
+        this.coordinators.invalidate(groupId);
+        await sleep(100);
+        continue;
+      }
+      if (code === ErrorCode.REBALANCE_IN_PROGRESS || code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) {
+        await sleep(100);
+        continue;
+      }
       if (code !== ErrorCode.NONE) throw new KafkaError(code, `JoinGroup ${groupId}`);
       this.memberId = join.memberId;
       this.generationId = join.generationId;
       this.protocol = join.protocolName;
       this.leader = join.leader === join.memberId;
       this.assignedCounts = null;
-      this.opts.logger?.debug({ groupId, memberId: this.memberId, generation: this.generationId, leader: this.leader }, 'joined group');
-      const assignments = this.leader && !join.skipAssignment ? await this.assign(join.protocolName ?? '', join.members) : [];
+      this.opts.logger?.debug(
+        { groupId, memberId: this.memberId, generation: this.generationId, leader: this.leader },
+        'joined group',
+      );
+      const assignments =
+        this.leader && !join.skipAssignment ? await this.assign(join.protocolName ?? '', join.members) : [];
       const sv = conn.versionFor(14, 0, 5);
       let sync;
       try {
-        sync = await conn.send(14, sv, (w) => encodeSyncGroupRequest(w, sv, {
-          groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.opts.groupInstanceId,
-          protocolType: 'consumer', protocolName: this.protocol, assignments,
-        }), decodeSyncGroupResponse, { timeoutMs: this.opts.rebalanceTimeoutMs + 5_000 });
+        sync = await conn.send(
+          14,
+          sv,
+          (w) =>
+            encodeSyncGroupRequest(w, sv, {
+              groupId,
+              generationId: this.generationId,
+              memberId: this.memberId,
+              groupInstanceId: this.opts.groupInstanceId,
+              protocolType: 'consumer',
+              protocolName: this.protocol,
+              assignments,
+            }),
+          decodeSyncGroupResponse,
+          { timeoutMs: this.opts.rebalanceTimeoutMs + 5_000 },
+        );
       } catch (e) {
-        if (e instanceof KafkaError && e.code === ErrorCode.NETWORK_EXCEPTION) { this.coordinators.invalidate(groupId); continue; }
+        if (e instanceof KafkaError && e.code === ErrorCode.NETWORK_EXCEPTION) {
+          this.coordinators.invalidate(groupId);
+          continue;
+        }
         throw e;
       }
       if (sync.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) continue;
-      if (sync.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) { this.memberId = ''; this.generationId = -1; continue; }
-      if (sync.errorCode === ErrorCode.ILLEGAL_GENERATION) { this.generationId = -1; continue; }
-      if (isCoordinatorError(sync.errorCode)) { this.coordinators.invalidate(groupId); continue; }
+      if (sync.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) {
+        this.memberId = '';
+        this.generationId = -1;
+        continue;
+      }
+      if (sync.errorCode === ErrorCode.ILLEGAL_GENERATION) {
+        this.generationId = -1;
+        continue;
+      }
+      if (isCoordinatorError(sync.errorCode)) {
+        this.coordinators.invalidate(groupId);
+        continue;
+      }
       if (sync.errorCode !== ErrorCode.NONE) throw new KafkaError(sync.errorCode, `SyncGroup ${groupId}`);
       const a = decodeAssignment(sync.assignment);
-      this.assignment = a.assignedPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
+      this.assignment = a.assignedPartitions.flatMap((t) =>
+        t.partitions.map((partition) => ({ topic: t.topic, partition })),
+      );
       this.needsRejoin = false;
       this.startHeartbeat();
       return this.assignment;
@@ -133,10 +210,17 @@ export class GroupMembership {
   }
 
   /** The leader's job: run the chosen assignor over every member's subscription. */
-  private async assign(protocol: string, members: Array<{ memberId: string; groupInstanceId: string | null; metadata: Buffer }>): Promise<Array<{ memberId: string; assignment: Buffer }>> {
+  private async assign(
+    protocol: string,
+    members: Array<{ memberId: string; groupInstanceId: string | null; metadata: Buffer }>,
+  ): Promise<Array<{ memberId: string; assignment: Buffer }>> {
     const assignor = ASSIGNORS[protocol];
     if (!assignor) throw new KafkaError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, `unknown assignor ${protocol}`);
-    const subs = members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, topics: decodeSubscription(m.metadata).topics }));
+    const subs = members.map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      topics: decodeSubscription(m.metadata).topics,
+    }));
     const topics = [...new Set(subs.flatMap((s) => s.topics))].sort();
     const counts = new Map<string, number>();
     if (topics.length > 0) {
@@ -148,7 +232,10 @@ export class GroupMembership {
     return subs.map((s) => ({
       memberId: s.memberId,
       assignment: encodeAssignment({
-        assignedPartitions: [...(result.get(s.memberId) ?? new Map<string, number[]>())].map(([topic, partitions]) => ({ topic, partitions })),
+        assignedPartitions: [...(result.get(s.memberId) ?? new Map<string, number[]>())].map(([topic, partitions]) => ({
+          topic,
+          partitions,
+        })),
         userData: null,
       }),
     }));
@@ -188,13 +275,25 @@ export class GroupMembership {
     try {
       const conn = await this.coordinators.connection(groupId);
       const v = conn.versionFor(12, 0, 4);
-      const res = await conn.send(12, v, (w) => encodeHeartbeatRequest(w, v, {
-        groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.opts.groupInstanceId,
-      }), decodeHeartbeatResponse);
+      const res = await conn.send(
+        12,
+        v,
+        (w) =>
+          encodeHeartbeatRequest(w, v, {
+            groupId,
+            generationId: this.generationId,
+            memberId: this.memberId,
+            groupInstanceId: this.opts.groupInstanceId,
+          }),
+        decodeHeartbeatResponse,
+      );
       const code = res.errorCode;
       if (code === ErrorCode.REBALANCE_IN_PROGRESS || code === ErrorCode.ILLEGAL_GENERATION) this.needsRejoin = true;
-      else if (code === ErrorCode.UNKNOWN_MEMBER_ID) { this.memberId = ''; this.generationId = -1; this.needsRejoin = true; }
-      else if (isCoordinatorError(code)) this.coordinators.invalidate(groupId);
+      else if (code === ErrorCode.UNKNOWN_MEMBER_ID) {
+        this.memberId = '';
+        this.generationId = -1;
+        this.needsRejoin = true;
+      } else if (isCoordinatorError(code)) this.coordinators.invalidate(groupId);
       else if (code !== ErrorCode.NONE) this.opts.logger?.warn({ groupId, error: code }, 'heartbeat failed');
       if (this.needsRejoin) this.stopHeartbeat();
     } catch (e) {
@@ -216,10 +315,23 @@ export class GroupMembership {
     try {
       const conn = await this.coordinators.connection(groupId);
       const v = conn.versionFor(13, 0, 5);
-      await conn.send(13, v, (w) => encodeLeaveGroupRequest(w, v, {
-        groupId, memberId: this.memberId,
-        members: [{ memberId: this.memberId, groupInstanceId: this.opts.groupInstanceId, reason: 'the consumer is being closed' }],
-      }), decodeLeaveGroupResponse);
+      await conn.send(
+        13,
+        v,
+        (w) =>
+          encodeLeaveGroupRequest(w, v, {
+            groupId,
+            memberId: this.memberId,
+            members: [
+              {
+                memberId: this.memberId,
+                groupInstanceId: this.opts.groupInstanceId,
+                reason: 'the consumer is being closed',
+              },
+            ],
+          }),
+        decodeLeaveGroupResponse,
+      );
     } catch (e) {
       this.opts.logger?.debug({ groupId, err: e }, 'LeaveGroup failed');
     }

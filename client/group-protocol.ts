@@ -5,9 +5,7 @@
  * a negative version or truncated bytes throw). And the two client-side assignors Java ships as "range"
  * (RangeAssignor) and "roundrobin" (RoundRobinAssignor), which the group leader runs.
  */
-import {
-  decodeConsumerAssignment, type ConsumerProtocolAssignment,
-} from '../protocol/consumer-protocol.js';
+import { decodeConsumerAssignment, type ConsumerProtocolAssignment } from '../protocol/consumer-protocol.js';
 
 export {
   encodeConsumerSubscription as encodeSubscription,
@@ -21,7 +19,11 @@ export function decodeAssignment(b: Buffer): ConsumerProtocolAssignment {
   return decodeConsumerAssignment(b);
 }
 
-export interface AssignorMember { memberId: string; groupInstanceId: string | null; topics: string[] }
+export interface AssignorMember {
+  memberId: string;
+  groupInstanceId: string | null;
+  topics: string[];
+}
 export type Assignment = Map<string, Map<string, number[]>>; // memberId → topic → partitions
 export type Assignor = (members: AssignorMember[], partitionsPerTopic: Map<string, number>) => Assignment;
 

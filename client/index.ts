@@ -10,4 +10,11 @@ export { KafkaError } from './errors.js';
 export { murmur2, partitionForKey, toPositive } from './partitioner.js';
 export type { ClientOptions } from './pool.js';
 export type { OffsetSpec } from './offsets.js';
-export type { ProducerRecord, RecordMetadata, ConsumerRecord, Compression, Isolation, TopicPartition } from './types.js';
+export type {
+  ProducerRecord,
+  RecordMetadata,
+  ConsumerRecord,
+  Compression,
+  Isolation,
+  TopicPartition,
+} from './types.js';

@@ -12,9 +12,27 @@ import type { Connection } from './connection.js';
 import { KafkaError } from './errors.js';
 import type { ConnectionPool, Purpose } from './pool.js';
 
-export interface BrokerInfo { nodeId: number; host: string; port: number; rack: string | null }
-export interface PartitionInfo { partition: number; leader: number; leaderEpoch: number; replicas: number[]; isr: number[]; errorCode: number }
-export interface TopicInfo { name: string; topicId: string; internal: boolean; partitions: PartitionInfo[]; fetchedAt: number }
+export interface BrokerInfo {
+  nodeId: number;
+  host: string;
+  port: number;
+  rack: string | null;
+}
+export interface PartitionInfo {
+  partition: number;
+  leader: number;
+  leaderEpoch: number;
+  replicas: number[];
+  isr: number[];
+  errorCode: number;
+}
+export interface TopicInfo {
+  name: string;
+  topicId: string;
+  internal: boolean;
+  partitions: PartitionInfo[];
+  fetchedAt: number;
+}
 
 const RETRY_LEADERLESS = 10;
 
@@ -31,14 +49,21 @@ export class Metadata {
   async fetch(topics: string[] | null, allowAutoCreate = false): Promise<MetadataResponse> {
     const conn = await this.pool.any();
     const v = conn.versionFor(3, 1, 12);
-    const res = await conn.send(3, v, (w) => encodeMetadataRequest(w, v, {
-      topics: topics === null ? null : topics.map((name) => ({ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name })),
-      allowAutoTopicCreation: allowAutoCreate,
-      includeClusterAuthorizedOperations: false,
-      includeTopicAuthorizedOperations: false,
-    }), decodeMetadataResponse);
+    const res = await conn.send(
+      3,
+      v,
+      (w) =>
+        encodeMetadataRequest(w, v, {
+          topics: topics === null ? null : topics.map((name) => ({ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name })),
+          allowAutoTopicCreation: allowAutoCreate,
+          includeClusterAuthorizedOperations: false,
+          includeTopicAuthorizedOperations: false,
+        }),
+      decodeMetadataResponse,
+    );
     this.brokers.clear();
-    for (const b of res.brokers) this.brokers.set(b.nodeId, { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack });
+    for (const b of res.brokers)
+      this.brokers.set(b.nodeId, { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack });
     this.clusterId = res.clusterId;
     this.controllerId = res.controllerId;
     const now = Date.now();
@@ -53,11 +78,20 @@ export class Metadata {
         continue;
       }
       this.topics.set(t.name, {
-        name: t.name, topicId: t.topicId, internal: t.isInternal, fetchedAt: now,
-        partitions: t.partitions.map((p) => ({
-          partition: p.partitionIndex, leader: p.leaderId, leaderEpoch: p.leaderEpoch, replicas: p.replicaNodes,
-          isr: p.isrNodes, errorCode: p.errorCode,
-        })).sort((a, b) => a.partition - b.partition),
+        name: t.name,
+        topicId: t.topicId,
+        internal: t.isInternal,
+        fetchedAt: now,
+        partitions: t.partitions
+          .map((p) => ({
+            partition: p.partitionIndex,
+            leader: p.leaderId,
+            leaderEpoch: p.leaderEpoch,
+            replicas: p.replicaNodes,
+            isr: p.isrNodes,
+            errorCode: p.errorCode,
+          }))
+          .sort((a, b) => a.partition - b.partition),
       });
     }
     return res;
@@ -77,8 +111,10 @@ export class Metadata {
       lastCode = t ? t.errorCode : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       const info = this.topics.get(name);
       if (info && info.partitions.length > 0 && info.partitions.every((p) => p.leader >= 0)) return info;
-      const retry = lastCode === ErrorCode.LEADER_NOT_AVAILABLE || (lastCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && opts.autoCreate)
-        || (lastCode === ErrorCode.NONE);
+      const retry =
+        lastCode === ErrorCode.LEADER_NOT_AVAILABLE ||
+        (lastCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && opts.autoCreate) ||
+        lastCode === ErrorCode.NONE;
       if (!retry) break;
       await sleep(Math.min(50 * 2 ** attempt, 500));
     }

@@ -51,7 +51,10 @@ export function partitionForKey(key: Buffer, numPartitions: number): number {
 export class StickyPartitioner {
   private readonly current = new Map<string, { partition: number; bytes: number }>();
 
-  constructor(private readonly batchBytes: number, private readonly random: () => number = Math.random) {}
+  constructor(
+    private readonly batchBytes: number,
+    private readonly random: () => number = Math.random,
+  ) {}
 
   /** The partition for a keyless record of about `size` bytes; `available` lists partitions with a leader. */
   partition(topic: string, numPartitions: number, available: number[], size: number): number {

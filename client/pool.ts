@@ -38,7 +38,9 @@ export function parseAddress(s: string): { host: string; port: number } {
 }
 
 export function resolveOptions(o: ClientOptions): ResolvedOptions {
-  const list = (Array.isArray(o.bootstrap) ? o.bootstrap : [o.bootstrap]).flatMap((s) => s.split(',')).filter((s) => s.trim());
+  const list = (Array.isArray(o.bootstrap) ? o.bootstrap : [o.bootstrap])
+    .flatMap((s) => s.split(','))
+    .filter((s) => s.trim());
   if (list.length === 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'no bootstrap servers given');
   return {
     bootstrap: list.map(parseAddress),
@@ -63,19 +65,28 @@ export class ConnectionPool {
     if (c && !c.closed) return c;
     const pending = this.opening.get(key);
     if (pending) return pending;
-    const p = Connection.open({ host, port, clientId: this.opts.clientId, connectTimeoutMs: this.opts.connectTimeoutMs,
-      requestTimeoutMs: this.opts.requestTimeoutMs, logger: this.opts.logger }).then((conn) => {
-      this.opening.delete(key);
-      if (this.closed) {
-        conn.close();
-        throw new KafkaError(ErrorCode.NETWORK_EXCEPTION, 'client is closed');
-      }
-      this.conns.set(key, conn);
-      return conn;
-    }, (e) => {
-      this.opening.delete(key);
-      throw e;
-    });
+    const p = Connection.open({
+      host,
+      port,
+      clientId: this.opts.clientId,
+      connectTimeoutMs: this.opts.connectTimeoutMs,
+      requestTimeoutMs: this.opts.requestTimeoutMs,
+      logger: this.opts.logger,
+    }).then(
+      (conn) => {
+        this.opening.delete(key);
+        if (this.closed) {
+          conn.close();
+          throw new KafkaError(ErrorCode.NETWORK_EXCEPTION, 'client is closed');
+        }
+        this.conns.set(key, conn);
+        return conn;
+      },
+      (e) => {
+        this.opening.delete(key);
+        throw e;
+      },
+    );
     this.opening.set(key, p);
     return p;
   }

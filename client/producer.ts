@@ -23,7 +23,7 @@ import { KafkaError, needsMetadataRefresh } from './errors.js';
 import { Metadata, sleep } from './metadata.js';
 import { StickyPartitioner, partitionForKey } from './partitioner.js';
 import { ConnectionPool, resolveOptions, type ClientOptions } from './pool.js';
-import { Batch, RecordAccumulator, type PendingRecord } from './record-accumulator.js';
+import { type Batch, RecordAccumulator, type PendingRecord } from './record-accumulator.js';
 import type { Compression, ProducerRecord, RecordMetadata } from './types.js';
 
 export interface ProducerOptions extends ClientOptions {
@@ -42,7 +42,9 @@ export interface ProducerOptions extends ClientOptions {
 
 const CODECS: Record<Compression, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
 
-interface SendingBatch extends Batch { buffer?: Buffer }
+interface SendingBatch extends Batch {
+  buffer?: Buffer;
+}
 
 export class Producer {
   readonly pool: ConnectionPool;
@@ -79,7 +81,8 @@ export class Producer {
     this.lingerMs = opts.lingerMs ?? 5;
     this.batchBytes = opts.batchBytes ?? 16_384;
     this.codec = CODECS[opts.compression ?? 'none'];
-    if (this.codec === undefined) throw new KafkaError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, String(opts.compression));
+    if (this.codec === undefined)
+      throw new KafkaError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, String(opts.compression));
     this.retries = opts.retries ?? 2_147_483_647;
     this.retryBackoffMs = opts.retryBackoffMs ?? 100;
     this.deliveryTimeoutMs = opts.deliveryTimeoutMs ?? 120_000;
@@ -134,19 +137,30 @@ export class Producer {
     const n = info.partitions.length;
     const key = r.key === undefined || r.key === null ? null : typeof r.key === 'string' ? Buffer.from(r.key) : r.key;
     const value = r.value === null ? null : typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
-    const headers = Object.entries(r.headers ?? {}).map(([k, v]) => ({ key: k, value: typeof v === 'string' ? Buffer.from(v) : v }));
+    const headers = Object.entries(r.headers ?? {}).map(([k, v]) => ({
+      key: k,
+      value: typeof v === 'string' ? Buffer.from(v) : v,
+    }));
     let size = 21 + (key?.length ?? 0) + (value?.length ?? 0);
     for (const h of headers) size += h.key.length + (h.value?.length ?? 0) + 4;
     let partition: number;
     if (r.partition !== undefined) {
       if (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= n) {
-        throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `partition ${r.partition} of ${r.topic}, which has ${n} partitions`);
+        throw new KafkaError(
+          ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          `partition ${r.partition} of ${r.topic}, which has ${n} partitions`,
+        );
       }
       partition = r.partition;
     } else if (key !== null) {
       partition = partitionForKey(key, n);
     } else {
-      partition = this.sticky.partition(r.topic, n, info.partitions.filter((p) => p.leader >= 0).map((p) => p.partition), size);
+      partition = this.sticky.partition(
+        r.topic,
+        n,
+        info.partitions.filter((p) => p.leader >= 0).map((p) => p.partition),
+        size,
+      );
     }
     const timestamp = r.timestamp ?? Date.now();
     const input: RecordInput = { key, value, headers, timestamp };
@@ -229,7 +243,9 @@ export class Producer {
   private async ensureProducerId(): Promise<{ id: bigint; epoch: number } | null> {
     if (this.idempotence === 'off') return null;
     if (this.producerId) return this.producerId;
-    this.producerIdInit ??= this.initProducerId().finally(() => { this.producerIdInit = null; });
+    this.producerIdInit ??= this.initProducerId().finally(() => {
+      this.producerIdInit = null;
+    });
     return this.producerIdInit;
   }
 
@@ -237,13 +253,28 @@ export class Producer {
     for (let attempt = 0; ; attempt++) {
       const conn = await this.pool.any();
       if (!conn.supports(22)) {
-        if (this.idempotence === 'on') throw new KafkaError(ErrorCode.UNSUPPORTED_VERSION, 'the broker does not offer InitProducerId: no idempotent producer');
+        if (this.idempotence === 'on')
+          throw new KafkaError(
+            ErrorCode.UNSUPPORTED_VERSION,
+            'the broker does not offer InitProducerId: no idempotent producer',
+          );
         return null;
       }
       const v = conn.versionFor(22, 0, 5);
-      const res = await conn.send(22, v, (w) => encodeInitProducerIdRequest(w, v, {
-        transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1, enable2Pc: false, keepPreparedTxn: false,
-      }), decodeInitProducerIdResponse);
+      const res = await conn.send(
+        22,
+        v,
+        (w) =>
+          encodeInitProducerIdRequest(w, v, {
+            transactionalId: null,
+            transactionTimeoutMs: 60_000,
+            producerId: -1n,
+            producerEpoch: -1,
+            enable2Pc: false,
+            keepPreparedTxn: false,
+          }),
+        decodeInitProducerIdResponse,
+      );
       if (res.errorCode === ErrorCode.NONE) {
         this.producerId = { id: res.producerId, epoch: res.producerEpoch };
         this.nextSequence.clear();
@@ -266,10 +297,15 @@ export class Producer {
       b.producerEpoch = pid.epoch;
       this.nextSequence.set(k, (seq + b.records.length) % 0x80000000);
     }
-    b.buffer = await buildRecordBatch(b.records.map((r) => r.input), {
-      compression: this.codec,
-      producerId: b.producerId, producerEpoch: b.producerEpoch, baseSequence: b.baseSequence,
-    });
+    b.buffer = await buildRecordBatch(
+      b.records.map((r) => r.input),
+      {
+        compression: this.codec,
+        producerId: b.producerId,
+        producerEpoch: b.producerEpoch,
+        baseSequence: b.baseSequence,
+      },
+    );
     return b.buffer;
   }
 
@@ -282,15 +318,24 @@ export class Producer {
       return;
     }
     const byTopic = new Map<string, Array<{ index: number; records: Buffer }>>();
-    batches.forEach((b, i) => byTopic.set(b.topic, [...(byTopic.get(b.topic) ?? []), { index: b.partition, records: bufs[i] }]));
+    batches.forEach((b, i) =>
+      byTopic.set(b.topic, [...(byTopic.get(b.topic) ?? []), { index: b.partition, records: bufs[i] }]),
+    );
     let res;
     try {
       const conn = await this.metadata.connection(node);
       const v = conn.versionFor(0, 3, 11);
-      const encode = (w: import('../protocol/wire/writer.js').Writer): void => encodeProduceRequest(w, v, {
-        transactionalId: null, acks: this.acks, timeoutMs: this.requestTimeoutMs,
-        topicData: [...byTopic].map(([name, partitionData]) => ({ name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitionData })),
-      });
+      const encode = (w: import('../protocol/wire/writer.js').Writer): void =>
+        encodeProduceRequest(w, v, {
+          transactionalId: null,
+          acks: this.acks,
+          timeoutMs: this.requestTimeoutMs,
+          topicData: [...byTopic].map(([name, partitionData]) => ({
+            name,
+            topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+            partitionData,
+          })),
+        });
       if (this.acks === 0) {
         await conn.send(0, v, encode, () => null, { noResponse: true });
         for (const b of batches) this.succeeded(b, -1n, -1n);
@@ -310,13 +355,22 @@ export class Producer {
         if (p.errorCode === ErrorCode.NONE || p.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
           this.succeeded(b, p.baseOffset, p.logAppendTimeMs);
         } else {
-          const msg = p.errorMessage ?? p.recordErrors.map((r) => r.batchIndexErrorMessage).filter(Boolean).join('; ');
+          const msg =
+            p.errorMessage ??
+            p.recordErrors
+              .map((r) => r.batchIndexErrorMessage)
+              .filter(Boolean)
+              .join('; ');
           this.retryOrFail(b, new KafkaError(p.errorCode, `${b.topic}-${b.partition}${msg ? `: ${msg}` : ''}`));
         }
       }
     }
     for (const b of batches) {
-      if (!seen.has(b)) this.retryOrFail(b, new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `no response for ${b.topic}-${b.partition}`));
+      if (!seen.has(b))
+        this.retryOrFail(
+          b,
+          new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `no response for ${b.topic}-${b.partition}`),
+        );
     }
   }
 
@@ -324,9 +378,14 @@ export class Producer {
     this.acc.done(b);
     const base = Number(baseOffset);
     const lat = Number(logAppendTime);
-    b.records.forEach((r, i) => r.resolve({
-      topic: b.topic, partition: b.partition, offset: base < 0 ? -1 : base + i, timestamp: lat >= 0 ? lat : r.timestamp,
-    }));
+    b.records.forEach((r, i) =>
+      r.resolve({
+        topic: b.topic,
+        partition: b.partition,
+        offset: base < 0 ? -1 : base + i,
+        timestamp: lat >= 0 ? lat : r.timestamp,
+      }),
+    );
   }
 
   private failed(b: Batch, e: unknown): void {
@@ -334,9 +393,18 @@ export class Producer {
     if (b.baseSequence >= 0) {
       const code = e instanceof KafkaError ? e.code : -1;
       const k = `${b.topic}\u0000${b.partition}`;
-      const rejected = e instanceof KafkaError && !e.retriable && !needsMetadataRefresh(code) && code !== ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
-        && code !== ErrorCode.UNKNOWN_PRODUCER_ID && code !== ErrorCode.INVALID_PRODUCER_EPOCH;
-      if (rejected && this.producerId?.id === b.producerId && this.nextSequence.get(k) === (b.baseSequence + b.records.length) % 0x80000000) {
+      const rejected =
+        e instanceof KafkaError &&
+        !e.retriable &&
+        !needsMetadataRefresh(code) &&
+        code !== ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER &&
+        code !== ErrorCode.UNKNOWN_PRODUCER_ID &&
+        code !== ErrorCode.INVALID_PRODUCER_EPOCH;
+      if (
+        rejected &&
+        this.producerId?.id === b.producerId &&
+        this.nextSequence.get(k) === (b.baseSequence + b.records.length) % 0x80000000
+      ) {
         this.nextSequence.set(k, b.baseSequence); // the broker refused the batch: its sequence numbers are free again
       } else if (this.producerId?.id === b.producerId) {
         this.producerId = null; // unknown outcome or a sequence fault: a new producer id, fresh sequences (Java bumps the epoch)
@@ -353,9 +421,12 @@ export class Producer {
     }
     b.attempts++;
     if (e instanceof KafkaError && needsMetadataRefresh(e.code)) this.metadata.invalidate(b.topic);
-    setTimeout(() => {
-      this.acc.requeue(b);
-      this.schedule(0);
-    }, Math.min(this.retryBackoffMs * 2 ** Math.min(b.attempts - 1, 5), 1_000));
+    setTimeout(
+      () => {
+        this.acc.requeue(b);
+        this.schedule(0);
+      },
+      Math.min(this.retryBackoffMs * 2 ** Math.min(b.attempts - 1, 5), 1_000),
+    );
   }
 }

@@ -24,20 +24,30 @@ export class Batch {
   baseSequence = -1;
   producerId = -1n;
   producerEpoch = -1;
-  constructor(readonly topic: string, readonly partition: number, readonly createdAt: number) {}
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly createdAt: number,
+  ) {}
 
   fail(e: Error): void {
     for (const r of this.records) r.reject(e);
   }
 }
 
-interface PartitionQueue { batches: Batch[]; inFlight: boolean }
+interface PartitionQueue {
+  batches: Batch[];
+  inFlight: boolean;
+}
 
 export class RecordAccumulator {
   private readonly queues = new Map<string, PartitionQueue>();
   private flushing = 0;
 
-  constructor(private readonly lingerMs: number, private readonly batchBytes: number) {}
+  constructor(
+    private readonly lingerMs: number,
+    private readonly batchBytes: number,
+  ) {}
 
   private queue(topic: string, partition: number): PartitionQueue {
     const k = `${topic}\u0000${partition}`;
@@ -111,8 +121,12 @@ export class RecordAccumulator {
     return n;
   }
 
-  beginFlush(): void { this.flushing++; }
-  endFlush(): void { this.flushing--; }
+  beginFlush(): void {
+    this.flushing++;
+  }
+  endFlush(): void {
+    this.flushing--;
+  }
 
   /** Fail every queued (not in-flight) record. */
   abort(e: Error): void {

@@ -10,7 +10,12 @@ export interface ProducerRecord {
   timestamp?: number;
 }
 
-export interface RecordMetadata { topic: string; partition: number; offset: number; timestamp: number }
+export interface RecordMetadata {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+}
 
 export interface ConsumerRecord {
   topic: string;
@@ -24,4 +29,7 @@ export interface ConsumerRecord {
 
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 export type Isolation = 'read_committed' | 'read_uncommitted';
-export interface TopicPartition { topic: string; partition: number }
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}

@@ -11,11 +11,15 @@
  * Callers that must not fail on a bad member's bytes (the broker) catch and decide what that means.
  */
 import {
-  ConsumerProtocolAssignmentVersions, decodeConsumerProtocolAssignment, encodeConsumerProtocolAssignment,
+  ConsumerProtocolAssignmentVersions,
+  decodeConsumerProtocolAssignment,
+  encodeConsumerProtocolAssignment,
   type ConsumerProtocolAssignment,
 } from './generated/consumer-protocol-assignment.js';
 import {
-  ConsumerProtocolSubscriptionVersions, decodeConsumerProtocolSubscription, encodeConsumerProtocolSubscription,
+  ConsumerProtocolSubscriptionVersions,
+  decodeConsumerProtocolSubscription,
+  encodeConsumerProtocolSubscription,
   type ConsumerProtocolSubscription,
 } from './generated/consumer-protocol-subscription.js';
 import { UnsupportedVersionError } from './errors.js';

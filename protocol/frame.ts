@@ -4,7 +4,7 @@
  * response header v0 or v1 likewise, except ApiVersions responses, which always use v0 (KIP-511).
  */
 import { apiInfo, requestHeaderVersion, responseHeaderVersion } from './generated/apis.js';
-import { decodeRequestHeader, encodeRequestHeader, RequestHeader } from './generated/request-header.js';
+import { decodeRequestHeader, encodeRequestHeader, type RequestHeader } from './generated/request-header.js';
 import { encodeResponseHeader } from './generated/response-header.js';
 import { DecodeError } from './errors.js';
 import { Reader } from './wire/reader.js';
@@ -34,7 +34,12 @@ export function parseRequestHeader(frame: Buffer): ParsedHeader {
 }
 
 /** Encode a response frame: int32 size + response header + body, as chunks for a vectored write. */
-export function encodeResponseFrame(apiKey: number, apiVersion: number, correlationId: number, body: (w: Writer) => void): Buffer[] {
+export function encodeResponseFrame(
+  apiKey: number,
+  apiVersion: number,
+  correlationId: number,
+  body: (w: Writer) => void,
+): Buffer[] {
   const w = new Writer(512);
   w.writeInt32(0); // size, patched below
   encodeResponseHeader(w, responseHeaderVersion(apiKey, apiVersion), { correlationId });

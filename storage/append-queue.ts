@@ -96,16 +96,20 @@ export class AppendQueue {
   /** Queue an append for the next drain; resolves once it is written. */
   private submit(records: Buffer, options: AppendOptions, marker: MarkerInfo | undefined): Promise<WrittenAppend> {
     return new Promise<WrittenAppend>((resolve, reject) => {
-      this.pending.push(marker ? { buf: records, options, marker, resolve, reject } : { buf: records, options, resolve, reject });
+      this.pending.push(
+        marker ? { buf: records, options, marker, resolve, reject } : { buf: records, options, resolve, reject },
+      );
       if (!this.drainQueued) {
         this.drainQueued = true;
-        this.ctx.enqueue(() => this.drain()).catch((err: unknown) => {
-          // The queue refused (log closed): fail whatever is waiting.
-          this.drainQueued = false;
-          const waiting = this.pending;
-          this.pending = [];
-          for (const w of waiting) w.reject(err);
-        });
+        this.ctx
+          .enqueue(() => this.drain())
+          .catch((err: unknown) => {
+            // The queue refused (log closed): fail whatever is waiting.
+            this.drainQueued = false;
+            const waiting = this.pending;
+            this.pending = [];
+            for (const w of waiting) w.reject(err);
+          });
       }
     });
   }
@@ -147,7 +151,9 @@ export class AppendQueue {
             size: groupBytes,
           });
         }
-        const sync = bufs.length > 0 && flusher.afterAppend(this.logEndOffset(), this.ctx.config().flushMessages, this.ctx.config().flushMs);
+        const sync =
+          bufs.length > 0 &&
+          flusher.afterAppend(this.logEndOffset(), this.ctx.config().flushMessages, this.ctx.config().flushMs);
         producers.state.commit(written);
         await producers.recordAborts(active, written);
         for (let i = 0; i < group.length; i++) group[i]!.resolve({ result: results[i]!, sync: dupSync[i] ?? sync });
@@ -189,11 +195,18 @@ export class AppendQueue {
         if (it.marker || hasProducerBatches(it.buf)) {
           const own = producers.state.stage(stage);
           const origin = it.options.origin ?? 'client';
-          const dup = it.marker ? (own.addMarker(it.marker, first, origin), undefined) : checkAppendBatches(own, it.buf, first, origin);
+          const dup = it.marker
+            ? (own.addMarker(it.marker, first, origin), undefined)
+            : checkAppendBatches(own, it.buf, first, origin);
           if (dup) {
             group.push(it);
-            results.push(PartitionProducers.duplicateResult(dup, scan.batches, it.buf.length, this.ctx.logStartOffset()));
-            dupSync.push(dup.lastOffset >= flusher.recoveryPoint && dup.lastOffset + 1 - flusher.recoveryPoint >= this.ctx.config().flushMessages);
+            results.push(
+              PartitionProducers.duplicateResult(dup, scan.batches, it.buf.length, this.ctx.logStartOffset()),
+            );
+            dupSync.push(
+              dup.lastOffset >= flusher.recoveryPoint &&
+                dup.lastOffset + 1 - flusher.recoveryPoint >= this.ctx.config().flushMessages,
+            );
             continue;
           }
           own.mergeInto(stage);

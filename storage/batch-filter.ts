@@ -84,7 +84,13 @@ export async function filterBatch(batch: RecordBatch, map: OffsetMap, opts: Filt
     return res;
   }
   if (kept.length === 0 && !opts.retainEmpty) return { batch: undefined, recordsRemoved, tombstonesRemoved };
-  const inputs: RecordInput[] = kept.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp, offsetDelta: r.offsetDelta }));
+  const inputs: RecordInput[] = kept.map((r) => ({
+    key: r.key,
+    value: r.value,
+    headers: r.headers,
+    timestamp: r.timestamp,
+    offsetDelta: r.offsetDelta,
+  }));
   const logAppend = batch.timestampType === TimestampType.LogAppendTime;
   const out = await buildRecordBatch(inputs, {
     baseOffset: batch.baseOffset,
@@ -150,7 +156,13 @@ export async function filterMarker(batch: RecordBatch, opts: MarkerFilterOptions
   const deleteHorizon = opts.now + opts.deleteRetentionMs;
   const logAppend = batch.timestampType === TimestampType.LogAppendTime;
   const out = await buildRecordBatch(
-    records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp, offsetDelta: r.offsetDelta })),
+    records.map((r) => ({
+      key: r.key,
+      value: r.value,
+      headers: r.headers,
+      timestamp: r.timestamp,
+      offsetDelta: r.offsetDelta,
+    })),
     {
       baseOffset: batch.baseOffset,
       partitionLeaderEpoch: batch.partitionLeaderEpoch,

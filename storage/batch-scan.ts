@@ -187,14 +187,22 @@ export function needsDecompressionForTimestamps(buf: Buffer, pos: number): boole
  * pass the decompressed records section as `records`; without it the answer is at batch granularity
  * (first offset >= minOffset, batch max timestamp). Malformed records: undefined.
  */
-export function firstRecordAtOrAfter(buf: Buffer, pos: number, target: number, minOffset: number, records?: Buffer): RecordLocation | undefined {
+export function firstRecordAtOrAfter(
+  buf: Buffer,
+  pos: number,
+  target: number,
+  minOffset: number,
+  records?: Buffer,
+): RecordLocation | undefined {
   const base = readInt64(buf, pos);
   const maxTs = readInt64(buf, pos + MAX_TIMESTAMP_OFFSET);
   if (maxTs < target) return undefined;
   const attrs = buf.readInt16BE(pos + ATTRIBUTES_OFFSET);
   const first = Math.max(base, minOffset);
   if ((attrs & TIMESTAMP_TYPE_MASK) !== 0 || ((attrs & COMPRESSION_CODEC_MASK) !== 0 && records === undefined)) {
-    return first <= base + buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET) ? { offset: first, timestamp: maxTs } : undefined;
+    return first <= base + buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET)
+      ? { offset: first, timestamp: maxTs }
+      : undefined;
   }
   const baseTs = readInt64(buf, pos + BASE_TIMESTAMP_OFFSET);
   const count = buf.readInt32BE(pos + RECORDS_COUNT_OFFSET);

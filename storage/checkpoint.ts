@@ -20,7 +20,7 @@ import { StorageError } from '../protocol/errors.js';
 
 /** Write `data` to `filePath` atomically and durably (tmp + fsync + rename + dir fsync). */
 export async function writeFileAtomically(fs: FileSystem, filePath: string, data: Buffer): Promise<void> {
-  const tmp = filePath + '.tmp';
+  const tmp = `${filePath}.tmp`;
   const h = await fs.open(tmp, { create: true, truncate: true });
   try {
     await h.writev([data], 0);
@@ -48,7 +48,7 @@ export class CheckpointFile<T> {
 
   async write(entries: readonly T[]): Promise<void> {
     let text = `${this.format.version}\n${entries.length}\n`;
-    for (const e of entries) text += this.format.toLine(e) + '\n';
+    for (const e of entries) text += `${this.format.toLine(e)}\n`;
     await writeFileAtomically(this.fs, this.path, Buffer.from(text, 'utf8'));
   }
 
@@ -92,7 +92,8 @@ export const OFFSET_CHECKPOINT_FORMAT: CheckpointFormat<TopicPartitionOffset> = 
   toLine: (e) => `${e.topic} ${e.partition} ${e.offset}`,
   fromLine: (line) => {
     const parts = line.split(' ');
-    if (parts.length !== 3 || parts[0]!.length === 0 || !INT_RE.test(parts[1]!) || !INT_RE.test(parts[2]!)) return undefined;
+    if (parts.length !== 3 || parts[0]!.length === 0 || !INT_RE.test(parts[1]!) || !INT_RE.test(parts[2]!))
+      return undefined;
     return { topic: parts[0]!, partition: Number(parts[1]), offset: Number(parts[2]) };
   },
 };

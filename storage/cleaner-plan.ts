@@ -55,7 +55,8 @@ export function planClean<S extends SegmentFacts>(input: CleanPlanInput<S>): Cle
     if (config.minCompactionLagMs > 0 && now - seg.largestTimestamp < config.minCompactionLagMs) break;
     cleanable.push(seg);
   }
-  const firstUncleanable = cleanable.length > 0 ? cleanable[cleanable.length - 1]!.nextOffset : (closed[0]?.baseOffset ?? firstDirty);
+  const firstUncleanable =
+    cleanable.length > 0 ? cleanable[cleanable.length - 1]!.nextOffset : (closed[0]?.baseOffset ?? firstDirty);
   let cleanBytes = 0;
   let dirtyBytes = 0;
   for (const seg of cleanable) {
@@ -66,8 +67,14 @@ export function planClean<S extends SegmentFacts>(input: CleanPlanInput<S>): Cle
   const dirtyRatio = total > 0 ? dirtyBytes / total : 0;
   const plan: CleanPlan<S> = { cleanable, firstUncleanable, cleanBytes, dirtyBytes, dirtyRatio };
   if (dirtyBytes > 0 && dirtyRatio >= config.minCleanableDirtyRatio) plan.reason = 'dirty-ratio';
-  else if (dirtyBytes > 0 && input.firstDirtyTimestamp !== undefined && input.firstDirtyTimestamp >= 0 && now - input.firstDirtyTimestamp > config.maxCompactionLagMs) {
+  else if (
+    dirtyBytes > 0 &&
+    input.firstDirtyTimestamp !== undefined &&
+    input.firstDirtyTimestamp >= 0 &&
+    now - input.firstDirtyTimestamp > config.maxCompactionLagMs
+  ) {
     plan.reason = 'max-compaction-lag';
-  } else if (cleanBytes > 0 && input.pendingDeleteHorizon !== undefined && now >= input.pendingDeleteHorizon) plan.reason = 'delete-horizon';
+  } else if (cleanBytes > 0 && input.pendingDeleteHorizon !== undefined && now >= input.pendingDeleteHorizon)
+    plan.reason = 'delete-horizon';
   return plan;
 }

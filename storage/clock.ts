@@ -91,7 +91,8 @@ export class FakeClock implements Clock {
     for (;;) {
       let next: FakeTimer | undefined;
       for (const t of this.timers) {
-        if (t.due <= target && (next === undefined || t.due < next.due || (t.due === next.due && t.seq < next.seq))) next = t;
+        if (t.due <= target && (next === undefined || t.due < next.due || (t.due === next.due && t.seq < next.seq)))
+          next = t;
       }
       if (next === undefined) break;
       this.timers.splice(this.timers.indexOf(next), 1);

@@ -44,7 +44,13 @@ export type IndexOpener<T extends IndexFile> = (
 ) => Promise<{ index: T; corruption?: string }>;
 
 /** How a concrete index is constructed (its own entry width is fixed by the subclass). */
-export type IndexFactory<T extends IndexFile> = (fs: FileSystem, path: string, handle: FileHandle, baseOffset: number, maxIndexBytes: number) => T;
+export type IndexFactory<T extends IndexFile> = (
+  fs: FileSystem,
+  path: string,
+  handle: FileHandle,
+  baseOffset: number,
+  maxIndexBytes: number,
+) => T;
 
 export abstract class IndexFile {
   protected buf: Buffer;

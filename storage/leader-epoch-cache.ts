@@ -111,7 +111,8 @@ export class LeaderEpochCache {
   /** Remove entries starting at or after `endOffset` (log truncated to endOffset). */
   truncateFromEnd(endOffset: number): boolean {
     const before = this.entries.length;
-    while (this.entries.length > 0 && this.entries[this.entries.length - 1]!.startOffset >= endOffset) this.entries.pop();
+    while (this.entries.length > 0 && this.entries[this.entries.length - 1]!.startOffset >= endOffset)
+      this.entries.pop();
     const changed = this.entries.length !== before;
     if (changed) this.dirty = true;
     return changed;

@@ -138,7 +138,18 @@ export class CleanerAbortedError extends StorageError {
 }
 
 function emptyResult(firstDirty: number, dirtyRatio: number): CleanResult {
-  return { cleaned: false, firstDirty, endOffset: firstDirty, dirtyRatio, segmentsReplaced: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0, tombstonesRemoved: 0, markersRemoved: 0 };
+  return {
+    cleaned: false,
+    firstDirty,
+    endOffset: firstDirty,
+    dirtyRatio,
+    segmentsReplaced: 0,
+    bytesBefore: 0,
+    bytesAfter: 0,
+    recordsRemoved: 0,
+    tombstonesRemoved: 0,
+    markersRemoved: 0,
+  };
 }
 
 interface LogState {
@@ -255,9 +266,14 @@ export class LogCleaner {
     result.reason = plan.reason;
 
     // Aborted transactions with data in the cleanable range (their markers may lie further on).
-    const aborted = plan.cleanable.length ? log.abortedTransactionRanges(plan.cleanable[0]!.baseOffset, plan.firstUncleanable) : [];
+    const aborted = plan.cleanable.length
+      ? log.abortedTransactionRanges(plan.cleanable[0]!.baseOffset, plan.firstUncleanable)
+      : [];
     const isAborted = (b: RecordBatch): boolean =>
-      aborted.length > 0 && b.isTransactional && !b.isControl && inAbortedTxn(aborted, Number(b.producerId), Number(b.baseOffset), Number(b.lastOffset));
+      aborted.length > 0 &&
+      b.isTransactional &&
+      !b.isControl &&
+      inAbortedTxn(aborted, Number(b.producerId), Number(b.baseOffset), Number(b.lastOffset));
 
     // 2. Offset map over the dirty section (aborted records never count as the latest value of a key).
     const map = new OffsetMap(this.mapMax);
@@ -278,11 +294,20 @@ export class LogCleaner {
     const toClean = plan.cleanable.filter((s) => s.nextOffset <= end);
     let horizon: number | undefined;
     const ctx: GroupContext = {
-      map, now, deleteRetentionMs: config.deleteRetentionMs, truncations, isAborted,
+      map,
+      now,
+      deleteRetentionMs: config.deleteRetentionMs,
+      truncations,
+      isAborted,
       txns: new CleanedTxns(),
       markersRemovable: toClean.length > 0 && toClean[0] === closed[0],
     };
-    for (const group of this.groups(toClean, config.segmentBytes, config.indexIntervalBytes, config.segmentIndexBytes)) {
+    for (const group of this.groups(
+      toClean,
+      config.segmentBytes,
+      config.indexIntervalBytes,
+      config.segmentIndexBytes,
+    )) {
       this.checkStopped();
       if (group.every((s) => s.size === 0)) continue;
       const outcome = await this.cleanGroup(log, group, ctx);
@@ -360,10 +385,21 @@ export class LogCleaner {
   }
 
   /** Rewrite one group into a `.cleaned` segment and swap it in. Undefined if the swap was refused. */
-  private async cleanGroup(log: PartitionLog, group: LogSegment[], ctx: GroupContext): Promise<GroupOutcome | undefined> {
+  private async cleanGroup(
+    log: PartitionLog,
+    group: LogSegment[],
+    ctx: GroupContext,
+  ): Promise<GroupOutcome | undefined> {
     const { map, now, deleteRetentionMs, truncations, isAborted, txns } = ctx;
     const cleaned = await log.createCleanedSegment(group[0]!.baseOffset);
-    const stats = { bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0, tombstonesRemoved: 0, markersRemoved: 0, deleteHorizon: undefined as number | undefined };
+    const stats = {
+      bytesBefore: 0,
+      bytesAfter: 0,
+      recordsRemoved: 0,
+      tombstonesRemoved: 0,
+      markersRemoved: 0,
+      deleteHorizon: undefined as number | undefined,
+    };
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     let first = -1;
@@ -372,7 +408,13 @@ export class LogCleaner {
     let maxTsOffset = -1;
     const writePending = async (): Promise<void> => {
       if (pending.length === 0) return;
-      await cleaned.append(pending, { firstOffset: first, lastOffset: last, maxTimestamp: maxTs, offsetOfMaxTimestamp: maxTsOffset, size: pendingBytes });
+      await cleaned.append(pending, {
+        firstOffset: first,
+        lastOffset: last,
+        maxTimestamp: maxTs,
+        offsetOfMaxTimestamp: maxTsOffset,
+        size: pendingBytes,
+      });
       pending = [];
       pendingBytes = 0;
       first = last = maxTs = maxTsOffset = -1;
@@ -386,17 +428,24 @@ export class LogCleaner {
           let f: { batch: Buffer | undefined; deleteHorizon?: number };
           if (await isTxnMarker(batch)) {
             const hasData = txns.markerRead(Number(batch.producerId));
-            const m = await filterMarker(batch, { now, deleteRetentionMs, retainEmpty, removable: ctx.markersRemovable && !hasData });
+            const m = await filterMarker(batch, {
+              now,
+              deleteRetentionMs,
+              retainEmpty,
+              removable: ctx.markersRemovable && !hasData,
+            });
             if (m.markerRemoved) stats.markersRemoved++;
             f = m;
           } else {
             const d = await filterBatch(batch, map, { now, deleteRetentionMs, retainEmpty, discard: isAborted(batch) });
             stats.recordsRemoved += d.recordsRemoved;
             stats.tombstonesRemoved += d.tombstonesRemoved;
-            if (d.batch !== undefined && batch.isTransactional && !batch.isControl) txns.dataRetained(Number(batch.producerId));
+            if (d.batch !== undefined && batch.isTransactional && !batch.isControl)
+              txns.dataRetained(Number(batch.producerId));
             f = d;
           }
-          if (f.deleteHorizon !== undefined) stats.deleteHorizon = Math.min(stats.deleteHorizon ?? Infinity, f.deleteHorizon);
+          if (f.deleteHorizon !== undefined)
+            stats.deleteHorizon = Math.min(stats.deleteHorizon ?? Infinity, f.deleteHorizon);
           if (f.batch === undefined) continue;
           const out = new RecordBatch(f.batch);
           const base = Number(out.baseOffset);
@@ -429,7 +478,13 @@ export class LogCleaner {
       if (cleaned.path.endsWith('.cleaned')) await cleaned.delete().catch(() => undefined);
       throw err;
     }
-    const out = { bytesBefore: stats.bytesBefore, bytesAfter: stats.bytesAfter, recordsRemoved: stats.recordsRemoved, tombstonesRemoved: stats.tombstonesRemoved, markersRemoved: stats.markersRemoved };
+    const out = {
+      bytesBefore: stats.bytesBefore,
+      bytesAfter: stats.bytesAfter,
+      recordsRemoved: stats.recordsRemoved,
+      tombstonesRemoved: stats.tombstonesRemoved,
+      markersRemoved: stats.markersRemoved,
+    };
     return stats.deleteHorizon !== undefined ? { ...out, deleteHorizon: stats.deleteHorizon } : out;
   }
 }

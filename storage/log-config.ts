@@ -100,7 +100,13 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   minCleanableDirtyRatio: 0.5,
 } satisfies LogConfig);
 
-type Kind = { t: 'int'; min: number } | { t: 'long'; min: number } | { t: 'double'; min: number; max: number } | { t: 'bool' } | { t: 'enum'; values: readonly string[] } | { t: 'list'; values: readonly string[] };
+type Kind =
+  | { t: 'int'; min: number }
+  | { t: 'long'; min: number }
+  | { t: 'double'; min: number; max: number }
+  | { t: 'bool' }
+  | { t: 'enum'; values: readonly string[] }
+  | { t: 'list'; values: readonly string[] };
 
 interface Spec {
   field: keyof LogConfig;
@@ -121,7 +127,10 @@ export const LOG_CONFIG_SPECS: Readonly<Record<string, Spec>> = Object.freeze({
   'flush.messages': { field: 'flushMessages', kind: { t: 'long', min: 1 } },
   'flush.ms': { field: 'flushMs', kind: { t: 'long', min: 0 } },
   'max.message.bytes': { field: 'maxMessageBytes', kind: { t: 'int', min: 0 } },
-  'message.timestamp.type': { field: 'messageTimestampType', kind: { t: 'enum', values: ['CreateTime', 'LogAppendTime'] } },
+  'message.timestamp.type': {
+    field: 'messageTimestampType',
+    kind: { t: 'enum', values: ['CreateTime', 'LogAppendTime'] },
+  },
   'message.timestamp.before.max.ms': { field: 'messageTimestampBeforeMaxMs', kind: { t: 'long', min: 0 } },
   'message.timestamp.after.max.ms': { field: 'messageTimestampAfterMaxMs', kind: { t: 'long', min: 0 } },
   'cleanup.policy': { field: 'cleanupPolicy', kind: { t: 'list', values: ['delete', 'compact'] } },
@@ -168,7 +177,10 @@ function parseValue(name: string, kind: Kind, raw: string | number | boolean): u
       if (!kind.values.includes(s)) fail(`must be one of ${kind.values.join(', ')}`);
       return s;
     case 'list': {
-      const items = s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+      const items = s
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x.length > 0);
       for (const x of items) if (!kind.values.includes(x)) fail(`must be a list of ${kind.values.join(', ')}`);
       return [...new Set(items)];
     }
@@ -179,7 +191,10 @@ function parseValue(name: string, kind: Kind, raw: string | number | boolean): u
  * Apply Kafka-named overrides on top of `base`. Unknown names are ignored (broker-level validation
  * rejects them); invalid values throw InvalidConfigError.
  */
-export function logConfigFromProps(props: Readonly<Record<string, string | number | boolean>>, base: Readonly<LogConfig> = DEFAULT_LOG_CONFIG): LogConfig {
+export function logConfigFromProps(
+  props: Readonly<Record<string, string | number | boolean>>,
+  base: Readonly<LogConfig> = DEFAULT_LOG_CONFIG,
+): LogConfig {
   const out: LogConfig = { ...base, cleanupPolicy: [...base.cleanupPolicy] };
   for (const [name, raw] of Object.entries(props)) {
     const spec = LOG_CONFIG_SPECS[name];

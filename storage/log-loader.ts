@@ -204,7 +204,10 @@ export async function loadLog(dir: string, config: LogConfig, ctx: LoadContext):
   summary.logEndOffset = logEndOffset;
   summary.segments = segments.count;
   summary.durationMs = Date.now() - started;
-  const eventful = summary.recovered.some((r) => r.truncatedBytes > 0) || summary.indexRebuilds.length > 0 || summary.deletedSegments.length > 0;
+  const eventful =
+    summary.recovered.some((r) => r.truncatedBytes > 0) ||
+    summary.indexRebuilds.length > 0 ||
+    summary.deletedSegments.length > 0;
   if (eventful) logger?.warn({ summary }, 'partition log recovered');
   else logger?.debug({ summary }, 'partition log loaded');
   return { segments, epochCache, logStartOffset, summary };
@@ -232,10 +235,18 @@ async function renameIfExists(fs: FileSystem, from: string, to: string): Promise
 }
 
 /** Finish interrupted compaction swaps (see the header). Returns true if the directory changed. */
-async function completeSwaps(fs: FileSystem, dir: string, summary: RecoverySummary, logger: Logger | undefined): Promise<boolean> {
+async function completeSwaps(
+  fs: FileSystem,
+  dir: string,
+  summary: RecoverySummary,
+  logger: Logger | undefined,
+): Promise<boolean> {
   const names = await fs.readdir(dir);
   const swapLog = LOG_SUFFIX + SWAP_SUFFIX;
-  const bases = names.map((n) => parseSegmentFileName(n, swapLog)).filter((b): b is number => b !== undefined).sort((a, b) => a - b);
+  const bases = names
+    .map((n) => parseSegmentFileName(n, swapLog))
+    .filter((b): b is number => b !== undefined)
+    .sort((a, b) => a - b);
   if (bases.length === 0) return false;
   const logBases = names.map((n) => parseSegmentFileName(n, LOG_SUFFIX)).filter((b): b is number => b !== undefined);
   for (const base of bases) {
@@ -244,7 +255,8 @@ async function completeSwaps(fs: FileSystem, dir: string, summary: RecoverySumma
     if (next === undefined) {
       // Never produced by the cleaner (it always keeps the last batch); do not let it replace anything.
       logger?.error({ dir, base }, 'empty compaction swap file; removing it');
-      for (const sfx of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) await fs.rmrf(path.join(dir, segmentFileName(base, sfx + SWAP_SUFFIX)));
+      for (const sfx of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX])
+        await fs.rmrf(path.join(dir, segmentFileName(base, sfx + SWAP_SUFFIX)));
       continue;
     }
     for (const old of logBases) {
@@ -252,13 +264,22 @@ async function completeSwaps(fs: FileSystem, dir: string, summary: RecoverySumma
       for (const sfx of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) {
         // At the swap's own base an index without a `.swap` twin is already the new one (renamed
         // before the crash); with a twin it is the old one.
-        if (old === base && sfx !== LOG_SUFFIX && !(await fs.exists(path.join(dir, segmentFileName(base, sfx + SWAP_SUFFIX))))) continue;
+        if (
+          old === base &&
+          sfx !== LOG_SUFFIX &&
+          !(await fs.exists(path.join(dir, segmentFileName(base, sfx + SWAP_SUFFIX))))
+        )
+          continue;
         await fs.rmrf(path.join(dir, segmentFileName(old, sfx)));
       }
       summary.deletedSegments.push(old);
     }
     for (const sfx of [INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, LOG_SUFFIX]) {
-      await renameIfExists(fs, path.join(dir, segmentFileName(base, sfx + SWAP_SUFFIX)), path.join(dir, segmentFileName(base, sfx)));
+      await renameIfExists(
+        fs,
+        path.join(dir, segmentFileName(base, sfx + SWAP_SUFFIX)),
+        path.join(dir, segmentFileName(base, sfx)),
+      );
     }
     summary.removedFiles.push(segmentFileName(base, swapLog));
     logger?.warn({ dir, base, next }, 'completed interrupted compaction swap');

@@ -135,7 +135,11 @@ export class LogManager {
     this.logStartFile = new OffsetCheckpointFile(fs, path.join(dataDir, LOG_START_OFFSET_CHECKPOINT));
     this.recoveryPointWriter = new Coalescer(() => this.recoveryPointFile.write(this.entries((l) => l.recoveryPoint)));
     this.logStartWriter = new Coalescer(() => this.logStartFile.write(this.entries((l) => l.logStartOffset)));
-    this.cleaner = new LogCleaner({ ...(opts.cleaner ?? {}), clock, ...(logger ? { logger: logger.child({ component: 'log-cleaner' }) } : {}) });
+    this.cleaner = new LogCleaner({
+      ...(opts.cleaner ?? {}),
+      clock,
+      ...(logger ? { logger: logger.child({ component: 'log-cleaner' }) } : {}),
+    });
     this.cleanerFile = new OffsetCheckpointFile(fs, path.join(dataDir, CLEANER_OFFSET_CHECKPOINT));
     this.cleanerWriter = new Coalescer(() => this.cleanerFile.write(this.cleanerEntries()));
   }
@@ -145,7 +149,15 @@ export class LogManager {
     const clock = opts.clock ?? new SystemClock();
     await ensureDirDurable(fs, dataDir);
     const store = await TopicStore.load(fs, dataDir);
-    const mgr = new LogManager(dataDir, fs, clock, opts.logger, store, opts.defaultConfig ?? { ...DEFAULT_LOG_CONFIG }, opts);
+    const mgr = new LogManager(
+      dataDir,
+      fs,
+      clock,
+      opts.logger,
+      store,
+      opts.defaultConfig ?? { ...DEFAULT_LOG_CONFIG },
+      opts,
+    );
     await mgr.load();
     return mgr;
   }
@@ -177,7 +189,8 @@ export class LogManager {
       const t = this.store.get(tp.topic);
       if (!t || tp.partition >= t.partitions) this.orphanDirs.push(n);
     }
-    if (this.orphanDirs.length) this.logger?.warn({ orphanDirs: this.orphanDirs }, 'partition directories without topic metadata');
+    if (this.orphanDirs.length)
+      this.logger?.warn({ orphanDirs: this.orphanDirs }, 'partition directories without topic metadata');
     const recoveryStart = performance.now();
     await forEachLimit(wanted, this.opts.recoveryConcurrency ?? 4, async ({ topic, partition }) => {
       const key = tpKey(topic.name, partition);
@@ -192,7 +205,8 @@ export class LogManager {
     this.schedule(this.opts.retentionCheckIntervalMs ?? 300000, () => this.runRetention().then(() => undefined));
     this.schedule(this.opts.recoveryPointCheckpointIntervalMs ?? 60000, () => this.checkpointRecoveryPoints());
     this.schedule(this.opts.logStartOffsetCheckpointIntervalMs ?? 60000, () => this.checkpointLogStartOffsets());
-    if (this.opts.cleanerEnabled ?? true) this.schedule(this.opts.cleanerBackoffMs ?? 15000, () => this.runCleaner().then(() => undefined));
+    if (this.opts.cleanerEnabled ?? true)
+      this.schedule(this.opts.cleanerBackoffMs ?? 15000, () => this.runCleaner().then(() => undefined));
     this.schedule(this.opts.producerIdExpirationCheckIntervalMs ?? 600000, async () => {
       for (const log of this.allLogs()) log.removeExpiredProducers();
     });
@@ -212,7 +226,12 @@ export class LogManager {
     arm();
   }
 
-  private async openLog(topic: TopicMetadata, partition: number, recoveryPoint: number, logStartOffset: number): Promise<PartitionLog> {
+  private async openLog(
+    topic: TopicMetadata,
+    partition: number,
+    recoveryPoint: number,
+    logStartOffset: number,
+  ): Promise<PartitionLog> {
     const dir = path.join(this.dataDir, tpKey(topic.name, partition));
     const log = await PartitionLog.open(dir, this.logConfigFor(topic.name), {
       fs: this.fs,
@@ -223,7 +242,9 @@ export class LogManager {
       topic: topic.name,
       partition,
       persistLogStartOffset: () => this.logStartWriter.request(),
-      ...(this.opts.producerIdExpirationMs !== undefined ? { producerIdExpirationMs: this.opts.producerIdExpirationMs } : {}),
+      ...(this.opts.producerIdExpirationMs !== undefined
+        ? { producerIdExpirationMs: this.opts.producerIdExpirationMs }
+        : {}),
       ...(this.opts.onFlush ? { onFlush: this.opts.onFlush } : {}),
     });
     this.logs.set(tpKey(topic.name, partition), log);
@@ -294,7 +315,8 @@ export class LogManager {
       const configs = { ...(options.configs ?? {}) };
       logConfigFromProps(configs, this.defaults); // validate before persisting
       const topicId = options.topicId ?? newTopicId();
-      if (this.store.getById(topicId)) throw new StorageError(`topic id ${topicId} already in use`, TOPIC_ALREADY_EXISTS);
+      if (this.store.getById(topicId))
+        throw new StorageError(`topic id ${topicId} already in use`, TOPIC_ALREADY_EXISTS);
       const meta: TopicMetadata = { name, topicId, partitions: options.partitions, configs };
       await this.store.put(meta);
       for (let p = 0; p < meta.partitions; p++) await this.createPartitionDir(meta, p);
@@ -364,7 +386,10 @@ export class LogManager {
       const meta = this.store.get(name);
       if (!meta) throw new StorageError(`unknown topic ${name}`, UNKNOWN_TOPIC_OR_PARTITION);
       if (!Number.isInteger(total) || total <= meta.partitions) {
-        throw new StorageError(`topic ${name} has ${meta.partitions} partitions; cannot change to ${total}`, INVALID_PARTITIONS);
+        throw new StorageError(
+          `topic ${name} has ${meta.partitions} partitions; cannot change to ${total}`,
+          INVALID_PARTITIONS,
+        );
       }
       const updated: TopicMetadata = { ...meta, partitions: total };
       await this.store.put(updated);

@@ -15,7 +15,13 @@
 import type { SegmentSet } from './segment-set.js';
 import type { LogSegment } from './segment.js';
 import type { RecordLocation } from './batch-scan.js';
-import { NONE, OFFSET_OUT_OF_RANGE, LATEST_TIMESTAMP, EARLIEST_TIMESTAMP, MAX_TIMESTAMP } from './partition-log-types.js';
+import {
+  NONE,
+  OFFSET_OUT_OF_RANGE,
+  LATEST_TIMESTAMP,
+  EARLIEST_TIMESTAMP,
+  MAX_TIMESTAMP,
+} from './partition-log-types.js';
 import type { ReadOptions, ReadResult } from './partition-log-types.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -45,7 +51,8 @@ export class LogReader {
     const leo = this.bounds.logEndOffset;
     const logStartOffset = this.bounds.logStartOffset;
     const base = { highWatermark: this.bounds.highWatermark, logStartOffset, logEndOffset: leo };
-    if (fetchOffset < logStartOffset || fetchOffset > leo) return { errorCode: OFFSET_OUT_OF_RANGE, records: EMPTY, ...base };
+    if (fetchOffset < logStartOffset || fetchOffset > leo)
+      return { errorCode: OFFSET_OUT_OF_RANGE, records: EMPTY, ...base };
     const maxOffset = Math.min(options.maxOffset ?? leo, leo);
     if (fetchOffset >= maxOffset) return { errorCode: NONE, records: EMPTY, ...base };
     const minOne = options.minOneBatch ?? true;

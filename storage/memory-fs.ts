@@ -185,7 +185,10 @@ export class MemoryFileSystem implements FileSystem {
   // ---- path helpers ----------------------------------------------------------------------------
 
   private parts(p: string): string[] {
-    return path.posix.resolve('/', p).split('/').filter((s) => s.length > 0);
+    return path.posix
+      .resolve('/', p)
+      .split('/')
+      .filter((s) => s.length > 0);
   }
 
   private lookup(p: string): Node | undefined {
@@ -203,7 +206,7 @@ export class MemoryFileSystem implements FileSystem {
     const parts = this.parts(p);
     const name = parts.pop();
     if (name === undefined) throw new FileSystemError(op, p, 'EISDIR');
-    const dir = this.lookup('/' + parts.join('/'));
+    const dir = this.lookup(`/${parts.join('/')}`);
     if (dir === undefined) throw new FileSystemError(op, p, 'ENOENT');
     if (dir.kind !== 'dir') throw new FileSystemError(op, p, 'ENOTDIR');
     return { dir, name };
@@ -366,7 +369,7 @@ export class MemoryFileSystem implements FileSystem {
       this.root.entries.clear();
       return;
     }
-    const parent = this.lookup('/' + parts.slice(0, -1).join('/'));
+    const parent = this.lookup(`/${parts.slice(0, -1).join('/')}`);
     if (parent?.kind === 'dir') parent.entries.delete(parts[parts.length - 1]!);
   }
 

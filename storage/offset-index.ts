@@ -35,7 +35,9 @@ export class OffsetIndex extends IndexFile {
   }
 
   /** Open (creating if missing) and load an index; see IndexOpener in index-file.ts. */
-  static readonly open: IndexOpener<OffsetIndex> = IndexFile.opener((fs, path, handle, baseOffset, maxIndexBytes) => new OffsetIndex(fs, path, handle, baseOffset, maxIndexBytes));
+  static readonly open: IndexOpener<OffsetIndex> = IndexFile.opener(
+    (fs, path, handle, baseOffset, maxIndexBytes) => new OffsetIndex(fs, path, handle, baseOffset, maxIndexBytes),
+  );
 
   relativeOffsetAt(i: number): number {
     return this.buf.readInt32BE(i * OFFSET_INDEX_ENTRY_SIZE);
@@ -56,8 +58,12 @@ export class OffsetIndex extends IndexFile {
   /** Add an entry; offsets and positions must strictly increase. */
   append(offset: number, position: number): void {
     const rel = offset - this.baseOffset;
-    if (rel < 0 || rel > 0x7fffffff) throw new StorageError(`offset ${offset} out of range for index at ${this.baseOffset}`);
-    if (this.count > 0 && (rel <= this.relativeOffsetAt(this.count - 1) || position <= this.positionAt(this.count - 1))) {
+    if (rel < 0 || rel > 0x7fffffff)
+      throw new StorageError(`offset ${offset} out of range for index at ${this.baseOffset}`);
+    if (
+      this.count > 0 &&
+      (rel <= this.relativeOffsetAt(this.count - 1) || position <= this.positionAt(this.count - 1))
+    ) {
       throw new StorageError(`non-increasing offset index entry (${offset}, ${position}) in ${this.path}`);
     }
     const at = this.nextSlot();
@@ -112,7 +118,8 @@ export class OffsetIndex extends IndexFile {
       if (rel < 0 || rel <= prevRel) return `entry ${i}: relative offset ${rel} not increasing`;
       if (pos <= prevPos) return `entry ${i}: position ${pos} not increasing`;
       if (pos >= logSize) return `entry ${i}: position ${pos} beyond log size ${logSize}`;
-      if (this.baseOffset + rel >= nextOffset) return `entry ${i}: offset ${this.baseOffset + rel} >= next offset ${nextOffset}`;
+      if (this.baseOffset + rel >= nextOffset)
+        return `entry ${i}: offset ${this.baseOffset + rel} >= next offset ${nextOffset}`;
       prevRel = rel;
       prevPos = pos;
     }

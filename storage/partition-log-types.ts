@@ -85,7 +85,6 @@ export interface DeleteRecordsResult {
   lowWatermark: number;
 }
 
-
 export function parseTopicPartition(dirName: string): { topic: string; partition: number } | undefined {
   const i = dirName.lastIndexOf('-');
   if (i <= 0) return undefined;

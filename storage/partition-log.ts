@@ -64,7 +64,14 @@ import { LogFlusher } from './log-flusher.js';
 import type { RecordLocation } from './batch-scan.js';
 import { StorageError } from '../protocol/errors.js';
 import { NONE, OFFSET_OUT_OF_RANGE, parseTopicPartition } from './partition-log-types.js';
-import type { AppendOptions, AppendResult, DeleteRecordsResult, PartitionLogDeps, ReadOptions, ReadResult } from './partition-log-types.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  DeleteRecordsResult,
+  PartitionLogDeps,
+  ReadOptions,
+  ReadResult,
+} from './partition-log-types.js';
 import { SegmentDeleter } from './segment-deleter.js';
 import { selectDeletableSegments } from './retention.js';
 import type { MarkerInfo } from './producer-state.js';
@@ -135,7 +142,18 @@ export class PartitionLog {
     const clock = deps.clock ?? new SystemClock();
     const ctx = { fs, clock, recoveryPoint: deps.recoveryPoint ?? 0, logStartOffset: deps.logStartOffset ?? 0 };
     const loaded = await loadLog(dir, config, deps.logger ? { ...ctx, logger: deps.logger } : ctx);
-    const log = new PartitionLog(dir, config, fs, clock, deps.logger, loaded.segments, loaded.epochCache, loaded.logStartOffset, loaded.summary, deps);
+    const log = new PartitionLog(
+      dir,
+      config,
+      fs,
+      clock,
+      deps.logger,
+      loaded.segments,
+      loaded.epochCache,
+      loaded.logStartOffset,
+      loaded.summary,
+      deps,
+    );
     await log.producers.load();
     return log;
   }
@@ -166,7 +184,9 @@ export class PartitionLog {
   }
   /** Per-segment facts, oldest first (DescribeLogDirs, tests). */
   segmentsInfo(): Array<{ baseOffset: number; nextOffset: number; size: number; maxTimestamp: number }> {
-    return this.segments.values().map((s) => ({ baseOffset: s.baseOffset, nextOffset: s.nextOffset, size: s.size, maxTimestamp: s.maxTimestamp }));
+    return this.segments
+      .values()
+      .map((s) => ({ baseOffset: s.baseOffset, nextOffset: s.nextOffset, size: s.size, maxTimestamp: s.maxTimestamp }));
   }
   /** Base offsets of the segments, oldest first. */
   segmentBaseOffsets(): number[] {
@@ -230,8 +250,15 @@ export class PartitionLog {
   }
 
   /** Aborted transactions overlapping [fetchOffset, upperBoundOffset), from the segments' txn indexes. */
-  abortedTransactions(fetchOffset: number, upperBoundOffset: number): Promise<Array<{ producerId: number; firstOffset: number }>> {
-    return Promise.resolve(this.producers.aborted(fetchOffset, upperBoundOffset).map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset })));
+  abortedTransactions(
+    fetchOffset: number,
+    upperBoundOffset: number,
+  ): Promise<Array<{ producerId: number; firstOffset: number }>> {
+    return Promise.resolve(
+      this.producers
+        .aborted(fetchOffset, upperBoundOffset)
+        .map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset })),
+    );
   }
 
   /** Full txn index entries (with marker offsets) overlapping [from, upperBound): for the log cleaner. */
@@ -327,7 +354,13 @@ export class PartitionLog {
 
   /** A new empty segment named `<base>.log.cleaned` (+ indexes) for the cleaner's output. */
   createCleanedSegment(baseOffset: number): Promise<LogSegment> {
-    return LogSegment.createWithSuffix(this.dir, baseOffset, segmentConfigOf(this.config), this.segmentDeps(), CLEANED_SUFFIX);
+    return LogSegment.createWithSuffix(
+      this.dir,
+      baseOffset,
+      segmentConfigOf(this.config),
+      this.segmentDeps(),
+      CLEANED_SUFFIX,
+    );
   }
 
   /**
@@ -337,10 +370,21 @@ export class PartitionLog {
    * a truncation happened since `truncationCount` was `expectedTruncations`); the caller then deletes
    * `cleaned`. `afterSwapRename` is a test hook (crash injection) run after the first dir fsync.
    */
-  replaceSegments(old: readonly LogSegment[], cleaned: LogSegment, expectedTruncations: number, afterSwapRename?: () => Promise<void> | void): Promise<boolean> {
+  replaceSegments(
+    old: readonly LogSegment[],
+    cleaned: LogSegment,
+    expectedTruncations: number,
+    afterSwapRename?: () => Promise<void> | void,
+  ): Promise<boolean> {
     return this.enqueue(async () => {
       if (this._truncations !== expectedTruncations) return false;
-      const ctx = { fs: this.fs, dir: this.dir, segments: this.segments, logger: this.logger, retire: (seg: LogSegment) => this.retireSegment(seg) };
+      const ctx = {
+        fs: this.fs,
+        dir: this.dir,
+        segments: this.segments,
+        logger: this.logger,
+        retire: (seg: LogSegment) => this.retireSegment(seg),
+      };
       return swapInCleanedSegment(ctx, old, cleaned, afterSwapRename);
     });
   }
@@ -351,7 +395,8 @@ export class PartitionLog {
   deleteRecordsBefore(offset: number): Promise<DeleteRecordsResult> {
     return this.enqueue(async () => {
       const target = offset === -1 ? this._highWatermark : offset;
-      if (target < 0 || target > this._highWatermark) return { errorCode: OFFSET_OUT_OF_RANGE, lowWatermark: this._logStartOffset };
+      if (target < 0 || target > this._highWatermark)
+        return { errorCode: OFFSET_OUT_OF_RANGE, lowWatermark: this._logStartOffset };
       if (target > this._logStartOffset) {
         this._logStartOffset = target;
         if (this.leaderEpochCache.truncateFromStart(target)) await this.leaderEpochCache.flush();
@@ -466,7 +511,9 @@ export class PartitionLog {
     await this.flusher.stop();
     try {
       await this.flusher.flushAllForClose();
-      await this.producers.snapshot().catch((err: unknown) => this.logger?.warn({ err, dir: this.dir }, 'producer snapshot at close failed'));
+      await this.producers
+        .snapshot()
+        .catch((err: unknown) => this.logger?.warn({ err, dir: this.dir }, 'producer snapshot at close failed'));
       await this.deleter.deleteAllNow();
     } finally {
       // Release the files even if the final flush failed (the next open recovers from the checkpoint).

@@ -47,7 +47,13 @@ export class PartitionProducers {
   ) {}
 
   async load(): Promise<void> {
-    const r = await recoverProducerState({ fs: this.fs, dir: this.dir, segments: this.segments, state: this.state, logger: this.logger });
+    const r = await recoverProducerState({
+      fs: this.fs,
+      dir: this.dir,
+      segments: this.segments,
+      state: this.state,
+      logger: this.logger,
+    });
     this.snapshotAt = r.snapshotOffset;
     if (r.replayedBatches > 0) await this.snapshot();
     await pruneSnapshots(this.fs, this.dir, this.segments.first()!.baseOffset);
@@ -92,7 +98,12 @@ export class PartitionProducers {
     for (const txn of written.completed) {
       if (!txn.aborted) continue;
       try {
-        await seg.txnIndex.append({ producerId: txn.producerId, firstOffset: txn.firstOffset, lastOffset: txn.lastOffset, lastStableOffset: this.state.stableOffsetAfter(txn) });
+        await seg.txnIndex.append({
+          producerId: txn.producerId,
+          firstOffset: txn.firstOffset,
+          lastOffset: txn.lastOffset,
+          lastStableOffset: this.state.stableOffsetAfter(txn),
+        });
       } catch (err) {
         this.logger?.error({ err, dir: this.dir, txn }, 'could not record aborted transaction in the txn index');
       }
@@ -102,14 +113,29 @@ export class PartitionProducers {
   /** The control batch, producer-state view and append options of a COMMIT/ABORT marker. */
   static marker(m: TxnMarkerRequest, now: number): { buf: Buffer; marker: MarkerInfo; options: AppendOptions } {
     const buf = buildControlBatch(m.commit ? 1 : 0, m.producerId, m.producerEpoch, m.coordinatorEpoch, 0, now);
-    const marker: MarkerInfo = { producerId: m.producerId, epoch: m.producerEpoch, coordinatorEpoch: m.coordinatorEpoch, commit: m.commit, timestamp: now };
+    const marker: MarkerInfo = {
+      producerId: m.producerId,
+      epoch: m.producerEpoch,
+      coordinatorEpoch: m.coordinatorEpoch,
+      commit: m.commit,
+      timestamp: now,
+    };
     const options: AppendOptions = { appendTime: now, origin: 'coordinator' };
     if (m.leaderEpoch !== undefined) options.leaderEpoch = m.leaderEpoch;
     return { buf, marker, options };
   }
 
   static duplicateResult(dup: BatchMeta, batches: number, bytes: number, logStartOffset: number): AppendResult {
-    return { baseOffset: dup.firstOffset, lastOffset: dup.lastOffset, logAppendTime: -1, logStartOffset, maxTimestamp: dup.timestamp, batches, bytes, duplicate: true };
+    return {
+      baseOffset: dup.firstOffset,
+      lastOffset: dup.lastOffset,
+      logAppendTime: -1,
+      logStartOffset,
+      maxTimestamp: dup.timestamp,
+      batches,
+      bytes,
+      duplicate: true,
+    };
   }
 
   lastStableOffset(highWatermark: number): number {

@@ -19,11 +19,28 @@ import type { FileSystem } from './fs.js';
 import type { SegmentSet } from './segment-set.js';
 import { readInt64 } from './batch-scan.js';
 import {
-  ATTRIBUTES_OFFSET, BASE_SEQUENCE_OFFSET, COMPRESSION_CODEC_MASK, CONTROL_FLAG_MASK, LAST_OFFSET_DELTA_OFFSET, LENGTH_OFFSET,
-  LOG_OVERHEAD, MAX_TIMESTAMP_OFFSET, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, RECORDS_OFFSET, TRANSACTIONAL_FLAG_MASK,
+  ATTRIBUTES_OFFSET,
+  BASE_SEQUENCE_OFFSET,
+  COMPRESSION_CODEC_MASK,
+  CONTROL_FLAG_MASK,
+  LAST_OFFSET_DELTA_OFFSET,
+  LENGTH_OFFSET,
+  LOG_OVERHEAD,
+  MAX_TIMESTAMP_OFFSET,
+  PRODUCER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+  RECORDS_OFFSET,
+  TRANSACTIONAL_FLAG_MASK,
 } from '../protocol/records/batch-header.js';
 import { parseControlRecord, readRecord } from '../protocol/records/batch.js';
-import type { AppendOrigin, BatchMeta, DataBatchInfo, MarkerInfo, ProducerStage, ProducerStateManager } from './producer-state.js';
+import type {
+  AppendOrigin,
+  BatchMeta,
+  DataBatchInfo,
+  MarkerInfo,
+  ProducerStage,
+  ProducerStateManager,
+} from './producer-state.js';
 import { decodeSnapshot, encodeSnapshot, listSnapshots, snapshotPath } from './producer-snapshot.js';
 
 const REPLAY_CHUNK = 4 * 1024 * 1024;
@@ -84,7 +101,12 @@ export function hasProducerBatches(buf: Buffer): boolean {
  * batch when the append is a retry of one already written (Kafka answers such an append as a whole with
  * the duplicate's offsets). Throws ProducerStateError subclasses.
  */
-export function checkAppendBatches(stage: ProducerStage, buf: Buffer, firstOffset: number, origin: AppendOrigin): BatchMeta | undefined {
+export function checkAppendBatches(
+  stage: ProducerStage,
+  buf: Buffer,
+  firstOffset: number,
+  origin: AppendOrigin,
+): BatchMeta | undefined {
   let pos = 0;
   let offset = firstOffset;
   while (pos < buf.length) {
@@ -173,14 +195,23 @@ export async function recoverProducerState(ctx: ProducerRecoveryContext): Promis
       }
     }
   }
-  if (replayed > 0) ctx.logger?.info({ dir, snapshot: loaded, from: start, to: leo, batches: replayed, producers: state.size }, 'rebuilt producer state');
+  if (replayed > 0)
+    ctx.logger?.info(
+      { dir, snapshot: loaded, from: start, to: leo, batches: replayed, producers: state.size },
+      'rebuilt producer state',
+    );
   return { snapshotOffset: loaded, replayFrom: start, replayedBatches: replayed, removedSnapshots: removed };
 }
 
 /** Write a snapshot of `state` at `offset` without fsync (see the header). */
-export async function saveSnapshot(fs: FileSystem, dir: string, offset: number, state: ProducerStateManager): Promise<void> {
+export async function saveSnapshot(
+  fs: FileSystem,
+  dir: string,
+  offset: number,
+  state: ProducerStateManager,
+): Promise<void> {
   const file = snapshotPath(dir, offset);
-  const tmp = file + '.tmp';
+  const tmp = `${file}.tmp`;
   await fs.writeFile(tmp, encodeSnapshot(state.all()));
   await fs.rename(tmp, file);
 }

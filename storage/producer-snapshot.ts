@@ -88,14 +88,25 @@ export function decodeSnapshot(b: Buffer): ProducerEntry[] | string {
     p += ENTRY_FIXED;
     if (count < 0 || p + count * BATCH > b.length) return 'truncated batch list';
     for (let k = 0; k < count; k++, p += BATCH) {
-      e.batches.push({ firstSeq: b.readInt32BE(p), lastSeq: b.readInt32BE(p + 4), firstOffset: readInt64(b, p + 8), lastOffset: readInt64(b, p + 16), timestamp: readInt64(b, p + 24) });
+      e.batches.push({
+        firstSeq: b.readInt32BE(p),
+        lastSeq: b.readInt32BE(p + 4),
+        firstOffset: readInt64(b, p + 8),
+        lastOffset: readInt64(b, p + 16),
+        timestamp: readInt64(b, p + 24),
+      });
     }
     out.push(e);
   }
   return p === b.length ? out : 'trailing bytes';
 }
 
-export function writeSnapshot(fs: FileSystem, dir: string, offset: number, entries: readonly ProducerEntry[]): Promise<void> {
+export function writeSnapshot(
+  fs: FileSystem,
+  dir: string,
+  offset: number,
+  entries: readonly ProducerEntry[],
+): Promise<void> {
   return writeFileAtomically(fs, snapshotPath(dir, offset), encodeSnapshot(entries));
 }
 

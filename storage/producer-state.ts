@@ -108,7 +108,9 @@ export interface CompletedTxn {
 export type AppendOrigin = 'client' | 'coordinator' | 'replay';
 
 export function lastSequenceOf(baseSeq: number, lastOffsetDelta: number): number {
-  return baseSeq > INT32_MAX - lastOffsetDelta ? lastOffsetDelta - (INT32_MAX - baseSeq) - 1 : baseSeq + lastOffsetDelta;
+  return baseSeq > INT32_MAX - lastOffsetDelta
+    ? lastOffsetDelta - (INT32_MAX - baseSeq) - 1
+    : baseSeq + lastOffsetDelta;
 }
 
 function inSequence(lastSeq: number, nextSeq: number): boolean {
@@ -165,7 +167,9 @@ export class ProducerStage implements StateSource {
     const where = `producer ${b.producerId} at offset ${firstOffset}`;
     if (origin !== 'replay') {
       if (cur && b.epoch < cur.epoch) {
-        throw new InvalidProducerEpochError(`epoch ${b.epoch} of ${where} is older than the last seen epoch ${cur.epoch}`);
+        throw new InvalidProducerEpochError(
+          `epoch ${b.epoch} of ${where} is older than the last seen epoch ${cur.epoch}`,
+        );
       }
       if (origin === 'client') this.checkSequence(cur, b, where);
     }
@@ -175,11 +179,20 @@ export class ProducerStage implements StateSource {
       e.batches = [];
     }
     if (e.txnFirstOffset >= 0 && !b.transactional && origin !== 'replay') {
-      throw new ProducerStateError(ErrorCode.INVALID_TXN_STATE, `non-transactional batch from ${where} while its transaction from offset ${e.txnFirstOffset} is open`);
+      throw new ProducerStateError(
+        ErrorCode.INVALID_TXN_STATE,
+        `non-transactional batch from ${where} while its transaction from offset ${e.txnFirstOffset} is open`,
+      );
     }
     if (b.transactional && e.txnFirstOffset < 0) e.txnFirstOffset = firstOffset;
     if (b.baseSeq >= 0) {
-      e.batches.push({ firstSeq: b.baseSeq, lastSeq, firstOffset, lastOffset: firstOffset + b.lastOffsetDelta, timestamp: b.maxTimestamp });
+      e.batches.push({
+        firstSeq: b.baseSeq,
+        lastSeq,
+        firstOffset,
+        lastOffset: firstOffset + b.lastOffsetDelta,
+        timestamp: b.maxTimestamp,
+      });
       if (e.batches.length > MAX_BATCHES_PER_PRODUCER) e.batches.shift();
     }
     e.lastTimestamp = b.maxTimestamp;
@@ -187,16 +200,20 @@ export class ProducerStage implements StateSource {
   }
 
   private checkSequence(cur: ProducerEntry | undefined, b: DataBatchInfo, where: string): void {
-    if (b.baseSeq < 0) throw new ProducerStateError(ErrorCode.INVALID_RECORD, `batch from ${where} has no sequence number`);
+    if (b.baseSeq < 0)
+      throw new ProducerStateError(ErrorCode.INVALID_RECORD, `batch from ${where} has no sequence number`);
     if (!cur || cur.epoch === -1) return; // no state: any sequence (KIP-360)
     if (b.epoch !== cur.epoch) {
-      if (b.baseSeq !== 0) throw new OutOfOrderSequenceError(`new epoch ${b.epoch} of ${where} starts at sequence ${b.baseSeq}, not 0`);
+      if (b.baseSeq !== 0)
+        throw new OutOfOrderSequenceError(`new epoch ${b.epoch} of ${where} starts at sequence ${b.baseSeq}, not 0`);
       return;
     }
     const last = cur.batches[cur.batches.length - 1];
     // Same epoch but no batch metadata (e.g. only markers so far): any sequence, as Kafka.
     if (last && !inSequence(last.lastSeq, b.baseSeq)) {
-      throw new OutOfOrderSequenceError(`out of order sequence ${b.baseSeq} from ${where}; expected ${last.lastSeq === INT32_MAX ? 0 : last.lastSeq + 1}`);
+      throw new OutOfOrderSequenceError(
+        `out of order sequence ${b.baseSeq} from ${where}; expected ${last.lastSeq === INT32_MAX ? 0 : last.lastSeq + 1}`,
+      );
     }
   }
 
@@ -205,7 +222,9 @@ export class ProducerStage implements StateSource {
     const cur = this.lookup(m.producerId);
     if (origin !== 'replay' && cur) {
       if (m.epoch < cur.epoch) {
-        throw new InvalidProducerEpochError(`marker epoch ${m.epoch} of producer ${m.producerId} is older than the last seen epoch ${cur.epoch}`);
+        throw new InvalidProducerEpochError(
+          `marker epoch ${m.epoch} of producer ${m.producerId} is older than the last seen epoch ${cur.epoch}`,
+        );
       }
       if (m.coordinatorEpoch < cur.coordinatorEpoch) {
         throw new ProducerStateError(
@@ -222,7 +241,12 @@ export class ProducerStage implements StateSource {
     e.coordinatorEpoch = m.coordinatorEpoch;
     e.lastTimestamp = m.timestamp;
     if (e.txnFirstOffset < 0) return undefined;
-    const done: CompletedTxn = { producerId: m.producerId, firstOffset: e.txnFirstOffset, lastOffset: offset, aborted: !m.commit };
+    const done: CompletedTxn = {
+      producerId: m.producerId,
+      firstOffset: e.txnFirstOffset,
+      lastOffset: offset,
+      aborted: !m.commit,
+    };
     e.txnFirstOffset = -1;
     this.completed.push(done);
     return done;

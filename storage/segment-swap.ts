@@ -57,6 +57,9 @@ export async function swapInCleanedSegment(
   await cleaned.changeSuffix('');
   ctx.segments.add(cleaned);
   await ctx.fs.syncDir(ctx.dir);
-  ctx.logger?.info({ dir: ctx.dir, replaced: old.map((s) => s.baseOffset), size: cleaned.size }, 'swapped in cleaned segment');
+  ctx.logger?.info(
+    { dir: ctx.dir, replaced: old.map((s) => s.baseOffset), size: cleaned.size },
+    'swapped in cleaned segment',
+  );
   return true;
 }

@@ -50,7 +50,14 @@ import type { RecordLocation } from './batch-scan.js';
 import { ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, COMPRESSION_CODEC_MASK } from '../protocol/records/batch-header.js';
 import { decompress } from '../protocol/records/compression.js';
 import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFileName } from './segment-types.js';
-import type { BatchLocation, RollCheck, SegmentAppendInfo, SegmentConfig, SegmentDeps, SegmentReadResult } from './segment-types.js';
+import type {
+  BatchLocation,
+  RollCheck,
+  SegmentAppendInfo,
+  SegmentConfig,
+  SegmentDeps,
+  SegmentReadResult,
+} from './segment-types.js';
 import { scanValidBatches } from './segment-recovery.js';
 import type { RecoverOptions, SegmentRecoveryResult } from './segment-recovery.js';
 
@@ -102,15 +109,47 @@ export class LogSegment {
    * cleaner's output): `<base>.log<suffix>`, `<base>.index<suffix>`, `<base>.timeindex<suffix>`.
    * `changeSuffix('')` later gives them their final names.
    */
-  static async createWithSuffix(dir: string, baseOffset: number, config: SegmentConfig, deps: SegmentDeps, suffix: string): Promise<LogSegment> {
+  static async createWithSuffix(
+    dir: string,
+    baseOffset: number,
+    config: SegmentConfig,
+    deps: SegmentDeps,
+    suffix: string,
+  ): Promise<LogSegment> {
     const fs = deps.fs;
-    const log = await fs.open(path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX)) + suffix, { create: true, truncate: true });
+    const log = await fs.open(path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX)) + suffix, {
+      create: true,
+      truncate: true,
+    });
     const opts = { create: true, truncate: true };
-    const oi = await OffsetIndex.open(fs, path.join(dir, segmentFileName(baseOffset, INDEX_SUFFIX)) + suffix, baseOffset, config.maxIndexBytes, opts);
-    const ti = await TimeIndex.open(fs, path.join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX)) + suffix, baseOffset, config.maxIndexBytes, opts);
+    const oi = await OffsetIndex.open(
+      fs,
+      path.join(dir, segmentFileName(baseOffset, INDEX_SUFFIX)) + suffix,
+      baseOffset,
+      config.maxIndexBytes,
+      opts,
+    );
+    const ti = await TimeIndex.open(
+      fs,
+      path.join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX)) + suffix,
+      baseOffset,
+      config.maxIndexBytes,
+      opts,
+    );
     const txnPath = path.join(dir, segmentFileName(baseOffset, TXN_INDEX_SUFFIX)) + suffix;
     await fs.rmrf(txnPath);
-    return new LogSegment(dir, baseOffset, log, oi.index, ti.index, TxnIndex.create(fs, txnPath), config, deps, 0, suffix);
+    return new LogSegment(
+      dir,
+      baseOffset,
+      log,
+      oi.index,
+      ti.index,
+      TxnIndex.create(fs, txnPath),
+      config,
+      deps,
+      0,
+      suffix,
+    );
   }
 
   /**
@@ -118,7 +157,12 @@ export class LogSegment {
    * a header scan of the tail. Returns `problem` if the segment cannot be trusted (missing or corrupt
    * index, malformed tail); the caller then runs `recover()`.
    */
-  static async open(dir: string, baseOffset: number, config: SegmentConfig, deps: SegmentDeps): Promise<{ segment: LogSegment; problem?: string }> {
+  static async open(
+    dir: string,
+    baseOffset: number,
+    config: SegmentConfig,
+    deps: SegmentDeps,
+  ): Promise<{ segment: LogSegment; problem?: string }> {
     const fs = deps.fs;
     const log = await fs.open(path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX)));
     const size = await log.size();
@@ -135,7 +179,10 @@ export class LogSegment {
     const seg = new LogSegment(dir, baseOffset, log, oi.index, ti.index, txn, config, deps, size);
     if (problems.length === 0) {
       const p =
-        oi.index.sanityCheck(size, Infinity) ?? ti.index.sanityCheck(Infinity) ?? (await seg.loadTail()) ?? seg.checkIndexRange();
+        oi.index.sanityCheck(size, Infinity) ??
+        ti.index.sanityCheck(Infinity) ??
+        (await seg.loadTail()) ??
+        seg.checkIndexRange();
       if (p) problems.push(p);
     }
     return problems.length ? { segment: seg, problem: problems.join('; ') } : { segment: seg };
@@ -185,7 +232,9 @@ export class LogSegment {
       await this.log.writev(buffers, start);
     } catch (err) {
       // Bytes past `size` are invisible and get overwritten; trimming them is best effort.
-      await this.log.truncate(start).catch((e: unknown) => this.deps.logger?.warn({ err: e, path: this.logPath }, 'could not trim failed write'));
+      await this.log
+        .truncate(start)
+        .catch((e: unknown) => this.deps.logger?.warn({ err: e, path: this.logPath }, 'could not trim failed write'));
       throw err;
     }
     let pos = start;
@@ -261,7 +310,10 @@ export class LogSegment {
   }
 
   /** First record with timestamp >= ts and offset >= startingOffset, via the time and offset indexes. */
-  async findOffsetByTimestamp(timestamp: number, startingOffset = this.baseOffset): Promise<RecordLocation | undefined> {
+  async findOffsetByTimestamp(
+    timestamp: number,
+    startingOffset = this.baseOffset,
+  ): Promise<RecordLocation | undefined> {
     if (this._maxTimestamp < timestamp) return undefined;
     const te = this.timeIndex.lookup(timestamp);
     const from = Math.max(te.offset, startingOffset);
@@ -276,7 +328,10 @@ export class LogSegment {
         try {
           records = await decompress(codec, batch.subarray(BATCH_HEADER_SIZE));
         } catch (err) {
-          this.deps.logger?.warn({ err, path: this.logPath, position: scan.position }, 'cannot decompress batch for a timestamp lookup');
+          this.deps.logger?.warn(
+            { err, path: this.logPath, position: scan.position },
+            'cannot decompress batch for a timestamp lookup',
+          );
         }
       }
       const loc = firstRecordAtOrAfter(batch, 0, timestamp, from, records);
@@ -300,7 +355,8 @@ export class LogSegment {
     // Batches before the last time entry's offset are covered by its timestamp; everything after it
     // (or everything, if the time index is empty) is scanned. The offset index may lag or lead.
     let start = 0;
-    if (lastTime) start = this.offsetIndex.lookup(lastOff ? Math.min(lastTime.offset, lastOff.offset) : lastTime.offset).position;
+    if (lastTime)
+      start = this.offsetIndex.lookup(lastOff ? Math.min(lastTime.offset, lastOff.offset) : lastTime.offset).position;
     this._maxTimestamp = lastTime?.timestamp ?? -1;
     this._offsetOfMaxTimestamp = lastTime?.offset ?? this.baseOffset;
     this._nextOffset = this.baseOffset;
@@ -328,7 +384,8 @@ export class LogSegment {
 
   private checkIndexRange(): string | undefined {
     const o = this.offsetIndex.lastEntry();
-    if (o && o.offset >= this._nextOffset) return `offset index entry ${o.offset} beyond next offset ${this._nextOffset}`;
+    if (o && o.offset >= this._nextOffset)
+      return `offset index entry ${o.offset} beyond next offset ${this._nextOffset}`;
     const t = this.timeIndex.lastEntry();
     if (t && t.offset >= this._nextOffset) return `time index entry ${t.offset} beyond next offset ${this._nextOffset}`;
     return undefined;
@@ -354,7 +411,12 @@ export class LogSegment {
     this.flushedSize = -1; // recovered bytes came from the page cache at best: force the next fsync
     if (pos === 0) this._firstAppendTime = undefined;
     else this._firstAppendTime ??= this.deps.clock.now();
-    const result: SegmentRecoveryResult = { baseOffset: this.baseOffset, validBytes: pos, truncatedBytes: fileSize - pos, batches: scan.batches };
+    const result: SegmentRecoveryResult = {
+      baseOffset: this.baseOffset,
+      validBytes: pos,
+      truncatedBytes: fileSize - pos,
+      batches: scan.batches,
+    };
     if (scan.reason) result.reason = scan.reason;
     return result;
   }

@@ -35,7 +35,9 @@ export class TimeIndex extends IndexFile {
   }
 
   /** Open (creating if missing) and load an index; see IndexOpener in index-file.ts. */
-  static readonly open: IndexOpener<TimeIndex> = IndexFile.opener((fs, path, handle, baseOffset, maxIndexBytes) => new TimeIndex(fs, path, handle, baseOffset, maxIndexBytes));
+  static readonly open: IndexOpener<TimeIndex> = IndexFile.opener(
+    (fs, path, handle, baseOffset, maxIndexBytes) => new TimeIndex(fs, path, handle, baseOffset, maxIndexBytes),
+  );
 
   timestampAt(i: number): number {
     return Number(this.buf.readBigInt64BE(i * TIME_INDEX_ENTRY_SIZE));
@@ -63,7 +65,8 @@ export class TimeIndex extends IndexFile {
       }
     }
     const rel = offset - this.baseOffset;
-    if (rel < 0 || rel > 0x7fffffff) throw new StorageError(`offset ${offset} out of range for time index at ${this.baseOffset}`);
+    if (rel < 0 || rel > 0x7fffffff)
+      throw new StorageError(`offset ${offset} out of range for time index at ${this.baseOffset}`);
     const at = this.nextSlot();
     this.buf.writeBigInt64BE(BigInt(timestamp), at);
     this.buf.writeInt32BE(rel, at + 8);
@@ -103,7 +106,8 @@ export class TimeIndex extends IndexFile {
       const rel = this.relativeOffsetAt(i);
       if (ts <= prevTs) return `entry ${i}: timestamp ${ts} not increasing`;
       if (rel < prevRel) return `entry ${i}: relative offset ${rel} decreasing`;
-      if (this.baseOffset + rel >= nextOffset) return `entry ${i}: offset ${this.baseOffset + rel} >= next offset ${nextOffset}`;
+      if (this.baseOffset + rel >= nextOffset)
+        return `entry ${i}: offset ${this.baseOffset + rel} >= next offset ${nextOffset}`;
       prevTs = ts;
       prevRel = rel;
     }

@@ -22,7 +22,11 @@ import { writeFileAtomically } from './checkpoint.js';
 // msgpackr is loaded on the first read or write of the store, not at import (start-up budget, issue 5); its
 // plain-JS build: the native string extractor and generated decoders only pay off for large inputs.
 let msgpackr: { pack(v: unknown): Buffer; unpack(b: Buffer): unknown } | undefined;
-const codec = () => (msgpackr ??= createRequire(import.meta.url)('msgpackr/index-no-eval') as { pack(v: unknown): Buffer; unpack(b: Buffer): unknown });
+const codec = () =>
+  (msgpackr ??= createRequire(import.meta.url)('msgpackr/index-no-eval') as {
+    pack(v: unknown): Buffer;
+    unpack(b: Buffer): unknown;
+  });
 const pack = (v: unknown): Buffer => codec().pack(v);
 const unpack = (b: Buffer): unknown => codec().unpack(b);
 import { StorageError } from '../protocol/errors.js';
@@ -51,15 +55,22 @@ export function invalidTopicName(name: string): string | undefined {
   if (name.length === 0) return 'topic name is empty';
   if (name === '.' || name === '..') return `topic name cannot be "${name}"`;
   if (name.length > 249) return 'topic name is longer than 249 characters';
-  if (!/^[a-zA-Z0-9._-]+$/.test(name)) return `topic name "${name}" contains characters other than ASCII alphanumerics, '.', '_' and '-'`;
+  if (!/^[a-zA-Z0-9._-]+$/.test(name))
+    return `topic name "${name}" contains characters other than ASCII alphanumerics, '.', '_' and '-'`;
   return undefined;
 }
 
 function isTopic(x: unknown): x is TopicMetadata {
   const t = x as TopicMetadata;
   return (
-    typeof t === 'object' && t !== null && typeof t.name === 'string' && typeof t.topicId === 'string' &&
-    Number.isInteger(t.partitions) && t.partitions >= 1 && typeof t.configs === 'object' && t.configs !== null
+    typeof t === 'object' &&
+    t !== null &&
+    typeof t.name === 'string' &&
+    typeof t.topicId === 'string' &&
+    Number.isInteger(t.partitions) &&
+    t.partitions >= 1 &&
+    typeof t.configs === 'object' &&
+    t.configs !== null
   );
 }
 
@@ -144,7 +155,9 @@ export class TopicStore {
 
   /** Saves are chained so two never share the tmp file; each writes the state current when it runs. */
   private save(): Promise<void> {
-    const run = this.saving.then(() => writeFileAtomically(this.fs, this.path, pack({ version: VERSION, topics: this.list() })));
+    const run = this.saving.then(() =>
+      writeFileAtomically(this.fs, this.path, pack({ version: VERSION, topics: this.list() })),
+    );
     this.saving = run.catch(() => undefined);
     return run;
   }

@@ -54,7 +54,12 @@ export class TxnIndex {
     const entries: AbortedTxn[] = [];
     for (let p = 0; p + TXN_ENTRY_SIZE <= buf.length; p += TXN_ENTRY_SIZE) {
       if (buf.readInt16BE(p) !== 0) break;
-      entries.push({ producerId: readInt64(buf, p + 2), firstOffset: readInt64(buf, p + 10), lastOffset: readInt64(buf, p + 18), lastStableOffset: readInt64(buf, p + 26) });
+      entries.push({
+        producerId: readInt64(buf, p + 2),
+        firstOffset: readInt64(buf, p + 10),
+        lastOffset: readInt64(buf, p + 18),
+        lastStableOffset: readInt64(buf, p + 26),
+      });
     }
     const idx = new TxnIndex(fs, filePath, entries, true);
     if (entries.length * TXN_ENTRY_SIZE !== buf.length) idx.fileEntries = -1; // rewrite on next change
@@ -86,7 +91,7 @@ export class TxnIndex {
 
   async append(e: AbortedTxn): Promise<void> {
     this.entries.push(e);
-    await this.persistFrom(this.fileEntries < 0 ? 0 : this.fileEntries);
+    await this.persistFrom(Math.max(this.fileEntries, 0));
   }
 
   /** Drop entries whose marker is at or after `offset` (truncation, recovery replay). */

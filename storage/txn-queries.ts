@@ -43,7 +43,11 @@ function startIndex(segments: readonly LogSegment[], offset: number): number {
 }
 
 /** Aborted transactions overlapping [fetchOffset, upperBound), in marker order; `segments` ordered by base offset. */
-export function abortedTransactionsIn(segments: readonly LogSegment[], fetchOffset: number, upperBound: number): AbortedTxn[] {
+export function abortedTransactionsIn(
+  segments: readonly LogSegment[],
+  fetchOffset: number,
+  upperBound: number,
+): AbortedTxn[] {
   const out: AbortedTxn[] = [];
   for (let i = startIndex(segments, fetchOffset); i < segments.length; i++) {
     const seg = segments[i]!;

@@ -35,7 +35,7 @@ export function parseDockerfile(text: string): Instruction[] {
     if (!cur && (line === '' || line.startsWith('#'))) continue;
     if (cur && line.startsWith('#')) continue;
     if (line.endsWith('\\')) {
-      cur += line.slice(0, -1) + ' ';
+      cur += `${line.slice(0, -1)} `;
       continue;
     }
     cur += line;
@@ -49,7 +49,8 @@ export function parseDockerfile(text: string): Instruction[] {
 /** `ENV A=b C=d` pairs (values without spaces or double-quoted). */
 function envPairs(args: string): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const m of args.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g)) env[m[1]] = m[2].startsWith('"') ? (JSON.parse(m[2]) as string) : m[2];
+  for (const m of args.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g))
+    env[m[1]] = m[2].startsWith('"') ? (JSON.parse(m[2]) as string) : m[2];
   return env;
 }
 
@@ -86,17 +87,24 @@ test('Dockerfile: multi-stage on node:20, non-root user, data volume, ports, hea
   const ins = parseDockerfile(await readFile(join(root, 'Dockerfile'), 'utf8'));
   const froms = ins.filter((i) => i.op === 'FROM');
   assert.ok(froms.length >= 2, 'multi-stage');
-  for (const f of froms) assert.match(f.args, /^node:20(?:[.-][\w.-]*)?(?:\s+AS\s+\w+)?$/i, `official Node 20 image: ${f.args}`);
+  for (const f of froms)
+    assert.match(f.args, /^node:20(?:[.-][\w.-]*)?(?:\s+AS\s+\w+)?$/i, `official Node 20 image: ${f.args}`);
   const lastFrom = ins.lastIndexOf(froms[froms.length - 1]);
   const runtime = ins.slice(lastFrom);
-  assert.ok(runtime.some((i) => i.op === 'COPY' && /--from=/.test(i.args)), 'the runtime stage copies from the build stage');
+  assert.ok(
+    runtime.some((i) => i.op === 'COPY' && /--from=/.test(i.args)),
+    'the runtime stage copies from the build stage',
+  );
   const user = runtime.filter((i) => i.op === 'USER').pop();
   assert.ok(user && !/^(root|0)(:|$)/.test(user.args), 'runs as a non-root user');
   const volume = runtime.find((i) => i.op === 'VOLUME');
   assert.ok(volume && /\/data/.test(volume.args));
   const expose = runtime.filter((i) => i.op === 'EXPOSE').flatMap((i) => i.args.split(/\s+/));
   assert.ok(expose.includes('9092') && expose.includes('9644'), `EXPOSE ${expose.join(' ')}`);
-  const env = Object.assign({}, ...runtime.filter((i) => i.op === 'ENV').map((i) => envPairs(i.args))) as Record<string, string>;
+  const env = Object.assign({}, ...runtime.filter((i) => i.op === 'ENV').map((i) => envPairs(i.args))) as Record<
+    string,
+    string
+  >;
   assert.equal(env.RUNNEL_DATA_DIR, volume!.args.match(/\/data\b/)![0], 'the data dir is the volume');
   const hc = runtime.find((i) => i.op === 'HEALTHCHECK');
   assert.ok(hc, 'HEALTHCHECK');
@@ -110,7 +118,10 @@ test("Dockerfile: its CMD starts the broker with the image's env (advertised lis
   const entry = runtime.filter((i) => i.op === 'ENTRYPOINT').pop();
   const cmd = [...(entry ? execForm(entry.args) : []), ...execForm(runtime.filter((i) => i.op === 'CMD').pop()!.args)];
   const health = execForm(runtime.find((i) => i.op === 'HEALTHCHECK')!.args);
-  const imageEnv = Object.assign({}, ...runtime.filter((i) => i.op === 'ENV').map((i) => envPairs(i.args))) as Record<string, string>;
+  const imageEnv = Object.assign({}, ...runtime.filter((i) => i.op === 'ENV').map((i) => envPairs(i.args))) as Record<
+    string,
+    string
+  >;
   assert.ok(imageEnv.RUNNEL_ADMIN_PORT ?? '9644', 'admin port');
 
   const dataDir = await mkdtemp(join(tmpdir(), 'runnel-docker-'));
@@ -147,8 +158,16 @@ test("Dockerfile: its CMD starts the broker with the image's env (advertised lis
 
       const c = await RawClient.connect(port);
       try {
-        const md = await c.request(3, 9, (w) => encodeMetadataRequest(w, 9, { ...defaultMetadataRequest(), topics: [] }), decodeMetadataResponse);
-        assert.deepEqual(md.brokers.map((b) => [b.host, b.port]), [['runnel.example', 19092]]);
+        const md = await c.request(
+          3,
+          9,
+          (w) => encodeMetadataRequest(w, 9, { ...defaultMetadataRequest(), topics: [] }),
+          decodeMetadataResponse,
+        );
+        assert.deepEqual(
+          md.brokers.map((b) => [b.host, b.port]),
+          [['runnel.example', 19092]],
+        );
       } finally {
         c.socket.destroy();
       }

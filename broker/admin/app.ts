@@ -10,7 +10,14 @@
  * Errors are `{ error: { code, message } }` with a stable code (Kafka's error name where one fits).
  * Loaded on the admin server's first HTTP request (server.ts), never at broker start.
  */
-import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyError, type FastifyServerFactory } from 'fastify';
+import {
+  fastify,
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyError,
+  type FastifyServerFactory,
+} from 'fastify';
 import type { Broker } from '../broker.js';
 import { logger } from '../logger.js';
 import { invalidTopicName } from '../../storage/topic-store.js';
@@ -46,7 +53,14 @@ function partitionsOf(broker: Broker, name: string, partitions: number) {
   const out = [];
   for (let p = 0; p < partitions; p++) {
     const l = broker.logs.getLog(name, p);
-    if (l) out.push({ partition: p, logStartOffset: l.logStartOffset, logEndOffset: l.logEndOffset, highWatermark: l.highWatermark, sizeBytes: l.size });
+    if (l)
+      out.push({
+        partition: p,
+        logStartOffset: l.logStartOffset,
+        logEndOffset: l.logEndOffset,
+        highWatermark: l.highWatermark,
+        sizeBytes: l.size,
+      });
   }
   return out;
 }
@@ -55,7 +69,10 @@ function partitionsOf(broker: Broker, name: string, partitions: number) {
 function assignmentOf(protocolType: string, buf: Buffer): { topic: string; partitions: number[] }[] | null {
   if (protocolType !== 'consumer') return null;
   try {
-    return decodeConsumerAssignment(buf).assignedPartitions.map((a) => ({ topic: a.topic, partitions: [...a.partitions] }));
+    return decodeConsumerAssignment(buf).assignedPartitions.map((a) => ({
+      topic: a.topic,
+      partitions: [...a.partitions],
+    }));
   } catch {
     return null; // empty (none yet), truncated or a negative version: a bad member's bytes never fail the request
   }
@@ -73,7 +90,15 @@ const recordSchema = {
   properties: {
     key: {},
     value: {},
-    headers: { anyOf: [{ type: 'object' }, { type: 'array', items: { type: 'object', required: ['key'], properties: { key: { type: 'string' }, value: {} } } }] },
+    headers: {
+      anyOf: [
+        { type: 'object' },
+        {
+          type: 'array',
+          items: { type: 'object', required: ['key'], properties: { key: { type: 'string' }, value: {} } },
+        },
+      ],
+    },
     partition: { type: 'integer', minimum: 0 },
     timestamp: { type: 'integer' },
   },
@@ -99,20 +124,29 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
     if (broker.flushObserver === metrics.observeFlush) broker.flushObserver = undefined;
   });
   app.addHook('onResponse', async (req, reply) => {
-    log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'admin request');
+    log.debug(
+      { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'admin request',
+    );
   });
 
   app.setErrorHandler((err: FastifyError | HttpError, _req, reply) => {
-    if (err instanceof HttpError) return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
-    if ((err as FastifyError).validation) return reply.code(400).send({ error: { code: 'INVALID_REQUEST', message: err.message } });
+    if (err instanceof HttpError)
+      return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
+    if ((err as FastifyError).validation)
+      return reply.code(400).send({ error: { code: 'INVALID_REQUEST', message: err.message } });
     const status = (err as FastifyError).statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
-      return reply.code(status).send({ error: { code: status === 413 ? 'REQUEST_TOO_LARGE' : 'INVALID_REQUEST', message: err.message } });
+      return reply
+        .code(status)
+        .send({ error: { code: status === 413 ? 'REQUEST_TOO_LARGE' : 'INVALID_REQUEST', message: err.message } });
     }
     log.error({ err: err.message, stack: err.stack }, 'admin request failed');
     return reply.code(500).send({ error: { code: 'INTERNAL_ERROR', message: err.message } });
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url}` } }));
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url}` } }),
+  );
 
   // Storage-backed routes answer 503 until the broker has started (and once it stops).
   const requireReady = (): void => {
@@ -125,13 +159,20 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
     return meta;
   };
 
-  registerManageRoutes(app, broker, { requireReady, requireTopic, partitionsOf: (name, n) => partitionsOf(broker, name, n), log });
+  registerManageRoutes(app, broker, {
+    requireReady,
+    requireTopic,
+    partitionsOf: (name, n) => partitionsOf(broker, name, n),
+    log,
+  });
 
   app.get('/health', async () => ({ status: 'ok' }));
 
   app.get('/ready', async (_req, reply) => {
     if (isReady(broker)) return { status: 'ready' };
-    return reply.code(503).send({ error: { code: 'NOT_READY', message: broker.stopping ? 'the broker is stopping' : 'the broker is starting' } });
+    return reply.code(503).send({
+      error: { code: 'NOT_READY', message: broker.stopping ? 'the broker is stopping' : 'the broker is starting' },
+    });
   });
 
   app.get('/metrics', async (_req, reply) => {
@@ -145,7 +186,12 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
       topics: broker.logs
         .topics()
         .sort((a, b) => a.name.localeCompare(b.name))
-        .map((t) => ({ name: t.name, topicId: t.topicId, internal: isInternalTopic(t.name), partitions: partitionsOf(broker, t.name, t.partitions) })),
+        .map((t) => ({
+          name: t.name,
+          topicId: t.topicId,
+          internal: isInternalTopic(t.name),
+          partitions: partitionsOf(broker, t.name, t.partitions),
+        })),
     };
   });
 
@@ -153,7 +199,14 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
     const t = requireTopic(req.params.name);
     const configs: Record<string, string | null> = {};
     for (const c of describeTopicConfigs(broker, t.configs)) configs[c.name] = c.value;
-    return { name: t.name, topicId: t.topicId, internal: isInternalTopic(t.name), partitions: partitionsOf(broker, t.name, t.partitions), configs, overrides: t.configs };
+    return {
+      name: t.name,
+      topicId: t.topicId,
+      internal: isInternalTopic(t.name),
+      partitions: partitionsOf(broker, t.name, t.partitions),
+      configs,
+      overrides: t.configs,
+    };
   });
 
   app.post<{ Body: { name: string; partitions?: number; configs?: Record<string, string | number | boolean> } }>(
@@ -187,11 +240,24 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
       try {
         const meta = await broker.logs.createTopic(name, { partitions, configs });
         log.info({ topic: name, partitions, configs }, 'topic created over HTTP');
-        return reply.code(201).send({ name: meta.name, topicId: meta.topicId, partitions: partitionsOf(broker, meta.name, meta.partitions), overrides: meta.configs });
+        return reply.code(201).send({
+          name: meta.name,
+          topicId: meta.topicId,
+          partitions: partitionsOf(broker, meta.name, meta.partitions),
+          overrides: meta.configs,
+        });
       } catch (err) {
         const e = errorOf(err);
         const code = errorName(e.code);
-        throw new HttpError(code === 'TOPIC_ALREADY_EXISTS' ? 409 : code === 'UNKNOWN_SERVER_ERROR' || code === 'KAFKA_STORAGE_ERROR' ? 500 : 400, code, e.message ?? code);
+        throw new HttpError(
+          code === 'TOPIC_ALREADY_EXISTS'
+            ? 409
+            : code === 'UNKNOWN_SERVER_ERROR' || code === 'KAFKA_STORAGE_ERROR'
+              ? 500
+              : 400,
+          code,
+          e.message ?? code,
+        );
       }
     },
   );
@@ -206,14 +272,23 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
     return reply.code(204).send();
   });
 
-  app.post<{ Params: { name: string }; Querystring: { encoding?: string }; Body: JsonRecord[] | { records: JsonRecord[] } }>(
+  app.post<{
+    Params: { name: string };
+    Querystring: { encoding?: string };
+    Body: JsonRecord[] | { records: JsonRecord[] };
+  }>(
     '/topics/:name/records',
     {
       schema: {
         body: {
           anyOf: [
             { type: 'array', minItems: 1, items: recordSchema },
-            { type: 'object', required: ['records'], properties: { records: { type: 'array', minItems: 1, items: recordSchema } }, additionalProperties: false },
+            {
+              type: 'object',
+              required: ['records'],
+              properties: { records: { type: 'array', minItems: 1, items: recordSchema } },
+              additionalProperties: false,
+            },
           ],
         },
       },
@@ -222,28 +297,45 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
       requireTopic(req.params.name);
       const enc = encodingOf(req.query.encoding);
       const records = Array.isArray(req.body) ? req.body : req.body.records;
-      const offsets = await produceJson(broker, req.params.name, records, enc, (bytes, n) => metrics.appended(req.params.name, bytes, n));
+      const offsets = await produceJson(broker, req.params.name, records, enc, (bytes, n) =>
+        metrics.appended(req.params.name, bytes, n),
+      );
       return { topic: req.params.name, records: offsets };
     },
   );
 
-  app.get<{ Params: { name: string; p: string }; Querystring: { offset?: string; max?: string; encoding?: string } }>('/topics/:name/partitions/:p/records', async (req) => {
-    requireTopic(req.params.name);
-    const int = (s: string | undefined, what: string, min: number): number | undefined => {
-      if (s === undefined || s === '') return undefined;
-      if (!/^\d+$/.test(s) || Number(s) < min) throw new HttpError(400, 'INVALID_REQUEST', `${what} must be an integer >= ${min}`);
-      return Number(s);
-    };
-    const partition = int(req.params.p, 'partition', 0)!;
-    const max = Math.min(int(req.query.max, 'max', 1) ?? 100, 10_000);
-    return readJson(broker, req.params.name, partition, int(req.query.offset, 'offset', 0), max, encodingOf(req.query.encoding));
-  });
+  app.get<{ Params: { name: string; p: string }; Querystring: { offset?: string; max?: string; encoding?: string } }>(
+    '/topics/:name/partitions/:p/records',
+    async (req) => {
+      requireTopic(req.params.name);
+      const int = (s: string | undefined, what: string, min: number): number | undefined => {
+        if (s === undefined || s === '') return undefined;
+        if (!/^\d+$/.test(s) || Number(s) < min)
+          throw new HttpError(400, 'INVALID_REQUEST', `${what} must be an integer >= ${min}`);
+        return Number(s);
+      };
+      const partition = int(req.params.p, 'partition', 0)!;
+      const max = Math.min(int(req.query.max, 'max', 1) ?? 100, 10_000);
+      return readJson(
+        broker,
+        req.params.name,
+        partition,
+        int(req.query.offset, 'offset', 0),
+        max,
+        encodingOf(req.query.encoding),
+      );
+    },
+  );
 
   app.get('/groups', async () => {
     requireReady();
     const r = listGroups(broker.groups, [], []);
     if (r.errorCode !== 0) throw new HttpError(503, errorName(r.errorCode), 'the group coordinator is not available');
-    return { groups: r.groups.sort((a, b) => a.groupId.localeCompare(b.groupId)).map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, state: g.state, type: g.type })) };
+    return {
+      groups: r.groups
+        .sort((a, b) => a.groupId.localeCompare(b.groupId))
+        .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, state: g.state, type: g.type })),
+    };
   });
 
   app.get<{ Params: { id: string } }>('/groups/:id', async (req) => {
@@ -251,8 +343,15 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
     const c = broker.groups;
     const d = describeGroup(c, req.params.id);
     if (d.errorCode !== 0) throw new HttpError(503, errorName(d.errorCode), 'the group coordinator is not available');
-    if (!c.groups.has(req.params.id)) throw new HttpError(404, 'GROUP_ID_NOT_FOUND', `group ${req.params.id} does not exist`);
-    const offsets = groupOffsets(broker, req.params.id).map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, highWatermark: o.highWatermark, lag: Math.max(0, o.highWatermark - o.offset) }));
+    if (!c.groups.has(req.params.id))
+      throw new HttpError(404, 'GROUP_ID_NOT_FOUND', `group ${req.params.id} does not exist`);
+    const offsets = groupOffsets(broker, req.params.id).map((o) => ({
+      topic: o.topic,
+      partition: o.partition,
+      offset: o.offset,
+      highWatermark: o.highWatermark,
+      lag: Math.max(0, o.highWatermark - o.offset),
+    }));
     return {
       groupId: d.groupId,
       state: d.state,

@@ -33,7 +33,13 @@ const configValue = { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'b
 
 export function registerManageRoutes(app: FastifyInstance, broker: Broker, d: ManageDeps): void {
   const configsOf = (t: { configs: Record<string, string> }) =>
-    describeTopicConfigs(broker, t.configs).map((c) => ({ name: c.name, value: c.value, override: c.source === ConfigSource.DYNAMIC_TOPIC_CONFIG, readOnly: c.readOnly, sensitive: c.isSensitive }));
+    describeTopicConfigs(broker, t.configs).map((c) => ({
+      name: c.name,
+      value: c.value,
+      override: c.source === ConfigSource.DYNAMIC_TOPIC_CONFIG,
+      readOnly: c.readOnly,
+      sensitive: c.isSensitive,
+    }));
 
   app.get<{ Params: { name: string } }>('/topics/:name/configs', { schema: { params: nameParam } }, async (req) => {
     const t = d.requireTopic(req.params.name);
@@ -47,7 +53,10 @@ export function registerManageRoutes(app: FastifyInstance, broker: Broker, d: Ma
         params: nameParam,
         body: {
           type: 'object',
-          properties: { set: { type: 'object', additionalProperties: configValue }, delete: { type: 'array', items: { type: 'string' } } },
+          properties: {
+            set: { type: 'object', additionalProperties: configValue },
+            delete: { type: 'array', items: { type: 'string' } },
+          },
           additionalProperties: false,
           minProperties: 1,
         },
@@ -55,7 +64,8 @@ export function registerManageRoutes(app: FastifyInstance, broker: Broker, d: Ma
     },
     async (req) => {
       const t0 = d.requireTopic(req.params.name);
-      if (isInternalTopic(t0.name)) throw new HttpError(400, 'INVALID_TOPIC_EXCEPTION', `${t0.name} is an internal topic`);
+      if (isInternalTopic(t0.name))
+        throw new HttpError(400, 'INVALID_TOPIC_EXCEPTION', `${t0.name} is an internal topic`);
       await withConfigLock(broker, async () => {
         const t = d.requireTopic(req.params.name);
         const props: Record<string, string | null> = { ...t.configs };
@@ -83,13 +93,24 @@ export function registerManageRoutes(app: FastifyInstance, broker: Broker, d: Ma
     {
       schema: {
         params: nameParam,
-        body: { type: 'object', required: ['count'], properties: { count: { type: 'integer', minimum: 1, maximum: 100000 } }, additionalProperties: false },
+        body: {
+          type: 'object',
+          required: ['count'],
+          properties: { count: { type: 'integer', minimum: 1, maximum: 100000 } },
+          additionalProperties: false,
+        },
       },
     },
     async (req) => {
       const t = d.requireTopic(req.params.name);
-      if (isInternalTopic(t.name)) throw new HttpError(400, 'INVALID_TOPIC_EXCEPTION', `${t.name} is an internal topic`);
-      if (req.body.count <= t.partitions) throw new HttpError(400, 'INVALID_PARTITIONS', `topic ${t.name} has ${t.partitions} partitions; count must be larger`);
+      if (isInternalTopic(t.name))
+        throw new HttpError(400, 'INVALID_TOPIC_EXCEPTION', `${t.name} is an internal topic`);
+      if (req.body.count <= t.partitions)
+        throw new HttpError(
+          400,
+          'INVALID_PARTITIONS',
+          `topic ${t.name} has ${t.partitions} partitions; count must be larger`,
+        );
       try {
         const meta = await broker.logs.createPartitions(t.name, req.body.count);
         d.log.info({ topic: t.name, partitions: meta.partitions }, 'partitions added over HTTP');
@@ -97,12 +118,25 @@ export function registerManageRoutes(app: FastifyInstance, broker: Broker, d: Ma
       } catch (err) {
         const e = errorOf(err);
         const code = errorName(e.code);
-        throw new HttpError(code === 'UNKNOWN_SERVER_ERROR' || code === 'KAFKA_STORAGE_ERROR' ? 500 : 400, code, e.message ?? code);
+        throw new HttpError(
+          code === 'UNKNOWN_SERVER_ERROR' || code === 'KAFKA_STORAGE_ERROR' ? 500 : 400,
+          code,
+          e.message ?? code,
+        );
       }
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { topic: string; partitions?: number[]; to: 'earliest' | 'latest' | 'offset' | 'timestamp'; offset?: number; timestamp?: number } }>(
+  app.post<{
+    Params: { id: string };
+    Body: {
+      topic: string;
+      partitions?: number[];
+      to: 'earliest' | 'latest' | 'offset' | 'timestamp';
+      offset?: number;
+      timestamp?: number;
+    };
+  }>(
     '/groups/:id/offsets/reset',
     {
       schema: {
@@ -126,16 +160,28 @@ export function registerManageRoutes(app: FastifyInstance, broker: Broker, d: Ma
       const { id } = req.params;
       const b = req.body;
       const t = d.requireTopic(b.topic);
-      if (b.to === 'offset' && b.offset === undefined) throw new HttpError(400, 'INVALID_REQUEST', 'to "offset" needs an offset');
-      if (b.to === 'timestamp' && b.timestamp === undefined) throw new HttpError(400, 'INVALID_REQUEST', 'to "timestamp" needs a timestamp');
+      if (b.to === 'offset' && b.offset === undefined)
+        throw new HttpError(400, 'INVALID_REQUEST', 'to "offset" needs an offset');
+      if (b.to === 'timestamp' && b.timestamp === undefined)
+        throw new HttpError(400, 'INVALID_REQUEST', 'to "timestamp" needs a timestamp');
       const c = broker.groups;
       const classic = c.groups.get(id);
       const consumer = c.consumer?.groups.get(id);
       if ((classic && classic.members.size > 0) || (consumer && consumer.members.size > 0)) {
-        throw new HttpError(409, 'NON_EMPTY_GROUP', `group ${id} has active members; stop its consumers before resetting offsets`);
+        throw new HttpError(
+          409,
+          'NON_EMPTY_GROUP',
+          `group ${id} has active members; stop its consumers before resetting offsets`,
+        );
       }
       const partitions = b.partitions ?? [...Array(t.partitions).keys()];
-      const targets: { topic: string; partition: number; offset: number; leaderEpoch: number; metadata: string | null }[] = [];
+      const targets: {
+        topic: string;
+        partition: number;
+        offset: number;
+        leaderEpoch: number;
+        metadata: string | null;
+      }[] = [];
       for (const p of partitions) {
         const log = broker.logs.getLog(t.name, p);
         if (!log) throw new HttpError(404, 'UNKNOWN_TOPIC_OR_PARTITION', `topic ${t.name} has no partition ${p}`);
@@ -146,14 +192,33 @@ export function registerManageRoutes(app: FastifyInstance, broker: Broker, d: Ma
         else offset = (await log.offsetForTimestamp(b.timestamp!))?.offset ?? log.highWatermark;
         targets.push({ topic: t.name, partition: p, offset, leaderEpoch: -1, metadata: null });
       }
-      const codes = await commitOffsets(c, { groupId: id, generationId: -1, memberId: '', groupInstanceId: null, partitions: targets }, (name) => broker.logs.topic(name)?.partitions);
+      const codes = await commitOffsets(
+        c,
+        { groupId: id, generationId: -1, memberId: '', groupInstanceId: null, partitions: targets },
+        (name) => broker.logs.topic(name)?.partitions,
+      );
       const bad = codes.find((x) => x !== 0);
       if (bad !== undefined) {
         const code = errorName(bad);
-        throw new HttpError(code === 'UNKNOWN_MEMBER_ID' || code === 'NON_EMPTY_GROUP' ? 409 : code === 'COORDINATOR_NOT_AVAILABLE' || code === 'COORDINATOR_LOAD_IN_PROGRESS' ? 503 : 400, code === 'UNKNOWN_MEMBER_ID' ? 'NON_EMPTY_GROUP' : code, `offset reset failed: ${code}`);
+        throw new HttpError(
+          code === 'UNKNOWN_MEMBER_ID' || code === 'NON_EMPTY_GROUP'
+            ? 409
+            : code === 'COORDINATOR_NOT_AVAILABLE' || code === 'COORDINATOR_LOAD_IN_PROGRESS'
+              ? 503
+              : 400,
+          code === 'UNKNOWN_MEMBER_ID' ? 'NON_EMPTY_GROUP' : code,
+          `offset reset failed: ${code}`,
+        );
       }
-      d.log.info({ group: id, topic: t.name, to: b.to, offsets: targets.map((x) => [x.partition, x.offset]) }, 'group offsets reset over HTTP');
-      return { groupId: id, topic: t.name, offsets: targets.map((x) => ({ partition: x.partition, offset: x.offset })) };
+      d.log.info(
+        { group: id, topic: t.name, to: b.to, offsets: targets.map((x) => [x.partition, x.offset]) },
+        'group offsets reset over HTTP',
+      );
+      return {
+        groupId: id,
+        topic: t.name,
+        offsets: targets.map((x) => ({ partition: x.partition, offset: x.offset })),
+      };
     },
   );
 
@@ -162,7 +227,14 @@ export function registerManageRoutes(app: FastifyInstance, broker: Broker, d: Ma
     const [r] = await deleteGroups(broker.groups, [req.params.id]);
     if (r.errorCode !== 0) {
       const code = errorName(r.errorCode);
-      const status = code === 'GROUP_ID_NOT_FOUND' ? 404 : code === 'NON_EMPTY_GROUP' ? 409 : code.startsWith('COORDINATOR') || code === 'NOT_COORDINATOR' ? 503 : 400;
+      const status =
+        code === 'GROUP_ID_NOT_FOUND'
+          ? 404
+          : code === 'NON_EMPTY_GROUP'
+            ? 409
+            : code.startsWith('COORDINATOR') || code === 'NOT_COORDINATOR'
+              ? 503
+              : 400;
       throw new HttpError(status, code, `group ${req.params.id}: ${code}`);
     }
     d.log.info({ group: req.params.id }, 'group deleted over HTTP');

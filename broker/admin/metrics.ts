@@ -29,7 +29,12 @@ export class AdminMetrics {
   constructor(private readonly broker: Broker) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.requests = new Counter({ name: 'runnel_requests_total', help: 'Kafka requests handled, by API name, version and error code (first non-zero error in the response).', labelNames: ['api', 'version', 'error'], registers });
+    this.requests = new Counter({
+      name: 'runnel_requests_total',
+      help: 'Kafka requests handled, by API name, version and error code (first non-zero error in the response).',
+      labelNames: ['api', 'version', 'error'],
+      registers,
+    });
     this.latency = new Histogram({
       name: 'runnel_request_duration_seconds',
       help: 'Time from a decoded request to its encoded response, by API name and version.',
@@ -37,10 +42,30 @@ export class AdminMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
-    this.bytesIn = new Counter({ name: 'runnel_topic_bytes_in_total', help: 'Record batch bytes appended by produce (Kafka and HTTP), by topic.', labelNames: ['topic'], registers });
-    this.recordsIn = new Counter({ name: 'runnel_topic_records_in_total', help: 'Records appended by produce (Kafka and HTTP), from batch headers, by topic.', labelNames: ['topic'], registers });
-    this.bytesOut = new Counter({ name: 'runnel_topic_bytes_out_total', help: 'Record bytes sent in Fetch responses, by topic.', labelNames: ['topic'], registers });
-    this.recordsOut = new Counter({ name: 'runnel_topic_records_out_total', help: 'Records sent in Fetch responses, from batch headers, by topic.', labelNames: ['topic'], registers });
+    this.bytesIn = new Counter({
+      name: 'runnel_topic_bytes_in_total',
+      help: 'Record batch bytes appended by produce (Kafka and HTTP), by topic.',
+      labelNames: ['topic'],
+      registers,
+    });
+    this.recordsIn = new Counter({
+      name: 'runnel_topic_records_in_total',
+      help: 'Records appended by produce (Kafka and HTTP), from batch headers, by topic.',
+      labelNames: ['topic'],
+      registers,
+    });
+    this.bytesOut = new Counter({
+      name: 'runnel_topic_bytes_out_total',
+      help: 'Record bytes sent in Fetch responses, by topic.',
+      labelNames: ['topic'],
+      registers,
+    });
+    this.recordsOut = new Counter({
+      name: 'runnel_topic_records_out_total',
+      help: 'Records sent in Fetch responses, from batch headers, by topic.',
+      labelNames: ['topic'],
+      registers,
+    });
     this.flushLatency = new Histogram({
       name: 'runnel_log_flush_duration_seconds',
       help: 'Duration of partition log flushes (one group commit: fdatasync of segments, index and directory fsyncs).',
@@ -68,7 +93,11 @@ export class AdminMetrics {
       });
     };
     partitionGauge('runnel_partition_log_start_offset', 'First offset of a partition log.', (l) => l.logStartOffset);
-    partitionGauge('runnel_partition_log_end_offset', 'Offset the next record appended to a partition gets.', (l) => l.logEndOffset);
+    partitionGauge(
+      'runnel_partition_log_end_offset',
+      'Offset the next record appended to a partition gets.',
+      (l) => l.logEndOffset,
+    );
     partitionGauge('runnel_partition_high_watermark', 'High watermark of a partition.', (l) => l.highWatermark);
     partitionGauge('runnel_partition_size_bytes', 'Bytes of a partition log on disk (all segments).', (l) => l.size);
 
@@ -80,15 +109,41 @@ export class AdminMetrics {
         registers,
         collect() {
           this.reset();
-          for (const s of groupOffsets(broker)) this.set({ group: s.group, topic: s.topic, partition: String(s.partition) }, pick(s.offset, s.highWatermark));
+          for (const s of groupOffsets(broker))
+            this.set(
+              { group: s.group, topic: s.topic, partition: String(s.partition) },
+              pick(s.offset, s.highWatermark),
+            );
         },
       });
     };
-    groupGauge('runnel_consumer_group_committed_offset', 'Committed offset of a consumer group on a partition.', (o) => o);
-    groupGauge('runnel_consumer_group_lag', 'High watermark minus the committed offset of a consumer group on a partition.', (o, hw) => Math.max(0, hw - o));
+    groupGauge(
+      'runnel_consumer_group_committed_offset',
+      'Committed offset of a consumer group on a partition.',
+      (o) => o,
+    );
+    groupGauge(
+      'runnel_consumer_group_lag',
+      'High watermark minus the committed offset of a consumer group on a partition.',
+      (o, hw) => Math.max(0, hw - o),
+    );
 
-    new Gauge({ name: 'runnel_connections', help: 'Open Kafka client connections.', registers, collect() { this.set(broker.connectionCount); } });
-    new Gauge({ name: 'runnel_fetch_waiting', help: 'Fetch requests long-polling for data.', registers, collect() { this.set(broker.appendNotifier.waiting); } });
+    new Gauge({
+      name: 'runnel_connections',
+      help: 'Open Kafka client connections.',
+      registers,
+      collect() {
+        this.set(broker.connectionCount);
+      },
+    });
+    new Gauge({
+      name: 'runnel_fetch_waiting',
+      help: 'Fetch requests long-polling for data.',
+      registers,
+      collect() {
+        this.set(broker.appendNotifier.waiting);
+      },
+    });
     new Gauge({
       name: 'runnel_produce_waiting',
       help: 'Produce appends waiting for a flush (fsync, flush.messages) before they are acknowledged.',
@@ -122,7 +177,8 @@ export class AdminMetrics {
       registers,
       collect() {
         this.reset();
-        for (const r of manager()?.partitionRecoveryMs.values() ?? []) this.set({ topic: r.topic, partition: String(r.partition) }, r.ms / 1000);
+        for (const r of manager()?.partitionRecoveryMs.values() ?? [])
+          this.set({ topic: r.topic, partition: String(r.partition) }, r.ms / 1000);
       },
     });
   }
@@ -191,7 +247,13 @@ export function groupOffsets(broker: Broker, only?: string): GroupOffset[] {
     for (const o of r.offsets) {
       if (o.offset < 0) continue;
       const log = broker.logs.getLog(o.topic, o.partition);
-      out.push({ group, topic: o.topic, partition: o.partition, offset: o.offset, highWatermark: log?.highWatermark ?? o.offset });
+      out.push({
+        group,
+        topic: o.topic,
+        partition: o.partition,
+        offset: o.offset,
+        highWatermark: log?.highWatermark ?? o.offset,
+      });
     }
   }
   return out;

@@ -76,23 +76,39 @@ export interface ProducedRecord {
 }
 
 /** Append JSON records to `topic`; all partitions are validated before anything is appended. */
-export async function produceJson(broker: Broker, topic: string, records: JsonRecord[], enc: Encoding, onAppended?: (bytes: number, records: number) => void): Promise<ProducedRecord[]> {
+export async function produceJson(
+  broker: Broker,
+  topic: string,
+  records: JsonRecord[],
+  enc: Encoding,
+  onAppended?: (bytes: number, records: number) => void,
+): Promise<ProducedRecord[]> {
   const meta = broker.logs.topic(topic);
   if (!meta) throw new HttpError(404, 'UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} does not exist`);
   const byPartition = new Map<number, { input: RecordInput[]; positions: number[] }>();
   records.forEach((r, i) => {
     const key = toBytes(r.key, enc);
     let partition = r.partition;
-    if (partition === undefined) partition = key !== null ? (murmur2(key) & 0x7fffffff) % meta.partitions : roundRobin++ % meta.partitions;
+    if (partition === undefined)
+      partition = key !== null ? (murmur2(key) & 0x7fffffff) % meta.partitions : roundRobin++ % meta.partitions;
     if (!Number.isInteger(partition) || partition < 0 || partition >= meta.partitions) {
-      throw new HttpError(400, 'UNKNOWN_TOPIC_OR_PARTITION', `record ${i}: topic ${topic} has no partition ${partition}`);
+      throw new HttpError(
+        400,
+        'UNKNOWN_TOPIC_OR_PARTITION',
+        `record ${i}: topic ${topic} has no partition ${partition}`,
+      );
     }
     const headers = Array.isArray(r.headers)
       ? r.headers.map((h) => ({ key: String(h.key), value: toBytes(h.value, enc) }))
       : Object.entries(r.headers ?? {}).map(([k, v]) => ({ key: k, value: toBytes(v, enc) }));
     let slot = byPartition.get(partition);
     if (!slot) byPartition.set(partition, (slot = { input: [], positions: [] }));
-    slot.input.push({ key, value: toBytes(r.value, enc), headers, ...(r.timestamp !== undefined ? { timestamp: r.timestamp } : {}) });
+    slot.input.push({
+      key,
+      value: toBytes(r.value, enc),
+      headers,
+      ...(r.timestamp !== undefined ? { timestamp: r.timestamp } : {}),
+    });
     slot.positions.push(i);
   });
   const now = broker.clock.now();
@@ -100,7 +116,9 @@ export async function produceJson(broker: Broker, topic: string, records: JsonRe
   for (const [partition, slot] of byPartition) {
     const log = broker.logs.getLog(topic, partition);
     if (!log) throw new HttpError(404, 'UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${partition}`);
-    const batch = await buildRecordBatch(slot.input.map((r) => (r.timestamp === undefined ? { ...r, timestamp: now } : r)));
+    const batch = await buildRecordBatch(
+      slot.input.map((r) => (r.timestamp === undefined ? { ...r, timestamp: now } : r)),
+    );
     const v = await validateProduce(batch, 11, log.logConfig, now);
     if (v.errorCode !== 0) {
       const code = errorName(v.errorCode);
@@ -138,12 +156,23 @@ export interface ReadAnswer {
 }
 
 /** Up to `max` committed (below the high watermark) records from `offset`, control records left out. */
-export async function readJson(broker: Broker, topic: string, partition: number, offset: number | undefined, max: number, enc: Encoding): Promise<ReadAnswer> {
+export async function readJson(
+  broker: Broker,
+  topic: string,
+  partition: number,
+  offset: number | undefined,
+  max: number,
+  enc: Encoding,
+): Promise<ReadAnswer> {
   const log = broker.logs.getLog(topic, partition);
   if (!log) throw new HttpError(404, 'UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${partition}`);
   let next = offset ?? log.logStartOffset;
   if (next < log.logStartOffset || next > log.highWatermark) {
-    throw new HttpError(416, 'OFFSET_OUT_OF_RANGE', `offset ${next} is outside [${log.logStartOffset}, ${log.highWatermark}]`);
+    throw new HttpError(
+      416,
+      'OFFSET_OUT_OF_RANGE',
+      `offset ${next} is outside [${log.logStartOffset}, ${log.highWatermark}]`,
+    );
   }
   const out: JsonReadRecord[] = [];
   while (out.length < max && next < log.highWatermark) {
@@ -172,5 +201,12 @@ export async function readJson(broker: Broker, topic: string, partition: number,
     }
     if (next <= before) break;
   }
-  return { topic, partition, records: out, nextOffset: next, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset };
+  return {
+    topic,
+    partition,
+    records: out,
+    nextOffset: next,
+    highWatermark: log.highWatermark,
+    logStartOffset: log.logStartOffset,
+  };
 }

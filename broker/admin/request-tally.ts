@@ -10,7 +10,13 @@
  */
 import type { RequestEvent } from '../connection.js';
 import type { Broker } from '../broker.js';
-import { LENGTH_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET, RECORDS_COUNT_OFFSET, BATCH_HEADER_SIZE } from '../../protocol/records/batch-header.js';
+import {
+  LENGTH_OFFSET,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  RECORDS_COUNT_OFFSET,
+  BATCH_HEADER_SIZE,
+} from '../../protocol/records/batch-header.js';
 
 /** Records in a buffer of whole v2 batches, from the batch headers (nothing is decoded). */
 export function countRecords(buf: Buffer | null | undefined): number {
@@ -70,7 +76,14 @@ export interface RequestTally {
 }
 
 export function tallyRequest(broker: Broker, e: RequestEvent): RequestTally {
-  const t: RequestTally = { api: e.api, version: e.apiVersion, errorCode: responseError(e.response), seconds: e.durationMs / 1000, in: [], out: [] };
+  const t: RequestTally = {
+    api: e.api,
+    version: e.apiVersion,
+    errorCode: responseError(e.response),
+    seconds: e.durationMs / 1000,
+    in: [],
+    out: [],
+  };
   if (e.apiKey === 0) {
     const req = e.request as ProduceReq;
     const res = e.response as ProduceRes | null;

@@ -53,7 +53,9 @@ export async function startAdminServer(broker: Broker, host: string, port: numbe
       (err: Error) => {
         res.statusCode = 500;
         res.setHeader('content-type', 'application/json; charset=utf-8');
-        res.end(JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: `admin API failed to load: ${err.message}` } }));
+        res.end(
+          JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: `admin API failed to load: ${err.message}` } }),
+        );
       },
     );
   });

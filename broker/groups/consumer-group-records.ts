@@ -31,7 +31,14 @@ import { Writer } from '../../protocol/wire/writer.js';
 import type { Clock } from '../../storage/clock.js';
 import type { Logger } from '../logger.js';
 import type { Assignment } from './assignors.js';
-import { assignmentList, ConsumerGroup, newMember, type ConsumerGroupManager, type ConsumerMember, type MemberState } from './consumer-group.js';
+import {
+  assignmentList,
+  ConsumerGroup,
+  newMember,
+  type ConsumerGroupManager,
+  type ConsumerMember,
+  type MemberState,
+} from './consumer-group.js';
 import type { GroupLog, GroupLogRecord } from './offsets-log.js';
 
 export const CG_METADATA = 3;
@@ -169,7 +176,8 @@ export function groupRecords(g: ConsumerGroup): Map<string, GroupLogRecord> {
   for (const m of g.members.values()) put(cgKey(CG_MEMBER, g.groupId, m.memberId), memberValue(m));
   put(cgKey(CG_TARGET_METADATA, g.groupId), targetMetadataValue(g.assignmentEpoch));
   for (const [id, a] of g.targetAssignment) put(cgKey(CG_TARGET_MEMBER, g.groupId, id), targetMemberValue(a));
-  for (const m of g.members.values()) put(cgKey(CG_CURRENT_ASSIGNMENT, g.groupId, m.memberId), currentAssignmentValue(m));
+  for (const m of g.members.values())
+    put(cgKey(CG_CURRENT_ASSIGNMENT, g.groupId, m.memberId), currentAssignmentValue(m));
   return out;
 }
 
@@ -206,7 +214,17 @@ function decodeValue(k: CgKey, v: Buffer): (g: ConsumerGroup) => void {
       const subscribedTopicRegex = r.readCompactString();
       const rebalanceTimeoutMs = r.readInt32();
       const serverAssignor = r.readCompactString();
-      return (g) => void Object.assign(member(g), { instanceId, rackId, clientId, clientHost, subscribedTopicNames, subscribedTopicRegex, rebalanceTimeoutMs, serverAssignor });
+      return (g) =>
+        void Object.assign(member(g), {
+          instanceId,
+          rackId,
+          clientId,
+          clientHost,
+          subscribedTopicNames,
+          subscribedTopicRegex,
+          rebalanceTimeoutMs,
+          serverAssignor,
+        });
     }
     case CG_TARGET_METADATA: {
       const epoch = r.readInt32();

@@ -28,7 +28,16 @@ import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Clock, TimerHandle } from '../../storage/clock.js';
 import type { Logger } from '../logger.js';
 import type { ConsumerGroupStore } from './consumer-group-records.js';
-import { addTo, ASSIGNORS, assignmentList, has, isSubset, sameAssignment, toAssignment, type Assignment } from './assignors.js';
+import {
+  addTo,
+  ASSIGNORS,
+  assignmentList,
+  has,
+  isSubset,
+  sameAssignment,
+  toAssignment,
+  type Assignment,
+} from './assignors.js';
 
 export { assignmentList } from './assignors.js';
 
@@ -91,7 +100,8 @@ export class ConsumerGroup {
   get state(): string {
     if (this.members.size === 0) return 'Empty';
     if (this.assignmentEpoch < this.groupEpoch) return 'Assigning';
-    for (const m of this.members.values()) if (m.memberEpoch !== this.assignmentEpoch || m.state !== 'STABLE') return 'Reconciling';
+    for (const m of this.members.values())
+      if (m.memberEpoch !== this.assignmentEpoch || m.state !== 'STABLE') return 'Reconciling';
     return 'Stable';
   }
 }
@@ -145,39 +155,52 @@ export class ConsumerGroupManager {
   heartbeat(p: HeartbeatParams): HeartbeatResult {
     if (this.stopped) return err(ErrorCode.NOT_COORDINATOR);
     // Request validation, as Kafka's throwIfConsumerGroupHeartbeatRequestIsInvalid.
-    if (!p.groupId) return err(ErrorCode.INVALID_REQUEST, 'GroupId can\'t be empty.');
-    if (p.version >= 1 && !p.memberId) return err(ErrorCode.INVALID_REQUEST, 'MemberId can\'t be empty.');
-    if (p.instanceId !== null && p.instanceId === '') return err(ErrorCode.INVALID_REQUEST, 'InstanceId can\'t be empty.');
-    if (p.rackId !== null && p.rackId === '') return err(ErrorCode.INVALID_REQUEST, 'RackId can\'t be empty.');
+    if (!p.groupId) return err(ErrorCode.INVALID_REQUEST, "GroupId can't be empty.");
+    if (p.version >= 1 && !p.memberId) return err(ErrorCode.INVALID_REQUEST, "MemberId can't be empty.");
+    if (p.instanceId !== null && p.instanceId === '')
+      return err(ErrorCode.INVALID_REQUEST, "InstanceId can't be empty.");
+    if (p.rackId !== null && p.rackId === '') return err(ErrorCode.INVALID_REQUEST, "RackId can't be empty.");
     if (p.memberEpoch === 0) {
-      if (p.rebalanceTimeoutMs === -1) return err(ErrorCode.INVALID_REQUEST, 'RebalanceTimeoutMs must be provided in first request.');
+      if (p.rebalanceTimeoutMs === -1)
+        return err(ErrorCode.INVALID_REQUEST, 'RebalanceTimeoutMs must be provided in first request.');
       if (p.ownedTopicPartitions === null || p.ownedTopicPartitions.some((t) => t.partitions.length > 0)) {
         return err(ErrorCode.INVALID_REQUEST, 'TopicPartitions must be empty when (re-)joining.');
       }
       if (p.subscribedTopicNames === null && p.subscribedTopicRegex === null) {
-        return err(ErrorCode.INVALID_REQUEST, 'SubscribedTopicNames or SubscribedTopicRegex must be set in first request.');
+        return err(
+          ErrorCode.INVALID_REQUEST,
+          'SubscribedTopicNames or SubscribedTopicRegex must be set in first request.',
+        );
       }
     } else if (p.memberEpoch < -2) {
       return err(ErrorCode.INVALID_REQUEST, `MemberEpoch is invalid.`);
     } else if (!p.memberId) {
-      return err(ErrorCode.INVALID_REQUEST, 'MemberId can\'t be empty.');
+      return err(ErrorCode.INVALID_REQUEST, "MemberId can't be empty.");
     }
-    if (p.memberEpoch === -2 && p.instanceId === null) return err(ErrorCode.INVALID_REQUEST, 'InstanceId can\'t be null.');
+    if (p.memberEpoch === -2 && p.instanceId === null)
+      return err(ErrorCode.INVALID_REQUEST, "InstanceId can't be null.");
     if (p.serverAssignor !== null && !this.config.assignors.includes(p.serverAssignor)) {
-      return err(ErrorCode.UNSUPPORTED_ASSIGNOR, `ServerAssignor ${p.serverAssignor} is not supported. Supported assignors: ${this.config.assignors.join(', ')}.`);
+      return err(
+        ErrorCode.UNSUPPORTED_ASSIGNOR,
+        `ServerAssignor ${p.serverAssignor} is not supported. Supported assignors: ${this.config.assignors.join(', ')}.`,
+      );
     }
     if (p.subscribedTopicRegex !== null) {
       try {
         new RegExp(p.subscribedTopicRegex);
       } catch {
-        return err(ErrorCode.INVALID_REGULAR_EXPRESSION, `SubscribedTopicRegex ${p.subscribedTopicRegex} is not a valid regular expression.`);
+        return err(
+          ErrorCode.INVALID_REGULAR_EXPRESSION,
+          `SubscribedTopicRegex ${p.subscribedTopicRegex} is not a valid regular expression.`,
+        );
       }
     }
 
     let group = this.groups.get(p.groupId);
     if (!group) {
       if (p.memberEpoch !== 0) return err(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${p.groupId} not found.`);
-      if (this.classicGroupInUse(p.groupId)) return err(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${p.groupId} is not a consumer group.`);
+      if (this.classicGroupInUse(p.groupId))
+        return err(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${p.groupId} is not a consumer group.`);
       group = new ConsumerGroup(p.groupId, this.config.assignors[0] ?? 'uniform');
       this.groups.set(p.groupId, group);
     }
@@ -192,7 +215,11 @@ export class ConsumerGroupManager {
       // Static member (re)joining: take over the previous incarnation when it left temporarily.
       const prev = [...group.members.values()].find((m) => m.instanceId === p.instanceId);
       if (prev) {
-        if (!prev.leftTemporarily) return err(ErrorCode.UNRELEASED_INSTANCE_ID, `Static member ${p.instanceId} has not released its instance id.`);
+        if (!prev.leftTemporarily)
+          return err(
+            ErrorCode.UNRELEASED_INSTANCE_ID,
+            `Static member ${p.instanceId} has not released its instance id.`,
+          );
         if (!memberId) memberId = randomUUID();
         group.members.delete(prev.memberId);
         const old = group.targetAssignment.get(prev.memberId);
@@ -209,9 +236,20 @@ export class ConsumerGroupManager {
       if (p.memberEpoch === 0 && !memberId) memberId = randomUUID();
       member = group.members.get(memberId);
       if (!member) {
-        if (p.memberEpoch !== 0) return err(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${memberId} is not a member of group ${p.groupId}.`);
-        if (group.members.size >= this.config.maxSize) return err(ErrorCode.GROUP_MAX_SIZE_REACHED, `The consumer group has reached its maximum capacity of ${this.config.maxSize} members.`);
-        member = newMember(memberId, { instanceId: p.instanceId, rackId: p.rackId, clientId: p.clientId, clientHost: p.clientHost, rebalanceTimeoutMs: p.rebalanceTimeoutMs });
+        if (p.memberEpoch !== 0)
+          return err(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${memberId} is not a member of group ${p.groupId}.`);
+        if (group.members.size >= this.config.maxSize)
+          return err(
+            ErrorCode.GROUP_MAX_SIZE_REACHED,
+            `The consumer group has reached its maximum capacity of ${this.config.maxSize} members.`,
+          );
+        member = newMember(memberId, {
+          instanceId: p.instanceId,
+          rackId: p.rackId,
+          clientId: p.clientId,
+          clientHost: p.clientHost,
+          rebalanceTimeoutMs: p.rebalanceTimeoutMs,
+        });
         group.members.set(memberId, member);
         changed = true;
         this.log?.info({ group: group.groupId, member: memberId }, 'consumer group member joined');
@@ -222,9 +260,19 @@ export class ConsumerGroupManager {
     const owned = p.ownedTopicPartitions === null ? null : toAssignment(p.ownedTopicPartitions);
     if (!replaced && (p.memberEpoch !== 0 || member.memberEpoch !== 0)) {
       // Kafka's throwIfMemberEpochIsInvalid.
-      if (p.memberEpoch > member.memberEpoch) return err(ErrorCode.FENCED_MEMBER_EPOCH, `The consumer group member has a greater member epoch (${p.memberEpoch}) than the one known by the group coordinator (${member.memberEpoch}).`);
-      if (p.memberEpoch < member.memberEpoch && (p.memberEpoch !== member.previousMemberEpoch || owned === null || !isSubset(owned, member.assigned))) {
-        return err(ErrorCode.FENCED_MEMBER_EPOCH, `The consumer group member has a smaller member epoch (${p.memberEpoch}) than the one known by the group coordinator (${member.memberEpoch}).`);
+      if (p.memberEpoch > member.memberEpoch)
+        return err(
+          ErrorCode.FENCED_MEMBER_EPOCH,
+          `The consumer group member has a greater member epoch (${p.memberEpoch}) than the one known by the group coordinator (${member.memberEpoch}).`,
+        );
+      if (
+        p.memberEpoch < member.memberEpoch &&
+        (p.memberEpoch !== member.previousMemberEpoch || owned === null || !isSubset(owned, member.assigned))
+      ) {
+        return err(
+          ErrorCode.FENCED_MEMBER_EPOCH,
+          `The consumer group member has a smaller member epoch (${p.memberEpoch}) than the one known by the group coordinator (${member.memberEpoch}).`,
+        );
       }
     }
     this.scheduleSession(group, member);
@@ -255,9 +303,16 @@ export class ConsumerGroupManager {
     if (changed) group.groupEpoch++;
     if (group.assignmentEpoch < group.groupEpoch) this.computeTargetAssignment(group);
 
-    const before = { epoch: member.memberEpoch, assigned: new Map([...member.assigned].map(([t, s]) => [t, new Set(s)])) };
+    const before = {
+      epoch: member.memberEpoch,
+      assigned: new Map([...member.assigned].map(([t, s]) => [t, new Set(s)])),
+    };
     this.reconcile(group, member, owned);
-    const sendAssignment = p.memberEpoch === 0 || owned !== null || before.epoch !== member.memberEpoch || !sameAssignment(before.assigned, member.assigned);
+    const sendAssignment =
+      p.memberEpoch === 0 ||
+      owned !== null ||
+      before.epoch !== member.memberEpoch ||
+      !sameAssignment(before.assigned, member.assigned);
     return {
       errorCode: ErrorCode.NONE,
       errorMessage: null,
@@ -270,7 +325,8 @@ export class ConsumerGroupManager {
 
   private leave(group: ConsumerGroup, p: HeartbeatParams): HeartbeatResult {
     let member = group.members.get(p.memberId);
-    if (!member && p.instanceId !== null) member = [...group.members.values()].find((m) => m.instanceId === p.instanceId);
+    if (!member && p.instanceId !== null)
+      member = [...group.members.values()].find((m) => m.instanceId === p.instanceId);
     if (!member) return err(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${p.memberId} is not a member of group ${p.groupId}.`);
     if (p.instanceId !== null && member.instanceId !== p.instanceId) return err(ErrorCode.FENCED_INSTANCE_ID);
     if (p.memberEpoch === -2) {
@@ -280,7 +336,14 @@ export class ConsumerGroupManager {
     } else {
       this.removeMember(group, member, 'left the group');
     }
-    return { errorCode: ErrorCode.NONE, errorMessage: null, memberId: member.memberId, memberEpoch: p.memberEpoch, heartbeatIntervalMs: 0, assignment: null };
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      memberId: member.memberId,
+      memberEpoch: p.memberEpoch,
+      heartbeatIntervalMs: 0,
+      assignment: null,
+    };
   }
 
   /** Topic ids a member subscribes to (existing topics only). */
@@ -309,10 +372,11 @@ export class ConsumerGroupManager {
   private fingerprint(group: ConsumerGroup): string {
     const ids = new Set<string>();
     for (const m of group.members.values()) for (const t of this.subscribedTopicIds(m)) ids.add(t);
-    const text = [...ids]
-      .sort()
-      .map((t) => `${t}:${this.topics.byId(t)?.partitions ?? 0}`)
-      .join(',') || '-';
+    const text =
+      [...ids]
+        .sort()
+        .map((t) => `${t}:${this.topics.byId(t)?.partitions ?? 0}`)
+        .join(',') || '-';
     const h = createHash('sha256').update(text).digest().readBigInt64BE(0);
     return (h === 0n ? 1n : h).toString();
   }
@@ -320,7 +384,8 @@ export class ConsumerGroupManager {
   private computeTargetAssignment(group: ConsumerGroup): void {
     // The most used serverAssignor among members, else the default (Kafka's preferred assignor).
     const votes = new Map<string, number>();
-    for (const m of group.members.values()) if (m.serverAssignor) votes.set(m.serverAssignor, (votes.get(m.serverAssignor) ?? 0) + 1);
+    for (const m of group.members.values())
+      if (m.serverAssignor) votes.set(m.serverAssignor, (votes.get(m.serverAssignor) ?? 0) + 1);
     let name = this.config.assignors[0] ?? 'uniform';
     let best = 0;
     for (const [n, c] of votes) if (c > best) [name, best] = [n, c];
@@ -362,7 +427,8 @@ export class ConsumerGroupManager {
     // Partitions to revoke: currently assigned but not in the target.
     const keep: Assignment = new Map();
     const revoke: Assignment = new Map();
-    for (const [t, s] of member.assigned) for (const p of s) (has(target, t, p) ? addTo(keep, t, p) : addTo(revoke, t, p));
+    for (const [t, s] of member.assigned)
+      for (const p of s) has(target, t, p) ? addTo(keep, t, p) : addTo(revoke, t, p);
     if (revoke.size > 0) {
       member.assigned = keep;
       member.pendingRevocation = revoke;
@@ -436,7 +502,8 @@ export class ConsumerGroupManager {
       if (m.state === 'UNREVOKED_PARTITIONS') this.armRevocation(group, m);
     }
     const votes = new Map<string, number>();
-    for (const m of group.members.values()) if (m.serverAssignor) votes.set(m.serverAssignor, (votes.get(m.serverAssignor) ?? 0) + 1);
+    for (const m of group.members.values())
+      if (m.serverAssignor) votes.set(m.serverAssignor, (votes.get(m.serverAssignor) ?? 0) + 1);
     let best = 0;
     for (const [n, c] of votes) if (c > best) [group.assignorName, best] = [n, c];
   }
@@ -447,10 +514,20 @@ export class ConsumerGroupManager {
    * (fetch); otherwise UNKNOWN_MEMBER_ID for an unknown member, UNSUPPORTED_VERSION for a non-transactional
    * commit below OffsetCommit v9, STALE_MEMBER_EPOCH when the epoch is not the member's.
    */
-  validateOffsetCommit(groupId: string, memberId: string | null, memberEpoch: number, opts: { fetch?: boolean; apiVersion?: number; transactional?: boolean } = {}): number {
+  validateOffsetCommit(
+    groupId: string,
+    memberId: string | null,
+    memberEpoch: number,
+    opts: { fetch?: boolean; apiVersion?: number; transactional?: boolean } = {},
+  ): number {
     const group = this.groups.get(groupId);
     if (!group) return ErrorCode.GROUP_ID_NOT_FOUND;
-    if (opts.fetch ? (memberId === null || memberId === '') && memberEpoch < 0 : memberEpoch < 0 && group.members.size === 0) return ErrorCode.NONE;
+    if (
+      opts.fetch
+        ? (memberId === null || memberId === '') && memberEpoch < 0
+        : memberEpoch < 0 && group.members.size === 0
+    )
+      return ErrorCode.NONE;
     const m = memberId === null ? undefined : group.members.get(memberId);
     if (!m) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (!opts.fetch && !opts.transactional && (opts.apiVersion ?? 9) < 9) return ErrorCode.UNSUPPORTED_VERSION;

@@ -25,7 +25,20 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Clock, TimerHandle } from '../../storage/clock.js';
 import type { Logger } from '../logger.js';
-import { EMPTY, Group, joinError, sameProtocols, syncError, type GroupCoordinatorConfig, type JoinParams, type JoinResult, type LeaveMember, type Member, type SyncParams, type SyncResult } from './group.js';
+import {
+  EMPTY,
+  Group,
+  joinError,
+  sameProtocols,
+  syncError,
+  type GroupCoordinatorConfig,
+  type JoinParams,
+  type JoinResult,
+  type LeaveMember,
+  type Member,
+  type SyncParams,
+  type SyncResult,
+} from './group.js';
 
 export type { GroupCoordinatorConfig, JoinParams, LeaveMember, SyncParams } from './group.js';
 import type { GroupLog } from './offsets-log.js';
@@ -60,7 +73,8 @@ export class GroupCoordinator {
       return joinError(ErrorCode.INVALID_SESSION_TIMEOUT, p.memberId);
     }
     // A classic join to a non-empty KIP-848 consumer group is refused, as Kafka does.
-    if ((this.consumer?.groups.get(p.groupId)?.members.size ?? 0) > 0) return joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, p.memberId);
+    if ((this.consumer?.groups.get(p.groupId)?.members.size ?? 0) > 0)
+      return joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, p.memberId);
     let group = this.groups.get(p.groupId);
     if (!group) {
       if (p.memberId !== '') return joinError(ErrorCode.UNKNOWN_MEMBER_ID, p.memberId);
@@ -68,7 +82,12 @@ export class GroupCoordinator {
       this.groups.set(p.groupId, group);
     }
     if (group.is('Dead')) return joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE, p.memberId);
-    if (!group.supportsProtocols(p.protocolType, p.protocols.map((x) => x.name))) {
+    if (
+      !group.supportsProtocols(
+        p.protocolType,
+        p.protocols.map((x) => x.name),
+      )
+    ) {
       return joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, p.memberId);
     }
     return p.memberId === '' ? this.joinUnknownMember(group, p) : this.joinKnownMember(group, p);
@@ -80,7 +99,8 @@ export class GroupCoordinator {
       const oldId = group.staticMembers.get(p.groupInstanceId);
       if (oldId !== undefined && group.members.has(oldId)) return this.replaceStaticMember(group, oldId, newId, p);
     }
-    if (group.members.size + group.pendingMembers.size >= this.config.maxSize) return joinError(ErrorCode.GROUP_MAX_SIZE_REACHED);
+    if (group.members.size + group.pendingMembers.size >= this.config.maxSize)
+      return joinError(ErrorCode.GROUP_MAX_SIZE_REACHED);
     if (p.groupInstanceId === null && p.requireKnownMemberId) {
       const t = this.clock.setTimeout(() => this.expirePending(group, newId), p.sessionTimeoutMs);
       group.pendingMembers.set(newId, t);
@@ -150,7 +170,12 @@ export class GroupCoordinator {
     return result;
   }
 
-  private replaceStaticMember(group: Group, oldId: string, newId: string, p: JoinParams): Promise<JoinResult> | JoinResult {
+  private replaceStaticMember(
+    group: Group,
+    oldId: string,
+    newId: string,
+    p: JoinParams,
+  ): Promise<JoinResult> | JoinResult {
     const member = group.members.get(oldId)!;
     member.joinWaiter?.(joinError(ErrorCode.FENCED_INSTANCE_ID, oldId));
     member.syncWaiter?.(syncError(ErrorCode.FENCED_INSTANCE_ID));
@@ -194,7 +219,11 @@ export class GroupCoordinator {
   }
 
   private memberList(group: Group): JoinResult['members'] {
-    return [...group.members.values()].map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: group.metadataFor(m, group.protocol) }));
+    return [...group.members.values()].map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      metadata: group.metadataFor(m, group.protocol),
+    }));
   }
 
   private awaitJoin(group: Group, member: Member, tryComplete = true): Promise<JoinResult> {
@@ -245,7 +274,8 @@ export class GroupCoordinator {
   }
 
   private maybeCompleteJoin(group: Group): void {
-    if (group.is('PreparingRebalance') && !group.initialDelayActive && group.allMembersJoined()) this.completeJoin(group);
+    if (group.is('PreparingRebalance') && !group.initialDelayActive && group.allMembersJoined())
+      this.completeJoin(group);
   }
 
   private completeJoin(group: Group): void {
@@ -269,7 +299,10 @@ export class GroupCoordinator {
     group.protocol = group.selectProtocol();
     if (group.leader === null || !group.members.has(group.leader)) group.leader = group.members.keys().next().value!;
     group.transition('CompletingRebalance', now);
-    this.log?.debug({ group: group.groupId, generation: group.generation, protocol: group.protocol, members: group.members.size }, 'join phase complete');
+    this.log?.debug(
+      { group: group.groupId, generation: group.generation, protocol: group.protocol, members: group.members.size },
+      'join phase complete',
+    );
     this.schedulePendingSync(group);
     for (const m of group.members.values()) {
       const waiter = m.joinWaiter!;
@@ -285,12 +318,16 @@ export class GroupCoordinator {
     if (this.loading) return syncError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
     if (this.stopped) return syncError(ErrorCode.NOT_COORDINATOR);
     const group = this.groups.get(p.groupId);
-    if (!group || group.is('Dead')) return syncError(group ? ErrorCode.COORDINATOR_NOT_AVAILABLE : ErrorCode.UNKNOWN_MEMBER_ID);
+    if (!group || group.is('Dead'))
+      return syncError(group ? ErrorCode.COORDINATOR_NOT_AVAILABLE : ErrorCode.UNKNOWN_MEMBER_ID);
     if (this.isFenced(group, p.memberId, p.groupInstanceId)) return syncError(ErrorCode.FENCED_INSTANCE_ID);
     const member = group.members.get(p.memberId);
     if (!member) return syncError(ErrorCode.UNKNOWN_MEMBER_ID);
     if (p.generationId !== group.generation) return syncError(ErrorCode.ILLEGAL_GENERATION);
-    if ((p.protocolType !== null && p.protocolType !== group.protocolType) || (p.protocolName !== null && p.protocolName !== group.protocol)) {
+    if (
+      (p.protocolType !== null && p.protocolType !== group.protocolType) ||
+      (p.protocolName !== null && p.protocolName !== group.protocol)
+    ) {
       return syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     }
     switch (group.state) {
@@ -327,7 +364,12 @@ export class GroupCoordinator {
   }
 
   private syncOk(group: Group, m: Member): SyncResult {
-    return { errorCode: ErrorCode.NONE, protocolType: group.protocolType, protocolName: group.protocol, assignment: m.assignment };
+    return {
+      errorCode: ErrorCode.NONE,
+      protocolType: group.protocolType,
+      protocolName: group.protocol,
+      assignment: m.assignment,
+    };
   }
 
   private async completeSync(group: Group, assignments: { memberId: string; assignment: Buffer }[]): Promise<void> {
@@ -378,7 +420,10 @@ export class GroupCoordinator {
   }
 
   /** LeaveGroup; per-member error codes (top-level error only for group-wide failures). */
-  leave(groupId: string, members: LeaveMember[]): { errorCode: number; members: (LeaveMember & { errorCode: number })[] } {
+  leave(
+    groupId: string,
+    members: LeaveMember[],
+  ): { errorCode: number; members: (LeaveMember & { errorCode: number })[] } {
     if (this.loading) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, members: [] };
     if (this.stopped) return { errorCode: ErrorCode.NOT_COORDINATOR, members: [] };
     const group = this.groups.get(groupId);
@@ -442,11 +487,13 @@ export class GroupCoordinator {
     m.syncWaiter = undefined;
     group.members.delete(m.memberId);
     group.markSynced(m.memberId, this.clock);
-    if (m.groupInstanceId !== null && group.staticMembers.get(m.groupInstanceId) === m.memberId) group.staticMembers.delete(m.groupInstanceId);
+    if (m.groupInstanceId !== null && group.staticMembers.get(m.groupInstanceId) === m.memberId)
+      group.staticMembers.delete(m.groupInstanceId);
     if (group.leader === m.memberId) group.leader = group.members.size > 0 ? group.members.keys().next().value! : null;
     this.log?.info({ group: group.groupId, member: m.memberId, reason }, 'member removed');
     if (!rebalance) return;
-    if (group.is('Stable', 'CompletingRebalance')) this.prepareRebalance(group, `member ${m.memberId} removed: ${reason}`);
+    if (group.is('Stable', 'CompletingRebalance'))
+      this.prepareRebalance(group, `member ${m.memberId} removed: ${reason}`);
     else this.maybeCompleteJoin(group);
   }
 
@@ -454,7 +501,11 @@ export class GroupCoordinator {
 
   /** Write the group's metadata record (with `assignments` in place of the current ones, if given). */
   persistGroup(group: Group, assignments?: Map<string, Buffer>): Promise<void> {
-    return this.store.write(group.groupId, [{ key: groupKey(group.groupId), value: groupRecordValue(group, assignments) }], this.clock.now());
+    return this.store.write(
+      group.groupId,
+      [{ key: groupKey(group.groupId), value: groupRecordValue(group, assignments) }],
+      this.clock.now(),
+    );
   }
 
   /** Apply one replayed `__consumer_offsets` record (later records win; null value = tombstone). */
@@ -464,7 +515,10 @@ export class GroupCoordinator {
       if (cg) this.consumer?.store?.applyRecord(cg, key, value);
       else applyGroupRecord(this.groups, key, value, this.clock.now());
     } catch (err) {
-      this.log?.warn({ err: (err as Error).message, key: key.toString('hex') }, 'skipping an unreadable __consumer_offsets record');
+      this.log?.warn(
+        { err: (err as Error).message, key: key.toString('hex') },
+        'skipping an unreadable __consumer_offsets record',
+      );
     }
   }
 
@@ -501,7 +555,8 @@ export class GroupCoordinator {
       void run()
         .catch((err: unknown) => this.log?.warn({ err: (err as Error).message }, 'offset expiry failed'))
         .finally(() => {
-          if (!this.stopped) this.expiryTimer = this.clock.setTimeout(tick, this.config.offsetsRetentionCheckIntervalMs);
+          if (!this.stopped)
+            this.expiryTimer = this.clock.setTimeout(tick, this.config.offsetsRetentionCheckIntervalMs);
         });
     };
     this.expiryTimer = this.clock.setTimeout(tick, this.config.offsetsRetentionCheckIntervalMs);

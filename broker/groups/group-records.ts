@@ -39,7 +39,14 @@ export function applyGroupRecord(groups: Map<string, Group>, key: Buffer, value:
     if (value === null) {
       group?.deleteOffset(k.topic, k.partition);
       // A group that only held offsets (simple consumers, KIP-848 groups' offsets) goes with its last one.
-      if (group && !group.hasOffsets && group.members.size === 0 && group.protocolType === null && group.generation === 0) groups.delete(k.group);
+      if (
+        group &&
+        !group.hasOffsets &&
+        group.members.size === 0 &&
+        group.protocolType === null &&
+        group.generation === 0
+      )
+        groups.delete(k.group);
       return;
     }
     if (!group) groups.set(k.group, (group = new Group(k.group, now)));

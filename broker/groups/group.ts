@@ -199,7 +199,8 @@ export class Group {
     const generation = this.generation;
     this.syncTimer = clock.setTimeout(() => {
       this.syncTimer = undefined;
-      if (this.generation !== generation || !this.is('CompletingRebalance', 'Stable') || this.pendingSync.size === 0) return;
+      if (this.generation !== generation || !this.is('CompletingRebalance', 'Stable') || this.pendingSync.size === 0)
+        return;
       const late = [...this.pendingSync];
       this.pendingSync.clear();
       expire(late);
@@ -219,7 +220,8 @@ export class Group {
 
   /** Offsets of one group as a flat list. */
   *allOffsets(): Generator<{ topic: string; partition: number; value: OffsetValue }> {
-    for (const [topic, parts] of this.offsets) for (const [partition, value] of parts) yield { topic, partition, value };
+    for (const [topic, parts] of this.offsets)
+      for (const [partition, value] of parts) yield { topic, partition, value };
   }
 
   setOffset(topic: string, partition: number, value: OffsetValue): void {
@@ -241,13 +243,25 @@ export class Group {
 export const EMPTY = Buffer.alloc(0);
 
 export function joinError(errorCode: number, memberId = ''): JoinResult {
-  return { errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [], skipAssignment: false };
+  return {
+    errorCode,
+    generationId: -1,
+    protocolType: null,
+    protocolName: null,
+    leader: '',
+    memberId,
+    members: [],
+    skipAssignment: false,
+  };
 }
 
 export function syncError(errorCode: number): SyncResult {
   return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY };
 }
 
-export function sameProtocols(a: { name: string; metadata: Buffer }[], b: { name: string; metadata: Buffer }[]): boolean {
+export function sameProtocols(
+  a: { name: string; metadata: Buffer }[],
+  b: { name: string; metadata: Buffer }[],
+): boolean {
   return a.length === b.length && a.every((p, i) => p.name === b[i]!.name && p.metadata.equals(b[i]!.metadata));
 }

@@ -61,7 +61,10 @@ export class OffsetsTopicLog implements GroupLog {
     if (records.length === 0) return;
     await this.topic.ensureTopic();
     const partition = offsetsPartitionFor(groupId, this.topic.partitions);
-    await this.topic.append(partition, records.map((r) => ({ key: r.key, value: r.value, timestamp })));
+    await this.topic.append(
+      partition,
+      records.map((r) => ({ key: r.key, value: r.value, timestamp })),
+    );
   }
 
   /** Feed every stored record, partition by partition in offset order, to `apply`. Returns the count. */
@@ -95,7 +98,8 @@ export class OffsetsTopicLog implements GroupLog {
           count++;
         }
       }
-      for (const [pid, held] of txnHeld) this.unresolvedTxnRecords.set(pid, [...(this.unresolvedTxnRecords.get(pid) ?? []), ...held]);
+      for (const [pid, held] of txnHeld)
+        this.unresolvedTxnRecords.set(pid, [...(this.unresolvedTxnRecords.get(pid) ?? []), ...held]);
     }
     return count;
   }

@@ -44,7 +44,11 @@ export interface CommitParams {
 export type PartitionsOf = (topic: string) => number | undefined;
 
 /** Returns one error code per input partition, in order. */
-export async function commitOffsets(c: GroupCoordinator, p: CommitParams, partitionsOf: PartitionsOf): Promise<number[]> {
+export async function commitOffsets(
+  c: GroupCoordinator,
+  p: CommitParams,
+  partitionsOf: PartitionsOf,
+): Promise<number[]> {
   const all = (code: number): number[] => p.partitions.map(() => code);
   if (c.loading) return all(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
   if (c.isStopped) return all(ErrorCode.NOT_COORDINATOR);
@@ -63,7 +67,8 @@ export async function commitOffsets(c: GroupCoordinator, p: CommitParams, partit
     }
   }
   if (!group) {
-    if (p.generationId >= 0) return all((p.apiVersion ?? 0) >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION);
+    if (p.generationId >= 0)
+      return all((p.apiVersion ?? 0) >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION);
     group = new Group(p.groupId, c.clock.now());
     c.groups.set(p.groupId, group);
   }
@@ -85,7 +90,8 @@ export async function commitOffsets(c: GroupCoordinator, p: CommitParams, partit
     const metadata = part.metadata ?? '';
     const count = partitionsOf(part.topic);
     if (Buffer.byteLength(metadata, 'utf8') > MAX_METADATA_BYTES) codes.push(ErrorCode.OFFSET_METADATA_TOO_LARGE);
-    else if (count === undefined || part.partition < 0 || part.partition >= count) codes.push(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    else if (count === undefined || part.partition < 0 || part.partition >= count)
+      codes.push(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     else {
       const value: OffsetValue = { offset: part.offset, leaderEpoch: part.leaderEpoch, metadata, commitTimestamp: now };
       records.push({ key: offsetKey(p.groupId, part.topic, part.partition), value: offsetValue(value) });
@@ -133,13 +139,29 @@ export function fetchOffsets(
   const group = c.groups.get(groupId);
   const out: FetchedOffset[] = [];
   if (topics === null) {
-    if (group) for (const { topic, partition, value } of group.allOffsets()) out.push({ topic, partition, offset: value.offset, leaderEpoch: value.leaderEpoch, metadata: value.metadata, errorCode: 0 });
+    if (group)
+      for (const { topic, partition, value } of group.allOffsets())
+        out.push({
+          topic,
+          partition,
+          offset: value.offset,
+          leaderEpoch: value.leaderEpoch,
+          metadata: value.metadata,
+          errorCode: 0,
+        });
     return { errorCode: ErrorCode.NONE, offsets: out };
   }
   for (const t of topics) {
     for (const partition of t.partitions) {
       const v = group?.offsets.get(t.name)?.get(partition);
-      out.push({ topic: t.name, partition, offset: v?.offset ?? -1, leaderEpoch: v?.leaderEpoch ?? -1, metadata: v?.metadata ?? '', errorCode: 0 });
+      out.push({
+        topic: t.name,
+        partition,
+        offset: v?.offset ?? -1,
+        leaderEpoch: v?.leaderEpoch ?? -1,
+        metadata: v?.metadata ?? '',
+        errorCode: 0,
+      });
     }
   }
   return { errorCode: ErrorCode.NONE, offsets: out };
@@ -181,10 +203,16 @@ export async function deleteOffsets(
     }
   }
   const codes = partitions.map((p) => (subscribed.has(p.topic) ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE));
-  const doomed = partitions.filter((p, i) => codes[i] === ErrorCode.NONE && group.offsets.get(p.topic)?.has(p.partition));
+  const doomed = partitions.filter(
+    (p, i) => codes[i] === ErrorCode.NONE && group.offsets.get(p.topic)?.has(p.partition),
+  );
   if (doomed.length > 0) {
     try {
-      await c.store.write(groupId, doomed.map((p) => ({ key: offsetKey(groupId, p.topic, p.partition), value: null })), c.clock.now());
+      await c.store.write(
+        groupId,
+        doomed.map((p) => ({ key: offsetKey(groupId, p.topic, p.partition), value: null })),
+        c.clock.now(),
+      );
     } catch (err) {
       c.log?.warn({ group: groupId, err: (err as Error).message }, 'writing offset deletion failed');
       return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, codes: [] };
@@ -197,7 +225,8 @@ export async function deleteOffsets(
 /** Tombstones for every offset and the metadata of a group. */
 function groupTombstones(group: Group): GroupLogRecord[] {
   const records: GroupLogRecord[] = [];
-  for (const { topic, partition } of group.allOffsets()) records.push({ key: offsetKey(group.groupId, topic, partition), value: null });
+  for (const { topic, partition } of group.allOffsets())
+    records.push({ key: offsetKey(group.groupId, topic, partition), value: null });
   records.push({ key: groupKey(group.groupId), value: null });
   return records;
 }
@@ -208,7 +237,12 @@ async function deleteConsumerGroup(c: GroupCoordinator, groupId: string): Promis
   if (code !== ErrorCode.NONE) return code;
   const holder = c.groups.get(groupId);
   try {
-    const offsets = holder ? [...holder.allOffsets()].map(({ topic, partition }) => ({ key: offsetKey(groupId, topic, partition), value: null })) : [];
+    const offsets = holder
+      ? [...holder.allOffsets()].map(({ topic, partition }) => ({
+          key: offsetKey(groupId, topic, partition),
+          value: null,
+        }))
+      : [];
     await c.store.write(groupId, offsets, c.clock.now());
     await c.consumer!.flush(groupId);
   } catch (err) {
@@ -219,7 +253,10 @@ async function deleteConsumerGroup(c: GroupCoordinator, groupId: string): Promis
   return ErrorCode.NONE;
 }
 
-export async function deleteGroups(c: GroupCoordinator, groupIds: string[]): Promise<{ groupId: string; errorCode: number }[]> {
+export async function deleteGroups(
+  c: GroupCoordinator,
+  groupIds: string[],
+): Promise<{ groupId: string; errorCode: number }[]> {
   const out: { groupId: string; errorCode: number }[] = [];
   for (const groupId of groupIds) {
     if (c.loading) out.push({ groupId, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS });
@@ -252,7 +289,14 @@ export interface GroupDescription {
   state: string;
   protocolType: string;
   protocol: string;
-  members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; metadata: Buffer; assignment: Buffer }[];
+  members: {
+    memberId: string;
+    groupInstanceId: string | null;
+    clientId: string;
+    clientHost: string;
+    metadata: Buffer;
+    assignment: Buffer;
+  }[];
   /** Why the group is not described here: absent, or a KIP-848 consumer group (DescribeGroups v6 reports it). */
   notFound?: string;
 }
@@ -264,15 +308,17 @@ export function describeGroup(c: GroupCoordinator, groupId: string): GroupDescri
   if (c.isStopped) return { ...base, errorCode: ErrorCode.NOT_COORDINATOR };
   const group = c.groups.get(groupId);
   // A KIP-848 consumer group is not a classic group: Dead here, as Kafka (ConsumerGroupDescribe describes it).
-  if (!group || group.is('Dead')) return { ...base, errorCode: ErrorCode.NONE, notFound: `Group ${groupId} not found.` };
-  if (c.consumer?.groups.has(groupId)) return { ...base, errorCode: ErrorCode.NONE, notFound: `Group ${groupId} is not a classic group.` };
+  if (!group || group.is('Dead'))
+    return { ...base, errorCode: ErrorCode.NONE, notFound: `Group ${groupId} not found.` };
+  if (c.consumer?.groups.has(groupId))
+    return { ...base, errorCode: ErrorCode.NONE, notFound: `Group ${groupId} is not a classic group.` };
   const stable = group.is('Stable');
   return {
     errorCode: ErrorCode.NONE,
     groupId,
     state: group.state,
     protocolType: group.protocolType ?? '',
-    protocol: stable ? group.protocol ?? '' : '',
+    protocol: stable ? (group.protocol ?? '') : '',
     members: [...group.members.values()].map((m) => ({
       memberId: m.memberId,
       groupInstanceId: m.groupInstanceId,
@@ -285,7 +331,11 @@ export function describeGroup(c: GroupCoordinator, groupId: string): GroupDescri
 }
 
 /** ListGroups: states filter (v4, case-insensitive) and types filter (v5: "classic", or "consumer" for KIP-848 groups). */
-export function listGroups(c: GroupCoordinator, states: string[], types: string[]): { errorCode: number; groups: { groupId: string; protocolType: string; state: GroupState; type: string }[] } {
+export function listGroups(
+  c: GroupCoordinator,
+  states: string[],
+  types: string[],
+): { errorCode: number; groups: { groupId: string; protocolType: string; state: GroupState; type: string }[] } {
   if (c.loading) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, groups: [] };
   const wantStates = new Set(states.map((s) => s.toLowerCase()));
   const wantTypes = new Set(types.map((s) => s.toLowerCase()));
@@ -317,7 +367,10 @@ export async function expireOffsets(c: GroupCoordinator, now = c.clock.now()): P
       usesGroupManagement ? group.currentStateTimestamp + retention <= now : value.commitTimestamp + retention <= now,
     );
     const total = [...group.allOffsets()].length;
-    const records: GroupLogRecord[] = expired.map(({ topic, partition }) => ({ key: offsetKey(group.groupId, topic, partition), value: null }));
+    const records: GroupLogRecord[] = expired.map(({ topic, partition }) => ({
+      key: offsetKey(group.groupId, topic, partition),
+      value: null,
+    }));
     const deleteWhole = expired.length > 0 && expired.length === total;
     if (deleteWhole) records.push({ key: groupKey(group.groupId), value: null });
     if (records.length === 0) continue;
@@ -356,14 +409,21 @@ export async function deleteTopicOffsets(c: GroupCoordinator, topic: string): Pr
   for (const group of [...c.groups.values()]) {
     const parts = group.offsets.get(topic);
     if (!parts || parts.size === 0) continue;
-    const records: GroupLogRecord[] = [...parts.keys()].map((p) => ({ key: offsetKey(group.groupId, topic, p), value: null }));
+    const records: GroupLogRecord[] = [...parts.keys()].map((p) => ({
+      key: offsetKey(group.groupId, topic, p),
+      value: null,
+    }));
     const emptied = group.is('Empty') && group.members.size === 0 && group.offsets.size === 1;
     const holderOnly = c.consumer?.groups.has(group.groupId) ?? false;
-    if (emptied && !holderOnly && group.protocolType !== null) records.push({ key: groupKey(group.groupId), value: null });
+    if (emptied && !holderOnly && group.protocolType !== null)
+      records.push({ key: groupKey(group.groupId), value: null });
     try {
       await c.store.write(group.groupId, records, c.clock.now());
     } catch (err) {
-      c.log?.warn({ group: group.groupId, topic, err: (err as Error).message }, 'writing offset tombstones for a deleted topic failed');
+      c.log?.warn(
+        { group: group.groupId, topic, err: (err as Error).message },
+        'writing offset tombstones for a deleted topic failed',
+      );
       continue;
     }
     removed += parts.size;

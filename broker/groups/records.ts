@@ -143,10 +143,21 @@ export function offsetValue(v: OffsetValue): Buffer {
 }
 
 export function groupValue(v: GroupValue): Buffer {
-  const o = new Out().i16(3).str(v.protocolType).i32(v.generation).str(v.protocol).str(v.leader).i64(v.currentStateTimestamp);
+  const o = new Out()
+    .i16(3)
+    .str(v.protocolType)
+    .i32(v.generation)
+    .str(v.protocol)
+    .str(v.leader)
+    .i64(v.currentStateTimestamp);
   o.i32(v.members.length);
   for (const m of v.members) {
-    o.str(m.memberId).str(m.groupInstanceId).str(m.clientId).str(m.clientHost).i32(m.rebalanceTimeoutMs).i32(m.sessionTimeoutMs);
+    o.str(m.memberId)
+      .str(m.groupInstanceId)
+      .str(m.clientId)
+      .str(m.clientHost)
+      .i32(m.rebalanceTimeoutMs)
+      .i32(m.sessionTimeoutMs);
     o.bytes(m.subscription).bytes(m.assignment);
   }
   return o.done();
@@ -189,8 +200,28 @@ export function decodeGroupValue(buf: Buffer): GroupValue {
     const clientHost = r.str() ?? '';
     const rebalanceTimeoutMs = version >= 1 ? r.i32() : 0;
     const sessionTimeoutMs = r.i32();
-    if (version === 0) members.push({ memberId, groupInstanceId, clientId, clientHost, rebalanceTimeoutMs: sessionTimeoutMs, sessionTimeoutMs, subscription: r.bytes(), assignment: r.bytes() });
-    else members.push({ memberId, groupInstanceId, clientId, clientHost, rebalanceTimeoutMs, sessionTimeoutMs, subscription: r.bytes(), assignment: r.bytes() });
+    if (version === 0)
+      members.push({
+        memberId,
+        groupInstanceId,
+        clientId,
+        clientHost,
+        rebalanceTimeoutMs: sessionTimeoutMs,
+        sessionTimeoutMs,
+        subscription: r.bytes(),
+        assignment: r.bytes(),
+      });
+    else
+      members.push({
+        memberId,
+        groupInstanceId,
+        clientId,
+        clientHost,
+        rebalanceTimeoutMs,
+        sessionTimeoutMs,
+        subscription: r.bytes(),
+        assignment: r.bytes(),
+      });
   }
   return { protocolType, generation, protocol, leader, currentStateTimestamp, members };
 }

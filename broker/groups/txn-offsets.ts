@@ -29,7 +29,14 @@ import type { GroupCoordinator } from './coordinator.js';
 import { Group } from './group.js';
 import { MAX_METADATA_BYTES } from './offsets.js';
 import { OFFSETS_TOPIC, OffsetsTopicLog, type GroupLogRecord } from './offsets-log.js';
-import { decodeKey, decodeOffsetValue, offsetKey, offsetsPartitionFor, offsetValue, type OffsetValue } from './records.js';
+import {
+  decodeKey,
+  decodeOffsetValue,
+  offsetKey,
+  offsetsPartitionFor,
+  offsetValue,
+  type OffsetValue,
+} from './records.js';
 
 export interface StagedOffset {
   group: string;
@@ -51,7 +58,12 @@ export interface TxnCommitParams {
 
 /** What TxnOffsetCommit needs from the transaction coordinator. */
 export interface TxnVerifier {
-  verifyOngoing(transactionalId: string, producerId: number, producerEpoch: number, tp: { topic: string; partition: number }): number;
+  verifyOngoing(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    tp: { topic: string; partition: number },
+  ): number;
 }
 
 export class TxnOffsetStore {
@@ -116,7 +128,10 @@ export class TxnOffsetStore {
       let recs = byGroup.get(s.group);
       if (!recs) byGroup.set(s.group, (recs = new Map()));
       const current = c.groups.get(s.group)?.offsets.get(s.topic)?.get(s.partition);
-      recs.set(`${s.topic}\u0000${s.partition}`, { key: offsetKey(s.group, s.topic, s.partition), value: current ? offsetValue(current) : null });
+      recs.set(`${s.topic}\u0000${s.partition}`, {
+        key: offsetKey(s.group, s.topic, s.partition),
+        value: current ? offsetValue(current) : null,
+      });
     }
     for (const [group, recs] of byGroup) {
       try {
@@ -129,7 +144,12 @@ export class TxnOffsetStore {
 }
 
 /** TxnOffsetCommit: one error code per partition, in order. */
-export async function txnCommitOffsets(broker: Broker, store: TxnOffsetStore, txn: TxnVerifier, p: TxnCommitParams): Promise<number[]> {
+export async function txnCommitOffsets(
+  broker: Broker,
+  store: TxnOffsetStore,
+  txn: TxnVerifier,
+  p: TxnCommitParams,
+): Promise<number[]> {
   const all = (code: number): number[] => p.partitions.map(() => code);
   const c = broker.groups;
   if (c.loading) return all(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
@@ -142,7 +162,10 @@ export async function txnCommitOffsets(broker: Broker, store: TxnOffsetStore, tx
     return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
   }
   const partition = offsetsPartitionFor(p.groupId, broker.logs.topic(OFFSETS_TOPIC)!.partitions);
-  const verified = txn.verifyOngoing(p.transactionalId, p.producerId, p.producerEpoch, { topic: OFFSETS_TOPIC, partition });
+  const verified = txn.verifyOngoing(p.transactionalId, p.producerId, p.producerEpoch, {
+    topic: OFFSETS_TOPIC,
+    partition,
+  });
   if (verified !== ErrorCode.NONE) return all(verified);
 
   const consumerGroup = c.consumer?.groups.get(p.groupId);
@@ -169,9 +192,15 @@ export async function txnCommitOffsets(broker: Broker, store: TxnOffsetStore, tx
     const metadata = part.metadata ?? '';
     const count = broker.logs.topic(part.topic)?.partitions;
     if (Buffer.byteLength(metadata, 'utf8') > MAX_METADATA_BYTES) codes.push(ErrorCode.OFFSET_METADATA_TOO_LARGE);
-    else if (count === undefined || part.partition < 0 || part.partition >= count) codes.push(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    else if (count === undefined || part.partition < 0 || part.partition >= count)
+      codes.push(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     else {
-      staged.push({ group: p.groupId, topic: part.topic, partition: part.partition, value: { offset: part.offset, leaderEpoch: part.leaderEpoch, metadata, commitTimestamp: now } });
+      staged.push({
+        group: p.groupId,
+        topic: part.topic,
+        partition: part.partition,
+        value: { offset: part.offset, leaderEpoch: part.leaderEpoch, metadata, commitTimestamp: now },
+      });
       codes.push(ErrorCode.NONE);
     }
   }
@@ -180,14 +209,21 @@ export async function txnCommitOffsets(broker: Broker, store: TxnOffsetStore, tx
   try {
     if (!log) throw new Error(`${OFFSETS_TOPIC}-${partition} is not open`);
     const batch = await buildRecordBatch(
-      staged.map((s) => ({ key: offsetKey(s.group, s.topic, s.partition), value: offsetValue(s.value), timestamp: now })),
+      staged.map((s) => ({
+        key: offsetKey(s.group, s.topic, s.partition),
+        value: offsetValue(s.value),
+        timestamp: now,
+      })),
       { producerId: p.producerId, producerEpoch: p.producerEpoch, baseSequence: -1, transactional: true },
     );
     await log.append(batch, { leaderEpoch: 0, origin: 'coordinator' });
   } catch (err) {
     const code = (err as { kafkaCode?: number }).kafkaCode;
     c.log?.warn({ group: p.groupId, err: (err as Error).message }, 'writing transactional offset commit failed');
-    const mapped = code === ErrorCode.INVALID_PRODUCER_EPOCH || code === ErrorCode.PRODUCER_FENCED ? ErrorCode.PRODUCER_FENCED : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const mapped =
+      code === ErrorCode.INVALID_PRODUCER_EPOCH || code === ErrorCode.PRODUCER_FENCED
+        ? ErrorCode.PRODUCER_FENCED
+        : ErrorCode.COORDINATOR_NOT_AVAILABLE;
     return codes.map((x) => (x === ErrorCode.NONE ? mapped : x));
   }
   store.stage(p.producerId, staged);

@@ -71,36 +71,40 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
         queued.push(new Promise<void>((resolve) => (markQueued = resolve)));
         pending.push(
           (async () => {
-           try {
-            const now = broker.clock.now();
-            const checked = await validateProduce(p.records, v, log.logConfig, now);
-            if (checked.errorCode !== ErrorCode.NONE) {
-              out.errorCode = checked.errorCode;
-              out.errorMessage = checked.errorMessage ?? null;
-              if (checked.errorCode === ErrorCode.INVALID_RECORD || checked.errorCode === ErrorCode.INVALID_TIMESTAMP) {
-                out.recordErrors = [{ batchIndex: 0, batchIndexErrorMessage: checked.errorMessage ?? null }];
-              }
-              ctx.log.debug({ topic: t.name, partition: p.index, error: checked.errorMessage }, 'produce rejected');
-              return;
-            }
             try {
-              const appending = log.append(checked.records!, { leaderEpoch: LEADER_EPOCH, appendTime: now });
+              const now = broker.clock.now();
+              const checked = await validateProduce(p.records, v, log.logConfig, now);
+              if (checked.errorCode !== ErrorCode.NONE) {
+                out.errorCode = checked.errorCode;
+                out.errorMessage = checked.errorMessage ?? null;
+                if (
+                  checked.errorCode === ErrorCode.INVALID_RECORD ||
+                  checked.errorCode === ErrorCode.INVALID_TIMESTAMP
+                ) {
+                  out.recordErrors = [{ batchIndex: 0, batchIndexErrorMessage: checked.errorMessage ?? null }];
+                }
+                ctx.log.debug({ topic: t.name, partition: p.index, error: checked.errorMessage }, 'produce rejected');
+                return;
+              }
+              try {
+                const appending = log.append(checked.records!, { leaderEpoch: LEADER_EPOCH, appendTime: now });
+                markQueued();
+                const r = await appending;
+                out.baseOffset = BigInt(r.baseOffset);
+                out.logAppendTimeMs = BigInt(r.logAppendTime);
+                out.logStartOffset = BigInt(r.logStartOffset);
+                if (!r.duplicate) broker.appendNotifier.notify(t.name, p.index);
+                if (broker.dropProduceResponse?.(t.name, p.index)) drop = true;
+              } catch (err) {
+                out.errorCode =
+                  err instanceof RunnelError && err.kafkaCode > 0 ? err.kafkaCode : ErrorCode.KAFKA_STORAGE_ERROR;
+                out.errorMessage = (err as Error).message;
+                const level = err instanceof ProducerStateError ? 'debug' : 'warn';
+                ctx.log[level]({ topic: t.name, partition: p.index, err: (err as Error).message }, 'append failed');
+              }
+            } finally {
               markQueued();
-              const r = await appending;
-              out.baseOffset = BigInt(r.baseOffset);
-              out.logAppendTimeMs = BigInt(r.logAppendTime);
-              out.logStartOffset = BigInt(r.logStartOffset);
-              if (!r.duplicate) broker.appendNotifier.notify(t.name, p.index);
-              if (broker.dropProduceResponse?.(t.name, p.index)) drop = true;
-            } catch (err) {
-              out.errorCode = err instanceof RunnelError && err.kafkaCode > 0 ? err.kafkaCode : ErrorCode.KAFKA_STORAGE_ERROR;
-              out.errorMessage = (err as Error).message;
-              const level = err instanceof ProducerStateError ? 'debug' : 'warn';
-              ctx.log[level]({ topic: t.name, partition: p.index, err: (err as Error).message }, 'append failed');
             }
-           } finally {
-            markQueued();
-           }
           })(),
         );
       }

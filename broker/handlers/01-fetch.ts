@@ -94,7 +94,8 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
       }
     }
 
-    const nameOf = (t: { topic: string; topicId: string }): string | undefined => (byId ? broker.logs.topicById(t.topicId)?.name : t.topic);
+    const nameOf = (t: { topic: string; topicId: string }): string | undefined =>
+      byId ? broker.logs.topicById(t.topicId)?.name : t.topic;
     const requested: Item[] = [];
     for (const t of req.topics) {
       const name = nameOf(t) ?? (byId ? '' : t.topic);
@@ -112,7 +113,8 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
     }
     let items: Item[] = requested;
     if (session) {
-      const keyOf = (topic: string, topicId: string, partition: number): string => FetchSession.key(byId ? topicId : topic, partition);
+      const keyOf = (topic: string, topicId: string, partition: number): string =>
+        FetchSession.key(byId ? topicId : topic, partition);
       if (!incremental) session.partitions.clear();
       for (const f of req.forgottenTopicsData) {
         for (const p of f.partitions) session.partitions.delete(keyOf(f.topic, f.topicId, p));
@@ -162,7 +164,10 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
         out.partitionIndex = it.partition;
         out.records = null;
         results.push(out);
-        const log = byId && it.topic === '' ? ErrorCode.UNKNOWN_TOPIC_ID : leaderLog(broker, it.topic, it.partition, it.currentLeaderEpoch);
+        const log =
+          byId && it.topic === ''
+            ? ErrorCode.UNKNOWN_TOPIC_ID
+            : leaderLog(broker, it.topic, it.partition, it.currentLeaderEpoch);
         if (typeof log === 'number') {
           out.errorCode = log;
           out.highWatermark = -1n;
@@ -199,7 +204,10 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
         total += records.length;
         if (readCommitted && records.length > 0) {
           const aborted = await log.abortedTransactions(it.fetchOffset, nextOffsetAfter(records));
-          out.abortedTransactions = aborted.map((a) => ({ producerId: BigInt(a.producerId), firstOffset: BigInt(a.firstOffset) }));
+          out.abortedTransactions = aborted.map((a) => ({
+            producerId: BigInt(a.producerId),
+            firstOffset: BigInt(a.firstOffset),
+          }));
         }
       }
       if (total >= req.minBytes || errors || broker.clock.now() >= deadline || broker.stopping) break;
@@ -221,7 +229,13 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
         const hw = Number(out.highWatermark);
         const lso = Number(out.lastStableOffset);
         const lstart = Number(out.logStartOffset);
-        const news = !incremental || out.errorCode !== 0 || (out.records !== null && out.records.length > 0) || hw !== e.lastHighWatermark || lso !== e.lastStableOffset || lstart !== e.lastLogStartOffset;
+        const news =
+          !incremental ||
+          out.errorCode !== 0 ||
+          (out.records !== null && out.records.length > 0) ||
+          hw !== e.lastHighWatermark ||
+          lso !== e.lastStableOffset ||
+          lstart !== e.lastLogStartOffset;
         e.lastHighWatermark = hw;
         e.lastStableOffset = lso;
         e.lastLogStartOffset = lstart;

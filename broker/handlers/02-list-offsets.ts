@@ -19,7 +19,6 @@ import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 import { LEADER_EPOCH, leaderLog } from '../topics.js';
 
-
 export const listOffsetsHandler = registerHandler<ListOffsetsRequest, ListOffsetsResponse>({
   apiKey: 2,
   name: 'ListOffsets',

@@ -13,7 +13,11 @@
  * partition. The answer is sent after the commit is appended to __consumer_offsets.
  */
 import { decodeOffsetCommitRequest, type OffsetCommitRequest } from '../../protocol/generated/offset-commit-request.js';
-import { defaultOffsetCommitResponse, encodeOffsetCommitResponse, type OffsetCommitResponse } from '../../protocol/generated/offset-commit-response.js';
+import {
+  defaultOffsetCommitResponse,
+  encodeOffsetCommitResponse,
+  type OffsetCommitResponse,
+} from '../../protocol/generated/offset-commit-response.js';
 import type { Broker } from '../broker.js';
 import { commitOffsets } from '../groups/offsets.js';
 import { registerHandler } from './registry.js';

@@ -55,31 +55,63 @@ export const offsetFetchHandler = registerHandler<OffsetFetchRequest, OffsetFetc
     const res = defaultOffsetFetchResponse();
     if (v >= 8) {
       for (const g of req.groups) {
-        const topics = g.topics === null ? null : g.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes }));
-        const r = fetchOffsets(broker.groups, g.groupId, topics, v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined);
+        const topics =
+          g.topics === null ? null : g.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes }));
+        const r = fetchOffsets(
+          broker.groups,
+          g.groupId,
+          topics,
+          v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined,
+        );
         const out: OffsetFetchResponseTopics[] = [];
-        for (const [name, parts] of byTopic(req.requireStable ? markUnstable(broker, g.groupId, r.offsets) : r.offsets)) {
+        for (const [name, parts] of byTopic(
+          req.requireStable ? markUnstable(broker, g.groupId, r.offsets) : r.offsets,
+        )) {
           out.push({
             name,
             topicId: broker.logs.topic(name)?.topicId ?? 'AAAAAAAAAAAAAAAAAAAAAA',
-            partitions: parts.map((p) => ({ partitionIndex: p.partition, committedOffset: BigInt(p.offset), committedLeaderEpoch: p.leaderEpoch, metadata: p.metadata, errorCode: p.errorCode })),
+            partitions: parts.map((p) => ({
+              partitionIndex: p.partition,
+              committedOffset: BigInt(p.offset),
+              committedLeaderEpoch: p.leaderEpoch,
+              metadata: p.metadata,
+              errorCode: p.errorCode,
+            })),
           });
         }
         res.groups.push({ groupId: g.groupId, topics: out, errorCode: r.errorCode });
       }
       return res;
     }
-    const wanted = req.topics === null && v >= 2 ? null : (req.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes }));
+    const wanted =
+      req.topics === null && v >= 2
+        ? null
+        : (req.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes }));
     const r = fetchOffsets(broker.groups, req.groupId, wanted);
     res.errorCode = r.errorCode;
     let offsets = v >= 7 && req.requireStable ? markUnstable(broker, req.groupId, r.offsets) : r.offsets;
     if (r.errorCode !== ErrorCode.NONE && v < 2 && wanted !== null) {
-      offsets = wanted.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode: r.errorCode })));
+      offsets = wanted.flatMap((t) =>
+        t.partitions.map((partition) => ({
+          topic: t.name,
+          partition,
+          offset: -1,
+          leaderEpoch: -1,
+          metadata: '',
+          errorCode: r.errorCode,
+        })),
+      );
     }
     for (const [name, parts] of byTopic(offsets)) {
       res.topics.push({
         name,
-        partitions: parts.map((p) => ({ partitionIndex: p.partition, committedOffset: BigInt(p.offset), committedLeaderEpoch: p.leaderEpoch, metadata: p.metadata, errorCode: p.errorCode })),
+        partitions: parts.map((p) => ({
+          partitionIndex: p.partition,
+          committedOffset: BigInt(p.offset),
+          committedLeaderEpoch: p.leaderEpoch,
+          metadata: p.metadata,
+          errorCode: p.errorCode,
+        })),
       });
     }
     return res;

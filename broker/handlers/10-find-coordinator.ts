@@ -7,7 +7,10 @@
  * is never answered (single node; loading is reported by the group APIs themselves). v0 has no error
  * message field; errors below v4 are reported at the top level.
  */
-import { decodeFindCoordinatorRequest, type FindCoordinatorRequest } from '../../protocol/generated/find-coordinator-request.js';
+import {
+  decodeFindCoordinatorRequest,
+  type FindCoordinatorRequest,
+} from '../../protocol/generated/find-coordinator-request.js';
 import {
   defaultFindCoordinatorResponse,
   encodeFindCoordinatorResponse,

@@ -9,7 +9,11 @@
  * protocol name is not nullable, so errors carry "".
  */
 import { decodeJoinGroupRequest, type JoinGroupRequest } from '../../protocol/generated/join-group-request.js';
-import { defaultJoinGroupResponse, encodeJoinGroupResponse, type JoinGroupResponse } from '../../protocol/generated/join-group-response.js';
+import {
+  defaultJoinGroupResponse,
+  encodeJoinGroupResponse,
+  type JoinGroupResponse,
+} from '../../protocol/generated/join-group-response.js';
 import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
@@ -39,11 +43,15 @@ export const joinGroupHandler = registerHandler<JoinGroupRequest, JoinGroupRespo
     res.errorCode = r.errorCode;
     res.generationId = r.generationId;
     res.protocolType = r.protocolType;
-    res.protocolName = v >= 7 ? r.protocolName : r.protocolName ?? '';
+    res.protocolName = v >= 7 ? r.protocolName : (r.protocolName ?? '');
     res.leader = r.leader;
     res.skipAssignment = r.skipAssignment;
     res.memberId = r.memberId;
-    res.members = r.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: m.metadata }));
+    res.members = r.members.map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      metadata: m.metadata,
+    }));
     return res;
   },
 });

@@ -6,7 +6,11 @@
  * REBALANCE_IN_PROGRESS while the group prepares a rebalance (the member must rejoin), else NONE.
  */
 import { decodeHeartbeatRequest, type HeartbeatRequest } from '../../protocol/generated/heartbeat-request.js';
-import { defaultHeartbeatResponse, encodeHeartbeatResponse, type HeartbeatResponse } from '../../protocol/generated/heartbeat-response.js';
+import {
+  defaultHeartbeatResponse,
+  encodeHeartbeatResponse,
+  type HeartbeatResponse,
+} from '../../protocol/generated/heartbeat-response.js';
 import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
@@ -20,7 +24,12 @@ export const heartbeatHandler = registerHandler<HeartbeatRequest, HeartbeatRespo
   handle(req, ctx) {
     const broker = ctx.broker as Broker;
     const res = defaultHeartbeatResponse();
-    res.errorCode = broker.groups.heartbeat(req.groupId, req.memberId, ctx.apiVersion >= 3 ? req.groupInstanceId : null, req.generationId);
+    res.errorCode = broker.groups.heartbeat(
+      req.groupId,
+      req.memberId,
+      ctx.apiVersion >= 3 ? req.groupInstanceId : null,
+      req.generationId,
+    );
     return res;
   },
 });

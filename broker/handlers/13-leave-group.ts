@@ -8,7 +8,11 @@
  * makes the group Empty.
  */
 import { decodeLeaveGroupRequest, type LeaveGroupRequest } from '../../protocol/generated/leave-group-request.js';
-import { defaultLeaveGroupResponse, encodeLeaveGroupResponse, type LeaveGroupResponse } from '../../protocol/generated/leave-group-response.js';
+import {
+  defaultLeaveGroupResponse,
+  encodeLeaveGroupResponse,
+  type LeaveGroupResponse,
+} from '../../protocol/generated/leave-group-response.js';
 import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
@@ -27,9 +31,16 @@ export const leaveGroupHandler = registerHandler<LeaveGroupRequest, LeaveGroupRe
       res.errorCode = r.errorCode !== 0 ? r.errorCode : r.members[0]!.errorCode;
       return res;
     }
-    const r = broker.groups.leave(req.groupId, req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId })));
+    const r = broker.groups.leave(
+      req.groupId,
+      req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId })),
+    );
     res.errorCode = r.errorCode;
-    res.members = r.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: m.errorCode }));
+    res.members = r.members.map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      errorCode: m.errorCode,
+    }));
     return res;
   },
 });

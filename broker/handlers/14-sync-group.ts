@@ -7,7 +7,11 @@
  * group.instance.id; v5 protocol type/name are checked (INCONSISTENT_GROUP_PROTOCOL) and echoed.
  */
 import { decodeSyncGroupRequest, type SyncGroupRequest } from '../../protocol/generated/sync-group-request.js';
-import { defaultSyncGroupResponse, encodeSyncGroupResponse, type SyncGroupResponse } from '../../protocol/generated/sync-group-response.js';
+import {
+  defaultSyncGroupResponse,
+  encodeSyncGroupResponse,
+  type SyncGroupResponse,
+} from '../../protocol/generated/sync-group-response.js';
 import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 

@@ -6,7 +6,10 @@
  * error message instead (KIP-1043). Member metadata, assignments and the protocol name are given
  * only while the group is Stable. Authorized operations are not computed (-2147483648).
  */
-import { decodeDescribeGroupsRequest, type DescribeGroupsRequest } from '../../protocol/generated/describe-groups-request.js';
+import {
+  decodeDescribeGroupsRequest,
+  type DescribeGroupsRequest,
+} from '../../protocol/generated/describe-groups-request.js';
 import {
   defaultDescribeGroupsResponse,
   encodeDescribeGroupsResponse,

@@ -4,7 +4,11 @@
  * "consumer" for KIP-848 groups (ConsumerGroupHeartbeat). Dead groups are never listed.
  */
 import { decodeListGroupsRequest, type ListGroupsRequest } from '../../protocol/generated/list-groups-request.js';
-import { defaultListGroupsResponse, encodeListGroupsResponse, type ListGroupsResponse } from '../../protocol/generated/list-groups-response.js';
+import {
+  defaultListGroupsResponse,
+  encodeListGroupsResponse,
+  type ListGroupsResponse,
+} from '../../protocol/generated/list-groups-response.js';
 import type { Broker } from '../broker.js';
 import { listGroups } from '../groups/offsets.js';
 import { registerHandler } from './registry.js';
@@ -22,7 +26,12 @@ export const listGroupsHandler = registerHandler<ListGroupsRequest, ListGroupsRe
     const r = listGroups(broker.groups, v >= 4 ? req.statesFilter : [], v >= 5 ? req.typesFilter : []);
     const res = defaultListGroupsResponse();
     res.errorCode = r.errorCode;
-    res.groups = r.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.type }));
+    res.groups = r.groups.map((g) => ({
+      groupId: g.groupId,
+      protocolType: g.protocolType,
+      groupState: g.state,
+      groupType: g.type,
+    }));
     return res;
   },
 });

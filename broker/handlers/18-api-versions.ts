@@ -8,9 +8,9 @@
  * No finalized features are advertised (in particular no transaction.version >= 2, so clients use the
  * classic transaction protocol).
  */
-import { ApiVersionsRequest, decodeApiVersionsRequest } from '../../protocol/generated/api-versions-request.js';
+import { type ApiVersionsRequest, decodeApiVersionsRequest } from '../../protocol/generated/api-versions-request.js';
 import {
-  ApiVersionsResponse,
+  type ApiVersionsResponse,
   defaultApiVersionsResponse,
   encodeApiVersionsResponse,
 } from '../../protocol/generated/api-versions-response.js';
@@ -29,7 +29,10 @@ export const apiVersionsHandler = registerHandler<ApiVersionsRequest, ApiVersion
   encode: encodeApiVersionsResponse,
   handle(req, ctx) {
     const res = defaultApiVersionsResponse();
-    if (ctx.apiVersion >= 3 && (!SOFTWARE_PATTERN.test(req.clientSoftwareName) || !SOFTWARE_PATTERN.test(req.clientSoftwareVersion))) {
+    if (
+      ctx.apiVersion >= 3 &&
+      (!SOFTWARE_PATTERN.test(req.clientSoftwareName) || !SOFTWARE_PATTERN.test(req.clientSoftwareVersion))
+    ) {
       res.errorCode = ErrorCode.INVALID_REQUEST;
       return res;
     }

@@ -14,7 +14,11 @@
  * v5+ results carry numPartitions, replicationFactor and the topic's configs (as DescribeConfigs shows
  * them, without synonyms); v7 the topic id (zero for validateOnly, where no topic exists).
  */
-import { decodeCreateTopicsRequest, type CreateTopicsRequest, type CreateTopicsRequestCreatableTopic } from '../../protocol/generated/create-topics-request.js';
+import {
+  decodeCreateTopicsRequest,
+  type CreateTopicsRequest,
+  type CreateTopicsRequestCreatableTopic,
+} from '../../protocol/generated/create-topics-request.js';
 import {
   defaultCreateTopicsResponse,
   defaultCreateTopicsResponseCreatableTopicResult,
@@ -40,30 +44,49 @@ export function topicLayout(broker: Broker, t: CreateTopicsRequestCreatableTopic
   const nodeId = broker.started.nodeId;
   if (t.assignments.length > 0) {
     if (t.replicationFactor !== -1) {
-      return { code: ErrorCode.INVALID_REQUEST, message: 'A manual partition assignment was specified, but replication factor was not set to -1.' };
+      return {
+        code: ErrorCode.INVALID_REQUEST,
+        message: 'A manual partition assignment was specified, but replication factor was not set to -1.',
+      };
     }
     if (t.numPartitions !== -1) {
-      return { code: ErrorCode.INVALID_REQUEST, message: 'A manual partition assignment was specified, but numPartitions was not set to -1.' };
+      return {
+        code: ErrorCode.INVALID_REQUEST,
+        message: 'A manual partition assignment was specified, but numPartitions was not set to -1.',
+      };
     }
     const seen = new Set<number>();
     for (const a of t.assignments) {
       if (seen.has(a.partitionIndex)) {
-        return { code: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: `Found multiple manual partition assignments for partition ${a.partitionIndex}` };
+        return {
+          code: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          message: `Found multiple manual partition assignments for partition ${a.partitionIndex}`,
+        };
       }
       seen.add(a.partitionIndex);
       const bad = checkReplicas(a.brokerIds, nodeId);
       if (bad) return bad;
     }
     for (let p = 0; p < t.assignments.length; p++) {
-      if (!seen.has(p)) return { code: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: 'partitions should be a consecutive 0-based integer sequence' };
+      if (!seen.has(p))
+        return {
+          code: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          message: 'partitions should be a consecutive 0-based integer sequence',
+        };
     }
     return { partitions: t.assignments.length, replicationFactor: 1 };
   }
   if (t.replicationFactor === 0 || t.replicationFactor < -1) {
-    return { code: ErrorCode.INVALID_REPLICATION_FACTOR, message: 'Replication factor must be larger than 0, or -1 to use the default value.' };
+    return {
+      code: ErrorCode.INVALID_REPLICATION_FACTOR,
+      message: 'Replication factor must be larger than 0, or -1 to use the default value.',
+    };
   }
   if (t.numPartitions === 0 || t.numPartitions < -1) {
-    return { code: ErrorCode.INVALID_PARTITIONS, message: 'Number of partitions was set to an invalid non-positive value.' };
+    return {
+      code: ErrorCode.INVALID_PARTITIONS,
+      message: 'Number of partitions was set to an invalid non-positive value.',
+    };
   }
   const rf = t.replicationFactor === -1 ? broker.config.int('default.replication.factor') : t.replicationFactor;
   if (rf > 1) {
@@ -72,18 +95,32 @@ export function topicLayout(broker: Broker, t: CreateTopicsRequestCreatableTopic
       message: `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only 1 broker(s) are registered. ${NOT_REPLICATED}`,
     };
   }
-  return { partitions: t.numPartitions === -1 ? broker.config.int('num.partitions') : t.numPartitions, replicationFactor: 1 };
+  return {
+    partitions: t.numPartitions === -1 ? broker.config.int('num.partitions') : t.numPartitions,
+    replicationFactor: 1,
+  };
 }
 
 /** Kafka's checks of one manual replica list, for a cluster of this node alone. */
 export function checkReplicas(brokerIds: readonly number[], nodeId: number): ApiErr | undefined {
-  if (brokerIds.length === 0) return { code: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: 'The manual partition assignment includes an empty replica list.' };
+  if (brokerIds.length === 0)
+    return {
+      code: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+      message: 'The manual partition assignment includes an empty replica list.',
+    };
   const seen = new Set<number>();
   for (const id of brokerIds) {
-    if (seen.has(id)) return { code: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: `The manual partition assignment includes the broker ${id} more than once.` };
+    if (seen.has(id))
+      return {
+        code: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+        message: `The manual partition assignment includes the broker ${id} more than once.`,
+      };
     seen.add(id);
     if (id !== nodeId) {
-      return { code: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: `The manual partition assignment includes broker ${id}, but no such broker is registered.` };
+      return {
+        code: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+        message: `The manual partition assignment includes broker ${id}, but no such broker is registered.`,
+      };
     }
   }
   return undefined;
@@ -112,7 +149,8 @@ export const createTopicsHandler = registerHandler<CreateTopicsRequest, CreateTo
     const answered = new Set<string>();
     for (const t of req.topics) {
       if (counts.get(t.name)! > 1) {
-        if (!answered.has(t.name)) res.topics.push(failed(t.name, { code: ErrorCode.INVALID_REQUEST, message: 'Duplicate topic name.' }));
+        if (!answered.has(t.name))
+          res.topics.push(failed(t.name, { code: ErrorCode.INVALID_REQUEST, message: 'Duplicate topic name.' }));
         answered.add(t.name);
         continue;
       }
@@ -122,10 +160,16 @@ export const createTopicsHandler = registerHandler<CreateTopicsRequest, CreateTo
   },
 });
 
-async function createOne(broker: Broker, t: CreateTopicsRequestCreatableTopic, validateOnly: boolean, v: number): Promise<CreateTopicsResponseCreatableTopicResult> {
+async function createOne(
+  broker: Broker,
+  t: CreateTopicsRequestCreatableTopic,
+  validateOnly: boolean,
+  v: number,
+): Promise<CreateTopicsResponseCreatableTopicResult> {
   const bad = invalidTopicName(t.name);
   if (bad) return failed(t.name, { code: ErrorCode.INVALID_TOPIC_EXCEPTION, message: bad });
-  if (broker.logs.topic(t.name)) return failed(t.name, { code: ErrorCode.TOPIC_ALREADY_EXISTS, message: `Topic '${t.name}' already exists.` });
+  if (broker.logs.topic(t.name))
+    return failed(t.name, { code: ErrorCode.TOPIC_ALREADY_EXISTS, message: `Topic '${t.name}' already exists.` });
   const props: Record<string, string | null> = {};
   for (const c of t.configs) props[c.name] = c.value;
   const invalid = validateTopicConfigs(broker, props);

@@ -25,7 +25,10 @@ import { ZERO_UUID } from '../topics.js';
 import { deleteTopicOffsets } from '../groups/offsets.js';
 import { registerHandler } from './registry.js';
 
-const UNKNOWN_TOPIC: ApiErr = { code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: 'This server does not host this topic-partition.' };
+const UNKNOWN_TOPIC: ApiErr = {
+  code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  message: 'This server does not host this topic-partition.',
+};
 const UNKNOWN_ID: ApiErr = { code: ErrorCode.UNKNOWN_TOPIC_ID, message: 'This server does not host this topic ID.' };
 
 export const deleteTopicsHandler = registerHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
@@ -60,17 +63,27 @@ export const deleteTopicsHandler = registerHandler<DeleteTopicsRequest, DeleteTo
     const targeted = new Set<string>();
     for (const w of wanted) {
       if (w.name === null && w.topicId === ZERO_UUID) {
-        answer(null, ZERO_UUID, { code: ErrorCode.INVALID_REQUEST, message: 'Neither topic name nor id were specified.' });
+        answer(null, ZERO_UUID, {
+          code: ErrorCode.INVALID_REQUEST,
+          message: 'Neither topic name nor id were specified.',
+        });
         continue;
       }
       if (w.name !== null && w.topicId !== ZERO_UUID) {
-        answer(w.name, w.topicId, { code: ErrorCode.INVALID_REQUEST, message: 'You may not specify both topic name and topic id.' });
+        answer(w.name, w.topicId, {
+          code: ErrorCode.INVALID_REQUEST,
+          message: 'You may not specify both topic name and topic id.',
+        });
         continue;
       }
       const byName = w.name !== null;
       const key = byName ? `n:${w.name}` : `i:${w.topicId}`;
       if ((byName ? nameCount.get(w.name!) : idCount.get(w.topicId))! > 1) {
-        if (!reported.has(key)) answer(w.name, w.topicId, { code: ErrorCode.INVALID_REQUEST, message: byName ? 'Duplicate topic name.' : 'Duplicate topic id.' });
+        if (!reported.has(key))
+          answer(w.name, w.topicId, {
+            code: ErrorCode.INVALID_REQUEST,
+            message: byName ? 'Duplicate topic name.' : 'Duplicate topic id.',
+          });
         reported.add(key);
         continue;
       }
@@ -80,7 +93,10 @@ export const deleteTopicsHandler = registerHandler<DeleteTopicsRequest, DeleteTo
         continue;
       }
       if (targeted.has(meta.topicId)) {
-        answer(meta.name, meta.topicId, { code: ErrorCode.INVALID_REQUEST, message: 'The provided topic name maps to an ID that was already supplied.' });
+        answer(meta.name, meta.topicId, {
+          code: ErrorCode.INVALID_REQUEST,
+          message: 'The provided topic name maps to an ID that was already supplied.',
+        });
         continue;
       }
       targeted.add(meta.topicId);

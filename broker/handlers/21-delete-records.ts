@@ -9,7 +9,10 @@
  * lacks `delete` → POLICY_VIOLATION, as Kafka. Failed partitions answer low watermark -1, as Kafka.
  * Single node: nothing to wait for, so the timeout is not used.
  */
-import { decodeDeleteRecordsRequest, type DeleteRecordsRequest } from '../../protocol/generated/delete-records-request.js';
+import {
+  decodeDeleteRecordsRequest,
+  type DeleteRecordsRequest,
+} from '../../protocol/generated/delete-records-request.js';
 import {
   defaultDeleteRecordsResponse,
   encodeDeleteRecordsResponse,
@@ -22,7 +25,12 @@ import type { Broker } from '../broker.js';
 import { isInternalTopic } from '../topics.js';
 import { registerHandler } from './registry.js';
 
-async function deleteOne(broker: Broker, topic: string, partition: number, offset: bigint): Promise<DeleteRecordsPartitionResult> {
+async function deleteOne(
+  broker: Broker,
+  topic: string,
+  partition: number,
+  offset: bigint,
+): Promise<DeleteRecordsPartitionResult> {
   const out: DeleteRecordsPartitionResult = { partitionIndex: partition, lowWatermark: -1n, errorCode: ErrorCode.NONE };
   if (isInternalTopic(topic)) {
     out.errorCode = ErrorCode.INVALID_TOPIC_EXCEPTION;
@@ -63,7 +71,9 @@ export const deleteRecordsHandler = registerHandler<DeleteRecordsRequest, Delete
     const broker = ctx.broker as Broker;
     const res = defaultDeleteRecordsResponse();
     for (const t of req.topics) {
-      const partitions = await Promise.all(t.partitions.map((p) => deleteOne(broker, t.name, p.partitionIndex, p.offset)));
+      const partitions = await Promise.all(
+        t.partitions.map((p) => deleteOne(broker, t.name, p.partitionIndex, p.offset)),
+      );
       res.topics.push({ name: t.name, partitions });
     }
     return res;

@@ -11,14 +11,26 @@
  * - producerId and producerEpoch must both be -1 or both be set (else INVALID_REQUEST), as Kafka checks.
  * - PRODUCER_FENCED (added in v4) is answered as INVALID_PRODUCER_EPOCH to v0-3 clients.
  */
-import { decodeInitProducerIdRequest, type InitProducerIdRequest } from '../../protocol/generated/init-producer-id-request.js';
-import { defaultInitProducerIdResponse, encodeInitProducerIdResponse, type InitProducerIdResponse } from '../../protocol/generated/init-producer-id-response.js';
+import {
+  decodeInitProducerIdRequest,
+  type InitProducerIdRequest,
+} from '../../protocol/generated/init-producer-id-request.js';
+import {
+  defaultInitProducerIdResponse,
+  encodeInitProducerIdResponse,
+  type InitProducerIdResponse,
+} from '../../protocol/generated/init-producer-id-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
 interface TxnInit {
-  initProducerId(p: { transactionalId: string; transactionTimeoutMs: number; producerId: number; producerEpoch: number }): Promise<{ errorCode: number; producerId: number; producerEpoch: number }>;
+  initProducerId(p: {
+    transactionalId: string;
+    transactionTimeoutMs: number;
+    producerId: number;
+    producerEpoch: number;
+  }): Promise<{ errorCode: number; producerId: number; producerEpoch: number }>;
 }
 
 function transactionsOf(broker: Broker): TxnInit | undefined {
@@ -41,7 +53,8 @@ export const initProducerIdHandler = registerHandler<InitProducerIdRequest, Init
     const res = defaultInitProducerIdResponse();
     res.producerEpoch = -1;
     const fail = (code: number): InitProducerIdResponse => {
-      res.errorCode = code === ErrorCode.PRODUCER_FENCED && ctx.apiVersion < 4 ? ErrorCode.INVALID_PRODUCER_EPOCH : code;
+      res.errorCode =
+        code === ErrorCode.PRODUCER_FENCED && ctx.apiVersion < 4 ? ErrorCode.INVALID_PRODUCER_EPOCH : code;
       res.producerId = -1n;
       res.producerEpoch = -1;
       return res;

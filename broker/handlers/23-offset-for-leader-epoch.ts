@@ -21,7 +21,6 @@ import {
   type OffsetForLeaderEpochResponse,
   type OffsetForLeaderEpochResponseEpochEndOffset,
 } from '../../protocol/generated/offset-for-leader-epoch-response.js';
-import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { PartitionLog } from '../../storage/partition-log.js';
 import type { Broker } from '../broker.js';
 import { LEADER_EPOCH, leaderLog } from '../topics.js';

@@ -7,7 +7,10 @@
  * and the others OPERATION_NOT_ATTEMPTED. Below v2 PRODUCER_FENCED is answered as INVALID_PRODUCER_EPOCH
  * (KIP-588).
  */
-import { decodeAddPartitionsToTxnRequest, type AddPartitionsToTxnRequest } from '../../protocol/generated/add-partitions-to-txn-request.js';
+import {
+  decodeAddPartitionsToTxnRequest,
+  type AddPartitionsToTxnRequest,
+} from '../../protocol/generated/add-partitions-to-txn-request.js';
 import {
   defaultAddPartitionsToTxnResponse,
   encodeAddPartitionsToTxnResponse,
@@ -31,12 +34,20 @@ export const addPartitionsToTxnHandler = registerHandler<AddPartitionsToTxnReque
   async handle(req, ctx) {
     const broker = ctx.broker as Broker;
     const flat = req.v3AndBelowTopics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
-    const codes = await broker.transactions.addPartitions(req.v3AndBelowTransactionalId, Number(req.v3AndBelowProducerId), req.v3AndBelowProducerEpoch, flat);
+    const codes = await broker.transactions.addPartitions(
+      req.v3AndBelowTransactionalId,
+      Number(req.v3AndBelowProducerId),
+      req.v3AndBelowProducerEpoch,
+      flat,
+    );
     const res = defaultAddPartitionsToTxnResponse();
     let i = 0;
     res.resultsByTopicV3AndBelow = req.v3AndBelowTopics.map((t) => ({
       name: t.name,
-      resultsByPartition: t.partitions.map((partitionIndex) => ({ partitionIndex, partitionErrorCode: fencedFor(codes[i++]!, ctx.apiVersion) })),
+      resultsByPartition: t.partitions.map((partitionIndex) => ({
+        partitionIndex,
+        partitionErrorCode: fencedFor(codes[i++]!, ctx.apiVersion),
+      })),
     }));
     return res;
   },

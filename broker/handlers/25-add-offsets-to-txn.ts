@@ -6,8 +6,15 @@
  * addOffsets). Errors as AddPartitionsToTxn; below v2 PRODUCER_FENCED is answered as
  * INVALID_PRODUCER_EPOCH (KIP-588).
  */
-import { decodeAddOffsetsToTxnRequest, type AddOffsetsToTxnRequest } from '../../protocol/generated/add-offsets-to-txn-request.js';
-import { defaultAddOffsetsToTxnResponse, encodeAddOffsetsToTxnResponse, type AddOffsetsToTxnResponse } from '../../protocol/generated/add-offsets-to-txn-response.js';
+import {
+  decodeAddOffsetsToTxnRequest,
+  type AddOffsetsToTxnRequest,
+} from '../../protocol/generated/add-offsets-to-txn-request.js';
+import {
+  defaultAddOffsetsToTxnResponse,
+  encodeAddOffsetsToTxnResponse,
+  type AddOffsetsToTxnResponse,
+} from '../../protocol/generated/add-offsets-to-txn-response.js';
 import type { Broker } from '../broker.js';
 import { fencedFor } from './24-add-partitions-to-txn.js';
 import { registerHandler } from './registry.js';
@@ -22,7 +29,12 @@ export const addOffsetsToTxnHandler = registerHandler<AddOffsetsToTxnRequest, Ad
   async handle(req, ctx) {
     const broker = ctx.broker as Broker;
     const res = defaultAddOffsetsToTxnResponse();
-    const code = await broker.transactions.addOffsets(req.transactionalId, Number(req.producerId), req.producerEpoch, req.groupId);
+    const code = await broker.transactions.addOffsets(
+      req.transactionalId,
+      Number(req.producerId),
+      req.producerEpoch,
+      req.groupId,
+    );
     res.errorCode = fencedFor(code, ctx.apiVersion);
     return res;
   },

@@ -9,7 +9,11 @@
  * INVALID_PRODUCER_EPOCH (KIP-588).
  */
 import { decodeEndTxnRequest, type EndTxnRequest } from '../../protocol/generated/end-txn-request.js';
-import { defaultEndTxnResponse, encodeEndTxnResponse, type EndTxnResponse } from '../../protocol/generated/end-txn-response.js';
+import {
+  defaultEndTxnResponse,
+  encodeEndTxnResponse,
+  type EndTxnResponse,
+} from '../../protocol/generated/end-txn-response.js';
 import type { Broker } from '../broker.js';
 import { fencedFor } from './24-add-partitions-to-txn.js';
 import { registerHandler } from './registry.js';
@@ -24,7 +28,12 @@ export const endTxnHandler = registerHandler<EndTxnRequest, EndTxnResponse>({
   async handle(req, ctx) {
     const broker = ctx.broker as Broker;
     const res = defaultEndTxnResponse();
-    const code = await broker.transactions.endTxn(req.transactionalId, Number(req.producerId), req.producerEpoch, req.committed);
+    const code = await broker.transactions.endTxn(
+      req.transactionalId,
+      Number(req.producerId),
+      req.producerEpoch,
+      req.committed,
+    );
     res.errorCode = fencedFor(code, ctx.apiVersion);
     return res;
   },

@@ -7,8 +7,15 @@
  * lost its epoch gets INVALID_PRODUCER_EPOCH (what Kafka's log append answers here), an unknown producer
  * INVALID_PRODUCER_ID_MAPPING, a group partition not added by AddOffsetsToTxn INVALID_TXN_STATE.
  */
-import { decodeTxnOffsetCommitRequest, type TxnOffsetCommitRequest } from '../../protocol/generated/txn-offset-commit-request.js';
-import { defaultTxnOffsetCommitResponse, encodeTxnOffsetCommitResponse, type TxnOffsetCommitResponse } from '../../protocol/generated/txn-offset-commit-response.js';
+import {
+  decodeTxnOffsetCommitRequest,
+  type TxnOffsetCommitRequest,
+} from '../../protocol/generated/txn-offset-commit-request.js';
+import {
+  defaultTxnOffsetCommitResponse,
+  encodeTxnOffsetCommitResponse,
+  type TxnOffsetCommitResponse,
+} from '../../protocol/generated/txn-offset-commit-response.js';
 import type { Broker } from '../broker.js';
 import { txnCommitOffsets } from '../groups/txn-offsets.js';
 import { fencedFor } from './24-add-partitions-to-txn.js';
@@ -33,14 +40,23 @@ export const txnOffsetCommitHandler = registerHandler<TxnOffsetCommitRequest, Tx
       memberId: ctx.apiVersion >= 3 ? req.memberId : '',
       groupInstanceId: ctx.apiVersion >= 3 ? req.groupInstanceId : null,
       partitions: req.topics.flatMap((t) =>
-        t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: Number(p.committedOffset), leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata })),
+        t.partitions.map((p) => ({
+          topic: t.name,
+          partition: p.partitionIndex,
+          offset: Number(p.committedOffset),
+          leaderEpoch: p.committedLeaderEpoch,
+          metadata: p.committedMetadata,
+        })),
       ),
     });
     const res = defaultTxnOffsetCommitResponse();
     let i = 0;
     res.topics = req.topics.map((t) => ({
       name: t.name,
-      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: fencedFor(codes[i++]!, 0, 1) })),
+      partitions: t.partitions.map((p) => ({
+        partitionIndex: p.partitionIndex,
+        errorCode: fencedFor(codes[i++]!, 0, 1),
+      })),
     }));
     return res;
   },

@@ -10,7 +10,10 @@
  * includeSynonyms; v3+ the config type, and the documentation when includeDocumentation.
  * What is reported and how: topic-configs.ts.
  */
-import { decodeDescribeConfigsRequest, type DescribeConfigsRequest } from '../../protocol/generated/describe-configs-request.js';
+import {
+  decodeDescribeConfigsRequest,
+  type DescribeConfigsRequest,
+} from '../../protocol/generated/describe-configs-request.js';
 import {
   defaultDescribeConfigsResponse,
   defaultDescribeConfigsResult,

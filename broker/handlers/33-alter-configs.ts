@@ -10,8 +10,16 @@
  * one (remove all dynamic broker configs: there are none) succeeds. Other resource types →
  * INVALID_REQUEST. A resource named twice → INVALID_REQUEST "Duplicate resource.".
  */
-import { decodeAlterConfigsRequest, type AlterConfigsRequest, type AlterConfigsResource } from '../../protocol/generated/alter-configs-request.js';
-import { defaultAlterConfigsResponse, encodeAlterConfigsResponse, type AlterConfigsResponse } from '../../protocol/generated/alter-configs-response.js';
+import {
+  decodeAlterConfigsRequest,
+  type AlterConfigsRequest,
+  type AlterConfigsResource,
+} from '../../protocol/generated/alter-configs-request.js';
+import {
+  defaultAlterConfigsResponse,
+  encodeAlterConfigsResponse,
+  type AlterConfigsResponse,
+} from '../../protocol/generated/alter-configs-response.js';
 import type { Broker } from '../broker.js';
 import { alterConfigResources, type ConfigAlteration } from '../topic-configs.js';
 import { registerHandler } from './registry.js';

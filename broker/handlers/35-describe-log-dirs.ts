@@ -8,7 +8,10 @@
  * volume from statfs (-1 each when statfs fails, Kafka's "unknown").
  */
 import { statfs } from 'node:fs/promises';
-import { decodeDescribeLogDirsRequest, type DescribeLogDirsRequest } from '../../protocol/generated/describe-log-dirs-request.js';
+import {
+  decodeDescribeLogDirsRequest,
+  type DescribeLogDirsRequest,
+} from '../../protocol/generated/describe-log-dirs-request.js';
 import {
   defaultDescribeLogDirsResponse,
   defaultDescribeLogDirsResult,

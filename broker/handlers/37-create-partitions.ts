@@ -7,7 +7,11 @@
  * added partitions (INVALID_REPLICA_ASSIGNMENT) and place each on this node alone. validateOnly checks and
  * changes nothing. New partition logs exist when the response is sent (producible at once).
  */
-import { decodeCreatePartitionsRequest, type CreatePartitionsRequest, type CreatePartitionsTopic } from '../../protocol/generated/create-partitions-request.js';
+import {
+  decodeCreatePartitionsRequest,
+  type CreatePartitionsRequest,
+  type CreatePartitionsTopic,
+} from '../../protocol/generated/create-partitions-request.js';
 import {
   defaultCreatePartitionsResponse,
   encodeCreatePartitionsResponse,
@@ -23,9 +27,13 @@ async function growOne(broker: Broker, t: CreatePartitionsTopic, validateOnly: b
   const meta = broker.logs.topic(t.name);
   if (!meta) return { code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: `The topic '${t.name}' does not exist.` };
   const current = meta.partitions;
-  if (t.count === current) return { code: ErrorCode.INVALID_PARTITIONS, message: `Topic already has ${current} partition(s).` };
+  if (t.count === current)
+    return { code: ErrorCode.INVALID_PARTITIONS, message: `Topic already has ${current} partition(s).` };
   if (t.count < current) {
-    return { code: ErrorCode.INVALID_PARTITIONS, message: `The topic ${t.name} currently has ${current} partition(s); ${t.count} would not be an increase.` };
+    return {
+      code: ErrorCode.INVALID_PARTITIONS,
+      message: `The topic ${t.name} currently has ${current} partition(s); ${t.count} would not be an increase.`,
+    };
   }
   const added = t.count - current;
   if (t.assignments !== null) {

@@ -6,7 +6,11 @@
  * __consumer_offsets before the group is dropped (so the deletion survives a restart).
  */
 import { decodeDeleteGroupsRequest, type DeleteGroupsRequest } from '../../protocol/generated/delete-groups-request.js';
-import { defaultDeleteGroupsResponse, encodeDeleteGroupsResponse, type DeleteGroupsResponse } from '../../protocol/generated/delete-groups-response.js';
+import {
+  defaultDeleteGroupsResponse,
+  encodeDeleteGroupsResponse,
+  type DeleteGroupsResponse,
+} from '../../protocol/generated/delete-groups-response.js';
 import type { Broker } from '../broker.js';
 import { deleteGroups } from '../groups/offsets.js';
 import { registerHandler } from './registry.js';

@@ -38,25 +38,40 @@ import { registerHandler } from './registry.js';
 const OP_NAMES = ['SET', 'DELETE', 'APPEND', 'SUBTRACT'];
 
 function items(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 /** The overrides after applying the operations, or the error. */
-function applyOps(broker: Broker, current: Readonly<Record<string, string>>, r: IncrementalAlterConfigsRequestAlterConfigsResource): Record<string, string> | ApiErr {
+function applyOps(
+  broker: Broker,
+  current: Readonly<Record<string, string>>,
+  r: IncrementalAlterConfigsRequestAlterConfigsResource,
+): Record<string, string> | ApiErr {
   const next: Record<string, string> = { ...current };
   for (const c of r.configs) {
     if (c.configOperation === AlterOp.DELETE) {
       delete next[c.name];
       continue;
     }
-    if (!isTopicConfigName(c.name)) return { code: ErrorCode.INVALID_CONFIG, message: `Unknown topic config name: ${c.name}` };
-    if (c.value === null) return { code: ErrorCode.INVALID_CONFIG, message: `Null value not supported for ${OP_NAMES[c.configOperation]} of topic config ${c.name}` };
+    if (!isTopicConfigName(c.name))
+      return { code: ErrorCode.INVALID_CONFIG, message: `Unknown topic config name: ${c.name}` };
+    if (c.value === null)
+      return {
+        code: ErrorCode.INVALID_CONFIG,
+        message: `Null value not supported for ${OP_NAMES[c.configOperation]} of topic config ${c.name}`,
+      };
     if (c.configOperation === AlterOp.SET) {
       next[c.name] = c.value;
       continue;
     }
     if (!isListConfig(c.name)) {
-      return { code: ErrorCode.INVALID_CONFIG, message: `Can't ${OP_NAMES[c.configOperation]} to key ${c.name} because its type is not LIST.` };
+      return {
+        code: ErrorCode.INVALID_CONFIG,
+        message: `Can't ${OP_NAMES[c.configOperation]} to key ${c.name} because its type is not LIST.`,
+      };
     }
     const base = next[c.name] ?? describeTopicConfigs(broker, next, [c.name])[0]?.value ?? '';
     let list = items(base);
@@ -77,7 +92,10 @@ function checkOps(r: IncrementalAlterConfigsRequestAlterConfigsResource): ApiErr
     if (seen.has(c.name)) return { code: ErrorCode.INVALID_REQUEST, message: 'Error due to duplicate config keys' };
     seen.add(c.name);
     if (c.configOperation < AlterOp.SET || c.configOperation > AlterOp.SUBTRACT) {
-      return { code: ErrorCode.INVALID_REQUEST, message: `Unknown alter config operation ${c.configOperation} for ${c.name}` };
+      return {
+        code: ErrorCode.INVALID_REQUEST,
+        message: `Unknown alter config operation ${c.configOperation} for ${c.name}`,
+      };
     }
   }
   return undefined;
@@ -91,7 +109,10 @@ const OPERATIONS: ConfigAlteration<IncrementalAlterConfigsRequestAlterConfigsRes
   logMessage: 'topic configs changed by IncrementalAlterConfigs',
 };
 
-export const incrementalAlterConfigsHandler = registerHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>({
+export const incrementalAlterConfigsHandler = registerHandler<
+  IncrementalAlterConfigsRequest,
+  IncrementalAlterConfigsResponse
+>({
   apiKey: 44,
   name: 'IncrementalAlterConfigs',
   minVersion: 0,

@@ -7,7 +7,11 @@
  * else NONE (also when there was no offset).
  */
 import { decodeOffsetDeleteRequest, type OffsetDeleteRequest } from '../../protocol/generated/offset-delete-request.js';
-import { defaultOffsetDeleteResponse, encodeOffsetDeleteResponse, type OffsetDeleteResponse } from '../../protocol/generated/offset-delete-response.js';
+import {
+  defaultOffsetDeleteResponse,
+  encodeOffsetDeleteResponse,
+  type OffsetDeleteResponse,
+} from '../../protocol/generated/offset-delete-response.js';
 import type { Broker } from '../broker.js';
 import { deleteOffsets } from '../groups/offsets.js';
 import { registerHandler } from './registry.js';

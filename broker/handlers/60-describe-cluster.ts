@@ -8,8 +8,15 @@
  * every cluster operation (there is no authorizer, which is what Kafka reports without one); otherwise
  * -2147483648.
  */
-import { decodeDescribeClusterRequest, type DescribeClusterRequest } from '../../protocol/generated/describe-cluster-request.js';
-import { defaultDescribeClusterResponse, encodeDescribeClusterResponse, type DescribeClusterResponse } from '../../protocol/generated/describe-cluster-response.js';
+import {
+  decodeDescribeClusterRequest,
+  type DescribeClusterRequest,
+} from '../../protocol/generated/describe-cluster-request.js';
+import {
+  defaultDescribeClusterResponse,
+  encodeDescribeClusterResponse,
+  type DescribeClusterResponse,
+} from '../../protocol/generated/describe-cluster-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
@@ -43,7 +50,9 @@ export const describeClusterHandler = registerHandler<DescribeClusterRequest, De
     res.endpointType = BROKERS;
     res.clusterId = info.clusterId;
     res.controllerId = info.nodeId;
-    res.brokers = [{ brokerId: info.nodeId, host: info.advertisedHost, port: info.advertisedPort, rack: null, isFenced: false }];
+    res.brokers = [
+      { brokerId: info.nodeId, host: info.advertisedHost, port: info.advertisedPort, rack: null, isFenced: false },
+    ];
     res.clusterAuthorizedOperations = req.includeClusterAuthorizedOperations ? ALL_CLUSTER_OPERATIONS : NO_OPERATIONS;
     return res;
   },

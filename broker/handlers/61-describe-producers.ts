@@ -7,7 +7,10 @@
  * last marker and the first offset of the open transaction (-1 if none). Unknown topics or partitions
  * answer UNKNOWN_TOPIC_OR_PARTITION for that partition.
  */
-import { decodeDescribeProducersRequest, type DescribeProducersRequest } from '../../protocol/generated/describe-producers-request.js';
+import {
+  decodeDescribeProducersRequest,
+  type DescribeProducersRequest,
+} from '../../protocol/generated/describe-producers-request.js';
 import {
   defaultDescribeProducersResponse,
   encodeDescribeProducersResponse,
@@ -32,7 +35,12 @@ export const describeProducersHandler = registerHandler<DescribeProducersRequest
     for (const t of req.topics) {
       const partitions: DescribeProducersResponsePartitionResponse[] = [];
       for (const p of t.partitionIndexes) {
-        const out: DescribeProducersResponsePartitionResponse = { partitionIndex: p, errorCode: ErrorCode.NONE, errorMessage: null, activeProducers: [] };
+        const out: DescribeProducersResponsePartitionResponse = {
+          partitionIndex: p,
+          errorCode: ErrorCode.NONE,
+          errorMessage: null,
+          activeProducers: [],
+        };
         partitions.push(out);
         const log = leaderLog(broker, t.name, p);
         if (typeof log === 'number') {

@@ -5,7 +5,10 @@
  * transaction is open), producer id and epoch, and the partitions of the open transaction. Unknown ids
  * answer TRANSACTIONAL_ID_NOT_FOUND; while `__transaction_state` loads, COORDINATOR_LOAD_IN_PROGRESS.
  */
-import { decodeDescribeTransactionsRequest, type DescribeTransactionsRequest } from '../../protocol/generated/describe-transactions-request.js';
+import {
+  decodeDescribeTransactionsRequest,
+  type DescribeTransactionsRequest,
+} from '../../protocol/generated/describe-transactions-request.js';
 import {
   defaultDescribeTransactionsResponse,
   encodeDescribeTransactionsResponse,
@@ -28,7 +31,15 @@ export const describeTransactionsHandler = registerHandler<DescribeTransactionsR
     const res = defaultDescribeTransactionsResponse();
     res.transactionStates = req.transactionalIds.map((transactionalId) => {
       const md = txn.txns.get(transactionalId);
-      const base = { transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1n, producerId: -1n, producerEpoch: -1, topics: [] as { topic: string; partitions: number[] }[] };
+      const base = {
+        transactionalId,
+        transactionState: '',
+        transactionTimeoutMs: 0,
+        transactionStartTimeMs: -1n,
+        producerId: -1n,
+        producerEpoch: -1,
+        topics: [] as { topic: string; partitions: number[] }[],
+      };
       if (txn.loading) return { ...base, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS };
       if (!md || md.state === 'Dead') return { ...base, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND };
       const topics = new Map<string, number[]>();

@@ -7,8 +7,15 @@
  * UnknownStateFilters and match nothing) and producer ids; empty filters match everything. While
  * `__transaction_state` loads: COORDINATOR_LOAD_IN_PROGRESS.
  */
-import { decodeListTransactionsRequest, type ListTransactionsRequest } from '../../protocol/generated/list-transactions-request.js';
-import { defaultListTransactionsResponse, encodeListTransactionsResponse, type ListTransactionsResponse } from '../../protocol/generated/list-transactions-response.js';
+import {
+  decodeListTransactionsRequest,
+  type ListTransactionsRequest,
+} from '../../protocol/generated/list-transactions-request.js';
+import {
+  defaultListTransactionsResponse,
+  encodeListTransactionsResponse,
+  type ListTransactionsResponse,
+} from '../../protocol/generated/list-transactions-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Broker } from '../broker.js';
 import { STATE_NAMES } from '../txn/state.js';
@@ -51,7 +58,11 @@ export const listTransactionsHandler = registerHandler<ListTransactionsRequest, 
       if (pids.size > 0 && !pids.has(md.producerId)) continue;
       if (duration >= 0 && (md.state !== 'Ongoing' || now - md.startTimestamp < duration)) continue;
       if (pattern && !pattern.test(md.transactionalId)) continue;
-      res.transactionStates.push({ transactionalId: md.transactionalId, producerId: BigInt(md.producerId), transactionState: STATE_NAMES[md.state] });
+      res.transactionStates.push({
+        transactionalId: md.transactionalId,
+        producerId: BigInt(md.producerId),
+        transactionState: STATE_NAMES[md.state],
+      });
     }
     return res;
   },

@@ -24,7 +24,10 @@ import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
-export const consumerGroupHeartbeatHandler = registerHandler<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse>({
+export const consumerGroupHeartbeatHandler = registerHandler<
+  ConsumerGroupHeartbeatRequest,
+  ConsumerGroupHeartbeatResponse
+>({
   apiKey: 68,
   name: 'ConsumerGroupHeartbeat',
   minVersion: 0,

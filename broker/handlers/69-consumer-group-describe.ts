@@ -22,7 +22,10 @@ import { assignmentList } from '../groups/consumer-group.js';
 import type { Assignment } from '../groups/assignors.js';
 import { registerHandler } from './registry.js';
 
-export const consumerGroupDescribeHandler = registerHandler<ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse>({
+export const consumerGroupDescribeHandler = registerHandler<
+  ConsumerGroupDescribeRequest,
+  ConsumerGroupDescribeResponse
+>({
   apiKey: 69,
   name: 'ConsumerGroupDescribe',
   minVersion: 0,
@@ -34,8 +37,13 @@ export const consumerGroupDescribeHandler = registerHandler<ConsumerGroupDescrib
     const coordinator = broker.groups;
     const manager = coordinator.consumer;
     const res = defaultConsumerGroupDescribeResponse();
-    const withNames = (a: Assignment): { topicPartitions: { topicId: string; topicName: string; partitions: number[] }[] } => ({
-      topicPartitions: assignmentList(a).map((t) => ({ ...t, topicName: broker.logs.topicById(t.topicId)?.name ?? '' })),
+    const withNames = (
+      a: Assignment,
+    ): { topicPartitions: { topicId: string; topicName: string; partitions: number[] }[] } => ({
+      topicPartitions: assignmentList(a).map((t) => ({
+        ...t,
+        topicName: broker.logs.topicById(t.topicId)?.name ?? '',
+      })),
     });
     for (const groupId of req.groupIds) {
       const d = defaultConsumerGroupDescribeResponseDescribedGroup();

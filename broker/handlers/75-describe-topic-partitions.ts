@@ -32,7 +32,10 @@ import { registerHandler } from './registry.js';
 export const MAX_PARTITIONS_PER_RESPONSE = 2000;
 const NO_OPERATIONS = -2147483648;
 
-export const describeTopicPartitionsHandler = registerHandler<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse>({
+export const describeTopicPartitionsHandler = registerHandler<
+  DescribeTopicPartitionsRequest,
+  DescribeTopicPartitionsResponse
+>({
   apiKey: 75,
   name: 'DescribeTopicPartitions',
   minVersion: 0,
@@ -75,7 +78,9 @@ export const describeTopicPartitionsHandler = registerHandler<DescribeTopicParti
       if (!meta) {
         if (all) continue;
         out.topicId = ZERO_UUID;
-        out.errorCode = invalidTopicName(name) ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        out.errorCode = invalidTopicName(name)
+          ? ErrorCode.INVALID_TOPIC_EXCEPTION
+          : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         res.topics.push(out);
         continue;
       }

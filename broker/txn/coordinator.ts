@@ -34,7 +34,16 @@ import type { Clock, TimerHandle } from '../../storage/clock.js';
 import type { Logger } from '../logger.js';
 import { decodeTxnLogKey, decodeTxnLogValue, txnLogValue } from './records.js';
 import type { TxnStateStore } from './state-log.js';
-import { MAX_EPOCH, NO_EPOCH, NO_PRODUCER_ID, TxnMetadata, partitionKey, splitPartitionKey, type TxnSnapshot, type TxnState } from './state.js';
+import {
+  MAX_EPOCH,
+  NO_EPOCH,
+  NO_PRODUCER_ID,
+  TxnMetadata,
+  partitionKey,
+  splitPartitionKey,
+  type TxnSnapshot,
+  type TxnState,
+} from './state.js';
 
 export interface TxnCoordinatorConfig {
   maxTimeoutMs: number;
@@ -111,12 +120,20 @@ export class TransactionCoordinator {
   }
 
   /** Write `next` for `md`, then make it current. Returns false (and leaves md as it was) on failure. */
-  private async transition(md: TxnMetadata, to: TxnState, changes: Partial<TxnSnapshot>, persist = true): Promise<boolean> {
+  private async transition(
+    md: TxnMetadata,
+    to: TxnState,
+    changes: Partial<TxnSnapshot>,
+    persist = true,
+  ): Promise<boolean> {
     let next: TxnSnapshot;
     try {
       next = md.prepare(to, changes, this.now);
     } catch (err) {
-      this.deps.log?.warn({ transactionalId: md.transactionalId, err: (err as Error).message }, 'transaction state transition refused');
+      this.deps.log?.warn(
+        { transactionalId: md.transactionalId, err: (err as Error).message },
+        'transaction state transition refused',
+      );
       return false;
     }
     if (persist) {
@@ -124,7 +141,10 @@ export class TransactionCoordinator {
         await this.deps.store.write(md.transactionalId, txnLogValue(TxnMetadata.toLogValue(next)), this.now);
       } catch (err) {
         md.abandon();
-        this.deps.log?.warn({ transactionalId: md.transactionalId, state: to, err: (err as Error).message }, 'writing transaction state failed');
+        this.deps.log?.warn(
+          { transactionalId: md.transactionalId, state: to, err: (err as Error).message },
+          'writing transaction state failed',
+        );
         return false;
       }
     }
@@ -139,7 +159,8 @@ export class TransactionCoordinator {
     const busy = this.unavailable();
     if (busy) return fail(busy);
     if (!p.transactionalId) return fail(ErrorCode.INVALID_REQUEST);
-    if (p.transactionTimeoutMs <= 0 || p.transactionTimeoutMs > this.config.maxTimeoutMs) return fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
+    if (p.transactionTimeoutMs <= 0 || p.transactionTimeoutMs > this.config.maxTimeoutMs)
+      return fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
     let md = this.txns.get(p.transactionalId);
     if (!md) {
       let pid: number;
@@ -151,7 +172,13 @@ export class TransactionCoordinator {
       }
       md = this.txns.get(p.transactionalId);
       if (!md) {
-        md = new TxnMetadata(p.transactionalId, { producerId: pid, producerEpoch: -1, timeoutMs: p.transactionTimeoutMs, state: 'Empty', now: this.now });
+        md = new TxnMetadata(p.transactionalId, {
+          producerId: pid,
+          producerEpoch: -1,
+          timeoutMs: p.transactionTimeoutMs,
+          state: 'Empty',
+          now: this.now,
+        });
         this.txns.set(p.transactionalId, md);
       }
     }
@@ -178,7 +205,8 @@ export class TransactionCoordinator {
       }
       if (md.producerEpoch !== -1 && p.producerId !== md.producerId) return fail(ErrorCode.PRODUCER_FENCED);
       if (md.producerEpoch !== -1 && p.producerEpoch !== md.producerEpoch) {
-        if (p.producerEpoch === md.lastProducerEpoch) return { errorCode: ErrorCode.NONE, producerId: md.producerId, producerEpoch: md.producerEpoch };
+        if (p.producerEpoch === md.lastProducerEpoch)
+          return { errorCode: ErrorCode.NONE, producerId: md.producerId, producerEpoch: md.producerEpoch };
         return fail(ErrorCode.PRODUCER_FENCED);
       }
     }
@@ -190,7 +218,8 @@ export class TransactionCoordinator {
       } catch {
         return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
       }
-      if (md.pending || !['Empty', 'CompleteCommit', 'CompleteAbort'].includes(md.state)) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+      if (md.pending || !['Empty', 'CompleteCommit', 'CompleteAbort'].includes(md.state))
+        return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
       changes = { producerId: pid, lastProducerId: md.producerId, producerEpoch: 0, lastProducerEpoch: -1 };
     } else {
       changes = { producerEpoch: md.producerEpoch + 1, lastProducerEpoch: md.producerEpoch };
@@ -210,13 +239,19 @@ export class TransactionCoordinator {
     if (!md || md.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (md.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
     if (md.pending || this.completing.has(md.transactionalId)) return ErrorCode.CONCURRENT_TRANSACTIONS;
-    if (md.state === 'PrepareCommit' || md.state === 'PrepareAbort' || md.state === 'PrepareEpochFence') return ErrorCode.CONCURRENT_TRANSACTIONS;
+    if (md.state === 'PrepareCommit' || md.state === 'PrepareAbort' || md.state === 'PrepareEpochFence')
+      return ErrorCode.CONCURRENT_TRANSACTIONS;
     if (md.state === 'Dead') return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     return ErrorCode.NONE;
   }
 
   /** One error code per partition, in order (all the same unless some partitions do not exist). */
-  async addPartitions(transactionalId: string, producerId: number, producerEpoch: number, partitions: TopicPartition[]): Promise<number[]> {
+  async addPartitions(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    partitions: TopicPartition[],
+  ): Promise<number[]> {
     const all = (code: number): number[] => partitions.map(() => code);
     const unknown = partitions.map((tp) => {
       const n = this.deps.partitionsOf(tp.topic);
@@ -225,11 +260,23 @@ export class TransactionCoordinator {
     if (unknown.some(Boolean) && !this.unavailable()) {
       return unknown.map((u) => (u ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED));
     }
-    return all(await this.addKeys(transactionalId, producerId, producerEpoch, partitions.map((tp) => partitionKey(tp.topic, tp.partition))));
+    return all(
+      await this.addKeys(
+        transactionalId,
+        producerId,
+        producerEpoch,
+        partitions.map((tp) => partitionKey(tp.topic, tp.partition)),
+      ),
+    );
   }
 
   /** AddOffsetsToTxn: the group's `__consumer_offsets` partition joins the transaction. */
-  async addOffsets(transactionalId: string, producerId: number, producerEpoch: number, groupId: string): Promise<number> {
+  async addOffsets(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    groupId: string,
+  ): Promise<number> {
     const busy = this.unavailable();
     if (busy) return busy;
     if (!groupId) return ErrorCode.INVALID_GROUP_ID;
@@ -242,7 +289,12 @@ export class TransactionCoordinator {
     return this.addKeys(transactionalId, producerId, producerEpoch, [partitionKey(tp.topic, tp.partition)]);
   }
 
-  private async addKeys(transactionalId: string, producerId: number, producerEpoch: number, keys: string[]): Promise<number> {
+  private async addKeys(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    keys: string[],
+  ): Promise<number> {
     const md = this.txns.get(transactionalId);
     const code = this.check(md, producerId, producerEpoch);
     if (code || !md) return code;
@@ -250,7 +302,9 @@ export class TransactionCoordinator {
     const partitions = new Set(md.state === 'Ongoing' ? md.partitions : []);
     for (const k of keys) partitions.add(k);
     const startTimestamp = md.state === 'Ongoing' ? md.startTimestamp : this.now;
-    return (await this.transition(md, 'Ongoing', { partitions, startTimestamp })) ? ErrorCode.NONE : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    return (await this.transition(md, 'Ongoing', { partitions, startTimestamp }))
+      ? ErrorCode.NONE
+      : ErrorCode.COORDINATOR_NOT_AVAILABLE;
   }
 
   /** Whether `partition` is part of the ongoing transaction of (id, producer id, epoch); else an error code. */
@@ -260,7 +314,8 @@ export class TransactionCoordinator {
     if (busy) return busy;
     if (!md || md.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (md.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
-    if (md.state !== 'Ongoing' || !md.partitions.has(partitionKey(tp.topic, tp.partition))) return ErrorCode.INVALID_TXN_STATE;
+    if (md.state !== 'Ongoing' || !md.partitions.has(partitionKey(tp.topic, tp.partition)))
+      return ErrorCode.INVALID_TXN_STATE;
     return ErrorCode.NONE;
   }
 
@@ -289,7 +344,8 @@ export class TransactionCoordinator {
       default:
         return ErrorCode.INVALID_TXN_STATE;
     }
-    if (!(await this.transition(md, commit ? 'PrepareCommit' : 'PrepareAbort', {}))) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (!(await this.transition(md, commit ? 'PrepareCommit' : 'PrepareAbort', {})))
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     await this.complete(md);
     return ErrorCode.NONE;
   }
@@ -297,7 +353,10 @@ export class TransactionCoordinator {
   /** Fence the producer of an Ongoing transaction (epoch bump unless exhausted) and abort it. */
   private async fenceAndAbort(md: TxnMetadata, reason: string): Promise<void> {
     if (md.state !== 'Ongoing' || md.pending) return;
-    this.deps.log?.info({ transactionalId: md.transactionalId, producerId: md.producerId, epoch: md.producerEpoch, reason }, 'aborting transaction');
+    this.deps.log?.info(
+      { transactionalId: md.transactionalId, producerId: md.producerId, epoch: md.producerEpoch, reason },
+      'aborting transaction',
+    );
     const epoch = md.producerEpoch >= MAX_EPOCH ? md.producerEpoch : md.producerEpoch + 1;
     // As Kafka: the fenced epoch is not remembered as a 'last' epoch, so the old producer cannot retry into it.
     await this.transition(md, 'PrepareEpochFence', { producerEpoch: epoch, lastProducerEpoch: NO_EPOCH }, false);
@@ -319,21 +378,34 @@ export class TransactionCoordinator {
     const run = (async () => {
       const commit = md.state === 'PrepareCommit';
       if (!commit && md.state !== 'PrepareAbort') return;
-      const marker: TxnMarker = { producerId: md.producerId, producerEpoch: md.producerEpoch, coordinatorEpoch: COORDINATOR_EPOCH, commit };
+      const marker: TxnMarker = {
+        producerId: md.producerId,
+        producerEpoch: md.producerEpoch,
+        coordinatorEpoch: COORDINATOR_EPOCH,
+        commit,
+      };
       try {
-        await Promise.all([...md.partitions].map((k) => {
-          const { topic, partition } = splitPartitionKey(k);
-          return this.deps.writeMarker(topic, partition, marker);
-        }));
+        await Promise.all(
+          [...md.partitions].map((k) => {
+            const { topic, partition } = splitPartitionKey(k);
+            return this.deps.writeMarker(topic, partition, marker);
+          }),
+        );
       } catch (err) {
-        this.deps.log?.warn({ transactionalId: md.transactionalId, err: (err as Error).message }, 'writing transaction markers failed; retrying');
+        this.deps.log?.warn(
+          { transactionalId: md.transactionalId, err: (err as Error).message },
+          'writing transaction markers failed; retrying',
+        );
         this.retryLater(md);
         return;
       }
       try {
         await this.deps.onMarkersWritten?.(md.producerId, commit);
       } catch (err) {
-        this.deps.log?.warn({ transactionalId: md.transactionalId, err: (err as Error).message }, 'completing transactional offsets failed');
+        this.deps.log?.warn(
+          { transactionalId: md.transactionalId, err: (err as Error).message },
+          'completing transactional offsets failed',
+        );
       }
       if (!(await this.transition(md, commit ? 'CompleteCommit' : 'CompleteAbort', {}))) this.retryLater(md);
     })().finally(() => this.completing.delete(md.transactionalId));
@@ -353,7 +425,9 @@ export class TransactionCoordinator {
   /** Abort every Ongoing transaction open longer than its timeout. Returns how many were aborted. */
   async abortTimedOut(): Promise<number> {
     const now = this.now;
-    const due = [...this.txns.values()].filter((md) => md.state === 'Ongoing' && !md.pending && md.startTimestamp + md.timeoutMs <= now);
+    const due = [...this.txns.values()].filter(
+      (md) => md.state === 'Ongoing' && !md.pending && md.startTimestamp + md.timeoutMs <= now,
+    );
     await Promise.all(due.map((md) => this.fenceAndAbort(md, 'transaction timed out')));
     return due.length;
   }
@@ -371,7 +445,10 @@ export class TransactionCoordinator {
         await this.deps.store.write(md.transactionalId, null, now);
       } catch (err) {
         md.abandon();
-        this.deps.log?.warn({ transactionalId: md.transactionalId, err: (err as Error).message }, 'expiring transactional id failed');
+        this.deps.log?.warn(
+          { transactionalId: md.transactionalId, err: (err as Error).message },
+          'expiring transactional id failed',
+        );
         continue;
       }
       md.apply(next);
@@ -395,23 +472,28 @@ export class TransactionCoordinator {
     const md = TxnMetadata.fromLogValue(id, v);
     const prev = this.txns.get(id);
     if (prev && prev.producerId !== md.producerId) md.lastProducerId = prev.producerId;
-    if (prev && prev.producerId === md.producerId && prev.producerEpoch !== md.producerEpoch) md.lastProducerEpoch = prev.producerEpoch;
+    if (prev && prev.producerId === md.producerId && prev.producerEpoch !== md.producerEpoch)
+      md.lastProducerEpoch = prev.producerEpoch;
     this.txns.set(id, md);
   }
 
   /** After replay: complete Prepare* transactions and start the periodic tasks. */
-  finishLoading(): Promise<void[]> {
+  async finishLoading(): Promise<void> {
     this.loading = false;
-    const prepared = [...this.txns.values()].filter((md) => md.state === 'PrepareCommit' || md.state === 'PrepareAbort');
+    const prepared = [...this.txns.values()].filter(
+      (md) => md.state === 'PrepareCommit' || md.state === 'PrepareAbort',
+    );
     this.armTimers();
-    return Promise.all(prepared.map((md) => this.complete(md)));
+    await Promise.all(prepared.map((md) => this.complete(md)));
   }
 
   private armTimers(): void {
     const abortTick = (): void => {
       if (this.stopped) return;
       void this.abortTimedOut()
-        .catch((err: unknown) => this.deps.log?.warn({ err: (err as Error).message }, 'aborting timed-out transactions failed'))
+        .catch((err: unknown) =>
+          this.deps.log?.warn({ err: (err as Error).message }, 'aborting timed-out transactions failed'),
+        )
         .finally(() => {
           if (!this.stopped) this.abortTimer = this.deps.clock.setTimeout(abortTick, this.config.abortCheckIntervalMs);
         });
@@ -419,9 +501,12 @@ export class TransactionCoordinator {
     const expireTick = (): void => {
       if (this.stopped) return;
       void this.expireIds()
-        .catch((err: unknown) => this.deps.log?.warn({ err: (err as Error).message }, 'expiring transactional ids failed'))
+        .catch((err: unknown) =>
+          this.deps.log?.warn({ err: (err as Error).message }, 'expiring transactional ids failed'),
+        )
         .finally(() => {
-          if (!this.stopped) this.expireTimer = this.deps.clock.setTimeout(expireTick, this.config.expireCheckIntervalMs);
+          if (!this.stopped)
+            this.expireTimer = this.deps.clock.setTimeout(expireTick, this.config.expireCheckIntervalMs);
         });
     };
     this.abortTimer = this.deps.clock.setTimeout(abortTick, this.config.abortCheckIntervalMs);

@@ -32,7 +32,10 @@ async function writeMarker(broker: Broker, topic: string, partition: number, m: 
     // partition: nothing left to mark there (Kafka's marker handler stops on these too).
     const code = (err as { kafkaCode?: number }).kafkaCode;
     if (code !== ErrorCode.INVALID_PRODUCER_EPOCH && code !== ErrorCode.TRANSACTION_COORDINATOR_FENCED) throw err;
-    broker.log.warn({ topic, partition, producerId: m.producerId, epoch: m.producerEpoch, err: (err as Error).message }, 'transaction marker refused; skipped');
+    broker.log.warn(
+      { topic, partition, producerId: m.producerId, epoch: m.producerEpoch, err: (err as Error).message },
+      'transaction marker refused; skipped',
+    );
     return;
   }
   broker.appendNotifier.notify(topic, partition);
@@ -58,7 +61,10 @@ export function createTransactionCoordinator(broker: Broker): Transactions {
       writeMarker: (topic, partition, m) => writeMarker(broker, topic, partition, m),
       groupPartition: async (groupId) => {
         await offsetsLog.ensureTopic();
-        return { topic: OFFSETS_TOPIC, partition: offsetsPartitionFor(groupId, broker.logs.topic(OFFSETS_TOPIC)!.partitions) };
+        return {
+          topic: OFFSETS_TOPIC,
+          partition: offsetsPartitionFor(groupId, broker.logs.topic(OFFSETS_TOPIC)!.partitions),
+        };
       },
       onMarkersWritten: (pid, commit) => offsets.complete(pid, commit),
       log: logger('txn'),
@@ -73,7 +79,10 @@ export function createTransactionCoordinator(broker: Broker): Transactions {
  * Replay `__transaction_state`, adopt transactional offsets the group replay left unresolved, complete
  * Prepare* transactions (in the background) and start the periodic tasks.
  */
-export async function loadTransactions(txn: Transactions, unresolvedOffsets: Map<number, { key: Buffer; value: Buffer | null }[]>): Promise<number> {
+export async function loadTransactions(
+  txn: Transactions,
+  unresolvedOffsets: Map<number, { key: Buffer; value: Buffer | null }[]>,
+): Promise<number> {
   txn.loading = true;
   let n = 0;
   try {

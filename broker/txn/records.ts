@@ -103,5 +103,14 @@ export function decodeTxnLogValue(buf: Buffer): TxnLogValue {
       r.checkTaggedFieldEnd(end, tag);
     }
   }
-  return { producerId, previousProducerId, producerEpoch, timeoutMs, state, partitions, lastUpdateTimestamp, startTimestamp };
+  return {
+    producerId,
+    previousProducerId,
+    producerEpoch,
+    timeoutMs,
+    state,
+    partitions,
+    lastUpdateTimestamp,
+    startTimestamp,
+  };
 }

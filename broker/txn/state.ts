@@ -24,7 +24,16 @@ export type TxnState =
   | 'Dead'
   | 'PrepareEpochFence';
 
-const STATES: TxnState[] = ['Empty', 'Ongoing', 'PrepareCommit', 'PrepareAbort', 'CompleteCommit', 'CompleteAbort', 'Dead', 'PrepareEpochFence'];
+const STATES: TxnState[] = [
+  'Empty',
+  'Ongoing',
+  'PrepareCommit',
+  'PrepareAbort',
+  'CompleteCommit',
+  'CompleteAbort',
+  'Dead',
+  'PrepareEpochFence',
+];
 
 export function stateId(s: TxnState): number {
   return STATES.indexOf(s);
@@ -142,10 +151,13 @@ export class TxnMetadata implements TxnSnapshot {
    * (callers check state first and answer Kafka's error codes; this is the last line of defence).
    */
   prepare(to: TxnState, changes: Partial<TxnSnapshot>, now: number): TxnSnapshot {
-    if (this.pending) throw new Error(`transaction ${this.transactionalId}: transition to ${this.pending.state} in progress`);
-    if (!canTransition(this.state, to)) throw new Error(`transaction ${this.transactionalId}: illegal transition ${this.state} -> ${to}`);
+    if (this.pending)
+      throw new Error(`transaction ${this.transactionalId}: transition to ${this.pending.state} in progress`);
+    if (!canTransition(this.state, to))
+      throw new Error(`transaction ${this.transactionalId}: illegal transition ${this.state} -> ${to}`);
     const next = { ...this.snapshot(), ...changes, state: to, lastUpdateTimestamp: now };
-    if (to === 'Empty' || to === 'CompleteCommit' || to === 'CompleteAbort' || to === 'Dead') next.partitions = new Set();
+    if (to === 'Empty' || to === 'CompleteCommit' || to === 'CompleteAbort' || to === 'Dead')
+      next.partitions = new Set();
     this.pending = next;
     return next;
   }
@@ -192,7 +204,13 @@ export class TxnMetadata implements TxnSnapshot {
 
   /** Rebuild from a replayed `__transaction_state` value. */
   static fromLogValue(transactionalId: string, v: TxnLogValue): TxnMetadata {
-    const m = new TxnMetadata(transactionalId, { producerId: v.producerId, producerEpoch: v.producerEpoch, timeoutMs: v.timeoutMs, state: v.state, now: v.lastUpdateTimestamp });
+    const m = new TxnMetadata(transactionalId, {
+      producerId: v.producerId,
+      producerEpoch: v.producerEpoch,
+      timeoutMs: v.timeoutMs,
+      state: v.state,
+      now: v.lastUpdateTimestamp,
+    });
     m.lastProducerId = v.previousProducerId;
     m.startTimestamp = v.startTimestamp;
     for (const [topic, ids] of v.partitions) for (const p of ids) m.partitions.add(partitionKey(topic, p));

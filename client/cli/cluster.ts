@@ -18,17 +18,34 @@ export async function clusterInfo(opts: InfoOptions): Promise<number> {
     const partitions = user.reduce((s, t) => s + t.partitions.length, 0);
     const internalPartitions = topics.reduce((s, t) => s + (t.internal ? t.partitions.length : 0), 0);
     if (opts.json) {
-      out(JSON.stringify({ ...cluster, topics: user.length, partitions, internalTopics: topics.length - user.length, internalPartitions }, null, 2) + '\n');
+      out(
+        `${JSON.stringify(
+          {
+            ...cluster,
+            topics: user.length,
+            partitions,
+            internalTopics: topics.length - user.length,
+            internalPartitions,
+          },
+          null,
+          2,
+        )}\n`,
+      );
       return 0;
     }
     let text = `Cluster id: ${cluster.clusterId ?? '-'}\n`;
     text += `Controller: ${cluster.controllerId < 0 ? '-' : cluster.controllerId}\n`;
     text += `Topics: ${user.length} (${partitions} partitions)`;
-    if (topics.length > user.length) text += `, internal: ${topics.length - user.length} (${internalPartitions} partitions)`;
-    text += '\n\n' + table(
-      ['BROKER', 'HOST', 'PORT', 'RACK', 'CONTROLLER'],
-      [...cluster.brokers].sort((a, b) => a.nodeId - b.nodeId).map((b) => [b.nodeId, b.host, b.port, b.rack, b.nodeId === cluster.controllerId ? 'yes' : '']),
-    );
+    if (topics.length > user.length)
+      text += `, internal: ${topics.length - user.length} (${internalPartitions} partitions)`;
+    text +=
+      '\n\n' +
+      table(
+        ['BROKER', 'HOST', 'PORT', 'RACK', 'CONTROLLER'],
+        [...cluster.brokers]
+          .sort((a, b) => a.nodeId - b.nodeId)
+          .map((b) => [b.nodeId, b.host, b.port, b.rack, b.nodeId === cluster.controllerId ? 'yes' : '']),
+      );
     out(text);
     return 0;
   });

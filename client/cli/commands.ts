@@ -7,7 +7,7 @@
  * Every client command takes `--bootstrap host:port` (default localhost:9092). Exit codes: 0 success,
  * 1 Kafka or operation error, 2 usage error.
  */
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import {
   DEFAULT_BOOTSTRAP,
   choice,
@@ -29,7 +29,7 @@ const ACKS = ['all', '-1', '0', '1'] as const;
 const FORMATS = ['text', 'json', 'hex'] as const;
 
 /** Run a lazily imported action; report errors on stderr with the right exit code. */
-async function run(action: () => Promise<number | void>): Promise<void> {
+async function run(action: () => Promise<number | undefined>): Promise<void> {
   let code: number;
   try {
     code = (await action()) ?? 0;
@@ -63,8 +63,12 @@ export function registerClientCommands(program: Command): void {
   // ---- topic
   const topic = program.command('topic').description('create, list, describe, delete and configure topics');
   clientCommand(topic, 'create <name>', 'create a topic')
-    .option('-p, --partitions <n>', 'number of partitions (default: the broker\'s num.partitions)', parseIntOption(1, 1_000_000))
-    .option('-r, --replication-factor <r>', 'replication factor (default: the broker\'s)', parseIntOption(1, 32767))
+    .option(
+      '-p, --partitions <n>',
+      "number of partitions (default: the broker's num.partitions)",
+      parseIntOption(1, 1_000_000),
+    )
+    .option('-r, --replication-factor <r>', "replication factor (default: the broker's)", parseIntOption(1, 32767))
     .option('-c, --config <name=value>', 'topic config (repeatable), e.g. retention.ms=3600000', collectKeyValue)
     .option('--if-not-exists', 'succeed if the topic already exists')
     .action((name: string, opts) => run(async () => (await import('./topic.js')).topicCreate(name, opts)));
@@ -90,11 +94,22 @@ export function registerClientCommands(program: Command): void {
   // ---- produce
   clientCommand(program, 'produce <topic>', 'produce records, one per input line, from stdin or a file')
     .option('-f, --file <path>', 'read lines from this file instead of stdin')
-    .option('-k, --key-separator <sep>', 'split each line at the first SEP into key and value (a line without it is an error)')
+    .option(
+      '-k, --key-separator <sep>',
+      'split each line at the first SEP into key and value (a line without it is an error)',
+    )
     .option('-H, --header <name=value>', 'add a header to every record (repeatable)', collectKeyValue)
     .addOption(new Option('-z, --compression <codec>', 'batch compression').choices(COMPRESSIONS).default('none'))
-    .addOption(new Option('-a, --acks <acks>', 'acknowledgements to wait for: all (= -1), 1 or 0').argParser(choice(ACKS)).default('all'))
-    .option('-p, --partition <p>', 'write every record to this partition (default: by key, Kafka\'s partitioner)', parseIntOption(0, 2 ** 31 - 1))
+    .addOption(
+      new Option('-a, --acks <acks>', 'acknowledgements to wait for: all (= -1), 1 or 0')
+        .argParser(choice(ACKS))
+        .default('all'),
+    )
+    .option(
+      '-p, --partition <p>',
+      "write every record to this partition (default: by key, Kafka's partitioner)",
+      parseIntOption(0, 2 ** 31 - 1),
+    )
     .option('--linger-ms <ms>', 'batching delay', parseIntOption(0, 60_000))
     .option('-q, --quiet', 'no progress bar and no final count')
     .addHelpText(
@@ -114,7 +129,11 @@ Examples:
   clientCommand(program, 'consume <topic>', 'print records of a topic')
     .option('--from-beginning', 'start at the earliest offset (also when a group has no committed offset)')
     .option('-o, --offset <n>', 'start at offset N of each partition read', parseIntOption(0))
-    .option('-t, --timestamp <time>', 'start at the first record at or after this time (ISO-8601 or epoch ms)', parseTimestamp)
+    .option(
+      '-t, --timestamp <time>',
+      'start at the first record at or after this time (ISO-8601 or epoch ms)',
+      parseTimestamp,
+    )
     .option('-p, --partition <p>', 'read only this partition', parseIntOption(0, 2 ** 31 - 1))
     .option('-g, --group <id>', 'consume as a member of this consumer group and commit the offsets printed')
     .addOption(new Option('-F, --format <format>', 'output format').choices(FORMATS).default('text'))
@@ -124,7 +143,11 @@ Examples:
     .option('--print-headers', 'text/hex: print the headers before the value')
     .option('--print-offset', 'text/hex: print partition and offset before the value')
     .option('--separator <sep>', 'text/hex: separator between the printed fields', '\t')
-    .option('--timeout-ms <ms>', 'stop after this long without a record (default: never with --follow, else 5000, 15000 with --group)', parseIntOption(1))
+    .option(
+      '--timeout-ms <ms>',
+      'stop after this long without a record (default: never with --follow, else 5000, 15000 with --group)',
+      parseIntOption(1),
+    )
     .addHelpText(
       'after',
       `
@@ -141,22 +164,28 @@ partition, offset, timestamp, key, value and headers (strings; bytes that are no
 
   // ---- group
   const group = program.command('group').description('list, describe, reset and delete consumer groups');
-  clientCommand(group, 'list', 'list consumer groups with their state')
-    .action((opts) => run(async () => (await import('./group.js')).groupList(opts)));
+  clientCommand(group, 'list', 'list consumer groups with their state').action((opts) =>
+    run(async () => (await import('./group.js')).groupList(opts)),
+  );
   clientCommand(group, 'describe <group>', 'show members, assignments, committed offsets and lag per partition')
     .option('--json', 'print JSON')
     .action((id: string, opts) => run(async () => (await import('./group.js')).groupDescribe(id, opts)));
   clientCommand(group, 'reset-offsets <group>', "move a group's committed offsets (the group must have no members)")
     .requiredOption('-t, --topic <topic>', 'topic whose offsets to reset')
-    .option('-p, --partition <p>', 'only this partition (repeatable; default: all)', (v: string, prev: number[] | undefined) => [...(prev ?? []), parseIntOption(0, 2 ** 31 - 1)(v)])
+    .option(
+      '-p, --partition <p>',
+      'only this partition (repeatable; default: all)',
+      (v: string, prev: number[] | undefined) => [...(prev ?? []), parseIntOption(0, 2 ** 31 - 1)(v)],
+    )
     .option('--to-earliest', 'to the earliest offset')
     .option('--to-latest', 'to the latest offset')
     .option('--to-offset <n>', 'to offset N (kept within the log: earliest..latest)', parseIntOption(0))
     .option('--to-datetime <time>', 'to the first offset at or after this time (ISO-8601 or epoch ms)', parseTimestamp)
     .option('--dry-run', 'print the new offsets without committing them')
     .action((id: string, opts) => run(async () => (await import('./group.js')).groupResetOffsets(id, opts)));
-  clientCommand(group, 'delete <groups...>', 'delete consumer groups (they must have no members)')
-    .action((ids: string[], opts) => run(async () => (await import('./group.js')).groupDelete(ids, opts)));
+  clientCommand(group, 'delete <groups...>', 'delete consumer groups (they must have no members)').action(
+    (ids: string[], opts) => run(async () => (await import('./group.js')).groupDelete(ids, opts)),
+  );
 
   // ---- cluster
   const cluster = program.command('cluster').description('cluster information');

@@ -41,7 +41,12 @@ export interface CliClientOptions {
 }
 
 export function clientOptions(opts: CommonOptions): CliClientOptions {
-  return { bootstrap: parseBootstrap(opts.bootstrap), clientId: 'runnel-cli', connectTimeoutMs: 10_000, requestTimeoutMs: 30_000 };
+  return {
+    bootstrap: parseBootstrap(opts.bootstrap),
+    clientId: 'runnel-cli',
+    connectTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+  };
 }
 
 /** "host:port[,host:port...]" → list; a missing port means 9092. */
@@ -64,9 +69,13 @@ export function parseBootstrap(value: string): string[] {
 
 export function parseIntOption(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
   return (value: string) => {
-    if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected an integer, got ${JSON.stringify(value)}`);
+    if (!/^-?\d+$/.test(value.trim()))
+      throw new InvalidArgumentError(`expected an integer, got ${JSON.stringify(value)}`);
     const n = Number(value);
-    if (n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}, got ${value}`);
+    if (n < min || n > max)
+      throw new InvalidArgumentError(
+        `expected an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}, got ${value}`,
+      );
     return n;
   };
 }
@@ -85,7 +94,8 @@ export function collectList(value: string, previous: string[] | undefined): stri
 
 export function choice<T extends string>(allowed: readonly T[]): (value: string) => T {
   return (value: string) => {
-    if (!(allowed as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+    if (!(allowed as readonly string[]).includes(value))
+      throw new InvalidArgumentError(`expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
     return value as T;
   };
 }
@@ -99,7 +109,10 @@ export function parseTimestamp(value: string): number {
   if (/^\d+$/.test(s)) return Number(s);
   const zoned = /(Z|[+-]\d\d:?\d\d)$/i.test(s) || !s.includes('T') ? s : `${s}Z`;
   const ms = Date.parse(/^\d{4}-\d\d-\d\d$/.test(zoned) ? `${zoned}T00:00:00Z` : zoned);
-  if (Number.isNaN(ms)) throw new InvalidArgumentError(`expected an ISO-8601 date/time or epoch milliseconds, got ${JSON.stringify(value)}`);
+  if (Number.isNaN(ms))
+    throw new InvalidArgumentError(
+      `expected an ISO-8601 date/time or epoch milliseconds, got ${JSON.stringify(value)}`,
+    );
   return ms;
 }
 
@@ -114,12 +127,18 @@ interface KafkaLikeError {
 
 /** One line describing `err` for stderr, and the exit code it maps to. */
 export function describeError(err: unknown): { message: string; exitCode: number } {
-  if (err instanceof UsageError || (err instanceof InvalidArgumentError)) return { message: err.message, exitCode: EXIT_USAGE };
+  if (err instanceof UsageError || err instanceof InvalidArgumentError)
+    return { message: err.message, exitCode: EXIT_USAGE };
   if (err instanceof OperationError) return { message: err.message, exitCode: EXIT_ERROR };
   const e = err as KafkaLikeError;
   if (e && typeof e === 'object' && typeof e.message === 'string') {
     const sysCode = typeof e.code === 'string' ? e.code : undefined;
-    if (sysCode === 'ECONNREFUSED' || sysCode === 'ENOTFOUND' || sysCode === 'EHOSTUNREACH' || sysCode === 'ETIMEDOUT') {
+    if (
+      sysCode === 'ECONNREFUSED' ||
+      sysCode === 'ENOTFOUND' ||
+      sysCode === 'EHOSTUNREACH' ||
+      sysCode === 'ETIMEDOUT'
+    ) {
       return { message: `cannot connect to the broker: ${e.message}`, exitCode: EXIT_ERROR };
     }
     // KafkaError: a numeric Kafka error code and its name.
@@ -137,7 +156,14 @@ export function describeError(err: unknown): { message: string; exitCode: number
 export function table(headers: string[], rows: Array<Array<string | number | bigint | null | undefined>>): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+  return `${cells
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }
 
 export function out(text: string): void {

@@ -55,7 +55,10 @@ async function resolvePlan(admin: AdminView, topic: string, opts: ConsumeOptions
     throw new OperationError(`topic ${topic} has no partition ${opts.partition} (it has ${all.length})`);
   }
   const parts = opts.partition !== undefined ? [opts.partition] : all;
-  const [earliest, latest] = await Promise.all([admin.listOffsets(topic, 'earliest'), admin.listOffsets(topic, 'latest')]);
+  const [earliest, latest] = await Promise.all([
+    admin.listOffsets(topic, 'earliest'),
+    admin.listOffsets(topic, 'latest'),
+  ]);
   const ends = opts.follow ? undefined : new Map(parts.map((p) => [p, latest.get(p) ?? 0]));
   const done = new Set<number>();
   if (subscribe) {
@@ -63,13 +66,15 @@ async function resolvePlan(admin: AdminView, topic: string, opts: ConsumeOptions
       const committed = (await admin.fetchOffsets(opts.group!, [topic])).get(topic);
       for (const p of parts) {
         const c = committed?.get(p);
-        const start = c !== undefined && c >= 0 ? c : opts.fromBeginning ? earliest.get(p) ?? 0 : latest.get(p) ?? 0;
+        const start =
+          c !== undefined && c >= 0 ? c : opts.fromBeginning ? (earliest.get(p) ?? 0) : (latest.get(p) ?? 0);
         if (start >= ends.get(p)!) done.add(p);
       }
     }
     return { ends, done };
   }
-  const byTime = opts.timestamp !== undefined ? await admin.listOffsets(topic, { timestamp: opts.timestamp }) : undefined;
+  const byTime =
+    opts.timestamp !== undefined ? await admin.listOffsets(topic, { timestamp: opts.timestamp }) : undefined;
   const assign = parts.map((p) => {
     const lo = earliest.get(p) ?? 0;
     const hi = latest.get(p) ?? 0;
@@ -87,11 +92,16 @@ async function resolvePlan(admin: AdminView, topic: string, opts: ConsumeOptions
 }
 
 export async function consume(topic: string, opts: ConsumeOptions): Promise<number> {
-  if (opts.offset !== undefined && opts.timestamp !== undefined) throw new UsageError('give either --offset or --timestamp, not both');
+  if (opts.offset !== undefined && opts.timestamp !== undefined)
+    throw new UsageError('give either --offset or --timestamp, not both');
   if (opts.fromBeginning && (opts.offset !== undefined || opts.timestamp !== undefined)) {
     throw new UsageError('--from-beginning cannot be combined with --offset or --timestamp');
   }
-  const subscribe = opts.group !== undefined && opts.partition === undefined && opts.offset === undefined && opts.timestamp === undefined;
+  const subscribe =
+    opts.group !== undefined &&
+    opts.partition === undefined &&
+    opts.offset === undefined &&
+    opts.timestamp === undefined;
   const plan = await withAdmin(opts, (admin) => resolvePlan(admin, topic, opts, subscribe));
   const ends = plan.ends;
   const done = plan.done;
@@ -169,7 +179,9 @@ export async function consume(topic: string, opts: ConsumeOptions): Promise<numb
       }
       if (idleLimit !== undefined && Date.now() - lastRecordAt >= idleLimit) {
         if (opts.timeoutMs === undefined && ends) {
-          process.stderr.write(`runnel: stopped after ${idleLimit} ms without a record before the end of ${partitionsTotal - done.size} partition(s)\n`);
+          process.stderr.write(
+            `runnel: stopped after ${idleLimit} ms without a record before the end of ${partitionsTotal - done.size} partition(s)\n`,
+          );
         }
         break;
       }

@@ -37,7 +37,7 @@ function textBytes(b: Buffer | null, format: Format): string {
 /** One output line (with its "\n") for a record. */
 export function formatRecord(r: PrintableRecord, o: FormatOptions): string {
   if (o.format === 'json') {
-    return JSON.stringify({
+    return `${JSON.stringify({
       topic: r.topic,
       partition: r.partition,
       offset: r.offset,
@@ -45,12 +45,12 @@ export function formatRecord(r: PrintableRecord, o: FormatOptions): string {
       key: jsonBytes(r.key),
       value: jsonBytes(r.value),
       headers: r.headers.map((h) => ({ key: h.key, value: jsonBytes(h.value) })),
-    }) + '\n';
+    })}\n`;
   }
   const fields: string[] = [];
   if (o.printOffset) fields.push(`${r.partition}:${r.offset}`);
   if (o.printHeaders) fields.push(r.headers.map((h) => `${h.key}=${textBytes(h.value, o.format)}`).join(','));
   if (o.printKey) fields.push(textBytes(r.key, o.format));
   fields.push(textBytes(r.value, o.format));
-  return fields.join(o.separator) + '\n';
+  return `${fields.join(o.separator)}\n`;
 }

@@ -9,7 +9,12 @@ import { type AdminView, type GroupView, withAdmin } from './view.js';
 export async function groupList(opts: CommonOptions): Promise<number> {
   return withAdmin(opts, async (admin) => {
     const groups = (await admin.listGroups()).sort((a, b) => a.groupId.localeCompare(b.groupId));
-    out(table(['GROUP', 'STATE', 'PROTOCOL-TYPE'], groups.map((g) => [g.groupId, g.state || '-', g.protocolType || '-'])));
+    out(
+      table(
+        ['GROUP', 'STATE', 'PROTOCOL-TYPE'],
+        groups.map((g) => [g.groupId, g.state || '-', g.protocolType || '-']),
+      ),
+    );
     return 0;
   });
 }
@@ -42,9 +47,13 @@ export async function groupLag(admin: AdminView, group: GroupView): Promise<Part
   for (const [t, parts] of committed) for (const p of parts.keys()) keys.set(key(t, p), { topic: t, partition: p });
   const topics = [...new Set([...keys.values()].map((k) => k.topic))].sort();
   const ends = new Map<string, Map<number, number>>();
-  await Promise.all(topics.map(async (t) => ends.set(t, await admin.listOffsets(t, 'latest').catch(() => new Map<number, number>()))));
+  await Promise.all(
+    topics.map(async (t) => ends.set(t, await admin.listOffsets(t, 'latest').catch(() => new Map<number, number>()))),
+  );
   const rows: PartitionLag[] = [];
-  for (const { topic, partition } of [...keys.values()].sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)) {
+  for (const { topic, partition } of [...keys.values()].sort(
+    (a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition,
+  )) {
     const c = committed.get(topic)?.get(partition);
     const cur = c === undefined || c < 0 ? null : c;
     const end = ends.get(topic)?.get(partition);
@@ -77,21 +86,32 @@ export async function groupDescribe(id: string, opts: DescribeOptions): Promise<
     }
     const lag = await groupLag(admin, group);
     if (opts.json) {
-      out(JSON.stringify({ ...group, partitions: lag }, null, 2) + '\n');
+      out(`${JSON.stringify({ ...group, partitions: lag }, null, 2)}\n`);
       return 0;
     }
     let text = `Group: ${group.groupId}\tState: ${group.state}\tMembers: ${group.members.length}`;
     if (group.protocol) text += `\tAssignor: ${group.protocol}`;
     text += `\tTotal lag: ${lag.reduce((s, r) => s + (r.lag ?? 0), 0)}\n\n`;
-    text += lag.length === 0 ? '(no committed offsets and no assignments)\n' : table(
-      ['TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID'],
-      lag.map((r) => [r.topic, r.partition, r.committed, r.logEnd, r.lag, r.memberId, r.host, r.clientId]),
-    );
+    text +=
+      lag.length === 0
+        ? '(no committed offsets and no assignments)\n'
+        : table(
+            ['TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID'],
+            lag.map((r) => [r.topic, r.partition, r.committed, r.logEnd, r.lag, r.memberId, r.host, r.clientId]),
+          );
     if (group.members.length) {
-      text += '\n' + table(
-        ['MEMBER-ID', 'INSTANCE-ID', 'CLIENT-ID', 'HOST', 'ASSIGNMENT'],
-        group.members.map((m) => [m.memberId, m.groupInstanceId, m.clientId, m.clientHost, m.assignment.map((a) => `${a.topic}:${a.partitions.join(',')}`).join(' ') || '-']),
-      );
+      text +=
+        '\n' +
+        table(
+          ['MEMBER-ID', 'INSTANCE-ID', 'CLIENT-ID', 'HOST', 'ASSIGNMENT'],
+          group.members.map((m) => [
+            m.memberId,
+            m.groupInstanceId,
+            m.clientId,
+            m.clientHost,
+            m.assignment.map((a) => `${a.topic}:${a.partitions.join(',')}`).join(' ') || '-',
+          ]),
+        );
     }
     out(text);
     return 0;
@@ -109,8 +129,16 @@ interface ResetOptions extends CommonOptions {
 }
 
 export async function groupResetOffsets(id: string, opts: ResetOptions): Promise<number> {
-  const targets = [opts.toEarliest && '--to-earliest', opts.toLatest && '--to-latest', opts.toOffset !== undefined && '--to-offset', opts.toDatetime !== undefined && '--to-datetime'].filter(Boolean);
-  if (targets.length !== 1) throw new UsageError(`give exactly one of --to-earliest, --to-latest, --to-offset, --to-datetime${targets.length ? ` (got ${targets.join(' and ')})` : ''}`);
+  const targets = [
+    opts.toEarliest && '--to-earliest',
+    opts.toLatest && '--to-latest',
+    opts.toOffset !== undefined && '--to-offset',
+    opts.toDatetime !== undefined && '--to-datetime',
+  ].filter(Boolean);
+  if (targets.length !== 1)
+    throw new UsageError(
+      `give exactly one of --to-earliest, --to-latest, --to-offset, --to-datetime${targets.length ? ` (got ${targets.join(' and ')})` : ''}`,
+    );
   return withAdmin(opts, async (admin) => {
     const group = await admin.describeGroup(id);
     if (group.members.length > 0 || !['Empty', 'Dead', ''].includes(group.state)) {
@@ -121,13 +149,16 @@ export async function groupResetOffsets(id: string, opts: ResetOptions): Promise
     const t = await admin.describeTopic(opts.topic);
     const all = t.partitions.map((p) => p.partition).sort((a, b) => a - b);
     const parts = opts.partition ? [...new Set(opts.partition)].sort((a, b) => a - b) : all;
-    for (const p of parts) if (!all.includes(p)) throw new OperationError(`topic ${opts.topic} has no partition ${p} (it has ${all.length})`);
+    for (const p of parts)
+      if (!all.includes(p))
+        throw new OperationError(`topic ${opts.topic} has no partition ${p} (it has ${all.length})`);
     const [earliest, latest, committed] = await Promise.all([
       admin.listOffsets(opts.topic, 'earliest'),
       admin.listOffsets(opts.topic, 'latest'),
       admin.fetchOffsets(id, [opts.topic]),
     ]);
-    const byTime = opts.toDatetime !== undefined ? await admin.listOffsets(opts.topic, { timestamp: opts.toDatetime }) : undefined;
+    const byTime =
+      opts.toDatetime !== undefined ? await admin.listOffsets(opts.topic, { timestamp: opts.toDatetime }) : undefined;
     const plan = parts.map((p) => {
       const lo = earliest.get(p) ?? 0;
       const hi = latest.get(p) ?? 0;
@@ -142,8 +173,17 @@ export async function groupResetOffsets(id: string, opts: ResetOptions): Promise
       const cur = committed.get(opts.topic)?.get(p);
       return { topic: opts.topic, partition: p, current: cur === undefined || cur < 0 ? null : cur, offset };
     });
-    if (!opts.dryRun) await admin.commitOffsets(id, plan.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
-    out(table(['TOPIC', 'PARTITION', 'OLD-OFFSET', 'NEW-OFFSET'], plan.map((r) => [r.topic, r.partition, r.current, r.offset])));
+    if (!opts.dryRun)
+      await admin.commitOffsets(
+        id,
+        plan.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
+      );
+    out(
+      table(
+        ['TOPIC', 'PARTITION', 'OLD-OFFSET', 'NEW-OFFSET'],
+        plan.map((r) => [r.topic, r.partition, r.current, r.offset]),
+      ),
+    );
     out(opts.dryRun ? '(dry run: nothing committed)\n' : `reset ${plan.length} partition(s) of group ${id}\n`);
     return 0;
   });

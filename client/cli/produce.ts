@@ -26,7 +26,10 @@ interface ProduceOptions extends CommonOptions {
 }
 
 /** Yields the lines of `input` as Buffers (without "\n" or "\r\n"); a last line without "\n" counts. */
-export async function* lines(input: AsyncIterable<Buffer | string>, onBytes?: (n: number) => void): AsyncGenerator<Buffer> {
+export async function* lines(
+  input: AsyncIterable<Buffer | string>,
+  onBytes?: (n: number) => void,
+): AsyncGenerator<Buffer> {
   let carry: Buffer | null = null;
   for await (const c of input) {
     let chunk = typeof c === 'string' ? Buffer.from(c) : c;
@@ -50,7 +53,8 @@ export async function* lines(input: AsyncIterable<Buffer | string>, onBytes?: (n
 
 export async function produce(topic: string, opts: ProduceOptions): Promise<number> {
   if (opts.keySeparator === '') throw new UsageError('--key-separator must not be empty');
-  if (opts.file === undefined && process.stdin.isTTY && !opts.quiet) err('reading records from the terminal, one a line; end with Ctrl-D\n');
+  if (opts.file === undefined && process.stdin.isTTY && !opts.quiet)
+    err('reading records from the terminal, one a line; end with Ctrl-D\n');
   let total: number | undefined;
   try {
     total = opts.file !== undefined ? (await stat(opts.file)).size : stdinSize();
@@ -86,10 +90,12 @@ export async function produce(topic: string, opts: ProduceOptions): Promise<numb
         key = line.subarray(0, at);
         value = line.subarray(at + sep.length);
       }
-      const p = producer.send({ topic, key, value, headers, ...(opts.partition !== undefined ? { partition: opts.partition } : {}) }).then(
-        () => void acked++,
-        (e: unknown) => void (failure ??= e),
-      );
+      const p = producer
+        .send({ topic, key, value, headers, ...(opts.partition !== undefined ? { partition: opts.partition } : {}) })
+        .then(
+          () => void acked++,
+          (e: unknown) => void (failure ??= e),
+        );
       inFlight.push(p);
       sent++;
       if (inFlight.length >= MAX_IN_FLIGHT) await inFlight.shift();

@@ -17,7 +17,12 @@ export async function topicCreate(name: string, opts: CreateOptions): Promise<nu
   const configs = Object.fromEntries(opts.config ?? []);
   return withAdmin(opts, async (admin) => {
     try {
-      await admin.createTopic({ name, partitions: opts.partitions, replicationFactor: opts.replicationFactor, configs });
+      await admin.createTopic({
+        name,
+        partitions: opts.partitions,
+        replicationFactor: opts.replicationFactor,
+        configs,
+      });
     } catch (e) {
       if (opts.ifNotExists && isKafkaError(e, 'TOPIC_ALREADY_EXISTS')) {
         out(`topic ${name} already exists\n`);
@@ -45,7 +50,12 @@ export async function topicList(opts: ListOptions): Promise<number> {
     }
     const topics = names.length ? await admin.describeTopics(names) : [];
     const byName = new Map(topics.map((t) => [t.name, t]));
-    out(table(['TOPIC', 'PARTITIONS'], names.map((n) => [n, byName.get(n)?.partitions.length])));
+    out(
+      table(
+        ['TOPIC', 'PARTITIONS'],
+        names.map((n) => [n, byName.get(n)?.partitions.length]),
+      ),
+    );
     return 0;
   });
 }
@@ -64,23 +74,54 @@ export async function topicDescribe(name: string, opts: DescribeOptions): Promis
       admin.describeTopicConfigs(name),
     ]);
     const shown = opts.allConfigs ? configs : configs.filter((c) => !c.isDefault);
-    const partitions = [...t.partitions].sort((a, b) => a.partition - b.partition).map((p) => ({
-      ...p,
-      logStartOffset: earliest.get(p.partition) ?? null,
-      logEndOffset: latest.get(p.partition) ?? null,
-    }));
+    const partitions = [...t.partitions]
+      .sort((a, b) => a.partition - b.partition)
+      .map((p) => ({
+        ...p,
+        logStartOffset: earliest.get(p.partition) ?? null,
+        logEndOffset: latest.get(p.partition) ?? null,
+      }));
     if (opts.json) {
-      out(JSON.stringify({ name: t.name, topicId: t.topicId, internal: t.internal, partitions, configs: Object.fromEntries(shown.map((c) => [c.name, c.value])) }, null, 2) + '\n');
+      out(
+        `${JSON.stringify(
+          {
+            name: t.name,
+            topicId: t.topicId,
+            internal: t.internal,
+            partitions,
+            configs: Object.fromEntries(shown.map((c) => [c.name, c.value])),
+          },
+          null,
+          2,
+        )}\n`,
+      );
       return 0;
     }
     const records = partitions.reduce((s, p) => s + Math.max(0, (p.logEndOffset ?? 0) - (p.logStartOffset ?? 0)), 0);
     let text = `Topic: ${t.name}\tPartitions: ${partitions.length}\tReplicationFactor: ${partitions[0]?.replicas.length ?? 0}${t.topicId ? `\tTopicId: ${t.topicId}` : ''}\tRecords: ${records}\n`;
-    text += '\n' + table(
-      ['PARTITION', 'LEADER', 'REPLICAS', 'ISR', 'LOG-START-OFFSET', 'LOG-END-OFFSET'],
-      partitions.map((p) => [p.partition, p.leader, p.replicas.join(','), p.isr.join(','), p.logStartOffset, p.logEndOffset]),
-    );
+    text +=
+      '\n' +
+      table(
+        ['PARTITION', 'LEADER', 'REPLICAS', 'ISR', 'LOG-START-OFFSET', 'LOG-END-OFFSET'],
+        partitions.map((p) => [
+          p.partition,
+          p.leader,
+          p.replicas.join(','),
+          p.isr.join(','),
+          p.logStartOffset,
+          p.logEndOffset,
+        ]),
+      );
     text += `\nConfigs${opts.allConfigs ? '' : ' (set on the topic; --all-configs for every one)'}:\n`;
-    text += shown.length === 0 ? '  (none)\n' : shown.map((c) => `  ${c.name}=${c.sensitive ? '(sensitive)' : c.value ?? 'null'}${opts.allConfigs && c.isDefault ? '  (default)' : ''}\n`).join('');
+    text +=
+      shown.length === 0
+        ? '  (none)\n'
+        : shown
+            .map(
+              (c) =>
+                `  ${c.name}=${c.sensitive ? '(sensitive)' : (c.value ?? 'null')}${opts.allConfigs && c.isDefault ? '  (default)' : ''}\n`,
+            )
+            .join('');
     out(text);
     return 0;
   });
@@ -120,7 +161,8 @@ export async function topicAlterConfig(name: string, opts: AlterOptions): Promis
     if (k in changes) throw new UsageError(`config ${k} is both set and deleted`);
     changes[k] = null;
   }
-  if (Object.keys(changes).length === 0) throw new UsageError('nothing to change: give --set name=value and/or --delete name');
+  if (Object.keys(changes).length === 0)
+    throw new UsageError('nothing to change: give --set name=value and/or --delete name');
   return withAdmin(opts, async (admin) => {
     await admin.alterTopicConfigs(name, changes);
     for (const [k, v] of Object.entries(changes)) out(v === null ? `removed ${k}\n` : `set ${k}=${v}\n`);

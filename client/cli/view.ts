@@ -64,7 +64,12 @@ export interface AdminView {
   describeTopics(names: string[]): Promise<TopicView[]>;
   /** One topic; "topic X does not exist" when it does not. */
   describeTopic(name: string): Promise<TopicView>;
-  createTopic(spec: { name: string; partitions?: number; replicationFactor?: number; configs?: Record<string, string> }): Promise<void>;
+  createTopic(spec: {
+    name: string;
+    partitions?: number;
+    replicationFactor?: number;
+    configs?: Record<string, string>;
+  }): Promise<void>;
   deleteTopics(names: string[]): Promise<void>;
   createPartitions(name: string, total: number): Promise<void>;
   describeTopicConfigs(name: string): Promise<ConfigView[]>;
@@ -101,7 +106,8 @@ export async function withAdmin<T>(opts: CommonOptions, fn: (admin: AdminView) =
 }
 
 export function adminView(admin: Admin): AdminView {
-  const byPartition = (rows: Array<{ partition: number; offset: number }>): Map<number, number> => new Map(rows.map((r) => [r.partition, num(r.offset)]));
+  const byPartition = (rows: Array<{ partition: number; offset: number }>): Map<number, number> =>
+    new Map(rows.map((r) => [r.partition, num(r.offset)]));
   return {
     describeCluster: () => admin.describeCluster(),
     listTopics: (o) => admin.listTopics(o),

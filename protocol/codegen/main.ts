@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildMessage, isEmpty, loadSpecDir, RawMessage } from './spec.js';
+import { buildMessage, isEmpty, loadSpecDir, type RawMessage } from './spec.js';
 import { BANNER, kebab, ModuleEmitter } from './emit.js';
 
 /** 3.9.1-only versions of these are ZooKeeper-era or early-access and are not served to clients. */
@@ -78,7 +78,9 @@ export function generate(specRoot: string): Map<string, string> {
   out.push('  readonly name: string;');
   out.push('  readonly minVersion: number;');
   out.push('  readonly maxVersion: number;');
-  out.push('  /** First flexible version (compact encodings, tagged fields, request header v2, response header v1). */');
+  out.push(
+    '  /** First flexible version (compact encodings, tagged fields, request header v2, response header v1). */',
+  );
   out.push('  readonly flexibleMin: number;');
   out.push('  /** Kafka marks the highest version as unstable (not advertised by a normal broker). */');
   out.push('  readonly latestVersionUnstable: boolean;');
@@ -90,7 +92,7 @@ export function generate(specRoot: string): Map<string, string> {
   out.push('export const APIS: readonly ApiInfo[] = [');
   for (const a of rows) {
     out.push(
-      `  { key: ${a.key}, name: '${a.name}', minVersion: ${a.min}, maxVersion: ${a.max}, flexibleMin: ${a.flexMin === Infinity ? 'Infinity' : a.flexMin}, latestVersionUnstable: ${a.unstableMax}, requestModule: '${kebab(a.name + 'Request')}', responseModule: '${kebab(a.name + 'Response')}' },`,
+      `  { key: ${a.key}, name: '${a.name}', minVersion: ${a.min}, maxVersion: ${a.max}, flexibleMin: ${a.flexMin === Infinity ? 'Infinity' : a.flexMin}, latestVersionUnstable: ${a.unstableMax}, requestModule: '${kebab(`${a.name}Request`)}', responseModule: '${kebab(`${a.name}Response`)}' },`,
     );
   }
   out.push('];');
@@ -108,7 +110,9 @@ export function generate(specRoot: string): Map<string, string> {
   out.push('  return a !== undefined && version >= a.flexibleMin ? 2 : 1;');
   out.push('}');
   out.push('');
-  out.push('/** Response header version: 1 when the response version is flexible, else 0; ApiVersions (18) always 0. */');
+  out.push(
+    '/** Response header version: 1 when the response version is flexible, else 0; ApiVersions (18) always 0. */',
+  );
   out.push('export function responseHeaderVersion(key: number, version: number): 0 | 1 {');
   out.push('  if (key === 18) return 0;');
   out.push('  const a = apiInfo(key);');
@@ -116,7 +120,13 @@ export function generate(specRoot: string): Map<string, string> {
   out.push('}');
   out.push('');
   out.push('/** Every generated message module (requests, responses, headers, data types). */');
-  out.push(`export const MESSAGE_MODULES: readonly string[] = [${[...files.keys()].filter((f) => f.startsWith('protocol/')).map((f) => `'${f.slice('protocol/generated/'.length, -3)}'`).sort().join(', ')}];`);
+  out.push(
+    `export const MESSAGE_MODULES: readonly string[] = [${[...files.keys()]
+      .filter((f) => f.startsWith('protocol/'))
+      .map((f) => `'${f.slice('protocol/generated/'.length, -3)}'`)
+      .sort()
+      .join(', ')}];`,
+  );
   out.push('');
   files.set('protocol/generated/apis.ts', out.join('\n'));
   files.set('protocol/generated/error-codes.ts', errorCodes(specRoot));
@@ -124,7 +134,11 @@ export function generate(specRoot: string): Map<string, string> {
 }
 
 function errorCodes(specRoot: string): string {
-  const errors = JSON.parse(readFileSync(join(specRoot, 'errors.json'), 'utf8')) as { code: number; name: string; retriable: boolean }[];
+  const errors = JSON.parse(readFileSync(join(specRoot, 'errors.json'), 'utf8')) as {
+    code: number;
+    name: string;
+    retriable: boolean;
+  }[];
   const out: string[] = [BANNER];
   out.push('/** Kafka protocol error codes, as data: handlers put them in responses. */');
   out.push('export const ErrorCode = {');
@@ -134,7 +148,12 @@ function errorCodes(specRoot: string): string {
   out.push('export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];');
   out.push('');
   out.push('/** Codes whose errors Kafka marks retriable. */');
-  out.push(`export const RETRIABLE_ERROR_CODES: ReadonlySet<number> = new Set([${errors.filter((e) => e.retriable).map((e) => e.code).join(', ')}]);`);
+  out.push(
+    `export const RETRIABLE_ERROR_CODES: ReadonlySet<number> = new Set([${errors
+      .filter((e) => e.retriable)
+      .map((e) => e.code)
+      .join(', ')}]);`,
+  );
   out.push('');
   out.push('const NAMES = new Map<number, string>([');
   for (const e of errors) out.push(`  [${e.code}, '${e.name}'],`);

@@ -106,7 +106,20 @@ export type Prim =
   | 'uuid'
   | 'records';
 
-const PRIMS = new Set<string>(['bool', 'int8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'float64', 'string', 'bytes', 'uuid', 'records']);
+const PRIMS = new Set<string>([
+  'bool',
+  'int8',
+  'int16',
+  'uint16',
+  'int32',
+  'uint32',
+  'int64',
+  'float64',
+  'string',
+  'bytes',
+  'uuid',
+  'records',
+]);
 
 export type TypeM = { kind: 'prim'; prim: Prim } | { kind: 'array'; elem: TypeM } | { kind: 'struct'; struct: StructM };
 

@@ -43,7 +43,7 @@ export const NO_SEQUENCE = -1;
 export const NO_PARTITION_LEADER_EPOCH = -1;
 export const NO_TIMESTAMP = -1n;
 
-export const enum CompressionType {
+export enum CompressionType {
   None = 0,
   Gzip = 1,
   Snappy = 2,
@@ -51,7 +51,7 @@ export const enum CompressionType {
   Zstd = 4,
 }
 
-export const enum TimestampType {
+export enum TimestampType {
   CreateTime = 0,
   LogAppendTime = 1,
 }

@@ -23,11 +23,29 @@
  */
 import { CorruptRecordError, CompressionError } from '../errors.js';
 import {
-  ATTRIBUTES_OFFSET, BASE_OFFSET_OFFSET, BASE_SEQUENCE_OFFSET, BASE_TIMESTAMP_OFFSET, BATCH_HEADER_SIZE,
-  COMPRESSION_CODEC_MASK, CONTROL_FLAG_MASK, CRC_OFFSET, CompressionType, DELETE_HORIZON_FLAG_MASK,
-  LAST_OFFSET_DELTA_OFFSET, LENGTH_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET, MAX_TIMESTAMP_OFFSET,
-  PARTITION_LEADER_EPOCH_OFFSET, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, RECORDS_COUNT_OFFSET,
-  RECORDS_OFFSET, TIMESTAMP_TYPE_MASK, TRANSACTIONAL_FLAG_MASK, TimestampType,
+  ATTRIBUTES_OFFSET,
+  BASE_OFFSET_OFFSET,
+  BASE_SEQUENCE_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  BATCH_HEADER_SIZE,
+  COMPRESSION_CODEC_MASK,
+  CONTROL_FLAG_MASK,
+  CRC_OFFSET,
+  CompressionType,
+  DELETE_HORIZON_FLAG_MASK,
+  LAST_OFFSET_DELTA_OFFSET,
+  LENGTH_OFFSET,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  PRODUCER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+  RECORDS_COUNT_OFFSET,
+  RECORDS_OFFSET,
+  TIMESTAMP_TYPE_MASK,
+  TRANSACTIONAL_FLAG_MASK,
+  TimestampType,
 } from './batch-header.js';
 import { crc32c } from './crc.js';
 import { decompress, type DecompressOptions } from './compression.js';
@@ -62,7 +80,9 @@ export class RecordBatch {
   /** Wrap `buf`, which must hold exactly one batch (use RecordBatch.at / splitBatches to find one). */
   constructor(buf: Buffer) {
     if (buf.length < MIN_BATCH_SIZE) {
-      throw new CorruptRecordError(`record batch of ${buf.length} bytes is shorter than the ${MIN_BATCH_SIZE}-byte header`);
+      throw new CorruptRecordError(
+        `record batch of ${buf.length} bytes is shorter than the ${MIN_BATCH_SIZE}-byte header`,
+      );
     }
     this.buffer = buf;
   }
@@ -71,54 +91,106 @@ export class RecordBatch {
   static at(buf: Buffer, pos = 0): RecordBatch {
     if (pos + LOG_OVERHEAD > buf.length) throw new CorruptRecordError('record batch truncated before its length field');
     const size = LOG_OVERHEAD + buf.readInt32BE(pos + LENGTH_OFFSET);
-    if (size < MIN_BATCH_SIZE) throw new CorruptRecordError(`record batch size ${size} is below the minimum ${MIN_BATCH_SIZE}`);
-    if (pos + size > buf.length) throw new CorruptRecordError(`record batch of ${size} bytes is truncated to ${buf.length - pos}`);
+    if (size < MIN_BATCH_SIZE)
+      throw new CorruptRecordError(`record batch size ${size} is below the minimum ${MIN_BATCH_SIZE}`);
+    if (pos + size > buf.length)
+      throw new CorruptRecordError(`record batch of ${size} bytes is truncated to ${buf.length - pos}`);
     return new RecordBatch(buf.subarray(pos, pos + size));
   }
 
-  get baseOffset(): bigint { return this.buffer.readBigInt64BE(BASE_OFFSET_OFFSET); }
-  get batchLength(): number { return this.buffer.readInt32BE(LENGTH_OFFSET); }
-  get partitionLeaderEpoch(): number { return this.buffer.readInt32BE(PARTITION_LEADER_EPOCH_OFFSET); }
-  get magic(): number { return this.buffer.readInt8(MAGIC_OFFSET); }
-  get crc(): number { return this.buffer.readUInt32BE(CRC_OFFSET); }
-  get attributes(): number { return this.buffer.readInt16BE(ATTRIBUTES_OFFSET); }
-  get lastOffsetDelta(): number { return this.buffer.readInt32BE(LAST_OFFSET_DELTA_OFFSET); }
-  get baseTimestamp(): bigint { return this.buffer.readBigInt64BE(BASE_TIMESTAMP_OFFSET); }
-  get maxTimestamp(): bigint { return this.buffer.readBigInt64BE(MAX_TIMESTAMP_OFFSET); }
-  get producerId(): bigint { return this.buffer.readBigInt64BE(PRODUCER_ID_OFFSET); }
-  get producerEpoch(): number { return this.buffer.readInt16BE(PRODUCER_EPOCH_OFFSET); }
-  get baseSequence(): number { return this.buffer.readInt32BE(BASE_SEQUENCE_OFFSET); }
-  get recordsCount(): number { return this.buffer.readInt32BE(RECORDS_COUNT_OFFSET); }
+  get baseOffset(): bigint {
+    return this.buffer.readBigInt64BE(BASE_OFFSET_OFFSET);
+  }
+  get batchLength(): number {
+    return this.buffer.readInt32BE(LENGTH_OFFSET);
+  }
+  get partitionLeaderEpoch(): number {
+    return this.buffer.readInt32BE(PARTITION_LEADER_EPOCH_OFFSET);
+  }
+  get magic(): number {
+    return this.buffer.readInt8(MAGIC_OFFSET);
+  }
+  get crc(): number {
+    return this.buffer.readUInt32BE(CRC_OFFSET);
+  }
+  get attributes(): number {
+    return this.buffer.readInt16BE(ATTRIBUTES_OFFSET);
+  }
+  get lastOffsetDelta(): number {
+    return this.buffer.readInt32BE(LAST_OFFSET_DELTA_OFFSET);
+  }
+  get baseTimestamp(): bigint {
+    return this.buffer.readBigInt64BE(BASE_TIMESTAMP_OFFSET);
+  }
+  get maxTimestamp(): bigint {
+    return this.buffer.readBigInt64BE(MAX_TIMESTAMP_OFFSET);
+  }
+  get producerId(): bigint {
+    return this.buffer.readBigInt64BE(PRODUCER_ID_OFFSET);
+  }
+  get producerEpoch(): number {
+    return this.buffer.readInt16BE(PRODUCER_EPOCH_OFFSET);
+  }
+  get baseSequence(): number {
+    return this.buffer.readInt32BE(BASE_SEQUENCE_OFFSET);
+  }
+  get recordsCount(): number {
+    return this.buffer.readInt32BE(RECORDS_COUNT_OFFSET);
+  }
 
   /** Total bytes of the batch (batchLength + 12). */
-  get size(): number { return this.buffer.length; }
-  get lastOffset(): bigint { return this.baseOffset + BigInt(this.lastOffsetDelta); }
-  get nextOffset(): bigint { return this.lastOffset + 1n; }
+  get size(): number {
+    return this.buffer.length;
+  }
+  get lastOffset(): bigint {
+    return this.baseOffset + BigInt(this.lastOffsetDelta);
+  }
+  get nextOffset(): bigint {
+    return this.lastOffset + 1n;
+  }
   /** Sequence of the last record, wrapping at 2^31 like Kafka; -1 when the batch has no sequence. */
   get lastSequence(): number {
     const base = this.baseSequence;
     if (base === -1) return -1;
     return (base + this.lastOffsetDelta) % 0x80000000;
   }
-  get compression(): CompressionType { return (this.attributes & COMPRESSION_CODEC_MASK) as CompressionType; }
-  get timestampType(): TimestampType {
-    return (this.attributes & TIMESTAMP_TYPE_MASK ? TimestampType.LogAppendTime : TimestampType.CreateTime);
+  get compression(): CompressionType {
+    return (this.attributes & COMPRESSION_CODEC_MASK) as CompressionType;
   }
-  get isTransactional(): boolean { return (this.attributes & TRANSACTIONAL_FLAG_MASK) !== 0; }
-  get isControl(): boolean { return (this.attributes & CONTROL_FLAG_MASK) !== 0; }
-  get hasDeleteHorizon(): boolean { return (this.attributes & DELETE_HORIZON_FLAG_MASK) !== 0; }
+  get timestampType(): TimestampType {
+    return this.attributes & TIMESTAMP_TYPE_MASK ? TimestampType.LogAppendTime : TimestampType.CreateTime;
+  }
+  get isTransactional(): boolean {
+    return (this.attributes & TRANSACTIONAL_FLAG_MASK) !== 0;
+  }
+  get isControl(): boolean {
+    return (this.attributes & CONTROL_FLAG_MASK) !== 0;
+  }
+  get hasDeleteHorizon(): boolean {
+    return (this.attributes & DELETE_HORIZON_FLAG_MASK) !== 0;
+  }
   /** The delete horizon written by compaction (baseTimestamp when bit 6 is set), else null. */
-  get deleteHorizonMs(): bigint | null { return this.hasDeleteHorizon ? this.baseTimestamp : null; }
+  get deleteHorizonMs(): bigint | null {
+    return this.hasDeleteHorizon ? this.baseTimestamp : null;
+  }
   /** The records section as stored (compressed bytes when compressed). Zero copy. */
-  get recordsData(): Buffer { return this.buffer.subarray(RECORDS_OFFSET); }
+  get recordsData(): Buffer {
+    return this.buffer.subarray(RECORDS_OFFSET);
+  }
 
   /** Stamp the base offset in place (not covered by the CRC). */
-  setBaseOffset(offset: bigint): void { this.buffer.writeBigInt64BE(offset, BASE_OFFSET_OFFSET); }
+  setBaseOffset(offset: bigint): void {
+    this.buffer.writeBigInt64BE(offset, BASE_OFFSET_OFFSET);
+  }
   /** Stamp the partition leader epoch in place (not covered by the CRC). */
-  setPartitionLeaderEpoch(epoch: number): void { this.buffer.writeInt32BE(epoch, PARTITION_LEADER_EPOCH_OFFSET); }
+  setPartitionLeaderEpoch(epoch: number): void {
+    this.buffer.writeInt32BE(epoch, PARTITION_LEADER_EPOCH_OFFSET);
+  }
 
   /** CRC-32C over bytes [21, end). */
-  computeCrc(): number { return crc32c(this.buffer, ATTRIBUTES_OFFSET); }
+  computeCrc(): number {
+    return crc32c(this.buffer, ATTRIBUTES_OFFSET);
+  }
 
   /** Why the batch is invalid (length, magic, CRC), or null when it is valid. Decodes no records. */
   problem(): string | null {
@@ -131,11 +203,14 @@ export class RecordBatch {
     if (buf.readInt32BE(RECORDS_COUNT_OFFSET) < 0) return 'negative record count';
     const stored = buf.readUInt32BE(CRC_OFFSET);
     const actual = this.computeCrc();
-    if (stored !== actual) return `record batch CRC mismatch: stored 0x${stored.toString(16)}, computed 0x${actual.toString(16)}`;
+    if (stored !== actual)
+      return `record batch CRC mismatch: stored 0x${stored.toString(16)}, computed 0x${actual.toString(16)}`;
     return null;
   }
 
-  isValid(): boolean { return this.problem() === null; }
+  isValid(): boolean {
+    return this.problem() === null;
+  }
 
   /** Throw CorruptRecordError unless the batch passes isValid(). */
   validate(): void {
@@ -144,7 +219,9 @@ export class RecordBatch {
   }
 
   /** Recompute and store the CRC (after changing attributes or maxTimestamp). */
-  updateCrc(): void { this.buffer.writeUInt32BE(this.computeCrc(), CRC_OFFSET); }
+  updateCrc(): void {
+    this.buffer.writeUInt32BE(this.computeCrc(), CRC_OFFSET);
+  }
 
   /** Switch the batch to LogAppendTime with the given time as maxTimestamp, updating the CRC. */
   stampLogAppendTime(time: bigint): void {
@@ -215,14 +292,17 @@ export class RecordBatch {
     let prevDelta = -1;
     for (let i = 0; i < count; i++) {
       const delta = skipRecord(data, cur);
-      if (delta <= prevDelta) throw new CorruptRecordError(`record offset delta ${delta} does not increase (previous ${prevDelta})`);
+      if (delta <= prevDelta)
+        throw new CorruptRecordError(`record offset delta ${delta} does not increase (previous ${prevDelta})`);
       prevDelta = delta;
     }
     if (cur.pos !== data.length) {
       throw new CorruptRecordError(`${data.length - cur.pos} unexpected bytes after the ${count} records of the batch`);
     }
     if (count > 0 && prevDelta !== this.lastOffsetDelta) {
-      throw new CorruptRecordError(`last record offset delta ${prevDelta} differs from lastOffsetDelta ${this.lastOffsetDelta}`);
+      throw new CorruptRecordError(
+        `last record offset delta ${prevDelta} differs from lastOffsetDelta ${this.lastOffsetDelta}`,
+      );
     }
     return count;
   }
@@ -237,7 +317,9 @@ export class RecordBatch {
   private recordsSection(): Buffer {
     if (this.decompressed !== null) return this.decompressed;
     if (this.compression === CompressionType.None) return (this.decompressed = this.recordsData);
-    throw new CompressionError(`batch is ${this.compression === CompressionType.Zstd ? 'zstd' : 'compressed'}: call decompressRecords() first`);
+    throw new CompressionError(
+      `batch is ${this.compression === CompressionType.Zstd ? 'zstd' : 'compressed'}: call decompressRecords() first`,
+    );
   }
 }
 
@@ -317,7 +399,8 @@ function skipRecord(data: Buffer, cur: Cursor): number {
     cur.pos += keyLen;
     skipBytes(data, cur, end);
   }
-  if (cur.pos !== end) throw new CorruptRecordError(`record declares ${length} bytes but its fields take ${cur.pos - start}`);
+  if (cur.pos !== end)
+    throw new CorruptRecordError(`record declares ${length} bytes but its fields take ${cur.pos - start}`);
   return offsetDelta;
 }
 
@@ -343,7 +426,12 @@ export interface SplitResult {
 export function splitBatches(buf: Buffer): SplitResult {
   const state = { validBytes: 0, truncated: false };
   const batches = [...iterateBatches(buf, state)];
-  return { batches, validBytes: state.validBytes, truncated: state.truncated, trailingBytes: buf.length - state.validBytes };
+  return {
+    batches,
+    validBytes: state.validBytes,
+    truncated: state.truncated,
+    trailingBytes: buf.length - state.validBytes,
+  };
 }
 
 /** Lazy form of splitBatches; `state` (if given) is updated as batches are yielded. */
@@ -362,7 +450,8 @@ export function* iterateBatches(
     const size = LOG_OVERHEAD + buf.readInt32BE(pos + LENGTH_OFFSET);
     const magic = buf.readInt8(pos + MAGIC_OFFSET);
     if (magic !== 2) throw new CorruptRecordError(`entry at byte ${pos} has magic ${magic}, not a v2 record batch`);
-    if (size < MIN_BATCH_SIZE) throw new CorruptRecordError(`record batch at byte ${pos} has size ${size}, below the minimum ${MIN_BATCH_SIZE}`);
+    if (size < MIN_BATCH_SIZE)
+      throw new CorruptRecordError(`record batch at byte ${pos} has size ${size}, below the minimum ${MIN_BATCH_SIZE}`);
     if (pos + size > buf.length) {
       state.truncated = true;
       return;
@@ -377,7 +466,7 @@ export function* iterateBatches(
 // ---------------------------------------------------------------------------------------------------------
 // Control records
 
-export const enum ControlRecordType {
+export enum ControlRecordType {
   Abort = 0,
   Commit = 1,
   LeaderChange = 2,
@@ -404,7 +493,8 @@ export function parseControlRecordKey(key: Buffer | null): { version: number; ty
 
 /** Parse an EndTxnMarker value: int16 version (0), int32 coordinatorEpoch. */
 export function parseEndTxnMarker(value: Buffer | null): { version: number; coordinatorEpoch: number } {
-  if (value === null || value.length < 6) throw new CorruptRecordError('end transaction marker value is shorter than 6 bytes');
+  if (value === null || value.length < 6)
+    throw new CorruptRecordError('end transaction marker value is shorter than 6 bytes');
   const version = value.readInt16BE(0);
   if (version < 0) throw new CorruptRecordError(`invalid end transaction marker version ${version}`);
   return { version, coordinatorEpoch: value.readInt32BE(2) };
@@ -413,8 +503,9 @@ export function parseEndTxnMarker(value: Buffer | null): { version: number; coor
 /** Interpret a record of a control batch. */
 export function parseControlRecord(record: { key: Buffer | null; value: Buffer | null }): ControlRecord {
   const { version, type } = parseControlRecordKey(record.key);
-  const coordinatorEpoch = type === ControlRecordType.Abort || type === ControlRecordType.Commit
-    ? parseEndTxnMarker(record.value).coordinatorEpoch
-    : null;
+  const coordinatorEpoch =
+    type === ControlRecordType.Abort || type === ControlRecordType.Commit
+      ? parseEndTxnMarker(record.value).coordinatorEpoch
+      : null;
   return { version, type, coordinatorEpoch };
 }

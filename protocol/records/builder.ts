@@ -17,10 +17,27 @@
  */
 import { EncodeError, CompressionError } from '../errors.js';
 import {
-  ATTRIBUTES_OFFSET, BASE_SEQUENCE_OFFSET, BASE_TIMESTAMP_OFFSET, COMPRESSION_CODEC_MASK, CONTROL_FLAG_MASK,
-  CRC_OFFSET, CompressionType, DELETE_HORIZON_FLAG_MASK, LAST_OFFSET_DELTA_OFFSET, LENGTH_OFFSET, LOG_OVERHEAD,
-  MAGIC_OFFSET, MAX_TIMESTAMP_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET,
-  RECORDS_COUNT_OFFSET, RECORDS_OFFSET, TIMESTAMP_TYPE_MASK, TRANSACTIONAL_FLAG_MASK, TimestampType,
+  ATTRIBUTES_OFFSET,
+  BASE_SEQUENCE_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  COMPRESSION_CODEC_MASK,
+  CONTROL_FLAG_MASK,
+  CRC_OFFSET,
+  CompressionType,
+  DELETE_HORIZON_FLAG_MASK,
+  LAST_OFFSET_DELTA_OFFSET,
+  LENGTH_OFFSET,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  PRODUCER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+  RECORDS_COUNT_OFFSET,
+  RECORDS_OFFSET,
+  TIMESTAMP_TYPE_MASK,
+  TRANSACTIONAL_FLAG_MASK,
+  TimestampType,
 } from './batch-header.js';
 import { compress } from './compression.js';
 import { crc32c } from './crc.js';
@@ -124,7 +141,9 @@ function prepare(records: readonly RecordInput[], opts: BatchOptions): Prepared 
     if (i === 0 || ts > maxTs) maxTs = ts;
     const delta = r.offsetDelta ?? i;
     if (!Number.isInteger(delta) || delta <= prevDelta || delta > 0x7fffffff) {
-      throw new EncodeError(`record ${i}: offsetDelta ${delta} must be an int32 greater than the previous (${prevDelta})`);
+      throw new EncodeError(
+        `record ${i}: offsetDelta ${delta} must be an int32 greater than the previous (${prevDelta})`,
+      );
     }
     offsetDeltas[i] = prevDelta = delta;
     keys[i] = toBytes(r.key);
@@ -169,8 +188,18 @@ function prepare(records: readonly RecordInput[], opts: BatchOptions): Prepared 
   }
   const lastOffsetDelta = n > 0 ? offsetDeltas[n - 1] : (opts.lastOffsetDelta ?? -1);
   return {
-    keys, values, headerKeys, headerKeyLens, headerValues, tsDeltas, offsetDeltas, bodySizes, size,
-    baseTimestamp: BigInt(baseTs), maxTimestamp: BigInt(maxTs), lastOffsetDelta,
+    keys,
+    values,
+    headerKeys,
+    headerKeyLens,
+    headerValues,
+    tsDeltas,
+    offsetDeltas,
+    bodySizes,
+    size,
+    baseTimestamp: BigInt(baseTs),
+    maxTimestamp: BigInt(maxTs),
+    lastOffsetDelta,
   };
 }
 
@@ -225,9 +254,8 @@ function finishBatch(out: Buffer, p: Prepared, opts: BatchOptions, compression: 
   out.writeInt16BE(attributesOf(opts, compression), ATTRIBUTES_OFFSET);
   out.writeInt32BE(p.lastOffsetDelta, LAST_OFFSET_DELTA_OFFSET);
   out.writeBigInt64BE(p.baseTimestamp, BASE_TIMESTAMP_OFFSET);
-  const maxTs = opts.timestampType === TimestampType.LogAppendTime
-    ? BigInt(opts.logAppendTime ?? Date.now())
-    : p.maxTimestamp;
+  const maxTs =
+    opts.timestampType === TimestampType.LogAppendTime ? BigInt(opts.logAppendTime ?? Date.now()) : p.maxTimestamp;
   out.writeBigInt64BE(maxTs, MAX_TIMESTAMP_OFFSET);
   out.writeBigInt64BE(BigInt(opts.producerId ?? -1n), PRODUCER_ID_OFFSET);
   out.writeInt16BE(opts.producerEpoch ?? -1, PRODUCER_EPOCH_OFFSET);
@@ -248,7 +276,8 @@ export function encodeRecords(records: readonly RecordInput[], opts: BatchOption
 /** Build an uncompressed batch synchronously (throws CompressionError if a codec is requested). */
 export function buildRecordBatchSync(records: readonly RecordInput[], opts: BatchOptions = {}): Buffer {
   const compression = opts.compression ?? CompressionType.None;
-  if (compression !== CompressionType.None) throw new CompressionError('compressed batches are built with buildRecordBatch()');
+  if (compression !== CompressionType.None)
+    throw new CompressionError('compressed batches are built with buildRecordBatch()');
   const p = prepare(records, opts);
   const out = Buffer.allocUnsafe(RECORDS_OFFSET + p.size);
   writeRecords(p, out, RECORDS_OFFSET);
@@ -259,7 +288,8 @@ export function buildRecordBatchSync(records: readonly RecordInput[], opts: Batc
 export async function buildRecordBatch(records: readonly RecordInput[], opts: BatchOptions = {}): Promise<Buffer> {
   const compression = opts.compression ?? CompressionType.None;
   if (compression === CompressionType.None) return buildRecordBatchSync(records, opts);
-  if (compression < 0 || compression > CompressionType.Zstd) throw new CompressionError(`unknown compression codec ${compression}`);
+  if (compression < 0 || compression > CompressionType.Zstd)
+    throw new CompressionError(`unknown compression codec ${compression}`);
   const p = prepare(records, opts);
   const raw = Buffer.allocUnsafe(p.size);
   writeRecords(p, raw, 0);
@@ -292,6 +322,11 @@ export function buildControlBatch(
   value.writeInt16BE(0, 0);
   value.writeInt32BE(coordinatorEpoch, 2);
   return buildRecordBatchSync([{ key, value, timestamp }], {
-    baseOffset, producerId, producerEpoch, partitionLeaderEpoch, transactional: true, control: true,
+    baseOffset,
+    producerId,
+    producerEpoch,
+    partitionLeaderEpoch,
+    transactional: true,
+    control: true,
   });
 }

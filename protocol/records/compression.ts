@@ -82,12 +82,18 @@ function loadZlib(): void {
 
 export function compressionName(type: number): string {
   switch (type) {
-    case CompressionType.None: return 'none';
-    case CompressionType.Gzip: return 'gzip';
-    case CompressionType.Snappy: return 'snappy';
-    case CompressionType.Lz4: return 'lz4';
-    case CompressionType.Zstd: return 'zstd';
-    default: return `unknown(${type})`;
+    case CompressionType.None:
+      return 'none';
+    case CompressionType.Gzip:
+      return 'gzip';
+    case CompressionType.Snappy:
+      return 'snappy';
+    case CompressionType.Lz4:
+      return 'lz4';
+    case CompressionType.Zstd:
+      return 'zstd';
+    default:
+      return `unknown(${type})`;
   }
 }
 
@@ -108,7 +114,11 @@ async function loadCodec(type: CompressionType | number): Promise<void> {
   else if (type === CompressionType.Zstd) zstd ??= requireHere('@mongodb-js/zstd') as typeof ZstdLib;
 }
 
-export async function compress(type: CompressionType | number, buf: Buffer, opts: CompressOptions = {}): Promise<Buffer> {
+export async function compress(
+  type: CompressionType | number,
+  buf: Buffer,
+  opts: CompressOptions = {},
+): Promise<Buffer> {
   await loadCodec(type);
   switch (type) {
     case CompressionType.None:
@@ -127,7 +137,11 @@ export async function compress(type: CompressionType | number, buf: Buffer, opts
 }
 
 /** Decompress `buf` written with codec `type` (None returns `buf` itself). */
-export async function decompress(type: CompressionType | number, buf: Buffer, opts: DecompressOptions = {}): Promise<Buffer> {
+export async function decompress(
+  type: CompressionType | number,
+  buf: Buffer,
+  opts: DecompressOptions = {},
+): Promise<Buffer> {
   await loadCodec(type);
   const maxSize = opts.maxSize ?? DEFAULT_MAX_DECOMPRESSED_SIZE;
   let out: Buffer;
@@ -186,9 +200,10 @@ async function snappyXerialCompress(buf: Buffer): Promise<Buffer> {
   for (let off = 0; off < buf.length; off += XERIAL_BLOCK_SIZE) {
     chunks.push(buf.subarray(off, Math.min(off + XERIAL_BLOCK_SIZE, buf.length)));
   }
-  const blocks = buf.length < SYNC_LIMIT
-    ? chunks.map((c) => snappy.compressSync(c))
-    : await Promise.all(chunks.map((c) => snappy.compress(c)));
+  const blocks =
+    buf.length < SYNC_LIMIT
+      ? chunks.map((c) => snappy.compressSync(c))
+      : await Promise.all(chunks.map((c) => snappy.compress(c)));
   let total = XERIAL_HEADER_SIZE;
   for (const b of blocks) total += 4 + b.length;
   const out = Buffer.allocUnsafe(total);
@@ -241,8 +256,11 @@ async function snappyDecompress(buf: Buffer, maxSize: number): Promise<Buffer> {
   while (pos < buf.length) {
     if (pos + 4 > buf.length) throw new CorruptRecordError('invalid snappy data: truncated chunk length');
     const len = buf.readInt32BE(pos);
-    if (len === XERIAL_MAGIC_HEAD && pos + XERIAL_HEADER_SIZE <= buf.length &&
-        buf.compare(XERIAL_MAGIC, 0, 8, pos, pos + 8) === 0) {
+    if (
+      len === XERIAL_MAGIC_HEAD &&
+      pos + XERIAL_HEADER_SIZE <= buf.length &&
+      buf.compare(XERIAL_MAGIC, 0, 8, pos, pos + 8) === 0
+    ) {
       pos += XERIAL_HEADER_SIZE; // concatenated stream: skip its header
       continue;
     }
@@ -269,9 +287,10 @@ async function lz4FrameCompress(buf: Buffer, legacyMagic0: boolean): Promise<Buf
     chunks.push(buf.subarray(off, Math.min(off + LZ4_BLOCK_SIZE, buf.length)));
   }
   // lz4-napi prefixes each compressed block with its uncompressed size (4 bytes LE); the frame does not.
-  const compressed = buf.length < SYNC_LIMIT
-    ? chunks.map((c) => lz4.compressSync(c))
-    : await Promise.all(chunks.map((c) => lz4.compress(c)));
+  const compressed =
+    buf.length < SYNC_LIMIT
+      ? chunks.map((c) => lz4.compressSync(c))
+      : await Promise.all(chunks.map((c) => lz4.compress(c)));
   let total = 7 + 4;
   for (let i = 0; i < chunks.length; i++) total += 4 + Math.min(compressed[i].length - 4, chunks[i].length);
   const out = Buffer.allocUnsafe(total);
@@ -328,11 +347,13 @@ async function lz4FrameDecompress(buf: Buffer, maxSize: number, legacyMagic0: bo
     const size = word & 0x7fffffff;
     const stored = (word & LZ4_STORED) !== 0;
     if (size > maxBlock) throw new CorruptRecordError(`invalid lz4 data: block of ${size} bytes exceeds ${maxBlock}`);
-    if (pos + size + (blockChecksum ? 4 : 0) > buf.length) throw new CorruptRecordError('invalid lz4 data: truncated block');
+    if (pos + size + (blockChecksum ? 4 : 0) > buf.length)
+      throw new CorruptRecordError('invalid lz4 data: truncated block');
     const data = buf.subarray(pos, pos + size);
     pos += size;
     if (blockChecksum) {
-      if (xxhash32(data) !== buf.readUInt32LE(pos)) throw new CorruptRecordError('invalid lz4 data: block checksum mismatch');
+      if (xxhash32(data) !== buf.readUInt32LE(pos))
+        throw new CorruptRecordError('invalid lz4 data: block checksum mismatch');
       pos += 4;
     }
     blocks.push({ data, stored });
@@ -365,7 +386,8 @@ async function lz4FrameDecompress(buf: Buffer, maxSize: number, legacyMagic0: bo
   const out = parts.length === 1 ? parts[0] : Buffer.concat(parts, total);
   if (contentChecksum) {
     if (pos + 4 > buf.length) throw new CorruptRecordError('invalid lz4 data: truncated content checksum');
-    if (xxhash32(out) !== buf.readUInt32LE(pos)) throw new CorruptRecordError('invalid lz4 data: content checksum mismatch');
+    if (xxhash32(out) !== buf.readUInt32LE(pos))
+      throw new CorruptRecordError('invalid lz4 data: content checksum mismatch');
   }
   return out;
 }
@@ -380,15 +402,23 @@ function checkZstdContentSize(buf: Buffer, maxSize: number): void {
   const fcsFlag = fhd >>> 6;
   const singleSegment = (fhd & 0x20) !== 0;
   const dictIdFlag = fhd & 0x03;
-  let pos = 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][dictIdFlag];
+  const pos = 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][dictIdFlag];
   const fcsBytes = [singleSegment ? 1 : 0, 2, 4, 8][fcsFlag];
   if (fcsBytes === 0 || pos + fcsBytes > buf.length) return;
   let size: number;
   switch (fcsBytes) {
-    case 1: size = buf[pos]; break;
-    case 2: size = buf.readUInt16LE(pos) + 256; break;
-    case 4: size = buf.readUInt32LE(pos); break;
-    default: size = Number(buf.readBigUInt64LE(pos)); break;
+    case 1:
+      size = buf[pos];
+      break;
+    case 2:
+      size = buf.readUInt16LE(pos) + 256;
+      break;
+    case 4:
+      size = buf.readUInt32LE(pos);
+      break;
+    default:
+      size = Number(buf.readBigUInt64LE(pos));
+      break;
   }
   if (size > maxSize) throw new CorruptRecordError(`decompressed data exceeds ${maxSize} bytes`);
 }

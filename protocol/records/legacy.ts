@@ -19,7 +19,7 @@
  */
 import { CompressionError, CorruptRecordError, EncodeError } from '../errors.js';
 import { CompressionType, LENGTH_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET, TimestampType } from './batch-header.js';
-import { RecordBatch, iterateBatches, type DecodedRecord } from './batch.js';
+import { type RecordBatch, iterateBatches, type DecodedRecord } from './batch.js';
 import { buildRecordBatch, type RecordInput } from './builder.js';
 import { compress, decompress, type DecompressOptions } from './compression.js';
 import { crc32 } from './crc.js';
@@ -68,17 +68,22 @@ function readNullableBytes(buf: Buffer, pos: number, end: number, what: string):
 
 /** Parse and CRC-check the log entry that exactly fills `entry`. */
 export function parseLegacyEntry(entry: Buffer): LegacyMessage {
-  if (entry.length < LOG_OVERHEAD + MIN_MESSAGE_SIZE_V0) throw new CorruptRecordError(`legacy entry of ${entry.length} bytes is too short`);
+  if (entry.length < LOG_OVERHEAD + MIN_MESSAGE_SIZE_V0)
+    throw new CorruptRecordError(`legacy entry of ${entry.length} bytes is too short`);
   const size = entry.readInt32BE(LENGTH_OFFSET);
-  if (size + LOG_OVERHEAD !== entry.length) throw new CorruptRecordError(`legacy message size ${size} does not match its ${entry.length - LOG_OVERHEAD} bytes`);
+  if (size + LOG_OVERHEAD !== entry.length)
+    throw new CorruptRecordError(`legacy message size ${size} does not match its ${entry.length - LOG_OVERHEAD} bytes`);
   const magic = entry.readInt8(MAGIC_OFFSET);
   if (magic !== 0 && magic !== 1) throw new CorruptRecordError(`legacy message has magic ${magic}`);
   const min = magic === 0 ? MIN_MESSAGE_SIZE_V0 : MIN_MESSAGE_SIZE_V1;
-  if (size < min) throw new CorruptRecordError(`legacy message size ${size} is below the minimum ${min} for magic ${magic}`);
+  if (size < min)
+    throw new CorruptRecordError(`legacy message size ${size} is below the minimum ${min} for magic ${magic}`);
   const stored = entry.readUInt32BE(LOG_OVERHEAD);
   const actual = crc32(entry, MAGIC_OFFSET);
   if (stored !== actual) {
-    throw new CorruptRecordError(`legacy message CRC mismatch: stored 0x${stored.toString(16)}, computed 0x${actual.toString(16)}`);
+    throw new CorruptRecordError(
+      `legacy message CRC mismatch: stored 0x${stored.toString(16)}, computed 0x${actual.toString(16)}`,
+    );
   }
   const attributes = entry.readInt8(MAGIC_OFFSET + 1);
   let pos = MAGIC_OFFSET + 2;
@@ -89,13 +94,15 @@ export function parseLegacyEntry(entry: Buffer): LegacyMessage {
   }
   const [key, afterKey] = readNullableBytes(entry, pos, entry.length, 'key');
   const [value, end] = readNullableBytes(entry, afterKey, entry.length, 'value');
-  if (end !== entry.length) throw new CorruptRecordError(`${entry.length - end} unexpected bytes after a legacy message value`);
+  if (end !== entry.length)
+    throw new CorruptRecordError(`${entry.length - end} unexpected bytes after a legacy message value`);
   return {
     offset: entry.readBigInt64BE(0),
     magic,
     attributes,
     compression: (attributes & CODEC_MASK) as CompressionType,
-    timestampType: magic === 1 && (attributes & TIMESTAMP_TYPE_BIT) ? TimestampType.LogAppendTime : TimestampType.CreateTime,
+    timestampType:
+      magic === 1 && attributes & TIMESTAMP_TYPE_BIT ? TimestampType.LogAppendTime : TimestampType.CreateTime,
     timestamp,
     key,
     value,
@@ -119,9 +126,11 @@ export function splitMessageSet(buf: Buffer): LegacySplit {
     if (buf.length - pos < LOG_OVERHEAD + 5) break; // up to magic
     const size = buf.readInt32BE(pos + LENGTH_OFFSET);
     const magic = buf.readInt8(pos + MAGIC_OFFSET);
-    if (magic !== 0 && magic !== 1) throw new CorruptRecordError(`entry at byte ${pos} has magic ${magic}, not a legacy message`);
+    if (magic !== 0 && magic !== 1)
+      throw new CorruptRecordError(`entry at byte ${pos} has magic ${magic}, not a legacy message`);
     const min = magic === 0 ? MIN_MESSAGE_SIZE_V0 : MIN_MESSAGE_SIZE_V1;
-    if (size < min) throw new CorruptRecordError(`legacy message at byte ${pos} has size ${size}, below the minimum ${min}`);
+    if (size < min)
+      throw new CorruptRecordError(`legacy message at byte ${pos} has size ${size}, below the minimum ${min}`);
     if (pos + LOG_OVERHEAD + size > buf.length) break;
     entries.push(parseLegacyEntry(buf.subarray(pos, pos + LOG_OVERHEAD + size)));
     pos += LOG_OVERHEAD + size;
@@ -132,8 +141,17 @@ export function splitMessageSet(buf: Buffer): LegacySplit {
 /** Open a wrapper (or pass a plain message through) into records with absolute offsets. */
 export async function expandLegacyMessage(msg: LegacyMessage, opts?: DecompressOptions): Promise<LegacyRecord[]> {
   if (msg.compression === CompressionType.None) {
-    return [{ offset: msg.offset, magic: msg.magic, timestamp: msg.timestamp, timestampType: msg.timestampType,
-      key: msg.key, value: msg.value, compression: CompressionType.None }];
+    return [
+      {
+        offset: msg.offset,
+        magic: msg.magic,
+        timestamp: msg.timestamp,
+        timestampType: msg.timestampType,
+        key: msg.key,
+        value: msg.value,
+        compression: CompressionType.None,
+      },
+    ];
   }
   if (msg.compression > CompressionType.Lz4) {
     throw new CompressionError(`compression codec ${msg.compression} is not allowed in magic ${msg.magic} messages`);
@@ -152,8 +170,10 @@ export async function expandLegacyMessage(msg: LegacyMessage, opts?: DecompressO
   const absoluteBase = msg.offset === 0n ? 0n : msg.offset - lastInner;
   const out: LegacyRecord[] = [];
   for (const e of split.entries) {
-    if (e.compression !== CompressionType.None) throw new CorruptRecordError('inner legacy messages must not be compressed');
-    if (e.magic !== msg.magic) throw new CorruptRecordError(`inner message magic ${e.magic} differs from wrapper magic ${msg.magic}`);
+    if (e.compression !== CompressionType.None)
+      throw new CorruptRecordError('inner legacy messages must not be compressed');
+    if (e.magic !== msg.magic)
+      throw new CorruptRecordError(`inner message magic ${e.magic} differs from wrapper magic ${msg.magic}`);
     const logAppend = msg.magic === 1 && msg.timestampType === TimestampType.LogAppendTime;
     out.push({
       offset: msg.magic === 0 ? e.offset : absoluteBase + e.offset,
@@ -169,7 +189,10 @@ export async function expandLegacyMessage(msg: LegacyMessage, opts?: DecompressO
 }
 
 /** All records of a message set, wrappers opened. A truncated last entry is ignored and reported. */
-export async function readMessageSet(buf: Buffer, opts?: DecompressOptions): Promise<{ records: LegacyRecord[]; truncated: boolean }> {
+export async function readMessageSet(
+  buf: Buffer,
+  opts?: DecompressOptions,
+): Promise<{ records: LegacyRecord[]; truncated: boolean }> {
   const split = splitMessageSet(buf);
   const records: LegacyRecord[] = [];
   for (const e of split.entries) {
@@ -207,7 +230,12 @@ function toBuf(v: Buffer | string | null | undefined): Buffer | null {
 
 /** One log entry: offset, size, crc, magic, attributes, [timestamp], key, value. */
 export function writeLegacyEntry(
-  offset: bigint, magic: 0 | 1, attributes: number, timestamp: bigint, key: Buffer | null, value: Buffer | null,
+  offset: bigint,
+  magic: 0 | 1,
+  attributes: number,
+  timestamp: bigint,
+  key: Buffer | null,
+  value: Buffer | null,
 ): Buffer {
   const size = (magic === 0 ? MIN_MESSAGE_SIZE_V0 : MIN_MESSAGE_SIZE_V1) + (key?.length ?? 0) + (value?.length ?? 0);
   const out = Buffer.allocUnsafe(LOG_OVERHEAD + size);
@@ -235,7 +263,10 @@ export function writeLegacyEntry(
 }
 
 /** Build a magic 0/1 message set: plain messages, or one compressed wrapper holding them all. */
-export async function buildMessageSet(records: readonly LegacyRecordInput[], opts: LegacyBuildOptions): Promise<Buffer> {
+export async function buildMessageSet(
+  records: readonly LegacyRecordInput[],
+  opts: LegacyBuildOptions,
+): Promise<Buffer> {
   const { magic } = opts;
   const compression = opts.compression ?? CompressionType.None;
   if (compression > CompressionType.Lz4 || compression < 0) {
@@ -249,12 +280,24 @@ export async function buildMessageSet(records: readonly LegacyRecordInput[], opt
   const offsets = records.map((r, i) => (r.offset !== undefined ? BigInt(r.offset) : base + BigInt(i)));
   const stamps = records.map((r) => (magic === 0 ? -1n : logAppend ? logAppendTime : BigInt(r.timestamp ?? now)));
   if (compression === CompressionType.None) {
-    return Buffer.concat(records.map((r, i) => writeLegacyEntry(offsets[i], magic, tsBit, stamps[i], toBuf(r.key), toBuf(r.value))));
+    return Buffer.concat(
+      records.map((r, i) => writeLegacyEntry(offsets[i], magic, tsBit, stamps[i], toBuf(r.key), toBuf(r.value))),
+    );
   }
   if (records.length === 0) throw new EncodeError('a compressed legacy wrapper needs at least one message');
   const first = offsets[0];
-  const inner = Buffer.concat(records.map((r, i) =>
-    writeLegacyEntry(magic === 0 ? offsets[i] : offsets[i] - first, magic, tsBit, stamps[i], toBuf(r.key), toBuf(r.value))));
+  const inner = Buffer.concat(
+    records.map((r, i) =>
+      writeLegacyEntry(
+        magic === 0 ? offsets[i] : offsets[i] - first,
+        magic,
+        tsBit,
+        stamps[i],
+        toBuf(r.key),
+        toBuf(r.value),
+      ),
+    ),
+  );
   const value = await compress(compression, inner, { level: opts.compressionLevel, legacyMagic0: magic === 0 });
   let wrapperTs = -1n;
   if (magic === 1) {
@@ -280,7 +323,8 @@ export interface LegacyToV2Options {
  */
 export async function legacyToBatchV2(messageSet: Buffer, opts: LegacyToV2Options = {}): Promise<Buffer> {
   const split = splitMessageSet(messageSet);
-  if (split.truncated) throw new CorruptRecordError(`message set ends with ${split.trailingBytes} bytes of a truncated message`);
+  if (split.truncated)
+    throw new CorruptRecordError(`message set ends with ${split.trailingBytes} bytes of a truncated message`);
   if (split.entries.length === 0) throw new CorruptRecordError('empty message set');
   const records: RecordInput[] = [];
   let codec: CompressionType | undefined = opts.compression;
@@ -313,7 +357,12 @@ async function convertV2Batch(batch: RecordBatch, magic: 0 | 1, opts: DownConver
   const logAppend = batch.timestampType === TimestampType.LogAppendTime;
   return buildMessageSet(
     records.map((r) => ({ key: r.key, value: r.value, timestamp: r.timestamp, offset: r.offset })),
-    { magic, compression, timestampType: batch.timestampType, logAppendTime: logAppend ? batch.maxTimestamp : undefined },
+    {
+      magic,
+      compression,
+      timestampType: batch.timestampType,
+      logAppendTime: logAppend ? batch.maxTimestamp : undefined,
+    },
   );
 }
 
@@ -329,7 +378,8 @@ export async function batchToLegacy(records: Buffer, magic: 0 | 1, opts: DownCon
   while (pos + LOG_OVERHEAD + 5 <= records.length) {
     const size = LOG_OVERHEAD + records.readInt32BE(pos + LENGTH_OFFSET);
     const entryMagic = records.readInt8(pos + MAGIC_OFFSET);
-    if (size < LOG_OVERHEAD + MIN_MESSAGE_SIZE_V0) throw new CorruptRecordError(`entry at byte ${pos} has size ${size}`);
+    if (size < LOG_OVERHEAD + MIN_MESSAGE_SIZE_V0)
+      throw new CorruptRecordError(`entry at byte ${pos} has size ${size}`);
     if (pos + size > records.length) break;
     const entry = records.subarray(pos, pos + size);
     pos += size;
@@ -344,10 +394,12 @@ export async function batchToLegacy(records: Buffer, magic: 0 | 1, opts: DownCon
         out.push(entry);
       } else {
         const expanded = await expandLegacyMessage(msg, { maxSize: opts.maxSize });
-        out.push(await buildMessageSet(
-          expanded.map((r) => ({ key: r.key, value: r.value, offset: r.offset })),
-          { magic, compression: msg.compression },
-        ));
+        out.push(
+          await buildMessageSet(
+            expanded.map((r) => ({ key: r.key, value: r.value, offset: r.offset })),
+            { magic, compression: msg.compression },
+          ),
+        );
       }
     } else {
       throw new CorruptRecordError(`entry at byte ${pos - size} has unknown magic ${entryMagic}`);

@@ -140,7 +140,8 @@ export function sizeOfVarlong(value: bigint | number): number {
     }
     return n;
   }
-  if (typeof value === 'number' && !Number.isInteger(value)) throw new EncodeError(`varlong value ${value} is not an integer`);
+  if (typeof value === 'number' && !Number.isInteger(value))
+    throw new EncodeError(`varlong value ${value} is not an integer`);
   let v = zigzag64(BigInt(value));
   let n = 1;
   while (v >= 0x80n) {

@@ -201,14 +201,16 @@ export class Reader {
       if (n === -1) return -1;
       throw new DecodeError(`negative array length ${n}`);
     }
-    if (n > this.end - this.pos) throw new DecodeError(`array length ${n} exceeds the ${this.end - this.pos} bytes left`);
+    if (n > this.end - this.pos)
+      throw new DecodeError(`array length ${n} exceeds the ${this.end - this.pos} bytes left`);
     return n;
   }
 
   /** Compact array element count (-1 = null). Refuses counts larger than the bytes left. */
   readCompactArrayLength(): number {
     const n = this.readUVarint() - 1;
-    if (n > this.end - this.pos) throw new DecodeError(`array length ${n} exceeds the ${this.end - this.pos} bytes left`);
+    if (n > this.end - this.pos)
+      throw new DecodeError(`array length ${n} exceeds the ${this.end - this.pos} bytes left`);
     return n;
   }
 
@@ -221,7 +223,8 @@ export class Reader {
 
   /** After reading a known tagged field, the reader must sit exactly at its declared end. */
   checkTaggedFieldEnd(end: number, tag: number): void {
-    if (this.pos !== end) throw new DecodeError(`tagged field ${tag} size mismatch: ended at ${this.pos}, declared ${end}`);
+    if (this.pos !== end)
+      throw new DecodeError(`tagged field ${tag} size mismatch: ended at ${this.pos}, declared ${end}`);
   }
 
   /** Skip a tagged-field section entirely (all tags unknown). */

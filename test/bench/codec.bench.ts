@@ -5,12 +5,36 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseRequestHeader, encodeRequestFrame, encodeResponseFrame } from '../../protocol/frame.js';
-import { decodeProduceRequest, encodeProduceRequest, defaultProduceRequest } from '../../protocol/generated/produce-request.js';
-import { encodeFetchResponse, defaultFetchResponse, defaultFetchResponsePartitionData } from '../../protocol/generated/fetch-response.js';
-import { decodeMetadataRequest, encodeMetadataRequest, defaultMetadataRequest } from '../../protocol/generated/metadata-request.js';
-import { encodeMetadataResponse, defaultMetadataResponse, defaultMetadataResponseTopic, defaultMetadataResponsePartition } from '../../protocol/generated/metadata-response.js';
-import { decodeApiVersionsRequest, encodeApiVersionsRequest, defaultApiVersionsRequest } from '../../protocol/generated/api-versions-request.js';
-import { encodeApiVersionsResponse, defaultApiVersionsResponse } from '../../protocol/generated/api-versions-response.js';
+import {
+  decodeProduceRequest,
+  encodeProduceRequest,
+  defaultProduceRequest,
+} from '../../protocol/generated/produce-request.js';
+import {
+  encodeFetchResponse,
+  defaultFetchResponse,
+  defaultFetchResponsePartitionData,
+} from '../../protocol/generated/fetch-response.js';
+import {
+  decodeMetadataRequest,
+  encodeMetadataRequest,
+  defaultMetadataRequest,
+} from '../../protocol/generated/metadata-request.js';
+import {
+  encodeMetadataResponse,
+  defaultMetadataResponse,
+  defaultMetadataResponseTopic,
+  defaultMetadataResponsePartition,
+} from '../../protocol/generated/metadata-response.js';
+import {
+  decodeApiVersionsRequest,
+  encodeApiVersionsRequest,
+  defaultApiVersionsRequest,
+} from '../../protocol/generated/api-versions-request.js';
+import {
+  encodeApiVersionsResponse,
+  defaultApiVersionsResponse,
+} from '../../protocol/generated/api-versions-response.js';
 import { crc32c } from '../../protocol/records/crc.js';
 
 const MiB = 1024 * 1024;
@@ -68,7 +92,9 @@ measure('CRC-32C of 1 MiB', MiB, () => {
   const v = 12;
   const req = defaultMetadataRequest();
   req.topics = ['a', 'b', 'c'].map((name) => ({ name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }));
-  const frame = Buffer.concat(encodeRequestFrame(3, v, 1, 'bench', (w) => encodeMetadataRequest(w, v, req))).subarray(4);
+  const frame = Buffer.concat(encodeRequestFrame(3, v, 1, 'bench', (w) => encodeMetadataRequest(w, v, req))).subarray(
+    4,
+  );
   const res = defaultMetadataResponse();
   res.brokers = [{ nodeId: 1, host: 'localhost', port: 9092, rack: null }];
   res.clusterId = 'cluster';
@@ -98,7 +124,9 @@ measure('CRC-32C of 1 MiB', MiB, () => {
   const req = defaultApiVersionsRequest();
   req.clientSoftwareName = 'bench';
   req.clientSoftwareVersion = '1.0';
-  const frame = Buffer.concat(encodeRequestFrame(18, v, 1, 'bench', (w) => encodeApiVersionsRequest(w, v, req))).subarray(4);
+  const frame = Buffer.concat(
+    encodeRequestFrame(18, v, 1, 'bench', (w) => encodeApiVersionsRequest(w, v, req)),
+  ).subarray(4);
   const res = defaultApiVersionsResponse();
   for (let k = 0; k < 60; k++) res.apiKeys.push({ apiKey: k, minVersion: 0, maxVersion: 9 });
   measure('ApiVersions v3 request decode + response encode', 0, () => {

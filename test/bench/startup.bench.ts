@@ -57,7 +57,17 @@ async function embeddedChild(frameHex: string): Promise<void> {
   const rss = process.memoryUsage().rss;
   await b.stop();
   const ms = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
-  process.send!({ importMs: tImport1 - tImport0, startMs: tStarted - t0, ackMs: tAck - t0, sinceProcessStartMs: tAck, rss, response: response.toString('hex'), cpuImportMs: ms(cpuImport), cpuAckMs: ms(cpuAck), cpuTotalMs: ms(cpuTotal) });
+  process.send!({
+    importMs: tImport1 - tImport0,
+    startMs: tStarted - t0,
+    ackMs: tAck - t0,
+    sinceProcessStartMs: tAck,
+    rss,
+    response: response.toString('hex'),
+    cpuImportMs: ms(cpuImport),
+    cpuAckMs: ms(cpuAck),
+    cpuTotalMs: ms(cpuTotal),
+  });
 }
 
 // ---- parent ------------------------------------------------------------------------------------------------
@@ -82,8 +92,15 @@ async function produceFrame(): Promise<Buffer> {
   const { encodeRequestFrame } = await import('../../protocol/frame.js');
   const { encodeProduceRequest, defaultProduceRequest } = await import('../../protocol/generated/produce-request.js');
   const { buildRecordBatchSync } = await import('../../protocol/records/builder.js');
-  const batch = buildRecordBatchSync([{ key: Buffer.from('k'), value: Buffer.from('hello'), headers: [], timestamp: Date.now() }]);
-  const req = { ...defaultProduceRequest(), acks: -1, timeoutMs: 5000, topicData: [{ name: 'bench', partitionData: [{ index: 0, records: batch }] }] };
+  const batch = buildRecordBatchSync([
+    { key: Buffer.from('k'), value: Buffer.from('hello'), headers: [], timestamp: Date.now() },
+  ]);
+  const req = {
+    ...defaultProduceRequest(),
+    acks: -1,
+    timeoutMs: 5000,
+    topicData: [{ name: 'bench', partitionData: [{ index: 0, records: batch }] }],
+  };
   return Buffer.concat(encodeRequestFrame(0, 7, 1, 'startup-bench', (w) => encodeProduceRequest(w, 7, req as never)));
 }
 
@@ -131,7 +148,12 @@ function runEmbedded(frame: Buffer): Promise<EmbeddedResult> {
 }
 
 /** Spawn `args`, then try to connect every ms until a connection is accepted; returns ms since spawn. */
-async function timeToAccept(args: string[], port: number, idleMs: number, env: NodeJS.ProcessEnv = process.env): Promise<{ ms: number; cpuMs: number; rss: number }> {
+async function timeToAccept(
+  args: string[],
+  port: number,
+  idleMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ ms: number; cpuMs: number; rss: number }> {
   const t0 = performance.now();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
   let stderr = '';
@@ -183,9 +205,20 @@ async function main(): Promise<void> {
   const idleMs = Math.min(Number(process.env.IDLE_MS ?? 1000) || 1000, 10_000);
   const adminOff = process.env.ADMIN === 'off';
   const frame = await produceFrame();
-  const load = loadavg().map((x) => x.toFixed(2)).join(' ');
+  const load = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
   console.log(`startup bench: ${runs} runs, node ${process.version}, ${cpus().length} CPUs, load average ${load}`);
-  const emb = { importMs: [] as number[], startMs: [] as number[], ackMs: [] as number[], total: [] as number[], rss: [] as number[], cpuImport: [] as number[], cpuAck: [] as number[], cpuTotal: [] as number[] };
+  const emb = {
+    importMs: [] as number[],
+    startMs: [] as number[],
+    ackMs: [] as number[],
+    total: [] as number[],
+    rss: [] as number[],
+    cpuImport: [] as number[],
+    cpuAck: [] as number[],
+    cpuTotal: [] as number[],
+  };
   // The compile cache (broker/compile-cache.cts) lives in a fresh directory: the first embedded run and the
   // first CLI start run without one (and write it; reported as "first"), the measured runs use it.
   const cacheDir = mkdtempSync(join(tmpdir(), 'runnel-startup-cache-'));
@@ -196,7 +229,23 @@ async function main(): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'runnel-startup-'));
     try {
       const port = await freePort();
-      return await timeToAccept([CLI, 'start', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dir, '--admin-port', adminOff ? '-1' : '0'], port, 1500, cliEnv);
+      return await timeToAccept(
+        [
+          CLI,
+          'start',
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--data-dir',
+          dir,
+          '--admin-port',
+          adminOff ? '-1' : '0',
+        ],
+        port,
+        1500,
+        cliEnv,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -227,7 +276,18 @@ async function main(): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'runnel-startup-'));
     try {
       const port = await freePort();
-      const args = [CLI, 'start', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dir, '--admin-port', adminOff ? '-1' : '0'];
+      const args = [
+        CLI,
+        'start',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--data-dir',
+        dir,
+        '--admin-port',
+        adminOff ? '-1' : '0',
+      ];
       const r = await timeToAccept(args, port, idleMs, cliEnv);
       cli.push(r.ms);
       cliCpu.push(r.cpuMs);
@@ -239,17 +299,27 @@ async function main(): Promise<void> {
   console.log(`embedded: import 'runnel'            ${fmt(emb.importMs)}`);
   console.log(`embedded: startBroker() resolved     ${fmt(emb.startMs)}`);
   console.log(`embedded: startBroker() → produce ack ${fmt(emb.ackMs)}   (target < 50 ms)`);
-  console.log(`embedded: first run (no compile cache): import ${coldEmbedded.importMs.toFixed(1)} ms, startBroker() → ack ${coldEmbedded.ackMs.toFixed(1)} ms`);
+  console.log(
+    `embedded: first run (no compile cache): import ${coldEmbedded.importMs.toFixed(1)} ms, startBroker() → ack ${coldEmbedded.ackMs.toFixed(1)} ms`,
+  );
   console.log(`embedded: process start → produce ack ${fmt(emb.total)}`);
   console.log(`embedded: RSS at ack                 ${fmt(emb.rss, 'MiB')}`);
-  console.log(`embedded: CPU time: import ${fmt(emb.cpuImport)}; startBroker() → ack ${fmt(emb.cpuAck)}; process total ${fmt(emb.cpuTotal)}`);
-  console.log(`cli: spawn → first accepted conn.    ${fmt(cli)}   (target < 150 ms; admin API ${adminOff ? 'off' : 'on'})`);
+  console.log(
+    `embedded: CPU time: import ${fmt(emb.cpuImport)}; startBroker() → ack ${fmt(emb.cpuAck)}; process total ${fmt(emb.cpuTotal)}`,
+  );
+  console.log(
+    `cli: spawn → first accepted conn.    ${fmt(cli)}   (target < 150 ms; admin API ${adminOff ? 'off' : 'on'})`,
+  );
   console.log(`cli: first start (no compile cache)  ${cold.ms.toFixed(1)} ms`);
   console.log(`bare node listener: spawn → accept   ${fmt(bare)}`);
   console.log(`CPU time until accept: cli ${fmt(cliCpu)}; bare listener ${fmt(bareCpu)} (10 ms ticks)`);
   console.log(`cli: idle RSS after ${idleMs} ms         ${fmt(rss, 'MiB')}   (target < 60 MiB)`);
   rmSync(cacheDir, { recursive: true, force: true });
-  console.log(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average after: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
 }
 
 if (process.argv[2] === 'embedded-child') {

@@ -13,7 +13,9 @@ import { decodeApiVersionsResponse } from '../../protocol/generated/api-versions
 const cli = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../broker/bin.cjs'));
 
 /** The port from the node's "listening on 127.0.0.1:P" log line, and its stdout up to that line. */
-function listeningPort(child: ChildProcessWithoutNullStreams | ChildProcessByStdio<null, Readable, Readable>): Promise<{ port: number; out: string }> {
+function listeningPort(
+  child: ChildProcessWithoutNullStreams | ChildProcessByStdio<null, Readable, Readable>,
+): Promise<{ port: number; out: string }> {
   return new Promise((resolvePort, reject) => {
     let out = '';
     const t = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 10_000);
@@ -30,9 +32,26 @@ function listeningPort(child: ChildProcessWithoutNullStreams | ChildProcessByStd
 
 test('runnel start listens, logs where, answers ApiVersions and exits 0 on SIGTERM', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'runnel-cli-'));
-  const child = spawn(process.execPath, [cli, 'start', '--port', '0', '--admin-port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--set', 'num.partitions=2'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      cli,
+      'start',
+      '--port',
+      '0',
+      '--admin-port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--data-dir',
+      dataDir,
+      '--set',
+      'num.partitions=2',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   try {
     const { port } = await listeningPort(child);
     const c = await RawClient.connect(port);
@@ -56,7 +75,9 @@ test('runnel start listens, logs where, answers ApiVersions and exits 0 on SIGTE
 });
 
 test('runnel start refuses a bad config value with exit code 2', async () => {
-  const child = spawn(process.execPath, [cli, 'start', '--set', 'num.partitions=zero'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'start', '--set', 'num.partitions=zero'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((r) => {
@@ -75,9 +96,24 @@ test('runnel start refuses a bad config value with exit code 2', async () => {
 
 test('runnel start takes port, host, data dir and admin port from --set when no flag names them', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'runnel-cli-set-'));
-  const child = spawn(process.execPath, [cli, 'start', '--set', 'port=0', '--set', 'host=127.0.0.1', '--set', `data.dir=${dataDir}`, '--set', 'admin.port=-1'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      cli,
+      'start',
+      '--set',
+      'port=0',
+      '--set',
+      'host=127.0.0.1',
+      '--set',
+      `data.dir=${dataDir}`,
+      '--set',
+      'admin.port=-1',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   try {
     const { port, out } = await listeningPort(child);
     assert.notEqual(port, 9092);

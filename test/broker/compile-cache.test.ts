@@ -32,7 +32,10 @@ function setup(): { dir: string; cache: string; file: string } {
  * Loads `file` in a fresh process (V8 keeps compiled scripts in memory, so a second load in this process
  * would never read the cache); the child exits at once, so the cache, when due, is written by the exit hook.
  */
-function loadInChild(file: string, cache: string): { state: string; answer: number; double: number; file: string; sibling: string } {
+function loadInChild(
+  file: string,
+  cache: string,
+): { state: string; answer: number; double: number; file: string; sibling: string } {
   const code = `const { runWithCompileCache } = require(${JSON.stringify(CC)});
 const r = runWithCompileCache(${JSON.stringify(file)}, ${JSON.stringify(cache)});
 process.stdout.write(JSON.stringify({ state: r.state, answer: r.exports.answer, double: r.exports.double(21), file: r.exports.file, sibling: r.exports.sibling }));`;
@@ -47,7 +50,12 @@ test('runWithCompileCache: a first process runs the script and writes the cache 
   assert.deepEqual(first, { state: 'miss', answer: 42, double: 42, file, sibling: 'near' });
   const files = readdirSync(cache);
   assert.equal(files.length, 1);
-  assert.match(files[0], new RegExp(`^bundle\\.cjs-${statSync(file).size}-\\d+-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.v8$`));
+  assert.match(
+    files[0],
+    new RegExp(
+      `^bundle\\.cjs-${statSync(file).size}-\\d+-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.v8$`,
+    ),
+  );
   assert.ok(statSync(join(cache, files[0])).size > 0);
   assert.equal(statSync(join(cache, files[0])).mode & 0o077, 0, 'cache files are private');
   assert.equal(loadInChild(file, cache).state, 'hit');

@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BrokerConfig, ConfigError, configDef, envName, formatConfigValue, LONG_MAX, parseConfigValue } from '../../broker/config.js';
+import {
+  BrokerConfig,
+  ConfigError,
+  configDef,
+  envName,
+  formatConfigValue,
+  LONG_MAX,
+  parseConfigValue,
+} from '../../broker/config.js';
 import { readmePath, withConfigReference } from '../../broker/config-readme.js';
 
 test('README configuration reference matches the config table', () => {
@@ -27,7 +35,10 @@ test('precedence: default < file < env < overrides', () => {
   assert.equal(c.sources.get('port'), 'override');
   assert.equal(c.int('log.segment.bytes'), 1073741824);
   const json = join(dir, 'b.json');
-  writeFileSync(json, JSON.stringify({ 'auto.create.topics.enable': false, 'log.cleanup.policy': ['compact', 'delete'] }));
+  writeFileSync(
+    json,
+    JSON.stringify({ 'auto.create.topics.enable': false, 'log.cleanup.policy': ['compact', 'delete'] }),
+  );
   const j = new BrokerConfig({ file: json });
   assert.equal(j.bool('auto.create.topics.enable'), false);
   assert.deepEqual(j.get('log.cleanup.policy'), ['compact', 'delete']);

@@ -27,7 +27,8 @@ test('pipelined requests are answered in correlation order', async () => {
   const c = await RawClient.connect(b.port);
   try {
     const ids: number[] = [];
-    for (let i = 0; i < 20; i++) ids.push(c.send(18, i % 5, (w) => encodeApiVersionsRequest(w, i % 5, apiVersionsRequest())));
+    for (let i = 0; i < 20; i++)
+      ids.push(c.send(18, i % 5, (w) => encodeApiVersionsRequest(w, i % 5, apiVersionsRequest())));
     for (let i = 0; i < 20; i++) {
       const res = await c.response(0);
       assert.equal(res!.correlationId, ids[i]);
@@ -42,7 +43,9 @@ test('a frame split into single bytes is reassembled', async () => {
   const c = await RawClient.connect(b.port);
   try {
     const { encodeRequestFrame } = await import('../../protocol/frame.js');
-    const frame = Buffer.concat(encodeRequestFrame(18, 2, 42, 'x', (w) => encodeApiVersionsRequest(w, 2, defaultApiVersionsRequest())));
+    const frame = Buffer.concat(
+      encodeRequestFrame(18, 2, 42, 'x', (w) => encodeApiVersionsRequest(w, 2, defaultApiVersionsRequest())),
+    );
     for (const byte of frame) {
       c.writeRaw(Buffer.from([byte]));
       await new Promise((r) => setImmediate(r));
@@ -105,7 +108,9 @@ test('connections.max.idle.ms closes idle connections', async () => {
 
 test('back-pressure: a client that stops reading gets every response, in order, once it reads again', async () => {
   const { buildRecordBatch } = await import('../../protocol/records/builder.js');
-  const { encodeFetchRequest, defaultFetchRequest, defaultFetchPartition } = await import('../../protocol/generated/fetch-request.js');
+  const { encodeFetchRequest, defaultFetchRequest, defaultFetchPartition } = await import(
+    '../../protocol/generated/fetch-request.js'
+  );
   const { decodeFetchResponse } = await import('../../protocol/generated/fetch-response.js');
   await b.broker.logs.createTopic('bp', { partitions: 1 });
   await b.broker.logs.getLog('bp', 0)!.append(await buildRecordBatch([{ value: Buffer.alloc(256 * 1024, 7) }]));
@@ -150,7 +155,13 @@ test('a request arriving while a released produce still waits for its fsync is s
     const req = defaultProduceRequest();
     req.acks = -1;
     req.timeoutMs = 5000;
-    req.topicData = [{ name: 'slow', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitionData: [{ index: 0, records: await buildRecordBatch([{ value: 'v' }]) }] }];
+    req.topicData = [
+      {
+        name: 'slow',
+        topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+        partitionData: [{ index: 0, records: await buildRecordBatch([{ value: 'v' }]) }],
+      },
+    ];
     const produceId = c.send(0, 9, (w) => encodeProduceRequest(w, 9, req));
     // The produce has queued its append and released the connection; its answer waits for the fsync.
     await new Promise((r) => setTimeout(r, 100));

@@ -19,26 +19,38 @@ test('kill -9 mid-stream loses no acknowledged record and invents none', async (
     const b1 = await startBrokerProcess(dataDir);
     const acked: string[] = [];
     let killed = false;
-    const producer = run(PY, [join(clients, 'produce_acked.py'), b1.bootstrap, 'crash', '200000', '1'], 60_000, (line) => {
-      if (line.startsWith('ACK ')) acked.push(line.split(' ')[3]);
-      if (!killed && acked.length >= 3000) {
-        killed = true;
-        b1.child.kill('SIGKILL');
-      }
-    });
+    const producer = run(
+      PY,
+      [join(clients, 'produce_acked.py'), b1.bootstrap, 'crash', '200000', '1'],
+      60_000,
+      (line) => {
+        if (line.startsWith('ACK ')) acked.push(line.split(' ')[3]);
+        if (!killed && acked.length >= 3000) {
+          killed = true;
+          b1.child.kill('SIGKILL');
+        }
+      },
+    );
     const p = await producer;
-    assert.ok(killed, `the broker was killed mid-stream (acked ${acked.length}; producer said ${p.stderr.slice(0, 500)})`);
+    assert.ok(
+      killed,
+      `the broker was killed mid-stream (acked ${acked.length}; producer said ${p.stderr.slice(0, 500)})`,
+    );
     await waitExit(b1.child);
 
     const b2 = await startBrokerProcess(dataDir);
     try {
       const c = await run(PY, [join(clients, 'consume_all.py'), b2.bootstrap, 'crash', '0'], 60_000);
-      const recs = c.stdout.split('\n').filter((l) => l.startsWith('REC ')).map((l) => l.split(' '));
+      const recs = c.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('REC '))
+        .map((l) => l.split(' '));
       assert.match(c.stdout, /END \d+/, c.stdout.slice(-500) + c.stderr.slice(-500));
       const values = recs.map((r) => r[3]);
       // Offsets are dense from 0 and values are in production order, each once.
       recs.forEach((r, i) => assert.equal(Number(r[1]), i));
-      for (let i = 1; i < values.length; i++) assert.ok(values[i] > values[i - 1], `order at ${i}: ${values[i - 1]} then ${values[i]}`);
+      for (let i = 1; i < values.length; i++)
+        assert.ok(values[i] > values[i - 1], `order at ${i}: ${values[i - 1]} then ${values[i]}`);
       const present = new Set(values);
       assert.equal(present.size, values.length, 'no duplicates');
       for (const v of acked) assert.ok(present.has(v), `acknowledged ${v} is missing after restart`);

@@ -11,11 +11,17 @@ const dist = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 test("the package entry exports broker/index.ts's API, from the bundle", async () => {
   assert.ok(existsSync(join(dist, 'bundle/index.cjs')), 'npm run build makes dist/bundle/index.cjs');
-  const values = (m: object): string[] => Object.keys(m).filter((k) => k !== 'default').sort();
+  const values = (m: object): string[] =>
+    Object.keys(m)
+      .filter((k) => k !== 'default')
+      .sort();
   assert.deepEqual(values(entry), values(index));
   assert.notEqual(entry.Broker, index.Broker, 'loaded from the bundle, not from dist/broker');
   assert.equal(entry.CONFIG_DEFS.length, index.CONFIG_DEFS.length);
-  const pkg = JSON.parse(readFileSync(join(dist, '..', 'package.json'), 'utf8')) as { exports: Record<string, { default: string }>; bin: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(dist, '..', 'package.json'), 'utf8')) as {
+    exports: Record<string, { default: string }>;
+    bin: Record<string, string>;
+  };
   assert.equal(pkg.exports['.'].default, './dist/broker/entry.js');
   assert.equal(pkg.bin.runnel, 'dist/broker/bin.cjs');
 
@@ -30,7 +36,12 @@ test("the package entry exports broker/index.ts's API, from the bundle", async (
 });
 
 test('bundles keep no import(): a vm.Script from code cache cannot run one', () => {
-  assert.deepEqual(dynamicImportsLeft('a = await import("snappy"); b = import(\'node:zlib\'); c = import("snappy"); require("x"); reimport(y)'), ['snappy', 'node:zlib']);
+  assert.deepEqual(
+    dynamicImportsLeft(
+      'a = await import("snappy"); b = import(\'node:zlib\'); c = import("snappy"); require("x"); reimport(y)',
+    ),
+    ['snappy', 'node:zlib'],
+  );
   for (const f of ['start.cjs', 'cli.cjs', 'index.cjs']) {
     assert.deepEqual(dynamicImportsLeft(readFileSync(join(dist, 'bundle', f), 'utf8')), [], f);
   }

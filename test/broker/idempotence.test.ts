@@ -85,21 +85,33 @@ function assertExactlyOnce(c: LogContent, expected: string[]): void {
   }
 }
 
-const values = (n: number, prefix: string): string[] => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(6, '0')}`);
+const values = (n: number, prefix: string): string[] =>
+  Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(6, '0')}`);
 
-test('kafkajs idempotent producer: dropped responses and a broker restart between append and retry', { timeout: 90_000 }, async () => {
+test('kafkajs idempotent producer: dropped responses and a broker restart between append and retry', {
+  timeout: 90_000,
+}, async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'runnel-idem-'));
   cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
   let b = await testBroker({ dataDir, topics: ['idem-kafkajs'] });
   const port = b.port;
   cleanup.push(() => b.stop());
-  const kafka = new Kafka({ clientId: 'idem', brokers: [b.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
+  const kafka = new Kafka({
+    clientId: 'idem',
+    brokers: [b.bootstrapServers],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 10, initialRetryTime: 100 },
+  });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const want = values(200, 'k');
   const stats = dropEvery(b, 'idem-kafkajs', 3, 6);
   for (let i = 0; i < 100; i += 10) {
-    await producer.send({ topic: 'idem-kafkajs', acks: -1, messages: want.slice(i, i + 10).map((value) => ({ value, partition: 0 })) });
+    await producer.send({
+      topic: 'idem-kafkajs',
+      acks: -1,
+      messages: want.slice(i, i + 10).map((value) => ({ value, partition: 0 })),
+    });
   }
   assert.ok(stats.dropped >= 3, `responses dropped: ${stats.dropped}`);
 
@@ -115,7 +127,11 @@ test('kafkajs idempotent producer: dropped responses and a broker restart betwee
     })();
     return true;
   };
-  await producer.send({ topic: 'idem-kafkajs', acks: -1, messages: want.slice(100, 110).map((value) => ({ value, partition: 0 })) });
+  await producer.send({
+    topic: 'idem-kafkajs',
+    acks: -1,
+    messages: want.slice(100, 110).map((value) => ({ value, partition: 0 })),
+  });
   assert.ok(restarted, 'the restart hook ran');
   await restarted;
   const dupProducer = b.broker.logs.getLog('idem-kafkajs', 0)!.activeProducers();
@@ -123,7 +139,11 @@ test('kafkajs idempotent producer: dropped responses and a broker restart betwee
   assert.equal(dupProducer[0]!.lastSequence, 109);
   const stats2 = dropEvery(b, 'idem-kafkajs', 2, 4);
   for (let i = 110; i < 200; i += 10) {
-    await producer.send({ topic: 'idem-kafkajs', acks: -1, messages: want.slice(i, i + 10).map((value) => ({ value, partition: 0 })) });
+    await producer.send({
+      topic: 'idem-kafkajs',
+      acks: -1,
+      messages: want.slice(i, i + 10).map((value) => ({ value, partition: 0 })),
+    });
   }
   assert.ok(stats2.dropped >= 2);
   await producer.disconnect();
@@ -159,15 +179,22 @@ test('@platformatic/kafka idempotent producer with dropped responses', { timeout
   cleanup.push(() => producer.close());
   const want = values(150, 'p');
   for (let i = 0; i < want.length; i += 10) {
-    const res = await producer.send({ messages: want.slice(i, i + 10).map((value) => ({ topic: 'idem-plt', value, partition: 0 })) });
+    const res = await producer.send({
+      messages: want.slice(i, i + 10).map((value) => ({ topic: 'idem-plt', value, partition: 0 })),
+    });
     assert.equal(Number(res.offsets![0]!.offset), i, `batch ${i / 10} answered with its own base offset`);
   }
   assert.ok(stats.dropped >= 3, `responses dropped: ${stats.dropped}`);
   assertExactlyOnce(await logContent(b, 'idem-plt'), want);
 });
 
-test('producer ids idle for producer.id.expiration.ms are forgotten by the partition', { timeout: 30_000 }, async () => {
-  const b = await testBroker({ topics: ['idem-expiry'], config: { 'producer.id.expiration.ms': 1500, 'producer.id.expiration.check.interval.ms': 100 } });
+test('producer ids idle for producer.id.expiration.ms are forgotten by the partition', {
+  timeout: 30_000,
+}, async () => {
+  const b = await testBroker({
+    topics: ['idem-expiry'],
+    config: { 'producer.id.expiration.ms': 1500, 'producer.id.expiration.check.interval.ms': 100 },
+  });
   cleanup.push(() => b.stop());
   const kafka = new Kafka({ clientId: 'idem-exp', brokers: [b.bootstrapServers], logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -180,4 +207,3 @@ test('producer ids idle for producer.id.expiration.ms are forgotten by the parti
   while (log.activeProducers().length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
   assert.equal(log.activeProducers().length, 0, 'expired');
 });
-

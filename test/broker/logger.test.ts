@@ -65,9 +65,19 @@ test('the admin API logs through the broker logger (one root for both)', async (
     } finally {
       await b.stop();
     }
-    const lines = c.text().trim().split('\n').map((l) => JSON.parse(l) as { ns?: string; msg: string });
-    assert.ok(lines.some((l) => l.ns === 'broker' && /listening/.test(l.msg)), 'broker line');
-    assert.ok(lines.some((l) => l.ns === 'admin' && l.msg === 'admin request'), 'admin (fastify) line');
+    const lines = c
+      .text()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { ns?: string; msg: string });
+    assert.ok(
+      lines.some((l) => l.ns === 'broker' && /listening/.test(l.msg)),
+      'broker line',
+    );
+    assert.ok(
+      lines.some((l) => l.ns === 'admin' && l.msg === 'admin request'),
+      'admin (fastify) line',
+    );
   } finally {
     setRootLogger(pino({ level: 'silent' }));
   }

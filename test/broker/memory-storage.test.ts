@@ -12,7 +12,10 @@ import { testBroker } from '../helpers/test-broker.js';
 
 test('memory storage: produce and consume with kafkajs, no files on disk, isolated instances', async () => {
   const before = new Set((await readdir(tmpdir())).filter((n) => n.startsWith('runnel-')));
-  const [a, b] = await Promise.all([testBroker({ storage: 'memory', topics: [{ name: 'mem', partitions: 2, configs: { 'flush.messages': 1 } }] }), testBroker({ storage: 'memory' })]);
+  const [a, b] = await Promise.all([
+    testBroker({ storage: 'memory', topics: [{ name: 'mem', partitions: 2, configs: { 'flush.messages': 1 } }] }),
+    testBroker({ storage: 'memory' }),
+  ]);
   try {
     assert.equal(a.dataDir, '/runnel-memory');
     assert.equal(existsSync(a.dataDir), false, 'the data dir exists only in memory');
@@ -23,7 +26,11 @@ test('memory storage: produce and consume with kafkajs, no files on disk, isolat
     const kafka = new Kafka({ brokers: [a.bootstrapServers], clientId: 'memory-test', logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     await producer.connect();
-    const res = await producer.send({ topic: 'mem', acks: -1, messages: [{ key: 'k', value: 'in memory', partition: 1 }] });
+    const res = await producer.send({
+      topic: 'mem',
+      acks: -1,
+      messages: [{ key: 'k', value: 'in memory', partition: 1 }],
+    });
     assert.equal(res[0].errorCode, 0);
     await a.createTopic('later', 1);
     await producer.send({ topic: 'later', acks: -1, messages: [{ value: 'v' }] });
@@ -34,7 +41,9 @@ test('memory storage: produce and consume with kafkajs, no files on disk, isolat
     await consumer.connect();
     await consumer.subscribe({ topic: 'mem', fromBeginning: true });
     const got = await Promise.race([
-      new Promise<string>((resolve) => void consumer.run({ eachMessage: async ({ message }) => resolve(message.value!.toString()) })),
+      new Promise<string>(
+        (resolve) => void consumer.run({ eachMessage: async ({ message }) => resolve(message.value!.toString()) }),
+      ),
       new Promise<string>((_, reject) => setTimeout(() => reject(new Error('nothing consumed in 30 s')), 30_000)),
     ]);
     await consumer.disconnect();

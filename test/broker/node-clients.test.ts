@@ -25,7 +25,8 @@ after(async () => {
 function expected(codecs: string[]): { key: string; value: string; ts: number }[] {
   const per = TOTAL / codecs.length;
   const out = [];
-  for (let n = 0; n < TOTAL; n++) out.push({ key: `k${n % 97}`, value: `v${n}-${codecs[Math.floor(n / per)]}`, ts: T0 + n });
+  for (let n = 0; n < TOTAL; n++)
+    out.push({ key: `k${n % 97}`, value: `v${n}-${codecs[Math.floor(n / per)]}`, ts: T0 + n });
   return out;
 }
 
@@ -37,7 +38,9 @@ async function until(what: string, cond: () => boolean, timeoutMs = 60_000): Pro
   }
 }
 
-test('kafkajs: 10,000 records (none, gzip), group consume in order with headers, offset by time, delete', { timeout: 120_000 }, async () => {
+test('kafkajs: 10,000 records (none, gzip), group consume in order with headers, offset by time, delete', {
+  timeout: 120_000,
+}, async () => {
   const topic = 'node-kafkajs';
   const kafka = new Kafka({ brokers: [b.bootstrapServers], clientId: 'e2e-kafkajs', logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -54,7 +57,12 @@ test('kafkajs: 10,000 records (none, gzip), group consume in order with headers,
         topic,
         acks: -1,
         compression: chunk[0].value.endsWith('gzip') ? CompressionTypes.GZIP : CompressionTypes.None,
-        messages: chunk.map((m) => ({ key: m.key, value: m.value, timestamp: String(m.ts), headers: { idx: m.value, src: 'kafkajs' } })),
+        messages: chunk.map((m) => ({
+          key: m.key,
+          value: m.value,
+          timestamp: String(m.ts),
+          headers: { idx: m.value, src: 'kafkajs' },
+        })),
       });
     }
     await producer.disconnect();
@@ -64,7 +72,12 @@ test('kafkajs: 10,000 records (none, gzip), group consume in order with headers,
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        got.push({ key: message.key!.toString(), value: message.value!.toString(), ts: Number(message.timestamp), headers: `${message.headers!.idx}|${message.headers!.src}` });
+        got.push({
+          key: message.key!.toString(),
+          value: message.value!.toString(),
+          ts: Number(message.timestamp),
+          headers: `${message.headers!.idx}|${message.headers!.src}`,
+        });
       },
     });
     await until(`${TOTAL} records`, () => got.length >= TOTAL);
@@ -83,14 +96,20 @@ test('kafkajs: 10,000 records (none, gzip), group consume in order with headers,
   }
 });
 
-test('@platformatic/kafka: 10,000 records (none, gzip, snappy, lz4), group consume in order with headers, offset by time, delete', { timeout: 120_000 }, async () => {
+test('@platformatic/kafka: 10,000 records (none, gzip, snappy, lz4), group consume in order with headers, offset by time, delete', {
+  timeout: 120_000,
+}, async () => {
   const topic = 'node-platformatic';
   const codecs = ['none', 'gzip', 'snappy', 'lz4'] as const;
   const want = expected([...codecs]);
   const admin = new Admin({ clientId: 'e2e-plt-admin', bootstrapBrokers: [b.bootstrapServers] });
   try {
     await admin.createTopics({ topics: [topic], partitions: 1, replicas: 1 });
-    const producer = new Producer({ clientId: 'e2e-plt', bootstrapBrokers: [b.bootstrapServers], serializers: stringSerializers });
+    const producer = new Producer({
+      clientId: 'e2e-plt',
+      bootstrapBrokers: [b.bootstrapServers],
+      serializers: stringSerializers,
+    });
     try {
       for (let i = 0; i < TOTAL; i += 500) {
         const chunk = want.slice(i, i + 500);
@@ -98,19 +117,37 @@ test('@platformatic/kafka: 10,000 records (none, gzip, snappy, lz4), group consu
         await producer.send({
           compression: codec,
           acks: -1,
-          messages: chunk.map((m) => ({ topic, partition: 0, key: m.key, value: m.value, timestamp: BigInt(m.ts), headers: { idx: m.value, src: 'platformatic' } })),
+          messages: chunk.map((m) => ({
+            topic,
+            partition: 0,
+            key: m.key,
+            value: m.value,
+            timestamp: BigInt(m.ts),
+            headers: { idx: m.value, src: 'platformatic' },
+          })),
         });
       }
     } finally {
       await producer.close();
     }
     const got: { key: string; value: string; ts: number; headers: string }[] = [];
-    const consumer = new Consumer({ groupId: 'node-plt-group', clientId: 'e2e-plt-c', bootstrapBrokers: [b.bootstrapServers], deserializers: stringDeserializers, maxWaitTime: 200 });
+    const consumer = new Consumer({
+      groupId: 'node-plt-group',
+      clientId: 'e2e-plt-c',
+      bootstrapBrokers: [b.bootstrapServers],
+      deserializers: stringDeserializers,
+      maxWaitTime: 200,
+    });
     try {
       const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: true });
       stream.on('data', (m) => {
         const h = m.headers as Map<string, string>;
-        got.push({ key: String(m.key), value: String(m.value), ts: Number(m.timestamp), headers: `${h.get('idx')}|${h.get('src')}` });
+        got.push({
+          key: String(m.key),
+          value: String(m.value),
+          ts: Number(m.timestamp),
+          headers: `${h.get('idx')}|${h.get('src')}`,
+        });
       });
       await until(`${TOTAL} records`, () => got.length >= TOTAL);
       await stream.close();
@@ -122,7 +159,9 @@ test('@platformatic/kafka: 10,000 records (none, gzip, snappy, lz4), group consu
       assert.deepEqual({ key: g.key, value: g.value, ts: g.ts }, want[i], `record ${i}`);
       assert.equal(g.headers, `${want[i].value}|platformatic`);
     });
-    const listed = await admin.listOffsets({ topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp: BigInt(T0 + 7777) }] }] });
+    const listed = await admin.listOffsets({
+      topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp: BigInt(T0 + 7777) }] }],
+    });
     assert.equal(listed[0].partitions[0].offset, 7777n);
     await admin.deleteTopics({ topics: [topic] });
     assert.equal(b.broker.logs.topic(topic), undefined);

@@ -9,9 +9,17 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { testBroker, call } from '../helpers/test-broker.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { defaultFetchRequest, encodeFetchRequest, defaultFetchPartition } from '../../protocol/generated/fetch-request.js';
+import {
+  defaultFetchRequest,
+  encodeFetchRequest,
+  defaultFetchPartition,
+} from '../../protocol/generated/fetch-request.js';
 import { decodeFetchResponse, type FetchResponsePartitionData } from '../../protocol/generated/fetch-response.js';
-import { defaultListOffsetsRequest, defaultListOffsetsPartition, encodeListOffsetsRequest } from '../../protocol/generated/list-offsets-request.js';
+import {
+  defaultListOffsetsRequest,
+  defaultListOffsetsPartition,
+  encodeListOffsetsRequest,
+} from '../../protocol/generated/list-offsets-request.js';
 import { decodeListOffsetsResponse } from '../../protocol/generated/list-offsets-response.js';
 import { buildRecordBatchSync } from '../../protocol/records/builder.js';
 import { iterateBatches } from '../../protocol/records/batch.js';
@@ -32,24 +40,41 @@ after(async () => {
 });
 
 const txn = (pid: number, seq: number, values: string[]): Buffer =>
-  buildRecordBatchSync(values.map((value) => ({ value })), { producerId: pid, producerEpoch: 0, baseSequence: seq, transactional: true });
+  buildRecordBatchSync(
+    values.map((value) => ({ value })),
+    { producerId: pid, producerEpoch: 0, baseSequence: seq, transactional: true },
+  );
 
 async function fetch(v: number, isolationLevel: number, fetchOffset = 0): Promise<FetchResponsePartitionData> {
   const req = defaultFetchRequest();
   req.isolationLevel = isolationLevel;
   req.maxWaitMs = 0;
-  req.topics = [{ topic: 'rc', topicId: b.broker.logs.topic('rc')!.topicId, partitions: [{ ...defaultFetchPartition(), fetchOffset: BigInt(fetchOffset), partitionMaxBytes: 1 << 20 }] }];
+  req.topics = [
+    {
+      topic: 'rc',
+      topicId: b.broker.logs.topic('rc')!.topicId,
+      partitions: [{ ...defaultFetchPartition(), fetchOffset: BigInt(fetchOffset), partitionMaxBytes: 1 << 20 }],
+    },
+  ];
   const r = await call(c, 1, v, encodeFetchRequest, decodeFetchResponse, req);
   return r.responses[0]!.partitions[0]!;
 }
 
 /** [baseOffset, lastOffset, control] of each batch. */
 function batches(p: FetchResponsePartitionData): Array<[number, number, boolean]> {
-  return [...iterateBatches(p.records ?? Buffer.alloc(0))].map((x) => [Number(x.baseOffset), Number(x.lastOffset), x.isControl]);
+  return [...iterateBatches(p.records ?? Buffer.alloc(0))].map((x) => [
+    Number(x.baseOffset),
+    Number(x.lastOffset),
+    x.isControl,
+  ]);
 }
 
 async function latest(isolationLevel: number, v = 5): Promise<bigint> {
-  const req = { ...defaultListOffsetsRequest(), isolationLevel, topics: [{ name: 'rc', partitions: [{ ...defaultListOffsetsPartition(), partitionIndex: 0, timestamp: -1n }] }] };
+  const req = {
+    ...defaultListOffsetsRequest(),
+    isolationLevel,
+    topics: [{ name: 'rc', partitions: [{ ...defaultListOffsetsPartition(), partitionIndex: 0, timestamp: -1n }] }],
+  };
   const r = await call(c, 2, v, encodeListOffsetsRequest, decodeListOffsetsResponse, req);
   return r.topics[0]!.partitions[0]!.offset;
 }
@@ -67,7 +92,10 @@ test('read_committed stops at the LSO and lists aborted transactions; read_uncom
     assert.deepEqual(batches(rc), [], `v${v}: nothing below the LSO yet`);
     const ru = await fetch(v, 0);
     assert.equal(ru.lastStableOffset, 0n, 'the LSO is reported to read_uncommitted fetchers too');
-    assert.deepEqual(batches(ru).map((x) => x[0]), [0, 2, 3]);
+    assert.deepEqual(
+      batches(ru).map((x) => x[0]),
+      [0, 2, 3],
+    );
     assert.equal(ru.abortedTransactions, null);
   }
   assert.equal(await latest(1), 0n);
@@ -83,7 +111,13 @@ test('read_committed stops at the LSO and lists aborted transactions; read_uncom
   assert.equal(log.lastStableOffset, 6);
   rc = await fetch(11, 1);
   assert.equal(rc.lastStableOffset, 6n);
-  assert.deepEqual(batches(rc), [[0, 1, false], [2, 2, false], [3, 3, false], [4, 4, true], [5, 5, true]]);
+  assert.deepEqual(batches(rc), [
+    [0, 1, false],
+    [2, 2, false],
+    [3, 3, false],
+    [4, 4, true],
+    [5, 5, true],
+  ]);
   assert.deepEqual(rc.abortedTransactions, [{ producerId: 100n, firstOffset: 0n }]);
   // From past the aborted transaction's marker it is no longer listed.
   rc = await fetch(11, 1, 5);

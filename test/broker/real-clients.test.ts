@@ -27,7 +27,11 @@ after(async () => {
 for (const client of ['confluent', 'kafka-python']) {
   test(`${client}: 10,000 records in every codec, in order, headers intact, offsets by time, delete`, async () => {
     const topic = `e2e-${client}`;
-    const r = await run(PY, [join(clients, 'e2e.py'), client, `127.0.0.1:${b.port}`, topic, String(COUNT), 'none,gzip,snappy,lz4,zstd'], 240_000);
+    const r = await run(
+      PY,
+      [join(clients, 'e2e.py'), client, `127.0.0.1:${b.port}`, topic, String(COUNT), 'none,gzip,snappy,lz4,zstd'],
+      240_000,
+    );
     assert.match(r.stdout, /^OK /m, `${r.stdout.slice(-800)}\n${r.stderr.slice(-1500)}`);
     assert.equal(b.broker.logs.topic(topic), undefined, 'topic deleted');
   });
@@ -46,17 +50,25 @@ test('kcat: produce keyed records with headers in every codec and consume them b
     }
     const { spawn } = await import('node:child_process');
     const code = await new Promise<number | null>((res) => {
-      const p = spawn('kcat', ['-P', '-b', bootstrap, '-t', topic, '-p', '0', '-K:', '-z', codec, '-H', 'src=kcat', '-X', 'acks=all'], { stdio: ['pipe', 'ignore', 'pipe'] });
+      const p = spawn(
+        'kcat',
+        ['-P', '-b', bootstrap, '-t', topic, '-p', '0', '-K:', '-z', codec, '-H', 'src=kcat', '-X', 'acks=all'],
+        { stdio: ['pipe', 'ignore', 'pipe'] },
+      );
       const t = setTimeout(() => p.kill('SIGKILL'), 60_000);
       p.once('exit', (c) => {
         clearTimeout(t);
         res(c);
       });
-      p.stdin.end(lines.join('\n') + '\n');
+      p.stdin.end(`${lines.join('\n')}\n`);
     });
     assert.equal(code, 0, `kcat produce ${codec}`);
   }
-  const r = await run('kcat', ['-C', '-b', bootstrap, '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-f', '%k=%s h=%h\n'], 60_000);
+  const r = await run(
+    'kcat',
+    ['-C', '-b', bootstrap, '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-f', '%k=%s h=%h\n'],
+    60_000,
+  );
   const got = r.stdout.split('\n').filter((l) => l.length > 0);
   assert.equal(got.length, expected.length, r.stderr.slice(-500));
   assert.deepEqual(got, expected);

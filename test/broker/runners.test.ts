@@ -15,7 +15,11 @@ const fixtures = join(root, 'test/fixtures/runners');
 
 function run(args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
   return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, CI: 'true', RUNNEL_LOG_LEVEL: 'silent', NO_COLOR: '1', FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      env: { ...process.env, CI: 'true', RUNNEL_LOG_LEVEL: 'silent', NO_COLOR: '1', FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -27,7 +31,6 @@ function run(args: string[], timeoutMs: number): Promise<{ code: number | null; 
   });
 }
 
-
 test('Vitest: startBroker() in a spec, produce and consume with kafkajs', { timeout: 180_000 }, async () => {
   const vitest = join(root, 'node_modules/vitest/vitest.mjs');
   const r = await run([vitest, 'run', '--root', join(fixtures, 'vitest'), '--reporter', 'verbose'], 170_000);
@@ -38,7 +41,10 @@ test('Vitest: startBroker() in a spec, produce and consume with kafkajs', { time
 
 test('Jest: startBroker() in a spec, produce and consume with kafkajs', { timeout: 180_000 }, async () => {
   const jest = join(root, 'node_modules/jest/bin/jest.js');
-  const r = await run(['--experimental-vm-modules', '--no-warnings', jest, '--config', join(fixtures, 'jest/jest.config.cjs'), '--ci'], 170_000);
+  const r = await run(
+    ['--experimental-vm-modules', '--no-warnings', jest, '--config', join(fixtures, 'jest/jest.config.cjs'), '--ci'],
+    170_000,
+  );
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /produce and consume one record/);
   assert.match(r.out, /Tests:\s+1 passed, 1 total/);

@@ -3,13 +3,37 @@ import assert from 'node:assert/strict';
 import { parseStartArgs, startHelp, UsageError } from '../../broker/start.js';
 
 test('parseStartArgs: flags map to their configs, --set repeats, a flag wins over a --set of the same config', () => {
-  const a = parseStartArgs(['--port', '9093', '-d', '/tmp/x', '--host=127.0.0.1', '--set', 'num.partitions=3', '-s', 'port=1', '--set', 'log.format=json', '--admin-port', '0']);
+  const a = parseStartArgs([
+    '--port',
+    '9093',
+    '-d',
+    '/tmp/x',
+    '--host=127.0.0.1',
+    '--set',
+    'num.partitions=3',
+    '-s',
+    'port=1',
+    '--set',
+    'log.format=json',
+    '--admin-port',
+    '0',
+  ]);
   assert.deepEqual(a, {
     help: false,
     configFile: undefined,
-    overrides: { 'num.partitions': '3', port: '9093', 'log.format': 'json', 'data.dir': '/tmp/x', host: '127.0.0.1', 'admin.port': '0' },
+    overrides: {
+      'num.partitions': '3',
+      port: '9093',
+      'log.format': 'json',
+      'data.dir': '/tmp/x',
+      host: '127.0.0.1',
+      'admin.port': '0',
+    },
   });
-  assert.deepEqual(parseStartArgs(['--set', 'admin.port=-1', '--set', 'x=a=b']).overrides, { 'admin.port': '-1', x: 'a=b' });
+  assert.deepEqual(parseStartArgs(['--set', 'admin.port=-1', '--set', 'x=a=b']).overrides, {
+    'admin.port': '-1',
+    x: 'a=b',
+  });
   assert.equal(parseStartArgs(['-c', 'broker.properties']).configFile, 'broker.properties');
   assert.equal(parseStartArgs(['--help']).help, true);
   assert.equal(parseStartArgs([]).help, false);
@@ -22,14 +46,32 @@ test('parseStartArgs: a negative number after a flag is its value (--admin-port 
 });
 
 test('parseStartArgs: unknown options, positionals, missing values and a --set without = are usage errors', () => {
-  for (const args of [['--bogus'], ['extra'], ['--port'], ['--set', 'novalue'], ['--set', '=x'], ['--admin-port', '-x']]) {
+  for (const args of [
+    ['--bogus'],
+    ['extra'],
+    ['--port'],
+    ['--set', 'novalue'],
+    ['--set', '=x'],
+    ['--admin-port', '-x'],
+  ]) {
     assert.throws(() => parseStartArgs(args), UsageError, JSON.stringify(args));
   }
 });
 
 test('startHelp lists every flag', () => {
   const help = startHelp();
-  for (const f of ['--port', '--host', '--data-dir', '--node-id', '--advertised-host', '--advertised-port', '--admin-port', '--config', '--set', '--help']) {
+  for (const f of [
+    '--port',
+    '--host',
+    '--data-dir',
+    '--node-id',
+    '--advertised-host',
+    '--advertised-port',
+    '--admin-port',
+    '--config',
+    '--set',
+    '--help',
+  ]) {
     assert.match(help, new RegExp(`${f} `), f);
   }
 });
@@ -67,7 +109,10 @@ net.Server.prototype.listen = function (...args) {
 const { runWithCompileCache } = require(${JSON.stringify(join(dist, 'broker/compile-cache.cjs'))});
 runWithCompileCache(${JSON.stringify(bundle)}, null).exports.main([process.execPath, 'runnel', 'start', '--port', '0', '--host', '127.0.0.1', '--admin-port', '-1', '--data-dir', ${JSON.stringify(dataDir)}]);
 `;
-  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUNNEL_LOG_LEVEL: 'warn' } });
+  const child = spawn(process.execPath, ['-e', code], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RUNNEL_LOG_LEVEL: 'warn' },
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -84,8 +129,24 @@ runWithCompileCache(${JSON.stringify(bundle)}, null).exports.main([process.execP
   });
   assert.equal(status, 0, err);
   const loaded = JSON.parse(out) as string[];
-  assert.ok(loaded.includes("node:net") && loaded.includes("node:fs/promises"), `the hook saw the bundle load its modules: ${loaded.join(" ")}`);
-  for (const lazy of ['commander', 'fastify', 'prom-client', 'pino-pretty', 'snappy', 'lz4-napi', '@mongodb-js/zstd', 'node:zlib', 'zlib', '@node-rs/crc32', 'msgpackr', 'msgpackr/index-no-eval']) {
+  assert.ok(
+    loaded.includes('node:net') && loaded.includes('node:fs/promises'),
+    `the hook saw the bundle load its modules: ${loaded.join(' ')}`,
+  );
+  for (const lazy of [
+    'commander',
+    'fastify',
+    'prom-client',
+    'pino-pretty',
+    'snappy',
+    'lz4-napi',
+    '@mongodb-js/zstd',
+    'node:zlib',
+    'zlib',
+    '@node-rs/crc32',
+    'msgpackr',
+    'msgpackr/index-no-eval',
+  ]) {
     assert.ok(!loaded.includes(lazy), `${lazy} loaded at start: ${loaded.join(' ')}`);
   }
 });

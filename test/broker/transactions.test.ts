@@ -32,7 +32,12 @@ before(async () => {
       'transaction.abort.timed.out.transaction.cleanup.interval.ms': 200,
     },
   });
-  kafka = new Kafka({ clientId: 'txn-test', brokers: [b.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 50 } });
+  kafka = new Kafka({
+    clientId: 'txn-test',
+    brokers: [b.bootstrapServers],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 8, initialRetryTime: 50 },
+  });
 });
 after(async () => {
   await b.stop();
@@ -48,12 +53,20 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, tim
 
 /** Consume `topic` from the beginning until a record with value `last` arrives; returns the values seen. */
 async function consumeUntil(topic: string, last: string, readUncommitted: boolean, group: string): Promise<string[]> {
-  const c = kafka.consumer({ groupId: group, readUncommitted, maxWaitTimeInMs: 200, sessionTimeout: 10_000, heartbeatInterval: 500 });
+  const c = kafka.consumer({
+    groupId: group,
+    readUncommitted,
+    maxWaitTimeInMs: 200,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 500,
+  });
   const got: string[] = [];
   await c.connect();
   try {
     await c.subscribe({ topics: [topic], fromBeginning: true });
-    await c.run({ eachMessage: async ({ message }: { message: { value: Buffer } }) => void got.push(message.value.toString()) });
+    await c.run({
+      eachMessage: async ({ message }: { message: { value: Buffer } }) => void got.push(message.value.toString()),
+    });
     await waitFor(`${last} on ${topic}`, () => got.includes(last));
   } finally {
     await c.disconnect();
@@ -61,7 +74,9 @@ async function consumeUntil(topic: string, last: string, readUncommitted: boolea
   return got;
 }
 
-test('kafkajs: commit one, abort one; read_committed sees only committed records, read_uncommitted all', { timeout: 90_000 }, async () => {
+test('kafkajs: commit one, abort one; read_committed sees only committed records, read_uncommitted all', {
+  timeout: 90_000,
+}, async () => {
   const topic = 'txn-kjs';
   await b.broker.logs.createTopic(topic, { partitions: 1 });
   const producer = kafka.producer({ transactionalId: 'kjs-tx', maxInFlightRequests: 1, idempotent: true });
@@ -86,7 +101,9 @@ test('kafkajs: commit one, abort one; read_committed sees only committed records
   assert.equal(log.logEndOffset, 8, '5 records and 3 markers');
 });
 
-test('kafkajs: consume-transform-produce commits the group\'s offsets with the output, atomically', { timeout: 90_000 }, async () => {
+test("kafkajs: consume-transform-produce commits the group's offsets with the output, atomically", {
+  timeout: 90_000,
+}, async () => {
   const input = 'ctp-in';
   const output = 'ctp-out';
   const group = 'ctp-group';
@@ -99,27 +116,40 @@ test('kafkajs: consume-transform-produce commits the group\'s offsets with the o
 
   const producer = kafka.producer({ transactionalId: 'ctp-tx', maxInFlightRequests: 1, idempotent: true });
   await producer.connect();
-  const consumer = kafka.consumer({ groupId: group, maxWaitTimeInMs: 200, sessionTimeout: 10_000, heartbeatInterval: 500 });
+  const consumer = kafka.consumer({
+    groupId: group,
+    maxWaitTimeInMs: 200,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 500,
+  });
   await consumer.connect();
   const seen: { partition: number; offset: string; value: string }[] = [];
   try {
     await consumer.subscribe({ topics: [input], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
-      eachMessage: async ({ partition, message }: { partition: number; message: { offset: string; value: Buffer } }) => void seen.push({ partition, offset: message.offset, value: message.value.toString() }),
+      eachMessage: async ({ partition, message }: { partition: number; message: { offset: string; value: Buffer } }) =>
+        void seen.push({ partition, offset: message.offset, value: message.value.toString() }),
     });
     await waitFor('6 input records', () => seen.length >= 6);
-    const next = (p: number) => String(Math.max(...seen.filter((s) => s.partition === p).map((s) => Number(s.offset))) + 1);
+    const next = (p: number) =>
+      String(Math.max(...seen.filter((s) => s.partition === p).map((s) => Number(s.offset))) + 1);
     // An aborted attempt first: neither its output nor its offsets may appear.
     const bad = await producer.transaction();
     await bad.send({ topic: output, messages: [{ value: 'ABORTED' }] });
-    await bad.sendOffsets({ consumerGroupId: group, topics: [{ topic: input, partitions: [{ partition: 0, offset: '1' }] }] });
+    await bad.sendOffsets({
+      consumerGroupId: group,
+      topics: [{ topic: input, partitions: [{ partition: 0, offset: '1' }] }],
+    });
     await bad.abort();
     assert.deepEqual(fetchOffsets(b.broker.groups, group, null).offsets, []);
 
     const txn = await producer.transaction();
     await txn.send({ topic: output, messages: seen.map((s) => ({ value: s.value.toUpperCase() })) });
-    await txn.sendOffsets({ consumerGroupId: group, topics: [{ topic: input, partitions: [0, 1].map((p) => ({ partition: p, offset: next(p) })) }] });
+    await txn.sendOffsets({
+      consumerGroupId: group,
+      topics: [{ topic: input, partitions: [0, 1].map((p) => ({ partition: p, offset: next(p) })) }],
+    });
     const before = fetchOffsets(b.broker.groups, group, null).offsets;
     assert.deepEqual(before, [], 'offsets invisible until the commit');
     await txn.commit();
@@ -127,23 +157,40 @@ test('kafkajs: consume-transform-produce commits the group\'s offsets with the o
     await consumer.disconnect();
     await producer.disconnect();
   }
-  const committed = fetchOffsets(b.broker.groups, group, null).offsets.map((o) => [o.topic, o.partition, o.offset]).sort();
-  assert.deepEqual(committed, [[input, 0, 3], [input, 1, 3]]);
+  const committed = fetchOffsets(b.broker.groups, group, null)
+    .offsets.map((o) => [o.topic, o.partition, o.offset])
+    .sort();
+  assert.deepEqual(committed, [
+    [input, 0, 3],
+    [input, 1, 3],
+  ]);
   const out = await consumeUntil(output, 'IN5', false, 'ctp-check');
   assert.deepEqual(out.sort(), ['IN0', 'IN1', 'IN2', 'IN3', 'IN4', 'IN5']);
 });
 
-test('kafkajs: a transaction left open past its timeout is aborted and its producer fenced', { timeout: 90_000 }, async () => {
+test('kafkajs: a transaction left open past its timeout is aborted and its producer fenced', {
+  timeout: 90_000,
+}, async () => {
   const topic = 'txn-timeout';
   await b.broker.logs.createTopic(topic, { partitions: 1 });
-  const producer = kafka.producer({ transactionalId: 'slow-tx', transactionTimeout: 1000, maxInFlightRequests: 1, idempotent: true, retry: { retries: 1, initialRetryTime: 50 } });
+  const producer = kafka.producer({
+    transactionalId: 'slow-tx',
+    transactionTimeout: 1000,
+    maxInFlightRequests: 1,
+    idempotent: true,
+    retry: { retries: 1, initialRetryTime: 50 },
+  });
   await producer.connect();
   try {
     const t = await producer.transaction();
     await t.send({ topic, messages: [{ value: 'never' }] });
     const log = b.broker.logs.getLog(topic, 0)!;
     assert.equal(log.lastStableOffset, 0, 'the open transaction holds the LSO');
-    await waitFor('the timeout abort', () => b.broker.transactions.txns.get('slow-tx')?.state === 'CompleteAbort', 20_000);
+    await waitFor(
+      'the timeout abort',
+      () => b.broker.transactions.txns.get('slow-tx')?.state === 'CompleteAbort',
+      20_000,
+    );
     assert.equal(log.lastStableOffset, log.logEndOffset);
     await assert.rejects(t.commit(), 'the fenced producer cannot commit');
   } finally {
@@ -156,10 +203,17 @@ test('kafkajs: a transaction left open past its timeout is aborted and its produ
   assert.deepEqual(await consumeUntil(topic, 'after', false, 'timeout-check'), ['after']);
 });
 
-test('kafkajs: a second producer with the same transactional id fences the first and aborts its transaction', { timeout: 90_000 }, async () => {
+test('kafkajs: a second producer with the same transactional id fences the first and aborts its transaction', {
+  timeout: 90_000,
+}, async () => {
   const topic = 'txn-zombie';
   await b.broker.logs.createTopic(topic, { partitions: 1 });
-  const zombie = kafka.producer({ transactionalId: 'zombie-tx', maxInFlightRequests: 1, idempotent: true, retry: { retries: 1, initialRetryTime: 50 } });
+  const zombie = kafka.producer({
+    transactionalId: 'zombie-tx',
+    maxInFlightRequests: 1,
+    idempotent: true,
+    retry: { retries: 1, initialRetryTime: 50 },
+  });
   const fresh = kafka.producer({ transactionalId: 'zombie-tx', maxInFlightRequests: 1, idempotent: true });
   await zombie.connect();
   try {
@@ -177,7 +231,9 @@ test('kafkajs: a second producer with the same transactional id fences the first
   assert.deepEqual(await consumeUntil(topic, 'fresh', false, 'zombie-check'), ['fresh']);
 });
 
-test('librdkafka (confluent_kafka): transactions, send_offsets_to_transaction, read_committed consumer', { timeout: 120_000 }, async () => {
+test('librdkafka (confluent_kafka): transactions, send_offsets_to_transaction, read_committed consumer', {
+  timeout: 120_000,
+}, async () => {
   const input = 'py-in';
   const output = 'py-out';
   await b.broker.logs.createTopic(input, { partitions: 2 });
@@ -186,12 +242,21 @@ test('librdkafka (confluent_kafka): transactions, send_offsets_to_transaction, r
   await plain.connect();
   await plain.send({ topic: input, messages: [0, 1, 2, 3].map((i) => ({ value: `x${i}`, partition: i % 2 })) });
   await plain.disconnect();
-  const r = await run(PY, [join(clients, 'txn_confluent.py'), b.bootstrapServers, input, output, 'py-ctp-group'], 90_000);
+  const r = await run(
+    PY,
+    [join(clients, 'txn_confluent.py'), b.bootstrapServers, input, output, 'py-ctp-group'],
+    90_000,
+  );
   const result = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   assert.ok(result, `${r.stdout.slice(-1500)}\n${r.stderr.slice(-3000)}`);
   const res = JSON.parse(result.slice(7)) as { committed_view: string[]; uncommitted_view: string[] };
   assert.deepEqual(res.committed_view.sort(), ['X0', 'X1', 'X2', 'X3', 'c1', 'c2']);
   assert.deepEqual(res.uncommitted_view.sort(), ['X0', 'X1', 'X2', 'X3', 'a1', 'c1', 'c2']);
-  const committed = fetchOffsets(b.broker.groups, 'py-ctp-group', null).offsets.map((o) => [o.topic, o.partition, o.offset]).sort();
-  assert.deepEqual(committed, [[input, 0, 2], [input, 1, 2]]);
+  const committed = fetchOffsets(b.broker.groups, 'py-ctp-group', null)
+    .offsets.map((o) => [o.topic, o.partition, o.offset])
+    .sort();
+  assert.deepEqual(committed, [
+    [input, 0, 2],
+    [input, 1, 2],
+  ]);
 });

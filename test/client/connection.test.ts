@@ -27,7 +27,13 @@ after(async () => {
   await b.stop();
 });
 
-const opts = (port: number, requestTimeoutMs = 10_000) => ({ host: '127.0.0.1', port, clientId: 'conn-test', connectTimeoutMs: 5_000, requestTimeoutMs });
+const opts = (port: number, requestTimeoutMs = 10_000) => ({
+  host: '127.0.0.1',
+  port,
+  clientId: 'conn-test',
+  connectTimeoutMs: 5_000,
+  requestTimeoutMs,
+});
 
 test('ApiVersions negotiation picks the highest version both sides support', async () => {
   const c = await Connection.open(opts(b.port));
@@ -35,27 +41,54 @@ test('ApiVersions negotiation picks the highest version both sides support', asy
   assert.ok(broker && broker.max >= 1);
   assert.equal(c.versionFor(3, 0, 12), Math.min(12, broker.max));
   assert.equal(c.versionFor(3, 0, 1), 1);
-  assert.throws(() => c.versionFor(3, broker.max + 1, broker.max + 5), (e: unknown) => e instanceof KafkaError && e.name === 'UNSUPPORTED_VERSION');
-  assert.throws(() => c.versionFor(57, 0, 2), (e: unknown) => e instanceof KafkaError && e.code === 35, 'UpdateFeatures is not offered');
+  assert.throws(
+    () => c.versionFor(3, broker.max + 1, broker.max + 5),
+    (e: unknown) => e instanceof KafkaError && e.name === 'UNSUPPORTED_VERSION',
+  );
+  assert.throws(
+    () => c.versionFor(57, 0, 2),
+    (e: unknown) => e instanceof KafkaError && e.code === 35,
+    'UpdateFeatures is not offered',
+  );
   c.close();
 });
 
-test('pipelining: 200 concurrent requests on one connection, each answered with its own response, in order', { timeout: 30_000 }, async () => {
+test('pipelining: 200 concurrent requests on one connection, each answered with its own response, in order', {
+  timeout: 30_000,
+}, async () => {
   const p = new Producer({ bootstrap: b.bootstrapServers });
   const records = [];
-  for (let part = 0; part < 20; part++) for (let i = 0; i < part; i++) records.push({ topic: 'pipe', partition: part, value: 'x' });
+  for (let part = 0; part < 20; part++)
+    for (let i = 0; i < part; i++) records.push({ topic: 'pipe', partition: part, value: 'x' });
   await p.sendBatch(records);
   await p.close();
   const c = await Connection.open(opts(b.port));
   const v = c.versionFor(2, 1, 10);
   const order: number[] = [];
-  const all = Array.from({ length: 200 }, (_, i) => c.send(2, v, (w) => encodeListOffsetsRequest(w, v, {
-    replicaId: -1, isolationLevel: 0, timeoutMs: 1000,
-    topics: [{ name: 'pipe', partitions: [{ partitionIndex: i % 20, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 }] }],
-  }), decodeListOffsetsResponse).then((res) => {
-    order.push(i);
-    return res;
-  }));
+  const all = Array.from({ length: 200 }, (_, i) =>
+    c
+      .send(
+        2,
+        v,
+        (w) =>
+          encodeListOffsetsRequest(w, v, {
+            replicaId: -1,
+            isolationLevel: 0,
+            timeoutMs: 1000,
+            topics: [
+              {
+                name: 'pipe',
+                partitions: [{ partitionIndex: i % 20, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 }],
+              },
+            ],
+          }),
+        decodeListOffsetsResponse,
+      )
+      .then((res) => {
+        order.push(i);
+        return res;
+      }),
+  );
   assert.ok(c.inFlightCount > 1, 'requests were written before any response arrived');
   const results = await Promise.all(all);
   results.forEach((res, i) => {
@@ -63,7 +96,11 @@ test('pipelining: 200 concurrent requests on one connection, each answered with 
     assert.equal(p0.partitionIndex, i % 20);
     assert.equal(Number(p0.offset), i % 20, 'the end offset of partition i is i');
   });
-  assert.deepEqual(order, Array.from({ length: 200 }, (_, i) => i), 'responses resolve in the order sent');
+  assert.deepEqual(
+    order,
+    Array.from({ length: 200 }, (_, i) => i),
+    'responses resolve in the order sent',
+  );
   assert.ok(c.maxInFlight > 1, `max in flight ${c.maxInFlight}`);
   c.close();
 });
@@ -85,10 +122,21 @@ async function silentServer(): Promise<{ server: Server; port: number; sockets: 
         requests.push(header.requestApiKey);
         if (header.requestApiKey !== 18) continue; // silence
         const v = header.requestApiVersion;
-        for (const chunk of encodeResponseFrame(18, v, header.correlationId, (w) => encodeApiVersionsResponse(w, v, {
-          errorCode: 0, apiKeys: [{ apiKey: 3, minVersion: 0, maxVersion: 12 }, { apiKey: 18, minVersion: 0, maxVersion: 4 }],
-          throttleTimeMs: 0, supportedFeatures: [], finalizedFeaturesEpoch: -1n, finalizedFeatures: [], zkMigrationReady: false,
-        }))) s.write(chunk);
+        for (const chunk of encodeResponseFrame(18, v, header.correlationId, (w) =>
+          encodeApiVersionsResponse(w, v, {
+            errorCode: 0,
+            apiKeys: [
+              { apiKey: 3, minVersion: 0, maxVersion: 12 },
+              { apiKey: 18, minVersion: 0, maxVersion: 4 },
+            ],
+            throttleTimeMs: 0,
+            supportedFeatures: [],
+            finalizedFeaturesEpoch: -1n,
+            finalizedFeatures: [],
+            zkMigrationReady: false,
+          }),
+        ))
+          s.write(chunk);
       }
     });
   });
@@ -96,19 +144,38 @@ async function silentServer(): Promise<{ server: Server; port: number; sockets: 
   return { server, port: (server.address() as { port: number }).port, sockets, requests };
 }
 
-test('a request without an answer times out, closes the connection and fails the others in flight', { timeout: 20_000 }, async () => {
+test('a request without an answer times out, closes the connection and fails the others in flight', {
+  timeout: 20_000,
+}, async () => {
   const srv = await silentServer();
   try {
     const c = await Connection.open(opts(srv.port, 300));
     const v = c.versionFor(3, 1, 12);
-    const send = (timeoutMs?: number) => c.send(3, v, (w) => encodeMetadataRequest(w, v, {
-      topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false,
-    }), decodeMetadataResponse, { timeoutMs });
+    const send = (timeoutMs?: number) =>
+      c.send(
+        3,
+        v,
+        (w) =>
+          encodeMetadataRequest(w, v, {
+            topics: null,
+            allowAutoTopicCreation: false,
+            includeClusterAuthorizedOperations: false,
+            includeTopicAuthorizedOperations: false,
+          }),
+        decodeMetadataResponse,
+        { timeoutMs },
+      );
     const started = Date.now();
     const first = send();
     const second = send(60_000);
-    await assert.rejects(first, (e: unknown) => e instanceof KafkaError && e.name === 'REQUEST_TIMED_OUT' && e.code === 7 && e.retriable);
-    await assert.rejects(second, (e: unknown) => e instanceof KafkaError && e.name === 'NETWORK_EXCEPTION' && e.retriable);
+    await assert.rejects(
+      first,
+      (e: unknown) => e instanceof KafkaError && e.name === 'REQUEST_TIMED_OUT' && e.code === 7 && e.retriable,
+    );
+    await assert.rejects(
+      second,
+      (e: unknown) => e instanceof KafkaError && e.name === 'NETWORK_EXCEPTION' && e.retriable,
+    );
     assert.ok(Date.now() - started < 10_000);
     assert.equal(c.closed, true);
     await assert.rejects(send(), (e: unknown) => e instanceof KafkaError && e.code === 13);
@@ -128,7 +195,10 @@ test('a refused connection is a retriable NETWORK_EXCEPTION', async () => {
   const srv = await silentServer();
   const port = srv.port;
   await new Promise((r) => srv.server.close(r));
-  await assert.rejects(Connection.open(opts(port)), (e: unknown) => e instanceof KafkaError && e.code === 13 && e.retriable);
+  await assert.rejects(
+    Connection.open(opts(port)),
+    (e: unknown) => e instanceof KafkaError && e.code === 13 && e.retriable,
+  );
   const admin = new Admin({ bootstrap: [`127.0.0.1:${port}`] });
   await assert.rejects(admin.describeCluster(), (e: unknown) => e instanceof KafkaError && e.code === 13);
   await admin.close();

@@ -23,13 +23,26 @@ const T0 = Date.UTC(2024, 0, 1);
 
 let b: RunningBroker;
 before(async () => {
-  b = await testBroker({ topics: [{ name: 'from-runnel', partitions: 3 }, { name: 'from-runnel-js', partitions: 3 }, { name: 'from-kcat', partitions: 1 }, { name: 'from-kafkajs', partitions: 2 }, { name: 'mixed', partitions: 4 }] });
+  b = await testBroker({
+    topics: [
+      { name: 'from-runnel', partitions: 3 },
+      { name: 'from-runnel-js', partitions: 3 },
+      { name: 'from-kcat', partitions: 1 },
+      { name: 'from-kafkajs', partitions: 2 },
+      { name: 'mixed', partitions: 4 },
+    ],
+  });
 });
 after(async () => {
   await b.stop();
 });
 
-interface Expected { key: string; value: string; ts: number; h: string }
+interface Expected {
+  key: string;
+  value: string;
+  ts: number;
+  h: string;
+}
 
 function expectedRunnel(): Expected[] {
   const out: Expected[] = [];
@@ -52,14 +65,24 @@ async function runnelConsume(topic: string, partitions: number, count: number): 
   return out;
 }
 
-test('Runnel producer → kcat consumer: keys, values, headers, timestamps, every codec', { timeout: 90_000 }, async () => {
+test('Runnel producer → kcat consumer: keys, values, headers, timestamps, every codec', {
+  timeout: 90_000,
+}, async () => {
   const exp = expectedRunnel();
   const metasPartition = new Map<string, number>();
   for (const codec of CODECS) {
     const p = new Producer({ bootstrap: b.bootstrapServers, compression: codec, lingerMs: 10 });
-    const metas = await p.sendBatch(exp.filter((e) => e.h === codec).map((e) => ({
-      topic: 'from-runnel', key: e.key, value: e.value, timestamp: e.ts, headers: { codec: e.h, bin: Buffer.from([0, 1, 2]) },
-    })));
+    const metas = await p.sendBatch(
+      exp
+        .filter((e) => e.h === codec)
+        .map((e) => ({
+          topic: 'from-runnel',
+          key: e.key,
+          value: e.value,
+          timestamp: e.ts,
+          headers: { codec: e.h, bin: Buffer.from([0, 1, 2]) },
+        })),
+    );
     assert.equal(metas.length, PER_CODEC);
     metas.forEach((m, i) => {
       assert.ok(m.offset >= 0);
@@ -68,7 +91,11 @@ test('Runnel producer → kcat consumer: keys, values, headers, timestamps, ever
     await p.close();
   }
   // kcat reads every codec; per partition in the order produced.
-  const r = await run('kcat', ['-C', '-b', b.bootstrapServers, '-t', 'from-runnel', '-o', 'beginning', '-e', '-f', '%k|%s|%T|%h\n'], 60_000);
+  const r = await run(
+    'kcat',
+    ['-C', '-b', b.bootstrapServers, '-t', 'from-runnel', '-o', 'beginning', '-e', '-f', '%k|%s|%T|%h\n'],
+    60_000,
+  );
   const lines = r.stdout.split('\n').filter((l) => l);
   assert.equal(lines.length, exp.length, r.stderr.slice(-500));
   const got = new Map(lines.map((l) => [l.split('|')[1], l]));
@@ -82,18 +109,34 @@ test('Runnel producer → kcat consumer: keys, values, headers, timestamps, ever
     assert.match(h, new RegExp(`^codec=${e.h},bin=`));
   }
   for (const part of [0, 1, 2]) {
-    const vals = lines.map((l) => l.split('|')).filter((f) => metasPartition.get(f[1]) === part).map((f) => Number(f[2]));
-    assert.deepEqual(vals, [...vals].sort((x, y) => x - y));
+    const vals = lines
+      .map((l) => l.split('|'))
+      .filter((f) => metasPartition.get(f[1]) === part)
+      .map((f) => Number(f[2]));
+    assert.deepEqual(
+      vals,
+      [...vals].sort((x, y) => x - y),
+    );
   }
 });
 
-test('Runnel producer → kafkajs consumer group: keys, values, headers, timestamps (none, gzip: kafkajs built-in codecs)', { timeout: 60_000 }, async () => {
+test('Runnel producer → kafkajs consumer group: keys, values, headers, timestamps (none, gzip: kafkajs built-in codecs)', {
+  timeout: 60_000,
+}, async () => {
   const wanted = expectedRunnel().filter((e) => e.h === 'none' || e.h === 'gzip');
   for (const codec of ['none', 'gzip'] as const) {
     const p = new Producer({ bootstrap: b.bootstrapServers, compression: codec });
-    await p.sendBatch(wanted.filter((e) => e.h === codec).map((e) => ({
-      topic: 'from-runnel-js', key: e.key, value: e.value, timestamp: e.ts, headers: { codec: e.h, bin: Buffer.from([0, 1, 2]) },
-    })));
+    await p.sendBatch(
+      wanted
+        .filter((e) => e.h === codec)
+        .map((e) => ({
+          topic: 'from-runnel-js',
+          key: e.key,
+          value: e.value,
+          timestamp: e.ts,
+          headers: { codec: e.h, bin: Buffer.from([0, 1, 2]) },
+        })),
+    );
     await p.close();
   }
   const kafka = new Kafka({ brokers: [b.bootstrapServers], clientId: 'interop', logLevel: logLevel.NOTHING });
@@ -103,8 +146,13 @@ test('Runnel producer → kafkajs consumer group: keys, values, headers, timesta
   const seen: Array<{ key: string; value: string; ts: number; codec: string; bin: string }> = [];
   await consumer.run({
     eachMessage: async ({ message }) => {
-      seen.push({ key: message.key!.toString(), value: message.value!.toString(), ts: Number(message.timestamp),
-        codec: message.headers?.codec?.toString() ?? '', bin: (message.headers?.bin as Buffer).toString('hex') });
+      seen.push({
+        key: message.key!.toString(),
+        value: message.value!.toString(),
+        ts: Number(message.timestamp),
+        codec: message.headers?.codec?.toString() ?? '',
+        bin: (message.headers?.bin as Buffer).toString('hex'),
+      });
     },
   });
   const end = Date.now() + 30_000;
@@ -130,14 +178,32 @@ test('kcat producer (every codec) → Runnel consumer', { timeout: 60_000 }, asy
       lines.push(`k${n % 11}:v${n}-${codec}`);
     }
     const code = await new Promise<number | null>((res) => {
-      const p = spawn('kcat', ['-P', '-b', b.bootstrapServers, '-t', 'from-kcat', '-p', '0', '-K:', '-z', codec, '-H', `codec=${codec}`, '-X', 'acks=all'],
-        { stdio: ['pipe', 'ignore', 'pipe'] });
+      const p = spawn(
+        'kcat',
+        [
+          '-P',
+          '-b',
+          b.bootstrapServers,
+          '-t',
+          'from-kcat',
+          '-p',
+          '0',
+          '-K:',
+          '-z',
+          codec,
+          '-H',
+          `codec=${codec}`,
+          '-X',
+          'acks=all',
+        ],
+        { stdio: ['pipe', 'ignore', 'pipe'] },
+      );
       const t = setTimeout(() => p.kill('SIGKILL'), 30_000);
       p.once('exit', (c) => {
         clearTimeout(t);
         res(c);
       });
-      p.stdin.end(lines.join('\n') + '\n');
+      p.stdin.end(`${lines.join('\n')}\n`);
     });
     assert.equal(code, 0, `kcat ${codec}`);
   }
@@ -148,7 +214,10 @@ test('kcat producer (every codec) → Runnel consumer', { timeout: 60_000 }, asy
     assert.equal(r.offset, i);
     assert.equal(r.key?.toString(), exp[i].key);
     assert.equal(r.value?.toString(), exp[i].value);
-    assert.deepEqual(r.headers.map((h) => [h.key, h.value?.toString()]), [['codec', exp[i].h]]);
+    assert.deepEqual(
+      r.headers.map((h) => [h.key, h.value?.toString()]),
+      [['codec', exp[i].h]],
+    );
     assert.ok(r.timestamp >= before - 1000 && r.timestamp <= after + 1000, `timestamp ${r.timestamp}`);
   });
 });
@@ -158,15 +227,21 @@ test('kafkajs producer (none, gzip) → Runnel consumer', { timeout: 60_000 }, a
   const producer = kafka.producer();
   await producer.connect();
   const exp: Expected[] = [];
-  for (const [codec, type] of [['none', CompressionTypes.None], ['gzip', CompressionTypes.GZIP]] as const) {
+  for (const [codec, type] of [
+    ['none', CompressionTypes.None],
+    ['gzip', CompressionTypes.GZIP],
+  ] as const) {
     const batch = Array.from({ length: PER_CODEC }, () => {
       const n = exp.length;
       const e = { key: `key-${n}`, value: `value-${n}-${codec}`, ts: T0 + n * 1000, h: codec };
       exp.push(e);
       return e;
     });
-    await producer.send({ topic: 'from-kafkajs', compression: type,
-      messages: batch.map((e) => ({ key: e.key, value: e.value, timestamp: String(e.ts), headers: { codec: e.h } })) });
+    await producer.send({
+      topic: 'from-kafkajs',
+      compression: type,
+      messages: batch.map((e) => ({ key: e.key, value: e.value, timestamp: String(e.ts), headers: { codec: e.h } })),
+    });
   }
   await producer.send({ topic: 'from-kafkajs', messages: [{ key: 'tombstone', value: null }] });
   await producer.disconnect();
@@ -178,26 +253,43 @@ test('kafkajs producer (none, gzip) → Runnel consumer', { timeout: 60_000 }, a
     assert.ok(r, e.key);
     assert.equal(r.value?.toString(), e.value);
     assert.equal(r.timestamp, e.ts);
-    assert.deepEqual(r.headers.map((h) => [h.key, h.value?.toString()]), [['codec', e.h]]);
+    assert.deepEqual(
+      r.headers.map((h) => [h.key, h.value?.toString()]),
+      [['codec', e.h]],
+    );
   }
   assert.equal(byKey.get('tombstone')!.value, null);
   // Per partition, offsets are consecutive and in order.
   for (const p of [0, 1]) {
     const offs = got.filter((r) => r.partition === p).map((r) => r.offset);
-    assert.deepEqual(offs, offs.map((_, i) => i));
+    assert.deepEqual(
+      offs,
+      offs.map((_, i) => i),
+    );
   }
 });
 
 const clients = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../../test/helpers/clients'));
 
 for (const leader of ['librdkafka', 'runnel'] as const) {
-  test(`a Runnel consumer and a librdkafka consumer split a group's partitions (${leader} leads)`, { timeout: 60_000 }, async () => {
+  test(`a Runnel consumer and a librdkafka consumer split a group's partitions (${leader} leads)`, {
+    timeout: 60_000,
+  }, async () => {
     const group = `mixed-${leader}`;
-    const c = new Consumer({ bootstrap: b.bootstrapServers, groupId: group, heartbeatIntervalMs: 200, sessionTimeoutMs: 6000 });
+    const c = new Consumer({
+      bootstrap: b.bootstrapServers,
+      groupId: group,
+      heartbeatIntervalMs: 200,
+      sessionTimeoutMs: 6000,
+    });
     if (leader === 'runnel') await c.subscribe(['mixed']);
-    const py = spawn('/usr/bin/python3', [join(clients, 'mixed_group.py'), b.bootstrapServers, group, 'mixed', '20'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const py = spawn('/usr/bin/python3', [join(clients, 'mixed_group.py'), b.bootstrapServers, group, 'mixed', '20'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const seen: { py: number[] | null } = { py: null };
-    createInterface({ input: py.stdout }).on('line', (l) => { seen.py = JSON.parse(l) as number[]; });
+    createInterface({ input: py.stdout }).on('line', (l) => {
+      seen.py = JSON.parse(l) as number[];
+    });
     try {
       const end = Date.now() + 30_000;
       if (leader === 'librdkafka') {

@@ -22,7 +22,11 @@ function referenceMurmur2(data: Buffer): number {
   let h = u32(0x9747b28cn ^ BigInt(data.length));
   const n4 = Math.floor(data.length / 4);
   for (let i = 0; i < n4; i++) {
-    let k = BigInt(data[i * 4]) + (BigInt(data[i * 4 + 1]) << 8n) + (BigInt(data[i * 4 + 2]) << 16n) + (BigInt(data[i * 4 + 3]) << 24n);
+    let k =
+      BigInt(data[i * 4]) +
+      (BigInt(data[i * 4 + 1]) << 8n) +
+      (BigInt(data[i * 4 + 2]) << 16n) +
+      (BigInt(data[i * 4 + 3]) << 24n);
     k = u32(k * m);
     k ^= k >> r;
     k = u32(k * m);
@@ -44,7 +48,12 @@ function referenceMurmur2(data: Buffer): number {
 }
 
 function keys(n: number): Buffer[] {
-  const out: Buffer[] = [Buffer.alloc(0), Buffer.from([0xff]), Buffer.from([0x80, 0x00, 0xff]), Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x01])];
+  const out: Buffer[] = [
+    Buffer.alloc(0),
+    Buffer.from([0xff]),
+    Buffer.from([0x80, 0x00, 0xff]),
+    Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x01]),
+  ];
   let x = 12345;
   for (let i = 0; i < n; i++) {
     out.push(Buffer.from(`key-${i}`));
@@ -83,7 +92,13 @@ test("murmur2 fixed vectors (Kafka's Utils.murmur2 test values)", () => {
 test("partitionForKey matches kafkajs's Java-compatible DefaultPartitioner", () => {
   const kafkajsPartitioner = Partitioners.DefaultPartitioner();
   for (const n of [1, 2, 3, 7, 12, 100]) {
-    const partitionMetadata = Array.from({ length: n }, (_, i) => ({ partitionId: i, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1] }));
+    const partitionMetadata = Array.from({ length: n }, (_, i) => ({
+      partitionId: i,
+      leader: 1,
+      partitionErrorCode: 0,
+      replicas: [1],
+      isr: [1],
+    }));
     for (const key of keys(300)) {
       const expected = kafkajsPartitioner({ topic: 't', partitionMetadata, message: { key, value: null } } as never);
       assert.equal(partitionForKey(key, n), expected, `${key.toString('hex')} over ${n}`);
@@ -93,7 +108,13 @@ test("partitionForKey matches kafkajs's Java-compatible DefaultPartitioner", () 
 
 let b: RunningBroker;
 before(async () => {
-  b = await testBroker({ topics: [{ name: 'p-kafkajs', partitions: 7 }, { name: 'p-kcat', partitions: 5 }, { name: 'p-sticky', partitions: 6 }] });
+  b = await testBroker({
+    topics: [
+      { name: 'p-kafkajs', partitions: 7 },
+      { name: 'p-kcat', partitions: 5 },
+      { name: 'p-sticky', partitions: 6 },
+    ],
+  });
 });
 after(async () => {
   await b.stop();
@@ -127,16 +148,22 @@ test('records produced by kafkajs land where partitionForKey says', { timeout: 6
   for (const k of ks) assert.equal(where.get(k), partitionForKey(Buffer.from(k), 7), k);
 });
 
-test('records produced by kcat with partitioner=murmur2_random land where partitionForKey says', { timeout: 60_000 }, async () => {
+test('records produced by kcat with partitioner=murmur2_random land where partitionForKey says', {
+  timeout: 60_000,
+}, async () => {
   const ks = Array.from({ length: 300 }, (_, i) => `order-${i}-${(i * 2654435761) >>> 0}`);
   const code = await new Promise<number | null>((res) => {
-    const p = spawn('kcat', ['-P', '-b', b.bootstrapServers, '-t', 'p-kcat', '-K', ':', '-X', 'partitioner=murmur2_random'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const p = spawn(
+      'kcat',
+      ['-P', '-b', b.bootstrapServers, '-t', 'p-kcat', '-K', ':', '-X', 'partitioner=murmur2_random'],
+      { stdio: ['pipe', 'ignore', 'pipe'] },
+    );
     const t = setTimeout(() => p.kill('SIGKILL'), 30_000);
     p.once('exit', (c) => {
       clearTimeout(t);
       res(c);
     });
-    p.stdin.end(ks.map((k) => `${k}:v`).join('\n') + '\n');
+    p.stdin.end(`${ks.map((k) => `${k}:v`).join('\n')}\n`);
   });
   assert.equal(code, 0);
   const where = await consumeAll('p-kcat', 5, ks.length);
@@ -144,15 +171,26 @@ test('records produced by kcat with partitioner=murmur2_random land where partit
   for (const k of ks) assert.equal(where.get(k), partitionForKey(Buffer.from(k), 5), k);
 });
 
-test('the Runnel producer puts keyed records on the murmur2 partition and keyless ones on a sticky partition', { timeout: 30_000 }, async () => {
+test('the Runnel producer puts keyed records on the murmur2 partition and keyless ones on a sticky partition', {
+  timeout: 30_000,
+}, async () => {
   const p = new Producer({ bootstrap: b.bootstrapServers, lingerMs: 50 });
-  const metas = await p.sendBatch(Array.from({ length: 100 }, (_, i) => ({ topic: 'p-sticky', key: `k${i}`, value: 'x' })));
+  const metas = await p.sendBatch(
+    Array.from({ length: 100 }, (_, i) => ({ topic: 'p-sticky', key: `k${i}`, value: 'x' })),
+  );
   metas.forEach((m, i) => assert.equal(m.partition, partitionForKey(Buffer.from(`k${i}`), 6)));
   const keyless = await p.sendBatch(Array.from({ length: 20 }, () => ({ topic: 'p-sticky', value: 'small' })));
-  assert.equal(new Set(keyless.map((m) => m.partition)).size, 1, 'one small batch of keyless records stays on one partition');
+  assert.equal(
+    new Set(keyless.map((m) => m.partition)).size,
+    1,
+    'one small batch of keyless records stays on one partition',
+  );
   await p.close();
   const a = new Admin({ bootstrap: b.bootstrapServers });
   const ends = await a.listOffsets('p-sticky', 'latest');
-  assert.equal(ends.reduce((s, e) => s + e.offset, 0), 120);
+  assert.equal(
+    ends.reduce((s, e) => s + e.offset, 0),
+    120,
+  );
   await a.close();
 });

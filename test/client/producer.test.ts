@@ -34,14 +34,24 @@ function frames(buf: Buffer, out: Buffer[]): Buffer {
 }
 
 async function startProxy(): Promise<Proxy> {
-  const p: Proxy = { server: null as unknown as Server, port: 0, target: 0, produceRequests: 0, dropNextProduceResponse: false, sockets: [] };
+  const p: Proxy = {
+    server: null as unknown as Server,
+    port: 0,
+    target: 0,
+    produceRequests: 0,
+    dropNextProduceResponse: false,
+    sockets: [],
+  };
   p.server = createServer((client) => {
     const upstream = connect({ host: '127.0.0.1', port: p.target });
     p.sockets.push(client, upstream);
     const doomed = new Set<number>();
     let up: Buffer = Buffer.alloc(0);
     let down: Buffer = Buffer.alloc(0);
-    const kill = () => { client.destroy(); upstream.destroy(); };
+    const kill = () => {
+      client.destroy();
+      upstream.destroy();
+    };
     client.on('error', kill);
     upstream.on('error', kill);
     client.on('close', kill);
@@ -84,7 +94,13 @@ before(async () => {
   proxy = await startProxy();
   b = await testBroker({
     config: { 'advertised.host': '127.0.0.1', 'advertised.port': proxy.port },
-    topics: [{ name: 'linger', partitions: 1 }, { name: 'acks', partitions: 1 }, { name: 'retry-idem', partitions: 1 }, { name: 'retry-plain', partitions: 1 }, { name: 'errs', partitions: 2 }],
+    topics: [
+      { name: 'linger', partitions: 1 },
+      { name: 'acks', partitions: 1 },
+      { name: 'retry-idem', partitions: 1 },
+      { name: 'retry-plain', partitions: 1 },
+      { name: 'errs', partitions: 2 },
+    ],
   });
   proxy.target = b.port;
   bootstrap = `127.0.0.1:${proxy.port}`;
@@ -100,20 +116,26 @@ async function readAll(topic: string, count: number): Promise<string[]> {
   c.assign([{ topic, partition: 0 }]);
   const out: string[] = [];
   const end = Date.now() + 10_000;
-  for (let i = 0; i < 100 && out.length < count && Date.now() < end; i++) for (const r of await c.poll(200)) out.push(r.value!.toString());
+  for (let i = 0; i < 100 && out.length < count && Date.now() < end; i++)
+    for (const r of await c.poll(200)) out.push(r.value!.toString());
   // One more poll to see that nothing else follows.
   for (const r of await c.poll(200)) out.push(r.value!.toString());
   await c.close();
   return out;
 }
 
-test('records sent together within linger go in one Produce request; batchBytes splits them', { timeout: 30_000 }, async () => {
+test('records sent together within linger go in one Produce request; batchBytes splits them', {
+  timeout: 30_000,
+}, async () => {
   const p = new Producer({ bootstrap, lingerMs: 50 });
   await p.send({ topic: 'linger', value: 'warm-up' }); // metadata and producer id
   let before = proxy.produceRequests;
   const metas = await p.sendBatch(Array.from({ length: 50 }, (_, i) => ({ topic: 'linger', value: `r${i}` })));
   assert.equal(proxy.produceRequests - before, 1);
-  assert.deepEqual(metas.map((m) => m.offset), Array.from({ length: 50 }, (_, i) => i + 1));
+  assert.deepEqual(
+    metas.map((m) => m.offset),
+    Array.from({ length: 50 }, (_, i) => i + 1),
+  );
   await p.close();
 
   const small = new Producer({ bootstrap, lingerMs: 50, batchBytes: 1_000, maxInFlight: 1 });
@@ -134,10 +156,15 @@ test('acks 0, 1 and all', { timeout: 30_000 }, async () => {
     await p.close();
   }
   assert.deepEqual(await readAll('acks', 3), ['acks=0', 'acks=1', 'acks=-1']);
-  assert.throws(() => new Producer({ bootstrap, acks: 1, idempotent: true }), (e: unknown) => e instanceof KafkaError);
+  assert.throws(
+    () => new Producer({ bootstrap, acks: 1, idempotent: true }),
+    (e: unknown) => e instanceof KafkaError,
+  );
 });
 
-test('a lost Produce response is retried: once in the log with idempotence, twice without', { timeout: 30_000 }, async () => {
+test('a lost Produce response is retried: once in the log with idempotence, twice without', {
+  timeout: 30_000,
+}, async () => {
   const idem = new Producer({ bootstrap, lingerMs: 0, retryBackoffMs: 20 });
   await idem.send({ topic: 'retry-idem', value: 'first' });
   assert.ok(idem.producerIdentity, 'the broker offers InitProducerId, so the producer is idempotent by default');
@@ -164,9 +191,14 @@ test('errors that cannot be retried reach the caller', { timeout: 30_000 }, asyn
   await admin.alterTopicConfigs('errs', { 'max.message.bytes': '1000' });
   await admin.close();
   const p = new Producer({ bootstrap, lingerMs: 0 });
-  await assert.rejects(p.send({ topic: 'errs', partition: 0, value: Buffer.alloc(5_000) }),
-    (e: unknown) => e instanceof KafkaError && e.name === 'MESSAGE_TOO_LARGE' && !e.retriable);
-  await assert.rejects(p.send({ topic: 'errs', partition: 9, value: 'x' }), (e: unknown) => e instanceof KafkaError && e.code === 3);
+  await assert.rejects(
+    p.send({ topic: 'errs', partition: 0, value: Buffer.alloc(5_000) }),
+    (e: unknown) => e instanceof KafkaError && e.name === 'MESSAGE_TOO_LARGE' && !e.retriable,
+  );
+  await assert.rejects(
+    p.send({ topic: 'errs', partition: 9, value: 'x' }),
+    (e: unknown) => e instanceof KafkaError && e.code === 3,
+  );
   const ok = await p.send({ topic: 'errs', partition: 1, value: 'fine' });
   assert.equal(ok.offset, 0);
   // The refused batch's sequence numbers are reused: the next record on partition 0 is accepted.

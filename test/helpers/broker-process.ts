@@ -16,9 +16,13 @@ export interface BrokerProcess {
 }
 
 export async function startBrokerProcess(dataDir: string, extra: string[] = []): Promise<BrokerProcess> {
-  const child = spawn(process.execPath, [CLI, 'start', '--port', '0', '--admin-port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'start', '--port', '0', '--admin-port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...extra],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -52,7 +56,12 @@ export function waitExit(child: ChildProcess, timeoutMs = 10_000): Promise<numbe
 }
 
 /** Run a command to completion (bounded), collecting stdout. */
-export function run(cmd: string, args: string[], timeoutMs = 60_000, onLine?: (line: string) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function run(
+  cmd: string,
+  args: string[],
+  timeoutMs = 60_000,
+  onLine?: (line: string) => void,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((res) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -88,14 +88,24 @@ export const CLIENTS: ClientSpec[] = [
   },
   {
     name: 'kafka-python',
-    describe: () => ({ library: 'kafka-python', version: commandOutput(PYTHON, ['-c', 'import kafka; print(kafka.__version__)']) }),
+    describe: () => ({
+      library: 'kafka-python',
+      version: commandOutput(PYTHON, ['-c', 'import kafka; print(kafka.__version__)']),
+    }),
     runs: (port) => [{ cmd: PYTHON, args: [join(DRIVERS, 'drive_kafka_python.py'), String(port)] }],
   },
   {
     name: 'confluent-kafka',
     describe: () => {
-      const out = commandOutput(PYTHON, ['-c', 'import confluent_kafka as c; print(c.version()[0], c.libversion()[0])']).split(/\s+/);
-      return { library: 'confluent-kafka (python)', version: out[0] ?? 'unknown', notes: `librdkafka ${out[1] ?? 'unknown'}` };
+      const out = commandOutput(PYTHON, [
+        '-c',
+        'import confluent_kafka as c; print(c.version()[0], c.libversion()[0])',
+      ]).split(/\s+/);
+      return {
+        library: 'confluent-kafka (python)',
+        version: out[0] ?? 'unknown',
+        notes: `librdkafka ${out[1] ?? 'unknown'}`,
+      };
     },
     runs: (port) => [{ cmd: PYTHON, args: [join(DRIVERS, 'drive_confluent_kafka.py'), String(port)] }],
   },

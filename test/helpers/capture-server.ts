@@ -17,7 +17,10 @@ import { DecodeError, UnsupportedVersionError } from '../../protocol/errors.js';
 import type { Reader } from '../../protocol/wire/reader.js';
 import type { Writer } from '../../protocol/wire/writer.js';
 import { decodeApiVersionsRequest } from '../../protocol/generated/api-versions-request.js';
-import { defaultApiVersionsResponse, encodeApiVersionsResponse } from '../../protocol/generated/api-versions-response.js';
+import {
+  defaultApiVersionsResponse,
+  encodeApiVersionsResponse,
+} from '../../protocol/generated/api-versions-response.js';
 import { decodeMetadataRequest } from '../../protocol/generated/metadata-request.js';
 import {
   defaultMetadataResponse,
@@ -41,7 +44,10 @@ import {
   encodeCreateTopicsResponse,
 } from '../../protocol/generated/create-topics-response.js';
 import { decodeInitProducerIdRequest } from '../../protocol/generated/init-producer-id-request.js';
-import { defaultInitProducerIdResponse, encodeInitProducerIdResponse } from '../../protocol/generated/init-producer-id-response.js';
+import {
+  defaultInitProducerIdResponse,
+  encodeInitProducerIdResponse,
+} from '../../protocol/generated/init-producer-id-response.js';
 import { decodeFindCoordinatorRequest } from '../../protocol/generated/find-coordinator-request.js';
 import {
   defaultFindCoordinatorResponse,
@@ -166,7 +172,13 @@ export class CaptureServer {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => {
         const addr = server.address() as AddressInfo;
-        cs = new CaptureServer(server, '127.0.0.1', addr.port, opts.verbose ?? false, Math.max(0, opts.responseDelayMs ?? 0));
+        cs = new CaptureServer(
+          server,
+          '127.0.0.1',
+          addr.port,
+          opts.verbose ?? false,
+          Math.max(0, opts.responseDelayMs ?? 0),
+        );
         server.on('error', (e) => cs?.log(`server error: ${String(e)}`));
         resolve(cs);
       });
@@ -343,7 +355,13 @@ export class CaptureServer {
         return this.createTopics(body, version, frame);
       case 22: {
         decodeInitProducerIdRequest(body, version);
-        return frame((w) => encodeInitProducerIdResponse(w, version, { ...defaultInitProducerIdResponse(), producerId: 1000n, producerEpoch: 0 }));
+        return frame((w) =>
+          encodeInitProducerIdResponse(w, version, {
+            ...defaultInitProducerIdResponse(),
+            producerId: 1000n,
+            producerEpoch: 0,
+          }),
+        );
       }
       case 10: {
         const req = decodeFindCoordinatorRequest(body, version);
@@ -354,7 +372,13 @@ export class CaptureServer {
             nodeId: NODE_ID,
             host: this.host,
             port: this.port,
-            coordinators: keys.map((k) => ({ ...defaultFindCoordinatorResponseCoordinator(), key: k, nodeId: NODE_ID, host: this.host, port: this.port })),
+            coordinators: keys.map((k) => ({
+              ...defaultFindCoordinatorResponseCoordinator(),
+              key: k,
+              nodeId: NODE_ID,
+              host: this.host,
+              port: this.port,
+            })),
           }),
         );
       }
@@ -378,12 +402,23 @@ export class CaptureServer {
       ...defaultMetadataResponseTopic(),
       name,
       topicId: topicIdFor(name),
-      partitions: [{ ...defaultMetadataResponsePartition(), partitionIndex: 0, leaderId: NODE_ID, leaderEpoch: 0, replicaNodes: [NODE_ID], isrNodes: [NODE_ID] }],
+      partitions: [
+        {
+          ...defaultMetadataResponsePartition(),
+          partitionIndex: 0,
+          leaderId: NODE_ID,
+          leaderEpoch: 0,
+          replicaNodes: [NODE_ID],
+          isrNodes: [NODE_ID],
+        },
+      ],
     }));
     return frame((w) =>
       encodeMetadataResponse(w, version, {
         ...defaultMetadataResponse(),
-        brokers: [{ ...defaultMetadataResponseBroker(), nodeId: NODE_ID, host: this.host, port: this.port, rack: null }],
+        brokers: [
+          { ...defaultMetadataResponseBroker(), nodeId: NODE_ID, host: this.host, port: this.port, rack: null },
+        ],
         clusterId: CLUSTER_ID,
         controllerId: NODE_ID,
         topics,

@@ -89,7 +89,13 @@ export class RawClient {
    * Send one request and decode its response; fails when the connection closes, the correlation id is
    * not this request's, or bytes are left after the body.
    */
-  async request<T>(apiKey: number, version: number, body: (w: Writer) => void, decode: (r: Reader, v: number) => T, timeoutMs = 10_000): Promise<T> {
+  async request<T>(
+    apiKey: number,
+    version: number,
+    body: (w: Writer) => void,
+    decode: (r: Reader, v: number) => T,
+    timeoutMs = 10_000,
+  ): Promise<T> {
     const id = this.send(apiKey, version, body);
     const res = await this.response(responseHeaderVersion(apiKey, version), timeoutMs);
     if (!res) throw new Error(`connection closed before the response to API ${apiKey} v${version}`);

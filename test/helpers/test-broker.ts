@@ -75,7 +75,8 @@ export function useBrokerAndClient(opts: BrokerAndClientOptions = {}): BrokerAnd
       return running();
     },
     get client(): RawClient {
-      if (!client) throw new Error('useBrokerAndClient: the client is connected only between its before() and after() hooks');
+      if (!client)
+        throw new Error('useBrokerAndClient: the client is connected only between its before() and after() hooks');
       return client;
     },
     async restart(): Promise<void> {

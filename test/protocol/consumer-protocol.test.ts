@@ -7,11 +7,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ASSIGNMENT_VERSION, SUBSCRIPTION_VERSION,
-  decodeConsumerAssignment, decodeConsumerSubscription, encodeConsumerAssignment, encodeConsumerSubscription,
-  type ConsumerProtocolAssignment, type ConsumerProtocolSubscription,
+  ASSIGNMENT_VERSION,
+  SUBSCRIPTION_VERSION,
+  decodeConsumerAssignment,
+  decodeConsumerSubscription,
+  encodeConsumerAssignment,
+  encodeConsumerSubscription,
+  type ConsumerProtocolAssignment,
+  type ConsumerProtocolSubscription,
 } from '../../protocol/consumer-protocol.js';
-import { DecodeError, RunnelError, UnsupportedVersionError } from '../../protocol/errors.js';
+import { DecodeError, type RunnelError, UnsupportedVersionError } from '../../protocol/errors.js';
 
 const SUB: ConsumerProtocolSubscription = {
   topics: ['orders', 'payments'],
@@ -22,7 +27,10 @@ const SUB: ConsumerProtocolSubscription = {
 };
 
 const ASSIGNMENT: ConsumerProtocolAssignment = {
-  assignedPartitions: [{ topic: 'orders', partitions: [1, 3] }, { topic: 'payments', partitions: [0] }],
+  assignedPartitions: [
+    { topic: 'orders', partitions: [1, 3] },
+    { topic: 'payments', partitions: [0] },
+  ],
   userData: Buffer.from('hi'),
 };
 
@@ -75,7 +83,10 @@ test('assignment versions 0..3 round-trip, with the version as an int16 prefix',
 });
 
 test("bytes are Kafka's layout", () => {
-  const sub = encodeConsumerSubscription({ topics: ['t'], userData: null, ownedPartitions: [], generationId: -1, rackId: null }, 0);
+  const sub = encodeConsumerSubscription(
+    { topics: ['t'], userData: null, ownedPartitions: [], generationId: -1, rackId: null },
+    0,
+  );
   assert.deepEqual(sub, Buffer.from('0000' + '00000001' + '000174' + 'ffffffff', 'hex'));
   const a = encodeConsumerAssignment({ assignedPartitions: [{ topic: 't', partitions: [5] }], userData: null }, 0);
   assert.deepEqual(a, Buffer.from('0000' + '00000001' + '000174' + '00000001' + '00000005' + 'ffffffff', 'hex'));

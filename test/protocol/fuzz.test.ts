@@ -274,8 +274,10 @@ function mutateOnce(rng: Rng, buf: Buffer, seed: Seed, seeds: readonly Seed[]): 
         return buf;
       }
       if (len < 4) return buf;
-      if (rng.float() < 0.5) buf.writeInt16BE(rng.pick([-1, 4, 5, 6, 7, 93, 999, 0x7fff, -32768, rng.pick(APIS).key]), 0);
-      if (rng.float() < 0.7) buf.writeInt16BE(rng.pick([-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 18, 0x7fff, -32768]), 2);
+      if (rng.float() < 0.5)
+        buf.writeInt16BE(rng.pick([-1, 4, 5, 6, 7, 93, 999, 0x7fff, -32768, rng.pick(APIS).key]), 0);
+      if (rng.float() < 0.7)
+        buf.writeInt16BE(rng.pick([-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 18, 0x7fff, -32768]), 2);
       return buf;
     }
     case 10: {
@@ -287,7 +289,9 @@ function mutateOnce(rng: Rng, buf: Buffer, seed: Seed, seeds: readonly Seed[]): 
       // delete or duplicate a short run of bytes
       const at = rng.int(len + 1);
       const n = 1 + rng.int(8);
-      return rng.float() < 0.5 ? splice(buf, at, n, Buffer.alloc(0)) : splice(buf, at, 0, Buffer.from(buf.subarray(at, at + n)));
+      return rng.float() < 0.5
+        ? splice(buf, at, n, Buffer.alloc(0))
+        : splice(buf, at, 0, Buffer.from(buf.subarray(at, at + n)));
     }
   }
 }
@@ -383,7 +387,11 @@ async function prepare(): Promise<Corpus> {
 }
 
 function classify(e: unknown): string {
-  return e instanceof DecodeError ? 'DecodeError' : e instanceof UnsupportedVersionError ? 'UnsupportedVersionError' : 'OTHER';
+  return e instanceof DecodeError
+    ? 'DecodeError'
+    : e instanceof UnsupportedVersionError
+      ? 'UnsupportedVersionError'
+      : 'OTHER';
 }
 
 async function workerMain(input: WorkerInput): Promise<void> {
@@ -403,7 +411,15 @@ async function workerMain(input: WorkerInput): Promise<void> {
     const sig = `${err.name}|${stack.split('\n').slice(1, 3).join('|')}`;
     if (signatures.has(sig) || failures.length >= 25) return;
     signatures.add(sig);
-    failures.push({ phase, iteration: i, fixture: m.seed.name, what, hex: bytes.toString('hex'), error: `${err.name}: ${err.message}`, stack });
+    failures.push({
+      phase,
+      iteration: i,
+      fixture: m.seed.name,
+      what,
+      hex: bytes.toString('hex'),
+      error: `${err.name}: ${err.message}`,
+      stack,
+    });
   };
   const started = Date.now();
   const done: Record<Phase, number> = { golden: 0, samples: 0 };
@@ -423,7 +439,15 @@ async function workerMain(input: WorkerInput): Promise<void> {
       } catch (e) {
         const c = classify(e);
         count(`${phase}-${c}`);
-        if (c === 'OTHER') fail(phase, i, m, m.seed.module ? `body as ${m.seed.module} v${m.seed.version}` : 'request frame (header + body)', m.bytes, e);
+        if (c === 'OTHER')
+          fail(
+            phase,
+            i,
+            m,
+            m.seed.module ? `body as ${m.seed.module} v${m.seed.version}` : 'request frame (header + body)',
+            m.bytes,
+            e,
+          );
       }
       if (m.cross) {
         const { module, version, offset } = m.cross;
@@ -440,7 +464,14 @@ async function workerMain(input: WorkerInput): Promise<void> {
     }
     done[phase] = i;
   }
-  const result: WorkerResult = { iterations: done.golden, sampleIterations: done.samples, elapsedMs: Date.now() - started, outcomes, failures, failureCount };
+  const result: WorkerResult = {
+    iterations: done.golden,
+    sampleIterations: done.samples,
+    elapsedMs: Date.now() - started,
+    outcomes,
+    failures,
+    failureCount,
+  };
   parentPort!.postMessage(result);
 }
 
@@ -460,7 +491,10 @@ function envInt(name: string, dflt: number): number {
 
 function formatFailures(seed: number, fs: Failure[]): string {
   return fs
-    .map((f) => `seed ${seed} phase ${f.phase} iteration ${f.iteration} (from ${f.fixture}), ${f.what}:\n  ${f.error}\n  bytes ${f.hex}\n  ${f.stack.split('\n').slice(1, 6).join('\n  ')}`)
+    .map(
+      (f) =>
+        `seed ${seed} phase ${f.phase} iteration ${f.iteration} (from ${f.fixture}), ${f.what}:\n  ${f.error}\n  bytes ${f.hex}\n  ${f.stack.split('\n').slice(1, 6).join('\n  ')}`,
+    )
     .join('\n\n');
 }
 
@@ -483,7 +517,9 @@ if (isMainThread) {
   const sampleIterations = envInt('FUZZ_SAMPLE_ITERATIONS', 100_000);
   const timeMs = envInt('FUZZ_TIME_MS', 16_000);
 
-  test('fuzz: seeded mutations of the golden fixtures only ever decode or throw DecodeError/UnsupportedVersionError', { timeout: timeMs + 60_000 }, async () => {
+  test('fuzz: seeded mutations of the golden fixtures only ever decode or throw DecodeError/UnsupportedVersionError', {
+    timeout: timeMs + 60_000,
+  }, async () => {
     const progress = new SharedArrayBuffer(8);
     const worker = new Worker(new URL(import.meta.url), {
       workerData: { fuzz: { seed, iterations, sampleIterations, timeMs, progress } satisfies WorkerInput },
@@ -525,17 +561,29 @@ if (isMainThread) {
         const { modules, seeds, samples, crossModules } = await ready;
         const phase = m[1] as Phase;
         const mut = mutateFor(seed, phase, Number(m[2]), phase === 'golden' ? seeds : samples, crossModules, modules);
-        throw new Error(`${msg}\n  from ${mut.seed.name}\n  bytes ${mut.bytes.toString('hex')}${mut.cross ? `\n  cross ${mut.cross.module} v${mut.cross.version} at ${mut.cross.offset}` : ''}`);
+        throw new Error(
+          `${msg}\n  from ${mut.seed.name}\n  bytes ${mut.bytes.toString('hex')}${mut.cross ? `\n  cross ${mut.cross.module} v${mut.cross.version} at ${mut.cross.offset}` : ''}`,
+        );
       }
       throw e;
     });
     await worker.terminate();
     const summary = `seed ${seed}: ${result.iterations} golden + ${result.sampleIterations} sample iterations in ${result.elapsedMs} ms, ${result.failureCount} untyped exceptions: ${JSON.stringify(result.outcomes)}`;
     process.stdout.write(`# ${summary}\n`);
-    assert.equal(result.failureCount, 0, `${result.failureCount} untyped exceptions (${result.failures.length} distinct):\n${formatFailures(seed, result.failures)}`);
-    assert.ok(result.iterations >= Math.min(MIN_ITERATIONS, iterations), `only ${result.iterations} iterations within ${timeMs} ms (${summary})`);
+    assert.equal(
+      result.failureCount,
+      0,
+      `${result.failureCount} untyped exceptions (${result.failures.length} distinct):\n${formatFailures(seed, result.failures)}`,
+    );
+    assert.ok(
+      result.iterations >= Math.min(MIN_ITERATIONS, iterations),
+      `only ${result.iterations} iterations within ${timeMs} ms (${summary})`,
+    );
     // The sample phase runs second and may be cut short by the time bound on a loaded machine.
-    assert.ok(result.sampleIterations >= Math.min(10_000, sampleIterations), `only ${result.sampleIterations} sample iterations (${summary})`);
+    assert.ok(
+      result.sampleIterations >= Math.min(10_000, sampleIterations),
+      `only ${result.sampleIterations} sample iterations (${summary})`,
+    );
     // The mutations must reach both outcomes, or the fuzzer is not exercising the decoders.
     for (const p of ['golden', 'samples']) {
       assert.ok((result.outcomes[`${p}-ok`] ?? 0) > 100, summary);
@@ -547,7 +595,11 @@ if (isMainThread) {
     const { modules, seeds } = await ready;
     for (const s of seeds) {
       for (let n = 0; n < s.frame.length; n++) {
-        assert.equal(outcome(() => decodeFrame(s.frame.subarray(0, n), modules)), 'DecodeError', `${s.name} cut to ${n} bytes`);
+        assert.equal(
+          outcome(() => decodeFrame(s.frame.subarray(0, n), modules)),
+          'DecodeError',
+          `${s.name} cut to ${n} bytes`,
+        );
       }
       const longer = Buffer.concat([s.frame, Buffer.from([0xff, 0x00, 0x7f, 0x80])]);
       const { body } = parseRequestHeader(longer);
@@ -598,8 +650,13 @@ if (isMainThread) {
           Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), // 10 bytes
           Buffer.from([0x80, 0x80, 0x80]), // unterminated at end of input
         ]) {
-          const bytes = v.length === 3 ? Buffer.concat([s.frame.subarray(0, f.offset), v]) : splice(s.frame, f.offset, f.size, v);
-          assert.equal(outcome(() => decodeFrame(bytes, modules)), 'DecodeError', `${s.name}: varint at ${f.offset} := ${v.toString('hex')}`);
+          const bytes =
+            v.length === 3 ? Buffer.concat([s.frame.subarray(0, f.offset), v]) : splice(s.frame, f.offset, f.size, v);
+          assert.equal(
+            outcome(() => decodeFrame(bytes, modules)),
+            'DecodeError',
+            `${s.name}: varint at ${f.offset} := ${v.toString('hex')}`,
+          );
         }
       }
     }
@@ -651,22 +708,76 @@ if (isMainThread) {
     };
     const cases: [string, Buffer][] = [
       // Produce v7: transactional id null, acks, timeout, topics array of 2^31-1.
-      ['Produce v7 topics 2^31-1', Buffer.concat([header(0, 7), Buffer.from('ffff', 'hex'), Buffer.from('ffff', 'hex'), i32(30000), i32(0x7fffffff), Buffer.alloc(6)])],
-      ['Produce v7 topics -2', Buffer.concat([header(0, 7), Buffer.from('ffff', 'hex'), Buffer.from('ffff', 'hex'), i32(30000), i32(-2)])],
+      [
+        'Produce v7 topics 2^31-1',
+        Buffer.concat([
+          header(0, 7),
+          Buffer.from('ffff', 'hex'),
+          Buffer.from('ffff', 'hex'),
+          i32(30000),
+          i32(0x7fffffff),
+          Buffer.alloc(6),
+        ]),
+      ],
+      [
+        'Produce v7 topics -2',
+        Buffer.concat([header(0, 7), Buffer.from('ffff', 'hex'), Buffer.from('ffff', 'hex'), i32(30000), i32(-2)]),
+      ],
       // Produce v7: one topic, partitions 2^31-1.
-      ['Produce v7 partitions 2^31-1', Buffer.concat([header(0, 7), Buffer.from('ffffffff', 'hex'), i32(30000), i32(1), Buffer.from('0001', 'hex'), Buffer.from('g'), i32(0x7fffffff), Buffer.alloc(4)])],
+      [
+        'Produce v7 partitions 2^31-1',
+        Buffer.concat([
+          header(0, 7),
+          Buffer.from('ffffffff', 'hex'),
+          i32(30000),
+          i32(1),
+          Buffer.from('0001', 'hex'),
+          Buffer.from('g'),
+          i32(0x7fffffff),
+          Buffer.alloc(4),
+        ]),
+      ],
       // Produce v7: records bytes of 2^31-1.
-      ['Produce v7 records 2^31-1', Buffer.concat([header(0, 7), Buffer.from('ffffffff', 'hex'), i32(30000), i32(1), Buffer.from('0001', 'hex'), Buffer.from('g'), i32(1), i32(0), i32(0x7fffffff), Buffer.alloc(8)])],
+      [
+        'Produce v7 records 2^31-1',
+        Buffer.concat([
+          header(0, 7),
+          Buffer.from('ffffffff', 'hex'),
+          i32(30000),
+          i32(1),
+          Buffer.from('0001', 'hex'),
+          Buffer.from('g'),
+          i32(1),
+          i32(0),
+          i32(0x7fffffff),
+          Buffer.alloc(8),
+        ]),
+      ],
       // Metadata v1: topics 2^31-1 / string of 32767.
       ['Metadata v1 topics 2^31-1', Buffer.concat([header(3, 1), i32(0x7fffffff)])],
-      ['Metadata v1 name 32767 bytes', Buffer.concat([header(3, 1), i32(1), Buffer.from('7fff', 'hex'), Buffer.from('abc')])],
+      [
+        'Metadata v1 name 32767 bytes',
+        Buffer.concat([header(3, 1), i32(1), Buffer.from('7fff', 'hex'), Buffer.from('abc')]),
+      ],
       // Metadata v12 (flexible): compact array of 2^32-2 entries, then of 2^31-1.
-      ['Metadata v12 topics uvarint 2^32-1', Buffer.concat([header(3, 12), Buffer.from('ffffffff0f', 'hex'), Buffer.alloc(3)])],
-      ['Metadata v12 topics uvarint 2^31', Buffer.concat([header(3, 12), Buffer.from('80808080', 'hex'), Buffer.from('08', 'hex')])],
+      [
+        'Metadata v12 topics uvarint 2^32-1',
+        Buffer.concat([header(3, 12), Buffer.from('ffffffff0f', 'hex'), Buffer.alloc(3)]),
+      ],
+      [
+        'Metadata v12 topics uvarint 2^31',
+        Buffer.concat([header(3, 12), Buffer.from('80808080', 'hex'), Buffer.from('08', 'hex')]),
+      ],
       // Metadata v12: tagged fields count 2^32-1.
-      ['Metadata v12 tagged count 2^32-1', Buffer.concat([header(3, 12).subarray(0, 10), Buffer.from('ffffffff0f', 'hex')])],
+      [
+        'Metadata v12 tagged count 2^32-1',
+        Buffer.concat([header(3, 12).subarray(0, 10), Buffer.from('ffffffff0f', 'hex')]),
+      ],
       // ApiVersions v3: client software name of 2^32-2 bytes.
-      ['ApiVersions v3 name 2^32-2', Buffer.concat([header(18, 3), Buffer.from('ffffffff0f', 'hex'), Buffer.from('abc')])],
+      [
+        'ApiVersions v3 name 2^32-2',
+        Buffer.concat([header(18, 3), Buffer.from('ffffffff0f', 'hex'), Buffer.from('abc')]),
+      ],
       // CreateTopics v7: topics compact array 2^31-1, configs etc.
       ['CreateTopics v7 topics 2^31', Buffer.concat([header(19, 7), Buffer.from('8080808008', 'hex')])],
       // Request header: client id of 32767 bytes.
@@ -675,7 +786,11 @@ if (isMainThread) {
     const before = process.memoryUsage();
     for (const [what, bytes] of cases) {
       const t0 = process.hrtime.bigint();
-      assert.equal(outcome(() => decodeFrame(bytes, modules)), 'DecodeError', what);
+      assert.equal(
+        outcome(() => decodeFrame(bytes, modules)),
+        'DecodeError',
+        what,
+      );
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       assert.ok(ms < 50, `${what}: took ${ms.toFixed(1)} ms`);
     }

@@ -20,7 +20,7 @@ import type { MetadataRequest } from '../../protocol/generated/metadata-request.
 import type { ProduceRequest } from '../../protocol/generated/produce-request.js';
 import type { CreateTopicsRequest } from '../../protocol/generated/create-topics-request.js';
 import { decodeApiVersionsResponse } from '../../protocol/generated/api-versions-response.js';
-import { Reader } from '../../protocol/wire/reader.js';
+import type { Reader } from '../../protocol/wire/reader.js';
 import { Writer } from '../../protocol/wire/writer.js';
 import { GOLDEN_DIR, loadGoldenFixtures, type GoldenFixture } from '../helpers/capture-clients.js';
 import { ADVERTISED, CaptureServer } from '../helpers/capture-server.js';
@@ -76,7 +76,14 @@ async function decodeFixture(fx: GoldenFixture): Promise<Decoded> {
     again.equals(fx.frame),
     `${where}: re-encoding differs (unknown tagged fields?)\n  captured ${fx.frame.toString('hex')}\n  encoded  ${again.toString('hex')}`,
   );
-  return { fx, key: header.requestApiKey, version: header.requestApiVersion, correlationId: header.correlationId, clientId: header.clientId, body: value };
+  return {
+    fx,
+    key: header.requestApiKey,
+    version: header.requestApiVersion,
+    correlationId: header.correlationId,
+    clientId: header.clientId,
+    body: value,
+  };
 }
 
 interface Expectation {
@@ -148,7 +155,9 @@ const { manifests, fixtures } = loadGoldenFixtures();
 test('golden fixtures: every expected client is present and the manifests match the files', () => {
   assert.deepEqual(manifests.map((m) => m.client).sort(), Object.keys(EXPECT).sort());
   for (const m of manifests) {
-    const files = readdirSync(join(GOLDEN_DIR, m.client)).filter((f) => f.endsWith('.bin')).sort();
+    const files = readdirSync(join(GOLDEN_DIR, m.client))
+      .filter((f) => f.endsWith('.bin'))
+      .sort();
     assert.deepEqual(m.frames.map((f) => f.file).sort(), files, `${m.client}: manifest lists every .bin file`);
     m.frames.forEach((f, i) => {
       assert.equal(f.seq, i, `${m.client}: manifest in arrival order`);
@@ -196,7 +205,8 @@ for (const [client, exp] of Object.entries(EXPECT)) {
       for (let i = 1; i < ds.length; i++) {
         assert.ok(ds[i].correlationId > ds[i - 1].correlationId, `${client} conn ${conn}: correlation ids increase`);
       }
-      if (exp.handshakeEveryConnection) assert.equal(name(ds[0]), `ApiVersions v${exp.handshake}`, `${client} conn ${conn}: handshake first`);
+      if (exp.handshakeEveryConnection)
+        assert.equal(name(ds[0]), `ApiVersions v${exp.handshake}`, `${client} conn ${conn}: handshake first`);
     }
 
     // ApiVersions bodies.
@@ -235,9 +245,17 @@ for (const [client, exp] of Object.entries(EXPECT)) {
       assert.equal(p.acks, -1, `${where}: acks=all`);
       assert.equal(p.transactionalId, null, `${where}: not transactional`);
       assert.ok(p.timeoutMs > 0, `${where}: timeout ${p.timeoutMs}`);
-      assert.deepEqual(p.topicData.map((t) => t.name), ['golden'], `${where}: topic`);
+      assert.deepEqual(
+        p.topicData.map((t) => t.name),
+        ['golden'],
+        `${where}: topic`,
+      );
       for (const t of p.topicData) {
-        assert.deepEqual(t.partitionData.map((x) => x.index), [0], `${where}: partition`);
+        assert.deepEqual(
+          t.partitionData.map((x) => x.index),
+          [0],
+          `${where}: partition`,
+        );
         for (const part of t.partitionData) {
           const rec = part.records;
           assert.ok(rec !== null && rec.length >= 61, `${where}: records hold at least one batch header`);
@@ -265,7 +283,8 @@ for (const [client, exp] of Object.entries(EXPECT)) {
     assert.ok(batches >= 1 && batches <= 3, `${client}: ${batches} batches`);
     assert.equal(records, 3, `${client}: 3 records produced`);
     const bytes = Buffer.concat(payload);
-    for (const s of ['k0', 'k1', 'k2', 'v0', 'v1', 'v2']) assert.ok(bytes.includes(s), `${client}: records contain ${s}`);
+    for (const s of ['k0', 'k1', 'k2', 'v0', 'v1', 'v2'])
+      assert.ok(bytes.includes(s), `${client}: records contain ${s}`);
     assert.ok(bytes.includes('h'), `${client}: records carry header key h`);
 
     // CreateTopics from the admin API.
@@ -310,7 +329,8 @@ test('capture server answers a replay of every fixture and survives malformed in
   try {
     for (const m of manifests) {
       const byConn = new Map<number, GoldenFixture[]>();
-      for (const fx of fixtures.filter((f) => f.client === m.client)) byConn.set(fx.entry.conn, [...(byConn.get(fx.entry.conn) ?? []), fx]);
+      for (const fx of fixtures.filter((f) => f.client === m.client))
+        byConn.set(fx.entry.conn, [...(byConn.get(fx.entry.conn) ?? []), fx]);
       for (const fxs of byConn.values()) {
         const c = await RawClient.connect(server.port);
         try {
@@ -363,7 +383,10 @@ test('capture server answers a replay of every fixture and survives malformed in
       assert.ok(res);
       const body = decodeApiVersionsResponse(res.body, 3);
       assert.equal(body.errorCode, 0);
-      assert.deepEqual(new Map(body.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion]])), new Map([...ADVERTISED].map(([k, r]) => [k, [...r]])));
+      assert.deepEqual(
+        new Map(body.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion]])),
+        new Map([...ADVERTISED].map(([k, r]) => [k, [...r]])),
+      );
       c.close();
     }
 
@@ -398,7 +421,10 @@ test('capture server answers a replay of every fixture and survives malformed in
       c.close();
     }
     const unexpected = server.frames.filter((f) => f.note?.startsWith('UNEXPECTED'));
-    assert.deepEqual(unexpected.map((f) => `${f.note} ${f.frame.toString('hex')}`), []);
+    assert.deepEqual(
+      unexpected.map((f) => `${f.note} ${f.frame.toString('hex')}`),
+      [],
+    );
 
     // Still serving.
     const c = await RawClient.connect(server.port);

@@ -3,7 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { filterMarker, isTxnMarker } from '../../storage/batch-filter.js';
 import { RecordBatch } from '../../protocol/records/batch.js';
-import { buildControlBatch, buildRecordBatchSync, CONTROL_TYPE_ABORT, CONTROL_TYPE_COMMIT } from '../../protocol/records/builder.js';
+import {
+  buildControlBatch,
+  buildRecordBatchSync,
+  CONTROL_TYPE_ABORT,
+  CONTROL_TYPE_COMMIT,
+} from '../../protocol/records/builder.js';
 
 const opts = { now: 10_000, deleteRetentionMs: 500, retainEmpty: false, removable: true };
 
@@ -11,7 +16,19 @@ test('isTxnMarker: COMMIT and ABORT markers only', async () => {
   assert.equal(await isTxnMarker(new RecordBatch(buildControlBatch(CONTROL_TYPE_COMMIT, 7, 1, 3, 40, 1234))), true);
   assert.equal(await isTxnMarker(new RecordBatch(buildControlBatch(CONTROL_TYPE_ABORT, 7, 1, 3, 40, 1234))), true);
   assert.equal(await isTxnMarker(new RecordBatch(buildControlBatch(2, 7, 1, 3, 40, 1234))), false);
-  assert.equal(await isTxnMarker(new RecordBatch(buildRecordBatchSync([{ key: 'k', value: 'v' }], { producerId: 7, producerEpoch: 1, baseSequence: 0, transactional: true }))), false);
+  assert.equal(
+    await isTxnMarker(
+      new RecordBatch(
+        buildRecordBatchSync([{ key: 'k', value: 'v' }], {
+          producerId: 7,
+          producerEpoch: 1,
+          baseSequence: 0,
+          transactional: true,
+        }),
+      ),
+    ),
+    false,
+  );
 });
 
 test('a removable marker without a horizon is rebuilt with one; its record, offsets and producer fields are kept', async () => {
@@ -38,7 +55,9 @@ test('a removable marker without a horizon is rebuilt with one; its record, offs
 });
 
 test('a stamped removable marker stays until its horizon, then goes (unless it must end its group)', async () => {
-  const stamped = new RecordBatch((await filterMarker(new RecordBatch(buildControlBatch(CONTROL_TYPE_ABORT, 7, 1, 3, 40, 1234)), opts)).batch!);
+  const stamped = new RecordBatch(
+    (await filterMarker(new RecordBatch(buildControlBatch(CONTROL_TYPE_ABORT, 7, 1, 3, 40, 1234)), opts)).batch!,
+  );
   const early = await filterMarker(stamped, { ...opts, now: 10_499 });
   assert.equal(early.batch, stamped.buffer);
   assert.equal(early.deleteHorizon, 10_500);
@@ -52,7 +71,10 @@ test('a stamped removable marker stays until its horizon, then goes (unless it m
 
 test('a marker whose transaction has data, or that must end its group, is kept byte for byte and not stamped', async () => {
   const src = new RecordBatch(buildControlBatch(CONTROL_TYPE_COMMIT, 7, 1, 3, 40, 1234));
-  for (const o of [{ ...opts, removable: false }, { ...opts, retainEmpty: true }]) {
+  for (const o of [
+    { ...opts, removable: false },
+    { ...opts, retainEmpty: true },
+  ]) {
     const f = await filterMarker(src, o);
     assert.equal(f.batch, src.buffer);
     assert.equal(f.markerRemoved, false);

@@ -1,17 +1,32 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkBatch, firstRecordAtOrAfter, readInt64, writeInt64, BatchHeaderScanner } from '../../storage/batch-scan.js';
+import {
+  checkBatch,
+  firstRecordAtOrAfter,
+  readInt64,
+  writeInt64,
+  BatchHeaderScanner,
+} from '../../storage/batch-scan.js';
 import { MemoryFileSystem } from '../../storage/memory-fs.js';
 import { buildBatch, decodeRecords } from './helpers.js';
 
 test('helper batches are valid and decode back', () => {
-  const b = buildBatch([{ key: 'k', value: 'hello', timestamp: 5 }, { value: null, timestamp: 9, headers: [['h', 'x']] }], { baseOffset: 7 });
+  const b = buildBatch(
+    [
+      { key: 'k', value: 'hello', timestamp: 5 },
+      { value: null, timestamp: 9, headers: [['h', 'x']] },
+    ],
+    { baseOffset: 7 },
+  );
   assert.equal(checkBatch(b, 0, b.length), undefined);
   const recs = decodeRecords(b);
-  assert.deepEqual(recs.map((r) => [r.offset, r.timestamp, r.key?.toString() ?? null, r.value?.toString() ?? null]), [
-    [7, 5, 'k', 'hello'],
-    [8, 9, null, null],
-  ]);
+  assert.deepEqual(
+    recs.map((r) => [r.offset, r.timestamp, r.key?.toString() ?? null, r.value?.toString() ?? null]),
+    [
+      [7, 5, 'k', 'hello'],
+      [8, 9, null, null],
+    ],
+  );
 });
 
 test('checkBatch flags CRC, magic, torn and short entries', () => {
@@ -39,7 +54,9 @@ test('int64 helpers round-trip large and negative values', () => {
 });
 
 test('firstRecordAtOrAfter finds record-level timestamps', () => {
-  const b = buildBatch([{ timestamp: 100 }, { timestamp: 300 }, { timestamp: 200 }, { timestamp: 400 }], { baseOffset: 10 });
+  const b = buildBatch([{ timestamp: 100 }, { timestamp: 300 }, { timestamp: 200 }, { timestamp: 400 }], {
+    baseOffset: 10,
+  });
   assert.deepEqual(firstRecordAtOrAfter(b, 0, 150, 0), { offset: 11, timestamp: 300 });
   assert.deepEqual(firstRecordAtOrAfter(b, 0, 100, 0), { offset: 10, timestamp: 100 });
   assert.deepEqual(firstRecordAtOrAfter(b, 0, 200, 12), { offset: 12, timestamp: 200 });

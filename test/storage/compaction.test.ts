@@ -5,8 +5,17 @@ import { buildControlBatch, buildRecordBatch } from '../../protocol/records/buil
 import { CompressionType } from '../../protocol/records/batch-header.js';
 
 test('hasKeylessRecord: finds null keys in any batch, compressed or not; ignores control batches', async () => {
-  const keyed = await buildRecordBatch([{ key: 'a', value: '1' }, { key: 'b', value: null }]);
-  const keyless = await buildRecordBatch([{ key: 'a', value: '1' }, { key: null, value: '2' }], { compression: CompressionType.Gzip });
+  const keyed = await buildRecordBatch([
+    { key: 'a', value: '1' },
+    { key: 'b', value: null },
+  ]);
+  const keyless = await buildRecordBatch(
+    [
+      { key: 'a', value: '1' },
+      { key: null, value: '2' },
+    ],
+    { compression: CompressionType.Gzip },
+  );
   assert.equal(await hasKeylessRecord(keyed), false);
   assert.equal(await hasKeylessRecord(keyless), true);
   assert.equal(await hasKeylessRecord(Buffer.concat([keyed, keyless])), true);

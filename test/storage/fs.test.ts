@@ -31,7 +31,10 @@ test('NodeFileSystem: positional writev, read, truncate, sync, rename, readdir, 
     assert.equal((await fs.stat(sub)).isDirectory, true);
     await fs.unlink(path.join(sub, 'h'));
     await assert.rejects(fs.readFile(path.join(sub, 'h')), (e: unknown) => isNotFound(e));
-    await assert.rejects(fs.open(path.join(sub, 'nope')), (e: unknown) => e instanceof FileSystemError && e.code === 'ERR_STORAGE');
+    await assert.rejects(
+      fs.open(path.join(sub, 'nope')),
+      (e: unknown) => e instanceof FileSystemError && e.code === 'ERR_STORAGE',
+    );
     await fs.rmrf(path.join(dir, 'a'));
     assert.equal(await fs.exists(path.join(dir, 'a')), false);
   } finally {

@@ -19,7 +19,10 @@ test('assign keeps increasing epochs and ignores redundant entries', async () =>
   assert.equal(c.epochForOffset(100), 2);
   // A conflicting assignment removes later entries.
   assert.equal(c.assign(1, 80), true);
-  assert.deepEqual(c.all(), [{ epoch: 0, startOffset: 0 }, { epoch: 1, startOffset: 80 }]);
+  assert.deepEqual(c.all(), [
+    { epoch: 0, startOffset: 0 },
+    { epoch: 1, startOffset: 80 },
+  ]);
 });
 
 test('endOffsetFor follows OffsetsForLeaderEpoch semantics', async () => {

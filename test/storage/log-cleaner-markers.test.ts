@@ -21,14 +21,25 @@ import { tempDir } from './helpers.js';
 const RETENTION = 5000;
 const T0 = 1_000_000;
 const cfg = (o: Partial<LogConfig> = {}): LogConfig => ({
-  ...DEFAULT_LOG_CONFIG, cleanupPolicy: ['compact'], fileDeleteDelayMs: 0, minCleanableDirtyRatio: 0.01, deleteRetentionMs: RETENTION, ...o,
+  ...DEFAULT_LOG_CONFIG,
+  cleanupPolicy: ['compact'],
+  fileDeleteDelayMs: 0,
+  minCleanableDirtyRatio: 0.01,
+  deleteRetentionMs: RETENTION,
+  ...o,
 });
 
 const txn = (pid: number, seq: number, kv: Array<[string, string]>): Buffer =>
-  buildRecordBatchSync(kv.map(([key, value]) => ({ key, value, timestamp: T0 })), { producerId: pid, producerEpoch: 0, baseSequence: seq, transactional: true });
-const plain = (kv: Array<[string, string]>): Buffer => buildRecordBatchSync(kv.map(([key, value]) => ({ key, value, timestamp: T0 })));
-const commit = (log: PartitionLog, pid: number): Promise<unknown> => log.appendTxnMarker({ producerId: pid, producerEpoch: 0, coordinatorEpoch: 0, commit: true });
-const abort = (log: PartitionLog, pid: number): Promise<unknown> => log.appendTxnMarker({ producerId: pid, producerEpoch: 0, coordinatorEpoch: 0, commit: false });
+  buildRecordBatchSync(
+    kv.map(([key, value]) => ({ key, value, timestamp: T0 })),
+    { producerId: pid, producerEpoch: 0, baseSequence: seq, transactional: true },
+  );
+const plain = (kv: Array<[string, string]>): Buffer =>
+  buildRecordBatchSync(kv.map(([key, value]) => ({ key, value, timestamp: T0 })));
+const commit = (log: PartitionLog, pid: number): Promise<unknown> =>
+  log.appendTxnMarker({ producerId: pid, producerEpoch: 0, coordinatorEpoch: 0, commit: true });
+const abort = (log: PartitionLog, pid: number): Promise<unknown> =>
+  log.appendTxnMarker({ producerId: pid, producerEpoch: 0, coordinatorEpoch: 0, commit: false });
 
 /** Control batches as [baseOffset, deleteHorizon | null], every batch CRC-checked. */
 async function markers(log: PartitionLog): Promise<Array<[number, number | null]>> {
@@ -56,7 +67,10 @@ async function consume(log: PartitionLog, committed: boolean): Promise<string[]>
     assert.equal(r.errorCode, 0);
     if (r.records.length === 0) break;
     const aborted = committed
-      ? (await log.abortedTransactions(next, upper)).map((a) => ({ producerId: BigInt(a.producerId), firstOffset: BigInt(a.firstOffset) }))
+      ? (await log.abortedTransactions(next, upper)).map((a) => ({
+          producerId: BigInt(a.producerId),
+          firstOffset: BigInt(a.firstOffset),
+        }))
       : null;
     const d = await decodePartitionRecords('t', 0, next, r.records, aborted);
     for (const rec of d.records) out.push(`${rec.offset}:${rec.key?.toString()}=${rec.value?.toString()}`);
@@ -66,7 +80,10 @@ async function consume(log: PartitionLog, committed: boolean): Promise<string[]>
   return out;
 }
 
-async function withLog(fn: (open: () => Promise<PartitionLog>, clock: FakeClock) => Promise<void>, o: Partial<LogConfig> = {}): Promise<void> {
+async function withLog(
+  fn: (open: () => Promise<PartitionLog>, clock: FakeClock) => Promise<void>,
+  o: Partial<LogConfig> = {},
+): Promise<void> {
   const { dir, cleanup } = await tempDir();
   const clock = new FakeClock(T0);
   try {
@@ -79,7 +96,12 @@ async function withLog(fn: (open: () => Promise<PartitionLog>, clock: FakeClock)
 test('COMMIT marker of a fully superseded transaction: horizon stamped, then removed after delete.retention.ms', () =>
   withLog(async (open, clock) => {
     let log = await open();
-    await log.append(txn(1, 0, [['k', 'a1'], ['j', 'j1']])); // 0-1
+    await log.append(
+      txn(1, 0, [
+        ['k', 'a1'],
+        ['j', 'j1'],
+      ]),
+    ); // 0-1
     await commit(log, 1); // 2
     await log.append(plain([['k', 'a2']])); // 3
     await log.append(plain([['j', 'j2']])); // 4
@@ -125,7 +147,12 @@ test('COMMIT marker of a fully superseded transaction: horizon stamped, then rem
 test('aborted transaction: data dropped at the first clean, ABORT marker dropped after the horizon', () =>
   withLog(async (open, clock) => {
     let log = await open();
-    await log.append(txn(2, 0, [['k', 'bad'], ['z', 'zbad']])); // 0-1
+    await log.append(
+      txn(2, 0, [
+        ['k', 'bad'],
+        ['z', 'zbad'],
+      ]),
+    ); // 0-1
     await abort(log, 2); // 2
     await log.append(plain([['k', 'good']])); // 3
     await log.forceRoll();
@@ -163,7 +190,12 @@ test('aborted transaction: data dropped at the first clean, ABORT marker dropped
 test('a committed transaction with a surviving record keeps its marker (no horizon) across cleans', () =>
   withLog(async (open, clock) => {
     const log = await open();
-    await log.append(txn(3, 0, [['k', 'v1'], ['j', 'j1']])); // 0-1
+    await log.append(
+      txn(3, 0, [
+        ['k', 'v1'],
+        ['j', 'j1'],
+      ]),
+    ); // 0-1
     await commit(log, 3); // 2
     await log.append(plain([['j', 'j2']])); // 3
     await log.forceRoll();
@@ -225,7 +257,12 @@ test('read_committed of a cleaned log returns exactly the latest committed value
     await log.append(txn(10, 2, [['k4', 'q']])); // 9
     await commit(log, 10); // 10
     await log.append(plain([['k5', 'e']])); // 11
-    await log.append(txn(11, 1, [['k5', 'aborted2'], ['k6', 'aborted2']])); // 12-13
+    await log.append(
+      txn(11, 1, [
+        ['k5', 'aborted2'],
+        ['k6', 'aborted2'],
+      ]),
+    ); // 12-13
     await abort(log, 11); // 14
     await log.append(plain([['k6', 'f']])); // 15
     await log.forceRoll();
@@ -234,13 +271,23 @@ test('read_committed of a cleaned log returns exactly the latest committed value
     const cleaner = new LogCleaner({ clock });
     const first = await cleaner.cleanLog(log);
     assert.equal(first.cleaned, true);
-    assert.deepEqual(await markers(log), [[4, null], [5, T0 + RETENTION], [8, null], [10, null], [14, T0 + RETENTION]]);
+    assert.deepEqual(await markers(log), [
+      [4, null],
+      [5, T0 + RETENTION],
+      [8, null],
+      [10, null],
+      [14, T0 + RETENTION],
+    ]);
     assert.deepEqual(await consume(log, true), expected);
     assert.deepEqual(await consume(log, false), expected);
     clock.advance(RETENTION);
     const late = await cleaner.cleanLog(log);
     assert.equal(late.markersRemoved, 2);
-    assert.deepEqual(await markers(log), [[4, null], [8, null], [10, null]]);
+    assert.deepEqual(await markers(log), [
+      [4, null],
+      [8, null],
+      [10, null],
+    ]);
     assert.deepEqual(await consume(log, true), expected);
     assert.deepEqual(await consume(log, false), expected);
     await log.close();

@@ -14,10 +14,19 @@ import { MemoryFileSystem } from '../../storage/memory-fs.js';
 import { buildRecordBatchSync } from '../../protocol/records/builder.js';
 import { iterateBatches } from '../../protocol/records/batch.js';
 
-const cfg = (o: Partial<LogConfig> = {}): LogConfig => ({ ...DEFAULT_LOG_CONFIG, cleanupPolicy: ['compact'], fileDeleteDelayMs: 0, minCleanableDirtyRatio: 0.01, ...o });
+const cfg = (o: Partial<LogConfig> = {}): LogConfig => ({
+  ...DEFAULT_LOG_CONFIG,
+  cleanupPolicy: ['compact'],
+  fileDeleteDelayMs: 0,
+  minCleanableDirtyRatio: 0.01,
+  ...o,
+});
 
 const txn = (pid: number, seq: number, kv: Array<[string, string]>): Buffer =>
-  buildRecordBatchSync(kv.map(([key, value]) => ({ key, value })), { producerId: pid, producerEpoch: 0, baseSequence: seq, transactional: true });
+  buildRecordBatchSync(
+    kv.map(([key, value]) => ({ key, value })),
+    { producerId: pid, producerEpoch: 0, baseSequence: seq, transactional: true },
+  );
 
 /** Records as "offset:key=value", and the offsets of control batches. */
 async function contents(log: PartitionLog): Promise<{ records: string[]; control: number[] }> {
@@ -42,9 +51,19 @@ async function contents(log: PartitionLog): Promise<{ records: string[]; control
 test('aborted records are removed by compaction and do not shadow committed values; markers stay at the first clean', async () => {
   const clock = new FakeClock(1_000_000);
   const log = await PartitionLog.open('/d/c-0', cfg(), { fs: new MemoryFileSystem(), clock });
-  await log.append(txn(1, 0, [['k', 'committed'], ['j', 'j1']])); // 0-1
+  await log.append(
+    txn(1, 0, [
+      ['k', 'committed'],
+      ['j', 'j1'],
+    ]),
+  ); // 0-1
   await log.appendTxnMarker({ producerId: 1, producerEpoch: 0, coordinatorEpoch: 0, commit: true }); // 2
-  await log.append(txn(2, 0, [['k', 'aborted'], ['z', 'z-aborted']])); // 3-4
+  await log.append(
+    txn(2, 0, [
+      ['k', 'aborted'],
+      ['z', 'z-aborted'],
+    ]),
+  ); // 3-4
   await log.appendTxnMarker({ producerId: 2, producerEpoch: 0, coordinatorEpoch: 0, commit: false }); // 5
   await log.append(txn(1, 2, [['j', 'j2']])); // 6
   await log.appendTxnMarker({ producerId: 1, producerEpoch: 0, coordinatorEpoch: 0, commit: true }); // 7

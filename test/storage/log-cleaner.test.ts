@@ -16,7 +16,12 @@ import { CompressionType } from '../../protocol/records/batch-header.js';
 import { iterateBatches } from '../../protocol/records/batch.js';
 import { tempDir } from './helpers.js';
 
-const cfg = (o: Partial<LogConfig> = {}): LogConfig => ({ ...DEFAULT_LOG_CONFIG, cleanupPolicy: ['compact'], fileDeleteDelayMs: 0, ...o });
+const cfg = (o: Partial<LogConfig> = {}): LogConfig => ({
+  ...DEFAULT_LOG_CONFIG,
+  cleanupPolicy: ['compact'],
+  fileDeleteDelayMs: 0,
+  ...o,
+});
 
 interface Rec {
   offset: number;
@@ -34,7 +39,11 @@ interface BatchInfo {
 }
 
 /** Read the whole log (logStartOffset .. logEndOffset), validating every batch's CRC and offset order. */
-async function readAll(log: PartitionLog, from = log.logStartOffset, to = log.logEndOffset): Promise<{ records: Rec[]; batches: BatchInfo[] }> {
+async function readAll(
+  log: PartitionLog,
+  from = log.logStartOffset,
+  to = log.logEndOffset,
+): Promise<{ records: Rec[]; batches: BatchInfo[] }> {
   const records: Rec[] = [];
   const batches: BatchInfo[] = [];
   let next = from;
@@ -61,12 +70,18 @@ async function readAll(log: PartitionLog, from = log.logStartOffset, to = log.lo
         const offset = Number(rec.offset);
         assert.ok(offset >= base && offset <= last);
         if (offset < next) continue;
-        records.push({ offset, key: rec.key?.toString() ?? null, value: rec.value?.toString() ?? null, timestamp: Number(rec.timestamp) });
+        records.push({
+          offset,
+          key: rec.key?.toString() ?? null,
+          value: rec.value?.toString() ?? null,
+          timestamp: Number(rec.timestamp),
+        });
       }
       next = last + 1;
     }
   }
-  for (let i = 1; i < records.length; i++) assert.ok(records[i]!.offset > records[i - 1]!.offset, 'records in offset order');
+  for (let i = 1; i < records.length; i++)
+    assert.ok(records[i]!.offset > records[i - 1]!.offset, 'records in offset order');
   return { records, batches };
 }
 
@@ -74,12 +89,23 @@ function kv(key: string | null, value: string | null, timestamp: number): Record
   return { key, value, timestamp };
 }
 
-async function append(log: PartitionLog, recs: RecordInput[], opts: Parameters<typeof buildRecordBatch>[1] = {}): Promise<void> {
+async function append(
+  log: PartitionLog,
+  recs: RecordInput[],
+  opts: Parameters<typeof buildRecordBatch>[1] = {},
+): Promise<void> {
   await log.append(await buildRecordBatch(recs, opts));
 }
 
 /** `rounds` batches, each updating keys k0..k{keys-1} with value `k<i>-v<round>`; roll every `perSeg` batches. */
-async function fillUpdates(log: PartitionLog, clock: FakeClock, rounds: number, keys: number, perSeg: number, codec = CompressionType.None): Promise<void> {
+async function fillUpdates(
+  log: PartitionLog,
+  clock: FakeClock,
+  rounds: number,
+  keys: number,
+  perSeg: number,
+  codec = CompressionType.None,
+): Promise<void> {
   for (let round = 0; round < rounds; round++) {
     const recs: RecordInput[] = [];
     for (let k = 0; k < keys; k++) recs.push(kv(`k${k}`, `k${k}-v${round}`, clock.now()));
@@ -123,7 +149,10 @@ test('many updates per key shrink to the latest value per key, with original off
       closedPart.map((r) => [r.offset, r.key, r.value]),
       Array.from({ length: 10 }, (_, k) => [190 + k, `k${k}`, `k${k}-v19`]),
     );
-    assert.deepEqual(records.filter((r) => r.offset >= 200).map((r) => r.value), ['active-0', 'active-1', 'active-2']);
+    assert.deepEqual(
+      records.filter((r) => r.offset >= 200).map((r) => r.value),
+      ['active-0', 'active-1', 'active-2'],
+    );
     const activeAfter = await log.read(activeBase, 1 << 20);
     assert.ok(activeAfter.records.equals(activeBefore.records), 'active segment bytes unchanged');
 
@@ -161,9 +190,28 @@ test('small segment.bytes: one cleaned segment per group; emptied groups keep an
     assert.equal(res.cleaned, true);
     assert.equal(log.segmentCount, 5, 'groups of one segment each');
     const { records, batches } = await readAll(log);
-    assert.deepEqual(records.map((r) => r.value), ['k0-v7', 'k1-v7', 'k2-v7', 'active']);
-    assert.deepEqual(log.segmentsInfo().map((s) => [s.baseOffset, s.nextOffset]), [[0, 6], [6, 12], [12, 18], [18, 24], [24, 25]]);
-    assert.deepEqual(batches.filter((b) => b.lastOffset < 18).map((b) => [b.baseOffset, b.lastOffset]), [[3, 5], [9, 11], [15, 17]]);
+    assert.deepEqual(
+      records.map((r) => r.value),
+      ['k0-v7', 'k1-v7', 'k2-v7', 'active'],
+    );
+    assert.deepEqual(
+      log.segmentsInfo().map((s) => [s.baseOffset, s.nextOffset]),
+      [
+        [0, 6],
+        [6, 12],
+        [12, 18],
+        [18, 24],
+        [24, 25],
+      ],
+    );
+    assert.deepEqual(
+      batches.filter((b) => b.lastOffset < 18).map((b) => [b.baseOffset, b.lastOffset]),
+      [
+        [3, 5],
+        [9, 11],
+        [15, 17],
+      ],
+    );
     await log.close();
     const again = await PartitionLog.open(logDir, config, { clock, recoveryPoint: 0 });
     assert.deepEqual(again.recoverySummary.deletedSegments, []);
@@ -209,7 +257,14 @@ test('tombstones are kept until delete.retention.ms after the clean that stamped
   const first = await cleaner.cleanLog(log);
   assert.equal(first.cleaned, true);
   let { records, batches } = await readAll(log);
-  assert.deepEqual(records.map((r) => [r.offset, r.key, r.value]), [[1, 'b', 'b1'], [2, 'a', null], [3, 'c', 'c1']]);
+  assert.deepEqual(
+    records.map((r) => [r.offset, r.key, r.value]),
+    [
+      [1, 'b', 'b1'],
+      [2, 'a', null],
+      [3, 'c', 'c1'],
+    ],
+  );
   const tombBatch = batches.find((b) => b.baseOffset <= 2 && b.lastOffset >= 2)!;
   assert.equal(tombBatch.deleteHorizon, 1_000_000 + 5000);
   assert.equal(records[1]!.timestamp, 1_000_000, 'record timestamp survives the horizon stamp');
@@ -225,7 +280,13 @@ test('tombstones are kept until delete.retention.ms after the clean that stamped
   assert.equal(late.reason, 'delete-horizon');
   assert.equal(late.tombstonesRemoved, 1);
   ({ records, batches } = await readAll(log));
-  assert.deepEqual(records.map((r) => [r.offset, r.key, r.value]), [[1, 'b', 'b1'], [3, 'c', 'c1']]);
+  assert.deepEqual(
+    records.map((r) => [r.offset, r.key, r.value]),
+    [
+      [1, 'b', 'b1'],
+      [3, 'c', 'c1'],
+    ],
+  );
   // The emptied last batch of the segment is kept (empty) so the segment still ends at offset 3.
   assert.ok(batches.some((b) => b.baseOffset === 2 && b.lastOffset === 2));
   await log.close();
@@ -267,7 +328,12 @@ test('dirty ratio below min.cleanable.dirty.ratio: no clean; max.compaction.lag.
   await log.close();
 });
 
-for (const [name, codec] of [['gzip', CompressionType.Gzip], ['snappy', CompressionType.Snappy], ['lz4', CompressionType.Lz4], ['zstd', CompressionType.Zstd]] as const) {
+for (const [name, codec] of [
+  ['gzip', CompressionType.Gzip],
+  ['snappy', CompressionType.Snappy],
+  ['lz4', CompressionType.Lz4],
+  ['zstd', CompressionType.Zstd],
+] as const) {
   test(`${name} batches are rebuilt with the same codec, keeping producer fields and offsets`, async () => {
     const clock = new FakeClock(1_000_000);
     const log = await openLog('/d/t-0', cfg(), clock, new MemoryFileSystem());
@@ -278,7 +344,12 @@ for (const [name, codec] of [['gzip', CompressionType.Gzip], ['snappy', Compress
     const { records, batches } = await readAll(log);
     assert.deepEqual(
       records.filter((r) => r.offset < 24).map((r) => [r.offset, r.key, r.value]),
-      [[20, 'k0', 'k0-v5'], [21, 'k1', 'k1-v5'], [22, 'k2', 'k2-v5'], [23, 'k3', 'k3-v5']],
+      [
+        [20, 'k0', 'k0-v5'],
+        [21, 'k1', 'k1-v5'],
+        [22, 'k2', 'k2-v5'],
+        [23, 'k3', 'k3-v5'],
+      ],
     );
     const closed = batches.filter((b) => b.lastOffset < 24 && b.baseOffset >= 20);
     assert.equal(closed.length, 1);
@@ -286,7 +357,10 @@ for (const [name, codec] of [['gzip', CompressionType.Gzip], ['snappy', Compress
     assert.equal(closed[0]!.producerId, 7);
     assert.equal(closed[0]!.baseSequence, 20);
     // All closed segments formed one group, whose last batch has records: nothing else survives.
-    assert.deepEqual(batches.filter((b) => b.lastOffset < 20), []);
+    assert.deepEqual(
+      batches.filter((b) => b.lastOffset < 20),
+      [],
+    );
     await log.close();
   });
 }
@@ -294,7 +368,12 @@ for (const [name, codec] of [['gzip', CompressionType.Gzip], ['snappy', Compress
 test('control batches are kept; transactional flags survive rebuilds', async () => {
   const clock = new FakeClock(1_000_000);
   const log = await openLog('/d/t-0', cfg(), clock, new MemoryFileSystem());
-  await append(log, [kv('a', '1', clock.now()), kv('b', '1', clock.now())], { producerId: 9, producerEpoch: 0, baseSequence: 0, transactional: true });
+  await append(log, [kv('a', '1', clock.now()), kv('b', '1', clock.now())], {
+    producerId: 9,
+    producerEpoch: 0,
+    baseSequence: 0,
+    transactional: true,
+  });
   const { buildControlBatch } = await import('../../protocol/records/builder.js');
   await log.append(buildControlBatch(1, 9, 0, 0, 0, clock.now()));
   await append(log, [kv('a', '2', clock.now())]);
@@ -303,15 +382,27 @@ test('control batches are kept; transactional flags survive rebuilds', async () 
   await new LogCleaner({ clock }).cleanLog(log);
   const r = await log.read(0, 1 << 20);
   const batches = [...iterateBatches(r.records)];
-  assert.deepEqual(batches.map((b) => [Number(b.baseOffset), b.isTransactional, b.isControl]), [[0, true, false], [2, true, true], [3, false, false]]);
-  assert.deepEqual((await batches[0]!.recordsArray()).map((x) => x.key!.toString()), ['b']);
+  assert.deepEqual(
+    batches.map((b) => [Number(b.baseOffset), b.isTransactional, b.isControl]),
+    [
+      [0, true, false],
+      [2, true, true],
+      [3, false, false],
+    ],
+  );
+  assert.deepEqual(
+    (await batches[0]!.recordsArray()).map((x) => x.key!.toString()),
+    ['b'],
+  );
   assert.equal(batches[0]!.lastOffsetDelta, 1);
   await log.close();
 });
 
 // ---- crash safety ------------------------------------------------------------------------------
 
-async function crashScenario(point: 'cleaned' | 'swap'): Promise<{ before: Rec[]; after: Rec[]; names: string[]; compacted: Rec[]; removed: string[]; deleted: number[] }> {
+async function crashScenario(
+  point: 'cleaned' | 'swap',
+): Promise<{ before: Rec[]; after: Rec[]; names: string[]; compacted: Rec[]; removed: string[]; deleted: number[] }> {
   const fs = new MemoryFileSystem();
   const clock = new FakeClock(1_000_000);
   const config = cfg();
@@ -331,7 +422,10 @@ async function crashScenario(point: 'cleaned' | 'swap'): Promise<{ before: Rec[]
       : { afterSwapRename: () => fs.powerLoss() };
   await assert.rejects(new LogCleaner({ clock, hooks }).cleanLog(log));
   const atCrash = await fs.readdir('/d/t-0');
-  assert.ok(atCrash.some((n) => n.endsWith(point === 'cleaned' ? '.log.cleaned' : '.log.swap')), atCrash.join(','));
+  assert.ok(
+    atCrash.some((n) => n.endsWith(point === 'cleaned' ? '.log.cleaned' : '.log.swap')),
+    atCrash.join(','),
+  );
   assert.ok(atCrash.includes('00000000000000000000.log'), 'old first segment still present at the crash');
   const again = await openLog('/d/t-0', config, clock, fs.session());
   const names = await fs.readdir('/d/t-0');
@@ -340,7 +434,14 @@ async function crashScenario(point: 'cleaned' | 'swap'): Promise<{ before: Rec[]
   await new LogCleaner({ clock }).cleanLog(again);
   const compacted = (await readAll(again)).records;
   await again.close();
-  return { before, after, names, compacted, removed: again.recoverySummary.removedFiles, deleted: again.recoverySummary.deletedSegments };
+  return {
+    before,
+    after,
+    names,
+    compacted,
+    removed: again.recoverySummary.removedFiles,
+    deleted: again.recoverySummary.deletedSegments,
+  };
 }
 
 test('crash after writing .cleaned: recovery deletes it and keeps the old segments', async () => {
@@ -360,7 +461,10 @@ test('crash after the .swap rename: recovery completes the swap (new contents, o
   // The first group (both closed segments... all closed segments) was swapped: one record per key below 24.
   assert.deepEqual(after, compacted);
   assert.ok(after.length < before.length);
-  assert.deepEqual(after.map((r) => r.value), ['k0-v5', 'k1-v5', 'k2-v5', 'k3-v5', 'active']);
+  assert.deepEqual(
+    after.map((r) => r.value),
+    ['k0-v5', 'k1-v5', 'k2-v5', 'k3-v5', 'active'],
+  );
 });
 
 test('a truncation during the clean makes the swap refuse; the .cleaned output is removed', async () => {
@@ -433,13 +537,22 @@ test('loader completes a swap interrupted half-way (old first segment already .d
   await log.flush();
   await assert.rejects(new LogCleaner({ clock, hooks: { afterSwapRename: () => fs.powerLoss() } }).cleanLog(log));
   const base = '/d/t-0/00000000000000000000';
-  for (const ext of ['.log', '.index', '.timeindex']) await fs.rename(base + ext, base + ext + '.deleted');
-  await fs.rename(base + '.index.swap', base + '.index');
+  for (const ext of ['.log', '.index', '.timeindex']) await fs.rename(base + ext, `${base + ext}.deleted`);
+  await fs.rename(`${base}.index.swap`, `${base}.index`);
   await fs.syncDir('/d/t-0');
   const again = await openLog('/d/t-0', config, clock, fs.session());
   assert.deepEqual(again.recoverySummary.indexRebuilds, []);
   assert.deepEqual(again.recoverySummary.deletedSegments, [8, 16]);
-  assert.deepEqual((await readAll(again)).records.map((r) => [r.offset, r.value]), [[20, 'k0-v5'], [21, 'k1-v5'], [22, 'k2-v5'], [23, 'k3-v5'], [24, 'active']]);
+  assert.deepEqual(
+    (await readAll(again)).records.map((r) => [r.offset, r.value]),
+    [
+      [20, 'k0-v5'],
+      [21, 'k1-v5'],
+      [22, 'k2-v5'],
+      [23, 'k3-v5'],
+      [24, 'active'],
+    ],
+  );
   const names = await fs.readdir('/d/t-0');
   assert.ok(!names.some((n) => /\.(swap|cleaned|deleted)$/.test(n)), names.join(','));
   await again.close();
@@ -454,12 +567,18 @@ test('a full offset map cuts the dirty section at a segment boundary; the next c
   const first = await cleaner.cleanLog(log);
   assert.equal(first.cleaned, true);
   assert.equal(first.endOffset, 8);
-  assert.deepEqual((await readAll(log, 0, 8)).records.map((r) => r.offset), [4, 5, 6, 7]);
+  assert.deepEqual(
+    (await readAll(log, 0, 8)).records.map((r) => r.offset),
+    [4, 5, 6, 7],
+  );
   const second = await cleaner.cleanLog(log);
   assert.equal(second.firstDirty, 8);
   assert.equal(second.endOffset, 16);
   const third = await cleaner.cleanLog(log);
   assert.equal(third.endOffset, 24);
-  assert.deepEqual((await readAll(log)).records.map((r) => r.offset), [20, 21, 22, 23, 24]);
+  assert.deepEqual(
+    (await readAll(log)).records.map((r) => r.offset),
+    [20, 21, 22, 23, 24],
+  );
   await log.close();
 });

@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_LOG_CONFIG, InvalidConfigError, LONG_MAX, logConfigFromProps, logConfigToProps } from '../../storage/log-config.js';
+import {
+  DEFAULT_LOG_CONFIG,
+  InvalidConfigError,
+  LONG_MAX,
+  logConfigFromProps,
+  logConfigToProps,
+} from '../../storage/log-config.js';
 
 test('Kafka defaults', () => {
   assert.equal(DEFAULT_LOG_CONFIG.segmentBytes, 1073741824);
@@ -50,6 +56,10 @@ test('invalid values throw InvalidConfigError (INVALID_CONFIG)', () => {
     ['preallocate', 'maybe'],
     ['min.cleanable.dirty.ratio', '2'],
   ] as const) {
-    assert.throws(() => logConfigFromProps({ [k]: v }), (e: unknown) => e instanceof InvalidConfigError && e.kafkaCode === 40, `${k}=${v}`);
+    assert.throws(
+      () => logConfigFromProps({ [k]: v }),
+      (e: unknown) => e instanceof InvalidConfigError && e.kafkaCode === 40,
+      `${k}=${v}`,
+    );
   }
 });

@@ -12,7 +12,10 @@ import { FakeClock } from '../../storage/clock.js';
 import { ensureDirDurable } from '../../storage/fs.js';
 import { buildBatch } from './helpers.js';
 
-async function setup(fs: MemoryFileSystem, onFlush: (s: number) => void): Promise<{ segs: SegmentSet; flusher: LogFlusher }> {
+async function setup(
+  fs: MemoryFileSystem,
+  onFlush: (s: number) => void,
+): Promise<{ segs: SegmentSet; flusher: LogFlusher }> {
   const clock = new FakeClock();
   await ensureDirDurable(fs, '/p');
   const segs = new SegmentSet();
@@ -22,7 +25,13 @@ async function setup(fs: MemoryFileSystem, onFlush: (s: number) => void): Promis
 
 async function append(seg: LogSegment, offset: number): Promise<void> {
   const b = buildBatch([{ value: 'x', timestamp: 1 }], { baseOffset: offset });
-  await seg.append([b], { firstOffset: offset, lastOffset: offset, maxTimestamp: 1, offsetOfMaxTimestamp: offset, size: b.length });
+  await seg.append([b], {
+    firstOffset: offset,
+    lastOffset: offset,
+    maxTimestamp: 1,
+    offsetOfMaxTimestamp: offset,
+    size: b.length,
+  });
 }
 
 test('the observer sees each run with its duration, slow fsyncs included', async () => {

@@ -20,7 +20,13 @@ async function setup(): Promise<{ fs: MemoryFileSystem; clock: FakeClock; segs: 
 
 async function append(seg: LogSegment, offset: number): Promise<void> {
   const b = buildBatch([{ value: 'x', timestamp: 1 }], { baseOffset: offset });
-  await seg.append([b], { firstOffset: offset, lastOffset: offset, maxTimestamp: 1, offsetOfMaxTimestamp: offset, size: b.length });
+  await seg.append([b], {
+    firstOffset: offset,
+    lastOffset: offset,
+    maxTimestamp: 1,
+    offsetOfMaxTimestamp: offset,
+    size: b.length,
+  });
 }
 
 test('flush.messages threshold counts from the recovery point and the last requested flush', async () => {

@@ -8,7 +8,12 @@ import type { PartitionLog } from '../../storage/partition-log.js';
 
 async function fill(log: PartitionLog, now: number): Promise<void> {
   for (let round = 0; round < 4; round++) {
-    await log.append(await buildRecordBatch([{ key: 'a', value: `a${round}`, timestamp: now }, { key: 'b', value: `b${round}`, timestamp: now }]));
+    await log.append(
+      await buildRecordBatch([
+        { key: 'a', value: `a${round}`, timestamp: now },
+        { key: 'b', value: `b${round}`, timestamp: now },
+      ]),
+    );
     if (round % 2 === 1) await log.forceRoll();
   }
   await log.append(await buildRecordBatch([{ key: 'c', value: 'active', timestamp: now }]));
@@ -18,15 +23,24 @@ test('runCleaner cleans only compacted topics and persists cleaner-offset-checkp
   const fs = new MemoryFileSystem();
   const clock = new FakeClock(1_000_000);
   const mgr = await LogManager.open('/data', { fs, clock, cleanerBackoffMs: 15000 });
-  await mgr.createTopic('compacted', { partitions: 1, configs: { 'cleanup.policy': 'compact', 'file.delete.delay.ms': '0' } });
-  await mgr.createTopic('both', { partitions: 1, configs: { 'cleanup.policy': 'compact,delete', 'file.delete.delay.ms': '0' } });
+  await mgr.createTopic('compacted', {
+    partitions: 1,
+    configs: { 'cleanup.policy': 'compact', 'file.delete.delay.ms': '0' },
+  });
+  await mgr.createTopic('both', {
+    partitions: 1,
+    configs: { 'cleanup.policy': 'compact,delete', 'file.delete.delay.ms': '0' },
+  });
   await mgr.createTopic('plain', { partitions: 1 });
   for (const t of ['compacted', 'both', 'plain']) await fill(mgr.getLog(t, 0)!, clock.now());
   assert.equal(await fs.exists(`/data/${CLEANER_OFFSET_CHECKPOINT}`), false);
 
   const plainSize = mgr.getLog('plain', 0)!.size;
   const results = await mgr.runCleaner();
-  assert.deepEqual(results.map((r) => [r.topic, r.result.cleaned]).sort(), [['both', true], ['compacted', true]]);
+  assert.deepEqual(results.map((r) => [r.topic, r.result.cleaned]).sort(), [
+    ['both', true],
+    ['compacted', true],
+  ]);
   assert.equal(mgr.getLog('plain', 0)!.size, plainSize);
   assert.ok(mgr.getLog('compacted', 0)!.size < plainSize);
   const text = (await fs.readFile(`/data/${CLEANER_OFFSET_CHECKPOINT}`)).toString();

@@ -17,7 +17,10 @@ test('topic metadata and data are restored after reopen (real files)', async () 
   try {
     const opts = { fs: new NodeFileSystem(), clock: new FakeClock() };
     const mgr = await LogManager.open(dir, opts);
-    const orders = await mgr.createTopic('orders', { partitions: 3, configs: { 'retention.ms': '3600000', 'segment.bytes': '1048576' } });
+    const orders = await mgr.createTopic('orders', {
+      partitions: 3,
+      configs: { 'retention.ms': '3600000', 'segment.bytes': '1048576' },
+    });
     const events = await mgr.createTopic('app.events_v1', { partitions: 1 });
     assert.match(orders.topicId, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
     assert.notEqual(orders.topicId, events.topicId);
@@ -36,7 +39,10 @@ test('topic metadata and data are restored after reopen (real files)', async () 
       RECOVERY_POINT_CHECKPOINT,
       'topics.msgpack',
     ]);
-    const doc = unpack(await readFile(path.join(dir, 'topics.msgpack'))) as { version: number; topics: Array<{ name: string }> };
+    const doc = unpack(await readFile(path.join(dir, 'topics.msgpack'))) as {
+      version: number;
+      topics: Array<{ name: string }>;
+    };
     assert.equal(doc.version, 1);
     assert.deepEqual(doc.topics.map((t) => t.name).sort(), ['app.events_v1', 'orders']);
     const rp = (await readFile(path.join(dir, RECOVERY_POINT_CHECKPOINT), 'utf8')).split('\n');
@@ -50,7 +56,10 @@ test('topic metadata and data are restored after reopen (real files)', async () 
     assert.equal(again.topics().length, 2);
     assert.equal(again.logConfigFor('orders').retentionMs, 3600000);
     for (let p = 0; p < 3; p++) assert.equal(again.getLog('orders', p)!.logEndOffset, 2 * (p + 1));
-    assert.ok(again.recoverySummaries.every((s) => s.recovered.length === 0), 'clean shutdown: nothing to recover');
+    assert.ok(
+      again.recoverySummaries.every((s) => s.recovered.length === 0),
+      'clean shutdown: nothing to recover',
+    );
     await again.closeAll();
   } finally {
     await cleanup();
@@ -60,13 +69,28 @@ test('topic metadata and data are restored after reopen (real files)', async () 
 test('admin errors are coded', async () => {
   const mgr = await LogManager.open('/data', { fs: new MemoryFileSystem(), clock: new FakeClock() });
   await mgr.createTopic('t', { partitions: 1 });
-  await assert.rejects(mgr.createTopic('t', { partitions: 1 }), (e: unknown) => e instanceof StorageError && e.kafkaCode === 36);
-  await assert.rejects(mgr.createTopic('bad/name', { partitions: 1 }), (e: unknown) => e instanceof StorageError && e.kafkaCode === 17);
-  await assert.rejects(mgr.createTopic('u', { partitions: 0 }), (e: unknown) => e instanceof StorageError && e.kafkaCode === 37);
-  await assert.rejects(mgr.createTopic('v', { partitions: 1, configs: { 'retention.ms': 'soon' } }), (e: unknown) => e instanceof InvalidConfigError);
+  await assert.rejects(
+    mgr.createTopic('t', { partitions: 1 }),
+    (e: unknown) => e instanceof StorageError && e.kafkaCode === 36,
+  );
+  await assert.rejects(
+    mgr.createTopic('bad/name', { partitions: 1 }),
+    (e: unknown) => e instanceof StorageError && e.kafkaCode === 17,
+  );
+  await assert.rejects(
+    mgr.createTopic('u', { partitions: 0 }),
+    (e: unknown) => e instanceof StorageError && e.kafkaCode === 37,
+  );
+  await assert.rejects(
+    mgr.createTopic('v', { partitions: 1, configs: { 'retention.ms': 'soon' } }),
+    (e: unknown) => e instanceof InvalidConfigError,
+  );
   assert.equal(mgr.topic('v'), undefined);
   await assert.rejects(mgr.createPartitions('t', 1), (e: unknown) => e instanceof StorageError && e.kafkaCode === 37);
-  await assert.rejects(mgr.alterTopicConfigs('nope', {}), (e: unknown) => e instanceof StorageError && e.kafkaCode === 3);
+  await assert.rejects(
+    mgr.alterTopicConfigs('nope', {}),
+    (e: unknown) => e instanceof StorageError && e.kafkaCode === 3,
+  );
   await mgr.closeAll();
   await assert.rejects(mgr.createTopic('w', { partitions: 1 }), /closed/);
 });
@@ -80,7 +104,10 @@ test('delete topic removes its directories; a recreated topic starts empty', asy
   assert.equal(await mgr.deleteTopic('t'), true);
   assert.equal(await mgr.deleteTopic('t'), false);
   assert.equal(mgr.getLog('t', 0), undefined);
-  assert.deepEqual((await fs.readdir('/data')).filter((n) => n.startsWith('t-')), []);
+  assert.deepEqual(
+    (await fs.readdir('/data')).filter((n) => n.startsWith('t-')),
+    [],
+  );
   const second = await mgr.createTopic('t', { partitions: 1 });
   assert.notEqual(second.topicId, first.topicId);
   assert.equal(mgr.getLog('t', 0)!.logEndOffset, 0);
@@ -163,7 +190,10 @@ test('DeleteRecords survives a crash via log-start-offset-checkpoint', async () 
   const l2 = again.getLog('t', 0)!;
   assert.equal(l2.logStartOffset, 4);
   assert.equal(l2.logEndOffset, 10);
-  assert.deepEqual(decodeRecords((await l2.read(4, 1 << 20)).records).map((r) => r.offset), [4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(
+    decodeRecords((await l2.read(4, 1 << 20)).records).map((r) => r.offset),
+    [4, 5, 6, 7, 8, 9],
+  );
   await again.closeAll();
 });
 
@@ -171,7 +201,12 @@ test('crash without close: checkpointed recovery point limits recovery; acknowle
   const fs = new MemoryFileSystem();
   const clock = new FakeClock();
   const defaults = { ...DEFAULT_LOG_CONFIG, flushMessages: 1, segmentBytes: 600 };
-  const mgr = await LogManager.open('/data', { fs, clock, defaultConfig: defaults, recoveryPointCheckpointIntervalMs: 1000 });
+  const mgr = await LogManager.open('/data', {
+    fs,
+    clock,
+    defaultConfig: defaults,
+    recoveryPointCheckpointIntervalMs: 1000,
+  });
   await mgr.createTopic('t', { partitions: 2 });
   for (let i = 0; i < 12; i++) await mgr.getLog('t', i % 2)!.append(batchOf(1, { valueSize: 100 }));
   await clock.advanceAndSettle(1000); // periodic recovery point checkpoint

@@ -75,7 +75,10 @@ test('failNextWrite can write a prefix then fail; failNextSync makes nothing dur
   const h = await fs.open('/d/f', { create: true });
   await fs.syncDir('/d');
   fs.failNextWrite({ partialBytes: 3 });
-  await assert.rejects(h.writev([Buffer.from('abcdef')], 0), (e: unknown) => e instanceof FileSystemError && e.errno === 'EIO');
+  await assert.rejects(
+    h.writev([Buffer.from('abcdef')], 0),
+    (e: unknown) => e instanceof FileSystemError && e.errno === 'EIO',
+  );
   assert.equal((await fs.readFile('/d/f')).toString(), 'abc');
   await h.writev([Buffer.from('abcdef')], 0);
   fs.failNextSync();

@@ -17,12 +17,31 @@ import { tempDir } from './helpers.js';
 const cfg = (o: Partial<LogConfig> = {}): LogConfig => ({ ...DEFAULT_LOG_CONFIG, cleanupPolicy: ['delete'], ...o });
 
 /** A fresh batch (appends stamp offsets in place, so every append gets its own buffer). */
-function pb(producerId: number, epoch: number, seq: number, count: number, o: { transactional?: boolean; ts?: number; size?: number } = {}): Buffer {
-  const records = Array.from({ length: count }, (_, i) => ({ key: `k${seq + i}`, value: 'v'.repeat(o.size ?? 10), timestamp: o.ts ?? 1_000_000 }));
-  return buildRecordBatchSync(records, { producerId, producerEpoch: epoch, baseSequence: seq, transactional: o.transactional ?? false });
+function pb(
+  producerId: number,
+  epoch: number,
+  seq: number,
+  count: number,
+  o: { transactional?: boolean; ts?: number; size?: number } = {},
+): Buffer {
+  const records = Array.from({ length: count }, (_, i) => ({
+    key: `k${seq + i}`,
+    value: 'v'.repeat(o.size ?? 10),
+    timestamp: o.ts ?? 1_000_000,
+  }));
+  return buildRecordBatchSync(records, {
+    producerId,
+    producerEpoch: epoch,
+    baseSequence: seq,
+    transactional: o.transactional ?? false,
+  });
 }
 
-async function memLog(config = cfg(), fs = new MemoryFileSystem(), clock = new FakeClock(1_000_000)): Promise<{ log: PartitionLog; fs: MemoryFileSystem; clock: FakeClock }> {
+async function memLog(
+  config = cfg(),
+  fs = new MemoryFileSystem(),
+  clock = new FakeClock(1_000_000),
+): Promise<{ log: PartitionLog; fs: MemoryFileSystem; clock: FakeClock }> {
   return { log: await PartitionLog.open('/data/t-0', config, { fs, clock }), fs, clock };
 }
 
@@ -67,7 +86,9 @@ test('pipelined appends in one write group: duplicates inside the group, errors 
     log.append(pb(2, 5, 0, 1)), // another producer: 4
     log.append(pb(1, 0, 4, 1)), // 5
   ]);
-  const v = settled.map((s) => (s.status === 'fulfilled' ? [s.value.baseOffset, !!s.value.duplicate] : (s.reason as Error).constructor.name));
+  const v = settled.map((s) =>
+    s.status === 'fulfilled' ? [s.value.baseOffset, !!s.value.duplicate] : (s.reason as Error).constructor.name,
+  );
   assert.deepEqual(v, [[1, false], [3, false], [1, true], 'OutOfOrderSequenceError', [4, false], [5, false]]);
   assert.equal(log.logEndOffset, 6);
   assert.equal((settled[3] as PromiseRejectedResult).reason.kafkaCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
@@ -76,11 +97,17 @@ test('pipelined appends in one write group: duplicates inside the group, errors 
 test('epochs: stale epochs are fenced, a new epoch restarts at sequence 0', async () => {
   const { log } = await memLog();
   await log.append(pb(3, 1, 0, 1));
-  await assert.rejects(log.append(pb(3, 0, 1, 1)), (e: unknown) => e instanceof InvalidProducerEpochError && e.kafkaCode === ErrorCode.INVALID_PRODUCER_EPOCH);
+  await assert.rejects(
+    log.append(pb(3, 0, 1, 1)),
+    (e: unknown) => e instanceof InvalidProducerEpochError && e.kafkaCode === ErrorCode.INVALID_PRODUCER_EPOCH,
+  );
   await assert.rejects(log.append(pb(3, 2, 5, 1)), OutOfOrderSequenceError);
   assert.equal((await log.append(pb(3, 2, 0, 1))).baseOffset, 1);
   assert.equal(log.logEndOffset, 2);
-  assert.deepEqual(log.activeProducers().map((p) => [p.producerId, p.producerEpoch, p.lastSequence]), [[3, 2, 0]]);
+  assert.deepEqual(
+    log.activeProducers().map((p) => [p.producerId, p.producerEpoch, p.lastSequence]),
+    [[3, 2, 0]],
+  );
 });
 
 test('transaction markers move the last stable offset and index aborted transactions', async () => {
@@ -90,7 +117,10 @@ test('transaction markers move the last stable offset and index aborted transact
   await log.append(pb(2, 0, 0, 2, { transactional: true })); // 4-5
   assert.equal(log.lastStableOffset, 0);
   assert.equal(log.highWatermark, 6);
-  await assert.rejects(log.appendTxnMarker({ producerId: 1, producerEpoch: -1 + 0 - 0 - 1, coordinatorEpoch: 0, commit: true }), InvalidProducerEpochError);
+  await assert.rejects(
+    log.appendTxnMarker({ producerId: 1, producerEpoch: -1 + 0 - 0 - 1, coordinatorEpoch: 0, commit: true }),
+    InvalidProducerEpochError,
+  );
   const c = await log.appendTxnMarker({ producerId: 1, producerEpoch: 0, coordinatorEpoch: 0, commit: true });
   assert.equal(c.baseOffset, 6);
   assert.equal(log.lastStableOffset, 4);
@@ -110,17 +140,28 @@ test('transaction markers move the last stable offset and index aborted transact
   assert.equal(fs.peek('/data/t-0/00000000000000000000.txnindex')?.length, 2 * 34);
   // The markers are control batches of the producer.
   const control = (await batchesOf(log)).filter((b) => b[3]).map((b) => [b[0], b[1]]);
-  assert.deepEqual(control, [[6, 1], [8, 2], [9, 1]]);
+  assert.deepEqual(control, [
+    [6, 1],
+    [8, 2],
+    [9, 1],
+  ]);
   const r = await log.read(8, 1 << 20);
   assert.equal((await RecordBatch.at(r.records).controlRecord()).type, 0);
   // A non-transactional batch while a transaction is open is refused.
   await log.append(pb(5, 0, 0, 1, { transactional: true }));
-  await assert.rejects(log.append(pb(5, 0, 1, 1)), (e: unknown) => (e as { kafkaCode?: number }).kafkaCode === ErrorCode.INVALID_TXN_STATE);
+  await assert.rejects(
+    log.append(pb(5, 0, 1, 1)),
+    (e: unknown) => (e as { kafkaCode?: number }).kafkaCode === ErrorCode.INVALID_TXN_STATE,
+  );
 });
 
 test('the LSO waits for the high watermark to pass a marker (replication-driven high watermark)', async () => {
   const fs = new MemoryFileSystem();
-  const log = await PartitionLog.open('/data/t-0', cfg(), { fs, clock: new FakeClock(), autoAdvanceHighWatermark: false });
+  const log = await PartitionLog.open('/data/t-0', cfg(), {
+    fs,
+    clock: new FakeClock(),
+    autoAdvanceHighWatermark: false,
+  });
   await log.append(pb(1, 0, 0, 2, { transactional: true }));
   await log.appendTxnMarker({ producerId: 1, producerEpoch: 0, coordinatorEpoch: 0, commit: true });
   log.updateHighWatermark(2);
@@ -164,7 +205,10 @@ test('producer state and aborted transactions survive close/reopen and a crash (
   const lso = log.lastStableOffset;
   const crashedState = log.activeProducers();
   names = await readdir(dir);
-  const seg = log.segmentBaseOffsets().filter((b) => b <= ab.baseOffset).pop()!;
+  const seg = log
+    .segmentBaseOffsets()
+    .filter((b) => b <= ab.baseOffset)
+    .pop()!;
   await rm(path.join(dir, `${String(seg).padStart(20, '0')}.txnindex`), { force: true });
   const again = await PartitionLog.open(dir, config, { clock });
   assert.deepEqual(again.activeProducers(), crashedState);
@@ -202,7 +246,11 @@ test('acknowledged idempotent appends stay deduplicated after a power loss (flus
 test('snapshots: one per roll, removed with their segments; truncation rebuilds the state', async () => {
   const { log, fs, clock } = await memLog(cfg({ segmentBytes: 300, retentionMs: 1000 }));
   for (let s = 0; s < 8; s++) await log.append(pb(4, 0, s, 1, { ts: clock.now() }));
-  const snaps = async (): Promise<number[]> => (await fs.readdir('/data/t-0')).filter((n) => n.endsWith('.snapshot')).map((n) => Number(n.slice(0, 20))).sort((a, b) => a - b);
+  const snaps = async (): Promise<number[]> =>
+    (await fs.readdir('/data/t-0'))
+      .filter((n) => n.endsWith('.snapshot'))
+      .map((n) => Number(n.slice(0, 20)))
+      .sort((a, b) => a - b);
   assert.deepEqual(await snaps(), log.segmentBaseOffsets().slice(1));
   clock.advance(5000);
   await log.append(pb(4, 0, 8, 1, { ts: clock.now() }));
@@ -227,7 +275,10 @@ test('idle producers expire after producer.id.expiration.ms, open transactions d
   assert.equal(log.removeExpiredProducers(), 0);
   clock.advance(1);
   assert.equal(log.removeExpiredProducers(), 1);
-  assert.deepEqual(log.activeProducers().map((p) => p.producerId), [2]);
+  assert.deepEqual(
+    log.activeProducers().map((p) => p.producerId),
+    [2],
+  );
   // An expired producer is unknown: any sequence is accepted again.
   assert.equal((await log.append(pb(1, 0, 50, 1))).duplicate, undefined);
 });

@@ -20,7 +20,10 @@ import { batchOf, batchRanges, buildBatch, decodeRecords, settle, tempDir } from
 
 const cfg = (o: Partial<LogConfig> = {}): LogConfig => ({ ...DEFAULT_LOG_CONFIG, cleanupPolicy: ['delete'], ...o });
 
-async function memLog(config: LogConfig, deps: PartitionLogDeps = {}): Promise<{ log: PartitionLog; fs: MemoryFileSystem; clock: FakeClock }> {
+async function memLog(
+  config: LogConfig,
+  deps: PartitionLogDeps = {},
+): Promise<{ log: PartitionLog; fs: MemoryFileSystem; clock: FakeClock }> {
   const fs = (deps.fs as MemoryFileSystem | undefined) ?? new MemoryFileSystem();
   const clock = (deps.clock as FakeClock | undefined) ?? new FakeClock(1_000_000);
   const log = await PartitionLog.open('/data/t-0', config, { ...deps, fs, clock });
@@ -69,7 +72,10 @@ test('append stamps offsets and leader epoch in place and returns the append inf
     { epoch: 4, startOffset: 0 },
     { epoch: 6, startOffset: 10 },
   ]);
-  await assert.rejects(log.append(Buffer.from('garbage that is not a batch at all, but long enough to have a header.....')), /magic|length/);
+  await assert.rejects(
+    log.append(Buffer.from('garbage that is not a batch at all, but long enough to have a header.....')),
+    /magic|length/,
+  );
   await assert.rejects(log.append(Buffer.alloc(0)), /empty/);
   assert.equal(log.logEndOffset, 11);
 });
@@ -304,7 +310,10 @@ test('group commit: concurrent appends with flushMessages=1 share fsyncs', async
   const flushesBefore = log.flushCount;
   const n = 100;
   const results = await Promise.all(Array.from({ length: n }, () => log.append(batchOf(1))));
-  assert.deepEqual(results.map((r) => r.baseOffset), range(1, n + 1));
+  assert.deepEqual(
+    results.map((r) => r.baseOffset),
+    range(1, n + 1),
+  );
   const syncs = fs.stats.fileSyncs - syncsBefore;
   assert.ok(syncs <= 4, `${syncs} fsyncs for ${n} appends`);
   assert.ok(log.flushCount - flushesBefore <= 3);
@@ -341,7 +350,10 @@ test('failNextWrite surfaces as StorageError and leaves the log consistent', asy
   await log.close();
   const again = await PartitionLog.open('/data/t-0', cfg(), { fs, clock });
   assert.deepEqual(await readAll(again), range(0, 5));
-  assert.equal(again.recoverySummary.recovered.every((s) => s.truncatedBytes === 0), true);
+  assert.equal(
+    again.recoverySummary.recovered.every((s) => s.truncatedBytes === 0),
+    true,
+  );
 });
 
 test('failNextSync surfaces as StorageError; the data stays readable and the next flush persists it', async () => {
@@ -459,7 +471,7 @@ test('real files: corruption in an unflushed middle segment deletes the segments
     for (let i = 0; i < 30; i++) await log.append(batchOf(1, { valueSize: 150 }));
     const bases = log.segmentBaseOffsets();
     await log.close();
-    const victim = path.join(dir, 't-0', String(bases[1]).padStart(20, '0') + '.log');
+    const victim = path.join(dir, 't-0', `${String(bases[1]).padStart(20, '0')}.log`);
     const data = await readFile(victim);
     data[data.length - 5]! ^= 0xff;
     await writeFile(victim, data);
@@ -496,8 +508,13 @@ test('concurrent appends are coalesced into few writevs; a bad one fails alone',
   const settled = await Promise.allSettled(ps);
   assert.equal(settled.filter((s) => s.status === 'rejected').length, 1);
   assert.ok((settled[20] as PromiseRejectedResult).reason instanceof Error);
-  const ok = settled.filter((s): s is PromiseFulfilledResult<Awaited<ReturnType<PartitionLog['append']>>> => s.status === 'fulfilled');
-  assert.deepEqual(ok.map((s) => s.value.baseOffset), range(0, 49).map((i) => 1 + 2 * i));
+  const ok = settled.filter(
+    (s): s is PromiseFulfilledResult<Awaited<ReturnType<PartitionLog['append']>>> => s.status === 'fulfilled',
+  );
+  assert.deepEqual(
+    ok.map((s) => s.value.baseOffset),
+    range(0, 49).map((i) => 1 + 2 * i),
+  );
   assert.ok(log.segmentCount > 2, 'rolls happen inside a coalesced group');
   const writes = fs.stats.writes - writesBefore;
   assert.ok(writes < 25, `${writes} writes for 49 appends`);
@@ -531,7 +548,10 @@ test('a failed coalesced write rejects its group only; later appends continue at
   assert.equal(fs.stats.writes - writes, 1, 'the five appends were one writev');
   assert.equal(log.logEndOffset, 1);
   const results = await Promise.all(Array.from({ length: 3 }, () => log.append(batchOf(1))));
-  assert.deepEqual(results.map((r) => r.baseOffset), [1, 2, 3]);
+  assert.deepEqual(
+    results.map((r) => r.baseOffset),
+    [1, 2, 3],
+  );
   assert.deepEqual(await readAll(log), range(0, 4));
 });
 
@@ -578,7 +598,11 @@ test('randomized operations, faults and power losses: acknowledged data kept, lo
     for (let round = 0; round < 8; round++) {
       const tag = `seed ${seed} round ${round}`;
       // A fresh session per "process": the previous PartitionLog object can no longer touch the disk.
-      const log = await PartitionLog.open('/data/t-0', config, { fs: fs.session(), clock, recoveryPoint: random() < 0.5 ? 0 : checkpoint });
+      const log = await PartitionLog.open('/data/t-0', config, {
+        fs: fs.session(),
+        clock,
+        recoveryPoint: random() < 0.5 ? 0 : checkpoint,
+      });
       if (flushMessages === 1) assert.ok(log.logEndOffset >= acked, `${tag}: LEO ${log.logEndOffset} < acked ${acked}`);
       acked = Math.min(acked, log.logEndOffset);
       await checkConsistent(log, tag);
@@ -591,11 +615,25 @@ test('randomized operations, faults and power losses: acknowledged data kept, lo
         if (x < 0.04) fs.failNextWrite({ path: '.log', partialBytes: Math.floor(random() * 100) });
         else if (x < 0.08) fs.failNextSync();
         else if (x < 0.1) ops.push(log.deleteOldSegments(clock.now()).catch(() => undefined));
-        else if (x < 0.12) ops.push(log.deleteRecordsBefore(log.logStartOffset + Math.floor(random() * (log.highWatermark - log.logStartOffset + 1))).catch(() => undefined));
+        else if (x < 0.12)
+          ops.push(
+            log
+              .deleteRecordsBefore(
+                log.logStartOffset + Math.floor(random() * (log.highWatermark - log.logStartOffset + 1)),
+              )
+              .catch(() => undefined),
+          );
         else if (x < 0.15) clock.advance(Math.floor(random() * 300));
         else {
-          const p = log.append(batchOf(1 + Math.floor(random() * 3), { valueSize: Math.floor(random() * 120), timestamp: clock.now() }));
-          ops.push(p.then((r) => (ackedNow = crashed ? ackedNow : Math.max(ackedNow, r.lastOffset + 1)), () => undefined));
+          const p = log.append(
+            batchOf(1 + Math.floor(random() * 3), { valueSize: Math.floor(random() * 120), timestamp: clock.now() }),
+          );
+          ops.push(
+            p.then(
+              (r) => (ackedNow = crashed ? ackedNow : Math.max(ackedNow, r.lastOffset + 1)),
+              () => undefined,
+            ),
+          );
         }
         if (random() < 0.3) await new Promise<void>((r) => setImmediate(r));
       }
@@ -603,7 +641,9 @@ test('randomized operations, faults and power losses: acknowledged data kept, lo
         await Promise.allSettled(ops);
         await checkConsistent(log, `${tag} live`);
         if (random() < 0.4) {
-          await log.truncateTo(log.logStartOffset + Math.floor(random() * (log.logEndOffset - log.logStartOffset + 2))).catch(() => undefined);
+          await log
+            .truncateTo(log.logStartOffset + Math.floor(random() * (log.logEndOffset - log.logStartOffset + 2)))
+            .catch(() => undefined);
           acked = Math.min(acked, log.logEndOffset);
           ackedNow = Math.min(ackedNow, log.logEndOffset);
           await checkConsistent(log, `${tag} truncated`);

@@ -21,10 +21,19 @@ async function fill(seg: LogSegment, start: number, n: number, perBatch = 3, val
   let off = start;
   for (let i = 0; i < n; i++) {
     const b = buildBatch(
-      Array.from({ length: perBatch }, (_, j) => ({ value: Buffer.alloc(valueSize, 65 + j), timestamp: 1000 + off + j })),
+      Array.from({ length: perBatch }, (_, j) => ({
+        value: Buffer.alloc(valueSize, 65 + j),
+        timestamp: 1000 + off + j,
+      })),
       { baseOffset: off },
     );
-    await seg.append([b], { firstOffset: off, lastOffset: off + perBatch - 1, maxTimestamp: 1000 + off + perBatch - 1, offsetOfMaxTimestamp: off, size: b.length });
+    await seg.append([b], {
+      firstOffset: off,
+      lastOffset: off + perBatch - 1,
+      maxTimestamp: 1000 + off + perBatch - 1,
+      offsetOfMaxTimestamp: off,
+      size: b.length,
+    });
     off += perBatch;
   }
   return off;
@@ -99,7 +108,12 @@ test('roll checks: size, segment.ms since first append, index full, offset overf
   clock.advance(60_001);
   assert.equal(seg.shouldRoll({ ...base, now: clock.now() }), 'time');
   assert.equal(seg.shouldRoll({ ...base, lastOffset: 2 ** 31 + 5 }), 'offset-overflow');
-  const small = await LogSegment.create('/p', 1000, { indexIntervalBytes: 0, maxIndexBytes: 16 }, { fs: new MemoryFileSystem(), clock }).catch(() => undefined);
+  const small = await LogSegment.create(
+    '/p',
+    1000,
+    { indexIntervalBytes: 0, maxIndexBytes: 16 },
+    { fs: new MemoryFileSystem(), clock },
+  ).catch(() => undefined);
   assert.equal(small, undefined, 'needs the directory');
 });
 
@@ -110,7 +124,10 @@ test('index-full triggers a roll', async () => {
   const seg = await LogSegment.create('/p', 0, { indexIntervalBytes: 0, maxIndexBytes: 8 * 4 }, { fs, clock });
   await fill(seg, 0, 5, 1);
   assert.equal(seg.offsetIndex.entries, 4);
-  assert.equal(seg.shouldRoll({ appendBytes: 1, lastOffset: 6, now: 0, segmentBytes: 1 << 30, segmentMs: 1e12 }), 'index-full');
+  assert.equal(
+    seg.shouldRoll({ appendBytes: 1, lastOffset: 6, now: 0, segmentBytes: 1 << 30, segmentMs: 1e12 }),
+    'index-full',
+  );
 });
 
 test('recover validates every batch, truncates a corrupt tail and rebuilds indexes', async () => {
@@ -176,7 +193,10 @@ test('truncateTo removes whole batches from the containing batch on', async () =
   assert.equal(seg.maxTimestamp, 1029);
   assert.ok((seg.offsetIndex.lastEntry()?.offset ?? 0) < 30);
   await fill(seg, 30, 2);
-  assert.deepEqual(decodeRecords((await seg.read(29, 1 << 20))!.records).map((r) => r.offset), [27, 28, 29, 30, 31, 32, 33, 34, 35]);
+  assert.deepEqual(
+    decodeRecords((await seg.read(29, 1 << 20))!.records).map((r) => r.offset),
+    [27, 28, 29, 30, 31, 32, 33, 34, 35],
+  );
   assert.equal(await seg.truncateTo(1000), 0);
   await seg.truncateTo(0);
   assert.equal(seg.size, 0);
@@ -206,14 +226,20 @@ test('a failed write leaves size and offsets unchanged and the next append lands
   assert.equal(seg.size, size);
   assert.equal(seg.nextOffset, 6);
   await fill(seg, 6, 1);
-  assert.deepEqual(batchRanges((await seg.read(0, 1 << 20))!.records), [[0, 2], [3, 5], [6, 8]]);
+  assert.deepEqual(batchRanges((await seg.read(0, 1 << 20))!.records), [
+    [0, 2],
+    [3, 5],
+    [6, 8],
+  ]);
   const res = await seg.recover();
   assert.equal(res.truncatedBytes, 0);
 });
 
 test('timestamp lookups look inside compressed batches', async () => {
   const { seg } = await setup(0);
-  const b = buildBatch([{ timestamp: 100 }, { timestamp: 300 }, { timestamp: 200 }, { timestamp: 400 }], { gzip: true });
+  const b = buildBatch([{ timestamp: 100 }, { timestamp: 300 }, { timestamp: 200 }, { timestamp: 400 }], {
+    gzip: true,
+  });
   await seg.append([b], { firstOffset: 0, lastOffset: 3, maxTimestamp: 400, offsetOfMaxTimestamp: 0, size: b.length });
   assert.deepEqual(await seg.findOffsetByTimestamp(150), { offset: 1, timestamp: 300 });
   assert.deepEqual(await seg.findOffsetByTimestamp(400), { offset: 3, timestamp: 400 });

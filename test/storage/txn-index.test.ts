@@ -7,7 +7,12 @@ import { NodeFileSystem } from '../../storage/fs.js';
 import { MemoryFileSystem } from '../../storage/memory-fs.js';
 import { tempDir } from './helpers.js';
 
-const e = (producerId: number, firstOffset: number, lastOffset: number, lastStableOffset: number) => ({ producerId, firstOffset, lastOffset, lastStableOffset });
+const e = (producerId: number, firstOffset: number, lastOffset: number, lastStableOffset: number) => ({
+  producerId,
+  firstOffset,
+  lastOffset,
+  lastStableOffset,
+});
 
 test("Kafka's layout: 34-byte entries (version, producerId, firstOffset, lastOffset, lastStableOffset)", async (t) => {
   const tmp = await tempDir();
@@ -45,12 +50,18 @@ test('collect: overlap with [fetchOffset, upperBound) and completion by lastStab
   await idx.append(e(2, 3, 9, 10));
   await idx.append(e(3, 10, 15, 16));
   assert.deepEqual(idx.collect(0, 3), { aborted: [e(1, 0, 5, 3)], complete: true });
-  assert.deepEqual(idx.collect(6, 12).aborted.map((a) => a.producerId), [2, 3]);
+  assert.deepEqual(
+    idx.collect(6, 12).aborted.map((a) => a.producerId),
+    [2, 3],
+  );
   assert.equal(idx.collect(6, 12).complete, true, 'entry 3 proves nothing later overlaps');
   assert.equal(idx.collect(6, 20).complete, false);
   assert.deepEqual(idx.collect(16, 30), { aborted: [], complete: false });
   await idx.truncateFrom(9);
-  assert.deepEqual(idx.all().map((a) => a.producerId), [1]);
+  assert.deepEqual(
+    idx.all().map((a) => a.producerId),
+    [1],
+  );
   assert.equal(fs.peek('/d/x.txnindex')?.length, TXN_ENTRY_SIZE);
   await idx.renameTo('/d/y.txnindex');
   assert.equal(fs.peek('/d/x.txnindex'), undefined);

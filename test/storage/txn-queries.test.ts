@@ -37,7 +37,11 @@ function fullScan(segments: readonly LogSegment[], fetchOffset: number, upperBou
  *   then `extra` segments of one committed transaction each.
  */
 async function multiSegmentLog(extra: number): Promise<PartitionLog> {
-  const log = await PartitionLog.open('/data/t-0', { ...DEFAULT_LOG_CONFIG, cleanupPolicy: ['delete'] }, { fs: new MemoryFileSystem(), clock: new FakeClock(1_000_000) });
+  const log = await PartitionLog.open(
+    '/data/t-0',
+    { ...DEFAULT_LOG_CONFIG, cleanupPolicy: ['delete'] },
+    { fs: new MemoryFileSystem(), clock: new FakeClock(1_000_000) },
+  );
   await log.append(txnBatch(1, 0, 2));
   await log.append(txnBatch(2, 0, 1));
   await log.appendTxnMarker(marker(2, false));
@@ -124,7 +128,11 @@ test('aborted transactions lookup starts at the segment holding the fetch offset
     floorIndex = k;
     earlierReads = 0;
     for (const f of [segs[k]!.baseOffset, segs[k]!.nextOffset - 1]) {
-      assert.deepEqual(abortedTransactionsIn(counted, f, log.logEndOffset), fullScan(segs, f, log.logEndOffset), `fetch ${f}`);
+      assert.deepEqual(
+        abortedTransactionsIn(counted, f, log.logEndOffset),
+        fullScan(segs, f, log.logEndOffset),
+        `fetch ${f}`,
+      );
       assert.deepEqual(abortedTransactionsIn(counted, f, f + 1), fullScan(segs, f, f + 1), `fetch ${f}`);
     }
     assert.ok(earlierReads <= 4 * 7, `${earlierReads} reads of the ${k} segments before the fetch offset's`);

@@ -37,7 +37,11 @@ test('topics: create, describe, list, errors, delete; Kafka produce to an HTTP-c
   const app = buildAdminApp(b.broker);
   try {
     assert.equal((await app.inject({ method: 'GET', url: '/ready' })).statusCode, 200);
-    const c = await app.inject({ method: 'POST', url: '/topics', payload: { name: 'orders', partitions: 3, configs: { 'retention.ms': 60000, 'cleanup.policy': 'delete' } } });
+    const c = await app.inject({
+      method: 'POST',
+      url: '/topics',
+      payload: { name: 'orders', partitions: 3, configs: { 'retention.ms': 60000, 'cleanup.policy': 'delete' } },
+    });
     assert.equal(c.statusCode, 201, c.body);
     assert.equal(c.json().partitions.length, 3);
     assert.equal(b.broker.logs.topic('orders')!.partitions, 3);
@@ -55,7 +59,11 @@ test('topics: create, describe, list, errors, delete; Kafka produce to an HTTP-c
     const noName = await app.inject({ method: 'POST', url: '/topics', payload: { partitions: 1 } });
     assert.equal(noName.statusCode, 400);
     assert.equal(noName.json().error.code, 'INVALID_REQUEST');
-    const badConfig = await app.inject({ method: 'POST', url: '/topics', payload: { name: 'y', configs: { 'no.such.config': 1 } } });
+    const badConfig = await app.inject({
+      method: 'POST',
+      url: '/topics',
+      payload: { name: 'y', configs: { 'no.such.config': 1 } },
+    });
     assert.equal(badConfig.statusCode, 400);
     assert.equal(badConfig.json().error.code, 'INVALID_CONFIG');
     assert.equal(b.broker.logs.topic('y'), undefined);
@@ -64,7 +72,14 @@ test('topics: create, describe, list, errors, delete; Kafka produce to an HTTP-c
     const kafka = new Kafka({ brokers: [b.bootstrapServers], clientId: 'admin-test', logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     await producer.connect();
-    const sent = await producer.send({ topic: 'orders', acks: -1, messages: [{ key: 'k', value: 'hello', partition: 1 }, { value: 'world', partition: 1 }] });
+    const sent = await producer.send({
+      topic: 'orders',
+      acks: -1,
+      messages: [
+        { key: 'k', value: 'hello', partition: 1 },
+        { value: 'world', partition: 1 },
+      ],
+    });
     assert.equal(sent[0].errorCode, 0);
     await producer.disconnect();
 
@@ -106,7 +121,13 @@ test('topics: create, describe, list, errors, delete; Kafka produce to an HTTP-c
 });
 
 test('records: produce over HTTP, read over HTTP (utf8, base64, offset, max) and over Kafka', async () => {
-  const b = await testBroker({ config: { 'admin.port': -1 }, topics: [{ name: 'events', partitions: 2 }, { name: 'compacted', configs: { 'cleanup.policy': 'compact' } }] });
+  const b = await testBroker({
+    config: { 'admin.port': -1 },
+    topics: [
+      { name: 'events', partitions: 2 },
+      { name: 'compacted', configs: { 'cleanup.policy': 'compact' } },
+    ],
+  });
   const app = buildAdminApp(b.broker);
   try {
     const p = await app.inject({
@@ -140,7 +161,9 @@ test('records: produce over HTTP, read over HTTP (utf8, base64, offset, max) and
     assert.equal(body.records[2].value, null);
     assert.deepEqual(body.records[2].headers, [{ key: 'z', value: null }]);
 
-    const r2 = (await app.inject({ method: 'GET', url: '/topics/events/partitions/0/records?offset=1&max=1&encoding=base64' })).json();
+    const r2 = (
+      await app.inject({ method: 'GET', url: '/topics/events/partitions/0/records?offset=1&max=1&encoding=base64' })
+    ).json();
     assert.equal(r2.records.length, 1);
     assert.equal(r2.records[0].offset, 1);
     assert.equal(Buffer.from(r2.records[0].value, 'base64').toString(), '{"n":2}');
@@ -148,18 +171,34 @@ test('records: produce over HTTP, read over HTTP (utf8, base64, offset, max) and
 
     // Binary values in base64.
     const bin = Buffer.from([0, 255, 1, 254]);
-    const pb = await app.inject({ method: 'POST', url: '/topics/events/records?encoding=base64', payload: { records: [{ value: bin.toString('base64'), partition: 1 }] } });
+    const pb = await app.inject({
+      method: 'POST',
+      url: '/topics/events/records?encoding=base64',
+      payload: { records: [{ value: bin.toString('base64'), partition: 1 }] },
+    });
     assert.equal(pb.statusCode, 200, pb.body);
-    const rb = (await app.inject({ method: 'GET', url: '/topics/events/partitions/1/records?offset=1&encoding=base64' })).json();
+    const rb = (
+      await app.inject({ method: 'GET', url: '/topics/events/partitions/1/records?offset=1&encoding=base64' })
+    ).json();
     assert.deepEqual(Buffer.from(rb.records[0].value, 'base64'), bin);
 
     // Errors.
     const oor = await app.inject({ method: 'GET', url: '/topics/events/partitions/0/records?offset=99' });
     assert.equal(oor.statusCode, 416);
     assert.equal(oor.json().error.code, 'OFFSET_OUT_OF_RANGE');
-    assert.equal((await app.inject({ method: 'GET', url: '/topics/events/partitions/7/records' })).json().error.code, 'UNKNOWN_TOPIC_OR_PARTITION');
-    assert.equal((await app.inject({ method: 'POST', url: '/topics/nope/records', payload: [{ value: 'x' }] })).statusCode, 404);
-    const badPart = await app.inject({ method: 'POST', url: '/topics/events/records', payload: [{ value: 'x', partition: 5 }] });
+    assert.equal(
+      (await app.inject({ method: 'GET', url: '/topics/events/partitions/7/records' })).json().error.code,
+      'UNKNOWN_TOPIC_OR_PARTITION',
+    );
+    assert.equal(
+      (await app.inject({ method: 'POST', url: '/topics/nope/records', payload: [{ value: 'x' }] })).statusCode,
+      404,
+    );
+    const badPart = await app.inject({
+      method: 'POST',
+      url: '/topics/events/records',
+      payload: [{ value: 'x', partition: 5 }],
+    });
     assert.equal(badPart.statusCode, 400);
     assert.equal((await app.inject({ method: 'POST', url: '/topics/events/records', payload: [] })).statusCode, 400);
     // Same validation as Produce: a compacted topic refuses keyless records.
@@ -169,7 +208,11 @@ test('records: produce over HTTP, read over HTTP (utf8, base64, offset, max) and
     assert.equal(b.broker.logs.getLog('compacted', 0)!.logEndOffset, 0);
 
     // Keyed records without a partition go where the Java client's partitioner would put them.
-    const k = await app.inject({ method: 'POST', url: '/topics/events/records', payload: [{ key: 'some-key', value: 'v' }] });
+    const k = await app.inject({
+      method: 'POST',
+      url: '/topics/events/records',
+      payload: [{ key: 'some-key', value: 'v' }],
+    });
     assert.equal(k.json().records[0].partition, (murmur2(Buffer.from('some-key')) & 0x7fffffff) % 2);
 
     // Readable over Kafka.
@@ -177,12 +220,24 @@ test('records: produce over HTTP, read over HTTP (utf8, base64, offset, max) and
     const consumer = kafka.consumer({ groupId: 'admin-reader' });
     await consumer.connect();
     await consumer.subscribe({ topic: 'events', fromBeginning: true });
-    const seen: { partition: number; offset: string; key: string | null; value: string | null; headers: Record<string, unknown> }[] = [];
+    const seen: {
+      partition: number;
+      offset: string;
+      key: string | null;
+      value: string | null;
+      headers: Record<string, unknown>;
+    }[] = [];
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`timed out with ${seen.length} records`)), 20_000);
       void consumer.run({
         eachMessage: async ({ partition, message }) => {
-          seen.push({ partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers: message.headers ?? {} });
+          seen.push({
+            partition,
+            offset: message.offset,
+            key: message.key?.toString() ?? null,
+            value: message.value?.toString() ?? null,
+            headers: message.headers ?? {},
+          });
           if (seen.length === 6) {
             clearTimeout(t);
             resolve();
@@ -220,7 +275,8 @@ test('records: produce over HTTP, read over HTTP (utf8, base64, offset, max) and
     assert.match(m, /runnel_topic_records_in_total\{topic="events"\} 6/);
     assert.match(m, /runnel_topic_records_out_total\{topic="events"\} \d+/);
     assert.match(m, /runnel_requests_total\{api="Fetch"/);
-    if (committed) assert.match(m, /runnel_consumer_group_lag\{group="admin-reader",topic="events",partition="0"\} \d+/);
+    if (committed)
+      assert.match(m, /runnel_consumer_group_lag\{group="admin-reader",topic="events",partition="0"\} \d+/);
   } finally {
     await app.close();
     await b.stop();

@@ -22,9 +22,17 @@ test('startBroker() serves the admin API on adminUrl and closes it on stop', asy
     assert.deepEqual(await h.json(), { status: 'ok' });
     assert.equal((await fetch(`${url}/ready`)).status, 200);
 
-    const c = await fetch(`${url}/topics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'web', partitions: 1 }) });
+    const c = await fetch(`${url}/topics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'web', partitions: 1 }),
+    });
     assert.equal(c.status, 201);
-    const p = await fetch(`${url}/topics/web/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ key: 'k', value: 'from-http' }]) });
+    const p = await fetch(`${url}/topics/web/records`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ key: 'k', value: 'from-http' }]),
+    });
     assert.equal(p.status, 200);
 
     const kafka = new Kafka({ brokers: [b.bootstrapServers], clientId: 'admin-http-test', logLevel: logLevel.NOTHING });
@@ -35,7 +43,10 @@ test('startBroker() serves the admin API on adminUrl and closes it on stop', asy
 
     const r = await fetch(`${url}/topics/web/partitions/0/records`);
     const body = (await r.json()) as { records: { value: string }[] };
-    assert.deepEqual(body.records.map((x) => x.value), ['from-http', 'from-kafka']);
+    assert.deepEqual(
+      body.records.map((x) => x.value),
+      ['from-http', 'from-kafka'],
+    );
 
     const m = await (await fetch(`${url}/metrics`)).text();
     assert.match(m, /runnel_requests_total\{api="Produce",version="\d+",error="NONE"\} 1/);

@@ -11,26 +11,43 @@ import { testBroker } from '../../helpers/test-broker.js';
 import { buildAdminApp } from '../../../broker/admin/app.js';
 
 test('topic configs: read with override flags, alter incrementally, invalid names and values refused', async () => {
-  const b = await testBroker({ config: { 'admin.port': -1 }, topics: [{ name: 'c', configs: { 'retention.ms': 5000 } }] });
+  const b = await testBroker({
+    config: { 'admin.port': -1 },
+    topics: [{ name: 'c', configs: { 'retention.ms': 5000 } }],
+  });
   const app = buildAdminApp(b.broker);
   try {
     const g = await app.inject({ method: 'GET', url: '/topics/c/configs' });
     assert.equal(g.statusCode, 200);
-    const byName = new Map((g.json().configs as { name: string; value: string; override: boolean }[]).map((c) => [c.name, c]));
+    const byName = new Map(
+      (g.json().configs as { name: string; value: string; override: boolean }[]).map((c) => [c.name, c]),
+    );
     assert.deepEqual([byName.get('retention.ms')!.value, byName.get('retention.ms')!.override], ['5000', true]);
     assert.equal(byName.get('cleanup.policy')!.override, false);
 
-    const p = await app.inject({ method: 'PATCH', url: '/topics/c/configs', payload: { set: { 'cleanup.policy': 'compact', 'max.message.bytes': 2048 }, delete: ['retention.ms'] } });
+    const p = await app.inject({
+      method: 'PATCH',
+      url: '/topics/c/configs',
+      payload: { set: { 'cleanup.policy': 'compact', 'max.message.bytes': 2048 }, delete: ['retention.ms'] },
+    });
     assert.equal(p.statusCode, 200, p.body);
     assert.deepEqual(p.json().overrides, { 'cleanup.policy': 'compact', 'max.message.bytes': '2048' });
     const log = b.broker.logs.getLog('c', 0)!;
     assert.equal(log.logConfig.maxMessageBytes, 2048);
     assert.equal(log.logConfig.retentionMs, b.broker.defaultLogConfig().retentionMs);
 
-    const bad = await app.inject({ method: 'PATCH', url: '/topics/c/configs', payload: { set: { 'no.such.config': 1 } } });
+    const bad = await app.inject({
+      method: 'PATCH',
+      url: '/topics/c/configs',
+      payload: { set: { 'no.such.config': 1 } },
+    });
     assert.equal(bad.statusCode, 400);
     assert.equal(bad.json().error.code, 'INVALID_CONFIG');
-    const badValue = await app.inject({ method: 'PATCH', url: '/topics/c/configs', payload: { set: { 'cleanup.policy': 'shred' } } });
+    const badValue = await app.inject({
+      method: 'PATCH',
+      url: '/topics/c/configs',
+      payload: { set: { 'cleanup.policy': 'shred' } },
+    });
     assert.equal(badValue.statusCode, 400);
     assert.equal(badValue.json().error.code, 'INVALID_CONFIG');
     const schema = await app.inject({ method: 'PATCH', url: '/topics/c/configs', payload: { put: {} } });
@@ -52,7 +69,19 @@ test('partitions: offsets per partition, grow a topic, kafkajs produces to the n
     await app.inject({ method: 'POST', url: '/topics/p/records', payload: [{ value: 'a' }, { value: 'b' }] });
     const g = await app.inject({ method: 'GET', url: '/topics/p/partitions' });
     assert.equal(g.statusCode, 200);
-    assert.deepEqual(g.json().partitions.map((x: { partition: number; logStartOffset: number; logEndOffset: number; highWatermark: number }) => [x.partition, x.logStartOffset, x.logEndOffset, x.highWatermark]), [[0, 0, 2, 2]]);
+    assert.deepEqual(
+      g
+        .json()
+        .partitions.map(
+          (x: { partition: number; logStartOffset: number; logEndOffset: number; highWatermark: number }) => [
+            x.partition,
+            x.logStartOffset,
+            x.logEndOffset,
+            x.highWatermark,
+          ],
+        ),
+      [[0, 0, 2, 2]],
+    );
 
     const grow = await app.inject({ method: 'POST', url: '/topics/p/partitions', payload: { count: 3 } });
     assert.equal(grow.statusCode, 200, grow.body);
@@ -76,7 +105,12 @@ test('partitions: offsets per partition, grow a topic, kafkajs produces to the n
   }
 });
 
-async function consumeAll(kafka: Kafka, groupId: string, topic: string, want: number): Promise<{ consumer: Consumer; offsets: string[] }> {
+async function consumeAll(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+  want: number,
+): Promise<{ consumer: Consumer; offsets: string[] }> {
   const consumer = kafka.consumer({ groupId });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -90,7 +124,9 @@ async function consumeAll(kafka: Kafka, groupId: string, topic: string, want: nu
         },
       });
     }),
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`group ${groupId} consumed ${offsets.length} of ${want} in 30 s`)), 30_000)),
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error(`group ${groupId} consumed ${offsets.length} of ${want} in 30 s`)), 30_000),
+    ),
   ]);
   return { consumer, offsets };
 }
@@ -101,11 +137,19 @@ test('groups: reset offsets (earliest, latest, offset, timestamp) only without m
   const kafka = new Kafka({ brokers: [b.bootstrapServers], clientId: 'reset-test', logLevel: logLevel.NOTHING });
   try {
     const t0 = Date.now() - 60_000;
-    await app.inject({ method: 'POST', url: '/topics/r/records', payload: [0, 1, 2, 3, 4].map((i) => ({ value: `v${i}`, timestamp: t0 + i * 1000 })) });
+    await app.inject({
+      method: 'POST',
+      url: '/topics/r/records',
+      payload: [0, 1, 2, 3, 4].map((i) => ({ value: `v${i}`, timestamp: t0 + i * 1000 })),
+    });
     const first = await consumeAll(kafka, 'rg', 'r', 5);
     assert.deepEqual(first.offsets, ['0', '1', '2', '3', '4']);
 
-    const busy = await app.inject({ method: 'POST', url: '/groups/rg/offsets/reset', payload: { topic: 'r', to: 'earliest' } });
+    const busy = await app.inject({
+      method: 'POST',
+      url: '/groups/rg/offsets/reset',
+      payload: { topic: 'r', to: 'earliest' },
+    });
     assert.equal(busy.statusCode, 409);
     assert.equal(busy.json().error.code, 'NON_EMPTY_GROUP');
     const busyDelete = await app.inject({ method: 'DELETE', url: '/groups/rg' });
@@ -120,9 +164,14 @@ test('groups: reset offsets (earliest, latest, offset, timestamp) only without m
     assert.deepEqual(await reset({ topic: 'r', to: 'earliest' }), [{ partition: 0, offset: 0 }]);
     assert.deepEqual(await reset({ topic: 'r', to: 'latest' }), [{ partition: 0, offset: 5 }]);
     assert.deepEqual(await reset({ topic: 'r', to: 'timestamp', timestamp: t0 + 2500 }), [{ partition: 0, offset: 3 }]);
-    assert.deepEqual(await reset({ topic: 'r', partitions: [0], to: 'offset', offset: 2 }), [{ partition: 0, offset: 2 }]);
+    assert.deepEqual(await reset({ topic: 'r', partitions: [0], to: 'offset', offset: 2 }), [
+      { partition: 0, offset: 2 },
+    ]);
     const d = await app.inject({ method: 'GET', url: '/groups/rg' });
-    assert.deepEqual(d.json().offsets.map((o: { offset: number; lag: number }) => [o.offset, o.lag]), [[2, 3]]);
+    assert.deepEqual(
+      d.json().offsets.map((o: { offset: number; lag: number }) => [o.offset, o.lag]),
+      [[2, 3]],
+    );
 
     const again = await consumeAll(kafka, 'rg', 'r', 3);
     assert.deepEqual(again.offsets, ['2', '3', '4']);

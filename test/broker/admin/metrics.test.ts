@@ -38,7 +38,11 @@ test('every listed metric exists and follows produce, fetch, group commits and f
   const dataDir = await mkdtemp(join(tmpdir(), 'runnel-metrics-'));
   try {
     // First start creates the topic; the second start recovers it (per-partition recovery time).
-    const first = await testBroker({ dataDir, config: { 'admin.port': -1 }, topics: [{ name: 'm', partitions: 2, configs: { 'flush.messages': 1 } }] });
+    const first = await testBroker({
+      dataDir,
+      config: { 'admin.port': -1 },
+      topics: [{ name: 'm', partitions: 2, configs: { 'flush.messages': 1 } }],
+    });
     await first.stop();
     const b = await testBroker({ dataDir, config: { 'admin.port': -1 } });
     const app = buildAdminApp(b.broker);
@@ -46,7 +50,15 @@ test('every listed metric exists and follows produce, fetch, group commits and f
     try {
       const producer = kafka.producer();
       await producer.connect();
-      await producer.send({ topic: 'm', acks: -1, messages: [{ value: 'a', partition: 0 }, { value: 'b', partition: 0 }, { value: 'c', partition: 1 }] });
+      await producer.send({
+        topic: 'm',
+        acks: -1,
+        messages: [
+          { value: 'a', partition: 0 },
+          { value: 'b', partition: 0 },
+          { value: 'c', partition: 1 },
+        ],
+      });
       await producer.disconnect();
       const consumer = kafka.consumer({ groupId: 'g1' });
       await consumer.connect();
@@ -57,12 +69,16 @@ test('every listed metric exists and follows produce, fetch, group commits and f
           autoCommit: false,
           eachMessage: async ({ topic, partition, message }) => {
             seen++;
-            if (partition === 0 && message.offset === '0') await consumer.commitOffsets([{ topic, partition, offset: '1' }]);
+            if (partition === 0 && message.offset === '0')
+              await consumer.commitOffsets([{ topic, partition, offset: '1' }]);
             if (seen === 3) resolve();
           },
         });
       });
-      await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error('consumer saw too little in 30 s')), 30_000))]);
+      await Promise.race([
+        done,
+        new Promise((_, reject) => setTimeout(() => reject(new Error('consumer saw too little in 30 s')), 30_000)),
+      ]);
       const res = await app.inject({ method: 'GET', url: '/metrics' });
       assert.equal(res.statusCode, 200);
       assert.match(String(res.headers['content-type']), /text\/plain/);
@@ -133,7 +149,10 @@ class GatedFs extends MemoryFileSystem {
 
 test('runnel_produce_waiting counts produces waiting on a stalled fsync', async () => {
   const fs = new GatedFs();
-  const broker = new Broker(new BrokerConfig({ overrides: { port: 0, host: '127.0.0.1', 'admin.port': -1, 'data.dir': '/data' } }), { fs });
+  const broker = new Broker(
+    new BrokerConfig({ overrides: { port: 0, host: '127.0.0.1', 'admin.port': -1, 'data.dir': '/data' } }),
+    { fs },
+  );
   await broker.start();
   const app = buildAdminApp(broker);
   let c: RawClient | undefined;
@@ -143,7 +162,12 @@ test('runnel_produce_waiting counts produces waiting on a stalled fsync', async 
     fs.gate = new Promise<void>((r) => (open = r));
     c = await RawClient.connect(broker.started.port);
     const batch = buildRecordBatchSync([{ key: null, value: Buffer.from('v'), headers: [], timestamp: Date.now() }]);
-    const req = { ...defaultProduceRequest(), acks: -1, timeoutMs: 10_000, topicData: [{ name: 'slow', partitionData: [{ index: 0, records: batch }] }] };
+    const req = {
+      ...defaultProduceRequest(),
+      acks: -1,
+      timeoutMs: 10_000,
+      topicData: [{ name: 'slow', partitionData: [{ index: 0, records: batch }] }],
+    };
     c.send(0, 7, (w) => encodeProduceRequest(w, 7, req as never));
     let waiting = 0;
     const deadline = Date.now() + 5000;
@@ -189,7 +213,10 @@ test('the admin server loads fastify and prom-client on its first request, and c
     process.stdout.write(JSON.stringify({ before, stillBefore, after, m }));
   `;
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('.', import.meta.url)), env: { ...process.env, RUNNEL_LOG_LEVEL: 'silent' } });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('.', import.meta.url)),
+      env: { ...process.env, RUNNEL_LOG_LEVEL: 'silent' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -201,7 +228,12 @@ test('the admin server loads fastify and prom-client on its first request, and c
       else reject(new Error(`child exited ${code}: ${stderr}`));
     });
   });
-  const r = JSON.parse(out) as { before: Record<string, boolean>; stillBefore: Record<string, boolean>; after: Record<string, boolean>; m: string };
+  const r = JSON.parse(out) as {
+    before: Record<string, boolean>;
+    stillBefore: Record<string, boolean>;
+    after: Record<string, boolean>;
+    m: string;
+  };
   assert.deepEqual(r.before, { fastify: false, prom: false });
   assert.deepEqual(r.stillBefore, { fastify: false, prom: false });
   assert.deepEqual(r.after, { fastify: true, prom: true });

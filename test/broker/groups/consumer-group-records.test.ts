@@ -11,7 +11,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { FakeClock } from '../../../storage/clock.js';
 import { GroupCoordinator } from '../../../broker/groups/coordinator.js';
-import { ConsumerGroupManager, type HeartbeatParams, type HeartbeatResult } from '../../../broker/groups/consumer-group.js';
+import {
+  ConsumerGroupManager,
+  type HeartbeatParams,
+  type HeartbeatResult,
+} from '../../../broker/groups/consumer-group.js';
 import {
   cgKey,
   ConsumerGroupStore,
@@ -26,7 +30,13 @@ import {
   CG_TARGET_MEMBER,
 } from '../../../broker/groups/consumer-group-records.js';
 import { MemoryGroupLog } from '../../../broker/groups/offsets-log.js';
-import { commitOffsets, deleteGroups, deleteOffsets, expireOffsets, fetchOffsets } from '../../../broker/groups/offsets.js';
+import {
+  commitOffsets,
+  deleteGroups,
+  deleteOffsets,
+  expireOffsets,
+  fetchOffsets,
+} from '../../../broker/groups/offsets.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
 const uuid = (): string => randomBytes(16).toString('base64url');
@@ -38,14 +48,25 @@ const TOPICS = new Map([
 /** A node: coordinator + consumer-group manager + store over a shared log (one per "process"). */
 function node(log: MemoryGroupLog, clock = new FakeClock(1_000_000)) {
   const c = new GroupCoordinator(
-    { initialRebalanceDelayMs: 0, minSessionTimeoutMs: 10, maxSessionTimeoutMs: 100_000, maxSize: 10, offsetsRetentionMs: 60_000, offsetsRetentionCheckIntervalMs: 10_000 },
+    {
+      initialRebalanceDelayMs: 0,
+      minSessionTimeoutMs: 10,
+      maxSessionTimeoutMs: 100_000,
+      maxSize: 10,
+      offsetsRetentionMs: 60_000,
+      offsetsRetentionCheckIntervalMs: 10_000,
+    },
     clock,
     log,
   );
-  const m = new ConsumerGroupManager({ heartbeatIntervalMs: 1000, sessionTimeoutMs: 5000, assignors: ['uniform', 'range'], maxSize: 10 }, clock, {
-    byName: (n) => TOPICS.get(n),
-    byId: (id) => [...TOPICS.values()].find((t) => t.topicId === id),
-  });
+  const m = new ConsumerGroupManager(
+    { heartbeatIntervalMs: 1000, sessionTimeoutMs: 5000, assignors: ['uniform', 'range'], maxSize: 10 },
+    clock,
+    {
+      byName: (n) => TOPICS.get(n),
+      byId: (id) => [...TOPICS.values()].find((t) => t.topicId === id),
+    },
+  );
   m.allTopicNames = () => [...TOPICS.keys()];
   m.store = new ConsumerGroupStore(m, log, clock);
   c.consumer = m;
@@ -62,8 +83,20 @@ function replayInto(log: MemoryGroupLog, clock = new FakeClock(2_000_000)) {
 
 function hb(over: Partial<HeartbeatParams>): HeartbeatParams {
   return {
-    groupId: 'g', memberId: '', memberEpoch: 0, instanceId: null, rackId: null, rebalanceTimeoutMs: -1, subscribedTopicNames: null,
-    subscribedTopicRegex: null, serverAssignor: null, ownedTopicPartitions: null, clientId: 'c', clientHost: '/127.0.0.1', version: 1, ...over,
+    groupId: 'g',
+    memberId: '',
+    memberEpoch: 0,
+    instanceId: null,
+    rackId: null,
+    rebalanceTimeoutMs: -1,
+    subscribedTopicNames: null,
+    subscribedTopicRegex: null,
+    serverAssignor: null,
+    ownedTopicPartitions: null,
+    clientId: 'c',
+    clientHost: '/127.0.0.1',
+    version: 1,
+    ...over,
   };
 }
 
@@ -71,7 +104,10 @@ type TP = { topicId: string; partitions: number[] }[];
 class Client {
   epoch = 0;
   owned: TP = [];
-  constructor(public m: ConsumerGroupManager, readonly id: string) {}
+  constructor(
+    public m: ConsumerGroupManager,
+    readonly id: string,
+  ) {}
   async send(p: Partial<HeartbeatParams>): Promise<HeartbeatResult> {
     const r = this.m.heartbeat(hb({ memberId: this.id, ...p }));
     await this.m.flush('g');
@@ -82,7 +118,13 @@ class Client {
     return r;
   }
   join(): Promise<HeartbeatResult> {
-    return this.send({ memberEpoch: 0, rebalanceTimeoutMs: 10_000, subscribedTopicNames: ['a', 'b'], ownedTopicPartitions: [], serverAssignor: 'range' });
+    return this.send({
+      memberEpoch: 0,
+      rebalanceTimeoutMs: 10_000,
+      subscribedTopicNames: ['a', 'b'],
+      ownedTopicPartitions: [],
+      serverAssignor: 'range',
+    });
   }
   beat(): Promise<HeartbeatResult> {
     return this.send({ memberEpoch: this.epoch, ownedTopicPartitions: this.owned });
@@ -100,20 +142,38 @@ function snapshot(m: ConsumerGroupManager): unknown {
     assignor: g.assignorName,
     state: g.state,
     target: [...g.targetAssignment].map(([id, x]) => [id, a(x)]).sort(),
-    members: [...g.members.values()].map((x) => ({
-      id: x.memberId, epoch: x.memberEpoch, prev: x.previousMemberEpoch, state: x.state, assigned: a(x.assigned), pending: a(x.pendingRevocation),
-      subs: x.subscribedTopicNames, regex: x.subscribedTopicRegex, assignor: x.serverAssignor, rebalance: x.rebalanceTimeoutMs, client: x.clientId, host: x.clientHost, instance: x.instanceId, left: x.leftTemporarily,
-    })).sort((p, q) => (p.id < q.id ? -1 : 1)),
+    members: [...g.members.values()]
+      .map((x) => ({
+        id: x.memberId,
+        epoch: x.memberEpoch,
+        prev: x.previousMemberEpoch,
+        state: x.state,
+        assigned: a(x.assigned),
+        pending: a(x.pendingRevocation),
+        subs: x.subscribedTopicNames,
+        regex: x.subscribedTopicRegex,
+        assignor: x.serverAssignor,
+        rebalance: x.rebalanceTimeoutMs,
+        client: x.clientId,
+        host: x.clientHost,
+        instance: x.instanceId,
+        left: x.leftTemporarily,
+      }))
+      .sort((p, q) => (p.id < q.id ? -1 : 1)),
   };
 }
 
-test('record layouts are Kafka\'s: non-flexible keys, flexible version-0 values with tagged fields', () => {
+test("record layouts are Kafka's: non-flexible keys, flexible version-0 values with tagged fields", () => {
   // ConsumerGroupTargetAssignmentMetadataKey: version 6, group string.
   assert.deepEqual(cgKey(6, 'g'), Buffer.from([0, 6, 0, 1, 0x67]));
   // ConsumerGroupCurrentMemberAssignmentKey: version 8, group, member.
   assert.deepEqual(cgKey(CG_CURRENT_ASSIGNMENT, 'g', 'm'), Buffer.from([0, 8, 0, 1, 0x67, 0, 1, 0x6d]));
   assert.deepEqual(decodeCgKey(cgKey(CG_MEMBER, 'grp', 'mem')), { type: CG_MEMBER, groupId: 'grp', memberId: 'mem' });
-  assert.equal(decodeCgKey(Buffer.from([0, 1, 0, 1, 0x67, 0, 1, 0x74, 0, 0, 0, 0])), undefined, 'offset commit keys are not consumer-group keys');
+  assert.equal(
+    decodeCgKey(Buffer.from([0, 1, 0, 1, 0x67, 0, 1, 0x74, 0, 0, 0, 0])),
+    undefined,
+    'offset commit keys are not consumer-group keys',
+  );
   // ConsumerGroupTargetAssignmentMetadataValue: version 0, AssignmentEpoch int32, no tagged fields.
   assert.deepEqual(targetMetadataValue(5), Buffer.from([0, 0, 0, 0, 0, 5, 0]));
   // ConsumerGroupMetadataValue: Epoch, then MetadataHash as tag 0 (8 bytes).
@@ -123,13 +183,27 @@ test('record layouts are Kafka\'s: non-flexible keys, flexible version-0 values 
   // ConsumerGroupCurrentMemberAssignmentValue: epochs, state int8, two TopicPartitions arrays.
   const id = Buffer.alloc(16, 0xab).toString('base64url');
   const v = currentAssignmentValue({
-    memberId: 'm', instanceId: null, rackId: null, clientId: '', clientHost: '', memberEpoch: 4, previousMemberEpoch: 3, rebalanceTimeoutMs: 1,
-    subscribedTopicNames: [], subscribedTopicRegex: null, serverAssignor: null, state: 'UNREVOKED_PARTITIONS',
-    assigned: new Map([[id, new Set([2, 1])]]), pendingRevocation: new Map(), leftTemporarily: false,
+    memberId: 'm',
+    instanceId: null,
+    rackId: null,
+    clientId: '',
+    clientHost: '',
+    memberEpoch: 4,
+    previousMemberEpoch: 3,
+    rebalanceTimeoutMs: 1,
+    subscribedTopicNames: [],
+    subscribedTopicRegex: null,
+    serverAssignor: null,
+    state: 'UNREVOKED_PARTITIONS',
+    assigned: new Map([[id, new Set([2, 1])]]),
+    pendingRevocation: new Map(),
+    leftTemporarily: false,
   });
   const expected = Buffer.concat([
     Buffer.from([0, 0, 0, 0, 0, 4, 0, 0, 0, 3, 1]),
-    Buffer.from([2]), Buffer.alloc(16, 0xab), Buffer.from([3, 0, 0, 0, 1, 0, 0, 0, 2, 0]),
+    Buffer.from([2]),
+    Buffer.alloc(16, 0xab),
+    Buffer.from([3, 0, 0, 0, 1, 0, 0, 0, 2, 0]),
     Buffer.from([1]),
     Buffer.from([0]),
   ]);
@@ -177,7 +251,14 @@ test('a consumer group replays to the same state; members go on with their epoch
   assert.deepEqual([...g.members.keys()], ['member-x']);
   // Its removal was written as tombstones for its member, target and current-assignment records.
   const gone = log.records.filter((r) => r.value === null).map((r) => decodeCgKey(r.key));
-  assert.deepEqual(gone.map((k) => [k!.type, k!.memberId]).sort(), [[CG_MEMBER, 'member-y'], [CG_TARGET_MEMBER, 'member-y'], [CG_CURRENT_ASSIGNMENT, 'member-y']].sort());
+  assert.deepEqual(
+    gone.map((k) => [k!.type, k!.memberId]).sort(),
+    [
+      [CG_MEMBER, 'member-y'],
+      [CG_TARGET_MEMBER, 'member-y'],
+      [CG_CURRENT_ASSIGNMENT, 'member-y'],
+    ].sort(),
+  );
   const n4 = replayInto(log);
   assert.deepEqual([...n4.m.groups.get('g')!.members.keys()], ['member-x']);
   n3.m.shutdown();
@@ -190,7 +271,21 @@ test('DeleteGroups: NON_EMPTY_GROUP with members; an empty group is deleted with
   const x = new Client(m, 'mx');
   await x.join();
   const a = TOPICS.get('a')!;
-  assert.deepEqual(await commitOffsets(c, { groupId: 'g', generationId: x.epoch, memberId: 'mx', groupInstanceId: null, partitions: [{ topic: 'a', partition: 0, offset: 42, leaderEpoch: -1, metadata: 'md' }], apiVersion: 9 }, () => a.partitions), [0]);
+  assert.deepEqual(
+    await commitOffsets(
+      c,
+      {
+        groupId: 'g',
+        generationId: x.epoch,
+        memberId: 'mx',
+        groupInstanceId: null,
+        partitions: [{ topic: 'a', partition: 0, offset: 42, leaderEpoch: -1, metadata: 'md' }],
+        apiVersion: 9,
+      },
+      () => a.partitions,
+    ),
+    [0],
+  );
   assert.deepEqual(await deleteGroups(c, ['g']), [{ groupId: 'g', errorCode: ErrorCode.NON_EMPTY_GROUP }]);
   const r = await x.send({ memberEpoch: -1 });
   assert.equal(r.errorCode, ErrorCode.NONE);
@@ -198,9 +293,15 @@ test('DeleteGroups: NON_EMPTY_GROUP with members; an empty group is deleted with
   const before = log.records.length;
   assert.deepEqual(await deleteGroups(c, ['g']), [{ groupId: 'g', errorCode: ErrorCode.NONE }]);
   const written = log.records.slice(before);
-  assert.ok(written.every((w) => w.value === null), 'only tombstones');
+  assert.ok(
+    written.every((w) => w.value === null),
+    'only tombstones',
+  );
   assert.equal(decodeCgKey(written.at(-1)!.key)?.type, CG_METADATA, 'the group metadata tombstone comes last');
-  assert.ok(written.some((w) => w.key.readInt16BE(0) === 1), 'the committed offset is tombstoned too');
+  assert.ok(
+    written.some((w) => w.key.readInt16BE(0) === 1),
+    'the committed offset is tombstoned too',
+  );
   assert.equal(m.groups.has('g'), false);
   assert.equal(fetchOffsets(c, 'g', [{ name: 'a', partitions: [0] }]).offsets[0]!.offset, -1);
   const n2 = replayInto(log);
@@ -232,7 +333,12 @@ test('OffsetCommit / OffsetFetch member-epoch checks for KIP-848 groups', async 
   const x = new Client(m, 'mx');
   await x.join();
   const parts = [{ topic: 'a', partition: 1, offset: 9, leaderEpoch: -1, metadata: null }];
-  const commit = (memberId: string, epoch: number, apiVersion = 9) => commitOffsets(c, { groupId: 'g', generationId: epoch, memberId, groupInstanceId: null, partitions: parts, apiVersion }, () => 6);
+  const commit = (memberId: string, epoch: number, apiVersion = 9) =>
+    commitOffsets(
+      c,
+      { groupId: 'g', generationId: epoch, memberId, groupInstanceId: null, partitions: parts, apiVersion },
+      () => 6,
+    );
   assert.deepEqual(await commit('mx', x.epoch + 1), [ErrorCode.STALE_MEMBER_EPOCH]);
   assert.deepEqual(await commit('mx', x.epoch - 1), [ErrorCode.STALE_MEMBER_EPOCH]);
   assert.deepEqual(await commit('nobody', x.epoch), [ErrorCode.UNKNOWN_MEMBER_ID]);
@@ -243,10 +349,15 @@ test('OffsetCommit / OffsetFetch member-epoch checks for KIP-848 groups', async 
   assert.equal(fetchOffsets(c, 'g', t, { memberId: 'mx', memberEpoch: x.epoch }).offsets[0]!.offset, 9);
   assert.equal(fetchOffsets(c, 'g', t, { memberId: null, memberEpoch: -1 }).offsets[0]!.offset, 9, 'admin fetch');
   assert.equal(fetchOffsets(c, 'g', t).offsets[0]!.offset, 9, 'OffsetFetch below v9');
-  assert.equal(fetchOffsets(c, 'g', t, { memberId: 'mx', memberEpoch: x.epoch + 3 }).errorCode, ErrorCode.STALE_MEMBER_EPOCH);
+  assert.equal(
+    fetchOffsets(c, 'g', t, { memberId: 'mx', memberEpoch: x.epoch + 3 }).errorCode,
+    ErrorCode.STALE_MEMBER_EPOCH,
+  );
   assert.equal(fetchOffsets(c, 'g', t, { memberId: 'zz', memberEpoch: 1 }).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
   // OffsetDelete: a topic the members subscribe to is GROUP_SUBSCRIBED_TO_TOPIC; once empty it can go.
-  assert.deepEqual((await deleteOffsets(c, 'g', [{ topic: 'a', partition: 1 }])).codes, [ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC]);
+  assert.deepEqual((await deleteOffsets(c, 'g', [{ topic: 'a', partition: 1 }])).codes, [
+    ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC,
+  ]);
   await x.send({ memberEpoch: -1 });
   assert.deepEqual((await deleteOffsets(c, 'g', [{ topic: 'a', partition: 1 }])).codes, [ErrorCode.NONE]);
   assert.equal(fetchOffsets(c, 'g', t).offsets[0]!.offset, -1);
@@ -254,12 +365,26 @@ test('OffsetCommit / OffsetFetch member-epoch checks for KIP-848 groups', async 
   m.shutdown();
 });
 
-test('an empty KIP-848 group\'s offsets expire after the retention, and the group goes with them', async () => {
+test("an empty KIP-848 group's offsets expire after the retention, and the group goes with them", async () => {
   const log = new MemoryGroupLog();
   const { c, m, clock } = node(log);
   const x = new Client(m, 'mx');
   await x.join();
-  assert.deepEqual(await commitOffsets(c, { groupId: 'g', generationId: x.epoch, memberId: 'mx', groupInstanceId: null, partitions: [{ topic: 'a', partition: 2, offset: 5, leaderEpoch: -1, metadata: null }], apiVersion: 9 }, () => 6), [0]);
+  assert.deepEqual(
+    await commitOffsets(
+      c,
+      {
+        groupId: 'g',
+        generationId: x.epoch,
+        memberId: 'mx',
+        groupInstanceId: null,
+        partitions: [{ topic: 'a', partition: 2, offset: 5, leaderEpoch: -1, metadata: null }],
+        apiVersion: 9,
+      },
+      () => 6,
+    ),
+    [0],
+  );
   for (let i = 0; i < 14; i++) {
     clock.advance(4500); // past the retention (60 s), heartbeating within the session timeout (5 s)
     assert.equal((await x.beat()).errorCode, ErrorCode.NONE);

@@ -14,15 +14,35 @@ import { join } from 'node:path';
 import { startBrokerProcess, waitExit, type BrokerProcess } from '../../helpers/broker-process.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import { call } from '../../helpers/test-broker.js';
-import { defaultConsumerGroupHeartbeatRequest, encodeConsumerGroupHeartbeatRequest, type ConsumerGroupHeartbeatRequest } from '../../../protocol/generated/consumer-group-heartbeat-request.js';
-import { decodeConsumerGroupHeartbeatResponse, type ConsumerGroupHeartbeatResponse } from '../../../protocol/generated/consumer-group-heartbeat-response.js';
+import {
+  defaultConsumerGroupHeartbeatRequest,
+  encodeConsumerGroupHeartbeatRequest,
+  type ConsumerGroupHeartbeatRequest,
+} from '../../../protocol/generated/consumer-group-heartbeat-request.js';
+import {
+  decodeConsumerGroupHeartbeatResponse,
+  type ConsumerGroupHeartbeatResponse,
+} from '../../../protocol/generated/consumer-group-heartbeat-response.js';
 import { encodeConsumerGroupDescribeRequest } from '../../../protocol/generated/consumer-group-describe-request.js';
-import { decodeConsumerGroupDescribeResponse, type ConsumerGroupDescribeResponse } from '../../../protocol/generated/consumer-group-describe-response.js';
-import { defaultCreateTopicsRequest, defaultCreateTopicsRequestCreatableTopic, encodeCreateTopicsRequest } from '../../../protocol/generated/create-topics-request.js';
+import {
+  decodeConsumerGroupDescribeResponse,
+  type ConsumerGroupDescribeResponse,
+} from '../../../protocol/generated/consumer-group-describe-response.js';
+import {
+  defaultCreateTopicsRequest,
+  defaultCreateTopicsRequestCreatableTopic,
+  encodeCreateTopicsRequest,
+} from '../../../protocol/generated/create-topics-request.js';
 import { decodeCreateTopicsResponse } from '../../../protocol/generated/create-topics-response.js';
-import { defaultOffsetCommitRequest, encodeOffsetCommitRequest } from '../../../protocol/generated/offset-commit-request.js';
+import {
+  defaultOffsetCommitRequest,
+  encodeOffsetCommitRequest,
+} from '../../../protocol/generated/offset-commit-request.js';
 import { decodeOffsetCommitResponse } from '../../../protocol/generated/offset-commit-response.js';
-import { defaultOffsetFetchRequest, encodeOffsetFetchRequest } from '../../../protocol/generated/offset-fetch-request.js';
+import {
+  defaultOffsetFetchRequest,
+  encodeOffsetFetchRequest,
+} from '../../../protocol/generated/offset-fetch-request.js';
 import { decodeOffsetFetchResponse } from '../../../protocol/generated/offset-fetch-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
@@ -33,7 +53,11 @@ type TP = { topicId: string; partitions: number[] }[];
 /** Heartbeat, retrying (bounded) while the coordinator is still loading. */
 async function hb(c: RawClient, over: Partial<ConsumerGroupHeartbeatRequest>): Promise<ConsumerGroupHeartbeatResponse> {
   for (let i = 0; ; i++) {
-    const r = await call(c, 68, 1, encodeConsumerGroupHeartbeatRequest, decodeConsumerGroupHeartbeatResponse, { ...defaultConsumerGroupHeartbeatRequest(), groupId: GROUP, ...over });
+    const r = await call(c, 68, 1, encodeConsumerGroupHeartbeatRequest, decodeConsumerGroupHeartbeatResponse, {
+      ...defaultConsumerGroupHeartbeatRequest(),
+      groupId: GROUP,
+      ...over,
+    });
     if (r.errorCode !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS || i >= 50) return r;
     await new Promise((res) => setTimeout(res, 100));
   }
@@ -42,9 +66,19 @@ async function hb(c: RawClient, over: Partial<ConsumerGroupHeartbeatRequest>): P
 class Member {
   epoch = 0;
   owned: TP = [];
-  constructor(public c: RawClient, readonly id: string) {}
+  constructor(
+    public c: RawClient,
+    readonly id: string,
+  ) {}
   async join(): Promise<void> {
-    const r = await hb(this.c, { memberId: this.id, memberEpoch: 0, rebalanceTimeoutMs: 30_000, subscribedTopicNames: [TOPIC], serverAssignor: 'range', topicPartitions: [] });
+    const r = await hb(this.c, {
+      memberId: this.id,
+      memberEpoch: 0,
+      rebalanceTimeoutMs: 30_000,
+      subscribedTopicNames: [TOPIC],
+      serverAssignor: 'range',
+      topicPartitions: [],
+    });
     this.take(r);
   }
   async beat(): Promise<ConsumerGroupHeartbeatResponse> {
@@ -63,7 +97,10 @@ class Member {
 }
 
 function describe(c: RawClient): Promise<ConsumerGroupDescribeResponse> {
-  return call(c, 69, 1, encodeConsumerGroupDescribeRequest, decodeConsumerGroupDescribeResponse, { groupIds: [GROUP], includeAuthorizedOperations: false });
+  return call(c, 69, 1, encodeConsumerGroupDescribeRequest, decodeConsumerGroupDescribeResponse, {
+    groupIds: [GROUP],
+    includeAuthorizedOperations: false,
+  });
 }
 
 function summary(d: ConsumerGroupDescribeResponse): unknown {
@@ -74,7 +111,12 @@ function summary(d: ConsumerGroupDescribeResponse): unknown {
     groupEpoch: g.groupEpoch,
     assignmentEpoch: g.assignmentEpoch,
     members: g.members
-      .map((m) => ({ id: m.memberId, epoch: m.memberEpoch, assigned: m.assignment.topicPartitions.map((t) => [t.topicName, [...t.partitions].sort()]), target: m.targetAssignment.topicPartitions.map((t) => [t.topicName, [...t.partitions].sort()]) }))
+      .map((m) => ({
+        id: m.memberId,
+        epoch: m.memberEpoch,
+        assigned: m.assignment.topicPartitions.map((t) => [t.topicName, [...t.partitions].sort()]),
+        target: m.targetAssignment.topicPartitions.map((t) => [t.topicName, [...t.partitions].sort()]),
+      }))
       .sort((a, b) => (a.id < b.id ? -1 : 1)),
   };
 }
@@ -119,7 +161,21 @@ test('KIP-848 members keep their ids, epochs and assignments across kill -9', { 
       groupId: GROUP,
       generationIdOrMemberEpoch: a.epoch,
       memberId: a.id,
-      topics: [{ name: TOPIC, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitions: [{ partitionIndex: 0, committedOffset: 17n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: 'kept' }] }],
+      topics: [
+        {
+          name: TOPIC,
+          topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+          partitions: [
+            {
+              partitionIndex: 0,
+              committedOffset: 17n,
+              committedLeaderEpoch: -1,
+              commitTimestamp: -1n,
+              committedMetadata: 'kept',
+            },
+          ],
+        },
+      ],
     });
     assert.equal(commit.topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
     const before = summary(await describe(c));
@@ -139,7 +195,14 @@ test('KIP-848 members keep their ids, epochs and assignments across kill -9', { 
     const fetch = (memberId: string | null, memberEpoch: number) =>
       call(c, 9, 9, encodeOffsetFetchRequest, decodeOffsetFetchResponse, {
         ...defaultOffsetFetchRequest(),
-        groups: [{ groupId: GROUP, memberId, memberEpoch, topics: [{ name: TOPIC, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitionIndexes: [0] }] }],
+        groups: [
+          {
+            groupId: GROUP,
+            memberId,
+            memberEpoch,
+            topics: [{ name: TOPIC, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitionIndexes: [0] }],
+          },
+        ],
       });
     const f = await fetch(a.id, a.epoch);
     assert.equal(f.groups[0]!.errorCode, ErrorCode.NONE);
@@ -155,7 +218,10 @@ test('KIP-848 members keep their ids, epochs and assignments across kill -9', { 
     for (let i = 0; i < 4; i++) await a.beat();
     assert.equal(a.keys().length, 4);
     const d = await describe(c);
-    assert.deepEqual(d.groups[0]!.members.map((m) => m.memberId), [a.id]);
+    assert.deepEqual(
+      d.groups[0]!.members.map((m) => m.memberId),
+      [a.id],
+    );
     assert.equal((await hb(c, { memberId: b.id, memberEpoch: eb })).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
   } finally {
     for (const x of clients) x.close();

@@ -7,15 +7,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../../storage/clock.js';
-import { ConsumerGroupManager, type HeartbeatParams, type HeartbeatResult } from '../../../broker/groups/consumer-group.js';
+import {
+  ConsumerGroupManager,
+  type HeartbeatParams,
+  type HeartbeatResult,
+} from '../../../broker/groups/consumer-group.js';
 import { rangeAssignor, uniformAssignor, type Assignment } from '../../../broker/groups/assignors.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
 type TP = { topicId: string; partitions: number[] }[];
 
-function setup(topics: Record<string, number> = { a: 6, b: 3 }, over: Partial<ConstructorParameters<typeof ConsumerGroupManager>[0]> = {}) {
+function setup(
+  topics: Record<string, number> = { a: 6, b: 3 },
+  over: Partial<ConstructorParameters<typeof ConsumerGroupManager>[0]> = {},
+) {
   const clock = new FakeClock(1_000_000);
-  const table = new Map(Object.entries(topics).map(([name, n]) => [name, { name, topicId: `id-${name}`, partitions: n }]));
+  const table = new Map(
+    Object.entries(topics).map(([name, n]) => [name, { name, topicId: `id-${name}`, partitions: n }]),
+  );
   const m = new ConsumerGroupManager(
     { heartbeatIntervalMs: 5000, sessionTimeoutMs: 45_000, assignors: ['uniform', 'range'], maxSize: 100, ...over },
     clock,
@@ -47,8 +56,22 @@ function hb(over: Partial<HeartbeatParams>): HeartbeatParams {
   };
 }
 
-function join(m: ConsumerGroupManager, memberId: string, topics = ['a', 'b'], extra: Partial<HeartbeatParams> = {}): HeartbeatResult {
-  return m.heartbeat(hb({ memberId, memberEpoch: 0, rebalanceTimeoutMs: 10_000, subscribedTopicNames: topics, ownedTopicPartitions: [], ...extra }));
+function join(
+  m: ConsumerGroupManager,
+  memberId: string,
+  topics = ['a', 'b'],
+  extra: Partial<HeartbeatParams> = {},
+): HeartbeatResult {
+  return m.heartbeat(
+    hb({
+      memberId,
+      memberEpoch: 0,
+      rebalanceTimeoutMs: 10_000,
+      subscribedTopicNames: topics,
+      ownedTopicPartitions: [],
+      ...extra,
+    }),
+  );
 }
 
 /** A client: heartbeats with its epoch and owned partitions (what it was last given). */
@@ -65,7 +88,9 @@ class Member {
     return r;
   }
   beat(extra: Partial<HeartbeatParams> = {}): HeartbeatResult {
-    const r = this.m.heartbeat(hb({ memberId: this.id, memberEpoch: this.epoch, ownedTopicPartitions: this.owned, ...extra }));
+    const r = this.m.heartbeat(
+      hb({ memberId: this.id, memberEpoch: this.epoch, ownedTopicPartitions: this.owned, ...extra }),
+    );
     this.apply(r);
     return r;
   }
@@ -88,10 +113,11 @@ function settle(members: Member[], rounds = 10): void {
     for (const x of members) {
       x.beat();
       const seen = new Set<string>();
-      for (const y of members) for (const k of y.keys()) {
-        assert.ok(!seen.has(k), `partition ${k} owned twice`);
-        seen.add(k);
-      }
+      for (const y of members)
+        for (const k of y.keys()) {
+          assert.ok(!seen.has(k), `partition ${k} owned twice`);
+          seen.add(k);
+        }
     }
   }
 }
@@ -109,17 +135,36 @@ test('first member gets everything at epoch 1; INVALID_REQUEST and UNSUPPORTED_A
   assert.equal(r.memberEpoch, 1);
   assert.equal(r.heartbeatIntervalMs, 5000);
   assert.equal(a.count(), 9);
-  assert.equal(m.heartbeat(hb({ memberId: '', memberEpoch: 0, rebalanceTimeoutMs: 1, subscribedTopicNames: ['a'], ownedTopicPartitions: [] })).errorCode, ErrorCode.INVALID_REQUEST);
-  assert.equal(m.heartbeat(hb({ memberId: 'x', memberEpoch: 0, subscribedTopicNames: ['a'], ownedTopicPartitions: [] })).errorCode, ErrorCode.INVALID_REQUEST);
+  assert.equal(
+    m.heartbeat(
+      hb({
+        memberId: '',
+        memberEpoch: 0,
+        rebalanceTimeoutMs: 1,
+        subscribedTopicNames: ['a'],
+        ownedTopicPartitions: [],
+      }),
+    ).errorCode,
+    ErrorCode.INVALID_REQUEST,
+  );
+  assert.equal(
+    m.heartbeat(hb({ memberId: 'x', memberEpoch: 0, subscribedTopicNames: ['a'], ownedTopicPartitions: [] })).errorCode,
+    ErrorCode.INVALID_REQUEST,
+  );
   assert.equal(join(m, 'x', ['a'], { serverAssignor: 'sticky' }).errorCode, ErrorCode.UNSUPPORTED_ASSIGNOR);
-  assert.equal(m.heartbeat(hb({ groupId: 'nope', memberId: 'x', memberEpoch: 3 })).errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+  assert.equal(
+    m.heartbeat(hb({ groupId: 'nope', memberId: 'x', memberEpoch: 3 })).errorCode,
+    ErrorCode.GROUP_ID_NOT_FOUND,
+  );
   assert.equal(m.heartbeat(hb({ memberId: 'ghost', memberEpoch: 3 })).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
   assert.equal(m.heartbeat(hb({ memberId: 'm1', memberEpoch: 7 })).errorCode, ErrorCode.FENCED_MEMBER_EPOCH);
 });
 
 test('v0: an empty member id on join gets a server-generated one', () => {
   const { m } = setup();
-  const r = m.heartbeat(hb({ version: 0, memberEpoch: 0, rebalanceTimeoutMs: 1000, subscribedTopicNames: ['a'], ownedTopicPartitions: [] }));
+  const r = m.heartbeat(
+    hb({ version: 0, memberEpoch: 0, rebalanceTimeoutMs: 1000, subscribedTopicNames: ['a'], ownedTopicPartitions: [] }),
+  );
   assert.equal(r.errorCode, ErrorCode.NONE);
   assert.ok(r.memberId && r.memberId.length > 0);
 });
@@ -176,7 +221,10 @@ test('session timeout removes a silent member; its partitions are reassigned', (
   a.beat();
   clock.advance(20_000); // b silent for 50s > 45s
   assert.equal(m.groups.get('g')!.members.has('m2'), false);
-  assert.equal(b.m.heartbeat(hb({ memberId: 'm2', memberEpoch: b.epoch, ownedTopicPartitions: b.owned })).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+  assert.equal(
+    b.m.heartbeat(hb({ memberId: 'm2', memberEpoch: b.epoch, ownedTopicPartitions: b.owned })).errorCode,
+    ErrorCode.UNKNOWN_MEMBER_ID,
+  );
   settle([a]);
   assert.equal(a.count(), 9);
 });
@@ -203,10 +251,24 @@ test('fencing: a greater epoch, or a smaller one that is not the previous epoch,
   b.join();
   settle([a, b]);
   assert.equal(m.heartbeat(hb({ memberId: 'm1', memberEpoch: a.epoch + 1 })).errorCode, ErrorCode.FENCED_MEMBER_EPOCH);
-  assert.equal(m.heartbeat(hb({ memberId: 'm1', memberEpoch: 0, rebalanceTimeoutMs: 1, subscribedTopicNames: ['a'], ownedTopicPartitions: [] })).errorCode, ErrorCode.FENCED_MEMBER_EPOCH);
+  assert.equal(
+    m.heartbeat(
+      hb({
+        memberId: 'm1',
+        memberEpoch: 0,
+        rebalanceTimeoutMs: 1,
+        subscribedTopicNames: ['a'],
+        ownedTopicPartitions: [],
+      }),
+    ).errorCode,
+    ErrorCode.FENCED_MEMBER_EPOCH,
+  );
   // Previous epoch with owned partitions within the assignment is accepted (a lost response).
   const prev = m.groups.get('g')!.members.get('m1')!.previousMemberEpoch;
-  assert.equal(m.heartbeat(hb({ memberId: 'm1', memberEpoch: prev, ownedTopicPartitions: a.owned })).errorCode, ErrorCode.NONE);
+  assert.equal(
+    m.heartbeat(hb({ memberId: 'm1', memberEpoch: prev, ownedTopicPartitions: a.owned })).errorCode,
+    ErrorCode.NONE,
+  );
 });
 
 test('subscription change and new partitions move the group epoch', () => {
@@ -225,7 +287,10 @@ test('subscription change and new partitions move the group epoch', () => {
   // Unsubscribing revokes.
   a.beat({ subscribedTopicNames: ['b'] });
   settle([a]);
-  assert.deepEqual(a.owned.map((t) => t.topicId), ['id-b']);
+  assert.deepEqual(
+    a.owned.map((t) => t.topicId),
+    ['id-b'],
+  );
 });
 
 test('regex subscription', () => {
@@ -270,17 +335,24 @@ function total(a: Map<string, Assignment>): number {
 }
 
 test('assignors: uniform balances and is sticky; range gives contiguous ranges per topic', () => {
-  const parts = new Map([['t1', 7], ['t2', 3]]);
+  const parts = new Map([
+    ['t1', 7],
+    ['t2', 3],
+  ]);
   const members = ['a', 'b', 'c'].map((memberId) => ({ memberId, topics: new Set(['t1', 't2']), current: new Map() }));
   const u = uniformAssignor.assign(members, parts);
   assert.equal(total(u), 10);
   const counts = [...u.values()].map((x) => [...x.values()].reduce((s, y) => s + y.size, 0));
   assert.ok(Math.max(...counts) - Math.min(...counts) <= 1);
   // Adding a member keeps most partitions where they were.
-  const withD = [...members.map((x) => ({ ...x, current: u.get(x.memberId)! })), { memberId: 'd', topics: new Set(['t1', 't2']), current: new Map() }];
+  const withD = [
+    ...members.map((x) => ({ ...x, current: u.get(x.memberId)! })),
+    { memberId: 'd', topics: new Set(['t1', 't2']), current: new Map() },
+  ];
   const u2 = uniformAssignor.assign(withD, parts);
   let moved = 0;
-  for (const x of members) for (const [t, s] of u.get(x.memberId)!) for (const p of s) if (!u2.get(x.memberId)!.get(t)?.has(p)) moved++;
+  for (const x of members)
+    for (const [t, s] of u.get(x.memberId)!) for (const p of s) if (!u2.get(x.memberId)!.get(t)?.has(p)) moved++;
   assert.ok(moved <= 3, `moved ${moved}`);
   const r = rangeAssignor.assign(members, parts);
   assert.deepEqual([...r.get('a')!.get('t1')!], [0, 1, 2]);

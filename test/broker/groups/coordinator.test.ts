@@ -8,7 +8,14 @@ import assert from 'node:assert/strict';
 import { FakeClock } from '../../../storage/clock.js';
 import { GroupCoordinator, type JoinParams } from '../../../broker/groups/coordinator.js';
 import { MemoryGroupLog } from '../../../broker/groups/offsets-log.js';
-import { commitOffsets, deleteGroups, describeGroup, expireOffsets, fetchOffsets, listGroups } from '../../../broker/groups/offsets.js';
+import {
+  commitOffsets,
+  deleteGroups,
+  describeGroup,
+  expireOffsets,
+  fetchOffsets,
+  listGroups,
+} from '../../../broker/groups/offsets.js';
 import type { JoinResult } from '../../../broker/groups/group.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 import { offsetsPartitionFor, javaStringHashCode } from '../../../broker/groups/records.js';
@@ -124,8 +131,23 @@ test('JoinGroup v4+: MEMBER_ID_REQUIRED, pending member expires after its sessio
   assert.equal(j.value?.memberId, r2.memberId);
 });
 
-async function stableGroup(c: GroupCoordinator, clock: FakeClock, n: number, over: Partial<JoinParams> = {}): Promise<JoinResult[]> {
-  const joins = Array.from({ length: n }, (_, i) => track(c.join(jp({ clientId: `c${i}`, ...over, groupInstanceId: over.groupInstanceId ? `${over.groupInstanceId}-${i}` : null }))));
+async function stableGroup(
+  c: GroupCoordinator,
+  clock: FakeClock,
+  n: number,
+  over: Partial<JoinParams> = {},
+): Promise<JoinResult[]> {
+  const joins = Array.from({ length: n }, (_, i) =>
+    track(
+      c.join(
+        jp({
+          clientId: `c${i}`,
+          ...over,
+          groupInstanceId: over.groupInstanceId ? `${over.groupInstanceId}-${i}` : null,
+        }),
+      ),
+    ),
+  );
   clock.advance(300); // initial delay, extended once because the others joined during it
   await settle();
   const results = joins.map((j) => j.value!);
@@ -169,7 +191,9 @@ test('rebalance timeout removes members that do not rejoin; heartbeat errors', a
   assert.equal(c.heartbeat('nogroup', a!.memberId, null, 1), ErrorCode.UNKNOWN_MEMBER_ID);
   assert.equal(c.heartbeat('g', a!.memberId, null, 7), ErrorCode.ILLEGAL_GENERATION);
   // b changes its metadata → rebalance; a keeps heartbeating but never rejoins.
-  const bj = track(c.join(jp({ memberId: b!.memberId, clientId: 'c1', protocols: [{ name: 'range', metadata: meta('new') }] })));
+  const bj = track(
+    c.join(jp({ memberId: b!.memberId, clientId: 'c1', protocols: [{ name: 'range', metadata: meta('new') }] })),
+  );
   for (let i = 0; i < 5; i++) {
     clock.advance(300);
     c.heartbeat('g', a!.memberId, null, 1);
@@ -183,22 +207,32 @@ test('rebalance timeout removes members that do not rejoin; heartbeat errors', a
 
 test('protocol selection by votes; INCONSISTENT_GROUP_PROTOCOL; GROUP_MAX_SIZE_REACHED', async () => {
   const { c, clock } = setup();
-  const p = (...names: string[]): { name: string; metadata: Buffer }[] => names.map((n) => ({ name: n, metadata: meta(n) }));
+  const p = (...names: string[]): { name: string; metadata: Buffer }[] =>
+    names.map((n) => ({ name: n, metadata: meta(n) }));
   const a = track(c.join(jp({ protocols: p('range', 'roundrobin', 'sticky') })));
   const b = track(c.join(jp({ protocols: p('sticky', 'roundrobin') })));
   const d = track(c.join(jp({ protocols: p('roundrobin', 'sticky') })));
   assert.equal((await c.join(jp({ protocols: p('cooperative') }))).errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
-  assert.equal((await c.join(jp({ protocolType: 'connect', protocols: p('sticky') }))).errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+  assert.equal(
+    (await c.join(jp({ protocolType: 'connect', protocols: p('sticky') }))).errorCode,
+    ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+  );
   assert.equal((await c.join(jp({ protocols: p('sticky') }))).errorCode, ErrorCode.GROUP_MAX_SIZE_REACHED);
   clock.advance(300);
   await settle();
   // candidates: roundrobin, sticky; votes: a → roundrobin, b → sticky, d → roundrobin.
   assert.equal(a.value?.protocolName, 'roundrobin');
-  assert.deepEqual(a.value?.members.map((m) => m.metadata.toString()), ['roundrobin', 'roundrobin', 'roundrobin']);
+  assert.deepEqual(
+    a.value?.members.map((m) => m.metadata.toString()),
+    ['roundrobin', 'roundrobin', 'roundrobin'],
+  );
   assert.ok(b.value && d.value);
   assert.equal((await c.join(jp({ sessionTimeoutMs: 5 }))).errorCode, ErrorCode.INVALID_SESSION_TIMEOUT);
   assert.equal((await c.join(jp({ groupId: '' }))).errorCode, ErrorCode.INVALID_GROUP_ID);
-  assert.equal((await c.join(jp({ memberId: 'ghost', protocols: p('sticky') }))).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+  assert.equal(
+    (await c.join(jp({ memberId: 'ghost', protocols: p('sticky') }))).errorCode,
+    ErrorCode.UNKNOWN_MEMBER_ID,
+  );
 });
 
 test('static member rejoining unchanged keeps its assignment without a rebalance; old id is fenced', async () => {
@@ -212,7 +246,15 @@ test('static member rejoining unchanged keeps its assignment without a rebalance
   assert.equal(c.groups.get('g')!.state, 'Stable');
   assert.equal(c.heartbeat('g', b!.memberId, 'inst-1', gen), ErrorCode.FENCED_INSTANCE_ID);
   assert.equal(c.heartbeat('g', r.memberId, 'inst-1', gen), ErrorCode.NONE);
-  const s = await c.sync({ groupId: 'g', generationId: gen, memberId: r.memberId, groupInstanceId: 'inst-1', protocolType: null, protocolName: null, assignments: [] });
+  const s = await c.sync({
+    groupId: 'g',
+    generationId: gen,
+    memberId: r.memberId,
+    groupInstanceId: 'inst-1',
+    protocolType: null,
+    protocolName: null,
+    assignments: [],
+  });
   assert.deepEqual(s.assignment, meta('a1'));
   // The leader's instance rejoining gets the member list back with skipAssignment.
   const l = await c.join(jp({ clientId: 'c0', groupInstanceId: 'inst-0' }));
@@ -221,33 +263,105 @@ test('static member rejoining unchanged keeps its assignment without a rebalance
   assert.equal(l.members.length, 2);
   assert.notEqual(l.memberId, a!.memberId);
   // LeaveGroup by instance id with a stale member id is fenced; with the right one it leaves.
-  assert.equal(c.leave('g', [{ memberId: a!.memberId, groupInstanceId: 'inst-0' }]).members[0]!.errorCode, ErrorCode.FENCED_INSTANCE_ID);
+  assert.equal(
+    c.leave('g', [{ memberId: a!.memberId, groupInstanceId: 'inst-0' }]).members[0]!.errorCode,
+    ErrorCode.FENCED_INSTANCE_ID,
+  );
   assert.equal(c.leave('g', [{ memberId: '', groupInstanceId: 'inst-0' }]).members[0]!.errorCode, ErrorCode.NONE);
   assert.equal(c.groups.get('g')!.state, 'PreparingRebalance');
 });
 
 test('commit rules: simple consumers, generations, rebalances, metadata size; fetch; delete', async () => {
   const { c, clock } = setup();
-  const parts = (topic: string, offset: number, metadata: string | null = 'meta') => [{ topic, partition: 0, offset, leaderEpoch: 3, metadata }];
+  const parts = (topic: string, offset: number, metadata: string | null = 'meta') => [
+    { topic, partition: 0, offset, leaderEpoch: 3, metadata },
+  ];
   const partitionsOf = (t: string): number | undefined => (t === 'missing' ? undefined : 2);
   // Simple consumer into a new group.
-  assert.deepEqual(await commitOffsets(c, { groupId: 's', generationId: -1, memberId: '', groupInstanceId: null, partitions: parts('t', 5) }, partitionsOf), [0]);
-  assert.deepEqual(fetchOffsets(c, 's', [{ name: 't', partitions: [0, 1] }]).offsets.map((o) => [o.offset, o.leaderEpoch, o.metadata]), [[5, 3, 'meta'], [-1, -1, '']]);
-  assert.deepEqual(await commitOffsets(c, { groupId: 'nogroup', generationId: 1, memberId: 'm', groupInstanceId: null, partitions: parts('t', 1) }, partitionsOf), [ErrorCode.ILLEGAL_GENERATION]);
+  assert.deepEqual(
+    await commitOffsets(
+      c,
+      { groupId: 's', generationId: -1, memberId: '', groupInstanceId: null, partitions: parts('t', 5) },
+      partitionsOf,
+    ),
+    [0],
+  );
+  assert.deepEqual(
+    fetchOffsets(c, 's', [{ name: 't', partitions: [0, 1] }]).offsets.map((o) => [o.offset, o.leaderEpoch, o.metadata]),
+    [
+      [5, 3, 'meta'],
+      [-1, -1, ''],
+    ],
+  );
+  assert.deepEqual(
+    await commitOffsets(
+      c,
+      { groupId: 'nogroup', generationId: 1, memberId: 'm', groupInstanceId: null, partitions: parts('t', 1) },
+      partitionsOf,
+    ),
+    [ErrorCode.ILLEGAL_GENERATION],
+  );
   // OffsetCommit v9 answers GROUP_ID_NOT_FOUND for a member commit to an unknown group, as Kafka.
-  assert.deepEqual(await commitOffsets(c, { groupId: 'nogroup', generationId: 1, memberId: 'm', groupInstanceId: null, partitions: parts('t', 1), apiVersion: 9 }, partitionsOf), [ErrorCode.GROUP_ID_NOT_FOUND]);
-  assert.deepEqual(await commitOffsets(c, { groupId: 's', generationId: -1, memberId: '', groupInstanceId: null, partitions: [...parts('t', 1, 'x'.repeat(4097)), ...parts('missing', 1)] }, partitionsOf), [ErrorCode.OFFSET_METADATA_TOO_LARGE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+  assert.deepEqual(
+    await commitOffsets(
+      c,
+      {
+        groupId: 'nogroup',
+        generationId: 1,
+        memberId: 'm',
+        groupInstanceId: null,
+        partitions: parts('t', 1),
+        apiVersion: 9,
+      },
+      partitionsOf,
+    ),
+    [ErrorCode.GROUP_ID_NOT_FOUND],
+  );
+  assert.deepEqual(
+    await commitOffsets(
+      c,
+      {
+        groupId: 's',
+        generationId: -1,
+        memberId: '',
+        groupInstanceId: null,
+        partitions: [...parts('t', 1, 'x'.repeat(4097)), ...parts('missing', 1)],
+      },
+      partitionsOf,
+    ),
+    [ErrorCode.OFFSET_METADATA_TOO_LARGE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+  );
   // Group members.
   const joins = [track(c.join(jp())), track(c.join(jp({ clientId: 'z' })))];
   clock.advance(300);
   await settle();
   const [a, b] = joins.map((j) => j.value!);
   const commit = (memberId: string, generationId: number): Promise<number[]> =>
-    commitOffsets(c, { groupId: 'g', generationId, memberId, groupInstanceId: null, partitions: parts('t', 9) }, partitionsOf);
+    commitOffsets(
+      c,
+      { groupId: 'g', generationId, memberId, groupInstanceId: null, partitions: parts('t', 9) },
+      partitionsOf,
+    );
   assert.deepEqual(await commit(a!.memberId, 1), [ErrorCode.REBALANCE_IN_PROGRESS], 'CompletingRebalance');
   await Promise.all([
-    c.sync({ groupId: 'g', generationId: 1, memberId: a!.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] }),
-    c.sync({ groupId: 'g', generationId: 1, memberId: b!.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] }),
+    c.sync({
+      groupId: 'g',
+      generationId: 1,
+      memberId: a!.memberId,
+      groupInstanceId: null,
+      protocolType: null,
+      protocolName: null,
+      assignments: [],
+    }),
+    c.sync({
+      groupId: 'g',
+      generationId: 1,
+      memberId: b!.memberId,
+      groupInstanceId: null,
+      protocolType: null,
+      protocolName: null,
+      assignments: [],
+    }),
   ]);
   assert.deepEqual(await commit(a!.memberId, 1), [0]);
   assert.deepEqual(await commit(a!.memberId, 0), [ErrorCode.ILLEGAL_GENERATION]);
@@ -261,11 +375,21 @@ test('commit rules: simple consumers, generations, rebalances, metadata size; fe
   assert.equal(describeGroup(c, 'g').state, 'Stable');
   assert.equal(describeGroup(c, 'g').members.length, 2);
   assert.equal(describeGroup(c, 'nope').state, 'Dead');
-  assert.deepEqual(listGroups(c, ['stable'], []).groups.map((g) => g.groupId), ['g']);
+  assert.deepEqual(
+    listGroups(c, ['stable'], []).groups.map((g) => g.groupId),
+    ['g'],
+  );
   assert.deepEqual(listGroups(c, [], ['consumer']).groups, []);
   // Everyone leaves → Empty, generation 2; then the group can be deleted.
-  const left = c.leave('g', [{ memberId: a!.memberId, groupInstanceId: null }, { memberId: b!.memberId, groupInstanceId: null }, { memberId: 'x', groupInstanceId: null }]);
-  assert.deepEqual(left.members.map((m) => m.errorCode), [0, 0, ErrorCode.UNKNOWN_MEMBER_ID]);
+  const left = c.leave('g', [
+    { memberId: a!.memberId, groupInstanceId: null },
+    { memberId: b!.memberId, groupInstanceId: null },
+    { memberId: 'x', groupInstanceId: null },
+  ]);
+  assert.deepEqual(
+    left.members.map((m) => m.errorCode),
+    [0, 0, ErrorCode.UNKNOWN_MEMBER_ID],
+  );
   assert.equal(c.groups.get('g')!.state, 'Empty');
   assert.equal(c.groups.get('g')!.generation, 2);
   assert.deepEqual(await deleteGroups(c, ['g']), [{ groupId: 'g', errorCode: 0 }]);
@@ -275,11 +399,41 @@ test('commit rules: simple consumers, generations, rebalances, metadata size; fe
 test('offsets of empty groups expire after the retention; stored records replay to the same state', async () => {
   const { c, clock, log } = setup();
   const partitionsOf = (): number => 1;
-  await commitOffsets(c, { groupId: 'old', generationId: -1, memberId: '', groupInstanceId: null, partitions: [{ topic: 't', partition: 0, offset: 1, leaderEpoch: -1, metadata: null }] }, partitionsOf);
+  await commitOffsets(
+    c,
+    {
+      groupId: 'old',
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      partitions: [{ topic: 't', partition: 0, offset: 1, leaderEpoch: -1, metadata: null }],
+    },
+    partitionsOf,
+  );
   clock.advance(30_000);
-  await commitOffsets(c, { groupId: 'young', generationId: -1, memberId: '', groupInstanceId: null, partitions: [{ topic: 't', partition: 0, offset: 2, leaderEpoch: -1, metadata: 'm' }] }, partitionsOf);
+  await commitOffsets(
+    c,
+    {
+      groupId: 'young',
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      partitions: [{ topic: 't', partition: 0, offset: 2, leaderEpoch: -1, metadata: 'm' }],
+    },
+    partitionsOf,
+  );
   const members = await stableGroup(c, clock, 1, { sessionTimeoutMs: 100_000 });
-  await commitOffsets(c, { groupId: 'g', generationId: 1, memberId: members[0]!.memberId, groupInstanceId: null, partitions: [{ topic: 't', partition: 0, offset: 3, leaderEpoch: 1, metadata: 'gm' }] }, partitionsOf);
+  await commitOffsets(
+    c,
+    {
+      groupId: 'g',
+      generationId: 1,
+      memberId: members[0]!.memberId,
+      groupInstanceId: null,
+      partitions: [{ topic: 't', partition: 0, offset: 3, leaderEpoch: 1, metadata: 'gm' }],
+    },
+    partitionsOf,
+  );
   clock.advance(30_001);
   assert.equal(await expireOffsets(c), 1);
   assert.equal(c.groups.has('old'), false);
@@ -295,7 +449,10 @@ test('offsets of empty groups expire after the retention; stored records replay 
   const g = replayed.groups.get('g')!;
   assert.equal(g.state, 'Stable');
   assert.equal(g.generation, 1);
-  assert.deepEqual([...g.members.values()].map((m) => m.assignment.toString()), ['a0']);
+  assert.deepEqual(
+    [...g.members.values()].map((m) => m.assignment.toString()),
+    ['a0'],
+  );
   replayed.shutdown();
   c.shutdown();
 });
@@ -303,7 +460,17 @@ test('offsets of empty groups expire after the retention; stored records replay 
 test('a failed write answers an error and changes nothing; loading answers COORDINATOR_LOAD_IN_PROGRESS', async () => {
   const { c, log } = setup();
   log.failNext = true;
-  const codes = await commitOffsets(c, { groupId: 's', generationId: -1, memberId: '', groupInstanceId: null, partitions: [{ topic: 't', partition: 0, offset: 1, leaderEpoch: -1, metadata: null }] }, () => 1);
+  const codes = await commitOffsets(
+    c,
+    {
+      groupId: 's',
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      partitions: [{ topic: 't', partition: 0, offset: 1, leaderEpoch: -1, metadata: null }],
+    },
+    () => 1,
+  );
   assert.deepEqual(codes, [ErrorCode.COORDINATOR_NOT_AVAILABLE]);
   assert.equal(fetchOffsets(c, 's', null).offsets.length, 0);
   c.loading = true;
@@ -352,7 +519,18 @@ test('pending sync: a member that sends no SyncGroup within the rebalance timeou
   assert.equal(g.pendingSync.size, 2);
   const leader = av.leader === av.memberId ? av : bv;
   const follower = leader === av ? bv : av;
-  const s = await c.sync({ groupId: 'g', generationId: 1, memberId: leader.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: [{ memberId: leader.memberId, assignment: meta('L') }, { memberId: follower.memberId, assignment: meta('F') }] });
+  const s = await c.sync({
+    groupId: 'g',
+    generationId: 1,
+    memberId: leader.memberId,
+    groupInstanceId: null,
+    protocolType: 'consumer',
+    protocolName: 'range',
+    assignments: [
+      { memberId: leader.memberId, assignment: meta('L') },
+      { memberId: follower.memberId, assignment: meta('F') },
+    ],
+  });
   assert.equal(s.errorCode, 0);
   assert.equal(g.state, 'Stable');
   assert.deepEqual([...g.pendingSync], [follower.memberId]);
@@ -368,10 +546,21 @@ test('pending sync: a member that sends no SyncGroup within the rebalance timeou
   const again = await c.join(jp({ clientId: 'a', memberId: leader.memberId }));
   assert.equal(again.errorCode, 0);
   assert.equal(again.generationId, 2);
-  assert.deepEqual(again.members.map((m) => m.memberId), [leader.memberId]);
+  assert.deepEqual(
+    again.members.map((m) => m.memberId),
+    [leader.memberId],
+  );
 
   // Every member synced: the timer is cleared and nobody is removed.
-  const s2 = await c.sync({ groupId: 'g', generationId: 2, memberId: leader.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: [{ memberId: leader.memberId, assignment: meta('L') }] });
+  const s2 = await c.sync({
+    groupId: 'g',
+    generationId: 2,
+    memberId: leader.memberId,
+    groupInstanceId: null,
+    protocolType: 'consumer',
+    protocolName: 'range',
+    assignments: [{ memberId: leader.memberId, assignment: meta('L') }],
+  });
   assert.equal(s2.errorCode, 0);
   assert.equal(g.pendingSync.size, 0);
   assert.equal(g.syncTimer, undefined);

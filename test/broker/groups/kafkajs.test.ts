@@ -30,13 +30,27 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs = 30_000): P
 }
 
 interface Tracked {
-  consumer: { connect(): Promise<void>; disconnect(): Promise<void>; subscribe(o: object): Promise<void>; run(o: object): Promise<void>; on(e: string, f: (ev: { payload: { memberAssignment: Record<string, number[]> } }) => void): void; events: Record<string, string> };
+  consumer: {
+    connect(): Promise<void>;
+    disconnect(): Promise<void>;
+    subscribe(o: object): Promise<void>;
+    run(o: object): Promise<void>;
+    on(e: string, f: (ev: { payload: { memberAssignment: Record<string, number[]> } }) => void): void;
+    events: Record<string, string>;
+  };
   got: string[];
   assigned: number[];
 }
 
 function consumer(kafka: { consumer(o: object): Tracked['consumer'] }, groupId: string, topic: string): Tracked {
-  const c = kafka.consumer({ groupId, sessionTimeout: 10_000, rebalanceTimeout: 10_000, heartbeatInterval: 300, maxWaitTimeInMs: 200, retry: { retries: 10 } });
+  const c = kafka.consumer({
+    groupId,
+    sessionTimeout: 10_000,
+    rebalanceTimeout: 10_000,
+    heartbeatInterval: 300,
+    maxWaitTimeInMs: 200,
+    retry: { retries: 10 },
+  });
   const t: Tracked = { consumer: c, got: [], assigned: [] };
   c.on(c.events.GROUP_JOIN, (ev) => {
     t.assigned = [...(ev.payload.memberAssignment[topic] ?? [])].sort();
@@ -54,7 +68,9 @@ async function start(t: Tracked, topic: string): Promise<void> {
   });
 }
 
-test('kafkajs: split, exactly once, survivor takes all, new member resumes from commits', { timeout: 120_000 }, async () => {
+test('kafkajs: split, exactly once, survivor takes all, new member resumes from commits', {
+  timeout: 120_000,
+}, async () => {
   const kafka = new Kafka({ clientId: 'kjs', brokers: [b.bootstrapServers], logLevel: logLevel.NOTHING });
   const topic = 'groups-kjs';
   const group = 'kjs-group';
@@ -64,7 +80,11 @@ test('kafkajs: split, exactly once, survivor takes all, new member resumes from 
   const producer = kafka.producer();
   await producer.connect();
   const produce = async (from: number, n: number): Promise<void> => {
-    const messages = Array.from({ length: n }, (_, i) => ({ key: `k${from + i}`, value: `v${from + i}`, partition: (from + i) % 4 }));
+    const messages = Array.from({ length: n }, (_, i) => ({
+      key: `k${from + i}`,
+      value: `v${from + i}`,
+      partition: (from + i) % 4,
+    }));
     await producer.send({ topic, messages });
   };
 

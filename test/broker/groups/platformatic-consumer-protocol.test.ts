@@ -18,10 +18,23 @@ after(async () => {
 });
 
 test('@platformatic/kafka groupProtocol consumer: consumes every record', { timeout: 60_000 }, async () => {
-  const producer = new Producer({ clientId: 'plt848-p', bootstrapBrokers: [b.bootstrapServers], serializers: stringSerializers });
-  await producer.send({ messages: Array.from({ length: 12 }, (_, i) => ({ topic: 'plt-848', value: `v${i}`, partition: i % 3 })) });
+  const producer = new Producer({
+    clientId: 'plt848-p',
+    bootstrapBrokers: [b.bootstrapServers],
+    serializers: stringSerializers,
+  });
+  await producer.send({
+    messages: Array.from({ length: 12 }, (_, i) => ({ topic: 'plt-848', value: `v${i}`, partition: i % 3 })),
+  });
   await producer.close();
-  const consumer = new Consumer({ groupId: 'plt-848-g', clientId: 'plt848', bootstrapBrokers: [b.bootstrapServers], deserializers: stringDeserializers, groupProtocol: 'consumer', maxWaitTime: 200 });
+  const consumer = new Consumer({
+    groupId: 'plt-848-g',
+    clientId: 'plt848',
+    bootstrapBrokers: [b.bootstrapServers],
+    deserializers: stringDeserializers,
+    groupProtocol: 'consumer',
+    maxWaitTime: 200,
+  });
   const got: string[] = [];
   try {
     const stream = await consumer.consume({ topics: ['plt-848'], mode: 'earliest', autocommit: false });

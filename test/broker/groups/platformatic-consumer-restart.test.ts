@@ -39,17 +39,29 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs = 20_000): P
 async function members(port: number, groupId: string): Promise<{ id: string; epoch: number }[]> {
   const c = await RawClient.connect(port);
   try {
-    const d = await call(c, 69, 1, encodeConsumerGroupDescribeRequest, decodeConsumerGroupDescribeResponse, { groupIds: [groupId], includeAuthorizedOperations: false });
+    const d = await call(c, 69, 1, encodeConsumerGroupDescribeRequest, decodeConsumerGroupDescribeResponse, {
+      groupIds: [groupId],
+      includeAuthorizedOperations: false,
+    });
     return d.groups[0]!.members.map((m) => ({ id: m.memberId, epoch: m.memberEpoch }));
   } finally {
     c.close();
   }
 }
 
-test('@platformatic/kafka KIP-848 consumer continues as the same member after a broker kill -9', { timeout: 120_000 }, async () => {
+test('@platformatic/kafka KIP-848 consumer continues as the same member after a broker kill -9', {
+  timeout: 120_000,
+}, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'runnel-plt848-crash-'));
   const port = await freePort();
-  const extra = ['--port', String(port), '--set', 'offsets.topic.num.partitions=3', '--set', 'group.consumer.heartbeat.interval.ms=300'];
+  const extra = [
+    '--port',
+    String(port),
+    '--set',
+    'offsets.topic.num.partitions=3',
+    '--set',
+    'group.consumer.heartbeat.interval.ms=300',
+  ];
   const bootstrapBrokers = [`127.0.0.1:${port}`];
   const procs: BrokerProcess[] = [];
   const got: string[] = [];
@@ -60,9 +72,20 @@ test('@platformatic/kafka KIP-848 consumer continues as the same member after a 
     await admin.createTopics({ topics: ['plt-848-r'], partitions: 2, replicas: 1 });
     await admin.close();
     const producer = new Producer({ clientId: 'plt848r-p', bootstrapBrokers, serializers: stringSerializers });
-    await producer.send({ messages: Array.from({ length: 10 }, (_, i) => ({ topic: 'plt-848-r', value: `a${i}`, partition: i % 2 })) });
+    await producer.send({
+      messages: Array.from({ length: 10 }, (_, i) => ({ topic: 'plt-848-r', value: `a${i}`, partition: i % 2 })),
+    });
     await producer.close();
-    consumer = new Consumer({ groupId: 'plt-848-r-g', clientId: 'plt848r', bootstrapBrokers, deserializers: stringDeserializers, groupProtocol: 'consumer', maxWaitTime: 200, retries: 30, retryDelay: 300 });
+    consumer = new Consumer({
+      groupId: 'plt-848-r-g',
+      clientId: 'plt848r',
+      bootstrapBrokers,
+      deserializers: stringDeserializers,
+      groupProtocol: 'consumer',
+      maxWaitTime: 200,
+      retries: 30,
+      retryDelay: 300,
+    });
     consumer.on('error', () => undefined);
     const stream = await consumer.consume({ topics: ['plt-848-r'], mode: 'earliest', autocommit: 100 });
     stream.on('data', (m) => got.push(String(m.value)));
@@ -79,11 +102,17 @@ test('@platformatic/kafka KIP-848 consumer continues as the same member after a 
     assert.deepEqual(after, before, 'the group was loaded with its member and epoch');
 
     const p2 = new Producer({ clientId: 'plt848r-p2', bootstrapBrokers, serializers: stringSerializers, retries: 10 });
-    await p2.send({ messages: Array.from({ length: 6 }, (_, i) => ({ topic: 'plt-848-r', value: `b${i}`, partition: i % 2 })) });
+    await p2.send({
+      messages: Array.from({ length: 6 }, (_, i) => ({ topic: 'plt-848-r', value: `b${i}`, partition: i % 2 })),
+    });
     await p2.close();
     await waitFor('the 6 records produced after the restart', () => got.length >= 16, 30_000);
     await new Promise((r) => setTimeout(r, 500));
-    assert.deepEqual([...got].sort(), [...Array.from({ length: 10 }, (_, i) => `a${i}`), ...Array.from({ length: 6 }, (_, i) => `b${i}`)].sort(), 'no record lost or delivered twice');
+    assert.deepEqual(
+      [...got].sort(),
+      [...Array.from({ length: 10 }, (_, i) => `a${i}`), ...Array.from({ length: 6 }, (_, i) => `b${i}`)].sort(),
+      'no record lost or delivered twice',
+    );
     const later = await members(port, 'plt-848-r-g');
     assert.equal(later.length, 1);
     assert.equal(later[0]!.id, before[0]!.id, 'still the same member');

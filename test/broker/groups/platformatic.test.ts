@@ -28,10 +28,24 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs = 30_000): P
 }
 
 async function consume(groupId: string, n: number): Promise<string[]> {
-  const consumer = new Consumer({ groupId, clientId: 'plt', bootstrapBrokers: [b.bootstrapServers], deserializers: stringDeserializers, sessionTimeout: 10_000, heartbeatInterval: 500, rebalanceTimeout: 10_000, maxWaitTime: 200 });
+  const consumer = new Consumer({
+    groupId,
+    clientId: 'plt',
+    bootstrapBrokers: [b.bootstrapServers],
+    deserializers: stringDeserializers,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 500,
+    rebalanceTimeout: 10_000,
+    maxWaitTime: 200,
+  });
   const got: string[] = [];
   try {
-    const stream = await consumer.consume({ topics: ['groups-plt'], mode: 'committed', fallbackMode: 'earliest', autocommit: false });
+    const stream = await consumer.consume({
+      topics: ['groups-plt'],
+      mode: 'committed',
+      fallbackMode: 'earliest',
+      autocommit: false,
+    });
     stream.on('data', (m) => {
       got.push(String(m.value));
       void m.commit();
@@ -45,16 +59,30 @@ async function consume(groupId: string, n: number): Promise<string[]> {
   return got;
 }
 
-test('@platformatic/kafka: consume through a group, commit, resume from the committed offsets', { timeout: 90_000 }, async () => {
-  const producer = new Producer({ clientId: 'plt-p', bootstrapBrokers: [b.bootstrapServers], serializers: stringSerializers });
+test('@platformatic/kafka: consume through a group, commit, resume from the committed offsets', {
+  timeout: 90_000,
+}, async () => {
+  const producer = new Producer({
+    clientId: 'plt-p',
+    bootstrapBrokers: [b.bootstrapServers],
+    serializers: stringSerializers,
+  });
   try {
-    await producer.send({ messages: Array.from({ length: 30 }, (_, i) => ({ topic: 'groups-plt', value: `v${i}`, partition: i % 2 })) });
+    await producer.send({
+      messages: Array.from({ length: 30 }, (_, i) => ({ topic: 'groups-plt', value: `v${i}`, partition: i % 2 })),
+    });
     const first = await consume('plt-group', 30);
     assert.equal(first.length, 30);
     assert.equal(new Set(first).size, 30);
     const committed = fetchOffsets(b.broker.groups, 'plt-group', null).offsets;
-    assert.equal(committed.reduce((s, o) => s + o.offset, 0), 30, JSON.stringify(committed));
-    await producer.send({ messages: Array.from({ length: 10 }, (_, i) => ({ topic: 'groups-plt', value: `w${i}`, partition: i % 2 })) });
+    assert.equal(
+      committed.reduce((s, o) => s + o.offset, 0),
+      30,
+      JSON.stringify(committed),
+    );
+    await producer.send({
+      messages: Array.from({ length: 10 }, (_, i) => ({ topic: 'groups-plt', value: `w${i}`, partition: i % 2 })),
+    });
     const second = await consume('plt-group', 10);
     assert.deepEqual(new Set(second), new Set(Array.from({ length: 10 }, (_, i) => `w${i}`)));
     assert.equal(second.length, 10);

@@ -26,10 +26,18 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs = 30_000): P
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function consumeN(kafka: any, group: string, topic: string, n: number): Promise<string[]> {
   const got: string[] = [];
-  const c = kafka.consumer({ groupId: group, sessionTimeout: 10_000, rebalanceTimeout: 10_000, heartbeatInterval: 300, maxWaitTimeInMs: 200 });
+  const c = kafka.consumer({
+    groupId: group,
+    sessionTimeout: 10_000,
+    rebalanceTimeout: 10_000,
+    heartbeatInterval: 300,
+    maxWaitTimeInMs: 200,
+  });
   await c.connect();
   await c.subscribe({ topics: [topic], fromBeginning: true });
-  await c.run({ eachMessage: async ({ message }: { message: { value: Buffer } }) => void got.push(message.value.toString()) });
+  await c.run({
+    eachMessage: async ({ message }: { message: { value: Buffer } }) => void got.push(message.value.toString()),
+  });
   await waitFor(`${n} records`, () => got.length >= n);
   await new Promise((r) => setTimeout(r, 800));
   await c.disconnect();
@@ -49,7 +57,10 @@ test('committed offsets and group metadata survive kill -9', { timeout: 120_000 
     await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic, messages: Array.from({ length: 40 }, (_, i) => ({ value: `v${i}`, partition: i % 2 })) });
+    await producer.send({
+      topic,
+      messages: Array.from({ length: 40 }, (_, i) => ({ value: `v${i}`, partition: i % 2 })),
+    });
     const first = await consumeN(kafka, group, topic, 40);
     assert.equal(first.length, 40);
     // A simple (non-member) commit with metadata into another group.
@@ -67,18 +78,37 @@ test('committed offsets and group metadata survive kill -9', { timeout: 120_000 
       const admin2 = kafka.admin();
       await admin2.connect();
       const offsets = await admin2.fetchOffsets({ groupId: group, topics: [topic] });
-      assert.deepEqual(offsets[0].partitions.map((p: { partition: number; offset: string }) => [p.partition, p.offset]).sort(), [[0, '20'], [1, '20']]);
+      assert.deepEqual(
+        offsets[0].partitions.map((p: { partition: number; offset: string }) => [p.partition, p.offset]).sort(),
+        [
+          [0, '20'],
+          [1, '20'],
+        ],
+      );
       const simple = await admin2.fetchOffsets({ groupId: 'simple-group', topics: [topic] });
-      assert.deepEqual(simple[0].partitions.map((p: { partition: number; offset: string }) => [p.partition, p.offset]).sort(), [[0, '-1'], [1, '7']]);
+      assert.deepEqual(
+        simple[0].partitions.map((p: { partition: number; offset: string }) => [p.partition, p.offset]).sort(),
+        [
+          [0, '-1'],
+          [1, '7'],
+        ],
+      );
       const after = await admin2.describeGroups([group]);
       assert.equal(after.groups[0].state, 'Empty');
       assert.equal(after.groups[0].protocolType, before.groups[0].protocolType);
       const producer2 = kafka.producer();
       await producer2.connect();
-      await producer2.send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ value: `w${i}`, partition: i % 2 })) });
+      await producer2.send({
+        topic,
+        messages: Array.from({ length: 10 }, (_, i) => ({ value: `w${i}`, partition: i % 2 })),
+      });
       await producer2.disconnect();
       const second = await consumeN(kafka, group, topic, 10);
-      assert.deepEqual(new Set(second), new Set(Array.from({ length: 10 }, (_, i) => `w${i}`)), 'resumed from the committed offsets');
+      assert.deepEqual(
+        new Set(second),
+        new Set(Array.from({ length: 10 }, (_, i) => `w${i}`)),
+        'resumed from the committed offsets',
+      );
       assert.equal(second.length, 10);
       await admin2.disconnect();
     } finally {

@@ -16,12 +16,32 @@ import { encodeDeleteTopicsRequest } from '../../../protocol/generated/delete-to
 import { decodeDeleteTopicsResponse } from '../../../protocol/generated/delete-topics-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
-async function simpleCommit(c: RawClient, groupId: string, topic: string, partition: number, offset: bigint): Promise<number> {
+async function simpleCommit(
+  c: RawClient,
+  groupId: string,
+  topic: string,
+  partition: number,
+  offset: bigint,
+): Promise<number> {
   const r = await commit(c, 8, {
     groupId,
     generationIdOrMemberEpoch: -1,
     memberId: '',
-    topics: [{ name: topic, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitions: [{ partitionIndex: partition, committedOffset: offset, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: 'm' }] }],
+    topics: [
+      {
+        name: topic,
+        topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+        partitions: [
+          {
+            partitionIndex: partition,
+            committedOffset: offset,
+            committedLeaderEpoch: -1,
+            commitTimestamp: -1n,
+            committedMetadata: 'm',
+          },
+        ],
+      },
+    ],
   });
   return r.topics[0]!.partitions[0]!.errorCode;
 }
@@ -29,7 +49,9 @@ async function simpleCommit(c: RawClient, groupId: string, topic: string, partit
 async function committed(c: RawClient, groupId: string): Promise<string[]> {
   const r = await fetchCommitted(c, 8, { groups: [{ groupId, memberId: null, memberEpoch: -1, topics: null }] });
   assert.equal(r.groups[0]!.errorCode, ErrorCode.NONE);
-  return r.groups[0]!.topics.flatMap((t) => t.partitions.map((p) => `${t.name}/${p.partitionIndex}=${p.committedOffset}`)).sort();
+  return r.groups[0]!.topics.flatMap((t) =>
+    t.partitions.map((p) => `${t.name}/${p.partitionIndex}=${p.committedOffset}`),
+  ).sort();
 }
 
 test('deleting a topic removes its committed offsets from every group, durably', { timeout: 60_000 }, async () => {
@@ -45,7 +67,11 @@ test('deleting a topic removes its committed offsets from every group, durably',
       assert.equal(await simpleCommit(c, 'g-two', 'gone2', 0, 4n), 0);
       assert.equal(await simpleCommit(c, 'g-two', 'keep', 1, 8n), 0);
 
-      const del = await call(c, 20, 6, encodeDeleteTopicsRequest, decodeDeleteTopicsResponse, { topicNames: [], timeoutMs: 5000, topics: [{ name: 'gone', topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }] });
+      const del = await call(c, 20, 6, encodeDeleteTopicsRequest, decodeDeleteTopicsResponse, {
+        topicNames: [],
+        timeoutMs: 5000,
+        topics: [{ name: 'gone', topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }],
+      });
       assert.equal(del.responses[0]!.errorCode, ErrorCode.NONE);
       assert.deepEqual(await committed(c, 'g-both'), ['keep/0=5']);
       assert.deepEqual(await committed(c, 'g-only'), []);

@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
-import { encodeFetchRequest, defaultFetchRequest, defaultFetchPartition, type FetchRequest } from '../../../protocol/generated/fetch-request.js';
+import {
+  encodeFetchRequest,
+  defaultFetchRequest,
+  defaultFetchPartition,
+  type FetchRequest,
+} from '../../../protocol/generated/fetch-request.js';
 import { decodeFetchResponse, type FetchResponse } from '../../../protocol/generated/fetch-response.js';
 import { buildRecordBatch } from '../../../protocol/records/builder.js';
 import { readMessageSet } from '../../../protocol/records/legacy.js';
@@ -12,11 +17,15 @@ const env = useBrokerAndClient({
   topics: [{ name: 'f', partitions: 2 }],
   setup: async (b) => {
     const log = b.broker.logs.getLog('f', 0)!;
-    for (let i = 0; i < 5; i++) await log.append(await buildRecordBatch([{ key: `k${i}`, value: `v${i}`.padEnd(200, '.') }]));
+    for (let i = 0; i < 5; i++)
+      await log.append(await buildRecordBatch([{ key: `k${i}`, value: `v${i}`.padEnd(200, '.') }]));
   },
 });
 
-function fetchReq(parts: { topic: string; partition: number; offset: number; maxBytes?: number }[], o: Partial<FetchRequest> = {}): FetchRequest {
+function fetchReq(
+  parts: { topic: string; partition: number; offset: number; maxBytes?: number }[],
+  o: Partial<FetchRequest> = {},
+): FetchRequest {
   const r = defaultFetchRequest();
   r.replicaId = -1;
   r.maxWaitMs = 0;
@@ -36,7 +45,8 @@ function fetchReq(parts: { topic: string; partition: number; offset: number; max
   return Object.assign(r, o);
 }
 
-const fetch = (v: number, req: FetchRequest, timeoutMs?: number): Promise<FetchResponse> => call(env.client, 1, v, encodeFetchRequest, decodeFetchResponse, req, timeoutMs);
+const fetch = (v: number, req: FetchRequest, timeoutMs?: number): Promise<FetchResponse> =>
+  call(env.client, 1, v, encodeFetchRequest, decodeFetchResponse, req, timeoutMs);
 
 async function values(records: Buffer | null): Promise<string[]> {
   const out: string[] = [];
@@ -69,22 +79,44 @@ test('v0-v3 fetchers get message format 0/1 (down-conversion)', async () => {
     const p = res.responses[0].partitions[0];
     assert.equal(p.errorCode, 0);
     const { records } = await readMessageSet(p.records!);
-    assert.deepEqual(records.map((r) => [Number(r.offset), r.value!.toString().replace(/\.+$/, '')]), [[3, 'v3'], [4, 'v4']], `v${v}`);
+    assert.deepEqual(
+      records.map((r) => [Number(r.offset), r.value!.toString().replace(/\.+$/, '')]),
+      [
+        [3, 'v3'],
+        [4, 'v4'],
+      ],
+      `v${v}`,
+    );
     assert.equal(records[0].magic, v < 2 ? 0 : 1);
   }
 });
 
 test('limits: at least one whole batch, then partition and response maxBytes', async () => {
   const one = await fetch(11, fetchReq([{ topic: 'f', partition: 0, offset: 0, maxBytes: 10 }]));
-  assert.deepEqual(await values(one.responses[0].partitions[0].records), ['v0'], 'first batch even above partitionMaxBytes');
+  assert.deepEqual(
+    await values(one.responses[0].partitions[0].records),
+    ['v0'],
+    'first batch even above partitionMaxBytes',
+  );
   const capped = await fetch(11, fetchReq([{ topic: 'f', partition: 0, offset: 0 }], { maxBytes: 600 }));
   assert.ok((await values(capped.responses[0].partitions[0].records)).length <= 3);
 });
 
 test('out of range and unknown partitions are per-partition errors', async () => {
-  const res = await fetch(11, fetchReq([{ topic: 'f', partition: 0, offset: 99 }, { topic: 'f', partition: 7, offset: 0 }, { topic: 'zz', partition: 0, offset: 0 }]));
+  const res = await fetch(
+    11,
+    fetchReq([
+      { topic: 'f', partition: 0, offset: 99 },
+      { topic: 'f', partition: 7, offset: 0 },
+      { topic: 'zz', partition: 0, offset: 0 },
+    ]),
+  );
   const codes = res.responses.flatMap((t) => t.partitions.map((p) => p.errorCode));
-  assert.deepEqual(codes, [ErrorCode.OFFSET_OUT_OF_RANGE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+  assert.deepEqual(codes, [
+    ErrorCode.OFFSET_OUT_OF_RANGE,
+    ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  ]);
 });
 
 test('long polling waits for minBytes and a produce wakes it at once', async () => {
@@ -92,7 +124,11 @@ test('long polling waits for minBytes and a produce wakes it at once', async () 
   const empty = await fetch(11, fetchReq([{ topic: 'f', partition: 1, offset: 0 }], { maxWaitMs: 300, minBytes: 1 }));
   assert.ok(Date.now() - t0 >= 250, 'waited maxWaitMs with nothing to read');
   assert.equal(empty.responses[0].partitions[0].records?.length ?? 0, 0);
-  const waiting = fetch(11, fetchReq([{ topic: 'f', partition: 1, offset: 0 }], { maxWaitMs: 8000, minBytes: 1 }), 15_000);
+  const waiting = fetch(
+    11,
+    fetchReq([{ topic: 'f', partition: 1, offset: 0 }], { maxWaitMs: 8000, minBytes: 1 }),
+    15_000,
+  );
   await new Promise((r) => setTimeout(r, 100));
   const t1 = Date.now();
   await env.broker.broker.logs.getLog('f', 1)!.append(await buildRecordBatch([{ value: 'wake' }]));
@@ -103,7 +139,16 @@ test('long polling waits for minBytes and a produce wakes it at once', async () 
 });
 
 test('incremental fetch sessions (KIP-227)', async () => {
-  const full = await fetch(11, fetchReq([{ topic: 'f', partition: 0, offset: 5 }, { topic: 'f', partition: 1, offset: 1 }], { sessionId: 0, sessionEpoch: 0 }));
+  const full = await fetch(
+    11,
+    fetchReq(
+      [
+        { topic: 'f', partition: 0, offset: 5 },
+        { topic: 'f', partition: 1, offset: 1 },
+      ],
+      { sessionId: 0, sessionEpoch: 0 },
+    ),
+  );
   assert.ok(full.sessionId > 0);
   assert.equal(full.responses[0].partitions.length, 2, 'a full response lists every partition');
   // Nothing changed: the incremental response is empty.
@@ -113,15 +158,27 @@ test('incremental fetch sessions (KIP-227)', async () => {
   // New data on partition 1 only: only it is listed.
   await env.broker.broker.logs.getLog('f', 1)!.append(await buildRecordBatch([{ value: 'inc' }]));
   const inc2 = await fetch(11, fetchReq([], { sessionId: full.sessionId, sessionEpoch: 2 }));
-  assert.deepEqual(inc2.responses.flatMap((t) => t.partitions.map((p) => p.partitionIndex)), [1]);
+  assert.deepEqual(
+    inc2.responses.flatMap((t) => t.partitions.map((p) => p.partitionIndex)),
+    [1],
+  );
   assert.deepEqual(await values(inc2.responses[0].partitions[0].records), ['inc']);
   // Wrong epoch, unknown session.
-  assert.equal((await fetch(11, fetchReq([], { sessionId: full.sessionId, sessionEpoch: 7 }))).errorCode, ErrorCode.INVALID_FETCH_SESSION_EPOCH);
-  assert.equal((await fetch(11, fetchReq([], { sessionId: 123456, sessionEpoch: 1 }))).errorCode, ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
+  assert.equal(
+    (await fetch(11, fetchReq([], { sessionId: full.sessionId, sessionEpoch: 7 }))).errorCode,
+    ErrorCode.INVALID_FETCH_SESSION_EPOCH,
+  );
+  assert.equal(
+    (await fetch(11, fetchReq([], { sessionId: 123456, sessionEpoch: 1 }))).errorCode,
+    ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+  );
   // Forgetting a partition removes it; closing the session with epoch -1.
   const forget = fetchReq([], { sessionId: full.sessionId, sessionEpoch: 3 });
   forget.forgottenTopicsData = [{ topic: 'f', topicId: env.broker.broker.logs.topic('f')!.topicId, partitions: [0] }];
   await fetch(11, forget);
   await fetch(11, fetchReq([], { sessionId: full.sessionId, sessionEpoch: -1 }));
-  assert.equal((await fetch(11, fetchReq([], { sessionId: full.sessionId, sessionEpoch: 5 }))).errorCode, ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
+  assert.equal(
+    (await fetch(11, fetchReq([], { sessionId: full.sessionId, sessionEpoch: 5 }))).errorCode,
+    ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+  );
 });

@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
-import { encodeListOffsetsRequest, defaultListOffsetsRequest, type ListOffsetsRequest } from '../../../protocol/generated/list-offsets-request.js';
+import {
+  encodeListOffsetsRequest,
+  defaultListOffsetsRequest,
+  type ListOffsetsRequest,
+} from '../../../protocol/generated/list-offsets-request.js';
 import { decodeListOffsetsResponse } from '../../../protocol/generated/list-offsets-response.js';
 import { buildRecordBatch } from '../../../protocol/records/builder.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
@@ -14,7 +18,12 @@ const env = useBrokerAndClient({
     // 10 records one second apart, two per batch; the largest timestamp is at offset 7.
     for (let i = 0; i < 10; i += 2) {
       const ts = (k: number) => (k === 7 ? T0 + 100_000 : T0 + k * 1000);
-      await log.append(await buildRecordBatch([{ value: `${i}`, timestamp: ts(i) }, { value: `${i + 1}`, timestamp: ts(i + 1) }]));
+      await log.append(
+        await buildRecordBatch([
+          { value: `${i}`, timestamp: ts(i) },
+          { value: `${i + 1}`, timestamp: ts(i + 1) },
+        ]),
+      );
     }
   },
 });
@@ -22,11 +31,18 @@ const env = useBrokerAndClient({
 function req(ts: number, partition = 0): ListOffsetsRequest {
   const r = defaultListOffsetsRequest();
   r.replicaId = -1;
-  r.topics = [{ name: 't', partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp: BigInt(ts), maxNumOffsets: 1 }] }];
+  r.topics = [
+    {
+      name: 't',
+      partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp: BigInt(ts), maxNumOffsets: 1 }],
+    },
+  ];
   return r;
 }
 const list = (v: number, ts: number, partition = 0) =>
-  call(env.client, 2, v, encodeListOffsetsRequest, decodeListOffsetsResponse, req(ts, partition)).then((r) => r.topics[0].partitions[0]);
+  call(env.client, 2, v, encodeListOffsetsRequest, decodeListOffsetsResponse, req(ts, partition)).then(
+    (r) => r.topics[0].partitions[0],
+  );
 
 test('earliest, latest and by time through the time index, versions 1-10', async () => {
   for (let v = 1; v <= 10; v++) {

@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
-import { encodeMetadataRequest, defaultMetadataRequest, type MetadataRequest } from '../../../protocol/generated/metadata-request.js';
+import {
+  encodeMetadataRequest,
+  defaultMetadataRequest,
+  type MetadataRequest,
+} from '../../../protocol/generated/metadata-request.js';
 import { decodeMetadataResponse } from '../../../protocol/generated/metadata-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
@@ -13,16 +17,27 @@ function req(topics: string[] | null, allow = true): MetadataRequest {
   r.allowAutoTopicCreation = allow;
   return r;
 }
-const metadata = (v: number, r: MetadataRequest) => call(env.client, 3, v, encodeMetadataRequest, decodeMetadataResponse, r);
+const metadata = (v: number, r: MetadataRequest) =>
+  call(env.client, 3, v, encodeMetadataRequest, decodeMetadataResponse, r);
 
 test('every version 0-12 lists this broker and the requested topic with a leader', async () => {
   for (let v = 0; v <= 12; v++) {
     const res = await metadata(v, req(['existing']));
-    assert.deepEqual(res.brokers.map((x) => [x.nodeId, x.host, x.port]), [[1, '127.0.0.1', env.broker.port]], `v${v}`);
+    assert.deepEqual(
+      res.brokers.map((x) => [x.nodeId, x.host, x.port]),
+      [[1, '127.0.0.1', env.broker.port]],
+      `v${v}`,
+    );
     const t = res.topics[0];
     assert.equal(t.errorCode, 0);
     assert.equal(t.name, 'existing');
-    assert.deepEqual(t.partitions.map((p) => [p.partitionIndex, p.leaderId, p.replicaNodes, p.isrNodes]), [[0, 1, [1], [1]], [1, 1, [1], [1]]]);
+    assert.deepEqual(
+      t.partitions.map((p) => [p.partitionIndex, p.leaderId, p.replicaNodes, p.isrNodes]),
+      [
+        [0, 1, [1], [1]],
+        [1, 1, [1], [1]],
+      ],
+    );
     if (v >= 2) assert.equal(res.clusterId, env.broker.broker.started.clusterId);
     if (v >= 1) assert.equal(res.controllerId, 1);
     if (v >= 10) assert.equal(t.topicId, env.broker.broker.logs.topic('existing')!.topicId);
@@ -40,7 +55,10 @@ test('auto-creation: num.partitions, ready at once; refused when disallowed or i
   assert.equal(res.topics[0].errorCode, 0);
   assert.equal(res.topics[0].partitions.length, 3);
   assert.ok(env.broker.broker.logs.getLog('auto-made', 2));
-  assert.equal((await metadata(9, req(['not-allowed'], false))).topics[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  assert.equal(
+    (await metadata(9, req(['not-allowed'], false))).topics[0].errorCode,
+    ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  );
   assert.equal((await metadata(9, req(['bad name!']))).topics[0].errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
   assert.equal(env.broker.broker.logs.topic('not-allowed'), undefined);
 });

@@ -21,9 +21,19 @@ test('JoinGroup v0-9 + SyncGroup: a one-member group gets generation 1 and its o
     assert.equal(j.leader, j.memberId);
     assert.equal(j.protocolName, 'range');
     if (v >= 7) assert.equal(j.protocolType, 'consumer');
-    assert.deepEqual(j.members.map((m) => [m.memberId, m.metadata]), [[j.memberId, SUB]]);
+    assert.deepEqual(
+      j.members.map((m) => [m.memberId, m.metadata]),
+      [[j.memberId, SUB]],
+    );
     const sv = Math.min(v, 5);
-    const s = await syncGroup(env.client, sv, { groupId, generationId: 1, memberId: j.memberId, protocolType: 'consumer', protocolName: 'range', assignments: [{ memberId: j.memberId, assignment: Buffer.from(`a${v}`) }] });
+    const s = await syncGroup(env.client, sv, {
+      groupId,
+      generationId: 1,
+      memberId: j.memberId,
+      protocolType: 'consumer',
+      protocolName: 'range',
+      assignments: [{ memberId: j.memberId, assignment: Buffer.from(`a${v}`) }],
+    });
     assert.equal(s.errorCode, 0);
     assert.deepEqual(s.assignment, Buffer.from(`a${v}`));
     if (sv >= 5) assert.equal(s.protocolName, 'range');
@@ -34,9 +44,18 @@ test('JoinGroup v0-9 + SyncGroup: a one-member group gets generation 1 and its o
 });
 
 test('JoinGroup errors: INVALID_SESSION_TIMEOUT, UNKNOWN_MEMBER_ID, INCONSISTENT_GROUP_PROTOCOL, INVALID_GROUP_ID', async () => {
-  assert.equal((await joinGroup(env.client, 5, { groupId: 'e', sessionTimeoutMs: 10 })).errorCode, ErrorCode.INVALID_SESSION_TIMEOUT);
-  assert.equal((await joinGroup(env.client, 5, { groupId: 'e', sessionTimeoutMs: 2_000_000 })).errorCode, ErrorCode.INVALID_SESSION_TIMEOUT);
-  assert.equal((await joinGroup(env.client, 5, { groupId: 'e', memberId: 'ghost' })).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+  assert.equal(
+    (await joinGroup(env.client, 5, { groupId: 'e', sessionTimeoutMs: 10 })).errorCode,
+    ErrorCode.INVALID_SESSION_TIMEOUT,
+  );
+  assert.equal(
+    (await joinGroup(env.client, 5, { groupId: 'e', sessionTimeoutMs: 2_000_000 })).errorCode,
+    ErrorCode.INVALID_SESSION_TIMEOUT,
+  );
+  assert.equal(
+    (await joinGroup(env.client, 5, { groupId: 'e', memberId: 'ghost' })).errorCode,
+    ErrorCode.UNKNOWN_MEMBER_ID,
+  );
   assert.equal((await joinGroup(env.client, 2, { groupId: '' })).errorCode, ErrorCode.INVALID_GROUP_ID);
   const j = await joinGroup(env.client, 2, { groupId: 'e' });
   assert.equal(j.errorCode, 0);
@@ -58,7 +77,10 @@ test('two members on two connections: the join waits for both; a stale generatio
     // A second member joins: the first learns of the rebalance from its heartbeat and rejoins.
     const bJoin = joinGroup(c2, 3, { groupId });
     await new Promise((r) => setTimeout(r, 50));
-    assert.equal((await heartbeat(env.client, 3, { groupId, generationId: 1, memberId: a1.memberId })).errorCode, ErrorCode.REBALANCE_IN_PROGRESS);
+    assert.equal(
+      (await heartbeat(env.client, 3, { groupId, generationId: 1, memberId: a1.memberId })).errorCode,
+      ErrorCode.REBALANCE_IN_PROGRESS,
+    );
     const [a2, b2] = await Promise.all([joinGroup(env.client, 3, { groupId, memberId: a1.memberId }), bJoin]);
     assert.equal(a2.generationId, 2);
     assert.equal(b2.generationId, 2);
@@ -66,12 +88,29 @@ test('two members on two connections: the join waits for both; a stale generatio
     assert.equal(a2.members.length, 2);
     assert.equal(b2.members.length, 0);
     const follower = syncGroup(c2, 3, { groupId, generationId: 2, memberId: b2.memberId, assignments: [] });
-    assert.equal((await syncGroup(env.client, 3, { groupId, generationId: 1, memberId: a1.memberId, assignments: [] })).errorCode, ErrorCode.ILLEGAL_GENERATION);
-    const lead = await syncGroup(env.client, 3, { groupId, generationId: 2, memberId: a1.memberId, assignments: [{ memberId: a1.memberId, assignment: Buffer.from('A') }, { memberId: b2.memberId, assignment: Buffer.from('B') }] });
+    assert.equal(
+      (await syncGroup(env.client, 3, { groupId, generationId: 1, memberId: a1.memberId, assignments: [] })).errorCode,
+      ErrorCode.ILLEGAL_GENERATION,
+    );
+    const lead = await syncGroup(env.client, 3, {
+      groupId,
+      generationId: 2,
+      memberId: a1.memberId,
+      assignments: [
+        { memberId: a1.memberId, assignment: Buffer.from('A') },
+        { memberId: b2.memberId, assignment: Buffer.from('B') },
+      ],
+    });
     assert.deepEqual(lead.assignment, Buffer.from('A'));
     assert.deepEqual((await follower).assignment, Buffer.from('B'));
-    assert.equal((await heartbeat(c2, 0, { groupId, generationId: 1, memberId: b2.memberId })).errorCode, ErrorCode.ILLEGAL_GENERATION);
-    assert.equal((await heartbeat(c2, 0, { groupId, generationId: 2, memberId: 'nobody' })).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+    assert.equal(
+      (await heartbeat(c2, 0, { groupId, generationId: 1, memberId: b2.memberId })).errorCode,
+      ErrorCode.ILLEGAL_GENERATION,
+    );
+    assert.equal(
+      (await heartbeat(c2, 0, { groupId, generationId: 2, memberId: 'nobody' })).errorCode,
+      ErrorCode.UNKNOWN_MEMBER_ID,
+    );
   } finally {
     c2.close();
   }

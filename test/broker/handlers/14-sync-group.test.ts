@@ -10,13 +10,40 @@ test('v0-5 errors: UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION; v5 INCONSISTENT_GROUP_
   for (let v = 0; v <= 5; v++) {
     const groupId = `sg-${v}`;
     const j = await joinGroup(env.client, 2, { groupId });
-    assert.equal((await syncGroup(env.client, v, { groupId: 'nope', generationId: 1, memberId: j.memberId })).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
-    assert.equal((await syncGroup(env.client, v, { groupId, generationId: 1, memberId: 'ghost' })).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
-    assert.equal((await syncGroup(env.client, v, { groupId, generationId: 9, memberId: j.memberId })).errorCode, ErrorCode.ILLEGAL_GENERATION);
+    assert.equal(
+      (await syncGroup(env.client, v, { groupId: 'nope', generationId: 1, memberId: j.memberId })).errorCode,
+      ErrorCode.UNKNOWN_MEMBER_ID,
+    );
+    assert.equal(
+      (await syncGroup(env.client, v, { groupId, generationId: 1, memberId: 'ghost' })).errorCode,
+      ErrorCode.UNKNOWN_MEMBER_ID,
+    );
+    assert.equal(
+      (await syncGroup(env.client, v, { groupId, generationId: 9, memberId: j.memberId })).errorCode,
+      ErrorCode.ILLEGAL_GENERATION,
+    );
     if (v >= 5) {
-      assert.equal((await syncGroup(env.client, v, { groupId, generationId: 1, memberId: j.memberId, protocolType: 'consumer', protocolName: 'other' })).errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+      assert.equal(
+        (
+          await syncGroup(env.client, v, {
+            groupId,
+            generationId: 1,
+            memberId: j.memberId,
+            protocolType: 'consumer',
+            protocolName: 'other',
+          })
+        ).errorCode,
+        ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+      );
     }
-    const s = await syncGroup(env.client, v, { groupId, generationId: 1, memberId: j.memberId, protocolType: 'consumer', protocolName: 'range', assignments: [{ memberId: j.memberId, assignment: Buffer.from('x') }] });
+    const s = await syncGroup(env.client, v, {
+      groupId,
+      generationId: 1,
+      memberId: j.memberId,
+      protocolType: 'consumer',
+      protocolName: 'range',
+      assignments: [{ memberId: j.memberId, assignment: Buffer.from('x') }],
+    });
     assert.equal(s.errorCode, 0);
     assert.deepEqual(s.assignment, Buffer.from('x'));
     if (v >= 5) assert.deepEqual([s.protocolType, s.protocolName], ['consumer', 'range']);

@@ -4,7 +4,10 @@ import { startBroker, type RunningBroker } from '../../../broker/index.js';
 import { setRootLogger } from '../../../broker/logger.js';
 import { pino } from 'pino';
 import { RawClient } from '../../helpers/raw-client.js';
-import { encodeApiVersionsRequest, defaultApiVersionsRequest } from '../../../protocol/generated/api-versions-request.js';
+import {
+  encodeApiVersionsRequest,
+  defaultApiVersionsRequest,
+} from '../../../protocol/generated/api-versions-request.js';
 import { decodeApiVersionsResponse } from '../../../protocol/generated/api-versions-response.js';
 import { advertisedApis } from '../../../broker/handlers/registry.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
@@ -44,7 +47,7 @@ test('ApiVersions v0-v4 answer from the handler registry', async () => {
   }
 });
 
-test('a version above 4 gets a v0 body with UNSUPPORTED_VERSION and ApiVersions\' range (KIP-511)', async () => {
+test("a version above 4 gets a v0 body with UNSUPPORTED_VERSION and ApiVersions' range (KIP-511)", async () => {
   const c = await RawClient.connect(b.port);
   try {
     // A v7 body the broker does not know; it must not be parsed.
@@ -54,7 +57,10 @@ test('a version above 4 gets a v0 body with UNSUPPORTED_VERSION and ApiVersions\
     assert.equal(res.correlationId, id);
     const body = decodeApiVersionsResponse(res.body, 0);
     assert.equal(body.errorCode, ErrorCode.UNSUPPORTED_VERSION);
-    assert.deepEqual(body.apiKeys.map((k) => [k.apiKey, k.minVersion, k.maxVersion]), [[18, 0, 4]]);
+    assert.deepEqual(
+      body.apiKeys.map((k) => [k.apiKey, k.minVersion, k.maxVersion]),
+      [[18, 0, 4]],
+    );
     // The connection stays usable.
     c.send(18, 0, (w) => encodeApiVersionsRequest(w, 0, defaultApiVersionsRequest()));
     const again = await c.response(0);

@@ -9,7 +9,10 @@ import {
   encodeCreateTopicsRequest,
   type CreateTopicsRequestCreatableTopic,
 } from '../../../protocol/generated/create-topics-request.js';
-import { decodeCreateTopicsResponse, type CreateTopicsResponse } from '../../../protocol/generated/create-topics-response.js';
+import {
+  decodeCreateTopicsResponse,
+  type CreateTopicsResponse,
+} from '../../../protocol/generated/create-topics-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
 const env = useBrokerAndClient({ config: { 'num.partitions': 3, 'log.retention.ms': 3_600_000 } });
@@ -18,7 +21,11 @@ function topic(name: string, over: Partial<CreateTopicsRequestCreatableTopic> = 
   return { ...defaultCreateTopicsRequestCreatableTopic(), name, numPartitions: -1, replicationFactor: -1, ...over };
 }
 
-function create(v: number, topics: CreateTopicsRequestCreatableTopic[], validateOnly = false): Promise<CreateTopicsResponse> {
+function create(
+  v: number,
+  topics: CreateTopicsRequestCreatableTopic[],
+  validateOnly = false,
+): Promise<CreateTopicsResponse> {
   const req = { ...defaultCreateTopicsRequest(), topics, timeoutMs: 5000, validateOnly };
   return call(env.client, 19, v, encodeCreateTopicsRequest, decodeCreateTopicsResponse, req);
 }
@@ -26,7 +33,9 @@ function create(v: number, topics: CreateTopicsRequestCreatableTopic[], validate
 test('every version 0-7 creates a topic; v5+ return the layout and configs, v7 the topic id', async () => {
   for (let v = 0; v <= 7; v++) {
     const name = `ct-v${v}`;
-    const res = await create(v, [topic(name, { numPartitions: v === 0 ? 2 : -1, configs: [{ name: 'retention.ms', value: '1000' }] })]);
+    const res = await create(v, [
+      topic(name, { numPartitions: v === 0 ? 2 : -1, configs: [{ name: 'retention.ms', value: '1000' }] }),
+    ]);
     assert.equal(res.topics.length, 1);
     const r = res.topics[0]!;
     assert.equal(r.name, name);
@@ -40,7 +49,13 @@ test('every version 0-7 creates a topic; v5+ return the layout and configs, v7 t
       assert.equal(r.numPartitions, meta.partitions);
       assert.equal(r.replicationFactor, 1);
       const byName = new Map(r.configs!.map((x) => [x.name, x]));
-      assert.deepEqual(byName.get('retention.ms'), { name: 'retention.ms', value: '1000', readOnly: false, configSource: 1, isSensitive: false });
+      assert.deepEqual(byName.get('retention.ms'), {
+        name: 'retention.ms',
+        value: '1000',
+        readOnly: false,
+        configSource: 1,
+        isSensitive: false,
+      });
       assert.equal(byName.get('segment.bytes')!.configSource, 5);
       assert.equal(byName.get('segment.bytes')!.value, '1073741824');
       assert.equal(byName.get('flush.messages')!.value, '9223372036854775807');
@@ -52,7 +67,12 @@ test('every version 0-7 creates a topic; v5+ return the layout and configs, v7 t
 
 test('a created topic can be produced to at once (kafkajs, no leader wait)', async () => {
   await create(4, [topic('ct-produce')]);
-  const kafka = new Kafka({ clientId: 't', brokers: [env.broker.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 1 } });
+  const kafka = new Kafka({
+    clientId: 't',
+    brokers: [env.broker.bootstrapServers],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 1 },
+  });
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
@@ -75,7 +95,12 @@ test('errors: duplicate, invalid name, existing, configs, partitions, replicatio
     topic('ct-bad-value', { configs: [{ name: 'retention.ms', value: 'soon' }] }),
     topic('ct-bad-enum', { configs: [{ name: 'cleanup.policy', value: 'compact,shred' }] }),
     topic('ct-null-value', { configs: [{ name: 'retention.ms', value: null }] }),
-    topic('ct-lag', { configs: [{ name: 'min.compaction.lag.ms', value: '10' }, { name: 'max.compaction.lag.ms', value: '5' }] }),
+    topic('ct-lag', {
+      configs: [
+        { name: 'min.compaction.lag.ms', value: '10' },
+        { name: 'max.compaction.lag.ms', value: '5' },
+      ],
+    }),
     topic('ct-zero-partitions', { numPartitions: 0 }),
     topic('ct-rf0', { replicationFactor: 0 }),
     topic('ct-rf3', { replicationFactor: 3 }),
@@ -110,7 +135,14 @@ test('errors: duplicate, invalid name, existing, configs, partitions, replicatio
 
 test('manual assignments: only this node, numbered from 0, with numPartitions and replicationFactor -1', async () => {
   const node = env.broker.broker.started.nodeId;
-  const ok = await create(5, [topic('ct-assigned', { assignments: [{ partitionIndex: 1, brokerIds: [node] }, { partitionIndex: 0, brokerIds: [node] }] })]);
+  const ok = await create(5, [
+    topic('ct-assigned', {
+      assignments: [
+        { partitionIndex: 1, brokerIds: [node] },
+        { partitionIndex: 0, brokerIds: [node] },
+      ],
+    }),
+  ]);
   assert.equal(ok.topics[0]!.errorCode, 0, ok.topics[0]!.errorMessage ?? '');
   assert.equal(ok.topics[0]!.numPartitions, 2);
   assert.equal(env.broker.broker.logs.topic('ct-assigned')!.partitions, 2);
@@ -132,7 +164,14 @@ test('manual assignments: only this node, numbered from 0, with numPartitions an
 });
 
 test('validateOnly validates and creates nothing', async () => {
-  const res = await create(7, [topic('ct-validate', { numPartitions: 4, configs: [{ name: 'cleanup.policy', value: 'compact' }] }), topic('ct-validate-bad', { numPartitions: -5 })], true);
+  const res = await create(
+    7,
+    [
+      topic('ct-validate', { numPartitions: 4, configs: [{ name: 'cleanup.policy', value: 'compact' }] }),
+      topic('ct-validate-bad', { numPartitions: -5 }),
+    ],
+    true,
+  );
   assert.equal(res.topics[0]!.errorCode, 0);
   assert.equal(res.topics[0]!.numPartitions, 4);
   assert.equal(res.topics[0]!.configs!.find((x) => x.name === 'cleanup.policy')!.value, 'compact');
@@ -141,12 +180,26 @@ test('validateOnly validates and creates nothing', async () => {
 });
 
 test('kafkajs admin createTopics (v3) with configEntries', async () => {
-  const kafka = new Kafka({ clientId: 't', brokers: [env.broker.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const kafka = new Kafka({
+    clientId: 't',
+    brokers: [env.broker.bootstrapServers],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  });
   const admin = kafka.admin();
   await admin.connect();
   try {
     const created = await admin.createTopics({
-      topics: [{ topic: 'ct-kafkajs', numPartitions: 2, configEntries: [{ name: 'segment.bytes', value: '1048576' }, { name: 'cleanup.policy', value: 'compact,delete' }] }],
+      topics: [
+        {
+          topic: 'ct-kafkajs',
+          numPartitions: 2,
+          configEntries: [
+            { name: 'segment.bytes', value: '1048576' },
+            { name: 'cleanup.policy', value: 'compact,delete' },
+          ],
+        },
+      ],
     });
     assert.equal(created, true);
     const log = env.broker.broker.logs.getLog('ct-kafkajs', 1)!;
@@ -154,12 +207,19 @@ test('kafkajs admin createTopics (v3) with configEntries', async () => {
     assert.deepEqual(log.logConfig.cleanupPolicy, ['compact', 'delete']);
     assert.equal(log.logConfig.retentionMs, 3_600_000, 'broker log.retention.ms applies');
     assert.equal(await admin.createTopics({ topics: [{ topic: 'ct-kafkajs' }] }), false, 'already exists → false');
-    await assert.rejects(admin.createTopics({ topics: [{ topic: 'ct-kafkajs-rf', replicationFactor: 2 }] }), (err: { errors?: { type: string; message: string }[] }) => {
-      assert.equal(err.errors?.[0]?.type, 'INVALID_REPLICATION_FACTOR');
-      assert.match(err.errors![0]!.message, /replicat/i);
-      return true;
-    });
-    await assert.rejects(admin.createTopics({ topics: [{ topic: 'ct-kafkajs-cfg', configEntries: [{ name: 'retention.ms', value: 'x' }] }] }));
+    await assert.rejects(
+      admin.createTopics({ topics: [{ topic: 'ct-kafkajs-rf', replicationFactor: 2 }] }),
+      (err: { errors?: { type: string; message: string }[] }) => {
+        assert.equal(err.errors?.[0]?.type, 'INVALID_REPLICATION_FACTOR');
+        assert.match(err.errors![0]!.message, /replicat/i);
+        return true;
+      },
+    );
+    await assert.rejects(
+      admin.createTopics({
+        topics: [{ topic: 'ct-kafkajs-cfg', configEntries: [{ name: 'retention.ms', value: 'x' }] }],
+      }),
+    );
   } finally {
     await admin.disconnect();
   }
@@ -168,7 +228,11 @@ test('kafkajs admin createTopics (v3) with configEntries', async () => {
 test('@platformatic/kafka Admin createTopics (v7) returns id, layout and configuration', async () => {
   const admin = new Admin({ clientId: 't', bootstrapBrokers: [env.broker.bootstrapServers], retries: 0 });
   try {
-    const [created] = await admin.createTopics({ topics: ['ct-platformatic'], partitions: 2, configs: [{ name: 'max.message.bytes', value: '2000000' }] });
+    const [created] = await admin.createTopics({
+      topics: ['ct-platformatic'],
+      partitions: 2,
+      configs: [{ name: 'max.message.bytes', value: '2000000' }],
+    });
     assert.ok(created);
     assert.equal(created.name, 'ct-platformatic');
     const hex = Buffer.from(env.broker.broker.logs.topic('ct-platformatic')!.topicId, 'base64url').toString('hex');

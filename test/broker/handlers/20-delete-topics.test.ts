@@ -5,8 +5,15 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Admin } from '@platformatic/kafka';
 import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
-import { defaultDeleteTopicsRequest, encodeDeleteTopicsRequest, type DeleteTopicsRequest } from '../../../protocol/generated/delete-topics-request.js';
-import { decodeDeleteTopicsResponse, type DeleteTopicsResponse } from '../../../protocol/generated/delete-topics-response.js';
+import {
+  defaultDeleteTopicsRequest,
+  encodeDeleteTopicsRequest,
+  type DeleteTopicsRequest,
+} from '../../../protocol/generated/delete-topics-request.js';
+import {
+  decodeDeleteTopicsResponse,
+  type DeleteTopicsResponse,
+} from '../../../protocol/generated/delete-topics-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
 const ZERO = 'AAAAAAAAAAAAAAAAAAAAAA';
@@ -79,7 +86,12 @@ test('a deleted topic can be created again, empty', async () => {
 });
 
 test('kafkajs admin deleteTopics (v1)', async () => {
-  const kafka = new Kafka({ clientId: 't', brokers: [env.broker.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const kafka = new Kafka({
+    clientId: 't',
+    brokers: [env.broker.bootstrapServers],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  });
   const admin = kafka.admin();
   await admin.connect();
   try {

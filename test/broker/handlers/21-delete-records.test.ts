@@ -3,8 +3,15 @@ import assert from 'node:assert/strict';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { Admin } from '@platformatic/kafka';
 import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
-import { defaultDeleteRecordsRequest, encodeDeleteRecordsRequest, type DeleteRecordsTopic } from '../../../protocol/generated/delete-records-request.js';
-import { decodeDeleteRecordsResponse, type DeleteRecordsResponse } from '../../../protocol/generated/delete-records-response.js';
+import {
+  defaultDeleteRecordsRequest,
+  encodeDeleteRecordsRequest,
+  type DeleteRecordsTopic,
+} from '../../../protocol/generated/delete-records-request.js';
+import {
+  decodeDeleteRecordsResponse,
+  type DeleteRecordsResponse,
+} from '../../../protocol/generated/delete-records-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
 let kafka: Kafka;
@@ -12,7 +19,12 @@ let producer: Producer;
 const env = useBrokerAndClient({
   // Again after each restart: a producer connected to the running broker.
   setup: async (b) => {
-    kafka = new Kafka({ clientId: 't', brokers: [b.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+    kafka = new Kafka({
+      clientId: 't',
+      brokers: [b.bootstrapServers],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+    });
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
   },
@@ -27,7 +39,10 @@ function deleteRecords(v: number, topics: DeleteRecordsTopic[]): Promise<DeleteR
 async function fill(topic: string, partitions: number, n: number, configs: Record<string, string> = {}): Promise<void> {
   await env.broker.broker.logs.createTopic(topic, { partitions, configs });
   for (let p = 0; p < partitions; p++) {
-    await producer.send({ topic, messages: Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: `m${i}`, partition: p })) });
+    await producer.send({
+      topic,
+      messages: Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: `m${i}`, partition: p })),
+    });
   }
 }
 
@@ -36,7 +51,13 @@ test('v0-2 move the low watermark: an offset, -1 = high watermark, above it OFFS
     const topic = `dr-v${v}`;
     await fill(topic, 2, 10);
     const res = await deleteRecords(v, [
-      { name: topic, partitions: [{ partitionIndex: 0, offset: 4n }, { partitionIndex: 1, offset: -1n }] },
+      {
+        name: topic,
+        partitions: [
+          { partitionIndex: 0, offset: 4n },
+          { partitionIndex: 1, offset: -1n },
+        ],
+      },
       { name: 'dr-missing', partitions: [{ partitionIndex: 0, offset: 1n }] },
     ]);
     assert.deepEqual(res.topics, [
@@ -47,12 +68,22 @@ test('v0-2 move the low watermark: an offset, -1 = high watermark, above it OFFS
           { partitionIndex: 1, lowWatermark: 10n, errorCode: 0 },
         ],
       },
-      { name: 'dr-missing', partitions: [{ partitionIndex: 0, lowWatermark: -1n, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }] },
+      {
+        name: 'dr-missing',
+        partitions: [{ partitionIndex: 0, lowWatermark: -1n, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }],
+      },
     ]);
     assert.equal(env.broker.broker.logs.getLog(topic, 0)!.logStartOffset, 4);
     assert.equal(env.broker.broker.logs.getLog(topic, 1)!.logStartOffset, 10);
     const again = await deleteRecords(v, [
-      { name: topic, partitions: [{ partitionIndex: 0, offset: 11n }, { partitionIndex: 1, offset: 2n }, { partitionIndex: 5, offset: 0n }] },
+      {
+        name: topic,
+        partitions: [
+          { partitionIndex: 0, offset: 11n },
+          { partitionIndex: 1, offset: 2n },
+          { partitionIndex: 5, offset: 0n },
+        ],
+      },
     ]);
     assert.deepEqual(again.topics[0]!.partitions, [
       { partitionIndex: 0, lowWatermark: -1n, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE },
@@ -84,14 +115,25 @@ test('kafkajs deleteTopicRecords (v1) and fetchTopicOffsets; the low watermark s
   await admin.connect();
   try {
     // kafkajs looks the leaders up in its cached metadata: load the topic's first.
-    assert.deepEqual((await admin.fetchTopicOffsets('dr-kafkajs')).map((o) => o.low), ['0', '0']);
-    await admin.deleteTopicRecords({ topic: 'dr-kafkajs', partitions: [{ partition: 0, offset: '5' }, { partition: 1, offset: '-1' }] });
+    assert.deepEqual(
+      (await admin.fetchTopicOffsets('dr-kafkajs')).map((o) => o.low),
+      ['0', '0'],
+    );
+    await admin.deleteTopicRecords({
+      topic: 'dr-kafkajs',
+      partitions: [
+        { partition: 0, offset: '5' },
+        { partition: 1, offset: '-1' },
+      ],
+    });
     const offsets = await admin.fetchTopicOffsets('dr-kafkajs');
     const byPartition = new Map(offsets.map((o) => [o.partition, o]));
     assert.equal(byPartition.get(0)!.low, '5');
     assert.equal(byPartition.get(0)!.high, '8');
     assert.equal(byPartition.get(1)!.low, '8');
-    await assert.rejects(admin.deleteTopicRecords({ topic: 'dr-kafkajs', partitions: [{ partition: 0, offset: '100' }] }));
+    await assert.rejects(
+      admin.deleteTopicRecords({ topic: 'dr-kafkajs', partitions: [{ partition: 0, offset: '100' }] }),
+    );
   } finally {
     await admin.disconnect();
   }
@@ -104,7 +146,9 @@ test('@platformatic/kafka Admin deleteRecords (v2)', async () => {
   await fill('dr-platformatic', 1, 6);
   const admin = new Admin({ clientId: 't', bootstrapBrokers: [env.broker.bootstrapServers], retries: 0 });
   try {
-    const [t] = await admin.deleteRecords({ topics: [{ name: 'dr-platformatic', partitions: [{ partition: 0, offset: 3n }] }] });
+    const [t] = await admin.deleteRecords({
+      topics: [{ name: 'dr-platformatic', partitions: [{ partition: 0, offset: 3n }] }],
+    });
     assert.deepEqual(t, { name: 'dr-platformatic', partitions: [{ partition: 0, lowWatermark: 3n }] });
     assert.equal(env.broker.broker.logs.getLog('dr-platformatic', 0)!.logStartOffset, 3);
   } finally {

@@ -6,16 +6,26 @@ import { tmpdir } from 'node:os';
 import { testBroker, call } from '../../helpers/test-broker.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
-import { encodeApiVersionsRequest, defaultApiVersionsRequest } from '../../../protocol/generated/api-versions-request.js';
+import {
+  encodeApiVersionsRequest,
+  defaultApiVersionsRequest,
+} from '../../../protocol/generated/api-versions-request.js';
 import { decodeApiVersionsResponse } from '../../../protocol/generated/api-versions-response.js';
-import { defaultInitProducerIdRequest, encodeInitProducerIdRequest, type InitProducerIdRequest } from '../../../protocol/generated/init-producer-id-request.js';
-import { decodeInitProducerIdResponse, type InitProducerIdResponse } from '../../../protocol/generated/init-producer-id-response.js';
+import {
+  defaultInitProducerIdRequest,
+  encodeInitProducerIdRequest,
+  type InitProducerIdRequest,
+} from '../../../protocol/generated/init-producer-id-request.js';
+import {
+  decodeInitProducerIdResponse,
+  type InitProducerIdResponse,
+} from '../../../protocol/generated/init-producer-id-response.js';
 import { encodeProduceRequest } from '../../../protocol/generated/produce-request.js';
 import { decodeProduceResponse } from '../../../protocol/generated/produce-response.js';
 import { buildRecordBatchSync } from '../../../protocol/records/builder.js';
 import type { RunningBroker } from '../../../broker/index.js';
 
-const cleanup: Array<() => Promise<unknown> | void> = [];
+const cleanup: Array<() => unknown> = [];
 after(async () => {
   for (const f of cleanup.reverse()) await f();
 });
@@ -23,16 +33,33 @@ after(async () => {
 async function started(dataDir?: string): Promise<{ b: RunningBroker; c: RawClient }> {
   const b = await testBroker(dataDir ? { dataDir, topics: ['t'] } : { topics: ['t'] });
   const c = await RawClient.connect(b.port);
-  cleanup.push(() => b.stop(), () => c.close());
+  cleanup.push(
+    () => b.stop(),
+    () => c.close(),
+  );
   return { b, c };
 }
 
 function init(c: RawClient, v: number, over: Partial<InitProducerIdRequest> = {}): Promise<InitProducerIdResponse> {
-  return call(c, 22, v, encodeInitProducerIdRequest, decodeInitProducerIdResponse, { ...defaultInitProducerIdRequest(), transactionalId: null, transactionTimeoutMs: 60_000, ...over });
+  return call(c, 22, v, encodeInitProducerIdRequest, decodeInitProducerIdResponse, {
+    ...defaultInitProducerIdRequest(),
+    transactionalId: null,
+    transactionTimeoutMs: 60_000,
+    ...over,
+  });
 }
 
-async function produce(c: RawClient, pid: bigint, epoch: number, seq: number, values: string[]): Promise<{ errorCode: number; baseOffset: bigint }> {
-  const records = buildRecordBatchSync(values.map((value) => ({ value })), { producerId: pid, producerEpoch: epoch, baseSequence: seq });
+async function produce(
+  c: RawClient,
+  pid: bigint,
+  epoch: number,
+  seq: number,
+  values: string[],
+): Promise<{ errorCode: number; baseOffset: bigint }> {
+  const records = buildRecordBatchSync(
+    values.map((value) => ({ value })),
+    { producerId: pid, producerEpoch: epoch, baseSequence: seq },
+  );
   const r = await call(c, 0, 9, encodeProduceRequest, decodeProduceResponse, {
     transactionalId: null,
     acks: -1,
@@ -45,7 +72,11 @@ async function produce(c: RawClient, pid: bigint, epoch: number, seq: number, va
 
 test('advertised as 0-5 (v6, KIP-939 two-phase commit, is not)', async () => {
   const { c } = await started();
-  const r = await call(c, 18, 3, encodeApiVersionsRequest, decodeApiVersionsResponse, { ...defaultApiVersionsRequest(), clientSoftwareName: 'x', clientSoftwareVersion: '1' });
+  const r = await call(c, 18, 3, encodeApiVersionsRequest, decodeApiVersionsResponse, {
+    ...defaultApiVersionsRequest(),
+    clientSoftwareName: 'x',
+    clientSoftwareVersion: '1',
+  });
   const k = r.apiKeys.find((a) => a.apiKey === 22)!;
   assert.deepEqual([k.minVersion, k.maxVersion], [0, 5]);
 });
@@ -66,13 +97,16 @@ test('v0-v5 idempotent producers get fresh ids with epoch 0; ids stay unique acr
   ids.push(again.producerId);
   assert.equal(new Set(ids).size, ids.length);
   assert.ok(ids.every((id) => id >= 0n));
-  assert.match((await readFile(join(dataDir, 'producer-id-block'), 'utf8')), /^version=1\nnext\.block\.start=\d+\n$/);
+  assert.match(await readFile(join(dataDir, 'producer-id-block'), 'utf8'), /^version=1\nnext\.block\.start=\d+\n$/);
   first.c.close();
   await first.b.stop();
   const second = await started(dataDir);
   const after = await init(second.c, 5);
   assert.equal(after.errorCode, 0);
-  assert.ok(ids.every((id) => after.producerId > id), `${after.producerId} is new`);
+  assert.ok(
+    ids.every((id) => after.producerId > id),
+    `${after.producerId} is new`,
+  );
 });
 
 test('a producer id without an epoch (or the reverse) is INVALID_REQUEST', async () => {
@@ -87,9 +121,19 @@ test('Produce with the id: retries get the original offset, gaps and stale epoch
   assert.deepEqual(await produce(c, producerId, 0, 0, ['a', 'b']), { errorCode: 0, baseOffset: 0n });
   assert.deepEqual(await produce(c, producerId, 0, 2, ['c']), { errorCode: 0, baseOffset: 2n });
   assert.deepEqual(await produce(c, producerId, 0, 0, ['a', 'b']), { errorCode: 0, baseOffset: 0n }, 'duplicate');
-  assert.deepEqual(await produce(c, producerId, 0, 5, ['x']), { errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, baseOffset: -1n });
-  assert.deepEqual(await produce(c, producerId, 1, 0, ['d']), { errorCode: 0, baseOffset: 3n }, 'a bumped epoch restarts at 0');
-  assert.deepEqual(await produce(c, producerId, 0, 3, ['y']), { errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, baseOffset: -1n });
+  assert.deepEqual(await produce(c, producerId, 0, 5, ['x']), {
+    errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+    baseOffset: -1n,
+  });
+  assert.deepEqual(
+    await produce(c, producerId, 1, 0, ['d']),
+    { errorCode: 0, baseOffset: 3n },
+    'a bumped epoch restarts at 0',
+  );
+  assert.deepEqual(await produce(c, producerId, 0, 3, ['y']), {
+    errorCode: ErrorCode.INVALID_PRODUCER_EPOCH,
+    baseOffset: -1n,
+  });
   assert.equal(b.broker.logs.getLog('t', 0)!.logEndOffset, 4);
 });
 

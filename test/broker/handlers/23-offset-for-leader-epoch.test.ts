@@ -7,23 +7,46 @@ import {
   encodeOffsetForLeaderEpochRequest,
   type OffsetForLeaderEpochRequestOffsetForLeaderPartition,
 } from '../../../protocol/generated/offset-for-leader-epoch-request.js';
-import { decodeOffsetForLeaderEpochResponse, type OffsetForLeaderEpochResponseEpochEndOffset } from '../../../protocol/generated/offset-for-leader-epoch-response.js';
+import {
+  decodeOffsetForLeaderEpochResponse,
+  type OffsetForLeaderEpochResponseEpochEndOffset,
+} from '../../../protocol/generated/offset-for-leader-epoch-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
 const env = useBrokerAndClient({
-  topics: [{ name: 'ole-empty', partitions: 1 }, { name: 'ole-data', partitions: 1 }],
-  setup: (b) => kafkajsSend(b, 'ole-data', Array.from({ length: 5 }, (_, i) => ({ value: String(i) }))),
+  topics: [
+    { name: 'ole-empty', partitions: 1 },
+    { name: 'ole-data', partitions: 1 },
+  ],
+  setup: (b) =>
+    kafkajsSend(
+      b,
+      'ole-data',
+      Array.from({ length: 5 }, (_, i) => ({ value: String(i) })),
+    ),
 });
 
 type P = Partial<OffsetForLeaderEpochRequestOffsetForLeaderPartition> & { partition: number; leaderEpoch: number };
 
-async function ask(v: number, topic: string, partitions: P[], replicaId = -1): Promise<OffsetForLeaderEpochResponseEpochEndOffset[]> {
+async function ask(
+  v: number,
+  topic: string,
+  partitions: P[],
+  replicaId = -1,
+): Promise<OffsetForLeaderEpochResponseEpochEndOffset[]> {
   const req = {
     ...defaultOffsetForLeaderEpochRequest(),
     replicaId,
     topics: [{ topic, partitions: partitions.map((p) => ({ currentLeaderEpoch: -1, ...p })) }],
   };
-  const body = await call(env.client, 23, v, encodeOffsetForLeaderEpochRequest, decodeOffsetForLeaderEpochResponse, req);
+  const body = await call(
+    env.client,
+    23,
+    v,
+    encodeOffsetForLeaderEpochRequest,
+    decodeOffsetForLeaderEpochResponse,
+    req,
+  );
   assert.equal(body.topics[0]!.topic, topic);
   return body.topics[0]!.partitions;
 }

@@ -10,7 +10,12 @@ const env = useBrokerAndClient({ topics: [{ name: 'e', partitions: 2 }] });
 
 /** Append a transactional batch of the producer to e-partition (as Produce would). */
 async function produceTxn(p: Producer, partition: number, seq: number): Promise<number> {
-  const batch = await buildRecordBatch([{ value: `v${seq}` }], { producerId: p.pid, producerEpoch: p.epoch, baseSequence: seq, transactional: true });
+  const batch = await buildRecordBatch([{ value: `v${seq}` }], {
+    producerId: p.pid,
+    producerEpoch: p.epoch,
+    baseSequence: seq,
+    transactional: true,
+  });
   return (await env.broker.broker.logs.getLog('e', partition)!.append(batch, { leaderEpoch: 0 })).baseOffset;
 }
 
@@ -27,7 +32,7 @@ async function markers(partition: number): Promise<[number, bigint, number][]> {
   return out;
 }
 
-test('v0-v4: commit and abort write markers to every partition and complete; wrong calls answer Kafka\'s errors', async () => {
+test("v0-v4: commit and abort write markers to every partition and complete; wrong calls answer Kafka's errors", async () => {
   let seq0 = 0;
   let seq1 = 0;
   for (const v of [0, 1, 2, 3, 4]) {
@@ -40,7 +45,10 @@ test('v0-v4: commit and abort write markers to every partition and complete; wro
     await produceTxn(p, 1, seq1++);
     assert.equal(env.broker.broker.logs.getLog('e', 0)!.lastStableOffset, first, 'open transaction holds the LSO');
     const commit = v % 2 === 0;
-    assert.equal(await endTxn(env.client, v, { ...p, epoch: p.epoch + 1 }, commit), v < 2 ? ErrorCode.INVALID_PRODUCER_EPOCH : ErrorCode.PRODUCER_FENCED);
+    assert.equal(
+      await endTxn(env.client, v, { ...p, epoch: p.epoch + 1 }, commit),
+      v < 2 ? ErrorCode.INVALID_PRODUCER_EPOCH : ErrorCode.PRODUCER_FENCED,
+    );
     assert.equal(await endTxn(env.client, v, { ...p, pid: p.pid + 7n }, commit), ErrorCode.INVALID_PRODUCER_ID_MAPPING);
     assert.equal(await endTxn(env.client, v, p, commit), 0);
     for (const part of [0, 1]) {

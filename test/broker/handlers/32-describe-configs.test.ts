@@ -3,8 +3,15 @@ import assert from 'node:assert/strict';
 import { Kafka, logLevel, type ConfigResourceTypes } from 'kafkajs';
 import { Admin } from '@platformatic/kafka';
 import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
-import { defaultDescribeConfigsRequest, encodeDescribeConfigsRequest, type DescribeConfigsResource } from '../../../protocol/generated/describe-configs-request.js';
-import { decodeDescribeConfigsResponse, type DescribeConfigsResponse } from '../../../protocol/generated/describe-configs-response.js';
+import {
+  defaultDescribeConfigsRequest,
+  encodeDescribeConfigsRequest,
+  type DescribeConfigsResource,
+} from '../../../protocol/generated/describe-configs-request.js';
+import {
+  decodeDescribeConfigsResponse,
+  type DescribeConfigsResponse,
+} from '../../../protocol/generated/describe-configs-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 import { LOG_CONFIG_SPECS } from '../../../storage/log-config.js';
 
@@ -12,17 +19,29 @@ const TOPIC = 2;
 const BROKER = 4;
 const env = useBrokerAndClient({
   config: { 'log.retention.ms': 3_600_000 },
-  topics: [{ name: 'dc-topic', partitions: 1, configs: { 'segment.bytes': '1048576', 'cleanup.policy': 'compact,delete' } }],
+  topics: [
+    { name: 'dc-topic', partitions: 1, configs: { 'segment.bytes': '1048576', 'cleanup.policy': 'compact,delete' } },
+  ],
 });
 
-function describe(v: number, resources: DescribeConfigsResource[], includeSynonyms = false, includeDocumentation = false): Promise<DescribeConfigsResponse> {
+function describe(
+  v: number,
+  resources: DescribeConfigsResource[],
+  includeSynonyms = false,
+  includeDocumentation = false,
+): Promise<DescribeConfigsResponse> {
   const req = { ...defaultDescribeConfigsRequest(), resources, includeSynonyms, includeDocumentation };
   return call(env.client, 32, v, encodeDescribeConfigsRequest, decodeDescribeConfigsResponse, req);
 }
 
 test('every version 0-4 lists every topic config with the value in force and where it comes from', async () => {
   for (let v = 0; v <= 4; v++) {
-    const res = await describe(v, [{ resourceType: TOPIC, resourceName: 'dc-topic', configurationKeys: null }], true, true);
+    const res = await describe(
+      v,
+      [{ resourceType: TOPIC, resourceName: 'dc-topic', configurationKeys: null }],
+      true,
+      true,
+    );
     const r = res.results[0]!;
     assert.equal(r.errorCode, 0);
     assert.equal(r.resourceName, 'dc-topic');
@@ -67,7 +86,13 @@ test('every version 0-4 lists every topic config with the value in force and whe
 });
 
 test('synonyms and documentation only when asked; configurationKeys filters (unknown keys skipped)', async () => {
-  const res = await describe(3, [{ resourceType: TOPIC, resourceName: 'dc-topic', configurationKeys: ['retention.ms', 'no.such.key', 'segment.bytes'] }]);
+  const res = await describe(3, [
+    {
+      resourceType: TOPIC,
+      resourceName: 'dc-topic',
+      configurationKeys: ['retention.ms', 'no.such.key', 'segment.bytes'],
+    },
+  ]);
   const r = res.results[0]!;
   assert.deepEqual(r.configs.map((x) => x.name).sort(), ['retention.ms', 'segment.bytes']);
   for (const x of r.configs) {
@@ -78,13 +103,17 @@ test('synonyms and documentation only when asked; configurationKeys filters (unk
 
 test('broker resources: this node lists every broker config, "" the (empty) dynamic defaults, other ids are refused', async () => {
   const node = String(env.broker.broker.started.nodeId);
-  const res = await describe(4, [
-    { resourceType: BROKER, resourceName: node, configurationKeys: null },
-    { resourceType: BROKER, resourceName: '', configurationKeys: null },
-    { resourceType: BROKER, resourceName: '99', configurationKeys: null },
-    { resourceType: BROKER, resourceName: 'x', configurationKeys: null },
-    { resourceType: 8, resourceName: node, configurationKeys: null },
-  ], true);
+  const res = await describe(
+    4,
+    [
+      { resourceType: BROKER, resourceName: node, configurationKeys: null },
+      { resourceType: BROKER, resourceName: '', configurationKeys: null },
+      { resourceType: BROKER, resourceName: '99', configurationKeys: null },
+      { resourceType: BROKER, resourceName: 'x', configurationKeys: null },
+      { resourceType: 8, resourceName: node, configurationKeys: null },
+    ],
+    true,
+  );
   const [mine, defaults, other, notInt, logger] = res.results;
   assert.equal(mine!.errorCode, 0);
   const by = new Map(mine!.configs.map((x) => [x.name, x]));
@@ -120,7 +149,12 @@ test('topic errors: unknown, illegal name, empty name', async () => {
 });
 
 test('kafkajs admin describeConfigs (v2) for a topic and the broker', async () => {
-  const kafka = new Kafka({ clientId: 't', brokers: [env.broker.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const kafka = new Kafka({
+    clientId: 't',
+    brokers: [env.broker.bootstrapServers],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  });
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -128,7 +162,11 @@ test('kafkajs admin describeConfigs (v2) for a topic and the broker', async () =
       includeSynonyms: true,
       resources: [
         { type: TOPIC as ConfigResourceTypes, name: 'dc-topic', configNames: ['segment.bytes', 'retention.ms'] },
-        { type: BROKER as ConfigResourceTypes, name: String(env.broker.broker.started.nodeId), configNames: ['log.segment.bytes'] },
+        {
+          type: BROKER as ConfigResourceTypes,
+          name: String(env.broker.broker.started.nodeId),
+          configNames: ['log.segment.bytes'],
+        },
       ],
     });
     const topic = res.resources.find((r) => r.resourceType === TOPIC)!;
@@ -138,7 +176,10 @@ test('kafkajs admin describeConfigs (v2) for a topic and the broker', async () =
     assert.equal(seg.isDefault, false);
     assert.equal(seg.configSynonyms.length, 2);
     const broker = res.resources.find((r) => r.resourceType === BROKER)!;
-    assert.deepEqual(broker.configEntries.map((e) => [e.configName, e.configValue]), [['log.segment.bytes', '1073741824']]);
+    assert.deepEqual(
+      broker.configEntries.map((e) => [e.configName, e.configValue]),
+      [['log.segment.bytes', '1073741824']],
+    );
   } finally {
     await admin.disconnect();
   }
@@ -159,10 +200,13 @@ test('@platformatic/kafka Admin describeConfigs (v4) with synonyms and documenta
     assert.equal(cfg!.configSource, 1);
     assert.equal(cfg!.configType, 7);
     assert.ok(cfg!.documentation);
-    assert.deepEqual(cfg!.synonyms.map((s) => [s.name, s.value, s.source]), [
-      ['cleanup.policy', 'compact,delete', 1],
-      ['log.cleanup.policy', 'delete', 5],
-    ]);
+    assert.deepEqual(
+      cfg!.synonyms.map((s) => [s.name, s.value, s.source]),
+      [
+        ['cleanup.policy', 'compact,delete', 1],
+        ['log.cleanup.policy', 'delete', 5],
+      ],
+    );
     await assert.rejects(admin.describeConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'dc-missing' }] }));
   } finally {
     await admin.close();

@@ -3,8 +3,15 @@ import assert from 'node:assert/strict';
 import { Kafka, logLevel, type ConfigResourceTypes } from 'kafkajs';
 import { Admin } from '@platformatic/kafka';
 import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
-import { defaultAlterConfigsRequest, encodeAlterConfigsRequest, type AlterConfigsResource } from '../../../protocol/generated/alter-configs-request.js';
-import { decodeAlterConfigsResponse, type AlterConfigsResponse } from '../../../protocol/generated/alter-configs-response.js';
+import {
+  defaultAlterConfigsRequest,
+  encodeAlterConfigsRequest,
+  type AlterConfigsResource,
+} from '../../../protocol/generated/alter-configs-request.js';
+import {
+  decodeAlterConfigsResponse,
+  type AlterConfigsResponse,
+} from '../../../protocol/generated/alter-configs-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
 const TOPIC = 2;
@@ -18,7 +25,11 @@ function alter(v: number, resources: AlterConfigsResource[], validateOnly = fals
 }
 
 function topicRes(name: string, configs: Record<string, string | null>): AlterConfigsResource {
-  return { resourceType: TOPIC, resourceName: name, configs: Object.entries(configs).map(([n, value]) => ({ name: n, value })) };
+  return {
+    resourceType: TOPIC,
+    resourceName: name,
+    configs: Object.entries(configs).map(([n, value]) => ({ name: n, value })),
+  };
 }
 
 test('v0-2 replace the whole set of overrides and apply live to the open logs', async () => {
@@ -29,7 +40,10 @@ test('v0-2 replace the whole set of overrides and apply live to the open logs', 
     assert.equal(log.logConfig.retentionMs, 7 * DAY);
     const res = await alter(v, [topicRes(name, { 'retention.ms': '60000', 'cleanup.policy': 'compact' })]);
     assert.deepEqual(res.responses, [{ errorCode: 0, errorMessage: null, resourceType: TOPIC, resourceName: name }]);
-    assert.deepEqual(env.broker.broker.logs.topic(name)!.configs, { 'retention.ms': '60000', 'cleanup.policy': 'compact' });
+    assert.deepEqual(env.broker.broker.logs.topic(name)!.configs, {
+      'retention.ms': '60000',
+      'cleanup.policy': 'compact',
+    });
     assert.equal(log.logConfig.retentionMs, 60000, 'live on the open log');
     assert.deepEqual(log.logConfig.cleanupPolicy, ['compact']);
     assert.equal(log.logConfig.segmentBytes, 1 << 30, 'segment.bytes not given: back to the broker default');
@@ -38,9 +52,7 @@ test('v0-2 replace the whole set of overrides and apply live to the open logs', 
 
 test('validation: unknown name, bad value, null value → INVALID_CONFIG and nothing changes; validateOnly changes nothing', async () => {
   await env.broker.broker.logs.createTopic('ac-valid', { partitions: 1, configs: { 'retention.ms': '1000' } });
-  const res = await alter(1, [
-    topicRes('ac-valid', { 'retention.ms': '5', 'no.such': 'x' }),
-  ]);
+  const res = await alter(1, [topicRes('ac-valid', { 'retention.ms': '5', 'no.such': 'x' })]);
   assert.equal(res.responses[0]!.errorCode, ErrorCode.INVALID_CONFIG);
   assert.match(res.responses[0]!.errorMessage!, /no\.such/);
   const bad = await alter(2, [topicRes('ac-valid', { 'retention.ms': '-7' })]);
@@ -80,19 +92,45 @@ test('resource errors: unknown topic, duplicate resource, broker configs are not
 });
 
 test('kafkajs admin alterConfigs (v1) changes retention in storage; the override survives a restart', async () => {
-  const kafka = new Kafka({ clientId: 't', brokers: [env.broker.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const kafka = new Kafka({
+    clientId: 't',
+    brokers: [env.broker.bootstrapServers],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  });
   const admin = kafka.admin();
   await admin.connect();
   try {
     await admin.createTopics({ topics: [{ topic: 'ac-kafkajs', numPartitions: 2 }] });
     await admin.alterConfigs({
       validateOnly: false,
-      resources: [{ type: TOPIC as ConfigResourceTypes, name: 'ac-kafkajs', configEntries: [{ name: 'retention.ms', value: '120000' }, { name: 'retention.bytes', value: '5000000' }] }],
+      resources: [
+        {
+          type: TOPIC as ConfigResourceTypes,
+          name: 'ac-kafkajs',
+          configEntries: [
+            { name: 'retention.ms', value: '120000' },
+            { name: 'retention.bytes', value: '5000000' },
+          ],
+        },
+      ],
     });
-    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: TOPIC as ConfigResourceTypes, name: 'ac-kafkajs', configNames: ['retention.ms'] }] });
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: TOPIC as ConfigResourceTypes, name: 'ac-kafkajs', configNames: ['retention.ms'] }],
+    });
     assert.equal(described.resources[0]!.configEntries[0]!.configValue, '120000');
     await assert.rejects(
-      admin.alterConfigs({ validateOnly: false, resources: [{ type: TOPIC as ConfigResourceTypes, name: 'ac-kafkajs', configEntries: [{ name: 'retention.ms', value: 'never' }] }] }),
+      admin.alterConfigs({
+        validateOnly: false,
+        resources: [
+          {
+            type: TOPIC as ConfigResourceTypes,
+            name: 'ac-kafkajs',
+            configEntries: [{ name: 'retention.ms', value: 'never' }],
+          },
+        ],
+      }),
     );
   } finally {
     await admin.disconnect();
@@ -102,7 +140,10 @@ test('kafkajs admin alterConfigs (v1) changes retention in storage; the override
     assert.equal(env.broker.broker.logs.getLog('ac-kafkajs', p)!.logConfig.retentionBytes, 5000000);
   }
   await env.restart();
-  assert.deepEqual(env.broker.broker.logs.topic('ac-kafkajs')!.configs, { 'retention.ms': '120000', 'retention.bytes': '5000000' });
+  assert.deepEqual(env.broker.broker.logs.topic('ac-kafkajs')!.configs, {
+    'retention.ms': '120000',
+    'retention.bytes': '5000000',
+  });
   assert.equal(env.broker.broker.logs.getLog('ac-kafkajs', 1)!.logConfig.retentionMs, 120000);
 });
 
@@ -110,12 +151,24 @@ test('@platformatic/kafka Admin alterConfigs (v2)', async () => {
   const admin = new Admin({ clientId: 't', bootstrapBrokers: [env.broker.bootstrapServers], retries: 0 });
   try {
     await admin.createTopics({ topics: ['ac-platformatic'], partitions: 1 });
-    await admin.alterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'ac-platformatic', configs: [{ name: 'max.message.bytes', value: '4096' }] }] });
+    await admin.alterConfigs({
+      resources: [
+        {
+          resourceType: TOPIC,
+          resourceName: 'ac-platformatic',
+          configs: [{ name: 'max.message.bytes', value: '4096' }],
+        },
+      ],
+    });
     assert.equal(env.broker.broker.logs.getLog('ac-platformatic', 0)!.logConfig.maxMessageBytes, 4096);
     await admin.alterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'ac-platformatic', configs: [] }] });
     assert.deepEqual(env.broker.broker.logs.topic('ac-platformatic')!.configs, {});
     assert.equal(env.broker.broker.logs.getLog('ac-platformatic', 0)!.logConfig.maxMessageBytes, 1048588);
-    await assert.rejects(admin.alterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'ac-platformatic', configs: [{ name: 'bogus', value: '1' }] }] }));
+    await assert.rejects(
+      admin.alterConfigs({
+        resources: [{ resourceType: TOPIC, resourceName: 'ac-platformatic', configs: [{ name: 'bogus', value: '1' }] }],
+      }),
+    );
   } finally {
     await admin.close();
   }

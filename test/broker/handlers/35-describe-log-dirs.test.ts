@@ -9,15 +9,27 @@ import {
   encodeDescribeLogDirsRequest,
   type DescribeLogDirsRequestDescribableLogDirTopic,
 } from '../../../protocol/generated/describe-log-dirs-request.js';
-import { decodeDescribeLogDirsResponse, type DescribeLogDirsResponse } from '../../../protocol/generated/describe-log-dirs-response.js';
+import {
+  decodeDescribeLogDirsResponse,
+  type DescribeLogDirsResponse,
+} from '../../../protocol/generated/describe-log-dirs-response.js';
 
 const env = useBrokerAndClient({
-  topics: [{ name: 'ld-a', partitions: 2 }, { name: 'ld-b', partitions: 1 }],
+  topics: [
+    { name: 'ld-a', partitions: 2 },
+    { name: 'ld-b', partitions: 1 },
+  ],
   setup: (b) => kafkajsSend(b, 'ld-a', [{ value: 'x'.repeat(500), partition: 1 }]),
 });
 
-async function describeLogDirs(v: number, topics: DescribeLogDirsRequestDescribableLogDirTopic[] | null): Promise<DescribeLogDirsResponse> {
-  return call(env.client, 35, v, encodeDescribeLogDirsRequest, decodeDescribeLogDirsResponse, { ...defaultDescribeLogDirsRequest(), topics });
+async function describeLogDirs(
+  v: number,
+  topics: DescribeLogDirsRequestDescribableLogDirTopic[] | null,
+): Promise<DescribeLogDirsResponse> {
+  return call(env.client, 35, v, encodeDescribeLogDirsRequest, decodeDescribeLogDirsResponse, {
+    ...defaultDescribeLogDirsRequest(),
+    topics,
+  });
 }
 
 test('v0-4: one log dir (the data dir) with every partition, its size, lag 0; v4 volume sizes', async () => {
@@ -62,7 +74,10 @@ test('@platformatic/kafka Admin describeLogDirs (v4)', async () => {
     const [broker] = await admin.describeLogDirs({ topics: [{ name: 'ld-a', partitions: [0, 1] }] });
     assert.equal(broker!.broker, env.broker.broker.started.nodeId);
     const [dir] = broker!.results;
-    assert.deepEqual(dir!.topics.map((t) => [t.name, t.partitions.length]), [['ld-a', 2]]);
+    assert.deepEqual(
+      dir!.topics.map((t) => [t.name, t.partitions.length]),
+      [['ld-a', 2]],
+    );
     assert.ok(dir!.totalBytes > 0n);
   } finally {
     await admin.close();

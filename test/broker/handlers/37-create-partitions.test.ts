@@ -8,7 +8,10 @@ import {
   encodeCreatePartitionsRequest,
   type CreatePartitionsTopic,
 } from '../../../protocol/generated/create-partitions-request.js';
-import { decodeCreatePartitionsResponse, type CreatePartitionsResponse } from '../../../protocol/generated/create-partitions-response.js';
+import {
+  decodeCreatePartitionsResponse,
+  type CreatePartitionsResponse,
+} from '../../../protocol/generated/create-partitions-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
 const env = useBrokerAndClient();
@@ -56,13 +59,20 @@ test('errors: same count, fewer, unknown topic, duplicate, bad assignments; vali
   const validated = await grow(3, [{ name: 'cp-err', count: 5, assignments: null }], true);
   assert.equal(validated.results[0]!.errorCode, 0);
   assert.equal(env.broker.broker.logs.topic('cp-err')!.partitions, 2);
-  const assigned = await grow(3, [{ name: 'cp-err', count: 4, assignments: [{ brokerIds: [node] }, { brokerIds: [node] }] }]);
+  const assigned = await grow(3, [
+    { name: 'cp-err', count: 4, assignments: [{ brokerIds: [node] }, { brokerIds: [node] }] },
+  ]);
   assert.equal(assigned.results[0]!.errorCode, 0);
   assert.equal(env.broker.broker.logs.topic('cp-err')!.partitions, 4);
 });
 
 test('kafkajs admin createPartitions (v1), then produce to a new partition', async () => {
-  const kafka = new Kafka({ clientId: 't', brokers: [env.broker.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const kafka = new Kafka({
+    clientId: 't',
+    brokers: [env.broker.bootstrapServers],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  });
   const admin = kafka.admin();
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await admin.connect();

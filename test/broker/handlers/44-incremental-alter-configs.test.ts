@@ -9,7 +9,10 @@ import {
   encodeIncrementalAlterConfigsRequest,
   type IncrementalAlterConfigsRequestAlterConfigsResource,
 } from '../../../protocol/generated/incremental-alter-configs-request.js';
-import { decodeIncrementalAlterConfigsResponse, type IncrementalAlterConfigsResponse } from '../../../protocol/generated/incremental-alter-configs-response.js';
+import {
+  decodeIncrementalAlterConfigsResponse,
+  type IncrementalAlterConfigsResponse,
+} from '../../../protocol/generated/incremental-alter-configs-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
 const TOPIC = 2;
@@ -20,10 +23,18 @@ const env = useBrokerAndClient();
 type Op = [name: string, op: number, value: string | null];
 
 function res(name: string, ops: Op[], type = TOPIC): IncrementalAlterConfigsRequestAlterConfigsResource {
-  return { resourceType: type, resourceName: name, configs: ops.map(([n, configOperation, value]) => ({ name: n, configOperation, value })) };
+  return {
+    resourceType: type,
+    resourceName: name,
+    configs: ops.map(([n, configOperation, value]) => ({ name: n, configOperation, value })),
+  };
 }
 
-function alter(v: number, resources: IncrementalAlterConfigsRequestAlterConfigsResource[], validateOnly = false): Promise<IncrementalAlterConfigsResponse> {
+function alter(
+  v: number,
+  resources: IncrementalAlterConfigsRequestAlterConfigsResource[],
+  validateOnly = false,
+): Promise<IncrementalAlterConfigsResponse> {
   const req = { ...defaultIncrementalAlterConfigsRequest(), resources, validateOnly };
   return call(env.client, 44, v, encodeIncrementalAlterConfigsRequest, decodeIncrementalAlterConfigsResponse, req);
 }
@@ -31,10 +42,22 @@ function alter(v: number, resources: IncrementalAlterConfigsRequestAlterConfigsR
 test('v0-1 SET and DELETE change single overrides, keep the others, apply live and persist', async () => {
   for (let v = 0; v <= 1; v++) {
     const name = `iac-v${v}`;
-    await env.broker.broker.logs.createTopic(name, { partitions: 1, configs: { 'segment.bytes': '1048576', 'retention.bytes': '1000000' } });
-    const out = await alter(v, [res(name, [['retention.ms', SET, '90000'], ['retention.bytes', DELETE, null], ['flush.ms', DELETE, null]])]);
+    await env.broker.broker.logs.createTopic(name, {
+      partitions: 1,
+      configs: { 'segment.bytes': '1048576', 'retention.bytes': '1000000' },
+    });
+    const out = await alter(v, [
+      res(name, [
+        ['retention.ms', SET, '90000'],
+        ['retention.bytes', DELETE, null],
+        ['flush.ms', DELETE, null],
+      ]),
+    ]);
     assert.deepEqual(out.responses, [{ errorCode: 0, errorMessage: null, resourceType: TOPIC, resourceName: name }]);
-    assert.deepEqual(env.broker.broker.logs.topic(name)!.configs, { 'segment.bytes': '1048576', 'retention.ms': '90000' });
+    assert.deepEqual(env.broker.broker.logs.topic(name)!.configs, {
+      'segment.bytes': '1048576',
+      'retention.ms': '90000',
+    });
     const cfg = env.broker.broker.logs.getLog(name, 0)!.logConfig;
     assert.equal(cfg.retentionMs, 90000);
     assert.equal(cfg.retentionBytes, -1);
@@ -48,7 +71,11 @@ test('APPEND and SUBTRACT edit list configs (cleanup.policy), starting from the 
   assert.equal(env.broker.broker.logs.topic('iac-list')!.configs['cleanup.policy'], 'delete,compact');
   assert.deepEqual(env.broker.broker.logs.getLog('iac-list', 0)!.logConfig.cleanupPolicy, ['delete', 'compact']);
   await alter(1, [res('iac-list', [['cleanup.policy', APPEND, 'compact']])]);
-  assert.equal(env.broker.broker.logs.topic('iac-list')!.configs['cleanup.policy'], 'delete,compact', 'APPEND of a present item is a no-op');
+  assert.equal(
+    env.broker.broker.logs.topic('iac-list')!.configs['cleanup.policy'],
+    'delete,compact',
+    'APPEND of a present item is a no-op',
+  );
   await alter(1, [res('iac-list', [['cleanup.policy', SUBTRACT, 'delete']])]);
   assert.deepEqual(env.broker.broker.logs.getLog('iac-list', 0)!.logConfig.cleanupPolicy, ['compact']);
   const notList = await alter(1, [res('iac-list', [['retention.ms', APPEND, '5']])]);
@@ -62,12 +89,21 @@ test('errors: unknown name, bad value, duplicate key, unknown operation, unknown
     res('iac-err', [['no.such', SET, '1']]),
     res('iac-missing', [['retention.ms', SET, '1']]),
   ]);
-  assert.deepEqual(out.responses.map((r) => r.errorCode), [ErrorCode.INVALID_CONFIG, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+  assert.deepEqual(
+    out.responses.map((r) => r.errorCode),
+    [ErrorCode.INVALID_CONFIG, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+  );
   const cases: Array<[Op[], number]> = [
     [[['retention.ms', SET, 'abc']], ErrorCode.INVALID_CONFIG],
     [[['message.timestamp.type', SET, 'WallClock']], ErrorCode.INVALID_CONFIG],
     [[['retention.ms', SET, null]], ErrorCode.INVALID_CONFIG],
-    [[['retention.ms', SET, '5'], ['retention.ms', DELETE, null]], ErrorCode.INVALID_REQUEST],
+    [
+      [
+        ['retention.ms', SET, '5'],
+        ['retention.ms', DELETE, null],
+      ],
+      ErrorCode.INVALID_REQUEST,
+    ],
     [[['retention.ms', 9, '5']], ErrorCode.INVALID_REQUEST],
   ];
   for (const [ops, code] of cases) {
@@ -86,17 +122,32 @@ test('broker resources: SET is refused (no dynamic broker configs), DELETE is a 
     res(node, [['log.retention.ms', SET, '5']], BROKER),
     res('', [['log.retention.ms', DELETE, null]], BROKER),
   ]);
-  assert.deepEqual(out.responses.map((r) => r.errorCode), [ErrorCode.INVALID_REQUEST, 0]);
+  assert.deepEqual(
+    out.responses.map((r) => r.errorCode),
+    [ErrorCode.INVALID_REQUEST, 0],
+  );
   assert.match(out.responses[0]!.errorMessage!, /dynamic/);
 });
 
 test('concurrent changes from several connections are not lost', async () => {
   await env.broker.broker.logs.createTopic('iac-race', { partitions: 1 });
-  const names = ['retention.ms', 'segment.ms', 'flush.ms', 'delete.retention.ms', 'min.compaction.lag.ms', 'segment.jitter.ms', 'file.delete.delay.ms', 'flush.messages'];
+  const names = [
+    'retention.ms',
+    'segment.ms',
+    'flush.ms',
+    'delete.retention.ms',
+    'min.compaction.lag.ms',
+    'segment.jitter.ms',
+    'file.delete.delay.ms',
+    'flush.messages',
+  ];
   const clients = await Promise.all(names.map(() => RawClient.connect(env.broker.port)));
   try {
     names.forEach((n, i) => {
-      const req = { ...defaultIncrementalAlterConfigsRequest(), resources: [res('iac-race', [[n, SET, String(1000 + i)]])] };
+      const req = {
+        ...defaultIncrementalAlterConfigsRequest(),
+        resources: [res('iac-race', [[n, SET, String(1000 + i)]])],
+      };
       clients[i]!.send(44, 1, (w) => encodeIncrementalAlterConfigsRequest(w, 1, req));
     });
     for (const client of clients) {
@@ -111,11 +162,20 @@ test('concurrent changes from several connections are not lost', async () => {
 
 test('@platformatic/kafka incrementalAlterConfigs (v1): a lowered retention.ms really deletes old segments, and persists', async () => {
   const admin = new Admin({ clientId: 't', bootstrapBrokers: [env.broker.bootstrapServers], retries: 0 });
-  const kafka = new Kafka({ clientId: 't', brokers: [env.broker.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const kafka = new Kafka({
+    clientId: 't',
+    brokers: [env.broker.bootstrapServers],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  });
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
-    await admin.createTopics({ topics: ['iac-retention'], partitions: 1, configs: [{ name: 'segment.bytes', value: '200' }] });
+    await admin.createTopics({
+      topics: ['iac-retention'],
+      partitions: 1,
+      configs: [{ name: 'segment.bytes', value: '200' }],
+    });
     const old = String(Date.now() - 3_600_000);
     for (let i = 0; i < 5; i++) {
       await producer.send({ topic: 'iac-retention', messages: [{ value: 'x'.repeat(150), timestamp: old }] });
@@ -124,20 +184,37 @@ test('@platformatic/kafka incrementalAlterConfigs (v1): a lowered retention.ms r
     assert.ok(log.segmentCount > 2, `rolled into ${log.segmentCount} segments`);
     assert.equal(await env.broker.broker.logs.runRetention(), 0, 'default retention (7 days) keeps everything');
     await admin.incrementalAlterConfigs({
-      resources: [{ resourceType: TOPIC, resourceName: 'iac-retention', configs: [{ name: 'retention.ms', configOperation: SET as 0, value: '60000' }] }],
+      resources: [
+        {
+          resourceType: TOPIC,
+          resourceName: 'iac-retention',
+          configs: [{ name: 'retention.ms', configOperation: SET as 0, value: '60000' }],
+        },
+      ],
     });
     assert.equal(log.logConfig.retentionMs, 60000);
     assert.ok((await env.broker.broker.logs.runRetention()) > 0, 'old segments deleted under the new retention');
     assert.equal(log.logStartOffset, 4, 'only the active segment is left');
     await assert.rejects(
-      admin.incrementalAlterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'iac-retention', configs: [{ name: 'retention.ms', configOperation: 0, value: 'x' }] }] }),
+      admin.incrementalAlterConfigs({
+        resources: [
+          {
+            resourceType: TOPIC,
+            resourceName: 'iac-retention',
+            configs: [{ name: 'retention.ms', configOperation: 0, value: 'x' }],
+          },
+        ],
+      }),
     );
   } finally {
     await producer.disconnect();
     await admin.close();
   }
   await env.restart();
-  assert.deepEqual(env.broker.broker.logs.topic('iac-retention')!.configs, { 'segment.bytes': '200', 'retention.ms': '60000' });
+  assert.deepEqual(env.broker.broker.logs.topic('iac-retention')!.configs, {
+    'segment.bytes': '200',
+    'retention.ms': '60000',
+  });
   assert.equal(env.broker.broker.logs.getLog('iac-retention', 0)!.logConfig.retentionMs, 60000);
   assert.deepEqual(env.broker.broker.logs.topic('iac-list')!.configs, { 'cleanup.policy': 'compact' });
 });

@@ -1,15 +1,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
-import { defaultDescribeClusterRequest, encodeDescribeClusterRequest, type DescribeClusterRequest } from '../../../protocol/generated/describe-cluster-request.js';
-import { decodeDescribeClusterResponse, type DescribeClusterResponse } from '../../../protocol/generated/describe-cluster-response.js';
+import {
+  defaultDescribeClusterRequest,
+  encodeDescribeClusterRequest,
+  type DescribeClusterRequest,
+} from '../../../protocol/generated/describe-cluster-request.js';
+import {
+  decodeDescribeClusterResponse,
+  type DescribeClusterResponse,
+} from '../../../protocol/generated/describe-cluster-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 import { ALL_CLUSTER_OPERATIONS } from '../../../broker/handlers/60-describe-cluster.js';
 
 const env = useBrokerAndClient({ config: { 'node.id': 7 } });
 
-async function describeCluster(v: number, over: Partial<DescribeClusterRequest> = {}): Promise<DescribeClusterResponse> {
-  return call(env.client, 60, v, encodeDescribeClusterRequest, decodeDescribeClusterResponse, { ...defaultDescribeClusterRequest(), ...over });
+async function describeCluster(
+  v: number,
+  over: Partial<DescribeClusterRequest> = {},
+): Promise<DescribeClusterResponse> {
+  return call(env.client, 60, v, encodeDescribeClusterRequest, decodeDescribeClusterResponse, {
+    ...defaultDescribeClusterRequest(),
+    ...over,
+  });
 }
 
 test('v0-2 describe a one-broker cluster led by this node', async () => {
@@ -19,7 +32,9 @@ test('v0-2 describe a one-broker cluster led by this node', async () => {
     assert.equal(res.errorMessage, null);
     assert.equal(res.clusterId, env.broker.broker.started.clusterId);
     assert.equal(res.controllerId, 7);
-    assert.deepEqual(res.brokers, [{ brokerId: 7, host: '127.0.0.1', port: env.broker.port, rack: null, isFenced: false }]);
+    assert.deepEqual(res.brokers, [
+      { brokerId: 7, host: '127.0.0.1', port: env.broker.port, rack: null, isFenced: false },
+    ]);
     assert.equal(res.clusterAuthorizedOperations, -2147483648);
     if (v >= 1) assert.equal(res.endpointType, 1);
   }

@@ -12,9 +12,19 @@ test('v0: state, timeout, producer, start time and partitions; unknown ids', asy
   let r = await describeTxns(env.client, ['desc', 'missing']);
   assert.equal(r.transactionStates.length, 2);
   const [d, missing] = r.transactionStates;
-  assert.deepEqual({ ...d!, transactionStartTimeMs: 0n }, {
-    errorCode: 0, transactionalId: 'desc', transactionState: 'Empty', transactionTimeoutMs: 12_345, transactionStartTimeMs: 0n, producerId: p.pid, producerEpoch: p.epoch, topics: [],
-  });
+  assert.deepEqual(
+    { ...d!, transactionStartTimeMs: 0n },
+    {
+      errorCode: 0,
+      transactionalId: 'desc',
+      transactionState: 'Empty',
+      transactionTimeoutMs: 12_345,
+      transactionStartTimeMs: 0n,
+      producerId: p.pid,
+      producerEpoch: p.epoch,
+      topics: [],
+    },
+  );
   assert.equal(missing!.errorCode, ErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
   await addPartitions(env.client, 3, p, [{ name: 'd', partitions: [3, 1] }]);
   r = await describeTxns(env.client, ['desc']);

@@ -6,7 +6,8 @@ import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
 const env = useBrokerAndClient({ topics: [{ name: 'l', partitions: 1 }] });
 
-const ids = (r: { transactionStates: { transactionalId: string }[] }) => r.transactionStates.map((t) => t.transactionalId).sort();
+const ids = (r: { transactionStates: { transactionalId: string }[] }) =>
+  r.transactionStates.map((t) => t.transactionalId).sort();
 
 test('v0-v2: state, producer id, duration and pattern filters', async () => {
   const a = await initTxn(env.broker, 'list-a');
@@ -22,12 +23,26 @@ test('v0-v2: state, producer id, duration and pattern filters', async () => {
     const st = await listTxns(env.client, v, { stateFilters: ['Ongoing', 'Bogus'] });
     assert.deepEqual(ids(st), ['list-ongoing']);
     assert.deepEqual(st.unknownStateFilters, ['Bogus']);
-    assert.deepEqual(st.transactionStates[0], { transactionalId: 'list-ongoing', producerId: o.pid, transactionState: 'Ongoing' });
-    assert.deepEqual(ids(await listTxns(env.client, v, { producerIdFilters: [a.pid, cm.pid] })), ['list-a', 'other-committed']);
+    assert.deepEqual(st.transactionStates[0], {
+      transactionalId: 'list-ongoing',
+      producerId: o.pid,
+      transactionState: 'Ongoing',
+    });
+    assert.deepEqual(ids(await listTxns(env.client, v, { producerIdFilters: [a.pid, cm.pid] })), [
+      'list-a',
+      'other-committed',
+    ]);
   }
   assert.deepEqual(ids(await listTxns(env.client, 1, { durationFilter: 0n })), ['list-ongoing']);
   assert.deepEqual(ids(await listTxns(env.client, 1, { durationFilter: 3_600_000n })), []);
-  assert.deepEqual(ids(await listTxns(env.client, 2, { transactionalIdPattern: 'list-.*' })), ['list-a', 'list-ongoing']);
-  assert.deepEqual(ids(await listTxns(env.client, 2, { transactionalIdPattern: 'list' })), [], 'the pattern must match the whole id');
+  assert.deepEqual(ids(await listTxns(env.client, 2, { transactionalIdPattern: 'list-.*' })), [
+    'list-a',
+    'list-ongoing',
+  ]);
+  assert.deepEqual(
+    ids(await listTxns(env.client, 2, { transactionalIdPattern: 'list' })),
+    [],
+    'the pattern must match the whole id',
+  );
   assert.equal((await listTxns(env.client, 2, { transactionalIdPattern: '(' })).errorCode, ErrorCode.INVALID_REQUEST);
 });

@@ -6,17 +6,36 @@ import {
   encodeDescribeTopicPartitionsRequest,
   type DescribeTopicPartitionsRequestCursor,
 } from '../../../protocol/generated/describe-topic-partitions-request.js';
-import { decodeDescribeTopicPartitionsResponse, type DescribeTopicPartitionsResponse } from '../../../protocol/generated/describe-topic-partitions-response.js';
+import {
+  decodeDescribeTopicPartitionsResponse,
+  type DescribeTopicPartitionsResponse,
+} from '../../../protocol/generated/describe-topic-partitions-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
-const env = useBrokerAndClient({ topics: [{ name: 'dtp-b', partitions: 3 }, { name: 'dtp-a', partitions: 2 }, { name: 'dtp-c', partitions: 1 }] });
+const env = useBrokerAndClient({
+  topics: [
+    { name: 'dtp-b', partitions: 3 },
+    { name: 'dtp-a', partitions: 2 },
+    { name: 'dtp-c', partitions: 1 },
+  ],
+});
 
-async function describe(names: string[], limit: number, cursor: DescribeTopicPartitionsRequestCursor | null = null): Promise<DescribeTopicPartitionsResponse> {
-  const req = { ...defaultDescribeTopicPartitionsRequest(), topics: names.map((name) => ({ name })), responsePartitionLimit: limit, cursor };
+async function describe(
+  names: string[],
+  limit: number,
+  cursor: DescribeTopicPartitionsRequestCursor | null = null,
+): Promise<DescribeTopicPartitionsResponse> {
+  const req = {
+    ...defaultDescribeTopicPartitionsRequest(),
+    topics: names.map((name) => ({ name })),
+    responsePartitionLimit: limit,
+    cursor,
+  };
   return call(env.client, 75, 0, encodeDescribeTopicPartitionsRequest, decodeDescribeTopicPartitionsResponse, req);
 }
 
-const pairs = (r: DescribeTopicPartitionsResponse): [string | null, number[]][] => r.topics.map((t) => [t.name, t.partitions.map((p) => p.partitionIndex)]);
+const pairs = (r: DescribeTopicPartitionsResponse): [string | null, number[]][] =>
+  r.topics.map((t) => [t.name, t.partitions.map((p) => p.partitionIndex)]);
 
 test('listed topics in name order with partition details; unknown and illegal names get errors', async () => {
   const node = env.broker.broker.started.nodeId;
@@ -59,7 +78,10 @@ test('an empty list describes every topic; pages follow the cursor to the end', 
   assert.deepEqual(pages, [
     [['dtp-a', [0, 1]]],
     [['dtp-b', [0, 1]]],
-    [['dtp-b', [2]], ['dtp-c', [0]]],
+    [
+      ['dtp-b', [2]],
+      ['dtp-c', [0]],
+    ],
   ]);
 });
 
@@ -74,7 +96,10 @@ test('cursor details: the exact limit points at the next topic; a cursor topic m
   assert.deepEqual(pairs(mid), [['dtp-b', [1]]]);
   assert.deepEqual(mid.nextCursor, { topicName: 'dtp-b', partitionIndex: 2 });
   const bad = await describe(['dtp-a'], 10, { topicName: 'dtp-b', partitionIndex: 0 });
-  assert.deepEqual(bad.topics.map((t) => [t.name, t.errorCode]), [['dtp-a', ErrorCode.INVALID_REQUEST]]);
+  assert.deepEqual(
+    bad.topics.map((t) => [t.name, t.errorCode]),
+    [['dtp-a', ErrorCode.INVALID_REQUEST]],
+  );
   const zero = await describe(['dtp-c'], 0);
   assert.deepEqual(pairs(zero), [['dtp-c', [0]]], 'a limit below 1 counts as 1');
 });

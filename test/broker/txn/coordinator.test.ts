@@ -11,7 +11,12 @@ import { MemoryTxnStateStore } from '../../../broker/txn/state-log.js';
 import { decodeTxnLogValue, txnLogKey } from '../../../broker/txn/records.js';
 import { canTransition } from '../../../broker/txn/state.js';
 
-const CFG = { maxTimeoutMs: 60_000, abortCheckIntervalMs: 1_000, idExpirationMs: 100_000, expireCheckIntervalMs: 10_000 };
+const CFG = {
+  maxTimeoutMs: 60_000,
+  abortCheckIntervalMs: 1_000,
+  idExpirationMs: 100_000,
+  expireCheckIntervalMs: 10_000,
+};
 
 function setup(opts: { failMarkers?: () => boolean } = {}) {
   const clock = new FakeClock(1_000_000);
@@ -45,7 +50,7 @@ const lastValue = (store: MemoryTxnStateStore, id: string) => {
   return rec?.value ? decodeTxnLogValue(rec.value) : null;
 };
 
-test('state transitions follow Kafka\'s validPreviousStates', () => {
+test("state transitions follow Kafka's validPreviousStates", () => {
   assert.ok(canTransition('Ongoing', 'PrepareCommit'));
   assert.ok(canTransition('PrepareEpochFence', 'PrepareAbort'));
   assert.ok(!canTransition('Empty', 'PrepareCommit'));
@@ -56,49 +61,146 @@ test('state transitions follow Kafka\'s validPreviousStates', () => {
 
 test('InitProducerId: new id, epoch bumps, timeout and id validation, persisted as TransactionLogValue', async () => {
   const { coord, store } = setup();
-  assert.equal((await coord.initProducerId({ transactionalId: 't', transactionTimeoutMs: 60_001, producerId: -1, producerEpoch: -1 })).errorCode, ErrorCode.INVALID_TRANSACTION_TIMEOUT);
-  assert.equal((await coord.initProducerId({ transactionalId: 't', transactionTimeoutMs: 0, producerId: -1, producerEpoch: -1 })).errorCode, ErrorCode.INVALID_TRANSACTION_TIMEOUT);
-  assert.equal((await coord.initProducerId({ transactionalId: '', transactionTimeoutMs: 1000, producerId: -1, producerEpoch: -1 })).errorCode, ErrorCode.INVALID_REQUEST);
-  const a = await coord.initProducerId({ transactionalId: 't', transactionTimeoutMs: 5000, producerId: -1, producerEpoch: -1 });
+  assert.equal(
+    (
+      await coord.initProducerId({
+        transactionalId: 't',
+        transactionTimeoutMs: 60_001,
+        producerId: -1,
+        producerEpoch: -1,
+      })
+    ).errorCode,
+    ErrorCode.INVALID_TRANSACTION_TIMEOUT,
+  );
+  assert.equal(
+    (await coord.initProducerId({ transactionalId: 't', transactionTimeoutMs: 0, producerId: -1, producerEpoch: -1 }))
+      .errorCode,
+    ErrorCode.INVALID_TRANSACTION_TIMEOUT,
+  );
+  assert.equal(
+    (await coord.initProducerId({ transactionalId: '', transactionTimeoutMs: 1000, producerId: -1, producerEpoch: -1 }))
+      .errorCode,
+    ErrorCode.INVALID_REQUEST,
+  );
+  const a = await coord.initProducerId({
+    transactionalId: 't',
+    transactionTimeoutMs: 5000,
+    producerId: -1,
+    producerEpoch: -1,
+  });
   assert.deepEqual(a, { errorCode: 0, producerId: 1000, producerEpoch: 0 });
-  const b = await coord.initProducerId({ transactionalId: 't', transactionTimeoutMs: 6000, producerId: -1, producerEpoch: -1 });
+  const b = await coord.initProducerId({
+    transactionalId: 't',
+    transactionTimeoutMs: 6000,
+    producerId: -1,
+    producerEpoch: -1,
+  });
   assert.deepEqual(b, { errorCode: 0, producerId: 1000, producerEpoch: 1 });
   const v = lastValue(store, 't')!;
   assert.equal(v.state, 'Empty');
   assert.equal(v.producerEpoch, 1);
   assert.equal(v.timeoutMs, 6000);
   // KIP-360: the current pair is bumped, a retry of that bump gets the same answer, anything else is fenced.
-  const c = await coord.initProducerId({ transactionalId: 't', transactionTimeoutMs: 6000, producerId: 1000, producerEpoch: 1 });
+  const c = await coord.initProducerId({
+    transactionalId: 't',
+    transactionTimeoutMs: 6000,
+    producerId: 1000,
+    producerEpoch: 1,
+  });
   assert.deepEqual(c, { errorCode: 0, producerId: 1000, producerEpoch: 2 });
-  assert.deepEqual(await coord.initProducerId({ transactionalId: 't', transactionTimeoutMs: 6000, producerId: 1000, producerEpoch: 1 }), c);
-  assert.equal((await coord.initProducerId({ transactionalId: 't', transactionTimeoutMs: 6000, producerId: 1000, producerEpoch: 0 })).errorCode, ErrorCode.PRODUCER_FENCED);
-  assert.equal((await coord.initProducerId({ transactionalId: 't', transactionTimeoutMs: 6000, producerId: 7, producerEpoch: 2 })).errorCode, ErrorCode.PRODUCER_FENCED);
+  assert.deepEqual(
+    await coord.initProducerId({
+      transactionalId: 't',
+      transactionTimeoutMs: 6000,
+      producerId: 1000,
+      producerEpoch: 1,
+    }),
+    c,
+  );
+  assert.equal(
+    (
+      await coord.initProducerId({
+        transactionalId: 't',
+        transactionTimeoutMs: 6000,
+        producerId: 1000,
+        producerEpoch: 0,
+      })
+    ).errorCode,
+    ErrorCode.PRODUCER_FENCED,
+  );
+  assert.equal(
+    (await coord.initProducerId({ transactionalId: 't', transactionTimeoutMs: 6000, producerId: 7, producerEpoch: 2 }))
+      .errorCode,
+    ErrorCode.PRODUCER_FENCED,
+  );
   // A new id accepts any pair (no epoch handed out yet; @platformatic/kafka sends 0/0).
-  assert.deepEqual(await coord.initProducerId({ transactionalId: 'fresh', transactionTimeoutMs: 6000, producerId: 0, producerEpoch: 0 }), { errorCode: 0, producerId: 1001, producerEpoch: 0 });
+  assert.deepEqual(
+    await coord.initProducerId({
+      transactionalId: 'fresh',
+      transactionTimeoutMs: 6000,
+      producerId: 0,
+      producerEpoch: 0,
+    }),
+    { errorCode: 0, producerId: 1001, producerEpoch: 0 },
+  );
 });
 
 test('epoch exhaustion hands out a new producer id with epoch 0', async () => {
   const { coord } = setup();
   await coord.initProducerId({ transactionalId: 'x', transactionTimeoutMs: 5000, producerId: -1, producerEpoch: -1 });
   coord.txns.get('x')!.producerEpoch = 32766;
-  const r = await coord.initProducerId({ transactionalId: 'x', transactionTimeoutMs: 5000, producerId: -1, producerEpoch: -1 });
+  const r = await coord.initProducerId({
+    transactionalId: 'x',
+    transactionTimeoutMs: 5000,
+    producerId: -1,
+    producerEpoch: -1,
+  });
   assert.deepEqual(r, { errorCode: 0, producerId: 1001, producerEpoch: 0 });
   assert.equal(coord.txns.get('x')!.lastProducerId, 1000);
 });
 
 test('commit: Ongoing → PrepareCommit → markers → CompleteCommit; retries and wrong calls', async () => {
   const { coord, store, markers, completed } = setup();
-  const { producerId: pid, producerEpoch: ep } = await coord.initProducerId({ transactionalId: 't', transactionTimeoutMs: 5000, producerId: -1, producerEpoch: -1 });
-  assert.deepEqual(await coord.addPartitions('t', pid, ep, [{ topic: 'a', partition: 0 }, { topic: 'missing', partition: 0 }]), [ErrorCode.OPERATION_NOT_ATTEMPTED, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+  const { producerId: pid, producerEpoch: ep } = await coord.initProducerId({
+    transactionalId: 't',
+    transactionTimeoutMs: 5000,
+    producerId: -1,
+    producerEpoch: -1,
+  });
+  assert.deepEqual(
+    await coord.addPartitions('t', pid, ep, [
+      { topic: 'a', partition: 0 },
+      { topic: 'missing', partition: 0 },
+    ]),
+    [ErrorCode.OPERATION_NOT_ATTEMPTED, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+  );
   assert.equal(coord.txns.get('t')!.state, 'Empty');
-  assert.deepEqual(await coord.addPartitions('t', pid, ep, [{ topic: 'a', partition: 0 }, { topic: 'a', partition: 2 }]), [0, 0]);
+  assert.deepEqual(
+    await coord.addPartitions('t', pid, ep, [
+      { topic: 'a', partition: 0 },
+      { topic: 'a', partition: 2 },
+    ]),
+    [0, 0],
+  );
   assert.equal(await coord.addOffsets('t', pid, ep, 'g'), 0);
-  assert.equal((await coord.addPartitions('t', pid + 1, ep, [{ topic: 'a', partition: 0 }]))[0], ErrorCode.INVALID_PRODUCER_ID_MAPPING);
-  assert.equal((await coord.addPartitions('t', pid, ep + 1, [{ topic: 'a', partition: 0 }]))[0], ErrorCode.PRODUCER_FENCED);
-  assert.equal((await coord.addPartitions('nope', pid, ep, [{ topic: 'a', partition: 0 }]))[0], ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+  assert.equal(
+    (await coord.addPartitions('t', pid + 1, ep, [{ topic: 'a', partition: 0 }]))[0],
+    ErrorCode.INVALID_PRODUCER_ID_MAPPING,
+  );
+  assert.equal(
+    (await coord.addPartitions('t', pid, ep + 1, [{ topic: 'a', partition: 0 }]))[0],
+    ErrorCode.PRODUCER_FENCED,
+  );
+  assert.equal(
+    (await coord.addPartitions('nope', pid, ep, [{ topic: 'a', partition: 0 }]))[0],
+    ErrorCode.INVALID_PRODUCER_ID_MAPPING,
+  );
   const ongoing = lastValue(store, 't')!;
   assert.equal(ongoing.state, 'Ongoing');
-  assert.deepEqual([...ongoing.partitions].sort(), [['__consumer_offsets', [7]], ['a', [0, 2]]]);
+  assert.deepEqual([...ongoing.partitions].sort(), [
+    ['__consumer_offsets', [7]],
+    ['a', [0, 2]],
+  ]);
   assert.equal(await coord.endTxn('t', pid, ep, true), 0);
   assert.deepEqual(markers.map((m) => [m.topic, m.partition, m.commit, m.producerId, m.producerEpoch]).sort(), [
     ['__consumer_offsets', 7, true, pid, ep],
@@ -112,33 +214,79 @@ test('commit: Ongoing → PrepareCommit → markers → CompleteCommit; retries 
   assert.equal(await coord.endTxn('t', pid, ep, true), ErrorCode.NONE, 'retried commit');
   assert.equal(await coord.endTxn('t', pid, ep, false), ErrorCode.INVALID_TXN_STATE);
   // Abort of the next transaction; EndTxn from Empty is INVALID_TXN_STATE.
-  const r2 = await coord.initProducerId({ transactionalId: 't', transactionTimeoutMs: 5000, producerId: -1, producerEpoch: -1 });
+  const r2 = await coord.initProducerId({
+    transactionalId: 't',
+    transactionTimeoutMs: 5000,
+    producerId: -1,
+    producerEpoch: -1,
+  });
   assert.equal(await coord.endTxn('t', r2.producerId, r2.producerEpoch, true), ErrorCode.INVALID_TXN_STATE);
   await coord.addPartitions('t', r2.producerId, r2.producerEpoch, [{ topic: 'a', partition: 1 }]);
   assert.equal(await coord.endTxn('t', r2.producerId, r2.producerEpoch, false), 0);
-  assert.deepEqual(markers.at(-1), { topic: 'a', partition: 1, producerId: pid, producerEpoch: r2.producerEpoch, coordinatorEpoch: 0, commit: false });
+  assert.deepEqual(markers.at(-1), {
+    topic: 'a',
+    partition: 1,
+    producerId: pid,
+    producerEpoch: r2.producerEpoch,
+    coordinatorEpoch: 0,
+    commit: false,
+  });
   assert.equal(coord.txns.get('t')!.state, 'CompleteAbort');
 });
 
 test('InitProducerId fences an ongoing transaction: abort with bumped epoch, CONCURRENT_TRANSACTIONS, then a newer epoch', async () => {
   const { coord, markers } = setup();
-  const a = await coord.initProducerId({ transactionalId: 'f', transactionTimeoutMs: 5000, producerId: -1, producerEpoch: -1 });
+  const a = await coord.initProducerId({
+    transactionalId: 'f',
+    transactionTimeoutMs: 5000,
+    producerId: -1,
+    producerEpoch: -1,
+  });
   await coord.addPartitions('f', a.producerId, a.producerEpoch, [{ topic: 'a', partition: 0 }]);
-  const b = await coord.initProducerId({ transactionalId: 'f', transactionTimeoutMs: 5000, producerId: -1, producerEpoch: -1 });
+  const b = await coord.initProducerId({
+    transactionalId: 'f',
+    transactionTimeoutMs: 5000,
+    producerId: -1,
+    producerEpoch: -1,
+  });
   assert.equal(b.errorCode, ErrorCode.CONCURRENT_TRANSACTIONS);
   await settle(coord);
-  assert.deepEqual(markers.map((m) => [m.commit, m.producerEpoch]), [[false, a.producerEpoch + 1]]);
+  assert.deepEqual(
+    markers.map((m) => [m.commit, m.producerEpoch]),
+    [[false, a.producerEpoch + 1]],
+  );
   assert.equal(coord.txns.get('f')!.state, 'CompleteAbort');
-  const c = await coord.initProducerId({ transactionalId: 'f', transactionTimeoutMs: 5000, producerId: -1, producerEpoch: -1 });
+  const c = await coord.initProducerId({
+    transactionalId: 'f',
+    transactionTimeoutMs: 5000,
+    producerId: -1,
+    producerEpoch: -1,
+  });
   assert.deepEqual(c, { errorCode: 0, producerId: a.producerId, producerEpoch: a.producerEpoch + 2 });
   assert.equal(await coord.endTxn('f', a.producerId, a.producerEpoch, true), ErrorCode.PRODUCER_FENCED);
-  assert.equal((await coord.initProducerId({ transactionalId: 'f', transactionTimeoutMs: 5000, producerId: a.producerId, producerEpoch: a.producerEpoch })).errorCode, ErrorCode.PRODUCER_FENCED, 'the zombie cannot bump');
+  assert.equal(
+    (
+      await coord.initProducerId({
+        transactionalId: 'f',
+        transactionTimeoutMs: 5000,
+        producerId: a.producerId,
+        producerEpoch: a.producerEpoch,
+      })
+    ).errorCode,
+    ErrorCode.PRODUCER_FENCED,
+    'the zombie cannot bump',
+  );
 });
 
 test('a transaction open past its timeout is aborted (epoch bumped) by the periodic check', async () => {
   const { coord, clock, markers, store } = setup();
   await coord.finishLoading();
-  const a = await coord.initProducerId({ transactionalId: 'slow', transactionTimeoutMs: 2500, producerId: -1, producerEpoch: -1 });
+  const a = await coord.initProducerId({
+    transactionalId: 'slow',
+    transactionTimeoutMs: 2500,
+    producerId: -1,
+    producerEpoch: -1,
+  });
   await coord.addPartitions('slow', a.producerId, a.producerEpoch, [{ topic: 'a', partition: 1 }]);
   clock.advance(2000);
   await settle(coord);
@@ -146,7 +294,10 @@ test('a transaction open past its timeout is aborted (epoch bumped) by the perio
   clock.advance(1000);
   await settle(coord);
   assert.equal(coord.txns.get('slow')!.state, 'CompleteAbort');
-  assert.deepEqual(markers.map((m) => [m.topic, m.partition, m.commit, m.producerEpoch]), [['a', 1, false, a.producerEpoch + 1]]);
+  assert.deepEqual(
+    markers.map((m) => [m.topic, m.partition, m.commit, m.producerEpoch]),
+    [['a', 1, false, a.producerEpoch + 1]],
+  );
   assert.equal(lastValue(store, 'slow')!.producerEpoch, a.producerEpoch + 1);
   assert.equal(await coord.endTxn('slow', a.producerId, a.producerEpoch, true), ErrorCode.PRODUCER_FENCED);
   coord.shutdown();
@@ -161,7 +312,12 @@ test('idle transactional ids expire after transactional.id.expiration.ms (tombst
     await settle(coord);
   }
   assert.ok(coord.txns.has('old'));
-  const b = await coord.initProducerId({ transactionalId: 'busy', transactionTimeoutMs: 50_000, producerId: -1, producerEpoch: -1 });
+  const b = await coord.initProducerId({
+    transactionalId: 'busy',
+    transactionTimeoutMs: 50_000,
+    producerId: -1,
+    producerEpoch: -1,
+  });
   await coord.addPartitions('busy', b.producerId, b.producerEpoch, [{ topic: 'a', partition: 0 }]);
   for (let i = 0; i < 5; i++) {
     clock.advance(10_000);
@@ -176,24 +332,53 @@ test('idle transactional ids expire after transactional.id.expiration.ms (tombst
 
 test('replay: later records win, tombstones remove, PrepareCommit completes with markers after load', async () => {
   const first = setup();
-  const a = await first.coord.initProducerId({ transactionalId: 'p', transactionTimeoutMs: 5000, producerId: -1, producerEpoch: -1 });
-  await first.coord.addPartitions('p', a.producerId, a.producerEpoch, [{ topic: 'a', partition: 0 }, { topic: 'b', partition: 1 }]);
-  await first.coord.initProducerId({ transactionalId: 'gone', transactionTimeoutMs: 5000, producerId: -1, producerEpoch: -1 });
+  const a = await first.coord.initProducerId({
+    transactionalId: 'p',
+    transactionTimeoutMs: 5000,
+    producerId: -1,
+    producerEpoch: -1,
+  });
+  await first.coord.addPartitions('p', a.producerId, a.producerEpoch, [
+    { topic: 'a', partition: 0 },
+    { topic: 'b', partition: 1 },
+  ]);
+  await first.coord.initProducerId({
+    transactionalId: 'gone',
+    transactionTimeoutMs: 5000,
+    producerId: -1,
+    producerEpoch: -1,
+  });
   // Crash after PrepareCommit: write it by hand (what endTxn writes first).
   const md = first.coord.txns.get('p')!;
   const { TxnMetadata } = await import('../../../broker/txn/state.js');
   const { txnLogValue } = await import('../../../broker/txn/records.js');
-  first.store.records.push({ transactionalId: 'p', value: txnLogValue(TxnMetadata.toLogValue({ ...md.snapshot(), state: 'PrepareCommit' })) });
+  first.store.records.push({
+    transactionalId: 'p',
+    value: txnLogValue(TxnMetadata.toLogValue({ ...md.snapshot(), state: 'PrepareCommit' })),
+  });
   first.store.records.push({ transactionalId: 'gone', value: null });
 
   const second = setup();
   second.coord.loading = true;
-  assert.equal((await second.coord.initProducerId({ transactionalId: 'p', transactionTimeoutMs: 5000, producerId: -1, producerEpoch: -1 })).errorCode, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+  assert.equal(
+    (
+      await second.coord.initProducerId({
+        transactionalId: 'p',
+        transactionTimeoutMs: 5000,
+        producerId: -1,
+        producerEpoch: -1,
+      })
+    ).errorCode,
+    ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+  );
   for (const r of first.store.records) second.coord.applyRecord(txnLogKey(r.transactionalId), r.value);
   assert.ok(!second.coord.txns.has('gone'));
   assert.equal(second.coord.txns.get('p')!.state, 'PrepareCommit');
   await second.coord.finishLoading();
-  assert.deepEqual(second.markers.map((m) => [m.topic, m.partition, m.commit]).sort(), [['a', 0, true], ['b', 1, true]]);
+  assert.deepEqual(second.markers.map((m) => [m.topic, m.partition, m.commit]).sort(), [
+    ['a', 0, true],
+    ['b', 1, true],
+  ]);
   assert.equal(second.coord.txns.get('p')!.state, 'CompleteCommit');
   second.coord.shutdown();
 });
@@ -201,15 +386,32 @@ test('replay: later records win, tombstones remove, PrepareCommit completes with
 test('failed writes change nothing; failed markers are retried while the client gets CONCURRENT_TRANSACTIONS', async () => {
   let failing = true;
   const { coord, store, clock, markers } = setup({ failMarkers: () => failing });
-  const a = await coord.initProducerId({ transactionalId: 'w', transactionTimeoutMs: 5000, producerId: -1, producerEpoch: -1 });
+  const a = await coord.initProducerId({
+    transactionalId: 'w',
+    transactionTimeoutMs: 5000,
+    producerId: -1,
+    producerEpoch: -1,
+  });
   store.failNext = true;
-  assert.deepEqual(await coord.addPartitions('w', a.producerId, a.producerEpoch, [{ topic: 'a', partition: 0 }]), [ErrorCode.COORDINATOR_NOT_AVAILABLE]);
+  assert.deepEqual(await coord.addPartitions('w', a.producerId, a.producerEpoch, [{ topic: 'a', partition: 0 }]), [
+    ErrorCode.COORDINATOR_NOT_AVAILABLE,
+  ]);
   assert.equal(coord.txns.get('w')!.state, 'Empty');
   await coord.addPartitions('w', a.producerId, a.producerEpoch, [{ topic: 'a', partition: 0 }]);
   assert.equal(await coord.endTxn('w', a.producerId, a.producerEpoch, true), 0, 'the decision is durable');
   assert.equal(coord.txns.get('w')!.state, 'PrepareCommit');
   assert.equal(await coord.endTxn('w', a.producerId, a.producerEpoch, true), ErrorCode.CONCURRENT_TRANSACTIONS);
-  assert.equal((await coord.initProducerId({ transactionalId: 'w', transactionTimeoutMs: 5000, producerId: -1, producerEpoch: -1 })).errorCode, ErrorCode.CONCURRENT_TRANSACTIONS);
+  assert.equal(
+    (
+      await coord.initProducerId({
+        transactionalId: 'w',
+        transactionTimeoutMs: 5000,
+        producerId: -1,
+        producerEpoch: -1,
+      })
+    ).errorCode,
+    ErrorCode.CONCURRENT_TRANSACTIONS,
+  );
   failing = false;
   clock.advance(500);
   await settle(coord);

@@ -18,7 +18,14 @@ import { committedOffsets, describeTxns } from '../../helpers/txn-client.js';
 import { LogManager } from '../../../storage/log-manager.js';
 import { buildRecordBatch } from '../../../protocol/records/builder.js';
 import { iterateBatches } from '../../../protocol/records/batch.js';
-import { TRANSACTION_STATE_TOPIC, decodeTxnLogKey, decodeTxnLogValue, txnLogKey, txnLogValue, txnStatePartitionFor } from '../../../broker/txn/records.js';
+import {
+  TRANSACTION_STATE_TOPIC,
+  decodeTxnLogKey,
+  decodeTxnLogValue,
+  txnLogKey,
+  txnLogValue,
+  txnStatePartitionFor,
+} from '../../../broker/txn/records.js';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -35,12 +42,20 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, tim
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function consumeUntil(kafka: any, last: string, readUncommitted: boolean, group: string): Promise<string[]> {
-  const c = kafka.consumer({ groupId: group, readUncommitted, maxWaitTimeInMs: 200, sessionTimeout: 10_000, heartbeatInterval: 500 });
+  const c = kafka.consumer({
+    groupId: group,
+    readUncommitted,
+    maxWaitTimeInMs: 200,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 500,
+  });
   const got: string[] = [];
   await c.connect();
   try {
     await c.subscribe({ topics: [TOPIC], fromBeginning: true });
-    await c.run({ eachMessage: async ({ message }: { message: { value: Buffer } }) => void got.push(message.value.toString()) });
+    await c.run({
+      eachMessage: async ({ message }: { message: { value: Buffer } }) => void got.push(message.value.toString()),
+    });
     await waitFor(`${last} (${readUncommitted ? 'read_uncommitted' : 'read_committed'})`, () => got.includes(last));
   } finally {
     await c.disconnect();
@@ -57,7 +72,8 @@ async function appendPrepareCommit(dataDir: string, id: string): Promise<void> {
     const res = await log.read(0, 1 << 22, { maxOffset: log.logEndOffset });
     let last: ReturnType<typeof decodeTxnLogValue> | undefined;
     for (const batch of iterateBatches(res.records)) {
-      for (const rec of await batch.recordsArray()) if (rec.key && decodeTxnLogKey(rec.key) === id && rec.value) last = decodeTxnLogValue(rec.value);
+      for (const rec of await batch.recordsArray())
+        if (rec.key && decodeTxnLogKey(rec.key) === id && rec.value) last = decodeTxnLogValue(rec.value);
     }
     assert.equal(last?.state, 'Ongoing', `${id} is Ongoing before the crash`);
     const value = txnLogValue({ ...last!, state: 'PrepareCommit', lastUpdateTimestamp: Date.now() });
@@ -67,12 +83,26 @@ async function appendPrepareCommit(dataDir: string, id: string): Promise<void> {
   }
 }
 
-test('kill -9 mid-transaction: restart completes PrepareCommit, aborts the open transaction after its timeout', { timeout: 120_000 }, async () => {
+test('kill -9 mid-transaction: restart completes PrepareCommit, aborts the open transaction after its timeout', {
+  timeout: 120_000,
+}, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'runnel-txn-crash-'));
-  const set = ['--set', 'transaction.abort.timed.out.transaction.cleanup.interval.ms=200', '--set', 'transaction.state.log.num.partitions=4', '--set', 'offsets.topic.num.partitions=4'];
+  const set = [
+    '--set',
+    'transaction.abort.timed.out.transaction.cleanup.interval.ms=200',
+    '--set',
+    'transaction.state.log.num.partitions=4',
+    '--set',
+    'offsets.topic.num.partitions=4',
+  ];
   try {
     const b1 = await startBrokerProcess(dataDir, set);
-    const k1 = new Kafka({ clientId: 'crash', brokers: [b1.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 50 } });
+    const k1 = new Kafka({
+      clientId: 'crash',
+      brokers: [b1.bootstrap],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 5, initialRetryTime: 50 },
+    });
     const admin = k1.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1 }] });
@@ -80,19 +110,33 @@ test('kill -9 mid-transaction: restart completes PrepareCommit, aborts the open 
     const producers = [];
     const committed = k1.producer({ transactionalId: 'committed-tx', maxInFlightRequests: 1, idempotent: true });
     const prepared = k1.producer({ transactionalId: 'prep-tx', maxInFlightRequests: 1, idempotent: true });
-    const open = k1.producer({ transactionalId: 'open-tx', transactionTimeout: 3000, maxInFlightRequests: 1, idempotent: true });
+    const open = k1.producer({
+      transactionalId: 'open-tx',
+      transactionTimeout: 3000,
+      maxInFlightRequests: 1,
+      idempotent: true,
+    });
     producers.push(committed, prepared, open);
     for (const p of producers) await p.connect();
     const t1 = await committed.transaction();
     await t1.send({ topic: TOPIC, messages: [{ value: 'c1' }, { value: 'c2' }] });
-    await t1.sendOffsets({ consumerGroupId: 'g-committed', topics: [{ topic: TOPIC, partitions: [{ partition: 0, offset: '11' }] }] });
+    await t1.sendOffsets({
+      consumerGroupId: 'g-committed',
+      topics: [{ topic: TOPIC, partitions: [{ partition: 0, offset: '11' }] }],
+    });
     await t1.commit();
     const t2 = await prepared.transaction();
     await t2.send({ topic: TOPIC, messages: [{ value: 'p1' }, { value: 'p2' }] });
-    await t2.sendOffsets({ consumerGroupId: 'g-prepared', topics: [{ topic: TOPIC, partitions: [{ partition: 0, offset: '22' }] }] });
+    await t2.sendOffsets({
+      consumerGroupId: 'g-prepared',
+      topics: [{ topic: TOPIC, partitions: [{ partition: 0, offset: '22' }] }],
+    });
     const t3 = await open.transaction();
     await t3.send({ topic: TOPIC, messages: [{ value: 'o1' }] });
-    await t3.sendOffsets({ consumerGroupId: 'g-open', topics: [{ topic: TOPIC, partitions: [{ partition: 0, offset: '33' }] }] });
+    await t3.sendOffsets({
+      consumerGroupId: 'g-open',
+      topics: [{ topic: TOPIC, partitions: [{ partition: 0, offset: '33' }] }],
+    });
     for (const p of producers) await p.disconnect();
     b1.child.kill('SIGKILL');
     await waitExit(b1.child);
@@ -105,16 +149,33 @@ test('kill -9 mid-transaction: restart completes PrepareCommit, aborts the open 
       const state = async (id: string) => (await describeTxns(c, [id])).transactionStates[0]!.transactionState;
       await waitFor('prep-tx to complete', async () => (await state('prep-tx')) === 'CompleteCommit');
       assert.equal(await state('committed-tx'), 'CompleteCommit');
-      await waitFor('open-tx to be aborted by its timeout', async () => (await state('open-tx')) === 'CompleteAbort', 30_000);
-      const k2 = new Kafka({ clientId: 'crash2', brokers: [b2.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 50 } });
+      await waitFor(
+        'open-tx to be aborted by its timeout',
+        async () => (await state('open-tx')) === 'CompleteAbort',
+        30_000,
+      );
+      const k2 = new Kafka({
+        clientId: 'crash2',
+        brokers: [b2.bootstrap],
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 5, initialRetryTime: 50 },
+      });
       const plain = k2.producer();
       await plain.connect();
       await plain.send({ topic: TOPIC, messages: [{ value: 'after' }] });
       await plain.disconnect();
       assert.deepEqual(await consumeUntil(k2, 'after', false, 'rc'), ['c1', 'c2', 'p1', 'p2', 'after']);
       assert.deepEqual(await consumeUntil(k2, 'after', true, 'ru'), ['c1', 'c2', 'p1', 'p2', 'o1', 'after']);
-      assert.deepEqual(await committedOffsets(c, 'g-committed', TOPIC, [0]), new Map([[0, 11]]), 'committed offsets replayed');
-      assert.deepEqual(await committedOffsets(c, 'g-prepared', TOPIC, [0]), new Map([[0, 22]]), 'PrepareCommit offsets materialized');
+      assert.deepEqual(
+        await committedOffsets(c, 'g-committed', TOPIC, [0]),
+        new Map([[0, 11]]),
+        'committed offsets replayed',
+      );
+      assert.deepEqual(
+        await committedOffsets(c, 'g-prepared', TOPIC, [0]),
+        new Map([[0, 22]]),
+        'PrepareCommit offsets materialized',
+      );
       assert.deepEqual(await committedOffsets(c, 'g-open', TOPIC, [0]), new Map(), 'aborted offsets never visible');
     } finally {
       c.close();

@@ -30,23 +30,47 @@ test('lines(): LF and CRLF, empty lines, a last line without newline, splits acr
 });
 
 test('render(): a bar with a percentage when the size is known, counts and rates otherwise', () => {
-  assert.equal(render(2000, 512 * 1024, 1000, 900, 1024 * 1024), `[${'#'.repeat(15)}${'.'.repeat(15)}]  50%  1,000 sent, 900 acked  500 rec/s, 0.3 MiB/s`);
+  assert.equal(
+    render(2000, 512 * 1024, 1000, 900, 1024 * 1024),
+    `[${'#'.repeat(15)}${'.'.repeat(15)}]  50%  1,000 sent, 900 acked  500 rec/s, 0.3 MiB/s`,
+  );
   assert.equal(render(1000, 1048576, 2500, 2500), '2,500 sent, 2,500 acked  2,500 rec/s, 1.0 MiB/s');
 });
 
 test('formatRecord(): text fields and separator, hex, json with base64 for non-UTF-8 bytes', () => {
   const r: PrintableRecord = {
-    topic: 't', partition: 2, offset: 7, timestamp: 1000,
-    key: Buffer.from('k'), value: Buffer.from([0xc3, 0x28]),
-    headers: [{ key: 'h', value: Buffer.from('v') }, { key: 'n', value: null }],
+    topic: 't',
+    partition: 2,
+    offset: 7,
+    timestamp: 1000,
+    key: Buffer.from('k'),
+    value: Buffer.from([0xc3, 0x28]),
+    headers: [
+      { key: 'h', value: Buffer.from('v') },
+      { key: 'n', value: null },
+    ],
   };
   assert.equal(formatRecord(r, { format: 'text', separator: '\t' }), `${Buffer.from([0xc3, 0x28]).toString('utf8')}\n`);
-  assert.equal(formatRecord(r, { format: 'hex', separator: ' ', printKey: true, printHeaders: true, printOffset: true }), '2:7 h=76,n=null 6b c328\n');
+  assert.equal(
+    formatRecord(r, { format: 'hex', separator: ' ', printKey: true, printHeaders: true, printOffset: true }),
+    '2:7 h=76,n=null 6b c328\n',
+  );
   assert.deepEqual(JSON.parse(formatRecord(r, { format: 'json', separator: '\t' })), {
-    topic: 't', partition: 2, offset: 7, timestamp: 1000, key: 'k', value: { base64: 'wyg=' },
-    headers: [{ key: 'h', value: 'v' }, { key: 'n', value: null }],
+    topic: 't',
+    partition: 2,
+    offset: 7,
+    timestamp: 1000,
+    key: 'k',
+    value: { base64: 'wyg=' },
+    headers: [
+      { key: 'h', value: 'v' },
+      { key: 'n', value: null },
+    ],
   });
-  assert.equal(formatRecord({ ...r, key: null, value: null }, { format: 'text', separator: '|', printKey: true }), 'null|null\n');
+  assert.equal(
+    formatRecord({ ...r, key: null, value: null }, { format: 'text', separator: '|', printKey: true }),
+    'null|null\n',
+  );
   assert.equal(jsonBytes(Buffer.from('ünï')), 'ünï');
 });
 
@@ -63,5 +87,14 @@ test('parseBootstrap() and table()', () => {
   assert.deepEqual(parseBootstrap('a:1, b ,[::1]:9093'), ['a:1', 'b:9092', '[::1]:9093']);
   assert.throws(() => parseBootstrap('a:99999'), /out of range/);
   assert.throws(() => parseBootstrap(','), /host:port/);
-  assert.equal(table(['A', 'BB'], [['xyz', 1], [null, 'long']]), 'A    BB\nxyz  1\n-    long\n');
+  assert.equal(
+    table(
+      ['A', 'BB'],
+      [
+        ['xyz', 1],
+        [null, 'long'],
+      ],
+    ),
+    'A    BB\nxyz  1\n-    long\n',
+  );
 });

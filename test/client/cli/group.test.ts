@@ -42,7 +42,9 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, timeo
 async function produce(topic: string, perPartition: number[], tag: string): Promise<void> {
   const producer = kafka.producer();
   await producer.connect();
-  const messages = perPartition.flatMap((n, p) => Array.from({ length: n }, (_, i) => ({ partition: p, value: `${tag}-p${p}-${i}` })));
+  const messages = perPartition.flatMap((n, p) =>
+    Array.from({ length: n }, (_, i) => ({ partition: p, value: `${tag}-p${p}-${i}` })),
+  );
   await producer.send({ topic, acks: -1, messages });
   await producer.disconnect();
 }
@@ -68,7 +70,9 @@ function lagRows(out: string, topic: string): Map<number, string[]> {
   return rows;
 }
 
-test('group describe/list show a kafkajs group and the lag it left; reset-offsets and consume --group', { timeout: 120_000 }, async () => {
+test('group describe/list show a kafkajs group and the lag it left; reset-offsets and consume --group', {
+  timeout: 120_000,
+}, async () => {
   const topic = 'cli-lag';
   const group = 'cli-kafkajs-group';
   await b.createTopic(topic, 3);
@@ -85,9 +89,16 @@ test('group describe/list show a kafkajs group and the lag it left; reset-offset
 
     // While it runs: Stable, one member holding all three partitions, no lag.
     const live = ok(await cli(['group', 'describe', group])).stdout;
-    assert.match(live, new RegExp(`^Group: ${group}\\tState: Stable\\tMembers: 1\\tAssignor: \\S+\\tTotal lag: 0$`, 'm'));
+    assert.match(
+      live,
+      new RegExp(`^Group: ${group}\\tState: Stable\\tMembers: 1\\tAssignor: \\S+\\tTotal lag: 0$`, 'm'),
+    );
     assert.match(live, new RegExp(`\\s${topic}:0,1,2$`, 'm'));
-    assert.deepEqual([...lagRows(live, topic)].sort(), [[0, ['5', '5', '0']], [1, ['3', '3', '0']], [2, ['2', '2', '0']]]);
+    assert.deepEqual([...lagRows(live, topic)].sort(), [
+      [0, ['5', '5', '0']],
+      [1, ['3', '3', '0']],
+      [2, ['2', '2', '0']],
+    ]);
     assert.match(ok(await cli(['group', 'list'])).stdout, new RegExp(`^${group}\\s+Stable\\s+consumer$`, 'm'));
 
     // Kafka refuses to move the offsets of a group with members; so does runnel.
@@ -105,9 +116,16 @@ test('group describe/list show a kafkajs group and the lag it left; reset-offset
   await produce(topic, [2, 0, 2], 'b');
   const stopped = ok(await cli(['group', 'describe', group])).stdout;
   assert.match(stopped, /State: Empty\tMembers: 0\tTotal lag: 4$/m);
-  assert.deepEqual([...lagRows(stopped, topic)].sort(), [[0, ['5', '7', '2']], [1, ['3', '3', '0']], [2, ['2', '4', '2']]]);
+  assert.deepEqual([...lagRows(stopped, topic)].sort(), [
+    [0, ['5', '7', '2']],
+    [1, ['3', '3', '0']],
+    [2, ['2', '4', '2']],
+  ]);
   const json = JSON.parse(ok(await cli(['group', 'describe', group, '--json'])).stdout);
-  assert.deepEqual(json.partitions.map((p: { lag: number }) => p.lag), [2, 0, 2]);
+  assert.deepEqual(
+    json.partitions.map((p: { lag: number }) => p.lag),
+    [2, 0, 2],
+  );
 
   // Dry run: prints the plan, commits nothing.
   const dry = ok(await cli(['group', 'reset-offsets', group, '--topic', topic, '--to-earliest', '--dry-run'])).stdout;
@@ -116,7 +134,21 @@ test('group describe/list show a kafkajs group and the lag it left; reset-offset
   assert.deepEqual(await committed(group, topic), [5, 3, 2]);
 
   // --to-offset is kept within the log; --partition limits it.
-  ok(await cli(['group', 'reset-offsets', group, '--topic', topic, '--to-offset', '4', '--partition', '0', '--partition', '1']));
+  ok(
+    await cli([
+      'group',
+      'reset-offsets',
+      group,
+      '--topic',
+      topic,
+      '--to-offset',
+      '4',
+      '--partition',
+      '0',
+      '--partition',
+      '1',
+    ]),
+  );
   assert.deepEqual(await committed(group, topic), [4, 3, 2]);
   ok(await cli(['group', 'reset-offsets', group, '--topic', topic, '--to-earliest']));
   assert.deepEqual(await committed(group, topic), [0, 0, 0]);
@@ -127,11 +159,19 @@ test('group describe/list show a kafkajs group and the lag it left; reset-offset
 
   // consume --group reads from the committed offsets, stops at the end, commits what it printed.
   ok(await cli(['group', 'reset-offsets', group, '--topic', topic, '--to-offset', '5', '--partition', '0']));
-  const firstRun = ok(await cli(['consume', topic, '--group', group, '--max', '6'], { timeoutMs: 60_000 })).stdout.trim().split('\n');
+  const firstRun = ok(await cli(['consume', topic, '--group', group, '--max', '6'], { timeoutMs: 60_000 }))
+    .stdout.trim()
+    .split('\n');
   assert.equal(firstRun.length, 6);
-  const rest = ok(await cli(['consume', topic, '--group', group], { timeoutMs: 60_000 })).stdout.trim().split('\n').filter((l) => l !== '');
+  const rest = ok(await cli(['consume', topic, '--group', group], { timeoutMs: 60_000 }))
+    .stdout.trim()
+    .split('\n')
+    .filter((l) => l !== '');
   const all = [...firstRun, ...rest].sort();
-  assert.deepEqual(all, ['a-p1-0', 'a-p1-1', 'a-p1-2', 'a-p2-0', 'a-p2-1', 'b-p0-0', 'b-p0-1', 'b-p2-0', 'b-p2-1'].sort());
+  assert.deepEqual(
+    all,
+    ['a-p1-0', 'a-p1-1', 'a-p1-2', 'a-p2-0', 'a-p2-1', 'b-p0-0', 'b-p0-1', 'b-p2-0', 'b-p2-1'].sort(),
+  );
   assert.deepEqual(await committed(group, topic), [7, 3, 4]);
   assert.match(ok(await cli(['group', 'describe', group])).stdout, /Total lag: 0$/m);
 
@@ -149,13 +189,18 @@ test('consume --group with --partition/--offset commits for the group without jo
   const topic = 'cli-assign-commit';
   await b.createTopic(topic, 2);
   await produce(topic, [4, 1], 'x');
-  const r = ok(await cli(['consume', topic, '--group', 'cli-assign', '--partition', '0', '--offset', '1', '--max', '2']));
+  const r = ok(
+    await cli(['consume', topic, '--group', 'cli-assign', '--partition', '0', '--offset', '1', '--max', '2']),
+  );
   assert.equal(r.stdout, 'x-p0-1\nx-p0-2\n');
   const admin = kafka.admin();
   await admin.connect();
   try {
     const [t] = await admin.fetchOffsets({ groupId: 'cli-assign', topics: [topic] });
-    assert.deepEqual(t!.partitions.sort((x, y) => x.partition - y.partition).map((p) => p.offset), ['3', '-1']);
+    assert.deepEqual(
+      t!.partitions.sort((x, y) => x.partition - y.partition).map((p) => p.offset),
+      ['3', '-1'],
+    );
   } finally {
     await admin.disconnect();
   }

@@ -36,7 +36,11 @@ function ok(r: CliResult): CliResult {
 }
 
 function kcatAll(topic: string): Promise<string[]> {
-  return runProcess('kcat', ['-C', '-b', b.bootstrapServers, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%p|%k|%s|%h\n'], { timeoutMs: 60_000 }).then((r) => {
+  return runProcess(
+    'kcat',
+    ['-C', '-b', b.bootstrapServers, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%p|%k|%s|%h\n'],
+    { timeoutMs: 60_000 },
+  ).then((r) => {
     assert.equal(r.code, 0, r.stderr);
     return r.stdout.split('\n').filter((l) => l !== '');
   });
@@ -52,7 +56,23 @@ test('runnel produce: keys, values and headers in every codec, read back by kcat
       lines.push(`k${n % 13}::v${n} ${codec} ünïcödé`);
       want.push(`k${n % 13}|v${n} ${codec} ünïcödé|src=cli,codec=${codec}`);
     }
-    const r = ok(await cli(['produce', 'cli-produce', '--key-separator', '::', '--header', 'src=cli', '--header', `codec=${codec}`, '--compression', codec], { input: lines.join('\n') + '\n' }));
+    const r = ok(
+      await cli(
+        [
+          'produce',
+          'cli-produce',
+          '--key-separator',
+          '::',
+          '--header',
+          'src=cli',
+          '--header',
+          `codec=${codec}`,
+          '--compression',
+          codec,
+        ],
+        { input: `${lines.join('\n')}\n` },
+      ),
+    );
     assert.equal(r.stderr, 'produced 200 record(s) to cli-produce\n');
     assert.equal(r.stdout, '');
   }
@@ -69,7 +89,11 @@ test('runnel produce: keys, values and headers in every codec, read back by kcat
   assert.deepEqual(got.map((l) => l.slice(l.indexOf('|') + 1)).sort(), [...want].sort());
   for (const p of ['0', '1', '2']) {
     const seq = got.filter((l) => l.startsWith(`${p}|`)).map((l) => Number(/\|v(\d+) /.exec(l)![1]));
-    assert.deepEqual(seq, [...seq].sort((x, y) => x - y), `partition ${p} in order`);
+    assert.deepEqual(
+      seq,
+      [...seq].sort((x, y) => x - y),
+      `partition ${p} in order`,
+    );
   }
 });
 
@@ -78,7 +102,9 @@ test('runnel produce: a file with CRLF, an empty line and no final newline, to o
   const dir = mkdtempSync(join(tmpdir(), 'runnel-cli-'));
   const file = join(dir, 'in.txt');
   writeFileSync(file, 'a=1\r\nb=2\n\nc=3');
-  const r = ok(await cli(['produce', 'cli-file', '--file', file, '--partition', '1', '--acks', '1', '--header', 'h=v=w']));
+  const r = ok(
+    await cli(['produce', 'cli-file', '--file', file, '--partition', '1', '--acks', '1', '--header', 'h=v=w']),
+  );
   assert.match(r.stderr, /produced 4 record\(s\)/);
   const consumer = kafka.consumer({ groupId: 'cli-file-reader' });
   const seen: Array<{ partition: number; key: string | null; value: string; headers: Record<string, string> }> = [];
@@ -140,30 +166,80 @@ async function kafkajsRecords(topic: string): Promise<number> {
 test('runnel consume: records written by kafkajs in text, json and hex', async () => {
   await kafkajsRecords('cli-fmt');
   const text = ok(await cli(['consume', 'cli-fmt', '--print-offset', '--print-key', '--print-headers'])).stdout;
-  assert.deepEqual(text.split('\n').filter((l) => l !== '').sort(), [
-    '0:0\ta=1,b=two\tk0\thello',
-    `0:1\t\tnull\t${Buffer.from([0xff, 0x00, 0x41]).toString('utf8')}`,
-    '0:2\t\tk2\tnull',
-    '1:0\tc=x\tk3\tworld',
-  ]);
-  const json = ok(await cli(['consume', 'cli-fmt', '--format', 'json'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(
+    text
+      .split('\n')
+      .filter((l) => l !== '')
+      .sort(),
+    [
+      '0:0\ta=1,b=two\tk0\thello',
+      `0:1\t\tnull\t${Buffer.from([0xff, 0x00, 0x41]).toString('utf8')}`,
+      '0:2\t\tk2\tnull',
+      '1:0\tc=x\tk3\tworld',
+    ],
+  );
+  const json = ok(await cli(['consume', 'cli-fmt', '--format', 'json']))
+    .stdout.trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   json.sort((x, y) => x.partition - y.partition || x.offset - y.offset);
   assert.deepEqual(json, [
-    { topic: 'cli-fmt', partition: 0, offset: 0, timestamp: 1700000000000, key: 'k0', value: 'hello', headers: [{ key: 'a', value: '1' }, { key: 'b', value: 'two' }] },
-    { topic: 'cli-fmt', partition: 0, offset: 1, timestamp: 1700000001000, key: null, value: { base64: Buffer.from([0xff, 0x00, 0x41]).toString('base64') }, headers: [] },
+    {
+      topic: 'cli-fmt',
+      partition: 0,
+      offset: 0,
+      timestamp: 1700000000000,
+      key: 'k0',
+      value: 'hello',
+      headers: [
+        { key: 'a', value: '1' },
+        { key: 'b', value: 'two' },
+      ],
+    },
+    {
+      topic: 'cli-fmt',
+      partition: 0,
+      offset: 1,
+      timestamp: 1700000001000,
+      key: null,
+      value: { base64: Buffer.from([0xff, 0x00, 0x41]).toString('base64') },
+      headers: [],
+    },
     { topic: 'cli-fmt', partition: 0, offset: 2, timestamp: 1700000002000, key: 'k2', value: null, headers: [] },
-    { topic: 'cli-fmt', partition: 1, offset: 0, timestamp: 1700000003000, key: 'k3', value: 'world', headers: [{ key: 'c', value: 'x' }] },
+    {
+      topic: 'cli-fmt',
+      partition: 1,
+      offset: 0,
+      timestamp: 1700000003000,
+      key: 'k3',
+      value: 'world',
+      headers: [{ key: 'c', value: 'x' }],
+    },
   ]);
-  const hex = ok(await cli(['consume', 'cli-fmt', '--format', 'hex', '--print-key', '--partition', '0', '--separator', ' '])).stdout;
+  const hex = ok(
+    await cli(['consume', 'cli-fmt', '--format', 'hex', '--print-key', '--partition', '0', '--separator', ' ']),
+  ).stdout;
   assert.equal(hex, '6b30 68656c6c6f\nnull ff0041\n6b32 null\n');
 });
 
 test('runnel consume: --offset, --timestamp (ms and ISO), --partition, --max; unknown topic exits 1', async () => {
   await kafkajsRecords('cli-pos');
-  const lines = (r: CliResult): string[] => ok(r).stdout.split('\n').filter((l) => l !== '');
-  assert.deepEqual(lines(await cli(['consume', 'cli-pos', '--partition', '0', '--offset', '1', '--print-offset', '--format', 'hex'])), ['0:1\tff0041', '0:2\tnull']);
-  assert.deepEqual(lines(await cli(['consume', 'cli-pos', '--partition', '0', '--timestamp', '1700000001500', '--print-key'])), ['k2\tnull']);
-  assert.deepEqual(lines(await cli(['consume', 'cli-pos', '--timestamp', '2023-11-14T22:13:22Z', '--print-key'])).sort(), ['k2\tnull', 'k3\tworld']);
+  const lines = (r: CliResult): string[] =>
+    ok(r)
+      .stdout.split('\n')
+      .filter((l) => l !== '');
+  assert.deepEqual(
+    lines(await cli(['consume', 'cli-pos', '--partition', '0', '--offset', '1', '--print-offset', '--format', 'hex'])),
+    ['0:1\tff0041', '0:2\tnull'],
+  );
+  assert.deepEqual(
+    lines(await cli(['consume', 'cli-pos', '--partition', '0', '--timestamp', '1700000001500', '--print-key'])),
+    ['k2\tnull'],
+  );
+  assert.deepEqual(
+    lines(await cli(['consume', 'cli-pos', '--timestamp', '2023-11-14T22:13:22Z', '--print-key'])).sort(),
+    ['k2\tnull', 'k3\tworld'],
+  );
   assert.deepEqual(lines(await cli(['consume', 'cli-pos', '--timestamp', '2030-01-01'])), []);
   assert.deepEqual(lines(await cli(['consume', 'cli-pos', '--partition', '0', '--max', '1'])), ['hello']);
   assert.deepEqual(lines(await cli(['consume', 'cli-pos', '--partition', '1', '--from-beginning'])), ['world']);
@@ -175,12 +251,16 @@ test('runnel consume: --offset, --timestamp (ms and ISO), --partition, --max; un
   assert.match(badPart.stderr, /has no partition 7/);
 });
 
-test('runnel consume --follow prints records produced after it started and exits 0 on SIGINT', { timeout: 60_000 }, async () => {
+test('runnel consume --follow prints records produced after it started and exits 0 on SIGINT', {
+  timeout: 60_000,
+}, async () => {
   await b.createTopic('cli-follow', 1);
   const producer = kafka.producer();
   await producer.connect();
   await producer.send({ topic: 'cli-follow', acks: -1, messages: [{ value: 'old' }] });
-  const child = spawn(process.execPath, [CLI, 'consume', 'cli-follow', '--follow', '--bootstrap', b.bootstrapServers], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'consume', 'cli-follow', '--follow', '--bootstrap', b.bootstrapServers], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let errOut = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -205,7 +285,10 @@ test('runnel consume --follow prints records produced after it started and exits
     });
     assert.equal(code, 0, errOut);
     const lines = out.split('\n').filter((l) => l !== '');
-    assert.deepEqual(lines, lines.map((_, i) => lines[0]!.replace(/\d+$/, '') + (Number(/\d+$/.exec(lines[0]!)![0]) + i)));
+    assert.deepEqual(
+      lines,
+      lines.map((_, i) => lines[0]!.replace(/\d+$/, '') + (Number(/\d+$/.exec(lines[0]!)![0]) + i)),
+    );
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
     await producer.disconnect();

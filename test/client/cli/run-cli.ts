@@ -15,12 +15,19 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], opts: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   return runProcess(process.execPath, [CLI, ...args], opts);
 }
 
 /** Run a command to completion (bounded); output is decoded once at the end (no split UTF-8 characters). */
-export function runProcess(cmd: string, args: string[], opts: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runProcess(
+  cmd: string,
+  args: string[],
+  opts: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   return new Promise((res) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
     const stdout: Buffer[] = [];
@@ -30,7 +37,11 @@ export function runProcess(cmd: string, args: string[], opts: { input?: string |
     const t = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
     child.once('close', (code) => {
       clearTimeout(t);
-      res({ code: code ?? -1, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
+      res({
+        code: code ?? -1,
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      });
     });
     child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
@@ -38,6 +49,8 @@ export function runProcess(cmd: string, args: string[], opts: { input?: string |
 }
 
 /** `runCli` with `--bootstrap` appended. */
-export function cliAt(bootstrap: string): (args: string[], opts?: { input?: string | Buffer; timeoutMs?: number }) => Promise<CliResult> {
+export function cliAt(
+  bootstrap: string,
+): (args: string[], opts?: { input?: string | Buffer; timeoutMs?: number }) => Promise<CliResult> {
   return (args, opts) => runCli([...args, '--bootstrap', bootstrap], opts);
 }

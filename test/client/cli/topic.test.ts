@@ -30,21 +30,42 @@ function ok(r: CliResult): CliResult {
 }
 
 test('topic create/list/describe/alter-config/add-partitions/delete, seen by kafkajs', async () => {
-  const r = ok(await cli(['topic', 'create', 'cli-orders', '--partitions', '3', '--config', 'retention.ms=3600000', '--config', 'cleanup.policy=compact']));
+  const r = ok(
+    await cli([
+      'topic',
+      'create',
+      'cli-orders',
+      '--partitions',
+      '3',
+      '--config',
+      'retention.ms=3600000',
+      '--config',
+      'cleanup.policy=compact',
+    ]),
+  );
   assert.match(r.stdout, /created topic cli-orders with 3 partition/);
   const admin = kafka.admin();
   await admin.connect();
   try {
     const md = await admin.fetchTopicMetadata({ topics: ['cli-orders'] });
     assert.equal(md.topics[0].partitions.length, 3);
-    const cfg = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: 'cli-orders', configNames: ['retention.ms', 'cleanup.policy'] }], includeSynonyms: false });
+    const cfg = await admin.describeConfigs({
+      resources: [
+        { type: ConfigResourceTypes.TOPIC, name: 'cli-orders', configNames: ['retention.ms', 'cleanup.policy'] },
+      ],
+      includeSynonyms: false,
+    });
     const entries = Object.fromEntries(cfg.resources[0].configEntries.map((e) => [e.configName, e.configValue]));
     assert.deepEqual(entries, { 'retention.ms': '3600000', 'cleanup.policy': 'compact' });
 
     // Records produced by kafkajs show up as offsets in describe.
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic: 'cli-orders', acks: -1, messages: [0, 0, 0, 1].map((p, i) => ({ partition: p, key: `k${i}`, value: `v${i}` })) });
+    await producer.send({
+      topic: 'cli-orders',
+      acks: -1,
+      messages: [0, 0, 0, 1].map((p, i) => ({ partition: p, key: `k${i}`, value: `v${i}` })),
+    });
     await producer.disconnect();
 
     assert.equal(ok(await cli(['topic', 'list'])).stdout, 'cli-orders\n');
@@ -58,13 +79,26 @@ test('topic create/list/describe/alter-config/add-partitions/delete, seen by kaf
     assert.match(d, /^ {2}retention\.ms=3600000$/m);
     assert.match(d, /^ {2}cleanup\.policy=compact$/m);
     assert.doesNotMatch(d, /segment\.bytes/);
-    assert.match(ok(await cli(['topic', 'describe', 'cli-orders', '--all-configs'])).stdout, /segment\.bytes=\d+ {2}\(default\)/);
+    assert.match(
+      ok(await cli(['topic', 'describe', 'cli-orders', '--all-configs'])).stdout,
+      /segment\.bytes=\d+ {2}\(default\)/,
+    );
     const j = JSON.parse(ok(await cli(['topic', 'describe', 'cli-orders', '--json'])).stdout);
-    assert.deepEqual(j.partitions.map((p: { logEndOffset: number }) => p.logEndOffset), [3, 1, 0]);
+    assert.deepEqual(
+      j.partitions.map((p: { logEndOffset: number }) => p.logEndOffset),
+      [3, 1, 0],
+    );
 
-    const a = ok(await cli(['topic', 'alter-config', 'cli-orders', '--set', 'retention.ms=60000', '--delete', 'cleanup.policy']));
+    const a = ok(
+      await cli(['topic', 'alter-config', 'cli-orders', '--set', 'retention.ms=60000', '--delete', 'cleanup.policy']),
+    );
     assert.equal(a.stdout, 'set retention.ms=60000\nremoved cleanup.policy\n');
-    const cfg2 = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: 'cli-orders', configNames: ['retention.ms', 'cleanup.policy'] }], includeSynonyms: false });
+    const cfg2 = await admin.describeConfigs({
+      resources: [
+        { type: ConfigResourceTypes.TOPIC, name: 'cli-orders', configNames: ['retention.ms', 'cleanup.policy'] },
+      ],
+      includeSynonyms: false,
+    });
     const e2 = Object.fromEntries(cfg2.resources[0].configEntries.map((e) => [e.configName, e]));
     assert.equal(e2['retention.ms'].configValue, '60000');
     assert.equal(e2['cleanup.policy'].configValue, 'delete');
@@ -75,7 +109,10 @@ test('topic create/list/describe/alter-config/add-partitions/delete, seen by kaf
     assert.equal(md2.topics[0].partitions.length, 5);
 
     assert.equal(ok(await cli(['topic', 'delete', 'cli-orders'])).stdout, 'deleted topic cli-orders\n');
-    assert.deepEqual((await admin.listTopics()).filter((t) => !t.startsWith('__')), []);
+    assert.deepEqual(
+      (await admin.listTopics()).filter((t) => !t.startsWith('__')),
+      [],
+    );
   } finally {
     await admin.disconnect();
   }
@@ -122,16 +159,34 @@ test('usage errors exit 2 with the help hint; --help exits 0 and documents the e
     ['start', '--bogus'],
     [],
   ]) {
-    const r = await runCli([...args, ...(args.length > 1 && args[0] !== 'start' ? ['--bootstrap', b.bootstrapServers] : [])]);
+    const r = await runCli([
+      ...args,
+      ...(args.length > 1 && args[0] !== 'start' ? ['--bootstrap', b.bootstrapServers] : []),
+    ]);
     assert.equal(r.code, 2, `${args.join(' ')} → ${r.code}: ${r.stderr}`);
     assert.notEqual(r.stderr, '', args.join(' '));
   }
-  for (const args of [['--help'], ['topic', '--help'], ['topic', 'create', '--help'], ['produce', '--help'], ['consume', '--help'], ['group', 'reset-offsets', '--help'], ['cluster', 'info', '--help']]) {
+  for (const args of [
+    ['--help'],
+    ['topic', '--help'],
+    ['topic', 'create', '--help'],
+    ['produce', '--help'],
+    ['consume', '--help'],
+    ['group', 'reset-offsets', '--help'],
+    ['cluster', 'info', '--help'],
+  ]) {
     const r = await runCli(args);
     assert.equal(r.code, 0, args.join(' '));
-    assert.match(r.stdout, /Exit codes:\n {2}0 {2}success\n {2}1 {2}Kafka or operation error.*\n {2}2 {2}usage error/, args.join(' '));
+    assert.match(
+      r.stdout,
+      /Exit codes:\n {2}0 {2}success\n {2}1 {2}Kafka or operation error.*\n {2}2 {2}usage error/,
+      args.join(' '),
+    );
   }
-  assert.match((await runCli(['topic', 'create', '--help'])).stdout, /--bootstrap <host:port>.*\n.*default: "localhost:9092"/);
+  assert.match(
+    (await runCli(['topic', 'create', '--help'])).stdout,
+    /--bootstrap <host:port>.*\n.*default: "localhost:9092"/,
+  );
 });
 
 test('an unreachable broker is an operation error (exit 1) naming the address', async () => {

@@ -39,7 +39,10 @@ test('version ranges parse as the spec language defines them', () => {
 });
 
 test('comments are stripped outside strings only', () => {
-  const v = parseJsonWithComments('// head\n{ "a": "http://x//y", // trailing\n  "b": 1 }\n') as { a: string; b: number };
+  const v = parseJsonWithComments('// head\n{ "a": "http://x//y", // trailing\n  "b": 1 }\n') as {
+    a: string;
+    b: number;
+  };
   assert.equal(v.a, 'http://x//y');
   assert.equal(v.b, 1);
 });

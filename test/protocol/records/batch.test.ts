@@ -11,7 +11,12 @@ import { randomBytes } from 'node:crypto';
 import { CompressionError, CorruptRecordError } from '../../../protocol/errors.js';
 import { CompressionType, TimestampType, setBaseOffset } from '../../../protocol/records/batch-header.js';
 import {
-  ControlRecordType, RecordBatch, iterateBatches, parseControlRecord, parseEndTxnMarker, splitBatches,
+  ControlRecordType,
+  RecordBatch,
+  iterateBatches,
+  parseControlRecord,
+  parseEndTxnMarker,
+  splitBatches,
 } from '../../../protocol/records/batch.js';
 import { buildControlBatch, buildRecordBatch, buildRecordBatchSync } from '../../../protocol/records/builder.js';
 import { crc32c } from '../../../protocol/records/crc.js';
@@ -19,13 +24,23 @@ import { PY_BUILD, PY_KAFKA, pyJson } from '../../helpers/python-records.js';
 
 const require = createRequire(import.meta.url);
 
-
 const hex = (b: Buffer | null) => (b === null ? null : b.toString('hex'));
 
 test('header getters over a built batch', () => {
   const buf = buildRecordBatchSync(
-    [{ key: 'k0', value: 'v0', timestamp: 1000 }, { key: null, value: 'v1', timestamp: 1500 }, { value: null, timestamp: 1200 }],
-    { baseOffset: 100n, partitionLeaderEpoch: 7, producerId: 42n, producerEpoch: 3, baseSequence: 10, transactional: true },
+    [
+      { key: 'k0', value: 'v0', timestamp: 1000 },
+      { key: null, value: 'v1', timestamp: 1500 },
+      { value: null, timestamp: 1200 },
+    ],
+    {
+      baseOffset: 100n,
+      partitionLeaderEpoch: 7,
+      producerId: 42n,
+      producerEpoch: 3,
+      baseSequence: 10,
+      transactional: true,
+    },
   );
   const b = new RecordBatch(buf);
   assert.equal(b.baseOffset, 100n);
@@ -55,16 +70,31 @@ test('header getters over a built batch', () => {
 });
 
 test('lastSequence wraps at 2^31 like Kafka', () => {
-  const buf = buildRecordBatchSync([{ value: 'a' }, { value: 'b' }, { value: 'c' }], { baseSequence: 2147483646, producerId: 1n, producerEpoch: 0 });
+  const buf = buildRecordBatchSync([{ value: 'a' }, { value: 'b' }, { value: 'c' }], {
+    baseSequence: 2147483646,
+    producerId: 1n,
+    producerEpoch: 0,
+  });
   // sequences 2147483646, 2147483647, 0
   assert.equal(new RecordBatch(buf).lastSequence, 0);
 });
 
 test('uncompressed records are lazy zero-copy slices of the batch', () => {
-  const buf = buildRecordBatchSync([
-    { key: 'key', value: 'value', headers: [{ key: 'h1', value: 'x' }, { key: 'h2', value: null }], timestamp: 5000 },
-    { key: null, value: null, timestamp: 4000 },
-  ], { baseOffset: 10n });
+  const buf = buildRecordBatchSync(
+    [
+      {
+        key: 'key',
+        value: 'value',
+        headers: [
+          { key: 'h1', value: 'x' },
+          { key: 'h2', value: null },
+        ],
+        timestamp: 5000,
+      },
+      { key: null, value: null, timestamp: 4000 },
+    ],
+    { baseOffset: 10n },
+  );
   const b = new RecordBatch(buf);
   const it = b.iterateRecords();
   const r0 = it.next().value!;
@@ -75,7 +105,13 @@ test('uncompressed records are lazy zero-copy slices of the batch', () => {
   assert.equal(r0.attributes, 0);
   assert.equal(r0.key!.toString(), 'key');
   assert.equal(r0.value!.toString(), 'value');
-  assert.deepEqual(r0.headers.map((h) => [h.key, h.value && h.value.toString()]), [['h1', 'x'], ['h2', null]]);
+  assert.deepEqual(
+    r0.headers.map((h) => [h.key, h.value?.toString()]),
+    [
+      ['h1', 'x'],
+      ['h2', null],
+    ],
+  );
   assert.equal(r0.value!.buffer, buf.buffer, 'value shares memory with the batch');
   // mutate through the slice: the batch bytes change (proves no copy)
   r0.value![0] = 'V'.charCodeAt(0);
@@ -95,14 +131,20 @@ test('stamping base offset and leader epoch keeps the CRC valid', () => {
   b.setBaseOffset(1234567890123n);
   b.setPartitionLeaderEpoch(99);
   assert.ok(b.isValid());
-  assert.deepEqual([...b.iterateRecords()].map((r) => r.offset), [1234567890123n, 1234567890124n]);
+  assert.deepEqual(
+    [...b.iterateRecords()].map((r) => r.offset),
+    [1234567890123n, 1234567890124n],
+  );
   setBaseOffset(buf, 5n);
   assert.equal(b.baseOffset, 5n);
   assert.ok(b.isValid());
 });
 
 test('corrupted bytes fail the CRC; LogAppendTime stamping recomputes it', () => {
-  const buf = buildRecordBatchSync([{ value: 'hello', timestamp: 100 }, { value: 'world', timestamp: 200 }]);
+  const buf = buildRecordBatchSync([
+    { value: 'hello', timestamp: 100 },
+    { value: 'world', timestamp: 200 },
+  ]);
   for (const pos of [21, 30, 60, buf.length - 1]) {
     const copy = Buffer.from(buf);
     copy[pos] ^= 0x01;
@@ -117,11 +159,18 @@ test('corrupted bytes fail the CRC; LogAppendTime stamping recomputes it', () =>
   b.stampLogAppendTime(999999n);
   assert.ok(b.isValid());
   assert.equal(b.timestampType, TimestampType.LogAppendTime);
-  assert.deepEqual([...b.iterateRecords()].map((r) => r.timestamp), [999999n, 999999n]);
+  assert.deepEqual(
+    [...b.iterateRecords()].map((r) => r.timestamp),
+    [999999n, 999999n],
+  );
 });
 
 test('compressed batches decompress once, then iterate; sync iteration before that is refused', async () => {
-  const recs = Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `value-${i}`.repeat(20), timestamp: 1000 + i }));
+  const recs = Array.from({ length: 50 }, (_, i) => ({
+    key: `k${i}`,
+    value: `value-${i}`.repeat(20),
+    timestamp: 1000 + i,
+  }));
   for (const compression of [CompressionType.Gzip, CompressionType.Snappy, CompressionType.Lz4, CompressionType.Zstd]) {
     const b = new RecordBatch(await buildRecordBatch(recs, { compression, baseOffset: 500n }));
     b.validate();
@@ -144,13 +193,27 @@ test('reads batches written by kafkajs (uncompressed and gzip)', async () => {
   const KRecord = require('kafkajs/src/protocol/recordBatch/record/v0');
   const Long = require('kafkajs/src/utils/long');
   const records = [
-    KRecord({ offsetDelta: 0, timestampDelta: 0, key: Buffer.from('a'), value: Buffer.from('1'), headers: { h: Buffer.from('x') } }),
+    KRecord({
+      offsetDelta: 0,
+      timestampDelta: 0,
+      key: Buffer.from('a'),
+      value: Buffer.from('1'),
+      headers: { h: Buffer.from('x') },
+    }),
     KRecord({ offsetDelta: 1, timestampDelta: 5, key: null, value: Buffer.from('2') }),
   ];
   for (const compression of [0, 1]) {
     const enc = await KRecordBatch({
-      compression, firstOffset: Long.fromValue(77n), firstTimestamp: 1600000000000, maxTimestamp: 1600000000005,
-      partitionLeaderEpoch: 3, lastOffsetDelta: 1, producerId: Long.fromValue(9n), producerEpoch: 1, firstSequence: 4, records,
+      compression,
+      firstOffset: Long.fromValue(77n),
+      firstTimestamp: 1600000000000,
+      maxTimestamp: 1600000000005,
+      partitionLeaderEpoch: 3,
+      lastOffsetDelta: 1,
+      producerId: Long.fromValue(9n),
+      producerEpoch: 1,
+      firstSequence: 4,
+      records,
     });
     const b = RecordBatch.at(enc.buffer);
     b.validate();
@@ -158,20 +221,46 @@ test('reads batches written by kafkajs (uncompressed and gzip)', async () => {
     assert.equal(b.baseOffset, 77n);
     assert.equal(b.producerId, 9n);
     const rs = await b.recordsArray();
-    assert.deepEqual(rs.map((r) => [r.offset, r.timestamp, hex(r.key), r.value!.toString()]),
-      [[77n, 1600000000000n, '61', '1'], [78n, 1600000000005n, null, '2']]);
-    assert.deepEqual(rs[0].headers.map((h) => [h.key, h.value!.toString()]), [['h', 'x']]);
+    assert.deepEqual(
+      rs.map((r) => [r.offset, r.timestamp, hex(r.key), r.value!.toString()]),
+      [
+        [77n, 1600000000000n, '61', '1'],
+        [78n, 1600000000005n, null, '2'],
+      ],
+    );
+    assert.deepEqual(
+      rs[0].headers.map((h) => [h.key, h.value!.toString()]),
+      [['h', 'x']],
+    );
   }
 });
 
-test('reads batches written by kafka-python', { skip: !PY_KAFKA && 'python3-kafka (+snappy, lz4, xxhash) missing' }, async () => {
+test('reads batches written by kafka-python', {
+  skip: !PY_KAFKA && 'python3-kafka (+snappy, lz4, xxhash) missing',
+}, async () => {
   const records = [
-    { offset: 0, timestamp: 1700000000000, key: hex(Buffer.from('k1')), value: hex(randomBytes(300)), headers: [['a', '01'], ['b', null]] },
+    {
+      offset: 0,
+      timestamp: 1700000000000,
+      key: hex(Buffer.from('k1')),
+      value: hex(randomBytes(300)),
+      headers: [
+        ['a', '01'],
+        ['b', null],
+      ],
+    },
     { offset: 1, timestamp: 1699999999000, key: null, value: hex(Buffer.alloc(2000, 0x61)), headers: [] },
     { offset: 2, timestamp: 1700000000500, key: hex(Buffer.from('k3')), value: null, headers: [['ü', 'ff']] },
   ];
   for (const compression of [0, 1, 2, 3]) {
-    const out: string = pyJson(PY_BUILD, { compression, transactional: false, producer_id: 12, producer_epoch: 2, base_sequence: 7, records });
+    const out: string = pyJson(PY_BUILD, {
+      compression,
+      transactional: false,
+      producer_id: 12,
+      producer_epoch: 2,
+      base_sequence: 7,
+      records,
+    });
     const b = RecordBatch.at(Buffer.from(out, 'hex'));
     b.validate();
     assert.equal(b.compression, compression, `codec ${compression}`);
@@ -179,10 +268,16 @@ test('reads batches written by kafka-python', { skip: !PY_KAFKA && 'python3-kafk
     assert.equal(b.baseSequence, 7);
     assert.equal(b.maxTimestamp, 1700000000500n);
     const rs = await b.recordsArray();
-    assert.deepEqual(rs.map((r) => ({
-      offset: Number(r.offset), timestamp: Number(r.timestamp), key: hex(r.key), value: hex(r.value),
-      headers: r.headers.map((h) => [h.key, hex(h.value)]),
-    })), records);
+    assert.deepEqual(
+      rs.map((r) => ({
+        offset: Number(r.offset),
+        timestamp: Number(r.timestamp),
+        key: hex(r.key),
+        value: hex(r.value),
+        headers: r.headers.map((h) => [h.key, hex(h.value)]),
+      })),
+      records,
+    );
   }
 });
 
@@ -195,7 +290,10 @@ test('splitBatches: consecutive batches, truncated tail reported, lazy form', ()
   assert.equal(whole.batches.length, 3);
   assert.equal(whole.truncated, false);
   assert.equal(whole.validBytes, all.length);
-  assert.deepEqual(whole.batches.map((x) => x.baseOffset), [0n, 1n, 3n]);
+  assert.deepEqual(
+    whole.batches.map((x) => x.baseOffset),
+    [0n, 1n, 3n],
+  );
   for (const cut of [1, 5, 16, 17, 40, c.length - 1]) {
     const s = splitBatches(all.subarray(0, a.length + b.length + cut));
     assert.equal(s.batches.length, 2, `cut ${cut}`);
@@ -224,7 +322,10 @@ test('splitBatches: consecutive batches, truncated tail reported, lazy form', ()
 });
 
 test('control batches: COMMIT/ABORT markers and coordinator epoch', async () => {
-  for (const [type, name] of [[ControlRecordType.Commit, 'commit'], [ControlRecordType.Abort, 'abort']] as const) {
+  for (const [type, name] of [
+    [ControlRecordType.Commit, 'commit'],
+    [ControlRecordType.Abort, 'abort'],
+  ] as const) {
     const buf = buildControlBatch(type, 4242n, 5, 17, 1000n, 1700000000000n);
     const b = new RecordBatch(buf);
     b.validate();
@@ -240,9 +341,16 @@ test('control batches: COMMIT/ABORT markers and coordinator epoch', async () => 
     assert.equal(r.offset, 1000n);
   }
   assert.deepEqual(parseEndTxnMarker(Buffer.from('0000ffffffff', 'hex')), { version: 0, coordinatorEpoch: -1 });
-  assert.deepEqual(parseControlRecord({ key: Buffer.from('00000002', 'hex'), value: Buffer.from('00') }), { version: 0, type: 2, coordinatorEpoch: null });
+  assert.deepEqual(parseControlRecord({ key: Buffer.from('00000002', 'hex'), value: Buffer.from('00') }), {
+    version: 0,
+    type: 2,
+    coordinatorEpoch: null,
+  });
   assert.throws(() => parseControlRecord({ key: Buffer.from('0000', 'hex'), value: null }), CorruptRecordError);
-  assert.throws(() => parseControlRecord({ key: Buffer.from('00000001', 'hex'), value: Buffer.from('0000', 'hex') }), CorruptRecordError);
+  assert.throws(
+    () => parseControlRecord({ key: Buffer.from('00000001', 'hex'), value: Buffer.from('0000', 'hex') }),
+    CorruptRecordError,
+  );
   await assert.rejects(new RecordBatch(buildRecordBatchSync([{ value: 'x' }])).controlRecord(), CorruptRecordError);
 });
 
@@ -306,7 +414,9 @@ test('corrupt compressed payloads raise CorruptRecordError', async () => {
   const b = Buffer.from(buf.subarray(0, buf.length - 6)); // cut into the last block and end mark
   b.writeInt32BE(b.length - 12, 8);
   const rb = new RecordBatch(fixCrc(b));
-  await assert.rejects(async () => { for await (const r of rb.records()) void r; }, CorruptRecordError);
+  await assert.rejects(async () => {
+    for await (const r of rb.records()) void r;
+  }, CorruptRecordError);
   const unknown = Buffer.from(buf);
   unknown.writeInt16BE(6, 21);
   await assert.rejects(new RecordBatch(fixCrc(unknown)).decompressRecords(), CompressionError);

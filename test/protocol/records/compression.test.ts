@@ -16,9 +16,7 @@ import * as zlib from 'node:zlib';
 import * as lz4napi from 'lz4-napi';
 import { CompressionError, CorruptRecordError } from '../../../protocol/errors.js';
 import { CompressionType } from '../../../protocol/records/batch-header.js';
-import {
-  compress, decompress, isXerialSnappy, xxhash32,
-} from '../../../protocol/records/compression.js';
+import { compress, decompress, isXerialSnappy, xxhash32 } from '../../../protocol/records/compression.js';
 
 const require = createRequire(import.meta.url);
 const PY = '/usr/bin/python3';
@@ -90,7 +88,10 @@ test('xxhash32 agrees with python3-xxhash', { skip: !PY_LZ4 && 'python3-xxhash m
   const inputs = [1, 3, 4, 15, 16, 17, 31, 32, 33, 100, 1000, 4099].map((n) => randomBytes(n));
   const all = Buffer.concat(inputs);
   const sizes = inputs.map((b) => b.length);
-  const out = py(`import xxhash\nsizes=${JSON.stringify(sizes)}\npos=0\nres=b''\nfor s in sizes:\n    res += xxhash.xxh32(data[pos:pos+s]).intdigest().to_bytes(4,'big')\n    pos += s\nprint(res.hex())`, all);
+  const out = py(
+    `import xxhash\nsizes=${JSON.stringify(sizes)}\npos=0\nres=b''\nfor s in sizes:\n    res += xxhash.xxh32(data[pos:pos+s]).intdigest().to_bytes(4,'big')\n    pos += s\nprint(res.hex())`,
+    all,
+  );
   inputs.forEach((b, i) => assert.equal(xxhash32(b), out.readUInt32BE(i * 4), `size ${b.length}`));
 });
 
@@ -144,9 +145,15 @@ test('lz4: our frames decode with the lz4 CLI', { skip: !LZ4_CLI && 'lz4 CLI mis
   }
 });
 
-test('lz4: CLI frames (4 MiB blocks, content checksum, content size) decode', { skip: !LZ4_CLI && 'lz4 CLI missing' }, async () => {
+test('lz4: CLI frames (4 MiB blocks, content checksum, content size) decode', {
+  skip: !LZ4_CLI && 'lz4 CLI missing',
+}, async () => {
   const data = compressible(500 * 1024);
-  for (const args of [['-c', '-q'], ['-c', '-q', '-B4', '--content-size'], ['-c', '-q', '-BX', '-B5']]) {
+  for (const args of [
+    ['-c', '-q'],
+    ['-c', '-q', '-B4', '--content-size'],
+    ['-c', '-q', '-BX', '-B5'],
+  ]) {
     const c = tool('lz4', args, data);
     assert.ok((await decompress(CompressionType.Lz4, c)).equals(data), args.join(' '));
   }
@@ -155,7 +162,9 @@ test('lz4: CLI frames (4 MiB blocks, content checksum, content size) decode', { 
   await assert.rejects(decompress(CompressionType.Lz4, linked), CorruptRecordError);
 });
 
-test('lz4: python3-lz4 frames and kafka-python encodings', { skip: !PY_KAFKA && 'python3-kafka/lz4/xxhash missing' }, async () => {
+test('lz4: python3-lz4 frames and kafka-python encodings', {
+  skip: !PY_KAFKA && 'python3-kafka/lz4/xxhash missing',
+}, async () => {
   const data = compressible(150 * 1024);
   const variants = [
     'lz4.frame.compress(data, block_linked=False)',
@@ -174,9 +183,14 @@ test('lz4: python3-lz4 frames and kafka-python encodings', { skip: !PY_KAFKA && 
   const ours = await compress(CompressionType.Lz4, data);
   assert.ok(py('import lz4.frame\nprint(lz4.frame.decompress(data).hex())', ours).equals(data));
   const oursOld = await compress(CompressionType.Lz4, data, { legacyMagic0: true });
-  assert.ok(py('from kafka.codec import lz4_decode_old_kafka\nprint(lz4_decode_old_kafka(data).hex())', oursOld).equals(data));
+  assert.ok(
+    py('from kafka.codec import lz4_decode_old_kafka\nprint(lz4_decode_old_kafka(data).hex())', oursOld).equals(data),
+  );
   // corrupted block checksum / content checksum are detected
-  const withSums = py('import lz4.frame\nprint(lz4.frame.compress(data, block_linked=False, block_checksum=True, content_checksum=True).hex())', data);
+  const withSums = py(
+    'import lz4.frame\nprint(lz4.frame.compress(data, block_linked=False, block_checksum=True, content_checksum=True).hex())',
+    data,
+  );
   const bad = Buffer.from(withSums);
   bad[bad.length - 1] ^= 0xff;
   await assert.rejects(decompress(CompressionType.Lz4, bad), CorruptRecordError);
@@ -207,7 +221,9 @@ test('snappy: raw blocks and concatenated xerial streams are read', async () => 
   assert.ok((await decompress(CompressionType.Snappy, Buffer.concat([a, b]))).equals(data));
 });
 
-test('snappy: agrees with kafka-python / python3-snappy', { skip: !(PY_KAFKA && PY_SNAPPY) && 'python3-kafka/snappy missing' }, async () => {
+test('snappy: agrees with kafka-python / python3-snappy', {
+  skip: !(PY_KAFKA && PY_SNAPPY) && 'python3-kafka/snappy missing',
+}, async () => {
   const data = compressible(90000);
   const xerial = py('from kafka.codec import snappy_encode\nprint(snappy_encode(data).hex())', data);
   const ours = await compress(CompressionType.Snappy, data);
@@ -223,7 +239,9 @@ test('gzip: multi-member input, kafkajs codec output, trailing zeros', async () 
   const half = data.length / 2;
   const two = Buffer.concat([zlib.gzipSync(data.subarray(0, half)), zlib.gzipSync(data.subarray(half))]);
   assert.ok((await decompress(CompressionType.Gzip, two)).equals(data));
-  const kafkajsGzip = require('kafkajs/src/protocol/message/compression/gzip') as { compress(e: { buffer: Buffer }): Promise<Buffer> };
+  const kafkajsGzip = require('kafkajs/src/protocol/message/compression/gzip') as {
+    compress(e: { buffer: Buffer }): Promise<Buffer>;
+  };
   const k = await kafkajsGzip.compress({ buffer: data });
   assert.ok((await decompress(CompressionType.Gzip, k)).equals(data));
   const ours = await compress(CompressionType.Gzip, data);
@@ -239,7 +257,9 @@ test('gzip: agrees with kafka-python', { skip: !PY_KAFKA && 'python3-kafka missi
   assert.ok(py('from kafka.codec import gzip_decode\nprint(gzip_decode(data).hex())', ours).equals(data));
 });
 
-test('zstd: CLI decodes ours; streamed, multi-frame and skippable input is read', { skip: !ZSTD_CLI && 'zstd CLI missing' }, async () => {
+test('zstd: CLI decodes ours; streamed, multi-frame and skippable input is read', {
+  skip: !ZSTD_CLI && 'zstd CLI missing',
+}, async () => {
   const data = compressible(200 * 1024);
   const ours = await compress(CompressionType.Zstd, data);
   assert.equal(ours.readUInt32LE(0), 0xfd2fb528);
@@ -266,8 +286,16 @@ test('corrupt and truncated input is CorruptRecordError for every codec', async 
   const data = compressible(100 * 1024);
   for (const type of CODECS) {
     const c = await compress(type, data);
-    await assert.rejects(decompress(type, c.subarray(0, Math.floor(c.length / 2))), CorruptRecordError, `truncated ${type}`);
-    await assert.rejects(decompress(type, Buffer.from('definitely not compressed data')), CorruptRecordError, `garbage ${type}`);
+    await assert.rejects(
+      decompress(type, c.subarray(0, Math.floor(c.length / 2))),
+      CorruptRecordError,
+      `truncated ${type}`,
+    );
+    await assert.rejects(
+      decompress(type, Buffer.from('definitely not compressed data')),
+      CorruptRecordError,
+      `garbage ${type}`,
+    );
     for (let cut = 0; cut < Math.min(c.length, 40); cut++) {
       try {
         await decompress(type, c.subarray(0, cut));

@@ -14,7 +14,13 @@ import { buildControlBatch, buildRecordBatch, buildRecordBatchSync } from '../..
 import { decompress } from '../../../protocol/records/compression.js';
 import { crc32 } from '../../../protocol/records/crc.js';
 import {
-  batchToLegacy, buildMessageSet, legacyToBatchV2, parseLegacyEntry, readMessageSet, splitMessageSet, writeLegacyEntry,
+  batchToLegacy,
+  buildMessageSet,
+  legacyToBatchV2,
+  parseLegacyEntry,
+  readMessageSet,
+  splitMessageSet,
+  writeLegacyEntry,
   type LegacyRecordInput,
 } from '../../../protocol/records/legacy.js';
 
@@ -75,10 +81,22 @@ test('round trip through our writer and reader, every codec, both magics', async
       const set = await buildMessageSet(recs, { magic, compression, baseOffset: 100n });
       const { records, truncated } = await readMessageSet(set);
       assert.equal(truncated, false);
-      assert.deepEqual(records.map((r) => r.offset), [100n, 101n, 102n, 103n, 104n, 105n, 106n]);
-      assert.deepEqual(records.map((r) => hex(r.key)), recs.map((r) => hex(r.key as Buffer | null)));
-      assert.deepEqual(records.map((r) => hex(r.value)), recs.map((r) => hex(r.value as Buffer | null)));
-      assert.deepEqual(records.map((r) => r.timestamp), recs.map((r) => (magic === 0 ? -1n : BigInt(r.timestamp!))));
+      assert.deepEqual(
+        records.map((r) => r.offset),
+        [100n, 101n, 102n, 103n, 104n, 105n, 106n],
+      );
+      assert.deepEqual(
+        records.map((r) => hex(r.key)),
+        recs.map((r) => hex(r.key as Buffer | null)),
+      );
+      assert.deepEqual(
+        records.map((r) => hex(r.value)),
+        recs.map((r) => hex(r.value as Buffer | null)),
+      );
+      assert.deepEqual(
+        records.map((r) => r.timestamp),
+        recs.map((r) => (magic === 0 ? -1n : BigInt(r.timestamp!))),
+      );
       const shallow = splitMessageSet(set).entries;
       if (compression === CompressionType.None) {
         assert.equal(shallow.length, 7);
@@ -88,8 +106,13 @@ test('round trip through our writer and reader, every codec, both magics', async
         assert.equal(shallow[0].offset, 106n, 'wrapper offset = last inner absolute offset');
         assert.equal(shallow[0].key, null);
         if (magic === 1) assert.equal(shallow[0].timestamp, BigInt(recs[6].timestamp!), 'wrapper timestamp = max');
-        const inner = splitMessageSet(await decompress(compression, shallow[0].value!, { legacyMagic0: magic === 0 })).entries;
-        assert.deepEqual(inner.map((e) => e.offset), magic === 1 ? [0n, 1n, 2n, 3n, 4n, 5n, 6n] : [100n, 101n, 102n, 103n, 104n, 105n, 106n]);
+        const inner = splitMessageSet(
+          await decompress(compression, shallow[0].value!, { legacyMagic0: magic === 0 }),
+        ).entries;
+        assert.deepEqual(
+          inner.map((e) => e.offset),
+          magic === 1 ? [0n, 1n, 2n, 3n, 4n, 5n, 6n] : [100n, 101n, 102n, 103n, 104n, 105n, 106n],
+        );
       }
     }
   }
@@ -101,9 +124,16 @@ test('kafka-python reads what we write', { skip: SKIP }, async () => {
       const recs = sample(5);
       const set = await buildMessageSet(recs, { magic, compression, baseOffset: 40n });
       const read = pyJson(PY_READ_ALL, set.toString('hex'));
-      assert.deepEqual(read.map((r: any) => [r.offset, r.key, r.value, r.timestamp]),
-        recs.map((r, i) => [40 + i, hex(r.key as Buffer | null), hex(r.value as Buffer | null), magic === 0 ? null : r.timestamp]),
-        `magic ${magic} codec ${compression}`);
+      assert.deepEqual(
+        read.map((r: any) => [r.offset, r.key, r.value, r.timestamp]),
+        recs.map((r, i) => [
+          40 + i,
+          hex(r.key as Buffer | null),
+          hex(r.value as Buffer | null),
+          magic === 0 ? null : r.timestamp,
+        ]),
+        `magic ${magic} codec ${compression}`,
+      );
     }
   }
 });
@@ -111,14 +141,32 @@ test('kafka-python reads what we write', { skip: SKIP }, async () => {
 test('we read what kafka-python writes (lz4 magic-0 HC quirk, v1 wrapper offset 0)', { skip: SKIP }, async () => {
   for (const magic of [0, 1] as const) {
     for (const compression of LEGACY_CODECS) {
-      const recs = sample(4).map((r, i) => ({ offset: i, timestamp: r.timestamp, key: hex(r.key as Buffer | null), value: hex(r.value as Buffer | null) }));
+      const recs = sample(4).map((r, i) => ({
+        offset: i,
+        timestamp: r.timestamp,
+        key: hex(r.key as Buffer | null),
+        value: hex(r.value as Buffer | null),
+      }));
       const set = Buffer.from(pyJson(PY_BUILD_LEGACY, { magic, compression, records: recs }), 'hex');
       const { records } = await readMessageSet(set);
       // kafka-python leaves compressed wrappers at offset 0: Kafka then takes the inner offsets as they are.
-      assert.deepEqual(records.map((r) => r.offset), [0n, 1n, 2n, 3n], `magic ${magic} codec ${compression}`);
-      assert.deepEqual(records.map((r) => hex(r.value)), recs.map((r) => r.value));
-      assert.deepEqual(records.map((r) => hex(r.key)), recs.map((r) => r.key));
-      assert.deepEqual(records.map((r) => r.timestamp), recs.map((r) => (magic === 0 ? -1n : BigInt(r.timestamp!))));
+      assert.deepEqual(
+        records.map((r) => r.offset),
+        [0n, 1n, 2n, 3n],
+        `magic ${magic} codec ${compression}`,
+      );
+      assert.deepEqual(
+        records.map((r) => hex(r.value)),
+        recs.map((r) => r.value),
+      );
+      assert.deepEqual(
+        records.map((r) => hex(r.key)),
+        recs.map((r) => r.key),
+      );
+      assert.deepEqual(
+        records.map((r) => r.timestamp),
+        recs.map((r) => (magic === 0 ? -1n : BigInt(r.timestamp!))),
+      );
     }
   }
 });
@@ -128,18 +176,36 @@ test('v1 wrapper offset rules: 0 keeps inner offsets, below the last inner offse
   const inner = await buildMessageSet(sample(3), { magic: 1, baseOffset: 0n });
   const value = await compress(CompressionType.Gzip, inner);
   const at = (offset: bigint) => writeLegacyEntry(offset, 1, CompressionType.Gzip, 0n, null, value);
-  assert.deepEqual((await readMessageSet(at(0n))).records.map((r) => r.offset), [0n, 1n, 2n]);
-  assert.deepEqual((await readMessageSet(at(12n))).records.map((r) => r.offset), [10n, 11n, 12n]);
+  assert.deepEqual(
+    (await readMessageSet(at(0n))).records.map((r) => r.offset),
+    [0n, 1n, 2n],
+  );
+  assert.deepEqual(
+    (await readMessageSet(at(12n))).records.map((r) => r.offset),
+    [10n, 11n, 12n],
+  );
   await assert.rejects(readMessageSet(at(1n)), CorruptRecordError);
 });
 
 test('LogAppendTime wrapper timestamp overrides inner timestamps', async () => {
-  const set = await buildMessageSet(sample(3), { magic: 1, compression: CompressionType.Gzip, timestampType: TimestampType.LogAppendTime, logAppendTime: 777n });
+  const set = await buildMessageSet(sample(3), {
+    magic: 1,
+    compression: CompressionType.Gzip,
+    timestampType: TimestampType.LogAppendTime,
+    logAppendTime: 777n,
+  });
   const [w] = splitMessageSet(set).entries;
   assert.equal(w.timestampType, TimestampType.LogAppendTime);
   assert.equal(w.timestamp, 777n);
   const { records } = await readMessageSet(set);
-  assert.deepEqual(records.map((r) => [r.timestamp, r.timestampType]), [[777n, 1], [777n, 1], [777n, 1]]);
+  assert.deepEqual(
+    records.map((r) => [r.timestamp, r.timestampType]),
+    [
+      [777n, 1],
+      [777n, 1],
+      [777n, 1],
+    ],
+  );
 });
 
 test('CRC corruption, bad sizes, truncation', async () => {
@@ -176,7 +242,9 @@ test('CRC corruption, bad sizes, truncation', async () => {
 
 test('wrapper contents are checked: truncated inner, nested compression, magic mismatch, null value', async () => {
   const wrap = async (inner: Buffer, magic: 0 | 1 = 1) => {
-    const value = await import('../../../protocol/records/compression.js').then((m) => m.compress(CompressionType.Gzip, inner));
+    const value = await import('../../../protocol/records/compression.js').then((m) =>
+      m.compress(CompressionType.Gzip, inner),
+    );
     return writeLegacyEntry(0n, magic, CompressionType.Gzip, 0n, null, value);
   };
   const plain = await buildMessageSet(sample(2), { magic: 1 });
@@ -186,8 +254,14 @@ test('wrapper contents are checked: truncated inner, nested compression, magic m
   const v0 = await buildMessageSet(sample(2), { magic: 0 });
   await assert.rejects(readMessageSet(await wrap(v0, 1)), /differs from wrapper magic/);
   await assert.rejects(readMessageSet(writeLegacyEntry(0n, 1, CompressionType.Gzip, 0n, null, null)), /null value/);
-  await assert.rejects(readMessageSet(writeLegacyEntry(0n, 1, CompressionType.Gzip, 0n, null, Buffer.from('junk'))), CorruptRecordError);
-  await assert.rejects(readMessageSet(writeLegacyEntry(0n, 1, CompressionType.Zstd, 0n, null, Buffer.from('junk'))), CompressionError);
+  await assert.rejects(
+    readMessageSet(writeLegacyEntry(0n, 1, CompressionType.Gzip, 0n, null, Buffer.from('junk'))),
+    CorruptRecordError,
+  );
+  await assert.rejects(
+    readMessageSet(writeLegacyEntry(0n, 1, CompressionType.Zstd, 0n, null, Buffer.from('junk'))),
+    CompressionError,
+  );
   await assert.rejects(buildMessageSet(sample(2), { magic: 1, compression: CompressionType.Zstd }), CompressionError);
 });
 
@@ -205,9 +279,18 @@ test('legacyToBatchV2: one v2 batch with the source codec, timestamps kept, CRC-
       assert.equal(b.producerId, -1n);
       assert.equal(b.timestampType, TimestampType.CreateTime);
       const rs = await b.recordsArray();
-      assert.deepEqual(rs.map((r) => r.offsetDelta), [0, 1, 2, 3, 4, 5]);
-      assert.deepEqual(rs.map((r) => hex(r.value)), recs.map((r) => hex(r.value as Buffer | null)));
-      assert.deepEqual(rs.map((r) => r.timestamp), recs.map((r) => (magic === 0 ? -1n : BigInt(r.timestamp!))));
+      assert.deepEqual(
+        rs.map((r) => r.offsetDelta),
+        [0, 1, 2, 3, 4, 5],
+      );
+      assert.deepEqual(
+        rs.map((r) => hex(r.value)),
+        recs.map((r) => hex(r.value as Buffer | null)),
+      );
+      assert.deepEqual(
+        rs.map((r) => r.timestamp),
+        recs.map((r) => (magic === 0 ? -1n : BigInt(r.timestamp!))),
+      );
       assert.equal(b.checkRecords(), 6);
     }
   }
@@ -222,12 +305,25 @@ test('legacyToBatchV2: one v2 batch with the source codec, timestamps kept, CRC-
   await assert.rejects(legacyToBatchV2(Buffer.alloc(0)), CorruptRecordError);
 });
 
-test('legacyToBatchV2 on kafka-python magic 0 lz4 input is readable by kafka-python as v2', { skip: SKIP }, async () => {
-  const recs = sample(5).map((r, i) => ({ offset: i, timestamp: r.timestamp, key: hex(r.key as Buffer | null), value: hex(r.value as Buffer | null) }));
-  const set = Buffer.from(pyJson(PY_BUILD_LEGACY, { magic: 0, compression: CompressionType.Lz4, records: recs }), 'hex');
+test('legacyToBatchV2 on kafka-python magic 0 lz4 input is readable by kafka-python as v2', {
+  skip: SKIP,
+}, async () => {
+  const recs = sample(5).map((r, i) => ({
+    offset: i,
+    timestamp: r.timestamp,
+    key: hex(r.key as Buffer | null),
+    value: hex(r.value as Buffer | null),
+  }));
+  const set = Buffer.from(
+    pyJson(PY_BUILD_LEGACY, { magic: 0, compression: CompressionType.Lz4, records: recs }),
+    'hex',
+  );
   const v2 = await legacyToBatchV2(set);
   const read = pyJson(PY_READ_ALL, v2.toString('hex'));
-  assert.deepEqual(read.map((r: any) => [r.offset, r.key, r.value, r.timestamp]), recs.map((r, i) => [i, r.key, r.value, -1]));
+  assert.deepEqual(
+    read.map((r: any) => [r.offset, r.key, r.value, r.timestamp]),
+    recs.map((r, i) => [i, r.key, r.value, -1]),
+  );
 });
 
 test('batchToLegacy: codec kept, headers and control batches dropped, offsets and timestamps kept', async () => {
@@ -244,15 +340,27 @@ test('batchToLegacy: codec kept, headers and control batches dropped, offsets an
       assert.equal(shallow.length, compression === CompressionType.None ? 2 : 1);
       assert.ok(shallow.every((e) => e.magic === magic && e.compression === compression));
       const { records } = await readMessageSet(out);
-      assert.deepEqual(records.map((r) => r.offset), [50n, 53n]);
-      assert.deepEqual(records.map((r) => r.value!.toString()), ['x'.repeat(100), 'y'.repeat(100)]);
-      assert.deepEqual(records.map((r) => r.timestamp), magic === 0 ? [-1n, -1n] : [1000n, 2000n]);
+      assert.deepEqual(
+        records.map((r) => r.offset),
+        [50n, 53n],
+      );
+      assert.deepEqual(
+        records.map((r) => r.value!.toString()),
+        ['x'.repeat(100), 'y'.repeat(100)],
+      );
+      assert.deepEqual(
+        records.map((r) => r.timestamp),
+        magic === 0 ? [-1n, -1n] : [1000n, 2000n],
+      );
     }
   }
 });
 
 test('batchToLegacy: zstd follows Kafka (UNSUPPORTED_COMPRESSION_TYPE) unless asked to decompress', async () => {
-  const batch = await buildRecordBatch([{ value: 'z'.repeat(500) }], { compression: CompressionType.Zstd, baseOffset: 3n });
+  const batch = await buildRecordBatch([{ value: 'z'.repeat(500) }], {
+    compression: CompressionType.Zstd,
+    baseOffset: 3n,
+  });
   await assert.rejects(batchToLegacy(batch, 1), (e: unknown) => e instanceof CompressionError && e.kafkaCode === 76);
   const out = await batchToLegacy(batch, 1, { zstd: 'uncompressed' });
   const [m] = splitMessageSet(out).entries;
@@ -262,16 +370,33 @@ test('batchToLegacy: zstd follows Kafka (UNSUPPORTED_COMPRESSION_TYPE) unless as
 });
 
 test('batchToLegacy: LogAppendTime, truncated tail, legacy pass-through and magic 1 to 0', async () => {
-  const batch = new RecordBatch(await buildRecordBatch([{ value: 'a', timestamp: 1 }, { value: 'b', timestamp: 2 }], { compression: CompressionType.Gzip }));
+  const batch = new RecordBatch(
+    await buildRecordBatch(
+      [
+        { value: 'a', timestamp: 1 },
+        { value: 'b', timestamp: 2 },
+      ],
+      { compression: CompressionType.Gzip },
+    ),
+  );
   batch.stampLogAppendTime(4242n);
   const out = await batchToLegacy(batch.buffer, 1);
   const [w] = splitMessageSet(out).entries;
   assert.equal(w.timestampType, TimestampType.LogAppendTime);
   assert.equal(w.timestamp, 4242n);
-  assert.deepEqual((await readMessageSet(out)).records.map((r) => r.timestamp), [4242n, 4242n]);
-  const two = Buffer.concat([buildRecordBatchSync([{ value: 'p' }]), buildRecordBatchSync([{ value: 'q' }], { baseOffset: 1n })]);
+  assert.deepEqual(
+    (await readMessageSet(out)).records.map((r) => r.timestamp),
+    [4242n, 4242n],
+  );
+  const two = Buffer.concat([
+    buildRecordBatchSync([{ value: 'p' }]),
+    buildRecordBatchSync([{ value: 'q' }], { baseOffset: 1n }),
+  ]);
   const cut = await batchToLegacy(two.subarray(0, two.length - 5), 0);
-  assert.deepEqual((await readMessageSet(cut)).records.map((r) => r.value!.toString()), ['p']);
+  assert.deepEqual(
+    (await readMessageSet(cut)).records.map((r) => r.value!.toString()),
+    ['p'],
+  );
   const v0 = await buildMessageSet(sample(2), { magic: 0 });
   assert.ok((await batchToLegacy(v0, 1)).equals(v0), 'older entries pass through');
   const v1 = await buildMessageSet(sample(2), { magic: 1, compression: CompressionType.Snappy, baseOffset: 8n });
@@ -279,17 +404,32 @@ test('batchToLegacy: LogAppendTime, truncated tail, legacy pass-through and magi
   const [d] = splitMessageSet(down).entries;
   assert.equal(d.magic, 0);
   assert.equal(d.compression, CompressionType.Snappy);
-  assert.deepEqual((await readMessageSet(down)).records.map((r) => r.offset), [8n, 9n]);
+  assert.deepEqual(
+    (await readMessageSet(down)).records.map((r) => r.offset),
+    [8n, 9n],
+  );
   assert.equal((await batchToLegacy(Buffer.alloc(0), 1)).length, 0);
 });
 
 test('batchToLegacy output is readable by kafka-python', { skip: SKIP }, async () => {
   for (const compression of LEGACY_CODECS) {
-    const batch = await buildRecordBatch([{ key: 'k', value: 'v1', timestamp: 10 }, { value: 'v2', timestamp: 20 }], { compression, baseOffset: 1000n });
+    const batch = await buildRecordBatch(
+      [
+        { key: 'k', value: 'v1', timestamp: 10 },
+        { value: 'v2', timestamp: 20 },
+      ],
+      { compression, baseOffset: 1000n },
+    );
     for (const magic of [0, 1] as const) {
       const read = pyJson(PY_READ_ALL, (await batchToLegacy(batch, magic)).toString('hex'));
-      assert.deepEqual(read.map((r: any) => [r.offset, r.key, Buffer.from(r.value, 'hex').toString(), r.timestamp]),
-        [[1000, '6b', 'v1', magic === 0 ? null : 10], [1001, null, 'v2', magic === 0 ? null : 20]], `magic ${magic} codec ${compression}`);
+      assert.deepEqual(
+        read.map((r: any) => [r.offset, r.key, Buffer.from(r.value, 'hex').toString(), r.timestamp]),
+        [
+          [1000, '6b', 'v1', magic === 0 ? null : 10],
+          [1001, null, 'v2', magic === 0 ? null : 20],
+        ],
+        `magic ${magic} codec ${compression}`,
+      );
     }
   }
 });

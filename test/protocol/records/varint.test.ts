@@ -8,7 +8,14 @@ import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { CorruptRecordError, EncodeError } from '../../../protocol/errors.js';
 import {
-  readVarint, readVarlong, readVarlongNumber, sizeOfVarint, sizeOfVarlong, skipVarint, writeVarint, writeVarlong,
+  readVarint,
+  readVarlong,
+  readVarlongNumber,
+  sizeOfVarint,
+  sizeOfVarlong,
+  skipVarint,
+  writeVarint,
+  writeVarlong,
 } from '../../../protocol/records/varint.js';
 
 const require = createRequire(import.meta.url);
@@ -33,8 +40,17 @@ function encVarlong(v: bigint | number): Buffer {
 
 test('known varint encodings', () => {
   const cases: [number, string][] = [
-    [0, '00'], [-1, '01'], [1, '02'], [-2, '03'], [63, '7e'], [-64, '7f'], [64, '8001'], [-65, '8101'],
-    [300, 'd804'], [2147483647, 'feffffff0f'], [-2147483648, 'ffffffff0f'],
+    [0, '00'],
+    [-1, '01'],
+    [1, '02'],
+    [-2, '03'],
+    [63, '7e'],
+    [-64, '7f'],
+    [64, '8001'],
+    [-65, '8101'],
+    [300, 'd804'],
+    [2147483647, 'feffffff0f'],
+    [-2147483648, 'ffffffff0f'],
   ];
   for (const [v, hex] of cases) {
     assert.equal(encVarint(v).toString('hex'), hex, `encode ${v}`);
@@ -47,8 +63,12 @@ test('known varint encodings', () => {
 
 test('known varlong encodings', () => {
   const cases: [bigint, string][] = [
-    [0n, '00'], [-1n, '01'], [1n, '02'], [2n ** 31n, '8080808010'],
-    [9223372036854775807n, 'feffffffffffffffff01'], [-9223372036854775808n, 'ffffffffffffffffff01'],
+    [0n, '00'],
+    [-1n, '01'],
+    [1n, '02'],
+    [2n ** 31n, '8080808010'],
+    [9223372036854775807n, 'feffffffffffffffff01'],
+    [-9223372036854775808n, 'ffffffffffffffffff01'],
   ];
   for (const [v, hex] of cases) {
     assert.equal(encVarlong(v).toString('hex'), hex, `encode ${v}`);
