@@ -36,6 +36,8 @@ type Phase = 'golden' | 'samples';
 
 const DEFAULT_SEED = 0x5eed2024;
 const MIN_ITERATIONS = 100_000;
+/** Sample-phase iterations always run, whatever the time bound (a loaded machine only makes them slower). */
+const MIN_SAMPLE_ITERATIONS = 10_000;
 
 // ---------------------------------------------------------------------------------------------------------
 // Deterministic randomness: every iteration has its own generator derived from (seed, iteration).
@@ -427,12 +429,14 @@ async function workerMain(input: WorkerInput): Promise<void> {
     ['golden', seeds, input.iterations],
     ['samples', samples, input.sampleIterations],
   ] as const) {
+    // Each phase runs its minimum whatever the time bound; the bound only cuts the iterations beyond it.
+    const floor = Math.min(phase === 'golden' ? MIN_ITERATIONS : MIN_SAMPLE_ITERATIONS, n);
     let i = 0;
     for (; i < n; i++) {
       // progress[0] = phase (0 golden, 1 samples), progress[1] = iteration: read by the hang watchdog.
       Atomics.store(progress, 0, phase === 'golden' ? 0 : 1);
       Atomics.store(progress, 1, i);
-      if ((i & 1023) === 0 && Date.now() - started > input.timeMs) break;
+      if ((i & 1023) === 0 && i >= floor && Date.now() - started > input.timeMs) break;
       const m = mutateFor(input.seed, phase, i, corpus, crossModules, modules);
       try {
         count(`${phase}-${decodeSeedInput(m.seed, m.bytes, modules)}`);
@@ -579,9 +583,8 @@ if (isMainThread) {
       result.iterations >= Math.min(MIN_ITERATIONS, iterations),
       `only ${result.iterations} iterations within ${timeMs} ms (${summary})`,
     );
-    // The sample phase runs second and may be cut short by the time bound on a loaded machine.
     assert.ok(
-      result.sampleIterations >= Math.min(10_000, sampleIterations),
+      result.sampleIterations >= Math.min(MIN_SAMPLE_ITERATIONS, sampleIterations),
       `only ${result.sampleIterations} sample iterations (${summary})`,
     );
     // The mutations must reach both outcomes, or the fuzzer is not exercising the decoders.
