@@ -128,6 +128,8 @@ export class Broker {
       logger: logger('storage'),
       defaultConfig: this.defaultLogConfig(),
       retentionCheckIntervalMs: this.config.int('log.retention.check.interval.ms'),
+      cleanerEnabled: this.config.bool('log.cleaner.enable'),
+      cleanerBackoffMs: this.config.int('log.cleaner.backoff.ms'),
       producerIdExpirationMs: this.config.int('producer.id.expiration.ms'),
       producerIdExpirationCheckIntervalMs: this.config.int('producer.id.expiration.check.interval.ms'),
       onFlush: (seconds) => this.flushObserver?.(seconds),

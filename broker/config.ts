@@ -286,6 +286,21 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     min: 1,
     doc: 'Records older than this are compacted even below the dirty ratio.',
   },
+  {
+    name: 'log.cleaner.enable',
+    type: 'boolean',
+    default: true,
+    readOnly: true,
+    doc: 'Run the log cleaner, which compacts topics whose cleanup.policy contains compact.',
+  },
+  {
+    name: 'log.cleaner.backoff.ms',
+    type: 'long',
+    default: 15_000,
+    min: 1,
+    readOnly: true,
+    doc: 'Pause between two runs of the log cleaner over the compacted topics.',
+  },
   { name: 'log.retention.check.interval.ms', type: 'long', default: 300_000, min: 1, doc: 'How often retention runs.' },
   {
     name: 'producer.id.expiration.ms',

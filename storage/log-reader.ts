@@ -5,7 +5,9 @@
  * Reads are not queued behind the log's mutations: they use the segment list, sizes and bounds (log
  * start offset, high watermark, log end offset, read live from the owner) as they are when they run.
  * A read returns whole batches from a single segment (Kafka semantics), starting at the floor segment
- * of the fetch offset and moving on only past segments with nothing at or after it.
+ * of the fetch offset and moving on only past segments with nothing at or after it, or, when all it
+ * found there are record-less batches up to the segment's end (the log cleaner leaves them), prefixing
+ * them to what the next segments hold (see `onlyEmptyBatchesUpTo`).
  *
  * Invariant: the cached file position of the high watermark (`hwPosition`) is used only for the
  * segment and offset it was computed for; the owner calls `forget()` when the high watermark moves, a
@@ -23,8 +25,34 @@ import {
   MAX_TIMESTAMP,
 } from './partition-log-types.js';
 import type { ReadOptions, ReadResult } from './partition-log-types.js';
+import {
+  BASE_OFFSET_OFFSET,
+  BATCH_HEADER_SIZE,
+  LAST_OFFSET_DELTA_OFFSET,
+  LENGTH_OFFSET,
+  LOG_OVERHEAD,
+  RECORDS_COUNT_OFFSET,
+} from '../protocol/records/batch-header.js';
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Whether `records` (whole batches) holds no record at all and its last batch ends at `nextOffset`.
+ * The log cleaner keeps the last batch of each cleaned segment, emptied if its records went; a read that
+ * found only such batches continues into the next segment: some clients (kafkajs) do not move past a
+ * fetch that returns batches without records, and would stop there for good.
+ */
+function onlyEmptyBatchesUpTo(records: Buffer, nextOffset: number): boolean {
+  let pos = 0;
+  let last = -1;
+  while (pos + BATCH_HEADER_SIZE <= records.length) {
+    if (records.readInt32BE(pos + RECORDS_COUNT_OFFSET) !== 0) return false;
+    last =
+      Number(records.readBigInt64BE(pos + BASE_OFFSET_OFFSET)) + records.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET);
+    pos += LOG_OVERHEAD + records.readInt32BE(pos + LENGTH_OFFSET);
+  }
+  return pos === records.length && last + 1 === nextOffset;
+}
 
 /** The owner's offsets, read at the moment they are needed. */
 export interface LogBounds {
@@ -57,14 +85,31 @@ export class LogReader {
     if (fetchOffset >= maxOffset) return { errorCode: NONE, records: EMPTY, ...base };
     const minOne = options.minOneBatch ?? true;
     let seg = this.segments.floor(fetchOffset) ?? this.segments.first();
+    // Record-less batches that end a segment (left by the log cleaner): sent with what follows them.
+    const emptyPrefix: Buffer[] = [];
+    let prefixBytes = 0;
+    let from = fetchOffset;
+    const answer = (records: Buffer): ReadResult => {
+      const all = emptyPrefix.length === 0 ? records : Buffer.concat([...emptyPrefix, records]);
+      return { errorCode: NONE, records: all, ...base };
+    };
     while (seg !== undefined) {
       if (seg.baseOffset >= maxOffset) break;
       const maxPosition = await this.positionLimit(seg, maxOffset);
-      const r = await seg.read(fetchOffset, maxBytes, maxPosition, minOne, maxOffset);
-      if (r !== undefined) return { errorCode: NONE, records: r.records, ...base };
+      const room = Math.max(0, maxBytes - prefixBytes);
+      const r = await seg.read(from, room, maxPosition, minOne, maxOffset);
+      if (r !== undefined) {
+        const next = seg.nextOffset;
+        if (r.records.length === 0 || next >= maxOffset || !onlyEmptyBatchesUpTo(r.records, next)) {
+          return answer(r.records);
+        }
+        emptyPrefix.push(r.records);
+        prefixBytes += r.records.length;
+        from = next;
+      }
       seg = this.segments.next(seg);
     }
-    return { errorCode: NONE, records: EMPTY, ...base };
+    return answer(EMPTY);
   }
 
   /** File position bound in `seg` for reads below maxOffset (cached for the high watermark). */
