@@ -7,10 +7,16 @@
  * read_committed (v4+) below the last stable offset (the first offset of an undecided transaction, or the
  * high watermark), with the aborted transactions overlapping the returned batches (from the segments'
  * `.txnindex`) so the client can drop their records; every v4+ response carries the LSO.
+ * Every partition carries a record set, empty (never null) when there is nothing to return, as Kafka's
+ * broker sends: librdkafka cannot parse a response with a null one. A partition with an error answers as
+ * Kafka's does: high watermark, last stable and log start offsets -1, empty records. Unknown topics,
+ * partitions (UNKNOWN_TOPIC_OR_PARTITION) and topic ids (v13+: UNKNOWN_TOPIC_ID) are answered apart;
+ * any other error (OFFSET_OUT_OF_RANGE, UNKNOWN_LEADER_EPOCH, ...) answers the whole request at once.
  * Long polling: when fewer than `minBytes` are available the request waits up to `maxWaitMs` and answers
- * as soon as a produce to one of its partitions makes `minBytes` available. Incremental fetch sessions
- * (KIP-227, v7+) are kept in `FetchSessionCache`. Fetchers below v4 read only message format 0/1: their
- * batches are down-converted (`protocol/records/legacy.ts`). Leader epoch is 0 (single node).
+ * as soon as a produce to one of its partitions makes `minBytes` available; a request with no existing
+ * partition answers at once. Fetch sessions (KIP-227, v7+): see `broker/fetch-sessions.ts`. Fetchers below
+ * v4 read only message format 0/1: their batches are down-converted (`protocol/records/legacy.ts`).
+ * Leader epoch is 0 (single node).
  */
 import { decodeFetchRequest, type FetchRequest } from '../../protocol/generated/fetch-request.js';
 import {
@@ -22,25 +28,27 @@ import {
 } from '../../protocol/generated/fetch-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Broker } from '../broker.js';
-import { FetchSession, type SessionPartition } from '../fetch-sessions.js';
+import {
+  FetchSession,
+  FINAL_EPOCH,
+  INITIAL_EPOCH,
+  INVALID_SESSION_ID,
+  nextEpoch,
+  type SessionPartition,
+} from '../fetch-sessions.js';
 import { registerHandler } from './registry.js';
 import { leaderLog } from '../topics.js';
 import { batchToLegacy } from '../../protocol/records/legacy.js';
 import { RunnelError } from '../../protocol/errors.js';
 import { BATCH_HEADER_SIZE } from '../../protocol/records/batch-header.js';
 import { batchLastOffset, batchSize } from '../../storage/batch-scan.js';
+import type { PartitionLog } from '../../storage/partition-log.js';
 
 const INT32_MAX = 2147483647;
+const EMPTY = Buffer.alloc(0);
 
-interface Item {
-  topic: string;
-  topicId: string;
-  partition: number;
-  fetchOffset: number;
-  maxBytes: number;
-  currentLeaderEpoch: number;
-  entry: SessionPartition | undefined;
-}
+/** One partition to read: a request's partition, or a session's. */
+type Item = Omit<SessionPartition, 'lastHighWatermark' | 'lastLogStartOffset' | 'lastStableOffset'>;
 
 /** One past the last offset of the whole v2 batches in `records`. */
 function nextOffsetAfter(records: Buffer): number {
@@ -55,10 +63,97 @@ function nextOffsetAfter(records: Buffer): number {
   return next;
 }
 
-function emptyResponse(errorCode: number): FetchResponse {
+/** A response with a top-level (session) error and no partitions. */
+function sessionError(errorCode: number, sessionId = INVALID_SESSION_ID): FetchResponse {
   const res = defaultFetchResponse();
   res.errorCode = errorCode;
+  res.sessionId = sessionId;
   return res;
+}
+
+/** A partition answer with an error, as Kafka fills it. */
+function failed(out: FetchResponsePartitionData, errorCode: number): void {
+  out.errorCode = errorCode;
+  out.highWatermark = -1n;
+  out.lastStableOffset = -1n;
+  out.logStartOffset = -1n;
+  out.abortedTransactions = null;
+  out.records = EMPTY;
+}
+
+interface ReadOptions {
+  version: number;
+  responseMax: number;
+  readCommitted: boolean;
+  byId: boolean;
+}
+
+/**
+ * Read every item once. Returns the answers, the bytes read, whether any read failed (which ends a long
+ * poll) and the logs that can be read (the ones a long poll waits on).
+ */
+async function readOnce(
+  broker: Broker,
+  items: Item[],
+  o: ReadOptions,
+): Promise<{ results: FetchResponsePartitionData[]; total: number; failedRead: boolean; readable: Item[] }> {
+  let total = 0;
+  let failedRead = false;
+  const results: FetchResponsePartitionData[] = [];
+  const readable: Item[] = [];
+  for (const it of items) {
+    const out = defaultFetchResponsePartitionData();
+    out.partitionIndex = it.partition;
+    out.records = EMPTY;
+    results.push(out);
+    if (o.byId && it.topic === '') {
+      failed(out, ErrorCode.UNKNOWN_TOPIC_ID);
+      continue;
+    }
+    const log: PartitionLog | number = leaderLog(broker, it.topic, it.partition, it.currentLeaderEpoch);
+    if (typeof log === 'number') {
+      failed(out, log);
+      if (log !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) failedRead = true;
+      continue;
+    }
+    readable.push(it);
+    // read_committed reads up to the last stable offset, read_uncommitted up to the high watermark.
+    const lso = log.lastStableOffset;
+    const limit = o.readCommitted ? lso : log.highWatermark;
+    const room = Math.min(it.maxBytes, o.responseMax - total);
+    const r = await log.read(it.fetchOffset, Math.max(0, room), { maxOffset: limit, minOneBatch: total === 0 });
+    if (r.errorCode !== 0) {
+      failed(out, r.errorCode);
+      failedRead = true;
+      continue;
+    }
+    out.highWatermark = BigInt(r.highWatermark);
+    out.lastStableOffset = BigInt(lso);
+    out.logStartOffset = BigInt(r.logStartOffset);
+    out.abortedTransactions = o.readCommitted ? [] : null;
+    if (room <= 0 && total > 0) continue;
+    let records = r.records;
+    if (o.version < 4 && records.length > 0) {
+      try {
+        records = await batchToLegacy(records, o.version < 2 ? 0 : 1);
+      } catch (err) {
+        if (!(err instanceof RunnelError)) throw err;
+        failed(out, err.kafkaCode > 0 ? err.kafkaCode : ErrorCode.CORRUPT_MESSAGE);
+        failedRead = true;
+        continue;
+      }
+    }
+    out.records = records;
+    total += records.length;
+    if (o.readCommitted && records.length > 0) {
+      const aborted = await log.abortedTransactions(it.fetchOffset, nextOffsetAfter(records));
+      out.abortedTransactions = aborted.map((a) => ({
+        producerId: BigInt(a.producerId),
+        firstOffset: BigInt(a.firstOffset),
+      }));
+    }
+  }
+  return { results, total, failedRead, readable };
 }
 
 export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
@@ -73,174 +168,122 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
     const v = ctx.apiVersion;
     const byId = v >= 13;
     const now = broker.clock.now();
+    const nameOf = (topic: string, topicId: string): string =>
+      byId ? (broker.logs.topicById(topicId)?.name ?? '') : topic;
 
-    // ---- session (KIP-227) ----
-    let session: FetchSession | undefined;
-    let incremental = false;
-    if (v >= 7) {
-      const cache = broker.fetchSessions;
-      if (req.sessionId === 0) {
-        if (req.sessionEpoch === 0) session = cache.create(now);
-        else if (req.sessionEpoch !== -1) return emptyResponse(ErrorCode.INVALID_FETCH_SESSION_EPOCH);
-      } else if (req.sessionEpoch === -1) {
-        cache.remove(req.sessionId);
-      } else {
-        const s = cache.get(req.sessionId);
-        if (!s) return emptyResponse(ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
-        if (s.epoch !== req.sessionEpoch) return emptyResponse(ErrorCode.INVALID_FETCH_SESSION_EPOCH);
-        session = s;
-        incremental = true;
-        s.lastUsed = now;
-      }
-    }
-
-    const nameOf = (t: { topic: string; topicId: string }): string | undefined =>
-      byId ? broker.logs.topicById(t.topicId)?.name : t.topic;
-    const requested: Item[] = [];
+    const requested: SessionPartition[] = [];
     for (const t of req.topics) {
-      const name = nameOf(t) ?? (byId ? '' : t.topic);
+      const topic = nameOf(t.topic, t.topicId);
       for (const p of t.partitions) {
         requested.push({
-          topic: name,
+          topic,
           topicId: t.topicId,
           partition: p.partition,
           fetchOffset: Number(p.fetchOffset),
           maxBytes: p.partitionMaxBytes,
           currentLeaderEpoch: p.currentLeaderEpoch,
-          entry: undefined,
+          lastHighWatermark: -1,
+          lastLogStartOffset: -1,
+          lastStableOffset: -1,
         });
       }
     }
+
+    // ---- session (KIP-227) ----
+    let mode: 'sessionless' | 'full' | 'incremental' = 'sessionless';
+    let session: FetchSession | undefined;
     let items: Item[] = requested;
-    if (session) {
-      const keyOf = (topic: string, topicId: string, partition: number): string =>
-        FetchSession.key(byId ? topicId : topic, partition);
-      if (!incremental) session.partitions.clear();
-      for (const f of req.forgottenTopicsData) {
-        for (const p of f.partitions) session.partitions.delete(keyOf(f.topic, f.topicId, p));
-      }
-      for (const it of requested) {
-        const k = keyOf(it.topic, it.topicId, it.partition);
-        const e = session.partitions.get(k);
-        if (e) {
-          e.fetchOffset = it.fetchOffset;
-          e.maxBytes = it.maxBytes;
+    if (v >= 7) {
+      const cache = broker.fetchSessions;
+      if (req.sessionEpoch === INITIAL_EPOCH || req.sessionEpoch === FINAL_EPOCH) {
+        // A full request closes the session it names; epoch 0 then opens a new one.
+        if (req.sessionId !== INVALID_SESSION_ID) cache.remove(req.sessionId);
+        if (req.sessionEpoch === INITIAL_EPOCH) mode = 'full';
+      } else {
+        const s = cache.get(req.sessionId);
+        if (!s) return sessionError(ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
+        if (s.epoch !== req.sessionEpoch) return sessionError(ErrorCode.INVALID_FETCH_SESSION_EPOCH);
+        if (s.usesTopicIds !== byId) return sessionError(ErrorCode.FETCH_SESSION_TOPIC_ID_ERROR);
+        const forgotten = req.forgottenTopicsData.flatMap((f) =>
+          f.partitions.map((partition) => ({ topic: f.topic, topicId: f.topicId, partition })),
+        );
+        s.update(requested, forgotten);
+        if (s.partitions.size === 0) {
+          cache.remove(s.id);
         } else {
-          session.partitions.set(k, {
-            topic: it.topic,
-            topicId: it.topicId,
-            partition: it.partition,
-            fetchOffset: it.fetchOffset,
-            maxBytes: it.maxBytes,
-            lastHighWatermark: -2,
-            lastLogStartOffset: -2,
-            lastStableOffset: -2,
-          });
+          cache.touch(s, now);
+          s.epoch = nextEpoch(s.epoch);
+          session = s;
+          mode = 'incremental';
+          items = [...s.partitions.values()];
+          // A topic id that did not resolve may have been created since.
+          for (const e of items) if (byId && e.topic === '') e.topic = nameOf('', e.topicId);
         }
       }
-      const epochs = new Map(requested.map((it) => [keyOf(it.topic, it.topicId, it.partition), it.currentLeaderEpoch]));
-      items = [...session.partitions.entries()].map(([k, e]) => ({
-        topic: e.topic,
-        topicId: e.topicId,
-        partition: e.partition,
-        fetchOffset: e.fetchOffset,
-        maxBytes: e.maxBytes,
-        currentLeaderEpoch: epochs.get(k) ?? -1,
-        entry: e,
-      }));
     }
+    const expectedEpoch = session?.epoch;
 
     // ---- read, waiting for minBytes up to maxWaitMs ----
-    const responseMax = v >= 3 ? req.maxBytes : INT32_MAX;
-    const readCommitted = v >= 4 && req.isolationLevel === 1;
+    const opts: ReadOptions = {
+      version: v,
+      responseMax: v >= 3 ? req.maxBytes : INT32_MAX,
+      readCommitted: v >= 4 && req.isolationLevel === 1,
+      byId,
+    };
     const deadline = now + Math.max(0, req.maxWaitMs);
-    let results: FetchResponsePartitionData[];
-    for (;;) {
-      let total = 0;
-      let errors = false;
-      results = [];
-      for (const it of items) {
-        const out = defaultFetchResponsePartitionData();
-        out.partitionIndex = it.partition;
-        out.records = null;
-        results.push(out);
-        const log =
-          byId && it.topic === ''
-            ? ErrorCode.UNKNOWN_TOPIC_ID
-            : leaderLog(broker, it.topic, it.partition, it.currentLeaderEpoch);
-        if (typeof log === 'number') {
-          out.errorCode = log;
-          out.highWatermark = -1n;
-          errors = true;
-          continue;
-        }
-        // read_committed reads up to the last stable offset, read_uncommitted up to the high watermark.
-        const lso = log.lastStableOffset;
-        const limit = readCommitted ? lso : log.highWatermark;
-        const room = Math.min(it.maxBytes, responseMax - total);
-        const r = await log.read(it.fetchOffset, Math.max(0, room), { maxOffset: limit, minOneBatch: total === 0 });
-        out.highWatermark = BigInt(r.highWatermark);
-        out.lastStableOffset = BigInt(lso);
-        out.logStartOffset = BigInt(r.logStartOffset);
-        out.abortedTransactions = readCommitted ? [] : null;
-        if (r.errorCode !== 0) {
-          out.errorCode = r.errorCode;
-          errors = true;
-          continue;
-        }
-        if (room <= 0 && total > 0) continue;
-        let records = r.records;
-        if (v < 4 && records.length > 0) {
-          try {
-            records = await batchToLegacy(records, v < 2 ? 0 : 1);
-          } catch (err) {
-            if (!(err instanceof RunnelError)) throw err;
-            out.errorCode = err.kafkaCode > 0 ? err.kafkaCode : ErrorCode.CORRUPT_MESSAGE;
-            errors = true;
-            continue;
-          }
-        }
-        out.records = records;
-        total += records.length;
-        if (readCommitted && records.length > 0) {
-          const aborted = await log.abortedTransactions(it.fetchOffset, nextOffsetAfter(records));
-          out.abortedTransactions = aborted.map((a) => ({
-            producerId: BigInt(a.producerId),
-            firstOffset: BigInt(a.firstOffset),
-          }));
-        }
-      }
-      if (total >= req.minBytes || errors || broker.clock.now() >= deadline || broker.stopping) break;
+    let read = await readOnce(broker, items, opts);
+    while (
+      read.total < req.minBytes &&
+      !read.failedRead &&
+      read.readable.length > 0 &&
+      broker.clock.now() < deadline &&
+      !broker.stopping
+    ) {
       await broker.appendNotifier.wait(
-        items.map((it) => [it.topic, it.partition] as [string, number]),
+        read.readable.map((it) => [it.topic, it.partition] as [string, number]),
         deadline - broker.clock.now(),
       );
+      read = await readOnce(broker, items, opts);
     }
 
     // ---- response ----
     const res = defaultFetchResponse();
-    res.sessionId = session?.id ?? 0;
-    if (session) session.epoch = session.epoch >= INT32_MAX ? 1 : session.epoch + (incremental ? 1 : 0);
-    for (let i = 0; i < items.length; i++) {
-      const it = items[i];
-      const out = results[i];
-      if (it.entry) {
-        const e = it.entry;
-        const hw = Number(out.highWatermark);
-        const lso = Number(out.lastStableOffset);
-        const lstart = Number(out.logStartOffset);
-        const news =
-          !incremental ||
-          out.errorCode !== 0 ||
-          (out.records !== null && out.records.length > 0) ||
-          hw !== e.lastHighWatermark ||
-          lso !== e.lastStableOffset ||
-          lstart !== e.lastLogStartOffset;
-        e.lastHighWatermark = hw;
-        e.lastStableOffset = lso;
-        e.lastLogStartOffset = lstart;
-        if (!news) continue;
+    const included: [Item, FetchResponsePartitionData][] = [];
+    if (mode === 'incremental' && session) {
+      // Another request used the session while this one waited (a duplicate): Kafka answers this way.
+      if (session.epoch !== expectedEpoch) return sessionError(ErrorCode.INVALID_FETCH_SESSION_EPOCH, session.id);
+      res.sessionId = session.id;
+      for (let i = 0; i < items.length; i++) {
+        const e = items[i] as SessionPartition;
+        const out = read.results[i];
+        const news = FetchSession.news(e, {
+          errorCode: out.errorCode,
+          recordsSize: out.records?.length ?? 0,
+          highWatermark: Number(out.highWatermark),
+          logStartOffset: Number(out.logStartOffset),
+          lastStableOffset: Number(out.lastStableOffset),
+        });
+        if ((out.records?.length ?? 0) > 0) session.rotate(e);
+        if (news) included.push([e, out]);
       }
+    } else {
+      for (let i = 0; i < items.length; i++) included.push([items[i], read.results[i]]);
+      if (mode === 'full') {
+        const entries = included.map(([it, out]): SessionPartition => {
+          const failedPart = out.errorCode !== 0;
+          return {
+            ...it,
+            lastHighWatermark: failedPart ? -1 : Number(out.highWatermark),
+            lastLogStartOffset: Number(out.logStartOffset),
+            lastStableOffset: Number(out.lastStableOffset),
+          };
+        });
+        const privileged = (v >= 15 ? req.replicaState.replicaId : req.replicaId) >= 0;
+        const created = broker.fetchSessions.create(broker.clock.now(), privileged, byId, entries);
+        res.sessionId = created?.id ?? INVALID_SESSION_ID;
+      }
+    }
+    for (const [it, out] of included) {
       const last = res.responses[res.responses.length - 1];
       if (last && (byId ? last.topicId === it.topicId : last.topic === it.topic)) {
         last.partitions.push(out);

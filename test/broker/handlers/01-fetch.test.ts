@@ -182,3 +182,98 @@ test('incremental fetch sessions (KIP-227)', async () => {
     ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
   );
 });
+
+test('a partition with an error carries an empty record set, never null, and -1 offsets, in every version', async () => {
+  for (let v = 0; v <= 17; v++) {
+    const parts = [
+      { topic: 'f', partition: 0, offset: 99 },
+      { topic: 'f', partition: 7, offset: 0 },
+      { topic: 'zz', partition: 0, offset: 0 },
+    ];
+    const req = fetchReq(parts);
+    if (v >= 9) req.topics[0].partitions[0].currentLeaderEpoch = 0;
+    const res = await fetch(v, req);
+    assert.equal(res.errorCode, 0);
+    const got = res.responses.flatMap((t) => t.partitions);
+    assert.deepEqual(
+      got.map((p) => p.errorCode),
+      [
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        v >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      ],
+      `v${v}`,
+    );
+    for (const p of got) {
+      assert.ok(p.records !== null, `v${v}: records of partition ${p.partitionIndex} are not null`);
+      assert.equal(p.records.length, 0);
+      assert.equal(p.highWatermark, -1n);
+      if (v >= 4) assert.equal(p.lastStableOffset, -1n);
+      if (v >= 5) assert.equal(p.logStartOffset, -1n);
+    }
+  }
+  // A leader epoch from the future (v9+): UNKNOWN_LEADER_EPOCH, same shape.
+  for (const v of [9, 12, 16]) {
+    const req = fetchReq([{ topic: 'f', partition: 0, offset: 0 }]);
+    req.topics[0].partitions[0].currentLeaderEpoch = 5;
+    const p = (await fetch(v, req)).responses[0].partitions[0];
+    assert.equal(p.errorCode, ErrorCode.UNKNOWN_LEADER_EPOCH);
+    assert.ok(p.records !== null && p.records.length === 0, `v${v}`);
+  }
+});
+
+test('a partition left out by the response size limit has an empty record set, not null', async () => {
+  for (const v of [4, 11, 12, 13, 17]) {
+    const res = await fetch(
+      v,
+      fetchReq(
+        [
+          { topic: 'f', partition: 0, offset: 0 },
+          { topic: 'f', partition: 1, offset: 0 },
+        ],
+        { maxBytes: 1 },
+      ),
+    );
+    const [p0, p1] = res.responses[0].partitions;
+    assert.deepEqual(await values(p0.records), ['v0'], `v${v}`);
+    assert.equal(p1.errorCode, 0);
+    assert.ok(p1.records !== null && p1.records.length === 0, `v${v}`);
+  }
+});
+
+test('out of range answers at once; unknown partitions do not end the long poll of the others', async () => {
+  const t0 = Date.now();
+  const oor = await fetch(
+    11,
+    fetchReq(
+      [
+        { topic: 'f', partition: 0, offset: 99 },
+        { topic: 'f', partition: 1, offset: 99 },
+      ],
+      { maxWaitMs: 5000 },
+    ),
+    10_000,
+  );
+  assert.ok(Date.now() - t0 < 2500, 'no wait');
+  assert.equal(oor.responses[0].partitions[0].errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
+  const t1 = Date.now();
+  await fetch(11, fetchReq([{ topic: 'nope', partition: 0, offset: 0 }], { maxWaitMs: 5000 }), 10_000);
+  assert.ok(Date.now() - t1 < 2500, 'nothing to wait on: no wait');
+  const hw = env.broker.broker.logs.getLog('f', 1)!.highWatermark;
+  const t2 = Date.now();
+  const res = await fetch(
+    11,
+    fetchReq(
+      [
+        { topic: 'f', partition: 1, offset: hw },
+        { topic: 'nope', partition: 0, offset: 0 },
+      ],
+      { maxWaitMs: 300 },
+    ),
+  );
+  assert.ok(Date.now() - t2 >= 250, 'waited for data on f-1');
+  assert.deepEqual(
+    res.responses.map((t) => t.partitions[0].errorCode),
+    [0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+  );
+});
