@@ -6,9 +6,11 @@
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { type BrokerConfig, CONFIG_DEFS, formatConfigValue } from './config.js';
+import type { BrokerConfig } from './config.js';
 import { LogManager } from '../storage/log-manager.js';
-import { logConfigFromProps, type LogConfig } from '../storage/log-config.js';
+import type { LogConfig } from '../storage/log-config.js';
+import { DynamicConfigStore } from '../replication/metadata/dynamic-configs.js';
+import { loadDynamicConfigs } from './broker-configs.js';
 import { SystemClock, type Clock } from '../storage/clock.js';
 import { isNotFound, type FileSystem } from '../storage/fs.js';
 import { KafkaServer } from './server.js';
@@ -45,6 +47,7 @@ export class Broker {
   private server: KafkaServer | undefined;
   private info: BrokerInfo | undefined;
   private logManager: LogManager | undefined;
+  private dynamicConfigStore: DynamicConfigStore | undefined;
   /** Wakes long-polling fetches on append. */
   readonly appendNotifier: AppendNotifier;
   readonly fetchSessions = new FetchSessionCache();
@@ -101,14 +104,15 @@ export class Broker {
     return this.logManager;
   }
 
-  /** Broker-level defaults of every topic config, as the storage layer takes them. */
+  /** Dynamic broker configs as stored in the data dir (AlterConfigs on BROKER resources; broker-configs.ts). */
+  get dynamicConfigs(): DynamicConfigStore {
+    if (!this.dynamicConfigStore) throw new Error('broker not started');
+    return this.dynamicConfigStore;
+  }
+
+  /** Broker-level defaults of every topic config, as the storage layer takes them (dynamic ones included). */
   defaultLogConfig(): LogConfig {
-    const props: Record<string, string> = {};
-    for (const d of CONFIG_DEFS) {
-      const v = formatConfigValue(d, this.config.get(d.name));
-      if (d.topic && v !== null) props[d.topic] = v;
-    }
-    return logConfigFromProps(props);
+    return this.config.logDefaults();
   }
 
   get started(): BrokerInfo {
@@ -122,11 +126,13 @@ export class Broker {
     else await mkdir(dataDir, { recursive: true });
     const nodeId = this.config.int('node.id');
     const clusterId = await this.loadMetaProperties(dataDir, nodeId);
+    this.dynamicConfigStore = await DynamicConfigStore.load(this.deps.fs ?? new NodeFileSystem(), dataDir);
+    loadDynamicConfigs(this.config, this.dynamicConfigStore, nodeId, this.log);
     this.logManager = await LogManager.open(dataDir, {
       fs: this.deps.fs,
       clock: this.clock,
       logger: logger('storage'),
-      defaultConfig: this.defaultLogConfig(),
+      resolveConfig: (overrides) => this.config.resolveLogConfig(overrides),
       retentionCheckIntervalMs: this.config.int('log.retention.check.interval.ms'),
       cleanerEnabled: this.config.bool('log.cleaner.enable'),
       cleanerBackoffMs: this.config.int('log.cleaner.backoff.ms'),

@@ -1,54 +1,41 @@
 /**
- * Broker and topic configuration, defined once in a declarative table (name, type, default, doc, scope,
- * validation). The same table parses `--set`/env/config-file values, answers DescribeConfigs, validates
- * AlterConfigs, and generates the README's configuration reference (`configReferenceMarkdown`).
+ * Broker and topic configuration, defined once in this declarative table (name, type, default, doc, scope,
+ * dynamic or not, validation). The same table parses `--set`/env/config-file values, resolves and
+ * validates topic configs (each topic-config row names its storage LogConfig field; LogManager gets a
+ * resolver built from here, so storage keeps no config names or defaults of its own), answers
+ * DescribeConfigs, validates AlterConfigs, and generates README's configuration reference.
  *
- * Broker-level names follow Kafka's server.properties names; a broker config that supplies the default of
- * a topic config names it in `topic` (e.g. log.retention.ms → retention.ms), as Kafka does.
- * Precedence, lowest first: table default < config file < RUNNEL_* environment variables < --set / flags.
+ * Broker-level names follow Kafka's server.properties; a broker config that supplies the default of a topic
+ * config names it in `topic` (log.retention.ms → retention.ms), as Kafka does. `dynamic` rows can change at
+ * run time (Kafka's DynamicBrokerConfig: the log.* defaults of topic configs, message.max.bytes, ...);
+ * `removed` rows are configs Kafka 4.0 dropped that Runnel still accepts from older clients. Precedence,
+ * lowest first: table default < config file < RUNNEL_* env < --set / flags (together: static) < dynamic
+ * cluster default < dynamic per-broker value. What the rows mean (parsing, BrokerConfig): config-model.ts.
  */
-import { readFileSync } from 'node:fs';
-import { RunnelError } from '../protocol/errors.js';
+import { ConfigTable, EffectiveConfig, LONG_MAX, type ConfigDef, type ConfigSources } from './config-model.js';
+import type { LogConfig } from '../storage/log-config.js';
 
-export type ConfigType = 'int' | 'long' | 'double' | 'boolean' | 'string' | 'list';
-export type ConfigValue = number | boolean | string | string[] | null;
+export * from './config-model.js';
 
-export interface ConfigDef {
-  readonly name: string;
-  readonly type: ConfigType;
-  readonly default: ConfigValue;
-  readonly doc: string;
-  /** The topic-level config this broker config supplies the default for. */
-  readonly topic?: string;
-  readonly min?: number;
-  readonly max?: number;
-  readonly oneOf?: readonly string[];
-  /** Read-only at run time (needs a restart). */
-  readonly readOnly?: boolean;
-}
-
-/** Java's Long.MAX_VALUE, as Kafka shows it; stored as the nearest number. */
-export const LONG_MAX = 9223372036854775807;
-const LONG_MAX_TEXT = '9223372036854775807';
 const DAY = 86_400_000;
 
 export const CONFIG_DEFS: readonly ConfigDef[] = [
-  { name: 'node.id', type: 'int', default: 1, min: 0, readOnly: true, doc: "This node's id in the cluster." },
-  { name: 'host', type: 'string', default: '0.0.0.0', readOnly: true, doc: 'Address the Kafka listener binds to.' },
+  { name: 'node.id', type: 'int', default: 1, min: 0, doc: "This node's id in the cluster." },
+  { name: 'host', type: 'string', default: '0.0.0.0', doc: 'Address the Kafka listener binds to.' },
   {
     name: 'port',
     type: 'int',
     default: 9092,
     min: 0,
     max: 65535,
-    readOnly: true,
+
     doc: 'Port of the Kafka listener (0 picks a free port).',
   },
   {
     name: 'advertised.host',
     type: 'string',
     default: null,
-    readOnly: true,
+
     doc: 'Host clients are told to connect to; default: `host`, or `localhost` when `host` is a wildcard address.',
   },
   {
@@ -57,7 +44,7 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     default: null,
     min: 1,
     max: 65535,
-    readOnly: true,
+
     doc: 'Port clients are told to connect to; default: the bound port.',
   },
   {
@@ -66,21 +53,21 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     default: 9644,
     min: -1,
     max: 65535,
-    readOnly: true,
+
     doc: 'Port of the admin HTTP API (health, readiness, Prometheus metrics, topics, groups, records); 0 picks a free port, -1 turns it off.',
   },
   {
     name: 'admin.host',
     type: 'string',
     default: null,
-    readOnly: true,
+
     doc: 'Address the admin HTTP API binds to; default: `host`.',
   },
   {
     name: 'data.dir',
     type: 'string',
     default: './data',
-    readOnly: true,
+
     doc: 'Directory holding the partition logs and metadata (Kafka: log.dirs).',
   },
   {
@@ -95,7 +82,7 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     type: 'string',
     default: 'auto',
     oneOf: ['auto', 'json', 'pretty'],
-    readOnly: true,
+
     doc: 'Log output: JSON lines, human-readable (pino-pretty), or auto: pretty when stdout is a terminal, else JSON.',
   },
   {
@@ -103,7 +90,7 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     type: 'int',
     default: 104_857_600,
     min: 1,
-    readOnly: true,
+
     doc: 'Largest request frame accepted; a larger one closes the connection without being read.',
   },
   {
@@ -136,6 +123,8 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   {
     name: 'log.segment.bytes',
     topic: 'segment.bytes',
+    field: 'segmentBytes',
+    dynamic: 'cluster-wide',
     type: 'int',
     default: 1_073_741_824,
     min: 14,
@@ -144,6 +133,8 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   {
     name: 'log.roll.ms',
     topic: 'segment.ms',
+    field: 'segmentMs',
+    dynamic: 'cluster-wide',
     type: 'long',
     default: 7 * DAY,
     min: 1,
@@ -152,6 +143,8 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   {
     name: 'log.retention.ms',
     topic: 'retention.ms',
+    field: 'retentionMs',
+    dynamic: 'cluster-wide',
     type: 'long',
     default: 7 * DAY,
     min: -1,
@@ -160,6 +153,8 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   {
     name: 'log.retention.bytes',
     topic: 'retention.bytes',
+    field: 'retentionBytes',
+    dynamic: 'cluster-wide',
     type: 'long',
     default: -1,
     min: -1,
@@ -168,6 +163,8 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   {
     name: 'log.index.interval.bytes',
     topic: 'index.interval.bytes',
+    field: 'indexIntervalBytes',
+    dynamic: 'cluster-wide',
     type: 'int',
     default: 4096,
     min: 0,
@@ -176,14 +173,18 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   {
     name: 'log.index.size.max.bytes',
     topic: 'segment.index.bytes',
+    field: 'segmentIndexBytes',
+    dynamic: 'cluster-wide',
     type: 'int',
     default: 10_485_760,
-    min: 8,
+    min: 4,
     doc: 'Largest offset index of a segment; a full index rolls the segment.',
   },
   {
     name: 'log.flush.interval.messages',
     topic: 'flush.messages',
+    field: 'flushMessages',
+    dynamic: 'cluster-wide',
     type: 'long',
     default: LONG_MAX,
     min: 1,
@@ -192,6 +193,8 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   {
     name: 'log.flush.interval.ms',
     topic: 'flush.ms',
+    field: 'flushMs',
+    dynamic: 'cluster-wide',
     type: 'long',
     default: LONG_MAX,
     min: 0,
@@ -200,6 +203,8 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   {
     name: 'message.max.bytes',
     topic: 'max.message.bytes',
+    field: 'maxMessageBytes',
+    dynamic: 'cluster-wide',
     type: 'int',
     default: 1_048_588,
     min: 0,
@@ -208,6 +213,8 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   {
     name: 'log.message.timestamp.type',
     topic: 'message.timestamp.type',
+    field: 'messageTimestampType',
+    dynamic: 'cluster-wide',
     type: 'string',
     default: 'CreateTime',
     oneOf: ['CreateTime', 'LogAppendTime'],
@@ -216,6 +223,8 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   {
     name: 'log.message.timestamp.before.max.ms',
     topic: 'message.timestamp.before.max.ms',
+    field: 'messageTimestampBeforeMaxMs',
+    dynamic: 'cluster-wide',
     type: 'long',
     default: LONG_MAX,
     min: 0,
@@ -224,6 +233,8 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   {
     name: 'log.message.timestamp.after.max.ms',
     topic: 'message.timestamp.after.max.ms',
+    field: 'messageTimestampAfterMaxMs',
+    dynamic: 'cluster-wide',
     type: 'long',
     default: 3_600_000,
     min: 0,
@@ -232,6 +243,8 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   {
     name: 'log.cleanup.policy',
     topic: 'cleanup.policy',
+    field: 'cleanupPolicy',
+    dynamic: 'cluster-wide',
     type: 'list',
     default: ['delete'],
     oneOf: ['delete', 'compact'],
@@ -240,6 +253,8 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   {
     name: 'compression.type',
     topic: 'compression.type',
+    field: 'compressionType',
+    dynamic: 'cluster-wide',
     type: 'string',
     default: 'producer',
     oneOf: ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'],
@@ -248,6 +263,8 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   {
     name: 'min.insync.replicas',
     topic: 'min.insync.replicas',
+    field: 'minInsyncReplicas',
+    dynamic: 'cluster-wide',
     type: 'int',
     default: 1,
     min: 1,
@@ -256,6 +273,8 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   {
     name: 'log.cleaner.delete.retention.ms',
     topic: 'delete.retention.ms',
+    field: 'deleteRetentionMs',
+    dynamic: 'cluster-wide',
     type: 'long',
     default: DAY,
     min: 0,
@@ -264,6 +283,8 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   {
     name: 'log.cleaner.min.cleanable.ratio',
     topic: 'min.cleanable.dirty.ratio',
+    field: 'minCleanableDirtyRatio',
+    dynamic: 'cluster-wide',
     type: 'double',
     default: 0.5,
     min: 0,
@@ -273,6 +294,8 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   {
     name: 'log.cleaner.min.compaction.lag.ms',
     topic: 'min.compaction.lag.ms',
+    field: 'minCompactionLagMs',
+    dynamic: 'cluster-wide',
     type: 'long',
     default: 0,
     min: 0,
@@ -281,6 +304,8 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   {
     name: 'log.cleaner.max.compaction.lag.ms',
     topic: 'max.compaction.lag.ms',
+    field: 'maxCompactionLagMs',
+    dynamic: 'cluster-wide',
     type: 'long',
     default: LONG_MAX,
     min: 1,
@@ -290,7 +315,6 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     name: 'log.cleaner.enable',
     type: 'boolean',
     default: true,
-    readOnly: true,
     doc: 'Run the log cleaner, which compacts topics whose cleanup.policy contains compact.',
   },
   {
@@ -298,8 +322,74 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     type: 'long',
     default: 15_000,
     min: 1,
-    readOnly: true,
     doc: 'Pause between two runs of the log cleaner over the compacted topics.',
+  },
+  {
+    name: 'log.roll.jitter.ms',
+    topic: 'segment.jitter.ms',
+    field: 'segmentJitterMs',
+    dynamic: 'cluster-wide',
+    type: 'long',
+    default: 0,
+    min: 0,
+    doc: 'Maximum random jitter subtracted from segment.ms (accepted, not applied yet).',
+  },
+  {
+    name: 'log.segment.delete.delay.ms',
+    topic: 'file.delete.delay.ms',
+    field: 'fileDeleteDelayMs',
+    dynamic: 'cluster-wide',
+    type: 'long',
+    default: 60_000,
+    min: 0,
+    doc: 'Time to wait before deleting a file from the filesystem.',
+  },
+  {
+    name: 'unclean.leader.election.enable',
+    topic: 'unclean.leader.election.enable',
+    field: 'uncleanLeaderElectionEnable',
+    dynamic: 'cluster-wide',
+    type: 'boolean',
+    default: false,
+    doc: 'Allow out-of-sync replicas to become leader (single node: no effect).',
+  },
+  {
+    name: 'log.preallocate',
+    topic: 'preallocate',
+    field: 'preallocate',
+    dynamic: 'cluster-wide',
+    type: 'boolean',
+    default: false,
+    doc: 'Preallocate segment files (accepted, ignored).',
+  },
+  {
+    name: 'log.message.format.version',
+    topic: 'message.format.version',
+    type: 'string',
+    default: '3.0-IV1',
+    pattern: /^\d+\.\d+(\.\d+)?(-IV\d+)?$/,
+    removed: 'Removed in Kafka 4.0 (KIP-724); accepted and ignored: batches are always stored as sent.',
+    doc: 'Message format version (e.g. 0.10.0, 2.8-IV1).',
+  },
+  {
+    name: 'log.message.timestamp.difference.max.ms',
+    topic: 'message.timestamp.difference.max.ms',
+    dynamic: 'cluster-wide',
+    type: 'long',
+    default: LONG_MAX,
+    min: 0,
+    removed:
+      'Removed in Kafka 4.0 (KIP-937); accepted and mapped: where set, it is the before and after bound unless those are set themselves at that level.',
+    doc: 'Largest allowed distance of a CreateTime timestamp from the broker time, either way.',
+  },
+  {
+    name: 'log.message.downconversion.enable',
+    topic: 'message.downconversion.enable',
+    dynamic: 'cluster-wide',
+    type: 'boolean',
+    default: true,
+    removed: 'Removed in Kafka 4.0 (KIP-724); accepted and ignored: old fetch versions are always served.',
+    doc: 'Down-convert batches for consumers of older fetch versions.',
   },
   { name: 'log.retention.check.interval.ms', type: 'long', default: 300_000, min: 1, doc: 'How often retention runs.' },
   {
@@ -307,7 +397,7 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     type: 'int',
     default: 86_400_000,
     min: 1,
-    readOnly: true,
+
     doc: 'A producer id with no batch on a partition for this long (by the batch timestamps, no open transaction) is forgotten by that partition, as are its sequence numbers.',
   },
   {
@@ -315,7 +405,7 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     type: 'int',
     default: 600_000,
     min: 1,
-    readOnly: true,
+
     doc: 'How often expired producer ids are looked for.',
   },
   {
@@ -379,7 +469,7 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     type: 'int',
     default: 50,
     min: 1,
-    readOnly: true,
+
     doc: 'Partitions of the internal __consumer_offsets topic, created on first use (fixed once created).',
   },
   {
@@ -394,7 +484,7 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     type: 'int',
     default: 50,
     min: 1,
-    readOnly: true,
+
     doc: 'Partitions of the internal __transaction_state topic, created on first use (fixed once created).',
   },
   {
@@ -427,168 +517,29 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   },
 ];
 
-const BY_NAME = new Map(CONFIG_DEFS.map((d) => [d.name, d]));
-const BY_TOPIC_NAME = new Map(CONFIG_DEFS.filter((d) => d.topic).map((d) => [d.topic!, d]));
-
-export class ConfigError extends RunnelError {
-  constructor(message: string) {
-    super('ERR_CONFIG', message, 40 /* INVALID_CONFIG */);
-  }
-}
+export const CONFIG_TABLE = new ConfigTable(CONFIG_DEFS);
 
 export function configDef(name: string): ConfigDef | undefined {
-  return BY_NAME.get(name);
+  return CONFIG_TABLE.def(name);
 }
 
 export function topicConfigDef(name: string): ConfigDef | undefined {
-  return BY_TOPIC_NAME.get(name);
+  return CONFIG_TABLE.topicDef(name);
 }
 
-/** Parse and validate one value given as text. */
-export function parseConfigValue(def: ConfigDef, text: string, name = def.name): ConfigValue {
-  const t = text.trim();
-  let v: ConfigValue;
-  switch (def.type) {
-    case 'int':
-    case 'long': {
-      if (!/^-?\d+$/.test(t)) throw new ConfigError(`${name}: ${JSON.stringify(text)} is not an integer`);
-      v = t === LONG_MAX_TEXT ? LONG_MAX : Number(t);
-      if (def.type === 'int' && (v > 2147483647 || v < -2147483648))
-        throw new ConfigError(`${name}: ${t} does not fit an int`);
-      break;
-    }
-    case 'double':
-      v = Number(t);
-      if (t === '' || !Number.isFinite(v)) throw new ConfigError(`${name}: ${JSON.stringify(text)} is not a number`);
-      break;
-    case 'boolean':
-      if (t.toLowerCase() !== 'true' && t.toLowerCase() !== 'false')
-        throw new ConfigError(`${name}: ${JSON.stringify(text)} is not true or false`);
-      v = t.toLowerCase() === 'true';
-      break;
-    case 'list':
-      v = t === '' ? [] : t.split(',').map((s) => s.trim());
-      break;
-    default:
-      v = text;
-  }
-  validateConfigValue(def, v, name);
-  return v;
-}
-
-export function validateConfigValue(def: ConfigDef, v: ConfigValue, name = def.name): void {
-  if (v === null) return;
-  if (typeof v === 'number') {
-    if (def.min !== undefined && v < def.min) throw new ConfigError(`${name}: ${v} is below the minimum ${def.min}`);
-    if (def.max !== undefined && v > def.max) throw new ConfigError(`${name}: ${v} is above the maximum ${def.max}`);
-  }
-  if (def.oneOf) {
-    const values = Array.isArray(v) ? v : [String(v)];
-    for (const x of values) {
-      if (!def.oneOf.includes(x))
-        throw new ConfigError(`${name}: ${JSON.stringify(x)} is not one of ${def.oneOf.join(', ')}`);
-    }
-  }
-}
-
-/** Text form of a value, as DescribeConfigs shows it. */
-export function formatConfigValue(def: ConfigDef, v: ConfigValue): string | null {
-  if (v === null) return null;
-  if (Array.isArray(v)) return v.join(',');
-  if (typeof v === 'number' && def.type === 'long' && v >= LONG_MAX) return LONG_MAX_TEXT;
-  return String(v);
-}
-
-export function envName(configName: string): string {
-  return `RUNNEL_${configName.toUpperCase().replace(/[.-]/g, '_')}`;
-}
-
-/** Read a config file: JSON (an object of name → value) or Java properties (`name=value` lines). */
-export function readConfigFile(path: string): Record<string, string> {
-  const text = readFileSync(path, 'utf8');
-  const out: Record<string, string> = {};
-  if (path.endsWith('.json')) {
-    const obj = JSON.parse(text) as Record<string, unknown>;
-    for (const [k, v] of Object.entries(obj)) out[k] = Array.isArray(v) ? v.join(',') : String(v);
-    return out;
-  }
-  for (const line of text.split(/\r?\n/)) {
-    const l = line.trim();
-    if (l === '' || l.startsWith('#') || l.startsWith('!')) continue;
-    const eq = l.search(/[=:]/);
-    if (eq < 0) throw new ConfigError(`${path}: line ${JSON.stringify(l)} is not name=value`);
-    out[l.slice(0, eq).trim()] = l.slice(eq + 1).trim();
-  }
-  return out;
-}
-
-export interface ConfigSources {
-  file?: string;
-  env?: NodeJS.ProcessEnv;
-  /** Highest precedence: CLI flags and --set, or embedded options. */
-  overrides?: Record<string, string | number | boolean | null | undefined>;
-}
-
-/** The effective broker configuration. */
-export class BrokerConfig {
-  private readonly values = new Map<string, ConfigValue>();
-  /** Names set explicitly (not defaults), with where they came from. */
-  readonly sources = new Map<string, 'file' | 'env' | 'override'>();
-
+/** The effective broker configuration (config-model.ts's EffectiveConfig over this table). */
+export class BrokerConfig extends EffectiveConfig {
   constructor(src: ConfigSources = {}) {
-    for (const d of CONFIG_DEFS) this.values.set(d.name, d.default);
-    const apply = (name: string, raw: unknown, from: 'file' | 'env' | 'override'): void => {
-      const def = BY_NAME.get(name) ?? BY_TOPIC_NAME.get(name);
-      if (!def) throw new ConfigError(`unknown config ${JSON.stringify(name)}`);
-      const v = raw === null ? null : parseConfigValue(def, String(raw), name);
-      this.values.set(def.name, v);
-      this.sources.set(def.name, from);
-    };
-    if (src.file) for (const [k, v] of Object.entries(readConfigFile(src.file))) apply(k, v, 'file');
-    const env = src.env ?? {};
-    for (const d of CONFIG_DEFS) {
-      const e = env[envName(d.name)];
-      if (e !== undefined && e !== '') apply(d.name, e, 'env');
-    }
-    for (const [k, v] of Object.entries(src.overrides ?? {})) if (v !== undefined) apply(k, v, 'override');
+    super(CONFIG_TABLE, src);
   }
+}
 
-  get(name: string): ConfigValue {
-    if (!this.values.has(name)) throw new ConfigError(`unknown config ${JSON.stringify(name)}`);
-    return this.values.get(name)!;
-  }
-
-  int(name: string): number {
-    return this.get(name) as number;
-  }
-
-  bool(name: string): boolean {
-    return this.get(name) as boolean;
-  }
-
-  str(name: string): string {
-    return this.get(name) as string;
-  }
-
-  /** Broker-supplied default of a topic-level config. */
-  topicDefault(topicName: string): ConfigValue {
-    const d = BY_TOPIC_NAME.get(topicName);
-    if (!d) throw new ConfigError(`unknown topic config ${JSON.stringify(topicName)}`);
-    return this.values.get(d.name)!;
-  }
-
-  entries(): IterableIterator<[string, ConfigValue]> {
-    return this.values.entries();
-  }
+/** The LogConfig of a topic with these overrides under the table defaults alone (tests, tools). */
+export function defaultLogConfig(overrides: Readonly<Record<string, string>> = {}): LogConfig {
+  return new BrokerConfig().resolveLogConfig(overrides);
 }
 
 /** Markdown table of every config, for README.md (kept in sync by a test). */
 export function configReferenceMarkdown(): string {
-  const rows = ['| broker config | topic config | type | default | meaning |', '| --- | --- | --- | --- | --- |'];
-  for (const d of CONFIG_DEFS) {
-    const def = d.default === null ? '(see meaning)' : `\`${formatConfigValue(d, d.default)}\``;
-    const range = d.oneOf ? ` One of: ${d.oneOf.join(', ')}.` : '';
-    rows.push(`| \`${d.name}\` | ${d.topic ? `\`${d.topic}\`` : ''} | ${d.type} | ${def} | ${d.doc}${range} |`);
-  }
-  return rows.join('\n');
+  return CONFIG_TABLE.referenceMarkdown();
 }

@@ -35,8 +35,7 @@ import type { FileSystem } from './fs.js';
 import { OffsetCheckpointFile, tpKey } from './checkpoint.js';
 import type { TopicPartitionOffset } from './checkpoint.js';
 import { Coalescer } from './coalescer.js';
-import { DEFAULT_LOG_CONFIG, logConfigFromProps } from './log-config.js';
-import type { LogConfig } from './log-config.js';
+import type { LogConfig, LogConfigResolver } from './log-config.js';
 import { PartitionLog, parseTopicPartition } from './partition-log.js';
 import type { RecoverySummary } from './partition-log.js';
 import { TopicStore, invalidTopicName, newTopicId } from './topic-store.js';
@@ -61,8 +60,11 @@ export interface LogManagerOptions {
   fs?: FileSystem;
   clock?: Clock;
   logger?: Logger;
-  /** Broker-level log defaults that topic overrides apply on top of. */
-  defaultConfig?: LogConfig;
+  /**
+   * A topic's LogConfig from its overrides, on top of the broker-level defaults current when called (the
+   * broker's config table; see log-config.ts). Also validates overrides before they are persisted.
+   */
+  resolveConfig: LogConfigResolver;
   /** log.retention.check.interval.ms (default 300000). */
   retentionCheckIntervalMs?: number;
   /** producer.id.expiration.ms (default 86400000): idle producers' state is dropped after this long. */
@@ -128,7 +130,6 @@ export class LogManager {
     private readonly clock: Clock,
     private readonly logger: Logger | undefined,
     private readonly store: TopicStore,
-    private readonly defaults: LogConfig,
     private readonly opts: LogManagerOptions,
   ) {
     this.recoveryPointFile = new OffsetCheckpointFile(fs, path.join(dataDir, RECOVERY_POINT_CHECKPOINT));
@@ -144,20 +145,12 @@ export class LogManager {
     this.cleanerWriter = new Coalescer(() => this.cleanerFile.write(this.cleanerEntries()));
   }
 
-  static async open(dataDir: string, opts: LogManagerOptions = {}): Promise<LogManager> {
+  static async open(dataDir: string, opts: LogManagerOptions): Promise<LogManager> {
     const fs = opts.fs ?? new NodeFileSystem();
     const clock = opts.clock ?? new SystemClock();
     await ensureDirDurable(fs, dataDir);
     const store = await TopicStore.load(fs, dataDir);
-    const mgr = new LogManager(
-      dataDir,
-      fs,
-      clock,
-      opts.logger,
-      store,
-      opts.defaultConfig ?? { ...DEFAULT_LOG_CONFIG },
-      opts,
-    );
+    const mgr = new LogManager(dataDir, fs, clock, opts.logger, store, opts);
     await mgr.load();
     return mgr;
   }
@@ -293,7 +286,28 @@ export class LogManager {
 
   /** Effective log config of a topic: broker defaults plus its overrides. */
   logConfigFor(topic: string): LogConfig {
-    return logConfigFromProps(this.store.get(topic)?.configs ?? {}, this.defaults);
+    return this.opts.resolveConfig(this.store.get(topic)?.configs ?? {});
+  }
+
+  /**
+   * Re-resolve the config of every open log (the broker-level defaults changed at run time): topics
+   * without an override of a changed default take the new value at once. A topic whose overrides no
+   * longer resolve keeps its config, with an error logged.
+   */
+  refreshConfigs(): void {
+    const byTopic = new Map<string, LogConfig | undefined>();
+    for (const log of this.logs.values()) {
+      if (!byTopic.has(log.topic)) {
+        try {
+          byTopic.set(log.topic, this.logConfigFor(log.topic));
+        } catch (err) {
+          this.logger?.error({ err, topic: log.topic }, 'topic config does not resolve; keeping the old one');
+          byTopic.set(log.topic, undefined);
+        }
+      }
+      const config = byTopic.get(log.topic);
+      if (config) log.updateConfig(config);
+    }
   }
 
   getLog(topic: string, partition: number): PartitionLog | undefined {
@@ -313,7 +327,7 @@ export class LogManager {
         throw new StorageError(`invalid partition count ${options.partitions}`, INVALID_PARTITIONS);
       }
       const configs = { ...(options.configs ?? {}) };
-      logConfigFromProps(configs, this.defaults); // validate before persisting
+      this.opts.resolveConfig(configs); // validate before persisting
       const topicId = options.topicId ?? newTopicId();
       if (this.store.getById(topicId))
         throw new StorageError(`topic id ${topicId} already in use`, TOPIC_ALREADY_EXISTS);
@@ -372,7 +386,7 @@ export class LogManager {
     return this.admin(async () => {
       const meta = this.store.get(name);
       if (!meta) throw new StorageError(`unknown topic ${name}`, UNKNOWN_TOPIC_OR_PARTITION);
-      const config = logConfigFromProps(configs, this.defaults);
+      const config = this.opts.resolveConfig(configs);
       const updated: TopicMetadata = { ...meta, configs: { ...configs } };
       await this.store.put(updated);
       for (let p = 0; p < meta.partitions; p++) this.getLog(name, p)?.updateConfig(config);

@@ -4,8 +4,11 @@
  * One broker (this node) leads every partition with leader epoch 0; it is also the controller. Topic
  * selection: v0 with an empty list = all topics; v1+ null = all, empty = none. A missing topic is created
  * when `auto.create.topics.enable` is on and the request allows it (always below v4, the flag from v4),
- * with `num.partitions` partitions, and is returned ready (leader assigned) in the same response — there
- * is no leaderless window. Invalid names get INVALID_TOPIC_EXCEPTION, missing ones UNKNOWN_TOPIC_OR_PARTITION
+ * with `num.partitions` partitions. As in Kafka, the request that triggers the creation answers
+ * LEADER_NOT_AVAILABLE for that topic (name only, no partitions; clients retry), and the next Metadata
+ * request sees the topic with its leaders (here the logs exist by then, so it is ready at once; a request
+ * racing the creation may also see LEADER_NOT_AVAILABLE). Invalid names get INVALID_TOPIC_EXCEPTION, missing
+ * ones UNKNOWN_TOPIC_OR_PARTITION
  * (UNKNOWN_TOPIC_ID when asked by id, v10+). Authorized operations are not computed (-2147483648).
  */
 import { decodeMetadataRequest, type MetadataRequest } from '../../protocol/generated/metadata-request.js';
@@ -87,14 +90,12 @@ export const metadataHandler = registerHandler<MetadataRequest, MetadataResponse
         continue;
       }
       const created = await autoCreateTopic(broker, wanted.name, allowCreate);
-      if (typeof created === 'number') {
-        const t = defaultMetadataResponseTopic();
-        t.name = wanted.name;
-        t.errorCode = created;
-        res.topics.push(t);
-      } else {
-        res.topics.push(topicMetadata(broker, created));
-      }
+      const t = defaultMetadataResponseTopic();
+      t.name = wanted.name;
+      t.errorCode = typeof created === 'number' ? created : ErrorCode.LEADER_NOT_AVAILABLE;
+      t.isInternal = isInternalTopic(wanted.name);
+      t.topicAuthorizedOperations = NO_OPERATIONS;
+      res.topics.push(t);
     }
     return res;
   },

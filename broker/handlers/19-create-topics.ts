@@ -3,7 +3,8 @@
  *
  * Per topic, checked in Kafka's order: a name given twice in one request → INVALID_REQUEST for each; an
  * illegal name → INVALID_TOPIC_EXCEPTION; an existing topic → TOPIC_ALREADY_EXISTS; configs by name and
- * value → INVALID_CONFIG with a message; then the layout. numPartitions -1 = `num.partitions`;
+ * value → INVALID_CONFIG with a message (configs Kafka 4.0 removed, such as message.format.version, are
+ * accepted as Kafka 3.x did: see topic-configs.ts); then the layout. numPartitions -1 = `num.partitions`;
  * replicationFactor -1 = `default.replication.factor`; 0 or < -1 → INVALID_PARTITIONS /
  * INVALID_REPLICATION_FACTOR. Replication is not implemented: a factor above 1 gets
  * INVALID_REPLICATION_FACTOR saying so. A manual assignment needs numPartitions and replicationFactor -1
@@ -29,7 +30,13 @@ import {
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { invalidTopicName } from '../../storage/topic-store.js';
 import type { Broker } from '../broker.js';
-import { describeTopicConfigs, errorOf, validateTopicConfigs, type ApiErr } from '../topic-configs.js';
+import {
+  describeTopicConfigs,
+  errorOf,
+  logRemovedConfigs,
+  validateTopicConfigs,
+  type ApiErr,
+} from '../topic-configs.js';
 import { registerHandler } from './registry.js';
 
 interface Layout {
@@ -188,6 +195,7 @@ async function createOne(
       return failed(t.name, errorOf(err));
     }
     broker.log.info({ topic: t.name, partitions: layout.partitions, configs }, 'topic created by CreateTopics');
+    logRemovedConfigs(broker, t.name, configs);
   }
   if (v >= 5) {
     out.numPartitions = layout.partitions;

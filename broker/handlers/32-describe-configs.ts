@@ -2,13 +2,13 @@
  * DescribeConfigs (key 32), versions 0-4 (v0 from Kafka 3.9.1's definition, for sarama; v4 flexible).
  *
  * Resources: type 2 = topic (empty name → INVALID_REQUEST, illegal name → INVALID_TOPIC_EXCEPTION, unknown
- * → UNKNOWN_TOPIC_OR_PARTITION), type 4 = broker ("" = the cluster-wide dynamic defaults, of which there
- * are none, so no entries; this node's id = every broker config; another id or a non-integer →
- * INVALID_REQUEST, as Kafka). Other types (broker loggers, client metrics, groups) → INVALID_REQUEST.
+ * → UNKNOWN_TOPIC_OR_PARTITION), type 4 = broker ("" = the cluster-wide dynamic defaults that are set; this
+ * node's id = every broker config, read-only unless dynamic; another id or a non-integer → INVALID_REQUEST,
+ * as Kafka). Other types (broker loggers, client metrics, groups) → INVALID_REQUEST.
  * configurationKeys null = all, else only the names listed (unknown names are skipped, as Kafka).
  * v0 reports `isDefault` (source is DEFAULT_CONFIG); v1+ the config source, and synonyms when
  * includeSynonyms; v3+ the config type, and the documentation when includeDocumentation.
- * What is reported and how: topic-configs.ts.
+ * What is reported and how: topic-configs.ts (topics, synonyms) and broker-configs.ts (brokers).
  */
 import {
   decodeDescribeConfigsRequest,
@@ -23,11 +23,10 @@ import {
 } from '../../protocol/generated/describe-configs-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Broker } from '../broker.js';
+import { checkBrokerResource, describeBrokerConfigs } from '../broker-configs.js';
 import {
-  checkBrokerResource,
   checkTopicResource,
   ConfigSource,
-  describeBrokerConfigs,
   describeTopicConfigs,
   isApiErr,
   ResourceType,
@@ -82,7 +81,7 @@ export const describeConfigsHandler = registerHandler<DescribeConfigsRequest, De
           out.errorMessage = b.message;
           continue;
         }
-        configs = b.all ? describeBrokerConfigs(broker, r.configurationKeys) : [];
+        configs = describeBrokerConfigs(broker, b.level, r.configurationKeys);
       } else {
         out.errorCode = ErrorCode.INVALID_REQUEST;
         out.errorMessage = `Unsupported resource type: ${r.resourceType}`;

@@ -5,9 +5,9 @@
  * to the broker default), as Kafka's legacy AlterConfigs does. Validated first (unknown name, null or bad
  * value, conflicting compaction lags → INVALID_CONFIG with a message); the change applies at once to the
  * open partition logs and is persisted with the topic metadata. validateOnly validates only.
- * Broker resources ("" or this node's id; another id → INVALID_REQUEST): Runnel has no dynamic broker
- * configs, so a non-empty change is refused with INVALID_REQUEST naming the startup alternatives; an empty
- * one (remove all dynamic broker configs: there are none) succeeds. Other resource types →
+ * Broker resources ("" = cluster default or this node's id; another id → INVALID_REQUEST): the given
+ * configs REPLACE that entity's dynamic broker configs (an empty set removes them all); only dynamic
+ * configs, else INVALID_REQUEST (broker-configs.ts); persisted and applied at once. Other resource types →
  * INVALID_REQUEST. A resource named twice → INVALID_REQUEST "Duplicate resource.".
  */
 import {
@@ -21,18 +21,20 @@ import {
   type AlterConfigsResponse,
 } from '../../protocol/generated/alter-configs-response.js';
 import type { Broker } from '../broker.js';
-import { alterConfigResources, type ConfigAlteration } from '../topic-configs.js';
+import { alterConfigResources, type ConfigAlteration } from '../broker-configs.js';
 import { registerHandler } from './registry.js';
 
-/** Replace: the given configs are the topic's new overrides; every broker config given is a change. */
+function given(r: AlterConfigsResource): Record<string, string | null> {
+  const props: Record<string, string | null> = {};
+  for (const c of r.configs) props[c.name] = c.value;
+  return props;
+}
+
+/** Replace: the given configs are the topic's new overrides, or the broker entity's new dynamic configs. */
 const REPLACE: ConfigAlteration<AlterConfigsResource> = {
-  topicOverrides(_broker, r) {
-    const props: Record<string, string | null> = {};
-    for (const c of r.configs) props[c.name] = c.value;
-    return props;
-  },
-  brokerChanges: (r) => r.configs.map((c) => c.name),
-  logMessage: 'topic configs replaced by AlterConfigs',
+  topicOverrides: (_broker, r) => given(r),
+  brokerConfigs: (_broker, r) => given(r),
+  logMessage: 'configs replaced by AlterConfigs',
 };
 
 export const alterConfigsHandler = registerHandler<AlterConfigsRequest, AlterConfigsResponse>({

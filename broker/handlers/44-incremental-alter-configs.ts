@@ -9,8 +9,10 @@
  * given twice in one resource or an unknown operation → INVALID_REQUEST. The resulting overrides are
  * validated as a whole, applied at once to the open partition logs and persisted; validateOnly changes
  * nothing. Read-modify-write runs under a per-broker lock so concurrent requests cannot lose updates.
- * Broker resources and other types: as AlterConfigs (no dynamic broker configs: SET/APPEND/SUBTRACT are
- * refused with INVALID_REQUEST, DELETE is a no-op).
+ * Broker resources ("" = cluster default, or this node's id): the same operations on that entity's dynamic
+ * broker configs (APPEND/SUBTRACT start from its dynamic value, else the value in force); a null value →
+ * INVALID_REQUEST, and the result is validated as AlterConfigs validates it (broker-configs.ts), then
+ * persisted and applied at once. Other types (BROKER_LOGGER included) → INVALID_REQUEST.
  */
 import {
   decodeIncrementalAlterConfigsRequest,
@@ -24,15 +26,9 @@ import {
 } from '../../protocol/generated/incremental-alter-configs-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Broker } from '../broker.js';
-import {
-  AlterOp,
-  alterConfigResources,
-  describeTopicConfigs,
-  isListConfig,
-  isTopicConfigName,
-  type ApiErr,
-  type ConfigAlteration,
-} from '../topic-configs.js';
+import { alterConfigResources, type ConfigAlteration } from '../broker-configs.js';
+import { configDef, formatConfigValue } from '../config.js';
+import { AlterOp, describeTopicConfigs, isListConfig, isTopicConfigName, type ApiErr } from '../topic-configs.js';
 import { registerHandler } from './registry.js';
 
 const OP_NAMES = ['SET', 'DELETE', 'APPEND', 'SUBTRACT'];
@@ -44,9 +40,45 @@ function items(value: string): string[] {
     .filter((s) => s.length > 0);
 }
 
-/** The overrides after applying the operations, or the error. */
+/** How the operations see one kind of resource. */
+interface OpTarget {
+  /** The error for a name this resource cannot have (checked for all but DELETE), or undefined. */
+  unknown(name: string): ApiErr | undefined;
+  /** The error for a null SET/APPEND/SUBTRACT value. */
+  nullValue(name: string, op: number): ApiErr;
+  isList(name: string): boolean;
+  /** The list APPEND/SUBTRACT start from when `next` does not set the name. */
+  valueInForce(name: string, next: Readonly<Record<string, string>>): string;
+}
+
+function topicTarget(broker: Broker): OpTarget {
+  return {
+    unknown: (name) =>
+      isTopicConfigName(name)
+        ? undefined
+        : { code: ErrorCode.INVALID_CONFIG, message: `Unknown topic config name: ${name}` },
+    nullValue: (name, op) => ({
+      code: ErrorCode.INVALID_CONFIG,
+      message: `Null value not supported for ${OP_NAMES[op]} of topic config ${name}`,
+    }),
+    isList: isListConfig,
+    valueInForce: (name, next) => describeTopicConfigs(broker, next, [name])[0]?.value ?? '',
+  };
+}
+
+/** Unknown and static names are left to the validation of the whole result (broker-configs.ts). */
+function brokerTarget(broker: Broker): OpTarget {
+  return {
+    unknown: () => undefined,
+    nullValue: (name) => ({ code: ErrorCode.INVALID_REQUEST, message: `Null value not supported for : ${name}` }),
+    isList: (name) => configDef(name)?.type === 'list',
+    valueInForce: (name) => formatConfigValue(configDef(name)!, broker.config.get(name)) ?? '',
+  };
+}
+
+/** The configs after applying the operations to `current`, or the error. */
 function applyOps(
-  broker: Broker,
+  target: OpTarget,
   current: Readonly<Record<string, string>>,
   r: IncrementalAlterConfigsRequestAlterConfigsResource,
 ): Record<string, string> | ApiErr {
@@ -56,25 +88,20 @@ function applyOps(
       delete next[c.name];
       continue;
     }
-    if (!isTopicConfigName(c.name))
-      return { code: ErrorCode.INVALID_CONFIG, message: `Unknown topic config name: ${c.name}` };
-    if (c.value === null)
-      return {
-        code: ErrorCode.INVALID_CONFIG,
-        message: `Null value not supported for ${OP_NAMES[c.configOperation]} of topic config ${c.name}`,
-      };
+    const unknown = target.unknown(c.name);
+    if (unknown) return unknown;
+    if (c.value === null) return target.nullValue(c.name, c.configOperation);
     if (c.configOperation === AlterOp.SET) {
       next[c.name] = c.value;
       continue;
     }
-    if (!isListConfig(c.name)) {
+    if (!target.isList(c.name)) {
       return {
         code: ErrorCode.INVALID_CONFIG,
         message: `Can't ${OP_NAMES[c.configOperation]} to key ${c.name} because its type is not LIST.`,
       };
     }
-    const base = next[c.name] ?? describeTopicConfigs(broker, next, [c.name])[0]?.value ?? '';
-    let list = items(base);
+    let list = items(next[c.name] ?? target.valueInForce(c.name, next));
     if (c.configOperation === AlterOp.APPEND) {
       for (const x of items(c.value)) if (!list.includes(x)) list.push(x);
     } else {
@@ -101,12 +128,12 @@ function checkOps(r: IncrementalAlterConfigsRequestAlterConfigsResource): ApiErr
   return undefined;
 }
 
-/** Operations: applied in order to the topic's current overrides; a broker config is changed by all but DELETE. */
+/** Operations: applied in order to the topic's current overrides or the broker entity's dynamic configs. */
 const OPERATIONS: ConfigAlteration<IncrementalAlterConfigsRequestAlterConfigsResource> = {
   check: checkOps,
-  topicOverrides: (broker, r, current) => applyOps(broker, current, r),
-  brokerChanges: (r) => r.configs.filter((c) => c.configOperation !== AlterOp.DELETE).map((c) => c.name),
-  logMessage: 'topic configs changed by IncrementalAlterConfigs',
+  topicOverrides: (broker, r, current) => applyOps(topicTarget(broker), current, r),
+  brokerConfigs: (broker, r, current) => applyOps(brokerTarget(broker), current, r),
+  logMessage: 'configs changed by IncrementalAlterConfigs',
 };
 
 export const incrementalAlterConfigsHandler = registerHandler<

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { PartitionLog } from '../../storage/partition-log.js';
 import { LogCleaner } from '../../storage/log-cleaner.js';
-import { DEFAULT_LOG_CONFIG } from '../../storage/log-config.js';
+import { DEFAULT_LOG_CONFIG } from '../helpers/log-config.js';
 import type { LogConfig } from '../../storage/log-config.js';
 import { FakeClock } from '../../storage/clock.js';
 import { buildRecordBatch } from '../../protocol/records/builder.js';

@@ -5,7 +5,7 @@ import { readdir } from 'node:fs/promises';
 import { PartitionLog } from '../../storage/partition-log.js';
 import { LogCleaner } from '../../storage/log-cleaner.js';
 import type { CleanerHooks } from '../../storage/log-cleaner.js';
-import { DEFAULT_LOG_CONFIG } from '../../storage/log-config.js';
+import { DEFAULT_LOG_CONFIG } from '../helpers/log-config.js';
 import type { LogConfig } from '../../storage/log-config.js';
 import { FakeClock } from '../../storage/clock.js';
 import { MemoryFileSystem } from '../../storage/memory-fs.js';

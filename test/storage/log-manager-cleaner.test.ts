@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { LogManager, CLEANER_OFFSET_CHECKPOINT } from '../../storage/log-manager.js';
 import { MemoryFileSystem } from '../../storage/memory-fs.js';
 import { FakeClock } from '../../storage/clock.js';
+import { resolveLogConfig } from '../helpers/log-config.js';
 import { buildRecordBatch } from '../../protocol/records/builder.js';
 import type { PartitionLog } from '../../storage/partition-log.js';
 
@@ -22,7 +23,7 @@ async function fill(log: PartitionLog, now: number): Promise<void> {
 test('runCleaner cleans only compacted topics and persists cleaner-offset-checkpoint; the clock schedules it', async () => {
   const fs = new MemoryFileSystem();
   const clock = new FakeClock(1_000_000);
-  const mgr = await LogManager.open('/data', { fs, clock, cleanerBackoffMs: 15000 });
+  const mgr = await LogManager.open('/data', { resolveConfig: resolveLogConfig, fs, clock, cleanerBackoffMs: 15000 });
   await mgr.createTopic('compacted', {
     partitions: 1,
     configs: { 'cleanup.policy': 'compact', 'file.delete.delay.ms': '0' },
@@ -57,7 +58,7 @@ test('runCleaner cleans only compacted topics and persists cleaner-offset-checkp
   assert.match((await fs.readFile(`/data/${CLEANER_OFFSET_CHECKPOINT}`)).toString(), /compacted 0 10\n/);
   await mgr.closeAll();
 
-  const again = await LogManager.open('/data', { fs, clock });
+  const again = await LogManager.open('/data', { resolveConfig: resolveLogConfig, fs, clock });
   assert.equal(again.cleaner.checkpoints().get('compacted-0'), 10);
   assert.equal(again.cleaner.firstDirtyOffset(again.getLog('compacted', 0)!), 10);
   await again.closeAll();

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { readFile, readdir, mkdir, writeFile } from 'node:fs/promises';
 import { unpack } from 'msgpackr';
 import { LogManager, RECOVERY_POINT_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT } from '../../storage/log-manager.js';
-import { DEFAULT_LOG_CONFIG } from '../../storage/log-config.js';
+import { logConfigResolver, resolveLogConfig } from '../helpers/log-config.js';
 import { MemoryFileSystem } from '../../storage/memory-fs.js';
 import { NodeFileSystem } from '../../storage/fs.js';
 import { FakeClock } from '../../storage/clock.js';
@@ -15,7 +15,7 @@ import { batchOf, decodeRecords, settle, tempDir } from './helpers.js';
 test('topic metadata and data are restored after reopen (real files)', async () => {
   const { dir, cleanup } = await tempDir();
   try {
-    const opts = { fs: new NodeFileSystem(), clock: new FakeClock() };
+    const opts = { resolveConfig: resolveLogConfig, fs: new NodeFileSystem(), clock: new FakeClock() };
     const mgr = await LogManager.open(dir, opts);
     const orders = await mgr.createTopic('orders', {
       partitions: 3,
@@ -50,7 +50,11 @@ test('topic metadata and data are restored after reopen (real files)', async () 
     assert.equal(rp[1], '4');
     assert.ok(rp.includes('orders-x 0 0') === false && rp.includes('orders 2 6'));
 
-    const again = await LogManager.open(dir, { fs: new NodeFileSystem(), clock: new FakeClock() });
+    const again = await LogManager.open(dir, {
+      resolveConfig: resolveLogConfig,
+      fs: new NodeFileSystem(),
+      clock: new FakeClock(),
+    });
     assert.deepEqual(again.topic('orders'), orders);
     assert.deepEqual(again.topicById(events.topicId), events);
     assert.equal(again.topics().length, 2);
@@ -67,7 +71,11 @@ test('topic metadata and data are restored after reopen (real files)', async () 
 });
 
 test('admin errors are coded', async () => {
-  const mgr = await LogManager.open('/data', { fs: new MemoryFileSystem(), clock: new FakeClock() });
+  const mgr = await LogManager.open('/data', {
+    resolveConfig: resolveLogConfig,
+    fs: new MemoryFileSystem(),
+    clock: new FakeClock(),
+  });
   await mgr.createTopic('t', { partitions: 1 });
   await assert.rejects(
     mgr.createTopic('t', { partitions: 1 }),
@@ -98,7 +106,7 @@ test('admin errors are coded', async () => {
 test('delete topic removes its directories; a recreated topic starts empty', async () => {
   const fs = new MemoryFileSystem();
   const clock = new FakeClock();
-  const mgr = await LogManager.open('/data', { fs, clock });
+  const mgr = await LogManager.open('/data', { resolveConfig: resolveLogConfig, fs, clock });
   const first = await mgr.createTopic('t', { partitions: 2 });
   await mgr.getLog('t', 0)!.append(batchOf(5));
   assert.equal(await mgr.deleteTopic('t'), true);
@@ -121,7 +129,11 @@ test('leftover -delete directories are removed and orphan directories reported; 
     await writeFile(path.join(dir, 'gone-0.abcdef-delete', 'x'), 'x');
     await mkdir(path.join(dir, 'stale-0'));
     await writeFile(path.join(dir, 'stale-0', '00000000000000000000.log'), '');
-    const mgr = await LogManager.open(dir, { fs: new NodeFileSystem(), clock: new FakeClock() });
+    const mgr = await LogManager.open(dir, {
+      resolveConfig: resolveLogConfig,
+      fs: new NodeFileSystem(),
+      clock: new FakeClock(),
+    });
     assert.deepEqual(mgr.orphanDirs, ['stale-0']);
     assert.ok(!(await readdir(dir)).includes('gone-0.abcdef-delete'));
     await mgr.createTopic('stale', { partitions: 1 });
@@ -135,14 +147,14 @@ test('leftover -delete directories are removed and orphan directories reported; 
 
 test('alter configs and add partitions persist', async () => {
   const fs = new MemoryFileSystem();
-  const mgr = await LogManager.open('/data', { fs, clock: new FakeClock() });
+  const mgr = await LogManager.open('/data', { resolveConfig: resolveLogConfig, fs, clock: new FakeClock() });
   await mgr.createTopic('t', { partitions: 1 });
   await mgr.alterTopicConfigs('t', { 'retention.bytes': '1000' });
   assert.equal(mgr.getLog('t', 0)!.logConfig.retentionBytes, 1000);
   await mgr.createPartitions('t', 3);
   assert.equal(mgr.getLog('t', 2)!.logConfig.retentionBytes, 1000);
   await mgr.closeAll();
-  const again = await LogManager.open('/data', { fs, clock: new FakeClock() });
+  const again = await LogManager.open('/data', { resolveConfig: resolveLogConfig, fs, clock: new FakeClock() });
   assert.deepEqual(again.topic('t')!.configs, { 'retention.bytes': '1000' });
   assert.equal(again.topic('t')!.partitions, 3);
   assert.ok(again.getLog('t', 2));
@@ -155,7 +167,7 @@ test('periodic retention runs on the clock', async () => {
     fs: new MemoryFileSystem(),
     clock,
     retentionCheckIntervalMs: 10_000,
-    defaultConfig: { ...DEFAULT_LOG_CONFIG, segmentBytes: 500, fileDeleteDelayMs: 0 },
+    resolveConfig: logConfigResolver({ segmentBytes: 500, fileDeleteDelayMs: 0 }),
   });
   await mgr.createTopic('t', { partitions: 1, configs: { 'retention.bytes': '600' } });
   const log = mgr.getLog('t', 0)!;
@@ -178,7 +190,7 @@ test('periodic retention runs on the clock', async () => {
 test('DeleteRecords survives a crash via log-start-offset-checkpoint', async () => {
   const fs = new MemoryFileSystem();
   const clock = new FakeClock();
-  const mgr = await LogManager.open('/data', { fs, clock, defaultConfig: { ...DEFAULT_LOG_CONFIG, flushMessages: 1 } });
+  const mgr = await LogManager.open('/data', { fs, clock, resolveConfig: logConfigResolver({ flushMessages: 1 }) });
   await mgr.createTopic('t', { partitions: 1 });
   const log = mgr.getLog('t', 0)!;
   for (let i = 0; i < 10; i++) await log.append(batchOf(1));
@@ -186,7 +198,7 @@ test('DeleteRecords survives a crash via log-start-offset-checkpoint', async () 
   const cp = (await fs.readFile('/data/log-start-offset-checkpoint')).toString();
   assert.equal(cp, '0\n1\nt 0 4\n');
   fs.powerLoss();
-  const again = await LogManager.open('/data', { fs, clock });
+  const again = await LogManager.open('/data', { resolveConfig: resolveLogConfig, fs, clock });
   const l2 = again.getLog('t', 0)!;
   assert.equal(l2.logStartOffset, 4);
   assert.equal(l2.logEndOffset, 10);
@@ -200,11 +212,11 @@ test('DeleteRecords survives a crash via log-start-offset-checkpoint', async () 
 test('crash without close: checkpointed recovery point limits recovery; acknowledged data kept', async () => {
   const fs = new MemoryFileSystem();
   const clock = new FakeClock();
-  const defaults = { ...DEFAULT_LOG_CONFIG, flushMessages: 1, segmentBytes: 600 };
+  const defaults = logConfigResolver({ flushMessages: 1, segmentBytes: 600 });
   const mgr = await LogManager.open('/data', {
     fs,
     clock,
-    defaultConfig: defaults,
+    resolveConfig: defaults,
     recoveryPointCheckpointIntervalMs: 1000,
   });
   await mgr.createTopic('t', { partitions: 2 });
@@ -213,7 +225,7 @@ test('crash without close: checkpointed recovery point limits recovery; acknowle
   assert.equal((await fs.readFile('/data/recovery-point-offset-checkpoint')).toString().split('\n')[1], '2');
   for (let i = 0; i < 4; i++) await mgr.getLog('t', 0)!.append(batchOf(1, { valueSize: 100 }));
   fs.powerLoss();
-  const again = await LogManager.open('/data', { fs, clock, defaultConfig: defaults });
+  const again = await LogManager.open('/data', { fs, clock, resolveConfig: defaults });
   assert.equal(again.getLog('t', 0)!.logEndOffset, 10);
   assert.equal(again.getLog('t', 1)!.logEndOffset, 6);
   const s0 = again.recoverySummaries.find((s) => s.dir.endsWith('t-0'))!;

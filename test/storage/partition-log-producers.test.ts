@@ -4,7 +4,7 @@ import path from 'node:path';
 import { readdir, rm } from 'node:fs/promises';
 import { PartitionLog } from '../../storage/partition-log.js';
 import type { AppendResult } from '../../storage/partition-log.js';
-import { DEFAULT_LOG_CONFIG } from '../../storage/log-config.js';
+import { DEFAULT_LOG_CONFIG } from '../helpers/log-config.js';
 import type { LogConfig } from '../../storage/log-config.js';
 import { MemoryFileSystem } from '../../storage/memory-fs.js';
 import { FakeClock } from '../../storage/clock.js';

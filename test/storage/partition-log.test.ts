@@ -10,7 +10,8 @@ import {
   PartitionLog,
 } from '../../storage/partition-log.js';
 import type { PartitionLogDeps } from '../../storage/partition-log.js';
-import { DEFAULT_LOG_CONFIG, LONG_MAX } from '../../storage/log-config.js';
+import { LONG_MAX } from '../../storage/log-config.js';
+import { DEFAULT_LOG_CONFIG } from '../helpers/log-config.js';
 import type { LogConfig } from '../../storage/log-config.js';
 import { MemoryFileSystem } from '../../storage/memory-fs.js';
 import { NodeFileSystem } from '../../storage/fs.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PartitionLog } from '../../storage/partition-log.js';
 import type { LogSegment } from '../../storage/segment.js';
-import { DEFAULT_LOG_CONFIG } from '../../storage/log-config.js';
+import { DEFAULT_LOG_CONFIG } from '../helpers/log-config.js';
 import { MemoryFileSystem } from '../../storage/memory-fs.js';
 import { FakeClock } from '../../storage/clock.js';
 import { abortedTransactionsIn } from '../../storage/txn-queries.js';

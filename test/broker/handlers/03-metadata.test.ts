@@ -8,6 +8,9 @@ import {
 } from '../../../protocol/generated/metadata-request.js';
 import { decodeMetadataResponse } from '../../../protocol/generated/metadata-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
+import { Kafka, logLevel } from 'kafkajs';
+import { run } from '../../helpers/broker-process.js';
+import { PY } from '../../helpers/python-records.js';
 
 const env = useBrokerAndClient({ config: { 'num.partitions': 3 }, topics: [{ name: 'existing', partitions: 2 }] });
 
@@ -50,15 +53,59 @@ test('all topics: v0 empty list, v1+ null; v1+ empty list = none', async () => {
   assert.equal((await metadata(9, req([]))).topics.length, 0);
 });
 
-test('auto-creation: num.partitions, ready at once; refused when disallowed or invalid', async () => {
+test('auto-creation: LEADER_NOT_AVAILABLE first, then num.partitions; refused when disallowed or invalid', async () => {
   const res = await metadata(9, req(['auto-made']));
-  assert.equal(res.topics[0].errorCode, 0);
-  assert.equal(res.topics[0].partitions.length, 3);
-  assert.ok(env.broker.broker.logs.getLog('auto-made', 2));
+  assert.equal(res.topics[0].errorCode, ErrorCode.LEADER_NOT_AVAILABLE, 'as Kafka: creation in progress');
+  assert.equal(res.topics[0].name, 'auto-made');
+  assert.deepEqual(res.topics[0].partitions, []);
+  assert.ok(env.broker.broker.logs.getLog('auto-made', 2), 'created by that request');
+  const next = await metadata(9, req(['auto-made']));
+  assert.equal(next.topics[0].errorCode, 0);
+  assert.equal(next.topics[0].partitions.length, 3);
+  // Recreated after DeleteTopics: the same first answer again.
+  await env.broker.broker.logs.deleteTopic('auto-made');
+  assert.equal((await metadata(1, req(['auto-made']))).topics[0].errorCode, ErrorCode.LEADER_NOT_AVAILABLE);
+  assert.equal((await metadata(1, req(['auto-made']))).topics[0].partitions.length, 3);
   assert.equal(
     (await metadata(9, req(['not-allowed'], false))).topics[0].errorCode,
     ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
   );
   assert.equal((await metadata(9, req(['bad name!']))).topics[0].errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
   assert.equal(env.broker.broker.logs.topic('not-allowed'), undefined);
+});
+
+test('real clients auto-create a topic (again after DeleteTopics) and produce to it despite LEADER_NOT_AVAILABLE', async () => {
+  const kafka = new Kafka({ clientId: 't', brokers: [env.broker.bootstrapServers], logLevel: logLevel.NOTHING });
+  const producer = kafka.producer({ allowAutoTopicCreation: true });
+  const admin = kafka.admin();
+  await producer.connect();
+  await admin.connect();
+  try {
+    for (let round = 0; round < 2; round++) {
+      await producer.send({ topic: 'md-auto-kafkajs', messages: [{ value: `r${round}` }] });
+      assert.equal(env.broker.broker.logs.topic('md-auto-kafkajs')!.partitions, 3);
+      const total = [0, 1, 2].reduce(
+        (n, p) => n + env.broker.broker.logs.getLog('md-auto-kafkajs', p)!.logEndOffset,
+        0,
+      );
+      assert.equal(total, 1, `round ${round}: one record in the new topic`);
+      await admin.deleteTopics({ topics: ['md-auto-kafkajs'] });
+    }
+  } finally {
+    await producer.disconnect();
+    await admin.disconnect();
+  }
+  for (let round = 0; round < 2; round++) {
+    const r = await run(PY, [
+      '-c',
+      `from kafka import KafkaProducer
+p = KafkaProducer(bootstrap_servers='127.0.0.1:${env.broker.port}')
+md = p.send('md-auto-python', b'r${round}').get(timeout=30)
+p.close()
+print('OK', md.topic)`,
+    ]);
+    assert.match(r.stdout, /^OK md-auto-python/m, r.stderr.slice(-1500));
+    assert.ok(env.broker.broker.logs.topic('md-auto-python'));
+    await env.broker.broker.logs.deleteTopic('md-auto-python');
+  }
 });

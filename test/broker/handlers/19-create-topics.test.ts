@@ -14,6 +14,8 @@ import {
   type CreateTopicsResponse,
 } from '../../../protocol/generated/create-topics-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
+import { run } from '../../helpers/broker-process.js';
+import { PY } from '../../helpers/python-records.js';
 
 const env = useBrokerAndClient({ config: { 'num.partitions': 3, 'log.retention.ms': 3_600_000 } });
 
@@ -248,4 +250,51 @@ test('@platformatic/kafka Admin createTopics (v7) returns id, layout and configu
   } finally {
     await admin.close();
   }
+});
+
+test('configs Kafka 4.0 removed, as older clients send them, are accepted and read back (kafkajs, kafka-python)', async () => {
+  const kafka = new Kafka({ clientId: 't', brokers: [env.broker.bootstrapServers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    assert.equal(
+      await admin.createTopics({
+        topics: [
+          {
+            topic: 'ct-legacy-kafkajs',
+            configEntries: [
+              { name: 'message.format.version', value: '0.10.0' },
+              { name: 'message.timestamp.difference.max.ms', value: '60000' },
+            ],
+          },
+        ],
+      }),
+      true,
+    );
+    const d = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: 2, name: 'ct-legacy-kafkajs' }],
+    });
+    const by = new Map(d.resources[0]!.configEntries.map((e) => [e.configName, e]));
+    assert.equal(by.get('message.format.version')!.configValue, '0.10.0');
+    assert.equal(by.get('message.format.version')!.configSource, 1, 'DYNAMIC_TOPIC_CONFIG');
+    assert.equal(by.get('message.timestamp.before.max.ms')!.configValue, '60000', 'mapped (KIP-937)');
+    assert.equal(by.get('message.downconversion.enable'), undefined, 'not set: not listed, as Kafka 4');
+  } finally {
+    await admin.disconnect();
+  }
+  const log = env.broker.broker.logs.getLog('ct-legacy-kafkajs', 0)!;
+  assert.equal(log.logConfig.messageTimestampAfterMaxMs, 60000);
+  const r = await run(PY, [
+    '-c',
+    `from kafka.admin import KafkaAdminClient, NewTopic
+a = KafkaAdminClient(bootstrap_servers='127.0.0.1:${env.broker.port}')
+r = a.create_topics([NewTopic('ct-legacy-python', 1, 1, topic_configs={'message.format.version': '0.10.0', 'message.downconversion.enable': 'true'})])
+print('OK', [list(t[:2]) for t in r.topic_errors])`,
+  ]);
+  assert.match(r.stdout, /^OK \[\['ct-legacy-python', 0\]\]/m, r.stderr.slice(-1500));
+  assert.deepEqual(env.broker.broker.logs.topic('ct-legacy-python')!.configs, {
+    'message.format.version': '0.10.0',
+    'message.downconversion.enable': 'true',
+  });
 });

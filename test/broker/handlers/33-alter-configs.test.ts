@@ -66,13 +66,13 @@ test('validation: unknown name, bad value, null value → INVALID_CONFIG and not
   assert.equal(env.broker.broker.logs.getLog('ac-valid', 0)!.logConfig.retentionMs, 1000);
 });
 
-test('resource errors: unknown topic, duplicate resource, broker configs are not dynamic, unknown type', async () => {
+test('resource errors: unknown topic, duplicate resource, static broker config, unknown type', async () => {
   const node = String(env.broker.broker.started.nodeId);
   const res = await alter(2, [
     topicRes('ac-missing', { 'retention.ms': '1' }),
     topicRes('ac-twice', {}),
     topicRes('ac-twice', {}),
-    { resourceType: BROKER, resourceName: node, configs: [{ name: 'log.retention.ms', value: '1000' }] },
+    { resourceType: BROKER, resourceName: node, configs: [{ name: 'num.partitions', value: '3' }] },
     { resourceType: BROKER, resourceName: '', configs: [] },
     { resourceType: BROKER, resourceName: '42', configs: [] },
     { resourceType: 8, resourceName: node, configs: [] },
@@ -88,7 +88,7 @@ test('resource errors: unknown topic, duplicate resource, broker configs are not
       [8, node, ErrorCode.INVALID_REQUEST],
     ],
   );
-  assert.match(res.responses[2]!.errorMessage!, /log\.retention\.ms/);
+  assert.equal(res.responses[2]!.errorMessage, 'Cannot update these configs dynamically: Set(num.partitions)');
 });
 
 test('kafkajs admin alterConfigs (v1) changes retention in storage; the override survives a restart', async () => {
@@ -172,4 +172,77 @@ test('@platformatic/kafka Admin alterConfigs (v2)', async () => {
   } finally {
     await admin.close();
   }
+});
+
+test('broker resources: the given configs replace the dynamic set of the level; refusals are INVALID_REQUEST', async () => {
+  const node = String(env.broker.broker.started.nodeId);
+  const broker = (name: string, configs: Record<string, string | null>): AlterConfigsResource => ({
+    resourceType: BROKER,
+    resourceName: name,
+    configs: Object.entries(configs).map(([n, value]) => ({ name: n, value })),
+  });
+  await env.broker.broker.logs.createTopic('ac-broker', { partitions: 1 });
+  const log = env.broker.broker.logs.getLog('ac-broker', 0)!;
+  const ok = await alter(2, [
+    broker(node, { 'log.retention.ms': '5000', 'message.max.bytes': '2000' }),
+    broker('', { 'log.segment.bytes': '1048576' }),
+  ]);
+  assert.deepEqual(
+    ok.responses.map((r) => r.errorCode),
+    [0, 0],
+  );
+  assert.equal(log.logConfig.retentionMs, 5000, 'applied at once to a topic without an override');
+  assert.equal(log.logConfig.maxMessageBytes, 2000);
+  assert.equal(log.logConfig.segmentBytes, 1048576, 'cluster default');
+  assert.deepEqual(env.broker.broker.dynamicConfigs.get(node), {
+    'log.retention.ms': '5000',
+    'message.max.bytes': '2000',
+  });
+  const replaced = await alter(0, [broker(node, { 'message.max.bytes': '3000' })]);
+  assert.equal(replaced.responses[0]!.errorCode, 0);
+  assert.equal(log.logConfig.retentionMs, 7 * DAY, 'not given again: back to the static value');
+  assert.equal(log.logConfig.maxMessageBytes, 3000);
+  const cases: Array<[Record<string, string | null>, RegExp]> = [
+    [{ 'log.retention.ms': null }, /Null value not supported/],
+    [{ 'log.retention.ms': 'soon' }, /log\.retention\.ms/],
+    [{ 'no.such.config': '1' }, /no\.such\.config/],
+    [
+      { 'auto.create.topics.enable': 'false' },
+      /Cannot update these configs dynamically: Set\(auto\.create\.topics\.enable\)/,
+    ],
+    [{ 'log.message.format.version': '0.10.0' }, /dynamically/],
+  ];
+  for (const [configs, message] of cases) {
+    const r = await alter(1, [broker(node, configs)]);
+    assert.equal(r.responses[0]!.errorCode, ErrorCode.INVALID_REQUEST, JSON.stringify(configs));
+    assert.match(r.responses[0]!.errorMessage!, message);
+  }
+  const dry = await alter(1, [broker(node, { 'message.max.bytes': '10' })], true);
+  assert.equal(dry.responses[0]!.errorCode, 0);
+  assert.equal(log.logConfig.maxMessageBytes, 3000, 'validateOnly changes nothing');
+  const cleared = await alter(1, [broker(node, {}), broker('', {})]);
+  assert.deepEqual(
+    cleared.responses.map((r) => r.errorCode),
+    [0, 0],
+  );
+  assert.equal(log.logConfig.maxMessageBytes, 1_048_588);
+  assert.equal(log.logConfig.segmentBytes, 1 << 30);
+  assert.deepEqual(env.broker.broker.dynamicConfigs.snapshot().entities, {});
+});
+
+test('topic configs Kafka 4.0 removed are accepted as Kafka 3.x did (message.timestamp.difference.max.ms mapped)', async () => {
+  await env.broker.broker.logs.createTopic('ac-legacy', { partitions: 1 });
+  const res = await alter(0, [
+    topicRes('ac-legacy', {
+      'message.format.version': '0.10.0',
+      'message.downconversion.enable': 'false',
+      'message.timestamp.difference.max.ms': '60000',
+    }),
+  ]);
+  assert.equal(res.responses[0]!.errorCode, 0);
+  const log = env.broker.broker.logs.getLog('ac-legacy', 0)!;
+  assert.equal(log.logConfig.messageTimestampBeforeMaxMs, 60000);
+  assert.equal(log.logConfig.messageTimestampAfterMaxMs, 60000);
+  const bad = await alter(0, [topicRes('ac-legacy', { 'message.format.version': 'latest' })]);
+  assert.equal(bad.responses[0]!.errorCode, ErrorCode.INVALID_CONFIG);
 });

@@ -116,17 +116,48 @@ test('errors: unknown name, bad value, duplicate key, unknown operation, unknown
   assert.deepEqual(env.broker.broker.logs.topic('iac-err')!.configs, { 'retention.ms': '1000' });
 });
 
-test('broker resources: SET is refused (no dynamic broker configs), DELETE is a no-op', async () => {
+test('broker resources: SET/DELETE/APPEND on dynamic broker configs apply at once; refusals are INVALID_REQUEST', async () => {
   const node = String(env.broker.broker.started.nodeId);
-  const out = await alter(1, [
-    res(node, [['log.retention.ms', SET, '5']], BROKER),
-    res('', [['log.retention.ms', DELETE, null]], BROKER),
+  await env.broker.broker.logs.createTopic('iac-broker', { partitions: 1, configs: { 'retention.ms': '1000' } });
+  await env.broker.broker.logs.createTopic('iac-broker-plain', { partitions: 1 });
+  const own = env.broker.broker.logs.getLog('iac-broker', 0)!;
+  const plain = env.broker.broker.logs.getLog('iac-broker-plain', 0)!;
+  const set = await alter(1, [
+    res(node, [['log.retention.ms', SET, '5000']], BROKER),
+    res('', [['log.cleanup.policy', APPEND, 'compact']], BROKER),
   ]);
   assert.deepEqual(
-    out.responses.map((r) => r.errorCode),
-    [ErrorCode.INVALID_REQUEST, 0],
+    set.responses.map((r) => r.errorCode),
+    [0, 0],
   );
-  assert.match(out.responses[0]!.errorMessage!, /dynamic/);
+  assert.equal(plain.logConfig.retentionMs, 5000, 'a topic without an override takes the new default');
+  assert.equal(own.logConfig.retentionMs, 1000, 'a topic override still wins');
+  assert.deepEqual(plain.logConfig.cleanupPolicy, ['delete', 'compact'], 'APPEND starts from the value in force');
+  assert.deepEqual(env.broker.broker.dynamicConfigs.get(''), { 'log.cleanup.policy': 'delete,compact' });
+  const cases: Array<[Op[], RegExp]> = [
+    [[['num.partitions', SET, '4']], /Cannot update these configs dynamically: Set\(num\.partitions\)/],
+    [[['log.retention.ms', SET, null]], /Null value not supported/],
+    [[['log.retention.ms', SET, '-5']], /log\.retention\.ms/],
+    [[['retention.ms', SET, '1']], /retention\.ms/],
+  ];
+  for (const [ops, message] of cases) {
+    const r = await alter(0, [res(node, ops, BROKER)]);
+    assert.equal(r.responses[0]!.errorCode, ErrorCode.INVALID_REQUEST, JSON.stringify(ops));
+    assert.match(r.responses[0]!.errorMessage!, message);
+  }
+  const dry = await alter(1, [res(node, [['log.retention.ms', DELETE, null]], BROKER)], true);
+  assert.equal(dry.responses[0]!.errorCode, 0);
+  assert.equal(plain.logConfig.retentionMs, 5000, 'validateOnly changes nothing');
+  const del = await alter(0, [
+    res(node, [['log.retention.ms', DELETE, null]], BROKER),
+    res('', [['log.cleanup.policy', DELETE, null]], BROKER),
+  ]);
+  assert.deepEqual(
+    del.responses.map((r) => r.errorCode),
+    [0, 0],
+  );
+  assert.equal(plain.logConfig.retentionMs, 7 * 86_400_000);
+  assert.deepEqual(plain.logConfig.cleanupPolicy, ['delete']);
 });
 
 test('concurrent changes from several connections are not lost', async () => {

@@ -16,6 +16,7 @@ import { startBrokerProcess, waitExit } from '../../helpers/broker-process.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import { committedOffsets, describeTxns } from '../../helpers/txn-client.js';
 import { LogManager } from '../../../storage/log-manager.js';
+import { resolveLogConfig } from '../../helpers/log-config.js';
 import { buildRecordBatch } from '../../../protocol/records/builder.js';
 import { iterateBatches } from '../../../protocol/records/batch.js';
 import {
@@ -65,7 +66,7 @@ async function consumeUntil(kafka: any, last: string, readUncommitted: boolean, 
 
 /** Write PrepareCommit for `id` after its last state record, as EndTxn's first step does (broker stopped). */
 async function appendPrepareCommit(dataDir: string, id: string): Promise<void> {
-  const logs = await LogManager.open(dataDir, { cleanerEnabled: false });
+  const logs = await LogManager.open(dataDir, { resolveConfig: resolveLogConfig, cleanerEnabled: false });
   try {
     const partition = txnStatePartitionFor(id, logs.topic(TRANSACTION_STATE_TOPIC)!.partitions);
     const log = logs.getLog(TRANSACTION_STATE_TOPIC, partition)!;
