@@ -50,7 +50,7 @@ export class Broker {
   private dynamicConfigStore: DynamicConfigStore | undefined;
   /** Wakes long-polling fetches on append. */
   readonly appendNotifier: AppendNotifier;
-  readonly fetchSessions = new FetchSessionCache();
+  readonly fetchSessions: FetchSessionCache;
   /** The broker's clock (injected in tests); handlers and storage read time from it. */
   readonly clock: Clock;
   /** Set once stop() begins: long polls answer at once. */
@@ -75,6 +75,7 @@ export class Broker {
     private readonly deps: BrokerDeps = {},
   ) {
     this.config = config;
+    this.fetchSessions = new FetchSessionCache(config.int('max.incremental.fetch.session.cache.slots'));
     this.log = deps.log ?? logger('broker');
     this.clock = deps.clock ?? new SystemClock();
     this.appendNotifier = new AppendNotifier(this.clock);

@@ -101,6 +101,13 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     doc: 'Idle connections are closed after this many milliseconds.',
   },
   {
+    name: 'max.incremental.fetch.session.cache.slots',
+    type: 'int',
+    default: 1000,
+    min: 0,
+    doc: 'Most incremental fetch sessions (KIP-227) this node keeps; 0 turns sessions off (every fetch is a full one).',
+  },
+  {
     name: 'auto.create.topics.enable',
     type: 'boolean',
     default: true,

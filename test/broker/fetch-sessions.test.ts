@@ -154,3 +154,10 @@ test('eviction: a follower (privileged) session may evict any consumer session, 
   assert.equal(cache.create(20, false, false, parts(500)), undefined, 'a consumer cannot evict a follower');
   assert.equal(cache.create(20, true, false, parts(1)), undefined, 'nor a young follower with as many');
 });
+
+test('max.incremental.fetch.session.cache.slots = 0: no session is ever created (every fetch is a full one)', () => {
+  const cache = new FetchSessionCache(0, EVICTION_MS);
+  assert.equal(cache.create(0, false, false, parts(1)), undefined);
+  assert.equal(cache.create(10 * EVICTION_MS, true, true, parts(3)), undefined);
+  assert.equal(cache.size, 0);
+});
