@@ -67,6 +67,7 @@ export const alterPartitionReassignmentsHandler = registerHandler<
   handle(req, ctx) {
     const broker = ctx.broker as Broker;
     const res = defaultAlterPartitionReassignmentsResponse();
+    res.errorMessage = null; // Kafka sets it to null explicitly
     res.allowReplicationFactorChange = req.allowReplicationFactorChange;
     res.responses = req.topics.map((t) => ({
       name: t.name,

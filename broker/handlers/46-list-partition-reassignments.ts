@@ -28,6 +28,7 @@ export const listPartitionReassignmentsHandler = registerHandler<
   encode: encodeListPartitionReassignmentsResponse,
   handle() {
     const res = defaultListPartitionReassignmentsResponse();
+    res.errorMessage = null; // Kafka sets it to null explicitly
     res.topics = [];
     return res;
   },
