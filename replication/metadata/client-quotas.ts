@@ -136,9 +136,8 @@ function validateValue(keys: Record<string, KeyType>, key: string, value: number
 }
 
 export class ClientQuotaStore {
-  private readonly entities = new Map<string, DescribedQuotas>();
-  /** Serialises file writes so the last change is the one on disk. */
-  private writing: Promise<void> = Promise.resolve();
+  private entities = new Map<string, DescribedQuotas>();
+  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly fs: FileSystem,
@@ -241,7 +240,18 @@ export class ClientQuotaStore {
    * Apply AlterClientQuotas entries: each entity is validated on its own; valid ones are applied (unless
    * validateOnly) and written to disk before this resolves. Returns one result per request entry, in order.
    */
-  async alter(alterations: readonly QuotaAlteration[], validateOnly: boolean): Promise<QuotaError[]> {
+  alter(alterations: readonly QuotaAlteration[], validateOnly: boolean): Promise<QuotaError[]> {
+    return this.serial(() => this.alterNow(alterations, validateOnly));
+  }
+
+  /** Alterations run one at a time: each starts from the state the previous one left on disk. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async alterNow(alterations: readonly QuotaAlteration[], validateOnly: boolean): Promise<QuotaError[]> {
     const results: QuotaError[] = [];
     const seen = new Set<string>();
     const changes: Array<{ key: string; entity: QuotaEntity; values: Map<string, number | null> }> = [];
@@ -262,16 +272,19 @@ export class ClientQuotaStore {
       if (r.values) changes.push({ key: k, entity, values: r.values });
     }
     if (validateOnly || changes.length === 0) return results;
+    // Copy on write: the new state is served only once it is on disk.
+    const next = new Map(this.entities);
     for (const c of changes) {
-      const values = { ...(this.entities.get(c.key)?.values ?? {}) };
+      const values = { ...(next.get(c.key)?.values ?? {}) };
       for (const [key, v] of c.values) {
         if (v === null) delete values[key];
         else values[key] = v;
       }
-      if (Object.keys(values).length === 0) this.entities.delete(c.key);
-      else this.entities.set(c.key, { entity: c.entity, values });
+      if (Object.keys(values).length === 0) next.delete(c.key);
+      else next.set(c.key, { entity: c.entity, values });
     }
-    await this.persist();
+    await this.persist(next);
+    this.entities = next;
     return results;
   }
 
@@ -298,11 +311,9 @@ export class ClientQuotaStore {
     return { values, error: OK };
   }
 
-  private persist(): Promise<void> {
-    const doc = { version: 1, entities: [...this.entities.values()] };
+  private persist(entities: Map<string, DescribedQuotas>): Promise<void> {
+    const doc = { version: 1, entities: [...entities.values()] };
     const data = Buffer.from(`${JSON.stringify(doc)}\n`);
-    const next = this.writing.then(() => writeFileAtomically(this.fs, this.file, data));
-    this.writing = next.catch(() => {});
-    return next;
+    return writeFileAtomically(this.fs, this.file, data);
   }
 }

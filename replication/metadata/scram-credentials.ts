@@ -108,8 +108,8 @@ interface StoredEntry {
 
 export class ScramCredentialStore {
   /** user -> mechanism name -> credential, in insertion order. */
-  private readonly users = new Map<string, Map<ScramMechanismName, ScramCredential>>();
-  private writing: Promise<void> = Promise.resolve();
+  private users = new Map<string, Map<ScramMechanismName, ScramCredential>>();
+  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly fs: FileSystem,
@@ -140,7 +140,7 @@ export class ScramCredentialStore {
     for (const e of doc.credentials as StoredEntry[]) {
       const m = scramMechanism(e?.mechanism);
       if (!m || typeof e.user !== 'string' || !Number.isInteger(e.iterations)) throw bad();
-      this.put(e.user, m.name, {
+      ScramCredentialStore.put(this.users, e.user, m.name, {
         salt: Buffer.from(String(e.salt), 'base64'),
         storedKey: Buffer.from(String(e.storedKey), 'base64'),
         serverKey: Buffer.from(String(e.serverKey), 'base64'),
@@ -149,11 +149,16 @@ export class ScramCredentialStore {
     }
   }
 
-  private put(user: string, mechanism: ScramMechanismName, c: ScramCredential): void {
-    let m = this.users.get(user);
+  private static put(
+    users: Map<string, Map<ScramMechanismName, ScramCredential>>,
+    user: string,
+    mechanism: ScramMechanismName,
+    c: ScramCredential,
+  ): void {
+    let m = users.get(user);
     if (!m) {
       m = new Map();
-      this.users.set(user, m);
+      users.set(user, m);
     }
     m.set(mechanism, c);
   }
@@ -199,7 +204,21 @@ export class ScramCredentialStore {
   }
 
   /** AlterUserScramCredentials: one result per user named; valid changes are on disk when this resolves. */
-  async alter(deletions: readonly ScramDeletion[], upsertions: readonly ScramUpsertion[]): Promise<ScramResult[]> {
+  alter(deletions: readonly ScramDeletion[], upsertions: readonly ScramUpsertion[]): Promise<ScramResult[]> {
+    return this.serial(() => this.alterNow(deletions, upsertions));
+  }
+
+  /** Alterations run one at a time: each starts from the state the previous one left on disk. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async alterNow(
+    deletions: readonly ScramDeletion[],
+    upsertions: readonly ScramUpsertion[],
+  ): Promise<ScramResult[]> {
     const results = new Map<string, Omit<ScramResult, 'user'>>();
     const toDelete = new Map<string, ScramDeletion>();
     const toUpsert = new Map<string, ScramUpsertion>();
@@ -215,20 +234,22 @@ export class ScramCredentialStore {
       else toUpsert.set(u.name, u);
     }
     let changed = false;
+    // Copy on write: the new state is served only once it is on disk.
+    const next = new Map([...this.users].map(([u, creds]) => [u, new Map(creds)]));
     for (const d of toDelete.values()) {
       const bad = validateNameAndMechanism(d.name, d.mechanism);
       const m = scramMechanism(d.mechanism);
       if (bad || !m) {
         results.set(d.name, bad ?? duplicate);
-      } else if (!this.users.get(d.name)?.has(m.name)) {
+      } else if (!next.get(d.name)?.has(m.name)) {
         results.set(d.name, {
           code: ErrorCode.RESOURCE_NOT_FOUND,
           message: 'Attempt to delete a user credential that does not exist',
         });
       } else {
-        const creds = this.users.get(d.name)!;
+        const creds = next.get(d.name)!;
         creds.delete(m.name);
-        if (creds.size === 0) this.users.delete(d.name);
+        if (creds.size === 0) next.delete(d.name);
         changed = true;
         results.set(d.name, { code: ErrorCode.NONE, message: null });
       }
@@ -243,7 +264,7 @@ export class ScramCredentialStore {
       } else if (u.iterations > m.maxIterations) {
         results.set(u.name, { code: ErrorCode.UNACCEPTABLE_CREDENTIAL, message: 'Too many iterations' });
       } else {
-        this.put(u.name, m.name, {
+        ScramCredentialStore.put(next, u.name, m.name, {
           salt: Buffer.from(u.salt),
           ...scramKeys(m, u.saltedPassword),
           iterations: u.iterations,
@@ -252,13 +273,16 @@ export class ScramCredentialStore {
         results.set(u.name, { code: ErrorCode.NONE, message: null });
       }
     }
-    if (changed) await this.persist();
+    if (changed) {
+      await this.persist(next);
+      this.users = next;
+    }
     return [...results].map(([user, r]) => ({ user, ...r }));
   }
 
-  private persist(): Promise<void> {
+  private persist(users: Map<string, Map<ScramMechanismName, ScramCredential>>): Promise<void> {
     const credentials: StoredEntry[] = [];
-    for (const [user, creds] of this.users) {
+    for (const [user, creds] of users) {
       for (const [mechanism, c] of creds) {
         credentials.push({
           user,
@@ -271,8 +295,6 @@ export class ScramCredentialStore {
       }
     }
     const data = Buffer.from(`${JSON.stringify({ version: 1, credentials })}\n`);
-    const next = this.writing.then(() => writeFileAtomically(this.fs, this.file, data));
-    this.writing = next.catch(() => {});
-    return next;
+    return writeFileAtomically(this.fs, this.file, data);
   }
 }
