@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import kafkajs from 'kafkajs';
 import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 import {
@@ -92,4 +93,32 @@ test('v1 echoes allowReplicationFactorChange; the current set is still accepted 
   );
   assert.equal(res.allowReplicationFactorChange, false);
   assert.deepEqual(res.responses[0]!.partitions[0], { partitionIndex: 1, errorCode: 0, errorMessage: null });
+});
+
+test('kafkajs admin alterPartitionReassignments / listPartitionReassignments', async () => {
+  const kafka = new kafkajs.Kafka({
+    brokers: [env.broker.bootstrapServers],
+    logLevel: kafkajs.logLevel.NOTHING,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const node = env.broker.broker.started.nodeId;
+    await admin.alterPartitionReassignments({
+      topics: [{ topic: 'ra', partitionAssignment: [{ partition: 0, replicas: [node] }] }],
+    });
+    await assert.rejects(
+      admin.alterPartitionReassignments({
+        topics: [{ topic: 'ra', partitionAssignment: [{ partition: 0, replicas: [node + 1] }] }],
+      }),
+      (err: Error & { errors?: Array<{ type?: string }> }) =>
+        JSON.stringify(err.errors?.map((e) => e.type) ?? (err as { type?: string }).type).includes(
+          'INVALID_REPLICA_ASSIGNMENT',
+        ),
+    );
+    assert.deepEqual(await admin.listPartitionReassignments({}), { topics: [] });
+  } finally {
+    await admin.disconnect();
+  }
 });
