@@ -22,6 +22,9 @@ import { createGroupCoordinator, loadGroups, type GroupCoordinator } from './gro
 import { createTransactionCoordinator, loadTransactions, type Transactions } from './txn/index.js';
 import { ProducerIdManager } from './producer-ids.js';
 import { NodeFileSystem } from '../storage/fs.js';
+import { ClientQuotaStore } from '../replication/metadata/client-quotas.js';
+import { ScramCredentialStore } from '../replication/metadata/scram-credentials.js';
+import type { Authorizer } from './authorizer.js';
 import './handlers/index.js';
 
 export interface BrokerInfo {
@@ -57,6 +60,10 @@ export class Broker {
   stopping = false;
   private groupCoordinator: GroupCoordinator | undefined;
   private producerIdManager: ProducerIdManager | undefined;
+  private quotaStore: ClientQuotaStore | undefined;
+  private scramStore: ScramCredentialStore | undefined;
+  /** The ACL authorizer; none is configured yet, so the ACL APIs answer SECURITY_DISABLED. */
+  authorizer: Authorizer | undefined;
   /**
    * Test hook: called after a Produce appended a partition's batch; returning true makes the broker
    * close the connection instead of answering (the client must retry the request).
@@ -97,6 +104,18 @@ export class Broker {
   get producerIds(): ProducerIdManager {
     if (!this.producerIdManager) throw new Error('broker not started');
     return this.producerIdManager;
+  }
+
+  /** Client quotas set with AlterClientQuotas (stored, not enforced yet). */
+  get clientQuotas(): ClientQuotaStore {
+    if (!this.quotaStore) throw new Error('broker not started');
+    return this.quotaStore;
+  }
+
+  /** SCRAM credentials set with AlterUserScramCredentials. */
+  get scramCredentials(): ScramCredentialStore {
+    if (!this.scramStore) throw new Error('broker not started');
+    return this.scramStore;
   }
 
   /** The partition logs and topic metadata. */
@@ -141,7 +160,10 @@ export class Broker {
       producerIdExpirationCheckIntervalMs: this.config.int('producer.id.expiration.check.interval.ms'),
       onFlush: (seconds) => this.flushObserver?.(seconds),
     });
-    this.producerIdManager = await ProducerIdManager.open(this.deps.fs ?? new NodeFileSystem(), dataDir);
+    const fs = this.deps.fs ?? new NodeFileSystem();
+    this.producerIdManager = await ProducerIdManager.open(fs, dataDir);
+    this.quotaStore = await ClientQuotaStore.open(fs, dataDir);
+    this.scramStore = await ScramCredentialStore.open(fs, dataDir);
     const { coordinator, offsetsLog } = createGroupCoordinator(this);
     this.groupCoordinator = coordinator;
     await loadGroups(coordinator, offsetsLog);

@@ -9,7 +9,10 @@ import {
   defaultApiVersionsRequest,
 } from '../../../protocol/generated/api-versions-request.js';
 import { decodeApiVersionsResponse } from '../../../protocol/generated/api-versions-response.js';
-import { advertisedApis } from '../../../broker/handlers/registry.js';
+import { advertisedApis, handlerFor } from '../../../broker/handlers/registry.js';
+import { APIS, apiInfo, type ApiInfo } from '../../../protocol/generated/apis.js';
+import type { Reader } from '../../../protocol/wire/reader.js';
+import type { Writer } from '../../../protocol/wire/writer.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
 setRootLogger(pino({ level: 'silent' }));
@@ -82,4 +85,94 @@ test('v3+ with an invalid client software name gets INVALID_REQUEST', async () =
   } finally {
     c.close();
   }
+});
+
+type Codec = Record<string, unknown>;
+/** The generated default request, encoder and response decoder of an API, by the codec's naming. */
+async function codecOf(api: ApiInfo): Promise<{
+  defaultRequest: () => Record<string, unknown>;
+  encode: (w: Writer, v: number, req: unknown) => void;
+  decode: (r: Reader, v: number) => unknown;
+}> {
+  const req = (await import(`../../../protocol/generated/${api.requestModule}.js`)) as Codec;
+  const res = (await import(`../../../protocol/generated/${api.responseModule}.js`)) as Codec;
+  return {
+    defaultRequest: req[`default${api.name}Request`] as () => Record<string, unknown>,
+    encode: req[`encode${api.name}Request`] as (w: Writer, v: number, req: unknown) => void,
+    decode: res[`decode${api.name}Response`] as (r: Reader, v: number) => unknown,
+  };
+}
+
+test('every advertised API and version answers its default request with a decodable response, connection kept', async () => {
+  let c = await RawClient.connect(b.port);
+  const failures: string[] = [];
+  let checked = 0;
+  try {
+    const versionsReq = defaultApiVersionsRequest();
+    versionsReq.clientSoftwareName = 'runnel-test';
+    versionsReq.clientSoftwareVersion = '1.0.0';
+    const advertised = await c.request(
+      18,
+      3,
+      (w) => encodeApiVersionsRequest(w, 3, versionsReq),
+      decodeApiVersionsResponse,
+    );
+    assert.ok(advertised.apiKeys.length > 30);
+    for (const k of advertised.apiKeys) {
+      const api = apiInfo(k.apiKey);
+      assert.ok(api, `API ${k.apiKey} is advertised but the codec does not know it`);
+      const codec = await codecOf(api);
+      for (let v = k.minVersion; v <= k.maxVersion; v++) {
+        const req = codec.defaultRequest();
+        // Produce with acks=0 (the default) gets no response by design; ask for one.
+        if (k.apiKey === 0) req.acks = 1;
+        if (k.apiKey === 18 && v >= 3) {
+          req.clientSoftwareName = 'runnel-test';
+          req.clientSoftwareVersion = '1.0.0';
+        }
+        checked++;
+        try {
+          await c.request(k.apiKey, v, (w) => codec.encode(w, v, req), codec.decode);
+        } catch (err) {
+          failures.push(`${api.name} v${v}: ${(err as Error).message}`);
+          c.close();
+          c = await RawClient.connect(b.port);
+        }
+      }
+    }
+    assert.ok(!c.closed);
+  } finally {
+    c.close();
+  }
+  assert.deepEqual(failures, []);
+  assert.ok(checked > 150, `only ${checked} API versions checked`);
+});
+
+test('no handler answers a version it does not advertise; unadvertised versions and APIs close the connection', async () => {
+  const advertised = new Map(advertisedApis().map((a) => [a.apiKey, a]));
+  for (const api of APIS) {
+    const h = handlerFor(api.key);
+    const adv = advertised.get(api.key);
+    if (h) {
+      assert.ok(adv, `${api.name} is registered but not advertised`);
+      assert.deepEqual([h.minVersion, h.maxVersion], [adv.minVersion, adv.maxVersion], `${api.name}: handler range`);
+    }
+  }
+  const answered: string[] = [];
+  for (const api of APIS) {
+    const adv = advertised.get(api.key);
+    const codec = await codecOf(api);
+    for (let v = api.minVersion; v <= api.maxVersion; v++) {
+      if (adv && v >= adv.minVersion && v <= adv.maxVersion) continue;
+      const c = await RawClient.connect(b.port);
+      try {
+        c.send(api.key, v, (w) => codec.encode(w, v, codec.defaultRequest()));
+        const frame = await c.receive(5000).catch(() => null);
+        if (frame !== null || !(await c.waitClosed())) answered.push(`${api.name} v${v}`);
+      } finally {
+        c.close();
+      }
+    }
+  }
+  assert.deepEqual(answered, []);
 });

@@ -1,0 +1,42 @@
+/**
+ * DescribeUserScramCredentials (key 50), version 0 (flexible).
+ *
+ * The mechanisms and iteration counts of the stored SCRAM credentials (replication/metadata/
+ * scram-credentials.ts; never the salt or keys), as Kafka's ScramImage.describe answers. A null or empty user
+ * list means every user with a credential. Per user: none stored → RESOURCE_NOT_FOUND; named twice →
+ * DUPLICATE_RESOURCE (one result). The top-level error code is NONE.
+ */
+import {
+  type DescribeUserScramCredentialsRequest,
+  decodeDescribeUserScramCredentialsRequest,
+} from '../../protocol/generated/describe-user-scram-credentials-request.js';
+import {
+  type DescribeUserScramCredentialsResponse,
+  defaultDescribeUserScramCredentialsResponse,
+  encodeDescribeUserScramCredentialsResponse,
+} from '../../protocol/generated/describe-user-scram-credentials-response.js';
+import type { Broker } from '../broker.js';
+import { registerHandler } from './registry.js';
+
+export const describeUserScramCredentialsHandler = registerHandler<
+  DescribeUserScramCredentialsRequest,
+  DescribeUserScramCredentialsResponse
+>({
+  apiKey: 50,
+  name: 'DescribeUserScramCredentials',
+  minVersion: 0,
+  maxVersion: 0,
+  decode: decodeDescribeUserScramCredentialsRequest,
+  encode: encodeDescribeUserScramCredentialsResponse,
+  handle(req, ctx) {
+    const res = defaultDescribeUserScramCredentialsResponse();
+    const users = req.users === null ? null : req.users.map((u) => u.name);
+    res.results = (ctx.broker as Broker).scramCredentials.describe(users).map((r) => ({
+      user: r.user,
+      errorCode: r.code,
+      errorMessage: r.message,
+      credentialInfos: r.credentials,
+    }));
+    return res;
+  },
+});

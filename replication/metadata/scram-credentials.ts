@@ -1,0 +1,300 @@
+/**
+ * SCRAM credentials (KIP-554), as Kafka's controller (ScramControlManager) and metadata image (ScramImage)
+ * keep them. A client sends a salt and the salted password (Hi(password, salt, iterations), RFC 5802); the
+ * broker stores only what a SCRAM server needs (Kafka's ScramCredential): salt, StoredKey =
+ * H(HMAC(SaltedPassword, "Client Key")), ServerKey = HMAC(SaltedPassword, "Server Key") and the iteration
+ * count. Neither the password nor the salted password is kept.
+ *
+ * Validation (per user, Kafka's messages): an empty user name → UNACCEPTABLE_CREDENTIAL; mechanism other than
+ * SCRAM-SHA-256 (1) / SCRAM-SHA-512 (2) → UNSUPPORTED_SASL_MECHANISM; iterations outside 4096..16384 →
+ * UNACCEPTABLE_CREDENTIAL; deleting a credential that does not exist → RESOURCE_NOT_FOUND; a user named
+ * more than once in one request (deletions and upsertions together) → DUPLICATE_RESOURCE.
+ *
+ * Durable state: `<data dir>/scram-credentials.json`, replaced atomically after every change:
+ * `{"version":1,"credentials":[{"user":"alice","mechanism":"SCRAM-SHA-256","salt":"<base64>",
+ * "storedKey":"<base64>","serverKey":"<base64>","iterations":8192}]}`. A file that does not parse refuses
+ * start-up (StorageError).
+ */
+import { createHash, createHmac } from 'node:crypto';
+import path from 'node:path';
+import { StorageError } from '../../protocol/errors.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import { writeFileAtomically } from '../../storage/checkpoint.js';
+import { type FileSystem, isNotFound } from '../../storage/fs.js';
+
+export const SCRAM_CREDENTIALS_FILE = 'scram-credentials.json';
+
+export type ScramMechanismName = 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+
+export interface ScramMechanism {
+  /** Wire type in the SCRAM APIs. */
+  readonly type: number;
+  readonly name: ScramMechanismName;
+  /** Node crypto hash name. */
+  readonly hash: 'sha256' | 'sha512';
+  readonly minIterations: number;
+  readonly maxIterations: number;
+}
+
+export const SCRAM_MECHANISMS: readonly ScramMechanism[] = [
+  { type: 1, name: 'SCRAM-SHA-256', hash: 'sha256', minIterations: 4096, maxIterations: 16384 },
+  { type: 2, name: 'SCRAM-SHA-512', hash: 'sha512', minIterations: 4096, maxIterations: 16384 },
+];
+
+export function scramMechanism(typeOrName: number | string): ScramMechanism | undefined {
+  return SCRAM_MECHANISMS.find((m) => m.type === typeOrName || m.name === typeOrName);
+}
+
+/** What a SCRAM server keeps per (user, mechanism): Kafka's ScramCredential. */
+export interface ScramCredential {
+  readonly salt: Buffer;
+  readonly storedKey: Buffer;
+  readonly serverKey: Buffer;
+  readonly iterations: number;
+}
+
+/** The StoredKey and ServerKey of RFC 5802 from a salted password. */
+export function scramKeys(mechanism: ScramMechanism, saltedPassword: Buffer): { storedKey: Buffer; serverKey: Buffer } {
+  const clientKey = createHmac(mechanism.hash, saltedPassword).update('Client Key').digest();
+  return {
+    storedKey: createHash(mechanism.hash).update(clientKey).digest(),
+    serverKey: createHmac(mechanism.hash, saltedPassword).update('Server Key').digest(),
+  };
+}
+
+export interface ScramResult {
+  user: string;
+  code: number;
+  message: string | null;
+}
+
+export interface ScramDeletion {
+  name: string;
+  mechanism: number;
+}
+
+export interface ScramUpsertion {
+  name: string;
+  mechanism: number;
+  iterations: number;
+  salt: Buffer;
+  saltedPassword: Buffer;
+}
+
+export interface DescribedUser {
+  user: string;
+  code: number;
+  message: string | null;
+  credentials: Array<{ mechanism: number; iterations: number }>;
+}
+
+const DUPLICATE = 'A user credential cannot be altered twice in the same request';
+
+function validateNameAndMechanism(name: string, mechanism: number): Omit<ScramResult, 'user'> | undefined {
+  if (name === '') return { code: ErrorCode.UNACCEPTABLE_CREDENTIAL, message: 'Username must not be empty' };
+  if (!scramMechanism(mechanism))
+    return { code: ErrorCode.UNSUPPORTED_SASL_MECHANISM, message: 'Unknown SCRAM mechanism' };
+  return undefined;
+}
+
+interface StoredEntry {
+  user: string;
+  mechanism: ScramMechanismName;
+  salt: string;
+  storedKey: string;
+  serverKey: string;
+  iterations: number;
+}
+
+export class ScramCredentialStore {
+  /** user -> mechanism name -> credential, in insertion order. */
+  private users = new Map<string, Map<ScramMechanismName, ScramCredential>>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly fs: FileSystem,
+    private readonly file: string,
+  ) {}
+
+  static async open(fs: FileSystem, dataDir: string): Promise<ScramCredentialStore> {
+    const store = new ScramCredentialStore(fs, path.join(dataDir, SCRAM_CREDENTIALS_FILE));
+    let text: string | undefined;
+    try {
+      text = (await fs.readFile(store.file)).toString('utf8');
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    if (text !== undefined) store.load(text);
+    return store;
+  }
+
+  private load(text: string): void {
+    const bad = (): StorageError => new StorageError(`${this.file} is not a SCRAM credentials file`);
+    let doc: { version?: unknown; credentials?: unknown };
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      throw bad();
+    }
+    if (doc?.version !== 1 || !Array.isArray(doc.credentials)) throw bad();
+    for (const e of doc.credentials as StoredEntry[]) {
+      const m = scramMechanism(e?.mechanism);
+      if (!m || typeof e.user !== 'string' || !Number.isInteger(e.iterations)) throw bad();
+      ScramCredentialStore.put(this.users, e.user, m.name, {
+        salt: Buffer.from(String(e.salt), 'base64'),
+        storedKey: Buffer.from(String(e.storedKey), 'base64'),
+        serverKey: Buffer.from(String(e.serverKey), 'base64'),
+        iterations: e.iterations,
+      });
+    }
+  }
+
+  private static put(
+    users: Map<string, Map<ScramMechanismName, ScramCredential>>,
+    user: string,
+    mechanism: ScramMechanismName,
+    c: ScramCredential,
+  ): void {
+    let m = users.get(user);
+    if (!m) {
+      m = new Map();
+      users.set(user, m);
+    }
+    m.set(mechanism, c);
+  }
+
+  /** The credential a SASL/SCRAM exchange checks against, or undefined. */
+  credential(user: string, mechanism: ScramMechanismName): ScramCredential | undefined {
+    return this.users.get(user)?.get(mechanism);
+  }
+
+  /** DescribeUserScramCredentials: null or empty `users` = every user with a credential. */
+  describe(users: readonly string[] | null): DescribedUser[] {
+    const asked = new Map<string, boolean>(); // name -> named more than once
+    if (users === null || users.length === 0) for (const u of this.users.keys()) asked.set(u, false);
+    else for (const u of users) asked.set(u, asked.has(u));
+    const out: DescribedUser[] = [];
+    for (const [user, duplicate] of asked) {
+      if (duplicate) {
+        out.push({
+          user,
+          code: ErrorCode.DUPLICATE_RESOURCE,
+          message: `Cannot describe SCRAM credentials for the same user twice in a single request: ${user}`,
+          credentials: [],
+        });
+        continue;
+      }
+      const creds = this.users.get(user);
+      const credentials = SCRAM_MECHANISMS.flatMap((m) => {
+        const c = creds?.get(m.name);
+        return c ? [{ mechanism: m.type, iterations: c.iterations }] : [];
+      });
+      if (credentials.length === 0) {
+        out.push({
+          user,
+          code: ErrorCode.RESOURCE_NOT_FOUND,
+          message: `Attempt to describe a user credential that does not exist: ${user}`,
+          credentials: [],
+        });
+      } else {
+        out.push({ user, code: ErrorCode.NONE, message: null, credentials });
+      }
+    }
+    return out;
+  }
+
+  /** AlterUserScramCredentials: one result per user named; valid changes are on disk when this resolves. */
+  alter(deletions: readonly ScramDeletion[], upsertions: readonly ScramUpsertion[]): Promise<ScramResult[]> {
+    return this.serial(() => this.alterNow(deletions, upsertions));
+  }
+
+  /** Alterations run one at a time: each starts from the state the previous one left on disk. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async alterNow(
+    deletions: readonly ScramDeletion[],
+    upsertions: readonly ScramUpsertion[],
+  ): Promise<ScramResult[]> {
+    const results = new Map<string, Omit<ScramResult, 'user'>>();
+    const toDelete = new Map<string, ScramDeletion>();
+    const toUpsert = new Map<string, ScramUpsertion>();
+    const duplicate = { code: ErrorCode.DUPLICATE_RESOURCE, message: DUPLICATE };
+    for (const d of deletions) {
+      if (results.has(d.name)) continue;
+      if (toDelete.delete(d.name)) results.set(d.name, duplicate);
+      else toDelete.set(d.name, d);
+    }
+    for (const u of upsertions) {
+      if (results.has(u.name)) continue;
+      if (toDelete.delete(u.name) || toUpsert.delete(u.name)) results.set(u.name, duplicate);
+      else toUpsert.set(u.name, u);
+    }
+    let changed = false;
+    // Copy on write: the new state is served only once it is on disk.
+    const next = new Map([...this.users].map(([u, creds]) => [u, new Map(creds)]));
+    for (const d of toDelete.values()) {
+      const bad = validateNameAndMechanism(d.name, d.mechanism);
+      const m = scramMechanism(d.mechanism);
+      if (bad || !m) {
+        results.set(d.name, bad ?? duplicate);
+      } else if (!next.get(d.name)?.has(m.name)) {
+        results.set(d.name, {
+          code: ErrorCode.RESOURCE_NOT_FOUND,
+          message: 'Attempt to delete a user credential that does not exist',
+        });
+      } else {
+        const creds = next.get(d.name)!;
+        creds.delete(m.name);
+        if (creds.size === 0) next.delete(d.name);
+        changed = true;
+        results.set(d.name, { code: ErrorCode.NONE, message: null });
+      }
+    }
+    for (const u of toUpsert.values()) {
+      const bad = validateNameAndMechanism(u.name, u.mechanism);
+      const m = scramMechanism(u.mechanism);
+      if (bad || !m) {
+        results.set(u.name, bad ?? duplicate);
+      } else if (u.iterations < m.minIterations) {
+        results.set(u.name, { code: ErrorCode.UNACCEPTABLE_CREDENTIAL, message: 'Too few iterations' });
+      } else if (u.iterations > m.maxIterations) {
+        results.set(u.name, { code: ErrorCode.UNACCEPTABLE_CREDENTIAL, message: 'Too many iterations' });
+      } else {
+        ScramCredentialStore.put(next, u.name, m.name, {
+          salt: Buffer.from(u.salt),
+          ...scramKeys(m, u.saltedPassword),
+          iterations: u.iterations,
+        });
+        changed = true;
+        results.set(u.name, { code: ErrorCode.NONE, message: null });
+      }
+    }
+    if (changed) {
+      await this.persist(next);
+      this.users = next;
+    }
+    return [...results].map(([user, r]) => ({ user, ...r }));
+  }
+
+  private persist(users: Map<string, Map<ScramMechanismName, ScramCredential>>): Promise<void> {
+    const credentials: StoredEntry[] = [];
+    for (const [user, creds] of users) {
+      for (const [mechanism, c] of creds) {
+        credentials.push({
+          user,
+          mechanism,
+          salt: c.salt.toString('base64'),
+          storedKey: c.storedKey.toString('base64'),
+          serverKey: c.serverKey.toString('base64'),
+          iterations: c.iterations,
+        });
+      }
+    }
+    const data = Buffer.from(`${JSON.stringify({ version: 1, credentials })}\n`);
+    return writeFileAtomically(this.fs, this.file, data);
+  }
+}
