@@ -39,6 +39,8 @@ export interface BrokerInfo {
 
 export interface BrokerDeps {
   log?: Logger;
+  /** The logger every part of this broker logs through (as children by namespace); default: broker/logger.ts's root. */
+  logRoot?: Logger;
   /** Storage filesystem (default: the real one). */
   fs?: FileSystem;
   clock?: Clock;
@@ -83,9 +85,14 @@ export class Broker {
   ) {
     this.config = config;
     this.fetchSessions = new FetchSessionCache(config.int('max.incremental.fetch.session.cache.slots'));
-    this.log = deps.log ?? logger('broker');
+    this.log = deps.log ?? this.childLogger('broker');
     this.clock = deps.clock ?? new SystemClock();
     this.appendNotifier = new AppendNotifier(this.clock);
+  }
+
+  /** A logger for one part of this broker (`ns` names it), a child of deps.logRoot. */
+  childLogger(ns: string): Logger {
+    return logger(ns, this.deps.logRoot);
   }
 
   /** The consumer-group coordinator (classic protocol) and committed offsets. */
@@ -151,7 +158,7 @@ export class Broker {
     this.logManager = await LogManager.open(dataDir, {
       fs: this.deps.fs,
       clock: this.clock,
-      logger: logger('storage'),
+      logger: this.childLogger('storage'),
       resolveConfig: (overrides) => this.config.resolveLogConfig(overrides),
       retentionCheckIntervalMs: this.config.int('log.retention.check.interval.ms'),
       cleanerEnabled: this.config.bool('log.cleaner.enable'),
@@ -174,7 +181,7 @@ export class Broker {
         maxRequestBytes: this.config.int('socket.request.max.bytes'),
         idleMs: this.config.int('connections.max.idle.ms'),
         broker: this,
-        log: logger('network'),
+        log: this.childLogger('network'),
         onRequest: (e) => this.requestObserver?.(e),
       },
       this.log,

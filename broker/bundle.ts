@@ -1,14 +1,18 @@
 /**
- * Build step (`npm run build`, after tsc): bundles each entry with everything it imports into one CommonJS
- * script, which broker/bin.cts runs through the compile cache: dist/bundle/start.cjs (broker/start.ts,
- * `runnel start`), dist/bundle/cli.cjs (broker/cli.ts, every other command; with commander) and
- * dist/bundle/index.cjs (broker/index.ts, the embedded API that broker/entry.ts exports). The other
- * dependencies stay outside the bundle and are loaded from node_modules when used: native addons (CRC-32C, compression codecs, msgpackr's extractor) and what loads only on demand
- * (fastify, prom-client, pino-pretty). `import.meta.url` in the bundled modules becomes the bundle's own
- * URL, which resolves packages the same way (the createRequire calls in logger, crc and topic-store).
+ * Build step (`npm run build`, after tsc). Makes the package.json "bin" (dist/broker/bin.cjs) executable:
+ * tsc writes it 0644, and npm sets a bin's mode only when it links it at install time, not again after a
+ * rebuild of a package that a link points at (`npm test` deletes dist/).
+ * Bundles each entry with everything it imports into one CommonJS script, which broker/bin.cts runs
+ * through the compile cache: dist/bundle/start.cjs (broker/start.ts, `runnel start`), dist/bundle/cli.cjs
+ * (broker/cli.ts, every other command; with commander) and dist/bundle/index.cjs (broker/index.ts, the
+ * embedded API that broker/entry.ts exports). The other dependencies stay outside the bundle and are
+ * loaded from node_modules when used: native addons (CRC-32C, compression codecs, msgpackr's extractor)
+ * and what loads only on demand (fastify, prom-client, pino-pretty). `import.meta.url` in the bundled
+ * modules becomes the bundle's own URL, which resolves packages the same way (the createRequire calls in
+ * logger, crc and topic-store).
  * Usage: node dist/broker/bundle.js
  */
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -22,7 +26,11 @@ export function dynamicImportsLeft(source: string): string[] {
 }
 
 export async function buildBundles(root: string): Promise<string[]> {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+    bin?: Record<string, string>;
+  };
+  for (const bin of Object.values(pkg.bin ?? {})) chmodSync(join(root, bin), 0o755);
   const external = Object.keys(pkg.dependencies ?? {}).filter((d) => !BUNDLED.has(d));
   const entries = {
     'start.cjs': 'dist/broker/start.js',

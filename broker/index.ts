@@ -1,18 +1,21 @@
 /**
  * Runnel's public API: `startBroker()` runs a real broker in-process, for tests in any Node test runner
  * (node:test, Vitest, Jest). Several instances in one process stay isolated: each has its own port,
- * data directory, storage and state.
+ * data directory, storage, state and (with `logger` / `logLevel`) logging. Quiet by default: only
+ * warnings and errors, on stderr (broker/logger.ts), so the host's stdout stays its own.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Broker } from './broker.js';
+import { Broker, type BrokerInfo } from './broker.js';
 import { BrokerConfig, configDef } from './config.js';
 import { deleteTopicOffsets } from './groups/offsets.js';
 import type { TopicMetadata } from '../storage/topic-store.js';
+import { brokerLogRoot, type Logger, type LogLevel } from './logger.js';
 
 export { Broker } from './broker.js';
 export { BrokerConfig, CONFIG_DEFS } from './config.js';
+export type { Logger, LogLevel } from './logger.js';
 
 export interface TopicSpec {
   name: string;
@@ -44,6 +47,16 @@ export interface StartBrokerOptions {
    * consumers join at once; 'kafka' keeps every Kafka default.
    */
   profile?: 'dev' | 'kafka';
+  /**
+   * This broker's log level (trace, debug, info, warn, error, fatal, silent). Default: config `log.level`
+   * when given, else the `logger`'s own level, else warn (env RUNNEL_LOG_LEVEL changes that last default).
+   */
+  logLevel?: LogLevel;
+  /**
+   * A pino logger (the application's) the broker logs through, as children with an `ns` binding
+   * (broker, network, storage, groups, txn, admin). Default: JSON lines on stderr.
+   */
+  logger?: Logger;
 }
 
 export interface RunningBroker {
@@ -80,6 +93,11 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   const memory = opts.storage === 'memory';
   if (opts.storage !== undefined && opts.storage !== 'disk' && !memory)
     throw new Error(`storage must be 'disk' or 'memory', not ${JSON.stringify(opts.storage)}`);
+  const configLevel = opts.config?.['log.level'];
+  const logRoot = brokerLogRoot(
+    opts.logger,
+    opts.logLevel ?? (configLevel === undefined ? undefined : String(configLevel)),
+  );
   const tempDir = opts.dataDir === undefined && !memory ? await mkdtemp(join(tmpdir(), 'runnel-')) : undefined;
   const dataDir = memory ? '/runnel-memory' : (opts.dataDir ?? tempDir!);
   const profile: Record<string, string | number> = {};
@@ -96,11 +114,11 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
       'data.dir': dataDir,
     },
   });
-  const broker = new Broker(
-    config,
-    memory ? { fs: new (await import('../storage/memory-fs.js')).MemoryFileSystem() } : {},
-  );
-  let info;
+  const broker = new Broker(config, {
+    logRoot,
+    ...(memory ? { fs: new (await import('../storage/memory-fs.js')).MemoryFileSystem() } : {}),
+  });
+  let info: BrokerInfo;
   try {
     info = await broker.start();
     const defaultPartitions = config.int('num.partitions');

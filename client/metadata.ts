@@ -3,7 +3,9 @@
  * Filled by Metadata requests (v1-12: a null topic list means all topics); entries are refreshed when a
  * caller reports an error that means they are stale (NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION,
  * LEADER_NOT_AVAILABLE, ... see errors.ts needsMetadataRefresh) or when they are older than maxAgeMs
- * (Kafka's metadata.max.age.ms, 5 minutes).
+ * (Kafka's metadata.max.age.ms, 5 minutes). Like Kafka's clients, callers that need the same topic while
+ * its request is out wait for that one request: a producer sending 100 records to a topic it has not
+ * seen yet sends one Metadata request, not 100.
  */
 import { decodeMetadataResponse, type MetadataResponse } from '../protocol/generated/metadata-response.js';
 import { encodeMetadataRequest } from '../protocol/generated/metadata-request.js';
@@ -42,6 +44,10 @@ export class Metadata {
   clusterId: string | null = null;
   controllerId = -1;
   maxAgeMs = 300_000;
+  /** Metadata requests for one topic in flight (topic()), shared by the callers that need it meanwhile. */
+  private readonly pending = new Map<string, Promise<TopicInfo>>();
+  /** The request in flight for the broker list only (connection()). */
+  private brokersPending: Promise<unknown> | undefined;
 
   constructor(readonly pool: ConnectionPool) {}
 
@@ -101,19 +107,31 @@ export class Metadata {
    * A topic's metadata, from the cache when fresh, else fetched (auto-creating it when asked, as the Java
    * producer does). A topic whose partitions have no leader yet is fetched again a few times.
    */
-  async topic(name: string, opts: { autoCreate?: boolean; refresh?: boolean } = {}): Promise<TopicInfo> {
+  topic(name: string, opts: { autoCreate?: boolean; refresh?: boolean } = {}): Promise<TopicInfo> {
     const cached = this.topics.get(name);
-    if (cached && !opts.refresh && Date.now() - cached.fetchedAt < this.maxAgeMs) return cached;
+    if (cached && !opts.refresh && Date.now() - cached.fetchedAt < this.maxAgeMs) return Promise.resolve(cached);
+    // A request already out answers this caller too (a refresh included: its answer is newer than the call).
+    const autoCreate = opts.autoCreate ?? false;
+    const key = autoCreate ? `${name}\u0000auto` : name;
+    let p = this.pending.get(key);
+    if (!p) {
+      p = this.load(name, autoCreate).finally(() => this.pending.delete(key));
+      this.pending.set(key, p);
+    }
+    return p;
+  }
+
+  private async load(name: string, autoCreate: boolean): Promise<TopicInfo> {
     let lastCode: number = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     for (let attempt = 0; attempt < RETRY_LEADERLESS; attempt++) {
-      const res = await this.fetch([name], opts.autoCreate ?? false);
+      const res = await this.fetch([name], autoCreate);
       const t = res.topics.find((x) => x.name === name);
       lastCode = t ? t.errorCode : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       const info = this.topics.get(name);
       if (info && info.partitions.length > 0 && info.partitions.every((p) => p.leader >= 0)) return info;
       const retry =
         lastCode === ErrorCode.LEADER_NOT_AVAILABLE ||
-        (lastCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && opts.autoCreate) ||
+        (lastCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && autoCreate) ||
         lastCode === ErrorCode.NONE;
       if (!retry) break;
       await sleep(Math.min(50 * 2 ** attempt, 500));
@@ -134,7 +152,10 @@ export class Metadata {
   async connection(nodeId: number, purpose: Purpose = 'default'): Promise<Connection> {
     let b = this.brokers.get(nodeId);
     if (!b) {
-      await this.fetch([]);
+      this.brokersPending ??= this.fetch([]).finally(() => {
+        this.brokersPending = undefined;
+      });
+      await this.brokersPending;
       b = this.brokers.get(nodeId);
       if (!b) throw new KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, `broker ${nodeId} is not in the cluster metadata`);
     }

@@ -10,10 +10,12 @@
  *   InitProducerId (API key 22), batches carry the producer id, epoch and per-partition sequence numbers;
  *   DUPLICATE_SEQUENCE_NUMBER counts as success. Without InitProducerId the default falls back to a plain
  *   producer; an explicit `idempotent: true` then fails the sends.
+ * - topic metadata cached (client/metadata.ts): one Metadata request for the records of a new topic, then
+ *   again only after an error that needs it or metadataMaxAgeMs;
  * Defaults follow Kafka 4: acks -1, linger 5 ms, batch 16 KiB, no compression, 5 in flight, retries until
  * deliveryTimeoutMs (120 s).
  */
-import { decodeProduceResponse } from '../protocol/generated/produce-response.js';
+import { decodeProduceResponse, type ProduceResponse } from '../protocol/generated/produce-response.js';
 import { encodeProduceRequest } from '../protocol/generated/produce-request.js';
 import { decodeInitProducerIdResponse } from '../protocol/generated/init-producer-id-response.js';
 import { encodeInitProducerIdRequest } from '../protocol/generated/init-producer-id-request.js';
@@ -38,6 +40,8 @@ export interface ProducerOptions extends ClientOptions {
   retryBackoffMs?: number;
   /** A record not acknowledged this long after send() fails (Kafka's delivery.timeout.ms, 120 s). */
   deliveryTimeoutMs?: number;
+  /** Topic metadata older than this is fetched again before use (Kafka's metadata.max.age.ms, 5 minutes). */
+  metadataMaxAgeMs?: number;
 }
 
 const CODECS: Record<Compression, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
@@ -77,6 +81,7 @@ export class Producer {
     const o = resolveOptions(opts);
     this.pool = new ConnectionPool(o);
     this.metadata = new Metadata(this.pool);
+    if (opts.metadataMaxAgeMs !== undefined) this.metadata.maxAgeMs = opts.metadataMaxAgeMs;
     this.acks = opts.acks ?? -1;
     this.lingerMs = opts.lingerMs ?? 5;
     this.batchBytes = opts.batchBytes ?? 16_384;
@@ -318,10 +323,10 @@ export class Producer {
       return;
     }
     const byTopic = new Map<string, Array<{ index: number; records: Buffer }>>();
-    batches.forEach((b, i) =>
-      byTopic.set(b.topic, [...(byTopic.get(b.topic) ?? []), { index: b.partition, records: bufs[i] }]),
-    );
-    let res;
+    batches.forEach((b, i) => {
+      byTopic.set(b.topic, [...(byTopic.get(b.topic) ?? []), { index: b.partition, records: bufs[i] }]);
+    });
+    let res: ProduceResponse;
     try {
       const conn = await this.metadata.connection(node);
       const v = conn.versionFor(0, 3, 11);
@@ -378,14 +383,14 @@ export class Producer {
     this.acc.done(b);
     const base = Number(baseOffset);
     const lat = Number(logAppendTime);
-    b.records.forEach((r, i) =>
+    b.records.forEach((r, i) => {
       r.resolve({
         topic: b.topic,
         partition: b.partition,
         offset: base < 0 ? -1 : base + i,
         timestamp: lat >= 0 ? lat : r.timestamp,
-      }),
-    );
+      });
+    });
   }
 
   private failed(b: Batch, e: unknown): void {

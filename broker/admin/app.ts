@@ -19,7 +19,6 @@ import {
   type FastifyServerFactory,
 } from 'fastify';
 import type { Broker } from '../broker.js';
-import { logger } from '../logger.js';
 import { invalidTopicName } from '../../storage/topic-store.js';
 import { describeTopicConfigs, errorOf, validateTopicConfigs } from '../topic-configs.js';
 import { isInternalTopic } from '../topics.js';
@@ -106,7 +105,7 @@ const recordSchema = {
 };
 
 export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): FastifyInstance {
-  const log = logger('admin');
+  const log = broker.childLogger('admin');
   const app = fastify({
     loggerInstance: log as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),

@@ -8,7 +8,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Broker } from '../broker.js';
-import { logger } from '../logger.js';
 import { PendingObservations, tallyRequest } from './request-tally.js';
 
 /** Observations kept before the metrics load; at this many the admin app is loaded to drain them. */
@@ -26,7 +25,7 @@ export interface AdminServer {
 }
 
 export async function startAdminServer(broker: Broker, host: string, port: number): Promise<AdminServer> {
-  const log = logger('admin');
+  const log = broker.childLogger('admin');
   let handler: Handler | undefined;
   let loading: Promise<Handler> | undefined;
   let closeApp: (() => Promise<void>) | undefined;

@@ -4,7 +4,6 @@
  * finishes) and the periodic offset-expiry task.
  */
 import type { Broker } from '../broker.js';
-import { logger } from '../logger.js';
 import { GroupCoordinator } from './coordinator.js';
 import { OffsetsTopicLog } from './offsets-log.js';
 import { expireOffsets } from './offsets.js';
@@ -28,7 +27,7 @@ export function createGroupCoordinator(broker: Broker): { coordinator: GroupCoor
     },
     broker.clock,
     offsetsLog,
-    logger('groups'),
+    broker.childLogger('groups'),
   );
   // KIP-848 consumer groups: same coordinator, own state (see consumer-group.ts).
   const consumer = new ConsumerGroupManager(
@@ -43,11 +42,11 @@ export function createGroupCoordinator(broker: Broker): { coordinator: GroupCoor
       byName: (name) => broker.logs.topic(name),
       byId: (id) => broker.logs.topicById(id),
     },
-    logger('groups'),
+    broker.childLogger('groups'),
     (groupId) => (coordinator.groups.get(groupId)?.members.size ?? 0) > 0,
   );
   consumer.allTopicNames = () => broker.logs.topics().map((t) => t.name);
-  consumer.store = new ConsumerGroupStore(consumer, offsetsLog, broker.clock, logger('groups'));
+  consumer.store = new ConsumerGroupStore(consumer, offsetsLog, broker.clock, broker.childLogger('groups'));
   coordinator.consumer = consumer;
   return { coordinator, offsetsLog };
 }

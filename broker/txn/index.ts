@@ -6,7 +6,6 @@
  */
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Broker } from '../broker.js';
-import { logger } from '../logger.js';
 import { OFFSETS_TOPIC, OffsetsTopicLog } from '../groups/offsets-log.js';
 import { offsetsPartitionFor } from '../groups/records.js';
 import { TxnOffsetStore } from '../groups/txn-offsets.js';
@@ -67,7 +66,7 @@ export function createTransactionCoordinator(broker: Broker): Transactions {
         };
       },
       onMarkersWritten: (pid, commit) => offsets.complete(pid, commit),
-      log: logger('txn'),
+      log: broker.childLogger('txn'),
     },
   );
   txn.offsets = offsets;

@@ -207,3 +207,39 @@ test('errors that cannot be retried reach the caller', { timeout: 30_000 }, asyn
   await p.close();
   await assert.rejects(p.send({ topic: 'errs', value: 'late' }), /closed/);
 });
+
+test('topic metadata: one request for many records, again after UNKNOWN_TOPIC_OR_PARTITION and after metadataMaxAgeMs', {
+  timeout: 30_000,
+}, async () => {
+  let metadataRequests = 0;
+  const observer = b.broker.requestObserver;
+  b.broker.requestObserver = (e) => {
+    if (e.api === 'Metadata') metadataRequests++;
+    observer?.(e);
+  };
+  try {
+    await b.createTopic('md-refresh', 1);
+    const p = new Producer({ bootstrap, lingerMs: 0, retryBackoffMs: 20 });
+    await p.sendBatch(Array.from({ length: 50 }, (_, i) => ({ topic: 'md-refresh', value: `r${i}` })));
+    assert.equal(metadataRequests, 1, 'one Metadata request for 50 records');
+    // The topic goes away: the Produce answer UNKNOWN_TOPIC_OR_PARTITION makes the producer ask again (and
+    // the broker auto-creates the topic, as auto.create.topics.enable lets it).
+    assert.equal(await b.deleteTopic('md-refresh'), true);
+    const again = await p.send({ topic: 'md-refresh', value: 'after delete' });
+    assert.equal(again.offset, 0, 'in the re-created topic');
+    assert.ok(metadataRequests >= 2 && metadataRequests <= 4, `${metadataRequests} Metadata requests`);
+    await p.close();
+
+    metadataRequests = 0;
+    const aging = new Producer({ bootstrap, lingerMs: 0, metadataMaxAgeMs: 50 });
+    await aging.send({ topic: 'md-refresh', value: 'x' });
+    await aging.send({ topic: 'md-refresh', value: 'y' });
+    assert.equal(metadataRequests, 1);
+    await new Promise((r) => setTimeout(r, 100));
+    await aging.send({ topic: 'md-refresh', value: 'z' });
+    assert.equal(metadataRequests, 2, 'older than metadataMaxAgeMs: fetched again');
+    await aging.close();
+  } finally {
+    b.broker.requestObserver = observer;
+  }
+});
