@@ -27,8 +27,8 @@ export interface ConfigDef {
   readonly readOnly?: boolean;
 }
 
-/** Java's Long.MAX_VALUE, as Kafka shows it; stored as the nearest number. */
-export const LONG_MAX = 9223372036854775807;
+/** Java's Long.MAX_VALUE (2^63 - 1), as Kafka shows it; stored as the nearest number, 2^63. */
+export const LONG_MAX = 2 ** 63;
 const LONG_MAX_TEXT = '9223372036854775807';
 const DAY = 86_400_000;
 

@@ -100,7 +100,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
     config,
     memory ? { fs: new (await import('../storage/memory-fs.js')).MemoryFileSystem() } : {},
   );
-  let info;
+  let info: Awaited<ReturnType<Broker['start']>>;
   try {
     info = await broker.start();
     const defaultPartitions = config.int('num.partitions');

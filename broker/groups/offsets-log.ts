@@ -90,7 +90,10 @@ export class OffsetsTopicLog implements GroupLog {
           if (batch.isTransactional) {
             const pid = Number(batch.producerId);
             let held = txnHeld.get(pid);
-            if (!held) txnHeld.set(pid, (held = []));
+            if (!held) {
+              held = [];
+              txnHeld.set(pid, held);
+            }
             held.push({ key: rec.key, value: rec.value, timestamp: Number(rec.timestamp) });
             continue;
           }

@@ -36,7 +36,10 @@ function byTopic(offsets: FetchedOffset[]): Map<string, FetchedOffset[]> {
   const m = new Map<string, FetchedOffset[]>();
   for (const o of offsets) {
     let l = m.get(o.topic);
-    if (!l) m.set(o.topic, (l = []));
+    if (!l) {
+      l = [];
+      m.set(o.topic, l);
+    }
     l.push(o);
   }
   return m;

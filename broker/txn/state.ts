@@ -185,7 +185,10 @@ export class TxnMetadata implements TxnSnapshot {
     for (const key of s.partitions) {
       const { topic, partition } = splitPartitionKey(key);
       let ids = partitions.get(topic);
-      if (!ids) partitions.set(topic, (ids = []));
+      if (!ids) {
+        ids = [];
+        partitions.set(topic, ids);
+      }
       ids.push(partition);
     }
     // PrepareEpochFence is never persisted; Kafka writes the abort that follows it.
