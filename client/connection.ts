@@ -179,7 +179,8 @@ export class Connection {
     opts: SendOptions = {},
   ): Promise<T> {
     if (this.closedError) return Promise.reject(this.closedError);
-    const id = (this.correlation = (this.correlation + 1) & 0x7fffffff);
+    this.correlation = (this.correlation + 1) & 0x7fffffff;
+    const id = this.correlation;
     const frame = encodeRequestFrame(apiKey, version, id, this.opts.clientId, encode);
     this.opts.logger?.trace({ apiKey, version, correlationId: id, broker: `${this.host}:${this.port}` }, 'request');
     if (opts.noResponse) {

@@ -13,7 +13,7 @@
  * Defaults follow Kafka 4: acks -1, linger 5 ms, batch 16 KiB, no compression, 5 in flight, retries until
  * deliveryTimeoutMs (120 s).
  */
-import { decodeProduceResponse } from '../protocol/generated/produce-response.js';
+import { type ProduceResponse, decodeProduceResponse } from '../protocol/generated/produce-response.js';
 import { encodeProduceRequest } from '../protocol/generated/produce-request.js';
 import { decodeInitProducerIdResponse } from '../protocol/generated/init-producer-id-response.js';
 import { encodeInitProducerIdRequest } from '../protocol/generated/init-producer-id-request.js';
@@ -318,10 +318,10 @@ export class Producer {
       return;
     }
     const byTopic = new Map<string, Array<{ index: number; records: Buffer }>>();
-    batches.forEach((b, i) =>
-      byTopic.set(b.topic, [...(byTopic.get(b.topic) ?? []), { index: b.partition, records: bufs[i] }]),
-    );
-    let res;
+    batches.forEach((b, i) => {
+      byTopic.set(b.topic, [...(byTopic.get(b.topic) ?? []), { index: b.partition, records: bufs[i] }]);
+    });
+    let res: ProduceResponse;
     try {
       const conn = await this.metadata.connection(node);
       const v = conn.versionFor(0, 3, 11);
@@ -378,14 +378,14 @@ export class Producer {
     this.acc.done(b);
     const base = Number(baseOffset);
     const lat = Number(logAppendTime);
-    b.records.forEach((r, i) =>
+    b.records.forEach((r, i) => {
       r.resolve({
         topic: b.topic,
         partition: b.partition,
         offset: base < 0 ? -1 : base + i,
         timestamp: lat >= 0 ? lat : r.timestamp,
-      }),
-    );
+      });
+    });
   }
 
   private failed(b: Batch, e: unknown): void {
