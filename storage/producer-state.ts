@@ -278,7 +278,7 @@ export class ProducerStateManager implements StateSource {
 
   /** Apply a stage whose batches were written. Completed transactions stay unstable until the HW passes them. */
   commit(stage: ProducerStage, trackUnstable = true): void {
-    for (const [id, e] of stage.entries) this.put(e);
+    for (const e of stage.entries.values()) this.put(e);
     if (trackUnstable) this.unstable.push(...stage.completed);
   }
 

@@ -160,6 +160,7 @@ function errorCodes(specRoot: string): string {
   out.push(']);');
   out.push('');
   out.push('export function errorName(code: number): string {');
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: this line emits a template literal into the generated file
   out.push('  return NAMES.get(code) ?? `UNKNOWN_ERROR_${code}`;');
   out.push('}');
   out.push('');

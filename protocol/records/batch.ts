@@ -316,7 +316,10 @@ export class RecordBatch {
 
   private recordsSection(): Buffer {
     if (this.decompressed !== null) return this.decompressed;
-    if (this.compression === CompressionType.None) return (this.decompressed = this.recordsData);
+    if (this.compression === CompressionType.None) {
+      this.decompressed = this.recordsData;
+      return this.decompressed;
+    }
     throw new CompressionError(
       `batch is ${this.compression === CompressionType.Zstd ? 'zstd' : 'compressed'}: call decompressRecords() first`,
     );

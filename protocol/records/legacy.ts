@@ -301,7 +301,8 @@ export async function buildMessageSet(
   const value = await compress(compression, inner, { level: opts.compressionLevel, legacyMagic0: magic === 0 });
   let wrapperTs = -1n;
   if (magic === 1) {
-    wrapperTs = logAppend ? logAppendTime : stamps.reduce((a, b) => (b > a ? b : a), -1n);
+    if (logAppend) wrapperTs = logAppendTime;
+    else for (const s of stamps) if (s > wrapperTs) wrapperTs = s;
   }
   return writeLegacyEntry(offsets[offsets.length - 1], magic, compression | tsBit, wrapperTs, null, value);
 }
