@@ -27,7 +27,7 @@ interface Instruction {
 }
 
 /** Instructions with continuation lines joined and comments dropped. */
-export function parseDockerfile(text: string): Instruction[] {
+function parseDockerfile(text: string): Instruction[] {
   const out: Instruction[] = [];
   let cur = '';
   for (const raw of text.split('\n')) {

@@ -151,7 +151,7 @@ test('Runnel producer → kafkajs consumer group: keys, values, headers, timesta
         value: message.value!.toString(),
         ts: Number(message.timestamp),
         codec: message.headers?.codec?.toString() ?? '',
-        bin: (message.headers?.bin as Buffer).toString('hex'),
+        bin: (message.headers!.bin as Buffer).toString('hex'),
       });
     },
   });

@@ -167,7 +167,11 @@ function analyse(name: string, frame: Buffer, modules: Map<string, ModuleInfo>):
   if (!mod) throw new Error(`${name}: no module for api ${key}`);
   mod.decode(r, version);
   const seen = new Set<number>();
-  const fields = r.fields.filter((f) => (seen.has(f.offset) ? false : (seen.add(f.offset), true)));
+  const fields = r.fields.filter((f) => {
+    if (seen.has(f.offset)) return false;
+    seen.add(f.offset);
+    return true;
+  });
   return { name, frame, headerLength, key, version, fields };
 }
 
@@ -177,7 +181,11 @@ function analyseBody(module: string, version: number, body: Buffer, modules: Map
   modules.get(module)!.decode(r, version);
   if (r.pos !== body.length) throw new Error(`${module} v${version}: sample decodes to ${r.pos} of ${body.length}`);
   const seen = new Set<number>();
-  const fields = r.fields.filter((f) => (seen.has(f.offset) ? false : (seen.add(f.offset), true)));
+  const fields = r.fields.filter((f) => {
+    if (seen.has(f.offset)) return false;
+    seen.add(f.offset);
+    return true;
+  });
   return { name: `sample ${module} v${version}`, frame: body, module, headerLength: 0, key: -1, version, fields };
 }
 

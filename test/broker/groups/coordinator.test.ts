@@ -164,7 +164,9 @@ async function stableGroup(
     }),
   );
   const done = await Promise.all(syncs);
-  done.forEach((s, i) => assert.deepEqual(s.assignment, meta(`a${i}`)));
+  done.forEach((s, i) => {
+    assert.deepEqual(s.assignment, meta(`a${i}`));
+  });
   assert.equal(c.groups.get('g')!.state, 'Stable');
   return results;
 }

@@ -36,6 +36,15 @@ out = {'crc_ok': ok, 'base_offset': b.base_offset, 'compression': b.compression_
                     'headers': [[k, hx(v)] for k, v in r.headers]} for r in b]}
 `;
 
+/** What PY_READ prints (the fields the tests look at). */
+interface PyBatch {
+  crc_ok: boolean;
+  base_offset: number;
+  compression: number;
+  max_timestamp: number;
+  records: unknown[];
+}
+
 const hex = (b: Buffer | Uint8Array | null | undefined) => (b == null ? null : Buffer.from(b).toString('hex'));
 
 function sampleRecords(): RecordInput[] {
@@ -137,7 +146,7 @@ test('uncompressed batch is byte-identical to kafka-python; kafka-python reads o
       baseOffset: 1000n,
       timestampType: TimestampType.CreateTime,
     });
-    const read = pyJson(PY_READ, buf.toString('hex'));
+    const read = pyJson<PyBatch>(PY_READ, buf.toString('hex'));
     assert.equal(read.crc_ok, true);
     assert.equal(read.compression, compression);
     assert.equal(read.base_offset, 1000);

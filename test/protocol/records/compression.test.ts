@@ -92,7 +92,9 @@ test('xxhash32 agrees with python3-xxhash', { skip: !PY_LZ4 && 'python3-xxhash m
     `import xxhash\nsizes=${JSON.stringify(sizes)}\npos=0\nres=b''\nfor s in sizes:\n    res += xxhash.xxh32(data[pos:pos+s]).intdigest().to_bytes(4,'big')\n    pos += s\nprint(res.hex())`,
     all,
   );
-  inputs.forEach((b, i) => assert.equal(xxhash32(b), out.readUInt32BE(i * 4), `size ${b.length}`));
+  inputs.forEach((b, i) => {
+    assert.equal(xxhash32(b), out.readUInt32BE(i * 4), `size ${b.length}`);
+  });
 });
 
 test('lz4 frame header is what Kafka writes', async () => {
