@@ -3,7 +3,8 @@
  * script, which broker/bin.cts runs through the compile cache: dist/bundle/start.cjs (broker/start.ts,
  * `runnel start`), dist/bundle/cli.cjs (broker/cli.ts, every other command; with commander) and
  * dist/bundle/index.cjs (broker/index.ts, the embedded API that broker/entry.ts exports). The other
- * dependencies stay outside the bundle and are loaded from node_modules when used: native addons (CRC-32C, compression codecs, msgpackr's extractor) and what loads only on demand
+ * dependencies stay outside the bundle and are loaded from node_modules when used: native addons (CRC-32C,
+ * compression codecs, msgpackr's extractor) and what loads only on demand
  * (fastify, prom-client, pino-pretty). `import.meta.url` in the bundled modules becomes the bundle's own
  * URL, which resolves packages the same way (the createRequire calls in logger, crc and topic-store).
  * Usage: node dist/broker/bundle.js

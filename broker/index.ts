@@ -50,7 +50,10 @@ export interface RunningBroker {
   /** "host:port" for the clients' bootstrap list. */
   bootstrapServers: string;
   port: number;
-  /** Base URL of the admin HTTP API ("http://127.0.0.1:PORT"; admin.port defaults to 0 here); undefined with admin.port -1. */
+  /**
+   * Base URL of the admin HTTP API ("http://127.0.0.1:PORT"; admin.port defaults to 0 here); undefined with
+   * admin.port -1.
+   */
   adminUrl: string | undefined;
   /** The data directory ('/runnel-memory', a path inside the in-memory filesystem, with storage 'memory'). */
   dataDir: string;

@@ -229,7 +229,9 @@ export function validateTopicConfigs(
     if (c.minCompactionLagMs > c.maxCompactionLagMs) {
       return {
         code: ErrorCode.INVALID_CONFIG,
-        message: `conflict topic config setting min.compaction.lag.ms (${c.minCompactionLagMs}) > max.compaction.lag.ms (${c.maxCompactionLagMs})`,
+        message:
+          `conflict topic config setting min.compaction.lag.ms (${c.minCompactionLagMs}) > ` +
+          `max.compaction.lag.ms (${c.maxCompactionLagMs})`,
       };
     }
   } catch (err) {
@@ -248,8 +250,9 @@ export function noDynamicBrokerConfigs(names: readonly string[]): ApiErr {
   return {
     code: ErrorCode.INVALID_REQUEST,
     message:
-      `Cannot update these configs dynamically: ${names.join(', ')}. Runnel has no dynamic broker configs: set them at ` +
-      'startup (config file, RUNNEL_* environment variables or --set) and restart. Topic configs can be changed per topic.',
+      `Cannot update these configs dynamically: ${names.join(', ')}. ` +
+      'Runnel has no dynamic broker configs: set them at startup (config file, RUNNEL_* environment variables or ' +
+      '--set) and restart. Topic configs can be changed per topic.',
   };
 }
 

@@ -151,7 +151,8 @@ export class Connection {
     if (!b || max < min) {
       throw new KafkaError(
         ErrorCode.UNSUPPORTED_VERSION,
-        `${info?.name ?? apiKey}: broker ${this.host}:${this.port} offers ${b ? `${b.min}-${b.max}` : 'none'}, client ${clientMin}-${clientMax}`,
+        `${info?.name ?? apiKey}: broker ${this.host}:${this.port} offers ${b ? `${b.min}-${b.max}` : 'none'}, ` +
+          `client ${clientMin}-${clientMax}`,
       );
     }
     return max;

@@ -65,7 +65,10 @@ export function dataBatchInfo(buf: Buffer, pos: number): DataBatchInfo {
   };
 }
 
-/** The COMMIT/ABORT marker of the (uncompressed) control batch at `pos`, or undefined (other control types, unreadable). */
+/**
+ * The COMMIT/ABORT marker of the (uncompressed) control batch at `pos`, or undefined (other control types,
+ * unreadable).
+ */
 export function readMarker(buf: Buffer, pos: number): MarkerInfo | undefined {
   const attrs = buf.readInt16BE(pos + ATTRIBUTES_OFFSET);
   if ((attrs & COMPRESSION_CODEC_MASK) !== 0) return undefined;

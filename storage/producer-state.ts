@@ -212,7 +212,8 @@ export class ProducerStage implements StateSource {
     // Same epoch but no batch metadata (e.g. only markers so far): any sequence, as Kafka.
     if (last && !inSequence(last.lastSeq, b.baseSeq)) {
       throw new OutOfOrderSequenceError(
-        `out of order sequence ${b.baseSeq} from ${where}; expected ${last.lastSeq === INT32_MAX ? 0 : last.lastSeq + 1}`,
+        `out of order sequence ${b.baseSeq} from ${where}; ` +
+          `expected ${last.lastSeq === INT32_MAX ? 0 : last.lastSeq + 1}`,
       );
     }
   }
@@ -229,7 +230,8 @@ export class ProducerStage implements StateSource {
       if (m.coordinatorEpoch < cur.coordinatorEpoch) {
         throw new ProducerStateError(
           ErrorCode.TRANSACTION_COORDINATOR_FENCED,
-          `marker coordinator epoch ${m.coordinatorEpoch} of producer ${m.producerId} is older than ${cur.coordinatorEpoch}`,
+          `marker coordinator epoch ${m.coordinatorEpoch} of producer ${m.producerId} ` +
+            `is older than ${cur.coordinatorEpoch}`,
         );
       }
     }

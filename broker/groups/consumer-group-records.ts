@@ -10,7 +10,8 @@
  *                                                               SubscribedTopicNames [], SubscribedTopicRegex?,
  *                                                               RebalanceTimeoutMs int32, ServerAssignor?
  *   6 ConsumerGroupTargetAssignmentMetadata key: group          value: AssignmentEpoch int32
- *   7 ConsumerGroupTargetAssignmentMember   key: group, member  value: TopicPartitions [TopicId uuid, Partitions []int32]
+ *   7 ConsumerGroupTargetAssignmentMember   key: group, member  value: TopicPartitions
+ *                                                                  [TopicId uuid, Partitions []int32]
  *   8 ConsumerGroupCurrentMemberAssignment  key: group, member  value: MemberEpoch int32, PreviousMemberEpoch int32,
  *                                                               State int8 (0 STABLE, 1 UNREVOKED, 2 UNRELEASED),
  *                                                               AssignedPartitions [], PartitionsPendingRevocation []

@@ -635,7 +635,8 @@ export class ModuleEmitter {
     out.push('void Writer;');
     out.push('');
     out.push(
-      `export const ${name}Versions = { min: ${this.minVersion}, max: ${this.maxVersion}, flexibleMin: ${isEmpty(this.primary.flexible) ? 'Infinity' : this.primary.flexible.min} } as const;`,
+      `export const ${name}Versions = { min: ${this.minVersion}, max: ${this.maxVersion}, ` +
+        `flexibleMin: ${isEmpty(this.primary.flexible) ? 'Infinity' : this.primary.flexible.min} } as const;`,
     );
     out.push('');
     for (const iface of this.ifaces.values()) {
@@ -697,7 +698,8 @@ export class ModuleEmitter {
     const rootIface = this.structIface.get(this.primary.root)!.name;
     out.push(`export function decode${name}(r: Reader, v: number): ${rootIface} {`);
     out.push(
-      `  if (v < ${this.minVersion} || v > ${this.maxVersion}) throw new UnsupportedVersionError(\`${name} version \${v} is not supported\`);`,
+      `  if (v < ${this.minVersion} || v > ${this.maxVersion}) ` +
+        `throw new UnsupportedVersionError(\`${name} version \${v} is not supported\`);`,
     );
     if (legacy) out.push(`  if (v <= ${legacy.hi}) return read${rootIface}Legacy(r, v);`);
     out.push(`  return read${rootIface}(r, v);`);
@@ -705,7 +707,8 @@ export class ModuleEmitter {
     out.push('');
     out.push(`export function encode${name}(w: Writer, v: number, o: ${rootIface}): void {`);
     out.push(
-      `  if (v < ${this.minVersion} || v > ${this.maxVersion}) throw new UnsupportedVersionError(\`${name} version \${v} is not supported\`);`,
+      `  if (v < ${this.minVersion} || v > ${this.maxVersion}) ` +
+        `throw new UnsupportedVersionError(\`${name} version \${v} is not supported\`);`,
     );
     if (legacy) out.push(`  if (v <= ${legacy.hi}) return write${rootIface}Legacy(w, v, o);`);
     out.push(`  write${rootIface}(w, v, o);`);

@@ -196,7 +196,8 @@ export class RecordBatch {
   problem(): string | null {
     const buf = this.buffer;
     if (buf.readInt32BE(LENGTH_OFFSET) + LOG_OVERHEAD !== buf.length) {
-      return `batch length field ${buf.readInt32BE(LENGTH_OFFSET)} does not match the ${buf.length - LOG_OVERHEAD} bytes present`;
+      const field = buf.readInt32BE(LENGTH_OFFSET);
+      return `batch length field ${field} does not match the ${buf.length - LOG_OVERHEAD} bytes present`;
     }
     const magic = buf.readInt8(MAGIC_OFFSET);
     if (magic !== 2) return `unsupported magic ${magic} in a record batch`;
