@@ -120,7 +120,7 @@ test('Runnel producer → kcat consumer: keys, values, headers, timestamps, ever
   }
 });
 
-test('Runnel producer → kafkajs consumer group: keys, values, headers, timestamps (none, gzip: kafkajs built-in codecs)', {
+test('Runnel producer → kafkajs consumer group: keys, values, headers, timestamps (none, gzip: kafkajs codecs)', {
   timeout: 60_000,
 }, async () => {
   const wanted = expectedRunnel().filter((e) => e.h === 'none' || e.h === 'gzip');

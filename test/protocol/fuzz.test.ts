@@ -501,7 +501,8 @@ function formatFailures(seed: number, fs: Failure[]): string {
   return fs
     .map(
       (f) =>
-        `seed ${seed} phase ${f.phase} iteration ${f.iteration} (from ${f.fixture}), ${f.what}:\n  ${f.error}\n  bytes ${f.hex}\n  ${f.stack.split('\n').slice(1, 6).join('\n  ')}`,
+        `seed ${seed} phase ${f.phase} iteration ${f.iteration} (from ${f.fixture}), ${f.what}:\n  ${f.error}\n` +
+        `  bytes ${f.hex}\n  ${f.stack.split('\n').slice(1, 6).join('\n  ')}`,
     )
     .join('\n\n');
 }
@@ -569,19 +570,21 @@ if (isMainThread) {
         const { modules, seeds, samples, crossModules } = await ready;
         const phase = m[1] as Phase;
         const mut = mutateFor(seed, phase, Number(m[2]), phase === 'golden' ? seeds : samples, crossModules, modules);
-        throw new Error(
-          `${msg}\n  from ${mut.seed.name}\n  bytes ${mut.bytes.toString('hex')}${mut.cross ? `\n  cross ${mut.cross.module} v${mut.cross.version} at ${mut.cross.offset}` : ''}`,
-        );
+        const cross = mut.cross ? `\n  cross ${mut.cross.module} v${mut.cross.version} at ${mut.cross.offset}` : '';
+        throw new Error(`${msg}\n  from ${mut.seed.name}\n  bytes ${mut.bytes.toString('hex')}${cross}`);
       }
       throw e;
     });
     await worker.terminate();
-    const summary = `seed ${seed}: ${result.iterations} golden + ${result.sampleIterations} sample iterations in ${result.elapsedMs} ms, ${result.failureCount} untyped exceptions: ${JSON.stringify(result.outcomes)}`;
+    const summary =
+      `seed ${seed}: ${result.iterations} golden + ${result.sampleIterations} sample iterations in ` +
+      `${result.elapsedMs} ms, ${result.failureCount} untyped exceptions: ${JSON.stringify(result.outcomes)}`;
     process.stdout.write(`# ${summary}\n`);
     assert.equal(
       result.failureCount,
       0,
-      `${result.failureCount} untyped exceptions (${result.failures.length} distinct):\n${formatFailures(seed, result.failures)}`,
+      `${result.failureCount} untyped exceptions (${result.failures.length} distinct):\n` +
+        formatFailures(seed, result.failures),
     );
     assert.ok(
       result.iterations >= Math.min(MIN_ITERATIONS, iterations),

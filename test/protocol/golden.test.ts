@@ -74,7 +74,8 @@ async function decodeFixture(fx: GoldenFixture): Promise<Decoded> {
   const again = w.toBuffer();
   assert.ok(
     again.equals(fx.frame),
-    `${where}: re-encoding differs (unknown tagged fields?)\n  captured ${fx.frame.toString('hex')}\n  encoded  ${again.toString('hex')}`,
+    `${where}: re-encoding differs (unknown tagged fields?)\n` +
+      `  captured ${fx.frame.toString('hex')}\n  encoded  ${again.toString('hex')}`,
   );
   return {
     fx,

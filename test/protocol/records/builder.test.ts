@@ -30,8 +30,9 @@ from kafka.record.default_records import DefaultRecordBatch
 b = DefaultRecordBatch(bytes.fromhex(inp))
 ok = b.validate_crc()
 hx = lambda x: None if x is None else bytes(x).hex()
-out = {'crc_ok': ok, 'base_offset': b.base_offset, 'compression': b.compression_type, 'transactional': b.is_transactional,
-       'control': b.is_control_batch, 'timestamp_type': b.timestamp_type, 'max_timestamp': b.max_timestamp,
+out = {'crc_ok': ok, 'base_offset': b.base_offset, 'compression': b.compression_type,
+       'transactional': b.is_transactional, 'control': b.is_control_batch, 'timestamp_type': b.timestamp_type,
+       'max_timestamp': b.max_timestamp,
        'records': [{'offset': r.offset, 'timestamp': r.timestamp, 'key': hx(r.key), 'value': hx(r.value),
                     'headers': [[k, hx(v)] for k, v in r.headers]} for r in b]}
 `;
