@@ -106,7 +106,7 @@ test('uncompressed records are lazy zero-copy slices of the batch', () => {
   assert.equal(r0.key!.toString(), 'key');
   assert.equal(r0.value!.toString(), 'value');
   assert.deepEqual(
-    r0.headers.map((h) => [h.key, h.value?.toString()]),
+    r0.headers.map((h) => [h.key, h.value?.toString() ?? null]),
     [
       ['h1', 'x'],
       ['h2', null],
