@@ -20,6 +20,7 @@ import { createGroupCoordinator, loadGroups, type GroupCoordinator } from './gro
 import { createTransactionCoordinator, loadTransactions, type Transactions } from './txn/index.js';
 import { ProducerIdManager } from './producer-ids.js';
 import { NodeFileSystem } from '../storage/fs.js';
+import { IllegalStateError, NotStartedError } from '../protocol/errors.js';
 import './handlers/index.js';
 
 export interface BrokerInfo {
@@ -79,25 +80,25 @@ export class Broker {
 
   /** The consumer-group coordinator (classic protocol) and committed offsets. */
   get groups(): GroupCoordinator {
-    if (!this.groupCoordinator) throw new Error('broker not started');
+    if (!this.groupCoordinator) throw new NotStartedError('broker not started');
     return this.groupCoordinator;
   }
 
   /** The transaction coordinator (broker/txn/) and transactional offset commits. */
   get transactions(): Transactions {
-    if (!this.txnCoordinator) throw new Error('broker not started');
+    if (!this.txnCoordinator) throw new NotStartedError('broker not started');
     return this.txnCoordinator;
   }
 
   /** Producer ids unique across restarts (InitProducerId). */
   get producerIds(): ProducerIdManager {
-    if (!this.producerIdManager) throw new Error('broker not started');
+    if (!this.producerIdManager) throw new NotStartedError('broker not started');
     return this.producerIdManager;
   }
 
   /** The partition logs and topic metadata. */
   get logs(): LogManager {
-    if (!this.logManager) throw new Error('broker not started');
+    if (!this.logManager) throw new NotStartedError('broker not started');
     return this.logManager;
   }
 
@@ -112,7 +113,7 @@ export class Broker {
   }
 
   get started(): BrokerInfo {
-    if (!this.info) throw new Error('broker not started');
+    if (!this.info) throw new NotStartedError('broker not started');
     return this.info;
   }
 
@@ -223,7 +224,7 @@ export class Broker {
       );
       const stored = Number(props.get('node.id'));
       if (props.has('node.id') && stored !== nodeId) {
-        throw new Error(`data dir ${dataDir} belongs to node ${stored}, not node ${nodeId}`);
+        throw new IllegalStateError(`data dir ${dataDir} belongs to node ${stored}, not node ${nodeId}`);
       }
       const id = props.get('cluster.id');
       if (id) return id;

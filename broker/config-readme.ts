@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configReferenceMarkdown } from './config.js';
+import { BadArgumentError } from '../protocol/errors.js';
 
 const START = '<!-- config-reference:start -->';
 const END = '<!-- config-reference:end -->';
@@ -18,7 +19,7 @@ export function readmePath(): string {
 export function withConfigReference(readme: string): string {
   const a = readme.indexOf(START);
   const b = readme.indexOf(END);
-  if (a < 0 || b < a) throw new Error(`README.md lacks the ${START} … ${END} markers`);
+  if (a < 0 || b < a) throw new BadArgumentError(`README.md lacks the ${START} … ${END} markers`);
   return `${readme.slice(0, a + START.length)}\n${configReferenceMarkdown()}\n${readme.slice(b)}`;
 }
 

@@ -10,6 +10,7 @@ import { Broker } from './broker.js';
 import { BrokerConfig, configDef } from './config.js';
 import { deleteTopicOffsets } from './groups/offsets.js';
 import type { TopicMetadata } from '../storage/topic-store.js';
+import { BadArgumentError } from '../protocol/errors.js';
 
 export { Broker } from './broker.js';
 export { BrokerConfig, CONFIG_DEFS } from './config.js';
@@ -82,7 +83,7 @@ function stringify(configs: Record<string, string | number | boolean> | undefine
 export async function startBroker(opts: StartBrokerOptions = {}): Promise<RunningBroker> {
   const memory = opts.storage === 'memory';
   if (opts.storage !== undefined && opts.storage !== 'disk' && !memory)
-    throw new Error(`storage must be 'disk' or 'memory', not ${JSON.stringify(opts.storage)}`);
+    throw new BadArgumentError(`storage must be 'disk' or 'memory', not ${JSON.stringify(opts.storage)}`);
   const tempDir = opts.dataDir === undefined && !memory ? await mkdtemp(join(tmpdir(), 'runnel-')) : undefined;
   const dataDir = memory ? '/runnel-memory' : (opts.dataDir ?? tempDir!);
   const profile: Record<string, string | number> = {};

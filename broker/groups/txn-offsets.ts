@@ -37,6 +37,7 @@ import {
   offsetValue,
   type OffsetValue,
 } from './records.js';
+import { IllegalStateError } from '../../protocol/errors.js';
 
 export interface StagedOffset {
   group: string;
@@ -216,7 +217,7 @@ export async function txnCommitOffsets(
   if (staged.length === 0) return codes;
   const log = broker.logs.getLog(OFFSETS_TOPIC, partition);
   try {
-    if (!log) throw new Error(`${OFFSETS_TOPIC}-${partition} is not open`);
+    if (!log) throw new IllegalStateError(`${OFFSETS_TOPIC}-${partition} is not open`);
     const batch = await buildRecordBatch(
       staged.map((s) => ({
         key: offsetKey(s.group, s.topic, s.partition),
