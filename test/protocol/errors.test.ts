@@ -57,7 +57,7 @@ test('each class carries its code, its Kafka error code, its name and the messag
   assert.equal(new StorageError('m', ErrorCode.NOT_LEADER_OR_FOLLOWER).kafkaCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
 });
 
-test('the broker throws coded faults: not started, bad options, illegal transitions, unknown stored states', async () => {
+test('the broker throws coded faults: not started, bad options, illegal transitions, unknown states', async () => {
   const broker = new Broker(new BrokerConfig({ overrides: { port: 0, host: '127.0.0.1', 'admin.port': -1 } }));
   assert.throws(
     () => broker.logs,
