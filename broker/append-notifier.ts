@@ -37,7 +37,10 @@ export class AppendNotifier {
         const k = AppendNotifier.key(t, p);
         keys.push(k);
         let set = this.waiters.get(k);
-        if (!set) this.waiters.set(k, (set = new Set()));
+        if (!set) {
+          set = new Set();
+          this.waiters.set(k, set);
+        }
         set.add(w);
       }
     });

@@ -25,6 +25,7 @@ import { NodeFileSystem } from '../storage/fs.js';
 import { ClientQuotaStore } from '../replication/metadata/client-quotas.js';
 import { ScramCredentialStore } from '../replication/metadata/scram-credentials.js';
 import type { Authorizer } from './authorizer.js';
+import { IllegalStateError, NotStartedError } from '../protocol/errors.js';
 import './handlers/index.js';
 
 export interface BrokerInfo {
@@ -97,19 +98,19 @@ export class Broker {
 
   /** The consumer-group coordinator (classic protocol) and committed offsets. */
   get groups(): GroupCoordinator {
-    if (!this.groupCoordinator) throw new Error('broker not started');
+    if (!this.groupCoordinator) throw new NotStartedError('broker not started');
     return this.groupCoordinator;
   }
 
   /** The transaction coordinator (broker/txn/) and transactional offset commits. */
   get transactions(): Transactions {
-    if (!this.txnCoordinator) throw new Error('broker not started');
+    if (!this.txnCoordinator) throw new NotStartedError('broker not started');
     return this.txnCoordinator;
   }
 
   /** Producer ids unique across restarts (InitProducerId). */
   get producerIds(): ProducerIdManager {
-    if (!this.producerIdManager) throw new Error('broker not started');
+    if (!this.producerIdManager) throw new NotStartedError('broker not started');
     return this.producerIdManager;
   }
 
@@ -127,7 +128,7 @@ export class Broker {
 
   /** The partition logs and topic metadata. */
   get logs(): LogManager {
-    if (!this.logManager) throw new Error('broker not started');
+    if (!this.logManager) throw new NotStartedError('broker not started');
     return this.logManager;
   }
 
@@ -143,7 +144,7 @@ export class Broker {
   }
 
   get started(): BrokerInfo {
-    if (!this.info) throw new Error('broker not started');
+    if (!this.info) throw new NotStartedError('broker not started');
     return this.info;
   }
 
@@ -261,7 +262,7 @@ export class Broker {
       );
       const stored = Number(props.get('node.id'));
       if (props.has('node.id') && stored !== nodeId) {
-        throw new Error(`data dir ${dataDir} belongs to node ${stored}, not node ${nodeId}`);
+        throw new IllegalStateError(`data dir ${dataDir} belongs to node ${stored}, not node ${nodeId}`);
       }
       const id = props.get('cluster.id');
       if (id) return id;

@@ -16,6 +16,7 @@ import { chmodSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { InternalError } from '../protocol/errors.js';
 
 /** Dependencies compiled into the bundle (needed by every start); the rest stay external. */
 const BUNDLED = new Set(['pino', 'commander', 'crc-32']);
@@ -56,7 +57,7 @@ export async function buildBundles(root: string): Promise<string[]> {
     // compiled from code cache ("A dynamic import callback was not specified"): such modules use require.
     const left = dynamicImportsLeft(readFileSync(outfile, 'utf8'));
     if (left.length)
-      throw new Error(`${out}: import() of ${left.join(', ')} stays in the bundle; load it with require`);
+      throw new InternalError(`${out}: import() of ${left.join(', ')} stays in the bundle; load it with require`);
     outfiles.push(outfile);
   }
   return outfiles;

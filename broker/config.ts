@@ -53,8 +53,9 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     default: 9644,
     min: -1,
     max: 65535,
-
-    doc: 'Port of the admin HTTP API (health, readiness, Prometheus metrics, topics, groups, records); 0 picks a free port, -1 turns it off.',
+    doc:
+      'Port of the admin HTTP API (health, readiness, Prometheus metrics, topics, groups, records); ' +
+      '0 picks a free port, -1 turns it off.',
   },
   {
     name: 'admin.host',
@@ -404,8 +405,9 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     type: 'int',
     default: 86_400_000,
     min: 1,
-
-    doc: 'A producer id with no batch on a partition for this long (by the batch timestamps, no open transaction) is forgotten by that partition, as are its sequence numbers.',
+    doc:
+      'A producer id with no batch on a partition for this long (by the batch timestamps, no open transaction) ' +
+      'is forgotten by that partition, as are its sequence numbers.',
   },
   {
     name: 'producer.id.expiration.check.interval.ms',
@@ -420,7 +422,9 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     type: 'int',
     default: 3000,
     min: 0,
-    doc: 'How long the first rebalance of a new (empty) group waits for more members to join; extended by this much as members keep joining, up to the rebalance timeout.',
+    doc:
+      'How long the first rebalance of a new (empty) group waits for more members to join; ' +
+      'extended by this much as members keep joining, up to the rebalance timeout.',
   },
   {
     name: 'group.min.session.timeout.ms',
@@ -462,7 +466,9 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     type: 'list',
     default: ['uniform', 'range'],
     oneOf: ['uniform', 'range'],
-    doc: 'Server-side assignors KIP-848 consumer groups may use; the first is the default (UNSUPPORTED_ASSIGNOR for others).',
+    doc:
+      'Server-side assignors KIP-848 consumer groups may use; ' +
+      'the first is the default (UNSUPPORTED_ASSIGNOR for others).',
   },
   {
     name: 'offsets.retention.minutes',
@@ -499,7 +505,9 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     type: 'int',
     default: 900_000,
     min: 1,
-    doc: 'Largest transaction timeout a producer may ask for (InitProducerId answers INVALID_TRANSACTION_TIMEOUT above it).',
+    doc:
+      'Largest transaction timeout a producer may ask for ' +
+      '(InitProducerId answers INVALID_TRANSACTION_TIMEOUT above it).',
   },
   {
     name: 'transaction.abort.timed.out.transaction.cleanup.interval.ms',

@@ -18,7 +18,7 @@
  */
 import type { Socket } from 'node:net';
 import { encodeResponseFrame, parseRequestHeader } from '../protocol/frame.js';
-import { RunnelError } from '../protocol/errors.js';
+import { BrokerFault, RunnelError } from '../protocol/errors.js';
 import type { Logger } from './logger.js';
 import { handlerFor, type RequestContext } from './handlers/registry.js';
 
@@ -264,7 +264,8 @@ export class Connection {
       });
     } catch (err) {
       await previous;
-      const coded = err instanceof RunnelError;
+      // Faults of the input are warnings; Runnel's own (BrokerFault) and uncoded ones are errors, with the stack.
+      const coded = err instanceof RunnelError && !(err instanceof BrokerFault);
       this.log[coded ? 'warn' : 'error'](
         {
           apiKey,

@@ -12,6 +12,7 @@ import { BrokerConfig, configDef } from './config.js';
 import { deleteTopicOffsets } from './groups/offsets.js';
 import type { TopicMetadata } from '../storage/topic-store.js';
 import { brokerLogRoot, type Logger, type LogLevel } from './logger.js';
+import { BadArgumentError } from '../protocol/errors.js';
 
 export { Broker } from './broker.js';
 export { BrokerConfig, CONFIG_DEFS } from './config.js';
@@ -63,7 +64,10 @@ export interface RunningBroker {
   /** "host:port" for the clients' bootstrap list. */
   bootstrapServers: string;
   port: number;
-  /** Base URL of the admin HTTP API ("http://127.0.0.1:PORT"; admin.port defaults to 0 here); undefined with admin.port -1. */
+  /**
+   * Base URL of the admin HTTP API ("http://127.0.0.1:PORT"; admin.port defaults to 0 here); undefined with
+   * admin.port -1.
+   */
   adminUrl: string | undefined;
   /** The data directory ('/runnel-memory', a path inside the in-memory filesystem, with storage 'memory'). */
   dataDir: string;
@@ -92,7 +96,7 @@ function stringify(configs: Record<string, string | number | boolean> | undefine
 export async function startBroker(opts: StartBrokerOptions = {}): Promise<RunningBroker> {
   const memory = opts.storage === 'memory';
   if (opts.storage !== undefined && opts.storage !== 'disk' && !memory)
-    throw new Error(`storage must be 'disk' or 'memory', not ${JSON.stringify(opts.storage)}`);
+    throw new BadArgumentError(`storage must be 'disk' or 'memory', not ${JSON.stringify(opts.storage)}`);
   const configLevel = opts.config?.['log.level'];
   const logRoot = brokerLogRoot(
     opts.logger,

@@ -14,6 +14,7 @@
 import { buildRecordBatch } from '../protocol/records/builder.js';
 import { iterateBatches, type RecordBatch } from '../protocol/records/batch.js';
 import type { Broker } from './broker.js';
+import { IllegalStateError } from '../protocol/errors.js';
 
 const READ_CHUNK = 1 << 20;
 const MAX_READS_PER_PARTITION = 1_000_000;
@@ -64,7 +65,7 @@ export class InternalTopic {
   async append(partition: number, records: InternalRecord[]): Promise<void> {
     await this.ensureTopic();
     const log = this.broker.logs.getLog(this.name, partition);
-    if (!log) throw new Error(`${this.name}-${partition} is not open`);
+    if (!log) throw new IllegalStateError(`${this.name}-${partition} is not open`);
     await log.append(await buildRecordBatch(records), { leaderEpoch: 0 });
   }
 

@@ -16,7 +16,10 @@ export type { Logger };
 
 export type LogFormat = 'json' | 'pretty';
 
-/** The format for a `log.format` setting: json and pretty are taken as they are; auto (or unset) means pretty on a terminal. */
+/**
+ * The format for a `log.format` setting: json and pretty are taken as they are; auto (or unset) means pretty on a
+ * terminal.
+ */
 export function chooseLogFormat(setting: string | null | undefined, isTTY: boolean | undefined): LogFormat {
   if (setting === 'json' || setting === 'pretty') return setting;
   return isTTY === true ? 'pretty' : 'json';

@@ -37,7 +37,8 @@ export function startHelp(): string {
   const rows = FLAGS.map((f) => [`${'short' in f ? `-${f.short}, ` : '    '}--${f.name} <${f.value}>`, f.help]);
   rows.push(['-h, --help', 'display help for command']);
   const width = Math.max(...rows.map((r) => r[0].length)) + 2;
-  return `Usage: runnel start [options]\n\nstart a broker node\n\nOptions:\n${rows.map(([l, h]) => `  ${l.padEnd(width)}${h}`).join('\n')}\n`;
+  const options = rows.map(([l, h]) => `  ${l.padEnd(width)}${h}`).join('\n');
+  return `Usage: runnel start [options]\n\nstart a broker node\n\nOptions:\n${options}\n`;
 }
 
 export class UsageError extends Error {}

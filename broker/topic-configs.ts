@@ -184,7 +184,9 @@ export function validateTopicConfigs(
     if (c.minCompactionLagMs > c.maxCompactionLagMs) {
       return {
         code: ErrorCode.INVALID_CONFIG,
-        message: `conflict topic config setting min.compaction.lag.ms (${c.minCompactionLagMs}) > max.compaction.lag.ms (${c.maxCompactionLagMs})`,
+        message:
+          `conflict topic config setting min.compaction.lag.ms (${c.minCompactionLagMs}) > ` +
+          `max.compaction.lag.ms (${c.maxCompactionLagMs})`,
       };
     }
   } catch (err) {

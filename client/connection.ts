@@ -151,7 +151,8 @@ export class Connection {
     if (!b || max < min) {
       throw new KafkaError(
         ErrorCode.UNSUPPORTED_VERSION,
-        `${info?.name ?? apiKey}: broker ${this.host}:${this.port} offers ${b ? `${b.min}-${b.max}` : 'none'}, client ${clientMin}-${clientMax}`,
+        `${info?.name ?? apiKey}: broker ${this.host}:${this.port} offers ${b ? `${b.min}-${b.max}` : 'none'}, ` +
+          `client ${clientMin}-${clientMax}`,
       );
     }
     return max;
@@ -179,7 +180,8 @@ export class Connection {
     opts: SendOptions = {},
   ): Promise<T> {
     if (this.closedError) return Promise.reject(this.closedError);
-    const id = (this.correlation = (this.correlation + 1) & 0x7fffffff);
+    this.correlation = (this.correlation + 1) & 0x7fffffff;
+    const id = this.correlation;
     const frame = encodeRequestFrame(apiKey, version, id, this.opts.clientId, encode);
     this.opts.logger?.trace({ apiKey, version, correlationId: id, broker: `${this.host}:${this.port}` }, 'request');
     if (opts.noResponse) {

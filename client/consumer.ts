@@ -48,7 +48,10 @@ interface PartitionState {
   partition: number;
   /** Next offset to read; null until resolved. */
   position: number | null;
-  /** A seek to resolve on the next poll (earliest/latest/timestamp), or 'committed' (committed offset, else reset policy). */
+  /**
+   * A seek to resolve on the next poll (earliest/latest/timestamp), or 'committed' (committed offset, else reset
+   * policy).
+   */
   pending: OffsetSpec | 'committed' | null;
   paused: boolean;
 }

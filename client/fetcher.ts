@@ -56,7 +56,7 @@ export class Fetcher {
         try {
           await this.md.topic(t.topic, { refresh: true });
           leader = this.md.leaderOf(t.topic, t.partition);
-        } catch (e) {
+        } catch {
           leader = -1;
         }
       }

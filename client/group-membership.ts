@@ -6,9 +6,9 @@
  * on close. A heartbeat answered REBALANCE_IN_PROGRESS / ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID marks the
  * member for rejoining, which the consumer does on its next poll after committing (revocation).
  */
-import { decodeJoinGroupResponse } from '../protocol/generated/join-group-response.js';
+import { type JoinGroupResponse, decodeJoinGroupResponse } from '../protocol/generated/join-group-response.js';
 import { encodeJoinGroupRequest } from '../protocol/generated/join-group-request.js';
-import { decodeSyncGroupResponse } from '../protocol/generated/sync-group-response.js';
+import { type SyncGroupResponse, decodeSyncGroupResponse } from '../protocol/generated/sync-group-response.js';
 import { encodeSyncGroupRequest } from '../protocol/generated/sync-group-request.js';
 import { decodeHeartbeatResponse } from '../protocol/generated/heartbeat-response.js';
 import { encodeHeartbeatRequest } from '../protocol/generated/heartbeat-request.js';
@@ -16,6 +16,7 @@ import { decodeLeaveGroupResponse } from '../protocol/generated/leave-group-resp
 import { encodeLeaveGroupRequest } from '../protocol/generated/leave-group-request.js';
 import { ErrorCode } from '../protocol/generated/error-codes.js';
 import type { Logger } from 'pino';
+import type { Connection } from './connection.js';
 import { CoordinatorCache } from './coordinator.js';
 import { KafkaError, isCoordinatorError } from './errors.js';
 import {
@@ -81,7 +82,7 @@ export class GroupMembership {
     this.stopHeartbeat();
     const { groupId } = this.opts;
     for (let attempt = 0; attempt < MAX_JOIN_ATTEMPTS; attempt++) {
-      let conn;
+      let conn: Connection;
       try {
         conn = await this.coordinators.connection(groupId);
       } catch (e) {
@@ -99,7 +100,7 @@ export class GroupMembership {
         rackId: null,
       });
       let jv: number;
-      let join;
+      let join: JoinGroupResponse;
       try {
         jv = conn.versionFor(11, 0, 9);
         const v = jv;
@@ -158,7 +159,7 @@ export class GroupMembership {
       const assignments =
         this.leader && !join.skipAssignment ? await this.assign(join.protocolName ?? '', join.members) : [];
       const sv = conn.versionFor(14, 0, 5);
-      let sync;
+      let sync: SyncGroupResponse;
       try {
         sync = await conn.send(
           14,

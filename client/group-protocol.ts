@@ -48,7 +48,10 @@ function add(a: Assignment, member: string, topic: string, p: number): void {
   else t.set(topic, [p]);
 }
 
-/** RangeAssignor: per topic, consecutive ranges of partitions to the sorted subscribers; the first ones get one extra. */
+/**
+ * RangeAssignor: per topic, consecutive ranges of partitions to the sorted subscribers; the first ones get one
+ * extra.
+ */
 export const rangeAssignor: Assignor = (members, partitionsPerTopic) => {
   const out = emptyAssignment(members);
   const topics = [...new Set(members.flatMap((m) => m.topics))].sort();
@@ -67,7 +70,10 @@ export const rangeAssignor: Assignor = (members, partitionsPerTopic) => {
   return out;
 };
 
-/** RoundRobinAssignor: every partition of every subscribed topic (sorted) dealt in turn to the sorted members subscribed to it. */
+/**
+ * RoundRobinAssignor: every partition of every subscribed topic (sorted) dealt in turn to the sorted members
+ * subscribed to it.
+ */
 export const roundRobinAssignor: Assignor = (members, partitionsPerTopic) => {
   const out = emptyAssignment(members);
   const sorted = [...members].sort(compareMembers);

@@ -412,7 +412,8 @@ export class Producer {
       ) {
         this.nextSequence.set(k, b.baseSequence); // the broker refused the batch: its sequence numbers are free again
       } else if (this.producerId?.id === b.producerId) {
-        this.producerId = null; // unknown outcome or a sequence fault: a new producer id, fresh sequences (Java bumps the epoch)
+        // Unknown outcome or a sequence fault: a new producer id, fresh sequences (Java bumps the epoch).
+        this.producerId = null;
       }
     }
     b.fail(e instanceof Error ? e : new Error(String(e)));

@@ -52,7 +52,10 @@ export class RecordAccumulator {
   private queue(topic: string, partition: number): PartitionQueue {
     const k = `${topic}\u0000${partition}`;
     let q = this.queues.get(k);
-    if (!q) this.queues.set(k, (q = { batches: [], inFlight: false }));
+    if (!q) {
+      q = { batches: [], inFlight: false };
+      this.queues.set(k, q);
+    }
     return q;
   }
 

@@ -63,7 +63,10 @@ export function encodeConsumerAssignment(a: ConsumerProtocolAssignment, version 
   return framed(version, (w) => encodeConsumerProtocolAssignment(w, version, a));
 }
 
-/** Read member assignment bytes; throws DecodeError (truncated, empty) or UnsupportedVersionError (negative version). */
+/**
+ * Read member assignment bytes; throws DecodeError (truncated, empty) or UnsupportedVersionError (negative
+ * version).
+ */
 export function decodeConsumerAssignment(b: Buffer): ConsumerProtocolAssignment {
   const r = new Reader(b);
   return decodeConsumerProtocolAssignment(r, readVersion(r, 'assignment', ASSIGNMENT_VERSION));

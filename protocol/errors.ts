@@ -57,3 +57,48 @@ export class StorageError extends RunnelError {
     super('ERR_STORAGE', message, kafkaCode);
   }
 }
+
+/**
+ * Faults of Runnel itself rather than of the bytes it was sent: a broken invariant, a call the current state
+ * does not allow, a failure a test injected. A connection that meets one while handling a request logs it as
+ * an error with its stack (a malformed request is only a warning) and closes.
+ */
+export class BrokerFault extends RunnelError {}
+
+/** A broken invariant: a bug in Runnel (or in how it was built), never the input's fault. */
+export class InternalError extends BrokerFault {
+  constructor(message: string) {
+    super('ERR_INTERNAL', message);
+  }
+}
+
+/** A component used before it was started or after it was stopped. */
+export class NotStartedError extends BrokerFault {
+  constructor(message: string) {
+    super('ERR_NOT_STARTED', message);
+  }
+}
+
+/**
+ * A call the current state does not allow: an illegal transition, a partition that is not open, a data dir
+ * of another node.
+ */
+export class IllegalStateError extends BrokerFault {
+  constructor(message: string) {
+    super('ERR_ILLEGAL_STATE', message);
+  }
+}
+
+/** A failure injected on purpose by a test hook (a failed write, a dropped response). */
+export class InjectedFaultError extends BrokerFault {
+  constructor(message: string) {
+    super('ERR_INJECTED_FAULT', message);
+  }
+}
+
+/** A caller of an API or tool passed something it cannot use (an option value, a file without what it needs). */
+export class BadArgumentError extends RunnelError {
+  constructor(message: string) {
+    super('ERR_BAD_ARGUMENT', message);
+  }
+}

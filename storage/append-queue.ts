@@ -195,9 +195,9 @@ export class AppendQueue {
         if (it.marker || hasProducerBatches(it.buf)) {
           const own = producers.state.stage(stage);
           const origin = it.options.origin ?? 'client';
-          const dup = it.marker
-            ? (own.addMarker(it.marker, first, origin), undefined)
-            : checkAppendBatches(own, it.buf, first, origin);
+          let dup: ReturnType<typeof checkAppendBatches>;
+          if (it.marker) own.addMarker(it.marker, first, origin);
+          else dup = checkAppendBatches(own, it.buf, first, origin);
           if (dup) {
             group.push(it);
             results.push(

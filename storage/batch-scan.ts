@@ -1,8 +1,8 @@
 /**
  * Batch-level scanning helpers for segment files (no record decoding on the hot path).
  *
- * Offsets and timestamps are handled as JS numbers (exact up to 2^53 - 1), read from the int64 header
- * fields as two int32 halves; the protocol layer converts at its boundary.
+ * Offsets and timestamps are handled as JS numbers (exact up to 2^53 - 1), through the `...Number` header
+ * accessors of protocol/records/batch-header.ts (the one place that reads batch header fields).
  *
  * - `BatchHeaderScanner` walks record-batch v2 headers in a file region with chunked positional reads,
  *   stopping (with a `problem` description) at anything that cannot be a batch header: a length below
@@ -16,51 +16,26 @@
 import { crc32c } from '../protocol/records/crc.js';
 import {
   ATTRIBUTES_OFFSET,
-  BASE_TIMESTAMP_OFFSET,
+  attributes,
   BATCH_HEADER_SIZE,
+  baseOffsetNumber,
+  baseTimestampNumber,
   COMPRESSION_CODEC_MASK,
-  CRC_OFFSET,
-  LAST_OFFSET_DELTA_OFFSET,
-  LENGTH_OFFSET,
+  entrySize,
   LOG_OVERHEAD,
-  MAGIC_OFFSET,
-  MAX_TIMESTAMP_OFFSET,
-  PARTITION_LEADER_EPOCH_OFFSET,
-  RECORDS_COUNT_OFFSET,
+  lastOffsetDelta,
+  magic as magicOf,
+  maxTimestampNumber,
+  partitionLeaderEpoch,
   RECORDS_OFFSET,
+  recordsCount,
+  setPartitionLeaderEpoch,
+  storedCrc,
   TIMESTAMP_TYPE_MASK,
+  writeInt64Number,
 } from '../protocol/records/batch-header.js';
 import type { FileHandle } from './fs.js';
 import { readAt } from './fs.js';
-
-const TWO_32 = 4294967296;
-
-/** Read a big-endian int64 as a JS number. */
-export function readInt64(buf: Buffer, pos: number): number {
-  return buf.readInt32BE(pos) * TWO_32 + buf.readUInt32BE(pos + 4);
-}
-
-export function writeInt64(buf: Buffer, pos: number, value: number): void {
-  const hi = Math.floor(value / TWO_32);
-  buf.writeInt32BE(hi, pos);
-  buf.writeUInt32BE(value - hi * TWO_32, pos + 4);
-}
-
-export function batchBaseOffset(buf: Buffer, pos: number): number {
-  return readInt64(buf, pos);
-}
-
-export function batchLastOffset(buf: Buffer, pos: number): number {
-  return readInt64(buf, pos) + buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET);
-}
-
-export function batchMaxTimestamp(buf: Buffer, pos: number): number {
-  return readInt64(buf, pos + MAX_TIMESTAMP_OFFSET);
-}
-
-export function batchSize(buf: Buffer, pos: number): number {
-  return LOG_OVERHEAD + buf.readInt32BE(pos + LENGTH_OFFSET);
-}
 
 /**
  * Validate the batch at `pos` given `available` bytes from `pos`. Returns a reason or undefined.
@@ -68,14 +43,14 @@ export function batchSize(buf: Buffer, pos: number): number {
  */
 export function checkBatch(buf: Buffer, pos: number, available: number): { reason: string; torn: boolean } | undefined {
   if (available < LOG_OVERHEAD) return { reason: `${available} trailing bytes`, torn: true };
-  const size = batchSize(buf, pos);
+  const size = entrySize(buf, pos);
   if (size < BATCH_HEADER_SIZE) return { reason: `batch length ${size} below header size`, torn: false };
   if (size > available) return { reason: `batch of ${size} bytes runs past end (${available} left)`, torn: true };
-  const magic = buf.readInt8(pos + MAGIC_OFFSET);
+  const magic = magicOf(buf, pos);
   if (magic !== 2) return { reason: `magic ${magic}`, torn: false };
-  if (buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET) < 0) return { reason: 'negative lastOffsetDelta', torn: false };
+  if (lastOffsetDelta(buf, pos) < 0) return { reason: 'negative lastOffsetDelta', torn: false };
   const crc = crc32c(buf, pos + ATTRIBUTES_OFFSET, pos + size);
-  if (crc >>> 0 !== buf.readUInt32BE(pos + CRC_OFFSET)) return { reason: 'CRC mismatch', torn: false };
+  if (crc >>> 0 !== storedCrc(buf, pos)) return { reason: 'CRC mismatch', torn: false };
   return undefined;
 }
 
@@ -125,7 +100,7 @@ export class BatchHeaderScanner {
     }
     const c = this.chunk;
     const at = pos - this.chunkStart;
-    const size = batchSize(c, at);
+    const size = entrySize(c, at);
     if (size < BATCH_HEADER_SIZE) {
       this.problem = `batch length ${size} at ${pos}`;
       return false;
@@ -134,17 +109,17 @@ export class BatchHeaderScanner {
       this.problem = `batch of ${size} bytes at ${pos} runs past ${this.end}`;
       return false;
     }
-    const magic = c.readInt8(at + MAGIC_OFFSET);
+    const magic = magicOf(c, at);
     if (magic !== 2) {
       this.problem = `magic ${magic} at ${pos}`;
       return false;
     }
     this.position = pos;
     this.size = size;
-    this.baseOffset = readInt64(c, at);
-    this.lastOffset = this.baseOffset + c.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
-    this.maxTimestamp = readInt64(c, at + MAX_TIMESTAMP_OFFSET);
-    this.leaderEpoch = c.readInt32BE(at + PARTITION_LEADER_EPOCH_OFFSET);
+    this.baseOffset = baseOffsetNumber(c, at);
+    this.lastOffset = this.baseOffset + lastOffsetDelta(c, at);
+    this.maxTimestamp = maxTimestampNumber(c, at);
+    this.leaderEpoch = partitionLeaderEpoch(c, at);
     this.nextPos = pos + size;
     return true;
   }
@@ -177,7 +152,7 @@ export interface RecordLocation {
 
 /** True if the records of the batch at `pos` are compressed and carry their own timestamps. */
 export function needsDecompressionForTimestamps(buf: Buffer, pos: number): boolean {
-  const attrs = buf.readInt16BE(pos + ATTRIBUTES_OFFSET);
+  const attrs = attributes(buf, pos);
   return (attrs & COMPRESSION_CODEC_MASK) !== 0 && (attrs & TIMESTAMP_TYPE_MASK) === 0;
 }
 
@@ -194,19 +169,17 @@ export function firstRecordAtOrAfter(
   minOffset: number,
   records?: Buffer,
 ): RecordLocation | undefined {
-  const base = readInt64(buf, pos);
-  const maxTs = readInt64(buf, pos + MAX_TIMESTAMP_OFFSET);
+  const base = baseOffsetNumber(buf, pos);
+  const maxTs = maxTimestampNumber(buf, pos);
   if (maxTs < target) return undefined;
-  const attrs = buf.readInt16BE(pos + ATTRIBUTES_OFFSET);
+  const attrs = attributes(buf, pos);
   const first = Math.max(base, minOffset);
   if ((attrs & TIMESTAMP_TYPE_MASK) !== 0 || ((attrs & COMPRESSION_CODEC_MASK) !== 0 && records === undefined)) {
-    return first <= base + buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET)
-      ? { offset: first, timestamp: maxTs }
-      : undefined;
+    return first <= base + lastOffsetDelta(buf, pos) ? { offset: first, timestamp: maxTs } : undefined;
   }
-  const baseTs = readInt64(buf, pos + BASE_TIMESTAMP_OFFSET);
-  const count = buf.readInt32BE(pos + RECORDS_COUNT_OFFSET);
-  const view = records ?? buf.subarray(0, pos + batchSize(buf, pos));
+  const baseTs = baseTimestampNumber(buf, pos);
+  const count = recordsCount(buf, pos);
+  const view = records ?? buf.subarray(0, pos + entrySize(buf, pos));
   let p = records ? 0 : pos + RECORDS_OFFSET;
   try {
     for (let i = 0; i < count && p < view.length; i++) {
@@ -250,12 +223,12 @@ export function scanAppend(buf: Buffer): AppendScan | string {
   let maxTimestampDelta = 0;
   while (pos < buf.length) {
     if (buf.length - pos < BATCH_HEADER_SIZE) return `truncated batch at byte ${pos}`;
-    const size = batchSize(buf, pos);
+    const size = entrySize(buf, pos);
     if (size < BATCH_HEADER_SIZE || pos + size > buf.length) return `bad batch length ${size} at byte ${pos}`;
-    if (buf.readInt8(pos + MAGIC_OFFSET) !== 2) return `unsupported magic at byte ${pos}`;
-    const delta = buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET);
+    if (magicOf(buf, pos) !== 2) return `unsupported magic at byte ${pos}`;
+    const delta = lastOffsetDelta(buf, pos);
     if (delta < 0) return `negative lastOffsetDelta at byte ${pos}`;
-    const ts = readInt64(buf, pos + MAX_TIMESTAMP_OFFSET);
+    const ts = maxTimestampNumber(buf, pos);
     if (ts > maxTimestamp) {
       maxTimestamp = ts;
       maxTimestampDelta = offsets;
@@ -272,9 +245,9 @@ export function stampAppend(buf: Buffer, firstOffset: number, leaderEpoch: numbe
   let pos = 0;
   let offset = firstOffset;
   while (pos < buf.length) {
-    writeInt64(buf, pos, offset);
-    if (leaderEpoch !== undefined) buf.writeInt32BE(leaderEpoch, pos + PARTITION_LEADER_EPOCH_OFFSET);
-    offset += buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET) + 1;
-    pos += batchSize(buf, pos);
+    writeInt64Number(buf, pos, offset);
+    if (leaderEpoch !== undefined) setPartitionLeaderEpoch(buf, leaderEpoch, pos);
+    offset += lastOffsetDelta(buf, pos) + 1;
+    pos += entrySize(buf, pos);
   }
 }

@@ -42,8 +42,8 @@ import {
   parseSegmentFileName,
 } from './segment.js';
 import type { SegmentConfig, SegmentDeps, SegmentRecoveryResult } from './segment.js';
-import { PARTITION_LEADER_EPOCH_OFFSET } from '../protocol/records/batch-header.js';
-import { BatchHeaderScanner, batchBaseOffset } from './batch-scan.js';
+import { baseOffsetNumber, partitionLeaderEpoch } from '../protocol/records/batch-header.js';
+import { BatchHeaderScanner } from './batch-scan.js';
 import { isNotFound } from './fs.js';
 import { segmentFileName, SWAP_SUFFIX } from './segment.js';
 import { TXN_INDEX_SUFFIX } from './txn-index.js';
@@ -135,7 +135,7 @@ export async function loadLog(dir: string, config: LogConfig, ctx: LoadContext):
   }
 
   const onBatch = (buf: Buffer, pos: number): void => {
-    epochCache.assign(buf.readInt32BE(pos + PARTITION_LEADER_EPOCH_OFFSET), batchBaseOffset(buf, pos));
+    epochCache.assign(partitionLeaderEpoch(buf, pos), baseOffsetNumber(buf, pos));
   };
   const floorBase = segments.floor(ctx.recoveryPoint)?.baseOffset ?? -Infinity;
   for (const seg of [...segments]) {

@@ -59,7 +59,10 @@ export interface AppendResult {
   maxTimestamp: number;
   batches: number;
   bytes: number;
-  /** True when the append repeated one of the producer's last five batches: nothing was written and the offsets are the original's. */
+  /**
+   * True when the append repeated one of the producer's last five batches: nothing was written and the offsets are
+   * the original's.
+   */
   duplicate?: boolean;
 }
 

@@ -17,19 +17,19 @@
 import type { Logger } from 'pino';
 import type { FileSystem } from './fs.js';
 import type { SegmentSet } from './segment-set.js';
-import { readInt64 } from './batch-scan.js';
 import {
-  ATTRIBUTES_OFFSET,
-  BASE_SEQUENCE_OFFSET,
+  attributes,
+  baseOffsetNumber,
+  baseSequence,
   COMPRESSION_CODEC_MASK,
   CONTROL_FLAG_MASK,
-  LAST_OFFSET_DELTA_OFFSET,
-  LENGTH_OFFSET,
-  LOG_OVERHEAD,
-  MAX_TIMESTAMP_OFFSET,
-  PRODUCER_EPOCH_OFFSET,
-  PRODUCER_ID_OFFSET,
+  entrySize,
+  lastOffsetDelta,
+  maxTimestampNumber,
+  producerEpoch,
+  producerIdNumber,
   RECORDS_OFFSET,
+  recordsCount,
   TRANSACTIONAL_FLAG_MASK,
 } from '../protocol/records/batch-header.js';
 import { parseControlRecord, readRecord } from '../protocol/records/batch.js';
@@ -45,42 +45,39 @@ import { decodeSnapshot, encodeSnapshot, listSnapshots, snapshotPath } from './p
 
 const REPLAY_CHUNK = 4 * 1024 * 1024;
 
-/** Producer id of the batch at `pos` (-1 if none). */
-export function batchProducerId(buf: Buffer, pos: number): number {
-  return readInt64(buf, pos + PRODUCER_ID_OFFSET);
-}
-
 export function isControlBatch(buf: Buffer, pos: number): boolean {
-  return (buf.readInt16BE(pos + ATTRIBUTES_OFFSET) & CONTROL_FLAG_MASK) !== 0;
+  return (attributes(buf, pos) & CONTROL_FLAG_MASK) !== 0;
 }
 
 export function dataBatchInfo(buf: Buffer, pos: number): DataBatchInfo {
   return {
-    producerId: readInt64(buf, pos + PRODUCER_ID_OFFSET),
-    epoch: buf.readInt16BE(pos + PRODUCER_EPOCH_OFFSET),
-    baseSeq: buf.readInt32BE(pos + BASE_SEQUENCE_OFFSET),
-    lastOffsetDelta: buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET),
-    maxTimestamp: readInt64(buf, pos + MAX_TIMESTAMP_OFFSET),
-    transactional: (buf.readInt16BE(pos + ATTRIBUTES_OFFSET) & TRANSACTIONAL_FLAG_MASK) !== 0,
+    producerId: producerIdNumber(buf, pos),
+    epoch: producerEpoch(buf, pos),
+    baseSeq: baseSequence(buf, pos),
+    lastOffsetDelta: lastOffsetDelta(buf, pos),
+    maxTimestamp: maxTimestampNumber(buf, pos),
+    transactional: (attributes(buf, pos) & TRANSACTIONAL_FLAG_MASK) !== 0,
   };
 }
 
-/** The COMMIT/ABORT marker of the (uncompressed) control batch at `pos`, or undefined (other control types, unreadable). */
+/**
+ * The COMMIT/ABORT marker of the (uncompressed) control batch at `pos`, or undefined (other control types,
+ * unreadable).
+ */
 export function readMarker(buf: Buffer, pos: number): MarkerInfo | undefined {
-  const attrs = buf.readInt16BE(pos + ATTRIBUTES_OFFSET);
-  if ((attrs & COMPRESSION_CODEC_MASK) !== 0) return undefined;
-  const end = pos + LOG_OVERHEAD + buf.readInt32BE(pos + LENGTH_OFFSET);
-  if (buf.readInt32BE(pos + RECORDS_OFFSET - 4) < 1) return undefined;
+  if ((attributes(buf, pos) & COMPRESSION_CODEC_MASK) !== 0) return undefined;
+  const end = pos + entrySize(buf, pos);
+  if (recordsCount(buf, pos) < 1) return undefined;
   try {
     const rec = readRecord(buf.subarray(pos + RECORDS_OFFSET, end), { pos: 0 }, 0n, 0n);
     const c = parseControlRecord(rec);
     if (c.coordinatorEpoch === null) return undefined;
     return {
-      producerId: readInt64(buf, pos + PRODUCER_ID_OFFSET),
-      epoch: buf.readInt16BE(pos + PRODUCER_EPOCH_OFFSET),
+      producerId: producerIdNumber(buf, pos),
+      epoch: producerEpoch(buf, pos),
       coordinatorEpoch: c.coordinatorEpoch,
       commit: c.type === 1,
-      timestamp: readInt64(buf, pos + MAX_TIMESTAMP_OFFSET),
+      timestamp: maxTimestampNumber(buf, pos),
     };
   } catch {
     return undefined;
@@ -89,8 +86,8 @@ export function readMarker(buf: Buffer, pos: number): MarkerInfo | undefined {
 
 /** True if any batch of an append buffer carries a producer id (only those need producer checks). */
 export function hasProducerBatches(buf: Buffer): boolean {
-  for (let pos = 0; pos < buf.length; pos += LOG_OVERHEAD + buf.readInt32BE(pos + LENGTH_OFFSET)) {
-    if (batchProducerId(buf, pos) >= 0) return true;
+  for (let pos = 0; pos < buf.length; pos += entrySize(buf, pos)) {
+    if (producerIdNumber(buf, pos) >= 0) return true;
   }
   return false;
 }
@@ -110,8 +107,8 @@ export function checkAppendBatches(
   let pos = 0;
   let offset = firstOffset;
   while (pos < buf.length) {
-    const delta = buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET);
-    if (batchProducerId(buf, pos) >= 0) {
+    const delta = lastOffsetDelta(buf, pos);
+    if (producerIdNumber(buf, pos) >= 0) {
       if (isControlBatch(buf, pos)) {
         // A marker appended as bytes (not through appendTxnMarker): it ends the transaction all the same.
         const m = readMarker(buf, pos);
@@ -122,7 +119,7 @@ export function checkAppendBatches(
       }
     }
     offset += delta + 1;
-    pos += LOG_OVERHEAD + buf.readInt32BE(pos + LENGTH_OFFSET);
+    pos += entrySize(buf, pos);
   }
   return undefined;
 }
@@ -177,10 +174,10 @@ export async function recoverProducerState(ctx: ProducerRecoveryContext): Promis
       const r = await seg.read(next, REPLAY_CHUNK);
       if (r === undefined || r.records.length === 0) break;
       const buf = r.records;
-      for (let pos = 0; pos < buf.length; pos += LOG_OVERHEAD + buf.readInt32BE(pos + LENGTH_OFFSET)) {
-        const base = readInt64(buf, pos);
-        next = base + buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET) + 1;
-        if (batchProducerId(buf, pos) < 0) continue;
+      for (let pos = 0; pos < buf.length; pos += entrySize(buf, pos)) {
+        const base = baseOffsetNumber(buf, pos);
+        next = base + lastOffsetDelta(buf, pos) + 1;
+        if (producerIdNumber(buf, pos) < 0) continue;
         replayed++;
         const stage = state.stage();
         if (isControlBatch(buf, pos)) {

@@ -20,7 +20,7 @@
 import path from 'node:path';
 import type { FileSystem } from './fs.js';
 import { writeFileAtomically } from './checkpoint.js';
-import { readInt64, writeInt64 } from './batch-scan.js';
+import { readInt64Number, writeInt64Number } from '../protocol/records/batch-header.js';
 import { crc32c } from '../protocol/records/crc.js';
 import { segmentFileName, parseSegmentFileName } from './segment.js';
 import type { ProducerEntry } from './producer-state.js';
@@ -45,19 +45,19 @@ export function encodeSnapshot(entries: readonly ProducerEntry[]): Buffer {
   b.writeInt32BE(entries.length, 10);
   let p = HEADER;
   for (const e of entries) {
-    writeInt64(b, p, e.producerId);
+    writeInt64Number(b, p, e.producerId);
     b.writeInt16BE(e.epoch, p + 8);
     b.writeInt32BE(e.coordinatorEpoch, p + 10);
-    writeInt64(b, p + 14, e.txnFirstOffset);
-    writeInt64(b, p + 22, e.lastTimestamp);
+    writeInt64Number(b, p + 14, e.txnFirstOffset);
+    writeInt64Number(b, p + 22, e.lastTimestamp);
     b.writeInt8(e.batches.length, p + 30);
     p += ENTRY_FIXED;
     for (const m of e.batches) {
       b.writeInt32BE(m.firstSeq, p);
       b.writeInt32BE(m.lastSeq, p + 4);
-      writeInt64(b, p + 8, m.firstOffset);
-      writeInt64(b, p + 16, m.lastOffset);
-      writeInt64(b, p + 24, m.timestamp);
+      writeInt64Number(b, p + 8, m.firstOffset);
+      writeInt64Number(b, p + 16, m.lastOffset);
+      writeInt64Number(b, p + 24, m.timestamp);
       p += BATCH;
     }
   }
@@ -78,11 +78,11 @@ export function decodeSnapshot(b: Buffer): ProducerEntry[] | string {
     if (p + ENTRY_FIXED > b.length) return 'truncated entry';
     const count = b.readInt8(p + 30);
     const e: ProducerEntry = {
-      producerId: readInt64(b, p),
+      producerId: readInt64Number(b, p),
       epoch: b.readInt16BE(p + 8),
       coordinatorEpoch: b.readInt32BE(p + 10),
-      txnFirstOffset: readInt64(b, p + 14),
-      lastTimestamp: readInt64(b, p + 22),
+      txnFirstOffset: readInt64Number(b, p + 14),
+      lastTimestamp: readInt64Number(b, p + 22),
       batches: [],
     };
     p += ENTRY_FIXED;
@@ -91,9 +91,9 @@ export function decodeSnapshot(b: Buffer): ProducerEntry[] | string {
       e.batches.push({
         firstSeq: b.readInt32BE(p),
         lastSeq: b.readInt32BE(p + 4),
-        firstOffset: readInt64(b, p + 8),
-        lastOffset: readInt64(b, p + 16),
-        timestamp: readInt64(b, p + 24),
+        firstOffset: readInt64Number(b, p + 8),
+        lastOffset: readInt64Number(b, p + 16),
+        timestamp: readInt64Number(b, p + 24),
       });
     }
     out.push(e);

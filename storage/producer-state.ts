@@ -212,7 +212,8 @@ export class ProducerStage implements StateSource {
     // Same epoch but no batch metadata (e.g. only markers so far): any sequence, as Kafka.
     if (last && !inSequence(last.lastSeq, b.baseSeq)) {
       throw new OutOfOrderSequenceError(
-        `out of order sequence ${b.baseSeq} from ${where}; expected ${last.lastSeq === INT32_MAX ? 0 : last.lastSeq + 1}`,
+        `out of order sequence ${b.baseSeq} from ${where}; ` +
+          `expected ${last.lastSeq === INT32_MAX ? 0 : last.lastSeq + 1}`,
       );
     }
   }
@@ -229,7 +230,8 @@ export class ProducerStage implements StateSource {
       if (m.coordinatorEpoch < cur.coordinatorEpoch) {
         throw new ProducerStateError(
           ErrorCode.TRANSACTION_COORDINATOR_FENCED,
-          `marker coordinator epoch ${m.coordinatorEpoch} of producer ${m.producerId} is older than ${cur.coordinatorEpoch}`,
+          `marker coordinator epoch ${m.coordinatorEpoch} of producer ${m.producerId} ` +
+            `is older than ${cur.coordinatorEpoch}`,
         );
       }
     }
@@ -278,7 +280,7 @@ export class ProducerStateManager implements StateSource {
 
   /** Apply a stage whose batches were written. Completed transactions stay unstable until the HW passes them. */
   commit(stage: ProducerStage, trackUnstable = true): void {
-    for (const [id, e] of stage.entries) this.put(e);
+    for (const e of stage.entries.values()) this.put(e);
     if (trackUnstable) this.unstable.push(...stage.completed);
   }
 

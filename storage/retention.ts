@@ -19,7 +19,7 @@ export function selectDeletableSegments(
   config: Pick<LogConfig, 'cleanupPolicy' | 'retentionMs' | 'retentionBytes'> | undefined,
   now: number,
 ): LogSegment[] {
-  const policyDelete = config !== undefined && config.cleanupPolicy.includes('delete');
+  const policyDelete = config?.cleanupPolicy.includes('delete') === true;
   let total = 0;
   for (const s of segs) total += s.size;
   let excess = policyDelete && config.retentionBytes >= 0 ? total - config.retentionBytes : -Infinity;

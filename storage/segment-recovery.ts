@@ -12,7 +12,8 @@
 
 import type { FileHandle } from './fs.js';
 import { readAt } from './fs.js';
-import { batchBaseOffset, batchLastOffset, batchSize, checkBatch } from './batch-scan.js';
+import { baseOffsetNumber, entrySize, LOG_OVERHEAD, lastOffsetNumber } from '../protocol/records/batch-header.js';
+import { checkBatch } from './batch-scan.js';
 
 const INT32_MAX = 0x7fffffff;
 const RECOVERY_CHUNK = 1024 * 1024;
@@ -61,7 +62,7 @@ export async function scanValidBatches(
     const remaining = fileSize - pos;
     let at = pos - chunkStart;
     let avail = chunk.length - at;
-    const want = avail >= 12 ? batchSize(chunk, at) : 12;
+    const want = avail >= LOG_OVERHEAD ? entrySize(chunk, at) : LOG_OVERHEAD;
     const need = want >= 12 && want <= remaining ? want : Math.min(12, remaining);
     if (avail < need) {
       chunk = await readAt(log, pos, Math.min(remaining, Math.max(RECOVERY_CHUNK, need)));
@@ -74,13 +75,13 @@ export async function scanValidBatches(
       reason = `${bad.reason} at position ${pos}`;
       break;
     }
-    const base = batchBaseOffset(chunk, at);
-    const last = batchLastOffset(chunk, at);
+    const base = baseOffsetNumber(chunk, at);
+    const last = lastOffsetNumber(chunk, at);
     if (base <= prevLast || last - baseOffset > INT32_MAX) {
       reason = `offset ${base} out of order or range at position ${pos}`;
       break;
     }
-    const size = batchSize(chunk, at);
+    const size = entrySize(chunk, at);
     onBatch(chunk, at, pos, size);
     prevLast = last;
     pos += size;

@@ -37,17 +37,17 @@ import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
 import { TxnIndex, TXN_INDEX_SUFFIX } from './txn-index.js';
 import type { TimestampOffset } from './time-index.js';
-import {
-  BatchHeaderScanner,
-  batchBaseOffset,
-  batchLastOffset,
-  batchMaxTimestamp,
-  batchSize,
-  firstRecordAtOrAfter,
-  needsDecompressionForTimestamps,
-} from './batch-scan.js';
+import { BatchHeaderScanner, firstRecordAtOrAfter, needsDecompressionForTimestamps } from './batch-scan.js';
 import type { RecordLocation } from './batch-scan.js';
-import { ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, COMPRESSION_CODEC_MASK } from '../protocol/records/batch-header.js';
+import {
+  attributes,
+  BATCH_HEADER_SIZE,
+  baseOffsetNumber,
+  COMPRESSION_CODEC_MASK,
+  entrySize,
+  lastOffsetNumber,
+  maxTimestampNumber,
+} from '../protocol/records/batch-header.js';
 import { decompress } from '../protocol/records/compression.js';
 import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFileName } from './segment-types.js';
 import type {
@@ -241,8 +241,8 @@ export class LogSegment {
     for (const b of buffers) {
       let p = 0;
       while (p < b.length) {
-        const size = batchSize(b, p);
-        this.indexBatch(batchBaseOffset(b, p), batchMaxTimestamp(b, p), pos, size);
+        const size = entrySize(b, p);
+        this.indexBatch(baseOffsetNumber(b, p), maxTimestampNumber(b, p), pos, size);
         p += size;
         pos += size;
       }
@@ -302,8 +302,8 @@ export class LogSegment {
     // Keep whole batches only, below maxOffset.
     let end = 0;
     while (end + BATCH_HEADER_SIZE <= buf.length) {
-      const size = batchSize(buf, end);
-      if (size < BATCH_HEADER_SIZE || end + size > buf.length || batchLastOffset(buf, end) >= maxOffset) break;
+      const size = entrySize(buf, end);
+      if (size < BATCH_HEADER_SIZE || end + size > buf.length || lastOffsetNumber(buf, end) >= maxOffset) break;
       end += size;
     }
     return { records: buf.subarray(0, end), firstBatchOffset: hit.baseOffset, position: hit.position };
@@ -324,7 +324,7 @@ export class LogSegment {
       if (batch.length < scan.size) return undefined;
       let records: Buffer | undefined;
       if (needsDecompressionForTimestamps(batch, 0)) {
-        const codec = batch.readInt16BE(ATTRIBUTES_OFFSET) & COMPRESSION_CODEC_MASK;
+        const codec = attributes(batch) & COMPRESSION_CODEC_MASK;
         try {
           records = await decompress(codec, batch.subarray(BATCH_HEADER_SIZE));
         } catch (err) {
@@ -401,9 +401,9 @@ export class LogSegment {
     this._nextOffset = this.baseOffset;
     this.bytesSinceLastIndexEntry = 0;
     const scan = await scanValidBatches(this.log, fileSize, this.baseOffset, (chunk, at, position, size) => {
-      this.indexBatch(batchBaseOffset(chunk, at), batchMaxTimestamp(chunk, at), position, size);
+      this.indexBatch(baseOffsetNumber(chunk, at), maxTimestampNumber(chunk, at), position, size);
       options.onBatch?.(chunk, at);
-      this._nextOffset = batchLastOffset(chunk, at) + 1;
+      this._nextOffset = lastOffsetNumber(chunk, at) + 1;
     });
     const pos = scan.validBytes;
     if (pos < fileSize) await this.log.truncate(pos);

@@ -16,7 +16,7 @@
 
 import type { FileHandle, FileSystem } from './fs.js';
 import { isNotFound } from './fs.js';
-import { readInt64, writeInt64 } from './batch-scan.js';
+import { readInt64Number, writeInt64Number } from '../protocol/records/batch-header.js';
 
 export const TXN_INDEX_SUFFIX = '.txnindex';
 export const TXN_ENTRY_SIZE = 34;
@@ -55,10 +55,10 @@ export class TxnIndex {
     for (let p = 0; p + TXN_ENTRY_SIZE <= buf.length; p += TXN_ENTRY_SIZE) {
       if (buf.readInt16BE(p) !== 0) break;
       entries.push({
-        producerId: readInt64(buf, p + 2),
-        firstOffset: readInt64(buf, p + 10),
-        lastOffset: readInt64(buf, p + 18),
-        lastStableOffset: readInt64(buf, p + 26),
+        producerId: readInt64Number(buf, p + 2),
+        firstOffset: readInt64Number(buf, p + 10),
+        lastOffset: readInt64Number(buf, p + 18),
+        lastStableOffset: readInt64Number(buf, p + 26),
       });
     }
     const idx = new TxnIndex(fs, filePath, entries, true);
@@ -115,10 +115,10 @@ export class TxnIndex {
       const e = this.entries[i]!;
       const b = Buffer.alloc(TXN_ENTRY_SIZE);
       b.writeInt16BE(0, 0);
-      writeInt64(b, 2, e.producerId);
-      writeInt64(b, 10, e.firstOffset);
-      writeInt64(b, 18, e.lastOffset);
-      writeInt64(b, 26, e.lastStableOffset);
+      writeInt64Number(b, 2, e.producerId);
+      writeInt64Number(b, 10, e.firstOffset);
+      writeInt64Number(b, 18, e.lastOffset);
+      writeInt64Number(b, 26, e.lastStableOffset);
       bufs.push(b);
     }
     if (bufs.length) await h.writev(bufs, from * TXN_ENTRY_SIZE);

@@ -27,7 +27,7 @@ interface Instruction {
 }
 
 /** Instructions with continuation lines joined and comments dropped. */
-export function parseDockerfile(text: string): Instruction[] {
+function parseDockerfile(text: string): Instruction[] {
   const out: Instruction[] = [];
   let cur = '';
   for (const raw of text.split('\n')) {
@@ -112,7 +112,7 @@ test('Dockerfile: multi-stage on node:20, non-root user, data volume, ports, hea
   assert.equal(execForm(hc.args)[0], 'node', 'the health check needs nothing but node');
 });
 
-test("Dockerfile: its CMD starts the broker with the image's env (advertised listener from env) and its HEALTHCHECK passes", async () => {
+test("Dockerfile: CMD starts the broker with the image's env (advertised listener); HEALTHCHECK passes", async () => {
   const ins = parseDockerfile(await readFile(join(root, 'Dockerfile'), 'utf8'));
   const runtime = ins.slice(ins.map((i) => i.op).lastIndexOf('FROM'));
   const entry = runtime.filter((i) => i.op === 'ENTRYPOINT').pop();

@@ -233,7 +233,7 @@ export interface GroupOffset {
 
 /** Committed offsets of every group with the partitions' high watermarks (lag = hw - offset). */
 export function groupOffsets(broker: Broker, only?: string): GroupOffset[] {
-  let c;
+  let c: Broker['groups'];
   try {
     c = broker.groups;
     broker.logs;

@@ -102,7 +102,10 @@ export async function produceJson(
       ? r.headers.map((h) => ({ key: String(h.key), value: toBytes(h.value, enc) }))
       : Object.entries(r.headers ?? {}).map(([k, v]) => ({ key: k, value: toBytes(v, enc) }));
     let slot = byPartition.get(partition);
-    if (!slot) byPartition.set(partition, (slot = { input: [], positions: [] }));
+    if (!slot) {
+      slot = { input: [], positions: [] };
+      byPartition.set(partition, slot);
+    }
     slot.input.push({
       key,
       value: toBytes(r.value, enc),
@@ -133,7 +136,9 @@ export async function produceJson(
     const r = await log.append(c.buf, { leaderEpoch: LEADER_EPOCH, appendTime: now });
     broker.appendNotifier.notify(topic, c.partition);
     onAppended?.(c.buf.length, c.positions.length);
-    c.positions.forEach((pos, i) => (out[pos] = { partition: c.partition, offset: r.baseOffset + i }));
+    c.positions.forEach((pos, i) => {
+      out[pos] = { partition: c.partition, offset: r.baseOffset + i };
+    });
   }
   return out;
 }

@@ -10,13 +10,7 @@
  */
 import type { RequestEvent } from '../connection.js';
 import type { Broker } from '../broker.js';
-import {
-  LENGTH_OFFSET,
-  LOG_OVERHEAD,
-  MAGIC_OFFSET,
-  RECORDS_COUNT_OFFSET,
-  BATCH_HEADER_SIZE,
-} from '../../protocol/records/batch-header.js';
+import { BATCH_HEADER_SIZE, entrySize, magic, recordsCount } from '../../protocol/records/batch-header.js';
 
 /** Records in a buffer of whole v2 batches, from the batch headers (nothing is decoded). */
 export function countRecords(buf: Buffer | null | undefined): number {
@@ -24,9 +18,9 @@ export function countRecords(buf: Buffer | null | undefined): number {
   let n = 0;
   let pos = 0;
   while (pos + BATCH_HEADER_SIZE <= buf.length) {
-    const size = LOG_OVERHEAD + buf.readInt32BE(pos + LENGTH_OFFSET);
+    const size = entrySize(buf, pos);
     if (size < BATCH_HEADER_SIZE || pos + size > buf.length) break;
-    if (buf.readInt8(pos + MAGIC_OFFSET) === 2) n += Math.max(0, buf.readInt32BE(pos + RECORDS_COUNT_OFFSET));
+    if (magic(buf, pos) === 2) n += Math.max(0, recordsCount(buf, pos));
     pos += size;
   }
   return n;

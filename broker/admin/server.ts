@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Broker } from '../broker.js';
 import { PendingObservations, tallyRequest } from './request-tally.js';
+import { InternalError } from '../../protocol/errors.js';
 
 /** Observations kept before the metrics load; at this many the admin app is loaded to drain them. */
 export const PENDING_LIMIT = 10_000;
@@ -72,7 +73,7 @@ export async function startAdminServer(broker: Broker, host: string, port: numbe
         },
       });
       await app.ready();
-      if (!captured) throw new Error('fastify did not hand over its request handler');
+      if (!captured) throw new InternalError('fastify did not hand over its request handler');
       if (closed) await app.close();
       else closeApp = () => app.close();
       handler = captured;

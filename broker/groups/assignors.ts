@@ -28,7 +28,10 @@ export interface Assignor {
 
 function add(a: Assignment, topicId: string, p: number): void {
   let s = a.get(topicId);
-  if (!s) a.set(topicId, (s = new Set()));
+  if (!s) {
+    s = new Set();
+    a.set(topicId, s);
+  }
   s.add(p);
 }
 
@@ -158,6 +161,9 @@ export function sameAssignment(a: Assignment, b: Assignment): boolean {
 
 export function addTo(a: Assignment, t: string, p: number): void {
   let s = a.get(t);
-  if (!s) a.set(t, (s = new Set()));
+  if (!s) {
+    s = new Set();
+    a.set(t, s);
+  }
   s.add(p);
 }

@@ -10,7 +10,8 @@
  *                                                               SubscribedTopicNames [], SubscribedTopicRegex?,
  *                                                               RebalanceTimeoutMs int32, ServerAssignor?
  *   6 ConsumerGroupTargetAssignmentMetadata key: group          value: AssignmentEpoch int32
- *   7 ConsumerGroupTargetAssignmentMember   key: group, member  value: TopicPartitions [TopicId uuid, Partitions []int32]
+ *   7 ConsumerGroupTargetAssignmentMember   key: group, member  value: TopicPartitions
+ *                                                                  [TopicId uuid, Partitions []int32]
  *   8 ConsumerGroupCurrentMemberAssignment  key: group, member  value: MemberEpoch int32, PreviousMemberEpoch int32,
  *                                                               State int8 (0 STABLE, 1 UNREVOKED, 2 UNRELEASED),
  *                                                               AssignedPartitions [], PartitionsPendingRevocation []
@@ -190,7 +191,10 @@ export function metadataHashOf(fingerprint: string): bigint {
 function decodeValue(k: CgKey, v: Buffer): (g: ConsumerGroup) => void {
   const member = (g: ConsumerGroup): ConsumerMember => {
     let m = g.members.get(k.memberId!);
-    if (!m) g.members.set(k.memberId!, (m = newMember(k.memberId!)));
+    if (!m) {
+      m = newMember(k.memberId!);
+      g.members.set(k.memberId!, m);
+    }
     return m;
   };
   const r = new Reader(v);
@@ -228,7 +232,9 @@ function decodeValue(k: CgKey, v: Buffer): (g: ConsumerGroup) => void {
     }
     case CG_TARGET_METADATA: {
       const epoch = r.readInt32();
-      return (g) => void (g.assignmentEpoch = epoch);
+      return (g) => {
+        g.assignmentEpoch = epoch;
+      };
     }
     case CG_TARGET_MEMBER: {
       const a = readPartitions(r);
@@ -301,7 +307,10 @@ export class ConsumerGroupStore {
     // Decode first: an unreadable value throws before anything changes.
     const patch = v === null || k.type === CG_PARTITION_METADATA ? undefined : decodeValue(k, v);
     let written = this.written.get(k.groupId);
-    if (!written) this.written.set(k.groupId, (written = new Map()));
+    if (!written) {
+      written = new Map();
+      this.written.set(k.groupId, written);
+    }
     const hex = key.toString('hex');
     if (v === null) written.delete(hex);
     else if (patch) written.set(hex, v);
@@ -316,7 +325,10 @@ export class ConsumerGroupStore {
       return;
     }
     if (!patch) return;
-    if (!g) groups.set(k.groupId, (g = new ConsumerGroup(k.groupId, this.manager.config.assignors[0] ?? 'uniform')));
+    if (!g) {
+      g = new ConsumerGroup(k.groupId, this.manager.config.assignors[0] ?? 'uniform');
+      groups.set(k.groupId, g);
+    }
     patch(g);
   }
 

@@ -182,7 +182,8 @@ export class ConsumerGroupManager {
     if (p.serverAssignor !== null && !this.config.assignors.includes(p.serverAssignor)) {
       return err(
         ErrorCode.UNSUPPORTED_ASSIGNOR,
-        `ServerAssignor ${p.serverAssignor} is not supported. Supported assignors: ${this.config.assignors.join(', ')}.`,
+        `ServerAssignor ${p.serverAssignor} is not supported. ` +
+          `Supported assignors: ${this.config.assignors.join(', ')}.`,
       );
     }
     if (p.subscribedTopicRegex !== null) {
@@ -263,7 +264,8 @@ export class ConsumerGroupManager {
       if (p.memberEpoch > member.memberEpoch)
         return err(
           ErrorCode.FENCED_MEMBER_EPOCH,
-          `The consumer group member has a greater member epoch (${p.memberEpoch}) than the one known by the group coordinator (${member.memberEpoch}).`,
+          `The consumer group member has a greater member epoch (${p.memberEpoch}) ` +
+            `than the one known by the group coordinator (${member.memberEpoch}).`,
         );
       if (
         p.memberEpoch < member.memberEpoch &&
@@ -271,7 +273,8 @@ export class ConsumerGroupManager {
       ) {
         return err(
           ErrorCode.FENCED_MEMBER_EPOCH,
-          `The consumer group member has a smaller member epoch (${p.memberEpoch}) than the one known by the group coordinator (${member.memberEpoch}).`,
+          `The consumer group member has a smaller member epoch (${p.memberEpoch}) ` +
+            `than the one known by the group coordinator (${member.memberEpoch}).`,
         );
       }
     }

@@ -403,7 +403,7 @@ export class GroupCoordinator {
     }
   }
 
-  // ------------------------------------------------------------------------------------------ Heartbeat, LeaveGroup, sessions
+  // ------------------------------------------------------------------------------ Heartbeat, LeaveGroup, sessions
 
   heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
     if (this.loading) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;

@@ -49,7 +49,10 @@ export function applyGroupRecord(groups: Map<string, Group>, key: Buffer, value:
         groups.delete(k.group);
       return;
     }
-    if (!group) groups.set(k.group, (group = new Group(k.group, now)));
+    if (!group) {
+      group = new Group(k.group, now);
+      groups.set(k.group, group);
+    }
     group.setOffset(k.topic, k.partition, decodeOffsetValue(value));
     return;
   }
@@ -63,7 +66,10 @@ export function applyGroupRecord(groups: Map<string, Group>, key: Buffer, value:
     return;
   }
   const v = decodeGroupValue(value);
-  if (!group) groups.set(k.group, (group = new Group(k.group, now)));
+  if (!group) {
+    group = new Group(k.group, now);
+    groups.set(k.group, group);
+  }
   group.members.clear();
   group.staticMembers.clear();
   group.generation = v.generation;

@@ -226,7 +226,10 @@ export class Group {
 
   setOffset(topic: string, partition: number, value: OffsetValue): void {
     let parts = this.offsets.get(topic);
-    if (!parts) this.offsets.set(topic, (parts = new Map()));
+    if (!parts) {
+      parts = new Map();
+      this.offsets.set(topic, parts);
+    }
     parts.set(partition, value);
   }
 

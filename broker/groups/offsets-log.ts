@@ -17,6 +17,7 @@ import { parseControlRecordKey } from '../../protocol/records/batch.js';
 import type { Broker } from '../broker.js';
 import { InternalTopic } from '../internal-topic.js';
 import { offsetsPartitionFor } from './records.js';
+import { InjectedFaultError } from '../../protocol/errors.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
@@ -37,7 +38,7 @@ export class MemoryGroupLog implements GroupLog {
   async write(_groupId: string, records: GroupLogRecord[]): Promise<void> {
     if (this.failNext) {
       this.failNext = false;
-      throw new Error('injected write failure');
+      throw new InjectedFaultError('injected write failure');
     }
     this.records.push(...records);
   }
@@ -90,7 +91,10 @@ export class OffsetsTopicLog implements GroupLog {
           if (batch.isTransactional) {
             const pid = Number(batch.producerId);
             let held = txnHeld.get(pid);
-            if (!held) txnHeld.set(pid, (held = []));
+            if (!held) {
+              held = [];
+              txnHeld.set(pid, held);
+            }
             held.push({ key: rec.key, value: rec.value, timestamp: Number(rec.timestamp) });
             continue;
           }

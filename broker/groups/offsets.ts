@@ -36,7 +36,10 @@ export interface CommitParams {
   memberId: string;
   groupInstanceId: string | null;
   partitions: CommitPartition[];
-  /** OffsetCommit request version (unset: below 9): v9+ answers GROUP_ID_NOT_FOUND for a member commit to an unknown group. */
+  /**
+   * OffsetCommit request version (unset: below 9): v9+ answers GROUP_ID_NOT_FOUND for a member commit to an
+   * unknown group.
+   */
   apiVersion?: number;
 }
 
@@ -330,7 +333,10 @@ export function describeGroup(c: GroupCoordinator, groupId: string): GroupDescri
   };
 }
 
-/** ListGroups: states filter (v4, case-insensitive) and types filter (v5: "classic", or "consumer" for KIP-848 groups). */
+/**
+ * ListGroups: states filter (v4, case-insensitive) and types filter (v5: "classic", or "consumer" for KIP-848
+ * groups).
+ */
 export function listGroups(
   c: GroupCoordinator,
   states: string[],

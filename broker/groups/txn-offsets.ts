@@ -37,6 +37,7 @@ import {
   offsetValue,
   type OffsetValue,
 } from './records.js';
+import { IllegalStateError } from '../../protocol/errors.js';
 
 export interface StagedOffset {
   group: string;
@@ -82,7 +83,10 @@ export class TxnOffsetStore {
 
   stage(producerId: number, offsets: StagedOffset[]): void {
     let list = this.pending.get(producerId);
-    if (!list) this.pending.set(producerId, (list = []));
+    if (!list) {
+      list = [];
+      this.pending.set(producerId, list);
+    }
     list.push(...offsets);
   }
 
@@ -116,7 +120,10 @@ export class TxnOffsetStore {
     }
     for (const s of list) {
       let group = c.groups.get(s.group);
-      if (!group) c.groups.set(s.group, (group = new Group(s.group, c.clock.now())));
+      if (!group) {
+        group = new Group(s.group, c.clock.now());
+        c.groups.set(s.group, group);
+      }
       group.setOffset(s.topic, s.partition, s.value);
     }
     return list.length;
@@ -126,7 +133,10 @@ export class TxnOffsetStore {
     const byGroup = new Map<string, Map<string, GroupLogRecord>>();
     for (const s of list) {
       let recs = byGroup.get(s.group);
-      if (!recs) byGroup.set(s.group, (recs = new Map()));
+      if (!recs) {
+        recs = new Map();
+        byGroup.set(s.group, recs);
+      }
       const current = c.groups.get(s.group)?.offsets.get(s.topic)?.get(s.partition);
       recs.set(`${s.topic}\u0000${s.partition}`, {
         key: offsetKey(s.group, s.topic, s.partition),
@@ -207,7 +217,7 @@ export async function txnCommitOffsets(
   if (staged.length === 0) return codes;
   const log = broker.logs.getLog(OFFSETS_TOPIC, partition);
   try {
-    if (!log) throw new Error(`${OFFSETS_TOPIC}-${partition} is not open`);
+    if (!log) throw new IllegalStateError(`${OFFSETS_TOPIC}-${partition} is not open`);
     const batch = await buildRecordBatch(
       staged.map((s) => ({
         key: offsetKey(s.group, s.topic, s.partition),

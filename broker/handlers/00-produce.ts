@@ -26,7 +26,7 @@ import {
   type ProduceResponsePartitionProduceResponse,
 } from '../../protocol/generated/produce-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import { RunnelError } from '../../protocol/errors.js';
+import { InjectedFaultError, RunnelError } from '../../protocol/errors.js';
 import { ProducerStateError } from '../../storage/producer-state.js';
 import type { Broker } from '../broker.js';
 import { validateProduce } from '../produce-validator.js';
@@ -112,7 +112,7 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
     // Every append is in its log's queue, in this request's order: the next request may start.
     void Promise.all(queued).then(() => ctx.release?.());
     await Promise.all(pending);
-    if (drop) throw new Error('test hook: produce response dropped');
+    if (drop) throw new InjectedFaultError('test hook: produce response dropped');
     return req.acks === 0 ? null : res;
   },
 });

@@ -40,8 +40,7 @@ import { registerHandler } from './registry.js';
 import { leaderLog } from '../topics.js';
 import { batchToLegacy } from '../../protocol/records/legacy.js';
 import { RunnelError } from '../../protocol/errors.js';
-import { BATCH_HEADER_SIZE } from '../../protocol/records/batch-header.js';
-import { batchLastOffset, batchSize } from '../../storage/batch-scan.js';
+import { BATCH_HEADER_SIZE, entrySize, lastOffsetNumber } from '../../protocol/records/batch-header.js';
 import type { PartitionLog } from '../../storage/partition-log.js';
 
 const INT32_MAX = 2147483647;
@@ -55,9 +54,9 @@ function nextOffsetAfter(records: Buffer): number {
   let pos = 0;
   let next = 0;
   while (pos + BATCH_HEADER_SIZE <= records.length) {
-    const size = batchSize(records, pos);
+    const size = entrySize(records, pos);
     if (pos + size > records.length) break;
-    next = batchLastOffset(records, pos) + 1;
+    next = lastOffsetNumber(records, pos) + 1;
     pos += size;
   }
   return next;

@@ -3,11 +3,11 @@
  *
  * v0-7: one group; v2+ null topics = every partition with a committed offset, and a top-level error;
  * v8+: several groups, each with its own error; v9 carries memberId/memberEpoch, checked for KIP-848 groups
- * (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH; no member id with epoch -1 = an admin fetch, accepted). Partitions without a committed offset answer offset -1,
- * leader epoch -1, metadata "" and no error. requireStable (v7+): a partition with an offset staged by a
- * transaction that is still open answers UNSTABLE_OFFSET_COMMIT (retriable; the client asks again once the
- * transaction ends), as Kafka does. While the coordinator loads: COORDINATOR_LOAD_IN_PROGRESS (top level, and
- * per partition below v2, where there is no top-level error).
+ * (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH; no member id with epoch -1 = an admin fetch, accepted). Partitions
+ * without a committed offset answer offset -1, leader epoch -1, metadata "" and no error. requireStable (v7+):
+ * a partition with an offset staged by a transaction that is still open answers UNSTABLE_OFFSET_COMMIT
+ * (retriable; the client asks again once the transaction ends), as Kafka does. While the coordinator loads:
+ * COORDINATOR_LOAD_IN_PROGRESS (top level, and per partition below v2, where there is no top-level error).
  */
 import { decodeOffsetFetchRequest, type OffsetFetchRequest } from '../../protocol/generated/offset-fetch-request.js';
 import {
@@ -36,7 +36,10 @@ function byTopic(offsets: FetchedOffset[]): Map<string, FetchedOffset[]> {
   const m = new Map<string, FetchedOffset[]>();
   for (const o of offsets) {
     let l = m.get(o.topic);
-    if (!l) m.set(o.topic, (l = []));
+    if (!l) {
+      l = [];
+      m.set(o.topic, l);
+    }
     l.push(o);
   }
   return m;

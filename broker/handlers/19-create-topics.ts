@@ -99,7 +99,9 @@ export function topicLayout(broker: Broker, t: CreateTopicsRequestCreatableTopic
   if (rf > 1) {
     return {
       code: ErrorCode.INVALID_REPLICATION_FACTOR,
-      message: `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only 1 broker(s) are registered. ${NOT_REPLICATED}`,
+      message:
+        `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached ` +
+        `because only 1 broker(s) are registered. ${NOT_REPLICATED}`,
     };
   }
   return {

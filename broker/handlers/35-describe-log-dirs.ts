@@ -46,7 +46,10 @@ export const describeLogDirsHandler = registerHandler<DescribeLogDirsRequest, De
       const log = broker.logs.getLog(topic, partition);
       if (!log) return;
       let list = byTopic.get(topic);
-      if (!list) byTopic.set(topic, (list = []));
+      if (!list) {
+        list = [];
+        byTopic.set(topic, list);
+      }
       if (list.some((p) => p.partitionIndex === partition)) return;
       list.push({ partitionIndex: partition, partitionSize: BigInt(log.size), offsetLag: 0n, isFutureKey: false });
     };

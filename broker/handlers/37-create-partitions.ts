@@ -40,7 +40,9 @@ async function growOne(broker: Broker, t: CreatePartitionsTopic, validateOnly: b
     if (t.assignments.length !== added) {
       return {
         code: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-        message: `Attempted to add ${added} additional partition(s), but only ${t.assignments.length} assignment(s) were specified.`,
+        message:
+          `Attempted to add ${added} additional partition(s), ` +
+          `but only ${t.assignments.length} assignment(s) were specified.`,
       };
     }
     for (const a of t.assignments) {

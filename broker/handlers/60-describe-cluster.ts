@@ -24,7 +24,10 @@ import { registerHandler } from './registry.js';
 const BROKERS = 1;
 const CONTROLLERS = 2;
 const NO_OPERATIONS = -2147483648;
-/** AclOperation codes Kafka supports on the CLUSTER resource: CREATE 5, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12. */
+/**
+ * AclOperation codes Kafka supports on the CLUSTER resource: CREATE 5, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9,
+ * DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12.
+ */
 export const ALL_CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12].reduce((bits, op) => bits | (1 << op), 0);
 
 export const describeClusterHandler = registerHandler<DescribeClusterRequest, DescribeClusterResponse>({

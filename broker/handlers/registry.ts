@@ -9,6 +9,7 @@ import type { Reader } from '../../protocol/wire/reader.js';
 import type { Writer } from '../../protocol/wire/writer.js';
 import type { RequestHeader } from '../../protocol/generated/request-header.js';
 import type { Logger } from '../logger.js';
+import { InternalError } from '../../protocol/errors.js';
 
 /** What a handler sees of the request it serves. */
 export interface RequestContext {
@@ -47,7 +48,7 @@ export interface ApiHandler<Req = unknown, Res = unknown> {
 const handlers: (ApiHandler | undefined)[] = [];
 
 export function registerHandler<Req, Res>(h: ApiHandler<Req, Res>): ApiHandler<Req, Res> {
-  if (handlers[h.apiKey]) throw new Error(`API key ${h.apiKey} registered twice`);
+  if (handlers[h.apiKey]) throw new InternalError(`API key ${h.apiKey} registered twice`);
   handlers[h.apiKey] = h as unknown as ApiHandler;
   return h;
 }

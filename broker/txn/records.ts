@@ -17,6 +17,7 @@ import { Reader } from '../../protocol/wire/reader.js';
 import { Writer } from '../../protocol/wire/writer.js';
 import { offsetsPartitionFor } from '../groups/records.js';
 import { stateFromId, stateId, type TxnState } from './state.js';
+import { UnsupportedVersionError } from '../../protocol/errors.js';
 
 export const TRANSACTION_STATE_TOPIC = '__transaction_state';
 
@@ -72,7 +73,7 @@ export function txnLogValue(v: TxnLogValue): Buffer {
 export function decodeTxnLogValue(buf: Buffer): TxnLogValue {
   const r = new Reader(buf);
   const version = r.readInt16();
-  if (version > 1) throw new Error(`unknown TransactionLogValue version ${version}`);
+  if (version > 1) throw new UnsupportedVersionError(`unknown TransactionLogValue version ${version}`);
   const flexible = version >= 1;
   const str = (): string => (flexible ? r.readCompactString() : r.readString()) ?? '';
   const arr = (): number => (flexible ? r.readCompactArrayLength() : r.readArrayLength());

@@ -11,6 +11,7 @@
 import type { Broker } from '../broker.js';
 import { InternalTopic } from '../internal-topic.js';
 import { TRANSACTION_STATE_TOPIC, txnLogKey, txnStatePartitionFor } from './records.js';
+import { InjectedFaultError } from '../../protocol/errors.js';
 
 /** Where the coordinator persists transaction state (the topic, or memory in unit tests). */
 export interface TxnStateStore {
@@ -23,7 +24,7 @@ export class MemoryTxnStateStore implements TxnStateStore {
   async write(transactionalId: string, value: Buffer | null): Promise<void> {
     if (this.failNext) {
       this.failNext = false;
-      throw new Error('injected write failure');
+      throw new InjectedFaultError('injected write failure');
     }
     this.records.push({ transactionalId, value });
   }

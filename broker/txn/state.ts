@@ -13,6 +13,7 @@
  * - `partitions` is non-empty only in Ongoing / PrepareCommit / PrepareAbort.
  */
 import type { TxnLogValue } from './records.js';
+import { DecodeError, IllegalStateError } from '../../protocol/errors.js';
 
 export type TxnState =
   | 'Empty'
@@ -41,7 +42,7 @@ export function stateId(s: TxnState): number {
 
 export function stateFromId(id: number): TxnState {
   const s = STATES[id];
-  if (!s) throw new Error(`unknown transaction state id ${id}`);
+  if (!s) throw new DecodeError(`unknown transaction state id ${id}`);
   return s;
 }
 
@@ -152,9 +153,11 @@ export class TxnMetadata implements TxnSnapshot {
    */
   prepare(to: TxnState, changes: Partial<TxnSnapshot>, now: number): TxnSnapshot {
     if (this.pending)
-      throw new Error(`transaction ${this.transactionalId}: transition to ${this.pending.state} in progress`);
+      throw new IllegalStateError(
+        `transaction ${this.transactionalId}: transition to ${this.pending.state} in progress`,
+      );
     if (!canTransition(this.state, to))
-      throw new Error(`transaction ${this.transactionalId}: illegal transition ${this.state} -> ${to}`);
+      throw new IllegalStateError(`transaction ${this.transactionalId}: illegal transition ${this.state} -> ${to}`);
     const next = { ...this.snapshot(), ...changes, state: to, lastUpdateTimestamp: now };
     if (to === 'Empty' || to === 'CompleteCommit' || to === 'CompleteAbort' || to === 'Dead')
       next.partitions = new Set();
@@ -185,7 +188,10 @@ export class TxnMetadata implements TxnSnapshot {
     for (const key of s.partitions) {
       const { topic, partition } = splitPartitionKey(key);
       let ids = partitions.get(topic);
-      if (!ids) partitions.set(topic, (ids = []));
+      if (!ids) {
+        ids = [];
+        partitions.set(topic, ids);
+      }
       ids.push(partition);
     }
     // PrepareEpochFence is never persisted; Kafka writes the abort that follows it.

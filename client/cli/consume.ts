@@ -180,7 +180,8 @@ export async function consume(topic: string, opts: ConsumeOptions): Promise<numb
       if (idleLimit !== undefined && Date.now() - lastRecordAt >= idleLimit) {
         if (opts.timeoutMs === undefined && ends) {
           process.stderr.write(
-            `runnel: stopped after ${idleLimit} ms without a record before the end of ${partitionsTotal - done.size} partition(s)\n`,
+            `runnel: stopped after ${idleLimit} ms without a record ` +
+              `before the end of ${partitionsTotal - done.size} partition(s)\n`,
           );
         }
         break;

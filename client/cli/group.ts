@@ -137,13 +137,15 @@ export async function groupResetOffsets(id: string, opts: ResetOptions): Promise
   ].filter(Boolean);
   if (targets.length !== 1)
     throw new UsageError(
-      `give exactly one of --to-earliest, --to-latest, --to-offset, --to-datetime${targets.length ? ` (got ${targets.join(' and ')})` : ''}`,
+      'give exactly one of --to-earliest, --to-latest, --to-offset, --to-datetime' +
+        (targets.length ? ` (got ${targets.join(' and ')})` : ''),
     );
   return withAdmin(opts, async (admin) => {
     const group = await admin.describeGroup(id);
     if (group.members.length > 0 || !['Empty', 'Dead', ''].includes(group.state)) {
       throw new OperationError(
-        `cannot reset offsets of group ${id}: it is not empty (state ${group.state}, ${group.members.length} member(s)); stop its consumers first`,
+        `cannot reset offsets of group ${id}: it is not empty ` +
+          `(state ${group.state}, ${group.members.length} member(s)); stop its consumers first`,
       );
     }
     const t = await admin.describeTopic(opts.topic);

@@ -94,7 +94,9 @@ export async function produce(topic: string, opts: ProduceOptions): Promise<numb
         .send({ topic, key, value, headers, ...(opts.partition !== undefined ? { partition: opts.partition } : {}) })
         .then(
           () => void acked++,
-          (e: unknown) => void (failure ??= e),
+          (e: unknown) => {
+            failure ??= e;
+          },
         );
       inFlight.push(p);
       sent++;

@@ -98,7 +98,11 @@ export async function topicDescribe(name: string, opts: DescribeOptions): Promis
       return 0;
     }
     const records = partitions.reduce((s, p) => s + Math.max(0, (p.logEndOffset ?? 0) - (p.logStartOffset ?? 0)), 0);
-    let text = `Topic: ${t.name}\tPartitions: ${partitions.length}\tReplicationFactor: ${partitions[0]?.replicas.length ?? 0}${t.topicId ? `\tTopicId: ${t.topicId}` : ''}\tRecords: ${records}\n`;
+    const rf = partitions[0]?.replicas.length ?? 0;
+    const topicId = t.topicId ? `\tTopicId: ${t.topicId}` : '';
+    let text =
+      `Topic: ${t.name}\tPartitions: ${partitions.length}\tReplicationFactor: ${rf}${topicId}` +
+      `\tRecords: ${records}\n`;
     text +=
       '\n' +
       table(
@@ -119,7 +123,8 @@ export async function topicDescribe(name: string, opts: DescribeOptions): Promis
         : shown
             .map(
               (c) =>
-                `  ${c.name}=${c.sensitive ? '(sensitive)' : (c.value ?? 'null')}${opts.allConfigs && c.isDefault ? '  (default)' : ''}\n`,
+                `  ${c.name}=${c.sensitive ? '(sensitive)' : (c.value ?? 'null')}` +
+                `${opts.allConfigs && c.isDefault ? '  (default)' : ''}\n`,
             )
             .join('');
     out(text);

@@ -135,7 +135,10 @@ export function adminView(admin: Admin): AdminView {
       const out = new Map<string, Map<number, number>>();
       for (const o of await admin.fetchOffsets(groupId, topics)) {
         let m = out.get(o.topic);
-        if (!m) out.set(o.topic, (m = new Map()));
+        if (!m) {
+          m = new Map();
+          out.set(o.topic, m);
+        }
         m.set(o.partition, num(o.offset));
       }
       return out;

@@ -92,7 +92,9 @@ export function generate(specRoot: string): Map<string, string> {
   out.push('export const APIS: readonly ApiInfo[] = [');
   for (const a of rows) {
     out.push(
-      `  { key: ${a.key}, name: '${a.name}', minVersion: ${a.min}, maxVersion: ${a.max}, flexibleMin: ${a.flexMin === Infinity ? 'Infinity' : a.flexMin}, latestVersionUnstable: ${a.unstableMax}, requestModule: '${kebab(`${a.name}Request`)}', responseModule: '${kebab(`${a.name}Response`)}' },`,
+      `  { key: ${a.key}, name: '${a.name}', minVersion: ${a.min}, maxVersion: ${a.max}, ` +
+        `flexibleMin: ${a.flexMin === Infinity ? 'Infinity' : a.flexMin}, latestVersionUnstable: ${a.unstableMax}, ` +
+        `requestModule: '${kebab(`${a.name}Request`)}', responseModule: '${kebab(`${a.name}Response`)}' },`,
     );
   }
   out.push('];');
@@ -160,6 +162,7 @@ function errorCodes(specRoot: string): string {
   out.push(']);');
   out.push('');
   out.push('export function errorName(code: number): string {');
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: this line emits a template literal into the generated file
   out.push('  return NAMES.get(code) ?? `UNKNOWN_ERROR_${code}`;');
   out.push('}');
   out.push('');

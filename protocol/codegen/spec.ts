@@ -6,6 +6,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { BadArgumentError } from '../errors.js';
 
 export interface Range {
   min: number;
@@ -20,7 +21,7 @@ export function parseRange(s: string | undefined): Range {
   const dash = s.indexOf('-');
   if (dash > 0) return { min: Number(s.slice(0, dash)), max: Number(s.slice(dash + 1)) };
   const n = Number(s);
-  if (!Number.isInteger(n)) throw new Error(`bad version range ${JSON.stringify(s)}`);
+  if (!Number.isInteger(n)) throw new BadArgumentError(`bad version range ${JSON.stringify(s)}`);
   return { min: n, max: n };
 }
 
@@ -171,7 +172,7 @@ export function buildMessage(raw: RawMessage): MessageM {
     if (PRIMS.has(t)) return { kind: 'prim', prim: t as Prim };
     const inline = f.fields;
     const fields = inline ?? common.get(t);
-    if (!fields) throw new Error(`${raw.name}: unknown struct type ${t} for field ${f.name}`);
+    if (!fields) throw new BadArgumentError(`${raw.name}: unknown struct type ${t} for field ${f.name}`);
     return { kind: 'struct', struct: buildStruct(path, t, fields) };
   };
 

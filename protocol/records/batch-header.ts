@@ -9,6 +9,10 @@
  *
  * The legacy log-entry prefix (offset int64, size int32) is shared by magic 0/1, so `magic` at byte 16
  * tells the formats apart for any entry at least 17 bytes long.
+ *
+ * The accessors take the buffer and the batch's position in it. int64 fields come as bigint (the protocol's
+ * type) and, with a `Number` suffix, as JS numbers (exact up to 2^53 - 1; what storage keeps offsets and
+ * timestamps in), read as two int32 halves.
  */
 
 export const BASE_OFFSET_OFFSET = 0;
@@ -61,8 +65,35 @@ export function entrySize(buf: Buffer, pos = 0): number {
   return LOG_OVERHEAD + buf.readInt32BE(pos + LENGTH_OFFSET);
 }
 
+const TWO_32 = 4294967296;
+
+/** A big-endian int64 at `pos` as a JS number. */
+export function readInt64Number(buf: Buffer, pos: number): number {
+  return buf.readInt32BE(pos) * TWO_32 + buf.readUInt32BE(pos + 4);
+}
+
+/** Write a JS number (an integer within ±2^53) as a big-endian int64 at `pos`. */
+export function writeInt64Number(buf: Buffer, pos: number, value: number): void {
+  const hi = Math.floor(value / TWO_32);
+  buf.writeInt32BE(hi, pos);
+  buf.writeUInt32BE(value - hi * TWO_32, pos + 4);
+}
+
 export function baseOffset(buf: Buffer, pos = 0): bigint {
   return buf.readBigInt64BE(pos + BASE_OFFSET_OFFSET);
+}
+
+export function baseOffsetNumber(buf: Buffer, pos = 0): number {
+  return readInt64Number(buf, pos + BASE_OFFSET_OFFSET);
+}
+
+/** The batchLength field: bytes after it (see entrySize for the whole batch). */
+export function batchLength(buf: Buffer, pos = 0): number {
+  return buf.readInt32BE(pos + LENGTH_OFFSET);
+}
+
+export function partitionLeaderEpoch(buf: Buffer, pos = 0): number {
+  return buf.readInt32BE(pos + PARTITION_LEADER_EPOCH_OFFSET);
 }
 
 export function magic(buf: Buffer, pos = 0): number {
@@ -73,6 +104,11 @@ export function lastOffsetDelta(buf: Buffer, pos = 0): number {
   return buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET);
 }
 
+/** Offset of the batch's last record: baseOffset + lastOffsetDelta. */
+export function lastOffsetNumber(buf: Buffer, pos = 0): number {
+  return baseOffsetNumber(buf, pos) + lastOffsetDelta(buf, pos);
+}
+
 export function attributes(buf: Buffer, pos = 0): number {
   return buf.readInt16BE(pos + ATTRIBUTES_OFFSET);
 }
@@ -81,8 +117,32 @@ export function maxTimestamp(buf: Buffer, pos = 0): bigint {
   return buf.readBigInt64BE(pos + MAX_TIMESTAMP_OFFSET);
 }
 
+export function maxTimestampNumber(buf: Buffer, pos = 0): number {
+  return readInt64Number(buf, pos + MAX_TIMESTAMP_OFFSET);
+}
+
 export function baseTimestamp(buf: Buffer, pos = 0): bigint {
   return buf.readBigInt64BE(pos + BASE_TIMESTAMP_OFFSET);
+}
+
+export function baseTimestampNumber(buf: Buffer, pos = 0): number {
+  return readInt64Number(buf, pos + BASE_TIMESTAMP_OFFSET);
+}
+
+export function producerId(buf: Buffer, pos = 0): bigint {
+  return buf.readBigInt64BE(pos + PRODUCER_ID_OFFSET);
+}
+
+export function producerIdNumber(buf: Buffer, pos = 0): number {
+  return readInt64Number(buf, pos + PRODUCER_ID_OFFSET);
+}
+
+export function producerEpoch(buf: Buffer, pos = 0): number {
+  return buf.readInt16BE(pos + PRODUCER_EPOCH_OFFSET);
+}
+
+export function baseSequence(buf: Buffer, pos = 0): number {
+  return buf.readInt32BE(pos + BASE_SEQUENCE_OFFSET);
 }
 
 export function recordsCount(buf: Buffer, pos = 0): number {

@@ -24,29 +24,21 @@
 import { CorruptRecordError, CompressionError } from '../errors.js';
 import {
   ATTRIBUTES_OFFSET,
-  BASE_OFFSET_OFFSET,
-  BASE_SEQUENCE_OFFSET,
-  BASE_TIMESTAMP_OFFSET,
   BATCH_HEADER_SIZE,
   COMPRESSION_CODEC_MASK,
   CONTROL_FLAG_MASK,
   CRC_OFFSET,
   CompressionType,
   DELETE_HORIZON_FLAG_MASK,
-  LAST_OFFSET_DELTA_OFFSET,
-  LENGTH_OFFSET,
   LOG_OVERHEAD,
   MAGIC_OFFSET,
   MAX_TIMESTAMP_OFFSET,
-  PARTITION_LEADER_EPOCH_OFFSET,
-  PRODUCER_EPOCH_OFFSET,
-  PRODUCER_ID_OFFSET,
-  RECORDS_COUNT_OFFSET,
   RECORDS_OFFSET,
   TIMESTAMP_TYPE_MASK,
   TRANSACTIONAL_FLAG_MASK,
   TimestampType,
 } from './batch-header.js';
+import * as hdr from './batch-header.js';
 import { crc32c } from './crc.js';
 import { decompress, type DecompressOptions } from './compression.js';
 import { readVarint, readVarlong, readVarlongNumber, type Cursor } from './varint.js';
@@ -90,7 +82,7 @@ export class RecordBatch {
   /** The batch starting at `pos` in `buf`, sized by its length field (throws if it does not fit). */
   static at(buf: Buffer, pos = 0): RecordBatch {
     if (pos + LOG_OVERHEAD > buf.length) throw new CorruptRecordError('record batch truncated before its length field');
-    const size = LOG_OVERHEAD + buf.readInt32BE(pos + LENGTH_OFFSET);
+    const size = hdr.entrySize(buf, pos);
     if (size < MIN_BATCH_SIZE)
       throw new CorruptRecordError(`record batch size ${size} is below the minimum ${MIN_BATCH_SIZE}`);
     if (pos + size > buf.length)
@@ -99,43 +91,43 @@ export class RecordBatch {
   }
 
   get baseOffset(): bigint {
-    return this.buffer.readBigInt64BE(BASE_OFFSET_OFFSET);
+    return hdr.baseOffset(this.buffer);
   }
   get batchLength(): number {
-    return this.buffer.readInt32BE(LENGTH_OFFSET);
+    return hdr.batchLength(this.buffer);
   }
   get partitionLeaderEpoch(): number {
-    return this.buffer.readInt32BE(PARTITION_LEADER_EPOCH_OFFSET);
+    return hdr.partitionLeaderEpoch(this.buffer);
   }
   get magic(): number {
-    return this.buffer.readInt8(MAGIC_OFFSET);
+    return hdr.magic(this.buffer);
   }
   get crc(): number {
-    return this.buffer.readUInt32BE(CRC_OFFSET);
+    return hdr.storedCrc(this.buffer);
   }
   get attributes(): number {
-    return this.buffer.readInt16BE(ATTRIBUTES_OFFSET);
+    return hdr.attributes(this.buffer);
   }
   get lastOffsetDelta(): number {
-    return this.buffer.readInt32BE(LAST_OFFSET_DELTA_OFFSET);
+    return hdr.lastOffsetDelta(this.buffer);
   }
   get baseTimestamp(): bigint {
-    return this.buffer.readBigInt64BE(BASE_TIMESTAMP_OFFSET);
+    return hdr.baseTimestamp(this.buffer);
   }
   get maxTimestamp(): bigint {
-    return this.buffer.readBigInt64BE(MAX_TIMESTAMP_OFFSET);
+    return hdr.maxTimestamp(this.buffer);
   }
   get producerId(): bigint {
-    return this.buffer.readBigInt64BE(PRODUCER_ID_OFFSET);
+    return hdr.producerId(this.buffer);
   }
   get producerEpoch(): number {
-    return this.buffer.readInt16BE(PRODUCER_EPOCH_OFFSET);
+    return hdr.producerEpoch(this.buffer);
   }
   get baseSequence(): number {
-    return this.buffer.readInt32BE(BASE_SEQUENCE_OFFSET);
+    return hdr.baseSequence(this.buffer);
   }
   get recordsCount(): number {
-    return this.buffer.readInt32BE(RECORDS_COUNT_OFFSET);
+    return hdr.recordsCount(this.buffer);
   }
 
   /** Total bytes of the batch (batchLength + 12). */
@@ -180,11 +172,11 @@ export class RecordBatch {
 
   /** Stamp the base offset in place (not covered by the CRC). */
   setBaseOffset(offset: bigint): void {
-    this.buffer.writeBigInt64BE(offset, BASE_OFFSET_OFFSET);
+    hdr.setBaseOffset(this.buffer, offset);
   }
   /** Stamp the partition leader epoch in place (not covered by the CRC). */
   setPartitionLeaderEpoch(epoch: number): void {
-    this.buffer.writeInt32BE(epoch, PARTITION_LEADER_EPOCH_OFFSET);
+    hdr.setPartitionLeaderEpoch(this.buffer, epoch);
   }
 
   /** CRC-32C over bytes [21, end). */
@@ -195,13 +187,14 @@ export class RecordBatch {
   /** Why the batch is invalid (length, magic, CRC), or null when it is valid. Decodes no records. */
   problem(): string | null {
     const buf = this.buffer;
-    if (buf.readInt32BE(LENGTH_OFFSET) + LOG_OVERHEAD !== buf.length) {
-      return `batch length field ${buf.readInt32BE(LENGTH_OFFSET)} does not match the ${buf.length - LOG_OVERHEAD} bytes present`;
+    if (hdr.entrySize(buf) !== buf.length) {
+      const field = hdr.batchLength(buf);
+      return `batch length field ${field} does not match the ${buf.length - LOG_OVERHEAD} bytes present`;
     }
-    const magic = buf.readInt8(MAGIC_OFFSET);
+    const magic = hdr.magic(buf);
     if (magic !== 2) return `unsupported magic ${magic} in a record batch`;
-    if (buf.readInt32BE(RECORDS_COUNT_OFFSET) < 0) return 'negative record count';
-    const stored = buf.readUInt32BE(CRC_OFFSET);
+    if (hdr.recordsCount(buf) < 0) return 'negative record count';
+    const stored = hdr.storedCrc(buf);
     const actual = this.computeCrc();
     if (stored !== actual)
       return `record batch CRC mismatch: stored 0x${stored.toString(16)}, computed 0x${actual.toString(16)}`;
@@ -316,7 +309,10 @@ export class RecordBatch {
 
   private recordsSection(): Buffer {
     if (this.decompressed !== null) return this.decompressed;
-    if (this.compression === CompressionType.None) return (this.decompressed = this.recordsData);
+    if (this.compression === CompressionType.None) {
+      this.decompressed = this.recordsData;
+      return this.decompressed;
+    }
     throw new CompressionError(
       `batch is ${this.compression === CompressionType.Zstd ? 'zstd' : 'compressed'}: call decompressRecords() first`,
     );
@@ -447,8 +443,8 @@ export function* iterateBatches(
       state.truncated = true;
       return;
     }
-    const size = LOG_OVERHEAD + buf.readInt32BE(pos + LENGTH_OFFSET);
-    const magic = buf.readInt8(pos + MAGIC_OFFSET);
+    const size = hdr.entrySize(buf, pos);
+    const magic = hdr.magic(buf, pos);
     if (magic !== 2) throw new CorruptRecordError(`entry at byte ${pos} has magic ${magic}, not a v2 record batch`);
     if (size < MIN_BATCH_SIZE)
       throw new CorruptRecordError(`record batch at byte ${pos} has size ${size}, below the minimum ${MIN_BATCH_SIZE}`);

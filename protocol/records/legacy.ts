@@ -18,7 +18,15 @@
  * an error for legacyToBatchV2 (produce data must be whole).
  */
 import { CompressionError, CorruptRecordError, EncodeError } from '../errors.js';
-import { CompressionType, LENGTH_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET, TimestampType } from './batch-header.js';
+import {
+  CompressionType,
+  entrySize,
+  LENGTH_OFFSET,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  magic as magicAt,
+  TimestampType,
+} from './batch-header.js';
 import { type RecordBatch, iterateBatches, type DecodedRecord } from './batch.js';
 import { buildRecordBatch, type RecordInput } from './builder.js';
 import { compress, decompress, type DecompressOptions } from './compression.js';
@@ -301,7 +309,8 @@ export async function buildMessageSet(
   const value = await compress(compression, inner, { level: opts.compressionLevel, legacyMagic0: magic === 0 });
   let wrapperTs = -1n;
   if (magic === 1) {
-    wrapperTs = logAppend ? logAppendTime : stamps.reduce((a, b) => (b > a ? b : a), -1n);
+    if (logAppend) wrapperTs = logAppendTime;
+    else for (const s of stamps) if (s > wrapperTs) wrapperTs = s;
   }
   return writeLegacyEntry(offsets[offsets.length - 1], magic, compression | tsBit, wrapperTs, null, value);
 }
@@ -376,8 +385,8 @@ export async function batchToLegacy(records: Buffer, magic: 0 | 1, opts: DownCon
   const out: Buffer[] = [];
   let pos = 0;
   while (pos + LOG_OVERHEAD + 5 <= records.length) {
-    const size = LOG_OVERHEAD + records.readInt32BE(pos + LENGTH_OFFSET);
-    const entryMagic = records.readInt8(pos + MAGIC_OFFSET);
+    const size = entrySize(records, pos);
+    const entryMagic = magicAt(records, pos);
     if (size < LOG_OVERHEAD + MIN_MESSAGE_SIZE_V0)
       throw new CorruptRecordError(`entry at byte ${pos} has size ${size}`);
     if (pos + size > records.length) break;

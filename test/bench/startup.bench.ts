@@ -77,7 +77,8 @@ function median(xs: number[]): number {
 }
 
 function fmt(xs: number[], unit = 'ms', digits = 1): string {
-  return `${median(xs).toFixed(digits)} ${unit} (min ${Math.min(...xs).toFixed(digits)}, max ${Math.max(...xs).toFixed(digits)})`;
+  const [min, max] = [Math.min(...xs).toFixed(digits), Math.max(...xs).toFixed(digits)];
+  return `${median(xs).toFixed(digits)} ${unit} (min ${min}, max ${max})`;
 }
 
 async function freePort(): Promise<number> {
@@ -300,12 +301,14 @@ async function main(): Promise<void> {
   console.log(`embedded: startBroker() resolved     ${fmt(emb.startMs)}`);
   console.log(`embedded: startBroker() → produce ack ${fmt(emb.ackMs)}   (target < 50 ms)`);
   console.log(
-    `embedded: first run (no compile cache): import ${coldEmbedded.importMs.toFixed(1)} ms, startBroker() → ack ${coldEmbedded.ackMs.toFixed(1)} ms`,
+    `embedded: first run (no compile cache): import ${coldEmbedded.importMs.toFixed(1)} ms, ` +
+      `startBroker() → ack ${coldEmbedded.ackMs.toFixed(1)} ms`,
   );
   console.log(`embedded: process start → produce ack ${fmt(emb.total)}`);
   console.log(`embedded: RSS at ack                 ${fmt(emb.rss, 'MiB')}`);
   console.log(
-    `embedded: CPU time: import ${fmt(emb.cpuImport)}; startBroker() → ack ${fmt(emb.cpuAck)}; process total ${fmt(emb.cpuTotal)}`,
+    `embedded: CPU time: import ${fmt(emb.cpuImport)}; startBroker() → ack ${fmt(emb.cpuAck)}; ` +
+      `process total ${fmt(emb.cpuTotal)}`,
   );
   console.log(
     `cli: spawn → first accepted conn.    ${fmt(cli)}   (target < 150 ms; admin API ${adminOff ? 'off' : 'on'})`,

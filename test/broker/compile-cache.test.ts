@@ -38,13 +38,14 @@ function loadInChild(
 ): { state: string; answer: number; double: number; file: string; sibling: string } {
   const code = `const { runWithCompileCache } = require(${JSON.stringify(CC)});
 const r = runWithCompileCache(${JSON.stringify(file)}, ${JSON.stringify(cache)});
-process.stdout.write(JSON.stringify({ state: r.state, answer: r.exports.answer, double: r.exports.double(21), file: r.exports.file, sibling: r.exports.sibling }));`;
+const { answer, double, file, sibling } = r.exports;
+process.stdout.write(JSON.stringify({ state: r.state, answer, double: double(21), file, sibling }));`;
   const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as never;
 }
 
-test('runWithCompileCache: a first process runs the script and writes the cache at exit; the next takes it (hit)', () => {
+test('runWithCompileCache: a first process runs the script and writes the cache at exit; the next hits it', () => {
   const { dir, cache, file } = setup();
   const first = loadInChild(file, cache);
   assert.deepEqual(first, { state: 'miss', answer: 42, double: 42, file, sibling: 'near' });
@@ -75,7 +76,7 @@ test('runWithCompileCache: data V8 refuses is rejected, the script still runs, a
   assert.equal(loadInChild(file, cache).state, 'hit');
 });
 
-test('runWithCompileCache: a changed script gets its own cache file; flush() writes when due; null runs uncached', () => {
+test('runWithCompileCache: a changed script gets its own cache file; flush() writes when due; null: uncached', () => {
   const { cache, file } = setup();
   loadInChild(file, cache);
   writeFileSync(file, BODY.replace('42', '43'));
@@ -101,7 +102,7 @@ test('runWithCompileCache: a changed script gets its own cache file; flush() wri
   assert.equal((off.exports as { answer: number }).answer, 44);
 });
 
-test('compileCacheDir: RUNNEL_COMPILE_CACHE names the directory (made 0700) or turns the cache off; a shared directory is refused', () => {
+test('compileCacheDir: RUNNEL_COMPILE_CACHE names the directory (0700) or turns it off; shared dirs refused', () => {
   const base = mkdtempSync(join(tmpdir(), 'runnel-ccdir-'));
   const mine = join(base, 'mine');
   assert.equal(compileCacheDir({ RUNNEL_COMPILE_CACHE: mine }), mine);

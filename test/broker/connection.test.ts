@@ -125,7 +125,8 @@ test('back-pressure: a client that stops reading gets every response, in order, 
     p.partitionMaxBytes = 1 << 20;
     req.topics = [{ topic: 'bp', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitions: [p] }];
     const ids: number[] = [];
-    for (let i = 0; i < 150; i++) ids.push(c.send(1, 11, (w) => encodeFetchRequest(w, 11, req))); // ~38 MiB of responses
+    // ~38 MiB of responses
+    for (let i = 0; i < 150; i++) ids.push(c.send(1, 11, (w) => encodeFetchRequest(w, 11, req)));
     await new Promise((r) => setTimeout(r, 500));
     c.socket.resume();
     for (const id of ids) {

@@ -48,7 +48,9 @@ test('kill -9 mid-stream loses no acknowledged record and invents none', async (
       assert.match(c.stdout, /END \d+/, c.stdout.slice(-500) + c.stderr.slice(-500));
       const values = recs.map((r) => r[3]);
       // Offsets are dense from 0 and values are in production order, each once.
-      recs.forEach((r, i) => assert.equal(Number(r[1]), i));
+      recs.forEach((r, i) => {
+        assert.equal(Number(r[1]), i);
+      });
       for (let i = 1; i < values.length; i++)
         assert.ok(values[i] > values[i - 1], `order at ${i}: ${values[i - 1]} then ${values[i]}`);
       const present = new Set(values);

@@ -8,7 +8,6 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,10 +17,8 @@ import { testBroker } from '../helpers/test-broker.js';
 import { run } from '../helpers/broker-process.js';
 import type { RunningBroker } from '../../broker/index.js';
 import { iterateBatches } from '../../protocol/records/batch.js';
+import { Kafka, logLevel } from 'kafkajs';
 
-const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const { Kafka, logLevel } = require('kafkajs') as any;
 const clients = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../../test/helpers/clients'));
 const PY = '/usr/bin/python3';
 

@@ -96,7 +96,7 @@ test('kafkajs: 10,000 records (none, gzip), group consume in order with headers,
   }
 });
 
-test('@platformatic/kafka: 10,000 records (none, gzip, snappy, lz4), group consume in order with headers, offset by time, delete', {
+test('@platformatic/kafka: 10,000 records (none, gzip, snappy, lz4), group consume in order, headers, by time', {
   timeout: 120_000,
 }, async () => {
   const topic = 'node-platformatic';

@@ -76,7 +76,7 @@ test('startHelp lists every flag', () => {
   }
 });
 
-test('runnel start (its bundle) is listening before loading commander, the client commands, fastify, prom-client, codecs, CRC or msgpackr', async () => {
+test('runnel start listens before loading commander, client commands, fastify, prom-client, codecs, CRC', async () => {
   const { spawn } = await import('node:child_process');
   const { mkdtempSync, readFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
@@ -102,12 +102,17 @@ net.Server.prototype.listen = function (...args) {
     if (this.address().port === 0 || globalThis.done) return;
     globalThis.done = true;
     const port = this.address().port;
-    const s = net.connect(port, '127.0.0.1', () => { s.destroy(); process.stdout.write(JSON.stringify([...loaded])); process.exit(0); });
+    const s = net.connect(port, '127.0.0.1', () => {
+      s.destroy();
+      process.stdout.write(JSON.stringify([...loaded]));
+      process.exit(0);
+    });
   });
   return listen.apply(this, args);
 };
 const { runWithCompileCache } = require(${JSON.stringify(join(dist, 'broker/compile-cache.cjs'))});
-runWithCompileCache(${JSON.stringify(bundle)}, null).exports.main([process.execPath, 'runnel', 'start', '--port', '0', '--host', '127.0.0.1', '--admin-port', '-1', '--data-dir', ${JSON.stringify(dataDir)}]);
+runWithCompileCache(${JSON.stringify(bundle)}, null).exports.main([process.execPath, 'runnel', 'start', '--port', '0',
+  '--host', '127.0.0.1', '--admin-port', '-1', '--data-dir', ${JSON.stringify(dataDir)}]);
 `;
   const child = spawn(process.execPath, ['-e', code], {
     stdio: ['ignore', 'pipe', 'pipe'],

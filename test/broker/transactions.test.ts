@@ -6,23 +6,19 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testBroker } from '../helpers/test-broker.js';
 import { run } from '../helpers/broker-process.js';
 import type { RunningBroker } from '../../broker/index.js';
 import { fetchOffsets } from '../../broker/groups/offsets.js';
+import { Kafka, logLevel } from 'kafkajs';
 
-const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const { Kafka, logLevel } = require('kafkajs') as any;
 const clients = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../../test/helpers/clients'));
 const PY = '/usr/bin/python3';
 
 let b: RunningBroker;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-let kafka: any;
+let kafka: Kafka;
 before(async () => {
   b = await testBroker({
     config: {
@@ -65,7 +61,7 @@ async function consumeUntil(topic: string, last: string, readUncommitted: boolea
   try {
     await c.subscribe({ topics: [topic], fromBeginning: true });
     await c.run({
-      eachMessage: async ({ message }: { message: { value: Buffer } }) => void got.push(message.value.toString()),
+      eachMessage: async ({ message }) => void got.push(message.value!.toString()),
     });
     await waitFor(`${last} on ${topic}`, () => got.includes(last));
   } finally {
@@ -128,8 +124,8 @@ test("kafkajs: consume-transform-produce commits the group's offsets with the ou
     await consumer.subscribe({ topics: [input], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
-      eachMessage: async ({ partition, message }: { partition: number; message: { offset: string; value: Buffer } }) =>
-        void seen.push({ partition, offset: message.offset, value: message.value.toString() }),
+      eachMessage: async ({ partition, message }) =>
+        void seen.push({ partition, offset: message.offset, value: message.value!.toString() }),
     });
     await waitFor('6 input records', () => seen.length >= 6);
     const next = (p: number) =>

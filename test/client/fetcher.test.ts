@@ -17,7 +17,7 @@ import { decodePartitionRecords } from '../../client/fetcher.js';
 
 const vals = (rs: Array<{ value: Buffer | null }>) => rs.map((r) => r.value?.toString());
 
-test('offsets inside a batch before the fetch offset are skipped; a truncated tail waits for the next fetch', async () => {
+test('offsets in a batch before the fetch offset are skipped; a truncated tail waits for the next fetch', async () => {
   const b0 = await buildRecordBatch(
     [0, 1, 2, 3].map((i) => ({ value: `a${i}`, timestamp: 1000 + i })),
     { baseOffset: 0 },

@@ -178,7 +178,9 @@ test('the Runnel producer puts keyed records on the murmur2 partition and keyles
   const metas = await p.sendBatch(
     Array.from({ length: 100 }, (_, i) => ({ topic: 'p-sticky', key: `k${i}`, value: 'x' })),
   );
-  metas.forEach((m, i) => assert.equal(m.partition, partitionForKey(Buffer.from(`k${i}`), 6)));
+  metas.forEach((m, i) => {
+    assert.equal(m.partition, partitionForKey(Buffer.from(`k${i}`), 6));
+  });
   const keyless = await p.sendBatch(Array.from({ length: 20 }, () => ({ topic: 'p-sticky', value: 'small' })));
   assert.equal(
     new Set(keyless.map((m) => m.partition)).size,

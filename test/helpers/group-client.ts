@@ -44,7 +44,8 @@ import {
 } from '../../protocol/generated/offset-fetch-request.js';
 import { decodeOffsetFetchResponse, type OffsetFetchResponse } from '../../protocol/generated/offset-fetch-response.js';
 
-export const SUB = Buffer.from([0, 0, 0, 0, 0, 1, 0, 1, 0x74, 0, 0, 0, 0]); // ConsumerProtocolSubscription v0: ["t"], no user data
+/** ConsumerProtocolSubscription v0: ["t"], no user data. */
+export const SUB = Buffer.from([0, 0, 0, 0, 0, 1, 0, 1, 0x74, 0, 0, 0, 0]);
 
 export function joinGroup(c: RawClient, v: number, over: Partial<JoinGroupRequest>): Promise<JoinGroupResponse> {
   const req = {

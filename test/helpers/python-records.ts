@@ -9,9 +9,8 @@ export const PY = '/usr/bin/python3';
 /** kafka-python's record package and the codecs it needs are importable. */
 export const PY_KAFKA = spawnSync(PY, ['-c', 'import kafka.record, snappy, lz4, xxhash']).status === 0;
 
-/** Run python with JSON on stdin as `inp`; it must set `out`, printed back as JSON. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function pyJson(code: string, inp: unknown): any {
+/** Run python with JSON on stdin as `inp`; it must set `out`, printed back as JSON (of the caller's shape T). */
+export function pyJson<T>(code: string, inp: unknown): T {
   const script = `import sys, json\ninp = json.loads(sys.stdin.read())\n${code}\nprint(json.dumps(out))\n`;
   const r = spawnSync(PY, ['-c', script], { input: JSON.stringify(inp), maxBuffer: 256 << 20 });
   if (r.status !== 0) throw new Error(`python failed: ${r.stderr.toString()}`);

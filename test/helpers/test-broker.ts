@@ -43,7 +43,10 @@ export function useBrokerAndClient(opts: BrokerAndClientOptions = {}): BrokerAnd
   const { setup, teardown, ...startOpts } = opts;
   let broker: RunningBroker | undefined;
   let client: RawClient | undefined;
-  /** The temporary data directory of the first broker once restart() has taken it over (stop() no longer removes it). */
+  /**
+   * The temporary data directory of the first broker once restart() has taken it over (stop() no longer removes
+   * it).
+   */
   let keptDir: string | undefined;
 
   async function start(dataDir?: string): Promise<void> {

@@ -169,7 +169,11 @@ function analyse(name: string, frame: Buffer, modules: Map<string, ModuleInfo>):
   if (!mod) throw new Error(`${name}: no module for api ${key}`);
   mod.decode(r, version);
   const seen = new Set<number>();
-  const fields = r.fields.filter((f) => (seen.has(f.offset) ? false : (seen.add(f.offset), true)));
+  const fields = r.fields.filter((f) => {
+    if (seen.has(f.offset)) return false;
+    seen.add(f.offset);
+    return true;
+  });
   return { name, frame, headerLength, key, version, fields };
 }
 
@@ -179,7 +183,11 @@ function analyseBody(module: string, version: number, body: Buffer, modules: Map
   modules.get(module)!.decode(r, version);
   if (r.pos !== body.length) throw new Error(`${module} v${version}: sample decodes to ${r.pos} of ${body.length}`);
   const seen = new Set<number>();
-  const fields = r.fields.filter((f) => (seen.has(f.offset) ? false : (seen.add(f.offset), true)));
+  const fields = r.fields.filter((f) => {
+    if (seen.has(f.offset)) return false;
+    seen.add(f.offset);
+    return true;
+  });
   return { name: `sample ${module} v${version}`, frame: body, module, headerLength: 0, key: -1, version, fields };
 }
 
@@ -497,7 +505,8 @@ function formatFailures(seed: number, fs: Failure[]): string {
   return fs
     .map(
       (f) =>
-        `seed ${seed} phase ${f.phase} iteration ${f.iteration} (from ${f.fixture}), ${f.what}:\n  ${f.error}\n  bytes ${f.hex}\n  ${f.stack.split('\n').slice(1, 6).join('\n  ')}`,
+        `seed ${seed} phase ${f.phase} iteration ${f.iteration} (from ${f.fixture}), ${f.what}:\n  ${f.error}\n` +
+        `  bytes ${f.hex}\n  ${f.stack.split('\n').slice(1, 6).join('\n  ')}`,
     )
     .join('\n\n');
 }
@@ -565,19 +574,21 @@ if (isMainThread) {
         const { modules, seeds, samples, crossModules } = await ready;
         const phase = m[1] as Phase;
         const mut = mutateFor(seed, phase, Number(m[2]), phase === 'golden' ? seeds : samples, crossModules, modules);
-        throw new Error(
-          `${msg}\n  from ${mut.seed.name}\n  bytes ${mut.bytes.toString('hex')}${mut.cross ? `\n  cross ${mut.cross.module} v${mut.cross.version} at ${mut.cross.offset}` : ''}`,
-        );
+        const cross = mut.cross ? `\n  cross ${mut.cross.module} v${mut.cross.version} at ${mut.cross.offset}` : '';
+        throw new Error(`${msg}\n  from ${mut.seed.name}\n  bytes ${mut.bytes.toString('hex')}${cross}`);
       }
       throw e;
     });
     await worker.terminate();
-    const summary = `seed ${seed}: ${result.iterations} golden + ${result.sampleIterations} sample iterations in ${result.elapsedMs} ms, ${result.failureCount} untyped exceptions: ${JSON.stringify(result.outcomes)}`;
+    const summary =
+      `seed ${seed}: ${result.iterations} golden + ${result.sampleIterations} sample iterations in ` +
+      `${result.elapsedMs} ms, ${result.failureCount} untyped exceptions: ${JSON.stringify(result.outcomes)}`;
     process.stdout.write(`# ${summary}\n`);
     assert.equal(
       result.failureCount,
       0,
-      `${result.failureCount} untyped exceptions (${result.failures.length} distinct):\n${formatFailures(seed, result.failures)}`,
+      `${result.failureCount} untyped exceptions (${result.failures.length} distinct):\n` +
+        formatFailures(seed, result.failures),
     );
     assert.ok(
       result.iterations >= Math.min(MIN_ITERATIONS, iterations),

@@ -74,7 +74,8 @@ async function decodeFixture(fx: GoldenFixture): Promise<Decoded> {
   const again = w.toBuffer();
   assert.ok(
     again.equals(fx.frame),
-    `${where}: re-encoding differs (unknown tagged fields?)\n  captured ${fx.frame.toString('hex')}\n  encoded  ${again.toString('hex')}`,
+    `${where}: re-encoding differs (unknown tagged fields?)\n` +
+      `  captured ${fx.frame.toString('hex')}\n  encoded  ${again.toString('hex')}`,
   );
   return {
     fx,
@@ -201,7 +202,9 @@ for (const [client, exp] of Object.entries(EXPECT)) {
     const conns = new Map<number, Decoded[]>();
     for (const d of all) conns.set(d.fx.entry.conn, [...(conns.get(d.fx.entry.conn) ?? []), d]);
     for (const [conn, ds] of conns) {
-      ds.forEach((d, i) => assert.equal(d.fx.entry.index, i, `${client} conn ${conn}: frame index`));
+      ds.forEach((d, i) => {
+        assert.equal(d.fx.entry.index, i, `${client} conn ${conn}: frame index`);
+      });
       for (let i = 1; i < ds.length; i++) {
         assert.ok(ds[i].correlationId > ds[i - 1].correlationId, `${client} conn ${conn}: correlation ids increase`);
       }
@@ -357,7 +360,9 @@ test('capture server answers a replay of every fixture and survives malformed in
       }
     }
     assert.equal(server.frames.length, replayed.length);
-    server.frames.forEach((f, i) => assert.ok(f.frame.equals(replayed[i]), `frame ${i} recorded as sent`));
+    server.frames.forEach((f, i) => {
+      assert.ok(f.frame.equals(replayed[i]), `frame ${i} recorded as sent`);
+    });
 
     // ApiVersions above v4: v0 body with error 35 and our ApiVersions range (KIP-511).
     {
@@ -407,7 +412,10 @@ test('capture server answers a replay of every fixture and survives malformed in
     }
     // Random frames with valid sizes: no crash, and no decode fault other than the typed errors.
     let seed = 12345;
-    const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) / 2 ** 24;
+    const rnd = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) / 2 ** 24;
+    };
     for (let i = 0; i < 50; i++) {
       const c = await RawClient.connect(server.port);
       const frame = Buffer.alloc(8 + Math.floor(rnd() * 64));

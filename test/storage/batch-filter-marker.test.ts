@@ -31,7 +31,7 @@ test('isTxnMarker: COMMIT and ABORT markers only', async () => {
   );
 });
 
-test('a removable marker without a horizon is rebuilt with one; its record, offsets and producer fields are kept', async () => {
+test('a removable marker without a horizon is rebuilt with one, keeping its record, offsets, producer', async () => {
   const src = new RecordBatch(buildControlBatch(CONTROL_TYPE_COMMIT, 7, 1, 3, 40, 1234, 5));
   const f = await filterMarker(src, opts);
   assert.equal(f.markerRemoved, false);
@@ -69,7 +69,7 @@ test('a stamped removable marker stays until its horizon, then goes (unless it m
   assert.equal(last.deleteHorizon, undefined);
 });
 
-test('a marker whose transaction has data, or that must end its group, is kept byte for byte and not stamped', async () => {
+test('a marker whose transaction has data, or that must end its group, is kept byte for byte, unstamped', async () => {
   const src = new RecordBatch(buildControlBatch(CONTROL_TYPE_COMMIT, 7, 1, 3, 40, 1234));
   for (const o of [
     { ...opts, removable: false },

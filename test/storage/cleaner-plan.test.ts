@@ -28,7 +28,7 @@ test('dirty ratio counts whole segments; the segment holding firstDirty is dirty
   assert.equal(p.reason, undefined);
 });
 
-test('min.compaction.lag.ms stops at the first young segment; max.compaction.lag.ms and delete horizons force a clean', () => {
+test('min.compaction.lag.ms stops at the first young segment; max.compaction.lag.ms, horizons force a clean', () => {
   const closed = [seg(0, 10, 100, 1000), seg(10, 20, 100, 5000), seg(20, 30, 100, 1000)];
   const p = planClean({ closed, firstDirty: 0, now: 6000, config: { ...config, minCompactionLagMs: 2000 } });
   assert.deepEqual(

@@ -57,7 +57,10 @@ async function markers(log: PartitionLog): Promise<Array<[number, number | null]
   return out;
 }
 
-/** What a consumer reads from the log start ("offset:key=value"): read_committed up to the LSO with the aborted list, else up to the HW. */
+/**
+ * What a consumer reads from the log start ("offset:key=value"): read_committed up to the LSO with the aborted
+ * list, else up to the HW.
+ */
 async function consume(log: PartitionLog, committed: boolean): Promise<string[]> {
   const out: string[] = [];
   const upper = committed ? log.lastStableOffset : log.highWatermark;

@@ -48,7 +48,7 @@ async function contents(log: PartitionLog): Promise<{ records: string[]; control
   return { records, control };
 }
 
-test('aborted records are removed by compaction and do not shadow committed values; markers stay at the first clean', async () => {
+test('compaction removes aborted records, which do not shadow committed ones; markers stay at 1st clean', async () => {
   const clock = new FakeClock(1_000_000);
   const log = await PartitionLog.open('/d/c-0', cfg(), { fs: new MemoryFileSystem(), clock });
   await log.append(

@@ -118,7 +118,7 @@ async function openLog(dir: string, config: LogConfig, clock: FakeClock, fs?: Fi
   return PartitionLog.open(dir, config, fs ? { clock, fs } : { clock });
 }
 
-test('many updates per key shrink to the latest value per key, with original offsets; active segment untouched; survives reopen', async () => {
+test('updates per key shrink to the latest value per key (original offsets); active segment kept; reopen', async () => {
   const { dir, cleanup } = await tempDir();
   const clock = new FakeClock(1_000_000);
   const config = cfg();
@@ -126,7 +126,8 @@ test('many updates per key shrink to the latest value per key, with original off
   try {
     const log = await openLog(logDir, config, clock);
     await fillUpdates(log, clock, 20, 10, 5); // 4 closed segments of 50 offsets each
-    for (let k = 0; k < 3; k++) await append(log, [kv(`k${k}`, `active-${k}`, clock.now())]); // active segment: 200..202
+    // active segment: 200..202
+    for (let k = 0; k < 3; k++) await append(log, [kv(`k${k}`, `active-${k}`, clock.now())]);
     assert.equal(log.segmentCount, 5);
     const activeBase = log.segmentBaseOffsets().at(-1)!;
     const activeBefore = await log.read(activeBase, 1 << 20);
@@ -177,7 +178,7 @@ test('many updates per key shrink to the latest value per key, with original off
   }
 });
 
-test('small segment.bytes: one cleaned segment per group; emptied groups keep an empty last batch; segments stay contiguous across a full recovery', async () => {
+test('small segment.bytes: a segment per group; emptied groups keep an empty batch; contiguous, recovers', async () => {
   const { dir, cleanup } = await tempDir();
   try {
     const clock = new FakeClock(1_000_000);
@@ -292,7 +293,7 @@ test('tombstones are kept until delete.retention.ms after the clean that stamped
   await log.close();
 });
 
-test('dirty ratio below min.cleanable.dirty.ratio: no clean; max.compaction.lag.ms forces one; min.compaction.lag.ms holds young segments back', async () => {
+test('dirty ratio below the min: no clean; max.compaction.lag.ms forces one; min lag holds young ones', async () => {
   const clock = new FakeClock(1_000_000);
   const log = await openLog('/d/t-0', cfg({ minCleanableDirtyRatio: 0.5 }), clock, new MemoryFileSystem());
   for (let i = 0; i < 20; i++) await append(log, [kv(`k${i}`, 'x'.repeat(100), clock.now())]);
@@ -527,7 +528,7 @@ test('appends and reads concurrent with a clean keep working', async () => {
   }
 });
 
-test('loader completes a swap interrupted half-way (old first segment already .deleted, new index already renamed)', async () => {
+test('loader completes a swap interrupted half-way (old first segment .deleted, new index renamed)', async () => {
   const fs = new MemoryFileSystem();
   const clock = new FakeClock(1_000_000);
   const config = cfg();
@@ -558,7 +559,7 @@ test('loader completes a swap interrupted half-way (old first segment already .d
   await again.close();
 });
 
-test('a full offset map cuts the dirty section at a segment boundary; the next clean continues from there', async () => {
+test('a full offset map cuts the dirty section at a segment boundary; the next clean continues there', async () => {
   const clock = new FakeClock(1_000_000);
   const log = await openLog('/d/t-0', cfg({ minCleanableDirtyRatio: 0.01 }), clock, new MemoryFileSystem());
   await fillUpdates(log, clock, 6, 4, 2); // segments [0,8) [8,16) [16,24), 4 keys each

@@ -20,7 +20,7 @@ async function fill(log: PartitionLog, now: number): Promise<void> {
   await log.append(await buildRecordBatch([{ key: 'c', value: 'active', timestamp: now }]));
 }
 
-test('runCleaner cleans only compacted topics and persists cleaner-offset-checkpoint; the clock schedules it', async () => {
+test('runCleaner cleans only compacted topics, persists cleaner-offset-checkpoint; the clock schedules', async () => {
   const fs = new MemoryFileSystem();
   const clock = new FakeClock(1_000_000);
   const mgr = await LogManager.open('/data', { resolveConfig: resolveLogConfig, fs, clock, cleanerBackoffMs: 15000 });

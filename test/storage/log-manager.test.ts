@@ -122,7 +122,7 @@ test('delete topic removes its directories; a recreated topic starts empty', asy
   await mgr.closeAll();
 });
 
-test('leftover -delete directories are removed and orphan directories reported; stale data moved away on create', async () => {
+test('leftover -delete directories removed, orphan directories reported; stale data moved away on create', async () => {
   const { dir, cleanup } = await tempDir();
   try {
     await mkdir(path.join(dir, 'gone-0.abcdef-delete'), { recursive: true });

@@ -170,7 +170,7 @@ test('transactions: start, INVALID_TXN_STATE, markers, LSO and coordinator/epoch
   );
 });
 
-test('stableOffsetAfter counts only ongoing transactions, not decided ones still above the high watermark (as Kafka)', () => {
+test('stableOffsetAfter counts only ongoing transactions, not decided ones above the high watermark (as Kafka)', () => {
   const m = new ProducerStateManager();
   add(m, batch(1, 0, 0, 2, { transactional: true }), 10);
   add(m, batch(2, 0, 0, 1, { transactional: true }), 12);

@@ -65,7 +65,7 @@ async function multiSegmentLog(extra: number): Promise<PartitionLog> {
   return log;
 }
 
-test('read_committed aborted transactions: a fetch offset in a later segment gives the same result as a full scan', async () => {
+test("read_committed aborted transactions: a fetch offset in a later segment gives a full scan's result", async () => {
   const log = await multiSegmentLog(0);
   const segs = log.closedSegments();
   assert.deepEqual(
@@ -111,7 +111,7 @@ test('read_committed aborted transactions: a fetch offset in a later segment giv
   await log.close();
 });
 
-test('aborted transactions lookup starts at the segment holding the fetch offset (no walk from the first segment)', async () => {
+test("aborted transactions lookup starts at the fetch offset's segment (no walk from the first segment)", async () => {
   const log = await multiSegmentLog(60);
   const segs = log.closedSegments();
   assert.equal(segs.length, 64);

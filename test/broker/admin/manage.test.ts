@@ -131,7 +131,7 @@ async function consumeAll(
   return { consumer, offsets };
 }
 
-test('groups: reset offsets (earliest, latest, offset, timestamp) only without members; a consumer resumes there; delete', async () => {
+test('groups: reset offsets (earliest/latest/offset/time) only when empty; a consumer resumes; delete', async () => {
   const b = await testBroker({ config: { 'admin.port': -1 }, topics: [{ name: 'r', partitions: 1 }] });
   const app = buildAdminApp(b.broker);
   const kafka = new Kafka({ brokers: [b.bootstrapServers], clientId: 'reset-test', logLevel: logLevel.NOTHING });

@@ -138,8 +138,14 @@ class GatedFs extends MemoryFileSystem {
       path: h.path,
       read: (...a) => h.read(...a),
       writev: (...a) => h.writev(...a),
-      sync: async () => (await wait(), h.sync()),
-      datasync: async () => (await wait(), h.datasync()),
+      sync: async () => {
+        await wait();
+        return h.sync();
+      },
+      datasync: async () => {
+        await wait();
+        return h.datasync();
+      },
       truncate: (n) => h.truncate(n),
       size: () => h.size(),
       close: () => h.close(),

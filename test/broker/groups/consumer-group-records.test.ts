@@ -210,7 +210,7 @@ test("record layouts are Kafka's: non-flexible keys, flexible version-0 values w
   assert.deepEqual(v, expected);
 });
 
-test('a consumer group replays to the same state; members go on with their epochs; sessions restart on load', async () => {
+test('a consumer group replays to the same state; members keep their epochs; sessions restart on load', async () => {
   const log = new MemoryGroupLog();
   const n1 = node(log);
   const x = new Client(n1.m, 'member-x');
@@ -265,7 +265,7 @@ test('a consumer group replays to the same state; members go on with their epoch
   n4.m.shutdown();
 });
 
-test('DeleteGroups: NON_EMPTY_GROUP with members; an empty group is deleted with tombstones and stays deleted', async () => {
+test('DeleteGroups: NON_EMPTY_GROUP with members; an empty group is deleted (tombstones), stays deleted', async () => {
   const log = new MemoryGroupLog();
   const { c, m } = node(log);
   const x = new Client(m, 'mx');

@@ -170,7 +170,7 @@ test('v0: an empty member id on join gets a server-generated one', () => {
 });
 
 for (const assignor of ['uniform', 'range']) {
-  test(`${assignor}: two members, disjoint and complete; a third joins and partitions move only after revocation; a leave hands them back`, () => {
+  test(`${assignor}: two members, disjoint and complete; a third joins, moves wait for revocation; leave`, () => {
     const { m } = setup({ a: 6, b: 3 });
     const a = new Member(m, 'm1');
     const b = new Member(m, 'm2');

@@ -136,7 +136,7 @@ for (const assignor of ['uniform', 'range']) {
   });
 }
 
-test('errors, v0 server-generated id, ListGroups type, classic join refused, OffsetCommit v9 member epoch, session timeout', async () => {
+test('errors, v0 server member id, ListGroups type, classic join refused, v9 commit epoch, session ends', async () => {
   assert.equal(
     (
       await hb({

@@ -164,7 +164,9 @@ async function stableGroup(
     }),
   );
   const done = await Promise.all(syncs);
-  done.forEach((s, i) => assert.deepEqual(s.assignment, meta(`a${i}`)));
+  done.forEach((s, i) => {
+    assert.deepEqual(s.assignment, meta(`a${i}`));
+  });
   assert.equal(c.groups.get('g')!.state, 'Stable');
   return results;
 }
@@ -503,7 +505,7 @@ test('members loaded from the log must heartbeat: silent ones expire after their
   c.shutdown();
 });
 
-test('pending sync: a member that sends no SyncGroup within the rebalance timeout is removed and the group rebalances', async () => {
+test('pending sync: a member without SyncGroup in the rebalance timeout is removed; the group rebalances', async () => {
   const { c, clock } = setup();
   const a = track(c.join(jp({ clientId: 'a' })));
   const b = track(c.join(jp({ clientId: 'b' })));

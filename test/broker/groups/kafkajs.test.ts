@@ -5,13 +5,9 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { testBroker } from '../../helpers/test-broker.js';
 import type { RunningBroker } from '../../../broker/index.js';
-
-const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const { Kafka, logLevel } = require('kafkajs') as any;
+import { Kafka, logLevel } from 'kafkajs';
 
 let b: RunningBroker;
 before(async () => {

@@ -5,23 +5,19 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testBroker } from '../../helpers/test-broker.js';
 import { run } from '../../helpers/broker-process.js';
 import type { RunningBroker } from '../../../broker/index.js';
 import { fetchOffsets } from '../../../broker/groups/offsets.js';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
 
-const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const { Kafka, logLevel } = require('kafkajs') as any;
 const clients = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../../../test/helpers/clients'));
 const PY = '/usr/bin/python3';
 
 let b: RunningBroker;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-let producer: any;
+let producer: Producer;
 before(async () => {
   b = await testBroker({ config: { 'group.initial.rebalance.delay.ms': 100, 'offsets.topic.num.partitions': 3 } });
   const kafka = new Kafka({ clientId: 'py-setup', brokers: [b.bootstrapServers], logLevel: logLevel.NOTHING });

@@ -6,14 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBrokerProcess, waitExit } from '../../helpers/broker-process.js';
-
-const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const { Kafka, logLevel } = require('kafkajs') as any;
+import { Kafka, logLevel } from 'kafkajs';
 
 async function waitFor(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -23,8 +19,7 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs = 30_000): P
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function consumeN(kafka: any, group: string, topic: string, n: number): Promise<string[]> {
+async function consumeN(kafka: Kafka, group: string, topic: string, n: number): Promise<string[]> {
   const got: string[] = [];
   const c = kafka.consumer({
     groupId: group,
@@ -36,7 +31,7 @@ async function consumeN(kafka: any, group: string, topic: string, n: number): Pr
   await c.connect();
   await c.subscribe({ topics: [topic], fromBeginning: true });
   await c.run({
-    eachMessage: async ({ message }: { message: { value: Buffer } }) => void got.push(message.value.toString()),
+    eachMessage: async ({ message }) => void got.push(message.value!.toString()),
   });
   await waitFor(`${n} records`, () => got.length >= n);
   await new Promise((r) => setTimeout(r, 800));

@@ -176,7 +176,7 @@ test('acks=0 appends and sends no response', async () => {
   assert.equal(res.responses[0].partitionResponses[0].baseOffset, BigInt(before + 1));
 });
 
-test('pipelined produces on one connection overlap (shared fsyncs) and are answered in order with ordered offsets', async () => {
+test('pipelined produces on one connection overlap (shared fsyncs), answered in order, offsets ordered', async () => {
   await env.broker.broker.logs.createTopic('synced', { partitions: 1, configs: { 'flush.messages': '1' } });
   const log = env.broker.broker.logs.getLog('synced', 0)!;
   const flushesBefore = log.flushCount;

@@ -50,7 +50,7 @@ test('OffsetCommit v0-9 by a simple consumer; metadata round-trips through Offse
   assert.equal(t.configs['cleanup.policy'], 'compact');
 });
 
-test('OffsetCommit errors: OFFSET_METADATA_TOO_LARGE, UNKNOWN_TOPIC_OR_PARTITION, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID', async () => {
+test('OFFSET_METADATA_TOO_LARGE, UNKNOWN_TOPIC_OR_PARTITION, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID', async () => {
   const big = await commit(env.client, 2, {
     groupId: 'err',
     generationIdOrMemberEpoch: -1,

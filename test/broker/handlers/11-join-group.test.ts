@@ -43,7 +43,7 @@ test('JoinGroup v0-9 + SyncGroup: a one-member group gets generation 1 and its o
   }
 });
 
-test('JoinGroup errors: INVALID_SESSION_TIMEOUT, UNKNOWN_MEMBER_ID, INCONSISTENT_GROUP_PROTOCOL, INVALID_GROUP_ID', async () => {
+test('errors: INVALID_SESSION_TIMEOUT, UNKNOWN_MEMBER_ID, INCONSISTENT_GROUP_PROTOCOL, INVALID_GROUP_ID', async () => {
   assert.equal(
     (await joinGroup(env.client, 5, { groupId: 'e', sessionTimeoutMs: 10 })).errorCode,
     ErrorCode.INVALID_SESSION_TIMEOUT,

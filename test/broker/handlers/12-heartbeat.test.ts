@@ -6,7 +6,7 @@ import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
 const env = useBrokerAndClient({ config: { 'group.initial.rebalance.delay.ms': 0 } });
 
-test('v0-4: NONE, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID; v3+ FENCED_INSTANCE_ID for a replaced static member', async () => {
+test('v0-4: NONE, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID; v3+ FENCED_INSTANCE_ID for a replaced static', async () => {
   const groupId = 'hb';
   const { memberId, generationId } = await joinAndSync(env.client, { join: 1, sync: 0 }, groupId);
   for (let v = 0; v <= 4; v++) {

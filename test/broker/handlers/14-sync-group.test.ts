@@ -6,7 +6,7 @@ import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
 const env = useBrokerAndClient({ config: { 'group.initial.rebalance.delay.ms': 0 } });
 
-test('v0-5 errors: UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION; v5 INCONSISTENT_GROUP_PROTOCOL; Stable answers the stored assignment', async () => {
+test('v0-5: UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION; v5 INCONSISTENT_GROUP_PROTOCOL; Stable: assignment', async () => {
   for (let v = 0; v <= 5; v++) {
     const groupId = `sg-${v}`;
     const j = await joinGroup(env.client, 2, { groupId });

@@ -24,7 +24,7 @@ function del(v: number, over: Partial<DeleteTopicsRequest>): Promise<DeleteTopic
   return call(env.client, 20, v, encodeDeleteTopicsRequest, decodeDeleteTopicsResponse, req);
 }
 
-test('v0-5 delete by name; the partition directories are gone; unknown names get UNKNOWN_TOPIC_OR_PARTITION', async () => {
+test('v0-5 delete by name; partition directories are gone; unknown names get UNKNOWN_TOPIC_OR_PARTITION', async () => {
   for (let v = 0; v <= 5; v++) {
     const name = `dt-v${v}`;
     await env.broker.broker.logs.createTopic(name, { partitions: 2 });

@@ -93,7 +93,7 @@ test('v0-2 move the low watermark: an offset, -1 = high watermark, above it OFFS
   }
 });
 
-test('compacted topics refuse (POLICY_VIOLATION), internal topics too (INVALID_TOPIC_EXCEPTION), offsets below -1 are out of range', async () => {
+test('compacted topics: POLICY_VIOLATION; internal: INVALID_TOPIC_EXCEPTION; offsets below -1: range', async () => {
   await fill('dr-compacted', 1, 3, { 'cleanup.policy': 'compact' });
   await env.broker.broker.logs.createTopic('__consumer_offsets', { partitions: 1 });
   await fill('dr-negative', 1, 3);

@@ -75,7 +75,7 @@ test('an epoch above all known, or -1, is UNDEFINED (-1, -1) without error', asy
   }
 });
 
-test('currentLeaderEpoch newer than 0 → UNKNOWN_LEADER_EPOCH (v2+); unknown partitions; followers get the same answer', async () => {
+test('currentLeaderEpoch above 0 → UNKNOWN_LEADER_EPOCH (v2+); unknown partitions; followers: same', async () => {
   const [fenced, current] = await ask(2, 'ole-data', [
     { partition: 0, leaderEpoch: 0, currentLeaderEpoch: 1 },
     { partition: 0, leaderEpoch: 0, currentLeaderEpoch: 0 },

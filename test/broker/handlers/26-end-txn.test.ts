@@ -32,7 +32,7 @@ async function markers(partition: number): Promise<[number, bigint, number][]> {
   return out;
 }
 
-test("v0-v4: commit and abort write markers to every partition and complete; wrong calls answer Kafka's errors", async () => {
+test("v0-v4: commit and abort write markers to every partition, complete; wrong calls get Kafka's errors", async () => {
   let seq0 = 0;
   let seq1 = 0;
   for (const v of [0, 1, 2, 3, 4]) {

@@ -102,7 +102,7 @@ test('synonyms and documentation only when asked; configurationKeys filters (unk
   }
 });
 
-test('broker resources: this node lists every broker config, "" the (empty) dynamic defaults, other ids are refused', async () => {
+test('broker resources: this node lists every broker config, "" the (empty) defaults, other ids refused', async () => {
   const node = String(env.broker.broker.started.nodeId);
   const res = await describe(
     4,

@@ -50,7 +50,7 @@ test('v0-2 replace the whole set of overrides and apply live to the open logs', 
   }
 });
 
-test('validation: unknown name, bad value, null value → INVALID_CONFIG and nothing changes; validateOnly changes nothing', async () => {
+test('validation: unknown name, bad or null value → INVALID_CONFIG, no change; validateOnly: no change', async () => {
   await env.broker.broker.logs.createTopic('ac-valid', { partitions: 1, configs: { 'retention.ms': '1000' } });
   const res = await alter(1, [topicRes('ac-valid', { 'retention.ms': '5', 'no.such': 'x' })]);
   assert.equal(res.responses[0]!.errorCode, ErrorCode.INVALID_CONFIG);

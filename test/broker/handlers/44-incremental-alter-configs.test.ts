@@ -191,7 +191,7 @@ test('concurrent changes from several connections are not lost', async () => {
   }
 });
 
-test('@platformatic/kafka incrementalAlterConfigs (v1): a lowered retention.ms really deletes old segments, and persists', async () => {
+test('@platformatic/kafka incrementalAlterConfigs (v1): lower retention.ms deletes segments, persists', async () => {
   const admin = new Admin({ clientId: 't', bootstrapBrokers: [env.broker.bootstrapServers], retries: 0 });
   const kafka = new Kafka({
     clientId: 't',

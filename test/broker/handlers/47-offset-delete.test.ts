@@ -31,7 +31,7 @@ const offDel = (groupId: string, topics: { name: string; partitions: { partition
     topics,
   });
 
-test('v0: empty group offsets deleted; GROUP_ID_NOT_FOUND; GROUP_SUBSCRIBED_TO_TOPIC for a live subscription', async () => {
+test('v0: empty group offsets deleted; GROUP_ID_NOT_FOUND; GROUP_SUBSCRIBED_TO_TOPIC for a subscription', async () => {
   await commit(env.client, 2, {
     groupId: 'e',
     generationIdOrMemberEpoch: -1,

@@ -234,7 +234,7 @@ test('commit: Ongoing → PrepareCommit → markers → CompleteCommit; retries 
   assert.equal(coord.txns.get('t')!.state, 'CompleteAbort');
 });
 
-test('InitProducerId fences an ongoing transaction: abort with bumped epoch, CONCURRENT_TRANSACTIONS, then a newer epoch', async () => {
+test('InitProducerId fences an open txn: abort with bumped epoch, CONCURRENT_TRANSACTIONS, newer epoch', async () => {
   const { coord, markers } = setup();
   const a = await coord.initProducerId({
     transactionalId: 'f',
@@ -383,7 +383,7 @@ test('replay: later records win, tombstones remove, PrepareCommit completes with
   second.coord.shutdown();
 });
 
-test('failed writes change nothing; failed markers are retried while the client gets CONCURRENT_TRANSACTIONS', async () => {
+test('failed writes change nothing; failed markers are retried while clients get CONCURRENT_TRANSACTIONS', async () => {
   let failing = true;
   const { coord, store, clock, markers } = setup({ failMarkers: () => failing });
   const a = await coord.initProducerId({

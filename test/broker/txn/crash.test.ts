@@ -11,7 +11,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import { startBrokerProcess, waitExit } from '../../helpers/broker-process.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import { committedOffsets, describeTxns } from '../../helpers/txn-client.js';
@@ -27,10 +26,8 @@ import {
   txnLogValue,
   txnStatePartitionFor,
 } from '../../../broker/txn/records.js';
+import { Kafka, logLevel } from 'kafkajs';
 
-const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const { Kafka, logLevel } = require('kafkajs') as any;
 const TOPIC = 'crash-txn';
 
 async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
@@ -41,8 +38,7 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, tim
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function consumeUntil(kafka: any, last: string, readUncommitted: boolean, group: string): Promise<string[]> {
+async function consumeUntil(kafka: Kafka, last: string, readUncommitted: boolean, group: string): Promise<string[]> {
   const c = kafka.consumer({
     groupId: group,
     readUncommitted,
@@ -55,7 +51,7 @@ async function consumeUntil(kafka: any, last: string, readUncommitted: boolean, 
   try {
     await c.subscribe({ topics: [TOPIC], fromBeginning: true });
     await c.run({
-      eachMessage: async ({ message }: { message: { value: Buffer } }) => void got.push(message.value.toString()),
+      eachMessage: async ({ message }) => void got.push(message.value!.toString()),
     });
     await waitFor(`${last} (${readUncommitted ? 'read_uncommitted' : 'read_committed'})`, () => got.includes(last));
   } finally {

@@ -18,7 +18,7 @@ async function split(chunks: Array<string | Buffer>): Promise<string[]> {
   return out;
 }
 
-test('lines(): LF and CRLF, empty lines, a last line without newline, splits across chunks (CRLF and UTF-8 too)', async () => {
+test('lines(): LF and CRLF, empty lines, a last line without newline, splits across chunks (CRLF, UTF-8)', async () => {
   assert.deepEqual(await split(['a\nb\r\n\nc']), ['a', 'b', '', 'c']);
   assert.deepEqual(await split(['a\r', '\nb', 'c\n']), ['a', 'bc']);
   const u = Buffer.from('zé\n');

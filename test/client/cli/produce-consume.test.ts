@@ -97,7 +97,7 @@ test('runnel produce: keys, values and headers in every codec, read back by kcat
   }
 });
 
-test('runnel produce: a file with CRLF, an empty line and no final newline, to one partition, acks=1; kafkajs reads it', async () => {
+test('runnel produce: CRLF, an empty line, no final newline, to one partition, acks=1; kafkajs reads it', async () => {
   await b.createTopic('cli-file', 2);
   const dir = mkdtempSync(join(tmpdir(), 'runnel-cli-'));
   const file = join(dir, 'in.txt');
@@ -134,7 +134,7 @@ test('runnel produce: a file with CRLF, an empty line and no final newline, to o
   ]);
 });
 
-test('runnel produce: a line without the key separator stops with exit 2 naming the line; a missing file exits 1', async () => {
+test('runnel produce: a line without the key separator exits 2 naming the line; a missing file exits 1', async () => {
   await b.createTopic('cli-bad', 1);
   const r = await cli(['produce', 'cli-bad', '--key-separator', ':'], { input: 'k:v\nnosep\nk:w\n' });
   assert.equal(r.code, 2);

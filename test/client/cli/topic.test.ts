@@ -118,7 +118,7 @@ test('topic create/list/describe/alter-config/add-partitions/delete, seen by kaf
   }
 });
 
-test('topic errors: exists, unknown topic, bad config exit 1 with the reason; --if-not-exists / --if-exists exit 0', async () => {
+test('topic errors: exists, unknown topic, bad config exit 1 with the reason; --if-(not-)exists exit 0', async () => {
   ok(await cli(['topic', 'create', 'cli-dup', '--partitions', '1']));
   const dup = await cli(['topic', 'create', 'cli-dup', '--partitions', '1']);
   assert.equal(dup.code, 1);

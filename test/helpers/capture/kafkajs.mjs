@@ -25,6 +25,9 @@ await producer.send({
   messages: [0, 1, 2].map((i) => ({ key: `k${i}`, value: `v${i}`, headers: { h: `x${i}` } })),
 });
 
-await admin.createTopics({ topics: [{ topic: 'golden-admin', numPartitions: 1, replicationFactor: 1 }], waitForLeaders: false });
+await admin.createTopics({
+  topics: [{ topic: 'golden-admin', numPartitions: 1, replicationFactor: 1 }],
+  waitForLeaders: false,
+});
 await producer.disconnect();
 await admin.disconnect();

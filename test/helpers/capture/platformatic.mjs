@@ -11,7 +11,13 @@ await admin.metadata({ topics: ['golden'] });
 const producer = new Producer({ ...common, serializers: stringSerializers });
 await producer.send({
   acks: -1,
-  messages: [0, 1, 2].map((i) => ({ topic: 'golden', partition: 0, key: `k${i}`, value: `v${i}`, headers: { h: `x${i}` } })),
+  messages: [0, 1, 2].map((i) => ({
+    topic: 'golden',
+    partition: 0,
+    key: `k${i}`,
+    value: `v${i}`,
+    headers: { h: `x${i}` },
+  })),
 });
 
 await admin.createTopics({ topics: ['golden-admin'], partitions: 1, replicas: 1 });

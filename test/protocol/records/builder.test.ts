@@ -30,11 +30,21 @@ from kafka.record.default_records import DefaultRecordBatch
 b = DefaultRecordBatch(bytes.fromhex(inp))
 ok = b.validate_crc()
 hx = lambda x: None if x is None else bytes(x).hex()
-out = {'crc_ok': ok, 'base_offset': b.base_offset, 'compression': b.compression_type, 'transactional': b.is_transactional,
-       'control': b.is_control_batch, 'timestamp_type': b.timestamp_type, 'max_timestamp': b.max_timestamp,
+out = {'crc_ok': ok, 'base_offset': b.base_offset, 'compression': b.compression_type,
+       'transactional': b.is_transactional, 'control': b.is_control_batch, 'timestamp_type': b.timestamp_type,
+       'max_timestamp': b.max_timestamp,
        'records': [{'offset': r.offset, 'timestamp': r.timestamp, 'key': hx(r.key), 'value': hx(r.value),
                     'headers': [[k, hx(v)] for k, v in r.headers]} for r in b]}
 `;
+
+/** What PY_READ prints (the fields the tests look at). */
+interface PyBatch {
+  crc_ok: boolean;
+  base_offset: number;
+  compression: number;
+  max_timestamp: number;
+  records: unknown[];
+}
 
 const hex = (b: Buffer | Uint8Array | null | undefined) => (b == null ? null : Buffer.from(b).toString('hex'));
 
@@ -137,7 +147,7 @@ test('uncompressed batch is byte-identical to kafka-python; kafka-python reads o
       baseOffset: 1000n,
       timestampType: TimestampType.CreateTime,
     });
-    const read = pyJson(PY_READ, buf.toString('hex'));
+    const read = pyJson<PyBatch>(PY_READ, buf.toString('hex'));
     assert.equal(read.crc_ok, true);
     assert.equal(read.compression, compression);
     assert.equal(read.base_offset, 1000);

@@ -89,10 +89,13 @@ test('xxhash32 agrees with python3-xxhash', { skip: !PY_LZ4 && 'python3-xxhash m
   const all = Buffer.concat(inputs);
   const sizes = inputs.map((b) => b.length);
   const out = py(
-    `import xxhash\nsizes=${JSON.stringify(sizes)}\npos=0\nres=b''\nfor s in sizes:\n    res += xxhash.xxh32(data[pos:pos+s]).intdigest().to_bytes(4,'big')\n    pos += s\nprint(res.hex())`,
+    `import xxhash\nsizes=${JSON.stringify(sizes)}\npos=0\nres=b''\nfor s in sizes:\n` +
+      "    res += xxhash.xxh32(data[pos:pos+s]).intdigest().to_bytes(4,'big')\n    pos += s\nprint(res.hex())",
     all,
   );
-  inputs.forEach((b, i) => assert.equal(xxhash32(b), out.readUInt32BE(i * 4), `size ${b.length}`));
+  inputs.forEach((b, i) => {
+    assert.equal(xxhash32(b), out.readUInt32BE(i * 4), `size ${b.length}`);
+  });
 });
 
 test('lz4 frame header is what Kafka writes', async () => {
@@ -188,7 +191,8 @@ test('lz4: python3-lz4 frames and kafka-python encodings', {
   );
   // corrupted block checksum / content checksum are detected
   const withSums = py(
-    'import lz4.frame\nprint(lz4.frame.compress(data, block_linked=False, block_checksum=True, content_checksum=True).hex())',
+    'import lz4.frame\n' +
+      'print(lz4.frame.compress(data, block_linked=False, block_checksum=True, content_checksum=True).hex())',
     data,
   );
   const bad = Buffer.from(withSums);

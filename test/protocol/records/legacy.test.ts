@@ -49,6 +49,15 @@ while m.has_next():
                     'timestamp_type': r.timestamp_type})
 `;
 
+/** One record as PY_READ_ALL prints it (key and value in hex). */
+interface PyRecord {
+  offset: number;
+  timestamp: number | null;
+  key: string | null;
+  value: string | null;
+  timestamp_type: number | null;
+}
+
 const hex = (b: Buffer | null | undefined) => (b == null ? null : b.toString('hex'));
 
 function sample(n: number, ts0 = 1500000000000): LegacyRecordInput[] {
@@ -123,9 +132,9 @@ test('kafka-python reads what we write', { skip: SKIP }, async () => {
     for (const compression of LEGACY_CODECS) {
       const recs = sample(5);
       const set = await buildMessageSet(recs, { magic, compression, baseOffset: 40n });
-      const read = pyJson(PY_READ_ALL, set.toString('hex'));
+      const read = pyJson<PyRecord[]>(PY_READ_ALL, set.toString('hex'));
       assert.deepEqual(
-        read.map((r: any) => [r.offset, r.key, r.value, r.timestamp]),
+        read.map((r) => [r.offset, r.key, r.value, r.timestamp]),
         recs.map((r, i) => [
           40 + i,
           hex(r.key as Buffer | null),
@@ -147,7 +156,7 @@ test('we read what kafka-python writes (lz4 magic-0 HC quirk, v1 wrapper offset 
         key: hex(r.key as Buffer | null),
         value: hex(r.value as Buffer | null),
       }));
-      const set = Buffer.from(pyJson(PY_BUILD_LEGACY, { magic, compression, records: recs }), 'hex');
+      const set = Buffer.from(pyJson<string>(PY_BUILD_LEGACY, { magic, compression, records: recs }), 'hex');
       const { records } = await readMessageSet(set);
       // kafka-python leaves compressed wrappers at offset 0: Kafka then takes the inner offsets as they are.
       assert.deepEqual(
@@ -315,13 +324,13 @@ test('legacyToBatchV2 on kafka-python magic 0 lz4 input is readable by kafka-pyt
     value: hex(r.value as Buffer | null),
   }));
   const set = Buffer.from(
-    pyJson(PY_BUILD_LEGACY, { magic: 0, compression: CompressionType.Lz4, records: recs }),
+    pyJson<string>(PY_BUILD_LEGACY, { magic: 0, compression: CompressionType.Lz4, records: recs }),
     'hex',
   );
   const v2 = await legacyToBatchV2(set);
-  const read = pyJson(PY_READ_ALL, v2.toString('hex'));
+  const read = pyJson<PyRecord[]>(PY_READ_ALL, v2.toString('hex'));
   assert.deepEqual(
-    read.map((r: any) => [r.offset, r.key, r.value, r.timestamp]),
+    read.map((r) => [r.offset, r.key, r.value, r.timestamp]),
     recs.map((r, i) => [i, r.key, r.value, -1]),
   );
 });
@@ -421,9 +430,9 @@ test('batchToLegacy output is readable by kafka-python', { skip: SKIP }, async (
       { compression, baseOffset: 1000n },
     );
     for (const magic of [0, 1] as const) {
-      const read = pyJson(PY_READ_ALL, (await batchToLegacy(batch, magic)).toString('hex'));
+      const read = pyJson<PyRecord[]>(PY_READ_ALL, (await batchToLegacy(batch, magic)).toString('hex'));
       assert.deepEqual(
-        read.map((r: any) => [r.offset, r.key, Buffer.from(r.value, 'hex').toString(), r.timestamp]),
+        read.map((r) => [r.offset, r.key, Buffer.from(r.value!, 'hex').toString(), r.timestamp]),
         [
           [1000, '6b', 'v1', magic === 0 ? null : 10],
           [1001, null, 'v2', magic === 0 ? null : 20],
