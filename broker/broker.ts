@@ -14,7 +14,7 @@ import { isNotFound, type FileSystem } from '../storage/fs.js';
 import { KafkaServer } from './server.js';
 import type { RequestEvent } from './connection.js';
 import { logger, type Logger } from './logger.js';
-import { AppendNotifier } from './append-notifier.js';
+import { ReplicaManager } from '../replication/replica-manager.js';
 import { FetchSessionCache } from './fetch-sessions.js';
 import { createGroupCoordinator, loadGroups, type GroupCoordinator } from './groups/index.js';
 import { createTransactionCoordinator, loadTransactions, type Transactions } from './txn/index.js';
@@ -45,8 +45,7 @@ export class Broker {
   private server: KafkaServer | undefined;
   private info: BrokerInfo | undefined;
   private logManager: LogManager | undefined;
-  /** Wakes long-polling fetches on append. */
-  readonly appendNotifier: AppendNotifier;
+  private replicas: ReplicaManager | undefined;
   readonly fetchSessions = new FetchSessionCache();
   /** The broker's clock (injected in tests); handlers and storage read time from it. */
   readonly clock: Clock;
@@ -74,7 +73,6 @@ export class Broker {
     this.config = config;
     this.log = deps.log ?? logger('broker');
     this.clock = deps.clock ?? new SystemClock();
-    this.appendNotifier = new AppendNotifier(this.clock);
   }
 
   /** The consumer-group coordinator (classic protocol) and committed offsets. */
@@ -99,6 +97,12 @@ export class Broker {
   get logs(): LogManager {
     if (!this.logManager) throw new Error('broker not started');
     return this.logManager;
+  }
+
+  /** The hosted partitions (every read and write of a partition log) and the purgatory. */
+  get replicaManager(): ReplicaManager {
+    if (!this.replicas) throw new Error('broker not started');
+    return this.replicas;
   }
 
   /** Broker-level defaults of every topic config, as the storage layer takes them. */
@@ -133,7 +137,9 @@ export class Broker {
       producerIdExpirationMs: this.config.int('producer.id.expiration.ms'),
       producerIdExpirationCheckIntervalMs: this.config.int('producer.id.expiration.check.interval.ms'),
       onFlush: (seconds) => this.flushObserver?.(seconds),
+      autoAdvanceHighWatermark: false,
     });
+    this.replicas = new ReplicaManager(this.logManager, { clock: this.clock });
     this.producerIdManager = await ProducerIdManager.open(this.deps.fs ?? new NodeFileSystem(), dataDir);
     const { coordinator, offsetsLog } = createGroupCoordinator(this);
     this.groupCoordinator = coordinator;
@@ -192,7 +198,7 @@ export class Broker {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.appendNotifier.wakeAll();
+    this.replicas?.shutdown();
     // Pending JoinGroup/SyncGroup answers must not hold the server's drain.
     this.groupCoordinator?.shutdown();
     this.txnCoordinator?.shutdown();

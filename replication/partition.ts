@@ -150,6 +150,10 @@ export class Partition {
   get size(): number {
     return this.log.size;
   }
+  /** Appends waiting for a flush (flush.messages) before they are acknowledged. */
+  get flushWaiters(): number {
+    return this.log.flushWaiters;
+  }
 
   /** Move the HW to the smallest end acknowledged by every in-sync replica (never backwards). */
   private maybeIncrementHighWatermark(): boolean {

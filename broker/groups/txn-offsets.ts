@@ -205,9 +205,7 @@ export async function txnCommitOffsets(
     }
   }
   if (staged.length === 0) return codes;
-  const log = broker.logs.getLog(OFFSETS_TOPIC, partition);
   try {
-    if (!log) throw new Error(`${OFFSETS_TOPIC}-${partition} is not open`);
     const batch = await buildRecordBatch(
       staged.map((s) => ({
         key: offsetKey(s.group, s.topic, s.partition),
@@ -216,7 +214,7 @@ export async function txnCommitOffsets(
       })),
       { producerId: p.producerId, producerEpoch: p.producerEpoch, baseSequence: -1, transactional: true },
     );
-    await log.append(batch, { leaderEpoch: 0, origin: 'coordinator' });
+    await broker.replicaManager.appendRecords(OFFSETS_TOPIC, partition, batch, { origin: 'coordinator' });
   } catch (err) {
     const code = (err as { kafkaCode?: number }).kafkaCode;
     c.log?.warn({ group: p.groupId, err: (err as Error).message }, 'writing transactional offset commit failed');

@@ -9,16 +9,17 @@ import {
 import { decodeListOffsetsResponse } from '../../../protocol/generated/list-offsets-response.js';
 import { buildRecordBatch } from '../../../protocol/records/builder.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
+import { partitionOf } from '../../helpers/partitions.js';
 
 const T0 = 1_700_000_000_000;
 const env = useBrokerAndClient({
   topics: [{ name: 't', partitions: 1 }],
   setup: async (b) => {
-    const log = b.broker.logs.getLog('t', 0)!;
+    const log = partitionOf(b.broker, 't', 0);
     // 10 records one second apart, two per batch; the largest timestamp is at offset 7.
     for (let i = 0; i < 10; i += 2) {
       const ts = (k: number) => (k === 7 ? T0 + 100_000 : T0 + k * 1000);
-      await log.append(
+      await log.appendAsLeader(
         await buildRecordBatch([
           { value: `${i}`, timestamp: ts(i) },
           { value: `${i + 1}`, timestamp: ts(i + 1) },
