@@ -213,6 +213,7 @@ export class Broker {
     if (this.logManager) {
       await this.logManager.closeAll();
       this.logManager = undefined;
+      this.replicas = undefined;
     }
     this.log.info('stopped');
   }

@@ -68,3 +68,27 @@ test('max timestamp (v7+) and v0 old-style offsets', async () => {
 test('unknown partition', async () => {
   assert.equal((await list(5, -1, 3)).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
 });
+
+test('the current leader epoch is checked against the partition: newer → UNKNOWN, older → FENCED', async () => {
+  await env.broker.broker.logs.createTopic('le', { partitions: 1 });
+  const p = partitionOf(env.broker.broker, 'le', 0);
+  await p.appendAsLeader(await buildRecordBatch([{ value: 'x' }]));
+  p.makeLeader(3); // what a leadership change will do
+  const ask = (currentLeaderEpoch: number) => {
+    const r = defaultListOffsetsRequest();
+    r.replicaId = -1;
+    r.topics = [
+      { name: 'le', partitions: [{ partitionIndex: 0, currentLeaderEpoch, timestamp: -1n, maxNumOffsets: 1 }] },
+    ];
+    return call(env.client, 2, 10, encodeListOffsetsRequest, decodeListOffsetsResponse, r).then(
+      (res) => res.topics[0].partitions[0],
+    );
+  };
+  const current = await ask(3);
+  assert.equal(current.errorCode, ErrorCode.NONE);
+  assert.equal(current.offset, 1n);
+  assert.equal((await ask(-1)).errorCode, ErrorCode.NONE, '-1: not checked');
+  assert.equal((await ask(2)).errorCode, ErrorCode.FENCED_LEADER_EPOCH);
+  assert.equal((await ask(0)).errorCode, ErrorCode.FENCED_LEADER_EPOCH);
+  assert.equal((await ask(4)).errorCode, ErrorCode.UNKNOWN_LEADER_EPOCH);
+});
