@@ -16,7 +16,7 @@ import { isNotFound, type FileSystem } from '../storage/fs.js';
 import { KafkaServer } from './server.js';
 import type { RequestEvent } from './connection.js';
 import { logger, type Logger } from './logger.js';
-import { AppendNotifier } from './append-notifier.js';
+import { ReplicaManager } from '../replication/replica-manager.js';
 import { FetchSessionCache } from './fetch-sessions.js';
 import { createGroupCoordinator, loadGroups, type GroupCoordinator } from './groups/index.js';
 import { createTransactionCoordinator, loadTransactions, type Transactions } from './txn/index.js';
@@ -54,8 +54,7 @@ export class Broker {
   private info: BrokerInfo | undefined;
   private logManager: LogManager | undefined;
   private dynamicConfigStore: DynamicConfigStore | undefined;
-  /** Wakes long-polling fetches on append. */
-  readonly appendNotifier: AppendNotifier;
+  private replicas: ReplicaManager | undefined;
   readonly fetchSessions: FetchSessionCache;
   /** The broker's clock (injected in tests); handlers and storage read time from it. */
   readonly clock: Clock;
@@ -88,7 +87,6 @@ export class Broker {
     this.fetchSessions = new FetchSessionCache(config.int('max.incremental.fetch.session.cache.slots'));
     this.log = deps.log ?? this.childLogger('broker');
     this.clock = deps.clock ?? new SystemClock();
-    this.appendNotifier = new AppendNotifier(this.clock);
   }
 
   /** A logger for one part of this broker (`ns` names it), a child of deps.logRoot. */
@@ -116,13 +114,13 @@ export class Broker {
 
   /** Client quotas set with AlterClientQuotas (stored, not enforced yet). */
   get clientQuotas(): ClientQuotaStore {
-    if (!this.quotaStore) throw new Error('broker not started');
+    if (!this.quotaStore) throw new NotStartedError('broker not started');
     return this.quotaStore;
   }
 
   /** SCRAM credentials set with AlterUserScramCredentials. */
   get scramCredentials(): ScramCredentialStore {
-    if (!this.scramStore) throw new Error('broker not started');
+    if (!this.scramStore) throw new NotStartedError('broker not started');
     return this.scramStore;
   }
 
@@ -134,8 +132,14 @@ export class Broker {
 
   /** Dynamic broker configs as stored in the data dir (AlterConfigs on BROKER resources; broker-configs.ts). */
   get dynamicConfigs(): DynamicConfigStore {
-    if (!this.dynamicConfigStore) throw new Error('broker not started');
+    if (!this.dynamicConfigStore) throw new NotStartedError('broker not started');
     return this.dynamicConfigStore;
+  }
+
+  /** The hosted partitions (every read and write of a partition log) and the purgatory. */
+  get replicaManager(): ReplicaManager {
+    if (!this.replicas) throw new NotStartedError('broker not started');
+    return this.replicas;
   }
 
   /** Broker-level defaults of every topic config, as the storage layer takes them (dynamic ones included). */
@@ -167,8 +171,10 @@ export class Broker {
       producerIdExpirationMs: this.config.int('producer.id.expiration.ms'),
       producerIdExpirationCheckIntervalMs: this.config.int('producer.id.expiration.check.interval.ms'),
       onFlush: (seconds) => this.flushObserver?.(seconds),
+      autoAdvanceHighWatermark: false,
     });
     const fs = this.deps.fs ?? new NodeFileSystem();
+    this.replicas = new ReplicaManager(this.logManager, { clock: this.clock });
     this.producerIdManager = await ProducerIdManager.open(fs, dataDir);
     this.quotaStore = await ClientQuotaStore.open(fs, dataDir);
     this.scramStore = await ScramCredentialStore.open(fs, dataDir);
@@ -229,7 +235,7 @@ export class Broker {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.appendNotifier.wakeAll();
+    this.replicas?.shutdown();
     // Pending JoinGroup/SyncGroup answers must not hold the server's drain.
     this.groupCoordinator?.shutdown();
     this.txnCoordinator?.shutdown();
@@ -244,6 +250,7 @@ export class Broker {
     if (this.logManager) {
       await this.logManager.closeAll();
       this.logManager = undefined;
+      this.replicas = undefined;
     }
     this.log.info('stopped');
   }

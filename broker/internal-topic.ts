@@ -1,6 +1,6 @@
 /**
  * An internal compacted topic written and replayed by a coordinator (`__consumer_offsets`,
- * `__transaction_state`), through the normal storage engine.
+ * `__transaction_state`), through the replica manager like any producer.
  *
  * - The topic is created on first use with the partition count from its broker config and
  *   cleanup.policy=compact; `ensureTopic` is idempotent and safe to call concurrently.
@@ -14,7 +14,6 @@
 import { buildRecordBatch } from '../protocol/records/builder.js';
 import { iterateBatches, type RecordBatch } from '../protocol/records/batch.js';
 import type { Broker } from './broker.js';
-import { IllegalStateError } from '../protocol/errors.js';
 
 const READ_CHUNK = 1 << 20;
 const MAX_READS_PER_PARTITION = 1_000_000;
@@ -64,18 +63,16 @@ export class InternalTopic {
 
   async append(partition: number, records: InternalRecord[]): Promise<void> {
     await this.ensureTopic();
-    const log = this.broker.logs.getLog(this.name, partition);
-    if (!log) throw new IllegalStateError(`${this.name}-${partition} is not open`);
-    await log.append(await buildRecordBatch(records), { leaderEpoch: 0 });
+    await this.broker.replicaManager.appendRecords(this.name, partition, await buildRecordBatch(records));
   }
 
   /** Every batch of `partition` in offset order, with the offset the read containing it started at. */
   async *batches(partition: number): AsyncGenerator<{ batch: RecordBatch; readFrom: number }> {
-    const log = this.broker.logs.getLog(this.name, partition);
-    if (!log) return;
+    const log = this.broker.replicaManager.getPartition(this.name, partition);
+    if (typeof log === 'number') return;
     let offset = log.logStartOffset;
     for (let i = 0; i < MAX_READS_PER_PARTITION && offset < log.logEndOffset; i++) {
-      const res = await log.read(offset, READ_CHUNK, { maxOffset: log.logEndOffset });
+      const res = await log.readLocal(offset, READ_CHUNK);
       if (res.errorCode !== 0 || res.records.length === 0) return;
       let next = offset;
       for (const batch of iterateBatches(res.records)) {

@@ -11,6 +11,7 @@
  */
 import { createRequire } from 'node:module';
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { BadArgumentError } from '../protocol/errors.js';
 
 export type { Logger };
 
@@ -117,7 +118,7 @@ export function setRootLogger(l: Logger): void {
  */
 export function brokerLogRoot(base: Logger | undefined, level: string | undefined): Logger | undefined {
   if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level))
-    throw new Error(`logLevel must be one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(level)}`);
+    throw new BadArgumentError(`logLevel must be one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(level)}`);
   if (level === undefined) return base;
   return (base ?? rootLogger()).child({}, { level });
 }

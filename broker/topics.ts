@@ -5,10 +5,6 @@
 import { ErrorCode } from '../protocol/generated/error-codes.js';
 import { invalidTopicName, type TopicMetadata } from '../storage/topic-store.js';
 import type { Broker } from './broker.js';
-import type { PartitionLog } from '../storage/partition-log.js';
-
-/** This node's leader epoch for every partition (single node: leadership never moves). */
-export const LEADER_EPOCH = 0;
 
 const INTERNAL = new Set(['__consumer_offsets', '__transaction_state']);
 
@@ -36,21 +32,4 @@ export async function autoCreateTopic(broker: Broker, name: string, allowed: boo
     broker.log.warn({ topic: name, err: (err as Error).message }, 'auto-creating topic failed');
     return ErrorCode.UNKNOWN_SERVER_ERROR;
   }
-}
-
-/**
- * The partition's log when this node leads it at an epoch the client may use, else the Kafka error code:
- * UNKNOWN_TOPIC_OR_PARTITION, or UNKNOWN_LEADER_EPOCH when the client knows a newer epoch than ours
- * (-1 = the client does not check).
- */
-export function leaderLog(
-  broker: Broker,
-  topic: string,
-  partition: number,
-  currentLeaderEpoch = -1,
-): PartitionLog | number {
-  const log = broker.logs.getLog(topic, partition);
-  if (!log) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-  if (currentLeaderEpoch > LEADER_EPOCH) return ErrorCode.UNKNOWN_LEADER_EPOCH;
-  return log;
 }

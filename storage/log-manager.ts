@@ -85,6 +85,8 @@ export interface LogManagerOptions {
   cleaner?: Omit<LogCleanerOptions, 'clock' | 'logger'>;
   /** Observer of every partition's flush (fsync) run durations in seconds, for metrics. */
   onFlush?: (seconds: number) => void;
+  /** false: the logs leave the high watermark to their owner (replication/partition.ts). Default true. */
+  autoAdvanceHighWatermark?: boolean;
 }
 
 export interface CreateTopicOptions {
@@ -239,6 +241,7 @@ export class LogManager {
         ? { producerIdExpirationMs: this.opts.producerIdExpirationMs }
         : {}),
       ...(this.opts.onFlush ? { onFlush: this.opts.onFlush } : {}),
+      ...(this.opts.autoAdvanceHighWatermark === false ? { autoAdvanceHighWatermark: false } : {}),
     });
     this.logs.set(tpKey(topic.name, partition), log);
     return log;

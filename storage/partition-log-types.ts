@@ -29,7 +29,7 @@ export interface PartitionLogDeps {
   /** Default: parsed from the directory name `<topic>-<partition>`. */
   topic?: string;
   partition?: number;
-  /** Single node: the high watermark follows the log end offset. Default true. */
+  /** The high watermark follows the log end offset (default true); false: its owner sets it. */
   autoAdvanceHighWatermark?: boolean;
   /** producer.id.expiration.ms: idle producers are forgotten after this long (default 86400000). */
   producerIdExpirationMs?: number;

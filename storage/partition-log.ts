@@ -33,9 +33,9 @@
  * the old segment. Fsync failures reject the waiting appends with StorageError; the data stays in the
  * log (it is in the page cache and readable) and the next flush retries. Write failures: append-queue.ts.
  *
- * High watermark: with `autoAdvanceHighWatermark` (single node, the default) it follows the log end
- * offset after each append, after the fsync when the flush policy demands one. Replication will set it
- * with `updateHighWatermark` instead.
+ * High watermark: with `autoAdvanceHighWatermark` (the default, for a standalone log) it follows the log
+ * end offset after each append, after the fsync when the flush policy demands one. The broker turns it off:
+ * its owner, replication/partition.ts, sets it with `updateHighWatermark`.
  *
  * Compaction (log-cleaner.ts): the cleaner reads closed segments off the queue; only swapping its
  * output in (`replaceSegments`, segment-swap.ts) runs on the queue.

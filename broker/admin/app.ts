@@ -51,8 +51,8 @@ function isReady(broker: Broker): boolean {
 function partitionsOf(broker: Broker, name: string, partitions: number) {
   const out = [];
   for (let p = 0; p < partitions; p++) {
-    const l = broker.logs.getLog(name, p);
-    if (l)
+    const l = broker.replicaManager.getPartition(name, p);
+    if (typeof l !== 'number')
       out.push({
         partition: p,
         logStartOffset: l.logStartOffset,

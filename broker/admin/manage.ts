@@ -183,8 +183,9 @@ export function registerManageRoutes(app: FastifyInstance, broker: Broker, d: Ma
         metadata: string | null;
       }[] = [];
       for (const p of partitions) {
-        const log = broker.logs.getLog(t.name, p);
-        if (!log) throw new HttpError(404, 'UNKNOWN_TOPIC_OR_PARTITION', `topic ${t.name} has no partition ${p}`);
+        const log = broker.replicaManager.getPartition(t.name, p);
+        if (typeof log === 'number')
+          throw new HttpError(404, 'UNKNOWN_TOPIC_OR_PARTITION', `topic ${t.name} has no partition ${p}`);
         let offset: number;
         if (b.to === 'earliest') offset = log.logStartOffset;
         else if (b.to === 'latest') offset = log.highWatermark;

@@ -75,7 +75,7 @@ export class AdminMetrics {
 
     const logs = () => {
       try {
-        return broker.logs.allLogs();
+        return broker.replicaManager.allPartitions();
       } catch {
         return [];
       }
@@ -141,7 +141,13 @@ export class AdminMetrics {
       help: 'Fetch requests long-polling for data.',
       registers,
       collect() {
-        this.set(broker.appendNotifier.waiting);
+        let n = 0;
+        try {
+          n = broker.replicaManager.purgatory.waitingFetches;
+        } catch {
+          // not started
+        }
+        this.set(n);
       },
     });
     new Gauge({
@@ -246,7 +252,8 @@ export function groupOffsets(broker: Broker, only?: string): GroupOffset[] {
     if (r.errorCode !== 0) continue;
     for (const o of r.offsets) {
       if (o.offset < 0) continue;
-      const log = broker.logs.getLog(o.topic, o.partition);
+      const p = broker.replicaManager.getPartition(o.topic, o.partition);
+      const log = typeof p === 'number' ? undefined : p;
       out.push({
         group,
         topic: o.topic,

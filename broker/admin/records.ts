@@ -1,6 +1,6 @@
 /**
  * Records over HTTP: JSON records → one v2 batch per partition, appended through Produce's own
- * validation (produce-validator.ts) and log.append; reads decode stored batches into JSON.
+ * validation (produce-validator.ts) and the replica manager (appendRecords); reads decode stored batches into JSON.
  *
  * Keys, values and header values are strings (UTF-8, or base64 with `encoding=base64`), null, or any other
  * JSON value (stored as its JSON text). Without a partition, a keyed record goes to murmur2(key) mod
@@ -11,7 +11,6 @@ import { iterateBatches } from '../../protocol/records/batch.js';
 import { errorName } from '../../protocol/generated/error-codes.js';
 import type { Broker } from '../broker.js';
 import { validateProduce } from '../produce-validator.js';
-import { LEADER_EPOCH } from '../topics.js';
 
 export type Encoding = 'utf8' | 'base64';
 
@@ -117,8 +116,10 @@ export async function produceJson(
   const now = broker.clock.now();
   const checked: { partition: number; buf: Buffer; positions: number[] }[] = [];
   for (const [partition, slot] of byPartition) {
-    const log = broker.logs.getLog(topic, partition);
-    if (!log) throw new HttpError(404, 'UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${partition}`);
+    const log = broker.replicaManager.getPartition(topic, partition);
+    if (typeof log === 'number') {
+      throw new HttpError(404, 'UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${partition}`);
+    }
     const batch = await buildRecordBatch(
       slot.input.map((r) => (r.timestamp === undefined ? { ...r, timestamp: now } : r)),
     );
@@ -131,10 +132,10 @@ export async function produceJson(
   }
   const out: ProducedRecord[] = new Array(records.length);
   for (const c of checked) {
-    const log = broker.logs.getLog(topic, c.partition);
-    if (!log) throw new HttpError(404, 'UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${c.partition}`);
-    const r = await log.append(c.buf, { leaderEpoch: LEADER_EPOCH, appendTime: now });
-    broker.appendNotifier.notify(topic, c.partition);
+    if (typeof broker.replicaManager.getPartition(topic, c.partition) === 'number') {
+      throw new HttpError(404, 'UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${c.partition}`);
+    }
+    const r = await broker.replicaManager.appendRecords(topic, c.partition, c.buf, { appendTime: now });
     onAppended?.(c.buf.length, c.positions.length);
     c.positions.forEach((pos, i) => {
       out[pos] = { partition: c.partition, offset: r.baseOffset + i };
@@ -169,8 +170,10 @@ export async function readJson(
   max: number,
   enc: Encoding,
 ): Promise<ReadAnswer> {
-  const log = broker.logs.getLog(topic, partition);
-  if (!log) throw new HttpError(404, 'UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${partition}`);
+  const log = broker.replicaManager.getPartition(topic, partition);
+  if (typeof log === 'number') {
+    throw new HttpError(404, 'UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${partition}`);
+  }
   let next = offset ?? log.logStartOffset;
   if (next < log.logStartOffset || next > log.highWatermark) {
     throw new HttpError(
@@ -181,7 +184,7 @@ export async function readJson(
   }
   const out: JsonReadRecord[] = [];
   while (out.length < max && next < log.highWatermark) {
-    const r = await log.read(next, 1024 * 1024, { maxOffset: log.highWatermark });
+    const r = await log.read(next, 1024 * 1024);
     if (r.errorCode !== 0 || r.records.length === 0) break;
     const before = next;
     for (const batch of iterateBatches(r.records)) {

@@ -87,7 +87,7 @@ export function tallyRequest(broker: Broker, e: RequestEvent): RequestTally {
       for (let j = 0; j < td.partitionData.length; j++) {
         const p = td.partitionData[j];
         if (tr && tr.partitionResponses[j]?.errorCode !== 0) continue;
-        if (!res && !broker.logs.getLog(td.name, p.index)) continue;
+        if (!res && typeof broker.replicaManager.getPartition(td.name, p.index) === 'number') continue;
         t.in.push({ topic: td.name, bytes: p.records?.length ?? 0, records: countRecords(p.records) });
       }
     }

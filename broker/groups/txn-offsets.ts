@@ -37,7 +37,6 @@ import {
   offsetValue,
   type OffsetValue,
 } from './records.js';
-import { IllegalStateError } from '../../protocol/errors.js';
 
 export interface StagedOffset {
   group: string;
@@ -215,9 +214,7 @@ export async function txnCommitOffsets(
     }
   }
   if (staged.length === 0) return codes;
-  const log = broker.logs.getLog(OFFSETS_TOPIC, partition);
   try {
-    if (!log) throw new IllegalStateError(`${OFFSETS_TOPIC}-${partition} is not open`);
     const batch = await buildRecordBatch(
       staged.map((s) => ({
         key: offsetKey(s.group, s.topic, s.partition),
@@ -226,7 +223,7 @@ export async function txnCommitOffsets(
       })),
       { producerId: p.producerId, producerEpoch: p.producerEpoch, baseSequence: -1, transactional: true },
     );
-    await log.append(batch, { leaderEpoch: 0, origin: 'coordinator' });
+    await broker.replicaManager.appendRecords(OFFSETS_TOPIC, partition, batch, { origin: 'coordinator' });
   } catch (err) {
     const code = (err as { kafkaCode?: number }).kafkaCode;
     c.log?.warn({ group: p.groupId, err: (err as Error).message }, 'writing transactional offset commit failed');

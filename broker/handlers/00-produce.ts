@@ -5,9 +5,10 @@
  *
  * Per partition: validate (produce-validator.ts), stamp offsets and append; errors are per partition and
  * nothing is written for a failed partition. acks=0 appends and sends no response; acks=1 and acks=-1
- * answer once the append is done (and fsynced when flush.messages demands it; with one replica acks=-1
- * needs nothing more). Other acks values get INVALID_REQUIRED_ACKS. A successful append wakes fetches
- * waiting on the partition. Once every partition's append is queued on its log, the handler releases the
+ * answer once the append is done (and fsynced when flush.messages demands it); acks=-1 then waits in the
+ * purgatory until the high watermark passes the batch (at once with one replica), else REQUEST_TIMED_OUT
+ * after timeoutMs. Other acks values get INVALID_REQUIRED_ACKS. Appends go through the replica manager
+ * (Partition.appendAsLeader, this node's leader epoch); the HW move wakes fetches waiting on the partition. Once every partition's append is queued on its log, the handler releases the
  * connection (ctx.release) so the client's next pipelined request starts while this one waits for its
  * write and fsync: consecutive produces share writevs and fsyncs (group commit) and stay in order.
  *
@@ -31,7 +32,6 @@ import { ProducerStateError } from '../../storage/producer-state.js';
 import type { Broker } from '../broker.js';
 import { validateProduce } from '../produce-validator.js';
 import { registerHandler } from './registry.js';
-import { LEADER_EPOCH } from '../topics.js';
 
 export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
   apiKey: 0,
@@ -62,9 +62,9 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
           out.errorCode = ErrorCode.INVALID_REQUIRED_ACKS;
           continue;
         }
-        const log = broker.logs.getLog(t.name, p.index);
-        if (!log) {
-          out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        const partition = broker.replicaManager.getPartition(t.name, p.index);
+        if (typeof partition === 'number') {
+          out.errorCode = partition;
           continue;
         }
         let markQueued!: () => void;
@@ -73,7 +73,7 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
           (async () => {
             try {
               const now = broker.clock.now();
-              const checked = await validateProduce(p.records, v, log.logConfig, now);
+              const checked = await validateProduce(p.records, v, partition.logConfig, now);
               if (checked.errorCode !== ErrorCode.NONE) {
                 out.errorCode = checked.errorCode;
                 out.errorMessage = checked.errorMessage ?? null;
@@ -87,13 +87,16 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
                 return;
               }
               try {
-                const appending = log.append(checked.records!, { leaderEpoch: LEADER_EPOCH, appendTime: now });
-                markQueued();
-                const r = await appending;
+                const r = await broker.replicaManager.appendRecords(t.name, p.index, checked.records!, {
+                  requiredAcks: req.acks,
+                  timeoutMs: req.timeoutMs,
+                  appendTime: now,
+                  onQueued: markQueued,
+                });
+                out.errorCode = r.errorCode;
                 out.baseOffset = BigInt(r.baseOffset);
                 out.logAppendTimeMs = BigInt(r.logAppendTime);
                 out.logStartOffset = BigInt(r.logStartOffset);
-                if (!r.duplicate) broker.appendNotifier.notify(t.name, p.index);
                 if (broker.dropProduceResponse?.(t.name, p.index)) drop = true;
               } catch (err) {
                 out.errorCode =

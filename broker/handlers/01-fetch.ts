@@ -13,10 +13,11 @@
  * partitions (UNKNOWN_TOPIC_OR_PARTITION) and topic ids (v13+: UNKNOWN_TOPIC_ID) are answered apart;
  * any other error (OFFSET_OUT_OF_RANGE, UNKNOWN_LEADER_EPOCH, ...) answers the whole request at once.
  * Long polling: when fewer than `minBytes` are available the request waits up to `maxWaitMs` and answers
- * as soon as a produce to one of its partitions makes `minBytes` available; a request with no existing
- * partition answers at once. Fetch sessions (KIP-227, v7+): see `broker/fetch-sessions.ts`. Fetchers below
+ * as soon as a produce to one of its partitions makes `minBytes` available (a delayed fetch in the replica
+ * manager's purgatory, woken by appends and high-watermark moves); a request with no existing partition
+ * answers at once. Partitions are read through the replica manager: the client's current leader epoch is
+ * checked against the partition's (newer → UNKNOWN_LEADER_EPOCH, older → FENCED_LEADER_EPOCH). Fetch sessions (KIP-227, v7+): see `broker/fetch-sessions.ts`. Fetchers below
  * v4 read only message format 0/1: their batches are down-converted (`protocol/records/legacy.ts`).
- * Leader epoch is 0 (single node).
  */
 import { decodeFetchRequest, type FetchRequest } from '../../protocol/generated/fetch-request.js';
 import {
@@ -37,11 +38,10 @@ import {
   type SessionPartition,
 } from '../fetch-sessions.js';
 import { registerHandler } from './registry.js';
-import { leaderLog } from '../topics.js';
 import { batchToLegacy } from '../../protocol/records/legacy.js';
 import { RunnelError } from '../../protocol/errors.js';
 import { BATCH_HEADER_SIZE, entrySize, lastOffsetNumber } from '../../protocol/records/batch-header.js';
-import type { PartitionLog } from '../../storage/partition-log.js';
+import type { Partition } from '../../replication/partition.js';
 
 const INT32_MAX = 2147483647;
 const EMPTY = Buffer.alloc(0);
@@ -109,18 +109,24 @@ async function readOnce(
       failed(out, ErrorCode.UNKNOWN_TOPIC_ID);
       continue;
     }
-    const log: PartitionLog | number = leaderLog(broker, it.topic, it.partition, it.currentLeaderEpoch);
-    if (typeof log === 'number') {
-      failed(out, log);
-      if (log !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) failedRead = true;
+    const part: Partition | number = broker.replicaManager.getPartitionOrError(
+      it.topic,
+      it.partition,
+      it.currentLeaderEpoch,
+    );
+    if (typeof part === 'number') {
+      failed(out, part);
+      if (part !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) failedRead = true;
       continue;
     }
     readable.push(it);
     // read_committed reads up to the last stable offset, read_uncommitted up to the high watermark.
-    const lso = log.lastStableOffset;
-    const limit = o.readCommitted ? lso : log.highWatermark;
     const room = Math.min(it.maxBytes, o.responseMax - total);
-    const r = await log.read(it.fetchOffset, Math.max(0, room), { maxOffset: limit, minOneBatch: total === 0 });
+    const r = await part.read(it.fetchOffset, Math.max(0, room), {
+      readCommitted: o.readCommitted,
+      minOneBatch: total === 0,
+    });
+    const lso = r.lastStableOffset;
     if (r.errorCode !== 0) {
       failed(out, r.errorCode);
       failedRead = true;
@@ -145,7 +151,7 @@ async function readOnce(
     out.records = records;
     total += records.length;
     if (o.readCommitted && records.length > 0) {
-      const aborted = await log.abortedTransactions(it.fetchOffset, nextOffsetAfter(records));
+      const aborted = await part.abortedTransactions(it.fetchOffset, nextOffsetAfter(records));
       out.abortedTransactions = aborted.map((a) => ({
         producerId: BigInt(a.producerId),
         firstOffset: BigInt(a.firstOffset),
@@ -238,7 +244,7 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
       broker.clock.now() < deadline &&
       !broker.stopping
     ) {
-      await broker.appendNotifier.wait(
+      await broker.replicaManager.delayFetch(
         read.readable.map((it) => [it.topic, it.partition] as [string, number]),
         deadline - broker.clock.now(),
       );

@@ -6,7 +6,8 @@
  * largest timestamp (v7+), -4 = earliest local (v8+, = earliest here), -5 = latest tiered (v9+, no tiered
  * storage: answers like latest); otherwise the first offset whose timestamp is >= the one asked, found
  * through the time index, or offset -1 when there is none. v0 answers in `oldStyleOffsets`. The leader
- * epoch is 0 (single node); a newer current leader epoch gets UNKNOWN_LEADER_EPOCH.
+ * epoch is the partition's (replica manager); a newer current leader epoch gets UNKNOWN_LEADER_EPOCH, an
+ * older one FENCED_LEADER_EPOCH.
  */
 import { decodeListOffsetsRequest, type ListOffsetsRequest } from '../../protocol/generated/list-offsets-request.js';
 import {
@@ -17,7 +18,6 @@ import {
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
-import { LEADER_EPOCH, leaderLog } from '../topics.js';
 
 export const listOffsetsHandler = registerHandler<ListOffsetsRequest, ListOffsetsResponse>({
   apiKey: 2,
@@ -36,7 +36,7 @@ export const listOffsetsHandler = registerHandler<ListOffsetsRequest, ListOffset
         const out = defaultListOffsetsPartitionResponse();
         out.partitionIndex = p.partitionIndex;
         partitions.push(out);
-        const log = leaderLog(broker, t.name, p.partitionIndex, p.currentLeaderEpoch);
+        const log = broker.replicaManager.getPartitionOrError(t.name, p.partitionIndex, p.currentLeaderEpoch);
         if (typeof log === 'number') {
           out.errorCode = log;
           continue;
@@ -67,7 +67,7 @@ export const listOffsetsHandler = registerHandler<ListOffsetsRequest, ListOffset
         }
         out.offset = BigInt(offset);
         out.timestamp = BigInt(timestamp);
-        out.leaderEpoch = offset >= 0 ? LEADER_EPOCH : -1;
+        out.leaderEpoch = offset >= 0 ? log.leaderEpoch : -1;
         if (v === 0) out.oldStyleOffsets = p.maxNumOffsets > 0 && offset >= 0 ? [BigInt(offset)] : [];
       }
       res.topics.push({ name: t.name, partitions });

@@ -7,6 +7,7 @@
  * current start offset changes nothing and answers the current one. Unknown topic or partition →
  * UNKNOWN_TOPIC_OR_PARTITION; internal topics → INVALID_TOPIC_EXCEPTION and a topic whose cleanup.policy
  * lacks `delete` → POLICY_VIOLATION, as Kafka. Failed partitions answer low watermark -1, as Kafka.
+ * Goes through the partition (replica manager); a partition this node does not lead → NOT_LEADER_OR_FOLLOWER.
  * Single node: nothing to wait for, so the timeout is not used.
  */
 import {
@@ -36,9 +37,9 @@ async function deleteOne(
     out.errorCode = ErrorCode.INVALID_TOPIC_EXCEPTION;
     return out;
   }
-  const log = broker.logs.getLog(topic, partition);
-  if (!log) {
-    out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  const log = broker.replicaManager.getPartitionOrError(topic, partition);
+  if (typeof log === 'number') {
+    out.errorCode = log;
     return out;
   }
   if (!log.logConfig.cleanupPolicy.includes('delete')) {

@@ -3,10 +3,11 @@
  *
  * Per partition: the end offset of the requested leader epoch — the largest epoch <= the one asked and the
  * start offset of the next epoch, or the log end offset for the latest epoch — from the partition's
- * leader-epoch cache (LeaderEpochCache.endOffsetFor, Kafka's semantics). This node has led every partition
- * at epoch 0 since creation, so epoch 0 answers (0, log end offset) even before the first append has put
- * an entry in the cache. An epoch above every known one (or -1) → leaderEpoch -1, endOffset -1 with no
- * error, as Kafka. v2+ currentLeaderEpoch newer than 0 → UNKNOWN_LEADER_EPOCH (-1 = not checked). Unknown
+ * leader-epoch cache (Partition.endOffsetForEpoch, Kafka's semantics). The partition's current epoch (0 on a
+ * single node, which has led every partition since creation) answers (epoch, log end offset) even before
+ * the first append has put an entry in the cache. An epoch above every known one (or -1) → leaderEpoch -1,
+ * endOffset -1 with no error, as Kafka. v2+ currentLeaderEpoch newer than the partition's →
+ * UNKNOWN_LEADER_EPOCH, older → FENCED_LEADER_EPOCH (-1 = not checked). Unknown
  * topic or partition → UNKNOWN_TOPIC_OR_PARTITION. v0 answers carry no leader epoch; v3+ replicaId
  * (-1 for consumers) does not change the answer on a single node.
  */
@@ -21,21 +22,8 @@ import {
   type OffsetForLeaderEpochResponse,
   type OffsetForLeaderEpochResponseEpochEndOffset,
 } from '../../protocol/generated/offset-for-leader-epoch-response.js';
-import type { PartitionLog } from '../../storage/partition-log.js';
 import type { Broker } from '../broker.js';
-import { LEADER_EPOCH, leaderLog } from '../topics.js';
 import { registerHandler } from './registry.js';
-
-/** (epoch, end offset) for `requested` on this leader; (-1, -1) when undefined. */
-export function endOffsetForEpoch(log: PartitionLog, requested: number): { epoch: number; endOffset: number } {
-  const cache = log.leaderEpochCache;
-  const latest = cache.latestEntry();
-  if (requested === LEADER_EPOCH && (latest === undefined || latest.epoch < LEADER_EPOCH)) {
-    // The current epoch began before anything was appended: it ends at the log end.
-    return { epoch: LEADER_EPOCH, endOffset: log.logEndOffset };
-  }
-  return cache.endOffsetFor(requested, log.logEndOffset);
-}
 
 export const offsetForLeaderEpochHandler = registerHandler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse>({
   apiKey: 23,
@@ -53,12 +41,12 @@ export const offsetForLeaderEpochHandler = registerHandler<OffsetForLeaderEpochR
         const out = defaultOffsetForLeaderEpochResponseEpochEndOffset();
         out.partition = p.partition;
         partitions.push(out);
-        const log = leaderLog(broker, t.topic, p.partition, p.currentLeaderEpoch);
+        const log = broker.replicaManager.getPartitionOrError(t.topic, p.partition, p.currentLeaderEpoch);
         if (typeof log === 'number') {
           out.errorCode = log;
           continue;
         }
-        const found = endOffsetForEpoch(log, p.leaderEpoch);
+        const found = log.endOffsetForEpoch(p.leaderEpoch);
         out.leaderEpoch = found.epoch;
         out.endOffset = BigInt(found.endOffset);
       }

@@ -43,8 +43,8 @@ export const describeLogDirsHandler = registerHandler<DescribeLogDirsRequest, De
     const dataDir = broker.started.dataDir;
     const byTopic = new Map<string, DescribeLogDirsPartition[]>();
     const add = (topic: string, partition: number): void => {
-      const log = broker.logs.getLog(topic, partition);
-      if (!log) return;
+      const log = broker.replicaManager.getPartition(topic, partition);
+      if (typeof log === 'number') return;
       let list = byTopic.get(topic);
       if (!list) {
         list = [];

@@ -5,7 +5,8 @@
  * Per requested partition: the producers the partition has state for (storage/producer-state.ts):
  * id, epoch, last sequence written (-1 if only markers), last batch timestamp, coordinator epoch of the
  * last marker and the first offset of the open transaction (-1 if none). Unknown topics or partitions
- * answer UNKNOWN_TOPIC_OR_PARTITION for that partition.
+ * answer UNKNOWN_TOPIC_OR_PARTITION for that partition, a partition this node does not lead
+ * NOT_LEADER_OR_FOLLOWER (read through the replica manager).
  */
 import {
   decodeDescribeProducersRequest,
@@ -20,7 +21,6 @@ import {
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
-import { leaderLog } from '../topics.js';
 
 export const describeProducersHandler = registerHandler<DescribeProducersRequest, DescribeProducersResponse>({
   apiKey: 61,
@@ -42,7 +42,7 @@ export const describeProducersHandler = registerHandler<DescribeProducersRequest
           activeProducers: [],
         };
         partitions.push(out);
-        const log = leaderLog(broker, t.name, p);
+        const log = broker.replicaManager.getPartitionOrError(t.name, p);
         if (typeof log === 'number') {
           out.errorCode = log;
           continue;

@@ -1,7 +1,7 @@
 /**
  * Wiring of the transaction coordinator into a Broker: configuration from the broker config table,
- * producer ids from `broker.producerIds`, the `__transaction_state` log, markers through the partition
- * logs (`appendTxnMarker`), transactional offsets (groups/txn-offsets.ts), replay on start (the
+ * producer ids from `broker.producerIds`, the `__transaction_state` log, markers through the replica
+ * manager (`appendTxnMarker`, which wakes fetches as the HW moves), transactional offsets (groups/txn-offsets.ts), replay on start (the
  * coordinator answers COORDINATOR_LOAD_IN_PROGRESS until it finishes) and the periodic tasks.
  */
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
@@ -22,10 +22,9 @@ export class Transactions extends TransactionCoordinator {
 }
 
 async function writeMarker(broker: Broker, topic: string, partition: number, m: TxnMarker): Promise<void> {
-  const log = broker.logs.getLog(topic, partition);
-  if (!log) return; // the topic was deleted: nothing to mark
   try {
-    await log.appendTxnMarker({ ...m, leaderEpoch: 0 });
+    // undefined: the topic was deleted, nothing to mark.
+    await broker.replicaManager.appendTxnMarker(topic, partition, m);
   } catch (err) {
     // A newer epoch of the producer (or a newer coordinator epoch) already ended the transaction on this
     // partition: nothing left to mark there (Kafka's marker handler stops on these too).
@@ -35,9 +34,7 @@ async function writeMarker(broker: Broker, topic: string, partition: number, m: 
       { topic, partition, producerId: m.producerId, epoch: m.producerEpoch, err: (err as Error).message },
       'transaction marker refused; skipped',
     );
-    return;
   }
-  broker.appendNotifier.notify(topic, partition);
 }
 
 export function createTransactionCoordinator(broker: Broker): Transactions {

@@ -6,6 +6,7 @@ import { setRootLogger } from '../../broker/logger.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { encodeApiVersionsRequest, defaultApiVersionsRequest } from '../../protocol/generated/api-versions-request.js';
 import { decodeApiVersionsResponse } from '../../protocol/generated/api-versions-response.js';
+import { partitionOf } from '../helpers/partitions.js';
 
 function apiVersionsRequest() {
   const req = defaultApiVersionsRequest();
@@ -113,7 +114,7 @@ test('back-pressure: a client that stops reading gets every response, in order, 
   );
   const { decodeFetchResponse } = await import('../../protocol/generated/fetch-response.js');
   await b.broker.logs.createTopic('bp', { partitions: 1 });
-  await b.broker.logs.getLog('bp', 0)!.append(await buildRecordBatch([{ value: Buffer.alloc(256 * 1024, 7) }]));
+  await partitionOf(b.broker, 'bp', 0).appendAsLeader(await buildRecordBatch([{ value: Buffer.alloc(256 * 1024, 7) }]));
   const c = await RawClient.connect(b.port);
   try {
     c.socket.pause(); // stop reading: responses pile up in the broker's socket

@@ -24,15 +24,16 @@ import { decodeListOffsetsResponse } from '../../protocol/generated/list-offsets
 import { buildRecordBatchSync } from '../../protocol/records/builder.js';
 import { iterateBatches } from '../../protocol/records/batch.js';
 import type { RunningBroker } from '../../broker/index.js';
-import type { PartitionLog } from '../../storage/partition-log.js';
+import type { Partition } from '../../replication/partition.js';
+import { partitionOf } from '../helpers/partitions.js';
 
 let b: RunningBroker;
 let c: RawClient;
-let log: PartitionLog;
+let log: Partition;
 before(async () => {
   b = await testBroker({ topics: ['rc'] });
   c = await RawClient.connect(b.port);
-  log = b.broker.logs.getLog('rc', 0)!;
+  log = partitionOf(b.broker, 'rc', 0);
 });
 after(async () => {
   c.close();
@@ -80,9 +81,9 @@ async function latest(isolationLevel: number, v = 5): Promise<bigint> {
 }
 
 test('read_committed stops at the LSO and lists aborted transactions; read_uncommitted reads to the HW', async () => {
-  await log.append(txn(100, 0, ['a0', 'a1'])); // 0-1, producer 100 (will abort)
-  await log.append(txn(200, 0, ['c0'])); // 2, producer 200 (will commit)
-  await log.append(buildRecordBatchSync([{ value: 'plain' }])); // 3
+  await log.appendAsLeader(txn(100, 0, ['a0', 'a1'])); // 0-1, producer 100 (will abort)
+  await log.appendAsLeader(txn(200, 0, ['c0'])); // 2, producer 200 (will commit)
+  await log.appendAsLeader(buildRecordBatchSync([{ value: 'plain' }])); // 3
   assert.equal(log.lastStableOffset, 0);
 
   for (const v of [4, 11, 12, 17]) {
@@ -129,8 +130,8 @@ test('read_committed stops at the LSO and lists aborted transactions; read_uncom
 
 test('an open transaction keeps the LSO at its first offset while others complete', async () => {
   const start = log.logEndOffset;
-  await log.append(txn(300, 0, ['o0'])); // start: stays open
-  await log.append(txn(400, 0, ['x0', 'x1'])); // start+1..start+2
+  await log.appendAsLeader(txn(300, 0, ['o0'])); // start: stays open
+  await log.appendAsLeader(txn(400, 0, ['x0', 'x1'])); // start+1..start+2
   await log.appendTxnMarker({ producerId: 400, producerEpoch: 0, coordinatorEpoch: 0, commit: false });
   assert.equal(log.lastStableOffset, start);
   const rc = await fetch(12, 1, start);

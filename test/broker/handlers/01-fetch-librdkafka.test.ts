@@ -9,16 +9,17 @@ import assert from 'node:assert/strict';
 import { useBrokerAndClient } from '../../helpers/test-broker.js';
 import { run } from '../../helpers/broker-process.js';
 import { buildRecordBatch } from '../../../protocol/records/builder.js';
+import { partitionOf } from '../../helpers/partitions.js';
 
 const env = useBrokerAndClient({
   topics: [{ name: 'oor', partitions: 2 }],
   setup: async (b) => {
     for (const partition of [0, 1]) {
-      const log = b.broker.logs.getLog('oor', partition)!;
-      for (let i = 0; i < 5; i++) await log.append(await buildRecordBatch([{ value: `p${partition}-${i}` }]));
+      const log = partitionOf(b.broker, 'oor', partition);
+      for (let i = 0; i < 5; i++) await log.appendAsLeader(await buildRecordBatch([{ value: `p${partition}-${i}` }]));
     }
     // DeleteRecords moved the log start of partition 1 to offset 3.
-    await b.broker.logs.getLog('oor', 1)!.deleteRecordsBefore(3);
+    await partitionOf(b.broker, 'oor', 1).deleteRecordsBefore(3);
   },
 });
 

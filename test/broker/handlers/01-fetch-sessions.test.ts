@@ -22,6 +22,7 @@ import {
 import { buildRecordBatch } from '../../../protocol/records/builder.js';
 import { RecordBatch } from '../../../protocol/records/batch.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
+import { partitionOf } from '../../helpers/partitions.js';
 
 const UNKNOWN_ID = 'AAAAAAAAAAAAAAAAAAAAAQ';
 
@@ -29,8 +30,8 @@ const env = useBrokerAndClient({ topics: [{ name: 's', partitions: 3 }, { name: 
 
 async function append(topic: string, partition: number, values: string[]): Promise<void> {
   const b = env.broker.broker;
-  for (const value of values) await b.logs.getLog(topic, partition)!.append(await buildRecordBatch([{ value }]));
-  b.appendNotifier.notify(topic, partition);
+  for (const value of values)
+    await partitionOf(b, topic, partition).appendAsLeader(await buildRecordBatch([{ value }]));
 }
 
 type Part = [topic: string, partition: number, offset: number];

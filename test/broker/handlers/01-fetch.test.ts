@@ -12,13 +12,14 @@ import { buildRecordBatch } from '../../../protocol/records/builder.js';
 import { readMessageSet } from '../../../protocol/records/legacy.js';
 import { RecordBatch } from '../../../protocol/records/batch.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
+import { partitionOf } from '../../helpers/partitions.js';
 
 const env = useBrokerAndClient({
   topics: [{ name: 'f', partitions: 2 }],
   setup: async (b) => {
-    const log = b.broker.logs.getLog('f', 0)!;
+    const log = partitionOf(b.broker, 'f', 0);
     for (let i = 0; i < 5; i++)
-      await log.append(await buildRecordBatch([{ key: `k${i}`, value: `v${i}`.padEnd(200, '.') }]));
+      await log.appendAsLeader(await buildRecordBatch([{ key: `k${i}`, value: `v${i}`.padEnd(200, '.') }]));
   },
 });
 
@@ -131,8 +132,7 @@ test('long polling waits for minBytes and a produce wakes it at once', async () 
   );
   await new Promise((r) => setTimeout(r, 100));
   const t1 = Date.now();
-  await env.broker.broker.logs.getLog('f', 1)!.append(await buildRecordBatch([{ value: 'wake' }]));
-  env.broker.broker.appendNotifier.notify('f', 1);
+  await partitionOf(env.broker.broker, 'f', 1).appendAsLeader(await buildRecordBatch([{ value: 'wake' }]));
   const res = await waiting;
   assert.ok(Date.now() - t1 < 2000, `answered ${Date.now() - t1} ms after the append`);
   assert.deepEqual(await values(res.responses[0].partitions[0].records), ['wake']);
@@ -156,7 +156,7 @@ test('incremental fetch sessions (KIP-227)', async () => {
   assert.equal(inc.errorCode, 0);
   assert.equal(inc.responses.length, 0);
   // New data on partition 1 only: only it is listed.
-  await env.broker.broker.logs.getLog('f', 1)!.append(await buildRecordBatch([{ value: 'inc' }]));
+  await partitionOf(env.broker.broker, 'f', 1).appendAsLeader(await buildRecordBatch([{ value: 'inc' }]));
   const inc2 = await fetch(11, fetchReq([], { sessionId: full.sessionId, sessionEpoch: 2 }));
   assert.deepEqual(
     inc2.responses.flatMap((t) => t.partitions.map((p) => p.partitionIndex)),

@@ -9,16 +9,17 @@ import {
 import { decodeListOffsetsResponse } from '../../../protocol/generated/list-offsets-response.js';
 import { buildRecordBatch } from '../../../protocol/records/builder.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
+import { partitionOf } from '../../helpers/partitions.js';
 
 const T0 = 1_700_000_000_000;
 const env = useBrokerAndClient({
   topics: [{ name: 't', partitions: 1 }],
   setup: async (b) => {
-    const log = b.broker.logs.getLog('t', 0)!;
+    const log = partitionOf(b.broker, 't', 0);
     // 10 records one second apart, two per batch; the largest timestamp is at offset 7.
     for (let i = 0; i < 10; i += 2) {
       const ts = (k: number) => (k === 7 ? T0 + 100_000 : T0 + k * 1000);
-      await log.append(
+      await log.appendAsLeader(
         await buildRecordBatch([
           { value: `${i}`, timestamp: ts(i) },
           { value: `${i + 1}`, timestamp: ts(i + 1) },
@@ -66,4 +67,28 @@ test('max timestamp (v7+) and v0 old-style offsets', async () => {
 
 test('unknown partition', async () => {
   assert.equal((await list(5, -1, 3)).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+});
+
+test('the current leader epoch is checked against the partition: newer → UNKNOWN, older → FENCED', async () => {
+  await env.broker.broker.logs.createTopic('le', { partitions: 1 });
+  const p = partitionOf(env.broker.broker, 'le', 0);
+  await p.appendAsLeader(await buildRecordBatch([{ value: 'x' }]));
+  p.makeLeader(3); // what a leadership change will do
+  const ask = (currentLeaderEpoch: number) => {
+    const r = defaultListOffsetsRequest();
+    r.replicaId = -1;
+    r.topics = [
+      { name: 'le', partitions: [{ partitionIndex: 0, currentLeaderEpoch, timestamp: -1n, maxNumOffsets: 1 }] },
+    ];
+    return call(env.client, 2, 10, encodeListOffsetsRequest, decodeListOffsetsResponse, r).then(
+      (res) => res.topics[0].partitions[0],
+    );
+  };
+  const current = await ask(3);
+  assert.equal(current.errorCode, ErrorCode.NONE);
+  assert.equal(current.offset, 1n);
+  assert.equal((await ask(-1)).errorCode, ErrorCode.NONE, '-1: not checked');
+  assert.equal((await ask(2)).errorCode, ErrorCode.FENCED_LEADER_EPOCH);
+  assert.equal((await ask(0)).errorCode, ErrorCode.FENCED_LEADER_EPOCH);
+  assert.equal((await ask(4)).errorCode, ErrorCode.UNKNOWN_LEADER_EPOCH);
 });

@@ -5,6 +5,7 @@ import { addPartitions, describeTxns, endTxn, initTxn, type Producer } from '../
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 import { buildRecordBatch } from '../../../protocol/records/builder.js';
 import { iterateBatches, parseControlRecordKey } from '../../../protocol/records/batch.js';
+import { partitionOf } from '../../helpers/partitions.js';
 
 const env = useBrokerAndClient({ topics: [{ name: 'e', partitions: 2 }] });
 
@@ -16,7 +17,7 @@ async function produceTxn(p: Producer, partition: number, seq: number): Promise<
     baseSequence: seq,
     transactional: true,
   });
-  return (await env.broker.broker.logs.getLog('e', partition)!.append(batch, { leaderEpoch: 0 })).baseOffset;
+  return (await partitionOf(env.broker.broker, 'e', partition).appendAsLeader(batch)).baseOffset;
 }
 
 /** Control batches of e-partition: [offset, producerId, type] (type 1 COMMIT, 0 ABORT). */

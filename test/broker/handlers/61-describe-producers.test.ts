@@ -8,6 +8,7 @@ import {
   type DescribeProducersResponse,
 } from '../../../protocol/generated/describe-producers-response.js';
 import { buildRecordBatchSync } from '../../../protocol/records/builder.js';
+import { partitionOf } from '../../helpers/partitions.js';
 
 const env = useBrokerAndClient({ topics: [{ name: 'dp', partitions: 2 }] });
 
@@ -15,8 +16,8 @@ const describe = (topics: Array<{ name: string; partitionIndexes: number[] }>): 
   call(env.client, 61, 0, encodeDescribeProducersRequest, decodeDescribeProducersResponse, { topics });
 
 test('v0 lists the producers of each partition with their last sequence, timestamp and open transaction', async () => {
-  const log = env.broker.broker.logs.getLog('dp', 0)!;
-  await log.append(
+  const log = partitionOf(env.broker.broker, 'dp', 0);
+  await log.appendAsLeader(
     buildRecordBatchSync(
       [
         { value: 'a', timestamp: 5000 },
@@ -25,8 +26,8 @@ test('v0 lists the producers of each partition with their last sequence, timesta
       { producerId: 42, producerEpoch: 3, baseSequence: 0 },
     ),
   );
-  await log.append(buildRecordBatchSync([{ value: 'plain' }])); // no producer id: not listed
-  await log.append(
+  await log.appendAsLeader(buildRecordBatchSync([{ value: 'plain' }])); // no producer id: not listed
+  await log.appendAsLeader(
     buildRecordBatchSync([{ value: 't', timestamp: 7000 }], {
       producerId: 43,
       producerEpoch: 0,
