@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PartitionLog } from '../../storage/partition-log.js';
-import { DEFAULT_LOG_CONFIG, } from '../helpers/log-config.js';
+import { DEFAULT_LOG_CONFIG } from '../helpers/log-config.js';
 import { MemoryFileSystem } from '../../storage/memory-fs.js';
 import { FakeClock } from '../../storage/clock.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
