@@ -119,9 +119,10 @@ export function validateBrokerConfigs(
     return { code: ErrorCode.INVALID_REQUEST, message: `Cannot update these configs dynamically: ${scalaSet(fixed)}` };
   const perBroker = names.filter((n) => configDef(n)!.dynamic === 'per-broker');
   if (level === 'default' && perBroker.length > 0) {
+    const list = scalaSet(perBroker);
     return {
       code: ErrorCode.INVALID_REQUEST,
-      message: `Cannot update these configs at default cluster level, broker id must be specified: ${scalaSet(perBroker)}`,
+      message: `Cannot update these configs at default cluster level, broker id must be specified: ${list}`,
     };
   }
   const parsed = new Map<string, ConfigValue>();

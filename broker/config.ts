@@ -387,7 +387,8 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     default: LONG_MAX,
     min: 0,
     removed:
-      'Removed in Kafka 4.0 (KIP-937); accepted and mapped: where set, it is the before and after bound unless those are set themselves at that level.',
+      'Removed in Kafka 4.0 (KIP-937); accepted and mapped: where set, it is the before and after bound ' +
+      'unless those are set themselves at that level.',
     doc: 'Largest allowed distance of a CreateTime timestamp from the broker time, either way.',
   },
   {

@@ -8,9 +8,10 @@
  * answer once the append is done (and fsynced when flush.messages demands it); acks=-1 then waits in the
  * purgatory until the high watermark passes the batch (at once with one replica), else REQUEST_TIMED_OUT
  * after timeoutMs. Other acks values get INVALID_REQUIRED_ACKS. Appends go through the replica manager
- * (Partition.appendAsLeader, this node's leader epoch); the HW move wakes fetches waiting on the partition. Once every partition's append is queued on its log, the handler releases the
- * connection (ctx.release) so the client's next pipelined request starts while this one waits for its
- * write and fsync: consecutive produces share writevs and fsyncs (group commit) and stay in order.
+ * (Partition.appendAsLeader, this node's leader epoch); the HW move wakes fetches waiting on the
+ * partition. Once every partition's append is queued on its log, the handler releases the connection
+ * (ctx.release) so the client's next pipelined request starts while this one waits for its write and
+ * fsync: consecutive produces share writevs and fsyncs (group commit) and stay in order.
  *
  * Idempotence (storage/producer-state.ts, checked inside the partition's append queue): a retried batch
  * (one of the producer's last five) is answered with its original base offset and not written again;

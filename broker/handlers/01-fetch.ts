@@ -16,8 +16,9 @@
  * as soon as a produce to one of its partitions makes `minBytes` available (a delayed fetch in the replica
  * manager's purgatory, woken by appends and high-watermark moves); a request with no existing partition
  * answers at once. Partitions are read through the replica manager: the client's current leader epoch is
- * checked against the partition's (newer → UNKNOWN_LEADER_EPOCH, older → FENCED_LEADER_EPOCH). Fetch sessions (KIP-227, v7+): see `broker/fetch-sessions.ts`. Fetchers below
- * v4 read only message format 0/1: their batches are down-converted (`protocol/records/legacy.ts`).
+ * checked against the partition's (newer → UNKNOWN_LEADER_EPOCH, older → FENCED_LEADER_EPOCH). Fetch
+ * sessions (KIP-227, v7+): see `broker/fetch-sessions.ts`. Fetchers below v4 read only message format
+ * 0/1: their batches are down-converted (`protocol/records/legacy.ts`).
  */
 import { decodeFetchRequest, type FetchRequest } from '../../protocol/generated/fetch-request.js';
 import {

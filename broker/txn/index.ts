@@ -1,8 +1,9 @@
 /**
  * Wiring of the transaction coordinator into a Broker: configuration from the broker config table,
  * producer ids from `broker.producerIds`, the `__transaction_state` log, markers through the replica
- * manager (`appendTxnMarker`, which wakes fetches as the HW moves), transactional offsets (groups/txn-offsets.ts), replay on start (the
- * coordinator answers COORDINATOR_LOAD_IN_PROGRESS until it finishes) and the periodic tasks.
+ * manager (`appendTxnMarker`, which wakes fetches as the HW moves), transactional offsets
+ * (groups/txn-offsets.ts), replay on start (the coordinator answers COORDINATOR_LOAD_IN_PROGRESS until it
+ * finishes) and the periodic tasks.
  */
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Broker } from '../broker.js';

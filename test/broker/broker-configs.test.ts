@@ -49,7 +49,8 @@ from kafka.admin import KafkaAdminClient, ConfigResource, ConfigResourceType
 a = KafkaAdminClient(bootstrap_servers='127.0.0.1:${env.broker.port}')
 r = a.alter_configs([ConfigResource(ConfigResourceType.BROKER, '${node}', configs={'log.retention.ms': '120000'})])
 alter = [list(x[:2]) for x in r.resources]
-d = a.describe_configs([ConfigResource(ConfigResourceType.BROKER, '${node}', configs={'log.retention.ms': None, 'num.partitions': None})])
+keys = {'log.retention.ms': None, 'num.partitions': None}
+d = a.describe_configs([ConfigResource(ConfigResourceType.BROKER, '${node}', configs=keys)])
 print(json.dumps({'alter': alter, 'describe': [[list(e[:4]) for e in res[4]] for res in d[0].resources]}))
 `)) as { alter: unknown[]; describe: unknown[][] };
   assert.deepEqual(out.alter, [[0, null]]);
@@ -86,7 +87,8 @@ res = ConfigResource('BROKER', '${node}')
 res.set_config('log.segment.bytes', '2097152')
 for f in a.alter_configs([res]).values(): f.result(timeout=30)
 d = list(a.describe_configs([ConfigResource('BROKER', '${node}')]).values())[0].result(timeout=30)
-print(json.dumps({k: [v.value, v.source, v.is_read_only] for k, v in d.items() if k in ('log.segment.bytes', 'node.id')}))
+keep = ('log.segment.bytes', 'node.id')
+print(json.dumps({k: [v.value, v.source, v.is_read_only] for k, v in d.items() if k in keep}))
 `)) as Record<string, [string, number, boolean]>;
   assert.deepEqual(out, {
     'log.segment.bytes': ['2097152', 2 /* DYNAMIC_BROKER_CONFIG */, false],
@@ -96,7 +98,7 @@ print(json.dumps({k: [v.value, v.source, v.is_read_only] for k, v in d.items() i
   assert.deepEqual(env.broker.broker.dynamicConfigs.get(String(node)), { 'log.segment.bytes': '2097152' });
 });
 
-test('kafkajs: a lowered message.max.bytes refuses the next produce; synonyms show where values come from', async () => {
+test('kafkajs: a lowered message.max.bytes refuses the next produce; synonyms show where values are from', async () => {
   const node = String(env.broker.broker.started.nodeId);
   const kafka = new Kafka({
     clientId: 't',

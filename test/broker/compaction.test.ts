@@ -36,7 +36,7 @@ after(async () => {
   await b.stop();
 });
 
-test('kafkajs: N records of one key over rolled segments shrink to the latest per key; kafkajs and kcat read them back', {
+test('kafkajs: N records of one key on rolled segments shrink to the latest per key; kafkajs and kcat read them back', {
   timeout: 120_000,
 }, async () => {
   const kafka = new Kafka({ clientId: 'compaction', brokers: [b.bootstrapServers], logLevel: logLevel.NOTHING });

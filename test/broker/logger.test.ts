@@ -175,7 +175,7 @@ await b.stop();`);
   assert.equal(quiet.stderr, '', 'a warning is below error');
 });
 
-test('startBroker({ logger }): each broker logs through its own application logger, at logLevel when given', async () => {
+test('startBroker({ logger }): each broker logs through its own app logger, at logLevel when given', async () => {
   const a = capture();
   const c = capture();
   setRootLogger(pino({ level: 'silent' }));

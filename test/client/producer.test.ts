@@ -208,7 +208,7 @@ test('errors that cannot be retried reach the caller', { timeout: 30_000 }, asyn
   await assert.rejects(p.send({ topic: 'errs', value: 'late' }), /closed/);
 });
 
-test('topic metadata: one request for many records, again after UNKNOWN_TOPIC_OR_PARTITION and after metadataMaxAgeMs', {
+test('topic metadata: one request for many records, again on UNKNOWN_TOPIC_OR_PARTITION and after metadataMaxAgeMs', {
   timeout: 30_000,
 }, async () => {
   let metadataRequests = 0;

@@ -62,7 +62,7 @@ async function walk(log: PartitionLog, from = log.logStartOffset): Promise<{ rec
 /** Record i of the workload: key `same` except every 10th (k0..k2). */
 const keyOf = (i: number): string => (i % 10 === 0 ? `k${(i / 10) % 3}` : 'same');
 
-test('one batch per time-rolled segment, cleaned while producing: only the latest per key stays below the active segment', async () => {
+test('time-rolled segments cleaned while producing keep only the latest per key below the active one', async () => {
   const { dir, cleanup } = await tempDir();
   const clock = new FakeClock(1_000_000);
   try {
@@ -114,7 +114,7 @@ test('one batch per time-rolled segment, cleaned while producing: only the lates
   }
 });
 
-test('a cleaned segment left with only its record-less last batch does not stop a reader: the read goes on into the next segment', async () => {
+test('a cleaned segment holding only its record-less last batch does not stop a read into the next', async () => {
   const { dir, cleanup } = await tempDir();
   const clock = new FakeClock(1_000_000);
   try {

@@ -183,7 +183,7 @@ test('incremental fetch sessions (KIP-227)', async () => {
   );
 });
 
-test('a partition with an error carries an empty record set, never null, and -1 offsets, in every version', async () => {
+test('a partition with an error carries an empty record set, never null, and -1 offsets, in all versions', async () => {
   for (let v = 0; v <= 17; v++) {
     const parts = [
       { topic: 'f', partition: 0, offset: 99 },

@@ -74,7 +74,7 @@ test('auto-creation: LEADER_NOT_AVAILABLE first, then num.partitions; refused wh
   assert.equal(env.broker.broker.logs.topic('not-allowed'), undefined);
 });
 
-test('real clients auto-create a topic (again after DeleteTopics) and produce to it despite LEADER_NOT_AVAILABLE', async () => {
+test('real clients auto-create a topic (also after DeleteTopics), produce despite LEADER_NOT_AVAILABLE', async () => {
   const kafka = new Kafka({ clientId: 't', brokers: [env.broker.bootstrapServers], logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ allowAutoTopicCreation: true });
   const admin = kafka.admin();

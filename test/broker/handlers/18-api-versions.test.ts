@@ -103,7 +103,7 @@ async function codecOf(api: ApiInfo): Promise<{
   };
 }
 
-test('every advertised API and version answers its default request with a decodable response, connection kept', async () => {
+test('each advertised API version answers its default request with a decodable response, connection kept', async () => {
   let c = await RawClient.connect(b.port);
   const failures: string[] = [];
   let checked = 0;
@@ -148,7 +148,7 @@ test('every advertised API and version answers its default request with a decoda
   assert.ok(checked > 150, `only ${checked} API versions checked`);
 });
 
-test('no handler answers a version it does not advertise; unadvertised versions and APIs close the connection', async () => {
+test('no handler answers a version it does not advertise; unadvertised versions/APIs close the socket', async () => {
   const advertised = new Map(advertisedApis().map((a) => [a.apiKey, a]));
   for (const api of APIS) {
     const h = handlerFor(api.key);

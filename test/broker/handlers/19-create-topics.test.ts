@@ -252,7 +252,7 @@ test('@platformatic/kafka Admin createTopics (v7) returns id, layout and configu
   }
 });
 
-test('configs Kafka 4.0 removed, as older clients send them, are accepted and read back (kafkajs, kafka-python)', async () => {
+test('kafkajs, kafka-python: configs Kafka 4.0 removed, sent by old clients, are accepted and read back', async () => {
   const kafka = new Kafka({ clientId: 't', brokers: [env.broker.bootstrapServers], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
@@ -289,7 +289,8 @@ test('configs Kafka 4.0 removed, as older clients send them, are accepted and re
     '-c',
     `from kafka.admin import KafkaAdminClient, NewTopic
 a = KafkaAdminClient(bootstrap_servers='127.0.0.1:${env.broker.port}')
-r = a.create_topics([NewTopic('ct-legacy-python', 1, 1, topic_configs={'message.format.version': '0.10.0', 'message.downconversion.enable': 'true'})])
+cfg = {'message.format.version': '0.10.0', 'message.downconversion.enable': 'true'}
+r = a.create_topics([NewTopic('ct-legacy-python', 1, 1, topic_configs=cfg)])
 print('OK', [list(t[:2]) for t in r.topic_errors])`,
   ]);
   assert.match(r.stdout, /^OK \[\['ct-legacy-python', 0\]\]/m, r.stderr.slice(-1500));

@@ -174,7 +174,7 @@ test('@platformatic/kafka Admin alterConfigs (v2)', async () => {
   }
 });
 
-test('broker resources: the given configs replace the dynamic set of the level; refusals are INVALID_REQUEST', async () => {
+test('broker resources: given configs replace the dynamic set of the level; refusals are INVALID_REQUEST', async () => {
   const node = String(env.broker.broker.started.nodeId);
   const broker = (name: string, configs: Record<string, string | null>): AlterConfigsResource => ({
     resourceType: BROKER,
@@ -230,7 +230,7 @@ test('broker resources: the given configs replace the dynamic set of the level; 
   assert.deepEqual(env.broker.broker.dynamicConfigs.snapshot().entities, {});
 });
 
-test('topic configs Kafka 4.0 removed are accepted as Kafka 3.x did (message.timestamp.difference.max.ms mapped)', async () => {
+test('topic configs removed in 4.0 are accepted as in 3.x (message.timestamp.difference.max.ms mapped)', async () => {
   await env.broker.broker.logs.createTopic('ac-legacy', { partitions: 1 });
   const res = await alter(0, [
     topicRes('ac-legacy', {

@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 import { encodeDescribeDelegationTokenRequest } from '../../../protocol/generated/describe-delegation-token-request.js';
-import { decodeDescribeDelegationTokenResponse } from '../../../protocol/generated/describe-delegation-token-response.js';
+// biome-ignore format: a one-name import Biome would keep on one line over 120 characters
+import {
+  decodeDescribeDelegationTokenResponse,
+} from '../../../protocol/generated/describe-delegation-token-response.js';
 
 const env = useBrokerAndClient();
 

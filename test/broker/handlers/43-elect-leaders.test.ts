@@ -18,7 +18,7 @@ const elect = (v: number, req: ElectLeadersRequest): Promise<ElectLeadersRespons
 const codes = (res: ElectLeadersResponse) =>
   res.replicaElectionResults.map((t) => [t.topic, t.partitionResult.map((p) => [p.partitionId, p.errorCode])]);
 
-test('v0-v2 preferred election: ELECTION_NOT_NEEDED per partition, UNKNOWN_TOPIC_OR_PARTITION for unknown ones', async () => {
+test('v0-v2 preferred election: ELECTION_NOT_NEEDED per partition, else UNKNOWN_TOPIC_OR_PARTITION', async () => {
   for (let v = 0; v <= 2; v++) {
     const res = await elect(v, {
       electionType: 0,

@@ -116,7 +116,7 @@ test('errors: unknown name, bad value, duplicate key, unknown operation, unknown
   assert.deepEqual(env.broker.broker.logs.topic('iac-err')!.configs, { 'retention.ms': '1000' });
 });
 
-test('broker resources: SET/DELETE/APPEND on dynamic broker configs apply at once; refusals are INVALID_REQUEST', async () => {
+test('broker resources: SET/DELETE/APPEND of dynamic broker configs apply; refusals are INVALID_REQUEST', async () => {
   const node = String(env.broker.broker.started.nodeId);
   await env.broker.broker.logs.createTopic('iac-broker', { partitions: 1, configs: { 'retention.ms': '1000' } });
   await env.broker.broker.logs.createTopic('iac-broker-plain', { partitions: 1 });

@@ -7,9 +7,18 @@ import {
   encodeAlterPartitionReassignmentsRequest,
   type AlterPartitionReassignmentsRequestReassignablePartition,
 } from '../../../protocol/generated/alter-partition-reassignments-request.js';
-import { decodeAlterPartitionReassignmentsResponse } from '../../../protocol/generated/alter-partition-reassignments-response.js';
-import { encodeListPartitionReassignmentsRequest } from '../../../protocol/generated/list-partition-reassignments-request.js';
-import { decodeListPartitionReassignmentsResponse } from '../../../protocol/generated/list-partition-reassignments-response.js';
+// biome-ignore format: a one-name import Biome would keep on one line over 120 characters
+import {
+  decodeAlterPartitionReassignmentsResponse,
+} from '../../../protocol/generated/alter-partition-reassignments-response.js';
+// biome-ignore format: a one-name import Biome would keep on one line over 120 characters
+import {
+  encodeListPartitionReassignmentsRequest,
+} from '../../../protocol/generated/list-partition-reassignments-request.js';
+// biome-ignore format: a one-name import Biome would keep on one line over 120 characters
+import {
+  decodeListPartitionReassignmentsResponse,
+} from '../../../protocol/generated/list-partition-reassignments-response.js';
 
 const env = useBrokerAndClient({ topics: [{ name: 'ra', partitions: 2 }] });
 

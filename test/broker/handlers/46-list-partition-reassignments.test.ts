@@ -1,8 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
-import { encodeListPartitionReassignmentsRequest } from '../../../protocol/generated/list-partition-reassignments-request.js';
-import { decodeListPartitionReassignmentsResponse } from '../../../protocol/generated/list-partition-reassignments-response.js';
+// biome-ignore format: a one-name import Biome would keep on one line over 120 characters
+import {
+  encodeListPartitionReassignmentsRequest,
+} from '../../../protocol/generated/list-partition-reassignments-request.js';
+// biome-ignore format: a one-name import Biome would keep on one line over 120 characters
+import {
+  decodeListPartitionReassignmentsResponse,
+} from '../../../protocol/generated/list-partition-reassignments-response.js';
 
 const env = useBrokerAndClient({ topics: [{ name: 'lr', partitions: 2 }] });
 

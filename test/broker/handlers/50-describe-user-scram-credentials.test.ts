@@ -2,8 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
-import { encodeDescribeUserScramCredentialsRequest } from '../../../protocol/generated/describe-user-scram-credentials-request.js';
-import { decodeDescribeUserScramCredentialsResponse } from '../../../protocol/generated/describe-user-scram-credentials-response.js';
+// biome-ignore format: a one-name import Biome would keep on one line over 120 characters
+import {
+  encodeDescribeUserScramCredentialsRequest,
+} from '../../../protocol/generated/describe-user-scram-credentials-request.js';
+// biome-ignore format: a one-name import Biome would keep on one line over 120 characters
+import {
+  decodeDescribeUserScramCredentialsResponse,
+} from '../../../protocol/generated/describe-user-scram-credentials-response.js';
 
 const env = useBrokerAndClient();
 
@@ -12,7 +18,7 @@ const describe = (users: string[] | null) =>
     users: users === null ? null : users.map((name) => ({ name })),
   });
 
-test('v0 with no credentials: all users = none; a named user gets RESOURCE_NOT_FOUND, twice DUPLICATE_RESOURCE', async () => {
+test('v0 with no credentials: all users: none; a named user RESOURCE_NOT_FOUND, twice DUPLICATE_RESOURCE', async () => {
   const all = await describe(null);
   assert.deepEqual([all.errorCode, all.results], [0, []]);
   const res = await describe(['zed', 'amy', 'amy']);

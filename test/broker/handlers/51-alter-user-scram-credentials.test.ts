@@ -9,9 +9,18 @@ import {
   encodeAlterUserScramCredentialsRequest,
   type AlterUserScramCredentialsRequest,
 } from '../../../protocol/generated/alter-user-scram-credentials-request.js';
-import { decodeAlterUserScramCredentialsResponse } from '../../../protocol/generated/alter-user-scram-credentials-response.js';
-import { encodeDescribeUserScramCredentialsRequest } from '../../../protocol/generated/describe-user-scram-credentials-request.js';
-import { decodeDescribeUserScramCredentialsResponse } from '../../../protocol/generated/describe-user-scram-credentials-response.js';
+// biome-ignore format: a one-name import Biome would keep on one line over 120 characters
+import {
+  decodeAlterUserScramCredentialsResponse,
+} from '../../../protocol/generated/alter-user-scram-credentials-response.js';
+// biome-ignore format: a one-name import Biome would keep on one line over 120 characters
+import {
+  encodeDescribeUserScramCredentialsRequest,
+} from '../../../protocol/generated/describe-user-scram-credentials-request.js';
+// biome-ignore format: a one-name import Biome would keep on one line over 120 characters
+import {
+  decodeDescribeUserScramCredentialsResponse,
+} from '../../../protocol/generated/describe-user-scram-credentials-response.js';
 
 const env = useBrokerAndClient();
 const SHA256 = 1;

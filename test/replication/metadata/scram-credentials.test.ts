@@ -18,7 +18,8 @@ test('RFC 7677 test vector: StoredKey and ServerKey of SCRAM-SHA-256 for "pencil
   const salt = Buffer.from('W22ZaJ0SNY7soEsUEjb6gQ==', 'base64');
   const saltedPassword = pbkdf2Sync('pencil', salt, 4096, 32, 'sha256');
   const { storedKey, serverKey } = scramKeys(scramMechanism('SCRAM-SHA-256')!, saltedPassword);
-  // The RFC's server signature over its AuthMessage, HMAC(ServerKey, AuthMessage), is 6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=.
+  // The RFC's server signature over its AuthMessage, HMAC(ServerKey, AuthMessage), is
+  // 6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=.
   const authMessage =
     'n=user,r=rOprNGfwEbeRWgbNEkqO,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,' +
     's=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0';
