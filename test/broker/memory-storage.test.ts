@@ -4,13 +4,24 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { testBroker } from '../helpers/test-broker.js';
 
-test('memory storage: produce and consume with kafkajs, no files on disk, isolated instances', async () => {
+test('memory storage: produce and consume with kafkajs, no files on disk, isolated instances', async (t) => {
+  // A temp dir of this process's own, so that temp data dirs of tests running beside it are not counted.
+  const ownTmp = mkdtempSync(join(tmpdir(), 'memory-storage-test-'));
+  const savedTmp = process.env.TMPDIR;
+  process.env.TMPDIR = ownTmp;
+  t.after(async () => {
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
+    await rm(ownTmp, { recursive: true, force: true });
+  });
+  assert.equal(tmpdir(), ownTmp);
   const before = new Set((await readdir(tmpdir())).filter((n) => n.startsWith('runnel-')));
   const [a, b] = await Promise.all([
     testBroker({ storage: 'memory', topics: [{ name: 'mem', partitions: 2, configs: { 'flush.messages': 1 } }] }),
