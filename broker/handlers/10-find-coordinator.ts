@@ -2,11 +2,11 @@
  * FindCoordinator (key 10), versions 0-6 (v3+ flexible; v4+ batched `coordinatorKeys`).
  *
  * Single node: this broker coordinates every group (key type 0) and every transactional id (key type 1),
- * so the answer is always this node, at its endpoint in the metadata image; other key types get INVALID_REQUEST. A group lookup creates the
- * internal `__consumer_offsets` topic if it does not exist yet, as Kafka does. COORDINATOR_NOT_AVAILABLE
- * is answered only before this node registered its listener in the metadata image (loading is reported by
- * the group APIs themselves). v0 has no error
- * message field; errors below v4 are reported at the top level.
+ * so the answer is always this node, at its endpoint in the metadata image; other key types get
+ * INVALID_REQUEST. A group lookup creates the internal `__consumer_offsets` topic if it does not exist yet,
+ * as Kafka does. COORDINATOR_NOT_AVAILABLE is answered only before this node registered its listener in
+ * the metadata image (loading is reported by the group APIs themselves). v0 has no error message field;
+ * errors below v4 are reported at the top level.
  */
 import {
   decodeFindCoordinatorRequest,

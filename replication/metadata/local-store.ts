@@ -253,7 +253,7 @@ export class LocalMetadataStore implements MetadataStore {
         throw new StorageError(`unknown partition ${topicName}-${partition}`, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       if (cur.partitionEpoch !== expectedPartitionEpoch) {
         throw new StorageError(
-          `partition ${topicName}-${partition} is at partition epoch ${cur.partitionEpoch}, not ${expectedPartitionEpoch}`,
+          `${topicName}-${partition} is at partition epoch ${cur.partitionEpoch}, not ${expectedPartitionEpoch}`,
           ErrorCode.INVALID_UPDATE_VERSION,
         );
       }
