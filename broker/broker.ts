@@ -3,16 +3,18 @@
  * coordinator services the handlers use. `start()` resolves once the listener accepts connections;
  * `stop()` stops accepting, lets in-flight requests finish, flushes and closes files.
  */
-import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { BrokerConfig } from './config.js';
-import { LogManager } from '../storage/log-manager.js';
+import type { LogManager } from '../storage/log-manager.js';
+import { LogApplier } from '../replication/log-applier.js';
+import { LocalMetadataStore } from '../replication/metadata/local-store.js';
+import type { MetadataStore } from '../replication/metadata/store.js';
 import type { LogConfig } from '../storage/log-config.js';
 import { DynamicConfigStore } from '../replication/metadata/dynamic-configs.js';
 import { loadDynamicConfigs } from './broker-configs.js';
 import { SystemClock, type Clock } from '../storage/clock.js';
-import { isNotFound, type FileSystem } from '../storage/fs.js';
+import type { FileSystem } from '../storage/fs.js';
 import { KafkaServer } from './server.js';
 import type { RequestEvent } from './connection.js';
 import { logger, type Logger } from './logger.js';
@@ -25,7 +27,7 @@ import { NodeFileSystem } from '../storage/fs.js';
 import { ClientQuotaStore } from '../replication/metadata/client-quotas.js';
 import { ScramCredentialStore } from '../replication/metadata/scram-credentials.js';
 import type { Authorizer } from './authorizer.js';
-import { IllegalStateError, NotStartedError } from '../protocol/errors.js';
+import { NotStartedError } from '../protocol/errors.js';
 import './handlers/index.js';
 
 export interface BrokerInfo {
@@ -52,7 +54,8 @@ export class Broker {
   readonly log: Logger;
   private server: KafkaServer | undefined;
   private info: BrokerInfo | undefined;
-  private logManager: LogManager | undefined;
+  private logApplier: LogApplier | undefined;
+  private metadataStore: MetadataStore | undefined;
   private dynamicConfigStore: DynamicConfigStore | undefined;
   private replicas: ReplicaManager | undefined;
   readonly fetchSessions: FetchSessionCache;
@@ -124,10 +127,16 @@ export class Broker {
     return this.scramStore;
   }
 
-  /** The partition logs and topic metadata. */
+  /** The partition logs (following the metadata image). */
   get logs(): LogManager {
-    if (!this.logManager) throw new NotStartedError('broker not started');
-    return this.logManager;
+    if (!this.logApplier) throw new NotStartedError('broker not started');
+    return this.logApplier.logs;
+  }
+
+  /** The cluster metadata: `metadata.image` to read (topics, partitions, brokers), the store's ops to change. */
+  get metadata(): MetadataStore {
+    if (!this.metadataStore) throw new NotStartedError('broker not started');
+    return this.metadataStore;
   }
 
   /** Dynamic broker configs as stored in the data dir (AlterConfigs on BROKER resources; broker-configs.ts). */
@@ -157,10 +166,16 @@ export class Broker {
     if (this.deps.fs) await this.deps.fs.mkdirp(dataDir);
     else await mkdir(dataDir, { recursive: true });
     const nodeId = this.config.int('node.id');
-    const clusterId = await this.loadMetaProperties(dataDir, nodeId);
-    this.dynamicConfigStore = await DynamicConfigStore.load(this.deps.fs ?? new NodeFileSystem(), dataDir);
+    const fs = this.deps.fs ?? new NodeFileSystem();
+    this.metadataStore = await LocalMetadataStore.open(dataDir, {
+      nodeId,
+      fs,
+      validateConfigs: (overrides) => this.config.resolveLogConfig(overrides),
+    });
+    const clusterId = this.metadataStore.image.clusterId;
+    this.dynamicConfigStore = await DynamicConfigStore.load(fs, dataDir);
     loadDynamicConfigs(this.config, this.dynamicConfigStore, nodeId, this.log);
-    this.logManager = await LogManager.open(dataDir, {
+    this.logApplier = await LogApplier.open(this.metadataStore, dataDir, {
       fs: this.deps.fs,
       clock: this.clock,
       logger: this.childLogger('storage'),
@@ -173,9 +188,8 @@ export class Broker {
       onFlush: (seconds) => this.flushObserver?.(seconds),
       autoAdvanceHighWatermark: false,
     });
-    const fs = this.deps.fs ?? new NodeFileSystem();
-    this.replicas = new ReplicaManager(this.logManager, { clock: this.clock });
-    this.producerIdManager = await ProducerIdManager.open(fs, dataDir);
+    this.replicas = new ReplicaManager(this.logApplier.logs, { clock: this.clock });
+    this.producerIdManager = new ProducerIdManager(this.metadataStore, nodeId);
     this.quotaStore = await ClientQuotaStore.open(fs, dataDir);
     this.scramStore = await ScramCredentialStore.open(fs, dataDir);
     const { coordinator, offsetsLog } = createGroupCoordinator(this);
@@ -200,6 +214,12 @@ export class Broker {
       (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
     const advPort = (this.config.get('advertised.port') as number | null) ?? addr.port;
     this.info = { host, port: addr.port, advertisedHost: advHost, advertisedPort: advPort, clusterId, nodeId, dataDir };
+    await this.metadataStore.registerBroker({
+      nodeId,
+      rack: null,
+      listeners: [{ name: 'PLAINTEXT', host: advHost, port: advPort, securityProtocol: 'PLAINTEXT' }],
+      fenced: false,
+    });
     if (this.config.int('admin.port') >= 0) {
       const { startAdminServer } = await import('./admin/server.js');
       this.admin = await startAdminServer(
@@ -247,45 +267,15 @@ export class Broker {
       await this.server.stop();
       this.server = undefined;
     }
-    if (this.logManager) {
-      await this.logManager.closeAll();
-      this.logManager = undefined;
+    if (this.logApplier) {
+      await this.logApplier.close();
+      this.logApplier = undefined;
       this.replicas = undefined;
     }
+    if (this.metadataStore) {
+      await this.metadataStore.close();
+      this.metadataStore = undefined;
+    }
     this.log.info('stopped');
-  }
-
-  /** meta.properties holds the cluster id (generated once) and the node id, as Kafka's does. */
-  private async loadMetaProperties(dataDir: string, nodeId: number): Promise<string> {
-    const path = join(dataDir, 'meta.properties');
-    const fs = this.deps.fs;
-    try {
-      const text = fs ? (await fs.readFile(path)).toString('utf8') : await readFile(path, 'utf8');
-      const props = new Map(
-        text
-          .split('\n')
-          .filter((l) => l.includes('='))
-          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]),
-      );
-      const stored = Number(props.get('node.id'));
-      if (props.has('node.id') && stored !== nodeId) {
-        throw new IllegalStateError(`data dir ${dataDir} belongs to node ${stored}, not node ${nodeId}`);
-      }
-      const id = props.get('cluster.id');
-      if (id) return id;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && !isNotFound(err)) throw err;
-    }
-    const clusterId = randomBytes(16).toString('base64url');
-    const tmp = `${path}.tmp`;
-    const text = `version=1\ncluster.id=${clusterId}\nnode.id=${nodeId}\n`;
-    if (fs) {
-      await fs.writeFile(tmp, Buffer.from(text));
-      await fs.rename(tmp, path);
-    } else {
-      await writeFile(tmp, text);
-      await rename(tmp, path);
-    }
-    return clusterId;
   }
 }

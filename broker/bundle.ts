@@ -9,7 +9,7 @@
  * loaded from node_modules when used: native addons (CRC-32C, compression codecs, msgpackr's extractor)
  * and what loads only on demand (fastify, prom-client, pino-pretty). `import.meta.url` in the bundled
  * modules becomes the bundle's own URL, which resolves packages the same way (the createRequire calls in
- * logger, crc and topic-store).
+ * logger, crc and replication/metadata/local-files).
  * Usage: node dist/broker/bundle.js
  */
 import { chmodSync, readFileSync } from 'node:fs';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Broker, type BrokerInfo } from './broker.js';
 import { BrokerConfig, configDef } from './config.js';
 import { deleteTopicOffsets } from './groups/offsets.js';
-import type { TopicMetadata } from '../storage/topic-store.js';
+import type { TopicMetadata } from '../replication/metadata/image.js';
 import { brokerLogRoot, type Logger, type LogLevel } from './logger.js';
 import { BadArgumentError } from '../protocol/errors.js';
 
@@ -128,8 +128,8 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
     const defaultPartitions = config.int('num.partitions');
     for (const t of opts.topics ?? []) {
       const spec = typeof t === 'string' ? { name: t } : t;
-      if (!broker.logs.topic(spec.name)) {
-        await broker.logs.createTopic(spec.name, {
+      if (!broker.metadata.image.topic(spec.name)) {
+        await broker.metadata.createTopic(spec.name, {
           partitions: spec.partitions ?? defaultPartitions,
           configs: stringify(spec.configs),
         });
@@ -147,13 +147,13 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
     dataDir,
     broker,
     createTopic(name, partitions, configs) {
-      return broker.logs.createTopic(name, {
+      return broker.metadata.createTopic(name, {
         partitions: partitions ?? config.int('num.partitions'),
         configs: stringify(configs),
       });
     },
     async deleteTopic(name) {
-      const deleted = await broker.logs.deleteTopic(name);
+      const deleted = await broker.metadata.deleteTopic(name);
       if (deleted) await deleteTopicOffsets(broker.groups, name);
       return deleted;
     },

@@ -36,19 +36,19 @@ export class InternalTopic {
 
   /** The topic's partition count (the config's value until it exists). */
   get partitions(): number {
-    const t = this.broker.logs.topic(this.name);
+    const t = this.broker.metadata.image.topic(this.name);
     return t ? t.partitions : this.broker.config.int(this.partitionsConfig);
   }
 
   get exists(): boolean {
-    return this.broker.logs.topic(this.name) !== undefined;
+    return this.broker.metadata.image.topic(this.name) !== undefined;
   }
 
   ensureTopic(): Promise<void> {
     if (this.exists) return Promise.resolve();
     this.creating ??= (async () => {
       try {
-        await this.broker.logs.createTopic(this.name, {
+        await this.broker.metadata.createTopic(this.name, {
           partitions: this.broker.config.int(this.partitionsConfig),
           configs: { 'cleanup.policy': 'compact' },
         });

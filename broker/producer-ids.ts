@@ -1,51 +1,25 @@
 /**
  * ProducerIdManager: hands out producer ids (InitProducerId) that are never reused, across restarts.
  *
- * Ids are reserved in blocks (default 1000, like Kafka's controller-allocated blocks): before the first
- * id of a block is handed out, the end of the block is written to `<data dir>/producer-id-block`
- * atomically and durably (tmp, fsync, rename, dir fsync). After a restart allocation resumes at the
- * stored end, so ids of a block not fully used are skipped, never repeated.
- *
- * File format: UTF-8 text, `version=1\nnext.block.start=<N>\n`; a missing file means 0. A file that
- * does not parse refuses start-up (StorageError) rather than risk handing out ids twice.
+ * Ids are reserved in blocks (default 1000, like Kafka's controller-allocated blocks) from the metadata
+ * store (`allocateProducerIdBlock`, durable before it resolves: the local store writes
+ * `<data dir>/producer-id-block`). After a restart allocation resumes past the last reserved block, so ids
+ * of a block not fully used are skipped, never repeated.
  */
-
-import path from 'node:path';
-import type { FileSystem } from '../storage/fs.js';
-import { isNotFound } from '../storage/fs.js';
-import { writeFileAtomically } from '../storage/checkpoint.js';
-import { StorageError } from '../protocol/errors.js';
-
-export const PRODUCER_ID_BLOCK_FILE = 'producer-id-block';
+import type { MetadataStore } from '../replication/metadata/store.js';
 
 export class ProducerIdManager {
   private next = 0;
   private blockEnd = 0;
   private reserving: Promise<void> | undefined;
 
-  private constructor(
-    private readonly fs: FileSystem,
-    private readonly file: string,
-    private readonly blockSize: number,
+  constructor(
+    private readonly store: Pick<MetadataStore, 'allocateProducerIdBlock'>,
+    private readonly brokerId: number,
+    private readonly blockSize = 1000,
   ) {}
 
-  static async open(fs: FileSystem, dataDir: string, blockSize = 1000): Promise<ProducerIdManager> {
-    const m = new ProducerIdManager(fs, path.join(dataDir, PRODUCER_ID_BLOCK_FILE), blockSize);
-    let text: string | undefined;
-    try {
-      text = (await fs.readFile(m.file)).toString('utf8');
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-    if (text !== undefined) {
-      const match = /^version=1\nnext\.block\.start=(\d+)\n$/.exec(text);
-      if (!match) throw new StorageError(`${m.file} is not a producer id block file`);
-      m.next = m.blockEnd = Number(match[1]);
-    }
-    return m;
-  }
-
-  /** A producer id never handed out before (in this data directory). */
+  /** A producer id never handed out before (in this cluster). */
   async allocate(): Promise<number> {
     while (this.next >= this.blockEnd) {
       this.reserving ??= this.reserve().finally(() => {
@@ -57,9 +31,8 @@ export class ProducerIdManager {
   }
 
   private async reserve(): Promise<void> {
-    const end = this.blockEnd + this.blockSize;
-    await writeFileAtomically(this.fs, this.file, Buffer.from(`version=1\nnext.block.start=${end}\n`));
-    this.next = this.blockEnd;
-    this.blockEnd = end;
+    const block = await this.store.allocateProducerIdBlock(this.brokerId, this.blockSize);
+    this.next = block.firstProducerId;
+    this.blockEnd = block.firstProducerId + block.size;
   }
 }

@@ -22,7 +22,7 @@
 import { ErrorCode } from '../protocol/generated/error-codes.js';
 import { RunnelError } from '../protocol/errors.js';
 import { CONFIG_TABLE, formatConfigValue, parseConfigValue, topicConfigDef, type ConfigDef } from './config.js';
-import { invalidTopicName, type TopicMetadata } from '../storage/topic-store.js';
+import { invalidTopicName, type TopicMetadata } from '../replication/metadata/image.js';
 import type { Broker } from './broker.js';
 
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8, CLIENT_METRICS: 16, GROUP: 32 } as const;
@@ -157,7 +157,7 @@ export function checkTopicResource(broker: Broker, name: string): ApiErr | Topic
   if (name === '') return { code: ErrorCode.INVALID_REQUEST, message: 'Default topic resources are not allowed.' };
   const bad = invalidTopicName(name);
   if (bad) return { code: ErrorCode.INVALID_TOPIC_EXCEPTION, message: bad };
-  const t = broker.logs.topic(name);
+  const t = broker.metadata.image.topic(name);
   if (!t) return { code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: `The topic '${name}' does not exist.` };
   return t;
 }
@@ -223,7 +223,7 @@ export function withConfigLock<T>(broker: Broker, fn: () => Promise<T>): Promise
 
 /**
  * Replace a topic's overrides (validated first). With validateOnly nothing changes. Applies to the open
- * partition logs and persists (LogManager.alterTopicConfigs).
+ * partition logs (through the log applier) and persists (MetadataStore.alterTopicConfigs).
  */
 export async function replaceTopicConfigs(
   broker: Broker,
@@ -235,7 +235,7 @@ export async function replaceTopicConfigs(
   if (invalid) return invalid;
   if (validateOnly) return undefined;
   try {
-    await broker.logs.alterTopicConfigs(topic, props as Record<string, string>);
+    await broker.metadata.alterTopicConfigs(topic, props as Record<string, string>);
   } catch (err) {
     return errorOf(err);
   }

@@ -3,7 +3,7 @@
  * FindCoordinator for internal topics), name validation with Kafka's error codes.
  */
 import { ErrorCode } from '../protocol/generated/error-codes.js';
-import { invalidTopicName, type TopicMetadata } from '../storage/topic-store.js';
+import { invalidTopicName, type TopicMetadata } from '../replication/metadata/image.js';
 import type { Broker } from './broker.js';
 
 const INTERNAL = new Set(['__consumer_offsets', '__transaction_state']);
@@ -24,10 +24,10 @@ export async function autoCreateTopic(broker: Broker, name: string, allowed: boo
   if (!allowed || !broker.config.bool('auto.create.topics.enable') || isInternalTopic(name))
     return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   try {
-    return await broker.logs.createTopic(name, { partitions: broker.config.int('num.partitions') });
+    return await broker.metadata.createTopic(name, { partitions: broker.config.int('num.partitions') });
   } catch (err) {
     // Lost a race with a concurrent creation: the topic exists now.
-    const t = broker.logs.topic(name);
+    const t = broker.metadata.image.topic(name);
     if (t) return t;
     broker.log.warn({ topic: name, err: (err as Error).message }, 'auto-creating topic failed');
     return ErrorCode.UNKNOWN_SERVER_ERROR;

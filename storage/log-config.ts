@@ -2,7 +2,7 @@
  * Per-topic log configuration as the storage layer uses it: plain typed data, one field per Kafka topic
  * config. Storage keeps no config names, defaults or validation of its own: the broker's one config table
  * (broker/config.ts; each topic-config row names its LogConfig field) owns them. A LogManager is given a
- * LogConfigResolver that turns a topic's persisted overrides (Kafka-named strings, topic-store.ts) into the
+ * LogConfigResolver that turns a topic's persisted overrides (Kafka-named strings, the metadata image's) into the
  * LogConfig in force on top of the current broker-level defaults (static, or changed at run time), and
  * throws InvalidConfigError for a value it cannot take. This keeps storage below broker/ in the import
  * floors while there is a single source of truth.

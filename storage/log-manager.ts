@@ -2,7 +2,6 @@
  * LogManager: all partition logs of one data directory, plus the directory-level state.
  *
  * Data directory layout:
- *   topics.msgpack                       topic metadata (topic-store.ts)
  *   recovery-point-offset-checkpoint     `topic partition offset` lines (checkpoint.ts): offsets below
  *                                        are fsynced; written every log.flush.offset.checkpoint.interval.ms,
  *                                        after open and on close
@@ -14,11 +13,15 @@
  *   <topic>-<partition>/                 partition logs (partition-log.ts)
  *   <topic>-<partition>.<uuid>-delete/   partitions being deleted (removed at open if left over)
  *
+ * The log manager holds no topic metadata: which partitions exist is the caller's (the metadata image,
+ * applied by replication/log-applier.ts): `open` opens the partitions it is given, `createLog` and
+ * `deleteLogs` follow the image's changes, and a topic's config overrides come from `topicConfigs`.
+ *
  * Invariants:
- * - Topic admin operations (create, delete, alter configs, add partitions) run one at a time.
- * - Metadata is written before partition directories are created, and removed before they are
- *   deleted. A directory without a topic (crash in between) is left alone and reported in
- *   `orphanDirs`; creating a topic of that name first moves the stale directory away for deletion.
+ * - Log creation and deletion run one at a time.
+ * - The metadata is written before partition directories are created, and removed before they are
+ *   deleted. A directory of no partition given to `open` (crash in between) is left alone and reported in
+ *   `orphanDirs`; creating a log of that partition first moves the stale directory away for deletion.
  * - Periodic work (retention every log.retention.check.interval.ms, the log cleaner every
  *   log.cleaner.backoff.ms over topics whose cleanup.policy contains `compact`, checkpoints) runs on the
  *   injected clock and stops at `closeAll`. Cleaner runs never overlap; `closeAll` stops a running clean
@@ -38,23 +41,13 @@ import { Coalescer } from './coalescer.js';
 import type { LogConfig, LogConfigResolver } from './log-config.js';
 import { PartitionLog, parseTopicPartition } from './partition-log.js';
 import type { RecoverySummary } from './partition-log.js';
-import { TopicStore, invalidTopicName, newTopicId } from './topic-store.js';
-import type { TopicMetadata } from './topic-store.js';
 import { StorageError } from '../protocol/errors.js';
 import { CleanerAbortedError, LogCleaner } from './log-cleaner.js';
 import type { CleanResult, LogCleanerOptions } from './log-cleaner.js';
 
-export type { TopicMetadata } from './topic-store.js';
-
 export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
 export const CLEANER_OFFSET_CHECKPOINT = 'cleaner-offset-checkpoint';
-
-/** Kafka error codes carried by the StorageErrors thrown from admin operations. */
-const INVALID_TOPIC_EXCEPTION = 17;
-const TOPIC_ALREADY_EXISTS = 36;
-const INVALID_PARTITIONS = 37;
-const UNKNOWN_TOPIC_OR_PARTITION = 3;
 
 export interface LogManagerOptions {
   fs?: FileSystem;
@@ -62,9 +55,13 @@ export interface LogManagerOptions {
   logger?: Logger;
   /**
    * A topic's LogConfig from its overrides, on top of the broker-level defaults current when called (the
-   * broker's config table; see log-config.ts). Also validates overrides before they are persisted.
+   * broker's config table; see log-config.ts).
    */
   resolveConfig: LogConfigResolver;
+  /** A topic's config overrides (from the metadata image); default none. */
+  topicConfigs?: (topic: string) => Readonly<Record<string, string>> | undefined;
+  /** The partitions to open (recover) at open; directories of others are orphans. */
+  partitions?: Iterable<TopicPartition>;
   /** log.retention.check.interval.ms (default 300000). */
   retentionCheckIntervalMs?: number;
   /** producer.id.expiration.ms (default 86400000): idle producers' state is dropped after this long. */
@@ -89,10 +86,9 @@ export interface LogManagerOptions {
   autoAdvanceHighWatermark?: boolean;
 }
 
-export interface CreateTopicOptions {
-  partitions: number;
-  configs?: Record<string, string>;
-  topicId?: string;
+export interface TopicPartition {
+  topic: string;
+  partition: number;
 }
 
 async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -123,7 +119,7 @@ export class LogManager {
   recoveryMs = 0;
   /** Per partition: wall-clock ms its load and recovery took at open(). */
   readonly partitionRecoveryMs = new Map<string, { topic: string; partition: number; ms: number }>();
-  /** Partition-like directories with no topic in the metadata (left in place). */
+  /** Partition-like directories of no partition given to `open` (left in place). */
   readonly orphanDirs: string[] = [];
 
   private constructor(
@@ -131,7 +127,6 @@ export class LogManager {
     private readonly fs: FileSystem,
     private readonly clock: Clock,
     private readonly logger: Logger | undefined,
-    private readonly store: TopicStore,
     private readonly opts: LogManagerOptions,
   ) {
     this.recoveryPointFile = new OffsetCheckpointFile(fs, path.join(dataDir, RECOVERY_POINT_CHECKPOINT));
@@ -151,8 +146,7 @@ export class LogManager {
     const fs = opts.fs ?? new NodeFileSystem();
     const clock = opts.clock ?? new SystemClock();
     await ensureDirDurable(fs, dataDir);
-    const store = await TopicStore.load(fs, dataDir);
-    const mgr = new LogManager(dataDir, fs, clock, opts.logger, store, opts);
+    const mgr = new LogManager(dataDir, fs, clock, opts.logger, opts);
     await mgr.load();
     return mgr;
   }
@@ -174,24 +168,22 @@ export class LogManager {
     const recoveryPoints = await this.readCheckpoint(this.recoveryPointFile);
     const logStarts = await this.readCheckpoint(this.logStartFile);
     for (const [tp, offset] of await this.readCheckpoint(this.cleanerFile)) this.cleaner.setCheckpoint(tp, offset);
-    const wanted: Array<{ topic: TopicMetadata; partition: number }> = [];
-    for (const topic of this.store.list()) {
-      for (let p = 0; p < topic.partitions; p++) wanted.push({ topic, partition: p });
-    }
+    const wanted = new Map<string, TopicPartition>();
+    for (const tp of this.opts.partitions ?? []) wanted.set(tpKey(tp.topic, tp.partition), tp);
     for (const n of names) {
       const tp = parseTopicPartition(n);
       if (!tp || n.endsWith('-delete')) continue;
-      const t = this.store.get(tp.topic);
-      if (!t || tp.partition >= t.partitions) this.orphanDirs.push(n);
+      if (!wanted.has(tpKey(tp.topic, tp.partition))) this.orphanDirs.push(n);
     }
     if (this.orphanDirs.length)
       this.logger?.warn({ orphanDirs: this.orphanDirs }, 'partition directories without topic metadata');
+    const toOpen = [...wanted.values()];
     const recoveryStart = performance.now();
-    await forEachLimit(wanted, this.opts.recoveryConcurrency ?? 4, async ({ topic, partition }) => {
-      const key = tpKey(topic.name, partition);
+    await forEachLimit(toOpen, this.opts.recoveryConcurrency ?? 4, async ({ topic, partition }) => {
+      const key = tpKey(topic, partition);
       const t0 = performance.now();
       const log = await this.openLog(topic, partition, recoveryPoints.get(key) ?? 0, logStarts.get(key) ?? 0);
-      this.partitionRecoveryMs.set(key, { topic: topic.name, partition, ms: performance.now() - t0 });
+      this.partitionRecoveryMs.set(key, { topic, partition, ms: performance.now() - t0 });
       this.recoverySummaries.push(log.recoverySummary);
     });
     this.recoveryMs = performance.now() - recoveryStart;
@@ -222,19 +214,19 @@ export class LogManager {
   }
 
   private async openLog(
-    topic: TopicMetadata,
+    topic: string,
     partition: number,
     recoveryPoint: number,
     logStartOffset: number,
   ): Promise<PartitionLog> {
-    const dir = path.join(this.dataDir, tpKey(topic.name, partition));
-    const log = await PartitionLog.open(dir, this.logConfigFor(topic.name), {
+    const dir = path.join(this.dataDir, tpKey(topic, partition));
+    const log = await PartitionLog.open(dir, this.logConfigFor(topic), {
       fs: this.fs,
       clock: this.clock,
-      ...(this.logger ? { logger: this.logger.child({ topic: topic.name, partition }) } : {}),
+      ...(this.logger ? { logger: this.logger.child({ topic, partition }) } : {}),
       recoveryPoint,
       logStartOffset,
-      topic: topic.name,
+      topic,
       partition,
       persistLogStartOffset: () => this.logStartWriter.request(),
       ...(this.opts.producerIdExpirationMs !== undefined
@@ -243,7 +235,7 @@ export class LogManager {
       ...(this.opts.onFlush ? { onFlush: this.opts.onFlush } : {}),
       ...(this.opts.autoAdvanceHighWatermark === false ? { autoAdvanceHighWatermark: false } : {}),
     });
-    this.logs.set(tpKey(topic.name, partition), log);
+    this.logs.set(tpKey(topic, partition), log);
     return log;
   }
 
@@ -273,33 +265,22 @@ export class LogManager {
     return run;
   }
 
-  // ---- topics ----------------------------------------------------------------------------------
-
-  topic(name: string): TopicMetadata | undefined {
-    return this.store.get(name);
-  }
-
-  topicById(topicId: string): TopicMetadata | undefined {
-    return this.store.getById(topicId);
-  }
-
-  topics(): TopicMetadata[] {
-    return this.store.list();
-  }
+  // ---- logs -----------------------------------------------------------------------------------
 
   /** Effective log config of a topic: broker defaults plus its overrides. */
   logConfigFor(topic: string): LogConfig {
-    return this.opts.resolveConfig(this.store.get(topic)?.configs ?? {});
+    return this.opts.resolveConfig(this.opts.topicConfigs?.(topic) ?? {});
   }
 
   /**
-   * Re-resolve the config of every open log (the broker-level defaults changed at run time): topics
-   * without an override of a changed default take the new value at once. A topic whose overrides no
-   * longer resolve keeps its config, with an error logged.
+   * Re-resolve the config of every open log (the broker-level defaults changed at run time), or of one
+   * topic's logs (its overrides changed): topics without an override of a changed default take the new
+   * value at once. A topic whose overrides no longer resolve keeps its config, with an error logged.
    */
-  refreshConfigs(): void {
+  refreshConfigs(topic?: string): void {
     const byTopic = new Map<string, LogConfig | undefined>();
     for (const log of this.logs.values()) {
+      if (topic !== undefined && log.topic !== topic) continue;
       if (!byTopic.has(log.topic)) {
         try {
           byTopic.set(log.topic, this.logConfigFor(log.topic));
@@ -321,38 +302,24 @@ export class LogManager {
     return [...this.logs.values()];
   }
 
-  createTopic(name: string, options: CreateTopicOptions): Promise<TopicMetadata> {
+  /**
+   * Create (or return, when open) the log of a partition that appeared in the metadata. A directory left
+   * from an earlier topic of that name is moved away first, so the log starts empty.
+   */
+  createLog(topic: string, partition: number): Promise<PartitionLog> {
     return this.admin(async () => {
-      const bad = invalidTopicName(name);
-      if (bad) throw new StorageError(bad, INVALID_TOPIC_EXCEPTION);
-      if (this.store.get(name)) throw new StorageError(`topic ${name} already exists`, TOPIC_ALREADY_EXISTS);
-      if (!Number.isInteger(options.partitions) || options.partitions < 1) {
-        throw new StorageError(`invalid partition count ${options.partitions}`, INVALID_PARTITIONS);
+      const key = tpKey(topic, partition);
+      const open = this.logs.get(key);
+      if (open) return open;
+      const dir = path.join(this.dataDir, key);
+      if (await this.fs.exists(dir)) {
+        await this.removeDir(dir);
+        const i = this.orphanDirs.indexOf(key);
+        if (i >= 0) this.orphanDirs.splice(i, 1);
       }
-      const configs = { ...(options.configs ?? {}) };
-      this.opts.resolveConfig(configs); // validate before persisting
-      const topicId = options.topicId ?? newTopicId();
-      if (this.store.getById(topicId))
-        throw new StorageError(`topic id ${topicId} already in use`, TOPIC_ALREADY_EXISTS);
-      const meta: TopicMetadata = { name, topicId, partitions: options.partitions, configs };
-      await this.store.put(meta);
-      for (let p = 0; p < meta.partitions; p++) await this.createPartitionDir(meta, p);
-      this.logger?.info({ topic: name, topicId, partitions: meta.partitions }, 'created topic');
-      return meta;
+      this.cleaner.forget(key);
+      return this.openLog(topic, partition, 0, 0);
     });
-  }
-
-  private async createPartitionDir(meta: TopicMetadata, partition: number): Promise<void> {
-    const name = tpKey(meta.name, partition);
-    const dir = path.join(this.dataDir, name);
-    if (await this.fs.exists(dir)) {
-      // Stale data of an earlier topic with this name: move it away first.
-      await this.removeDir(dir);
-      const i = this.orphanDirs.indexOf(name);
-      if (i >= 0) this.orphanDirs.splice(i, 1);
-    }
-    this.cleaner.forget(name);
-    await this.openLog(meta, partition, 0, 0);
   }
 
   /** Rename to `<dir>.<uuid>-delete`, make that durable, then remove it. */
@@ -363,13 +330,11 @@ export class LogManager {
     await this.fs.rmrf(doomed);
   }
 
-  deleteTopic(name: string): Promise<boolean> {
+  /** Close and delete the logs (and directories) of partitions gone from the metadata. */
+  deleteLogs(partitions: Iterable<TopicPartition>): Promise<void> {
     return this.admin(async () => {
-      const meta = this.store.get(name);
-      if (!meta) return false;
-      await this.store.remove(name);
-      for (let p = 0; p < meta.partitions; p++) {
-        const key = tpKey(name, p);
+      for (const { topic, partition } of partitions) {
+        const key = tpKey(topic, partition);
         const log = this.logs.get(key);
         this.logs.delete(key);
         this.cleaner.forget(key);
@@ -379,39 +344,6 @@ export class LogManager {
       }
       await this.checkpointRecoveryPoints();
       await this.checkpointLogStartOffsets();
-      this.logger?.info({ topic: name }, 'deleted topic');
-      return true;
-    });
-  }
-
-  /** Replace a topic's config overrides (IncrementalAlterConfigs merges before calling this). */
-  alterTopicConfigs(name: string, configs: Record<string, string>): Promise<TopicMetadata> {
-    return this.admin(async () => {
-      const meta = this.store.get(name);
-      if (!meta) throw new StorageError(`unknown topic ${name}`, UNKNOWN_TOPIC_OR_PARTITION);
-      const config = this.opts.resolveConfig(configs);
-      const updated: TopicMetadata = { ...meta, configs: { ...configs } };
-      await this.store.put(updated);
-      for (let p = 0; p < meta.partitions; p++) this.getLog(name, p)?.updateConfig(config);
-      return updated;
-    });
-  }
-
-  /** CreatePartitions: grow a topic to `total` partitions. */
-  createPartitions(name: string, total: number): Promise<TopicMetadata> {
-    return this.admin(async () => {
-      const meta = this.store.get(name);
-      if (!meta) throw new StorageError(`unknown topic ${name}`, UNKNOWN_TOPIC_OR_PARTITION);
-      if (!Number.isInteger(total) || total <= meta.partitions) {
-        throw new StorageError(
-          `topic ${name} has ${meta.partitions} partitions; cannot change to ${total}`,
-          INVALID_PARTITIONS,
-        );
-      }
-      const updated: TopicMetadata = { ...meta, partitions: total };
-      await this.store.put(updated);
-      for (let p = meta.partitions; p < total; p++) await this.createPartitionDir(updated, p);
-      return updated;
     });
   }
 

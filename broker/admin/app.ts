@@ -19,7 +19,7 @@ import {
   type FastifyServerFactory,
 } from 'fastify';
 import type { Broker } from '../broker.js';
-import { invalidTopicName } from '../../storage/topic-store.js';
+import { invalidTopicName } from '../../replication/metadata/image.js';
 import { describeTopicConfigs, errorOf, validateTopicConfigs } from '../topic-configs.js';
 import { isInternalTopic } from '../topics.js';
 import { errorName } from '../../protocol/generated/error-codes.js';
@@ -153,7 +153,7 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
   };
   const requireTopic = (name: string) => {
     requireReady();
-    const meta = broker.logs.topic(name);
+    const meta = broker.metadata.image.topic(name);
     if (!meta) throw new HttpError(404, 'UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist`);
     return meta;
   };
@@ -182,7 +182,7 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
   app.get('/topics', async () => {
     requireReady();
     return {
-      topics: broker.logs
+      topics: broker.metadata.image
         .topics()
         .sort((a, b) => a.name.localeCompare(b.name))
         .map((t) => ({
@@ -230,14 +230,15 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
       const bad = invalidTopicName(name);
       if (bad) throw new HttpError(400, 'INVALID_TOPIC_EXCEPTION', bad);
       if (isInternalTopic(name)) throw new HttpError(400, 'INVALID_TOPIC_EXCEPTION', `${name} is an internal topic`);
-      if (broker.logs.topic(name)) throw new HttpError(409, 'TOPIC_ALREADY_EXISTS', `topic ${name} already exists`);
+      if (broker.metadata.image.topic(name))
+        throw new HttpError(409, 'TOPIC_ALREADY_EXISTS', `topic ${name} already exists`);
       const configs: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.body.configs ?? {})) configs[k] = String(v);
       const invalid = validateTopicConfigs(broker, configs);
       if (invalid) throw new HttpError(400, errorName(invalid.code), invalid.message ?? 'invalid topic config');
       const partitions = req.body.partitions ?? broker.config.int('num.partitions');
       try {
-        const meta = await broker.logs.createTopic(name, { partitions, configs });
+        const meta = await broker.metadata.createTopic(name, { partitions, configs });
         log.info({ topic: name, partitions, configs }, 'topic created over HTTP');
         return reply.code(201).send({
           name: meta.name,
@@ -264,7 +265,7 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
   app.delete<{ Params: { name: string } }>('/topics/:name', async (req, reply) => {
     const t = requireTopic(req.params.name);
     if (isInternalTopic(t.name)) throw new HttpError(400, 'INVALID_TOPIC_EXCEPTION', `${t.name} is an internal topic`);
-    const deleted = await broker.logs.deleteTopic(t.name);
+    const deleted = await broker.metadata.deleteTopic(t.name);
     if (!deleted) throw new HttpError(404, 'UNKNOWN_TOPIC_OR_PARTITION', `topic ${t.name} does not exist`);
     await deleteTopicOffsets(broker.groups, t.name);
     log.info({ topic: t.name }, 'topic deleted over HTTP');

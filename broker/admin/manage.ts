@@ -112,7 +112,7 @@ export function registerManageRoutes(app: FastifyInstance, broker: Broker, d: Ma
           `topic ${t.name} has ${t.partitions} partitions; count must be larger`,
         );
       try {
-        const meta = await broker.logs.createPartitions(t.name, req.body.count);
+        const meta = await broker.metadata.createPartitions(t.name, req.body.count);
         d.log.info({ topic: t.name, partitions: meta.partitions }, 'partitions added over HTTP');
         return { name: meta.name, partitions: d.partitionsOf(meta.name, meta.partitions) };
       } catch (err) {
@@ -196,7 +196,7 @@ export function registerManageRoutes(app: FastifyInstance, broker: Broker, d: Ma
       const codes = await commitOffsets(
         c,
         { groupId: id, generationId: -1, memberId: '', groupInstanceId: null, partitions: targets },
-        (name) => broker.logs.topic(name)?.partitions,
+        (name) => broker.metadata.image.topic(name)?.partitions,
       );
       const bad = codes.find((x) => x !== 0);
       if (bad !== undefined) {

@@ -82,7 +82,7 @@ export async function produceJson(
   enc: Encoding,
   onAppended?: (bytes: number, records: number) => void,
 ): Promise<ProducedRecord[]> {
-  const meta = broker.logs.topic(topic);
+  const meta = broker.metadata.image.topic(topic);
   if (!meta) throw new HttpError(404, 'UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} does not exist`);
   const byPartition = new Map<number, { input: RecordInput[]; positions: number[] }>();
   records.forEach((r, i) => {

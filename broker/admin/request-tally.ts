@@ -93,7 +93,7 @@ export function tallyRequest(broker: Broker, e: RequestEvent): RequestTally {
     }
   } else if (e.apiKey === 1 && e.response) {
     for (const tr of (e.response as FetchRes).responses) {
-      const topic = tr.topic || broker.logs.topicById(tr.topicId)?.name;
+      const topic = tr.topic || broker.metadata.image.topicById(tr.topicId)?.name;
       if (!topic) continue;
       let bytes = 0;
       let records = 0;

@@ -39,13 +39,13 @@ export function createGroupCoordinator(broker: Broker): { coordinator: GroupCoor
     },
     broker.clock,
     {
-      byName: (name) => broker.logs.topic(name),
-      byId: (id) => broker.logs.topicById(id),
+      byName: (name) => broker.metadata.image.topic(name),
+      byId: (id) => broker.metadata.image.topicById(id),
     },
     broker.childLogger('groups'),
     (groupId) => (coordinator.groups.get(groupId)?.members.size ?? 0) > 0,
   );
-  consumer.allTopicNames = () => broker.logs.topics().map((t) => t.name);
+  consumer.allTopicNames = () => broker.metadata.image.topics().map((t) => t.name);
   consumer.store = new ConsumerGroupStore(consumer, offsetsLog, broker.clock, broker.childLogger('groups'));
   coordinator.consumer = consumer;
   return { coordinator, offsetsLog };

@@ -170,7 +170,7 @@ export async function txnCommitOffsets(
   } catch {
     return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
   }
-  const partition = offsetsPartitionFor(p.groupId, broker.logs.topic(OFFSETS_TOPIC)!.partitions);
+  const partition = offsetsPartitionFor(p.groupId, broker.metadata.image.topic(OFFSETS_TOPIC)!.partitions);
   const verified = txn.verifyOngoing(p.transactionalId, p.producerId, p.producerEpoch, {
     topic: OFFSETS_TOPIC,
     partition,
@@ -199,7 +199,7 @@ export async function txnCommitOffsets(
   const staged: StagedOffset[] = [];
   for (const part of p.partitions) {
     const metadata = part.metadata ?? '';
-    const count = broker.logs.topic(part.topic)?.partitions;
+    const count = broker.metadata.image.topic(part.topic)?.partitions;
     if (Buffer.byteLength(metadata, 'utf8') > MAX_METADATA_BYTES) codes.push(ErrorCode.OFFSET_METADATA_TOO_LARGE);
     else if (count === undefined || part.partition < 0 || part.partition >= count)
       codes.push(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);

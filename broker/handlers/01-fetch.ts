@@ -175,7 +175,7 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
     const byId = v >= 13;
     const now = broker.clock.now();
     const nameOf = (topic: string, topicId: string): string =>
-      byId ? (broker.logs.topicById(topicId)?.name ?? '') : topic;
+      byId ? (broker.metadata.image.topicById(topicId)?.name ?? '') : topic;
 
     const requested: SessionPartition[] = [];
     for (const t of req.topics) {

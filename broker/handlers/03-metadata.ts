@@ -1,7 +1,8 @@
 /**
  * Metadata (key 3), versions 0-12 (13 is Kafka 4.1's; not advertised until topic-id-only requests land).
  *
- * One broker (this node) leads every partition with leader epoch 0; it is also the controller. Topic
+ * Brokers, controller, cluster id and each partition's leader / leader epoch / replicas / ISR come from the
+ * metadata image (one node today: it leads every partition at epoch 0 and is the controller). Topic
  * selection: v0 with an empty list = all topics; v1+ null = all, empty = none. A missing topic is created
  * when `auto.create.topics.enable` is on and the request allows it (always below v4, the flag from v4),
  * with `num.partitions` partitions. As in Kafka, the request that triggers the creation answers
@@ -24,26 +25,39 @@ import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 import { autoCreateTopic, isInternalTopic } from '../topics.js';
-import type { TopicMetadata } from '../../storage/topic-store.js';
+import { NO_LEADER, type MetadataImage, type TopicImage } from '../../replication/metadata/image.js';
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 const NO_OPERATIONS = -2147483648;
 
-export function topicMetadata(broker: Broker, t: TopicMetadata): MetadataResponseTopic {
-  const nodeId = broker.started.nodeId;
+export function topicMetadata(broker: Broker, t: TopicImage): MetadataResponseTopic {
+  const image = broker.metadata.image;
   const out = defaultMetadataResponseTopic();
   out.name = t.name;
   out.topicId = t.topicId;
   out.isInternal = isInternalTopic(t.name);
   out.topicAuthorizedOperations = NO_OPERATIONS;
-  for (let p = 0; p < t.partitions; p++) {
+  for (const s of t.partitionStates) {
     const part = defaultMetadataResponsePartition();
-    part.partitionIndex = p;
-    part.leaderId = nodeId;
-    part.leaderEpoch = 0;
-    part.replicaNodes = [nodeId];
-    part.isrNodes = [nodeId];
+    part.partitionIndex = s.partition;
+    part.leaderId = s.leader;
+    part.leaderEpoch = s.leaderEpoch;
+    part.replicaNodes = [...s.replicas];
+    part.isrNodes = [...s.isr];
+    part.offlineReplicas = s.replicas.filter((id) => image.broker(id)?.fenced ?? true);
+    if (s.leader === NO_LEADER || part.offlineReplicas.includes(s.leader))
+      part.errorCode = ErrorCode.LEADER_NOT_AVAILABLE;
     out.partitions.push(part);
+  }
+  return out;
+}
+
+/** The live brokers with an endpoint, as Metadata lists them. */
+function liveBrokerEndpoints(image: MetadataImage): MetadataResponse['brokers'] {
+  const out: MetadataResponse['brokers'] = [];
+  for (const b of image.liveBrokers()) {
+    const e = image.endpoint(b.nodeId);
+    if (e) out.push({ nodeId: b.nodeId, host: e.host, port: e.port, rack: b.rack });
   }
   return out;
 }
@@ -57,22 +71,22 @@ export const metadataHandler = registerHandler<MetadataRequest, MetadataResponse
   encode: encodeMetadataResponse,
   async handle(req, ctx) {
     const broker = ctx.broker as Broker;
-    const info = broker.started;
+    const image = broker.metadata.image;
     const res = defaultMetadataResponse();
-    res.brokers = [{ nodeId: info.nodeId, host: info.advertisedHost, port: info.advertisedPort, rack: null }];
-    res.clusterId = info.clusterId;
-    res.controllerId = info.nodeId;
+    res.brokers = liveBrokerEndpoints(image);
+    res.clusterId = image.clusterId;
+    res.controllerId = image.controllerId;
     res.clusterAuthorizedOperations = NO_OPERATIONS;
     const v = ctx.apiVersion;
     const all = req.topics === null || (v === 0 && req.topics.length === 0);
     if (all) {
-      for (const t of broker.logs.topics()) res.topics.push(topicMetadata(broker, t));
+      for (const t of image.topics()) res.topics.push(topicMetadata(broker, t));
       return res;
     }
     const allowCreate = v < 4 || req.allowAutoTopicCreation;
     for (const wanted of req.topics!) {
       if (wanted.name === null || wanted.name === '') {
-        const byId = wanted.topicId !== ZERO_UUID ? broker.logs.topicById(wanted.topicId) : undefined;
+        const byId = wanted.topicId !== ZERO_UUID ? image.topicById(wanted.topicId) : undefined;
         if (byId) {
           res.topics.push(topicMetadata(broker, byId));
         } else {
@@ -84,7 +98,7 @@ export const metadataHandler = registerHandler<MetadataRequest, MetadataResponse
         }
         continue;
       }
-      const existing = broker.logs.topic(wanted.name);
+      const existing = image.topic(wanted.name);
       if (existing) {
         res.topics.push(topicMetadata(broker, existing));
         continue;

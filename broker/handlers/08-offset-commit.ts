@@ -51,7 +51,7 @@ export const offsetCommitHandler = registerHandler<OffsetCommitRequest, OffsetCo
         partitions,
         apiVersion: v,
       },
-      (topic) => broker.logs.topic(topic)?.partitions,
+      (topic) => broker.metadata.image.topic(topic)?.partitions,
     );
     const res = defaultOffsetCommitResponse();
     let i = 0;

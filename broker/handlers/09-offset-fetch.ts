@@ -72,7 +72,7 @@ export const offsetFetchHandler = registerHandler<OffsetFetchRequest, OffsetFetc
         )) {
           out.push({
             name,
-            topicId: broker.logs.topic(name)?.topicId ?? 'AAAAAAAAAAAAAAAAAAAAAA',
+            topicId: broker.metadata.image.topic(name)?.topicId ?? 'AAAAAAAAAAAAAAAAAAAAAA',
             partitions: parts.map((p) => ({
               partitionIndex: p.partition,
               committedOffset: BigInt(p.offset),

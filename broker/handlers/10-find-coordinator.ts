@@ -2,10 +2,11 @@
  * FindCoordinator (key 10), versions 0-6 (v3+ flexible; v4+ batched `coordinatorKeys`).
  *
  * Single node: this broker coordinates every group (key type 0) and every transactional id (key type 1),
- * so the answer is always this node; other key types get INVALID_REQUEST. A group lookup creates the
- * internal `__consumer_offsets` topic if it does not exist yet, as Kafka does. COORDINATOR_NOT_AVAILABLE
- * is never answered (single node; loading is reported by the group APIs themselves). v0 has no error
- * message field; errors below v4 are reported at the top level.
+ * so the answer is always this node, at its endpoint in the metadata image; other key types get
+ * INVALID_REQUEST. A group lookup creates the internal `__consumer_offsets` topic if it does not exist yet,
+ * as Kafka does. COORDINATOR_NOT_AVAILABLE is answered only before this node registered its listener in
+ * the metadata image (loading is reported by the group APIs themselves). v0 has no error message field;
+ * errors below v4 are reported at the top level.
  */
 import {
   decodeFindCoordinatorRequest,
@@ -33,7 +34,8 @@ export const findCoordinatorHandler = registerHandler<FindCoordinatorRequest, Fi
   encode: encodeFindCoordinatorResponse,
   async handle(req, ctx) {
     const broker = ctx.broker as Broker;
-    const info = broker.started;
+    const nodeId = broker.started.nodeId;
+    const endpoint = broker.metadata.image.endpoint(nodeId);
     const res = defaultFindCoordinatorResponse();
     const known = req.keyType === GROUP || req.keyType === TRANSACTION;
     if (known && req.keyType === GROUP) {
@@ -43,14 +45,20 @@ export const findCoordinatorHandler = registerHandler<FindCoordinatorRequest, Fi
         ctx.log.warn({ err: (err as Error).message }, 'creating __consumer_offsets failed');
       }
     }
-    const errorCode = known ? ErrorCode.NONE : ErrorCode.INVALID_REQUEST;
-    const errorMessage = known ? null : `unknown coordinator key type ${req.keyType}`;
+    // No endpoint: this node is not registered yet (only between its listener binding and registering).
+    const found = known && endpoint !== undefined;
+    const errorCode = found ? ErrorCode.NONE : known ? ErrorCode.COORDINATOR_NOT_AVAILABLE : ErrorCode.INVALID_REQUEST;
+    const errorMessage = found
+      ? null
+      : known
+        ? 'coordinator not available'
+        : `unknown coordinator key type ${req.keyType}`;
     if (ctx.apiVersion >= 4) {
       res.coordinators = req.coordinatorKeys.map((key) => ({
         key,
-        nodeId: known ? info.nodeId : -1,
-        host: known ? info.advertisedHost : '',
-        port: known ? info.advertisedPort : -1,
+        nodeId: found ? nodeId : -1,
+        host: found ? endpoint.host : '',
+        port: found ? endpoint.port : -1,
         errorCode,
         errorMessage: ctx.apiVersion >= 1 ? errorMessage : null,
       }));
@@ -58,9 +66,9 @@ export const findCoordinatorHandler = registerHandler<FindCoordinatorRequest, Fi
     }
     res.errorCode = errorCode;
     res.errorMessage = ctx.apiVersion >= 1 ? errorMessage : null;
-    res.nodeId = known ? info.nodeId : -1;
-    res.host = known ? info.advertisedHost : '';
-    res.port = known ? info.advertisedPort : -1;
+    res.nodeId = found ? nodeId : -1;
+    res.host = found ? endpoint.host : '';
+    res.port = found ? endpoint.port : -1;
     return res;
   },
 });

@@ -28,7 +28,7 @@ import {
   type CreateTopicsResponseCreatableTopicResult,
 } from '../../protocol/generated/create-topics-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import { invalidTopicName } from '../../storage/topic-store.js';
+import { invalidTopicName } from '../../replication/metadata/image.js';
 import type { Broker } from '../broker.js';
 import {
   describeTopicConfigs,
@@ -177,7 +177,7 @@ async function createOne(
 ): Promise<CreateTopicsResponseCreatableTopicResult> {
   const bad = invalidTopicName(t.name);
   if (bad) return failed(t.name, { code: ErrorCode.INVALID_TOPIC_EXCEPTION, message: bad });
-  if (broker.logs.topic(t.name))
+  if (broker.metadata.image.topic(t.name))
     return failed(t.name, { code: ErrorCode.TOPIC_ALREADY_EXISTS, message: `Topic '${t.name}' already exists.` });
   const props: Record<string, string | null> = {};
   for (const c of t.configs) props[c.name] = c.value;
@@ -191,7 +191,7 @@ async function createOne(
   out.errorMessage = null;
   if (!validateOnly) {
     try {
-      const meta = await broker.logs.createTopic(t.name, { partitions: layout.partitions, configs });
+      const meta = await broker.metadata.createTopic(t.name, { partitions: layout.partitions, configs });
       out.topicId = meta.topicId;
     } catch (err) {
       return failed(t.name, errorOf(err));

@@ -87,7 +87,7 @@ export const deleteTopicsHandler = registerHandler<DeleteTopicsRequest, DeleteTo
         reported.add(key);
         continue;
       }
-      const meta = byName ? broker.logs.topic(w.name!) : broker.logs.topicById(w.topicId);
+      const meta = byName ? broker.metadata.image.topic(w.name!) : broker.metadata.image.topicById(w.topicId);
       if (!meta) {
         answer(w.name, w.topicId, byName ? UNKNOWN_TOPIC : UNKNOWN_ID);
         continue;
@@ -101,7 +101,7 @@ export const deleteTopicsHandler = registerHandler<DeleteTopicsRequest, DeleteTo
       }
       targeted.add(meta.topicId);
       try {
-        const deleted = await broker.logs.deleteTopic(meta.name);
+        const deleted = await broker.metadata.deleteTopic(meta.name);
         if (deleted) broker.log.info({ topic: meta.name, topicId: meta.topicId }, 'topic deleted by DeleteTopics');
         if (deleted) await deleteTopicOffsets(broker.groups, meta.name);
         answer(meta.name, meta.topicId, deleted ? null : byName ? UNKNOWN_TOPIC : UNKNOWN_ID);

@@ -54,7 +54,7 @@ export const describeLogDirsHandler = registerHandler<DescribeLogDirsRequest, De
       list.push({ partitionIndex: partition, partitionSize: BigInt(log.size), offsetLag: 0n, isFutureKey: false });
     };
     if (req.topics === null) {
-      for (const t of broker.logs.topics()) for (let p = 0; p < t.partitions; p++) add(t.name, p);
+      for (const t of broker.metadata.image.topics()) for (let p = 0; p < t.partitions; p++) add(t.name, p);
     } else {
       for (const t of req.topics) for (const p of t.partitions) add(t.topic, p);
     }

@@ -24,7 +24,7 @@ import { checkReplicas } from './19-create-topics.js';
 import { registerHandler } from './registry.js';
 
 async function growOne(broker: Broker, t: CreatePartitionsTopic, validateOnly: boolean): Promise<ApiErr | undefined> {
-  const meta = broker.logs.topic(t.name);
+  const meta = broker.metadata.image.topic(t.name);
   if (!meta) return { code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: `The topic '${t.name}' does not exist.` };
   const current = meta.partitions;
   if (t.count === current)
@@ -52,7 +52,7 @@ async function growOne(broker: Broker, t: CreatePartitionsTopic, validateOnly: b
   }
   if (validateOnly) return undefined;
   try {
-    await broker.logs.createPartitions(t.name, t.count);
+    await broker.metadata.createPartitions(t.name, t.count);
   } catch (err) {
     return errorOf(err);
   }

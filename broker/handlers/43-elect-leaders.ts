@@ -26,7 +26,7 @@ const UNCLEAN = 1;
 const NOT_NEEDED = 'Leader election not needed for topic partition.';
 
 function electOne(broker: Broker, topic: string, partition: number): ElectLeadersResponsePartitionResult {
-  const meta = broker.logs.topic(topic);
+  const meta = broker.metadata.image.topic(topic);
   if (!meta) {
     return {
       partitionId: partition,
@@ -69,7 +69,7 @@ export const electLeadersHandler = registerHandler<ElectLeadersRequest, ElectLea
       return res;
     }
     if (req.topicPartitions === null) {
-      res.replicaElectionResults = broker.logs.topics().map((t) => ({
+      res.replicaElectionResults = broker.metadata.image.topics().map((t) => ({
         topic: t.name,
         partitionResult: Array.from({ length: t.partitions }, (_, p) => electOne(broker, t.name, p)).filter(
           (r) => r.errorCode !== ErrorCode.ELECTION_NOT_NEEDED,

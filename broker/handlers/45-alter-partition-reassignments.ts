@@ -31,7 +31,7 @@ function reassignOne(
   p: AlterPartitionReassignmentsRequestReassignablePartition,
   allowRfChange: boolean,
 ): ApiErr | undefined {
-  const meta = broker.logs.topic(topic);
+  const meta = broker.metadata.image.topic(topic);
   if (!meta) return { code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: `Unable to find a topic named ${topic}.` };
   if (p.partitionIndex < 0 || p.partitionIndex >= meta.partitions) {
     return {

@@ -1,10 +1,10 @@
 /**
  * DescribeCluster (key 60), versions 0-2 (all flexible).
  *
- * The cluster is this node: one broker (never fenced, so v2's includeFencedBrokers changes nothing), which
- * is also reported as the controller, as a Kafka broker reports a live broker in place of the KRaft
- * controller. v1+ endpointType: 1 = brokers is answered (and echoed); 2 = controllers, or any other value,
- * → UNSUPPORTED_ENDPOINT_TYPE, as a Kafka broker listener answers. clusterAuthorizedOperations: when asked,
+ * Brokers, controller and cluster id come from the metadata image; fenced brokers only when v2's
+ * includeFencedBrokers asks. Today the cluster is this node (never fenced), which is also reported as the
+ * controller, as a Kafka broker reports a live broker in place of the KRaft controller. v1+ endpointType:
+ * 1 = brokers is answered (and echoed); 2 = controllers, or any other value, → UNSUPPORTED_ENDPOINT_TYPE, as a Kafka broker listener answers. clusterAuthorizedOperations: when asked,
  * every cluster operation (there is no authorizer, which is what Kafka reports without one); otherwise
  * -2147483648.
  */
@@ -39,7 +39,7 @@ export const describeClusterHandler = registerHandler<DescribeClusterRequest, De
   encode: encodeDescribeClusterResponse,
   handle(req, ctx) {
     const broker = ctx.broker as Broker;
-    const info = broker.started;
+    const image = broker.metadata.image;
     const res = defaultDescribeClusterResponse();
     res.errorMessage = null;
     if (req.endpointType !== BROKERS) {
@@ -51,11 +51,13 @@ export const describeClusterHandler = registerHandler<DescribeClusterRequest, De
       return res;
     }
     res.endpointType = BROKERS;
-    res.clusterId = info.clusterId;
-    res.controllerId = info.nodeId;
-    res.brokers = [
-      { brokerId: info.nodeId, host: info.advertisedHost, port: info.advertisedPort, rack: null, isFenced: false },
-    ];
+    res.clusterId = image.clusterId;
+    res.controllerId = image.controllerId;
+    for (const b of image.brokers()) {
+      if (b.fenced && !req.includeFencedBrokers) continue;
+      const e = image.endpoint(b.nodeId);
+      if (e) res.brokers.push({ brokerId: b.nodeId, host: e.host, port: e.port, rack: b.rack, isFenced: b.fenced });
+    }
     res.clusterAuthorizedOperations = req.includeClusterAuthorizedOperations ? ALL_CLUSTER_OPERATIONS : NO_OPERATIONS;
     return res;
   },

@@ -42,7 +42,7 @@ export const consumerGroupDescribeHandler = registerHandler<
     ): { topicPartitions: { topicId: string; topicName: string; partitions: number[] }[] } => ({
       topicPartitions: assignmentList(a).map((t) => ({
         ...t,
-        topicName: broker.logs.topicById(t.topicId)?.name ?? '',
+        topicName: broker.metadata.image.topicById(t.topicId)?.name ?? '',
       })),
     });
     for (const groupId of req.groupIds) {

@@ -9,8 +9,9 @@
  * the next topic at partition 0; otherwise it is null. Listed topics that do not exist get
  * UNKNOWN_TOPIC_OR_PARTITION (INVALID_TOPIC_EXCEPTION for illegal names); when listing all topics there
  * are none. A cursor topic missing from a non-empty list, or a negative cursor partition, is
- * INVALID_REQUEST for every listed topic, as Kafka's error response. One node leads every partition
- * (leader epoch 0, replicas = ISR = this node, empty ELR); authorized operations are not computed.
+ * INVALID_REQUEST for every listed topic, as Kafka's error response. Leader, leader epoch, replicas and ISR
+ * come from the metadata image (one node today: it leads every partition at epoch 0); replicas on fenced or
+ * unregistered brokers are offline; the ELR is empty; authorized operations are not computed.
  */
 import {
   decodeDescribeTopicPartitionsRequest,
@@ -24,7 +25,12 @@ import {
   type DescribeTopicPartitionsResponsePartition,
 } from '../../protocol/generated/describe-topic-partitions-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import { invalidTopicName } from '../../storage/topic-store.js';
+import {
+  NO_LEADER,
+  invalidTopicName,
+  type MetadataImage,
+  type PartitionRegistration,
+} from '../../replication/metadata/image.js';
 import type { Broker } from '../broker.js';
 import { isInternalTopic, ZERO_UUID } from '../topics.js';
 import { registerHandler } from './registry.js';
@@ -44,14 +50,14 @@ export const describeTopicPartitionsHandler = registerHandler<
   encode: encodeDescribeTopicPartitionsResponse,
   handle(req, ctx) {
     const broker = ctx.broker as Broker;
-    const nodeId = broker.started.nodeId;
+    const image = broker.metadata.image;
     const res = defaultDescribeTopicPartitionsResponse();
     const cursor = req.cursor;
     const cursorTopic = cursor?.topicName ?? '';
     const all = req.topics.length === 0;
     const names = new Set<string>();
     if (all) {
-      for (const t of broker.logs.topics()) if (t.name >= cursorTopic) names.add(t.name);
+      for (const t of image.topics()) if (t.name >= cursorTopic) names.add(t.name);
     } else {
       for (const t of req.topics) if (t.name >= cursorTopic) names.add(t.name);
     }
@@ -70,7 +76,7 @@ export const describeTopicPartitionsHandler = registerHandler<
         res.nextCursor = { topicName: name, partitionIndex: 0 };
         break;
       }
-      const meta = broker.logs.topic(name);
+      const meta = image.topic(name);
       const out = defaultDescribeTopicPartitionsResponseTopic();
       out.name = name;
       out.isInternal = isInternalTopic(name);
@@ -87,7 +93,7 @@ export const describeTopicPartitionsHandler = registerHandler<
       out.topicId = meta.topicId;
       const start = name === cursorTopic && cursor ? cursor.partitionIndex : 0;
       const end = Math.min(meta.partitions, start + remaining);
-      for (let p = start; p < end; p++) out.partitions.push(partitionInfo(p, nodeId));
+      for (let p = start; p < end; p++) out.partitions.push(partitionInfo(image, meta.partitionStates[p]!));
       res.topics.push(out);
       remaining -= Math.max(0, end - start);
       if (end < meta.partitions) {
@@ -99,16 +105,17 @@ export const describeTopicPartitionsHandler = registerHandler<
   },
 });
 
-function partitionInfo(partition: number, nodeId: number): DescribeTopicPartitionsResponsePartition {
+function partitionInfo(image: MetadataImage, s: PartitionRegistration): DescribeTopicPartitionsResponsePartition {
+  const offline = s.replicas.filter((id) => image.broker(id)?.fenced ?? true);
   return {
-    errorCode: ErrorCode.NONE,
-    partitionIndex: partition,
-    leaderId: nodeId,
-    leaderEpoch: 0,
-    replicaNodes: [nodeId],
-    isrNodes: [nodeId],
+    errorCode: s.leader === NO_LEADER || offline.includes(s.leader) ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
+    partitionIndex: s.partition,
+    leaderId: s.leader,
+    leaderEpoch: s.leaderEpoch,
+    replicaNodes: [...s.replicas],
+    isrNodes: [...s.isr],
     eligibleLeaderReplicas: [],
     lastKnownElr: [],
-    offlineReplicas: [],
+    offlineReplicas: offline,
   };
 }

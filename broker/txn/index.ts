@@ -54,13 +54,13 @@ export function createTransactionCoordinator(broker: Broker): Transactions {
       clock: broker.clock,
       store: stateLog,
       allocateProducerId: () => broker.producerIds.allocate(),
-      partitionsOf: (topic) => broker.logs.topic(topic)?.partitions,
+      partitionsOf: (topic) => broker.metadata.image.topic(topic)?.partitions,
       writeMarker: (topic, partition, m) => writeMarker(broker, topic, partition, m),
       groupPartition: async (groupId) => {
         await offsetsLog.ensureTopic();
         return {
           topic: OFFSETS_TOPIC,
-          partition: offsetsPartitionFor(groupId, broker.logs.topic(OFFSETS_TOPIC)!.partitions),
+          partition: offsetsPartitionFor(groupId, broker.metadata.image.topic(OFFSETS_TOPIC)!.partitions),
         };
       },
       onMarkersWritten: (pid, commit) => offsets.complete(pid, commit),

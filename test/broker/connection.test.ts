@@ -113,7 +113,7 @@ test('back-pressure: a client that stops reading gets every response, in order, 
     '../../protocol/generated/fetch-request.js'
   );
   const { decodeFetchResponse } = await import('../../protocol/generated/fetch-response.js');
-  await b.broker.logs.createTopic('bp', { partitions: 1 });
+  await b.broker.metadata.createTopic('bp', { partitions: 1 });
   await partitionOf(b.broker, 'bp', 0).appendAsLeader(await buildRecordBatch([{ value: Buffer.alloc(256 * 1024, 7) }]));
   const c = await RawClient.connect(b.port);
   try {
@@ -153,7 +153,7 @@ test('a request arriving while a released produce still waits for its fsync is s
   const info = await slow.start();
   const c = await RawClient.connect(info.port);
   try {
-    await slow.logs.createTopic('slow', { partitions: 1, configs: { 'flush.messages': '1' } });
+    await slow.metadata.createTopic('slow', { partitions: 1, configs: { 'flush.messages': '1' } });
     const req = defaultProduceRequest();
     req.acks = -1;
     req.timeoutMs = 5000;

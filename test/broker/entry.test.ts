@@ -27,7 +27,7 @@ test("the package entry exports broker/index.ts's API, from the bundle", async (
 
   const b = await entry.startBroker({ topics: [{ name: 't', partitions: 2 }], storage: 'memory' });
   try {
-    assert.equal(b.broker.logs.topic('t')?.partitions, 2);
+    assert.equal(b.broker.metadata.image.topic('t')?.partitions, 2);
     const meta = await b.createTopic('u', 1);
     assert.equal(meta.name, 'u');
   } finally {

@@ -16,8 +16,8 @@ test('topics up front, createTopic and deleteTopic, temp dir removed on stop', a
   const b = await startBroker({ topics: ['a', { name: 'b', partitions: 3, configs: { 'retention.ms': 1000 } }] });
   try {
     assert.match(b.bootstrapServers, /^127\.0\.0\.1:\d+$/);
-    assert.equal(b.broker.logs.topic('a')!.partitions, 1);
-    assert.equal(b.broker.logs.topic('b')!.partitions, 3);
+    assert.equal(b.broker.metadata.image.topic('a')!.partitions, 1);
+    assert.equal(b.broker.metadata.image.topic('b')!.partitions, 3);
     assert.equal(b.broker.logs.getLog('b', 2)!.logConfig.retentionMs, 1000);
     const kafka = new Kafka({ brokers: [b.bootstrapServers], clientId: 'embedded-test', logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
@@ -29,7 +29,7 @@ test('topics up front, createTopic and deleteTopic, temp dir removed on stop', a
     assert.equal(b.broker.logs.getLog('fresh', 1)!.logEndOffset, 1);
     await producer.disconnect();
     assert.equal(await b.deleteTopic('fresh'), true);
-    assert.equal(b.broker.logs.topic('fresh'), undefined);
+    assert.equal(b.broker.metadata.image.topic('fresh'), undefined);
   } finally {
     await b.stop();
   }
@@ -41,8 +41,8 @@ test('several brokers in one process are isolated', async () => {
   try {
     assert.notEqual(x.port, y.port);
     assert.notEqual(x.dataDir, y.dataDir);
-    assert.ok(x.broker.logs.topic('only-x'));
-    assert.equal(y.broker.logs.topic('only-x'), undefined);
+    assert.ok(x.broker.metadata.image.topic('only-x'));
+    assert.equal(y.broker.metadata.image.topic('only-x'), undefined);
   } finally {
     await Promise.all([x.stop(), y.stop()]);
   }

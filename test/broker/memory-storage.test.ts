@@ -32,7 +32,7 @@ test('memory storage: produce and consume with kafkajs, no files on disk, isolat
     assert.equal(existsSync(a.dataDir), false, 'the data dir exists only in memory');
     const created = (await readdir(tmpdir())).filter((n) => n.startsWith('runnel-') && !before.has(n));
     assert.deepEqual(created, [], 'no temp data dir was made');
-    assert.equal(b.broker.logs.topic('mem'), undefined);
+    assert.equal(b.broker.metadata.image.topic('mem'), undefined);
 
     const kafka = new Kafka({ brokers: [a.bootstrapServers], clientId: 'memory-test', logLevel: logLevel.NOTHING });
     const producer = kafka.producer();

@@ -90,7 +90,7 @@ test('kafkajs: 10,000 records (none, gzip), group consume in order with headers,
     const byTime = await admin.fetchTopicOffsetsByTimestamp(topic, T0 + 4321);
     assert.equal(byTime[0].offset, '4321');
     await admin.deleteTopics({ topics: [topic] });
-    assert.equal(b.broker.logs.topic(topic), undefined);
+    assert.equal(b.broker.metadata.image.topic(topic), undefined);
   } finally {
     await admin.disconnect();
   }
@@ -164,7 +164,7 @@ test('@platformatic/kafka: 10,000 records (none, gzip, snappy, lz4), group consu
     });
     assert.equal(listed[0].partitions[0].offset, 7777n);
     await admin.deleteTopics({ topics: [topic] });
-    assert.equal(b.broker.logs.topic(topic), undefined);
+    assert.equal(b.broker.metadata.image.topic(topic), undefined);
   } finally {
     await admin.close();
   }

@@ -53,7 +53,7 @@ async function fetch(v: number, isolationLevel: number, fetchOffset = 0): Promis
   req.topics = [
     {
       topic: 'rc',
-      topicId: b.broker.logs.topic('rc')!.topicId,
+      topicId: b.broker.metadata.image.topic('rc')!.topicId,
       partitions: [{ ...defaultFetchPartition(), fetchOffset: BigInt(fetchOffset), partitionMaxBytes: 1 << 20 }],
     },
   ];

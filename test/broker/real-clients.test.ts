@@ -33,7 +33,7 @@ for (const client of ['confluent', 'kafka-python']) {
       240_000,
     );
     assert.match(r.stdout, /^OK /m, `${r.stdout.slice(-800)}\n${r.stderr.slice(-1500)}`);
-    assert.equal(b.broker.logs.topic(topic), undefined, 'topic deleted');
+    assert.equal(b.broker.metadata.image.topic(topic), undefined, 'topic deleted');
   });
 }
 

@@ -74,7 +74,7 @@ test('kafkajs: commit one, abort one; read_committed sees only committed records
   timeout: 90_000,
 }, async () => {
   const topic = 'txn-kjs';
-  await b.broker.logs.createTopic(topic, { partitions: 1 });
+  await b.broker.metadata.createTopic(topic, { partitions: 1 });
   const producer = kafka.producer({ transactionalId: 'kjs-tx', maxInFlightRequests: 1, idempotent: true });
   await producer.connect();
   try {
@@ -103,8 +103,8 @@ test("kafkajs: consume-transform-produce commits the group's offsets with the ou
   const input = 'ctp-in';
   const output = 'ctp-out';
   const group = 'ctp-group';
-  await b.broker.logs.createTopic(input, { partitions: 2 });
-  await b.broker.logs.createTopic(output, { partitions: 1 });
+  await b.broker.metadata.createTopic(input, { partitions: 2 });
+  await b.broker.metadata.createTopic(output, { partitions: 1 });
   const plain = kafka.producer();
   await plain.connect();
   await plain.send({ topic: input, messages: [0, 1, 2, 3, 4, 5].map((i) => ({ value: `in${i}`, partition: i % 2 })) });
@@ -168,7 +168,7 @@ test('kafkajs: a transaction left open past its timeout is aborted and its produ
   timeout: 90_000,
 }, async () => {
   const topic = 'txn-timeout';
-  await b.broker.logs.createTopic(topic, { partitions: 1 });
+  await b.broker.metadata.createTopic(topic, { partitions: 1 });
   const producer = kafka.producer({
     transactionalId: 'slow-tx',
     transactionTimeout: 1000,
@@ -203,7 +203,7 @@ test('kafkajs: a second producer with the same transactional id fences the first
   timeout: 90_000,
 }, async () => {
   const topic = 'txn-zombie';
-  await b.broker.logs.createTopic(topic, { partitions: 1 });
+  await b.broker.metadata.createTopic(topic, { partitions: 1 });
   const zombie = kafka.producer({
     transactionalId: 'zombie-tx',
     maxInFlightRequests: 1,
@@ -232,8 +232,8 @@ test('librdkafka (confluent_kafka): transactions, send_offsets_to_transaction, r
 }, async () => {
   const input = 'py-in';
   const output = 'py-out';
-  await b.broker.logs.createTopic(input, { partitions: 2 });
-  await b.broker.logs.createTopic(output, { partitions: 2 });
+  await b.broker.metadata.createTopic(input, { partitions: 2 });
+  await b.broker.metadata.createTopic(output, { partitions: 2 });
   const plain = kafka.producer();
   await plain.connect();
   await plain.send({ topic: input, messages: [0, 1, 2, 3].map((i) => ({ value: `x${i}`, partition: i % 2 })) });

@@ -29,7 +29,7 @@ test('describeCluster names this broker', async () => {
 
 test('createTopic / listTopics / describeTopics / createPartitions / deleteTopics', async () => {
   await admin.createTopic({ name: 'adm-a', partitions: 3, configs: { 'retention.ms': '3600000' } });
-  assert.ok(b.broker.logs.topic('adm-a'), 'the broker has the topic');
+  assert.ok(b.broker.metadata.image.topic('adm-a'), 'the broker has the topic');
   assert.deepEqual(
     (await admin.listTopics()).filter((t) => t.startsWith('adm-') || t === 'existing'),
     ['adm-a', 'existing'],
@@ -61,7 +61,7 @@ test('createTopic / listTopics / describeTopics / createPartitions / deleteTopic
   );
 
   await admin.deleteTopics(['adm-a']);
-  assert.equal(b.broker.logs.topic('adm-a'), undefined);
+  assert.equal(b.broker.metadata.image.topic('adm-a'), undefined);
   assert.ok(!(await admin.listTopics()).includes('adm-a'));
   await assert.rejects(admin.deleteTopics(['adm-a']), (e: unknown) => e instanceof KafkaError && e.code === 3);
 });

@@ -69,7 +69,7 @@ test('an unknown topic (no auto-creation) fails every waiting caller and is aske
     assert.equal(metadataRequests - before, 1);
     await assert.rejects(metadata.topic('nope'));
     assert.equal(metadataRequests - before, 2, 'a failure is not cached');
-    assert.equal(b.broker.logs.topic('nope'), undefined);
+    assert.equal(b.broker.metadata.image.topic('nope'), undefined);
   } finally {
     close();
   }

@@ -4,7 +4,8 @@ import { PartitionLog } from '../../storage/partition-log.js';
 import { DEFAULT_LOG_CONFIG, resolveLogConfig } from '../helpers/log-config.js';
 import { MemoryFileSystem } from '../../storage/memory-fs.js';
 import { FakeClock } from '../../storage/clock.js';
-import { LogManager } from '../../storage/log-manager.js';
+import { LogApplier } from '../../replication/log-applier.js';
+import { LocalMetadataStore } from '../../replication/metadata/local-store.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { RunnelError } from '../../protocol/errors.js';
 import { Partition } from '../../replication/partition.js';
@@ -139,21 +140,24 @@ test('acks=all times out with REQUEST_TIMED_OUT when the HW does not pass the ba
   await log.close();
 });
 
-test('with a log manager, partitions appear and disappear with its topics', async () => {
+test('with a log manager following the metadata, partitions appear and disappear with its topics', async () => {
   const clock = new FakeClock(0);
-  const mgr = await LogManager.open('/data', {
-    fs: new MemoryFileSystem(),
+  const fs = new MemoryFileSystem();
+  const store = await LocalMetadataStore.open('/data', { nodeId: 1, fs });
+  const applier = await LogApplier.open(store, '/data', {
+    fs,
     clock,
     autoAdvanceHighWatermark: false,
     resolveConfig: resolveLogConfig,
   });
+  const mgr = applier.logs;
   const rm = new ReplicaManager(mgr, { clock });
-  await mgr.createTopic('orders', { partitions: 2 });
+  await store.createTopic('orders', { partitions: 2 });
   assert.equal(rm.allPartitions().length, 2);
   await rm.appendRecords('orders', 1, batchOf(2));
   assert.equal(mgr.getLog('orders', 1)!.highWatermark, 2);
-  await mgr.deleteTopic('orders');
+  await store.deleteTopic('orders');
   assert.equal(rm.getPartition('orders', 1), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   assert.equal(rm.allPartitions().length, 0);
-  await mgr.closeAll();
+  await applier.close();
 });

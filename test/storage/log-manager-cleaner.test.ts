@@ -23,16 +23,14 @@ async function fill(log: PartitionLog, now: number): Promise<void> {
 test('runCleaner cleans only compacted topics, persists cleaner-offset-checkpoint; the clock schedules', async () => {
   const fs = new MemoryFileSystem();
   const clock = new FakeClock(1_000_000);
-  const mgr = await LogManager.open('/data', { resolveConfig: resolveLogConfig, fs, clock, cleanerBackoffMs: 15000 });
-  await mgr.createTopic('compacted', {
-    partitions: 1,
-    configs: { 'cleanup.policy': 'compact', 'file.delete.delay.ms': '0' },
-  });
-  await mgr.createTopic('both', {
-    partitions: 1,
-    configs: { 'cleanup.policy': 'compact,delete', 'file.delete.delay.ms': '0' },
-  });
-  await mgr.createTopic('plain', { partitions: 1 });
+  const configs: Record<string, Record<string, string>> = {
+    compacted: { 'cleanup.policy': 'compact', 'file.delete.delay.ms': '0' },
+    both: { 'cleanup.policy': 'compact,delete', 'file.delete.delay.ms': '0' },
+  };
+  const topicConfigs = (topic: string) => configs[topic];
+  const opts = { resolveConfig: resolveLogConfig, topicConfigs, fs, clock };
+  const mgr = await LogManager.open('/data', { ...opts, cleanerBackoffMs: 15000 });
+  for (const t of ['compacted', 'both', 'plain']) await mgr.createLog(t, 0);
   for (const t of ['compacted', 'both', 'plain']) await fill(mgr.getLog(t, 0)!, clock.now());
   assert.equal(await fs.exists(`/data/${CLEANER_OFFSET_CHECKPOINT}`), false);
 
@@ -58,7 +56,7 @@ test('runCleaner cleans only compacted topics, persists cleaner-offset-checkpoin
   assert.match((await fs.readFile(`/data/${CLEANER_OFFSET_CHECKPOINT}`)).toString(), /compacted 0 10\n/);
   await mgr.closeAll();
 
-  const again = await LogManager.open('/data', { resolveConfig: resolveLogConfig, fs, clock });
+  const again = await LogManager.open('/data', { ...opts, partitions: [{ topic: 'compacted', partition: 0 }] });
   assert.equal(again.cleaner.checkpoints().get('compacted-0'), 10);
   assert.equal(again.cleaner.firstDirtyOffset(again.getLog('compacted', 0)!), 10);
   await again.closeAll();

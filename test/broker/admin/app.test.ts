@@ -44,7 +44,7 @@ test('topics: create, describe, list, errors, delete; Kafka produce to an HTTP-c
     });
     assert.equal(c.statusCode, 201, c.body);
     assert.equal(c.json().partitions.length, 3);
-    assert.equal(b.broker.logs.topic('orders')!.partitions, 3);
+    assert.equal(b.broker.metadata.image.topic('orders')!.partitions, 3);
     assert.equal(b.broker.logs.getLog('orders', 2)!.logConfig.retentionMs, 60000);
 
     const dup = await app.inject({ method: 'POST', url: '/topics', payload: { name: 'orders' } });
@@ -66,7 +66,7 @@ test('topics: create, describe, list, errors, delete; Kafka produce to an HTTP-c
     });
     assert.equal(badConfig.statusCode, 400);
     assert.equal(badConfig.json().error.code, 'INVALID_CONFIG');
-    assert.equal(b.broker.logs.topic('y'), undefined);
+    assert.equal(b.broker.metadata.image.topic('y'), undefined);
 
     // Kafka produce to the topic created over HTTP.
     const kafka = new Kafka({ brokers: [b.bootstrapServers], clientId: 'admin-test', logLevel: logLevel.NOTHING });
@@ -110,7 +110,7 @@ test('topics: create, describe, list, errors, delete; Kafka produce to an HTTP-c
     assert.equal((await app.inject({ method: 'GET', url: '/topics/missing' })).statusCode, 404);
     const del = await app.inject({ method: 'DELETE', url: '/topics/orders' });
     assert.equal(del.statusCode, 204);
-    assert.equal(b.broker.logs.topic('orders'), undefined);
+    assert.equal(b.broker.metadata.image.topic('orders'), undefined);
     const del2 = await app.inject({ method: 'DELETE', url: '/topics/orders' });
     assert.equal(del2.statusCode, 404);
     assert.equal(del2.json().error.code, 'UNKNOWN_TOPIC_OR_PARTITION');

@@ -164,7 +164,7 @@ test('runnel_produce_waiting counts produces waiting on a stalled fsync', async 
   let c: RawClient | undefined;
   let open = (): void => {};
   try {
-    await broker.logs.createTopic('slow', { partitions: 1, configs: { 'flush.messages': '1' } });
+    await broker.metadata.createTopic('slow', { partitions: 1, configs: { 'flush.messages': '1' } });
     fs.gate = new Promise<void>((r) => (open = r));
     c = await RawClient.connect(broker.started.port);
     const batch = buildRecordBatchSync([{ key: null, value: Buffer.from('v'), headers: [], timestamp: Date.now() }]);

@@ -35,7 +35,7 @@ let b: RunningBroker;
 let c: RawClient;
 before(async () => {
   b = await testBroker({ config: { 'group.consumer.session.timeout.ms': 600, 'offsets.topic.num.partitions': 3 } });
-  await b.broker.logs.createTopic('cp', { partitions: 5 });
+  await b.broker.metadata.createTopic('cp', { partitions: 5 });
   c = await RawClient.connect(b.port);
 });
 after(async () => {

@@ -11,7 +11,7 @@ import type { RunningBroker } from '../../../broker/index.js';
 let b: RunningBroker;
 before(async () => {
   b = await testBroker({ config: { 'offsets.topic.num.partitions': 3, 'group.consumer.heartbeat.interval.ms': 500 } });
-  await b.broker.logs.createTopic('plt-848', { partitions: 3 });
+  await b.broker.metadata.createTopic('plt-848', { partitions: 3 });
 });
 after(async () => {
   await b.stop();

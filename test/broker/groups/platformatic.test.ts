@@ -13,7 +13,7 @@ import { fetchOffsets } from '../../../broker/groups/offsets.js';
 let b: RunningBroker;
 before(async () => {
   b = await testBroker({ config: { 'group.initial.rebalance.delay.ms': 100, 'offsets.topic.num.partitions': 3 } });
-  await b.broker.logs.createTopic('groups-plt', { partitions: 2 });
+  await b.broker.metadata.createTopic('groups-plt', { partitions: 2 });
 });
 after(async () => {
   await b.stop();

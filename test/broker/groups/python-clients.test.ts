@@ -47,7 +47,7 @@ for (const client of ['confluent', 'kafka-python']) {
   test(`${client}: consume through a group, commit, resume without re-delivery`, { timeout: 120_000 }, async () => {
     const topic = `groups-py-${client}`;
     const group = `py-${client}`;
-    await b.broker.logs.createTopic(topic, { partitions: 3 });
+    await b.broker.metadata.createTopic(topic, { partitions: 3 });
     await produce(topic, 0, 60);
     const r1 = await run(
       PY,
@@ -80,7 +80,7 @@ for (const client of ['confluent', 'kafka-python']) {
 
 test('kcat -G: balanced consumer reads every record through a group', { timeout: 90_000 }, async () => {
   const topic = 'groups-kcat';
-  await b.broker.logs.createTopic(topic, { partitions: 3 });
+  await b.broker.metadata.createTopic(topic, { partitions: 3 });
   await produce(topic, 0, 30);
   const r = await run(
     'kcat',

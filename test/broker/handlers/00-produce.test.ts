@@ -177,7 +177,7 @@ test('acks=0 appends and sends no response', async () => {
 });
 
 test('pipelined produces on one connection overlap (shared fsyncs), answered in order, offsets ordered', async () => {
-  await env.broker.broker.logs.createTopic('synced', { partitions: 1, configs: { 'flush.messages': '1' } });
+  await env.broker.broker.metadata.createTopic('synced', { partitions: 1, configs: { 'flush.messages': '1' } });
   const log = env.broker.broker.logs.getLog('synced', 0)!;
   const flushesBefore = log.flushCount;
   const n = 40;

@@ -54,7 +54,7 @@ function request(parts: Part[], o: Opts): FetchRequest {
   r.maxBytes = o.maxBytes ?? 1 << 20;
   r.sessionId = o.sessionId ?? 0;
   r.sessionEpoch = o.epoch ?? 0;
-  const idOf = (topic: string): string => o.topicId ?? env.broker.broker.logs.topic(topic)!.topicId;
+  const idOf = (topic: string): string => o.topicId ?? env.broker.broker.metadata.image.topic(topic)!.topicId;
   for (const [topic, partition, offset] of parts) {
     const fp = defaultFetchPartition();
     fp.partition = partition;
@@ -78,12 +78,14 @@ function fetch(v: number, parts: Part[], o: Opts = {}): Promise<FetchResponse> {
 function listed(res: FetchResponse): string[] {
   const b = env.broker.broker;
   return res.responses.flatMap((t) =>
-    t.partitions.map((p) => `${t.topic || b.logs.topicById(t.topicId)?.name || t.topicId}-${p.partitionIndex}`),
+    t.partitions.map(
+      (p) => `${t.topic || b.metadata.image.topicById(t.topicId)?.name || t.topicId}-${p.partitionIndex}`,
+    ),
   );
 }
 
 function part(res: FetchResponse, topic: string, partition: number): FetchResponsePartitionData | undefined {
-  const id = env.broker.broker.logs.topic(topic)?.topicId;
+  const id = env.broker.broker.metadata.image.topic(topic)?.topicId;
   for (const t of res.responses) {
     if (t.topic !== topic && t.topicId !== id) continue;
     const p = t.partitions.find((x) => x.partitionIndex === partition);

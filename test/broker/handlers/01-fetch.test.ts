@@ -38,7 +38,7 @@ function fetchReq(
     fp.partition = p.partition;
     fp.fetchOffset = BigInt(p.offset);
     fp.partitionMaxBytes = p.maxBytes ?? 1 << 20;
-    const topicId = env.broker.broker.logs.topic(p.topic)?.topicId ?? 'AAAAAAAAAAAAAAAAAAAAAA';
+    const topicId = env.broker.broker.metadata.image.topic(p.topic)?.topicId ?? 'AAAAAAAAAAAAAAAAAAAAAA';
     const last = r.topics[r.topics.length - 1];
     if (last && last.topic === p.topic) last.partitions.push(fp);
     else r.topics.push({ topic: p.topic, topicId, partitions: [fp] });
@@ -70,7 +70,7 @@ test('every version 4-17 reads the stored batches from an offset', async () => {
     assert.equal(p.errorCode, 0, `v${v}`);
     assert.equal(p.highWatermark, 5n);
     assert.deepEqual(await values(p.records), ['v2', 'v3', 'v4'], `v${v}`);
-    if (v >= 13) assert.equal(res.responses[0].topicId, env.broker.broker.logs.topic('f')!.topicId);
+    if (v >= 13) assert.equal(res.responses[0].topicId, env.broker.broker.metadata.image.topic('f')!.topicId);
   }
 });
 
@@ -174,7 +174,9 @@ test('incremental fetch sessions (KIP-227)', async () => {
   );
   // Forgetting a partition removes it; closing the session with epoch -1.
   const forget = fetchReq([], { sessionId: full.sessionId, sessionEpoch: 3 });
-  forget.forgottenTopicsData = [{ topic: 'f', topicId: env.broker.broker.logs.topic('f')!.topicId, partitions: [0] }];
+  forget.forgottenTopicsData = [
+    { topic: 'f', topicId: env.broker.broker.metadata.image.topic('f')!.topicId, partitions: [0] },
+  ];
   await fetch(11, forget);
   await fetch(11, fetchReq([], { sessionId: full.sessionId, sessionEpoch: -1 }));
   assert.equal(

@@ -70,7 +70,7 @@ test('unknown partition', async () => {
 });
 
 test('the current leader epoch is checked against the partition: newer → UNKNOWN, older → FENCED', async () => {
-  await env.broker.broker.logs.createTopic('le', { partitions: 1 });
+  await env.broker.broker.metadata.createTopic('le', { partitions: 1 });
   const p = partitionOf(env.broker.broker, 'le', 0);
   await p.appendAsLeader(await buildRecordBatch([{ value: 'x' }]));
   p.makeLeader(3); // what a leadership change will do

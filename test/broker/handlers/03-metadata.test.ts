@@ -43,7 +43,7 @@ test('every version 0-12 lists this broker and the requested topic with a leader
     );
     if (v >= 2) assert.equal(res.clusterId, env.broker.broker.started.clusterId);
     if (v >= 1) assert.equal(res.controllerId, 1);
-    if (v >= 10) assert.equal(t.topicId, env.broker.broker.logs.topic('existing')!.topicId);
+    if (v >= 10) assert.equal(t.topicId, env.broker.broker.metadata.image.topic('existing')!.topicId);
   }
 });
 
@@ -63,7 +63,7 @@ test('auto-creation: LEADER_NOT_AVAILABLE first, then num.partitions; refused wh
   assert.equal(next.topics[0].errorCode, 0);
   assert.equal(next.topics[0].partitions.length, 3);
   // Recreated after DeleteTopics: the same first answer again.
-  await env.broker.broker.logs.deleteTopic('auto-made');
+  await env.broker.broker.metadata.deleteTopic('auto-made');
   assert.equal((await metadata(1, req(['auto-made']))).topics[0].errorCode, ErrorCode.LEADER_NOT_AVAILABLE);
   assert.equal((await metadata(1, req(['auto-made']))).topics[0].partitions.length, 3);
   assert.equal(
@@ -71,7 +71,7 @@ test('auto-creation: LEADER_NOT_AVAILABLE first, then num.partitions; refused wh
     ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
   );
   assert.equal((await metadata(9, req(['bad name!']))).topics[0].errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
-  assert.equal(env.broker.broker.logs.topic('not-allowed'), undefined);
+  assert.equal(env.broker.broker.metadata.image.topic('not-allowed'), undefined);
 });
 
 test('real clients auto-create a topic (also after DeleteTopics), produce despite LEADER_NOT_AVAILABLE', async () => {
@@ -83,7 +83,7 @@ test('real clients auto-create a topic (also after DeleteTopics), produce despit
   try {
     for (let round = 0; round < 2; round++) {
       await producer.send({ topic: 'md-auto-kafkajs', messages: [{ value: `r${round}` }] });
-      assert.equal(env.broker.broker.logs.topic('md-auto-kafkajs')!.partitions, 3);
+      assert.equal(env.broker.broker.metadata.image.topic('md-auto-kafkajs')!.partitions, 3);
       const total = [0, 1, 2].reduce(
         (n, p) => n + env.broker.broker.logs.getLog('md-auto-kafkajs', p)!.logEndOffset,
         0,
@@ -105,7 +105,7 @@ p.close()
 print('OK', md.topic)`,
     ]);
     assert.match(r.stdout, /^OK md-auto-python/m, r.stderr.slice(-1500));
-    assert.ok(env.broker.broker.logs.topic('md-auto-python'));
-    await env.broker.broker.logs.deleteTopic('md-auto-python');
+    assert.ok(env.broker.broker.metadata.image.topic('md-auto-python'));
+    await env.broker.broker.metadata.deleteTopic('md-auto-python');
   }
 });

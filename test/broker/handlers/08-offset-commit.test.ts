@@ -45,7 +45,7 @@ test('OffsetCommit v0-9 by a simple consumer; metadata round-trips through Offse
     if (fv >= 5) assert.equal(p[1]!.committedLeaderEpoch, v >= 6 ? 4 : -1);
   }
   // The __consumer_offsets topic was created with the configured partitions, compacted.
-  const t = env.broker.broker.logs.topic('__consumer_offsets')!;
+  const t = env.broker.broker.metadata.image.topic('__consumer_offsets')!;
   assert.equal(t.partitions, 4);
   assert.equal(t.configs['cleanup.policy'], 'compact');
 });

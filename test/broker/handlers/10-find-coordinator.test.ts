@@ -17,7 +17,7 @@ const find = (v: number, over: object) =>
   });
 
 test('v0-3: this node coordinates groups and transactions; __consumer_offsets is created', async () => {
-  assert.equal(env.broker.broker.logs.topic('__consumer_offsets'), undefined);
+  assert.equal(env.broker.broker.metadata.image.topic('__consumer_offsets'), undefined);
   for (let v = 0; v <= 3; v++) {
     for (const keyType of v >= 1 ? [0, 1] : [0]) {
       const r = await find(v, { key: 'grp', keyType });
@@ -27,7 +27,7 @@ test('v0-3: this node coordinates groups and transactions; __consumer_offsets is
       assert.equal(r.port, env.broker.port);
     }
   }
-  assert.equal(env.broker.broker.logs.topic('__consumer_offsets')?.partitions, 3);
+  assert.equal(env.broker.broker.metadata.image.topic('__consumer_offsets')?.partitions, 3);
   const bad = await find(2, { key: 'x', keyType: 5 });
   assert.equal(bad.errorCode, ErrorCode.INVALID_REQUEST);
   assert.ok(bad.errorMessage);

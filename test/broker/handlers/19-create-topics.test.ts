@@ -42,7 +42,7 @@ test('every version 0-7 creates a topic; v5+ return the layout and configs, v7 t
     const r = res.topics[0]!;
     assert.equal(r.name, name);
     assert.equal(r.errorCode, 0, `v${v}: ${r.errorMessage}`);
-    const meta = env.broker.broker.logs.topic(name);
+    const meta = env.broker.broker.metadata.image.topic(name);
     assert.ok(meta, `v${v}: topic exists`);
     assert.equal(meta.partitions, v === 0 ? 2 : 3, 'numPartitions -1 → num.partitions');
     assert.deepEqual(meta.configs, { 'retention.ms': '1000' });
@@ -128,7 +128,8 @@ test('errors: duplicate, invalid name, existing, configs, partitions, replicatio
     assert.equal(r.errorCode, code, `${name}: ${r.errorMessage}`);
     assert.ok(r.errorMessage && r.errorMessage.length > 0, `${name} has a message`);
     assert.equal(r.numPartitions, -1);
-    if (name !== 'ct-exists') assert.equal(env.broker.broker.logs.topic(name), undefined, `${name} not created`);
+    if (name !== 'ct-exists')
+      assert.equal(env.broker.broker.metadata.image.topic(name), undefined, `${name} not created`);
   }
   assert.match(byName.get('ct-unknown-config')!.errorMessage!, /no\.such\.config/);
   assert.match(byName.get('ct-bad-value')!.errorMessage!, /retention\.ms/);
@@ -147,7 +148,7 @@ test('manual assignments: only this node, numbered from 0, with numPartitions an
   ]);
   assert.equal(ok.topics[0]!.errorCode, 0, ok.topics[0]!.errorMessage ?? '');
   assert.equal(ok.topics[0]!.numPartitions, 2);
-  assert.equal(env.broker.broker.logs.topic('ct-assigned')!.partitions, 2);
+  assert.equal(env.broker.broker.metadata.image.topic('ct-assigned')!.partitions, 2);
   const res = await create(5, [
     topic('ct-a-other', { assignments: [{ partitionIndex: 0, brokerIds: [node + 1] }] }),
     topic('ct-a-gap', { assignments: [{ partitionIndex: 1, brokerIds: [node] }] }),
@@ -178,7 +179,7 @@ test('validateOnly validates and creates nothing', async () => {
   assert.equal(res.topics[0]!.numPartitions, 4);
   assert.equal(res.topics[0]!.configs!.find((x) => x.name === 'cleanup.policy')!.value, 'compact');
   assert.equal(res.topics[1]!.errorCode, ErrorCode.INVALID_PARTITIONS);
-  assert.equal(env.broker.broker.logs.topic('ct-validate'), undefined);
+  assert.equal(env.broker.broker.metadata.image.topic('ct-validate'), undefined);
 });
 
 test('kafkajs admin createTopics (v3) with configEntries', async () => {
@@ -237,7 +238,9 @@ test('@platformatic/kafka Admin createTopics (v7) returns id, layout and configu
     });
     assert.ok(created);
     assert.equal(created.name, 'ct-platformatic');
-    const hex = Buffer.from(env.broker.broker.logs.topic('ct-platformatic')!.topicId, 'base64url').toString('hex');
+    const hex = Buffer.from(env.broker.broker.metadata.image.topic('ct-platformatic')!.topicId, 'base64url').toString(
+      'hex',
+    );
     assert.equal(created.id.replace(/-/g, ''), hex);
     assert.equal(created.partitions, 2);
     assert.equal(created.replicas, 1);
@@ -294,7 +297,7 @@ r = a.create_topics([NewTopic('ct-legacy-python', 1, 1, topic_configs=cfg)])
 print('OK', [list(t[:2]) for t in r.topic_errors])`,
   ]);
   assert.match(r.stdout, /^OK \[\['ct-legacy-python', 0\]\]/m, r.stderr.slice(-1500));
-  assert.deepEqual(env.broker.broker.logs.topic('ct-legacy-python')!.configs, {
+  assert.deepEqual(env.broker.broker.metadata.image.topic('ct-legacy-python')!.configs, {
     'message.format.version': '0.10.0',
     'message.downconversion.enable': 'true',
   });

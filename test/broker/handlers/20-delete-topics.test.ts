@@ -27,7 +27,7 @@ function del(v: number, over: Partial<DeleteTopicsRequest>): Promise<DeleteTopic
 test('v0-5 delete by name; partition directories are gone; unknown names get UNKNOWN_TOPIC_OR_PARTITION', async () => {
   for (let v = 0; v <= 5; v++) {
     const name = `dt-v${v}`;
-    await env.broker.broker.logs.createTopic(name, { partitions: 2 });
+    await env.broker.broker.metadata.createTopic(name, { partitions: 2 });
     assert.ok(existsSync(join(env.broker.dataDir, `${name}-1`)));
     const res = await del(v, { topicNames: [name, `dt-missing-${v}`] });
     assert.deepEqual(
@@ -38,7 +38,7 @@ test('v0-5 delete by name; partition directories are gone; unknown names get UNK
       ],
     );
     if (v >= 5) assert.equal(res.responses[0]!.errorMessage, null);
-    assert.equal(env.broker.broker.logs.topic(name), undefined);
+    assert.equal(env.broker.broker.metadata.image.topic(name), undefined);
     assert.equal(env.broker.broker.logs.getLog(name, 0), undefined);
     assert.equal(existsSync(join(env.broker.dataDir, `${name}-0`)), false);
     assert.equal(existsSync(join(env.broker.dataDir, `${name}-1`)), false);
@@ -46,9 +46,9 @@ test('v0-5 delete by name; partition directories are gone; unknown names get UNK
 });
 
 test('v6 deletes by name or by id and reports both; unknown ids, both or neither, duplicates', async () => {
-  const byId = await env.broker.broker.logs.createTopic('dt-by-id', { partitions: 1 });
-  const byName = await env.broker.broker.logs.createTopic('dt-by-name', { partitions: 1 });
-  await env.broker.broker.logs.createTopic('dt-dup', { partitions: 1 });
+  const byId = await env.broker.broker.metadata.createTopic('dt-by-id', { partitions: 1 });
+  const byName = await env.broker.broker.metadata.createTopic('dt-by-name', { partitions: 1 });
+  await env.broker.broker.metadata.createTopic('dt-dup', { partitions: 1 });
   const unknownId = 'AAAAAAAAAAAAAAAAAAAAAQ';
   const res = await del(6, {
     topics: [
@@ -72,15 +72,15 @@ test('v6 deletes by name or by id and reports both; unknown ids, both or neither
       ['dt-dup', ZERO, ErrorCode.INVALID_REQUEST],
     ],
   );
-  assert.equal(env.broker.broker.logs.topic('dt-by-id'), undefined);
-  assert.equal(env.broker.broker.logs.topic('dt-by-name'), undefined);
-  assert.ok(env.broker.broker.logs.topic('dt-dup'), 'duplicates are not deleted');
+  assert.equal(env.broker.broker.metadata.image.topic('dt-by-id'), undefined);
+  assert.equal(env.broker.broker.metadata.image.topic('dt-by-name'), undefined);
+  assert.ok(env.broker.broker.metadata.image.topic('dt-dup'), 'duplicates are not deleted');
 });
 
 test('a deleted topic can be created again, empty', async () => {
-  const first = await env.broker.broker.logs.createTopic('dt-again', { partitions: 1 });
+  const first = await env.broker.broker.metadata.createTopic('dt-again', { partitions: 1 });
   await del(4, { topicNames: ['dt-again'] });
-  const second = await env.broker.broker.logs.createTopic('dt-again', { partitions: 1 });
+  const second = await env.broker.broker.metadata.createTopic('dt-again', { partitions: 1 });
   assert.notEqual(second.topicId, first.topicId);
   assert.equal(env.broker.broker.logs.getLog('dt-again', 0)!.logEndOffset, 0);
 });
@@ -97,8 +97,8 @@ test('kafkajs admin deleteTopics (v1)', async () => {
   try {
     await admin.createTopics({ topics: [{ topic: 'dt-kafkajs-a' }, { topic: 'dt-kafkajs-b' }] });
     await admin.deleteTopics({ topics: ['dt-kafkajs-a', 'dt-kafkajs-b'], timeout: 5000 });
-    assert.equal(env.broker.broker.logs.topic('dt-kafkajs-a'), undefined);
-    assert.equal(env.broker.broker.logs.topic('dt-kafkajs-b'), undefined);
+    assert.equal(env.broker.broker.metadata.image.topic('dt-kafkajs-a'), undefined);
+    assert.equal(env.broker.broker.metadata.image.topic('dt-kafkajs-b'), undefined);
     const listed = await admin.listTopics();
     assert.ok(!listed.includes('dt-kafkajs-a'));
     await assert.rejects(admin.deleteTopics({ topics: ['dt-kafkajs-missing'], timeout: 5000 }));
@@ -112,7 +112,7 @@ test('@platformatic/kafka Admin deleteTopics (v6)', async () => {
   try {
     await admin.createTopics({ topics: ['dt-platformatic'], partitions: 2 });
     await admin.deleteTopics({ topics: ['dt-platformatic'] });
-    assert.equal(env.broker.broker.logs.topic('dt-platformatic'), undefined);
+    assert.equal(env.broker.broker.metadata.image.topic('dt-platformatic'), undefined);
     assert.ok(!(await admin.listTopics()).includes('dt-platformatic'));
     await assert.rejects(admin.deleteTopics({ topics: ['dt-platformatic'] }));
   } finally {

@@ -37,7 +37,7 @@ function deleteRecords(v: number, topics: DeleteRecordsTopic[]): Promise<DeleteR
 }
 
 async function fill(topic: string, partitions: number, n: number, configs: Record<string, string> = {}): Promise<void> {
-  await env.broker.broker.logs.createTopic(topic, { partitions, configs });
+  await env.broker.broker.metadata.createTopic(topic, { partitions, configs });
   for (let p = 0; p < partitions; p++) {
     await producer.send({
       topic,
@@ -95,7 +95,7 @@ test('v0-2 move the low watermark: an offset, -1 = high watermark, above it OFFS
 
 test('compacted topics: POLICY_VIOLATION; internal: INVALID_TOPIC_EXCEPTION; offsets below -1: range', async () => {
   await fill('dr-compacted', 1, 3, { 'cleanup.policy': 'compact' });
-  await env.broker.broker.logs.createTopic('__consumer_offsets', { partitions: 1 });
+  await env.broker.broker.metadata.createTopic('__consumer_offsets', { partitions: 1 });
   await fill('dr-negative', 1, 3);
   const res = await deleteRecords(2, [
     { name: 'dr-compacted', partitions: [{ partitionIndex: 0, offset: 1n }] },

@@ -25,5 +25,5 @@ test("v0-v4: the group's __consumer_offsets partition joins the transaction", as
     );
     assert.equal(await addOffsets(env.client, v, p, ''), ErrorCode.INVALID_GROUP_ID);
   }
-  assert.equal(env.broker.broker.logs.topic('__consumer_offsets')?.partitions, 5);
+  assert.equal(env.broker.broker.metadata.image.topic('__consumer_offsets')?.partitions, 5);
 });

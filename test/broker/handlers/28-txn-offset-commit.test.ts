@@ -74,7 +74,7 @@ async function lastRecordOf(
   const key = offsetKey(group, 'in', partition);
   const log = env.broker.broker.logs.getLog(
     '__consumer_offsets',
-    offsetsPartitionFor(group, env.broker.broker.logs.topic('__consumer_offsets')!.partitions),
+    offsetsPartitionFor(group, env.broker.broker.metadata.image.topic('__consumer_offsets')!.partitions),
   )!;
   const res = await log.read(0, 1 << 22, { maxOffset: log.logEndOffset });
   let last: { transactional: boolean; offset: number | null } | undefined;

@@ -35,12 +35,12 @@ function topicRes(name: string, configs: Record<string, string | null>): AlterCo
 test('v0-2 replace the whole set of overrides and apply live to the open logs', async () => {
   for (let v = 0; v <= 2; v++) {
     const name = `ac-v${v}`;
-    await env.broker.broker.logs.createTopic(name, { partitions: 2, configs: { 'segment.bytes': '1048576' } });
+    await env.broker.broker.metadata.createTopic(name, { partitions: 2, configs: { 'segment.bytes': '1048576' } });
     const log = env.broker.broker.logs.getLog(name, 1)!;
     assert.equal(log.logConfig.retentionMs, 7 * DAY);
     const res = await alter(v, [topicRes(name, { 'retention.ms': '60000', 'cleanup.policy': 'compact' })]);
     assert.deepEqual(res.responses, [{ errorCode: 0, errorMessage: null, resourceType: TOPIC, resourceName: name }]);
-    assert.deepEqual(env.broker.broker.logs.topic(name)!.configs, {
+    assert.deepEqual(env.broker.broker.metadata.image.topic(name)!.configs, {
       'retention.ms': '60000',
       'cleanup.policy': 'compact',
     });
@@ -51,7 +51,7 @@ test('v0-2 replace the whole set of overrides and apply live to the open logs', 
 });
 
 test('validation: unknown name, bad or null value → INVALID_CONFIG, no change; validateOnly: no change', async () => {
-  await env.broker.broker.logs.createTopic('ac-valid', { partitions: 1, configs: { 'retention.ms': '1000' } });
+  await env.broker.broker.metadata.createTopic('ac-valid', { partitions: 1, configs: { 'retention.ms': '1000' } });
   const res = await alter(1, [topicRes('ac-valid', { 'retention.ms': '5', 'no.such': 'x' })]);
   assert.equal(res.responses[0]!.errorCode, ErrorCode.INVALID_CONFIG);
   assert.match(res.responses[0]!.errorMessage!, /no\.such/);
@@ -62,7 +62,7 @@ test('validation: unknown name, bad or null value → INVALID_CONFIG, no change;
   assert.equal(nul.responses[0]!.errorCode, ErrorCode.INVALID_CONFIG);
   const dry = await alter(2, [topicRes('ac-valid', { 'retention.ms': '2000' })], true);
   assert.equal(dry.responses[0]!.errorCode, 0);
-  assert.deepEqual(env.broker.broker.logs.topic('ac-valid')!.configs, { 'retention.ms': '1000' });
+  assert.deepEqual(env.broker.broker.metadata.image.topic('ac-valid')!.configs, { 'retention.ms': '1000' });
   assert.equal(env.broker.broker.logs.getLog('ac-valid', 0)!.logConfig.retentionMs, 1000);
 });
 
@@ -140,7 +140,7 @@ test('kafkajs admin alterConfigs (v1) changes retention in storage; the override
     assert.equal(env.broker.broker.logs.getLog('ac-kafkajs', p)!.logConfig.retentionBytes, 5000000);
   }
   await env.restart();
-  assert.deepEqual(env.broker.broker.logs.topic('ac-kafkajs')!.configs, {
+  assert.deepEqual(env.broker.broker.metadata.image.topic('ac-kafkajs')!.configs, {
     'retention.ms': '120000',
     'retention.bytes': '5000000',
   });
@@ -162,7 +162,7 @@ test('@platformatic/kafka Admin alterConfigs (v2)', async () => {
     });
     assert.equal(env.broker.broker.logs.getLog('ac-platformatic', 0)!.logConfig.maxMessageBytes, 4096);
     await admin.alterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'ac-platformatic', configs: [] }] });
-    assert.deepEqual(env.broker.broker.logs.topic('ac-platformatic')!.configs, {});
+    assert.deepEqual(env.broker.broker.metadata.image.topic('ac-platformatic')!.configs, {});
     assert.equal(env.broker.broker.logs.getLog('ac-platformatic', 0)!.logConfig.maxMessageBytes, 1048588);
     await assert.rejects(
       admin.alterConfigs({
@@ -181,7 +181,7 @@ test('broker resources: given configs replace the dynamic set of the level; refu
     resourceName: name,
     configs: Object.entries(configs).map(([n, value]) => ({ name: n, value })),
   });
-  await env.broker.broker.logs.createTopic('ac-broker', { partitions: 1 });
+  await env.broker.broker.metadata.createTopic('ac-broker', { partitions: 1 });
   const log = env.broker.broker.logs.getLog('ac-broker', 0)!;
   const ok = await alter(2, [
     broker(node, { 'log.retention.ms': '5000', 'message.max.bytes': '2000' }),
@@ -231,7 +231,7 @@ test('broker resources: given configs replace the dynamic set of the level; refu
 });
 
 test('topic configs removed in 4.0 are accepted as in 3.x (message.timestamp.difference.max.ms mapped)', async () => {
-  await env.broker.broker.logs.createTopic('ac-legacy', { partitions: 1 });
+  await env.broker.broker.metadata.createTopic('ac-legacy', { partitions: 1 });
   const res = await alter(0, [
     topicRes('ac-legacy', {
       'message.format.version': '0.10.0',

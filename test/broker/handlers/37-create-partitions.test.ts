@@ -24,16 +24,16 @@ function grow(v: number, topics: CreatePartitionsTopic[], validateOnly = false):
 test('v0-3 add partitions; the new logs exist at once', async () => {
   for (let v = 0; v <= 3; v++) {
     const name = `cp-v${v}`;
-    await env.broker.broker.logs.createTopic(name, { partitions: 1 });
+    await env.broker.broker.metadata.createTopic(name, { partitions: 1 });
     const res = await grow(v, [{ name, count: 3, assignments: null }]);
     assert.deepEqual(res.results, [{ name, errorCode: 0, errorMessage: null }]);
-    assert.equal(env.broker.broker.logs.topic(name)!.partitions, 3);
+    assert.equal(env.broker.broker.metadata.image.topic(name)!.partitions, 3);
     assert.ok(env.broker.broker.logs.getLog(name, 2));
   }
 });
 
 test('errors: same count, fewer, unknown topic, duplicate, bad assignments; validateOnly changes nothing', async () => {
-  await env.broker.broker.logs.createTopic('cp-err', { partitions: 2 });
+  await env.broker.broker.metadata.createTopic('cp-err', { partitions: 2 });
   const node = env.broker.broker.started.nodeId;
   const res = await grow(3, [
     { name: 'cp-missing', count: 2, assignments: null },
@@ -58,12 +58,12 @@ test('errors: same count, fewer, unknown topic, duplicate, bad assignments; vali
   assert.equal(otherBroker.results[0]!.errorCode, ErrorCode.INVALID_REPLICA_ASSIGNMENT);
   const validated = await grow(3, [{ name: 'cp-err', count: 5, assignments: null }], true);
   assert.equal(validated.results[0]!.errorCode, 0);
-  assert.equal(env.broker.broker.logs.topic('cp-err')!.partitions, 2);
+  assert.equal(env.broker.broker.metadata.image.topic('cp-err')!.partitions, 2);
   const assigned = await grow(3, [
     { name: 'cp-err', count: 4, assignments: [{ brokerIds: [node] }, { brokerIds: [node] }] },
   ]);
   assert.equal(assigned.results[0]!.errorCode, 0);
-  assert.equal(env.broker.broker.logs.topic('cp-err')!.partitions, 4);
+  assert.equal(env.broker.broker.metadata.image.topic('cp-err')!.partitions, 4);
 });
 
 test('kafkajs admin createPartitions (v1), then produce to a new partition', async () => {
@@ -97,9 +97,9 @@ test('@platformatic/kafka Admin createPartitions (v3)', async () => {
   try {
     await admin.createTopics({ topics: ['cp-platformatic'], partitions: 1 });
     await admin.createPartitions({ topics: [{ name: 'cp-platformatic', count: 2 }], validateOnly: true });
-    assert.equal(env.broker.broker.logs.topic('cp-platformatic')!.partitions, 1);
+    assert.equal(env.broker.broker.metadata.image.topic('cp-platformatic')!.partitions, 1);
     await admin.createPartitions({ topics: [{ name: 'cp-platformatic', count: 2 }] });
-    assert.equal(env.broker.broker.logs.topic('cp-platformatic')!.partitions, 2);
+    assert.equal(env.broker.broker.metadata.image.topic('cp-platformatic')!.partitions, 2);
     await assert.rejects(admin.createPartitions({ topics: [{ name: 'cp-platformatic', count: 2 }] }));
   } finally {
     await admin.close();

@@ -42,7 +42,7 @@ function alter(
 test('v0-1 SET and DELETE change single overrides, keep the others, apply live and persist', async () => {
   for (let v = 0; v <= 1; v++) {
     const name = `iac-v${v}`;
-    await env.broker.broker.logs.createTopic(name, {
+    await env.broker.broker.metadata.createTopic(name, {
       partitions: 1,
       configs: { 'segment.bytes': '1048576', 'retention.bytes': '1000000' },
     });
@@ -54,7 +54,7 @@ test('v0-1 SET and DELETE change single overrides, keep the others, apply live a
       ]),
     ]);
     assert.deepEqual(out.responses, [{ errorCode: 0, errorMessage: null, resourceType: TOPIC, resourceName: name }]);
-    assert.deepEqual(env.broker.broker.logs.topic(name)!.configs, {
+    assert.deepEqual(env.broker.broker.metadata.image.topic(name)!.configs, {
       'segment.bytes': '1048576',
       'retention.ms': '90000',
     });
@@ -66,13 +66,13 @@ test('v0-1 SET and DELETE change single overrides, keep the others, apply live a
 });
 
 test('APPEND and SUBTRACT edit list configs (cleanup.policy), starting from the value in force', async () => {
-  await env.broker.broker.logs.createTopic('iac-list', { partitions: 1 });
+  await env.broker.broker.metadata.createTopic('iac-list', { partitions: 1 });
   await alter(1, [res('iac-list', [['cleanup.policy', APPEND, 'compact']])]);
-  assert.equal(env.broker.broker.logs.topic('iac-list')!.configs['cleanup.policy'], 'delete,compact');
+  assert.equal(env.broker.broker.metadata.image.topic('iac-list')!.configs['cleanup.policy'], 'delete,compact');
   assert.deepEqual(env.broker.broker.logs.getLog('iac-list', 0)!.logConfig.cleanupPolicy, ['delete', 'compact']);
   await alter(1, [res('iac-list', [['cleanup.policy', APPEND, 'compact']])]);
   assert.equal(
-    env.broker.broker.logs.topic('iac-list')!.configs['cleanup.policy'],
+    env.broker.broker.metadata.image.topic('iac-list')!.configs['cleanup.policy'],
     'delete,compact',
     'APPEND of a present item is a no-op',
   );
@@ -84,7 +84,7 @@ test('APPEND and SUBTRACT edit list configs (cleanup.policy), starting from the 
 });
 
 test('errors: unknown name, bad value, duplicate key, unknown operation, unknown topic; validateOnly', async () => {
-  await env.broker.broker.logs.createTopic('iac-err', { partitions: 1, configs: { 'retention.ms': '1000' } });
+  await env.broker.broker.metadata.createTopic('iac-err', { partitions: 1, configs: { 'retention.ms': '1000' } });
   const out = await alter(1, [
     res('iac-err', [['no.such', SET, '1']]),
     res('iac-missing', [['retention.ms', SET, '1']]),
@@ -113,13 +113,13 @@ test('errors: unknown name, bad value, duplicate key, unknown operation, unknown
   }
   const dry = await alter(1, [res('iac-err', [['retention.ms', DELETE, null]])], true);
   assert.equal(dry.responses[0]!.errorCode, 0);
-  assert.deepEqual(env.broker.broker.logs.topic('iac-err')!.configs, { 'retention.ms': '1000' });
+  assert.deepEqual(env.broker.broker.metadata.image.topic('iac-err')!.configs, { 'retention.ms': '1000' });
 });
 
 test('broker resources: SET/DELETE/APPEND of dynamic broker configs apply; refusals are INVALID_REQUEST', async () => {
   const node = String(env.broker.broker.started.nodeId);
-  await env.broker.broker.logs.createTopic('iac-broker', { partitions: 1, configs: { 'retention.ms': '1000' } });
-  await env.broker.broker.logs.createTopic('iac-broker-plain', { partitions: 1 });
+  await env.broker.broker.metadata.createTopic('iac-broker', { partitions: 1, configs: { 'retention.ms': '1000' } });
+  await env.broker.broker.metadata.createTopic('iac-broker-plain', { partitions: 1 });
   const own = env.broker.broker.logs.getLog('iac-broker', 0)!;
   const plain = env.broker.broker.logs.getLog('iac-broker-plain', 0)!;
   const set = await alter(1, [
@@ -161,7 +161,7 @@ test('broker resources: SET/DELETE/APPEND of dynamic broker configs apply; refus
 });
 
 test('concurrent changes from several connections are not lost', async () => {
-  await env.broker.broker.logs.createTopic('iac-race', { partitions: 1 });
+  await env.broker.broker.metadata.createTopic('iac-race', { partitions: 1 });
   const names = [
     'retention.ms',
     'segment.ms',
@@ -185,7 +185,10 @@ test('concurrent changes from several connections are not lost', async () => {
       const r = await client.response(1);
       assert.equal(decodeIncrementalAlterConfigsResponse(r!.body, 1).responses[0]!.errorCode, 0);
     }
-    assert.deepEqual(Object.keys(env.broker.broker.logs.topic('iac-race')!.configs).sort(), [...names].sort());
+    assert.deepEqual(
+      Object.keys(env.broker.broker.metadata.image.topic('iac-race')!.configs).sort(),
+      [...names].sort(),
+    );
   } finally {
     for (const client of clients) client.close();
   }
@@ -242,10 +245,10 @@ test('@platformatic/kafka incrementalAlterConfigs (v1): lower retention.ms delet
     await admin.close();
   }
   await env.restart();
-  assert.deepEqual(env.broker.broker.logs.topic('iac-retention')!.configs, {
+  assert.deepEqual(env.broker.broker.metadata.image.topic('iac-retention')!.configs, {
     'segment.bytes': '200',
     'retention.ms': '60000',
   });
   assert.equal(env.broker.broker.logs.getLog('iac-retention', 0)!.logConfig.retentionMs, 60000);
-  assert.deepEqual(env.broker.broker.logs.topic('iac-list')!.configs, { 'cleanup.policy': 'compact' });
+  assert.deepEqual(env.broker.broker.metadata.image.topic('iac-list')!.configs, { 'cleanup.policy': 'compact' });
 });

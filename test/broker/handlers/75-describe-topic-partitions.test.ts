@@ -50,7 +50,7 @@ test('listed topics in name order with partition details; unknown and illegal na
     ],
   );
   const a = res.topics[1]!;
-  assert.equal(a.topicId, env.broker.broker.logs.topic('dtp-a')!.topicId);
+  assert.equal(a.topicId, env.broker.broker.metadata.image.topic('dtp-a')!.topicId);
   assert.equal(a.isInternal, false);
   assert.deepEqual(a.partitions[1], {
     errorCode: 0,

@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { startBrokerProcess, waitExit } from '../../helpers/broker-process.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import { committedOffsets, describeTxns } from '../../helpers/txn-client.js';
-import { LogManager } from '../../../storage/log-manager.js';
+import { LogApplier } from '../../../replication/log-applier.js';
+import { LocalMetadataStore } from '../../../replication/metadata/local-store.js';
 import { resolveLogConfig } from '../../helpers/log-config.js';
 import { buildRecordBatch } from '../../../protocol/records/builder.js';
 import { iterateBatches } from '../../../protocol/records/batch.js';
@@ -62,9 +63,11 @@ async function consumeUntil(kafka: Kafka, last: string, readUncommitted: boolean
 
 /** Write PrepareCommit for `id` after its last state record, as EndTxn's first step does (broker stopped). */
 async function appendPrepareCommit(dataDir: string, id: string): Promise<void> {
-  const logs = await LogManager.open(dataDir, { resolveConfig: resolveLogConfig, cleanerEnabled: false });
+  const store = await LocalMetadataStore.open(dataDir, { nodeId: 1 });
+  const applier = await LogApplier.open(store, dataDir, { resolveConfig: resolveLogConfig, cleanerEnabled: false });
+  const logs = applier.logs;
   try {
-    const partition = txnStatePartitionFor(id, logs.topic(TRANSACTION_STATE_TOPIC)!.partitions);
+    const partition = txnStatePartitionFor(id, store.image.topic(TRANSACTION_STATE_TOPIC)!.partitions);
     const log = logs.getLog(TRANSACTION_STATE_TOPIC, partition)!;
     const res = await log.read(0, 1 << 22, { maxOffset: log.logEndOffset });
     let last: ReturnType<typeof decodeTxnLogValue> | undefined;
@@ -76,7 +79,7 @@ async function appendPrepareCommit(dataDir: string, id: string): Promise<void> {
     const value = txnLogValue({ ...last!, state: 'PrepareCommit', lastUpdateTimestamp: Date.now() });
     await log.append(await buildRecordBatch([{ key: txnLogKey(id), value }]), { leaderEpoch: 0 });
   } finally {
-    await logs.closeAll();
+    await applier.close();
   }
 }
 

@@ -22,7 +22,7 @@ before(async () => {
 after(() => b.stop());
 
 function records(topic: string): number {
-  const meta = b.broker.logs.topic(topic);
+  const meta = b.broker.metadata.image.topic(topic);
   assert.ok(meta, `${topic} exists`);
   let n = 0;
   for (let p = 0; p < meta.partitions; p++) n += b.broker.logs.getLog(topic, p)!.logEndOffset;
@@ -44,7 +44,7 @@ test('runnel produce: 100 records to an existing topic cost one Metadata request
 
 // The request that auto-creates the topic is answered LEADER_NOT_AVAILABLE (as Kafka does); one more finds it.
 test('runnel produce: 100 records to a topic the broker auto-creates cost two Metadata requests', async () => {
-  assert.equal(b.broker.logs.topic('cli-md-new'), undefined);
+  assert.equal(b.broker.metadata.image.topic('cli-md-new'), undefined);
   requests.clear();
   const r = await cli(['produce', 'cli-md-new'], { input });
   assert.equal(r.code, 0, r.stderr);

@@ -1,0 +1,321 @@
+/**
+ * LocalMetadataStore: the MetadataStore (store.ts) of a single node, on the data directory's files
+ * (local-files.ts: `topics.msgpack`, `meta.properties`, `producer-id-block`, the formats Runnel has always
+ * written, so existing data dirs open unchanged).
+ *
+ * - This node is the only broker and the controller. It is registered at open with no listeners and
+ *   re-registered by the broker once its listener is bound (registrations are not persisted: a node
+ *   registers on every start, as a Kafka broker does with its controller).
+ * - Partitions are created with replicas = ISR = [this node], leader = this node, leader and partition
+ *   epochs 0; only `alterPartition` moves them (persisted in `topics.msgpack`'s optional `states`).
+ * - Writes run one at a time: validate against the current image, write the file (atomically, fsynced),
+ *   publish the new image, deliver the delta to every subscriber in subscription order (awaiting each), then
+ *   resolve. A failed file write leaves the image as it was.
+ * - Topic configs are validated by `validateConfigs` (the broker's config resolver) before anything is
+ *   written; it throws (InvalidConfigError) for overrides that do not resolve.
+ */
+import { ensureDirDurable, NodeFileSystem, type FileSystem } from '../../storage/fs.js';
+import { StorageError } from '../../protocol/errors.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import {
+  MetadataImage,
+  NO_LEADER,
+  invalidTopicName,
+  newPartition,
+  newTopicId,
+  topicImage,
+  type BrokerRegistration,
+  type PartitionRegistration,
+  type TopicImage,
+} from './image.js';
+import {
+  loadClusterId,
+  readProducerIdBlock,
+  readTopicsFile,
+  writeProducerIdBlock,
+  writeTopicsFile,
+  type TopicRecord,
+} from './local-files.js';
+import type {
+  CreateTopicOptions,
+  MetadataChange,
+  MetadataDelta,
+  MetadataListener,
+  MetadataStore,
+  PartitionChange,
+  ProducerIdBlock,
+} from './store.js';
+
+export interface LocalMetadataStoreOptions {
+  /** This node's id (node.id); the data dir's meta.properties must name the same one. */
+  nodeId: number;
+  fs?: FileSystem;
+  /** Throws for topic config overrides that must not be stored (default: accept all). */
+  validateConfigs?: (configs: Readonly<Record<string, string>>) => void;
+}
+
+const isDefault = (s: PartitionRegistration, nodeId: number): boolean =>
+  s.replicas.length === 1 &&
+  s.replicas[0] === nodeId &&
+  s.isr.length === 1 &&
+  s.isr[0] === nodeId &&
+  s.leader === nodeId &&
+  s.leaderEpoch === 0 &&
+  s.partitionEpoch === 0;
+
+const sameIds = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+export class LocalMetadataStore implements MetadataStore {
+  private current: MetadataImage;
+  private readonly listeners: MetadataListener[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    readonly nodeId: number,
+    private readonly dataDir: string,
+    private readonly fs: FileSystem,
+    private readonly validateConfigs: (configs: Readonly<Record<string, string>>) => void,
+    image: MetadataImage,
+  ) {
+    this.current = image;
+  }
+
+  static async open(dataDir: string, options: LocalMetadataStoreOptions): Promise<LocalMetadataStore> {
+    const fs = options.fs ?? new NodeFileSystem();
+    const { nodeId } = options;
+    await ensureDirDurable(fs, dataDir);
+    const clusterId = await loadClusterId(fs, dataDir, nodeId);
+    const topics = (await readTopicsFile(fs, dataDir)).map((t) => {
+      const states = Array.from({ length: t.partitions }, (_, p) => newPartition(p, [nodeId]));
+      for (const s of t.states ?? []) if (s.partition >= 0 && s.partition < t.partitions) states[s.partition] = s;
+      return topicImage(t, states);
+    });
+    const image = new MetadataImage({
+      clusterId,
+      controllerId: nodeId,
+      brokers: [{ nodeId, rack: null, listeners: [], fenced: false }],
+      topics,
+      nextProducerId: await readProducerIdBlock(fs, dataDir),
+    });
+    return new LocalMetadataStore(nodeId, dataDir, fs, options.validateConfigs ?? (() => undefined), image);
+  }
+
+  get image(): MetadataImage {
+    return this.current;
+  }
+
+  subscribe(listener: MetadataListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  /** Run `fn` after every earlier write (writes never interleave, so deltas go out in order). */
+  private write<T>(fn: (image: MetadataImage) => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => {
+      if (this.closed) throw new StorageError('metadata store is closed');
+      return fn(this.current);
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Publish `image` and hand the delta to every subscriber; the first listener error is rethrown. */
+  private async publish(image: MetadataImage, changes: MetadataChange[]): Promise<void> {
+    const delta: MetadataDelta = { previous: this.current, image, changes };
+    this.current = image;
+    let failure: unknown;
+    for (const l of [...this.listeners]) {
+      try {
+        await l(delta);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  private persistTopics(image: MetadataImage): Promise<void> {
+    const records = image.topics().map((t): TopicRecord => {
+      const rec: TopicRecord = {
+        name: t.name,
+        topicId: t.topicId,
+        partitions: t.partitions,
+        configs: { ...t.configs },
+      };
+      const states = t.partitionStates.filter((s) => !isDefault(s, this.nodeId));
+      if (states.length > 0) rec.states = states.map((s) => ({ ...s, replicas: [...s.replicas], isr: [...s.isr] }));
+      return rec;
+    });
+    return writeTopicsFile(this.fs, this.dataDir, records);
+  }
+
+  private assignment(
+    first: number,
+    count: number,
+    replicas: ReadonlyArray<readonly number[]> | undefined,
+  ): PartitionRegistration[] {
+    if (replicas && replicas.length !== count)
+      throw new StorageError(
+        `${replicas.length} replica assignments for ${count} partitions`,
+        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+      );
+    return Array.from({ length: count }, (_, i) => {
+      const r = replicas?.[i] ?? [this.nodeId];
+      if (r.length === 0 || new Set(r).size !== r.length || r.some((id) => !this.current.broker(id)))
+        throw new StorageError(`invalid replica assignment [${r.join(',')}]`, ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+      return newPartition(first + i, r);
+    });
+  }
+
+  private known(image: MetadataImage, name: string): TopicImage {
+    const t = image.topic(name);
+    if (!t) throw new StorageError(`unknown topic ${name}`, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    return t;
+  }
+
+  createTopic(name: string, options: CreateTopicOptions): Promise<TopicImage> {
+    return this.write(async (image) => {
+      const bad = invalidTopicName(name);
+      if (bad) throw new StorageError(bad, ErrorCode.INVALID_TOPIC_EXCEPTION);
+      if (image.topic(name)) throw new StorageError(`topic ${name} already exists`, ErrorCode.TOPIC_ALREADY_EXISTS);
+      if (!Number.isInteger(options.partitions) || options.partitions < 1) {
+        throw new StorageError(`invalid partition count ${options.partitions}`, ErrorCode.INVALID_PARTITIONS);
+      }
+      const configs = { ...(options.configs ?? {}) };
+      this.validateConfigs(configs);
+      const topicId = options.topicId ?? newTopicId();
+      if (image.topicById(topicId))
+        throw new StorageError(`topic id ${topicId} already in use`, ErrorCode.TOPIC_ALREADY_EXISTS);
+      const topic = topicImage({ name, topicId, configs }, this.assignment(0, options.partitions, options.replicas));
+      const next = image.withTopic(topic);
+      await this.persistTopics(next);
+      await this.publish(next, [{ type: 'topic-created', topic }]);
+      return topic;
+    });
+  }
+
+  deleteTopic(name: string): Promise<boolean> {
+    return this.write(async (image) => {
+      const topic = image.topic(name);
+      if (!topic) return false;
+      const next = image.withoutTopic(name);
+      await this.persistTopics(next);
+      await this.publish(next, [{ type: 'topic-deleted', topic }]);
+      return true;
+    });
+  }
+
+  createPartitions(name: string, total: number, replicas?: ReadonlyArray<readonly number[]>): Promise<TopicImage> {
+    return this.write(async (image) => {
+      const t = this.known(image, name);
+      if (!Number.isInteger(total) || total <= t.partitions) {
+        throw new StorageError(
+          `topic ${name} has ${t.partitions} partitions; cannot change to ${total}`,
+          ErrorCode.INVALID_PARTITIONS,
+        );
+      }
+      const added = this.assignment(t.partitions, total - t.partitions, replicas);
+      const topic = topicImage(t, [...t.partitionStates, ...added]);
+      const next = image.withTopic(topic);
+      await this.persistTopics(next);
+      await this.publish(next, [{ type: 'partitions-created', topic, partitions: added }]);
+      return topic;
+    });
+  }
+
+  alterTopicConfigs(name: string, configs: Readonly<Record<string, string>>): Promise<TopicImage> {
+    return this.write(async (image) => {
+      const t = this.known(image, name);
+      this.validateConfigs(configs);
+      const topic = topicImage({ ...t, configs }, t.partitionStates);
+      const next = image.withTopic(topic);
+      await this.persistTopics(next);
+      await this.publish(next, [{ type: 'topic-configs-changed', topic }]);
+      return topic;
+    });
+  }
+
+  alterPartition(
+    topicName: string,
+    partition: number,
+    expectedPartitionEpoch: number,
+    change: PartitionChange,
+  ): Promise<PartitionRegistration> {
+    return this.write(async (image) => {
+      const t = this.known(image, topicName);
+      const cur = t.partitionStates[partition];
+      if (!cur)
+        throw new StorageError(`unknown partition ${topicName}-${partition}`, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      if (cur.partitionEpoch !== expectedPartitionEpoch) {
+        throw new StorageError(
+          `${topicName}-${partition} is at partition epoch ${cur.partitionEpoch}, not ${expectedPartitionEpoch}`,
+          ErrorCode.INVALID_UPDATE_VERSION,
+        );
+      }
+      const replicas = change.replicas ?? cur.replicas;
+      const isr = change.isr ?? cur.isr;
+      const leader = change.leader ?? cur.leader;
+      if (
+        replicas.length === 0 ||
+        replicas.some((id) => !image.broker(id)) ||
+        isr.some((id) => !replicas.includes(id)) ||
+        (leader !== NO_LEADER && !isr.includes(leader))
+      ) {
+        throw new StorageError(`invalid change of ${topicName}-${partition}`, ErrorCode.INVALID_REQUEST);
+      }
+      const updated: PartitionRegistration = Object.freeze({
+        partition,
+        replicas: Object.freeze([...replicas]),
+        isr: Object.freeze([...isr]),
+        leader,
+        leaderEpoch: leader !== cur.leader ? cur.leaderEpoch + 1 : cur.leaderEpoch,
+        partitionEpoch:
+          sameIds(replicas, cur.replicas) && sameIds(isr, cur.isr) && leader === cur.leader
+            ? cur.partitionEpoch
+            : cur.partitionEpoch + 1,
+      });
+      const states = [...t.partitionStates];
+      states[partition] = updated;
+      const topic = topicImage(t, states);
+      const next = image.withTopic(topic);
+      await this.persistTopics(next);
+      await this.publish(next, [{ type: 'partition-changed', topic, partition: updated }]);
+      return updated;
+    });
+  }
+
+  registerBroker(registration: BrokerRegistration): Promise<void> {
+    return this.write(async (image) => {
+      if (registration.nodeId !== this.nodeId)
+        throw new StorageError(
+          `node ${registration.nodeId} cannot join a single-node store`,
+          ErrorCode.INVALID_REQUEST,
+        );
+      const broker: BrokerRegistration = { ...registration, listeners: registration.listeners.map((l) => ({ ...l })) };
+      await this.publish(image.withBroker(broker), [{ type: 'broker-registered', broker }]);
+    });
+  }
+
+  allocateProducerIdBlock(brokerId: number, size: number): Promise<ProducerIdBlock> {
+    return this.write(async (image) => {
+      if (!Number.isInteger(size) || size < 1)
+        throw new StorageError(`invalid producer id block size ${size}`, ErrorCode.INVALID_REQUEST);
+      const block: ProducerIdBlock = { brokerId, firstProducerId: image.nextProducerId, size };
+      const end = block.firstProducerId + size;
+      await writeProducerIdBlock(this.fs, this.dataDir, end);
+      await this.publish(image.next({ nextProducerId: end }), [{ type: 'producer-ids-allocated', block }]);
+      return block;
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.write(async () => {
+      this.closed = true;
+    }).catch(() => undefined);
+  }
+}

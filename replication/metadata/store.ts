@@ -1,0 +1,96 @@
+/**
+ * MetadataStore: the one owner of the cluster metadata (image.ts). Readers take `store.image`, an immutable
+ * snapshot; writers call the operations below; whoever acts on changes (the log applier opening and
+ * deleting partition logs, later the replica manager's leader/follower transitions) subscribes.
+ *
+ * Contract, shared by every implementation:
+ * - Writes are asynchronous and resolve once the change is durable (local: the file is fsynced and renamed;
+ *   etcd: the transaction is committed) and has been delivered to every subscriber; they reject with a
+ *   StorageError carrying the Kafka error code (TOPIC_ALREADY_EXISTS, UNKNOWN_TOPIC_OR_PARTITION,
+ *   INVALID_PARTITIONS, INVALID_TOPIC_EXCEPTION, INVALID_REPLICA_ASSIGNMENT, INVALID_UPDATE_VERSION, ...)
+ *   and change nothing when the change is refused. A subscriber that fails makes the write reject with its
+ *   error, though the change itself stays durable (as a broker that fails to create a log after the
+ *   controller committed the topic).
+ * - Changes are published in one order: each MetadataDelta carries the image before and after and what
+ *   changed, its `image.offset` one past the previous one. A subscriber sees every delta after it
+ *   subscribed, one at a time (the next waits until its listeners settled), never a delta twice.
+ * - `alterPartition` is a conditional update: it applies only when the partition's current partition epoch
+ *   is `expectedPartitionEpoch` (a compare-and-swap in etcd), else INVALID_UPDATE_VERSION.
+ *
+ * Implementations: `local-store.ts` (one node; the data dir's files) and, later, an etcd store (the image
+ * from a key prefix, changes from a watch, writes as transactions comparing mod revisions). The client
+ * quotas, SCRAM credentials and dynamic broker configs (client-quotas.ts, scram-credentials.ts,
+ * dynamic-configs.ts) are still durable local files beside this store; they join it as further image
+ * sections (quotas by entity, users by mechanism, configs by broker) with their own alter operations and
+ * change kinds, so every node sees them through the same stream.
+ */
+import type { BrokerRegistration, MetadataImage, PartitionRegistration, TopicImage } from './image.js';
+
+export interface CreateTopicOptions {
+  partitions: number;
+  configs?: Readonly<Record<string, string>>;
+  /** A chosen topic id (tests, restores); default a new random one. */
+  topicId?: string;
+  /** Replicas per partition (index = partition); default every partition on this node. */
+  replicas?: ReadonlyArray<readonly number[]>;
+}
+
+export interface PartitionChange {
+  replicas?: readonly number[];
+  isr?: readonly number[];
+  /** A new leader bumps the leader epoch. */
+  leader?: number;
+}
+
+/** A range of producer ids reserved for one broker: [firstProducerId, firstProducerId + size). */
+export interface ProducerIdBlock {
+  brokerId: number;
+  firstProducerId: number;
+  size: number;
+}
+
+export type MetadataChange =
+  | { type: 'topic-created'; topic: TopicImage }
+  | { type: 'topic-deleted'; topic: TopicImage }
+  | { type: 'partitions-created'; topic: TopicImage; partitions: readonly PartitionRegistration[] }
+  | { type: 'topic-configs-changed'; topic: TopicImage }
+  | { type: 'partition-changed'; topic: TopicImage; partition: PartitionRegistration }
+  | { type: 'broker-registered'; broker: BrokerRegistration }
+  | { type: 'producer-ids-allocated'; block: ProducerIdBlock };
+
+export interface MetadataDelta {
+  readonly previous: MetadataImage;
+  readonly image: MetadataImage;
+  readonly changes: readonly MetadataChange[];
+}
+
+export type MetadataListener = (delta: MetadataDelta) => void | Promise<void>;
+
+export interface MetadataStore {
+  /** The newest published image. */
+  readonly image: MetadataImage;
+  /** This node's id. */
+  readonly nodeId: number;
+  /** Deliver every later delta to `listener`, in order; returns the unsubscribe function. */
+  subscribe(listener: MetadataListener): () => void;
+  createTopic(name: string, options: CreateTopicOptions): Promise<TopicImage>;
+  /** false when no such topic. */
+  deleteTopic(name: string): Promise<boolean>;
+  /** Grow a topic to `total` partitions (`replicas` for the new ones, default this node). */
+  createPartitions(name: string, total: number, replicas?: ReadonlyArray<readonly number[]>): Promise<TopicImage>;
+  /** Replace a topic's config overrides (IncrementalAlterConfigs merges before calling this). */
+  alterTopicConfigs(name: string, configs: Readonly<Record<string, string>>): Promise<TopicImage>;
+  /** Conditional on the partition epoch (see the header). */
+  alterPartition(
+    topic: string,
+    partition: number,
+    expectedPartitionEpoch: number,
+    change: PartitionChange,
+  ): Promise<PartitionRegistration>;
+  /** Register (or re-register, e.g. with the listener's bound port) a broker. */
+  registerBroker(registration: BrokerRegistration): Promise<void>;
+  /** Reserve the next `size` producer ids for `brokerId`; never the same id twice, across restarts. */
+  allocateProducerIdBlock(brokerId: number, size: number): Promise<ProducerIdBlock>;
+  /** Wait for running writes; later writes reject. */
+  close(): Promise<void>;
+}
