@@ -4,7 +4,8 @@
  * Brokers, controller and cluster id come from the metadata image; fenced brokers only when v2's
  * includeFencedBrokers asks. Today the cluster is this node (never fenced), which is also reported as the
  * controller, as a Kafka broker reports a live broker in place of the KRaft controller. v1+ endpointType:
- * 1 = brokers is answered (and echoed); 2 = controllers, or any other value, → UNSUPPORTED_ENDPOINT_TYPE, as a Kafka broker listener answers. clusterAuthorizedOperations: when asked,
+ * 1 = brokers is answered (and echoed); 2 = controllers, or any other value, → UNSUPPORTED_ENDPOINT_TYPE,
+ * as a Kafka broker listener answers. clusterAuthorizedOperations: when asked,
  * every cluster operation (there is no authorizer, which is what Kafka reports without one); otherwise
  * -2147483648.
  */
