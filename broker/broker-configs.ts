@@ -23,7 +23,7 @@
 import { ErrorCode } from '../protocol/generated/error-codes.js';
 import { CLUSTER_DEFAULT, type DynamicConfigStore } from '../replication/metadata/dynamic-configs.js';
 import type { Logger } from './logger.js';
-import type { Broker } from './broker.js';
+import type { BrokerServices } from './services.js';
 import {
   CONFIG_DEFS,
   configDef,
@@ -47,6 +47,9 @@ import {
   type DescribedConfig,
 } from './topic-configs.js';
 
+/** What altering topic and broker configs reads and changes. */
+export type ConfigServices = Pick<BrokerServices, 'nodeId' | 'config' | 'metadata' | 'log' | 'dynamicConfigs' | 'logs'>;
+
 export interface BrokerResource {
   level: DynamicLevel;
   /** The stored entity: "" or this node's id. */
@@ -54,11 +57,11 @@ export interface BrokerResource {
 }
 
 /** Check a broker resource name: "" (cluster-wide defaults) or this node's id. */
-export function checkBrokerResource(broker: Broker, name: string): ApiErr | BrokerResource {
+export function checkBrokerResource(services: Pick<BrokerServices, 'nodeId'>, name: string): ApiErr | BrokerResource {
   if (name === '') return { level: 'default', entity: CLUSTER_DEFAULT };
   if (!/^-?\d+$/.test(name))
     return { code: ErrorCode.INVALID_REQUEST, message: `Broker id must be an integer, but it is: ${name}` };
-  const nodeId = broker.started.nodeId;
+  const nodeId = services.nodeId;
   if (Number(name) !== nodeId) {
     return {
       code: ErrorCode.INVALID_REQUEST,
@@ -70,17 +73,17 @@ export function checkBrokerResource(broker: Broker, name: string): ApiErr | Brok
 
 /** The configs of a broker resource, in table order (see the header). */
 export function describeBrokerConfigs(
-  broker: Broker,
+  services: Pick<BrokerServices, 'config'>,
   level: DynamicLevel,
   keys: readonly string[] | null = null,
 ): DescribedConfig[] {
   const wanted = keys === null ? null : new Set(keys);
   const out: DescribedConfig[] = [];
-  const defaults = broker.config.dynamicValues('default');
+  const defaults = services.config.dynamicValues('default');
   for (const def of CONFIG_DEFS) {
-    if (wanted ? !wanted.has(def.name) : def.removed && !broker.config.isSet(def.name)) continue;
-    let synonyms = brokerSynonyms(broker, def);
-    let value = formatConfigValue(def, broker.config.get(def.name));
+    if (wanted ? !wanted.has(def.name) : def.removed && !services.config.isSet(def.name)) continue;
+    let synonyms = brokerSynonyms(services, def);
+    let value = formatConfigValue(def, services.config.get(def.name));
     if (level === 'default') {
       if (!defaults.has(def.name)) continue;
       synonyms = synonyms.filter((s) => s.source === ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
@@ -152,17 +155,17 @@ export function loadDynamicConfigs(config: BrokerConfig, store: DynamicConfigSto
 
 /** Persist, then apply at once, the new dynamic configs of one broker resource. */
 async function applyBrokerConfigs(
-  broker: Broker,
+  services: ConfigServices,
   res: BrokerResource,
   props: Record<string, string>,
   parsed: Map<string, ConfigValue>,
 ): Promise<void> {
-  await broker.dynamicConfigs.set(res.entity, props);
-  broker.config.setDynamic(res.level, parsed);
-  broker.logs.refreshConfigs();
+  await services.dynamicConfigs.set(res.entity, props);
+  services.config.setDynamic(res.level, parsed);
+  services.logs.refreshConfigs();
   for (const name of Object.keys(props)) {
     const removed = configDef(name)?.removed;
-    if (removed) broker.log.info({ config: name, value: props[name] }, `broker config ${name}: ${removed}`);
+    if (removed) services.log.info({ config: name, value: props[name] }, `broker config ${name}: ${removed}`);
   }
 }
 
@@ -214,13 +217,13 @@ export interface ConfigAlteration<R> {
   check?: (r: R) => ApiErr | undefined;
   /** The topic's complete new overrides from its current ones, or the error (runs under the config lock). */
   topicOverrides: (
-    broker: Broker,
+    services: ConfigServices,
     r: R,
     current: Readonly<Record<string, string>>,
   ) => Record<string, string | null> | ApiErr;
   /** A broker entity's complete new dynamic configs from its current ones, or the error (under the lock). */
   brokerConfigs: (
-    broker: Broker,
+    services: ConfigServices,
     r: R,
     current: Readonly<Record<string, string>>,
   ) => Record<string, string | null> | ApiErr;
@@ -229,39 +232,39 @@ export interface ConfigAlteration<R> {
 }
 
 async function alterConfigResource<R extends { resourceType: number; resourceName: string }>(
-  broker: Broker,
+  services: ConfigServices,
   r: R,
   validateOnly: boolean,
   how: ConfigAlteration<R>,
 ): Promise<ApiErr | undefined> {
   if (r.resourceType === ResourceType.TOPIC) {
-    const t = checkTopicResource(broker, r.resourceName);
+    const t = checkTopicResource(services, r.resourceName);
     if (isApiErr(t)) return t;
     const bad = how.check?.(r);
     if (bad) return bad;
-    return withConfigLock(broker, async () => {
-      const meta = checkTopicResource(broker, r.resourceName);
+    return withConfigLock(services, async () => {
+      const meta = checkTopicResource(services, r.resourceName);
       if (isApiErr(meta)) return meta;
-      const next = how.topicOverrides(broker, r, meta.configs);
+      const next = how.topicOverrides(services, r, meta.configs);
       if (isApiErr(next)) return next;
-      const e = await replaceTopicConfigs(broker, meta.name, next, validateOnly);
-      if (!e && !validateOnly) broker.log.info({ topic: meta.name, configs: next }, how.logMessage);
+      const e = await replaceTopicConfigs(services, meta.name, next, validateOnly);
+      if (!e && !validateOnly) services.log.info({ topic: meta.name, configs: next }, how.logMessage);
       return e;
     });
   }
   if (r.resourceType === ResourceType.BROKER) {
-    const b = checkBrokerResource(broker, r.resourceName);
+    const b = checkBrokerResource(services, r.resourceName);
     if (isApiErr(b)) return b;
     const bad = how.check?.(r);
     if (bad) return bad;
-    return withConfigLock(broker, async () => {
-      const next = how.brokerConfigs(broker, r, broker.dynamicConfigs.get(b.entity));
+    return withConfigLock(services, async () => {
+      const next = how.brokerConfigs(services, r, services.dynamicConfigs.get(b.entity));
       if (isApiErr(next)) return next;
       const parsed = validateBrokerConfigs(b.level, next);
       if (isApiErr(parsed)) return parsed;
       if (validateOnly) return undefined;
-      await applyBrokerConfigs(broker, b, next as Record<string, string>, parsed);
-      broker.log.info({ broker: b.entity, configs: next }, how.logMessage);
+      await applyBrokerConfigs(services, b, next as Record<string, string>, parsed);
+      services.log.info({ broker: b.entity, configs: next }, how.logMessage);
       return undefined;
     });
   }
@@ -276,9 +279,9 @@ async function alterConfigResource<R extends { resourceType: number; resourceNam
  * are replaced by `how.brokerConfigs` (validated, persisted, applied); other types are INVALID_REQUEST.
  */
 export function alterConfigResources<R extends { resourceType: number; resourceName: string }>(
-  broker: Broker,
+  services: ConfigServices,
   req: { resources: readonly R[]; validateOnly: boolean },
   how: ConfigAlteration<R>,
 ): Promise<AlterResourceResult[]> {
-  return alterEachResource(req.resources, (r) => alterConfigResource(broker, r, req.validateOnly, how));
+  return alterEachResource(req.resources, (r) => alterConfigResource(services, r, req.validateOnly, how));
 }

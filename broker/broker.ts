@@ -27,6 +27,7 @@ import { NodeFileSystem } from '../storage/fs.js';
 import { ClientQuotaStore } from '../replication/metadata/client-quotas.js';
 import { ScramCredentialStore } from '../replication/metadata/scram-credentials.js';
 import type { Authorizer } from './authorizer.js';
+import type { BrokerServices, CoreServices } from './services.js';
 import { NotStartedError } from '../protocol/errors.js';
 import './handlers/index.js';
 
@@ -61,8 +62,9 @@ export class Broker {
   readonly fetchSessions: FetchSessionCache;
   /** The broker's clock (injected in tests); handlers and storage read time from it. */
   readonly clock: Clock;
-  /** Set once stop() begins: long polls answer at once. */
-  stopping = false;
+  /** Aborted once stop() begins (a new one per start). */
+  private stopSignal = new AbortController();
+  private builtServices: BrokerServices | undefined;
   private groupCoordinator: GroupCoordinator | undefined;
   private producerIdManager: ProducerIdManager | undefined;
   private quotaStore: ClientQuotaStore | undefined;
@@ -156,12 +158,24 @@ export class Broker {
     return this.config.logDefaults();
   }
 
+  /** Set once stop() begins: long polls answer at once. */
+  get stopping(): boolean {
+    return this.stopSignal.signal.aborted;
+  }
+
+  /** What handlers and the admin API use (broker/services.ts), built once by start(). */
+  get services(): BrokerServices {
+    if (!this.builtServices) throw new NotStartedError('broker not started');
+    return this.builtServices;
+  }
+
   get started(): BrokerInfo {
     if (!this.info) throw new NotStartedError('broker not started');
     return this.info;
   }
 
   async start(): Promise<BrokerInfo> {
+    this.stopSignal = new AbortController();
     const dataDir = resolve(this.config.str('data.dir'));
     if (this.deps.fs) await this.deps.fs.mkdirp(dataDir);
     else await mkdir(dataDir, { recursive: true });
@@ -188,20 +202,35 @@ export class Broker {
       onFlush: (seconds) => this.flushObserver?.(seconds),
       autoAdvanceHighWatermark: false,
     });
-    this.replicas = new ReplicaManager(this.logApplier.logs, { clock: this.clock });
+    const replicas = new ReplicaManager(this.logApplier.logs, { clock: this.clock });
+    this.replicas = replicas;
     this.producerIdManager = new ProducerIdManager(this.metadataStore, nodeId);
     this.quotaStore = await ClientQuotaStore.open(fs, dataDir);
     this.scramStore = await ScramCredentialStore.open(fs, dataDir);
-    const { coordinator, offsetsLog } = createGroupCoordinator(this);
+    const core = {
+      nodeId,
+      dataDir,
+      config: this.config,
+      clock: this.clock,
+      log: this.log,
+      childLogger: (ns: string) => this.childLogger(ns),
+      partitions: replicas,
+      logs: this.logApplier.logs,
+      metadata: this.metadataStore,
+      producerIds: this.producerIdManager,
+    };
+    const { coordinator, offsetsLog } = createGroupCoordinator(core);
     this.groupCoordinator = coordinator;
     await loadGroups(coordinator, offsetsLog);
-    this.txnCoordinator = createTransactionCoordinator(this);
+    this.txnCoordinator = createTransactionCoordinator({ ...core, groups: coordinator });
     await loadTransactions(this.txnCoordinator, offsetsLog.unresolvedTxnRecords);
+    const services = this.composeServices(core, this.txnCoordinator);
+    this.builtServices = services;
     this.server = new KafkaServer(
       {
         maxRequestBytes: this.config.int('socket.request.max.bytes'),
         idleMs: this.config.int('connections.max.idle.ms'),
-        broker: this,
+        services,
         log: this.childLogger('network'),
         onRequest: (e) => this.requestObserver?.(e),
       },
@@ -243,6 +272,29 @@ export class Broker {
     return this.info;
   }
 
+  /** The composition root: every service handlers may use, the mutable ones read through this Broker. */
+  private composeServices(core: CoreServices, transactions: Transactions): BrokerServices {
+    const broker = this;
+    return {
+      ...core,
+      groups: this.groups,
+      transactions,
+      fetchSessions: this.fetchSessions,
+      clientQuotas: this.clientQuotas,
+      scramCredentials: this.scramCredentials,
+      dynamicConfigs: this.dynamicConfigs,
+      get authorizer() {
+        return broker.authorizer;
+      },
+      stopping: this.stopSignal.signal,
+      testHooks: {
+        get dropProduceResponse() {
+          return broker.dropProduceResponse;
+        },
+      },
+    };
+  }
+
   /** Base URL of the admin HTTP API ("http://host:port"), when it runs. */
   get adminUrl(): string | undefined {
     return this.admin?.url;
@@ -254,7 +306,7 @@ export class Broker {
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
+    this.stopSignal.abort();
     this.replicas?.shutdown();
     // Pending JoinGroup/SyncGroup answers must not hold the server's drain.
     this.groupCoordinator?.shutdown();
@@ -267,6 +319,7 @@ export class Broker {
       await this.server.stop();
       this.server = undefined;
     }
+    this.builtServices = undefined;
     if (this.logApplier) {
       await this.logApplier.close();
       this.logApplier = undefined;

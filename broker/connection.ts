@@ -20,6 +20,7 @@ import type { Socket } from 'node:net';
 import { encodeResponseFrame, parseRequestHeader } from '../protocol/frame.js';
 import { BrokerFault, RunnelError } from '../protocol/errors.js';
 import type { Logger } from './logger.js';
+import type { BrokerServices } from './services.js';
 import { handlerFor, type RequestContext } from './handlers/registry.js';
 
 export interface ConnectionOptions {
@@ -29,7 +30,8 @@ export interface ConnectionOptions {
   maxPendingBytes?: number;
   /** Queued, not yet handled frames above which reading pauses. */
   maxQueuedFrames?: number;
-  broker: unknown;
+  /** What handlers use (ctx.services). */
+  services: BrokerServices;
   log: Logger;
   /** Called once the connection is gone. */
   onClose?: (c: Connection) => void;
@@ -242,7 +244,7 @@ export class Connection {
         apiVersion,
         clientHost: this.clientHost,
         log: this.log,
-        broker: this.opts.broker,
+        services: this.opts.services,
         release,
       };
       const started = this.opts.onRequest ? performance.now() : 0;

@@ -13,7 +13,10 @@
  */
 import { buildRecordBatch } from '../protocol/records/builder.js';
 import { iterateBatches, type RecordBatch } from '../protocol/records/batch.js';
-import type { Broker } from './broker.js';
+import type { BrokerServices } from './services.js';
+
+/** What an internal topic reads and writes through. */
+export type InternalTopicServices = Pick<BrokerServices, 'metadata' | 'config' | 'partitions'>;
 
 const READ_CHUNK = 1 << 20;
 const MAX_READS_PER_PARTITION = 1_000_000;
@@ -28,7 +31,7 @@ export class InternalTopic {
   private creating: Promise<void> | undefined;
 
   constructor(
-    private readonly broker: Broker,
+    private readonly services: InternalTopicServices,
     readonly name: string,
     /** The broker config holding the partition count used when the topic is created. */
     private readonly partitionsConfig: string,
@@ -36,20 +39,20 @@ export class InternalTopic {
 
   /** The topic's partition count (the config's value until it exists). */
   get partitions(): number {
-    const t = this.broker.metadata.image.topic(this.name);
-    return t ? t.partitions : this.broker.config.int(this.partitionsConfig);
+    const t = this.services.metadata.image.topic(this.name);
+    return t ? t.partitions : this.services.config.int(this.partitionsConfig);
   }
 
   get exists(): boolean {
-    return this.broker.metadata.image.topic(this.name) !== undefined;
+    return this.services.metadata.image.topic(this.name) !== undefined;
   }
 
   ensureTopic(): Promise<void> {
     if (this.exists) return Promise.resolve();
     this.creating ??= (async () => {
       try {
-        await this.broker.metadata.createTopic(this.name, {
-          partitions: this.broker.config.int(this.partitionsConfig),
+        await this.services.metadata.createTopic(this.name, {
+          partitions: this.services.config.int(this.partitionsConfig),
           configs: { 'cleanup.policy': 'compact' },
         });
       } catch (err) {
@@ -63,12 +66,12 @@ export class InternalTopic {
 
   async append(partition: number, records: InternalRecord[]): Promise<void> {
     await this.ensureTopic();
-    await this.broker.replicaManager.appendRecords(this.name, partition, await buildRecordBatch(records));
+    await this.services.partitions.appendRecords(this.name, partition, await buildRecordBatch(records));
   }
 
   /** Every batch of `partition` in offset order, with the offset the read containing it started at. */
   async *batches(partition: number): AsyncGenerator<{ batch: RecordBatch; readFrom: number }> {
-    const log = this.broker.replicaManager.getPartition(this.name, partition);
+    const log = this.services.partitions.getPartition(this.name, partition);
     if (typeof log === 'number') return;
     let offset = log.logStartOffset;
     for (let i = 0; i < MAX_READS_PER_PARTITION && offset < log.logEndOffset; i++) {

@@ -23,7 +23,7 @@ import { ErrorCode } from '../protocol/generated/error-codes.js';
 import { RunnelError } from '../protocol/errors.js';
 import { CONFIG_TABLE, formatConfigValue, parseConfigValue, topicConfigDef, type ConfigDef } from './config.js';
 import { invalidTopicName, type TopicMetadata } from '../replication/metadata/image.js';
-import type { Broker } from './broker.js';
+import type { BrokerServices } from './services.js';
 
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8, CLIENT_METRICS: 16, GROUP: 32 } as const;
 export const ConfigSource = {
@@ -93,9 +93,9 @@ export function isListConfig(name: string): boolean {
 }
 
 /** Synonyms of a broker config, highest precedence first: per-broker dynamic, cluster default, static, default. */
-export function brokerSynonyms(broker: Broker, def: ConfigDef): ConfigSynonym[] {
+export function brokerSynonyms(services: Pick<BrokerServices, 'config'>, def: ConfigDef): ConfigSynonym[] {
   const out: ConfigSynonym[] = [];
-  const c = broker.config;
+  const c = services.config;
   const text = (v: Parameters<typeof formatConfigValue>[1]) => formatConfigValue(def, v);
   const b = c.dynamicValues('broker');
   const d = c.dynamicValues('default');
@@ -123,11 +123,11 @@ function overrideText(def: ConfigDef, text: string): string {
  * (Kafka 3.x) configs only when overridden or asked for by name.
  */
 export function describeTopicConfigs(
-  broker: Broker,
+  services: Pick<BrokerServices, 'config'>,
   overrides: Readonly<Record<string, string>>,
   keys: readonly string[] | null = null,
 ): DescribedConfig[] {
-  const effective = CONFIG_TABLE.logConfigToProps(broker.config.resolveLogConfig(overrides));
+  const effective = CONFIG_TABLE.logConfigToProps(services.config.resolveLogConfig(overrides));
   const wanted = keys === null ? null : new Set(keys);
   const out: DescribedConfig[] = [];
   for (const def of CONFIG_TABLE.topicDefs()) {
@@ -137,7 +137,7 @@ export function describeTopicConfigs(
     const synonyms: ConfigSynonym[] = [];
     if (overridden)
       synonyms.push({ name, value: overrideText(def, overrides[name]!), source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
-    synonyms.push(...brokerSynonyms(broker, def));
+    synonyms.push(...brokerSynonyms(services, def));
     out.push({
       name,
       value: effective[name] ?? synonyms[0]!.value,
@@ -153,11 +153,11 @@ export function describeTopicConfigs(
 }
 
 /** Resolve a topic resource for Describe/Alter: the topic, or the error Kafka answers with. */
-export function checkTopicResource(broker: Broker, name: string): ApiErr | TopicMetadata {
+export function checkTopicResource(services: Pick<BrokerServices, 'metadata'>, name: string): ApiErr | TopicMetadata {
   if (name === '') return { code: ErrorCode.INVALID_REQUEST, message: 'Default topic resources are not allowed.' };
   const bad = invalidTopicName(name);
   if (bad) return { code: ErrorCode.INVALID_TOPIC_EXCEPTION, message: bad };
-  const t = broker.metadata.image.topic(name);
+  const t = services.metadata.image.topic(name);
   if (!t) return { code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: `The topic '${name}' does not exist.` };
   return t;
 }
@@ -168,7 +168,7 @@ export function isApiErr(x: unknown): x is ApiErr {
 
 /** Validate a complete set of topic overrides; returns the INVALID_CONFIG error, or undefined. */
 export function validateTopicConfigs(
-  broker: Broker,
+  services: Pick<BrokerServices, 'config'>,
   props: Readonly<Record<string, string | null>>,
 ): ApiErr | undefined {
   const clean: Record<string, string> = {};
@@ -180,7 +180,7 @@ export function validateTopicConfigs(
     clean[name] = value;
   }
   try {
-    const c = broker.config.resolveLogConfig(clean);
+    const c = services.config.resolveLogConfig(clean);
     if (c.minCompactionLagMs > c.maxCompactionLagMs) {
       return {
         code: ErrorCode.INVALID_CONFIG,
@@ -206,16 +206,17 @@ export function resourceKey(type: number, name: string): string {
   return `${type}\u0000${name}`;
 }
 
-const locks = new WeakMap<Broker, Promise<unknown>>();
+/** Keyed by the broker's config: one lock per broker, whichever services object a caller holds. */
+const locks = new WeakMap<object, Promise<unknown>>();
 
 /**
  * Run read-modify-write changes of topic overrides one at a time per broker, so two concurrent
  * IncrementalAlterConfigs on one topic cannot lose an update.
  */
-export function withConfigLock<T>(broker: Broker, fn: () => Promise<T>): Promise<T> {
-  const run = (locks.get(broker) ?? Promise.resolve()).then(fn);
+export function withConfigLock<T>(services: Pick<BrokerServices, 'config'>, fn: () => Promise<T>): Promise<T> {
+  const run = (locks.get(services.config) ?? Promise.resolve()).then(fn);
   locks.set(
-    broker,
+    services.config,
     run.catch(() => undefined),
   );
   return run;
@@ -226,28 +227,32 @@ export function withConfigLock<T>(broker: Broker, fn: () => Promise<T>): Promise
  * partition logs (through the log applier) and persists (MetadataStore.alterTopicConfigs).
  */
 export async function replaceTopicConfigs(
-  broker: Broker,
+  services: Pick<BrokerServices, 'config' | 'metadata' | 'log'>,
   topic: string,
   props: Record<string, string | null>,
   validateOnly: boolean,
 ): Promise<ApiErr | undefined> {
-  const invalid = validateTopicConfigs(broker, props);
+  const invalid = validateTopicConfigs(services, props);
   if (invalid) return invalid;
   if (validateOnly) return undefined;
   try {
-    await broker.metadata.alterTopicConfigs(topic, props as Record<string, string>);
+    await services.metadata.alterTopicConfigs(topic, props as Record<string, string>);
   } catch (err) {
     return errorOf(err);
   }
-  logRemovedConfigs(broker, topic, props);
+  logRemovedConfigs(services, topic, props);
   return undefined;
 }
 
 /** Log the configs Kafka 4.0 removed that a topic was given (accepted for older clients; see the header). */
-export function logRemovedConfigs(broker: Broker, topic: string, props: Readonly<Record<string, unknown>>): void {
+export function logRemovedConfigs(
+  services: Pick<BrokerServices, 'log'>,
+  topic: string,
+  props: Readonly<Record<string, unknown>>,
+): void {
   for (const name of Object.keys(props)) {
     const def = topicConfigDef(name);
     if (def?.removed)
-      broker.log.info({ topic, config: name, value: props[name] }, `topic config ${name}: ${def.removed}`);
+      services.log.info({ topic, config: name, value: props[name] }, `topic config ${name}: ${def.removed}`);
   }
 }

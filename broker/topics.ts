@@ -4,7 +4,7 @@
  */
 import { ErrorCode } from '../protocol/generated/error-codes.js';
 import { invalidTopicName, type TopicMetadata } from '../replication/metadata/image.js';
-import type { Broker } from './broker.js';
+import type { BrokerServices } from './services.js';
 
 const INTERNAL = new Set(['__consumer_offsets', '__transaction_state']);
 
@@ -19,17 +19,21 @@ export function isInternalTopic(name: string): boolean {
  * Create a missing topic if auto-creation is enabled and allowed; returns the topic, or the Kafka error
  * code to answer with (INVALID_TOPIC_EXCEPTION, UNKNOWN_TOPIC_OR_PARTITION).
  */
-export async function autoCreateTopic(broker: Broker, name: string, allowed: boolean): Promise<TopicMetadata | number> {
+export async function autoCreateTopic(
+  services: Pick<BrokerServices, 'config' | 'metadata' | 'log'>,
+  name: string,
+  allowed: boolean,
+): Promise<TopicMetadata | number> {
   if (invalidTopicName(name) !== undefined) return ErrorCode.INVALID_TOPIC_EXCEPTION;
-  if (!allowed || !broker.config.bool('auto.create.topics.enable') || isInternalTopic(name))
+  if (!allowed || !services.config.bool('auto.create.topics.enable') || isInternalTopic(name))
     return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   try {
-    return await broker.metadata.createTopic(name, { partitions: broker.config.int('num.partitions') });
+    return await services.metadata.createTopic(name, { partitions: services.config.int('num.partitions') });
   } catch (err) {
     // Lost a race with a concurrent creation: the topic exists now.
-    const t = broker.metadata.image.topic(name);
+    const t = services.metadata.image.topic(name);
     if (t) return t;
-    broker.log.warn({ topic: name, err: (err as Error).message }, 'auto-creating topic failed');
+    services.log.warn({ topic: name, err: (err as Error).message }, 'auto-creating topic failed');
     return ErrorCode.UNKNOWN_SERVER_ERROR;
   }
 }

@@ -1,9 +1,9 @@
 /**
- * Wiring of the group coordinator into a Broker: configuration from the broker config table, the
+ * Wiring of the group coordinator into the broker's services: configuration from the broker config table, the
  * `__consumer_offsets` log, replay on start (coordinator APIs answer COORDINATOR_LOAD_IN_PROGRESS until it
  * finishes) and the periodic offset-expiry task.
  */
-import type { Broker } from '../broker.js';
+import type { BrokerServices } from '../services.js';
 import { GroupCoordinator } from './coordinator.js';
 import { OffsetsTopicLog } from './offsets-log.js';
 import { expireOffsets } from './offsets.js';
@@ -13,9 +13,11 @@ import { ConsumerGroupStore } from './consumer-group-records.js';
 export { GroupCoordinator } from './coordinator.js';
 export { OFFSETS_TOPIC } from './offsets-log.js';
 
-export function createGroupCoordinator(broker: Broker): { coordinator: GroupCoordinator; offsetsLog: OffsetsTopicLog } {
-  const cfg = broker.config;
-  const offsetsLog = new OffsetsTopicLog(broker);
+export function createGroupCoordinator(
+  services: Pick<BrokerServices, 'config' | 'clock' | 'metadata' | 'partitions' | 'childLogger'>,
+): { coordinator: GroupCoordinator; offsetsLog: OffsetsTopicLog } {
+  const cfg = services.config;
+  const offsetsLog = new OffsetsTopicLog(services);
   const coordinator = new GroupCoordinator(
     {
       initialRebalanceDelayMs: cfg.int('group.initial.rebalance.delay.ms'),
@@ -25,9 +27,9 @@ export function createGroupCoordinator(broker: Broker): { coordinator: GroupCoor
       offsetsRetentionMs: cfg.int('offsets.retention.minutes') * 60_000,
       offsetsRetentionCheckIntervalMs: cfg.int('offsets.retention.check.interval.ms'),
     },
-    broker.clock,
+    services.clock,
     offsetsLog,
-    broker.childLogger('groups'),
+    services.childLogger('groups'),
   );
   // KIP-848 consumer groups: same coordinator, own state (see consumer-group.ts).
   const consumer = new ConsumerGroupManager(
@@ -37,16 +39,16 @@ export function createGroupCoordinator(broker: Broker): { coordinator: GroupCoor
       assignors: cfg.get('group.consumer.assignors') as string[],
       maxSize: cfg.int('group.max.size'),
     },
-    broker.clock,
+    services.clock,
     {
-      byName: (name) => broker.metadata.image.topic(name),
-      byId: (id) => broker.metadata.image.topicById(id),
+      byName: (name) => services.metadata.image.topic(name),
+      byId: (id) => services.metadata.image.topicById(id),
     },
-    broker.childLogger('groups'),
+    services.childLogger('groups'),
     (groupId) => (coordinator.groups.get(groupId)?.members.size ?? 0) > 0,
   );
-  consumer.allTopicNames = () => broker.metadata.image.topics().map((t) => t.name);
-  consumer.store = new ConsumerGroupStore(consumer, offsetsLog, broker.clock, broker.childLogger('groups'));
+  consumer.allTopicNames = () => services.metadata.image.topics().map((t) => t.name);
+  consumer.store = new ConsumerGroupStore(consumer, offsetsLog, services.clock, services.childLogger('groups'));
   coordinator.consumer = consumer;
   return { coordinator, offsetsLog };
 }

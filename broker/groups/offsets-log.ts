@@ -14,8 +14,7 @@
  */
 import { CONTROL_TYPE_COMMIT } from '../../protocol/records/builder.js';
 import { parseControlRecordKey } from '../../protocol/records/batch.js';
-import type { Broker } from '../broker.js';
-import { InternalTopic } from '../internal-topic.js';
+import { InternalTopic, type InternalTopicServices } from '../internal-topic.js';
 import { offsetsPartitionFor } from './records.js';
 import { InjectedFaultError } from '../../protocol/errors.js';
 
@@ -49,8 +48,8 @@ export class OffsetsTopicLog implements GroupLog {
   /** After replay: records of transactional offset commits with no marker yet, by producer id (txn-offsets.ts). */
   readonly unresolvedTxnRecords = new Map<number, { key: Buffer; value: Buffer | null; timestamp: number }[]>();
 
-  constructor(broker: Broker) {
-    this.topic = new InternalTopic(broker, OFFSETS_TOPIC, 'offsets.topic.num.partitions');
+  constructor(services: InternalTopicServices) {
+    this.topic = new InternalTopic(services, OFFSETS_TOPIC, 'offsets.topic.num.partitions');
   }
 
   /** Create `__consumer_offsets` if missing (idempotent, concurrency-safe). */

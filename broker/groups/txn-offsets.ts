@@ -24,7 +24,7 @@
  */
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { buildRecordBatch } from '../../protocol/records/builder.js';
-import type { Broker } from '../broker.js';
+import type { BrokerServices } from '../services.js';
 import type { GroupCoordinator } from './coordinator.js';
 import { Group } from './group.js';
 import { MAX_METADATA_BYTES } from './offsets.js';
@@ -154,23 +154,23 @@ export class TxnOffsetStore {
 
 /** TxnOffsetCommit: one error code per partition, in order. */
 export async function txnCommitOffsets(
-  broker: Broker,
+  services: Pick<BrokerServices, 'groups' | 'metadata' | 'partitions' | 'config'>,
   store: TxnOffsetStore,
   txn: TxnVerifier,
   p: TxnCommitParams,
 ): Promise<number[]> {
   const all = (code: number): number[] => p.partitions.map(() => code);
-  const c = broker.groups;
+  const c = services.groups;
   if (c.loading) return all(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
   if (c.isStopped) return all(ErrorCode.NOT_COORDINATOR);
   if (!p.groupId) return all(ErrorCode.INVALID_GROUP_ID);
-  const offsetsLog = new OffsetsTopicLog(broker);
+  const offsetsLog = new OffsetsTopicLog(services);
   try {
     await offsetsLog.ensureTopic();
   } catch {
     return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
   }
-  const partition = offsetsPartitionFor(p.groupId, broker.metadata.image.topic(OFFSETS_TOPIC)!.partitions);
+  const partition = offsetsPartitionFor(p.groupId, services.metadata.image.topic(OFFSETS_TOPIC)!.partitions);
   const verified = txn.verifyOngoing(p.transactionalId, p.producerId, p.producerEpoch, {
     topic: OFFSETS_TOPIC,
     partition,
@@ -199,7 +199,7 @@ export async function txnCommitOffsets(
   const staged: StagedOffset[] = [];
   for (const part of p.partitions) {
     const metadata = part.metadata ?? '';
-    const count = broker.metadata.image.topic(part.topic)?.partitions;
+    const count = services.metadata.image.topic(part.topic)?.partitions;
     if (Buffer.byteLength(metadata, 'utf8') > MAX_METADATA_BYTES) codes.push(ErrorCode.OFFSET_METADATA_TOO_LARGE);
     else if (count === undefined || part.partition < 0 || part.partition >= count)
       codes.push(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
@@ -223,7 +223,7 @@ export async function txnCommitOffsets(
       })),
       { producerId: p.producerId, producerEpoch: p.producerEpoch, baseSequence: -1, transactional: true },
     );
-    await broker.replicaManager.appendRecords(OFFSETS_TOPIC, partition, batch, { origin: 'coordinator' });
+    await services.partitions.appendRecords(OFFSETS_TOPIC, partition, batch, { origin: 'coordinator' });
   } catch (err) {
     const code = (err as { kafkaCode?: number }).kafkaCode;
     c.log?.warn({ group: p.groupId, err: (err as Error).message }, 'writing transactional offset commit failed');

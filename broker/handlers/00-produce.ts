@@ -16,8 +16,9 @@
  * Idempotence (storage/producer-state.ts, checked inside the partition's append queue): a retried batch
  * (one of the producer's last five) is answered with its original base offset and not written again;
  * sequence gaps answer OUT_OF_ORDER_SEQUENCE_NUMBER, stale epochs INVALID_PRODUCER_EPOCH (the coded
- * error's kafkaCode). Test hook: `broker.dropProduceResponse(topic, partition)` returning true after an
- * append makes the handler throw, which closes the connection without an answer (clients retry).
+ * error's kafkaCode). Test hook: `Broker.dropProduceResponse(topic, partition)` (seen as
+ * `services.testHooks`) returning true after an append makes the handler throw, which closes the
+ * connection without an answer (clients retry).
  */
 import { decodeProduceRequest, type ProduceRequest } from '../../protocol/generated/produce-request.js';
 import {
@@ -30,7 +31,6 @@ import {
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { InjectedFaultError, RunnelError } from '../../protocol/errors.js';
 import { ProducerStateError } from '../../storage/producer-state.js';
-import type { Broker } from '../broker.js';
 import { validateProduce } from '../produce-validator.js';
 import { registerHandler } from './registry.js';
 
@@ -42,7 +42,7 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
   decode: decodeProduceRequest,
   encode: encodeProduceResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { clock, partitions, testHooks } = ctx.services;
     const v = ctx.apiVersion;
     const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
     const res = defaultProduceResponse();
@@ -63,7 +63,7 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
           out.errorCode = ErrorCode.INVALID_REQUIRED_ACKS;
           continue;
         }
-        const partition = broker.replicaManager.getPartition(t.name, p.index);
+        const partition = partitions.getPartition(t.name, p.index);
         if (typeof partition === 'number') {
           out.errorCode = partition;
           continue;
@@ -73,7 +73,7 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
         pending.push(
           (async () => {
             try {
-              const now = broker.clock.now();
+              const now = clock.now();
               const checked = await validateProduce(p.records, v, partition.logConfig, now);
               if (checked.errorCode !== ErrorCode.NONE) {
                 out.errorCode = checked.errorCode;
@@ -88,7 +88,7 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
                 return;
               }
               try {
-                const r = await broker.replicaManager.appendRecords(t.name, p.index, checked.records!, {
+                const r = await partitions.appendRecords(t.name, p.index, checked.records!, {
                   requiredAcks: req.acks,
                   timeoutMs: req.timeoutMs,
                   appendTime: now,
@@ -98,7 +98,7 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
                 out.baseOffset = BigInt(r.baseOffset);
                 out.logAppendTimeMs = BigInt(r.logAppendTime);
                 out.logStartOffset = BigInt(r.logStartOffset);
-                if (broker.dropProduceResponse?.(t.name, p.index)) drop = true;
+                if (testHooks.dropProduceResponse?.(t.name, p.index)) drop = true;
               } catch (err) {
                 out.errorCode =
                   err instanceof RunnelError && err.kafkaCode > 0 ? err.kafkaCode : ErrorCode.KAFKA_STORAGE_ERROR;

@@ -29,7 +29,6 @@ import {
   type FetchResponsePartitionData,
 } from '../../protocol/generated/fetch-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
 import {
   FetchSession,
   FINAL_EPOCH,
@@ -43,6 +42,7 @@ import { batchToLegacy } from '../../protocol/records/legacy.js';
 import { RunnelError } from '../../protocol/errors.js';
 import { BATCH_HEADER_SIZE, entrySize, lastOffsetNumber } from '../../protocol/records/batch-header.js';
 import type { Partition } from '../../replication/partition.js';
+import type { ReplicaManager } from '../../replication/replica-manager.js';
 
 const INT32_MAX = 2147483647;
 const EMPTY = Buffer.alloc(0);
@@ -93,7 +93,7 @@ interface ReadOptions {
  * poll) and the logs that can be read (the ones a long poll waits on).
  */
 async function readOnce(
-  broker: Broker,
+  partitions: ReplicaManager,
   items: Item[],
   o: ReadOptions,
 ): Promise<{ results: FetchResponsePartitionData[]; total: number; failedRead: boolean; readable: Item[] }> {
@@ -110,11 +110,7 @@ async function readOnce(
       failed(out, ErrorCode.UNKNOWN_TOPIC_ID);
       continue;
     }
-    const part: Partition | number = broker.replicaManager.getPartitionOrError(
-      it.topic,
-      it.partition,
-      it.currentLeaderEpoch,
-    );
+    const part: Partition | number = partitions.getPartitionOrError(it.topic, it.partition, it.currentLeaderEpoch);
     if (typeof part === 'number') {
       failed(out, part);
       if (part !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) failedRead = true;
@@ -170,12 +166,12 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
   decode: decodeFetchRequest,
   encode: encodeFetchResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { clock, metadata, fetchSessions, partitions, stopping } = ctx.services;
     const v = ctx.apiVersion;
     const byId = v >= 13;
-    const now = broker.clock.now();
+    const now = clock.now();
     const nameOf = (topic: string, topicId: string): string =>
-      byId ? (broker.metadata.image.topicById(topicId)?.name ?? '') : topic;
+      byId ? (metadata.image.topicById(topicId)?.name ?? '') : topic;
 
     const requested: SessionPartition[] = [];
     for (const t of req.topics) {
@@ -200,7 +196,7 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
     let session: FetchSession | undefined;
     let items: Item[] = requested;
     if (v >= 7) {
-      const cache = broker.fetchSessions;
+      const cache = fetchSessions;
       if (req.sessionEpoch === INITIAL_EPOCH || req.sessionEpoch === FINAL_EPOCH) {
         // A full request closes the session it names; epoch 0 then opens a new one.
         if (req.sessionId !== INVALID_SESSION_ID) cache.remove(req.sessionId);
@@ -237,19 +233,19 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
       byId,
     };
     const deadline = now + Math.max(0, req.maxWaitMs);
-    let read = await readOnce(broker, items, opts);
+    let read = await readOnce(partitions, items, opts);
     while (
       read.total < req.minBytes &&
       !read.failedRead &&
       read.readable.length > 0 &&
-      broker.clock.now() < deadline &&
-      !broker.stopping
+      clock.now() < deadline &&
+      !stopping.aborted
     ) {
-      await broker.replicaManager.delayFetch(
+      await partitions.delayFetch(
         read.readable.map((it) => [it.topic, it.partition] as [string, number]),
-        deadline - broker.clock.now(),
+        deadline - clock.now(),
       );
-      read = await readOnce(broker, items, opts);
+      read = await readOnce(partitions, items, opts);
     }
 
     // ---- response ----
@@ -285,7 +281,7 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
           };
         });
         const privileged = (v >= 15 ? req.replicaState.replicaId : req.replicaId) >= 0;
-        const created = broker.fetchSessions.create(broker.clock.now(), privileged, byId, entries);
+        const created = fetchSessions.create(clock.now(), privileged, byId, entries);
         res.sessionId = created?.id ?? INVALID_SESSION_ID;
       }
     }

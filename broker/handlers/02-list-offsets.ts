@@ -16,7 +16,6 @@ import {
   type ListOffsetsResponse,
 } from '../../protocol/generated/list-offsets-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
 export const listOffsetsHandler = registerHandler<ListOffsetsRequest, ListOffsetsResponse>({
@@ -27,7 +26,7 @@ export const listOffsetsHandler = registerHandler<ListOffsetsRequest, ListOffset
   decode: decodeListOffsetsRequest,
   encode: encodeListOffsetsResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { partitions: replicaManager } = ctx.services;
     const v = ctx.apiVersion;
     const res: ListOffsetsResponse = { throttleTimeMs: 0, topics: [] };
     for (const t of req.topics) {
@@ -36,7 +35,7 @@ export const listOffsetsHandler = registerHandler<ListOffsetsRequest, ListOffset
         const out = defaultListOffsetsPartitionResponse();
         out.partitionIndex = p.partitionIndex;
         partitions.push(out);
-        const log = broker.replicaManager.getPartitionOrError(t.name, p.partitionIndex, p.currentLeaderEpoch);
+        const log = replicaManager.getPartitionOrError(t.name, p.partitionIndex, p.currentLeaderEpoch);
         if (typeof log === 'number') {
           out.errorCode = log;
           continue;

@@ -22,7 +22,6 @@ import {
   type MetadataResponseTopic,
 } from '../../protocol/generated/metadata-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 import { autoCreateTopic, isInternalTopic } from '../topics.js';
 import { NO_LEADER, type MetadataImage, type TopicImage } from '../../replication/metadata/image.js';
@@ -30,8 +29,7 @@ import { NO_LEADER, type MetadataImage, type TopicImage } from '../../replicatio
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 const NO_OPERATIONS = -2147483648;
 
-export function topicMetadata(broker: Broker, t: TopicImage): MetadataResponseTopic {
-  const image = broker.metadata.image;
+export function topicMetadata(image: MetadataImage, t: TopicImage): MetadataResponseTopic {
   const out = defaultMetadataResponseTopic();
   out.name = t.name;
   out.topicId = t.topicId;
@@ -70,8 +68,8 @@ export const metadataHandler = registerHandler<MetadataRequest, MetadataResponse
   decode: decodeMetadataRequest,
   encode: encodeMetadataResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
-    const image = broker.metadata.image;
+    const { metadata } = ctx.services;
+    const image = metadata.image;
     const res = defaultMetadataResponse();
     res.brokers = liveBrokerEndpoints(image);
     res.clusterId = image.clusterId;
@@ -80,7 +78,7 @@ export const metadataHandler = registerHandler<MetadataRequest, MetadataResponse
     const v = ctx.apiVersion;
     const all = req.topics === null || (v === 0 && req.topics.length === 0);
     if (all) {
-      for (const t of image.topics()) res.topics.push(topicMetadata(broker, t));
+      for (const t of image.topics()) res.topics.push(topicMetadata(metadata.image, t));
       return res;
     }
     const allowCreate = v < 4 || req.allowAutoTopicCreation;
@@ -88,7 +86,7 @@ export const metadataHandler = registerHandler<MetadataRequest, MetadataResponse
       if (wanted.name === null || wanted.name === '') {
         const byId = wanted.topicId !== ZERO_UUID ? image.topicById(wanted.topicId) : undefined;
         if (byId) {
-          res.topics.push(topicMetadata(broker, byId));
+          res.topics.push(topicMetadata(metadata.image, byId));
         } else {
           const t = defaultMetadataResponseTopic();
           t.name = null;
@@ -100,10 +98,10 @@ export const metadataHandler = registerHandler<MetadataRequest, MetadataResponse
       }
       const existing = image.topic(wanted.name);
       if (existing) {
-        res.topics.push(topicMetadata(broker, existing));
+        res.topics.push(topicMetadata(metadata.image, existing));
         continue;
       }
-      const created = await autoCreateTopic(broker, wanted.name, allowCreate);
+      const created = await autoCreateTopic(ctx.services, wanted.name, allowCreate);
       const t = defaultMetadataResponseTopic();
       t.name = wanted.name;
       t.errorCode = typeof created === 'number' ? created : ErrorCode.LEADER_NOT_AVAILABLE;

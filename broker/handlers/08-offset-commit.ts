@@ -18,7 +18,6 @@ import {
   encodeOffsetCommitResponse,
   type OffsetCommitResponse,
 } from '../../protocol/generated/offset-commit-response.js';
-import type { Broker } from '../broker.js';
 import { commitOffsets } from '../groups/offsets.js';
 import { registerHandler } from './registry.js';
 
@@ -30,7 +29,7 @@ export const offsetCommitHandler = registerHandler<OffsetCommitRequest, OffsetCo
   decode: decodeOffsetCommitRequest,
   encode: encodeOffsetCommitResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { groups, metadata: meta } = ctx.services;
     const v = ctx.apiVersion;
     const partitions = req.topics.flatMap((t) =>
       t.partitions.map((p) => ({
@@ -42,7 +41,7 @@ export const offsetCommitHandler = registerHandler<OffsetCommitRequest, OffsetCo
       })),
     );
     const codes = await commitOffsets(
-      broker.groups,
+      groups,
       {
         groupId: req.groupId,
         generationId: v >= 1 ? req.generationIdOrMemberEpoch : -1,
@@ -51,7 +50,7 @@ export const offsetCommitHandler = registerHandler<OffsetCommitRequest, OffsetCo
         partitions,
         apiVersion: v,
       },
-      (topic) => broker.metadata.image.topic(topic)?.partitions,
+      (topic) => meta.image.topic(topic)?.partitions,
     );
     const res = defaultOffsetCommitResponse();
     let i = 0;

@@ -17,13 +17,12 @@ import {
   type OffsetFetchResponseTopics,
 } from '../../protocol/generated/offset-fetch-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
 import { fetchOffsets, type FetchedOffset } from '../groups/offsets.js';
+import type { TxnOffsetStore } from '../groups/txn-offsets.js';
 import { registerHandler } from './registry.js';
 
 /** With requireStable, partitions whose group has a transactional offset pending get UNSTABLE_OFFSET_COMMIT. */
-function markUnstable(broker: Broker, groupId: string, offsets: FetchedOffset[]): FetchedOffset[] {
-  const staged = broker.transactions.offsets;
+function markUnstable(staged: TxnOffsetStore, groupId: string, offsets: FetchedOffset[]): FetchedOffset[] {
   if (staged.pending.size === 0) return offsets;
   return offsets.map((o) =>
     o.errorCode === ErrorCode.NONE && staged.hasPending(groupId, o.topic, o.partition)
@@ -53,7 +52,7 @@ export const offsetFetchHandler = registerHandler<OffsetFetchRequest, OffsetFetc
   decode: decodeOffsetFetchRequest,
   encode: encodeOffsetFetchResponse,
   handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { groups, metadata, transactions } = ctx.services;
     const v = ctx.apiVersion;
     const res = defaultOffsetFetchResponse();
     if (v >= 8) {
@@ -61,18 +60,18 @@ export const offsetFetchHandler = registerHandler<OffsetFetchRequest, OffsetFetc
         const topics =
           g.topics === null ? null : g.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes }));
         const r = fetchOffsets(
-          broker.groups,
+          groups,
           g.groupId,
           topics,
           v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined,
         );
         const out: OffsetFetchResponseTopics[] = [];
         for (const [name, parts] of byTopic(
-          req.requireStable ? markUnstable(broker, g.groupId, r.offsets) : r.offsets,
+          req.requireStable ? markUnstable(transactions.offsets, g.groupId, r.offsets) : r.offsets,
         )) {
           out.push({
             name,
-            topicId: broker.metadata.image.topic(name)?.topicId ?? 'AAAAAAAAAAAAAAAAAAAAAA',
+            topicId: metadata.image.topic(name)?.topicId ?? 'AAAAAAAAAAAAAAAAAAAAAA',
             partitions: parts.map((p) => ({
               partitionIndex: p.partition,
               committedOffset: BigInt(p.offset),
@@ -90,9 +89,9 @@ export const offsetFetchHandler = registerHandler<OffsetFetchRequest, OffsetFetc
       req.topics === null && v >= 2
         ? null
         : (req.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes }));
-    const r = fetchOffsets(broker.groups, req.groupId, wanted);
+    const r = fetchOffsets(groups, req.groupId, wanted);
     res.errorCode = r.errorCode;
-    let offsets = v >= 7 && req.requireStable ? markUnstable(broker, req.groupId, r.offsets) : r.offsets;
+    let offsets = v >= 7 && req.requireStable ? markUnstable(transactions.offsets, req.groupId, r.offsets) : r.offsets;
     if (r.errorCode !== ErrorCode.NONE && v < 2 && wanted !== null) {
       offsets = wanted.flatMap((t) =>
         t.partitions.map((partition) => ({

@@ -18,7 +18,6 @@ import {
   type FindCoordinatorResponse,
 } from '../../protocol/generated/find-coordinator-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
 import { OffsetsTopicLog } from '../groups/offsets-log.js';
 import { registerHandler } from './registry.js';
 
@@ -33,14 +32,13 @@ export const findCoordinatorHandler = registerHandler<FindCoordinatorRequest, Fi
   decode: decodeFindCoordinatorRequest,
   encode: encodeFindCoordinatorResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
-    const nodeId = broker.started.nodeId;
-    const endpoint = broker.metadata.image.endpoint(nodeId);
+    const { metadata, nodeId } = ctx.services;
+    const endpoint = metadata.image.endpoint(nodeId);
     const res = defaultFindCoordinatorResponse();
     const known = req.keyType === GROUP || req.keyType === TRANSACTION;
     if (known && req.keyType === GROUP) {
       try {
-        await new OffsetsTopicLog(broker).ensureTopic();
+        await new OffsetsTopicLog(ctx.services).ensureTopic();
       } catch (err) {
         ctx.log.warn({ err: (err as Error).message }, 'creating __consumer_offsets failed');
       }

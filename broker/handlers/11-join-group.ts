@@ -14,7 +14,6 @@ import {
   encodeJoinGroupResponse,
   type JoinGroupResponse,
 } from '../../protocol/generated/join-group-response.js';
-import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
 export const joinGroupHandler = registerHandler<JoinGroupRequest, JoinGroupResponse>({
@@ -25,9 +24,9 @@ export const joinGroupHandler = registerHandler<JoinGroupRequest, JoinGroupRespo
   decode: decodeJoinGroupRequest,
   encode: encodeJoinGroupResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { groups } = ctx.services;
     const v = ctx.apiVersion;
-    const r = await broker.groups.join({
+    const r = await groups.join({
       groupId: req.groupId,
       memberId: req.memberId,
       groupInstanceId: v >= 5 ? req.groupInstanceId : null,

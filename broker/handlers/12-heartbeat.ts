@@ -11,7 +11,6 @@ import {
   encodeHeartbeatResponse,
   type HeartbeatResponse,
 } from '../../protocol/generated/heartbeat-response.js';
-import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
 export const heartbeatHandler = registerHandler<HeartbeatRequest, HeartbeatResponse>({
@@ -22,9 +21,9 @@ export const heartbeatHandler = registerHandler<HeartbeatRequest, HeartbeatRespo
   decode: decodeHeartbeatRequest,
   encode: encodeHeartbeatResponse,
   handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { groups } = ctx.services;
     const res = defaultHeartbeatResponse();
-    res.errorCode = broker.groups.heartbeat(
+    res.errorCode = groups.heartbeat(
       req.groupId,
       req.memberId,
       ctx.apiVersion >= 3 ? req.groupInstanceId : null,

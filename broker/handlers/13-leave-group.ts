@@ -13,7 +13,6 @@ import {
   encodeLeaveGroupResponse,
   type LeaveGroupResponse,
 } from '../../protocol/generated/leave-group-response.js';
-import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
 export const leaveGroupHandler = registerHandler<LeaveGroupRequest, LeaveGroupResponse>({
@@ -24,14 +23,14 @@ export const leaveGroupHandler = registerHandler<LeaveGroupRequest, LeaveGroupRe
   decode: decodeLeaveGroupRequest,
   encode: encodeLeaveGroupResponse,
   handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { groups } = ctx.services;
     const res = defaultLeaveGroupResponse();
     if (ctx.apiVersion < 3) {
-      const r = broker.groups.leave(req.groupId, [{ memberId: req.memberId, groupInstanceId: null }]);
+      const r = groups.leave(req.groupId, [{ memberId: req.memberId, groupInstanceId: null }]);
       res.errorCode = r.errorCode !== 0 ? r.errorCode : r.members[0]!.errorCode;
       return res;
     }
-    const r = broker.groups.leave(
+    const r = groups.leave(
       req.groupId,
       req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId })),
     );

@@ -12,7 +12,6 @@ import {
   encodeSyncGroupResponse,
   type SyncGroupResponse,
 } from '../../protocol/generated/sync-group-response.js';
-import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
 export const syncGroupHandler = registerHandler<SyncGroupRequest, SyncGroupResponse>({
@@ -23,9 +22,9 @@ export const syncGroupHandler = registerHandler<SyncGroupRequest, SyncGroupRespo
   decode: decodeSyncGroupRequest,
   encode: encodeSyncGroupResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { groups } = ctx.services;
     const v = ctx.apiVersion;
-    const r = await broker.groups.sync({
+    const r = await groups.sync({
       groupId: req.groupId,
       generationId: req.generationId,
       memberId: req.memberId,

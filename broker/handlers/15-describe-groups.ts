@@ -15,7 +15,6 @@ import {
   encodeDescribeGroupsResponse,
   type DescribeGroupsResponse,
 } from '../../protocol/generated/describe-groups-response.js';
-import type { Broker } from '../broker.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { describeGroup } from '../groups/offsets.js';
 import { registerHandler } from './registry.js';
@@ -30,10 +29,10 @@ export const describeGroupsHandler = registerHandler<DescribeGroupsRequest, Desc
   decode: decodeDescribeGroupsRequest,
   encode: encodeDescribeGroupsResponse,
   handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { groups } = ctx.services;
     const res = defaultDescribeGroupsResponse();
     for (const id of req.groups) {
-      const d = describeGroup(broker.groups, id);
+      const d = describeGroup(groups, id);
       const notFound = ctx.apiVersion >= 6 && d.notFound !== undefined;
       res.groups.push({
         errorCode: notFound ? ErrorCode.GROUP_ID_NOT_FOUND : d.errorCode,

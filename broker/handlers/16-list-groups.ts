@@ -9,7 +9,6 @@ import {
   encodeListGroupsResponse,
   type ListGroupsResponse,
 } from '../../protocol/generated/list-groups-response.js';
-import type { Broker } from '../broker.js';
 import { listGroups } from '../groups/offsets.js';
 import { registerHandler } from './registry.js';
 
@@ -21,9 +20,9 @@ export const listGroupsHandler = registerHandler<ListGroupsRequest, ListGroupsRe
   decode: decodeListGroupsRequest,
   encode: encodeListGroupsResponse,
   handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { groups } = ctx.services;
     const v = ctx.apiVersion;
-    const r = listGroups(broker.groups, v >= 4 ? req.statesFilter : [], v >= 5 ? req.typesFilter : []);
+    const r = listGroups(groups, v >= 4 ? req.statesFilter : [], v >= 5 ? req.typesFilter : []);
     const res = defaultListGroupsResponse();
     res.errorCode = r.errorCode;
     res.groups = r.groups.map((g) => ({

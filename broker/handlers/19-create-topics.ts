@@ -29,7 +29,6 @@ import {
 } from '../../protocol/generated/create-topics-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { invalidTopicName } from '../../replication/metadata/image.js';
-import type { Broker } from '../broker.js';
 import {
   describeTopicConfigs,
   errorOf,
@@ -37,6 +36,7 @@ import {
   validateTopicConfigs,
   type ApiErr,
 } from '../topic-configs.js';
+import type { BrokerServices } from '../services.js';
 import { registerHandler } from './registry.js';
 
 interface Layout {
@@ -47,8 +47,10 @@ interface Layout {
 const NOT_REPLICATED = 'Runnel is a single-node broker and does not replicate partitions yet.';
 
 /** The partition count and replication factor to create, or the error. */
-export function topicLayout(broker: Broker, t: CreateTopicsRequestCreatableTopic): Layout | ApiErr {
-  const nodeId = broker.started.nodeId;
+export function topicLayout(
+  { config, nodeId }: Pick<BrokerServices, 'config' | 'nodeId'>,
+  t: CreateTopicsRequestCreatableTopic,
+): Layout | ApiErr {
   if (t.assignments.length > 0) {
     if (t.replicationFactor !== -1) {
       return {
@@ -95,7 +97,7 @@ export function topicLayout(broker: Broker, t: CreateTopicsRequestCreatableTopic
       message: 'Number of partitions was set to an invalid non-positive value.',
     };
   }
-  const rf = t.replicationFactor === -1 ? broker.config.int('default.replication.factor') : t.replicationFactor;
+  const rf = t.replicationFactor === -1 ? config.int('default.replication.factor') : t.replicationFactor;
   if (rf > 1) {
     return {
       code: ErrorCode.INVALID_REPLICATION_FACTOR,
@@ -105,7 +107,7 @@ export function topicLayout(broker: Broker, t: CreateTopicsRequestCreatableTopic
     };
   }
   return {
-    partitions: t.numPartitions === -1 ? broker.config.int('num.partitions') : t.numPartitions,
+    partitions: t.numPartitions === -1 ? config.int('num.partitions') : t.numPartitions,
     replicationFactor: 1,
   };
 }
@@ -151,7 +153,6 @@ export const createTopicsHandler = registerHandler<CreateTopicsRequest, CreateTo
   decode: decodeCreateTopicsRequest,
   encode: encodeCreateTopicsResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
     const res = defaultCreateTopicsResponse();
     const counts = new Map<string, number>();
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
@@ -163,27 +164,27 @@ export const createTopicsHandler = registerHandler<CreateTopicsRequest, CreateTo
         answered.add(t.name);
         continue;
       }
-      res.topics.push(await createOne(broker, t, req.validateOnly, ctx.apiVersion));
+      res.topics.push(await createOne(ctx.services, t, req.validateOnly, ctx.apiVersion));
     }
     return res;
   },
 });
 
 async function createOne(
-  broker: Broker,
+  services: Pick<BrokerServices, 'config' | 'nodeId' | 'metadata' | 'log'>,
   t: CreateTopicsRequestCreatableTopic,
   validateOnly: boolean,
   v: number,
 ): Promise<CreateTopicsResponseCreatableTopicResult> {
   const bad = invalidTopicName(t.name);
   if (bad) return failed(t.name, { code: ErrorCode.INVALID_TOPIC_EXCEPTION, message: bad });
-  if (broker.metadata.image.topic(t.name))
+  if (services.metadata.image.topic(t.name))
     return failed(t.name, { code: ErrorCode.TOPIC_ALREADY_EXISTS, message: `Topic '${t.name}' already exists.` });
   const props: Record<string, string | null> = {};
   for (const c of t.configs) props[c.name] = c.value;
-  const invalid = validateTopicConfigs(broker, props);
+  const invalid = validateTopicConfigs(services, props);
   if (invalid) return failed(t.name, invalid);
-  const layout = topicLayout(broker, t);
+  const layout = topicLayout(services, t);
   if ('code' in layout) return failed(t.name, layout);
   const configs = props as Record<string, string>;
   const out = defaultCreateTopicsResponseCreatableTopicResult();
@@ -191,18 +192,18 @@ async function createOne(
   out.errorMessage = null;
   if (!validateOnly) {
     try {
-      const meta = await broker.metadata.createTopic(t.name, { partitions: layout.partitions, configs });
+      const meta = await services.metadata.createTopic(t.name, { partitions: layout.partitions, configs });
       out.topicId = meta.topicId;
     } catch (err) {
       return failed(t.name, errorOf(err));
     }
-    broker.log.info({ topic: t.name, partitions: layout.partitions, configs }, 'topic created by CreateTopics');
-    logRemovedConfigs(broker, t.name, configs);
+    services.log.info({ topic: t.name, partitions: layout.partitions, configs }, 'topic created by CreateTopics');
+    logRemovedConfigs(services, t.name, configs);
   }
   if (v >= 5) {
     out.numPartitions = layout.partitions;
     out.replicationFactor = layout.replicationFactor;
-    out.configs = describeTopicConfigs(broker, configs).map((c) => ({
+    out.configs = describeTopicConfigs(services, configs).map((c) => ({
       name: c.name,
       value: c.value,
       readOnly: c.readOnly,

@@ -19,7 +19,6 @@ import {
   type DeleteTopicsResponse,
 } from '../../protocol/generated/delete-topics-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
 import { errorOf, type ApiErr } from '../topic-configs.js';
 import { ZERO_UUID } from '../topics.js';
 import { deleteTopicOffsets } from '../groups/offsets.js';
@@ -39,7 +38,7 @@ export const deleteTopicsHandler = registerHandler<DeleteTopicsRequest, DeleteTo
   decode: decodeDeleteTopicsRequest,
   encode: encodeDeleteTopicsResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { groups, log, metadata } = ctx.services;
     const res = defaultDeleteTopicsResponse();
     const answer = (name: string | null, topicId: string, e: ApiErr | null): void => {
       const out = defaultDeleteTopicsResponseDeletableTopicResult();
@@ -87,7 +86,7 @@ export const deleteTopicsHandler = registerHandler<DeleteTopicsRequest, DeleteTo
         reported.add(key);
         continue;
       }
-      const meta = byName ? broker.metadata.image.topic(w.name!) : broker.metadata.image.topicById(w.topicId);
+      const meta = byName ? metadata.image.topic(w.name!) : metadata.image.topicById(w.topicId);
       if (!meta) {
         answer(w.name, w.topicId, byName ? UNKNOWN_TOPIC : UNKNOWN_ID);
         continue;
@@ -101,9 +100,9 @@ export const deleteTopicsHandler = registerHandler<DeleteTopicsRequest, DeleteTo
       }
       targeted.add(meta.topicId);
       try {
-        const deleted = await broker.metadata.deleteTopic(meta.name);
-        if (deleted) broker.log.info({ topic: meta.name, topicId: meta.topicId }, 'topic deleted by DeleteTopics');
-        if (deleted) await deleteTopicOffsets(broker.groups, meta.name);
+        const deleted = await metadata.deleteTopic(meta.name);
+        if (deleted) log.info({ topic: meta.name, topicId: meta.topicId }, 'topic deleted by DeleteTopics');
+        if (deleted) await deleteTopicOffsets(groups, meta.name);
         answer(meta.name, meta.topicId, deleted ? null : byName ? UNKNOWN_TOPIC : UNKNOWN_ID);
       } catch (err) {
         answer(meta.name, meta.topicId, errorOf(err));

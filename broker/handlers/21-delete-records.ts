@@ -22,12 +22,12 @@ import {
 } from '../../protocol/generated/delete-records-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { RunnelError } from '../../protocol/errors.js';
-import type { Broker } from '../broker.js';
 import { isInternalTopic } from '../topics.js';
+import type { BrokerServices } from '../services.js';
 import { registerHandler } from './registry.js';
 
 async function deleteOne(
-  broker: Broker,
+  services: Pick<BrokerServices, 'partitions' | 'log'>,
   topic: string,
   partition: number,
   offset: bigint,
@@ -37,7 +37,7 @@ async function deleteOne(
     out.errorCode = ErrorCode.INVALID_TOPIC_EXCEPTION;
     return out;
   }
-  const log = broker.replicaManager.getPartitionOrError(topic, partition);
+  const log = services.partitions.getPartitionOrError(topic, partition);
   if (typeof log === 'number') {
     out.errorCode = log;
     return out;
@@ -56,7 +56,7 @@ async function deleteOne(
     if (r.errorCode === ErrorCode.NONE) out.lowWatermark = BigInt(r.lowWatermark);
   } catch (err) {
     out.errorCode = err instanceof RunnelError && err.kafkaCode >= 0 ? err.kafkaCode : ErrorCode.UNKNOWN_SERVER_ERROR;
-    broker.log.warn({ topic, partition, err: (err as Error).message }, 'DeleteRecords failed');
+    services.log.warn({ topic, partition, err: (err as Error).message }, 'DeleteRecords failed');
   }
   return out;
 }
@@ -69,11 +69,10 @@ export const deleteRecordsHandler = registerHandler<DeleteRecordsRequest, Delete
   decode: decodeDeleteRecordsRequest,
   encode: encodeDeleteRecordsResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
     const res = defaultDeleteRecordsResponse();
     for (const t of req.topics) {
       const partitions = await Promise.all(
-        t.partitions.map((p) => deleteOne(broker, t.name, p.partitionIndex, p.offset)),
+        t.partitions.map((p) => deleteOne(ctx.services, t.name, p.partitionIndex, p.offset)),
       );
       res.topics.push({ name: t.name, partitions });
     }

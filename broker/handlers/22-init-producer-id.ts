@@ -3,11 +3,11 @@
  * implemented; v5 only tells the broker that the client understands TRANSACTION_ABORTABLE (KIP-890
  * part 1), which changes nothing here.
  *
- * - transactionalId null (idempotent producer): a new producer id from broker.producerIds (unique
+ * - transactionalId null (idempotent producer): a new producer id from the producer-id service (unique
  *   across restarts) with epoch 0. As in Kafka, a producerId/epoch sent along (v3+, KIP-360) does not
  *   change that: the broker always hands out a fresh id; clients bump idempotent epochs themselves.
- * - transactionalId set: delegated to the transaction coordinator (broker.transactions), which fences
- *   earlier producers by bumping the epoch; COORDINATOR_NOT_AVAILABLE when there is none.
+ * - transactionalId set: delegated to the transaction coordinator (`transactions`), which fences
+ *   earlier producers by bumping the epoch.
  * - producerId and producerEpoch must both be -1 or both be set (else INVALID_REQUEST), as Kafka checks.
  * - PRODUCER_FENCED (added in v4) is answered as INVALID_PRODUCER_EPOCH to v0-3 clients.
  */
@@ -21,25 +21,7 @@ import {
   type InitProducerIdResponse,
 } from '../../protocol/generated/init-producer-id-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
-
-interface TxnInit {
-  initProducerId(p: {
-    transactionalId: string;
-    transactionTimeoutMs: number;
-    producerId: number;
-    producerEpoch: number;
-  }): Promise<{ errorCode: number; producerId: number; producerEpoch: number }>;
-}
-
-function transactionsOf(broker: Broker): TxnInit | undefined {
-  try {
-    return (broker as unknown as { transactions?: TxnInit }).transactions;
-  } catch {
-    return undefined; // not started / not built
-  }
-}
 
 export const initProducerIdHandler = registerHandler<InitProducerIdRequest, InitProducerIdResponse>({
   apiKey: 22,
@@ -49,7 +31,7 @@ export const initProducerIdHandler = registerHandler<InitProducerIdRequest, Init
   decode: decodeInitProducerIdRequest,
   encode: encodeInitProducerIdResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { producerIds, transactions } = ctx.services;
     const res = defaultInitProducerIdResponse();
     res.producerEpoch = -1;
     const fail = (code: number): InitProducerIdResponse => {
@@ -63,7 +45,7 @@ export const initProducerIdHandler = registerHandler<InitProducerIdRequest, Init
     if ((pid === -1) !== (req.producerEpoch === -1)) return fail(ErrorCode.INVALID_REQUEST);
     if (req.transactionalId === null) {
       try {
-        res.producerId = BigInt(await broker.producerIds.allocate());
+        res.producerId = BigInt(await producerIds.allocate());
         res.producerEpoch = 0;
         return res;
       } catch (err) {
@@ -71,9 +53,7 @@ export const initProducerIdHandler = registerHandler<InitProducerIdRequest, Init
         return fail(ErrorCode.UNKNOWN_SERVER_ERROR);
       }
     }
-    const txns = transactionsOf(broker);
-    if (!txns) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    const r = await txns.initProducerId({
+    const r = await transactions.initProducerId({
       transactionalId: req.transactionalId,
       transactionTimeoutMs: req.transactionTimeoutMs,
       producerId: pid,

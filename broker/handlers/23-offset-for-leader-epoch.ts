@@ -22,7 +22,6 @@ import {
   type OffsetForLeaderEpochResponse,
   type OffsetForLeaderEpochResponseEpochEndOffset,
 } from '../../protocol/generated/offset-for-leader-epoch-response.js';
-import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
 export const offsetForLeaderEpochHandler = registerHandler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse>({
@@ -33,7 +32,7 @@ export const offsetForLeaderEpochHandler = registerHandler<OffsetForLeaderEpochR
   decode: decodeOffsetForLeaderEpochRequest,
   encode: encodeOffsetForLeaderEpochResponse,
   handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { partitions: replicaManager } = ctx.services;
     const res = defaultOffsetForLeaderEpochResponse();
     for (const t of req.topics) {
       const partitions: OffsetForLeaderEpochResponseEpochEndOffset[] = [];
@@ -41,7 +40,7 @@ export const offsetForLeaderEpochHandler = registerHandler<OffsetForLeaderEpochR
         const out = defaultOffsetForLeaderEpochResponseEpochEndOffset();
         out.partition = p.partition;
         partitions.push(out);
-        const log = broker.replicaManager.getPartitionOrError(t.topic, p.partition, p.currentLeaderEpoch);
+        const log = replicaManager.getPartitionOrError(t.topic, p.partition, p.currentLeaderEpoch);
         if (typeof log === 'number') {
           out.errorCode = log;
           continue;

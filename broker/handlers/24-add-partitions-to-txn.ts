@@ -17,7 +17,6 @@ import {
   type AddPartitionsToTxnResponse,
 } from '../../protocol/generated/add-partitions-to-txn-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
 export function fencedFor(code: number, version: number, sinceVersion = 2): number {
@@ -32,9 +31,9 @@ export const addPartitionsToTxnHandler = registerHandler<AddPartitionsToTxnReque
   decode: decodeAddPartitionsToTxnRequest,
   encode: encodeAddPartitionsToTxnResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { transactions } = ctx.services;
     const flat = req.v3AndBelowTopics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
-    const codes = await broker.transactions.addPartitions(
+    const codes = await transactions.addPartitions(
       req.v3AndBelowTransactionalId,
       Number(req.v3AndBelowProducerId),
       req.v3AndBelowProducerEpoch,

@@ -15,7 +15,6 @@ import {
   encodeAddOffsetsToTxnResponse,
   type AddOffsetsToTxnResponse,
 } from '../../protocol/generated/add-offsets-to-txn-response.js';
-import type { Broker } from '../broker.js';
 import { fencedFor } from './24-add-partitions-to-txn.js';
 import { registerHandler } from './registry.js';
 
@@ -27,9 +26,9 @@ export const addOffsetsToTxnHandler = registerHandler<AddOffsetsToTxnRequest, Ad
   decode: decodeAddOffsetsToTxnRequest,
   encode: encodeAddOffsetsToTxnResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { transactions } = ctx.services;
     const res = defaultAddOffsetsToTxnResponse();
-    const code = await broker.transactions.addOffsets(
+    const code = await transactions.addOffsets(
       req.transactionalId,
       Number(req.producerId),
       req.producerEpoch,

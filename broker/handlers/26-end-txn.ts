@@ -14,7 +14,6 @@ import {
   encodeEndTxnResponse,
   type EndTxnResponse,
 } from '../../protocol/generated/end-txn-response.js';
-import type { Broker } from '../broker.js';
 import { fencedFor } from './24-add-partitions-to-txn.js';
 import { registerHandler } from './registry.js';
 
@@ -26,9 +25,9 @@ export const endTxnHandler = registerHandler<EndTxnRequest, EndTxnResponse>({
   decode: decodeEndTxnRequest,
   encode: encodeEndTxnResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { transactions } = ctx.services;
     const res = defaultEndTxnResponse();
-    const code = await broker.transactions.endTxn(
+    const code = await transactions.endTxn(
       req.transactionalId,
       Number(req.producerId),
       req.producerEpoch,

@@ -16,7 +16,6 @@ import {
   encodeTxnOffsetCommitResponse,
   type TxnOffsetCommitResponse,
 } from '../../protocol/generated/txn-offset-commit-response.js';
-import type { Broker } from '../broker.js';
 import { txnCommitOffsets } from '../groups/txn-offsets.js';
 import { fencedFor } from './24-add-partitions-to-txn.js';
 import { registerHandler } from './registry.js';
@@ -29,9 +28,8 @@ export const txnOffsetCommitHandler = registerHandler<TxnOffsetCommitRequest, Tx
   decode: decodeTxnOffsetCommitRequest,
   encode: encodeTxnOffsetCommitResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
-    const txn = broker.transactions;
-    const codes = await txnCommitOffsets(broker, txn.offsets, txn, {
+    const { transactions: txn } = ctx.services;
+    const codes = await txnCommitOffsets(ctx.services, txn.offsets, txn, {
       transactionalId: req.transactionalId,
       groupId: req.groupId,
       producerId: Number(req.producerId),

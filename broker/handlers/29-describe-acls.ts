@@ -14,7 +14,6 @@ import {
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { RunnelError } from '../../protocol/errors.js';
 import { NO_AUTHORIZER } from '../authorizer.js';
-import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
 export const describeAclsHandler = registerHandler<DescribeAclsRequest, DescribeAclsResponse>({
@@ -26,7 +25,7 @@ export const describeAclsHandler = registerHandler<DescribeAclsRequest, Describe
   encode: encodeDescribeAclsResponse,
   async handle(req, ctx) {
     const res = defaultDescribeAclsResponse();
-    const authorizer = (ctx.broker as Broker).authorizer;
+    const { authorizer } = ctx.services;
     if (!authorizer) {
       res.errorCode = ErrorCode.SECURITY_DISABLED;
       res.errorMessage = NO_AUTHORIZER;

@@ -13,7 +13,6 @@ import {
 } from '../../protocol/generated/create-acls-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { NO_AUTHORIZER } from '../authorizer.js';
-import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
 export const createAclsHandler = registerHandler<CreateAclsRequest, CreateAclsResponse>({
@@ -25,7 +24,7 @@ export const createAclsHandler = registerHandler<CreateAclsRequest, CreateAclsRe
   encode: encodeCreateAclsResponse,
   async handle(req, ctx) {
     const res = defaultCreateAclsResponse();
-    const authorizer = (ctx.broker as Broker).authorizer;
+    const { authorizer } = ctx.services;
     if (!authorizer) {
       res.results = req.creations.map(() => ({ errorCode: ErrorCode.SECURITY_DISABLED, errorMessage: NO_AUTHORIZER }));
       return res;

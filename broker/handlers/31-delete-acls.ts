@@ -13,7 +13,6 @@ import {
 } from '../../protocol/generated/delete-acls-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { NO_AUTHORIZER } from '../authorizer.js';
-import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
 export const deleteAclsHandler = registerHandler<DeleteAclsRequest, DeleteAclsResponse>({
@@ -25,7 +24,7 @@ export const deleteAclsHandler = registerHandler<DeleteAclsRequest, DeleteAclsRe
   encode: encodeDeleteAclsResponse,
   async handle(req, ctx) {
     const res = defaultDeleteAclsResponse();
-    const authorizer = (ctx.broker as Broker).authorizer;
+    const { authorizer } = ctx.services;
     if (!authorizer) {
       res.filterResults = req.filters.map(() => ({
         errorCode: ErrorCode.SECURITY_DISABLED,

@@ -22,7 +22,6 @@ import {
   type DescribeConfigsResponse,
 } from '../../protocol/generated/describe-configs-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
 import { checkBrokerResource, describeBrokerConfigs } from '../broker-configs.js';
 import {
   checkTopicResource,
@@ -56,7 +55,7 @@ export const describeConfigsHandler = registerHandler<DescribeConfigsRequest, De
   decode: decodeDescribeConfigsRequest,
   encode: encodeDescribeConfigsResponse,
   handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { services } = ctx;
     const v = ctx.apiVersion;
     const res = defaultDescribeConfigsResponse();
     for (const r of req.resources) {
@@ -67,21 +66,21 @@ export const describeConfigsHandler = registerHandler<DescribeConfigsRequest, De
       res.results.push(out);
       let configs: DescribedConfig[] = [];
       if (r.resourceType === ResourceType.TOPIC) {
-        const t = checkTopicResource(broker, r.resourceName);
+        const t = checkTopicResource(services, r.resourceName);
         if (isApiErr(t)) {
           out.errorCode = t.code;
           out.errorMessage = t.message;
           continue;
         }
-        configs = describeTopicConfigs(broker, t.configs, r.configurationKeys);
+        configs = describeTopicConfigs(services, t.configs, r.configurationKeys);
       } else if (r.resourceType === ResourceType.BROKER) {
-        const b = checkBrokerResource(broker, r.resourceName);
+        const b = checkBrokerResource(services, r.resourceName);
         if (isApiErr(b)) {
           out.errorCode = b.code;
           out.errorMessage = b.message;
           continue;
         }
-        configs = describeBrokerConfigs(broker, b.level, r.configurationKeys);
+        configs = describeBrokerConfigs(services, b.level, r.configurationKeys);
       } else {
         out.errorCode = ErrorCode.INVALID_REQUEST;
         out.errorMessage = `Unsupported resource type: ${r.resourceType}`;

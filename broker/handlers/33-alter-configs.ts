@@ -20,7 +20,6 @@ import {
   encodeAlterConfigsResponse,
   type AlterConfigsResponse,
 } from '../../protocol/generated/alter-configs-response.js';
-import type { Broker } from '../broker.js';
 import { alterConfigResources, type ConfigAlteration } from '../broker-configs.js';
 import { registerHandler } from './registry.js';
 
@@ -46,7 +45,7 @@ export const alterConfigsHandler = registerHandler<AlterConfigsRequest, AlterCon
   encode: encodeAlterConfigsResponse,
   async handle(req, ctx) {
     const res = defaultAlterConfigsResponse();
-    res.responses = await alterConfigResources(ctx.broker as Broker, req, REPLACE);
+    res.responses = await alterConfigResources(ctx.services, req, REPLACE);
     return res;
   },
 });

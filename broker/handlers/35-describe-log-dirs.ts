@@ -19,7 +19,6 @@ import {
   type DescribeLogDirsPartition,
   type DescribeLogDirsResponse,
 } from '../../protocol/generated/describe-log-dirs-response.js';
-import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
 export async function volumeBytes(dir: string): Promise<{ total: bigint; usable: bigint }> {
@@ -39,11 +38,10 @@ export const describeLogDirsHandler = registerHandler<DescribeLogDirsRequest, De
   decode: decodeDescribeLogDirsRequest,
   encode: encodeDescribeLogDirsResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
-    const dataDir = broker.started.dataDir;
+    const { metadata, partitions: replicaManager, dataDir } = ctx.services;
     const byTopic = new Map<string, DescribeLogDirsPartition[]>();
     const add = (topic: string, partition: number): void => {
-      const log = broker.replicaManager.getPartition(topic, partition);
+      const log = replicaManager.getPartition(topic, partition);
       if (typeof log === 'number') return;
       let list = byTopic.get(topic);
       if (!list) {
@@ -54,7 +52,7 @@ export const describeLogDirsHandler = registerHandler<DescribeLogDirsRequest, De
       list.push({ partitionIndex: partition, partitionSize: BigInt(log.size), offsetLag: 0n, isFutureKey: false });
     };
     if (req.topics === null) {
-      for (const t of broker.metadata.image.topics()) for (let p = 0; p < t.partitions; p++) add(t.name, p);
+      for (const t of metadata.image.topics()) for (let p = 0; p < t.partitions; p++) add(t.name, p);
     } else {
       for (const t of req.topics) for (const p of t.partitions) add(t.topic, p);
     }

@@ -18,13 +18,17 @@ import {
   type CreatePartitionsResponse,
 } from '../../protocol/generated/create-partitions-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
 import { errorOf, type ApiErr } from '../topic-configs.js';
 import { checkReplicas } from './19-create-topics.js';
+import type { BrokerServices } from '../services.js';
 import { registerHandler } from './registry.js';
 
-async function growOne(broker: Broker, t: CreatePartitionsTopic, validateOnly: boolean): Promise<ApiErr | undefined> {
-  const meta = broker.metadata.image.topic(t.name);
+async function growOne(
+  { metadata, nodeId, log }: Pick<BrokerServices, 'metadata' | 'nodeId' | 'log'>,
+  t: CreatePartitionsTopic,
+  validateOnly: boolean,
+): Promise<ApiErr | undefined> {
+  const meta = metadata.image.topic(t.name);
   if (!meta) return { code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: `The topic '${t.name}' does not exist.` };
   const current = meta.partitions;
   if (t.count === current)
@@ -46,17 +50,17 @@ async function growOne(broker: Broker, t: CreatePartitionsTopic, validateOnly: b
       };
     }
     for (const a of t.assignments) {
-      const bad = checkReplicas(a.brokerIds, broker.started.nodeId);
+      const bad = checkReplicas(a.brokerIds, nodeId);
       if (bad) return bad;
     }
   }
   if (validateOnly) return undefined;
   try {
-    await broker.metadata.createPartitions(t.name, t.count);
+    await metadata.createPartitions(t.name, t.count);
   } catch (err) {
     return errorOf(err);
   }
-  broker.log.info({ topic: t.name, from: current, to: t.count }, 'partitions added by CreatePartitions');
+  log.info({ topic: t.name, from: current, to: t.count }, 'partitions added by CreatePartitions');
   return undefined;
 }
 
@@ -68,7 +72,6 @@ export const createPartitionsHandler = registerHandler<CreatePartitionsRequest, 
   decode: decodeCreatePartitionsRequest,
   encode: encodeCreatePartitionsResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
     const res = defaultCreatePartitionsResponse();
     const counts = new Map<string, number>();
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
@@ -80,7 +83,7 @@ export const createPartitionsHandler = registerHandler<CreatePartitionsRequest, 
         reported.add(t.name);
         e = { code: ErrorCode.INVALID_REQUEST, message: 'Duplicate topic name.' };
       } else {
-        e = await growOne(broker, t, req.validateOnly);
+        e = await growOne(ctx.services, t, req.validateOnly);
       }
       res.results.push({ name: t.name, errorCode: e ? e.code : ErrorCode.NONE, errorMessage: e ? e.message : null });
     }

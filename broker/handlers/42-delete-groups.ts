@@ -11,7 +11,6 @@ import {
   encodeDeleteGroupsResponse,
   type DeleteGroupsResponse,
 } from '../../protocol/generated/delete-groups-response.js';
-import type { Broker } from '../broker.js';
 import { deleteGroups } from '../groups/offsets.js';
 import { registerHandler } from './registry.js';
 
@@ -23,9 +22,9 @@ export const deleteGroupsHandler = registerHandler<DeleteGroupsRequest, DeleteGr
   decode: decodeDeleteGroupsRequest,
   encode: encodeDeleteGroupsResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { groups } = ctx.services;
     const res = defaultDeleteGroupsResponse();
-    res.results = await deleteGroups(broker.groups, req.groupsNames);
+    res.results = await deleteGroups(groups, req.groupsNames);
     return res;
   },
 });

@@ -18,15 +18,15 @@ import {
   encodeElectLeadersResponse,
 } from '../../protocol/generated/elect-leaders-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
+import type { MetadataImage } from '../../replication/metadata/image.js';
 import { registerHandler } from './registry.js';
 
 const PREFERRED = 0;
 const UNCLEAN = 1;
 const NOT_NEEDED = 'Leader election not needed for topic partition.';
 
-function electOne(broker: Broker, topic: string, partition: number): ElectLeadersResponsePartitionResult {
-  const meta = broker.metadata.image.topic(topic);
+function electOne(image: MetadataImage, topic: string, partition: number): ElectLeadersResponsePartitionResult {
+  const meta = image.topic(topic);
   if (!meta) {
     return {
       partitionId: partition,
@@ -53,7 +53,7 @@ export const electLeadersHandler = registerHandler<ElectLeadersRequest, ElectLea
   decode: decodeElectLeadersRequest,
   encode: encodeElectLeadersResponse,
   handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { metadata } = ctx.services;
     const res = defaultElectLeadersResponse();
     if (req.electionType !== PREFERRED && req.electionType !== UNCLEAN) {
       const message = `Unknown election type ${req.electionType}`;
@@ -69,9 +69,9 @@ export const electLeadersHandler = registerHandler<ElectLeadersRequest, ElectLea
       return res;
     }
     if (req.topicPartitions === null) {
-      res.replicaElectionResults = broker.metadata.image.topics().map((t) => ({
+      res.replicaElectionResults = metadata.image.topics().map((t) => ({
         topic: t.name,
-        partitionResult: Array.from({ length: t.partitions }, (_, p) => electOne(broker, t.name, p)).filter(
+        partitionResult: Array.from({ length: t.partitions }, (_, p) => electOne(metadata.image, t.name, p)).filter(
           (r) => r.errorCode !== ErrorCode.ELECTION_NOT_NEEDED,
         ),
       }));
@@ -79,7 +79,7 @@ export const electLeadersHandler = registerHandler<ElectLeadersRequest, ElectLea
     }
     res.replicaElectionResults = req.topicPartitions.map((t) => ({
       topic: t.topic,
-      partitionResult: t.partitions.map((p) => electOne(broker, t.topic, p)),
+      partitionResult: t.partitions.map((p) => electOne(metadata.image, t.topic, p)),
     }));
     return res;
   },

@@ -25,10 +25,10 @@ import {
   type IncrementalAlterConfigsResponse,
 } from '../../protocol/generated/incremental-alter-configs-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
 import { alterConfigResources, type ConfigAlteration } from '../broker-configs.js';
 import { configDef, formatConfigValue } from '../config.js';
 import { AlterOp, describeTopicConfigs, isListConfig, isTopicConfigName, type ApiErr } from '../topic-configs.js';
+import type { BrokerServices } from '../services.js';
 import { registerHandler } from './registry.js';
 
 const OP_NAMES = ['SET', 'DELETE', 'APPEND', 'SUBTRACT'];
@@ -51,7 +51,7 @@ interface OpTarget {
   valueInForce(name: string, next: Readonly<Record<string, string>>): string;
 }
 
-function topicTarget(broker: Broker): OpTarget {
+function topicTarget(services: Pick<BrokerServices, 'config'>): OpTarget {
   return {
     unknown: (name) =>
       isTopicConfigName(name)
@@ -62,17 +62,17 @@ function topicTarget(broker: Broker): OpTarget {
       message: `Null value not supported for ${OP_NAMES[op]} of topic config ${name}`,
     }),
     isList: isListConfig,
-    valueInForce: (name, next) => describeTopicConfigs(broker, next, [name])[0]?.value ?? '',
+    valueInForce: (name, next) => describeTopicConfigs(services, next, [name])[0]?.value ?? '',
   };
 }
 
 /** Unknown and static names are left to the validation of the whole result (broker-configs.ts). */
-function brokerTarget(broker: Broker): OpTarget {
+function brokerTarget({ config }: Pick<BrokerServices, 'config'>): OpTarget {
   return {
     unknown: () => undefined,
     nullValue: (name) => ({ code: ErrorCode.INVALID_REQUEST, message: `Null value not supported for : ${name}` }),
     isList: (name) => configDef(name)?.type === 'list',
-    valueInForce: (name) => formatConfigValue(configDef(name)!, broker.config.get(name)) ?? '',
+    valueInForce: (name) => formatConfigValue(configDef(name)!, config.get(name)) ?? '',
   };
 }
 
@@ -131,8 +131,8 @@ function checkOps(r: IncrementalAlterConfigsRequestAlterConfigsResource): ApiErr
 /** Operations: applied in order to the topic's current overrides or the broker entity's dynamic configs. */
 const OPERATIONS: ConfigAlteration<IncrementalAlterConfigsRequestAlterConfigsResource> = {
   check: checkOps,
-  topicOverrides: (broker, r, current) => applyOps(topicTarget(broker), current, r),
-  brokerConfigs: (broker, r, current) => applyOps(brokerTarget(broker), current, r),
+  topicOverrides: (services, r, current) => applyOps(topicTarget(services), current, r),
+  brokerConfigs: (services, r, current) => applyOps(brokerTarget(services), current, r),
   logMessage: 'configs changed by IncrementalAlterConfigs',
 };
 
@@ -148,7 +148,7 @@ export const incrementalAlterConfigsHandler = registerHandler<
   encode: encodeIncrementalAlterConfigsResponse,
   async handle(req, ctx) {
     const res = defaultIncrementalAlterConfigsResponse();
-    res.responses = await alterConfigResources(ctx.broker as Broker, req, OPERATIONS);
+    res.responses = await alterConfigResources(ctx.services, req, OPERATIONS);
     return res;
   },
 });

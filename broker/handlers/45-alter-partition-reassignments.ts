@@ -20,18 +20,18 @@ import {
   encodeAlterPartitionReassignmentsResponse,
 } from '../../protocol/generated/alter-partition-reassignments-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
 import type { ApiErr } from '../topic-configs.js';
 import { checkReplicas } from './19-create-topics.js';
+import type { BrokerServices } from '../services.js';
 import { registerHandler } from './registry.js';
 
 function reassignOne(
-  broker: Broker,
+  { metadata, nodeId }: Pick<BrokerServices, 'metadata' | 'nodeId'>,
   topic: string,
   p: AlterPartitionReassignmentsRequestReassignablePartition,
   allowRfChange: boolean,
 ): ApiErr | undefined {
-  const meta = broker.metadata.image.topic(topic);
+  const meta = metadata.image.topic(topic);
   if (!meta) return { code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: `Unable to find a topic named ${topic}.` };
   if (p.partitionIndex < 0 || p.partitionIndex >= meta.partitions) {
     return {
@@ -42,7 +42,7 @@ function reassignOne(
   if (p.replicas === null) {
     return { code: ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, message: 'No partition reassignment is in progress.' };
   }
-  const bad = checkReplicas(p.replicas, broker.started.nodeId);
+  const bad = checkReplicas(p.replicas, nodeId);
   if (bad) return bad;
   const current = 1; // this node alone
   if (!allowRfChange && p.replicas.length !== current) {
@@ -65,14 +65,13 @@ export const alterPartitionReassignmentsHandler = registerHandler<
   decode: decodeAlterPartitionReassignmentsRequest,
   encode: encodeAlterPartitionReassignmentsResponse,
   handle(req, ctx) {
-    const broker = ctx.broker as Broker;
     const res = defaultAlterPartitionReassignmentsResponse();
     res.errorMessage = null; // Kafka sets it to null explicitly
     res.allowReplicationFactorChange = req.allowReplicationFactorChange;
     res.responses = req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((p) => {
-        const e = reassignOne(broker, t.name, p, req.allowReplicationFactorChange);
+        const e = reassignOne(ctx.services, t.name, p, req.allowReplicationFactorChange);
         return {
           partitionIndex: p.partitionIndex,
           errorCode: e?.code ?? ErrorCode.NONE,

@@ -12,7 +12,6 @@ import {
   encodeOffsetDeleteResponse,
   type OffsetDeleteResponse,
 } from '../../protocol/generated/offset-delete-response.js';
-import type { Broker } from '../broker.js';
 import { deleteOffsets } from '../groups/offsets.js';
 import { registerHandler } from './registry.js';
 
@@ -24,9 +23,9 @@ export const offsetDeleteHandler = registerHandler<OffsetDeleteRequest, OffsetDe
   decode: decodeOffsetDeleteRequest,
   encode: encodeOffsetDeleteResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { groups } = ctx.services;
     const flat = req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex })));
-    const r = await deleteOffsets(broker.groups, req.groupId, flat);
+    const r = await deleteOffsets(groups, req.groupId, flat);
     const res = defaultOffsetDeleteResponse();
     res.errorCode = r.errorCode;
     if (r.errorCode !== 0) return res;

@@ -19,7 +19,6 @@ import {
   encodeDescribeClientQuotasResponse,
 } from '../../protocol/generated/describe-client-quotas-response.js';
 import { QuotaFilterError } from '../../replication/metadata/client-quotas.js';
-import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
 export const describeClientQuotasHandler = registerHandler<DescribeClientQuotasRequest, DescribeClientQuotasResponse>({
@@ -30,9 +29,10 @@ export const describeClientQuotasHandler = registerHandler<DescribeClientQuotasR
   decode: decodeDescribeClientQuotasRequest,
   encode: encodeDescribeClientQuotasResponse,
   handle(req, ctx) {
+    const { clientQuotas } = ctx.services;
     const res = defaultDescribeClientQuotasResponse();
     try {
-      const found = (ctx.broker as Broker).clientQuotas.describe(req.components, req.strict);
+      const found = clientQuotas.describe(req.components, req.strict);
       res.entries = found.map((e) => ({
         entity: Object.entries(e.entity).map(([entityType, entityName]) => ({ entityType, entityName })),
         values: Object.entries(e.values).map(([key, value]) => ({ key, value })),

@@ -19,7 +19,6 @@ import {
   encodeAlterClientQuotasResponse,
 } from '../../protocol/generated/alter-client-quotas-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
 export const alterClientQuotasHandler = registerHandler<AlterClientQuotasRequest, AlterClientQuotasResponse>({
@@ -30,11 +29,11 @@ export const alterClientQuotasHandler = registerHandler<AlterClientQuotasRequest
   decode: decodeAlterClientQuotasRequest,
   encode: encodeAlterClientQuotasResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { clientQuotas } = ctx.services;
     const res = defaultAlterClientQuotasResponse();
     let results: Array<{ code: number; message: string | null }>;
     try {
-      results = await broker.clientQuotas.alter(req.entries, req.validateOnly);
+      results = await clientQuotas.alter(req.entries, req.validateOnly);
     } catch (err) {
       ctx.log.error({ err }, 'storing client quotas failed');
       const message = `Failed to store client quotas: ${(err as Error).message}`;

@@ -15,7 +15,6 @@ import {
   defaultDescribeUserScramCredentialsResponse,
   encodeDescribeUserScramCredentialsResponse,
 } from '../../protocol/generated/describe-user-scram-credentials-response.js';
-import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
 export const describeUserScramCredentialsHandler = registerHandler<
@@ -29,9 +28,10 @@ export const describeUserScramCredentialsHandler = registerHandler<
   decode: decodeDescribeUserScramCredentialsRequest,
   encode: encodeDescribeUserScramCredentialsResponse,
   handle(req, ctx) {
+    const { scramCredentials } = ctx.services;
     const res = defaultDescribeUserScramCredentialsResponse();
     const users = req.users === null ? null : req.users.map((u) => u.name);
-    res.results = (ctx.broker as Broker).scramCredentials.describe(users).map((r) => ({
+    res.results = scramCredentials.describe(users).map((r) => ({
       user: r.user,
       errorCode: r.code,
       errorMessage: r.message,

@@ -18,7 +18,6 @@ import {
   encodeAlterUserScramCredentialsResponse,
 } from '../../protocol/generated/alter-user-scram-credentials-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
 export const alterUserScramCredentialsHandler = registerHandler<
@@ -32,9 +31,10 @@ export const alterUserScramCredentialsHandler = registerHandler<
   decode: decodeAlterUserScramCredentialsRequest,
   encode: encodeAlterUserScramCredentialsResponse,
   async handle(req, ctx) {
+    const { scramCredentials } = ctx.services;
     const res = defaultAlterUserScramCredentialsResponse();
     try {
-      const results = await (ctx.broker as Broker).scramCredentials.alter(req.deletions, req.upsertions);
+      const results = await scramCredentials.alter(req.deletions, req.upsertions);
       res.results = results.map((r) => ({ user: r.user, errorCode: r.code, errorMessage: r.message }));
     } catch (err) {
       ctx.log.error({ err }, 'storing SCRAM credentials failed');

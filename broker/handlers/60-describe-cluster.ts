@@ -18,7 +18,6 @@ import {
   type DescribeClusterResponse,
 } from '../../protocol/generated/describe-cluster-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
 const BROKERS = 1;
@@ -38,8 +37,8 @@ export const describeClusterHandler = registerHandler<DescribeClusterRequest, De
   decode: decodeDescribeClusterRequest,
   encode: encodeDescribeClusterResponse,
   handle(req, ctx) {
-    const broker = ctx.broker as Broker;
-    const image = broker.metadata.image;
+    const { metadata } = ctx.services;
+    const image = metadata.image;
     const res = defaultDescribeClusterResponse();
     res.errorMessage = null;
     if (req.endpointType !== BROKERS) {

@@ -19,7 +19,6 @@ import {
   type DescribeProducersResponsePartitionResponse,
 } from '../../protocol/generated/describe-producers-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
 export const describeProducersHandler = registerHandler<DescribeProducersRequest, DescribeProducersResponse>({
@@ -30,7 +29,7 @@ export const describeProducersHandler = registerHandler<DescribeProducersRequest
   decode: decodeDescribeProducersRequest,
   encode: encodeDescribeProducersResponse,
   handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { partitions: replicaManager } = ctx.services;
     const res = defaultDescribeProducersResponse();
     for (const t of req.topics) {
       const partitions: DescribeProducersResponsePartitionResponse[] = [];
@@ -42,7 +41,7 @@ export const describeProducersHandler = registerHandler<DescribeProducersRequest
           activeProducers: [],
         };
         partitions.push(out);
-        const log = broker.replicaManager.getPartitionOrError(t.name, p);
+        const log = replicaManager.getPartitionOrError(t.name, p);
         if (typeof log === 'number') {
           out.errorCode = log;
           continue;

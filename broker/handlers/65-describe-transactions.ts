@@ -15,7 +15,6 @@ import {
   type DescribeTransactionsResponse,
 } from '../../protocol/generated/describe-transactions-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
 import { splitPartitionKey, STATE_NAMES } from '../txn/state.js';
 import { registerHandler } from './registry.js';
 
@@ -27,7 +26,7 @@ export const describeTransactionsHandler = registerHandler<DescribeTransactionsR
   decode: decodeDescribeTransactionsRequest,
   encode: encodeDescribeTransactionsResponse,
   handle(req, ctx) {
-    const txn = (ctx.broker as Broker).transactions;
+    const { transactions: txn } = ctx.services;
     const res = defaultDescribeTransactionsResponse();
     res.transactionStates = req.transactionalIds.map((transactionalId) => {
       const md = txn.txns.get(transactionalId);

@@ -17,7 +17,6 @@ import {
   type ListTransactionsResponse,
 } from '../../protocol/generated/list-transactions-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
 import { STATE_NAMES } from '../txn/state.js';
 import { registerHandler } from './registry.js';
 
@@ -31,8 +30,8 @@ export const listTransactionsHandler = registerHandler<ListTransactionsRequest, 
   decode: decodeListTransactionsRequest,
   encode: encodeListTransactionsResponse,
   handle(req, ctx) {
-    const broker = ctx.broker as Broker;
-    const txn = broker.transactions;
+    const { clock, transactions } = ctx.services;
+    const txn = transactions;
     const res = defaultListTransactionsResponse();
     if (txn.loading) {
       res.errorCode = ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
@@ -51,7 +50,7 @@ export const listTransactionsHandler = registerHandler<ListTransactionsRequest, 
     const states = new Set(req.stateFilters);
     const pids = new Set(req.producerIdFilters.map((p) => Number(p)));
     const duration = ctx.apiVersion >= 1 ? Number(req.durationFilter) : -1;
-    const now = broker.clock.now();
+    const now = clock.now();
     for (const md of txn.txns.values()) {
       if (md.state === 'Dead') continue;
       if (states.size > 0 && !states.has(STATE_NAMES[md.state])) continue;

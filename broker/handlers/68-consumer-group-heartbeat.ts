@@ -21,7 +21,6 @@ import {
   type ConsumerGroupHeartbeatResponse,
 } from '../../protocol/generated/consumer-group-heartbeat-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
 import { registerHandler } from './registry.js';
 
 export const consumerGroupHeartbeatHandler = registerHandler<
@@ -35,9 +34,9 @@ export const consumerGroupHeartbeatHandler = registerHandler<
   decode: decodeConsumerGroupHeartbeatRequest,
   encode: encodeConsumerGroupHeartbeatResponse,
   async handle(req, ctx) {
-    const broker = ctx.broker as Broker;
+    const { groups } = ctx.services;
     const res = defaultConsumerGroupHeartbeatResponse();
-    const coordinator = broker.groups;
+    const coordinator = groups;
     const manager = coordinator.consumer;
     if (coordinator.loading || !manager) {
       res.errorCode = manager ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.COORDINATOR_NOT_AVAILABLE;

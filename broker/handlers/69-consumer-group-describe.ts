@@ -17,7 +17,6 @@ import {
   type ConsumerGroupDescribeResponse,
 } from '../../protocol/generated/consumer-group-describe-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
 import { assignmentList } from '../groups/consumer-group.js';
 import type { Assignment } from '../groups/assignors.js';
 import { registerHandler } from './registry.js';
@@ -33,8 +32,8 @@ export const consumerGroupDescribeHandler = registerHandler<
   decode: decodeConsumerGroupDescribeRequest,
   encode: encodeConsumerGroupDescribeResponse,
   handle(req, ctx) {
-    const broker = ctx.broker as Broker;
-    const coordinator = broker.groups;
+    const { groups, metadata } = ctx.services;
+    const coordinator = groups;
     const manager = coordinator.consumer;
     const res = defaultConsumerGroupDescribeResponse();
     const withNames = (
@@ -42,7 +41,7 @@ export const consumerGroupDescribeHandler = registerHandler<
     ): { topicPartitions: { topicId: string; topicName: string; partitions: number[] }[] } => ({
       topicPartitions: assignmentList(a).map((t) => ({
         ...t,
-        topicName: broker.metadata.image.topicById(t.topicId)?.name ?? '',
+        topicName: metadata.image.topicById(t.topicId)?.name ?? '',
       })),
     });
     for (const groupId of req.groupIds) {

@@ -31,7 +31,6 @@ import {
   type MetadataImage,
   type PartitionRegistration,
 } from '../../replication/metadata/image.js';
-import type { Broker } from '../broker.js';
 import { isInternalTopic, ZERO_UUID } from '../topics.js';
 import { registerHandler } from './registry.js';
 
@@ -49,8 +48,8 @@ export const describeTopicPartitionsHandler = registerHandler<
   decode: decodeDescribeTopicPartitionsRequest,
   encode: encodeDescribeTopicPartitionsResponse,
   handle(req, ctx) {
-    const broker = ctx.broker as Broker;
-    const image = broker.metadata.image;
+    const { metadata } = ctx.services;
+    const image = metadata.image;
     const res = defaultDescribeTopicPartitionsResponse();
     const cursor = req.cursor;
     const cursorTopic = cursor?.topicName ?? '';

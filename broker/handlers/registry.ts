@@ -9,6 +9,7 @@ import type { Reader } from '../../protocol/wire/reader.js';
 import type { Writer } from '../../protocol/wire/writer.js';
 import type { RequestHeader } from '../../protocol/generated/request-header.js';
 import type { Logger } from '../logger.js';
+import type { BrokerServices } from '../services.js';
 import { InternalError } from '../../protocol/errors.js';
 
 /** What a handler sees of the request it serves. */
@@ -18,8 +19,8 @@ export interface RequestContext {
   /** Remote address of the client. */
   readonly clientHost: string;
   readonly log: Logger;
-  /** Broker services (log manager, metadata, coordinators). Typed by the broker module. */
-  readonly broker: unknown;
+  /** The services a handler may use (broker/services.ts); destructure what the handler needs. */
+  readonly services: BrokerServices;
   /**
    * Let the connection start its next request before this one is answered; call it once everything
    * whose order matters is done (connection.ts). Optional to call; calling it twice is harmless.

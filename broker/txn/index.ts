@@ -1,12 +1,12 @@
 /**
- * Wiring of the transaction coordinator into a Broker: configuration from the broker config table,
- * producer ids from `broker.producerIds`, the `__transaction_state` log, markers through the replica
+ * Wiring of the transaction coordinator into the broker's services: configuration from the broker config table,
+ * producer ids from `services.producerIds`, the `__transaction_state` log, markers through the replica
  * manager (`appendTxnMarker`, which wakes fetches as the HW moves), transactional offsets
  * (groups/txn-offsets.ts), replay on start (the coordinator answers COORDINATOR_LOAD_IN_PROGRESS until it
  * finishes) and the periodic tasks.
  */
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Broker } from '../broker.js';
+import type { BrokerServices } from '../services.js';
 import { OFFSETS_TOPIC, OffsetsTopicLog } from '../groups/offsets-log.js';
 import { offsetsPartitionFor } from '../groups/records.js';
 import { TxnOffsetStore } from '../groups/txn-offsets.js';
@@ -22,27 +22,38 @@ export class Transactions extends TransactionCoordinator {
   stateLog!: TxnStateTopicLog;
 }
 
-async function writeMarker(broker: Broker, topic: string, partition: number, m: TxnMarker): Promise<void> {
+/** What the transaction coordinator is built from (the group coordinator included). */
+export type TxnServices = Pick<
+  BrokerServices,
+  'config' | 'clock' | 'metadata' | 'partitions' | 'producerIds' | 'groups' | 'log' | 'childLogger'
+>;
+
+async function writeMarker(
+  services: Pick<BrokerServices, 'partitions' | 'log'>,
+  topic: string,
+  partition: number,
+  m: TxnMarker,
+): Promise<void> {
   try {
     // undefined: the topic was deleted, nothing to mark.
-    await broker.replicaManager.appendTxnMarker(topic, partition, m);
+    await services.partitions.appendTxnMarker(topic, partition, m);
   } catch (err) {
     // A newer epoch of the producer (or a newer coordinator epoch) already ended the transaction on this
     // partition: nothing left to mark there (Kafka's marker handler stops on these too).
     const code = (err as { kafkaCode?: number }).kafkaCode;
     if (code !== ErrorCode.INVALID_PRODUCER_EPOCH && code !== ErrorCode.TRANSACTION_COORDINATOR_FENCED) throw err;
-    broker.log.warn(
+    services.log.warn(
       { topic, partition, producerId: m.producerId, epoch: m.producerEpoch, err: (err as Error).message },
       'transaction marker refused; skipped',
     );
   }
 }
 
-export function createTransactionCoordinator(broker: Broker): Transactions {
-  const cfg = broker.config;
-  const stateLog = new TxnStateTopicLog(broker);
-  const offsetsLog = new OffsetsTopicLog(broker);
-  const offsets = new TxnOffsetStore(() => broker.groups);
+export function createTransactionCoordinator(services: TxnServices): Transactions {
+  const cfg = services.config;
+  const stateLog = new TxnStateTopicLog(services);
+  const offsetsLog = new OffsetsTopicLog(services);
+  const offsets = new TxnOffsetStore(() => services.groups);
   const txn = new Transactions(
     {
       maxTimeoutMs: cfg.int('transaction.max.timeout.ms'),
@@ -51,20 +62,20 @@ export function createTransactionCoordinator(broker: Broker): Transactions {
       expireCheckIntervalMs: cfg.int('transaction.remove.expired.transaction.cleanup.interval.ms'),
     },
     {
-      clock: broker.clock,
+      clock: services.clock,
       store: stateLog,
-      allocateProducerId: () => broker.producerIds.allocate(),
-      partitionsOf: (topic) => broker.metadata.image.topic(topic)?.partitions,
-      writeMarker: (topic, partition, m) => writeMarker(broker, topic, partition, m),
+      allocateProducerId: () => services.producerIds.allocate(),
+      partitionsOf: (topic) => services.metadata.image.topic(topic)?.partitions,
+      writeMarker: (topic, partition, m) => writeMarker(services, topic, partition, m),
       groupPartition: async (groupId) => {
         await offsetsLog.ensureTopic();
         return {
           topic: OFFSETS_TOPIC,
-          partition: offsetsPartitionFor(groupId, broker.metadata.image.topic(OFFSETS_TOPIC)!.partitions),
+          partition: offsetsPartitionFor(groupId, services.metadata.image.topic(OFFSETS_TOPIC)!.partitions),
         };
       },
       onMarkersWritten: (pid, commit) => offsets.complete(pid, commit),
-      log: broker.childLogger('txn'),
+      log: services.childLogger('txn'),
     },
   );
   txn.offsets = offsets;

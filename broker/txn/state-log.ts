@@ -8,8 +8,7 @@
  *   state only after that, so an answered transition survives a kill -9.
  * - `replay` reads every partition from log start to end in order; later records win.
  */
-import type { Broker } from '../broker.js';
-import { InternalTopic } from '../internal-topic.js';
+import { InternalTopic, type InternalTopicServices } from '../internal-topic.js';
 import { TRANSACTION_STATE_TOPIC, txnLogKey, txnStatePartitionFor } from './records.js';
 import { InjectedFaultError } from '../../protocol/errors.js';
 
@@ -33,8 +32,8 @@ export class MemoryTxnStateStore implements TxnStateStore {
 export class TxnStateTopicLog implements TxnStateStore {
   private readonly topic: InternalTopic;
 
-  constructor(broker: Broker) {
-    this.topic = new InternalTopic(broker, TRANSACTION_STATE_TOPIC, 'transaction.state.log.num.partitions');
+  constructor(services: InternalTopicServices) {
+    this.topic = new InternalTopic(services, TRANSACTION_STATE_TOPIC, 'transaction.state.log.num.partitions');
   }
 
   /** Create `__transaction_state` if missing (idempotent, concurrency-safe). */
