@@ -43,6 +43,15 @@ function nextState(reg: BrokerRegistration, pred: (s: RegistrationState) => bool
   });
 }
 
+/** Moves the fake clock on (retries are timed on it) while real etcd calls complete, until registered (bounded). */
+async function driveUntilRegistered(clock: FakeClock, reg: BrokerRegistration): Promise<void> {
+  const end = Date.now() + 20_000;
+  while (!reg.registered && Date.now() < end) {
+    await clock.advanceAndSettle(100);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 before(async () => {
   etcd = await startEtcd();
 });
@@ -111,7 +120,7 @@ test('etcd paused past the TTL: the lease is lost on our clock, then re-created 
   }
   // Recovery retries on the (fake) clock: revoke the old lease, grant a new one, register again.
   const registered = nextState(reg, (st) => st.registered);
-  for (let i = 0; i < 200 && !reg.registered; i++) await clock.advanceAndSettle(100);
+  await driveUntilRegistered(clock, reg);
   const st = await registered;
   assert.ok(st.epoch! > epoch1, 'registered again with a newer epoch');
   assert.equal(s.leaseGeneration, 2);
@@ -133,7 +142,7 @@ test('a revoked lease is seen as lost at the next keep-alive and replaced', asyn
   for (let i = 0; i < 100 && s.state === 'alive'; i++) await new Promise((r) => setTimeout(r, 20));
   assert.match((await lost).message, /revoked or has expired/);
   const registered = nextState(reg, (st) => st.registered);
-  for (let i = 0; i < 200 && !reg.registered; i++) await clock.advanceAndSettle(100);
+  await driveUntilRegistered(clock, reg);
   await registered;
   assert.notEqual(s.leaseId, first);
   assert.equal((await get(c, reg.key))?.lease, s.leaseId);
@@ -148,10 +157,13 @@ test('real time: etcd paused (SIGSTOP) past a 2 s TTL loses the lease; after SIG
   const lost = new Promise<CoordinationError>((r) => s.onLost(r));
   etcd.pause();
   try {
+    let t: NodeJS.Timeout | undefined;
     const err = await Promise.race([
       lost,
-      new Promise<never>((_, rej) => setTimeout(() => rej(new Error('lease not lost while etcd was paused')), 10_000)),
-    ]);
+      new Promise<never>((_, rej) => {
+        t = setTimeout(() => rej(new Error('lease not lost while etcd was paused')), 10_000);
+      }),
+    ]).finally(() => clearTimeout(t));
     assert.equal(err.code, 'ERR_LEASE_LOST');
     assert.equal(reg.registered, false);
   } finally {
