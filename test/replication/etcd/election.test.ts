@@ -41,7 +41,7 @@ after(async () => {
   await etcd?.cleanup();
 });
 
-test('two campaigners: one leads; the other takes over with a higher epoch when the first lease is revoked', async () => {
+test('two campaigners: one leads; the other takes over, higher epoch, when the first lease is revoked', async () => {
   const s1 = await session('elect-a');
   const s2 = await session('elect-a');
   const e1 = new Election(s1, 1);
@@ -91,7 +91,7 @@ test('two campaigners: one leads; the other takes over with a higher epoch when 
   assert.ok(l3.epoch > l2.epoch);
 });
 
-test('a campaigner whose process is SIGKILLed loses leadership when its lease expires; the waiter takes over', async () => {
+test('a SIGKILLed campaigner process loses leadership when its lease expires; the waiter takes over', async () => {
   const child = spawn(process.execPath, [CAMPAIGNER, etcd.endpoint, '10', '2000', 'elect-b'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -94,7 +94,7 @@ test('a broker registers under its lease; a second holder of the node id is refu
   assert.ok(again.state.epoch! > reg.state.epoch!, 'a new registration has a newer broker epoch');
 });
 
-test('etcd paused past the TTL: the lease is lost on our clock, then re-created and re-registered on resume', async () => {
+test('etcd paused past the TTL: lease lost on our clock, then re-created and re-registered on resume', async () => {
   const clock = new FakeClock(1_000_000);
   const c = conn();
   const s = session(c, { clock });
@@ -148,7 +148,7 @@ test('a revoked lease is seen as lost at the next keep-alive and replaced', asyn
   assert.equal((await get(c, reg.key))?.lease, s.leaseId);
 });
 
-test('real time: etcd paused (SIGSTOP) past a 2 s TTL loses the lease; after SIGCONT the broker registers again', async () => {
+test('real time: etcd SIGSTOPped past a 2 s TTL loses the lease; after SIGCONT the broker registers anew', async () => {
   const c = conn();
   const s = session(c);
   await s.start();

@@ -66,7 +66,7 @@ test('a prefix watch from a range read sees every later change once, in order, a
   }
 });
 
-test('etcd killed and restarted on its data dir: the watch resumes from its revision (nothing lost or repeated)', async () => {
+test('etcd killed, restarted on its data dir: the watch resumes from its revision (no loss, no repeat)', async () => {
   const writer = conn();
   const watcher = conn();
   const p = writer.key('partitions/');
