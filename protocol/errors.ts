@@ -102,3 +102,11 @@ export class BadArgumentError extends RunnelError {
     super('ERR_BAD_ARGUMENT', message);
   }
 }
+
+/**
+ * Faults of the etcd coordination layer (replication/etcd/): etcd unreachable or failing a call
+ * (ERR_ETCD_UNAVAILABLE), a node id another broker holds (ERR_DUPLICATE_BROKER_REGISTRATION), a session whose
+ * lease is gone (ERR_LEASE_LOST), a watch whose start revision was compacted away (ERR_WATCH_COMPACTED), a
+ * leader that no longer is (ERR_NOT_CONTROLLER), a component closed under a caller (ERR_CLOSED).
+ */
+export class CoordinationError extends BrokerFault {}

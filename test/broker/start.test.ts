@@ -151,6 +151,8 @@ runWithCompileCache(${JSON.stringify(bundle)}, null).exports.main([process.execP
     '@node-rs/crc32',
     'msgpackr',
     'msgpackr/index-no-eval',
+    'etcd3',
+    '@grpc/grpc-js',
   ]) {
     assert.ok(!loaded.includes(lazy), `${lazy} loaded at start: ${loaded.join(' ')}`);
   }
