@@ -7,10 +7,19 @@
  *   UNKNOWN_LEADER_EPOCH (our metadata is behind), older → FENCED_LEADER_EPOCH (the client's is); then, for
  *   leader-only operations, a node that does not lead the partition → NOT_LEADER_OR_FOLLOWER.
  * - High watermark: the log does not advance it by itself; the Partition does, to the smallest end offset
- *   acknowledged by every in-sync replica. With one replica (today) that is the end of each append once the
- *   log acknowledged it (after the fsync when flush.messages demands one), exactly as before. Followers'
- *   progress will feed `followerEnds` when replication lands. Every move is reported to `onChange` (the
- *   replica manager wakes the purgatory).
+ *   acknowledged by every in-sync replica, never backwards. With one replica that is the end of each append
+ *   once the log acknowledged it (after the fsync when flush.messages demands one). Every move is reported to
+ *   `onChange` (the replica manager wakes the purgatory).
+ * - Replication, as leader (replicas/ISR from the metadata image, `updateAssignment`): each follower's
+ *   replica fetch (`recordFollowerFetch`) gives its log end offset and, when it reached the leader's log end
+ *   (or the leader's end at its previous fetch), its last caught-up time. A follower outside the ISR whose
+ *   end reached the HW (and this epoch's start) is proposed for the ISR; an ISR member not caught up for
+ *   replica.lag.time.max.ms is proposed out (`maybeShrinkIsr`). Proposals go through `alterIsr` (the replica
+ *   manager's store.alterPartition, a CAS on the partition epoch), one at a time; the ISR changes here only
+ *   when the metadata delta comes back. Until a follower has fetched since this node became leader its end
+ *   is unknown and the HW waits for it.
+ * - As follower: `appendAsFollower` writes the leader's batches
+ *   unchanged and takes min(leader's HW, log end) as its HW; `truncateTo` removes a divergent tail.
  * - Writes: `appendAsLeader` (produce, internal topics, admin records), `appendTxnMarker`, DeleteRecords.
  *   Every batch is stamped with the current leader epoch.
  * - Reads: `read` up to the high watermark (read_uncommitted) or the last stable offset (read_committed),
@@ -29,6 +38,7 @@ import type {
 } from '../storage/partition-log.js';
 import type { RecordLocation } from '../storage/batch-scan.js';
 import type { LogConfig } from '../storage/log-config.js';
+import type { PartitionRegistration } from './metadata/image.js';
 
 /** A client's current leader epoch of -1: "do not check". */
 export const NO_LEADER_EPOCH = -1;
@@ -47,6 +57,21 @@ export interface PartitionOptions {
   isLeader?: boolean;
   /** Called after every append that wrote data and every HW move (the replica manager wakes the purgatory). */
   onChange?: (p: Partition) => void;
+  /** This node's id (replication; default 0). */
+  localId?: number;
+  /** Propose a new ISR at the partition epoch this node knows (the replica manager's store.alterPartition). */
+  alterIsr?: (p: Partition, isr: number[], partitionEpoch: number) => Promise<unknown>;
+}
+
+/** What the leader knows of one follower. */
+export interface FollowerState {
+  /** Its log end offset (from its last fetch offset); -1 until it fetched from this leader. */
+  logEndOffset: number;
+  /** Last time its end reached the leader's log end (ms); the ISR shrinks when this is too old. */
+  lastCaughtUpTime: number;
+  lastFetchTime: number;
+  /** The leader's log end at its last fetch. */
+  lastFetchLeaderEnd: number;
 }
 
 export interface PartitionReadOptions {
@@ -68,9 +93,20 @@ export class Partition {
   private leader: boolean;
   /** End offset this replica has acknowledged (appends resolved), the local part of the HW. */
   private localEnd: number;
-  /** In-sync followers' end offsets (empty until replication lands). */
+  /** Followers' end offsets fed by `updateFollowerEnd` without an assignment (tests; all count as in sync). */
   private readonly followerEnds = new Map<number, number>();
   private readonly onChange: ((p: Partition) => void) | undefined;
+  readonly localId: number;
+  private readonly alterIsr: PartitionOptions['alterIsr'];
+  /** From the metadata image; undefined on a single node without one (this node alone is the ISR). */
+  private assignment: PartitionRegistration | undefined;
+  private readonly followers = new Map<number, FollowerState>();
+  /** An ISR proposal is in flight (one writer at a time). */
+  private isrPending = false;
+  /** Offset where this node's current leadership started (followers join the ISR only past it). */
+  private leaderStartOffset = 0;
+  /** The leader this follower fetches from (-1: none / this node leads). */
+  private leaderIdValue = -1;
 
   constructor(
     readonly log: PartitionLog,
@@ -82,6 +118,8 @@ export class Partition {
     this.leader = options.isLeader ?? true;
     this.localEnd = log.highWatermark;
     this.onChange = options.onChange;
+    this.localId = options.localId ?? 0;
+    this.alterIsr = options.alterIsr;
   }
 
   get leaderEpoch(): number {
@@ -91,20 +129,79 @@ export class Partition {
     return this.leader;
   }
 
-  /** Leadership change (from the controller later): epochs only move forward. */
-  makeLeader(leaderEpoch: number): void {
+  /** Leadership change: epochs only move forward. `now`: followers in the ISR count as caught up now. */
+  makeLeader(leaderEpoch: number, assignment?: PartitionRegistration, now = 0): void {
     if (leaderEpoch < this.epoch) throw new PartitionStateError(`epoch ${leaderEpoch} < ${this.epoch}`, -1);
     this.epoch = leaderEpoch;
     this.leader = true;
+    this.leaderIdValue = this.localId;
     this.followerEnds.clear();
+    this.followers.clear();
+    this.isrPending = false;
     this.localEnd = this.log.logEndOffset;
+    this.leaderStartOffset = this.log.logEndOffset;
+    if (assignment) {
+      this.assignment = assignment;
+      for (const id of assignment.replicas) {
+        if (id === this.localId) continue;
+        const inSync = assignment.isr.includes(id);
+        this.followers.set(id, {
+          logEndOffset: -1,
+          lastCaughtUpTime: inSync ? now : 0,
+          lastFetchTime: 0,
+          lastFetchLeaderEnd: -1,
+        });
+      }
+    }
+    if (this.maybeIncrementHighWatermark()) this.onChange?.(this);
   }
 
-  makeFollower(leaderEpoch: number): void {
+  makeFollower(leaderEpoch: number, leaderId = -1, assignment?: PartitionRegistration): void {
     if (leaderEpoch < this.epoch) throw new PartitionStateError(`epoch ${leaderEpoch} < ${this.epoch}`, -1);
     this.epoch = leaderEpoch;
     this.leader = false;
+    this.leaderIdValue = leaderId;
     this.followerEnds.clear();
+    this.followers.clear();
+    this.isrPending = false;
+    if (assignment) this.assignment = assignment;
+  }
+
+  /** The leader this node follows (this node's id when it leads; -1 unknown). */
+  get leaderId(): number {
+    return this.leaderIdValue;
+  }
+  /** Replicas from the metadata image ([this node] without one). */
+  get replicas(): readonly number[] {
+    return this.assignment?.replicas ?? [this.localId];
+  }
+  /** The committed ISR ([this node] without an image). */
+  get isr(): readonly number[] {
+    return this.assignment?.isr ?? [this.localId];
+  }
+  get partitionEpoch(): number {
+    return this.assignment?.partitionEpoch ?? 0;
+  }
+  /** What the leader knows of `replicaId` (undefined: not a follower of this leader). */
+  followerState(replicaId: number): Readonly<FollowerState> | undefined {
+    return this.followers.get(replicaId);
+  }
+
+  /**
+   * A new registration of this partition with the same leader and epoch (ISR or replicas changed): the HW
+   * may move (a follower left the ISR) and new replicas get a follower state.
+   */
+  updateAssignment(assignment: PartitionRegistration): void {
+    this.assignment = assignment;
+    this.isrPending = false;
+    if (this.leader) {
+      for (const id of assignment.replicas) {
+        if (id !== this.localId && !this.followers.has(id))
+          this.followers.set(id, { logEndOffset: -1, lastCaughtUpTime: 0, lastFetchTime: 0, lastFetchLeaderEnd: -1 });
+      }
+      for (const id of [...this.followers.keys()]) if (!assignment.replicas.includes(id)) this.followers.delete(id);
+      if (this.maybeIncrementHighWatermark()) this.onChange?.(this);
+    }
   }
 
   /**
@@ -157,8 +254,16 @@ export class Partition {
 
   /** Move the HW to the smallest end acknowledged by every in-sync replica (never backwards). */
   private maybeIncrementHighWatermark(): boolean {
+    if (!this.leader) return false;
     let hw = this.localEnd;
-    for (const end of this.followerEnds.values()) hw = Math.min(hw, end);
+    if (this.assignment) {
+      for (const id of this.assignment.isr) {
+        if (id === this.localId) continue;
+        hw = Math.min(hw, this.followers.get(id)?.logEndOffset ?? -1);
+      }
+    } else {
+      for (const end of this.followerEnds.values()) hw = Math.min(hw, end);
+    }
     if (hw <= this.log.highWatermark) return false;
     this.log.updateHighWatermark(hw);
     return true;
@@ -207,6 +312,89 @@ export class Partition {
     if (this.maybeIncrementHighWatermark()) this.onChange?.(this);
   }
 
+  /**
+   * Leader: a replica fetch from `replicaId` at `fetchOffset` (its log end) at time `now`, before the read.
+   * Returns false when `replicaId` is not a follower of this partition (NOT_LEADER_OR_FOLLOWER).
+   */
+  recordFollowerFetch(replicaId: number, fetchOffset: number, now: number): boolean {
+    const f = this.followers.get(replicaId);
+    if (!this.leader || !f) return false;
+    const leaderEnd = this.log.logEndOffset;
+    if (fetchOffset >= leaderEnd) f.lastCaughtUpTime = Math.max(f.lastCaughtUpTime, now);
+    else if (fetchOffset >= f.lastFetchLeaderEnd && f.lastFetchLeaderEnd >= 0)
+      f.lastCaughtUpTime = Math.max(f.lastCaughtUpTime, f.lastFetchTime);
+    f.logEndOffset = Math.min(fetchOffset, leaderEnd);
+    f.lastFetchTime = now;
+    f.lastFetchLeaderEnd = leaderEnd;
+    this.maybeExpandIsr(replicaId, f);
+    if (this.maybeIncrementHighWatermark()) this.onChange?.(this);
+    return true;
+  }
+
+  /** A follower outside the ISR whose end reached the HW and this leadership's start joins it. */
+  private maybeExpandIsr(replicaId: number, f: FollowerState): void {
+    const a = this.assignment;
+    if (!a || this.isrPending || a.isr.includes(replicaId)) return;
+    if (f.logEndOffset < this.log.highWatermark || f.logEndOffset < this.leaderStartOffset) return;
+    this.proposeIsr([...a.isr, replicaId]);
+  }
+
+  /** Leader: propose the ISR without followers not caught up within `maxLagMs`; true if proposed. */
+  maybeShrinkIsr(now: number, maxLagMs: number): boolean {
+    const a = this.assignment;
+    if (!this.leader || !a || this.isrPending) return false;
+    const leaderEnd = this.log.logEndOffset;
+    const out = a.isr.filter((id) => {
+      if (id === this.localId) return false;
+      const f = this.followers.get(id);
+      return !f || (f.logEndOffset !== leaderEnd && now - f.lastCaughtUpTime > maxLagMs);
+    });
+    if (out.length === 0) return false;
+    this.proposeIsr(a.isr.filter((id) => !out.includes(id)));
+    return true;
+  }
+
+  private proposeIsr(isr: number[]): void {
+    if (!this.alterIsr || !this.assignment) return;
+    this.isrPending = true;
+    const expected = this.assignment.partitionEpoch;
+    this.alterIsr(this, isr, expected).then(
+      () => {
+        // The delta normally arrived already (updateAssignment); unblock if it did not change the epoch.
+        if (this.assignment?.partitionEpoch === expected) this.isrPending = false;
+      },
+      () => {
+        this.isrPending = false;
+      },
+    );
+  }
+
+  /**
+   * Follower: append the leader's batches as they are, then take min(leader's HW, log end) as the HW.
+   * Throws PartitionStateError (NOT_LEADER_OR_FOLLOWER) on the leader.
+   */
+  async appendAsFollower(records: Buffer, leaderHighWatermark: number): Promise<AppendResult | undefined> {
+    if (this.leader) {
+      throw new PartitionStateError(`${this.topic}-${this.partition} is led here`, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    }
+    const r = records.length > 0 ? await this.log.appendAsFollower(records) : undefined;
+    const before = this.log.highWatermark;
+    const hw = Math.min(leaderHighWatermark, this.log.logEndOffset);
+    if (hw >= 0 && hw !== before) this.log.updateHighWatermark(hw);
+    if (r || this.log.highWatermark !== before) this.onChange?.(this);
+    return r;
+  }
+
+  /** Follower: remove every record at or above `offset` (a divergent tail); true if anything went. */
+  truncateTo(offset: number): Promise<boolean> {
+    return this.log.truncateTo(offset);
+  }
+
+  /** Follower: the log restarts empty at `offset` (the leader's log start is past our end). */
+  truncateFullyAndStartAt(offset: number): Promise<void> {
+    return this.log.truncateFullyAndStartAt(offset);
+  }
+
   /** DeleteRecords: move the log start offset to `offset` (-1 = the high watermark). */
   deleteRecordsBefore(offset: number): Promise<DeleteRecordsResult> {
     this.requireLeader();
@@ -227,8 +415,8 @@ export class Partition {
   }
 
   /** Whole batches from `fetchOffset` up to the log end (coordinators replaying their own topics). */
-  readLocal(fetchOffset: number, maxBytes: number): Promise<ReadResult> {
-    return this.log.read(fetchOffset, maxBytes, { maxOffset: this.log.logEndOffset });
+  readLocal(fetchOffset: number, maxBytes: number, minOneBatch = true): Promise<ReadResult> {
+    return this.log.read(fetchOffset, maxBytes, { maxOffset: this.log.logEndOffset, minOneBatch });
   }
 
   /** Aborted transactions overlapping [fetchOffset, upperBoundOffset). */

@@ -6,18 +6,29 @@
  * - Partitions follow the log manager's logs: `getPartition` wraps the log the log manager holds for the
  *   topic-partition, creating the Partition on first use and replacing it when the log changed (topic
  *   deleted and created again); a partition without a log is gone (UNKNOWN_TOPIC_OR_PARTITION).
- * - Single node: this node leads every partition at epoch `leaderEpoch` (0); the controller will drive
- *   makeLeader/makeFollower when replication lands.
+ * - Without a metadata store (single node): this node leads every partition at epoch `leaderEpoch` (0).
+ * - With one (`options.store`): a Partition starts from its registration in the image, and `start` follows
+ *   the store's deltas: a partition whose leader is this node → makeLeader(epoch); one led elsewhere →
+ *   makeFollower(leader, epoch) and handed to the fetcher of that leader (`followers`, the
+ *   ReplicaFetcherManager of replica-fetcher.ts); a new ISR at the same epoch → updateAssignment. ISR
+ *   proposals of the leaders go to store.alterPartition (CAS on the partition epoch); every
+ *   replica.lag.time.max.ms / 2 the leaders drop followers that lag (Partition.maybeShrinkIsr).
  * - `appendRecords`: Partition.appendAsLeader, then acks: 0 and 1 answer once the log acknowledged the
- *   append; -1 (all) waits in the purgatory until the high watermark passes the batch (at once with one
- *   replica), or REQUEST_TIMED_OUT after timeoutMs.
+ *   append; -1 (all) is refused with NOT_ENOUGH_REPLICAS (nothing written) while the ISR is smaller than
+ *   min.insync.replicas, else waits in the purgatory until the high watermark passes the batch (at once with
+ *   one replica): NONE, NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below the minimum meanwhile, or
+ *   REQUEST_TIMED_OUT after timeoutMs.
+ * - Replica fetches (`readForReplica`, `fetchForReplica`): the follower's fetch offset is its log end
+ *   (Partition.recordFollowerFetch), the read goes up to the log end, the answer carries the HW.
  * - Appends and HW moves wake the purgatory's delayed fetches and produces of that partition.
  */
 import { ErrorCode } from '../protocol/generated/error-codes.js';
-import type { Clock } from '../storage/clock.js';
+import type { Clock, TimerHandle } from '../storage/clock.js';
 import type { AppendOptions, AppendResult, PartitionLog, TxnMarkerRequest } from '../storage/partition-log.js';
 import { NO_LEADER_EPOCH, Partition, PartitionStateError } from './partition.js';
 import { Purgatory } from './purgatory.js';
+import type { PartitionRegistration } from './metadata/image.js';
+import type { MetadataDelta, MetadataStore } from './metadata/store.js';
 
 /** Where the partition logs live (the LogManager). */
 export interface LogSource {
@@ -29,6 +40,38 @@ export interface ReplicaManagerOptions {
   clock: Clock;
   /** The leader epoch of every partition on a single node (default 0). */
   leaderEpoch?: number;
+  /** The cluster metadata (replication); without it this node leads everything. */
+  store?: MetadataStore;
+  /** replica.lag.time.max.ms (default 30000). */
+  replicaLagTimeMaxMs?: number;
+}
+
+/** Who fetches for the partitions this node follows (replica-fetcher.ts's ReplicaFetcherManager). */
+export interface FollowerFetchers {
+  /** Fetch `topic-partition` from `leaderId` (truncating first) at `leaderEpoch`. */
+  follow(leaderId: number, topic: string, partition: number, leaderEpoch: number): void;
+  /** Stop fetching `topic-partition`. */
+  unfollow(topic: string, partition: number): void;
+}
+
+/** One partition of a replica fetch. */
+export interface ReplicaFetchPartition {
+  topic: string;
+  partition: number;
+  fetchOffset: number;
+  currentLeaderEpoch: number;
+  maxBytes: number;
+}
+
+/** The answer for one partition of a replica fetch. */
+export interface ReplicaFetchData {
+  topic: string;
+  partition: number;
+  errorCode: number;
+  highWatermark: number;
+  logStartOffset: number;
+  logEndOffset: number;
+  records: Buffer;
 }
 
 export interface AppendRecordsOptions {
@@ -57,6 +100,13 @@ export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>();
   readonly purgatory: Purgatory;
   private readonly leaderEpoch: number;
+  private readonly clock: Clock;
+  private readonly store: MetadataStore | undefined;
+  readonly replicaLagTimeMaxMs: number;
+  /** Set by the owner of the fetchers before `start`. */
+  followers: FollowerFetchers | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private shrinkTimer: TimerHandle | undefined;
 
   constructor(
     private readonly logs: LogSource,
@@ -64,6 +114,14 @@ export class ReplicaManager {
   ) {
     this.purgatory = new Purgatory(options.clock);
     this.leaderEpoch = options.leaderEpoch ?? 0;
+    this.clock = options.clock;
+    this.store = options.store;
+    this.replicaLagTimeMaxMs = options.replicaLagTimeMaxMs ?? 30000;
+  }
+
+  /** This node's id (the store's; 0 without one). */
+  get nodeId(): number {
+    return this.store?.nodeId ?? 0;
   }
 
   /** The hosted partition, or UNKNOWN_TOPIC_OR_PARTITION. */
@@ -76,12 +134,16 @@ export class ReplicaManager {
       return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     }
     if (!p || p.log !== log) {
+      const reg = this.store?.image.partition(topic, partition);
       p = new Partition(log, {
-        leaderEpoch: this.leaderEpoch,
-        isLeader: true,
+        leaderEpoch: reg ? reg.leaderEpoch : this.leaderEpoch,
+        isLeader: reg ? reg.leader === this.nodeId : true,
+        localId: this.nodeId,
         onChange: (x) => this.purgatory.checkAndComplete(x.topic, x.partition),
+        alterIsr: (x, isr, epoch) => this.store!.alterPartition(x.topic, x.partition, epoch, { isr }),
       });
       this.partitions.set(k, p);
+      if (reg) this.applyRegistration(topic, reg, p);
     }
     return p;
   }
@@ -129,6 +191,12 @@ export class ReplicaManager {
     const appendOpts: Omit<AppendOptions, 'leaderEpoch'> = {};
     if (options.appendTime !== undefined) appendOpts.appendTime = options.appendTime;
     if (options.origin !== undefined) appendOpts.origin = options.origin;
+    if (options.requiredAcks === -1 && p.isr.length < p.logConfig.minInsyncReplicas) {
+      throw new PartitionStateError(
+        `${topic}-${partition} has ${p.isr.length} in-sync replicas, fewer than min.insync.replicas`,
+        ErrorCode.NOT_ENOUGH_REPLICAS,
+      );
+    }
     const r = await p.appendAsLeader(records, appendOpts, options.onQueued);
     let errorCode: number = ErrorCode.NONE;
     if (options.requiredAcks === -1) {
@@ -147,7 +215,8 @@ export class ReplicaManager {
     const now = this.getPartition(p.topic, p.partition);
     if (now !== p) return typeof now === 'number' ? now : ErrorCode.NOT_LEADER_OR_FOLLOWER;
     if (!p.isLeader) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
-    return p.highWatermark >= end ? ErrorCode.NONE : undefined;
+    if (p.highWatermark < end) return undefined;
+    return p.isr.length < p.logConfig.minInsyncReplicas ? ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND : ErrorCode.NONE;
   }
 
   /**
@@ -169,8 +238,145 @@ export class ReplicaManager {
     return this.purgatory.delayFetch(partitions, timeoutMs);
   }
 
-  /** Shutdown: every waiting request answers now. */
+  /** Shutdown: every waiting request answers now; stop following the store. */
   shutdown(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.clock.clearTimeout(this.shrinkTimer);
+    this.shrinkTimer = undefined;
     this.purgatory.wakeAll();
+  }
+
+  // ---- replication --------------------------------------------------------------------------------
+
+  /**
+   * Follow the store: apply the current image to the hosted partitions, then every delta; check the ISRs
+   * every replica.lag.time.max.ms / 2. Call after the log applier subscribed (logs exist before this runs).
+   */
+  start(): void {
+    const store = this.store;
+    if (!store || this.unsubscribe) return;
+    for (const { topic, partition } of store.image.replicasOf(this.nodeId)) {
+      this.applyRegistration(topic.name, partition);
+    }
+    this.unsubscribe = store.subscribe((d) => this.applyDelta(d));
+    const tick = (): void => {
+      this.shrinkIsrs();
+      this.shrinkTimer = this.clock.setTimeout(tick, Math.max(1, this.replicaLagTimeMaxMs / 2));
+    };
+    this.shrinkTimer = this.clock.setTimeout(tick, Math.max(1, this.replicaLagTimeMaxMs / 2));
+  }
+
+  /** Leaders drop followers not caught up within replica.lag.time.max.ms; returns how many proposals. */
+  shrinkIsrs(): number {
+    let n = 0;
+    const now = this.clock.now();
+    for (const p of this.partitions.values()) if (p.maybeShrinkIsr(now, this.replicaLagTimeMaxMs)) n++;
+    return n;
+  }
+
+  applyDelta(delta: MetadataDelta): void {
+    for (const c of delta.changes) {
+      if (c.type === 'topic-deleted') {
+        for (const p of c.topic.partitionStates) this.followers?.unfollow(c.topic.name, p.partition);
+      } else if (c.type === 'topic-created') {
+        for (const p of c.topic.partitionStates) this.applyRegistration(c.topic.name, p);
+      } else if (c.type === 'partitions-created') {
+        for (const p of c.partitions) this.applyRegistration(c.topic.name, p);
+      } else if (c.type === 'partition-changed') {
+        this.applyRegistration(c.topic.name, c.partition);
+      }
+    }
+  }
+
+  /** Make the hosted partition follow its registration (leader, follower, new ISR). */
+  private applyRegistration(topic: string, reg: PartitionRegistration, known?: Partition): void {
+    const id = this.nodeId;
+    if (!reg.replicas.includes(id)) {
+      this.followers?.unfollow(topic, reg.partition);
+      return;
+    }
+    const p = known ?? this.getPartition(topic, reg.partition);
+    if (typeof p === 'number') return;
+    if (reg.leaderEpoch < p.leaderEpoch) return;
+    if (reg.leader === id) {
+      if (!p.isLeader || reg.leaderEpoch > p.leaderEpoch || known) {
+        this.followers?.unfollow(topic, reg.partition);
+        p.makeLeader(reg.leaderEpoch, reg, this.clock.now());
+      } else {
+        p.updateAssignment(reg);
+      }
+      return;
+    }
+    if (p.isLeader || reg.leaderEpoch > p.leaderEpoch || p.leaderId !== reg.leader || known) {
+      p.makeFollower(reg.leaderEpoch, reg.leader, reg);
+      // Waiting acks=all produces and fetches re-check (they fail with NOT_LEADER_OR_FOLLOWER).
+      this.purgatory.checkAndComplete(topic, reg.partition);
+      if (reg.leader >= 0) this.followers?.follow(reg.leader, topic, reg.partition, reg.leaderEpoch);
+      else this.followers?.unfollow(topic, reg.partition);
+    } else {
+      p.updateAssignment(reg);
+      if (reg.leader >= 0) this.followers?.follow(reg.leader, topic, reg.partition, reg.leaderEpoch);
+    }
+  }
+
+  /**
+   * Leader side of a replica fetch for one partition: record `replicaId`'s fetch offset as its log end,
+   * then read from it up to the log end (not the HW). Errors as Kafka: UNKNOWN_TOPIC_OR_PARTITION,
+   * epoch errors, NOT_LEADER_OR_FOLLOWER (not the leader, or `replicaId` is not a follower), or the read's
+   * OFFSET_OUT_OF_RANGE.
+   */
+  async readForReplica(replicaId: number, it: ReplicaFetchPartition, minOneBatch = true): Promise<ReplicaFetchData> {
+    const out: ReplicaFetchData = {
+      topic: it.topic,
+      partition: it.partition,
+      errorCode: ErrorCode.NONE,
+      highWatermark: -1,
+      logStartOffset: -1,
+      logEndOffset: -1,
+      records: Buffer.alloc(0),
+    };
+    const p = this.getPartitionOrError(it.topic, it.partition, it.currentLeaderEpoch);
+    if (typeof p === 'number') return { ...out, errorCode: p };
+    const r = await p.readLocal(it.fetchOffset, it.maxBytes, minOneBatch);
+    if (r.errorCode !== ErrorCode.NONE) return { ...out, errorCode: r.errorCode, logStartOffset: r.logStartOffset };
+    if (!p.recordFollowerFetch(replicaId, it.fetchOffset, this.clock.now())) {
+      return { ...out, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+    }
+    return {
+      ...out,
+      highWatermark: p.highWatermark,
+      logStartOffset: p.logStartOffset,
+      logEndOffset: p.logEndOffset,
+      records: r.records,
+    };
+  }
+
+  /**
+   * A whole replica fetch (the in-process path; the Fetch handler does the same through its own loop):
+   * read every partition, and when nothing was read and no partition failed, wait up to `maxWaitMs` for an
+   * append on one of them and read again.
+   */
+  async fetchForReplica(
+    replicaId: number,
+    items: ReplicaFetchPartition[],
+    maxWaitMs: number,
+  ): Promise<ReplicaFetchData[]> {
+    const deadline = this.clock.now() + Math.max(0, maxWaitMs);
+    for (;;) {
+      const out: ReplicaFetchData[] = [];
+      let bytes = 0;
+      for (const it of items) {
+        const d = await this.readForReplica(replicaId, it, bytes === 0);
+        bytes += d.records.length;
+        out.push(d);
+      }
+      const failed = out.some((d) => d.errorCode !== ErrorCode.NONE);
+      if (bytes > 0 || failed || items.length === 0 || this.clock.now() >= deadline) return out;
+      await this.delayFetch(
+        items.map((it) => [it.topic, it.partition] as [string, number]),
+        deadline - this.clock.now(),
+      );
+    }
   }
 }

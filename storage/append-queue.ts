@@ -28,7 +28,8 @@ import type { LogFlusher } from './log-flusher.js';
 import type { SegmentSet } from './segment-set.js';
 import type { LogSegment } from './segment.js';
 import { scanAppend, stampAppend } from './batch-scan.js';
-import { CorruptRecordError } from '../protocol/errors.js';
+import { CorruptRecordError, StorageError } from '../protocol/errors.js';
+import { baseOffsetNumber, entrySize, lastOffsetNumber } from '../protocol/records/batch-header.js';
 import type { AppendOptions, AppendResult } from './partition-log-types.js';
 import type { MarkerInfo, ProducerStage } from './producer-state.js';
 import { checkAppendBatches, hasProducerBatches } from './producer-recovery.js';
@@ -175,10 +176,19 @@ export class AppendQueue {
       const now = clock.now();
       try {
         let first = this.logEndOffset() + groupOffsets;
+        // A follower keeps the leader's offsets: `span` covers gaps left by compaction on the leader.
+        const follower = it.options.asFollower === true;
+        let span = scan.offsets;
+        if (follower) {
+          const base = baseOffsetNumber(it.buf, 0);
+          if (base < first) throw new StorageError(`follower append at ${base} below the log end ${first}`, 1);
+          span = lastBatchOffset(it.buf) + 1 - base;
+          first = base;
+        }
         const reason = active.shouldRoll({
           appendBytes: it.buf.length,
           pendingBytes: groupBytes,
-          lastOffset: first + scan.offsets - 1,
+          lastOffset: first + span - 1,
           now,
           segmentBytes: this.ctx.config().segmentBytes,
           segmentMs: this.ctx.config().segmentMs,
@@ -187,14 +197,14 @@ export class AppendQueue {
         const epochChange = epoch !== undefined && epoch >= 0 && epoch !== leaderEpochCache.latestEpoch();
         if (reason || epochChange) {
           await writeGroup();
-          first = this.logEndOffset();
+          if (!follower) first = this.logEndOffset();
           if (reason) active = await this.ctx.roll(reason);
           if (epochChange && leaderEpochCache.assign(epoch, first)) await leaderEpochCache.flush();
         }
         // Producer checks, atomic with the offsets assigned here (throws coded errors).
         if (it.marker || hasProducerBatches(it.buf)) {
           const own = producers.state.stage(stage);
-          const origin = it.options.origin ?? 'client';
+          const origin = follower ? 'replay' : (it.options.origin ?? 'client');
           let dup: ReturnType<typeof checkAppendBatches>;
           if (it.marker) own.addMarker(it.marker, first, origin);
           else dup = checkAppendBatches(own, it.buf, first, origin);
@@ -211,11 +221,12 @@ export class AppendQueue {
           }
           own.mergeInto(stage);
         }
-        stampAppend(it.buf, first, epoch);
+        if (follower) groupOffsets = first - this.logEndOffset();
+        else stampAppend(it.buf, first, epoch);
         const appendTime = it.options.appendTime ?? now;
         results.push({
           baseOffset: first,
-          lastOffset: first + scan.offsets - 1,
+          lastOffset: first + span - 1,
           logAppendTime: this.ctx.config().messageTimestampType === 'LogAppendTime' ? appendTime : -1,
           logStartOffset: this.ctx.logStartOffset(),
           maxTimestamp: scan.maxTimestamp,
@@ -226,7 +237,7 @@ export class AppendQueue {
         dupSync.push(undefined);
         bufs.push(it.buf);
         groupBytes += it.buf.length;
-        groupOffsets += scan.offsets;
+        groupOffsets += span;
         if (scan.maxTimestamp > groupMaxTs) {
           groupMaxTs = scan.maxTimestamp;
           groupMaxTsOffset = first + scan.maxTimestampDelta;
@@ -238,4 +249,15 @@ export class AppendQueue {
     }
     await writeGroup();
   }
+}
+
+/** The last offset of the last batch in `buf` (whole batches, checked by scanAppend). */
+function lastBatchOffset(buf: Buffer): number {
+  let pos = 0;
+  let last = -1;
+  while (pos < buf.length) {
+    last = lastOffsetNumber(buf, pos);
+    pos += entrySize(buf, pos);
+  }
+  return last;
 }

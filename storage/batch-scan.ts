@@ -251,3 +251,24 @@ export function stampAppend(buf: Buffer, firstOffset: number, leaderEpoch: numbe
     pos += entrySize(buf, pos);
   }
 }
+
+/** Consecutive batches of `records` grouped by their partition leader epoch. */
+export function epochRuns(records: Buffer): Array<{ epoch: number; records: Buffer }> {
+  const runs: Array<{ epoch: number; records: Buffer }> = [];
+  let pos = 0;
+  let start = 0;
+  let epoch = Number.NaN;
+  while (pos + BATCH_HEADER_SIZE <= records.length) {
+    const size = entrySize(records, pos);
+    if (size <= BATCH_HEADER_SIZE || pos + size > records.length) break;
+    const e = partitionLeaderEpoch(records, pos);
+    if (e !== epoch && pos > start) {
+      runs.push({ epoch, records: records.subarray(start, pos) });
+      start = pos;
+    }
+    epoch = e;
+    pos += size;
+  }
+  if (pos > start) runs.push({ epoch, records: records.subarray(start, pos) });
+  return runs;
+}

@@ -48,6 +48,11 @@ export interface AppendOptions {
    * sequence numbers needed), 'replay' (no checks).
    */
   origin?: 'client' | 'coordinator' | 'replay';
+  /**
+   * Replication (appendAsFollower): the batches keep their offsets and leader epochs as the leader wrote
+   * them (nothing is stamped); the first batch must start at or after the log end offset.
+   */
+  asFollower?: boolean;
 }
 
 export interface AppendResult {

@@ -47,7 +47,8 @@
  * after it (producer-recovery.ts), rebuilding the replayed segments' txn indexes. The last stable offset
  * is min(first offset of undecided transactions, high watermark).
  *
- * TODO(replication): appendAsFollower (no offset assignment, epochs from batches).
+ * Replication: `appendAsFollower` writes the leader's batches unchanged (offsets, leader epochs, producer
+ * ids); the leader-epoch cache follows the batches' epochs; `truncateTo` removes a divergent tail.
  */
 
 import path from 'node:path';
@@ -61,7 +62,7 @@ import type { SegmentSet } from './segment-set.js';
 import { CLEANED_SUFFIX, LogSegment, type SegmentDeps } from './segment.js';
 import { swapInCleanedSegment } from './segment-swap.js';
 import { LogFlusher } from './log-flusher.js';
-import type { RecordLocation } from './batch-scan.js';
+import { epochRuns, type RecordLocation } from './batch-scan.js';
 import { StorageError } from '../protocol/errors.js';
 import { NONE, OFFSET_OUT_OF_RANGE, parseTopicPartition } from './partition-log-types.js';
 import type {
@@ -231,6 +232,19 @@ export class PartitionLog {
    */
   async append(records: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
     return this.submit(records, options, undefined);
+  }
+
+  /**
+   * Replication: append the leader's v2 batches as they are (no offsets or epochs stamped). Runs of
+   * batches with one leader epoch go as one append each, so the leader-epoch cache records where every
+   * epoch starts. The first batch must start at or after the log end (else StorageError).
+   */
+  async appendAsFollower(records: Buffer): Promise<AppendResult | undefined> {
+    let last: AppendResult | undefined;
+    for (const run of epochRuns(records)) {
+      last = await this.submit(run.records, { asFollower: true, leaderEpoch: run.epoch, origin: 'replay' }, undefined);
+    }
+    return last;
   }
 
   /**
