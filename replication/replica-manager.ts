@@ -69,6 +69,7 @@ export interface ReplicaFetchData {
   partition: number;
   errorCode: number;
   highWatermark: number;
+  lastStableOffset: number;
   logStartOffset: number;
   logEndOffset: number;
   records: Buffer;
@@ -332,6 +333,7 @@ export class ReplicaManager {
       partition: it.partition,
       errorCode: ErrorCode.NONE,
       highWatermark: -1,
+      lastStableOffset: -1,
       logStartOffset: -1,
       logEndOffset: -1,
       records: Buffer.alloc(0),
@@ -346,6 +348,7 @@ export class ReplicaManager {
     return {
       ...out,
       highWatermark: p.highWatermark,
+      lastStableOffset: p.lastStableOffset,
       logStartOffset: p.logStartOffset,
       logEndOffset: p.logEndOffset,
       records: r.records,

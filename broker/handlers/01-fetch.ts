@@ -19,6 +19,10 @@
  * checked against the partition's (newer → UNKNOWN_LEADER_EPOCH, older → FENCED_LEADER_EPOCH). Fetch
  * sessions (KIP-227, v7+): see `broker/fetch-sessions.ts`. Fetchers below v4 read only message format
  * 0/1: their batches are down-converted (`protocol/records/legacy.ts`).
+ * Replica fetches (replicaId >= 0 up to v14, ReplicaState.replicaId from v15): only from a follower of a
+ * partition this node leads (else NOT_LEADER_OR_FOLLOWER); they read up to the log end, not the HW, the
+ * fetch offset is recorded as the follower's log end (ReplicaManager.readForReplica: ISR, HW), and the
+ * answer carries the HW.
  */
 import { decodeFetchRequest, type FetchRequest } from '../../protocol/generated/fetch-request.js';
 import {
@@ -82,6 +86,8 @@ function failed(out: FetchResponsePartitionData, errorCode: number): void {
 }
 
 interface ReadOptions {
+  /** A follower's id (replica fetch), or -1 for consumers. */
+  replicaId: number;
   version: number;
   responseMax: number;
   readCommitted: boolean;
@@ -108,6 +114,26 @@ async function readOnce(
     results.push(out);
     if (o.byId && it.topic === '') {
       failed(out, ErrorCode.UNKNOWN_TOPIC_ID);
+      continue;
+    }
+    if (o.replicaId >= 0) {
+      const room = Math.max(0, Math.min(it.maxBytes, o.responseMax - total));
+      const r = await partitions.readForReplica(
+        o.replicaId,
+        { ...it, maxBytes: room, currentLeaderEpoch: it.currentLeaderEpoch },
+        total === 0,
+      );
+      if (r.errorCode !== ErrorCode.NONE) {
+        failed(out, r.errorCode);
+        if (r.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) failedRead = true;
+        continue;
+      }
+      readable.push(it);
+      out.highWatermark = BigInt(r.highWatermark);
+      out.lastStableOffset = BigInt(r.lastStableOffset);
+      out.logStartOffset = BigInt(r.logStartOffset);
+      out.records = r.records;
+      total += r.records.length;
       continue;
     }
     const part: Partition | number = partitions.getPartitionOrError(it.topic, it.partition, it.currentLeaderEpoch);
@@ -226,7 +252,9 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
     const expectedEpoch = session?.epoch;
 
     // ---- read, waiting for minBytes up to maxWaitMs ----
+    const replicaId = v >= 15 ? req.replicaState.replicaId : req.replicaId;
     const opts: ReadOptions = {
+      replicaId,
       version: v,
       responseMax: v >= 3 ? req.maxBytes : INT32_MAX,
       readCommitted: v >= 4 && req.isolationLevel === 1,
@@ -280,7 +308,7 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
             lastStableOffset: Number(out.lastStableOffset),
           };
         });
-        const privileged = (v >= 15 ? req.replicaState.replicaId : req.replicaId) >= 0;
+        const privileged = replicaId >= 0;
         const created = fetchSessions.create(clock.now(), privileged, byId, entries);
         res.sessionId = created?.id ?? INVALID_SESSION_ID;
       }

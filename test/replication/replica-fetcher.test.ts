@@ -8,6 +8,10 @@ import type { Partition } from '../../replication/partition.js';
 import { ReplicaManager } from '../../replication/replica-manager.js';
 import { localTransport, ReplicaFetcherManager } from '../../replication/replica-fetcher.js';
 import { MemoryCluster } from '../helpers/memory-cluster.js';
+import { fetchHandler } from '../../broker/handlers/01-fetch.js';
+import { FetchSessionCache } from '../../broker/fetch-sessions.js';
+import { defaultFetchPartition, defaultFetchRequest } from '../../protocol/generated/fetch-request.js';
+import type { RequestContext } from '../../broker/handlers/registry.js';
 import { logConfigResolver } from '../helpers/log-config.js';
 import { batchOf, decodeRecords } from '../storage/helpers.js';
 
@@ -244,5 +248,48 @@ test('replica fetches from a non-replica or a stale epoch are refused', async ()
   assert.equal(ok!.errorCode, ErrorCode.NONE);
   assert.ok(ok!.records.length > 0, 'a replica reads past the HW (0) up to the log end');
   assert.equal(ok!.highWatermark, 0);
+  await c.close();
+});
+
+test('the Fetch handler serves replica fetches up to the log end and records the follower end (v12, v15)', async () => {
+  const c = await cluster([1, 2]);
+  await c.meta.createTopic('t', { partitions: 1, replicas: [[1, 2]] });
+  c.node(2).fetchers.unfollow('t', 0);
+  const rm = c.node(1).rm;
+  await rm.appendRecords('t', 0, batchOf(3));
+  const call = async (v: number, fetchOffset: number) => {
+    const req = defaultFetchRequest();
+    if (v >= 15) req.replicaState.replicaId = 2;
+    else req.replicaId = 2;
+    req.maxWaitMs = 0;
+    req.minBytes = 1;
+    req.maxBytes = 1 << 20;
+    req.sessionEpoch = -1;
+    const fp = defaultFetchPartition();
+    fp.fetchOffset = BigInt(fetchOffset);
+    fp.partitionMaxBytes = 1 << 20;
+    fp.currentLeaderEpoch = 0;
+    req.topics.push({ topic: 't', topicId: c.meta.image.topic('t')!.topicId, partitions: [fp] });
+    const ctx = {
+      apiVersion: v,
+      services: {
+        clock: c.clock,
+        metadata: c.meta.view(1),
+        fetchSessions: new FetchSessionCache(),
+        partitions: rm,
+        stopping: new AbortController().signal,
+      },
+    } as unknown as RequestContext;
+    const res = await fetchHandler.handle(req, ctx);
+    return res!.responses[0]!.partitions[0]!;
+  };
+  const first = await call(12, 0);
+  assert.equal(first.errorCode, ErrorCode.NONE);
+  assert.equal(first.highWatermark, 0n, 'the HW waits for the follower');
+  assert.deepEqual(first.records, await readAll(c.part(1)), 'read past the HW to the log end');
+  const second = await call(15, 3);
+  assert.equal(second.errorCode, ErrorCode.NONE);
+  assert.equal(second.highWatermark, 3n, 'the fetch at 3 told the leader the follower has everything');
+  assert.equal(c.part(1).followerState(2)?.logEndOffset, 3);
   await c.close();
 });

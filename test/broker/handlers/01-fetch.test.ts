@@ -279,3 +279,18 @@ test('out of range answers at once; unknown partitions do not end the long poll 
     [0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
   );
 });
+
+test('a replica fetch from a broker that is not a follower gets NOT_LEADER_OR_FOLLOWER (replicaId, v15+ ReplicaState)', async () => {
+  for (const v of [4, 12, 14, 15, 17]) {
+    const req = fetchReq([{ topic: 'f', partition: 0, offset: 0 }]);
+    if (v >= 15) req.replicaState.replicaId = 7;
+    else req.replicaId = 7;
+    const res = await fetch(v, req);
+    const p = res.responses[0]!.partitions[0]!;
+    assert.equal(p.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER, `v${v}`);
+    assert.equal(p.records?.length ?? 0, 0, `v${v}`);
+  }
+  // The consumer path is unchanged.
+  const ok = await fetch(12, fetchReq([{ topic: 'f', partition: 0, offset: 0 }]));
+  assert.equal(ok.responses[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+});
