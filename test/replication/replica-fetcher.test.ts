@@ -162,7 +162,7 @@ test('the ISR shrinks after replica.lag.time.max.ms and expands when the followe
   await c.close();
 });
 
-test('below min.insync.replicas acks=all is refused with nothing written; after the append it answers NOT_ENOUGH_REPLICAS_AFTER_APPEND', async () => {
+test('min.insync.replicas: NOT_ENOUGH_REPLICAS writes nothing; a later shrink gives ..._AFTER_APPEND', async () => {
   const c = await cluster([1, 2]);
   await c.meta.createTopic('t', { partitions: 1, replicas: [[1, 2]], configs: { 'min.insync.replicas': '2' } });
   const rm = c.node(1).rm;

@@ -280,7 +280,7 @@ test('out of range answers at once; unknown partitions do not end the long poll 
   );
 });
 
-test('a replica fetch from a broker that is not a follower gets NOT_LEADER_OR_FOLLOWER (replicaId, v15+ ReplicaState)', async () => {
+test('a replica fetch from a non-follower gets NOT_LEADER_OR_FOLLOWER (replicaId; v15+ ReplicaState)', async () => {
   for (const v of [4, 12, 14, 15, 17]) {
     const req = fetchReq([{ topic: 'f', partition: 0, offset: 0 }]);
     if (v >= 15) req.replicaState.replicaId = 7;
