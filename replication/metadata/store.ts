@@ -33,6 +33,11 @@ export interface CreateTopicOptions {
   topicId?: string;
   /** Replicas per partition (index = partition); default every partition on this node. */
   replicas?: ReadonlyArray<readonly number[]>;
+  /**
+   * Without `replicas`: how many replicas the store assigns per partition over the live brokers (the etcd
+   * store; INVALID_REPLICATION_FACTOR when more than the live brokers). Default 1. The local store ignores it.
+   */
+  replicationFactor?: number;
 }
 
 export interface PartitionChange {
@@ -56,6 +61,10 @@ export type MetadataChange =
   | { type: 'topic-configs-changed'; topic: TopicImage }
   | { type: 'partition-changed'; topic: TopicImage; partition: PartitionRegistration }
   | { type: 'broker-registered'; broker: BrokerRegistration }
+  /** A broker's registration lapsed (its lease is gone): still known, no longer live. */
+  | { type: 'broker-fenced'; broker: BrokerRegistration }
+  /** A new controller was elected (or none holds the role: -1). */
+  | { type: 'controller-changed'; controllerId: number }
   | { type: 'producer-ids-allocated'; block: ProducerIdBlock };
 
 export interface MetadataDelta {
