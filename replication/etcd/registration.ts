@@ -124,9 +124,10 @@ export class BrokerRegistration {
     const r = await createIfAbsent(conn, this.key, JSON.stringify(this.current), lease);
     if (r.ok) return r.revision;
     const holder = r.current?.value.toString() ?? '';
+    const id = this.current.nodeId;
     throw new CoordinationError(
       'ERR_DUPLICATE_BROKER_REGISTRATION',
-      `node id ${this.current.nodeId} is already registered in etcd (${this.key} = ${holder}, lease ${r.current?.lease})`,
+      `node id ${id} is already registered in etcd (${this.key} = ${holder}, lease ${r.current?.lease})`,
       101 /* DUPLICATE_BROKER_REGISTRATION */,
     );
   }

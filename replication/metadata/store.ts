@@ -17,8 +17,8 @@
  * - `alterPartition` is a conditional update: it applies only when the partition's current partition epoch
  *   is `expectedPartitionEpoch` (a compare-and-swap in etcd), else INVALID_UPDATE_VERSION.
  *
- * Implementations: `local-store.ts` (one node; the data dir's files) and, later, an etcd store (the image
- * from a key prefix, changes from a watch, writes as transactions comparing mod revisions). The client
+ * Implementations: `local-store.ts` (one node; the data dir's files) and `etcd-store.ts` (the image from a
+ * key prefix, changes from a watch, writes as transactions comparing mod revisions). The client
  * quotas, SCRAM credentials and dynamic broker configs (client-quotas.ts, scram-credentials.ts,
  * dynamic-configs.ts) are still durable local files beside this store; they join it as further image
  * sections (quotas by entity, users by mechanism, configs by broker) with their own alter operations and

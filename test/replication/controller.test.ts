@@ -52,7 +52,7 @@ test('leadership decisions: first live ISR replica in replica order; offline kee
   assert.deepEqual(leadershipChange(reg([2, 1], [1], NO_LEADER), new Set([1]), false), { leader: 1, isr: [1] });
 });
 
-test('a broker whose lease is revoked loses leadership to the next ISR replica, epoch + 1; its return moves nothing', async () => {
+test('broker lease revoked: the next ISR replica leads, epoch + 1; its return moves nothing', async () => {
   const c = await cluster('ctl-fail');
   const ctl = activeController(c)!;
   const victim = c.nodes.find((x) => x !== ctl)!;
@@ -87,7 +87,7 @@ test('a broker whose lease is revoked loses leadership to the next ISR replica, 
   assert.deepEqual(ctl.store.image.topic('t')!.partitionStates, before);
 });
 
-test("the controller's own lease lost: another node takes over, moves the old controller's leadership and goes on", async () => {
+test("controller's lease lost: another node takes over, moves the old one's leadership, goes on", async () => {
   const c = await cluster('ctl-takeover');
   const first = activeController(c)!;
   const t = await first.store.createTopic('t', { partitions: 3, replicationFactor: 3 });
@@ -122,7 +122,7 @@ test("the controller's own lease lost: another node takes over, moves the old co
   );
 });
 
-test('all ISR members gone: offline (leader -1, ISR = last leader) until it returns; unclean elects any live replica', async () => {
+test('no ISR member live: offline (ISR = last leader) until it returns; unclean elects a live replica', async () => {
   const c = await cluster('ctl-offline', 3);
   const ctl = activeController(c)!;
   const [x, y] = c.nodes.filter((n) => n !== ctl);

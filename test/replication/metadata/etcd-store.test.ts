@@ -69,7 +69,7 @@ test('topics created, grown, re-configured and deleted on any node reach every n
   await assert.rejects(n3.store.createPartitions('a', 2), coded(ErrorCode.INVALID_PARTITIONS));
 });
 
-test('RF 3 over 3 brokers: distinct replicas, leaders spread, ISR = replicas; RF 4 is refused and writes nothing', async () => {
+test('RF 3 over 3 brokers: distinct replicas, leaders spread; RF 4 is refused and writes nothing', async () => {
   const c = await cluster('store-rf');
   const [n1, n2] = c.nodes;
   const t = await n1.store.createTopic('rf3', { partitions: 6, replicationFactor: 3 });
@@ -118,7 +118,7 @@ test('racks: with two racks every RF 2 partition has a replica on each', async (
   for (const p of t.partitionStates) assert.deepEqual(new Set(p.replicas.map(rack)), new Set(['r1', 'r2']));
 });
 
-test('alterPartition is a CAS on the partition epoch: one of two racing writers wins, the other gets INVALID_UPDATE_VERSION', async () => {
+test('alterPartition: CAS on the partition epoch; of two racing writers one gets INVALID_UPDATE_VERSION', async () => {
   const c = await cluster('store-cas');
   const [n1, n2, n3] = c.nodes;
   await n1.store.createTopic('t', { partitions: 1, replicas: [[1, 2, 3]] });
