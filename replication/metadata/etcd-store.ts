@@ -2,11 +2,8 @@
  * EtcdMetadataStore: the MetadataStore (store.ts) of a node in a replicated cluster, on the keys of
  * etcd-image.ts under `/runnel/<cluster.name>/`.
  *
- * - open: creates `cluster-id` if absent, reads the whole prefix into an image (offset 0), then watches the
- *   prefix from one past the read revision. Each etcd revision (one transaction) becomes one delta; deltas
- *   are applied and delivered to subscribers strictly one after another, so every node sees the same changes
- *   in the same (revision) order, none twice. A watch whose start revision etcd compacted is replaced by a
- *   re-read of the prefix, published as one delta of the differences.
+ * - Reading (etcd-feed.ts): the image of the prefix, then one delta per etcd revision from a watch, delivered
+ *   to subscribers one at a time in revision order (the same order on every node, none twice).
  * - Writes are etcd transactions that compare before they write, so any node may make them: createTopic is a
  *   create-if-absent of the topic key putting every partition key in the same txn (replicas assigned by
  *   assignor.ts from the live brokers unless given); deleteTopic deletes the topic key and its partition keys
@@ -19,31 +16,22 @@
  * - A write resolves once committed and its revision delivered to every subscriber here (a caller reading
  *   `image` after it sees the change); it rejects with REQUEST_TIMED_OUT when the watch does not deliver it
  *   within `writeTimeoutMs` (the change may still be committed, as with Kafka's timed-out admin requests).
+ * - A write about a topic this node has not seen yet first waits until it has seen the topic key as etcd
+ *   has it now (a write right after another node created the topic finds it).
  * - The store uses the caller's started EtcdSession and does not close it.
  */
 import { CoordinationError, StorageError } from '../../protocol/errors.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import { SystemClock, type Clock, type TimerHandle } from '../../storage/clock.js';
-import { coordinationError, noLog, type EtcdLog } from '../etcd/connection.js';
-import {
-  createIfAbsent,
-  rangePrefix,
-  txn,
-  type Compare,
-  type KeyValue,
-  type Op,
-  type RangeResult,
-} from '../etcd/kv.js';
+import type { Clock } from '../../storage/clock.js';
+import { coordinationError, type EtcdLog } from '../etcd/connection.js';
+import { get, txn, type Compare, type KeyValue, type Op } from '../etcd/kv.js';
 import { BrokerRegistration as EtcdBrokerRegistration } from '../etcd/registration.js';
 import type { EtcdSession } from '../etcd/session.js';
-import { watch, type EtcdWatch, type WatchEvent } from '../etcd/watch.js';
 import { assignReplicas } from './assignor.js';
+import { EtcdMetadataFeed } from './etcd-feed.js';
 import {
-  CLUSTER_ID_KEY,
-  EtcdKeys,
+  type EtcdKeys,
   PRODUCER_IDS_KEY,
-  buildImage,
-  nothingTouched,
   partitionKey,
   partitionRecord,
   partitionsPrefix,
@@ -51,7 +39,7 @@ import {
   type TopicRecord,
 } from './etcd-image.js';
 import {
-  MetadataImage,
+  type MetadataImage,
   NO_LEADER,
   invalidTopicName,
   newPartition,
@@ -79,197 +67,50 @@ export interface EtcdMetadataStoreOptions {
 /** How often a write re-reads and retries after losing a compare to a concurrent writer. */
 const MAX_ATTEMPTS = 8;
 
-interface Pending {
-  revision: number;
-  events?: WatchEvent[];
-  resync?: RangeResult;
-}
-
-interface Waiter {
-  revision: number;
-  resolve(): void;
-  reject(err: unknown): void;
-  timer: TimerHandle;
-}
-
 const sameIds = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((x, i) => x === b[i]);
 
 export class EtcdMetadataStore implements MetadataStore {
   readonly nodeId: number;
-  private current: MetadataImage;
-  private readonly keys: EtcdKeys;
-  private readonly listeners: MetadataListener[] = [];
-  private readonly pending: Pending[] = [];
-  private draining = false;
-  private delivered: number;
-  private waiters: Waiter[] = [];
-  private stream: EtcdWatch | undefined;
   private registration: EtcdBrokerRegistration | undefined;
   private readonly running = new Set<Promise<unknown>>();
   private closed = false;
   private readonly session: EtcdSession;
-  private readonly clock: Clock;
-  private readonly log: EtcdLog;
 
   private constructor(
     private readonly o: EtcdMetadataStoreOptions,
-    keys: EtcdKeys,
-    image: MetadataImage,
-    revision: number,
+    private readonly feed: EtcdMetadataFeed,
   ) {
     this.nodeId = o.nodeId;
     this.session = o.session;
-    this.clock = o.clock ?? new SystemClock();
-    this.log = o.log ?? noLog;
-    this.keys = keys;
-    this.current = image;
-    this.delivered = revision;
   }
 
   static async open(o: EtcdMetadataStoreOptions): Promise<EtcdMetadataStore> {
-    const conn = o.session.conn;
-    await createIfAbsent(conn, conn.key(CLUSTER_ID_KEY), newTopicId());
-    const read = await rangePrefix(conn, conn.prefix);
-    const keys = new EtcdKeys(conn.prefix);
-    const touched = nothingTouched();
-    for (const kv of read.kvs) keys.apply(kv, false, touched);
-    const clusterId = keys.clusterId();
-    if (!clusterId) throw new CoordinationError('ERR_ETCD_UNAVAILABLE', `no ${CLUSTER_ID_KEY} under ${conn.prefix}`);
-    const empty = new MetadataImage({ clusterId, controllerId: NO_LEADER, offset: -1 });
-    const built = buildImage(empty, keys, touched).image;
-    const image = built === empty ? empty.next({}) : built;
-    const store = new EtcdMetadataStore(o, keys, image, read.revision);
-    store.follow(read.revision + 1);
-    return store;
+    return new EtcdMetadataStore(o, await EtcdMetadataFeed.open(o));
   }
 
   get image(): MetadataImage {
-    return this.current;
+    return this.feed.image;
+  }
+
+  private get current(): MetadataImage {
+    return this.feed.image;
+  }
+
+  private get keys(): EtcdKeys {
+    return this.feed.keys;
   }
 
   subscribe(listener: MetadataListener): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
+    return this.feed.subscribe(listener);
   }
 
-  // ---- following etcd ----------------------------------------------------------------------------
-
-  private follow(fromRevision: number): void {
-    this.stream = watch(this.session.conn, {
-      key: this.session.conn.prefix,
-      prefix: true,
-      fromRevision,
-      clock: this.clock,
-      onEvents: (events) => {
-        let group: WatchEvent[] = [];
-        for (const ev of events) {
-          if (group.length && group[0].kv.modRevision !== ev.kv.modRevision) {
-            this.pending.push({ revision: group[0].kv.modRevision, events: group });
-            group = [];
-          }
-          group.push(ev);
-        }
-        if (group.length) this.pending.push({ revision: group[0].kv.modRevision, events: group });
-        void this.drain();
-      },
-      onError: (err) => {
-        this.log.warn({ err: err.message }, 'metadata watch stopped; re-reading the prefix');
-        void this.resync();
-      },
-    });
-  }
-
-  private async resync(): Promise<void> {
-    while (!this.closed) {
-      try {
-        const read = await rangePrefix(this.session.conn, this.session.conn.prefix);
-        if (this.closed) return;
-        this.pending.push({ revision: read.revision, resync: read });
-        this.follow(read.revision + 1);
-        void this.drain();
-        return;
-      } catch {
-        await new Promise<void>((r) => this.clock.setTimeout(r, 250));
-      }
-    }
-  }
-
-  /** Applies and delivers pending revisions one at a time. */
-  private async drain(): Promise<void> {
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      for (let item = this.pending.shift(); item; item = this.pending.shift()) {
-        if (item.revision <= this.delivered) continue;
-        const touched = nothingTouched();
-        if (item.resync) {
-          this.keys.touchAll(touched);
-          this.keys.kvs.clear();
-          for (const kv of item.resync.kvs) this.keys.apply(kv, false, touched);
-        } else {
-          for (const ev of item.events ?? []) this.keys.apply(ev.kv, ev.type === 'delete', touched);
-        }
-        const { image, changes } = buildImage(this.current, this.keys, touched);
-        let failure: unknown;
-        if (changes.length) {
-          const delta = { previous: this.current, image, changes };
-          this.current = image;
-          for (const l of [...this.listeners]) {
-            try {
-              await l(delta);
-            } catch (err) {
-              failure ??= err;
-            }
-          }
-        }
-        this.delivered = item.revision;
-        this.settle(item.revision, failure);
-      }
-    } finally {
-      this.draining = false;
-    }
-  }
-
-  private settle(revision: number, failure: unknown): void {
-    const done = this.waiters.filter((w) => w.revision <= revision);
-    if (!done.length) return;
-    this.waiters = this.waiters.filter((w) => w.revision > revision);
-    for (const w of done) {
-      this.clock.clearTimeout(w.timer);
-      if (failure !== undefined && w.revision === revision) w.reject(failure);
-      else w.resolve();
-    }
-  }
-
-  /** Resolves once `revision` has been delivered to the subscribers (rejects with a subscriber's failure). */
   private delivery(revision: number): Promise<void> {
-    if (revision <= this.delivered) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const w: Waiter = {
-        revision,
-        resolve,
-        reject,
-        timer: this.clock.setTimeout(() => {
-          this.waiters = this.waiters.filter((x) => x !== w);
-          reject(
-            new StorageError(
-              `metadata change at etcd revision ${revision} not seen back within ${this.o.writeTimeoutMs ?? 30000} ms`,
-              ErrorCode.REQUEST_TIMED_OUT,
-            ),
-          );
-        }, this.o.writeTimeoutMs ?? 30000),
-      };
-      this.waiters.push(w);
-    });
+    return this.feed.delivery(revision);
   }
 
-  /** Waits until the key as etcd now has it (after a lost compare) is in the image. */
   private catchUp(kv: KeyValue | undefined): Promise<void> {
-    return kv ? this.delivery(kv.modRevision) : Promise.resolve();
+    return this.feed.catchUp(kv);
   }
 
   // ---- writes ------------------------------------------------------------------------------------
@@ -285,6 +126,15 @@ export class EtcdMetadataStore implements MetadataStore {
 
   private key(rel: string): string {
     return this.session.conn.key(rel);
+  }
+
+  /**
+   * When this node has not seen topic `name` (yet), waits until it has seen the topic key as etcd has it now,
+   * so a write made right after another node created the topic finds it (as Kafka's controller would).
+   */
+  private async sync(name: string): Promise<void> {
+    if (this.current.topic(name)) return;
+    await this.catchUp(await get(this.session.conn, this.key(topicKey(name))));
   }
 
   private known(name: string): TopicImage {
@@ -365,6 +215,7 @@ export class EtcdMetadataStore implements MetadataStore {
 
   deleteTopic(name: string): Promise<boolean> {
     return this.write(async () => {
+      await this.sync(name);
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         if (!this.current.topic(name)) return false;
         const key = this.key(topicKey(name));
@@ -389,6 +240,7 @@ export class EtcdMetadataStore implements MetadataStore {
     name: string,
     make: (t: TopicImage) => { rec: TopicRecord; ops: Op[] },
   ): Promise<TopicImage> {
+    await this.sync(name);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const t = this.known(name);
       const { rec, ops } = make(t);
@@ -466,6 +318,7 @@ export class EtcdMetadataStore implements MetadataStore {
     guard?: Compare,
   ): Promise<PartitionRegistration> {
     return this.write(async () => {
+      await this.sync(topic);
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const cur = this.known(topic).partitionStates[partition];
         if (!cur)
@@ -570,12 +423,7 @@ export class EtcdMetadataStore implements MetadataStore {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled([...this.running]);
-    this.stream?.close();
+    this.feed.close();
     this.registration?.close();
-    for (const w of this.waiters) {
-      this.clock.clearTimeout(w.timer);
-      w.reject(new StorageError('metadata store is closed'));
-    }
-    this.waiters = [];
   }
 }
