@@ -12,7 +12,7 @@
  */
 import { CoordinationError } from '../../protocol/errors.js';
 import type { EtcdConnection } from './connection.js';
-import { createIfAbsent } from './kv.js';
+import { createIfAbsent, txn } from './kv.js';
 import type { EtcdSession } from './session.js';
 
 export interface BrokerListener {
@@ -49,9 +49,14 @@ export class BrokerRegistration {
 
   private constructor(
     private readonly session: EtcdSession,
-    readonly info: BrokerInfo,
+    private current: BrokerInfo,
   ) {
-    this.key = brokerKey(session.conn, info.nodeId);
+    this.key = brokerKey(session.conn, current.nodeId);
+  }
+
+  /** What is registered (and registered again after a new lease). */
+  get info(): BrokerInfo {
+    return this.current;
   }
 
   /** Registers `info` under the session's live lease; throws ERR_DUPLICATE_BROKER_REGISTRATION if taken. */
@@ -83,6 +88,24 @@ export class BrokerRegistration {
     return () => this.listeners.delete(fn);
   }
 
+  /**
+   * Replaces the listeners and rack in place (same key, lease and broker epoch: no broker loss is seen) and
+   * keeps them for later re-registrations. Returns the revision of the write; throws ERR_LEASE_LOST when the
+   * key is not this session's (lost lease: the next registration carries the new info).
+   */
+  async update(info: Pick<BrokerInfo, 'listeners' | 'rack'>): Promise<number> {
+    this.current = { nodeId: this.current.nodeId, listeners: info.listeners, rack: info.rack };
+    const lease = this.session.leaseId;
+    if (!lease || !this.st.registered)
+      throw new CoordinationError('ERR_LEASE_LOST', 'not registered under a live lease');
+    const r = await txn(this.session.conn, {
+      compare: [{ key: this.key, lease }],
+      success: [{ put: this.key, value: JSON.stringify(this.current), lease }],
+    });
+    if (!r.succeeded) throw new CoordinationError('ERR_LEASE_LOST', `${this.key} is not held under lease ${lease}`);
+    return r.revision;
+  }
+
   /** Stops following the session (the key itself goes with the session's lease). */
   close(): void {
     this.closed = true;
@@ -98,12 +121,13 @@ export class BrokerRegistration {
 
   private async create(lease: string): Promise<number> {
     const conn = this.session.conn;
-    const r = await createIfAbsent(conn, this.key, JSON.stringify(this.info), lease);
+    const r = await createIfAbsent(conn, this.key, JSON.stringify(this.current), lease);
     if (r.ok) return r.revision;
     const holder = r.current?.value.toString() ?? '';
+    const id = this.current.nodeId;
     throw new CoordinationError(
       'ERR_DUPLICATE_BROKER_REGISTRATION',
-      `node id ${this.info.nodeId} is already registered in etcd (${this.key} = ${holder}, lease ${r.current?.lease})`,
+      `node id ${id} is already registered in etcd (${this.key} = ${holder}, lease ${r.current?.lease})`,
       101 /* DUPLICATE_BROKER_REGISTRATION */,
     );
   }

@@ -17,8 +17,8 @@
  * - `alterPartition` is a conditional update: it applies only when the partition's current partition epoch
  *   is `expectedPartitionEpoch` (a compare-and-swap in etcd), else INVALID_UPDATE_VERSION.
  *
- * Implementations: `local-store.ts` (one node; the data dir's files) and, later, an etcd store (the image
- * from a key prefix, changes from a watch, writes as transactions comparing mod revisions). The client
+ * Implementations: `local-store.ts` (one node; the data dir's files) and `etcd-store.ts` (the image from a
+ * key prefix, changes from a watch, writes as transactions comparing mod revisions). The client
  * quotas, SCRAM credentials and dynamic broker configs (client-quotas.ts, scram-credentials.ts,
  * dynamic-configs.ts) are still durable local files beside this store; they join it as further image
  * sections (quotas by entity, users by mechanism, configs by broker) with their own alter operations and
@@ -33,6 +33,11 @@ export interface CreateTopicOptions {
   topicId?: string;
   /** Replicas per partition (index = partition); default every partition on this node. */
   replicas?: ReadonlyArray<readonly number[]>;
+  /**
+   * Without `replicas`: how many replicas the store assigns per partition over the live brokers (the etcd
+   * store; INVALID_REPLICATION_FACTOR when more than the live brokers). Default 1. The local store ignores it.
+   */
+  replicationFactor?: number;
 }
 
 export interface PartitionChange {
@@ -56,6 +61,10 @@ export type MetadataChange =
   | { type: 'topic-configs-changed'; topic: TopicImage }
   | { type: 'partition-changed'; topic: TopicImage; partition: PartitionRegistration }
   | { type: 'broker-registered'; broker: BrokerRegistration }
+  /** A broker's registration lapsed (its lease is gone): still known, no longer live. */
+  | { type: 'broker-fenced'; broker: BrokerRegistration }
+  /** A new controller was elected (or none holds the role: -1). */
+  | { type: 'controller-changed'; controllerId: number }
   | { type: 'producer-ids-allocated'; block: ProducerIdBlock };
 
 export interface MetadataDelta {

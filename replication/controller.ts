@@ -1,0 +1,195 @@
+/**
+ * The controller of a replicated cluster: one node at a time, elected through etcd (Election on the
+ * `controller` key), decides partition leadership, as Kafka's controller does on broker loss.
+ *
+ * - Every node runs a Controller; it campaigns and, once elected, follows its metadata store (an
+ *   EtcdMetadataStore over the same etcd session). On election and after every published change it checks
+ *   every partition against the live brokers (registered, not fenced):
+ *   - leader live, some ISR members gone: the ISR shrinks to its live members (the leader stays);
+ *   - leader gone (lease lost) or none: the new leader is the first replica, in replica order, that is a live
+ *     ISR member; the ISR shrinks to the live members. With none, and `unclean.leader.election.enable`
+ *     (the topic's override, else the cluster default) true, the first live replica leads with ISR = [it]
+ *     (records may be lost, as in Kafka); otherwise the partition goes offline: leader -1, the ISR kept as
+ *     [last leader] (Kafka never empties the ISR), so that replica leads again cleanly when it returns.
+ *   Each write goes through `alterPartitionGuarded`: a compare on the partition key's mod revision plus the
+ *   leadership guard, so a deposed controller writes nothing; a leader change bumps the leader epoch, every
+ *   change the partition epoch (the store does both).
+ * - A broker that comes back moves nothing (preferred leader election is a later step), except that an
+ *   offline partition is given a leader again as soon as a clean (or, if allowed, unclean) candidate is live.
+ * - ISR changes from partition leaders (shrink/expand) go straight to the store's alterPartition, a CAS on
+ *   the partition epoch; the controller only acts on liveness.
+ * - Losing the lease (or the key) ends the term; the node campaigns again and a new term starts with a full
+ *   check, so a controller that dies half-way through is finished by the next one.
+ */
+import type { RunnelError } from '../protocol/errors.js';
+import { ErrorCode } from '../protocol/generated/error-codes.js';
+import { noLog, type EtcdLog } from './etcd/connection.js';
+import { Election, type Leadership } from './etcd/election.js';
+import type { EtcdSession } from './etcd/session.js';
+import type { EtcdMetadataStore } from './metadata/etcd-store.js';
+import { NO_LEADER, type PartitionRegistration, type TopicImage } from './metadata/image.js';
+import type { PartitionChange } from './metadata/store.js';
+
+export interface ControllerOptions {
+  store: EtcdMetadataStore;
+  /** The node's session (the same one its store and registration use). */
+  session: EtcdSession;
+  nodeId: number;
+  /** `unclean.leader.election.enable` for topics without an override. Default false. */
+  uncleanLeaderElection?: boolean;
+  log?: EtcdLog;
+}
+
+const UNCLEAN = 'unclean.leader.election.enable';
+
+/** The change a partition needs given the live brokers, or undefined. */
+export function leadershipChange(
+  p: PartitionRegistration,
+  live: ReadonlySet<number>,
+  unclean: boolean,
+): PartitionChange | undefined {
+  const isr = p.isr.filter((id) => live.has(id));
+  if (p.leader !== NO_LEADER && live.has(p.leader)) return isr.length === p.isr.length ? undefined : { isr };
+  const clean = p.replicas.find((id) => isr.includes(id));
+  if (clean !== undefined) return { leader: clean, isr };
+  const anyLive = unclean ? p.replicas.find((id) => live.has(id)) : undefined;
+  if (anyLive !== undefined) return { leader: anyLive, isr: [anyLive] };
+  if (p.leader === NO_LEADER) return undefined;
+  return { leader: NO_LEADER, isr: p.isr.includes(p.leader) ? [p.leader] : [...p.isr] };
+}
+
+export class Controller {
+  private leadership: Leadership | undefined;
+  private readonly abort = new AbortController();
+  private closed = false;
+  private dirty = false;
+  private passes: Promise<void> | undefined;
+  private loop: Promise<void> | undefined;
+  private offStore: (() => void) | undefined;
+  private readonly log: EtcdLog;
+
+  constructor(private readonly o: ControllerOptions) {
+    this.log = o.log ?? noLog;
+  }
+
+  /** True while this node is the elected controller. */
+  get isActive(): boolean {
+    return this.leadership?.isLeader ?? false;
+  }
+
+  /** The controller epoch of the current term (the controller key's create revision). */
+  get epoch(): number | undefined {
+    return this.isActive ? this.leadership?.epoch : undefined;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.offStore = this.o.store.subscribe(() => this.kick());
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    const election = new Election(this.o.session, this.o.nodeId);
+    while (!this.closed) {
+      let term: Leadership;
+      try {
+        term = await election.campaign(this.abort.signal);
+      } catch (err) {
+        if (this.closed) return;
+        this.log.warn({ err: (err as Error).message }, 'controller campaign failed; retrying');
+        await this.o.session.sleep();
+        continue;
+      }
+      if (this.closed) {
+        await term.resign().catch(() => undefined);
+        return;
+      }
+      this.leadership = term;
+      this.log.info({ nodeId: this.o.nodeId, epoch: term.epoch }, 'elected controller');
+      const ended = new Promise<void>((r) => {
+        term.onLost(() => r());
+        this.abort.signal.addEventListener('abort', () => r());
+      });
+      this.kick();
+      await ended;
+      this.leadership = undefined;
+      if (!this.closed) this.log.warn({ nodeId: this.o.nodeId, epoch: term.epoch }, 'controller term ended');
+    }
+  }
+
+  /** Schedules a check of every partition (coalesced). */
+  private kick(): void {
+    this.dirty = true;
+    this.passes ??= this.runPasses().finally(() => {
+      this.passes = undefined;
+    });
+  }
+
+  private async runPasses(): Promise<void> {
+    while (this.dirty && !this.closed) {
+      const term = this.leadership;
+      if (!term?.isLeader) return;
+      this.dirty = false;
+      if (!(await this.pass(term))) await this.o.session.sleep();
+    }
+  }
+
+  /** One check of every partition; false when some write failed and the pass must run again. */
+  private async pass(term: Leadership): Promise<boolean> {
+    const image = this.o.store.image;
+    const live = new Set(image.liveBrokers().map((b) => b.nodeId));
+    const writes: Promise<void>[] = [];
+    for (const topic of image.topics()) {
+      const unclean = (topic.configs[UNCLEAN] ?? String(this.o.uncleanLeaderElection ?? false)) === 'true';
+      for (const p of topic.partitionStates) {
+        const change = leadershipChange(p, live, unclean);
+        if (change) writes.push(this.write(term, topic, p, change));
+      }
+    }
+    const results = await Promise.allSettled(writes);
+    return results.every((r) => r.status === 'fulfilled');
+  }
+
+  private async write(term: Leadership, t: TopicImage, p: PartitionRegistration, change: PartitionChange) {
+    try {
+      const after = await this.o.store.alterPartitionGuarded(
+        t.name,
+        p.partition,
+        p.partitionEpoch,
+        change,
+        term.guard(),
+      );
+      this.log.info(
+        { topic: t.name, partition: p.partition, leader: after.leader, leaderEpoch: after.leaderEpoch, isr: after.isr },
+        'partition leadership changed',
+      );
+    } catch (err) {
+      const e = err as RunnelError;
+      if (e.code === 'ERR_NOT_CONTROLLER') return; // the term is over; the next controller re-checks
+      if (e.kafkaCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return;
+      // INVALID_UPDATE_VERSION: the partition moved meanwhile; its change triggers another pass.
+      this.dirty = true;
+      if (e.kafkaCode !== ErrorCode.INVALID_UPDATE_VERSION) {
+        this.log.warn({ err: e.message, topic: t.name, partition: p.partition }, 'partition state not written');
+        throw err;
+      }
+    }
+  }
+
+  /** Waits until no check is running or pending (tests, orderly shutdown). */
+  async idle(): Promise<void> {
+    while (this.passes) await this.passes;
+  }
+
+  /** Stops campaigning; resigns if elected (another node takes over at once). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.offStore?.();
+    const term = this.leadership;
+    this.abort.abort();
+    await this.passes?.catch(() => undefined);
+    if (term?.isLeader) await term.resign().catch(() => undefined);
+    await this.loop;
+  }
+}
