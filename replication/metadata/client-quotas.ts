@@ -16,8 +16,8 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { StorageError } from '../../protocol/errors.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import { writeFileAtomically } from '../../storage/checkpoint.js';
-import { type FileSystem, isNotFound } from '../../storage/fs.js';
+import type { FileSystem } from '../../storage/fs.js';
+import { parseJson, readOptionalText, SerialQueue, writeJsonFile } from './json-file.js';
 
 export const CLIENT_QUOTAS_FILE = 'client-quotas.json';
 
@@ -137,7 +137,7 @@ function validateValue(keys: Record<string, KeyType>, key: string, value: number
 
 export class ClientQuotaStore {
   private entities = new Map<string, DescribedQuotas>();
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   private constructor(
     private readonly fs: FileSystem,
@@ -146,25 +146,14 @@ export class ClientQuotaStore {
 
   static async open(fs: FileSystem, dataDir: string): Promise<ClientQuotaStore> {
     const store = new ClientQuotaStore(fs, path.join(dataDir, CLIENT_QUOTAS_FILE));
-    let text: string | undefined;
-    try {
-      text = (await fs.readFile(store.file)).toString('utf8');
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    const text = await readOptionalText(fs, store.file);
     if (text !== undefined) store.load(text);
     return store;
   }
 
   private load(text: string): void {
     const bad = (): StorageError => new StorageError(`${this.file} is not a client quotas file`);
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch {
-      throw bad();
-    }
-    const d = doc as { version?: unknown; entities?: unknown };
+    const d = parseJson(text, bad) as { version?: unknown; entities?: unknown };
     if (d.version !== 1 || !Array.isArray(d.entities)) throw bad();
     for (const item of d.entities as DescribedQuotas[]) {
       if (typeof item?.entity !== 'object' || typeof item.values !== 'object' || !item.entity || !item.values) {
@@ -241,14 +230,8 @@ export class ClientQuotaStore {
    * validateOnly) and written to disk before this resolves. Returns one result per request entry, in order.
    */
   alter(alterations: readonly QuotaAlteration[], validateOnly: boolean): Promise<QuotaError[]> {
-    return this.serial(() => this.alterNow(alterations, validateOnly));
-  }
-
-  /** Alterations run one at a time: each starts from the state the previous one left on disk. */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => {});
-    return run;
+    // One at a time: each alteration starts from the state the previous one left on disk.
+    return this.queue.run(() => this.alterNow(alterations, validateOnly));
   }
 
   private async alterNow(alterations: readonly QuotaAlteration[], validateOnly: boolean): Promise<QuotaError[]> {
@@ -312,8 +295,6 @@ export class ClientQuotaStore {
   }
 
   private persist(entities: Map<string, DescribedQuotas>): Promise<void> {
-    const doc = { version: 1, entities: [...entities.values()] };
-    const data = Buffer.from(`${JSON.stringify(doc)}\n`);
-    return writeFileAtomically(this.fs, this.file, data);
+    return writeJsonFile(this.fs, this.file, { version: 1, entities: [...entities.values()] });
   }
 }

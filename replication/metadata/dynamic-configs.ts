@@ -15,8 +15,8 @@
  */
 import path from 'node:path';
 import { StorageError } from '../../protocol/errors.js';
-import { writeFileAtomically } from '../../storage/checkpoint.js';
-import { isNotFound, type FileSystem } from '../../storage/fs.js';
+import type { FileSystem } from '../../storage/fs.js';
+import { parseJson, readOptionalText, SerialQueue, writeJsonFile } from './json-file.js';
 
 export const DYNAMIC_CONFIGS_FILE = 'dynamic-configs.json';
 
@@ -31,13 +31,10 @@ export interface DynamicConfigState {
 }
 
 function parseState(text: string, file: string): DynamicConfigState {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new StorageError(`${file}: not JSON (${(err as Error).message})`);
-  }
-  const d = doc as { version?: unknown; entities?: unknown };
+  const d = parseJson(text, (err) => new StorageError(`${file}: not JSON (${err.message})`)) as {
+    version?: unknown;
+    entities?: unknown;
+  };
   if (typeof d !== 'object' || d === null || d.version !== 1 || typeof d.entities !== 'object' || !d.entities)
     throw new StorageError(`${file}: expected {"version":1,"entities":{...}}`);
   const entities: Record<string, Record<string, string>> = {};
@@ -55,7 +52,7 @@ function parseState(text: string, file: string): DynamicConfigState {
 
 export class DynamicConfigStore {
   private state: DynamicConfigState;
-  private writes: Promise<unknown> = Promise.resolve();
+  private readonly writes = new SerialQueue();
 
   private constructor(
     private readonly fs: FileSystem,
@@ -67,12 +64,8 @@ export class DynamicConfigStore {
 
   static async load(fs: FileSystem, dataDir: string): Promise<DynamicConfigStore> {
     const file = path.join(dataDir, DYNAMIC_CONFIGS_FILE);
-    let state: DynamicConfigState = { entities: {} };
-    try {
-      state = parseState((await fs.readFile(file)).toString('utf8'), file);
-    } catch (err) {
-      if (!isNotFound(err) && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
+    const text = await readOptionalText(fs, file);
+    const state: DynamicConfigState = text === undefined ? { entities: {} } : parseState(text, file);
     return new DynamicConfigStore(fs, file, state);
   }
 
@@ -87,15 +80,13 @@ export class DynamicConfigStore {
 
   /** Replace the configs of one entity (empty = remove it) and persist; resolves once durable. */
   set(entity: string, configs: ConfigMap): Promise<void> {
-    const run = this.writes.then(async () => {
+    return this.writes.run(async () => {
       const entities: Record<string, ConfigMap> = { ...this.state.entities };
       if (Object.keys(configs).length === 0) delete entities[entity];
       else entities[entity] = { ...configs };
       const next: DynamicConfigState = { entities };
-      await writeFileAtomically(this.fs, this.file, Buffer.from(`${JSON.stringify({ version: 1, entities })}\n`));
+      await writeJsonFile(this.fs, this.file, { version: 1, entities });
       this.state = next;
     });
-    this.writes = run.catch(() => undefined);
-    return run;
   }
 }

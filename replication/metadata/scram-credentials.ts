@@ -19,8 +19,8 @@ import { createHash, createHmac } from 'node:crypto';
 import path from 'node:path';
 import { StorageError } from '../../protocol/errors.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import { writeFileAtomically } from '../../storage/checkpoint.js';
-import { type FileSystem, isNotFound } from '../../storage/fs.js';
+import type { FileSystem } from '../../storage/fs.js';
+import { parseJson, readOptionalText, SerialQueue, writeJsonFile } from './json-file.js';
 
 export const SCRAM_CREDENTIALS_FILE = 'scram-credentials.json';
 
@@ -109,7 +109,7 @@ interface StoredEntry {
 export class ScramCredentialStore {
   /** user -> mechanism name -> credential, in insertion order. */
   private users = new Map<string, Map<ScramMechanismName, ScramCredential>>();
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   private constructor(
     private readonly fs: FileSystem,
@@ -118,24 +118,14 @@ export class ScramCredentialStore {
 
   static async open(fs: FileSystem, dataDir: string): Promise<ScramCredentialStore> {
     const store = new ScramCredentialStore(fs, path.join(dataDir, SCRAM_CREDENTIALS_FILE));
-    let text: string | undefined;
-    try {
-      text = (await fs.readFile(store.file)).toString('utf8');
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    const text = await readOptionalText(fs, store.file);
     if (text !== undefined) store.load(text);
     return store;
   }
 
   private load(text: string): void {
     const bad = (): StorageError => new StorageError(`${this.file} is not a SCRAM credentials file`);
-    let doc: { version?: unknown; credentials?: unknown };
-    try {
-      doc = JSON.parse(text);
-    } catch {
-      throw bad();
-    }
+    const doc = parseJson(text, bad) as { version?: unknown; credentials?: unknown } | null;
     if (doc?.version !== 1 || !Array.isArray(doc.credentials)) throw bad();
     for (const e of doc.credentials as StoredEntry[]) {
       const m = scramMechanism(e?.mechanism);
@@ -205,14 +195,8 @@ export class ScramCredentialStore {
 
   /** AlterUserScramCredentials: one result per user named; valid changes are on disk when this resolves. */
   alter(deletions: readonly ScramDeletion[], upsertions: readonly ScramUpsertion[]): Promise<ScramResult[]> {
-    return this.serial(() => this.alterNow(deletions, upsertions));
-  }
-
-  /** Alterations run one at a time: each starts from the state the previous one left on disk. */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => {});
-    return run;
+    // One at a time: each alteration starts from the state the previous one left on disk.
+    return this.queue.run(() => this.alterNow(deletions, upsertions));
   }
 
   private async alterNow(
@@ -294,7 +278,6 @@ export class ScramCredentialStore {
         });
       }
     }
-    const data = Buffer.from(`${JSON.stringify({ version: 1, credentials })}\n`);
-    return writeFileAtomically(this.fs, this.file, data);
+    return writeJsonFile(this.fs, this.file, { version: 1, credentials });
   }
 }
