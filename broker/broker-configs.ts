@@ -37,7 +37,7 @@ import {
   brokerSynonyms,
   checkTopicResource,
   ConfigSource,
-  configTypeCode,
+  describedConfig,
   isApiErr,
   replaceTopicConfigs,
   resourceKey,
@@ -89,16 +89,7 @@ export function describeBrokerConfigs(
       synonyms = synonyms.filter((s) => s.source === ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
       value = synonyms[0]!.value;
     }
-    out.push({
-      name: def.name,
-      value,
-      readOnly: def.dynamic === undefined,
-      source: synonyms[0]!.source,
-      isSensitive: false,
-      synonyms,
-      type: configTypeCode(def),
-      documentation: def.removed ? `${def.doc} ${def.removed}` : def.doc,
-    });
+    out.push(describedConfig(def.name, def, value, def.dynamic === undefined, synonyms));
   }
   return out;
 }

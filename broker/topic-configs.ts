@@ -84,6 +84,26 @@ export function configTypeCode(def: ConfigDef): number {
   return TYPE_CODE[def.type] ?? ConfigType.STRING;
 }
 
+/** One DescribeConfigs entry of a table row: its source is that of the first synonym (the one in force). */
+export function describedConfig(
+  name: string,
+  def: ConfigDef,
+  value: string | null,
+  readOnly: boolean,
+  synonyms: ConfigSynonym[],
+): DescribedConfig {
+  return {
+    name,
+    value,
+    readOnly,
+    source: synonyms[0]!.source,
+    isSensitive: false,
+    synonyms,
+    type: configTypeCode(def),
+    documentation: def.removed ? `${def.doc} ${def.removed}` : def.doc,
+  };
+}
+
 export function isTopicConfigName(name: string): boolean {
   return topicConfigDef(name) !== undefined;
 }
@@ -138,16 +158,7 @@ export function describeTopicConfigs(
     if (overridden)
       synonyms.push({ name, value: overrideText(def, overrides[name]!), source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
     synonyms.push(...brokerSynonyms(services, def));
-    out.push({
-      name,
-      value: effective[name] ?? synonyms[0]!.value,
-      readOnly: false,
-      source: synonyms[0]!.source,
-      isSensitive: false,
-      synonyms,
-      type: configTypeCode(def),
-      documentation: def.removed ? `${def.doc} ${def.removed}` : def.doc,
-    });
+    out.push(describedConfig(name, def, effective[name] ?? synonyms[0]!.value, false, synonyms));
   }
   return out;
 }
