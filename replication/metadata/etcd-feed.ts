@@ -22,6 +22,7 @@ import type { EtcdSession } from '../etcd/session.js';
 import { watch, type EtcdWatch, type WatchEvent } from '../etcd/watch.js';
 import { CLUSTER_ID_KEY, EtcdKeys, buildImage, nothingTouched } from './etcd-image.js';
 import { MetadataImage, NO_LEADER, newTopicId } from './image.js';
+import { ImagePublisher } from './publisher.js';
 import type { MetadataListener } from './store.js';
 
 export interface FeedOptions {
@@ -46,9 +47,8 @@ interface Waiter {
 }
 
 export class EtcdMetadataFeed {
-  private current: MetadataImage;
+  private readonly published: ImagePublisher;
   readonly keys: EtcdKeys;
-  private readonly listeners: MetadataListener[] = [];
   private readonly pending: Pending[] = [];
   private draining = false;
   private delivered: number;
@@ -69,7 +69,7 @@ export class EtcdMetadataFeed {
     this.clock = o.clock ?? new SystemClock();
     this.log = o.log ?? noLog;
     this.keys = keys;
-    this.current = image;
+    this.published = new ImagePublisher(image);
     this.delivered = revision;
   }
 
@@ -91,15 +91,15 @@ export class EtcdMetadataFeed {
   }
 
   get image(): MetadataImage {
-    return this.current;
+    return this.published.image;
   }
 
   subscribe(listener: MetadataListener): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
+    return this.published.subscribe(listener);
+  }
+
+  private get current(): MetadataImage {
+    return this.published.image;
   }
 
   private follow(fromRevision: number): void {
@@ -158,18 +158,7 @@ export class EtcdMetadataFeed {
           for (const ev of item.events ?? []) this.keys.apply(ev.kv, ev.type === 'delete', touched);
         }
         const { image, changes } = buildImage(this.current, this.keys, touched);
-        let failure: unknown;
-        if (changes.length) {
-          const delta = { previous: this.current, image, changes };
-          this.current = image;
-          for (const l of [...this.listeners]) {
-            try {
-              await l(delta);
-            } catch (err) {
-              failure ??= err;
-            }
-          }
-        }
+        const failure = changes.length ? await this.published.publish(image, changes) : undefined;
         this.delivered = item.revision;
         this.settle(item.revision, failure);
       }

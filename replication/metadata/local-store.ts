@@ -39,12 +39,12 @@ import {
 import type {
   CreateTopicOptions,
   MetadataChange,
-  MetadataDelta,
   MetadataListener,
   MetadataStore,
   PartitionChange,
   ProducerIdBlock,
 } from './store.js';
+import { ImagePublisher } from './publisher.js';
 
 export interface LocalMetadataStoreOptions {
   /** This node's id (node.id); the data dir's meta.properties must name the same one. */
@@ -67,8 +67,7 @@ const sameIds = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((x, i) => x === b[i]);
 
 export class LocalMetadataStore implements MetadataStore {
-  private current: MetadataImage;
-  private readonly listeners: MetadataListener[] = [];
+  private readonly published: ImagePublisher;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -79,7 +78,7 @@ export class LocalMetadataStore implements MetadataStore {
     private readonly validateConfigs: (configs: Readonly<Record<string, string>>) => void,
     image: MetadataImage,
   ) {
-    this.current = image;
+    this.published = new ImagePublisher(image);
   }
 
   static async open(dataDir: string, options: LocalMetadataStoreOptions): Promise<LocalMetadataStore> {
@@ -103,15 +102,15 @@ export class LocalMetadataStore implements MetadataStore {
   }
 
   get image(): MetadataImage {
-    return this.current;
+    return this.published.image;
   }
 
   subscribe(listener: MetadataListener): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
+    return this.published.subscribe(listener);
+  }
+
+  private get current(): MetadataImage {
+    return this.published.image;
   }
 
   /** Run `fn` after every earlier write (writes never interleave, so deltas go out in order). */
@@ -126,16 +125,7 @@ export class LocalMetadataStore implements MetadataStore {
 
   /** Publish `image` and hand the delta to every subscriber; the first listener error is rethrown. */
   private async publish(image: MetadataImage, changes: MetadataChange[]): Promise<void> {
-    const delta: MetadataDelta = { previous: this.current, image, changes };
-    this.current = image;
-    let failure: unknown;
-    for (const l of [...this.listeners]) {
-      try {
-        await l(delta);
-      } catch (err) {
-        failure ??= err;
-      }
-    }
+    const failure = await this.published.publish(image, changes);
     if (failure !== undefined) throw failure;
   }
 
