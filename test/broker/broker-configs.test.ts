@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Kafka, logLevel, type ConfigResourceTypes } from 'kafkajs';
+import type { ConfigResourceTypes } from 'kafkajs';
+import { quietKafkajs } from '../helpers/kafkajs.js';
 import { call, useBrokerAndClient } from '../helpers/test-broker.js';
 import {
   defaultAlterConfigsRequest,
@@ -100,12 +101,7 @@ print(json.dumps({k: [v.value, v.source, v.is_read_only] for k, v in d.items() i
 
 test('kafkajs: a lowered message.max.bytes refuses the next produce; synonyms show where values are from', async () => {
   const node = String(env.broker.broker.started.nodeId);
-  const kafka = new Kafka({
-    clientId: 't',
-    brokers: [env.broker.bootstrapServers],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-  });
+  const kafka = quietKafkajs(env.broker);
   const admin = kafka.admin();
   const producer = kafka.producer();
   await admin.connect();

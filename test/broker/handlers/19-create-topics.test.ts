@@ -16,6 +16,7 @@ import {
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 import { run } from '../../helpers/broker-process.js';
 import { PY } from '../../helpers/python-records.js';
+import { quietKafkajs } from '../../helpers/kafkajs.js';
 
 const env = useBrokerAndClient({ config: { 'num.partitions': 3, 'log.retention.ms': 3_600_000 } });
 
@@ -69,12 +70,7 @@ test('every version 0-7 creates a topic; v5+ return the layout and configs, v7 t
 
 test('a created topic can be produced to at once (kafkajs, no leader wait)', async () => {
   await create(4, [topic('ct-produce')]);
-  const kafka = new Kafka({
-    clientId: 't',
-    brokers: [env.broker.bootstrapServers],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 1 },
-  });
+  const kafka = quietKafkajs(env.broker, 1);
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
@@ -183,12 +179,7 @@ test('validateOnly validates and creates nothing', async () => {
 });
 
 test('kafkajs admin createTopics (v3) with configEntries', async () => {
-  const kafka = new Kafka({
-    clientId: 't',
-    brokers: [env.broker.bootstrapServers],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-  });
+  const kafka = quietKafkajs(env.broker);
   const admin = kafka.admin();
   await admin.connect();
   try {

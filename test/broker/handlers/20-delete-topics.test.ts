@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { Admin } from '@platformatic/kafka';
 import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import {
@@ -15,6 +14,7 @@ import {
   type DeleteTopicsResponse,
 } from '../../../protocol/generated/delete-topics-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
+import { quietKafkajs } from '../../helpers/kafkajs.js';
 
 const ZERO = 'AAAAAAAAAAAAAAAAAAAAAA';
 const env = useBrokerAndClient();
@@ -86,12 +86,7 @@ test('a deleted topic can be created again, empty', async () => {
 });
 
 test('kafkajs admin deleteTopics (v1)', async () => {
-  const kafka = new Kafka({
-    clientId: 't',
-    brokers: [env.broker.bootstrapServers],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-  });
+  const kafka = quietKafkajs(env.broker);
   const admin = kafka.admin();
   await admin.connect();
   try {

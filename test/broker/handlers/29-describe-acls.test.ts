@@ -13,8 +13,9 @@ import {
 } from '../../../protocol/generated/describe-acls-request.js';
 import { decodeDescribeAclsResponse } from '../../../protocol/generated/describe-acls-response.js';
 import type { AclBinding, Authorizer } from '../../../broker/authorizer.js';
+import { quietKafkajs } from '../../helpers/kafkajs.js';
 
-const { Kafka, logLevel, AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes } = kafkajs;
+const { AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes } = kafkajs;
 const env = useBrokerAndClient();
 const clients = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../../../test/helpers/clients'));
 
@@ -95,11 +96,7 @@ test('kafka-python 2.0.2 describe/create/delete_acls get SECURITY_DISABLED as er
 });
 
 test('kafkajs admin describeAcls / createAcls / deleteAcls reject with SECURITY_DISABLED', async () => {
-  const kafka = new Kafka({
-    brokers: [env.broker.bootstrapServers],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-  });
+  const kafka = quietKafkajs(env.broker);
   const admin = kafka.admin();
   await admin.connect();
   try {

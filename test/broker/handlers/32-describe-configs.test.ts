@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Kafka, logLevel, type ConfigResourceTypes } from 'kafkajs';
+import type { ConfigResourceTypes } from 'kafkajs';
 import { Admin } from '@platformatic/kafka';
 import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import {
@@ -14,6 +14,7 @@ import {
 } from '../../../protocol/generated/describe-configs-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 import { CONFIG_DEFS } from '../../../broker/config.js';
+import { quietKafkajs } from '../../helpers/kafkajs.js';
 
 const TOPIC = 2;
 const BROKER = 4;
@@ -150,12 +151,7 @@ test('topic errors: unknown, illegal name, empty name', async () => {
 });
 
 test('kafkajs admin describeConfigs (v2) for a topic and the broker', async () => {
-  const kafka = new Kafka({
-    clientId: 't',
-    brokers: [env.broker.bootstrapServers],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-  });
+  const kafka = quietKafkajs(env.broker);
   const admin = kafka.admin();
   await admin.connect();
   try {

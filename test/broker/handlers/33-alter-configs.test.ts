@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Kafka, logLevel, type ConfigResourceTypes } from 'kafkajs';
+import type { ConfigResourceTypes } from 'kafkajs';
 import { Admin } from '@platformatic/kafka';
 import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import {
@@ -13,6 +13,7 @@ import {
   type AlterConfigsResponse,
 } from '../../../protocol/generated/alter-configs-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
+import { quietKafkajs } from '../../helpers/kafkajs.js';
 
 const TOPIC = 2;
 const BROKER = 4;
@@ -92,12 +93,7 @@ test('resource errors: unknown topic, duplicate resource, static broker config, 
 });
 
 test('kafkajs admin alterConfigs (v1) changes retention in storage; the override survives a restart', async () => {
-  const kafka = new Kafka({
-    clientId: 't',
-    brokers: [env.broker.bootstrapServers],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-  });
+  const kafka = quietKafkajs(env.broker);
   const admin = kafka.admin();
   await admin.connect();
   try {

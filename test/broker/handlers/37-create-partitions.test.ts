@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import { Admin } from '@platformatic/kafka';
 import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import {
@@ -13,6 +13,7 @@ import {
   type CreatePartitionsResponse,
 } from '../../../protocol/generated/create-partitions-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
+import { quietKafkajs } from '../../helpers/kafkajs.js';
 
 const env = useBrokerAndClient();
 
@@ -67,12 +68,7 @@ test('errors: same count, fewer, unknown topic, duplicate, bad assignments; vali
 });
 
 test('kafkajs admin createPartitions (v1), then produce to a new partition', async () => {
-  const kafka = new Kafka({
-    clientId: 't',
-    brokers: [env.broker.bootstrapServers],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-  });
+  const kafka = quietKafkajs(env.broker);
   const admin = kafka.admin();
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await admin.connect();
