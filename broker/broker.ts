@@ -29,6 +29,7 @@ import { ScramCredentialStore } from '../replication/metadata/scram-credentials.
 import type { Authorizer } from './authorizer.js';
 import type { BrokerServices, CoreServices } from './services.js';
 import { NotStartedError } from '../protocol/errors.js';
+import { ClusterNode } from './cluster.js';
 import './handlers/index.js';
 
 export interface BrokerInfo {
@@ -59,6 +60,8 @@ export class Broker {
   private metadataStore: MetadataStore | undefined;
   private dynamicConfigStore: DynamicConfigStore | undefined;
   private replicas: ReplicaManager | undefined;
+  /** The replicated-cluster path (etcd.endpoints set), else undefined. */
+  private clusterNode: ClusterNode | undefined;
   readonly fetchSessions: FetchSessionCache;
   /** The broker's clock (injected in tests); handlers and storage read time from it. */
   readonly clock: Clock;
@@ -181,11 +184,20 @@ export class Broker {
     else await mkdir(dataDir, { recursive: true });
     const nodeId = this.config.int('node.id');
     const fs = this.deps.fs ?? new NodeFileSystem();
-    this.metadataStore = await LocalMetadataStore.open(dataDir, {
-      nodeId,
-      fs,
-      validateConfigs: (overrides) => this.config.resolveLogConfig(overrides),
-    });
+    const validateConfigs = (overrides: Readonly<Record<string, string>>): void =>
+      void this.config.resolveLogConfig(overrides);
+    if (this.config.etcdEndpoints.length > 0) {
+      this.clusterNode = await ClusterNode.open({
+        config: this.config,
+        nodeId,
+        clock: this.clock,
+        log: this.childLogger('cluster'),
+        validateConfigs,
+      });
+      this.metadataStore = this.clusterNode.store;
+    } else {
+      this.metadataStore = await LocalMetadataStore.open(dataDir, { nodeId, fs, validateConfigs });
+    }
     const clusterId = this.metadataStore.image.clusterId;
     this.dynamicConfigStore = await DynamicConfigStore.load(fs, dataDir);
     loadDynamicConfigs(this.config, this.dynamicConfigStore, nodeId, this.log);
@@ -202,7 +214,13 @@ export class Broker {
       onFlush: (seconds) => this.flushObserver?.(seconds),
       autoAdvanceHighWatermark: false,
     });
-    const replicas = new ReplicaManager(this.logApplier.logs, { clock: this.clock });
+    const replicas = this.clusterNode
+      ? new ReplicaManager(this.logApplier.logs, {
+          clock: this.clock,
+          store: this.metadataStore,
+          replicaLagTimeMaxMs: this.config.int('replica.lag.time.max.ms'),
+        })
+      : new ReplicaManager(this.logApplier.logs, { clock: this.clock });
     this.replicas = replicas;
     this.producerIdManager = new ProducerIdManager(this.metadataStore, nodeId);
     this.quotaStore = await ClientQuotaStore.open(fs, dataDir);
@@ -243,12 +261,17 @@ export class Broker {
       (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
     const advPort = (this.config.get('advertised.port') as number | null) ?? addr.port;
     this.info = { host, port: addr.port, advertisedHost: advHost, advertisedPort: advPort, clusterId, nodeId, dataDir };
-    await this.metadataStore.registerBroker({
-      nodeId,
-      rack: null,
-      listeners: [{ name: 'PLAINTEXT', host: advHost, port: advPort, securityProtocol: 'PLAINTEXT' }],
-      fenced: false,
-    });
+    if (this.clusterNode) {
+      await this.clusterNode.register(advHost, advPort);
+      this.clusterNode.startReplication(replicas);
+    } else {
+      await this.metadataStore.registerBroker({
+        nodeId,
+        rack: null,
+        listeners: [{ name: 'PLAINTEXT', host: advHost, port: advPort, securityProtocol: 'PLAINTEXT' }],
+        fenced: false,
+      });
+    }
     if (this.config.int('admin.port') >= 0) {
       const { startAdminServer } = await import('./admin/server.js');
       this.admin = await startAdminServer(
@@ -308,6 +331,7 @@ export class Broker {
   async stop(): Promise<void> {
     this.stopSignal.abort();
     this.replicas?.shutdown();
+    await this.clusterNode?.stopFetchers();
     // Pending JoinGroup/SyncGroup answers must not hold the server's drain.
     this.groupCoordinator?.shutdown();
     this.txnCoordinator?.shutdown();
@@ -320,6 +344,12 @@ export class Broker {
       this.server = undefined;
     }
     this.builtServices = undefined;
+    if (this.clusterNode) {
+      // Resign, close the store, revoke the lease: the other brokers take over this node's leaderships.
+      await this.clusterNode.close();
+      this.clusterNode = undefined;
+      this.metadataStore = undefined;
+    }
     if (this.logApplier) {
       await this.logApplier.close();
       this.logApplier = undefined;

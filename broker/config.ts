@@ -32,6 +32,61 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     doc: 'Port of the Kafka listener (0 picks a free port).',
   },
   {
+    name: 'etcd.endpoints',
+    type: 'list',
+    default: [],
+    doc:
+      'etcd endpoints (`http://host:port`, comma-separated) of a replicated cluster; empty: a single node with ' +
+      'its metadata in the data dir.',
+  },
+  {
+    name: 'cluster.name',
+    type: 'string',
+    default: 'runnel',
+    doc: 'Name of the cluster in etcd (its keys live under `/runnel/<cluster.name>/`); needs `etcd.endpoints`.',
+  },
+  {
+    name: 'broker.session.timeout.ms',
+    type: 'int',
+    default: 9000,
+    min: 1000,
+    doc: "TTL of the broker's etcd lease: a broker not heard from this long is fenced and loses its leaderships.",
+  },
+  {
+    name: 'broker.rack',
+    type: 'string',
+    default: null,
+    doc: 'Rack of this broker, used by rack-aware replica assignment and listed in Metadata.',
+  },
+  {
+    name: 'replica.lag.time.max.ms',
+    type: 'long',
+    default: 30_000,
+    min: 1,
+    doc: 'A follower that has not caught up with the leader for this long leaves the ISR.',
+  },
+  {
+    name: 'replica.fetch.wait.max.ms',
+    type: 'int',
+    default: 500,
+    min: 0,
+    doc: "Longest time a follower's fetch waits at the leader for new data.",
+  },
+  {
+    name: 'replica.fetch.max.bytes',
+    type: 'int',
+    default: 1_048_576,
+    min: 0,
+    doc: 'Bytes a follower fetches per partition in one request (at least one batch).',
+  },
+  {
+    name: 'replica.fetch.backoff.ms',
+    type: 'int',
+    default: 1000,
+    min: 0,
+    doc: 'How long a follower waits before fetching again after a fetch error.',
+  },
+  {
     name: 'advertised.host',
     type: 'string',
     default: null,
@@ -487,6 +542,13 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     doc: 'Partitions of the internal __consumer_offsets topic, created on first use (fixed once created).',
   },
   {
+    name: 'offsets.topic.replication.factor',
+    type: 'int',
+    default: 3,
+    min: 1,
+    doc: 'Replication factor of __consumer_offsets when created (capped at the live broker count).',
+  },
+  {
     name: 'offsets.retention.check.interval.ms',
     type: 'long',
     default: 600_000,
@@ -500,6 +562,13 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     min: 1,
 
     doc: 'Partitions of the internal __transaction_state topic, created on first use (fixed once created).',
+  },
+  {
+    name: 'transaction.state.log.replication.factor',
+    type: 'int',
+    default: 3,
+    min: 1,
+    doc: 'Replication factor of __transaction_state when created (capped at the live broker count).',
   },
   {
     name: 'transaction.max.timeout.ms',
@@ -547,6 +616,11 @@ export function topicConfigDef(name: string): ConfigDef | undefined {
 export class BrokerConfig extends EffectiveConfig {
   constructor(src: ConfigSources = {}) {
     super(CONFIG_TABLE, src);
+  }
+
+  /** `etcd.endpoints`: non-empty for a node of a replicated cluster. */
+  get etcdEndpoints(): string[] {
+    return (this.get('etcd.endpoints') as string[] | null) ?? [];
   }
 }
 

@@ -113,6 +113,8 @@ export class Connection {
     this.closed = true;
     this.queue.length = 0;
     this.socket.end();
+    // Read on (discarding: closed) so the peer's FIN is seen and the socket closes even if the peer never ends.
+    this.socket.resume();
   }
 
   private onData(chunk: Buffer): void {

@@ -35,6 +35,8 @@ export class InternalTopic {
     readonly name: string,
     /** The broker config holding the partition count used when the topic is created. */
     private readonly partitionsConfig: string,
+    /** The broker config holding its replication factor (capped at the live broker count). */
+    private readonly replicationConfig?: string,
   ) {}
 
   /** The topic's partition count (the config's value until it exists). */
@@ -47,12 +49,20 @@ export class InternalTopic {
     return this.services.metadata.image.topic(this.name) !== undefined;
   }
 
+  /** The configured replication factor, at most the live broker count (at least 1), as Kafka creates it. */
+  private replicationFactor(): number {
+    if (!this.replicationConfig) return 1;
+    const live = this.services.metadata.image.liveBrokers().length;
+    return Math.max(1, Math.min(this.services.config.int(this.replicationConfig), live));
+  }
+
   ensureTopic(): Promise<void> {
     if (this.exists) return Promise.resolve();
     this.creating ??= (async () => {
       try {
         await this.services.metadata.createTopic(this.name, {
           partitions: this.services.config.int(this.partitionsConfig),
+          replicationFactor: this.replicationFactor(),
           configs: { 'cleanup.policy': 'compact' },
         });
       } catch (err) {

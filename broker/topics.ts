@@ -28,7 +28,10 @@ export async function autoCreateTopic(
   if (!allowed || !services.config.bool('auto.create.topics.enable') || isInternalTopic(name))
     return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   try {
-    return await services.metadata.createTopic(name, { partitions: services.config.int('num.partitions') });
+    return await services.metadata.createTopic(name, {
+      partitions: services.config.int('num.partitions'),
+      replicationFactor: services.config.int('default.replication.factor'),
+    });
   } catch (err) {
     // Lost a race with a concurrent creation: the topic exists now.
     const t = services.metadata.image.topic(name);

@@ -49,7 +49,12 @@ export class OffsetsTopicLog implements GroupLog {
   readonly unresolvedTxnRecords = new Map<number, { key: Buffer; value: Buffer | null; timestamp: number }[]>();
 
   constructor(services: InternalTopicServices) {
-    this.topic = new InternalTopic(services, OFFSETS_TOPIC, 'offsets.topic.num.partitions');
+    this.topic = new InternalTopic(
+      services,
+      OFFSETS_TOPIC,
+      'offsets.topic.num.partitions',
+      'offsets.topic.replication.factor',
+    );
   }
 
   /** Create `__consumer_offsets` if missing (idempotent, concurrency-safe). */

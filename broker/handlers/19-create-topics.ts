@@ -6,10 +6,11 @@
  * value → INVALID_CONFIG with a message (configs Kafka 4.0 removed, such as message.format.version, are
  * accepted as Kafka 3.x did: see topic-configs.ts); then the layout. numPartitions -1 = `num.partitions`;
  * replicationFactor -1 = `default.replication.factor`; 0 or < -1 → INVALID_PARTITIONS /
- * INVALID_REPLICATION_FACTOR. Replication is not implemented: a factor above 1 gets
- * INVALID_REPLICATION_FACTOR saying so. A manual assignment needs numPartitions and replicationFactor -1
- * (else INVALID_REQUEST, as Kafka) and must place every partition 0..n-1 on this node alone (else
- * INVALID_REPLICA_ASSIGNMENT, Kafka's code for an unknown broker, a duplicate or a gap).
+ * INVALID_REPLICATION_FACTOR. A factor above the live broker count (1 on a single node, which says it does not
+ * replicate) gets INVALID_REPLICATION_FACTOR; in a cluster (`etcd.endpoints`) the store assigns the replicas
+ * over the live brokers (assignor.ts). A manual assignment needs numPartitions and replicationFactor -1
+ * (else INVALID_REQUEST, as Kafka) and must place every partition 0..n-1 on live brokers (this node alone on a
+ * single node; else INVALID_REPLICA_ASSIGNMENT, Kafka's code for an unknown broker, a duplicate or a gap).
  * validateOnly checks everything and creates nothing. Logs are created synchronously, so a created topic
  * can be produced to as soon as the response arrives; the timeout is not needed.
  * v5+ results carry numPartitions, replicationFactor and the topic's configs (as DescribeConfigs shows
@@ -48,9 +49,11 @@ const NOT_REPLICATED = 'Runnel is a single-node broker and does not replicate pa
 
 /** The partition count and replication factor to create, or the error. */
 export function topicLayout(
-  { config, nodeId }: Pick<BrokerServices, 'config' | 'nodeId'>,
+  { config, nodeId, metadata }: Pick<BrokerServices, 'config' | 'nodeId'> & { metadata?: BrokerServices['metadata'] },
   t: CreateTopicsRequestCreatableTopic,
 ): Layout | ApiErr {
+  const clustered = config.etcdEndpoints.length > 0 && metadata !== undefined;
+  const live = clustered ? metadata.image.liveBrokers().map((b) => b.nodeId) : [nodeId];
   if (t.assignments.length > 0) {
     if (t.replicationFactor !== -1) {
       return {
@@ -73,7 +76,7 @@ export function topicLayout(
         };
       }
       seen.add(a.partitionIndex);
-      const bad = checkReplicas(a.brokerIds, nodeId);
+      const bad = checkReplicas(a.brokerIds, live);
       if (bad) return bad;
     }
     for (let p = 0; p < t.assignments.length; p++) {
@@ -83,7 +86,7 @@ export function topicLayout(
           message: 'partitions should be a consecutive 0-based integer sequence',
         };
     }
-    return { partitions: t.assignments.length, replicationFactor: 1 };
+    return { partitions: t.assignments.length, replicationFactor: t.assignments[0].brokerIds.length };
   }
   if (t.replicationFactor === 0 || t.replicationFactor < -1) {
     return {
@@ -98,22 +101,23 @@ export function topicLayout(
     };
   }
   const rf = t.replicationFactor === -1 ? config.int('default.replication.factor') : t.replicationFactor;
-  if (rf > 1) {
+  if (rf > live.length) {
     return {
       code: ErrorCode.INVALID_REPLICATION_FACTOR,
       message:
         `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached ` +
-        `because only 1 broker(s) are registered. ${NOT_REPLICATED}`,
+        `because only ${live.length} broker(s) are registered.${clustered ? '' : ` ${NOT_REPLICATED}`}`,
     };
   }
   return {
     partitions: t.numPartitions === -1 ? config.int('num.partitions') : t.numPartitions,
-    replicationFactor: 1,
+    replicationFactor: rf,
   };
 }
 
-/** Kafka's checks of one manual replica list, for a cluster of this node alone. */
-export function checkReplicas(brokerIds: readonly number[], nodeId: number): ApiErr | undefined {
+/** Kafka's checks of one manual replica list, against the live broker ids (or this node's id alone). */
+export function checkReplicas(brokerIds: readonly number[], nodeIds: number | readonly number[]): ApiErr | undefined {
+  const known = typeof nodeIds === 'number' ? [nodeIds] : nodeIds;
   if (brokerIds.length === 0)
     return {
       code: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
@@ -127,7 +131,7 @@ export function checkReplicas(brokerIds: readonly number[], nodeId: number): Api
         message: `The manual partition assignment includes the broker ${id} more than once.`,
       };
     seen.add(id);
-    if (id !== nodeId) {
+    if (!known.includes(id)) {
       return {
         code: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
         message: `The manual partition assignment includes broker ${id}, but no such broker is registered.`,
@@ -192,7 +196,16 @@ async function createOne(
   out.errorMessage = null;
   if (!validateOnly) {
     try {
-      const meta = await services.metadata.createTopic(t.name, { partitions: layout.partitions, configs });
+      const replicas =
+        t.assignments.length > 0 && services.config.etcdEndpoints.length > 0
+          ? [...t.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex).map((a) => a.brokerIds)
+          : undefined;
+      const meta = await services.metadata.createTopic(t.name, {
+        partitions: layout.partitions,
+        configs,
+        replicationFactor: layout.replicationFactor,
+        replicas,
+      });
       out.topicId = meta.topicId;
     } catch (err) {
       return failed(t.name, errorOf(err));

@@ -33,7 +33,12 @@ export class TxnStateTopicLog implements TxnStateStore {
   private readonly topic: InternalTopic;
 
   constructor(services: InternalTopicServices) {
-    this.topic = new InternalTopic(services, TRANSACTION_STATE_TOPIC, 'transaction.state.log.num.partitions');
+    this.topic = new InternalTopic(
+      services,
+      TRANSACTION_STATE_TOPIC,
+      'transaction.state.log.num.partitions',
+      'transaction.state.log.replication.factor',
+    );
   }
 
   /** Create `__transaction_state` if missing (idempotent, concurrency-safe). */

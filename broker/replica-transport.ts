@@ -1,0 +1,211 @@
+/**
+ * The network ReplicaTransport (replication/replica-fetcher.ts) of a node in a replicated cluster: a follower's
+ * Fetch (v12, replicaId = this node) and OffsetForLeaderEpoch (v4, replicaId = this node) to its leader, over
+ * Runnel's own client connection (client/connection.ts), as Kafka's ReplicaFetcherThread uses its
+ * NetworkClient to the leader's listener.
+ *
+ * - The leader's address is its first listener in the current metadata image, looked up at each connect; a
+ *   leader that moved listeners is found on the next connect.
+ * - One connection per leader, opened on first use; a failed request closes it and the next one reconnects
+ *   (the fetcher backs off `replica.fetch.backoff.ms` after a transport failure).
+ * - Fetch v12 addresses topics by name and carries replicaId; the answer's records are handed over as they are.
+ */
+import { Connection } from '../client/connection.js';
+import { decodeFetchResponse, type FetchResponse } from '../protocol/generated/fetch-response.js';
+import { encodeFetchRequest } from '../protocol/generated/fetch-request.js';
+import {
+  decodeOffsetForLeaderEpochResponse,
+  type OffsetForLeaderEpochResponse,
+} from '../protocol/generated/offset-for-leader-epoch-response.js';
+import { encodeOffsetForLeaderEpochRequest } from '../protocol/generated/offset-for-leader-epoch-request.js';
+import { ErrorCode } from '../protocol/generated/error-codes.js';
+import { StorageError } from '../protocol/errors.js';
+import type { MetadataImage } from '../replication/metadata/image.js';
+import type { EpochEndRequest, EpochEndResult, ReplicaTransport } from '../replication/replica-fetcher.js';
+import type { ReplicaFetchData, ReplicaFetchPartition } from '../replication/replica-manager.js';
+
+const FETCH_VERSION = 12;
+const EPOCH_VERSION = 4;
+
+export interface NetworkTransportOptions {
+  /** The leader's id. */
+  leaderId: number;
+  /** This node's id (the replicaId of every request). */
+  nodeId: number;
+  /** The current metadata image (the leader's listener). */
+  image: () => MetadataImage;
+  /** request.timeout for one request beyond a fetch's max wait. */
+  requestTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** replica.fetch.max.bytes for a whole response. */
+  responseMaxBytes?: number;
+}
+
+/** Groups items by topic, keeping their order. */
+function byTopic<T extends { topic: string }>(items: readonly T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const it of items) {
+    const list = out.get(it.topic);
+    if (list) list.push(it);
+    else out.set(it.topic, [it]);
+  }
+  return out;
+}
+
+export class NetworkReplicaTransport implements ReplicaTransport {
+  private conn: Promise<Connection> | undefined;
+  private closed = false;
+
+  constructor(private readonly o: NetworkTransportOptions) {}
+
+  private connection(): Promise<Connection> {
+    if (this.closed) return Promise.reject(new StorageError('replica transport closed'));
+    if (!this.conn) {
+      const ep = this.o.image().endpoint(this.o.leaderId);
+      if (!ep) return Promise.reject(new StorageError(`broker ${this.o.leaderId} has no listener in the metadata`));
+      const p = Connection.open({
+        host: ep.host,
+        port: ep.port,
+        clientId: `runnel-replica-fetcher-${this.o.nodeId}`,
+        connectTimeoutMs: this.o.connectTimeoutMs ?? 5000,
+        requestTimeoutMs: this.o.requestTimeoutMs ?? 30000,
+      });
+      this.conn = p;
+      const forget = (): void => {
+        if (this.conn === p) this.conn = undefined;
+      };
+      p.then((c) => c.onClose(forget), forget);
+    }
+    return this.conn;
+  }
+
+  private async send<T>(fn: (c: Connection) => Promise<T>): Promise<T> {
+    const c = await this.connection();
+    try {
+      return await fn(c);
+    } catch (err) {
+      c.close();
+      throw err;
+    }
+  }
+
+  async fetch(replicaId: number, items: ReplicaFetchPartition[], maxWaitMs: number): Promise<ReplicaFetchData[]> {
+    const topics = [...byTopic(items)].map(([topic, list]) => ({
+      topic,
+      topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+      partitions: list.map((it) => ({
+        partition: it.partition,
+        currentLeaderEpoch: it.currentLeaderEpoch,
+        fetchOffset: BigInt(it.fetchOffset),
+        lastFetchedEpoch: -1,
+        logStartOffset: -1n,
+        partitionMaxBytes: it.maxBytes,
+        replicaDirectoryId: 'AAAAAAAAAAAAAAAAAAAAAA',
+        highWatermark: 9223372036854775807n,
+      })),
+    }));
+    const res = await this.send((c) =>
+      c.send<FetchResponse>(
+        1,
+        FETCH_VERSION,
+        (w) =>
+          encodeFetchRequest(w, FETCH_VERSION, {
+            clusterId: null,
+            replicaId,
+            replicaState: { replicaId, replicaEpoch: -1n },
+            maxWaitMs,
+            minBytes: 1,
+            maxBytes: this.o.responseMaxBytes ?? 10 * 1048576,
+            isolationLevel: 0,
+            sessionId: 0,
+            sessionEpoch: -1,
+            topics,
+            forgottenTopicsData: [],
+            rackId: '',
+          }),
+        decodeFetchResponse,
+        { timeoutMs: (this.o.requestTimeoutMs ?? 30000) + maxWaitMs },
+      ),
+    );
+    const found = new Map<string, ReplicaFetchData>();
+    for (const t of res.responses) {
+      for (const p of t.partitions) {
+        found.set(`${t.topic}\u0000${p.partitionIndex}`, {
+          topic: t.topic,
+          partition: p.partitionIndex,
+          errorCode: p.errorCode !== ErrorCode.NONE ? p.errorCode : res.errorCode,
+          highWatermark: Number(p.highWatermark),
+          lastStableOffset: Number(p.lastStableOffset),
+          logStartOffset: Number(p.logStartOffset),
+          logEndOffset: -1,
+          records: p.records ?? Buffer.alloc(0),
+        });
+      }
+    }
+    return items.map(
+      (it) =>
+        found.get(`${it.topic}\u0000${it.partition}`) ?? {
+          topic: it.topic,
+          partition: it.partition,
+          errorCode: res.errorCode !== ErrorCode.NONE ? res.errorCode : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          highWatermark: -1,
+          lastStableOffset: -1,
+          logStartOffset: -1,
+          logEndOffset: -1,
+          records: Buffer.alloc(0),
+        },
+    );
+  }
+
+  async offsetForLeaderEpoch(replicaId: number, items: EpochEndRequest[]): Promise<EpochEndResult[]> {
+    const topics = [...byTopic(items)].map(([topic, list]) => ({
+      topic,
+      partitions: list.map((it) => ({
+        partition: it.partition,
+        currentLeaderEpoch: it.currentLeaderEpoch,
+        leaderEpoch: it.leaderEpoch,
+      })),
+    }));
+    const res = await this.send((c) =>
+      c.send<OffsetForLeaderEpochResponse>(
+        23,
+        EPOCH_VERSION,
+        (w) => encodeOffsetForLeaderEpochRequest(w, EPOCH_VERSION, { replicaId, topics }),
+        decodeOffsetForLeaderEpochResponse,
+      ),
+    );
+    const found = new Map<string, EpochEndResult>();
+    for (const t of res.topics) {
+      for (const p of t.partitions) {
+        found.set(`${t.topic}\u0000${p.partition}`, {
+          topic: t.topic,
+          partition: p.partition,
+          errorCode: p.errorCode,
+          leaderEpoch: p.leaderEpoch,
+          endOffset: Number(p.endOffset),
+        });
+      }
+    }
+    return items.map(
+      (it) =>
+        found.get(`${it.topic}\u0000${it.partition}`) ?? {
+          topic: it.topic,
+          partition: it.partition,
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          leaderEpoch: -1,
+          endOffset: -1,
+        },
+    );
+  }
+
+  /** Closes the connection; later requests fail. */
+  close(): void {
+    this.closed = true;
+    const p = this.conn;
+    this.conn = undefined;
+    p?.then(
+      (c) => c.close(),
+      () => undefined,
+    );
+  }
+}
