@@ -105,7 +105,7 @@ after(async () => {
   await etcd?.cleanup();
 });
 
-test('3 brokers on etcd: RF 3 topic, acks=all writes replicated byte for byte and kept across a leader stop', async () => {
+test('3 brokers on etcd: RF 3, acks=all writes replicated byte for byte and kept across a leader stop', async () => {
   const admin = kafka(live()).admin();
   await admin.connect();
   try {
