@@ -19,6 +19,7 @@ import { KafkaServer } from './server.js';
 import type { RequestEvent } from './connection.js';
 import { logger, type Logger } from './logger.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
+import { HighWatermarkCheckpoint } from '../replication/hw-checkpoint.js';
 import { FetchSessionCache } from './fetch-sessions.js';
 import { createGroupCoordinator, loadGroups, type GroupCoordinator } from './groups/index.js';
 import { createTransactionCoordinator, loadTransactions, type Transactions } from './txn/index.js';
@@ -60,6 +61,8 @@ export class Broker {
   private metadataStore: MetadataStore | undefined;
   private dynamicConfigStore: DynamicConfigStore | undefined;
   private replicas: ReplicaManager | undefined;
+  /** `replication-offset-checkpoint`: the high watermarks, periodically and on a clean stop. */
+  private hwCheckpoint: HighWatermarkCheckpoint | undefined;
   /** The replicated-cluster path (etcd.endpoints set), else undefined. */
   private clusterNode: ClusterNode | undefined;
   readonly fetchSessions: FetchSessionCache;
@@ -219,9 +222,19 @@ export class Broker {
           clock: this.clock,
           store: this.metadataStore,
           replicaLagTimeMaxMs: this.config.int('replica.lag.time.max.ms'),
+          initialHighWatermarks: await HighWatermarkCheckpoint.load(fs, dataDir, this.log),
         })
       : new ReplicaManager(this.logApplier.logs, { clock: this.clock });
     this.replicas = replicas;
+    this.hwCheckpoint = new HighWatermarkCheckpoint({
+      fs,
+      dataDir,
+      clock: this.clock,
+      intervalMs: this.config.int('replica.high.watermark.checkpoint.interval.ms'),
+      partitions: () => replicas.allPartitions(),
+      log: this.log,
+    });
+    this.hwCheckpoint.start();
     this.producerIdManager = new ProducerIdManager(this.metadataStore, nodeId);
     this.quotaStore = await ClientQuotaStore.open(fs, dataDir);
     this.scramStore = await ScramCredentialStore.open(fs, dataDir);
@@ -349,6 +362,12 @@ export class Broker {
       await this.clusterNode.close();
       this.clusterNode = undefined;
       this.metadataStore = undefined;
+    }
+    if (this.hwCheckpoint) {
+      await this.hwCheckpoint
+        .close()
+        .catch((err: unknown) => this.log.warn({ err }, 'final high watermark checkpoint failed'));
+      this.hwCheckpoint = undefined;
     }
     if (this.logApplier) {
       await this.logApplier.close();

@@ -87,6 +87,22 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     doc: 'How long a follower waits before fetching again after a fetch error.',
   },
   {
+    name: 'replica.selector.class',
+    type: 'string',
+    default: null,
+    oneOf: ['org.apache.kafka.common.replica.RackAwareReplicaSelector'],
+    doc:
+      'Which replica a consumer (Fetch v11+) reads from (KIP-392): unset, the leader; ' +
+      '`org.apache.kafka.common.replica.RackAwareReplicaSelector`, an in-sync replica in its `client.rack`.',
+  },
+  {
+    name: 'replica.high.watermark.checkpoint.interval.ms',
+    type: 'long',
+    default: 5000,
+    min: 1,
+    doc: 'How often the high watermarks are written to `replication-offset-checkpoint` in the data dir.',
+  },
+  {
     name: 'advertised.host',
     type: 'string',
     default: null,

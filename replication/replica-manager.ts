@@ -21,8 +21,12 @@
  * - Replica fetches (`readForReplica`, `fetchForReplica`): the follower's fetch offset is its log end
  *   (Partition.recordFollowerFetch), the read goes up to the log end, the answer carries the HW.
  * - Appends and HW moves wake the purgatory's delayed fetches and produces of that partition.
+ * - With a store, a log's first Partition starts from the HW of `replication-offset-checkpoint`
+ *   (`initialHighWatermarks`, hw-checkpoint.ts), not from its log end.
+ * - A partition of the image this node does not host is NOT_LEADER_OR_FOLLOWER (`getPartitionOrError`).
  */
 import { ErrorCode } from '../protocol/generated/error-codes.js';
+import { tpKey } from '../storage/checkpoint.js';
 import type { Clock, TimerHandle } from '../storage/clock.js';
 import type { AppendOptions, AppendResult, PartitionLog, TxnMarkerRequest } from '../storage/partition-log.js';
 import { NO_LEADER_EPOCH, Partition, PartitionStateError } from './partition.js';
@@ -44,6 +48,11 @@ export interface ReplicaManagerOptions {
   store?: MetadataStore;
   /** replica.lag.time.max.ms (default 30000). */
   replicaLagTimeMaxMs?: number;
+  /**
+   * With a store: the high watermarks of `replication-offset-checkpoint` by `topic-partition` (hw-checkpoint.ts);
+   * a log's first Partition starts from its entry, else from the log start (clamped to the log).
+   */
+  initialHighWatermarks?: ReadonlyMap<string, number>;
 }
 
 /** Who fetches for the partitions this node follows (replica-fetcher.ts's ReplicaFetcherManager). */
@@ -108,6 +117,9 @@ export class ReplicaManager {
   followers: FollowerFetchers | undefined;
   private unsubscribe: (() => void) | undefined;
   private shrinkTimer: TimerHandle | undefined;
+  private readonly initialHighWatermarks: Map<string, number> | undefined;
+  /** The logs a Partition was made for (a log's HW is set from the checkpoint once). */
+  private readonly seenLogs = new WeakSet<PartitionLog>();
 
   constructor(
     private readonly logs: LogSource,
@@ -118,6 +130,7 @@ export class ReplicaManager {
     this.clock = options.clock;
     this.store = options.store;
     this.replicaLagTimeMaxMs = options.replicaLagTimeMaxMs ?? 30000;
+    this.initialHighWatermarks = options.initialHighWatermarks ? new Map(options.initialHighWatermarks) : undefined;
   }
 
   /** This node's id (the store's; 0 without one). */
@@ -135,6 +148,11 @@ export class ReplicaManager {
       return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     }
     if (!p || p.log !== log) {
+      if (this.store && this.initialHighWatermarks && !this.seenLogs.has(log)) {
+        // Replicated: what this node knew committed, not its log end (the ISR may never have had the tail).
+        log.updateHighWatermark(this.initialHighWatermarks.get(tpKey(topic, partition)) ?? 0);
+      }
+      this.seenLogs.add(log);
       const reg = this.store?.image.partition(topic, partition);
       p = new Partition(log, {
         leaderEpoch: reg ? reg.leaderEpoch : this.leaderEpoch,
@@ -152,7 +170,8 @@ export class ReplicaManager {
   /**
    * The partition when this node may serve a request made at `currentLeaderEpoch` (-1 = not checked),
    * else the Kafka error code (UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_LEADER_EPOCH, FENCED_LEADER_EPOCH,
-   * NOT_LEADER_OR_FOLLOWER when `requireLeader`).
+   * NOT_LEADER_OR_FOLLOWER when `requireLeader`). A partition of the cluster that this node does not host
+   * is NOT_LEADER_OR_FOLLOWER (Kafka: the metadata knows it, the client should ask another broker).
    */
   getPartitionOrError(
     topic: string,
@@ -161,7 +180,10 @@ export class ReplicaManager {
     requireLeader = true,
   ): Partition | number {
     const p = this.getPartition(topic, partition);
-    if (typeof p === 'number') return p;
+    if (typeof p === 'number') {
+      const known = this.store?.image.partition(topic, partition) !== undefined;
+      return known && p === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? ErrorCode.NOT_LEADER_OR_FOLLOWER : p;
+    }
     const code = p.checkEpoch(currentLeaderEpoch, requireLeader);
     return code === ErrorCode.NONE ? p : code;
   }

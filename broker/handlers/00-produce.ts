@@ -7,7 +7,9 @@
  * nothing is written for a failed partition. acks=0 appends and sends no response; acks=1 and acks=-1
  * answer once the append is done (and fsynced when flush.messages demands it); acks=-1 then waits in the
  * purgatory until the high watermark passes the batch (at once with one replica), else REQUEST_TIMED_OUT
- * after timeoutMs. Other acks values get INVALID_REQUIRED_ACKS. Appends go through the replica manager
+ * after timeoutMs. Other acks values get INVALID_REQUIRED_ACKS. A partition this node does not lead (a
+ * follower's, or one of the cluster not hosted here) → NOT_LEADER_OR_FOLLOWER, nothing written; v10+ answers
+ * then name its current leader and the response that leader's endpoint (KIP-951, broker/leader-hints.ts). Appends go through the replica manager
  * (Partition.appendAsLeader, this node's leader epoch); the HW move wakes fetches waiting on the
  * partition. Once every partition's append is queued on its log, the handler releases the connection
  * (ctx.release) so the client's next pipelined request starts while this one waits for its write and
@@ -32,7 +34,18 @@ import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { InjectedFaultError, RunnelError } from '../../protocol/errors.js';
 import { ProducerStateError } from '../../storage/producer-state.js';
 import { validateProduce } from '../produce-validator.js';
+import { LeaderHints } from '../leader-hints.js';
 import { registerHandler } from './registry.js';
+
+/** KIP-951: each NOT_LEADER_OR_FOLLOWER partition names its current leader; the response their endpoints. */
+function addLeaderHints(res: ProduceResponse, hints: LeaderHints): void {
+  for (const t of res.responses) {
+    for (const p of t.partitionResponses) {
+      if (p.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER) p.currentLeader = hints.leaderOf(t.name, p.index);
+    }
+  }
+  res.nodeEndpoints = hints.nodeEndpoints();
+}
 
 export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
   apiKey: 0,
@@ -63,7 +76,7 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
           out.errorCode = ErrorCode.INVALID_REQUIRED_ACKS;
           continue;
         }
-        const partition = partitions.getPartition(t.name, p.index);
+        const partition = partitions.getPartitionOrError(t.name, p.index);
         if (typeof partition === 'number') {
           out.errorCode = partition;
           continue;
@@ -117,6 +130,7 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
     void Promise.all(queued).then(() => ctx.release?.());
     await Promise.all(pending);
     if (drop) throw new InjectedFaultError('test hook: produce response dropped');
+    if (v >= 10) addLeaderHints(res, new LeaderHints(ctx.services.metadata.image));
     return req.acks === 0 ? null : res;
   },
 });

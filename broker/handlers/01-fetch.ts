@@ -19,6 +19,12 @@
  * checked against the partition's (newer → UNKNOWN_LEADER_EPOCH, older → FENCED_LEADER_EPOCH). Fetch
  * sessions (KIP-227, v7+): see `broker/fetch-sessions.ts`. Fetchers below v4 read only message format
  * 0/1: their batches are down-converted (`protocol/records/legacy.ts`).
+ * Consumers (replicaId -1) read from the leader; from v11 (KIP-392, a rackId and client metadata) any replica
+ * serves them, a follower up to the HW it knows (never beyond; past its log end without a leader epoch: an
+ * empty answer, as Kafka), and with `replica.selector.class` set the leader answers a preferredReadReplica
+ * (with offsets, no records; replication/replica-selector.ts) when a live in-sync follower in the client's
+ * rack should serve it. ListOffsets stays on the leader. v16+ (KIP-951): a NOT_LEADER_OR_FOLLOWER or
+ * FENCED_LEADER_EPOCH partition names its current leader, the response carries its endpoint (leader-hints.ts).
  * Replica fetches (replicaId >= 0 up to v14, ReplicaState.replicaId from v15): only from a follower of a
  * partition this node leads (else NOT_LEADER_OR_FOLLOWER); they read up to the log end, not the HW, the
  * fetch offset is recorded as the follower's log end (ReplicaManager.readForReplica: ISR, HW), and the
@@ -47,6 +53,8 @@ import { RunnelError } from '../../protocol/errors.js';
 import { BATCH_HEADER_SIZE, entrySize, lastOffsetNumber } from '../../protocol/records/batch-header.js';
 import type { Partition } from '../../replication/partition.js';
 import type { ReplicaManager } from '../../replication/replica-manager.js';
+import { preferredReadReplica } from '../../replication/replica-selector.js';
+import { LeaderHints } from '../leader-hints.js';
 
 const INT32_MAX = 2147483647;
 const EMPTY = Buffer.alloc(0);
@@ -92,6 +100,12 @@ interface ReadOptions {
   responseMax: number;
   readCommitted: boolean;
   byId: boolean;
+  /**
+   * KIP-392 (consumers at v11+): followers serve the fetch, and the leader may answer a preferred read
+   * replica instead of records (`preferred`, else undefined: read here).
+   */
+  fromAnyReplica: boolean;
+  preferred: ((p: Partition, fetchOffset: number) => number) | undefined;
 }
 
 /**
@@ -103,6 +117,7 @@ async function readOnce(
   items: Item[],
   o: ReadOptions,
 ): Promise<{ results: FetchResponsePartitionData[]; total: number; failedRead: boolean; readable: Item[] }> {
+  // failedRead also ends a long poll for a partition redirected to its preferred read replica.
   let total = 0;
   let failedRead = false;
   const results: FetchResponsePartitionData[] = [];
@@ -136,10 +151,26 @@ async function readOnce(
       total += r.records.length;
       continue;
     }
-    const part: Partition | number = partitions.getPartitionOrError(it.topic, it.partition, it.currentLeaderEpoch);
+    const part: Partition | number = partitions.getPartitionOrError(
+      it.topic,
+      it.partition,
+      it.currentLeaderEpoch,
+      !o.fromAnyReplica,
+    );
     if (typeof part === 'number') {
       failed(out, part);
       if (part !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) failedRead = true;
+      continue;
+    }
+    const preferred = part.isLeader && o.preferred ? o.preferred(part, it.fetchOffset) : -1;
+    if (preferred >= 0) {
+      // The leader sends the client to a replica closer to it: offsets, no records.
+      out.highWatermark = BigInt(part.highWatermark);
+      out.lastStableOffset = BigInt(part.lastStableOffset);
+      out.logStartOffset = BigInt(part.logStartOffset);
+      out.abortedTransactions = o.readCommitted ? [] : null;
+      out.preferredReadReplica = preferred;
+      failedRead = true;
       continue;
     }
     readable.push(it);
@@ -150,6 +181,20 @@ async function readOnce(
       minOneBatch: total === 0,
     });
     const lso = r.lastStableOffset;
+    if (
+      r.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE &&
+      !part.isLeader &&
+      it.currentLeaderEpoch < 0 &&
+      it.fetchOffset > part.logEndOffset
+    ) {
+      // A follower asked past its log end by a client without leader epochs (maybe stale metadata): an
+      // empty answer and the client retries, as Kafka (OFFSET_OUT_OF_RANGE would reset its position).
+      out.highWatermark = BigInt(r.highWatermark);
+      out.lastStableOffset = BigInt(lso);
+      out.logStartOffset = BigInt(r.logStartOffset);
+      out.abortedTransactions = o.readCommitted ? [] : null;
+      continue;
+    }
     if (r.errorCode !== 0) {
       failed(out, r.errorCode);
       failedRead = true;
@@ -184,6 +229,16 @@ async function readOnce(
   return { results, total, failedRead, readable };
 }
 
+/** KIP-951: NOT_LEADER_OR_FOLLOWER / FENCED_LEADER_EPOCH partitions name their leader, the response its endpoint. */
+function addLeaderHints(res: FetchResponse, included: [Item, FetchResponsePartitionData][], hints: LeaderHints): void {
+  for (const [it, out] of included) {
+    if (out.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER || out.errorCode === ErrorCode.FENCED_LEADER_EPOCH) {
+      out.currentLeader = hints.leaderOf(it.topic, it.partition);
+    }
+  }
+  res.nodeEndpoints = hints.nodeEndpoints();
+}
+
 export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
   apiKey: 1,
   name: 'Fetch',
@@ -192,7 +247,7 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
   decode: decodeFetchRequest,
   encode: encodeFetchResponse,
   async handle(req, ctx) {
-    const { clock, metadata, fetchSessions, partitions, stopping } = ctx.services;
+    const { clock, metadata, fetchSessions, partitions, stopping, config } = ctx.services;
     const v = ctx.apiVersion;
     const byId = v >= 13;
     const now = clock.now();
@@ -259,7 +314,14 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
       responseMax: v >= 3 ? req.maxBytes : INT32_MAX,
       readCommitted: v >= 4 && req.isolationLevel === 1,
       byId,
+      fromAnyReplica: replicaId < 0 && v >= 11,
+      preferred: undefined,
     };
+    const selector = config.get('replica.selector.class') as string | null;
+    if (opts.fromAnyReplica && selector !== null) {
+      opts.preferred = (p, fetchOffset) =>
+        preferredReadReplica(selector, p, metadata.image, req.rackId ?? '', fetchOffset, clock.now());
+    }
     const deadline = now + Math.max(0, req.maxWaitMs);
     let read = await readOnce(partitions, items, opts);
     while (
@@ -294,7 +356,7 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
           lastStableOffset: Number(out.lastStableOffset),
         });
         if ((out.records?.length ?? 0) > 0) session.rotate(e);
-        if (news) included.push([e, out]);
+        if (news || out.preferredReadReplica >= 0) included.push([e, out]);
       }
     } else {
       for (let i = 0; i < items.length; i++) included.push([items[i], read.results[i]]);
@@ -321,6 +383,7 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
         res.responses.push({ topic: it.topic, topicId: it.topicId, partitions: [out] });
       }
     }
+    if (v >= 16) addLeaderHints(res, included, new LeaderHints(metadata.image));
     return res;
   },
 });

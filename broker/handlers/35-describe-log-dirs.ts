@@ -1,10 +1,12 @@
 /**
  * DescribeLogDirs (key 35), versions 0-4 (v2+ flexible).
  *
- * One log dir: the data directory (absolute path). topics null = every partition; otherwise the listed
- * partitions that exist (unknown ones are left out, as Kafka does). Each partition reports its size on
- * disk (all segments), offsetLag 0 (this node is the leader, so its log is never behind) and isFutureKey
- * false (no replica movement between dirs). v3+ top-level errorCode 0; v4 totalBytes/usableBytes of the
+ * One log dir: this broker's data directory (absolute path), with the replicas this broker hosts (in a
+ * cluster each broker answers for its own: a partition led or followed elsewhere and not hosted here is
+ * left out). topics null = every hosted partition; otherwise the listed partitions hosted here (unknown
+ * ones are left out, as Kafka does). Each partition reports its size on disk (all segments), offsetLag as
+ * Kafka's: max(HW - log end, 0) for a current replica, always 0 (Kafka reports a real lag only for a
+ * "future" replica moving between dirs, which Runnel has not), and isFutureKey false. v3+ top-level errorCode 0; v4 totalBytes/usableBytes of the
  * volume from statfs (-1 each when statfs fails, Kafka's "unknown").
  */
 import { statfs } from 'node:fs/promises';
@@ -38,7 +40,7 @@ export const describeLogDirsHandler = registerHandler<DescribeLogDirsRequest, De
   decode: decodeDescribeLogDirsRequest,
   encode: encodeDescribeLogDirsResponse,
   async handle(req, ctx) {
-    const { metadata, partitions: replicaManager, dataDir } = ctx.services;
+    const { partitions: replicaManager, dataDir } = ctx.services;
     const byTopic = new Map<string, DescribeLogDirsPartition[]>();
     const add = (topic: string, partition: number): void => {
       const log = replicaManager.getPartition(topic, partition);
@@ -49,10 +51,13 @@ export const describeLogDirsHandler = registerHandler<DescribeLogDirsRequest, De
         byTopic.set(topic, list);
       }
       if (list.some((p) => p.partitionIndex === partition)) return;
-      list.push({ partitionIndex: partition, partitionSize: BigInt(log.size), offsetLag: 0n, isFutureKey: false });
+      const offsetLag = BigInt(Math.max(log.highWatermark - log.logEndOffset, 0));
+      list.push({ partitionIndex: partition, partitionSize: BigInt(log.size), offsetLag, isFutureKey: false });
     };
     if (req.topics === null) {
-      for (const t of metadata.image.topics()) for (let p = 0; p < t.partitions; p++) add(t.name, p);
+      const hosted = replicaManager.allPartitions();
+      hosted.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+      for (const p of hosted) add(p.topic, p.partition);
     } else {
       for (const t of req.topics) for (const p of t.partitions) add(t.topic, p);
     }
