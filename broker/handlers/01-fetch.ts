@@ -317,8 +317,8 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
       fromAnyReplica: replicaId < 0 && v >= 11,
       preferred: undefined,
     };
-    const selector = config.get('replica.selector.class') as string | null;
-    if (opts.fromAnyReplica && selector !== null) {
+    const selector = opts.fromAnyReplica ? (config.get('replica.selector.class') as string | null) : null;
+    if (selector !== null) {
       opts.preferred = (p, fetchOffset) =>
         preferredReadReplica(selector, p, metadata.image, req.rackId ?? '', fetchOffset, clock.now());
     }
