@@ -9,11 +9,11 @@
  * purgatory until the high watermark passes the batch (at once with one replica), else REQUEST_TIMED_OUT
  * after timeoutMs. Other acks values get INVALID_REQUIRED_ACKS. A partition this node does not lead (a
  * follower's, or one of the cluster not hosted here) → NOT_LEADER_OR_FOLLOWER, nothing written; v10+ answers
- * then name its current leader and the response that leader's endpoint (KIP-951, broker/leader-hints.ts). Appends go through the replica manager
- * (Partition.appendAsLeader, this node's leader epoch); the HW move wakes fetches waiting on the
- * partition. Once every partition's append is queued on its log, the handler releases the connection
- * (ctx.release) so the client's next pipelined request starts while this one waits for its write and
- * fsync: consecutive produces share writevs and fsyncs (group commit) and stay in order.
+ * then name its current leader and the response that leader's endpoint (KIP-951, broker/leader-hints.ts).
+ * Appends go through the replica manager (Partition.appendAsLeader, this node's leader epoch); the HW move
+ * wakes fetches waiting on the partition. Once every partition's append is queued on its log, the handler
+ * releases the connection (ctx.release) so the client's next pipelined request starts while this one waits
+ * for its write and fsync: consecutive produces share writevs and fsyncs (group commit) and stay in order.
  *
  * Idempotence (storage/producer-state.ts, checked inside the partition's append queue): a retried batch
  * (one of the producer's last five) is answered with its original base offset and not written again;

@@ -6,8 +6,8 @@
  * left out). topics null = every hosted partition; otherwise the listed partitions hosted here (unknown
  * ones are left out, as Kafka does). Each partition reports its size on disk (all segments), offsetLag as
  * Kafka's: max(HW - log end, 0) for a current replica, always 0 (Kafka reports a real lag only for a
- * "future" replica moving between dirs, which Runnel has not), and isFutureKey false. v3+ top-level errorCode 0; v4 totalBytes/usableBytes of the
- * volume from statfs (-1 each when statfs fails, Kafka's "unknown").
+ * "future" replica moving between dirs, which Runnel has not), and isFutureKey false. v3+ top-level
+ * errorCode 0; v4 totalBytes/usableBytes of the volume from statfs (-1 each when statfs fails, Kafka's "unknown").
  */
 import { statfs } from 'node:fs/promises';
 import {
