@@ -16,7 +16,8 @@
  *   ISR keeps a member outside the removing ones, replicas = T (= replicas − removing), ISR = ISR − removing,
  *   adding/removing cleared; a leader that is being removed hands over to the first target replica in the new
  *   ISR (live), bumping the leader epoch. Removed nodes then stop fetching and delete their log.
- * - Cancel (null target): replicas and ISR lose the adding replicas (back to R); a leader being added hands
+ * - Cancel (null target): replicas and ISR lose the adding replicas (back to R's members, in the current order,
+ *   as Kafka's revert: a move [1,2] -> [2,3] cancelled leaves [2,1]); a leader being added hands
  *   over to the first original replica in the ISR. An ISR left empty would need an unclean election: refused
  *   (INVALID_REPLICA_ASSIGNMENT) as Kafka does without unclean.leader.election.enable. Cancel of none:
  *   NO_REASSIGNMENT_IN_PROGRESS.
