@@ -110,7 +110,9 @@ export function cancelChange(p: PartitionRegistration): PartitionChange | Reassi
   if (isr.length === 0)
     return {
       code: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-      message: `Unable to revert partition assignment for partition ${p.partition} because it would require an unclean leader election.`,
+      message:
+        `Unable to revert partition assignment for partition ${p.partition} because it would require ` +
+        'an unclean leader election.',
     };
   const change: PartitionChange = { replicas, isr, addingReplicas: [], removingReplicas: [] };
   const leader = keepOrElect(p, isr, replicas);

@@ -186,7 +186,7 @@ async function listRaw(id: number, topics: Array<{ name: string; partitionIndexe
   });
 }
 
-test('reassign [1,2] -> [2,3] under an acks=all producer: listed while running, then [2,3], node 1 has no log', async () => {
+test('reassign [1,2] -> [2,3] under acks=all produce: listed while running, then [2,3]; 1 drops its log', async () => {
   const TOPIC = 'moving';
   const k = kafka();
   await createFilled(k, TOPIC, 200);

@@ -63,7 +63,7 @@ test('start: replicas = target then the original replicas it drops; adding = T â
   assert.equal(startChange(p, [1, 2]), undefined);
 });
 
-test('replace a running reassignment: origin stays; replicas it was adding and the new one drops leave (and the ISR)', () => {
+test('replace a running reassignment: origin stays; added replicas the new one drops leave (and the ISR)', () => {
   const running = reg([2, 3, 1], [1, 2, 3], 1, [3], [1]);
   assert.deepEqual(startChange(running, [2, 4]), {
     replicas: [2, 4, 1],
@@ -94,7 +94,7 @@ test('replace a running reassignment: origin stays; replicas it was adding and t
   assert.equal(e.code, ErrorCode.INVALID_REPLICA_ASSIGNMENT);
 });
 
-test('complete: once every adding replica is in the ISR; the removed leader hands over to a live target replica', () => {
+test('complete: once every adding replica is in the ISR; a removed leader hands over to a live target replica', () => {
   const live = new Set([1, 2, 3]);
   assert.equal(completionChange(reg([1, 2], [1, 2], 1), live), undefined, 'nothing running');
   assert.equal(completionChange(reg([2, 3, 1], [1, 2], 1, [3], [1]), live), undefined, '3 not in the ISR yet');
@@ -205,7 +205,7 @@ function storeOf(states: PartitionRegistration[]) {
   };
 }
 
-test('alterReassignment: a lost compare-and-swap is recomputed from the newer state; errors per partition', async () => {
+test('alterReassignment: a lost CAS is recomputed from the newer state; errors per partition', async () => {
   const s = storeOf([reg([1, 2], [1, 2], 1)]);
   s.race();
   assert.equal(await alterReassignment(s.store, 't', 0, [2, 3], false), undefined);

@@ -21,7 +21,7 @@ const kv = (rel: string, value: unknown) => ({
   lease: '0',
 });
 
-test('partition records: adding/removing replicas written only while a reassignment runs; old records read as none', () => {
+test('partition records: adding/removing written only during a reassignment; old records read as none', () => {
   const plain = { partition: 0, replicas: [1, 2], isr: [1, 2], leader: 1, leaderEpoch: 0, partitionEpoch: 0 };
   assert.deepEqual(Object.keys(partitionRecord(plain)), ['replicas', 'isr', 'leader', 'leaderEpoch', 'partitionEpoch']);
   const moving = { ...plain, replicas: [2, 3, 1], addingReplicas: [3], removingReplicas: [1] };
