@@ -14,6 +14,8 @@
  *   Each write goes through `alterPartitionGuarded`: a compare on the partition key's mod revision plus the
  *   leadership guard, so a deposed controller writes nothing; a leader change bumps the leader epoch, every
  *   change the partition epoch (the store does both).
+ * - A running partition reassignment is completed (reassignment.ts `completionChange`) once its adding
+ *   replicas are all in the ISR and no leadership change is due, through the same guarded write.
  * - A broker that comes back moves nothing (preferred leader election is a later step), except that an
  *   offline partition is given a leader again as soon as a clean (or, if allowed, unclean) candidate is live.
  * - ISR changes from partition leaders (shrink/expand) go straight to the store's alterPartition, a CAS on
@@ -29,6 +31,7 @@ import type { EtcdSession } from './etcd/session.js';
 import type { EtcdMetadataStore } from './metadata/etcd-store.js';
 import { NO_LEADER, type PartitionRegistration, type TopicImage } from './metadata/image.js';
 import type { PartitionChange } from './metadata/store.js';
+import { completionChange } from './reassignment.js';
 
 export interface ControllerOptions {
   store: EtcdMetadataStore;
@@ -142,7 +145,7 @@ export class Controller {
     for (const topic of image.topics()) {
       const unclean = (topic.configs[UNCLEAN] ?? String(this.o.uncleanLeaderElection ?? false)) === 'true';
       for (const p of topic.partitionStates) {
-        const change = leadershipChange(p, live, unclean);
+        const change = leadershipChange(p, live, unclean) ?? completionChange(p, live);
         if (change) writes.push(this.write(term, topic, p, change));
       }
     }

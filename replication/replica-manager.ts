@@ -180,12 +180,19 @@ export class ReplicaManager {
     requireLeader = true,
   ): Partition | number {
     const p = this.getPartition(topic, partition);
-    if (typeof p === 'number') {
-      const known = this.store?.image.partition(topic, partition) !== undefined;
-      return known && p === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? ErrorCode.NOT_LEADER_OR_FOLLOWER : p;
-    }
+    if (typeof p === 'number') return p === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? this.notHosted(topic, partition) : p;
     const code = p.checkEpoch(currentLeaderEpoch, requireLeader);
     return code === ErrorCode.NONE ? p : code;
+  }
+
+  /**
+   * The error for a partition without a log here: NOT_LEADER_OR_FOLLOWER when the cluster has it elsewhere
+   * (e.g. reassigned away from this node), else UNKNOWN_TOPIC_OR_PARTITION (as Kafka's ReplicaManager).
+   */
+  private notHosted(topic: string, partition: number): number {
+    return this.store?.image.partition(topic, partition)
+      ? ErrorCode.NOT_LEADER_OR_FOLLOWER
+      : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   }
 
   /** Every hosted partition. */
@@ -236,7 +243,8 @@ export class ReplicaManager {
   /** acks=all for one partition: NONE once its HW reaches `end`, an error if it moved away, else wait. */
   private produceStatus(p: Partition, end: number): number | undefined {
     const now = this.getPartition(p.topic, p.partition);
-    if (now !== p) return typeof now === 'number' ? now : ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    if (now !== p)
+      return typeof now === 'number' ? this.notHosted(p.topic, p.partition) : ErrorCode.NOT_LEADER_OR_FOLLOWER;
     if (!p.isLeader) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
     if (p.highWatermark < end) return undefined;
     return p.isr.length < p.logConfig.minInsyncReplicas ? ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND : ErrorCode.NONE;
@@ -317,6 +325,8 @@ export class ReplicaManager {
     const id = this.nodeId;
     if (!reg.replicas.includes(id)) {
       this.followers?.unfollow(topic, reg.partition);
+      // Reassigned away: waiting acks=all produces and fetches answer now (NOT_LEADER_OR_FOLLOWER).
+      this.purgatory.checkAndComplete(topic, reg.partition);
       return;
     }
     const p = known ?? this.getPartition(topic, reg.partition);

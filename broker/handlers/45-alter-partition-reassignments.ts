@@ -2,16 +2,19 @@
  * AlterPartitionReassignments (key 45), versions 0-1 (flexible; v1 adds allowReplicationFactorChange,
  * KIP-860).
  *
- * Per partition, as Kafka's ReplicationControlManager answers on a one-broker cluster: an unknown topic or
- * partition → UNKNOWN_TOPIC_OR_PARTITION; null replicas (cancel) → NO_REASSIGNMENT_IN_PROGRESS, since no
- * reassignment is ever in progress; a replica list that is empty, names a broker twice or names a broker
- * other than this node → INVALID_REPLICA_ASSIGNMENT; with allowReplicationFactorChange false, a list whose
- * size differs from the current replica set → INVALID_REPLICATION_FACTOR. The only valid target, [this
- * node], is the current replica set: accepted as a no-op (NONE).
+ * Per partition, in request order, through replication/reassignment.ts (Kafka's controller rules, KIP-455):
+ * a target replica list starts a reassignment (or replaces the running one): replicas = target + the original
+ * replicas it drops, adding / removing recorded in the partition state (a compare-and-swap on the partition
+ * epoch); the new replicas follow the leader and, once all are in the ISR, the controller completes it. Null
+ * replicas cancel the running one (back to the original replicas). Errors: UNKNOWN_TOPIC_OR_PARTITION;
+ * INVALID_REPLICA_ASSIGNMENT (empty list, a broker twice, an unregistered broker, a cancel that would need an
+ * unclean election); INVALID_REPLICATION_FACTOR (size change with allowReplicationFactorChange false);
+ * NO_REASSIGNMENT_IN_PROGRESS (cancel of none); REQUEST_TIMED_OUT for the partitions not written within
+ * timeoutMs (a write may still land, as with Kafka's timed-out admin requests). On a single node the only
+ * registered broker is this one, so the only valid target, [this node], is the current replica set: a no-op.
  */
 import {
   type AlterPartitionReassignmentsRequest,
-  type AlterPartitionReassignmentsRequestReassignablePartition,
   decodeAlterPartitionReassignmentsRequest,
 } from '../../protocol/generated/alter-partition-reassignments-request.js';
 import {
@@ -20,38 +23,23 @@ import {
   encodeAlterPartitionReassignmentsResponse,
 } from '../../protocol/generated/alter-partition-reassignments-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { ApiErr } from '../topic-configs.js';
-import { checkReplicas } from './19-create-topics.js';
-import type { BrokerServices } from '../services.js';
+import { alterReassignment, type ReassignmentError } from '../../replication/reassignment.js';
+import type { Clock } from '../../storage/clock.js';
 import { registerHandler } from './registry.js';
 
-function reassignOne(
-  { metadata, nodeId }: Pick<BrokerServices, 'metadata' | 'nodeId'>,
-  topic: string,
-  p: AlterPartitionReassignmentsRequestReassignablePartition,
-  allowRfChange: boolean,
-): ApiErr | undefined {
-  const meta = metadata.image.topic(topic);
-  if (!meta) return { code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: `Unable to find a topic named ${topic}.` };
-  if (p.partitionIndex < 0 || p.partitionIndex >= meta.partitions) {
-    return {
-      code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-      message: `Unable to find partition ${topic}:${p.partitionIndex}.`,
-    };
+const TIMED_OUT = Symbol('timed out');
+
+/** `p`, or TIMED_OUT once `deadline` (clock ms) passed first. */
+async function before<T>(clock: Clock, p: Promise<T>, deadline: number): Promise<T | typeof TIMED_OUT> {
+  let timer: ReturnType<Clock['setTimeout']> | undefined;
+  const late = new Promise<typeof TIMED_OUT>((r) => {
+    timer = clock.setTimeout(() => r(TIMED_OUT), Math.max(0, deadline - clock.now()));
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clock.clearTimeout(timer);
   }
-  if (p.replicas === null) {
-    return { code: ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, message: 'No partition reassignment is in progress.' };
-  }
-  const bad = checkReplicas(p.replicas, nodeId);
-  if (bad) return bad;
-  const current = 1; // this node alone
-  if (!allowRfChange && p.replicas.length !== current) {
-    return {
-      code: ErrorCode.INVALID_REPLICATION_FACTOR,
-      message: `The replication factor is changed from ${current} to ${p.replicas.length}`,
-    };
-  }
-  return undefined; // the target is the current replica set: nothing to move
 }
 
 export const alterPartitionReassignmentsHandler = registerHandler<
@@ -64,21 +52,35 @@ export const alterPartitionReassignmentsHandler = registerHandler<
   maxVersion: 1,
   decode: decodeAlterPartitionReassignmentsRequest,
   encode: encodeAlterPartitionReassignmentsResponse,
-  handle(req, ctx) {
+  async handle(req, ctx) {
+    const { metadata, clock } = ctx.services;
     const res = defaultAlterPartitionReassignmentsResponse();
     res.errorMessage = null; // Kafka sets it to null explicitly
     res.allowReplicationFactorChange = req.allowReplicationFactorChange;
-    res.responses = req.topics.map((t) => ({
-      name: t.name,
-      partitions: t.partitions.map((p) => {
-        const e = reassignOne(ctx.services, t.name, p, req.allowReplicationFactorChange);
-        return {
+    const deadline = clock.now() + Math.max(0, req.timeoutMs);
+    for (const t of req.topics) {
+      const partitions = [];
+      for (const p of t.partitions) {
+        let e: ReassignmentError | undefined = {
+          code: ErrorCode.REQUEST_TIMED_OUT,
+          message: 'The request timed out.',
+        };
+        if (clock.now() < deadline) {
+          const r = await before(
+            clock,
+            alterReassignment(metadata, t.name, p.partitionIndex, p.replicas, req.allowReplicationFactorChange),
+            deadline,
+          );
+          if (r !== TIMED_OUT) e = r;
+        }
+        partitions.push({
           partitionIndex: p.partitionIndex,
           errorCode: e?.code ?? ErrorCode.NONE,
           errorMessage: e?.message ?? null,
-        };
-      }),
-    }));
+        });
+      }
+      res.responses.push({ name: t.name, partitions });
+    }
     return res;
   },
 });

@@ -4,7 +4,8 @@
  * Keys, relative to the cluster prefix `/runnel/<cluster.name>/` (values JSON unless said):
  * - `cluster-id`: the cluster id (plain string), created once by the first node (create-if-absent).
  * - `topics/<name>`: `{ topicId, partitions, configs }`.
- * - `partitions/<name>/<p>`: `{ replicas, isr, leader, leaderEpoch, partitionEpoch }`.
+ * - `partitions/<name>/<p>`: `{ replicas, isr, leader, leaderEpoch, partitionEpoch }`, plus `addingReplicas` /
+ *   `removingReplicas` while a reassignment runs (written only when non-empty; records without them read as none).
  *   A topic is created and deleted together with all its partition keys in one transaction.
  * - `brokers/<nodeId>`: `{ nodeId, listeners, rack }`, bound to the broker's lease (registration.ts).
  * - `controller`: `{ nodeId }`, bound to the controller's lease (election.ts).
@@ -39,6 +40,8 @@ export interface PartitionRecord {
   leader: number;
   leaderEpoch: number;
   partitionEpoch: number;
+  addingReplicas?: number[];
+  removingReplicas?: number[];
 }
 
 export const CLUSTER_ID_KEY = 'cluster-id';
@@ -50,13 +53,16 @@ export const partitionKey = (name: string, p: number): string => `partitions/${n
 export const brokerKeyOf = (nodeId: number): string => `brokers/${nodeId}`;
 
 export function partitionRecord(p: PartitionRegistration): PartitionRecord {
-  return {
+  const rec: PartitionRecord = {
     replicas: [...p.replicas],
     isr: [...p.isr],
     leader: p.leader,
     leaderEpoch: p.leaderEpoch,
     partitionEpoch: p.partitionEpoch,
   };
+  if (p.addingReplicas?.length) rec.addingReplicas = [...p.addingReplicas];
+  if (p.removingReplicas?.length) rec.removingReplicas = [...p.removingReplicas];
+  return rec;
 }
 
 function parse(kv: KeyValue | undefined): unknown {
@@ -134,6 +140,8 @@ export class EtcdKeys {
   partition(name: string, p: number): PartitionRegistration {
     const v = parse(this.kvs.get(partitionKey(name, p)));
     const r = isObj(v) ? v : {};
+    const adding = ints(r.addingReplicas);
+    const removing = ints(r.removingReplicas);
     return Object.freeze({
       partition: p,
       replicas: Object.freeze(ints(r.replicas)),
@@ -141,6 +149,8 @@ export class EtcdKeys {
       leader: int(r.leader, NO_LEADER),
       leaderEpoch: int(r.leaderEpoch, 0),
       partitionEpoch: int(r.partitionEpoch, 0),
+      ...(adding.length ? { addingReplicas: Object.freeze(adding) } : {}),
+      ...(removing.length ? { removingReplicas: Object.freeze(removing) } : {}),
     });
   }
 
@@ -191,7 +201,9 @@ const samePartition = (a: PartitionRegistration, b: PartitionRegistration): bool
   sameIds(a.isr, b.isr) &&
   a.leader === b.leader &&
   a.leaderEpoch === b.leaderEpoch &&
-  a.partitionEpoch === b.partitionEpoch;
+  a.partitionEpoch === b.partitionEpoch &&
+  sameIds(a.addingReplicas ?? [], b.addingReplicas ?? []) &&
+  sameIds(a.removingReplicas ?? [], b.removingReplicas ?? []);
 
 const sameConfigs = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean => {
   const ka = Object.keys(a);

@@ -331,16 +331,27 @@ export class EtcdMetadataStore implements MetadataStore {
         const replicas = change.replicas ?? cur.replicas;
         const isr = change.isr ?? cur.isr;
         const leader = change.leader ?? cur.leader;
+        const adding = change.addingReplicas ?? cur.addingReplicas ?? [];
+        const removing = change.removingReplicas ?? cur.removingReplicas ?? [];
         const newReplicas = replicas.filter((id) => !cur.replicas.includes(id));
         if (
           replicas.length === 0 ||
           new Set(replicas).size !== replicas.length ||
           newReplicas.some((id) => !this.current.broker(id)) ||
           isr.some((id) => !replicas.includes(id)) ||
-          (leader !== NO_LEADER && !isr.includes(leader))
+          (leader !== NO_LEADER && !isr.includes(leader)) ||
+          [...adding, ...removing].some((id) => !replicas.includes(id)) ||
+          adding.some((id) => removing.includes(id))
         )
           throw new StorageError(`invalid change of ${topic}-${partition}`, ErrorCode.INVALID_REQUEST);
-        if (sameIds(replicas, cur.replicas) && sameIds(isr, cur.isr) && leader === cur.leader) return cur;
+        if (
+          sameIds(replicas, cur.replicas) &&
+          sameIds(isr, cur.isr) &&
+          leader === cur.leader &&
+          sameIds(adding, cur.addingReplicas ?? []) &&
+          sameIds(removing, cur.removingReplicas ?? [])
+        )
+          return cur;
         const updated: PartitionRegistration = {
           partition,
           replicas: [...replicas],
@@ -348,6 +359,8 @@ export class EtcdMetadataStore implements MetadataStore {
           leader,
           leaderEpoch: leader !== cur.leader ? cur.leaderEpoch + 1 : cur.leaderEpoch,
           partitionEpoch: cur.partitionEpoch + 1,
+          ...(adding.length ? { addingReplicas: [...adding] } : {}),
+          ...(removing.length ? { removingReplicas: [...removing] } : {}),
         };
         const rel = partitionKey(topic, partition);
         const key = this.key(rel);

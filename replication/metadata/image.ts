@@ -4,7 +4,8 @@
  * - Brokers (node id, listeners, rack, fenced), the controller id and the cluster id.
  * - Topics with their ids, config overrides and, per partition, replicas / leader / leader epoch / ISR /
  *   partition epoch (the partition epoch grows on every change of a partition's registration; the leader
- *   epoch on every leader change, as in Kafka's PartitionRegistration).
+ *   epoch on every leader change, as in Kafka's PartitionRegistration) and, while a reassignment runs, the
+ *   adding / removing replicas.
  * - The next producer id no block has claimed yet (producer-id blocks, as Kafka's ProducerIdsImage).
  * - `offset`: the position of this image in the store's change stream (0 = as loaded), growing by one
  *   with every published change.
@@ -42,6 +43,12 @@ export interface PartitionRegistration {
   readonly leader: number;
   readonly leaderEpoch: number;
   readonly partitionEpoch: number;
+  /**
+   * A reassignment in progress (KIP-455): the replicas it adds (in `replicas`, not yet caught up) and the ones
+   * it removes once they are. Absent (or empty) when none is in progress.
+   */
+  readonly addingReplicas?: readonly number[];
+  readonly removingReplicas?: readonly number[];
 }
 
 /** What a topic is by name: its id, partition count and config overrides (the shape of `topics.msgpack`). */

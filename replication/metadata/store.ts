@@ -45,6 +45,9 @@ export interface PartitionChange {
   isr?: readonly number[];
   /** A new leader bumps the leader epoch. */
   leader?: number;
+  /** A reassignment's adding / removing replicas (subsets of `replicas`, disjoint; [] clears). */
+  addingReplicas?: readonly number[];
+  removingReplicas?: readonly number[];
 }
 
 /** A range of producer ids reserved for one broker: [firstProducerId, firstProducerId + size). */
