@@ -42,6 +42,12 @@ export interface StartClusterOptions {
   etcdBinary?: string;
   /** Node i listens on basePort + i - 1 (default: free ports picked at random). */
   basePort?: number;
+  /**
+   * Run etcd and the nodes in their own process groups, so that a terminal's Ctrl-C reaches only this process,
+   * which then closes them in order (`runnel dev`). Default false: they get the terminal's signals too, so a
+   * host stopped by Ctrl-C without closing leaves nothing behind.
+   */
+  detached?: boolean;
 }
 
 export interface NodeHandle {
@@ -155,6 +161,7 @@ class Node implements NodeHandle {
     private readonly printOutput: boolean,
     private readonly waitRegistered: (node: Node, child: ChildProcess, deadline: number) => Promise<void>,
     private readonly startTimeoutMs: number,
+    private readonly detached: boolean,
   ) {}
 
   get address(): string {
@@ -194,7 +201,10 @@ class Node implements NodeHandle {
   }
 
   private spawn(): ChildProcess {
-    const child = spawn(process.execPath, [BIN, 'start', ...this.args()], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'start', ...this.args()], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: this.detached,
+    });
     this.child = child;
     this.paused = false;
     const prefix = `[node ${this.nodeId}] `;
@@ -259,6 +269,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Runn
   const tempDir = opts.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'runnel-dev-')) : undefined;
   const dataDir = resolve(opts.dataDir ?? tempDir!);
   const printOutput = opts.printOutput ?? false;
+  const detached = opts.detached ?? false;
   const nodes: Node[] = [];
   let etcd: DevEtcd | undefined;
   const killAll = (): void => {
@@ -282,6 +293,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Runn
       binary: opts.etcdBinary,
       dataDir: join(dataDir, 'etcd'),
       startTimeoutMs,
+      detached,
       onOutput: printOutput ? (s) => process.stderr.write(s.replace(/^(?=.)/gm, '[etcd] ')) : undefined,
     });
   } catch (err) {
@@ -357,7 +369,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Runn
         ...['--data-dir', dir, '--admin-port', '-1'],
         ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`]),
       ];
-      nodes.push(new Node(nodeId, ports[i], dir, () => args, printOutput, waitRegistered, startTimeoutMs));
+      nodes.push(new Node(nodeId, ports[i], dir, () => args, printOutput, waitRegistered, startTimeoutMs, detached));
     }
     // Spawned together (each waits for the cluster of those started so far), then the whole cluster.
     await Promise.all(nodes.map((n) => n.start()));

@@ -106,6 +106,8 @@ export interface DevEtcdOptions {
   /** Its data directory (`member/` inside); kept across stop()/start(). */
   dataDir: string;
   startTimeoutMs: number;
+  /** In its own process group (see StartClusterOptions.detached). */
+  detached?: boolean;
   /** Called with every chunk of output (to mirror it somewhere when asked). */
   onOutput?: (chunk: string) => void;
 }
@@ -148,7 +150,7 @@ export async function startDevEtcd(opts: DevEtcdOptions): Promise<DevEtcd> {
   let child: ChildProcess | undefined;
 
   const launch = async (): Promise<void> => {
-    const c = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false });
     child = c;
     const onData = (d: Buffer): void => {
       const s = d.toString('utf8');
