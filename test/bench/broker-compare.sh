@@ -10,8 +10,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-perf="$root/../shared/perf"
-mock_src="$root/../shared/mock/mockcluster.c"
+shared=${SHARED_DIR:-$root/../shared} # SHARED_DIR: where ../shared is, from a checkout elsewhere (a worktree)
+perf="$shared/perf"
+mock_src="$shared/mock/mockcluster.c"
 [ -d "$perf" ] || { echo "bench: $perf not found (the benchmark needs ../shared/perf)" >&2; exit 2; }
 bin=${BIN:-/tmp/perf-bin}
 [ -x "$bin/loadgen" ] && [ -x "$bin/lat" ] || "$perf/build-loadgen.sh" "$bin" >&2
