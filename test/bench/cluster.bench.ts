@@ -195,9 +195,11 @@ async function main(): Promise<void> {
       }
       const target = how === 'kill' ? `< ${2 * SESSION_MS} (2 x session timeout)` : '< 1000';
       const name = how === 'kill' ? 'failover-kill9' : 'failover-sigterm';
+      const list = (xs: number[]): string => xs.map((x) => fmt(x, 0)).join(',');
+      const ms = runs.map((x) => x.ms);
       process.stdout.write(
-        `${name} first_acked_ms ${fmt(median(runs.map((x) => x.ms)), 0)} ms runs=${runs.map((x) => fmt(x.ms, 0)).join(',')}` +
-          ` leader_exit_ms=${runs.map((x) => fmt(x.exitMs, 0)).join(',')} target ${target}\n`,
+        `${name} first_acked_ms ${fmt(median(ms), 0)} ms runs=${list(ms)}` +
+          ` leader_exit_ms=${list(runs.map((x) => x.exitMs))} target ${target}\n`,
       );
     }
   } finally {

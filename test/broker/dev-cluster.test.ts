@@ -103,7 +103,7 @@ after(async () => {
   await cluster?.close();
 });
 
-test('3 nodes: acks=all on RF 3; kill() the leader, the next produce goes through a new one; restart() rejoins', async () => {
+test('acks=all on RF 3; kill() the leader, the next produce goes through a new one; restart() rejoins', async () => {
   const c = cluster!;
   assert.equal(c.nodes.length, 3);
   assert.deepEqual(

@@ -1,7 +1,7 @@
 /**
  * `runnel dev --nodes 2` as a real process: it prints the bootstrap servers and each node's pid, serves a
- * replicated topic (kafkajs admin and acks=all producer; read back with runnel's consumer), and on SIGINT stops every process it started and exits 0. Bounded waits;
- * only 127.0.0.1. Needs etcd on PATH.
+ * replicated topic (kafkajs admin and acks=all producer; read back with runnel's consumer), and on SIGINT
+ * stops every process it started and exits 0. Bounded waits; only 127.0.0.1. Needs etcd on PATH.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
