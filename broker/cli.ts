@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `runnel` command line: `runnel start` (broker/start.ts) and the client commands (topic, produce,
- * consume, group, cluster: client/cli/). `runnel start` goes straight to broker/start.ts and loads neither
+ * consume, group, cluster: client/cli/), and `runnel dev` (client/cli/dev.ts: etcd and N nodes as child
+ * processes, broker/dev-cluster.ts). `runnel start` goes straight to broker/start.ts and loads neither
  * commander nor the client commands; the client commands load none of the broker. The installed
  * executable is broker/bin.cts, which runs the bundled form of this file or of start.ts. Exit codes:
  * 0 success, 1 error, 2 usage error.

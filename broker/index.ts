@@ -3,6 +3,8 @@
  * (node:test, Vitest, Jest). Several instances in one process stay isolated: each has its own port,
  * data directory, storage, state and (with `logger` / `logLevel`) logging. Quiet by default: only
  * warnings and errors, on stderr (broker/logger.ts), so the host's stdout stays its own.
+ * `startCluster()` runs a replicated cluster instead: an etcd and N nodes as child processes
+ * (broker/dev-cluster.ts, loaded on first use).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,10 +15,12 @@ import { deleteTopicOffsets } from './groups/offsets.js';
 import type { TopicMetadata } from '../replication/metadata/image.js';
 import { brokerLogRoot, type Logger, type LogLevel } from './logger.js';
 import { BadArgumentError } from '../protocol/errors.js';
+import type { RunningCluster, StartClusterOptions } from './dev-cluster.js';
 
 export { Broker } from './broker.js';
 export { BrokerConfig, CONFIG_DEFS } from './config.js';
 export type { Logger, LogLevel } from './logger.js';
+export type { ClusterEtcd, NodeHandle, RunningCluster, StartClusterOptions } from './dev-cluster.js';
 
 export interface TopicSpec {
   name: string;
@@ -162,4 +166,13 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
       if (tempDir) await rm(tempDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Starts a replicated cluster for tests and development: etcd (the `etcd` binary on PATH) and `nodes` Runnel
+ * nodes as child processes on 127.0.0.1, resolved once every node is registered and one is controller. Each
+ * node can be stopped, killed, paused, resumed and restarted; close() ends them all. See broker/dev-cluster.ts.
+ */
+export async function startCluster(opts: StartClusterOptions = {}): Promise<RunningCluster> {
+  return (await import('./dev-cluster.js')).startCluster(opts);
 }

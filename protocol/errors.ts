@@ -104,6 +104,16 @@ export class BadArgumentError extends RunnelError {
 }
 
 /**
+ * A process of a development cluster (broker/dev-cluster.ts: startCluster, `runnel dev`) that cannot be found,
+ * started or stopped: no etcd binary, a node that exits or does not register in time.
+ */
+export class DevClusterError extends RunnelError {
+  constructor(message: string) {
+    super('ERR_DEV_CLUSTER', message);
+  }
+}
+
+/**
  * Faults of the etcd coordination layer (replication/etcd/): etcd unreachable or failing a call
  * (ERR_ETCD_UNAVAILABLE), a node id another broker holds (ERR_DUPLICATE_BROKER_REGISTRATION), a session whose
  * lease is gone (ERR_LEASE_LOST), a watch whose start revision was compacted away (ERR_WATCH_COMPACTED), a

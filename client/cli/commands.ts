@@ -1,5 +1,6 @@
 /**
- * The client commands of the `runnel` CLI: topic, produce, consume, group, cluster. This module only
+ * The client commands of the `runnel` CLI: topic, produce, consume, group, cluster, and dev (a local
+ * replicated cluster: broker/dev-cluster.ts, loaded only by that command). This module only
  * declares the commands, their options and help; each action imports its implementation lazily
  * (./topic.js, ./produce.js, ...) so that parsing stays cheap and `runnel start` never loads this file
  * (broker/cli.ts imports it only when the first argument is not `start`).
@@ -27,6 +28,7 @@ Exit codes:
 const COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 const ACKS = ['all', '-1', '0', '1'] as const;
 const FORMATS = ['text', 'json', 'hex'] as const;
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 /** Run a lazily imported action; report errors on stderr with the right exit code. */
 async function run(action: () => Promise<number | undefined>): Promise<void> {
@@ -192,6 +194,29 @@ partition, offset, timestamp, key, value and headers (strings; bytes that are no
   clientCommand(cluster, 'info', 'cluster id, controller, brokers, topic and partition counts')
     .option('--json', 'print JSON')
     .action((opts) => run(async () => (await import('./cluster.js')).clusterInfo(opts)));
+
+  // ---- dev
+  program
+    .command('dev')
+    .description('run a replicated cluster (etcd + N nodes) in the foreground for development; Ctrl-C stops it')
+    .option('-n, --nodes <n>', 'number of nodes', parseIntOption(1, 100), 3)
+    .option('-p, --port <base>', 'node i listens on BASE + i - 1 (default: free ports)', parseIntOption(1, 65535))
+    .option('-d, --data-dir <dir>', 'keep the data here, reused by the next run (default: a temp dir, removed)')
+    .option('-s, --set <name=value>', 'set a broker config on every node (repeatable)', collectKeyValue)
+    .option('--session-timeout-ms <ms>', 'broker.session.timeout.ms of every node', parseIntOption(1000))
+    .addOption(new Option('--log-level <level>', "the nodes' log level").choices(LOG_LEVELS).default('warn'))
+    .option('-v, --verbose', "print the nodes' and etcd's output on stderr")
+    .addHelpText(
+      'after',
+      `
+Needs etcd: the \`etcd\` binary on PATH (Debian/Ubuntu: apt-get install etcd-server). Prints the bootstrap
+servers and each node's address and pid on stdout, then runs until SIGINT/SIGTERM, when it stops the
+nodes and etcd.
+
+Example:
+  runnel dev --nodes 3 --set min.insync.replicas=2`,
+    )
+    .action((opts) => run(async () => (await import('./dev.js')).dev(opts)));
 
   // Last, so that it follows each command's own notes.
   const addExitCodes = (c: Command): void => {
