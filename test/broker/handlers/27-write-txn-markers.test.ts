@@ -236,7 +236,7 @@ test('acks=all: below min.insync.replicas the marker is refused with NOT_ENOUGH_
   assert.deepEqual(await controlBatches('two-isr', 0), []);
 });
 
-test("a COMMIT marker on the group's __consumer_offsets partition makes the transactional offsets visible", async () => {
+test("a COMMIT marker on the group's __consumer_offsets partition completes the transactional offsets", async () => {
   const p = await initTxn(env.broker, 'markers-offsets');
   const group = 'g-markers';
   assert.equal(await addOffsets(env.client, 1, p, group), ErrorCode.NONE);

@@ -138,7 +138,7 @@ test("one transaction's markers for a broker share one request; its own partitio
   }
 });
 
-test('unknown leader, unreachable broker and UNKNOWN_TOPIC_OR_PARTITION are retried; a gone partition ends', async () => {
+test('unknown leader, unreachable broker, UNKNOWN_TOPIC_OR_PARTITION are retried; a gone partition ends', async () => {
   const h = harness();
   try {
     await openTxn(200, 0, 0);
