@@ -18,6 +18,8 @@
  *   min.insync.replicas, else waits in the purgatory until the high watermark passes the batch (at once with
  *   one replica): NONE, NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below the minimum meanwhile, or
  *   REQUEST_TIMED_OUT after timeoutMs.
+ * - `appendTxnMarker`: a COMMIT/ABORT marker as leader; with requiredAcks -1 (WriteTxnMarkers and the
+ *   coordinator's local markers) the same min.insync.replicas check and wait for the high watermark.
  * - Replica fetches (`readForReplica`, `fetchForReplica`): the follower's fetch offset is its log end
  *   (Partition.recordFollowerFetch), the read goes up to the log end, the answer carries the HW.
  * - Appends and HW moves wake the purgatory's delayed fetches and produces of that partition.
