@@ -4,7 +4,8 @@
  * `__transaction_state` partition, and the only bootstrap broker of the producer). A librdkafka transactional
  * producer commits, aborts and commits again over all three partitions: broker 2 appends its own partition's
  * markers and sends the others with WriteTxnMarkers to brokers 1 and 3; read_committed consumers see exactly the
- * committed records, and every replica holds the same markers. Every wait is bounded; only 127.0.0.1.
+ * committed records, and every replica holds the same markers. Then the leader of partition 2 (broker 3) stops
+ * and the next transactions' markers for it go to its new leader. Every wait is bounded; only 127.0.0.1.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -149,5 +150,56 @@ test('markers reach the leaders on every broker: read_committed sees exactly the
   for (const p of [0, 1, 2]) {
     const leader = brokers.get(p + 1)!.broker.logs.getLog(TOPIC, p)!;
     assert.equal(leader.lastStableOffset, leader.logEndOffset, `partition ${p}: no open transaction`);
+  }
+});
+
+test('after a leader stops, markers follow the new leader from the metadata image', { timeout: 240_000 }, async () => {
+  const old = brokers.get(3)!;
+  const oldEpoch = old.broker.metadata.image.partition(TOPIC, 2)!.leaderEpoch;
+  await old.stop();
+  brokers.delete(3);
+  await waitFor(
+    () =>
+      [...brokers.values()].every((b) => {
+        const p = b.broker.metadata.image.partition(TOPIC, 2)!;
+        return p.leader !== 3 && p.leader !== -1 && p.leaderEpoch > oldEpoch;
+      }),
+    30_000,
+    'a new leader for partition 2',
+  );
+  const leader = brokers.get(COORDINATOR)!.broker.metadata.image.partition(TOPIC, 2)!.leader;
+  for (const n of [1, COORDINATOR]) served.get(n)!.length = 0;
+
+  const coordinator = brokers.get(COORDINATOR)!;
+  const everyone = [...brokers.values()].map((b) => b.bootstrapServers).join(',');
+  const r = await run(
+    PY,
+    [join(clients, 'txn_markers_cluster.py'), coordinator.bootstrapServers, everyone, TOPIC, '3'],
+    200_000,
+  );
+  const result = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  assert.ok(result, `${r.stdout.slice(-1500)}\n${r.stderr.slice(-3000)}`);
+  const res = JSON.parse(result.slice(7)) as { committed_view: string[] };
+  const once = [0, 1, 2].flatMap((p) => [`c0-${p}`, `c1-${p}`, `d-${p}`]);
+  assert.deepEqual(res.committed_view.sort(), [...once, ...once].sort(), 'both runs, committed records only');
+
+  // Partition 2's markers went to its new leader: over the network to broker 1, or appended by broker 2.
+  const to1 = served.get(1)!.filter(([, p]) => p === 2).length;
+  assert.equal(to1, leader === 1 ? 3 : 0, `new leader ${leader}`);
+  assert.deepEqual(served.get(COORDINATOR), [], 'the coordinator never sends WriteTxnMarkers to itself');
+  await waitFor(
+    () => {
+      const ends = [...brokers.values()].map((b) => b.broker.logs.getLog(TOPIC, 2)!.logEndOffset);
+      return ends.every((e) => e === ends[0]);
+    },
+    30_000,
+    'partition 2 replicated',
+  );
+  for (const [nodeId, b] of brokers) {
+    assert.deepEqual(
+      await markersOn(b, 2),
+      ['COMMIT', 'ABORT', 'COMMIT', 'COMMIT', 'ABORT', 'COMMIT'],
+      `broker ${nodeId}, partition 2`,
+    );
   }
 });
