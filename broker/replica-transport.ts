@@ -4,13 +4,12 @@
  * Runnel's own client connection (client/connection.ts), as Kafka's ReplicaFetcherThread uses its
  * NetworkClient to the leader's listener.
  *
- * - The leader's address is its first listener in the current metadata image, looked up at each connect; a
- *   leader that moved listeners is found on the next connect.
- * - One connection per leader, opened on first use; a failed request closes it and the next one reconnects
- *   (the fetcher backs off `replica.fetch.backoff.ms` after a transport failure).
+ * - One connection per leader (broker-connection.ts: the leader's first listener in the current image, opened
+ *   on first use; a failed request closes it and the next one reconnects; the fetcher backs off
+ *   `replica.fetch.backoff.ms` after a transport failure).
  * - Fetch v12 addresses topics by name and carries replicaId; the answer's records are handed over as they are.
  */
-import { Connection } from '../client/connection.js';
+import type { Connection } from '../client/connection.js';
 import { decodeFetchResponse, type FetchResponse } from '../protocol/generated/fetch-response.js';
 import { encodeFetchRequest } from '../protocol/generated/fetch-request.js';
 import {
@@ -19,10 +18,10 @@ import {
 } from '../protocol/generated/offset-for-leader-epoch-response.js';
 import { encodeOffsetForLeaderEpochRequest } from '../protocol/generated/offset-for-leader-epoch-request.js';
 import { ErrorCode } from '../protocol/generated/error-codes.js';
-import { StorageError } from '../protocol/errors.js';
 import type { MetadataImage } from '../replication/metadata/image.js';
 import type { EpochEndRequest, EpochEndResult, ReplicaTransport } from '../replication/replica-fetcher.js';
 import type { ReplicaFetchData, ReplicaFetchPartition } from '../replication/replica-manager.js';
+import { BrokerConnection } from './broker-connection.js';
 
 const FETCH_VERSION = 12;
 const EPOCH_VERSION = 4;
@@ -53,40 +52,20 @@ function byTopic<T extends { topic: string }>(items: readonly T[]): Map<string, 
 }
 
 export class NetworkReplicaTransport implements ReplicaTransport {
-  private conn: Promise<Connection> | undefined;
-  private closed = false;
+  private readonly conn: BrokerConnection;
 
-  constructor(private readonly o: NetworkTransportOptions) {}
-
-  private connection(): Promise<Connection> {
-    if (this.closed) return Promise.reject(new StorageError('replica transport closed'));
-    if (!this.conn) {
-      const ep = this.o.image().endpoint(this.o.leaderId);
-      if (!ep) return Promise.reject(new StorageError(`broker ${this.o.leaderId} has no listener in the metadata`));
-      const p = Connection.open({
-        host: ep.host,
-        port: ep.port,
-        clientId: `runnel-replica-fetcher-${this.o.nodeId}`,
-        connectTimeoutMs: this.o.connectTimeoutMs ?? 5000,
-        requestTimeoutMs: this.o.requestTimeoutMs ?? 30000,
-      });
-      this.conn = p;
-      const forget = (): void => {
-        if (this.conn === p) this.conn = undefined;
-      };
-      p.then((c) => c.onClose(forget), forget);
-    }
-    return this.conn;
+  constructor(private readonly o: NetworkTransportOptions) {
+    this.conn = new BrokerConnection({
+      brokerId: o.leaderId,
+      clientId: `runnel-replica-fetcher-${o.nodeId}`,
+      image: o.image,
+      requestTimeoutMs: o.requestTimeoutMs ?? 30000,
+      ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
+    });
   }
 
-  private async send<T>(fn: (c: Connection) => Promise<T>): Promise<T> {
-    const c = await this.connection();
-    try {
-      return await fn(c);
-    } catch (err) {
-      c.close();
-      throw err;
-    }
+  private send<T>(fn: (c: Connection) => Promise<T>): Promise<T> {
+    return this.conn.send(fn);
   }
 
   async fetch(replicaId: number, items: ReplicaFetchPartition[], maxWaitMs: number): Promise<ReplicaFetchData[]> {
@@ -200,12 +179,6 @@ export class NetworkReplicaTransport implements ReplicaTransport {
 
   /** Closes the connection; later requests fail. */
   close(): void {
-    this.closed = true;
-    const p = this.conn;
-    this.conn = undefined;
-    p?.then(
-      (c) => c.close(),
-      () => undefined,
-    );
+    this.conn.close();
   }
 }

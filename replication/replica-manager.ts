@@ -18,6 +18,8 @@
  *   min.insync.replicas, else waits in the purgatory until the high watermark passes the batch (at once with
  *   one replica): NONE, NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below the minimum meanwhile, or
  *   REQUEST_TIMED_OUT after timeoutMs.
+ * - `appendTxnMarker`: a COMMIT/ABORT marker as leader; with requiredAcks -1 (WriteTxnMarkers and the
+ *   coordinator's local markers) the same min.insync.replicas check and wait for the high watermark.
  * - Replica fetches (`readForReplica`, `fetchForReplica`): the follower's fetch offset is its log end
  *   (Partition.recordFollowerFetch), the read goes up to the log end, the answer carries the HW.
  * - Appends and HW moves wake the purgatory's delayed fetches and produces of that partition.
@@ -221,23 +223,31 @@ export class ReplicaManager {
     const appendOpts: Omit<AppendOptions, 'leaderEpoch'> = {};
     if (options.appendTime !== undefined) appendOpts.appendTime = options.appendTime;
     if (options.origin !== undefined) appendOpts.origin = options.origin;
-    if (options.requiredAcks === -1 && p.isr.length < p.logConfig.minInsyncReplicas) {
+    if (options.requiredAcks === -1) this.requireMinIsr(p);
+    const r = await p.appendAsLeader(records, appendOpts, options.onQueued);
+    const errorCode =
+      options.requiredAcks === -1 ? await this.awaitHighWatermark(p, r, options.timeoutMs) : ErrorCode.NONE;
+    return { ...r, errorCode };
+  }
+
+  /** acks=all is refused (nothing written) while the ISR is smaller than min.insync.replicas. */
+  private requireMinIsr(p: Partition): void {
+    if (p.isr.length < p.logConfig.minInsyncReplicas) {
       throw new PartitionStateError(
-        `${topic}-${partition} has ${p.isr.length} in-sync replicas, fewer than min.insync.replicas`,
+        `${p.topic}-${p.partition} has ${p.isr.length} in-sync replicas, fewer than min.insync.replicas`,
         ErrorCode.NOT_ENOUGH_REPLICAS,
       );
     }
-    const r = await p.appendAsLeader(records, appendOpts, options.onQueued);
-    let errorCode: number = ErrorCode.NONE;
-    if (options.requiredAcks === -1) {
-      const end = r.lastOffset + 1;
-      const [code] = await this.purgatory.delayProduce(
-        [{ topic, partition, check: () => this.produceStatus(p, end) }],
-        options.timeoutMs ?? 30000,
-      );
-      errorCode = code ?? ErrorCode.NONE;
-    }
-    return { ...r, errorCode };
+  }
+
+  /** acks=all: wait in the purgatory until the HW passes the append (or an error, or the timeout). */
+  private async awaitHighWatermark(p: Partition, r: AppendResult, timeoutMs = 30000): Promise<number> {
+    const end = r.lastOffset + 1;
+    const [code] = await this.purgatory.delayProduce(
+      [{ topic: p.topic, partition: p.partition, check: () => this.produceStatus(p, end) }],
+      timeoutMs,
+    );
+    return code ?? ErrorCode.NONE;
   }
 
   /** acks=all for one partition: NONE once its HW reaches `end`, an error if it moved away, else wait. */
@@ -252,16 +262,23 @@ export class ReplicaManager {
 
   /**
    * Write a transaction marker on a partition this node leads; undefined when the partition is gone
-   * (nothing to mark). Throws the log's errors (stale producer or coordinator epochs).
+   * (nothing to mark). Throws NOT_LEADER_OR_FOLLOWER on a follower and the log's errors (stale producer or
+   * coordinator epochs). With `requiredAcks` -1 (WriteTxnMarkers, the coordinator's own markers) it is
+   * refused with NOT_ENOUGH_REPLICAS below min.insync.replicas and waits for the HW as a produce does.
    */
   async appendTxnMarker(
     topic: string,
     partition: number,
     marker: Omit<TxnMarkerRequest, 'leaderEpoch'>,
-  ): Promise<AppendResult | undefined> {
+    options: Pick<AppendRecordsOptions, 'requiredAcks' | 'timeoutMs'> = {},
+  ): Promise<AppendRecordsResult | undefined> {
     const p = this.getPartition(topic, partition);
     if (typeof p === 'number') return undefined;
-    return p.appendTxnMarker(marker);
+    if (options.requiredAcks === -1 && p.isLeader) this.requireMinIsr(p);
+    const r = await p.appendTxnMarker(marker);
+    const errorCode =
+      options.requiredAcks === -1 ? await this.awaitHighWatermark(p, r, options.timeoutMs) : ErrorCode.NONE;
+    return { ...r, errorCode };
   }
 
   /** Wait (delayed fetch) for an append or HW move on any of the partitions, up to timeoutMs. */

@@ -33,6 +33,7 @@ import './61-describe-producers.js';
 import './24-add-partitions-to-txn.js';
 import './25-add-offsets-to-txn.js';
 import './26-end-txn.js';
+import './27-write-txn-markers.js';
 import './28-txn-offset-commit.js';
 import './65-describe-transactions.js';
 import './66-list-transactions.js';

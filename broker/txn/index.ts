@@ -1,59 +1,55 @@
 /**
  * Wiring of the transaction coordinator into the broker's services: configuration from the broker config table,
- * producer ids from `services.producerIds`, the `__transaction_state` log, markers through the replica
- * manager (`appendTxnMarker`, which wakes fetches as the HW moves), transactional offsets
+ * producer ids from `services.producerIds`, the `__transaction_state` log, markers through the marker sender
+ * (markers.ts: local partitions through the replica manager, the others with WriteTxnMarkers to their
+ * leaders; closed on shutdown), transactional offsets
  * (groups/txn-offsets.ts), replay on start (the coordinator answers COORDINATOR_LOAD_IN_PROGRESS until it
  * finishes) and the periodic tasks.
  */
-import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { BrokerServices } from '../services.js';
 import { OFFSETS_TOPIC, OffsetsTopicLog } from '../groups/offsets-log.js';
 import { offsetsPartitionFor } from '../groups/records.js';
 import { TxnOffsetStore } from '../groups/txn-offsets.js';
-import { TransactionCoordinator, type TxnMarker } from './coordinator.js';
+import { TransactionCoordinator } from './coordinator.js';
+import { TxnMarkerSender } from './markers.js';
 import { TxnStateTopicLog } from './state-log.js';
 
 export { TransactionCoordinator } from './coordinator.js';
 export { TRANSACTION_STATE_TOPIC } from './records.js';
 
-/** The transaction coordinator with its transactional-offset store. */
+/** The transaction coordinator with its transactional-offset store and marker sender. */
 export class Transactions extends TransactionCoordinator {
   offsets!: TxnOffsetStore;
   stateLog!: TxnStateTopicLog;
+  markers!: TxnMarkerSender;
+
+  /** Stops the coordinator; markers still being retried are abandoned and their connections closed. */
+  override shutdown(): void {
+    super.shutdown();
+    this.markers.close();
+  }
 }
 
 /** What the transaction coordinator is built from (the group coordinator included). */
 export type TxnServices = Pick<
   BrokerServices,
-  'config' | 'clock' | 'metadata' | 'partitions' | 'producerIds' | 'groups' | 'log' | 'childLogger'
+  'nodeId' | 'config' | 'clock' | 'metadata' | 'partitions' | 'producerIds' | 'groups' | 'log' | 'childLogger'
 >;
-
-async function writeMarker(
-  services: Pick<BrokerServices, 'partitions' | 'log'>,
-  topic: string,
-  partition: number,
-  m: TxnMarker,
-): Promise<void> {
-  try {
-    // undefined: the topic was deleted, nothing to mark.
-    await services.partitions.appendTxnMarker(topic, partition, m);
-  } catch (err) {
-    // A newer epoch of the producer (or a newer coordinator epoch) already ended the transaction on this
-    // partition: nothing left to mark there (Kafka's marker handler stops on these too).
-    const code = (err as { kafkaCode?: number }).kafkaCode;
-    if (code !== ErrorCode.INVALID_PRODUCER_EPOCH && code !== ErrorCode.TRANSACTION_COORDINATOR_FENCED) throw err;
-    services.log.warn(
-      { topic, partition, producerId: m.producerId, epoch: m.producerEpoch, err: (err as Error).message },
-      'transaction marker refused; skipped',
-    );
-  }
-}
 
 export function createTransactionCoordinator(services: TxnServices): Transactions {
   const cfg = services.config;
   const stateLog = new TxnStateTopicLog(services);
   const offsetsLog = new OffsetsTopicLog(services);
   const offsets = new TxnOffsetStore(() => services.groups);
+  const log = services.childLogger('txn');
+  const markers = new TxnMarkerSender({
+    nodeId: services.nodeId,
+    clustered: cfg.etcdEndpoints.length > 0,
+    image: () => services.metadata.image,
+    partitions: services.partitions,
+    clock: services.clock,
+    log,
+  });
   const txn = new Transactions(
     {
       maxTimeoutMs: cfg.int('transaction.max.timeout.ms'),
@@ -66,7 +62,7 @@ export function createTransactionCoordinator(services: TxnServices): Transaction
       store: stateLog,
       allocateProducerId: () => services.producerIds.allocate(),
       partitionsOf: (topic) => services.metadata.image.topic(topic)?.partitions,
-      writeMarker: (topic, partition, m) => writeMarker(services, topic, partition, m),
+      writeMarker: (topic, partition, m) => markers.write(topic, partition, m),
       groupPartition: async (groupId) => {
         await offsetsLog.ensureTopic();
         return {
@@ -75,11 +71,12 @@ export function createTransactionCoordinator(services: TxnServices): Transaction
         };
       },
       onMarkersWritten: (pid, commit) => offsets.complete(pid, commit),
-      log: services.childLogger('txn'),
+      log,
     },
   );
   txn.offsets = offsets;
   txn.stateLog = stateLog;
+  txn.markers = markers;
   return txn;
 }
 
