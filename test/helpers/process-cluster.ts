@@ -166,7 +166,7 @@ export class ProcessCluster {
     topic?: string,
     from?: number,
   ): Promise<{ brokers: number[]; controller: number; partitions: PartitionView[] }> {
-    const admin = this.kafka(from === undefined ? this.liveIds() : [from], 0).admin();
+    const admin = this.kafka(from === undefined ? this.liveIds() : [from], 0, 3000).admin();
     await admin.connect();
     try {
       const cluster = await admin.describeCluster();
