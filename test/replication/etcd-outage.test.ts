@@ -53,9 +53,13 @@ async function consumeAll(partition: number): Promise<string[]> {
 
 test('brokers serve through an etcd restart, re-register, and fail over afterwards', async () => {
   const acked = new Map<number, string[]>(Array.from({ length: PARTITIONS }, (_, p) => [p, []]));
-  const producer = cluster.kafka(cluster.liveIds(), 0).producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  const send = async (tag: string, acks: number): Promise<void> => {
+  // No retries while etcd is down (no leader may move then); after, leaders move (the controller sees the
+  // old registrations go) and the client refreshes its metadata on NOT_LEADER_OR_FOLLOWER.
+  const steady = cluster.kafka(cluster.liveIds(), 0).producer({ allowAutoTopicCreation: false });
+  const moving = cluster.kafka(cluster.liveIds(), 10).producer({ allowAutoTopicCreation: false });
+  await steady.connect();
+  await moving.connect();
+  const send = async (tag: string, acks: number, producer = steady): Promise<void> => {
     for (let p = 0; p < PARTITIONS; p++) {
       const values = Array.from({ length: 5 }, (_, i) => `${tag}-${p}-${i}`);
       await producer.send({
@@ -74,7 +78,9 @@ test('brokers serve through an etcd restart, re-register, and fail over afterwar
     // Past the session timeout with etcd down: every partition still takes acks=1 writes from its leader.
     let round = 0;
     while (Date.now() - down < 6000) {
-      await send(`down${round++}`, 1);
+      await send(`down${round++}`, 1).catch((err: Error) => {
+        throw new Error(`acks=1 during the etcd outage (round ${round}, ${Date.now() - down} ms): ${err.message}`);
+      });
       await new Promise((r) => setTimeout(r, 300));
     }
     assert.ok(round > 0);
@@ -86,7 +92,7 @@ test('brokers serve through an etcd restart, re-register, and fail over afterwar
     await cluster.etcd.restart();
     await until(async () => (await cluster.metadata()).brokers.length === 3, 60_000, 'all 3 brokers re-registered');
     const views = await cluster.waitIsr(TOPIC, 3, 90_000);
-    await send('after', -1);
+    await send('after', -1, moving);
 
     const victim = views[0]!;
     await cluster.kill(victim.leader);
@@ -102,7 +108,7 @@ test('brokers serve through an etcd restart, re-register, and fail over afterwar
     let attempt = 0;
     await until(
       async () => {
-        await send(`failover${attempt++}`, -1);
+        await send(`failover${attempt++}`, -1, moving);
         return true;
       },
       60_000,
@@ -110,7 +116,8 @@ test('brokers serve through an etcd restart, re-register, and fail over afterwar
       500,
     );
   } finally {
-    await producer.disconnect();
+    await steady.disconnect();
+    await moving.disconnect();
   }
   for (let p = 0; p < PARTITIONS; p++) {
     const got = await consumeAll(p);
