@@ -193,7 +193,8 @@ test('idempotent acks=all producers survive kill -9, a paused leader and a secon
     assert.notEqual(bNext, b);
     await progress(`while ${b} is paused`);
     cluster.resume(b);
-    await cluster.waitIsr(TOPIC, 3, 90_000);
+    const resumed = await cluster.waitIsr(TOPIC, 3, 90_000);
+    assert.notEqual(resumed[1]!.leader, b, `the resumed node ${b} stepped down and follows`);
 
     // (c) after catch-up, kill the leader of partition 2.
     await progress('after the resume');
