@@ -1,6 +1,7 @@
 /**
  * The network ReplicaTransport (replication/replica-fetcher.ts) of a node in a replicated cluster: a follower's
- * Fetch (v12, replicaId = this node) and OffsetForLeaderEpoch (v4, replicaId = this node) to its leader, over
+ * Fetch (v12), OffsetForLeaderEpoch (v4) and ListOffsets (v4, earliest: the leader's log start after an
+ * OFFSET_OUT_OF_RANGE), each with replicaId = this node, to its leader, over
  * Runnel's own client connection (client/connection.ts), as Kafka's ReplicaFetcherThread uses its
  * NetworkClient to the leader's listener.
  *
@@ -17,14 +18,24 @@ import {
   type OffsetForLeaderEpochResponse,
 } from '../protocol/generated/offset-for-leader-epoch-response.js';
 import { encodeOffsetForLeaderEpochRequest } from '../protocol/generated/offset-for-leader-epoch-request.js';
+import { encodeListOffsetsRequest } from '../protocol/generated/list-offsets-request.js';
+import { decodeListOffsetsResponse, type ListOffsetsResponse } from '../protocol/generated/list-offsets-response.js';
 import { ErrorCode } from '../protocol/generated/error-codes.js';
 import type { MetadataImage } from '../replication/metadata/image.js';
-import type { EpochEndRequest, EpochEndResult, ReplicaTransport } from '../replication/replica-fetcher.js';
+import type {
+  EpochEndRequest,
+  EpochEndResult,
+  LogStartRequest,
+  LogStartResult,
+  ReplicaTransport,
+} from '../replication/replica-fetcher.js';
 import type { ReplicaFetchData, ReplicaFetchPartition } from '../replication/replica-manager.js';
 import { BrokerConnection } from './broker-connection.js';
 
 const FETCH_VERSION = 12;
 const EPOCH_VERSION = 4;
+const LIST_OFFSETS_VERSION = 4;
+const EARLIEST_TIMESTAMP = -2n;
 
 export interface NetworkTransportOptions {
   /** The leader's id. */
@@ -173,6 +184,47 @@ export class NetworkReplicaTransport implements ReplicaTransport {
           errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
           leaderEpoch: -1,
           endOffset: -1,
+        },
+    );
+  }
+
+  async logStartOffsets(replicaId: number, items: LogStartRequest[]): Promise<LogStartResult[]> {
+    const topics = [...byTopic(items)].map(([name, list]) => ({
+      name,
+      partitions: list.map((it) => ({
+        partitionIndex: it.partition,
+        currentLeaderEpoch: it.currentLeaderEpoch,
+        timestamp: EARLIEST_TIMESTAMP,
+        maxNumOffsets: 1,
+      })),
+    }));
+    const res = await this.send((c) =>
+      c.send<ListOffsetsResponse>(
+        2,
+        LIST_OFFSETS_VERSION,
+        (w) =>
+          encodeListOffsetsRequest(w, LIST_OFFSETS_VERSION, { replicaId, isolationLevel: 0, topics, timeoutMs: 0 }),
+        decodeListOffsetsResponse,
+      ),
+    );
+    const found = new Map<string, LogStartResult>();
+    for (const t of res.topics) {
+      for (const p of t.partitions) {
+        found.set(`${t.name}\u0000${p.partitionIndex}`, {
+          topic: t.name,
+          partition: p.partitionIndex,
+          errorCode: p.errorCode,
+          logStartOffset: Number(p.offset),
+        });
+      }
+    }
+    return items.map(
+      (it) =>
+        found.get(`${it.topic}\u0000${it.partition}`) ?? {
+          topic: it.topic,
+          partition: it.partition,
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          logStartOffset: -1,
         },
     );
   }

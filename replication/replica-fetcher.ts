@@ -11,8 +11,8 @@
  *   (empty cache, or the leader has none as old) truncate to the local high watermark. So a former leader
  *   drops what it wrote past the HW in its old epoch and the logs never diverge.
  * - Fetched batches are appended as they are (Partition.appendAsFollower) with the leader's HW.
- *   OFFSET_OUT_OF_RANGE: behind the leader's log start → the log restarts empty there; otherwise truncate
- *   again. Epoch and leadership errors (FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, NOT_LEADER_OR_FOLLOWER,
+ *   OFFSET_OUT_OF_RANGE (the answer's log start is -1, as Kafka's): the leader's log start comes from
+ *   ListOffsets (earliest); behind it → the log restarts empty there; otherwise truncate again. Epoch and leadership errors (FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, NOT_LEADER_OR_FOLLOWER,
  *   UNKNOWN_TOPIC_OR_PARTITION) and transport failures back the partition (or the fetcher) off for
  *   `backoffMs` until the metadata moves it.
  * - A partition whose leader is no longer the source (makeLeader, another leader) leaves the fetcher.
@@ -41,10 +41,25 @@ export interface EpochEndResult {
   endOffset: number;
 }
 
+export interface LogStartRequest {
+  topic: string;
+  partition: number;
+  currentLeaderEpoch: number;
+}
+
+export interface LogStartResult {
+  topic: string;
+  partition: number;
+  errorCode: number;
+  logStartOffset: number;
+}
+
 /** How a fetcher reaches its leader. */
 export interface ReplicaTransport {
   fetch(replicaId: number, items: ReplicaFetchPartition[], maxWaitMs: number): Promise<ReplicaFetchData[]>;
   offsetForLeaderEpoch(replicaId: number, items: EpochEndRequest[]): Promise<EpochEndResult[]>;
+  /** The leader's log start offsets (ListOffsets, earliest), after an OFFSET_OUT_OF_RANGE fetch. */
+  logStartOffsets(replicaId: number, items: LogStartRequest[]): Promise<LogStartResult[]>;
 }
 
 /** A transport into another node's ReplicaManager, in the same process. */
@@ -57,6 +72,12 @@ export function localTransport(leader: ReplicaManager): ReplicaTransport {
         if (typeof p === 'number') return { ...it, errorCode: p, leaderEpoch: -1, endOffset: -1 };
         const r = p.endOffsetForEpoch(it.leaderEpoch);
         return { topic: it.topic, partition: it.partition, errorCode: 0, leaderEpoch: r.epoch, endOffset: r.endOffset };
+      }),
+    logStartOffsets: async (_replicaId, items) =>
+      items.map((it) => {
+        const p = leader.getPartitionOrError(it.topic, it.partition, it.currentLeaderEpoch);
+        if (typeof p === 'number') return { ...it, errorCode: p, logStartOffset: -1 };
+        return { topic: it.topic, partition: it.partition, errorCode: 0, logStartOffset: p.logStartOffset };
       }),
   };
 }
@@ -226,8 +247,7 @@ export class ReplicaFetcher {
         await p.appendAsFollower(a.records, a.highWatermark);
         appended += a.records.length;
       } else if (a.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
-        if (a.logStartOffset > p.logEndOffset) await p.truncateFullyAndStartAt(a.logStartOffset);
-        else s.truncating = true;
+        await this.outOfRange(s, p, a.logStartOffset);
       } else if (BACKOFF_ERRORS.has(a.errorCode)) {
         s.delayedUntil = this.clock.now() + this.backoffMs;
       } else {
@@ -235,6 +255,27 @@ export class ReplicaFetcher {
       }
     }
     return appended;
+  }
+
+  /**
+   * OFFSET_OUT_OF_RANGE at our log end (Kafka's fetchOffsetAndTruncate): a Fetch error carries no log start
+   * offset (-1, as Kafka's), so ask the leader's (ListOffsets earliest). Behind it: the log restarts empty
+   * there; otherwise (our end is past the leader's) truncate again through OffsetForLeaderEpoch.
+   */
+  private async outOfRange(s: FetchState, p: Partition, answered: number): Promise<void> {
+    let start = answered;
+    if (start < 0) {
+      const [r] = await this.transport.logStartOffsets(this.local.nodeId, [
+        { topic: s.topic, partition: s.partition, currentLeaderEpoch: s.leaderEpoch },
+      ]);
+      if (!r || r.errorCode !== ErrorCode.NONE || this.states.get(key(s.topic, s.partition)) !== s) {
+        s.delayedUntil = this.clock.now() + this.backoffMs;
+        return;
+      }
+      start = r.logStartOffset;
+    }
+    if (start > p.logEndOffset) await p.truncateFullyAndStartAt(start);
+    else s.truncating = true;
   }
 
   /** Fetch in a loop until `stop` (sleeping `backoffMs` when nothing is ready). */

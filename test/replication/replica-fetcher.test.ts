@@ -6,7 +6,7 @@ import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { LogApplier } from '../../replication/log-applier.js';
 import type { Partition } from '../../replication/partition.js';
 import { ReplicaManager } from '../../replication/replica-manager.js';
-import { localTransport, ReplicaFetcherManager } from '../../replication/replica-fetcher.js';
+import { localTransport, ReplicaFetcherManager, type ReplicaTransport } from '../../replication/replica-fetcher.js';
 import { MemoryCluster } from '../helpers/memory-cluster.js';
 import { fetchHandler } from '../../broker/handlers/01-fetch.js';
 import { FetchSessionCache } from '../../broker/fetch-sessions.js';
@@ -23,7 +23,11 @@ interface Node {
 }
 
 /** 2-3 in-process nodes over one memory cluster; fetchers call the leader's replica manager directly. */
-async function cluster(ids: number[], segmentBytes = 1048576) {
+async function cluster(
+  ids: number[],
+  segmentBytes = 1048576,
+  wrap: (t: ReplicaTransport) => ReplicaTransport = (t) => t,
+) {
   const clock = new FakeClock(1000);
   const meta = new MemoryCluster(ids);
   const nodes = new Map<number, Node>();
@@ -37,7 +41,7 @@ async function cluster(ids: number[], segmentBytes = 1048576) {
       cleanerEnabled: false,
     });
     const rm = new ReplicaManager(applier.logs, { clock, store, replicaLagTimeMaxMs: 30000 });
-    const fetchers = new ReplicaFetcherManager(rm, (leader) => localTransport(nodes.get(leader)!.rm), clock, {
+    const fetchers = new ReplicaFetcherManager(rm, (leader) => wrap(localTransport(nodes.get(leader)!.rm)), clock, {
       maxWaitMs: 0,
       backoffMs: 100,
     });
@@ -229,6 +233,33 @@ test('a follower far behind catches up across rolled segments', async () => {
   assert.deepEqual(await readAll(c.part(2)), await readAll(c.part(1)));
   assert.equal(c.part(1).highWatermark, 60);
   assert.equal(c.part(2).highWatermark, 60);
+  await c.close();
+});
+
+test('behind the leader log start: the log start comes from ListOffsets and the follower restarts there', async () => {
+  let asked = 0;
+  // Over the network a Fetch error carries log start -1 (as Kafka's): the follower must ask for it.
+  const c = await cluster([1, 2], 1048576, (t) => ({
+    ...t,
+    fetch: async (id, items, wait) =>
+      (await t.fetch(id, items, wait)).map((d) => (d.errorCode === ErrorCode.NONE ? d : { ...d, logStartOffset: -1 })),
+    logStartOffsets: (id, items) => {
+      asked++;
+      return t.logStartOffsets(id, items);
+    },
+  }));
+  await c.meta.createTopic('t', { partitions: 1, replicas: [[1, 2]] });
+  for (let i = 0; i < 10; i++) await c.node(1).rm.appendRecords('t', 0, batchOf(2));
+  for (let i = 0; i < 20 && c.part(1).highWatermark < 20; i++) await c.replicate(1);
+  assert.equal(c.part(1).highWatermark, 20);
+  c.node(2).fetchers.unfollow('t', 0);
+  await c.part(2).truncateTo(0);
+  await c.part(1).deleteRecordsBefore(10);
+  c.node(2).fetchers.follow(1, 't', 0, 0);
+  for (let i = 0; i < 20 && c.part(2).logEndOffset < 20; i++) await c.replicate(1);
+  assert.ok(asked > 0, 'the follower asked the leader for its log start');
+  assert.equal(c.part(2).logStartOffset, 10);
+  assert.equal(c.part(2).logEndOffset, 20);
   await c.close();
 });
 
