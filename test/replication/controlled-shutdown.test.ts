@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { controlledShutdownChange, shutdownPending, shuttingDownBrokers } from '../../replication/controlled-shutdown.js';
+import {
+  controlledShutdownChange,
+  shutdownPending,
+  shuttingDownBrokers,
+} from '../../replication/controlled-shutdown.js';
 import {
   MetadataImage,
   NO_LEADER,
