@@ -5,7 +5,8 @@
  * Settings come from the config table (broker/config.ts): defaults < --config file < RUNNEL_* env < flags
  * (and --set); a flag that is not given does not hide a --set of the same name.
  * SIGTERM/SIGINT stop accepting, finish in-flight requests, flush and close files, and exit 0 (forced
- * after 5 s, plus, in a cluster, the controlled shutdown's budget: its retries x backoff). Exit codes: 0 stopped cleanly, 1 failed to start or to stop, 2 usage or config error.
+ * after 5 s, plus, in a cluster, the controlled shutdown's budget: its retries x backoff). Exit codes: 0
+ * stopped cleanly, 1 failed to start or to stop, 2 usage or config error.
  *
  * Its own entry point (dist/bundle/start.cjs, see broker/bin.cts) with node:util's parseArgs rather than
  * commander, so that starting a node loads nothing but the broker (start-up budget, issue 5).

@@ -92,8 +92,8 @@ export class BrokerRegistration {
 
   /**
    * Replaces the listeners, rack and controlled-shutdown mark in place (same key, lease and broker epoch: no
-   * broker loss is seen) and keeps them for later re-registrations. Returns the revision of the write; throws ERR_LEASE_LOST when the
-   * key is not this session's (lost lease: the next registration carries the new info).
+   * broker loss is seen) and keeps them for later re-registrations. Returns the revision of the write; throws
+   * ERR_LEASE_LOST when the key is not this session's (lost lease: the next registration carries the new info).
    */
   async update(info: Pick<BrokerInfo, 'listeners' | 'rack' | 'inControlledShutdown'>): Promise<number> {
     this.current = { nodeId: this.current.nodeId, listeners: info.listeners, rack: info.rack };

@@ -189,7 +189,7 @@ test('CreateTopics with replica assignments places replicas as asked; bad assign
   assert.equal(existsSync(join(b(2).dataDir, 'asg-1')), false);
 });
 
-test('CreatePartitions with assignments; wrong counts and sizes refused; DeleteTopics removes every replica', async () => {
+test('CreatePartitions with assignments, wrong counts and sizes refused; DeleteTopics on every replica', async () => {
   await withAdmin(async (a) => {
     assert.deepEqual(
       await adminErrors(a.createPartitions({ topicPartitions: [{ topic: 'asg', count: 4, assignments: [[1, 2]] }] })),

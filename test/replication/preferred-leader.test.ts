@@ -69,7 +69,7 @@ test('rebalanceCandidates: per preferred broker, only above leader.imbalance.per
   assert.deepEqual(rebalanceCandidates(image(parts, [broker(1, { fenced: true }), broker(2), broker(3)]), 10), []);
 });
 
-test('PreferredLeaderBalancer: checks every interval while active, writes each move with its partition epoch', async () => {
+test('PreferredLeaderBalancer: checks every interval while active; writes with the partition epoch', async () => {
   const clock = new FakeClock(0);
   let active = false;
   const writes: [string, number, number, PartitionChange][] = [];
