@@ -28,7 +28,7 @@ import type { BrokerRegistration } from '../replication/metadata/image.js';
 import { EtcdMetadataStore } from '../replication/metadata/etcd-store.js';
 import { ReplicaFetcherManager } from '../replication/replica-fetcher.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
-import type { Clock } from '../storage/clock.js';
+import type { Clock, TimerHandle } from '../storage/clock.js';
 import type { BrokerConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { NetworkReplicaTransport } from './replica-transport.js';
@@ -111,12 +111,15 @@ export class ClusterNode {
     const backoffMs = c.int('controlled.shutdown.retry.backoff.ms');
     const started = this.o.clock.now();
     for (let attempt = 1; attempt <= retries; attempt++) {
-      try {
-        await this.store.registerBroker({ ...this.registration, inControlledShutdown: true });
-      } catch (err) {
+      // One attempt (writing the mark, then waiting) takes at most backoffMs, even with etcd unreachable.
+      const deadline = this.o.clock.now() + backoffMs;
+      let timer: TimerHandle | undefined;
+      const write = this.store.registerBroker({ ...this.registration, inControlledShutdown: true }).catch((err) => {
         this.o.log.warn({ err: (err as Error).message, attempt }, 'controlled shutdown request not written');
-      }
-      const left = await this.waitMoved(backoffMs);
+      });
+      await Promise.race([write, new Promise<void>((r) => (timer = this.o.clock.setTimeout(r, backoffMs)))]);
+      this.o.clock.clearTimeout(timer);
+      const left = await this.waitMoved(Math.max(0, deadline - this.o.clock.now()));
       if (left.length === 0) {
         this.o.log.info({ ms: this.o.clock.now() - started, attempt }, 'controlled shutdown done');
         return true;
