@@ -336,12 +336,19 @@ export class Broker {
     return this.admin?.url;
   }
 
+  /** The replicated-cluster path of this broker (`etcd.endpoints` set), else undefined (tests, diagnostics). */
+  get cluster(): ClusterNode | undefined {
+    return this.clusterNode;
+  }
+
   /** Open Kafka client connections. */
   get connectionCount(): number {
     return this.server?.connectionCount ?? 0;
   }
 
   async stop(): Promise<void> {
+    // Cluster: leaderships move to other in-sync replicas first, while this broker still serves (cluster.ts).
+    await this.clusterNode?.controlledShutdown();
     this.stopSignal.abort();
     this.replicas?.shutdown();
     await this.clusterNode?.stopFetchers();

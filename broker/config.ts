@@ -53,6 +53,50 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     doc: "TTL of the broker's etcd lease: a broker not heard from this long is fenced and loses its leaderships.",
   },
   {
+    name: 'controlled.shutdown.enable',
+    type: 'boolean',
+    default: true,
+    doc:
+      'In a cluster, a stopping broker first asks the controller to move its leaderships to other in-sync ' +
+      'replicas and take it out of the ISRs, and waits for that before closing its logs.',
+  },
+  {
+    name: 'controlled.shutdown.max.retries',
+    type: 'int',
+    default: 3,
+    min: 1,
+    doc: 'Attempts of a controlled shutdown (each re-sends the request) before the broker stops anyway.',
+  },
+  {
+    name: 'controlled.shutdown.retry.backoff.ms',
+    type: 'long',
+    default: 5000,
+    min: 1,
+    doc: 'How long one controlled-shutdown attempt waits for the leaderships to move before the next one.',
+  },
+  {
+    name: 'auto.leader.rebalance.enable',
+    type: 'boolean',
+    default: true,
+    doc:
+      'The controller moves leadership back to preferred (first) replicas that are live and in sync, when a ' +
+      "broker's leader imbalance exceeds leader.imbalance.per.broker.percentage.",
+  },
+  {
+    name: 'leader.imbalance.check.interval.seconds',
+    type: 'long',
+    default: 300,
+    min: 1,
+    doc: 'How often the controller checks the leader imbalance (auto.leader.rebalance.enable).',
+  },
+  {
+    name: 'leader.imbalance.per.broker.percentage',
+    type: 'int',
+    default: 10,
+    min: 0,
+    doc: 'Share (%) of the partitions a broker prefers that may be led elsewhere before a preferred election.',
+  },
+  {
     name: 'broker.rack',
     type: 'string',
     default: null,

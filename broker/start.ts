@@ -5,7 +5,8 @@
  * Settings come from the config table (broker/config.ts): defaults < --config file < RUNNEL_* env < flags
  * (and --set); a flag that is not given does not hide a --set of the same name.
  * SIGTERM/SIGINT stop accepting, finish in-flight requests, flush and close files, and exit 0 (forced
- * after 5 s). Exit codes: 0 stopped cleanly, 1 failed to start or to stop, 2 usage or config error.
+ * after 5 s, plus, in a cluster, the controlled shutdown's budget: its retries x backoff). Exit codes: 0
+ * stopped cleanly, 1 failed to start or to stop, 2 usage or config error.
  *
  * Its own entry point (dist/bundle/start.cjs, see broker/bin.cts) with node:util's parseArgs rather than
  * commander, so that starting a node loads nothing but the broker (start-up budget, issue 5).
@@ -131,10 +132,14 @@ export async function runStart(args: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    const controlled =
+      config.etcdEndpoints.length > 0 && config.bool('controlled.shutdown.enable')
+        ? config.int('controlled.shutdown.max.retries') * config.int('controlled.shutdown.retry.backoff.ms')
+        : 0;
     const force = setTimeout(() => {
-      log.error('shutdown took longer than 5 s; exiting');
+      log.error(`shutdown took longer than ${5000 + controlled} ms; exiting`);
       process.exit(1);
-    }, 5000);
+    }, 5000 + controlled);
     force.unref();
     broker.stop().then(
       () => process.exit(0),

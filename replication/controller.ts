@@ -16,14 +16,17 @@
  *   change the partition epoch (the store does both).
  * - A running partition reassignment is completed (reassignment.ts `completionChange`) once its adding
  *   replicas are all in the ISR and no leadership change is due, through the same guarded write.
- * - A broker that comes back moves nothing (preferred leader election is a later step), except that an
- *   offline partition is given a leader again as soon as a clean (or, if allowed, unclean) candidate is live.
+ * - A broker that comes back moves nothing at once, except that an offline partition is given a leader again as
+ *   soon as a clean (or, if allowed, unclean) candidate is live; leadership returns to preferred replicas through
+ *   the periodic preferred leader election (preferred-leader.ts, `autoLeaderRebalance`).
+ * - A broker marked in controlled shutdown (controlled-shutdown.ts) has its leaderships moved to other active ISR
+ *   members and leaves the ISRs, before the liveness rules above apply.
  * - ISR changes from partition leaders (shrink/expand) go straight to the store's alterPartition, a CAS on
  *   the partition epoch; the controller only acts on liveness.
  * - Losing the lease (or the key) ends the term; the node campaigns again and a new term starts with a full
  *   check, so a controller that dies half-way through is finished by the next one.
  */
-import type { RunnelError } from '../protocol/errors.js';
+import { CoordinationError, type RunnelError } from '../protocol/errors.js';
 import { ErrorCode } from '../protocol/generated/error-codes.js';
 import { noLog, type EtcdLog } from './etcd/connection.js';
 import { Election, type Leadership } from './etcd/election.js';
@@ -32,6 +35,10 @@ import type { EtcdMetadataStore } from './metadata/etcd-store.js';
 import { NO_LEADER, type PartitionRegistration, type TopicImage } from './metadata/image.js';
 import type { PartitionChange } from './metadata/store.js';
 import { completionChange } from './reassignment.js';
+import type { Clock } from '../storage/clock.js';
+import { SystemClock } from '../storage/clock.js';
+import { controlledShutdownChange, shuttingDownBrokers } from './controlled-shutdown.js';
+import { PreferredLeaderBalancer } from './preferred-leader.js';
 
 export interface ControllerOptions {
   store: EtcdMetadataStore;
@@ -40,6 +47,9 @@ export interface ControllerOptions {
   nodeId: number;
   /** `unclean.leader.election.enable` for topics without an override. Default false. */
   uncleanLeaderElection?: boolean;
+  /** Periodic preferred leader election (auto.leader.rebalance.enable); off when absent. */
+  autoLeaderRebalance?: { intervalMs: number; imbalancePercentage: number };
+  clock?: Clock;
   log?: EtcdLog;
 }
 
@@ -70,9 +80,30 @@ export class Controller {
   private loop: Promise<void> | undefined;
   private offStore: (() => void) | undefined;
   private readonly log: EtcdLog;
+  /** The periodic preferred leader election, when enabled. */
+  readonly balancer: PreferredLeaderBalancer | undefined;
 
   constructor(private readonly o: ControllerOptions) {
     this.log = o.log ?? noLog;
+    const r = o.autoLeaderRebalance;
+    if (r)
+      this.balancer = new PreferredLeaderBalancer({
+        clock: o.clock ?? new SystemClock(),
+        intervalMs: r.intervalMs,
+        imbalancePercentage: r.imbalancePercentage,
+        image: () => o.store.image,
+        isActive: () => this.isActive,
+        write: (topic, partition, epoch, change) => this.alterPartition(topic, partition, epoch, change),
+        log: this.log,
+      });
+  }
+
+  /** A write of the current term, guarded by its leadership (duties beside liveness: preferred-leader.ts). */
+  alterPartition(topic: string, partition: number, partitionEpoch: number, change: PartitionChange) {
+    const term = this.leadership;
+    if (!term?.isLeader)
+      return Promise.reject(new CoordinationError('ERR_NOT_CONTROLLER', 'this node is not the controller', 41));
+    return this.o.store.alterPartitionGuarded(topic, partition, partitionEpoch, change, term.guard());
   }
 
   /** True while this node is the elected controller. */
@@ -89,6 +120,7 @@ export class Controller {
     if (this.loop) return;
     this.offStore = this.o.store.subscribe(() => this.kick());
     this.loop = this.run();
+    this.balancer?.start();
   }
 
   private async run(): Promise<void> {
@@ -141,11 +173,13 @@ export class Controller {
   private async pass(term: Leadership): Promise<boolean> {
     const image = this.o.store.image;
     const live = new Set(image.liveBrokers().map((b) => b.nodeId));
+    const shutting = shuttingDownBrokers(image);
     const writes: Promise<void>[] = [];
     for (const topic of image.topics()) {
       const unclean = (topic.configs[UNCLEAN] ?? String(this.o.uncleanLeaderElection ?? false)) === 'true';
       for (const p of topic.partitionStates) {
-        const change = leadershipChange(p, live, unclean) ?? completionChange(p, live);
+        const change =
+          controlledShutdownChange(p, live, shutting) ?? leadershipChange(p, live, unclean) ?? completionChange(p, live);
         if (change) writes.push(this.write(term, topic, p, change));
       }
     }
@@ -189,6 +223,7 @@ export class Controller {
     if (this.closed) return;
     this.closed = true;
     this.offStore?.();
+    await this.balancer?.close();
     const term = this.leadership;
     this.abort.abort();
     await this.passes?.catch(() => undefined);

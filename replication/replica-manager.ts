@@ -11,7 +11,8 @@
  *   the store's deltas: a partition whose leader is this node → makeLeader(epoch); one led elsewhere →
  *   makeFollower(leader, epoch) and handed to the fetcher of that leader (`followers`, the
  *   ReplicaFetcherManager of replica-fetcher.ts); a new ISR at the same epoch → updateAssignment. ISR
- *   proposals of the leaders go to store.alterPartition (CAS on the partition epoch); every
+ *   proposals of the leaders go to store.alterPartition (CAS on the partition epoch), never adding a broker
+ *   that is fenced or in controlled shutdown (KIP-841); every
  *   replica.lag.time.max.ms / 2 the leaders drop followers that lag (Partition.maybeShrinkIsr).
  * - `appendRecords`: Partition.appendAsLeader, then acks: 0 and 1 answer once the log acknowledged the
  *   append; -1 (all) is refused with NOT_ENOUGH_REPLICAS (nothing written) while the ISR is smaller than
@@ -161,12 +162,31 @@ export class ReplicaManager {
         isLeader: reg ? reg.leader === this.nodeId : true,
         localId: this.nodeId,
         onChange: (x) => this.purgatory.checkAndComplete(x.topic, x.partition),
-        alterIsr: (x, isr, epoch) => this.store!.alterPartition(x.topic, x.partition, epoch, { isr }),
+        alterIsr: (x, isr, epoch) => this.alterIsr(x.topic, x.partition, isr, epoch),
       });
       this.partitions.set(k, p);
       if (reg) this.applyRegistration(topic, reg, p);
     }
     return p;
+  }
+
+  /**
+   * A leader's ISR proposal to the store. A follower that is not active (fenced, or in controlled shutdown) is
+   * not taken into the ISR (Kafka's KIP-841 INELIGIBLE_REPLICA): the proposal is refused and not written.
+   */
+  private alterIsr(topic: string, partition: number, isr: number[], epoch: number): Promise<unknown> {
+    const store = this.store!;
+    const cur = store.image.partition(topic, partition);
+    const active = store.image.activeBrokerIds();
+    const ineligible = isr.filter((id) => !cur?.isr.includes(id) && id !== this.nodeId && !active.has(id));
+    if (ineligible.length > 0)
+      return Promise.reject(
+        new PartitionStateError(
+          `replicas ${ineligible.join(',')} of ${topic}-${partition} are not eligible to join the ISR`,
+          ErrorCode.INELIGIBLE_REPLICA,
+        ),
+      );
+    return store.alterPartition(topic, partition, epoch, { isr });
   }
 
   /**

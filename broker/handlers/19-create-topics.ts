@@ -9,8 +9,9 @@
  * INVALID_REPLICATION_FACTOR. A factor above the live broker count (1 on a single node, which says it does not
  * replicate) gets INVALID_REPLICATION_FACTOR; in a cluster (`etcd.endpoints`) the store assigns the replicas
  * over the live brokers (assignor.ts). A manual assignment needs numPartitions and replicationFactor -1
- * (else INVALID_REQUEST, as Kafka) and must place every partition 0..n-1 on live brokers (this node alone on a
- * single node; else INVALID_REPLICA_ASSIGNMENT, Kafka's code for an unknown broker, a duplicate or a gap).
+ * (else INVALID_REQUEST, as Kafka) and must place every partition 0..n-1 on registered brokers (this node alone on a
+ * single node), each broker once per partition, every partition with as many replicas as the first and at least
+ * one active replica (else INVALID_REPLICA_ASSIGNMENT, Kafka's code and messages).
  * validateOnly checks everything and creates nothing. Logs are created synchronously, so a created topic
  * can be produced to as soon as the response arrives; the timeout is not needed.
  * v5+ results carry numPartitions, replicationFactor and the topic's configs (as DescribeConfigs shows
@@ -53,7 +54,8 @@ export function topicLayout(
   t: CreateTopicsRequestCreatableTopic,
 ): Layout | ApiErr {
   const clustered = config.etcdEndpoints.length > 0 && metadata !== undefined;
-  const live = clustered ? metadata.image.liveBrokers().map((b) => b.nodeId) : [nodeId];
+  const live = clustered ? [...metadata.image.activeBrokerIds()] : [nodeId];
+  const known = clustered ? metadata.image.brokers().map((b) => b.nodeId) : [nodeId];
   if (t.assignments.length > 0) {
     if (t.replicationFactor !== -1) {
       return {
@@ -76,7 +78,9 @@ export function topicLayout(
         };
       }
       seen.add(a.partitionIndex);
-      const bad = checkReplicas(a.brokerIds, live);
+      const bad =
+        checkReplicas(a.brokerIds, known, t.assignments[0].brokerIds.length) ??
+        checkActive(a.brokerIds, live, a.partitionIndex);
       if (bad) return bad;
     }
     for (let p = 0; p < t.assignments.length; p++) {
@@ -115,8 +119,17 @@ export function topicLayout(
   };
 }
 
-/** Kafka's checks of one manual replica list, against the live broker ids (or this node's id alone). */
-export function checkReplicas(brokerIds: readonly number[], nodeIds: number | readonly number[]): ApiErr | undefined {
+/**
+ * Kafka's checks of one manual replica list (ReplicationControlManager.validateManualPartitionAssignment):
+ * not empty, every broker registered (`nodeIds`: the registered brokers, or this node's id alone), none twice
+ * (in ascending id order, as Kafka checks), and `replicationFactor` replicas when given (the first partition's
+ * count, or the topic's for new partitions).
+ */
+export function checkReplicas(
+  brokerIds: readonly number[],
+  nodeIds: number | readonly number[],
+  replicationFactor?: number,
+): ApiErr | undefined {
   const known = typeof nodeIds === 'number' ? [nodeIds] : nodeIds;
   if (brokerIds.length === 0)
     return {
@@ -124,7 +137,7 @@ export function checkReplicas(brokerIds: readonly number[], nodeIds: number | re
       message: 'The manual partition assignment includes an empty replica list.',
     };
   const seen = new Set<number>();
-  for (const id of brokerIds) {
+  for (const id of [...brokerIds].sort((a, b) => a - b)) {
     if (seen.has(id))
       return {
         code: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
@@ -138,7 +151,25 @@ export function checkReplicas(brokerIds: readonly number[], nodeIds: number | re
       };
     }
   }
+  if (replicationFactor !== undefined && brokerIds.length !== replicationFactor)
+    return {
+      code: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+      message:
+        `The manual partition assignment includes a partition with ${brokerIds.length} replica(s), but this is ` +
+        `not consistent with previous partitions, which have ${replicationFactor} replicas.`,
+    };
   return undefined;
+}
+
+/** INVALID_REPLICA_ASSIGNMENT when none of a partition's replicas is active (live, not shutting down). */
+export function checkActive(brokerIds: readonly number[], active: readonly number[], partition: number) {
+  if (brokerIds.some((id) => active.includes(id))) return undefined;
+  return {
+    code: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+    message:
+      `All brokers specified in the manual partition assignment for partition ${partition} ` +
+      'are fenced or in controlled shutdown.',
+  };
 }
 
 function failed(name: string, e: ApiErr): CreateTopicsResponseCreatableTopicResult {

@@ -4,8 +4,12 @@
  * Per topic: grow to `count` partitions. Unknown topic → UNKNOWN_TOPIC_OR_PARTITION; the same count →
  * INVALID_PARTITIONS "Topic already has N partition(s)."; fewer → INVALID_PARTITIONS (partitions are never
  * removed); a topic named twice → INVALID_REQUEST. Manual assignments, when given, must number exactly the
- * added partitions (INVALID_REPLICA_ASSIGNMENT) and place each on this node alone. validateOnly checks and
- * changes nothing. New partition logs exist when the response is sent (producible at once).
+ * added partitions and place each on registered brokers (this node alone on a single node), each broker once,
+ * with as many replicas as the topic's first partition and at least one active replica (else
+ * INVALID_REPLICA_ASSIGNMENT, with Kafka's messages); in a cluster (`etcd.endpoints`) they are the new
+ * partitions' replicas, else the store assigns them over the active brokers with the topic's replication factor
+ * (assignor.ts). validateOnly checks and changes nothing. The answer is sent once this broker's image has the
+ * new partitions (their logs exist here when it hosts them; the other replicas create theirs as they see them).
  */
 import {
   decodeCreatePartitionsRequest,
@@ -19,12 +23,12 @@ import {
 } from '../../protocol/generated/create-partitions-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { errorOf, type ApiErr } from '../topic-configs.js';
-import { checkReplicas } from './19-create-topics.js';
+import { checkActive, checkReplicas } from './19-create-topics.js';
 import type { BrokerServices } from '../services.js';
 import { registerHandler } from './registry.js';
 
 async function growOne(
-  { metadata, nodeId, log }: Pick<BrokerServices, 'metadata' | 'nodeId' | 'log'>,
+  { metadata, nodeId, log, config }: Pick<BrokerServices, 'metadata' | 'nodeId' | 'log' | 'config'>,
   t: CreatePartitionsTopic,
   validateOnly: boolean,
 ): Promise<ApiErr | undefined> {
@@ -49,14 +53,20 @@ async function growOne(
           `but only ${t.assignments.length} assignment(s) were specified.`,
       };
     }
-    for (const a of t.assignments) {
-      const bad = checkReplicas(a.brokerIds, nodeId);
+    const clustered = config.etcdEndpoints.length > 0;
+    const known = clustered ? metadata.image.brokers().map((b) => b.nodeId) : [nodeId];
+    const active = clustered ? [...metadata.image.activeBrokerIds()] : [nodeId];
+    const rf = meta.partitionStates[0]?.replicas.length || undefined;
+    for (let i = 0; i < t.assignments.length; i++) {
+      const ids = t.assignments[i].brokerIds;
+      const bad = checkReplicas(ids, known, rf) ?? checkActive(ids, active, current + i);
       if (bad) return bad;
     }
   }
   if (validateOnly) return undefined;
   try {
-    await metadata.createPartitions(t.name, t.count);
+    const replicas = config.etcdEndpoints.length > 0 ? t.assignments?.map((a) => a.brokerIds) : undefined;
+    await metadata.createPartitions(t.name, t.count, replicas);
   } catch (err) {
     return errorOf(err);
   }

@@ -2,13 +2,22 @@
  * ElectLeaders (key 43), versions 0-2 (v2+ flexible; v0 has no election type (preferred) and no top-level
  * error code).
  *
+ * In a replicated cluster (`etcd.endpoints`) each named partition is elected as Kafka's controller does
+ * (replication/leader-election.ts): PREFERRED (0) moves leadership to the first replica when it is active and in
+ * the ISR (ELECTION_NOT_NEEDED when it leads, PREFERRED_LEADER_NOT_AVAILABLE when it cannot); UNCLEAN (1) elects
+ * a leader for a partition without a live one, cleanly from the ISR if possible, else the first active replica
+ * (ELECTION_NOT_NEEDED when a leader is live, ELIGIBLE_LEADERS_NOT_AVAILABLE when no replica is). The broker
+ * that receives the request writes the change itself, as a compare-and-swap on the partition epoch (the etcd
+ * store compares the partition key's mod revision): the controller's own writes are CAS too, so whichever
+ * writes second re-reads; a lost race is re-decided on the newer state (a few times, then
+ * INVALID_UPDATE_VERSION). The answer is sent once this broker's image shows the new leader.
+ *
  * On one node every partition's leader is this node, its preferred (first) replica, so no election is ever
- * needed (Kafka's ReplicationControlManager.electLeaders): a named partition gets ELECTION_NOT_NEEDED for a
- * preferred election and for an unclean one (it has a leader); an unknown topic or partition gets
- * UNKNOWN_TOPIC_OR_PARTITION. A null topic list means every partition, and then, as Kafka does, only the
- * partitions whose election was attempted are reported: every topic appears with no partition results. An
- * election type other than 0 (preferred) or 1 (unclean) fails the request with INVALID_REQUEST, top level
- * and every named partition.
+ * needed: a named partition gets ELECTION_NOT_NEEDED for a preferred election and for an unclean one (it has
+ * a leader). In both modes an unknown topic or partition gets UNKNOWN_TOPIC_OR_PARTITION; a null topic list
+ * means every partition, and then, as Kafka does, only the partitions whose election was attempted are
+ * reported (every topic appears, possibly with no partition results). An election type other than 0 or 1 fails
+ * the request with INVALID_REQUEST, top level and every named partition.
  */
 import { decodeElectLeadersRequest, type ElectLeadersRequest } from '../../protocol/generated/elect-leaders-request.js';
 import {
@@ -18,31 +27,47 @@ import {
   encodeElectLeadersResponse,
 } from '../../protocol/generated/elect-leaders-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { MetadataImage } from '../../replication/metadata/image.js';
+import { electLeader, PREFERRED_ELECTION, UNCLEAN_ELECTION } from '../../replication/leader-election.js';
+import type { BrokerServices } from '../services.js';
+import { errorOf } from '../topic-configs.js';
 import { registerHandler } from './registry.js';
 
-const PREFERRED = 0;
-const UNCLEAN = 1;
 const NOT_NEEDED = 'Leader election not needed for topic partition.';
+const ATTEMPTS = 5;
 
-function electOne(image: MetadataImage, topic: string, partition: number): ElectLeadersResponsePartitionResult {
-  const meta = image.topic(topic);
-  if (!meta) {
-    return {
-      partitionId: partition,
-      errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-      errorMessage: `No such topic as ${topic}`,
-    };
+type Services = Pick<BrokerServices, 'metadata' | 'config' | 'log'>;
+
+async function electOne(
+  { metadata, config, log }: Services,
+  type: number,
+  topic: string,
+  partition: number,
+): Promise<ElectLeadersResponsePartitionResult> {
+  const result = (errorCode: number, errorMessage: string | null): ElectLeadersResponsePartitionResult => ({
+    partitionId: partition,
+    errorCode,
+    errorMessage,
+  });
+  for (let attempt = 0; ; attempt++) {
+    const image = metadata.image;
+    const meta = image.topic(topic);
+    if (!meta) return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `No such topic as ${topic}`);
+    const p = meta.partitionStates[partition];
+    if (!p) return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `No such partition as ${topic}-${partition}`);
+    // One node: the only replica leads; it is the preferred replica, and a leader exists.
+    if (config.etcdEndpoints.length === 0) return result(ErrorCode.ELECTION_NOT_NEEDED, NOT_NEEDED);
+    const live = new Set(image.liveBrokers().map((b) => b.nodeId));
+    const e = electLeader(p, type, image.activeBrokerIds(), live);
+    if ('error' in e) return result(e.error, e.message);
+    try {
+      const after = await metadata.alterPartition(topic, partition, p.partitionEpoch, e.change);
+      log.info({ topic, partition, leader: after.leader, leaderEpoch: after.leaderEpoch, type }, 'leader elected');
+      return result(ErrorCode.NONE, null);
+    } catch (err) {
+      const a = errorOf(err);
+      if (a.code !== ErrorCode.INVALID_UPDATE_VERSION || attempt + 1 >= ATTEMPTS) return result(a.code, a.message);
+    }
   }
-  if (partition < 0 || partition >= meta.partitions) {
-    return {
-      partitionId: partition,
-      errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-      errorMessage: `No such partition as ${topic}-${partition}`,
-    };
-  }
-  // The only replica leads: it is the preferred replica, and a leader exists (nothing for unclean to do).
-  return { partitionId: partition, errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: NOT_NEEDED };
 }
 
 export const electLeadersHandler = registerHandler<ElectLeadersRequest, ElectLeadersResponse>({
@@ -52,10 +77,11 @@ export const electLeadersHandler = registerHandler<ElectLeadersRequest, ElectLea
   maxVersion: 2,
   decode: decodeElectLeadersRequest,
   encode: encodeElectLeadersResponse,
-  handle(req, ctx) {
-    const { metadata } = ctx.services;
+  async handle(req, ctx) {
+    const services = ctx.services;
     const res = defaultElectLeadersResponse();
-    if (req.electionType !== PREFERRED && req.electionType !== UNCLEAN) {
+    const type = req.electionType;
+    if (type !== PREFERRED_ELECTION && type !== UNCLEAN_ELECTION) {
       const message = `Unknown election type ${req.electionType}`;
       res.errorCode = ErrorCode.INVALID_REQUEST;
       res.replicaElectionResults = (req.topicPartitions ?? []).map((t) => ({
@@ -69,18 +95,21 @@ export const electLeadersHandler = registerHandler<ElectLeadersRequest, ElectLea
       return res;
     }
     if (req.topicPartitions === null) {
-      res.replicaElectionResults = metadata.image.topics().map((t) => ({
-        topic: t.name,
-        partitionResult: Array.from({ length: t.partitions }, (_, p) => electOne(metadata.image, t.name, p)).filter(
-          (r) => r.errorCode !== ErrorCode.ELECTION_NOT_NEEDED,
-        ),
-      }));
+      for (const t of services.metadata.image.topics()) {
+        const partitionResult: ElectLeadersResponsePartitionResult[] = [];
+        for (let p = 0; p < t.partitions; p++) {
+          const r = await electOne(services, type, t.name, p);
+          if (r.errorCode !== ErrorCode.ELECTION_NOT_NEEDED) partitionResult.push(r);
+        }
+        res.replicaElectionResults.push({ topic: t.name, partitionResult });
+      }
       return res;
     }
-    res.replicaElectionResults = req.topicPartitions.map((t) => ({
-      topic: t.topic,
-      partitionResult: t.partitions.map((p) => electOne(metadata.image, t.topic, p)),
-    }));
+    for (const t of req.topicPartitions) {
+      const partitionResult: ElectLeadersResponsePartitionResult[] = [];
+      for (const p of t.partitions) partitionResult.push(await electOne(services, type, t.topic, p));
+      res.replicaElectionResults.push({ topic: t.topic, partitionResult });
+    }
     return res;
   },
 });

@@ -26,6 +26,8 @@ export interface BrokerInfo {
   nodeId: number;
   listeners: BrokerListener[];
   rack: string | null;
+  /** Set while the broker stops (controlled shutdown): the controller moves its leaderships away. */
+  inControlledShutdown?: boolean;
 }
 
 export interface RegistrationState {
@@ -89,12 +91,13 @@ export class BrokerRegistration {
   }
 
   /**
-   * Replaces the listeners and rack in place (same key, lease and broker epoch: no broker loss is seen) and
-   * keeps them for later re-registrations. Returns the revision of the write; throws ERR_LEASE_LOST when the
-   * key is not this session's (lost lease: the next registration carries the new info).
+   * Replaces the listeners, rack and controlled-shutdown mark in place (same key, lease and broker epoch: no
+   * broker loss is seen) and keeps them for later re-registrations. Returns the revision of the write; throws
+   * ERR_LEASE_LOST when the key is not this session's (lost lease: the next registration carries the new info).
    */
-  async update(info: Pick<BrokerInfo, 'listeners' | 'rack'>): Promise<number> {
+  async update(info: Pick<BrokerInfo, 'listeners' | 'rack' | 'inControlledShutdown'>): Promise<number> {
     this.current = { nodeId: this.current.nodeId, listeners: info.listeners, rack: info.rack };
+    if (info.inControlledShutdown) this.current.inControlledShutdown = true;
     const lease = this.session.leaseId;
     if (!lease || !this.st.registered)
       throw new CoordinationError('ERR_LEASE_LOST', 'not registered under a live lease');

@@ -7,7 +7,8 @@
  * - `partitions/<name>/<p>`: `{ replicas, isr, leader, leaderEpoch, partitionEpoch }`, plus `addingReplicas` /
  *   `removingReplicas` while a reassignment runs (written only when non-empty; records without them read as none).
  *   A topic is created and deleted together with all its partition keys in one transaction.
- * - `brokers/<nodeId>`: `{ nodeId, listeners, rack }`, bound to the broker's lease (registration.ts).
+ * - `brokers/<nodeId>`: `{ nodeId, listeners, rack, inControlledShutdown? }`, bound to the broker's lease
+ *   (registration.ts); `inControlledShutdown: true` is a stopping broker's request to move its leaderships.
  * - `controller`: `{ nodeId }`, bound to the controller's lease (election.ts).
  * - `producer-ids`: the last producer-id block handed out, `{ brokerId, firstProducerId, size }`.
  * Other keys under the prefix are ignored here.
@@ -174,7 +175,9 @@ export class EtcdKeys {
           securityProtocol: typeof l.securityProtocol === 'string' ? l.securityProtocol : 'PLAINTEXT',
         });
     }
-    return { nodeId, rack: typeof v.rack === 'string' ? v.rack : null, listeners, fenced: false };
+    const rack = typeof v.rack === 'string' ? v.rack : null;
+    if (v.inControlledShutdown === true) return { nodeId, rack, listeners, fenced: false, inControlledShutdown: true };
+    return { nodeId, rack, listeners, fenced: false };
   }
 
   controllerId(): number {
@@ -211,7 +214,10 @@ const sameConfigs = (a: Readonly<Record<string, string>>, b: Readonly<Record<str
 };
 
 const sameBroker = (a: BrokerRegistration, b: BrokerRegistration): boolean =>
-  a.fenced === b.fenced && a.rack === b.rack && JSON.stringify(a.listeners) === JSON.stringify(b.listeners);
+  a.fenced === b.fenced &&
+  a.rack === b.rack &&
+  (a.inControlledShutdown ?? false) === (b.inControlledShutdown ?? false) &&
+  JSON.stringify(a.listeners) === JSON.stringify(b.listeners);
 
 function topicChanges(before: TopicImage | undefined, after: TopicImage | undefined, out: MetadataChange[]): void {
   if (before && (!after || after.topicId !== before.topicId)) out.push({ type: 'topic-deleted', topic: before });

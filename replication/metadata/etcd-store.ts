@@ -161,13 +161,17 @@ export class EtcdMetadataStore implements MetadataStore {
   }
 
   private assign(partitions: number, replicationFactor: number, start?: { partition: number; broker: number }) {
-    return assignReplicas(this.current.liveBrokers(), {
-      partitions,
-      replicationFactor,
-      startPartition: start?.partition,
-      startBroker: start?.broker,
-      random: this.o.random,
-    });
+    const active = this.current.activeBrokerIds();
+    return assignReplicas(
+      this.current.liveBrokers().filter((b) => active.has(b.nodeId)),
+      {
+        partitions,
+        replicationFactor,
+        startPartition: start?.partition,
+        startBroker: start?.broker,
+        random: this.o.random,
+      },
+    );
   }
 
   private topicValue(t: TopicRecord): string {
@@ -394,6 +398,7 @@ export class EtcdMetadataStore implements MetadataStore {
         nodeId: registration.nodeId,
         rack: registration.rack,
         listeners: registration.listeners.map((l) => ({ ...l })),
+        ...(registration.inControlledShutdown ? { inControlledShutdown: true } : {}),
       };
       try {
         let revision: number;

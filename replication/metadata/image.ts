@@ -33,6 +33,11 @@ export interface BrokerRegistration {
   readonly listeners: readonly BrokerEndpoint[];
   /** A fenced broker is registered but not live (leads nothing, is not in Metadata responses). */
   readonly fenced: boolean;
+  /**
+   * Set by a broker that is stopping (controlled shutdown): still live and serving, but the controller moves
+   * its leaderships away and takes it out of ISRs, and it is no candidate for leadership or ISR expansion.
+   */
+  readonly inControlledShutdown?: boolean;
 }
 
 export interface PartitionRegistration {
@@ -199,6 +204,15 @@ export class MetadataImage {
   /** Registered, unfenced brokers by node id. */
   liveBrokers(): BrokerRegistration[] {
     return this.brokers().filter((b) => !b.fenced);
+  }
+
+  /** Live brokers not in controlled shutdown: the ones that may lead or join an ISR (Kafka's "active"). */
+  activeBrokerIds(): Set<number> {
+    return new Set(
+      this.liveBrokers()
+        .filter((b) => !b.inControlledShutdown)
+        .map((b) => b.nodeId),
+    );
   }
 
   /** The partitions `nodeId` holds a replica of. */
