@@ -220,8 +220,10 @@ export class Broker {
           store: this.metadataStore,
           replicaLagTimeMaxMs: this.config.int('replica.lag.time.max.ms'),
         })
-      : new ReplicaManager(this.logApplier.logs, { clock: this.clock });
+      : new ReplicaManager(this.logApplier.logs, { clock: this.clock, localStore: this.metadataStore });
     this.replicas = replicas;
+    // A single node reports the partitions of topics created later as led here (the coordinators follow).
+    if (!this.clusterNode) replicas.start();
     this.producerIdManager = new ProducerIdManager(this.metadataStore, nodeId);
     this.quotaStore = await ClientQuotaStore.open(fs, dataDir);
     this.scramStore = await ScramCredentialStore.open(fs, dataDir);
@@ -241,7 +243,7 @@ export class Broker {
     this.groupCoordinator = coordinator;
     await loadGroups(coordinator, offsetsLog);
     this.txnCoordinator = createTransactionCoordinator({ ...core, groups: coordinator });
-    await loadTransactions(this.txnCoordinator, offsetsLog.unresolvedTxnRecords);
+    await loadTransactions(this.txnCoordinator, offsetsLog);
     const services = this.composeServices(core, this.txnCoordinator);
     this.builtServices = services;
     this.server = new KafkaServer(

@@ -21,6 +21,11 @@
  * - Replica fetches (`readForReplica`, `fetchForReplica`): the follower's fetch offset is its log end
  *   (Partition.recordFollowerFetch), the read goes up to the log end, the answer carries the HW.
  * - Appends and HW moves wake the purgatory's delayed fetches and produces of that partition.
+ * - Leadership events (`onLeadershipChange(topic, listener)`, for the coordinators of the internal topics):
+ *   the listener hears at once of every hosted partition of the topic this node leads, then "leader at
+ *   epoch E" when the image makes this node leader, and "not leader" when it becomes a follower, loses its
+ *   replica or the topic goes. A single node leads everything at epoch 0: it reports the partitions it
+ *   hosts, then those of topics created later (`localStore`'s deltas, followed by `start`).
  */
 import { ErrorCode } from '../protocol/generated/error-codes.js';
 import type { Clock, TimerHandle } from '../storage/clock.js';
@@ -29,6 +34,17 @@ import { NO_LEADER_EPOCH, Partition, PartitionStateError } from './partition.js'
 import { Purgatory } from './purgatory.js';
 import type { PartitionRegistration } from './metadata/image.js';
 import type { MetadataDelta, MetadataStore } from './metadata/store.js';
+
+/** A change of this node's leadership of one hosted partition. */
+export interface LeadershipChange {
+  topic: string;
+  partition: number;
+  /** true: this node leads the partition from `leaderEpoch` on; false: it stopped leading it. */
+  leader: boolean;
+  leaderEpoch: number;
+}
+
+export type LeadershipListener = (change: LeadershipChange) => void;
 
 /** Where the partition logs live (the LogManager). */
 export interface LogSource {
@@ -44,6 +60,11 @@ export interface ReplicaManagerOptions {
   store?: MetadataStore;
   /** replica.lag.time.max.ms (default 30000). */
   replicaLagTimeMaxMs?: number;
+  /**
+   * Single node (no `store`): the local store, whose topic creations and deletions `start` reports as
+   * leadership changes (this node leads every partition at `leaderEpoch`).
+   */
+  localStore?: Pick<MetadataStore, 'subscribe'>;
 }
 
 /** Who fetches for the partitions this node follows (replica-fetcher.ts's ReplicaFetcherManager). */
@@ -108,6 +129,9 @@ export class ReplicaManager {
   followers: FollowerFetchers | undefined;
   private unsubscribe: (() => void) | undefined;
   private shrinkTimer: TimerHandle | undefined;
+  private readonly localStore: ReplicaManagerOptions['localStore'];
+  /** Leadership listeners by topic. */
+  private readonly leadershipListeners = new Map<string, Set<LeadershipListener>>();
 
   constructor(
     private readonly logs: LogSource,
@@ -118,6 +142,33 @@ export class ReplicaManager {
     this.clock = options.clock;
     this.store = options.store;
     this.replicaLagTimeMaxMs = options.replicaLagTimeMaxMs ?? 30000;
+    this.localStore = options.localStore;
+  }
+
+  /**
+   * Hear of this node's leadership of `topic`'s partitions: at once for each one it leads now, then of every
+   * change (see the header). Returns the unsubscribe function.
+   */
+  onLeadershipChange(topic: string, listener: LeadershipListener): () => void {
+    let set = this.leadershipListeners.get(topic);
+    if (!set) {
+      set = new Set();
+      this.leadershipListeners.set(topic, set);
+    }
+    set.add(listener);
+    for (const log of this.logs.allLogs()) {
+      if (log.topic !== topic) continue;
+      const p = this.getPartition(topic, log.partition);
+      if (typeof p !== 'number' && p.isLeader)
+        listener({ topic, partition: p.partition, leader: true, leaderEpoch: p.leaderEpoch });
+    }
+    return () => set.delete(listener);
+  }
+
+  private announce(topic: string, partition: number, leader: boolean, leaderEpoch: number): void {
+    const set = this.leadershipListeners.get(topic);
+    if (!set) return;
+    for (const l of [...set]) l({ topic, partition, leader, leaderEpoch });
   }
 
   /** This node's id (the store's; 0 without one). */
@@ -256,7 +307,11 @@ export class ReplicaManager {
    */
   start(): void {
     const store = this.store;
-    if (!store || this.unsubscribe) return;
+    if (this.unsubscribe) return;
+    if (!store) {
+      this.unsubscribe = this.localStore?.subscribe((d) => this.applyLocalDelta(d));
+      return;
+    }
     for (const { topic, partition } of store.image.replicasOf(this.nodeId)) {
       this.applyRegistration(topic.name, partition);
     }
@@ -276,10 +331,26 @@ export class ReplicaManager {
     return n;
   }
 
+  /** Single node: new partitions are led here at the single node's epoch; deleted ones no longer. */
+  private applyLocalDelta(delta: MetadataDelta): void {
+    for (const c of delta.changes) {
+      if (c.type !== 'topic-created' && c.type !== 'topic-deleted' && c.type !== 'partitions-created') continue;
+      const name = c.topic.name;
+      for (const reg of c.type === 'partitions-created' ? c.partitions : c.topic.partitionStates) {
+        if (c.type === 'topic-deleted') this.announce(name, reg.partition, false, this.leaderEpoch);
+        else if (typeof this.getPartition(name, reg.partition) !== 'number')
+          this.announce(name, reg.partition, true, this.leaderEpoch);
+      }
+    }
+  }
+
   applyDelta(delta: MetadataDelta): void {
     for (const c of delta.changes) {
       if (c.type === 'topic-deleted') {
-        for (const p of c.topic.partitionStates) this.followers?.unfollow(c.topic.name, p.partition);
+        for (const p of c.topic.partitionStates) {
+          this.followers?.unfollow(c.topic.name, p.partition);
+          this.announce(c.topic.name, p.partition, false, p.leaderEpoch);
+        }
       } else if (c.type === 'topic-created') {
         for (const p of c.topic.partitionStates) this.applyRegistration(c.topic.name, p);
       } else if (c.type === 'partitions-created') {
@@ -295,6 +366,7 @@ export class ReplicaManager {
     const id = this.nodeId;
     if (!reg.replicas.includes(id)) {
       this.followers?.unfollow(topic, reg.partition);
+      this.announce(topic, reg.partition, false, reg.leaderEpoch);
       return;
     }
     const p = known ?? this.getPartition(topic, reg.partition);
@@ -304,13 +376,16 @@ export class ReplicaManager {
       if (!p.isLeader || reg.leaderEpoch > p.leaderEpoch || known) {
         this.followers?.unfollow(topic, reg.partition);
         p.makeLeader(reg.leaderEpoch, reg, this.clock.now());
+        this.announce(topic, reg.partition, true, reg.leaderEpoch);
       } else {
         p.updateAssignment(reg);
       }
       return;
     }
     if (p.isLeader || reg.leaderEpoch > p.leaderEpoch || p.leaderId !== reg.leader || known) {
+      const wasLeader = p.isLeader;
       p.makeFollower(reg.leaderEpoch, reg.leader, reg);
+      if (wasLeader) this.announce(topic, reg.partition, false, reg.leaderEpoch);
       // Waiting acks=all produces and fetches re-check (they fail with NOT_LEADER_OR_FOLLOWER).
       this.purgatory.checkAndComplete(topic, reg.partition);
       if (reg.leader >= 0) this.followers?.follow(reg.leader, topic, reg.partition, reg.leaderEpoch);
