@@ -224,7 +224,7 @@ export class Broker {
           replicaLagTimeMaxMs: this.config.int('replica.lag.time.max.ms'),
           initialHighWatermarks: await HighWatermarkCheckpoint.load(fs, dataDir, this.log),
         })
-      : new ReplicaManager(this.logApplier.logs, { clock: this.clock });
+      : new ReplicaManager(this.logApplier.logs, { clock: this.clock, localStore: this.metadataStore });
     this.replicas = replicas;
     this.hwCheckpoint = new HighWatermarkCheckpoint({
       fs,
@@ -235,6 +235,8 @@ export class Broker {
       log: this.log,
     });
     this.hwCheckpoint.start();
+    // A single node reports the partitions of topics created later as led here (the coordinators follow).
+    if (!this.clusterNode) replicas.start();
     this.producerIdManager = new ProducerIdManager(this.metadataStore, nodeId);
     this.quotaStore = await ClientQuotaStore.open(fs, dataDir);
     this.scramStore = await ScramCredentialStore.open(fs, dataDir);
@@ -254,7 +256,7 @@ export class Broker {
     this.groupCoordinator = coordinator;
     await loadGroups(coordinator, offsetsLog);
     this.txnCoordinator = createTransactionCoordinator({ ...core, groups: coordinator });
-    await loadTransactions(this.txnCoordinator, offsetsLog.unresolvedTxnRecords);
+    await loadTransactions(this.txnCoordinator, offsetsLog);
     const services = this.composeServices(core, this.txnCoordinator);
     this.builtServices = services;
     this.server = new KafkaServer(

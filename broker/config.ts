@@ -609,6 +609,15 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
     doc: 'Replication factor of __consumer_offsets when created (capped at the live broker count).',
   },
   {
+    name: 'offsets.commit.timeout.ms',
+    type: 'int',
+    default: 5000,
+    min: 1,
+    doc:
+      'How long an offset commit (or group record) waits for every in-sync replica of its ' +
+      '__consumer_offsets partition (acks=all) before failing with COORDINATOR_NOT_AVAILABLE.',
+  },
+  {
     name: 'offsets.retention.check.interval.ms',
     type: 'long',
     default: 600_000,

@@ -4,9 +4,12 @@
  *
  * - The topic is created on first use with the partition count from its broker config and
  *   cleanup.policy=compact; `ensureTopic` is idempotent and safe to call concurrently.
- * - `append` writes one record batch to one partition and resolves once the partition log accepted it
- *   (in the page cache: it survives a kill -9 of the process), so callers change their in-memory state
- *   only after a durable write.
+ * - `append` writes one record batch to one partition this node leads and resolves once the partition log
+ *   accepted it (in the page cache: it survives a kill -9 of the process) and, with `requiredAcks` -1 (what
+ *   the coordinators use, as Kafka's offsets.commit.required.acks), once the high watermark passed it, so
+ *   callers change their in-memory state only after a write that survives a change of leader. It throws a
+ *   RunnelError with the Kafka code (NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT, ...);
+ *   `coordinatorErrorFor` maps it to what a coordinator answers.
  * - `batches` walks one partition from its log start to its log end in offset order, handing over whole
  *   batches (control batches included) with the offset reading started from, so a caller skips records
  *   below it. It is bounded by MAX_READS_PER_PARTITION reads.
@@ -14,6 +17,8 @@
 import { buildRecordBatch } from '../protocol/records/builder.js';
 import { iterateBatches, type RecordBatch } from '../protocol/records/batch.js';
 import type { BrokerServices } from './services.js';
+import { ErrorCode } from '../protocol/generated/error-codes.js';
+import { PartitionStateError } from '../replication/partition.js';
 
 /** What an internal topic reads and writes through. */
 export type InternalTopicServices = Pick<BrokerServices, 'metadata' | 'config' | 'partitions'>;
@@ -25,6 +30,35 @@ export interface InternalRecord {
   key: Buffer;
   value: Buffer | null;
   timestamp: number;
+}
+
+export interface InternalAppendOptions {
+  /** 1 (the leader's log) or -1 (every in-sync replica; the coordinators' default). */
+  requiredAcks?: number;
+  /** acks -1: how long to wait for the high watermark. */
+  timeoutMs?: number;
+}
+
+/**
+ * What a coordinator answers for a failed write to its partition, as Kafka maps log errors: leadership moved
+ * (NOT_LEADER_OR_FOLLOWER, epoch errors, storage errors) → NOT_COORDINATOR; a batch too large →
+ * INVALID_COMMIT_OFFSET_SIZE (`tooLarge`); anything else (no ISR, timeout, ...) → COORDINATOR_NOT_AVAILABLE.
+ */
+export function coordinatorErrorFor(err: unknown, tooLarge: number = ErrorCode.COORDINATOR_NOT_AVAILABLE): number {
+  switch ((err as { kafkaCode?: number } | undefined)?.kafkaCode) {
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.FENCED_LEADER_EPOCH:
+    case ErrorCode.UNKNOWN_LEADER_EPOCH:
+    case ErrorCode.KAFKA_STORAGE_ERROR:
+    case ErrorCode.NOT_COORDINATOR:
+      return ErrorCode.NOT_COORDINATOR;
+    case ErrorCode.MESSAGE_TOO_LARGE:
+    case ErrorCode.RECORD_LIST_TOO_LARGE:
+    case ErrorCode.INVALID_FETCH_SIZE:
+      return tooLarge;
+    default:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  }
 }
 
 export class InternalTopic {
@@ -74,9 +108,20 @@ export class InternalTopic {
     return this.creating;
   }
 
-  async append(partition: number, records: InternalRecord[]): Promise<void> {
+  async append(partition: number, records: InternalRecord[], options: InternalAppendOptions = {}): Promise<void> {
     await this.ensureTopic();
-    await this.services.partitions.appendRecords(this.name, partition, await buildRecordBatch(records));
+    const r = await this.services.partitions.appendRecords(this.name, partition, await buildRecordBatch(records), {
+      requiredAcks: options.requiredAcks ?? 1,
+      timeoutMs: options.timeoutMs,
+    });
+    if (r.errorCode !== ErrorCode.NONE)
+      throw new PartitionStateError(`${this.name}-${partition}: write not acknowledged (${r.errorCode})`, r.errorCode);
+  }
+
+  /** Whether `partition` has records to replay (false when it is empty or not hosted). */
+  hasRecords(partition: number): boolean {
+    const p = this.services.partitions.getPartition(this.name, partition);
+    return typeof p !== 'number' && p.logEndOffset > p.logStartOffset;
   }
 
   /** Every batch of `partition` in offset order, with the offset the read containing it started at. */

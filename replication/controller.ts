@@ -179,7 +179,9 @@ export class Controller {
       const unclean = (topic.configs[UNCLEAN] ?? String(this.o.uncleanLeaderElection ?? false)) === 'true';
       for (const p of topic.partitionStates) {
         const change =
-          controlledShutdownChange(p, live, shutting) ?? leadershipChange(p, live, unclean) ?? completionChange(p, live);
+          controlledShutdownChange(p, live, shutting) ??
+          leadershipChange(p, live, unclean) ??
+          completionChange(p, live);
         if (change) writes.push(this.write(term, topic, p, change));
       }
     }

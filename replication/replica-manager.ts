@@ -27,6 +27,11 @@
  * - With a store, a log's first Partition starts from the HW of `replication-offset-checkpoint`
  *   (`initialHighWatermarks`, hw-checkpoint.ts), not from its log end.
  * - A partition of the image this node does not host is NOT_LEADER_OR_FOLLOWER (`getPartitionOrError`).
+ * - Leadership events (`onLeadershipChange(topic, listener)`, for the coordinators of the internal topics):
+ *   the listener hears at once of every hosted partition of the topic this node leads, then "leader at
+ *   epoch E" when the image makes this node leader, and "not leader" when it becomes a follower, loses its
+ *   replica or the topic goes. A single node leads everything at epoch 0: it reports the partitions it
+ *   hosts, then those of topics created later (`localStore`'s deltas, followed by `start`).
  */
 import { ErrorCode } from '../protocol/generated/error-codes.js';
 import { tpKey } from '../storage/checkpoint.js';
@@ -36,6 +41,17 @@ import { NO_LEADER_EPOCH, Partition, PartitionStateError } from './partition.js'
 import { Purgatory } from './purgatory.js';
 import type { PartitionRegistration } from './metadata/image.js';
 import type { MetadataDelta, MetadataStore } from './metadata/store.js';
+
+/** A change of this node's leadership of one hosted partition. */
+export interface LeadershipChange {
+  topic: string;
+  partition: number;
+  /** true: this node leads the partition from `leaderEpoch` on; false: it stopped leading it. */
+  leader: boolean;
+  leaderEpoch: number;
+}
+
+export type LeadershipListener = (change: LeadershipChange) => void;
 
 /** Where the partition logs live (the LogManager). */
 export interface LogSource {
@@ -56,6 +72,11 @@ export interface ReplicaManagerOptions {
    * a log's first Partition starts from its entry, else from the log start (clamped to the log).
    */
   initialHighWatermarks?: ReadonlyMap<string, number>;
+  /**
+   * Single node (no `store`): the local store, whose topic creations and deletions `start` reports as
+   * leadership changes (this node leads every partition at `leaderEpoch`).
+   */
+  localStore?: Pick<MetadataStore, 'subscribe'>;
 }
 
 /** Who fetches for the partitions this node follows (replica-fetcher.ts's ReplicaFetcherManager). */
@@ -123,6 +144,9 @@ export class ReplicaManager {
   private readonly initialHighWatermarks: Map<string, number> | undefined;
   /** The logs a Partition was made for (a log's HW is set from the checkpoint once). */
   private readonly seenLogs = new WeakSet<PartitionLog>();
+  private readonly localStore: ReplicaManagerOptions['localStore'];
+  /** Leadership listeners by topic. */
+  private readonly leadershipListeners = new Map<string, Set<LeadershipListener>>();
 
   constructor(
     private readonly logs: LogSource,
@@ -134,6 +158,33 @@ export class ReplicaManager {
     this.store = options.store;
     this.replicaLagTimeMaxMs = options.replicaLagTimeMaxMs ?? 30000;
     this.initialHighWatermarks = options.initialHighWatermarks ? new Map(options.initialHighWatermarks) : undefined;
+    this.localStore = options.localStore;
+  }
+
+  /**
+   * Hear of this node's leadership of `topic`'s partitions: at once for each one it leads now, then of every
+   * change (see the header). Returns the unsubscribe function.
+   */
+  onLeadershipChange(topic: string, listener: LeadershipListener): () => void {
+    let set = this.leadershipListeners.get(topic);
+    if (!set) {
+      set = new Set();
+      this.leadershipListeners.set(topic, set);
+    }
+    set.add(listener);
+    for (const log of this.logs.allLogs()) {
+      if (log.topic !== topic) continue;
+      const p = this.getPartition(topic, log.partition);
+      if (typeof p !== 'number' && p.isLeader)
+        listener({ topic, partition: p.partition, leader: true, leaderEpoch: p.leaderEpoch });
+    }
+    return () => set.delete(listener);
+  }
+
+  private announce(topic: string, partition: number, leader: boolean, leaderEpoch: number): void {
+    const set = this.leadershipListeners.get(topic);
+    if (!set) return;
+    for (const l of [...set]) l({ topic, partition, leader, leaderEpoch });
   }
 
   /** This node's id (the store's; 0 without one). */
@@ -323,7 +374,11 @@ export class ReplicaManager {
    */
   start(): void {
     const store = this.store;
-    if (!store || this.unsubscribe) return;
+    if (this.unsubscribe) return;
+    if (!store) {
+      this.unsubscribe = this.localStore?.subscribe((d) => this.applyLocalDelta(d));
+      return;
+    }
     for (const { topic, partition } of store.image.replicasOf(this.nodeId)) {
       this.applyRegistration(topic.name, partition);
     }
@@ -343,10 +398,26 @@ export class ReplicaManager {
     return n;
   }
 
+  /** Single node: new partitions are led here at the single node's epoch; deleted ones no longer. */
+  private applyLocalDelta(delta: MetadataDelta): void {
+    for (const c of delta.changes) {
+      if (c.type !== 'topic-created' && c.type !== 'topic-deleted' && c.type !== 'partitions-created') continue;
+      const name = c.topic.name;
+      for (const reg of c.type === 'partitions-created' ? c.partitions : c.topic.partitionStates) {
+        if (c.type === 'topic-deleted') this.announce(name, reg.partition, false, this.leaderEpoch);
+        else if (typeof this.getPartition(name, reg.partition) !== 'number')
+          this.announce(name, reg.partition, true, this.leaderEpoch);
+      }
+    }
+  }
+
   applyDelta(delta: MetadataDelta): void {
     for (const c of delta.changes) {
       if (c.type === 'topic-deleted') {
-        for (const p of c.topic.partitionStates) this.followers?.unfollow(c.topic.name, p.partition);
+        for (const p of c.topic.partitionStates) {
+          this.followers?.unfollow(c.topic.name, p.partition);
+          this.announce(c.topic.name, p.partition, false, p.leaderEpoch);
+        }
       } else if (c.type === 'topic-created') {
         for (const p of c.topic.partitionStates) this.applyRegistration(c.topic.name, p);
       } else if (c.type === 'partitions-created') {
@@ -364,6 +435,7 @@ export class ReplicaManager {
       this.followers?.unfollow(topic, reg.partition);
       // Reassigned away: waiting acks=all produces and fetches answer now (NOT_LEADER_OR_FOLLOWER).
       this.purgatory.checkAndComplete(topic, reg.partition);
+      this.announce(topic, reg.partition, false, reg.leaderEpoch);
       return;
     }
     const p = known ?? this.getPartition(topic, reg.partition);
@@ -373,13 +445,16 @@ export class ReplicaManager {
       if (!p.isLeader || reg.leaderEpoch > p.leaderEpoch || known) {
         this.followers?.unfollow(topic, reg.partition);
         p.makeLeader(reg.leaderEpoch, reg, this.clock.now());
+        this.announce(topic, reg.partition, true, reg.leaderEpoch);
       } else {
         p.updateAssignment(reg);
       }
       return;
     }
     if (p.isLeader || reg.leaderEpoch > p.leaderEpoch || p.leaderId !== reg.leader || known) {
+      const wasLeader = p.isLeader;
       p.makeFollower(reg.leaderEpoch, reg.leader, reg);
+      if (wasLeader) this.announce(topic, reg.partition, false, reg.leaderEpoch);
       // Waiting acks=all produces and fetches re-check (they fail with NOT_LEADER_OR_FOLLOWER).
       this.purgatory.checkAndComplete(topic, reg.partition);
       if (reg.leader >= 0) this.followers?.follow(reg.leader, topic, reg.partition, reg.leaderEpoch);

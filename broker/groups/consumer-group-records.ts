@@ -332,8 +332,13 @@ export class ConsumerGroupStore {
     patch(g);
   }
 
-  /** After replay: restart timers (loaded members must heartbeat within a fresh session timeout). */
-  finishLoading(): void {
-    for (const g of this.manager.groups.values()) this.manager.restartTimers(g);
+  /** After replay: restart timers of the groups `which` selects (members heartbeat within a fresh session). */
+  finishLoading(which: (groupId: string) => boolean = () => true): void {
+    for (const g of this.manager.groups.values()) if (which(g.groupId)) this.manager.restartTimers(g);
+  }
+
+  /** The group was unloaded: what was written of it is re-read on its next load. */
+  forget(groupId: string): void {
+    this.written.delete(groupId);
   }
 }

@@ -547,6 +547,19 @@ export class ConsumerGroupManager {
     return ErrorCode.NONE;
   }
 
+  /** The groups `which` selects leave memory (their partition is no longer coordinated here); timers cleared. */
+  unload(which: (groupId: string) => boolean): void {
+    for (const g of [...this.groups.values()]) {
+      if (!which(g.groupId)) continue;
+      for (const m of g.members.values()) {
+        this.clock.clearTimeout(m.sessionTimer);
+        this.clock.clearTimeout(m.revocationTimer);
+      }
+      this.groups.delete(g.groupId);
+      this.store?.forget(g.groupId);
+    }
+  }
+
   /** Clear every timer (broker stopping). */
   shutdown(): void {
     this.stopped = true;

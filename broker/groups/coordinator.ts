@@ -18,8 +18,11 @@
  * - Pending sync: members that send no SyncGroup within the rebalance timeout after the join phase are
  *   removed and a new rebalance starts (Kafka's pending-sync timeout).
  * - Sessions run on the injected Clock; members awaiting a Join/Sync answer are never expired.
+ * - In a cluster (`ownership`, coordinator-partitions.ts) this node coordinates only the groups of the
+ *   `__consumer_offsets` partitions it leads: others get NOT_COORDINATOR, those of a loading partition
+ *   COORDINATOR_LOAD_IN_PROGRESS (`status`); a partition lost is unloaded (`unloadPartition`).
  * Invariants: every pending Join/Sync promise is answered exactly once (completion, removal, fencing,
- * rebalance or shutdown); timers are cleared when their group/member goes away.
+ * rebalance, unload or shutdown); timers are cleared when their group/member goes away.
  */
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
@@ -46,6 +49,8 @@ import { groupKey } from './records.js';
 import { applyGroupRecord, groupRecordValue } from './group-records.js';
 import type { ConsumerGroupManager } from './consumer-group.js';
 import { decodeCgKey } from './consumer-group-records.js';
+import type { CoordinatorPartitions } from '../coordinator-partitions.js';
+import { coordinatorErrorFor } from '../internal-topic.js';
 
 export class GroupCoordinator {
   readonly groups = new Map<string, Group>();
@@ -55,6 +60,9 @@ export class GroupCoordinator {
   private expiryTimer: TimerHandle | undefined;
   /** KIP-848 consumer groups (consumer-group.ts), when wired; a group id is classic or consumer, not both. */
   consumer: ConsumerGroupManager | undefined;
+  /** The `__consumer_offsets` partitions this node coordinates (none: every group, as in unit tests). */
+  ownership: CoordinatorPartitions | undefined;
+  private periodic = false;
 
   constructor(
     readonly config: GroupCoordinatorConfig,
@@ -63,12 +71,19 @@ export class GroupCoordinator {
     readonly log?: Logger,
   ) {}
 
+  /** NONE when this node coordinates `groupId` now, else COORDINATOR_LOAD_IN_PROGRESS or NOT_COORDINATOR. */
+  status(groupId: string): number {
+    if (this.loading) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    if (this.stopped) return ErrorCode.NOT_COORDINATOR;
+    return this.ownership?.status(groupId) ?? ErrorCode.NONE;
+  }
+
   // ------------------------------------------------------------------------------------------ JoinGroup
 
   async join(p: JoinParams): Promise<JoinResult> {
-    if (this.loading) return joinError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, p.memberId);
-    if (this.stopped) return joinError(ErrorCode.NOT_COORDINATOR, p.memberId);
     if (!p.groupId) return joinError(ErrorCode.INVALID_GROUP_ID, p.memberId);
+    const unavailable = this.status(p.groupId);
+    if (unavailable) return joinError(unavailable, p.memberId);
     if (p.sessionTimeoutMs < this.config.minSessionTimeoutMs || p.sessionTimeoutMs > this.config.maxSessionTimeoutMs) {
       return joinError(ErrorCode.INVALID_SESSION_TIMEOUT, p.memberId);
     }
@@ -315,8 +330,8 @@ export class GroupCoordinator {
   // ------------------------------------------------------------------------------------------ SyncGroup
 
   async sync(p: SyncParams): Promise<SyncResult> {
-    if (this.loading) return syncError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
-    if (this.stopped) return syncError(ErrorCode.NOT_COORDINATOR);
+    const unavailable = this.status(p.groupId);
+    if (unavailable) return syncError(unavailable);
     const group = this.groups.get(p.groupId);
     if (!group || group.is('Dead'))
       return syncError(group ? ErrorCode.COORDINATOR_NOT_AVAILABLE : ErrorCode.UNKNOWN_MEMBER_ID);
@@ -376,17 +391,17 @@ export class GroupCoordinator {
     const generation = group.generation;
     const byId = new Map(assignments.map((a) => [a.memberId, a.assignment]));
     const planned = new Map([...group.members.keys()].map((id) => [id, byId.get(id) ?? EMPTY]));
-    let failed = false;
+    let failed: number = ErrorCode.NONE;
     try {
       await this.persistGroup(group, planned);
     } catch (err) {
-      failed = true;
+      failed = coordinatorErrorFor(err);
       this.log?.warn({ group: group.groupId, err: (err as Error).message }, 'storing group assignment failed');
     }
     if (!group.is('CompletingRebalance') || group.generation !== generation) return;
     if (failed) {
       for (const m of group.members.values()) {
-        m.syncWaiter?.(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
+        m.syncWaiter?.(syncError(failed));
         m.syncWaiter = undefined;
       }
       this.prepareRebalance(group, 'storing assignment failed');
@@ -406,8 +421,8 @@ export class GroupCoordinator {
   // ------------------------------------------------------------------------------ Heartbeat, LeaveGroup, sessions
 
   heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
-    if (this.loading) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
-    if (this.stopped) return ErrorCode.NOT_COORDINATOR;
+    const unavailable = this.status(groupId);
+    if (unavailable) return unavailable;
     const group = this.groups.get(groupId);
     if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -424,8 +439,8 @@ export class GroupCoordinator {
     groupId: string,
     members: LeaveMember[],
   ): { errorCode: number; members: (LeaveMember & { errorCode: number })[] } {
-    if (this.loading) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, members: [] };
-    if (this.stopped) return { errorCode: ErrorCode.NOT_COORDINATOR, members: [] };
+    const unavailable = this.status(groupId);
+    if (unavailable) return { errorCode: unavailable, members: [] };
     const group = this.groups.get(groupId);
     if (group?.is('Dead')) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
     const out = members.map((l) => {
@@ -522,11 +537,39 @@ export class GroupCoordinator {
     }
   }
 
-  /** After replay: loaded members must heartbeat within their session timeout or are removed. */
-  finishLoading(): void {
-    for (const g of this.groups.values()) for (const m of g.members.values()) this.scheduleSession(g, m);
-    this.consumer?.store?.finishLoading();
+  /** After replay: loaded members (of the groups `which` selects) must heartbeat within their session timeout. */
+  finishLoading(which: (groupId: string) => boolean = () => true): void {
+    for (const g of this.groups.values())
+      if (which(g.groupId)) for (const m of g.members.values()) this.scheduleSession(g, m);
+    this.consumer?.store?.finishLoading(which);
     this.loading = false;
+  }
+
+  /** This node no longer coordinates `partition`: its groups leave memory, their waiters get NOT_COORDINATOR. */
+  unloadPartition(partition: number): void {
+    const own = this.ownership;
+    if (!own) return;
+    const here = (groupId: string): boolean => own.inPartition(groupId, partition);
+    for (const g of [...this.groups.values()]) {
+      if (!here(g.groupId)) continue;
+      this.dropGroup(g);
+      this.groups.delete(g.groupId);
+    }
+    this.consumer?.unload(here);
+  }
+
+  /** Clear a group's timers and answer its waiters with NOT_COORDINATOR. */
+  private dropGroup(g: Group): void {
+    this.clock.clearTimeout(g.joinTimer);
+    this.clock.clearTimeout(g.syncTimer);
+    for (const t of g.pendingMembers.values()) this.clock.clearTimeout(t);
+    for (const m of g.members.values()) {
+      this.clock.clearTimeout(m.sessionTimer);
+      m.joinWaiter?.(joinError(ErrorCode.NOT_COORDINATOR, m.memberId));
+      m.syncWaiter?.(syncError(ErrorCode.NOT_COORDINATOR));
+      m.joinWaiter = undefined;
+      m.syncWaiter = undefined;
+    }
   }
 
   /** Answer every pending Join/Sync with NOT_COORDINATOR and clear all timers (broker stopping). */
@@ -534,22 +577,14 @@ export class GroupCoordinator {
     this.stopped = true;
     this.clock.clearTimeout(this.expiryTimer);
     this.consumer?.shutdown();
-    for (const g of this.groups.values()) {
-      this.clock.clearTimeout(g.joinTimer);
-      this.clock.clearTimeout(g.syncTimer);
-      for (const t of g.pendingMembers.values()) this.clock.clearTimeout(t);
-      for (const m of g.members.values()) {
-        this.clock.clearTimeout(m.sessionTimer);
-        m.joinWaiter?.(joinError(ErrorCode.NOT_COORDINATOR, m.memberId));
-        m.syncWaiter?.(syncError(ErrorCode.NOT_COORDINATOR));
-        m.joinWaiter = undefined;
-        m.syncWaiter = undefined;
-      }
-    }
+    this.ownership?.stop();
+    for (const g of this.groups.values()) this.dropGroup(g);
   }
 
   /** Arm the periodic offset-expiry task (`run` is offsets.ts's expireOffsets). */
   startPeriodic(run: () => Promise<unknown>): void {
+    if (this.periodic) return;
+    this.periodic = true;
     const tick = (): void => {
       if (this.stopped) return;
       void run()

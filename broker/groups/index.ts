@@ -1,7 +1,8 @@
 /**
  * Wiring of the group coordinator into the broker's services: configuration from the broker config table, the
- * `__consumer_offsets` log, replay on start (coordinator APIs answer COORDINATOR_LOAD_IN_PROGRESS until it
- * finishes) and the periodic offset-expiry task.
+ * `__consumer_offsets` log, the partitions it coordinates (coordinator-partitions.ts: those this node leads;
+ * each is replayed when it becomes led here, its groups answering COORDINATOR_LOAD_IN_PROGRESS meanwhile, and
+ * dropped when it is lost) and the periodic offset-expiry task. A single node leads every partition.
  */
 import type { BrokerServices } from '../services.js';
 import { GroupCoordinator } from './coordinator.js';
@@ -9,6 +10,8 @@ import { OffsetsTopicLog } from './offsets-log.js';
 import { expireOffsets } from './offsets.js';
 import { ConsumerGroupManager } from './consumer-group.js';
 import { ConsumerGroupStore } from './consumer-group-records.js';
+import { CoordinatorPartitions } from '../coordinator-partitions.js';
+import { OFFSETS_TOPIC } from './offsets-log.js';
 
 export { GroupCoordinator } from './coordinator.js';
 export { OFFSETS_TOPIC } from './offsets-log.js';
@@ -50,18 +53,41 @@ export function createGroupCoordinator(
   consumer.allTopicNames = () => services.metadata.image.topics().map((t) => t.name);
   consumer.store = new ConsumerGroupStore(consumer, offsetsLog, services.clock, services.childLogger('groups'));
   coordinator.consumer = consumer;
+  const ownership = new CoordinatorPartitions({
+    topic: OFFSETS_TOPIC,
+    replicas: services.partitions,
+    partitionCount: () => offsetsLog.partitionCount,
+    leadsAll: cfg.etcdEndpoints.length === 0,
+    needsLoad: (p) => offsetsLog.hasRecords(p),
+    load: async (p, current) => {
+      const r = await offsetsLog.replayPartition(p, (key, value) => coordinator.applyRecord(key, value), current);
+      if (!current()) return;
+      offsetsLog.keepUnresolved(r.unresolved);
+      coordinator.log?.debug({ partition: p, records: r.count }, 'replayed a __consumer_offsets partition');
+    },
+    loaded: (p) => coordinator.finishLoading((groupId) => ownership.inPartition(groupId, p)),
+    unload: (p) => coordinator.unloadPartition(p),
+    log: services.childLogger('groups'),
+  });
+  coordinator.ownership = ownership;
   return { coordinator, offsetsLog };
 }
 
-/** Replay `__consumer_offsets` into the coordinator, then start its periodic tasks. */
-export async function loadGroups(coordinator: GroupCoordinator, offsetsLog: OffsetsTopicLog): Promise<number> {
-  coordinator.loading = true;
+/**
+ * Follow the leadership of `__consumer_offsets`: the partitions led here now are replayed (awaited: on a
+ * single node the broker listens once its groups are loaded), later ones as they come; then the periodic
+ * tasks start. Returns the number of groups loaded.
+ */
+export async function loadGroups(coordinator: GroupCoordinator, _offsetsLog?: OffsetsTopicLog): Promise<number> {
   try {
-    const n = await offsetsLog.replay((key, value) => coordinator.applyRecord(key, value));
-    coordinator.log?.info({ records: n, groups: coordinator.groups.size }, 'loaded consumer groups');
-    return n;
+    coordinator.ownership?.start();
+    await coordinator.ownership?.settled();
+    coordinator.log?.info(
+      { groups: coordinator.groups.size, partitions: coordinator.ownership?.partitions.length },
+      'loaded consumer groups',
+    );
+    return coordinator.groups.size;
   } finally {
-    coordinator.finishLoading();
     coordinator.startPeriodic(() => expireOffsets(coordinator));
   }
 }

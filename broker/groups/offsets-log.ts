@@ -4,17 +4,22 @@
  * - The topic (internal-topic.ts) is created on first use with `offsets.topic.num.partitions` partitions
  *   and cleanup.policy=compact; a group's records all go to partition offsetsPartitionFor(groupId), as
  *   Kafka places them, so one group's records are totally ordered.
- * - `write` appends one record batch (records.ts formats) and resolves once the partition log has
- *   accepted it; the coordinator updates its in-memory state only after that, so an acknowledged commit
- *   is in the log (page cache) and survives a kill -9 of the broker process.
- * - `replay` reads every partition from its log start to its end, in order, and hands each record to the
- *   callback; later records win, null values are tombstones. Records of transactional batches
+ * - `write` appends one record batch (records.ts formats) to the group's partition, which this node must
+ *   lead, and resolves once every in-sync replica has it (acks=all, as Kafka's offsets.commit.required.acks
+ *   = -1, waiting up to offsets.commit.timeout.ms); the coordinator updates its in-memory state only after
+ *   that, so an acknowledged commit survives a kill -9 of the broker process and a change of coordinator.
+ *   Failures throw with the log's Kafka code (internal-topic.ts's coordinatorErrorFor maps them).
+ * - `replayPartition` reads one partition from its log start to its end, in order, and hands each record
+ *   to the callback (`replay`: every partition); later records win, null values are tombstones. Records of transactional batches
  *   (TxnOffsetCommit, txn-offsets.ts) are held until their producer's marker: COMMIT hands them over,
  *   ABORT drops them; those with no marker yet end up in `unresolvedTxnRecords`.
  */
 import { CONTROL_TYPE_COMMIT } from '../../protocol/records/builder.js';
 import { parseControlRecordKey } from '../../protocol/records/batch.js';
 import { InternalTopic, type InternalTopicServices } from '../internal-topic.js';
+
+/** Records of transactional offset commits with no marker yet, by producer id. */
+export type UnresolvedTxnRecords = Map<number, { key: Buffer; value: Buffer | null; timestamp: number }[]>;
 import { offsetsPartitionFor } from './records.js';
 import { InjectedFaultError } from '../../protocol/errors.js';
 
@@ -46,9 +51,13 @@ export class MemoryGroupLog implements GroupLog {
 export class OffsetsTopicLog implements GroupLog {
   private readonly topic: InternalTopic;
   /** After replay: records of transactional offset commits with no marker yet, by producer id (txn-offsets.ts). */
-  readonly unresolvedTxnRecords = new Map<number, { key: Buffer; value: Buffer | null; timestamp: number }[]>();
+  readonly unresolvedTxnRecords: UnresolvedTxnRecords = new Map();
+  /** Takes the unresolved records of each partition loaded (once the transaction coordinator exists). */
+  onUnresolved: ((records: UnresolvedTxnRecords) => void) | undefined;
+  private readonly commitTimeoutMs: number;
 
   constructor(services: InternalTopicServices) {
+    this.commitTimeoutMs = services.config.int('offsets.commit.timeout.ms');
     this.topic = new InternalTopic(
       services,
       OFFSETS_TOPIC,
@@ -69,7 +78,18 @@ export class OffsetsTopicLog implements GroupLog {
     await this.topic.append(
       partition,
       records.map((r) => ({ key: r.key, value: r.value, timestamp })),
+      { requiredAcks: -1, timeoutMs: this.commitTimeoutMs },
     );
+  }
+
+  /** The topic's partition count, undefined while it does not exist. */
+  get partitionCount(): number | undefined {
+    return this.topic.exists ? this.topic.partitions : undefined;
+  }
+
+  /** Whether `partition` has records to replay. */
+  hasRecords(partition: number): boolean {
+    return this.topic.hasRecords(partition);
   }
 
   /** Feed every stored record, partition by partition in offset order, to `apply`. Returns the count. */
@@ -77,38 +97,64 @@ export class OffsetsTopicLog implements GroupLog {
     if (!this.topic.exists) return 0;
     let count = 0;
     for (let p = 0; p < this.topic.partitions; p++) {
-      const txnHeld = new Map<number, { key: Buffer; value: Buffer | null; timestamp: number }[]>();
-      for await (const { batch, readFrom } of this.topic.batches(p)) {
-        if (batch.isControl) {
-          // Transaction marker (txn-offsets.ts): COMMIT applies the producer's held records, ABORT drops them.
-          const held = txnHeld.get(Number(batch.producerId));
-          txnHeld.delete(Number(batch.producerId));
-          const [marker] = await batch.recordsArray();
-          if (held && marker && parseControlRecordKey(marker.key).type === CONTROL_TYPE_COMMIT) {
-            for (const h of held) apply(h.key, h.value, h.timestamp);
-            count += held.length;
-          }
-          continue;
-        }
-        for (const rec of await batch.recordsArray()) {
-          if (Number(rec.offset) < readFrom || rec.key === null) continue;
-          if (batch.isTransactional) {
-            const pid = Number(batch.producerId);
-            let held = txnHeld.get(pid);
-            if (!held) {
-              held = [];
-              txnHeld.set(pid, held);
-            }
-            held.push({ key: rec.key, value: rec.value, timestamp: Number(rec.timestamp) });
-            continue;
-          }
-          apply(rec.key, rec.value, Number(rec.timestamp));
-          count++;
-        }
-      }
-      for (const [pid, held] of txnHeld)
-        this.unresolvedTxnRecords.set(pid, [...(this.unresolvedTxnRecords.get(pid) ?? []), ...held]);
+      const r = await this.replayPartition(p, apply);
+      count += r.count;
+      this.keepUnresolved(r.unresolved);
     }
     return count;
+  }
+
+  /** Hand a loaded partition's unresolved transactional records over (or keep them until someone takes them). */
+  keepUnresolved(records: UnresolvedTxnRecords): void {
+    if (records.size === 0) return;
+    if (this.onUnresolved) {
+      this.onUnresolved(records);
+      return;
+    }
+    for (const [pid, held] of records)
+      this.unresolvedTxnRecords.set(pid, [...(this.unresolvedTxnRecords.get(pid) ?? []), ...held]);
+  }
+
+  /**
+   * Feed one partition's records in offset order to `apply` (until `current()` turns false). Returns the
+   * count and the records of transactions with no marker yet.
+   */
+  async replayPartition(
+    p: number,
+    apply: (key: Buffer, value: Buffer | null, timestamp: number) => void,
+    current: () => boolean = () => true,
+  ): Promise<{ count: number; unresolved: UnresolvedTxnRecords }> {
+    let count = 0;
+    const txnHeld: UnresolvedTxnRecords = new Map();
+    for await (const { batch, readFrom } of this.topic.batches(p)) {
+      if (!current()) break;
+      if (batch.isControl) {
+        // Transaction marker (txn-offsets.ts): COMMIT applies the producer's held records, ABORT drops them.
+        const held = txnHeld.get(Number(batch.producerId));
+        txnHeld.delete(Number(batch.producerId));
+        const [marker] = await batch.recordsArray();
+        if (held && marker && parseControlRecordKey(marker.key).type === CONTROL_TYPE_COMMIT) {
+          for (const h of held) apply(h.key, h.value, h.timestamp);
+          count += held.length;
+        }
+        continue;
+      }
+      for (const rec of await batch.recordsArray()) {
+        if (Number(rec.offset) < readFrom || rec.key === null) continue;
+        if (batch.isTransactional) {
+          const pid = Number(batch.producerId);
+          let held = txnHeld.get(pid);
+          if (!held) {
+            held = [];
+            txnHeld.set(pid, held);
+          }
+          held.push({ key: rec.key, value: rec.value, timestamp: Number(rec.timestamp) });
+          continue;
+        }
+        apply(rec.key, rec.value, Number(rec.timestamp));
+        count++;
+      }
+    }
+    return { count, unresolved: txnHeld };
   }
 }

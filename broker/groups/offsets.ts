@@ -19,6 +19,7 @@ import type { GroupCoordinator } from './coordinator.js';
 import { Group, type GroupState } from './group.js';
 import type { GroupLogRecord } from './offsets-log.js';
 import { groupKey, offsetKey, offsetValue, type OffsetValue } from './records.js';
+import { coordinatorErrorFor } from '../internal-topic.js';
 
 export const MAX_METADATA_BYTES = 4096;
 
@@ -53,9 +54,9 @@ export async function commitOffsets(
   partitionsOf: PartitionsOf,
 ): Promise<number[]> {
   const all = (code: number): number[] => p.partitions.map(() => code);
-  if (c.loading) return all(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
-  if (c.isStopped) return all(ErrorCode.NOT_COORDINATOR);
   if (!p.groupId) return all(ErrorCode.INVALID_GROUP_ID);
+  const unavailable = c.status(p.groupId);
+  if (unavailable) return all(unavailable);
   let group = c.groups.get(p.groupId);
   const simple = p.generationId < 0 && p.memberId === '' && p.groupInstanceId === null;
   // KIP-848 consumer group: the generation is the member epoch (STALE_MEMBER_EPOCH / UNKNOWN_MEMBER_ID);
@@ -107,7 +108,8 @@ export async function commitOffsets(
     await c.store.write(p.groupId, records, now);
   } catch (err) {
     c.log?.warn({ group: p.groupId, err: (err as Error).message }, 'writing offset commit failed');
-    return codes.map((code) => (code === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : code));
+    const mapped = coordinatorErrorFor(err, ErrorCode.INVALID_COMMIT_OFFSET_SIZE);
+    return codes.map((code) => (code === ErrorCode.NONE ? mapped : code));
   }
   for (const a of accepted) group.setOffset(a.topic, a.partition, a.value);
   return codes;
@@ -132,8 +134,8 @@ export function fetchOffsets(
   topics: { name: string; partitions: number[] }[] | null,
   member?: { memberId: string | null; memberEpoch: number },
 ): { errorCode: number; offsets: FetchedOffset[] } {
-  if (c.loading) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, offsets: [] };
-  if (c.isStopped) return { errorCode: ErrorCode.NOT_COORDINATOR, offsets: [] };
+  const unavailable = c.status(groupId);
+  if (unavailable) return { errorCode: unavailable, offsets: [] };
   // OffsetFetch v9 from a KIP-848 member: UNKNOWN_MEMBER_ID / STALE_MEMBER_EPOCH as Kafka.
   if (member && c.consumer?.groups.has(groupId)) {
     const code = c.consumer.validateOffsetCommit(groupId, member.memberId, member.memberEpoch, { fetch: true });
@@ -190,9 +192,9 @@ export async function deleteOffsets(
   partitions: { topic: string; partition: number }[],
 ): Promise<{ errorCode: number; codes: number[] }> {
   const none = { codes: [] as number[] };
-  if (c.loading) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ...none };
-  if (c.isStopped) return { errorCode: ErrorCode.NOT_COORDINATOR, ...none };
   if (!groupId) return { errorCode: ErrorCode.INVALID_GROUP_ID, ...none };
+  const unavailable = c.status(groupId);
+  if (unavailable) return { errorCode: unavailable, ...none };
   const group = c.groups.get(groupId);
   if (!group || group.is('Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, ...none };
   if (!group.is('Empty') && group.protocolType !== 'consumer') return { errorCode: ErrorCode.NON_EMPTY_GROUP, ...none };
@@ -218,7 +220,7 @@ export async function deleteOffsets(
       );
     } catch (err) {
       c.log?.warn({ group: groupId, err: (err as Error).message }, 'writing offset deletion failed');
-      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, codes: [] };
+      return { errorCode: coordinatorErrorFor(err), codes: [] };
     }
     for (const p of doomed) group.deleteOffset(p.topic, p.partition);
   }
@@ -250,7 +252,7 @@ async function deleteConsumerGroup(c: GroupCoordinator, groupId: string): Promis
     await c.consumer!.flush(groupId);
   } catch (err) {
     c.log?.warn({ group: groupId, err: (err as Error).message }, 'writing group deletion failed');
-    return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    return coordinatorErrorFor(err);
   }
   if (holder && holder.members.size === 0) c.groups.delete(groupId);
   return ErrorCode.NONE;
@@ -262,9 +264,8 @@ export async function deleteGroups(
 ): Promise<{ groupId: string; errorCode: number }[]> {
   const out: { groupId: string; errorCode: number }[] = [];
   for (const groupId of groupIds) {
-    if (c.loading) out.push({ groupId, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS });
-    else if (c.isStopped) out.push({ groupId, errorCode: ErrorCode.NOT_COORDINATOR });
-    else if (!groupId) out.push({ groupId, errorCode: ErrorCode.INVALID_GROUP_ID });
+    if (!groupId) out.push({ groupId, errorCode: ErrorCode.INVALID_GROUP_ID });
+    else if (c.status(groupId)) out.push({ groupId, errorCode: c.status(groupId) });
     else if (c.consumer?.groups.has(groupId)) out.push({ groupId, errorCode: await deleteConsumerGroup(c, groupId) });
     else {
       const group = c.groups.get(groupId);
@@ -278,7 +279,7 @@ export async function deleteGroups(
           out.push({ groupId, errorCode: ErrorCode.NONE });
         } catch (err) {
           c.log?.warn({ group: groupId, err: (err as Error).message }, 'writing group deletion failed');
-          out.push({ groupId, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE });
+          out.push({ groupId, errorCode: coordinatorErrorFor(err) });
         }
       }
     }
@@ -307,8 +308,8 @@ export interface GroupDescription {
 /** DescribeGroups for one group: unknown groups are reported Dead (no error), as Kafka's classic coordinator does. */
 export function describeGroup(c: GroupCoordinator, groupId: string): GroupDescription {
   const base = { groupId, state: 'Dead', protocolType: '', protocol: '', members: [] };
-  if (c.loading) return { ...base, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS };
-  if (c.isStopped) return { ...base, errorCode: ErrorCode.NOT_COORDINATOR };
+  const unavailable = c.status(groupId);
+  if (unavailable) return { ...base, errorCode: unavailable };
   const group = c.groups.get(groupId);
   // A KIP-848 consumer group is not a classic group: Dead here, as Kafka (ConsumerGroupDescribe describes it).
   if (!group || group.is('Dead'))
@@ -334,25 +335,27 @@ export function describeGroup(c: GroupCoordinator, groupId: string): GroupDescri
 }
 
 /**
- * ListGroups: states filter (v4, case-insensitive) and types filter (v5: "classic", or "consumer" for KIP-848
- * groups).
+ * ListGroups: the groups coordinated here (COORDINATOR_LOAD_IN_PROGRESS while a partition loads, as Kafka);
+ * states filter (v4, case-insensitive) and types filter (v5: "classic", or "consumer" for KIP-848 groups).
  */
 export function listGroups(
   c: GroupCoordinator,
   states: string[],
   types: string[],
 ): { errorCode: number; groups: { groupId: string; protocolType: string; state: GroupState; type: string }[] } {
-  if (c.loading) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, groups: [] };
+  if (c.loading || c.ownership?.anyLoading) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, groups: [] };
+  const owned = (groupId: string): boolean => c.ownership?.owns(groupId) ?? true;
   const wantStates = new Set(states.map((s) => s.toLowerCase()));
   const wantTypes = new Set(types.map((s) => s.toLowerCase()));
   const groups = [];
   for (const g of c.groups.values()) {
-    if (g.is('Dead') || c.consumer?.groups.has(g.groupId)) continue;
+    if (g.is('Dead') || c.consumer?.groups.has(g.groupId) || !owned(g.groupId)) continue;
     if (wantStates.size > 0 && !wantStates.has(g.state.toLowerCase())) continue;
     if (wantTypes.size > 0 && !wantTypes.has('classic')) continue;
     groups.push({ groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state, type: 'classic' });
   }
   for (const g of c.consumer?.groups.values() ?? []) {
+    if (!owned(g.groupId)) continue;
     const state = g.state;
     if (wantStates.size > 0 && !wantStates.has(state.toLowerCase())) continue;
     if (wantTypes.size > 0 && !wantTypes.has('consumer')) continue;

@@ -29,6 +29,8 @@ import type { GroupCoordinator } from './coordinator.js';
 import { Group } from './group.js';
 import { MAX_METADATA_BYTES } from './offsets.js';
 import { OFFSETS_TOPIC, OffsetsTopicLog, type GroupLogRecord } from './offsets-log.js';
+import { coordinatorErrorFor } from '../internal-topic.js';
+import { PartitionStateError } from '../../replication/partition.js';
 import {
   decodeKey,
   decodeOffsetValue,
@@ -113,11 +115,13 @@ export class TxnOffsetStore {
     this.pending.delete(producerId);
     const c = this.groups();
     if (!list || !c) return 0;
+    // Groups of partitions not coordinated here: their coordinator replays the records and the marker.
+    const here = list.filter((s) => c.status(s.group) === ErrorCode.NONE);
     if (!commit) {
-      await this.restoreAfterAbort(c, list);
+      await this.restoreAfterAbort(c, here);
       return 0;
     }
-    for (const s of list) {
+    for (const s of here) {
       let group = c.groups.get(s.group);
       if (!group) {
         group = new Group(s.group, c.clock.now());
@@ -125,7 +129,7 @@ export class TxnOffsetStore {
       }
       group.setOffset(s.topic, s.partition, s.value);
     }
-    return list.length;
+    return here.length;
   }
 
   private async restoreAfterAbort(c: GroupCoordinator, list: StagedOffset[]): Promise<void> {
@@ -161,9 +165,9 @@ export async function txnCommitOffsets(
 ): Promise<number[]> {
   const all = (code: number): number[] => p.partitions.map(() => code);
   const c = services.groups;
-  if (c.loading) return all(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
-  if (c.isStopped) return all(ErrorCode.NOT_COORDINATOR);
   if (!p.groupId) return all(ErrorCode.INVALID_GROUP_ID);
+  const unavailable = c.status(p.groupId);
+  if (unavailable) return all(unavailable);
   const offsetsLog = new OffsetsTopicLog(services);
   try {
     await offsetsLog.ensureTopic();
@@ -223,14 +227,19 @@ export async function txnCommitOffsets(
       })),
       { producerId: p.producerId, producerEpoch: p.producerEpoch, baseSequence: -1, transactional: true },
     );
-    await services.partitions.appendRecords(OFFSETS_TOPIC, partition, batch, { origin: 'coordinator' });
+    const r = await services.partitions.appendRecords(OFFSETS_TOPIC, partition, batch, {
+      origin: 'coordinator',
+      requiredAcks: -1,
+      timeoutMs: services.config.int('offsets.commit.timeout.ms'),
+    });
+    if (r.errorCode !== ErrorCode.NONE) throw new PartitionStateError('transactional offset commit', r.errorCode);
   } catch (err) {
     const code = (err as { kafkaCode?: number }).kafkaCode;
     c.log?.warn({ group: p.groupId, err: (err as Error).message }, 'writing transactional offset commit failed');
     const mapped =
       code === ErrorCode.INVALID_PRODUCER_EPOCH || code === ErrorCode.PRODUCER_FENCED
         ? ErrorCode.PRODUCER_FENCED
-        : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+        : coordinatorErrorFor(err, ErrorCode.INVALID_COMMIT_OFFSET_SIZE);
     return codes.map((x) => (x === ErrorCode.NONE ? mapped : x));
   }
   store.stage(p.producerId, staged);

@@ -1,12 +1,14 @@
 /**
  * FindCoordinator (key 10), versions 0-6 (v3+ flexible; v4+ batched `coordinatorKeys`).
  *
- * Single node: this broker coordinates every group (key type 0) and every transactional id (key type 1),
- * so the answer is always this node, at its endpoint in the metadata image; other key types get
- * INVALID_REQUEST. A group lookup creates the internal `__consumer_offsets` topic if it does not exist yet,
- * as Kafka does. COORDINATOR_NOT_AVAILABLE is answered only before this node registered its listener in
- * the metadata image (loading is reported by the group APIs themselves). v0 has no error message field;
- * errors below v4 are reported at the top level.
+ * The coordinator of a group (key type 0) is the leader of the group's `__consumer_offsets` partition, of a
+ * transactional id (key type 1) the leader of its `__transaction_state` partition (abs(Java String.hashCode)
+ * % partitions, as Kafka), answered at that broker's endpoint in the metadata image. The internal topic is
+ * created on first use, as Kafka does (its replication factor capped at the live brokers). A partition with
+ * no leader, or a leader not registered/live, answers COORDINATOR_NOT_AVAILABLE (the client retries); so
+ * does a topic that could not be created, except on a single node, which coordinates everything itself.
+ * Other key types get INVALID_REQUEST. v0 has no error message field; errors below v4 are reported at the
+ * top level (for the one key).
  */
 import {
   decodeFindCoordinatorRequest,
@@ -18,11 +20,52 @@ import {
   type FindCoordinatorResponse,
 } from '../../protocol/generated/find-coordinator-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import { OffsetsTopicLog } from '../groups/offsets-log.js';
-import { registerHandler } from './registry.js';
+import { OFFSETS_TOPIC, OffsetsTopicLog } from '../groups/offsets-log.js';
+import { offsetsPartitionFor } from '../groups/records.js';
+import { TxnStateTopicLog } from '../txn/state-log.js';
+import { TRANSACTION_STATE_TOPIC } from '../txn/records.js';
+import { registerHandler, type RequestContext } from './registry.js';
 
 const GROUP = 0;
 const TRANSACTION = 1;
+
+interface Found {
+  nodeId: number;
+  host: string;
+  port: number;
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+function notFound(errorCode: number, errorMessage: string): Found {
+  return { nodeId: -1, host: '', port: -1, errorCode, errorMessage };
+}
+
+/** Create the key type's internal topic if missing; its name (undefined for an unknown key type). */
+async function ensureTopic(keyType: number, ctx: RequestContext): Promise<string | undefined> {
+  if (keyType !== GROUP && keyType !== TRANSACTION) return undefined;
+  const topic = keyType === GROUP ? new OffsetsTopicLog(ctx.services) : new TxnStateTopicLog(ctx.services);
+  try {
+    await topic.ensureTopic();
+  } catch (err) {
+    ctx.log.warn({ err: (err as Error).message, keyType }, 'creating the coordinator topic failed');
+  }
+  return keyType === GROUP ? OFFSETS_TOPIC : TRANSACTION_STATE_TOPIC;
+}
+
+function locate(topicName: string, key: string, ctx: RequestContext): Found {
+  const { metadata, nodeId, config } = ctx.services;
+  const image = metadata.image;
+  const topic = image.topic(topicName);
+  let leader = nodeId;
+  if (topic) leader = image.partition(topicName, offsetsPartitionFor(key, topic.partitions))?.leader ?? -1;
+  else if (config.etcdEndpoints.length > 0) return notFound(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'no coordinator yet');
+  const broker = leader >= 0 ? image.broker(leader) : undefined;
+  const endpoint = broker && !broker.fenced ? image.endpoint(leader) : undefined;
+  // No endpoint: no leader yet, a leader not live, or (single node) not registered yet.
+  if (!endpoint) return notFound(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'coordinator not available');
+  return { nodeId: leader, host: endpoint.host, port: endpoint.port, errorCode: ErrorCode.NONE, errorMessage: null };
+}
 
 export const findCoordinatorHandler = registerHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
   apiKey: 10,
@@ -32,41 +75,25 @@ export const findCoordinatorHandler = registerHandler<FindCoordinatorRequest, Fi
   decode: decodeFindCoordinatorRequest,
   encode: encodeFindCoordinatorResponse,
   async handle(req, ctx) {
-    const { metadata, nodeId } = ctx.services;
-    const endpoint = metadata.image.endpoint(nodeId);
     const res = defaultFindCoordinatorResponse();
-    const known = req.keyType === GROUP || req.keyType === TRANSACTION;
-    if (known && req.keyType === GROUP) {
-      try {
-        await new OffsetsTopicLog(ctx.services).ensureTopic();
-      } catch (err) {
-        ctx.log.warn({ err: (err as Error).message }, 'creating __consumer_offsets failed');
-      }
-    }
-    // No endpoint: this node is not registered yet (only between its listener binding and registering).
-    const found = known && endpoint !== undefined;
-    const errorCode = found ? ErrorCode.NONE : known ? ErrorCode.COORDINATOR_NOT_AVAILABLE : ErrorCode.INVALID_REQUEST;
-    const errorMessage = found
-      ? null
-      : known
-        ? 'coordinator not available'
-        : `unknown coordinator key type ${req.keyType}`;
+    const topicName = await ensureTopic(req.keyType, ctx);
+    const find = (key: string): Found =>
+      topicName === undefined
+        ? notFound(ErrorCode.INVALID_REQUEST, `unknown coordinator key type ${req.keyType}`)
+        : locate(topicName, key, ctx);
     if (ctx.apiVersion >= 4) {
-      res.coordinators = req.coordinatorKeys.map((key) => ({
-        key,
-        nodeId: found ? nodeId : -1,
-        host: found ? endpoint.host : '',
-        port: found ? endpoint.port : -1,
-        errorCode,
-        errorMessage: ctx.apiVersion >= 1 ? errorMessage : null,
-      }));
+      res.coordinators = req.coordinatorKeys.map((key) => {
+        const f = find(key);
+        return { key, ...f, errorMessage: ctx.apiVersion >= 1 ? f.errorMessage : null };
+      });
       return res;
     }
-    res.errorCode = errorCode;
-    res.errorMessage = ctx.apiVersion >= 1 ? errorMessage : null;
-    res.nodeId = found ? nodeId : -1;
-    res.host = found ? endpoint.host : '';
-    res.port = found ? endpoint.port : -1;
+    const f = find(req.key);
+    res.errorCode = f.errorCode;
+    res.errorMessage = ctx.apiVersion >= 1 ? f.errorMessage : null;
+    res.nodeId = f.nodeId;
+    res.host = f.host;
+    res.port = f.port;
     return res;
   },
 });

@@ -3,7 +3,8 @@
  *
  * The coordinator's view of each transactional id: state name (Kafka's), timeout, start time (-1 when no
  * transaction is open), producer id and epoch, and the partitions of the open transaction. Unknown ids
- * answer TRANSACTIONAL_ID_NOT_FOUND; while `__transaction_state` loads, COORDINATOR_LOAD_IN_PROGRESS.
+ * answer TRANSACTIONAL_ID_NOT_FOUND; an id whose `__transaction_state` partition this node does not lead
+ * NOT_COORDINATOR, one whose partition loads COORDINATOR_LOAD_IN_PROGRESS.
  */
 import {
   decodeDescribeTransactionsRequest,
@@ -39,7 +40,8 @@ export const describeTransactionsHandler = registerHandler<DescribeTransactionsR
         producerEpoch: -1,
         topics: [] as { topic: string; partitions: number[] }[],
       };
-      if (txn.loading) return { ...base, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS };
+      const unavailable = txn.unavailable(transactionalId);
+      if (unavailable) return { ...base, errorCode: unavailable };
       if (!md || md.state === 'Dead') return { ...base, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND };
       const topics = new Map<string, number[]>();
       for (const key of md.partitions) {

@@ -3,9 +3,10 @@
  * longer than that many ms), v2 TransactionalIdPattern (KIP-1152: ids fully matching the regular
  * expression; an invalid expression answers INVALID_REQUEST).
  *
- * Lists the transactional ids this coordinator owns, filtered by state names (unknown names are echoed in
- * UnknownStateFilters and match nothing) and producer ids; empty filters match everything. While
- * `__transaction_state` loads: COORDINATOR_LOAD_IN_PROGRESS.
+ * Lists the transactional ids this coordinator owns (those of the `__transaction_state` partitions this node
+ * leads), filtered by state names (unknown names are echoed in
+ * UnknownStateFilters and match nothing) and producer ids; empty filters match everything. While a
+ * partition of `__transaction_state` loads: COORDINATOR_LOAD_IN_PROGRESS.
  */
 import {
   decodeListTransactionsRequest,
@@ -33,7 +34,7 @@ export const listTransactionsHandler = registerHandler<ListTransactionsRequest, 
     const { clock, transactions } = ctx.services;
     const txn = transactions;
     const res = defaultListTransactionsResponse();
-    if (txn.loading) {
+    if (txn.loading || txn.ownership?.anyLoading) {
       res.errorCode = ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
       return res;
     }
@@ -52,7 +53,7 @@ export const listTransactionsHandler = registerHandler<ListTransactionsRequest, 
     const duration = ctx.apiVersion >= 1 ? Number(req.durationFilter) : -1;
     const now = clock.now();
     for (const md of txn.txns.values()) {
-      if (md.state === 'Dead') continue;
+      if (md.state === 'Dead' || txn.unavailable(md.transactionalId)) continue;
       if (states.size > 0 && !states.has(STATE_NAMES[md.state])) continue;
       if (pids.size > 0 && !pids.has(md.producerId)) continue;
       if (duration >= 0 && (md.state !== 'Ongoing' || now - md.startTimestamp < duration)) continue;

@@ -9,7 +9,9 @@
  * epoch, or a group id taken by a classic group), UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH,
  * UNSUPPORTED_ASSIGNOR (not in group.consumer.assignors), INVALID_REQUEST. The state machine is in
  * broker/groups/consumer-group.ts. The answer is sent once the change is written to __consumer_offsets
- * (consumer-group-records.ts; COORDINATOR_NOT_AVAILABLE if that write fails).
+ * (consumer-group-records.ts; COORDINATOR_NOT_AVAILABLE if that write fails, NOT_COORDINATOR if leadership
+ * of the group's __consumer_offsets partition moved). A group this node does not coordinate gets
+ * NOT_COORDINATOR, one whose partition is loading COORDINATOR_LOAD_IN_PROGRESS.
  */
 import {
   decodeConsumerGroupHeartbeatRequest,
@@ -21,6 +23,7 @@ import {
   type ConsumerGroupHeartbeatResponse,
 } from '../../protocol/generated/consumer-group-heartbeat-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import { coordinatorErrorFor } from '../internal-topic.js';
 import { registerHandler } from './registry.js';
 
 export const consumerGroupHeartbeatHandler = registerHandler<
@@ -38,12 +41,14 @@ export const consumerGroupHeartbeatHandler = registerHandler<
     const res = defaultConsumerGroupHeartbeatResponse();
     const coordinator = groups;
     const manager = coordinator.consumer;
-    if (coordinator.loading || !manager) {
-      res.errorCode = manager ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (!manager) {
+      res.errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
       return res;
     }
-    if (coordinator.isStopped) {
-      res.errorCode = ErrorCode.NOT_COORDINATOR;
+    // An empty group id is refused by the heartbeat's own validation (INVALID_REQUEST).
+    const unavailable = req.groupId ? coordinator.status(req.groupId) : ErrorCode.NONE;
+    if (unavailable) {
+      res.errorCode = unavailable;
       return res;
     }
     const r = manager.heartbeat({
@@ -63,8 +68,8 @@ export const consumerGroupHeartbeatHandler = registerHandler<
     });
     try {
       await manager.flush(req.groupId);
-    } catch {
-      res.errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    } catch (err) {
+      res.errorCode = coordinatorErrorFor(err);
       return res;
     }
     res.errorCode = r.errorCode;

@@ -48,8 +48,8 @@ export const consumerGroupDescribeHandler = registerHandler<
       const d = defaultConsumerGroupDescribeResponseDescribedGroup();
       d.groupId = groupId;
       const g = manager?.groups.get(groupId);
-      if (coordinator.loading) d.errorCode = ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
-      else if (coordinator.isStopped) d.errorCode = ErrorCode.NOT_COORDINATOR;
+      const unavailable = coordinator.status(groupId);
+      if (unavailable) d.errorCode = unavailable;
       else if (!g) {
         d.errorCode = ErrorCode.GROUP_ID_NOT_FOUND;
         d.errorMessage = `Group ${groupId} not found.`;

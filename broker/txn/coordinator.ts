@@ -28,12 +28,18 @@
  *   transactional.id.expiration.ms are tombstoned and forgotten.
  * - After replay, PrepareCommit/PrepareAbort transactions are completed (markers rewritten; a marker
  *   appended twice is harmless: the second ends no transaction); Ongoing ones wait for their timeout.
+ * - In a cluster (`ownership`, coordinator-partitions.ts) only the ids of the `__transaction_state`
+ *   partitions this node leads are coordinated here (else NOT_COORDINATOR; COORDINATOR_LOAD_IN_PROGRESS
+ *   while one loads); a lost partition's ids leave memory (`unloadPartition`). Markers carry the partition's
+ *   leader epoch as coordinator epoch, as Kafka.
  */
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Clock, TimerHandle } from '../../storage/clock.js';
 import type { Logger } from '../logger.js';
 import { decodeTxnLogKey, decodeTxnLogValue, txnLogValue } from './records.js';
 import type { TxnStateStore } from './state-log.js';
+import type { CoordinatorPartitions } from '../coordinator-partitions.js';
+import { coordinatorErrorFor } from '../internal-topic.js';
 import {
   MAX_EPOCH,
   NO_EPOCH,
@@ -92,7 +98,6 @@ export interface TopicPartition {
   partition: number;
 }
 
-const COORDINATOR_EPOCH = 0;
 const MARKER_RETRY_MS = 500;
 
 export class TransactionCoordinator {
@@ -103,6 +108,9 @@ export class TransactionCoordinator {
   private expireTimer: TimerHandle | undefined;
   /** Completions in progress (markers + Complete* write), by transactional id. */
   private readonly completing = new Map<string, Promise<void>>();
+  /** The `__transaction_state` partitions coordinated here (none: every id, as in unit tests). */
+  ownership: CoordinatorPartitions | undefined;
+  private timersArmed = false;
 
   constructor(
     readonly config: TxnCoordinatorConfig,
@@ -113,19 +121,23 @@ export class TransactionCoordinator {
     return this.deps.clock.now();
   }
 
-  private unavailable(): number {
+  /** NONE when `transactionalId` is coordinated here now, else COORDINATOR_LOAD_IN_PROGRESS / NOT_COORDINATOR. */
+  unavailable(transactionalId: string): number {
     if (this.loading) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
     if (this.stopped) return ErrorCode.NOT_COORDINATOR;
-    return ErrorCode.NONE;
+    return this.ownership?.status(transactionalId) ?? ErrorCode.NONE;
   }
 
-  /** Write `next` for `md`, then make it current. Returns false (and leaves md as it was) on failure. */
+  /**
+   * Write `next` for `md`, then make it current. Returns NONE, or (leaving md as it was) the error to answer:
+   * NOT_COORDINATOR when leadership of the id's partition moved, else COORDINATOR_NOT_AVAILABLE.
+   */
   private async transition(
     md: TxnMetadata,
     to: TxnState,
     changes: Partial<TxnSnapshot>,
     persist = true,
-  ): Promise<boolean> {
+  ): Promise<number> {
     let next: TxnSnapshot;
     try {
       next = md.prepare(to, changes, this.now);
@@ -134,7 +146,7 @@ export class TransactionCoordinator {
         { transactionalId: md.transactionalId, err: (err as Error).message },
         'transaction state transition refused',
       );
-      return false;
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
     if (persist) {
       try {
@@ -145,20 +157,20 @@ export class TransactionCoordinator {
           { transactionalId: md.transactionalId, state: to, err: (err as Error).message },
           'writing transaction state failed',
         );
-        return false;
+        return coordinatorErrorFor(err);
       }
     }
     md.apply(next);
-    return true;
+    return ErrorCode.NONE;
   }
 
   // ------------------------------------------------------------------------------------- InitProducerId
 
   async initProducerId(p: InitProducerIdParams): Promise<ProducerIdAndEpoch> {
     const fail = (errorCode: number): ProducerIdAndEpoch => ({ errorCode, producerId: -1, producerEpoch: -1 });
-    const busy = this.unavailable();
-    if (busy) return fail(busy);
     if (!p.transactionalId) return fail(ErrorCode.INVALID_REQUEST);
+    const busy = this.unavailable(p.transactionalId);
+    if (busy) return fail(busy);
     if (p.transactionTimeoutMs <= 0 || p.transactionTimeoutMs > this.config.maxTimeoutMs)
       return fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
     let md = this.txns.get(p.transactionalId);
@@ -226,15 +238,16 @@ export class TransactionCoordinator {
     }
     changes.timeoutMs = p.transactionTimeoutMs;
     changes.startTimestamp = -1;
-    if (!(await this.transition(md, 'Empty', changes))) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    const written = await this.transition(md, 'Empty', changes);
+    if (written) return fail(written);
     return { errorCode: ErrorCode.NONE, producerId: md.producerId, producerEpoch: md.producerEpoch };
   }
 
   // ------------------------------------------------------------------------------ AddPartitions/Offsets
 
   /** Common checks of the calls made inside a transaction; NONE or the error code. */
-  private check(md: TxnMetadata | undefined, producerId: number, producerEpoch: number): number {
-    const busy = this.unavailable();
+  private check(md: TxnMetadata | undefined, id: string, producerId: number, producerEpoch: number): number {
+    const busy = this.unavailable(id);
     if (busy) return busy;
     if (!md || md.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (md.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
@@ -257,7 +270,7 @@ export class TransactionCoordinator {
       const n = this.deps.partitionsOf(tp.topic);
       return n === undefined || tp.partition < 0 || tp.partition >= n;
     });
-    if (unknown.some(Boolean) && !this.unavailable()) {
+    if (unknown.some(Boolean) && !this.unavailable(transactionalId)) {
       return unknown.map((u) => (u ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED));
     }
     return all(
@@ -277,7 +290,7 @@ export class TransactionCoordinator {
     producerEpoch: number,
     groupId: string,
   ): Promise<number> {
-    const busy = this.unavailable();
+    const busy = this.unavailable(transactionalId);
     if (busy) return busy;
     if (!groupId) return ErrorCode.INVALID_GROUP_ID;
     let tp: TopicPartition;
@@ -296,21 +309,19 @@ export class TransactionCoordinator {
     keys: string[],
   ): Promise<number> {
     const md = this.txns.get(transactionalId);
-    const code = this.check(md, producerId, producerEpoch);
+    const code = this.check(md, transactionalId, producerId, producerEpoch);
     if (code || !md) return code;
     if (md.state === 'Ongoing' && keys.every((k) => md.partitions.has(k))) return ErrorCode.NONE;
     const partitions = new Set(md.state === 'Ongoing' ? md.partitions : []);
     for (const k of keys) partitions.add(k);
     const startTimestamp = md.state === 'Ongoing' ? md.startTimestamp : this.now;
-    return (await this.transition(md, 'Ongoing', { partitions, startTimestamp }))
-      ? ErrorCode.NONE
-      : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    return this.transition(md, 'Ongoing', { partitions, startTimestamp });
   }
 
   /** Whether `partition` is part of the ongoing transaction of (id, producer id, epoch); else an error code. */
   verifyOngoing(transactionalId: string, producerId: number, producerEpoch: number, tp: TopicPartition): number {
     const md = this.txns.get(transactionalId);
-    const busy = this.unavailable();
+    const busy = this.unavailable(transactionalId);
     if (busy) return busy;
     if (!md || md.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (md.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
@@ -323,7 +334,7 @@ export class TransactionCoordinator {
 
   async endTxn(transactionalId: string, producerId: number, producerEpoch: number, commit: boolean): Promise<number> {
     const md = this.txns.get(transactionalId);
-    const busy = this.unavailable();
+    const busy = this.unavailable(transactionalId);
     if (busy) return busy;
     if (!md || md.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (md.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
@@ -344,8 +355,8 @@ export class TransactionCoordinator {
       default:
         return ErrorCode.INVALID_TXN_STATE;
     }
-    if (!(await this.transition(md, commit ? 'PrepareCommit' : 'PrepareAbort', {})))
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const prepared = await this.transition(md, commit ? 'PrepareCommit' : 'PrepareAbort', {});
+    if (prepared) return prepared;
     await this.complete(md);
     return ErrorCode.NONE;
   }
@@ -360,7 +371,7 @@ export class TransactionCoordinator {
     const epoch = md.producerEpoch >= MAX_EPOCH ? md.producerEpoch : md.producerEpoch + 1;
     // As Kafka: the fenced epoch is not remembered as a 'last' epoch, so the old producer cannot retry into it.
     await this.transition(md, 'PrepareEpochFence', { producerEpoch: epoch, lastProducerEpoch: NO_EPOCH }, false);
-    if (!(await this.transition(md, 'PrepareAbort', {}))) {
+    if (await this.transition(md, 'PrepareAbort', {})) {
       // The abort was not written: stay Ongoing (fenced epoch kept) so the next check retries it.
       md.state = 'Ongoing';
       return;
@@ -381,7 +392,7 @@ export class TransactionCoordinator {
       const marker: TxnMarker = {
         producerId: md.producerId,
         producerEpoch: md.producerEpoch,
-        coordinatorEpoch: COORDINATOR_EPOCH,
+        coordinatorEpoch: this.ownership?.epochOf(md.transactionalId) ?? 0,
         commit,
       };
       try {
@@ -407,7 +418,7 @@ export class TransactionCoordinator {
           'completing transactional offsets failed',
         );
       }
-      if (!(await this.transition(md, commit ? 'CompleteCommit' : 'CompleteAbort', {}))) this.retryLater(md);
+      if (await this.transition(md, commit ? 'CompleteCommit' : 'CompleteAbort', {})) this.retryLater(md);
     })().finally(() => this.completing.delete(md.transactionalId));
     this.completing.set(md.transactionalId, run);
     return run;
@@ -416,7 +427,8 @@ export class TransactionCoordinator {
   private retryLater(md: TxnMetadata): void {
     if (this.stopped) return;
     this.deps.clock.setTimeout(() => {
-      if (!this.stopped) void this.complete(md);
+      // Not if the id's partition was unloaded meanwhile: its new coordinator completes it.
+      if (!this.stopped && this.txns.get(md.transactionalId) === md) void this.complete(md);
     }, MARKER_RETRY_MS);
   }
 
@@ -477,17 +489,26 @@ export class TransactionCoordinator {
     this.txns.set(id, md);
   }
 
-  /** After replay: complete Prepare* transactions and start the periodic tasks. */
-  async finishLoading(): Promise<void> {
+  /** After replay: complete Prepare* transactions (of the ids `which` selects); start the periodic tasks. */
+  async finishLoading(which: (transactionalId: string) => boolean = () => true): Promise<void> {
     this.loading = false;
     const prepared = [...this.txns.values()].filter(
-      (md) => md.state === 'PrepareCommit' || md.state === 'PrepareAbort',
+      (md) => (md.state === 'PrepareCommit' || md.state === 'PrepareAbort') && which(md.transactionalId),
     );
     this.armTimers();
     await Promise.all(prepared.map((md) => this.complete(md)));
   }
 
+  /** This node no longer coordinates `partition`: its transactional ids leave memory. */
+  unloadPartition(partition: number): void {
+    const own = this.ownership;
+    if (!own) return;
+    for (const id of [...this.txns.keys()]) if (own.inPartition(id, partition)) this.txns.delete(id);
+  }
+
   private armTimers(): void {
+    if (this.timersArmed) return;
+    this.timersArmed = true;
     const abortTick = (): void => {
       if (this.stopped) return;
       void this.abortTimedOut()
@@ -515,6 +536,7 @@ export class TransactionCoordinator {
 
   shutdown(): void {
     this.stopped = true;
+    this.ownership?.stop();
     this.deps.clock.clearTimeout(this.abortTimer);
     this.deps.clock.clearTimeout(this.expireTimer);
   }

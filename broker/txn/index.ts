@@ -1,10 +1,12 @@
 /**
  * Wiring of the transaction coordinator into the broker's services: configuration from the broker config table,
- * producer ids from `services.producerIds`, the `__transaction_state` log, markers through the marker sender
- * (markers.ts: local partitions through the replica manager, the others with WriteTxnMarkers to their
- * leaders; closed on shutdown), transactional offsets
- * (groups/txn-offsets.ts), replay on start (the coordinator answers COORDINATOR_LOAD_IN_PROGRESS until it
- * finishes) and the periodic tasks.
+ * producer ids from `services.producerIds` (cluster-wide blocks from the metadata store), the
+ * `__transaction_state` log, markers through the marker sender (markers.ts: local partitions through the replica
+ * manager, the others with WriteTxnMarkers to their leaders; closed on shutdown), transactional offsets
+ * (groups/txn-offsets.ts), the partitions it coordinates (coordinator-partitions.ts: those of
+ * `__transaction_state` this node leads, each replayed when it becomes led here, its ids answering
+ * COORDINATOR_LOAD_IN_PROGRESS meanwhile, and its Prepare* transactions then completed; dropped when lost) and
+ * the periodic tasks.
  */
 import type { BrokerServices } from '../services.js';
 import { OFFSETS_TOPIC, OffsetsTopicLog } from '../groups/offsets-log.js';
@@ -13,6 +15,8 @@ import { TxnOffsetStore } from '../groups/txn-offsets.js';
 import { TransactionCoordinator } from './coordinator.js';
 import { TxnMarkerSender } from './markers.js';
 import { TxnStateTopicLog } from './state-log.js';
+import { TRANSACTION_STATE_TOPIC } from './records.js';
+import { CoordinatorPartitions } from '../coordinator-partitions.js';
 
 export { TransactionCoordinator } from './coordinator.js';
 export { TRANSACTION_STATE_TOPIC } from './records.js';
@@ -77,24 +81,39 @@ export function createTransactionCoordinator(services: TxnServices): Transaction
   txn.offsets = offsets;
   txn.stateLog = stateLog;
   txn.markers = markers;
+  const ownership = new CoordinatorPartitions({
+    topic: TRANSACTION_STATE_TOPIC,
+    replicas: services.partitions,
+    partitionCount: () => stateLog.partitionCount,
+    leadsAll: cfg.etcdEndpoints.length === 0,
+    needsLoad: (p) => stateLog.hasRecords(p),
+    load: async (p, current) => {
+      const n = await stateLog.replayPartition(p, (key, value) => txn.applyRecord(key, value), current);
+      log.debug({ partition: p, records: n }, 'replayed a __transaction_state partition');
+    },
+    loaded: (p) => void txn.finishLoading((id) => ownership.inPartition(id, p)).catch(() => undefined),
+    unload: (p) => txn.unloadPartition(p),
+    log,
+  });
+  txn.ownership = ownership;
   return txn;
 }
 
 /**
- * Replay `__transaction_state`, adopt transactional offsets the group replay left unresolved, complete
- * Prepare* transactions (in the background) and start the periodic tasks.
+ * Adopt the transactional offsets the group loads left unresolved (now and as later partitions load), then
+ * follow the leadership of `__transaction_state`: the partitions led here now are replayed (awaited), later
+ * ones as they come; Prepare* transactions are completed in the background; the periodic tasks start.
+ * Returns the number of transactional ids loaded.
  */
-export async function loadTransactions(
-  txn: Transactions,
-  unresolvedOffsets: Map<number, { key: Buffer; value: Buffer | null }[]>,
-): Promise<number> {
-  txn.loading = true;
-  let n = 0;
+export async function loadTransactions(txn: Transactions, offsetsLog: OffsetsTopicLog): Promise<number> {
+  txn.offsets.adopt(offsetsLog.unresolvedTxnRecords);
+  offsetsLog.unresolvedTxnRecords.clear();
+  offsetsLog.onUnresolved = (records) => txn.offsets.adopt(records);
   try {
-    n = await txn.stateLog.replay((key, value) => txn.applyRecord(key, value));
-    txn.offsets.adopt(unresolvedOffsets);
+    txn.ownership?.start();
+    await txn.ownership?.settled();
   } finally {
-    void txn.finishLoading().catch(() => undefined);
+    void txn.finishLoading(() => false).catch(() => undefined);
   }
-  return n;
+  return txn.txns.size;
 }

@@ -11,6 +11,7 @@ import { RunnelError } from '../../protocol/errors.js';
 import { Partition } from '../../replication/partition.js';
 import { ReplicaManager, type LogSource } from '../../replication/replica-manager.js';
 import { batchOf, buildBatch } from '../storage/helpers.js';
+import { MemoryCluster } from '../helpers/memory-cluster.js';
 
 /** A log source over a map the test edits (as the log manager creates and deletes logs). */
 class Logs implements LogSource {
@@ -159,5 +160,78 @@ test('with a log manager following the metadata, partitions appear and disappear
   await store.deleteTopic('orders');
   assert.equal(rm.getPartition('orders', 1), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   assert.equal(rm.allPartitions().length, 0);
+  await applier.close();
+});
+
+test('leadership events: a single node reports hosted and new partitions led at epoch 0, deleted ones not', async () => {
+  const clock = new FakeClock(0);
+  const fs = new MemoryFileSystem();
+  const store = await LocalMetadataStore.open('/data', { nodeId: 1, fs });
+  await store.createTopic('before', { partitions: 2 });
+  const applier = await LogApplier.open(store, '/data', {
+    fs,
+    clock,
+    autoAdvanceHighWatermark: false,
+    resolveConfig: resolveLogConfig,
+  });
+  const rm = new ReplicaManager(applier.logs, { clock, localStore: store });
+  rm.start();
+  const seen: string[] = [];
+  rm.onLeadershipChange('before', (c) => seen.push(`${c.topic}-${c.partition}:${c.leader}@${c.leaderEpoch}`));
+  const stop = rm.onLeadershipChange('later', (c) =>
+    seen.push(`${c.topic}-${c.partition}:${c.leader}@${c.leaderEpoch}`),
+  );
+  assert.deepEqual(seen.sort(), ['before-0:true@0', 'before-1:true@0']);
+  seen.length = 0;
+  await store.createTopic('later', { partitions: 1 });
+  await store.createTopic('other', { partitions: 1 });
+  assert.deepEqual(seen, ['later-0:true@0'], 'only the subscribed topic, once its log exists');
+  await store.deleteTopic('later');
+  assert.deepEqual(seen, ['later-0:true@0', 'later-0:false@0']);
+  stop();
+  await store.createTopic('later', { partitions: 1 });
+  assert.equal(seen.length, 2, 'unsubscribed');
+  rm.shutdown();
+  await applier.close();
+});
+
+test('leadership events follow the image: leader at each new epoch, not leader as follower', async () => {
+  const clock = new FakeClock(0);
+  const meta = new MemoryCluster([1, 2]);
+  const store = meta.view(1);
+  const fs = new MemoryFileSystem();
+  const applier = await LogApplier.open(store, '/data', {
+    fs,
+    clock,
+    autoAdvanceHighWatermark: false,
+    resolveConfig: resolveLogConfig,
+  });
+  const rm = new ReplicaManager(applier.logs, { clock, store });
+  const seen: string[] = [];
+  rm.onLeadershipChange('t', (c) => seen.push(`${c.partition}:${c.leader}@${c.leaderEpoch}`));
+  rm.start();
+  await meta.createTopic('t', {
+    partitions: 2,
+    replicas: [
+      [1, 2],
+      [2, 1],
+    ],
+  });
+  assert.deepEqual(seen, ['0:true@0'], 'partition 1 is led by node 2');
+  await meta.alterPartition('t', 0, 0, { isr: [2, 1], leader: 2 });
+  assert.deepEqual(seen.at(-1), '0:false@1');
+  const p0 = meta.image.partition('t', 0)!;
+  await meta.alterPartition('t', 0, p0.partitionEpoch, { leader: 1 });
+  assert.deepEqual(seen.at(-1), '0:true@2');
+  await meta.alterPartition('t', 1, meta.image.partition('t', 1)!.partitionEpoch, { leader: 1 });
+  assert.deepEqual(seen.at(-1), '1:true@1');
+  // The replica moves off this node: no longer led here.
+  await meta.alterPartition('t', 1, meta.image.partition('t', 1)!.partitionEpoch, {
+    replicas: [2],
+    isr: [2],
+    leader: 2,
+  });
+  assert.deepEqual(seen.at(-1), '1:false@2');
+  rm.shutdown();
   await applier.close();
 });
