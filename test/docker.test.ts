@@ -10,65 +10,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { RawClient } from './helpers/raw-client.js';
 import { waitExit } from './helpers/broker-process.js';
+import { envPairs, execForm, parseDockerfile, root, runtimeStage } from './helpers/dockerfile.js';
+import { freePort } from '../broker/dev-etcd.js';
 import { defaultMetadataRequest, encodeMetadataRequest } from '../protocol/generated/metadata-request.js';
 import { decodeMetadataResponse } from '../protocol/generated/metadata-response.js';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-interface Instruction {
-  op: string;
-  args: string;
-}
-
-/** Instructions with continuation lines joined and comments dropped. */
-function parseDockerfile(text: string): Instruction[] {
-  const out: Instruction[] = [];
-  let cur = '';
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (!cur && (line === '' || line.startsWith('#'))) continue;
-    if (cur && line.startsWith('#')) continue;
-    if (line.endsWith('\\')) {
-      cur += `${line.slice(0, -1)} `;
-      continue;
-    }
-    cur += line;
-    const m = /^(\S+)\s+([\s\S]*)$/.exec(cur);
-    if (m) out.push({ op: m[1].toUpperCase(), args: m[2].trim() });
-    cur = '';
-  }
-  return out;
-}
-
-/** `ENV A=b C=d` pairs (values without spaces or double-quoted). */
-function envPairs(args: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const m of args.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g))
-    env[m[1]] = m[2].startsWith('"') ? (JSON.parse(m[2]) as string) : m[2];
-  return env;
-}
-
-/** An exec-form (JSON array) command, from CMD/ENTRYPOINT args or HEALTHCHECK's `[options] CMD [...]`. */
-function execForm(args: string): string[] {
-  const i = args.indexOf('[');
-  const cmd = JSON.parse(args.slice(i)) as unknown;
-  assert.ok(Array.isArray(cmd) && cmd.every((x) => typeof x === 'string'), `exec form expected: ${args}`);
-  return cmd as string[];
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Run an exec-form command (its leading "node" is this node) and return its exit code. */
 function runCommand(cmd: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<number | null> {
@@ -113,15 +62,8 @@ test('Dockerfile: multi-stage on node:20, non-root user, data volume, ports, hea
 });
 
 test("Dockerfile: CMD starts the broker with the image's env (advertised listener); HEALTHCHECK passes", async () => {
-  const ins = parseDockerfile(await readFile(join(root, 'Dockerfile'), 'utf8'));
-  const runtime = ins.slice(ins.map((i) => i.op).lastIndexOf('FROM'));
-  const entry = runtime.filter((i) => i.op === 'ENTRYPOINT').pop();
-  const cmd = [...(entry ? execForm(entry.args) : []), ...execForm(runtime.filter((i) => i.op === 'CMD').pop()!.args)];
+  const { runtime, env: imageEnv, cmd } = await runtimeStage();
   const health = execForm(runtime.find((i) => i.op === 'HEALTHCHECK')!.args);
-  const imageEnv = Object.assign({}, ...runtime.filter((i) => i.op === 'ENV').map((i) => envPairs(i.args))) as Record<
-    string,
-    string
-  >;
   assert.ok(imageEnv.RUNNEL_ADMIN_PORT ?? '9644', 'admin port');
 
   const dataDir = await mkdtemp(join(tmpdir(), 'runnel-docker-'));
