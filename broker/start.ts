@@ -121,12 +121,9 @@ export async function runStart(args: string[]): Promise<void> {
   }
   configureLogging(config.str('log.level'), config.str('log.format'));
   const broker = new Broker(config);
-  try {
-    await broker.start();
-  } catch (err) {
-    log.fatal({ err: (err as Error).message }, 'failed to start');
-    process.exit(1);
-  }
+  // The signal handlers are in place before the broker starts: a SIGTERM that arrives while it starts (its
+  // listener may already accept and log "listening on") stops it once started, never kills it half-way.
+  let starting: Promise<unknown> | undefined;
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
@@ -141,16 +138,26 @@ export async function runStart(args: string[]): Promise<void> {
       process.exit(1);
     }, 5000 + controlled);
     force.unref();
-    broker.stop().then(
-      () => process.exit(0),
-      (err: Error) => {
-        log.error({ err: err.message }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
+    (starting ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => broker.stop())
+      .then(
+        () => process.exit(0),
+        (err: Error) => {
+          log.error({ err: err.message }, 'error during shutdown');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  try {
+    starting = broker.start();
+    await starting;
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'failed to start');
+    process.exit(1);
+  }
 }
 
 /** The bundle's entry: `runnel start ...` (argv[2] is 'start'). */

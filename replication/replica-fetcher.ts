@@ -12,7 +12,8 @@
  *   drops what it wrote past the HW in its old epoch and the logs never diverge.
  * - Fetched batches are appended as they are (Partition.appendAsFollower) with the leader's HW.
  *   OFFSET_OUT_OF_RANGE (the answer's log start is -1, as Kafka's): the leader's log start comes from
- *   ListOffsets (earliest); behind it → the log restarts empty there; otherwise truncate again. Epoch and leadership errors (FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, NOT_LEADER_OR_FOLLOWER,
+ *   ListOffsets (earliest); behind it → the log restarts empty there; otherwise truncate again. Epoch and
+ *   leadership errors (FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, NOT_LEADER_OR_FOLLOWER,
  *   UNKNOWN_TOPIC_OR_PARTITION) and transport failures back the partition (or the fetcher) off for
  *   `backoffMs` until the metadata moves it.
  * - A partition whose leader is no longer the source (makeLeader, another leader) leaves the fetcher.

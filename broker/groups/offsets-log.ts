@@ -10,9 +10,9 @@
  *   that, so an acknowledged commit survives a kill -9 of the broker process and a change of coordinator.
  *   Failures throw with the log's Kafka code (internal-topic.ts's coordinatorErrorFor maps them).
  * - `replayPartition` reads one partition from its log start to its end, in order, and hands each record
- *   to the callback (`replay`: every partition); later records win, null values are tombstones. Records of transactional batches
- *   (TxnOffsetCommit, txn-offsets.ts) are held until their producer's marker: COMMIT hands them over,
- *   ABORT drops them; those with no marker yet end up in `unresolvedTxnRecords`.
+ *   to the callback (`replay`: every partition); later records win, null values are tombstones. Records of
+ *   transactional batches (TxnOffsetCommit, txn-offsets.ts) are held until their producer's marker: COMMIT
+ *   hands them over, ABORT drops them; those with no marker yet end up in `unresolvedTxnRecords`.
  */
 import { CONTROL_TYPE_COMMIT } from '../../protocol/records/builder.js';
 import { parseControlRecordKey } from '../../protocol/records/batch.js';

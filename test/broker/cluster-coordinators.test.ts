@@ -179,7 +179,7 @@ test('a consumer group re-forms on the new coordinator and resumes from its comm
   }
 });
 
-test('a transactional producer goes on at the new transaction coordinator; read_committed sees the commits', async () => {
+test('a transactional producer goes on at the new transaction coordinator; read_committed sees commits', async () => {
   const TOPIC = 'txn-data';
   const TXN_ID = 'coordinated-txn';
   const admin = kafka('txn-admin').admin();

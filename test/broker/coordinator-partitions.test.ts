@@ -196,7 +196,7 @@ function groupSetup() {
   return { c, clock, replicas, o };
 }
 
-test('group coordinator: a lost partition drops its groups (pending joins NOT_COORDINATOR); regained, it replays', async () => {
+test('group coordinator: a lost partition drops its groups (joins: NOT_COORDINATOR); regained: replays', async () => {
   const { c, clock, replicas, o } = groupSetup();
   const a = keyIn(0, 'group-');
   const b = keyIn(1, 'group-');
@@ -278,7 +278,7 @@ const TXN_CFG = {
   expireCheckIntervalMs: 10_000,
 };
 
-test('transaction coordinator: NOT_COORDINATOR off its partitions, markers at the leader epoch, unload and reload', async () => {
+test('txn coordinator: NOT_COORDINATOR off its partitions, markers at the leader epoch, unload, reload', async () => {
   const clock = new FakeClock(1_000_000);
   const store = new MemoryTxnStateStore();
   const markers: (TxnMarker & { topic: string; partition: number })[] = [];

@@ -163,7 +163,7 @@ test('with a log manager following the metadata, partitions appear and disappear
   await applier.close();
 });
 
-test('leadership events: a single node reports hosted and new partitions led at epoch 0, deleted ones not', async () => {
+test('leadership events: a single node reports hosted and new partitions at epoch 0, deleted ones not', async () => {
   const clock = new FakeClock(0);
   const fs = new MemoryFileSystem();
   const store = await LocalMetadataStore.open('/data', { nodeId: 1, fs });
