@@ -19,7 +19,7 @@
  *   below the recovery point has been fsynced (log data and the directory entries of its segments).
  * - The last segment is the active one; only it receives appends; it is never deleted by retention.
  * - Deleted segments are renamed `*.deleted` at once and unlinked after file.delete.delay.ms, so reads
- *   already holding them finish.
+ *   already holding them finish. DeleteRecords, retention and truncation: log-deletion.ts.
  *
  * Appends (append-queue.ts): batches are checked, stamped in place and written with one positional
  * writev; appends queued behind a write in flight are coalesced into the next one.
@@ -64,7 +64,7 @@ import { swapInCleanedSegment } from './segment-swap.js';
 import { LogFlusher } from './log-flusher.js';
 import { epochRuns, type RecordLocation } from './batch-scan.js';
 import { StorageError } from '../protocol/errors.js';
-import { NONE, OFFSET_OUT_OF_RANGE, parseTopicPartition } from './partition-log-types.js';
+import { parseTopicPartition } from './partition-log-types.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -74,7 +74,7 @@ import type {
   ReadResult,
 } from './partition-log-types.js';
 import { SegmentDeleter } from './segment-deleter.js';
-import { selectDeletableSegments } from './retention.js';
+import { LogDeletion, type LogOffsets } from './log-deletion.js';
 import type { MarkerInfo } from './producer-state.js';
 import { PartitionProducers, type TxnMarkerRequest } from './partition-producers.js';
 import { AppendQueue } from './append-queue.js';
@@ -90,8 +90,8 @@ export type { TxnMarkerRequest } from './partition-producers.js';
 export class PartitionLog {
   readonly topic: string;
   readonly partition: number;
-  private _logStartOffset: number;
-  private _highWatermark: number;
+  /** Log start offset, high watermark and truncation count (shared with `deletion`). */
+  private readonly offsets: LogOffsets;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly flusher: LogFlusher;
   private closed = false;
@@ -99,8 +99,8 @@ export class PartitionLog {
   private readonly autoHw: boolean;
   private readonly appends: AppendQueue;
   private readonly reader: LogReader;
-  private _truncations = 0;
   private readonly producers: PartitionProducers;
+  private readonly deletion: LogDeletion;
 
   private constructor(
     readonly dir: string,
@@ -117,8 +117,7 @@ export class PartitionLog {
     const tp = parseTopicPartition(path.basename(dir));
     this.topic = deps.topic ?? tp?.topic ?? path.basename(dir);
     this.partition = deps.partition ?? tp?.partition ?? 0;
-    this._logStartOffset = logStartOffset;
-    this._highWatermark = this.logEndOffset;
+    this.offsets = { logStart: logStartOffset, highWatermark: this.logEndOffset, truncations: 0 };
     this.autoHw = deps.autoAdvanceHighWatermark ?? true;
     this.flusher = new LogFlusher(fs, dir, segments, clock, logger, this.logEndOffset, deps.onFlush);
     this.deleter = new SegmentDeleter(clock, logger);
@@ -131,9 +130,23 @@ export class PartitionLog {
       clock,
       leaderEpochCache,
       config: () => this.config,
-      logStartOffset: () => this._logStartOffset,
+      logStartOffset: () => this.offsets.logStart,
       enqueue: (fn) => this.enqueue(fn),
       roll: (reason) => this.roll(reason),
+    });
+    this.deletion = new LogDeletion({
+      dir,
+      segments,
+      offsets: this.offsets,
+      leaderEpochCache,
+      producers: this.producers,
+      flusher: this.flusher,
+      reader: this.reader,
+      deleter: this.deleter,
+      logger,
+      config: () => this.config,
+      segmentDeps: () => this.segmentDeps(),
+      persistLogStartOffset: () => deps.persistLogStartOffset?.(),
     });
   }
 
@@ -160,13 +173,13 @@ export class PartitionLog {
   }
 
   get logStartOffset(): number {
-    return this._logStartOffset;
+    return this.offsets.logStart;
   }
   get logEndOffset(): number {
     return this.segments.last()!.nextOffset;
   }
   get highWatermark(): number {
-    return this._highWatermark;
+    return this.offsets.highWatermark;
   }
   get recoveryPoint(): number {
     return this.flusher.recoveryPoint;
@@ -200,14 +213,14 @@ export class PartitionLog {
 
   /** Set the high watermark (clamped to [logStartOffset, logEndOffset]); returns the value set. */
   updateHighWatermark(offset: number): number {
-    const hw = Math.min(Math.max(offset, this._logStartOffset), this.logEndOffset);
-    if (hw !== this._highWatermark) this.reader.forget();
-    this._highWatermark = hw;
+    const hw = Math.min(Math.max(offset, this.offsets.logStart), this.logEndOffset);
+    if (hw !== this.offsets.highWatermark) this.reader.forget();
+    this.offsets.highWatermark = hw;
     return hw;
   }
 
   private maybeAdvanceHw(offset: number): void {
-    if (this.autoHw && offset > this._highWatermark) this.updateHighWatermark(offset);
+    if (this.autoHw && offset > this.offsets.highWatermark) this.updateHighWatermark(offset);
   }
 
   private enqueue<T>(fn: () => Promise<T>): Promise<T> {
@@ -260,7 +273,7 @@ export class PartitionLog {
 
   /** min(first offset of undecided transactions, high watermark). */
   get lastStableOffset(): number {
-    return this.producers.lastStableOffset(this._highWatermark);
+    return this.producers.lastStableOffset(this.offsets.highWatermark);
   }
 
   /** Aborted transactions overlapping [fetchOffset, upperBoundOffset), from the segments' txn indexes. */
@@ -363,7 +376,7 @@ export class PartitionLog {
 
   /** Incremented by every truncation; the cleaner aborts a swap if it changed during a clean. */
   get truncationCount(): number {
-    return this._truncations;
+    return this.offsets.truncations;
   }
 
   /** A new empty segment named `<base>.log.cleaned` (+ indexes) for the cleaner's output. */
@@ -391,34 +404,23 @@ export class PartitionLog {
     afterSwapRename?: () => Promise<void> | void,
   ): Promise<boolean> {
     return this.enqueue(async () => {
-      if (this._truncations !== expectedTruncations) return false;
+      if (this.offsets.truncations !== expectedTruncations) return false;
       const ctx = {
         fs: this.fs,
         dir: this.dir,
         segments: this.segments,
         logger: this.logger,
-        retire: (seg: LogSegment) => this.retireSegment(seg),
+        retire: (seg: LogSegment) => this.deletion.retire(seg),
       };
       return swapInCleanedSegment(ctx, old, cleaned, afterSwapRename);
     });
   }
 
-  // ---- deletion: DeleteRecords, retention, truncation --------------------------------------------
+  // ---- deletion: DeleteRecords, retention, truncation (log-deletion.ts) ----------------------------
 
   /** DeleteRecords: move the log start offset to `offset` (-1 = high watermark). */
   deleteRecordsBefore(offset: number): Promise<DeleteRecordsResult> {
-    return this.enqueue(async () => {
-      const target = offset === -1 ? this._highWatermark : offset;
-      if (target < 0 || target > this._highWatermark)
-        return { errorCode: OFFSET_OUT_OF_RANGE, lowWatermark: this._logStartOffset };
-      if (target > this._logStartOffset) {
-        this._logStartOffset = target;
-        if (this.leaderEpochCache.truncateFromStart(target)) await this.leaderEpochCache.flush();
-        await this.deps.persistLogStartOffset?.();
-        await this.deleteSegments(selectDeletableSegments(this.segments.values(), this._logStartOffset, undefined, 0));
-      }
-      return { errorCode: NONE, lowWatermark: this._logStartOffset };
-    });
+    return this.enqueue(() => this.deletion.deleteRecordsBefore(offset));
   }
 
   /**
@@ -427,91 +429,17 @@ export class PartitionLog {
    * least that segment's size. Returns the number of segments deleted.
    */
   deleteOldSegments(now = this.clock.now()): Promise<number> {
-    return this.enqueue(async () => {
-      const doomed = selectDeletableSegments(this.segments.values(), this._logStartOffset, this.config, now);
-      if (doomed.length === 0) return 0;
-      await this.deleteSegments(doomed);
-      const first = this.segments.first()!;
-      if (first.baseOffset > this._logStartOffset) {
-        this._logStartOffset = first.baseOffset;
-        if (this._highWatermark < this._logStartOffset) this._highWatermark = this._logStartOffset;
-        if (this.leaderEpochCache.truncateFromStart(this._logStartOffset)) await this.leaderEpochCache.flush();
-      }
-      return doomed.length;
-    });
-  }
-
-  /** Remove segments from the log now; their files go `.deleted` and are unlinked later. */
-  private async deleteSegments(segs: LogSegment[]): Promise<void> {
-    for (const seg of segs) await this.retireSegment(seg);
-    if (segs.length) {
-      this.logger?.info({ dir: this.dir, segments: segs.map((s) => s.baseOffset) }, 'deleted segments');
-      await this.producers.afterDeleteSegments();
-    }
-  }
-
-  /** Take `seg` out of the log now; its files go `.deleted` and are unlinked after file.delete.delay.ms. */
-  private async retireSegment(seg: LogSegment): Promise<void> {
-    this.segments.remove(seg);
-    this.flusher.forget(seg);
-    this.reader.forget(seg);
-    await this.deleter.retire(seg, this.config.fileDeleteDelayMs);
+    return this.enqueue(() => this.deletion.deleteOldSegments(now));
   }
 
   /** Replication: remove every record at offset >= `offset` (whole batches). Returns true if anything changed. */
   truncateTo(offset: number): Promise<boolean> {
-    return this.enqueue(async () => {
-      if (offset >= this.logEndOffset) return false;
-      this._truncations++;
-      if (offset < this.segments.first()!.baseOffset) {
-        await this.truncateFullyLocked(offset);
-        return true;
-      }
-      try {
-        await this.deleteSegments(this.segments.above(offset));
-        await this.segments.floor(offset)!.truncateTo(offset);
-      } finally {
-        // Whole batches go, so the log end may land below `offset` (and below the log start).
-        this._logStartOffset = Math.min(this._logStartOffset, this.logEndOffset);
-        this.afterTruncation();
-      }
-      if (this.leaderEpochCache.truncateFromEnd(this.logEndOffset)) await this.leaderEpochCache.flush();
-      await this.producers.afterTruncation();
-      return true;
-    });
+    return this.enqueue(() => this.deletion.truncateTo(offset));
   }
 
   /** Replication: drop everything and restart the log at `offset`. */
   truncateFullyAndStartAt(offset: number): Promise<void> {
-    return this.enqueue(() => this.truncateFullyLocked(offset));
-  }
-
-  private async truncateFullyLocked(offset: number): Promise<void> {
-    this._truncations++;
-    const all = this.segments.values().slice();
-    const seg = await LogSegment.create(this.dir, offset, segmentConfigOf(this.config), this.segmentDeps());
-    await this.deleteSegments(all.filter((s) => s.baseOffset !== offset));
-    if (all.some((s) => s.baseOffset === offset)) {
-      const same = all.find((s) => s.baseOffset === offset)!;
-      this.segments.remove(same);
-      await same.close();
-    }
-    this.segments.add(seg);
-    this.flusher.markDirDirty();
-    this._logStartOffset = offset;
-    this.afterTruncation();
-    this.leaderEpochCache.clear();
-    await this.leaderEpochCache.flush();
-    await this.producers.clear();
-    await this.deps.persistLogStartOffset?.();
-  }
-
-  private afterTruncation(): void {
-    const leo = this.logEndOffset;
-    this.reader.forget();
-    if (this._highWatermark > leo) this._highWatermark = leo;
-    if (this._highWatermark < this._logStartOffset) this._highWatermark = this._logStartOffset;
-    this.flusher.truncatedTo(leo);
+    return this.enqueue(() => this.deletion.truncateFullyLocked(offset));
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------

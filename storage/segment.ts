@@ -27,28 +27,20 @@
  *   after they join a log. Batches written by the cleaner may leave offset gaps and may be empty
  *   (no records, header kept to preserve the segment's end offset).
  * - `read()` returns a byte range of whole batches, never decoding records. Only timestamp lookups
- *   look inside a batch (decompressing it if needed) to find the exact record.
+ *   look inside a batch (decompressing it if needed) to find the exact record. The reads: segment-read.ts.
  */
 
 import path from 'node:path';
 import type { FileHandle } from './fs.js';
-import { isNotFound, readAt } from './fs.js';
+import { isNotFound } from './fs.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
 import { TxnIndex, TXN_INDEX_SUFFIX } from './txn-index.js';
 import type { TimestampOffset } from './time-index.js';
-import { BatchHeaderScanner, firstRecordAtOrAfter, needsDecompressionForTimestamps } from './batch-scan.js';
+import { BatchHeaderScanner } from './batch-scan.js';
 import type { RecordLocation } from './batch-scan.js';
-import {
-  attributes,
-  BATCH_HEADER_SIZE,
-  baseOffsetNumber,
-  COMPRESSION_CODEC_MASK,
-  entrySize,
-  lastOffsetNumber,
-  maxTimestampNumber,
-} from '../protocol/records/batch-header.js';
-import { decompress } from '../protocol/records/compression.js';
+import { baseOffsetNumber, entrySize, lastOffsetNumber, maxTimestampNumber } from '../protocol/records/batch-header.js';
+import { findRecordByTimestamp, locateBatch, readWholeBatches } from './segment-read.js';
 import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFileName } from './segment-types.js';
 import type {
   BatchLocation,
@@ -269,14 +261,7 @@ export class LogSegment {
 
   /** First batch at or after `position` (and below maxPosition) whose lastOffset >= offset. */
   async translateOffset(offset: number, maxPosition = this._size): Promise<BatchLocation | undefined> {
-    const start = this.offsetIndex.lookup(offset).position;
-    const scan = new BatchHeaderScanner(this.log, start, Math.min(maxPosition, this._size));
-    while (await scan.next()) {
-      if (scan.lastOffset >= offset) {
-        return { position: scan.position, size: scan.size, baseOffset: scan.baseOffset, lastOffset: scan.lastOffset };
-      }
-    }
-    return undefined;
+    return locateBatch(this.log, this.offsetIndex.lookup(offset).position, Math.min(maxPosition, this._size), offset);
   }
 
   /**
@@ -294,19 +279,7 @@ export class LogSegment {
     const limit = Math.min(maxPosition, this._size);
     const hit = await this.translateOffset(startOffset, limit);
     if (hit === undefined) return undefined;
-    const want = Math.min(limit - hit.position, minOneBatch ? Math.max(maxBytes, hit.size) : maxBytes);
-    if (want < hit.size || hit.lastOffset >= maxOffset) {
-      return { records: Buffer.alloc(0), firstBatchOffset: hit.baseOffset, position: hit.position };
-    }
-    const buf = await readAt(this.log, hit.position, want);
-    // Keep whole batches only, below maxOffset.
-    let end = 0;
-    while (end + BATCH_HEADER_SIZE <= buf.length) {
-      const size = entrySize(buf, end);
-      if (size < BATCH_HEADER_SIZE || end + size > buf.length || lastOffsetNumber(buf, end) >= maxOffset) break;
-      end += size;
-    }
-    return { records: buf.subarray(0, end), firstBatchOffset: hit.baseOffset, position: hit.position };
+    return readWholeBatches(this.log, hit, limit, maxBytes, minOneBatch, maxOffset);
   }
 
   /** First record with timestamp >= ts and offset >= startingOffset, via the time and offset indexes. */
@@ -317,27 +290,10 @@ export class LogSegment {
     if (this._maxTimestamp < timestamp) return undefined;
     const te = this.timeIndex.lookup(timestamp);
     const from = Math.max(te.offset, startingOffset);
-    const scan = new BatchHeaderScanner(this.log, this.offsetIndex.lookup(from).position, this._size);
-    while (await scan.next()) {
-      if (scan.lastOffset < from || scan.maxTimestamp < timestamp) continue;
-      const batch = await readAt(this.log, scan.position, scan.size);
-      if (batch.length < scan.size) return undefined;
-      let records: Buffer | undefined;
-      if (needsDecompressionForTimestamps(batch, 0)) {
-        const codec = attributes(batch) & COMPRESSION_CODEC_MASK;
-        try {
-          records = await decompress(codec, batch.subarray(BATCH_HEADER_SIZE));
-        } catch (err) {
-          this.deps.logger?.warn(
-            { err, path: this.logPath, position: scan.position },
-            'cannot decompress batch for a timestamp lookup',
-          );
-        }
-      }
-      const loc = firstRecordAtOrAfter(batch, 0, timestamp, from, records);
-      if (loc) return loc;
-    }
-    return undefined;
+    const start = this.offsetIndex.lookup(from).position;
+    return findRecordByTimestamp(this.log, start, this._size, timestamp, from, (err, position) =>
+      this.deps.logger?.warn({ err, path: this.logPath, position }, 'cannot decompress batch for a timestamp lookup'),
+    );
   }
 
   /** Exact record carrying the segment's max timestamp (batch granularity for compressed batches). */

@@ -32,14 +32,8 @@ import { Writer } from '../../protocol/wire/writer.js';
 import type { Clock } from '../../storage/clock.js';
 import type { Logger } from '../logger.js';
 import type { Assignment } from './assignors.js';
-import {
-  assignmentList,
-  ConsumerGroup,
-  newMember,
-  type ConsumerGroupManager,
-  type ConsumerMember,
-  type MemberState,
-} from './consumer-group.js';
+import { assignmentList, type ConsumerGroupManager } from './consumer-group.js';
+import { ConsumerGroup, newMember, type ConsumerMember, type MemberState } from './consumer-group-state.js';
 import type { GroupLog, GroupLogRecord } from './offsets-log.js';
 
 export const CG_METADATA = 3;

@@ -18,6 +18,8 @@
  * within its assignment, is FENCED_MEMBER_EPOCH; an unknown member id UNKNOWN_MEMBER_ID.
  * Sessions run on the injected Clock (a member silent for the session timeout is removed).
  *
+ * The group and member state (ConsumerGroup, ConsumerMember) is in consumer-group-state.ts.
+ *
  * Durability: every change is written to __consumer_offsets with Kafka's consumer-group records by the
  * ConsumerGroupStore (consumer-group-records.ts; the heartbeat handler awaits `flush` before answering,
  * timer-driven removals flush on their own) and replayed on start-up, so after a restart members go on
@@ -25,7 +27,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Clock, TimerHandle } from '../../storage/clock.js';
+import type { Clock } from '../../storage/clock.js';
 import type { Logger } from '../logger.js';
 import type { ConsumerGroupStore } from './consumer-group-records.js';
 import {
@@ -39,99 +41,18 @@ import {
   type Assignment,
 } from './assignors.js';
 
+import {
+  ConsumerGroup,
+  newMember,
+  type ConsumerGroupConfig,
+  type ConsumerMember,
+  type HeartbeatParams,
+  type HeartbeatResult,
+  type TopicResolver,
+} from './consumer-group-state.js';
+
 export { assignmentList } from './assignors.js';
-
-export interface ConsumerGroupConfig {
-  heartbeatIntervalMs: number;
-  sessionTimeoutMs: number;
-  /** Enabled server assignors, the first being the default. */
-  assignors: string[];
-  maxSize: number;
-}
-
-/** What the manager needs of topic metadata. */
-export interface TopicResolver {
-  byName(name: string): { topicId: string; partitions: number } | undefined;
-  byId(topicId: string): { name: string; partitions: number } | undefined;
-}
-
-export type MemberState = 'STABLE' | 'UNREVOKED_PARTITIONS' | 'UNRELEASED_PARTITIONS';
-
-export interface ConsumerMember {
-  memberId: string;
-  instanceId: string | null;
-  rackId: string | null;
-  clientId: string;
-  clientHost: string;
-  memberEpoch: number;
-  previousMemberEpoch: number;
-  rebalanceTimeoutMs: number;
-  subscribedTopicNames: string[];
-  subscribedTopicRegex: string | null;
-  serverAssignor: string | null;
-  state: MemberState;
-  /** Partitions the member may use. */
-  assigned: Assignment;
-  /** Partitions the member must give up before getting new ones. */
-  pendingRevocation: Assignment;
-  /** Static member that left with epoch -2 and may come back. */
-  leftTemporarily: boolean;
-  sessionTimer?: TimerHandle;
-  revocationTimer?: TimerHandle;
-}
-
-export class ConsumerGroup {
-  groupEpoch = 0;
-  assignmentEpoch = 0;
-  readonly members = new Map<string, ConsumerMember>();
-  /** memberId → target assignment at assignmentEpoch. */
-  targetAssignment = new Map<string, Assignment>();
-  /** Fingerprint of the subscribed topics' metadata when the group epoch last moved. */
-  metadataFingerprint = '';
-  assignorName: string;
-  constructor(
-    readonly groupId: string,
-    defaultAssignor: string,
-  ) {
-    this.assignorName = defaultAssignor;
-  }
-
-  /** Kafka's ConsumerGroupState names: Empty, Assigning, Reconciling, Stable. */
-  get state(): string {
-    if (this.members.size === 0) return 'Empty';
-    if (this.assignmentEpoch < this.groupEpoch) return 'Assigning';
-    for (const m of this.members.values())
-      if (m.memberEpoch !== this.assignmentEpoch || m.state !== 'STABLE') return 'Reconciling';
-    return 'Stable';
-  }
-}
-
-export interface HeartbeatParams {
-  groupId: string;
-  memberId: string;
-  memberEpoch: number;
-  instanceId: string | null;
-  rackId: string | null;
-  rebalanceTimeoutMs: number;
-  subscribedTopicNames: string[] | null;
-  subscribedTopicRegex: string | null;
-  serverAssignor: string | null;
-  /** Owned partitions (topicId → partitions), null when unchanged. */
-  ownedTopicPartitions: { topicId: string; partitions: number[] }[] | null;
-  clientId: string;
-  clientHost: string;
-  /** Request version: v1+ requires a client-generated member id. */
-  version: number;
-}
-
-export interface HeartbeatResult {
-  errorCode: number;
-  errorMessage: string | null;
-  memberId: string | null;
-  memberEpoch: number;
-  heartbeatIntervalMs: number;
-  assignment: { topicId: string; partitions: number[] }[] | null;
-}
+export type { ConsumerGroupConfig, HeartbeatParams, HeartbeatResult, TopicResolver } from './consumer-group-state.js';
 
 function err(errorCode: number, errorMessage: string | null = null): HeartbeatResult {
   return { errorCode, errorMessage, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
@@ -570,26 +491,4 @@ export class ConsumerGroupManager {
       }
     }
   }
-}
-
-/** A member at epoch 0 with nothing assigned; `init` sets what the joining member told us. */
-export function newMember(memberId: string, init: Partial<ConsumerMember> = {}): ConsumerMember {
-  return {
-    memberId,
-    instanceId: null,
-    rackId: null,
-    clientId: '',
-    clientHost: '',
-    memberEpoch: 0,
-    previousMemberEpoch: 0,
-    rebalanceTimeoutMs: 0,
-    subscribedTopicNames: [],
-    subscribedTopicRegex: null,
-    serverAssignor: null,
-    state: 'STABLE',
-    assigned: new Map(),
-    pendingRevocation: new Map(),
-    leftTemporarily: false,
-    ...init,
-  };
 }

@@ -1,7 +1,8 @@
 /**
  * GroupCoordinator: the single owner of all classic consumer-group state on this node. Handlers call it;
  * nothing else mutates a Group. Membership (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, session expiry)
- * lives here; offsets and group administration are in offsets.ts, which works on the same state.
+ * lives here; the groups, ownership status, persistence, replay, unload and shutdown are in
+ * coordinator-state.ts (its base class); offsets and group administration are in offsets.ts, on the same state.
  *
  * Behaviour follows Kafka's classic GroupCoordinator:
  * - Empty → PreparingRebalance (a member joins, or one leaves/changes) → CompletingRebalance (every known
@@ -26,15 +27,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { Clock, TimerHandle } from '../../storage/clock.js';
-import type { Logger } from '../logger.js';
 import {
   EMPTY,
   Group,
   joinError,
   sameProtocols,
   syncError,
-  type GroupCoordinatorConfig,
   type JoinParams,
   type JoinResult,
   type LeaveMember,
@@ -42,42 +40,12 @@ import {
   type SyncParams,
   type SyncResult,
 } from './group.js';
-
-export type { GroupCoordinatorConfig, JoinParams, LeaveMember, SyncParams } from './group.js';
-import type { GroupLog } from './offsets-log.js';
-import { groupKey } from './records.js';
-import { applyGroupRecord, groupRecordValue } from './group-records.js';
-import type { ConsumerGroupManager } from './consumer-group.js';
-import { decodeCgKey } from './consumer-group-records.js';
-import type { CoordinatorPartitions } from '../coordinator-partitions.js';
+import { GroupCoordinatorState } from './coordinator-state.js';
 import { coordinatorErrorFor } from '../internal-topic.js';
 
-export class GroupCoordinator {
-  readonly groups = new Map<string, Group>();
-  /** True while __consumer_offsets is being replayed: coordinator APIs answer COORDINATOR_LOAD_IN_PROGRESS. */
-  loading = false;
-  private stopped = false;
-  private expiryTimer: TimerHandle | undefined;
-  /** KIP-848 consumer groups (consumer-group.ts), when wired; a group id is classic or consumer, not both. */
-  consumer: ConsumerGroupManager | undefined;
-  /** The `__consumer_offsets` partitions this node coordinates (none: every group, as in unit tests). */
-  ownership: CoordinatorPartitions | undefined;
-  private periodic = false;
+export type { GroupCoordinatorConfig, JoinParams, LeaveMember, SyncParams } from './group.js';
 
-  constructor(
-    readonly config: GroupCoordinatorConfig,
-    readonly clock: Clock,
-    readonly store: GroupLog,
-    readonly log?: Logger,
-  ) {}
-
-  /** NONE when this node coordinates `groupId` now, else COORDINATOR_LOAD_IN_PROGRESS or NOT_COORDINATOR. */
-  status(groupId: string): number {
-    if (this.loading) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
-    if (this.stopped) return ErrorCode.NOT_COORDINATOR;
-    return this.ownership?.status(groupId) ?? ErrorCode.NONE;
-  }
-
+export class GroupCoordinator extends GroupCoordinatorState {
   // ------------------------------------------------------------------------------------------ JoinGroup
 
   async join(p: JoinParams): Promise<JoinResult> {
@@ -510,94 +478,5 @@ export class GroupCoordinator {
     if (group.is('Stable', 'CompletingRebalance'))
       this.prepareRebalance(group, `member ${m.memberId} removed: ${reason}`);
     else this.maybeCompleteJoin(group);
-  }
-
-  // ------------------------------------------------------------------------------------------ persistence
-
-  /** Write the group's metadata record (with `assignments` in place of the current ones, if given). */
-  persistGroup(group: Group, assignments?: Map<string, Buffer>): Promise<void> {
-    return this.store.write(
-      group.groupId,
-      [{ key: groupKey(group.groupId), value: groupRecordValue(group, assignments) }],
-      this.clock.now(),
-    );
-  }
-
-  /** Apply one replayed `__consumer_offsets` record (later records win; null value = tombstone). */
-  applyRecord(key: Buffer, value: Buffer | null): void {
-    const cg = decodeCgKey(key);
-    try {
-      if (cg) this.consumer?.store?.applyRecord(cg, key, value);
-      else applyGroupRecord(this.groups, key, value, this.clock.now());
-    } catch (err) {
-      this.log?.warn(
-        { err: (err as Error).message, key: key.toString('hex') },
-        'skipping an unreadable __consumer_offsets record',
-      );
-    }
-  }
-
-  /** After replay: loaded members (of the groups `which` selects) must heartbeat within their session timeout. */
-  finishLoading(which: (groupId: string) => boolean = () => true): void {
-    for (const g of this.groups.values())
-      if (which(g.groupId)) for (const m of g.members.values()) this.scheduleSession(g, m);
-    this.consumer?.store?.finishLoading(which);
-    this.loading = false;
-  }
-
-  /** This node no longer coordinates `partition`: its groups leave memory, their waiters get NOT_COORDINATOR. */
-  unloadPartition(partition: number): void {
-    const own = this.ownership;
-    if (!own) return;
-    const here = (groupId: string): boolean => own.inPartition(groupId, partition);
-    for (const g of [...this.groups.values()]) {
-      if (!here(g.groupId)) continue;
-      this.dropGroup(g);
-      this.groups.delete(g.groupId);
-    }
-    this.consumer?.unload(here);
-  }
-
-  /** Clear a group's timers and answer its waiters with NOT_COORDINATOR. */
-  private dropGroup(g: Group): void {
-    this.clock.clearTimeout(g.joinTimer);
-    this.clock.clearTimeout(g.syncTimer);
-    for (const t of g.pendingMembers.values()) this.clock.clearTimeout(t);
-    for (const m of g.members.values()) {
-      this.clock.clearTimeout(m.sessionTimer);
-      m.joinWaiter?.(joinError(ErrorCode.NOT_COORDINATOR, m.memberId));
-      m.syncWaiter?.(syncError(ErrorCode.NOT_COORDINATOR));
-      m.joinWaiter = undefined;
-      m.syncWaiter = undefined;
-    }
-  }
-
-  /** Answer every pending Join/Sync with NOT_COORDINATOR and clear all timers (broker stopping). */
-  shutdown(): void {
-    this.stopped = true;
-    this.clock.clearTimeout(this.expiryTimer);
-    this.consumer?.shutdown();
-    this.ownership?.stop();
-    for (const g of this.groups.values()) this.dropGroup(g);
-  }
-
-  /** Arm the periodic offset-expiry task (`run` is offsets.ts's expireOffsets). */
-  startPeriodic(run: () => Promise<unknown>): void {
-    if (this.periodic) return;
-    this.periodic = true;
-    const tick = (): void => {
-      if (this.stopped) return;
-      void run()
-        .catch((err: unknown) => this.log?.warn({ err: (err as Error).message }, 'offset expiry failed'))
-        .finally(() => {
-          if (!this.stopped)
-            this.expiryTimer = this.clock.setTimeout(tick, this.config.offsetsRetentionCheckIntervalMs);
-        });
-    };
-    this.expiryTimer = this.clock.setTimeout(tick, this.config.offsetsRetentionCheckIntervalMs);
-  }
-
-  get isStopped(): boolean {
-    return this.stopped;
   }
 }

@@ -1,6 +1,6 @@
 /**
- * Zero-copy view over one record batch v2 (magic 2), iteration over its records, splitting a buffer of
- * consecutive batches, and control records (transaction markers).
+ * Zero-copy view over one record batch v2 (magic 2), iteration over its records, and splitting a buffer of
+ * consecutive batches. Control records (transaction markers) are parsed in control-record.ts.
  *
  * Layout (see batch-header.ts for offsets): 61-byte header, then `recordsCount` records, or, when the
  * compression bits of attributes are non-zero, one compressed stream holding those records. Each record:
@@ -42,6 +42,9 @@ import * as hdr from './batch-header.js';
 import { crc32c } from './crc.js';
 import { decompress, type DecompressOptions } from './compression.js';
 import { readVarint, readVarlong, readVarlongNumber, type Cursor } from './varint.js';
+import { parseControlRecord, type ControlRecord } from './control-record.js';
+
+export * from './control-record.js';
 
 export interface RecordHeader {
   key: string;
@@ -457,51 +460,4 @@ export function* iterateBatches(
     state.validBytes = pos;
     yield batch;
   }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Control records
-
-export enum ControlRecordType {
-  Abort = 0,
-  Commit = 1,
-  LeaderChange = 2,
-  SnapshotHeader = 3,
-  SnapshotFooter = 4,
-  KraftVersion = 5,
-  KraftVoters = 6,
-}
-
-export interface ControlRecord {
-  version: number;
-  type: number;
-  /** For ABORT/COMMIT markers: the EndTxnMarker's coordinatorEpoch; else null. */
-  coordinatorEpoch: number | null;
-}
-
-/** Parse a control record's key: int16 version, int16 type. */
-export function parseControlRecordKey(key: Buffer | null): { version: number; type: number } {
-  if (key === null || key.length < 4) throw new CorruptRecordError('control record key is shorter than 4 bytes');
-  const version = key.readInt16BE(0);
-  if (version < 0) throw new CorruptRecordError(`invalid control record key version ${version}`);
-  return { version, type: key.readInt16BE(2) };
-}
-
-/** Parse an EndTxnMarker value: int16 version (0), int32 coordinatorEpoch. */
-export function parseEndTxnMarker(value: Buffer | null): { version: number; coordinatorEpoch: number } {
-  if (value === null || value.length < 6)
-    throw new CorruptRecordError('end transaction marker value is shorter than 6 bytes');
-  const version = value.readInt16BE(0);
-  if (version < 0) throw new CorruptRecordError(`invalid end transaction marker version ${version}`);
-  return { version, coordinatorEpoch: value.readInt32BE(2) };
-}
-
-/** Interpret a record of a control batch. */
-export function parseControlRecord(record: { key: Buffer | null; value: Buffer | null }): ControlRecord {
-  const { version, type } = parseControlRecordKey(record.key);
-  const coordinatorEpoch =
-    type === ControlRecordType.Abort || type === ControlRecordType.Commit
-      ? parseEndTxnMarker(record.value).coordinatorEpoch
-      : null;
-  return { version, type, coordinatorEpoch };
 }

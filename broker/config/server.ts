@@ -1,0 +1,102 @@
+/**
+ * Config rows of this node's process and listeners: its id, the Kafka listener's bind address and what clients
+ * are told (advertised.*), the admin HTTP API, the data dir, logging, request and connection limits, and fetch
+ * sessions. Part of the one config table (../config.ts concatenates the area tables in reference order).
+ */
+import type { ConfigDef } from '../config-model.js';
+
+/** The first rows of the table: node id and the Kafka listener. */
+export const NODE_CONFIGS: readonly ConfigDef[] = [
+  { name: 'node.id', type: 'int', default: 1, min: 0, doc: "This node's id in the cluster." },
+  { name: 'host', type: 'string', default: '0.0.0.0', doc: 'Address the Kafka listener binds to.' },
+  {
+    name: 'port',
+    type: 'int',
+    default: 9092,
+    min: 0,
+    max: 65535,
+
+    doc: 'Port of the Kafka listener (0 picks a free port).',
+  },
+];
+
+/** Advertised address, admin API, data dir, logging, request/connection limits, fetch sessions. */
+export const SERVER_CONFIGS: readonly ConfigDef[] = [
+  {
+    name: 'advertised.host',
+    type: 'string',
+    default: null,
+
+    doc: 'Host clients are told to connect to; default: `host`, or `localhost` when `host` is a wildcard address.',
+  },
+  {
+    name: 'advertised.port',
+    type: 'int',
+    default: null,
+    min: 1,
+    max: 65535,
+
+    doc: 'Port clients are told to connect to; default: the bound port.',
+  },
+  {
+    name: 'admin.port',
+    type: 'int',
+    default: 9644,
+    min: -1,
+    max: 65535,
+    doc:
+      'Port of the admin HTTP API (health, readiness, Prometheus metrics, topics, groups, records); ' +
+      '0 picks a free port, -1 turns it off.',
+  },
+  {
+    name: 'admin.host',
+    type: 'string',
+    default: null,
+
+    doc: 'Address the admin HTTP API binds to; default: `host`.',
+  },
+  {
+    name: 'data.dir',
+    type: 'string',
+    default: './data',
+
+    doc: 'Directory holding the partition logs and metadata (Kafka: log.dirs).',
+  },
+  {
+    name: 'log.level',
+    type: 'string',
+    default: 'info',
+    oneOf: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+    doc: 'Log level.',
+  },
+  {
+    name: 'log.format',
+    type: 'string',
+    default: 'auto',
+    oneOf: ['auto', 'json', 'pretty'],
+
+    doc: 'Log output: JSON lines, human-readable (pino-pretty), or auto: pretty when stdout is a terminal, else JSON.',
+  },
+  {
+    name: 'socket.request.max.bytes',
+    type: 'int',
+    default: 104_857_600,
+    min: 1,
+
+    doc: 'Largest request frame accepted; a larger one closes the connection without being read.',
+  },
+  {
+    name: 'connections.max.idle.ms',
+    type: 'long',
+    default: 600_000,
+    min: 1,
+    doc: 'Idle connections are closed after this many milliseconds.',
+  },
+  {
+    name: 'max.incremental.fetch.session.cache.slots',
+    type: 'int',
+    default: 1000,
+    min: 0,
+    doc: 'Most incremental fetch sessions (KIP-227) this node keeps; 0 turns sessions off (every fetch is a full one).',
+  },
+];
