@@ -62,6 +62,26 @@ function byTopic<T extends { topic: string }>(items: readonly T[]): Map<string, 
   return out;
 }
 
+interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/**
+ * The answers in the order of the items asked, one each: the answer for the item's topic-partition, or
+ * `missing(item)` where the response left it out.
+ */
+function inItemOrder<R extends TopicPartition>(
+  items: readonly TopicPartition[],
+  answers: readonly R[],
+  missing: (it: TopicPartition) => R,
+): R[] {
+  const key = (x: TopicPartition): string => `${x.topic}\u0000${x.partition}`;
+  const found = new Map<string, R>();
+  for (const a of answers) found.set(key(a), a);
+  return items.map((it) => found.get(key(it)) ?? missing({ topic: it.topic, partition: it.partition }));
+}
+
 export class NetworkReplicaTransport implements ReplicaTransport {
   private readonly conn: BrokerConnection;
 
@@ -117,10 +137,9 @@ export class NetworkReplicaTransport implements ReplicaTransport {
         { timeoutMs: (this.o.requestTimeoutMs ?? 30000) + maxWaitMs },
       ),
     );
-    const found = new Map<string, ReplicaFetchData>();
-    for (const t of res.responses) {
-      for (const p of t.partitions) {
-        found.set(`${t.topic}\u0000${p.partitionIndex}`, {
+    const answers = res.responses.flatMap((t) =>
+      t.partitions.map(
+        (p): ReplicaFetchData => ({
           topic: t.topic,
           partition: p.partitionIndex,
           errorCode: p.errorCode !== ErrorCode.NONE ? p.errorCode : res.errorCode,
@@ -129,22 +148,18 @@ export class NetworkReplicaTransport implements ReplicaTransport {
           logStartOffset: Number(p.logStartOffset),
           logEndOffset: -1,
           records: p.records ?? Buffer.alloc(0),
-        });
-      }
-    }
-    return items.map(
-      (it) =>
-        found.get(`${it.topic}\u0000${it.partition}`) ?? {
-          topic: it.topic,
-          partition: it.partition,
-          errorCode: res.errorCode !== ErrorCode.NONE ? res.errorCode : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-          highWatermark: -1,
-          lastStableOffset: -1,
-          logStartOffset: -1,
-          logEndOffset: -1,
-          records: Buffer.alloc(0),
-        },
+        }),
+      ),
     );
+    return inItemOrder(items, answers, (it) => ({
+      ...it,
+      errorCode: res.errorCode !== ErrorCode.NONE ? res.errorCode : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      highWatermark: -1,
+      lastStableOffset: -1,
+      logStartOffset: -1,
+      logEndOffset: -1,
+      records: Buffer.alloc(0),
+    }));
   }
 
   async offsetForLeaderEpoch(replicaId: number, items: EpochEndRequest[]): Promise<EpochEndResult[]> {
@@ -164,28 +179,23 @@ export class NetworkReplicaTransport implements ReplicaTransport {
         decodeOffsetForLeaderEpochResponse,
       ),
     );
-    const found = new Map<string, EpochEndResult>();
-    for (const t of res.topics) {
-      for (const p of t.partitions) {
-        found.set(`${t.topic}\u0000${p.partition}`, {
+    const answers = res.topics.flatMap((t) =>
+      t.partitions.map(
+        (p): EpochEndResult => ({
           topic: t.topic,
           partition: p.partition,
           errorCode: p.errorCode,
           leaderEpoch: p.leaderEpoch,
           endOffset: Number(p.endOffset),
-        });
-      }
-    }
-    return items.map(
-      (it) =>
-        found.get(`${it.topic}\u0000${it.partition}`) ?? {
-          topic: it.topic,
-          partition: it.partition,
-          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-          leaderEpoch: -1,
-          endOffset: -1,
-        },
+        }),
+      ),
     );
+    return inItemOrder(items, answers, (it) => ({
+      ...it,
+      errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      leaderEpoch: -1,
+      endOffset: -1,
+    }));
   }
 
   async logStartOffsets(replicaId: number, items: LogStartRequest[]): Promise<LogStartResult[]> {
@@ -207,26 +217,21 @@ export class NetworkReplicaTransport implements ReplicaTransport {
         decodeListOffsetsResponse,
       ),
     );
-    const found = new Map<string, LogStartResult>();
-    for (const t of res.topics) {
-      for (const p of t.partitions) {
-        found.set(`${t.name}\u0000${p.partitionIndex}`, {
+    const answers = res.topics.flatMap((t) =>
+      t.partitions.map(
+        (p): LogStartResult => ({
           topic: t.name,
           partition: p.partitionIndex,
           errorCode: p.errorCode,
           logStartOffset: Number(p.offset),
-        });
-      }
-    }
-    return items.map(
-      (it) =>
-        found.get(`${it.topic}\u0000${it.partition}`) ?? {
-          topic: it.topic,
-          partition: it.partition,
-          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-          logStartOffset: -1,
-        },
+        }),
+      ),
     );
+    return inItemOrder(items, answers, (it) => ({
+      ...it,
+      errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      logStartOffset: -1,
+    }));
   }
 
   /** Closes the connection; later requests fail. */

@@ -1,17 +1,16 @@
 /**
- * The controller's duties in a replicated cluster, end to end: a real etcd (test/helpers/etcd.ts) and three
- * in-process brokers started with `etcd.endpoints`, driven by kafkajs and a raw client. CreateTopics /
+ * The controller's duties in a replicated cluster, end to end: a real etcd and three in-process brokers started
+ * with `etcd.endpoints` (test/helpers/cluster.ts), driven by kafkajs and a raw client. CreateTopics /
  * CreatePartitions with replica assignments (and Kafka's refusals), DeleteTopics on every node, ElectLeaders,
  * controlled shutdown under an acks=all producer, and the preferred leader election after a broker returns
  * (leader.imbalance.check.interval.seconds = 1 here). Every wait is bounded; everything listens on 127.0.0.1.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { startBroker, type RunningBroker } from '../../broker/index.js';
+import type { Admin, Kafka } from 'kafkajs';
+import type { RunningBroker } from '../../broker/index.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { encodeElectLeadersRequest, type ElectLeadersRequest } from '../../protocol/generated/elect-leaders-request.js';
 import {
@@ -19,46 +18,15 @@ import {
   type ElectLeadersResponse,
 } from '../../protocol/generated/elect-leaders-response.js';
 import { NO_LEADER } from '../../replication/metadata/image.js';
-import { startEtcd, type EtcdProcess } from '../helpers/etcd.js';
+import { TestCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/etcd-nodes.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { call } from '../helpers/test-broker.js';
 
-let etcd: EtcdProcess;
-const brokers = new Map<number, RunningBroker>();
-const dir3 = mkdtempSync(join(tmpdir(), 'runnel-ctl-3-'));
-
-const live = (): RunningBroker[] => [...brokers.values()];
-const b = (id: number): RunningBroker => brokers.get(id)!;
-
-function kafka(bootstrap: RunningBroker[] = live()): Kafka {
-  return new Kafka({
-    clientId: 'cluster-controller-test',
-    brokers: bootstrap.map((x) => x.bootstrapServers),
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1000 },
-  });
-}
-
-function startNode(nodeId: number): Promise<RunningBroker> {
-  return startBroker({
-    ...(nodeId === 3 ? { dataDir: dir3 } : {}),
-    config: {
-      'node.id': nodeId,
-      'etcd.endpoints': etcd.endpoint,
-      'cluster.name': 'cluster-controller-test',
-      'broker.session.timeout.ms': 3000,
-      'replica.fetch.wait.max.ms': 100,
-      'replica.fetch.backoff.ms': 100,
-      'offsets.topic.num.partitions': 1,
-      'transaction.state.log.num.partitions': 1,
-      'leader.imbalance.check.interval.seconds': 1,
-      // Only a broker leading none of what it prefers triggers it here (ElectLeaders moves one leader by hand).
-      'leader.imbalance.per.broker.percentage': 50,
-      'controlled.shutdown.retry.backoff.ms': 10_000,
-    },
-  });
-}
+let cluster: TestCluster;
+const live = (): RunningBroker[] => cluster.live();
+const b = (id: number): RunningBroker => cluster.broker(id);
+const kafka = (bootstrap?: RunningBroker[]): Kafka => cluster.kafka({ bootstrap });
 
 async function withAdmin<T>(fn: (a: Admin) => Promise<T>, bootstrap?: RunningBroker[]): Promise<T> {
   const a = kafka(bootstrap).admin();
@@ -88,26 +56,6 @@ function waitAll(topic: string, p: number, cond: (x: ReturnType<typeof partition
   return waitFor(() => live().every((x) => cond(x.broker.metadata.image.partition(topic, p))), 30_000, what);
 }
 
-/** The record batches of a partition's log on broker `node`, from its log start to its high watermark. */
-async function committedBytes(node: number, topic: string, partition: number): Promise<Buffer> {
-  const p = b(node).broker.replicaManager.getPartition(topic, partition);
-  if (typeof p === 'number') throw new Error(`${topic}-${partition} not on broker ${node} (error ${p})`);
-  const chunks: Buffer[] = [];
-  let offset = p.logStartOffset;
-  for (let i = 0; i < 10_000 && offset < p.highWatermark; i++) {
-    const r = await p.readLocal(offset, 1 << 20);
-    if (r.records.length === 0) break;
-    chunks.push(r.records);
-    // Next offset: base offset (int64 at 0) + last offset delta (int32 at 23) + 1 of the last whole batch.
-    let pos = 0;
-    while (pos + 61 <= r.records.length) {
-      offset = Number(r.records.readBigInt64BE(pos)) + r.records.readInt32BE(pos + 23) + 1;
-      pos += 12 + r.records.readInt32BE(pos + 8);
-    }
-  }
-  return Buffer.concat(chunks);
-}
-
 async function elect(node: number, req: ElectLeadersRequest): Promise<ElectLeadersResponse> {
   const c = await RawClient.connect(b(node).port);
   try {
@@ -121,19 +69,20 @@ const results = (r: ElectLeadersResponse) =>
   r.replicaElectionResults.map((t) => [t.topic, t.partitionResult.map((p) => [p.partitionId, p.errorCode])]);
 
 before(async () => {
-  etcd = await startEtcd();
-  for (const id of [1, 2, 3]) brokers.set(id, await startNode(id));
-  await waitFor(
-    () => live().every((x) => x.broker.metadata.image.liveBrokers().length === 3),
-    20_000,
-    'every broker sees 3 live brokers',
-  );
+  cluster = await TestCluster.start({
+    name: 'cluster-controller-test',
+    config: {
+      'broker.session.timeout.ms': 3000,
+      'leader.imbalance.check.interval.seconds': 1,
+      // Only a broker leading none of what it prefers triggers it here (ElectLeaders moves one leader by hand).
+      'leader.imbalance.per.broker.percentage': 50,
+      'controlled.shutdown.retry.backoff.ms': 10_000,
+    },
+  });
 });
 
 after(async () => {
-  for (const x of live()) await x.stop();
-  await etcd?.cleanup();
-  rmSync(dir3, { recursive: true, force: true });
+  await cluster?.close();
 });
 
 test('CreateTopics with replica assignments places replicas as asked; bad assignments get Kafka errors', async () => {
@@ -335,9 +284,7 @@ test('controlled shutdown: leadership moves before the broker closes; an acks=al
   })();
   try {
     await waitFor(() => sent.length >= 30, 30_000, 'the producer is producing');
-    const stopping = b(3);
-    brokers.delete(3);
-    await stopping.stop();
+    await cluster.stopNode(3);
     const atStop = sent.length;
     await waitFor(() => sent.length >= atStop + 30 || errors.length > 0, 30_000, 'the producer goes on');
   } finally {
@@ -360,7 +307,7 @@ test('controlled shutdown: leadership moves before the broker closes; an acks=al
 
   // Nothing acknowledged is lost: every value is in its partition below the high watermark, at the leader.
   for (let p = 0; p < 3; p++) {
-    const bytes = await committedBytes(partitionOf(1, 'cs', p)!.leader, 'cs', p);
+    const { bytes } = await cluster.logBytes(partitionOf(1, 'cs', p)!.leader, 'cs', p, 'hw');
     const missing = sent.filter((v) => Number(v.split('-')[2]) % 3 === p && !bytes.includes(Buffer.from(v)));
     assert.deepEqual(missing, [], `cs-${p} has every acknowledged record`);
   }
@@ -417,7 +364,7 @@ test('preferred leader election: a returning broker leads its preferred partitio
     before.map((p) => p.leader),
     [1, 2],
   );
-  brokers.set(3, await startNode(3));
+  await cluster.startNode(3);
   await waitAll('cs', 0, (p) => p?.leader === 3 && p.isr.includes(3), 'cs-0 led by 3 again');
   await waitAll('cs', 1, (p) => p?.leader === 3 && p.isr.includes(3), 'cs-1 led by 3 again');
   assert.equal(partitionOf(3, 'cs', 0)!.leaderEpoch, before[0].leaderEpoch + 1);

@@ -1,39 +1,24 @@
 /**
- * Group and transaction coordinators of a replicated cluster: a real etcd (test/helpers/etcd.ts), three in-process
- * brokers started with `etcd.endpoints`, kafkajs clients. The coordinator of a group / transactional id is the
+ * Group and transaction coordinators of a replicated cluster: a real etcd, three in-process brokers started with
+ * `etcd.endpoints` (test/helpers/cluster.ts), kafkajs clients. The coordinator of a group / transactional id is the
  * leader of its `__consumer_offsets` / `__transaction_state` partition; stopping that broker moves the partition,
  * and the new leader loads it: committed offsets and transaction state survive. Every wait is bounded; everything
  * listens on 127.0.0.1.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Kafka, logLevel, Partitioners, type Consumer } from 'kafkajs';
-import { startBroker, type RunningBroker } from '../../broker/index.js';
+import { type Consumer, type Kafka, Partitioners } from 'kafkajs';
+import type { RunningBroker } from '../../broker/index.js';
 import { offsetsPartitionFor } from '../../broker/groups/records.js';
-import { startEtcd, type EtcdProcess } from '../helpers/etcd.js';
+import { TestCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/etcd-nodes.js';
-import '../helpers/test-broker.js';
 
-let etcd: EtcdProcess;
-const brokers = new Map<number, RunningBroker>();
+let cluster: TestCluster;
 const INTERNAL_PARTITIONS = 3;
 
-function live(): RunningBroker[] {
-  return [...brokers.values()];
-}
-
-function kafka(clientId: string): Kafka {
-  return new Kafka({
-    clientId,
-    brokers: live().map((b) => b.bootstrapServers),
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 15, initialRetryTime: 100, maxRetryTime: 2000 },
-  });
-}
-
-function image() {
-  return live()[0]!.broker.metadata.image;
-}
+const live = (): RunningBroker[] => cluster.live();
+const kafka = (clientId: string): Kafka => cluster.kafka({ clientId });
+const image = () => cluster.image();
 
 /** The leader of `topic`'s partition for `key` (as every live broker sees it). */
 function coordinatorOf(topic: string, key: string): { partition: number; leader: number; replicas: number[] } {
@@ -43,48 +28,26 @@ function coordinatorOf(topic: string, key: string): { partition: number; leader:
 
 /** Stop broker `nodeId` and wait until `topic`-`partition` has another live leader on every live broker. */
 async function stopAndWaitForNewLeader(nodeId: number, topic: string, partition: number): Promise<number> {
-  await brokers.get(nodeId)!.stop();
-  brokers.delete(nodeId);
-  await waitFor(
-    () =>
-      live().every((b) => {
-        const p = b.broker.metadata.image.partition(topic, partition);
-        return p !== undefined && p.leader !== nodeId && p.leader !== -1;
-      }),
-    30_000,
-    `a new leader for ${topic}-${partition}`,
-  );
-  return image().partition(topic, partition)!.leader;
+  await cluster.stopNode(nodeId);
+  return cluster.waitNewLeader(topic, partition, nodeId);
 }
 
 before(async () => {
-  etcd = await startEtcd();
-  for (const nodeId of [1, 2, 3]) {
-    const b = await startBroker({
-      config: {
-        'node.id': nodeId,
-        'etcd.endpoints': etcd.endpoint,
-        'cluster.name': 'coordinators-test',
-        'broker.session.timeout.ms': 3000,
-        'replica.fetch.wait.max.ms': 100,
-        'replica.fetch.backoff.ms': 100,
-        'offsets.topic.num.partitions': INTERNAL_PARTITIONS,
-        'transaction.state.log.num.partitions': INTERNAL_PARTITIONS,
-        'group.initial.rebalance.delay.ms': 0,
-      },
-    });
-    brokers.set(nodeId, b);
-  }
-  await waitFor(
-    () => live().every((b) => b.broker.metadata.image.liveBrokers().length === 3),
-    20_000,
-    'every broker sees 3 live brokers',
-  );
+  cluster = await TestCluster.start({
+    name: 'coordinators-test',
+    config: {
+      'broker.session.timeout.ms': 3000,
+      'offsets.topic.num.partitions': INTERNAL_PARTITIONS,
+      'transaction.state.log.num.partitions': INTERNAL_PARTITIONS,
+      'group.initial.rebalance.delay.ms': 0,
+    },
+    retries: 15,
+    maxRetryTime: 2000,
+  });
 });
 
 after(async () => {
-  for (const b of live()) await b.stop();
-  await etcd?.cleanup();
+  await cluster?.close();
 });
 
 test('a consumer group re-forms on the new coordinator and resumes from its committed offsets', async () => {
@@ -143,7 +106,7 @@ test('a consumer group re-forms on the new coordinator and resumes from its comm
     const before = seen.length;
 
     const old = coordinatorOf('__consumer_offsets', GROUP);
-    assert.ok(brokers.get(old.leader)!.broker.groups.groups.has(GROUP), 'the group lives on its coordinator');
+    assert.ok(cluster.broker(old.leader).broker.groups.groups.has(GROUP), 'the group lives on its coordinator');
     for (const b of live())
       if (b.broker.started.nodeId !== old.leader) assert.equal(b.broker.groups.groups.has(GROUP), false);
     const leader = await stopAndWaitForNewLeader(old.leader, '__consumer_offsets', old.partition);
@@ -160,7 +123,7 @@ test('a consumer group re-forms on the new coordinator and resumes from its comm
       if (Date.now() >= deadline2) {
         const missing = Array.from({ length: 30 }, (_, i) => `v${i + 30}`).filter((v) => !got.has(v));
         const offsets = await admin.fetchTopicOffsets(TOPIC);
-        const g = brokers.get(leader)?.broker.groups.groups.get(GROUP);
+        const g = cluster.brokers.get(leader)?.broker.groups.groups.get(GROUP);
         assert.fail(
           `records after the failover consumed within 120 s: missing ${missing.join(',')}; ends ` +
             `${JSON.stringify(offsets)}; committed ${await committed()}; group ${g?.state} ${g?.members.size}`,
@@ -170,7 +133,7 @@ test('a consumer group re-forms on the new coordinator and resumes from its comm
     }
     const reread = seen.slice(before).filter((v) => Number(v.slice(1)) < 30);
     assert.deepEqual(reread, [], 'nothing before the committed offsets is read again');
-    const coordinator = brokers.get(leader)!.broker.groups;
+    const coordinator = cluster.broker(leader).broker.groups;
     assert.ok(coordinator.groups.get(GROUP)!.members.size > 0, 'the group re-formed on the new coordinator');
   } finally {
     for (const c of consumers) await c.disconnect().catch(() => undefined);
@@ -235,7 +198,7 @@ test('a transactional producer goes on at the new transaction coordinator; read_
     await txn(['b1', 'b2'], true);
     await txn(['x1', 'x2'], false);
     await txn(['c1'], true);
-    const md = brokers.get(leader)!.broker.transactions.txns.get(TXN_ID);
+    const md = cluster.broker(leader).broker.transactions.txns.get(TXN_ID);
     assert.equal(md?.state, 'CompleteCommit', 'the new coordinator holds the id');
 
     consumer = kafka('txn-reader').consumer({ groupId: 'txn-reader', readUncommitted: false });

@@ -8,8 +8,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import { startBroker, type RunningBroker } from '../../broker/index.js';
+import type { Kafka } from 'kafkajs';
+import type { RunningBroker } from '../../broker/index.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import {
   type AlterPartitionReassignmentsRequestReassignableTopic,
@@ -31,49 +31,23 @@ import { iterateBatches } from '../../protocol/records/batch.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { call } from '../helpers/test-broker.js';
 import { waitFor } from '../helpers/etcd-nodes.js';
-import { startEtcd, type EtcdProcess } from '../helpers/etcd.js';
+import { TestCluster } from '../helpers/cluster.js';
 
-let etcd: EtcdProcess;
-const brokers = new Map<number, RunningBroker>();
-const all = (): RunningBroker[] => [...brokers.values()];
-const node = (id: number): RunningBroker => brokers.get(id)!;
-
-function kafka(): Kafka {
-  return new Kafka({
-    clientId: 'reassign-test',
-    brokers: all().map((b) => b.bootstrapServers),
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 15, initialRetryTime: 100, maxRetryTime: 1000 },
-  });
-}
+let cluster: TestCluster;
+const all = (): RunningBroker[] => cluster.live();
+const node = (id: number): RunningBroker => cluster.broker(id);
+const kafka = (): Kafka => cluster.kafka();
 
 before(async () => {
-  etcd = await startEtcd();
-  for (const nodeId of [1, 2, 3]) {
-    const b = await startBroker({
-      config: {
-        'node.id': nodeId,
-        'etcd.endpoints': etcd.endpoint,
-        'cluster.name': 'reassign-test',
-        'replica.fetch.wait.max.ms': 100,
-        'replica.fetch.backoff.ms': 100,
-        'replica.fetch.max.bytes': 16384,
-        'offsets.topic.num.partitions': 1,
-        'transaction.state.log.num.partitions': 1,
-      },
-    });
-    brokers.set(nodeId, b);
-  }
-  await waitFor(
-    () => all().every((b) => b.broker.metadata.image.liveBrokers().length === 3),
-    30_000,
-    'every broker sees 3 live brokers',
-  );
+  cluster = await TestCluster.start({
+    name: 'reassign-test',
+    config: { 'replica.fetch.max.bytes': 16384 },
+    retries: 15,
+  });
 });
 
 after(async () => {
-  for (const b of all()) await b.stop();
-  await etcd?.cleanup();
+  await cluster?.close();
 });
 
 /** Creates `topic` (one partition on [1, 2]) and fills it with `batches` acks=1 batches of 16 x 1 KiB. */
@@ -117,21 +91,7 @@ function hasLog(id: number, topic: string): boolean {
 
 /** The bytes of `topic`-0's log on broker `id`, log start to log end. */
 async function logBytes(id: number, topic: string): Promise<Buffer> {
-  const p = node(id).broker.replicaManager.getPartition(topic, 0);
-  if (typeof p === 'number') throw new Error(`broker ${id} has no ${topic}-0`);
-  const chunks: Buffer[] = [];
-  let offset = p.logStartOffset;
-  for (let i = 0; i < 100_000 && offset < p.logEndOffset; i++) {
-    const r = await p.readLocal(offset, 1 << 20);
-    if (r.records.length === 0) break;
-    chunks.push(r.records);
-    let pos = 0;
-    while (pos + 61 <= r.records.length) {
-      offset = Number(r.records.readBigInt64BE(pos)) + r.records.readInt32BE(pos + 23) + 1;
-      pos += 12 + r.records.readInt32BE(pos + 8);
-    }
-  }
-  return Buffer.concat(chunks);
+  return (await cluster.logBytes(id, topic, 0)).bytes;
 }
 
 /** The values of the records in `bytes` (v2 batches), in offset order. */

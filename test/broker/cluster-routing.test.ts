@@ -1,19 +1,18 @@
 /**
  * Client routing in a replicated cluster (real etcd, three in-process brokers in racks r1, r2, r3 with the
- * rack-aware replica selector): NOT_LEADER_OR_FOLLOWER on every leader-only API with KIP-951 hints, kafkajs
- * re-routing from a bootstrap of one non-replica, KIP-392 fetching from the client's rack, DescribeLogDirs per
- * broker, OffsetForLeaderEpoch across a leader change and the replication-offset-checkpoint of a clean stop.
- * Every wait is bounded; everything listens on 127.0.0.1.
+ * rack-aware replica selector; test/helpers/cluster.ts): NOT_LEADER_OR_FOLLOWER on every leader-only API with
+ * KIP-951 hints, kafkajs re-routing from a bootstrap of one non-replica, KIP-392 fetching from the client's
+ * rack, DescribeLogDirs per broker, OffsetForLeaderEpoch across a leader change and the
+ * replication-offset-checkpoint of a clean stop. Every wait is bounded; everything listens on 127.0.0.1.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import { startBroker, type RunningBroker } from '../../broker/index.js';
+import type { Kafka } from 'kafkajs';
+import type { RunningBroker } from '../../broker/index.js';
 import type { RequestEvent } from '../../broker/connection.js';
-import { startEtcd, type EtcdProcess } from '../helpers/etcd.js';
+import { TestCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/etcd-nodes.js';
 import { call } from '../helpers/test-broker.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -33,39 +32,24 @@ import { decodeDescribeLogDirsResponse } from '../../protocol/generated/describe
 import { buildRecordBatch } from '../../protocol/records/builder.js';
 import { RACK_AWARE_REPLICA_SELECTOR } from '../../replication/replica-selector.js';
 import { REPLICATION_OFFSET_CHECKPOINT } from '../../replication/hw-checkpoint.js';
-import '../helpers/test-broker.js';
 
 /** 1 partition on brokers 1 and 2 (leader 1); broker 3 hosts no replica. */
 const ROUTED = 'routed';
 /** 1 partition on all three (leader 1, rack r1). */
 const RACKED = 'racked';
 
-let etcd: EtcdProcess;
-let dir1: string;
-const brokers = new Map<number, RunningBroker>();
+let cluster: TestCluster;
 const clients: RawClient[] = [];
 /** Consumer fetches (replica id -1) answered with records of RACKED, per broker. */
 const consumerFetches = new Map<number, number>();
 
-function b(id: number): RunningBroker {
-  const x = brokers.get(id);
-  if (!x) throw new Error(`broker ${id} is not running`);
-  return x;
-}
+const b = (id: number): RunningBroker => cluster.broker(id);
+const kafka = (bootstrap: RunningBroker[]): Kafka => cluster.kafka({ bootstrap });
 
 async function client(id: number): Promise<RawClient> {
   const c = await RawClient.connect(b(id).port);
   clients.push(c);
   return c;
-}
-
-function kafka(bootstrap: RunningBroker[]): Kafka {
-  return new Kafka({
-    clientId: 'routing-test',
-    brokers: bootstrap.map((x) => x.bootstrapServers),
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1000 },
-  });
 }
 
 function countFetches(nodeId: number, e: RequestEvent): void {
@@ -78,39 +62,19 @@ function countFetches(nodeId: number, e: RequestEvent): void {
   if (got) consumerFetches.set(nodeId, (consumerFetches.get(nodeId) ?? 0) + 1);
 }
 
-async function start(nodeId: number, dataDir?: string): Promise<RunningBroker> {
-  const x = await startBroker({
-    ...(dataDir ? { dataDir } : {}),
+before(async () => {
+  cluster = await TestCluster.start({
+    name: 'routing-test',
     config: {
-      'node.id': nodeId,
-      'etcd.endpoints': etcd.endpoint,
-      'cluster.name': 'routing-test',
-      'broker.rack': `r${nodeId}`,
       'replica.selector.class': RACK_AWARE_REPLICA_SELECTOR,
       'broker.session.timeout.ms': 3000,
-      'replica.fetch.wait.max.ms': 100,
-      'replica.fetch.backoff.ms': 100,
-      'offsets.topic.num.partitions': 1,
       'offsets.topic.replication.factor': 3,
-      'transaction.state.log.num.partitions': 1,
+    },
+    nodeConfig: (nodeId) => ({ 'broker.rack': `r${nodeId}` }),
+    onStart: (nodeId, x) => {
+      x.broker.requestObserver = (e) => countFetches(nodeId, e);
     },
   });
-  x.broker.requestObserver = (e) => countFetches(nodeId, e);
-  brokers.set(nodeId, x);
-  return x;
-}
-
-before(async () => {
-  etcd = await startEtcd();
-  dir1 = await mkdtemp(join(tmpdir(), 'runnel-routing-1-'));
-  await start(1, dir1);
-  await start(2);
-  await start(3);
-  await waitFor(
-    () => [...brokers.values()].every((x) => x.broker.metadata.image.liveBrokers().length === 3),
-    20_000,
-    'every broker sees 3 live brokers',
-  );
   const admin = kafka([b(1)]).admin();
   await admin.connect();
   try {
@@ -123,12 +87,11 @@ before(async () => {
   } finally {
     await admin.disconnect();
   }
-  await waitFor(
-    () =>
-      [...brokers.values()].every((x) => {
-        const img = x.broker.metadata.image;
-        return img.partition(ROUTED, 0)?.leader === 1 && img.partition(RACKED, 0)?.leader === 1;
-      }),
+  await cluster.waitAll(
+    (x) => {
+      const img = x.broker.metadata.image;
+      return img.partition(ROUTED, 0)?.leader === 1 && img.partition(RACKED, 0)?.leader === 1;
+    },
     20_000,
     'every broker sees both topics led by broker 1',
   );
@@ -136,9 +99,7 @@ before(async () => {
 
 after(async () => {
   for (const c of clients) c.close();
-  for (const x of brokers.values()) await x.stop();
-  await etcd?.cleanup();
-  if (dir1) await rm(dir1, { recursive: true, force: true });
+  await cluster?.close();
 });
 
 async function produceRaw(c: RawClient, v: number, topic: string, n: number, acks = -1) {
@@ -379,9 +340,8 @@ test('OffsetForLeaderEpoch across a leader change; the stopped leader checkpoint
   const e0 = b(2).broker.metadata.image.partition(ROUTED, 0)!.leaderEpoch;
   const end0 = b(1).broker.logs.getLog(ROUTED, 0)!.logEndOffset;
   await waitFor(() => b(2).broker.logs.getLog(ROUTED, 0)!.logEndOffset === end0, 20_000, 'broker 2 caught up');
-  await b(1).stop();
-  brokers.delete(1);
-  const text = await readFile(join(dir1, REPLICATION_OFFSET_CHECKPOINT), 'utf8');
+  await cluster.stopNode(1);
+  const text = await readFile(join(cluster.dataDir(1), REPLICATION_OFFSET_CHECKPOINT), 'utf8');
   const lines = text.trimEnd().split('\n');
   assert.equal(lines[0], '0');
   assert.equal(Number(lines[1]), lines.length - 2);

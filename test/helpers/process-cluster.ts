@@ -1,25 +1,24 @@
 /**
- * A replicated cluster of real processes for failure tests: a real etcd (etcd.ts) and N `runnel start`
- * processes (broker-process.ts, needs `npm run build`), each with its node id, data dir and, after its first
- * start, a fixed port, so that `restart` brings it back on the same port and files. kill (SIGKILL), pause
- * (SIGSTOP), resume (SIGCONT), stop (SIGTERM). Metadata comes from the brokers over the Kafka protocol
- * (kafkajs admin); `readLog` parses a replica's segment files and leader-epoch checkpoint from disk.
- * Every wait is bounded; only processes started here are signalled, by their child handle.
+ * A replicated cluster of real processes for failure tests, on the product's own startCluster()
+ * (broker/dev-cluster.ts: one etcd and N `runnel start` processes, each with its node id, port and data dir
+ * across restarts; needs `npm run build`): kill (SIGKILL), pause (SIGSTOP), resume (SIGCONT), stop (SIGTERM),
+ * restart, and etcd stop/start. What only tests want is here: kafkajs clients, metadata as the brokers answer it
+ * over the Kafka protocol (kafkajs admin), and a replica's segment files and leader-epoch checkpoint read from
+ * disk. Every wait is bounded; only processes started here are signalled, by their pids.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { startBrokerProcess, waitExit, type BrokerProcess } from './broker-process.js';
-import { startEtcd, type EtcdProcess } from './etcd.js';
+import { type ClusterEtcd, type NodeHandle, type RunningCluster, startCluster } from '../../broker/dev-cluster.js';
 
-export interface ClusterNodeProcess {
-  id: number;
-  dataDir: string;
-  port: number;
-  proc: BrokerProcess | undefined;
-  paused: boolean;
-}
+/** Configs every node gets unless the test gives others: quick replica fetches, one-partition internal topics. */
+export const PROCESS_CLUSTER_CONFIG: Record<string, string | number> = {
+  'cluster.name': 'proc-cluster',
+  'replica.fetch.wait.max.ms': 100,
+  'replica.fetch.backoff.ms': 100,
+  'offsets.topic.num.partitions': 1,
+  'transaction.state.log.num.partitions': 1,
+};
 
 export interface PartitionView {
   partition: number;
@@ -58,47 +57,29 @@ export async function until<T>(
 }
 
 export class ProcessCluster {
-  readonly nodes = new Map<number, ClusterNodeProcess>();
-  private readonly root: string;
+  private constructor(private readonly cluster: RunningCluster) {}
 
-  private constructor(
-    readonly etcd: EtcdProcess,
-    private readonly sets: Record<string, string | number>,
-  ) {
-    this.root = mkdtempSync(join(tmpdir(), 'runnel-proc-cluster-'));
-  }
-
-  /** etcd and `count` brokers (ids 1..count), each with `sets` as `--set` plus the cluster's etcd endpoint. */
+  /** etcd and `count` brokers (ids 1..count), each with PROCESS_CLUSTER_CONFIG and `sets` as `--set`. */
   static async start(count: number, sets: Record<string, string | number> = {}): Promise<ProcessCluster> {
-    const etcd = await startEtcd();
-    const c = new ProcessCluster(etcd, { 'cluster.name': 'proc-cluster', ...sets });
-    try {
-      for (let id = 1; id <= count; id++) {
-        const dataDir = join(c.root, `node-${id}`);
-        c.nodes.set(id, { id, dataDir, port: 0, proc: undefined, paused: false });
-        await c.restart(id);
-      }
-      await until(async () => (await c.metadata()).brokers.length === count, 30_000, `${count} brokers registered`);
-    } catch (err) {
-      await c.close();
-      throw err;
-    }
-    return c;
+    return new ProcessCluster(await startCluster({ nodes: count, sets: { ...PROCESS_CLUSTER_CONFIG, ...sets } }));
   }
 
-  node(id: number): ClusterNodeProcess {
-    const n = this.nodes.get(id);
-    if (!n) throw new Error(`no node ${id}`);
-    return n;
+  /** The cluster's etcd: stop() and start() (which waits until every running node is registered again). */
+  get etcd(): ClusterEtcd {
+    return this.cluster.etcd;
+  }
+
+  node(id: number): NodeHandle {
+    return this.cluster.node(id);
   }
 
   /** Running, not paused nodes. */
   liveIds(): number[] {
-    return [...this.nodes.values()].filter((n) => n.proc && !n.paused).map((n) => n.id);
+    return this.cluster.nodes.filter((n) => n.running && !n.paused).map((n) => n.nodeId);
   }
 
   bootstrap(ids = this.liveIds()): string[] {
-    return ids.map((id) => `127.0.0.1:${this.node(id).port}`);
+    return ids.map((id) => this.node(id).address);
   }
 
   kafka(ids = this.liveIds(), retries = 5, requestTimeout = 10_000): Kafka {
@@ -112,53 +93,51 @@ export class ProcessCluster {
     });
   }
 
-  /** (Re)starts node `id` on its data dir and (after the first start) its port. */
-  async restart(id: number, extraSets: Record<string, string | number> = {}): Promise<void> {
-    const n = this.node(id);
-    if (n.proc) throw new Error(`node ${id} is running`);
-    const sets = { ...this.sets, 'etcd.endpoints': `http://${this.etcd.endpoint}`, ...extraSets };
-    const args = ['--node-id', String(id), ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`])];
-    if (n.port) args.push('--port', String(n.port));
-    const p = await startBrokerProcess(n.dataDir, args);
-    n.proc = p;
-    n.port = p.port;
-    n.paused = false;
+  /** Starts node `id` again on its port and data dir (stopping it first if running); resolves once registered. */
+  restart(id: number): Promise<void> {
+    return this.node(id).restart();
   }
 
-  async kill(id: number): Promise<void> {
-    const n = this.node(id);
-    if (!n.proc) return;
-    n.proc.child.kill('SIGKILL');
-    await waitExit(n.proc.child, 15_000);
-    n.proc = undefined;
-    n.paused = false;
+  kill(id: number): Promise<void> {
+    return this.node(id).kill();
   }
 
-  /** SIGTERM (an orderly stop), then SIGKILL if it has not exited within 20 s. */
-  async stop(id: number): Promise<void> {
-    const n = this.node(id);
-    if (!n.proc) return;
-    if (n.paused) n.proc.child.kill('SIGCONT');
-    n.proc.child.kill('SIGTERM');
-    if ((await waitExit(n.proc.child, 20_000)) === -1) await this.kill(id);
-    n.proc = undefined;
-    n.paused = false;
+  /** SIGTERM (an orderly stop), then SIGKILL if it has not exited in time. */
+  stop(id: number): Promise<void> {
+    return this.node(id).stop();
   }
 
   pause(id: number): void {
-    const n = this.node(id);
-    n.proc?.child.kill('SIGSTOP');
-    n.paused = true;
+    this.node(id).pause();
   }
 
   resume(id: number): void {
-    const n = this.node(id);
-    n.proc?.child.kill('SIGCONT');
-    n.paused = false;
+    this.node(id).resume();
   }
 
   output(id: number): string {
-    return this.node(id).proc?.output() ?? '';
+    return this.node(id).output();
+  }
+
+  /** Creates `topic` with `partitions` partitions replicated on every node, and waits until all are in sync. */
+  async createTopic(topic: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
+    const admin = this.kafka().admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        topics: [
+          {
+            topic,
+            numPartitions: partitions,
+            replicationFactor: this.cluster.nodes.length,
+            configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
+          },
+        ],
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    await this.waitIsr(topic, this.cluster.nodes.length);
   }
 
   /** Brokers, controller and the partitions of `topic`, as broker `from` (default: any live node) answers. */
@@ -240,10 +219,9 @@ export class ProcessCluster {
     return readFileSync(f, 'utf8').trim().split('\n').slice(2);
   }
 
-  /** Every process ends (by its handle), etcd is killed, the data dirs go. */
+  /** Every process is killed (by its pid), then etcd stopped and the data dirs removed. */
   async close(): Promise<void> {
-    for (const id of this.nodes.keys()) await this.kill(id).catch(() => undefined);
-    await this.etcd.cleanup().catch(() => undefined);
-    rmSync(this.root, { recursive: true, force: true });
+    await Promise.all(this.cluster.nodes.map((n) => n.kill().catch(() => undefined)));
+    await this.cluster.close();
   }
 }

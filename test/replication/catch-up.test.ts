@@ -19,11 +19,7 @@ before(async () => {
   cluster = await ProcessCluster.start(3, {
     'broker.session.timeout.ms': 15_000,
     'replica.lag.time.max.ms': 1500,
-    'replica.fetch.wait.max.ms': 100,
-    'replica.fetch.backoff.ms': 100,
     'log.retention.check.interval.ms': 300,
-    'offsets.topic.num.partitions': 1,
-    'transaction.state.log.num.partitions': 1,
   });
 });
 
@@ -31,25 +27,8 @@ after(async () => {
   await cluster?.close();
 });
 
-async function createTopic(topic: string, configs: Record<string, string> = {}): Promise<void> {
-  const admin = cluster.kafka().admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      topics: [
-        {
-          topic,
-          numPartitions: 1,
-          replicationFactor: 3,
-          configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
-        },
-      ],
-    });
-  } finally {
-    await admin.disconnect();
-  }
-  await cluster.waitIsr(topic, 3);
-}
+/** A topic of one partition on all three nodes, all in sync. */
+const createTopic = (topic: string, configs: Record<string, string> = {}) => cluster.createTopic(topic, 1, configs);
 
 async function produce(topic: string, count: number, acks: number, size = 100): Promise<void> {
   const p = cluster.kafka().producer({ allowAutoTopicCreation: false });

@@ -19,28 +19,8 @@ before(async () => {
   cluster = await ProcessCluster.start(3, {
     'broker.session.timeout.ms': 3000,
     'replica.lag.time.max.ms': 3000,
-    'replica.fetch.wait.max.ms': 100,
-    'replica.fetch.backoff.ms': 100,
-    'offsets.topic.num.partitions': 1,
-    'transaction.state.log.num.partitions': 1,
   });
-  const admin = cluster.kafka().admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      topics: [
-        {
-          topic: TOPIC,
-          numPartitions: 3,
-          replicationFactor: 3,
-          configEntries: [{ name: 'min.insync.replicas', value: '2' }],
-        },
-      ],
-    });
-  } finally {
-    await admin.disconnect();
-  }
-  await cluster.waitIsr(TOPIC, 3);
+  await cluster.createTopic(TOPIC, 3, { 'min.insync.replicas': '2' });
 });
 
 after(async () => {

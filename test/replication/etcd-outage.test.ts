@@ -23,19 +23,8 @@ before(async () => {
   cluster = await ProcessCluster.start(3, {
     'broker.session.timeout.ms': 3000,
     'replica.lag.time.max.ms': 3000,
-    'replica.fetch.wait.max.ms': 100,
-    'replica.fetch.backoff.ms': 100,
-    'offsets.topic.num.partitions': 1,
-    'transaction.state.log.num.partitions': 1,
   });
-  const admin = cluster.kafka().admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 3 }] });
-  } finally {
-    await admin.disconnect();
-  }
-  await cluster.waitIsr(TOPIC, 3);
+  await cluster.createTopic(TOPIC, PARTITIONS);
 });
 
 after(async () => {
@@ -89,7 +78,7 @@ test('brokers serve through an etcd restart, re-register, and fail over afterwar
     const during = await consumeAll(0);
     for (const v of acked.get(0)!.filter((x) => x.startsWith('before'))) assert.ok(during.includes(v), v);
 
-    await cluster.etcd.restart();
+    await cluster.etcd.start();
     await until(async () => (await cluster.metadata()).brokers.length === 3, 60_000, 'all 3 brokers re-registered');
     const views = await cluster.waitIsr(TOPIC, 3, 90_000);
     await send('after', -1, moving);

@@ -31,10 +31,6 @@ before(async () => {
   cluster = await ProcessCluster.start(3, {
     'broker.session.timeout.ms': 3000,
     'replica.lag.time.max.ms': 5000,
-    'replica.fetch.wait.max.ms': 100,
-    'replica.fetch.backoff.ms': 100,
-    'offsets.topic.num.partitions': 1,
-    'transaction.state.log.num.partitions': 1,
   });
 });
 
@@ -128,23 +124,7 @@ function kafkajsLoop(): { acked: Acked[]; errors: string[]; stop: () => Promise<
 }
 
 test('idempotent acks=all producers survive kill -9, a paused leader and a second kill; logs agree', async () => {
-  const admin = cluster.kafka().admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      topics: [
-        {
-          topic: TOPIC,
-          numPartitions: PARTITIONS,
-          replicationFactor: 3,
-          configEntries: [{ name: 'min.insync.replicas', value: '2' }],
-        },
-      ],
-    });
-  } finally {
-    await admin.disconnect();
-  }
-  await cluster.waitIsr(TOPIC, 3);
+  await cluster.createTopic(TOPIC, PARTITIONS, { 'min.insync.replicas': '2' });
 
   const stopFile = join(tmp, 'stop');
   const pyAcked: Acked[] = [];

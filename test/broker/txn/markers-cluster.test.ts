@@ -11,13 +11,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startBroker, type RunningBroker } from '../../../broker/index.js';
+import type { RunningBroker } from '../../../broker/index.js';
 import { TRANSACTION_STATE_TOPIC } from '../../../broker/txn/index.js';
 import { iterateBatches, parseControlRecordKey } from '../../../protocol/records/batch.js';
-import { startEtcd, type EtcdProcess } from '../../helpers/etcd.js';
+import { TestCluster } from '../../helpers/cluster.js';
 import { waitFor } from '../../helpers/etcd-nodes.js';
 import { run } from '../../helpers/broker-process.js';
-import '../../helpers/test-broker.js';
 
 const clients = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../../../test/helpers/clients'));
 const PY = '/usr/bin/python3';
@@ -30,48 +29,61 @@ const REPLICAS = [
   [3, 1, 2],
 ];
 
-let etcd: EtcdProcess;
-const brokers = new Map<number, RunningBroker>();
+let cluster: TestCluster;
 /** WriteTxnMarkers requests each broker served: [topic, partition, commit] per partition. */
 const served = new Map<number, [string, number, boolean][]>();
 
 before(async () => {
-  etcd = await startEtcd();
-  for (const nodeId of [1, 2, 3]) {
-    const b = await startBroker({
-      config: {
-        'node.id': nodeId,
-        'etcd.endpoints': etcd.endpoint,
-        'cluster.name': 'markers-test',
-        'replica.fetch.wait.max.ms': 100,
-        'replica.fetch.backoff.ms': 100,
-        'offsets.topic.num.partitions': 1,
-        'transaction.state.log.num.partitions': 1,
-      },
-    });
-    brokers.set(nodeId, b);
-    served.set(nodeId, []);
-    b.broker.requestObserver = (e) => {
-      if (e.apiKey !== 27) return;
-      const req = e.request as {
-        markers: { transactionResult: boolean; topics: { name: string; partitionIndexes: number[] }[] }[];
+  cluster = await TestCluster.start({
+    name: 'markers-test',
+    onStart: (nodeId, b) => {
+      served.set(nodeId, []);
+      b.broker.requestObserver = (e) => {
+        if (e.apiKey !== 27) return;
+        const req = e.request as {
+          markers: { transactionResult: boolean; topics: { name: string; partitionIndexes: number[] }[] }[];
+        };
+        for (const m of req.markers)
+          for (const t of m.topics)
+            for (const p of t.partitionIndexes) served.get(nodeId)!.push([t.name, p, m.transactionResult]);
       };
-      for (const m of req.markers)
-        for (const t of m.topics)
-          for (const p of t.partitionIndexes) served.get(nodeId)!.push([t.name, p, m.transactionResult]);
-    };
-  }
-  await waitFor(
-    () => [...brokers.values()].every((b) => b.broker.metadata.image.liveBrokers().length === 3),
-    30_000,
-    'every broker sees 3 live brokers',
-  );
+    },
+  });
 });
 
 after(async () => {
-  for (const b of brokers.values()) await b.stop();
-  await etcd?.cleanup();
+  await cluster?.close();
 });
+
+/** Runs txn_markers_cluster.py (3 transactions: commit, abort, commit) through the coordinator; its RESULT. */
+async function runTransactions(): Promise<{ committed_view: string[]; uncommitted_view: string[] }> {
+  const coordinator = cluster.broker(COORDINATOR);
+  const everyone = cluster
+    .live()
+    .map((b) => b.bootstrapServers)
+    .join(',');
+  const r = await run(
+    PY,
+    [join(clients, 'txn_markers_cluster.py'), coordinator.bootstrapServers, everyone, TOPIC, '3'],
+    200_000,
+  );
+  const result = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  assert.ok(result, `${r.stdout.slice(-1500)}\n${r.stderr.slice(-3000)}`);
+  return JSON.parse(result.slice(7)) as { committed_view: string[]; uncommitted_view: string[] };
+}
+
+/** Waits until every running broker's log of `TOPIC`-p has the same end, for each p of `partitions`. */
+function waitSameEnds(partitions: number[], what: string): Promise<void> {
+  return waitFor(
+    () =>
+      partitions.every((p) => {
+        const ends = cluster.live().map((b) => b.broker.logs.getLog(TOPIC, p)!.logEndOffset);
+        return ends.every((e) => e === ends[0]);
+      }),
+    30_000,
+    what,
+  );
+}
 
 /** Control batches of a partition on one broker: 'COMMIT' / 'ABORT' in log order. */
 async function markersOn(b: RunningBroker, partition: number): Promise<string[]> {
@@ -89,7 +101,7 @@ async function markersOn(b: RunningBroker, partition: number): Promise<string[]>
 test('markers reach the leaders on every broker: read_committed sees exactly the committed records', {
   timeout: 240_000,
 }, async () => {
-  const b1 = brokers.get(1)!;
+  const b1 = cluster.broker(1);
   await b1.broker.metadata.createTopic(TOPIC, { partitions: 3, replicas: REPLICAS });
   // The coordinator's state log, placed on broker 2 as the coordinator would create it.
   await b1.broker.metadata.createTopic(TRANSACTION_STATE_TOPIC, {
@@ -97,31 +109,21 @@ test('markers reach the leaders on every broker: read_committed sees exactly the
     replicas: [[COORDINATOR, 3, 1]],
     configs: { 'cleanup.policy': 'compact' },
   });
-  await waitFor(
-    () =>
-      [...brokers.values()].every((b) => {
-        const img = b.broker.metadata.image;
-        const data = img.partitions(TOPIC);
-        return (
-          data.length === 3 &&
-          data.every((p) => p.leader === p.partition + 1 && p.isr.length === 3) &&
-          img.partition(TRANSACTION_STATE_TOPIC, 0)?.leader === COORDINATOR
-        );
-      }),
+  await cluster.waitAll(
+    (b) => {
+      const img = b.broker.metadata.image;
+      const data = img.partitions(TOPIC);
+      return (
+        data.length === 3 &&
+        data.every((p) => p.leader === p.partition + 1 && p.isr.length === 3) &&
+        img.partition(TRANSACTION_STATE_TOPIC, 0)?.leader === COORDINATOR
+      );
+    },
     30_000,
     'leaders 1, 2, 3 and the state log on broker 2',
   );
 
-  const coordinator = brokers.get(COORDINATOR)!;
-  const everyone = [...brokers.values()].map((b) => b.bootstrapServers).join(',');
-  const r = await run(
-    PY,
-    [join(clients, 'txn_markers_cluster.py'), coordinator.bootstrapServers, everyone, TOPIC, '3'],
-    200_000,
-  );
-  const result = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  assert.ok(result, `${r.stdout.slice(-1500)}\n${r.stderr.slice(-3000)}`);
-  const res = JSON.parse(result.slice(7)) as { committed_view: string[]; uncommitted_view: string[] };
+  const res = await runTransactions();
   const committed = [0, 1, 2].flatMap((p) => [`c0-${p}`, `c1-${p}`, `d-${p}`]);
   assert.deepEqual(res.committed_view.sort(), committed.sort());
   assert.deepEqual(res.uncommitted_view.sort(), [...committed, 'a-0', 'a-1', 'a-2'].sort());
@@ -133,53 +135,26 @@ test('markers reach the leaders on every broker: read_committed sees exactly the
   assert.deepEqual(sorted(COORDINATOR), []);
 
   // Every replica holds the three markers, and on the leaders they no longer hold the LSO back.
-  await waitFor(
-    () =>
-      [0, 1, 2].every((p) => {
-        const ends = [...brokers.values()].map((b) => b.broker.logs.getLog(TOPIC, p)!.logEndOffset);
-        return ends.every((e) => e === ends[0]);
-      }),
-    30_000,
-    'replicas caught up',
-  );
-  for (const [nodeId, b] of brokers) {
+  await waitSameEnds([0, 1, 2], 'replicas caught up');
+  for (const [nodeId, b] of cluster.brokers) {
     for (const p of [0, 1, 2]) {
       assert.deepEqual(await markersOn(b, p), ['COMMIT', 'ABORT', 'COMMIT'], `broker ${nodeId}, partition ${p}`);
     }
   }
   for (const p of [0, 1, 2]) {
-    const leader = brokers.get(p + 1)!.broker.logs.getLog(TOPIC, p)!;
+    const leader = cluster.broker(p + 1).broker.logs.getLog(TOPIC, p)!;
     assert.equal(leader.lastStableOffset, leader.logEndOffset, `partition ${p}: no open transaction`);
   }
 });
 
 test('after a leader stops, markers follow the new leader from the metadata image', { timeout: 240_000 }, async () => {
-  const old = brokers.get(3)!;
-  const oldEpoch = old.broker.metadata.image.partition(TOPIC, 2)!.leaderEpoch;
-  await old.stop();
-  brokers.delete(3);
-  await waitFor(
-    () =>
-      [...brokers.values()].every((b) => {
-        const p = b.broker.metadata.image.partition(TOPIC, 2)!;
-        return p.leader !== 3 && p.leader !== -1 && p.leaderEpoch > oldEpoch;
-      }),
-    30_000,
-    'a new leader for partition 2',
-  );
-  const leader = brokers.get(COORDINATOR)!.broker.metadata.image.partition(TOPIC, 2)!.leader;
+  const oldEpoch = cluster.image(3).partition(TOPIC, 2)!.leaderEpoch;
+  await cluster.stopNode(3);
+  await cluster.waitNewLeader(TOPIC, 2, 3, oldEpoch);
+  const leader = cluster.image(COORDINATOR).partition(TOPIC, 2)!.leader;
   for (const n of [1, COORDINATOR]) served.get(n)!.length = 0;
 
-  const coordinator = brokers.get(COORDINATOR)!;
-  const everyone = [...brokers.values()].map((b) => b.bootstrapServers).join(',');
-  const r = await run(
-    PY,
-    [join(clients, 'txn_markers_cluster.py'), coordinator.bootstrapServers, everyone, TOPIC, '3'],
-    200_000,
-  );
-  const result = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  assert.ok(result, `${r.stdout.slice(-1500)}\n${r.stderr.slice(-3000)}`);
-  const res = JSON.parse(result.slice(7)) as { committed_view: string[] };
+  const res = await runTransactions();
   const once = [0, 1, 2].flatMap((p) => [`c0-${p}`, `c1-${p}`, `d-${p}`]);
   assert.deepEqual(res.committed_view.sort(), [...once, ...once].sort(), 'both runs, committed records only');
 
@@ -187,15 +162,8 @@ test('after a leader stops, markers follow the new leader from the metadata imag
   const to1 = served.get(1)!.filter(([, p]) => p === 2).length;
   assert.equal(to1, leader === 1 ? 3 : 0, `new leader ${leader}`);
   assert.deepEqual(served.get(COORDINATOR), [], 'the coordinator never sends WriteTxnMarkers to itself');
-  await waitFor(
-    () => {
-      const ends = [...brokers.values()].map((b) => b.broker.logs.getLog(TOPIC, 2)!.logEndOffset);
-      return ends.every((e) => e === ends[0]);
-    },
-    30_000,
-    'partition 2 replicated',
-  );
-  for (const [nodeId, b] of brokers) {
+  await waitSameEnds([2], 'partition 2 replicated');
+  for (const [nodeId, b] of cluster.brokers) {
     assert.deepEqual(
       await markersOn(b, 2),
       ['COMMIT', 'ABORT', 'COMMIT', 'COMMIT', 'ABORT', 'COMMIT'],
