@@ -10,6 +10,9 @@
  * after timeoutMs. Other acks values get INVALID_REQUIRED_ACKS. A partition this node does not lead (a
  * follower's, or one of the cluster not hosted here) → NOT_LEADER_OR_FOLLOWER, nothing written; v10+ answers
  * then name its current leader and the response that leader's endpoint (KIP-951, broker/leader-hints.ts).
+ * In a cluster, a partition with no log here whose topic this node may not have applied yet (just created
+ * through another node) is looked up again once this node caught up with etcd (bounded;
+ * broker/partition-catch-up.ts), so a producer that learned the new leader elsewhere is not refused.
  * Appends go through the replica manager (Partition.appendAsLeader, this node's leader epoch); the HW move
  * wakes fetches waiting on the partition. Once every partition's append is queued on its log, the handler
  * releases the connection (ctx.release) so the client's next pipelined request starts while this one waits
@@ -35,6 +38,7 @@ import { InjectedFaultError, RunnelError } from '../../protocol/errors.js';
 import { ProducerStateError } from '../../storage/producer-state.js';
 import { validateProduce } from '../produce-validator.js';
 import { LeaderHints } from '../leader-hints.js';
+import { partitionCaughtUp } from '../partition-catch-up.js';
 import { registerHandler } from './registry.js';
 
 /** KIP-951: each NOT_LEADER_OR_FOLLOWER partition names its current leader; the response their endpoints. */
@@ -76,16 +80,19 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
           out.errorCode = ErrorCode.INVALID_REQUIRED_ACKS;
           continue;
         }
-        const partition = partitions.getPartitionOrError(t.name, p.index);
-        if (typeof partition === 'number') {
-          out.errorCode = partition;
-          continue;
-        }
+        const found = partitions.getPartitionOrError(t.name, p.index);
+        // Not here (yet?): this node may not have applied a topic just created elsewhere; catch up first.
+        const lookup = typeof found === 'number' ? partitionCaughtUp(ctx.services, t.name, p.index) : found;
         let markQueued!: () => void;
         queued.push(new Promise<void>((resolve) => (markQueued = resolve)));
         pending.push(
           (async () => {
             try {
+              const partition = await lookup;
+              if (typeof partition === 'number') {
+                out.errorCode = partition;
+                return;
+              }
               const now = clock.now();
               const checked = await validateProduce(p.records, v, partition.logConfig, now);
               if (checked.errorCode !== ErrorCode.NONE) {

@@ -18,6 +18,8 @@
  *   within `writeTimeoutMs` (the change may still be committed, as with Kafka's timed-out admin requests).
  * - A write about a topic this node has not seen yet first waits until it has seen the topic key as etcd
  *   has it now (a write right after another node created the topic finds it).
+ * - `catchUpTopic(name)`: waits until this node has applied the topic key as etcd has it now (the replica
+ *   manager asks before answering that a partition is unknown or not hosted here).
  * - The store uses the caller's started EtcdSession and does not close it.
  */
 import { CoordinationError, StorageError } from '../../protocol/errors.js';
@@ -74,6 +76,7 @@ export class EtcdMetadataStore implements MetadataStore {
   readonly nodeId: number;
   private registration: EtcdBrokerRegistration | undefined;
   private readonly running = new Set<Promise<unknown>>();
+  private readonly topicCatchUps = new Map<string, Promise<void>>();
   private closed = false;
   private readonly session: EtcdSession;
 
@@ -135,6 +138,21 @@ export class EtcdMetadataStore implements MetadataStore {
   private async sync(name: string): Promise<void> {
     if (this.current.topic(name)) return;
     await this.catchUp(await get(this.session.conn, this.key(topicKey(name))));
+  }
+
+  /**
+   * Waits until this node has applied the topic key as etcd has it now (whether or not the image knows the
+   * topic yet: its logs may still be being created). Concurrent calls for one topic share one read.
+   */
+  catchUpTopic(name: string): Promise<void> {
+    let p = this.topicCatchUps.get(name);
+    if (!p) {
+      p = get(this.session.conn, this.key(topicKey(name))).then((kv) => this.catchUp(kv));
+      const done = (): void => void this.topicCatchUps.delete(name);
+      p.then(done, done);
+      this.topicCatchUps.set(name, p);
+    }
+    return p;
   }
 
   private known(name: string): TopicImage {

@@ -103,6 +103,12 @@ export interface MetadataStore {
   registerBroker(registration: BrokerRegistration): Promise<void>;
   /** Reserve the next `size` producer ids for `brokerId`; never the same id twice, across restarts. */
   allocateProducerIdBlock(brokerId: number, size: number): Promise<ProducerIdBlock>;
+  /**
+   * Resolves once this node has applied topic `name` as the cluster has it now (delivered to every
+   * subscriber: its logs here exist); rejects when that cannot be learned or is not delivered in time.
+   * Absent where there is nothing to catch up with (a single node's store is always current).
+   */
+  catchUpTopic?(name: string): Promise<void>;
   /** Wait for running writes; later writes reject. */
   close(): Promise<void>;
 }
