@@ -77,27 +77,36 @@ interface Acked {
   value: string;
 }
 
-/** kafkajs idempotent producer: sends 5 records every 20 ms until `stop`, recording acknowledged ones. */
+/**
+ * kafkajs idempotent producer: sends 5 records every 20 ms until `stop`, recording acknowledged ones. After a
+ * failed send it starts a new producer (a new producer id): kafkajs rolls its sequence number back when a
+ * request fails (producer/sendMessages.js), so its next batch would reuse the sequence of one the leader may
+ * have written after all, and any broker — Kafka too — would answer it as that batch's duplicate.
+ */
 function kafkajsLoop(): { acked: Acked[]; errors: string[]; stop: () => Promise<void> } {
   const acked: Acked[] = [];
   const errors: string[] = [];
   let running = true;
   let producer: Producer | undefined;
-  const loop = (async () => {
+  const connect = async (): Promise<Producer> => {
     // kafkajs retries a timed-out request on the same broker without refreshing its metadata, so a paused
     // leader would hold it for retries x requestTimeout: short timeouts and metadata age let it move on.
-    producer = cluster.kafka(cluster.liveIds(), 3, 3000).producer({
+    const p = cluster.kafka(cluster.liveIds(), 3, 3000).producer({
       idempotent: true,
       metadataMaxAge: 1000,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
     });
-    await producer.connect();
+    await p.connect();
+    return p;
+  };
+  const loop = (async () => {
     const deadline = Date.now() + 240_000;
     for (let i = 0; running && Date.now() < deadline; i += 5) {
       const partition = (i / 5) % PARTITIONS;
       const values = Array.from({ length: 5 }, (_, j) => `j${String(i + j).padStart(6, '0')}`);
       try {
+        producer ??= await connect();
         const [r] = await producer.send({
           topic: TOPIC,
           acks: -1,
@@ -108,6 +117,8 @@ function kafkajsLoop(): { acked: Acked[]; errors: string[]; stop: () => Promise<
         for (const [j, value] of values.entries()) acked.push({ partition, offset: base + j, value });
       } catch (err) {
         errors.push((err as Error).message);
+        await producer?.disconnect().catch(() => undefined);
+        producer = undefined;
       }
       await new Promise((r) => setTimeout(r, 20));
     }
