@@ -17,7 +17,8 @@
  *   replica.lag.time.max.ms is proposed out (`maybeShrinkIsr`). Proposals go through `alterIsr` (the replica
  *   manager's store.alterPartition, a CAS on the partition epoch), one at a time; the ISR changes here only
  *   when the metadata delta comes back. Until a follower has fetched since this node became leader its end
- *   is unknown and the HW waits for it.
+ *   is unknown and the HW waits for it. A leader with followers keeps its latest appends in memory for their
+ *   fetches (`readForFollower`, leader-tail-cache.ts), up to the HW.
  * - As follower: `appendAsFollower` writes the leader's batches
  *   unchanged and takes min(leader's HW, log end) as its HW; `truncateTo` removes a divergent tail.
  * - Writes: `appendAsLeader` (produce, internal topics, admin records), `appendTxnMarker`, DeleteRecords.
@@ -39,6 +40,7 @@ import type {
 import type { RecordLocation } from '../storage/batch-scan.js';
 import type { LogConfig } from '../storage/log-config.js';
 import type { PartitionRegistration } from './metadata/image.js';
+import { LeaderTailCache, type TailCacheBudget } from './leader-tail-cache.js';
 
 /** A client's current leader epoch of -1: "do not check". */
 export const NO_LEADER_EPOCH = -1;
@@ -61,6 +63,8 @@ export interface PartitionOptions {
   localId?: number;
   /** Propose a new ISR at the partition epoch this node knows (the replica manager's store.alterPartition). */
   alterIsr?: (p: Partition, isr: number[], partitionEpoch: number) => Promise<unknown>;
+  /** Keep a leader's latest appends in memory for its followers' fetches (leader-tail-cache.ts). */
+  tailCache?: TailCacheBudget;
 }
 
 /** What the leader knows of one follower. */
@@ -107,6 +111,9 @@ export class Partition {
   private leaderStartOffset = 0;
   /** The leader this follower fetches from (-1: none / this node leads). */
   private leaderIdValue = -1;
+  private readonly tailBudget: TailCacheBudget | undefined;
+  /** A leader's latest appends, while it has followers. */
+  private tail: LeaderTailCache | undefined;
 
   constructor(
     readonly log: PartitionLog,
@@ -120,6 +127,7 @@ export class Partition {
     this.onChange = options.onChange;
     this.localId = options.localId ?? 0;
     this.alterIsr = options.alterIsr;
+    this.tailBudget = options.tailCache;
   }
 
   get leaderEpoch(): number {
@@ -134,6 +142,7 @@ export class Partition {
     if (leaderEpoch < this.epoch) throw new PartitionStateError(`epoch ${leaderEpoch} < ${this.epoch}`, -1);
     this.epoch = leaderEpoch;
     this.leader = true;
+    this.tail?.clear();
     this.leaderIdValue = this.localId;
     this.followerEnds.clear();
     this.followers.clear();
@@ -160,6 +169,7 @@ export class Partition {
     if (leaderEpoch < this.epoch) throw new PartitionStateError(`epoch ${leaderEpoch} < ${this.epoch}`, -1);
     this.epoch = leaderEpoch;
     this.leader = false;
+    this.tail?.clear();
     this.leaderIdValue = leaderId;
     this.followerEnds.clear();
     this.followers.clear();
@@ -266,6 +276,8 @@ export class Partition {
     }
     if (hw <= this.log.highWatermark) return false;
     this.log.updateHighWatermark(hw);
+    // Every in-sync follower has what lies below the HW.
+    this.tail?.evictBelow(hw);
     return true;
   }
 
@@ -285,6 +297,10 @@ export class Partition {
     const appending = this.log.append(records, { ...options, leaderEpoch: this.epoch });
     onQueued?.();
     const r = await appending;
+    if (!r.duplicate && this.leader && this.tailBudget && this.followers.size > 0) {
+      this.tail ??= new LeaderTailCache(this.tailBudget);
+      this.tail.add(r.baseOffset, r.lastOffset + 1, records);
+    }
     this.acknowledged(r.lastOffset + 1, !r.duplicate);
     return r;
   }
@@ -412,6 +428,30 @@ export class Partition {
       minOneBatch: options.minOneBatch ?? true,
     });
     return { ...r, lastStableOffset: lso };
+  }
+
+  /**
+   * Leader, a follower's fetch: whole batches from `fetchOffset` up to the log end, from the tail cache when
+   * it holds the appends starting there, else from the log (as `readLocal`).
+   */
+  readForFollower(fetchOffset: number, maxBytes: number, minOneBatch = true): Promise<ReadResult> {
+    const log = this.log;
+    if (this.leader && this.tail && fetchOffset >= log.logStartOffset && fetchOffset < log.logEndOffset) {
+      let bases: Set<number> | undefined;
+      const segmentStart = (o: number): boolean => (bases ??= new Set(log.segmentBaseOffsets())).has(o);
+      const records = this.tail.read(fetchOffset, maxBytes, minOneBatch, segmentStart);
+      if (records) {
+        const { highWatermark, logStartOffset, logEndOffset } = log;
+        return Promise.resolve({ errorCode: ErrorCode.NONE, records, highWatermark, logStartOffset, logEndOffset });
+      }
+    }
+    return this.readLocal(fetchOffset, maxBytes, minOneBatch);
+  }
+
+  /** Drop the tail cache (the partition is no longer hosted here). */
+  releaseTailCache(): void {
+    this.tail?.clear();
+    this.tail = undefined;
   }
 
   /** Whole batches from `fetchOffset` up to the log end (coordinators replaying their own topics). */

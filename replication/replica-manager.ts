@@ -21,8 +21,9 @@
  *   REQUEST_TIMED_OUT after timeoutMs.
  * - `appendTxnMarker`: a COMMIT/ABORT marker as leader; with requiredAcks -1 (WriteTxnMarkers and the
  *   coordinator's local markers) the same min.insync.replicas check and wait for the high watermark.
- * - Replica fetches (`readForReplica`, `fetchForReplica`): the follower's fetch offset is its log end
- *   (Partition.recordFollowerFetch), the read goes up to the log end, the answer carries the HW.
+ * - Replica fetches (`readForReplica`, `fetchForReplica`, replica-reads.ts): the follower's fetch offset is its
+ *   log end (Partition.recordFollowerFetch), the read goes up to the log end (from the leader's tail cache,
+ *   leader-tail-cache.ts, bounded by `tailCacheBytes` for the whole node), the answer carries the HW.
  * - Appends and HW moves wake the purgatory's delayed fetches and produces of that partition.
  * - With a store, a log's first Partition starts from the HW of `replication-offset-checkpoint`
  *   (`initialHighWatermarks`, hw-checkpoint.ts), not from its log end.
@@ -39,8 +40,12 @@ import type { Clock, TimerHandle } from '../storage/clock.js';
 import type { AppendOptions, AppendResult, PartitionLog, TxnMarkerRequest } from '../storage/partition-log.js';
 import { NO_LEADER_EPOCH, Partition, PartitionStateError } from './partition.js';
 import { Purgatory } from './purgatory.js';
+import { TailCacheBudget } from './leader-tail-cache.js';
+import { fetchForReplica, type ReplicaFetchData, type ReplicaFetchPartition, readForReplica } from './replica-reads.js';
 import type { PartitionRegistration } from './metadata/image.js';
 import type { MetadataDelta, MetadataStore } from './metadata/store.js';
+
+export type { ReplicaFetchData, ReplicaFetchPartition } from './replica-reads.js';
 
 /** A change of this node's leadership of one hosted partition. */
 export interface LeadershipChange {
@@ -77,6 +82,11 @@ export interface ReplicaManagerOptions {
    * leadership changes (this node leads every partition at `leaderEpoch`).
    */
   localStore?: Pick<MetadataStore, 'subscribe'>;
+  /**
+   * With a store: bytes of the leaders' tail caches together (leader-tail-cache.ts; default 64 MiB, 0: none):
+   * followers' fetches of the latest appends are answered from memory.
+   */
+  tailCacheBytes?: number;
 }
 
 /** Who fetches for the partitions this node follows (replica-fetcher.ts's ReplicaFetcherManager). */
@@ -85,27 +95,6 @@ export interface FollowerFetchers {
   follow(leaderId: number, topic: string, partition: number, leaderEpoch: number): void;
   /** Stop fetching `topic-partition`. */
   unfollow(topic: string, partition: number): void;
-}
-
-/** One partition of a replica fetch. */
-export interface ReplicaFetchPartition {
-  topic: string;
-  partition: number;
-  fetchOffset: number;
-  currentLeaderEpoch: number;
-  maxBytes: number;
-}
-
-/** The answer for one partition of a replica fetch. */
-export interface ReplicaFetchData {
-  topic: string;
-  partition: number;
-  errorCode: number;
-  highWatermark: number;
-  lastStableOffset: number;
-  logStartOffset: number;
-  logEndOffset: number;
-  records: Buffer;
 }
 
 export interface AppendRecordsOptions {
@@ -147,6 +136,7 @@ export class ReplicaManager {
   private readonly localStore: ReplicaManagerOptions['localStore'];
   /** Leadership listeners by topic. */
   private readonly leadershipListeners = new Map<string, Set<LeadershipListener>>();
+  private readonly tailCache: TailCacheBudget | undefined;
 
   constructor(
     private readonly logs: LogSource,
@@ -159,6 +149,8 @@ export class ReplicaManager {
     this.replicaLagTimeMaxMs = options.replicaLagTimeMaxMs ?? 30000;
     this.initialHighWatermarks = options.initialHighWatermarks ? new Map(options.initialHighWatermarks) : undefined;
     this.localStore = options.localStore;
+    const tailBytes = options.tailCacheBytes ?? 64 * 1048576;
+    this.tailCache = this.store && tailBytes > 0 ? new TailCacheBudget(tailBytes) : undefined;
   }
 
   /**
@@ -199,9 +191,11 @@ export class ReplicaManager {
     let p = this.partitions.get(k);
     if (!log) {
       if (p) this.partitions.delete(k);
+      p?.releaseTailCache();
       return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     }
     if (!p || p.log !== log) {
+      p?.releaseTailCache();
       if (this.store && this.initialHighWatermarks && !this.seenLogs.has(log)) {
         // Replicated: what this node knew committed, not its log end (the ISR may never have had the tail).
         log.updateHighWatermark(this.initialHighWatermarks.get(tpKey(topic, partition)) ?? 0);
@@ -214,6 +208,7 @@ export class ReplicaManager {
         localId: this.nodeId,
         onChange: (x) => this.purgatory.checkAndComplete(x.topic, x.partition),
         alterIsr: (x, isr, epoch) => this.alterIsr(x.topic, x.partition, isr, epoch),
+        ...(this.tailCache ? { tailCache: this.tailCache } : {}),
       });
       this.partitions.set(k, p);
       if (reg) this.applyRegistration(topic, reg, p);
@@ -433,6 +428,7 @@ export class ReplicaManager {
     const id = this.nodeId;
     if (!reg.replicas.includes(id)) {
       this.followers?.unfollow(topic, reg.partition);
+      this.partitions.get(key(topic, reg.partition))?.releaseTailCache();
       // Reassigned away: waiting acks=all produces and fetches answer now (NOT_LEADER_OR_FOLLOWER).
       this.purgatory.checkAndComplete(topic, reg.partition);
       this.announce(topic, reg.partition, false, reg.leaderEpoch);
@@ -465,65 +461,13 @@ export class ReplicaManager {
     }
   }
 
-  /**
-   * Leader side of a replica fetch for one partition: record `replicaId`'s fetch offset as its log end,
-   * then read from it up to the log end (not the HW). Errors as Kafka: UNKNOWN_TOPIC_OR_PARTITION,
-   * epoch errors, NOT_LEADER_OR_FOLLOWER (not the leader, or `replicaId` is not a follower), or the read's
-   * OFFSET_OUT_OF_RANGE.
-   */
-  async readForReplica(replicaId: number, it: ReplicaFetchPartition, minOneBatch = true): Promise<ReplicaFetchData> {
-    const out: ReplicaFetchData = {
-      topic: it.topic,
-      partition: it.partition,
-      errorCode: ErrorCode.NONE,
-      highWatermark: -1,
-      lastStableOffset: -1,
-      logStartOffset: -1,
-      logEndOffset: -1,
-      records: Buffer.alloc(0),
-    };
-    const p = this.getPartitionOrError(it.topic, it.partition, it.currentLeaderEpoch);
-    if (typeof p === 'number') return { ...out, errorCode: p };
-    const r = await p.readLocal(it.fetchOffset, it.maxBytes, minOneBatch);
-    if (r.errorCode !== ErrorCode.NONE) return { ...out, errorCode: r.errorCode, logStartOffset: r.logStartOffset };
-    if (!p.recordFollowerFetch(replicaId, it.fetchOffset, this.clock.now())) {
-      return { ...out, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
-    }
-    return {
-      ...out,
-      highWatermark: p.highWatermark,
-      lastStableOffset: p.lastStableOffset,
-      logStartOffset: p.logStartOffset,
-      logEndOffset: p.logEndOffset,
-      records: r.records,
-    };
+  /** Leader side of a replica fetch for one partition (replica-reads.ts). */
+  readForReplica(replicaId: number, it: ReplicaFetchPartition, minOneBatch = true): Promise<ReplicaFetchData> {
+    return readForReplica(this, this.clock, replicaId, it, minOneBatch);
   }
 
-  /**
-   * A whole replica fetch (the in-process path; the Fetch handler does the same through its own loop):
-   * read every partition, and when nothing was read and no partition failed, wait up to `maxWaitMs` for an
-   * append on one of them and read again.
-   */
-  async fetchForReplica(
-    replicaId: number,
-    items: ReplicaFetchPartition[],
-    maxWaitMs: number,
-  ): Promise<ReplicaFetchData[]> {
-    const deadline = this.clock.now() + Math.max(0, maxWaitMs);
-    for (;;) {
-      const out: ReplicaFetchData[] = [];
-      let bytes = 0;
-      for (const it of items) {
-        const d = await this.readForReplica(replicaId, it, bytes === 0);
-        bytes += d.records.length;
-        out.push(d);
-      }
-      const failed = out.some((d) => d.errorCode !== ErrorCode.NONE);
-      if (bytes > 0 || failed || items.length === 0 || this.clock.now() >= deadline) return out;
-      await this.delayFetch(
-        items.map((it) => [it.topic, it.partition] as [string, number]),
-        deadline - this.clock.now(),
-      );
-    }
+  /** A whole replica fetch, waiting up to `maxWaitMs` (the in-process transport; replica-reads.ts). */
+  fetchForReplica(replicaId: number, items: ReplicaFetchPartition[], maxWaitMs: number): Promise<ReplicaFetchData[]> {
+    return fetchForReplica(this, this.clock, replicaId, items, maxWaitMs);
   }
 }
