@@ -438,7 +438,10 @@ export class Partition {
     const log = this.log;
     if (this.leader && this.tail && fetchOffset >= log.logStartOffset && fetchOffset < log.logEndOffset) {
       let bases: Set<number> | undefined;
-      const segmentStart = (o: number): boolean => (bases ??= new Set(log.segmentBaseOffsets())).has(o);
+      const segmentStart = (o: number): boolean => {
+        bases ??= new Set(log.segmentBaseOffsets());
+        return bases.has(o);
+      };
       const records = this.tail.read(fetchOffset, maxBytes, minOneBatch, segmentStart);
       if (records) {
         const { highWatermark, logStartOffset, logEndOffset } = log;
