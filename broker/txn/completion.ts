@@ -13,6 +13,7 @@
  *   partition (`abortPartition`) the retries stop, and nothing more is written for its transactions (`isCurrent`
  *   turns false); the partition's new coordinator completes them when it loads them.
  */
+import { setMaxListeners } from 'node:events';
 import type { Clock } from '../../storage/clock.js';
 import type { Logger } from '../logger.js';
 import { splitPartitionKey, type TxnMetadata } from './state.js';
@@ -109,6 +110,8 @@ export class TxnCompletions {
     let c = this.signals.get(p);
     if (!c) {
       c = new AbortController();
+      // Every marker write in flight of the partition's transactions listens to it (0: no warning threshold).
+      setMaxListeners(0, c.signal);
       this.signals.set(p, c);
     }
     return c.signal;
