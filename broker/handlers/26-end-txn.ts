@@ -2,11 +2,11 @@
  * EndTxn (key 26), versions 0-4 (v3+ flexible). v5 (KIP-890 part 2: the coordinator bumps the epoch and
  * returns it) is not offered.
  *
- * Commits or aborts the producer's transaction (broker/txn/coordinator.ts endTxn): PrepareCommit /
- * PrepareAbort is written to `__transaction_state`, markers go to every partition of the transaction,
- * then CompleteCommit / CompleteAbort; the answer comes once that is done (or, if markers must be
- * retried, once the decision is durable). Below v2 PRODUCER_FENCED is answered as
- * INVALID_PRODUCER_EPOCH (KIP-588).
+ * Commits or aborts the producer's transaction (broker/txn/coordinator.ts endTxn): the answer comes once
+ * PrepareCommit / PrepareAbort is durable in `__transaction_state` (acks=all), as Kafka; markers to every
+ * partition of the transaction, then CompleteCommit / CompleteAbort, follow in the background
+ * (broker/txn/completion.ts), the id's next requests getting CONCURRENT_TRANSACTIONS until then (a retried
+ * EndTxn too; NONE once complete). Below v2 PRODUCER_FENCED is answered as INVALID_PRODUCER_EPOCH (KIP-588).
  */
 import { decodeEndTxnRequest, type EndTxnRequest } from '../../protocol/generated/end-txn-request.js';
 import {

@@ -4,40 +4,34 @@
  * `__transaction_state` topic (state-log.ts) and is replayed on start.
  *
  * Flow: InitProducerId (new producer id or epoch bump → Empty) → AddPartitionsToTxn / AddOffsetsToTxn
- * (→ Ongoing, partitions recorded) → EndTxn: PrepareCommit/PrepareAbort is written, then a COMMIT/ABORT
- * marker is appended to every partition of the transaction (`appendTxnMarker`, including the group's
- * `__consumer_offsets` partition; pending transactional offsets are then materialized or dropped), then
- * CompleteCommit/CompleteAbort is written. EndTxn answers once the completion is written (stronger than
- * Kafka, which answers after the prepare); a failed marker write is retried in the background and the
- * client's next request meanwhile gets CONCURRENT_TRANSACTIONS.
+ * (→ Ongoing, partitions recorded) → EndTxn: PrepareCommit/PrepareAbort is written (acks=all) and EndTxn
+ * answers, as Kafka; markers and CompleteCommit/CompleteAbort follow in the background (completion.ts), the
+ * id's requests getting CONCURRENT_TRANSACTIONS meanwhile (clients retry).
  *
  * Rules (Kafka's):
- * - InitProducerId: timeout ≤ 0 or > transaction.max.timeout.ms → INVALID_TRANSACTION_TIMEOUT; a
- *   transition in flight or a Prepare* state → CONCURRENT_TRANSACTIONS; an Ongoing transaction is fenced
- *   (epoch bump, PrepareEpochFence) and aborted, and the caller gets CONCURRENT_TRANSACTIONS (it retries);
- *   an exhausted epoch (32766) gives a new producer id with epoch 0; with a producer id/epoch in the
- *   request (KIP-360) the current pair is bumped (any pair while the id has no epoch yet, as Kafka: some
- *   clients send 0/0 on their first call), a retry of the last bump gets the same answer, others
- *   PRODUCER_FENCED.
- * - Other calls: unknown id or other producer id → INVALID_PRODUCER_ID_MAPPING; other epoch →
- *   PRODUCER_FENCED; Prepare* or a transition in flight → CONCURRENT_TRANSACTIONS; EndTxn of the wrong
- *   kind or from Empty → INVALID_TXN_STATE, a retried EndTxn of a completed transaction → NONE.
- * - Timeouts: every transaction.abort.timed.out.transaction.cleanup.interval.ms, Ongoing transactions
- *   older than their timeout are fenced (epoch bump unless exhausted) and aborted. Every
- *   transaction.remove.expired.transaction.cleanup.interval.ms, ids idle (Empty/Complete*) longer than
- *   transactional.id.expiration.ms are tombstoned and forgotten.
- * - After replay, PrepareCommit/PrepareAbort transactions are completed (markers rewritten; a marker
- *   appended twice is harmless: the second ends no transaction); Ongoing ones wait for their timeout.
- * - In a cluster (`ownership`, coordinator-partitions.ts) only the ids of the `__transaction_state`
- *   partitions this node leads are coordinated here (else NOT_COORDINATOR; COORDINATOR_LOAD_IN_PROGRESS
- *   while one loads); a lost partition's ids leave memory (`unloadPartition`). Markers carry the partition's
- *   leader epoch as coordinator epoch, as Kafka.
+ * - InitProducerId: timeout ≤ 0 or > transaction.max.timeout.ms → INVALID_TRANSACTION_TIMEOUT; an Ongoing
+ *   transaction is fenced (epoch bump, PrepareEpochFence) and aborted, the caller gets CONCURRENT_TRANSACTIONS;
+ *   an exhausted epoch (32766) gives a new producer id with epoch 0; with a producer id/epoch in the request
+ *   (KIP-360) the current pair is bumped (any pair while the id has no epoch yet: some clients send 0/0), a
+ *   retry of the last bump gets the same answer, others PRODUCER_FENCED.
+ * - Every call: Prepare* or a transition/completion in flight → CONCURRENT_TRANSACTIONS (so is a retried EndTxn
+ *   of the same kind); unknown id or other producer id → INVALID_PRODUCER_ID_MAPPING; other epoch →
+ *   PRODUCER_FENCED; EndTxn of the wrong kind or from Empty → INVALID_TXN_STATE, a retried EndTxn of a
+ *   completed transaction → NONE, one whose Prepare* was written as the id's partition moved → NOT_COORDINATOR.
+ * - Periodically, Ongoing transactions older than their timeout are fenced and aborted, and ids idle
+ *   (Empty/Complete*) longer than transactional.id.expiration.ms are tombstoned and forgotten.
+ * - After replay, Prepare* transactions are completed; Ongoing ones wait for their timeout.
+ * - In a cluster (`ownership`, coordinator-partitions.ts) only the ids of the `__transaction_state` partitions
+ *   this node leads are coordinated here (else NOT_COORDINATOR; COORDINATOR_LOAD_IN_PROGRESS while one loads);
+ *   a lost partition's ids leave memory and their marker retries stop (`unloadPartition`). Markers carry the
+ *   partition's leader epoch as coordinator epoch.
  */
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Clock, TimerHandle } from '../../storage/clock.js';
 import type { Logger } from '../logger.js';
 import { decodeTxnLogKey, decodeTxnLogValue, txnLogValue } from './records.js';
 import type { TxnStateStore } from './state-log.js';
+import { TxnCompletions, type TxnMarker } from './completion.js';
 import type { CoordinatorPartitions } from '../coordinator-partitions.js';
 import { coordinatorErrorFor } from '../internal-topic.js';
 import {
@@ -46,7 +40,6 @@ import {
   NO_PRODUCER_ID,
   TxnMetadata,
   partitionKey,
-  splitPartitionKey,
   type TxnSnapshot,
   type TxnState,
 } from './state.js';
@@ -58,12 +51,7 @@ export interface TxnCoordinatorConfig {
   expireCheckIntervalMs: number;
 }
 
-export interface TxnMarker {
-  producerId: number;
-  producerEpoch: number;
-  coordinatorEpoch: number;
-  commit: boolean;
-}
+export type { TxnMarker } from './completion.js';
 
 export interface TxnCoordinatorDeps {
   clock: Clock;
@@ -71,8 +59,11 @@ export interface TxnCoordinatorDeps {
   allocateProducerId(): Promise<number>;
   /** Partitions of a topic, undefined if it does not exist. */
   partitionsOf(topic: string): number | undefined;
-  /** Append a marker to one partition (a partition that no longer exists is skipped by the writer). */
-  writeMarker(topic: string, partition: number, m: TxnMarker): Promise<void>;
+  /**
+   * Append a marker to one partition (a partition that no longer exists is skipped by the writer); stops
+   * retrying and rejects when `signal` fires (this node lost the id's `__transaction_state` partition).
+   */
+  writeMarker(topic: string, partition: number, m: TxnMarker, signal?: AbortSignal): Promise<void>;
   /** The `__consumer_offsets` partition of a group (creating the topic if needed). */
   groupPartition(groupId: string): Promise<{ topic: string; partition: number }>;
   /** Called after the markers of a transaction were written (transactional offsets become visible). */
@@ -98,16 +89,14 @@ export interface TopicPartition {
   partition: number;
 }
 
-const MARKER_RETRY_MS = 500;
-
 export class TransactionCoordinator {
   readonly txns = new Map<string, TxnMetadata>();
   loading = false;
   private stopped = false;
-  private abortTimer: TimerHandle | undefined;
-  private expireTimer: TimerHandle | undefined;
-  /** Completions in progress (markers + Complete* write), by transactional id. */
-  private readonly completing = new Map<string, Promise<void>>();
+  /** The periodic tasks' timers (timeouts, id expiry). */
+  private readonly timers = new Set<TimerHandle>();
+  /** Second phases in progress (markers + Complete* write), by transactional id. */
+  private readonly completions: TxnCompletions;
   /** The `__transaction_state` partitions coordinated here (none: every id, as in unit tests). */
   ownership: CoordinatorPartitions | undefined;
   private timersArmed = false;
@@ -115,7 +104,18 @@ export class TransactionCoordinator {
   constructor(
     readonly config: TxnCoordinatorConfig,
     private readonly deps: TxnCoordinatorDeps,
-  ) {}
+  ) {
+    this.completions = new TxnCompletions({
+      clock: deps.clock,
+      writeMarker: deps.writeMarker,
+      onMarkersWritten: deps.onMarkersWritten,
+      writeComplete: (md, commit) => this.transition(md, commit ? 'CompleteCommit' : 'CompleteAbort', {}),
+      isCurrent: (md) => !this.stopped && this.txns.get(md.transactionalId) === md,
+      coordinatorEpoch: (id) => this.ownership?.epochOf(id) ?? 0,
+      partitionOf: (id) => this.ownership?.partitionFor(id),
+      log: deps.log,
+    });
+  }
 
   private get now(): number {
     return this.deps.clock.now();
@@ -194,7 +194,7 @@ export class TransactionCoordinator {
         this.txns.set(p.transactionalId, md);
       }
     }
-    if (md.pending || this.completing.has(md.transactionalId)) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+    if (md.pending || this.completions.has(md.transactionalId)) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
     switch (md.state) {
       case 'PrepareCommit':
       case 'PrepareAbort':
@@ -251,7 +251,7 @@ export class TransactionCoordinator {
     if (busy) return busy;
     if (!md || md.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (md.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
-    if (md.pending || this.completing.has(md.transactionalId)) return ErrorCode.CONCURRENT_TRANSACTIONS;
+    if (md.pending || this.completions.has(md.transactionalId)) return ErrorCode.CONCURRENT_TRANSACTIONS;
     if (md.state === 'PrepareCommit' || md.state === 'PrepareAbort' || md.state === 'PrepareEpochFence')
       return ErrorCode.CONCURRENT_TRANSACTIONS;
     if (md.state === 'Dead') return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
@@ -338,7 +338,7 @@ export class TransactionCoordinator {
     if (busy) return busy;
     if (!md || md.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (md.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
-    if (md.pending || this.completing.has(transactionalId)) return ErrorCode.CONCURRENT_TRANSACTIONS;
+    if (md.pending || this.completions.has(transactionalId)) return ErrorCode.CONCURRENT_TRANSACTIONS;
     switch (md.state) {
       case 'Ongoing':
         break;
@@ -357,7 +357,9 @@ export class TransactionCoordinator {
     }
     const prepared = await this.transition(md, commit ? 'PrepareCommit' : 'PrepareAbort', {});
     if (prepared) return prepared;
-    await this.complete(md);
+    // As Kafka: the partition moved while the decision was written; its new coordinator completes it.
+    if (this.txns.get(transactionalId) !== md || this.unavailable(transactionalId)) return ErrorCode.NOT_COORDINATOR;
+    void this.completions.complete(md);
     return ErrorCode.NONE;
   }
 
@@ -376,60 +378,12 @@ export class TransactionCoordinator {
       md.state = 'Ongoing';
       return;
     }
-    await this.complete(md);
+    void this.completions.complete(md);
   }
 
-  /**
-   * Second phase of a Prepare* transaction: markers to every partition, then Complete*. Resolves when
-   * done or, after a failure, once a retry is scheduled (at most one completion per id at a time).
-   */
+  /** Second phase of a Prepare* transaction (completion.ts), in the background of the caller. */
   complete(md: TxnMetadata): Promise<void> {
-    const running = this.completing.get(md.transactionalId);
-    if (running) return running;
-    const run = (async () => {
-      const commit = md.state === 'PrepareCommit';
-      if (!commit && md.state !== 'PrepareAbort') return;
-      const marker: TxnMarker = {
-        producerId: md.producerId,
-        producerEpoch: md.producerEpoch,
-        coordinatorEpoch: this.ownership?.epochOf(md.transactionalId) ?? 0,
-        commit,
-      };
-      try {
-        await Promise.all(
-          [...md.partitions].map((k) => {
-            const { topic, partition } = splitPartitionKey(k);
-            return this.deps.writeMarker(topic, partition, marker);
-          }),
-        );
-      } catch (err) {
-        this.deps.log?.warn(
-          { transactionalId: md.transactionalId, err: (err as Error).message },
-          'writing transaction markers failed; retrying',
-        );
-        this.retryLater(md);
-        return;
-      }
-      try {
-        await this.deps.onMarkersWritten?.(md.producerId, commit);
-      } catch (err) {
-        this.deps.log?.warn(
-          { transactionalId: md.transactionalId, err: (err as Error).message },
-          'completing transactional offsets failed',
-        );
-      }
-      if (await this.transition(md, commit ? 'CompleteCommit' : 'CompleteAbort', {})) this.retryLater(md);
-    })().finally(() => this.completing.delete(md.transactionalId));
-    this.completing.set(md.transactionalId, run);
-    return run;
-  }
-
-  private retryLater(md: TxnMetadata): void {
-    if (this.stopped) return;
-    this.deps.clock.setTimeout(() => {
-      // Not if the id's partition was unloaded meanwhile: its new coordinator completes it.
-      if (!this.stopped && this.txns.get(md.transactionalId) === md) void this.complete(md);
-    }, MARKER_RETRY_MS);
+    return this.completions.complete(md);
   }
 
   // ------------------------------------------------------------------------------- timeouts and expiry
@@ -449,7 +403,7 @@ export class TransactionCoordinator {
     const now = this.now;
     let n = 0;
     for (const md of [...this.txns.values()]) {
-      if (md.pending || this.completing.has(md.transactionalId)) continue;
+      if (md.pending || this.completions.has(md.transactionalId)) continue;
       if (md.state !== 'Empty' && md.state !== 'CompleteCommit' && md.state !== 'CompleteAbort') continue;
       if (md.lastUpdateTimestamp + this.config.idExpirationMs > now) continue;
       const next = md.prepare('Dead', {}, now);
@@ -504,45 +458,43 @@ export class TransactionCoordinator {
     const own = this.ownership;
     if (!own) return;
     for (const id of [...this.txns.keys()]) if (own.inPartition(id, partition)) this.txns.delete(id);
+    this.completions.abortPartition(partition);
   }
 
   private armTimers(): void {
     if (this.timersArmed) return;
     this.timersArmed = true;
-    const abortTick = (): void => {
+    this.every(this.config.abortCheckIntervalMs, () => this.abortTimedOut(), 'aborting timed-out transactions');
+    this.every(this.config.expireCheckIntervalMs, () => this.expireIds(), 'expiring transactional ids');
+  }
+
+  /** Run `task` every `ms` (counted from the end of the previous run) until shutdown. */
+  private every(ms: number, task: () => Promise<unknown>, what: string): void {
+    const tick = (): void => {
+      this.timers.delete(timer);
       if (this.stopped) return;
-      void this.abortTimedOut()
-        .catch((err: unknown) =>
-          this.deps.log?.warn({ err: (err as Error).message }, 'aborting timed-out transactions failed'),
-        )
+      void task()
+        .catch((err: unknown) => this.deps.log?.warn({ err: (err as Error).message }, `${what} failed`))
         .finally(() => {
-          if (!this.stopped) this.abortTimer = this.deps.clock.setTimeout(abortTick, this.config.abortCheckIntervalMs);
+          if (this.stopped) return;
+          timer = this.deps.clock.setTimeout(tick, ms);
+          this.timers.add(timer);
         });
     };
-    const expireTick = (): void => {
-      if (this.stopped) return;
-      void this.expireIds()
-        .catch((err: unknown) =>
-          this.deps.log?.warn({ err: (err as Error).message }, 'expiring transactional ids failed'),
-        )
-        .finally(() => {
-          if (!this.stopped)
-            this.expireTimer = this.deps.clock.setTimeout(expireTick, this.config.expireCheckIntervalMs);
-        });
-    };
-    this.abortTimer = this.deps.clock.setTimeout(abortTick, this.config.abortCheckIntervalMs);
-    this.expireTimer = this.deps.clock.setTimeout(expireTick, this.config.expireCheckIntervalMs);
+    let timer = this.deps.clock.setTimeout(tick, ms);
+    this.timers.add(timer);
   }
 
   shutdown(): void {
     this.stopped = true;
     this.ownership?.stop();
-    this.deps.clock.clearTimeout(this.abortTimer);
-    this.deps.clock.clearTimeout(this.expireTimer);
+    this.completions.stop();
+    for (const t of this.timers) this.deps.clock.clearTimeout(t);
+    this.timers.clear();
   }
 
   /** Wait for completions in flight (tests, shutdown). */
-  async idle(): Promise<void> {
-    while (this.completing.size > 0) await Promise.all([...this.completing.values()]);
+  idle(): Promise<void> {
+    return this.completions.idle();
   }
 }

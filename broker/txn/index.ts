@@ -5,8 +5,8 @@
  * manager, the others with WriteTxnMarkers to their leaders; closed on shutdown), transactional offsets
  * (groups/txn-offsets.ts), the partitions it coordinates (coordinator-partitions.ts: those of
  * `__transaction_state` this node leads, each replayed when it becomes led here, its ids answering
- * COORDINATOR_LOAD_IN_PROGRESS meanwhile, and its Prepare* transactions then completed; dropped when lost) and
- * the periodic tasks.
+ * COORDINATOR_LOAD_IN_PROGRESS meanwhile, and its Prepare* transactions then completed; dropped when lost, its
+ * marker retries then stopped) and the periodic tasks.
  */
 import type { BrokerServices } from '../services.js';
 import { OFFSETS_TOPIC, OffsetsTopicLog } from '../groups/offsets-log.js';
@@ -66,7 +66,7 @@ export function createTransactionCoordinator(services: TxnServices): Transaction
       store: stateLog,
       allocateProducerId: () => services.producerIds.allocate(),
       partitionsOf: (topic) => services.metadata.image.topic(topic)?.partitions,
-      writeMarker: (topic, partition, m) => markers.write(topic, partition, m),
+      writeMarker: (topic, partition, m, signal) => markers.write(topic, partition, m, signal),
       groupPartition: async (groupId) => {
         await offsetsLog.ensureTopic();
         return {

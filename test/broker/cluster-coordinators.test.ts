@@ -198,8 +198,14 @@ test('a transactional producer goes on at the new transaction coordinator; read_
     await txn(['b1', 'b2'], true);
     await txn(['x1', 'x2'], false);
     await txn(['c1'], true);
-    const md = cluster.broker(leader).broker.transactions.txns.get(TXN_ID);
-    assert.equal(md?.state, 'CompleteCommit', 'the new coordinator holds the id');
+    // The new coordinator holds the id; EndTxn answered once the commit was decided, its markers follow.
+    const txns = cluster.broker(leader).broker.transactions.txns;
+    assert.match(
+      txns.get(TXN_ID)?.state ?? 'missing',
+      /^(PrepareCommit|CompleteCommit)$/,
+      'the new coordinator holds the id',
+    );
+    await waitFor(() => txns.get(TXN_ID)?.state === 'CompleteCommit', 30_000, 'the last commit completes');
 
     consumer = kafka('txn-reader').consumer({ groupId: 'txn-reader', readUncommitted: false });
     await consumer.connect();

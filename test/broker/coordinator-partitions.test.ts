@@ -3,7 +3,8 @@
  * a fake replica manager that reports leadership: loading and unloading partitions, NOT_COORDINATOR /
  * COORDINATOR_LOAD_IN_PROGRESS per key, the group coordinator dropping a lost partition's groups (pending joins
  * answered NOT_COORDINATOR) and replaying a regained one, and the transaction coordinator using the partition's
- * leader epoch as coordinator epoch and completing a loaded PrepareCommit.
+ * leader epoch as coordinator epoch, stopping the marker writes of a lost partition and completing a loaded
+ * PrepareCommit.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -319,6 +320,7 @@ test('txn coordinator: NOT_COORDINATOR off its partitions, markers at the leader
     ErrorCode.NONE,
   );
   assert.equal(await txn.endTxn(id, r.producerId, r.producerEpoch, true), ErrorCode.NONE);
+  await txn.idle();
   assert.deepEqual(
     markers.map((m) => [m.topic, m.partition, m.coordinatorEpoch, m.commit]),
     [['data', 1, 7, true]],
@@ -353,4 +355,97 @@ test('txn coordinator: NOT_COORDINATOR off its partitions, markers at the leader
   );
   assert.equal(txn.txns.get(id)?.state, 'CompleteCommit');
   txn.shutdown();
+});
+
+test('transaction coordinator: losing the partition stops a held marker (its signal fires); the next leader completes', async () => {
+  const clock = new FakeClock(1_000_000);
+  const store = new MemoryTxnStateStore();
+  const markers: (TxnMarker & { topic: string; partition: number })[] = [];
+  const signals: AbortSignal[] = [];
+  let hold = true;
+  let pid = 1000;
+  const txn = new TransactionCoordinator(TXN_CFG, {
+    clock,
+    store,
+    allocateProducerId: async () => pid++,
+    partitionsOf: () => 3,
+    writeMarker: async (topic, partition, m, signal) => {
+      if (hold) {
+        // An unreachable leader: retried until the signal fires.
+        assert.ok(signal, 'a signal comes with every marker');
+        signals.push(signal);
+        await new Promise<void>((_resolve, reject) =>
+          signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }),
+        );
+      }
+      markers.push({ topic, partition, ...m });
+    },
+    groupPartition: async () => ({ topic: '__consumer_offsets', partition: 0 }),
+  });
+  const { o, replicas } = ownership({
+    needsLoad: () => true,
+    load: async (p) => {
+      for (const r of store.records)
+        if (offsetsPartitionFor(r.transactionalId, PARTITIONS) === p)
+          txn.applyRecord(txnLogKey(r.transactionalId), r.value);
+    },
+    loaded: (p) => void txn.finishLoading((id) => o.inPartition(id, p)),
+    unload: (p) => txn.unloadPartition(p),
+  });
+  txn.ownership = o;
+  o.start();
+  const id = keyIn(1, 'held-');
+  const other = keyIn(3, 'held-');
+  replicas.lead(1, 4);
+  replicas.lead(3, 4);
+  await o.settled();
+  const r = await txn.initProducerId({
+    transactionalId: id,
+    transactionTimeoutMs: 10_000,
+    producerId: -1,
+    producerEpoch: -1,
+  });
+  const q = await txn.initProducerId({
+    transactionalId: other,
+    transactionTimeoutMs: 10_000,
+    producerId: -1,
+    producerEpoch: -1,
+  });
+  await txn.addPartitions(id, r.producerId, r.producerEpoch, [{ topic: 'data', partition: 0 }]);
+  await txn.addPartitions(other, q.producerId, q.producerEpoch, [{ topic: 'data', partition: 1 }]);
+  assert.equal(await txn.endTxn(id, r.producerId, r.producerEpoch, true), ErrorCode.NONE, 'answered while held');
+  assert.equal(await txn.endTxn(other, q.producerId, q.producerEpoch, false), ErrorCode.NONE);
+  await tick();
+  assert.equal(signals.length, 2);
+  assert.ok(signals.every((s) => !s.aborted));
+  assert.equal(await txn.endTxn(id, r.producerId, r.producerEpoch, true), ErrorCode.CONCURRENT_TRANSACTIONS);
+
+  // Partition 1 moves away: only its transaction's marker stops; the id leaves memory.
+  replicas.lose(1);
+  assert.deepEqual(
+    signals.map((s) => s.aborted),
+    [true, false],
+  );
+  await tick();
+  assert.equal(txn.txns.has(id), false);
+  assert.equal(await txn.endTxn(id, r.producerId, r.producerEpoch, true), ErrorCode.NOT_COORDINATOR);
+  clock.advance(5000);
+  await tick();
+  assert.equal(markers.length, 0, 'nothing written for the lost partition');
+  assert.equal(txn.txns.get(other)?.state, 'PrepareAbort', 'the other partition still waits for its marker');
+
+  // Led again at epoch 6: the PrepareCommit read back is completed at the new coordinator epoch.
+  hold = false;
+  replicas.lead(1, 6);
+  await o.settled();
+  await tick();
+  assert.deepEqual(
+    markers.map((m) => [m.topic, m.partition, m.coordinatorEpoch, m.commit]),
+    [['data', 0, 6, true]],
+  );
+  assert.equal(txn.txns.get(id)?.state, 'CompleteCommit');
+  txn.shutdown();
+  assert.ok(signals[1]!.aborted, 'shutdown ends the marker still held');
+  await txn.idle();
+  assert.equal(txn.txns.get(other)?.state, 'PrepareAbort');
 });

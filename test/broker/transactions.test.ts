@@ -47,6 +47,13 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, tim
   }
 }
 
+/** The group's committed offsets as [topic, partition, offset], sorted. */
+function committedOffsets(group: string): [string, number, number][] {
+  return fetchOffsets(b.broker.groups, group, null)
+    .offsets.map((o): [string, number, number] => [o.topic, o.partition, o.offset])
+    .sort();
+}
+
 /** Consume `topic` from the beginning until a record with value `last` arrives; returns the values seen. */
 async function consumeUntil(topic: string, last: string, readUncommitted: boolean, group: string): Promise<string[]> {
   const c = kafka.consumer({
@@ -153,10 +160,9 @@ test("kafkajs: consume-transform-produce commits the group's offsets with the ou
     await consumer.disconnect();
     await producer.disconnect();
   }
-  const committed = fetchOffsets(b.broker.groups, group, null)
-    .offsets.map((o) => [o.topic, o.partition, o.offset])
-    .sort();
-  assert.deepEqual(committed, [
+  // EndTxn answered once the commit was decided; the offsets are materialized when its markers are written.
+  await waitFor('the committed offsets', () => committedOffsets(group).length > 0);
+  assert.deepEqual(committedOffsets(group), [
     [input, 0, 3],
     [input, 1, 3],
   ]);
@@ -248,10 +254,8 @@ test('librdkafka (confluent_kafka): transactions, send_offsets_to_transaction, r
   const res = JSON.parse(result.slice(7)) as { committed_view: string[]; uncommitted_view: string[] };
   assert.deepEqual(res.committed_view.sort(), ['X0', 'X1', 'X2', 'X3', 'c1', 'c2']);
   assert.deepEqual(res.uncommitted_view.sort(), ['X0', 'X1', 'X2', 'X3', 'a1', 'c1', 'c2']);
-  const committed = fetchOffsets(b.broker.groups, 'py-ctp-group', null)
-    .offsets.map((o) => [o.topic, o.partition, o.offset])
-    .sort();
-  assert.deepEqual(committed, [
+  await waitFor('the committed offsets', () => committedOffsets('py-ctp-group').length > 0);
+  assert.deepEqual(committedOffsets('py-ctp-group'), [
     [input, 0, 2],
     [input, 1, 2],
   ]);

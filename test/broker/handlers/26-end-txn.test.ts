@@ -52,6 +52,8 @@ test("v0-v4: commit and abort write markers to every partition, complete; wrong 
     );
     assert.equal(await endTxn(env.client, v, { ...p, pid: p.pid + 7n }, commit), ErrorCode.INVALID_PRODUCER_ID_MAPPING);
     assert.equal(await endTxn(env.client, v, p, commit), 0);
+    // EndTxn answered once the decision was durable; the markers follow in the background.
+    await env.broker.broker.transactions.idle();
     for (const part of [0, 1]) {
       const m = (await markers(part)).filter(([, pid]) => pid === p.pid);
       assert.equal(m.length, 1, `one marker on e-${part}`);

@@ -12,6 +12,9 @@ const env = useBrokerAndClient({
   topics: [{ name: 'in', partitions: 2 }],
 });
 
+/** EndTxn answers once the decision is durable; the markers (and the offsets they release) follow. */
+const markersWritten = (): Promise<void> => env.broker.broker.transactions.idle();
+
 test('v0-v4: offsets become visible only when the transaction commits; an abort drops them', async () => {
   for (const v of [0, 1, 2, 3, 4]) {
     const group = `tg-${v}`;
@@ -38,6 +41,7 @@ test('v0-v4: offsets become visible only when the transaction commits; an abort 
     ]);
     assert.deepEqual(await committedOffsets(env.client, group, 'in', [0, 1]), new Map(), 'invisible before the commit');
     assert.equal(await endTxn(env.client, 3, p, true), 0);
+    await markersWritten();
     assert.deepEqual(
       await committedOffsets(env.client, group, 'in', [0, 1]),
       new Map([
@@ -50,6 +54,7 @@ test('v0-v4: offsets become visible only when the transaction commits; an abort 
     assert.equal(await addOffsets(env.client, 3, q, group), 0);
     assert.deepEqual(await txnCommit(env.client, v, q, group, 'in', [[0, 50]]), [0]);
     assert.equal(await endTxn(env.client, 3, q, false), 0);
+    await markersWritten();
     assert.deepEqual(
       await committedOffsets(env.client, group, 'in', [0, 1]),
       new Map([
@@ -102,6 +107,7 @@ test('v3+: member and generation of a live group are checked', async () => {
   );
   assert.deepEqual(await txnCommit(env.client, 3, p, group, 'in', [[0, 9]], { memberId, generationId }), [0]);
   assert.equal(await endTxn(env.client, 3, p, true), 0);
+  await markersWritten();
   assert.deepEqual(await committedOffsets(env.client, group, 'in', [0]), new Map([[0, 9]]));
 });
 
@@ -150,6 +156,7 @@ test('OffsetFetch requireStable: an offset staged by an open transaction is UNST
     );
   }
   assert.equal(await endTxn(env.client, 3, p, true), 0);
+  await markersWritten();
   assert.deepEqual(await ask(8, true), [
     [0, 0, 4],
     [1, 0, -1],

@@ -1,6 +1,6 @@
 /**
  * The transaction coordinator's state machine with a FakeClock, an in-memory `__transaction_state` store
- * and a recording marker writer (no broker, no sockets).
+ * and a recording marker writer (no broker, no sockets); EndTxn answering while a marker write is held.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +18,24 @@ const CFG = {
   expireCheckIntervalMs: 10_000,
 };
 
-function setup(opts: { failMarkers?: () => boolean } = {}) {
+/** A marker write held until `open()` (or rejected when its signal fires). */
+function blocker() {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  const signals: AbortSignal[] = [];
+  const hold = (signal?: AbortSignal): Promise<void> => {
+    if (signal) signals.push(signal);
+    return new Promise<void>((resolve, reject) => {
+      void opened.then(resolve);
+      signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+    });
+  };
+  return { open, hold, signals };
+}
+
+function setup(
+  opts: { failMarkers?: () => boolean; hold?: (topic: string, partition: number) => Promise<void> | undefined } = {},
+) {
   const clock = new FakeClock(1_000_000);
   const store = new MemoryTxnStateStore();
   const markers: (TxnMarker & { topic: string; partition: number })[] = [];
@@ -31,6 +48,7 @@ function setup(opts: { failMarkers?: () => boolean } = {}) {
     partitionsOf: (topic) => (topic === 'missing' ? undefined : 3),
     writeMarker: async (topic, partition, m) => {
       if (opts.failMarkers?.()) throw new Error('injected marker failure');
+      await opts.hold?.(topic, partition);
       markers.push({ topic, partition, ...m });
     },
     groupPartition: async () => ({ topic: '__consumer_offsets', partition: 7 }),
@@ -202,6 +220,7 @@ test('commit: Ongoing → PrepareCommit → markers → CompleteCommit; retries 
     ['a', [0, 2]],
   ]);
   assert.equal(await coord.endTxn('t', pid, ep, true), 0);
+  await coord.idle();
   assert.deepEqual(markers.map((m) => [m.topic, m.partition, m.commit, m.producerId, m.producerEpoch]).sort(), [
     ['__consumer_offsets', 7, true, pid, ep],
     ['a', 0, true, pid, ep],
@@ -223,6 +242,7 @@ test('commit: Ongoing → PrepareCommit → markers → CompleteCommit; retries 
   assert.equal(await coord.endTxn('t', r2.producerId, r2.producerEpoch, true), ErrorCode.INVALID_TXN_STATE);
   await coord.addPartitions('t', r2.producerId, r2.producerEpoch, [{ topic: 'a', partition: 1 }]);
   assert.equal(await coord.endTxn('t', r2.producerId, r2.producerEpoch, false), 0);
+  await coord.idle();
   assert.deepEqual(markers.at(-1), {
     topic: 'a',
     partition: 1,
@@ -399,6 +419,7 @@ test('failed writes change nothing; failed markers are retried while clients get
   assert.equal(coord.txns.get('w')!.state, 'Empty');
   await coord.addPartitions('w', a.producerId, a.producerEpoch, [{ topic: 'a', partition: 0 }]);
   assert.equal(await coord.endTxn('w', a.producerId, a.producerEpoch, true), 0, 'the decision is durable');
+  await coord.idle(); // the first attempt failed; a retry is scheduled
   assert.equal(coord.txns.get('w')!.state, 'PrepareCommit');
   assert.equal(await coord.endTxn('w', a.producerId, a.producerEpoch, true), ErrorCode.CONCURRENT_TRANSACTIONS);
   assert.equal(
@@ -417,4 +438,70 @@ test('failed writes change nothing; failed markers are retried while clients get
   await settle(coord);
   assert.equal(coord.txns.get('w')!.state, 'CompleteCommit');
   assert.equal(markers.length, 1);
+});
+
+test('EndTxn answers once PrepareCommit is durable; the id is busy until a held marker is written', {
+  timeout: 20_000,
+}, async () => {
+  const gate = blocker();
+  const { coord, store, markers, completed } = setup({
+    hold: (topic, partition) => (topic === 'a' && partition === 1 ? gate.hold() : undefined),
+  });
+  const init = { transactionalId: 'h', transactionTimeoutMs: 5000, producerId: -1, producerEpoch: -1 };
+  const { producerId: pid, producerEpoch: ep } = await coord.initProducerId(init);
+  await coord.addPartitions('h', pid, ep, [
+    { topic: 'a', partition: 0 },
+    { topic: 'a', partition: 1 },
+  ]);
+  assert.equal(await coord.addOffsets('h', pid, ep, 'g'), 0);
+  // The marker of a-1 cannot be written: EndTxn answers all the same, the decision being durable.
+  assert.equal(await coord.endTxn('h', pid, ep, true), ErrorCode.NONE);
+  assert.equal(lastValue(store, 'h')!.state, 'PrepareCommit');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(markers.map((m) => [m.topic, m.partition]).sort(), [
+    ['__consumer_offsets', 7],
+    ['a', 0],
+  ]);
+  assert.deepEqual(completed, [], 'transactional offsets wait for every marker');
+  // Meanwhile the id's requests are refused with CONCURRENT_TRANSACTIONS (clients retry), a retried commit too.
+  assert.equal(await coord.endTxn('h', pid, ep, true), ErrorCode.CONCURRENT_TRANSACTIONS);
+  assert.equal(await coord.endTxn('h', pid, ep, false), ErrorCode.CONCURRENT_TRANSACTIONS);
+  assert.equal((await coord.initProducerId(init)).errorCode, ErrorCode.CONCURRENT_TRANSACTIONS);
+  assert.deepEqual(await coord.addPartitions('h', pid, ep, [{ topic: 'a', partition: 2 }]), [
+    ErrorCode.CONCURRENT_TRANSACTIONS,
+  ]);
+  assert.equal(await coord.addOffsets('h', pid, ep, 'g'), ErrorCode.CONCURRENT_TRANSACTIONS);
+  assert.equal(coord.txns.get('h')!.state, 'PrepareCommit');
+  // The destination is reachable again: the transaction completes.
+  gate.open();
+  await coord.idle();
+  assert.equal(coord.txns.get('h')!.state, 'CompleteCommit');
+  assert.equal(lastValue(store, 'h')!.state, 'CompleteCommit');
+  assert.deepEqual(completed, [[pid, true]]);
+  assert.equal(markers.length, 3);
+  assert.equal(await coord.endTxn('h', pid, ep, true), ErrorCode.NONE, 'retried commit of a completed transaction');
+  assert.equal(await coord.endTxn('h', pid, ep, false), ErrorCode.INVALID_TXN_STATE);
+  assert.deepEqual(await coord.initProducerId(init), { errorCode: 0, producerId: pid, producerEpoch: ep + 1 });
+});
+
+test('a PrepareAbort retried while its markers are pending gets CONCURRENT_TRANSACTIONS, then NONE', {
+  timeout: 20_000,
+}, async () => {
+  const gate = blocker();
+  const { coord } = setup({ hold: () => gate.hold() });
+  const { producerId: pid, producerEpoch: ep } = await coord.initProducerId({
+    transactionalId: 'ab',
+    transactionTimeoutMs: 5000,
+    producerId: -1,
+    producerEpoch: -1,
+  });
+  await coord.addPartitions('ab', pid, ep, [{ topic: 'a', partition: 0 }]);
+  assert.equal(await coord.endTxn('ab', pid, ep, false), ErrorCode.NONE);
+  assert.equal(coord.txns.get('ab')!.state, 'PrepareAbort');
+  assert.equal(await coord.endTxn('ab', pid, ep, false), ErrorCode.CONCURRENT_TRANSACTIONS);
+  assert.equal(await coord.endTxn('ab', pid, ep + 1, false), ErrorCode.PRODUCER_FENCED);
+  gate.open();
+  await coord.idle();
+  assert.equal(await coord.endTxn('ab', pid, ep, false), ErrorCode.NONE);
+  assert.equal(coord.txns.get('ab')!.state, 'CompleteAbort');
 });
