@@ -357,7 +357,7 @@ test('txn coordinator: NOT_COORDINATOR off its partitions, markers at the leader
   txn.shutdown();
 });
 
-test('transaction coordinator: losing the partition stops a held marker (its signal fires); the next leader completes', async () => {
+test('txn coordinator: losing the partition stops a held marker; the next leader completes it', async () => {
   const clock = new FakeClock(1_000_000);
   const store = new MemoryTxnStateStore();
   const markers: (TxnMarker & { topic: string; partition: number })[] = [];

@@ -92,7 +92,7 @@ async function leader(budget: TailCacheBudget | undefined) {
   return { log, p, clock };
 }
 
-test("a leader's follower reads answer the bytes of the log, from memory, and the HW leaves the cache behind", async () => {
+test("a leader's follower reads answer the log's bytes, from memory; the HW leaves the cache behind", async () => {
   const budget = new TailCacheBudget(1 << 20);
   const { log, p, clock } = await leader(budget);
   const source = { getPartitionOrError: () => p, delayFetch: async () => undefined };
