@@ -21,6 +21,7 @@ import { ErrorCode } from '../protocol/generated/error-codes.js';
 import { Reader } from '../protocol/wire/reader.js';
 import type { Writer } from '../protocol/wire/writer.js';
 import { KafkaError, networkError, timeoutError } from './errors.js';
+import { FrameReader } from './frame-reader.js';
 
 export const CLIENT_SOFTWARE_NAME = 'runnel-client';
 export const CLIENT_SOFTWARE_VERSION = '0.1.0';
@@ -61,27 +62,37 @@ export class Connection {
   private readonly socket: Socket;
   private readonly opts: ConnectionOptions;
   private readonly inFlight: Pending[] = [];
-  private chunks: Buffer[] = [];
-  private have = 0;
+  private readonly frames: FrameReader;
   private correlation = 0;
   private closedError: Error | null = null;
   private readonly closeListeners: (() => void)[] = [];
 
-  private constructor(socket: Socket, opts: ConnectionOptions) {
+  private constructor(socket: Socket, frames: FrameReader, opts: ConnectionOptions) {
     this.socket = socket;
+    this.frames = frames;
     this.opts = opts;
     this.host = opts.host;
     this.port = opts.port;
     socket.setNoDelay(true);
-    socket.on('data', (d: Buffer) => this.onData(d));
+    frames.attach(
+      (f) => this.onFrame(f),
+      (msg) => this.fail(networkError(`connection to ${this.host}:${this.port}: ${msg}`)),
+    );
     socket.on('error', (e) => this.fail(networkError(`connection to ${this.host}:${this.port}: ${e.message}`)));
     socket.on('close', () => this.fail(networkError(`connection to ${this.host}:${this.port} closed`)));
   }
 
   /** Connect and negotiate API versions. */
   static async open(opts: ConnectionOptions): Promise<Connection> {
+    // Reads land in the reader's reusable buffer; each response frame is copied out once (frame-reader.ts).
+    const frames = new FrameReader();
+    const callback = (n: number, buf: Uint8Array): boolean => {
+      frames.push(buf as Buffer, n);
+      return true;
+    };
+    const onread = { buffer: frames.buffer, callback };
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect({ host: opts.host, port: opts.port });
+      const s = connect({ host: opts.host, port: opts.port, onread });
       const timer = setTimeout(() => {
         s.destroy();
         reject(timeoutError(`connecting to ${opts.host}:${opts.port} took longer than ${opts.connectTimeoutMs} ms`));
@@ -96,7 +107,7 @@ export class Connection {
         reject(networkError(`cannot connect to ${opts.host}:${opts.port}: ${e.message}`));
       });
     });
-    const c = new Connection(socket, opts);
+    const c = new Connection(socket, frames, opts);
     try {
       await c.negotiate();
     } catch (e) {
@@ -222,29 +233,6 @@ export class Connection {
     });
   }
 
-  private onData(d: Buffer): void {
-    this.chunks.push(d);
-    this.have += d.length;
-    for (;;) {
-      if (this.have < 4) return;
-      if (this.chunks[0].length < 4) this.merge();
-      const size = this.chunks[0].readInt32BE(0);
-      if (this.have < 4 + size) return;
-      if (this.chunks[0].length < 4 + size) this.merge();
-      const first = this.chunks[0];
-      const frame = first.subarray(4, 4 + size);
-      if (first.length === 4 + size) this.chunks.shift();
-      else this.chunks[0] = first.subarray(4 + size);
-      this.have -= 4 + size;
-      this.onFrame(frame);
-      if (this.closed) return;
-    }
-  }
-
-  private merge(): void {
-    this.chunks = [Buffer.concat(this.chunks, this.have)];
-  }
-
   private onFrame(frame: Buffer): void {
     const p = this.inFlight.shift();
     const r = new Reader(frame);
@@ -270,6 +258,7 @@ export class Connection {
   private fail(err: Error): void {
     if (this.closedError) return;
     this.closedError = err;
+    this.frames.stop();
     this.socket.destroy();
     for (const p of this.inFlight.splice(0)) {
       clearTimeout(p.timer);

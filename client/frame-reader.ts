@@ -1,0 +1,93 @@
+/**
+ * Kafka response framing for a client connection (4-byte big-endian size, then the frame), fed from the
+ * socket's `onread` option: the socket reads into one reusable buffer, and each frame is copied out of it into
+ * a buffer of its own, allocated once when its size prefix is known. So a large response (a ~1 MiB replica
+ * Fetch) costs one allocation, not a chunk per socket read plus the assembled frame. Frames handed out own
+ * their memory: slices of them (records written to the log, kept in a cache) stay valid after the read.
+ */
+
+/** Size of the reusable buffer the socket reads into. */
+export const READ_BUFFER_SIZE = 64 * 1024;
+
+export class FrameReader {
+  /** The buffer the socket reads into (pass as `onread.buffer`); reused for every read. */
+  readonly buffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
+  private readonly head = Buffer.alloc(4);
+  private headHave = 0;
+  private frame: Buffer | null = null;
+  private frameHave = 0;
+  private failed = false;
+  private readonly early: Buffer[] = [];
+  private sink: ((frame: Buffer) => void) | null = null;
+  private onError: ((message: string) => void) | null = null;
+  private earlyError: string | null = null;
+
+  /**
+   * Where frames go, and where a framing fault goes (a negative or unallocatable size: nothing after it can
+   * be framed, so the reader stops). Frames that arrived before are delivered now.
+   */
+  attach(sink: (frame: Buffer) => void, onError: (message: string) => void): void {
+    this.sink = sink;
+    this.onError = onError;
+    for (const f of this.early.splice(0)) sink(f);
+    if (this.earlyError !== null) onError(this.earlyError);
+  }
+
+  /** The `onread.callback`: consumes bytes [0, n) of `buf` (the reusable buffer, or any buffer in tests). */
+  push(buf: Buffer, n: number): void {
+    let pos = 0;
+    while (pos < n && !this.failed) {
+      let frame = this.frame;
+      if (!frame) {
+        let size: number;
+        if (this.headHave === 0 && n - pos >= 4) {
+          size = buf.readInt32BE(pos);
+          pos += 4;
+        } else {
+          const take = Math.min(4 - this.headHave, n - pos);
+          buf.copy(this.head, this.headHave, pos, pos + take);
+          this.headHave += take;
+          pos += take;
+          if (this.headHave < 4) return;
+          this.headHave = 0;
+          size = this.head.readInt32BE(0);
+        }
+        frame = this.allocate(size);
+        if (!frame) return;
+        this.frame = frame;
+        this.frameHave = 0;
+      }
+      const take = Math.min(frame.length - this.frameHave, n - pos);
+      buf.copy(frame, this.frameHave, pos, pos + take);
+      this.frameHave += take;
+      pos += take;
+      if (this.frameHave === frame.length) {
+        this.frame = null;
+        this.deliver(frame);
+      }
+    }
+  }
+
+  private allocate(size: number): Buffer | null {
+    try {
+      if (size < 0) throw new RangeError(`negative response size ${size}`);
+      return Buffer.allocUnsafe(size);
+    } catch (e) {
+      this.failed = true;
+      const message = `bad response frame: ${(e as Error).message}`;
+      if (this.onError) this.onError(message);
+      else this.earlyError = message;
+      return null;
+    }
+  }
+
+  private deliver(frame: Buffer): void {
+    if (this.sink) this.sink(frame);
+    else this.early.push(frame);
+  }
+
+  /** Stops delivering (the connection is closed). */
+  stop(): void {
+    this.failed = true;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The client's response framing (client/frame-reader.ts): frames split at every possible point across reads,
+ * several frames in one read, a zero-length frame, frames larger than the reusable read buffer, frames that
+ * stay intact after the read buffer is overwritten, and a negative size reported as a framing fault.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FrameReader, READ_BUFFER_SIZE } from '../../client/frame-reader.js';
+
+function framed(...bodies: Buffer[]): Buffer {
+  return Buffer.concat(
+    bodies.flatMap((b) => {
+      const h = Buffer.alloc(4);
+      h.writeInt32BE(b.length);
+      return [h, b];
+    }),
+  );
+}
+
+function collect(r: FrameReader): { frames: Buffer[]; errors: string[] } {
+  const out = { frames: [] as Buffer[], errors: [] as string[] };
+  r.attach(
+    (f) => out.frames.push(f),
+    (m) => out.errors.push(m),
+  );
+  return out;
+}
+
+/** Feeds `data` through the reader's own reusable buffer, `step` bytes a read, scribbling over it after each. */
+function feed(r: FrameReader, data: Buffer, step: number): void {
+  for (let pos = 0; pos < data.length; pos += step) {
+    const n = data.copy(r.buffer, 0, pos, Math.min(pos + step, data.length));
+    r.push(r.buffer, n);
+    r.buffer.fill(0xee, 0, n);
+  }
+}
+
+test('frames split at every point across two reads come out whole', () => {
+  const a = Buffer.from('correlation-and-body');
+  const b = Buffer.from('x');
+  const data = framed(a, Buffer.alloc(0), b);
+  for (let cut = 1; cut < data.length; cut++) {
+    const r = new FrameReader();
+    const { frames, errors } = collect(r);
+    r.push(data.subarray(0, cut), cut);
+    r.push(data.subarray(cut), data.length - cut);
+    assert.deepEqual(
+      frames.map((f) => f.toString()),
+      ['correlation-and-body', '', 'x'],
+      `cut at ${cut}`,
+    );
+    assert.deepEqual(errors, []);
+  }
+});
+
+test('one byte a read, and a frame larger than the read buffer, survive reuse of the read buffer', () => {
+  const big = Buffer.alloc(READ_BUFFER_SIZE * 3 + 17);
+  for (let i = 0; i < big.length; i++) big[i] = i % 251;
+  const small = Buffer.from('tail');
+  for (const step of [1, 3, 4096, READ_BUFFER_SIZE]) {
+    const r = new FrameReader();
+    const { frames } = collect(r);
+    const data = step === 1 ? framed(small, small) : framed(small, big, small);
+    feed(r, data, step);
+    const want = step === 1 ? [small, small] : [small, big, small];
+    assert.equal(frames.length, want.length, `step ${step}`);
+    for (let i = 0; i < want.length; i++) assert.ok(frames[i].equals(want[i]), `step ${step}, frame ${i}`);
+  }
+});
+
+test('frames that arrive before attach() are delivered on attach, in order', () => {
+  const r = new FrameReader();
+  const data = framed(Buffer.from('a'), Buffer.from('bc'));
+  r.push(data, data.length);
+  const { frames } = collect(r);
+  assert.deepEqual(
+    frames.map((f) => f.toString()),
+    ['a', 'bc'],
+  );
+});
+
+test('a negative size is a framing fault and stops the reader', () => {
+  const r = new FrameReader();
+  const { frames, errors } = collect(r);
+  const data = Buffer.concat([Buffer.from([0xff, 0xff, 0xff, 0xf0]), framed(Buffer.from('after'))]);
+  r.push(data, data.length);
+  assert.deepEqual(frames, []);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0], /negative response size -16/);
+});
+
+test('stop() delivers nothing more', () => {
+  const r = new FrameReader();
+  const { frames } = collect(r);
+  const data = framed(Buffer.from('one'), Buffer.from('two'));
+  r.push(data, 7);
+  r.stop();
+  r.push(data.subarray(7), data.length - 7);
+  assert.deepEqual(
+    frames.map((f) => f.toString()),
+    ['one'],
+  );
+});
