@@ -279,6 +279,23 @@ const TXN_CFG = {
   expireCheckIntervalMs: 10_000,
 };
 
+/** The txn coordinator's `__transaction_state` ownership over a memory store (replays the partition's ids). */
+function txnOwnership(txn: TransactionCoordinator, store: MemoryTxnStateStore) {
+  const own = ownership({
+    needsLoad: () => true,
+    load: async (p) => {
+      for (const r of store.records)
+        if (offsetsPartitionFor(r.transactionalId, PARTITIONS) === p)
+          txn.applyRecord(txnLogKey(r.transactionalId), r.value);
+    },
+    loaded: (p) => void txn.finishLoading((id) => own.o.inPartition(id, p)),
+    unload: (p) => txn.unloadPartition(p),
+  });
+  txn.ownership = own.o;
+  own.o.start();
+  return own;
+}
+
 test('txn coordinator: NOT_COORDINATOR off its partitions, markers at the leader epoch, unload, reload', async () => {
   const clock = new FakeClock(1_000_000);
   const store = new MemoryTxnStateStore();
@@ -296,18 +313,7 @@ test('txn coordinator: NOT_COORDINATOR off its partitions, markers at the leader
     },
     groupPartition: async () => ({ topic: '__consumer_offsets', partition: 0 }),
   });
-  const { o, replicas } = ownership({
-    needsLoad: () => true,
-    load: async (p) => {
-      for (const r of store.records)
-        if (offsetsPartitionFor(r.transactionalId, PARTITIONS) === p)
-          txn.applyRecord(txnLogKey(r.transactionalId), r.value);
-    },
-    loaded: (p) => void txn.finishLoading((id) => o.inPartition(id, p)),
-    unload: (p) => txn.unloadPartition(p),
-  });
-  txn.ownership = o;
-  o.start();
+  const { o, replicas } = txnOwnership(txn, store);
   const id = keyIn(2, 'txn-');
   const init = { transactionalId: id, transactionTimeoutMs: 10_000, producerId: -1, producerEpoch: -1 };
   assert.equal((await txn.initProducerId(init)).errorCode, ErrorCode.NOT_COORDINATOR);
@@ -382,18 +388,7 @@ test('txn coordinator: losing the partition stops a held marker; the next leader
     },
     groupPartition: async () => ({ topic: '__consumer_offsets', partition: 0 }),
   });
-  const { o, replicas } = ownership({
-    needsLoad: () => true,
-    load: async (p) => {
-      for (const r of store.records)
-        if (offsetsPartitionFor(r.transactionalId, PARTITIONS) === p)
-          txn.applyRecord(txnLogKey(r.transactionalId), r.value);
-    },
-    loaded: (p) => void txn.finishLoading((id) => o.inPartition(id, p)),
-    unload: (p) => txn.unloadPartition(p),
-  });
-  txn.ownership = o;
-  o.start();
+  const { o, replicas } = txnOwnership(txn, store);
   const id = keyIn(1, 'held-');
   const other = keyIn(3, 'held-');
   replicas.lead(1, 4);
