@@ -22,6 +22,7 @@ import { BrokerFault, RunnelError } from '../protocol/errors.js';
 import type { Logger } from './logger.js';
 import type { BrokerServices } from './services.js';
 import { handlerFor, type RequestContext } from './handlers/registry.js';
+import { plaintextSession, type Session } from './security/session.js';
 
 export interface ConnectionOptions {
   maxRequestBytes: number;
@@ -30,6 +31,8 @@ export interface ConnectionOptions {
   maxPendingBytes?: number;
   /** Queued, not yet handled frames above which reading pauses. */
   maxQueuedFrames?: number;
+  /** The session each new connection starts with (default: a PLAINTEXT listener named PLAINTEXT). */
+  newSession?: () => Session;
   /** What handlers use (ctx.services). */
   services: BrokerServices;
   log: Logger;
@@ -57,6 +60,8 @@ const MAX_OVERLAP = 16;
 
 export class Connection {
   readonly clientHost: string;
+  /** Listener and principal of this connection (handlers see it as ctx.session). */
+  readonly session: Session;
   private readonly log: Logger;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -76,6 +81,7 @@ export class Connection {
     private readonly opts: ConnectionOptions,
   ) {
     this.clientHost = socket.remoteAddress ?? 'unknown';
+    this.session = opts.newSession?.() ?? plaintextSession();
     this.log = opts.log.child({ client: `${this.clientHost}:${socket.remotePort ?? 0}` });
     socket.setNoDelay(true);
     socket.setTimeout(opts.idleMs, () => {
@@ -245,6 +251,7 @@ export class Connection {
         header,
         apiVersion,
         clientHost: this.clientHost,
+        session: this.session,
         log: this.log,
         services: this.opts.services,
         release,

@@ -10,6 +10,7 @@ import type { Writer } from '../../protocol/wire/writer.js';
 import type { RequestHeader } from '../../protocol/generated/request-header.js';
 import type { Logger } from '../logger.js';
 import type { BrokerServices } from '../services.js';
+import type { Session } from '../security/session.js';
 import { InternalError } from '../../protocol/errors.js';
 
 /** What a handler sees of the request it serves. */
@@ -18,6 +19,8 @@ export interface RequestContext {
   readonly apiVersion: number;
   /** Remote address of the client. */
   readonly clientHost: string;
+  /** The connection's listener and principal (broker/security/session.ts). */
+  readonly session: Session;
   readonly log: Logger;
   /** The services a handler may use (broker/services.ts); destructure what the handler needs. */
   readonly services: BrokerServices;
