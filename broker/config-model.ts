@@ -36,6 +36,37 @@ export interface ConfigDef {
   readonly dynamic?: DynamicMode;
   /** Removed in Kafka 4.0 but still accepted for older clients: what Runnel does with it. */
   readonly removed?: string;
+  /**
+   * May be set per listener, as Kafka's `listener.name.<listener>.<name>` ('listener'), or per listener and
+   * SASL mechanism, `listener.name.<listener>.<mechanism>.<name>` ('mechanism', e.g. plain.sasl.jaas.config).
+   * The listener name in the prefix is lower case, as in Kafka. Read with `EffectiveConfig.listenerValue`.
+   */
+  readonly perListener?: 'listener' | 'mechanism';
+}
+
+const LISTENER_PREFIX = 'listener.name.';
+
+/**
+ * A per-listener config name split into listener, mechanism (or null) and the row it overrides; undefined when
+ * `name` is not of that form or names no row that may be set that way.
+ */
+export function parseListenerConfigName(
+  table: ConfigTable,
+  name: string,
+): { listener: string; mechanism: string | null; def: ConfigDef } | undefined {
+  if (!name.startsWith(LISTENER_PREFIX)) return undefined;
+  const rest = name.slice(LISTENER_PREFIX.length);
+  const dot = rest.indexOf('.');
+  if (dot <= 0) return undefined;
+  const listener = rest.slice(0, dot);
+  const tail = rest.slice(dot + 1);
+  const direct = table.def(tail);
+  if (direct?.perListener === 'listener') return { listener, mechanism: null, def: direct };
+  const mdot = tail.indexOf('.');
+  if (mdot <= 0) return undefined;
+  const viaMechanism = table.def(tail.slice(mdot + 1));
+  if (viaMechanism?.perListener === 'mechanism') return { listener, mechanism: tail.slice(0, mdot), def: viaMechanism };
+  return undefined;
 }
 
 const LONG_MAX_TEXT = '9223372036854775807';
@@ -112,6 +143,13 @@ export function formatConfigValue(def: ConfigDef, v: ConfigValue): string | null
   if (Array.isArray(v)) return v.join(',');
   if (typeof v === 'number' && def.type === 'long' && v >= LONG_MAX) return LONG_MAX_TEXT;
   return String(v);
+}
+
+function listenerKey(listener: string, name: string, mechanism: string | null): string {
+  const l = listener.toLowerCase();
+  return mechanism === null
+    ? `${LISTENER_PREFIX}${l}.${name}`
+    : `${LISTENER_PREFIX}${l}.${mechanism.toLowerCase()}.${name}`;
 }
 
 export function envName(configName: string): string {
@@ -232,6 +270,8 @@ export class EffectiveConfig {
   /** Names set explicitly at start (not defaults), with where they came from. */
   readonly sources = new Map<string, 'file' | 'env' | 'override'>();
   private readonly dynamic: Record<DynamicLevel, Map<string, ConfigValue>> = { broker: new Map(), default: new Map() };
+  /** `listener.name.<listener>[.<mechanism>].<name>` values, by that full name (listener and mechanism lower case). */
+  private readonly perListener = new Map<string, ConfigValue>();
 
   constructor(
     readonly table: ConfigTable,
@@ -239,6 +279,13 @@ export class EffectiveConfig {
   ) {
     for (const d of table.defs) this.values.set(d.name, d.default);
     const apply = (name: string, raw: unknown, from: 'file' | 'env' | 'override'): void => {
+      const scoped = parseListenerConfigName(table, name);
+      if (scoped) {
+        const key = listenerKey(scoped.listener, scoped.def.name, scoped.mechanism);
+        this.perListener.set(key, raw === null ? null : parseConfigValue(scoped.def, String(raw), name));
+        this.sources.set(key, from);
+        return;
+      }
       const def = table.def(name) ?? table.topicDef(name);
       if (!def) throw new ConfigError(`unknown config ${JSON.stringify(name)}`);
       const v = raw === null ? null : parseConfigValue(def, String(raw), name);
@@ -260,6 +307,19 @@ export class EffectiveConfig {
     const b = this.dynamic.broker;
     const d = this.dynamic.default;
     return b.has(name) ? b.get(name)! : d.has(name) ? d.get(name)! : this.values.get(name)!;
+  }
+
+  /**
+   * The value for one listener (and SASL mechanism): `listener.name.<listener>.<mechanism>.<name>`, else
+   * `listener.name.<listener>.<name>`, else the broker-wide value, as Kafka resolves listener overrides.
+   */
+  listenerValue(listenerName: string, name: string, mechanism?: string): ConfigValue {
+    if (mechanism !== undefined) {
+      const k = listenerKey(listenerName, name, mechanism);
+      if (this.perListener.has(k)) return this.perListener.get(k)!;
+    }
+    const k = listenerKey(listenerName, name, null);
+    return this.perListener.has(k) ? this.perListener.get(k)! : this.get(name);
   }
 
   /** The static value (table default, file, env or override), ignoring dynamic ones. */

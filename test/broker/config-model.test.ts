@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BrokerConfig, CONFIG_TABLE, defaultLogConfig, LONG_MAX } from '../../broker/config.js';
+import {
+  BrokerConfig,
+  CONFIG_TABLE,
+  ConfigTable,
+  defaultLogConfig,
+  EffectiveConfig,
+  LONG_MAX,
+} from '../../broker/config.js';
 import { InvalidConfigError } from '../../storage/log-config.js';
 
 test('topic defaults come from the table (Kafka 4 defaults)', () => {
@@ -114,4 +121,34 @@ test('dynamic values: per-broker over cluster default over static; logDefaults a
   assert.equal(c.isSet('log.segment.bytes'), false);
   c.setDynamic('default', new Map([['log.segment.bytes', 1 << 20]]));
   assert.equal(c.isSet('log.segment.bytes'), true);
+});
+
+test('per-listener overrides: listener.name.<l>[.<mechanism>].<name> over the broker-wide value', () => {
+  const table = new ConfigTable([
+    {
+      name: 'ssl.client.auth',
+      type: 'string',
+      default: 'none',
+      doc: 'x',
+      perListener: 'listener',
+      oneOf: ['none', 'required'],
+    },
+    { name: 'sasl.jaas.config', type: 'string', default: null, doc: 'x', perListener: 'mechanism' },
+    { name: 'port', type: 'int', default: 9092, doc: 'x' },
+  ]);
+  const c = new EffectiveConfig(table, {
+    overrides: {
+      'listener.name.ssl.ssl.client.auth': 'required',
+      'listener.name.sasl_ssl.plain.sasl.jaas.config': 'jaas-plain',
+    },
+  });
+  assert.equal(c.listenerValue('SSL', 'ssl.client.auth'), 'required');
+  assert.equal(c.listenerValue('PLAINTEXT', 'ssl.client.auth'), 'none');
+  assert.equal(c.listenerValue('SASL_SSL', 'sasl.jaas.config', 'PLAIN'), 'jaas-plain');
+  assert.equal(c.listenerValue('SASL_SSL', 'sasl.jaas.config', 'SCRAM-SHA-256'), null);
+  assert.throws(() => new EffectiveConfig(table, { overrides: { 'listener.name.ssl.port': '1' } }), InvalidConfigError);
+  assert.throws(
+    () => new EffectiveConfig(table, { overrides: { 'listener.name.ssl.ssl.client.auth': 'maybe' } }),
+    InvalidConfigError,
+  );
 });
