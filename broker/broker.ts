@@ -16,6 +16,9 @@ import { loadDynamicConfigs } from './broker-configs.js';
 import { SystemClock, type Clock } from '../storage/clock.js';
 import type { FileSystem } from '../storage/fs.js';
 import { KafkaServer } from './server.js';
+import { listenerPlan } from './security/listeners.js';
+import { ConfigError } from './config-model.js';
+import { sessionFactory, type SecurityProtocol } from './security/session.js';
 import type { RequestEvent } from './connection.js';
 import { logger, type Logger } from './logger.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
@@ -33,11 +36,24 @@ import { NotStartedError } from '../protocol/errors.js';
 import { ClusterNode } from './cluster.js';
 import './handlers/index.js';
 
-export interface BrokerInfo {
+/** One listener as bound and advertised. */
+export interface BoundListener {
+  name: string;
+  securityProtocol: SecurityProtocol;
   host: string;
   port: number;
   advertisedHost: string;
   advertisedPort: number;
+}
+
+export interface BrokerInfo {
+  /** The first listener's bind address and port, and what clients are told of it. */
+  host: string;
+  port: number;
+  advertisedHost: string;
+  advertisedPort: number;
+  /** Every listener, in the order of `listeners`. */
+  listeners: BoundListener[];
   clusterId: string;
   nodeId: number;
   dataDir: string;
@@ -55,7 +71,7 @@ export interface BrokerDeps {
 export class Broker {
   readonly config: BrokerConfig;
   readonly log: Logger;
-  private server: KafkaServer | undefined;
+  private servers: KafkaServer[] = [];
   private info: BrokerInfo | undefined;
   private logApplier: LogApplier | undefined;
   private metadataStore: MetadataStore | undefined;
@@ -182,6 +198,12 @@ export class Broker {
 
   async start(): Promise<BrokerInfo> {
     this.stopSignal = new AbortController();
+    const plan = listenerPlan(this.config);
+    for (const l of plan.listeners) {
+      // Until TLS (SSL, SASL_SSL) and SASL authentication are served, such a listener would be an open door.
+      if (l.securityProtocol !== 'PLAINTEXT')
+        throw new ConfigError(`listener ${l.name}: security protocol ${l.securityProtocol} is not supported yet`);
+    }
     const dataDir = resolve(this.config.str('data.dir'));
     if (this.deps.fs) await this.deps.fs.mkdirp(dataDir);
     else await mkdir(dataDir, { recursive: true });
@@ -259,33 +281,53 @@ export class Broker {
     await loadTransactions(this.txnCoordinator, offsetsLog);
     const services = this.composeServices(core, this.txnCoordinator);
     this.builtServices = services;
-    this.server = new KafkaServer(
-      {
-        maxRequestBytes: this.config.int('socket.request.max.bytes'),
-        idleMs: this.config.int('connections.max.idle.ms'),
-        services,
-        log: this.childLogger('network'),
-        onRequest: (e) => this.requestObserver?.(e),
-      },
-      this.log,
-    );
-    const host = this.config.str('host');
-    const addr = await this.server.listen(host, this.config.int('port'));
-    const advHost =
-      (this.config.get('advertised.host') as string | null) ??
-      (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
-    const advPort = (this.config.get('advertised.port') as number | null) ?? addr.port;
-    this.info = { host, port: addr.port, advertisedHost: advHost, advertisedPort: advPort, clusterId, nodeId, dataDir };
+    const listeners: BoundListener[] = [];
+    for (const spec of plan.listeners) {
+      const server = new KafkaServer(
+        {
+          maxRequestBytes: this.config.int('socket.request.max.bytes'),
+          idleMs: this.config.int('connections.max.idle.ms'),
+          services,
+          log: this.childLogger('network'),
+          newSession: sessionFactory(spec.name, spec.securityProtocol),
+          onRequest: (e) => this.requestObserver?.(e),
+        },
+        this.log,
+      );
+      this.servers.push(server);
+      const addr = await server.listen(spec.host, spec.port);
+      listeners.push({
+        name: spec.name,
+        securityProtocol: spec.securityProtocol,
+        host: spec.host,
+        port: addr.port,
+        advertisedHost: spec.advertisedHost,
+        advertisedPort: spec.advertisedPort ?? addr.port,
+      });
+    }
+    const first = listeners[0];
+    const host = first.host;
+    this.info = {
+      host,
+      port: first.port,
+      advertisedHost: first.advertisedHost,
+      advertisedPort: first.advertisedPort,
+      listeners,
+      clusterId,
+      nodeId,
+      dataDir,
+    };
+    const endpoints = listeners.map((l) => ({
+      name: l.name,
+      host: l.advertisedHost,
+      port: l.advertisedPort,
+      securityProtocol: l.securityProtocol,
+    }));
     if (this.clusterNode) {
-      await this.clusterNode.register(advHost, advPort);
+      await this.clusterNode.register(endpoints);
       this.clusterNode.startReplication(replicas);
     } else {
-      await this.metadataStore.registerBroker({
-        nodeId,
-        rack: null,
-        listeners: [{ name: 'PLAINTEXT', host: advHost, port: advPort, securityProtocol: 'PLAINTEXT' }],
-        fenced: false,
-      });
+      await this.metadataStore.registerBroker({ nodeId, rack: null, listeners: endpoints, fenced: false });
     }
     if (this.config.int('admin.port') >= 0) {
       const { startAdminServer } = await import('./admin/server.js');
@@ -298,14 +340,15 @@ export class Broker {
     this.log.info(
       {
         host,
-        port: addr.port,
-        advertised: `${advHost}:${advPort}`,
+        port: first.port,
+        advertised: `${first.advertisedHost}:${first.advertisedPort}`,
+        listeners: listeners.map((l) => `${l.name}://${l.host}:${l.port}`).join(','),
         dataDir,
         nodeId,
         clusterId,
         admin: this.admin?.url,
       },
-      `listening on ${host}:${addr.port}`,
+      `listening on ${host}:${first.port}`,
     );
     return this.info;
   }
@@ -345,7 +388,7 @@ export class Broker {
 
   /** Open Kafka client connections. */
   get connectionCount(): number {
-    return this.server?.connectionCount ?? 0;
+    return this.servers.reduce((n, s) => n + s.connectionCount, 0);
   }
 
   async stop(): Promise<void> {
@@ -361,10 +404,8 @@ export class Broker {
       await this.admin.close();
       this.admin = undefined;
     }
-    if (this.server) {
-      await this.server.stop();
-      this.server = undefined;
-    }
+    await Promise.all(this.servers.map((s) => s.stop()));
+    this.servers = [];
     this.builtServices = undefined;
     if (this.clusterNode) {
       // Resign, close the store, revoke the lease: the other brokers take over this node's leaderships.

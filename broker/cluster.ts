@@ -24,7 +24,7 @@ import { connectEtcd, type EtcdConnection, type EtcdLog } from '../replication/e
 import { EtcdSession } from '../replication/etcd/session.js';
 import { Controller } from '../replication/controller.js';
 import { shutdownPending } from '../replication/controlled-shutdown.js';
-import type { BrokerRegistration } from '../replication/metadata/image.js';
+import type { BrokerEndpoint, BrokerRegistration } from '../replication/metadata/image.js';
 import { EtcdMetadataStore } from '../replication/metadata/etcd-store.js';
 import { ReplicaFetcherManager } from '../replication/replica-fetcher.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
@@ -89,12 +89,12 @@ export class ClusterNode {
     }
   }
 
-  /** Registers this broker with its advertised listener and rack (after the listener is bound). */
-  register(host: string, port: number): Promise<void> {
+  /** Registers this broker with its advertised listeners and rack (after the listeners are bound). */
+  register(listeners: readonly BrokerEndpoint[]): Promise<void> {
     this.registration = {
       nodeId: this.o.nodeId,
       rack: (this.o.config.get('broker.rack') as string | null) ?? null,
-      listeners: [{ name: 'PLAINTEXT', host, port, securityProtocol: 'PLAINTEXT' }],
+      listeners: listeners.map((l) => ({ ...l })),
       fenced: false,
     };
     return this.store.registerBroker(this.registration);

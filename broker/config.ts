@@ -1,7 +1,8 @@
 /**
  * Broker and topic configuration, defined once in one declarative table (name, type, default, doc, scope,
  * dynamic or not, validation), built here from its rows by area in ./config/ (server.ts: node and listeners;
- * cluster.ts: etcd, controller, replication; log.ts: topics and their logs; groups.ts; txn.ts), concatenated in
+ * listeners.ts: Kafka's listeners; cluster.ts: etcd, controller, replication; log.ts: topics and their logs;
+ * groups.ts; txn.ts), concatenated in
  * the order README's reference lists them. The same table parses `--set`/env/config-file values, resolves and
  * validates topic configs (each topic-config row names its storage LogConfig field; LogManager gets a
  * resolver built from here, so storage keeps no config names or defaults of its own), answers
@@ -20,6 +21,7 @@ import { CLUSTER_CONFIGS } from './config/cluster.js';
 import { GROUP_CONFIGS } from './config/groups.js';
 import { LOG_CONFIGS } from './config/log.js';
 import { NODE_CONFIGS, SERVER_CONFIGS } from './config/server.js';
+import { LISTENER_CONFIGS } from './config/listeners.js';
 import { TXN_CONFIGS } from './config/txn.js';
 
 export * from './config-model.js';
@@ -27,6 +29,7 @@ export * from './config-model.js';
 /** The one table, in reference order. */
 export const CONFIG_DEFS: readonly ConfigDef[] = [
   ...NODE_CONFIGS,
+  ...LISTENER_CONFIGS,
   ...CLUSTER_CONFIGS,
   ...SERVER_CONFIGS,
   ...LOG_CONFIGS,

@@ -69,6 +69,11 @@ export interface RunningBroker {
   bootstrapServers: string;
   port: number;
   /**
+   * Every listener by name (`listeners` config; one PLAINTEXT listener by default) with its bound port and the
+   * "host:port" clients bootstrap from.
+   */
+  listeners: Record<string, { port: number; bootstrapServers: string; securityProtocol: string }>;
+  /**
    * Base URL of the admin HTTP API ("http://127.0.0.1:PORT"; admin.port defaults to 0 here); undefined with
    * admin.port -1.
    */
@@ -147,6 +152,16 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   return {
     bootstrapServers: `${info.advertisedHost}:${info.advertisedPort}`,
     port: info.port,
+    listeners: Object.fromEntries(
+      info.listeners.map((l) => [
+        l.name,
+        {
+          port: l.port,
+          bootstrapServers: `${l.advertisedHost}:${l.advertisedPort}`,
+          securityProtocol: l.securityProtocol,
+        },
+      ]),
+    ),
     adminUrl: broker.adminUrl,
     dataDir,
     broker,

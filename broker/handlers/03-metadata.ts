@@ -51,10 +51,10 @@ export function topicMetadata(image: MetadataImage, t: TopicImage): MetadataResp
 }
 
 /** The live brokers with an endpoint, as Metadata lists them. */
-function liveBrokerEndpoints(image: MetadataImage): MetadataResponse['brokers'] {
+function liveBrokerEndpoints(image: MetadataImage, listener: string): MetadataResponse['brokers'] {
   const out: MetadataResponse['brokers'] = [];
   for (const b of image.liveBrokers()) {
-    const e = image.endpoint(b.nodeId);
+    const e = image.endpoint(b.nodeId, listener);
     if (e) out.push({ nodeId: b.nodeId, host: e.host, port: e.port, rack: b.rack });
   }
   return out;
@@ -71,7 +71,7 @@ export const metadataHandler = registerHandler<MetadataRequest, MetadataResponse
     const { metadata } = ctx.services;
     const image = metadata.image;
     const res = defaultMetadataResponse();
-    res.brokers = liveBrokerEndpoints(image);
+    res.brokers = liveBrokerEndpoints(image, ctx.session.listenerName);
     res.clusterId = image.clusterId;
     res.controllerId = image.controllerId;
     res.clusterAuthorizedOperations = NO_OPERATIONS;

@@ -61,7 +61,7 @@ function locate(topicName: string, key: string, ctx: RequestContext): Found {
   if (topic) leader = image.partition(topicName, offsetsPartitionFor(key, topic.partitions))?.leader ?? -1;
   else if (config.etcdEndpoints.length > 0) return notFound(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'no coordinator yet');
   const broker = leader >= 0 ? image.broker(leader) : undefined;
-  const endpoint = broker && !broker.fenced ? image.endpoint(leader) : undefined;
+  const endpoint = broker && !broker.fenced ? image.endpoint(leader, ctx.session.listenerName) : undefined;
   // No endpoint: no leader yet, a leader not live, or (single node) not registered yet.
   if (!endpoint) return notFound(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'coordinator not available');
   return { nodeId: leader, host: endpoint.host, port: endpoint.port, errorCode: ErrorCode.NONE, errorMessage: null };

@@ -54,7 +54,7 @@ export const describeClusterHandler = registerHandler<DescribeClusterRequest, De
     res.controllerId = image.controllerId;
     for (const b of image.brokers()) {
       if (b.fenced && !req.includeFencedBrokers) continue;
-      const e = image.endpoint(b.nodeId);
+      const e = image.endpoint(b.nodeId, ctx.session.listenerName);
       if (e) res.brokers.push({ brokerId: b.nodeId, host: e.host, port: e.port, rack: b.rack, isFenced: b.fenced });
     }
     res.clusterAuthorizedOperations = req.includeClusterAuthorizedOperations ? ALL_CLUSTER_OPERATIONS : NO_OPERATIONS;

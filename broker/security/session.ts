@@ -34,6 +34,15 @@ export function plaintextSession(listenerName = 'PLAINTEXT'): Session {
   return { listenerName, securityProtocol: 'PLAINTEXT', principal: ANONYMOUS, authenticated: true };
 }
 
+/**
+ * What each new connection of a listener starts with: PLAINTEXT and SSL connections are ANONYMOUS and may send
+ * any request (TLS client auth replaces the principal once the handshake is done); SASL ones must authenticate.
+ */
+export function sessionFactory(listenerName: string, securityProtocol: SecurityProtocol): () => Session {
+  const sasl = securityProtocol === 'SASL_PLAINTEXT' || securityProtocol === 'SASL_SSL';
+  return () => ({ listenerName, securityProtocol, principal: ANONYMOUS, authenticated: !sasl });
+}
+
 /** `User:alice` → `alice`; the name part of any KafkaPrincipal string. */
 export function principalName(principal: string): string {
   const i = principal.indexOf(':');

@@ -190,10 +190,13 @@ export class MetadataImage {
     return this.brokersById.get(nodeId);
   }
 
-  /** Where clients reach `nodeId`: its listener named `listener`, else its first one; undefined if none. */
+  /**
+   * Where `nodeId` is reached on the listener named `listener` (undefined when it has no such listener, as
+   * Kafka's metadata cache per listener name); without `listener`, its first one.
+   */
   endpoint(nodeId: number, listener?: string): BrokerEndpoint | undefined {
     const ls = this.brokersById.get(nodeId)?.listeners ?? [];
-    return (listener !== undefined ? ls.find((l) => l.name === listener) : undefined) ?? ls[0];
+    return listener !== undefined ? ls.find((l) => l.name === listener) : ls[0];
   }
 
   /** Every registered broker, fenced ones included, by node id. */
