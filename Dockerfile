@@ -25,6 +25,7 @@ ENV NODE_ENV=production \
     RUNNEL_HOST=0.0.0.0 \
     RUNNEL_PORT=9092 \
     RUNNEL_ADMIN_PORT=9644 \
+    RUNNEL_ADMIN_HOST=0.0.0.0 \
     RUNNEL_LOG_FORMAT=json
 WORKDIR /app
 COPY --from=build /app/package.json ./

@@ -333,7 +333,7 @@ export class Broker {
       const { startAdminServer } = await import('./admin/server.js');
       this.admin = await startAdminServer(
         this,
-        (this.config.get('admin.host') as string | null) ?? host,
+        this.config.str('admin.host'),
         this.config.int('admin.port'),
       );
     }

@@ -51,9 +51,10 @@ export const SERVER_CONFIGS: readonly ConfigDef[] = [
   {
     name: 'admin.host',
     type: 'string',
-    default: null,
-
-    doc: 'Address the admin HTTP API binds to; default: `host`.',
+    default: '127.0.0.1',
+    doc:
+      'Address the admin HTTP API and its metrics bind to: loopback only by default; `0.0.0.0` (as the Docker ' +
+      'image sets) serves every interface.',
   },
   {
     name: 'data.dir',
