@@ -331,11 +331,7 @@ export class Broker {
     }
     if (this.config.int('admin.port') >= 0) {
       const { startAdminServer } = await import('./admin/server.js');
-      this.admin = await startAdminServer(
-        this,
-        this.config.str('admin.host'),
-        this.config.int('admin.port'),
-      );
+      this.admin = await startAdminServer(this, this.config.str('admin.host'), this.config.int('admin.port'));
     }
     this.log.info(
       {
