@@ -55,7 +55,12 @@ test('services: built by start, mutable parts read live, a stop signal per start
     assert.equal(typeof s.partitions.getPartition('svc', 0), 'object');
 
     assert.equal(s.authorizer, undefined);
-    const fake: Authorizer = { acls: () => [], createAcls: async () => [], deleteAcls: async () => [] };
+    const fake: Authorizer = {
+      authorize: (_c, actions) => actions.map(() => true),
+      acls: () => [],
+      createAcls: async () => [],
+      deleteAcls: async () => [],
+    };
     b.broker.authorizer = fake;
     assert.equal(s.authorizer, fake);
     b.broker.authorizer = undefined;

@@ -64,6 +64,7 @@ test('with an authorizer plugged in, its ACLs are answered grouped by resource p
     },
   ];
   const fake: Authorizer = {
+    authorize: (_c, actions) => actions.map(() => true),
     acls: (f) => acls.filter((a) => f.resourceType === 1 || f.resourceType === a.resourceType),
     createAcls: async (b) => b.map(() => ({ code: 0, message: null })),
     deleteAcls: async (fs) => fs.map(() => ({ code: 0, message: null, deleted: [] })),

@@ -45,6 +45,7 @@ test('with an authorizer plugged in, each filter lists the ACLs it deleted', asy
     permissionType: 3,
   };
   env.broker.broker.authorizer = {
+    authorize: (_c, actions) => actions.map(() => true),
     acls: () => [],
     createAcls: async () => [],
     deleteAcls: async (filters) =>
