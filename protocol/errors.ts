@@ -120,3 +120,14 @@ export class DevClusterError extends RunnelError {
  * leader that no longer is (ERR_NOT_CONTROLLER), a component closed under a caller (ERR_CLOSED).
  */
 export class CoordinationError extends BrokerFault {}
+
+/**
+ * A SASL exchange that fails (wrong password, unknown user, malformed or oversized client message, invalid or
+ * expired token): answered with SASL_AUTHENTICATION_FAILED and `message`, then the connection is closed. The
+ * message never tells an unknown user from a wrong password.
+ */
+export class SaslAuthenticationError extends RunnelError {
+  constructor(message: string) {
+    super('ERR_SASL_AUTHENTICATION', message, 58);
+  }
+}
