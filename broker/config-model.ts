@@ -42,6 +42,11 @@ export interface ConfigDef {
    * The listener name in the prefix is lower case, as in Kafka. Read with `EffectiveConfig.listenerValue`.
    */
   readonly perListener?: 'listener' | 'mechanism';
+  /**
+   * A secret (Kafka's PASSWORD type: keys, passwords, JAAS configs, tokens): DescribeConfigs and the admin API
+   * report it as sensitive with a null value, and it is never logged.
+   */
+  readonly sensitive?: boolean;
 }
 
 const LISTENER_PREFIX = 'listener.name.';

@@ -92,14 +92,15 @@ export function describedConfig(
   readOnly: boolean,
   synonyms: ConfigSynonym[],
 ): DescribedConfig {
+  const sensitive = def.sensitive === true;
   return {
     name,
-    value,
+    value: sensitive ? null : value,
     readOnly,
     source: synonyms[0]!.source,
-    isSensitive: false,
-    synonyms,
-    type: configTypeCode(def),
+    isSensitive: sensitive,
+    synonyms: sensitive ? synonyms.map((s) => ({ ...s, value: null })) : synonyms,
+    type: sensitive ? ConfigType.PASSWORD : configTypeCode(def),
     documentation: def.removed ? `${def.doc} ${def.removed}` : def.doc,
   };
 }

@@ -7,6 +7,7 @@
  *   GET|POST /topics/:name/partitions, POST /groups/:id/offsets/reset, DELETE /groups/:id.
  * /ready answers 200 once recovery is done and the Kafka listener accepts (Broker.start sets `started`
  * after both), 503 before and while stopping.
+ * With an authorizer or a SASL listener, routes require credentials and ACLs as the Kafka API (auth.ts).
  * Errors are `{ error: { code, message } }` with a stable code (Kafka's error name where one fits).
  * Loaded on the admin server's first HTTP request (server.ts), never at broker start.
  */
@@ -30,6 +31,8 @@ import { HttpError, produceJson, readJson, type Encoding, type JsonRecord } from
 import { deleteTopicOffsets } from '../groups/offsets.js';
 import type { PendingObservations } from './request-tally.js';
 import { registerManageRoutes } from './manage.js';
+import { registerAdminAuth } from './auth.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
 
 export interface AdminAppOptions {
   /** Observations made before the app loaded (server.ts): replayed into the metrics, then the metrics observe. */
@@ -147,6 +150,9 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
     reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url}` } }),
   );
 
+  const auth = registerAdminAuth(app, broker);
+  const { TOPIC, GROUP } = AclResourceType;
+
   // Storage-backed routes answer 503 until the broker has started (and once it stops).
   const requireReady = (): void => {
     if (!isReady(broker)) throw new HttpError(503, 'NOT_READY', 'the broker is not running');
@@ -163,6 +169,7 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
     requireTopic,
     partitionsOf: (name, n) => partitionsOf(broker, name, n),
     log,
+    auth,
   });
 
   app.get('/health', async () => ({ status: 'ok' }));
@@ -174,16 +181,18 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
     });
   });
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', async (req, reply) => {
+    auth.requireMetrics(req);
     const text = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(text);
   });
 
-  app.get('/topics', async () => {
+  app.get('/topics', async (req) => {
     requireReady();
     return {
       topics: broker.metadata.image
         .topics()
+        .filter((t) => auth.allowed(req, AclOperation.DESCRIBE, TOPIC, t.name))
         .sort((a, b) => a.name.localeCompare(b.name))
         .map((t) => ({
           name: t.name,
@@ -195,9 +204,18 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
   });
 
   app.get<{ Params: { name: string } }>('/topics/:name', async (req) => {
+    auth.require(req, AclOperation.DESCRIBE, TOPIC, req.params.name);
     const t = requireTopic(req.params.name);
     const configs: Record<string, string | null> = {};
     for (const c of describeTopicConfigs(broker, t.configs)) configs[c.name] = c.value;
+    if (!auth.allowed(req, AclOperation.DESCRIBE_CONFIGS, TOPIC, t.name)) {
+      return {
+        name: t.name,
+        topicId: t.topicId,
+        internal: isInternalTopic(t.name),
+        partitions: partitionsOf(broker, t.name, t.partitions),
+      };
+    }
     return {
       name: t.name,
       topicId: t.topicId,
@@ -227,6 +245,7 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
     async (req, reply) => {
       requireReady();
       const { name } = req.body;
+      auth.requireCreateTopic(req, name);
       const bad = invalidTopicName(name);
       if (bad) throw new HttpError(400, 'INVALID_TOPIC_EXCEPTION', bad);
       if (isInternalTopic(name)) throw new HttpError(400, 'INVALID_TOPIC_EXCEPTION', `${name} is an internal topic`);
@@ -263,6 +282,7 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
   );
 
   app.delete<{ Params: { name: string } }>('/topics/:name', async (req, reply) => {
+    auth.require(req, AclOperation.DELETE, TOPIC, req.params.name);
     const t = requireTopic(req.params.name);
     if (isInternalTopic(t.name)) throw new HttpError(400, 'INVALID_TOPIC_EXCEPTION', `${t.name} is an internal topic`);
     const deleted = await broker.metadata.deleteTopic(t.name);
@@ -294,6 +314,7 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
       },
     },
     async (req) => {
+      auth.require(req, AclOperation.WRITE, TOPIC, req.params.name);
       requireTopic(req.params.name);
       const enc = encodingOf(req.query.encoding);
       const records = Array.isArray(req.body) ? req.body : req.body.records;
@@ -307,6 +328,7 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
   app.get<{ Params: { name: string; p: string }; Querystring: { offset?: string; max?: string; encoding?: string } }>(
     '/topics/:name/partitions/:p/records',
     async (req) => {
+      auth.require(req, AclOperation.READ, TOPIC, req.params.name);
       requireTopic(req.params.name);
       const int = (s: string | undefined, what: string, min: number): number | undefined => {
         if (s === undefined || s === '') return undefined;
@@ -327,31 +349,35 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
     },
   );
 
-  app.get('/groups', async () => {
+  app.get('/groups', async (req) => {
     requireReady();
     const r = listGroups(broker.groups, [], []);
     if (r.errorCode !== 0) throw new HttpError(503, errorName(r.errorCode), 'the group coordinator is not available');
     return {
       groups: r.groups
+        .filter((g) => auth.allowed(req, AclOperation.DESCRIBE, GROUP, g.groupId))
         .sort((a, b) => a.groupId.localeCompare(b.groupId))
         .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, state: g.state, type: g.type })),
     };
   });
 
   app.get<{ Params: { id: string } }>('/groups/:id', async (req) => {
+    auth.require(req, AclOperation.DESCRIBE, GROUP, req.params.id);
     requireReady();
     const c = broker.groups;
     const d = describeGroup(c, req.params.id);
     if (d.errorCode !== 0) throw new HttpError(503, errorName(d.errorCode), 'the group coordinator is not available');
     if (!c.groups.has(req.params.id))
       throw new HttpError(404, 'GROUP_ID_NOT_FOUND', `group ${req.params.id} does not exist`);
-    const offsets = groupOffsets(broker, req.params.id).map((o) => ({
-      topic: o.topic,
-      partition: o.partition,
-      offset: o.offset,
-      highWatermark: o.highWatermark,
-      lag: Math.max(0, o.highWatermark - o.offset),
-    }));
+    const offsets = groupOffsets(broker, req.params.id)
+      .filter((o) => auth.allowed(req, AclOperation.DESCRIBE, TOPIC, o.topic))
+      .map((o) => ({
+        topic: o.topic,
+        partition: o.partition,
+        offset: o.offset,
+        highWatermark: o.highWatermark,
+        lag: Math.max(0, o.highWatermark - o.offset),
+      }));
     return {
       groupId: d.groupId,
       state: d.state,

@@ -19,12 +19,16 @@ import { errorName } from '../../protocol/generated/error-codes.js';
 import { commitOffsets, deleteGroups } from '../groups/offsets.js';
 import { HttpError } from './records.js';
 import type { Logger } from '../logger.js';
+import type { AdminAuth } from './auth.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
 
 export interface ManageDeps {
   requireReady(): void;
   requireTopic(name: string): { name: string; partitions: number; configs: Record<string, string> };
   partitionsOf(name: string, partitions: number): unknown[];
   log: Logger;
+  /** Authorization of each route (auth.ts). */
+  auth: AdminAuth;
 }
 
 const nameParam = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } };
@@ -32,6 +36,7 @@ const idParam = { type: 'object', required: ['id'], properties: { id: { type: 's
 const configValue = { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] };
 
 export function registerManageRoutes(app: FastifyInstance, broker: Broker, d: ManageDeps): void {
+  const { TOPIC, GROUP } = AclResourceType;
   const configsOf = (t: { configs: Record<string, string> }) =>
     describeTopicConfigs(broker, t.configs).map((c) => ({
       name: c.name,
@@ -42,6 +47,7 @@ export function registerManageRoutes(app: FastifyInstance, broker: Broker, d: Ma
     }));
 
   app.get<{ Params: { name: string } }>('/topics/:name/configs', { schema: { params: nameParam } }, async (req) => {
+    d.auth.require(req, AclOperation.DESCRIBE_CONFIGS, TOPIC, req.params.name);
     const t = d.requireTopic(req.params.name);
     return { name: t.name, configs: configsOf(t) };
   });
@@ -63,6 +69,7 @@ export function registerManageRoutes(app: FastifyInstance, broker: Broker, d: Ma
       },
     },
     async (req) => {
+      d.auth.require(req, AclOperation.ALTER_CONFIGS, TOPIC, req.params.name);
       const t0 = d.requireTopic(req.params.name);
       if (isInternalTopic(t0.name))
         throw new HttpError(400, 'INVALID_TOPIC_EXCEPTION', `${t0.name} is an internal topic`);
@@ -84,6 +91,7 @@ export function registerManageRoutes(app: FastifyInstance, broker: Broker, d: Ma
   );
 
   app.get<{ Params: { name: string } }>('/topics/:name/partitions', { schema: { params: nameParam } }, async (req) => {
+    d.auth.require(req, AclOperation.DESCRIBE, TOPIC, req.params.name);
     const t = d.requireTopic(req.params.name);
     return { name: t.name, partitions: d.partitionsOf(t.name, t.partitions) };
   });
@@ -102,6 +110,7 @@ export function registerManageRoutes(app: FastifyInstance, broker: Broker, d: Ma
       },
     },
     async (req) => {
+      d.auth.require(req, AclOperation.ALTER, TOPIC, req.params.name);
       const t = d.requireTopic(req.params.name);
       if (isInternalTopic(t.name))
         throw new HttpError(400, 'INVALID_TOPIC_EXCEPTION', `${t.name} is an internal topic`);
@@ -159,6 +168,9 @@ export function registerManageRoutes(app: FastifyInstance, broker: Broker, d: Ma
       d.requireReady();
       const { id } = req.params;
       const b = req.body;
+      // As OffsetCommit (AlterConsumerGroupOffsets): READ on the group and on the topic.
+      d.auth.require(req, AclOperation.READ, GROUP, id);
+      d.auth.require(req, AclOperation.READ, TOPIC, b.topic);
       const t = d.requireTopic(b.topic);
       if (b.to === 'offset' && b.offset === undefined)
         throw new HttpError(400, 'INVALID_REQUEST', 'to "offset" needs an offset');
@@ -224,6 +236,7 @@ export function registerManageRoutes(app: FastifyInstance, broker: Broker, d: Ma
   );
 
   app.delete<{ Params: { id: string } }>('/groups/:id', { schema: { params: idParam } }, async (req, reply) => {
+    d.auth.require(req, AclOperation.DELETE, GROUP, req.params.id);
     d.requireReady();
     const [r] = await deleteGroups(broker.groups, [req.params.id]);
     if (r.errorCode !== 0) {

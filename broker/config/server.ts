@@ -57,6 +57,23 @@ export const SERVER_CONFIGS: readonly ConfigDef[] = [
       'image sets) serves every interface.',
   },
   {
+    name: 'admin.metrics.authentication.required',
+    type: 'boolean',
+    default: true,
+    doc:
+      'With an authorizer or a SASL listener configured, whether `/metrics` of the admin API requires credentials ' +
+      '(HTTP Basic or a bearer token, as every other route but `/health` and `/ready`).',
+  },
+  {
+    name: 'admin.bearer.tokens',
+    type: 'list',
+    default: [],
+    sensitive: true,
+    doc:
+      'Bearer tokens the admin API accepts once it requires credentials: `User:name=token` pairs, comma-separated; ' +
+      'the request runs as that principal.',
+  },
+  {
     name: 'data.dir',
     type: 'string',
     default: './data',
