@@ -10,18 +10,29 @@
  * level, a value that does not parse. Kafka accepts unknown names as custom configs; Runnel has none, so it
  * refuses them the same way. validateOnly checks and changes nothing.
  *
- * A change is persisted first (replication/metadata/dynamic-configs.ts, in the data dir), then applied at
- * once: the BrokerConfig's dynamic layer is replaced and every open log re-resolves its config, so e.g. a
- * new log.retention.ms applies to topics without a retention.ms override and message.max.bytes to the next
- * produce. At start the stored sets are loaded back; an entry that no longer validates is skipped with an
- * error logged (as Kafka's fromPersistentProps does).
+ * A change is written to the metadata store (replication/metadata/dynamic-configs.ts: the data dir's file on a
+ * single node, etcd in a cluster), computed from the entity's current set inside the store's update (so two
+ * nodes changing the cluster default cannot lose one another's change). Every node follows the store
+ * (followDynamicConfigs): when the cluster default or its own set changes, on this node or another, the
+ * BrokerConfig's dynamic layer is replaced and every open log re-resolves its config, so e.g. a new
+ * log.retention.ms applies to topics without a retention.ms override and message.max.bytes to the next produce;
+ * the write resolves once this node applied it. At start the stored sets are loaded; an entry that no longer
+ * validates is skipped with an error logged (as Kafka's fromPersistentProps does).
  *
  * DescribeConfigs: this node's id = every config (removed Kafka 3.x ones only when set or asked for), with
  * its source and synonyms (topic-configs.ts's brokerSynonyms), read-only unless dynamic; "" = only the
  * cluster-wide dynamic defaults, with that one synonym.
  */
 import { ErrorCode } from '../protocol/generated/error-codes.js';
-import { CLUSTER_DEFAULT, type DynamicConfigStore } from '../replication/metadata/dynamic-configs.js';
+import {
+  CLUSTER_DEFAULT,
+  CONFIG_SECTION,
+  configKey,
+  DynamicConfigStore,
+  type ConfigMap,
+} from '../replication/metadata/dynamic-configs.js';
+import type { MetadataStore } from '../replication/metadata/store.js';
+import type { LogManager } from '../storage/log-manager.js';
 import type { Logger } from './logger.js';
 import type { BrokerServices } from './services.js';
 import {
@@ -144,16 +155,32 @@ export function loadDynamicConfigs(config: BrokerConfig, store: DynamicConfigSto
   }
 }
 
-/** Persist, then apply at once, the new dynamic configs of one broker resource. */
-async function applyBrokerConfigs(
-  services: ConfigServices,
-  res: BrokerResource,
-  props: Record<string, string>,
-  parsed: Map<string, ConfigValue>,
-): Promise<void> {
-  await services.dynamicConfigs.set(res.entity, props);
-  services.config.setDynamic(res.level, parsed);
-  services.logs.refreshConfigs();
+/**
+ * Load the dynamic configs of the cluster default and of this node from the metadata store now, and again
+ * (then re-resolving every open log's config) whenever either changes; returns the unsubscribe function.
+ */
+export function followDynamicConfigs(
+  config: BrokerConfig,
+  metadata: MetadataStore,
+  nodeId: number,
+  log: Logger,
+  logs: () => LogManager | undefined,
+): () => void {
+  const store = new DynamicConfigStore(metadata);
+  const mine = new Set([configKey(CLUSTER_DEFAULT), configKey(String(nodeId))]);
+  loadDynamicConfigs(config, store, nodeId, log);
+  return metadata.subscribe((delta) => {
+    const changed = delta.changes.some(
+      (c) => c.type === 'record-changed' && c.section === CONFIG_SECTION.name && mine.has(c.key),
+    );
+    if (!changed) return;
+    loadDynamicConfigs(config, store, nodeId, log);
+    logs()?.refreshConfigs();
+  });
+}
+
+/** Log the Kafka 3.x configs among a new set that Kafka 4 removed (once a change applied). */
+function logRemovedConfigs(services: ConfigServices, props: ConfigMap): void {
   for (const name of Object.keys(props)) {
     const removed = configDef(name)?.removed;
     if (removed) services.log.info({ config: name, value: props[name] }, `broker config ${name}: ${removed}`);
@@ -249,14 +276,22 @@ async function alterConfigResource<R extends { resourceType: number; resourceNam
     const bad = how.check?.(r);
     if (bad) return bad;
     return withConfigLock(services, async () => {
-      const next = how.brokerConfigs(services, r, services.dynamicConfigs.get(b.entity));
-      if (isApiErr(next)) return next;
-      const parsed = validateBrokerConfigs(b.level, next);
-      if (isApiErr(parsed)) return parsed;
-      if (validateOnly) return undefined;
-      await applyBrokerConfigs(services, b, next as Record<string, string>, parsed);
-      services.log.info({ broker: b.entity, configs: next }, how.logMessage);
-      return undefined;
+      // Computed from the entity's current set inside the store's update (run again if another node won).
+      type Outcome = { error?: ApiErr; applied?: ConfigMap };
+      const outcome = await services.dynamicConfigs.update<Outcome>(b.entity, (current) => {
+        const next = how.brokerConfigs(services, r, current);
+        if (isApiErr(next)) return { result: { error: next } };
+        const parsed = validateBrokerConfigs(b.level, next);
+        if (isApiErr(parsed)) return { result: { error: parsed } };
+        if (validateOnly) return { result: {} };
+        const configs = next as Record<string, string>;
+        return { configs, result: { applied: configs } };
+      });
+      if (outcome.applied) {
+        logRemovedConfigs(services, outcome.applied);
+        services.log.info({ broker: b.entity, configs: outcome.applied }, how.logMessage);
+      }
+      return outcome.error;
     });
   }
   return { code: ErrorCode.INVALID_REQUEST, message: `Unexpected resource type ${r.resourceType}.` };

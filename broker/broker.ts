@@ -12,7 +12,7 @@ import { LocalMetadataStore } from '../replication/metadata/local-store.js';
 import type { MetadataStore } from '../replication/metadata/store.js';
 import type { LogConfig } from '../storage/log-config.js';
 import { DynamicConfigStore } from '../replication/metadata/dynamic-configs.js';
-import { loadDynamicConfigs } from './broker-configs.js';
+import { followDynamicConfigs } from './broker-configs.js';
 import { SystemClock, type Clock } from '../storage/clock.js';
 import type { FileSystem } from '../storage/fs.js';
 import { KafkaServer } from './server.js';
@@ -139,7 +139,7 @@ export class Broker {
     return this.producerIdManager;
   }
 
-  /** Client quotas set with AlterClientQuotas (stored, not enforced yet). */
+  /** Client quotas set with AlterClientQuotas (the metadata image's quota section). */
   get clientQuotas(): ClientQuotaStore {
     if (!this.quotaStore) throw new NotStartedError('broker not started');
     return this.quotaStore;
@@ -163,7 +163,7 @@ export class Broker {
     return this.metadataStore;
   }
 
-  /** Dynamic broker configs as stored in the data dir (AlterConfigs on BROKER resources; broker-configs.ts). */
+  /** Dynamic broker configs of the metadata image (AlterConfigs on BROKER resources; broker-configs.ts). */
   get dynamicConfigs(): DynamicConfigStore {
     if (!this.dynamicConfigStore) throw new NotStartedError('broker not started');
     return this.dynamicConfigStore;
@@ -224,8 +224,9 @@ export class Broker {
       this.metadataStore = await LocalMetadataStore.open(dataDir, { nodeId, fs, validateConfigs });
     }
     const clusterId = this.metadataStore.image.clusterId;
-    this.dynamicConfigStore = await DynamicConfigStore.load(fs, dataDir);
-    loadDynamicConfigs(this.config, this.dynamicConfigStore, nodeId, this.log);
+    // Dynamic configs, SCRAM credentials and client quotas live in the metadata image (every node of a cluster).
+    this.dynamicConfigStore = new DynamicConfigStore(this.metadataStore);
+    followDynamicConfigs(this.config, this.metadataStore, nodeId, this.log, () => this.logApplier?.logs);
     this.logApplier = await LogApplier.open(this.metadataStore, dataDir, {
       fs: this.deps.fs,
       clock: this.clock,
@@ -260,8 +261,8 @@ export class Broker {
     // A single node reports the partitions of topics created later as led here (the coordinators follow).
     if (!this.clusterNode) replicas.start();
     this.producerIdManager = new ProducerIdManager(this.metadataStore, nodeId);
-    this.quotaStore = await ClientQuotaStore.open(fs, dataDir);
-    this.scramStore = await ScramCredentialStore.open(fs, dataDir);
+    this.quotaStore = new ClientQuotaStore(this.metadataStore);
+    this.scramStore = new ScramCredentialStore(this.metadataStore);
     const core = {
       nodeId,
       dataDir,

@@ -8,16 +8,16 @@
  * request_percentage and controller_mutation_rate (doubles) for user/client-id entities;
  * connection_creation_rate (int) for ip entities. Values must be > 0, integral for long/int keys.
  *
- * Durable state: `<data dir>/client-quotas.json`, replaced atomically (tmp, fsync, rename, dir fsync)
- * after every change: `{"version":1,"entities":[{"entity":{"user":"alice"},"quotas":{"producer_byte_rate":1024}}]}`.
- * A file that does not parse refuses start-up (StorageError).
+ * Durable state of a single node: `<data dir>/client-quotas.json`, replaced atomically (tmp, fsync, rename,
+ * dir fsync) after every change: `{"version":1,"entities":[{"entity":{"user":"alice"},"values":{"producer_byte_rate":
+ * 1024}}]}`. A file that does not parse refuses start-up (StorageError). A cluster: etcd keys (QUOTA_SECTION).
  */
 import { isIP } from 'node:net';
-import path from 'node:path';
 import { StorageError } from '../../protocol/errors.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { FileSystem } from '../../storage/fs.js';
-import { parseJson, readOptionalText, SerialQueue, writeJsonFile } from './json-file.js';
+import { parseJson } from './json-file.js';
+import type { RecordSection, RecordUpdate } from './records.js';
+import type { MetadataStore } from './store.js';
 
 export const CLIENT_QUOTAS_FILE = 'client-quotas.json';
 
@@ -135,32 +135,47 @@ function validateValue(keys: Record<string, KeyType>, key: string, value: number
   return OK;
 }
 
-export class ClientQuotaStore {
-  private entities = new Map<string, DescribedQuotas>();
-  private readonly queue = new SerialQueue();
+function toRecord(item: unknown): DescribedQuotas | undefined {
+  const i = item as DescribedQuotas | null;
+  if (typeof i?.entity !== 'object' || typeof i.values !== 'object' || !i.entity || !i.values) return undefined;
+  return Object.freeze({ entity: Object.freeze({ ...i.entity }), values: Object.freeze({ ...i.values }) });
+}
 
-  private constructor(
-    private readonly fs: FileSystem,
-    private readonly file: string,
-  ) {}
-
-  static async open(fs: FileSystem, dataDir: string): Promise<ClientQuotaStore> {
-    const store = new ClientQuotaStore(fs, path.join(dataDir, CLIENT_QUOTAS_FILE));
-    const text = await readOptionalText(fs, store.file);
-    if (text !== undefined) store.load(text);
-    return store;
-  }
-
-  private load(text: string): void {
-    const bad = (): StorageError => new StorageError(`${this.file} is not a client quotas file`);
-    const d = parseJson(text, bad) as { version?: unknown; entities?: unknown };
-    if (d.version !== 1 || !Array.isArray(d.entities)) throw bad();
-    for (const item of d.entities as DescribedQuotas[]) {
-      if (typeof item?.entity !== 'object' || typeof item.values !== 'object' || !item.entity || !item.values) {
-        throw bad();
+/**
+ * The client quota section of the metadata image (records.ts), one record `{entity, values}` per entity, keyed
+ * by the canonical entity key. Etcd: `client-quotas/<entity key>`. Local: the `client-quotas.json` file.
+ */
+export const QUOTA_SECTION: RecordSection<DescribedQuotas> = {
+  name: 'client-quotas',
+  toJson: (r) => ({ entity: r.entity, values: r.values }),
+  fromJson: toRecord,
+  file: {
+    name: CLIENT_QUOTAS_FILE,
+    read(text, file) {
+      const bad = (): StorageError => new StorageError(`${file} is not a client quotas file`);
+      const d = parseJson(text, bad) as { version?: unknown; entities?: unknown };
+      if (d?.version !== 1 || !Array.isArray(d.entities)) throw bad();
+      const out = new Map<string, DescribedQuotas>();
+      for (const item of d.entities) {
+        const r = toRecord(item);
+        if (!r) throw bad();
+        out.set(entityKey(r.entity), r);
       }
-      this.entities.set(entityKey(item.entity), { entity: { ...item.entity }, values: { ...item.values } });
-    }
+      return out;
+    },
+    write: (records) => ({ version: 1, entities: [...records.values()] }),
+  },
+};
+
+/**
+ * Client quotas as handlers (and enforcement) use them, over the metadata store's quota section: reads from the
+ * image (synchronous; on every node of a cluster), changes through `updateRecords`.
+ */
+export class ClientQuotaStore {
+  constructor(private readonly store: Pick<MetadataStore, 'image' | 'updateRecords'>) {}
+
+  private get entities(): ReadonlyMap<string, DescribedQuotas> {
+    return this.store.image.records(QUOTA_SECTION);
   }
 
   /** The quotas of one entity (empty when none is set). */
@@ -230,11 +245,14 @@ export class ClientQuotaStore {
    * validateOnly) and written to disk before this resolves. Returns one result per request entry, in order.
    */
   alter(alterations: readonly QuotaAlteration[], validateOnly: boolean): Promise<QuotaError[]> {
-    // One at a time: each alteration starts from the state the previous one left on disk.
-    return this.queue.run(() => this.alterNow(alterations, validateOnly));
+    return this.store.updateRecords(QUOTA_SECTION, (current) => this.alterNow(current, alterations, validateOnly));
   }
 
-  private async alterNow(alterations: readonly QuotaAlteration[], validateOnly: boolean): Promise<QuotaError[]> {
+  private alterNow(
+    current: ReadonlyMap<string, DescribedQuotas>,
+    alterations: readonly QuotaAlteration[],
+    validateOnly: boolean,
+  ): RecordUpdate<DescribedQuotas, QuotaError[]> {
     const results: QuotaError[] = [];
     const seen = new Set<string>();
     const changes: Array<{ key: string; entity: QuotaEntity; values: Map<string, number | null> }> = [];
@@ -254,21 +272,17 @@ export class ClientQuotaStore {
       results.push(r.error);
       if (r.values) changes.push({ key: k, entity, values: r.values });
     }
-    if (validateOnly || changes.length === 0) return results;
-    // Copy on write: the new state is served only once it is on disk.
-    const next = new Map(this.entities);
+    const records = new Map<string, DescribedQuotas | null>();
+    if (validateOnly) return { changes: records, result: results };
     for (const c of changes) {
-      const values = { ...(next.get(c.key)?.values ?? {}) };
+      const values = { ...(current.get(c.key)?.values ?? {}) };
       for (const [key, v] of c.values) {
         if (v === null) delete values[key];
         else values[key] = v;
       }
-      if (Object.keys(values).length === 0) next.delete(c.key);
-      else next.set(c.key, { entity: c.entity, values });
+      records.set(c.key, Object.keys(values).length === 0 ? null : { entity: c.entity, values });
     }
-    await this.persist(next);
-    this.entities = next;
-    return results;
+    return { changes: records, result: results };
   }
 
   private validateOps(
@@ -292,9 +306,5 @@ export class ClientQuotaStore {
       if (e.code !== ErrorCode.NONE) return { error: e };
     }
     return { values, error: OK };
-  }
-
-  private persist(entities: Map<string, DescribedQuotas>): Promise<void> {
-    return writeJsonFile(this.fs, this.file, { version: 1, entities: [...entities.values()] });
   }
 }

@@ -53,6 +53,8 @@ export class EtcdMetadataFeed {
   private draining = false;
   private delivered: number;
   private waiters: Waiter[] = [];
+  /** Checked after every applied revision (`until`). */
+  private conditions: Array<() => void> = [];
   private stream: EtcdWatch | undefined;
   private closed = false;
   private readonly session: EtcdSession;
@@ -161,6 +163,7 @@ export class EtcdMetadataFeed {
         const failure = changes.length ? await this.published.publish(image, changes) : undefined;
         this.delivered = item.revision;
         this.settle(item.revision, failure);
+        for (const check of [...this.conditions]) check();
       }
     } finally {
       this.draining = false;
@@ -197,6 +200,30 @@ export class EtcdMetadataFeed {
         }, this.o.writeTimeoutMs ?? 30000),
       };
       this.waiters.push(w);
+    });
+  }
+
+  /**
+   * Resolves once `cond()` holds for the image (checked now and after every applied revision); rejects with
+   * REQUEST_TIMED_OUT after `writeTimeoutMs` (e.g. a key another node deleted: no revision to wait for is known).
+   */
+  until(cond: () => boolean): Promise<void> {
+    if (cond()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        this.conditions = this.conditions.filter((c) => c !== check);
+        this.clock.clearTimeout(timer);
+      };
+      const check = (): void => {
+        if (!cond()) return;
+        done();
+        resolve();
+      };
+      const timer = this.clock.setTimeout(() => {
+        done();
+        reject(new StorageError('metadata change not seen within the write timeout', ErrorCode.REQUEST_TIMED_OUT));
+      }, this.o.writeTimeoutMs ?? 30000);
+      this.conditions.push(check);
     });
   }
 

@@ -11,6 +11,9 @@
  *   (registration.ts); `inControlledShutdown: true` is a stopping broker's request to move its leaderships.
  * - `controller`: `{ nodeId }`, bound to the controller's lease (election.ts).
  * - `producer-ids`: the last producer-id block handed out, `{ brokerId, firstProducerId, size }`.
+ * - `<section>/<key>`: one record of a keyed-record section (records.ts, record-sections.ts), e.g.
+ *   `scram-credentials/<user>/<mechanism>`, `client-quotas/<entity>`, `dynamic-configs/<default>`; the value is the
+ *   section's JSON of the record (a value the section does not decode is no record).
  * Other keys under the prefix are ignored here.
  *
  * `EtcdKeys` holds the keys as etcd last showed them (values and revisions: writers compare mod revisions).
@@ -28,6 +31,8 @@ import {
   type TopicImage,
 } from './image.js';
 import type { MetadataChange, ProducerIdBlock } from './store.js';
+import { recordSection } from './record-sections.js';
+import { recordChange, recordKey, sameRecord } from './records.js';
 
 export interface TopicRecord {
   topicId: string;
@@ -85,6 +90,8 @@ export interface Touched {
   brokers: Set<number>;
   controller: boolean;
   producerIds: boolean;
+  /** Keyed-record section name -> record keys. */
+  records: Map<string, Set<string>>;
 }
 
 export const nothingTouched = (): Touched => ({
@@ -92,6 +99,7 @@ export const nothingTouched = (): Touched => ({
   brokers: new Set(),
   controller: false,
   producerIds: false,
+  records: new Map(),
 });
 
 /** The keys under the prefix (relative names), with their values and revisions. */
@@ -115,6 +123,11 @@ export class EtcdKeys {
     else if (kind === 'brokers' && /^\d+$/.test(a ?? '')) touched.brokers.add(Number(a));
     else if (rel === CONTROLLER_KEY) touched.controller = true;
     else if (rel === PRODUCER_IDS_KEY) touched.producerIds = true;
+    else if (rel.length > kind.length + 1 && recordSection(kind)) {
+      const keys = touched.records.get(kind) ?? new Set<string>();
+      touched.records.set(kind, keys);
+      keys.add(rel.slice(kind.length + 1));
+    }
   }
 
   /** Every key's touch (for a full re-read). */
@@ -189,6 +202,12 @@ export class EtcdKeys {
     const v = parse(this.kvs.get(PRODUCER_IDS_KEY));
     if (!isObj(v)) return undefined;
     return { brokerId: int(v.brokerId, -1), firstProducerId: int(v.firstProducerId, 0), size: int(v.size, 0) };
+  }
+
+  /** A record of a keyed-record section as etcd holds it (undefined: none, or not decodable). */
+  record(section: string, key: string): unknown {
+    const v = parse(this.kvs.get(recordKey(section, key)));
+    return v === undefined ? undefined : recordSection(section)?.fromJson(v);
   }
 
   clusterId(): string | undefined {
@@ -287,12 +306,43 @@ export function buildImage(
     nextProducerId = block.firstProducerId + block.size;
     changes.push({ type: 'producer-ids-allocated', block });
   }
+  const records = buildRecords(prev, keys, touched, changes);
   if (changes.length === 0) return { image: prev, changes };
   const image = prev.next({
     controllerId,
     nextProducerId,
+    ...(records ? { records } : {}),
     ...(topics ? { topics: topics.values() } : {}),
     ...(brokers ? { brokers: brokers.values() } : {}),
   });
   return { image, changes };
+}
+
+/** The keyed-record sections after the touched record keys changed (undefined: none did); adds the changes. */
+function buildRecords(
+  prev: MetadataImage,
+  keys: EtcdKeys,
+  touched: Touched,
+  changes: MetadataChange[],
+): Map<string, ReadonlyMap<string, unknown>> | undefined {
+  let sections: Map<string, ReadonlyMap<string, unknown>> | undefined;
+  for (const [name, touchedKeys] of touched.records) {
+    const section = recordSection(name);
+    if (!section) continue;
+    const before = prev.records(section);
+    let after: Map<string, unknown> | undefined;
+    for (const key of [...touchedKeys].sort()) {
+      const was = before.get(key);
+      const now = keys.record(name, key);
+      if (sameRecord(section, was, now)) continue;
+      changes.push(recordChange(name, key, was, now));
+      after ??= new Map(before);
+      if (now === undefined) after.delete(key);
+      else after.set(key, now);
+    }
+    if (!after) continue;
+    sections ??= new Map(prev.recordSections);
+    sections.set(name, after);
+  }
+  return sections;
 }

@@ -11,8 +11,9 @@
  *   checks the partition epoch against the image and compares the partition key's mod revision (a lost race
  *   is re-checked against the newer image: INVALID_UPDATE_VERSION once the epoch moved); the controller's
  *   writes add its leadership guard (`alterPartitionGuarded`); allocateProducerIdBlock compares the
- *   `producer-ids` key's mod revision; registerBroker goes through BrokerRegistration (the key bound to the
- *   session's lease).
+ *   `producer-ids` key's mod revision; updateRecords puts/deletes the record keys of its changes comparing
+ *   each one's mod revision (a lost race: the image catches up with those keys, then `update` runs again);
+ *   registerBroker goes through BrokerRegistration (the key bound to the session's lease).
  * - A write resolves once committed and its revision delivered to every subscriber here (a caller reading
  *   `image` after it sees the change); it rejects with REQUEST_TIMED_OUT when the watch does not deliver it
  *   within `writeTimeoutMs` (the change may still be committed, as with Kafka's timed-out admin requests).
@@ -51,6 +52,7 @@ import {
   type TopicImage,
 } from './image.js';
 import type { CreateTopicOptions, MetadataListener, MetadataStore, PartitionChange, ProducerIdBlock } from './store.js';
+import { effectiveChanges, recordKey, type RecordSection, type RecordUpdate } from './records.js';
 
 export interface EtcdMetadataStoreOptions {
   /** This node's started session (its lease binds the broker registration). */
@@ -452,6 +454,41 @@ export class EtcdMetadataStore implements MetadataStore {
         await this.catchUp(r.results[0][0]);
       }
       throw new StorageError('producer id blocks kept being taken', ErrorCode.REQUEST_TIMED_OUT);
+    });
+  }
+
+  updateRecords<T, R>(
+    section: RecordSection<T>,
+    update: (records: ReadonlyMap<string, T>) => RecordUpdate<T, R>,
+  ): Promise<R> {
+    return this.write(async () => {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const current = this.current.records(section);
+        const { changes, result } = update(current);
+        const effective = effectiveChanges(section, current, changes);
+        if (effective.size === 0) return result;
+        const rels = [...effective.keys()].map((k) => recordKey(section.name, k));
+        const r = await txn(this.session.conn, {
+          compare: rels.map((rel) => ({ key: this.key(rel), modRevision: this.keys.modRevision(rel) })),
+          success: [...effective.values()].map((v, i): Op => {
+            const key = this.key(rels[i]);
+            return v === null ? { delete: key } : { put: key, value: JSON.stringify(section.toJson(v)) };
+          }),
+          failure: rels.map((rel) => ({ get: this.key(rel) })),
+        });
+        if (r.succeeded) {
+          await this.delivery(r.revision);
+          return result;
+        }
+        // Another node changed one of these records first: wait until the image has them as etcd has them now.
+        const now = r.results.map((kvs) => kvs[0]);
+        for (const kv of now) await this.catchUp(kv);
+        const keys = [...effective.keys()];
+        await this.feed.until(() =>
+          now.every((kv, i) => kv !== undefined || this.current.record(section, keys[i]) === undefined),
+        );
+      }
+      throw new StorageError(`${section.name} records kept changing`, ErrorCode.REQUEST_TIMED_OUT);
     });
   }
 

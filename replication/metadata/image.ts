@@ -7,6 +7,8 @@
  *   epoch on every leader change, as in Kafka's PartitionRegistration) and, while a reassignment runs, the
  *   adding / removing replicas.
  * - The next producer id no block has claimed yet (producer-id blocks, as Kafka's ProducerIdsImage).
+ * - Keyed-record sections (records.ts: SCRAM credentials, client quotas, dynamic configs, ...): per section
+ *   name, key -> record, in insertion order.
  * - `offset`: the position of this image in the store's change stream (0 = as loaded), growing by one
  *   with every published change.
  *
@@ -15,6 +17,7 @@
  * 16 random bytes as unpadded base64url (Kafka's Uuid.toString), never starting with '-'.
  */
 import { randomUUID } from 'node:crypto';
+import type { RecordSection } from './records.js';
 
 /** Kafka's "no leader" (-1). */
 export const NO_LEADER = -1;
@@ -121,8 +124,12 @@ export interface MetadataImageFields {
   brokers?: Iterable<BrokerRegistration>;
   topics?: Iterable<TopicImage>;
   nextProducerId?: number;
+  /** Keyed-record sections by name (records.ts). */
+  records?: ReadonlyMap<string, ReadonlyMap<string, unknown>>;
   offset?: number;
 }
+
+const NO_RECORDS: ReadonlyMap<string, unknown> = new Map();
 
 export class MetadataImage {
   readonly clusterId: string;
@@ -133,6 +140,7 @@ export class MetadataImage {
   private readonly brokersById: ReadonlyMap<number, BrokerRegistration>;
   private readonly byName: ReadonlyMap<string, TopicImage>;
   private readonly byId: ReadonlyMap<string, TopicImage>;
+  private readonly sections: ReadonlyMap<string, ReadonlyMap<string, unknown>>;
 
   constructor(f: MetadataImageFields) {
     this.clusterId = f.clusterId;
@@ -148,6 +156,7 @@ export class MetadataImage {
     }
     this.byName = byName;
     this.byId = byId;
+    this.sections = f.records ?? new Map();
     Object.freeze(this);
   }
 
@@ -158,6 +167,7 @@ export class MetadataImage {
       brokers: this.brokersById.values(),
       topics: this.byName.values(),
       nextProducerId: this.nextProducerId,
+      records: this.sections,
       offset: this.offset,
     };
   }
@@ -226,6 +236,20 @@ export class MetadataImage {
     }
   }
 
+  /** The records of a keyed-record section (records.ts), key -> record; empty when it has none. */
+  records<T>(section: RecordSection<T>): ReadonlyMap<string, T> {
+    return (this.sections.get(section.name) ?? NO_RECORDS) as ReadonlyMap<string, T>;
+  }
+
+  /** Every keyed-record section by name (the stores build the next image's from it). */
+  get recordSections(): ReadonlyMap<string, ReadonlyMap<string, unknown>> {
+    return this.sections;
+  }
+
+  record<T>(section: RecordSection<T>, key: string): T | undefined {
+    return this.records(section).get(key);
+  }
+
   // ---- derived images ----------------------------------------------------------------------------
 
   /** The same image one step further in the change stream. */
@@ -244,6 +268,13 @@ export class MetadataImage {
     const topics = new Map(this.byName);
     topics.delete(name);
     return this.next({ topics: topics.values() });
+  }
+
+  /** The records of `section` replaced by `records`. */
+  withRecords<T>(section: RecordSection<T>, records: ReadonlyMap<string, T>): MetadataImage {
+    const sections = new Map(this.sections);
+    sections.set(section.name, records);
+    return this.next({ records: sections });
   }
 
   withBroker(broker: BrokerRegistration): MetadataImage {

@@ -11,6 +11,10 @@
  * - Writes run one at a time: validate against the current image, write the file (atomically, fsynced),
  *   publish the new image, deliver the delta to every subscriber in subscription order (awaiting each), then
  *   resolve. A failed file write leaves the image as it was.
+ * - Keyed-record sections (records.ts, record-sections.ts: SCRAM credentials, client quotas, dynamic configs):
+ *   each section's own file in the data dir (`scram-credentials.json`, `client-quotas.json`,
+ *   `dynamic-configs.json`, the formats of before), read at open (a file that does not parse refuses it) and
+ *   replaced atomically by `updateRecords` before the change is published.
  * - Topic configs are validated by `validateConfigs` (the broker's config resolver) before anything is
  *   written; it throws (InvalidConfigError) for overrides that do not resolve.
  */
@@ -45,6 +49,10 @@ import type {
   ProducerIdBlock,
 } from './store.js';
 import { ImagePublisher } from './publisher.js';
+import path from 'node:path';
+import { readOptionalText, writeJsonFile } from './json-file.js';
+import { RECORD_SECTIONS } from './record-sections.js';
+import { applyChanges, effectiveChanges, recordChange, type RecordSection, type RecordUpdate } from './records.js';
 
 export interface LocalMetadataStoreOptions {
   /** This node's id (node.id); the data dir's meta.properties must name the same one. */
@@ -91,8 +99,15 @@ export class LocalMetadataStore implements MetadataStore {
       for (const s of t.states ?? []) if (s.partition >= 0 && s.partition < t.partitions) states[s.partition] = s;
       return topicImage(t, states);
     });
+    const records = new Map<string, ReadonlyMap<string, unknown>>();
+    for (const section of RECORD_SECTIONS) {
+      const file = path.join(dataDir, section.file.name);
+      const text = await readOptionalText(fs, file);
+      if (text !== undefined) records.set(section.name, section.file.read(text, file));
+    }
     const image = new MetadataImage({
       clusterId,
+      records,
       controllerId: nodeId,
       brokers: [{ nodeId, rack: null, listeners: [], fenced: false }],
       topics,
@@ -300,6 +315,25 @@ export class LocalMetadataStore implements MetadataStore {
       await writeProducerIdBlock(this.fs, this.dataDir, end);
       await this.publish(image.next({ nextProducerId: end }), [{ type: 'producer-ids-allocated', block }]);
       return block;
+    });
+  }
+
+  updateRecords<T, R>(
+    section: RecordSection<T>,
+    update: (records: ReadonlyMap<string, T>) => RecordUpdate<T, R>,
+  ): Promise<R> {
+    return this.write(async (image) => {
+      const current = image.records(section);
+      const { changes, result } = update(current);
+      const effective = effectiveChanges(section, current, changes);
+      if (effective.size === 0) return result;
+      const next = applyChanges(current, effective);
+      await writeJsonFile(this.fs, path.join(this.dataDir, section.file.name), section.file.write(next));
+      await this.publish(
+        image.withRecords(section, next),
+        [...effective].map(([key, record]) => recordChange(section.name, key, current.get(key), record)),
+      );
+      return result;
     });
   }
 

@@ -10,17 +10,20 @@
  * UNACCEPTABLE_CREDENTIAL; deleting a credential that does not exist → RESOURCE_NOT_FOUND; a user named
  * more than once in one request (deletions and upsertions together) → DUPLICATE_RESOURCE.
  *
- * Durable state: `<data dir>/scram-credentials.json`, replaced atomically after every change:
+ * State: the SCRAM section of the metadata image (SCRAM_SECTION, records.ts), one record per user and
+ * mechanism, so every node of a cluster sees the same users; `ScramCredentialStore` reads the image and alters
+ * through the metadata store. A single node keeps `<data dir>/scram-credentials.json` (the format of before),
+ * replaced atomically after every change:
  * `{"version":1,"credentials":[{"user":"alice","mechanism":"SCRAM-SHA-256","salt":"<base64>",
  * "storedKey":"<base64>","serverKey":"<base64>","iterations":8192}]}`. A file that does not parse refuses
- * start-up (StorageError).
+ * start-up (StorageError). A cluster keeps each record under its etcd key (see SCRAM_SECTION).
  */
 import { createHash, createHmac } from 'node:crypto';
-import path from 'node:path';
 import { StorageError } from '../../protocol/errors.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import type { FileSystem } from '../../storage/fs.js';
-import { parseJson, readOptionalText, SerialQueue, writeJsonFile } from './json-file.js';
+import { parseJson } from './json-file.js';
+import type { RecordSection, RecordUpdate } from './records.js';
+import type { MetadataStore } from './store.js';
 
 export const SCRAM_CREDENTIALS_FILE = 'scram-credentials.json';
 
@@ -106,62 +109,82 @@ interface StoredEntry {
   iterations: number;
 }
 
+/** One credential of the metadata image's SCRAM section, keyed `<user>/<mechanism>` (Kafka's ScramImage). */
+export interface ScramCredentialRecord {
+  readonly user: string;
+  readonly mechanism: ScramMechanismName;
+  readonly credential: ScramCredential;
+}
+
+const scramKey = (user: string, mechanism: ScramMechanismName): string => `${user}/${mechanism}`;
+
+function toEntry(r: ScramCredentialRecord): StoredEntry {
+  const c = r.credential;
+  return {
+    user: r.user,
+    mechanism: r.mechanism,
+    salt: c.salt.toString('base64'),
+    storedKey: c.storedKey.toString('base64'),
+    serverKey: c.serverKey.toString('base64'),
+    iterations: c.iterations,
+  };
+}
+
+function fromEntry(e: Partial<StoredEntry> | null | undefined): ScramCredentialRecord | undefined {
+  const m = scramMechanism(e?.mechanism ?? '');
+  if (!m || typeof e?.user !== 'string' || !Number.isInteger(e.iterations)) return undefined;
+  const credential: ScramCredential = Object.freeze({
+    salt: Buffer.from(String(e.salt), 'base64'),
+    storedKey: Buffer.from(String(e.storedKey), 'base64'),
+    serverKey: Buffer.from(String(e.serverKey), 'base64'),
+    iterations: e.iterations as number,
+  });
+  return Object.freeze({ user: e.user, mechanism: m.name, credential });
+}
+
+/**
+ * The SCRAM section of the metadata image (records.ts). Etcd: `scram-credentials/<user>/<mechanism>` = one
+ * StoredEntry (base64 salt and keys). Local: the `scram-credentials.json` file of the header.
+ */
+export const SCRAM_SECTION: RecordSection<ScramCredentialRecord> = {
+  name: 'scram-credentials',
+  toJson: toEntry,
+  fromJson: (json) => fromEntry(json as Partial<StoredEntry>),
+  file: {
+    name: SCRAM_CREDENTIALS_FILE,
+    read(text, file) {
+      const bad = (): StorageError => new StorageError(`${file} is not a SCRAM credentials file`);
+      const doc = parseJson(text, bad) as { version?: unknown; credentials?: unknown } | null;
+      if (doc?.version !== 1 || !Array.isArray(doc.credentials)) throw bad();
+      const out = new Map<string, ScramCredentialRecord>();
+      for (const e of doc.credentials as StoredEntry[]) {
+        const r = fromEntry(e);
+        if (!r) throw bad();
+        out.set(scramKey(r.user, r.mechanism), r);
+      }
+      return out;
+    },
+    write: (records) => ({ version: 1, credentials: [...records.values()].map(toEntry) }),
+  },
+};
+
+/**
+ * SCRAM credentials as handlers and SASL use them, over the metadata store's SCRAM section: reads from the
+ * image (synchronous; on every node of a cluster), changes through `updateRecords`.
+ */
 export class ScramCredentialStore {
-  /** user -> mechanism name -> credential, in insertion order. */
-  private users = new Map<string, Map<ScramMechanismName, ScramCredential>>();
-  private readonly queue = new SerialQueue();
-
-  private constructor(
-    private readonly fs: FileSystem,
-    private readonly file: string,
-  ) {}
-
-  static async open(fs: FileSystem, dataDir: string): Promise<ScramCredentialStore> {
-    const store = new ScramCredentialStore(fs, path.join(dataDir, SCRAM_CREDENTIALS_FILE));
-    const text = await readOptionalText(fs, store.file);
-    if (text !== undefined) store.load(text);
-    return store;
-  }
-
-  private load(text: string): void {
-    const bad = (): StorageError => new StorageError(`${this.file} is not a SCRAM credentials file`);
-    const doc = parseJson(text, bad) as { version?: unknown; credentials?: unknown } | null;
-    if (doc?.version !== 1 || !Array.isArray(doc.credentials)) throw bad();
-    for (const e of doc.credentials as StoredEntry[]) {
-      const m = scramMechanism(e?.mechanism);
-      if (!m || typeof e.user !== 'string' || !Number.isInteger(e.iterations)) throw bad();
-      ScramCredentialStore.put(this.users, e.user, m.name, {
-        salt: Buffer.from(String(e.salt), 'base64'),
-        storedKey: Buffer.from(String(e.storedKey), 'base64'),
-        serverKey: Buffer.from(String(e.serverKey), 'base64'),
-        iterations: e.iterations,
-      });
-    }
-  }
-
-  private static put(
-    users: Map<string, Map<ScramMechanismName, ScramCredential>>,
-    user: string,
-    mechanism: ScramMechanismName,
-    c: ScramCredential,
-  ): void {
-    let m = users.get(user);
-    if (!m) {
-      m = new Map();
-      users.set(user, m);
-    }
-    m.set(mechanism, c);
-  }
+  constructor(private readonly store: Pick<MetadataStore, 'image' | 'updateRecords'>) {}
 
   /** The credential a SASL/SCRAM exchange checks against, or undefined. */
   credential(user: string, mechanism: ScramMechanismName): ScramCredential | undefined {
-    return this.users.get(user)?.get(mechanism);
+    return this.store.image.record(SCRAM_SECTION, scramKey(user, mechanism))?.credential;
   }
 
   /** DescribeUserScramCredentials: null or empty `users` = every user with a credential. */
   describe(users: readonly string[] | null): DescribedUser[] {
+    const records = this.store.image.records(SCRAM_SECTION);
     const asked = new Map<string, boolean>(); // name -> named more than once
-    if (users === null || users.length === 0) for (const u of this.users.keys()) asked.set(u, false);
+    if (users === null || users.length === 0) for (const r of records.values()) asked.set(r.user, false);
     else for (const u of users) asked.set(u, asked.has(u));
     const out: DescribedUser[] = [];
     for (const [user, duplicate] of asked) {
@@ -174,9 +197,8 @@ export class ScramCredentialStore {
         });
         continue;
       }
-      const creds = this.users.get(user);
       const credentials = SCRAM_MECHANISMS.flatMap((m) => {
-        const c = creds?.get(m.name);
+        const c = records.get(scramKey(user, m.name))?.credential;
         return c ? [{ mechanism: m.type, iterations: c.iterations }] : [];
       });
       if (credentials.length === 0) {
@@ -193,91 +215,62 @@ export class ScramCredentialStore {
     return out;
   }
 
-  /** AlterUserScramCredentials: one result per user named; valid changes are on disk when this resolves. */
+  /** AlterUserScramCredentials: one result per user named; valid changes are durable when this resolves. */
   alter(deletions: readonly ScramDeletion[], upsertions: readonly ScramUpsertion[]): Promise<ScramResult[]> {
-    // One at a time: each alteration starts from the state the previous one left on disk.
-    return this.queue.run(() => this.alterNow(deletions, upsertions));
+    return this.store.updateRecords(SCRAM_SECTION, (records) => alterCredentials(records, deletions, upsertions));
   }
+}
 
-  private async alterNow(
-    deletions: readonly ScramDeletion[],
-    upsertions: readonly ScramUpsertion[],
-  ): Promise<ScramResult[]> {
-    const results = new Map<string, Omit<ScramResult, 'user'>>();
-    const toDelete = new Map<string, ScramDeletion>();
-    const toUpsert = new Map<string, ScramUpsertion>();
-    const duplicate = { code: ErrorCode.DUPLICATE_RESOURCE, message: DUPLICATE };
-    for (const d of deletions) {
-      if (results.has(d.name)) continue;
-      if (toDelete.delete(d.name)) results.set(d.name, duplicate);
-      else toDelete.set(d.name, d);
-    }
-    for (const u of upsertions) {
-      if (results.has(u.name)) continue;
-      if (toDelete.delete(u.name) || toUpsert.delete(u.name)) results.set(u.name, duplicate);
-      else toUpsert.set(u.name, u);
-    }
-    let changed = false;
-    // Copy on write: the new state is served only once it is on disk.
-    const next = new Map([...this.users].map(([u, creds]) => [u, new Map(creds)]));
-    for (const d of toDelete.values()) {
-      const bad = validateNameAndMechanism(d.name, d.mechanism);
-      const m = scramMechanism(d.mechanism);
-      if (bad || !m) {
-        results.set(d.name, bad ?? duplicate);
-      } else if (!next.get(d.name)?.has(m.name)) {
-        results.set(d.name, {
-          code: ErrorCode.RESOURCE_NOT_FOUND,
-          message: 'Attempt to delete a user credential that does not exist',
-        });
-      } else {
-        const creds = next.get(d.name)!;
-        creds.delete(m.name);
-        if (creds.size === 0) next.delete(d.name);
-        changed = true;
-        results.set(d.name, { code: ErrorCode.NONE, message: null });
-      }
-    }
-    for (const u of toUpsert.values()) {
-      const bad = validateNameAndMechanism(u.name, u.mechanism);
-      const m = scramMechanism(u.mechanism);
-      if (bad || !m) {
-        results.set(u.name, bad ?? duplicate);
-      } else if (u.iterations < m.minIterations) {
-        results.set(u.name, { code: ErrorCode.UNACCEPTABLE_CREDENTIAL, message: 'Too few iterations' });
-      } else if (u.iterations > m.maxIterations) {
-        results.set(u.name, { code: ErrorCode.UNACCEPTABLE_CREDENTIAL, message: 'Too many iterations' });
-      } else {
-        ScramCredentialStore.put(next, u.name, m.name, {
-          salt: Buffer.from(u.salt),
-          ...scramKeys(m, u.saltedPassword),
-          iterations: u.iterations,
-        });
-        changed = true;
-        results.set(u.name, { code: ErrorCode.NONE, message: null });
-      }
-    }
-    if (changed) {
-      await this.persist(next);
-      this.users = next;
-    }
-    return [...results].map(([user, r]) => ({ user, ...r }));
+/** The changes and per-user results of an AlterUserScramCredentials request against the current records. */
+function alterCredentials(
+  records: ReadonlyMap<string, ScramCredentialRecord>,
+  deletions: readonly ScramDeletion[],
+  upsertions: readonly ScramUpsertion[],
+): RecordUpdate<ScramCredentialRecord, ScramResult[]> {
+  const results = new Map<string, Omit<ScramResult, 'user'>>();
+  const toDelete = new Map<string, ScramDeletion>();
+  const toUpsert = new Map<string, ScramUpsertion>();
+  const duplicate = { code: ErrorCode.DUPLICATE_RESOURCE, message: DUPLICATE };
+  for (const d of deletions) {
+    if (results.has(d.name)) continue;
+    if (toDelete.delete(d.name)) results.set(d.name, duplicate);
+    else toDelete.set(d.name, d);
   }
-
-  private persist(users: Map<string, Map<ScramMechanismName, ScramCredential>>): Promise<void> {
-    const credentials: StoredEntry[] = [];
-    for (const [user, creds] of users) {
-      for (const [mechanism, c] of creds) {
-        credentials.push({
-          user,
-          mechanism,
-          salt: c.salt.toString('base64'),
-          storedKey: c.storedKey.toString('base64'),
-          serverKey: c.serverKey.toString('base64'),
-          iterations: c.iterations,
-        });
-      }
-    }
-    return writeJsonFile(this.fs, this.file, { version: 1, credentials });
+  for (const u of upsertions) {
+    if (results.has(u.name)) continue;
+    if (toDelete.delete(u.name) || toUpsert.delete(u.name)) results.set(u.name, duplicate);
+    else toUpsert.set(u.name, u);
   }
+  const changes = new Map<string, ScramCredentialRecord | null>();
+  for (const d of toDelete.values()) {
+    const bad = validateNameAndMechanism(d.name, d.mechanism);
+    const m = scramMechanism(d.mechanism);
+    if (bad || !m) {
+      results.set(d.name, bad ?? duplicate);
+    } else if (!records.has(scramKey(d.name, m.name))) {
+      results.set(d.name, {
+        code: ErrorCode.RESOURCE_NOT_FOUND,
+        message: 'Attempt to delete a user credential that does not exist',
+      });
+    } else {
+      changes.set(scramKey(d.name, m.name), null);
+      results.set(d.name, { code: ErrorCode.NONE, message: null });
+    }
+  }
+  for (const u of toUpsert.values()) {
+    const bad = validateNameAndMechanism(u.name, u.mechanism);
+    const m = scramMechanism(u.mechanism);
+    if (bad || !m) {
+      results.set(u.name, bad ?? duplicate);
+    } else if (u.iterations < m.minIterations) {
+      results.set(u.name, { code: ErrorCode.UNACCEPTABLE_CREDENTIAL, message: 'Too few iterations' });
+    } else if (u.iterations > m.maxIterations) {
+      results.set(u.name, { code: ErrorCode.UNACCEPTABLE_CREDENTIAL, message: 'Too many iterations' });
+    } else {
+      const credential = { salt: Buffer.from(u.salt), ...scramKeys(m, u.saltedPassword), iterations: u.iterations };
+      changes.set(scramKey(u.name, m.name), { user: u.name, mechanism: m.name, credential });
+      results.set(u.name, { code: ErrorCode.NONE, message: null });
+    }
+  }
+  return { changes, result: [...results].map(([user, r]) => ({ user, ...r })) };
 }

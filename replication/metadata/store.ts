@@ -17,13 +17,17 @@
  * - `alterPartition` is a conditional update: it applies only when the partition's current partition epoch
  *   is `expectedPartitionEpoch` (a compare-and-swap in etcd), else INVALID_UPDATE_VERSION.
  *
+ * - `updateRecords` changes one keyed-record section (records.ts: SCRAM credentials, client quotas, dynamic
+ *   broker configs; later ACLs): `update` runs against the section as it is now and returns the records to put
+ *   or delete and a result; they are written atomically (local: the section's file; etcd: one transaction
+ *   comparing the mod revisions of the keys it changes, `update` re-run against the newer image when another
+ *   node changed one of them first) and published as one `record-changed` per record that changed. An update
+ *   that changes nothing writes and publishes nothing. `update` may throw (the write rejects, nothing changes).
+ *
  * Implementations: `local-store.ts` (one node; the data dir's files) and `etcd-store.ts` (the image from a
- * key prefix, changes from a watch, writes as transactions comparing mod revisions). The client
- * quotas, SCRAM credentials and dynamic broker configs (client-quotas.ts, scram-credentials.ts,
- * dynamic-configs.ts) are still durable local files beside this store; they join it as further image
- * sections (quotas by entity, users by mechanism, configs by broker) with their own alter operations and
- * change kinds, so every node sees them through the same stream.
+ * key prefix, changes from a watch, writes as transactions comparing mod revisions).
  */
+import type { RecordSection, RecordUpdate } from './records.js';
 import type { BrokerRegistration, MetadataImage, PartitionRegistration, TopicImage } from './image.js';
 
 export interface CreateTopicOptions {
@@ -68,7 +72,9 @@ export type MetadataChange =
   | { type: 'broker-fenced'; broker: BrokerRegistration }
   /** A new controller was elected (or none holds the role: -1). */
   | { type: 'controller-changed'; controllerId: number }
-  | { type: 'producer-ids-allocated'; block: ProducerIdBlock };
+  | { type: 'producer-ids-allocated'; block: ProducerIdBlock }
+  /** A record of a keyed-record section (records.ts) was put (`record`) or deleted (no `record`). */
+  | { type: 'record-changed'; section: string; key: string; record?: unknown; previous?: unknown };
 
 export interface MetadataDelta {
   readonly previous: MetadataImage;
@@ -103,6 +109,11 @@ export interface MetadataStore {
   registerBroker(registration: BrokerRegistration): Promise<void>;
   /** Reserve the next `size` producer ids for `brokerId`; never the same id twice, across restarts. */
   allocateProducerIdBlock(brokerId: number, size: number): Promise<ProducerIdBlock>;
+  /** Change records of one keyed-record section (see the header); resolves to `update`'s result. */
+  updateRecords<T, R>(
+    section: RecordSection<T>,
+    update: (records: ReadonlyMap<string, T>) => RecordUpdate<T, R>,
+  ): Promise<R>;
   /**
    * Resolves once this node has applied topic `name` as the cluster has it now (delivered to every
    * subscriber: its logs here exist); rejects when that cannot be learned or is not delivered in time.

@@ -90,5 +90,7 @@ export function describeChange(c: MetadataChange): string {
       return `${c.type} ${c.controllerId}`;
     case 'producer-ids-allocated':
       return `${c.type} ${c.block.firstProducerId}`;
+    case 'record-changed':
+      return `${c.type} ${c.section}/${c.key}${c.record === undefined ? ' deleted' : ''}`;
   }
 }

@@ -129,6 +129,7 @@ export class MemoryCluster {
       alterPartition: (t, p, e, c) => this.alterPartition(t, p, e, c),
       registerBroker: (_r: BrokerRegistration) => Promise.resolve(),
       allocateProducerIdBlock: (): Promise<ProducerIdBlock> => unsupported(),
+      updateRecords: unsupported,
       close: () => Promise.resolve(),
     };
   }

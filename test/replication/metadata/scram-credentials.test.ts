@@ -10,8 +10,11 @@ import {
   scramMechanism,
 } from '../../../replication/metadata/scram-credentials.js';
 import { StorageError } from '../../../protocol/errors.js';
+import { LocalMetadataStore } from '../../../replication/metadata/local-store.js';
 
 const DIR = '/data';
+const open = async (fs: MemoryFileSystem) =>
+  new ScramCredentialStore(await LocalMetadataStore.open(DIR, { nodeId: 1, fs }));
 
 test('RFC 7677 test vector: StoredKey and ServerKey of SCRAM-SHA-256 for "pencil"', () => {
   // RFC 7677 section 3: user "user", password "pencil", salt W22ZaJ0SNY7soEsUEjb6gQ==, 4096 iterations.
@@ -37,18 +40,18 @@ test('RFC 7677 test vector: StoredKey and ServerKey of SCRAM-SHA-256 for "pencil
 test('credentials are durable when alter() resolves; a corrupt file refuses to open', async () => {
   const fs = new MemoryFileSystem();
   await ensureDirDurable(fs, DIR);
-  const store = await ScramCredentialStore.open(fs, DIR);
+  const store = await open(fs);
   const salt = Buffer.from('salt');
   const saltedPassword = pbkdf2Sync('pw', salt, 4096, 64, 'sha512');
   const res = await store.alter([], [{ name: 'u', mechanism: 2, iterations: 4096, salt, saltedPassword }]);
   assert.deepEqual(res, [{ user: 'u', code: 0, message: null }]);
   fs.powerLoss();
-  const reopened = await ScramCredentialStore.open(fs, DIR);
+  const reopened = await open(fs);
   assert.deepEqual(reopened.credential('u', 'SCRAM-SHA-512'), {
     salt,
     ...scramKeys(scramMechanism(2)!, saltedPassword),
     iterations: 4096,
   });
   await fs.writeFile(`${DIR}/${SCRAM_CREDENTIALS_FILE}`, Buffer.from('{"version":1,"credentials":[{"user":"u"}]}'));
-  await assert.rejects(ScramCredentialStore.open(fs, DIR), StorageError);
+  await assert.rejects(open(fs), StorageError);
 });
