@@ -221,6 +221,23 @@ test('etcd: racing updates of one record from two nodes both land (compare, catc
   }
 });
 
+test('etcd: racing deletions of one credential: one deletes it, the other then finds it gone', async () => {
+  const c = new EtcdNodes(etcd, 'records-delete');
+  clusters.push(c);
+  const n1 = await c.add(1);
+  const n2 = await c.add(2);
+  const u1 = new ScramCredentialStore(n1.store);
+  const u2 = new ScramCredentialStore(n2.store);
+  for (let round = 0; round < 5; round++) {
+    await u1.alter([], [upsertion(`u${round}`, 2)]);
+    await waitFor(() => u2.credential(`u${round}`, 'SCRAM-SHA-512') !== undefined, 10_000, 'node 2 sees the user');
+    const results = await Promise.all([u1, u2].map((u) => u.alter([{ name: `u${round}`, mechanism: 2 }], [])));
+    assert.deepEqual(results.map((r) => r[0].code).sort(), [0, 91], `round ${round}: one NONE, one RESOURCE_NOT_FOUND`);
+    assert.equal(u1.credential(`u${round}`, 'SCRAM-SHA-512'), undefined);
+    assert.equal(u2.credential(`u${round}`, 'SCRAM-SHA-512'), undefined);
+  }
+});
+
 function sorted(values: Record<string, number>): Record<string, number> {
   return { producer_byte_rate: values.producer_byte_rate, consumer_byte_rate: values.consumer_byte_rate };
 }
