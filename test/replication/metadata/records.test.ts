@@ -12,7 +12,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { LocalMetadataStore } from '../../../replication/metadata/local-store.js';
 import type { MetadataChange } from '../../../replication/metadata/store.js';
 import { ScramCredentialStore, scramKeys, scramMechanism } from '../../../replication/metadata/scram-credentials.js';
-import { ClientQuotaStore } from '../../../replication/metadata/client-quotas.js';
+import { ClientQuotaStore, QUOTA_SECTION } from '../../../replication/metadata/client-quotas.js';
+import { onRecordChanges } from '../../../replication/metadata/records.js';
 import { DynamicConfigStore } from '../../../replication/metadata/dynamic-configs.js';
 import { get } from '../../../replication/etcd/kv.js';
 import { NodeFileSystem } from '../../../storage/fs.js';
@@ -68,6 +69,8 @@ test('a data dir written by the per-file stores of before opens unchanged and ke
     store.subscribe((d) => void seen.push(...d.changes));
     const users = new ScramCredentialStore(store);
     const q = new ClientQuotaStore(store);
+    const quotaEvents: unknown[] = [];
+    onRecordChanges(store, QUOTA_SECTION, (key, record, previous) => void quotaEvents.push([key, record, previous]));
     const dyn = new DynamicConfigStore(store);
     assert.deepEqual(users.credential('alice', 'SCRAM-SHA-256'), { salt: u.salt, ...keys, iterations: 8192 });
     assert.deepEqual(q.quotas({ user: 'alice' }), { producer_byte_rate: 1024 });
@@ -84,6 +87,9 @@ test('a data dir written by the per-file stores of before opens unchanged and ke
       [{ entity: [{ entityType: 'user', entityName: 'alice' }], ops: [op('producer_byte_rate', 0, true)] }],
       false,
     );
+    assert.deepEqual(quotaEvents, [
+      ['user="alice"', undefined, { entity: { user: 'alice' }, values: { producer_byte_rate: 1024 } }],
+    ]);
     await dyn.set('', { 'log.retention.ms': '6000' });
     await dyn.set('', { 'log.retention.ms': '6000' }); // no change: nothing written, nothing published
     assert.deepEqual(recordChanges(seen), [
