@@ -52,7 +52,8 @@ import {
   type TopicImage,
 } from './image.js';
 import type { CreateTopicOptions, MetadataListener, MetadataStore, PartitionChange, ProducerIdBlock } from './store.js';
-import { effectiveChanges, recordKey, type RecordSection, type RecordUpdate } from './records.js';
+import type { RecordSection, RecordUpdate } from './records.js';
+import { updateEtcdRecords } from './etcd-records.js';
 
 export interface EtcdMetadataStoreOptions {
   /** This node's started session (its lease binds the broker registration). */
@@ -461,35 +462,7 @@ export class EtcdMetadataStore implements MetadataStore {
     section: RecordSection<T>,
     update: (records: ReadonlyMap<string, T>) => RecordUpdate<T, R>,
   ): Promise<R> {
-    return this.write(async () => {
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const current = this.current.records(section);
-        const { changes, result } = update(current);
-        const effective = effectiveChanges(section, current, changes);
-        if (effective.size === 0) return result;
-        const rels = [...effective.keys()].map((k) => recordKey(section.name, k));
-        const r = await txn(this.session.conn, {
-          compare: rels.map((rel) => ({ key: this.key(rel), modRevision: this.keys.modRevision(rel) })),
-          success: [...effective.values()].map((v, i): Op => {
-            const key = this.key(rels[i]);
-            return v === null ? { delete: key } : { put: key, value: JSON.stringify(section.toJson(v)) };
-          }),
-          failure: rels.map((rel) => ({ get: this.key(rel) })),
-        });
-        if (r.succeeded) {
-          await this.delivery(r.revision);
-          return result;
-        }
-        // Another node changed one of these records first: wait until the image has them as etcd has them now.
-        const now = r.results.map((kvs) => kvs[0]);
-        for (const kv of now) await this.catchUp(kv);
-        const keys = [...effective.keys()];
-        await this.feed.until(() =>
-          now.every((kv, i) => kv !== undefined || this.current.record(section, keys[i]) === undefined),
-        );
-      }
-      throw new StorageError(`${section.name} records kept changing`, ErrorCode.REQUEST_TIMED_OUT);
-    });
+    return this.write(() => updateEtcdRecords(this.session.conn, this.feed, section, update, MAX_ATTEMPTS));
   }
 
   async close(): Promise<void> {

@@ -20,6 +20,8 @@
  * it in record-sections.ts.
  */
 
+import type { MetadataStore } from './store.js';
+
 export interface RecordSection<T> {
   /** The section's name: its etcd key segment and the `section` of its changes. */
   readonly name: string;
@@ -94,4 +96,21 @@ export function recordChange(section: string, key: string, previous: unknown, re
     ...(record === undefined || record === null ? {} : { record }),
     ...(previous === undefined ? {} : { previous }),
   };
+}
+
+/**
+ * Calls `fn` for every later change of a record of `section` (on a node of a cluster: whichever node made it),
+ * in the store's order, with the record after (undefined: deleted) and before; returns the unsubscribe function.
+ * What e.g. quota enforcement or an ACL index follows.
+ */
+export function onRecordChanges<T>(
+  store: Pick<MetadataStore, 'subscribe'>,
+  section: RecordSection<T>,
+  fn: (key: string, record: T | undefined, previous: T | undefined) => void | Promise<void>,
+): () => void {
+  return store.subscribe(async (delta) => {
+    for (const c of delta.changes)
+      if (c.type === 'record-changed' && c.section === section.name)
+        await fn(c.key, c.record as T | undefined, c.previous as T | undefined);
+  });
 }

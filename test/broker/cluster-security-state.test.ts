@@ -11,7 +11,10 @@ import type { RunningBroker } from '../../broker/index.js';
 import { TestCluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { call } from '../helpers/test-broker.js';
-import { encodeAlterUserScramCredentialsRequest } from '../../protocol/generated/alter-user-scram-credentials-request.js';
+// biome-ignore format: a one-name import Biome would keep on one line over 120 characters
+import {
+  encodeAlterUserScramCredentialsRequest,
+} from '../../protocol/generated/alter-user-scram-credentials-request.js';
 // biome-ignore format: a one-name import Biome would keep on one line over 120 characters
 import {
   decodeAlterUserScramCredentialsResponse,

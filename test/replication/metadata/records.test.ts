@@ -12,7 +12,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { LocalMetadataStore } from '../../../replication/metadata/local-store.js';
 import type { MetadataChange } from '../../../replication/metadata/store.js';
 import { ScramCredentialStore, scramKeys, scramMechanism } from '../../../replication/metadata/scram-credentials.js';
-import { ClientQuotaStore } from '../../../replication/metadata/client-quotas.js';
+import { ClientQuotaStore, QUOTA_SECTION } from '../../../replication/metadata/client-quotas.js';
+import { onRecordChanges } from '../../../replication/metadata/records.js';
 import { DynamicConfigStore } from '../../../replication/metadata/dynamic-configs.js';
 import { get } from '../../../replication/etcd/kv.js';
 import { NodeFileSystem } from '../../../storage/fs.js';
@@ -68,6 +69,8 @@ test('a data dir written by the per-file stores of before opens unchanged and ke
     store.subscribe((d) => void seen.push(...d.changes));
     const users = new ScramCredentialStore(store);
     const q = new ClientQuotaStore(store);
+    const quotaEvents: unknown[] = [];
+    onRecordChanges(store, QUOTA_SECTION, (key, record, previous) => void quotaEvents.push([key, record, previous]));
     const dyn = new DynamicConfigStore(store);
     assert.deepEqual(users.credential('alice', 'SCRAM-SHA-256'), { salt: u.salt, ...keys, iterations: 8192 });
     assert.deepEqual(q.quotas({ user: 'alice' }), { producer_byte_rate: 1024 });
@@ -84,6 +87,9 @@ test('a data dir written by the per-file stores of before opens unchanged and ke
       [{ entity: [{ entityType: 'user', entityName: 'alice' }], ops: [op('producer_byte_rate', 0, true)] }],
       false,
     );
+    assert.deepEqual(quotaEvents, [
+      ['user="alice"', undefined, { entity: { user: 'alice' }, values: { producer_byte_rate: 1024 } }],
+    ]);
     await dyn.set('', { 'log.retention.ms': '6000' });
     await dyn.set('', { 'log.retention.ms': '6000' }); // no change: nothing written, nothing published
     assert.deepEqual(recordChanges(seen), [
@@ -218,6 +224,23 @@ test('etcd: racing updates of one record from two nodes both land (compare, catc
       10_000,
       `round ${round}: both keys on both nodes`,
     );
+  }
+});
+
+test('etcd: racing deletions of one credential: one deletes it, the other then finds it gone', async () => {
+  const c = new EtcdNodes(etcd, 'records-delete');
+  clusters.push(c);
+  const n1 = await c.add(1);
+  const n2 = await c.add(2);
+  const u1 = new ScramCredentialStore(n1.store);
+  const u2 = new ScramCredentialStore(n2.store);
+  for (let round = 0; round < 5; round++) {
+    await u1.alter([], [upsertion(`u${round}`, 2)]);
+    await waitFor(() => u2.credential(`u${round}`, 'SCRAM-SHA-512') !== undefined, 10_000, 'node 2 sees the user');
+    const results = await Promise.all([u1, u2].map((u) => u.alter([{ name: `u${round}`, mechanism: 2 }], [])));
+    assert.deepEqual(results.map((r) => r[0].code).sort(), [0, 91], `round ${round}: one NONE, one RESOURCE_NOT_FOUND`);
+    assert.equal(u1.credential(`u${round}`, 'SCRAM-SHA-512'), undefined);
+    assert.equal(u2.credential(`u${round}`, 'SCRAM-SHA-512'), undefined);
   }
 });
 
