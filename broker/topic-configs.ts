@@ -81,6 +81,7 @@ const TYPE_CODE: Readonly<Record<string, number>> = {
 
 /** The DescribeConfigs type code of a table row. */
 export function configTypeCode(def: ConfigDef): number {
+  if (def.sensitive) return ConfigType.PASSWORD;
   return TYPE_CODE[def.type] ?? ConfigType.STRING;
 }
 
@@ -92,13 +93,15 @@ export function describedConfig(
   readOnly: boolean,
   synonyms: ConfigSynonym[],
 ): DescribedConfig {
+  // Secrets are described without their value, as Kafka does for PASSWORD configs.
+  const secret = def.sensitive === true;
   return {
     name,
-    value,
+    value: secret ? null : value,
     readOnly,
     source: synonyms[0]!.source,
-    isSensitive: false,
-    synonyms,
+    isSensitive: secret,
+    synonyms: secret ? synonyms.map((s) => ({ ...s, value: null })) : synonyms,
     type: configTypeCode(def),
     documentation: def.removed ? `${def.doc} ${def.removed}` : def.doc,
   };
