@@ -17,8 +17,9 @@ import { SystemClock, type Clock } from '../storage/clock.js';
 import type { FileSystem } from '../storage/fs.js';
 import { KafkaServer } from './server.js';
 import { listenerPlan } from './security/listeners.js';
+import { ListenerTls, usesTls } from './security/tls.js';
 import { ConfigError } from './config-model.js';
-import { sessionFactory, type SecurityProtocol } from './security/session.js';
+import { sessionFactory, type SecurityProtocol, type Session } from './security/session.js';
 import type { RequestEvent } from './connection.js';
 import { logger, type Logger } from './logger.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
@@ -199,10 +200,14 @@ export class Broker {
   async start(): Promise<BrokerInfo> {
     this.stopSignal = new AbortController();
     const plan = listenerPlan(this.config);
+    const tlsByListener = new Map<string, ListenerTls>();
     for (const l of plan.listeners) {
-      // Until TLS (SSL, SASL_SSL) and SASL authentication are served, such a listener would be an open door.
-      if (l.securityProtocol !== 'PLAINTEXT')
+      // Until SASL authentication is served, a SASL listener would be an open door.
+      if (l.securityProtocol === 'SASL_PLAINTEXT' || l.securityProtocol === 'SASL_SSL')
         throw new ConfigError(`listener ${l.name}: security protocol ${l.securityProtocol} is not supported yet`);
+      // Reads and checks the keystore and truststore now: a bad TLS config refuses start-up.
+      if (usesTls(l.securityProtocol))
+        tlsByListener.set(l.name, new ListenerTls(this.config, l.name, l.securityProtocol, this.childLogger('tls')));
     }
     const dataDir = resolve(this.config.str('data.dir'));
     if (this.deps.fs) await this.deps.fs.mkdirp(dataDir);
@@ -294,6 +299,7 @@ export class Broker {
           onRequest: (e) => this.requestObserver?.(e),
         },
         this.log,
+        tlsByListener.get(spec.name),
       );
       this.servers.push(server);
       const addr = await server.listen(spec.host, spec.port);
@@ -381,6 +387,11 @@ export class Broker {
   /** The replicated-cluster path of this broker (`etcd.endpoints` set), else undefined (tests, diagnostics). */
   get cluster(): ClusterNode | undefined {
     return this.clusterNode;
+  }
+
+  /** The security sessions of the open Kafka client connections, every listener (diagnostics and tests). */
+  connectionSessions(): Session[] {
+    return this.servers.flatMap((s) => s.sessions());
   }
 
   /** Open Kafka client connections. */

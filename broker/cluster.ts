@@ -31,6 +31,7 @@ import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { Clock, TimerHandle } from '../storage/clock.js';
 import type { BrokerConfig } from './config.js';
 import type { Logger } from './logger.js';
+import { interBrokerClient } from './broker-connection.js';
 import { NetworkReplicaTransport } from './replica-transport.js';
 
 export interface OpenClusterOptions {
@@ -150,6 +151,7 @@ export class ClusterNode {
   /** Followers fetch from their leaders; the controller campaigns. Call once the replica manager exists. */
   startReplication(replicas: ReplicaManager): void {
     const c = this.o.config;
+    const via = interBrokerClient(c);
     const fetchers = new ReplicaFetcherManager(
       replicas,
       (leaderId) => {
@@ -158,6 +160,7 @@ export class ClusterNode {
           nodeId: this.o.nodeId,
           image: () => this.store.image,
           requestTimeoutMs: 30_000,
+          via,
         });
         this.transports.push(t);
         return t;

@@ -5,7 +5,7 @@
  * Runnel's own client connection (client/connection.ts), as Kafka's ReplicaFetcherThread uses its
  * NetworkClient to the leader's listener.
  *
- * - One connection per leader (broker-connection.ts: the leader's first listener in the current image, opened
+ * - One connection per leader (broker-connection.ts: the leader's inter-broker listener in the image, opened
  *   on first use; a failed request closes it and the next one reconnects; the fetcher backs off
  *   `replica.fetch.backoff.ms` after a transport failure).
  * - Fetch v12 addresses topics by name and carries replicaId; the answer's records are handed over as they are.
@@ -30,7 +30,7 @@ import type {
   ReplicaTransport,
 } from '../replication/replica-fetcher.js';
 import type { ReplicaFetchData, ReplicaFetchPartition } from '../replication/replica-manager.js';
-import { BrokerConnection } from './broker-connection.js';
+import { BrokerConnection, type InterBrokerClient } from './broker-connection.js';
 
 const FETCH_VERSION = 12;
 const EPOCH_VERSION = 4;
@@ -49,6 +49,8 @@ export interface NetworkTransportOptions {
   connectTimeoutMs?: number;
   /** replica.fetch.max.bytes for a whole response. */
   responseMaxBytes?: number;
+  /** The leader's inter-broker listener and TLS (default: its first listener, plaintext). */
+  via?: InterBrokerClient;
 }
 
 /** Groups items by topic, keeping their order. */
@@ -92,6 +94,7 @@ export class NetworkReplicaTransport implements ReplicaTransport {
       image: o.image,
       requestTimeoutMs: o.requestTimeoutMs ?? 30000,
       ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
+      ...(o.via ? { via: o.via } : {}),
     });
   }
 

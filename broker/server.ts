@@ -1,10 +1,17 @@
 /**
- * The Kafka listener: a net.Server whose connections are `Connection`s. Stopping closes the listener,
- * lets every connection finish the request it is handling, then closes them.
+ * The Kafka listener: a net.Server (PLAINTEXT, SASL_PLAINTEXT) or a tls.Server (SSL, SASL_SSL; `tls` given)
+ * whose connections are `Connection`s. Over TLS a connection starts once its handshake completed, with the
+ * principal `tls.authenticate` derives from the client certificate; a failed handshake (plaintext bytes, an
+ * untrusted or missing required client certificate, no common protocol) or a refused peer closes the socket with
+ * one warning and never affects the listener. Stopping closes the listener (and stops certificate polling), lets
+ * every connection finish the request it is handling, then closes them.
  */
-import { createServer, type Server, type AddressInfo } from 'node:net';
+import { createServer, type Server, type AddressInfo, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { Connection, type ConnectionOptions } from './connection.js';
 import type { Logger } from './logger.js';
+import type { ListenerTls } from './security/tls.js';
+import { sessionFactory } from './security/session.js';
 
 export class KafkaServer {
   private readonly server: Server;
@@ -13,12 +20,43 @@ export class KafkaServer {
   constructor(
     private readonly opts: Omit<ConnectionOptions, 'onClose'>,
     private readonly log: Logger,
+    private readonly tls?: ListenerTls,
   ) {
-    this.server = createServer({ noDelay: true }, (socket) => {
-      const c = new Connection(socket, { ...this.opts, onClose: (x) => this.connections.delete(x) });
-      this.connections.add(c);
-    });
+    if (tls) {
+      const server = createTlsServer(tls.serverOptions(), (socket) => this.secureConnection(socket, tls));
+      server.on('tlsClientError', (err, socket) => {
+        const client = `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? 0}`;
+        this.log.warn({ listener: tls.listener, client, err: err.message }, 'TLS handshake failed');
+        socket.destroy();
+      });
+      tls.watch(server);
+      this.server = server;
+    } else {
+      this.server = createServer({ noDelay: true }, (socket) => this.accept(socket, opts.newSession));
+    }
     this.server.on('error', (err) => this.log.error({ err: err.message }, 'listener error'));
+  }
+
+  private accept(socket: Socket, newSession: ConnectionOptions['newSession']): void {
+    const c = new Connection(socket, { ...this.opts, newSession, onClose: (x) => this.connections.delete(x) });
+    this.connections.add(c);
+  }
+
+  private secureConnection(socket: TLSSocket, tls: ListenerTls): void {
+    const peer = tls.authenticate(socket);
+    const client = `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? 0}`;
+    if ('refused' in peer) {
+      this.log.warn({ listener: tls.listener, client, why: peer.refused }, 'TLS client refused');
+      socket.destroy();
+      return;
+    }
+    this.log.debug({ listener: tls.listener, client, principal: peer.principal }, 'TLS client authenticated');
+    const base = this.opts.newSession ?? sessionFactory(tls.listener, 'SSL');
+    this.accept(socket, () => {
+      const s = base();
+      s.principal = peer.principal;
+      return s;
+    });
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
@@ -36,7 +74,13 @@ export class KafkaServer {
     return this.connections.size;
   }
 
+  /** The sessions of the open connections (diagnostics and tests). */
+  sessions(): Array<Connection['session']> {
+    return [...this.connections].map((c) => c.session);
+  }
+
   async stop(): Promise<void> {
+    this.tls?.close();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       for (const c of this.connections) void c.drain().then(() => c.end());

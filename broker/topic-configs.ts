@@ -81,6 +81,7 @@ const TYPE_CODE: Readonly<Record<string, number>> = {
 
 /** The DescribeConfigs type code of a table row. */
 export function configTypeCode(def: ConfigDef): number {
+  if (def.sensitive) return ConfigType.PASSWORD;
   return TYPE_CODE[def.type] ?? ConfigType.STRING;
 }
 

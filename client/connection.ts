@@ -1,5 +1,5 @@
 /**
- * One TCP connection to a broker: Kafka framing, correlation ids, pipelining, timeouts and ApiVersions.
+ * One TCP (or TLS) connection to a broker: Kafka framing, correlation ids, pipelining, timeouts and ApiVersions.
  *
  * - Requests are written as soon as they are sent (pipelining); the broker answers in order on a connection,
  *   so responses are matched to the oldest in-flight request, and the correlation id is checked against it
@@ -10,8 +10,10 @@
  * - open() connects and negotiates ApiVersions (v3, falling back to v0 when the broker answers
  *   UNSUPPORTED_VERSION); versionFor() picks the highest version both sides support for an API.
  * - Requests that get no response (Produce with acks=0) resolve once written.
+ * - With `tls` the connection is a TLS one (SSL listeners); it is open once the handshake completed.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { encodeRequestFrame } from '../protocol/frame.js';
 import { apiInfo, responseHeaderVersion } from '../protocol/generated/apis.js';
@@ -33,6 +35,8 @@ export interface ConnectionOptions {
   connectTimeoutMs: number;
   requestTimeoutMs: number;
   logger?: Logger;
+  /** Connect over TLS (SSL / SASL_SSL listeners): trusted CAs, client certificate and key, servername. */
+  tls?: TlsConnectionOptions;
 }
 
 export interface SendOptions {
@@ -92,12 +96,17 @@ export class Connection {
     };
     const onread = { buffer: frames.buffer, callback };
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect({ host: opts.host, port: opts.port, onread });
+      // TLS sockets do not take `onread`: their decrypted chunks are pushed into the frame reader instead.
+      const s = opts.tls
+        ? tlsConnect({ ...opts.tls, host: opts.host, port: opts.port }).on('data', (d: Buffer) =>
+            frames.push(d, d.length),
+          )
+        : connect({ host: opts.host, port: opts.port, onread });
       const timer = setTimeout(() => {
         s.destroy();
         reject(timeoutError(`connecting to ${opts.host}:${opts.port} took longer than ${opts.connectTimeoutMs} ms`));
       }, opts.connectTimeoutMs);
-      s.once('connect', () => {
+      s.once(opts.tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         s.removeAllListeners('error');
         resolve(s);

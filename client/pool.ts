@@ -6,6 +6,7 @@
  * replaced on the next call.
  */
 import type { Logger } from 'pino';
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { Connection } from './connection.js';
 import { KafkaError } from './errors.js';
 import { ErrorCode } from '../protocol/generated/error-codes.js';
@@ -17,6 +18,8 @@ export interface ClientOptions {
   requestTimeoutMs?: number;
   connectTimeoutMs?: number;
   logger?: Logger;
+  /** Connect over TLS (SSL listeners): `ca`, `cert` and `key` for mTLS, `servername`, ... as node:tls takes them. */
+  tls?: TlsConnectionOptions;
 }
 
 export interface ResolvedOptions {
@@ -25,6 +28,7 @@ export interface ResolvedOptions {
   requestTimeoutMs: number;
   connectTimeoutMs: number;
   logger?: Logger;
+  tls?: TlsConnectionOptions;
 }
 
 export type Purpose = 'default' | 'fetch' | 'coordinator';
@@ -48,6 +52,7 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
     requestTimeoutMs: o.requestTimeoutMs ?? 30_000,
     connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
     logger: o.logger,
+    ...(o.tls ? { tls: o.tls } : {}),
   };
 }
 
@@ -72,6 +77,7 @@ export class ConnectionPool {
       connectTimeoutMs: this.opts.connectTimeoutMs,
       requestTimeoutMs: this.opts.requestTimeoutMs,
       logger: this.opts.logger,
+      ...(this.opts.tls ? { tls: this.opts.tls } : {}),
     }).then(
       (conn) => {
         this.opening.delete(key);

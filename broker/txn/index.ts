@@ -14,6 +14,7 @@ import { offsetsPartitionFor } from '../groups/records.js';
 import { TxnOffsetStore } from '../groups/txn-offsets.js';
 import { TransactionCoordinator } from './coordinator.js';
 import { TxnMarkerSender } from './markers.js';
+import { interBrokerClient } from '../broker-connection.js';
 import { TxnStateTopicLog } from './state-log.js';
 import { TRANSACTION_STATE_TOPIC } from './records.js';
 import { CoordinatorPartitions } from '../coordinator-partitions.js';
@@ -49,6 +50,7 @@ export function createTransactionCoordinator(services: TxnServices): Transaction
   const markers = new TxnMarkerSender({
     nodeId: services.nodeId,
     clustered: cfg.etcdEndpoints.length > 0,
+    ...(cfg.etcdEndpoints.length > 0 ? { via: interBrokerClient(cfg) } : {}),
     image: () => services.metadata.image,
     partitions: services.partitions,
     clock: services.clock,

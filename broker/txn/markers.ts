@@ -31,7 +31,7 @@ import type { MetadataImage } from '../../replication/metadata/image.js';
 import { PartitionStateError } from '../../replication/partition.js';
 import type { ReplicaManager } from '../../replication/replica-manager.js';
 import type { Clock, TimerHandle } from '../../storage/clock.js';
-import { BrokerConnection } from '../broker-connection.js';
+import { BrokerConnection, type InterBrokerClient } from '../broker-connection.js';
 import type { Logger } from '../logger.js';
 import type { TxnMarker } from './coordinator.js';
 
@@ -72,6 +72,8 @@ export interface MarkerSenderOptions {
   requestTimeoutMs?: number;
   /** The connection to another broker (tests); default a BrokerConnection from the image. */
   connect?: (brokerId: number) => BrokerConnection;
+  /** The other brokers' inter-broker listener and TLS (default: their first listener, plaintext). */
+  via?: InterBrokerClient;
 }
 
 interface Pending {
@@ -267,6 +269,7 @@ export class TxnMarkerSender {
           clientId: `runnel-txn-markers-${this.o.nodeId}`,
           image: this.o.image,
           requestTimeoutMs: this.requestTimeoutMs + 5000,
+          ...(this.o.via ? { via: this.o.via } : {}),
         });
       this.conns.set(brokerId, c);
     }
