@@ -18,6 +18,8 @@ import type { FileSystem } from '../storage/fs.js';
 import { KafkaServer } from './server.js';
 import { listenerPlan } from './security/listeners.js';
 import { ConfigError } from './config-model.js';
+import { validateSaslListener } from './security/sasl/mechanisms.js';
+import { addScramUsers, type ScramUserSpec } from './security/sasl/add-scram.js';
 import { sessionFactory, type SecurityProtocol } from './security/session.js';
 import type { RequestEvent } from './connection.js';
 import { logger, type Logger } from './logger.js';
@@ -66,6 +68,8 @@ export interface BrokerDeps {
   /** Storage filesystem (default: the real one). */
   fs?: FileSystem;
   clock?: Clock;
+  /** SCRAM credentials to create at start when the user has none for that mechanism (`--add-scram`). */
+  addScram?: readonly (string | ScramUserSpec)[];
 }
 
 export class Broker {
@@ -200,9 +204,10 @@ export class Broker {
     this.stopSignal = new AbortController();
     const plan = listenerPlan(this.config);
     for (const l of plan.listeners) {
-      // Until TLS (SSL, SASL_SSL) and SASL authentication are served, such a listener would be an open door.
-      if (l.securityProtocol !== 'PLAINTEXT')
+      // Until TLS (SSL, SASL_SSL) is served, such a listener would be an open door.
+      if (l.securityProtocol === 'SSL' || l.securityProtocol === 'SASL_SSL')
         throw new ConfigError(`listener ${l.name}: security protocol ${l.securityProtocol} is not supported yet`);
+      if (l.securityProtocol === 'SASL_PLAINTEXT') validateSaslListener(this.config, l.name);
     }
     const dataDir = resolve(this.config.str('data.dir'));
     if (this.deps.fs) await this.deps.fs.mkdirp(dataDir);
@@ -262,6 +267,10 @@ export class Broker {
     this.producerIdManager = new ProducerIdManager(this.metadataStore, nodeId);
     this.quotaStore = await ClientQuotaStore.open(fs, dataDir);
     this.scramStore = await ScramCredentialStore.open(fs, dataDir);
+    if (this.deps.addScram?.length) {
+      const created = await addScramUsers(this.scramStore, this.deps.addScram);
+      if (created.length > 0) this.log.info({ created }, 'SCRAM credentials added');
+    }
     const core = {
       nodeId,
       dataDir,

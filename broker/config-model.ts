@@ -42,6 +42,8 @@ export interface ConfigDef {
    * The listener name in the prefix is lower case, as in Kafka. Read with `EffectiveConfig.listenerValue`.
    */
   readonly perListener?: 'listener' | 'mechanism';
+  /** A secret (Kafka's PASSWORD type, e.g. sasl.jaas.config): DescribeConfigs shows no value for it. */
+  readonly sensitive?: boolean;
 }
 
 const LISTENER_PREFIX = 'listener.name.';

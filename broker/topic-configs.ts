@@ -97,8 +97,8 @@ export function describedConfig(
     value,
     readOnly,
     source: synonyms[0]!.source,
-    isSensitive: false,
-    synonyms,
+    isSensitive: def.sensitive === true,
+    synonyms: def.sensitive ? synonyms.map((s) => ({ ...s, value: null })) : synonyms,
     type: configTypeCode(def),
     documentation: def.removed ? `${def.doc} ${def.removed}` : def.doc,
   };
