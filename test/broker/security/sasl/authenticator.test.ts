@@ -21,7 +21,7 @@ import { decodeMetadataResponse } from '../../../../protocol/generated/metadata-
 import { encodeApiVersionsRequest } from '../../../../protocol/generated/api-versions-request.js';
 import { decodeApiVersionsResponse } from '../../../../protocol/generated/api-versions-response.js';
 import { defaultProduceRequest, encodeProduceRequest } from '../../../../protocol/generated/produce-request.js';
-import { RawClient } from '../../../helpers/raw-client.js';
+import type { RawClient } from '../../../helpers/raw-client.js';
 import { rawAuthenticate, saslBroker, saslRaw } from '../../../helpers/sasl.js';
 
 let b: RunningBroker;
