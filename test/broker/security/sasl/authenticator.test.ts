@@ -221,7 +221,7 @@ test('truncated, garbage and oversized SCRAM messages: SASL_AUTHENTICATION_FAILE
   await brokerStillServes();
 });
 
-test('fuzz: random SASL frames never authenticate and never hurt the broker (bounded: 2000 frames / 10 s)', async () => {
+test('fuzz: random SASL frames never authenticate nor hurt the broker (bounded: 2000 frames / 10 s)', async () => {
   const deadline = Date.now() + 10_000;
   let frames = 0;
   let successes = 0;
