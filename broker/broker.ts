@@ -18,7 +18,8 @@ import type { FileSystem } from '../storage/fs.js';
 import { KafkaServer } from './server.js';
 import { listenerPlan } from './security/listeners.js';
 import { ListenerTls, usesTls } from './security/tls.js';
-import { ConfigError } from './config-model.js';
+import { validateSaslListener } from './security/sasl/mechanisms.js';
+import { addScramUsers, type ScramUserSpec } from './security/sasl/add-scram.js';
 import { sessionFactory, type SecurityProtocol, type Session } from './security/session.js';
 import type { RequestEvent } from './connection.js';
 import { logger, type Logger } from './logger.js';
@@ -67,6 +68,8 @@ export interface BrokerDeps {
   /** Storage filesystem (default: the real one). */
   fs?: FileSystem;
   clock?: Clock;
+  /** SCRAM credentials to create at start when the user has none for that mechanism (`--add-scram`). */
+  addScram?: readonly (string | ScramUserSpec)[];
 }
 
 export class Broker {
@@ -202,12 +205,11 @@ export class Broker {
     const plan = listenerPlan(this.config);
     const tlsByListener = new Map<string, ListenerTls>();
     for (const l of plan.listeners) {
-      // Until SASL authentication is served, a SASL listener would be an open door.
-      if (l.securityProtocol === 'SASL_PLAINTEXT' || l.securityProtocol === 'SASL_SSL')
-        throw new ConfigError(`listener ${l.name}: security protocol ${l.securityProtocol} is not supported yet`);
       // Reads and checks the keystore and truststore now: a bad TLS config refuses start-up.
       if (usesTls(l.securityProtocol))
         tlsByListener.set(l.name, new ListenerTls(this.config, l.name, l.securityProtocol, this.childLogger('tls')));
+      if (l.securityProtocol === 'SASL_PLAINTEXT' || l.securityProtocol === 'SASL_SSL')
+        validateSaslListener(this.config, l.name);
     }
     const dataDir = resolve(this.config.str('data.dir'));
     if (this.deps.fs) await this.deps.fs.mkdirp(dataDir);
@@ -268,6 +270,10 @@ export class Broker {
     this.producerIdManager = new ProducerIdManager(this.metadataStore, nodeId);
     this.quotaStore = new ClientQuotaStore(this.metadataStore);
     this.scramStore = new ScramCredentialStore(this.metadataStore);
+    if (this.deps.addScram?.length) {
+      const created = await addScramUsers(this.scramStore, this.deps.addScram);
+      if (created.length > 0) this.log.info({ created }, 'SCRAM credentials added');
+    }
     const core = {
       nodeId,
       dataDir,

@@ -1,7 +1,8 @@
 /**
  * Broker and topic configuration, defined once in one declarative table (name, type, default, doc, scope,
  * dynamic or not, validation), built here from its rows by area in ./config/ (server.ts: node and listeners;
- * listeners.ts: Kafka's listeners; tls.ts: TLS keystores, truststores, client auth; cluster.ts: etcd, controller, replication; log.ts: topics and their logs;
+ * listeners.ts: Kafka's listeners; tls.ts: TLS keystores, truststores, client auth; sasl.ts: SASL
+ * authentication; cluster.ts: etcd, controller, replication; log.ts: topics and their logs;
  * groups.ts; txn.ts), concatenated in
  * the order README's reference lists them. The same table parses `--set`/env/config-file values, resolves and
  * validates topic configs (each topic-config row names its storage LogConfig field; LogManager gets a
@@ -23,6 +24,7 @@ import { LOG_CONFIGS } from './config/log.js';
 import { NODE_CONFIGS, SERVER_CONFIGS } from './config/server.js';
 import { LISTENER_CONFIGS } from './config/listeners.js';
 import { TLS_CONFIGS } from './config/tls.js';
+import { SASL_CONFIGS } from './config/sasl.js';
 import { TXN_CONFIGS } from './config/txn.js';
 
 export * from './config-model.js';
@@ -32,6 +34,7 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   ...NODE_CONFIGS,
   ...LISTENER_CONFIGS,
   ...TLS_CONFIGS,
+  ...SASL_CONFIGS,
   ...CLUSTER_CONFIGS,
   ...SERVER_CONFIGS,
   ...LOG_CONFIGS,

@@ -15,6 +15,9 @@
  * - A malformed request, an unknown API key or version, or an unexpected throw in a handler closes this
  *   connection with a log line; the broker itself is never affected.
  * - Idle connections close after `connections.max.idle.ms`.
+ * - On a SASL listener the connection's SaslAuthenticator (security/sasl/authenticator.ts) decides which
+ *   requests are admitted before (and after) authentication and reads raw SASL token frames; a refused
+ *   request, a failed raw exchange, or an answer to a failed authentication ends the connection.
  */
 import type { Socket } from 'node:net';
 import { encodeResponseFrame, parseRequestHeader } from '../protocol/frame.js';
@@ -23,6 +26,7 @@ import type { Logger } from './logger.js';
 import type { BrokerServices } from './services.js';
 import { handlerFor, type RequestContext } from './handlers/registry.js';
 import { plaintextSession, type Session } from './security/session.js';
+import { SaslAuthenticator } from './security/sasl/authenticator.js';
 
 export interface ConnectionOptions {
   maxRequestBytes: number;
@@ -62,6 +66,8 @@ export class Connection {
   readonly clientHost: string;
   /** Listener and principal of this connection (handlers see it as ctx.session). */
   readonly session: Session;
+  /** SASL state on SASL listeners (connections that start unauthenticated). */
+  private readonly sasl: SaslAuthenticator | undefined;
   private readonly log: Logger;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -83,6 +89,7 @@ export class Connection {
     this.clientHost = socket.remoteAddress ?? 'unknown';
     this.session = opts.newSession?.() ?? plaintextSession();
     this.log = opts.log.child({ client: `${this.clientHost}:${socket.remotePort ?? 0}` });
+    if (!this.session.authenticated) this.sasl = new SaslAuthenticator(this.session, opts.services, this.log);
     socket.setNoDelay(true);
     socket.setTimeout(opts.idleMs, () => {
       this.log.info('closing idle connection');
@@ -217,9 +224,28 @@ export class Connection {
     let apiKey = -1;
     let apiVersion = -1;
     try {
+      if (this.sasl?.rawTokens) {
+        const answer = await this.sasl.rawToken(frame);
+        await previous;
+        if (answer === null) return this.close();
+        const size = Buffer.alloc(4);
+        size.writeInt32BE(answer.length);
+        this.send([size, answer]);
+        return;
+      }
       const { header, body, known } = parseRequestHeader(frame);
       apiKey = header.requestApiKey;
       apiVersion = header.requestApiVersion;
+      const refused = this.sasl?.admit(apiKey, frame.length);
+      if (refused !== undefined) {
+        this.log.warn(
+          { apiKey, apiVersion, clientId: header.clientId, reason: refused },
+          `closing connection: ${refused}`,
+        );
+        await previous;
+        this.close();
+        return;
+      }
       const handler = handlerFor(apiKey);
       if (!handler) {
         this.log.warn({ apiKey, apiVersion, clientId: header.clientId }, 'unsupported API key; closing connection');
@@ -252,6 +278,7 @@ export class Connection {
         apiVersion,
         clientHost: this.clientHost,
         session: this.session,
+        sasl: this.sasl,
         log: this.log,
         services: this.opts.services,
         release,
@@ -264,6 +291,7 @@ export class Connection {
           ? []
           : encodeResponseFrame(apiKey, apiVersion, header.correlationId, (w) => handler.encode(w, apiVersion, res));
       if (out.length > 0) this.send(out);
+      if (this.sasl?.closeAfterResponse) this.end();
       this.opts.onRequest?.({
         apiKey,
         api: handler.name,

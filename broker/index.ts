@@ -16,10 +16,12 @@ import type { TopicMetadata } from '../replication/metadata/image.js';
 import { brokerLogRoot, type Logger, type LogLevel } from './logger.js';
 import { BadArgumentError } from '../protocol/errors.js';
 import type { RunningCluster, StartClusterOptions } from './dev-cluster.js';
+import type { ScramUserSpec } from './security/sasl/add-scram.js';
 
 export { Broker } from './broker.js';
 export { BrokerConfig, CONFIG_DEFS } from './config.js';
 export type { Logger, LogLevel } from './logger.js';
+export type { ScramUserSpec } from './security/sasl/add-scram.js';
 export type { ClusterEtcd, NodeHandle, RunningCluster, StartClusterOptions } from './dev-cluster.js';
 
 export interface TopicSpec {
@@ -62,6 +64,11 @@ export interface StartBrokerOptions {
    * (broker, network, storage, groups, txn, admin). Default: JSON lines on stderr.
    */
   logger?: Logger;
+  /**
+   * SCRAM users created at start unless they already have a credential for that mechanism: Kafka's
+   * `--add-scram` syntax (`'SCRAM-SHA-256=[name=alice,password=alice-secret]'`) or objects.
+   */
+  scramUsers?: (string | ScramUserSpec)[];
 }
 
 export interface RunningBroker {
@@ -129,6 +136,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   });
   const broker = new Broker(config, {
     logRoot,
+    addScram: opts.scramUsers,
     ...(memory ? { fs: new (await import('../storage/memory-fs.js')).MemoryFileSystem() } : {}),
   });
   let info: BrokerInfo;

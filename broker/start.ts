@@ -2,6 +2,7 @@
  * `runnel start`: runs one node.
  *   runnel start [--port P] [--host H] [--data-dir D] [--node-id N] [--advertised-host H] [--advertised-port P]
  *                [--admin-port P] [--config FILE] [--set name=value ...]
+ *                [--add-scram 'SCRAM-SHA-256=[name=alice,password=alice-secret]' ...]
  * Settings come from the config table (broker/config.ts): defaults < --config file < RUNNEL_* env < flags
  * (and --set); a flag that is not given does not hide a --set of the same name.
  * SIGTERM/SIGINT stop accepting, finish in-flight requests, flush and close files, and exit 0 (forced
@@ -15,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { Broker } from './broker.js';
 import { BrokerConfig, ConfigError } from './config.js';
 import { configureLogging, logger } from './logger.js';
+import { parseAddScram, type ScramUserSpec } from './security/sasl/add-scram.js';
 
 /** The flags of `runnel start`: option name → config name, short flag, value name, help. */
 const FLAGS = [
@@ -32,7 +34,17 @@ const FLAGS = [
   },
   { name: 'config', short: 'c', value: 'file', help: 'config file (.json, or name=value lines)' },
   { name: 'set', short: 's', value: 'name=value', help: 'set any broker config (repeatable)' },
+  {
+    name: 'add-scram',
+    value: 'MECH=[name=N,password=P]',
+    help:
+      "create a SCRAM user unless it has a credential for MECH (repeatable; Kafka's kafka-storage syntax, " +
+      'also iterations=, salt=, saltedpassword=)',
+  },
 ] as const;
+
+/** Flags that may be given more than once. */
+const MULTIPLE = new Set(['set', 'add-scram']);
 
 export function startHelp(): string {
   const rows = FLAGS.map((f) => [`${'short' in f ? `-${f.short}, ` : '    '}--${f.name} <${f.value}>`, f.help]);
@@ -49,6 +61,8 @@ export interface StartArgs {
   configFile: string | undefined;
   /** Config overrides from --set and the flags (flags win). */
   overrides: Record<string, string>;
+  /** --add-scram values, parsed (broker/security/sasl/add-scram.ts). */
+  addScram: ScramUserSpec[];
 }
 
 /** Parses `runnel start`'s arguments (those after `start`). Throws UsageError. */
@@ -60,7 +74,7 @@ export function parseStartArgs(args: string[]): StartArgs {
     options[f.name] = {
       type: 'string',
       ...('short' in f ? { short: f.short } : {}),
-      ...(f.name === 'set' ? { multiple: true } : {}),
+      ...(MULTIPLE.has(f.name) ? { multiple: true } : {}),
     };
   // parseArgs takes a value that starts with '-' only as --name=value; a negative number after a flag
   // (`--admin-port -1`) is that flag's value, as it was with commander.
@@ -92,7 +106,13 @@ export function parseStartArgs(args: string[]): StartArgs {
     const v = values[f.name];
     if ('config' in f && typeof v === 'string') overrides[f.config] = v;
   }
-  return { help: values.help === true, configFile: values.config as string | undefined, overrides };
+  let addScram: ScramUserSpec[];
+  try {
+    addScram = ((values['add-scram'] as string[] | undefined) ?? []).map(parseAddScram);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return { help: values.help === true, configFile: values.config as string | undefined, overrides, addScram };
 }
 
 /** Runs `runnel start` with the arguments after `start`; resolves once the node is listening. */
@@ -120,7 +140,7 @@ export async function runStart(args: string[]): Promise<void> {
     throw err;
   }
   configureLogging(config.str('log.level'), config.str('log.format'));
-  const broker = new Broker(config);
+  const broker = new Broker(config, { addScram: parsed.addScram });
   // The signal handlers are in place before the broker starts: a SIGTERM that arrives while it starts (its
   // listener may already accept and log "listening on") stops it once started, never kills it half-way.
   let starting: Promise<unknown> | undefined;

@@ -1,5 +1,7 @@
 /** Loads every API handler; each registers itself with the registry as its module is evaluated. */
 import './18-api-versions.js';
+import './17-sasl-handshake.js';
+import './36-sasl-authenticate.js';
 import './03-metadata.js';
 import './02-list-offsets.js';
 import './00-produce.js';

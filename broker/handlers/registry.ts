@@ -11,6 +11,7 @@ import type { RequestHeader } from '../../protocol/generated/request-header.js';
 import type { Logger } from '../logger.js';
 import type { BrokerServices } from '../services.js';
 import type { Session } from '../security/session.js';
+import type { SaslAuthenticator } from '../security/sasl/authenticator.js';
 import { InternalError } from '../../protocol/errors.js';
 
 /** What a handler sees of the request it serves. */
@@ -21,6 +22,8 @@ export interface RequestContext {
   readonly clientHost: string;
   /** The connection's listener and principal (broker/security/session.ts). */
   readonly session: Session;
+  /** The connection's SASL state machine, on SASL listeners only (SaslHandshake / SaslAuthenticate use it). */
+  readonly sasl?: SaslAuthenticator;
   readonly log: Logger;
   /** The services a handler may use (broker/services.ts); destructure what the handler needs. */
   readonly services: BrokerServices;

@@ -29,6 +29,7 @@ test('parseStartArgs: flags map to their configs, --set repeats, a flag wins ove
       host: '127.0.0.1',
       'admin.port': '0',
     },
+    addScram: [],
   });
   assert.deepEqual(parseStartArgs(['--set', 'admin.port=-1', '--set', 'x=a=b']).overrides, {
     'admin.port': '-1',
