@@ -10,10 +10,10 @@
  * connection and do no routing (client/admin.ts picks the broker).
  */
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { decodeAlterUserScramCredentialsResponse } from '../protocol/generated/alter-user-scram-credentials-response.js';
-import { encodeAlterUserScramCredentialsRequest } from '../protocol/generated/alter-user-scram-credentials-request.js';
-import { decodeDescribeUserScramCredentialsResponse } from '../protocol/generated/describe-user-scram-credentials-response.js';
-import { encodeDescribeUserScramCredentialsRequest } from '../protocol/generated/describe-user-scram-credentials-request.js';
+import * as alterResponse from '../protocol/generated/alter-user-scram-credentials-response.js';
+import * as alterRequest from '../protocol/generated/alter-user-scram-credentials-request.js';
+import * as describeResponse from '../protocol/generated/describe-user-scram-credentials-response.js';
+import * as describeRequest from '../protocol/generated/describe-user-scram-credentials-request.js';
 import type { Connection } from './connection.js';
 import { check } from './errors.js';
 
@@ -71,10 +71,10 @@ export async function describeUserScramCredentials(
     50,
     v,
     (w) =>
-      encodeDescribeUserScramCredentialsRequest(w, v, {
+      describeRequest.encodeDescribeUserScramCredentialsRequest(w, v, {
         users: users === null || users.length === 0 ? null : users.map((name) => ({ name })),
       }),
-    decodeDescribeUserScramCredentialsResponse,
+    describeResponse.decodeDescribeUserScramCredentialsResponse,
   );
   check(res.errorCode, res.errorMessage);
   return res.results.map((r) => {
@@ -117,8 +117,8 @@ export async function alterUserScramCredentials(
   const res = await conn.send(
     51,
     v,
-    (w) => encodeAlterUserScramCredentialsRequest(w, v, { deletions, upsertions }),
-    decodeAlterUserScramCredentialsResponse,
+    (w) => alterRequest.encodeAlterUserScramCredentialsRequest(w, v, { deletions, upsertions }),
+    alterResponse.decodeAlterUserScramCredentialsResponse,
   );
   for (const r of res.results) check(r.errorCode, `user ${r.user}: ${r.errorMessage ?? 'refused'}`);
 }
