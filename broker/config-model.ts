@@ -42,6 +42,8 @@ export interface ConfigDef {
    * The listener name in the prefix is lower case, as in Kafka. Read with `EffectiveConfig.listenerValue`.
    */
   readonly perListener?: 'listener' | 'mechanism';
+  /** Kafka's PASSWORD type: DescribeConfigs marks it sensitive and never shows its value (or its synonyms'). */
+  readonly sensitive?: boolean;
 }
 
 const LISTENER_PREFIX = 'listener.name.';

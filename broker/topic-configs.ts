@@ -92,13 +92,14 @@ export function describedConfig(
   readOnly: boolean,
   synonyms: ConfigSynonym[],
 ): DescribedConfig {
+  const hidden = def.sensitive === true;
   return {
     name,
-    value,
+    value: hidden ? null : value,
     readOnly,
     source: synonyms[0]!.source,
-    isSensitive: false,
-    synonyms,
+    isSensitive: hidden,
+    synonyms: hidden ? synonyms.map((s) => ({ ...s, value: null })) : synonyms,
     type: configTypeCode(def),
     documentation: def.removed ? `${def.doc} ${def.removed}` : def.doc,
   };

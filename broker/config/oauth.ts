@@ -18,6 +18,7 @@ export const OAUTH_CONFIGS: readonly ConfigDef[] = [
     type: 'string',
     default: null,
     perListener: 'mechanism',
+    sensitive: true,
     doc:
       'JAAS login configuration of a SASL mechanism, Kafka syntax (`<LoginModule> required key="value" ...;`), ' +
       'usually set per listener and mechanism: `listener.name.<l>.<mechanism>.sasl.jaas.config`. OAUTHBEARER ' +
