@@ -2,7 +2,8 @@
  * Admin client: cluster, topics, partitions, configs, offsets and consumer groups, each call mapped onto the
  * Kafka API a Java AdminClient uses for it (Metadata, DescribeCluster, CreateTopics, DeleteTopics,
  * CreatePartitions, DescribeConfigs, IncrementalAlterConfigs, ListOffsets, ListGroups, DescribeGroups,
- * OffsetFetch, OffsetCommit, DeleteGroups), at the highest version both sides support. Per-topic or per-group
+ * OffsetFetch, OffsetCommit, DeleteGroups; SCRAM credentials: DescribeUserScramCredentials and
+ * AlterUserScramCredentials, ./admin-scram.ts), at the highest version both sides support. Per-topic or per-group
  * error codes become KafkaError; group calls go to the group's coordinator and find it again on
  * NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE.
  */
@@ -25,6 +26,12 @@ import { encodeDescribeGroupsRequest } from '../protocol/generated/describe-grou
 import { decodeDeleteGroupsResponse } from '../protocol/generated/delete-groups-response.js';
 import { encodeDeleteGroupsRequest } from '../protocol/generated/delete-groups-request.js';
 import { ErrorCode } from '../protocol/generated/error-codes.js';
+import {
+  type ScramAlteration,
+  type UserScramCredentials,
+  alterUserScramCredentials,
+  describeUserScramCredentials,
+} from './admin-scram.js';
 import type { Connection } from './connection.js';
 import { CoordinatorCache } from './coordinator.js';
 import { KafkaError, check, isCoordinatorError } from './errors.js';
@@ -410,6 +417,16 @@ export class Admin {
     await this.onCoordinator(groupId, (conn) =>
       commitOffsets(conn, groupId, offsets, { generationId: -1, memberId: '', groupInstanceId: null }),
     );
+  }
+
+  /** Users' SCRAM mechanisms and iteration counts (every user with a credential when `users` is omitted). */
+  async describeUserScramCredentials(users?: string[]): Promise<UserScramCredentials[]> {
+    return describeUserScramCredentials(await this.pool.any(), users ?? null);
+  }
+
+  /** Upsert (salted here: the password never leaves the client) and delete SCRAM credentials. */
+  async alterUserScramCredentials(alterations: ScramAlteration[]): Promise<void> {
+    await alterUserScramCredentials(await this.controller(), alterations);
   }
 
   async deleteGroups(ids: string[]): Promise<void> {

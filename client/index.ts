@@ -4,6 +4,12 @@
  * ApiVersions).
  */
 export { Admin, type TopicDescription, type ConfigEntry, type GroupDescription } from './admin.js';
+export {
+  type ScramAlteration,
+  type ScramMechanismName,
+  type UserScramCredentials,
+  scramSaltedPassword,
+} from './admin-scram.js';
 export { Producer, type ProducerOptions } from './producer.js';
 export { Consumer, type ConsumerOptions } from './consumer.js';
 export { KafkaError } from './errors.js';

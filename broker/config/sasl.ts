@@ -27,7 +27,10 @@ export const SASL_CONFIGS: readonly ConfigDef[] = [
       'JAAS login module config in Kafka syntax; usually per listener and mechanism ' +
       '(`listener.name.<l>.plain.sasl.jaas.config`). PLAIN: `org.apache.kafka.common.security.plain.' +
       'PlainLoginModule required user_alice="alice-secret";` (one `user_<name>="<password>"` per user). ' +
-      '`username=`/`password=` are what this broker itself logs in with on the inter-broker listener.',
+      '`username=`/`password=` are what this broker itself logs in with on the inter-broker listener. ' +
+      'OAUTHBEARER: the unsecured validator options (`unsecuredValidatorPrincipalClaimName`, ' +
+      '`unsecuredValidatorScopeClaimName`, `unsecuredValidatorRequiredScope`, ' +
+      '`unsecuredValidatorAllowableClockSkewMs`).',
   },
   {
     name: 'plain.users.file',

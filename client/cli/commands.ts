@@ -1,5 +1,5 @@
 /**
- * The client commands of the `runnel` CLI: topic, produce, consume, group, cluster, and dev (a local
+ * The client commands of the `runnel` CLI: topic, produce, consume, group, cluster, user, and dev (a local
  * replicated cluster: broker/dev-cluster.ts, loaded only by that command). This module only
  * declares the commands, their options and help; each action imports its implementation lazily
  * (./topic.js, ./produce.js, ...) so that parsing stays cheap and `runnel start` never loads this file
@@ -29,6 +29,14 @@ const COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 const ACKS = ['all', '-1', '0', '1'] as const;
 const FORMATS = ['text', 'json', 'hex'] as const;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+const SCRAM_MECHANISMS = ['SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+
+/** --mechanism of `runnel user` (any case). */
+function scramMechanismOption(): Option {
+  return new Option('-m, --mechanism <mechanism>', `SCRAM mechanism: ${SCRAM_MECHANISMS.join(' or ')}`)
+    .argParser((v: string) => choice(SCRAM_MECHANISMS)(v.toUpperCase()))
+    .makeOptionMandatory();
+}
 
 /** Run a lazily imported action; report errors on stderr with the right exit code. */
 async function run(action: () => Promise<number | undefined>): Promise<void> {
@@ -194,6 +202,34 @@ partition, offset, timestamp, key, value and headers (strings; bytes that are no
   clientCommand(cluster, 'info', 'cluster id, controller, brokers, topic and partition counts')
     .option('--json', 'print JSON')
     .action((opts) => run(async () => (await import('./cluster.js')).clusterInfo(opts)));
+
+  // ---- user
+  const user = program.command('user').description('add, alter, list and delete SCRAM users (SASL/SCRAM credentials)');
+  for (const [verb, what] of [
+    ['add', 'give a user a SCRAM credential (refused if the user has one for that mechanism)'],
+    ['alter', "change a user's SCRAM credential (password or iterations)"],
+  ] as const) {
+    clientCommand(user, `${verb} <name>`, what)
+      .addOption(scramMechanismOption())
+      .requiredOption('--password <password>', 'the password (salted and hashed here; never sent)')
+      .option(
+        '-i, --iterations <n>',
+        'SCRAM iteration count (brokers accept 4096 to 16384; default 4096)',
+        parseIntOption(1, 1_000_000),
+      )
+      .action((name: string, opts) =>
+        run(async () => {
+          const m = await import('./user.js');
+          return verb === 'add' ? m.userAdd(name, opts) : m.userAlter(name, opts);
+        }),
+      );
+  }
+  clientCommand(user, 'list [names...]', 'list SCRAM users with their mechanisms and iteration counts')
+    .option('--json', 'print JSON')
+    .action((names: string[], opts) => run(async () => (await import('./user.js')).userList(names, opts)));
+  clientCommand(user, 'delete <name>', "delete a user's SCRAM credential for one mechanism")
+    .addOption(scramMechanismOption())
+    .action((name: string, opts) => run(async () => (await import('./user.js')).userDelete(name, opts)));
 
   // ---- dev
   program

@@ -5,6 +5,7 @@
  * (exact up to 2^53).
  */
 import { Admin } from '../admin.js';
+import type { ScramAlteration, UserScramCredentials } from '../admin-scram.js';
 import { type CommonOptions, OperationError, clientOptions } from './common.js';
 
 export interface PartitionView {
@@ -82,6 +83,9 @@ export interface AdminView {
   fetchOffsets(groupId: string, topics?: string[]): Promise<Map<string, Map<number, number>>>;
   commitOffsets(groupId: string, offsets: Array<{ topic: string; partition: number; offset: number }>): Promise<void>;
   deleteGroups(ids: string[]): Promise<void>;
+  /** SCRAM users with their mechanisms and iterations (all when `users` is empty). */
+  describeUserScramCredentials(users: string[]): Promise<UserScramCredentials[]>;
+  alterUserScramCredentials(alterations: ScramAlteration[]): Promise<void>;
 }
 
 /** True when `e` is a KafkaError with this name (e.g. TOPIC_ALREADY_EXISTS). */
@@ -145,5 +149,7 @@ export function adminView(admin: Admin): AdminView {
     },
     commitOffsets: (groupId, offsets) => admin.commitOffsets(groupId, offsets),
     deleteGroups: (ids) => admin.deleteGroups(ids),
+    describeUserScramCredentials: (users) => admin.describeUserScramCredentials(users),
+    alterUserScramCredentials: (alterations) => admin.alterUserScramCredentials(alterations),
   };
 }

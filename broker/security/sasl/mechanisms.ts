@@ -7,15 +7,18 @@ import type { SaslMechanismFactory } from './mechanism.js';
 import { parseJaasConfig } from './jaas.js';
 import { PLAIN, plainMechanism } from './plain.js';
 import { scramSha256Mechanism, scramSha512Mechanism } from './scram.js';
+import { OAUTHBEARER_MECHANISM } from './oauthbearer.js';
 
 const MECHANISMS = new Map<string, SaslMechanismFactory>();
 
-/** Make a mechanism available (PLAIN and SCRAM-SHA-256/512 are built in). */
+/** Make a mechanism available (PLAIN, SCRAM-SHA-256/512 and OAUTHBEARER are built in). */
 export function registerSaslMechanism(f: SaslMechanismFactory): void {
   MECHANISMS.set(f.name, f);
 }
 
-for (const f of [plainMechanism, scramSha256Mechanism, scramSha512Mechanism]) registerSaslMechanism(f);
+for (const f of [plainMechanism, scramSha256Mechanism, scramSha512Mechanism, OAUTHBEARER_MECHANISM]) {
+  registerSaslMechanism(f);
+}
 
 export function saslMechanism(name: string): SaslMechanismFactory | undefined {
   return MECHANISMS.get(name);

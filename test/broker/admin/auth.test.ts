@@ -59,7 +59,7 @@ test('without an authorizer or SASL listener the admin API needs no credentials'
   }
 });
 
-test('with an authorizer: 401 without or with wrong credentials, Basic (SCRAM) and bearer, ACLs per route', async () => {
+test('with an authorizer: 401 without/with wrong credentials, Basic (SCRAM) and bearer, ACLs per route', async () => {
   const b = await testBroker({
     topics: ['visible', 'hidden'],
     config: { 'admin.bearer.tokens': 'User:admin=s3cret-token' },
