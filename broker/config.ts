@@ -1,9 +1,9 @@
 /**
  * Broker and topic configuration, defined once in one declarative table (name, type, default, doc, scope,
  * dynamic or not, validation), built here from its rows by area in ./config/ (server.ts: node and listeners;
- * listeners.ts: Kafka's listeners; tls.ts: TLS keystores, truststores, client auth; cluster.ts: etcd, controller, replication; log.ts: topics and their logs;
- * groups.ts; txn.ts), concatenated in
- * the order README's reference lists them. The same table parses `--set`/env/config-file values, resolves and
+ * listeners.ts: Kafka's listeners; tls.ts: TLS keystores, truststores, client auth; cluster.ts: etcd,
+ * controller, replication; log.ts: topics and their logs; groups.ts; txn.ts), concatenated in the order
+ * README's reference lists them. The same table parses `--set`/env/config-file values, resolves and
  * validates topic configs (each topic-config row names its storage LogConfig field; LogManager gets a
  * resolver built from here, so storage keeps no config names or defaults of its own), answers
  * DescribeConfigs, validates AlterConfigs, and generates README's configuration reference.

@@ -261,7 +261,7 @@ test('an encrypted key with ssl.key.password, and inline PEM keystore and trusts
   }
 });
 
-test('protocol mismatch: a TLSv1.2-only client on a TLSv1.3-only listener fails; the broker keeps serving', async () => {
+test('protocol mismatch: a TLSv1.2-only client on a TLSv1.3-only listener fails, a TLSv1.3 one works', async () => {
   const x = await startBroker({
     storage: 'memory',
     config: {
