@@ -9,12 +9,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker, type RunningBroker } from '../../../broker/index.js';
-import { ConfigError } from '../../../broker/config.js';
+import { BrokerConfig, ConfigError } from '../../../broker/config.js';
+import { describeBrokerConfigs } from '../../../broker/broker-configs.js';
+import { opensslCipherName } from '../../../broker/security/tls-material.js';
 import { testBroker } from '../../helpers/test-broker.js';
 import { run } from '../../helpers/broker-process.js';
 import { makeTestCerts, type TestCerts } from '../../helpers/certs.js';
@@ -256,4 +259,73 @@ test('an encrypted key with ssl.key.password, and inline PEM keystore and trusts
   } finally {
     await x.stop();
   }
+});
+
+test('protocol mismatch: a TLSv1.2-only client on a TLSv1.3-only listener fails, a TLSv1.3 one works', async () => {
+  const x = await startBroker({
+    storage: 'memory',
+    config: {
+      listeners: 'SSL://127.0.0.1:0',
+      'listener.security.protocol.map': 'SSL:SSL',
+      'ssl.keystore.location': certs.broker.keystore,
+      'ssl.enabled.protocols': 'TLSv1.3',
+    },
+  });
+  try {
+    const attempt = (maxVersion: 'TLSv1.2' | 'TLSv1.3') =>
+      new Promise<string>((res) => {
+        const s = tlsConnect({ host: '127.0.0.1', port: x.port, ca: readFileSync(certs.ca), maxVersion }, () => {
+          const v = s.getProtocol() ?? 'none';
+          s.destroy();
+          res(v);
+        });
+        s.once('error', (e) => res(`error: ${e.message}`));
+      });
+    assert.match(await attempt('TLSv1.2'), /^error/);
+    assert.equal(await attempt('TLSv1.3'), 'TLSv1.3');
+  } finally {
+    await x.stop();
+  }
+});
+
+test("ssl.cipher.suites takes Kafka's IANA names (translated for OpenSSL)", async () => {
+  assert.equal(opensslCipherName('TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'), 'ECDHE-ECDSA-AES128-GCM-SHA256');
+  assert.equal(opensslCipherName('TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256'), 'ECDHE-RSA-CHACHA20-POLY1305');
+  assert.equal(opensslCipherName('TLS_RSA_WITH_AES_256_CBC_SHA'), 'AES256-SHA');
+  assert.equal(opensslCipherName('TLS_AES_128_GCM_SHA256'), 'TLS_AES_128_GCM_SHA256');
+  const x = await startBroker({
+    storage: 'memory',
+    config: {
+      listeners: 'SSL://127.0.0.1:0',
+      'listener.security.protocol.map': 'SSL:SSL',
+      'ssl.keystore.location': certs.broker.keystore,
+      'ssl.enabled.protocols': 'TLSv1.2',
+      'ssl.cipher.suites': 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
+    },
+  });
+  try {
+    const cipher = await new Promise<string>((res, rej) => {
+      const s = tlsConnect({ host: '127.0.0.1', port: x.port, ca: readFileSync(certs.ca) }, () => {
+        const c = s.getCipher().name;
+        s.destroy();
+        res(c);
+      });
+      s.once('error', rej);
+    });
+    assert.equal(cipher, 'ECDHE-ECDSA-AES256-GCM-SHA384');
+  } finally {
+    await x.stop();
+  }
+});
+
+test('keys and inline PEM are sensitive: DescribeConfigs shows no value', () => {
+  const config = new BrokerConfig({ overrides: { 'ssl.key.password': 'hunter2', 'ssl.keystore.location': '/k.pem' } });
+  const described = describeBrokerConfigs({ config }, 'broker', ['ssl.key.password', 'ssl.keystore.location']);
+  const pw = described.find((c) => c.name === 'ssl.key.password')!;
+  const location = described.find((c) => c.name === 'ssl.keystore.location')!;
+  assert.equal(pw.value, null);
+  assert.equal(pw.isSensitive, true);
+  assert.ok(pw.synonyms.every((s) => s.value === null));
+  assert.equal(location.value, '/k.pem');
+  assert.equal(location.isSensitive, false);
 });
