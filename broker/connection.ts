@@ -15,6 +15,9 @@
  * - A malformed request, an unknown API key or version, or an unexpected throw in a handler closes this
  *   connection with a log line; the broker itself is never affected.
  * - Idle connections close after `connections.max.idle.ms`.
+ * - Client quotas (broker/quotas/, KIP-219): a throttled request's response carries throttle_time_ms and is sent
+ *   at once; the connection is then muted for that time (`mute`): the socket is not read and no queued request
+ *   starts until it ends. Only this connection waits; a mute is bounded (MAX_MUTE_MS) and ends on close.
  */
 import type { Socket } from 'node:net';
 import { encodeResponseFrame, parseRequestHeader } from '../protocol/frame.js';
@@ -23,6 +26,8 @@ import type { Logger } from './logger.js';
 import type { BrokerServices } from './services.js';
 import { handlerFor, type RequestContext } from './handlers/registry.js';
 import { plaintextSession, type Session } from './security/session.js';
+import { RequestQuota } from './quotas/request-quota.js';
+import type { TimerHandle } from '../storage/clock.js';
 
 export interface ConnectionOptions {
   maxRequestBytes: number;
@@ -57,6 +62,8 @@ export interface RequestEvent {
 const DEFAULT_MAX_PENDING = 16 * 1024 * 1024;
 const DEFAULT_MAX_QUEUED = 64;
 const MAX_OVERLAP = 16;
+/** The longest one mute lasts. */
+const MAX_MUTE_MS = 300_000;
 
 export class Connection {
   readonly clientHost: string;
@@ -75,6 +82,11 @@ export class Connection {
   /** Resolves when the request being handled (if any) is answered; used for graceful shutdown. */
   private idle: Promise<void> = Promise.resolve();
   private markIdle: () => void = () => {};
+  /** While muted (throttled): settles when the mute ends. */
+  private muted: Promise<void> | undefined;
+  private unmute: (() => void) | undefined;
+  private muteTimer: TimerHandle | undefined;
+  private mutedUntil = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -94,6 +106,7 @@ export class Connection {
     socket.on('close', () => {
       this.closed = true;
       this.queue.length = 0;
+      this.endMute();
       this.opts.onClose?.(this);
     });
   }
@@ -102,6 +115,7 @@ export class Connection {
   async drain(): Promise<void> {
     this.socket.pause();
     this.queue.length = 0;
+    this.endMute();
     await this.idle;
     await this.answered;
   }
@@ -110,7 +124,42 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
+    this.endMute();
     this.socket.destroy();
+  }
+
+  /** Whether this connection is muted (throttled) right now. */
+  get isMuted(): boolean {
+    return this.muted !== undefined;
+  }
+
+  /**
+   * Throttle this connection: stop reading the socket and starting queued requests for `ms` (at most MAX_MUTE_MS;
+   * a longer mute in progress is kept). Answers of requests already started still go out.
+   */
+  mute(ms: number): void {
+    if (this.closed || !(ms > 0)) return;
+    const { clock } = this.opts.services;
+    const until = clock.now() + Math.min(ms, MAX_MUTE_MS);
+    if (this.muted && this.mutedUntil >= until) return;
+    if (!this.muted) this.muted = new Promise((resolve) => (this.unmute = resolve));
+    this.mutedUntil = until;
+    clock.clearTimeout(this.muteTimer);
+    this.muteTimer = clock.setTimeout(() => {
+      this.endMute();
+      this.maybeResume();
+      if (!this.processing && this.queue.length > 0) void this.process();
+    }, until - clock.now());
+    this.socket.pause();
+  }
+
+  private endMute(): void {
+    this.opts.services.clock.clearTimeout(this.muteTimer);
+    this.muteTimer = undefined;
+    const unmute = this.unmute;
+    this.muted = undefined;
+    this.unmute = undefined;
+    unmute?.();
   }
 
   /** Close after what has been written is flushed. */
@@ -138,7 +187,7 @@ export class Connection {
       this.queue.push(this.take(4 + size).subarray(4));
     }
     if (this.queue.length > (this.opts.maxQueuedFrames ?? DEFAULT_MAX_QUEUED)) this.socket.pause();
-    if (!this.processing) void this.process();
+    if (!this.processing && !this.muted) void this.process();
   }
 
   private peekSize(): number {
@@ -177,6 +226,9 @@ export class Connection {
     this.idle = new Promise((resolve) => (this.markIdle = resolve));
     try {
       while (!this.closed && this.queue.length > 0) {
+        // Throttled: queued requests wait until the mute ends.
+        if (this.muted) await this.muted;
+        if (this.closed || this.queue.length === 0) break;
         const frame = this.queue.shift()!;
         let release!: () => void;
         const released = new Promise<'released'>((resolve) => (release = () => resolve('released')));
@@ -200,7 +252,7 @@ export class Connection {
   }
 
   private maybeResume(): void {
-    if (this.closed) return;
+    if (this.closed || this.muted) return;
     if (
       this.socket.writableLength <= (this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING) &&
       this.queue.length <= (this.opts.maxQueuedFrames ?? DEFAULT_MAX_QUEUED)
@@ -247,6 +299,12 @@ export class Connection {
       const req = handler.decode(body, apiVersion);
       if (body.remaining() !== 0)
         this.log.debug({ api: handler.name, extra: body.remaining() }, 'trailing bytes after request body');
+      const quota = new RequestQuota(
+        this.opts.services.quotas,
+        this.session.principal,
+        header.clientId ?? '',
+        frame.length,
+      );
       const ctx: RequestContext = {
         header,
         apiVersion,
@@ -255,15 +313,23 @@ export class Connection {
         log: this.log,
         services: this.opts.services,
         release,
+        quota,
       };
-      const started = this.opts.onRequest ? performance.now() : 0;
+      const started = performance.now();
       const res = await handler.handle(req, ctx);
+      const throttleMs = quota.finish(apiKey, performance.now() - started);
+      if (throttleMs > 0 && res !== null && typeof (res as { throttleTimeMs?: unknown }).throttleTimeMs === 'number') {
+        const r = res as { throttleTimeMs: number };
+        r.throttleTimeMs = Math.max(r.throttleTimeMs, throttleMs);
+      }
       await previous;
       const out =
         res === null || this.closed
           ? []
           : encodeResponseFrame(apiKey, apiVersion, header.correlationId, (w) => handler.encode(w, apiVersion, res));
       if (out.length > 0) this.send(out);
+      // KIP-219: answer first, then stop reading for the throttle time (also for acks=0 produces).
+      if (throttleMs > 0) this.mute(throttleMs);
       this.opts.onRequest?.({
         apiKey,
         api: handler.name,
