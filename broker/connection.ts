@@ -52,7 +52,12 @@ export interface RequestEvent {
   apiKey: number;
   api: string;
   apiVersion: number;
+  /** The request header's client id ('' when null) and the connection's principal. */
+  clientId: string;
+  principal: string;
   durationMs: number;
+  /** How long the client was throttled for after this response (client quotas), 0 when not. */
+  throttleMs: number;
   request: unknown;
   /** null when no response is sent (Produce acks=0). */
   response: unknown;
@@ -334,7 +339,10 @@ export class Connection {
         apiKey,
         api: handler.name,
         apiVersion,
+        clientId: header.clientId ?? '',
+        principal: this.session.principal,
         durationMs: performance.now() - started,
+        throttleMs,
         request: req,
         response: res,
         responseBytes: out.reduce((n, b) => n + b.length, 0),
