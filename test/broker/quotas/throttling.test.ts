@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
-import type { RawClient } from '../../helpers/raw-client.js';
+import { RawClient } from '../../helpers/raw-client.js';
 import type { RequestEvent } from '../../../broker/connection.js';
 import type { Reader } from '../../../protocol/wire/reader.js';
 import type { Writer } from '../../../protocol/wire/writer.js';
@@ -30,6 +30,10 @@ import {
 import { decodeProduceResponse } from '../../../protocol/generated/produce-response.js';
 import { buildRecordBatch } from '../../../protocol/records/builder.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
+import { encodeApiVersionsRequest } from '../../../protocol/generated/api-versions-request.js';
+import { decodeApiVersionsResponse } from '../../../protocol/generated/api-versions-response.js';
+import { defaultMetadataRequest, encodeMetadataRequest } from '../../../protocol/generated/metadata-request.js';
+import { decodeMetadataResponse } from '../../../protocol/generated/metadata-response.js';
 
 // Two samples of 1 s: a fresh client may burst one quota's worth before throttling starts.
 const env = useBrokerAndClient({
@@ -244,4 +248,54 @@ test("default entities: clients/<default> throttles every client-id; a client's 
   await setQuota([['client-id', null]], 'producer_byte_rate', null);
   await setQuota([['client-id', 'vip']], 'producer_byte_rate', null);
   assert.equal((await produce('anyone-else-3')).throttleTimeMs, 0);
+});
+
+test('a throttled connection is muted: its queued request waits while another connection is answered', async () => {
+  observe();
+  const batch = Buffer.from(await buildRecordBatch([{ key: 'k', value: Buffer.alloc(20_000, 2) }]));
+  await setQuota([['client-id', 'muted']], 'producer_byte_rate', 1000);
+  const a = await RawClient.connect(env.broker.port);
+  const b = await RawClient.connect(env.broker.port);
+  try {
+    const apiVersions = (c: RawClient, clientId: string) =>
+      callAs(c, clientId, 18, 3, encodeApiVersionsRequest, decodeApiVersionsResponse, {
+        clientSoftwareName: 'q',
+        clientSoftwareVersion: '1',
+      });
+    const produced = await callAs(a, 'muted', 0, 9, encodeProduceRequest, decodeProduceResponse, produceReq(batch));
+    assert.ok(produced.throttleTimeMs > 0);
+    // A's next request is queued behind the mute; B, another connection, is answered meanwhile.
+    const from = events.length;
+    const queued = apiVersions(a, 'muted-next');
+    assert.equal((await apiVersions(b, 'unmuted')).errorCode, 0);
+    const handled = () => events.slice(from).map((e) => e.clientId);
+    assert.deepEqual(handled(), ['unmuted'], 'the muted connection started nothing yet');
+    assert.equal((await queued).errorCode, 0, 'the queued request is answered once the mute ends');
+    assert.deepEqual(handled(), ['unmuted', 'muted-next']);
+  } finally {
+    a.close();
+    b.close();
+    await setQuota([['client-id', 'muted']], 'producer_byte_rate', null);
+  }
+});
+
+test('request_percentage: handling time over the quota throttles any API; ApiVersions is exempt', async () => {
+  await setQuota([['client-id', 'busy']], 'request_percentage', 0.001);
+  const c = await RawClient.connect(env.broker.port);
+  try {
+    const req = defaultMetadataRequest();
+    req.topics = null;
+    const md = await callAs(c, 'busy', 3, 9, encodeMetadataRequest, decodeMetadataResponse, req);
+    assert.ok(md.throttleTimeMs > 0 && md.throttleTimeMs <= 1000, `throttle ${md.throttleTimeMs}`);
+    const av = await callAs(c, 'busy', 18, 3, encodeApiVersionsRequest, decodeApiVersionsResponse, {
+      clientSoftwareName: 'q',
+      clientSoftwareVersion: '1',
+    });
+    assert.equal(av.throttleTimeMs, 0);
+    await setQuota([['client-id', 'busy']], 'request_percentage', null);
+    const free = await callAs(c, 'busy', 3, 9, encodeMetadataRequest, decodeMetadataResponse, req);
+    assert.equal(free.throttleTimeMs, 0);
+  } finally {
+    c.close();
+  }
 });
