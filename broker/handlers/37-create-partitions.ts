@@ -10,8 +10,9 @@
  * partitions' replicas, else the store assigns them over the active brokers with the topic's replication factor
  * (assignor.ts). validateOnly checks and changes nothing. Controller mutation quota (KIP-599, broker/quotas/):
  * the added partitions are taken from the client's controller_mutation_rate; from v3 (strict) a topic asked for
- * while it is used up is not grown (THROTTLING_QUOTA_EXCEEDED, with the time until it recovers). The answer is sent once this broker's image has the
- * new partitions (their logs exist here when it hosts them; the other replicas create theirs as they see them).
+ * while it is used up is not grown (THROTTLING_QUOTA_EXCEEDED, with the time until it recovers). The answer is
+ * sent once this broker's image has the new partitions (their logs exist here when it hosts them; the other
+ * replicas create theirs as they see them).
  */
 import {
   decodeCreatePartitionsRequest,

@@ -118,7 +118,7 @@ async function produceAll(clientId: string, topic: string, count = COUNT): Promi
 const throttled = (apiKey: number, clientId: string, from = 0): RequestEvent[] =>
   events.slice(from).filter((e) => e.apiKey === apiKey && e.clientId === clientId && e.throttleMs > 0);
 
-test('producer_byte_rate: kafkajs is throttled near the quota; another client-id is not; removing it stops', async () => {
+test('producer_byte_rate: kafkajs throttled near the quota; other client-ids not; removing it stops', async () => {
   observe();
   await setQuota([['client-id', 'slow-producer']], 'producer_byte_rate', QUOTA);
   const [slowMs] = await Promise.all([
@@ -144,7 +144,7 @@ test('producer_byte_rate: kafkajs is throttled near the quota; another client-id
   assert.deepEqual(throttled(0, 'slow-producer', from), [], 'no throttling once the quota is removed');
 });
 
-test('consumer_byte_rate: kafkajs consumer throttled near the quota with empty responses, reads everything', async () => {
+test('consumer_byte_rate: kafkajs consumer throttled near the quota (empty responses), reads all', async () => {
   observe();
   await produceAll('loader', 'q-fetch');
   await setQuota([['client-id', 'slow-consumer']], 'consumer_byte_rate', QUOTA);
@@ -194,7 +194,7 @@ function createReq(name: string, partitions: number): CreateTopicsRequest {
   return r;
 }
 
-test('controller_mutation_rate: CreateTopics v6 refused with THROTTLING_QUOTA_EXCEEDED, v5 only throttled', async () => {
+test('controller_mutation_rate: CreateTopics v6 refused (THROTTLING_QUOTA_EXCEEDED), v5 throttled', async () => {
   observe();
   // 1 mutation/s; burst 11 (controller.quota.window.num 11 samples of 1 s).
   await setQuota([['client-id', 'topic-admin']], 'controller_mutation_rate', 1);
@@ -230,7 +230,7 @@ function produceReq(records: Buffer): ProduceRequest {
   return r;
 }
 
-test("default entities: clients/<default> throttles every client-id; a client's own and users/<default> win", async () => {
+test('default entities: clients/<default> throttles any client-id; its own or users/<default> win', async () => {
   const batch = Buffer.from(await buildRecordBatch([{ key: 'k', value: Buffer.alloc(20_000, 1) }]));
   const produce = (clientId: string) =>
     callAs(env.client, clientId, 0, 9, encodeProduceRequest, decodeProduceResponse, produceReq(batch));
