@@ -22,6 +22,10 @@ import {
   type CreateTopicsRequest,
 } from '../../../protocol/generated/create-topics-request.js';
 import { decodeCreateTopicsResponse } from '../../../protocol/generated/create-topics-response.js';
+import { encodeCreatePartitionsRequest } from '../../../protocol/generated/create-partitions-request.js';
+import { decodeCreatePartitionsResponse } from '../../../protocol/generated/create-partitions-response.js';
+import { encodeDeleteTopicsRequest } from '../../../protocol/generated/delete-topics-request.js';
+import { decodeDeleteTopicsResponse } from '../../../protocol/generated/delete-topics-response.js';
 import {
   defaultProduceRequest,
   encodeProduceRequest,
@@ -175,6 +179,12 @@ test('consumer_byte_rate: kafkajs consumer throttled near the quota (empty respo
     seen,
     Array.from({ length: COUNT }, (_, i) => i),
   );
+  // Each response carries at most what the quota allows over its window (1 s * 1 sample): 100 KB, and one batch.
+  for (const e of events.filter((x) => x.apiKey === 1 && x.clientId === 'slow-consumer')) {
+    const res = e.response as { responses: Array<{ partitions: Array<{ records: Buffer | null }> }> };
+    const bytes = res.responses.flatMap((t) => t.partitions).reduce((n, p) => n + (p.records?.length ?? 0), 0);
+    assert.ok(bytes <= QUOTA + MSG + 200, `fetch response of ${bytes} record bytes`);
+  }
   const fetches = throttled(1, 'slow-consumer');
   assert.ok(fetches.length > 0, 'some fetch responses carry throttle_time_ms');
   for (const e of fetches) {
@@ -198,16 +208,36 @@ test('controller_mutation_rate: CreateTopics v6 refused (THROTTLING_QUOTA_EXCEED
   observe();
   // 1 mutation/s; burst 11 (controller.quota.window.num 11 samples of 1 s).
   await setQuota([['client-id', 'topic-admin']], 'controller_mutation_rate', 1);
-  const c = env.client;
-  const create = (v: number, name: string, n: number, clientId = 'topic-admin') =>
+  // A refused request mutes its connection: the strict checks below each use a connection of their own.
+  const conns = await Promise.all([0, 1, 2].map(() => RawClient.connect(env.broker.port)));
+  const [c1, c2, c3] = conns;
+  const create = (v: number, name: string, n: number, clientId = 'topic-admin', c = env.client) =>
     callAs(c, clientId, 19, v, encodeCreateTopicsRequest, decodeCreateTopicsResponse, createReq(name, n));
   const first = await create(6, 'mut-a', 12);
   assert.equal(first.topics[0].errorCode, 0, 'the burst lets one request overshoot');
-  const refused = await create(6, 'mut-b', 1);
+  assert.equal(first.throttleTimeMs, 0, 'strict: throttled only once refused');
+  const refused = await create(6, 'mut-b', 1, 'topic-admin', c1);
   assert.equal(refused.topics[0].errorCode, ErrorCode.THROTTLING_QUOTA_EXCEEDED);
   assert.equal(refused.topics[0].errorMessage, 'The throttling quota has been exceeded.');
   assert.ok(refused.throttleTimeMs > 0 && refused.throttleTimeMs <= 2000, `throttle ${refused.throttleTimeMs}`);
   assert.equal(env.broker.broker.metadata.image.topic('mut-b'), undefined);
+  // CreatePartitions v3 and DeleteTopics v5 are strict too: nothing changes while the quota is used up.
+  const grow = await callAs(c2, 'topic-admin', 37, 3, encodeCreatePartitionsRequest, decodeCreatePartitionsResponse, {
+    topics: [{ name: 'mut-a', count: 13, assignments: null }],
+    timeoutMs: 5000,
+    validateOnly: false,
+  });
+  assert.equal(grow.results[0].errorCode, ErrorCode.THROTTLING_QUOTA_EXCEEDED);
+  assert.ok(grow.throttleTimeMs > 0);
+  const del = await callAs(c3, 'topic-admin', 20, 5, encodeDeleteTopicsRequest, decodeDeleteTopicsResponse, {
+    topics: [],
+    topicNames: ['mut-a'],
+    timeoutMs: 5000,
+  });
+  assert.equal(del.responses[0].errorCode, ErrorCode.THROTTLING_QUOTA_EXCEEDED);
+  assert.ok(del.throttleTimeMs > 0);
+  assert.equal(env.broker.broker.metadata.image.topic('mut-a')?.partitions, 12);
+  for (const x of conns) x.close();
   // Another client-id has no quota.
   const other = await create(6, 'mut-c', 3, 'someone-else');
   assert.equal(other.topics[0].errorCode, 0);
