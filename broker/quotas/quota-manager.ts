@@ -29,6 +29,8 @@ import { SampledRate, throttleTimeMs, TokenBucket } from './rate.js';
 /** Where quotas are read from (ClientQuotaStore). */
 export interface QuotaSource {
   quotaValue(entity: QuotaEntity, key: string): number | undefined;
+  /** false when no quota at all is set: every lookup is skipped (the common case costs nothing). */
+  hasQuotas?(): boolean;
 }
 
 export type RateQuotaType = 'produce' | 'fetch' | 'request';
@@ -109,6 +111,7 @@ export class QuotaManager {
   constructor(private readonly opts: QuotaManagerOptions) {}
 
   private resolve(key: string, principal: string, clientId: string): ResolvedQuota | undefined {
+    if (this.opts.source.hasQuotas?.() === false) return undefined;
     return resolveQuota(this.opts.source, key, principalName(principal), clientId);
   }
 

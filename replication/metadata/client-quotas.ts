@@ -168,6 +168,11 @@ export class ClientQuotaStore {
     return { ...(this.entities.get(entityKey(entity))?.values ?? {}) };
   }
 
+  /** Whether any entity has a quota set. */
+  hasQuotas(): boolean {
+    return this.entities.size > 0;
+  }
+
   /** One quota value of one entity, undefined when not set (the quota manager's lookup; no copy). */
   quotaValue(entity: QuotaEntity, key: string): number | undefined {
     return this.entities.get(entityKey(entity))?.values[key];
