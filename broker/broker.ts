@@ -36,6 +36,7 @@ import type { Authorizer } from './authorizer.js';
 import type { BrokerServices, CoreServices } from './services.js';
 import { NotStartedError } from '../protocol/errors.js';
 import { ClusterNode } from './cluster.js';
+import { QuotaManager } from './quotas/quota-manager.js';
 import './handlers/index.js';
 
 /** One listener as bound and advertised. */
@@ -143,7 +144,7 @@ export class Broker {
     return this.producerIdManager;
   }
 
-  /** Client quotas set with AlterClientQuotas (the metadata image's quota section). */
+  /** Client quotas set with AlterClientQuotas (enforced by `services.quotas`, broker/quotas/). */
   get clientQuotas(): ClientQuotaStore {
     if (!this.quotaStore) throw new NotStartedError('broker not started');
     return this.quotaStore;
@@ -371,6 +372,14 @@ export class Broker {
       transactions,
       fetchSessions: this.fetchSessions,
       clientQuotas: this.clientQuotas,
+      quotas: new QuotaManager({
+        source: this.clientQuotas,
+        clock: this.clock,
+        numSamples: this.config.int('quota.window.num'),
+        windowMs: this.config.int('quota.window.size.seconds') * 1000,
+        mutationSamples: this.config.int('controller.quota.window.num'),
+        mutationWindowMs: this.config.int('controller.quota.window.size.seconds') * 1000,
+      }),
       scramCredentials: this.scramCredentials,
       dynamicConfigs: this.dynamicConfigs,
       get authorizer() {

@@ -18,6 +18,9 @@
  * - On a SASL listener the connection's SaslAuthenticator (security/sasl/authenticator.ts) decides which
  *   requests are admitted before (and after) authentication and reads raw SASL token frames; a refused
  *   request, a failed raw exchange, or an answer to a failed authentication ends the connection.
+ * - Client quotas (broker/quotas/, KIP-219): a throttled request's response carries throttle_time_ms and is sent
+ *   at once; the connection is then muted for that time (`mute`): the socket is not read and no queued request
+ *   starts until it ends. Only this connection waits; a mute is bounded (MAX_MUTE_MS) and ends on close.
  */
 import type { Socket } from 'node:net';
 import { encodeResponseFrame, parseRequestHeader } from '../protocol/frame.js';
@@ -27,6 +30,8 @@ import type { BrokerServices } from './services.js';
 import { handlerFor, type RequestContext } from './handlers/registry.js';
 import { plaintextSession, type Session } from './security/session.js';
 import { SaslAuthenticator } from './security/sasl/authenticator.js';
+import { RequestQuota } from './quotas/request-quota.js';
+import type { TimerHandle } from '../storage/clock.js';
 
 export interface ConnectionOptions {
   maxRequestBytes: number;
@@ -51,7 +56,12 @@ export interface RequestEvent {
   apiKey: number;
   api: string;
   apiVersion: number;
+  /** The request header's client id ('' when null) and the connection's principal. */
+  clientId: string;
+  principal: string;
   durationMs: number;
+  /** How long the client was throttled for after this response (client quotas), 0 when not. */
+  throttleMs: number;
   request: unknown;
   /** null when no response is sent (Produce acks=0). */
   response: unknown;
@@ -61,6 +71,8 @@ export interface RequestEvent {
 const DEFAULT_MAX_PENDING = 16 * 1024 * 1024;
 const DEFAULT_MAX_QUEUED = 64;
 const MAX_OVERLAP = 16;
+/** The longest one mute lasts. */
+const MAX_MUTE_MS = 300_000;
 
 export class Connection {
   readonly clientHost: string;
@@ -81,6 +93,11 @@ export class Connection {
   /** Resolves when the request being handled (if any) is answered; used for graceful shutdown. */
   private idle: Promise<void> = Promise.resolve();
   private markIdle: () => void = () => {};
+  /** While muted (throttled): settles when the mute ends. */
+  private muted: Promise<void> | undefined;
+  private unmute: (() => void) | undefined;
+  private muteTimer: TimerHandle | undefined;
+  private mutedUntil = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -101,6 +118,7 @@ export class Connection {
     socket.on('close', () => {
       this.closed = true;
       this.queue.length = 0;
+      this.endMute();
       this.opts.onClose?.(this);
     });
   }
@@ -109,6 +127,7 @@ export class Connection {
   async drain(): Promise<void> {
     this.socket.pause();
     this.queue.length = 0;
+    this.endMute();
     await this.idle;
     await this.answered;
   }
@@ -117,7 +136,42 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
+    this.endMute();
     this.socket.destroy();
+  }
+
+  /** Whether this connection is muted (throttled) right now. */
+  get isMuted(): boolean {
+    return this.muted !== undefined;
+  }
+
+  /**
+   * Throttle this connection: stop reading the socket and starting queued requests for `ms` (at most MAX_MUTE_MS;
+   * a longer mute in progress is kept). Answers of requests already started still go out.
+   */
+  mute(ms: number): void {
+    if (this.closed || !(ms > 0)) return;
+    const { clock } = this.opts.services;
+    const until = clock.now() + Math.min(ms, MAX_MUTE_MS);
+    if (this.muted && this.mutedUntil >= until) return;
+    if (!this.muted) this.muted = new Promise((resolve) => (this.unmute = resolve));
+    this.mutedUntil = until;
+    clock.clearTimeout(this.muteTimer);
+    this.muteTimer = clock.setTimeout(() => {
+      this.endMute();
+      this.maybeResume();
+      if (!this.processing && this.queue.length > 0) void this.process();
+    }, until - clock.now());
+    this.socket.pause();
+  }
+
+  private endMute(): void {
+    this.opts.services.clock.clearTimeout(this.muteTimer);
+    this.muteTimer = undefined;
+    const unmute = this.unmute;
+    this.muted = undefined;
+    this.unmute = undefined;
+    unmute?.();
   }
 
   /** Close after what has been written is flushed. */
@@ -145,7 +199,7 @@ export class Connection {
       this.queue.push(this.take(4 + size).subarray(4));
     }
     if (this.queue.length > (this.opts.maxQueuedFrames ?? DEFAULT_MAX_QUEUED)) this.socket.pause();
-    if (!this.processing) void this.process();
+    if (!this.processing && !this.muted) void this.process();
   }
 
   private peekSize(): number {
@@ -184,6 +238,9 @@ export class Connection {
     this.idle = new Promise((resolve) => (this.markIdle = resolve));
     try {
       while (!this.closed && this.queue.length > 0) {
+        // Throttled: queued requests wait until the mute ends.
+        if (this.muted) await this.muted;
+        if (this.closed || this.queue.length === 0) break;
         const frame = this.queue.shift()!;
         let release!: () => void;
         const released = new Promise<'released'>((resolve) => (release = () => resolve('released')));
@@ -207,7 +264,7 @@ export class Connection {
   }
 
   private maybeResume(): void {
-    if (this.closed) return;
+    if (this.closed || this.muted) return;
     if (
       this.socket.writableLength <= (this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING) &&
       this.queue.length <= (this.opts.maxQueuedFrames ?? DEFAULT_MAX_QUEUED)
@@ -273,6 +330,12 @@ export class Connection {
       const req = handler.decode(body, apiVersion);
       if (body.remaining() !== 0)
         this.log.debug({ api: handler.name, extra: body.remaining() }, 'trailing bytes after request body');
+      const quota = new RequestQuota(
+        this.opts.services.quotas,
+        this.session.principal,
+        header.clientId ?? '',
+        frame.length,
+      );
       const ctx: RequestContext = {
         header,
         apiVersion,
@@ -282,9 +345,15 @@ export class Connection {
         log: this.log,
         services: this.opts.services,
         release,
+        quota,
       };
-      const started = this.opts.onRequest ? performance.now() : 0;
+      const started = performance.now();
       const res = await handler.handle(req, ctx);
+      const throttleMs = quota.finish(apiKey, performance.now() - started);
+      if (throttleMs > 0 && res !== null && typeof (res as { throttleTimeMs?: unknown }).throttleTimeMs === 'number') {
+        const r = res as { throttleTimeMs: number };
+        r.throttleTimeMs = Math.max(r.throttleTimeMs, throttleMs);
+      }
       await previous;
       const out =
         res === null || this.closed
@@ -292,11 +361,16 @@ export class Connection {
           : encodeResponseFrame(apiKey, apiVersion, header.correlationId, (w) => handler.encode(w, apiVersion, res));
       if (out.length > 0) this.send(out);
       if (this.sasl?.closeAfterResponse) this.end();
+      // KIP-219: answer first, then stop reading for the throttle time (also for acks=0 produces).
+      if (throttleMs > 0) this.mute(throttleMs);
       this.opts.onRequest?.({
         apiKey,
         api: handler.name,
         apiVersion,
+        clientId: header.clientId ?? '',
+        principal: this.session.principal,
         durationMs: performance.now() - started,
+        throttleMs,
         request: req,
         response: res,
         responseBytes: out.reduce((n, b) => n + b.length, 0),

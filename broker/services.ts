@@ -19,6 +19,7 @@ import type { GroupCoordinator } from './groups/index.js';
 import type { Transactions } from './txn/index.js';
 import type { ProducerIdManager } from './producer-ids.js';
 import type { Authorizer } from './authorizer.js';
+import type { QuotaManager } from './quotas/quota-manager.js';
 
 /** Hooks tests set on the Broker; read at the moment they apply. */
 export interface TestHooks {
@@ -58,6 +59,8 @@ export interface BrokerServices {
   readonly fetchSessions: FetchSessionCache;
   /** Client quotas set with AlterClientQuotas. */
   readonly clientQuotas: ClientQuotaStore;
+  /** Enforces the client quotas (throttling; broker/quotas/). */
+  readonly quotas: QuotaManager;
   /** SCRAM credentials set with AlterUserScramCredentials. */
   readonly scramCredentials: ScramCredentialStore;
   /** Dynamic broker configs as stored in the data dir. */

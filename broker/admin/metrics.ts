@@ -4,7 +4,8 @@
  * histogram (fed by the connection layer's `onRequest` callback through request-tally.ts), bytes and records
  * in/out per topic, flush (fsync) latency (the storage flushers' observer hook), and gauges read from the
  * broker at scrape time (partition offsets and sizes, consumer-group lag, connections, waiting fetches,
- * produces waiting on a flush, log recovery time of this start in total and per partition). Loaded only
+ * produces waiting on a flush, log recovery time of this start in total and per partition), and client quota
+ * throttling per user and client-id (only clients that were throttled get series). Loaded only
  * with the admin app, on its first HTTP request; observations made before are replayed (request-tally.ts).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -25,6 +26,8 @@ export class AdminMetrics {
   private readonly bytesOut: Counter<'topic'>;
   private readonly recordsOut: Counter<'topic'>;
   private readonly flushLatency: Histogram;
+  private readonly throttleTime: Counter<'user' | 'client_id'>;
+  private readonly throttled: Counter<'user' | 'client_id' | 'api'>;
 
   constructor(private readonly broker: Broker) {
     const registers = [this.registry];
@@ -70,6 +73,19 @@ export class AdminMetrics {
       name: 'runnel_log_flush_duration_seconds',
       help: 'Duration of partition log flushes (one group commit: fdatasync of segments, index and directory fsyncs).',
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+
+    this.throttleTime = new Counter({
+      name: 'runnel_client_throttle_time_seconds_total',
+      help: 'Time clients were throttled (connection muted) for exceeding their quotas, by user and client id.',
+      labelNames: ['user', 'client_id'],
+      registers,
+    });
+    this.throttled = new Counter({
+      name: 'runnel_client_throttled_requests_total',
+      help: 'Responses that throttled their client (throttle_time_ms > 0), by user, client id and API.',
+      labelNames: ['user', 'client_id', 'api'],
       registers,
     });
 
@@ -216,6 +232,11 @@ export class AdminMetrics {
     this.requests.inc({ api: t.api, version, error: errorName(t.errorCode) });
     this.latency.observe({ api: t.api, version }, t.seconds);
     for (const f of t.in) this.appended(f.topic, f.bytes, f.records);
+    if (t.throttle) {
+      const { user, clientId, seconds } = t.throttle;
+      this.throttleTime.inc({ user, client_id: clientId }, seconds);
+      this.throttled.inc({ user, client_id: clientId, api: t.api });
+    }
     for (const f of t.out) {
       this.bytesOut.inc({ topic: f.topic }, f.bytes);
       this.recordsOut.inc({ topic: f.topic }, f.records);

@@ -10,6 +10,7 @@
  */
 import type { RequestEvent } from '../connection.js';
 import type { Broker } from '../broker.js';
+import { principalName } from '../security/session.js';
 import { BATCH_HEADER_SIZE, entrySize, magic, recordsCount } from '../../protocol/records/batch-header.js';
 
 /** Records in a buffer of whole v2 batches, from the batch headers (nothing is decoded). */
@@ -67,6 +68,8 @@ export interface RequestTally {
   in: TopicFlow[];
   /** Sent by a Fetch. */
   out: TopicFlow[];
+  /** Client quotas: who was throttled after this request, and how long. */
+  throttle?: { user: string; clientId: string; seconds: number };
 }
 
 export function tallyRequest(broker: Broker, e: RequestEvent): RequestTally {
@@ -78,6 +81,8 @@ export function tallyRequest(broker: Broker, e: RequestEvent): RequestTally {
     in: [],
     out: [],
   };
+  if (e.throttleMs > 0)
+    t.throttle = { user: principalName(e.principal), clientId: e.clientId, seconds: e.throttleMs / 1000 };
   if (e.apiKey === 0) {
     const req = e.request as ProduceReq;
     const res = e.response as ProduceRes | null;

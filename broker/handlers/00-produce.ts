@@ -24,6 +24,10 @@
  * error's kafkaCode). Test hook: `Broker.dropProduceResponse(topic, partition)` (seen as
  * `services.testHooks`) returning true after an append makes the handler throw, which closes the
  * connection without an answer (clients retry).
+ *
+ * Quotas (broker/quotas/): the request's size is recorded against the client's producer_byte_rate once the
+ * appends are done; over the quota the response carries throttle_time_ms (v1+) and the connection is muted that
+ * long after answering (also with acks=0, which gets no answer).
  */
 import { decodeProduceRequest, type ProduceRequest } from '../../protocol/generated/produce-request.js';
 import {
@@ -137,6 +141,7 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
     void Promise.all(queued).then(() => ctx.release?.());
     await Promise.all(pending);
     if (drop) throw new InjectedFaultError('test hook: produce response dropped');
+    res.throttleTimeMs = ctx.quota.recordProduce();
     if (v >= 10) addLeaderHints(res, new LeaderHints(ctx.services.metadata.image));
     return req.acks === 0 ? null : res;
   },

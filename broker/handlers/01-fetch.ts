@@ -29,6 +29,11 @@
  * partition this node leads (else NOT_LEADER_OR_FOLLOWER); they read up to the log end, not the HW, the
  * fetch offset is recorded as the follower's log end (ReplicaManager.readForReplica: ISR, HW), and the
  * answer carries the HW.
+ * Quotas (broker/quotas/, as Kafka's handleFetch): a consumer's response is capped at what its consumer_byte_rate
+ * allows over the quota window (one batch at least), its record bytes are recorded against that quota, and over
+ * it the answer is throttle_time_ms with no partitions (the bytes unrecorded; an incremental session keeps its
+ * new epoch, a full request opens no session); the connection is muted that long after answering. The long-poll
+ * wait does not count as request handling time. Replica fetches are exempt from client quotas.
  */
 import { decodeFetchRequest, type FetchRequest } from '../../protocol/generated/fetch-request.js';
 import {
@@ -308,10 +313,11 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
 
     // ---- read, waiting for minBytes up to maxWaitMs ----
     const replicaId = v >= 15 ? req.replicaState.replicaId : req.replicaId;
+    if (replicaId >= 0) ctx.quota.exempt();
     const opts: ReadOptions = {
       replicaId,
       version: v,
-      responseMax: v >= 3 ? req.maxBytes : INT32_MAX,
+      responseMax: Math.min(v >= 3 ? req.maxBytes : INT32_MAX, ctx.quota.maxFetchBytes()),
       readCommitted: v >= 4 && req.isolationLevel === 1,
       byId,
       fromAnyReplica: replicaId < 0 && v >= 11,
@@ -331,11 +337,23 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
       clock.now() < deadline &&
       !stopping.aborted
     ) {
-      await partitions.delayFetch(
-        read.readable.map((it) => [it.topic, it.partition] as [string, number]),
-        deadline - clock.now(),
+      await ctx.quota.park(
+        partitions.delayFetch(
+          read.readable.map((it) => [it.topic, it.partition] as [string, number]),
+          deadline - clock.now(),
+        ),
       );
       read = await readOnce(partitions, items, opts);
+    }
+
+    // ---- quota: over consumer_byte_rate, an empty answer with the throttle time ----
+    const throttleMs = ctx.quota.recordFetch(read.total);
+    if (throttleMs > 0) {
+      ctx.quota.unrecordFetch(read.total);
+      const throttled = defaultFetchResponse();
+      throttled.throttleTimeMs = throttleMs;
+      throttled.sessionId = mode === 'incremental' && session ? session.id : INVALID_SESSION_ID;
+      return throttled;
     }
 
     // ---- response ----

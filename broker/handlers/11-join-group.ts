@@ -26,18 +26,21 @@ export const joinGroupHandler = registerHandler<JoinGroupRequest, JoinGroupRespo
   async handle(req, ctx) {
     const { groups } = ctx.services;
     const v = ctx.apiVersion;
-    const r = await groups.join({
-      groupId: req.groupId,
-      memberId: req.memberId,
-      groupInstanceId: v >= 5 ? req.groupInstanceId : null,
-      protocolType: req.protocolType,
-      protocols: req.protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
-      sessionTimeoutMs: req.sessionTimeoutMs,
-      rebalanceTimeoutMs: v === 0 || req.rebalanceTimeoutMs < 0 ? req.sessionTimeoutMs : req.rebalanceTimeoutMs,
-      clientId: ctx.header.clientId ?? '',
-      clientHost: ctx.clientHost,
-      requireKnownMemberId: v >= 4,
-    });
+    // Waiting for the rebalance is not handling time (client quotas).
+    const r = await ctx.quota.park(
+      groups.join({
+        groupId: req.groupId,
+        memberId: req.memberId,
+        groupInstanceId: v >= 5 ? req.groupInstanceId : null,
+        protocolType: req.protocolType,
+        protocols: req.protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
+        sessionTimeoutMs: req.sessionTimeoutMs,
+        rebalanceTimeoutMs: v === 0 || req.rebalanceTimeoutMs < 0 ? req.sessionTimeoutMs : req.rebalanceTimeoutMs,
+        clientId: ctx.header.clientId ?? '',
+        clientHost: ctx.clientHost,
+        requireKnownMemberId: v >= 4,
+      }),
+    );
     const res = defaultJoinGroupResponse();
     res.errorCode = r.errorCode;
     res.generationId = r.generationId;

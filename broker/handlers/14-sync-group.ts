@@ -24,15 +24,18 @@ export const syncGroupHandler = registerHandler<SyncGroupRequest, SyncGroupRespo
   async handle(req, ctx) {
     const { groups } = ctx.services;
     const v = ctx.apiVersion;
-    const r = await groups.sync({
-      groupId: req.groupId,
-      generationId: req.generationId,
-      memberId: req.memberId,
-      groupInstanceId: v >= 3 ? req.groupInstanceId : null,
-      protocolType: v >= 5 ? req.protocolType : null,
-      protocolName: v >= 5 ? req.protocolName : null,
-      assignments: req.assignments.map((a) => ({ memberId: a.memberId, assignment: a.assignment })),
-    });
+    // Waiting for the rebalance is not handling time (client quotas).
+    const r = await ctx.quota.park(
+      groups.sync({
+        groupId: req.groupId,
+        generationId: req.generationId,
+        memberId: req.memberId,
+        groupInstanceId: v >= 3 ? req.groupInstanceId : null,
+        protocolType: v >= 5 ? req.protocolType : null,
+        protocolName: v >= 5 ? req.protocolName : null,
+        assignments: req.assignments.map((a) => ({ memberId: a.memberId, assignment: a.assignment })),
+      }),
+    );
     const res = defaultSyncGroupResponse();
     res.errorCode = r.errorCode;
     res.protocolType = r.protocolType;

@@ -16,6 +16,10 @@
  * can be produced to as soon as the response arrives; the timeout is not needed.
  * v5+ results carry numPartitions, replicationFactor and the topic's configs (as DescribeConfigs shows
  * them, without synonyms); v7 the topic id (zero for validateOnly, where no topic exists).
+ * Controller mutation quota (KIP-599, broker/quotas/): each created topic takes its partition count from the
+ * client's controller_mutation_rate; from v6 (strict) a topic asked for while the quota is used up fails with
+ * THROTTLING_QUOTA_EXCEEDED, and the response carries the time until it recovers; below v6 topics are created and
+ * the client is only throttled. validateOnly takes nothing.
  */
 import {
   decodeCreateTopicsRequest,
@@ -39,6 +43,8 @@ import {
   type ApiErr,
 } from '../topic-configs.js';
 import type { BrokerServices } from '../services.js';
+import type { MutationQuota } from '../quotas/quota-manager.js';
+import { THROTTLED } from '../quotas/request-quota.js';
 import { registerHandler } from './registry.js';
 
 interface Layout {
@@ -192,6 +198,7 @@ export const createTopicsHandler = registerHandler<CreateTopicsRequest, CreateTo
     const counts = new Map<string, number>();
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     const answered = new Set<string>();
+    const quota = ctx.quota.mutationQuota(ctx.apiVersion >= 6);
     for (const t of req.topics) {
       if (counts.get(t.name)! > 1) {
         if (!answered.has(t.name))
@@ -199,7 +206,7 @@ export const createTopicsHandler = registerHandler<CreateTopicsRequest, CreateTo
         answered.add(t.name);
         continue;
       }
-      res.topics.push(await createOne(ctx.services, t, req.validateOnly, ctx.apiVersion));
+      res.topics.push(await createOne(ctx.services, t, req.validateOnly, ctx.apiVersion, quota));
     }
     return res;
   },
@@ -210,6 +217,7 @@ async function createOne(
   t: CreateTopicsRequestCreatableTopic,
   validateOnly: boolean,
   v: number,
+  quota: MutationQuota,
 ): Promise<CreateTopicsResponseCreatableTopicResult> {
   const bad = invalidTopicName(t.name);
   if (bad) return failed(t.name, { code: ErrorCode.INVALID_TOPIC_EXCEPTION, message: bad });
@@ -221,6 +229,7 @@ async function createOne(
   if (invalid) return failed(t.name, invalid);
   const layout = topicLayout(services, t);
   if ('code' in layout) return failed(t.name, layout);
+  if (!validateOnly && !quota.record(layout.partitions)) return failed(t.name, THROTTLED);
   const configs = props as Record<string, string>;
   const out = defaultCreateTopicsResponseCreatableTopicResult();
   out.name = t.name;

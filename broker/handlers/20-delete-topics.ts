@@ -10,6 +10,9 @@
  * refuses, client side), so this handler does too; the topic is recreated on demand like any other.
  * Topic deletion is always enabled (there is no `delete.topic.enable`). The deleted topic's committed
  * offsets are removed from every consumer group with tombstones (groups/offsets.ts deleteTopicOffsets), as Kafka.
+ * Controller mutation quota (KIP-599, broker/quotas/): a deletion takes the topic's partition count from the
+ * client's controller_mutation_rate; from v5 (strict) a topic asked for while it is used up is not deleted
+ * (THROTTLING_QUOTA_EXCEEDED, the response carrying the time until it recovers); below v5 it is only throttled.
  */
 import { decodeDeleteTopicsRequest, type DeleteTopicsRequest } from '../../protocol/generated/delete-topics-request.js';
 import {
@@ -22,6 +25,7 @@ import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { errorOf, type ApiErr } from '../topic-configs.js';
 import { ZERO_UUID } from '../topics.js';
 import { deleteTopicOffsets } from '../groups/offsets.js';
+import { THROTTLED } from '../quotas/request-quota.js';
 import { registerHandler } from './registry.js';
 
 const UNKNOWN_TOPIC: ApiErr = {
@@ -60,6 +64,7 @@ export const deleteTopicsHandler = registerHandler<DeleteTopicsRequest, DeleteTo
     }
     const reported = new Set<string>();
     const targeted = new Set<string>();
+    const quota = ctx.quota.mutationQuota(ctx.apiVersion >= 5);
     for (const w of wanted) {
       if (w.name === null && w.topicId === ZERO_UUID) {
         answer(null, ZERO_UUID, {
@@ -99,6 +104,10 @@ export const deleteTopicsHandler = registerHandler<DeleteTopicsRequest, DeleteTo
         continue;
       }
       targeted.add(meta.topicId);
+      if (!quota.record(meta.partitions)) {
+        answer(meta.name, meta.topicId, THROTTLED);
+        continue;
+      }
       try {
         const deleted = await metadata.deleteTopic(meta.name);
         if (deleted) log.info({ topic: meta.name, topicId: meta.topicId }, 'topic deleted by DeleteTopics');

@@ -8,8 +8,11 @@
  * with as many replicas as the topic's first partition and at least one active replica (else
  * INVALID_REPLICA_ASSIGNMENT, with Kafka's messages); in a cluster (`etcd.endpoints`) they are the new
  * partitions' replicas, else the store assigns them over the active brokers with the topic's replication factor
- * (assignor.ts). validateOnly checks and changes nothing. The answer is sent once this broker's image has the
- * new partitions (their logs exist here when it hosts them; the other replicas create theirs as they see them).
+ * (assignor.ts). validateOnly checks and changes nothing. Controller mutation quota (KIP-599, broker/quotas/):
+ * the added partitions are taken from the client's controller_mutation_rate; from v3 (strict) a topic asked for
+ * while it is used up is not grown (THROTTLING_QUOTA_EXCEEDED, with the time until it recovers). The answer is
+ * sent once this broker's image has the new partitions (their logs exist here when it hosts them; the other
+ * replicas create theirs as they see them).
  */
 import {
   decodeCreatePartitionsRequest,
@@ -25,12 +28,15 @@ import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { errorOf, type ApiErr } from '../topic-configs.js';
 import { checkActive, checkReplicas } from './19-create-topics.js';
 import type { BrokerServices } from '../services.js';
+import type { MutationQuota } from '../quotas/quota-manager.js';
+import { THROTTLED } from '../quotas/request-quota.js';
 import { registerHandler } from './registry.js';
 
 async function growOne(
   { metadata, nodeId, log, config }: Pick<BrokerServices, 'metadata' | 'nodeId' | 'log' | 'config'>,
   t: CreatePartitionsTopic,
   validateOnly: boolean,
+  quota: MutationQuota,
 ): Promise<ApiErr | undefined> {
   const meta = metadata.image.topic(t.name);
   if (!meta) return { code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: `The topic '${t.name}' does not exist.` };
@@ -64,6 +70,7 @@ async function growOne(
     }
   }
   if (validateOnly) return undefined;
+  if (!quota.record(added)) return THROTTLED;
   try {
     const replicas = config.etcdEndpoints.length > 0 ? t.assignments?.map((a) => a.brokerIds) : undefined;
     await metadata.createPartitions(t.name, t.count, replicas);
@@ -86,6 +93,7 @@ export const createPartitionsHandler = registerHandler<CreatePartitionsRequest, 
     const counts = new Map<string, number>();
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     const reported = new Set<string>();
+    const quota = ctx.quota.mutationQuota(ctx.apiVersion >= 3);
     for (const t of req.topics) {
       let e: ApiErr | undefined;
       if (counts.get(t.name)! > 1) {
@@ -93,7 +101,7 @@ export const createPartitionsHandler = registerHandler<CreatePartitionsRequest, 
         reported.add(t.name);
         e = { code: ErrorCode.INVALID_REQUEST, message: 'Duplicate topic name.' };
       } else {
-        e = await growOne(ctx.services, t, req.validateOnly);
+        e = await growOne(ctx.services, t, req.validateOnly, quota);
       }
       res.results.push({ name: t.name, errorCode: e ? e.code : ErrorCode.NONE, errorMessage: e ? e.message : null });
     }

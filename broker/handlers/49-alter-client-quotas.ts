@@ -2,7 +2,8 @@
  * AlterClientQuotas (key 49), versions 0-1 (v1+ flexible).
  *
  * Sets or removes quota values per entity in the stored client quotas (replication/metadata/client-quotas.ts;
- * durable before the response is sent; not enforced yet), with Kafka's validation (ClientQuotaControlManager),
+ * durable before the response is sent; enforced at once by broker/quotas/), with Kafka's validation
+ * (ClientQuotaControlManager),
  * one result per entry: an empty entity, an unknown or repeated entity type, an empty name, ip combined with
  * user/client-id, an ip that is not an IP address, an invalid key for the entity, a value <= 0, a fractional
  * value for a long/int key, a key named twice, or an entity named twice → INVALID_REQUEST. Removing a key

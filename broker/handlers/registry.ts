@@ -13,6 +13,7 @@ import type { BrokerServices } from '../services.js';
 import type { Session } from '../security/session.js';
 import type { SaslAuthenticator } from '../security/sasl/authenticator.js';
 import { InternalError } from '../../protocol/errors.js';
+import type { RequestQuota } from '../quotas/request-quota.js';
 
 /** What a handler sees of the request it serves. */
 export interface RequestContext {
@@ -32,6 +33,11 @@ export interface RequestContext {
    * whose order matters is done (connection.ts). Optional to call; calling it twice is harmless.
    */
   readonly release?: () => void;
+  /**
+   * This request's client quotas (broker/quotas/request-quota.ts): throttled APIs record what they use; the
+   * connection fills throttle_time_ms and mutes the connection for it after the response.
+   */
+  readonly quota: RequestQuota;
 }
 
 export interface ApiHandler<Req = unknown, Res = unknown> {

@@ -1,7 +1,7 @@
 /**
  * Client quotas (KIP-546): the quota values set per entity with AlterClientQuotas and read back with
  * DescribeClientQuotas, as Kafka's controller (ClientQuotaControlManager) and metadata image
- * (ClientQuotasImage) keep them. Nothing enforces them yet; they are stored so that they survive a restart.
+ * (ClientQuotasImage) keep them; broker/quotas/ enforces them (read at each request, so changes apply at once).
  *
  * An entity maps entity types to names: `user`, `client-id` (alone or together) or `ip` (alone); a null
  * name is the default entity of that type. Valid keys: producer_byte_rate and consumer_byte_rate (longs),
@@ -181,6 +181,16 @@ export class ClientQuotaStore {
   /** The quotas of one entity (empty when none is set). */
   quotas(entity: QuotaEntity): Record<string, number> {
     return { ...(this.entities.get(entityKey(entity))?.values ?? {}) };
+  }
+
+  /** Whether any entity has a quota set. */
+  hasQuotas(): boolean {
+    return this.entities.size > 0;
+  }
+
+  /** One quota value of one entity, undefined when not set (the quota manager's lookup; no copy). */
+  quotaValue(entity: QuotaEntity, key: string): number | undefined {
+    return this.entities.get(entityKey(entity))?.values[key];
   }
 
   /** Entities matching a DescribeClientQuotas filter; throws QuotaFilterError for a bad filter. */

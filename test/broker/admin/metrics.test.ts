@@ -247,3 +247,32 @@ test('the admin server loads fastify and prom-client on its first request, and c
   assert.equal(sample(r.m, 'runnel_topic_records_in_total', 'topic="t"'), 1);
   assert.ok(sample(r.m, 'runnel_log_flush_duration_seconds_count')! >= 1);
 });
+
+test('client quota throttling is counted per user and client id', async () => {
+  const b = await testBroker({ config: { 'admin.port': -1 }, topics: [{ name: 'qm', partitions: 1 }] });
+  const app = buildAdminApp(b.broker);
+  const c = await RawClient.connect(b.port);
+  try {
+    const entity = [{ entityType: 'client-id', entityName: 'metered' }];
+    await b.broker.clientQuotas.alter(
+      [{ entity, ops: [{ key: 'producer_byte_rate', value: 100, remove: false }] }],
+      false,
+    );
+    const req = defaultProduceRequest();
+    req.acks = 1;
+    req.timeoutMs = 5000;
+    const records = buildRecordBatchSync([{ key: 'k', value: Buffer.alloc(10_000, 3) }]);
+    req.topicData = [{ name: 'qm', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitionData: [{ index: 0, records }] }];
+    c.send(0, 9, (w) => encodeProduceRequest(w, 9, req), 'metered');
+    assert.ok(await c.receive(10_000), 'produce answered');
+    const m = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    const labels = 'user="ANONYMOUS",client_id="metered"';
+    assert.ok(sample(m, 'runnel_client_throttle_time_seconds_total', labels)! > 0);
+    assert.equal(sample(m, 'runnel_client_throttled_requests_total', `${labels},api="Produce"`), 1);
+    assert.equal(sample(m, 'runnel_client_throttled_requests_total', 'client_id="raw-test"'), undefined);
+  } finally {
+    c.close();
+    await app.close();
+    await b.stop();
+  }
+});

@@ -12,7 +12,6 @@ import { testBroker } from '../../helpers/test-broker.js';
 import { startBroker, type RunningBroker } from '../../../broker/index.js';
 import { cliAt, type CliResult } from './run-cli.js';
 
-
 let b: RunningBroker;
 let cli: ReturnType<typeof cliAt>;
 before(async () => {
