@@ -28,6 +28,7 @@ import { createGroupCoordinator, loadGroups, type GroupCoordinator } from './gro
 import { createTransactionCoordinator, loadTransactions, type Transactions } from './txn/index.js';
 import { ProducerIdManager } from './producer-ids.js';
 import { NodeFileSystem } from '../storage/fs.js';
+import { CachingFileSystem, deriveMaxOpenFiles, processFdLimit } from '../storage/fd-cache.js';
 import { ClientQuotaStore } from '../replication/metadata/client-quotas.js';
 import { ScramCredentialStore } from '../replication/metadata/scram-credentials.js';
 import type { Authorizer } from './authorizer.js';
@@ -196,6 +197,15 @@ export class Broker {
     return this.info;
   }
 
+  /** The partition logs' file system: node:fs behind a bounded descriptor cache (storage/fd-cache.ts). */
+  private cachingFileSystem(): CachingFileSystem {
+    const fdLimit = processFdLimit();
+    const maxOpen = deriveMaxOpenFiles(this.config.int('log.max.open.files'), fdLimit);
+    const log = this.childLogger('fd-cache');
+    log.debug({ maxOpen, fdLimit }, 'file descriptor cache');
+    return new CachingFileSystem(new NodeFileSystem(), { maxOpen, logger: log });
+  }
+
   async start(): Promise<BrokerInfo> {
     this.stopSignal = new AbortController();
     const plan = listenerPlan(this.config);
@@ -208,7 +218,7 @@ export class Broker {
     if (this.deps.fs) await this.deps.fs.mkdirp(dataDir);
     else await mkdir(dataDir, { recursive: true });
     const nodeId = this.config.int('node.id');
-    const fs = this.deps.fs ?? new NodeFileSystem();
+    const fs = this.deps.fs ?? this.cachingFileSystem();
     const validateConfigs = (overrides: Readonly<Record<string, string>>): void =>
       void this.config.resolveLogConfig(overrides);
     if (this.config.etcdEndpoints.length > 0) {
@@ -227,7 +237,7 @@ export class Broker {
     this.dynamicConfigStore = await DynamicConfigStore.load(fs, dataDir);
     loadDynamicConfigs(this.config, this.dynamicConfigStore, nodeId, this.log);
     this.logApplier = await LogApplier.open(this.metadataStore, dataDir, {
-      fs: this.deps.fs,
+      fs,
       clock: this.clock,
       logger: this.childLogger('storage'),
       resolveConfig: (overrides) => this.config.resolveLogConfig(overrides),
