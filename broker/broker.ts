@@ -16,6 +16,7 @@ import { loadDynamicConfigs } from './broker-configs.js';
 import { SystemClock, type Clock } from '../storage/clock.js';
 import type { FileSystem } from '../storage/fs.js';
 import { KafkaServer } from './server.js';
+import { ConnectionLimits, parseIpOverrides } from './connection-limits.js';
 import { listenerPlan } from './security/listeners.js';
 import { ConfigError } from './config-model.js';
 import { sessionFactory, type SecurityProtocol } from './security/session.js';
@@ -206,6 +207,20 @@ export class Broker {
     return new CachingFileSystem(new NodeFileSystem(), { maxOpen, logger: log });
   }
 
+  /** max.connections, max.connections.per.ip(.overrides) over this node's listeners (connection-limits.ts). */
+  private async connectionLimits(interBrokerListener: string): Promise<ConnectionLimits> {
+    const log = this.childLogger('network');
+    const overrides = parseIpOverrides(this.config.str('max.connections.per.ip.overrides'));
+    return new ConnectionLimits({
+      maxConnections: this.config.int('max.connections'),
+      listenerMax: (l) => Number(this.config.listenerValue(l, 'max.connections')),
+      maxPerIp: this.config.int('max.connections.per.ip'),
+      overrides: await ConnectionLimits.resolve(overrides, log),
+      interBrokerListener,
+      log,
+    });
+  }
+
   async start(): Promise<BrokerInfo> {
     this.stopSignal = new AbortController();
     const plan = listenerPlan(this.config);
@@ -292,6 +307,7 @@ export class Broker {
     const services = this.composeServices(core, this.txnCoordinator);
     this.builtServices = services;
     const listeners: BoundListener[] = [];
+    const limits = await this.connectionLimits(plan.interBrokerListener);
     for (const spec of plan.listeners) {
       const server = new KafkaServer(
         {
@@ -303,6 +319,10 @@ export class Broker {
           onRequest: (e) => this.requestObserver?.(e),
         },
         this.log,
+        {
+          admit: (socket) => limits.admit(spec.name, socket.remoteAddress),
+          acceptError: (err) => limits.acceptError(spec.name, err),
+        },
       );
       this.servers.push(server);
       const addr = await server.listen(spec.host, spec.port);

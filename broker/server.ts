@@ -2,9 +2,15 @@
  * The Kafka listener: a net.Server whose connections are `Connection`s. Stopping closes the listener,
  * lets every connection finish the request it is handling, then closes them.
  */
-import { createServer, type Server, type AddressInfo } from 'node:net';
+import { createServer, type Server, type AddressInfo, type Socket } from 'node:net';
 import { Connection, type ConnectionOptions } from './connection.js';
 import type { Logger } from './logger.js';
+
+/** Admission of accepted sockets and accept errors (connection-limits.ts); a refused socket is destroyed. */
+export interface ConnectionGate {
+  admit(socket: Socket): (() => void) | undefined;
+  acceptError(err: NodeJS.ErrnoException): void;
+}
 
 export class KafkaServer {
   private readonly server: Server;
@@ -13,12 +19,20 @@ export class KafkaServer {
   constructor(
     private readonly opts: Omit<ConnectionOptions, 'onClose'>,
     private readonly log: Logger,
+    gate?: ConnectionGate,
   ) {
     this.server = createServer({ noDelay: true }, (socket) => {
-      const c = new Connection(socket, { ...this.opts, onClose: (x) => this.connections.delete(x) });
-      this.connections.add(c);
+      const release = gate ? gate.admit(socket) : () => undefined;
+      if (!release) return void socket.destroy();
+      const onClose = (x: Connection): void => {
+        this.connections.delete(x);
+        release();
+      };
+      this.connections.add(new Connection(socket, { ...this.opts, onClose }));
     });
-    this.server.on('error', (err) => this.log.error({ err: err.message }, 'listener error'));
+    this.server.on('error', (err: NodeJS.ErrnoException) =>
+      gate && err.syscall === 'accept' ? gate.acceptError(err) : this.log.error({ err: err.message }, 'listener error'),
+    );
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {

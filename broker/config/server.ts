@@ -116,6 +116,7 @@ export const SERVER_CONFIGS: readonly ConfigDef[] = [
     name: 'max.connections.per.ip.overrides',
     type: 'string',
     default: '',
+    pattern: /^\s*(?:[^,\s]+:\s*\d+\s*(?:,\s*[^,\s]+:\s*\d+\s*)*)?$/,
     doc:
       'Exceptions to `max.connections.per.ip`: `<ip or host name>:<count>`, comma-separated (e.g. ' +
       '`127.0.0.1:200,myhost:100`); host names are resolved at start-up.',
