@@ -9,8 +9,8 @@
  *   returns a cached handle. Every operation on it pins the handle (`pins > 0`), reopening the file
  *   read-write without create/truncate if it was closed, and unpins it when done.
  * - At most `maxOpen` descriptors are held; opening one more first closes the least recently used unpinned
- *   descriptors. A pinned descriptor is never closed under an in-flight read or write; if every descriptor is
- *   pinned, the cache goes over its limit rather than wait (the OS limit stays the hard stop).
+ *   descriptor. A pinned descriptor is never closed under an in-flight read or write; if every descriptor is
+ *   pinned (more concurrent I/O than the limit), the open waits until one is unpinned.
  * - A descriptor whose open (or any other descriptor-taking call: readFile, writeFile, syncDir, readdir...)
  *   fails with EMFILE/ENFILE makes the cache close a share of its unpinned descriptors and retry once; if it
  *   still fails the caller gets the FileSystemError (errno EMFILE/ENFILE) for that operation only.
@@ -88,6 +88,8 @@ export interface FdCacheStats {
   reopens: number;
   /** EMFILE/ENFILE seen from the OS, since start. */
   outOfDescriptors: number;
+  /** Opens that waited for a descriptor to be unpinned (every one was in use), since start. */
+  waitsForRoom: number;
 }
 
 class CachedHandle implements FileHandle {
@@ -148,6 +150,8 @@ export class CachingFileSystem implements FileSystem {
   private reopens = 0;
   private outOfDescriptors = 0;
   private lastWarn = 0;
+  private waitsForRoom = 0;
+  private readonly roomWaiters: (() => void)[] = [];
 
   constructor(
     private readonly inner: FileSystem,
@@ -164,6 +168,7 @@ export class CachingFileSystem implements FileSystem {
       evictions: this.evictions,
       reopens: this.reopens,
       outOfDescriptors: this.outOfDescriptors,
+      waitsForRoom: this.waitsForRoom,
     };
   }
 
@@ -197,6 +202,7 @@ export class CachingFileSystem implements FileSystem {
       if (h.pins === 0) {
         if (h.closed) await this.release(h);
         else if (this.openCount > this.maxOpen) this.evict(this.openCount - this.maxOpen);
+        else if (h.real) this.wakeOne();
       }
     }
   }
@@ -208,7 +214,7 @@ export class CachingFileSystem implements FileSystem {
     const reopen = h.everOpened;
     h.everOpened = true;
     const p = (async () => {
-      if (this.openCount >= this.maxOpen) this.evict(this.openCount - this.maxOpen + 1);
+      await this.makeRoom();
       this.openCount++;
       try {
         const real = await this.retryOnEmfile(() => this.inner.open(h.path, options));
@@ -224,6 +230,28 @@ export class CachingFileSystem implements FileSystem {
     })();
     h.opening = p;
     return p;
+  }
+
+  /**
+   * Wait until one more descriptor fits: close the least recently used unpinned one, or, when every one is
+   * pinned (a burst of concurrent I/O on more files than the limit), wait for one to be unpinned or closed.
+   * A waiter holds no descriptor and an operation holds its pin only for one call on one file, so this ends.
+   */
+  private async makeRoom(): Promise<void> {
+    for (let waits = 0; this.openCount >= this.maxOpen; waits++) {
+      const closing = this.evict(this.openCount - this.maxOpen + 1);
+      if (closing.length > 0) {
+        await Promise.all(closing);
+        continue;
+      }
+      if (waits === 0) this.waitsForRoom++;
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    }
+  }
+
+  /** A descriptor became evictable or was closed: let one waiter of makeRoom look again. */
+  private wakeOne(): void {
+    this.roomWaiters.shift()?.();
   }
 
   private touch(h: CachedHandle): void {
@@ -255,6 +283,7 @@ export class CachingFileSystem implements FileSystem {
       this.opts.logger?.warn({ err, path: real.path }, 'closing an evicted file descriptor failed');
     } finally {
       this.openCount--;
+      this.wakeOne();
     }
   }
 
@@ -273,6 +302,7 @@ export class CachingFileSystem implements FileSystem {
     h.real = undefined;
     this.lru.delete(h);
     this.openCount--;
+    this.wakeOne();
     await real.close();
   }
 
