@@ -11,9 +11,10 @@
  * - At most `maxOpen` descriptors are held; opening one more first closes the least recently used unpinned
  *   descriptor. A pinned descriptor is never closed under an in-flight read or write; if every descriptor is
  *   pinned (more concurrent I/O than the limit), the open waits until one is unpinned.
- * - A descriptor whose open (or any other descriptor-taking call: readFile, writeFile, syncDir, readdir...)
- *   fails with EMFILE/ENFILE makes the cache close a share of its unpinned descriptors and retry once; if it
- *   still fails the caller gets the FileSystemError (errno EMFILE/ENFILE) for that operation only.
+ * - Calls that take a descriptor while they run (readFile, writeFile, syncDir, readdir, rmrf) count in the
+ *   same budget. An open (or one of those calls) failing with EMFILE/ENFILE makes the cache close a share of
+ *   its unpinned descriptors and retry once; if it still fails the caller gets the FileSystemError (errno
+ *   EMFILE/ENFILE) for that operation only.
  * - Renames go through this file system (storage code never renames behind it), so a handle follows its file:
  *   `rename(from, to)` moves the handles of `from` (or of every file under a renamed directory) to the new
  *   path. POSIX keeps an open descriptor valid after its file is replaced or unlinked; to keep that meaning,
@@ -301,9 +302,25 @@ export class CachingFileSystem implements FileSystem {
     if (!real) return;
     h.real = undefined;
     this.lru.delete(h);
-    this.openCount--;
-    this.wakeOne();
-    await real.close();
+    // Counted until closed: a close can wait long in the thread pool (behind fsyncs) with the descriptor open.
+    try {
+      await real.close();
+    } finally {
+      this.openCount--;
+      this.wakeOne();
+    }
+  }
+
+  /** A call that takes a descriptor for its duration (readFile, syncDir...): counted in the same budget. */
+  private async withSlot<T>(fn: () => Promise<T>): Promise<T> {
+    await this.makeRoom();
+    this.openCount++;
+    try {
+      return await this.retryOnEmfile(fn);
+    } finally {
+      this.openCount--;
+      this.wakeOne();
+    }
   }
 
   /** Run a descriptor-taking call; on EMFILE/ENFILE close a share of the cache and retry once. */
@@ -384,22 +401,22 @@ export class CachingFileSystem implements FileSystem {
 
   async rmrf(filePath: string): Promise<void> {
     const gone = this.handlesAt(filePath, true);
-    await this.retryOnEmfile(() => this.inner.rmrf(filePath));
+    await this.withSlot(() => this.inner.rmrf(filePath));
     this.detach(gone);
   }
 
   /** Rewrites the same inode (truncate + write): handles of the file stay on it. */
   writeFile(filePath: string, data: Buffer): Promise<void> {
-    return this.retryOnEmfile(() => this.inner.writeFile(filePath, data));
+    return this.withSlot(() => this.inner.writeFile(filePath, data));
   }
 
-  // ---- other calls: pass-through with the EMFILE retry -----------------------------------------------
+  // ---- other calls: pass-through (with the EMFILE retry) -----------------------------------------------
 
   mkdirp(dirPath: string): Promise<void> {
     return this.retryOnEmfile(() => this.inner.mkdirp(dirPath));
   }
   readdir(dirPath: string): Promise<string[]> {
-    return this.retryOnEmfile(() => this.inner.readdir(dirPath));
+    return this.withSlot(() => this.inner.readdir(dirPath));
   }
   stat(filePath: string): Promise<FileStat> {
     return this.retryOnEmfile(() => this.inner.stat(filePath));
@@ -408,9 +425,9 @@ export class CachingFileSystem implements FileSystem {
     return this.retryOnEmfile(() => this.inner.exists(filePath));
   }
   readFile(filePath: string): Promise<Buffer> {
-    return this.retryOnEmfile(() => this.inner.readFile(filePath));
+    return this.withSlot(() => this.inner.readFile(filePath));
   }
   syncDir(dirPath: string): Promise<void> {
-    return this.retryOnEmfile(() => this.inner.syncDir(dirPath));
+    return this.withSlot(() => this.inner.syncDir(dirPath));
   }
 }
