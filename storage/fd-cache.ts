@@ -216,7 +216,6 @@ export class CachingFileSystem implements FileSystem {
     h.everOpened = true;
     const p = (async () => {
       await this.makeRoom();
-      this.openCount++;
       try {
         const real = await this.retryOnEmfile(() => this.inner.open(h.path, options));
         h.real = real;
@@ -234,7 +233,7 @@ export class CachingFileSystem implements FileSystem {
   }
 
   /**
-   * Wait until one more descriptor fits: close the least recently used unpinned one, or, when every one is
+   * Reserve one more descriptor (counted in `openCount` on return): close the least recently used unpinned one, or, when every one is
    * pinned (a burst of concurrent I/O on more files than the limit), wait for one to be unpinned or closed.
    * A waiter holds no descriptor and an operation holds its pin only for one call on one file, so this ends.
    */
@@ -248,6 +247,8 @@ export class CachingFileSystem implements FileSystem {
       if (waits === 0) this.waitsForRoom++;
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
+    // Reserved in the same tick as the check: concurrent callers cannot all see the same free slot.
+    this.openCount++;
   }
 
   /** A descriptor became evictable or was closed: let one waiter of makeRoom look again. */
@@ -314,7 +315,6 @@ export class CachingFileSystem implements FileSystem {
   /** A call that takes a descriptor for its duration (readFile, syncDir...): counted in the same budget. */
   private async withSlot<T>(fn: () => Promise<T>): Promise<T> {
     await this.makeRoom();
-    this.openCount++;
     try {
       return await this.retryOnEmfile(fn);
     } finally {

@@ -22,14 +22,8 @@ function openFds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
-// Known failing (so skipped): the first produce to all 400 partitions (each writing its leader-epoch checkpoint)
-// still hits EMFILE: ~200 descriptors on `leader-epoch-checkpoint.tmp` are open while the cache counts 128 in all.
-// Remove the skip once that is found.
-const KNOWN_FAILING = 'EMFILE during concurrent leader-epoch checkpoint writes (descriptors not yet accounted)';
-
 test(`ulimit -n ${ULIMIT}: ${TOPICS * PARTITIONS} partitions created, produced, read back; connections accepted`, {
   timeout: 300_000,
-  skip: KNOWN_FAILING,
 }, async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'runnel-fd-'));
   const b = await startBrokerProcess(dataDir, [], { ulimitFiles: ULIMIT });

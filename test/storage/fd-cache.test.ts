@@ -11,6 +11,7 @@ import {
   MIN_OPEN_FILES,
   processFdLimit,
 } from '../../storage/fd-cache.js';
+import { writeFileAtomically } from '../../storage/checkpoint.js';
 import { tempDir } from './helpers.js';
 
 /** Descriptors of this process open on files under `dir` (from /proc/self/fd). */
@@ -251,3 +252,29 @@ test('fd cache: the limit is derived from the soft limit in /proc/self/limits', 
   assert.equal(deriveMaxOpenFiles(0, 10), MIN_OPEN_FILES);
   assert.equal(deriveMaxOpenFiles(500, 256), 500);
 });
+
+test('fd cache: many concurrent checkpoint writes (open, write, fsync, close, rename) stay within the limit', () =>
+  withDir(async (dir) => {
+    let live = 0;
+    let maxLive = 0;
+    class Counting extends NodeFileSystem {
+      override async open(p: string, o?: OpenOptions): Promise<FileHandle> {
+        const h = await super.open(p, o);
+        maxLive = Math.max(maxLive, ++live);
+        const close = h.close.bind(h);
+        h.close = async () => {
+          await close();
+          live--;
+        };
+        return h;
+      }
+    }
+    const fs = new CachingFileSystem(new Counting(), { maxOpen: 8 });
+    for (let i = 0; i < 60; i++) await fs.mkdirp(path.join(dir, `p${i}`));
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) => writeFileAtomically(fs, path.join(dir, `p${i}`, 'cp'), Buffer.from(`${i}`))),
+    );
+    assert.ok(maxLive <= 8, `${maxLive} descriptors at once`);
+    assert.equal(live, 0);
+    for (let i = 0; i < 60; i++) assert.equal((await fs.readFile(path.join(dir, `p${i}`, 'cp'))).toString(), `${i}`);
+  }));
