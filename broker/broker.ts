@@ -16,6 +16,7 @@ import { followDynamicConfigs } from './broker-configs.js';
 import { SystemClock, type Clock } from '../storage/clock.js';
 import type { FileSystem } from '../storage/fs.js';
 import { KafkaServer } from './server.js';
+import { ConnectionLimits, parseIpOverrides } from './connection-limits.js';
 import { listenerPlan } from './security/listeners.js';
 import { ListenerTls, usesTls } from './security/tls.js';
 import { validateSaslListener } from './security/sasl/mechanisms.js';
@@ -30,6 +31,7 @@ import { createGroupCoordinator, loadGroups, type GroupCoordinator } from './gro
 import { createTransactionCoordinator, loadTransactions, type Transactions } from './txn/index.js';
 import { ProducerIdManager } from './producer-ids.js';
 import { NodeFileSystem } from '../storage/fs.js';
+import { CachingFileSystem, deriveMaxOpenFiles, processFdLimit } from '../storage/fd-cache.js';
 import { ClientQuotaStore } from '../replication/metadata/client-quotas.js';
 import { ScramCredentialStore } from '../replication/metadata/scram-credentials.js';
 import type { Authorizer } from './authorizer.js';
@@ -201,6 +203,29 @@ export class Broker {
     return this.info;
   }
 
+  /** The partition logs' file system: node:fs behind a bounded descriptor cache (storage/fd-cache.ts). */
+  private cachingFileSystem(): CachingFileSystem {
+    const fdLimit = processFdLimit();
+    const maxOpen = deriveMaxOpenFiles(this.config.int('log.max.open.files'), fdLimit);
+    const log = this.childLogger('fd-cache');
+    log.debug({ maxOpen, fdLimit }, 'file descriptor cache');
+    return new CachingFileSystem(new NodeFileSystem(), { maxOpen, logger: log });
+  }
+
+  /** max.connections, max.connections.per.ip(.overrides) over this node's listeners (connection-limits.ts). */
+  private async connectionLimits(interBrokerListener: string): Promise<ConnectionLimits> {
+    const log = this.childLogger('network');
+    const overrides = parseIpOverrides(this.config.str('max.connections.per.ip.overrides'));
+    return new ConnectionLimits({
+      maxConnections: this.config.int('max.connections'),
+      listenerMax: (l) => Number(this.config.listenerValue(l, 'max.connections')),
+      maxPerIp: this.config.int('max.connections.per.ip'),
+      overrides: await ConnectionLimits.resolve(overrides, log),
+      interBrokerListener,
+      log,
+    });
+  }
+
   async start(): Promise<BrokerInfo> {
     this.stopSignal = new AbortController();
     const plan = listenerPlan(this.config);
@@ -216,7 +241,7 @@ export class Broker {
     if (this.deps.fs) await this.deps.fs.mkdirp(dataDir);
     else await mkdir(dataDir, { recursive: true });
     const nodeId = this.config.int('node.id');
-    const fs = this.deps.fs ?? new NodeFileSystem();
+    const fs = this.deps.fs ?? this.cachingFileSystem();
     const validateConfigs = (overrides: Readonly<Record<string, string>>): void =>
       void this.config.resolveLogConfig(overrides);
     if (this.config.etcdEndpoints.length > 0) {
@@ -236,7 +261,7 @@ export class Broker {
     this.dynamicConfigStore = new DynamicConfigStore(this.metadataStore);
     followDynamicConfigs(this.config, this.metadataStore, nodeId, this.log, () => this.logApplier?.logs);
     this.logApplier = await LogApplier.open(this.metadataStore, dataDir, {
-      fs: this.deps.fs,
+      fs,
       clock: this.clock,
       logger: this.childLogger('storage'),
       resolveConfig: (overrides) => this.config.resolveLogConfig(overrides),
@@ -295,6 +320,7 @@ export class Broker {
     const services = this.composeServices(core, this.txnCoordinator);
     this.builtServices = services;
     const listeners: BoundListener[] = [];
+    const limits = await this.connectionLimits(plan.interBrokerListener);
     for (const spec of plan.listeners) {
       const server = new KafkaServer(
         {
@@ -307,6 +333,10 @@ export class Broker {
         },
         this.log,
         tlsByListener.get(spec.name),
+        {
+          admit: (socket) => limits.admit(spec.name, socket.remoteAddress),
+          acceptError: (err) => limits.acceptError(spec.name, err),
+        },
       );
       this.servers.push(server);
       const addr = await server.listen(spec.host, spec.port);

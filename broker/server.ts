@@ -13,6 +13,12 @@ import type { Logger } from './logger.js';
 import type { ListenerTls } from './security/tls.js';
 import { sessionFactory } from './security/session.js';
 
+/** Admission of accepted sockets and accept errors (connection-limits.ts); a refused socket is destroyed. */
+export interface ConnectionGate {
+  admit(socket: Socket): (() => void) | undefined;
+  acceptError(err: NodeJS.ErrnoException): void;
+}
+
 export class KafkaServer {
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
@@ -21,6 +27,7 @@ export class KafkaServer {
     private readonly opts: Omit<ConnectionOptions, 'onClose'>,
     private readonly log: Logger,
     private readonly tls?: ListenerTls,
+    private readonly gate?: ConnectionGate,
   ) {
     if (tls) {
       const server = createTlsServer(tls.serverOptions(), (socket) => this.secureConnection(socket, tls));
@@ -34,12 +41,19 @@ export class KafkaServer {
     } else {
       this.server = createServer({ noDelay: true }, (socket) => this.accept(socket, opts.newSession));
     }
-    this.server.on('error', (err) => this.log.error({ err: err.message }, 'listener error'));
+    this.server.on('error', (err: NodeJS.ErrnoException) =>
+      gate && err.syscall === 'accept' ? gate.acceptError(err) : this.log.error({ err: err.message }, 'listener error'),
+    );
   }
 
   private accept(socket: Socket, newSession: ConnectionOptions['newSession']): void {
-    const c = new Connection(socket, { ...this.opts, newSession, onClose: (x) => this.connections.delete(x) });
-    this.connections.add(c);
+    const release = this.gate ? this.gate.admit(socket) : () => undefined;
+    if (!release) return void socket.destroy();
+    const onClose = (x: Connection): void => {
+      this.connections.delete(x);
+      release();
+    };
+    this.connections.add(new Connection(socket, { ...this.opts, newSession, onClose }));
   }
 
   private secureConnection(socket: TLSSocket, tls: ListenerTls): void {

@@ -111,6 +111,43 @@ export const SERVER_CONFIGS: readonly ConfigDef[] = [
     doc: 'Idle connections are closed after this many milliseconds.',
   },
   {
+    name: 'max.connections',
+    type: 'int',
+    default: 2_147_483_647,
+    min: 0,
+    perListener: 'listener',
+    doc:
+      'Most connections open at once over all listeners (`listener.name.<l>.max.connections`: on one listener); ' +
+      'one over the limit is closed on accept, with a log line.',
+  },
+  {
+    name: 'max.connections.per.ip',
+    type: 'int',
+    default: 2_147_483_647,
+    min: 0,
+    doc:
+      'Most connections from one IP address; one over the limit is closed on accept, with a log line ' +
+      '(0 refuses every address `max.connections.per.ip.overrides` does not name).',
+  },
+  {
+    name: 'max.connections.per.ip.overrides',
+    type: 'string',
+    default: '',
+    pattern: /^\s*(?:[^,\s]+:\s*\d+\s*(?:,\s*[^,\s]+:\s*\d+\s*)*)?$/,
+    doc:
+      'Exceptions to `max.connections.per.ip`: `<ip or host name>:<count>`, comma-separated (e.g. ' +
+      '`127.0.0.1:200,myhost:100`); host names are resolved at start-up.',
+  },
+  {
+    name: 'log.max.open.files',
+    type: 'int',
+    default: 0,
+    min: 0,
+    doc:
+      'Most files the logs keep open; files not recently used are closed and reopened on demand. 0: half the ' +
+      'process open-files limit (`ulimit -n`, from /proc/self/limits; 1024 if unknown), the rest kept for sockets.',
+  },
+  {
     name: 'max.incremental.fetch.session.cache.slots',
     type: 'int',
     default: 1000,

@@ -15,14 +15,35 @@ export interface BrokerProcess {
   output(): string;
 }
 
-export async function startBrokerProcess(dataDir: string, extra: string[] = []): Promise<BrokerProcess> {
-  const child = spawn(
-    process.execPath,
-    [CLI, 'start', '--port', '0', '--admin-port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...extra],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+export interface BrokerProcessOptions {
+  /** Run under `ulimit -n <n>` (bash execs node: the child's pid is the broker's). */
+  ulimitFiles?: number;
+}
+
+export async function startBrokerProcess(
+  dataDir: string,
+  extra: string[] = [],
+  opts: BrokerProcessOptions = {},
+): Promise<BrokerProcess> {
+  const args = [
+    CLI,
+    'start',
+    '--port',
+    '0',
+    '--admin-port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    '--data-dir',
+    dataDir,
+    ...extra,
+  ];
+  const child =
+    opts.ulimitFiles === undefined
+      ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('bash', ['-c', `ulimit -n ${opts.ulimitFiles} && exec "$0" "$@"`, process.execPath, ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
