@@ -10,6 +10,7 @@
  * - open() connects and negotiates ApiVersions (v3, falling back to v0 when the broker answers
  *   UNSUPPORTED_VERSION); versionFor() picks the highest version both sides support for an API.
  * - Requests that get no response (Produce with acks=0) resolve once written.
+ * - With `sasl`, open() authenticates (SaslHandshake v1 + SaslAuthenticate, client/sasl.ts) after ApiVersions.
  */
 import { connect, type Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -22,6 +23,7 @@ import { Reader } from '../protocol/wire/reader.js';
 import type { Writer } from '../protocol/wire/writer.js';
 import { KafkaError, networkError, timeoutError } from './errors.js';
 import { FrameReader } from './frame-reader.js';
+import { authenticate, type SaslOptions } from './sasl.js';
 
 export const CLIENT_SOFTWARE_NAME = 'runnel-client';
 export const CLIENT_SOFTWARE_VERSION = '0.1.0';
@@ -33,6 +35,8 @@ export interface ConnectionOptions {
   connectTimeoutMs: number;
   requestTimeoutMs: number;
   logger?: Logger;
+  /** Authenticate with SASL (PLAIN, SCRAM-SHA-256/512; client/sasl.ts) right after ApiVersions. */
+  sasl?: SaslOptions;
 }
 
 export interface SendOptions {
@@ -110,6 +114,7 @@ export class Connection {
     const c = new Connection(socket, frames, opts);
     try {
       await c.negotiate();
+      if (opts.sasl) await authenticate((k, v, body, decode) => c.send(k, v, body, decode), opts.sasl);
     } catch (e) {
       c.close();
       throw e;
