@@ -11,6 +11,7 @@
  *   UNSUPPORTED_VERSION); versionFor() picks the highest version both sides support for an API.
  * - Requests that get no response (Produce with acks=0) resolve once written.
  * - With `tls` the connection is a TLS one (SSL listeners); it is open once the handshake completed.
+ * - With `sasl`, open() authenticates (SaslHandshake v1 + SaslAuthenticate, client/sasl.ts) after ApiVersions.
  */
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
@@ -24,6 +25,7 @@ import { Reader } from '../protocol/wire/reader.js';
 import type { Writer } from '../protocol/wire/writer.js';
 import { KafkaError, networkError, timeoutError } from './errors.js';
 import { FrameReader } from './frame-reader.js';
+import { authenticate, type SaslOptions } from './sasl.js';
 
 export const CLIENT_SOFTWARE_NAME = 'runnel-client';
 export const CLIENT_SOFTWARE_VERSION = '0.1.0';
@@ -37,6 +39,8 @@ export interface ConnectionOptions {
   logger?: Logger;
   /** Connect over TLS (SSL / SASL_SSL listeners): trusted CAs, client certificate and key, servername. */
   tls?: TlsConnectionOptions;
+  /** Authenticate with SASL (PLAIN, SCRAM-SHA-256/512; client/sasl.ts) right after ApiVersions. */
+  sasl?: SaslOptions;
 }
 
 export interface SendOptions {
@@ -119,6 +123,7 @@ export class Connection {
     const c = new Connection(socket, frames, opts);
     try {
       await c.negotiate();
+      if (opts.sasl) await authenticate((k, v, body, decode) => c.send(k, v, body, decode), opts.sasl);
     } catch (e) {
       c.close();
       throw e;

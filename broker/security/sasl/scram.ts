@@ -9,7 +9,8 @@
  * Invariants:
  * - No channel binding: the gs2 header must be `n` (a `y` or `p=` one is refused, as Kafka does), and the
  *   client-final `c=` must be exactly the base64 of the client-first gs2 header.
- * - The client-final nonce must be the full nonce the server sent (client nonce + server nonce).
+ * - The client-final nonce must end with the full nonce the server sent (client nonce + server nonce), which
+ *   starts with the client's; Kafka checks no more (librdkafka repeats its client nonce in front).
  * - The proof is checked with timingSafeEqual; any failure says only that the credentials are invalid.
  * - An unknown user gets a server-first message like a real one (a salt derived from the name with a
  *   per-process secret, so repeated probes see the same salt) and fails at the proof: no user probing.
@@ -156,7 +157,8 @@ class ScramServer implements SaslServer {
     const final = parseClientFinal(text);
     if (final.channelBinding !== Buffer.from(first.gs2Header, 'utf8').toString('base64'))
       fail('invalid SCRAM channel binding');
-    if (final.nonce !== this.nonce) fail('invalid SCRAM nonce');
+    // Kafka checks only that the nonce ends with the one it sent: librdkafka sends its client nonce twice.
+    if (!final.nonce.endsWith(this.nonce)) fail('invalid SCRAM nonce');
     const authMessage = `${first.bare},${this.serverFirst},${final.withoutProof}`;
     const signature = createHmac(this.m.hash, cred.storedKey).update(authMessage, 'utf8').digest();
     const computed = createHash(this.m.hash).update(xor(final.proof, signature)).digest();
