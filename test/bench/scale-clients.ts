@@ -91,8 +91,15 @@ export interface GroupsFigures {
   windowS: number;
   commits: number;
   commitErrors: number;
+  /** Commits a second achieved (the target is members a second; a busy bench process falls short). */
+  commitsPerS: number;
   brokerCpuPct: number;
+  /** Broker CPU ms per commit, and that times `members` commits a second, as % of one core. */
+  cpuMsPerCommit: number;
+  brokerCpuPctAtTarget: number;
   offsetsLoadMs: number;
+  /** Of that, spawn -> first accepted connection (process start and everything before listening). */
+  restartAcceptMs: number;
 }
 
 interface Member {
@@ -249,11 +256,13 @@ export async function groupsScenario(
       }),
     );
     const windowMs = performance.now() - w0;
-    const brokerCpuPct = ((cpuMs(b.pid) - cpu0) / windowMs) * 100;
+    const cpuUsed = cpuMs(b.pid) - cpu0;
+    const brokerCpuPct = (cpuUsed / windowMs) * 100;
     say(`groups: ${commits} commits (${errors} errors), broker CPU ${brokerCpuPct.toFixed(1)} % of a core`);
     for (const m of members) m.c.close();
     await b.stop('SIGTERM');
     await b.start();
+    const restartAcceptMs = performance.now() - b.spawnedAt;
     const last = groupIds[groupIds.length - 1];
     let offsetsLoadMs = Number.NaN;
     for (let i = 0; i < 10_000; i++) {
@@ -271,8 +280,12 @@ export async function groupsScenario(
       windowS: windowMs / 1000,
       commits,
       commitErrors: errors,
+      commitsPerS: commits / (windowMs / 1000),
       brokerCpuPct,
+      cpuMsPerCommit: cpuUsed / commits,
+      brokerCpuPctAtTarget: ((cpuUsed / commits) * members.length) / 10,
       offsetsLoadMs,
+      restartAcceptMs,
     };
   } finally {
     for (const m of members) m.c.close();

@@ -73,7 +73,7 @@ test('bench:scale with tiny counts completes and reports every figure', { timeou
   assert.equal(g.members, 4);
   assert.equal(g.commitErrors, 0);
   assert.ok((g.commits as number) >= 8, `commits ${g.commits}`);
-  finite(g, ['brokerCpuPct', 'offsetsLoadMs']);
+  finite(g, ['brokerCpuPct', 'cpuMsPerCommit', 'brokerCpuPctAtTarget', 'offsetsLoadMs', 'restartAcceptMs']);
   for (const label of ['Metadata all topics', 'restart after kill -9', 'per idle connection', 'broker CPU']) {
     assert.match(r.stdout, new RegExp(label), `table row ${label}`);
   }
