@@ -3,7 +3,9 @@
  * `__transaction_state`), through the replica manager like any producer.
  *
  * - The topic is created on first use with the partition count from its broker config and
- *   cleanup.policy=compact; `ensureTopic` is idempotent and safe to call concurrently.
+ *   cleanup.policy=compact and, as Kafka, a segment.bytes of its own (100 MiB by default, so the cleaner gets
+ *   to compact it: the active segment is never cleaned); `ensureTopic` is idempotent and safe to call
+ *   concurrently.
  * - `append` writes one record batch to one partition this node leads and resolves once the partition log
  *   accepted it (in the page cache: it survives a kill -9 of the process) and, with `requiredAcks` -1 (what
  *   the coordinators use, as Kafka's offsets.commit.required.acks), once the high watermark passed it, so
@@ -71,6 +73,8 @@ export class InternalTopic {
     private readonly partitionsConfig: string,
     /** The broker config holding its replication factor (capped at the live broker count). */
     private readonly replicationConfig?: string,
+    /** The broker config holding its segment.bytes when created (Kafka's offsets.topic.segment.bytes). */
+    private readonly segmentBytesConfig?: string,
   ) {}
 
   /** The topic's partition count (the config's value until it exists). */
@@ -97,7 +101,12 @@ export class InternalTopic {
         await this.services.metadata.createTopic(this.name, {
           partitions: this.services.config.int(this.partitionsConfig),
           replicationFactor: this.replicationFactor(),
-          configs: { 'cleanup.policy': 'compact' },
+          configs: {
+            'cleanup.policy': 'compact',
+            ...(this.segmentBytesConfig
+              ? { 'segment.bytes': String(this.services.config.int(this.segmentBytesConfig)) }
+              : {}),
+          },
         });
       } catch (err) {
         if (!this.exists) throw err;

@@ -74,6 +74,15 @@ export const GROUP_CONFIGS: readonly ConfigDef[] = [
     doc: 'Partitions of the internal __consumer_offsets topic, created on first use (fixed once created).',
   },
   {
+    name: 'offsets.topic.segment.bytes',
+    type: 'int',
+    default: 104_857_600,
+    min: 1,
+    doc:
+      'segment.bytes of __consumer_offsets when created: kept small so the log cleaner can compact ' +
+      'committed offsets (the active segment is never cleaned), which bounds their replay on load.',
+  },
+  {
     name: 'offsets.topic.replication.factor',
     type: 'int',
     default: 3,

@@ -14,6 +14,15 @@ export const TXN_CONFIGS: readonly ConfigDef[] = [
     doc: 'Partitions of the internal __transaction_state topic, created on first use (fixed once created).',
   },
   {
+    name: 'transaction.state.log.segment.bytes',
+    type: 'int',
+    default: 104_857_600,
+    min: 1,
+    doc:
+      'segment.bytes of __transaction_state when created: kept small so the log cleaner can compact it ' +
+      '(the active segment is never cleaned), which bounds its replay on load.',
+  },
+  {
     name: 'transaction.state.log.replication.factor',
     type: 'int',
     default: 3,

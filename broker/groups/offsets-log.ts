@@ -63,6 +63,7 @@ export class OffsetsTopicLog implements GroupLog {
       OFFSETS_TOPIC,
       'offsets.topic.num.partitions',
       'offsets.topic.replication.factor',
+      'offsets.topic.segment.bytes',
     );
   }
 

@@ -43,6 +43,7 @@ export class TxnStateTopicLog implements TxnStateStore {
       TRANSACTION_STATE_TOPIC,
       'transaction.state.log.num.partitions',
       'transaction.state.log.replication.factor',
+      'transaction.state.log.segment.bytes',
     );
   }
 

@@ -5,7 +5,11 @@ import { commit, fetchCommitted, joinAndSync } from '../../helpers/group-client.
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
 const env = useBrokerAndClient({
-  config: { 'group.initial.rebalance.delay.ms': 0, 'offsets.topic.num.partitions': 4 },
+  config: {
+    'group.initial.rebalance.delay.ms': 0,
+    'offsets.topic.num.partitions': 4,
+    'offsets.topic.segment.bytes': 1_048_576,
+  },
   topics: [{ name: 'oc', partitions: 2 }],
 });
 
@@ -44,10 +48,11 @@ test('OffsetCommit v0-9 by a simple consumer; metadata round-trips through Offse
     );
     if (fv >= 5) assert.equal(p[1]!.committedLeaderEpoch, v >= 6 ? 4 : -1);
   }
-  // The __consumer_offsets topic was created with the configured partitions, compacted.
+  // The __consumer_offsets topic was created with the configured partitions and segment size, compacted.
   const t = env.broker.broker.metadata.image.topic('__consumer_offsets')!;
   assert.equal(t.partitions, 4);
   assert.equal(t.configs['cleanup.policy'], 'compact');
+  assert.equal(t.configs['segment.bytes'], '1048576');
 });
 
 test('OFFSET_METADATA_TOO_LARGE, UNKNOWN_TOPIC_OR_PARTITION, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID', async () => {

@@ -1,0 +1,145 @@
+/**
+ * `npm run bench:scale`: one node at the scale of issue #16 (a benchmark, not a test). Each scenario runs
+ * against its own broker child process (`node dist/broker/bin.cjs start --admin-port -1`, fresh data dir):
+ *   partitions   T topics x P partitions with R records each: create time, RSS (< 300 MiB), open fds,
+ *                Metadata all topics (median, < 50 ms), restart after SIGTERM (< 3 s) and after kill -9
+ *                (< 10 s) until Metadata lists everything, produce over SPREAD vs 4 partitions (ratio >= 0.7)
+ *   connections  C idle connections -> KiB per idle connection (< 30); A of them active -> RSS
+ *   groups       G groups x 4 members committing every second -> broker CPU (< 50 % of a core); restart ->
+ *                __consumer_offsets loaded (< 2 s)
+ * Env (defaults = the issue's figures): SCENARIOS (partitions,connections,groups), TOPICS (1000),
+ * PARTITIONS (10), RECORDS (10), METADATA_RUNS (21), SPREAD_PARTITIONS (1000), SPREAD_MIB (16),
+ * CONNECTIONS (10000), ACTIVE (1000), ACTIVE_S (10), GROUP_COUNT (1000; not GROUPS, a bash variable),
+ * MEMBERS (4), WINDOW_S (30),
+ * BROKER_NODE_ARGS (extra node flags for the broker, e.g. --cpu-prof), BENCH_DEADLINE_S (1800).
+ * The descriptor limit of this process is inherited by the broker: 10,000 connections need over 10,000 in
+ * both; today every partition keeps 3 open (log, offset index, time index), so 10,000 partitions need over
+ * 30,000 (`ulimit -n`; with a lower hard limit, lower TOPICS: past it CreateTopics fails with
+ * KAFKA_STORAGE_ERROR). Prints progress on stderr, a table and one JSON line (`scale-json {...}`) on stdout.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BrokerChild, freePort, say } from './scale-broker.js';
+import { connectionsScenario, groupsScenario } from './scale-clients.js';
+import { partitionsScenario } from './scale-partitions.js';
+
+const env = process.env;
+const num = (name: string, dflt: number, max: number): number => {
+  const v = Number(env[name] ?? dflt);
+  return Math.min(Math.max(Number.isFinite(v) ? Math.floor(v) : dflt, 1), max);
+};
+
+const fmt = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : 'NA');
+
+async function withBroker<T>(sets: Record<string, string | number>, fn: (b: BrokerChild) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'runnel-scale-'));
+  const b = new BrokerChild(await freePort(), dir, sets);
+  try {
+    await b.start();
+    return await fn(b);
+  } catch (err) {
+    say(`broker output: ${b.output()}`);
+    throw err;
+  } finally {
+    await b.stop('SIGTERM').catch(() => b.stop('SIGKILL'));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const scenarios = new Set((env.SCENARIOS ?? 'partitions,connections,groups').split(','));
+  const deadline = num('BENCH_DEADLINE_S', 1800, 7200);
+  const watchdog = setTimeout(() => {
+    say(`scale bench: over ${deadline} s, giving up`);
+    process.exit(1);
+  }, deadline * 1000);
+  watchdog.unref();
+  const load = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+  say(`scale bench: node ${process.version}, ${cpus().length} CPUs, load average ${load}`);
+  const out: Record<string, unknown> = {};
+  const rows: [string, string, string][] = [];
+  const row = (name: string, value: string, target = ''): number => rows.push([name, value, target]);
+
+  if (scenarios.has('partitions')) {
+    const f = await withBroker({}, (b) =>
+      partitionsScenario(b, {
+        topics: num('TOPICS', 1000, 100_000),
+        partitions: num('PARTITIONS', 10, 1000),
+        records: num('RECORDS', 10, 10_000),
+        metadataRuns: num('METADATA_RUNS', 21, 1000),
+        spreadPartitions: num('SPREAD_PARTITIONS', 1000, 10_000),
+        spreadMiB: num('SPREAD_MIB', 16, 4096),
+      }),
+    );
+    out.partitions = f;
+    const n = f.topics * f.partitionsPerTopic;
+    row('partitions', `${f.topics} topics x ${f.partitionsPerTopic} = ${n}, ${f.recordsPerPartition} records each`);
+    row('  create topics', `${fmt(f.createMs / 1000, 2)} s`);
+    row('  produce the records', `${fmt(f.produceMs / 1000, 2)} s`);
+    row('  broker RSS', `${fmt(f.rssMiB, 0)} MiB`, '< 300 MiB');
+    row('  broker open fds', String(f.openFds));
+    row('  Metadata all topics', `${fmt(f.metadataAllMedianMs)} ms median (max ${fmt(f.metadataAllMaxMs)})`, '< 50 ms');
+    row('  SIGTERM -> exit', `${fmt(f.cleanShutdownMs / 1000, 2)} s`);
+    row('  restart after SIGTERM', `${fmt(f.restartAfterCleanMs / 1000, 2)} s`, '< 3 s');
+    row('  restart after kill -9', `${fmt(f.restartAfterKill9Ms / 1000, 2)} s`, '< 10 s');
+    row('  RSS after restart', `${fmt(f.rssAfterRestartMiB, 0)} MiB`);
+    row(
+      `  produce ${f.spreadMiB} MiB over ${f.spreadPartitions} vs 4`,
+      `${fmt(f.spreadMBps)} vs ${fmt(f.fourMBps)} MB/s = ${fmt(f.spreadRatio, 2)}`,
+      '>= 0.7',
+    );
+  }
+  if (scenarios.has('connections')) {
+    const f = await withBroker({}, (b) =>
+      connectionsScenario(b, {
+        connections: num('CONNECTIONS', 10_000, 100_000),
+        active: num('ACTIVE', 1000, 100_000),
+        activeSeconds: num('ACTIVE_S', 10, 600),
+      }),
+    );
+    out.connections = f;
+    row('connections', `${f.connections} idle (ApiVersions once)`);
+    row('  broker RSS before / idle', `${fmt(f.rssBeforeMiB, 0)} / ${fmt(f.rssIdleMiB, 0)} MiB`);
+    row('  per idle connection', `${fmt(f.kibPerIdleConnection)} KiB`, '< 30 KiB');
+    row(`  ${f.active} active (Metadata loop)`, `${f.activeRequests} requests, RSS peak ${fmt(f.rssActiveMiB, 0)} MiB`);
+  }
+  if (scenarios.has('groups')) {
+    const f = await withBroker({}, (b) =>
+      groupsScenario(b, {
+        groups: num('GROUP_COUNT', 1000, 100_000),
+        members: num('MEMBERS', 4, 100),
+        windowSeconds: num('WINDOW_S', 30, 3600),
+      }),
+    );
+    out.groups = f;
+    row('groups', `${f.groups} x ${f.members / f.groups} members, joined in ${fmt(f.joinMs / 1000, 2)} s`);
+    row(`  commits over ${fmt(f.windowS)} s`, `${f.commits} (${f.commitErrors} errors), ${fmt(f.commitsPerS, 0)}/s`);
+    row('  broker CPU', `${fmt(f.brokerCpuPct)} % of one core, ${fmt(f.cpuMsPerCommit, 3)} ms a commit`);
+    row(`  broker CPU at ${f.members} commits/s`, `${fmt(f.brokerCpuPctAtTarget)} % of one core`, '< 50 %');
+    row(
+      '  restart -> offsets loaded',
+      `${fmt(f.offsetsLoadMs / 1000, 2)} s (accepting after ${fmt(f.restartAcceptMs / 1000, 2)} s)`,
+      '< 2 s',
+    );
+  }
+  const w = Math.max(...rows.map((r) => r[0].length));
+  const v = Math.max(...rows.map((r) => r[1].length));
+  for (const [name, value, target] of rows) {
+    process.stdout.write(`${name.padEnd(w)}  ${value.padEnd(v)}  ${target ? `(target ${target})` : ''}\n`);
+  }
+  process.stdout.write(`scale-json ${JSON.stringify(out)}\n`);
+  say(
+    `load average after: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} (a shared machine: figures are noisy)`,
+  );
+  clearTimeout(watchdog);
+}
+
+main().catch((err: Error) => {
+  console.error(err.stack);
+  process.exit(1);
+});
