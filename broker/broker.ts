@@ -31,6 +31,7 @@ import { NodeFileSystem } from '../storage/fs.js';
 import { ClientQuotaStore } from '../replication/metadata/client-quotas.js';
 import { ScramCredentialStore } from '../replication/metadata/scram-credentials.js';
 import type { Authorizer } from './authorizer.js';
+import { openAuthorizer } from './security/authorizer/configure.js';
 import type { BrokerServices, CoreServices } from './services.js';
 import { NotStartedError } from '../protocol/errors.js';
 import { ClusterNode } from './cluster.js';
@@ -91,7 +92,7 @@ export class Broker {
   private producerIdManager: ProducerIdManager | undefined;
   private quotaStore: ClientQuotaStore | undefined;
   private scramStore: ScramCredentialStore | undefined;
-  /** The ACL authorizer; none is configured yet, so the ACL APIs answer SECURITY_DISABLED. */
+  /** The ACL authorizer (`authorizer.class.name`); undefined: every action allowed, ACL APIs SECURITY_DISABLED. */
   authorizer: Authorizer | undefined;
   /**
    * Test hook: called after a Produce appended a partition's batch; returning true makes the broker
@@ -209,6 +210,7 @@ export class Broker {
     else await mkdir(dataDir, { recursive: true });
     const nodeId = this.config.int('node.id');
     const fs = this.deps.fs ?? new NodeFileSystem();
+    this.authorizer = await openAuthorizer(this.config, fs, dataDir, this.childLogger('authorizer'));
     const validateConfigs = (overrides: Readonly<Record<string, string>>): void =>
       void this.config.resolveLogConfig(overrides);
     if (this.config.etcdEndpoints.length > 0) {

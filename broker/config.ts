@@ -2,7 +2,7 @@
  * Broker and topic configuration, defined once in one declarative table (name, type, default, doc, scope,
  * dynamic or not, validation), built here from its rows by area in ./config/ (server.ts: node and listeners;
  * listeners.ts: Kafka's listeners; cluster.ts: etcd, controller, replication; log.ts: topics and their logs;
- * groups.ts; txn.ts), concatenated in
+ * groups.ts; txn.ts; authorizer.ts), concatenated in
  * the order README's reference lists them. The same table parses `--set`/env/config-file values, resolves and
  * validates topic configs (each topic-config row names its storage LogConfig field; LogManager gets a
  * resolver built from here, so storage keeps no config names or defaults of its own), answers
@@ -23,6 +23,7 @@ import { LOG_CONFIGS } from './config/log.js';
 import { NODE_CONFIGS, SERVER_CONFIGS } from './config/server.js';
 import { LISTENER_CONFIGS } from './config/listeners.js';
 import { TXN_CONFIGS } from './config/txn.js';
+import { AUTHORIZER_CONFIGS } from './config/authorizer.js';
 
 export * from './config-model.js';
 
@@ -35,6 +36,7 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   ...LOG_CONFIGS,
   ...GROUP_CONFIGS,
   ...TXN_CONFIGS,
+  ...AUTHORIZER_CONFIGS,
 ];
 
 export const CONFIG_TABLE = new ConfigTable(CONFIG_DEFS);
