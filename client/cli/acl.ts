@@ -150,7 +150,8 @@ function bindings(opts: AclOptions, pattern: number): AclBinding[] {
 
 function patternText(b: { resourceType: number; resourceName: string; patternType: number }): string {
   const pattern = PATTERN_NAMES[b.patternType] ?? String(b.patternType);
-  return `ResourcePattern(resourceType=${RESOURCE_NAMES[b.resourceType] ?? b.resourceType}, name=${b.resourceName}, patternType=${pattern})`;
+  const type = RESOURCE_NAMES[b.resourceType] ?? b.resourceType;
+  return `ResourcePattern(resourceType=${type}, name=${b.resourceName}, patternType=${pattern})`;
 }
 
 function entryText(b: AclBinding): string {

@@ -43,7 +43,8 @@ async function acls(): Promise<string[]> {
   return list
     .map(
       (a) =>
-        `${a.resourceType}:${a.patternType}:${a.resourceName}:${a.principal}:${a.host}:${a.operation}:${a.permissionType}`,
+        `${a.resourceType}:${a.patternType}:${a.resourceName}:${a.principal}:${a.host}:` +
+        `${a.operation}:${a.permissionType}`,
     )
     .sort();
 }

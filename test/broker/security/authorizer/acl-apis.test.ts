@@ -111,7 +111,7 @@ const filterAll = {
   permissionType: 1,
 };
 
-test('with ALTER on the CLUSTER: create (with per-ACL validation), describe by filter, delete; durable across restart', async () => {
+test('with ALTER on the CLUSTER: create (validated per ACL), describe, delete; durable across restart', async () => {
   await env.broker.broker.authorizer!.createAcls([clusterAcl(7)]);
   const c = await call(env.client, 30, 2, encodeCreateAclsRequest, decodeCreateAclsResponse, {
     creations: [topicCreation('visible'), { ...topicCreation('x'), resourcePatternType: 2 }, topicCreation('gone', 3)],
