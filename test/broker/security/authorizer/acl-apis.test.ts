@@ -8,7 +8,11 @@ import assert from 'node:assert/strict';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
-import { useBrokerAndClient, call } from '../../../helpers/test-broker.js';
+import { useBrokerAndClient, call, testBroker } from '../../../helpers/test-broker.js';
+import { encodeDescribeClusterRequest } from '../../../../protocol/generated/describe-cluster-request.js';
+import { decodeDescribeClusterResponse } from '../../../../protocol/generated/describe-cluster-response.js';
+import { encodeDescribeTopicPartitionsRequest } from '../../../../protocol/generated/describe-topic-partitions-request.js';
+import { decodeDescribeTopicPartitionsResponse } from '../../../../protocol/generated/describe-topic-partitions-response.js';
 import { run } from '../../../helpers/broker-process.js';
 import { quietKafkajs } from '../../../helpers/kafkajs.js';
 import { ErrorCode } from '../../../../protocol/generated/error-codes.js';
@@ -255,4 +259,59 @@ test('kafka-python 2.0.2 admin create/describe/delete_acls against the real auth
   assert.match(r.stdout, /^create: 1 \[\]$/m);
   assert.match(r.stdout, /^describe: \[\('t1', 'User:alice', 'READ'\)\]$/m);
   assert.match(r.stdout, /^delete: \[\(1, 'NoError'\)\]$/m);
+});
+
+test('DescribeCluster: authorized operations need DESCRIBE on the CLUSTER (else 0); brokers answered either way', async () => {
+  const ask = () =>
+    call(env.client, 60, 1, encodeDescribeClusterRequest, decodeDescribeClusterResponse, {
+      includeClusterAuthorizedOperations: true,
+      endpointType: 1,
+      includeFencedBrokers: false,
+    });
+  // From the tests before: DESCRIBE, ALTER and CREATE on the CLUSTER.
+  const res = await ask();
+  assert.equal(res.errorCode, 0);
+  assert.equal(res.clusterAuthorizedOperations, (1 << 5) | (1 << 7) | (1 << 8));
+  // ALTER implies DESCRIBE: only CREATE left is not enough.
+  await env.broker.broker.authorizer!.deleteAcls([{ ...filterAll, resourceType: 4, operation: 8 }]);
+  assert.equal((await ask()).clusterAuthorizedOperations, (1 << 5) | (1 << 7) | (1 << 8));
+  await env.broker.broker.authorizer!.deleteAcls([{ ...filterAll, resourceType: 4, operation: 7 }]);
+  const denied = await ask();
+  assert.equal(denied.clusterAuthorizedOperations, 0);
+  assert.equal(denied.brokers.length, 1);
+  await env.broker.broker.authorizer!.createAcls([clusterAcl(7), clusterAcl(8)]);
+});
+
+test('DescribeTopicPartitions: hidden when listing all, TOPIC_AUTHORIZATION_FAILED last when listed', async () => {
+  const ask = (names: string[]) =>
+    call(env.client, 75, 0, encodeDescribeTopicPartitionsRequest, decodeDescribeTopicPartitionsResponse, {
+      topics: names.map((name) => ({ name })),
+      responsePartitionLimit: 2000,
+      cursor: null,
+    });
+  const all = await ask([]);
+  assert.deepEqual(
+    all.topics.map((t) => [t.name, t.errorCode, t.topicAuthorizedOperations]),
+    [
+      ['app.new', 0, (1 << 4) | (1 << 8)],
+      ['app.one', 0, (1 << 4) | (1 << 8)],
+      ['visible', 0, 1 << 8],
+    ],
+  );
+  const listed = await ask(['hidden', 'visible', 'nope']);
+  assert.deepEqual(
+    listed.topics.map((t) => [t.name, t.errorCode, t.topicId]),
+    [
+      ['visible', 0, listed.topics[0].topicId],
+      ['hidden', ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'AAAAAAAAAAAAAAAAAAAAAA'],
+      ['nope', ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'AAAAAAAAAAAAAAAAAAAAAA'],
+    ],
+  );
+});
+
+test('an authorizer.class.name Runnel does not serve refuses start-up', async () => {
+  await assert.rejects(
+    testBroker({ storage: 'memory', config: { 'authorizer.class.name': 'com.example.MyAuthorizer' } }),
+    /authorizer.class.name com.example.MyAuthorizer is not supported/,
+  );
 });
