@@ -35,6 +35,7 @@ import { CachingFileSystem, deriveMaxOpenFiles, processFdLimit } from '../storag
 import { ClientQuotaStore } from '../replication/metadata/client-quotas.js';
 import { ScramCredentialStore } from '../replication/metadata/scram-credentials.js';
 import type { Authorizer } from './authorizer.js';
+import { openAuthorizer } from './security/authorizer/configure.js';
 import type { BrokerServices, CoreServices } from './services.js';
 import { NotStartedError } from '../protocol/errors.js';
 import { ClusterNode } from './cluster.js';
@@ -98,7 +99,7 @@ export class Broker {
   private producerIdManager: ProducerIdManager | undefined;
   private quotaStore: ClientQuotaStore | undefined;
   private scramStore: ScramCredentialStore | undefined;
-  /** The ACL authorizer; none is configured yet, so the ACL APIs answer SECURITY_DISABLED. */
+  /** The ACL authorizer (`authorizer.class.name`); undefined: every action allowed, ACL APIs SECURITY_DISABLED. */
   authorizer: Authorizer | undefined;
   /**
    * Test hook: called after a Produce appended a partition's batch; returning true makes the broker
@@ -242,6 +243,7 @@ export class Broker {
     else await mkdir(dataDir, { recursive: true });
     const nodeId = this.config.int('node.id');
     const fs = this.deps.fs ?? this.cachingFileSystem();
+    this.authorizer = await openAuthorizer(this.config, fs, dataDir, this.childLogger('authorizer'));
     const validateConfigs = (overrides: Readonly<Record<string, string>>): void =>
       void this.config.resolveLogConfig(overrides);
     if (this.config.etcdEndpoints.length > 0) {

@@ -3,7 +3,8 @@
  * dynamic or not, validation), built here from its rows by area in ./config/ (server.ts: node and listeners;
  * listeners.ts: Kafka's listeners; tls.ts: TLS keystores, truststores, client auth; sasl.ts: SASL
  * authentication; cluster.ts: etcd, controller, replication; log.ts: topics and their logs;
- * groups.ts; txn.ts; oauth.ts: SASL/OAUTHBEARER; quotas.ts: client quota windows), concatenated in
+ * groups.ts; txn.ts; oauth.ts: SASL/OAUTHBEARER; quotas.ts: client quota windows;
+ * authorizer.ts: ACL authorizer), concatenated in
  * the order README's reference lists them. The same table parses `--set`/env/config-file values, resolves and
  * validates topic configs (each topic-config row names its storage LogConfig field; LogManager gets a
  * resolver built from here, so storage keeps no config names or defaults of its own), answers
@@ -28,6 +29,7 @@ import { SASL_CONFIGS } from './config/sasl.js';
 import { TXN_CONFIGS } from './config/txn.js';
 import { OAUTH_CONFIGS } from './config/oauth.js';
 import { QUOTA_CONFIGS } from './config/quotas.js';
+import { AUTHORIZER_CONFIGS } from './config/authorizer.js';
 
 export * from './config-model.js';
 
@@ -44,6 +46,7 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   ...GROUP_CONFIGS,
   ...TXN_CONFIGS,
   ...QUOTA_CONFIGS,
+  ...AUTHORIZER_CONFIGS,
 ];
 
 export const CONFIG_TABLE = new ConfigTable(CONFIG_DEFS);

@@ -33,6 +33,8 @@ import {
   describeUserScramCredentials,
 } from './admin-scram.js';
 import type { Connection } from './connection.js';
+import * as acls from './admin-acls.js';
+import type { AclBinding, AclBindingFilter } from './admin-acls.js';
 import { CoordinatorCache } from './coordinator.js';
 import { KafkaError, check, isCoordinatorError } from './errors.js';
 import { decodeAssignment } from './group-protocol.js';
@@ -442,6 +444,21 @@ export class Admin {
         for (const r of res.results) check(r.errorCode, `group ${r.groupId}`);
       });
     }
+  }
+
+  /** CreateAcls (client/admin-acls.ts). */
+  async createAcls(bindings: readonly AclBinding[]): Promise<void> {
+    return acls.createAcls(await this.controller(), bindings);
+  }
+
+  /** DescribeAcls: the ACLs matching the filter. */
+  async describeAcls(filter: AclBindingFilter): Promise<AclBinding[]> {
+    return acls.describeAcls(await this.controller(), filter);
+  }
+
+  /** DeleteAcls: the ACLs each filter deleted. */
+  async deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclBinding[][]> {
+    return acls.deleteAcls(await this.controller(), filters);
   }
 }
 

@@ -10,7 +10,14 @@
  * request sees the topic with its leaders (here the logs exist by then, so it is ready at once; a request
  * racing the creation may also see LEADER_NOT_AVAILABLE). Invalid names get INVALID_TOPIC_EXCEPTION, missing
  * ones UNKNOWN_TOPIC_OR_PARTITION
- * (UNKNOWN_TOPIC_ID when asked by id, v10+). Authorized operations are not computed (-2147483648).
+ * (UNKNOWN_TOPIC_ID when asked by id, v10+).
+ *
+ * Authorization (Kafka's KafkaApis.handleTopicMetadataRequest): when all topics are asked for, those the
+ * principal may not DESCRIBE are left out; listed ones answer TOPIC_AUTHORIZATION_FAILED without disclosing
+ * whether they exist (asked by id: the id echoed, the name null). Auto-creation needs CREATE on the CLUSTER
+ * or on the topic, else TOPIC_AUTHORIZATION_FAILED. Authorized operations (v8+, when asked): topics' as
+ * Kafka's bitfield (every supported operation without an authorizer); the cluster's (v8-10) only with
+ * DESCRIBE on the CLUSTER, else 0; -2147483648 when not asked.
  */
 import { decodeMetadataRequest, type MetadataRequest } from '../../protocol/generated/metadata-request.js';
 import {
@@ -23,11 +30,11 @@ import {
 } from '../../protocol/generated/metadata-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { registerHandler } from './registry.js';
-import { autoCreateTopic, isInternalTopic } from '../topics.js';
+import { autoCreateTopic, isInternalTopic, ZERO_UUID } from '../topics.js';
 import { NO_LEADER, type MetadataImage, type TopicImage } from '../../replication/metadata/image.js';
-
-const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
-const NO_OPERATIONS = -2147483648;
+import { AclOperation, AclResourceType, CLUSTER_RESOURCE } from '../authorizer.js';
+import { authorized, authorizedCluster, filterAuthorized } from '../security/authorize.js';
+import { authorizedOperations, NO_OPERATIONS } from '../security/authorized-operations.js';
 
 export function topicMetadata(image: MetadataImage, t: TopicImage): MetadataResponseTopic {
   const out = defaultMetadataResponseTopic();
@@ -76,38 +83,80 @@ export const metadataHandler = registerHandler<MetadataRequest, MetadataResponse
     res.controllerId = image.controllerId;
     res.clusterAuthorizedOperations = NO_OPERATIONS;
     const v = ctx.apiVersion;
+    if (v >= 8 && v <= 10 && req.includeClusterAuthorizedOperations) {
+      res.clusterAuthorizedOperations = authorizedCluster(ctx, AclOperation.DESCRIBE)
+        ? authorizedOperations(ctx, AclResourceType.CLUSTER, CLUSTER_RESOURCE)
+        : 0;
+    }
+    const withOperations = (t: MetadataResponseTopic): MetadataResponseTopic => {
+      if (v >= 8 && req.includeTopicAuthorizedOperations && t.name !== null)
+        t.topicAuthorizedOperations = authorizedOperations(ctx, AclResourceType.TOPIC, t.name);
+      return t;
+    };
     const all = req.topics === null || (v === 0 && req.topics.length === 0);
     if (all) {
-      for (const t of image.topics()) res.topics.push(topicMetadata(metadata.image, t));
+      // Topics the principal may not DESCRIBE are left out, their denial not logged (Kafka's way).
+      const topics = [...image.topics()];
+      const names = topics.map((t) => t.name);
+      const visible = filterAuthorized(ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, names, false);
+      for (const t of topics) if (visible.has(t.name)) res.topics.push(withOperations(topicMetadata(image, t)));
       return res;
     }
+    const byName = (wanted: { name: string | null; topicId: string }): string | undefined =>
+      wanted.name === null || wanted.name === ''
+        ? wanted.topicId !== ZERO_UUID
+          ? image.topicById(wanted.topicId)?.name
+          : undefined
+        : wanted.name;
+    const named = req.topics!.flatMap((w) => byName(w) ?? []);
+    const describable = filterAuthorized(ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, named);
     const allowCreate = v < 4 || req.allowAutoTopicCreation;
+    let clusterCreate: boolean | undefined;
+    const mayCreate = (name: string): boolean => {
+      clusterCreate ??= authorizedCluster(ctx, AclOperation.CREATE, false);
+      return clusterCreate || authorized(ctx, AclOperation.CREATE, AclResourceType.TOPIC, name);
+    };
     for (const wanted of req.topics!) {
       if (wanted.name === null || wanted.name === '') {
         const byId = wanted.topicId !== ZERO_UUID ? image.topicById(wanted.topicId) : undefined;
-        if (byId) {
-          res.topics.push(topicMetadata(metadata.image, byId));
+        if (byId && describable.has(byId.name)) {
+          res.topics.push(withOperations(topicMetadata(image, byId)));
         } else {
+          // Topic ids are not sensitive: a topic the principal may not see answers TOPIC_AUTHORIZATION_FAILED.
           const t = defaultMetadataResponseTopic();
           t.name = null;
           t.topicId = wanted.topicId;
-          t.errorCode = wanted.topicId === ZERO_UUID ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.UNKNOWN_TOPIC_ID;
+          t.errorCode = byId
+            ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            : wanted.topicId === ZERO_UUID
+              ? ErrorCode.INVALID_TOPIC_EXCEPTION
+              : ErrorCode.UNKNOWN_TOPIC_ID;
           res.topics.push(t);
         }
         continue;
       }
+      const t = defaultMetadataResponseTopic();
+      t.name = wanted.name;
+      if (!describable.has(wanted.name)) {
+        // Whether it exists is not disclosed.
+        t.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        res.topics.push(t);
+        continue;
+      }
       const existing = image.topic(wanted.name);
       if (existing) {
-        res.topics.push(topicMetadata(metadata.image, existing));
+        res.topics.push(withOperations(topicMetadata(image, existing)));
+        continue;
+      }
+      t.isInternal = isInternalTopic(wanted.name);
+      if (allowCreate && ctx.services.config.bool('auto.create.topics.enable') && !mayCreate(wanted.name)) {
+        t.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        res.topics.push(t);
         continue;
       }
       const created = await autoCreateTopic(ctx.services, wanted.name, allowCreate);
-      const t = defaultMetadataResponseTopic();
-      t.name = wanted.name;
       t.errorCode = typeof created === 'number' ? created : ErrorCode.LEADER_NOT_AVAILABLE;
-      t.isInternal = isInternalTopic(wanted.name);
-      t.topicAuthorizedOperations = NO_OPERATIONS;
-      res.topics.push(t);
+      res.topics.push(withOperations(t));
     }
     return res;
   },

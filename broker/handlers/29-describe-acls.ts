@@ -2,8 +2,9 @@
  * DescribeAcls (key 29), versions 0-3 (v2+ flexible; v0 from Kafka 3.9.1's definition, literal patterns only).
  *
  * Without an authorizer (none is configured yet) the whole response is SECURITY_DISABLED "No Authorizer is
- * configured.", as Kafka answers without `authorizer.class.name`. With one, the ACLs matching the filter are
- * grouped by resource pattern.
+ * configured.", as Kafka answers without `authorizer.class.name`. With one, the principal needs DESCRIBE on
+ * the CLUSTER (else CLUSTER_AUTHORIZATION_FAILED), and the ACLs matching the filter are answered grouped by
+ * resource pattern; a filter with an UNKNOWN element is INVALID_REQUEST.
  */
 import { type DescribeAclsRequest, decodeDescribeAclsRequest } from '../../protocol/generated/describe-acls-request.js';
 import {
@@ -13,8 +14,12 @@ import {
 } from '../../protocol/generated/describe-acls-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { RunnelError } from '../../protocol/errors.js';
-import { NO_AUTHORIZER } from '../authorizer.js';
+import { AclOperation, NO_AUTHORIZER } from '../authorizer.js';
+import { authorizedCluster } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
+
+/** The message of a request denied for want of a CLUSTER permission. */
+export const CLUSTER_DENIED = 'Cluster authorization failed.';
 
 export const describeAclsHandler = registerHandler<DescribeAclsRequest, DescribeAclsResponse>({
   apiKey: 29,
@@ -29,6 +34,11 @@ export const describeAclsHandler = registerHandler<DescribeAclsRequest, Describe
     if (!authorizer) {
       res.errorCode = ErrorCode.SECURITY_DISABLED;
       res.errorMessage = NO_AUTHORIZER;
+      return res;
+    }
+    if (!authorizedCluster(ctx, AclOperation.DESCRIBE)) {
+      res.errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+      res.errorMessage = CLUSTER_DENIED;
       return res;
     }
     try {

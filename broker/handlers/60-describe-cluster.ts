@@ -5,8 +5,10 @@
  * includeFencedBrokers asks. Today the cluster is this node (never fenced), which is also reported as the
  * controller, as a Kafka broker reports a live broker in place of the KRaft controller. v1+ endpointType:
  * 1 = brokers is answered (and echoed); 2 = controllers, or any other value, → UNSUPPORTED_ENDPOINT_TYPE, as a
- * Kafka broker listener answers. clusterAuthorizedOperations: when asked, every cluster operation (there is no
- * authorizer, which is what Kafka reports without one); otherwise -2147483648.
+ * Kafka broker listener answers. clusterAuthorizedOperations (Kafka's computeDescribeClusterResponse): when
+ * asked, the cluster operations the principal may perform if it may DESCRIBE the CLUSTER, else 0 (every
+ * cluster operation without an authorizer); -2147483648 when not asked. As in Kafka, the brokers are
+ * answered whether or not the principal may DESCRIBE the CLUSTER.
  */
 import {
   decodeDescribeClusterRequest,
@@ -19,10 +21,12 @@ import {
 } from '../../protocol/generated/describe-cluster-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { registerHandler } from './registry.js';
+import { AclOperation, AclResourceType, CLUSTER_RESOURCE } from '../authorizer.js';
+import { authorizedCluster } from '../security/authorize.js';
+import { authorizedOperations, NO_OPERATIONS } from '../security/authorized-operations.js';
 
 const BROKERS = 1;
 const CONTROLLERS = 2;
-const NO_OPERATIONS = -2147483648;
 /**
  * AclOperation codes Kafka supports on the CLUSTER resource: CREATE 5, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9,
  * DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12.
@@ -57,7 +61,12 @@ export const describeClusterHandler = registerHandler<DescribeClusterRequest, De
       const e = image.endpoint(b.nodeId, ctx.session.listenerName);
       if (e) res.brokers.push({ brokerId: b.nodeId, host: e.host, port: e.port, rack: b.rack, isFenced: b.fenced });
     }
-    res.clusterAuthorizedOperations = req.includeClusterAuthorizedOperations ? ALL_CLUSTER_OPERATIONS : NO_OPERATIONS;
+    res.clusterAuthorizedOperations = NO_OPERATIONS;
+    if (req.includeClusterAuthorizedOperations) {
+      res.clusterAuthorizedOperations = authorizedCluster(ctx, AclOperation.DESCRIBE)
+        ? authorizedOperations(ctx, AclResourceType.CLUSTER, CLUSTER_RESOURCE)
+        : 0;
+    }
     return res;
   },
 });

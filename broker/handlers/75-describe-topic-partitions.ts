@@ -11,7 +11,13 @@
  * are none. A cursor topic missing from a non-empty list, or a negative cursor partition, is
  * INVALID_REQUEST for every listed topic, as Kafka's error response. Leader, leader epoch, replicas and ISR
  * come from the metadata image (one node today: it leads every partition at epoch 0); replicas on fenced or
- * unregistered brokers are offline; the ELR is empty; authorized operations are not computed.
+ * unregistered brokers are offline; the ELR is empty.
+ *
+ * Authorization (Kafka's DescribeTopicPartitionsRequestHandler): topics the principal may not DESCRIBE are
+ * skipped (they count for no page); when topics are listed, each such topic met before the page ends is
+ * appended after the others with TOPIC_AUTHORIZATION_FAILED and the zero topic id, existing or not. Every other
+ * topic in the answer carries its authorized operations (Kafka's bitfield; all supported ones without an
+ * authorizer).
  */
 import {
   decodeDescribeTopicPartitionsRequest,
@@ -23,6 +29,7 @@ import {
   encodeDescribeTopicPartitionsResponse,
   type DescribeTopicPartitionsResponse,
   type DescribeTopicPartitionsResponsePartition,
+  type DescribeTopicPartitionsResponseTopic,
 } from '../../protocol/generated/describe-topic-partitions-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import {
@@ -33,9 +40,11 @@ import {
 } from '../../replication/metadata/image.js';
 import { isInternalTopic, ZERO_UUID } from '../topics.js';
 import { registerHandler } from './registry.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { filterAuthorized } from '../security/authorize.js';
+import { authorizedOperations } from '../security/authorized-operations.js';
 
 export const MAX_PARTITIONS_PER_RESPONSE = 2000;
-const NO_OPERATIONS = -2147483648;
 
 export const describeTopicPartitionsHandler = registerHandler<
   DescribeTopicPartitionsRequest,
@@ -69,17 +78,27 @@ export const describeTopicPartitionsHandler = registerHandler<
       }
       return res;
     }
+    const describable = filterAuthorized(ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, names);
+    const denied: DescribeTopicPartitionsResponseTopic[] = [];
     let remaining = Math.max(Math.min(req.responsePartitionLimit, MAX_PARTITIONS_PER_RESPONSE), 1);
     for (const name of [...names].sort()) {
+      const out = defaultDescribeTopicPartitionsResponseTopic();
+      out.name = name;
+      if (!describable.has(name)) {
+        if (!all) {
+          out.topicId = ZERO_UUID;
+          out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          denied.push(out);
+        }
+        continue;
+      }
       if (remaining === 0) {
         res.nextCursor = { topicName: name, partitionIndex: 0 };
         break;
       }
       const meta = image.topic(name);
-      const out = defaultDescribeTopicPartitionsResponseTopic();
-      out.name = name;
       out.isInternal = isInternalTopic(name);
-      out.topicAuthorizedOperations = NO_OPERATIONS;
+      out.topicAuthorizedOperations = authorizedOperations(ctx, AclResourceType.TOPIC, name);
       if (!meta) {
         if (all) continue;
         out.topicId = ZERO_UUID;
@@ -100,6 +119,7 @@ export const describeTopicPartitionsHandler = registerHandler<
         break;
       }
     }
+    res.topics.push(...denied);
     return res;
   },
 });

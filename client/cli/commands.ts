@@ -1,5 +1,5 @@
 /**
- * The client commands of the `runnel` CLI: topic, produce, consume, group, cluster, user, and dev (a local
+ * The client commands of the `runnel` CLI: topic, produce, consume, group, acl, cluster, user, and dev (a local
  * replicated cluster: broker/dev-cluster.ts, loaded only by that command). This module only
  * declares the commands, their options and help; each action imports its implementation lazily
  * (./topic.js, ./produce.js, ...) so that parsing stays cheap and `runnel start` never loads this file
@@ -196,6 +196,41 @@ partition, offset, timestamp, key, value and headers (strings; bytes that are no
   clientCommand(group, 'delete <groups...>', 'delete consumer groups (they must have no members)').action(
     (ids: string[], opts) => run(async () => (await import('./group.js')).groupDelete(ids, opts)),
   );
+
+  // ---- acl
+  const acl = program.command('acl').description("add, list and remove ACLs (kafka-acls' options)");
+  const aclOptions = (c: Command, forAdd: boolean): Command => {
+    c.option('--allow-principal <principal>', 'principal the ACL allows, e.g. User:alice (repeatable)', collectList)
+      .option('--deny-principal <principal>', 'principal the ACL denies (repeatable)', collectList)
+      .option('--allow-host <host>', 'host the allow ACLs apply to (repeatable; default *)', collectList)
+      .option('--deny-host <host>', 'host the deny ACLs apply to (repeatable; default *)', collectList)
+      .option('--operation <op>', 'Read, Write, Create, Describe, Alter, ... (repeatable; default All)', collectList)
+      .option('--producer', 'producer ACLs: Write, Describe, Create on topics; Write, Describe on transactional ids')
+      .option('--consumer', 'consumer ACLs: Read, Describe on topics; Read on the group (needs --group)')
+      .option('--idempotent', 'with --producer: IdempotentWrite on the cluster')
+      .option('--force', 'accepted for kafka-acls compatibility; runnel never asks for confirmation');
+    return aclResourceOptions(c, forAdd);
+  };
+  const aclResourceOptions = (c: Command, forAdd: boolean): Command =>
+    c
+      .option('--topic <name>', 'topic (repeatable; * for all)', collectList)
+      .option('--group <id>', 'consumer group (repeatable; * for all)', collectList)
+      .option('--transactional-id <id>', 'transactional id (repeatable; * for all)', collectList)
+      .option('--cluster', 'the cluster resource')
+      .option(
+        '--resource-pattern-type <type>',
+        forAdd ? 'literal (default) or prefixed' : 'literal (default), prefixed, any or match',
+      );
+  aclOptions(clientCommand(acl, 'add', 'create ACLs: each resource x principal x host x operation'), true).action(
+    (opts) => run(async () => (await import('./acl.js')).aclAdd(opts)),
+  );
+  aclOptions(
+    clientCommand(acl, 'remove', 'delete ACLs (without principals: every ACL of the resources)'),
+    false,
+  ).action((opts) => run(async () => (await import('./acl.js')).aclRemove(opts)));
+  aclResourceOptions(clientCommand(acl, 'list', 'print ACLs (of the given resources; all without)'), false)
+    .option('--principal <principal>', 'only ACLs of this principal (repeatable)', collectList)
+    .action((opts) => run(async () => (await import('./acl.js')).aclList(opts)));
 
   // ---- cluster
   const cluster = program.command('cluster').description('cluster information');
