@@ -29,6 +29,10 @@
  * partition this node leads (else NOT_LEADER_OR_FOLLOWER); they read up to the log end, not the HW, the
  * fetch offset is recorded as the follower's log end (ReplicaManager.readForReplica: ISR, HW), and the
  * answer carries the HW.
+ * Authorization (Kafka's KafkaApis): a replica fetch needs CLUSTER_ACTION on the CLUSTER, else every partition
+ * answers TOPIC_AUTHORIZATION_FAILED; a consumer needs READ on each topic, else its partitions answer
+ * TOPIC_AUTHORIZATION_FAILED (before existence is looked at) with no records and no offsets. Denied partitions
+ * are not waited on; in a fetch session they stay in the session and are checked again on each request.
  */
 import { decodeFetchRequest, type FetchRequest } from '../../protocol/generated/fetch-request.js';
 import {
@@ -55,6 +59,8 @@ import type { Partition } from '../../replication/partition.js';
 import type { ReplicaManager } from '../../replication/replica-manager.js';
 import { preferredReadReplica } from '../../replication/replica-selector.js';
 import { LeaderHints } from '../leader-hints.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { authorizedCluster, filterAuthorized } from '../security/authorize.js';
 
 const INT32_MAX = 2147483647;
 const EMPTY = Buffer.alloc(0);
@@ -106,6 +112,8 @@ interface ReadOptions {
    */
   fromAnyReplica: boolean;
   preferred: ((p: Partition, fetchOffset: number) => number) | undefined;
+  /** Whether the client may read the topic (replica fetches: CLUSTER_ACTION; consumers: READ on the topic). */
+  readable: (topic: string) => boolean;
 }
 
 /**
@@ -129,6 +137,10 @@ async function readOnce(
     results.push(out);
     if (o.byId && it.topic === '') {
       failed(out, ErrorCode.UNKNOWN_TOPIC_ID);
+      continue;
+    }
+    if (!o.readable(it.topic)) {
+      failed(out, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
       continue;
     }
     if (o.replicaId >= 0) {
@@ -308,7 +320,21 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
 
     // ---- read, waiting for minBytes up to maxWaitMs ----
     const replicaId = v >= 15 ? req.replicaState.replicaId : req.replicaId;
+    let readableTopics: (topic: string) => boolean;
+    if (replicaId >= 0) {
+      const allowed = authorizedCluster(ctx, AclOperation.CLUSTER_ACTION);
+      readableTopics = () => allowed;
+    } else {
+      const allowed = filterAuthorized(
+        ctx,
+        AclOperation.READ,
+        AclResourceType.TOPIC,
+        items.filter((it) => it.topic !== '').map((it) => it.topic),
+      );
+      readableTopics = (topic) => allowed.has(topic);
+    }
     const opts: ReadOptions = {
+      readable: readableTopics,
       replicaId,
       version: v,
       responseMax: v >= 3 ? req.maxBytes : INT32_MAX,
