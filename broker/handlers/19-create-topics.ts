@@ -16,6 +16,10 @@
  * can be produced to as soon as the response arrives; the timeout is not needed.
  * v5+ results carry numPartitions, replicationFactor and the topic's configs (as DescribeConfigs shows
  * them, without synonyms); v7 the topic id (zero for validateOnly, where no topic exists).
+ * Authorization (Kafka's ControllerApis): CREATE on the CLUSTER allows every topic, else CREATE on each topic;
+ * a denied topic answers TOPIC_AUTHORIZATION_FAILED "Authorization failed." (after the duplicate check, before
+ * its name or existence is looked at) and is not created. v5+: without DESCRIBE_CONFIGS on the topic, a created
+ * topic's result carries topicConfigErrorCode TOPIC_AUTHORIZATION_FAILED and no configs or layout.
  */
 import {
   decodeCreateTopicsRequest,
@@ -39,6 +43,8 @@ import {
   type ApiErr,
 } from '../topic-configs.js';
 import type { BrokerServices } from '../services.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { authorizedCluster, filterAuthorized } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 interface Layout {
@@ -192,6 +198,11 @@ export const createTopicsHandler = registerHandler<CreateTopicsRequest, CreateTo
     const counts = new Map<string, number>();
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     const answered = new Set<string>();
+    const names = req.topics.map((t) => t.name).filter((n) => counts.get(n) === 1);
+    const creatable = authorizedCluster(ctx, AclOperation.CREATE, false)
+      ? new Set(names)
+      : filterAuthorized(ctx, AclOperation.CREATE, AclResourceType.TOPIC, names);
+    const describable = filterAuthorized(ctx, AclOperation.DESCRIBE_CONFIGS, AclResourceType.TOPIC, names, false);
     for (const t of req.topics) {
       if (counts.get(t.name)! > 1) {
         if (!answered.has(t.name))
@@ -199,7 +210,21 @@ export const createTopicsHandler = registerHandler<CreateTopicsRequest, CreateTo
         answered.add(t.name);
         continue;
       }
-      res.topics.push(await createOne(ctx.services, t, req.validateOnly, ctx.apiVersion));
+      if (!creatable.has(t.name)) {
+        res.topics.push(
+          failed(t.name, { code: ErrorCode.TOPIC_AUTHORIZATION_FAILED, message: 'Authorization failed.' }),
+        );
+        continue;
+      }
+      const out = await createOne(ctx.services, t, req.validateOnly, ctx.apiVersion);
+      if (out.errorCode === ErrorCode.NONE && ctx.apiVersion >= 5 && !describable.has(t.name)) {
+        // Created, but the client may not see its configs (Kafka's ReplicationControlManager).
+        out.topicConfigErrorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        out.numPartitions = -1;
+        out.replicationFactor = -1;
+        out.configs = [];
+      }
+      res.topics.push(out);
     }
     return res;
   },

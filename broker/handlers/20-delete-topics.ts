@@ -10,6 +10,10 @@
  * refuses, client side), so this handler does too; the topic is recreated on demand like any other.
  * Topic deletion is always enabled (there is no `delete.topic.enable`). The deleted topic's committed
  * offsets are removed from every consumer group with tombstones (groups/offsets.ts deleteTopicOffsets), as Kafka.
+ * Authorization (Kafka's KafkaApis): DELETE on each topic, else TOPIC_AUTHORIZATION_FAILED and the topic stays;
+ * a topic named by name is checked before its existence (an unauthorized client cannot tell unknown from
+ * denied); one named by id (v6) answers UNKNOWN_TOPIC_ID when unknown, and without DESCRIBE on the topic
+ * TOPIC_AUTHORIZATION_FAILED with no name.
  */
 import { decodeDeleteTopicsRequest, type DeleteTopicsRequest } from '../../protocol/generated/delete-topics-request.js';
 import {
@@ -22,6 +26,8 @@ import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { errorOf, type ApiErr } from '../topic-configs.js';
 import { ZERO_UUID } from '../topics.js';
 import { deleteTopicOffsets } from '../groups/offsets.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { authorized, deniedMessage } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 const UNKNOWN_TOPIC: ApiErr = {
@@ -29,6 +35,8 @@ const UNKNOWN_TOPIC: ApiErr = {
   message: 'This server does not host this topic-partition.',
 };
 const UNKNOWN_ID: ApiErr = { code: ErrorCode.UNKNOWN_TOPIC_ID, message: 'This server does not host this topic ID.' };
+
+const DENIED: ApiErr = { code: ErrorCode.TOPIC_AUTHORIZATION_FAILED, message: deniedMessage(29) };
 
 export const deleteTopicsHandler = registerHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
   apiKey: 20,
@@ -86,9 +94,23 @@ export const deleteTopicsHandler = registerHandler<DeleteTopicsRequest, DeleteTo
         reported.add(key);
         continue;
       }
+      const may = (op: number, name: string): boolean => authorized(ctx, op, AclResourceType.TOPIC, name);
+      if (byName && !may(AclOperation.DELETE, w.name!)) {
+        answer(w.name, w.topicId, DENIED);
+        continue;
+      }
       const meta = byName ? metadata.image.topic(w.name!) : metadata.image.topicById(w.topicId);
       if (!meta) {
         answer(w.name, w.topicId, byName ? UNKNOWN_TOPIC : UNKNOWN_ID);
+        continue;
+      }
+      if (!byName && !may(AclOperation.DESCRIBE, meta.name)) {
+        // The client may not learn the name behind the id.
+        answer(null, w.topicId, DENIED);
+        continue;
+      }
+      if (!byName && !may(AclOperation.DELETE, meta.name)) {
+        answer(meta.name, w.topicId, DENIED);
         continue;
       }
       if (targeted.has(meta.topicId)) {
