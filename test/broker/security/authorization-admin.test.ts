@@ -1,7 +1,7 @@
 /**
  * Authorization of the cluster-level admin handlers over raw protocol requests with a RuleAuthorizer:
  * DescribeLogDirs (DESCRIBE CLUSTER) and DescribeClientQuotas (DESCRIBE_CONFIGS CLUSTER) answer
- * CLUSTER_AUTHORIZATION_FAILED and describe nothing when denied, and work when allowed.
+ * CLUSTER_AUTHORIZATION_FAILED and describe nothing when denied, and work when allowed; DeleteTopics (DELETE topic).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +19,11 @@ import {
   encodeDescribeClientQuotasRequest,
 } from '../../../protocol/generated/describe-client-quotas-request.js';
 import { decodeDescribeClientQuotasResponse } from '../../../protocol/generated/describe-client-quotas-response.js';
+import {
+  defaultDeleteTopicsRequest,
+  encodeDeleteTopicsRequest,
+} from '../../../protocol/generated/delete-topics-request.js';
+import { decodeDeleteTopicsResponse } from '../../../protocol/generated/delete-topics-response.js';
 
 const auth = new RuleAuthorizer();
 const env = useBrokerAndClient({
@@ -57,4 +62,30 @@ test('DescribeClientQuotas: DESCRIBE_CONFIGS on the CLUSTER (ALTER_CONFIGS impli
   auth.set([{ operation: Op.ALTER_CONFIGS, resourceType: Res.CLUSTER, name: CLUSTER_RESOURCE }]);
   const ok = await call(env.client, 48, 1, encodeDescribeClientQuotasRequest, decodeDescribeClientQuotasResponse, req);
   assert.equal(ok.errorCode, ErrorCode.NONE);
+});
+
+test('DeleteTopics: DELETE per topic, checked before existence; a denied topic stays', async () => {
+  const req = defaultDeleteTopicsRequest();
+  req.topicNames = ['d', 'no-such'];
+  req.timeoutMs = 5000;
+  auth.set([{ operation: Op.DESCRIBE, resourceType: Res.TOPIC, name: '*' }]);
+  const res = await call(env.client, 20, 4, encodeDeleteTopicsRequest, decodeDeleteTopicsResponse, req);
+  assert.deepEqual(
+    res.responses.map((r) => [r.name, r.errorCode]),
+    [
+      ['d', ErrorCode.TOPIC_AUTHORIZATION_FAILED],
+      ['no-such', ErrorCode.TOPIC_AUTHORIZATION_FAILED],
+    ],
+  );
+  assert.ok(env.broker.broker.metadata.image.topic('d'));
+  auth.set([{ operation: Op.DELETE, resourceType: Res.TOPIC, name: '*' }]);
+  const ok = await call(env.client, 20, 4, encodeDeleteTopicsRequest, decodeDeleteTopicsResponse, req);
+  assert.deepEqual(
+    ok.responses.map((r) => [r.name, r.errorCode]),
+    [
+      ['d', ErrorCode.NONE],
+      ['no-such', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+    ],
+  );
+  assert.equal(env.broker.broker.metadata.image.topic('d'), undefined);
 });
