@@ -8,7 +8,8 @@
  * Kafka's: max(HW - log end, 0) for a current replica, always 0 (Kafka reports a real lag only for a
  * "future" replica moving between dirs, which Runnel has not), and isFutureKey false. v3+ top-level
  * errorCode 0; v4 totalBytes/usableBytes of the volume from statfs (-1 each when statfs fails, Kafka's "unknown").
- * Authorization (Kafka's KafkaApis): DESCRIBE on the CLUSTER, else CLUSTER_AUTHORIZATION_FAILED (v3+; below, no log dirs) and nothing described.
+ * Authorization (Kafka's KafkaApis): DESCRIBE on the CLUSTER, else CLUSTER_AUTHORIZATION_FAILED (v3+; below,
+ * no log dirs) and nothing described.
  */
 import { statfs } from 'node:fs/promises';
 import {

@@ -6,7 +6,8 @@
  * then the replicas being removed), the replicas being added and those being removed. As Kafka, unknown topics
  * and partitions without a reassignment are left out without an error. A single node never has one in
  * progress (AlterPartitionReassignments only accepts its current replica set there), so it lists none.
- * Authorization (Kafka's KafkaApis): DESCRIBE on the CLUSTER, else a top-level CLUSTER_AUTHORIZATION_FAILED and no topics.
+ * Authorization (Kafka's KafkaApis): DESCRIBE on the CLUSTER, else a top-level CLUSTER_AUTHORIZATION_FAILED and
+ * no topics.
  */
 import {
   decodeListPartitionReassignmentsRequest,

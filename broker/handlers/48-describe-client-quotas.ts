@@ -8,7 +8,8 @@
  * null: an empty or repeated entity type, a match string where none belongs or a missing one → INVALID_REQUEST;
  * an entity type other than user / client-id / ip → UNSUPPORTED_VERSION; ip combined with user or client-id →
  * INVALID_REQUEST.
- * Authorization (Kafka's KafkaApis): DESCRIBE_CONFIGS on the CLUSTER, else a top-level CLUSTER_AUTHORIZATION_FAILED and no entries.
+ * Authorization (Kafka's KafkaApis): DESCRIBE_CONFIGS on the CLUSTER, else a top-level
+ * CLUSTER_AUTHORIZATION_FAILED and no entries.
  */
 import {
   type DescribeClientQuotasRequest,

@@ -5,7 +5,8 @@
  * scram-credentials.ts; never the salt or keys), as Kafka's ScramImage.describe answers. A null or empty user
  * list means every user with a credential. Per user: none stored → RESOURCE_NOT_FOUND; named twice →
  * DUPLICATE_RESOURCE (one result). The top-level error code is NONE.
- * Authorization (Kafka's KafkaApis): DESCRIBE on the CLUSTER, else a top-level CLUSTER_AUTHORIZATION_FAILED and no credentials.
+ * Authorization (Kafka's KafkaApis): DESCRIBE on the CLUSTER, else a top-level CLUSTER_AUTHORIZATION_FAILED and
+ * no credentials.
  */
 import {
   type DescribeUserScramCredentialsRequest,

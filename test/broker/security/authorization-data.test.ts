@@ -67,7 +67,7 @@ async function produce(topics: string[], opts: { transactionalId?: string; trans
   return res.responses.map((t) => [t.name, t.partitionResponses[0]!.errorCode]);
 }
 
-test('Produce: WRITE per topic; denied and unknown-denied topics answer TOPIC_AUTHORIZATION_FAILED, unwritten', async () => {
+test('Produce: WRITE per topic; denied (even unknown) topics answer TOPIC_AUTHORIZATION_FAILED', async () => {
   auth.set([{ operation: Op.WRITE, resourceType: Res.TOPIC, name: 'open' }]);
   const before = [leo('open'), leo('secret')];
   assert.deepEqual(await produce(['open', 'secret', 'no-such-topic']), [
@@ -79,7 +79,7 @@ test('Produce: WRITE per topic; denied and unknown-denied topics answer TOPIC_AU
   assert.ok(auth.asked.some((a) => a.operation === Op.WRITE && a.resourceName === 'secret' && !a.allowed));
 });
 
-test('Produce: transactional batches need WRITE on the TransactionalId, else the whole request is refused', async () => {
+test('Produce: transactional batches need WRITE on the TransactionalId, else all is refused', async () => {
   auth.set([{ operation: Op.WRITE, resourceType: Res.TOPIC, name: '*' }]);
   const before = [leo('open'), leo('secret')];
   assert.deepEqual(await produce(['open', 'secret'], { transactionalId: 'tx', transactional: true }), [
@@ -182,7 +182,7 @@ test('OffsetCommit: READ on the group, then READ per topic; denied offsets are n
   );
 });
 
-test('OffsetFetch: DESCRIBE on the group (top-level error), DESCRIBE per topic (filtered or per partition)', async () => {
+test('OffsetFetch: DESCRIBE on the group (top-level error), DESCRIBE per topic (filtered or erred)', async () => {
   auth.set([
     { operation: Op.READ, resourceType: Res.GROUP, name: '*' },
     { operation: Op.READ, resourceType: Res.TOPIC, name: '*' },
