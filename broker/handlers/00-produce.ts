@@ -18,6 +18,12 @@
  * releases the connection (ctx.release) so the client's next pipelined request starts while this one waits
  * for its write and fsync: consecutive produces share writevs and fsyncs (group commit) and stay in order.
  *
+ * Authorization (as Kafka's KafkaApis): a request carrying transactional batches needs WRITE on its
+ * TransactionalId, else every partition answers TRANSACTIONAL_ID_AUTHORIZATION_FAILED and nothing is written;
+ * then WRITE on each topic, else its partitions answer TOPIC_AUTHORIZATION_FAILED (checked before the topic's
+ * existence, so an unauthorized client learns nothing) and are not written. Idempotent batches need no
+ * cluster permission here (KIP-679: InitProducerId checks it).
+ *
  * Idempotence (storage/producer-state.ts, checked inside the partition's append queue): a retried batch
  * (one of the producer's last five) is answered with its original base offset and not written again;
  * sequence gaps answer OUT_OF_ORDER_SEQUENCE_NUMBER, stale epochs INVALID_PRODUCER_EPOCH (the coded
@@ -44,6 +50,27 @@ import { validateProduce } from '../produce-validator.js';
 import { LeaderHints } from '../leader-hints.js';
 import { partitionCaughtUp } from '../partition-catch-up.js';
 import { registerHandler } from './registry.js';
+import {
+  ATTRIBUTES_OFFSET,
+  BATCH_HEADER_SIZE,
+  MAGIC_OFFSET,
+  TRANSACTIONAL_FLAG_MASK,
+} from '../../protocol/records/batch-header.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { authorized, filterAuthorized } from '../security/authorize.js';
+
+/** Kafka's RequestUtils.hasTransactionalRecords: some partition's first batch is a transactional v2 batch. */
+function hasTransactionalRecords(req: ProduceRequest): boolean {
+  return req.topicData.some((t) =>
+    t.partitionData.some(
+      (p) =>
+        p.records !== null &&
+        p.records.length >= BATCH_HEADER_SIZE &&
+        p.records[MAGIC_OFFSET] === 2 &&
+        (p.records.readInt16BE(ATTRIBUTES_OFFSET) & TRANSACTIONAL_FLAG_MASK) !== 0,
+    ),
+  );
+}
 
 /** KIP-951: each NOT_LEADER_OR_FOLLOWER partition names its current leader; the response their endpoints. */
 function addLeaderHints(res: ProduceResponse, hints: LeaderHints): void {
@@ -70,6 +97,19 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
     const pending: Promise<void>[] = [];
     const queued: Promise<void>[] = [];
     let drop = false;
+    let txnDenied = false;
+    if (hasTransactionalRecords(req)) {
+      const id = req.transactionalId;
+      txnDenied = id === null || !authorized(ctx, AclOperation.WRITE, AclResourceType.TRANSACTIONAL_ID, id);
+    }
+    const writable = txnDenied
+      ? new Set<string>()
+      : filterAuthorized(
+          ctx,
+          AclOperation.WRITE,
+          AclResourceType.TOPIC,
+          req.topicData.map((t) => t.name),
+        );
     for (const t of req.topicData) {
       const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
       res.responses.push({ name: t.name, topicId: t.topicId, partitionResponses });
@@ -80,6 +120,14 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
         out.logAppendTimeMs = -1n;
         out.logStartOffset = -1n;
         partitionResponses.push(out);
+        if (txnDenied) {
+          out.errorCode = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+          continue;
+        }
+        if (!writable.has(t.name)) {
+          out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          continue;
+        }
         if (!acksValid) {
           out.errorCode = ErrorCode.INVALID_REQUIRED_ACKS;
           continue;

@@ -34,6 +34,10 @@
  * it the answer is throttle_time_ms with no partitions (the bytes unrecorded; an incremental session keeps its
  * new epoch, a full request opens no session); the connection is muted that long after answering. The long-poll
  * wait does not count as request handling time. Replica fetches are exempt from client quotas.
+ * Authorization (Kafka's KafkaApis): a replica fetch needs CLUSTER_ACTION on the CLUSTER, else every partition
+ * answers TOPIC_AUTHORIZATION_FAILED; a consumer needs READ on each topic, else its partitions answer
+ * TOPIC_AUTHORIZATION_FAILED (before existence is looked at) with no records and no offsets. Denied partitions
+ * are not waited on; in a fetch session they stay in the session and are checked again on each request.
  */
 import { decodeFetchRequest, type FetchRequest } from '../../protocol/generated/fetch-request.js';
 import {
@@ -60,6 +64,8 @@ import type { Partition } from '../../replication/partition.js';
 import type { ReplicaManager } from '../../replication/replica-manager.js';
 import { preferredReadReplica } from '../../replication/replica-selector.js';
 import { LeaderHints } from '../leader-hints.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { authorizedCluster, filterAuthorized } from '../security/authorize.js';
 
 const INT32_MAX = 2147483647;
 const EMPTY = Buffer.alloc(0);
@@ -111,6 +117,8 @@ interface ReadOptions {
    */
   fromAnyReplica: boolean;
   preferred: ((p: Partition, fetchOffset: number) => number) | undefined;
+  /** Whether the client may read the topic (replica fetches: CLUSTER_ACTION; consumers: READ on the topic). */
+  readable: (topic: string) => boolean;
 }
 
 /**
@@ -134,6 +142,10 @@ async function readOnce(
     results.push(out);
     if (o.byId && it.topic === '') {
       failed(out, ErrorCode.UNKNOWN_TOPIC_ID);
+      continue;
+    }
+    if (!o.readable(it.topic)) {
+      failed(out, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
       continue;
     }
     if (o.replicaId >= 0) {
@@ -313,8 +325,22 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
 
     // ---- read, waiting for minBytes up to maxWaitMs ----
     const replicaId = v >= 15 ? req.replicaState.replicaId : req.replicaId;
-    if (replicaId >= 0) ctx.quota.exempt();
+    let readableTopics: (topic: string) => boolean;
+    if (replicaId >= 0) {
+      ctx.quota.exempt();
+      const allowed = authorizedCluster(ctx, AclOperation.CLUSTER_ACTION);
+      readableTopics = () => allowed;
+    } else {
+      const allowed = filterAuthorized(
+        ctx,
+        AclOperation.READ,
+        AclResourceType.TOPIC,
+        items.filter((it) => it.topic !== '').map((it) => it.topic),
+      );
+      readableTopics = (topic) => allowed.has(topic);
+    }
     const opts: ReadOptions = {
+      readable: readableTopics,
       replicaId,
       version: v,
       responseMax: Math.min(v >= 3 ? req.maxBytes : INT32_MAX, ctx.quota.maxFetchBytes()),

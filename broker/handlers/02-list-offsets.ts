@@ -8,6 +8,8 @@
  * through the time index, or offset -1 when there is none. v0 answers in `oldStyleOffsets`. The leader
  * epoch is the partition's (replica manager); a newer current leader epoch gets UNKNOWN_LEADER_EPOCH, an
  * older one FENCED_LEADER_EPOCH.
+ * Authorization (Kafka's KafkaApis): DESCRIBE on each topic, else its partitions answer
+ * TOPIC_AUTHORIZATION_FAILED with offset and timestamp -1 (before existence is looked at).
  */
 import { decodeListOffsetsRequest, type ListOffsetsRequest } from '../../protocol/generated/list-offsets-request.js';
 import {
@@ -16,6 +18,8 @@ import {
   type ListOffsetsResponse,
 } from '../../protocol/generated/list-offsets-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { filterAuthorized } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 export const listOffsetsHandler = registerHandler<ListOffsetsRequest, ListOffsetsResponse>({
@@ -29,12 +33,22 @@ export const listOffsetsHandler = registerHandler<ListOffsetsRequest, ListOffset
     const { partitions: replicaManager } = ctx.services;
     const v = ctx.apiVersion;
     const res: ListOffsetsResponse = { throttleTimeMs: 0, topics: [] };
+    const describable = filterAuthorized(
+      ctx,
+      AclOperation.DESCRIBE,
+      AclResourceType.TOPIC,
+      req.topics.map((t) => t.name),
+    );
     for (const t of req.topics) {
       const partitions = [];
       for (const p of t.partitions) {
         const out = defaultListOffsetsPartitionResponse();
         out.partitionIndex = p.partitionIndex;
         partitions.push(out);
+        if (!describable.has(t.name)) {
+          out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          continue;
+        }
         const log = replicaManager.getPartitionOrError(t.name, p.partitionIndex, p.currentLeaderEpoch);
         if (typeof log === 'number') {
           out.errorCode = log;

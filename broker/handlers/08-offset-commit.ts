@@ -11,6 +11,9 @@
  * UNSUPPORTED_VERSION below v9 for a KIP-848 member).
  * Per partition: OFFSET_METADATA_TOO_LARGE over 4096 bytes, UNKNOWN_TOPIC_OR_PARTITION for a missing
  * partition. The answer is sent after the commit is appended to __consumer_offsets.
+ * Authorization (Kafka's KafkaApis): READ on the group, else every partition answers GROUP_AUTHORIZATION_FAILED
+ * and nothing is committed; then READ on each topic, else its partitions answer TOPIC_AUTHORIZATION_FAILED and
+ * are not committed (the rest are). With no partition left the group is not touched.
  */
 import { decodeOffsetCommitRequest, type OffsetCommitRequest } from '../../protocol/generated/offset-commit-request.js';
 import {
@@ -20,6 +23,9 @@ import {
 } from '../../protocol/generated/offset-commit-response.js';
 import { commitOffsets } from '../groups/offsets.js';
 import { registerHandler } from './registry.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { authorized, filterAuthorized } from '../security/authorize.js';
 
 export const offsetCommitHandler = registerHandler<OffsetCommitRequest, OffsetCommitResponse>({
   apiKey: 8,
@@ -31,33 +37,51 @@ export const offsetCommitHandler = registerHandler<OffsetCommitRequest, OffsetCo
   async handle(req, ctx) {
     const { groups, metadata: meta } = ctx.services;
     const v = ctx.apiVersion;
-    const partitions = req.topics.flatMap((t) =>
-      t.partitions.map((p) => ({
-        topic: t.name,
-        partition: p.partitionIndex,
-        offset: Number(p.committedOffset),
-        leaderEpoch: v >= 6 ? p.committedLeaderEpoch : -1,
-        metadata: p.committedMetadata,
-      })),
-    );
-    const codes = await commitOffsets(
-      groups,
-      {
-        groupId: req.groupId,
-        generationId: v >= 1 ? req.generationIdOrMemberEpoch : -1,
-        memberId: v >= 1 ? req.memberId : '',
-        groupInstanceId: v >= 7 ? req.groupInstanceId : null,
-        partitions,
-        apiVersion: v,
-      },
-      (topic) => meta.image.topic(topic)?.partitions,
-    );
+    const groupAllowed = authorized(ctx, AclOperation.READ, AclResourceType.GROUP, req.groupId);
+    const readable = groupAllowed
+      ? filterAuthorized(
+          ctx,
+          AclOperation.READ,
+          AclResourceType.TOPIC,
+          req.topics.map((t) => t.name),
+        )
+      : new Set<string>();
+    const partitions = req.topics
+      .filter((t) => readable.has(t.name))
+      .flatMap((t) =>
+        t.partitions.map((p) => ({
+          topic: t.name,
+          partition: p.partitionIndex,
+          offset: Number(p.committedOffset),
+          leaderEpoch: v >= 6 ? p.committedLeaderEpoch : -1,
+          metadata: p.committedMetadata,
+        })),
+      );
+    const codes =
+      partitions.length === 0
+        ? []
+        : await commitOffsets(
+            groups,
+            {
+              groupId: req.groupId,
+              generationId: v >= 1 ? req.generationIdOrMemberEpoch : -1,
+              memberId: v >= 1 ? req.memberId : '',
+              groupInstanceId: v >= 7 ? req.groupInstanceId : null,
+              partitions,
+              apiVersion: v,
+            },
+            (topic) => meta.image.topic(topic)?.partitions,
+          );
+    const denied = groupAllowed ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.GROUP_AUTHORIZATION_FAILED;
     const res = defaultOffsetCommitResponse();
     let i = 0;
     res.topics = req.topics.map((t) => ({
       name: t.name,
       topicId: t.topicId,
-      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i++]! })),
+      partitions: t.partitions.map((p) => ({
+        partitionIndex: p.partitionIndex,
+        errorCode: readable.has(t.name) ? codes[i++]! : denied,
+      })),
     }));
     return res;
   },

@@ -8,6 +8,10 @@
  * a partition with an offset staged by a transaction that is still open answers UNSTABLE_OFFSET_COMMIT
  * (retriable; the client asks again once the transaction ends), as Kafka does. While the coordinator loads:
  * COORDINATOR_LOAD_IN_PROGRESS (top level, and per partition below v2, where there is no top-level error).
+ * Authorization (Kafka's KafkaApis): DESCRIBE on each group, else the group answers GROUP_AUTHORIZATION_FAILED
+ * (v8+ the group's error, v2-7 the top-level one, v0-1 on each requested partition) with no offsets; then
+ * DESCRIBE on each topic: requested partitions of a denied topic answer TOPIC_AUTHORIZATION_FAILED (offset
+ * -1), and "all partitions" (null topics) leaves denied topics out.
  */
 import { decodeOffsetFetchRequest, type OffsetFetchRequest } from '../../protocol/generated/offset-fetch-request.js';
 import {
@@ -20,6 +24,59 @@ import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { fetchOffsets, type FetchedOffset } from '../groups/offsets.js';
 import type { TxnOffsetStore } from '../groups/txn-offsets.js';
 import { registerHandler } from './registry.js';
+import type { RequestContext } from './registry.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { authorized, filterAuthorized } from '../security/authorize.js';
+
+/** fetchOffsets behind the group's and the topics' DESCRIBE checks (see the header). */
+function authorizedOffsets(
+  ctx: RequestContext,
+  groupId: string,
+  topics: { name: string; partitions: number[] }[] | null,
+  member?: { memberId: string | null; memberEpoch: number },
+): { errorCode: number; offsets: FetchedOffset[] } {
+  if (!authorized(ctx, AclOperation.DESCRIBE, AclResourceType.GROUP, groupId)) {
+    return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, offsets: [] };
+  }
+  const { groups } = ctx.services;
+  if (topics === null) {
+    const r = fetchOffsets(groups, groupId, null, member);
+    const allowed = filterAuthorized(
+      ctx,
+      AclOperation.DESCRIBE,
+      AclResourceType.TOPIC,
+      r.offsets.map((o) => o.topic),
+      false,
+    );
+    return { errorCode: r.errorCode, offsets: r.offsets.filter((o) => allowed.has(o.topic)) };
+  }
+  const allowed = filterAuthorized(
+    ctx,
+    AclOperation.DESCRIBE,
+    AclResourceType.TOPIC,
+    topics.map((t) => t.name),
+  );
+  const r = fetchOffsets(
+    groups,
+    groupId,
+    topics.filter((t) => allowed.has(t.name)),
+    member,
+  );
+  if (r.errorCode !== ErrorCode.NONE) return r;
+  const denied = topics
+    .filter((t) => !allowed.has(t.name))
+    .flatMap((t) =>
+      t.partitions.map((partition) => ({
+        topic: t.name,
+        partition,
+        offset: -1,
+        leaderEpoch: -1,
+        metadata: '',
+        errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+      })),
+    );
+  return { errorCode: r.errorCode, offsets: [...r.offsets, ...denied] };
+}
 
 /** With requireStable, partitions whose group has a transactional offset pending get UNSTABLE_OFFSET_COMMIT. */
 function markUnstable(staged: TxnOffsetStore, groupId: string, offsets: FetchedOffset[]): FetchedOffset[] {
@@ -52,15 +109,15 @@ export const offsetFetchHandler = registerHandler<OffsetFetchRequest, OffsetFetc
   decode: decodeOffsetFetchRequest,
   encode: encodeOffsetFetchResponse,
   handle(req, ctx) {
-    const { groups, metadata, transactions } = ctx.services;
+    const { metadata, transactions } = ctx.services;
     const v = ctx.apiVersion;
     const res = defaultOffsetFetchResponse();
     if (v >= 8) {
       for (const g of req.groups) {
         const topics =
           g.topics === null ? null : g.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes }));
-        const r = fetchOffsets(
-          groups,
+        const r = authorizedOffsets(
+          ctx,
           g.groupId,
           topics,
           v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined,
@@ -89,7 +146,7 @@ export const offsetFetchHandler = registerHandler<OffsetFetchRequest, OffsetFetc
       req.topics === null && v >= 2
         ? null
         : (req.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes }));
-    const r = fetchOffsets(groups, req.groupId, wanted);
+    const r = authorizedOffsets(ctx, req.groupId, wanted);
     res.errorCode = r.errorCode;
     let offsets = v >= 7 && req.requireStable ? markUnstable(transactions.offsets, req.groupId, r.offsets) : r.offsets;
     if (r.errorCode !== ErrorCode.NONE && v < 2 && wanted !== null) {

@@ -9,6 +9,9 @@
  * does a topic that could not be created, except on a single node, which coordinates everything itself.
  * Other key types get INVALID_REQUEST. v0 has no error message field; errors below v4 are reported at the
  * top level (for the one key).
+ * Authorization (Kafka's KafkaApis): DESCRIBE on the GROUP (key type 0) or on the TransactionalId (1), else
+ * that key answers GROUP_AUTHORIZATION_FAILED / TRANSACTIONAL_ID_AUTHORIZATION_FAILED and no node; the internal
+ * topic is created only for an authorized key.
  */
 import {
   decodeFindCoordinatorRequest,
@@ -24,6 +27,8 @@ import { OFFSETS_TOPIC, OffsetsTopicLog } from '../groups/offsets-log.js';
 import { offsetsPartitionFor } from '../groups/records.js';
 import { TxnStateTopicLog } from '../txn/state-log.js';
 import { TRANSACTION_STATE_TOPIC } from '../txn/records.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { authorized, deniedMessage } from '../security/authorize.js';
 import { registerHandler, type RequestContext } from './registry.js';
 
 const GROUP = 0;
@@ -37,7 +42,7 @@ interface Found {
   errorMessage: string | null;
 }
 
-function notFound(errorCode: number, errorMessage: string): Found {
+function notFound(errorCode: number, errorMessage: string | null): Found {
   return { nodeId: -1, host: '', port: -1, errorCode, errorMessage };
 }
 
@@ -51,6 +56,20 @@ async function ensureTopic(keyType: number, ctx: RequestContext): Promise<string
     ctx.log.warn({ err: (err as Error).message, keyType }, 'creating the coordinator topic failed');
   }
   return keyType === GROUP ? OFFSETS_TOPIC : TRANSACTION_STATE_TOPIC;
+}
+
+/** The keys the client may not DESCRIBE and their error (undefined for an unknown key type). */
+function deniedKeys(
+  ctx: RequestContext,
+  keyType: number,
+  keys: string[],
+): { keys: Set<string>; code: number } | undefined {
+  if (keyType !== GROUP && keyType !== TRANSACTION) return undefined;
+  const type = keyType === GROUP ? AclResourceType.GROUP : AclResourceType.TRANSACTIONAL_ID;
+  const denied = new Set(keys.filter((k) => !authorized(ctx, AclOperation.DESCRIBE, type, k)));
+  const code =
+    keyType === GROUP ? ErrorCode.GROUP_AUTHORIZATION_FAILED : ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+  return { keys: denied, code };
 }
 
 function locate(topicName: string, key: string, ctx: RequestContext): Found {
@@ -76,11 +95,15 @@ export const findCoordinatorHandler = registerHandler<FindCoordinatorRequest, Fi
   encode: encodeFindCoordinatorResponse,
   async handle(req, ctx) {
     const res = defaultFindCoordinatorResponse();
-    const topicName = await ensureTopic(req.keyType, ctx);
-    const find = (key: string): Found =>
-      topicName === undefined
+    const keys = ctx.apiVersion >= 4 ? req.coordinatorKeys : [req.key];
+    const denial = deniedKeys(ctx, req.keyType, keys);
+    const topicName = denial && keys.every((k) => denial.keys.has(k)) ? undefined : await ensureTopic(req.keyType, ctx);
+    const find = (key: string): Found => {
+      if (denial?.keys.has(key)) return notFound(denial.code, deniedMessage(denial.code));
+      return topicName === undefined
         ? notFound(ErrorCode.INVALID_REQUEST, `unknown coordinator key type ${req.keyType}`)
         : locate(topicName, key, ctx);
+    };
     if (ctx.apiVersion >= 4) {
       res.coordinators = req.coordinatorKeys.map((key) => {
         const f = find(key);

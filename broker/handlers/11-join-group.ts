@@ -7,6 +7,8 @@
  * unchanged). The answer waits for the join phase to complete (all members rejoined, or the rebalance
  * timeout); the connection processes nothing else meanwhile, which is what clients expect. Below v7 the
  * protocol name is not nullable, so errors carry "".
+ * Authorization (Kafka's KafkaApis): READ on the group, else GROUP_AUTHORIZATION_FAILED and the group is not
+ * touched.
  */
 import { decodeJoinGroupRequest, type JoinGroupRequest } from '../../protocol/generated/join-group-request.js';
 import {
@@ -14,6 +16,9 @@ import {
   encodeJoinGroupResponse,
   type JoinGroupResponse,
 } from '../../protocol/generated/join-group-response.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { authorized } from '../security/authorize.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { registerHandler } from './registry.js';
 
 export const joinGroupHandler = registerHandler<JoinGroupRequest, JoinGroupResponse>({
@@ -26,6 +31,13 @@ export const joinGroupHandler = registerHandler<JoinGroupRequest, JoinGroupRespo
   async handle(req, ctx) {
     const { groups } = ctx.services;
     const v = ctx.apiVersion;
+    if (!authorized(ctx, AclOperation.READ, AclResourceType.GROUP, req.groupId)) {
+      const denied = defaultJoinGroupResponse();
+      denied.errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+      denied.memberId = req.memberId;
+      denied.protocolName = v >= 7 ? null : '';
+      return denied;
+    }
     // Waiting for the rebalance is not handling time (client quotas).
     const r = await ctx.quota.park(
       groups.join({

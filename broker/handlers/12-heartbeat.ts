@@ -4,6 +4,8 @@
  * Resets the member's session timer. Answers, in Kafka's order: UNKNOWN_MEMBER_ID (unknown group or
  * member, or Empty group), FENCED_INSTANCE_ID (an old member id of a static instance), ILLEGAL_GENERATION,
  * REBALANCE_IN_PROGRESS while the group prepares a rebalance (the member must rejoin), else NONE.
+ * Authorization (Kafka's KafkaApis): READ on the group, else GROUP_AUTHORIZATION_FAILED and the group is not
+ * touched.
  */
 import { decodeHeartbeatRequest, type HeartbeatRequest } from '../../protocol/generated/heartbeat-request.js';
 import {
@@ -11,6 +13,9 @@ import {
   encodeHeartbeatResponse,
   type HeartbeatResponse,
 } from '../../protocol/generated/heartbeat-response.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { authorized } from '../security/authorize.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { registerHandler } from './registry.js';
 
 export const heartbeatHandler = registerHandler<HeartbeatRequest, HeartbeatResponse>({
@@ -23,6 +28,10 @@ export const heartbeatHandler = registerHandler<HeartbeatRequest, HeartbeatRespo
   handle(req, ctx) {
     const { groups } = ctx.services;
     const res = defaultHeartbeatResponse();
+    if (!authorized(ctx, AclOperation.READ, AclResourceType.GROUP, req.groupId)) {
+      res.errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+      return res;
+    }
     res.errorCode = groups.heartbeat(
       req.groupId,
       req.memberId,

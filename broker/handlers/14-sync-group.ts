@@ -5,6 +5,8 @@
  * __consumer_offsets) before any member is answered, then every waiting member gets its own. Followers
  * wait for the leader; in a Stable group the current assignment is answered at once. v3+
  * group.instance.id; v5 protocol type/name are checked (INCONSISTENT_GROUP_PROTOCOL) and echoed.
+ * Authorization (Kafka's KafkaApis): READ on the group, else GROUP_AUTHORIZATION_FAILED and the group is not
+ * touched.
  */
 import { decodeSyncGroupRequest, type SyncGroupRequest } from '../../protocol/generated/sync-group-request.js';
 import {
@@ -12,6 +14,9 @@ import {
   encodeSyncGroupResponse,
   type SyncGroupResponse,
 } from '../../protocol/generated/sync-group-response.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { authorized } from '../security/authorize.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { registerHandler } from './registry.js';
 
 export const syncGroupHandler = registerHandler<SyncGroupRequest, SyncGroupResponse>({
@@ -24,6 +29,11 @@ export const syncGroupHandler = registerHandler<SyncGroupRequest, SyncGroupRespo
   async handle(req, ctx) {
     const { groups } = ctx.services;
     const v = ctx.apiVersion;
+    if (!authorized(ctx, AclOperation.READ, AclResourceType.GROUP, req.groupId)) {
+      const denied = defaultSyncGroupResponse();
+      denied.errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+      return denied;
+    }
     // Waiting for the rebalance is not handling time (client quotas).
     const r = await ctx.quota.park(
       groups.sync({

@@ -4,7 +4,10 @@
  * Unknown groups (and KIP-848 consumer groups, which ConsumerGroupDescribe describes) are reported in state
  * "Dead" with no error up to v5, as Kafka's classic coordinator does; v6 answers GROUP_ID_NOT_FOUND with an
  * error message instead (KIP-1043). Member metadata, assignments and the protocol name are given
- * only while the group is Stable. Authorized operations are not computed (-2147483648).
+ * only while the group is Stable.
+ * Authorization (Kafka's KafkaApis): DESCRIBE on each group, else that group answers GROUP_AUTHORIZATION_FAILED
+ * with empty state, protocol and members. v3+ includeAuthorizedOperations: the group's allowed operations
+ * among READ, DESCRIBE, DELETE as a bit field (all of them without an authorizer), else -2147483648.
  */
 import {
   decodeDescribeGroupsRequest,
@@ -17,9 +20,12 @@ import {
 } from '../../protocol/generated/describe-groups-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { describeGroup } from '../groups/offsets.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { AUTHORIZED_OPERATIONS_OMITTED, authorized, authorizedOperations } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
-const NO_OPERATIONS = -2147483648;
+/** The operations a GROUP supports (Kafka's AclEntry.supportedOperations), for authorizedOperations. */
+const GROUP_OPERATIONS = [AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE];
 
 export const describeGroupsHandler = registerHandler<DescribeGroupsRequest, DescribeGroupsResponse>({
   apiKey: 15,
@@ -32,6 +38,19 @@ export const describeGroupsHandler = registerHandler<DescribeGroupsRequest, Desc
     const { groups } = ctx.services;
     const res = defaultDescribeGroupsResponse();
     for (const id of req.groups) {
+      if (!authorized(ctx, AclOperation.DESCRIBE, AclResourceType.GROUP, id)) {
+        res.groups.push({
+          errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+          errorMessage: null,
+          groupId: id,
+          groupState: '',
+          protocolType: '',
+          protocolData: '',
+          authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+          members: [],
+        });
+        continue;
+      }
       const d = describeGroup(groups, id);
       const notFound = ctx.apiVersion >= 6 && d.notFound !== undefined;
       res.groups.push({
@@ -41,7 +60,10 @@ export const describeGroupsHandler = registerHandler<DescribeGroupsRequest, Desc
         groupState: d.state,
         protocolType: d.protocolType,
         protocolData: d.protocol,
-        authorizedOperations: NO_OPERATIONS,
+        authorizedOperations:
+          ctx.apiVersion >= 3 && req.includeAuthorizedOperations
+            ? authorizedOperations(ctx, AclResourceType.GROUP, id, GROUP_OPERATIONS)
+            : AUTHORIZED_OPERATIONS_OMITTED,
         members: d.members.map((m) => ({
           memberId: m.memberId,
           groupInstanceId: m.groupInstanceId,

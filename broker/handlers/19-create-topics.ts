@@ -20,6 +20,10 @@
  * client's controller_mutation_rate; from v6 (strict) a topic asked for while the quota is used up fails with
  * THROTTLING_QUOTA_EXCEEDED, and the response carries the time until it recovers; below v6 topics are created and
  * the client is only throttled. validateOnly takes nothing.
+ * Authorization (Kafka's ControllerApis): CREATE on the CLUSTER allows every topic, else CREATE on each topic;
+ * a denied topic answers TOPIC_AUTHORIZATION_FAILED "Authorization failed." (after the duplicate check, before
+ * its name or existence is looked at) and is not created. v5+: without DESCRIBE_CONFIGS on the topic, a created
+ * topic's result carries topicConfigErrorCode TOPIC_AUTHORIZATION_FAILED and no configs or layout.
  */
 import {
   decodeCreateTopicsRequest,
@@ -45,6 +49,8 @@ import {
 import type { BrokerServices } from '../services.js';
 import type { MutationQuota } from '../quotas/quota-manager.js';
 import { THROTTLED } from '../quotas/request-quota.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { authorizedCluster, filterAuthorized } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 interface Layout {
@@ -199,6 +205,11 @@ export const createTopicsHandler = registerHandler<CreateTopicsRequest, CreateTo
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     const answered = new Set<string>();
     const quota = ctx.quota.mutationQuota(ctx.apiVersion >= 6);
+    const names = req.topics.map((t) => t.name).filter((n) => counts.get(n) === 1);
+    const creatable = authorizedCluster(ctx, AclOperation.CREATE, false)
+      ? new Set(names)
+      : filterAuthorized(ctx, AclOperation.CREATE, AclResourceType.TOPIC, names);
+    const describable = filterAuthorized(ctx, AclOperation.DESCRIBE_CONFIGS, AclResourceType.TOPIC, names, false);
     for (const t of req.topics) {
       if (counts.get(t.name)! > 1) {
         if (!answered.has(t.name))
@@ -206,7 +217,21 @@ export const createTopicsHandler = registerHandler<CreateTopicsRequest, CreateTo
         answered.add(t.name);
         continue;
       }
-      res.topics.push(await createOne(ctx.services, t, req.validateOnly, ctx.apiVersion, quota));
+      if (!creatable.has(t.name)) {
+        res.topics.push(
+          failed(t.name, { code: ErrorCode.TOPIC_AUTHORIZATION_FAILED, message: 'Authorization failed.' }),
+        );
+        continue;
+      }
+      const out = await createOne(ctx.services, t, req.validateOnly, ctx.apiVersion, quota);
+      if (out.errorCode === ErrorCode.NONE && ctx.apiVersion >= 5 && !describable.has(t.name)) {
+        // Created, but the client may not see its configs (Kafka's ReplicationControlManager).
+        out.topicConfigErrorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        out.numPartitions = -1;
+        out.replicationFactor = -1;
+        out.configs = [];
+      }
+      res.topics.push(out);
     }
     return res;
   },

@@ -13,6 +13,10 @@
  * Controller mutation quota (KIP-599, broker/quotas/): a deletion takes the topic's partition count from the
  * client's controller_mutation_rate; from v5 (strict) a topic asked for while it is used up is not deleted
  * (THROTTLING_QUOTA_EXCEEDED, the response carrying the time until it recovers); below v5 it is only throttled.
+ * Authorization (Kafka's KafkaApis): DELETE on each topic, else TOPIC_AUTHORIZATION_FAILED and the topic stays;
+ * a topic named by name is checked before its existence (an unauthorized client cannot tell unknown from
+ * denied); one named by id (v6) answers UNKNOWN_TOPIC_ID when unknown, and without DESCRIBE on the topic
+ * TOPIC_AUTHORIZATION_FAILED with no name.
  */
 import { decodeDeleteTopicsRequest, type DeleteTopicsRequest } from '../../protocol/generated/delete-topics-request.js';
 import {
@@ -26,6 +30,8 @@ import { errorOf, type ApiErr } from '../topic-configs.js';
 import { ZERO_UUID } from '../topics.js';
 import { deleteTopicOffsets } from '../groups/offsets.js';
 import { THROTTLED } from '../quotas/request-quota.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { authorized, deniedMessage } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 const UNKNOWN_TOPIC: ApiErr = {
@@ -33,6 +39,8 @@ const UNKNOWN_TOPIC: ApiErr = {
   message: 'This server does not host this topic-partition.',
 };
 const UNKNOWN_ID: ApiErr = { code: ErrorCode.UNKNOWN_TOPIC_ID, message: 'This server does not host this topic ID.' };
+
+const DENIED: ApiErr = { code: ErrorCode.TOPIC_AUTHORIZATION_FAILED, message: deniedMessage(29) };
 
 export const deleteTopicsHandler = registerHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
   apiKey: 20,
@@ -91,9 +99,23 @@ export const deleteTopicsHandler = registerHandler<DeleteTopicsRequest, DeleteTo
         reported.add(key);
         continue;
       }
+      const may = (op: number, name: string): boolean => authorized(ctx, op, AclResourceType.TOPIC, name);
+      if (byName && !may(AclOperation.DELETE, w.name!)) {
+        answer(w.name, w.topicId, DENIED);
+        continue;
+      }
       const meta = byName ? metadata.image.topic(w.name!) : metadata.image.topicById(w.topicId);
       if (!meta) {
         answer(w.name, w.topicId, byName ? UNKNOWN_TOPIC : UNKNOWN_ID);
+        continue;
+      }
+      if (!byName && !may(AclOperation.DESCRIBE, meta.name)) {
+        // The client may not learn the name behind the id.
+        answer(null, w.topicId, DENIED);
+        continue;
+      }
+      if (!byName && !may(AclOperation.DELETE, meta.name)) {
+        answer(meta.name, w.topicId, DENIED);
         continue;
       }
       if (targeted.has(meta.topicId)) {

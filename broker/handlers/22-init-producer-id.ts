@@ -10,6 +10,9 @@
  *   earlier producers by bumping the epoch.
  * - producerId and producerEpoch must both be -1 or both be set (else INVALID_REQUEST), as Kafka checks.
  * - PRODUCER_FENCED (added in v4) is answered as INVALID_PRODUCER_EPOCH to v0-3 clients.
+ * Authorization (Kafka's KafkaApis): with a transactional id, WRITE on it, else
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED; without (idempotence), IDEMPOTENT_WRITE on the CLUSTER or (KIP-679)
+ * WRITE on some topic, else CLUSTER_AUTHORIZATION_FAILED. A denied request allocates no producer id.
  */
 import {
   decodeInitProducerIdRequest,
@@ -21,6 +24,8 @@ import {
   type InitProducerIdResponse,
 } from '../../protocol/generated/init-producer-id-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { authorized, authorizedByResourceType, authorizedCluster } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 export const initProducerIdHandler = registerHandler<InitProducerIdRequest, InitProducerIdResponse>({
@@ -42,6 +47,21 @@ export const initProducerIdHandler = registerHandler<InitProducerIdRequest, Init
       return res;
     };
     const pid = Number(req.producerId);
+    if (req.transactionalId !== null) {
+      if (!authorized(ctx, AclOperation.WRITE, AclResourceType.TRANSACTIONAL_ID, req.transactionalId)) {
+        return fail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      }
+    } else if (
+      !authorizedCluster(ctx, AclOperation.IDEMPOTENT_WRITE, false) &&
+      !authorizedByResourceType(
+        ctx,
+        AclOperation.WRITE,
+        AclResourceType.TOPIC,
+        ctx.services.metadata.image.topics().map((t) => t.name),
+      )
+    ) {
+      return fail(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    }
     if ((pid === -1) !== (req.producerEpoch === -1)) return fail(ErrorCode.INVALID_REQUEST);
     if (req.transactionalId === null) {
       try {

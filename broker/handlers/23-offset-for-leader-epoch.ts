@@ -10,6 +10,8 @@
  * UNKNOWN_LEADER_EPOCH, older → FENCED_LEADER_EPOCH (-1 = not checked). Unknown
  * topic or partition → UNKNOWN_TOPIC_OR_PARTITION. v0 answers carry no leader epoch; v3+ replicaId
  * (-1 for consumers) does not change the answer on a single node.
+ * Authorization (Kafka's KafkaApis, KIP-320): CLUSTER_ACTION on the CLUSTER allows every topic, else DESCRIBE
+ * on each topic; a denied topic's partitions answer TOPIC_AUTHORIZATION_FAILED (epoch and offset -1).
  */
 import {
   decodeOffsetForLeaderEpochRequest,
@@ -22,6 +24,9 @@ import {
   type OffsetForLeaderEpochResponse,
   type OffsetForLeaderEpochResponseEpochEndOffset,
 } from '../../protocol/generated/offset-for-leader-epoch-response.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { authorizedCluster, filterAuthorized } from '../security/authorize.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { registerHandler } from './registry.js';
 
 export const offsetForLeaderEpochHandler = registerHandler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse>({
@@ -34,12 +39,22 @@ export const offsetForLeaderEpochHandler = registerHandler<OffsetForLeaderEpochR
   handle(req, ctx) {
     const { partitions: replicaManager } = ctx.services;
     const res = defaultOffsetForLeaderEpochResponse();
+    // KIP-320: brokers hold CLUSTER_ACTION; consumers checking for truncation need DESCRIBE on the topic.
+    const all = authorizedCluster(ctx, AclOperation.CLUSTER_ACTION, false);
+    const names = req.topics.map((t) => t.topic);
+    const describable = all
+      ? new Set(names)
+      : filterAuthorized(ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, names);
     for (const t of req.topics) {
       const partitions: OffsetForLeaderEpochResponseEpochEndOffset[] = [];
       for (const p of t.partitions) {
         const out = defaultOffsetForLeaderEpochResponseEpochEndOffset();
         out.partition = p.partition;
         partitions.push(out);
+        if (!describable.has(t.topic)) {
+          out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          continue;
+        }
         const log = replicaManager.getPartitionOrError(t.topic, p.partition, p.currentLeaderEpoch);
         if (typeof log === 'number') {
           out.errorCode = log;

@@ -5,6 +5,8 @@
  * there and the group's TxnOffsetCommit offsets become visible on commit (broker/txn/coordinator.ts
  * addOffsets). Errors as AddPartitionsToTxn; below v2 PRODUCER_FENCED is answered as
  * INVALID_PRODUCER_EPOCH (KIP-588).
+ * Authorization (Kafka's KafkaApis): WRITE on the transactional id (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
+ * then READ on the group (else GROUP_AUTHORIZATION_FAILED); a denied request adds nothing.
  */
 import {
   decodeAddOffsetsToTxnRequest,
@@ -16,6 +18,9 @@ import {
   type AddOffsetsToTxnResponse,
 } from '../../protocol/generated/add-offsets-to-txn-response.js';
 import { fencedFor } from './24-add-partitions-to-txn.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { authorized } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 export const addOffsetsToTxnHandler = registerHandler<AddOffsetsToTxnRequest, AddOffsetsToTxnResponse>({
@@ -28,6 +33,14 @@ export const addOffsetsToTxnHandler = registerHandler<AddOffsetsToTxnRequest, Ad
   async handle(req, ctx) {
     const { transactions } = ctx.services;
     const res = defaultAddOffsetsToTxnResponse();
+    if (!authorized(ctx, AclOperation.WRITE, AclResourceType.TRANSACTIONAL_ID, req.transactionalId)) {
+      res.errorCode = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+      return res;
+    }
+    if (!authorized(ctx, AclOperation.READ, AclResourceType.GROUP, req.groupId)) {
+      res.errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+      return res;
+    }
     const code = await transactions.addOffsets(
       req.transactionalId,
       Number(req.producerId),

@@ -7,6 +7,8 @@
  * partition of the transaction, then CompleteCommit / CompleteAbort, follow in the background
  * (broker/txn/completion.ts), the id's next requests getting CONCURRENT_TRANSACTIONS until then (a retried
  * EndTxn too; NONE once complete). Below v2 PRODUCER_FENCED is answered as INVALID_PRODUCER_EPOCH (KIP-588).
+ * Authorization (Kafka's KafkaApis): WRITE on the transactional id, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED and
+ * the transaction is left as it is.
  */
 import { decodeEndTxnRequest, type EndTxnRequest } from '../../protocol/generated/end-txn-request.js';
 import {
@@ -15,6 +17,9 @@ import {
   type EndTxnResponse,
 } from '../../protocol/generated/end-txn-response.js';
 import { fencedFor } from './24-add-partitions-to-txn.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { authorized } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 export const endTxnHandler = registerHandler<EndTxnRequest, EndTxnResponse>({
@@ -27,6 +32,10 @@ export const endTxnHandler = registerHandler<EndTxnRequest, EndTxnResponse>({
   async handle(req, ctx) {
     const { transactions } = ctx.services;
     const res = defaultEndTxnResponse();
+    if (!authorized(ctx, AclOperation.WRITE, AclResourceType.TRANSACTIONAL_ID, req.transactionalId)) {
+      res.errorCode = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+      return res;
+    }
     const code = await transactions.endTxn(
       req.transactionalId,
       Number(req.producerId),

@@ -13,6 +13,8 @@
  * producer id outside 0..2^53-1 is answered INVALID_REQUEST (Runnel keeps producer ids as safe integers).
  * Once a marker is written to `__consumer_offsets` partitions, the producer's staged transactional offsets
  * are completed here, as Kafka's handler calls the group coordinator's onTransactionCompleted.
+ * Authorization (Kafka's KafkaApis): CLUSTER_ACTION on the CLUSTER, else every partition answers
+ * CLUSTER_AUTHORIZATION_FAILED and no marker is written.
  */
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { RunnelError } from '../../protocol/errors.js';
@@ -29,6 +31,8 @@ import {
 } from '../../protocol/generated/write-txn-markers-response.js';
 import { OFFSETS_TOPIC } from '../groups/offsets-log.js';
 import type { BrokerServices } from '../services.js';
+import { AclOperation } from '../authorizer.js';
+import { authorizedCluster } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 /** Kafka's request.timeout.ms default: how long an acks=all marker waits for the high watermark. */
@@ -106,6 +110,19 @@ export const writeTxnMarkersHandler = registerHandler<WriteTxnMarkersRequest, Wr
   encode: encodeWriteTxnMarkersResponse,
   async handle(req, ctx) {
     const res = defaultWriteTxnMarkersResponse();
+    if (!authorizedCluster(ctx, AclOperation.CLUSTER_ACTION)) {
+      res.markers = req.markers.map((m) => ({
+        producerId: m.producerId,
+        topics: m.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitionIndexes.map((partitionIndex) => ({
+            partitionIndex,
+            errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+          })),
+        })),
+      }));
+      return res;
+    }
     res.markers = await Promise.all(req.markers.map((m) => writeMarker(ctx.services, m)));
     return res;
   },

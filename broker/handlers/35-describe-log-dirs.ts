@@ -8,6 +8,8 @@
  * Kafka's: max(HW - log end, 0) for a current replica, always 0 (Kafka reports a real lag only for a
  * "future" replica moving between dirs, which Runnel has not), and isFutureKey false. v3+ top-level
  * errorCode 0; v4 totalBytes/usableBytes of the volume from statfs (-1 each when statfs fails, Kafka's "unknown").
+ * Authorization (Kafka's KafkaApis): DESCRIBE on the CLUSTER, else CLUSTER_AUTHORIZATION_FAILED (v3+; below,
+ * no log dirs) and nothing described.
  */
 import { statfs } from 'node:fs/promises';
 import {
@@ -21,6 +23,9 @@ import {
   type DescribeLogDirsPartition,
   type DescribeLogDirsResponse,
 } from '../../protocol/generated/describe-log-dirs-response.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import { AclOperation } from '../authorizer.js';
+import { authorizedCluster } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 export async function volumeBytes(dir: string): Promise<{ total: bigint; usable: bigint }> {
@@ -41,6 +46,11 @@ export const describeLogDirsHandler = registerHandler<DescribeLogDirsRequest, De
   encode: encodeDescribeLogDirsResponse,
   async handle(req, ctx) {
     const { partitions: replicaManager, dataDir } = ctx.services;
+    if (!authorizedCluster(ctx, AclOperation.DESCRIBE)) {
+      const denied = defaultDescribeLogDirsResponse();
+      denied.errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+      return denied;
+    }
     const byTopic = new Map<string, DescribeLogDirsPartition[]>();
     const add = (topic: string, partition: number): void => {
       const log = replicaManager.getPartition(topic, partition);

@@ -4,6 +4,8 @@
  * Per group: GROUP_ID_NOT_FOUND when unknown, NON_EMPTY_GROUP while it has members, INVALID_GROUP_ID for
  * an empty id; otherwise tombstones for all its offsets and its metadata are written to
  * __consumer_offsets before the group is dropped (so the deletion survives a restart).
+ * Authorization (Kafka's KafkaApis): DELETE on each group, else that group answers GROUP_AUTHORIZATION_FAILED and
+ * is not deleted.
  */
 import { decodeDeleteGroupsRequest, type DeleteGroupsRequest } from '../../protocol/generated/delete-groups-request.js';
 import {
@@ -12,6 +14,9 @@ import {
   type DeleteGroupsResponse,
 } from '../../protocol/generated/delete-groups-response.js';
 import { deleteGroups } from '../groups/offsets.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { filterAuthorized } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 export const deleteGroupsHandler = registerHandler<DeleteGroupsRequest, DeleteGroupsResponse>({
@@ -24,7 +29,15 @@ export const deleteGroupsHandler = registerHandler<DeleteGroupsRequest, DeleteGr
   async handle(req, ctx) {
     const { groups } = ctx.services;
     const res = defaultDeleteGroupsResponse();
-    res.results = await deleteGroups(groups, req.groupsNames);
+    const deletable = filterAuthorized(ctx, AclOperation.DELETE, AclResourceType.GROUP, req.groupsNames);
+    const results = await deleteGroups(
+      groups,
+      req.groupsNames.filter((g) => deletable.has(g)),
+    );
+    let i = 0;
+    res.results = req.groupsNames.map((groupId) =>
+      deletable.has(groupId) ? results[i++]! : { groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED },
+    );
     return res;
   },
 });

@@ -6,6 +6,8 @@
  * then the replicas being removed), the replicas being added and those being removed. As Kafka, unknown topics
  * and partitions without a reassignment are left out without an error. A single node never has one in
  * progress (AlterPartitionReassignments only accepts its current replica set there), so it lists none.
+ * Authorization (Kafka's KafkaApis): DESCRIBE on the CLUSTER, else a top-level CLUSTER_AUTHORIZATION_FAILED and
+ * no topics.
  */
 import {
   decodeListPartitionReassignmentsRequest,
@@ -17,6 +19,9 @@ import {
   type ListPartitionReassignmentsResponse,
 } from '../../protocol/generated/list-partition-reassignments-response.js';
 import { listReassignments } from '../../replication/reassignment.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import { AclOperation } from '../authorizer.js';
+import { authorizedCluster, deniedMessage } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 export const listPartitionReassignmentsHandler = registerHandler<
@@ -32,6 +37,11 @@ export const listPartitionReassignmentsHandler = registerHandler<
   handle(req, ctx) {
     const res = defaultListPartitionReassignmentsResponse();
     res.errorMessage = null; // Kafka sets it to null explicitly
+    if (!authorizedCluster(ctx, AclOperation.DESCRIBE)) {
+      res.errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+      res.errorMessage = deniedMessage(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+      return res;
+    }
     res.topics = listReassignments(ctx.services.metadata.image, req.topics).map((t) => ({
       name: t.name,
       partitions: t.partitions.map((p) => ({

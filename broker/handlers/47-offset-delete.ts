@@ -5,6 +5,8 @@
  * GROUP_ID_NOT_FOUND (unknown group), NON_EMPTY_GROUP (members and not a consumer-protocol group),
  * INVALID_GROUP_ID. Per partition: GROUP_SUBSCRIBED_TO_TOPIC when a live member subscribes to the topic,
  * else NONE (also when there was no offset).
+ * Authorization (Kafka's KafkaApis): DELETE on the group, else a top-level GROUP_AUTHORIZATION_FAILED and nothing
+ * deleted; READ on each topic, else its partitions answer TOPIC_AUTHORIZATION_FAILED and keep their offsets.
  */
 import { decodeOffsetDeleteRequest, type OffsetDeleteRequest } from '../../protocol/generated/offset-delete-request.js';
 import {
@@ -13,6 +15,9 @@ import {
   type OffsetDeleteResponse,
 } from '../../protocol/generated/offset-delete-response.js';
 import { deleteOffsets } from '../groups/offsets.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { authorized, filterAuthorized } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 export const offsetDeleteHandler = registerHandler<OffsetDeleteRequest, OffsetDeleteResponse>({
@@ -24,15 +29,30 @@ export const offsetDeleteHandler = registerHandler<OffsetDeleteRequest, OffsetDe
   encode: encodeOffsetDeleteResponse,
   async handle(req, ctx) {
     const { groups } = ctx.services;
-    const flat = req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex })));
-    const r = await deleteOffsets(groups, req.groupId, flat);
     const res = defaultOffsetDeleteResponse();
+    if (!authorized(ctx, AclOperation.DELETE, AclResourceType.GROUP, req.groupId)) {
+      res.errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+      return res;
+    }
+    const readable = filterAuthorized(
+      ctx,
+      AclOperation.READ,
+      AclResourceType.TOPIC,
+      req.topics.map((t) => t.name),
+    );
+    const flat = req.topics
+      .filter((t) => readable.has(t.name))
+      .flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex })));
+    const r = await deleteOffsets(groups, req.groupId, flat);
     res.errorCode = r.errorCode;
     if (r.errorCode !== 0) return res;
     let i = 0;
     res.topics = req.topics.map((t) => ({
       name: t.name,
-      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: r.codes[i++]! })),
+      partitions: t.partitions.map((p) => ({
+        partitionIndex: p.partitionIndex,
+        errorCode: readable.has(t.name) ? r.codes[i++]! : ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+      })),
     }));
     return res;
   },

@@ -8,6 +8,8 @@
  * null: an empty or repeated entity type, a match string where none belongs or a missing one → INVALID_REQUEST;
  * an entity type other than user / client-id / ip → UNSUPPORTED_VERSION; ip combined with user or client-id →
  * INVALID_REQUEST.
+ * Authorization (Kafka's KafkaApis): DESCRIBE_CONFIGS on the CLUSTER, else a top-level
+ * CLUSTER_AUTHORIZATION_FAILED and no entries.
  */
 import {
   type DescribeClientQuotasRequest,
@@ -19,6 +21,9 @@ import {
   encodeDescribeClientQuotasResponse,
 } from '../../protocol/generated/describe-client-quotas-response.js';
 import { QuotaFilterError } from '../../replication/metadata/client-quotas.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import { AclOperation } from '../authorizer.js';
+import { authorizedCluster, deniedMessage } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 export const describeClientQuotasHandler = registerHandler<DescribeClientQuotasRequest, DescribeClientQuotasResponse>({
@@ -31,6 +36,12 @@ export const describeClientQuotasHandler = registerHandler<DescribeClientQuotasR
   handle(req, ctx) {
     const { clientQuotas } = ctx.services;
     const res = defaultDescribeClientQuotasResponse();
+    if (!authorizedCluster(ctx, AclOperation.DESCRIBE_CONFIGS)) {
+      res.errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+      res.errorMessage = deniedMessage(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+      res.entries = null;
+      return res;
+    }
     try {
       const found = clientQuotas.describe(req.components, req.strict);
       res.entries = found.map((e) => ({

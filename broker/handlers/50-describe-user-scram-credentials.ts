@@ -5,6 +5,8 @@
  * scram-credentials.ts; never the salt or keys), as Kafka's ScramImage.describe answers. A null or empty user
  * list means every user with a credential. Per user: none stored → RESOURCE_NOT_FOUND; named twice →
  * DUPLICATE_RESOURCE (one result). The top-level error code is NONE.
+ * Authorization (Kafka's KafkaApis): DESCRIBE on the CLUSTER, else a top-level CLUSTER_AUTHORIZATION_FAILED and
+ * no credentials.
  */
 import {
   type DescribeUserScramCredentialsRequest,
@@ -15,6 +17,9 @@ import {
   defaultDescribeUserScramCredentialsResponse,
   encodeDescribeUserScramCredentialsResponse,
 } from '../../protocol/generated/describe-user-scram-credentials-response.js';
+import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import { AclOperation } from '../authorizer.js';
+import { authorizedCluster, deniedMessage } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 export const describeUserScramCredentialsHandler = registerHandler<
@@ -30,6 +35,11 @@ export const describeUserScramCredentialsHandler = registerHandler<
   handle(req, ctx) {
     const { scramCredentials } = ctx.services;
     const res = defaultDescribeUserScramCredentialsResponse();
+    if (!authorizedCluster(ctx, AclOperation.DESCRIBE)) {
+      res.errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+      res.errorMessage = deniedMessage(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+      return res;
+    }
     const users = req.users === null ? null : req.users.map((u) => u.name);
     res.results = scramCredentials.describe(users).map((r) => ({
       user: r.user,

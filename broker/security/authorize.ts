@@ -4,7 +4,13 @@
  * Without an authorizer every action is allowed. Handlers ask before they change or reveal anything, and a
  * denied request writes nothing.
  */
-import { type Action, type AuthorizableRequestContext, AclResourceType, CLUSTER_RESOURCE } from '../authorizer.js';
+import {
+  type Action,
+  type AuthorizableRequestContext,
+  type Authorizer,
+  AclResourceType,
+  CLUSTER_RESOURCE,
+} from '../authorizer.js';
 import type { RequestContext } from '../handlers/registry.js';
 
 function requestContext(ctx: RequestContext): AuthorizableRequestContext {
@@ -55,4 +61,67 @@ export function filterAuthorized(
     unique.map((resourceName) => ({ operation, resourceType, resourceName, logIfDenied })),
   );
   return new Set(unique.filter((_, i) => results[i]));
+}
+
+/**
+ * Whether `operation` is allowed on at least one resource of `resourceType` (Kafka's
+ * Authorizer.authorizeByResourceType, used by InitProducerId for KIP-679: WRITE on any topic allows idempotent
+ * producing). An authorizer that implements `authorizeByResourceType(ctx, operation, resourceType)` answers it
+ * (an ACL pattern may name no existing resource); otherwise each of `candidates` (the existing resources) is
+ * asked, without logging denials.
+ */
+export function authorizedByResourceType(
+  ctx: RequestContext,
+  operation: number,
+  resourceType: number,
+  candidates: Iterable<string>,
+): boolean {
+  const authorizer = ctx.services.authorizer as (Authorizer & Partial<ByResourceType>) | undefined;
+  if (!authorizer) return true;
+  if (typeof authorizer.authorizeByResourceType === 'function') {
+    return authorizer.authorizeByResourceType(requestContext(ctx), operation, resourceType);
+  }
+  return filterAuthorized(ctx, operation, resourceType, candidates, false).size > 0;
+}
+
+interface ByResourceType {
+  authorizeByResourceType(ctx: AuthorizableRequestContext, operation: number, resourceType: number): boolean;
+}
+
+/** Kafka's "authorized operations not requested" (Integer.MIN_VALUE). */
+export const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
+
+/**
+ * Kafka's authorizedOperations bit field (KIP-430): bit `op` is set for each of `supported` allowed on the
+ * resource (asked without logging).
+ */
+export function authorizedOperations(
+  ctx: RequestContext,
+  resourceType: number,
+  resourceName: string,
+  supported: readonly number[],
+): number {
+  const results = authorizeAll(
+    ctx,
+    supported.map((operation) => ({ operation, resourceType, resourceName, logIfDenied: false })),
+  );
+  let bits = 0;
+  supported.forEach((op, i) => {
+    if (results[i]) bits |= 1 << op;
+  });
+  return bits;
+}
+
+/** Kafka's default messages of the authorization errors (Errors.X.message()), by error code. */
+const DENIED_MESSAGES: Record<number, string> = {
+  29: 'Topic authorization failed.',
+  30: 'Group authorization failed.',
+  31: 'Cluster authorization failed.',
+  53: 'Transactional Id authorization failed.',
+  65: 'Delegation Token authorization failed.',
+};
+
+/** Kafka's default message for an authorization error code (null for other codes). */
+export function deniedMessage(code: number): string | null {
+  return DENIED_MESSAGES[code] ?? null;
 }
