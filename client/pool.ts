@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type { SaslOptions } from './sasl.js';
 import { Connection } from './connection.js';
 import { KafkaError } from './errors.js';
 import { ErrorCode } from '../protocol/generated/error-codes.js';
@@ -20,6 +21,8 @@ export interface ClientOptions {
   logger?: Logger;
   /** Connect over TLS (SSL listeners): `ca`, `cert` and `key` for mTLS, `servername`, ... as node:tls takes them. */
   tls?: TlsConnectionOptions;
+  /** Authenticate every connection with SASL (SASL_PLAINTEXT / SASL_SSL listeners; client/sasl.ts). */
+  sasl?: SaslOptions;
 }
 
 export interface ResolvedOptions {
@@ -29,6 +32,7 @@ export interface ResolvedOptions {
   connectTimeoutMs: number;
   logger?: Logger;
   tls?: TlsConnectionOptions;
+  sasl?: SaslOptions;
 }
 
 export type Purpose = 'default' | 'fetch' | 'coordinator';
@@ -53,6 +57,7 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
     connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
     logger: o.logger,
     ...(o.tls ? { tls: o.tls } : {}),
+    ...(o.sasl ? { sasl: o.sasl } : {}),
   };
 }
 
@@ -78,6 +83,7 @@ export class ConnectionPool {
       requestTimeoutMs: this.opts.requestTimeoutMs,
       logger: this.opts.logger,
       ...(this.opts.tls ? { tls: this.opts.tls } : {}),
+      ...(this.opts.sasl ? { sasl: this.opts.sasl } : {}),
     }).then(
       (conn) => {
         this.opening.delete(key);

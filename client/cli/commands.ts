@@ -5,8 +5,8 @@
  * (./topic.js, ./produce.js, ...) so that parsing stays cheap and `runnel start` never loads this file
  * (broker/cli.ts imports it only when the first argument is not `start`).
  *
- * Every client command takes `--bootstrap host:port` (default localhost:9092). Exit codes: 0 success,
- * 1 Kafka or operation error, 2 usage error.
+ * Every client command takes `--bootstrap host:port` (default localhost:9092) and `--command-config file` (a
+ * secured listener's client properties). Exit codes: 0 success, 1 Kafka or operation error, 2 usage error.
  */
 import { type Command, Option } from 'commander';
 import {
@@ -66,7 +66,11 @@ function clientCommand(parent: Command, nameAndArgs: string, description: string
   return parent
     .command(nameAndArgs)
     .description(description)
-    .option('-b, --bootstrap <host:port>', 'broker(s) to connect to, comma-separated', DEFAULT_BOOTSTRAP);
+    .option('-b, --bootstrap <host:port>', 'broker(s) to connect to, comma-separated', DEFAULT_BOOTSTRAP)
+    .option(
+      '--command-config <file>',
+      'client properties for a secured listener: security.protocol, sasl.mechanism, sasl.jaas.config, ssl.*',
+    );
 }
 
 export function registerClientCommands(program: Command): void {

@@ -1,11 +1,14 @@
 /**
  * Shared pieces of the `runnel` client commands: exit codes, error reporting, option parsers, the
- * client options every command builds from `--bootstrap`, and plain-text tables.
+ * client options every command builds from `--bootstrap` and `--command-config`, and plain-text tables.
  *
  * Exit codes: 0 success; 1 a Kafka or operation error (the broker refused, cannot connect, timeout);
  * 2 a usage error (unknown option, bad value, missing argument).
  */
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { InvalidArgumentError } from 'commander';
+import type { SaslOptions } from '../sasl.js';
+import { commandConfig } from './command-config.js';
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
@@ -31,6 +34,8 @@ export const DEFAULT_BOOTSTRAP = 'localhost:9092';
 
 export interface CommonOptions {
   bootstrap: string;
+  /** `--command-config`: a client properties file with security.protocol, sasl.*, ssl.* (command-config.ts). */
+  commandConfig?: string;
 }
 
 export interface CliClientOptions {
@@ -38,6 +43,8 @@ export interface CliClientOptions {
   clientId: string;
   requestTimeoutMs?: number;
   connectTimeoutMs?: number;
+  tls?: TlsConnectionOptions;
+  sasl?: SaslOptions;
 }
 
 export function clientOptions(opts: CommonOptions): CliClientOptions {
@@ -46,6 +53,7 @@ export function clientOptions(opts: CommonOptions): CliClientOptions {
     clientId: 'runnel-cli',
     connectTimeoutMs: 10_000,
     requestTimeoutMs: 30_000,
+    ...(opts.commandConfig ? commandConfig(opts.commandConfig) : {}),
   };
 }
 
