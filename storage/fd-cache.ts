@@ -233,8 +233,9 @@ export class CachingFileSystem implements FileSystem {
   }
 
   /**
-   * Reserve one more descriptor (counted in `openCount` on return): close the least recently used unpinned one, or, when every one is
-   * pinned (a burst of concurrent I/O on more files than the limit), wait for one to be unpinned or closed.
+   * Reserve one more descriptor (counted in `openCount` on return): close the least recently used unpinned one,
+   * or, when every one is pinned (a burst of concurrent I/O on more files than the limit), wait for one to be
+   * unpinned or closed.
    * A waiter holds no descriptor and an operation holds its pin only for one call on one file, so this ends.
    */
   private async makeRoom(): Promise<void> {

@@ -13,7 +13,8 @@ export const SASL_CONFIGS: readonly ConfigDef[] = [
     default: ['SCRAM-SHA-256', 'SCRAM-SHA-512'],
     perListener: 'listener',
     doc:
-      'SASL mechanisms a SASL listener accepts: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512. Kafka defaults to GSSAPI, ' +
+      'SASL mechanisms a SASL listener accepts: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER. Kafka defaults to ' +
+      'GSSAPI, ' +
       'which Runnel does not have; the default here is the SCRAM mechanisms (users from `--add-scram` or ' +
       'AlterUserScramCredentials). PLAIN needs users (`sasl.jaas.config` or `plain.users.file`).',
   },
