@@ -77,9 +77,17 @@ export function issueArgs(dataDir: string, certs: TestCerts, ports: number[], ex
 }
 
 /** Start the issue's line (plus `extra` arguments); resolves once it logs "listening on". */
-export async function startIssueLine(dataDir: string, certs: TestCerts, extra: string[] = []): Promise<IssueBroker> {
+export function startIssueLine(dataDir: string, certs: TestCerts, extra: string[] = []): Promise<IssueBroker> {
+  return startLine((ports) => issueArgs(dataDir, certs, ports, extra));
+}
+
+/**
+ * Start `runnel` with the arguments `args(ports)` makes of three free ports, which it must use for its
+ * SASL_PLAINTEXT, SASL_SSL and SSL listeners in that order (a listener it does not have is simply unused).
+ */
+export async function startLine(args: (ports: number[]) => string[]): Promise<IssueBroker> {
   const ports = await freePorts(3);
-  const child = spawn(process.execPath, [CLI, ...issueArgs(dataDir, certs, ports, extra)], {
+  const child = spawn(process.execPath, [CLI, ...args(ports)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUNNEL_ADMIN_PORT: '0' },
   });
