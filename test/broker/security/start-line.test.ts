@@ -164,7 +164,7 @@ test('sarama as alice over SASL_SSL SCRAM-SHA-512 produces and consumes once gra
   assert.equal(await highWatermark('sarama-t'), 10);
 });
 
-test('kcat over SSL with the client certificate consumes as the certificate principal; without one it fails', async () => {
+test('kcat over SSL with the client certificate consumes as the cert principal; without one it fails', async () => {
   const tls = ['-X', 'security.protocol=SSL', '-X', `ssl.ca.location=${certs.ca}`];
   const cert = ['-X', `ssl.certificate.location=${certs.client.cert}`, '-X', `ssl.key.location=${certs.client.key}`];
   const consume = ['-C', '-b', b.ssl, '-t', 'orders', '-p', '0', '-o', 'beginning', '-e', '-q'];
