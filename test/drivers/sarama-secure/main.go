@@ -1,4 +1,4 @@
-// A test driver (test/broker/security/sarama.test.ts builds and runs it): sarama over TLS with SASL/SCRAM.
+// A test driver (test/broker/security/start-line.test.ts builds and runs it): sarama over TLS with SASL/SCRAM.
 // It produces -count records to -topic partition 0 with acks=all, reads them back from the oldest offset and
 // prints one JSON line {"produced":N,"consumed":N,"values":[...]} — or {"error":"..."} and exit code 1.
 // Built in GOPATH mode against Debian's sarama (golang-github-shopify-sarama-dev, /usr/share/gocode). The SCRAM
