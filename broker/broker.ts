@@ -243,7 +243,6 @@ export class Broker {
     else await mkdir(dataDir, { recursive: true });
     const nodeId = this.config.int('node.id');
     const fs = this.deps.fs ?? this.cachingFileSystem();
-    this.authorizer = await openAuthorizer(this.config, fs, dataDir, this.childLogger('authorizer'));
     const validateConfigs = (overrides: Readonly<Record<string, string>>): void =>
       void this.config.resolveLogConfig(overrides);
     if (this.config.etcdEndpoints.length > 0) {
@@ -259,6 +258,7 @@ export class Broker {
       this.metadataStore = await LocalMetadataStore.open(dataDir, { nodeId, fs, validateConfigs });
     }
     const clusterId = this.metadataStore.image.clusterId;
+    this.authorizer = openAuthorizer(this.config, this.metadataStore, this.childLogger('authorizer'));
     // Dynamic configs, SCRAM credentials and client quotas live in the metadata image (every node of a cluster).
     this.dynamicConfigStore = new DynamicConfigStore(this.metadataStore);
     followDynamicConfigs(this.config, this.metadataStore, nodeId, this.log, () => this.logApplier?.logs);
