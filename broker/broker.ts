@@ -35,6 +35,7 @@ import { CachingFileSystem, deriveMaxOpenFiles, processFdLimit } from '../storag
 import { ClientQuotaStore } from '../replication/metadata/client-quotas.js';
 import { ScramCredentialStore } from '../replication/metadata/scram-credentials.js';
 import type { Authorizer } from './authorizer.js';
+import { interBrokerClient } from './broker-connection.js';
 import { openAuthorizer } from './security/authorizer/configure.js';
 import type { BrokerServices, CoreServices } from './services.js';
 import { NotStartedError } from '../protocol/errors.js';
@@ -238,6 +239,8 @@ export class Broker {
       if (l.securityProtocol === 'SASL_PLAINTEXT' || l.securityProtocol === 'SASL_SSL')
         validateSaslListener(this.config, l.name);
     }
+    // A cluster node logs in to the others on a SASL inter-broker listener: its user must be configured.
+    if (this.config.etcdEndpoints.length > 0) interBrokerClient(this.config);
     const dataDir = resolve(this.config.str('data.dir'));
     if (this.deps.fs) await this.deps.fs.mkdirp(dataDir);
     else await mkdir(dataDir, { recursive: true });
