@@ -200,3 +200,35 @@ test('an ACL created through node 1 lets a non-super user produce through node 2
     JSON.stringify(internal),
   );
 });
+
+test('node 2 describes the ACLs created through node 1; deleting them through node 2 removes them on node 1', async () => {
+  const admin = kafka(2, ADMIN).admin();
+  await admin.connect();
+  try {
+    // kafkajs filter codes: ANY 1 for the resource type, pattern type, operation and permission type.
+    const filter = {
+      resourceType: 1,
+      resourcePatternType: 1,
+      operation: 1,
+      permissionType: 1,
+      principal: 'User:carol',
+    };
+    const described = await admin.describeAcls(filter);
+    assert.deepEqual(
+      described.resources.flatMap((r) => r.acls.map((a) => [r.resourceName, a.principal, a.operation])).sort(),
+      [
+        [TOPIC, 'User:carol', 4],
+        [TOPIC, 'User:carol', 8],
+      ],
+    );
+    const deleted = await admin.deleteAcls({ filters: [filter] });
+    assert.equal(deleted.filterResponses[0]?.matchingAcls.length, 2);
+  } finally {
+    await admin.disconnect();
+  }
+  await waitFor(
+    () => cluster.broker(1).broker.metadata.image.records(ACL_SECTION).size === 0,
+    15_000,
+    'node 1 no longer has them',
+  );
+});
