@@ -201,7 +201,7 @@ test('an ACL created through node 1 lets a non-super user produce through node 2
   );
 });
 
-test('node 2 describes the ACLs created through node 1; deleting them through node 2 removes them on node 1', async () => {
+test('node 2 describes the ACLs made through node 1; deleting them through node 2 removes them on node 1', async () => {
   const admin = kafka(2, ADMIN).admin();
   await admin.connect();
   try {
