@@ -6,30 +6,76 @@
  * - The broker's address is its inter-broker listener (`inter.broker.listener.name`, see `interBrokerClient`;
  *   without one, its first listener) in the current metadata image, looked up at each connect; a broker that
  *   moved listeners (restarted elsewhere) is found on the next connect. An SSL inter-broker listener is reached
- *   over TLS with this broker's keystore (client certificate) and truststore for that listener.
+ *   over TLS with this broker's keystore (client certificate) and truststore for that listener. A SASL one
+ *   (SASL_PLAINTEXT, SASL_SSL) authenticates right after ApiVersions as Kafka's brokers do: the mechanism is
+ *   `sasl.mechanism.inter.broker.protocol` (default: the listener's first `sasl.enabled.mechanisms`), which
+ *   must be enabled on that listener and be PLAIN or SCRAM-SHA-256/512; the user is the `username`/`password`
+ *   of that listener's and mechanism's JAAS config (`listener.name.<l>.<mech>.sasl.jaas.config`, or
+ *   `sasl.jaas.config`). Anything missing is a ConfigError when the config is read (broker start).
  * - Opened on first use; a failed request closes it and the next one reconnects (callers back off).
  * - `close()` closes it; later requests fail.
  */
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { Connection } from '../client/connection.js';
+import type { SaslMechanismName, SaslOptions } from '../client/sasl.js';
 import { StorageError } from '../protocol/errors.js';
 import type { MetadataImage } from '../replication/metadata/image.js';
-import type { EffectiveConfig } from './config-model.js';
+import { ConfigError, type EffectiveConfig } from './config-model.js';
 import { listenerPlan } from './security/listeners.js';
+import { parseJaasConfig } from './security/sasl/jaas.js';
+import { enabledMechanisms } from './security/sasl/mechanisms.js';
 import { clientTlsOptions, usesTls } from './security/tls.js';
 
 /** How this broker reaches the others: the listener name and, for a TLS one, the TLS options per host. */
 export interface InterBrokerClient {
   listener: string;
   tls?: (host: string) => TlsConnectionOptions;
+  /** How this broker authenticates on a SASL inter-broker listener. */
+  sasl?: SaslOptions;
 }
 
-/** The inter-broker listener of this node's config (`inter.broker.listener.name`) and how to connect to it. */
+const CLIENT_MECHANISMS: readonly string[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
+
+/**
+ * The inter-broker listener of this node's config (`inter.broker.listener.name`) and how to connect to it;
+ * throws ConfigError when a SASL one lacks what this broker logs in with (see the header).
+ */
 export function interBrokerClient(config: EffectiveConfig): InterBrokerClient {
   const plan = listenerPlan(config);
   const spec = plan.listeners.find((l) => l.name === plan.interBrokerListener)!;
-  if (!usesTls(spec.securityProtocol)) return { listener: spec.name };
-  return { listener: spec.name, tls: (host) => clientTlsOptions(config, spec.name, host) };
+  const protocol = spec.securityProtocol;
+  const sasl = protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL' ? interBrokerSasl(config, spec.name) : null;
+  return {
+    listener: spec.name,
+    ...(usesTls(protocol) ? { tls: (host: string) => clientTlsOptions(config, spec.name, host) } : {}),
+    ...(sasl ? { sasl } : {}),
+  };
+}
+
+/** The SASL mechanism and user this broker logs in with on the SASL inter-broker listener `listener`. */
+function interBrokerSasl(config: EffectiveConfig, listener: string): SaslOptions {
+  const enabled = enabledMechanisms(config, listener);
+  const mechanism = (config.get('sasl.mechanism.inter.broker.protocol') as string | null) ?? enabled[0];
+  if (mechanism === undefined || !enabled.includes(mechanism))
+    throw new ConfigError(
+      `sasl.mechanism.inter.broker.protocol ${mechanism ?? '(none)'} must be included in sasl.enabled.mechanisms ` +
+        `of the inter-broker listener ${listener}`,
+    );
+  if (!CLIENT_MECHANISMS.includes(mechanism))
+    throw new ConfigError(
+      `sasl.mechanism.inter.broker.protocol ${mechanism}: brokers log in to each other with ` +
+        `${CLIENT_MECHANISMS.join(', ')}`,
+    );
+  const what = `listener.name.${listener.toLowerCase()}.${mechanism.toLowerCase()}.sasl.jaas.config`;
+  const jaas = config.listenerValue(listener, 'sasl.jaas.config', mechanism) as string | null;
+  const options = jaas === null ? undefined : parseJaasConfig(jaas, what).options;
+  const username = options?.get('username');
+  const password = options?.get('password');
+  if (username === undefined || password === undefined)
+    throw new ConfigError(
+      `${what} must give username= and password= (what this broker logs in with on the inter-broker listener)`,
+    );
+  return { mechanism: mechanism as SaslMechanismName, username, password };
 }
 
 export interface BrokerConnectionOptions {
@@ -75,6 +121,7 @@ export class BrokerConnection {
         host: ep.host,
         port: ep.port,
         ...(tls ? { tls } : {}),
+        ...(via?.sasl ? { sasl: via.sasl } : {}),
         clientId: this.o.clientId,
         connectTimeoutMs: this.o.connectTimeoutMs ?? 5000,
         requestTimeoutMs: this.o.requestTimeoutMs ?? 30000,

@@ -35,6 +35,7 @@ import { CachingFileSystem, deriveMaxOpenFiles, processFdLimit } from '../storag
 import { ClientQuotaStore } from '../replication/metadata/client-quotas.js';
 import { ScramCredentialStore } from '../replication/metadata/scram-credentials.js';
 import type { Authorizer } from './authorizer.js';
+import { interBrokerClient } from './broker-connection.js';
 import { openAuthorizer } from './security/authorizer/configure.js';
 import type { BrokerServices, CoreServices } from './services.js';
 import { NotStartedError } from '../protocol/errors.js';
@@ -238,12 +239,13 @@ export class Broker {
       if (l.securityProtocol === 'SASL_PLAINTEXT' || l.securityProtocol === 'SASL_SSL')
         validateSaslListener(this.config, l.name);
     }
+    // A cluster node logs in to the others on a SASL inter-broker listener: its user must be configured.
+    if (this.config.etcdEndpoints.length > 0) interBrokerClient(this.config);
     const dataDir = resolve(this.config.str('data.dir'));
     if (this.deps.fs) await this.deps.fs.mkdirp(dataDir);
     else await mkdir(dataDir, { recursive: true });
     const nodeId = this.config.int('node.id');
     const fs = this.deps.fs ?? this.cachingFileSystem();
-    this.authorizer = await openAuthorizer(this.config, fs, dataDir, this.childLogger('authorizer'));
     const validateConfigs = (overrides: Readonly<Record<string, string>>): void =>
       void this.config.resolveLogConfig(overrides);
     if (this.config.etcdEndpoints.length > 0) {
@@ -259,6 +261,7 @@ export class Broker {
       this.metadataStore = await LocalMetadataStore.open(dataDir, { nodeId, fs, validateConfigs });
     }
     const clusterId = this.metadataStore.image.clusterId;
+    this.authorizer = openAuthorizer(this.config, this.metadataStore, this.childLogger('authorizer'));
     // Dynamic configs, SCRAM credentials and client quotas live in the metadata image (every node of a cluster).
     this.dynamicConfigStore = new DynamicConfigStore(this.metadataStore);
     followDynamicConfigs(this.config, this.metadataStore, nodeId, this.log, () => this.logApplier?.logs);

@@ -13,7 +13,8 @@ export const AUTHORIZER_CONFIGS: readonly ConfigDef[] = [
     doc:
       'ACL authorizer: empty for none (all allowed, ACL APIs SECURITY_DISABLED); ' +
       'org.apache.kafka.metadata.authorizer.StandardAuthorizer or kafka.security.authorizer.AclAuthorizer ' +
-      'for ACLs kept in the data dir. Any other value refuses start-up.',
+      "for ACLs kept in the cluster metadata (a single node: the data dir's acls.json; a cluster: etcd, shared " +
+      'by every node). Any other value refuses start-up.',
   },
   {
     name: 'super.users',

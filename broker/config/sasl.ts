@@ -48,7 +48,10 @@ export const SASL_CONFIGS: readonly ConfigDef[] = [
     default: null,
     doc:
       'SASL mechanism brokers use among themselves when the inter-broker listener is a SASL one; default: the ' +
-      'first of its `sasl.enabled.mechanisms` (Kafka defaults to GSSAPI).',
+      'first of its `sasl.enabled.mechanisms` (Kafka defaults to GSSAPI). It must be one of them and PLAIN or ' +
+      "SCRAM-SHA-256/512; the broker logs in with the `username=`/`password=` of that listener's and " +
+      "mechanism's `sasl.jaas.config`. With an authorizer, make that user a super user (or grant it " +
+      'CLUSTER_ACTION on the cluster), as in Kafka.',
   },
   {
     name: 'connections.max.reauth.ms',

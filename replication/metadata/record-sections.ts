@@ -1,8 +1,8 @@
 /**
  * Every keyed-record section (records.ts) the metadata stores carry: the local store loads each one's file at
- * open, the etcd image decodes each one's keys. A new section (e.g. ACLs) is declared beside its facade and
- * added here.
+ * open, the etcd image decodes each one's keys. A new section is declared beside its facade and added here.
  */
+import { ACL_SECTION } from './acls.js';
 import { QUOTA_SECTION } from './client-quotas.js';
 import { CONFIG_SECTION } from './dynamic-configs.js';
 import type { RecordSection } from './records.js';
@@ -12,6 +12,7 @@ export const RECORD_SECTIONS: readonly RecordSection<unknown>[] = [
   SCRAM_SECTION as RecordSection<unknown>,
   QUOTA_SECTION as RecordSection<unknown>,
   CONFIG_SECTION as RecordSection<unknown>,
+  ACL_SECTION as RecordSection<unknown>,
 ];
 
 export function recordSection(name: string): RecordSection<unknown> | undefined {

@@ -34,6 +34,8 @@ export interface TestClusterOptions {
   config?: Configs;
   /** Configs of one node, over `config` (e.g. its broker.rack). */
   nodeConfig?: (nodeId: number) => Configs;
+  /** SCRAM users every node adds at start when missing (startBroker's `scramUsers`, Kafka's --add-scram). */
+  scramUsers?: string[];
   /** Runs on every start of a node, the first and each later one (e.g. to set a requestObserver). */
   onStart?: (nodeId: number, b: RunningBroker) => void;
   /** kafkajs retries of kafka() clients (default 10) and their maxRetryTime (default 1000 ms). */
@@ -94,6 +96,7 @@ export class TestCluster {
     if (this.brokers.has(id)) throw new Error(`broker ${id} is running`);
     const b = await startBroker({
       dataDir: this.dataDir(id),
+      ...(this.opts.scramUsers ? { scramUsers: this.opts.scramUsers } : {}),
       config: {
         ...CLUSTER_TEST_CONFIG,
         ...this.opts.config,

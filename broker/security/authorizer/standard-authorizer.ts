@@ -1,8 +1,9 @@
 /**
  * Runnel's StandardAuthorizer (`authorizer.class.name` = org.apache.kafka.metadata.authorizer.StandardAuthorizer,
  * or kafka.security.authorizer.AclAuthorizer, which Kafka 4 removed and Runnel takes as the same): decides
- * every action from an in-memory index of the ACLs (acl-index.ts) kept in the durable AclStore
- * (replication/metadata/acls.ts), with Kafka's semantics:
+ * every action from an in-memory index of the ACLs (acl-index.ts) kept in the metadata image's ACL section
+ * (replication/metadata/acls.ts; on every node of a cluster, the index following its changes), with Kafka's
+ * semantics:
  * - a principal in `super.users` (`User:a;User:b`) may do anything;
  * - the ACLs that apply to a resource are its literal ones, the wildcard `*` ones and the prefixed ones whose
  *   prefix starts its name; when there are none at all (whoever they are for), the action is allowed only
@@ -15,7 +16,8 @@
  * trace: `Principal = User:a is Denied operation = READ from host = 127.0.0.1 on resource = Topic:LITERAL:t
  * for request = Fetch with resourceRefCount = 1 based on rule DefaultRule(DENIED)`.
  *
- * ACL changes (createAcls, deleteAcls) are on disk before they resolve and seen by authorize from then on.
+ * ACL changes (createAcls, deleteAcls) are durable before they resolve and seen by authorize from then on, on
+ * the node that made them; every other node of a cluster applies them as its metadata image receives them.
  */
 import type {
   AclBinding,
@@ -28,7 +30,7 @@ import type {
 } from '../../authorizer.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 import { RunnelError } from '../../../protocol/errors.js';
-import type { AclStore } from '../../../replication/metadata/acls.js';
+import { aclKey, type AclStore } from '../../../replication/metadata/acls.js';
 import type { Logger } from '../../logger.js';
 import { handlerFor } from '../../handlers/registry.js';
 import { AclIndex } from './acl-index.js';
@@ -83,6 +85,9 @@ type Rule = { allowed: boolean; text: string };
 
 export class StandardAuthorizer implements Authorizer {
   private readonly index = new AclIndex();
+  /** ACL record key -> the binding in the index. */
+  private readonly indexed = new Map<string, AclBinding>();
+  private readonly unfollow: () => void;
   private readonly superUsers: Set<string>;
   private readonly store: AclStore;
   private readonly log: Logger;
@@ -94,11 +99,25 @@ export class StandardAuthorizer implements Authorizer {
     this.superUsers = parseSuperUsers(opts.superUsers);
     const allow = opts.allowEveryoneIfNoAclFound;
     this.noAclRule = { allowed: allow, text: `DefaultRule(${allow ? 'ALLOWED' : 'DENIED'})` };
-    for (const b of this.store.bindings()) this.index.add(b);
-    this.store.onChange = (added, removed) => {
-      for (const b of removed) this.index.remove(b);
-      for (const b of added) this.index.add(b);
-    };
+    // The index follows the ACL section on every node: an ACL created through any node applies here at once.
+    this.unfollow = this.store.follow((key, record) => this.reindex(key, record));
+    for (const b of this.store.bindings()) this.reindex(aclKey(b), b);
+  }
+
+  /** Makes the index hold `record` under `key` (undefined: none); idempotent. */
+  private reindex(key: string, record: AclBinding | undefined): void {
+    const had = this.indexed.get(key);
+    if (had) this.index.remove(had);
+    this.indexed.delete(key);
+    if (record) {
+      this.index.add(record);
+      this.indexed.set(key, record);
+    }
+  }
+
+  /** Stops following ACL changes. */
+  close(): void {
+    this.unfollow();
   }
 
   authorize(ctx: AuthorizableRequestContext, actions: readonly Action[]): boolean[] {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { MemoryFileSystem } from '../../../storage/memory-fs.js';
 import { ensureDirDurable } from '../../../storage/fs.js';
 import { writeFileAtomically } from '../../../storage/checkpoint.js';
-import { ACLS_FILE, AclStore } from '../../../replication/metadata/acls.js';
+import { ACL_SECTION, ACLS_FILE, AclStore, aclKey } from '../../../replication/metadata/acls.js';
+import { LocalMetadataStore } from '../../../replication/metadata/local-store.js';
 import { StorageError } from '../../../protocol/errors.js';
 import type { AclBinding } from '../../../broker/authorizer.js';
 
@@ -19,12 +20,14 @@ const a: AclBinding = {
 };
 const b: AclBinding = { ...a, resourceType: 4, resourceName: 'kafka-cluster', patternType: 3, operation: 7 };
 
+const open = (fs: MemoryFileSystem) => LocalMetadataStore.open(DIR, { nodeId: 1, fs });
+
 test('ACLs are on disk, enums by name, when change() resolves; a reopened store has them in order', async () => {
   const fs = new MemoryFileSystem();
-  await ensureDirDurable(fs, DIR);
-  const store = await AclStore.open(fs, DIR);
-  const seen: Array<[number, number]> = [];
-  store.onChange = (added, removed) => seen.push([added.length, removed.length]);
+  const meta = await open(fs);
+  const store = new AclStore(meta);
+  const seen: Array<[string, boolean, boolean]> = [];
+  store.follow((key, record, previous) => void seen.push([key, record !== undefined, previous !== undefined]));
   assert.equal(await store.change(() => ({ add: [a, b, { ...a }], remove: [], result: 'done' })), 'done');
   const doc = JSON.parse((await fs.readFile(`${DIR}/${ACLS_FILE}`)).toString());
   assert.deepEqual(doc, {
@@ -50,15 +53,47 @@ test('ACLs are on disk, enums by name, when change() resolves; a reopened store 
       },
     ],
   });
-  assert.deepEqual((await AclStore.open(fs, DIR)).bindings(), [a, b]);
+  assert.deepEqual(new AclStore(await open(fs)).bindings(), [a, b]);
   await store.change(() => ({ add: [], remove: [{ ...a }, { ...a, host: 'h' }], result: undefined }));
-  assert.deepEqual((await AclStore.open(fs, DIR)).bindings(), [b]);
+  assert.deepEqual(new AclStore(await open(fs)).bindings(), [b]);
   // A change that changes nothing is not written or announced.
   await store.change(() => ({ add: [b], remove: [a], result: undefined }));
   assert.deepEqual(seen, [
-    [2, 0],
-    [0, 1],
+    [aclKey(a), true, false],
+    [aclKey(b), true, false],
+    [aclKey(a), false, true],
   ]);
+  assert.equal(aclKey(a), '["TOPIC","PREFIXED","orders","User:alice","*","READ","ALLOW"]');
+  await meta.close();
+});
+
+test('an acls.json written before ACLs were a metadata section opens unchanged', async () => {
+  const fs = new MemoryFileSystem();
+  await ensureDirDurable(fs, DIR);
+  const text =
+    '{"version":1,"acls":[{"resourceType":"GROUP","name":"g","patternType":"LITERAL","principal":"User:bob",' +
+    '"host":"10.0.0.1","operation":"READ","permissionType":"DENY"}]}';
+  await writeFileAtomically(fs, `${DIR}/${ACLS_FILE}`, Buffer.from(text));
+  const meta = await open(fs);
+  assert.deepEqual(new AclStore(meta).bindings(), [
+    {
+      resourceType: 3,
+      resourceName: 'g',
+      patternType: 3,
+      principal: 'User:bob',
+      host: '10.0.0.1',
+      operation: 3,
+      permissionType: 2,
+    },
+  ]);
+  assert.deepEqual(ACL_SECTION.file.write(meta.image.records(ACL_SECTION)), JSON.parse(text));
+  await meta.close();
+});
+
+test('the etcd value of an ACL round-trips; an invalid one is not an ACL', () => {
+  assert.deepEqual(ACL_SECTION.fromJson(ACL_SECTION.toJson(a)), a);
+  assert.equal(ACL_SECTION.fromJson({ ...(ACL_SECTION.toJson(a) as object), operation: 'SING' }), undefined);
+  assert.equal(ACL_SECTION.fromJson(null), undefined);
 });
 
 test('a file that is not an ACL file refuses to open (StorageError)', async () => {
@@ -76,6 +111,6 @@ test('a file that is not an ACL file refuses to open (StorageError)', async () =
     const fs = new MemoryFileSystem();
     await ensureDirDurable(fs, DIR);
     await writeFileAtomically(fs, `${DIR}/${ACLS_FILE}`, Buffer.from(text));
-    await assert.rejects(AclStore.open(fs, DIR), StorageError, text);
+    await assert.rejects(open(fs), StorageError, text);
   }
 });

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { MemoryFileSystem } from '../../../../storage/memory-fs.js';
-import { ensureDirDurable } from '../../../../storage/fs.js';
 import { AclStore } from '../../../../replication/metadata/acls.js';
+import { LocalMetadataStore } from '../../../../replication/metadata/local-store.js';
 import { StandardAuthorizer } from '../../../../broker/security/authorizer/standard-authorizer.js';
 import {
   type AclBinding,
@@ -24,7 +24,6 @@ async function authorizer(
   opts: { superUsers?: string; allowEveryone?: boolean; lines?: string[] } = {},
 ): Promise<StandardAuthorizer> {
   const fs = new MemoryFileSystem();
-  await ensureDirDurable(fs, DIR);
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
       for (const l of chunk.toString().split('\n')) if (l) opts.lines?.push(l);
@@ -32,7 +31,7 @@ async function authorizer(
     },
   });
   const a = new StandardAuthorizer({
-    store: await AclStore.open(fs, DIR),
+    store: new AclStore(await LocalMetadataStore.open(DIR, { nodeId: 1, fs })),
     superUsers: opts.superUsers ?? '',
     allowEveryoneIfNoAclFound: opts.allowEveryone ?? false,
     log: pino({ level: opts.lines ? 'trace' : 'silent' }, sink),
