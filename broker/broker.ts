@@ -238,6 +238,11 @@ export class Broker {
       if (l.securityProtocol === 'SASL_PLAINTEXT' || l.securityProtocol === 'SASL_SSL')
         validateSaslListener(this.config, l.name);
     }
+    // The admin API's TLS (admin.ssl.enabled: the ssl.* configs of listener name ADMIN), read and checked now too.
+    const adminTls =
+      this.config.int('admin.port') >= 0 && this.config.bool('admin.ssl.enabled')
+        ? new ListenerTls(this.config, 'ADMIN', 'SSL', this.childLogger('tls'))
+        : undefined;
     const dataDir = resolve(this.config.str('data.dir'));
     if (this.deps.fs) await this.deps.fs.mkdirp(dataDir);
     else await mkdir(dataDir, { recursive: true });
@@ -377,7 +382,8 @@ export class Broker {
     }
     if (this.config.int('admin.port') >= 0) {
       const { startAdminServer } = await import('./admin/server.js');
-      this.admin = await startAdminServer(this, this.config.str('admin.host'), this.config.int('admin.port'));
+      const adminHost = this.config.str('admin.host');
+      this.admin = await startAdminServer(this, adminHost, this.config.int('admin.port'), adminTls);
     }
     this.log.info(
       {
@@ -426,7 +432,7 @@ export class Broker {
     };
   }
 
-  /** Base URL of the admin HTTP API ("http://host:port"), when it runs. */
+  /** Base URL of the admin HTTP API ("http://host:port", https with admin.ssl.enabled), when it runs. */
   get adminUrl(): string | undefined {
     return this.admin?.url;
   }
