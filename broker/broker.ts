@@ -241,6 +241,11 @@ export class Broker {
     }
     // A cluster node logs in to the others on a SASL inter-broker listener: its user must be configured.
     if (this.config.etcdEndpoints.length > 0) interBrokerClient(this.config);
+    // The admin API's TLS (admin.ssl.enabled: the ssl.* configs of listener name ADMIN), read and checked now too.
+    const adminTls =
+      this.config.int('admin.port') >= 0 && this.config.bool('admin.ssl.enabled')
+        ? new ListenerTls(this.config, 'ADMIN', 'SSL', this.childLogger('tls'))
+        : undefined;
     const dataDir = resolve(this.config.str('data.dir'));
     if (this.deps.fs) await this.deps.fs.mkdirp(dataDir);
     else await mkdir(dataDir, { recursive: true });
@@ -380,7 +385,8 @@ export class Broker {
     }
     if (this.config.int('admin.port') >= 0) {
       const { startAdminServer } = await import('./admin/server.js');
-      this.admin = await startAdminServer(this, this.config.str('admin.host'), this.config.int('admin.port'));
+      const adminHost = this.config.str('admin.host');
+      this.admin = await startAdminServer(this, adminHost, this.config.int('admin.port'), adminTls);
     }
     this.log.info(
       {
@@ -429,7 +435,7 @@ export class Broker {
     };
   }
 
-  /** Base URL of the admin HTTP API ("http://host:port"), when it runs. */
+  /** Base URL of the admin HTTP API ("http://host:port", https with admin.ssl.enabled), when it runs. */
   get adminUrl(): string | undefined {
     return this.admin?.url;
   }

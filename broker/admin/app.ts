@@ -32,6 +32,7 @@ import { deleteTopicOffsets } from '../groups/offsets.js';
 import type { PendingObservations } from './request-tally.js';
 import { registerManageRoutes } from './manage.js';
 import { registerAdminAuth } from './auth.js';
+import type { ListenerTls } from '../security/tls.js';
 import { AclOperation, AclResourceType } from '../authorizer.js';
 
 export interface AdminAppOptions {
@@ -39,6 +40,8 @@ export interface AdminAppOptions {
   pending?: PendingObservations;
   /** fastify's serverFactory (server.ts serves fastify's handler from its own, already listening, server). */
   serverFactory?: FastifyServerFactory;
+  /** The TLS of an https admin API (client certificates authenticate, auth.ts). */
+  tls?: ListenerTls;
 }
 
 function isReady(broker: Broker): boolean {
@@ -150,7 +153,7 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
     reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url}` } }),
   );
 
-  const auth = registerAdminAuth(app, broker);
+  const auth = registerAdminAuth(app, broker, { tls: opts.tls });
   const { TOPIC, GROUP } = AclResourceType;
 
   // Storage-backed routes answer 503 until the broker has started (and once it stops).

@@ -6,8 +6,12 @@
  * `admin.metrics.authentication.required=false`:
  * - `Authorization: Basic base64(user:password)`, checked against the SCRAM credentials of the metadata store
  *   (the salted password is recomputed with the stored salt and iterations and its StoredKey compared, so no
- *   password is kept) and against the PLAIN users of the broker's listeners (`passwordVerifiers`);
- * - `Authorization: Bearer <token>`, one of `admin.bearer.tokens` (`User:name=token` pairs).
+ *   password is kept) and against the PLAIN users of the broker's SASL listeners (credentials.ts);
+ * - `Authorization: Bearer <token>`, one of `admin.bearer.tokens` (`User:name=token` pairs), else an OAUTHBEARER
+ *   token (JWT) valid for the first SASL listener enabling OAUTHBEARER, checked as that listener does
+ *   (credentials.ts); the principal is then the token's;
+ * - on an https admin API (`admin.ssl.enabled`) without an Authorization header, a trusted client certificate:
+ *   its principal as on an SSL listener (ssl.principal.mapping.rules); an untrusted or unmapped one is refused.
  * Missing or wrong credentials answer 401 with `WWW-Authenticate`, after a bounded delay for wrong ones.
  * The principal is then `User:<name>`, and each route asks the broker's authorizer for the same operation on the
  * same resource as the Kafka API that does the same thing (403 `<RESOURCE>_AUTHORIZATION_FAILED` otherwise).
@@ -21,6 +25,13 @@ import { SCRAM_MECHANISMS } from '../../replication/metadata/scram-credentials.j
 import { ANONYMOUS } from '../security/session.js';
 import { listenerPlan } from '../security/listeners.js';
 import { HttpError } from './records.js';
+import { type PasswordVerifier, oauthBearerValidator, plainPasswordVerifiers } from './credentials.js';
+import type { TokenValidator } from '../security/sasl/oauthbearer.js';
+import type { ListenerTls } from '../security/tls.js';
+import type { TLSSocket } from 'node:tls';
+import { ConfigError } from '../config-model.js';
+
+export type { PasswordVerifier } from './credentials.js';
 
 /** The listener name admin requests are authorized under (ACLs may name hosts, never listeners). */
 export const ADMIN_LISTENER = 'ADMIN';
@@ -30,9 +41,6 @@ const FAILED_AUTH_DELAY_MS = 100;
 
 /** Routes that never require credentials. */
 const OPEN_ROUTES = new Set(['/health', '/ready']);
-
-/** Checks a user's password; true when it is that user's. */
-export type PasswordVerifier = (user: string, password: string) => boolean;
 
 const FAILED_CODE: Record<number, string> = {
   [AclResourceType.TOPIC]: 'TOPIC_AUTHORIZATION_FAILED',
@@ -110,24 +118,32 @@ export interface AdminAuth {
 }
 
 export interface AdminAuthOptions {
-  /** PLAIN users of the broker's listeners, besides the SCRAM credentials. */
+  /** Password checks besides the SCRAM credentials; default: the PLAIN users of the SASL listeners. */
   passwordVerifiers?: readonly PasswordVerifier[];
+  /** OAUTHBEARER token check; default: that of the first SASL listener enabling OAUTHBEARER (null: none). */
+  tokenValidator?: TokenValidator | null;
+  /** The TLS of an https admin API: client certificates authenticate. */
+  tls?: ListenerTls;
 }
 
 /** Registers the authentication hook on `app` and returns the per-route authorization checks. */
 export function registerAdminAuth(app: FastifyInstance, broker: Broker, opts: AdminAuthOptions = {}): AdminAuth {
   const saslListener = hasSaslListener(broker);
   const metricsOpen = !broker.config.bool('admin.metrics.authentication.required');
-  const verifiers = [scramPasswordVerifier(broker), ...(opts.passwordVerifiers ?? [])];
-  const tokens = parseBearerTokens((broker.config.get('admin.bearer.tokens') as string[] | null) ?? []);
   const log = broker.childLogger('admin');
+  const verifiers = [scramPasswordVerifier(broker), ...(opts.passwordVerifiers ?? plainPasswordVerifiers(broker, log))];
+  const tokens = parseBearerTokens((broker.config.get('admin.bearer.tokens') as string[] | null) ?? []);
+  const validateToken =
+    opts.tokenValidator === null ? undefined : (opts.tokenValidator ?? oauthBearerValidator(broker, log));
 
   app.decorateRequest('principal', ANONYMOUS);
   app.addHook('onRequest', async (req, reply) => {
     if (!saslListener && !broker.authorizer) return;
     const path = req.url.split('?', 1)[0];
     if (OPEN_ROUTES.has(path) || (metricsOpen && path === '/metrics')) return;
-    const principal = authenticate(req.headers.authorization);
+    const principal = req.headers.authorization
+      ? await authenticate(req.headers.authorization)
+      : certificatePrincipal(req.raw.socket as TLSSocket);
     if (principal === null) {
       reply.header('www-authenticate', 'Basic realm="runnel-admin", Bearer realm="runnel-admin"');
       return reply.code(401).send({ error: { code: 'UNAUTHORIZED', message: 'credentials required' } });
@@ -143,9 +159,19 @@ export function registerAdminAuth(app: FastifyInstance, broker: Broker, opts: Ad
     req.principal = principal;
   });
 
-  /** The principal, null without credentials, undefined for wrong ones. */
-  function authenticate(header: string | undefined): string | null | undefined {
-    if (!header) return null;
+  /** The principal of a trusted client certificate; null without one, undefined for a refused one. */
+  function certificatePrincipal(socket: TLSSocket): string | null | undefined {
+    if (!opts.tls || !socket.encrypted) return null;
+    const peer = opts.tls.authenticate(socket);
+    if ('refused' in peer) {
+      log.info({ reason: peer.refused }, 'admin request with a refused client certificate');
+      return undefined;
+    }
+    return peer.principal === ANONYMOUS ? null : peer.principal;
+  }
+
+  /** The principal of an Authorization header, undefined for wrong credentials. */
+  async function authenticate(header: string): Promise<string | undefined> {
     const space = header.indexOf(' ');
     const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
     const value = space < 0 ? '' : header.slice(space + 1).trim();
@@ -155,13 +181,25 @@ export function registerAdminAuth(app: FastifyInstance, broker: Broker, opts: Ad
       if (colon <= 0) return undefined;
       const user = decoded.slice(0, colon);
       const password = decoded.slice(colon + 1);
-      return verifiers.some((v) => v(user, password)) ? `User:${user}` : undefined;
+      for (const v of verifiers) if (await v(user, password)) return `User:${user}`;
+      return undefined;
     }
     if (scheme === 'bearer') {
       for (const [token, principal] of tokens) if (sameSecret(token, value)) return principal;
-      return undefined;
+      return validateToken && value.split('.').length === 3 ? bearerPrincipal(value) : undefined;
     }
     return undefined;
+  }
+
+  /** The principal of a valid OAUTHBEARER token, undefined otherwise (the reason logged at debug). */
+  async function bearerPrincipal(token: string): Promise<string | undefined> {
+    try {
+      return `User:${(await validateToken!(token)).principal}`;
+    } catch (err) {
+      if (err instanceof ConfigError) log.error({ err: err.message }, 'OAUTHBEARER is misconfigured');
+      else log.debug({ reason: (err as Error).message }, 'admin bearer token refused');
+      return undefined;
+    }
   }
 
   function authorize(req: FastifyRequest, actions: readonly Action[]): boolean[] {

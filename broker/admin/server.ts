@@ -4,12 +4,19 @@
  * (app.ts, metrics.ts) load on the first HTTP request — or when `PENDING_LIMIT` observations wait for the
  * metrics — so an idle or embedded broker never pays for them (start-up budget). Until then the broker's
  * request and flush observers buffer compact tallies (request-tally.ts) that the metrics replay on load.
+ *
+ * With `admin.ssl.enabled` the server is node:https with the server options of the `ADMIN` listener's TLS
+ * (security/tls.ts: the `ssl.*` configs, `listener.name.admin.ssl.*` overrides, client authentication, and the
+ * same polling reload of the keystore and truststore); the URL is then https://. A failed handshake is logged
+ * (warn) and closed. `close()` stops the polling.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Broker } from '../broker.js';
 import { PendingObservations, tallyRequest } from './request-tally.js';
 import { InternalError } from '../../protocol/errors.js';
+import type { ListenerTls } from '../security/tls.js';
 
 /** Observations kept before the metrics load; at this many the admin app is loaded to drain them. */
 export const PENDING_LIMIT = 10_000;
@@ -25,7 +32,13 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-export async function startAdminServer(broker: Broker, host: string, port: number): Promise<AdminServer> {
+/** Starts the admin API; `tls` (the ADMIN listener's, built and checked by the caller) makes it https. */
+export async function startAdminServer(
+  broker: Broker,
+  host: string,
+  port: number,
+  tls?: ListenerTls,
+): Promise<AdminServer> {
   const log = broker.childLogger('admin');
   let handler: Handler | undefined;
   let loading: Promise<Handler> | undefined;
@@ -46,7 +59,7 @@ export async function startAdminServer(broker: Broker, host: string, port: numbe
   broker.requestObserver = requestObserver;
   broker.flushObserver = flushObserver;
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (handler) return handler(req, res);
     load().then(
       (h) => h(req, res),
@@ -58,7 +71,20 @@ export async function startAdminServer(broker: Broker, host: string, port: numbe
         );
       },
     );
-  });
+  };
+  let server: Server;
+  if (tls) {
+    const https = createHttpsServer(tls.serverOptions(), onRequest);
+    https.on('tlsClientError', (err, socket) => {
+      const client = `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? 0}`;
+      log.warn({ listener: tls.listener, client, err: err.message }, 'admin TLS handshake failed');
+      socket.destroy();
+    });
+    tls.watch(https);
+    server = https;
+  } else {
+    server = createServer(onRequest);
+  }
 
   function load(): Promise<Handler> {
     if (handler) return Promise.resolve(handler);
@@ -67,6 +93,7 @@ export async function startAdminServer(broker: Broker, host: string, port: numbe
       let captured: Handler | undefined;
       const app = buildAdminApp(broker, {
         pending,
+        tls,
         serverFactory: (h) => {
           captured = h;
           return server;
@@ -91,6 +118,7 @@ export async function startAdminServer(broker: Broker, host: string, port: numbe
       });
     });
   } catch (err) {
+    tls?.close();
     if (broker.requestObserver === requestObserver) broker.requestObserver = undefined;
     if (broker.flushObserver === flushObserver) broker.flushObserver = undefined;
     throw err;
@@ -98,7 +126,7 @@ export async function startAdminServer(broker: Broker, host: string, port: numbe
   server.on('error', (err) => log.error({ err: err.message }, 'admin listener error'));
   const addr = server.address() as AddressInfo;
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  const url = `http://${shown}:${addr.port}`;
+  const url = `${tls ? 'https' : 'http'}://${shown}:${addr.port}`;
   log.info({ url, host, port: addr.port }, `admin API at ${url}`);
   return {
     url,
@@ -108,6 +136,7 @@ export async function startAdminServer(broker: Broker, host: string, port: numbe
     load: () => load().then(() => undefined),
     async close() {
       closed = true;
+      tls?.close();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const force = setTimeout(() => server.closeAllConnections(), 2000);

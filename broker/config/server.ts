@@ -57,6 +57,15 @@ export const SERVER_CONFIGS: readonly ConfigDef[] = [
       'image sets) serves every interface.',
   },
   {
+    name: 'admin.ssl.enabled',
+    type: 'boolean',
+    default: false,
+    doc:
+      "Serve the admin HTTP API over HTTPS with the Kafka listeners' TLS settings: the `ssl.*` configs read for " +
+      'the listener name `ADMIN` (so `listener.name.admin.ssl.*` overrides them), certificates reloaded as ' +
+      'theirs; a trusted client certificate (`ssl.client.auth`) authenticates as on an SSL listener.',
+  },
+  {
     name: 'admin.metrics.authentication.required',
     type: 'boolean',
     default: true,
