@@ -6,7 +6,8 @@
  * Settings come from the config table (broker/config.ts): defaults < --config file < RUNNEL_* env < flags
  * (and --set); a flag that is not given does not hide a --set of the same name.
  * SIGTERM/SIGINT stop accepting, finish in-flight requests, flush and close files, and exit 0 (forced
- * after 5 s, plus, in a cluster, the controlled shutdown's budget: its retries x backoff). Exit codes: 0
+ * after 5 s plus 10 ms per open partition log, plus, in a cluster, the controlled shutdown's budget: its
+ * retries x backoff). Exit codes: 0
  * stopped cleanly, 1 failed to start or to stop, 2 usage or config error.
  *
  * Its own entry point (dist/bundle/start.cjs, see broker/bin.cts) with node:util's parseArgs rather than
@@ -42,6 +43,9 @@ const FLAGS = [
       'also iterations=, salt=, saltedpassword=)',
   },
 ] as const;
+
+/** What the forced-exit limit of a shutdown grows by per open partition log (see the header). */
+const SHUTDOWN_MS_PER_PARTITION = 10;
 
 /** Flags that may be given more than once. */
 const MULTIPLE = new Set(['set', 'add-scram']);
@@ -153,10 +157,19 @@ export async function runStart(args: string[]): Promise<void> {
       config.etcdEndpoints.length > 0 && config.bool('controlled.shutdown.enable')
         ? config.int('controlled.shutdown.max.retries') * config.int('controlled.shutdown.retry.backoff.ms')
         : 0;
+    // The limit scales with the partitions: closing flushes every log, snapshots its producers and only
+    // then writes the recovery-point checkpoint that makes the next start a clean one.
+    let logs = 0;
+    try {
+      logs = broker.logs.logCount;
+    } catch {
+      // not started yet: no logs to close
+    }
+    const limitMs = 5000 + controlled + SHUTDOWN_MS_PER_PARTITION * logs;
     const force = setTimeout(() => {
-      log.error(`shutdown took longer than ${5000 + controlled} ms; exiting`);
+      log.error(`shutdown took longer than ${limitMs} ms; exiting`);
       process.exit(1);
-    }, 5000 + controlled);
+    }, limitMs);
     force.unref();
     (starting ?? Promise.resolve())
       .catch(() => undefined)

@@ -146,6 +146,8 @@ export class CachingFileSystem implements FileSystem {
   /** Handles holding a descriptor, least recently used first. */
   private readonly lru = new Set<CachedHandle>();
   private readonly byPath = new Map<string, Set<CachedHandle>>();
+  /** Per directory: how many paths of `byPath` lie below it (so that a path with none is never scanned for). */
+  private readonly below = new Map<string, number>();
   private handles = 0;
   private evictions = 0;
   private reopens = 0;
@@ -354,20 +356,36 @@ export class CachingFileSystem implements FileSystem {
   private register(h: CachedHandle): void {
     const set = this.byPath.get(h.filePath);
     if (set) set.add(h);
-    else this.byPath.set(h.filePath, new Set([h]));
+    else {
+      this.byPath.set(h.filePath, new Set([h]));
+      this.countBelow(h.filePath, 1);
+    }
   }
 
   private unregister(h: CachedHandle): void {
     const set = this.byPath.get(h.filePath);
     set?.delete(h);
-    if (set?.size === 0) this.byPath.delete(h.filePath);
+    if (set?.size === 0) {
+      this.byPath.delete(h.filePath);
+      this.countBelow(h.filePath, -1);
+    }
+  }
+
+  private countBelow(filePath: string, delta: number): void {
+    for (let d = path.dirname(filePath), prev = filePath; d !== prev; prev = d, d = path.dirname(d)) {
+      const n = (this.below.get(d) ?? 0) + delta;
+      if (n > 0) this.below.set(d, n);
+      else this.below.delete(d);
+    }
   }
 
   /** Handles of `p` itself, or (`under`) of every file below the directory `p`. */
   private handlesAt(p: string, under: boolean): CachedHandle[] {
     const out = [...(this.byPath.get(p) ?? [])];
-    if (under) {
-      const prefix = p.endsWith(path.sep) ? p : p + path.sep;
+    const dir = p.length > 1 && p.endsWith(path.sep) ? p.slice(0, -1) : p;
+    // A file (or a directory of no open file) has nothing below it: no scan of every open path.
+    if (under && this.below.has(dir)) {
+      const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep;
       for (const [k, set] of this.byPath) if (k.startsWith(prefix)) out.push(...set);
     }
     return out;

@@ -34,8 +34,10 @@ export class LeaderEpochCache {
   }
 
   /** Load from `dir`; a missing file gives an empty cache, a corrupt one an empty cache and a warning. */
-  static async load(fs: FileSystem, dir: string, logger?: Logger): Promise<LeaderEpochCache> {
+  /** Reads the checkpoint; `exists` false (known from a directory listing) skips the read. */
+  static async load(fs: FileSystem, dir: string, logger?: Logger, exists = true): Promise<LeaderEpochCache> {
     const cache = new LeaderEpochCache(fs, dir);
+    if (!exists) return cache;
     try {
       const entries = (await cache.file.read()) ?? [];
       for (const e of entries) cache.assign(e.epoch, e.startOffset);

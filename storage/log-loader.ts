@@ -30,7 +30,7 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { FileSystem } from './fs.js';
 import { ensureDirDurable } from './fs.js';
-import { LeaderEpochCache } from './leader-epoch-cache.js';
+import { LEADER_EPOCH_CHECKPOINT, LeaderEpochCache } from './leader-epoch-cache.js';
 import type { LogConfig } from './log-config.js';
 import { SegmentSet } from './segment-set.js';
 import {
@@ -71,6 +71,11 @@ export interface LoadedLog {
   epochCache: LeaderEpochCache;
   logStartOffset: number;
   summary: RecoverySummary;
+  /**
+   * The directory's file names as listed at load (after leftovers were removed). Only the names of
+   * producer snapshots are read from it (producer-recovery.ts), before anything else can change them.
+   */
+  files: ReadonlySet<string>;
 }
 
 export interface LoadContext {
@@ -104,10 +109,21 @@ export async function loadLog(dir: string, config: LogConfig, ctx: LoadContext):
     removedFiles: [],
     durationMs: 0,
   };
-  let dirChanged = await ensureDirDurable(fs, dir);
-
-  if (await completeSwaps(fs, dir, summary, logger)) dirChanged = true;
-  const names = await fs.readdir(dir);
+  // One directory listing serves the whole load (swaps, leftovers, index presence, snapshots); a missing
+  // directory is created durably. It is listed again only after a compaction swap was completed.
+  let dirChanged = false;
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    dirChanged = await ensureDirDurable(fs, dir);
+    names = [];
+  }
+  if (await completeSwaps(fs, dir, names, summary, logger)) {
+    dirChanged = true;
+    names = await fs.readdir(dir);
+  }
   const logBases = new Set<number>();
   for (const n of names) {
     const b = parseSegmentFileName(n, LOG_SUFFIX);
@@ -124,12 +140,14 @@ export async function loadLog(dir: string, config: LogConfig, ctx: LoadContext):
       dirChanged = true;
     }
   }
+  const files = new Set(names);
+  for (const n of summary.removedFiles) files.delete(n);
 
-  const epochCache = await LeaderEpochCache.load(fs, dir, logger);
+  const epochCache = await LeaderEpochCache.load(fs, dir, logger, files.has(LEADER_EPOCH_CHECKPOINT));
   const segments = new SegmentSet();
   const toRecover = new Map<LogSegment, string | undefined>();
   for (const base of [...logBases].sort((a, b) => a - b)) {
-    const { segment, problem } = await LogSegment.open(dir, base, segCfg, segDeps);
+    const { segment, problem } = await LogSegment.open(dir, base, segCfg, segDeps, files);
     segments.add(segment);
     if (problem !== undefined || segment.nextOffset > ctx.recoveryPoint) toRecover.set(segment, problem);
   }
@@ -210,7 +228,7 @@ export async function loadLog(dir: string, config: LogConfig, ctx: LoadContext):
     summary.deletedSegments.length > 0;
   if (eventful) logger?.warn({ summary }, 'partition log recovered');
   else logger?.debug({ summary }, 'partition log loaded');
-  return { segments, epochCache, logStartOffset, summary };
+  return { segments, epochCache, logStartOffset, summary, files };
 }
 
 /** One past the last offset of the valid batches of a log file, or undefined if it has none. */
@@ -238,10 +256,10 @@ async function renameIfExists(fs: FileSystem, from: string, to: string): Promise
 async function completeSwaps(
   fs: FileSystem,
   dir: string,
+  names: readonly string[],
   summary: RecoverySummary,
   logger: Logger | undefined,
 ): Promise<boolean> {
-  const names = await fs.readdir(dir);
   const swapLog = LOG_SUFFIX + SWAP_SUFFIX;
   const bases = names
     .map((n) => parseSegmentFileName(n, swapLog))
@@ -264,12 +282,7 @@ async function completeSwaps(
       for (const sfx of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) {
         // At the swap's own base an index without a `.swap` twin is already the new one (renamed
         // before the crash); with a twin it is the old one.
-        if (
-          old === base &&
-          sfx !== LOG_SUFFIX &&
-          !(await fs.exists(path.join(dir, segmentFileName(base, sfx + SWAP_SUFFIX))))
-        )
-          continue;
+        if (old === base && sfx !== LOG_SUFFIX && !names.includes(segmentFileName(base, sfx + SWAP_SUFFIX))) continue;
         await fs.rmrf(path.join(dir, segmentFileName(old, sfx)));
       }
       summary.deletedSegments.push(old);

@@ -49,6 +49,9 @@ export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
 export const CLEANER_OFFSET_CHECKPOINT = 'cleaner-offset-checkpoint';
 
+/** Logs closed at a time by closeAll (at least recoveryConcurrency). */
+const CLOSE_CONCURRENCY = 16;
+
 export interface LogManagerOptions {
   fs?: FileSystem;
   clock?: Clock;
@@ -302,6 +305,11 @@ export class LogManager {
     return [...this.logs.values()];
   }
 
+  /** Number of open partition logs. */
+  get logCount(): number {
+    return this.logs.size;
+  }
+
   /**
    * Create (or return, when open) the log of a partition that appeared in the metadata. A directory left
    * from an earlier topic of that name is moved away first, so the log starts empty.
@@ -414,7 +422,11 @@ export class LogManager {
     this.timers = [];
     this.cleaner.stop();
     await this.cleanerQueue;
-    await forEachLimit(this.allLogs(), this.opts.recoveryConcurrency ?? 4, (l) => l.close());
+    // Closing is mostly fsyncs and closes waiting on the I/O thread pool: more logs at a time than at
+    // recovery (which also parses) keep it busy; still bounded, so descriptors and memory stay bounded.
+    await forEachLimit(this.allLogs(), Math.max(CLOSE_CONCURRENCY, this.opts.recoveryConcurrency ?? 4), (l) =>
+      l.close(),
+    );
     await this.recoveryPointWriter.request();
     await this.logStartWriter.request();
     // Like Kafka, the cleaner checkpoint exists only once something was cleaned.

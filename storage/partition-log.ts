@@ -168,7 +168,7 @@ export class PartitionLog {
       loaded.summary,
       deps,
     );
-    await log.producers.load();
+    await log.producers.load(loaded.files);
     return log;
   }
 

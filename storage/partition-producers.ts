@@ -20,7 +20,7 @@ import type { LogSegment } from './segment.js';
 import { ProducerStateManager } from './producer-state.js';
 import type { BatchMeta, MarkerInfo, ProducerStage } from './producer-state.js';
 import { recoverProducerState, saveSnapshot } from './producer-recovery.js';
-import { pruneSnapshots } from './producer-snapshot.js';
+import { listSnapshots, pruneSnapshots } from './producer-snapshot.js';
 import { abortedTransactionsIn, describeProducers } from './txn-queries.js';
 import type { ActiveProducer } from './txn-queries.js';
 import type { AbortedTxn } from './txn-index.js';
@@ -46,17 +46,26 @@ export class PartitionProducers {
     private readonly logger: Logger | undefined,
   ) {}
 
-  async load(): Promise<void> {
+  /** `files`: the directory's file names when just listed (at open), so that it is not listed again. */
+  async load(files?: Iterable<string>): Promise<void> {
+    const names = files ? [...files] : undefined;
     const r = await recoverProducerState({
       fs: this.fs,
       dir: this.dir,
       segments: this.segments,
       state: this.state,
       logger: this.logger,
+      files: names,
     });
     this.snapshotAt = r.snapshotOffset;
     if (r.replayedBatches > 0) await this.snapshot();
-    await pruneSnapshots(this.fs, this.dir, this.segments.first()!.baseOffset);
+    let known: number[] | undefined;
+    if (names) {
+      const left = (await listSnapshots(this.fs, this.dir, names)).filter((o) => !r.removedSnapshots.includes(o));
+      if (this.snapshotAt >= 0 && !left.includes(this.snapshotAt)) left.push(this.snapshotAt);
+      known = left;
+    }
+    await pruneSnapshots(this.fs, this.dir, this.segments.first()!.baseOffset, Infinity, known);
   }
 
   /** Snapshot the state at the log end offset (skipped if one was taken there already). */

@@ -130,6 +130,8 @@ export interface ProducerRecoveryContext {
   segments: SegmentSet;
   state: ProducerStateManager;
   logger?: Logger | undefined;
+  /** The directory's file names when already listed (log-loader.ts); otherwise it is listed. */
+  files?: Iterable<string> | undefined;
 }
 
 export interface ProducerRecoveryResult {
@@ -146,7 +148,7 @@ export async function recoverProducerState(ctx: ProducerRecoveryContext): Promis
   const leo = segments.last()!.nextOffset;
   const removed: number[] = [];
   let loaded = -1;
-  const offsets = await listSnapshots(fs, dir);
+  const offsets = await listSnapshots(fs, dir, ctx.files);
   for (let i = offsets.length - 1; i >= 0; i--) {
     const o = offsets[i]!;
     if (o <= leo && loaded < 0) {

@@ -111,18 +111,25 @@ export function writeSnapshot(
 }
 
 /** Offsets of the snapshot files in `dir`, ascending. */
-export async function listSnapshots(fs: FileSystem, dir: string): Promise<number[]> {
-  const names = await fs.readdir(dir);
-  return names
+/** Snapshot offsets, ascending, from `names` (the directory's file names) or else a listing. */
+export async function listSnapshots(fs: FileSystem, dir: string, names?: Iterable<string>): Promise<number[]> {
+  return [...(names ?? (await fs.readdir(dir)))]
     .map((n) => parseSegmentFileName(n, SNAPSHOT_SUFFIX))
     .filter((o): o is number => o !== undefined)
     .sort((a, b) => a - b);
 }
 
 /** Remove snapshots with offset < `below` or > `above`. */
-export async function pruneSnapshots(fs: FileSystem, dir: string, below: number, above = Infinity): Promise<number[]> {
+export async function pruneSnapshots(
+  fs: FileSystem,
+  dir: string,
+  below: number,
+  above = Infinity,
+  /** The snapshots that exist, when known; otherwise the directory is listed. */
+  known?: readonly number[],
+): Promise<number[]> {
   const removed: number[] = [];
-  for (const o of await listSnapshots(fs, dir)) {
+  for (const o of known ?? (await listSnapshots(fs, dir))) {
     if (o < below || o > above) {
       await fs.rmrf(snapshotPath(dir, o));
       removed.push(o);

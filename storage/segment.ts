@@ -154,20 +154,24 @@ export class LogSegment {
     baseOffset: number,
     config: SegmentConfig,
     deps: SegmentDeps,
+    /** The directory's file names when known (log-loader.ts): saves an existence probe per file. */
+    files?: ReadonlySet<string>,
   ): Promise<{ segment: LogSegment; problem?: string }> {
     const fs = deps.fs;
+    const has = async (p: string): Promise<boolean> => (files ? files.has(path.basename(p)) : fs.exists(p));
     const log = await fs.open(path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX)));
     const size = await log.size();
     const problems: string[] = [];
     const indexPath = path.join(dir, segmentFileName(baseOffset, INDEX_SUFFIX));
     const timePath = path.join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX));
-    if (!(await fs.exists(indexPath))) problems.push('offset index missing');
-    if (!(await fs.exists(timePath))) problems.push('time index missing');
+    if (!(await has(indexPath))) problems.push('offset index missing');
+    if (!(await has(timePath))) problems.push('time index missing');
     const oi = await OffsetIndex.open(fs, indexPath, baseOffset, config.maxIndexBytes);
     const ti = await TimeIndex.open(fs, timePath, baseOffset, config.maxIndexBytes);
     if (oi.corruption) problems.push(`offset index: ${oi.corruption}`);
     if (ti.corruption) problems.push(`time index: ${ti.corruption}`);
-    const txn = await TxnIndex.load(fs, path.join(dir, segmentFileName(baseOffset, TXN_INDEX_SUFFIX)));
+    const txnPath = path.join(dir, segmentFileName(baseOffset, TXN_INDEX_SUFFIX));
+    const txn = await TxnIndex.load(fs, txnPath, await has(txnPath));
     const seg = new LogSegment(dir, baseOffset, log, oi.index, ti.index, txn, config, deps, size);
     if (problems.length === 0) {
       const p =

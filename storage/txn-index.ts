@@ -43,7 +43,9 @@ export class TxnIndex {
   }
 
   /** Load `filePath` if it exists (an absent file is an empty index). */
-  static async load(fs: FileSystem, filePath: string): Promise<TxnIndex> {
+  /** Reads the file; `exists` false (known from a directory listing) skips the read. */
+  static async load(fs: FileSystem, filePath: string, exists = true): Promise<TxnIndex> {
+    if (!exists) return new TxnIndex(fs, filePath, [], false);
     let buf: Buffer;
     try {
       buf = await fs.readFile(filePath);
