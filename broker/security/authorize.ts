@@ -76,16 +76,12 @@ export function authorizedByResourceType(
   resourceType: number,
   candidates: Iterable<string>,
 ): boolean {
-  const authorizer = ctx.services.authorizer as (Authorizer & Partial<ByResourceType>) | undefined;
+  const authorizer: Authorizer | undefined = ctx.services.authorizer;
   if (!authorizer) return true;
-  if (typeof authorizer.authorizeByResourceType === 'function') {
+  if (authorizer.authorizeByResourceType) {
     return authorizer.authorizeByResourceType(requestContext(ctx), operation, resourceType);
   }
   return filterAuthorized(ctx, operation, resourceType, candidates, false).size > 0;
-}
-
-interface ByResourceType {
-  authorizeByResourceType(ctx: AuthorizableRequestContext, operation: number, resourceType: number): boolean;
 }
 
 /** Config resource types (Kafka's ConfigResource.Type ids). */
