@@ -8,7 +8,8 @@
  * Broker resources ("" = cluster default or this node's id; another id → INVALID_REQUEST): the given
  * configs REPLACE that entity's dynamic broker configs (an empty set removes them all); only dynamic
  * configs, else INVALID_REQUEST (broker-configs.ts); persisted and applied at once. Other resource types →
- * INVALID_REQUEST. A resource named twice → INVALID_REQUEST "Duplicate resource.". * Authorization (Kafka's KafkaApis): ALTER_CONFIGS on the topic (before its existence is checked), or on the
+ * INVALID_REQUEST. A resource named twice → INVALID_REQUEST "Duplicate resource.".
+ * Authorization (Kafka's KafkaApis): ALTER_CONFIGS on the topic (before its existence is checked), or on the
  * CLUSTER for broker resources; denied → TOPIC_AUTHORIZATION_FAILED / CLUSTER_AUTHORIZATION_FAILED with no
  * message, and nothing changes.
  */

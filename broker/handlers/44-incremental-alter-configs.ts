@@ -12,7 +12,8 @@
  * Broker resources ("" = cluster default, or this node's id): the same operations on that entity's dynamic
  * broker configs (APPEND/SUBTRACT start from its dynamic value, else the value in force); a null value →
  * INVALID_REQUEST, and the result is validated as AlterConfigs validates it (broker-configs.ts), then
- * persisted and applied at once. Other types (BROKER_LOGGER included) → INVALID_REQUEST. * Authorization (Kafka's KafkaApis): ALTER_CONFIGS on the topic (before its existence is checked), or on the
+ * persisted and applied at once. Other types (BROKER_LOGGER included) → INVALID_REQUEST.
+ * Authorization (Kafka's KafkaApis): ALTER_CONFIGS on the topic (before its existence is checked), or on the
  * CLUSTER for broker resources; denied → TOPIC_AUTHORIZATION_FAILED / CLUSTER_AUTHORIZATION_FAILED with no
  * message, and nothing changes.
  */

@@ -21,17 +21,17 @@ import { decodeDescribeConfigsResponse } from '../../../protocol/generated/descr
 import { encodeAlterConfigsRequest } from '../../../protocol/generated/alter-configs-request.js';
 import { decodeAlterConfigsResponse } from '../../../protocol/generated/alter-configs-response.js';
 import { encodeIncrementalAlterConfigsRequest } from '../../../protocol/generated/incremental-alter-configs-request.js';
-import { decodeIncrementalAlterConfigsResponse } from '../../../protocol/generated/incremental-alter-configs-response.js';
+import * as m1 from '../../../protocol/generated/incremental-alter-configs-response.js';
 import { encodeCreatePartitionsRequest } from '../../../protocol/generated/create-partitions-request.js';
 import { decodeCreatePartitionsResponse } from '../../../protocol/generated/create-partitions-response.js';
 import { encodeElectLeadersRequest } from '../../../protocol/generated/elect-leaders-request.js';
 import { decodeElectLeadersResponse } from '../../../protocol/generated/elect-leaders-response.js';
-import { encodeAlterPartitionReassignmentsRequest } from '../../../protocol/generated/alter-partition-reassignments-request.js';
-import { decodeAlterPartitionReassignmentsResponse } from '../../../protocol/generated/alter-partition-reassignments-response.js';
+import * as m2 from '../../../protocol/generated/alter-partition-reassignments-request.js';
+import * as m3 from '../../../protocol/generated/alter-partition-reassignments-response.js';
 import { encodeAlterClientQuotasRequest } from '../../../protocol/generated/alter-client-quotas-request.js';
 import { decodeAlterClientQuotasResponse } from '../../../protocol/generated/alter-client-quotas-response.js';
-import { encodeAlterUserScramCredentialsRequest } from '../../../protocol/generated/alter-user-scram-credentials-request.js';
-import { decodeAlterUserScramCredentialsResponse } from '../../../protocol/generated/alter-user-scram-credentials-response.js';
+import * as m4 from '../../../protocol/generated/alter-user-scram-credentials-request.js';
+import * as m5 from '../../../protocol/generated/alter-user-scram-credentials-response.js';
 import { encodeDescribeProducersRequest } from '../../../protocol/generated/describe-producers-request.js';
 import { decodeDescribeProducersResponse } from '../../../protocol/generated/describe-producers-response.js';
 
@@ -76,7 +76,7 @@ test('DeleteRecords: DELETE on the topic, else TOPIC_AUTHORIZATION_FAILED and th
   assert.equal(ok.topics[1]!.partitions[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
 });
 
-test('DescribeConfigs: DESCRIBE_CONFIGS on the topic, on the CLUSTER for a broker; denied shows no configs', async () => {
+test('DescribeConfigs: DESCRIBE_CONFIGS on the topic, on the CLUSTER for a broker; denied: no configs', async () => {
   const req = {
     includeSynonyms: false,
     includeDocumentation: false,
@@ -134,7 +134,7 @@ test('AlterConfigs and IncrementalAlterConfigs: ALTER_CONFIGS; denied changes no
       { resourceType: 2, resourceName: 't', configs: [{ name: 'retention.ms', configOperation: 0, value: '777' }] },
     ],
   };
-  const dec = decodeIncrementalAlterConfigsResponse;
+  const dec = m1.decodeIncrementalAlterConfigsResponse;
   const deniedIncr = await call(env.client, 44, 1, encodeIncrementalAlterConfigsRequest, dec, incr);
   assert.equal(deniedIncr.responses[0]!.errorCode, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   assert.deepEqual(topicConfigs(), before);
@@ -184,15 +184,15 @@ test('ElectLeaders and AlterPartitionReassignments: ALTER on the CLUSTER', async
     allowReplicationFactorChange: true,
     topics: [{ name: 't', partitions: [{ partitionIndex: 0, replicas: [nodeId] }] }],
   };
-  const decR = decodeAlterPartitionReassignmentsResponse;
-  const d2 = await call(env.client, 45, 0, encodeAlterPartitionReassignmentsRequest, decR, move);
+  const decR = m3.decodeAlterPartitionReassignmentsResponse;
+  const d2 = await call(env.client, 45, 0, m2.encodeAlterPartitionReassignmentsRequest, decR, move);
   assert.equal(d2.errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
   assert.equal(d2.responses[0]!.partitions[0]!.errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
   auth.set([{ operation: Op.ALTER, ...CLUSTER }]);
   const ok1 = await call(env.client, 43, 2, encodeElectLeadersRequest, decodeElectLeadersResponse, elect);
   assert.equal(ok1.errorCode, ErrorCode.NONE);
   assert.equal(ok1.replicaElectionResults[0]!.partitionResult[0]!.errorCode, ErrorCode.ELECTION_NOT_NEEDED);
-  const ok2 = await call(env.client, 45, 0, encodeAlterPartitionReassignmentsRequest, decR, move);
+  const ok2 = await call(env.client, 45, 0, m2.encodeAlterPartitionReassignmentsRequest, decR, move);
   assert.equal(ok2.errorCode, ErrorCode.NONE);
 });
 
@@ -216,11 +216,11 @@ test('AlterClientQuotas (ALTER_CONFIGS) and AlterUserScramCredentials (ALTER) on
   auth.set([{ operation: Op.ALTER, ...CLUSTER }]);
   const d1 = await call(env.client, 49, 1, encodeAlterClientQuotasRequest, decodeAlterClientQuotasResponse, quotas);
   assert.equal(d1.entries[0]!.errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
-  const decS = decodeAlterUserScramCredentialsResponse;
+  const decS = m5.decodeAlterUserScramCredentialsResponse;
   auth.set([{ operation: Op.ALTER_CONFIGS, ...CLUSTER }]);
   const ok1 = await call(env.client, 49, 1, encodeAlterClientQuotasRequest, decodeAlterClientQuotasResponse, quotas);
   assert.equal(ok1.entries[0]!.errorCode, ErrorCode.NONE);
-  const d2 = await call(env.client, 51, 0, encodeAlterUserScramCredentialsRequest, decS, scram);
+  const d2 = await call(env.client, 51, 0, m4.encodeAlterUserScramCredentialsRequest, decS, scram);
   assert.deepEqual(
     d2.results.map((r) => [r.user, r.errorCode]),
     [
@@ -229,7 +229,7 @@ test('AlterClientQuotas (ALTER_CONFIGS) and AlterUserScramCredentials (ALTER) on
     ],
   );
   auth.set([{ operation: Op.ALTER, ...CLUSTER }]);
-  const ok2 = await call(env.client, 51, 0, encodeAlterUserScramCredentialsRequest, decS, scram);
+  const ok2 = await call(env.client, 51, 0, m4.encodeAlterUserScramCredentialsRequest, decS, scram);
   assert.ok(ok2.results.every((r) => r.errorCode === ErrorCode.RESOURCE_NOT_FOUND));
 });
 

@@ -29,7 +29,7 @@ const env = useBrokerAndClient({
   },
 });
 
-test('DescribeTransactions: DESCRIBE on the id, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED; topics filtered', async () => {
+test('DescribeTransactions: DESCRIBE on the id, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED; topics cut', async () => {
   const p = await initTxn(env.broker, 'tx-1');
   auth.set([
     { operation: Op.WRITE, resourceType: Res.TRANSACTIONAL_ID, name: '*' },
@@ -114,7 +114,7 @@ test('ConsumerGroupHeartbeat: READ on the group and DESCRIBE on every subscribed
   assert.ok(ok.memberEpoch > 0);
 });
 
-test('ConsumerGroupDescribe: DESCRIBE on the group, else GROUP_AUTHORIZATION_FAILED first and nothing else', async () => {
+test('ConsumerGroupDescribe: DESCRIBE on the group, else GROUP_AUTHORIZATION_FAILED first, nothing else', async () => {
   auth.set([{ operation: Op.READ, resourceType: Res.GROUP, name: 'cg2' }]);
   assert.equal((await heartbeat('cg2', ['a'])).errorCode, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   auth.set([
