@@ -113,4 +113,10 @@ export interface Authorizer {
   createAcls(bindings: readonly AclBinding[]): Promise<AclError[]>;
   /** One result per filter, in order. */
   deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclDeleteResult[]>;
+  /**
+   * Whether `operation` may be allowed on at least one resource of `resourceType` (Kafka's
+   * Authorizer.authorizeByResourceType, KIP-679), whether or not such a resource exists. Optional: without it,
+   * callers ask `authorize` for each existing resource (broker/security/authorize.ts).
+   */
+  authorizeByResourceType?(ctx: AuthorizableRequestContext, operation: number, resourceType: number): boolean;
 }

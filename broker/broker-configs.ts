@@ -303,11 +303,18 @@ async function alterConfigResource<R extends { resourceType: number; resourceNam
  * its overrides are replaced by `how.topicOverrides` (validated; validateOnly changes nothing); a broker
  * resource resolves (checkBrokerResource), passes `how.check`, then under the same lock its dynamic configs
  * are replaced by `how.brokerConfigs` (validated, persisted, applied); other types are INVALID_REQUEST.
+ * A resource for which `denied` answers an error code (authorization) answers it with no message, as Kafka,
+ * and changes nothing.
  */
 export function alterConfigResources<R extends { resourceType: number; resourceName: string }>(
   services: ConfigServices,
   req: { resources: readonly R[]; validateOnly: boolean },
   how: ConfigAlteration<R>,
+  denied: (r: R) => number | undefined = () => undefined,
 ): Promise<AlterResourceResult[]> {
-  return alterEachResource(req.resources, (r) => alterConfigResource(services, r, req.validateOnly, how));
+  return alterEachResource(req.resources, async (r) => {
+    const code = denied(r);
+    if (code !== undefined) return { code, message: null };
+    return alterConfigResource(services, r, req.validateOnly, how);
+  });
 }

@@ -336,6 +336,7 @@ export class Connection {
         header.clientId ?? '',
         frame.length,
       );
+      let closeRequested = false;
       const ctx: RequestContext = {
         header,
         apiVersion,
@@ -346,6 +347,9 @@ export class Connection {
         services: this.opts.services,
         release,
         quota,
+        closeConnection: () => {
+          closeRequested = true;
+        },
       };
       const started = performance.now();
       const res = await handler.handle(req, ctx);
@@ -355,6 +359,10 @@ export class Connection {
         r.throttleTimeMs = Math.max(r.throttleTimeMs, throttleMs);
       }
       await previous;
+      if (closeRequested) {
+        this.close();
+        return;
+      }
       const out =
         res === null || this.closed
           ? []

@@ -22,7 +22,9 @@
  * TransactionalId, else every partition answers TRANSACTIONAL_ID_AUTHORIZATION_FAILED and nothing is written;
  * then WRITE on each topic, else its partitions answer TOPIC_AUTHORIZATION_FAILED (checked before the topic's
  * existence, so an unauthorized client learns nothing) and are not written. Idempotent batches need no
- * cluster permission here (KIP-679: InitProducerId checks it).
+ * cluster permission here (KIP-679: InitProducerId checks it). With acks=0 a denied partition closes the
+ * connection once the request is done (the client gets no answer to see the error in, as Kafka's
+ * closeConnection); Kafka closes so for any partition error, Runnel so far only for authorization failures.
  *
  * Idempotence (storage/producer-state.ts, checked inside the partition's append queue): a retried batch
  * (one of the producer's last five) is answered with its original base offset and not written again;
@@ -189,6 +191,14 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
     void Promise.all(queued).then(() => ctx.release?.());
     await Promise.all(pending);
     if (drop) throw new InjectedFaultError('test hook: produce response dropped');
+    if (req.acks === 0 && (txnDenied || req.topicData.some((t) => !writable.has(t.name)))) {
+      ctx.log.info(
+        { correlationId: ctx.header.correlationId, clientId: ctx.header.clientId },
+        'Closing connection due to error during produce request with ack=0: authorization failed',
+      );
+      ctx.closeConnection?.();
+      return null;
+    }
     res.throttleTimeMs = ctx.quota.recordProduce();
     if (v >= 10) addLeaderHints(res, new LeaderHints(ctx.services.metadata.image));
     return req.acks === 0 ? null : res;

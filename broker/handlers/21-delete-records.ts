@@ -9,6 +9,8 @@
  * lacks `delete` → POLICY_VIOLATION, as Kafka. Failed partitions answer low watermark -1, as Kafka.
  * Goes through the partition (replica manager); a partition this node does not lead → NOT_LEADER_OR_FOLLOWER.
  * Single node: nothing to wait for, so the timeout is not used.
+ * Authorization (Kafka's KafkaApis): DELETE on the topic, checked before its existence; denied partitions answer
+ * TOPIC_AUTHORIZATION_FAILED with low watermark -1 and nothing is deleted.
  */
 import {
   decodeDeleteRecordsRequest,
@@ -24,6 +26,8 @@ import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { RunnelError } from '../../protocol/errors.js';
 import { isInternalTopic } from '../topics.js';
 import type { BrokerServices } from '../services.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { filterAuthorized } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 async function deleteOne(
@@ -70,9 +74,19 @@ export const deleteRecordsHandler = registerHandler<DeleteRecordsRequest, Delete
   encode: encodeDeleteRecordsResponse,
   async handle(req, ctx) {
     const res = defaultDeleteRecordsResponse();
+    const allowed = filterAuthorized(
+      ctx,
+      AclOperation.DELETE,
+      AclResourceType.TOPIC,
+      req.topics.map((t) => t.name),
+    );
     for (const t of req.topics) {
       const partitions = await Promise.all(
-        t.partitions.map((p) => deleteOne(ctx.services, t.name, p.partitionIndex, p.offset)),
+        t.partitions.map((p) =>
+          allowed.has(t.name)
+            ? deleteOne(ctx.services, t.name, p.partitionIndex, p.offset)
+            : { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED },
+        ),
       );
       res.topics.push({ name: t.name, partitions });
     }

@@ -9,6 +9,9 @@
  * v0 reports `isDefault` (source is DEFAULT_CONFIG); v1+ the config source, and synonyms when
  * includeSynonyms; v3+ the config type, and the documentation when includeDocumentation.
  * What is reported and how: topic-configs.ts (topics, synonyms) and broker-configs.ts (brokers).
+ * Authorization (Kafka's KafkaApis): DESCRIBE_CONFIGS on the topic (before its existence or name checks), or on
+ * the CLUSTER for broker and broker-logger resources; denied → TOPIC_AUTHORIZATION_FAILED /
+ * CLUSTER_AUTHORIZATION_FAILED with Kafka's message and no configs.
  */
 import {
   decodeDescribeConfigsRequest,
@@ -31,6 +34,8 @@ import {
   ResourceType,
   type DescribedConfig,
 } from '../topic-configs.js';
+import { AclOperation } from '../authorizer.js';
+import { configResourceDenied, deniedMessage } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 function entry(c: DescribedConfig, req: DescribeConfigsRequest, v: number): DescribeConfigsResourceResult {
@@ -65,6 +70,12 @@ export const describeConfigsHandler = registerHandler<DescribeConfigsRequest, De
       out.errorMessage = null;
       res.results.push(out);
       let configs: DescribedConfig[] = [];
+      const refused = configResourceDenied(ctx, AclOperation.DESCRIBE_CONFIGS, r.resourceType, r.resourceName);
+      if (refused !== undefined) {
+        out.errorCode = refused;
+        out.errorMessage = deniedMessage(refused);
+        continue;
+      }
       if (r.resourceType === ResourceType.TOPIC) {
         const t = checkTopicResource(services, r.resourceName);
         if (isApiErr(t)) {

@@ -9,6 +9,9 @@
  * configs REPLACE that entity's dynamic broker configs (an empty set removes them all); only dynamic
  * configs, else INVALID_REQUEST (broker-configs.ts); persisted and applied at once. Other resource types →
  * INVALID_REQUEST. A resource named twice → INVALID_REQUEST "Duplicate resource.".
+ * Authorization (Kafka's KafkaApis): ALTER_CONFIGS on the topic (before its existence is checked), or on the
+ * CLUSTER for broker resources; denied → TOPIC_AUTHORIZATION_FAILED / CLUSTER_AUTHORIZATION_FAILED with no
+ * message, and nothing changes.
  */
 import {
   decodeAlterConfigsRequest,
@@ -21,6 +24,8 @@ import {
   type AlterConfigsResponse,
 } from '../../protocol/generated/alter-configs-response.js';
 import { alterConfigResources, type ConfigAlteration } from '../broker-configs.js';
+import { AclOperation } from '../authorizer.js';
+import { configResourceDenied } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 function given(r: AlterConfigsResource): Record<string, string | null> {
@@ -45,7 +50,9 @@ export const alterConfigsHandler = registerHandler<AlterConfigsRequest, AlterCon
   encode: encodeAlterConfigsResponse,
   async handle(req, ctx) {
     const res = defaultAlterConfigsResponse();
-    res.responses = await alterConfigResources(ctx.services, req, REPLACE);
+    res.responses = await alterConfigResources(ctx.services, req, REPLACE, (r) =>
+      configResourceDenied(ctx, AclOperation.ALTER_CONFIGS, r.resourceType, r.resourceName),
+    );
     return res;
   },
 });

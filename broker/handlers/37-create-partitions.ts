@@ -13,6 +13,8 @@
  * while it is used up is not grown (THROTTLING_QUOTA_EXCEEDED, with the time until it recovers). The answer is
  * sent once this broker's image has the new partitions (their logs exist here when it hosts them; the other
  * replicas create theirs as they see them).
+ * Authorization (Kafka's ControllerApis): ALTER on each topic, after the duplicate check and before existence;
+ * denied → TOPIC_AUTHORIZATION_FAILED with Kafka's message, and the topic is not grown.
  */
 import {
   decodeCreatePartitionsRequest,
@@ -30,6 +32,8 @@ import { checkActive, checkReplicas } from './19-create-topics.js';
 import type { BrokerServices } from '../services.js';
 import type { MutationQuota } from '../quotas/quota-manager.js';
 import { THROTTLED } from '../quotas/request-quota.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { deniedMessage, filterAuthorized } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 async function growOne(
@@ -94,12 +98,20 @@ export const createPartitionsHandler = registerHandler<CreatePartitionsRequest, 
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     const reported = new Set<string>();
     const quota = ctx.quota.mutationQuota(ctx.apiVersion >= 3);
+    const allowed = filterAuthorized(
+      ctx,
+      AclOperation.ALTER,
+      AclResourceType.TOPIC,
+      req.topics.map((t) => t.name),
+    );
     for (const t of req.topics) {
       let e: ApiErr | undefined;
       if (counts.get(t.name)! > 1) {
         if (reported.has(t.name)) continue;
         reported.add(t.name);
         e = { code: ErrorCode.INVALID_REQUEST, message: 'Duplicate topic name.' };
+      } else if (!allowed.has(t.name)) {
+        e = { code: ErrorCode.TOPIC_AUTHORIZATION_FAILED, message: deniedMessage(29) };
       } else {
         e = await growOne(ctx.services, t, req.validateOnly, quota);
       }

@@ -7,6 +7,8 @@
  * (no SASL yet), so that is the answer. On an authenticated channel the answer would be
  * DELEGATION_TOKEN_AUTH_DISABLED (no `delegation.token.secret.key`). The response names the owner (the
  * request's, or the requester's when empty) and the requester (User:ANONYMOUS), timestamps -1, no token.
+ * Authorization (CREATE_TOKENS on the owner USER, DESCRIBE on DELEGATION_TOKEN for 41): Kafka answers both
+ * refusals above before it authorizes anything, so while tokens are disabled (38-41) no ACL is consulted.
  */
 import {
   type CreateDelegationTokenRequest,

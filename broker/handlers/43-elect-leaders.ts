@@ -18,6 +18,8 @@
  * means every partition, and then, as Kafka does, only the partitions whose election was attempted are
  * reported (every topic appears, possibly with no partition results). An election type other than 0 or 1 fails
  * the request with INVALID_REQUEST, top level and every named partition.
+ * Authorization (Kafka's ControllerApis): ALTER on the CLUSTER, checked first; denied → the whole request fails
+ * with CLUSTER_AUTHORIZATION_FAILED, top level and every named partition, and nothing is elected.
  */
 import { decodeElectLeadersRequest, type ElectLeadersRequest } from '../../protocol/generated/elect-leaders-request.js';
 import {
@@ -30,6 +32,8 @@ import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { electLeader, PREFERRED_ELECTION, UNCLEAN_ELECTION } from '../../replication/leader-election.js';
 import type { BrokerServices } from '../services.js';
 import { errorOf } from '../topic-configs.js';
+import { AclOperation } from '../authorizer.js';
+import { authorizedCluster, deniedMessage } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 const NOT_NEEDED = 'Leader election not needed for topic partition.';
@@ -81,19 +85,18 @@ export const electLeadersHandler = registerHandler<ElectLeadersRequest, ElectLea
     const services = ctx.services;
     const res = defaultElectLeadersResponse();
     const type = req.electionType;
-    if (type !== PREFERRED_ELECTION && type !== UNCLEAN_ELECTION) {
-      const message = `Unknown election type ${req.electionType}`;
-      res.errorCode = ErrorCode.INVALID_REQUEST;
+    const fail = (errorCode: number, message: string | null): ElectLeadersResponse => {
+      res.errorCode = errorCode;
       res.replicaElectionResults = (req.topicPartitions ?? []).map((t) => ({
         topic: t.topic,
-        partitionResult: t.partitions.map((p) => ({
-          partitionId: p,
-          errorCode: ErrorCode.INVALID_REQUEST,
-          errorMessage: message,
-        })),
+        partitionResult: t.partitions.map((p) => ({ partitionId: p, errorCode, errorMessage: message })),
       }));
       return res;
-    }
+    };
+    if (!authorizedCluster(ctx, AclOperation.ALTER))
+      return fail(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, deniedMessage(ErrorCode.CLUSTER_AUTHORIZATION_FAILED));
+    if (type !== PREFERRED_ELECTION && type !== UNCLEAN_ELECTION)
+      return fail(ErrorCode.INVALID_REQUEST, `Unknown election type ${req.electionType}`);
     if (req.topicPartitions === null) {
       for (const t of services.metadata.image.topics()) {
         const partitionResult: ElectLeadersResponsePartitionResult[] = [];

@@ -13,6 +13,9 @@
  * broker configs (APPEND/SUBTRACT start from its dynamic value, else the value in force); a null value →
  * INVALID_REQUEST, and the result is validated as AlterConfigs validates it (broker-configs.ts), then
  * persisted and applied at once. Other types (BROKER_LOGGER included) → INVALID_REQUEST.
+ * Authorization (Kafka's KafkaApis): ALTER_CONFIGS on the topic (before its existence is checked), or on the
+ * CLUSTER for broker resources; denied → TOPIC_AUTHORIZATION_FAILED / CLUSTER_AUTHORIZATION_FAILED with no
+ * message, and nothing changes.
  */
 import {
   decodeIncrementalAlterConfigsRequest,
@@ -29,6 +32,8 @@ import { alterConfigResources, type ConfigAlteration } from '../broker-configs.j
 import { configDef, formatConfigValue } from '../config.js';
 import { AlterOp, describeTopicConfigs, isListConfig, isTopicConfigName, type ApiErr } from '../topic-configs.js';
 import type { BrokerServices } from '../services.js';
+import { AclOperation } from '../authorizer.js';
+import { configResourceDenied } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 const OP_NAMES = ['SET', 'DELETE', 'APPEND', 'SUBTRACT'];
@@ -148,7 +153,9 @@ export const incrementalAlterConfigsHandler = registerHandler<
   encode: encodeIncrementalAlterConfigsResponse,
   async handle(req, ctx) {
     const res = defaultIncrementalAlterConfigsResponse();
-    res.responses = await alterConfigResources(ctx.services, req, OPERATIONS);
+    res.responses = await alterConfigResources(ctx.services, req, OPERATIONS, (r) =>
+      configResourceDenied(ctx, AclOperation.ALTER_CONFIGS, r.resourceType, r.resourceName),
+    );
     return res;
   },
 });

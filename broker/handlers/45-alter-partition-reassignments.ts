@@ -12,6 +12,8 @@
  * NO_REASSIGNMENT_IN_PROGRESS (cancel of none); REQUEST_TIMED_OUT for the partitions not written within
  * timeoutMs (a write may still land, as with Kafka's timed-out admin requests). On a single node the only
  * registered broker is this one, so the only valid target, [this node], is the current replica set: a no-op.
+ * Authorization (Kafka's ControllerApis): ALTER on the CLUSTER; denied → CLUSTER_AUTHORIZATION_FAILED top level
+ * and for every named partition, and nothing is reassigned.
  */
 import {
   type AlterPartitionReassignmentsRequest,
@@ -25,6 +27,8 @@ import {
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { alterReassignment, type ReassignmentError } from '../../replication/reassignment.js';
 import type { Clock } from '../../storage/clock.js';
+import { AclOperation } from '../authorizer.js';
+import { authorizedCluster, deniedMessage } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 const TIMED_OUT = Symbol('timed out');
@@ -57,6 +61,17 @@ export const alterPartitionReassignmentsHandler = registerHandler<
     const res = defaultAlterPartitionReassignmentsResponse();
     res.errorMessage = null; // Kafka sets it to null explicitly
     res.allowReplicationFactorChange = req.allowReplicationFactorChange;
+    if (!authorizedCluster(ctx, AclOperation.ALTER)) {
+      const errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+      const errorMessage = deniedMessage(errorCode);
+      res.errorCode = errorCode;
+      res.errorMessage = errorMessage;
+      res.responses = req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode, errorMessage })),
+      }));
+      return res;
+    }
     const deadline = clock.now() + Math.max(0, req.timeoutMs);
     for (const t of req.topics) {
       const partitions = [];

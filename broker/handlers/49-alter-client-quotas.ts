@@ -9,6 +9,8 @@
  * value for a long/int key, a key named twice, or an entity named twice → INVALID_REQUEST. Removing a key
  * that is not set is accepted. validateOnly checks and changes nothing. A storage failure answers
  * KAFKA_STORAGE_ERROR for every entry.
+ * Authorization (Kafka's ControllerApis): ALTER_CONFIGS on the CLUSTER; denied → CLUSTER_AUTHORIZATION_FAILED
+ * for every entry and nothing is stored.
  */
 import {
   type AlterClientQuotasRequest,
@@ -20,6 +22,8 @@ import {
   encodeAlterClientQuotasResponse,
 } from '../../protocol/generated/alter-client-quotas-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import { AclOperation } from '../authorizer.js';
+import { authorizedCluster, deniedMessage } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 export const alterClientQuotasHandler = registerHandler<AlterClientQuotasRequest, AlterClientQuotasResponse>({
@@ -33,12 +37,17 @@ export const alterClientQuotasHandler = registerHandler<AlterClientQuotasRequest
     const { clientQuotas } = ctx.services;
     const res = defaultAlterClientQuotasResponse();
     let results: Array<{ code: number; message: string | null }>;
-    try {
-      results = await clientQuotas.alter(req.entries, req.validateOnly);
-    } catch (err) {
-      ctx.log.error({ err }, 'storing client quotas failed');
-      const message = `Failed to store client quotas: ${(err as Error).message}`;
-      results = req.entries.map(() => ({ code: ErrorCode.KAFKA_STORAGE_ERROR, message }));
+    if (!authorizedCluster(ctx, AclOperation.ALTER_CONFIGS)) {
+      const denied = { code: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, message: deniedMessage(31) };
+      results = req.entries.map(() => denied);
+    } else {
+      try {
+        results = await clientQuotas.alter(req.entries, req.validateOnly);
+      } catch (err) {
+        ctx.log.error({ err }, 'storing client quotas failed');
+        const message = `Failed to store client quotas: ${(err as Error).message}`;
+        results = req.entries.map(() => ({ code: ErrorCode.KAFKA_STORAGE_ERROR, message }));
+      }
     }
     res.entries = req.entries.map((e, i) => ({
       errorCode: results[i]!.code,

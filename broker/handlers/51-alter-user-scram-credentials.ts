@@ -7,6 +7,8 @@
  * UNACCEPTABLE_CREDENTIAL; unknown mechanism → UNSUPPORTED_SASL_MECHANISM; iterations outside 4096..16384 →
  * UNACCEPTABLE_CREDENTIAL; deleting a missing credential → RESOURCE_NOT_FOUND; a user named more than once →
  * DUPLICATE_RESOURCE. A storage failure answers KAFKA_STORAGE_ERROR for every user.
+ * Authorization (Kafka's ControllerApis): ALTER on the CLUSTER; denied → CLUSTER_AUTHORIZATION_FAILED for every
+ * user named (once each, sorted, as Kafka's error response) and nothing is stored.
  */
 import {
   type AlterUserScramCredentialsRequest,
@@ -18,6 +20,8 @@ import {
   encodeAlterUserScramCredentialsResponse,
 } from '../../protocol/generated/alter-user-scram-credentials-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import { AclOperation } from '../authorizer.js';
+import { authorizedCluster, deniedMessage } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 export const alterUserScramCredentialsHandler = registerHandler<
@@ -33,6 +37,15 @@ export const alterUserScramCredentialsHandler = registerHandler<
   async handle(req, ctx) {
     const { scramCredentials } = ctx.services;
     const res = defaultAlterUserScramCredentialsResponse();
+    if (!authorizedCluster(ctx, AclOperation.ALTER)) {
+      const users = [...new Set([...req.deletions, ...req.upsertions].map((u) => u.name))].sort();
+      res.results = users.map((user) => ({
+        user,
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: deniedMessage(ErrorCode.CLUSTER_AUTHORIZATION_FAILED),
+      }));
+      return res;
+    }
     try {
       const results = await scramCredentials.alter(req.deletions, req.upsertions);
       res.results = results.map((r) => ({ user: r.user, errorCode: r.code, errorMessage: r.message }));

@@ -7,6 +7,8 @@
  * last marker and the first offset of the open transaction (-1 if none). Unknown topics or partitions
  * answer UNKNOWN_TOPIC_OR_PARTITION for that partition, a partition this node does not lead
  * NOT_LEADER_OR_FOLLOWER (read through the replica manager).
+ * Authorization (Kafka's KafkaApis): READ on the topic, before its existence; denied → every partition of it
+ * answers TOPIC_AUTHORIZATION_FAILED with Kafka's message and no producers.
  */
 import {
   decodeDescribeProducersRequest,
@@ -19,6 +21,8 @@ import {
   type DescribeProducersResponsePartitionResponse,
 } from '../../protocol/generated/describe-producers-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { deniedMessage, filterAuthorized } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 export const describeProducersHandler = registerHandler<DescribeProducersRequest, DescribeProducersResponse>({
@@ -31,6 +35,12 @@ export const describeProducersHandler = registerHandler<DescribeProducersRequest
   handle(req, ctx) {
     const { partitions: replicaManager } = ctx.services;
     const res = defaultDescribeProducersResponse();
+    const allowed = filterAuthorized(
+      ctx,
+      AclOperation.READ,
+      AclResourceType.TOPIC,
+      req.topics.map((t) => t.name),
+    );
     for (const t of req.topics) {
       const partitions: DescribeProducersResponsePartitionResponse[] = [];
       for (const p of t.partitionIndexes) {
@@ -41,6 +51,11 @@ export const describeProducersHandler = registerHandler<DescribeProducersRequest
           activeProducers: [],
         };
         partitions.push(out);
+        if (!allowed.has(t.name)) {
+          out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          out.errorMessage = deniedMessage(out.errorCode);
+          continue;
+        }
         const log = replicaManager.getPartitionOrError(t.name, p);
         if (typeof log === 'number') {
           out.errorCode = log;

@@ -5,6 +5,9 @@
  * transaction is open), producer id and epoch, and the partitions of the open transaction. Unknown ids
  * answer TRANSACTIONAL_ID_NOT_FOUND; an id whose `__transaction_state` partition this node does not lead
  * NOT_COORDINATOR, one whose partition loads COORDINATOR_LOAD_IN_PROGRESS.
+ * Authorization (Kafka's KafkaApis): DESCRIBE on each TransactionalId, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+ * and nothing of it (not even whether it exists); the topics of a described transaction are only those the
+ * principal may DESCRIBE.
  */
 import {
   decodeDescribeTransactionsRequest,
@@ -17,6 +20,8 @@ import {
 } from '../../protocol/generated/describe-transactions-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { splitPartitionKey, STATE_NAMES } from '../txn/state.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { authorized, filterAuthorized } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 export const describeTransactionsHandler = registerHandler<DescribeTransactionsRequest, DescribeTransactionsResponse>({
@@ -40,6 +45,8 @@ export const describeTransactionsHandler = registerHandler<DescribeTransactionsR
         producerEpoch: -1,
         topics: [] as { topic: string; partitions: number[] }[],
       };
+      if (!authorized(ctx, AclOperation.DESCRIBE, AclResourceType.TRANSACTIONAL_ID, transactionalId))
+        return { ...base, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
       const unavailable = txn.unavailable(transactionalId);
       if (unavailable) return { ...base, errorCode: unavailable };
       if (!md || md.state === 'Dead') return { ...base, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND };
@@ -48,6 +55,8 @@ export const describeTransactionsHandler = registerHandler<DescribeTransactionsR
         const { topic, partition } = splitPartitionKey(key);
         topics.set(topic, [...(topics.get(topic) ?? []), partition]);
       }
+      const visible = filterAuthorized(ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, topics.keys());
+      for (const topic of [...topics.keys()]) if (!visible.has(topic)) topics.delete(topic);
       return {
         ...base,
         errorCode: ErrorCode.NONE,

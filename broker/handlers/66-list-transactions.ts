@@ -7,6 +7,7 @@
  * leads), filtered by state names (unknown names are echoed in
  * UnknownStateFilters and match nothing) and producer ids; empty filters match everything. While a
  * partition of `__transaction_state` loads: COORDINATOR_LOAD_IN_PROGRESS.
+ * Authorization (Kafka's KafkaApis): only the transactional ids the principal may DESCRIBE are listed.
  */
 import {
   decodeListTransactionsRequest,
@@ -19,6 +20,8 @@ import {
 } from '../../protocol/generated/list-transactions-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { STATE_NAMES } from '../txn/state.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { filterAuthorized } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 const KNOWN = new Set(Object.values(STATE_NAMES));
@@ -64,6 +67,13 @@ export const listTransactionsHandler = registerHandler<ListTransactionsRequest, 
         transactionState: STATE_NAMES[md.state],
       });
     }
+    const visible = filterAuthorized(
+      ctx,
+      AclOperation.DESCRIBE,
+      AclResourceType.TRANSACTIONAL_ID,
+      res.transactionStates.map((t) => t.transactionalId),
+    );
+    res.transactionStates = res.transactionStates.filter((t) => visible.has(t.transactionalId));
     return res;
   },
 });

@@ -12,6 +12,8 @@
  * (consumer-group-records.ts; COORDINATOR_NOT_AVAILABLE if that write fails, NOT_COORDINATOR if leadership
  * of the group's __consumer_offsets partition moved). A group this node does not coordinate gets
  * NOT_COORDINATOR, one whose partition is loading COORDINATOR_LOAD_IN_PROGRESS.
+ * Authorization (Kafka's KafkaApis): READ on the group, else GROUP_AUTHORIZATION_FAILED; then DESCRIBE on every
+ * subscribed topic name, else TOPIC_AUTHORIZATION_FAILED; either way the group is not touched.
  */
 import {
   decodeConsumerGroupHeartbeatRequest,
@@ -24,6 +26,8 @@ import {
 } from '../../protocol/generated/consumer-group-heartbeat-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { coordinatorErrorFor } from '../internal-topic.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { authorized, filterAuthorized } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 export const consumerGroupHeartbeatHandler = registerHandler<
@@ -39,6 +43,18 @@ export const consumerGroupHeartbeatHandler = registerHandler<
   async handle(req, ctx) {
     const { groups } = ctx.services;
     const res = defaultConsumerGroupHeartbeatResponse();
+    if (!authorized(ctx, AclOperation.READ, AclResourceType.GROUP, req.groupId)) {
+      res.errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+      return res;
+    }
+    const subscribed = req.subscribedTopicNames ?? [];
+    if (subscribed.length > 0) {
+      const visible = filterAuthorized(ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, subscribed);
+      if (subscribed.some((t) => !visible.has(t))) {
+        res.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        return res;
+      }
+    }
     const coordinator = groups;
     const manager = coordinator.consumer;
     if (!manager) {

@@ -5,6 +5,8 @@
  * server assignor and each member's epoch, subscription, current assignment and target assignment (with
  * topic names). A group id that is unknown or not a consumer group answers GROUP_ID_NOT_FOUND, as Kafka.
  * memberType (v1) is 1 (consumer protocol member). Authorized operations are not computed (-2147483648).
+ * Authorization (Kafka's KafkaApis): DESCRIBE on each group, else GROUP_AUTHORIZATION_FAILED and nothing of it
+ * (not even whether it exists); the denied groups are answered first, then the others, as Kafka orders them.
  */
 import {
   decodeConsumerGroupDescribeRequest,
@@ -19,6 +21,8 @@ import {
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { assignmentList } from '../groups/consumer-group.js';
 import type { Assignment } from '../groups/assignors.js';
+import { AclOperation, AclResourceType } from '../authorizer.js';
+import { filterAuthorized } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 export const consumerGroupDescribeHandler = registerHandler<
@@ -44,7 +48,16 @@ export const consumerGroupDescribeHandler = registerHandler<
         topicName: metadata.image.topicById(t.topicId)?.name ?? '',
       })),
     });
+    const allowed = filterAuthorized(ctx, AclOperation.DESCRIBE, AclResourceType.GROUP, req.groupIds);
     for (const groupId of req.groupIds) {
+      if (allowed.has(groupId)) continue;
+      const d = defaultConsumerGroupDescribeResponseDescribedGroup();
+      d.groupId = groupId;
+      d.errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+      res.groups.push(d);
+    }
+    for (const groupId of req.groupIds) {
+      if (!allowed.has(groupId)) continue;
       const d = defaultConsumerGroupDescribeResponseDescribedGroup();
       d.groupId = groupId;
       const g = manager?.groups.get(groupId);

@@ -34,6 +34,11 @@ export interface RequestContext {
    */
   readonly release?: () => void;
   /**
+   * Close the connection instead of answering, once the responses of earlier requests are sent (Kafka's
+   * requestChannel.closeConnection; Produce with acks=0 uses it to tell the client something failed).
+   */
+  readonly closeConnection?: () => void;
+  /**
    * This request's client quotas (broker/quotas/request-quota.ts): throttled APIs record what they use; the
    * connection fills throttle_time_ms and mutes the connection for it after the response.
    */

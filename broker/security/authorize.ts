@@ -76,16 +76,38 @@ export function authorizedByResourceType(
   resourceType: number,
   candidates: Iterable<string>,
 ): boolean {
-  const authorizer = ctx.services.authorizer as (Authorizer & Partial<ByResourceType>) | undefined;
+  const authorizer: Authorizer | undefined = ctx.services.authorizer;
   if (!authorizer) return true;
-  if (typeof authorizer.authorizeByResourceType === 'function') {
+  if (authorizer.authorizeByResourceType) {
     return authorizer.authorizeByResourceType(requestContext(ctx), operation, resourceType);
   }
   return filterAuthorized(ctx, operation, resourceType, candidates, false).size > 0;
 }
 
-interface ByResourceType {
-  authorizeByResourceType(ctx: AuthorizableRequestContext, operation: number, resourceType: number): boolean;
+/** Config resource types (Kafka's ConfigResource.Type ids). */
+const CONFIG_TOPIC = 2;
+const CONFIG_BROKER = 4;
+const CONFIG_BROKER_LOGGER = 8;
+const CONFIG_CLIENT_METRICS = 16;
+const CONFIG_GROUP = 32;
+
+/**
+ * The authorization error of a config resource for DescribeConfigs (DESCRIBE_CONFIGS) or AlterConfigs /
+ * IncrementalAlterConfigs (ALTER_CONFIGS), as Kafka's KafkaApis: a topic on the topic
+ * (TOPIC_AUTHORIZATION_FAILED), a group on the group (GROUP_AUTHORIZATION_FAILED), brokers, broker loggers and
+ * client metrics on the CLUSTER (CLUSTER_AUTHORIZATION_FAILED); undefined when allowed or of another type.
+ */
+export function configResourceDenied(
+  ctx: RequestContext,
+  operation: number,
+  configType: number,
+  name: string,
+): number | undefined {
+  if (configType === CONFIG_TOPIC) return authorized(ctx, operation, AclResourceType.TOPIC, name) ? undefined : 29;
+  if (configType === CONFIG_GROUP) return authorized(ctx, operation, AclResourceType.GROUP, name) ? undefined : 30;
+  if (configType === CONFIG_BROKER || configType === CONFIG_BROKER_LOGGER || configType === CONFIG_CLIENT_METRICS)
+    return authorizedCluster(ctx, operation) ? undefined : 31;
+  return undefined;
 }
 
 /** Kafka's "authorized operations not requested" (Integer.MIN_VALUE). */

@@ -16,17 +16,28 @@
  * trace: `Principal = User:a is Denied operation = READ from host = 127.0.0.1 on resource = Topic:LITERAL:t
  * for request = Fetch with resourceRefCount = 1 based on rule DefaultRule(DENIED)`.
  *
+ * authorizeByResourceType (KIP-679, Kafka's default Authorizer.authorizeByResourceType): allowed when
+ * `authorize` allows the operation on a resource of that type named `hardcode` (super users, and
+ * allow.everyone.if.no.acl.found when no ACL applies to it); else, over the ACLs of that type for the principal
+ * (or User:*) and host (or *) whose operation is exactly it or ALL (no implied operations): a literal `*` DENY
+ * denies; a literal `*` ALLOW allows; else some literal ALLOW not denied by a literal DENY of the same name nor
+ * a prefixed DENY of one of its prefixes, or some prefixed ALLOW none of whose prefixes has a prefixed DENY,
+ * allows; anything else denies.
+ *
  * ACL changes (createAcls, deleteAcls) are durable before they resolve and seen by authorize from then on, on
  * the node that made them; every other node of a cluster applies them as its metadata image receives them.
  */
-import type {
-  AclBinding,
-  AclBindingFilter,
-  AclDeleteResult,
-  AclError,
-  Action,
-  AuthorizableRequestContext,
-  Authorizer,
+import {
+  type AclBinding,
+  type AclBindingFilter,
+  type AclDeleteResult,
+  type AclError,
+  type Action,
+  type AuthorizableRequestContext,
+  type Authorizer,
+  AclOperation,
+  AclPatternType,
+  AclPermissionType,
 } from '../../authorizer.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 import { RunnelError } from '../../../protocol/errors.js';
@@ -43,6 +54,9 @@ import {
   normalizeBinding,
   operationName,
   resourceTypeLabel,
+  WILDCARD_HOST,
+  WILDCARD_PRINCIPAL,
+  WILDCARD_RESOURCE,
 } from './acl-match.js';
 
 /** The authorizer class names Runnel serves (both are its StandardAuthorizer). */
@@ -127,6 +141,38 @@ export class StandardAuthorizer implements Authorizer {
       this.logResult(ctx, host, action, rule);
       return rule.allowed;
     });
+  }
+
+  authorizeByResourceType(ctx: AuthorizableRequestContext, operation: number, resourceType: number): boolean {
+    const probe: Action = { operation, resourceType, resourceName: 'hardcode', logIfAllowed: true, logIfDenied: false };
+    if (this.authorize(ctx, [probe])[0]) return true;
+    const host = clientAddress(ctx.clientHost);
+    const deny = { literal: new Set<string>(), prefixed: new Set<string>() };
+    const allow = { literal: new Set<string>(), prefixed: new Set<string>() };
+    let wildcardAllow = false;
+    for (const b of this.store.bindings()) {
+      if (b.resourceType !== resourceType) continue;
+      if (b.host !== WILDCARD_HOST && b.host !== host) continue;
+      if (b.principal !== WILDCARD_PRINCIPAL && b.principal !== ctx.principal) continue;
+      if (b.operation !== operation && b.operation !== AclOperation.ALL) continue;
+      const literal = b.patternType === AclPatternType.LITERAL;
+      if (!literal && b.patternType !== AclPatternType.PREFIXED) continue;
+      if (b.permissionType === AclPermissionType.DENY) {
+        if (literal && b.resourceName === WILDCARD_RESOURCE) return false;
+        (literal ? deny.literal : deny.prefixed).add(b.resourceName);
+      } else if (b.permissionType === AclPermissionType.ALLOW) {
+        if (literal && b.resourceName === WILDCARD_RESOURCE) wildcardAllow = true;
+        else (literal ? allow.literal : allow.prefixed).add(b.resourceName);
+      }
+    }
+    if (wildcardAllow) return true;
+    const prefixDenied = (name: string): boolean => {
+      for (let i = 1; i <= name.length; i++) if (deny.prefixed.has(name.slice(0, i))) return true;
+      return false;
+    };
+    for (const name of allow.literal) if (!deny.literal.has(name) && !prefixDenied(name)) return true;
+    for (const name of allow.prefixed) if (!prefixDenied(name)) return true;
+    return false;
   }
 
   private rule(principal: string, host: string, action: Action): Rule {

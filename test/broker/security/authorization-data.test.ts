@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
 import { RuleAuthorizer } from '../../helpers/rule-authorizer.js';
+import { RawClient } from '../../helpers/raw-client.js';
 import { AclOperation as Op, AclResourceType as Res } from '../../../broker/authorizer.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 import { buildRecordBatch } from '../../../protocol/records/builder.js';
@@ -77,6 +78,29 @@ test('Produce: WRITE per topic; denied (even unknown) topics answer TOPIC_AUTHOR
   ]);
   assert.deepEqual([leo('open'), leo('secret')], [before[0]! + 1, before[1]]);
   assert.ok(auth.asked.some((a) => a.operation === Op.WRITE && a.resourceName === 'secret' && !a.allowed));
+});
+
+test('Produce acks=0: a denied topic closes the connection (no answer), an allowed one does not', async () => {
+  auth.set([{ operation: Op.WRITE, resourceType: Res.TOPIC, name: 'open' }]);
+  const batch = Buffer.from(await buildRecordBatch([{ key: 'k', value: 'v' }]));
+  const req = (name: string) => {
+    const r = defaultProduceRequest();
+    r.acks = 0;
+    r.timeoutMs = 5000;
+    r.topicData = [{ name, topicId: ZERO, partitionData: [{ index: 0, records: batch }] }];
+    return r;
+  };
+  const c = await RawClient.connect(env.broker.port);
+  try {
+    const before = [leo('open'), leo('secret')];
+    c.send(0, 9, (w) => encodeProduceRequest(w, 9, req('open')));
+    c.send(0, 9, (w) => encodeProduceRequest(w, 9, req('secret')));
+    assert.equal(await c.receive(10_000), null, 'closed without a response');
+    assert.equal(c.closed, true);
+    assert.deepEqual([leo('open'), leo('secret')], [before[0]! + 1, before[1]]);
+  } finally {
+    c.socket.destroy();
+  }
 });
 
 test('Produce: transactional batches need WRITE on the TransactionalId, else all is refused', async () => {

@@ -308,3 +308,33 @@ test('10k ACLs: authorizing stays a few lookups (100k decisions, every answer ch
   assert.equal(yes, 200_000);
   assert.equal(allowed(a, Op.READ, 'topic-1', ctx('User:u2')), false);
 });
+
+test('authorizeByResourceType (KIP-679): some ALLOW of that type not covered by a DENY', async () => {
+  const W = Op.WRITE;
+  const byType = (a: StandardAuthorizer, c = ctx(), op: number = W, type: number = Res.TOPIC) =>
+    a.authorizeByResourceType(c, op, type);
+  assert.equal(byType(await authorizer([])), false, 'no ACL at all, allow.everyone off');
+  assert.equal(byType(await authorizer([], { allowEveryone: true })), true, 'no ACL applies, allow.everyone on');
+  assert.equal(byType(await authorizer([acl('t', Op.READ)], { superUsers: 'User:alice' })), true, 'super user');
+  assert.equal(byType(await authorizer([acl('no-such-topic', W)])), true, 'a literal ALLOW, resource or not');
+  assert.equal(byType(await authorizer([acl('t', Op.ALL)])), true, 'ALL counts');
+  assert.equal(byType(await authorizer([acl('t', Op.READ)])), false, 'another operation');
+  assert.equal(byType(await authorizer([acl('t', W)]), ctx(), Op.DESCRIBE), false, 'no implied operations');
+  assert.equal(byType(await authorizer([acl('t', W)]), ctx('User:bob')), false, 'another principal');
+  assert.equal(byType(await authorizer([acl('t', W, Perm.ALLOW, { principal: 'User:*' })]), ctx('User:bob')), true);
+  assert.equal(byType(await authorizer([acl('t', W, Perm.ALLOW, { host: '10.9.9.9' })])), false, 'another host');
+  assert.equal(byType(await authorizer([acl('t', W)]), ctx(), W, Res.GROUP), false, 'another resource type');
+  assert.equal(byType(await authorizer([acl('t', W), acl('t', W, Perm.DENY)])), false, 'literal DENY of it');
+  const prefixDeny = acl('t', W, Perm.DENY, { patternType: Pat.PREFIXED });
+  assert.equal(byType(await authorizer([acl('tx', W), prefixDeny])), false, 'prefixed DENY of a prefix');
+  assert.equal(byType(await authorizer([acl('tx', W), acl('u', W), prefixDeny])), true, 'u is not covered');
+  const prefixAllow = acl('ab', W, Perm.ALLOW, { patternType: Pat.PREFIXED });
+  assert.equal(byType(await authorizer([prefixAllow, acl('ab', W, Perm.DENY)])), true, 'a literal DENY of ab');
+  const longerDeny = acl('abc', W, Perm.DENY, { patternType: Pat.PREFIXED });
+  assert.equal(byType(await authorizer([prefixAllow, longerDeny])), true, 'a longer prefixed DENY does not cover');
+  assert.equal(byType(await authorizer([acl('*', W)])), true, 'wildcard ALLOW');
+  assert.equal(byType(await authorizer([acl('*', W), acl('*', W, Perm.DENY)])), false, 'wildcard DENY');
+  assert.equal(byType(await authorizer([acl('t', W), acl('*', Op.ALL, Perm.DENY)])), false, 'wildcard DENY ALL');
+  const bobDeny = acl('*', W, Perm.DENY, { principal: 'User:bob' });
+  assert.equal(byType(await authorizer([acl('t', W), bobDeny])), true, "another principal's DENY");
+});
