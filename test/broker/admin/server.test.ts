@@ -73,7 +73,7 @@ function get(path: string, opts: RequestOptions = {}): Promise<Answer> {
 const ca = (): RequestOptions => ({ ca: readFileSync(certs.ca) });
 const serialOf = (certPath: string): string => new X509Certificate(readFileSync(certPath)).serialNumber;
 
-test('admin.ssl.enabled serves https with the ADMIN listener keystore; untrusted and plaintext are refused', async () => {
+test('admin.ssl.enabled: https with the ADMIN listener keystore; untrusted and plaintext refused', async () => {
   assert.match(b.adminUrl ?? '', /^https:\/\/127\.0\.0\.1:\d+$/);
   const health = await get('/health', ca());
   assert.equal(health.status, 200);
