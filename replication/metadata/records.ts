@@ -21,6 +21,7 @@
  */
 
 import type { MetadataStore } from './store.js';
+import { IllegalStateError } from '../../protocol/errors.js';
 
 export interface RecordSection<T> {
   /** The section's name: its etcd key segment and the `section` of its changes. */
@@ -66,7 +67,7 @@ export function effectiveChanges<T>(
 ): Map<string, T | null> {
   const out = new Map<string, T | null>();
   for (const [key, value] of changes) {
-    if (key === '') throw new Error(`empty record key in section ${section.name}`);
+    if (key === '') throw new IllegalStateError(`empty record key in section ${section.name}`);
     const before = current.get(key);
     if (value === null ? before === undefined : sameRecord(section, before, value)) continue;
     out.set(key, value);

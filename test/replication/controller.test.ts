@@ -62,6 +62,10 @@ test('broker lease revoked: the next ISR replica leads, epoch + 1; its return mo
   await victim.session.revokeLease();
   const moved = (x: TestNode) => led.every((p) => x.store.image.partition('t', p.partition)?.leader === p.replicas[1]);
   await waitFor(() => c.nodes.every(moved), 10_000, 'leadership moved on every node');
+  // The ISR shrinks of the partitions the victim only followed are separate writes: wait for them too.
+  const shrunk = () =>
+    t.partitionStates.every((p) => !ctl.store.image.partition('t', p.partition)?.isr.includes(victim.nodeId));
+  await waitFor(shrunk, 10_000, 'the victim left every ISR');
   for (const p of led) {
     const now = ctl.store.image.partition('t', p.partition)!;
     assert.equal(now.leaderEpoch, p.leaderEpoch + 1);

@@ -13,6 +13,8 @@ import { FetchSessionCache } from '../../broker/fetch-sessions.js';
 import { defaultFetchPartition, defaultFetchRequest } from '../../protocol/generated/fetch-request.js';
 import type { RequestContext } from '../../broker/handlers/registry.js';
 import { logConfigResolver } from '../helpers/log-config.js';
+import { QuotaManager } from '../../broker/quotas/quota-manager.js';
+import { RequestQuota } from '../../broker/quotas/request-quota.js';
 import { batchOf, decodeRecords } from '../storage/helpers.js';
 
 interface Node {
@@ -301,8 +303,18 @@ test('the Fetch handler serves replica fetches up to the log end and records the
     fp.partitionMaxBytes = 1 << 20;
     fp.currentLeaderEpoch = 0;
     req.topics.push({ topic: 't', topicId: c.meta.image.topic('t')!.topicId, partitions: [fp] });
+    // No client quotas are set (a replica fetch is exempt anyway).
+    const quotas = new QuotaManager({
+      source: { quotaValue: () => undefined },
+      clock: c.clock,
+      numSamples: 11,
+      windowMs: 1000,
+      mutationSamples: 11,
+      mutationWindowMs: 1000,
+    });
     const ctx = {
       apiVersion: v,
+      quota: new RequestQuota(quotas, 'User:ANONYMOUS', 'replica', 0),
       services: {
         clock: c.clock,
         metadata: c.meta.view(1),

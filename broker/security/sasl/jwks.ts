@@ -16,6 +16,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../logger.js';
+import { ConfigError } from '../../config-model.js';
 import { TokenValidationError } from './oauthbearer-jwt.js';
 
 /** How to read the text of a JWKS URL (injectable for tests; default: file:// from disk, http(s) with fetch). */
@@ -29,9 +30,9 @@ export const defaultJwksFetcher: JwksFetcher = async (url) => {
   const u = new URL(url);
   if (u.protocol === 'file:') return readFile(fileURLToPath(u), 'utf8');
   if (u.protocol !== 'https:' && u.protocol !== 'http:')
-    throw new Error(`unsupported JWKS URL scheme ${u.protocol} (file:, http: or https:)`);
+    throw new ConfigError(`unsupported JWKS URL scheme ${u.protocol} (file:, http: or https:)`);
   const res = await fetch(u, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'follow' });
-  if (!res.ok) throw new Error(`GET ${url} answered HTTP ${res.status}`);
+  if (!res.ok) throw new ConfigError(`GET ${url} answered HTTP ${res.status}`);
   return res.text();
 };
 
@@ -50,10 +51,10 @@ export function parseJwks(text: string): { keys: VerificationKey[]; skipped: str
   try {
     doc = JSON.parse(text);
   } catch {
-    throw new Error('the JWKS is not JSON');
+    throw new ConfigError('the JWKS is not JSON');
   }
   const list = (doc as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(list)) throw new Error('the JWKS has no "keys" array');
+  if (!Array.isArray(list)) throw new ConfigError('the JWKS has no "keys" array');
   const keys: VerificationKey[] = [];
   const skipped: string[] = [];
   for (const jwk of list as Array<Record<string, unknown>>) {
