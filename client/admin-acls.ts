@@ -52,21 +52,25 @@ export async function createAcls(conn: Connection, acls: readonly AclBinding[]):
   for (const r of res.results) check(r.errorCode, r.errorMessage);
 }
 
+/** A filter as the DescribeAcls and DeleteAcls requests carry it (v0 knows only LITERAL patterns). */
+function filterFields(f: AclBindingFilter, v: number) {
+  return {
+    resourceTypeFilter: f.resourceType,
+    resourceNameFilter: f.resourceName,
+    patternTypeFilter: v === 0 ? LITERAL : f.patternType,
+    principalFilter: f.principal,
+    hostFilter: f.host,
+    operation: f.operation,
+    permissionType: f.permissionType,
+  };
+}
+
 export async function describeAcls(conn: Connection, f: AclBindingFilter): Promise<AclBinding[]> {
   const v = conn.versionFor(29, 0, 3);
   const res = await conn.send(
     29,
     v,
-    (w) =>
-      encodeDescribeAclsRequest(w, v, {
-        resourceTypeFilter: f.resourceType,
-        resourceNameFilter: f.resourceName,
-        patternTypeFilter: v === 0 ? LITERAL : f.patternType,
-        principalFilter: f.principal,
-        hostFilter: f.host,
-        operation: f.operation,
-        permissionType: f.permissionType,
-      }),
+    (w) => encodeDescribeAclsRequest(w, v, filterFields(f, v)),
     decodeDescribeAclsResponse,
   );
   check(res.errorCode, res.errorMessage);
@@ -92,15 +96,7 @@ export async function deleteAcls(conn: Connection, filters: readonly AclBindingF
     v,
     (w) =>
       encodeDeleteAclsRequest(w, v, {
-        filters: filters.map((f) => ({
-          resourceTypeFilter: f.resourceType,
-          resourceNameFilter: f.resourceName,
-          patternTypeFilter: v === 0 ? LITERAL : f.patternType,
-          principalFilter: f.principal,
-          hostFilter: f.host,
-          operation: f.operation,
-          permissionType: f.permissionType,
-        })),
+        filters: filters.map((f) => filterFields(f, v)),
       }),
     decodeDeleteAclsResponse,
   );
