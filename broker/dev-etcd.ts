@@ -5,7 +5,7 @@
  * printed. Every wait is bounded; only the process started here is ever signalled.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
@@ -126,8 +126,32 @@ export interface DevEtcd {
   kill(): Promise<void>;
   /** Start again on the same ports and data dir, if stopped, and wait until healthy. */
   start(): Promise<void>;
-  pause(): void;
+  /** SIGSTOP, resolving once every thread of etcd is stopped (so nothing sent after it is answered). */
+  pause(): Promise<void>;
   resume(): void;
+}
+
+/**
+ * SIGSTOP is delivered to each thread as it next enters the kernel; a busy machine can let a thread answer one
+ * more request first. Waits (bounded, 2 s) until /proc shows every thread stopped; without /proc it returns.
+ */
+async function waitStopped(pid: number | undefined): Promise<void> {
+  if (pid === undefined) return;
+  const end = Date.now() + 2000;
+  while (Date.now() < end) {
+    let all = true;
+    try {
+      for (const t of readdirSync(`/proc/${pid}/task`)) {
+        const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'latin1');
+        const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+        if (state !== 'T' && state !== 't') all = false;
+      }
+    } catch {
+      return; // no /proc (or the process is gone): nothing more to wait for
+    }
+    if (all) return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
 }
 
 /** Starts one etcd member and waits until it answers /health. */
@@ -200,8 +224,10 @@ export async function startDevEtcd(opts: DevEtcdOptions): Promise<DevEtcd> {
     async start() {
       if (!isRunning(child)) await launch();
     },
-    pause() {
-      if (isRunning(child)) child.kill('SIGSTOP');
+    async pause() {
+      if (!isRunning(child)) return;
+      child.kill('SIGSTOP');
+      await waitStopped(child.pid);
     },
     resume() {
       if (isRunning(child)) child.kill('SIGCONT');

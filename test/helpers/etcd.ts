@@ -23,7 +23,7 @@ export interface EtcdProcess {
   kill(): Promise<void>;
   /** Start again on the same ports and data dir (stopping first if running) and wait until healthy. */
   restart(): Promise<void>;
-  pause(): void;
+  pause(): Promise<void>;
   resume(): void;
   /** Kill and remove the data dir. */
   cleanup(): Promise<void>;

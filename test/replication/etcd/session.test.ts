@@ -103,7 +103,7 @@ test('etcd paused past the TTL: lease lost on our clock, then re-created and re-
   await s.start();
   const reg = await BrokerRegistration.register(s, info(3));
   const epoch1 = reg.state.epoch!;
-  etcd.pause();
+  await etcd.pause();
   try {
     // Keep-alives go unanswered; when the TTL has passed since the last answered one, the session is lost.
     await clock.advanceAndSettle(1000);
@@ -155,7 +155,7 @@ test('real time: etcd SIGSTOPped past a 2 s TTL loses the lease; after SIGCONT t
   const reg = await BrokerRegistration.register(s, info(5));
   const epoch1 = reg.state.epoch!;
   const lost = new Promise<CoordinationError>((r) => s.onLost(r));
-  etcd.pause();
+  await etcd.pause();
   try {
     let t: NodeJS.Timeout | undefined;
     const err = await Promise.race([
