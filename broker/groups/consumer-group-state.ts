@@ -45,6 +45,11 @@ export interface ConsumerMember {
   pendingRevocation: Assignment;
   /** Static member that left with epoch -2 and may come back. */
   leftTemporarily: boolean;
+  /**
+   * Keeps the topics the member's principal may DESCRIBE, from its last heartbeat (in memory only; undefined
+   * without an authorizer or for a member replayed from the log until it heartbeats): regex matches pass it.
+   */
+  topicFilter?: (names: string[]) => string[];
   sessionTimer?: TimerHandle;
   revocationTimer?: TimerHandle;
 }
@@ -91,6 +96,8 @@ export interface HeartbeatParams {
   clientHost: string;
   /** Request version: v1+ requires a client-generated member id. */
   version: number;
+  /** The requester's DESCRIBE filter for regex-matched topics (see ConsumerMember.topicFilter). */
+  topicFilter?: (names: string[]) => string[];
 }
 
 export interface HeartbeatResult {

@@ -219,6 +219,7 @@ export class ConsumerGroupManager {
     if (p.rebalanceTimeoutMs !== -1) member.rebalanceTimeoutMs = p.rebalanceTimeoutMs;
     member.clientId = p.clientId;
     member.clientHost = p.clientHost;
+    member.topicFilter = p.topicFilter;
     const fp = this.fingerprint(group);
     if (fp !== group.metadataFingerprint) {
       if (group.metadataFingerprint !== '') changed = true;
@@ -279,11 +280,11 @@ export class ConsumerGroupManager {
     }
     if (m.subscribedTopicRegex !== null) {
       const re = new RegExp(`^(?:${m.subscribedTopicRegex})$`);
-      for (const t of this.allTopicNames()) {
-        if (re.test(t)) {
-          const md = this.topics.byName(t);
-          if (md) out.add(md.topicId);
-        }
+      const matched = this.allTopicNames().filter((t) => re.test(t));
+      // As Kafka, a regex resolves only to topics the member's principal may DESCRIBE.
+      for (const t of m.topicFilter ? m.topicFilter(matched) : matched) {
+        const md = this.topics.byName(t);
+        if (md) out.add(md.topicId);
       }
     }
     return out;

@@ -13,7 +13,8 @@
  * of the group's __consumer_offsets partition moved). A group this node does not coordinate gets
  * NOT_COORDINATOR, one whose partition is loading COORDINATOR_LOAD_IN_PROGRESS.
  * Authorization (Kafka's KafkaApis): READ on the group, else GROUP_AUTHORIZATION_FAILED; then DESCRIBE on every
- * subscribed topic name, else TOPIC_AUTHORIZATION_FAILED; either way the group is not touched.
+ * subscribed topic name, else TOPIC_AUTHORIZATION_FAILED; either way the group is not touched. A regex
+ * subscription resolves only to topics the member's principal may DESCRIBE (the filter kept from its heartbeat).
  */
 import {
   decodeConsumerGroupHeartbeatRequest,
@@ -27,7 +28,7 @@ import {
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { coordinatorErrorFor } from '../internal-topic.js';
 import { AclOperation, AclResourceType } from '../authorizer.js';
-import { authorized, filterAuthorized } from '../security/authorize.js';
+import { authorized, describableTopicsFilter, filterAuthorized } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
 
 export const consumerGroupHeartbeatHandler = registerHandler<
@@ -81,6 +82,7 @@ export const consumerGroupHeartbeatHandler = registerHandler<
       clientId: ctx.header.clientId ?? '',
       clientHost: ctx.clientHost,
       version: ctx.apiVersion,
+      topicFilter: describableTopicsFilter(ctx),
     });
     try {
       await manager.flush(req.groupId);

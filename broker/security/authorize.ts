@@ -8,6 +8,7 @@ import {
   type Action,
   type AuthorizableRequestContext,
   type Authorizer,
+  AclOperation,
   AclResourceType,
   CLUSTER_RESOURCE,
 } from '../authorizer.js';
@@ -40,6 +41,29 @@ export function authorized(
   logIfDenied = true,
 ): boolean {
   return authorizeAll(ctx, [{ operation, resourceType, resourceName, logIfDenied }])[0];
+}
+
+/**
+ * A filter that keeps the topics this request's principal may DESCRIBE, for work done later on its behalf (the
+ * KIP-848 coordinator resolving a member's regex subscription). Holds the authorizable context, not the request;
+ * undefined without an authorizer (everything visible).
+ */
+export function describableTopicsFilter(ctx: RequestContext): ((names: string[]) => string[]) | undefined {
+  const authorizer = ctx.services.authorizer;
+  if (!authorizer) return undefined;
+  const rc = requestContext(ctx);
+  return (names) => {
+    const ok = authorizer.authorize(
+      rc,
+      names.map((resourceName) => ({
+        operation: AclOperation.DESCRIBE,
+        resourceType: AclResourceType.TOPIC,
+        resourceName,
+        logIfDenied: false,
+      })),
+    );
+    return names.filter((_, i) => ok[i]);
+  };
 }
 
 /** Whether `operation` on the CLUSTER resource is allowed. */

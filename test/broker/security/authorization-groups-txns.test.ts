@@ -137,3 +137,53 @@ test('ConsumerGroupDescribe: DESCRIBE on the group, else GROUP_AUTHORIZATION_FAI
   assert.equal(ok.groups[0]!.errorCode, ErrorCode.NONE);
   assert.equal(ok.groups[0]!.members.length, 1);
 });
+
+test('ConsumerGroupHeartbeat: a regex subscription resolves only to topics the member may DESCRIBE', async () => {
+  const join = () =>
+    call(env.client, 68, 1, encodeConsumerGroupHeartbeatRequest, decodeConsumerGroupHeartbeatResponse, {
+      ...defaultConsumerGroupHeartbeatRequest(),
+      groupId: 'cg-re',
+      memberId: 'member-regex-00000000',
+      memberEpoch: 0,
+      rebalanceTimeoutMs: 5000,
+      subscribedTopicRegex: '[ab]',
+      topicPartitions: [],
+    });
+  const assignedTopics = async (): Promise<string[]> => {
+    const d = await describeGroups(['cg-re']);
+    assert.equal(d.groups[0]!.errorCode, ErrorCode.NONE);
+    return d.groups[0]!.members[0]!.assignment.topicPartitions.map((t) => t.topicName).sort();
+  };
+  auth.set([
+    { operation: Op.READ, resourceType: Res.GROUP, name: 'cg-re' },
+    { operation: Op.DESCRIBE, resourceType: Res.GROUP, name: 'cg-re' },
+    { operation: Op.DESCRIBE, resourceType: Res.TOPIC, name: 'a' },
+  ]);
+  const first = await join();
+  assert.equal(first.errorCode, ErrorCode.NONE, first.errorMessage ?? '');
+  assert.equal(first.assignment?.topicPartitions.length, 1, 'only the describable topic is assigned');
+  assert.deepEqual(await assignedTopics(), ['a']);
+
+  auth.set([
+    { operation: Op.READ, resourceType: Res.GROUP, name: 'cg-re' },
+    { operation: Op.DESCRIBE, resourceType: Res.GROUP, name: 'cg-re' },
+    { operation: Op.DESCRIBE, resourceType: Res.TOPIC, name: '*' },
+  ]);
+  const next = await call(
+    env.client,
+    68,
+    1,
+    encodeConsumerGroupHeartbeatRequest,
+    decodeConsumerGroupHeartbeatResponse,
+    {
+      ...defaultConsumerGroupHeartbeatRequest(),
+      groupId: 'cg-re',
+      memberId: 'member-regex-00000000',
+      memberEpoch: first.memberEpoch,
+      topicPartitions: first.assignment!.topicPartitions,
+    },
+  );
+  assert.equal(next.errorCode, ErrorCode.NONE, next.errorMessage ?? '');
+  assert.ok(next.memberEpoch > first.memberEpoch, 'the wider match bumped the group epoch');
+  assert.deepEqual(await assignedTopics(), ['a', 'b']);
+});
