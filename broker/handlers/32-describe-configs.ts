@@ -11,7 +11,7 @@
  * What is reported and how: topic-configs.ts (topics, synonyms) and broker-configs.ts (brokers).
  * Authorization (Kafka's KafkaApis): DESCRIBE_CONFIGS on the topic (before its existence or name checks), or on
  * the CLUSTER for broker and broker-logger resources; denied → TOPIC_AUTHORIZATION_FAILED /
- * CLUSTER_AUTHORIZATION_FAILED with Kafka's message and no configs.
+ * CLUSTER_AUTHORIZATION_FAILED with Kafka's message and no configs; denied results come after the others.
  */
 import {
   decodeDescribeConfigsRequest,
@@ -22,6 +22,7 @@ import {
   defaultDescribeConfigsResult,
   encodeDescribeConfigsResponse,
   type DescribeConfigsResourceResult,
+  type DescribeConfigsResult,
   type DescribeConfigsResponse,
 } from '../../protocol/generated/describe-configs-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
@@ -63,19 +64,21 @@ export const describeConfigsHandler = registerHandler<DescribeConfigsRequest, De
     const { services } = ctx;
     const v = ctx.apiVersion;
     const res = defaultDescribeConfigsResponse();
+    const denied: DescribeConfigsResult[] = [];
     for (const r of req.resources) {
       const out = defaultDescribeConfigsResult();
       out.resourceType = r.resourceType;
       out.resourceName = r.resourceName;
       out.errorMessage = null;
-      res.results.push(out);
       let configs: DescribedConfig[] = [];
       const refused = configResourceDenied(ctx, AclOperation.DESCRIBE_CONFIGS, r.resourceType, r.resourceName);
       if (refused !== undefined) {
         out.errorCode = refused;
         out.errorMessage = deniedMessage(refused);
+        denied.push(out);
         continue;
       }
+      res.results.push(out);
       if (r.resourceType === ResourceType.TOPIC) {
         const t = checkTopicResource(services, r.resourceName);
         if (isApiErr(t)) {
@@ -99,6 +102,7 @@ export const describeConfigsHandler = registerHandler<DescribeConfigsRequest, De
       }
       out.configs = configs.map((c) => entry(c, req, v));
     }
+    res.results.push(...denied); // as Kafka: the authorized resources' results first, then the denied ones
     return res;
   },
 });

@@ -107,6 +107,16 @@ test('DescribeConfigs: DESCRIBE_CONFIGS on the topic, on the CLUSTER for a broke
     [ErrorCode.NONE, ErrorCode.NONE],
   );
   assert.ok(ok.results.every((r) => r.configs.length > 0));
+  // Mixed: as Kafka, the allowed resources' results come first, the denied ones after them.
+  auth.set([{ operation: Op.DESCRIBE_CONFIGS, ...CLUSTER }]);
+  const mixed = await call(env.client, 32, 4, encodeDescribeConfigsRequest, decodeDescribeConfigsResponse, req);
+  assert.deepEqual(
+    mixed.results.map((r) => [r.resourceType, r.errorCode, r.configs.length > 0]),
+    [
+      [4, ErrorCode.NONE, true],
+      [2, ErrorCode.TOPIC_AUTHORIZATION_FAILED, false],
+    ],
+  );
 });
 
 test('AlterConfigs and IncrementalAlterConfigs: ALTER_CONFIGS; denied changes nothing', async () => {
