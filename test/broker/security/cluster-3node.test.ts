@@ -9,8 +9,8 @@
  *   leads) and consume there (kcat); nodes 2 and 3 describe them; deleted through node 3, produce through nodes 1
  *   and 2 is TOPIC_AUTHORIZATION_FAILED and nothing is written;
  * - a topic of replication factor 3 and min.insync.replicas=2: every acks=all record is acknowledged, every node's
- *   log has the same bytes, ISR = [1,2,3] everywhere, the fetchers are User:broker on INTERNAL; with its leader
- *   stopped, a new leader serves every record to a consumer.
+ *   log has the same bytes, ISR = [1,2,3] everywhere, the fetchers are User:broker on INTERNAL; with a leader
+ *   stopped, ISR [2,3] still takes acks=all writes and the new leader serves every record to a consumer (kcat).
  * Every wait is bounded.
  */
 import { after, before, test } from 'node:test';
@@ -399,14 +399,32 @@ test('RF 3 over SASL_SSL inter-broker: acks=all in every log, ISR [1,2,3]; a new
     );
   }
 
+  // Node 1 stops (controlled shutdown): ISR [2,3] still meets min.insync.replicas=2, so acks=all is acknowledged.
   await cluster.stopNode(1);
   const leader = await cluster.waitNewLeader(TOPIC, 0, 1);
   assert.ok(leader === 2 || leader === 3, `new leader ${leader}`);
-  const args = ['-C', '-b', clientAddress(leader), '-t', TOPIC, '-p', '0', '-o', 'beginning', '-e', '-c', '5'];
+  await cluster.waitAll(
+    (b) => [...(b.broker.metadata.image.partition(TOPIC, 0)?.isr ?? [])].sort().join() === '2,3',
+    15_000,
+    'node 1 left the ISR',
+  );
+  const more = kafka(leader, ADMIN).producer();
+  await more.connect();
+  try {
+    const sent = await more.send({ topic: TOPIC, acks: -1, messages: [{ partition: 0, value: 'p0-5' }] });
+    assert.deepEqual(
+      sent.map((s) => [s.partition, s.errorCode, s.baseOffset]),
+      [[0, 0, '5']],
+    );
+  } finally {
+    await more.disconnect();
+  }
+  assert.deepEqual(await cluster.waitReplicated(TOPIC, 1, 'nodes 2 and 3 after the 6th record'), [6]);
+  const args = ['-C', '-b', clientAddress(leader), '-t', TOPIC, '-p', '0', '-o', 'beginning', '-e', '-c', '6'];
   const r = await run('kcat', [...args, '-f', '%s\\n', ...kcatSasl('admin', 'admin-secret')], 30_000);
   assert.deepEqual(
     r.stdout.trim().split('\n'),
-    [0, 1, 2, 3, 4].map((i) => `p0-${i}`),
+    [0, 1, 2, 3, 4, 5].map((i) => `p0-${i}`),
     `kcat from node ${leader}: ${r.stderr}`,
   );
 });
