@@ -10,7 +10,8 @@
  *   and 2 is TOPIC_AUTHORIZATION_FAILED and nothing is written;
  * - a topic of replication factor 3 and min.insync.replicas=2: every acks=all record is acknowledged, every node's
  *   log has the same bytes, ISR = [1,2,3] everywhere, the fetchers are User:broker on INTERNAL; with a leader
- *   stopped, ISR [2,3] still takes acks=all writes and the new leader serves every record to a consumer (kcat).
+ *   stopped, ISR [2,3] still takes acks=all writes and the new leader serves every record to a consumer (kcat);
+ *   started again, it catches up over INTERNAL and is back in every ISR.
  * Every wait is bounded.
  */
 import { after, before, test } from 'node:test';
@@ -431,4 +432,13 @@ test('RF 3 over SASL_SSL inter-broker: acks=all in every log, ISR [1,2,3]; a new
     [0, 1, 2, 3, 4, 5].map((i) => `p0-${i}`),
     `kcat from node ${leader}: ${r.stderr}`,
   );
+
+  // Node 1 starts again on its files, catches up over INTERNAL and is back in every ISR.
+  await cluster.startNode(1);
+  await cluster.waitAll(
+    (b) => [0, 1, 2].every((p) => b.broker.metadata.image.partition(TOPIC, p)?.isr.length === 3),
+    30_000,
+    'node 1 is back in every ISR',
+  );
+  assert.deepEqual(await cluster.waitReplicated(TOPIC, 3, 'node 1 caught up'), [6, 5, 5]);
 });
