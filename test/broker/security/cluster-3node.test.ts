@@ -102,11 +102,11 @@ const kcatSasl = (user: string, password: string): string[] =>
 
 /**
  * kcat, as `user`, asking node `id`'s CLIENT listener for metadata (-L): whether it got them, whether librdkafka
- * reported the SASL login refused, and its output. Waits 10 s for metadata where a login is expected, 3 s where a
+ * reported the SASL login refused, and its output. Waits 10 s for metadata where a login is expected, 5 s where a
  * refusal is (librdkafka reports that at once, then retries until the wait is over).
  */
 async function kcatLogin(id: number, user: string, password: string, expectOk: boolean) {
-  const wait = expectOk ? '10' : '3';
+  const wait = expectOk ? '10' : '5';
   const r = await run('kcat', ['-L', '-b', clientAddress(id), '-m', wait, ...kcatSasl(user, password)], 30_000);
   return {
     ok: r.code === 0 && /broker 1 at/.test(r.stdout),
