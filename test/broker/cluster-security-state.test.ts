@@ -1,7 +1,7 @@
 /**
  * Security state shared by every node of a replicated cluster (the metadata store's keyed-record sections on
  * etcd): SCRAM credentials, client quotas and dynamic broker configs altered through one node's Kafka listener
- * are answered by another node's, and a restarted node still has them. A real etcd and two in-process brokers
+ * are answered by both other nodes', and a restarted node still has them. A real etcd and three in-process brokers
  * (test/helpers/cluster.ts), raw Kafka-protocol clients aimed at one node each. Every wait is bounded.
  */
 import { after, before, test } from 'node:test';
@@ -49,7 +49,7 @@ const DYNAMIC_DEFAULT_BROKER_CONFIG = 3; // Kafka's ConfigSource
 let cluster: TestCluster;
 
 before(async () => {
-  cluster = await TestCluster.start({ name: 'security-state', nodes: 2 });
+  cluster = await TestCluster.start({ name: 'security-state', nodes: 3 });
 });
 
 after(async () => {
@@ -98,7 +98,7 @@ const describeRetention = (id: number) => (c: RawClient) =>
     resources: [{ resourceType: BROKER, resourceName: String(id), configurationKeys: ['log.retention.ms'] }],
   }).then((r) => r.results[0]!.configs.map((x) => [x.name, x.value, x.configSource]));
 
-test('SCRAM users, client quotas and cluster-default configs set on node 1 are in effect on node 2', async () => {
+test('SCRAM users, client quotas, cluster-default configs set on node 1 hold on nodes 2 and 3', async () => {
   const salt = randomBytes(16);
   const upsertion = {
     name: 'alice',
@@ -117,8 +117,10 @@ test('SCRAM users, client quotas and cluster-default configs set on node 1 are i
     altered.results.map((r) => [r.user, r.errorCode]),
     [['alice', 0]],
   );
-  const users = await eventually(2, describeUsers, (u) => u.length === 1, 'node 2 lists alice');
-  assert.deepEqual(users, [['alice', 0, [[1, 8192]]]]);
+  for (const id of [2, 3]) {
+    const users = await eventually(id, describeUsers, (u) => u.length === 1, `node ${id} lists alice`);
+    assert.deepEqual(users, [['alice', 0, [[1, 8192]]]]);
+  }
 
   const quotas = await on(1, (c) =>
     call(c, 49, 1, encodeAlterClientQuotasRequest, decodeAlterClientQuotasResponse, {
@@ -135,8 +137,10 @@ test('SCRAM users, client quotas and cluster-default configs set on node 1 are i
     quotas.entries.map((e) => e.errorCode),
     [0],
   );
-  const found = await eventually(2, describeQuotas, (q) => q.length === 1, 'node 2 describes carol');
-  assert.deepEqual(found, [[['producer_byte_rate', 4096]]]);
+  for (const id of [2, 3]) {
+    const found = await eventually(id, describeQuotas, (q) => q.length === 1, `node ${id} describes carol`);
+    assert.deepEqual(found, [[['producer_byte_rate', 4096]]]);
+  }
 
   const set = await on(1, (c) =>
     call(c, 44, 1, encodeIncrementalAlterConfigsRequest, decodeIncrementalAlterConfigsResponse, {
@@ -154,21 +158,23 @@ test('SCRAM users, client quotas and cluster-default configs set on node 1 are i
     set.responses.map((r) => [r.errorCode, r.errorMessage]),
     [[0, null]],
   );
-  const retention = await eventually(
-    2,
-    describeRetention(2),
-    (r) => r[0]?.[1] === '7200000',
-    'node 2 describes the new default',
-  );
-  assert.deepEqual(retention, [['log.retention.ms', '7200000', DYNAMIC_DEFAULT_BROKER_CONFIG]]);
-  const node2: RunningBroker = cluster.broker(2);
-  assert.equal(node2.broker.defaultLogConfig().retentionMs, 7_200_000, 'node 2 applies it to its logs');
+  for (const id of [2, 3]) {
+    const retention = await eventually(
+      id,
+      describeRetention(id),
+      (r) => r[0]?.[1] === '7200000',
+      `node ${id} describes the new default`,
+    );
+    assert.deepEqual(retention, [['log.retention.ms', '7200000', DYNAMIC_DEFAULT_BROKER_CONFIG]]);
+    const node: RunningBroker = cluster.broker(id);
+    assert.equal(node.broker.defaultLogConfig().retentionMs, 7_200_000, `node ${id} applies it to its logs`);
+  }
 });
 
 test('a restarted node still has them (they live in etcd, not in its data dir)', async () => {
   await cluster.stopNode(2);
   await cluster.startNode(2);
-  await cluster.waitAll((b) => b.broker.metadata.image.liveBrokers().length === 2, 30_000, 'node 2 is back');
+  await cluster.waitAll((b) => b.broker.metadata.image.liveBrokers().length === 3, 30_000, 'node 2 is back');
   assert.deepEqual(await on(2, describeUsers), [['alice', 0, [[1, 8192]]]]);
   assert.deepEqual(await on(2, describeQuotas), [[['producer_byte_rate', 4096]]]);
   assert.deepEqual(await on(2, describeRetention(2)), [['log.retention.ms', '7200000', DYNAMIC_DEFAULT_BROKER_CONFIG]]);
