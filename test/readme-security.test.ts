@@ -10,8 +10,10 @@
  * - kafkajs: the block is evaluated (imports dropped, `new Kafka(config)` captured) and a real kafkajs client
  *   made from that config creates a topic, produces two records and reads their offsets;
  * - Java properties: `runnel --command-config <file>` creates a topic, produces two records and consumes them;
- * - curl (admin API): each line runs; `-f` lines must succeed, `-w '%{http_code}'` lines print the status
- *   their comment names.
+ * - runnel (the ACL example): each command runs, `admin.properties` being the setup's Java block; then alice,
+ *   granted by it, produces to `orders` with kafkajs and is refused another topic;
+ * - curl (admin API): each line runs; `-f` lines must succeed with JSON, `-w '%{http_code}'` lines print the
+ *   status their comment names.
  * Every process is bounded in time and only the processes started here are stopped.
  */
 import { after, before, describe, test } from 'node:test';
@@ -129,7 +131,8 @@ test('README marks a broker line and a librdkafka, kafkajs and Java config for e
     assert.equal(kinds.filter((k) => k === 'broker').length, 1, `${setup}: one broker block`);
     for (const c of CLIENTS) assert.ok(kinds.includes(c), `${setup}: a ${c} block`);
   }
-  assert.ok(blocks.some((b) => b.setup === 'admin' && b.kind === 'curl'), 'an admin API example');
+  const acl = blocks.filter((b) => b.setup === 'acl').map((b) => b.kind);
+  assert.deepEqual(acl, ['broker', 'java', 'runnel', 'curl'], 'the ACL and admin API example');
 });
 
 /** One setup's broker, started from its README line with the placeholders filled in. */
@@ -235,11 +238,55 @@ async function java(block: ReadmeBlock, file: string, dir: string, topic: string
   assert.deepEqual(consumed.stdout.trim().split('\n'), ['one', 'two'], `README line ${block.line}`);
 }
 
-for (const setup of SETUPS) {
+/** The ACL example's `runnel` commands, then alice's rights as they granted them. */
+async function runnelBlock(block: ReadmeBlock, text: string, adminProperties: string, bootstrap: string) {
+  for (const [cmd, ...args] of shellCommands(text.replaceAll('admin.properties', adminProperties))) {
+    assert.equal(cmd, 'runnel', `README line ${block.line}: ${cmd}`);
+    const r = await run(process.execPath, [CLI, ...args], 60_000);
+    assert.equal(r.code, 0, `README line ${block.line}: runnel ${args.join(' ')}\n${r.stderr}`);
+  }
+  const kafka = new Kafka({
+    brokers: [bootstrap],
+    sasl: { mechanism: 'scram-sha-256', username: 'alice', password: 'alice-secret' },
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  });
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    await producer.send({ topic: 'orders', messages: [{ value: 'allowed' }] });
+    await assert.rejects(producer.send({ topic: 'payments', messages: [{ value: 'x' }] }), /authoriz/i);
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** The admin API example: each curl line, against the node's admin port. */
+async function curlBlock(block: ReadmeBlock, text: string) {
+  for (const line of text.split('\n')) {
+    const [args] = shellCommands(line);
+    if (!args) continue;
+    assert.equal(args[0], 'curl');
+    const r = await run('curl', [...args.slice(1), '--max-time', '20'], 30_000);
+    const status = /#.*?\b(\d{3})\b/.exec(line)?.[1];
+    if (status) assert.equal(r.stdout.trim(), status, `README line ${block.line}: ${line}`);
+    else {
+      assert.equal(r.code, 0, `README line ${block.line}: ${line}\n${r.stderr}`);
+      const names = (JSON.parse(r.stdout) as { topics: Array<{ name: string }> }).topics.map((t) => t.name);
+      assert.ok(names.includes('orders'), `README line ${block.line}: ${r.stdout}`);
+      // The README says so: alice's ACLs let her see `orders` only (the admin sees the other topics too).
+      if (args.includes('alice:alice-secret')) assert.deepEqual(names, ['orders']);
+      else assert.ok(names.length > 1, `README line ${block.line}: the super user sees every topic`);
+    }
+  }
+}
+
+for (const setup of [...SETUPS, 'acl']) {
   describe(`README security setup "${setup}"`, () => {
     let b: IssueBroker;
     let sub: (s: string) => string;
     let dir: string;
+    let javaFile = '';
     before(async () => {
       ({ b, sub } = await startSetup(setup));
       dir = mkdtempSync(join(tmpdir(), `runnel-readme-${setup}-client-`));
@@ -257,7 +304,11 @@ for (const setup of SETUPS) {
           if (block.kind === 'librdkafka')
             await librdkafka(block, writeProperties(dir, `${topic}.properties`, text), topic, t);
           else if (block.kind === 'kafkajs') await kafkajs(block, text, topic);
-          else if (block.kind === 'java') await java(block, writeProperties(dir, `${topic}.properties`, text), dir, topic);
+          else if (block.kind === 'java') {
+            javaFile = writeProperties(dir, `${topic}.properties`, text);
+            await java(block, javaFile, dir, topic);
+          } else if (block.kind === 'runnel') await runnelBlock(block, text, javaFile, b.saslPlaintext);
+          else if (block.kind === 'curl') await curlBlock(block, text);
           else assert.fail(`README line ${block.line}: unknown kind ${block.kind}`);
         });
       });

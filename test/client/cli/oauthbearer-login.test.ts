@@ -44,7 +44,14 @@ after(async () => {
 
 test('JAAS options: quoted and bare values, escapes', () => {
   const o = jaasOptions(`${MODULE} clientId="a b" scope=kafka secret="x\\"y";`);
-  assert.deepEqual([...o], [['clientId', 'a b'], ['scope', 'kafka'], ['secret', 'x"y']]);
+  assert.deepEqual(
+    [...o],
+    [
+      ['clientId', 'a b'],
+      ['scope', 'kafka'],
+      ['secret', 'x"y'],
+    ],
+  );
 });
 
 test('unsecured login: an alg none JWT of the JAAS claims, with iat and exp', async () => {
