@@ -5,8 +5,9 @@
  * generated here (test/helpers/certs.ts), free ports on 127.0.0.1 for 9092/9093/9094, a temp data dir and, for
  * signed OAUTHBEARER tokens, a small OAuth identity provider started here (client credentials grant, RS256 JWTs,
  * a JWKS). Then each client block of the setup:
- * - librdkafka properties: `kcat -F <file>` produces two records and consumes them back (librdkafka 2.0.2; a
- *   block using `sasl.oauthbearer.method=oidc` is skipped when this build of librdkafka lacks it);
+ * - librdkafka properties: `kcat -F <file>` produces two records and consumes them back, then confluent-kafka
+ *   with the same keys as its config dict (librdkafka 2.0.2; a block using `sasl.oauthbearer.method=oidc` is
+ *   skipped when this build of librdkafka lacks it);
  * - kafkajs: the block is evaluated (imports dropped, `new Kafka(config)` captured) and a real kafkajs client
  *   made from that config creates a topic, produces two records and reads their offsets;
  * - Java properties: `runnel --command-config <file>` creates a topic, produces two records and consumes them;
@@ -44,6 +45,7 @@ const CLIENTS = ['librdkafka', 'kafkajs', 'java'];
 const KEY_PASSWORD = 'key-secret';
 const IDP_CLIENT = { id: 'orders-app', secret: 'orders-app-secret' };
 const ISSUER = 'https://idp.example.com';
+const PY = '/usr/bin/python3';
 
 const blocks = readmeBlocks(readFileSync(join(root, 'README.md'), 'utf8'));
 
@@ -60,6 +62,7 @@ function runWithInput(cmd: string, args: string[], input: string, timeoutMs = 60
       clearTimeout(t);
       res({ code, stdout, stderr });
     });
+    child.stdin.on('error', () => undefined); // a command that exits at once (bad config) closes its stdin
     child.stdin.end(input);
   });
 }
@@ -186,6 +189,13 @@ async function librdkafka(block: ReadmeBlock, file: string, topic: string, t: { 
   const consumed = await run('kcat', ['-F', file, '-t', topic, '-C', '-o', 'beginning', '-e', '-q', '-c', '2']);
   assert.equal(consumed.code, 0, `README line ${block.line}: kcat -C\n${consumed.stderr}`);
   assert.deepEqual(consumed.stdout.trim().split('\n'), ['one', 'two'], `README line ${block.line}`);
+  // The same keys as a confluent-kafka config dict (README says they go there unchanged).
+  const py = await run(PY, [join(root, 'test/helpers/clients/properties_roundtrip.py'), file, `${topic}-py`], 90_000);
+  assert.match(
+    py.stdout,
+    /^OK$/m,
+    `README line ${block.line}: confluent-kafka\n${py.stdout}\n${py.stderr.slice(-1500)}`,
+  );
 }
 
 /** The config a kafkajs block passes to `new Kafka(...)`, the block run as written (its imports dropped). */
