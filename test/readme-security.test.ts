@@ -13,6 +13,8 @@
  * - Java properties: `runnel --command-config <file>` creates a topic, produces two records and consumes them;
  * - runnel (the ACL example): each command runs, `admin.properties` being the setup's Java block; then alice,
  *   granted by it, produces to `orders` with kafkajs and is refused another topic;
+ * - quotas: the @platformatic/kafka block runs (imports dropped, in an async function) and DescribeClientQuotas
+ *   then shows alice's quotas as the README states them;
  * - curl (admin API): each line runs; `-f` lines must succeed with JSON, `-w '%{http_code}'` lines print the
  *   status their comment names.
  * Every process is bounded in time and only the processes started here are stopped.
@@ -26,6 +28,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
+import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { CLI, run } from './helpers/broker-process.js';
 import { makeTestCerts, type TestCerts } from './helpers/certs.js';
@@ -135,7 +138,7 @@ test('README marks a broker line and a librdkafka, kafkajs and Java config for e
     for (const c of CLIENTS) assert.ok(kinds.includes(c), `${setup}: a ${c} block`);
   }
   const acl = blocks.filter((b) => b.setup === 'acl').map((b) => b.kind);
-  assert.deepEqual(acl, ['broker', 'java', 'runnel', 'curl'], 'the ACL and admin API example');
+  assert.deepEqual(acl, ['broker', 'java', 'runnel', 'curl', 'quotas'], 'the ACL, admin API and quota examples');
 });
 
 /** One setup's broker, started from its README line with the placeholders filled in. */
@@ -291,6 +294,30 @@ async function curlBlock(block: ReadmeBlock, text: string) {
   }
 }
 
+/** The quota example, run as written; then the node reports alice's quotas as set. */
+async function quotasBlock(block: ReadmeBlock, code: string) {
+  const script = `(async () => {\n${code.replace(/^import .*$/gm, '')}\n})()`;
+  await runInNewContext(script, { Admin: PlatformaticAdmin }, { timeout: 5000 });
+  const [bootstrap] = /127\.0\.0\.1:\d+/.exec(code) ?? [];
+  assert.ok(bootstrap, `README line ${block.line}: a bootstrap address`);
+  const admin = new PlatformaticAdmin({
+    clientId: 'readme-quotas-check',
+    bootstrapBrokers: [bootstrap],
+    sasl: { mechanism: 'SCRAM-SHA-256', username: 'admin', password: 'admin-secret' },
+    retries: 0,
+  });
+  try {
+    const found = await admin.describeClientQuotas({
+      components: [{ entityType: 'user', matchType: 0, match: 'alice' }],
+      strict: true,
+    });
+    const values = Object.fromEntries(found.flatMap((e) => e.values.map((v) => [v.key, v.value])));
+    assert.deepEqual(values, { producer_byte_rate: 1048576, consumer_byte_rate: 2097152 }, `README line ${block.line}`);
+  } finally {
+    await admin.close();
+  }
+}
+
 for (const setup of [...SETUPS, 'acl']) {
   describe(`README security setup "${setup}"`, () => {
     let b: IssueBroker;
@@ -319,6 +346,7 @@ for (const setup of [...SETUPS, 'acl']) {
             await java(block, javaFile, dir, topic);
           } else if (block.kind === 'runnel') await runnelBlock(block, text, javaFile, b.saslPlaintext);
           else if (block.kind === 'curl') await curlBlock(block, text);
+          else if (block.kind === 'quotas') await quotasBlock(block, text);
           else assert.fail(`README line ${block.line}: unknown kind ${block.kind}`);
         });
       });
