@@ -13,6 +13,8 @@
  * - Java properties: `runnel --command-config <file>` creates a topic, produces two records and consumes them;
  * - runnel (the ACL example): each command runs, `admin.properties` being the setup's Java block; then alice,
  *   granted by it, produces to `orders` with kafkajs and is refused another topic;
+ * - kafka-python: the `KafkaProducer(...)` expression is evaluated by kafka-python 2.0.2, which produces two
+ *   records, and a KafkaConsumer of the same settings reads them back;
  * - quotas: the @platformatic/kafka block runs (imports dropped, in an async function) and DescribeClientQuotas
  *   then shows alice's quotas as the README states them;
  * - curl (admin API): each line runs; `-f` lines must succeed with JSON, `-w '%{http_code}'` lines print the
@@ -347,7 +349,12 @@ for (const setup of [...SETUPS, 'acl']) {
           } else if (block.kind === 'runnel') await runnelBlock(block, text, javaFile, b.saslPlaintext);
           else if (block.kind === 'curl') await curlBlock(block, text);
           else if (block.kind === 'quotas') await quotasBlock(block, text);
-          else assert.fail(`README line ${block.line}: unknown kind ${block.kind}`);
+          else if (block.kind === 'kafka-python') {
+            const snippet = writeProperties(dir, `${topic}.py`, text);
+            const helper = join(root, 'test/helpers/clients/readme_kafka_python.py');
+            const r = await run(PY, [helper, snippet, topic], 90_000);
+            assert.match(r.stdout, /^OK$/m, `README line ${block.line}\n${r.stdout}\n${r.stderr.slice(-1500)}`);
+          } else assert.fail(`README line ${block.line}: unknown kind ${block.kind}`);
         });
       });
   });
