@@ -93,7 +93,6 @@ export interface Placeholders {
   dataDir: string;
   /** Ports replacing 9092, 9093 and 9094, in that order. */
   ports: number[];
-  adminPort?: number;
   /** PEM files: the broker's key + chain, the CA, a client certificate and key, a Java keystore. */
   brokerKeystore: string;
   ca: string;
@@ -117,7 +116,6 @@ export function placeholderMap(p: Placeholders): Record<string, string> {
     map[`localhost:${port}`] = `127.0.0.1:${p.ports[i]}`;
     map[`://:${port}`] = `://127.0.0.1:${p.ports[i]}`;
   });
-  if (p.adminPort !== undefined) map['127.0.0.1:9644'] = `127.0.0.1:${p.adminPort}`;
   if (p.idp !== undefined) map['https://idp.example.com/oauth2'] = p.idp;
   return map;
 }
