@@ -1,7 +1,8 @@
 /**
  * Client side of SASL (what Runnel's own client and the broker's replica fetcher authenticate with):
- * SaslHandshake v1 + SaslAuthenticate over a connection, with PLAIN (RFC 4616) or SCRAM-SHA-256/512
- * (RFC 5802/7677, no channel binding).
+ * SaslHandshake v1 + SaslAuthenticate over a connection, with PLAIN (RFC 4616), SCRAM-SHA-256/512
+ * (RFC 5802/7677, no channel binding) or OAUTHBEARER (RFC 7628, KIP-255: a bearer token from the `token`
+ * callback, asked for at each authentication; see client/oauthbearer-login.ts for Kafka's login options).
  *
  * Invariants: the SCRAM client checks that the server's nonce extends its own, that the iteration count is at
  * least 4096, and the server's signature (`v=`) before reporting success; any failure is a KafkaError
@@ -17,13 +18,22 @@ import type { Reader } from '../protocol/wire/reader.js';
 import type { Writer } from '../protocol/wire/writer.js';
 import { KafkaError } from './errors.js';
 
+/** The mechanisms that log in with a user name and password. */
 export type SaslMechanismName = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
 
-export interface SaslOptions {
+export interface PasswordSaslOptions {
   mechanism: SaslMechanismName;
   username: string;
   password: string;
 }
+
+export interface OAuthBearerSaslOptions {
+  mechanism: 'OAUTHBEARER';
+  /** A bearer token (a JWT, compact serialization) for this authentication. */
+  token: () => Promise<string>;
+}
+
+export type SaslOptions = PasswordSaslOptions | OAuthBearerSaslOptions;
 
 /** One client exchange: the first token, then the answer to each server token (null once done). */
 export interface SaslClientExchange {
@@ -37,7 +47,7 @@ function authFailed(message: string): KafkaError {
 }
 
 class PlainClient implements SaslClientExchange {
-  constructor(private readonly o: SaslOptions) {}
+  constructor(private readonly o: PasswordSaslOptions) {}
   first(): Buffer {
     return Buffer.from(`\u0000${this.o.username}\u0000${this.o.password}`, 'utf8');
   }
@@ -56,7 +66,7 @@ export class ScramClient implements SaslClientExchange {
   private serverSignature: Buffer | undefined;
 
   constructor(
-    private readonly o: SaslOptions,
+    private readonly o: PasswordSaslOptions,
     private readonly nonce = randomBytes(24).toString('base64url'),
   ) {
     this.hash = o.mechanism === 'SCRAM-SHA-512' ? 'sha512' : 'sha256';
@@ -112,9 +122,29 @@ export class ScramClient implements SaslClientExchange {
   }
 }
 
-export function saslClient(o: SaslOptions): SaslClientExchange {
+/**
+ * RFC 7628 client: `n,,\x01auth=Bearer <token>\x01\x01`. A server challenge (its error JSON) is answered with a
+ * lone \x01, after which the server fails the exchange with that JSON as the message.
+ */
+class OAuthBearerClient implements SaslClientExchange {
+  private answered = false;
+  constructor(private readonly token: string) {}
+  first(): Buffer {
+    return Buffer.from(`n,,\u0001auth=Bearer ${this.token}\u0001\u0001`, 'utf8');
+  }
+  next(token: Buffer): Buffer | null {
+    if (token.length === 0) return null;
+    if (this.answered) throw authFailed(`OAUTHBEARER: ${token.toString('utf8')}`);
+    this.answered = true;
+    return Buffer.from('\u0001', 'utf8');
+  }
+}
+
+/** The exchange of `o`; `token` is the bearer token already obtained for OAUTHBEARER. */
+export function saslClient(o: SaslOptions, token?: string): SaslClientExchange {
   if (o.mechanism === 'PLAIN') return new PlainClient(o);
   if (o.mechanism === 'SCRAM-SHA-256' || o.mechanism === 'SCRAM-SHA-512') return new ScramClient(o);
+  if (o.mechanism === 'OAUTHBEARER' && token !== undefined) return new OAuthBearerClient(token);
   throw new KafkaError(ErrorCode.UNSUPPORTED_SASL_MECHANISM, `SASL mechanism ${String(o.mechanism)} is not supported`);
 }
 
@@ -142,7 +172,7 @@ export async function authenticate(send: SaslSend, o: SaslOptions, authVersion =
       hs.errorCode,
       `SASL mechanism ${o.mechanism} is not enabled by the broker (enabled: ${hs.mechanisms.join(', ')})`,
     );
-  const client = saslClient(o);
+  const client = saslClient(o, o.mechanism === 'OAUTHBEARER' ? await o.token() : undefined);
   let token: Buffer | null = client.first();
   for (let round = 0; token !== null && round < 8; round++) {
     const t: Buffer = token;

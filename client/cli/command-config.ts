@@ -3,23 +3,26 @@
  * so the `runnel` client commands reach a secured listener with the same file:
  *
  *   security.protocol=SASL_SSL                  # PLAINTEXT (default), SSL, SASL_PLAINTEXT, SASL_SSL
- *   sasl.mechanism=SCRAM-SHA-512                # PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
+ *   sasl.mechanism=SCRAM-SHA-512                # PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER
  *   sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="s";
  *   ssl.truststore.location=ca.pem              # PEM (ssl.truststore.type=PEM); librdkafka's ssl.ca.location too
  *   ssl.keystore.location=client.pem            # PEM key + certificate, for mTLS; or ssl.certificate.location
  *                                               # and ssl.key.location (librdkafka's names); ssl.key.password
  *   ssl.endpoint.identification.algorithm=      # empty: do not check the broker's host name
  *
- * librdkafka's `sasl.username` / `sasl.password` are accepted in place of the JAAS config. Unknown properties are
- * ignored (clients' files carry many); a value the command cannot use is a usage error.
+ * librdkafka's `sasl.username` / `sasl.password` are accepted in place of the JAAS config. OAUTHBEARER logs in as
+ * Kafka's Java client does (./oauthbearer-login.ts: an unsecured token from the JAAS options, or a token from
+ * `sasl.oauthbearer.token.endpoint.url`). Unknown properties are ignored (clients' files carry many); a value the
+ * command cannot use is a usage error.
  */
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { SaslMechanismName, SaslOptions } from '../sasl.js';
 import { UsageError } from './common.js';
+import { oauthBearerFromProperties } from './oauthbearer-login.js';
 
 const PROTOCOLS = new Set(['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL']);
-const MECHANISMS = new Set<string>(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']);
+const MECHANISMS = new Set<string>(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER']);
 
 /** Java-style properties: `key=value` or `key: value` lines, `#`/`!` comments, `\` line continuations. */
 export function parseProperties(text: string): Map<string, string> {
@@ -75,6 +78,10 @@ export function securityFromProperties(props: ReadonlyMap<string, string>): {
     const mechanism = (props.get('sasl.mechanism') ?? 'PLAIN').toUpperCase();
     if (!MECHANISMS.has(mechanism))
       throw new UsageError(`--command-config: sasl.mechanism ${mechanism} is not supported by the CLI`);
+    if (mechanism === 'OAUTHBEARER') {
+      out.sasl = oauthBearerFromProperties(props);
+      return out;
+    }
     const jaas = props.get('sasl.jaas.config') ?? '';
     const username = props.get('sasl.username') ?? jaasCredential(jaas, 'username');
     const password = props.get('sasl.password') ?? jaasCredential(jaas, 'password');
