@@ -133,7 +133,7 @@ test('producer_byte_rate: kafkajs (honours throttle_time_ms) held within 20 % of
   }
 });
 
-test('producer_byte_rate: a pipelining client that ignores throttle_time_ms is held by the muted connection', async (t) => {
+test('producer_byte_rate: a pipelining client ignoring throttle_time_ms is held by the muted connection', async (t) => {
   const clientId = 'precise-raw';
   await setQuota([['client-id', clientId]], 'producer_byte_rate', QUOTA);
   const seen = observe(clientId);
