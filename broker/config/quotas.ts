@@ -17,7 +17,7 @@ export const QUOTA_CONFIGS: readonly ConfigDef[] = [
     type: 'int',
     default: 1,
     min: 1,
-    doc: 'Time span of each client quota sample; also the longest a client is throttled for at once.',
+    doc: 'Time span of each client quota sample; also the longest one request_percentage throttle lasts.',
   },
   {
     name: 'controller.quota.window.num',

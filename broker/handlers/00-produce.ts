@@ -33,9 +33,11 @@
  * `services.testHooks`) returning true after an append makes the handler throw, which closes the
  * connection without an answer (clients retry).
  *
- * Quotas (broker/quotas/): the request's size is recorded against the client's producer_byte_rate once the
- * appends are done; over the quota the response carries throttle_time_ms (v1+) and the connection is muted that
- * long after answering (also with acks=0, which gets no answer).
+ * Quotas (broker/quotas/): the request's size is recorded against the client's producer_byte_rate once its
+ * appends are queued; over the quota the response carries throttle_time_ms (v1+) and the connection is muted that
+ * long after answering (also with acks=0, which gets no answer). A throttled request does not release the
+ * connection early: the client's next request waits for the mute, as it does in Kafka (one request of a
+ * connection at a time), instead of overlapping it (a client pipelining large requests would outrun its quota).
  */
 import { decodeProduceRequest, type ProduceRequest } from '../../protocol/generated/produce-request.js';
 import {
@@ -187,9 +189,15 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
         );
       }
     }
-    // Every append is in its log's queue, in this request's order: the next request may start.
-    void Promise.all(queued).then(() => ctx.release?.());
+    // Every append is in its log's queue, in this request's order: the next request may start, unless this one
+    // is throttled (then it waits for the mute).
+    const throttled = Promise.all(queued).then(() => {
+      const ms = ctx.quota.recordProduce();
+      if (ms === 0) ctx.release?.();
+      return ms;
+    });
     await Promise.all(pending);
+    const throttleMs = await throttled;
     if (drop) throw new InjectedFaultError('test hook: produce response dropped');
     if (req.acks === 0 && (txnDenied || req.topicData.some((t) => !writable.has(t.name)))) {
       ctx.log.info(
@@ -199,7 +207,7 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
       ctx.closeConnection?.();
       return null;
     }
-    res.throttleTimeMs = ctx.quota.recordProduce();
+    res.throttleTimeMs = throttleMs;
     if (v >= 10) addLeaderHints(res, new LeaderHints(ctx.services.metadata.image));
     return req.acks === 0 ? null : res;
   },

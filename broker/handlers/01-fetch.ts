@@ -30,7 +30,7 @@
  * fetch offset is recorded as the follower's log end (ReplicaManager.readForReplica: ISR, HW), and the
  * answer carries the HW.
  * Quotas (broker/quotas/, as Kafka's handleFetch): a consumer's response is capped at what its consumer_byte_rate
- * allows over the quota window (one batch at least), its record bytes are recorded against that quota, and over
+ * has left in the quota window (one batch at least), its record bytes are recorded against that quota, and over
  * it the answer is throttle_time_ms with no partitions (the bytes unrecorded; an incremental session keeps its
  * new epoch, a full request opens no session); the connection is muted that long after answering. The long-poll
  * wait does not count as request handling time. Replica fetches are exempt from client quotas.

@@ -14,8 +14,14 @@
  *   measured rates survive a quota change.
  * - Byte and request-time rates: SampledRate over `quota.window.num` samples of `quota.window.size.seconds`;
  *   a value is recorded, then the rate is checked: over the quota, the throttle time is
- *   (rate - quota) / quota * window, capped by one sample window (Kafka's boundedThrottleTime).
+ *   (rate - quota) / quota * window (rate.ts: the window never reaches back before the client's first record).
+ *   As in Kafka, byte-rate throttle times are not bounded (ClientQuotaManager) while request time's are capped
+ *   by one sample window (ClientRequestQuotaManager's boundedThrottleTime): a 1 MB produce at 100 KB/s must
+ *   wait its 10 s, else a client sending large requests would get one per second whatever its quota.
  *   request_percentage is a share of one thread: handler time in ms / 10 per second gives percent.
+ * - A consumer's fetch is capped at what it may still take without going over its quota (quota * window minus
+ *   what the window holds; Kafka caps it at quota * (samples - 1) windows, assuming an empty window): its
+ *   responses then come sized to the quota instead of as 10-window chunks with 10 s gaps between them.
  * - Controller mutations: a TokenBucket per sensor (`controller.quota.window.*`); strict (CreateTopics v6+,
  *   CreatePartitions v3+, DeleteTopics v5+) checks before recording and refuses a mutation while the tokens are
  *   below 0 (THROTTLING_QUOTA_EXCEEDED) with the time until they are back; permissive records and only throttles.
@@ -146,7 +152,8 @@ export class QuotaManager {
     const rate = this.rateSensor(type, q, now);
     // Kafka records request time as a percentage of a second: ms * 100 / 1000.
     rate.record(type === 'request' ? value / 10 : value, now);
-    return throttleTimeMs(rate.rate(now), q.quota, rate.windowSizeMs(now), this.opts.windowMs);
+    const max = type === 'request' ? this.opts.windowMs : Number.POSITIVE_INFINITY;
+    return throttleTimeMs(rate.rate(now), q.quota, rate.windowSizeMs(now), max);
   }
 
   /** Take back a recorded value (a throttled fetch answers without its records). */
@@ -158,13 +165,17 @@ export class QuotaManager {
   }
 
   /**
-   * The most a client may take within its quota window (Kafka's getMaxValueInQuotaWindow: quota * (samples - 1)
-   * windows), Infinity without a quota: the most a throttled consumer's fetch returns.
+   * The most a client may take now without going over its quota: quota * window minus what the window holds, at
+   * most Kafka's getMaxValueInQuotaWindow (quota * (samples - 1) windows), 0 when over; Infinity without a quota.
+   * What a quota-bound consumer's fetch returns at most (one batch at least).
    */
   maxValueInQuotaWindow(type: RateQuotaType, principal: string, clientId: string): number {
     const q = this.resolve(QUOTA_KEYS[type], principal, clientId);
     if (!q) return Number.POSITIVE_INFINITY;
-    return q.quota * (this.opts.numSamples - 1) * (this.opts.windowMs / 1000);
+    const now = this.opts.clock.now();
+    const rate = this.rateSensor(type, q, now);
+    const allowed = (q.quota * rate.windowSizeMs(now)) / 1000 - rate.total(now);
+    return Math.max(0, Math.min(allowed, q.quota * (this.opts.numSamples - 1) * (this.opts.windowMs / 1000)));
   }
 
   /** The measured rate of a client (bytes/s, or percent for 'request'); 0 without a quota (metrics, tests). */

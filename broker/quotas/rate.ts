@@ -9,8 +9,12 @@
  *   or to a new one once the current is `windowMs` old (the oldest is reused past `samples`).
  * - Samples that started `samples * windowMs` or more before now count nothing (they are reset on read).
  * - rate(now) = sum of live sample values / elapsed window, where the elapsed window is now minus the oldest
- *   sample's start, raised to at least `samples - 1` full windows: a fresh sensor does not see a burst as a
- *   huge rate.
+ *   sample's start, raised to at least `samples - 1` full windows (Kafka: windows without records count as
+ *   empty, so a client back from idle may catch up), but never to more than the time since the rate's first
+ *   record, and at least one window. That last bound is Runnel's (Kafka's KAFKA-12319 made the same point for
+ *   the first window only): before its first record the client had no windows at all, and counting 10 empty
+ *   ones would let a new client send 10 windows' worth at once and then starve it for 10 s, a pattern that
+ *   repeats every `samples` windows, so a producer over its quota would not stay near it over 10 s (issue #14).
  *
  * TokenBucket invariants (Kafka's TokenBucket): tokens refill at `quota` per second up to a burst of
  * quota * samples * window seconds; a record takes its value out (tokens may go negative); a new bucket is full.
@@ -25,6 +29,8 @@ interface Sample {
 export class SampledRate {
   private readonly samples: Sample[] = [];
   private current = 0;
+  /** When the first value was recorded (undefined before). */
+  private since: number | undefined;
 
   constructor(
     readonly numSamples: number,
@@ -34,6 +40,7 @@ export class SampledRate {
   /** Add `value` at time `now`. */
   record(value: number, now: number): void {
     this.purge(now);
+    this.since ??= now;
     let s = this.samples[this.current];
     if (s === undefined) {
       s = { start: now, value: 0 };
@@ -59,10 +66,15 @@ export class SampledRate {
 
   /** Units per second at `now`. */
   rate(now: number): number {
+    return this.total(now) / (this.windowSizeMs(now) / 1000);
+  }
+
+  /** What the live samples hold at `now`. */
+  total(now: number): number {
     this.purge(now);
     let total = 0;
     for (const s of this.samples) total += s.value;
-    return total / (this.windowSizeMs(now) / 1000);
+    return total;
   }
 
   /** The window the rate divides by (ms), as Kafka's Rate.windowSize. */
@@ -74,7 +86,9 @@ export class SampledRate {
     const fullWindows = Math.floor(elapsed / this.windowMs);
     const minFull = this.numSamples - 1;
     if (fullWindows < minFull) elapsed += (minFull - fullWindows) * this.windowMs;
-    return elapsed;
+    // No empty windows before the first record (see the header); one window at least.
+    elapsed = Math.min(elapsed, Math.max(now - (this.since ?? now), this.windowMs));
+    return Math.max(elapsed, 1);
   }
 
   /** Reset samples that are too old to count (Kafka's purgeObsoleteSamples). */
@@ -91,7 +105,8 @@ export class SampledRate {
 
 /**
  * How long (ms) a client whose measured rate is `rate` must wait for it to fall back to `quota`, as Kafka's
- * QuotaUtils.throttleTime: (rate - quota) / quota * window, rounded; 0 when within the quota; at most `maxMs`.
+ * QuotaUtils.throttleTime: (rate - quota) / quota * window, rounded; 0 when within the quota; at most `maxMs`
+ * (Kafka's boundedThrottleTime, for request time; byte rates are not bounded: pass Infinity).
  */
 export function throttleTimeMs(rate: number, quota: number, windowMs: number, maxMs: number): number {
   if (rate <= quota) return 0;

@@ -10,7 +10,8 @@
  *   its rebalance), as Kafka's request thread time does not include purgatory waits.
  * - Exempt from the request-time quota, as in Kafka: ApiVersions, the SASL APIs, broker-to-broker APIs
  *   (WriteTxnMarkers) and replica fetches (`exempt()`); they are neither recorded nor throttled.
- * - `finish` is called once; the throttle time it returns is >= 0 and at most the quota window.
+ * - `finish` is called once; the throttle time it returns is >= 0 (the request-time part at most the quota
+ *   window; byte-rate throttles are not bounded, as in Kafka).
  */
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { MutationQuota, QuotaManager } from './quota-manager.js';
@@ -73,7 +74,7 @@ export class RequestQuota {
     if (!this.exempted) this.manager.unrecord('fetch', this.principal, this.clientId, bytes);
   }
 
-  /** The most one Fetch response of this client may carry (consumer_byte_rate over the window), or Infinity. */
+  /** The most one Fetch response of this client may carry (what its consumer_byte_rate has left), or Infinity. */
   maxFetchBytes(): number {
     if (this.exempted) return Number.POSITIVE_INFINITY;
     return Math.floor(this.manager.maxValueInQuotaWindow('fetch', this.principal, this.clientId));

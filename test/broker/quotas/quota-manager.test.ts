@@ -59,22 +59,29 @@ test("precedence: Kafka's eight levels, most specific first; tags say who shares
   assert.deepEqual(resolveQuota(s, K, 'bob', 'other'), { quota: 5, user: 'bob', clientId: 'other' });
 });
 
-test('produce: throttled once over the quota, by how long the rate needs to fall back, capped by the window', () => {
+test('produce: throttled once over the quota, by how long the rate needs to fall back (not bounded)', () => {
   const clock = new FakeClock(1_000_000);
   const s = new FakeSource();
   s.set({ 'client-id': 'p' }, 'producer_byte_rate', 1000);
   const q = manager(s, clock);
-  // 10 windows (the minimum) at 1000 B/s: 10000 bytes are within the quota.
-  assert.equal(q.recordAndGetThrottleTimeMs('produce', 'User:ANONYMOUS', 'p', 10_000), 0);
-  // 500 more: rate 1050 B/s over a 10 s window -> (50 / 1000) * 10000 = 500 ms.
-  assert.equal(q.recordAndGetThrottleTimeMs('produce', 'User:ANONYMOUS', 'p', 500), 500);
-  // Far over: capped at the window size (1 s).
-  assert.equal(q.recordAndGetThrottleTimeMs('produce', 'User:ANONYMOUS', 'p', 50_000), 1000);
+  const produce = (bytes: number) => q.recordAndGetThrottleTimeMs('produce', 'User:ANONYMOUS', 'p', bytes);
+  // A new client's rate is over one window at first (no empty windows before its first record).
+  assert.equal(produce(1000), 0);
+  // 500 more: 1500 B/s over 1 s -> (500 / 1000) * 1000 = 500 ms.
+  assert.equal(produce(500), 500);
+  // 4 s on, the window is those 4 s: 4000 bytes in all are within the quota, 1000 more are 1250 B/s.
+  clock.advance(4000);
+  assert.equal(produce(2500), 0);
+  assert.equal(produce(1000), 1000);
+  // Far over: as long as it takes (Kafka bounds only request-time throttles).
+  assert.equal(produce(50_000), 51_000);
   // An unlimited client on the same broker is never throttled.
   assert.equal(q.recordAndGetThrottleTimeMs('produce', 'User:ANONYMOUS', 'free', 1e9), 0);
-  // Time passes: the old samples expire and the client is within its quota again.
+  // Back from idle (every sample expired), the empty windows count, as in Kafka: 10 windows' worth at once.
   clock.advance(12_000);
-  assert.equal(q.recordAndGetThrottleTimeMs('produce', 'User:ANONYMOUS', 'p', 100), 0);
+  assert.equal(produce(100), 0);
+  assert.equal(produce(9900), 0);
+  assert.equal(produce(1000), 1000);
 });
 
 test('a quota change applies at once; removing it stops throttling', () => {
@@ -97,26 +104,45 @@ test('a user quota is shared by all client-ids of the user; a default client-id 
   s.set({ user: 'alice' }, 'consumer_byte_rate', 1000);
   s.set({ 'client-id': null }, 'consumer_byte_rate', 1000);
   const q = manager(s, clock);
-  assert.equal(q.recordAndGetThrottleTimeMs('fetch', 'User:alice', 'a1', 10_000), 0);
+  assert.equal(q.recordAndGetThrottleTimeMs('fetch', 'User:alice', 'a1', 1000), 0);
   assert.ok(q.recordAndGetThrottleTimeMs('fetch', 'User:alice', 'a2', 1000) > 0, 'alice shares one rate');
-  assert.equal(q.recordAndGetThrottleTimeMs('fetch', 'User:bob', 'b1', 10_000), 0);
-  assert.equal(q.recordAndGetThrottleTimeMs('fetch', 'User:bob', 'b2', 10_000), 0, 'per client-id for bob');
-  assert.equal(q.maxValueInQuotaWindow('fetch', 'User:bob', 'b1'), 10_000);
-  assert.equal(q.maxValueInQuotaWindow('fetch', 'User:carol', 'x'), 10_000);
-  s.set({ 'client-id': null }, 'consumer_byte_rate', undefined);
-  assert.equal(q.maxValueInQuotaWindow('fetch', 'User:carol', 'x'), Number.POSITIVE_INFINITY);
+  assert.equal(q.recordAndGetThrottleTimeMs('fetch', 'User:bob', 'b1', 1000), 0);
+  assert.equal(q.recordAndGetThrottleTimeMs('fetch', 'User:bob', 'b2', 1000), 0, 'per client-id for bob');
 });
 
-test('request_percentage: handler time as a share of one thread', () => {
+test("a consumer's fetch allowance is what its quota has left in the window, at most 10 windows' worth", () => {
+  const clock = new FakeClock(0);
+  const s = new FakeSource();
+  s.set({ 'client-id': null }, 'consumer_byte_rate', 1000);
+  const q = manager(s, clock);
+  const allowance = (clientId: string) => q.maxValueInQuotaWindow('fetch', 'User:bob', clientId);
+  assert.equal(allowance('new'), 1000, 'one window for a new client');
+  assert.equal(q.recordAndGetThrottleTimeMs('fetch', 'User:bob', 'b1', 600), 0);
+  assert.equal(allowance('b1'), 400);
+  clock.advance(5000);
+  assert.equal(allowance('b1'), 4400, '5 s at 1000 B/s less the 600 taken');
+  assert.equal(q.recordAndGetThrottleTimeMs('fetch', 'User:bob', 'b1', 4400), 0);
+  assert.equal(allowance('b1'), 0);
+  assert.ok(q.recordAndGetThrottleTimeMs('fetch', 'User:bob', 'b1', 1) > 0);
+  // After a long idle: Kafka's getMaxValueInQuotaWindow, quota * (samples - 1) windows.
+  clock.advance(60_000);
+  assert.equal(allowance('b1'), 10_000);
+  s.set({ 'client-id': null }, 'consumer_byte_rate', undefined);
+  assert.equal(allowance('b1'), Number.POSITIVE_INFINITY);
+});
+
+test('request_percentage: handler time as a share of one thread; its throttle is capped by the window', () => {
   const clock = new FakeClock(0);
   const s = new FakeSource();
   s.set({ 'client-id': 'r' }, 'request_percentage', 10);
   const q = manager(s, clock);
-  // 10% of one thread over the 10 s window = 1000 ms of handling.
-  assert.equal(q.recordAndGetThrottleTimeMs('request', 'User:ANONYMOUS', 'r', 1000), 0);
-  // 100 ms more: 11% -> (1 / 10) * 10000 = 1000 ms (the cap).
-  assert.equal(q.recordAndGetThrottleTimeMs('request', 'User:ANONYMOUS', 'r', 100), 1000);
-  assert.ok(Math.abs(q.measuredRate('request', 'User:ANONYMOUS', 'r') - 11) < 1e-9);
+  // 10% of one thread over the first 1 s window = 100 ms of handling.
+  assert.equal(q.recordAndGetThrottleTimeMs('request', 'User:ANONYMOUS', 'r', 100), 0);
+  // 10 ms more: 11% -> (1 / 10) * 1000 = 100 ms.
+  assert.equal(q.recordAndGetThrottleTimeMs('request', 'User:ANONYMOUS', 'r', 10), 100);
+  // Far over: 111% -> 10,100 ms, capped at the window (Kafka's ClientRequestQuotaManager).
+  assert.equal(q.recordAndGetThrottleTimeMs('request', 'User:ANONYMOUS', 'r', 1000), 1000);
+  assert.ok(Math.abs(q.measuredRate('request', 'User:ANONYMOUS', 'r') - 111) < 1e-9);
 });
 
 test('controller mutations: strict refuses while the bucket is below 0, permissive only throttles', () => {

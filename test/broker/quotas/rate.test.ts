@@ -2,13 +2,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SampledRate, throttleTimeMs, TokenBucket } from '../../../broker/quotas/rate.js';
 
-test('a fresh rate divides by samples - 1 full windows (Kafka Rate.windowSize), so a first burst is not huge', () => {
+test('a new rate divides by the time since its first record, one window at least; after idle, by 10 windows', () => {
   const r = new SampledRate(11, 1000);
   r.record(1000, 0);
-  assert.equal(r.windowSizeMs(0), 10_000);
-  assert.equal(r.rate(0), 100);
-  // 500 ms later: still 10 full windows assumed (elapsed 500 ms < 10 windows).
-  assert.equal(r.windowSizeMs(500), 10_500);
+  assert.equal(r.windowSizeMs(0), 1000);
+  assert.equal(r.rate(0), 1000);
+  assert.equal(r.windowSizeMs(500), 1000);
+  assert.equal(r.windowSizeMs(2500), 2500);
+  assert.equal(r.rate(2500), 400);
+  // Every sample expired: the windows since count as empty (Kafka's samples - 1 full windows).
+  r.record(5000, 30_000);
+  assert.equal(r.windowSizeMs(30_000), 10_000);
+  assert.equal(r.rate(30_000), 500);
+  assert.equal(r.windowSizeMs(30_500), 10_500);
 });
 
 test('samples rotate every window and expire after samples * window', () => {
