@@ -196,6 +196,15 @@ export class Connection {
     else this.closeListeners.push(f);
   }
 
+  /**
+   * The caller is done with a response whose data lives in `memory` (the `buffer` of a decoded records field):
+   * this connection may read a later large response into it (frame-reader.ts). Only for a caller that keeps
+   * nothing of that response (the replica fetcher, once its appends are written).
+   */
+  recycleFrame(memory: ArrayBufferLike): void {
+    this.frames.recycle(memory);
+  }
+
   /** Send one request; resolves with the decoded response body. */
   send<T>(
     apiKey: number,

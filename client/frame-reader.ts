@@ -8,6 +8,9 @@
 
 /** Size of the reusable buffer the socket reads into. */
 export const READ_BUFFER_SIZE = 64 * 1024;
+/** Frames of at least this size are recyclable; their memory is allocated in steps of RECYCLE_STEP. */
+export const RECYCLE_MIN = 64 * 1024;
+const RECYCLE_STEP = 256 * 1024;
 
 export class FrameReader {
   /** The buffer the socket reads into (pass as `onread.buffer`); reused for every read. */
@@ -21,6 +24,10 @@ export class FrameReader {
   private sink: ((frame: Buffer) => void) | null = null;
   private onError: ((message: string) => void) | null = null;
   private earlyError: string | null = null;
+  /** Memory of large frames handed out and not handed back (the only memory `recycle` takes). */
+  private readonly lent = new WeakSet<ArrayBuffer>();
+  /** Memory handed back, for the next large frame that fits. */
+  private spare: ArrayBuffer | null = null;
 
   /**
    * Where frames go, and where a framing fault goes (a negative or unallocatable size: nothing after it can
@@ -68,10 +75,24 @@ export class FrameReader {
     }
   }
 
+  /**
+   * The caller is done with a frame this reader delivered (`frame.buffer`, or the `buffer` of any slice of it):
+   * nothing reads or keeps any part of it any more. Its memory may hold the next large frame.
+   */
+  recycle(memory: ArrayBufferLike): void {
+    if (!(memory instanceof ArrayBuffer) || !this.lent.delete(memory)) return;
+    if (!this.spare || this.spare.byteLength < memory.byteLength) this.spare = memory;
+  }
+
   private allocate(size: number): Buffer | null {
     try {
       if (size < 0) throw new RangeError(`negative response size ${size}`);
-      return Buffer.allocUnsafe(size);
+      if (size < RECYCLE_MIN) return Buffer.allocUnsafe(size);
+      let memory = this.spare;
+      if (memory && memory.byteLength >= size) this.spare = null;
+      else memory = Buffer.allocUnsafeSlow(Math.ceil(size / RECYCLE_STEP) * RECYCLE_STEP).buffer as ArrayBuffer;
+      this.lent.add(memory);
+      return Buffer.from(memory, 0, size);
     } catch (e) {
       this.failed = true;
       const message = `bad response frame: ${(e as Error).message}`;

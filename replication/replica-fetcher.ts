@@ -10,7 +10,8 @@
  *   epoch ends; the local log is truncated to min(that end, the local end of that epoch). Unknown epochs
  *   (empty cache, or the leader has none as old) truncate to the local high watermark. So a former leader
  *   drops what it wrote past the HW in its old epoch and the logs never diverge.
- * - Fetched batches are appended as they are (Partition.appendAsFollower) with the leader's HW.
+ * - Fetched batches are appended as they are (Partition.appendAsFollower) with the leader's HW; once every
+ *   append of a round has settled the answers go back to the transport (`release`: their memory is reused).
  *   OFFSET_OUT_OF_RANGE (the answer's log start is -1, as Kafka's): the leader's log start comes from
  *   ListOffsets (earliest); behind it → the log restarts empty there; otherwise truncate again. Epoch and
  *   leadership errors (FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, NOT_LEADER_OR_FOLLOWER,
@@ -58,6 +59,11 @@ export interface LogStartResult {
 /** How a fetcher reaches its leader. */
 export interface ReplicaTransport {
   fetch(replicaId: number, items: ReplicaFetchPartition[], maxWaitMs: number): Promise<ReplicaFetchData[]>;
+  /**
+   * Optional: the fetcher is done with what `fetch` returned (appended, or dropped) and keeps no part of its
+   * records; the transport may reuse their memory (the network transport reads its next response into it).
+   */
+  release?(answers: ReplicaFetchData[]): void;
   offsetForLeaderEpoch(replicaId: number, items: EpochEndRequest[]): Promise<EpochEndResult[]>;
   /** The leader's log start offsets (ListOffsets, earliest), after an OFFSET_OUT_OF_RANGE fetch. */
   logStartOffsets(replicaId: number, items: LogStartRequest[]): Promise<LogStartResult[]>;
@@ -236,6 +242,15 @@ export class ReplicaFetcher {
     }
     if (items.length === 0) return 0;
     const answers = await this.transport.fetch(this.local.nodeId, items, this.maxWaitMs);
+    try {
+      return await this.appendAnswers(items, answers);
+    } finally {
+      // Every append of this round has settled (written or failed): nothing refers to the records any more.
+      this.transport.release?.(answers);
+    }
+  }
+
+  private async appendAnswers(items: ReplicaFetchPartition[], answers: ReplicaFetchData[]): Promise<number> {
     let appended = 0;
     for (const a of answers) {
       const s = this.states.get(key(a.topic, a.partition));

@@ -336,3 +336,30 @@ test('the Fetch handler serves replica fetches up to the log end and records the
   assert.equal(c.part(1).followerState(2)?.logEndOffset, 3);
   await c.close();
 });
+
+test('a transport gets the answers back (release) only once their appends are written', async () => {
+  // As the network transport: records in memory of their own, which release() hands on for reuse (scribbled
+  // here, so a release before the appends were written would show in the followers' logs).
+  let released = 0;
+  const c = await cluster([1, 2, 3], 1048576, (t) => ({
+    ...t,
+    fetch: async (replicaId, items, maxWaitMs) =>
+      (await t.fetch(replicaId, items, maxWaitMs)).map((a) => ({ ...a, records: Buffer.from(a.records) })),
+    release: (answers) => {
+      for (const a of answers) if (a.records.length > 0) a.records.fill(0xee);
+      released++;
+    },
+  }));
+  await c.meta.createTopic('t', { partitions: 1, replicas: [[1, 2, 3]] });
+  for (let i = 0; i < 3; i++) {
+    await c.node(1).rm.appendRecords('t', 0, batchOf(2, { tag: `r${i}` }), { requiredAcks: 1 });
+    await c.replicate(1);
+  }
+  await c.replicate(2);
+  for (const id of [2, 3]) {
+    assert.equal(c.part(id).logEndOffset, 6);
+    assert.deepEqual(await readAll(c.part(id)), await readAll(c.part(1)), `node ${id} byte-identical`);
+  }
+  assert.ok(released >= 6, `every round released its answers (${released})`);
+  await c.close();
+});
