@@ -155,3 +155,31 @@ test('recycle ignores memory it did not lend, memory handed back twice, and memo
   assert.notEqual(frames[3]!.buffer, frames[2]!.buffer, 'too small for the frame');
   assert.ok(frames[3]!.equals(big) && frames[2]!.equals(c));
 });
+
+/** Feeds `data` as a socket with onread's buffer function does: each read lands in `nextBuffer()`. */
+function feedSocket(r: FrameReader, data: Buffer, step: number): number {
+  let direct = 0;
+  for (let pos = 0; pos < data.length; ) {
+    const buf = r.nextBuffer();
+    if (buf !== r.buffer) direct++;
+    const n = data.copy(buf, 0, pos, Math.min(pos + step, pos + buf.length, data.length));
+    r.push(buf, n);
+    if (buf === r.buffer) buf.fill(0xee, 0, n);
+    pos += n;
+  }
+  return direct;
+}
+
+test('the rest of a large frame is read straight into it; mixed frames come out whole at any read size', () => {
+  const bodies = [body(10, 1), body(RECYCLE_MIN * 3 + 5, 2), Buffer.alloc(0), body(40_000, 3), body(7, 4)];
+  const data = framed(...bodies);
+  for (const step of [1000, 4099, READ_BUFFER_SIZE, 300_000]) {
+    const r = new FrameReader();
+    const { frames, errors } = collect(r);
+    const direct = feedSocket(r, data, step);
+    assert.deepEqual(errors, []);
+    assert.equal(frames.length, bodies.length, `read size ${step}`);
+    for (let i = 0; i < bodies.length; i++) assert.ok(frames[i]!.equals(bodies[i]!), `frame ${i}, read size ${step}`);
+    assert.ok(direct > 0, `read size ${step}: large frames were read in place`);
+  }
+});
