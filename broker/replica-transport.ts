@@ -8,7 +8,9 @@
  * - One connection per leader (broker-connection.ts: the leader's inter-broker listener in the image, opened
  *   on first use; a failed request closes it and the next one reconnects; the fetcher backs off
  *   `replica.fetch.backoff.ms` after a transport failure).
- * - Fetch v12 addresses topics by name and carries replicaId; the answer's records are handed over as they are.
+ * - Fetch v12 addresses topics by name and carries replicaId; the answer's records are handed over as they are
+ *   (slices of the response frame). `release(answers)`, once the fetcher has written them, gives the frame's
+ *   memory back to the connection for a later response (Connection.recycleFrame): no new allocation per round.
  */
 import type { Connection } from '../client/connection.js';
 import { decodeFetchResponse, type FetchResponse } from '../protocol/generated/fetch-response.js';
@@ -86,6 +88,8 @@ function inItemOrder<R extends TopicPartition>(
 
 export class NetworkReplicaTransport implements ReplicaTransport {
   private readonly conn: BrokerConnection;
+  /** The connection and frame memory of fetch answers not yet released. */
+  private readonly held = new WeakMap<ReplicaFetchData[], { conn: Connection; memory: ArrayBufferLike }>();
 
   constructor(private readonly o: NetworkTransportOptions) {
     this.conn = new BrokerConnection({
@@ -117,8 +121,10 @@ export class NetworkReplicaTransport implements ReplicaTransport {
         highWatermark: 9223372036854775807n,
       })),
     }));
-    const res = await this.send((c) =>
-      c.send<FetchResponse>(
+    let conn: Connection | undefined;
+    const res = await this.send((c) => {
+      conn = c;
+      return c.send<FetchResponse>(
         1,
         FETCH_VERSION,
         (w) =>
@@ -138,8 +144,8 @@ export class NetworkReplicaTransport implements ReplicaTransport {
           }),
         decodeFetchResponse,
         { timeoutMs: (this.o.requestTimeoutMs ?? 30000) + maxWaitMs },
-      ),
-    );
+      );
+    });
     const answers = res.responses.flatMap((t) =>
       t.partitions.map(
         (p): ReplicaFetchData => ({
@@ -154,7 +160,7 @@ export class NetworkReplicaTransport implements ReplicaTransport {
         }),
       ),
     );
-    return inItemOrder(items, answers, (it) => ({
+    const ordered = inItemOrder(items, answers, (it) => ({
       ...it,
       errorCode: res.errorCode !== ErrorCode.NONE ? res.errorCode : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
       highWatermark: -1,
@@ -163,6 +169,17 @@ export class NetworkReplicaTransport implements ReplicaTransport {
       logEndOffset: -1,
       records: Buffer.alloc(0),
     }));
+    const memory = answers.find((a) => a.records.length > 0)?.records.buffer;
+    if (conn && memory) this.held.set(ordered, { conn, memory });
+    return ordered;
+  }
+
+  /** The fetcher is done with `answers` (returned by `fetch`): their frame's memory may be read into again. */
+  release(answers: ReplicaFetchData[]): void {
+    const h = this.held.get(answers);
+    if (!h) return;
+    this.held.delete(answers);
+    h.conn.recycleFrame(h.memory);
   }
 
   async offsetForLeaderEpoch(replicaId: number, items: EpochEndRequest[]): Promise<EpochEndResult[]> {

@@ -92,13 +92,13 @@ export class Connection {
 
   /** Connect and negotiate API versions. */
   static async open(opts: ConnectionOptions): Promise<Connection> {
-    // Reads land in the reader's reusable buffer; each response frame is copied out once (frame-reader.ts).
+    // Reads land in the reader's reusable buffer, or straight in a large frame being read (frame-reader.ts).
     const frames = new FrameReader();
     const callback = (n: number, buf: Uint8Array): boolean => {
       frames.push(buf as Buffer, n);
       return true;
     };
-    const onread = { buffer: frames.buffer, callback };
+    const onread = { buffer: () => frames.nextBuffer(), callback };
     const socket = await new Promise<Socket>((resolve, reject) => {
       // TLS sockets do not take `onread`: their decrypted chunks are pushed into the frame reader instead.
       const s = opts.tls
@@ -194,6 +194,15 @@ export class Connection {
   onClose(f: () => void): void {
     if (this.closed) f();
     else this.closeListeners.push(f);
+  }
+
+  /**
+   * The caller is done with a response whose data lives in `memory` (the `buffer` of a decoded records field):
+   * this connection may read a later large response into it (frame-reader.ts). Only for a caller that keeps
+   * nothing of that response (the replica fetcher, once its appends are written).
+   */
+  recycleFrame(memory: ArrayBufferLike): void {
+    this.frames.recycle(memory);
   }
 
   /** Send one request; resolves with the decoded response body. */

@@ -10,7 +10,9 @@
  *   epoch ends; the local log is truncated to min(that end, the local end of that epoch). Unknown epochs
  *   (empty cache, or the leader has none as old) truncate to the local high watermark. So a former leader
  *   drops what it wrote past the HW in its old epoch and the logs never diverge.
- * - Fetched batches are appended as they are (Partition.appendAsFollower) with the leader's HW.
+ * - Fetched batches are appended as they are (Partition.appendAsFollower) with the leader's HW, the partitions
+ *   of one answer concurrently; once every append of a round has settled the answers go back to the transport
+ *   (`release`: their memory is reused).
  *   OFFSET_OUT_OF_RANGE (the answer's log start is -1, as Kafka's): the leader's log start comes from
  *   ListOffsets (earliest); behind it → the log restarts empty there; otherwise truncate again. Epoch and
  *   leadership errors (FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, NOT_LEADER_OR_FOLLOWER,
@@ -58,6 +60,11 @@ export interface LogStartResult {
 /** How a fetcher reaches its leader. */
 export interface ReplicaTransport {
   fetch(replicaId: number, items: ReplicaFetchPartition[], maxWaitMs: number): Promise<ReplicaFetchData[]>;
+  /**
+   * Optional: the fetcher is done with what `fetch` returned (appended, or dropped) and keeps no part of its
+   * records; the transport may reuse their memory (the network transport reads its next response into it).
+   */
+  release?(answers: ReplicaFetchData[]): void;
   offsetForLeaderEpoch(replicaId: number, items: EpochEndRequest[]): Promise<EpochEndResult[]>;
   /** The leader's log start offsets (ListOffsets, earliest), after an OFFSET_OUT_OF_RANGE fetch. */
   logStartOffsets(replicaId: number, items: LogStartRequest[]): Promise<LogStartResult[]>;
@@ -102,13 +109,6 @@ interface FetchState {
 }
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
-
-const BACKOFF_ERRORS: ReadonlySet<number> = new Set([
-  ErrorCode.FENCED_LEADER_EPOCH,
-  ErrorCode.UNKNOWN_LEADER_EPOCH,
-  ErrorCode.NOT_LEADER_OR_FOLLOWER,
-  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-]);
 
 export class ReplicaFetcher {
   private readonly states = new Map<string, FetchState>();
@@ -236,25 +236,41 @@ export class ReplicaFetcher {
     }
     if (items.length === 0) return 0;
     const answers = await this.transport.fetch(this.local.nodeId, items, this.maxWaitMs);
+    try {
+      return await this.appendAnswers(items, answers);
+    } finally {
+      // Every append of this round has settled (written or failed): nothing refers to the records any more.
+      this.transport.release?.(answers);
+    }
+  }
+
+  /**
+   * Each partition's answer at once (their logs are independent: one partition's write does not wait for
+   * another's); settles once every one has, then fails with the first failure, if any.
+   */
+  private async appendAnswers(items: ReplicaFetchPartition[], answers: ReplicaFetchData[]): Promise<number> {
     let appended = 0;
-    for (const a of answers) {
+    const one = async (a: ReplicaFetchData): Promise<void> => {
       const s = this.states.get(key(a.topic, a.partition));
-      if (!s) continue;
+      if (!s) return;
       const p = this.follower(s);
-      if (!p) continue;
+      if (!p) return;
       if (a.errorCode === ErrorCode.NONE) {
         const asked = items.find((it) => it.topic === a.topic && it.partition === a.partition);
-        if (asked && asked.fetchOffset !== p.logEndOffset) continue; // truncated meanwhile
+        if (asked && asked.fetchOffset !== p.logEndOffset) return; // truncated meanwhile
         await p.appendAsFollower(a.records, a.highWatermark);
         appended += a.records.length;
       } else if (a.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
         await this.outOfRange(s, p, a.logStartOffset);
-      } else if (BACKOFF_ERRORS.has(a.errorCode)) {
-        s.delayedUntil = this.clock.now() + this.backoffMs;
       } else {
+        // Epoch and leadership errors (FENCED/UNKNOWN_LEADER_EPOCH, NOT_LEADER_OR_FOLLOWER, unknown partition)
+        // and any other: back off until the metadata moves the partition.
         s.delayedUntil = this.clock.now() + this.backoffMs;
       }
-    }
+    };
+    const settled = await Promise.allSettled(answers.map(one));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     return appended;
   }
 
