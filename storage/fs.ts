@@ -40,6 +40,12 @@ export interface OpenOptions {
   create?: boolean;
   /** Truncate to zero length on open. */
   truncate?: boolean;
+  /**
+   * The file is known to exist (just listed) and may be opened on first use: an implementation that
+   * can (CachingFileSystem) takes no descriptor until the first operation, which then reports a missing
+   * file (ENOENT). Ignored with `create` or `truncate`; others open at once.
+   */
+  lazy?: boolean;
 }
 
 export interface FileStat {

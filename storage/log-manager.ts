@@ -49,6 +49,11 @@ export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
 export const CLEANER_OFFSET_CHECKPOINT = 'cleaner-offset-checkpoint';
 
+/**
+ * Partitions opened at a time at start-up: loading is mostly small reads and stats waiting on the I/O thread
+ * pool, so more than its 4 threads keep it busy; bounded, so that read buffers and descriptors stay bounded.
+ */
+const RECOVERY_CONCURRENCY = 16;
 /** Logs closed at a time by closeAll (at least recoveryConcurrency). */
 const CLOSE_CONCURRENCY = 16;
 
@@ -75,7 +80,7 @@ export interface LogManagerOptions {
   recoveryPointCheckpointIntervalMs?: number;
   /** log.flush.start.offset.checkpoint.interval.ms (default 60000). */
   logStartOffsetCheckpointIntervalMs?: number;
-  /** Partitions opened (recovered) concurrently (default 4). */
+  /** Partitions opened (recovered) concurrently (default RECOVERY_CONCURRENCY, 16). */
   recoveryConcurrency?: number;
   /** log.cleaner.enable: schedule the log cleaner (default true; runCleaner works either way). */
   cleanerEnabled?: boolean;
@@ -182,7 +187,7 @@ export class LogManager {
       this.logger?.warn({ orphanDirs: this.orphanDirs }, 'partition directories without topic metadata');
     const toOpen = [...wanted.values()];
     const recoveryStart = performance.now();
-    await forEachLimit(toOpen, this.opts.recoveryConcurrency ?? 4, async ({ topic, partition }) => {
+    await forEachLimit(toOpen, this.opts.recoveryConcurrency ?? RECOVERY_CONCURRENCY, async ({ topic, partition }) => {
       const key = tpKey(topic, partition);
       const t0 = performance.now();
       const log = await this.openLog(topic, partition, recoveryPoints.get(key) ?? 0, logStarts.get(key) ?? 0);
@@ -424,8 +429,10 @@ export class LogManager {
     await this.cleanerQueue;
     // Closing is mostly fsyncs and closes waiting on the I/O thread pool: more logs at a time than at
     // recovery (which also parses) keep it busy; still bounded, so descriptors and memory stay bounded.
-    await forEachLimit(this.allLogs(), Math.max(CLOSE_CONCURRENCY, this.opts.recoveryConcurrency ?? 4), (l) =>
-      l.close(),
+    await forEachLimit(
+      this.allLogs(),
+      Math.max(CLOSE_CONCURRENCY, this.opts.recoveryConcurrency ?? RECOVERY_CONCURRENCY),
+      (l) => l.close(),
     );
     await this.recoveryPointWriter.request();
     await this.logStartWriter.request();
