@@ -7,6 +7,9 @@
  *                                        after open and on close
  *   log-start-offset-checkpoint          same format; written on every DeleteRecords (coalesced, awaited
  *                                        by the request), periodically and on close
+ *   .runnel_cleanshutdown                written last by a clean closeAll, taken (read, removed) at open:
+ *                                        the leader epochs and producer snapshots of every partition
+ *                                        (clean-shutdown.ts), so a clean start reads one file, not 2 a log
  *   cleaner-offset-checkpoint            same format: per compacted partition, the offset below which the
  *                                        log is clean (log-cleaner.ts); written after each cleaner run that
  *                                        cleaned something and on close (absent until then)
@@ -38,6 +41,8 @@ import type { FileSystem } from './fs.js';
 import { OffsetCheckpointFile, tpKey } from './checkpoint.js';
 import type { TopicPartitionOffset } from './checkpoint.js';
 import { Coalescer } from './coalescer.js';
+import { takeCleanShutdown, writeCleanShutdown } from './clean-shutdown.js';
+import type { CleanShutdownState } from './clean-shutdown.js';
 import type { LogConfig, LogConfigResolver } from './log-config.js';
 import { PartitionLog, parseTopicPartition } from './partition-log.js';
 import type { RecoverySummary } from './partition-log.js';
@@ -173,6 +178,8 @@ export class LogManager {
     for (const n of names) {
       if (n.endsWith('-delete') || n.endsWith('.tmp')) await this.fs.rmrf(path.join(this.dataDir, n));
     }
+    // Taken (read and removed) before any log is opened: see clean-shutdown.ts.
+    const clean = await takeCleanShutdown(this.fs, this.dataDir, this.logger);
     const recoveryPoints = await this.readCheckpoint(this.recoveryPointFile);
     const logStarts = await this.readCheckpoint(this.logStartFile);
     for (const [tp, offset] of await this.readCheckpoint(this.cleanerFile)) this.cleaner.setCheckpoint(tp, offset);
@@ -190,7 +197,13 @@ export class LogManager {
     await forEachLimit(toOpen, this.opts.recoveryConcurrency ?? RECOVERY_CONCURRENCY, async ({ topic, partition }) => {
       const key = tpKey(topic, partition);
       const t0 = performance.now();
-      const log = await this.openLog(topic, partition, recoveryPoints.get(key) ?? 0, logStarts.get(key) ?? 0);
+      const log = await this.openLog(
+        topic,
+        partition,
+        recoveryPoints.get(key) ?? 0,
+        logStarts.get(key) ?? 0,
+        clean?.get(key),
+      );
       this.partitionRecoveryMs.set(key, { topic, partition, ms: performance.now() - t0 });
       this.recoverySummaries.push(log.recoverySummary);
     });
@@ -226,6 +239,7 @@ export class LogManager {
     partition: number,
     recoveryPoint: number,
     logStartOffset: number,
+    cleanShutdown?: CleanShutdownState,
   ): Promise<PartitionLog> {
     const dir = path.join(this.dataDir, tpKey(topic, partition));
     const log = await PartitionLog.open(dir, this.logConfigFor(topic), {
@@ -234,6 +248,7 @@ export class LogManager {
       ...(this.logger ? { logger: this.logger.child({ topic, partition }) } : {}),
       recoveryPoint,
       logStartOffset,
+      cleanShutdown,
       topic,
       partition,
       persistLogStartOffset: () => this.logStartWriter.request(),
@@ -438,5 +453,9 @@ export class LogManager {
     await this.logStartWriter.request();
     // Like Kafka, the cleaner checkpoint exists only once something was cleaned.
     if (this.cleaner.checkpoints().size > 0) await this.cleanerWriter.request();
+    // Last: its presence says every log above closed cleanly and every checkpoint is written.
+    const states = new Map<string, CleanShutdownState>();
+    for (const [key, log] of this.logs) states.set(key, log.cleanShutdownState());
+    await writeCleanShutdown(this.fs, this.dataDir, states);
   }
 }
