@@ -8,7 +8,10 @@
  * where `leo` is the partition's log end offset at close, `epochs` (absent if unknown) the content of its
  * `leader-epoch-checkpoint` and `snapshot` (absent if none) its producer state at `leo` in the snapshot format:
  * what `<leo>.snapshot` holds, less producers expired since it was written (the next expiry check would drop
- * them from the file's state too).
+ * them from the file's state too); `segments` (absent if unknown) lists every segment as
+ * [baseOffset, size, offsetIndexBytes, timeIndexBytes, nextOffset, maxTimestamp, offsetOfMaxTimestamp,
+ * bytesSinceLastIndexEntry] (segment-sizes.ts: a segment whose log file has that size is opened without
+ * stating its indexes or scanning its tail).
  *
  * Invariants:
  * - Written durably (tmp + fsync + rename + directory fsync) by LogManager.closeAll only after every log
@@ -27,6 +30,7 @@ import type { FileSystem } from './fs.js';
 import { isNotFound } from './fs.js';
 import { writeFileAtomically } from './checkpoint.js';
 import type { EpochEntry } from './checkpoint.js';
+import type { SegmentTail } from './segment-types.js';
 
 export const CLEAN_SHUTDOWN_FILE = '.runnel_cleanshutdown';
 
@@ -38,14 +42,33 @@ export interface CleanShutdownState {
   epochs?: readonly EpochEntry[];
   /** The producer state at `leo`, encoded as a snapshot (producer-snapshot.ts), if `<leo>.snapshot` exists. */
   snapshot?: Buffer;
+  /** Every segment's file sizes and tail state (segment-sizes.ts). */
+  segments?: readonly SegmentTail[];
 }
+
+/** A SegmentTail as a JSON array, in this order. */
+const TAIL_FIELDS = [
+  'baseOffset',
+  'size',
+  'offsetIndexBytes',
+  'timeIndexBytes',
+  'nextOffset',
+  'maxTimestamp',
+  'offsetOfMaxTimestamp',
+  'bytesSinceLastIndexEntry',
+] as const;
 
 interface FileJson {
   version: number;
-  partitions: Record<string, { leo: number; epochs?: [number, number][]; snapshot?: string }>;
+  partitions: Record<string, { leo: number; epochs?: [number, number][]; snapshot?: string; segments?: number[][] }>;
 }
 
 const isInt = (x: unknown): x is number => Number.isSafeInteger(x);
+
+function parseTail(a: unknown): SegmentTail | undefined {
+  if (!Array.isArray(a) || a.length !== TAIL_FIELDS.length || !a.every(isInt)) return undefined;
+  return Object.fromEntries(TAIL_FIELDS.map((f, i) => [f, a[i]])) as unknown as SegmentTail;
+}
 
 /** Durably write the file (keys are `topic-partition`). */
 export async function writeCleanShutdown(
@@ -59,6 +82,7 @@ export async function writeCleanShutdown(
       leo: s.leo,
       ...(s.epochs ? { epochs: s.epochs.map((e) => [e.epoch, e.startOffset] as [number, number]) } : {}),
       ...(s.snapshot ? { snapshot: s.snapshot.toString('base64') } : {}),
+      ...(s.segments ? { segments: s.segments.map((t) => TAIL_FIELDS.map((f) => t[f])) } : {}),
     };
   }
   const json: FileJson = { version: 1, partitions };
@@ -101,6 +125,8 @@ export async function takeCleanShutdown(
     if (Array.isArray(p.epochs) && p.epochs.every((e) => Array.isArray(e) && isInt(e[0]) && isInt(e[1])))
       s.epochs = p.epochs.map(([epoch, startOffset]) => ({ epoch, startOffset }));
     if (typeof p.snapshot === 'string') s.snapshot = Buffer.from(p.snapshot, 'base64');
+    const tails = Array.isArray(p.segments) ? p.segments.map(parseTail) : [];
+    if (tails.length > 0 && tails.every((t) => t !== undefined)) s.segments = tails as SegmentTail[];
     out.set(key, s);
   }
   return out;

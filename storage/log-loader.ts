@@ -20,9 +20,10 @@
  * one begins (its unsynced tail was lost while a later segment's file survived), all later segments
  * are deleted: they follow lost or corrupt data. A segment before R that needs an index rebuild is
  * recovered without deleting anything after it.
- * After a clean shutdown (clean-shutdown.ts) the leader epochs and the producer snapshot at the log end come
- * from its file instead of this directory's, when nothing here needs recovery or removal and the log end
- * offset is the one recorded.
+ * After a clean shutdown (clean-shutdown.ts) a segment whose log file has the size recorded takes its index
+ * sizes and tail state from its file (segment-sizes.ts), and the leader epochs and the producer snapshot at
+ * the log end come from it instead of this directory's files, when nothing here needs recovery or removal
+ * and the log end offset is the one recorded.
  * Leader epochs are re-learned from the batches of recovered segments, then the cache is truncated to
  * [logStartOffset, logEndOffset). Finally everything recovered is fsynced, so the new recovery point is
  * the log end offset.
@@ -156,8 +157,9 @@ export async function loadLog(dir: string, config: LogConfig, ctx: LoadContext):
 
   const segments = new SegmentSet();
   const toRecover = new Map<LogSegment, string | undefined>();
+  const tails = new Map((ctx.cleanShutdown?.segments ?? []).map((t) => [t.baseOffset, t]));
   for (const base of [...logBases].sort((a, b) => a - b)) {
-    const { segment, problem } = await LogSegment.open(dir, base, segCfg, segDeps, files);
+    const { segment, problem } = await LogSegment.open(dir, base, segCfg, segDeps, files, tails.get(base));
     segments.add(segment);
     if (problem !== undefined || segment.nextOffset > ctx.recoveryPoint) toRecover.set(segment, problem);
   }

@@ -183,7 +183,8 @@ export class PartitionLog {
   cleanShutdownState(): CleanShutdownState {
     const snapshot = this.producers.encodedAt(this.logEndOffset);
     const epochs = this.leaderEpochCache.isDirty ? undefined : this.leaderEpochCache.all();
-    return { leo: this.logEndOffset, ...(epochs ? { epochs } : {}), ...(snapshot ? { snapshot } : {}) };
+    const segments = this.segments.values().map((seg) => seg.tailState());
+    return { leo: this.logEndOffset, segments, ...(epochs ? { epochs } : {}), ...(snapshot ? { snapshot } : {}) };
   }
 
   get logStartOffset(): number {

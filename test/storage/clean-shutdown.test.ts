@@ -2,7 +2,8 @@
  * The clean-shutdown file (storage/clean-shutdown.ts) through the LogManager: a clean close writes it, the next
  * open takes it (removes it before opening any log) and uses it instead of every partition's leader epoch
  * checkpoint and producer snapshot, with the same resulting state; an entry that does not match its directory,
- * a malformed file, or a start after a crash (no file) read the partition's own files.
+ * a malformed file, or a start after a crash (no file) read the partition's own files; a segment tail whose
+ * log size differs from the file's is not used.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -53,6 +54,7 @@ function stateOf(mgr: LogManager): unknown[] {
       log.logEndOffset,
       log.leaderEpochCache.all().map((e) => [e.epoch, e.startOffset]),
       log.activeProducers().map((p) => [p.producerId, p.producerEpoch, p.lastSequence]),
+      log.segmentsInfo(),
     ];
   });
 }
@@ -72,17 +74,21 @@ async function filled(fs: CountingFs): Promise<{ mgr: LogManager; state: unknown
 test('a clean close writes the file; the next open takes it and reads no epoch or snapshot file', async () => {
   const fs = new CountingFs();
   const { mgr, state } = await filled(fs);
-  assert.deepEqual(state, [
+  assert.deepEqual(
+    state.map((p) => (p as unknown[]).slice(0, 3)),
     [
-      3,
       [
-        [3, 0],
-        [5, 2],
+        3,
+        [
+          [3, 0],
+          [5, 2],
+        ],
+        [[7, 0, 2]],
       ],
-      [[7, 0, 2]],
+      [3, [[1, 0]], [[8, 0, 2]]],
     ],
-    [3, [[1, 0]], [[8, 0, 2]]],
-  ]);
+  );
+  assert.equal((state[0] as unknown[])[3] instanceof Array, true);
   await mgr.closeAll();
   assert.equal(await fs.exists(CLEAN), true, 'written by the clean close');
 
@@ -113,10 +119,16 @@ test('an entry that does not match its directory, or a malformed file, is not us
   await mgr.closeAll();
   // t-0's entry claims another log end offset and other epochs: it must not be believed.
   const json = JSON.parse((await fs.readFile(CLEAN)).toString()) as {
-    partitions: Record<string, { leo: number; epochs?: [number, number][] }>;
+    partitions: Record<string, { leo: number; epochs?: [number, number][]; segments?: number[][] }>;
   };
   json.partitions['t-0']!.leo += 1;
   json.partitions['t-0']!.epochs = [[99, 0]];
+  // A segment tail whose log size is not the file's is not believed either (size, ..., nextOffset, maxTimestamp).
+  const tail = json.partitions['t-1']!.segments![0]!;
+  assert.equal(tail.length, 8);
+  tail[1]! += 1;
+  tail[4] = 1000;
+  tail[5] = 42;
   await fs.writeFile(CLEAN, Buffer.from(JSON.stringify(json)));
   fs.reads = [];
   const again = await open(fs);
@@ -136,4 +148,21 @@ test('an entry that does not match its directory, or a malformed file, is not us
   assert.ok(partitionFileReads(fs).some((p) => p.endsWith('t-1/leader-epoch-checkpoint')));
   assert.deepEqual(stateOf(third), state);
   await third.closeAll();
+});
+
+test('a segment whose log file has the recorded size takes the recorded tail instead of scanning', async () => {
+  const fs = new CountingFs();
+  const { mgr } = await filled(fs);
+  await mgr.closeAll();
+  const json = JSON.parse((await fs.readFile(CLEAN)).toString()) as {
+    partitions: Record<string, { segments: number[][] }>;
+  };
+  const tail = json.partitions['t-1']!.segments[0]!;
+  assert.equal(tail[5], 1_000_000, 'maxTimestamp recorded');
+  tail[5] = 1_000_123;
+  await fs.writeFile(CLEAN, Buffer.from(JSON.stringify(json)));
+  const again = await open(fs);
+  assert.equal(again.getLog('t', 1)!.segmentsInfo()[0]!.maxTimestamp, 1_000_123);
+  assert.equal(again.getLog('t', 0)!.segmentsInfo()[0]!.maxTimestamp, 1_000_000);
+  await again.closeAll();
 });
