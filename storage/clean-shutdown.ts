@@ -67,7 +67,18 @@ const isInt = (x: unknown): x is number => Number.isSafeInteger(x);
 
 function parseTail(a: unknown): SegmentTail | undefined {
   if (!Array.isArray(a) || a.length !== TAIL_FIELDS.length || !a.every(isInt)) return undefined;
-  return Object.fromEntries(TAIL_FIELDS.map((f, i) => [f, a[i]])) as unknown as SegmentTail;
+  const [baseOffset, size, offsetIndexBytes, timeIndexBytes, nextOffset, maxTimestamp, offsetOfMax, bytesSince] =
+    a as number[];
+  return {
+    baseOffset: baseOffset!,
+    size: size!,
+    offsetIndexBytes: offsetIndexBytes!,
+    timeIndexBytes: timeIndexBytes!,
+    nextOffset: nextOffset!,
+    maxTimestamp: maxTimestamp!,
+    offsetOfMaxTimestamp: offsetOfMax!,
+    bytesSinceLastIndexEntry: bytesSince!,
+  };
 }
 
 /** Durably write the file (keys are `topic-partition`). */

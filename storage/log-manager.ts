@@ -208,6 +208,11 @@ export class LogManager {
       this.recoverySummaries.push(log.recoverySummary);
     });
     this.recoveryMs = performance.now() - recoveryStart;
+    const recovered = this.recoverySummaries.filter((r) => r.recovered.length > 0).length;
+    this.logger?.info(
+      { logs: toOpen.length, ms: Math.round(this.recoveryMs), cleanShutdown: clean !== undefined, recovered },
+      'loaded logs',
+    );
     await this.checkpointRecoveryPoints();
     await this.checkpointLogStartOffsets();
     this.schedule(this.opts.retentionCheckIntervalMs ?? 300000, () => this.runRetention().then(() => undefined));

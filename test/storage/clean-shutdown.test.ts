@@ -88,7 +88,7 @@ test('a clean close writes the file; the next open takes it and reads no epoch o
       [3, [[1, 0]], [[8, 0, 2]]],
     ],
   );
-  assert.equal((state[0] as unknown[])[3] instanceof Array, true);
+  assert.equal(Array.isArray((state[0] as unknown[])[3]), true);
   await mgr.closeAll();
   assert.equal(await fs.exists(CLEAN), true, 'written by the clean close');
 
