@@ -4,7 +4,8 @@
  * 20,000 reads were most of the start-up).
  *
  * On-disk format: `.runnel_cleanshutdown` in the data directory, JSON
- *   {"version":1,"partitions":{"<topic>-<partition>":{"leo":N,"epochs":[[epoch,startOffset],...],"snapshot":"<base64>"}}}
+ *   {"version":1,"partitions":{"<topic>-<partition>":
+ *     {"leo":N,"epochs":[[epoch,startOffset],...],"snapshot":"<base64>","segments":[[...],...]}}}
  * where `leo` is the partition's log end offset at close, `epochs` (absent if unknown) the content of its
  * `leader-epoch-checkpoint` and `snapshot` (absent if none) its producer state at `leo` in the snapshot format:
  * what `<leo>.snapshot` holds, less producers expired since it was written (the next expiry check would drop

@@ -7,8 +7,8 @@
  * How it works:
  * - `open()` opens the file at once (so ENOENT/EEXIST and create/truncate happen at open time, as before) and
  *   returns a cached handle; `open(p, { lazy: true })` (a file just listed, start-up) returns a handle without
- *   a descriptor, opened by its first operation as after an eviction. Every operation on it pins the handle (`pins > 0`), reopening the file
- *   read-write without create/truncate if it was closed, and unpins it when done.
+ *   a descriptor, opened by its first operation as after an eviction. Every operation on it pins the handle
+ *   (`pins > 0`), reopening the file read-write without create/truncate if it was closed, and unpins it when done.
  * - At most `maxOpen` descriptors are held; opening one more first closes the least recently used unpinned
  *   descriptor. A pinned descriptor is never closed under an in-flight read or write; if every descriptor is
  *   pinned (more concurrent I/O than the limit), the open waits until one is unpinned.

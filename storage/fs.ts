@@ -2,8 +2,8 @@
  * The file-system seam of the storage layer.
  *
  * Storage code never touches node:fs directly: it goes through `FileSystem`/`FileHandle`, implemented by
- * `NodeFileSystem` (node:fs/promises, and node:fs callbacks where cheaper; used in production) and `MemoryFileSystem` (storage/memory-fs.ts,
- * fault injection and power-loss simulation for tests).
+ * `NodeFileSystem` (node:fs/promises, and node:fs callbacks where cheaper; used in production) and
+ * `MemoryFileSystem` (storage/memory-fs.ts, fault injection and power-loss simulation for tests).
  *
  * Contract (both implementations):
  * - All I/O is asynchronous; nothing here uses sync fs calls.

@@ -65,9 +65,15 @@ const topicCache = new WeakMap<MetadataImage, WeakMap<TopicImage, MetadataRespon
 
 function cachedTopicMetadata(image: MetadataImage, t: TopicImage): MetadataResponseTopic {
   let byTopic = topicCache.get(image);
-  if (!byTopic) topicCache.set(image, (byTopic = new WeakMap()));
+  if (!byTopic) {
+    byTopic = new WeakMap();
+    topicCache.set(image, byTopic);
+  }
   let out = byTopic.get(t);
-  if (!out) byTopic.set(t, (out = topicMetadata(image, t)));
+  if (!out) {
+    out = topicMetadata(image, t);
+    byTopic.set(t, out);
+  }
   return out;
 }
 
