@@ -6,8 +6,9 @@
  *
  * How it works:
  * - `open()` opens the file at once (so ENOENT/EEXIST and create/truncate happen at open time, as before) and
- *   returns a cached handle. Every operation on it pins the handle (`pins > 0`), reopening the file
- *   read-write without create/truncate if it was closed, and unpins it when done.
+ *   returns a cached handle; `open(p, { lazy: true })` (a file just listed, start-up) returns a handle without
+ *   a descriptor, opened by its first operation as after an eviction. Every operation on it pins the handle
+ *   (`pins > 0`), reopening the file read-write without create/truncate if it was closed, and unpins it when done.
  * - At most `maxOpen` descriptors are held; opening one more first closes the least recently used unpinned
  *   descriptor. A pinned descriptor is never closed under an in-flight read or write; if every descriptor is
  *   pinned (more concurrent I/O than the limit), the open waits until one is unpinned.
@@ -179,11 +180,13 @@ export class CachingFileSystem implements FileSystem {
 
   async open(filePath: string, options: OpenOptions = {}): Promise<FileHandle> {
     const h = new CachedHandle(this, filePath);
-    h.pins++;
-    try {
-      await this.attach(h, options);
-    } finally {
-      h.pins--;
+    if (!options.lazy || options.create || options.truncate) {
+      h.pins++;
+      try {
+        await this.attach(h, options);
+      } finally {
+        h.pins--;
+      }
     }
     this.handles++;
     this.register(h);

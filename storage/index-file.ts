@@ -29,6 +29,11 @@ export interface IndexOpenOptions {
   create?: boolean;
   /** Start empty, discarding what the file held (default false). */
   truncate?: boolean;
+  /**
+   * The file's size when just learned (a stat at load): the file is known to exist and is opened lazily
+   * (`OpenOptions.lazy`), and read only if it holds an entry.
+   */
+  size?: number;
 }
 
 /**
@@ -112,10 +117,13 @@ export abstract class IndexFile {
     options: IndexOpenOptions,
     make: (handle: FileHandle) => T,
   ): Promise<{ index: T; corruption?: string }> {
-    const handle = await fs.open(path, { create: options.create ?? true, truncate: options.truncate ?? false });
+    const known = options.size !== undefined && !options.truncate;
+    const handle = known
+      ? await fs.open(path, { lazy: true })
+      : await fs.open(path, { create: options.create ?? true, truncate: options.truncate ?? false });
     const index = make(handle);
     if (options.truncate) return { index };
-    const corruption = await index.loadEntries();
+    const corruption = await index.loadEntries(options.size);
     if (corruption) index.reset();
     return corruption ? { index, corruption } : { index };
   }
@@ -124,10 +132,10 @@ export abstract class IndexFile {
    * Load entries from the file. Returns a reason string if the file size is not a whole number of
    * entries (the caller treats that as corruption and rebuilds).
    */
-  protected async loadEntries(): Promise<string | undefined> {
-    const size = await this.handle.size();
+  protected async loadEntries(knownSize?: number): Promise<string | undefined> {
+    const size = knownSize ?? (await this.handle.size());
     const whole = Math.floor(size / this.entryWidth);
-    const data = await readAt(this.handle, 0, whole * this.entryWidth);
+    const data = whole > 0 ? await readAt(this.handle, 0, whole * this.entryWidth) : Buffer.alloc(0);
     this.ensureCapacity(whole);
     data.copy(this.buf, 0);
     this.count = Math.floor(data.length / this.entryWidth);

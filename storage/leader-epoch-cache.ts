@@ -50,6 +50,14 @@ export class LeaderEpochCache {
     return cache;
   }
 
+  /** A cache holding `entries`, known to be what `dir`'s checkpoint holds (clean-shutdown.ts). */
+  static fromPersisted(fs: FileSystem, dir: string, entries: readonly EpochEntry[]): LeaderEpochCache {
+    const cache = new LeaderEpochCache(fs, dir);
+    for (const e of entries) cache.assign(e.epoch, e.startOffset);
+    cache.dirty = false;
+    return cache;
+  }
+
   get isDirty(): boolean {
     return this.dirty;
   }

@@ -20,6 +20,10 @@
  * one begins (its unsynced tail was lost while a later segment's file survived), all later segments
  * are deleted: they follow lost or corrupt data. A segment before R that needs an index rebuild is
  * recovered without deleting anything after it.
+ * After a clean shutdown (clean-shutdown.ts) a segment whose log file has the size recorded takes its index
+ * sizes and tail state from its file (segment-sizes.ts), and the leader epochs and the producer snapshot at
+ * the log end come from it instead of this directory's files, when nothing here needs recovery or removal
+ * and the log end offset is the one recorded.
  * Leader epochs are re-learned from the batches of recovered segments, then the cache is truncated to
  * [logStartOffset, logEndOffset). Finally everything recovered is fsynced, so the new recovery point is
  * the log end offset.
@@ -47,6 +51,10 @@ import { BatchHeaderScanner } from './batch-scan.js';
 import { isNotFound } from './fs.js';
 import { segmentFileName, SWAP_SUFFIX } from './segment.js';
 import { TXN_INDEX_SUFFIX } from './txn-index.js';
+import type { CleanShutdownState } from './clean-shutdown.js';
+import { SNAPSHOT_SUFFIX } from './producer-snapshot.js';
+
+const snapshotFileName = (offset: number): string => segmentFileName(offset, SNAPSHOT_SUFFIX);
 
 export interface RecoverySummary {
   dir: string;
@@ -76,6 +84,8 @@ export interface LoadedLog {
    * producer snapshots are read from it (producer-recovery.ts), before anything else can change them.
    */
   files: ReadonlySet<string>;
+  /** The producer snapshot at the log end offset as the clean shutdown recorded it (its file is not read). */
+  cleanSnapshot?: { offset: number; data: Buffer };
 }
 
 export interface LoadContext {
@@ -84,6 +94,8 @@ export interface LoadContext {
   logger?: Logger;
   recoveryPoint: number;
   logStartOffset: number;
+  /** This partition's entry of the clean-shutdown file, if the last stop was clean. */
+  cleanShutdown?: CleanShutdownState | undefined;
 }
 
 export function segmentConfigOf(config: LogConfig): SegmentConfig {
@@ -143,14 +155,26 @@ export async function loadLog(dir: string, config: LogConfig, ctx: LoadContext):
   const files = new Set(names);
   for (const n of summary.removedFiles) files.delete(n);
 
-  const epochCache = await LeaderEpochCache.load(fs, dir, logger, files.has(LEADER_EPOCH_CHECKPOINT));
   const segments = new SegmentSet();
   const toRecover = new Map<LogSegment, string | undefined>();
+  const tails = new Map((ctx.cleanShutdown?.segments ?? []).map((t) => [t.baseOffset, t]));
   for (const base of [...logBases].sort((a, b) => a - b)) {
-    const { segment, problem } = await LogSegment.open(dir, base, segCfg, segDeps, files);
+    const { segment, problem } = await LogSegment.open(dir, base, segCfg, segDeps, files, tails.get(base));
     segments.add(segment);
     if (problem !== undefined || segment.nextOffset > ctx.recoveryPoint) toRecover.set(segment, problem);
   }
+  // After a clean shutdown, what it recorded stands in for this directory's reads (clean-shutdown.ts) if the
+  // directory is as it was left: nothing to recover or remove, the same log end offset.
+  const clean =
+    ctx.cleanShutdown !== undefined &&
+    toRecover.size === 0 &&
+    summary.removedFiles.length === 0 &&
+    ctx.cleanShutdown.leo === (segments.last()?.nextOffset ?? -1)
+      ? ctx.cleanShutdown
+      : undefined;
+  const epochCache = clean?.epochs
+    ? LeaderEpochCache.fromPersisted(fs, dir, clean.epochs)
+    : await LeaderEpochCache.load(fs, dir, logger, files.has(LEADER_EPOCH_CHECKPOINT));
 
   const onBatch = (buf: Buffer, pos: number): void => {
     epochCache.assign(partitionLeaderEpoch(buf, pos), baseOffsetNumber(buf, pos));
@@ -228,7 +252,11 @@ export async function loadLog(dir: string, config: LogConfig, ctx: LoadContext):
     summary.deletedSegments.length > 0;
   if (eventful) logger?.warn({ summary }, 'partition log recovered');
   else logger?.debug({ summary }, 'partition log loaded');
-  return { segments, epochCache, logStartOffset, summary, files };
+  const snapshot =
+    clean?.snapshot && clean.leo === logEndOffset && files.has(snapshotFileName(clean.leo))
+      ? { offset: clean.leo, data: clean.snapshot }
+      : undefined;
+  return { segments, epochCache, logStartOffset, summary, files, ...(snapshot ? { cleanSnapshot: snapshot } : {}) };
 }
 
 /** One past the last offset of the valid batches of a log file, or undefined if it has none. */

@@ -7,6 +7,9 @@
  *                                        after open and on close
  *   log-start-offset-checkpoint          same format; written on every DeleteRecords (coalesced, awaited
  *                                        by the request), periodically and on close
+ *   .runnel_cleanshutdown                written last by a clean closeAll, taken (read, removed) at open:
+ *                                        the leader epochs and producer snapshots of every partition
+ *                                        (clean-shutdown.ts), so a clean start reads one file, not 2 a log
  *   cleaner-offset-checkpoint            same format: per compacted partition, the offset below which the
  *                                        log is clean (log-cleaner.ts); written after each cleaner run that
  *                                        cleaned something and on close (absent until then)
@@ -38,6 +41,8 @@ import type { FileSystem } from './fs.js';
 import { OffsetCheckpointFile, tpKey } from './checkpoint.js';
 import type { TopicPartitionOffset } from './checkpoint.js';
 import { Coalescer } from './coalescer.js';
+import { takeCleanShutdown, writeCleanShutdown } from './clean-shutdown.js';
+import type { CleanShutdownState } from './clean-shutdown.js';
 import type { LogConfig, LogConfigResolver } from './log-config.js';
 import { PartitionLog, parseTopicPartition } from './partition-log.js';
 import type { RecoverySummary } from './partition-log.js';
@@ -49,6 +54,11 @@ export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
 export const CLEANER_OFFSET_CHECKPOINT = 'cleaner-offset-checkpoint';
 
+/**
+ * Partitions opened at a time at start-up: loading is mostly small reads and stats waiting on the I/O thread
+ * pool, so more than its 4 threads keep it busy; bounded, so that read buffers and descriptors stay bounded.
+ */
+const RECOVERY_CONCURRENCY = 16;
 /** Logs closed at a time by closeAll (at least recoveryConcurrency). */
 const CLOSE_CONCURRENCY = 16;
 
@@ -75,7 +85,7 @@ export interface LogManagerOptions {
   recoveryPointCheckpointIntervalMs?: number;
   /** log.flush.start.offset.checkpoint.interval.ms (default 60000). */
   logStartOffsetCheckpointIntervalMs?: number;
-  /** Partitions opened (recovered) concurrently (default 4). */
+  /** Partitions opened (recovered) concurrently (default RECOVERY_CONCURRENCY, 16). */
   recoveryConcurrency?: number;
   /** log.cleaner.enable: schedule the log cleaner (default true; runCleaner works either way). */
   cleanerEnabled?: boolean;
@@ -168,6 +178,8 @@ export class LogManager {
     for (const n of names) {
       if (n.endsWith('-delete') || n.endsWith('.tmp')) await this.fs.rmrf(path.join(this.dataDir, n));
     }
+    // Taken (read and removed) before any log is opened: see clean-shutdown.ts.
+    const clean = await takeCleanShutdown(this.fs, this.dataDir, this.logger);
     const recoveryPoints = await this.readCheckpoint(this.recoveryPointFile);
     const logStarts = await this.readCheckpoint(this.logStartFile);
     for (const [tp, offset] of await this.readCheckpoint(this.cleanerFile)) this.cleaner.setCheckpoint(tp, offset);
@@ -182,14 +194,25 @@ export class LogManager {
       this.logger?.warn({ orphanDirs: this.orphanDirs }, 'partition directories without topic metadata');
     const toOpen = [...wanted.values()];
     const recoveryStart = performance.now();
-    await forEachLimit(toOpen, this.opts.recoveryConcurrency ?? 4, async ({ topic, partition }) => {
+    await forEachLimit(toOpen, this.opts.recoveryConcurrency ?? RECOVERY_CONCURRENCY, async ({ topic, partition }) => {
       const key = tpKey(topic, partition);
       const t0 = performance.now();
-      const log = await this.openLog(topic, partition, recoveryPoints.get(key) ?? 0, logStarts.get(key) ?? 0);
+      const log = await this.openLog(
+        topic,
+        partition,
+        recoveryPoints.get(key) ?? 0,
+        logStarts.get(key) ?? 0,
+        clean?.get(key),
+      );
       this.partitionRecoveryMs.set(key, { topic, partition, ms: performance.now() - t0 });
       this.recoverySummaries.push(log.recoverySummary);
     });
     this.recoveryMs = performance.now() - recoveryStart;
+    const recovered = this.recoverySummaries.filter((r) => r.recovered.length > 0).length;
+    this.logger?.info(
+      { logs: toOpen.length, ms: Math.round(this.recoveryMs), cleanShutdown: clean !== undefined, recovered },
+      'loaded logs',
+    );
     await this.checkpointRecoveryPoints();
     await this.checkpointLogStartOffsets();
     this.schedule(this.opts.retentionCheckIntervalMs ?? 300000, () => this.runRetention().then(() => undefined));
@@ -221,6 +244,7 @@ export class LogManager {
     partition: number,
     recoveryPoint: number,
     logStartOffset: number,
+    cleanShutdown?: CleanShutdownState,
   ): Promise<PartitionLog> {
     const dir = path.join(this.dataDir, tpKey(topic, partition));
     const log = await PartitionLog.open(dir, this.logConfigFor(topic), {
@@ -229,6 +253,7 @@ export class LogManager {
       ...(this.logger ? { logger: this.logger.child({ topic, partition }) } : {}),
       recoveryPoint,
       logStartOffset,
+      cleanShutdown,
       topic,
       partition,
       persistLogStartOffset: () => this.logStartWriter.request(),
@@ -424,12 +449,18 @@ export class LogManager {
     await this.cleanerQueue;
     // Closing is mostly fsyncs and closes waiting on the I/O thread pool: more logs at a time than at
     // recovery (which also parses) keep it busy; still bounded, so descriptors and memory stay bounded.
-    await forEachLimit(this.allLogs(), Math.max(CLOSE_CONCURRENCY, this.opts.recoveryConcurrency ?? 4), (l) =>
-      l.close(),
+    await forEachLimit(
+      this.allLogs(),
+      Math.max(CLOSE_CONCURRENCY, this.opts.recoveryConcurrency ?? RECOVERY_CONCURRENCY),
+      (l) => l.close(),
     );
     await this.recoveryPointWriter.request();
     await this.logStartWriter.request();
     // Like Kafka, the cleaner checkpoint exists only once something was cleaned.
     if (this.cleaner.checkpoints().size > 0) await this.cleanerWriter.request();
+    // Last: its presence says every log above closed cleanly and every checkpoint is written.
+    const states = new Map<string, CleanShutdownState>();
+    for (const [key, log] of this.logs) states.set(key, log.cleanShutdownState());
+    await writeCleanShutdown(this.fs, this.dataDir, states);
   }
 }

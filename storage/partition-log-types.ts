@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { FileSystem } from './fs.js';
+import type { CleanShutdownState } from './clean-shutdown.js';
 
 /** Kafka error codes returned as data. */
 export const NONE = 0;
@@ -24,6 +25,8 @@ export interface PartitionLogDeps {
   recoveryPoint?: number;
   /** From log-start-offset-checkpoint. */
   logStartOffset?: number;
+  /** This partition's entry of the clean-shutdown file (clean-shutdown.ts), if the last stop was clean. */
+  cleanShutdown?: CleanShutdownState | undefined;
   /** Make the current log start offset durable (the LogManager writes its checkpoint). */
   persistLogStartOffset?: () => Promise<void>;
   /** Default: parsed from the directory name `<topic>-<partition>`. */

@@ -77,6 +77,7 @@ import { SegmentDeleter } from './segment-deleter.js';
 import { LogDeletion, type LogOffsets } from './log-deletion.js';
 import type { MarkerInfo } from './producer-state.js';
 import { PartitionProducers, type TxnMarkerRequest } from './partition-producers.js';
+import type { CleanShutdownState } from './clean-shutdown.js';
 import { AppendQueue } from './append-queue.js';
 import { LogReader } from './log-reader.js';
 import type { ActiveProducer } from './txn-queries.js';
@@ -154,7 +155,13 @@ export class PartitionLog {
   static async open(dir: string, config: LogConfig, deps: PartitionLogDeps = {}): Promise<PartitionLog> {
     const fs = deps.fs ?? new NodeFileSystem();
     const clock = deps.clock ?? new SystemClock();
-    const ctx = { fs, clock, recoveryPoint: deps.recoveryPoint ?? 0, logStartOffset: deps.logStartOffset ?? 0 };
+    const ctx = {
+      fs,
+      clock,
+      recoveryPoint: deps.recoveryPoint ?? 0,
+      logStartOffset: deps.logStartOffset ?? 0,
+      cleanShutdown: deps.cleanShutdown,
+    };
     const loaded = await loadLog(dir, config, deps.logger ? { ...ctx, logger: deps.logger } : ctx);
     const log = new PartitionLog(
       dir,
@@ -168,8 +175,16 @@ export class PartitionLog {
       loaded.summary,
       deps,
     );
-    await log.producers.load(loaded.files);
+    await log.producers.load(loaded.files, loaded.cleanSnapshot);
     return log;
+  }
+
+  /** What the clean-shutdown file records of this log (clean-shutdown.ts); taken after close(). */
+  cleanShutdownState(): CleanShutdownState {
+    const snapshot = this.producers.encodedAt(this.logEndOffset);
+    const epochs = this.leaderEpochCache.isDirty ? undefined : this.leaderEpochCache.all();
+    const segments = this.segments.values().map((seg) => seg.tailState());
+    return { leo: this.logEndOffset, segments, ...(epochs ? { epochs } : {}), ...(snapshot ? { snapshot } : {}) };
   }
 
   get logStartOffset(): number {

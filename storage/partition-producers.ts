@@ -20,7 +20,7 @@ import type { LogSegment } from './segment.js';
 import { ProducerStateManager } from './producer-state.js';
 import type { BatchMeta, MarkerInfo, ProducerStage } from './producer-state.js';
 import { recoverProducerState, saveSnapshot } from './producer-recovery.js';
-import { listSnapshots, pruneSnapshots } from './producer-snapshot.js';
+import { encodeSnapshot, listSnapshots, pruneSnapshots } from './producer-snapshot.js';
 import { abortedTransactionsIn, describeProducers } from './txn-queries.js';
 import type { ActiveProducer } from './txn-queries.js';
 import type { AbortedTxn } from './txn-index.js';
@@ -47,7 +47,8 @@ export class PartitionProducers {
   ) {}
 
   /** `files`: the directory's file names when just listed (at open), so that it is not listed again. */
-  async load(files?: Iterable<string>): Promise<void> {
+  /** `preloaded`: a snapshot's content known without reading its file (clean-shutdown.ts). */
+  async load(files?: Iterable<string>, preloaded?: { offset: number; data: Buffer }): Promise<void> {
     const names = files ? [...files] : undefined;
     const r = await recoverProducerState({
       fs: this.fs,
@@ -56,6 +57,7 @@ export class PartitionProducers {
       state: this.state,
       logger: this.logger,
       files: names,
+      preloaded,
     });
     this.snapshotAt = r.snapshotOffset;
     if (r.replayedBatches > 0) await this.snapshot();
@@ -66,6 +68,11 @@ export class PartitionProducers {
       known = left;
     }
     await pruneSnapshots(this.fs, this.dir, this.segments.first()!.baseOffset, Infinity, known);
+  }
+
+  /** The state encoded as a snapshot if a snapshot file at `leo` was written or loaded (else undefined). */
+  encodedAt(leo: number): Buffer | undefined {
+    return this.snapshotAt === leo ? encodeSnapshot(this.state.all()) : undefined;
   }
 
   /** Snapshot the state at the log end offset (skipped if one was taken there already). */

@@ -132,6 +132,8 @@ export interface ProducerRecoveryContext {
   logger?: Logger | undefined;
   /** The directory's file names when already listed (log-loader.ts); otherwise it is listed. */
   files?: Iterable<string> | undefined;
+  /** The content of the snapshot at `offset`, known without reading it (clean-shutdown.ts). */
+  preloaded?: { offset: number; data: Buffer } | undefined;
 }
 
 export interface ProducerRecoveryResult {
@@ -152,7 +154,8 @@ export async function recoverProducerState(ctx: ProducerRecoveryContext): Promis
   for (let i = offsets.length - 1; i >= 0; i--) {
     const o = offsets[i]!;
     if (o <= leo && loaded < 0) {
-      const decoded = decodeSnapshot(await fs.readFile(snapshotPath(dir, o)));
+      const bytes = ctx.preloaded?.offset === o ? ctx.preloaded.data : await fs.readFile(snapshotPath(dir, o));
+      const decoded = decodeSnapshot(bytes);
       if (typeof decoded !== 'string') {
         state.reset(decoded);
         loaded = o;

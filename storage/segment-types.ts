@@ -82,3 +82,19 @@ export interface RollCheck {
   segmentBytes: number;
   segmentMs: number;
 }
+
+/**
+ * A segment as a clean shutdown left it (clean-shutdown.ts): its files' sizes and the tail state a header scan
+ * would restore. LogSegment.open uses it instead of stating the indexes and scanning the log when the log
+ * file still has `size` bytes.
+ */
+export interface SegmentTail {
+  baseOffset: number;
+  size: number;
+  offsetIndexBytes: number;
+  timeIndexBytes: number;
+  nextOffset: number;
+  maxTimestamp: number;
+  offsetOfMaxTimestamp: number;
+  bytesSinceLastIndexEntry: number;
+}

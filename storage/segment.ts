@@ -18,7 +18,8 @@
  *   A segment whose content is entirely below the recovery point has a trustworthy index on disk (a
  *   prefix at worst, and the two files may lag differently); `open()` sanity-checks both and scans
  *   batch headers from the last time-index entry (from the start if there is none) to the end, adding
- *   missing entries and restoring the next offset and the max timestamp.
+ *   missing entries and restoring the next offset and the max timestamp (or, a clean shutdown having
+ *   recorded this log file's size, takes the recorded state: segment-sizes.ts).
  * - `recover()` trusts nothing: it validates every batch (length bounds, magic 2, CRC-32C, increasing
  *   offsets; the scan is in segment-recovery.ts), truncates at the first invalid one and rebuilds both
  *   indexes from scratch.
@@ -49,7 +50,9 @@ import type {
   SegmentConfig,
   SegmentDeps,
   SegmentReadResult,
+  SegmentTail,
 } from './segment-types.js';
+import { segmentSizes } from './segment-sizes.js';
 import { scanValidBatches } from './segment-recovery.js';
 import type { RecoverOptions, SegmentRecoveryResult } from './segment-recovery.js';
 
@@ -109,39 +112,14 @@ export class LogSegment {
     suffix: string,
   ): Promise<LogSegment> {
     const fs = deps.fs;
-    const log = await fs.open(path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX)) + suffix, {
-      create: true,
-      truncate: true,
-    });
+    const at = (sfx: string): string => path.join(dir, segmentFileName(baseOffset, sfx)) + suffix;
     const opts = { create: true, truncate: true };
-    const oi = await OffsetIndex.open(
-      fs,
-      path.join(dir, segmentFileName(baseOffset, INDEX_SUFFIX)) + suffix,
-      baseOffset,
-      config.maxIndexBytes,
-      opts,
-    );
-    const ti = await TimeIndex.open(
-      fs,
-      path.join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX)) + suffix,
-      baseOffset,
-      config.maxIndexBytes,
-      opts,
-    );
-    const txnPath = path.join(dir, segmentFileName(baseOffset, TXN_INDEX_SUFFIX)) + suffix;
-    await fs.rmrf(txnPath);
-    return new LogSegment(
-      dir,
-      baseOffset,
-      log,
-      oi.index,
-      ti.index,
-      TxnIndex.create(fs, txnPath),
-      config,
-      deps,
-      0,
-      suffix,
-    );
+    const log = await fs.open(at(LOG_SUFFIX), opts);
+    const oi = await OffsetIndex.open(fs, at(INDEX_SUFFIX), baseOffset, config.maxIndexBytes, opts);
+    const ti = await TimeIndex.open(fs, at(TIME_INDEX_SUFFIX), baseOffset, config.maxIndexBytes, opts);
+    await fs.rmrf(at(TXN_INDEX_SUFFIX));
+    const txn = TxnIndex.create(fs, at(TXN_INDEX_SUFFIX));
+    return new LogSegment(dir, baseOffset, log, oi.index, ti.index, txn, config, deps, 0, suffix);
   }
 
   /**
@@ -156,28 +134,34 @@ export class LogSegment {
     deps: SegmentDeps,
     /** The directory's file names when known (log-loader.ts): saves an existence probe per file. */
     files?: ReadonlySet<string>,
+    /** The segment's clean-shutdown tail, if any (segment-sizes.ts). */
+    tail?: SegmentTail,
   ): Promise<{ segment: LogSegment; problem?: string }> {
     const fs = deps.fs;
     const has = async (p: string): Promise<boolean> => (files ? files.has(path.basename(p)) : fs.exists(p));
-    const log = await fs.open(path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX)));
-    const size = await log.size();
+    // Files just listed are sized without a descriptor and opened lazily: 10,000 partitions x 3 files would
+    // otherwise hold (or churn) 30,000 descriptors at start-up.
+    const sizes = await segmentSizes(fs, dir, baseOffset, files, tail);
+    const sized = (n: number | undefined): { size?: number } => (n === undefined ? {} : { size: n });
+    const at = (sfx: string): string => path.join(dir, segmentFileName(baseOffset, sfx));
+    const log = await fs.open(at(LOG_SUFFIX), { lazy: sizes.log !== undefined });
+    const size = sizes.log ?? (await log.size());
     const problems: string[] = [];
-    const indexPath = path.join(dir, segmentFileName(baseOffset, INDEX_SUFFIX));
-    const timePath = path.join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX));
+    const indexPath = at(INDEX_SUFFIX);
+    const timePath = at(TIME_INDEX_SUFFIX);
     if (!(await has(indexPath))) problems.push('offset index missing');
     if (!(await has(timePath))) problems.push('time index missing');
-    const oi = await OffsetIndex.open(fs, indexPath, baseOffset, config.maxIndexBytes);
-    const ti = await TimeIndex.open(fs, timePath, baseOffset, config.maxIndexBytes);
+    const oi = await OffsetIndex.open(fs, indexPath, baseOffset, config.maxIndexBytes, sized(sizes.index));
+    const ti = await TimeIndex.open(fs, timePath, baseOffset, config.maxIndexBytes, sized(sizes.time));
     if (oi.corruption) problems.push(`offset index: ${oi.corruption}`);
     if (ti.corruption) problems.push(`time index: ${ti.corruption}`);
-    const txnPath = path.join(dir, segmentFileName(baseOffset, TXN_INDEX_SUFFIX));
-    const txn = await TxnIndex.load(fs, txnPath, await has(txnPath));
+    const txn = await TxnIndex.load(fs, at(TXN_INDEX_SUFFIX), await has(at(TXN_INDEX_SUFFIX)));
     const seg = new LogSegment(dir, baseOffset, log, oi.index, ti.index, txn, config, deps, size);
     if (problems.length === 0) {
       const p =
         oi.index.sanityCheck(size, Infinity) ??
         ti.index.sanityCheck(Infinity) ??
-        (await seg.loadTail()) ??
+        (sizes.tail ? seg.restoreTail(sizes.tail) : await seg.loadTail()) ??
         seg.checkIndexRange();
       if (p) problems.push(p);
     }
@@ -340,6 +324,29 @@ export class LogSegment {
       this._nextOffset = scan.lastOffset + 1;
     }
     return scan.problem;
+  }
+
+  /** Take the tail state a clean shutdown recorded (segment-sizes.ts) instead of scanning for it. */
+  private restoreTail(t: SegmentTail): undefined {
+    this._nextOffset = t.nextOffset;
+    this._maxTimestamp = t.maxTimestamp;
+    this._offsetOfMaxTimestamp = t.offsetOfMaxTimestamp;
+    this.bytesSinceLastIndexEntry = t.bytesSinceLastIndexEntry;
+    return undefined;
+  }
+
+  /** What a clean shutdown records of this segment (clean-shutdown.ts); taken once flushed and closed. */
+  tailState(): SegmentTail {
+    return {
+      baseOffset: this.baseOffset,
+      size: this._size,
+      offsetIndexBytes: this.offsetIndex.entries * this.offsetIndex.entryWidth,
+      timeIndexBytes: this.timeIndex.entries * this.timeIndex.entryWidth,
+      nextOffset: this._nextOffset,
+      maxTimestamp: this._maxTimestamp,
+      offsetOfMaxTimestamp: this._offsetOfMaxTimestamp,
+      bytesSinceLastIndexEntry: this.bytesSinceLastIndexEntry,
+    };
   }
 
   private checkIndexRange(): string | undefined {

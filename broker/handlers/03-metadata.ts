@@ -57,6 +57,26 @@ export function topicMetadata(image: MetadataImage, t: TopicImage): MetadataResp
   return out;
 }
 
+/**
+ * Each topic's entry built once per image (images and their topics are immutable): Metadata for all of 10,000
+ * partitions then only encodes. Cached entries are shared between responses and never mutated.
+ */
+const topicCache = new WeakMap<MetadataImage, WeakMap<TopicImage, MetadataResponseTopic>>();
+
+function cachedTopicMetadata(image: MetadataImage, t: TopicImage): MetadataResponseTopic {
+  let byTopic = topicCache.get(image);
+  if (!byTopic) {
+    byTopic = new WeakMap();
+    topicCache.set(image, byTopic);
+  }
+  let out = byTopic.get(t);
+  if (!out) {
+    out = topicMetadata(image, t);
+    byTopic.set(t, out);
+  }
+  return out;
+}
+
 /** The live brokers with an endpoint, as Metadata lists them. */
 function liveBrokerEndpoints(image: MetadataImage, listener: string): MetadataResponse['brokers'] {
   const out: MetadataResponse['brokers'] = [];
@@ -88,18 +108,18 @@ export const metadataHandler = registerHandler<MetadataRequest, MetadataResponse
         ? authorizedOperations(ctx, AclResourceType.CLUSTER, CLUSTER_RESOURCE)
         : 0;
     }
-    const withOperations = (t: MetadataResponseTopic): MetadataResponseTopic => {
-      if (v >= 8 && req.includeTopicAuthorizedOperations && t.name !== null)
-        t.topicAuthorizedOperations = authorizedOperations(ctx, AclResourceType.TOPIC, t.name);
-      return t;
-    };
+    // A copy: `t` may be a cached entry.
+    const withOperations = (t: MetadataResponseTopic): MetadataResponseTopic =>
+      v >= 8 && req.includeTopicAuthorizedOperations && t.name !== null
+        ? { ...t, topicAuthorizedOperations: authorizedOperations(ctx, AclResourceType.TOPIC, t.name) }
+        : t;
     const all = req.topics === null || (v === 0 && req.topics.length === 0);
     if (all) {
       // Topics the principal may not DESCRIBE are left out, their denial not logged (Kafka's way).
       const topics = [...image.topics()];
       const names = topics.map((t) => t.name);
       const visible = filterAuthorized(ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, names, false);
-      for (const t of topics) if (visible.has(t.name)) res.topics.push(withOperations(topicMetadata(image, t)));
+      for (const t of topics) if (visible.has(t.name)) res.topics.push(withOperations(cachedTopicMetadata(image, t)));
       return res;
     }
     const byName = (wanted: { name: string | null; topicId: string }): string | undefined =>
@@ -120,7 +140,7 @@ export const metadataHandler = registerHandler<MetadataRequest, MetadataResponse
       if (wanted.name === null || wanted.name === '') {
         const byId = wanted.topicId !== ZERO_UUID ? image.topicById(wanted.topicId) : undefined;
         if (byId && describable.has(byId.name)) {
-          res.topics.push(withOperations(topicMetadata(image, byId)));
+          res.topics.push(withOperations(cachedTopicMetadata(image, byId)));
         } else {
           // Topic ids are not sensitive: a topic the principal may not see answers TOPIC_AUTHORIZATION_FAILED.
           const t = defaultMetadataResponseTopic();
@@ -145,7 +165,7 @@ export const metadataHandler = registerHandler<MetadataRequest, MetadataResponse
       }
       const existing = image.topic(wanted.name);
       if (existing) {
-        res.topics.push(withOperations(topicMetadata(image, existing)));
+        res.topics.push(withOperations(cachedTopicMetadata(image, existing)));
         continue;
       }
       t.isInternal = isInternalTopic(wanted.name);

@@ -13,9 +13,9 @@
  * MEMBERS (4), WINDOW_S (30),
  * BROKER_NODE_ARGS (extra node flags for the broker, e.g. --cpu-prof), BENCH_DEADLINE_S (1800).
  * The descriptor limit of this process is inherited by the broker: 10,000 connections need over 10,000 in
- * both; today every partition keeps 3 open (log, offset index, time index), so 10,000 partitions need over
- * 30,000 (`ulimit -n`; with a lower hard limit, lower TOPICS: past it CreateTopics fails with
- * KAFKA_STORAGE_ERROR). Prints progress on stderr, a table and one JSON line (`scale-json {...}`) on stdout.
+ * both. Log files share a bounded descriptor cache (log.max.open.files, by default half the limit; files are
+ * opened on first use, so a restart opens none), so partitions need no descriptor each. Prints progress on
+ * stderr, a table and one JSON line (`scale-json {...}`) on stdout.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { readFile, readdir, mkdir, writeFile } from 'node:fs/promises';
 import { LogManager, RECOVERY_POINT_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT } from '../../storage/log-manager.js';
+import { CLEAN_SHUTDOWN_FILE } from '../../storage/clean-shutdown.js';
 import { logConfigResolver, resolveLogConfig } from '../helpers/log-config.js';
 import { MemoryFileSystem } from '../../storage/memory-fs.js';
 import { NodeFileSystem } from '../../storage/fs.js';
@@ -35,6 +36,7 @@ test('logs and data are restored after reopen (real files); topic configs come f
     }
     await mgr.closeAll();
     assert.deepEqual((await readdir(dir)).sort(), [
+      CLEAN_SHUTDOWN_FILE,
       'app.events_v1-0',
       LOG_START_OFFSET_CHECKPOINT,
       'orders-0',
