@@ -13,10 +13,11 @@
  *          MB/s medians, SSL / PLAINTEXT (issue target >= 0.6)
  *   acls   ROUNDS rounds of produce-100 (ACL_COUNT x 100 B) to open's PLAINTEXT then acl's PLAINTEXT:
  *          msgs/s medians, ACLs / none (target: within 10 %, >= 0.9)
- * Each run writes a fresh topic (deleted after the run); one unmeasured warm-up run per broker and listener
- * comes first. Per run it reports the generator's figure, the broker's CPU seconds (/proc) and the 1-minute
+ * Each run writes a fresh topic, created by the admin just before (AUTO_CREATE=1: by the generator's Metadata
+ * request, as bench.sh does, which adds librdkafka's 1 s retry delay to every run) and deleted after the run;
+ * one unmeasured warm-up run per broker and listener comes first. Per run it reports the generator's figure, the broker's CPU seconds (/proc) and the 1-minute
  * load average; it prints a table and one JSON line (`security-json {...}`) on stdout. No goal is asserted.
- * Env: ROUNDS (3), TLS_COUNT (1000000), ACL_COUNT (1000000), ACLS (10000), GEN_TIMEOUT (300 s per run),
+ * Env: ROUNDS (3), AUTO_CREATE (0), TLS_COUNT (1000000), ACL_COUNT (1000000), ACLS (10000), GEN_TIMEOUT (300 s per run),
  * BIN (/tmp/perf-bin), PERF / SHARED_DIR (where the perf scripts are, to build loadgen), BROKER_NODE_ARGS
  * (node flags of the brokers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
@@ -39,6 +40,7 @@ const TLS_COUNT = num('TLS_COUNT', 1_000_000, 50_000_000);
 const ACL_COUNT = num('ACL_COUNT', 1_000_000, 50_000_000);
 const ACLS = num('ACLS', 10_000, 1_000_000);
 const GEN_TIMEOUT = num('GEN_TIMEOUT', 300, 3600);
+const AUTO_CREATE = env.AUTO_CREATE === '1';
 const ADMIN_PASSWORD = 'secbench-admin-secret';
 
 // Kafka's wire enums (client/admin-acls.ts).
@@ -113,6 +115,9 @@ let seq = 0;
 /** One generator run to `t` on a fresh topic (deleted afterwards); `metric` of its figures. */
 async function measure(t: Target, count: number, size: number, metric: string, bin: string): Promise<Run> {
   const topic = `secbench-${process.pid}-${++seq}-${t.label}`;
+  // Created first (num.partitions, 4), unless AUTO_CREATE: librdkafka retries a topic the broker just
+  // auto-created (LEADER_NOT_AVAILABLE, as Kafka answers) only after 1 s, a fixed delay in every run.
+  if (!AUTO_CREATE) await t.admin.createTopic({ name: topic });
   const cpu0 = cpuSeconds(t.broker.pid);
   let f: Figures;
   try {
