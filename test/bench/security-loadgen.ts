@@ -17,7 +17,7 @@
  * request, as bench.sh does, which adds librdkafka's 1 s retry delay to every run) and deleted after the run;
  * one unmeasured warm-up run per broker and listener comes first. Per run it reports the generator's figure, the broker's CPU seconds (/proc) and the 1-minute
  * load average; it prints a table and one JSON line (`security-json {...}`) on stdout. No goal is asserted.
- * Env: ROUNDS (3), AUTO_CREATE (0), TLS_COUNT (1000000), ACL_COUNT (1000000), ACLS (10000), GEN_TIMEOUT (300 s per run),
+ * Env: ROUNDS (3), PARTS (tls,acls), AUTO_CREATE (0), TLS_COUNT (1000000), ACL_COUNT (1000000), ACLS (10000), GEN_TIMEOUT (300 s per run),
  * BIN (/tmp/perf-bin), PERF / SHARED_DIR (where the perf scripts are, to build loadgen), BROKER_NODE_ARGS
  * (node flags of the brokers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
@@ -41,6 +41,8 @@ const ACL_COUNT = num('ACL_COUNT', 1_000_000, 50_000_000);
 const ACLS = num('ACLS', 10_000, 1_000_000);
 const GEN_TIMEOUT = num('GEN_TIMEOUT', 300, 3600);
 const AUTO_CREATE = env.AUTO_CREATE === '1';
+/** Which comparisons to run: PARTS=tls,acls (both by default), e.g. PARTS=tls to profile one. */
+const PARTS = new Set((env.PARTS ?? 'tls,acls').split(','));
 const ADMIN_PASSWORD = 'secbench-admin-secret';
 
 // Kafka's wire enums (client/admin-acls.ts).
@@ -239,10 +241,16 @@ export async function runLoadgen(): Promise<void> {
     ]);
     const withAcls = target('ACLs', acl, aclPort, aclAdmin);
 
-    say(`tls: ${ROUNDS} rounds of produce-1k (${TLS_COUNT} x 1024 B), PLAINTEXT then SSL`);
-    const tls = await rounds(plain, ssl, TLS_COUNT, 1024, 'MB_per_s', bin);
-    say(`acls: ${ROUNDS} rounds of produce-100 (${ACL_COUNT} x 100 B), no authorizer then ${ACLS} ACLs`);
-    const acls = await rounds({ ...plain, label: 'none' }, withAcls, ACL_COUNT, 100, 'msgs_per_s', bin);
+    let tls: Result | undefined;
+    let acls: Result | undefined;
+    if (PARTS.has('tls')) {
+      say(`tls: ${ROUNDS} rounds of produce-1k (${TLS_COUNT} x 1024 B), PLAINTEXT then SSL`);
+      tls = await rounds(plain, ssl, TLS_COUNT, 1024, 'MB_per_s', bin);
+    }
+    if (PARTS.has('acls')) {
+      say(`acls: ${ROUNDS} rounds of produce-100 (${ACL_COUNT} x 100 B), no authorizer then ${ACLS} ACLs`);
+      acls = await rounds({ ...plain, label: 'none' }, withAcls, ACL_COUNT, 100, 'msgs_per_s', bin);
+    }
     report(tls, acls, load0);
   } finally {
     for (const a of admins) await a.close().catch(() => undefined);
@@ -254,52 +262,54 @@ export async function runLoadgen(): Promise<void> {
 
 type Result = Awaited<ReturnType<typeof rounds>>;
 
-function report(tls: Result, acls: Result, load0: number[]): void {
-  const range = (xs: Run[]): string =>
-    `${fmt(Math.min(...xs.map((x) => x.value)), 0)}..${fmt(Math.max(...xs.map((x) => x.value)), 0)}`;
-  const cpu = (xs: Run[]): string => fmt(median(xs.map((x) => x.brokerCpuS)));
-  const rows = [
-    ['figure', 'A median', 'B median', 'B/A', 'A min..max', 'B min..max', 'A/B broker cpu s', 'target'],
-    [
-      `produce-1k MB/s PLAINTEXT|SSL`,
-      fmt(tls.medianA),
-      fmt(tls.medianB),
-      fmt(tls.ratio, 3),
-      range(tls.a),
-      range(tls.b),
-      `${cpu(tls.a)}/${cpu(tls.b)}`,
-      '>= 0.6',
-    ],
-    [
-      `produce-100 msg/s none|${ACLS} ACLs`,
-      fmt(acls.medianA, 0),
-      fmt(acls.medianB, 0),
-      fmt(acls.ratio, 3),
-      range(acls.a),
-      range(acls.b),
-      `${cpu(acls.a)}/${cpu(acls.b)}`,
-      '>= 0.9',
-    ],
+function report(tls: Result | undefined, acls: Result | undefined, load0: number[]): void {
+  const range = (xs: Run[], d: number): string =>
+    `${fmt(Math.min(...xs.map((x) => x.value)), d)}..${fmt(Math.max(...xs.map((x) => x.value)), d)}`;
+  const cpu = (xs: Run[]): number => median(xs.map((x) => x.brokerCpuS));
+  const row = (name: string, r: Result, d: number, target: string): string[] => [
+    name,
+    fmt(r.medianA, d),
+    fmt(r.medianB, d),
+    fmt(r.ratio, 3),
+    range(r.a, d),
+    range(r.b, d),
+    `${fmt(cpu(r.a))}/${fmt(cpu(r.b))}`,
+    fmt(cpu(r.a) / cpu(r.b), 3),
+    target,
   ];
+  const rows = [
+    ['figure', 'A median', 'B median', 'B/A', 'A min..max', 'B min..max', 'broker cpu s A/B', 'cpu A/B', 'target'],
+  ];
+  if (tls) rows.push(row('produce-1k MB/s PLAINTEXT|SSL', tls, 2, '>= 0.6'));
+  if (acls) rows.push(row(`produce-100 msg/s none|${ACLS} ACLs`, acls, 0, '>= 0.9'));
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i])).join('  ')}\n`);
   const load1End = load1();
-  process.stdout.write(`load average: start ${load0.join(' ')}, end ${loadavg().map((x) => x.toFixed(2))}\n`);
+  process.stdout.write(
+    `load average: start ${load0.join(' ')}, end ${loadavg().map((x) => x.toFixed(2))} ` +
+      `(${cpus().length} CPUs, shared: figures are noisy; cpu A/B = broker CPU per run, same work, A over B)\n`,
+  );
   const out = {
     mode: 'loadgen',
     rounds: ROUNDS,
     tlsCount: TLS_COUNT,
     aclCount: ACL_COUNT,
     acls: ACLS,
-    plaintextMBps: tls.medianA,
-    sslMBps: tls.medianB,
-    tlsRatio: tls.ratio,
-    noAclsMps: Math.round(acls.medianA),
-    withAclsMps: Math.round(acls.medianB),
-    aclRatio: acls.ratio,
+    ...(tls && {
+      plaintextMBps: tls.medianA,
+      sslMBps: tls.medianB,
+      tlsRatio: tls.ratio,
+      tlsCpuRatio: Number((cpu(tls.a) / cpu(tls.b)).toFixed(3)),
+    }),
+    ...(acls && {
+      noAclsMps: Math.round(acls.medianA),
+      withAclsMps: Math.round(acls.medianB),
+      aclRatio: acls.ratio,
+      aclCpuRatio: Number((cpu(acls.a) / cpu(acls.b)).toFixed(3)),
+    }),
     load1Start: load0[0],
     load1End,
-    runs: { plaintext: tls.a, ssl: tls.b, noAcls: acls.a, withAcls: acls.b },
+    runs: { plaintext: tls?.a, ssl: tls?.b, noAcls: acls?.a, withAcls: acls?.b },
   };
   process.stdout.write(`security-json ${JSON.stringify(out)}\n`);
 }
