@@ -6,7 +6,7 @@
  * and every broker still running when this process exits is killed (a watchdog exit included).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -143,7 +143,10 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-/** `runnel start` as a child process with `args` after `start`; BROKER_NODE_ARGS (e.g. --cpu-prof) go to node. */
+/**
+ * `runnel start` as a child process with `args` after `start`; BROKER_NODE_ARGS (e.g. --cpu-prof) go to node,
+ * BROKER_OUT (a path prefix) keeps its whole output in a file.
+ */
 export class BrokerProcess {
   private out = '';
   private constructor(
@@ -169,9 +172,13 @@ export class BrokerProcess {
     running.add(child);
     child.once('exit', () => running.delete(child));
     const b = new BrokerProcess(name, child);
+    // BROKER_OUT=<prefix>: also every byte of the broker's output to <prefix>-<name>.log (e.g. with --trace-gc).
+    const file = process.env.BROKER_OUT ? createWriteStream(`${process.env.BROKER_OUT}-${name}.log`) : undefined;
     const keep = (d: Buffer): void => {
       b.out = (b.out + d.toString()).slice(-20_000);
+      file?.write(d);
     };
+    child.once('exit', () => file?.end());
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
     const deadline = performance.now() + timeoutMs;
