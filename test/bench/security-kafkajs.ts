@@ -1,6 +1,7 @@
 /**
  * `MODE=kafkajs npm run bench:security` (test/bench/security.bench.ts): the cost of security on the produce path
- * measured with kafkajs in this process (issue #14; a benchmark, not a test). One in-process broker (memory storage) with a PLAINTEXT and an SSL listener (certificates made at run time,
+ * measured with kafkajs in this process (issue #14; a benchmark, not a test). One in-process broker (memory
+ * storage) with a PLAINTEXT and an SSL listener (certificates made at run time,
  * test/helpers/certs.ts) and the StandardAuthorizer holding ACLS ACLs (User:u<i> WRITE on topic t-<i>, plus
  * User:ANONYMOUS ALL on the bench topic). A kafkajs producer sends RECORDS records of VALUE_BYTES bytes in
  * sequential batches of BATCH (acks=1), after one untimed warm-up run:

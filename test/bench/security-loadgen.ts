@@ -5,21 +5,26 @@
  * run them (`node dist/broker/bin.cjs start`, real data directories, num.partitions=4 as `npm run bench`):
  *   open   broker without authorizer: PLAINTEXT and SSL listeners (certificates made at run time,
  *          test/helpers/certs.ts; the generator verifies the broker's certificate against the CA)
- *   acl    the same broker settings with the StandardAuthorizer and ACLS ACLs: User:ANONYMOUS (a non-super
+ *   none   PLAINTEXT and SASL_PLAINTEXT listeners (SCRAM-SHA-256 user admin, super.users=User:admin), no
+ *          authorizer
+ *   acl    the same as none, plus the StandardAuthorizer and ACLS ACLs: User:ANONYMOUS (a non-super
  *          principal, on PLAINTEXT) may do ALL on topics prefixed `secbench-` by one PREFIXED ACL among
  *          ACLS - 1 others (literal and prefixed topic ACLs of other users, prefixes of many lengths, some
  *          under `secbench-u`, and group ACLs), created through a SASL_PLAINTEXT listener by the super user
  *   tls    ROUNDS rounds of produce-1k (TLS_COUNT x 1 KiB) to open's PLAINTEXT then SSL listener:
  *          MB/s medians, SSL / PLAINTEXT (issue target >= 0.6)
- *   acls   ROUNDS rounds of produce-100 (ACL_COUNT x 100 B) to open's PLAINTEXT then acl's PLAINTEXT:
+ *   acls   ROUNDS rounds of produce-100 (ACL_COUNT x 100 B) to none's PLAINTEXT then acl's PLAINTEXT:
  *          msgs/s medians, ACLs / none (target: within 10 %, >= 0.9)
  * Each run writes a fresh topic, created by the admin just before (AUTO_CREATE=1: by the generator's Metadata
  * request, as bench.sh does, which adds librdkafka's 1 s retry delay to every run) and deleted after the run;
- * one unmeasured warm-up run per broker and listener comes first. Per run it reports the generator's figure, the broker's CPU seconds (/proc) and the 1-minute
- * load average; it prints a table and one JSON line (`security-json {...}`) on stdout. No goal is asserted.
- * Env: ROUNDS (3), PARTS (tls,acls), AUTO_CREATE (0), TLS_COUNT (1000000), ACL_COUNT (1000000), ACLS (10000), GEN_TIMEOUT (300 s per run),
- * BIN (/tmp/perf-bin), PERF / SHARED_DIR (where the perf scripts are, to build loadgen), BROKER_NODE_ARGS
- * (node flags of the brokers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ * one unmeasured warm-up run per broker and listener comes first. Per run it reports the generator's figure,
+ * the broker's CPU seconds (/proc, 10 ms ticks; GC timing makes it vary by 2x between runs of one broker) and
+ * the 1-minute load average; it prints a table and one JSON line (`security-json {...}`) on stdout. No goal
+ * is asserted.
+ * Env: ROUNDS (3), PARTS (tls,acls), AUTO_CREATE (0), TLS_COUNT (1000000), ACL_COUNT (1000000), ACLS (10000),
+ * GEN_TIMEOUT (300 s per run), BIN (/tmp/perf-bin), PERF / SHARED_DIR (where the perf scripts are, to build
+ * loadgen), BROKER_NODE_ARGS (node flags of the brokers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
+ * BROKER_OUT (security-procs.ts).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -44,6 +49,7 @@ const AUTO_CREATE = env.AUTO_CREATE === '1';
 /** Which comparisons to run: PARTS=tls,acls (both by default), e.g. PARTS=tls to profile one. */
 const PARTS = new Set((env.PARTS ?? 'tls,acls').split(','));
 const ADMIN_PASSWORD = 'secbench-admin-secret';
+const STANDARD_AUTHORIZER = 'org.apache.kafka.metadata.authorizer.StandardAuthorizer';
 
 // Kafka's wire enums (client/admin-acls.ts).
 const TOPIC = 2;
@@ -185,31 +191,31 @@ export async function runLoadgen(): Promise<void> {
   const load0 = loadavg().map((x) => Number(x.toFixed(2)));
   say(`security bench (loadgen ${bin}): node ${process.version}, ${cpus().length} CPUs, load average ${load0}`);
   const certs = makeTestCerts();
-  const dirs = [mkdtempSync(join(tmpdir(), 'secbench-open-')), mkdtempSync(join(tmpdir(), 'secbench-acl-'))];
-  const [plainPort, sslPort, aclPort, saslPort] = await freePorts(4);
+  const dirs = ['open', 'none', 'acl'].map((n) => mkdtempSync(join(tmpdir(), `secbench-${n}-`)));
+  const [plainPort, sslPort, nonePort, noneSasl, aclPort, aclSasl] = await freePorts(6);
   const brokers: BrokerProcess[] = [];
   const admins: Admin[] = [];
   try {
-    const open = await BrokerProcess.start(
-      'open',
-      brokerArgs(dirs[0], `PLAINTEXT://127.0.0.1:${plainPort},SSL://127.0.0.1:${sslPort}`, certs, []),
-      [plainPort, sslPort],
-    );
+    const openListeners = `PLAINTEXT://127.0.0.1:${plainPort},SSL://127.0.0.1:${sslPort}`;
+    const open = await BrokerProcess.start('open', brokerArgs(dirs[0], openListeners, certs, []), [plainPort, sslPort]);
     brokers.push(open);
-    const aclArgs = brokerArgs(
-      dirs[1],
-      `PLAINTEXT://127.0.0.1:${aclPort},SASL_PLAINTEXT://127.0.0.1:${saslPort}`,
-      certs,
-      ['--set', 'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer'],
-    );
-    aclArgs.push('--set', 'sasl.enabled.mechanisms=SCRAM-SHA-256', '--set', 'super.users=User:admin');
-    aclArgs.push('--add-scram', `SCRAM-SHA-256=[name=admin,password=${ADMIN_PASSWORD}]`);
-    const acl = await BrokerProcess.start('acl', aclArgs, [aclPort, saslPort]);
+    // none and acl: the same listeners and settings; only acl has the authorizer (and the ACLs).
+    const saslArgs = (dir: string, port: number, saslPort: number, authorizer: boolean): string[] => {
+      const listeners = `PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort}`;
+      const extra = ['--set', 'sasl.enabled.mechanisms=SCRAM-SHA-256', '--set', 'super.users=User:admin'];
+      extra.push('--add-scram', `SCRAM-SHA-256=[name=admin,password=${ADMIN_PASSWORD}]`);
+      if (authorizer) extra.push('--set', `authorizer.class.name=${STANDARD_AUTHORIZER}`);
+      return brokerArgs(dir, listeners, certs, extra);
+    };
+    const none = await BrokerProcess.start('none', saslArgs(dirs[1], nonePort, noneSasl, false), [nonePort, noneSasl]);
+    brokers.push(none);
+    const acl = await BrokerProcess.start('acl', saslArgs(dirs[2], aclPort, aclSasl, true), [aclPort, aclSasl]);
     brokers.push(acl);
-    const openAdmin = new Admin({ bootstrap: `127.0.0.1:${plainPort}` });
     const sasl = { mechanism: 'SCRAM-SHA-256' as const, username: 'admin', password: ADMIN_PASSWORD };
-    const aclAdmin = new Admin({ bootstrap: `127.0.0.1:${saslPort}`, sasl });
-    admins.push(openAdmin, aclAdmin);
+    const openAdmin = new Admin({ bootstrap: `127.0.0.1:${plainPort}` });
+    const noneAdmin = new Admin({ bootstrap: `127.0.0.1:${noneSasl}`, sasl });
+    const aclAdmin = new Admin({ bootstrap: `127.0.0.1:${aclSasl}`, sasl });
+    admins.push(openAdmin, noneAdmin, aclAdmin);
 
     const bindings = benchAcls(ACLS);
     for (let i = 0; i < bindings.length; i += 1000) await aclAdmin.createAcls(bindings.slice(i, i + 1000));
@@ -239,6 +245,7 @@ export async function runLoadgen(): Promise<void> {
       '-X',
       `ssl.ca.location=${caFile}`,
     ]);
+    const noAcls = target('none', none, nonePort, noneAdmin);
     const withAcls = target('ACLs', acl, aclPort, aclAdmin);
 
     let tls: Result | undefined;
@@ -249,7 +256,7 @@ export async function runLoadgen(): Promise<void> {
     }
     if (PARTS.has('acls')) {
       say(`acls: ${ROUNDS} rounds of produce-100 (${ACL_COUNT} x 100 B), no authorizer then ${ACLS} ACLs`);
-      acls = await rounds({ ...plain, label: 'none' }, withAcls, ACL_COUNT, 100, 'msgs_per_s', bin);
+      acls = await rounds(noAcls, withAcls, ACL_COUNT, 100, 'msgs_per_s', bin);
     }
     report(tls, acls, load0);
   } finally {
