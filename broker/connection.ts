@@ -83,6 +83,8 @@ export class Connection {
   private readonly log: Logger;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** pendingBytes needed before the next frame can be complete: 4 (its size), or 4 + its size once known. */
+  private needed = 4;
   private readonly queue: Buffer[] = [];
   private processing = false;
   /** Settles once the last started request has been answered (or dropped); answers chain on it. */
@@ -184,10 +186,17 @@ export class Connection {
     this.socket.resume();
   }
 
+  /**
+   * Called for every chunk the socket reads: on a TLS listener one per TLS record, often a few KiB (librdkafka
+   * writes ~3 KiB records), hundreds per large produce request. So a chunk that does not complete the frame
+   * being received costs two additions and a comparison: its size was checked once, from its first 4 bytes.
+   */
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
+    if (this.pendingBytes < this.needed) return;
+    const before = this.queue.length;
     while (this.pendingBytes >= 4) {
       const size = this.peekSize();
       if (size < 0 || size > this.opts.maxRequestBytes) {
@@ -195,9 +204,14 @@ export class Connection {
         this.close();
         return;
       }
-      if (this.pendingBytes < 4 + size) break;
+      if (this.pendingBytes < 4 + size) {
+        this.needed = 4 + size;
+        break;
+      }
+      this.needed = 4;
       this.queue.push(this.take(4 + size).subarray(4));
     }
+    if (this.queue.length === before) return;
     if (this.queue.length > (this.opts.maxQueuedFrames ?? DEFAULT_MAX_QUEUED)) this.socket.pause();
     if (!this.processing && !this.muted) void this.process();
   }
