@@ -2,7 +2,8 @@
  * Producer, with the Java producer's semantics:
  * - keys → partitions with murmur2 (partitioner.ts), keyless records sticky; an explicit partition wins;
  * - records batched per partition by lingerMs / batchBytes (record-accumulator.ts), one Produce request per
- *   leader holding the ready batch of each of its partitions, up to maxInFlight requests per broker;
+ *   leader holding the ready batch of each of its partitions (up to maxRequestBytes a request, further ready
+ *   batches in further requests), up to maxInFlight requests per broker;
  * - compression of each batch (gzip, snappy, lz4, zstd), acks 0 / 1 / -1 (all);
  * - retries of retriable errors (NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION, timeouts, lost
  *   connections, ...) after a metadata refresh, resending the same batch bytes, in order per partition;
@@ -35,6 +36,11 @@ export interface ProducerOptions extends ClientOptions {
   compression?: Compression;
   idempotent?: boolean;
   maxInFlight?: number;
+  /**
+   * Most bytes of batches (their uncompressed size) in one Produce request (Kafka's max.request.size, 1 MiB);
+   * more ready batches go in further requests, so that client and broker work on them in parallel.
+   */
+  maxRequestBytes?: number;
   retries?: number;
   /** Milliseconds between retries of a batch (Kafka's retry.backoff.ms). */
   retryBackoffMs?: number;
@@ -58,6 +64,7 @@ export class Producer {
   private readonly batchBytes: number;
   private readonly codec: number;
   private readonly maxInFlight: number;
+  private readonly maxRequestBytes: number;
   private readonly retries: number;
   private readonly retryBackoffMs: number;
   private readonly deliveryTimeoutMs: number;
@@ -97,6 +104,7 @@ export class Producer {
     }
     this.idempotence = opts.idempotent === true ? 'on' : opts.idempotent === false || this.acks !== -1 ? 'off' : 'auto';
     this.maxInFlight = opts.maxInFlight ?? 5;
+    this.maxRequestBytes = opts.maxRequestBytes ?? 1_048_576;
     if (this.idempotence === 'on' && this.maxInFlight > 5) {
       throw new KafkaError(ErrorCode.INVALID_REQUEST, 'an idempotent producer allows at most 5 requests in flight');
     }
@@ -171,8 +179,8 @@ export class Producer {
     const input: RecordInput = { key, value, headers, timestamp };
     return new Promise<RecordMetadata>((resolve, reject) => {
       const rec: PendingRecord = { input, timestamp, resolve, reject };
-      this.acc.append(r.topic, partition, rec, size);
-      this.schedule(this.acc.nextDueIn());
+      const due = this.acc.append(r.topic, partition, rec, size);
+      if (due >= 0) this.schedule(due);
     });
   }
 
@@ -201,6 +209,7 @@ export class Producer {
         this.rerun = false;
         const batches = this.acc.drain();
         const byNode = new Map<number, Batch[]>();
+        const unsent: Batch[] = [];
         for (const b of batches) {
           let leader = this.metadata.leaderOf(b.topic, b.partition);
           if (leader < 0) {
@@ -216,23 +225,38 @@ export class Producer {
             this.retryOrFail(b, new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `${b.topic}-${b.partition}`));
             continue;
           }
-          if ((this.nodeInFlight.get(leader) ?? 0) >= this.maxInFlight) {
-            this.acc.requeue(b); // sent when a request to this broker completes
-            deferred = true;
-            continue;
-          }
-          byNode.set(leader, [...(byNode.get(leader) ?? []), b]);
+          const list = byNode.get(leader);
+          if (list) list.push(b);
+          else byNode.set(leader, [b]);
         }
         for (const [node, bs] of byNode) {
-          this.nodeInFlight.set(node, (this.nodeInFlight.get(node) ?? 0) + 1);
-          this.active++;
-          void this.sendTo(node, bs).finally(() => {
-            this.nodeInFlight.set(node, (this.nodeInFlight.get(node) ?? 1) - 1);
-            this.active--;
-            this.schedule(0);
-            this.wakeIdle();
-          });
+          // Requests of at most maxRequestBytes (a batch larger than that goes alone), while in-flight room lasts.
+          for (let i = 0; i < bs.length; ) {
+            if ((this.nodeInFlight.get(node) ?? 0) >= this.maxInFlight) {
+              for (; i < bs.length; i++) unsent.push(bs[i]!); // sent when a request to this broker completes
+              deferred = true;
+              break;
+            }
+            const request: Batch[] = [];
+            for (
+              let bytes = 0;
+              i < bs.length && (request.length === 0 || bytes + bs[i]!.bytes <= this.maxRequestBytes);
+              i++
+            ) {
+              bytes += bs[i]!.bytes;
+              request.push(bs[i]!);
+            }
+            this.nodeInFlight.set(node, (this.nodeInFlight.get(node) ?? 0) + 1);
+            this.active++;
+            void this.sendTo(node, request).finally(() => {
+              this.nodeInFlight.set(node, (this.nodeInFlight.get(node) ?? 1) - 1);
+              this.active--;
+              this.schedule(0);
+              this.wakeIdle();
+            });
+          }
         }
+        this.acc.requeueUnsent(unsent);
       } while (this.rerun);
     } finally {
       this.running = false;
@@ -323,8 +347,16 @@ export class Producer {
       return;
     }
     const byTopic = new Map<string, Array<{ index: number; records: Buffer }>>();
+    /** The request's batches by topic and partition (a response names each at most once). */
+    const sent = new Map<string, Map<number, Batch>>();
     batches.forEach((b, i) => {
-      byTopic.set(b.topic, [...(byTopic.get(b.topic) ?? []), { index: b.partition, records: bufs[i] }]);
+      const data = { index: b.partition, records: bufs[i]! };
+      const list = byTopic.get(b.topic);
+      if (list) list.push(data);
+      else byTopic.set(b.topic, [data]);
+      const parts = sent.get(b.topic) ?? new Map<number, Batch>();
+      if (parts.size === 0) sent.set(b.topic, parts);
+      parts.set(b.partition, b);
     });
     let res: ProduceResponse;
     try {
@@ -354,7 +386,7 @@ export class Producer {
     const seen = new Set<Batch>();
     for (const t of res.responses) {
       for (const p of t.partitionResponses) {
-        const b = batches.find((x) => x.topic === t.name && x.partition === p.index);
+        const b = sent.get(t.name)?.get(p.index);
         if (!b || seen.has(b)) continue;
         seen.add(b);
         if (p.errorCode === ErrorCode.NONE || p.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {

@@ -128,6 +128,7 @@ export class Partition {
     this.localId = options.localId ?? 0;
     this.alterIsr = options.alterIsr;
     this.tailBudget = options.tailCache;
+    if (this.leader) this.assignEpochStart();
   }
 
   get leaderEpoch(): number {
@@ -135,6 +136,14 @@ export class Partition {
   }
   get isLeader(): boolean {
     return this.leader;
+  }
+
+  /**
+   * The leader epoch starts at the log end, checkpointed now rather than by the epoch's first append (see
+   * PartitionLog.assignLeaderEpoch). A failure (log closed, checkpoint write) leaves that to the append path.
+   */
+  private assignEpochStart(): void {
+    this.log.assignLeaderEpoch(this.epoch).catch(() => undefined);
   }
 
   /** Leadership change: epochs only move forward. `now`: followers in the ISR count as caught up now. */
@@ -149,6 +158,7 @@ export class Partition {
     this.isrPending = false;
     this.localEnd = this.log.logEndOffset;
     this.leaderStartOffset = this.log.logEndOffset;
+    this.assignEpochStart();
     if (assignment) {
       this.assignment = assignment;
       for (const id of assignment.replicas) {

@@ -125,6 +125,7 @@ export class Purgatory {
 
   /** Something happened on the partition (append, high-watermark move): complete what waits on it. */
   checkAndComplete(topic: string, partition: number): void {
+    if (this.watchers.size === 0) return; // nothing waits (the common case of a produce): no key to build
     const key = keyOf(topic, partition);
     const set = this.watchers.get(key);
     if (!set) return;

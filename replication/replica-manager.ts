@@ -40,6 +40,7 @@ import type { Clock, TimerHandle } from '../storage/clock.js';
 import type { AppendOptions, AppendResult, PartitionLog, TxnMarkerRequest } from '../storage/partition-log.js';
 import { NO_LEADER_EPOCH, Partition, PartitionStateError } from './partition.js';
 import { Purgatory } from './purgatory.js';
+import { TopicPartitionMap } from '../storage/topic-partition-map.js';
 import { TailCacheBudget } from './leader-tail-cache.js';
 import { fetchForReplica, type ReplicaFetchData, type ReplicaFetchPartition, readForReplica } from './replica-reads.js';
 import type { PartitionRegistration } from './metadata/image.js';
@@ -115,12 +116,8 @@ export interface AppendRecordsResult extends AppendResult {
   errorCode: number;
 }
 
-function key(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
-}
-
 export class ReplicaManager {
-  private readonly partitions = new Map<string, Partition>();
+  private readonly partitions = new TopicPartitionMap<Partition>();
   readonly purgatory: Purgatory;
   private readonly leaderEpoch: number;
   private readonly clock: Clock;
@@ -186,11 +183,10 @@ export class ReplicaManager {
 
   /** The hosted partition, or UNKNOWN_TOPIC_OR_PARTITION. */
   getPartition(topic: string, partition: number): Partition | number {
-    const k = key(topic, partition);
     const log = this.logs.getLog(topic, partition);
-    let p = this.partitions.get(k);
+    let p = this.partitions.get(topic, partition);
     if (!log) {
-      if (p) this.partitions.delete(k);
+      if (p) this.partitions.delete(topic, partition);
       p?.releaseTailCache();
       return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     }
@@ -210,7 +206,7 @@ export class ReplicaManager {
         alterIsr: (x, isr, epoch) => this.alterIsr(x.topic, x.partition, isr, epoch),
         ...(this.tailCache ? { tailCache: this.tailCache } : {}),
       });
-      this.partitions.set(k, p);
+      this.partitions.set(topic, partition, p);
       if (reg) this.applyRegistration(topic, reg, p);
     }
     return p;
@@ -428,7 +424,7 @@ export class ReplicaManager {
     const id = this.nodeId;
     if (!reg.replicas.includes(id)) {
       this.followers?.unfollow(topic, reg.partition);
-      this.partitions.get(key(topic, reg.partition))?.releaseTailCache();
+      this.partitions.get(topic, reg.partition)?.releaseTailCache();
       // Reassigned away: waiting acks=all produces and fetches answer now (NOT_LEADER_OR_FOLLOWER).
       this.purgatory.checkAndComplete(topic, reg.partition);
       this.announce(topic, reg.partition, false, reg.leaderEpoch);

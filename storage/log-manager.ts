@@ -31,6 +31,7 @@
  *   at its next step and waits for it before closing the logs.
  */
 
+import { TopicPartitionMap } from './topic-partition-map.js';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -114,6 +115,8 @@ async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T)
 
 export class LogManager {
   private readonly logs = new Map<string, PartitionLog>();
+  /** The same logs by topic and partition number: getLog builds no string key (it runs per produced partition). */
+  private readonly logIndex = new TopicPartitionMap<PartitionLog>();
   private adminQueue: Promise<unknown> = Promise.resolve();
   private timers: TimerHandle[] = [];
   private closed = false;
@@ -264,6 +267,7 @@ export class LogManager {
       ...(this.opts.autoAdvanceHighWatermark === false ? { autoAdvanceHighWatermark: false } : {}),
     });
     this.logs.set(tpKey(topic, partition), log);
+    this.logIndex.set(topic, partition, log);
     return log;
   }
 
@@ -323,7 +327,7 @@ export class LogManager {
   }
 
   getLog(topic: string, partition: number): PartitionLog | undefined {
-    return this.logs.get(tpKey(topic, partition));
+    return this.logIndex.get(topic, partition);
   }
 
   allLogs(): PartitionLog[] {
@@ -370,6 +374,7 @@ export class LogManager {
         const key = tpKey(topic, partition);
         const log = this.logs.get(key);
         this.logs.delete(key);
+        this.logIndex.delete(topic, partition);
         this.cleaner.forget(key);
         await log?.closeWithoutFlush();
         const dir = path.join(this.dataDir, key);

@@ -340,6 +340,19 @@ export class PartitionLog {
     return seg;
   }
 
+  /**
+   * This replica leads from `epoch` on (Kafka's maybeAssignEpochStartOffset at makeLeader): the epoch starts at
+   * the log end, recorded and checkpointed on the mutation queue ahead of every append queued after this call,
+   * so that the first append of the epoch (one per partition) does not write the checkpoint on the produce path.
+   * A newer epoch only; an append at an epoch the cache lacks still records it itself.
+   */
+  assignLeaderEpoch(epoch: number): Promise<void> {
+    return this.enqueue(async () => {
+      const cache = this.leaderEpochCache;
+      if (epoch > cache.latestEpoch() && cache.assign(epoch, this.logEndOffset)) await cache.flush();
+    });
+  }
+
   /** Force a roll (e.g. for tests or admin tools). */
   async forceRoll(): Promise<void> {
     await this.enqueue(() => this.roll('forced'));

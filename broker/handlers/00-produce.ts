@@ -99,7 +99,13 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
     const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
     const res = defaultProduceResponse();
     const pending: Promise<void>[] = [];
-    const queued: Promise<void>[] = [];
+    // Partitions whose append is not yet queued on its log (or failed before): `allQueued` settles at zero.
+    let unqueued = 1;
+    let markAllQueued!: () => void;
+    const allQueued = new Promise<void>((resolve) => (markAllQueued = resolve));
+    const queuedOne = (): void => {
+      if (--unqueued === 0) markAllQueued();
+    };
     let drop = false;
     let txnDenied = false;
     if (hasTransactionalRecords(req)) {
@@ -139,8 +145,13 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
         const found = partitions.getPartitionOrError(t.name, p.index);
         // Not here (yet?): this node may not have applied a topic just created elsewhere; catch up first.
         const lookup = typeof found === 'number' ? partitionCaughtUp(ctx.services, t.name, p.index) : found;
-        let markQueued!: () => void;
-        queued.push(new Promise<void>((resolve) => (markQueued = resolve)));
+        unqueued++;
+        let isQueued = false;
+        const markQueued = (): void => {
+          if (isQueued) return;
+          isQueued = true;
+          queuedOne();
+        };
         pending.push(
           (async () => {
             try {
@@ -191,7 +202,8 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
     }
     // Every append is in its log's queue, in this request's order: the next request may start, unless this one
     // is throttled (then it waits for the mute).
-    const throttled = Promise.all(queued).then(() => {
+    queuedOne(); // every partition is counted
+    const throttled = allQueued.then(() => {
       const ms = ctx.quota.recordProduce();
       if (ms === 0) ctx.release?.();
       return ms;

@@ -100,6 +100,7 @@ before(async () => {
       { name: 'retry-idem', partitions: 1 },
       { name: 'retry-plain', partitions: 1 },
       { name: 'errs', partitions: 2 },
+      { name: 'wide', partitions: 8 },
     ],
   });
   proxy.target = b.port;
@@ -145,6 +146,41 @@ test('records sent together within linger go in one Produce request; batchBytes 
   const requests = proxy.produceRequests - before;
   assert.ok(requests >= 5, `${requests} Produce requests for 50 x 100 B with 1000 B batches`);
   await small.close();
+});
+
+test('ready batches of many partitions go in requests of at most maxRequestBytes, each record once', {
+  timeout: 30_000,
+}, async () => {
+  const value = 'w'.repeat(1000); // a batch of one such record counts 1021 bytes
+  const send = async (p: Producer, round: number): Promise<number> => {
+    const before = proxy.produceRequests;
+    const metas = await p.sendBatch(
+      Array.from({ length: 8 }, (_, partition) => ({ topic: 'wide', partition, value: `${round}${value}` })),
+    );
+    assert.deepEqual(
+      metas.map((m) => m.partition),
+      [0, 1, 2, 3, 4, 5, 6, 7],
+    );
+    return proxy.produceRequests - before;
+  };
+  const one = new Producer({ bootstrap, lingerMs: 50 });
+  await one.send({ topic: 'wide', partition: 0, value: 'warm-up' });
+  assert.equal(await send(one, 0), 1, 'the default 1 MiB holds all eight batches');
+  await one.close();
+  // Two batches a request (2042 bytes), one request in flight at a time: four requests.
+  const split = new Producer({ bootstrap, lingerMs: 50, maxRequestBytes: 2_500, maxInFlight: 1 });
+  await split.send({ topic: 'wide', partition: 0, value: 'warm-up' });
+  assert.equal(await send(split, 1), 4);
+  await split.close();
+  const c = new Consumer({ bootstrap, fromBeginning: true });
+  c.assign(Array.from({ length: 8 }, (_, partition) => ({ topic: 'wide', partition })));
+  const seen: string[] = [];
+  for (let i = 0; i < 50 && seen.length < 18; i++) {
+    for (const r of await c.poll(200)) seen.push(`${r.partition}:${r.value!.toString().slice(0, 1)}`);
+  }
+  await c.close();
+  const expected = ['0:w', '0:w', ...Array.from({ length: 8 }, (_, p) => [`${p}:0`, `${p}:1`]).flat()];
+  assert.deepEqual(seen.sort(), expected.sort());
 });
 
 test('acks 0, 1 and all', { timeout: 30_000 }, async () => {
