@@ -40,7 +40,7 @@ export async function locateBatch(
 
 /**
  * Whole batches from `hit` up to maxBytes (at least that first batch if minOneBatch), below `limit`, and only
- * batches with lastOffset < maxOffset.
+ * batches with lastOffset < maxOffset. The range is read into `alloc(length)` if given (reused memory).
  */
 export async function readWholeBatches(
   log: FileHandle,
@@ -49,12 +49,13 @@ export async function readWholeBatches(
   maxBytes: number,
   minOneBatch: boolean,
   maxOffset: number,
+  alloc?: (length: number) => Buffer,
 ): Promise<SegmentReadResult> {
   const want = Math.min(limit - hit.position, minOneBatch ? Math.max(maxBytes, hit.size) : maxBytes);
   if (want < hit.size || hit.lastOffset >= maxOffset) {
     return { records: Buffer.alloc(0), firstBatchOffset: hit.baseOffset, position: hit.position };
   }
-  const buf = await readAt(log, hit.position, want);
+  const buf = await readAt(log, hit.position, want, alloc?.(want));
   // Keep whole batches only, below maxOffset.
   let end = 0;
   while (end + BATCH_HEADER_SIZE <= buf.length) {

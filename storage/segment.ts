@@ -279,11 +279,12 @@ export class LogSegment {
     maxPosition = this._size,
     minOneBatch = true,
     maxOffset = Infinity,
+    alloc?: (length: number) => Buffer,
   ): Promise<SegmentReadResult | undefined> {
     const limit = Math.min(maxPosition, this._size);
     const hit = await this.translateOffset(startOffset, limit);
     if (hit === undefined) return undefined;
-    return readWholeBatches(this.log, hit, limit, maxBytes, minOneBatch, maxOffset);
+    return readWholeBatches(this.log, hit, limit, maxBytes, minOneBatch, maxOffset, alloc);
   }
 
   /** First record with timestamp >= ts and offset >= startingOffset, via the time and offset indexes. */

@@ -38,6 +38,8 @@
  * answers TOPIC_AUTHORIZATION_FAILED; a consumer needs READ on each topic, else its partitions answer
  * TOPIC_AUTHORIZATION_FAILED (before existence is looked at) with no records and no offsets. Denied partitions
  * are not waited on; in a fetch session they stay in the session and are checked again on each request.
+ * Memory (issue #16): a consumer's file ranges are read into reused slabs (storage/read-buffers.ts) that go back
+ * to the pool once the response has been handed to the socket (ctx.afterResponse), not into fresh buffers.
  */
 import { decodeFetchRequest, type FetchRequest } from '../../protocol/generated/fetch-request.js';
 import {
@@ -66,6 +68,7 @@ import { preferredReadReplica } from '../../replication/replica-selector.js';
 import { LeaderHints } from '../leader-hints.js';
 import { AclOperation, AclResourceType } from '../authorizer.js';
 import { authorizedCluster, filterAuthorized } from '../security/authorize.js';
+import { fetchReadBuffers } from '../../storage/read-buffers.js';
 
 const INT32_MAX = 2147483647;
 const EMPTY = Buffer.alloc(0);
@@ -119,6 +122,8 @@ interface ReadOptions {
   preferred: ((p: Partition, fetchOffset: number) => number) | undefined;
   /** Whether the client may read the topic (replica fetches: CLUSTER_ACTION; consumers: READ on the topic). */
   readable: (topic: string) => boolean;
+  /** Consumers: where file ranges are read into (reused slabs, given back once the response is sent). */
+  alloc: ((length: number) => Buffer) | undefined;
 }
 
 /**
@@ -196,6 +201,7 @@ async function readOnce(
     const r = await part.read(it.fetchOffset, Math.max(0, room), {
       readCommitted: o.readCommitted,
       minOneBatch: total === 0,
+      alloc: o.alloc,
     });
     const lso = r.lastStableOffset;
     if (
@@ -339,8 +345,17 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
       );
       readableTopics = (topic) => allowed.has(topic);
     }
+    // A consumer's file ranges land in reused slabs, back in the pool once the response is in the socket
+    // (every read of a long poll included; replica fetches keep fresh memory: the follower's log keeps it).
+    let alloc: ((length: number) => Buffer) | undefined;
+    if (replicaId < 0 && ctx.afterResponse) {
+      const lease = fetchReadBuffers.lease();
+      ctx.afterResponse(() => lease.release());
+      alloc = lease.alloc;
+    }
     const opts: ReadOptions = {
       readable: readableTopics,
+      alloc,
       replicaId,
       version: v,
       responseMax: Math.min(v >= 3 ? req.maxBytes : INT32_MAX, ctx.quota.maxFetchBytes()),
