@@ -289,7 +289,10 @@ export class Connection {
         frame,
         release,
         previous,
-        (fn) => (afterSent ??= []).push(fn),
+        (fn) => {
+          afterSent ??= [];
+          afterSent.push(fn);
+        },
         (out) => {
           handedOff = true;
           const fns = afterSent;
