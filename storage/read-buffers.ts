@@ -20,8 +20,11 @@ export class ReadBufferPool {
   private readonly free: Buffer[] = [];
 
   constructor(
-    /** Slab size: Kafka clients' default max.partition.fetch.bytes (1 MiB) fits one. */
-    readonly slabSize = 1 << 20,
+    /**
+     * Slab size: a read of Kafka clients' default max.partition.fetch.bytes (1 MiB) plus the slack a segment
+     * read takes to find its first batch (segment-read.ts) fits one.
+     */
+    readonly slabSize = (1 << 20) + 64 * 1024,
     /** Slabs kept while unused. */
     readonly maxFree = 16,
   ) {}
