@@ -2,7 +2,9 @@
  * Reads of one segment's `.log` file (segment.ts), kept out of it: finding the batch holding an offset,
  * cutting a byte range of whole batches, and finding the first record at or after a timestamp. The caller
  * (LogSegment) gives the start position its indexes yield and the end position to stop at (its `size` as
- * observed when the read started, so a concurrent append is never seen half-written).
+ * observed when the read started, so a concurrent append is never seen half-written). A fetch's read does both
+ * steps in one file read from the index position (`readFromIndexPosition`), falling back to the two steps
+ * when that read does not hold what it needs; a caller's `alloc` gives the memory read into (reused slabs).
  *
  * Invariants: reads never go past `end`; a returned range holds whole batches only (never a partial one);
  * only timestamp lookups decode a batch (decompressing it if needed), a batch that cannot be decompressed
