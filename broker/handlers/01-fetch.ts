@@ -143,6 +143,8 @@ async function readOnce(
   const results: FetchResponsePartitionData[] = [];
   const readable: Item[] = [];
   // Consumers: the partitions' log reads overlap (fetch-read-ahead.ts); the answers are decided in order below.
+  // What is read ahead stays within the response's maxBytes (the memory a sequential read may take anyway).
+  let aheadBytes = 0;
   const ahead =
     o.replicaId < 0 && items.length > 1
       ? new FetchReadAhead(items.length, (j) => {
@@ -151,6 +153,8 @@ async function readOnce(
           const part = partitions.getPartitionOrError(it.topic, it.partition, it.currentLeaderEpoch, !o.fromAnyReplica);
           if (typeof part === 'number') return undefined;
           const maxBytes = Math.max(0, it.maxBytes);
+          if (aheadBytes + maxBytes > o.responseMax) return undefined;
+          aheadBytes += maxBytes;
           const opts = { readCommitted: o.readCommitted, minOneBatch: true, alloc: o.alloc };
           return { part, maxBytes, result: part.read(it.fetchOffset, maxBytes, opts) };
         })
