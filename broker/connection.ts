@@ -63,7 +63,10 @@ export interface RequestEvent {
   /** How long the client was throttled for after this response (client quotas), 0 when not. */
   throttleMs: number;
   request: unknown;
-  /** null when no response is sent (Produce acks=0). */
+  /**
+   * null when no response is sent (Produce acks=0). A Fetch's record buffers may be reused memory: read them
+   * during the callback only (storage/read-buffers.ts).
+   */
   response: unknown;
   responseBytes: number;
 }
@@ -292,6 +295,37 @@ export class Connection {
    * settled. `release` lets the next request start early (see the header). Never rejects.
    */
   private async handleFrame(frame: Buffer, release: () => void, previous: Promise<void>): Promise<void> {
+    // Callbacks for when the response is in the socket (RequestContext.afterResponse); run at once otherwise.
+    let afterSent: (() => void)[] | undefined;
+    let handedOff = false;
+    try {
+      await this.handleRequest(
+        frame,
+        release,
+        previous,
+        (fn) => {
+          afterSent ??= [];
+          afterSent.push(fn);
+        },
+        (out) => {
+          handedOff = true;
+          const fns = afterSent;
+          afterSent = undefined;
+          this.send(out, fns && (() => runAll(fns, this.log)));
+        },
+      );
+    } finally {
+      if (!handedOff && afterSent) runAll(afterSent, this.log);
+    }
+  }
+
+  private async handleRequest(
+    frame: Buffer,
+    release: () => void,
+    previous: Promise<void>,
+    afterResponse: (fn: () => void) => void,
+    sendResponse: (out: Buffer[]) => void,
+  ): Promise<void> {
     let apiKey = -1;
     let apiVersion = -1;
     try {
@@ -361,6 +395,7 @@ export class Connection {
         services: this.opts.services,
         release,
         quota,
+        afterResponse,
         closeConnection: () => {
           closeRequested = true;
         },
@@ -381,7 +416,7 @@ export class Connection {
         res === null || this.closed
           ? []
           : encodeResponseFrame(apiKey, apiVersion, header.correlationId, (w) => handler.encode(w, apiVersion, res));
-      if (out.length > 0) this.send(out);
+      if (out.length > 0) sendResponse(out);
       if (this.sasl?.closeAfterResponse) this.end();
       // KIP-219: answer first, then stop reading for the throttle time (also for acks=0 produces).
       if (throttleMs > 0) this.mute(throttleMs);
@@ -414,15 +449,32 @@ export class Connection {
     }
   }
 
-  private send(chunks: Buffer[]): void {
-    if (this.closed) return;
-    if (chunks.length === 1) {
-      this.socket.write(chunks[0]);
+  /** Write a frame's chunks as one vectored write; `written` runs once the socket is done with them. */
+  private send(chunks: Buffer[], written?: () => void): void {
+    if (this.closed) {
+      written?.();
+      return;
+    }
+    const last = chunks.length - 1;
+    if (last === 0) {
+      this.socket.write(chunks[0], written && (() => written()));
     } else {
       this.socket.cork();
-      for (const c of chunks) this.socket.write(c);
+      for (let i = 0; i < last; i++) this.socket.write(chunks[i]);
+      this.socket.write(chunks[last], written && (() => written()));
       this.socket.uncork();
     }
     if (this.socket.writableLength > (this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING)) this.socket.pause();
+  }
+}
+
+/** Run each callback once; one that throws is logged and does not stop the others. */
+function runAll(fns: (() => void)[], log: Logger): void {
+  for (const fn of fns) {
+    try {
+      fn();
+    } catch (err) {
+      log.error({ err: err instanceof Error ? err.message : String(err) }, 'after-response callback failed');
+    }
   }
 }

@@ -83,6 +83,8 @@ export interface PartitionReadOptions {
   readCommitted?: boolean;
   /** Return the first batch even if larger than maxBytes (default true). */
   minOneBatch?: boolean;
+  /** Where the file range is read into (storage ReadOptions.alloc); default fresh memory. */
+  alloc?: (length: number) => Buffer;
 }
 
 export interface PartitionReadResult extends ReadResult {
@@ -436,6 +438,7 @@ export class Partition {
     const r = await this.log.read(fetchOffset, maxBytes, {
       maxOffset: limit,
       minOneBatch: options.minOneBatch ?? true,
+      alloc: options.alloc,
     });
     return { ...r, lastStableOffset: lso };
   }

@@ -97,7 +97,7 @@ export class LogReader {
       if (seg.baseOffset >= maxOffset) break;
       const maxPosition = await this.positionLimit(seg, maxOffset);
       const room = Math.max(0, maxBytes - prefixBytes);
-      const r = await seg.read(from, room, maxPosition, minOne, maxOffset);
+      const r = await seg.read(from, room, maxPosition, minOne, maxOffset, options.alloc);
       if (r !== undefined) {
         const next = seg.nextOffset;
         if (r.records.length === 0 || next >= maxOffset || !onlyEmptyBatchesUpTo(r.records, next)) {

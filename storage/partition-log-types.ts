@@ -79,6 +79,11 @@ export interface ReadOptions {
   maxOffset?: number;
   /** Return the first batch even if larger than maxBytes (default true). */
   minOneBatch?: boolean;
+  /**
+   * Where the file range is read into (a consumer Fetch's `ReadLease.alloc`, storage/read-buffers.ts); the
+   * returned records may then live in reused memory, valid only while the caller's lease is. Default: fresh.
+   */
+  alloc?: (length: number) => Buffer;
 }
 
 export interface ReadResult {

@@ -2,7 +2,9 @@
  * Reads of one segment's `.log` file (segment.ts), kept out of it: finding the batch holding an offset,
  * cutting a byte range of whole batches, and finding the first record at or after a timestamp. The caller
  * (LogSegment) gives the start position its indexes yield and the end position to stop at (its `size` as
- * observed when the read started, so a concurrent append is never seen half-written).
+ * observed when the read started, so a concurrent append is never seen half-written). A fetch's read does both
+ * steps in one file read from the index position (`readFromIndexPosition`), falling back to the two steps
+ * when that read does not hold what it needs; a caller's `alloc` gives the memory read into (reused slabs).
  *
  * Invariants: reads never go past `end`; a returned range holds whole batches only (never a partial one);
  * only timestamp lookups decode a batch (decompressing it if needed), a batch that cannot be decompressed
@@ -15,9 +17,11 @@ import type { RecordLocation } from './batch-scan.js';
 import {
   attributes,
   BATCH_HEADER_SIZE,
+  baseOffsetNumber,
   COMPRESSION_CODEC_MASK,
   entrySize,
   lastOffsetNumber,
+  magic,
 } from '../protocol/records/batch-header.js';
 import { decompress } from '../protocol/records/compression.js';
 import type { BatchLocation, SegmentReadResult } from './segment-types.js';
@@ -40,7 +44,7 @@ export async function locateBatch(
 
 /**
  * Whole batches from `hit` up to maxBytes (at least that first batch if minOneBatch), below `limit`, and only
- * batches with lastOffset < maxOffset.
+ * batches with lastOffset < maxOffset. The range is read into `alloc(length)` if given (reused memory).
  */
 export async function readWholeBatches(
   log: FileHandle,
@@ -49,20 +53,94 @@ export async function readWholeBatches(
   maxBytes: number,
   minOneBatch: boolean,
   maxOffset: number,
+  alloc?: (length: number) => Buffer,
 ): Promise<SegmentReadResult> {
   const want = Math.min(limit - hit.position, minOneBatch ? Math.max(maxBytes, hit.size) : maxBytes);
   if (want < hit.size || hit.lastOffset >= maxOffset) {
     return { records: Buffer.alloc(0), firstBatchOffset: hit.baseOffset, position: hit.position };
   }
-  const buf = await readAt(log, hit.position, want);
-  // Keep whole batches only, below maxOffset.
+  const buf = await readAt(log, hit.position, want, alloc?.(want));
+  return { records: wholeBatches(buf, maxOffset), firstBatchOffset: hit.baseOffset, position: hit.position };
+}
+
+/** Bytes read past maxBytes so that the batch holding the offset is usually found in the same read. */
+const LOCATE_SLACK = 16 * 1024;
+
+/**
+ * `locateBatch` then `readWholeBatches` in one file read (issue #16: one thread-pool round trip per partition,
+ * not two): reads from the index position `start` maxBytes plus some slack, finds the batch holding `offset` in
+ * memory and cuts the whole batches from it. When that read does not hold all it needs (the batch lies further
+ * than the slack, a first batch larger than what was read, anything malformed), it does the two steps instead,
+ * so the answer is always theirs. Undefined: no batch at or after `offset` below `limit`.
+ */
+export async function readFromIndexPosition(
+  log: FileHandle,
+  start: number,
+  limit: number,
+  offset: number,
+  maxBytes: number,
+  minOneBatch: boolean,
+  maxOffset: number,
+  alloc?: (length: number) => Buffer,
+): Promise<SegmentReadResult | undefined> {
+  const len = Math.min(limit - start, maxBytes + LOCATE_SLACK);
+  if (len < BATCH_HEADER_SIZE) return twoSteps(log, start, limit, offset, maxBytes, minOneBatch, maxOffset, alloc);
+  const buf = await readAt(log, start, len, alloc?.(len));
+  let pos = 0;
+  for (;;) {
+    if (pos + BATCH_HEADER_SIZE > buf.length) {
+      if (start + pos >= limit) return undefined; // every batch below the limit ends before the offset
+      return twoSteps(log, start, limit, offset, maxBytes, minOneBatch, maxOffset, alloc);
+    }
+    const size = entrySize(buf, pos);
+    if (size < BATCH_HEADER_SIZE || size > limit - start - pos || magic(buf, pos) !== 2) {
+      return twoSteps(log, start, limit, offset, maxBytes, minOneBatch, maxOffset, alloc);
+    }
+    if (lastOffsetNumber(buf, pos) >= offset) break;
+    pos += size;
+  }
+  const hit: BatchLocation = {
+    position: start + pos,
+    size: entrySize(buf, pos),
+    baseOffset: baseOffsetNumber(buf, pos),
+    lastOffset: lastOffsetNumber(buf, pos),
+  };
+  const want = Math.min(limit - hit.position, minOneBatch ? Math.max(maxBytes, hit.size) : maxBytes);
+  if (want < hit.size || hit.lastOffset >= maxOffset) {
+    return { records: Buffer.alloc(0), firstBatchOffset: hit.baseOffset, position: hit.position };
+  }
+  if (pos + want > buf.length) return readWholeBatches(log, hit, limit, maxBytes, minOneBatch, maxOffset, alloc);
+  return {
+    records: wholeBatches(buf.subarray(pos, pos + want), maxOffset),
+    firstBatchOffset: hit.baseOffset,
+    position: hit.position,
+  };
+}
+
+async function twoSteps(
+  log: FileHandle,
+  start: number,
+  limit: number,
+  offset: number,
+  maxBytes: number,
+  minOneBatch: boolean,
+  maxOffset: number,
+  alloc?: (length: number) => Buffer,
+): Promise<SegmentReadResult | undefined> {
+  const hit = await locateBatch(log, start, limit, offset);
+  if (hit === undefined) return undefined;
+  return readWholeBatches(log, hit, limit, maxBytes, minOneBatch, maxOffset, alloc);
+}
+
+/** The leading whole batches of `buf` with lastOffset < maxOffset. */
+function wholeBatches(buf: Buffer, maxOffset: number): Buffer {
   let end = 0;
   while (end + BATCH_HEADER_SIZE <= buf.length) {
     const size = entrySize(buf, end);
     if (size < BATCH_HEADER_SIZE || end + size > buf.length || lastOffsetNumber(buf, end) >= maxOffset) break;
     end += size;
   }
-  return { records: buf.subarray(0, end), firstBatchOffset: hit.baseOffset, position: hit.position };
+  return buf.subarray(0, end);
 }
 
 /**

@@ -41,7 +41,7 @@ import type { TimestampOffset } from './time-index.js';
 import { BatchHeaderScanner } from './batch-scan.js';
 import type { RecordLocation } from './batch-scan.js';
 import { baseOffsetNumber, entrySize, lastOffsetNumber, maxTimestampNumber } from '../protocol/records/batch-header.js';
-import { findRecordByTimestamp, locateBatch, readWholeBatches } from './segment-read.js';
+import { findRecordByTimestamp, locateBatch, readFromIndexPosition } from './segment-read.js';
 import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFileName } from './segment-types.js';
 import type {
   BatchLocation,
@@ -263,11 +263,11 @@ export class LogSegment {
     maxPosition = this._size,
     minOneBatch = true,
     maxOffset = Infinity,
+    alloc?: (length: number) => Buffer,
   ): Promise<SegmentReadResult | undefined> {
     const limit = Math.min(maxPosition, this._size);
-    const hit = await this.translateOffset(startOffset, limit);
-    if (hit === undefined) return undefined;
-    return readWholeBatches(this.log, hit, limit, maxBytes, minOneBatch, maxOffset);
+    const start = this.offsetIndex.lookup(startOffset).position;
+    return readFromIndexPosition(this.log, start, limit, startOffset, maxBytes, minOneBatch, maxOffset, alloc);
   }
 
   /** First record with timestamp >= ts and offset >= startingOffset, via the time and offset indexes. */

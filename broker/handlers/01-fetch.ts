@@ -38,6 +38,9 @@
  * answers TOPIC_AUTHORIZATION_FAILED; a consumer needs READ on each topic, else its partitions answer
  * TOPIC_AUTHORIZATION_FAILED (before existence is looked at) with no records and no offsets. Denied partitions
  * are not waited on; in a fetch session they stay in the session and are checked again on each request.
+ * Memory (issue #16): a consumer's file ranges are read into reused slabs (storage/read-buffers.ts) that go back
+ * to the pool once the response has been handed to the socket (ctx.afterResponse), not into fresh buffers,
+ * and the partitions' reads overlap (broker/fetch-read-ahead.ts) with the answers decided in order as before.
  */
 import { decodeFetchRequest, type FetchRequest } from '../../protocol/generated/fetch-request.js';
 import {
@@ -66,6 +69,8 @@ import { preferredReadReplica } from '../../replication/replica-selector.js';
 import { LeaderHints } from '../leader-hints.js';
 import { AclOperation, AclResourceType } from '../authorizer.js';
 import { authorizedCluster, filterAuthorized } from '../security/authorize.js';
+import { fetchReadBuffers } from '../../storage/read-buffers.js';
+import { FetchReadAhead } from '../fetch-read-ahead.js';
 
 const INT32_MAX = 2147483647;
 const EMPTY = Buffer.alloc(0);
@@ -119,6 +124,8 @@ interface ReadOptions {
   preferred: ((p: Partition, fetchOffset: number) => number) | undefined;
   /** Whether the client may read the topic (replica fetches: CLUSTER_ACTION; consumers: READ on the topic). */
   readable: (topic: string) => boolean;
+  /** Consumers: where file ranges are read into (reused slabs, given back once the response is sent). */
+  alloc: ((length: number) => Buffer) | undefined;
 }
 
 /**
@@ -135,7 +142,25 @@ async function readOnce(
   let failedRead = false;
   const results: FetchResponsePartitionData[] = [];
   const readable: Item[] = [];
-  for (const it of items) {
+  // Consumers: the partitions' log reads overlap (fetch-read-ahead.ts); the answers are decided in order below.
+  // What is read ahead stays within the response's maxBytes (the memory a sequential read may take anyway).
+  let aheadBytes = 0;
+  const ahead =
+    o.replicaId < 0 && items.length > 1
+      ? new FetchReadAhead(items.length, (j) => {
+          const it = items[j];
+          if ((o.byId && it.topic === '') || !o.readable(it.topic)) return undefined;
+          const part = partitions.getPartitionOrError(it.topic, it.partition, it.currentLeaderEpoch, !o.fromAnyReplica);
+          if (typeof part === 'number') return undefined;
+          const maxBytes = Math.max(0, it.maxBytes);
+          if (aheadBytes + maxBytes > o.responseMax) return undefined;
+          aheadBytes += maxBytes;
+          const opts = { readCommitted: o.readCommitted, minOneBatch: true, alloc: o.alloc };
+          return { part, maxBytes, result: part.read(it.fetchOffset, maxBytes, opts) };
+        })
+      : undefined;
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i];
     const out = defaultFetchResponsePartitionData();
     out.partitionIndex = it.partition;
     out.records = EMPTY;
@@ -193,10 +218,15 @@ async function readOnce(
     readable.push(it);
     // read_committed reads up to the last stable offset, read_uncommitted up to the high watermark.
     const room = Math.min(it.maxBytes, o.responseMax - total);
-    const r = await part.read(it.fetchOffset, Math.max(0, room), {
-      readCommitted: o.readCommitted,
-      minOneBatch: total === 0,
-    });
+    const early = ahead?.take(i, part);
+    let r = early ? await early.result : undefined;
+    if (r === undefined || !FetchReadAhead.usable(r.records, early?.maxBytes ?? 0, Math.max(0, room), total === 0)) {
+      r = await part.read(it.fetchOffset, Math.max(0, room), {
+        readCommitted: o.readCommitted,
+        minOneBatch: total === 0,
+        alloc: o.alloc,
+      });
+    }
     const lso = r.lastStableOffset;
     if (
       r.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE &&
@@ -339,8 +369,17 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
       );
       readableTopics = (topic) => allowed.has(topic);
     }
+    // A consumer's file ranges land in reused slabs, back in the pool once the response is in the socket
+    // (every read of a long poll included; replica fetches keep fresh memory: the follower's log keeps it).
+    let alloc: ((length: number) => Buffer) | undefined;
+    if (replicaId < 0 && ctx.afterResponse) {
+      const lease = fetchReadBuffers.lease();
+      ctx.afterResponse(() => lease.release());
+      alloc = lease.alloc;
+    }
     const opts: ReadOptions = {
       readable: readableTopics,
+      alloc,
       replicaId,
       version: v,
       responseMax: Math.min(v >= 3 ? req.maxBytes : INT32_MAX, ctx.quota.maxFetchBytes()),

@@ -43,6 +43,12 @@ export interface RequestContext {
    * connection fills throttle_time_ms and mutes the connection for it after the response.
    */
   readonly quota: RequestQuota;
+  /**
+   * Run `fn` once this request's response has been handed to the socket (its write callback), or at once when
+   * none is sent (no response, a closed connection, a failure). A consumer Fetch gives its reused read
+   * buffers back there (storage/read-buffers.ts). Absent: the handler must not answer with reused memory.
+   */
+  readonly afterResponse?: (fn: () => void) => void;
 }
 
 export interface ApiHandler<Req = unknown, Res = unknown> {
