@@ -20,7 +20,7 @@ import { CONTROL_TYPE_COMMIT } from '../../protocol/records/builder.js';
 import { parseControlRecordKey } from '../../protocol/records/batch.js';
 import { InternalTopic, type InternalRecord, type InternalTopicServices } from '../internal-topic.js';
 import { PartitionBatcher } from './offsets-batcher.js';
-import { forEachRecord, LastValues } from './offsets-replay.js';
+import { copyRecord, forEachRecord, LastValues, recordsOf } from './offsets-replay.js';
 
 /** Records of transactional offset commits with no marker yet, by producer id. */
 export type UnresolvedTxnRecords = Map<number, { key: Buffer; value: Buffer | null; timestamp: number }[]>;
@@ -135,35 +135,37 @@ export class OffsetsTopicLog implements GroupLog {
     const txnHeld: UnresolvedTxnRecords = new Map();
     // Last value wins (offsets-replay.ts): only each key's final record is applied, as after compaction.
     const last = new LastValues();
-    const add = (key: Buffer, value: Buffer | null, timestamp: number): void => {
-      last.add(key, value, timestamp);
-      count++;
-    };
-    for await (const { batch, readFrom } of this.topic.batches(p)) {
+    for await (const { batches, readFrom } of this.topic.reads(p)) {
       if (!current()) break;
-      if (batch.isControl) {
-        // Transaction marker (txn-offsets.ts): COMMIT applies the producer's held records, ABORT drops them.
-        const held = txnHeld.get(Number(batch.producerId));
-        txnHeld.delete(Number(batch.producerId));
-        const [marker] = await batch.recordsArray();
-        if (held && marker && parseControlRecordKey(marker.key).type === CONTROL_TYPE_COMMIT) {
-          for (const h of held) add(h.key, h.value, h.timestamp);
-        }
-        continue;
-      }
-      if (batch.isTransactional) {
-        const pid = Number(batch.producerId);
-        await forEachRecord(batch, readFrom, (key, value, timestamp) => {
-          let held = txnHeld.get(pid);
-          if (!held) {
-            held = [];
-            txnHeld.set(pid, held);
+      for (const batch of batches) {
+        if (batch.isControl) {
+          // Transaction marker (txn-offsets.ts): COMMIT applies the producer's held records, ABORT drops them.
+          const held = txnHeld.get(Number(batch.producerId));
+          txnHeld.delete(Number(batch.producerId));
+          const [marker] = await batch.recordsArray();
+          if (held && marker && parseControlRecordKey(marker.key).type === CONTROL_TYPE_COMMIT) {
+            for (const h of held) last.addRecord(h.key, h.value, h.timestamp);
+            count += held.length;
           }
-          held.push({ key: Buffer.from(key), value: value && Buffer.from(value), timestamp });
-        });
-        continue;
+          continue;
+        }
+        const records = recordsOf(batch);
+        const data = records instanceof Buffer ? records : await records;
+        if (batch.isTransactional) {
+          const pid = Number(batch.producerId);
+          forEachRecord(batch, data, readFrom, (d, keyStart, keyEnd, valueStart, valueEnd, timestamp) => {
+            let held = txnHeld.get(pid);
+            if (!held) {
+              held = [];
+              txnHeld.set(pid, held);
+            }
+            held.push({ ...copyRecord(d, keyStart, keyEnd, valueStart, valueEnd), timestamp });
+          });
+          continue;
+        }
+        count += batch.recordsCount;
+        forEachRecord(batch, data, readFrom, last.add);
       }
-      await forEachRecord(batch, readFrom, add);
     }
     last.applyTo(apply, current);
     return { count, unresolved: txnHeld };
