@@ -138,7 +138,11 @@ export class LastValues {
       this.arena = Buffer.allocUnsafe(Math.max(ARENA_CHUNK, len));
       this.arenaPos = 0;
     }
-    data.copy(this.arena, this.arenaPos, valueStart, valueEnd);
+    const arena = this.arena;
+    const at = this.arenaPos;
+    // Offset values are some 30 bytes: a loop beats Buffer#copy's argument handling at that size.
+    if (len <= 64) for (let j = 0; j < len; j++) arena[at + j] = data[valueStart + j]!;
+    else data.copy(arena, at, valueStart, valueEnd);
     this.valueIn.push(this.arena);
     this.valueAt.push(this.arenaPos);
     this.valueLen.push(len);
