@@ -7,14 +7,15 @@
  * - `write` appends the records (records.ts formats) to the group's partition, which this node must lead, in
  *   one record batch with the other writes of that partition in the same event-loop turn (group commit,
  *   offsets-batcher.ts), and resolves once every in-sync replica has it (acks=all, as Kafka's
- *   offsets.commit.required.acks = -1, waiting up to offsets.commit.timeout.ms); the coordinator updates its in-memory state only after
- *   that, so an acknowledged commit survives a kill -9 of the broker process and a change of coordinator.
- *   Failures throw with the log's Kafka code (internal-topic.ts's coordinatorErrorFor maps them).
+ *   offsets.commit.required.acks = -1, waiting up to offsets.commit.timeout.ms); the coordinator updates
+ *   its in-memory state only after that, so an acknowledged commit survives a kill -9 of the broker process
+ *   and a change of coordinator. Failures throw with the log's Kafka code (internal-topic.ts's
+ *   coordinatorErrorFor maps them); every write of a failed batch fails.
  * - `replayPartition` reads one partition from its log start to its end, in order, and hands the last record
  *   of each key to the callback (`replay`: every partition; offsets-replay.ts), as a compacted log would hold
- *   them; null values are tombstones. Records of
- *   transactional batches (TxnOffsetCommit, txn-offsets.ts) are held until their producer's marker: COMMIT
- *   hands them over, ABORT drops them; those with no marker yet end up in `unresolvedTxnRecords`.
+ *   them; null values are tombstones. Records of transactional batches (TxnOffsetCommit, txn-offsets.ts) are
+ *   held until their producer's marker: COMMIT hands them over, ABORT drops them; those with no marker yet
+ *   end up in `unresolvedTxnRecords`.
  */
 import { CONTROL_TYPE_COMMIT } from '../../protocol/records/builder.js';
 import { parseControlRecordKey } from '../../protocol/records/batch.js';
