@@ -14,7 +14,8 @@
  *   `coordinatorErrorFor` maps it to what a coordinator answers.
  * - `batches` walks one partition from its log start to its log end in offset order, handing over whole
  *   batches (control batches included) with the offset reading started from, so a caller skips records
- *   below it. It is bounded by MAX_READS_PER_PARTITION reads.
+ *   below it (`reads`: the same, the batches of one read at a time). It is bounded by MAX_READS_PER_PARTITION
+ *   reads.
  */
 import { buildRecordBatch } from '../protocol/records/builder.js';
 import { iterateBatches, type RecordBatch } from '../protocol/records/batch.js';
@@ -135,17 +136,25 @@ export class InternalTopic {
 
   /** Every batch of `partition` in offset order, with the offset the read containing it started at. */
   async *batches(partition: number): AsyncGenerator<{ batch: RecordBatch; readFrom: number }> {
+    for await (const { batches, readFrom } of this.reads(partition))
+      for (const batch of batches) yield { batch, readFrom };
+  }
+
+  /**
+   * The batches of `partition` in offset order, one read (up to READ_CHUNK bytes) at a time, with the offset
+   * that read started at: a replay of many small batches pays one async step per read, not per batch.
+   */
+  async *reads(partition: number): AsyncGenerator<{ batches: RecordBatch[]; readFrom: number }> {
     const log = this.services.partitions.getPartition(this.name, partition);
     if (typeof log === 'number') return;
     let offset = log.logStartOffset;
     for (let i = 0; i < MAX_READS_PER_PARTITION && offset < log.logEndOffset; i++) {
       const res = await log.readLocal(offset, READ_CHUNK);
       if (res.errorCode !== 0 || res.records.length === 0) return;
-      let next = offset;
-      for (const batch of iterateBatches(res.records)) {
-        yield { batch, readFrom: offset };
-        next = Number(batch.nextOffset);
-      }
+      const batches = [...iterateBatches(res.records)];
+      if (batches.length === 0) return;
+      const next = Number(batches[batches.length - 1]!.nextOffset);
+      yield { batches, readFrom: offset };
       if (next <= offset) return;
       offset = next;
     }

@@ -101,6 +101,7 @@ export abstract class GroupCoordinatorState {
     for (const t of g.pendingMembers.values()) this.clock.clearTimeout(t);
     for (const m of g.members.values()) {
       this.clock.clearTimeout(m.sessionTimer);
+      m.sessionTimer = undefined;
       m.joinWaiter?.(joinError(ErrorCode.NOT_COORDINATOR, m.memberId));
       m.syncWaiter?.(syncError(ErrorCode.NOT_COORDINATOR));
       m.joinWaiter = undefined;

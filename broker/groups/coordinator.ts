@@ -447,18 +447,41 @@ export class GroupCoordinator extends GroupCoordinatorState {
     this.maybeCompleteJoin(group);
   }
 
+  /**
+   * (Re)start a member's session: its deadline moves to now + session timeout. The hot path (every heartbeat
+   * and commit) only moves the deadline; the one timer is re-armed only when the deadline comes before it is
+   * due (a shorter session timeout), and when it fires early it re-arms for the rest.
+   */
   scheduleSession(group: Group, member: Member): void {
+    if (this.stopped) {
+      this.clock.clearTimeout(member.sessionTimer);
+      member.sessionTimer = undefined;
+      return;
+    }
+    const deadline = this.clock.now() + member.sessionTimeoutMs;
+    member.sessionDeadline = deadline;
+    if (member.sessionTimer !== undefined && member.sessionDue! <= deadline) return;
     this.clock.clearTimeout(member.sessionTimer);
-    if (this.stopped) return;
+    this.armSession(group, member, member.sessionTimeoutMs, deadline);
+  }
+
+  private armSession(group: Group, member: Member, delay: number, due: number): void {
+    member.sessionDue = due;
     member.sessionTimer = this.clock.setTimeout(() => {
       member.sessionTimer = undefined;
-      if (group.members.get(member.memberId) !== member) return;
+      if (group.members.get(member.memberId) !== member || this.stopped) return;
+      const now = this.clock.now();
+      const left = member.sessionDeadline! - now;
+      if (left > 0) {
+        this.armSession(group, member, left, member.sessionDeadline!);
+        return;
+      }
       if (member.joinWaiter || member.syncWaiter) {
         this.scheduleSession(group, member);
         return;
       }
       this.removeMember(group, member, 'session timeout', true);
-    }, member.sessionTimeoutMs);
+    }, delay);
   }
 
   private removeMember(group: Group, m: Member, reason: string, rebalance: boolean): void {

@@ -89,6 +89,12 @@ export interface Member {
   joinWaiter?: (r: JoinResult) => void;
   syncWaiter?: (r: SyncResult) => void;
   sessionTimer?: TimerHandle;
+  /**
+   * Session expiry time (clock ms), moved on by every heartbeat/commit without touching the timer; the timer
+   * (armed to fire at `sessionDue`) re-arms itself for what is left when it fires before the deadline.
+   */
+  sessionDeadline?: number;
+  sessionDue?: number;
   /** Set while the member is new and has not yet received a JoinGroup answer. */
   isNew: boolean;
 }

@@ -4,19 +4,24 @@
  * - The topic (internal-topic.ts) is created on first use with `offsets.topic.num.partitions` partitions
  *   and cleanup.policy=compact; a group's records all go to partition offsetsPartitionFor(groupId), as
  *   Kafka places them, so one group's records are totally ordered.
- * - `write` appends one record batch (records.ts formats) to the group's partition, which this node must
- *   lead, and resolves once every in-sync replica has it (acks=all, as Kafka's offsets.commit.required.acks
- *   = -1, waiting up to offsets.commit.timeout.ms); the coordinator updates its in-memory state only after
- *   that, so an acknowledged commit survives a kill -9 of the broker process and a change of coordinator.
- *   Failures throw with the log's Kafka code (internal-topic.ts's coordinatorErrorFor maps them).
- * - `replayPartition` reads one partition from its log start to its end, in order, and hands each record
- *   to the callback (`replay`: every partition); later records win, null values are tombstones. Records of
- *   transactional batches (TxnOffsetCommit, txn-offsets.ts) are held until their producer's marker: COMMIT
- *   hands them over, ABORT drops them; those with no marker yet end up in `unresolvedTxnRecords`.
+ * - `write` appends the records (records.ts formats) to the group's partition, which this node must lead, in
+ *   one record batch with the other writes of that partition in the same event-loop turn (group commit,
+ *   offsets-batcher.ts), and resolves once every in-sync replica has it (acks=all, as Kafka's
+ *   offsets.commit.required.acks = -1, waiting up to offsets.commit.timeout.ms); the coordinator updates
+ *   its in-memory state only after that, so an acknowledged commit survives a kill -9 of the broker process
+ *   and a change of coordinator. Failures throw with the log's Kafka code (internal-topic.ts's
+ *   coordinatorErrorFor maps them); every write of a failed batch fails.
+ * - `replayPartition` reads one partition from its log start to its end, in order, and hands the last record
+ *   of each key to the callback (`replay`: every partition; offsets-replay.ts), as a compacted log would hold
+ *   them; null values are tombstones. Records of transactional batches (TxnOffsetCommit, txn-offsets.ts) are
+ *   held until their producer's marker: COMMIT hands them over, ABORT drops them; those with no marker yet
+ *   end up in `unresolvedTxnRecords`.
  */
 import { CONTROL_TYPE_COMMIT } from '../../protocol/records/builder.js';
 import { parseControlRecordKey } from '../../protocol/records/batch.js';
-import { InternalTopic, type InternalTopicServices } from '../internal-topic.js';
+import { InternalTopic, type InternalRecord, type InternalTopicServices } from '../internal-topic.js';
+import { PartitionBatcher } from './offsets-batcher.js';
+import { copyRecord, forEachRecord, LastValues, recordsOf } from './offsets-replay.js';
 
 /** Records of transactional offset commits with no marker yet, by producer id. */
 export type UnresolvedTxnRecords = Map<number, { key: Buffer; value: Buffer | null; timestamp: number }[]>;
@@ -55,6 +60,10 @@ export class OffsetsTopicLog implements GroupLog {
   /** Takes the unresolved records of each partition loaded (once the transaction coordinator exists). */
   onUnresolved: ((records: UnresolvedTxnRecords) => void) | undefined;
   private readonly commitTimeoutMs: number;
+  /** Group commit: the writes of one event-loop turn to a partition go as one batch (offsets-batcher.ts). */
+  private readonly batcher = new PartitionBatcher((partition, records) =>
+    this.topic.append(partition, records, { requiredAcks: -1, timeoutMs: this.commitTimeoutMs }),
+  );
 
   constructor(services: InternalTopicServices) {
     this.commitTimeoutMs = services.config.int('offsets.commit.timeout.ms');
@@ -74,13 +83,11 @@ export class OffsetsTopicLog implements GroupLog {
 
   async write(groupId: string, records: GroupLogRecord[], timestamp: number): Promise<void> {
     if (records.length === 0) return;
-    await this.topic.ensureTopic();
+    if (!this.topic.exists) await this.topic.ensureTopic();
     const partition = offsetsPartitionFor(groupId, this.topic.partitions);
-    await this.topic.append(
-      partition,
-      records.map((r) => ({ key: r.key, value: r.value, timestamp })),
-      { requiredAcks: -1, timeoutMs: this.commitTimeoutMs },
-    );
+    const stamped = new Array<InternalRecord>(records.length);
+    for (let i = 0; i < records.length; i++) stamped[i] = { key: records[i]!.key, value: records[i]!.value, timestamp };
+    return this.batcher.submit(partition, stamped);
   }
 
   /** The topic's partition count, undefined while it does not exist. */
@@ -127,35 +134,41 @@ export class OffsetsTopicLog implements GroupLog {
   ): Promise<{ count: number; unresolved: UnresolvedTxnRecords }> {
     let count = 0;
     const txnHeld: UnresolvedTxnRecords = new Map();
-    for await (const { batch, readFrom } of this.topic.batches(p)) {
+    // Last value wins (offsets-replay.ts): only each key's final record is applied, as after compaction.
+    const last = new LastValues();
+    for await (const { batches, readFrom } of this.topic.reads(p)) {
       if (!current()) break;
-      if (batch.isControl) {
-        // Transaction marker (txn-offsets.ts): COMMIT applies the producer's held records, ABORT drops them.
-        const held = txnHeld.get(Number(batch.producerId));
-        txnHeld.delete(Number(batch.producerId));
-        const [marker] = await batch.recordsArray();
-        if (held && marker && parseControlRecordKey(marker.key).type === CONTROL_TYPE_COMMIT) {
-          for (const h of held) apply(h.key, h.value, h.timestamp);
-          count += held.length;
-        }
-        continue;
-      }
-      for (const rec of await batch.recordsArray()) {
-        if (Number(rec.offset) < readFrom || rec.key === null) continue;
-        if (batch.isTransactional) {
-          const pid = Number(batch.producerId);
-          let held = txnHeld.get(pid);
-          if (!held) {
-            held = [];
-            txnHeld.set(pid, held);
+      for (const batch of batches) {
+        if (batch.isControl) {
+          // Transaction marker (txn-offsets.ts): COMMIT applies the producer's held records, ABORT drops them.
+          const held = txnHeld.get(Number(batch.producerId));
+          txnHeld.delete(Number(batch.producerId));
+          const [marker] = await batch.recordsArray();
+          if (held && marker && parseControlRecordKey(marker.key).type === CONTROL_TYPE_COMMIT) {
+            for (const h of held) last.addRecord(h.key, h.value, h.timestamp);
+            count += held.length;
           }
-          held.push({ key: rec.key, value: rec.value, timestamp: Number(rec.timestamp) });
           continue;
         }
-        apply(rec.key, rec.value, Number(rec.timestamp));
-        count++;
+        const records = recordsOf(batch);
+        const data = records instanceof Buffer ? records : await records;
+        if (batch.isTransactional) {
+          const pid = Number(batch.producerId);
+          forEachRecord(batch, data, readFrom, (d, keyStart, keyEnd, valueStart, valueEnd, timestamp) => {
+            let held = txnHeld.get(pid);
+            if (!held) {
+              held = [];
+              txnHeld.set(pid, held);
+            }
+            held.push({ ...copyRecord(d, keyStart, keyEnd, valueStart, valueEnd), timestamp });
+          });
+          continue;
+        }
+        count += batch.recordsCount;
+        forEachRecord(batch, data, readFrom, last.add);
       }
     }
+    last.applyTo(apply, current);
     return { count, unresolved: txnHeld };
   }
 }

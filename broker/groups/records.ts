@@ -110,7 +110,7 @@ class In {
     return v;
   }
   i64(): number {
-    const v = Number(this.buf.readBigInt64BE(this.pos));
+    const v = this.buf.readInt32BE(this.pos) * 0x1_0000_0000 + this.buf.readUInt32BE(this.pos + 4);
     this.pos += 8;
     return v;
   }
@@ -130,8 +130,32 @@ class In {
   }
 }
 
+/** int16 length + UTF-8 bytes of a (non-null) string, written at `pos`; returns the position after it. */
+function putStr(buf: Buffer, pos: number, s: string, len: number): number {
+  buf.writeInt16BE(len, pos);
+  if (len > 0) buf.write(s, pos + 2, len, 'utf8');
+  return pos + 2 + len;
+}
+
+/** A 64-bit integer (a safe-integer number) as two 32-bit halves: no BigInt on the commit path. */
+function putI64(buf: Buffer, pos: number, v: number): number {
+  const t = Math.trunc(v);
+  const hi = Math.floor(t / 0x1_0000_0000);
+  buf.writeInt32BE(hi, pos);
+  buf.writeUInt32BE(t - hi * 0x1_0000_0000, pos + 4);
+  return pos + 8;
+}
+
+// Offset keys and values are written on every commit: each is one allocation, sized first (no part buffers).
 export function offsetKey(group: string, topic: string, partition: number): Buffer {
-  return new Out().i16(1).str(group).str(topic).i32(partition).done();
+  const g = Buffer.byteLength(group, 'utf8');
+  const t = Buffer.byteLength(topic, 'utf8');
+  const buf = Buffer.allocUnsafe(2 + 2 + g + 2 + t + 4);
+  buf.writeInt16BE(1, 0);
+  let pos = putStr(buf, 2, group, g);
+  pos = putStr(buf, pos, topic, t);
+  buf.writeInt32BE(partition, pos);
+  return buf;
 }
 
 export function groupKey(group: string): Buffer {
@@ -139,7 +163,14 @@ export function groupKey(group: string): Buffer {
 }
 
 export function offsetValue(v: OffsetValue): Buffer {
-  return new Out().i16(3).i64(v.offset).i32(v.leaderEpoch).str(v.metadata).i64(v.commitTimestamp).done();
+  const m = Buffer.byteLength(v.metadata, 'utf8');
+  const buf = Buffer.allocUnsafe(2 + 8 + 4 + 2 + m + 8);
+  buf.writeInt16BE(3, 0);
+  let pos = putI64(buf, 2, v.offset);
+  buf.writeInt32BE(v.leaderEpoch, pos);
+  pos = putStr(buf, pos + 4, v.metadata, m);
+  putI64(buf, pos, v.commitTimestamp);
+  return buf;
 }
 
 export function groupValue(v: GroupValue): Buffer {
