@@ -121,12 +121,13 @@ export async function takeCleanShutdown(
   }
   await fs.rmrf(file);
   await fs.syncDir(dataDir);
-  let json: FileJson;
+  let json: FileJson | undefined;
   try {
     json = JSON.parse(raw.toString('utf8')) as FileJson;
-    if (json?.version !== 1 || typeof json.partitions !== 'object' || json.partitions === null)
-      throw new Error('format');
   } catch {
+    json = undefined;
+  }
+  if (json?.version !== 1 || typeof json.partitions !== 'object' || json.partitions === null) {
     if (raw.length > 0) logger?.warn({ path: file }, 'ignoring malformed clean-shutdown file');
     return undefined;
   }
