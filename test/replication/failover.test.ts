@@ -140,6 +140,7 @@ test('idempotent acks=all producers survive kill -9, a paused leader and a secon
   const stopFile = join(tmp, 'stop');
   const pyAcked: Acked[] = [];
   const pyFailed: string[] = [];
+  const pyErrors: string[] = [];
   const py = run(
     PY,
     [join(clients, 'idempotent_acked.py'), cluster.bootstrap().join(','), TOPIC, stopFile, 'c'],
@@ -148,6 +149,7 @@ test('idempotent acks=all producers survive kill -9, a paused leader and a secon
       const w = line.split(' ');
       if (w[0] === 'ACK') pyAcked.push({ partition: Number(w[1]), offset: Number(w[2]), value: w[3]! });
       if (w[0] === 'FAIL') pyFailed.push(line);
+      if (w[0] === 'ERR') pyErrors.push(line);
     },
   );
   const js = kafkajsLoop();
@@ -160,7 +162,7 @@ test('idempotent acks=all producers survive kill -9, a paused leader and a secon
     ).catch((err: Error) => {
       throw new Error(
         `${err.message}: librdkafka ${a} -> ${pyAcked.length}, kafkajs ${b} -> ${js.acked.length} ` +
-          `(${js.errors.slice(-3).join('; ')})`,
+          `(${js.errors.slice(-3).join('; ')}) librdkafka errors: ${pyErrors.slice(-5).join('; ')}`,
       );
     });
   };

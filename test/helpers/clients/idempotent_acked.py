@@ -3,7 +3,7 @@
 usage: idempotent_acked.py BOOTSTRAP TOPIC STOPFILE PREFIX
 Produces keyed records with values PREFIX000000, PREFIX000001, ... (about 200 a second) until STOPFILE
 exists (or 240 s pass), then flushes (bounded). Prints "ACK <partition> <offset> <value>" per acknowledged
-record and "FAIL <value> <error>" per failed one, flushed at once, so a test that kills brokers meanwhile knows
+record, "FAIL <value> <error>" per failed one and "ERR <error>" per client error (error_cb), flushed at once, so a test that kills brokers meanwhile knows
 exactly what was acknowledged.
 """
 import os
@@ -12,8 +12,14 @@ import time
 from confluent_kafka import Producer
 
 bootstrap, topic, stopfile, prefix = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+def on_error(err):
+    sys.stdout.write('ERR %s\n' % str(err).replace('\n', ' '))
+    sys.stdout.flush()
+
+
 p = Producer({
     'bootstrap.servers': bootstrap,
+    'error_cb': on_error,
     'enable.idempotence': True,
     'acks': 'all',
     'linger.ms': 5,
