@@ -163,12 +163,13 @@ test('ready batches of many partitions go in requests of at most maxRequestBytes
     );
     return proxy.produceRequests - before;
   };
-  const one = new Producer({ bootstrap, lingerMs: 50 });
+  // A linger long enough that all eight appends land before it ends, even on a loaded machine.
+  const one = new Producer({ bootstrap, lingerMs: 500 });
   await one.send({ topic: 'wide', partition: 0, value: 'warm-up' });
   assert.equal(await send(one, 0), 1, 'the default 1 MiB holds all eight batches');
   await one.close();
   // Two batches a request (2042 bytes), one request in flight at a time: four requests.
-  const split = new Producer({ bootstrap, lingerMs: 50, maxRequestBytes: 2_500, maxInFlight: 1 });
+  const split = new Producer({ bootstrap, lingerMs: 500, maxRequestBytes: 2_500, maxInFlight: 1 });
   await split.send({ topic: 'wide', partition: 0, value: 'warm-up' });
   assert.equal(await send(split, 1), 4);
   await split.close();
