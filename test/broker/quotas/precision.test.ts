@@ -12,13 +12,12 @@ import assert from 'node:assert/strict';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
+import { useBrokerAndClient } from '../../helpers/test-broker.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import { run } from '../../helpers/broker-process.js';
 import type { RequestEvent } from '../../../broker/connection.js';
 import { responseHeaderVersion } from '../../../protocol/generated/apis.js';
-import { encodeAlterClientQuotasRequest } from '../../../protocol/generated/alter-client-quotas-request.js';
-import { decodeAlterClientQuotasResponse } from '../../../protocol/generated/alter-client-quotas-response.js';
+import { type EntityPairs, setClientQuota } from '../../helpers/client-quotas.js';
 import { defaultProduceRequest, encodeProduceRequest } from '../../../protocol/generated/produce-request.js';
 import { decodeProduceResponse } from '../../../protocol/generated/produce-response.js';
 import { buildRecordBatch } from '../../../protocol/records/builder.js';
@@ -40,19 +39,8 @@ const TOLERANCE = 0.2;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-type Entity = Array<[string, string | null]>;
-async function setQuota(entity: Entity, key: string, value: number | null): Promise<void> {
-  const res = await call(env.client, 49, 1, encodeAlterClientQuotasRequest, decodeAlterClientQuotasResponse, {
-    entries: [
-      {
-        entity: entity.map(([entityType, entityName]) => ({ entityType, entityName })),
-        ops: [{ key, value: value ?? 0, remove: value === null }],
-      },
-    ],
-    validateOnly: false,
-  });
-  assert.equal(res.entries[0].errorCode, 0, res.entries[0].errorMessage ?? '');
-}
+const setQuota = (entity: EntityPairs, key: string, value: number | null): Promise<void> =>
+  setClientQuota(env.client, entity, key, value);
 
 /** Every handled request of `clientId`, as the broker saw it (removed by the returned function). */
 function observe(clientId: string): { events: RequestEvent[]; stop: () => void } {

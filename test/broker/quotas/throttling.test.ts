@@ -8,14 +8,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { useBrokerAndClient, call } from '../../helpers/test-broker.js';
+import { useBrokerAndClient } from '../../helpers/test-broker.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import type { RequestEvent } from '../../../broker/connection.js';
 import type { Reader } from '../../../protocol/wire/reader.js';
 import type { Writer } from '../../../protocol/wire/writer.js';
 import { responseHeaderVersion } from '../../../protocol/generated/apis.js';
-import { encodeAlterClientQuotasRequest } from '../../../protocol/generated/alter-client-quotas-request.js';
-import { decodeAlterClientQuotasResponse } from '../../../protocol/generated/alter-client-quotas-response.js';
+import { type EntityPairs, setClientQuota } from '../../helpers/client-quotas.js';
 import {
   defaultCreateTopicsRequest,
   encodeCreateTopicsRequest,
@@ -82,19 +81,8 @@ async function callAs<Req, Res>(
   return decode(res.body, v);
 }
 
-type Entity = Array<[string, string | null]>;
-async function setQuota(entity: Entity, key: string, value: number | null): Promise<void> {
-  const res = await call(env.client, 49, 1, encodeAlterClientQuotasRequest, decodeAlterClientQuotasResponse, {
-    entries: [
-      {
-        entity: entity.map(([entityType, entityName]) => ({ entityType, entityName })),
-        ops: [{ key, value: value ?? 0, remove: value === null }],
-      },
-    ],
-    validateOnly: false,
-  });
-  assert.equal(res.entries[0].errorCode, 0, res.entries[0].errorMessage ?? '');
-}
+const setQuota = (entity: EntityPairs, key: string, value: number | null): Promise<void> =>
+  setClientQuota(env.client, entity, key, value);
 
 function kafka(clientId: string): Kafka {
   return new Kafka({
