@@ -5,31 +5,12 @@
  * While `services.authorizer` is undefined (no `authorizer.class.name`) the ACL APIs answer SECURITY_DISABLED
  * "No Authorizer is configured." and every action is allowed, as in Kafka.
  */
+import type { AclBinding, AclBindingFilter } from '../protocol/acl-binding.js';
+
+export type { AclBinding, AclBindingFilter };
 
 /** Kafka's message when no authorizer is configured. */
 export const NO_AUTHORIZER = 'No Authorizer is configured.';
-
-/** One ACL: a resource pattern and an access control entry (the wire's int8 enums). */
-export interface AclBinding {
-  resourceType: number;
-  resourceName: string;
-  patternType: number;
-  principal: string;
-  host: string;
-  operation: number;
-  permissionType: number;
-}
-
-/** A filter over ACLs; null strings match anything, ANY (1) enums match every value. */
-export interface AclBindingFilter {
-  resourceType: number;
-  resourceName: string | null;
-  patternType: number;
-  principal: string | null;
-  host: string | null;
-  operation: number;
-  permissionType: number;
-}
 
 export interface AclError {
   code: number;

@@ -5,6 +5,7 @@
  * ALLOW 3). A whole-request error (SECURITY_DISABLED, CLUSTER_AUTHORIZATION_FAILED) throws a KafkaError; a
  * per-ACL or per-filter error throws the first one, after the others were applied (as the broker did).
  */
+import type { AclBinding, AclBindingFilter } from '../protocol/acl-binding.js';
 import { decodeCreateAclsResponse } from '../protocol/generated/create-acls-response.js';
 import { encodeCreateAclsRequest } from '../protocol/generated/create-acls-request.js';
 import { decodeDescribeAclsResponse } from '../protocol/generated/describe-acls-response.js';
@@ -14,26 +15,7 @@ import { encodeDeleteAclsRequest } from '../protocol/generated/delete-acls-reque
 import type { Connection } from './connection.js';
 import { check } from './errors.js';
 
-export interface AclBinding {
-  resourceType: number;
-  resourceName: string;
-  patternType: number;
-  principal: string;
-  host: string;
-  operation: number;
-  permissionType: number;
-}
-
-/** Null strings match anything, ANY enums every value. */
-export interface AclBindingFilter {
-  resourceType: number;
-  resourceName: string | null;
-  patternType: number;
-  principal: string | null;
-  host: string | null;
-  operation: number;
-  permissionType: number;
-}
+export type { AclBinding, AclBindingFilter };
 
 const LITERAL = 3;
 
