@@ -7,11 +7,14 @@
  * Also kafkajs clients of each listener. Every wait is bounded; only the child started here is ever killed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { type Admin, Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { CLI, waitExit } from './broker-process.js';
-import type { TestCerts } from './certs.js';
+import { makeTestCerts, type TestCerts } from './certs.js';
 
 export interface IssueBroker {
   child: ChildProcess;
@@ -135,4 +138,35 @@ export function saslSslKafkajs(b: IssueBroker, certs: TestCerts, sasl: SASLOptio
     logLevel: logLevel.NOTHING,
     retry: { retries },
   });
+}
+
+/** The issue line with an admin client (SASL_SSL SCRAM-SHA-256) for one test file; filled in by its `before`. */
+export interface IssueLineFixture {
+  certs: TestCerts;
+  b: IssueBroker;
+  admin: Admin;
+}
+
+/**
+ * Registers node:test `before`/`after` hooks that start the issue line in a temporary data dir with fresh
+ * certificates, connect an admin client and run `setup`; everything is stopped and removed after the file.
+ */
+export function useIssueLine(setup?: (fx: IssueLineFixture) => Promise<void>): IssueLineFixture {
+  const fx = {} as IssueLineFixture;
+  let dataDir = '';
+  before(async () => {
+    fx.certs = makeTestCerts();
+    dataDir = mkdtempSync(join(tmpdir(), 'runnel-start-line-'));
+    fx.b = await startIssueLine(dataDir, fx.certs);
+    fx.admin = saslSslKafkajs(fx.b, fx.certs, ADMIN, 2).admin();
+    await fx.admin.connect();
+    await setup?.(fx);
+  });
+  after(async () => {
+    await fx.admin?.disconnect();
+    await fx.b?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    fx.certs?.remove();
+  });
+  return fx;
 }

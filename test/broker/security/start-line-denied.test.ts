@@ -7,38 +7,19 @@
  * password, an unknown user, an unknown mechanism, plaintext bytes to the TLS ports and an untrusted client
  * certificate each fail cleanly while the broker keeps serving.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import kafkajs, { type Admin, type SASLOptions } from 'kafkajs';
+import kafkajs, { type SASLOptions } from 'kafkajs';
 import { run } from '../../helpers/broker-process.js';
-import { makeTestCerts, type TestCerts } from '../../helpers/certs.js';
-import { ADMIN, ALICE, saslSslKafkajs, startIssueLine, type IssueBroker } from '../../helpers/start-line.js';
+import { ADMIN, ALICE, saslSslKafkajs, useIssueLine } from '../../helpers/start-line.js';
 
 const { AclOperationTypes: Op, AclPermissionTypes, AclResourceTypes: Res, ResourcePatternTypes } = kafkajs;
 type Op = (typeof Op)[keyof typeof Op];
 type Res = (typeof Res)[keyof typeof Res];
 
-let certs: TestCerts;
-let dataDir: string;
-let b: IssueBroker;
-let admin: Admin;
-before(async () => {
-  certs = makeTestCerts();
-  dataDir = mkdtempSync(join(tmpdir(), 'runnel-start-line-'));
-  b = await startIssueLine(dataDir, certs);
-  admin = saslSslKafkajs(b, certs, ADMIN, 2).admin();
-  await admin.connect();
+const fx = useIssueLine(async ({ admin }) => {
   await admin.createTopics({ topics: [{ topic: 't', numPartitions: 1 }] });
-});
-after(async () => {
-  await admin?.disconnect();
-  await b?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-  certs.remove();
 });
 
 const binding = (resourceType: Res, resourceName: string, operation: Op) => ({
@@ -53,7 +34,7 @@ const binding = (resourceType: Res, resourceName: string, operation: Op) => ({
 
 /** Make alice's ACLs exactly `acls` (every ACL of User:alice deleted first). */
 async function aliceAcls(...acls: ReturnType<typeof binding>[]): Promise<void> {
-  await admin.deleteAcls({
+  await fx.admin.deleteAcls({
     filters: [
       {
         resourceType: Res.ANY,
@@ -64,11 +45,11 @@ async function aliceAcls(...acls: ReturnType<typeof binding>[]): Promise<void> {
       },
     ],
   });
-  if (acls.length > 0) await admin.createAcls({ acl: acls });
+  if (acls.length > 0) await fx.admin.createAcls({ acl: acls });
 }
 
-const alice = (retries = 0) => saslSslKafkajs(b, certs, ALICE, retries);
-const high = async (): Promise<number> => Number((await admin.fetchTopicOffsets('t'))[0].high);
+const alice = (retries = 0) => saslSslKafkajs(fx.b, fx.certs, ALICE, retries);
+const high = async (): Promise<number> => Number((await fx.admin.fetchTopicOffsets('t'))[0].high);
 const denied = (code: string) => (err: unknown) => {
   const e = err as { type?: string; message: string; errors?: { type?: string }[]; originalError?: { type?: string } };
   const types = [e.type, e.originalError?.type, ...(e.errors ?? []).map((x) => x.type)].join(' ');
@@ -111,9 +92,9 @@ test('consume without READ on the group: GROUP_AUTHORIZATION_FAILED, no member a
   } finally {
     await consumer.disconnect();
   }
-  const [offsets] = await admin.fetchOffsets({ groupId: 'cg', topics: ['t'] });
+  const [offsets] = await fx.admin.fetchOffsets({ groupId: 'cg', topics: ['t'] });
   assert.equal(offsets.partitions[0].offset, '-1');
-  const { groups } = await admin.describeGroups(['cg']);
+  const { groups } = await fx.admin.describeGroups(['cg']);
   assert.equal(groups[0].members.length, 0);
 });
 
@@ -129,7 +110,7 @@ test('create a topic without CREATE: TOPIC_AUTHORIZATION_FAILED and no topic', a
   } finally {
     await a.disconnect();
   }
-  assert.ok(!(await admin.listTopics()).includes('made'));
+  assert.ok(!(await fx.admin.listTopics()).includes('made'));
 });
 
 test('idempotent produce without IDEMPOTENT_WRITE nor topic WRITE: CLUSTER_AUTHORIZATION_FAILED', async () => {
@@ -171,7 +152,7 @@ test('transactional produce without WRITE on the transactional id: TRANSACTIONAL
 });
 
 test('Metadata hides a topic without DESCRIBE and shows it with DESCRIBE', async () => {
-  await admin.createTopics({ topics: [{ topic: 'secret', numPartitions: 1 }] });
+  await fx.admin.createTopics({ topics: [{ topic: 'secret', numPartitions: 1 }] });
   await aliceAcls(binding(Res.TOPIC, 't', Op.DESCRIBE));
   const a = alice().admin();
   await a.connect();
@@ -188,8 +169,8 @@ test('Metadata hides a topic without DESCRIBE and shows it with DESCRIBE', async
 
 /** The broker still answers admin (a new connection) and its process is alive. */
 async function stillServes(): Promise<void> {
-  assert.equal(b.child.exitCode, null);
-  const a = saslSslKafkajs(b, certs, ADMIN).admin();
+  assert.equal(fx.b.child.exitCode, null);
+  const a = saslSslKafkajs(fx.b, fx.certs, ADMIN).admin();
   await a.connect();
   try {
     assert.ok((await a.listTopics()).includes('t'));
@@ -206,7 +187,7 @@ test('wrong password, unknown user and a mechanism not enabled are refused; the 
     [{ mechanism: 'plain', username: 'alice', password: 'alice-secret' }, /mechanism/i],
   ];
   for (const [sasl, want] of bad) {
-    const a = saslSslKafkajs(b, certs, sasl).admin();
+    const a = saslSslKafkajs(fx.b, fx.certs, sasl).admin();
     const error = await a.connect().then(
       () => new Error('connected'),
       (e: Error) => e,
@@ -245,7 +226,7 @@ function plaintextBytes(address: string): Promise<Buffer> {
 }
 
 test('plaintext bytes to the SASL_SSL and SSL ports: the connection is closed, no Kafka response', async () => {
-  for (const address of [b.saslSsl, b.ssl]) {
+  for (const address of [fx.b.saslSsl, fx.b.ssl]) {
     const got = await plaintextBytes(address);
     // Whatever came back (a TLS alert at most) is no Kafka response: not a frame with correlation id 1.
     assert.ok(got.length < 8 || got.readInt32BE(4) !== 1, `${address}: ${got.toString('hex')}`);
@@ -258,14 +239,19 @@ test('an untrusted client certificate on the SSL listener fails the handshake; t
   const r = await run(
     'kcat',
     [
-      ...['-L', '-b', b.ssl, '-m', '5', '-X', 'security.protocol=SSL', '-X', `ssl.ca.location=${certs.ca}`],
-      ...['-X', `ssl.certificate.location=${certs.intruder.cert}`, '-X', `ssl.key.location=${certs.intruder.key}`],
+      ...['-L', '-b', fx.b.ssl, '-m', '5', '-X', 'security.protocol=SSL', '-X', `ssl.ca.location=${fx.certs.ca}`],
+      ...[
+        '-X',
+        `ssl.certificate.location=${fx.certs.intruder.cert}`,
+        '-X',
+        `ssl.key.location=${fx.certs.intruder.key}`,
+      ],
     ],
     30_000,
   );
   assert.notEqual(r.code, 0);
   assert.doesNotMatch(r.stdout, /brokers:/);
   assert.match(r.stderr, /unknown ca|certificate|handshake|transport failure/i, r.stderr);
-  assert.match(b.output(), /TLS handshake failed/);
+  assert.match(fx.b.output(), /TLS handshake failed/);
   await stillServes();
 });

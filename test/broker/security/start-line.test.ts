@@ -6,18 +6,15 @@
  * sarama produces and consumes; kcat with the client certificate consumes as User:CN=client1,OU=eng,O=Acme and
  * fails without one; kafkajs round-trips over SASL_PLAINTEXT.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import kafkajs, { Kafka, logLevel, Partitioners, type Admin } from 'kafkajs';
+import kafkajs, { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { run } from '../../helpers/broker-process.js';
-import { makeTestCerts, type TestCerts } from '../../helpers/certs.js';
 import { goDriver, runGoDriver } from '../../helpers/go-driver.js';
-import { ADMIN, saslSslKafkajs, startIssueLine, type IssueBroker } from '../../helpers/start-line.js';
+import { ADMIN, useIssueLine } from '../../helpers/start-line.js';
 
 const { AclOperationTypes: Op, AclPermissionTypes, AclResourceTypes: Res, ResourcePatternTypes } = kafkajs;
 type Op = (typeof Op)[keyof typeof Op];
@@ -25,23 +22,7 @@ type Res = (typeof Res)[keyof typeof Res];
 const clients = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../../../test/helpers/clients'));
 const CERT_PRINCIPAL = 'User:CN=client1,OU=eng,O=Acme';
 
-let certs: TestCerts;
-let dataDir: string;
-let b: IssueBroker;
-let admin: Admin;
-before(async () => {
-  certs = makeTestCerts();
-  dataDir = mkdtempSync(join(tmpdir(), 'runnel-start-line-'));
-  b = await startIssueLine(dataDir, certs);
-  admin = saslSslKafkajs(b, certs, ADMIN, 2).admin();
-  await admin.connect();
-});
-after(async () => {
-  await admin?.disconnect();
-  await b?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-  certs.remove();
-});
+const fx = useIssueLine();
 
 const allow = (principal: string, resourceType: Res, resourceName: string, operation: Op) => ({
   principal,
@@ -54,7 +35,7 @@ const allow = (principal: string, resourceType: Res, resourceName: string, opera
 });
 
 async function highWatermark(topic: string): Promise<number> {
-  const [p] = await admin.fetchTopicOffsets(topic);
+  const [p] = await fx.admin.fetchTopicOffsets(topic);
   return Number(p.high);
 }
 
@@ -62,7 +43,7 @@ const aliceKcat = (): string[] => [
   '-X',
   'security.protocol=SASL_SSL',
   '-X',
-  `ssl.ca.location=${certs.ca}`,
+  `ssl.ca.location=${fx.certs.ca}`,
   '-X',
   'sasl.mechanism=SCRAM-SHA-512',
   '-X',
@@ -75,7 +56,7 @@ const aliceKcat = (): string[] => [
 function kcatProduce(args: string[], topic: string, lines: string[]): Promise<{ code: number | null; err: string }> {
   return new Promise((res) => {
     const opts = ['-X', 'acks=all', '-X', 'message.timeout.ms=8000'];
-    const p = spawn('kcat', ['-P', '-b', b.saslSsl, '-t', topic, '-p', '0', ...opts, ...args], {
+    const p = spawn('kcat', ['-P', '-b', fx.b.saslSsl, '-t', topic, '-p', '0', ...opts, ...args], {
       stdio: ['pipe', 'ignore', 'pipe'],
     });
     let err = '';
@@ -90,13 +71,13 @@ function kcatProduce(args: string[], topic: string, lines: string[]): Promise<{ 
 }
 
 test('admin creates a topic and ACLs; kcat as alice is refused before them and produces after', async () => {
-  assert.equal(await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 1 }] }), true);
+  assert.equal(await fx.admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 1 }] }), true);
   const refused = await kcatProduce(aliceKcat(), 'orders', ['early']);
   assert.notEqual(refused.code, 0);
   assert.match(refused.err, /authorization failed/i);
   assert.equal(await highWatermark('orders'), 0, 'nothing written before the ACLs');
 
-  await admin.createAcls({
+  await fx.admin.createAcls({
     acl: [
       allow('User:alice', Res.TOPIC, 'orders', Op.WRITE),
       allow('User:alice', Res.TOPIC, 'orders', Op.DESCRIBE),
@@ -105,7 +86,7 @@ test('admin creates a topic and ACLs; kcat as alice is refused before them and p
       allow(CERT_PRINCIPAL, Res.TOPIC, 'orders', Op.READ),
     ],
   });
-  const described = await admin.describeAcls({
+  const described = await fx.admin.describeAcls({
     resourceType: Res.ANY,
     resourcePatternType: ResourcePatternTypes.ANY,
     operation: Op.ANY,
@@ -125,11 +106,11 @@ test('confluent-kafka as alice over SASL_SSL SCRAM-SHA-512 consumes with a group
     '/usr/bin/python3',
     [
       join(clients, 'secure_consume.py'),
-      b.saslSsl,
+      fx.b.saslSsl,
       'orders',
       'orders-group',
       '3',
-      certs.ca,
+      fx.certs.ca,
       'SCRAM-SHA-512',
       'alice',
       'alice-secret',
@@ -137,21 +118,21 @@ test('confluent-kafka as alice over SASL_SSL SCRAM-SHA-512 consumes with a group
     60_000,
   );
   assert.match(r.stdout, /^OK o1,o2,o3$/m, `${r.stdout}\n${r.stderr.slice(-1500)}`);
-  const [committed] = await admin.fetchOffsets({ groupId: 'orders-group', topics: ['orders'] });
+  const [committed] = await fx.admin.fetchOffsets({ groupId: 'orders-group', topics: ['orders'] });
   assert.equal(committed.partitions[0].offset, '3');
 });
 
 test('sarama as alice over SASL_SSL SCRAM-SHA-512 produces and consumes once granted WRITE and READ', async () => {
-  await admin.createTopics({ topics: [{ topic: 'sarama-t', numPartitions: 1 }] });
+  await fx.admin.createTopics({ topics: [{ topic: 'sarama-t', numPartitions: 1 }] });
   const bin = await goDriver('sarama-secure');
-  const args = ['-bootstrap', b.saslSsl, '-topic', 'sarama-t', '-user', 'alice', '-password', 'alice-secret'];
-  const more = ['-mechanism', 'SCRAM-SHA-512', '-ca', certs.ca, '-count', '10'];
+  const args = ['-bootstrap', fx.b.saslSsl, '-topic', 'sarama-t', '-user', 'alice', '-password', 'alice-secret'];
+  const more = ['-mechanism', 'SCRAM-SHA-512', '-ca', fx.certs.ca, '-count', '10'];
   const denied = await runGoDriver(bin, [...args, ...more]);
   assert.notEqual(denied.code, 0);
   assert.match(String(denied.result.error), /authoriz/i);
   assert.equal(await highWatermark('sarama-t'), 0);
 
-  await admin.createAcls({
+  await fx.admin.createAcls({
     acl: [allow('User:alice', Res.TOPIC, 'sarama-t', Op.WRITE), allow('User:alice', Res.TOPIC, 'sarama-t', Op.READ)],
   });
   const { code, result } = await runGoDriver(bin, [...args, ...more]);
@@ -165,13 +146,18 @@ test('sarama as alice over SASL_SSL SCRAM-SHA-512 produces and consumes once gra
 });
 
 test('kcat over SSL with the client certificate consumes as the cert principal; without one it fails', async () => {
-  const tls = ['-X', 'security.protocol=SSL', '-X', `ssl.ca.location=${certs.ca}`];
-  const cert = ['-X', `ssl.certificate.location=${certs.client.cert}`, '-X', `ssl.key.location=${certs.client.key}`];
-  const consume = ['-C', '-b', b.ssl, '-t', 'orders', '-p', '0', '-o', 'beginning', '-e', '-q'];
+  const tls = ['-X', 'security.protocol=SSL', '-X', `ssl.ca.location=${fx.certs.ca}`];
+  const cert = [
+    '-X',
+    `ssl.certificate.location=${fx.certs.client.cert}`,
+    '-X',
+    `ssl.key.location=${fx.certs.client.key}`,
+  ];
+  const consume = ['-C', '-b', fx.b.ssl, '-t', 'orders', '-p', '0', '-o', 'beginning', '-e', '-q'];
   const ok = await run('kcat', [...consume, ...tls, ...cert], 30_000);
   assert.equal(ok.stdout, 'o1\no2\no3\n', ok.stderr);
   // The certificate principal has READ on orders only: sarama-t is not even visible to it.
-  const other = await run('kcat', ['-L', '-b', b.ssl, '-t', 'sarama-t', ...tls, ...cert], 30_000);
+  const other = await run('kcat', ['-L', '-b', fx.b.ssl, '-t', 'sarama-t', ...tls, ...cert], 30_000);
   assert.doesNotMatch(other.stdout, /topic "sarama-t" with 1 partitions/, other.stdout);
 
   const noCert = await run('kcat', [...consume, ...tls, '-m', '5'], 30_000);
@@ -183,7 +169,7 @@ test('kcat over SSL with the client certificate consumes as the cert principal; 
 test('kafkajs as admin over SASL_PLAINTEXT SCRAM-SHA-256 produces and consumes', async () => {
   const kafka = new Kafka({
     clientId: 'e2e-plaintext',
-    brokers: [b.saslPlaintext],
+    brokers: [fx.b.saslPlaintext],
     sasl: ADMIN,
     logLevel: logLevel.NOTHING,
     retry: { retries: 2 },
@@ -191,7 +177,7 @@ test('kafkajs as admin over SASL_PLAINTEXT SCRAM-SHA-256 produces and consumes',
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
-    await admin.createTopics({ topics: [{ topic: 'plain-t', numPartitions: 1 }] });
+    await fx.admin.createTopics({ topics: [{ topic: 'plain-t', numPartitions: 1 }] });
     await producer.send({ topic: 'plain-t', messages: ['a', 'b'].map((value) => ({ value })) });
   } finally {
     await producer.disconnect();
