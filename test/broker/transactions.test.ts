@@ -13,6 +13,7 @@ import { run } from '../helpers/broker-process.js';
 import type { RunningBroker } from '../../broker/index.js';
 import { fetchOffsets } from '../../broker/groups/offsets.js';
 import { Kafka, logLevel } from 'kafkajs';
+import { consumeUntil, waitUntil } from '../helpers/kafkajs.js';
 
 const clients = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../../test/helpers/clients'));
 const PY = '/usr/bin/python3';
@@ -39,42 +40,11 @@ after(async () => {
   await b.stop();
 });
 
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** The group's committed offsets as [topic, partition, offset], sorted. */
 function committedOffsets(group: string): [string, number, number][] {
   return fetchOffsets(b.broker.groups, group, null)
     .offsets.map((o): [string, number, number] => [o.topic, o.partition, o.offset])
     .sort();
-}
-
-/** Consume `topic` from the beginning until a record with value `last` arrives; returns the values seen. */
-async function consumeUntil(topic: string, last: string, readUncommitted: boolean, group: string): Promise<string[]> {
-  const c = kafka.consumer({
-    groupId: group,
-    readUncommitted,
-    maxWaitTimeInMs: 200,
-    sessionTimeout: 10_000,
-    heartbeatInterval: 500,
-  });
-  const got: string[] = [];
-  await c.connect();
-  try {
-    await c.subscribe({ topics: [topic], fromBeginning: true });
-    await c.run({
-      eachMessage: async ({ message }) => void got.push(message.value!.toString()),
-    });
-    await waitFor(`${last} on ${topic}`, () => got.includes(last));
-  } finally {
-    await c.disconnect();
-  }
-  return got;
 }
 
 test('kafkajs: commit one, abort one; read_committed sees only committed records, read_uncommitted all', {
@@ -97,8 +67,8 @@ test('kafkajs: commit one, abort one; read_committed sees only committed records
   } finally {
     await producer.disconnect();
   }
-  assert.deepEqual(await consumeUntil(topic, 'c3', false, 'rc-group'), ['c1', 'c2', 'c3']);
-  assert.deepEqual(await consumeUntil(topic, 'c3', true, 'ru-group'), ['c1', 'c2', 'a1', 'a2', 'c3']);
+  assert.deepEqual(await consumeUntil(kafka, topic, 'c3', false, 'rc-group'), ['c1', 'c2', 'c3']);
+  assert.deepEqual(await consumeUntil(kafka, topic, 'c3', true, 'ru-group'), ['c1', 'c2', 'a1', 'a2', 'c3']);
   const log = b.broker.logs.getLog(topic, 0)!;
   assert.equal(log.lastStableOffset, log.logEndOffset);
   assert.equal(log.logEndOffset, 8, '5 records and 3 markers');
@@ -134,7 +104,7 @@ test("kafkajs: consume-transform-produce commits the group's offsets with the ou
       eachMessage: async ({ partition, message }) =>
         void seen.push({ partition, offset: message.offset, value: message.value!.toString() }),
     });
-    await waitFor('6 input records', () => seen.length >= 6);
+    await waitUntil('6 input records', () => seen.length >= 6);
     const next = (p: number) =>
       String(Math.max(...seen.filter((s) => s.partition === p).map((s) => Number(s.offset))) + 1);
     // An aborted attempt first: neither its output nor its offsets may appear.
@@ -161,12 +131,12 @@ test("kafkajs: consume-transform-produce commits the group's offsets with the ou
     await producer.disconnect();
   }
   // EndTxn answered once the commit was decided; the offsets are materialized when its markers are written.
-  await waitFor('the committed offsets', () => committedOffsets(group).length > 0);
+  await waitUntil('the committed offsets', () => committedOffsets(group).length > 0);
   assert.deepEqual(committedOffsets(group), [
     [input, 0, 3],
     [input, 1, 3],
   ]);
-  const out = await consumeUntil(output, 'IN5', false, 'ctp-check');
+  const out = await consumeUntil(kafka, output, 'IN5', false, 'ctp-check');
   assert.deepEqual(out.sort(), ['IN0', 'IN1', 'IN2', 'IN3', 'IN4', 'IN5']);
 });
 
@@ -188,7 +158,7 @@ test('kafkajs: a transaction left open past its timeout is aborted and its produ
     await t.send({ topic, messages: [{ value: 'never' }] });
     const log = b.broker.logs.getLog(topic, 0)!;
     assert.equal(log.lastStableOffset, 0, 'the open transaction holds the LSO');
-    await waitFor(
+    await waitUntil(
       'the timeout abort',
       () => b.broker.transactions.txns.get('slow-tx')?.state === 'CompleteAbort',
       20_000,
@@ -202,7 +172,7 @@ test('kafkajs: a transaction left open past its timeout is aborted and its produ
   await p2.connect();
   await p2.send({ topic, messages: [{ value: 'after' }] });
   await p2.disconnect();
-  assert.deepEqual(await consumeUntil(topic, 'after', false, 'timeout-check'), ['after']);
+  assert.deepEqual(await consumeUntil(kafka, topic, 'after', false, 'timeout-check'), ['after']);
 });
 
 test('kafkajs: a second producer with the same transactional id fences the first and aborts its transaction', {
@@ -230,7 +200,7 @@ test('kafkajs: a second producer with the same transactional id fences the first
     await zombie.disconnect();
     await fresh.disconnect();
   }
-  assert.deepEqual(await consumeUntil(topic, 'fresh', false, 'zombie-check'), ['fresh']);
+  assert.deepEqual(await consumeUntil(kafka, topic, 'fresh', false, 'zombie-check'), ['fresh']);
 });
 
 test('librdkafka (confluent_kafka): transactions, send_offsets_to_transaction, read_committed consumer', {
@@ -254,7 +224,7 @@ test('librdkafka (confluent_kafka): transactions, send_offsets_to_transaction, r
   const res = JSON.parse(result.slice(7)) as { committed_view: string[]; uncommitted_view: string[] };
   assert.deepEqual(res.committed_view.sort(), ['X0', 'X1', 'X2', 'X3', 'c1', 'c2']);
   assert.deepEqual(res.uncommitted_view.sort(), ['X0', 'X1', 'X2', 'X3', 'a1', 'c1', 'c2']);
-  await waitFor('the committed offsets', () => committedOffsets('py-ctp-group').length > 0);
+  await waitUntil('the committed offsets', () => committedOffsets('py-ctp-group').length > 0);
   assert.deepEqual(committedOffsets('py-ctp-group'), [
     [input, 0, 2],
     [input, 1, 2],

@@ -28,38 +28,9 @@ import {
   txnStatePartitionFor,
 } from '../../../broker/txn/records.js';
 import { Kafka, logLevel } from 'kafkajs';
+import { consumeUntil, waitUntil } from '../../helpers/kafkajs.js';
 
 const TOPIC = 'crash-txn';
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function consumeUntil(kafka: Kafka, last: string, readUncommitted: boolean, group: string): Promise<string[]> {
-  const c = kafka.consumer({
-    groupId: group,
-    readUncommitted,
-    maxWaitTimeInMs: 200,
-    sessionTimeout: 10_000,
-    heartbeatInterval: 500,
-  });
-  const got: string[] = [];
-  await c.connect();
-  try {
-    await c.subscribe({ topics: [TOPIC], fromBeginning: true });
-    await c.run({
-      eachMessage: async ({ message }) => void got.push(message.value!.toString()),
-    });
-    await waitFor(`${last} (${readUncommitted ? 'read_uncommitted' : 'read_committed'})`, () => got.includes(last));
-  } finally {
-    await c.disconnect();
-  }
-  return got;
-}
 
 /** Write PrepareCommit for `id` after its last state record, as EndTxn's first step does (broker stopped). */
 async function appendPrepareCommit(dataDir: string, id: string): Promise<void> {
@@ -147,9 +118,9 @@ test('kill -9 mid-transaction: restart completes PrepareCommit, aborts the open 
     const c = await RawClient.connect(b2.port);
     try {
       const state = async (id: string) => (await describeTxns(c, [id])).transactionStates[0]!.transactionState;
-      await waitFor('prep-tx to complete', async () => (await state('prep-tx')) === 'CompleteCommit');
+      await waitUntil('prep-tx to complete', async () => (await state('prep-tx')) === 'CompleteCommit');
       assert.equal(await state('committed-tx'), 'CompleteCommit');
-      await waitFor(
+      await waitUntil(
         'open-tx to be aborted by its timeout',
         async () => (await state('open-tx')) === 'CompleteAbort',
         30_000,
@@ -164,8 +135,8 @@ test('kill -9 mid-transaction: restart completes PrepareCommit, aborts the open 
       await plain.connect();
       await plain.send({ topic: TOPIC, messages: [{ value: 'after' }] });
       await plain.disconnect();
-      assert.deepEqual(await consumeUntil(k2, 'after', false, 'rc'), ['c1', 'c2', 'p1', 'p2', 'after']);
-      assert.deepEqual(await consumeUntil(k2, 'after', true, 'ru'), ['c1', 'c2', 'p1', 'p2', 'o1', 'after']);
+      assert.deepEqual(await consumeUntil(k2, TOPIC, 'after', false, 'rc'), ['c1', 'c2', 'p1', 'p2', 'after']);
+      assert.deepEqual(await consumeUntil(k2, TOPIC, 'after', true, 'ru'), ['c1', 'c2', 'p1', 'p2', 'o1', 'after']);
       assert.deepEqual(
         await committedOffsets(c, 'g-committed', TOPIC, [0]),
         new Map([[0, 11]]),
