@@ -259,11 +259,13 @@ export class Connection {
         if (this.muted) await this.muted;
         if (this.closed || this.queue.length === 0) break;
         const frame = this.queue.shift()!;
-        let release!: () => void;
-        const released = new Promise<'released'>((resolve) => (release = () => resolve('released')));
-        const done = this.handleFrame(frame, release, this.answered);
+        // One promise settled by whichever comes first, the release or the answer (no Promise.race per request).
+        let step!: (how: 'released' | 'done') => void;
+        const next = new Promise<'released' | 'done'>((resolve) => (step = resolve));
+        const done = this.handleFrame(frame, () => step('released'), this.answered);
         this.answered = done;
-        if ((await Promise.race([released, done.then(() => 'done' as const)])) === 'released') {
+        void done.then(() => step('done'));
+        if ((await next) === 'released') {
           // Bound the overlap: past MAX_OVERLAP unanswered requests, wait for the oldest answer.
           this.overlapping.push(done);
           if (this.overlapping.length >= MAX_OVERLAP) await this.overlapping.shift();
