@@ -14,7 +14,7 @@
  *   many frames are queued, the socket is paused; it resumes on 'drain'.
  * - A malformed request, an unknown API key or version, or an unexpected throw in a handler closes this
  *   connection with a log line; the broker itself is never affected.
- * - Idle connections close after `connections.max.idle.ms`.
+ * - Idle connections (no chunk read, no response sent, nothing left unsent) close after `connections.max.idle.ms`.
  * - On a SASL listener the connection's SaslAuthenticator (security/sasl/authenticator.ts) decides which
  *   requests are admitted before (and after) authentication and reads raw SASL token frames; a refused
  *   request, a failed raw exchange, or an answer to a failed authentication ends the connection.
@@ -32,6 +32,7 @@ import { plaintextSession, type Session } from './security/session.js';
 import { SaslAuthenticator } from './security/sasl/authenticator.js';
 import { RequestQuota } from './quotas/request-quota.js';
 import type { TimerHandle } from '../storage/clock.js';
+import { IdleTimer } from './idle-timer.js';
 
 export interface ConnectionOptions {
   maxRequestBytes: number;
@@ -103,6 +104,8 @@ export class Connection {
   private unmute: (() => void) | undefined;
   private muteTimer: TimerHandle | undefined;
   private mutedUntil = 0;
+  /** connections.max.idle.ms: touched by each chunk read and each response sent. */
+  private readonly idleTimer: IdleTimer;
 
   constructor(
     private readonly socket: Socket,
@@ -113,15 +116,20 @@ export class Connection {
     this.log = opts.log.child({ client: `${this.clientHost}:${socket.remotePort ?? 0}` });
     if (!this.session.authenticated) this.sasl = new SaslAuthenticator(this.session, opts.services, this.log);
     socket.setNoDelay(true);
-    socket.setTimeout(opts.idleMs, () => {
-      this.log.info('closing idle connection');
-      this.close();
-    });
+    this.idleTimer = new IdleTimer(
+      opts.idleMs,
+      () => socket.writableLength > 0,
+      () => {
+        this.log.info('closing idle connection');
+        this.close();
+      },
+    );
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.maybeResume());
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
     socket.on('close', () => {
       this.closed = true;
+      this.idleTimer.stop();
       this.queue.length = 0;
       this.endMute();
       this.opts.onClose?.(this);
@@ -138,6 +146,7 @@ export class Connection {
   }
 
   close(): void {
+    this.idleTimer.stop();
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
@@ -196,6 +205,7 @@ export class Connection {
    */
   private onData(chunk: Buffer): void {
     if (this.closed) return;
+    this.idleTimer.touch();
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     if (this.pendingBytes < this.needed) return;
@@ -457,6 +467,7 @@ export class Connection {
       written?.();
       return;
     }
+    this.idleTimer.touch();
     const last = chunks.length - 1;
     if (last === 0) {
       this.socket.write(chunks[0], written && (() => written()));
