@@ -293,7 +293,8 @@ export class Connection {
   }
 
   private maybeResume(): void {
-    if (this.closed || this.muted) return;
+    // Called after every request: a socket reading on (the usual case) needs nothing.
+    if (this.closed || this.muted || !this.socket.isPaused()) return;
     if (
       this.socket.writableLength <= (this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING) &&
       this.queue.length <= (this.opts.maxQueuedFrames ?? DEFAULT_MAX_QUEUED)
@@ -442,7 +443,7 @@ export class Connection {
         throttleMs,
         request: req,
         response: res,
-        responseBytes: out.reduce((n, b) => n + b.length, 0),
+        responseBytes: byteLength(out),
       });
     } catch (err) {
       await previous;
@@ -479,6 +480,12 @@ export class Connection {
     }
     if (this.socket.writableLength > (this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING)) this.socket.pause();
   }
+}
+
+function byteLength(chunks: Buffer[]): number {
+  let n = 0;
+  for (const b of chunks) n += b.length;
+  return n;
 }
 
 /** Run each callback once; one that throws is logged and does not stop the others. */
