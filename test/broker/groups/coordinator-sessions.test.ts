@@ -1,5 +1,5 @@
 /**
- * Session deadlines of classic members (coordinator.ts scheduleSession): heartbeats and commits move the
+ * Session deadlines of classic members (rebalance.ts scheduleSession): heartbeats and commits move the
  * deadline without re-arming a timer each time, yet expiry happens exactly one session timeout after the
  * last sign of life, and a rejoin with a shorter session timeout takes effect at once (the timer armed for
  * the longer one is replaced). Fake clock, in-memory group log.
