@@ -14,7 +14,7 @@
  *   many frames are queued, the socket is paused; it resumes on 'drain'.
  * - A malformed request, an unknown API key or version, or an unexpected throw in a handler closes this
  *   connection with a log line; the broker itself is never affected.
- * - Idle connections close after `connections.max.idle.ms`.
+ * - Idle connections (no chunk read, no response sent, nothing left unsent) close after `connections.max.idle.ms`.
  * - On a SASL listener the connection's SaslAuthenticator (security/sasl/authenticator.ts) decides which
  *   requests are admitted before (and after) authentication and reads raw SASL token frames; a refused
  *   request, a failed raw exchange, or an answer to a failed authentication ends the connection.
@@ -32,6 +32,7 @@ import { plaintextSession, type Session } from './security/session.js';
 import { SaslAuthenticator } from './security/sasl/authenticator.js';
 import { RequestQuota } from './quotas/request-quota.js';
 import type { TimerHandle } from '../storage/clock.js';
+import { IdleTimer } from './idle-timer.js';
 
 export interface ConnectionOptions {
   maxRequestBytes: number;
@@ -103,6 +104,8 @@ export class Connection {
   private unmute: (() => void) | undefined;
   private muteTimer: TimerHandle | undefined;
   private mutedUntil = 0;
+  /** connections.max.idle.ms: touched by each chunk read and each response sent. */
+  private readonly idleTimer: IdleTimer;
 
   constructor(
     private readonly socket: Socket,
@@ -113,15 +116,20 @@ export class Connection {
     this.log = opts.log.child({ client: `${this.clientHost}:${socket.remotePort ?? 0}` });
     if (!this.session.authenticated) this.sasl = new SaslAuthenticator(this.session, opts.services, this.log);
     socket.setNoDelay(true);
-    socket.setTimeout(opts.idleMs, () => {
-      this.log.info('closing idle connection');
-      this.close();
-    });
+    this.idleTimer = new IdleTimer(
+      opts.idleMs,
+      () => socket.writableLength > 0,
+      () => {
+        this.log.info('closing idle connection');
+        this.close();
+      },
+    );
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.maybeResume());
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
     socket.on('close', () => {
       this.closed = true;
+      this.idleTimer.stop();
       this.queue.length = 0;
       this.endMute();
       this.opts.onClose?.(this);
@@ -138,6 +146,7 @@ export class Connection {
   }
 
   close(): void {
+    this.idleTimer.stop();
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
@@ -196,6 +205,7 @@ export class Connection {
    */
   private onData(chunk: Buffer): void {
     if (this.closed) return;
+    this.idleTimer.touch();
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     if (this.pendingBytes < this.needed) return;
@@ -259,11 +269,13 @@ export class Connection {
         if (this.muted) await this.muted;
         if (this.closed || this.queue.length === 0) break;
         const frame = this.queue.shift()!;
-        let release!: () => void;
-        const released = new Promise<'released'>((resolve) => (release = () => resolve('released')));
-        const done = this.handleFrame(frame, release, this.answered);
+        // One promise settled by whichever comes first, the release or the answer (no Promise.race per request).
+        let step!: (how: 'released' | 'done') => void;
+        const next = new Promise<'released' | 'done'>((resolve) => (step = resolve));
+        const done = this.handleFrame(frame, () => step('released'), this.answered);
         this.answered = done;
-        if ((await Promise.race([released, done.then(() => 'done' as const)])) === 'released') {
+        void done.then(() => step('done'));
+        if ((await next) === 'released') {
           // Bound the overlap: past MAX_OVERLAP unanswered requests, wait for the oldest answer.
           this.overlapping.push(done);
           if (this.overlapping.length >= MAX_OVERLAP) await this.overlapping.shift();
@@ -281,7 +293,8 @@ export class Connection {
   }
 
   private maybeResume(): void {
-    if (this.closed || this.muted) return;
+    // Called after every request: a socket reading on (the usual case) needs nothing.
+    if (this.closed || this.muted || !this.socket.isPaused()) return;
     if (
       this.socket.writableLength <= (this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING) &&
       this.queue.length <= (this.opts.maxQueuedFrames ?? DEFAULT_MAX_QUEUED)
@@ -430,7 +443,7 @@ export class Connection {
         throttleMs,
         request: req,
         response: res,
-        responseBytes: out.reduce((n, b) => n + b.length, 0),
+        responseBytes: byteLength(out),
       });
     } catch (err) {
       await previous;
@@ -455,6 +468,7 @@ export class Connection {
       written?.();
       return;
     }
+    this.idleTimer.touch();
     const last = chunks.length - 1;
     if (last === 0) {
       this.socket.write(chunks[0], written && (() => written()));
@@ -466,6 +480,12 @@ export class Connection {
     }
     if (this.socket.writableLength > (this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING)) this.socket.pause();
   }
+}
+
+function byteLength(chunks: Buffer[]): number {
+  let n = 0;
+  for (const b of chunks) n += b.length;
+  return n;
 }
 
 /** Run each callback once; one that throws is logged and does not stop the others. */

@@ -1,12 +1,13 @@
 /**
- * GroupCoordinatorState: what the classic group coordinator owns besides the membership protocol (coordinator.ts
- * extends it): the groups of this node, whether it coordinates a group now (`status`: loading, stopped, or the
- * `__consumer_offsets` partition led elsewhere), writing a group's metadata record, replaying records at load,
- * unloading a partition lost, shutdown and the periodic offset-expiry task.
+ * GroupCoordinatorState: what the classic group coordinator owns besides the membership protocol (rebalance.ts
+ * extends it, coordinator.ts extends that): the groups of this node, whether it coordinates a group now
+ * (`status`: loading, stopped, or the `__consumer_offsets` partition led elsewhere), writing a group's metadata
+ * record, replaying records at load, unloading a partition lost, shutdown and the periodic offset-expiry task.
  *
  * Invariants: a group's state changes in memory only through the coordinator (replay here, membership in
- * coordinator.ts, offsets in offsets.ts); unloading or shutdown clears every timer of the groups concerned and
- * answers each pending Join/Sync with NOT_COORDINATOR; loaded members get a session timer once loading ends.
+ * rebalance.ts and coordinator.ts, offsets in offsets.ts); unloading or shutdown clears every timer of the groups
+ * concerned and answers each pending Join/Sync with NOT_COORDINATOR; loaded members get a session timer once
+ * loading ends.
  */
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import type { Clock, TimerHandle } from '../../storage/clock.js';
@@ -45,7 +46,7 @@ export abstract class GroupCoordinatorState {
     return this.ownership?.status(groupId) ?? ErrorCode.NONE;
   }
 
-  /** (Re)start a member's session timer (coordinator.ts). */
+  /** (Re)start a member's session timer (rebalance.ts). */
   abstract scheduleSession(group: Group, member: Member): void;
 
   // ------------------------------------------------------------------------------------------ persistence

@@ -81,9 +81,23 @@ export class OffsetsTopicLog implements GroupLog {
     return this.topic.ensureTopic();
   }
 
-  async write(groupId: string, records: GroupLogRecord[], timestamp: number): Promise<void> {
-    if (records.length === 0) return;
-    if (!this.topic.exists) await this.topic.ensureTopic();
+  write(groupId: string, records: GroupLogRecord[], timestamp: number): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    // The topic exists after the first write: later ones (every commit) take no extra promise.
+    if (!this.topic.exists) return this.createAndWrite(groupId, records, timestamp);
+    try {
+      return this.submit(groupId, records, timestamp);
+    } catch (err) {
+      return Promise.reject(err); // callers see a rejection, never a throw, as from an async function
+    }
+  }
+
+  private async createAndWrite(groupId: string, records: GroupLogRecord[], timestamp: number): Promise<void> {
+    await this.topic.ensureTopic();
+    return this.submit(groupId, records, timestamp);
+  }
+
+  private submit(groupId: string, records: GroupLogRecord[], timestamp: number): Promise<void> {
     const partition = offsetsPartitionFor(groupId, this.topic.partitions);
     const stamped = new Array<InternalRecord>(records.length);
     for (let i = 0; i < records.length; i++) stamped[i] = { key: records[i]!.key, value: records[i]!.value, timestamp };

@@ -87,20 +87,24 @@ export async function commitOffsets(
     c.scheduleSession(group, member);
   }
   const now = c.clock.now();
-  const codes: number[] = [];
+  const n = p.partitions.length;
+  const codes = new Array<number>(n);
   const records: GroupLogRecord[] = [];
-  const accepted: { topic: string; partition: number; value: OffsetValue }[] = [];
-  for (const part of p.partitions) {
+  // The value stored in memory per accepted partition (undefined: refused), applied once the write is durable.
+  const values = new Array<OffsetValue | undefined>(n);
+  for (let i = 0; i < n; i++) {
+    const part = p.partitions[i]!;
     const metadata = part.metadata ?? '';
     const count = partitionsOf(part.topic);
-    if (Buffer.byteLength(metadata, 'utf8') > MAX_METADATA_BYTES) codes.push(ErrorCode.OFFSET_METADATA_TOO_LARGE);
+    if (metadata.length > 0 && Buffer.byteLength(metadata, 'utf8') > MAX_METADATA_BYTES)
+      codes[i] = ErrorCode.OFFSET_METADATA_TOO_LARGE;
     else if (count === undefined || part.partition < 0 || part.partition >= count)
-      codes.push(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      codes[i] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     else {
       const value: OffsetValue = { offset: part.offset, leaderEpoch: part.leaderEpoch, metadata, commitTimestamp: now };
       records.push({ key: offsetKey(p.groupId, part.topic, part.partition), value: offsetValue(value) });
-      accepted.push({ topic: part.topic, partition: part.partition, value });
-      codes.push(ErrorCode.NONE);
+      values[i] = value;
+      codes[i] = ErrorCode.NONE;
     }
   }
   if (records.length === 0) return codes;
@@ -111,7 +115,10 @@ export async function commitOffsets(
     const mapped = coordinatorErrorFor(err, ErrorCode.INVALID_COMMIT_OFFSET_SIZE);
     return codes.map((code) => (code === ErrorCode.NONE ? mapped : code));
   }
-  for (const a of accepted) group.setOffset(a.topic, a.partition, a.value);
+  for (let i = 0; i < n; i++) {
+    const value = values[i];
+    if (value !== undefined) group.setOffset(p.partitions[i]!.topic, p.partitions[i]!.partition, value);
+  }
   return codes;
 }
 

@@ -29,7 +29,8 @@ export class RequestQuota {
   private throttleMs = 0;
   private exempted = false;
   private parkedMs = 0;
-  private readonly mutations: MutationQuota[] = [];
+  /** Created by the first mutationQuota() (most requests have none: no array per request). */
+  private mutations: MutationQuota[] | undefined;
 
   constructor(
     private readonly manager: QuotaManager,
@@ -83,7 +84,7 @@ export class RequestQuota {
   /** The controller mutation quota of this request; strict for the API versions that may refuse (KIP-599). */
   mutationQuota(strict: boolean): MutationQuota {
     const q = this.manager.mutationQuota(this.principal, this.clientId, strict);
-    this.mutations.push(q);
+    (this.mutations ??= []).push(q);
     return q;
   }
 
@@ -102,7 +103,7 @@ export class RequestQuota {
    * and return the throttle time of the whole request (ms).
    */
   finish(apiKey: number, elapsedMs: number): number {
-    for (const m of this.mutations) this.throttle(m.throttleTimeMs);
+    if (this.mutations) for (const m of this.mutations) this.throttle(m.throttleTimeMs);
     if (this.exempted || EXEMPT_APIS.has(apiKey)) return this.throttleMs;
     const ms = Math.max(0, elapsedMs - this.parkedMs);
     this.throttle(this.manager.recordAndGetThrottleTimeMs('request', this.principal, this.clientId, ms));

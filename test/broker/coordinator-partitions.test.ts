@@ -19,6 +19,7 @@ import { offsetsPartitionFor } from '../../broker/groups/records.js';
 import { TransactionCoordinator, type TxnMarker } from '../../broker/txn/coordinator.js';
 import { MemoryTxnStateStore } from '../../broker/txn/state-log.js';
 import { txnLogKey } from '../../broker/txn/records.js';
+import { GROUP_CFG, joinParams } from '../helpers/classic-groups.js';
 
 const PARTITIONS = 4;
 
@@ -146,30 +147,7 @@ test('before the topic exists nobody coordinates; a single node (leadsAll) owns 
   assert.equal(single.o.status('g'), ErrorCode.NONE);
 });
 
-const GROUP_CFG = {
-  initialRebalanceDelayMs: 0,
-  minSessionTimeoutMs: 10,
-  maxSessionTimeoutMs: 100_000,
-  maxSize: 10,
-  offsetsRetentionMs: 60_000,
-  offsetsRetentionCheckIntervalMs: 10_000,
-};
-
-function jp(groupId: string, over: Partial<JoinParams> = {}): JoinParams {
-  return {
-    groupId,
-    memberId: '',
-    groupInstanceId: null,
-    protocolType: 'consumer',
-    protocols: [{ name: 'range', metadata: Buffer.from('m') }],
-    sessionTimeoutMs: 1000,
-    rebalanceTimeoutMs: 1000,
-    clientId: 'cli',
-    clientHost: '/127.0.0.1',
-    requireKnownMemberId: false,
-    ...over,
-  };
-}
+const jp = (groupId: string, over: Partial<JoinParams> = {}): JoinParams => joinParams({ groupId, ...over });
 
 /** A group coordinator whose partitions follow FakeReplicas; loads replay `log`'s records of the partition. */
 function groupSetup() {

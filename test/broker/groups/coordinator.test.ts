@@ -19,52 +19,13 @@ import {
 import type { JoinResult } from '../../../broker/groups/group.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 import { offsetsPartitionFor, javaStringHashCode } from '../../../broker/groups/records.js';
+import { GROUP_CFG, coordinatorSetup, joinParams, settle, track } from '../../helpers/classic-groups.js';
 
-const CFG = {
-  initialRebalanceDelayMs: 100,
-  minSessionTimeoutMs: 10,
-  maxSessionTimeoutMs: 100_000,
-  maxSize: 3,
-  offsetsRetentionMs: 60_000,
-  offsetsRetentionCheckIntervalMs: 10_000,
-};
-
-function setup(over: Partial<typeof CFG> = {}): { c: GroupCoordinator; clock: FakeClock; log: MemoryGroupLog } {
-  const clock = new FakeClock(1_000_000);
-  const log = new MemoryGroupLog();
-  return { c: new GroupCoordinator({ ...CFG, ...over }, clock, log), clock, log };
-}
-
+/** Settings of these tests: a 100 ms initial rebalance delay, at most 3 members. */
+const CFG = { ...GROUP_CFG, initialRebalanceDelayMs: 100, maxSize: 3 };
+const setup = (over: Partial<typeof CFG> = {}) => coordinatorSetup({ ...CFG, ...over });
 const meta = (s: string): Buffer => Buffer.from(s);
-
-function jp(over: Partial<JoinParams> = {}): JoinParams {
-  return {
-    groupId: 'g',
-    memberId: '',
-    groupInstanceId: null,
-    protocolType: 'consumer',
-    protocols: [{ name: 'range', metadata: meta('m') }],
-    sessionTimeoutMs: 1000,
-    rebalanceTimeoutMs: 1000,
-    clientId: 'cli',
-    clientHost: '/127.0.0.1',
-    requireKnownMemberId: false,
-    ...over,
-  };
-}
-
-interface Tracked<T> {
-  p: Promise<T>;
-  value?: T;
-}
-function track<T>(p: Promise<T>): Tracked<T> {
-  const t: Tracked<T> = { p };
-  void p.then((v) => (t.value = v));
-  return t;
-}
-const settle = async (): Promise<void> => {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-};
+const jp = joinParams;
 
 test('javaStringHashCode and the __consumer_offsets partition match Kafka', () => {
   assert.equal(javaStringHashCode(''), 0);
