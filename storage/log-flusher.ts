@@ -47,7 +47,10 @@ export class LogFlusher {
   private readonly rolled = new Set<LogSegment>();
   /** True while a run is in flight. */
   private running = false;
-  /** The log end offset captured by the run in flight. */
+  /**
+   * What the run in flight covers: the log end offset it captured, lowered by a truncation meanwhile (data
+   * written again below its capture after a truncation is not covered).
+   */
   private inFlightTarget = -1;
   /** Requests the run in flight serves. */
   private serving: FlushWaiter[] = [];
@@ -137,6 +140,7 @@ export class LogFlusher {
   truncatedTo(leo: number): void {
     if (this._recoveryPoint > leo) this._recoveryPoint = leo;
     if (this.requestedUpTo > leo) this.requestedUpTo = leo;
+    if (this.inFlightTarget > leo) this.inFlightTarget = leo;
   }
 
   /** Stop the timer and wait for in-flight runs. */
@@ -152,7 +156,9 @@ export class LogFlusher {
     for (const seg of this.segments) {
       if (seg !== active) seg.seal();
     }
-    await this.run(this.segments.last()?.nextOffset ?? 0);
+    this.inFlightTarget = this.segments.last()?.nextOffset ?? 0;
+    await this.run();
+    this.inFlightTarget = -1;
     for (const seg of this.segments) await seg.flush(true);
     this._recoveryPoint = this.segments.last()?.nextOffset ?? this._recoveryPoint;
   }
@@ -165,7 +171,7 @@ export class LogFlusher {
       this.waiting = [];
       this.inFlightTarget = this.segments.last()?.nextOffset ?? 0;
       try {
-        await this.run(this.inFlightTarget);
+        await this.run();
         this._runs++;
         for (const w of this.serving) w.resolve();
       } catch (err) {
@@ -181,11 +187,11 @@ export class LogFlusher {
     for (const r of idle) r();
   }
 
-  /** One flush run up to `target` (the log end offset when it starts). */
-  private async run(target: number): Promise<void> {
-    if (!this.onFlush) return this.runOnce(target);
+  /** One flush run up to `inFlightTarget` (the log end offset when it starts, set by the caller). */
+  private async run(): Promise<void> {
+    if (!this.onFlush) return this.runOnce();
     const t0 = performance.now();
-    await this.runOnce(target);
+    await this.runOnce();
     try {
       this.onFlush((performance.now() - t0) / 1000);
     } catch {
@@ -193,7 +199,7 @@ export class LogFlusher {
     }
   }
 
-  private async runOnce(target: number): Promise<void> {
+  private async runOnce(): Promise<void> {
     const active = this.segments.last();
     const todo = new Set([...this.rolled, ...this.segments.from(this._recoveryPoint)]);
     for (const seg of todo) {
@@ -215,6 +221,7 @@ export class LogFlusher {
       }
     }
     const leo = this.segments.last()?.nextOffset ?? 0;
+    const target = this.inFlightTarget;
     if (target > this._recoveryPoint && target <= leo) this._recoveryPoint = target;
   }
 }

@@ -119,3 +119,28 @@ test('group commit: a failed run rejects the requests it served; a later request
   assert.equal(flusher.recoveryPoint, 1);
   assert.equal(flusher.runs, 2);
 });
+
+test('group commit: data written again below the run in flight after a truncation waits for the next run', async () => {
+  const fs = new MemoryFileSystem({ syncLatency: 20 });
+  const clock = new FakeClock();
+  await ensureDirDurable(fs, '/p');
+  const segs = new SegmentSet();
+  segs.add(await LogSegment.create('/p', 0, { indexIntervalBytes: 4096, maxIndexBytes: 1024 }, { fs, clock }));
+  const flusher = new LogFlusher(fs, '/p', segs, clock, undefined, 0);
+  const seg = segs.last()!;
+  flusher.markDirDirty();
+  await append(seg, 0);
+  await append(seg, 1);
+  const first = flusher.request(2); // the run in flight captures log end 2
+  await seg.truncateTo(1);
+  flusher.truncatedTo(1);
+  await append(seg, 1); // offset 1 again: new bytes, not in what the run in flight syncs
+  assert.equal(flusher.runs, 0, 'the first run is still in flight');
+  const again = flusher.request(2);
+  await Promise.all([first, again]);
+  assert.equal(flusher.runs, 2, 'the rewritten offset needed a run of its own');
+  assert.equal(flusher.recoveryPoint, 2);
+  fs.powerLoss();
+  const h = await fs.open('/p/00000000000000000000.log');
+  assert.equal(await h.size(), seg.size, 'the acknowledged rewrite is durable');
+});
