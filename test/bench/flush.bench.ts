@@ -8,10 +8,12 @@
  * produce settings with acks=all: `-a -1`), each COUNT x SIZE B, no key (librdkafka spreads them over the 4
  * partitions). A run's figure is the aggregate MB/s: the value bytes delivered by all producers / the wall window
  * from spawning the first to the exit of the last (the same window for every producer; the sum of the
- * producers' own MB/s is printed too). One unmeasured warm-up run per broker, then ROUNDS rounds of A then B;
- * the figure is median(B) / median(A). Prints per run the broker's CPU seconds and the 1-minute load average,
- * then a table and one `flush-json {...}` line on stdout. No goal is asserted.
- * Env: ROUNDS (3), PRODUCERS (16), COUNT (60000 per producer), SIZE (1024), GEN_TIMEOUT (300 s per run),
+ * producers' own MB/s is printed too). One unmeasured warm-up run per broker, then ROUNDS rounds of A then B.
+ * The figure (`ratio`) is the median over rounds of B / A within the round: the two runs of a round are
+ * adjacent in time, so on a shared machine whose load swings between rounds it is steadier than
+ * median(B) / median(A), which is printed too (`ratioOfMedians`). Prints per run the broker's CPU seconds and
+ * the 1-minute load average, then a table and one `flush-json {...}` line on stdout. No goal is asserted.
+ * Env: ROUNDS (5), PRODUCERS (16), COUNT (60000 per producer), SIZE (1024), GEN_TIMEOUT (300 s per run),
  * BIN (/tmp/perf-bin; built with ../shared/perf/build-loadgen.sh if missing), BROKER_NODE_ARGS (node flags of the
  * brokers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), BROKER_OUT (security-procs.ts), BENCH_DEADLINE_S (1800).
  * test/bench/flush.test.ts runs it with tiny counts.
@@ -28,7 +30,7 @@ const num = (name: string, dflt: number, max: number): number => {
   const v = Number(env[name] ?? dflt);
   return Math.min(Math.max(Number.isFinite(v) ? Math.floor(v) : dflt, 1), max);
 };
-const ROUNDS = num('ROUNDS', 3, 20);
+const ROUNDS = num('ROUNDS', 5, 20);
 const PRODUCERS = num('PRODUCERS', 16, 64);
 const COUNT = num('COUNT', 60_000, 10_000_000);
 const SIZE = num('SIZE', 1024, 1_000_000);
@@ -122,15 +124,29 @@ async function main(): Promise<void> {
     }
     const medianA = median(as.map((x) => x.mbps));
     const medianB = median(bs.map((x) => x.mbps));
-    const ratio = Number((medianB / medianA).toFixed(3));
+    const roundRatios = as.map((x, i) => Number((bs[i].mbps / x.mbps).toFixed(3)));
+    const ratio = median(roundRatios);
+    const ratioOfMedians = Number((medianB / medianA).toFixed(3));
     const loadEnd = loadavg().map((x) => Number(x.toFixed(2)));
-    console.log(`scenario                          plain MB/s  flush MB/s  flush/plain`);
+    console.log(`scenario                          plain MB/s  flush MB/s  flush/plain (median of rounds)`);
     console.log(
       `acks=all ${PRODUCERS}p x 4 parts x ${SIZE} B`.padEnd(34) +
-        `${fmt(medianA).padStart(10)}  ${fmt(medianB).padStart(10)}  ${fmt(ratio, 3).padStart(11)}`,
+        `${fmt(medianA).padStart(10)}  ${fmt(medianB).padStart(10)}  ${fmt(ratio, 3).padStart(11)} ` +
+        `(rounds ${roundRatios.join(' ')}; ratio of medians ${fmt(ratioOfMedians, 3)})`,
     );
     console.log(`load average (1m/5m/15m) at start ${load0.join('/')}, at end ${loadEnd.join('/')}`);
-    const out = { producers: PRODUCERS, count: COUNT, size: SIZE, medianA, medianB, ratio, load0, loadEnd };
+    const out = {
+      producers: PRODUCERS,
+      count: COUNT,
+      size: SIZE,
+      medianA,
+      medianB,
+      ratio,
+      ratioOfMedians,
+      roundRatios,
+      load0,
+      loadEnd,
+    };
     console.log(`flush-json ${JSON.stringify({ ...out, runs: { plain: as, flush: bs } })}`);
   } finally {
     for (const t of targets) await t.admin.close().catch(() => undefined);

@@ -48,7 +48,7 @@ test('the flush bench completes with tiny counts and reports finite figures for 
   assert.ok(line, stdout);
   const out = JSON.parse(line.slice('flush-json '.length)) as Record<string, unknown>;
   assert.equal(out.producers, 4);
-  for (const k of ['medianA', 'medianB', 'ratio']) {
+  for (const k of ['medianA', 'medianB', 'ratio', 'ratioOfMedians']) {
     assert.ok(Number.isFinite(out[k]) && (out[k] as number) > 0, `${k}: ${out[k]}`);
   }
   const runs = out.runs as Record<string, FlushRun[]>;
