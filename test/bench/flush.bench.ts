@@ -16,7 +16,9 @@
  * Env: ROUNDS (5), PRODUCERS (16), COUNT (60000 per producer), SIZE (1024), GEN_TIMEOUT (300 s per run),
  * BIN (/tmp/perf-bin; built with ../shared/perf/build-loadgen.sh if missing), BROKER_NODE_ARGS (node flags of the
  * brokers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), BROKER_OUT (security-procs.ts), BENCH_DEADLINE_S (1800).
- * test/bench/flush.test.ts runs it with tiny counts.
+ * MODE=storage measures group commit below the protocol instead (flush-storage.ts: four PartitionLogs in this
+ * process, PRODUCERS x IN_FLIGHT appenders of BATCH x SIZE B batches, STORAGE_MB (400) per run; flush runs per
+ * append). test/bench/flush.test.ts runs both modes with tiny counts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -96,6 +98,11 @@ async function measure(t: Target, count: number, bin: string): Promise<Run> {
 }
 
 async function main(): Promise<void> {
+  if (env.MODE === 'storage') {
+    const { runStorage } = await import('./flush-storage.js');
+    const o = { rounds: ROUNDS, producers: PRODUCERS, size: SIZE, mb: num('STORAGE_MB', 400, 100_000) };
+    return runStorage({ ...o, inFlight: num('IN_FLIGHT', 4, 64), batch: num('BATCH', 64, 100_000) });
+  }
   const bin = loadgenBinary();
   const load0 = loadavg().map((x) => Number(x.toFixed(2)));
   say(`flush bench (loadgen ${bin}): node ${process.version}, ${cpus().length} CPUs, load average ${load0}`);
