@@ -17,8 +17,9 @@
  * - A failed write rejects exactly the appends of its group (the log end does not move); an append
  *   refused by its own checks, a roll or an epoch checkpoint failure rejects alone. If the mutation
  *   queue refuses the drain (log closed), every pending append is rejected.
- * - An append resolves once written and, when the flush policy (flush.messages) demands it, once the
- *   group-commit fsync covering it is done (log-flusher.ts); a failed fsync rejects it.
+ * - An append resolves once written and, when the flush policy (flush.messages) demands it, once a
+ *   group-commit fdatasync covering its last offset is done (log-flusher.ts: the one in flight if it began
+ *   after the write, else the next); a failed fsync rejects it.
  */
 
 import type { Clock } from './clock.js';
@@ -86,7 +87,7 @@ export class AppendQueue {
     if (sync) {
       this.waitingForFlush++;
       try {
-        await this.ctx.flusher.request();
+        await this.ctx.flusher.request(result.lastOffset + 1);
       } finally {
         this.waitingForFlush--;
       }

@@ -4,7 +4,8 @@
  * `request()` resolves after a run of the task that *started after* the request was made. Requests made
  * while a run is in flight all wait for the single next run. So N concurrent requests cost at most two
  * runs, and a run failing rejects exactly the requests it was serving (later requests get a new run).
- * Used for fsync group commit in PartitionLog and for checkpoint writes in LogManager.
+ * Used for checkpoint writes (LogManager, the HW checkpoint). The log fsync group commit is LogFlusher's own
+ * (log-flusher.ts): there a run also serves requests for data written before it began.
  */
 
 interface Waiter {

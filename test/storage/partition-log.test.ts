@@ -316,8 +316,9 @@ test('group commit: concurrent appends with flushMessages=1 share fsyncs', async
     range(1, n + 1),
   );
   const syncs = fs.stats.fileSyncs - syncsBefore;
-  assert.ok(syncs <= 4, `${syncs} fsyncs for ${n} appends`);
-  assert.ok(log.flushCount - flushesBefore <= 3);
+  assert.ok(syncs <= 2, `${syncs} fsyncs for ${n} appends`);
+  // One drain wrote all of them; the run the first one started covers the rest.
+  assert.equal(log.flushCount - flushesBefore, 1);
   assert.equal(log.recoveryPoint, n + 1);
   fs.powerLoss();
   const again = await PartitionLog.open('/data/t-0', cfg(), { fs, clock: new FakeClock() });
