@@ -7,7 +7,10 @@
  *   when the one before it has finished, or has called `ctx.release()`: a handler calls it once
  *   everything whose order matters has been done (Produce: every partition's append is queued on its
  *   log), so the next request overlaps with its wait for the write and fsync. At most MAX_OVERLAP
- *   released requests are unanswered at once; answers still leave strictly in order.
+ *   released requests are unanswered at once; answers still leave strictly in order. Only a Produce starts
+ *   while earlier answers are outstanding; any other request is handled once they are all out (as Kafka
+ *   handles one request of a connection at a time): an answer computed early and held behind an acks=all
+ *   Produce would leave stale (a Metadata naming a leader that moved meanwhile; issue #13).
  * - A frame larger than `socket.request.max.bytes` (or with a negative size) closes the connection before
  *   any of it is buffered: nothing is allocated from an attacker-chosen size.
  * - Back-pressure: while the socket holds more unsent response bytes than `maxPendingBytes`, or while too
@@ -75,6 +78,8 @@ export interface RequestEvent {
 const DEFAULT_MAX_PENDING = 16 * 1024 * 1024;
 const DEFAULT_MAX_QUEUED = 64;
 const MAX_OVERLAP = 16;
+/** The one API whose requests may start before earlier answers are sent (its handler calls ctx.release). */
+const PRODUCE_API_KEY = 0;
 /** The longest one mute lasts. */
 const MAX_MUTE_MS = 300_000;
 
@@ -413,6 +418,8 @@ export class Connection {
           closeRequested = true;
         },
       };
+      // Only Produce overlaps earlier answers (see the header); anything else sees the state after them.
+      if (apiKey !== PRODUCE_API_KEY) await previous;
       const started = performance.now();
       const res = await handler.handle(req, ctx);
       const throttleMs = quota.finish(apiKey, performance.now() - started);

@@ -12,7 +12,10 @@
  * then name its current leader and the response that leader's endpoint (KIP-951, broker/leader-hints.ts).
  * In a cluster, a partition with no log here whose topic this node may not have applied yet (just created
  * through another node) is looked up again once this node caught up with etcd (bounded;
- * broker/partition-catch-up.ts), so a producer that learned the new leader elsewhere is not refused.
+ * broker/partition-catch-up.ts), so a producer that learned the new leader elsewhere is not refused. After this
+ * node's etcd session lost its lease (say the process was stopped past the session timeout), the first requests
+ * wait (bounded) until its image caught up with etcd (MetadataStore.catchUpIfStale): a former leader resumed
+ * answers NOT_LEADER_OR_FOLLOWER for partitions moved meanwhile instead of appending a batch no follower takes.
  * Appends go through the replica manager (Partition.appendAsLeader, this node's leader epoch); the HW move
  * wakes fetches waiting on the partition. Once every partition's append is queued on its log, the handler
  * releases the connection (ctx.release) so the client's next pipelined request starts while this one waits
@@ -95,6 +98,8 @@ export const produceHandler = registerHandler<ProduceRequest, ProduceResponse>({
   encode: encodeProduceResponse,
   async handle(req, ctx) {
     const { clock, partitions, testHooks } = ctx.services;
+    const stale = ctx.services.metadata.catchUpIfStale?.();
+    if (stale) await stale;
     const v = ctx.apiVersion;
     const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
     const res = defaultProduceResponse();

@@ -10,7 +10,9 @@
  * request sees the topic with its leaders (here the logs exist by then, so it is ready at once; a request
  * racing the creation may also see LEADER_NOT_AVAILABLE). Invalid names get INVALID_TOPIC_EXCEPTION, missing
  * ones UNKNOWN_TOPIC_OR_PARTITION
- * (UNKNOWN_TOPIC_ID when asked by id, v10+).
+ * (UNKNOWN_TOPIC_ID when asked by id, v10+). In a cluster, the first requests after this node's etcd session
+ * lost its lease wait (bounded) until its image caught up with etcd (MetadataStore.catchUpIfStale): a node
+ * resumed after a stop past the session timeout must not name itself leader of partitions moved meanwhile.
  *
  * Authorization (Kafka's KafkaApis.handleTopicMetadataRequest): when all topics are asked for, those the
  * principal may not DESCRIBE are left out; listed ones answer TOPIC_AUTHORIZATION_FAILED without disclosing
@@ -96,6 +98,9 @@ export const metadataHandler = registerHandler<MetadataRequest, MetadataResponse
   encode: encodeMetadataResponse,
   async handle(req, ctx) {
     const { metadata } = ctx.services;
+    // After a lost etcd lease (this process stopped past the session timeout?), not from leaderships of before.
+    const stale = metadata.catchUpIfStale?.();
+    if (stale) await stale;
     const image = metadata.image;
     const res = defaultMetadataResponse();
     res.brokers = liveBrokerEndpoints(image, ctx.session.listenerName);

@@ -2,7 +2,8 @@
  * Reads and compare-and-swap writes on etcd keys (full keys: callers build them with EtcdConnection.key).
  *
  * - get / rangePrefix: a key or every key under a prefix, with the store revision they were read at (watch from
- *   `revision + 1` to see every later change exactly once).
+ *   `revision + 1` to see every later change exactly once). lastModRevision: the newest mod revision of a key
+ *   under a prefix (the last put there; a later delete is not seen).
  * - txn: etcd's multi-key transaction: every compare holds -> the success ops, else the failure ops, atomically.
  * - putIfModRevision / createIfAbsent / deleteIfModRevision: single-key CAS; a lost race is a result
  *   (`ok: false`, with the key as it now is), not an exception. modRevision 0 means "the key does not exist".
@@ -85,6 +86,23 @@ export async function rangePrefix(conn: EtcdConnection, prefix: string): Promise
     return { kvs: res.kvs.map(toKeyValue), revision: Number(res.header.revision) };
   } catch (err) {
     throw coordinationError(err, `range ${prefix}`);
+  }
+}
+
+/** The largest mod revision of the keys under `prefix` (0 when there are none): one key read, keys only. */
+export async function lastModRevision(conn: EtcdConnection, prefix: string): Promise<number> {
+  try {
+    const res = await conn.client.kv.range({
+      key: Buffer.from(prefix),
+      range_end: prefixEnd(prefix),
+      sort_order: 'Descend',
+      sort_target: 'Mod',
+      limit: 1,
+      keys_only: true,
+    });
+    return res.kvs.length ? Number(res.kvs[0].mod_revision) : 0;
+  } catch (err) {
+    throw coordinationError(err, `last revision of ${prefix}`);
   }
 }
 

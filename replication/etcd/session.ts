@@ -8,7 +8,8 @@
  * gone (revoked, expired), the session is lost: `onLost` listeners run at once (a broker stops leading
  * there), then the session retries every `retryMs`: it revokes the old lease (so keys bound to it, the old
  * registration and any controller key, are gone before anything is re-created) and grants a new one, and
- * `onEstablished` listeners run with it. A keep-alive stream that merely breaks is reopened; that alone loses
+ * `onEstablished` listeners run with it. `expireIfDue` applies a deadline already passed whose timer has not
+ * run yet (a process resumed after a stop handles its queued I/O before its timers); `losses` counts losses. A keep-alive stream that merely breaks is reopened; that alone loses
  * nothing while answers come back within the TTL (an etcd restart shorter than the TTL goes unnoticed).
  */
 import { CoordinationError } from '../../protocol/errors.js';
@@ -41,6 +42,7 @@ export class EtcdSession {
   /** The last lease lost and not yet revoked. */
   private stale: string | undefined;
   private generation = 0;
+  private lossCount = 0;
   private deadline = 0;
   private expiryTimer: TimerHandle | undefined;
   private tickTimer: TimerHandle | undefined;
@@ -76,6 +78,21 @@ export class EtcdSession {
   /** How many leases this session has been granted. */
   get leaseGeneration(): number {
     return this.generation;
+  }
+
+  /** How many times the lease was lost. */
+  get losses(): number {
+    return this.lossCount;
+  }
+
+  /**
+   * Loses the lease now if its deadline passed and the expiry timer has not run yet (as after a SIGSTOP:
+   * the process handles the I/O queued meanwhile before its timers). True when the session is not alive.
+   */
+  expireIfDue(): boolean {
+    if (this.st === 'alive' && this.clock.now() >= this.deadline)
+      this.fail(new CoordinationError('ERR_LEASE_LOST', `no keep-alive answered within the ${this.ttlS} s TTL`));
+    return this.st !== 'alive';
   }
 
   get ttlMs(): number {
@@ -261,6 +278,7 @@ export class EtcdSession {
   private fail(err: CoordinationError): void {
     if (this.st !== 'alive') return;
     this.st = 'lost';
+    this.lossCount++;
     this.stale = this.lease;
     this.lease = undefined;
     this.deadline = 0;

@@ -21,6 +21,11 @@
  *   has it now (a write right after another node created the topic finds it).
  * - `catchUpTopic(name)`: waits until this node has applied the topic key as etcd has it now (the replica
  *   manager asks before answering that a partition is unknown or not hosted here).
+ * - `catchUpIfStale()`: after the session lost its lease (say the process was stopped past the session timeout,
+ *   and the other nodes moved its leaderships meanwhile), once per loss: waits until this node has applied every
+ *   key under the prefix as etcd has it now (the newest mod revision there), so that the requests it handles
+ *   next (Metadata, Produce) see the leaders of now, not those of before the loss. One attempt per loss, given
+ *   up after CATCH_UP_AFTER_LOSS_MS (catch-up-after-loss.ts; etcd unreachable: the node serves on with what it knows).
  * - The store uses the caller's started EtcdSession and does not close it.
  */
 import { CoordinationError, StorageError } from '../../protocol/errors.js';
@@ -32,6 +37,7 @@ import { BrokerRegistration as EtcdBrokerRegistration } from '../etcd/registrati
 import type { EtcdSession } from '../etcd/session.js';
 import { assignReplicas } from './assignor.js';
 import { EtcdMetadataFeed } from './etcd-feed.js';
+import { CatchUpAfterLoss } from './catch-up-after-loss.js';
 import {
   type EtcdKeys,
   PRODUCER_IDS_KEY,
@@ -82,6 +88,7 @@ export class EtcdMetadataStore implements MetadataStore {
   private readonly topicCatchUps = new Map<string, Promise<void>>();
   private closed = false;
   private readonly session: EtcdSession;
+  private readonly afterLoss: CatchUpAfterLoss;
 
   private constructor(
     private readonly o: EtcdMetadataStoreOptions,
@@ -89,6 +96,7 @@ export class EtcdMetadataStore implements MetadataStore {
   ) {
     this.nodeId = o.nodeId;
     this.session = o.session;
+    this.afterLoss = new CatchUpAfterLoss(o.session, (rev) => this.delivery(rev), o.clock, o.log);
   }
 
   static async open(o: EtcdMetadataStoreOptions): Promise<EtcdMetadataStore> {
@@ -117,6 +125,11 @@ export class EtcdMetadataStore implements MetadataStore {
 
   private catchUp(kv: KeyValue | undefined): Promise<void> {
     return this.feed.catchUp(kv);
+  }
+
+  /** See the header: undefined while current, else one shared catch-up after the latest lost lease. */
+  catchUpIfStale(): Promise<void> | undefined {
+    return this.closed ? undefined : this.afterLoss.catchUpIfStale();
   }
 
   // ---- writes ------------------------------------------------------------------------------------

@@ -120,6 +120,12 @@ export interface MetadataStore {
    * Absent where there is nothing to catch up with (a single node's store is always current).
    */
   catchUpTopic?(name: string): Promise<void>;
+  /**
+   * Undefined while this node's image is as current as it knows; after its etcd session lost the lease, a
+   * promise (never rejecting, bounded) that settles once the image caught up with etcd, so that requests
+   * handled next do not answer from leaderships moved away meanwhile. Absent on a single node.
+   */
+  catchUpIfStale?(): Promise<void> | undefined;
   /** Wait for running writes; later writes reject. */
   close(): Promise<void>;
 }

@@ -179,3 +179,58 @@ test('a request arriving while a released produce still waits for its fsync is s
     await slow.stop();
   }
 });
+
+test('a request after a released produce is handled once the produce is answered: it sees the write', async () => {
+  const { Broker } = await import('../../broker/broker.js');
+  const { BrokerConfig } = await import('../../broker/config.js');
+  const { MemoryFileSystem } = await import('../../storage/memory-fs.js');
+  const { buildRecordBatch } = await import('../../protocol/records/builder.js');
+  const { encodeProduceRequest, defaultProduceRequest } = await import('../../protocol/generated/produce-request.js');
+  const { decodeProduceResponse } = await import('../../protocol/generated/produce-response.js');
+  const { encodeListOffsetsRequest } = await import('../../protocol/generated/list-offsets-request.js');
+  const { decodeListOffsetsResponse } = await import('../../protocol/generated/list-offsets-response.js');
+  // Every fsync takes 300 ms; flush.messages=1 makes the produce (and the high watermark) wait for one.
+  const config = new BrokerConfig({ overrides: { port: 0, host: '127.0.0.1', 'data.dir': '/slow', 'admin.port': -1 } });
+  const slow = new Broker(config, { fs: new MemoryFileSystem({ syncLatency: 300 }) });
+  const info = await slow.start();
+  const c = await RawClient.connect(info.port);
+  try {
+    await slow.metadata.createTopic('seen', { partitions: 1, configs: { 'flush.messages': '1' } });
+    const req = defaultProduceRequest();
+    req.acks = 1;
+    req.timeoutMs = 5000;
+    req.topicData = [
+      {
+        name: 'seen',
+        topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+        partitionData: [{ index: 0, records: await buildRecordBatch([{ value: 'v' }]) }],
+      },
+    ];
+    const produceId = c.send(0, 9, (w) => encodeProduceRequest(w, 9, req));
+    // Pipelined right behind it (Kafka clients send Metadata on their produce connection): the latest offset.
+    const listId = c.send(2, 5, (w) =>
+      encodeListOffsetsRequest(w, 5, {
+        replicaId: -1,
+        isolationLevel: 0,
+        timeoutMs: 5000,
+        topics: [
+          {
+            name: 'seen',
+            partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 }],
+          },
+        ],
+      }),
+    );
+    const first = await c.response(1, 5000);
+    assert.equal(first?.correlationId, produceId);
+    assert.equal(decodeProduceResponse(first!.body, 9).responses[0]!.partitionResponses[0]!.errorCode, 0);
+    const second = await c.response(0, 5000);
+    assert.equal(second?.correlationId, listId);
+    const p = decodeListOffsetsResponse(second!.body, 5).topics[0]!.partitions[0]!;
+    assert.equal(p.errorCode, 0);
+    assert.equal(p.offset, 1n, 'the latest offset after the acknowledged record, not from before its fsync');
+  } finally {
+    c.close();
+    await slow.stop();
+  }
+});

@@ -9,7 +9,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { type ClusterEtcd, type NodeHandle, type RunningCluster, startCluster } from '../../broker/dev-cluster.js';
+import {
+  type ClusterEtcd,
+  type NodeHandle,
+  type RunningCluster,
+  type StartClusterOptions,
+  startCluster,
+} from '../../broker/dev-cluster.js';
 
 /** Configs every node gets unless the test gives others: quick replica fetches, one-partition internal topics. */
 export const PROCESS_CLUSTER_CONFIG: Record<string, string | number> = {
@@ -59,9 +65,18 @@ export async function until<T>(
 export class ProcessCluster {
   private constructor(private readonly cluster: RunningCluster) {}
 
-  /** etcd and `count` brokers (ids 1..count), each with PROCESS_CLUSTER_CONFIG and `sets` as `--set`. */
-  static async start(count: number, sets: Record<string, string | number> = {}): Promise<ProcessCluster> {
-    return new ProcessCluster(await startCluster({ nodes: count, sets: { ...PROCESS_CLUSTER_CONFIG, ...sets } }));
+  /**
+   * etcd and `count` brokers (ids 1..count), each with PROCESS_CLUSTER_CONFIG and `sets` as `--set`; `output`
+   * passes startCluster's logLevel / printOutput (to debug a failing run with the nodes' logs).
+   */
+  static async start(
+    count: number,
+    sets: Record<string, string | number> = {},
+    output: Pick<StartClusterOptions, 'logLevel' | 'printOutput'> = {},
+  ): Promise<ProcessCluster> {
+    return new ProcessCluster(
+      await startCluster({ ...output, nodes: count, sets: { ...PROCESS_CLUSTER_CONFIG, ...sets } }),
+    );
   }
 
   /** The cluster's etcd: stop() and start() (which waits until every running node is registered again). */

@@ -3,11 +3,13 @@
 usage: idempotent_acked.py BOOTSTRAP TOPIC STOPFILE PREFIX
 Produces keyed records with values PREFIX000000, PREFIX000001, ... (about 200 a second) until STOPFILE
 exists (or 240 s pass), then flushes (bounded). Prints "ACK <partition> <offset> <value>" per acknowledged
-record, "FAIL <value> <error>" per failed one and "ERR <error>" per client error (error_cb), flushed at once, so a test that kills brokers meanwhile knows
-exactly what was acknowledged.
+record, "FAIL <value> <error>" per failed one and "ERR <error>" per client error (error_cb), flushed at once,
+so a test that kills brokers meanwhile knows exactly what was acknowledged. With RDKAFKA_DEBUG (librdkafka debug contexts, e.g. broker,topic,msg,protocol,eos)
+and RDKAFKA_DEBUG_LOG (a file) set, librdkafka's debug log goes to that file.
 """
 import os
 import sys
+import logging
 import time
 from confluent_kafka import Producer
 
@@ -17,7 +19,17 @@ def on_error(err):
     sys.stdout.flush()
 
 
+debug = {}
+if os.environ.get('RDKAFKA_DEBUG') and os.environ.get('RDKAFKA_DEBUG_LOG'):
+    log = logging.getLogger('rdkafka')
+    handler = logging.FileHandler(os.environ['RDKAFKA_DEBUG_LOG'])
+    handler.setFormatter(logging.Formatter('%(asctime)s %(message)s'))
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    debug = {'debug': os.environ['RDKAFKA_DEBUG'], 'logger': log}
+
 p = Producer({
+    **debug,
     'bootstrap.servers': bootstrap,
     'error_cb': on_error,
     'enable.idempotence': True,
