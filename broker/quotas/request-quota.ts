@@ -84,7 +84,8 @@ export class RequestQuota {
   /** The controller mutation quota of this request; strict for the API versions that may refuse (KIP-599). */
   mutationQuota(strict: boolean): MutationQuota {
     const q = this.manager.mutationQuota(this.principal, this.clientId, strict);
-    (this.mutations ??= []).push(q);
+    this.mutations ??= [];
+    this.mutations.push(q);
     return q;
   }
 
