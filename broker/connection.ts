@@ -140,7 +140,8 @@ export class Connection {
 
   /** Stop reading new requests; resolves once the request in flight (if any) has been answered. */
   async drain(): Promise<void> {
-    this.socket.pause();
+    // An ended connection reads on until the peer's FIN (`end`): with `onread` a paused socket reads nothing.
+    if (!this.closed) this.socket.pause();
     this.queue.length = 0;
     this.endMute();
     await this.idle;
