@@ -1,5 +1,8 @@
 /**
- * One client connection: Kafka framing (int32 size + frame) on a net.Socket.
+ * One client connection: Kafka framing (int32 size + frame) on a net.Socket. The frames come from a
+ * RequestFrameReader (request-frames.ts): fed by the socket's `onread` on plaintext listeners (the socket reads
+ * straight into the frames), by 'data' chunks otherwise (TLS). A handled Produce gives its frame's memory back
+ * (protocol/frame-memory.ts): nothing keeps a view of it once its appends are written.
  *
  * Invariants:
  * - Requests on a connection are started in arrival order and answered in the same (correlation) order;
