@@ -16,7 +16,9 @@
  * - Only partitions that had records and have more below the high watermark (LSO) are read; a new `start`
  *   discards whatever the previous one left unused. A discarded read's slabs go back to the pool once it
  *   settled; a taken one's lease passes to the taker, who releases it after its response is sent.
- * - At most MAX_BYTES are read ahead per connection.
+ * - At most MAX_BYTES are read ahead per connection, and `prefetchBudget.maxBytes` by every connection together
+ *   (reads started and not yet taken or discarded). When a read would pass the latter, reads older than
+ *   EXPIRY_MS (a consumer that did not come back for them, a closed connection) are discarded first.
  */
 import type { Session } from './security/session.js';
 import type { Partition, PartitionReadResult } from '../replication/partition.js';
@@ -26,6 +28,26 @@ import { BATCH_HEADER_SIZE, entrySize, lastOffsetNumber } from '../protocol/reco
 
 /** Bytes read ahead per connection at most. */
 const MAX_BYTES = 16 * 1024 * 1024;
+/** Reads ahead older than this give way when the budget of all connections is used up. */
+const EXPIRY_MS = 1000;
+
+/** Bytes read ahead by every connection together at most (tests lower it). */
+export const prefetchBudget = { maxBytes: 64 * 1024 * 1024 };
+let budgetUsed = 0;
+/** The connections' read-aheads holding reads (strongly: a closed connection's reads expire from here). */
+const holders = new Set<FetchPrefetch>();
+
+/** Bytes of the reads ahead not yet taken or discarded, every connection together (tests). */
+export function prefetchedBytes(): number {
+  return budgetUsed;
+}
+
+function reserve(bytes: number, now: number): boolean {
+  if (budgetUsed + bytes > prefetchBudget.maxBytes) for (const h of holders) h.expire(now - EXPIRY_MS);
+  if (budgetUsed + bytes > prefetchBudget.maxBytes) return false;
+  budgetUsed += bytes;
+  return true;
+}
 
 interface Entry {
   part: Partition;
@@ -33,6 +55,8 @@ interface Entry {
   offset: number;
   maxBytes: number;
   readCommitted: boolean;
+  /** When the read started (performance.now()). */
+  at: number;
   lease: ReadLease;
   result: Promise<PartitionReadResult>;
 }
@@ -66,6 +90,7 @@ export class FetchPrefetch {
     if (i < 0) return undefined;
     const e = this.entries[i]!;
     this.entries.splice(i, 1);
+    if (this.entries.length === 0) holders.delete(this);
     if (
       e.offset !== offset ||
       e.readCommitted !== readCommitted ||
@@ -76,6 +101,7 @@ export class FetchPrefetch {
       discard(e);
       return undefined;
     }
+    budgetUsed -= e.maxBytes;
     adopt(e.lease);
     return { part, maxBytes: e.maxBytes, result: e.result.then((r) => current(part, r)) };
   }
@@ -84,25 +110,39 @@ export class FetchPrefetch {
   start(next: readonly NextRange[], readCommitted: boolean): void {
     this.discardAll();
     let bytes = 0;
+    const now = performance.now();
     for (const { part, offset, maxBytes } of next) {
       const limit = readCommitted ? part.lastStableOffset : part.highWatermark;
       if (!part.isLeader || maxBytes <= 0 || offset >= limit || bytes + maxBytes > MAX_BYTES) continue;
+      if (!reserve(maxBytes, now)) continue;
       bytes += maxBytes;
       const lease = fetchReadBuffers.lease();
       const result = part.read(offset, maxBytes, { readCommitted, minOneBatch: true, alloc: lease.alloc });
       result.catch(() => {});
-      this.entries.push({ part, epoch: part.leaderEpoch, offset, maxBytes, readCommitted, lease, result });
+      this.entries.push({ part, epoch: part.leaderEpoch, offset, maxBytes, readCommitted, at: now, lease, result });
     }
+    if (this.entries.length > 0) holders.add(this);
+  }
+
+  /** Discard the reads started before `before` (performance.now() time). */
+  expire(before: number): void {
+    const old = this.entries.filter((e) => e.at < before);
+    if (old.length === 0) return;
+    for (const e of old) discard(e);
+    this.entries = this.entries.filter((e) => e.at >= before);
+    if (this.entries.length === 0) holders.delete(this);
   }
 
   /** Drop every read not taken (their slabs go back once the reads settled). */
   discardAll(): void {
     for (const e of this.entries) discard(e);
     this.entries = [];
+    holders.delete(this);
   }
 }
 
 function discard(e: Entry): void {
+  budgetUsed -= e.maxBytes;
   const release = (): void => e.lease.release();
   e.result.then(release, release);
 }

@@ -17,7 +17,7 @@ import { responseHeaderVersion } from '../../protocol/generated/apis.js';
 import { buildRecordBatch } from '../../protocol/records/builder.js';
 import { RecordBatch } from '../../protocol/records/batch.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import { prefetchOf } from '../../broker/fetch-prefetch.js';
+import { prefetchBudget, prefetchedBytes, prefetchOf } from '../../broker/fetch-prefetch.js';
 import { partitionOf } from '../helpers/partitions.js';
 
 const VALUE = 100 * 1024; // each read is above the pooled minimum (64 KiB): slabs of the fetch pool
@@ -91,6 +91,22 @@ test('nothing is read ahead past the high watermark', async () => {
   const out = await fetchAt(6);
   await assertBatch(out, 6);
   assert.equal(prefetch().pending, 0);
+  assert.equal(prefetchedBytes(), 0, 'every read ahead taken or discarded is out of the budget');
+});
+
+test('nothing is read ahead past the budget of all connections', async () => {
+  const max = prefetchBudget.maxBytes;
+  prefetchBudget.maxBytes = VALUE; // below one partition's maxBytes
+  try {
+    await assertBatch(await fetchAt(1), 1);
+    assert.equal(prefetch().pending, 0);
+    await assertBatch(await fetchAt(2), 2);
+  } finally {
+    prefetchBudget.maxBytes = max;
+  }
+  await assertBatch(await fetchAt(3), 3);
+  assert.equal(prefetch().pending, 1, 'within the budget again');
+  assert.equal(prefetchedBytes(), VALUE + 1024);
 });
 
 test('a read ahead is not used once the log start passed its offset', async () => {
