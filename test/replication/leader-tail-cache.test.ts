@@ -156,7 +156,7 @@ test('a read stops where a log segment begins, as the log reads one segment', ()
   );
 });
 
-test("an append in a request frame's reusable memory is cached as a copy: reusing the frame changes nothing", async () => {
+test('an append in a lent request frame is cached as a copy: reusing the frame changes nothing', async () => {
   const budget = new TailCacheBudget(1 << 20);
   const { log, p } = await leader(budget);
   const batch = batchOf(4, { valueSize: 30_000 });
