@@ -1,5 +1,8 @@
 /**
- * One client connection: Kafka framing (int32 size + frame) on a net.Socket.
+ * One client connection: Kafka framing (int32 size + frame) on a net.Socket. The frames come from a
+ * RequestFrameReader (request-frames.ts): fed by the socket's `onread` on plaintext listeners (the socket reads
+ * straight into the frames), by 'data' chunks otherwise (TLS). A handled Produce gives its frame's memory back
+ * (protocol/frame-memory.ts): nothing keeps a view of it once its appends are written.
  *
  * Invariants:
  * - Requests on a connection are started in arrival order and answered in the same (correlation) order;
@@ -36,6 +39,8 @@ import { SaslAuthenticator } from './security/sasl/authenticator.js';
 import { RequestQuota } from './quotas/request-quota.js';
 import type { TimerHandle } from '../storage/clock.js';
 import { IdleTimer } from './idle-timer.js';
+import { RequestFrameReader } from './request-frames.js';
+import { requestFrameMemory } from '../protocol/frame-memory.js';
 
 export interface ConnectionOptions {
   maxRequestBytes: number;
@@ -90,10 +95,8 @@ export class Connection {
   /** SASL state on SASL listeners (connections that start unauthenticated). */
   private readonly sasl: SaslAuthenticator | undefined;
   private readonly log: Logger;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  /** pendingBytes needed before the next frame can be complete: 4 (its size), or 4 + its size once known. */
-  private needed = 4;
+  /** Frames this connection's socket reads (fed by onread, or by 'data' chunks on sockets without it). */
+  private readonly frames: RequestFrameReader;
   private readonly queue: Buffer[] = [];
   private processing = false;
   /** Settles once the last started request has been answered (or dropped); answers chain on it. */
@@ -115,6 +118,8 @@ export class Connection {
   constructor(
     private readonly socket: Socket,
     private readonly opts: ConnectionOptions,
+    /** The reader the socket's `onread` already feeds (request-frames.ts withUserBuffer); else 'data' does. */
+    frames?: RequestFrameReader,
   ) {
     this.clientHost = socket.remoteAddress ?? 'unknown';
     this.session = opts.newSession?.() ?? plaintextSession();
@@ -129,13 +134,21 @@ export class Connection {
         this.close();
       },
     );
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.frames = frames ?? new RequestFrameReader(opts.maxRequestBytes);
+    this.frames.attach(
+      (frame) => this.onFrame(frame),
+      (size) => this.onBadSize(size),
+    );
+    if (!frames) socket.on('data', (chunk: Buffer) => this.frames.push(chunk, chunk.length));
+    // A plaintext listener's sockets start paused (pauseOnConnect, server.ts) whichever way they are read.
+    socket.resume();
     socket.on('drain', () => this.maybeResume());
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
     socket.on('close', () => {
       this.closed = true;
       this.idleTimer.stop();
       this.queue.length = 0;
+      this.frames.stop();
       this.endMute();
       this.opts.onClose?.(this);
     });
@@ -143,7 +156,8 @@ export class Connection {
 
   /** Stop reading new requests; resolves once the request in flight (if any) has been answered. */
   async drain(): Promise<void> {
-    this.socket.pause();
+    // An ended connection reads on until the peer's FIN (`end`): with `onread` a paused socket reads nothing.
+    if (!this.closed) this.socket.pause();
     this.queue.length = 0;
     this.endMute();
     await this.idle;
@@ -155,6 +169,7 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
+    this.frames.stop();
     this.endMute();
     this.socket.destroy();
   }
@@ -198,71 +213,24 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
+    this.frames.stop();
     this.socket.end();
     // Read on (discarding: closed) so the peer's FIN is seen and the socket closes even if the peer never ends.
     this.socket.resume();
   }
 
-  /**
-   * Called for every chunk the socket reads: on a TLS listener one per TLS record, often a few KiB (librdkafka
-   * writes ~3 KiB records), hundreds per large produce request. So a chunk that does not complete the frame
-   * being received costs two additions and a comparison: its size was checked once, from its first 4 bytes.
-   */
-  private onData(chunk: Buffer): void {
+  /** A complete frame (request-frames.ts): queue it, pause reading past maxQueuedFrames, start processing. */
+  private onFrame(frame: Buffer): void {
     if (this.closed) return;
     this.idleTimer.touch();
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes < this.needed) return;
-    const before = this.queue.length;
-    while (this.pendingBytes >= 4) {
-      const size = this.peekSize();
-      if (size < 0 || size > this.opts.maxRequestBytes) {
-        this.log.warn({ size, max: this.opts.maxRequestBytes }, 'request frame size out of bounds; closing connection');
-        this.close();
-        return;
-      }
-      if (this.pendingBytes < 4 + size) {
-        this.needed = 4 + size;
-        break;
-      }
-      this.needed = 4;
-      this.queue.push(this.take(4 + size).subarray(4));
-    }
-    if (this.queue.length === before) return;
+    this.queue.push(frame);
     if (this.queue.length > (this.opts.maxQueuedFrames ?? DEFAULT_MAX_QUEUED)) this.socket.pause();
     if (!this.processing && !this.muted) void this.process();
   }
 
-  private peekSize(): number {
-    const first = this.pending[0];
-    if (first.length >= 4) return first.readInt32BE(0);
-    const head = Buffer.concat(this.pending, Math.min(this.pendingBytes, 4 + 64)).subarray(0, 4);
-    return head.readInt32BE(0);
-  }
-
-  /** Remove exactly n bytes from the front of the pending chunks (zero-copy when they sit in one chunk). */
-  private take(n: number): Buffer {
-    const first = this.pending[0];
-    let out: Buffer;
-    if (first.length >= n) {
-      out = first.subarray(0, n);
-      if (first.length === n) this.pending.shift();
-      else this.pending[0] = first.subarray(n);
-    } else {
-      out = Buffer.allocUnsafe(n);
-      let off = 0;
-      while (off < n) {
-        const c = this.pending[0];
-        const k = Math.min(c.length, n - off);
-        c.copy(out, off, 0, k);
-        off += k;
-        if (k === c.length) this.pending.shift();
-        else this.pending[0] = c.subarray(k);
-      }
-    }
-    this.pendingBytes -= n;
-    return out;
+  private onBadSize(size: number): void {
+    this.log.warn({ size, max: this.opts.maxRequestBytes }, 'request frame size out of bounds; closing connection');
+    this.close();
   }
 
   private async process(): Promise<void> {
@@ -316,11 +284,15 @@ export class Connection {
     // Callbacks for when the response is in the socket (RequestContext.afterResponse); run at once otherwise.
     let afterSent: (() => void)[] | undefined;
     let handedOff = false;
+    let reusable = false;
     try {
       await this.handleRequest(
         frame,
         release,
         previous,
+        () => {
+          reusable = true;
+        },
         (fn) => {
           afterSent ??= [];
           afterSent.push(fn);
@@ -335,12 +307,15 @@ export class Connection {
     } finally {
       if (!handedOff && afterSent) runAll(afterSent, this.log);
     }
+    // A handled Produce keeps nothing of its frame (every append is written): its memory takes the next frame.
+    if (reusable) requestFrameMemory.recycle(frame);
   }
 
   private async handleRequest(
     frame: Buffer,
     release: () => void,
     previous: Promise<void>,
+    handled: () => void,
     afterResponse: (fn: () => void) => void,
     sendResponse: (out: Buffer[]) => void,
   ): Promise<void> {
@@ -422,6 +397,7 @@ export class Connection {
       if (apiKey !== PRODUCE_API_KEY) await previous;
       const started = performance.now();
       const res = await handler.handle(req, ctx);
+      if (apiKey === 0) handled();
       const throttleMs = quota.finish(apiKey, performance.now() - started);
       if (throttleMs > 0 && res !== null && typeof (res as { throttleTimeMs?: unknown }).throttleTimeMs === 'number') {
         const r = res as { throttleTimeMs: number };

@@ -3,7 +3,8 @@
  * whose connections are `Connection`s. Over TLS a connection starts once its handshake completed, with the
  * principal `tls.authenticate` derives from the client certificate; a failed handshake (plaintext bytes, an
  * untrusted or missing required client certificate, no common protocol) or a refused peer closes the socket with
- * one warning and never affects the listener. Stopping closes the listener (and stops certificate polling), lets
+ * one warning and never affects the listener. A plaintext connection's socket reads with `onread` into its
+ * request frames (request-frames.ts). Stopping closes the listener (and stops certificate polling), lets
  * every connection finish the request it is handling, then closes them.
  */
 import { createServer, type Server, type AddressInfo, type Socket } from 'node:net';
@@ -12,6 +13,7 @@ import { Connection, type ConnectionOptions } from './connection.js';
 import type { Logger } from './logger.js';
 import type { ListenerTls } from './security/tls.js';
 import { sessionFactory } from './security/session.js';
+import { RequestFrameReader, withUserBuffer } from './request-frames.js';
 
 /** Admission of accepted sockets and accept errors (connection-limits.ts); a refused socket is destroyed. */
 export interface ConnectionGate {
@@ -39,21 +41,27 @@ export class KafkaServer {
       tls.watch(server);
       this.server = server;
     } else {
-      this.server = createServer({ noDelay: true }, (socket) => this.accept(socket, opts.newSession));
+      // Paused until the socket is re-created with `onread` (request-frames.ts withUserBuffer).
+      this.server = createServer({ noDelay: true, pauseOnConnect: true }, (socket) =>
+        this.accept(socket, opts.newSession, true),
+      );
     }
     this.server.on('error', (err: NodeJS.ErrnoException) =>
       gate && err.syscall === 'accept' ? gate.acceptError(err) : this.log.error({ err: err.message }, 'listener error'),
     );
   }
 
-  private accept(socket: Socket, newSession: ConnectionOptions['newSession']): void {
+  private accept(socket: Socket, newSession: ConnectionOptions['newSession'], plaintext = false): void {
     const release = this.gate ? this.gate.admit(socket) : () => undefined;
     if (!release) return void socket.destroy();
     const onClose = (x: Connection): void => {
       this.connections.delete(x);
       release();
     };
-    this.connections.add(new Connection(socket, { ...this.opts, newSession, onClose }));
+    const frames = plaintext ? new RequestFrameReader(this.opts.maxRequestBytes) : undefined;
+    const direct = frames && withUserBuffer(socket, frames);
+    const options = { ...this.opts, newSession, onClose };
+    this.connections.add(direct ? new Connection(direct, options, frames) : new Connection(socket, options));
   }
 
   private secureConnection(socket: TLSSocket, tls: ListenerTls): void {

@@ -40,6 +40,7 @@ import type {
 import type { RecordLocation } from '../storage/batch-scan.js';
 import type { LogConfig } from '../storage/log-config.js';
 import type { PartitionRegistration } from './metadata/image.js';
+import { requestFrameMemory } from '../protocol/frame-memory.js';
 import { LeaderTailCache, type TailCacheBudget } from './leader-tail-cache.js';
 
 /** A client's current leader epoch of -1: "do not check". */
@@ -311,7 +312,8 @@ export class Partition {
     const r = await appending;
     if (!r.duplicate && this.leader && this.tailBudget && this.followers.size > 0) {
       this.tail ??= new LeaderTailCache(this.tailBudget);
-      this.tail.add(r.baseOffset, r.lastOffset + 1, records);
+      // A request frame's memory is reused once the request is done: the cache keeps a copy of such bytes.
+      this.tail.add(r.baseOffset, r.lastOffset + 1, requestFrameMemory.owned(records));
     }
     this.acknowledged(r.lastOffset + 1, !r.duplicate);
     return r;

@@ -83,18 +83,23 @@ export async function readFromIndexPosition(
   maxOffset: number,
   alloc?: (length: number) => Buffer,
 ): Promise<SegmentReadResult | undefined> {
+  // The fallback: locate the batch with header reads, then read the whole batches from it.
+  const twoSteps = async (): Promise<SegmentReadResult | undefined> => {
+    const found = await locateBatch(log, start, limit, offset);
+    return found && readWholeBatches(log, found, limit, maxBytes, minOneBatch, maxOffset, alloc);
+  };
   const len = Math.min(limit - start, maxBytes + LOCATE_SLACK);
-  if (len < BATCH_HEADER_SIZE) return twoSteps(log, start, limit, offset, maxBytes, minOneBatch, maxOffset, alloc);
+  if (len < BATCH_HEADER_SIZE) return twoSteps();
   const buf = await readAt(log, start, len, alloc?.(len));
   let pos = 0;
   for (;;) {
     if (pos + BATCH_HEADER_SIZE > buf.length) {
       if (start + pos >= limit) return undefined; // every batch below the limit ends before the offset
-      return twoSteps(log, start, limit, offset, maxBytes, minOneBatch, maxOffset, alloc);
+      return twoSteps();
     }
     const size = entrySize(buf, pos);
     if (size < BATCH_HEADER_SIZE || size > limit - start - pos || magic(buf, pos) !== 2) {
-      return twoSteps(log, start, limit, offset, maxBytes, minOneBatch, maxOffset, alloc);
+      return twoSteps();
     }
     if (lastOffsetNumber(buf, pos) >= offset) break;
     pos += size;
@@ -115,21 +120,6 @@ export async function readFromIndexPosition(
     firstBatchOffset: hit.baseOffset,
     position: hit.position,
   };
-}
-
-async function twoSteps(
-  log: FileHandle,
-  start: number,
-  limit: number,
-  offset: number,
-  maxBytes: number,
-  minOneBatch: boolean,
-  maxOffset: number,
-  alloc?: (length: number) => Buffer,
-): Promise<SegmentReadResult | undefined> {
-  const hit = await locateBatch(log, start, limit, offset);
-  if (hit === undefined) return undefined;
-  return readWholeBatches(log, hit, limit, maxBytes, minOneBatch, maxOffset, alloc);
 }
 
 /** The leading whole batches of `buf` with lastOffset < maxOffset. */

@@ -41,6 +41,8 @@
  * Memory (issue #16): a consumer's file ranges are read into reused slabs (storage/read-buffers.ts) that go back
  * to the pool once the response has been handed to the socket (ctx.afterResponse), not into fresh buffers,
  * and the partitions' reads overlap (broker/fetch-read-ahead.ts) with the answers decided in order as before.
+ * Once a consumer's answer is decided, each partition's next range is read ahead for the connection's next fetch
+ * (broker/fetch-prefetch.ts), which uses it when it asks for exactly that offset.
  */
 import { decodeFetchRequest, type FetchRequest } from '../../protocol/generated/fetch-request.js';
 import {
@@ -62,7 +64,6 @@ import {
 import { registerHandler } from './registry.js';
 import { batchToLegacy } from '../../protocol/records/legacy.js';
 import { RunnelError } from '../../protocol/errors.js';
-import { BATCH_HEADER_SIZE, entrySize, lastOffsetNumber } from '../../protocol/records/batch-header.js';
 import type { Partition } from '../../replication/partition.js';
 import type { ReplicaManager } from '../../replication/replica-manager.js';
 import { preferredReadReplica } from '../../replication/replica-selector.js';
@@ -70,26 +71,14 @@ import { LeaderHints } from '../leader-hints.js';
 import { AclOperation, AclResourceType } from '../authorizer.js';
 import { authorizedCluster, filterAuthorized } from '../security/authorize.js';
 import { fetchReadBuffers } from '../../storage/read-buffers.js';
-import { FetchReadAhead } from '../fetch-read-ahead.js';
+import { FetchReadAhead, type AheadRead } from '../fetch-read-ahead.js';
+import { nextOffsetAfter, prefetchOf, type NextRange } from '../fetch-prefetch.js';
 
 const INT32_MAX = 2147483647;
 const EMPTY = Buffer.alloc(0);
 
 /** One partition to read: a request's partition, or a session's. */
 type Item = Omit<SessionPartition, 'lastHighWatermark' | 'lastLogStartOffset' | 'lastStableOffset'>;
-
-/** One past the last offset of the whole v2 batches in `records`. */
-function nextOffsetAfter(records: Buffer): number {
-  let pos = 0;
-  let next = 0;
-  while (pos + BATCH_HEADER_SIZE <= records.length) {
-    const size = entrySize(records, pos);
-    if (pos + size > records.length) break;
-    next = lastOffsetNumber(records, pos) + 1;
-    pos += size;
-  }
-  return next;
-}
 
 /** A response with a top-level (session) error and no partitions. */
 function sessionError(errorCode: number, sessionId = INVALID_SESSION_ID): FetchResponse {
@@ -126,6 +115,8 @@ interface ReadOptions {
   readable: (topic: string) => boolean;
   /** Consumers: where file ranges are read into (reused slabs, given back once the response is sent). */
   alloc: ((length: number) => Buffer) | undefined;
+  /** Consumers: the read the connection's previous fetch started for a partition at an offset (fetch-prefetch.ts). */
+  prefetched: ((part: Partition, offset: number) => AheadRead | undefined) | undefined;
 }
 
 /**
@@ -155,6 +146,8 @@ async function readOnce(
           const maxBytes = Math.max(0, it.maxBytes);
           if (aheadBytes + maxBytes > o.responseMax) return undefined;
           aheadBytes += maxBytes;
+          const pre = o.prefetched?.(part, it.fetchOffset);
+          if (pre) return pre;
           const opts = { readCommitted: o.readCommitted, minOneBatch: true, alloc: o.alloc };
           return { part, maxBytes, result: part.read(it.fetchOffset, maxBytes, opts) };
         })
@@ -218,7 +211,7 @@ async function readOnce(
     readable.push(it);
     // read_committed reads up to the last stable offset, read_uncommitted up to the high watermark.
     const room = Math.min(it.maxBytes, o.responseMax - total);
-    const early = ahead?.take(i, part);
+    const early = ahead ? ahead.take(i, part) : o.prefetched?.(part, it.fetchOffset);
     let r = early ? await early.result : undefined;
     if (r === undefined || !FetchReadAhead.usable(r.records, early?.maxBytes ?? 0, Math.max(0, room), total === 0)) {
       r = await part.read(it.fetchOffset, Math.max(0, room), {
@@ -274,6 +267,19 @@ async function readOnce(
     }
   }
   return { results, total, failedRead, readable };
+}
+
+/** For the read-ahead of the next fetch: each partition that returned records, from the offset after them. */
+function nextRanges(partitions: ReplicaManager, items: Item[], results: FetchResponsePartitionData[]): NextRange[] {
+  const next: NextRange[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const out = results[i];
+    if (out.errorCode !== 0 || !out.records || out.records.length === 0) continue;
+    const it = items[i];
+    const part = partitions.getPartitionOrError(it.topic, it.partition, it.currentLeaderEpoch, true);
+    if (typeof part !== 'number') next.push({ part, offset: nextOffsetAfter(out.records), maxBytes: it.maxBytes });
+  }
+  return next;
 }
 
 /** KIP-951: NOT_LEADER_OR_FOLLOWER / FENCED_LEADER_EPOCH partitions name their leader, the response its endpoint. */
@@ -372,14 +378,23 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
     // A consumer's file ranges land in reused slabs, back in the pool once the response is in the socket
     // (every read of a long poll included; replica fetches keep fresh memory: the follower's log keeps it).
     let alloc: ((length: number) => Buffer) | undefined;
+    let prefetched: ReadOptions['prefetched'];
+    // (v4+: older answers are down-converted, their offsets read from the converted records)
+    const prefetch = replicaId < 0 && v >= 4 && ctx.afterResponse && ctx.session ? prefetchOf(ctx.session) : undefined;
     if (replicaId < 0 && ctx.afterResponse) {
+      const afterResponse = ctx.afterResponse;
       const lease = fetchReadBuffers.lease();
-      ctx.afterResponse(() => lease.release());
+      afterResponse(() => lease.release());
       alloc = lease.alloc;
+      const readCommitted = v >= 4 && req.isolationLevel === 1;
+      prefetched = prefetch
+        ? (part, offset) => prefetch.take(part, offset, readCommitted, (l) => afterResponse(() => l.release()))
+        : undefined;
     }
     const opts: ReadOptions = {
       readable: readableTopics,
       alloc,
+      prefetched,
       replicaId,
       version: v,
       responseMax: Math.min(v >= 3 ? req.maxBytes : INT32_MAX, ctx.quota.maxFetchBytes()),
@@ -420,6 +435,9 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
       throttled.sessionId = mode === 'incremental' && session ? session.id : INVALID_SESSION_ID;
       return throttled;
     }
+
+    // The consumer's next fetch most likely asks for what follows: read it while this answer goes out.
+    prefetch?.start(nextRanges(partitions, items, read.results), opts.readCommitted);
 
     // ---- response ----
     const res = defaultFetchResponse();

@@ -10,6 +10,7 @@ import { Partition } from '../../replication/partition.js';
 import type { PartitionRegistration } from '../../replication/metadata/image.js';
 import { readForReplica } from '../../replication/replica-reads.js';
 import { batchOf } from '../storage/helpers.js';
+import { requestFrameMemory } from '../../protocol/frame-memory.js';
 
 const buf = (n: number, fill: number): Buffer => Buffer.alloc(n, fill);
 
@@ -153,4 +154,22 @@ test('a read stops where a log segment begins, as the log reads one segment', ()
     buf(10, 3),
     'the first append may start one',
   );
+});
+
+test('an append in a lent request frame is cached as a copy: reusing the frame changes nothing', async () => {
+  const budget = new TailCacheBudget(1 << 20);
+  const { log, p } = await leader(budget);
+  const batch = batchOf(4, { valueSize: 30_000 });
+  // As a Produce frame of >= 64 KiB lends it (protocol/frame-memory.ts), the records a slice of it.
+  const frame = requestFrameMemory.alloc(batch.length + 100);
+  const records = frame.subarray(100);
+  batch.copy(records);
+  await p.appendAsLeader(records);
+  const fromLog = await p.readLocal(0, 1 << 20);
+  requestFrameMemory.recycle(frame); // the request is done: the next frame takes this memory
+  requestFrameMemory.alloc(frame.length).fill(0xee);
+  const fromCache = await p.readForFollower(0, 1 << 20);
+  assert.ok(budget.bytes > 0, 'the append is cached');
+  assert.deepEqual(fromCache.records, fromLog.records);
+  await log.close();
 });
