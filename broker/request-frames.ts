@@ -1,7 +1,7 @@
 /**
  * Kafka request framing for a broker connection (int32 size, then the frame), fed either from a socket's
  * `onread` option (plaintext listeners, `withUserBuffer`) or from its 'data' chunks (TLS sockets, which take no
- * `onread`). Issue #16: a produce request of ~1 MiB used to arrive as ~16 chunks of 64 KiB, each a fresh
+ * `onread` of their own: `tlsUserBuffer` gives them the same). Issue #16: a produce request of ~1 MiB used to arrive as ~16 chunks of 64 KiB, each a fresh
  * allocation, then copied into the assembled frame. With `onread` the socket reads into one reusable buffer,
  * and once a large frame's size is known the rest of it is read by the kernel straight into the frame's own
  * memory (`nextBuffer`): one allocation per frame and no copy in JavaScript.
@@ -14,6 +14,7 @@
  * - A read landing in the region `nextBuffer` lent out is never longer than the frame's missing bytes.
  */
 import { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { requestFrameMemory } from '../protocol/frame-memory.js';
 
 /** Size of the reusable buffer the socket reads into. */
@@ -135,4 +136,42 @@ export function withUserBuffer(socket: Socket, frames: RequestFrameReader): Sock
   original._handle = null;
   adopted.once('close', () => socket.destroy());
   return adopted;
+}
+
+/** A stream's `onread` state as net.Socket keeps it (Node's own symbols, found by their descriptions). */
+interface OnreadSymbols {
+  buffer: symbol;
+  callback: symbol;
+  generator: symbol;
+}
+
+function onreadSymbols(socket: object): OnreadSymbols | undefined {
+  const own = Object.getOwnPropertySymbols(socket);
+  const find = (d: string): symbol | undefined => own.find((s) => s.description === d);
+  const [buffer, callback, generator] = [find('kBuffer'), find('kBufferCb'), find('kBufferGen')];
+  return buffer && callback && generator ? { buffer, callback, generator } : undefined;
+}
+
+/**
+ * A TLS `socket` (its handshake done) switched to reading its decrypted bytes into `frames`, as `onread` does
+ * for plaintext sockets; undefined when this Node does not allow it (the socket is then left to 'data').
+ * tls.Server takes no `onread`, and librdkafka writes ~3 KiB TLS records: each became a fresh Buffer pushed
+ * through the stream machinery, hundreds per large produce request. Node's TLS stream supports a user buffer
+ * (`useUserBuffer`, as net.Socket's `onread` uses on its handle); net.Socket reads its `onread` state from
+ * three symbols (net.js), found here by description. Decrypted bytes the stream already holds go first.
+ */
+export function tlsUserBuffer(socket: TLSSocket, frames: RequestFrameReader): Socket | undefined {
+  const s = socket as unknown as Record<symbol, unknown> & { _handle?: { useUserBuffer?: (b: Buffer) => void } };
+  const handle = s._handle;
+  const syms = onreadSymbols(socket);
+  if (!handle || typeof handle.useUserBuffer !== 'function' || !syms || socket.destroyed) return undefined;
+  for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null) {
+    frames.push(chunk, chunk.length);
+  }
+  const first = frames.nextBuffer();
+  s[syms.buffer] = first;
+  s[syms.generator] = () => frames.nextBuffer();
+  s[syms.callback] = (n: number, buf: Buffer) => void frames.push(buf, n);
+  handle.useUserBuffer(first);
+  return socket;
 }

@@ -3,8 +3,8 @@
  * whose connections are `Connection`s. Over TLS a connection starts once its handshake completed, with the
  * principal `tls.authenticate` derives from the client certificate; a failed handshake (plaintext bytes, an
  * untrusted or missing required client certificate, no common protocol) or a refused peer closes the socket with
- * one warning and never affects the listener. A plaintext connection's socket reads with `onread` into its
- * request frames (request-frames.ts). Stopping closes the listener (and stops certificate polling), lets
+ * one warning and never affects the listener. A connection's socket reads into its request frames
+ * (request-frames.ts): a plaintext one with `onread`, a TLS one (decrypted records) with the same user buffer. Stopping closes the listener (and stops certificate polling), lets
  * every connection finish the request it is handling, then closes them.
  */
 import { createServer, type Server, type AddressInfo, type Socket } from 'node:net';
@@ -13,7 +13,7 @@ import { Connection, type ConnectionOptions } from './connection.js';
 import type { Logger } from './logger.js';
 import type { ListenerTls } from './security/tls.js';
 import { sessionFactory } from './security/session.js';
-import { RequestFrameReader, withUserBuffer } from './request-frames.js';
+import { RequestFrameReader, tlsUserBuffer, withUserBuffer } from './request-frames.js';
 
 /** Admission of accepted sockets and accept errors (connection-limits.ts); a refused socket is destroyed. */
 export interface ConnectionGate {
@@ -58,8 +58,8 @@ export class KafkaServer {
       this.connections.delete(x);
       release();
     };
-    const frames = plaintext ? new RequestFrameReader(this.opts.maxRequestBytes) : undefined;
-    const direct = frames && withUserBuffer(socket, frames);
+    const frames = new RequestFrameReader(this.opts.maxRequestBytes);
+    const direct = plaintext ? withUserBuffer(socket, frames) : tlsUserBuffer(socket as TLSSocket, frames);
     const options = { ...this.opts, newSession, onClose };
     this.connections.add(direct ? new Connection(direct, options, frames) : new Connection(socket, options));
   }

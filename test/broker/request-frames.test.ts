@@ -1,13 +1,18 @@
 /**
  * RequestFrameReader and withUserBuffer (broker/request-frames.ts): request frames come out whole whatever the
  * read sizes, large ones read in place; a size out of bounds stops the reader before anything is allocated; a
- * plaintext socket re-created with `onread` serves its connection and the server still sees it close.
+ * plaintext socket re-created with `onread` serves its connection and the server still sees it close; a TLS
+ * socket switched to the user buffer gets its decrypted records (written 3 KiB at a time, as librdkafka does)
+ * as whole frames, none through 'data'.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { RequestFrameReader, withUserBuffer } from '../../broker/request-frames.js';
+import { readFileSync } from 'node:fs';
+import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { RequestFrameReader, tlsUserBuffer, withUserBuffer } from '../../broker/request-frames.js';
+import { makeTestCerts } from '../helpers/certs.js';
 
 const body = (n: number, seed: number): Buffer =>
   Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
@@ -119,4 +124,50 @@ test('a socket re-created with onread serves the connection; the server sees it 
   assert.ok(acks.includes(`ack ${bodies.length}`));
   // server.close() completes only once the server counts no connection.
   await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+});
+
+test('a TLS socket reads its decrypted records into request frames (tlsUserBuffer), none through data', async () => {
+  const certs = makeTestCerts();
+  const got: Buffer[] = [];
+  let dataEvents = 0;
+  let switched = false;
+  const server = createTlsServer(
+    { key: readFileSync(certs.broker.key), cert: readFileSync(certs.broker.cert) },
+    (socket: TLSSocket) => {
+      socket.on('data', () => dataEvents++);
+      const r = new RequestFrameReader(1 << 20);
+      r.attach(
+        (f) => {
+          got.push(f);
+          socket.write(framed(Buffer.from(`ack ${got.length}`)));
+        },
+        () => socket.destroy(),
+      );
+      switched = tlsUserBuffer(socket, r) !== undefined;
+      socket.resume();
+    },
+  );
+  try {
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    const c = tlsConnect({ port, host: '127.0.0.1', ca: readFileSync(certs.ca), servername: 'localhost' });
+    await once(c, 'secureConnect');
+    let acks = '';
+    c.on('data', (d: Buffer) => (acks += d.toString('latin1')));
+    const all = framed(...bodies);
+    for (let pos = 0; pos < all.length; pos += 3072) c.write(all.subarray(pos, pos + 3072));
+    for (let i = 0; i < 500 && got.length < bodies.length; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(switched, 'this Node lets a TLS socket read into a user buffer');
+    assert.equal(got.length, bodies.length);
+    for (let i = 0; i < bodies.length; i++) assert.ok(got[i]!.equals(bodies[i]!), `frame ${i}`);
+    assert.equal(dataEvents, 0);
+    for (let i = 0; i < 200 && !acks.includes(`ack ${bodies.length}`); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(acks.includes(`ack ${bodies.length}`));
+    c.end();
+    await once(c, 'close');
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    certs.remove();
+  }
 });
