@@ -41,6 +41,8 @@
  * Memory (issue #16): a consumer's file ranges are read into reused slabs (storage/read-buffers.ts) that go back
  * to the pool once the response has been handed to the socket (ctx.afterResponse), not into fresh buffers,
  * and the partitions' reads overlap (broker/fetch-read-ahead.ts) with the answers decided in order as before.
+ * All consumer fetches in flight together read at most `fetch.memory.max.bytes`: past it a response's maxBytes
+ * shrinks to what is left (at least 1 MiB, and one batch as always).
  */
 import { decodeFetchRequest, type FetchRequest } from '../../protocol/generated/fetch-request.js';
 import {
@@ -371,18 +373,21 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
     }
     // A consumer's file ranges land in reused slabs, back in the pool once the response is in the socket
     // (every read of a long poll included; replica fetches keep fresh memory: the follower's log keeps it).
+    // They are bounded together by fetch.memory.max.bytes: past it a response gets less room (lease.granted).
     let alloc: ((length: number) => Buffer) | undefined;
+    let responseMax = Math.min(v >= 3 ? req.maxBytes : INT32_MAX, ctx.quota.maxFetchBytes());
     if (replicaId < 0 && ctx.afterResponse) {
-      const lease = fetchReadBuffers.lease();
+      const lease = fetchReadBuffers.lease(responseMax, config.get('fetch.memory.max.bytes') as number);
       ctx.afterResponse(() => lease.release());
       alloc = lease.alloc;
+      responseMax = lease.granted;
     }
     const opts: ReadOptions = {
       readable: readableTopics,
       alloc,
       replicaId,
       version: v,
-      responseMax: Math.min(v >= 3 ? req.maxBytes : INT32_MAX, ctx.quota.maxFetchBytes()),
+      responseMax,
       readCommitted: v >= 4 && req.isolationLevel === 1,
       byId,
       fromAnyReplica: replicaId < 0 && v >= 11,
