@@ -11,12 +11,13 @@
  *   of it, but never less than MIN_GRANT (so every fetch makes progress: at most MIN_GRANT a lease over the
  *   budget). A fetch answers at most `granted` bytes (at least one batch, as always), so under load responses
  *   get smaller instead of memory larger.
- * - `lease.alloc(n)` returns a Buffer of n bytes: a slab's first n bytes when MIN_POOLED <= n <= slab size,
- *   else a fresh buffer (never pooled).
+ * - `lease.alloc(n)` returns a Buffer of n bytes: n bytes of a slab when MIN_POOLED <= n <= slab size (the
+ *   lease's last slab while they fit after its earlier allocations, else a new one), else a fresh buffer
+ *   (never pooled). So a lease holds about as many slabs as its reads need bytes, not one a read.
  * - `lease.release()` returns the lease's slabs to the pool and its grant to the budget. Call it only when
  *   nothing reads those buffers any more: for a Fetch, after the socket's write callback of the response (the
  *   bytes are in the kernel or the TLS layer by then), or when no response is sent. Releasing twice is harmless.
- * - The pool keeps free slabs up to the last budget's worth (at least `minFree`): a steady load reuses the same
+ * - The pool keeps free slabs up to the last budget's worth and 16 more (at least `minFree`): a steady load reuses the same
  *   slabs instead of leaving megabytes a fetch to the garbage collector (external memory that RSS carries until
  *   a full collection).
  * - Invariants: a slab is either free in the pool or held by exactly one live lease; `granted` is the sum of
@@ -59,7 +60,8 @@ export class ReadBufferPool {
     const left = budget - this.grantedBytes;
     const grant = Math.max(0, Math.min(want, Math.max(left, MIN_GRANT)));
     this.grantedBytes += grant;
-    if (Number.isFinite(budget)) this.maxFree = Math.max(this.minFree, Math.floor(budget / this.slabSize));
+    // The slabs in flight: the budget's worth plus about one partly filled slab a lease.
+    if (Number.isFinite(budget)) this.maxFree = Math.max(this.minFree, Math.ceil(budget / this.slabSize) + 16);
     return new ReadLease(this, grant);
   }
 
@@ -81,6 +83,8 @@ export class ReadBufferPool {
 
 export class ReadLease {
   private held: Buffer[] = [];
+  /** Where the next allocation may start in the last slab taken (allocations share a slab while they fit). */
+  private used = 0;
   private released = false;
 
   constructor(
@@ -92,15 +96,22 @@ export class ReadLease {
   /** A buffer of `length` bytes (contents undefined), valid until `release()`. */
   readonly alloc = (length: number): Buffer => {
     if (length < MIN_POOLED || length > this.pool.slabSize) return Buffer.allocUnsafe(length);
-    const slab = this.pool.take();
-    this.held.push(slab);
-    return slab.subarray(0, length);
+    let slab = this.held[this.held.length - 1];
+    if (slab === undefined || this.used + length > slab.length) {
+      slab = this.pool.take();
+      this.held.push(slab);
+      this.used = 0;
+    }
+    const start = this.used;
+    this.used = (start + length + 7) & ~7; // 8-byte aligned starts
+    return slab.subarray(start, start + length);
   };
 
   /** Give the slabs back, and the grant; the buffers `alloc` returned must not be read after this. */
   release(): void {
     const held = this.held;
     this.held = [];
+    this.used = 0;
     for (const s of held) this.pool.give(s);
     if (!this.released) this.pool.ungrant(this.granted);
     this.released = true;

@@ -54,10 +54,27 @@ test('leases are granted what they want until the budget is held, then what is l
   assert.equal(pool.lease(7).granted, 7, 'no budget: what is wanted');
 });
 
-test('with a budget the pool keeps up to its worth of free slabs', () => {
+test('with a budget the pool keeps up to its worth of free slabs and 16 more', () => {
   const pool = new ReadBufferPool(1 << 20, 1);
   const l = pool.lease(8 << 20, 4 << 20);
-  for (let i = 0; i < 6; i++) l.alloc(1 << 20);
+  for (let i = 0; i < 30; i++) l.alloc(1 << 20);
   l.release();
-  assert.equal(pool.idle, 4, 'four 1 MiB slabs fit a 4 MiB budget');
+  assert.equal(pool.idle, 20, 'four 1 MiB slabs for a 4 MiB budget, and 16');
+});
+
+test('allocations of one lease share a slab while they fit, never overlapping', () => {
+  const pool = new ReadBufferPool(1 << 20, 4);
+  const l = pool.lease();
+  const bufs = [300_000, 300_001, 300_000, 300_000, 100_000].map((n, i) => l.alloc(n).fill(i + 1));
+  assert.equal(bufs[0].buffer, bufs[2].buffer, 'the first three fit one slab');
+  assert.notEqual(bufs[0].buffer, bufs[3].buffer, 'the fourth does not');
+  bufs.forEach((b, i) =>
+    assert.ok(
+      b.every((x) => x === i + 1),
+      `allocation ${i} intact`,
+    ),
+  );
+  for (const b of bufs) assert.equal(b.byteOffset % 8, 0);
+  l.release();
+  assert.equal(pool.idle, 2, 'two slabs held, both back');
 });
