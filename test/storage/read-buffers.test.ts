@@ -68,12 +68,11 @@ test('allocations of one lease share a slab while they fit, never overlapping', 
   const bufs = [300_000, 300_001, 300_000, 300_000, 100_000].map((n, i) => l.alloc(n).fill(i + 1));
   assert.equal(bufs[0].buffer, bufs[2].buffer, 'the first three fit one slab');
   assert.notEqual(bufs[0].buffer, bufs[3].buffer, 'the fourth does not');
-  bufs.forEach((b, i) =>
+  for (const [i, b] of bufs.entries())
     assert.ok(
       b.every((x) => x === i + 1),
       `allocation ${i} intact`,
-    ),
-  );
+    );
   for (const b of bufs) assert.equal(b.byteOffset % 8, 0);
   l.release();
   assert.equal(pool.idle, 2, 'two slabs held, both back');
