@@ -159,7 +159,7 @@ export const SERVER_CONFIGS: readonly ConfigDef[] = [
   {
     name: 'fetch.memory.max.bytes',
     type: 'long',
-    default: 67_108_864,
+    default: 33_554_432,
     min: 1_048_576,
     doc:
       'Most bytes the consumer fetches in flight together may read into memory (Runnel reads file ranges, Kafka ' +
