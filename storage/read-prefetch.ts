@@ -10,18 +10,18 @@
  *   read continuing the previous one (within SLACK) has up to AHEAD bytes after it read ahead, in reads of at
  *   most CHUNK bytes. A warm file (fast reads) is never read twice.
  * - Bounded: at most MAX_IN_FLIGHT read-ahead reads at once in the process, each in its own scratch buffer
- *   (kept for reuse, so at most MAX_IN_FLIGHT x CHUNK bytes); a failed read-ahead (file closed or deleted) is
+ *   (kept for reuse, so at most MAX_IN_FLIGHT x CHUNK bytes = 8 MiB); a failed read-ahead (file closed or deleted) is
  *   ignored. Reads ahead never change what a fetch returns: they only warm the cache.
  */
 import type { FileHandle } from './fs.js';
 
 const MIN_READ = 256 * 1024;
 const SLOW_MS = 2;
-const KEEP = 16;
+const KEEP = 64;
 const SLACK = 64 * 1024;
 const CHUNK = 1 << 20;
-const AHEAD = 2 * CHUNK;
-const MAX_IN_FLIGHT = 4;
+const AHEAD = 8 * CHUNK;
+const MAX_IN_FLIGHT = 8;
 
 interface FileState {
   /** End of the last read. */

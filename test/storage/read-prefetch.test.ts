@@ -23,36 +23,36 @@ function fakeHandle() {
   return { handle, reads, finish };
 }
 
-test('a slow sequential read of a file reads the next 2 MiB ahead; a fast one does not', async () => {
+test('a slow sequential read of a file reads the next 8 MiB ahead; a fast one does not', async () => {
   const warm = fakeHandle();
   noteRead(warm.handle, 0, MiB, 0.1);
   noteRead(warm.handle, MiB, MiB, 0.1);
   assert.deepEqual(warm.reads, [], 'warm: never read twice');
   const cold = fakeHandle();
   noteRead(cold.handle, 0, MiB, 20);
-  assert.deepEqual(cold.reads, [
-    [MiB, MiB],
-    [2 * MiB, MiB],
-  ]);
+  assert.deepEqual(
+    cold.reads,
+    Array.from({ length: 8 }, (_, i) => [(i + 1) * MiB, MiB]),
+  );
   await cold.finish();
   // The next fetch's read (now fast: the cache is warm) continues the file: read ahead moves on, not again.
   noteRead(cold.handle, MiB, MiB, 0.1);
-  assert.deepEqual(cold.reads.slice(2), [[3 * MiB, MiB]]);
+  assert.deepEqual(cold.reads.slice(8), [[9 * MiB, MiB]]);
   await cold.finish();
   // A jump (not sequential) reads nothing ahead; small reads are ignored.
   noteRead(cold.handle, 50 * MiB, MiB, 0.1);
   noteRead(cold.handle, 51 * MiB, 1000, 20);
-  assert.equal(cold.reads.length, 3);
+  assert.equal(cold.reads.length, 9);
   assert.equal(readAheadInFlight(), 0);
 });
 
-test('at most four reads ahead run at once in the process', async () => {
+test('at most eight reads ahead run at once in the process', async () => {
   const hs = [fakeHandle(), fakeHandle(), fakeHandle()];
   for (const h of hs) noteRead(h.handle, 0, MiB, 20);
-  assert.equal(readAheadInFlight(), 4);
+  assert.equal(readAheadInFlight(), 8);
   assert.equal(
     hs.reduce((n, h) => n + h.reads.length, 0),
-    4,
+    8,
   );
   for (const h of hs) await h.finish();
   assert.equal(readAheadInFlight(), 0);
