@@ -17,7 +17,8 @@
  * - A frame larger than `socket.request.max.bytes` (or with a negative size) closes the connection before
  *   any of it is buffered: nothing is allocated from an attacker-chosen size.
  * - Back-pressure: while the socket holds more unsent response bytes than `maxPendingBytes`, or while too
- *   many frames are queued, the socket is paused; it resumes on 'drain'.
+ *   many frames are queued, the socket is paused; it resumes on 'drain'. Over `maxPendingBytes` no queued
+ *   request starts either (a client that pipelines fetches and stops reading costs one response, not all).
  * - A malformed request, an unknown API key or version, or an unexpected throw in a handler closes this
  *   connection with a log line; the broker itself is never affected.
  * - Idle connections (no chunk read, no response sent, nothing left unsent) close after `connections.max.idle.ms`.
@@ -240,6 +241,12 @@ export class Connection {
       while (!this.closed && this.queue.length > 0) {
         // Throttled: queued requests wait until the mute ends.
         if (this.muted) await this.muted;
+        // Back-pressure (Kafka mutes a channel until its response is sent): no request starts while more than
+        // maxPendingBytes of answers wait for the peer to read them, so an unread connection holds one response's
+        // worth of memory past that bound, not one per pipelined request.
+        while (!this.closed && this.socket.writableLength > (this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING)) {
+          await this.writable();
+        }
         if (this.closed || this.queue.length === 0) break;
         const frame = this.queue.shift()!;
         // One promise settled by whichever comes first, the release or the answer (no Promise.race per request).
@@ -263,6 +270,19 @@ export class Connection {
       this.processing = false;
       this.markIdle();
     }
+  }
+
+  /** Settles once the socket has flushed what it held ('drain') or is gone. */
+  private writable(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
   }
 
   private maybeResume(): void {

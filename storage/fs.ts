@@ -17,6 +17,7 @@
  *   (`ENOENT`, `EEXIST`, `EIO`, ...) so callers can tell "missing" from "broken".
  */
 
+import { noteRead } from './read-prefetch.js';
 import { open as fsOpen, mkdir, rename, unlink, rm, writeFile } from 'node:fs/promises';
 import { constants, readFile, readdir, stat } from 'node:fs';
 import { promisify } from 'node:util';
@@ -98,12 +99,15 @@ export interface FileSystem {
 /** Read exactly up to `length` bytes at `position` (looping on short reads); returns the filled slice. */
 export async function readAt(handle: FileHandle, position: number, length: number, into?: Buffer): Promise<Buffer> {
   const buf = into && into.length >= length ? into : Buffer.allocUnsafe(length);
+  const t0 = into ? performance.now() : 0;
   let got = 0;
   while (got < length) {
     const n = await handle.read(buf, got, length - got, position + got);
     if (n <= 0) break;
     got += n;
   }
+  // Reads into caller memory are consumer fetches' (read-buffers.ts): cold files get read ahead.
+  if (into) noteRead(handle, position, got, performance.now() - t0);
   return buf.subarray(0, got);
 }
 

@@ -157,6 +157,16 @@ export const SERVER_CONFIGS: readonly ConfigDef[] = [
       'process open-files limit (`ulimit -n`, from /proc/self/limits; 1024 if unknown), the rest kept for sockets.',
   },
   {
+    name: 'fetch.memory.max.bytes',
+    type: 'long',
+    default: 33_554_432,
+    min: 1_048_576,
+    doc:
+      'Most bytes the consumer fetches in flight together may read into memory (Runnel reads file ranges, Kafka ' +
+      'sends them with sendfile). Past it a fetch answers less than its max bytes (at least one batch; at least ' +
+      '1 MiB a fetch) until earlier answers have been written; free read buffers up to this much are kept.',
+  },
+  {
     name: 'max.incremental.fetch.session.cache.slots',
     type: 'int',
     default: 1000,

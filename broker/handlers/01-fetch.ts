@@ -43,6 +43,8 @@
  * and the partitions' reads overlap (broker/fetch-read-ahead.ts) with the answers decided in order as before.
  * Once a consumer's answer is decided, each partition's next range is read ahead for the connection's next fetch
  * (broker/fetch-prefetch.ts), which uses it when it asks for exactly that offset.
+ * All consumer fetches in flight together read at most `fetch.memory.max.bytes`: past it a response's maxBytes
+ * shrinks to what is left (at least 1 MiB, and one batch as always).
  */
 import { decodeFetchRequest, type FetchRequest } from '../../protocol/generated/fetch-request.js';
 import {
@@ -377,15 +379,18 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
     }
     // A consumer's file ranges land in reused slabs, back in the pool once the response is in the socket
     // (every read of a long poll included; replica fetches keep fresh memory: the follower's log keeps it).
+    // They are bounded together by fetch.memory.max.bytes: past it a response gets less room (lease.granted).
     let alloc: ((length: number) => Buffer) | undefined;
     let prefetched: ReadOptions['prefetched'];
+    let responseMax = Math.min(v >= 3 ? req.maxBytes : INT32_MAX, ctx.quota.maxFetchBytes());
     // (v4+: older answers are down-converted, their offsets read from the converted records)
     const prefetch = replicaId < 0 && v >= 4 && ctx.afterResponse && ctx.session ? prefetchOf(ctx.session) : undefined;
     if (replicaId < 0 && ctx.afterResponse) {
       const afterResponse = ctx.afterResponse;
-      const lease = fetchReadBuffers.lease();
+      const lease = fetchReadBuffers.lease(responseMax, config.get('fetch.memory.max.bytes') as number);
       afterResponse(() => lease.release());
       alloc = lease.alloc;
+      responseMax = lease.granted;
       const readCommitted = v >= 4 && req.isolationLevel === 1;
       prefetched = prefetch
         ? (part, offset) => prefetch.take(part, offset, readCommitted, (l) => afterResponse(() => l.release()))
@@ -397,7 +402,7 @@ export const fetchHandler = registerHandler<FetchRequest, FetchResponse>({
       prefetched,
       replicaId,
       version: v,
-      responseMax: Math.min(v >= 3 ? req.maxBytes : INT32_MAX, ctx.quota.maxFetchBytes()),
+      responseMax,
       readCommitted: v >= 4 && req.isolationLevel === 1,
       byId,
       fromAnyReplica: replicaId < 0 && v >= 11,

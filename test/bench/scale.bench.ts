@@ -7,10 +7,16 @@
  *   connections  C idle connections -> KiB per idle connection (< 30); A of them active -> RSS
  *   groups       G groups x 4 members committing every second -> broker CPU (< 50 % of a core); restart ->
  *                __consumer_offsets loaded (< 2 s)
- * Env (defaults = the issue's figures): SCENARIOS (partitions,connections,groups), TOPICS (1000),
+ *   memory       10 GiB of 1 KiB records over 100 partitions produced and read back -> broker RSS peak and
+ *                final (< 250 MiB), and a slow consumer's cost (memory-scenarios.ts)
+ *   cold         consume-1k with the data directory dropped from the page cache vs warm (ratio >= 0.7)
+ * Env (defaults = the issue's figures): SCENARIOS (partitions,connections,groups,memory,cold),
+ * TOPICS (1000),
  * PARTITIONS (10), RECORDS (10), METADATA_RUNS (21), SPREAD_PARTITIONS (1000), SPREAD_MIB (16),
  * CONNECTIONS (10000), ACTIVE (1000), ACTIVE_S (10), GROUP_COUNT (1000; not GROUPS, a bash variable),
- * MEMBERS (4), WINDOW_S (30),
+ * MEMBERS (4), WINDOW_S (30), MEMORY_PARTITIONS (100), MEMORY_MIB (10240), SLOW_FETCHES (64), SLOW_HOLD_MS
+ * (5000), COLD_PARTITIONS (4), COLD_MIB (1024), ROUNDS (3), COLD_METHOD (fadvise | drop_caches), GEN_TIMEOUT
+ * (1800 s a generator run), BIN (/tmp/perf-bin: loadgen, built from ../shared/perf if missing),
  * BROKER_NODE_ARGS (extra node flags for the broker, e.g. --cpu-prof), BENCH_DEADLINE_S (1800).
  * The descriptor limit of this process is inherited by the broker: 10,000 connections need over 10,000 in
  * both. Log files share a bounded descriptor cache (log.max.open.files, by default half the limit; files are
@@ -23,6 +29,7 @@ import { join } from 'node:path';
 import { BrokerChild, freePort, say } from './scale-broker.js';
 import { connectionsScenario, groupsScenario } from './scale-clients.js';
 import { partitionsScenario } from './scale-partitions.js';
+import { coldScenario, memoryScenario } from './memory-scenarios.js';
 
 const env = process.env;
 const num = (name: string, dflt: number, max: number): number => {
@@ -48,7 +55,7 @@ async function withBroker<T>(sets: Record<string, string | number>, fn: (b: Brok
 }
 
 async function main(): Promise<void> {
-  const scenarios = new Set((env.SCENARIOS ?? 'partitions,connections,groups').split(','));
+  const scenarios = new Set((env.SCENARIOS ?? 'partitions,connections,groups,memory,cold').split(','));
   const deadline = num('BENCH_DEADLINE_S', 1800, 7200);
   const watchdog = setTimeout(() => {
     say(`scale bench: over ${deadline} s, giving up`);
@@ -105,6 +112,49 @@ async function main(): Promise<void> {
     row('  broker RSS before / idle', `${fmt(f.rssBeforeMiB, 0)} / ${fmt(f.rssIdleMiB, 0)} MiB`);
     row('  per idle connection', `${fmt(f.kibPerIdleConnection)} KiB`, '< 30 KiB');
     row(`  ${f.active} active (Metadata loop)`, `${f.activeRequests} requests, RSS peak ${fmt(f.rssActiveMiB, 0)} MiB`);
+  }
+  if (scenarios.has('memory')) {
+    const f = await withBroker({}, (b) =>
+      memoryScenario(b, {
+        partitions: num('MEMORY_PARTITIONS', 100, 10_000),
+        mib: num('MEMORY_MIB', 10_240, 1 << 20),
+        slowFetches: num('SLOW_FETCHES', 64, 10_000),
+        slowHoldMs: num('SLOW_HOLD_MS', 5000, 600_000),
+        timeoutS: num('GEN_TIMEOUT', 1800, 7200),
+      }),
+    );
+    out.memory = f;
+    row('memory', `${fmt(f.gib, 2)} GiB of 1 KiB records over ${f.partitions} partitions`);
+    row('  produce / consume', `${fmt(f.produceMBps)} / ${fmt(f.consumeMBps)} MB/s`);
+    row('  RSS peak producing / after', `${fmt(f.producePeakMiB, 0)} / ${fmt(f.rssAfterProduceMiB, 0)} MiB`);
+    row('  RSS peak consuming / after', `${fmt(f.consumePeakMiB, 0)} / ${fmt(f.rssAfterConsumeMiB, 0)} MiB`);
+    const s = f.slowConsumer;
+    row(
+      `  slow consumer, ${s.requests} fetches unread`,
+      `RSS ${fmt(s.rssBeforeMiB, 0)} -> ${fmt(s.rssPeakMiB, 0)} MiB`,
+    );
+    row(
+      '  RSS peak / VmHWM / final',
+      `${fmt(f.rssPeakMiB, 0)} / ${fmt(f.vmHwmMiB, 0)} / ${fmt(f.rssFinalMiB, 0)} MiB`,
+      '< 250 MiB',
+    );
+  }
+  if (scenarios.has('cold')) {
+    const f = await withBroker({ 'num.partitions': 4 }, (b) =>
+      coldScenario(b, {
+        partitions: num('COLD_PARTITIONS', 4, 10_000),
+        mib: num('COLD_MIB', 1024, 1 << 20),
+        rounds: num('ROUNDS', 3, 20),
+        method: env.COLD_METHOD ?? 'fadvise',
+        timeoutS: num('GEN_TIMEOUT', 1800, 7200),
+      }),
+    );
+    out.cold = f;
+    row('cold consume-1k', `${f.records} x 1 KiB over ${f.partitions} partitions, ${f.warmMBps.length} rounds`);
+    row('  warm', `${fmt(f.warmMedianMBps)} MB/s median (${f.warmMBps.map((x) => fmt(x)).join(', ')})`);
+    row(`  cold (${f.method})`, `${fmt(f.coldMedianMBps)} MB/s median (${f.coldMBps.map((x) => fmt(x)).join(', ')})`);
+    row('  page cache resident warm / cold', `${fmt(f.residentWarm * 100, 0)} % / ${fmt(f.residentCold * 100, 0)} %`);
+    row('  cold / warm', fmt(f.ratio, 2), '>= 0.7');
   }
   if (scenarios.has('groups')) {
     const f = await withBroker({}, (b) =>

@@ -140,6 +140,47 @@ test('back-pressure: a client that stops reading gets every response, in order, 
   }
 });
 
+test('back-pressure: an unread connection stops having requests started past maxPendingBytes', async () => {
+  const { buildRecordBatch } = await import('../../protocol/records/builder.js');
+  const { encodeFetchRequest, defaultFetchRequest, defaultFetchPartition } = await import(
+    '../../protocol/generated/fetch-request.js'
+  );
+  await b.broker.metadata.createTopic('bp-unread', { partitions: 1 });
+  await partitionOf(b.broker, 'bp-unread', 0).appendAsLeader(
+    await buildRecordBatch([{ value: Buffer.alloc(900 * 1024, 7) }]),
+  );
+  const prev = b.broker.requestObserver;
+  let fetches = 0;
+  b.broker.requestObserver = (e) => {
+    prev?.(e);
+    if (e.apiKey === 1) fetches++;
+  };
+  const c = await RawClient.connect(b.port);
+  try {
+    c.socket.pause();
+    const req = defaultFetchRequest();
+    req.maxBytes = 1 << 20;
+    const p = defaultFetchPartition();
+    p.partitionMaxBytes = 1 << 20;
+    req.topics = [{ topic: 'bp-unread', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitions: [p] }];
+    // 200 x ~900 KiB = ~176 MiB of answers; the broker may start those that fit in 16 MiB of unsent bytes plus
+    // what the kernel's socket buffers take, then must wait for the reader.
+    for (let i = 0; i < 200; i++) c.send(1, 11, (w) => encodeFetchRequest(w, 11, req));
+    let last = -1;
+    for (let i = 0; i < 100 && fetches !== last; i++) {
+      last = fetches;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    assert.ok(fetches > 0 && fetches < 100, `fetches handled while unread: ${fetches}`);
+    c.socket.resume();
+    for (let i = 0; i < 200; i++) assert.ok(await c.response(0, 20_000), `response ${i}`);
+    assert.equal(fetches, 200);
+  } finally {
+    b.broker.requestObserver = prev;
+    c.close();
+  }
+});
+
 test('a request arriving while a released produce still waits for its fsync is started and answered', async () => {
   const { Broker } = await import('../../broker/broker.js');
   const { BrokerConfig } = await import('../../broker/config.js');
