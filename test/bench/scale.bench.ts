@@ -11,6 +11,8 @@
  * PARTITIONS (10), RECORDS (10), METADATA_RUNS (21), SPREAD_PARTITIONS (1000), SPREAD_MIB (16),
  * CONNECTIONS (10000), ACTIVE (1000), ACTIVE_S (10), GROUP_COUNT (1000; not GROUPS, a bash variable),
  * MEMBERS (4), WINDOW_S (30),
+ * Latency scenarios (issue #16; opt-in, they need ../shared/perf's `lat`): idle-consumers, cleaner, retention
+ * (test/bench/scale-latency.ts, its header lists their knobs).
  * BROKER_NODE_ARGS (extra node flags for the broker, e.g. --cpu-prof), BENCH_DEADLINE_S (1800).
  * The descriptor limit of this process is inherited by the broker: 10,000 connections need over 10,000 in
  * both. Log files share a bounded descriptor cache (log.max.open.files, by default half the limit; files are
@@ -23,6 +25,7 @@ import { join } from 'node:path';
 import { BrokerChild, freePort, say } from './scale-broker.js';
 import { connectionsScenario, groupsScenario } from './scale-clients.js';
 import { partitionsScenario } from './scale-partitions.js';
+import { cleanerScenario, idleConsumersScenario, latencyRows, retentionScenario } from './scale-latency.js';
 
 const env = process.env;
 const num = (name: string, dflt: number, max: number): number => {
@@ -125,6 +128,10 @@ async function main(): Promise<void> {
       '< 2 s',
     );
   }
+  if (scenarios.has('idle-consumers')) out.idleConsumers = await idleConsumersScenario();
+  if (scenarios.has('cleaner')) out.cleaner = await cleanerScenario();
+  if (scenarios.has('retention')) out.retention = await retentionScenario();
+  for (const r of latencyRows(out)) row(...r);
   const w = Math.max(...rows.map((r) => r[0].length));
   const v = Math.max(...rows.map((r) => r[1].length));
   for (const [name, value, target] of rows) {
