@@ -218,3 +218,17 @@ export async function fill(
 /** Percent of `a` over `b` as a ratio (NaN when either is missing). */
 export const ratio = (a: number | undefined, b: number | undefined): number =>
   a !== undefined && b !== undefined && b > 0 ? a / b : Number.NaN;
+
+/** Max of the per-second maxima and p99s written to `path` between `from` and `to` (epoch ms). */
+export function eventLoopDelay(path: string, from: number, to: number): { maxMs: number; p99Ms: number } {
+  let maxMs = 0;
+  let p99Ms = 0;
+  if (!existsSync(path)) return { maxMs: Number.NaN, p99Ms: Number.NaN };
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const [t, max, p99] = line.split(' ').map(Number);
+    if (t === undefined || !(t >= from && t <= to + 1000)) continue;
+    maxMs = Math.max(maxMs, max ?? 0);
+    p99Ms = Math.max(p99Ms, p99 ?? 0);
+  }
+  return { maxMs, p99Ms };
+}

@@ -14,6 +14,8 @@
  * Env: LAT_RATE (10000), LAT_COUNT (100000), FETCH_WAIT_MS (500), IDLE (200), IDLE_TOPICS (50, 4 partitions each),
  * ROUNDS (3; cleaner and retention: CLEAN_ROUNDS, 2, each refills), FILL_MIB (1024), SEGMENT_MIB (8 cleaner,
  * 1 retention: RETENTION_SEGMENT_MIB), KEYS (10000), VALUE (1000 bytes), MOCK (1; 0 skips the mock).
+ * Debug: ELD_FILE=<path> BROKER_NODE_ARGS="--import <dist>/test/bench/event-loop-probe.js" adds the broker's
+ * event-loop delay (max, p99 of each second) over each measured window.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -21,7 +23,16 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Admin } from '../../client/index.js';
 import { BrokerChild, freePort, median, say, sleep } from './scale-broker.js';
-import { IdleConsumers, fill, latBinary, ratio, runLat, startMock, type LatFigures } from './latency-tools.js';
+import {
+  IdleConsumers,
+  eventLoopDelay,
+  fill,
+  latBinary,
+  ratio,
+  runLat,
+  startMock,
+  type LatFigures,
+} from './latency-tools.js';
 
 const env = process.env;
 const num = (name: string, dflt: number): number => {
@@ -29,7 +40,7 @@ const num = (name: string, dflt: number): number => {
   return Number.isFinite(v) && v >= 0 ? v : dflt;
 };
 const load = (): string => loadavg()[0]!.toFixed(2);
-const METRICS = ['ack_p50', 'ack_p99', 'e2e_p50', 'e2e_p99', 'e2e_max'] as const;
+const METRICS = ['ack_p50', 'ack_p99', 'e2e_p50', 'e2e_p99', 'e2e_max', 'eld_max_ms', 'eld_p99_ms'] as const;
 
 /** Median of each metric over the runs, plus the load averages seen. */
 export interface Summary {
@@ -64,8 +75,17 @@ function common(): Common {
 
 async function measure(c: Common, boot: string, topic: string): Promise<LatFigures & { load: number }> {
   const l = Number(load());
+  const t0 = Date.now();
   const f = await runLat(c.lat, { boot, topic, rate: c.rate, count: c.count, fetchWaitMs: c.fetchWaitMs });
-  say(`  ${topic}: ack p99 ${f.ack_p99} us, e2e p50 ${f.e2e_p50} p99 ${f.e2e_p99} us (load ${l})`);
+  let eld = '';
+  if (env.ELD_FILE) {
+    // Debug runs (event-loop-probe.ts loaded into the broker): the broker's worst event-loop delay meanwhile.
+    const d = eventLoopDelay(env.ELD_FILE, t0, Date.now());
+    f.eld_max_ms = d.maxMs;
+    f.eld_p99_ms = d.p99Ms;
+    eld = `, event loop delay max ${d.maxMs} ms, p99 ${d.p99Ms} ms`;
+  }
+  say(`  ${topic}: ack p99 ${f.ack_p99} us, e2e p50 ${f.e2e_p50} p99 ${f.e2e_p99} us (load ${l}${eld})`);
   return { ...f, load: l };
 }
 
