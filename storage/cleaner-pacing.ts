@@ -7,8 +7,8 @@
  *   from performance.now (slicing is about this process's loop, not the injected storage clock).
  * - `IoThrottler`: Kafka's log.cleaner.io.max.bytes.per.second (kafka.utils.Throttler): the bytes the cleaner
  *   reads and writes are counted; at each check, at most every `checkIntervalMs` on the injected clock, a rate
- *   above the limit sleeps (clock.setTimeout) as long as the bytes should have taken. A non-finite or
- *   non-positive limit never throttles (the default, as Kafka's Double.MaxValue).
+ *   above the limit sleeps (clock.setTimeout) as long as the bytes should have taken. A limit of
+ *   Number.MAX_VALUE or more (the default, as Kafka's Double.MaxValue), or not positive, never throttles.
  */
 import type { Clock } from './clock.js';
 
@@ -42,7 +42,7 @@ export class IoThrottler {
   }
 
   get enabled(): boolean {
-    return Number.isFinite(this.maxBytesPerSecond) && this.maxBytesPerSecond > 0;
+    return this.maxBytesPerSecond > 0 && this.maxBytesPerSecond < Number.MAX_VALUE;
   }
 
   /** Count `n` bytes of cleaner I/O; resolves once the rate is back under the limit (at once if it is). */
