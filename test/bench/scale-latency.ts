@@ -1,6 +1,7 @@
 /**
- * The latency scenarios of issue #16, run by `npm run bench:scale` (test/bench/scale.bench.ts, SCENARIOS=idle-consumers,cleaner,retention;
- * not in its default list: they need ../shared/perf's `lat` and, for the mock comparison, librdkafka's mock).
+ * The latency scenarios of issue #16, run by `npm run bench:scale` (test/bench/scale.bench.ts,
+ * SCENARIOS=idle-consumers,cleaner,retention; not in its default list: they need ../shared/perf's `lat` and,
+ * for the mock comparison, librdkafka's mock).
  * Each runs `lat` (10k msg/s of 100 B, acks 1, linger 5 ms, fetch.wait.max.ms 500: broker-compare.sh's `latency`)
  * against a broker child process, A/B alternately over ROUNDS rounds, and reports medians of the rounds:
  *   idle-consumers  plain vs with IDLE (200) raw-protocol consumers long-polling (Fetch max wait 500 ms) the
@@ -205,6 +206,8 @@ export interface BackgroundFigures {
   workMs: number[];
 }
 
+const secs = (ms: number): string => (ms / 1000).toFixed(1);
+
 /** Waits (bounded) until `done()` holds; ms from `t0`, NaN on timeout. */
 async function until(t0: number, done: () => Promise<boolean> | boolean, timeoutMs: number): Promise<number> {
   while (performance.now() - t0 < timeoutMs) {
@@ -243,9 +246,7 @@ async function backgroundScenario(
         await admin.createTopic({ name: topic, partitions: 1, replicationFactor: 1, configs: configs(r) });
         const t0 = performance.now();
         const n = await fill(boot, topic, fillMiB * 1024 * 1024, value, keys);
-        say(
-          `${name} round ${r}/${rounds}: ${n} records (${fillMiB} MiB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-        );
+        say(`${name} round ${r}/${rounds}: ${n} records (${fillMiB} MiB) in ${secs(performance.now() - t0)} s`);
         idle.push(await measure(c, boot, `lat-${name}-off-${r}`));
         const t1 = performance.now();
         await admin.alterTopicConfigs(topic, on);

@@ -25,7 +25,7 @@ test('TimeSlicer: no pause within the slice; after it, a setImmediate queued mea
   assert.equal(slicer.pause(), undefined, 'a new slice starts after the turn');
 });
 
-test('IoThrottler: over the limit it sleeps as long as the bytes should have taken; unlimited never sleeps', async () => {
+test('IoThrottler: over the limit it sleeps as long as the bytes should have taken; unlimited: never', async () => {
   const clock = new FakeClock(0);
   const t = new IoThrottler(clock, 1000, 100); // 1000 bytes a second, checked every 100 ms
   await t.maybeThrottle(500); // before the check interval: no sleep
