@@ -14,7 +14,7 @@
  *                   lowered to one segment, log.retention.check.interval.ms 1000, file.delete.delay.ms 1000)
  * Env: LAT_RATE (10000), LAT_COUNT (100000), FETCH_WAIT_MS (500), IDLE (200), IDLE_TOPICS (50, 4 partitions each),
  * ROUNDS (3; cleaner and retention: CLEAN_ROUNDS, 2, each refills), FILL_MIB (1024), SEGMENT_MIB (8 cleaner,
- * 1 retention: RETENTION_SEGMENT_MIB), KEYS (10000), VALUE (1000 bytes), MOCK (1; 0 skips the mock).
+ * 1 retention: RETENTION_SEGMENT_MIB), KEYS (10000), VALUE (1000 bytes), MOCK (1; 0 skips the mock), RUNNEL_SET.
  * Debug: ELD_FILE=<path> BROKER_NODE_ARGS="--import <dist>/test/bench/event-loop-probe.js" adds the broker's
  * event-loop delay (max, p99 of each second) over each measured window.
  */
@@ -92,7 +92,14 @@ async function measure(c: Common, boot: string, topic: string): Promise<LatFigur
 
 async function withBroker<T>(sets: Record<string, string | number>, fn: (b: BrokerChild) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'runnel-latency-'));
-  const b = new BrokerChild(await freePort(), dir, { 'num.partitions': 4, ...sets });
+  // RUNNEL_SET="k=v k=v": extra broker configs (as broker-compare.sh), e.g. log.cleaner.io.max.bytes.per.second.
+  const extra = Object.fromEntries(
+    (env.RUNNEL_SET ?? '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((kv) => kv.split('=', 2)),
+  );
+  const b = new BrokerChild(await freePort(), dir, { 'num.partitions': 4, ...sets, ...extra });
   try {
     await b.start();
     return await fn(b);
