@@ -278,6 +278,7 @@ export class Broker {
       retentionCheckIntervalMs: this.config.int('log.retention.check.interval.ms'),
       cleanerEnabled: this.config.bool('log.cleaner.enable'),
       cleanerBackoffMs: this.config.int('log.cleaner.backoff.ms'),
+      cleaner: { ioMaxBytesPerSecond: this.config.get('log.cleaner.io.max.bytes.per.second') as number },
       producerIdExpirationMs: this.config.int('producer.id.expiration.ms'),
       producerIdExpirationCheckIntervalMs: this.config.int('producer.id.expiration.check.interval.ms'),
       onFlush: (seconds) => this.flushObserver?.(seconds),

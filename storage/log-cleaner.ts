@@ -28,6 +28,9 @@
  * Reads and writes of steps 1-3 use the segments' own file handles without holding the queue, so
  * appends and fetches proceed during a clean. Closed segments are immutable except by truncation,
  * which the swap detects through `truncationCount`.
+ * Steps 1-3 share the event loop with produce and fetch: they work in slices of `sliceMs` (2 ms; checked per
+ * batch and per 512 records), then let the loop turn; their I/O is throttled to log.cleaner.io.max.bytes.per.second
+ * (`ioMaxBytesPerSecond`, unlimited by default as in Kafka). See cleaner-pacing.ts.
  *
  * Transactions: only segments below the last stable offset are cleaned; records of aborted
  * transactions (from the `.txnindex` entries) are dropped and never enter the offset map, so they can
@@ -67,6 +70,7 @@ import { inAbortedTxn } from './txn-queries.js';
 import { RecordBatch, iterateBatches } from '../protocol/records/batch.js';
 import { BATCH_HEADER_SIZE } from '../protocol/records/batch-header.js';
 import { StorageError } from '../protocol/errors.js';
+import { IoThrottler, TimeSlicer } from './cleaner-pacing.js';
 
 const INT32_MAX = 0x7fffffff;
 const TIME_INDEX_ENTRY = 12;
@@ -87,6 +91,10 @@ export interface LogCleanerOptions {
   readChunkBytes?: number;
   /** Bytes buffered before each write to the cleaned segment (default 1 MiB). */
   writeChunkBytes?: number;
+  /** Longest run of cleaning work before the event loop gets a turn, in ms (default 2). */
+  sliceMs?: number;
+  /** log.cleaner.io.max.bytes.per.second: read + write rate limit (default unlimited). */
+  ioMaxBytesPerSecond?: number;
   hooks?: CleanerHooks;
 }
 
@@ -167,11 +175,15 @@ export class LogCleaner {
   private readonly mapMax: number;
   private readonly readChunk: number;
   private readonly writeChunk: number;
+  private readonly slicer: TimeSlicer;
+  private readonly throttler: IoThrottler;
 
   constructor(private readonly opts: LogCleanerOptions) {
     this.mapMax = opts.offsetMapMaxEntries ?? 1_000_000;
     this.readChunk = opts.readChunkBytes ?? 1024 * 1024;
     this.writeChunk = opts.writeChunkBytes ?? 1024 * 1024;
+    this.slicer = new TimeSlicer(opts.sliceMs ?? 2);
+    this.throttler = new IoThrottler(opts.clock, opts.ioMaxBytesPerSecond ?? Number.POSITIVE_INFINITY);
   }
 
   private key(log: PartitionLog): string {
@@ -282,8 +294,10 @@ export class LogCleaner {
       if (seg.nextOffset <= firstDirty) continue;
       for await (const batch of this.batchesOf(seg, firstDirty)) {
         if (batch.isControl || isAborted(batch)) continue;
+        let n = 0;
         for await (const r of batch.records()) {
           if (r.key !== null && Number(r.offset) >= firstDirty) map.put(r.key, Number(r.offset));
+          if (++n % 512 === 0) await this.slicer.pause();
         }
       }
       end = seg.nextOffset;
@@ -351,10 +365,12 @@ export class LogCleaner {
       this.checkStopped();
       const r = await seg.read(offset, this.readChunk, size, true);
       if (r === undefined || r.records.length === 0) return;
+      await this.throttler.maybeThrottle(r.records.length);
       for (const batch of iterateBatches(r.records)) {
         batch.validate();
         yield batch;
         offset = Number(batch.lastOffset) + 1;
+        await this.slicer.pause(); // the batch is handled: requests get a turn if the slice is over
       }
     }
   }
@@ -415,6 +431,7 @@ export class LogCleaner {
         offsetOfMaxTimestamp: maxTsOffset,
         size: pendingBytes,
       });
+      await this.throttler.maybeThrottle(pendingBytes);
       pending = [];
       pendingBytes = 0;
       first = last = maxTs = maxTsOffset = -1;

@@ -5,6 +5,9 @@
  * resurrects them: the loader removes `*.deleted` files at start-up) and unlinked after
  * file.delete.delay.ms on the injected clock, so that reads already holding the segment can finish.
  * The rename's directory entry becomes durable with the partition's next directory fsync.
+ * Delayed unlinks run one segment at a time: retention may retire hundreds of segments at once, and their
+ * timers fire together; thousands of concurrent unlinks would fill libuv's thread pool, which appends and
+ * fetches of every partition need for their own file I/O.
  */
 
 import type { Logger } from 'pino';
@@ -13,6 +16,8 @@ import type { LogSegment } from './segment.js';
 
 export class SegmentDeleter {
   private readonly pending = new Map<LogSegment, TimerHandle>();
+  /** The delayed unlinks, one after another. */
+  private unlinks: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly clock: Clock,
@@ -32,7 +37,9 @@ export class SegmentDeleter {
     }
     const t = this.clock.setTimeout(() => {
       this.pending.delete(seg);
-      seg.delete().catch((err: unknown) => this.logger?.warn({ err, path: seg.path }, 'segment delete failed'));
+      this.unlinks = this.unlinks
+        .then(() => seg.delete())
+        .catch((err: unknown) => this.logger?.warn({ err, path: seg.path }, 'segment delete failed'));
     }, delayMs);
     this.pending.set(seg, t);
   }
@@ -44,6 +51,7 @@ export class SegmentDeleter {
       await seg.delete();
     }
     this.pending.clear();
+    await this.unlinks;
   }
 
   /** Close pending segments without unlinking (their directory is about to be removed). */
@@ -53,5 +61,6 @@ export class SegmentDeleter {
       await seg.close().catch(() => undefined);
     }
     this.pending.clear();
+    await this.unlinks;
   }
 }

@@ -227,6 +227,15 @@ export const LOG_CONFIGS: readonly ConfigDef[] = [
     doc: 'Run the log cleaner, which compacts topics whose cleanup.policy contains compact.',
   },
   {
+    name: 'log.cleaner.io.max.bytes.per.second',
+    type: 'double',
+    default: Number.MAX_VALUE,
+    min: 1,
+    doc:
+      'Most bytes a second the log cleaner reads plus writes (Kafka: unlimited by default); it also yields the ' +
+      'event loop every 2 ms, so produce and fetch are served while it works.',
+  },
+  {
     name: 'log.cleaner.backoff.ms',
     type: 'long',
     default: 15_000,

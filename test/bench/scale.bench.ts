@@ -17,6 +17,8 @@
  * MEMBERS (4), WINDOW_S (30), MEMORY_PARTITIONS (100), MEMORY_MIB (10240), SLOW_FETCHES (64), SLOW_HOLD_MS
  * (5000), COLD_PARTITIONS (4), COLD_MIB (1024), ROUNDS (3), COLD_METHOD (fadvise | drop_caches), GEN_TIMEOUT
  * (1800 s a generator run), BIN (/tmp/perf-bin: loadgen, built from ../shared/perf if missing),
+ * Latency scenarios (issue #16; opt-in, they need ../shared/perf's `lat`): idle-consumers, cleaner, retention
+ * (test/bench/scale-latency.ts, its header lists their knobs).
  * BROKER_NODE_ARGS (extra node flags for the broker, e.g. --cpu-prof), BENCH_DEADLINE_S (1800).
  * The descriptor limit of this process is inherited by the broker: 10,000 connections need over 10,000 in
  * both. Log files share a bounded descriptor cache (log.max.open.files, by default half the limit; files are
@@ -30,6 +32,7 @@ import { BrokerChild, freePort, say } from './scale-broker.js';
 import { connectionsScenario, groupsScenario } from './scale-clients.js';
 import { partitionsScenario } from './scale-partitions.js';
 import { coldScenario, memoryScenario } from './memory-scenarios.js';
+import { cleanerScenario, idleConsumersScenario, latencyRows, retentionScenario } from './scale-latency.js';
 
 const env = process.env;
 const num = (name: string, dflt: number, max: number): number => {
@@ -175,6 +178,10 @@ async function main(): Promise<void> {
       '< 2 s',
     );
   }
+  if (scenarios.has('idle-consumers')) out.idleConsumers = await idleConsumersScenario();
+  if (scenarios.has('cleaner')) out.cleaner = await cleanerScenario();
+  if (scenarios.has('retention')) out.retention = await retentionScenario();
+  for (const r of latencyRows(out)) row(...r);
   const w = Math.max(...rows.map((r) => r[0].length));
   const v = Math.max(...rows.map((r) => r[1].length));
   for (const [name, value, target] of rows) {
