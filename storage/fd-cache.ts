@@ -452,4 +452,7 @@ export class CachingFileSystem implements FileSystem {
   syncDir(dirPath: string): Promise<void> {
     return this.withSlot(() => this.inner.syncDir(dirPath));
   }
+  setStartupMode(on: boolean): void {
+    this.inner.setStartupMode?.(on);
+  }
 }

@@ -177,6 +177,19 @@ export class LogManager {
   }
 
   private async load(): Promise<void> {
+    this.fs.setStartupMode?.(true);
+    try {
+      await this.loadLogs();
+    } finally {
+      this.fs.setStartupMode?.(false);
+    }
+    await this.checkpointRecoveryPoints();
+    await this.checkpointLogStartOffsets();
+    this.scheduleTasks();
+  }
+
+  /** Every partition's log (in start-up mode: see FileSystem.setStartupMode). */
+  private async loadLogs(): Promise<void> {
     const names = await this.fs.readdir(this.dataDir);
     for (const n of names) {
       if (n.endsWith('-delete') || n.endsWith('.tmp')) await this.fs.rmrf(path.join(this.dataDir, n));
@@ -216,8 +229,9 @@ export class LogManager {
       { logs: toOpen.length, ms: Math.round(this.recoveryMs), cleanShutdown: clean !== undefined, recovered },
       'loaded logs',
     );
-    await this.checkpointRecoveryPoints();
-    await this.checkpointLogStartOffsets();
+  }
+
+  private scheduleTasks(): void {
     this.schedule(this.opts.retentionCheckIntervalMs ?? 300000, () => this.runRetention().then(() => undefined));
     this.schedule(this.opts.recoveryPointCheckpointIntervalMs ?? 60000, () => this.checkpointRecoveryPoints());
     this.schedule(this.opts.logStartOffsetCheckpointIntervalMs ?? 60000, () => this.checkpointLogStartOffsets());
