@@ -8,7 +8,7 @@
  * Contract (both implementations):
  * - All I/O is asynchronous, with one exception: in start-up mode (`setStartupMode(true)`, LogManager's initial
  *   load, before the broker serves anything) NodeFileSystem runs readdir, stat, exists and readFile as blocking
- *   calls on the calling thread. Loading 10,000 partitions makes tens of thousands of them; each is a few
+ *   calls on the calling thread, and `readNow` reads a range of a file that way. Loading 10,000 partitions makes tens of thousands of them; each is a few
  *   microseconds of syscalls, while the callback API pays two thread-pool hand-offs and a promise per call
  *   (about 3x the CPU, and far more wall time on a loaded machine). Promises are still returned.
  * - `FileHandle.writev(buffers, position)` is positional and writes every byte or throws (short writes
@@ -22,7 +22,8 @@
  */
 
 import { open as fsOpen, mkdir, rename, unlink, rm, writeFile } from 'node:fs/promises';
-import { constants, readFile, readFileSync, readdir, readdirSync, stat, statSync } from 'node:fs';
+import { closeSync, constants, openSync, readFile, readFileSync, readSync } from 'node:fs';
+import { readdir, readdirSync, stat, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { StorageError } from '../protocol/errors.js';
@@ -99,6 +100,11 @@ export interface FileSystem {
   syncDir(dirPath: string): Promise<void>;
   /** Start-up mode on or off (see the header); optional, a no-op where absent. */
   setStartupMode?(on: boolean): void;
+  /**
+   * In start-up mode: `length` bytes (fewer at end of file) of the file at `position`, read by blocking calls
+   * (open, read, close: no descriptor is kept). Otherwise, or where not implemented: undefined.
+   */
+  readNow?(filePath: string, position: number, length: number): Buffer | undefined;
 }
 
 /** Read exactly up to `length` bytes at `position` (looping on short reads); returns the filled slice. */
@@ -236,6 +242,26 @@ export class NodeFileSystem implements FileSystem {
 
   setStartupMode(on: boolean): void {
     this.blocking = on;
+  }
+
+  readNow(filePath: string, position: number, length: number): Buffer | undefined {
+    if (!this.blocking) return undefined;
+    let fd: number | undefined;
+    try {
+      fd = openSync(filePath, 'r');
+      const buf = Buffer.allocUnsafe(length);
+      let got = 0;
+      while (got < length) {
+        const n = readSync(fd, buf, got, length - got, position + got);
+        if (n <= 0) break;
+        got += n;
+      }
+      return buf.subarray(0, got);
+    } catch (err) {
+      throw wrap('read', filePath, err);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   }
 
   async open(filePath: string, options: OpenOptions = {}): Promise<FileHandle> {

@@ -4,7 +4,7 @@
  * Data directory layout:
  *   recovery-point-offset-checkpoint     `topic partition offset` lines (checkpoint.ts): offsets below
  *                                        are fsynced; written every log.flush.offset.checkpoint.interval.ms,
- *                                        after open and on close
+ *                                        after open (not awaited by it) and on close
  *   log-start-offset-checkpoint          same format; written on every DeleteRecords (coalesced, awaited
  *                                        by the request), periodically and on close
  *   .runnel_cleanshutdown                written last by a clean closeAll, taken (read, removed) at open:
@@ -183,8 +183,11 @@ export class LogManager {
     } finally {
       this.fs.setStartupMode?.(false);
     }
-    await this.checkpointRecoveryPoints();
-    await this.checkpointLogStartOffsets();
+    // The load made every log durable up to its end: checkpoint that, off the start-up path. Until it lands the
+    // old checkpoints stand, and they are still correct (a lower recovery point only means more to recover).
+    Promise.all([this.checkpointRecoveryPoints(), this.checkpointLogStartOffsets()]).catch((err: unknown) =>
+      this.logger?.warn({ err }, 'checkpoints after load failed (the periodic ones retry)'),
+    );
     this.scheduleTasks();
   }
 

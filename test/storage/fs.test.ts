@@ -74,3 +74,22 @@ test('NodeFileSystem start-up mode: readdir, stat, exists and readFile answer as
     await cleanup();
   }
 });
+
+test('NodeFileSystem.readNow: a range by blocking calls in start-up mode only', async () => {
+  const { dir, cleanup } = await tempDir();
+  try {
+    const fs = new NodeFileSystem();
+    const f = path.join(dir, 'f');
+    writeFileSync(f, 'abcdefgh');
+    assert.equal(fs.readNow(f, 2, 3), undefined, 'not in start-up mode');
+    fs.setStartupMode(true);
+    assert.equal(fs.readNow(f, 2, 3)?.toString(), 'cde');
+    assert.equal(fs.readNow(f, 6, 10)?.toString(), 'gh', 'fewer at end of file');
+    assert.throws(
+      () => fs.readNow(path.join(dir, 'nope'), 0, 1),
+      (e: unknown) => isNotFound(e),
+    );
+  } finally {
+    await cleanup();
+  }
+});
