@@ -212,6 +212,13 @@ export class LogManager {
     if (this.orphanDirs.length)
       this.logger?.warn({ orphanDirs: this.orphanDirs }, 'partition directories without topic metadata');
     const toOpen = [...wanted.values()];
+    // One config resolution per topic, not per partition.
+    const configs = new Map<string, LogConfig>();
+    const configOf = (topic: string): LogConfig => {
+      let c = configs.get(topic);
+      if (!c) configs.set(topic, (c = this.logConfigFor(topic)));
+      return c;
+    };
     const recoveryStart = performance.now();
     await forEachLimit(toOpen, this.opts.recoveryConcurrency ?? RECOVERY_CONCURRENCY, async ({ topic, partition }) => {
       const key = tpKey(topic, partition);
@@ -222,6 +229,7 @@ export class LogManager {
         recoveryPoints.get(key) ?? 0,
         logStarts.get(key) ?? 0,
         clean?.get(key),
+        configOf(topic),
       );
       this.partitionRecoveryMs.set(key, { topic, partition, ms: performance.now() - t0 });
       this.recoverySummaries.push(log.recoverySummary);
@@ -265,9 +273,10 @@ export class LogManager {
     recoveryPoint: number,
     logStartOffset: number,
     cleanShutdown?: CleanShutdownState,
+    config: LogConfig = this.logConfigFor(topic),
   ): Promise<PartitionLog> {
     const dir = path.join(this.dataDir, tpKey(topic, partition));
-    const log = await PartitionLog.open(dir, this.logConfigFor(topic), {
+    const log = await PartitionLog.open(dir, config, {
       fs: this.fs,
       clock: this.clock,
       ...(this.logger ? { logger: this.logger.child({ topic, partition }) } : {}),
