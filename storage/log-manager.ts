@@ -216,7 +216,10 @@ export class LogManager {
     const configs = new Map<string, LogConfig>();
     const configOf = (topic: string): LogConfig => {
       let c = configs.get(topic);
-      if (!c) configs.set(topic, (c = this.logConfigFor(topic)));
+      if (!c) {
+        c = this.logConfigFor(topic);
+        configs.set(topic, c);
+      }
       return c;
     };
     const recoveryStart = performance.now();
