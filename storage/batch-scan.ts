@@ -76,9 +76,15 @@ export class BatchHeaderScanner {
     start: number,
     private readonly end: number,
     chunkSize = 16 * 1024,
+    /** The bytes of [start, start + preloaded.length), already read: scanned without reading the file. */
+    preloaded?: Buffer,
   ) {
     this.nextPos = start;
-    this.chunk = Buffer.allocUnsafe(chunkSize);
+    if (preloaded) {
+      this.chunk = preloaded;
+      this.chunkStart = start;
+      this.chunkLen = preloaded.length;
+    } else this.chunk = Buffer.allocUnsafe(chunkSize);
   }
 
   async next(): Promise<boolean> {

@@ -147,7 +147,7 @@ export class CachingFileSystem implements FileSystem {
   /** Handles holding a descriptor, least recently used first. */
   private readonly lru = new Set<CachedHandle>();
   private readonly byPath = new Map<string, Set<CachedHandle>>();
-  /** Per directory: how many paths of `byPath` lie below it (so that a path with none is never scanned for). */
+  /** Per directory: its entries with paths of `byPath` below (see countBelow); none: nothing is scanned for. */
   private readonly below = new Map<string, number>();
   private handles = 0;
   private evictions = 0;
@@ -374,11 +374,18 @@ export class CachingFileSystem implements FileSystem {
     }
   }
 
+  /**
+   * `below` counts per directory its entries (files, or directories with a count) that have paths of `byPath`
+   * under them, so a directory has a count iff some such path lies below it. A change walks up only while an
+   * entry appears or disappears: the files of 10,000 partition directories do not each walk to the root.
+   */
   private countBelow(filePath: string, delta: number): void {
     for (let d = path.dirname(filePath), prev = filePath; d !== prev; prev = d, d = path.dirname(d)) {
-      const n = (this.below.get(d) ?? 0) + delta;
+      const before = this.below.get(d) ?? 0;
+      const n = before + delta;
       if (n > 0) this.below.set(d, n);
       else this.below.delete(d);
+      if (before > 0 && n > 0) return; // d had and keeps a count: its ancestors do not change
     }
   }
 
@@ -451,5 +458,12 @@ export class CachingFileSystem implements FileSystem {
   }
   syncDir(dirPath: string): Promise<void> {
     return this.withSlot(() => this.inner.syncDir(dirPath));
+  }
+  setStartupMode(on: boolean): void {
+    this.inner.setStartupMode?.(on);
+  }
+  /** Blocking, so never concurrent with another call: one descriptor, briefly, outside the budget. */
+  readNow(filePath: string, position: number, length: number): Buffer | undefined {
+    return this.inner.readNow?.(filePath, position, length);
   }
 }

@@ -4,7 +4,7 @@
  * Data directory layout:
  *   recovery-point-offset-checkpoint     `topic partition offset` lines (checkpoint.ts): offsets below
  *                                        are fsynced; written every log.flush.offset.checkpoint.interval.ms,
- *                                        after open and on close
+ *                                        after open (not awaited by it) and on close
  *   log-start-offset-checkpoint          same format; written on every DeleteRecords (coalesced, awaited
  *                                        by the request), periodically and on close
  *   .runnel_cleanshutdown                written last by a clean closeAll, taken (read, removed) at open:
@@ -177,6 +177,22 @@ export class LogManager {
   }
 
   private async load(): Promise<void> {
+    this.fs.setStartupMode?.(true);
+    try {
+      await this.loadLogs();
+    } finally {
+      this.fs.setStartupMode?.(false);
+    }
+    // The load made every log durable up to its end: checkpoint that, off the start-up path. Until it lands the
+    // old checkpoints stand, and they are still correct (a lower recovery point only means more to recover).
+    Promise.all([this.checkpointRecoveryPoints(), this.checkpointLogStartOffsets()]).catch((err: unknown) =>
+      this.logger?.warn({ err }, 'checkpoints after load failed (the periodic ones retry)'),
+    );
+    this.scheduleTasks();
+  }
+
+  /** Every partition's log (in start-up mode: see FileSystem.setStartupMode). */
+  private async loadLogs(): Promise<void> {
     const names = await this.fs.readdir(this.dataDir);
     for (const n of names) {
       if (n.endsWith('-delete') || n.endsWith('.tmp')) await this.fs.rmrf(path.join(this.dataDir, n));
@@ -196,6 +212,16 @@ export class LogManager {
     if (this.orphanDirs.length)
       this.logger?.warn({ orphanDirs: this.orphanDirs }, 'partition directories without topic metadata');
     const toOpen = [...wanted.values()];
+    // One config resolution per topic, not per partition.
+    const configs = new Map<string, LogConfig>();
+    const configOf = (topic: string): LogConfig => {
+      let c = configs.get(topic);
+      if (!c) {
+        c = this.logConfigFor(topic);
+        configs.set(topic, c);
+      }
+      return c;
+    };
     const recoveryStart = performance.now();
     await forEachLimit(toOpen, this.opts.recoveryConcurrency ?? RECOVERY_CONCURRENCY, async ({ topic, partition }) => {
       const key = tpKey(topic, partition);
@@ -206,6 +232,7 @@ export class LogManager {
         recoveryPoints.get(key) ?? 0,
         logStarts.get(key) ?? 0,
         clean?.get(key),
+        configOf(topic),
       );
       this.partitionRecoveryMs.set(key, { topic, partition, ms: performance.now() - t0 });
       this.recoverySummaries.push(log.recoverySummary);
@@ -216,8 +243,9 @@ export class LogManager {
       { logs: toOpen.length, ms: Math.round(this.recoveryMs), cleanShutdown: clean !== undefined, recovered },
       'loaded logs',
     );
-    await this.checkpointRecoveryPoints();
-    await this.checkpointLogStartOffsets();
+  }
+
+  private scheduleTasks(): void {
     this.schedule(this.opts.retentionCheckIntervalMs ?? 300000, () => this.runRetention().then(() => undefined));
     this.schedule(this.opts.recoveryPointCheckpointIntervalMs ?? 60000, () => this.checkpointRecoveryPoints());
     this.schedule(this.opts.logStartOffsetCheckpointIntervalMs ?? 60000, () => this.checkpointLogStartOffsets());
@@ -248,9 +276,10 @@ export class LogManager {
     recoveryPoint: number,
     logStartOffset: number,
     cleanShutdown?: CleanShutdownState,
+    config: LogConfig = this.logConfigFor(topic),
   ): Promise<PartitionLog> {
     const dir = path.join(this.dataDir, tpKey(topic, partition));
-    const log = await PartitionLog.open(dir, this.logConfigFor(topic), {
+    const log = await PartitionLog.open(dir, config, {
       fs: this.fs,
       clock: this.clock,
       ...(this.logger ? { logger: this.logger.child({ topic, partition }) } : {}),

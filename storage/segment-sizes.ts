@@ -5,9 +5,8 @@
  * recorded size, the index sizes are the recorded ones and only the log is stated.
  * A file not listed gets no size: the caller opens it as before (creating a missing index to rebuild it).
  */
-import path from 'node:path';
 import type { FileSystem } from './fs.js';
-import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFileName } from './segment-types.js';
+import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFileName, segmentPath } from './segment-types.js';
 import type { SegmentTail } from './segment-types.js';
 
 export interface SegmentSizes {
@@ -28,7 +27,7 @@ export async function segmentSizes(
   if (!files) return {};
   const name = (sfx: string): string => segmentFileName(baseOffset, sfx);
   const size = async (sfx: string): Promise<number | undefined> =>
-    files.has(name(sfx)) ? (await fs.stat(path.join(dir, name(sfx)))).size : undefined;
+    files.has(name(sfx)) ? (await fs.stat(segmentPath(dir, name(sfx)))).size : undefined;
   const log = await size(LOG_SUFFIX);
   if (log === undefined) return {};
   if (

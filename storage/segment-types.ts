@@ -7,6 +7,7 @@
  * output being written) and `.swap` (cleaner output accepted, to be renamed to its final names).
  */
 
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { FileSystem } from './fs.js';
@@ -22,6 +23,22 @@ export const SWAP_SUFFIX = '.swap';
 
 export function segmentFileName(baseOffset: number, suffix: string): string {
   return String(baseOffset).padStart(20, '0') + suffix;
+}
+
+let lastDir = '';
+let lastDirNormal = false;
+
+/**
+ * `path.join(dir, name)` for a plain file name: with a normalized `dir` (checked once per run of calls with the
+ * same one, as the calls for one partition come) the two are concatenated, sparing the segment files of
+ * 10,000 partitions a path normalization each at start-up. The same string as path.join in every case.
+ */
+export function segmentPath(dir: string, name: string): string {
+  if (dir !== lastDir) {
+    lastDir = dir;
+    lastDirNormal = dir !== '.' && dir.length > 0 && !dir.endsWith(path.sep) && path.normalize(dir) === dir;
+  }
+  return lastDirNormal ? dir + path.sep + name : path.join(dir, name);
 }
 
 /** Base offset of a `<20 digits><suffix>` name, or undefined. */

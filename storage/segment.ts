@@ -42,7 +42,14 @@ import { BatchHeaderScanner } from './batch-scan.js';
 import type { RecordLocation } from './batch-scan.js';
 import { baseOffsetNumber, entrySize, lastOffsetNumber, maxTimestampNumber } from '../protocol/records/batch-header.js';
 import { findRecordByTimestamp, locateBatch, readFromIndexPosition } from './segment-read.js';
-import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFileName } from './segment-types.js';
+import {
+  DELETED_SUFFIX,
+  INDEX_SUFFIX,
+  LOG_SUFFIX,
+  TIME_INDEX_SUFFIX,
+  segmentFileName,
+  segmentPath,
+} from './segment-types.js';
 import type {
   BatchLocation,
   RollCheck,
@@ -60,6 +67,8 @@ export * from './segment-types.js';
 export type { RecoverOptions, SegmentRecoveryResult } from './segment-recovery.js';
 
 const INT32_MAX = 0x7fffffff;
+/** Largest segment tail (bytes after its last index entry) loadTail reads by one blocking call at start-up. */
+const MAX_TAIL_READ_NOW = 1 << 20;
 
 export class LogSegment {
   private _size: number;
@@ -85,7 +94,7 @@ export class LogSegment {
     size: number,
     suffix = '',
   ) {
-    this.logPath = path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX)) + suffix;
+    this.logPath = segmentPath(dir, segmentFileName(baseOffset, LOG_SUFFIX)) + suffix;
     this._size = size;
     this.flushedSize = size;
     this._nextOffset = baseOffset;
@@ -143,7 +152,7 @@ export class LogSegment {
     // otherwise hold (or churn) 30,000 descriptors at start-up.
     const sizes = await segmentSizes(fs, dir, baseOffset, files, tail);
     const sized = (n: number | undefined): { size?: number } => (n === undefined ? {} : { size: n });
-    const at = (sfx: string): string => path.join(dir, segmentFileName(baseOffset, sfx));
+    const at = (sfx: string): string => segmentPath(dir, segmentFileName(baseOffset, sfx));
     const log = await fs.open(at(LOG_SUFFIX), { lazy: sizes.log !== undefined });
     const size = sizes.log ?? (await log.size());
     const problems: string[] = [];
@@ -306,7 +315,11 @@ export class LogSegment {
     this._nextOffset = this.baseOffset;
     this.bytesSinceLastIndexEntry = 0;
     const lastIndexed = lastOff?.position ?? -1;
-    const scan = new BatchHeaderScanner(this.log, start, this._size);
+    // At start-up (FileSystem.setStartupMode) a tail of bounded size is read by one blocking call.
+    const tailBytes = this._size - start;
+    const preloaded =
+      tailBytes <= MAX_TAIL_READ_NOW ? this.deps.fs.readNow?.(this.log.path, start, tailBytes) : undefined;
+    const scan = new BatchHeaderScanner(this.log, start, this._size, undefined, preloaded);
     let prevLast = this.baseOffset - 1;
     while (await scan.next()) {
       if (scan.baseOffset <= prevLast) return `offset ${scan.baseOffset} out of order at position ${scan.position}`;

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { NodeFileSystem, FileSystemError, ensureDirDurable, isNotFound, readAt } from '../../storage/fs.js';
+import { CachingFileSystem } from '../../storage/fd-cache.js';
 import { tempDir } from './helpers.js';
 
 test('NodeFileSystem: positional writev, read, truncate, sync, rename, readdir, rmrf', async () => {
@@ -37,6 +39,56 @@ test('NodeFileSystem: positional writev, read, truncate, sync, rename, readdir, 
     );
     await fs.rmrf(path.join(dir, 'a'));
     assert.equal(await fs.exists(path.join(dir, 'a')), false);
+  } finally {
+    await cleanup();
+  }
+});
+
+test('NodeFileSystem start-up mode: readdir, stat, exists and readFile answer as of the call; errors are coded', async () => {
+  const { dir, cleanup } = await tempDir();
+  try {
+    // Set through the descriptor cache, which passes the mode on (as the broker's file system does).
+    const fs = new NodeFileSystem();
+    const cache = new CachingFileSystem(fs, { maxOpen: 4 });
+    writeFileSync(path.join(dir, 'a'), 'aa');
+    cache.setStartupMode(true);
+    const listed = fs.readdir(dir);
+    const read = fs.readFile(path.join(dir, 'a'));
+    const stated = fs.stat(path.join(dir, 'a'));
+    const existed = fs.exists(path.join(dir, 'b'));
+    // Changed after the calls, before their promises are awaited: blocking calls already have their answers.
+    writeFileSync(path.join(dir, 'a'), 'changed');
+    writeFileSync(path.join(dir, 'b'), 'b');
+    assert.deepEqual(await listed, ['a']);
+    assert.equal((await read).toString(), 'aa');
+    assert.equal((await stated).size, 2);
+    assert.equal(await existed, false);
+    await assert.rejects(fs.readFile(path.join(dir, 'nope')), (e: unknown) => isNotFound(e));
+    await assert.rejects(fs.stat(path.join(dir, 'nope')), (e: unknown) => isNotFound(e));
+    await assert.rejects(fs.readdir(path.join(dir, 'nope')), (e: unknown) => e instanceof FileSystemError);
+    assert.deepEqual((await cache.readdir(dir)).sort(), ['a', 'b']);
+    cache.setStartupMode(false);
+    assert.deepEqual((await fs.readdir(dir)).sort(), ['a', 'b']);
+    assert.equal((await cache.stat(path.join(dir, 'a'))).size, 7);
+  } finally {
+    await cleanup();
+  }
+});
+
+test('NodeFileSystem.readNow: a range by blocking calls in start-up mode only', async () => {
+  const { dir, cleanup } = await tempDir();
+  try {
+    const fs = new NodeFileSystem();
+    const f = path.join(dir, 'f');
+    writeFileSync(f, 'abcdefgh');
+    assert.equal(fs.readNow(f, 2, 3), undefined, 'not in start-up mode');
+    fs.setStartupMode(true);
+    assert.equal(fs.readNow(f, 2, 3)?.toString(), 'cde');
+    assert.equal(fs.readNow(f, 6, 10)?.toString(), 'gh', 'fewer at end of file');
+    assert.throws(
+      () => fs.readNow(path.join(dir, 'nope'), 0, 1),
+      (e: unknown) => isNotFound(e),
+    );
   } finally {
     await cleanup();
   }

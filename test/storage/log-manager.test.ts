@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { readFile, readdir, mkdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, mkdir, rm, writeFile } from 'node:fs/promises';
 import { LogManager, RECOVERY_POINT_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT } from '../../storage/log-manager.js';
 import { CLEAN_SHUTDOWN_FILE } from '../../storage/clean-shutdown.js';
 import { logConfigResolver, resolveLogConfig } from '../helpers/log-config.js';
 import { MemoryFileSystem } from '../../storage/memory-fs.js';
 import { NodeFileSystem } from '../../storage/fs.js';
+import { CachingFileSystem } from '../../storage/fd-cache.js';
 import { FakeClock } from '../../storage/clock.js';
 import { StorageError } from '../../protocol/errors.js';
 import { batchOf, decodeRecords, settle, tempDir } from './helpers.js';
@@ -201,4 +202,37 @@ test('crash without close: checkpointed recovery point limits recovery; acknowle
   assert.equal(s1.recovered.length, 0);
   await again.closeAll();
   await settle();
+});
+
+test('start without a clean-shutdown file, real files: segment tails read at start-up give the log ends', async () => {
+  const { dir, cleanup } = await tempDir();
+  try {
+    // As the broker runs it: real files behind the descriptor cache (start-up mode reads tails by blocking calls).
+    const opts = {
+      fs: new CachingFileSystem(new NodeFileSystem(), { maxOpen: 8 }),
+      clock: new FakeClock(),
+      resolveConfig: logConfigResolver({ segmentBytes: 700 }),
+    };
+    const mgr = await LogManager.open(dir, opts);
+    for (let p = 0; p < 3; p++) await mgr.createLog('t', p);
+    for (let i = 0; i < 20; i++) {
+      await mgr.getLog('t', i % 3)!.append(batchOf(1 + (i % 2), { valueSize: 90, timestamp: 1000 + i }));
+    }
+    const ends = [0, 1, 2].map((p) => mgr.getLog('t', p)!.logEndOffset);
+    assert.ok(mgr.getLog('t', 0)!.segmentCount > 1, 'the logs rolled');
+    await mgr.closeAll();
+    await rm(path.join(dir, CLEAN_SHUTDOWN_FILE)); // as after kill -9 with everything flushed
+    const again = await LogManager.open(dir, { ...opts, partitions: tps('t', 3) });
+    assert.deepEqual(
+      [0, 1, 2].map((p) => again.getLog('t', p)!.logEndOffset),
+      ends,
+    );
+    const log = again.getLog('t', 1)!;
+    await log.append(batchOf(1, { valueSize: 10, timestamp: 5000 }));
+    const offsets = decodeRecords((await log.read(ends[1]!, 1 << 20)).records).map((r) => r.offset);
+    assert.deepEqual(offsets, [ends[1]]);
+    await again.closeAll();
+  } finally {
+    await cleanup();
+  }
 });
