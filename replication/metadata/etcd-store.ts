@@ -59,7 +59,7 @@ import {
 import type { CreateTopicOptions, MetadataListener, MetadataStore, PartitionChange, ProducerIdBlock } from './store.js';
 import type { RecordSection, RecordUpdate } from './records.js';
 import { updateEtcdRecords } from './etcd-records.js';
-import { changedPartition, type PartitionWrite } from './partition-change.js';
+import { changedPartition, planBatch, type PartitionWrite } from './partition-change.js';
 
 export interface EtcdMetadataStoreOptions {
   /** This node's started session (its lease binds the broker registration). */
@@ -404,23 +404,12 @@ export class EtcdMetadataStore implements MetadataStore {
 
   private async batch(writes: readonly PartitionWrite[], guard?: Compare) {
     for (const topic of new Set(writes.map((w) => w.topic))) await this.sync(topic).catch(() => undefined);
-    const out: PromiseSettledResult<PartitionRegistration>[] = [];
-    const puts: Array<{ i: number; rel: string; updated: PartitionRegistration }> = [];
-    writes.forEach((w, i) => {
-      try {
-        const cur = this.current.partition(w.topic, w.partition);
-        if (!cur)
-          throw new StorageError(`unknown partition ${w.topic}-${w.partition}`, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-        const updated = changedPartition(w.topic, cur, w.partitionEpoch, w.change, (id) => !!this.current.broker(id));
-        out[i] = { status: 'fulfilled', value: cur };
-        const rel = partitionKey(w.topic, w.partition);
-        if (puts.some((p) => p.rel === rel))
-          throw new StorageError(`${w.topic}-${w.partition} twice in one batch`, ErrorCode.INVALID_REQUEST);
-        if (updated) puts.push({ i, rel, updated });
-      } catch (reason) {
-        out[i] = { status: 'rejected', reason };
-      }
-    });
+    const { out, changed } = planBatch(writes, this.current);
+    const puts = changed.map(({ i, updated }) => ({
+      i,
+      updated,
+      rel: partitionKey(writes[i].topic, updated.partition),
+    }));
     if (!puts.length) return out;
     const r = await txn(this.session.conn, {
       compare: [

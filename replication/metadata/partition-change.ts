@@ -7,10 +7,12 @@
  *   change that breaks the invariants (replicas non-empty and distinct, new replicas registered brokers, ISR a
  *   subset of the replicas, the leader in the ISR or none, adding/removing subsets of the replicas, disjoint).
  * - A new leader bumps the leader epoch; every change bumps the partition epoch.
+ * - `planBatch` checks a batch against an image: each write's outcome so far (refused: rejected; no change:
+ *   fulfilled with the partition as it is) and the registrations to write (a partition twice: INVALID_REQUEST).
  */
 import { StorageError } from '../../protocol/errors.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import { NO_LEADER, type PartitionRegistration } from './image.js';
+import { type MetadataImage, NO_LEADER, type PartitionRegistration } from './image.js';
 import type { PartitionChange } from './store.js';
 
 /** One partition's change in a batched write (`alterPartitionsGuarded`). */
@@ -72,4 +74,28 @@ export function changedPartition(
     ...(adding.length ? { addingReplicas: [...adding] } : {}),
     ...(removing.length ? { removingReplicas: [...removing] } : {}),
   };
+}
+
+/** See the header: the checked batch against `image`. */
+export function planBatch(writes: readonly PartitionWrite[], image: MetadataImage) {
+  const out: PromiseSettledResult<PartitionRegistration>[] = [];
+  const changed: Array<{ i: number; updated: PartitionRegistration }> = [];
+  const seen = new Set<string>();
+  writes.forEach((w, i) => {
+    try {
+      const id = `${w.topic}\0${w.partition}`;
+      if (seen.has(id))
+        throw new StorageError(`${w.topic}-${w.partition} twice in one batch`, ErrorCode.INVALID_REQUEST);
+      seen.add(id);
+      const cur = image.partition(w.topic, w.partition);
+      if (!cur)
+        throw new StorageError(`unknown partition ${w.topic}-${w.partition}`, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      const updated = changedPartition(w.topic, cur, w.partitionEpoch, w.change, (b) => !!image.broker(b));
+      out[i] = { status: 'fulfilled', value: cur };
+      if (updated) changed.push({ i, updated });
+    } catch (reason) {
+      out[i] = { status: 'rejected', reason };
+    }
+  });
+  return { out, changed };
 }
