@@ -96,17 +96,17 @@ export class Controller {
         imbalancePercentage: r.imbalancePercentage,
         image: () => o.store.image,
         isActive: () => this.isActive,
-        write: (topic, partition, epoch, change) => this.alterPartition(topic, partition, epoch, change),
+        write: (writes) => this.alterPartitions(writes),
         log: this.log,
       });
   }
 
-  /** A write of the current term, guarded by its leadership (duties beside liveness: preferred-leader.ts). */
-  alterPartition(topic: string, partition: number, partitionEpoch: number, change: PartitionChange) {
+  /** Writes of the current term in one batch, guarded by its leadership (duties beside liveness: preferred-leader.ts). */
+  alterPartitions(writes: PartitionWrite[]) {
     const term = this.leadership;
     if (!term?.isLeader)
       return Promise.reject(new CoordinationError('ERR_NOT_CONTROLLER', 'this node is not the controller', 41));
-    return this.o.store.alterPartitionGuarded(topic, partition, partitionEpoch, change, term.guard());
+    return this.o.store.alterPartitionsGuarded(writes, term.guard());
   }
 
   /** True while this node is the elected controller. */
