@@ -101,7 +101,7 @@ export class Controller {
       });
   }
 
-  /** Writes of the current term in one batch, guarded by its leadership (duties beside liveness: preferred-leader.ts). */
+  /** Writes of the current term as one batch guarded by its leadership (other duties: preferred-leader.ts). */
   alterPartitions(writes: PartitionWrite[]) {
     const term = this.leadership;
     if (!term?.isLeader)
