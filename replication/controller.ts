@@ -11,9 +11,11 @@
  *     (the topic's override, else the cluster default) true, the first live replica leads with ISR = [it]
  *     (records may be lost, as in Kafka); otherwise the partition goes offline: leader -1, the ISR kept as
  *     [last leader] (Kafka never empties the ISR), so that replica leads again cleanly when it returns.
- *   Each write goes through `alterPartitionGuarded`: a compare on the partition key's mod revision plus the
- *   leadership guard, so a deposed controller writes nothing; a leader change bumps the leader epoch, every
- *   change the partition epoch (the store does both).
+ *   A pass's changes go out as one batch (`alterPartitionsGuarded`: one etcd transaction comparing every
+ *   partition key's mod revision plus the leadership guard, all or nothing; on a lost compare each change is
+ *   retried on its own), so a deposed controller writes nothing and brokers apply a broker's fencing as one
+ *   image change, as Kafka's controller publishes it as one batch; a leader change bumps the leader epoch,
+ *   every change the partition epoch (the store does both).
  * - A running partition reassignment is completed (reassignment.ts `completionChange`) once its adding
  *   replicas are all in the ISR and no leadership change is due, through the same guarded write.
  * - A broker that comes back moves nothing at once, except that an offline partition is given a leader again as
@@ -32,8 +34,9 @@ import { noLog, type EtcdLog } from './etcd/connection.js';
 import { Election, type Leadership } from './etcd/election.js';
 import type { EtcdSession } from './etcd/session.js';
 import type { EtcdMetadataStore } from './metadata/etcd-store.js';
-import { NO_LEADER, type PartitionRegistration, type TopicImage } from './metadata/image.js';
+import { NO_LEADER, type PartitionRegistration } from './metadata/image.js';
 import type { PartitionChange } from './metadata/store.js';
+import type { PartitionWrite } from './metadata/partition-change.js';
 import { completionChange } from './reassignment.js';
 import type { Clock } from '../storage/clock.js';
 import { SystemClock } from '../storage/clock.js';
@@ -93,17 +96,17 @@ export class Controller {
         imbalancePercentage: r.imbalancePercentage,
         image: () => o.store.image,
         isActive: () => this.isActive,
-        write: (topic, partition, epoch, change) => this.alterPartition(topic, partition, epoch, change),
+        write: (writes) => this.alterPartitions(writes),
         log: this.log,
       });
   }
 
-  /** A write of the current term, guarded by its leadership (duties beside liveness: preferred-leader.ts). */
-  alterPartition(topic: string, partition: number, partitionEpoch: number, change: PartitionChange) {
+  /** Writes of the current term as one batch guarded by its leadership (other duties: preferred-leader.ts). */
+  alterPartitions(writes: PartitionWrite[]) {
     const term = this.leadership;
     if (!term?.isLeader)
       return Promise.reject(new CoordinationError('ERR_NOT_CONTROLLER', 'this node is not the controller', 41));
-    return this.o.store.alterPartitionGuarded(topic, partition, partitionEpoch, change, term.guard());
+    return this.o.store.alterPartitionsGuarded(writes, term.guard());
   }
 
   /** True while this node is the elected controller. */
@@ -169,12 +172,16 @@ export class Controller {
     }
   }
 
-  /** One check of every partition; false when some write failed and the pass must run again. */
+  /**
+   * One check of every partition; false when some write failed and the pass must run again. The pass's changes
+   * (a broker's loss or controlled shutdown moves many partitions) are written as one batch, one etcd transaction,
+   * so that brokers never answer Metadata from a mix of moved and unmoved partitions of one pass.
+   */
   private async pass(term: Leadership): Promise<boolean> {
     const image = this.o.store.image;
     const live = new Set(image.liveBrokers().map((b) => b.nodeId));
     const shutting = shuttingDownBrokers(image);
-    const writes: Promise<void>[] = [];
+    const writes: PartitionWrite[] = [];
     for (const topic of image.topics()) {
       const unclean = (topic.configs[UNCLEAN] ?? String(this.o.uncleanLeaderElection ?? false)) === 'true';
       for (const p of topic.partitionStates) {
@@ -182,37 +189,50 @@ export class Controller {
           controlledShutdownChange(p, live, shutting) ??
           leadershipChange(p, live, unclean) ??
           completionChange(p, live);
-        if (change) writes.push(this.write(term, topic, p, change));
+        if (change)
+          writes.push({ topic: topic.name, partition: p.partition, partitionEpoch: p.partitionEpoch, change });
       }
     }
-    const results = await Promise.allSettled(writes);
-    return results.every((r) => r.status === 'fulfilled');
+    if (!writes.length) return true;
+    let results: PromiseSettledResult<PartitionRegistration>[];
+    try {
+      results = await this.o.store.alterPartitionsGuarded(writes, term.guard());
+    } catch (err) {
+      this.dirty = true;
+      this.log.warn({ err: (err as Error).message, partitions: writes.length }, 'partition states not written');
+      return false;
+    }
+    let ok = true;
+    results.forEach((r, i) => {
+      if (!this.settled(writes[i], r)) ok = false;
+    });
+    return ok;
   }
 
-  private async write(term: Leadership, t: TopicImage, p: PartitionRegistration, change: PartitionChange) {
-    try {
-      const after = await this.o.store.alterPartitionGuarded(
-        t.name,
-        p.partition,
-        p.partitionEpoch,
-        change,
-        term.guard(),
-      );
+  /** Logs one partition's outcome; false when the pass must run again after a pause. */
+  private settled(w: PartitionWrite, r: PromiseSettledResult<PartitionRegistration>): boolean {
+    if (r.status === 'fulfilled') {
+      const after = r.value;
       this.log.info(
-        { topic: t.name, partition: p.partition, leader: after.leader, leaderEpoch: after.leaderEpoch, isr: after.isr },
+        {
+          topic: w.topic,
+          partition: w.partition,
+          leader: after.leader,
+          leaderEpoch: after.leaderEpoch,
+          isr: after.isr,
+        },
         'partition leadership changed',
       );
-    } catch (err) {
-      const e = err as RunnelError;
-      if (e.code === 'ERR_NOT_CONTROLLER') return; // the term is over; the next controller re-checks
-      if (e.kafkaCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return;
-      // INVALID_UPDATE_VERSION: the partition moved meanwhile; its change triggers another pass.
-      this.dirty = true;
-      if (e.kafkaCode !== ErrorCode.INVALID_UPDATE_VERSION) {
-        this.log.warn({ err: e.message, topic: t.name, partition: p.partition }, 'partition state not written');
-        throw err;
-      }
+      return true;
     }
+    const e = r.reason as RunnelError;
+    if (e.code === 'ERR_NOT_CONTROLLER') return true; // the term is over; the next controller re-checks
+    if (e.kafkaCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return true;
+    // INVALID_UPDATE_VERSION: the partition moved meanwhile; its change triggers another pass.
+    this.dirty = true;
+    if (e.kafkaCode === ErrorCode.INVALID_UPDATE_VERSION) return true;
+    this.log.warn({ err: e.message, topic: w.topic, partition: w.partition }, 'partition state not written');
+    return false;
   }
 
   /** Waits until no check is running or pending (tests, orderly shutdown). */

@@ -7,15 +7,16 @@
  *   replica; for a broker whose share of partitions led by someone else exceeds
  *   `leader.imbalance.per.broker.percentage` (10) %, every such partition whose preferred replica can lead is
  *   moved back (`rebalanceCandidates`, Kafka's checkAndTriggerAutoLeaderRebalance).
- * - Each move is one controller write (CAS on the partition plus the controller's leadership guard), bumping the
- *   leader epoch; the ISR is unchanged. A lost race or a deposed controller just skips the partition: the next
- *   check sees the new state.
+ * - One check's moves are one batched controller write (one etcd transaction: a CAS on each partition plus the
+ *   controller's leadership guard), each bumping the leader epoch; the ISR is unchanged. A lost race or a deposed
+ *   controller just skips the partition: the next check sees the new state.
  * - `preferredLeaderChange` is also the PREFERRED election of ElectLeaders (leader-election.ts).
  */
 import type { Clock, TimerHandle } from '../storage/clock.js';
 import type { EtcdLog } from './etcd/connection.js';
 import type { MetadataImage, PartitionRegistration } from './metadata/image.js';
 import type { PartitionChange } from './metadata/store.js';
+import type { PartitionWrite } from './metadata/partition-change.js';
 
 /** `{ leader: preferred }` when the preferred replica does not lead and may (active, in the ISR); else undefined. */
 export function preferredLeaderChange(
@@ -72,8 +73,8 @@ export interface PreferredLeaderBalancerOptions {
   image: () => MetadataImage;
   /** True while this node is the elected controller. */
   isActive: () => boolean;
-  /** A controller write (guarded by its leadership). */
-  write: (topic: string, partition: number, partitionEpoch: number, change: PartitionChange) => Promise<unknown>;
+  /** A batched controller write (guarded by its leadership): each write's outcome, in order. */
+  write: (writes: PartitionWrite[]) => Promise<PromiseSettledResult<unknown>[]>;
   log: EtcdLog;
 }
 
@@ -108,23 +109,35 @@ export class PreferredLeaderBalancer {
   private async checkOnce(): Promise<number> {
     if (!this.o.isActive()) return 0;
     const candidates = rebalanceCandidates(this.o.image(), this.o.imbalancePercentage);
+    if (!candidates.length || this.closed) return 0;
+    const writes = candidates.map((c) => ({
+      topic: c.topic,
+      partition: c.partition.partition,
+      partitionEpoch: c.partition.partitionEpoch,
+      change: c.change,
+    }));
     let moved = 0;
-    for (const c of candidates) {
-      if (this.closed || !this.o.isActive()) break;
-      try {
-        await this.o.write(c.topic, c.partition.partition, c.partition.partitionEpoch, c.change);
+    let results: PromiseSettledResult<unknown>[];
+    try {
+      results = await this.o.write(writes);
+    } catch (err) {
+      this.o.log.warn({ err: (err as Error).message }, 'preferred leader election skipped');
+      return 0;
+    }
+    results.forEach((r, i) => {
+      const w = writes[i];
+      if (r.status === 'fulfilled') {
         moved++;
         this.o.log.info(
-          { topic: c.topic, partition: c.partition.partition, leader: c.change.leader },
+          { topic: w.topic, partition: w.partition, leader: w.change.leader },
           'preferred replica elected leader',
         );
-      } catch (err) {
+      } else
         this.o.log.warn(
-          { topic: c.topic, partition: c.partition.partition, err: (err as Error).message },
+          { topic: w.topic, partition: w.partition, err: (r.reason as Error).message },
           'preferred leader election skipped',
         );
-      }
-    }
+    });
     return moved;
   }
 

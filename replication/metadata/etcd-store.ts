@@ -49,7 +49,6 @@ import {
 } from './etcd-image.js';
 import {
   type MetadataImage,
-  NO_LEADER,
   invalidTopicName,
   newPartition,
   newTopicId,
@@ -60,6 +59,7 @@ import {
 import type { CreateTopicOptions, MetadataListener, MetadataStore, PartitionChange, ProducerIdBlock } from './store.js';
 import type { RecordSection, RecordUpdate } from './records.js';
 import { updateEtcdRecords } from './etcd-records.js';
+import { changedPartition, planBatch, type PartitionWrite } from './partition-change.js';
 
 export interface EtcdMetadataStoreOptions {
   /** This node's started session (its lease binds the broker registration). */
@@ -77,9 +77,8 @@ export interface EtcdMetadataStoreOptions {
 
 /** How often a write re-reads and retries after losing a compare to a concurrent writer. */
 const MAX_ATTEMPTS = 8;
-
-const sameIds = (a: readonly number[], b: readonly number[]): boolean =>
-  a.length === b.length && a.every((x, i) => x === b[i]);
+/** Partitions per batched transaction: their compares plus the guard stay within etcd's --max-txn-ops (128). */
+const MAX_BATCH = 100;
 
 export class EtcdMetadataStore implements MetadataStore {
   readonly nodeId: number;
@@ -361,45 +360,8 @@ export class EtcdMetadataStore implements MetadataStore {
         const cur = this.known(topic).partitionStates[partition];
         if (!cur)
           throw new StorageError(`unknown partition ${topic}-${partition}`, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-        if (cur.partitionEpoch !== expectedPartitionEpoch)
-          throw new StorageError(
-            `${topic}-${partition} is at partition epoch ${cur.partitionEpoch}, not ${expectedPartitionEpoch}`,
-            ErrorCode.INVALID_UPDATE_VERSION,
-          );
-        const replicas = change.replicas ?? cur.replicas;
-        const isr = change.isr ?? cur.isr;
-        const leader = change.leader ?? cur.leader;
-        const adding = change.addingReplicas ?? cur.addingReplicas ?? [];
-        const removing = change.removingReplicas ?? cur.removingReplicas ?? [];
-        const newReplicas = replicas.filter((id) => !cur.replicas.includes(id));
-        if (
-          replicas.length === 0 ||
-          new Set(replicas).size !== replicas.length ||
-          newReplicas.some((id) => !this.current.broker(id)) ||
-          isr.some((id) => !replicas.includes(id)) ||
-          (leader !== NO_LEADER && !isr.includes(leader)) ||
-          [...adding, ...removing].some((id) => !replicas.includes(id)) ||
-          adding.some((id) => removing.includes(id))
-        )
-          throw new StorageError(`invalid change of ${topic}-${partition}`, ErrorCode.INVALID_REQUEST);
-        if (
-          sameIds(replicas, cur.replicas) &&
-          sameIds(isr, cur.isr) &&
-          leader === cur.leader &&
-          sameIds(adding, cur.addingReplicas ?? []) &&
-          sameIds(removing, cur.removingReplicas ?? [])
-        )
-          return cur;
-        const updated: PartitionRegistration = {
-          partition,
-          replicas: [...replicas],
-          isr: [...isr],
-          leader,
-          leaderEpoch: leader !== cur.leader ? cur.leaderEpoch + 1 : cur.leaderEpoch,
-          partitionEpoch: cur.partitionEpoch + 1,
-          ...(adding.length ? { addingReplicas: [...adding] } : {}),
-          ...(removing.length ? { removingReplicas: [...removing] } : {}),
-        };
+        const updated = changedPartition(topic, cur, expectedPartitionEpoch, change, (id) => !!this.current.broker(id));
+        if (!updated) return cur;
         const rel = partitionKey(topic, partition);
         const key = this.key(rel);
         const r = await txn(this.session.conn, {
@@ -419,6 +381,65 @@ export class EtcdMetadataStore implements MetadataStore {
       }
       throw new StorageError(`${topic}-${partition} kept changing`, ErrorCode.INVALID_UPDATE_VERSION);
     });
+  }
+
+  /**
+   * Many partitions' changes as one etcd transaction (the controller's pass, e.g. a broker's fencing), so every
+   * node applies them as one delta: compares every changed partition key's mod revision (and `guard`), puts all,
+   * or nothing. Changes that are refused (unknown partition, wrong epoch, invalid) or change nothing settle on
+   * their own. When a compare fails each change is retried as alterPartitionGuarded (re-read, re-checked).
+   * Over MAX_BATCH partitions the changes go in several transactions (etcd's per-txn op limit).
+   */
+  alterPartitionsGuarded(
+    writes: readonly PartitionWrite[],
+    guard?: Compare,
+  ): Promise<PromiseSettledResult<PartitionRegistration>[]> {
+    return this.write(async () => {
+      const out: PromiseSettledResult<PartitionRegistration>[] = [];
+      for (let i = 0; i < writes.length; i += MAX_BATCH)
+        out.push(...(await this.batch(writes.slice(i, i + MAX_BATCH), guard)));
+      return out;
+    });
+  }
+
+  private async batch(writes: readonly PartitionWrite[], guard?: Compare) {
+    for (const topic of new Set(writes.map((w) => w.topic))) await this.sync(topic).catch(() => undefined);
+    const { out, changed } = planBatch(writes, this.current);
+    const puts = changed.map(({ i, updated }) => ({
+      i,
+      updated,
+      rel: partitionKey(writes[i].topic, updated.partition),
+    }));
+    if (!puts.length) return out;
+    const r = await txn(this.session.conn, {
+      compare: [
+        ...puts.map((p) => ({ key: this.key(p.rel), modRevision: this.keys.modRevision(p.rel) })),
+        ...(guard ? [guard] : []),
+      ],
+      success: puts.map((p) => ({ put: this.key(p.rel), value: JSON.stringify(partitionRecord(p.updated)) })),
+      failure: guard ? [{ get: guard.key }] : [],
+    });
+    if (r.succeeded) {
+      await this.delivery(r.revision);
+      for (const { i, updated } of puts)
+        out[i] = { status: 'fulfilled', value: this.current.partition(writes[i].topic, updated.partition) ?? updated };
+      return out;
+    }
+    if (guard && 'createRevision' in guard && r.results[0][0]?.createRevision !== guard.createRevision) {
+      const reason = new CoordinationError('ERR_NOT_CONTROLLER', `not the controller any more (${guard.key})`, 41);
+      for (const { i } of puts) out[i] = { status: 'rejected', reason };
+      return out;
+    }
+    const retried = await Promise.allSettled(
+      puts.map(({ i }) => {
+        const w = writes[i];
+        return this.alterPartitionGuarded(w.topic, w.partition, w.partitionEpoch, w.change, guard);
+      }),
+    );
+    puts.forEach(({ i }, k) => {
+      out[i] = retried[k];
+    });
+    return out;
   }
 
   registerBroker(registration: BrokerRegistration): Promise<void> {

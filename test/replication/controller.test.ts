@@ -59,13 +59,24 @@ test('broker lease revoked: the next ISR replica leads, epoch + 1; its return mo
   const t = await ctl.store.createTopic('t', { partitions: 6, replicationFactor: 3 });
   const led = t.partitionStates.filter((p) => p.leader === victim.nodeId);
   assert.equal(led.length, 2);
+  const watcher = c.nodes.find((x) => x !== ctl && x !== victim)!;
+  const deltas: number[][] = [];
+  const off = watcher.store.subscribe((d) => {
+    const parts = d.changes.flatMap((ch) => (ch.type === 'partition-changed' ? [ch.partition.partition] : []));
+    if (parts.length) deltas.push(parts);
+  });
   await victim.session.revokeLease();
   const moved = (x: TestNode) => led.every((p) => x.store.image.partition('t', p.partition)?.leader === p.replicas[1]);
   await waitFor(() => c.nodes.every(moved), 10_000, 'leadership moved on every node');
-  // The ISR shrinks of the partitions the victim only followed are separate writes: wait for them too.
   const shrunk = () =>
-    t.partitionStates.every((p) => !ctl.store.image.partition('t', p.partition)?.isr.includes(victim.nodeId));
+    t.partitionStates.every((p) => !watcher.store.image.partition('t', p.partition)?.isr.includes(victim.nodeId));
   await waitFor(shrunk, 10_000, 'the victim left every ISR');
+  off();
+  // The fencing's leader moves and ISR shrinks are one controller write: one delta on every other node.
+  assert.deepEqual(
+    deltas.map((d) => [...d].sort((a, b) => a - b)),
+    [[0, 1, 2, 3, 4, 5]],
+  );
   for (const p of led) {
     const now = ctl.store.image.partition('t', p.partition)!;
     assert.equal(now.leaderEpoch, p.leaderEpoch + 1);

@@ -80,9 +80,11 @@ test('PreferredLeaderBalancer: checks every interval while active; writes with t
     imbalancePercentage: 10,
     image: () => img,
     isActive: () => active,
-    write: async (topic, partition, epoch, change) => {
-      writes.push([topic, partition, epoch, change]);
-    },
+    write: async (batch) =>
+      batch.map((w) => {
+        writes.push([w.topic, w.partition, w.partitionEpoch, w.change]);
+        return { status: 'fulfilled', value: undefined } as const;
+      }),
     log: { info: () => undefined, warn: () => undefined },
   });
   b.start();

@@ -143,6 +143,57 @@ test('alterPartition: CAS on the partition epoch; of two racing writers one gets
   await assert.rejects(n1.store.alterPartition('t', 0, 2, { leader: 9 }), coded(ErrorCode.INVALID_REQUEST));
 });
 
+test('alterPartitionsGuarded: one transaction, delivered to every node as one delta; all or nothing', async () => {
+  const c = await cluster('store-batch');
+  const [n1, n2, n3] = c.nodes;
+  const t = await n1.store.createTopic('b', { partitions: 6, replicationFactor: 3 });
+  await waitFor(() => n2.store.image.topic('b') !== undefined, 5000, 'n2 sees b');
+  const deltas: number[][] = [];
+  n2.store.subscribe((d) => {
+    const parts = d.changes.flatMap((ch) => (ch.type === 'partition-changed' ? [ch.partition.partition] : []));
+    if (parts.length) deltas.push(parts);
+  });
+  // Node 3 is "lost": it leaves every ISR and its leaderships move to the next replica in the ISR.
+  const writes = t.partitionStates.map((p) => {
+    const isr = p.isr.filter((id) => id !== 3);
+    const leader = p.leader === 3 ? p.replicas.find((id) => isr.includes(id)) : undefined;
+    return { topic: 'b', partition: p.partition, partitionEpoch: 0, change: { isr, leader } };
+  });
+  // A refused change (stale epoch) and one that changes nothing settle on their own.
+  const refused = { topic: 'b', partition: 0, partitionEpoch: 7, change: { isr: [1] } };
+  const results = await n1.store.alterPartitionsGuarded([...writes.slice(1), refused]);
+  assert.equal(results.length, 6);
+  assert.ok(coded(ErrorCode.INVALID_UPDATE_VERSION)((results[5] as PromiseRejectedResult).reason));
+  for (const r of results.slice(0, 5)) {
+    assert.equal(r.status, 'fulfilled');
+    assert.equal(r.value.partitionEpoch, 1);
+    assert.ok(!r.value.isr.includes(3));
+    assert.notEqual(r.value.leader, 3);
+  }
+  await waitFor(() => deltas.length > 0, 5000, 'n2 sees the batch');
+  assert.deepEqual(deltas, [[1, 2, 3, 4, 5]], 'the five changes arrive on n2 as one delta');
+  const same = await n1.store.alterPartitionsGuarded([writes[1]].map((w) => ({ ...w, partitionEpoch: 1 })));
+  assert.equal(same[0].status === 'fulfilled' && same[0].value.partitionEpoch, 1, 'no change, no write');
+  // A failing guard writes nothing.
+  const guard = { key: n1.conn.key('no-such-controller'), createRevision: 12345 };
+  const deposed = await n1.store.alterPartitionsGuarded([writes[0]], guard);
+  assert.equal((deposed[0] as PromiseRejectedResult).reason.code, 'ERR_NOT_CONTROLLER');
+  assert.equal(n1.store.image.partition('b', 0)?.partitionEpoch, 0);
+  // Two nodes racing with the same batch: one writes all of it, the other none (INVALID_UPDATE_VERSION each).
+  await waitFor(() => n3.store.image.partition('b', 5)?.partitionEpoch === 1, 5000, 'n3 sees the batch');
+  const next = [0, 1, 2, 3, 4, 5].map((p) => ({
+    topic: 'b',
+    partition: p,
+    partitionEpoch: p === 0 ? 0 : 1,
+    change: { isr: [...(n1.store.image.partition('b', p)?.isr ?? [])].reverse() },
+  }));
+  const raced = await Promise.all([n1.store.alterPartitionsGuarded(next), n3.store.alterPartitionsGuarded(next)]);
+  const wins = raced.map((rs) => rs.filter((r) => r.status === 'fulfilled').length);
+  assert.deepEqual([...wins].sort(), [0, 6]);
+  for (const r of raced[wins.indexOf(0)])
+    assert.ok(coded(ErrorCode.INVALID_UPDATE_VERSION)((r as PromiseRejectedResult).reason));
+});
+
 test('producer id blocks from racing nodes never overlap', async () => {
   const c = await cluster('store-pids');
   const blocks = await Promise.all(
