@@ -1,7 +1,8 @@
 /**
  * Kafka request framing for a broker connection (int32 size, then the frame), fed either from a socket's
  * `onread` option (plaintext listeners, `withUserBuffer`) or from its 'data' chunks (TLS sockets, which take no
- * `onread` of their own: `tlsUserBuffer` gives them the same). Issue #16: a produce request of ~1 MiB used to arrive as ~16 chunks of 64 KiB, each a fresh
+ * `onread` of their own: `tlsUserBuffer` gives them the same). Issue #16: a produce request of ~1 MiB used to arrive
+ * as ~16 chunks of 64 KiB, each a fresh
  * allocation, then copied into the assembled frame. With `onread` the socket reads into one reusable buffer,
  * and once a large frame's size is known the rest of it is read by the kernel straight into the frame's own
  * memory (`nextBuffer`): one allocation per frame and no copy in JavaScript.

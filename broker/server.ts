@@ -4,7 +4,8 @@
  * principal `tls.authenticate` derives from the client certificate; a failed handshake (plaintext bytes, an
  * untrusted or missing required client certificate, no common protocol) or a refused peer closes the socket with
  * one warning and never affects the listener. A connection's socket reads into its request frames
- * (request-frames.ts): a plaintext one with `onread`, a TLS one (decrypted records) with the same user buffer. Stopping closes the listener (and stops certificate polling), lets
+ * (request-frames.ts): a plaintext one with `onread`, a TLS one (decrypted records) with the same user buffer.
+ * Stopping closes the listener (and stops certificate polling), lets
  * every connection finish the request it is handling, then closes them.
  */
 import { createServer, type Server, type AddressInfo, type Socket } from 'node:net';

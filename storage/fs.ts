@@ -8,7 +8,8 @@
  * Contract (both implementations):
  * - All I/O is asynchronous, with one exception: in start-up mode (`setStartupMode(true)`, LogManager's initial
  *   load, before the broker serves anything) NodeFileSystem runs readdir, stat, exists and readFile as blocking
- *   calls on the calling thread, and `readNow` reads a range of a file that way. Loading 10,000 partitions makes tens of thousands of them; each is a few
+ *   calls on the calling thread, and `readNow` reads a range of a file that way. Loading 10,000 partitions makes tens
+ * of thousands of them; each is a few
  *   microseconds of syscalls, while the callback API pays two thread-pool hand-offs and a promise per call
  *   (about 3x the CPU, and far more wall time on a loaded machine). Promises are still returned.
  * - `FileHandle.writev(buffers, position)` is positional and writes every byte or throws (short writes

@@ -29,7 +29,8 @@
  * Durability (log-flusher.ts): when logEndOffset - max(recoveryPoint, last requested flush) >=
  * flush.messages, an append resolves only after an fsync covering it. fsyncs are GROUP COMMITS:
  * an fsync covers every append written before it began, appends written while it is in flight share the
- * next one, and writes are not blocked by fsyncs. flush.ms arms a clock timer on the first unflushed append. Rolls start a background flush of
+ * next one, and writes are not blocked by fsyncs. flush.ms arms a clock timer on the first unflushed append. Rolls
+ * start a background flush of
  * the old segment. Fsync failures reject the waiting appends with StorageError; the data stays in the
  * log (it is in the page cache and readable) and the next flush retries. Write failures: append-queue.ts.
  *

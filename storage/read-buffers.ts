@@ -17,7 +17,8 @@
  * - `lease.release()` returns the lease's slabs to the pool and its grant to the budget. Call it only when
  *   nothing reads those buffers any more: for a Fetch, after the socket's write callback of the response (the
  *   bytes are in the kernel or the TLS layer by then), or when no response is sent. Releasing twice is harmless.
- * - The pool keeps free slabs up to the last budget's worth and 8 more (at least `minFree`): a steady load reuses the same
+ * - The pool keeps free slabs up to the last budget's worth and 8 more (at least `minFree`): a steady load reuses the
+ * same
  *   slabs instead of leaving megabytes a fetch to the garbage collector (external memory that RSS carries until
  *   a full collection).
  * - Invariants: a slab is either free in the pool or held by exactly one live lease; `granted` is the sum of

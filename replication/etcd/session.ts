@@ -9,7 +9,8 @@
  * there), then the session retries every `retryMs`: it revokes the old lease (so keys bound to it, the old
  * registration and any controller key, are gone before anything is re-created) and grants a new one, and
  * `onEstablished` listeners run with it. `expireIfDue` applies a deadline already passed whose timer has not
- * run yet (a process resumed after a stop handles its queued I/O before its timers); `losses` counts losses. A keep-alive stream that merely breaks is reopened; that alone loses
+ * run yet (a process resumed after a stop handles its queued I/O before its timers); `losses` counts losses. A
+ * keep-alive stream that merely breaks is reopened; that alone loses
  * nothing while answers come back within the TTL (an etcd restart shorter than the TTL goes unnoticed).
  */
 import { CoordinationError } from '../../protocol/errors.js';

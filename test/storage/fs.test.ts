@@ -44,7 +44,7 @@ test('NodeFileSystem: positional writev, read, truncate, sync, rename, readdir, 
   }
 });
 
-test('NodeFileSystem start-up mode: readdir, stat, exists and readFile answer as of the call; errors are coded', async () => {
+test('NodeFileSystem start-up mode: readdir, stat, exists, readFile answer as of the call; coded errors', async () => {
   const { dir, cleanup } = await tempDir();
   try {
     // Set through the descriptor cache, which passes the mode on (as the broker's file system does).

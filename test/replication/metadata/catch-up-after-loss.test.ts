@@ -64,7 +64,7 @@ test('an overdue lease deadline is a loss at once, before the expiry timer runs'
   assert.equal(s.losses, 1);
 });
 
-test('after a loss: one shared catch-up to the newest revision under the prefix; then no wait until the next', async () => {
+test('after a loss: one shared catch-up to the newest revision under the prefix, then no wait', async () => {
   const { clock, fake, stop } = stoppableClock();
   const { c, s } = await startSession(clock);
   const asked: number[] = [];
