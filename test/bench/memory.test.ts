@@ -8,12 +8,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runScaleBench } from './run-scale-bench.js';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-const BENCH = join(dirname(fileURLToPath(import.meta.url)), 'scale.bench.js');
 const LOADGEN = join(process.env.BIN ?? '/tmp/perf-bin', 'loadgen');
 
 const TINY = {
@@ -29,23 +27,7 @@ const TINY = {
   BENCH_DEADLINE_S: '200',
 };
 
-function runBench(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BENCH], {
-      env: { ...process.env, ...TINY },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runBench = () => runScaleBench(TINY);
 
 const finite = (o: Record<string, unknown>, keys: string[]): void => {
   for (const k of keys) assert.ok(Number.isFinite(o[k]) && (o[k] as number) > 0, `${k} = ${o[k]}`);

@@ -7,12 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runScaleBench } from './run-scale-bench.js';
 import { latBinary } from './latency-tools.js';
-
-const BENCH = join(dirname(fileURLToPath(import.meta.url)), 'scale.bench.js');
 
 const TINY = {
   SCENARIOS: 'idle-consumers,cleaner,retention',
@@ -28,23 +24,7 @@ const TINY = {
   BENCH_DEADLINE_S: '360',
 };
 
-function runBench(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BENCH], {
-      env: { ...process.env, ...TINY },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 400_000);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runBench = () => runScaleBench(TINY, 400_000);
 
 let lat: string | undefined;
 try {
