@@ -16,7 +16,7 @@
  * Every wait is bounded (generator timeouts, sampler stopped in finally); only processes started here are
  * signalled.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -24,7 +24,7 @@ import { encodeRequestFrame } from '../../protocol/frame.js';
 import { defaultFetchRequest, encodeFetchRequest } from '../../protocol/generated/fetch-request.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { type BrokerChild, createTopics, median, say, sleep } from './scale-broker.js';
-import { type Figures, loadgenBinary, produce } from './security-procs.js';
+import { type Figures, loadgenBinary, produce, runLoadgen } from './security-procs.js';
 
 const MiB = 1024 * 1024;
 
@@ -86,31 +86,9 @@ export function consume(
 ): Promise<Figures> {
   const args = ['consume', '-b', bootstrap, '-t', topic, '-n', String(count), '-T', String(timeoutS)];
   args.push('-X', 'fetch.wait.max.ms=100', ...extra);
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
-    const kill = setTimeout(() => child.kill('SIGKILL'), (timeoutS + 30) * 1000);
-    child.once('error', (e) => {
-      clearTimeout(kill);
-      reject(e);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(kill);
-      const figures: Figures = new Map();
-      for (const line of out.split('\n')) {
-        const f = line.trim().split(/\s+/);
-        if (f.length >= 2) figures.set(f[0], f[1]);
-      }
-      if (code !== 0 || Number(figures.get('msgs')) !== count) {
-        reject(new Error(`loadgen ${args.join(' ')}: exit ${code ?? signal}\n${out}${err}`));
-        return;
-      }
-      resolve(figures);
-    });
-  });
+  return runLoadgen(bin, args, timeoutS, (code, figures) =>
+    code === 0 && Number(figures.get('msgs')) === count ? undefined : `read ${figures.get('msgs')}`,
+  );
 }
 
 /** Every regular file under dir (recursively). */

@@ -88,7 +88,23 @@ export function produce(
 ): Promise<Figures> {
   const args = ['produce', '-b', bootstrap, '-t', topic, '-n', String(count), '-s', String(size)];
   args.push('-T', String(timeoutS), ...PCONF, ...extra);
-  return new Promise((resolveRun, reject) => {
+  return runLoadgen(bin, args, timeoutS, (code, figures) => {
+    const delivered = Number(figures.get('delivered'));
+    return !mustDeliver || (code === 0 && delivered === count) ? undefined : `delivered ${delivered}`;
+  });
+}
+
+/**
+ * Runs `loadgen` with `args` (killed `timeoutS` + 30 s on) and resolves with its `<metric> <value>` figures;
+ * rejects when it cannot start or when `failure` (given its exit code and figures) names a failure.
+ */
+export function runLoadgen(
+  bin: string,
+  args: string[],
+  timeoutS: number,
+  failure: (code: number | null, figures: Figures) => string | undefined,
+): Promise<Figures> {
+  return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -106,12 +122,12 @@ export function produce(
         const f = line.trim().split(/\s+/);
         if (f.length >= 2) figures.set(f[0], f[1]);
       }
-      const delivered = Number(figures.get('delivered'));
-      if (mustDeliver && (code !== 0 || delivered !== count)) {
-        reject(new Error(`loadgen ${args.join(' ')}: exit ${code ?? signal}, delivered ${delivered}\n${out}${err}`));
+      const why = failure(code, figures);
+      if (why !== undefined) {
+        reject(new Error(`loadgen ${args.join(' ')}: exit ${code ?? signal}, ${why}\n${out}${err}`));
         return;
       }
-      resolveRun(figures);
+      resolve(figures);
     });
   });
 }
