@@ -5,8 +5,9 @@
  * Every wait is bounded; only the child started here is ever signalled, by its own ChildProcess.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RawClient } from '../helpers/raw-client.js';
@@ -205,4 +206,27 @@ export async function timeUntilListed(
     await sleep(10);
   }
   throw new Error(`after ${timeoutMs} ms Metadata lists ${last.topics} topics / ${last.partitions} partitions`);
+}
+
+/**
+ * Runs `fn` against a fresh broker child (`sets` as --set flags, a new data dir named `prefix`...), printing its
+ * output when `fn` fails; the broker is stopped (SIGTERM, else SIGKILL) and its data dir removed afterwards.
+ */
+export async function withBroker<T>(
+  prefix: string,
+  sets: Record<string, string | number>,
+  fn: (b: BrokerChild) => Promise<T>,
+): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const b = new BrokerChild(await freePort(), dir, sets);
+  try {
+    await b.start();
+    return await fn(b);
+  } catch (err) {
+    say(`broker output: ${b.output()}`);
+    throw err;
+  } finally {
+    await b.stop('SIGTERM').catch(() => b.stop('SIGKILL'));
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -23,7 +23,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Admin } from '../../client/index.js';
-import { BrokerChild, freePort, median, say, sleep } from './scale-broker.js';
+import { type BrokerChild, median, say, sleep, withBroker as withScaleBroker } from './scale-broker.js';
 import {
   IdleConsumers,
   eventLoopDelay,
@@ -91,7 +91,6 @@ async function measure(c: Common, boot: string, topic: string): Promise<LatFigur
 }
 
 async function withBroker<T>(sets: Record<string, string | number>, fn: (b: BrokerChild) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), 'runnel-latency-'));
   // RUNNEL_SET="k=v k=v": extra broker configs (as broker-compare.sh), e.g. log.cleaner.io.max.bytes.per.second.
   const extra = Object.fromEntries(
     (env.RUNNEL_SET ?? '')
@@ -99,17 +98,7 @@ async function withBroker<T>(sets: Record<string, string | number>, fn: (b: Brok
       .filter(Boolean)
       .map((kv) => kv.split('=', 2)),
   );
-  const b = new BrokerChild(await freePort(), dir, { 'num.partitions': 4, ...sets, ...extra });
-  try {
-    await b.start();
-    return await fn(b);
-  } catch (err) {
-    say(`broker output: ${b.output()}`);
-    throw err;
-  } finally {
-    await b.stop('SIGTERM').catch(() => b.stop('SIGKILL'));
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return withScaleBroker('runnel-latency-', { 'num.partitions': 4, ...sets, ...extra }, fn);
 }
 
 /**

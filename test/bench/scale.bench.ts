@@ -1,34 +1,5 @@
-/**
- * `npm run bench:scale`: one node at the scale of issue #16 (a benchmark, not a test). Each scenario runs
- * against its own broker child process (`node dist/broker/bin.cjs start --admin-port -1`, fresh data dir):
- *   partitions   T topics x P partitions with R records each: create time, RSS (< 300 MiB), open fds,
- *                Metadata all topics (median, < 50 ms), restart after SIGTERM (< 3 s) and after kill -9
- *                (< 10 s) until Metadata lists everything, produce over SPREAD vs 4 partitions (ratio >= 0.7)
- *   connections  C idle connections -> KiB per idle connection (< 30); A of them active -> RSS
- *   groups       G groups x 4 members committing every second -> broker CPU (< 50 % of a core); restart ->
- *                __consumer_offsets loaded (< 2 s)
- *   memory       10 GiB of 1 KiB records over 100 partitions produced and read back -> broker RSS peak and
- *                final (< 250 MiB), and a slow consumer's cost (memory-scenarios.ts)
- *   cold         consume-1k with the data directory dropped from the page cache vs warm (ratio >= 0.7)
- * Env (defaults = the issue's figures): SCENARIOS (partitions,connections,groups,memory,cold),
- * TOPICS (1000),
- * PARTITIONS (10), RECORDS (10), METADATA_RUNS (21), SPREAD_PARTITIONS (1000), SPREAD_MIB (16),
- * CONNECTIONS (10000), ACTIVE (1000), ACTIVE_S (10), GROUP_COUNT (1000; not GROUPS, a bash variable),
- * MEMBERS (4), WINDOW_S (30), MEMORY_PARTITIONS (100), MEMORY_MIB (10240), SLOW_FETCHES (64), SLOW_HOLD_MS
- * (5000), COLD_PARTITIONS (4), COLD_MIB (1024), ROUNDS (3), COLD_METHOD (fadvise | drop_caches), GEN_TIMEOUT
- * (1800 s a generator run), BIN (/tmp/perf-bin: loadgen, built from ../shared/perf if missing),
- * Latency scenarios (issue #16; opt-in, they need ../shared/perf's `lat`): idle-consumers, cleaner, retention
- * (test/bench/scale-latency.ts, its header lists their knobs).
- * BROKER_NODE_ARGS (extra node flags for the broker, e.g. --cpu-prof), BENCH_DEADLINE_S (1800).
- * The descriptor limit of this process is inherited by the broker: 10,000 connections need over 10,000 in
- * both. Log files share a bounded descriptor cache (log.max.open.files, by default half the limit; files are
- * opened on first use, so a restart opens none), so partitions need no descriptor each. Prints progress on
- * stderr, a table and one JSON line (`scale-json {...}`) on stdout.
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { BrokerChild, freePort, say } from './scale-broker.js';
+import { cpus, loadavg } from 'node:os';
+import { say, withBroker } from './scale-broker.js';
 import { connectionsScenario, groupsScenario } from './scale-clients.js';
 import { partitionsScenario } from './scale-partitions.js';
 import { coldScenario, memoryScenario } from './memory-scenarios.js';
@@ -41,21 +12,6 @@ const num = (name: string, dflt: number, max: number): number => {
 };
 
 const fmt = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : 'NA');
-
-async function withBroker<T>(sets: Record<string, string | number>, fn: (b: BrokerChild) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), 'runnel-scale-'));
-  const b = new BrokerChild(await freePort(), dir, sets);
-  try {
-    await b.start();
-    return await fn(b);
-  } catch (err) {
-    say(`broker output: ${b.output()}`);
-    throw err;
-  } finally {
-    await b.stop('SIGTERM').catch(() => b.stop('SIGKILL'));
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 async function main(): Promise<void> {
   const scenarios = new Set((env.SCENARIOS ?? 'partitions,connections,groups,memory,cold').split(','));
@@ -74,7 +30,7 @@ async function main(): Promise<void> {
   const row = (name: string, value: string, target = ''): number => rows.push([name, value, target]);
 
   if (scenarios.has('partitions')) {
-    const f = await withBroker({}, (b) =>
+    const f = await withBroker('runnel-scale-', {}, (b) =>
       partitionsScenario(b, {
         topics: num('TOPICS', 1000, 100_000),
         partitions: num('PARTITIONS', 10, 1000),
@@ -103,7 +59,7 @@ async function main(): Promise<void> {
     );
   }
   if (scenarios.has('connections')) {
-    const f = await withBroker({}, (b) =>
+    const f = await withBroker('runnel-scale-', {}, (b) =>
       connectionsScenario(b, {
         connections: num('CONNECTIONS', 10_000, 100_000),
         active: num('ACTIVE', 1000, 100_000),
@@ -117,7 +73,7 @@ async function main(): Promise<void> {
     row(`  ${f.active} active (Metadata loop)`, `${f.activeRequests} requests, RSS peak ${fmt(f.rssActiveMiB, 0)} MiB`);
   }
   if (scenarios.has('memory')) {
-    const f = await withBroker({}, (b) =>
+    const f = await withBroker('runnel-scale-', {}, (b) =>
       memoryScenario(b, {
         partitions: num('MEMORY_PARTITIONS', 100, 10_000),
         mib: num('MEMORY_MIB', 10_240, 1 << 20),
@@ -143,7 +99,7 @@ async function main(): Promise<void> {
     );
   }
   if (scenarios.has('cold')) {
-    const f = await withBroker({ 'num.partitions': 4 }, (b) =>
+    const f = await withBroker('runnel-scale-', { 'num.partitions': 4 }, (b) =>
       coldScenario(b, {
         partitions: num('COLD_PARTITIONS', 4, 10_000),
         mib: num('COLD_MIB', 1024, 1 << 20),
@@ -160,7 +116,7 @@ async function main(): Promise<void> {
     row('  cold / warm', fmt(f.ratio, 2), '>= 0.7');
   }
   if (scenarios.has('groups')) {
-    const f = await withBroker({}, (b) =>
+    const f = await withBroker('runnel-scale-', {}, (b) =>
       groupsScenario(b, {
         groups: num('GROUP_COUNT', 1000, 100_000),
         members: num('MEMBERS', 4, 100),
