@@ -9,7 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type BenchRun, runBenchScript } from './run-scale-bench.js';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,22 +25,8 @@ interface FlushRun {
 }
 
 /** Runs the bench with `env` (ROUNDS=1 and a 150 s watchdog unless set); killed after 180 s. */
-function runBench(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BENCH], {
-      env: { ...process.env, BENCH_DEADLINE_S: '150', ROUNDS: '1', PRODUCERS: '4', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const kill = setTimeout(() => child.kill('SIGKILL'), 180_000);
-    child.once('exit', (c) => {
-      clearTimeout(kill);
-      resolve({ code: c, stdout, stderr });
-    });
-  });
+function runBench(env: Record<string, string>): Promise<BenchRun> {
+  return runBenchScript(BENCH, { BENCH_DEADLINE_S: '150', ROUNDS: '1', PRODUCERS: '4', ...env }, 180_000);
 }
 
 test('the flush bench completes with tiny counts and reports finite figures for both brokers', {

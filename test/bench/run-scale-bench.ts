@@ -1,7 +1,7 @@
 /**
- * For the CI versions of `npm run bench:scale` (scale.test.ts, memory.test.ts, scale-latency.test.ts): runs
- * dist/test/bench/scale.bench.js as a child process with `env` added to this process's environment, killed after
- * `timeoutMs`; resolves to its exit code and output.
+ * For the CI versions of the benchmarks (scale.test.ts, memory.test.ts, scale-latency.test.ts, flush.test.ts,
+ * security.test.ts): runs a bench script (by default dist/test/bench/scale.bench.js) as a child process with `env`
+ * added to this process's environment, killed after `timeoutMs`; resolves to its exit code and output.
  */
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -16,8 +16,12 @@ export interface BenchRun {
 }
 
 export function runScaleBench(env: Record<string, string>, timeoutMs = 240_000): Promise<BenchRun> {
+  return runBenchScript(BENCH, env, timeoutMs);
+}
+
+export function runBenchScript(script: string, env: Record<string, string>, timeoutMs: number): Promise<BenchRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BENCH], {
+    const child = spawn(process.execPath, [script], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

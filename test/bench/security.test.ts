@@ -10,7 +10,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runBenchScript } from './run-scale-bench.js';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,23 +19,7 @@ const BENCH = join(dirname(fileURLToPath(import.meta.url)), 'security.bench.js')
 const LOADGEN = join(process.env.BIN ?? '/tmp/perf-bin', 'loadgen');
 
 async function bench(env: Record<string, string>): Promise<Record<string, unknown>> {
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
-    (resolve) => {
-      const child = spawn(process.execPath, [BENCH], {
-        env: { ...process.env, BENCH_DEADLINE_S: '150', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const kill = setTimeout(() => child.kill('SIGKILL'), 180_000);
-      child.once('exit', (c) => {
-        clearTimeout(kill);
-        resolve({ code: c, stdout, stderr });
-      });
-    },
-  );
+  const { code, stdout, stderr } = await runBenchScript(BENCH, { BENCH_DEADLINE_S: '150', ...env }, 180_000);
   assert.equal(code, 0, stderr);
   const line = stdout.split('\n').find((l) => l.startsWith('security-json '));
   assert.ok(line, stdout);
