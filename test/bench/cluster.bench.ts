@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Admin, Producer } from '../../client/index.js';
 import { startCluster, type RunningCluster } from '../../broker/index.js';
+import { median } from './bench-env.js';
 
 const env = process.env;
 const PERF = env.PERF ?? '';
@@ -58,10 +59,6 @@ function benchSh(label: string, bootstrap: string, scenario: string, round: numb
   });
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const fmt = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : 'NA');
 
 async function throughput(cluster: RunningCluster): Promise<void> {

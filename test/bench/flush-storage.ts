@@ -17,6 +17,7 @@ import { PartitionLog } from '../../storage/partition-log.js';
 import { DEFAULT_LOG_CONFIG } from '../helpers/log-config.js';
 import { batchOf } from '../storage/helpers.js';
 import { say } from './security-procs.js';
+import { median } from './bench-env.js';
 
 interface StorageRun {
   mbps: number;
@@ -25,11 +26,6 @@ interface StorageRun {
   appendsPerRun: number;
   load1: number;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function once(flush: boolean, o: StorageOptions): Promise<StorageRun> {
   const dir = mkdtempSync(join(tmpdir(), 'flushbench-storage-'));

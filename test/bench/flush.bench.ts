@@ -26,23 +26,16 @@ import { join } from 'node:path';
 import { Admin } from '../../client/index.js';
 import { freePorts } from '../helpers/start-line.js';
 import { BrokerProcess, cpuSeconds, loadgenBinary, produce, say, type Figures } from './security-procs.js';
+import { envInt, median } from './bench-env.js';
 
 const env = process.env;
-const num = (name: string, dflt: number, max: number): number => {
-  const v = Number(env[name] ?? dflt);
-  return Math.min(Math.max(Number.isFinite(v) ? Math.floor(v) : dflt, 1), max);
-};
-const ROUNDS = num('ROUNDS', 5, 20);
-const PRODUCERS = num('PRODUCERS', 16, 64);
-const COUNT = num('COUNT', 60_000, 10_000_000);
-const SIZE = num('SIZE', 1024, 1_000_000);
-const GEN_TIMEOUT = num('GEN_TIMEOUT', 300, 3600);
-const deadline = num('BENCH_DEADLINE_S', 1800, 7200);
+const ROUNDS = envInt('ROUNDS', 5, 20);
+const PRODUCERS = envInt('PRODUCERS', 16, 64);
+const COUNT = envInt('COUNT', 60_000, 10_000_000);
+const SIZE = envInt('SIZE', 1024, 1_000_000);
+const GEN_TIMEOUT = envInt('GEN_TIMEOUT', 300, 3600);
+const deadline = envInt('BENCH_DEADLINE_S', 1800, 7200);
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const load1 = (): number => Number(loadavg()[0].toFixed(2));
 const fmt = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : 'NA');
 
@@ -100,8 +93,8 @@ async function measure(t: Target, count: number, bin: string): Promise<Run> {
 async function main(): Promise<void> {
   if (env.MODE === 'storage') {
     const { runStorage } = await import('./flush-storage.js');
-    const o = { rounds: ROUNDS, producers: PRODUCERS, size: SIZE, mb: num('STORAGE_MB', 400, 100_000) };
-    return runStorage({ ...o, inFlight: num('IN_FLIGHT', 4, 64), batch: num('BATCH', 64, 100_000) });
+    const o = { rounds: ROUNDS, producers: PRODUCERS, size: SIZE, mb: envInt('STORAGE_MB', 400, 100_000) };
+    return runStorage({ ...o, inFlight: envInt('IN_FLIGHT', 4, 64), batch: envInt('BATCH', 64, 100_000) });
   }
   const bin = loadgenBinary();
   const load0 = loadavg().map((x) => Number(x.toFixed(2)));

@@ -20,17 +20,14 @@ import {
 import { decodeCreateTopicsResponse } from '../../protocol/generated/create-topics-response.js';
 import { defaultApiVersionsRequest, encodeApiVersionsRequest } from '../../protocol/generated/api-versions-request.js';
 import { decodeApiVersionsResponse } from '../../protocol/generated/api-versions-response.js';
+import { median } from './bench-env.js';
+
+export { median };
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../broker/bin.cjs');
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 export const say = (s: string): boolean => process.stderr.write(`# ${s}\n`);
-
-export function median(xs: number[]): number {
-  if (xs.length === 0) return Number.NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 export async function freePort(): Promise<number> {
   const s = createServer();

@@ -4,18 +4,15 @@ import { connectionsScenario, groupsScenario } from './scale-clients.js';
 import { partitionsScenario } from './scale-partitions.js';
 import { coldScenario, memoryScenario } from './memory-scenarios.js';
 import { cleanerScenario, idleConsumersScenario, latencyRows, retentionScenario } from './scale-latency.js';
+import { envInt } from './bench-env.js';
 
 const env = process.env;
-const num = (name: string, dflt: number, max: number): number => {
-  const v = Number(env[name] ?? dflt);
-  return Math.min(Math.max(Number.isFinite(v) ? Math.floor(v) : dflt, 1), max);
-};
 
 const fmt = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : 'NA');
 
 async function main(): Promise<void> {
   const scenarios = new Set((env.SCENARIOS ?? 'partitions,connections,groups,memory,cold').split(','));
-  const deadline = num('BENCH_DEADLINE_S', 1800, 7200);
+  const deadline = envInt('BENCH_DEADLINE_S', 1800, 7200);
   const watchdog = setTimeout(() => {
     say(`scale bench: over ${deadline} s, giving up`);
     process.exit(1);
@@ -32,12 +29,12 @@ async function main(): Promise<void> {
   if (scenarios.has('partitions')) {
     const f = await withBroker('runnel-scale-', {}, (b) =>
       partitionsScenario(b, {
-        topics: num('TOPICS', 1000, 100_000),
-        partitions: num('PARTITIONS', 10, 1000),
-        records: num('RECORDS', 10, 10_000),
-        metadataRuns: num('METADATA_RUNS', 21, 1000),
-        spreadPartitions: num('SPREAD_PARTITIONS', 1000, 10_000),
-        spreadMiB: num('SPREAD_MIB', 16, 4096),
+        topics: envInt('TOPICS', 1000, 100_000),
+        partitions: envInt('PARTITIONS', 10, 1000),
+        records: envInt('RECORDS', 10, 10_000),
+        metadataRuns: envInt('METADATA_RUNS', 21, 1000),
+        spreadPartitions: envInt('SPREAD_PARTITIONS', 1000, 10_000),
+        spreadMiB: envInt('SPREAD_MIB', 16, 4096),
       }),
     );
     out.partitions = f;
@@ -61,9 +58,9 @@ async function main(): Promise<void> {
   if (scenarios.has('connections')) {
     const f = await withBroker('runnel-scale-', {}, (b) =>
       connectionsScenario(b, {
-        connections: num('CONNECTIONS', 10_000, 100_000),
-        active: num('ACTIVE', 1000, 100_000),
-        activeSeconds: num('ACTIVE_S', 10, 600),
+        connections: envInt('CONNECTIONS', 10_000, 100_000),
+        active: envInt('ACTIVE', 1000, 100_000),
+        activeSeconds: envInt('ACTIVE_S', 10, 600),
       }),
     );
     out.connections = f;
@@ -75,11 +72,11 @@ async function main(): Promise<void> {
   if (scenarios.has('memory')) {
     const f = await withBroker('runnel-scale-', {}, (b) =>
       memoryScenario(b, {
-        partitions: num('MEMORY_PARTITIONS', 100, 10_000),
-        mib: num('MEMORY_MIB', 10_240, 1 << 20),
-        slowFetches: num('SLOW_FETCHES', 64, 10_000),
-        slowHoldMs: num('SLOW_HOLD_MS', 5000, 600_000),
-        timeoutS: num('GEN_TIMEOUT', 1800, 7200),
+        partitions: envInt('MEMORY_PARTITIONS', 100, 10_000),
+        mib: envInt('MEMORY_MIB', 10_240, 1 << 20),
+        slowFetches: envInt('SLOW_FETCHES', 64, 10_000),
+        slowHoldMs: envInt('SLOW_HOLD_MS', 5000, 600_000),
+        timeoutS: envInt('GEN_TIMEOUT', 1800, 7200),
       }),
     );
     out.memory = f;
@@ -101,11 +98,11 @@ async function main(): Promise<void> {
   if (scenarios.has('cold')) {
     const f = await withBroker('runnel-scale-', { 'num.partitions': 4 }, (b) =>
       coldScenario(b, {
-        partitions: num('COLD_PARTITIONS', 4, 10_000),
-        mib: num('COLD_MIB', 1024, 1 << 20),
-        rounds: num('ROUNDS', 3, 20),
+        partitions: envInt('COLD_PARTITIONS', 4, 10_000),
+        mib: envInt('COLD_MIB', 1024, 1 << 20),
+        rounds: envInt('ROUNDS', 3, 20),
         method: env.COLD_METHOD ?? 'fadvise',
-        timeoutS: num('GEN_TIMEOUT', 1800, 7200),
+        timeoutS: envInt('GEN_TIMEOUT', 1800, 7200),
       }),
     );
     out.cold = f;
@@ -118,9 +115,9 @@ async function main(): Promise<void> {
   if (scenarios.has('groups')) {
     const f = await withBroker('runnel-scale-', {}, (b) =>
       groupsScenario(b, {
-        groups: num('GROUP_COUNT', 1000, 100_000),
-        members: num('MEMBERS', 4, 100),
-        windowSeconds: num('WINDOW_S', 30, 3600),
+        groups: envInt('GROUP_COUNT', 1000, 100_000),
+        members: envInt('MEMBERS', 4, 100),
+        windowSeconds: envInt('WINDOW_S', 30, 3600),
       }),
     );
     out.groups = f;

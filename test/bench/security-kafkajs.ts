@@ -24,22 +24,14 @@ import {
   AclResourceType,
 } from '../../broker/authorizer.js';
 import { makeTestCerts } from '../helpers/certs.js';
+import { envInt, median } from './bench-env.js';
 
-const num = (name: string, dflt: number, max: number): number => {
-  const v = Number(process.env[name] ?? dflt);
-  return Math.min(Math.max(Number.isFinite(v) ? Math.floor(v) : dflt, 1), max);
-};
-const RECORDS = num('RECORDS', 20_000, 10_000_000);
-const BATCH = num('BATCH', 200, 10_000);
-const VALUE_BYTES = num('VALUE_BYTES', 512, 1_000_000);
-const ROUNDS = num('ROUNDS', 2, 20);
-const ACLS = num('ACLS', 10_000, 1_000_000);
+const RECORDS = envInt('RECORDS', 20_000, 10_000_000);
+const BATCH = envInt('BATCH', 200, 10_000);
+const VALUE_BYTES = envInt('VALUE_BYTES', 512, 1_000_000);
+const ROUNDS = envInt('ROUNDS', 2, 20);
+const ACLS = envInt('ACLS', 10_000, 1_000_000);
 const TOPIC = 'bench';
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** Records per second of one producer run of RECORDS records. */
 async function produceRate(config: KafkaConfig): Promise<number> {

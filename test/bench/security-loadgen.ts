@@ -34,17 +34,14 @@ import type { AclBinding } from '../../client/admin-acls.js';
 import { makeTestCerts, type TestCerts } from '../helpers/certs.js';
 import { freePorts } from '../helpers/start-line.js';
 import { BrokerProcess, cpuSeconds, loadgenBinary, produce, say, type Figures } from './security-procs.js';
+import { envInt, median } from './bench-env.js';
 
 const env = process.env;
-const num = (name: string, dflt: number, max: number): number => {
-  const v = Number(env[name] ?? dflt);
-  return Math.min(Math.max(Number.isFinite(v) ? Math.floor(v) : dflt, 1), max);
-};
-const ROUNDS = num('ROUNDS', 3, 20);
-const TLS_COUNT = num('TLS_COUNT', 1_000_000, 50_000_000);
-const ACL_COUNT = num('ACL_COUNT', 1_000_000, 50_000_000);
-const ACLS = num('ACLS', 10_000, 1_000_000);
-const GEN_TIMEOUT = num('GEN_TIMEOUT', 300, 3600);
+const ROUNDS = envInt('ROUNDS', 3, 20);
+const TLS_COUNT = envInt('TLS_COUNT', 1_000_000, 50_000_000);
+const ACL_COUNT = envInt('ACL_COUNT', 1_000_000, 50_000_000);
+const ACLS = envInt('ACLS', 10_000, 1_000_000);
+const GEN_TIMEOUT = envInt('GEN_TIMEOUT', 300, 3600);
 const AUTO_CREATE = env.AUTO_CREATE === '1';
 /** Which comparisons to run: PARTS=tls,acls (both by default), e.g. PARTS=tls to profile one. */
 const PARTS = new Set((env.PARTS ?? 'tls,acls').split(','));
@@ -62,10 +59,6 @@ const WRITE = 4;
 const DENY = 2;
 const ALLOW = 3;
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const load1 = (): number => Number(loadavg()[0].toFixed(2));
 const fmt = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : 'NA');
 
