@@ -123,6 +123,10 @@ class CachedHandle implements FileHandle {
   writev(buffers: readonly Buffer[], position: number): Promise<void> {
     return this.use('writev', (h) => h.writev(buffers, position));
   }
+  /** At once when this handle holds a descriptor that can (no reopen, nothing to wait for); else false. */
+  writevNow(buffers: readonly Buffer[], position: number): boolean {
+    return this.cache.withHandleNow(this, (h) => h.writevNow?.(buffers, position) ?? false);
+  }
   sync(): Promise<void> {
     return this.use('fsync', (h) => h.sync());
   }
@@ -211,6 +215,19 @@ export class CachingFileSystem implements FileSystem {
         else if (h.real) this.wakeOne();
       }
     }
+  }
+
+  /**
+   * `fn` on the handle's descriptor if it holds one now (a blocking call: nothing can evict it meanwhile), as
+   * a use of it (least recently used order); false without one, or for a closed or orphaned handle (the
+   * caller's async path then reopens or reports it).
+   */
+  withHandleNow(h: CachedHandle, fn: (real: FileHandle) => boolean): boolean {
+    const real = h.real;
+    if (real === undefined || h.closed || h.orphaned) return false;
+    if (!fn(real)) return false;
+    this.touch(h);
+    return true;
   }
 
   /** Give `h` a descriptor (sharing an open in flight), making room first. */

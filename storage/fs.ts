@@ -14,6 +14,12 @@
  *   (about 3x the CPU, and far more wall time on a loaded machine). Promises are still returned.
  * - `FileHandle.writev(buffers, position)` is positional and writes every byte or throws (short writes
  *   are retried). Callers track their own append position, so files are never opened O_APPEND.
+ * - `FileHandle.writevNow` (optional) is the same write done at once by a blocking call on the calling thread,
+ *   as Kafka's request handler threads write into the page cache: it returns false, writing nothing, when the
+ *   handle cannot do that now (no descriptor held: the caller then uses `writev`), and throws a
+ *   `FileSystemError` on failure. Issue #16: the log append path uses it for request-sized writes; a write into
+ *   the page cache takes about as long as the two thread-pool hand-offs and the promise of `writev`, which also
+ *   left the write competing for the cores with the loop that should be reading the next request.
  * - `read` may return fewer bytes than asked only at end of file.
  * - Durability: data written to a file is durable after `sync()`/`datasync()` of that file; a directory
  *   entry created, renamed or removed is durable after `syncDir()` of its parent directory. `rename` is
@@ -24,7 +30,7 @@
 
 import { noteRead } from './read-prefetch.js';
 import { open as fsOpen, mkdir, rename, unlink, rm, writeFile } from 'node:fs/promises';
-import { closeSync, constants, openSync, readFile, readFileSync, readSync } from 'node:fs';
+import { closeSync, constants, openSync, readFile, readFileSync, readSync, writevSync } from 'node:fs';
 import { readdir, readdirSync, stat, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import path from 'node:path';
@@ -73,6 +79,8 @@ export interface FileHandle {
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
   /** Write all of `buffers` contiguously starting at `position` (one writev when possible). */
   writev(buffers: readonly Buffer[], position: number): Promise<void>;
+  /** As `writev`, by a blocking call, when the handle can now (true); false: nothing written (see the header). */
+  writevNow?(buffers: readonly Buffer[], position: number): boolean;
   /** fsync: data and metadata. */
   sync(): Promise<void>;
   /** fdatasync: data and the metadata needed to read it back (size). */
@@ -152,6 +160,21 @@ function wrap(op: string, p: string, err: unknown): FileSystemError {
   return new FileSystemError(op, p, typeof e?.code === 'string' ? e.code : 'EIO', e?.message);
 }
 
+/** What is left of `bufs` after a short write of `written` bytes: fully written buffers dropped, one sliced. */
+function unwritten(bufs: readonly Buffer[], written: number): Buffer[] {
+  let skip = written;
+  const rest: Buffer[] = [];
+  for (const b of bufs) {
+    if (skip >= b.length) {
+      skip -= b.length;
+      continue;
+    }
+    rest.push(skip > 0 ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return rest;
+}
+
 class NodeFileHandle implements FileHandle {
   constructor(
     readonly path: string,
@@ -181,19 +204,29 @@ class NodeFileHandle implements FileHandle {
         if (remaining <= 0) return;
         if (bytesWritten <= 0) throw new FileSystemError('writev', this.path, 'EIO', 'no progress');
         pos += bytesWritten;
-        // Drop the fully written buffers and slice the partially written one.
-        let skip = bytesWritten;
-        const rest: Buffer[] = [];
-        for (const b of bufs) {
-          if (skip >= b.length) {
-            skip -= b.length;
-            continue;
-          }
-          rest.push(skip > 0 ? b.subarray(skip) : b);
-          skip = 0;
-        }
-        bufs = rest;
+        bufs = unwritten(bufs, bytesWritten);
       }
+    } catch (err) {
+      throw wrap('writev', this.path, err);
+    }
+  }
+
+  writevNow(buffers: readonly Buffer[], position: number): boolean {
+    // A closed FileHandle's fd is -1 (writevSync would throw a range error, not EBADF).
+    if (this.fh.fd < 0) throw new FileSystemError('writev', this.path, 'EBADF', 'file handle closed');
+    try {
+      let bufs = buffers as Buffer[];
+      let pos = position;
+      let remaining = 0;
+      for (const b of bufs) remaining += b.length;
+      while (remaining > 0) {
+        const n = writevSync(this.fh.fd, bufs, pos);
+        if (n <= 0) throw new FileSystemError('writev', this.path, 'EIO', 'no progress');
+        remaining -= n;
+        pos += n;
+        if (remaining > 0) bufs = unwritten(bufs, n);
+      }
+      return true;
     } catch (err) {
       throw wrap('writev', this.path, err);
     }

@@ -435,8 +435,13 @@ class MemoryFileHandle implements FileHandle {
 
   async writev(buffers: readonly Buffer[], position: number): Promise<void> {
     await Promise.resolve();
+    this.writevNow(buffers, position);
+  }
+
+  writevNow(buffers: readonly Buffer[], position: number): boolean {
     this.check('writev');
     this.fs.writeData(this.node, this.path, buffers, position);
+    return true;
   }
 
   async sync(): Promise<void> {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { FileHandle, FileSystem, OpenOptions } from '../../storage/fs.js';
 import { FileSystemError, NodeFileSystem, readAt } from '../../storage/fs.js';
@@ -277,4 +277,31 @@ test('fd cache: many concurrent checkpoint writes (open, write, fsync, close, re
     assert.ok(maxLive <= 8, `${maxLive} descriptors at once`);
     assert.equal(live, 0);
     for (let i = 0; i < 60; i++) assert.equal((await fs.readFile(path.join(dir, `p${i}`, 'cp'))).toString(), `${i}`);
+  }));
+
+test('fd cache: writevNow writes through a held descriptor as a use; false (nothing written) without one', () =>
+  withDir(async (dir) => {
+    const fs = new CachingFileSystem(new NodeFileSystem(), { maxOpen: 2 });
+    const [a, b] = [
+      await fs.open(path.join(dir, 'a'), { create: true }),
+      await fs.open(path.join(dir, 'b'), { create: true }),
+    ];
+    // `a` is the least recently used; writing it now makes `b` the one the next open evicts.
+    assert.equal(a.writevNow!([Buffer.from('a1')], 0), true);
+    assert.equal(readFileSync(path.join(dir, 'a'), 'utf8'), 'a1');
+    const c = await fs.open(path.join(dir, 'c'), { create: true });
+    assert.deepEqual(
+      fdsUnder(dir).sort(),
+      ['a', 'c'].map((f) => path.join(dir, f)),
+    );
+    // `b` holds no descriptor: nothing is written and the caller's async write reopens it.
+    assert.equal(b.writevNow!([Buffer.from('b1')], 0), false);
+    assert.equal(readFileSync(path.join(dir, 'b'), 'utf8'), '');
+    await b.writev([Buffer.from('b1')], 0);
+    assert.equal(readFileSync(path.join(dir, 'b'), 'utf8'), 'b1');
+    await c.close();
+    assert.equal(c.writevNow!([Buffer.from('c1')], 0), false);
+    assert.equal(readFileSync(path.join(dir, 'c'), 'utf8'), '');
+    await a.close();
+    await b.close();
   }));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { NodeFileSystem, FileSystemError, ensureDirDurable, isNotFound, readAt } from '../../storage/fs.js';
 import { CachingFileSystem } from '../../storage/fd-cache.js';
 import { tempDir } from './helpers.js';
@@ -88,6 +88,31 @@ test('NodeFileSystem.readNow: a range by blocking calls in start-up mode only', 
     assert.throws(
       () => fs.readNow(path.join(dir, 'nope'), 0, 1),
       (e: unknown) => isNotFound(e),
+    );
+  } finally {
+    await cleanup();
+  }
+});
+
+test('NodeFileSystem writevNow: every byte written by the call itself; a closed handle throws a coded error', async () => {
+  const { dir, cleanup } = await tempDir();
+  try {
+    const fs = new NodeFileSystem();
+    const f = path.join(dir, 'f');
+    const h = await fs.open(f, { create: true });
+    const big = Buffer.alloc(3 * 1024 * 1024, 7);
+    assert.equal(h.writevNow!([Buffer.from('xy'), big, Buffer.from('z')], 0), true);
+    // No await in between: the bytes are in the file when the call returns.
+    const data = readFileSync(f);
+    assert.equal(data.length, big.length + 3);
+    assert.equal(data.subarray(0, 2).toString(), 'xy');
+    assert.equal(data[data.length - 1], 'z'.charCodeAt(0));
+    assert.equal(h.writevNow!([Buffer.from('Q')], 1), true);
+    assert.equal(readFileSync(f).subarray(0, 3).toString('latin1'), 'xQ\x07');
+    await h.close();
+    assert.throws(
+      () => h.writevNow!([Buffer.from('late')], 0),
+      (e: unknown) => e instanceof FileSystemError && e.errno === 'EBADF',
     );
   } finally {
     await cleanup();

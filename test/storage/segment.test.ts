@@ -1,10 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LogSegment, segmentFileName, parseSegmentFileName } from '../../storage/segment.js';
+import { readFileSync } from 'node:fs';
+import { INLINE_WRITE_MAX, LogSegment, segmentFileName, parseSegmentFileName } from '../../storage/segment.js';
 import type { SegmentConfig } from '../../storage/segment.js';
 import { MemoryFileSystem } from '../../storage/memory-fs.js';
 import { FakeClock } from '../../storage/clock.js';
-import { batchOf, buildBatch, batchRanges, decodeRecords } from './helpers.js';
+import { NodeFileSystem } from '../../storage/fs.js';
+import type { FileHandle, OpenOptions } from '../../storage/fs.js';
+import { batchOf, buildBatch, batchRanges, decodeRecords, tempDir } from './helpers.js';
 
 const CFG: SegmentConfig = { indexIntervalBytes: 200, maxIndexBytes: 8 * 1000 };
 
@@ -245,4 +248,56 @@ test('timestamp lookups look inside compressed batches', async () => {
   assert.deepEqual(await seg.findOffsetByTimestamp(400), { offset: 3, timestamp: 400 });
   assert.deepEqual(await seg.findOffsetByTimestamp(350, 2), { offset: 3, timestamp: 400 });
   assert.deepEqual(await seg.maxTimestampRecord(), { offset: 3, timestamp: 400 });
+});
+
+/** NodeFileSystem counting the writes of its handles by way: blocking (writevNow) or through the pool (writev). */
+class CountingFs extends NodeFileSystem {
+  now = 0;
+  pooled = 0;
+  override async open(p: string, o?: OpenOptions): Promise<FileHandle> {
+    const h = await super.open(p, o);
+    const writev = h.writev.bind(h);
+    const writevNow = h.writevNow!.bind(h);
+    h.writev = (b, pos) => {
+      this.pooled++;
+      return writev(b, pos);
+    };
+    h.writevNow = (b, pos) => {
+      this.now++;
+      return writevNow(b, pos);
+    };
+    return h;
+  }
+}
+
+test('an append up to INLINE_WRITE_MAX is in the file when append returns; a larger one goes through writev', async () => {
+  const { dir, cleanup } = await tempDir();
+  try {
+    const fs = new CountingFs();
+    const seg = await LogSegment.create(dir, 0, CFG, { fs, clock: new FakeClock(1_000_000) });
+    const small = batchOf(3, { valueSize: 100 });
+    const info = (b: Buffer, first: number, last: number) => ({
+      firstOffset: first,
+      lastOffset: last,
+      maxTimestamp: 1000,
+      offsetOfMaxTimestamp: first,
+      size: b.length,
+    });
+    const appending = seg.append([small], info(small, 0, 2));
+    // Written by the call itself: the file holds the batch before anything is awaited.
+    assert.deepEqual(readFileSync(seg.path), small);
+    await appending;
+    assert.deepEqual([fs.now, fs.pooled], [1, 0]);
+    const big = buildBatch([{ value: Buffer.alloc(INLINE_WRITE_MAX, 7) }], { baseOffset: 3 });
+    await seg.append([big], info(big, 3, 3));
+    assert.deepEqual([fs.now, fs.pooled], [1, 1]);
+    assert.equal(readFileSync(seg.path).length, small.length + big.length);
+    assert.deepEqual(batchRanges((await seg.read(0, 2 * INLINE_WRITE_MAX))!.records), [
+      [0, 2],
+      [3, 3],
+    ]);
+    await seg.close();
+  } finally {
+    await cleanup();
+  }
 });
