@@ -19,7 +19,10 @@
  *   handle cannot do that now (no descriptor held: the caller then uses `writev`), and throws a
  *   `FileSystemError` on failure. Issue #16: the log append path uses it for request-sized writes; a write into
  *   the page cache takes about as long as the two thread-pool hand-offs and the promise of `writev`, which also
- *   left the write competing for the cores with the loop that should be reading the next request.
+ *   left the write competing for the cores with the loop that should be reading the next request. A blocking
+ *   write that took longer than `InlineWritePolicy.stallMs` (the kernel throttling dirty pages, a stalled
+ *   device) turns them off for `pauseMs` on NodeFileSystem's handles: `writev` on the pool then waits instead of
+ *   the event loop (fetches, heartbeats and other connections carry on).
  * - `read` may return fewer bytes than asked only at end of file.
  * - Durability: data written to a file is durable after `sync()`/`datasync()` of that file; a directory
  *   entry created, renamed or removed is durable after `syncDir()` of its parent directory. `rename` is
@@ -175,10 +178,27 @@ function unwritten(bufs: readonly Buffer[], written: number): Buffer[] {
   return rest;
 }
 
+/** When NodeFileSystem's handles stop writing by blocking calls (see the header). */
+export interface InlineWritePolicy {
+  /** A blocking write taking longer than this (ms)... */
+  stallMs: number;
+  /** ...makes `writevNow` decline for this long (ms). */
+  pauseMs: number;
+}
+
+const DEFAULT_INLINE_WRITES: InlineWritePolicy = { stallMs: 50, pauseMs: 1000 };
+
+/** The blocking-write state shared by one NodeFileSystem's handles. */
+interface InlineWrites extends InlineWritePolicy {
+  /** performance.now() before which writevNow declines. */
+  pausedUntil: number;
+}
+
 class NodeFileHandle implements FileHandle {
   constructor(
     readonly path: string,
     private readonly fh: import('node:fs/promises').FileHandle,
+    private readonly inline: InlineWrites,
   ) {}
 
   async read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
@@ -214,6 +234,9 @@ class NodeFileHandle implements FileHandle {
   writevNow(buffers: readonly Buffer[], position: number): boolean {
     // A closed FileHandle's fd is -1 (writevSync would throw a range error, not EBADF).
     if (this.fh.fd < 0) throw new FileSystemError('writev', this.path, 'EBADF', 'file handle closed');
+    const inline = this.inline;
+    const t0 = performance.now();
+    if (t0 < inline.pausedUntil) return false;
     try {
       let bufs = buffers as Buffer[];
       let pos = position;
@@ -226,6 +249,8 @@ class NodeFileHandle implements FileHandle {
         pos += n;
         if (remaining > 0) bufs = unwritten(bufs, n);
       }
+      const t1 = performance.now();
+      if (t1 - t0 > inline.stallMs) inline.pausedUntil = t1 + inline.pauseMs;
       return true;
     } catch (err) {
       throw wrap('writev', this.path, err);
@@ -277,6 +302,11 @@ class NodeFileHandle implements FileHandle {
 export class NodeFileSystem implements FileSystem {
   /** Start-up mode: readdir, stat, exists and readFile block (see the header). */
   private blocking = false;
+  private readonly inline: InlineWrites;
+
+  constructor(inlineWrites: InlineWritePolicy = DEFAULT_INLINE_WRITES) {
+    this.inline = { ...inlineWrites, pausedUntil: 0 };
+  }
 
   setStartupMode(on: boolean): void {
     this.blocking = on;
@@ -307,7 +337,7 @@ export class NodeFileSystem implements FileSystem {
     if (options.create) flags |= constants.O_CREAT;
     if (options.truncate) flags |= constants.O_TRUNC;
     try {
-      return new NodeFileHandle(filePath, await fsOpen(filePath, flags, 0o644));
+      return new NodeFileHandle(filePath, await fsOpen(filePath, flags, 0o644), this.inline);
     } catch (err) {
       throw wrap('open', filePath, err);
     }

@@ -118,3 +118,34 @@ test('NodeFileSystem writevNow: every byte written by the call itself; a closed 
     await cleanup();
   }
 });
+
+test('NodeFileSystem writevNow: after a write over stallMs it declines (nothing written) for pauseMs', async () => {
+  const { dir, cleanup } = await tempDir();
+  try {
+    // Every write counts as stalled (over -1 ms): the first is written, then blocking writes pause.
+    const paused = new NodeFileSystem({ stallMs: -1, pauseMs: 3_600_000 });
+    const f = path.join(dir, 'f');
+    const h = await paused.open(f, { create: true });
+    assert.equal(h.writevNow!([Buffer.from('ab')], 0), true);
+    assert.equal(h.writevNow!([Buffer.from('cd')], 2), false);
+    assert.equal(readFileSync(f, 'utf8'), 'ab');
+    // The pause is the file system's, not the handle's.
+    const g = await paused.open(path.join(dir, 'g'), { create: true });
+    assert.equal(g.writevNow!([Buffer.from('x')], 0), false);
+    await h.writev([Buffer.from('cd')], 2);
+    assert.equal(readFileSync(f, 'utf8'), 'abcd');
+    await Promise.all([h.close(), g.close()]);
+    // A pause of 0 ms is over at once; a write under stallMs never pauses.
+    for (const policy of [
+      { stallMs: -1, pauseMs: 0 },
+      { stallMs: 60_000, pauseMs: 3_600_000 },
+    ]) {
+      const k = await new NodeFileSystem(policy).open(path.join(dir, 'k'), { create: true, truncate: true });
+      assert.deepEqual([k.writevNow!([Buffer.from('1')], 0), k.writevNow!([Buffer.from('2')], 1)], [true, true]);
+      assert.equal(readFileSync(path.join(dir, 'k'), 'utf8'), '12');
+      await k.close();
+    }
+  } finally {
+    await cleanup();
+  }
+});
