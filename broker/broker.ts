@@ -30,7 +30,7 @@ import { FetchSessionCache } from './fetch-sessions.js';
 import { createGroupCoordinator, loadGroups, type GroupCoordinator } from './groups/index.js';
 import { createTransactionCoordinator, loadTransactions, type Transactions } from './txn/index.js';
 import { ProducerIdManager } from './producer-ids.js';
-import { NodeFileSystem } from '../storage/fs.js';
+import { DEFAULT_INLINE_WRITES, NodeFileSystem } from '../storage/fs.js';
 import { CachingFileSystem, deriveMaxOpenFiles, processFdLimit } from '../storage/fd-cache.js';
 import { ClientQuotaStore } from '../replication/metadata/client-quotas.js';
 import { ScramCredentialStore } from '../replication/metadata/scram-credentials.js';
@@ -211,7 +211,8 @@ export class Broker {
     const maxOpen = deriveMaxOpenFiles(this.config.int('log.max.open.files'), fdLimit);
     const log = this.childLogger('fd-cache');
     log.debug({ maxOpen, fdLimit }, 'file descriptor cache');
-    return new CachingFileSystem(new NodeFileSystem(), { maxOpen, logger: log });
+    const inline = { ...DEFAULT_INLINE_WRITES, maxBytes: this.config.int('log.append.inline.max.bytes') };
+    return new CachingFileSystem(new NodeFileSystem(inline), { maxOpen, logger: log });
   }
 
   /** max.connections, max.connections.per.ip(.overrides) over this node's listeners (connection-limits.ts). */

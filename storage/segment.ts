@@ -13,9 +13,9 @@
  * - `size` is the number of bytes of whole, successfully written batches; bytes past it (a failed
  *   partial write) are ignored by reads and overwritten by the next append.
  * - Appends are serialised by the owner (PartitionLog); reads may run concurrently with an append and
- *   only see bytes below the `size` they observed. An append of at most INLINE_WRITE_MAX bytes is written into
- *   the page cache by a blocking call where the file handle can (`writevNow`, as Kafka's handler threads write),
- *   a larger one (or one the handle cannot do now) through the thread pool (`writev`).
+ *   only see bytes below the `size` they observed. An append is written into the page cache by a blocking call
+ *   where the file handle takes it (`writevNow`, as Kafka's handler threads write; NodeFileSystem's up to
+ *   log.append.inline.max.bytes), else through the thread pool (`writev`).
  * - Index entries are added in memory on append and persisted by `flush()` (full), on roll and close.
  *   A segment whose content is entirely below the recovery point has a trustworthy index on disk (a
  *   prefix at worst, and the two files may lag differently); `open()` sanity-checks both and scans
@@ -71,14 +71,6 @@ export type { RecoverOptions, SegmentRecoveryResult } from './segment-recovery.j
 const INT32_MAX = 0x7fffffff;
 /** Largest segment tail (bytes after its last index entry) loadTail reads by one blocking call at start-up. */
 const MAX_TAIL_READ_NOW = 1 << 20;
-
-/**
- * Appends up to this size are written by a blocking call (issue #16): measured on a 2-core VM, ~1 MiB into
- * fresh page cache takes ~1.5 ms that way, while through the thread pool the same write took 10-20 ms to
- * complete (four pool threads, the event loop and the clients contending for two cores) and kept each
- * producer's acks waiting that long. The bound keeps one write's stall of the event loop to a few milliseconds.
- */
-export const INLINE_WRITE_MAX = 4 * 1024 * 1024;
 
 export class LogSegment {
   private _size: number;
@@ -228,8 +220,7 @@ export class LogSegment {
   async append(buffers: Buffer[], info: SegmentAppendInfo): Promise<void> {
     const start = this._size;
     try {
-      const inline = info.size <= INLINE_WRITE_MAX && this.log.writevNow?.(buffers, start) === true;
-      if (!inline) await this.log.writev(buffers, start);
+      if (this.log.writevNow?.(buffers, start) !== true) await this.log.writev(buffers, start);
     } catch (err) {
       // Bytes past `size` are invisible and get overwritten; trimming them is best effort.
       await this.log

@@ -157,6 +157,17 @@ export const SERVER_CONFIGS: readonly ConfigDef[] = [
       'process open-files limit (`ulimit -n`, from /proc/self/limits; 1024 if unknown), the rest kept for sockets.',
   },
   {
+    name: 'log.append.inline.max.bytes',
+    type: 'int',
+    default: 4_194_304,
+    min: 0,
+    doc:
+      'Appends up to this size are written into the page cache by a blocking call on the event loop, as ' +
+      "Kafka's request handler threads write; larger ones through libuv's thread pool. 0: every append " +
+      'through the pool. After a blocking write over 50 ms (dirty-page throttling, a stalled disk) appends ' +
+      'go through the pool for a second.',
+  },
+  {
     name: 'fetch.memory.max.bytes',
     type: 'long',
     default: 33_554_432,

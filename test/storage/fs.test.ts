@@ -2,7 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { NodeFileSystem, FileSystemError, ensureDirDurable, isNotFound, readAt } from '../../storage/fs.js';
+import {
+  DEFAULT_INLINE_WRITES,
+  NodeFileSystem,
+  FileSystemError,
+  ensureDirDurable,
+  isNotFound,
+  readAt,
+} from '../../storage/fs.js';
 import { CachingFileSystem } from '../../storage/fd-cache.js';
 import { tempDir } from './helpers.js';
 
@@ -123,7 +130,7 @@ test('NodeFileSystem writevNow: after a write over stallMs it declines (nothing 
   const { dir, cleanup } = await tempDir();
   try {
     // Every write counts as stalled (over -1 ms): the first is written, then blocking writes pause.
-    const paused = new NodeFileSystem({ stallMs: -1, pauseMs: 3_600_000 });
+    const paused = new NodeFileSystem({ maxBytes: 1024, stallMs: -1, pauseMs: 3_600_000 });
     const f = path.join(dir, 'f');
     const h = await paused.open(f, { create: true });
     assert.equal(h.writevNow!([Buffer.from('ab')], 0), true);
@@ -137,14 +144,32 @@ test('NodeFileSystem writevNow: after a write over stallMs it declines (nothing 
     await Promise.all([h.close(), g.close()]);
     // A pause of 0 ms is over at once; a write under stallMs never pauses.
     for (const policy of [
-      { stallMs: -1, pauseMs: 0 },
-      { stallMs: 60_000, pauseMs: 3_600_000 },
+      { maxBytes: 1024, stallMs: -1, pauseMs: 0 },
+      { maxBytes: 1024, stallMs: 60_000, pauseMs: 3_600_000 },
     ]) {
       const k = await new NodeFileSystem(policy).open(path.join(dir, 'k'), { create: true, truncate: true });
       assert.deepEqual([k.writevNow!([Buffer.from('1')], 0), k.writevNow!([Buffer.from('2')], 1)], [true, true]);
       assert.equal(readFileSync(path.join(dir, 'k'), 'utf8'), '12');
       await k.close();
     }
+  } finally {
+    await cleanup();
+  }
+});
+
+test('NodeFileSystem writevNow declines (nothing written) writes over maxBytes; 0 declines every write', async () => {
+  const { dir, cleanup } = await tempDir();
+  try {
+    const f = path.join(dir, 'f');
+    const h = await new NodeFileSystem({ ...DEFAULT_INLINE_WRITES, maxBytes: 4 }).open(f, { create: true });
+    assert.equal(h.writevNow!([Buffer.from('ab'), Buffer.from('c')], 0), true);
+    assert.equal(h.writevNow!([Buffer.from('de'), Buffer.from('fgh')], 3), false);
+    assert.equal(readFileSync(f, 'utf8'), 'abc');
+    await h.close();
+    const none = await new NodeFileSystem({ ...DEFAULT_INLINE_WRITES, maxBytes: 0 }).open(f, { create: true });
+    assert.equal(none.writevNow!([Buffer.from('x')], 0), false);
+    assert.equal(readFileSync(f, 'utf8'), 'abc');
+    await none.close();
   } finally {
     await cleanup();
   }
