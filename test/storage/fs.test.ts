@@ -101,7 +101,7 @@ test('NodeFileSystem.readNow: a range by blocking calls in start-up mode only', 
   }
 });
 
-test('NodeFileSystem writevNow: every byte written by the call itself; a closed handle throws a coded error', async () => {
+test('NodeFileSystem writevNow: every byte written by the call; a closed handle throws a coded error', async () => {
   const { dir, cleanup } = await tempDir();
   try {
     const fs = new NodeFileSystem();

@@ -274,7 +274,7 @@ class CountingFs extends NodeFileSystem {
   }
 }
 
-test('an append the file system writes at once is in the file when append returns; others go through writev', async () => {
+test('an append the fs writes at once is in the file when append returns; others go through writev', async () => {
   const { dir, cleanup } = await tempDir();
   try {
     const fs = new CountingFs(64 * 1024);
