@@ -22,7 +22,7 @@
  *   (`ENOENT`, `EEXIST`, `EIO`, ...) so callers can tell "missing" from "broken".
  */
 
-import { noteRead } from './read-prefetch.js';
+import { MIN_READ, noteRead, SLOW_MS } from './read-prefetch.js';
 import { open as fsOpen, mkdir, rename, unlink, rm, writeFile } from 'node:fs/promises';
 import { closeSync, constants, openSync, readFile, readFileSync, readSync } from 'node:fs';
 import { readdir, readdirSync, stat, statSync } from 'node:fs';
@@ -109,10 +109,38 @@ export interface FileSystem {
   readNow?(filePath: string, position: number, length: number): Buffer | undefined;
 }
 
+let procIo: number | undefined | null;
+const procIoBuf = Buffer.allocUnsafe(512);
+const READ_BYTES = Buffer.from('\nread_bytes: ');
+
+/**
+ * Bytes this process has had read from storage devices so far (Linux's /proc/self/io `read_bytes`: page-cache
+ * hits do not count, the kernel's own read-ahead does), or undefined where the OS does not tell. A few
+ * microseconds (a blocking read of a procfs file: no device is touched).
+ */
+export function processDiskReadBytes(): number | undefined {
+  if (procIo === null) return undefined;
+  try {
+    procIo ??= openSync('/proc/self/io', 'r');
+    const n = readSync(procIo, procIoBuf, 0, procIoBuf.length, 0);
+    let i = procIoBuf.subarray(0, n).indexOf(READ_BYTES);
+    if (i < 0) throw new Error('no read_bytes');
+    let v = 0;
+    for (i += READ_BYTES.length; i < n && procIoBuf[i]! >= 48 && procIoBuf[i]! <= 57; i++)
+      v = v * 10 + procIoBuf[i]! - 48;
+    return v;
+  } catch {
+    if (typeof procIo === 'number') closeSync(procIo);
+    procIo = null;
+    return undefined;
+  }
+}
+
 /** Read exactly up to `length` bytes at `position` (looping on short reads); returns the filled slice. */
 export async function readAt(handle: FileHandle, position: number, length: number, into?: Buffer): Promise<Buffer> {
   const buf = into && into.length >= length ? into : Buffer.allocUnsafe(length);
   const t0 = into ? performance.now() : 0;
+  const disk0 = into && length >= MIN_READ ? processDiskReadBytes() : undefined;
   let got = 0;
   while (got < length) {
     const n = await handle.read(buf, got, length - got, position + got);
@@ -120,7 +148,12 @@ export async function readAt(handle: FileHandle, position: number, length: numbe
     got += n;
   }
   // Reads into caller memory are consumer fetches' (read-buffers.ts): cold files get read ahead.
-  if (into) noteRead(handle, position, got, performance.now() - t0);
+  if (into) {
+    const ms = performance.now() - t0;
+    // Device bytes read meanwhile: only a slow read asks (a fast one is warm whatever they are).
+    const disk = disk0 === undefined || ms < SLOW_MS ? undefined : (processDiskReadBytes() ?? disk0) - disk0;
+    noteRead(handle, position, got, ms, disk);
+  }
   return buf.subarray(0, got);
 }
 

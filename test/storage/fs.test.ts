@@ -1,8 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { writeFileSync } from 'node:fs';
-import { NodeFileSystem, FileSystemError, ensureDirDurable, isNotFound, readAt } from '../../storage/fs.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  NodeFileSystem,
+  FileSystemError,
+  ensureDirDurable,
+  isNotFound,
+  processDiskReadBytes,
+  readAt,
+} from '../../storage/fs.js';
 import { CachingFileSystem } from '../../storage/fd-cache.js';
 import { tempDir } from './helpers.js';
 
@@ -92,4 +99,17 @@ test('NodeFileSystem.readNow: a range by blocking calls in start-up mode only', 
   } finally {
     await cleanup();
   }
+});
+
+test('processDiskReadBytes: the read_bytes of /proc/self/io, undefined where there is none', () => {
+  if (!existsSync('/proc/self/io')) {
+    assert.equal(processDiskReadBytes(), undefined);
+    return;
+  }
+  const before = processDiskReadBytes();
+  const text = readFileSync('/proc/self/io', 'latin1');
+  const after = processDiskReadBytes();
+  const field = Number(/^read_bytes: (\d+)$/m.exec(text)?.[1]);
+  assert.equal(typeof before, 'number');
+  assert.ok(before! <= field && field <= after!, `${before} <= ${field} <= ${after}`);
 });
