@@ -109,31 +109,13 @@ export interface FileSystem {
   readNow?(filePath: string, position: number, length: number): Buffer | undefined;
 }
 
-let procIo: number | undefined | null;
-const procIoBuf = Buffer.allocUnsafe(512);
-const READ_BYTES = Buffer.from('\nread_bytes: ');
-
 /**
- * Bytes this process has had read from storage devices so far (Linux's /proc/self/io `read_bytes`: page-cache
- * hits do not count, the kernel's own read-ahead does), or undefined where the OS does not tell. A few
- * microseconds (a blocking read of a procfs file: no device is touched).
+ * Bytes this process has had read from storage devices so far: getrusage's ru_inblock (`fsRead`), which Linux
+ * counts in 512-byte blocks from the same tally as /proc/self/io `read_bytes` (page-cache hits do not count,
+ * the kernel's own read-ahead does). About a microsecond: no file is read.
  */
-export function processDiskReadBytes(): number | undefined {
-  if (procIo === null) return undefined;
-  try {
-    procIo ??= openSync('/proc/self/io', 'r');
-    const n = readSync(procIo, procIoBuf, 0, procIoBuf.length, 0);
-    let i = procIoBuf.subarray(0, n).indexOf(READ_BYTES);
-    if (i < 0) throw new Error('no read_bytes');
-    let v = 0;
-    for (i += READ_BYTES.length; i < n && procIoBuf[i]! >= 48 && procIoBuf[i]! <= 57; i++)
-      v = v * 10 + procIoBuf[i]! - 48;
-    return v;
-  } catch {
-    if (typeof procIo === 'number') closeSync(procIo);
-    procIo = null;
-    return undefined;
-  }
+export function processDiskReadBytes(): number {
+  return process.resourceUsage().fsRead * 512;
 }
 
 /** Read exactly up to `length` bytes at `position` (looping on short reads); returns the filled slice. */
@@ -151,7 +133,7 @@ export async function readAt(handle: FileHandle, position: number, length: numbe
   if (into) {
     const ms = performance.now() - t0;
     // Device bytes read meanwhile: only a slow read asks (a fast one is warm whatever they are).
-    const disk = disk0 === undefined || ms < SLOW_MS ? undefined : (processDiskReadBytes() ?? disk0) - disk0;
+    const disk = disk0 === undefined || ms < SLOW_MS ? undefined : processDiskReadBytes() - disk0;
     noteRead(handle, position, got, ms, disk);
   }
   return buf.subarray(0, got);

@@ -7,8 +7,8 @@
  *
  * - `noteRead(handle, position, length, ms, diskBytes)` is called after a read into caller memory of at least
  *   MIN_READ bytes. A read that took at least SLOW_MS while the process read at least COLD_DISK_BYTES from the
- *   storage device (`diskBytes`, fs.ts processDiskReadBytes; undefined where the OS does not say: the time
- *   alone decides) marks the handle cold for the next KEEP reads; while cold, each read continuing the previous
+ *   storage device (`diskBytes`, from fs.ts processDiskReadBytes; undefined: not known, the time alone
+ *   decides) marks the handle cold for the next KEEP reads; while cold, each read continuing the previous
  *   one (within SLACK) has up to AHEAD bytes after it read ahead, in reads of at most CHUNK bytes. A warm file is
  *   never read twice: a read slowed by a busy CPU (the thread pool's queue, an event loop busy sending) but
  *   served from the page cache read nothing from the device (issue #16: on a loaded machine the time alone
