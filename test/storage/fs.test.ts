@@ -110,3 +110,25 @@ test('processDiskReadBytes: what /proc/self/io counts as read_bytes (whole 512-b
   const blocks = Math.floor(field / 512) * 512;
   assert.ok(before <= blocks && blocks <= after, `${before} <= ${blocks} <= ${after}`);
 });
+
+test('NodeFileHandle: close waits for the reads in flight; a read after close fails EBADF', async () => {
+  const { dir, cleanup } = await tempDir();
+  try {
+    const fs = new NodeFileSystem();
+    const f = path.join(dir, 'r');
+    writeFileSync(f, Buffer.alloc(4 << 20, 3));
+    const h = await fs.open(f);
+    const bufs = [0, 1, 2, 3].map(() => Buffer.alloc(1 << 20));
+    const reads = bufs.map((b, i) => h.read(b, 0, b.length, i << 20));
+    const closed = h.close();
+    assert.deepEqual(await Promise.all(reads), [1 << 20, 1 << 20, 1 << 20, 1 << 20]);
+    for (const b of bufs) assert.equal(b.indexOf(0), -1, 'every byte read before the close');
+    await closed;
+    await assert.rejects(
+      h.read(Buffer.alloc(8), 0, 8, 0),
+      (e: unknown) => e instanceof FileSystemError && e.errno === 'EBADF',
+    );
+  } finally {
+    await cleanup();
+  }
+});
