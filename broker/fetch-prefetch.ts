@@ -150,10 +150,13 @@ function discard(e: Entry): void {
 /** A read's result with the partition's offsets as they are now (an error result as it was). */
 function current(part: Partition, r: PartitionReadResult): PartitionReadResult {
   if (r.errorCode !== 0) return r;
+  // Spelled out, not spread: the same object shape as every other read result.
   return {
-    ...r,
+    errorCode: r.errorCode,
+    records: r.records,
     highWatermark: part.highWatermark,
     logStartOffset: part.logStartOffset,
+    logEndOffset: r.logEndOffset,
     lastStableOffset: part.lastStableOffset,
   };
 }

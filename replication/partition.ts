@@ -442,7 +442,8 @@ export class Partition {
       minOneBatch: options.minOneBatch ?? true,
       alloc: options.alloc,
     });
-    return { ...r, lastStableOffset: lso };
+    const { errorCode, records, highWatermark, logStartOffset, logEndOffset } = r;
+    return { errorCode, records, highWatermark, logStartOffset, logEndOffset, lastStableOffset: lso };
   }
 
   /**

@@ -54,6 +54,17 @@ function onlyEmptyBatchesUpTo(records: Buffer, nextOffset: number): boolean {
   return pos === records.length && last + 1 === nextOffset;
 }
 
+/** A read's result, spelled out (not spread): one object shape for every read (monomorphic code downstream). */
+function readResult(
+  errorCode: number,
+  records: Buffer,
+  highWatermark: number,
+  logStartOffset: number,
+  logEndOffset: number,
+): ReadResult {
+  return { errorCode, records, highWatermark, logStartOffset, logEndOffset };
+}
+
 /** The owner's offsets, read at the moment they are needed. */
 export interface LogBounds {
   readonly logStartOffset: number;
@@ -78,11 +89,11 @@ export class LogReader {
   async read(fetchOffset: number, maxBytes: number, options: ReadOptions = {}): Promise<ReadResult> {
     const leo = this.bounds.logEndOffset;
     const logStartOffset = this.bounds.logStartOffset;
-    const base = { highWatermark: this.bounds.highWatermark, logStartOffset, logEndOffset: leo };
+    const hw = this.bounds.highWatermark;
     if (fetchOffset < logStartOffset || fetchOffset > leo)
-      return { errorCode: OFFSET_OUT_OF_RANGE, records: EMPTY, ...base };
+      return readResult(OFFSET_OUT_OF_RANGE, EMPTY, hw, logStartOffset, leo);
     const maxOffset = Math.min(options.maxOffset ?? leo, leo);
-    if (fetchOffset >= maxOffset) return { errorCode: NONE, records: EMPTY, ...base };
+    if (fetchOffset >= maxOffset) return readResult(NONE, EMPTY, hw, logStartOffset, leo);
     const minOne = options.minOneBatch ?? true;
     let seg = this.segments.floor(fetchOffset) ?? this.segments.first();
     // Record-less batches that end a segment (left by the log cleaner): sent with what follows them.
@@ -91,7 +102,7 @@ export class LogReader {
     let from = fetchOffset;
     const answer = (records: Buffer): ReadResult => {
       const all = emptyPrefix.length === 0 ? records : Buffer.concat([...emptyPrefix, records]);
-      return { errorCode: NONE, records: all, ...base };
+      return readResult(NONE, all, hw, logStartOffset, leo);
     };
     while (seg !== undefined) {
       if (seg.baseOffset >= maxOffset) break;

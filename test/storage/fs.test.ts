@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import {
   DEFAULT_INLINE_WRITES,
   NodeFileSystem,
   FileSystemError,
   ensureDirDurable,
   isNotFound,
+  processDiskReadBytes,
   readAt,
 } from '../../storage/fs.js';
 import { CachingFileSystem } from '../../storage/fd-cache.js';
@@ -119,6 +120,38 @@ test('NodeFileSystem writevNow: every byte written by the call; a closed handle 
     await h.close();
     assert.throws(
       () => h.writevNow!([Buffer.from('late')], 0),
+      (e: unknown) => e instanceof FileSystemError && e.errno === 'EBADF',
+    );
+  } finally {
+    await cleanup();
+  }
+});
+
+test('processDiskReadBytes: what /proc/self/io counts as read_bytes (whole 512-byte blocks)', (t) => {
+  if (!existsSync('/proc/self/io')) return t.skip('no /proc/self/io');
+  const before = processDiskReadBytes();
+  const text = readFileSync('/proc/self/io', 'latin1');
+  const after = processDiskReadBytes();
+  const field = Number(/^read_bytes: (\d+)$/m.exec(text)?.[1]);
+  const blocks = Math.floor(field / 512) * 512;
+  assert.ok(before <= blocks && blocks <= after, `${before} <= ${blocks} <= ${after}`);
+});
+
+test('NodeFileHandle: close waits for the reads in flight; a read after close fails EBADF', async () => {
+  const { dir, cleanup } = await tempDir();
+  try {
+    const fs = new NodeFileSystem();
+    const f = path.join(dir, 'r');
+    writeFileSync(f, Buffer.alloc(4 << 20, 3));
+    const h = await fs.open(f);
+    const bufs = [0, 1, 2, 3].map(() => Buffer.alloc(1 << 20));
+    const reads = bufs.map((b, i) => h.read(b, 0, b.length, i << 20));
+    const closed = h.close();
+    assert.deepEqual(await Promise.all(reads), [1 << 20, 1 << 20, 1 << 20, 1 << 20]);
+    for (const b of bufs) assert.equal(b.indexOf(0), -1, 'every byte read before the close');
+    await closed;
+    await assert.rejects(
+      h.read(Buffer.alloc(8), 0, 8, 0),
       (e: unknown) => e instanceof FileSystemError && e.errno === 'EBADF',
     );
   } finally {

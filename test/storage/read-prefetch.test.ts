@@ -46,6 +46,18 @@ test('a slow sequential read of a file reads the next 8 MiB ahead; a fast one do
   assert.equal(readAheadInFlight(), 0);
 });
 
+test('a slow read that read nothing from the device (a busy CPU, a warm file) reads nothing ahead', async () => {
+  const busy = fakeHandle();
+  noteRead(busy.handle, 0, MiB, 20, 0);
+  noteRead(busy.handle, MiB, MiB, 20, 4096);
+  assert.deepEqual(busy.reads, [], 'served from the page cache: never read twice');
+  noteRead(busy.handle, 2 * MiB, MiB, 20, MiB);
+  assert.equal(busy.reads.length, 8, 'read from the device: cold, read ahead');
+  assert.deepEqual(busy.reads[0], [3 * MiB, MiB]);
+  await busy.finish();
+  assert.equal(readAheadInFlight(), 0);
+});
+
 test('at most eight reads ahead run at once in the process', async () => {
   const hs = [fakeHandle(), fakeHandle(), fakeHandle()];
   for (const h of hs) noteRead(h.handle, 0, MiB, 20);
