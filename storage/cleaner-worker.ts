@@ -1,0 +1,62 @@
+/**
+ * The log cleaner's worker thread (started by cleaner-runner.ts WorkerRunner): runs CleanTasks (cleaner-task.ts)
+ * for the broker's main thread, which posts `WorkerRequest`s and gets one `WorkerReply` per request.
+ * It has its own NodeFileSystem (no descriptor cache: a task holds one source descriptor and its output's at a
+ * time), SystemClock and IoThrottler (log.cleaner.io.max.bytes.per.second); it never yields for pacing (it has
+ * its own event loop and core) and reads the stop flag the main thread shares (`WorkerInit.stopFlag`) per batch.
+ * Tasks are kept by id from 'start' to 'close'; several may be open at once (cleans of different logs).
+ */
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { NodeFileSystem } from './fs.js';
+import { SystemClock } from './clock.js';
+import { IoThrottler } from './cleaner-pacing.js';
+import { CleanTask, type TaskEnv } from './cleaner-task.js';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './cleaner-runner.js';
+import { StorageError } from '../protocol/errors.js';
+
+const init = workerData as WorkerInit;
+const stopFlag = new Int32Array(init.stopFlag);
+const clock = new SystemClock();
+const throttler = new IoThrottler(clock, init.ioMaxBytesPerSecond);
+const env: TaskEnv = {
+  fs: new NodeFileSystem(),
+  clock,
+  pause: () => undefined,
+  throttle: (n) => throttler.maybeThrottle(n),
+  stopped: () => Atomics.load(stopFlag, 0) !== 0,
+};
+const tasks = new Map<number, CleanTask>();
+
+function taskOf(id: number): CleanTask {
+  const t = tasks.get(id);
+  if (!t) throw new StorageError(`no clean task ${id}`);
+  return t;
+}
+
+async function handle(m: WorkerRequest): Promise<unknown> {
+  switch (m.op) {
+    case 'start':
+      tasks.set(m.task, new CleanTask(m.job, env));
+      return undefined;
+    case 'map':
+      return taskOf(m.task).buildMap();
+    case 'rewrite':
+      return taskOf(m.task).rewrite(m.first, m.count, m.markersRemovable);
+    case 'close':
+      tasks.delete(m.task);
+      return undefined;
+  }
+}
+
+parentPort?.on('message', (m: WorkerRequest) => {
+  handle(m).then(
+    (value) => parentPort?.postMessage({ id: m.id, ok: true, value } satisfies WorkerReply),
+    (err: unknown) => {
+      const e = err instanceof Error ? err : new Error(String(err));
+      const code = (e as { code?: unknown }).code;
+      const error = { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) };
+      parentPort?.postMessage({ id: m.id, ok: false, error } satisfies WorkerReply);
+    },
+  );
+});
