@@ -177,9 +177,14 @@ export class LogCleaner {
     return this.opts.ioMaxBytesPerSecond ?? Number.POSITIVE_INFINITY;
   }
 
-  /** The runner for `log` (see LogCleanerOptions.worker); the worker is started on first use. */
+  /** Where cleans of `log` run (see LogCleanerOptions.worker). */
+  runnerKind(log: PartitionLog): 'worker' | 'inline' {
+    return (this.opts.worker ?? log.cleanerTarget.fs.osFiles === true) ? 'worker' : 'inline';
+  }
+
+  /** The runner for `log`; the worker is started on first use. */
   private runnerFor(log: PartitionLog): CleanerRunner {
-    if (!(this.opts.worker ?? log.cleanerTarget.fs.osFiles === true)) return this.inline;
+    if (this.runnerKind(log) === 'inline') return this.inline;
     const logger = this.opts.logger;
     this.threaded ??= new WorkerRunner({ ioMaxBytesPerSecond: this.ioMax(), ...(logger ? { logger } : {}) });
     return this.threaded;
@@ -302,6 +307,7 @@ export class LogCleaner {
         dirtyPosition: s.nextOffset > firstDirty ? s.offsetIndex.lookup(firstDirty).position : 0,
       })),
     };
+    this.checkStopped(); // (a runner made after stop() would not know)
     const task = await this.runnerFor(log).start(job, target.fs);
     try {
       return await this.runTask(log, task, plan.cleanable, closed, result, truncations);
