@@ -5,9 +5,14 @@
  * time), SystemClock and IoThrottler (log.cleaner.io.max.bytes.per.second); it never yields for pacing (it has
  * its own event loop and core) and reads the stop flag the main thread shares (`WorkerInit.stopFlag`) per batch.
  * Tasks are kept by id from 'start' to 'close'; several may be open at once (cleans of different logs).
+ * On Linux the thread lowers its own scheduling priority (nice `CLEANER_NICE`, this thread only: setpriority on
+ * its thread id), so on a busy machine the broker's event loop gets the CPU first; the cleaner still gets its
+ * share (nice 10 weighs about a tenth of nice 0). Best effort: where that fails it runs at normal priority.
  */
 
 import { parentPort, workerData } from 'node:worker_threads';
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { NodeFileSystem } from './fs.js';
 import { SystemClock } from './clock.js';
 import { IoThrottler } from './cleaner-pacing.js';
@@ -15,6 +20,19 @@ import { CleanTask, type TaskEnv } from './cleaner-task.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './cleaner-runner.js';
 import { StorageError } from '../protocol/errors.js';
 
+/** Nice value of the cleaner thread (background work, as a batch job). */
+const CLEANER_NICE = 10;
+
+function lowerThreadPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop()); // `<pid>/task/<tid>`
+    if (Number.isInteger(tid) && tid > 0 && tid !== process.pid) setPriority(tid, CLEANER_NICE);
+  } catch {
+    // not Linux, or not allowed: normal priority
+  }
+}
+
+lowerThreadPriority();
 const init = workerData as WorkerInit;
 const stopFlag = new Int32Array(init.stopFlag);
 const clock = new SystemClock();
