@@ -53,6 +53,8 @@ export type WorkerReply =
 export interface WorkerInit {
   stopFlag: SharedArrayBuffer;
   ioMaxBytesPerSecond: number;
+  /** IoThrottler's check interval (ms). */
+  ioCheckIntervalMs: number;
 }
 
 /** The error a worker reported, as a main-thread error of the matching class. */
@@ -106,11 +108,12 @@ export class WorkerRunner implements CleanerRunner {
   private nextTask = 1;
   private stopped = false;
 
-  constructor(private readonly opts: { ioMaxBytesPerSecond: number; logger?: Logger }) {}
+  constructor(private readonly opts: { ioMaxBytesPerSecond: number; ioCheckIntervalMs: number; logger?: Logger }) {}
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const init: WorkerInit = { stopFlag: this.stopFlag, ioMaxBytesPerSecond: this.opts.ioMaxBytesPerSecond };
+    const { ioMaxBytesPerSecond, ioCheckIntervalMs } = this.opts;
+    const init: WorkerInit = { stopFlag: this.stopFlag, ioMaxBytesPerSecond, ioCheckIntervalMs };
     // '../storage/' resolves from dist/storage/ and from the bundle's dist/bundle/ alike.
     const w = new Worker(new URL('../storage/cleaner-worker.js', import.meta.url), { workerData: init, execArgv: [] });
     w.on('message', (m: WorkerReply) => this.settle(m));
@@ -171,7 +174,9 @@ export class WorkerRunner implements CleanerRunner {
 
   stop(): void {
     if (this.stopped) return;
-    Atomics.store(new Int32Array(this.stopFlag), 0, 1);
+    const flag = new Int32Array(this.stopFlag);
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0); // wakes a throttle sleep
     this.stopped = true;
     if (this.pending.size === 0) this.idle();
   }

@@ -4,6 +4,7 @@
  * It has its own NodeFileSystem (no descriptor cache: a task holds one source descriptor and its output's at a
  * time), SystemClock and IoThrottler (log.cleaner.io.max.bytes.per.second); it never yields for pacing (it has
  * its own event loop and core) and reads the stop flag the main thread shares (`WorkerInit.stopFlag`) per batch.
+ * A throttle sleep is an Atomics.wait on that flag, so stopping wakes it (a stop never waits out a long sleep).
  * Tasks are kept by id from 'start' to 'close'; several may be open at once (cleans of different logs).
  * On Linux the thread lowers its own scheduling priority (nice `CLEANER_NICE`, this thread only: setpriority on
  * its thread id), so on a busy machine the broker's event loop gets the CPU first; the cleaner still gets its
@@ -14,7 +15,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { NodeFileSystem } from './fs.js';
-import { SystemClock } from './clock.js';
+import { SystemClock, type Clock, type TimerHandle } from './clock.js';
 import { IoThrottler } from './cleaner-pacing.js';
 import { CleanTask, type TaskEnv } from './cleaner-task.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './cleaner-runner.js';
@@ -36,7 +37,17 @@ lowerThreadPriority();
 const init = workerData as WorkerInit;
 const stopFlag = new Int32Array(init.stopFlag);
 const clock = new SystemClock();
-const throttler = new IoThrottler(clock, init.ioMaxBytesPerSecond);
+/** The throttle's clock: its sleeps block this thread (only cleaning runs here) and end at once on stop. */
+const throttleClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    Atomics.wait(stopFlag, 0, 0, Math.max(0, ms));
+    fn();
+    return 0 as unknown as TimerHandle;
+  },
+  clearTimeout: () => undefined,
+};
+const throttler = new IoThrottler(throttleClock, init.ioMaxBytesPerSecond, init.ioCheckIntervalMs);
 const env: TaskEnv = {
   fs: new NodeFileSystem(),
   clock,

@@ -101,6 +101,8 @@ export interface LogCleanerOptions {
   sliceMs?: number;
   /** log.cleaner.io.max.bytes.per.second: read + write rate limit (default unlimited). */
   ioMaxBytesPerSecond?: number;
+  /** How often the throttle compares the rate with the limit, in ms (default 300, as Kafka's Throttler). */
+  ioCheckIntervalMs?: number;
   /**
    * Run the heavy work in a worker thread (cleaner-runner.ts). Default: when the log's files are the OS's
    * (FileSystem.osFiles); otherwise (MemoryFileSystem) on the calling event loop.
@@ -169,7 +171,7 @@ export class LogCleaner {
     this.readChunk = opts.readChunkBytes ?? 1024 * 1024;
     this.writeChunk = opts.writeChunkBytes ?? 1024 * 1024;
     const slicer = new TimeSlicer(opts.sliceMs ?? 2);
-    const throttler = new IoThrottler(opts.clock, this.ioMax());
+    const throttler = new IoThrottler(opts.clock, this.ioMax(), opts.ioCheckIntervalMs ?? 300);
     this.inline = new InlineRunner(opts.clock, slicer, throttler);
   }
 
@@ -186,7 +188,8 @@ export class LogCleaner {
   private runnerFor(log: PartitionLog): CleanerRunner {
     if (this.runnerKind(log) === 'inline') return this.inline;
     const logger = this.opts.logger;
-    this.threaded ??= new WorkerRunner({ ioMaxBytesPerSecond: this.ioMax(), ...(logger ? { logger } : {}) });
+    const io = { ioMaxBytesPerSecond: this.ioMax(), ioCheckIntervalMs: this.opts.ioCheckIntervalMs ?? 300 };
+    this.threaded ??= new WorkerRunner({ ...io, ...(logger ? { logger } : {}) });
     return this.threaded;
   }
 

@@ -165,3 +165,34 @@ test('stop() during a worker clean rejects with CleanerAbortedError and leaves t
     await cleanup();
   }
 });
+
+test('the worker throttles its I/O (log.cleaner.io.max.bytes.per.second); stop() wakes a throttle sleep', async () => {
+  const { dir, cleanup } = await tempDir();
+  const clock = new FakeClock(1_000_000);
+  try {
+    const log = await PartitionLog.open(path.join(dir, 't-0'), cfg(), { clock });
+    await fill(log, clock);
+    const before = await bytesOf(log);
+    let written = false;
+    const hooks = { afterCleaned: () => void (written = true) };
+    // 1 byte a second, checked at every read: the first read puts the worker to sleep for hours.
+    const cleaner = new LogCleaner({ clock, ioMaxBytesPerSecond: 1, ioCheckIntervalMs: 0, hooks });
+    let settled = false;
+    const cleaning = cleaner.cleanLog(log);
+    cleaning.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await new Promise((r) => setTimeout(r, 1000)); // unthrottled, this clean takes a few ms
+    assert.equal(settled, false, 'the clean waits in the throttle');
+    assert.equal(written, false);
+    cleaner.stop();
+    await assert.rejects(cleaning, CleanerAbortedError);
+    const names = await readdir(path.join(dir, 't-0'));
+    assert.ok(!names.some((n) => /\.(cleaned|swap)$/.test(n)), names.join(','));
+    assert.ok((await bytesOf(log)).equals(before));
+    await log.close();
+  } finally {
+    await cleanup();
+  }
+});
