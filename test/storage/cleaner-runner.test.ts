@@ -174,15 +174,19 @@ test('the worker throttles its I/O (log.cleaner.io.max.bytes.per.second); stop()
     await fill(log, clock);
     const before = await bytesOf(log);
     let written = false;
-    const hooks = { afterCleaned: () => void (written = true) };
+    const hooks = {
+      afterCleaned: (): void => {
+        written = true;
+      },
+    };
     // 1 byte a second, checked at every read: the first read puts the worker to sleep for hours.
     const cleaner = new LogCleaner({ clock, ioMaxBytesPerSecond: 1, ioCheckIntervalMs: 0, hooks });
     let settled = false;
     const cleaning = cleaner.cleanLog(log);
-    cleaning.then(
-      () => (settled = true),
-      () => (settled = true),
-    );
+    const done = (): void => {
+      settled = true;
+    };
+    cleaning.then(done, done);
     await new Promise((r) => setTimeout(r, 1000)); // unthrottled, this clean takes a few ms
     assert.equal(settled, false, 'the clean waits in the throttle');
     assert.equal(written, false);
