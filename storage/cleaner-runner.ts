@@ -11,7 +11,8 @@
  *   tests: fault injection and power loss see every write), paced by the cleaner's TimeSlicer and IoThrottler.
  * Errors thrown in the worker come back as the same classes where it matters (CleanerAbortedError,
  * CorruptRecordError) and as StorageError otherwise. A worker that dies fails its outstanding calls; the next
- * task starts a new one.
+ * task starts a new one. One that dies before answering anything (it could not load) fails them with
+ * WorkerUnavailableError, upon which the LogCleaner runs its cleans inline from then on.
  */
 
 import { Worker } from 'node:worker_threads';
@@ -56,6 +57,9 @@ export interface WorkerInit {
   /** IoThrottler's check interval (ms). */
   ioCheckIntervalMs: number;
 }
+
+/** The worker thread could not start (its script missing or failing to load): the cleaner runs inline instead. */
+export class WorkerUnavailableError extends StorageError {}
 
 /** The error a worker reported, as a main-thread error of the matching class. */
 export function errorFromWorker(e: { name: string; code?: string; message: string }): Error {
@@ -107,24 +111,42 @@ export class WorkerRunner implements CleanerRunner {
   private nextId = 1;
   private nextTask = 1;
   private stopped = false;
+  /** The current worker has answered (it loaded). */
+  private answered = false;
 
-  constructor(private readonly opts: { ioMaxBytesPerSecond: number; ioCheckIntervalMs: number; logger?: Logger }) {}
+  constructor(
+    private readonly opts: {
+      ioMaxBytesPerSecond: number;
+      ioCheckIntervalMs: number;
+      logger?: Logger;
+      /** The worker's script (default: cleaner-worker.js next to this module). */
+      script?: URL;
+    },
+  ) {}
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const { ioMaxBytesPerSecond, ioCheckIntervalMs } = this.opts;
     const init: WorkerInit = { stopFlag: this.stopFlag, ioMaxBytesPerSecond, ioCheckIntervalMs };
     // '../storage/' resolves from dist/storage/ and from the bundle's dist/bundle/ alike.
-    const w = new Worker(new URL('../storage/cleaner-worker.js', import.meta.url), { workerData: init, execArgv: [] });
+    const script = this.opts.script ?? new URL('../storage/cleaner-worker.js', import.meta.url);
+    let w: Worker;
+    try {
+      w = new Worker(script, { workerData: init, execArgv: [] });
+    } catch (err) {
+      throw new WorkerUnavailableError(String(err));
+    }
     w.on('message', (m: WorkerReply) => this.settle(m));
     w.on('error', (err) => this.fail(w, err));
     w.on('exit', (code) => this.fail(w, new StorageError(`log cleaner worker exited (${code})`)));
     w.unref();
     this.worker = w;
+    this.answered = false;
     return w;
   }
 
   private settle(m: WorkerReply): void {
+    this.answered = true;
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);
@@ -140,7 +162,11 @@ export class WorkerRunner implements CleanerRunner {
     if (!this.stopped) this.opts.logger?.warn({ err }, 'log cleaner worker failed');
     const all = [...this.pending.values()];
     this.pending.clear();
-    for (const p of all) p.reject(this.stopped ? new CleanerAbortedError() : new StorageError(err.message));
+    const error = (): Error => {
+      if (this.stopped) return new CleanerAbortedError();
+      return this.answered ? new StorageError(err.message) : new WorkerUnavailableError(err.message);
+    };
+    for (const p of all) p.reject(error());
   }
 
   private idle(): void {
@@ -152,7 +178,12 @@ export class WorkerRunner implements CleanerRunner {
 
   private call<T>(op: Op): Promise<T> {
     if (this.stopped) return Promise.reject(new CleanerAbortedError());
-    const w = this.ensureWorker();
+    let w: Worker;
+    try {
+      w = this.ensureWorker();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });

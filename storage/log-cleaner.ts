@@ -73,7 +73,7 @@ import { BATCH_HEADER_SIZE } from '../protocol/records/batch-header.js';
 import { IoThrottler, TimeSlicer } from './cleaner-pacing.js';
 import { CleanerAbortedError } from './cleaner-task.js';
 import type { CleanJob, RewriteStats } from './cleaner-task.js';
-import { InlineRunner, WorkerRunner } from './cleaner-runner.js';
+import { InlineRunner, WorkerRunner, WorkerUnavailableError } from './cleaner-runner.js';
 import type { CleanerRunner, TaskHandle } from './cleaner-runner.js';
 
 export { CleanerAbortedError } from './cleaner-task.js';
@@ -108,6 +108,8 @@ export interface LogCleanerOptions {
    * (FileSystem.osFiles); otherwise (MemoryFileSystem) on the calling event loop.
    */
   worker?: boolean;
+  /** The worker thread's script (tests; default: storage/cleaner-worker.js). */
+  workerScript?: URL;
   hooks?: CleanerHooks;
 }
 
@@ -165,6 +167,8 @@ export class LogCleaner {
   private readonly writeChunk: number;
   private readonly inline: InlineRunner;
   private threaded: WorkerRunner | undefined;
+  /** The worker thread could not start: every clean runs inline. */
+  private workerUnavailable = false;
 
   constructor(private readonly opts: LogCleanerOptions) {
     this.mapMax = opts.offsetMapMaxEntries ?? 1_000_000;
@@ -181,6 +185,7 @@ export class LogCleaner {
 
   /** Where cleans of `log` run (see LogCleanerOptions.worker). */
   runnerKind(log: PartitionLog): 'worker' | 'inline' {
+    if (this.workerUnavailable) return 'inline';
     return (this.opts.worker ?? log.cleanerTarget.fs.osFiles === true) ? 'worker' : 'inline';
   }
 
@@ -189,7 +194,8 @@ export class LogCleaner {
     if (this.runnerKind(log) === 'inline') return this.inline;
     const logger = this.opts.logger;
     const io = { ioMaxBytesPerSecond: this.ioMax(), ioCheckIntervalMs: this.opts.ioCheckIntervalMs ?? 300 };
-    this.threaded ??= new WorkerRunner({ ...io, ...(logger ? { logger } : {}) });
+    const script = this.opts.workerScript;
+    this.threaded ??= new WorkerRunner({ ...io, ...(logger ? { logger } : {}), ...(script ? { script } : {}) });
     return this.threaded;
   }
 
@@ -311,11 +317,24 @@ export class LogCleaner {
       })),
     };
     this.checkStopped(); // (a runner made after stop() would not know)
-    const task = await this.runnerFor(log).start(job, target.fs);
+    const task = await this.startTask(log, job);
     try {
       return await this.runTask(log, task, plan.cleanable, closed, result, truncations);
     } finally {
       await task.close();
+    }
+  }
+
+  /** Start the clean's task where it runs; a worker that cannot start sends this and later cleans inline. */
+  private async startTask(log: PartitionLog, job: CleanJob): Promise<TaskHandle> {
+    const fs = log.cleanerTarget.fs;
+    try {
+      return await this.runnerFor(log).start(job, fs);
+    } catch (err) {
+      if (!(err instanceof WorkerUnavailableError)) throw err;
+      this.opts.logger?.warn({ err }, 'log cleaner worker thread unavailable; cleaning on the event loop');
+      this.workerUnavailable = true;
+      return this.inline.start(job, fs);
     }
   }
 

@@ -200,3 +200,22 @@ test('the worker throttles its I/O (log.cleaner.io.max.bytes.per.second); stop()
     await cleanup();
   }
 });
+
+test('a worker thread that cannot start: the clean runs inline, and so do later ones', async () => {
+  const { dir, cleanup } = await tempDir();
+  const clock = new FakeClock(1_000_000);
+  try {
+    const log = await PartitionLog.open(path.join(dir, 't-0'), cfg(), { clock });
+    await fill(log, clock);
+    const workerScript = new URL(`file://${path.join(dir, 'no-such-worker.js')}`);
+    const cleaner = new LogCleaner({ clock, workerScript });
+    assert.equal(cleaner.runnerKind(log), 'worker');
+    const res = await cleaner.cleanLog(log);
+    assert.equal(res.cleaned, true);
+    assert.equal(res.segmentsReplaced, 4);
+    assert.equal(cleaner.runnerKind(log), 'inline');
+    await log.close();
+  } finally {
+    await cleanup();
+  }
+});
