@@ -1,6 +1,6 @@
 /**
- * Pacing of the log cleaner, which shares the broker's one event loop with produce and fetch (Kafka's cleaner
- * threads have cores of their own):
+ * Pacing of the log cleaner. In its worker thread (cleaner-runner.ts) only the IoThrottler applies; a clean run
+ * inline (MemoryFileSystem) shares the broker's one event loop with produce and fetch, and is also sliced:
  * - `TimeSlicer`: the cleaner works in slices of at most `sliceMs` of wall time; `pause()` answers undefined
  *   while the slice lasts and otherwise a promise that resolves after one turn of the event loop (setImmediate:
  *   after the pending I/O callbacks, so requests that arrived meanwhile are served first). Wall time is read

@@ -168,6 +168,10 @@ export class CachingFileSystem implements FileSystem {
     this.maxOpen = Math.max(1, opts.maxOpen);
   }
 
+  get osFiles(): boolean {
+    return this.inner.osFiles === true;
+  }
+
   stats(): FdCacheStats {
     return {
       open: this.openCount,

@@ -69,6 +69,8 @@ export interface OpenOptions {
    * file (ENOENT). Ignored with `create` or `truncate`; others open at once.
    */
   lazy?: boolean;
+  /** Open for reading only (O_RDONLY; the log cleaner's sources). Implementations may ignore it. */
+  readOnly?: boolean;
 }
 
 export interface FileStat {
@@ -118,6 +120,8 @@ export interface FileSystem {
    * (open, read, close: no descriptor is kept). Otherwise, or where not implemented: undefined.
    */
   readNow?(filePath: string, position: number, length: number): Buffer | undefined;
+  /** True if the files are the OS's at their paths, so another thread may open them (the log cleaner's worker). */
+  readonly osFiles?: boolean;
 }
 
 /**
@@ -354,6 +358,7 @@ class NodeFileHandle implements FileHandle {
 
 /** Production implementation over node:fs/promises. */
 export class NodeFileSystem implements FileSystem {
+  readonly osFiles = true;
   /** Start-up mode: readdir, stat, exists and readFile block (see the header). */
   private blocking = false;
   private readonly inline: InlineWrites;
@@ -387,7 +392,7 @@ export class NodeFileSystem implements FileSystem {
   }
 
   async open(filePath: string, options: OpenOptions = {}): Promise<FileHandle> {
-    let flags = constants.O_RDWR;
+    let flags = options.readOnly ? constants.O_RDONLY : constants.O_RDWR;
     if (options.create) flags |= constants.O_CREAT;
     if (options.truncate) flags |= constants.O_TRUNC;
     try {

@@ -25,12 +25,17 @@
  *    in `cleaner-offset-checkpoint` in the data directory). A crash before the checkpoint is written only
  *    means the next clean redoes work.
  *
- * Reads and writes of steps 1-3 use the segments' own file handles without holding the queue, so
- * appends and fetches proceed during a clean. Closed segments are immutable except by truncation,
- * which the swap detects through `truncationCount`.
- * Steps 1-3 share the event loop with produce and fetch: they work in slices of `sliceMs` (2 ms; checked per
- * batch and per 512 records), then let the loop turn; their I/O is throttled to log.cleaner.io.max.bytes.per.second
- * (`ioMaxBytesPerSecond`, unlimited by default as in Kafka). See cleaner-pacing.ts.
+ * Steps 2 and 3 (the offset map, the rewrite with its CRCs and the `.cleaned` files) are a CleanTask
+ * (cleaner-task.ts) run by a CleanerRunner (cleaner-runner.ts): in the cleaner's worker thread when the log's
+ * files are the OS's (as Kafka's cleaner threads), which opens its own read-only descriptors for the closed
+ * segments and writes, fsyncs and closes the output itself; inline on the event loop otherwise (MemoryFileSystem),
+ * in slices of `sliceMs` (2 ms; checked per batch and per 512 records). The main thread keeps step 1, opening the
+ * finished output (PartitionLog.openCleanedSegment, from the tail state the task returns), step 4 and step 5.
+ * Nothing holds the partition's queue but the swap, so appends and fetches proceed during a clean. Closed segments
+ * are immutable except by truncation, which the swap detects through `truncationCount`; a closed segment
+ * retention removed before the task opened it makes the clean end as "log changed". Cleaner I/O is throttled to
+ * log.cleaner.io.max.bytes.per.second (`ioMaxBytesPerSecond`, unlimited by default as in Kafka; see
+ * cleaner-pacing.ts; the worker counts its own).
  *
  * Transactions: only segments below the last stable offset are cleaned; records of aborted
  * transactions (from the `.txnindex` entries) are dropped and never enter the offset map, so they can
@@ -60,17 +65,18 @@
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { PartitionLog } from './partition-log.js';
-import type { LogSegment } from './segment.js';
-import { OffsetMap } from './offset-map.js';
+import type { LogSegment, SegmentTail } from './segment.js';
 import { planClean } from './cleaner-plan.js';
 import type { CleanReason } from './cleaner-plan.js';
-import { filterBatch, filterMarker, isTxnMarker } from './batch-filter.js';
-import { CleanedTxns } from './cleaned-txns.js';
-import { inAbortedTxn } from './txn-queries.js';
-import { RecordBatch, iterateBatches } from '../protocol/records/batch.js';
+import { RecordBatch } from '../protocol/records/batch.js';
 import { BATCH_HEADER_SIZE } from '../protocol/records/batch-header.js';
-import { StorageError } from '../protocol/errors.js';
 import { IoThrottler, TimeSlicer } from './cleaner-pacing.js';
+import { CleanerAbortedError } from './cleaner-task.js';
+import type { CleanJob, RewriteStats } from './cleaner-task.js';
+import { InlineRunner, WorkerRunner, WorkerUnavailableError } from './cleaner-runner.js';
+import type { CleanerRunner, TaskHandle } from './cleaner-runner.js';
+
+export { CleanerAbortedError } from './cleaner-task.js';
 
 const INT32_MAX = 0x7fffffff;
 const TIME_INDEX_ENTRY = 12;
@@ -95,6 +101,15 @@ export interface LogCleanerOptions {
   sliceMs?: number;
   /** log.cleaner.io.max.bytes.per.second: read + write rate limit (default unlimited). */
   ioMaxBytesPerSecond?: number;
+  /** How often the throttle compares the rate with the limit, in ms (default 300, as Kafka's Throttler). */
+  ioCheckIntervalMs?: number;
+  /**
+   * Run the heavy work in a worker thread (cleaner-runner.ts). Default: when the log's files are the OS's
+   * (FileSystem.osFiles); otherwise (MemoryFileSystem) on the calling event loop.
+   */
+  worker?: boolean;
+  /** The worker thread's script (tests; default: storage/cleaner-worker.js). */
+  workerScript?: URL;
   hooks?: CleanerHooks;
 }
 
@@ -116,33 +131,8 @@ export interface CleanResult {
   markersRemoved: number;
 }
 
-/** What one group's rewrite needs from its clean. */
-interface GroupContext {
-  map: OffsetMap;
-  now: number;
-  deleteRetentionMs: number;
-  truncations: number;
-  isAborted: (b: RecordBatch) => boolean;
-  /** Transactions across the whole clean (shared by its groups, fed in offset order). */
-  txns: CleanedTxns;
-  /** The rewrite started at the log's first segment, so markers may be removed. */
-  markersRemovable: boolean;
-}
-
-interface GroupOutcome {
-  bytesBefore: number;
+interface GroupOutcome extends RewriteStats {
   bytesAfter: number;
-  recordsRemoved: number;
-  tombstonesRemoved: number;
-  markersRemoved: number;
-  deleteHorizon?: number;
-}
-
-/** Raised inside a clean when the cleaner is being stopped. */
-export class CleanerAbortedError extends StorageError {
-  constructor() {
-    super('log cleaner stopped');
-  }
 }
 
 function emptyResult(firstDirty: number, dirtyRatio: number): CleanResult {
@@ -175,15 +165,38 @@ export class LogCleaner {
   private readonly mapMax: number;
   private readonly readChunk: number;
   private readonly writeChunk: number;
-  private readonly slicer: TimeSlicer;
-  private readonly throttler: IoThrottler;
+  private readonly inline: InlineRunner;
+  private threaded: WorkerRunner | undefined;
+  /** The worker thread could not start: every clean runs inline. */
+  private workerUnavailable = false;
 
   constructor(private readonly opts: LogCleanerOptions) {
     this.mapMax = opts.offsetMapMaxEntries ?? 1_000_000;
     this.readChunk = opts.readChunkBytes ?? 1024 * 1024;
     this.writeChunk = opts.writeChunkBytes ?? 1024 * 1024;
-    this.slicer = new TimeSlicer(opts.sliceMs ?? 2);
-    this.throttler = new IoThrottler(opts.clock, opts.ioMaxBytesPerSecond ?? Number.POSITIVE_INFINITY);
+    const slicer = new TimeSlicer(opts.sliceMs ?? 2);
+    const throttler = new IoThrottler(opts.clock, this.ioMax(), opts.ioCheckIntervalMs ?? 300);
+    this.inline = new InlineRunner(opts.clock, slicer, throttler);
+  }
+
+  private ioMax(): number {
+    return this.opts.ioMaxBytesPerSecond ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Where cleans of `log` run (see LogCleanerOptions.worker). */
+  runnerKind(log: PartitionLog): 'worker' | 'inline' {
+    if (this.workerUnavailable) return 'inline';
+    return (this.opts.worker ?? log.cleanerTarget.fs.osFiles === true) ? 'worker' : 'inline';
+  }
+
+  /** The runner for `log`; the worker is started on first use. */
+  private runnerFor(log: PartitionLog): CleanerRunner {
+    if (this.runnerKind(log) === 'inline') return this.inline;
+    const logger = this.opts.logger;
+    const io = { ioMaxBytesPerSecond: this.ioMax(), ioCheckIntervalMs: this.opts.ioCheckIntervalMs ?? 300 };
+    const script = this.opts.workerScript;
+    this.threaded ??= new WorkerRunner({ ...io, ...(logger ? { logger } : {}), ...(script ? { script } : {}) });
+    return this.threaded;
   }
 
   private key(log: PartitionLog): string {
@@ -222,6 +235,8 @@ export class LogCleaner {
   /** Make running and future cleans stop at their next step. */
   stop(): void {
     this.stopped = true;
+    this.inline.stop();
+    this.threaded?.stop();
   }
 
   private checkStopped(): void {
@@ -278,58 +293,84 @@ export class LogCleaner {
     result.reason = plan.reason;
 
     // Aborted transactions with data in the cleanable range (their markers may lie further on).
-    const aborted = plan.cleanable.length
-      ? log.abortedTransactionRanges(plan.cleanable[0]!.baseOffset, plan.firstUncleanable)
+    const cleanable = plan.cleanable;
+    const aborted = cleanable.length
+      ? log.abortedTransactionRanges(cleanable[0]!.baseOffset, plan.firstUncleanable)
       : [];
-    const isAborted = (b: RecordBatch): boolean =>
-      aborted.length > 0 &&
-      b.isTransactional &&
-      !b.isControl &&
-      inAbortedTxn(aborted, Number(b.producerId), Number(b.baseOffset), Number(b.lastOffset));
-
-    // 2. Offset map over the dirty section (aborted records never count as the latest value of a key).
-    const map = new OffsetMap(this.mapMax);
-    let end = firstDirty;
-    for (const seg of plan.cleanable) {
-      if (seg.nextOffset <= firstDirty) continue;
-      for await (const batch of this.batchesOf(seg, firstDirty)) {
-        if (batch.isControl || isAborted(batch)) continue;
-        let n = 0;
-        for await (const r of batch.records()) {
-          if (r.key !== null && Number(r.offset) >= firstDirty) map.put(r.key, Number(r.offset));
-          if (++n % 512 === 0) await this.slicer.pause();
-        }
-      }
-      end = seg.nextOffset;
-      if (map.full) break;
-    }
-
-    // 3 + 4. Rewrite and swap, group by group.
-    const toClean = plan.cleanable.filter((s) => s.nextOffset <= end);
-    let horizon: number | undefined;
-    const ctx: GroupContext = {
-      map,
+    const target = log.cleanerTarget;
+    const job: CleanJob = {
+      dir: log.dir,
+      firstDirty,
       now,
       deleteRetentionMs: config.deleteRetentionMs,
-      truncations,
-      isAborted,
-      txns: new CleanedTxns(),
-      markersRemovable: toClean.length > 0 && toClean[0] === closed[0],
+      aborted,
+      segmentConfig: target.segmentConfig,
+      mapMaxEntries: this.mapMax,
+      readChunkBytes: this.readChunk,
+      writeChunkBytes: this.writeChunk,
+      segments: cleanable.map((s) => ({
+        path: s.path,
+        baseOffset: s.baseOffset,
+        nextOffset: s.nextOffset,
+        size: s.size,
+        dirtyPosition: s.nextOffset > firstDirty ? s.offsetIndex.lookup(firstDirty).position : 0,
+      })),
     };
+    this.checkStopped(); // (a runner made after stop() would not know)
+    const task = await this.startTask(log, job);
+    try {
+      return await this.runTask(log, task, plan.cleanable, closed, result, truncations);
+    } finally {
+      await task.close();
+    }
+  }
+
+  /** Start the clean's task where it runs; a worker that cannot start sends this and later cleans inline. */
+  private async startTask(log: PartitionLog, job: CleanJob): Promise<TaskHandle> {
+    const fs = log.cleanerTarget.fs;
+    try {
+      return await this.runnerFor(log).start(job, fs);
+    } catch (err) {
+      if (!(err instanceof WorkerUnavailableError)) throw err;
+      this.opts.logger?.warn({ err }, 'log cleaner worker thread unavailable; cleaning on the event loop');
+      this.workerUnavailable = true;
+      return this.inline.start(job, fs);
+    }
+  }
+
+  /** Steps 2-5 with `task` doing the heavy work (cleaner-task.ts). */
+  private async runTask(
+    log: PartitionLog,
+    task: TaskHandle,
+    cleanable: LogSegment[],
+    closed: LogSegment[],
+    result: CleanResult,
+    truncations: number,
+  ): Promise<CleanResult> {
+    const config = log.logConfig;
+    const st = this.stateOf(log);
+    // 2. Offset map over the dirty section (aborted records never count as the latest value of a key).
+    const end = await task.buildMap();
+    if (end === undefined) return this.changed(log, result);
+
+    // 3 + 4. Rewrite and swap, group by group.
+    const toClean = cleanable.filter((s) => s.nextOffset <= end);
+    const markersRemovable = toClean.length > 0 && toClean[0] === closed[0];
+    let horizon: number | undefined;
+    let index = 0;
     for (const group of this.groups(
       toClean,
       config.segmentBytes,
       config.indexIntervalBytes,
       config.segmentIndexBytes,
     )) {
+      const first = index;
+      index += group.length;
       this.checkStopped();
       if (group.every((s) => s.size === 0)) continue;
-      const outcome = await this.cleanGroup(log, group, ctx);
-      if (outcome === undefined) {
-        result.skipped = 'log changed during the clean';
-        this.opts.logger?.info({ dir: log.dir }, 'log changed during clean; swap skipped');
-        return result;
-      }
+      const written = await task.rewrite(first, group.length, markersRemovable);
+      const outcome = written.changed ? undefined : await this.cleanGroup(log, group, written, truncations);
+      if (outcome === undefined) return this.changed(log, result);
       result.segmentsReplaced += group.length;
       result.bytesBefore += outcome.bytesBefore;
       result.bytesAfter += outcome.bytesAfter;
@@ -348,31 +389,17 @@ export class LogCleaner {
     return result;
   }
 
+  private changed(log: PartitionLog, result: CleanResult): CleanResult {
+    result.skipped = 'log changed during the clean';
+    this.opts.logger?.info({ dir: log.dir }, 'log changed during clean; swap skipped');
+    return result;
+  }
+
   /** Max timestamp of the first batch at or after `from` in `seg` (undefined if none). */
   private async firstBatchTimestamp(seg: LogSegment, from: number): Promise<number | undefined> {
     const r = await seg.read(Math.max(from, seg.baseOffset), BATCH_HEADER_SIZE, seg.size, true);
     if (!r || r.records.length < BATCH_HEADER_SIZE) return undefined;
     return Number(RecordBatch.at(r.records, 0).maxTimestamp);
-  }
-
-  /** Every batch of `seg` whose last offset >= from, CRC-checked, in order. Bounded by the segment size. */
-  private async *batchesOf(seg: LogSegment, from: number): AsyncGenerator<RecordBatch> {
-    let offset = Math.max(from, seg.baseOffset);
-    const end = seg.nextOffset;
-    const size = seg.size;
-    const maxReads = Math.floor(size / BATCH_HEADER_SIZE) + 2;
-    for (let i = 0; i < maxReads && offset < end; i++) {
-      this.checkStopped();
-      const r = await seg.read(offset, this.readChunk, size, true);
-      if (r === undefined || r.records.length === 0) return;
-      await this.throttler.maybeThrottle(r.records.length);
-      for (const batch of iterateBatches(r.records)) {
-        batch.validate();
-        yield batch;
-        offset = Number(batch.lastOffset) + 1;
-        await this.slicer.pause(); // the batch is handled: requests get a turn if the slice is over
-      }
-    }
   }
 
   /** Split consecutive segments into groups that fit one segment (size, offsets, index capacity). */
@@ -400,88 +427,15 @@ export class LogCleaner {
     return out;
   }
 
-  /** Rewrite one group into a `.cleaned` segment and swap it in. Undefined if the swap was refused. */
+  /** Swap in the `.cleaned` segment `written` (the task's rewrite of `group`). Undefined if refused. */
   private async cleanGroup(
     log: PartitionLog,
     group: LogSegment[],
-    ctx: GroupContext,
+    r: { tail: SegmentTail; stats: RewriteStats },
+    truncations: number,
   ): Promise<GroupOutcome | undefined> {
-    const { map, now, deleteRetentionMs, truncations, isAborted, txns } = ctx;
-    const cleaned = await log.createCleanedSegment(group[0]!.baseOffset);
-    const stats = {
-      bytesBefore: 0,
-      bytesAfter: 0,
-      recordsRemoved: 0,
-      tombstonesRemoved: 0,
-      markersRemoved: 0,
-      deleteHorizon: undefined as number | undefined,
-    };
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    let first = -1;
-    let last = -1;
-    let maxTs = -1;
-    let maxTsOffset = -1;
-    const writePending = async (): Promise<void> => {
-      if (pending.length === 0) return;
-      await cleaned.append(pending, {
-        firstOffset: first,
-        lastOffset: last,
-        maxTimestamp: maxTs,
-        offsetOfMaxTimestamp: maxTsOffset,
-        size: pendingBytes,
-      });
-      await this.throttler.maybeThrottle(pendingBytes);
-      pending = [];
-      pendingBytes = 0;
-      first = last = maxTs = maxTsOffset = -1;
-    };
+    const cleaned = await log.openCleanedSegment(group[0]!.baseOffset, r.tail);
     try {
-      const groupEnd = group[group.length - 1]!.nextOffset;
-      for (const seg of group) {
-        stats.bytesBefore += seg.size;
-        for await (const batch of this.batchesOf(seg, seg.baseOffset)) {
-          const retainEmpty = Number(batch.lastOffset) + 1 === groupEnd;
-          let f: { batch: Buffer | undefined; deleteHorizon?: number };
-          if (await isTxnMarker(batch)) {
-            const hasData = txns.markerRead(Number(batch.producerId));
-            const m = await filterMarker(batch, {
-              now,
-              deleteRetentionMs,
-              retainEmpty,
-              removable: ctx.markersRemovable && !hasData,
-            });
-            if (m.markerRemoved) stats.markersRemoved++;
-            f = m;
-          } else {
-            const d = await filterBatch(batch, map, { now, deleteRetentionMs, retainEmpty, discard: isAborted(batch) });
-            stats.recordsRemoved += d.recordsRemoved;
-            stats.tombstonesRemoved += d.tombstonesRemoved;
-            if (d.batch !== undefined && batch.isTransactional && !batch.isControl)
-              txns.dataRetained(Number(batch.producerId));
-            f = d;
-          }
-          if (f.deleteHorizon !== undefined)
-            stats.deleteHorizon = Math.min(stats.deleteHorizon ?? Infinity, f.deleteHorizon);
-          if (f.batch === undefined) continue;
-          const out = new RecordBatch(f.batch);
-          const base = Number(out.baseOffset);
-          if (first < 0) first = base;
-          last = Number(out.lastOffset);
-          const ts = Number(out.maxTimestamp);
-          if (ts > maxTs) {
-            maxTs = ts;
-            maxTsOffset = base;
-          }
-          pending.push(f.batch);
-          pendingBytes += f.batch.length;
-          if (pendingBytes >= this.writeChunk) await writePending();
-        }
-      }
-      await writePending();
-      cleaned.seal();
-      await cleaned.flush(true);
-      stats.bytesAfter = cleaned.size;
       await this.opts.hooks?.afterCleaned?.(log, cleaned);
       this.checkStopped();
       const hook = this.opts.hooks?.afterSwapRename;
@@ -495,13 +449,6 @@ export class LogCleaner {
       if (cleaned.path.endsWith('.cleaned')) await cleaned.delete().catch(() => undefined);
       throw err;
     }
-    const out = {
-      bytesBefore: stats.bytesBefore,
-      bytesAfter: stats.bytesAfter,
-      recordsRemoved: stats.recordsRemoved,
-      tombstonesRemoved: stats.tombstonesRemoved,
-      markersRemoved: stats.markersRemoved,
-    };
-    return stats.deleteHorizon !== undefined ? { ...out, deleteHorizon: stats.deleteHorizon } : out;
+    return { ...r.stats, bytesAfter: r.tail.size };
   }
 }

@@ -60,7 +60,7 @@ import type { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { LogConfig } from './log-config.js';
 import { loadLog, segmentConfigOf, type RecoverySummary } from './log-loader.js';
 import type { SegmentSet } from './segment-set.js';
-import { CLEANED_SUFFIX, LogSegment, type SegmentDeps } from './segment.js';
+import { CLEANED_SUFFIX, LogSegment, type SegmentConfig, type SegmentDeps, type SegmentTail } from './segment.js';
 import { swapInCleanedSegment } from './segment-swap.js';
 import { LogFlusher } from './log-flusher.js';
 import { epochRuns, type RecordLocation } from './batch-scan.js';
@@ -408,15 +408,15 @@ export class PartitionLog {
     return this.offsets.truncations;
   }
 
-  /** A new empty segment named `<base>.log.cleaned` (+ indexes) for the cleaner's output. */
-  createCleanedSegment(baseOffset: number): Promise<LogSegment> {
-    return LogSegment.createWithSuffix(
-      this.dir,
-      baseOffset,
-      segmentConfigOf(this.config),
-      this.segmentDeps(),
-      CLEANED_SUFFIX,
-    );
+  /** What the log cleaner writes its output with (cleaner-task.ts): this log's file system and segment settings. */
+  get cleanerTarget(): { fs: FileSystem; segmentConfig: SegmentConfig } {
+    return { fs: this.fs, segmentConfig: segmentConfigOf(this.config) };
+  }
+
+  /** Open the cleaner's `<base>.log.cleaned` output (+ indexes) as its writer left it (`tail`). */
+  openCleanedSegment(baseOffset: number, tail: SegmentTail): Promise<LogSegment> {
+    const config = segmentConfigOf(this.config);
+    return LogSegment.openWritten(this.dir, baseOffset, config, this.segmentDeps(), CLEANED_SUFFIX, tail);
   }
 
   /**

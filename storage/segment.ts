@@ -63,6 +63,7 @@ import type {
 } from './segment-types.js';
 import { segmentSizes } from './segment-sizes.js';
 import { scanValidBatches } from './segment-recovery.js';
+import { StorageError } from '../protocol/errors.js';
 import type { RecoverOptions, SegmentRecoveryResult } from './segment-recovery.js';
 
 export * from './segment-types.js';
@@ -131,6 +132,35 @@ export class LogSegment {
     await fs.rmrf(at(TXN_INDEX_SUFFIX));
     const txn = TxnIndex.create(fs, at(TXN_INDEX_SUFFIX));
     return new LogSegment(dir, baseOffset, log, oi.index, ti.index, txn, config, deps, 0, suffix);
+  }
+
+  /**
+   * Open a segment the log cleaner wrote under `suffix` (cleaner-task.ts), with the state its writer left
+   * (`tail`, its tailState() once flushed and closed): nothing is scanned; the files' sizes are the tail's.
+   */
+  static async openWritten(
+    dir: string,
+    baseOffset: number,
+    config: SegmentConfig,
+    deps: SegmentDeps,
+    suffix: string,
+    tail: SegmentTail,
+  ): Promise<LogSegment> {
+    const fs = deps.fs;
+    const at = (sfx: string): string => segmentPath(dir, segmentFileName(baseOffset, sfx)) + suffix;
+    const log = await fs.open(at(LOG_SUFFIX), { lazy: true });
+    const max = config.maxIndexBytes;
+    const oi = await OffsetIndex.open(fs, at(INDEX_SUFFIX), baseOffset, max, { size: tail.offsetIndexBytes });
+    const ti = await TimeIndex.open(fs, at(TIME_INDEX_SUFFIX), baseOffset, max, { size: tail.timeIndexBytes });
+    const txn = await TxnIndex.load(fs, at(TXN_INDEX_SUFFIX), false);
+    const seg = new LogSegment(dir, baseOffset, log, oi.index, ti.index, txn, config, deps, tail.size, suffix);
+    seg.restoreTail(tail);
+    const problem = oi.corruption ?? ti.corruption;
+    if (problem) {
+      await seg.close();
+      throw new StorageError(`${seg.path}: ${problem}`);
+    }
+    return seg;
   }
 
   /**

@@ -232,8 +232,8 @@ export const LOG_CONFIGS: readonly ConfigDef[] = [
     default: Number.MAX_VALUE,
     min: 1,
     doc:
-      'Most bytes a second the log cleaner reads plus writes (Kafka: unlimited by default); it also yields the ' +
-      'event loop every 2 ms, so produce and fetch are served while it works.',
+      'Most bytes a second the log cleaner reads plus writes (Kafka: unlimited by default). The cleaner works in ' +
+      'a thread of its own, so produce and fetch are served while it works.',
   },
   {
     name: 'log.cleaner.backoff.ms',

@@ -520,8 +520,11 @@ test('appends and reads concurrent with a clean keep working', async () => {
     // Old segments wait out file.delete.delay.ms as .deleted files, then go.
     assert.ok((await readdir(path.join(dir, 't-0'))).some((n) => n.endsWith('.deleted')));
     clock.advance(60_000);
-    await new Promise((r) => setTimeout(r, 50));
-    assert.ok(!(await readdir(path.join(dir, 't-0'))).some((n) => n.endsWith('.deleted')));
+    // The unlinks are asynchronous: wait for them (bounded; a loaded machine may take a while).
+    const deletedLeft = async (): Promise<boolean> =>
+      (await readdir(path.join(dir, 't-0'))).some((n) => n.endsWith('.deleted'));
+    for (let i = 0; i < 500 && (await deletedLeft()); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(!(await deletedLeft()));
     await log.close();
   } finally {
     await cleanup();
