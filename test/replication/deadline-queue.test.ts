@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { FakeClock, type TimerHandle } from '../../storage/clock.js';
 import { DeadlineQueue, SLICE } from '../../replication/deadline-queue.js';
 
-/** A clock whose timers longer than `earlyMs` come back `earlyMs` before they are due (as real ones may, by Date.now()). */
+/** A clock whose timers longer than `earlyMs` come back that much early (as real ones may, by Date.now()). */
 class EarlyClock extends FakeClock {
   constructor(private readonly earlyMs: number) {
     super(0);
