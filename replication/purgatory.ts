@@ -12,10 +12,13 @@
  * - `wakeAll` (shutdown) releases every fetch and settles every produce (still waiting: REQUEST_TIMED_OUT),
  *   so in-flight requests answer at once.
  *
+ * Deadlines: one DeadlineQueue (deadline-queue.ts) with one clock timer for every waiting operation, not a timer
+ * each; operations expiring together complete a slice at a time, with the event loop's I/O between the slices.
  * Time comes from the injected clock.
  */
 import { ErrorCode } from '../protocol/generated/error-codes.js';
-import type { Clock, TimerHandle } from '../storage/clock.js';
+import type { Clock } from '../storage/clock.js';
+import { DeadlineQueue, type Deadline } from './deadline-queue.js';
 
 /** One partition a delayed produce waits on. */
 export interface ProduceWait {
@@ -41,8 +44,11 @@ export class Purgatory {
   private readonly watchers = new Map<string, Set<Operation>>();
   private fetches = 0;
   private produces = 0;
+  private readonly deadlines: DeadlineQueue;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(clock: Clock) {
+    this.deadlines = new DeadlineQueue(clock);
+  }
 
   /** Fetches currently waiting (metrics). */
   get waitingFetches(): number {
@@ -58,7 +64,7 @@ export class Purgatory {
   delayFetch(partitions: Iterable<[string, number]>, timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
       const keys = [...partitions].map(([t, p]) => keyOf(t, p));
-      let timer: TimerHandle | undefined;
+      let deadline: Deadline | undefined;
       let done = false;
       const op: Operation = {
         keys,
@@ -69,7 +75,7 @@ export class Purgatory {
         force: () => {
           if (done) return;
           done = true;
-          this.clock.clearTimeout(timer);
+          if (deadline) this.deadlines.cancel(deadline);
           this.unwatch(op);
           this.fetches--;
           resolve();
@@ -77,7 +83,7 @@ export class Purgatory {
       };
       this.fetches++;
       this.watch(op);
-      timer = this.clock.setTimeout(() => op.force(), Math.max(0, timeoutMs));
+      deadline = this.deadlines.add(timeoutMs, () => op.force());
     });
   }
 
@@ -89,11 +95,11 @@ export class Purgatory {
     const codes: (number | undefined)[] = entries.map((e) => e.check());
     if (codes.every((c) => c !== undefined)) return Promise.resolve(codes as number[]);
     return new Promise((resolve) => {
-      let timer: TimerHandle | undefined;
+      let deadline: Deadline | undefined;
       let done = false;
       const finish = (): void => {
         done = true;
-        this.clock.clearTimeout(timer);
+        if (deadline) this.deadlines.cancel(deadline);
         this.unwatch(op);
         this.produces--;
         resolve(codes.map((c) => c ?? ErrorCode.REQUEST_TIMED_OUT));
@@ -119,7 +125,7 @@ export class Purgatory {
       };
       this.produces++;
       this.watch(op);
-      timer = this.clock.setTimeout(() => op.force(), Math.max(0, timeoutMs));
+      deadline = this.deadlines.add(timeoutMs, () => op.force());
     });
   }
 

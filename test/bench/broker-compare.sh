@@ -40,7 +40,8 @@ trap cleanup EXIT
 /tmp/mockcluster 1 "$work/mock.port" >"$work/mock.log" 2>&1 & mock_pid=$!
 sets=(--set num.partitions=4)
 for s in ${RUNNEL_SET:-}; do sets+=(--set "$s"); done
-node "$root/dist/broker/bin.cjs" start --host 127.0.0.1 --port 0 --data-dir "$work/data" "${sets[@]}" \
+# The admin API (and its metrics, as in a default deployment) on a free port: 9644 may be another broker's.
+node "$root/dist/broker/bin.cjs" start --host 127.0.0.1 --port 0 --admin-port 0 --data-dir "$work/data" "${sets[@]}" \
   >"$work/runnel.log" 2>&1 & runnel_pid=$!
 for _ in $(seq 1 100); do
   port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$work/runnel.log" 2>/dev/null | grep -o '[0-9]*$' || true)
