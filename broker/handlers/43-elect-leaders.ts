@@ -110,7 +110,10 @@ async function electAll(services: Services, type: number, targets: readonly Targ
     }
     pending = [];
     if (writes.length === 0) break;
-    const settled = await metadata.alterPartitions(writes);
+    // A batch that fails as a whole (the store closed, a write not delivered in time) fails each of its writes.
+    const settled = await metadata
+      .alterPartitions(writes)
+      .catch((reason: unknown) => writes.map((): PromiseSettledResult<never> => ({ status: 'rejected', reason })));
     settled.forEach((s, k) => {
       const i = writers[k];
       const t = targets[i];
