@@ -135,6 +135,7 @@ async function main(): Promise<void> {
         (segmentBytes ? ` (segment.bytes ${segmentBytes})` : ''),
     );
     row('  broker: offsets replay', `${fmt(f.offsetsReplayMs / 1000, 2)} s`);
+    row('  broker CPU from spawn to offsets loaded', `${fmt(f.restartCpuMs / 1000, 2)} s`);
     row(
       '  restart -> offsets loaded',
       `${fmt(f.offsetsLoadMs / 1000, 2)} s (accepting after ${fmt(f.restartAcceptMs / 1000, 2)} s)`,
