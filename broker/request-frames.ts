@@ -5,7 +5,8 @@
  * as ~16 chunks of 64 KiB, each a fresh
  * allocation, then copied into the assembled frame. With `onread` the socket reads into one reusable buffer,
  * and once a large frame's size is known the rest of it is read by the kernel straight into the frame's own
- * memory (`nextBuffer`): one allocation per frame and no copy in JavaScript.
+ * memory (`nextBuffer`): one allocation per frame and no copy in JavaScript. The framing itself is
+ * protocol/frame-assembly.ts (shared with the client); this reader adds the size check and the frame memory.
  *
  * Invariants:
  * - A frame's size is checked from its 4 size bytes before anything is allocated for it: a negative size or
@@ -17,26 +18,20 @@
 import { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { requestFrameMemory } from '../protocol/frame-memory.js';
+import { SizePrefixedFrames } from '../protocol/frame-assembly.js';
 
 /** Size of the reusable buffer the socket reads into. */
 const READ_BUFFER_SIZE = 64 * 1024;
 /** A frame with at least this much still to come is read straight into its own memory (nextBuffer). */
 const DIRECT_MIN = 16 * 1024;
 
-export class RequestFrameReader {
-  /** The buffer the socket reads into when no frame region is lent out; reused for every read. */
-  private readonly buffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
-  private readonly head = Buffer.alloc(4);
-  private headHave = 0;
-  private frame: Buffer | null = null;
-  private frameHave = 0;
-  private stopped = false;
-  /** The region of the frame in progress that the socket reads into (nextBuffer), if any. */
-  private direct: Buffer | null = null;
+export class RequestFrameReader extends SizePrefixedFrames {
   private onFrame: (frame: Buffer) => void = () => {};
   private onBadSize: (size: number) => void = () => {};
 
-  constructor(private readonly maxSize: number) {}
+  constructor(private readonly maxSize: number) {
+    super(READ_BUFFER_SIZE, DIRECT_MIN);
+  }
 
   /** Where frames go, and where a size out of bounds goes (the reader stops then). */
   attach(onFrame: (frame: Buffer) => void, onBadSize: (size: number) => void): void {
@@ -44,74 +39,17 @@ export class RequestFrameReader {
     this.onBadSize = onBadSize;
   }
 
-  /** Stop framing (the connection is closed): later bytes are ignored. */
-  stop(): void {
-    this.stopped = true;
-    this.frame = null;
-    this.direct = null;
+  protected allocate(size: number): Buffer | null {
+    if (size < 0 || size > this.maxSize) {
+      this.stop();
+      this.onBadSize(size);
+      return null;
+    }
+    // Small frames come from Node's shared pool; large ones from reusable slabs (frame-memory.ts).
+    return requestFrameMemory.alloc(size);
   }
 
-  /**
-   * The `onread.buffer` function: where the socket's next read lands. While a large frame is being read, the
-   * rest of that frame itself; otherwise the reusable buffer.
-   */
-  nextBuffer(): Buffer {
-    const f = this.frame;
-    if (f !== null && f.length - this.frameHave >= DIRECT_MIN) {
-      this.direct = f.subarray(this.frameHave);
-      return this.direct;
-    }
-    this.direct = null;
-    return this.buffer;
-  }
-
-  /** The `onread.callback` (and the 'data' path): consume bytes [0, n) of `buf`. */
-  push(buf: Buffer, n: number): void {
-    if (this.stopped) return;
-    if (buf === this.direct) {
-      this.direct = null;
-      const frame = this.frame!;
-      this.frameHave += Math.min(n, frame.length - this.frameHave);
-      if (this.frameHave === frame.length) this.deliver(frame);
-      return;
-    }
-    let pos = 0;
-    while (pos < n && !this.stopped) {
-      let frame = this.frame;
-      if (frame === null) {
-        let size: number;
-        if (this.headHave === 0 && n - pos >= 4) {
-          size = buf.readInt32BE(pos);
-          pos += 4;
-        } else {
-          const take = Math.min(4 - this.headHave, n - pos);
-          buf.copy(this.head, this.headHave, pos, pos + take);
-          this.headHave += take;
-          pos += take;
-          if (this.headHave < 4) return;
-          this.headHave = 0;
-          size = this.head.readInt32BE(0);
-        }
-        if (size < 0 || size > this.maxSize) {
-          this.stop();
-          this.onBadSize(size);
-          return;
-        }
-        // Small frames come from Node's shared pool; large ones from reusable slabs (frame-memory.ts).
-        frame = requestFrameMemory.alloc(size);
-        this.frame = frame;
-        this.frameHave = 0;
-      }
-      const take = Math.min(frame.length - this.frameHave, n - pos);
-      buf.copy(frame, this.frameHave, pos, pos + take);
-      this.frameHave += take;
-      pos += take;
-      if (this.frameHave === frame.length) this.deliver(frame);
-    }
-  }
-
-  private deliver(frame: Buffer): void {
-    this.frame = null;
+  protected deliver(frame: Buffer): void {
     this.onFrame(frame);
   }
 }

@@ -80,10 +80,15 @@ export function createGroupCoordinator(
  */
 export async function loadGroups(coordinator: GroupCoordinator, _offsetsLog?: OffsetsTopicLog): Promise<number> {
   try {
+    const started = performance.now();
     coordinator.ownership?.start();
     await coordinator.ownership?.settled();
     coordinator.log?.info(
-      { groups: coordinator.groups.size, partitions: coordinator.ownership?.partitions.length },
+      {
+        groups: coordinator.groups.size,
+        partitions: coordinator.ownership?.partitions.length,
+        ms: Math.round(performance.now() - started),
+      },
       'loaded consumer groups',
     );
     return coordinator.groups.size;

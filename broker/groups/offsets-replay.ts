@@ -101,52 +101,122 @@ function copyRange(data: Buffer, start: number, end: number): Buffer {
   return out;
 }
 
-/** Values are copied into arena chunks of this size (larger ones get a buffer of their own). */
+/** Keys and values are copied into arena chunks of this size (larger ones get a buffer of their own). */
 const ARENA_CHUNK = 256 * 1024;
+const EMPTY = Buffer.alloc(0);
 
-/** The last record of each key, in the order of those last records (see the header). */
+/** FNV-1a over data[start, end): the key's hash in the table. */
+function hashBytes(data: Buffer, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ data[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/** Bytes data[start, start + len) into the chunk `arena` at `at` (a loop beats Buffer#copy for small sizes). */
+function copyInto(arena: Buffer, at: number, data: Buffer, start: number, len: number): void {
+  if (len <= 64) for (let j = 0; j < len; j++) arena[at + j] = data[start + j]!;
+  else data.copy(arena, at, start, start + len);
+}
+
+/**
+ * The last record of each key, in the order of those last records (see the header). Each distinct key has
+ * one entry, found through an open-addressing table on a hash of its bytes (no string or Map entry per
+ * record); a newer record of the key overwrites the entry's value and takes the next sequence number, and
+ * `applyTo` hands the entries out in sequence order.
+ */
 export class LastValues {
-  /** Key (latin1 string of its bytes) → its slot; a superseded slot is emptied (`dead`). */
-  private readonly slotOf = new Map<string, number>();
-  private keys: string[] = [];
-  private dead: boolean[] = [];
-  /** A slot's value: the arena chunk holding it (null: tombstone), its position and length there. */
+  /** Open-addressing table: entry index + 1 (0: empty); size a power of two, at most half full. */
+  private table = new Int32Array(1024);
+  private count = 0;
+  /** Per entry: key hash, key bytes (chunk, position, length), value (chunk or null: tombstone), seq, ts. */
+  private hashes: number[] = [];
+  private keyIn: Buffer[] = [];
+  private keyAt: number[] = [];
+  private keyLen: number[] = [];
   private valueIn: (Buffer | null)[] = [];
   private valueAt: number[] = [];
   private valueLen: number[] = [];
+  private seqs: number[] = [];
   private timestamps: number[] = [];
-  private arena = Buffer.allocUnsafe(0);
+  private seq = 0;
+  private arena = EMPTY;
   private arenaPos = 0;
 
-  readonly add: RawRecord = (data, keyStart, keyEnd, valueStart, valueEnd, timestamp) => {
-    const k = data.toString('latin1', keyStart, keyEnd);
-    const old = this.slotOf.get(k);
-    if (old !== undefined) this.dead[old] = true;
-    this.slotOf.set(k, this.keys.length);
-    this.keys.push(k);
-    this.dead.push(false);
-    this.timestamps.push(timestamp);
-    if (valueStart < 0) {
-      this.valueIn.push(null);
-      this.valueAt.push(0);
-      this.valueLen.push(0);
-      return;
-    }
-    // A copy: a view would keep the whole read buffer (up to a MiB) alive for the rest of the partition.
-    const len = valueEnd - valueStart;
+  /** A copy of data[start, start + len) in the arena: sets `copiedIn` / returns its position there. */
+  private copiedIn: Buffer = EMPTY;
+  private copy(data: Buffer, start: number, len: number): number {
     if (this.arenaPos + len > this.arena.length) {
       this.arena = Buffer.allocUnsafe(Math.max(ARENA_CHUNK, len));
       this.arenaPos = 0;
     }
-    const arena = this.arena;
     const at = this.arenaPos;
-    // Offset values are some 30 bytes: a loop beats Buffer#copy's argument handling at that size.
-    if (len <= 64) for (let j = 0; j < len; j++) arena[at + j] = data[valueStart + j]!;
-    else data.copy(arena, at, valueStart, valueEnd);
-    this.valueIn.push(this.arena);
-    this.valueAt.push(this.arenaPos);
-    this.valueLen.push(len);
+    copyInto(this.arena, at, data, start, len);
     this.arenaPos += len;
+    this.copiedIn = this.arena;
+    return at;
+  }
+
+  /** The entry of key data[keyStart, keyEnd) with hash `h`, or -1 (then `slot` is where it would go). */
+  private slot = 0;
+  private find(data: Buffer, keyStart: number, keyEnd: number, h: number): number {
+    const table = this.table;
+    const mask = table.length - 1;
+    const len = keyEnd - keyStart;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const e = table[i]! - 1;
+      if (e < 0) {
+        this.slot = i;
+        return -1;
+      }
+      if (this.hashes[e] !== h || this.keyLen[e] !== len) continue;
+      const k = this.keyIn[e]!;
+      const at = this.keyAt[e]!;
+      let j = 0;
+      while (j < len && k[at + j] === data[keyStart + j]) j++;
+      if (j === len) return e;
+    }
+  }
+
+  private grow(): void {
+    const table = new Int32Array(this.table.length * 2);
+    const mask = table.length - 1;
+    for (let e = 0; e < this.count; e++) {
+      let i = this.hashes[e]! & mask;
+      while (table[i] !== 0) i = (i + 1) & mask;
+      table[i] = e + 1;
+    }
+    this.table = table;
+  }
+
+  readonly add: RawRecord = (data, keyStart, keyEnd, valueStart, valueEnd, timestamp) => {
+    const h = hashBytes(data, keyStart, keyEnd);
+    let e = this.find(data, keyStart, keyEnd, h);
+    if (e < 0) {
+      e = this.count++;
+      this.table[this.slot] = e + 1;
+      this.hashes.push(h);
+      const keyLen = keyEnd - keyStart;
+      this.keyAt.push(this.copy(data, keyStart, keyLen));
+      this.keyIn.push(this.copiedIn);
+      this.keyLen.push(keyLen);
+      this.valueIn.push(null);
+      this.valueAt.push(0);
+      this.valueLen.push(0);
+      this.seqs.push(0);
+      this.timestamps.push(0);
+      if (this.count * 2 > this.table.length) this.grow();
+    }
+    this.seqs[e] = this.seq++;
+    this.timestamps[e] = timestamp;
+    if (valueStart < 0) {
+      this.valueIn[e] = null;
+      return;
+    }
+    // A copy: a view would keep the whole read buffer (up to a MiB) alive for the rest of the partition.
+    const len = valueEnd - valueStart;
+    this.valueAt[e] = this.copy(data, valueStart, len);
+    this.valueIn[e] = this.copiedIn;
+    this.valueLen[e] = len;
   };
 
   /** Add a record held as buffers (a transaction's records, applied at its COMMIT marker). */
@@ -159,27 +229,33 @@ export class LastValues {
   }
 
   get size(): number {
-    return this.slotOf.size;
+    return this.count;
   }
 
   /** Hand every kept record to `apply` (in last-record order) while `current()` holds. */
   applyTo(apply: ApplyRecord, current: () => boolean = () => true): void {
-    const { keys, dead, valueIn, valueAt, valueLen, timestamps } = this;
-    this.slotOf.clear();
-    this.keys = [];
-    this.dead = [];
+    const { count, keyIn, keyAt, keyLen, valueIn, valueAt, valueLen, seqs, timestamps } = this;
+    this.table = new Int32Array(1024);
+    this.count = 0;
+    this.hashes = [];
+    this.keyIn = [];
+    this.keyAt = [];
+    this.keyLen = [];
     this.valueIn = [];
     this.valueAt = [];
     this.valueLen = [];
+    this.seqs = [];
     this.timestamps = [];
-    this.arena = Buffer.allocUnsafe(0);
+    this.seq = 0;
+    this.arena = EMPTY;
     this.arenaPos = 0;
-    for (let i = 0; i < keys.length; i++) {
-      if (dead[i]) continue;
+    this.copiedIn = EMPTY;
+    const order = Array.from({ length: count }, (_, e) => e).sort((a, b) => seqs[a]! - seqs[b]!);
+    for (const e of order) {
       if (!current()) return;
-      const chunk = valueIn[i]!;
-      const value = chunk === null ? null : chunk.subarray(valueAt[i]!, valueAt[i]! + valueLen[i]!);
-      apply(Buffer.from(keys[i]!, 'latin1'), value, timestamps[i]!);
+      const chunk = valueIn[e]!;
+      const value = chunk === null ? null : chunk.subarray(valueAt[e]!, valueAt[e]! + valueLen[e]!);
+      apply(keyIn[e]!.subarray(keyAt[e]!, keyAt[e]! + keyLen[e]!), value, timestamps[e]!);
     }
   }
 }

@@ -7,10 +7,11 @@
  * the ISR (ELECTION_NOT_NEEDED when it leads, PREFERRED_LEADER_NOT_AVAILABLE when it cannot); UNCLEAN (1) elects
  * a leader for a partition without a live one, cleanly from the ISR if possible, else the first active replica
  * (ELECTION_NOT_NEEDED when a leader is live, ELIGIBLE_LEADERS_NOT_AVAILABLE when no replica is). The broker
- * that receives the request writes the change itself, as a compare-and-swap on the partition epoch (the etcd
- * store compares the partition key's mod revision): the controller's own writes are CAS too, so whichever
- * writes second re-reads; a lost race is re-decided on the newer state (a few times, then
- * INVALID_UPDATE_VERSION). The answer is sent once this broker's image shows the new leader.
+ * that receives the request writes the changes itself, all of the request's partitions as one batch
+ * (store.alterPartitions: one etcd transaction, one delta on every node), each a compare-and-swap on its
+ * partition epoch (the etcd store compares the partition key's mod revision): the controller's own writes are
+ * CAS too, so whichever writes second re-reads; a partition that lost a race is re-decided on the newer state
+ * (a few times, then INVALID_UPDATE_VERSION). The answer is sent once this broker's image shows the new leaders.
  *
  * On one node every partition's leader is this node, its preferred (first) replica, so no election is ever
  * needed: a named partition gets ELECTION_NOT_NEEDED for a preferred election and for an unclean one (it has
@@ -30,6 +31,8 @@ import {
 } from '../../protocol/generated/elect-leaders-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import { electLeader, PREFERRED_ELECTION, UNCLEAN_ELECTION } from '../../replication/leader-election.js';
+import type { MetadataImage } from '../../replication/metadata/image.js';
+import type { PartitionWrite } from '../../replication/metadata/partition-change.js';
 import type { BrokerServices } from '../services.js';
 import { errorOf } from '../topic-configs.js';
 import { AclOperation } from '../authorizer.js';
@@ -40,38 +43,93 @@ const NOT_NEEDED = 'Leader election not needed for topic partition.';
 const ATTEMPTS = 5;
 
 type Services = Pick<BrokerServices, 'metadata' | 'config' | 'log'>;
+type Result = ElectLeadersResponsePartitionResult;
+interface Target {
+  topic: string;
+  partition: number;
+}
 
-async function electOne(
-  { metadata, config, log }: Services,
+const result = (t: Target, errorCode: number, errorMessage: string | null): Result => ({
+  partitionId: t.partition,
+  errorCode,
+  errorMessage,
+});
+
+/** One partition decided on `image`: its answer, or the write that elects its leader. */
+function decide(
+  { config }: Services,
+  image: MetadataImage,
   type: number,
-  topic: string,
-  partition: number,
-): Promise<ElectLeadersResponsePartitionResult> {
-  const result = (errorCode: number, errorMessage: string | null): ElectLeadersResponsePartitionResult => ({
-    partitionId: partition,
-    errorCode,
-    errorMessage,
-  });
-  for (let attempt = 0; ; attempt++) {
-    const image = metadata.image;
-    const meta = image.topic(topic);
-    if (!meta) return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `No such topic as ${topic}`);
-    const p = meta.partitionStates[partition];
-    if (!p) return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `No such partition as ${topic}-${partition}`);
-    // One node: the only replica leads; it is the preferred replica, and a leader exists.
-    if (config.etcdEndpoints.length === 0) return result(ErrorCode.ELECTION_NOT_NEEDED, NOT_NEEDED);
-    const live = new Set(image.liveBrokers().map((b) => b.nodeId));
-    const e = electLeader(p, type, image.activeBrokerIds(), live);
-    if ('error' in e) return result(e.error, e.message);
-    try {
-      const after = await metadata.alterPartition(topic, partition, p.partitionEpoch, e.change);
-      log.info({ topic, partition, leader: after.leader, leaderEpoch: after.leaderEpoch, type }, 'leader elected');
-      return result(ErrorCode.NONE, null);
-    } catch (err) {
-      const a = errorOf(err);
-      if (a.code !== ErrorCode.INVALID_UPDATE_VERSION || attempt + 1 >= ATTEMPTS) return result(a.code, a.message);
-    }
+  t: Target,
+): { result: Result } | { write: PartitionWrite } {
+  const meta = image.topic(t.topic);
+  if (!meta) return { result: result(t, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `No such topic as ${t.topic}`) };
+  const p = meta.partitionStates[t.partition];
+  if (!p) {
+    const message = `No such partition as ${t.topic}-${t.partition}`;
+    return { result: result(t, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message) };
   }
+  // One node: the only replica leads; it is the preferred replica, and a leader exists.
+  if (config.etcdEndpoints.length === 0) return { result: result(t, ErrorCode.ELECTION_NOT_NEEDED, NOT_NEEDED) };
+  const live = new Set(image.liveBrokers().map((b) => b.nodeId));
+  const e = electLeader(p, type, image.activeBrokerIds(), live);
+  if ('error' in e) return { result: result(t, e.error, e.message) };
+  return { write: { topic: t.topic, partition: t.partition, partitionEpoch: p.partitionEpoch, change: e.change } };
+}
+
+/**
+ * Elects every target, the writes as one batch (store.alterPartitions: one atomic change); those that lost a
+ * race (INVALID_UPDATE_VERSION) are decided again on the newer image, a few times. A partition named twice is
+ * elected once and both get its answer. Results in the order of `targets`.
+ */
+async function electAll(services: Services, type: number, targets: readonly Target[]): Promise<Result[]> {
+  const { metadata, log } = services;
+  const results: Result[] = new Array(targets.length);
+  const first = new Map<string, number>();
+  const dups: Array<[number, number]> = [];
+  let pending: number[] = [];
+  targets.forEach((t, i) => {
+    const id = `${t.topic}\0${t.partition}`;
+    const j = first.get(id);
+    if (j === undefined) {
+      first.set(id, i);
+      pending.push(i);
+    } else dups.push([i, j]);
+  });
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    const image = metadata.image;
+    const writes: PartitionWrite[] = [];
+    const writers: number[] = [];
+    for (const i of pending) {
+      const d = decide(services, image, type, targets[i]);
+      if ('result' in d) results[i] = d.result;
+      else {
+        writes.push(d.write);
+        writers.push(i);
+      }
+    }
+    pending = [];
+    if (writes.length === 0) break;
+    // A batch that fails as a whole (the store closed, a write not delivered in time) fails each of its writes.
+    const settled = await metadata
+      .alterPartitions(writes)
+      .catch((reason: unknown) => writes.map((): PromiseSettledResult<never> => ({ status: 'rejected', reason })));
+    settled.forEach((s, k) => {
+      const i = writers[k];
+      const t = targets[i];
+      if (s.status === 'fulfilled') {
+        const { leader, leaderEpoch } = s.value;
+        log.info({ topic: t.topic, partition: t.partition, leader, leaderEpoch, type }, 'leader elected');
+        results[i] = result(t, ErrorCode.NONE, null);
+        return;
+      }
+      const a = errorOf(s.reason);
+      if (a.code === ErrorCode.INVALID_UPDATE_VERSION && attempt + 1 < ATTEMPTS) pending.push(i);
+      else results[i] = result(t, a.code, a.message);
+    });
+  }
+  for (const [i, j] of dups) results[i] = { ...results[j], partitionId: targets[i].partition };
+  return results;
 }
 
 export const electLeadersHandler = registerHandler<ElectLeadersRequest, ElectLeadersResponse>({
@@ -97,21 +155,26 @@ export const electLeadersHandler = registerHandler<ElectLeadersRequest, ElectLea
       return fail(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, deniedMessage(ErrorCode.CLUSTER_AUTHORIZATION_FAILED));
     if (type !== PREFERRED_ELECTION && type !== UNCLEAN_ELECTION)
       return fail(ErrorCode.INVALID_REQUEST, `Unknown election type ${req.electionType}`);
-    if (req.topicPartitions === null) {
-      for (const t of services.metadata.image.topics()) {
-        const partitionResult: ElectLeadersResponsePartitionResult[] = [];
-        for (let p = 0; p < t.partitions; p++) {
-          const r = await electOne(services, type, t.name, p);
-          if (r.errorCode !== ErrorCode.ELECTION_NOT_NEEDED) partitionResult.push(r);
-        }
-        res.replicaElectionResults.push({ topic: t.name, partitionResult });
-      }
-      return res;
-    }
-    for (const t of req.topicPartitions) {
-      const partitionResult: ElectLeadersResponsePartitionResult[] = [];
-      for (const p of t.partitions) partitionResult.push(await electOne(services, type, t.topic, p));
-      res.replicaElectionResults.push({ topic: t.topic, partitionResult });
+    const metadata = services.metadata;
+    const named = req.topicPartitions;
+    const topics =
+      named ??
+      metadata.image
+        .topics()
+        .map((t) => ({ topic: t.name, partitions: Array.from({ length: t.partitions }, (_, p) => p) }));
+    const targets = topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
+    const results = await electAll(services, type, targets);
+    let k = 0;
+    for (const t of topics) {
+      const partitionResult = results.slice(k, k + t.partitions.length);
+      k += t.partitions.length;
+      res.replicaElectionResults.push({
+        topic: t.topic,
+        // Every partition (null): only those whose election was attempted are reported, as Kafka does.
+        partitionResult: named
+          ? partitionResult
+          : partitionResult.filter((r) => r.errorCode !== ErrorCode.ELECTION_NOT_NEEDED),
+      });
     }
     return res;
   },

@@ -343,6 +343,10 @@ export class EtcdMetadataStore implements MetadataStore {
     return this.alterPartitionGuarded(topic, partition, expectedPartitionEpoch, change);
   }
 
+  alterPartitions(writes: readonly PartitionWrite[]): Promise<PromiseSettledResult<PartitionRegistration>[]> {
+    return this.alterPartitionsGuarded(writes);
+  }
+
   /**
    * alterPartition with an extra compare (the controller's leadership guard): when the guard fails the write
    * rejects with CoordinationError ERR_NOT_CONTROLLER (Kafka's NOT_CONTROLLER) and changes nothing.

@@ -7,7 +7,9 @@
  *   re-registered by the broker once its listener is bound (registrations are not persisted: a node
  *   registers on every start, as a Kafka broker does with its controller).
  * - Partitions are created with replicas = ISR = [this node], leader = this node, leader and partition
- *   epochs 0; only `alterPartition` moves them (persisted in `topics.msgpack`'s optional `states`).
+ *   epochs 0; only `alterPartition(s)` moves them (persisted in `topics.msgpack`'s optional `states`), checked
+ *   as the etcd store checks them (partition-change.ts): `alterPartitions` writes every accepted change of a
+ *   batch in one file write and publishes them as one delta, refused ones settle rejected on their own.
  * - Writes run one at a time: validate against the current image, write the file (atomically, fsynced),
  *   publish the new image, deliver the delta to every subscriber in subscription order (awaiting each), then
  *   resolve. A failed file write leaves the image as it was.
@@ -23,7 +25,6 @@ import { StorageError } from '../../protocol/errors.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
 import {
   MetadataImage,
-  NO_LEADER,
   invalidTopicName,
   newPartition,
   newTopicId,
@@ -49,6 +50,7 @@ import type {
   ProducerIdBlock,
 } from './store.js';
 import { ImagePublisher } from './publisher.js';
+import { planBatch, type PartitionWrite } from './partition-change.js';
 import path from 'node:path';
 import { readOptionalText, writeJsonFile } from './json-file.js';
 import { RECORD_SECTIONS } from './record-sections.js';
@@ -71,8 +73,14 @@ const isDefault = (s: PartitionRegistration, nodeId: number): boolean =>
   s.leaderEpoch === 0 &&
   s.partitionEpoch === 0;
 
-const sameIds = (a: readonly number[], b: readonly number[]): boolean =>
-  a.length === b.length && a.every((x, i) => x === b[i]);
+const freezePartition = (p: PartitionRegistration): PartitionRegistration =>
+  Object.freeze({
+    ...p,
+    replicas: Object.freeze([...p.replicas]),
+    isr: Object.freeze([...p.isr]),
+    ...(p.addingReplicas ? { addingReplicas: Object.freeze([...p.addingReplicas]) } : {}),
+    ...(p.removingReplicas ? { removingReplicas: Object.freeze([...p.removingReplicas]) } : {}),
+  });
 
 export class LocalMetadataStore implements MetadataStore {
   private readonly published: ImagePublisher;
@@ -245,52 +253,42 @@ export class LocalMetadataStore implements MetadataStore {
     });
   }
 
-  alterPartition(
-    topicName: string,
+  async alterPartition(
+    topic: string,
     partition: number,
     expectedPartitionEpoch: number,
     change: PartitionChange,
   ): Promise<PartitionRegistration> {
+    const [r] = await this.alterPartitions([{ topic, partition, partitionEpoch: expectedPartitionEpoch, change }]);
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  }
+
+  alterPartitions(writes: readonly PartitionWrite[]): Promise<PromiseSettledResult<PartitionRegistration>[]> {
     return this.write(async (image) => {
-      const t = this.known(image, topicName);
-      const cur = t.partitionStates[partition];
-      if (!cur)
-        throw new StorageError(`unknown partition ${topicName}-${partition}`, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-      if (cur.partitionEpoch !== expectedPartitionEpoch) {
-        throw new StorageError(
-          `${topicName}-${partition} is at partition epoch ${cur.partitionEpoch}, not ${expectedPartitionEpoch}`,
-          ErrorCode.INVALID_UPDATE_VERSION,
-        );
+      const { out, changed } = planBatch(writes, image);
+      if (changed.length === 0) return out;
+      let next = image;
+      const changes: MetadataChange[] = [];
+      const byTopic = new Map<string, PartitionRegistration[]>();
+      for (const { i, updated } of changed) {
+        const list = byTopic.get(writes[i].topic) ?? [];
+        list.push(freezePartition(updated));
+        byTopic.set(writes[i].topic, list);
       }
-      const replicas = change.replicas ?? cur.replicas;
-      const isr = change.isr ?? cur.isr;
-      const leader = change.leader ?? cur.leader;
-      if (
-        replicas.length === 0 ||
-        replicas.some((id) => !image.broker(id)) ||
-        isr.some((id) => !replicas.includes(id)) ||
-        (leader !== NO_LEADER && !isr.includes(leader))
-      ) {
-        throw new StorageError(`invalid change of ${topicName}-${partition}`, ErrorCode.INVALID_REQUEST);
+      for (const [name, updates] of byTopic) {
+        const t = this.known(next, name);
+        const states = [...t.partitionStates];
+        for (const u of updates) states[u.partition] = u;
+        const topic = topicImage(t, states);
+        next = next.withTopic(topic);
+        for (const u of updates) changes.push({ type: 'partition-changed', topic, partition: u });
       }
-      const updated: PartitionRegistration = Object.freeze({
-        partition,
-        replicas: Object.freeze([...replicas]),
-        isr: Object.freeze([...isr]),
-        leader,
-        leaderEpoch: leader !== cur.leader ? cur.leaderEpoch + 1 : cur.leaderEpoch,
-        partitionEpoch:
-          sameIds(replicas, cur.replicas) && sameIds(isr, cur.isr) && leader === cur.leader
-            ? cur.partitionEpoch
-            : cur.partitionEpoch + 1,
-      });
-      const states = [...t.partitionStates];
-      states[partition] = updated;
-      const topic = topicImage(t, states);
-      const next = image.withTopic(topic);
       await this.persistTopics(next);
-      await this.publish(next, [{ type: 'partition-changed', topic, partition: updated }]);
-      return updated;
+      await this.publish(next, changes);
+      for (const { i, updated } of changed)
+        out[i] = { status: 'fulfilled', value: next.partition(writes[i].topic, updated.partition) ?? updated };
+      return out;
     });
   }
 

@@ -15,7 +15,12 @@
  *   changed, its `image.offset` one past the previous one. A subscriber sees every delta after it
  *   subscribed, one at a time (the next waits until its listeners settled), never a delta twice.
  * - `alterPartition` is a conditional update: it applies only when the partition's current partition epoch
- *   is `expectedPartitionEpoch` (a compare-and-swap in etcd), else INVALID_UPDATE_VERSION.
+ *   is `expectedPartitionEpoch` (a compare-and-swap in etcd), else INVALID_UPDATE_VERSION. A change that
+ *   changes nothing writes and publishes nothing (resolves to the partition as it is).
+ * - `alterPartitions` is the batched form: each write checked as alterPartition checks it; those refused
+ *   (unknown partition, stale epoch, invalid, a partition twice) settle rejected on their own, the others are
+ *   written together as one atomic change published as one delta (etcd: one transaction; a lost race retries
+ *   each as alterPartition). Results in the order of the writes.
  *
  * - `updateRecords` changes one keyed-record section (records.ts: SCRAM credentials, client quotas, dynamic
  *   broker configs; later ACLs): `update` runs against the section as it is now and returns the records to put
@@ -28,6 +33,7 @@
  * key prefix, changes from a watch, writes as transactions comparing mod revisions).
  */
 import type { RecordSection, RecordUpdate } from './records.js';
+import type { PartitionWrite } from './partition-change.js';
 import type { BrokerRegistration, MetadataImage, PartitionRegistration, TopicImage } from './image.js';
 
 export interface CreateTopicOptions {
@@ -105,6 +111,8 @@ export interface MetadataStore {
     expectedPartitionEpoch: number,
     change: PartitionChange,
   ): Promise<PartitionRegistration>;
+  /** Many partitions' conditional changes as one atomic change (see the header). */
+  alterPartitions(writes: readonly PartitionWrite[]): Promise<PromiseSettledResult<PartitionRegistration>[]>;
   /** Register (or re-register, e.g. with the listener's bound port) a broker. */
   registerBroker(registration: BrokerRegistration): Promise<void>;
   /** Reserve the next `size` producer ids for `brokerId`; never the same id twice, across restarts. */

@@ -54,8 +54,9 @@ export class BrokerChild {
     return this.child.pid;
   }
 
-  output(): string {
-    return this.out.slice(-2000);
+  /** The last `chars` characters the broker wrote (stdout and stderr; the last 20,000 are kept). */
+  output(chars = 2000): string {
+    return this.out.slice(-chars);
   }
 
   /** Spawns the broker; resolves once it accepts Kafka connections (bounded by timeoutMs). */

@@ -9,6 +9,8 @@
  *   the time from spawn until OffsetFetch returns the last group's final commits (the __consumer_offsets load).
  * Every loop is bounded in count and every wait in time.
  */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { RawClient } from '../helpers/raw-client.js';
 import { commit, fetchCommitted, heartbeat, joinGroup, syncGroup } from '../helpers/group-client.js';
 import { type BrokerChild, apiVersions, cpuMs, createTopics, metadataAll, rssKiB, say, sleep } from './scale-broker.js';
@@ -100,6 +102,29 @@ export interface GroupsFigures {
   offsetsLoadMs: number;
   /** Of that, spawn -> first accepted connection (process start and everything before listening). */
   restartAcceptMs: number;
+  /** The broker's own figure: ms from the start of the groups load to every partition replayed (its log). */
+  offsetsReplayMs: number;
+  /** The restarted broker's CPU time (user + system) from spawn until the offsets were loaded: less noisy than
+   * wall time on a shared machine. */
+  restartCpuMs: number;
+  /** __consumer_offsets on disk at the restart (every partition's .log files) and its segment count. */
+  offsetsLogMiB: number;
+  offsetsSegments: number;
+}
+
+/** Total size and count of the `.log` segment files of `topic`'s partition directories under `dataDir`. */
+export function topicLogFiles(dataDir: string, topic: string): { bytes: number; segments: number } {
+  let bytes = 0;
+  let segments = 0;
+  for (const d of readdirSync(dataDir)) {
+    if (!d.startsWith(`${topic}-`)) continue;
+    for (const f of readdirSync(join(dataDir, d))) {
+      if (!f.endsWith('.log')) continue;
+      bytes += statSync(join(dataDir, d, f)).size;
+      segments++;
+    }
+  }
+  return { bytes, segments };
 }
 
 interface Member {
@@ -261,18 +286,28 @@ export async function groupsScenario(
     say(`groups: ${commits} commits (${errors} errors), broker CPU ${brokerCpuPct.toFixed(1)} % of a core`);
     for (const m of members) m.c.close();
     await b.stop('SIGTERM');
+    const offsetsLog = topicLogFiles(b.dataDir, '__consumer_offsets');
+    say(`groups: __consumer_offsets ${(offsetsLog.bytes / 2 ** 20).toFixed(1)} MiB in ${offsetsLog.segments} segments`);
     await b.start();
     const restartAcceptMs = performance.now() - b.spawnedAt;
     const last = groupIds[groupIds.length - 1];
     let offsetsLoadMs = Number.NaN;
+    let restartCpuMs = Number.NaN;
     for (let i = 0; i < 10_000; i++) {
       if (await lastGroupLoaded(b.port, last, o.members, ticks)) {
         offsetsLoadMs = performance.now() - b.spawnedAt;
+        restartCpuMs = cpuMs(b.pid);
         break;
       }
       if (performance.now() - b.spawnedAt > 120_000) break;
       await sleep(10);
     }
+    // The broker logs the load as JSON: {"msg":"loaded consumer groups","ms":N,...}.
+    const loadedLine = b
+      .output(20_000)
+      .split('\n')
+      .find((l) => l.includes('"loaded consumer groups"'));
+    const offsetsReplayMs = Number(/"ms":(\d+)/.exec(loadedLine ?? '')?.[1] ?? Number.NaN);
     return {
       groups: o.groups,
       members: members.length,
@@ -286,6 +321,10 @@ export async function groupsScenario(
       brokerCpuPctAtTarget: ((cpuUsed / commits) * members.length) / 10,
       offsetsLoadMs,
       restartAcceptMs,
+      offsetsReplayMs,
+      restartCpuMs,
+      offsetsLogMiB: offsetsLog.bytes / 2 ** 20,
+      offsetsSegments: offsetsLog.segments,
     };
   } finally {
     for (const m of members) m.c.close();

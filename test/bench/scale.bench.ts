@@ -113,7 +113,11 @@ async function main(): Promise<void> {
     row('  cold / warm', fmt(f.ratio, 2), '>= 0.7');
   }
   if (scenarios.has('groups')) {
-    const f = await withBroker('runnel-scale-', {}, (b) =>
+    // OFFSETS_SEGMENT_BYTES: the broker's offsets.topic.segment.bytes (default: its own default), so that a run
+    // of a few minutes rolls __consumer_offsets segments and the cleaner compacts them before the restart.
+    const segmentBytes = env.OFFSETS_SEGMENT_BYTES ? envInt('OFFSETS_SEGMENT_BYTES', 0, 2 ** 31 - 1) : undefined;
+    const sets: Record<string, number> = segmentBytes ? { 'offsets.topic.segment.bytes': segmentBytes } : {};
+    const f = await withBroker('runnel-scale-', sets, (b) =>
       groupsScenario(b, {
         groups: envInt('GROUP_COUNT', 1000, 100_000),
         members: envInt('MEMBERS', 4, 100),
@@ -125,6 +129,13 @@ async function main(): Promise<void> {
     row(`  commits over ${fmt(f.windowS)} s`, `${f.commits} (${f.commitErrors} errors), ${fmt(f.commitsPerS, 0)}/s`);
     row('  broker CPU', `${fmt(f.brokerCpuPct)} % of one core, ${fmt(f.cpuMsPerCommit, 3)} ms a commit`);
     row(`  broker CPU at ${f.members} commits/s`, `${fmt(f.brokerCpuPctAtTarget)} % of one core`, '< 50 %');
+    row(
+      '  __consumer_offsets at restart',
+      `${fmt(f.offsetsLogMiB, 2)} MiB in ${f.offsetsSegments} segments` +
+        (segmentBytes ? ` (segment.bytes ${segmentBytes})` : ''),
+    );
+    row('  broker: offsets replay', `${fmt(f.offsetsReplayMs / 1000, 2)} s`);
+    row('  broker CPU from spawn to offsets loaded', `${fmt(f.restartCpuMs / 1000, 2)} s`);
     row(
       '  restart -> offsets loaded',
       `${fmt(f.offsetsLoadMs / 1000, 2)} s (accepting after ${fmt(f.restartAcceptMs / 1000, 2)} s)`,

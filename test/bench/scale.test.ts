@@ -54,6 +54,8 @@ test('bench:scale with tiny counts completes and reports every figure', { timeou
   assert.equal(g.commitErrors, 0);
   assert.ok((g.commits as number) >= 8, `commits ${g.commits}`);
   finite(g, ['brokerCpuPct', 'cpuMsPerCommit', 'brokerCpuPctAtTarget', 'offsetsLoadMs', 'restartAcceptMs']);
+  finite(g, ['offsetsReplayMs', 'restartCpuMs', 'offsetsLogMiB']);
+  assert.ok((g.offsetsSegments as number) >= 1, `offsets segments ${g.offsetsSegments}`);
   for (const label of ['Metadata all topics', 'restart after kill -9', 'per idle connection', 'broker CPU']) {
     assert.match(r.stdout, new RegExp(label), `table row ${label}`);
   }

@@ -207,18 +207,29 @@ test('ElectLeaders: PREFERRED moves leadership back to the first replica; not ne
   const assignment = Array.from({ length: 4 }, (_, partition) => ({ partition, replicas: [1, 2, 3] }));
   await withAdmin((a) => a.createTopics({ topics: [{ topic: 'el', replicaAssignment: assignment }] }));
   await waitAll('el', 0, (p) => p?.leader === 1 && p.isr.length === 3, 'el-0 led by 1, all in sync');
+  await waitAll('el', 2, (p) => p?.leader === 1 && p.isr.length === 3, 'el-2 led by 1, all in sync');
   const before = partitionOf(1, 'el', 0)!;
-  // Lead el-0 from replica 2 (a by-hand CAS, as a reassignment tool might leave it).
+  // Lead el-0 and el-2 from replica 2 (by-hand CAS writes, as a reassignment tool might leave them).
   await b(1).broker.metadata.alterPartition('el', 0, before.partitionEpoch, { leader: 2 });
+  await b(1).broker.metadata.alterPartition('el', 2, partitionOf(1, 'el', 2)!.partitionEpoch, { leader: 2 });
   await waitAll('el', 0, (p) => p?.leader === 2, 'el-0 led by 2');
+  await waitAll('el', 2, (p) => p?.leader === 2, 'el-2 led by 2');
+  const deltas: number[][] = [];
+  const unsubscribe = b(3).broker.metadata.subscribe((d) => {
+    const parts = d.changes.flatMap((c) =>
+      c.type === 'partition-changed' && c.topic.name === 'el' ? [c.partition.partition] : [],
+    );
+    if (parts.length) deltas.push(parts);
+  });
   const res = await elect(3, {
     electionType: 0,
     timeoutMs: 30_000,
     topicPartitions: [
-      { topic: 'el', partitions: [0, 1, 9] },
+      { topic: 'el', partitions: [0, 1, 2, 9] },
       { topic: 'nope', partitions: [0] },
     ],
   });
+  unsubscribe();
   assert.equal(res.errorCode, ErrorCode.NONE);
   assert.deepEqual(results(res), [
     [
@@ -226,12 +237,15 @@ test('ElectLeaders: PREFERRED moves leadership back to the first replica; not ne
       [
         [0, ErrorCode.NONE],
         [1, ErrorCode.ELECTION_NOT_NEEDED],
+        [2, ErrorCode.NONE],
         [9, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
       ],
     ],
     ['nope', [[0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]]],
   ]);
   assert.equal(partitionOf(3, 'el', 0)?.leader, 1, 'the receiving broker sees the new leader when it answers');
+  assert.equal(partitionOf(3, 'el', 2)?.leader, 1);
+  assert.deepEqual(deltas, [[0, 2]], 'both elections published as one batch (one delta)');
   await waitAll('el', 0, (p) => p?.leader === 1 && p.leaderEpoch === before.leaderEpoch + 2, 'el-0 led by 1 again');
   // Unclean: every partition has a live leader.
   const unclean = await elect(2, {

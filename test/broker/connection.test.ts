@@ -7,12 +7,75 @@ import { RawClient } from '../helpers/raw-client.js';
 import { encodeApiVersionsRequest, defaultApiVersionsRequest } from '../../protocol/generated/api-versions-request.js';
 import { decodeApiVersionsResponse } from '../../protocol/generated/api-versions-response.js';
 import { partitionOf } from '../helpers/partitions.js';
+import { encodeRequestFrame } from '../../protocol/frame.js';
+import { Broker } from '../../broker/broker.js';
+import { BrokerConfig } from '../../broker/config.js';
+import { MemoryFileSystem } from '../../storage/memory-fs.js';
+import { buildRecordBatch } from '../../protocol/records/builder.js';
+import {
+  defaultFetchPartition,
+  defaultFetchRequest,
+  encodeFetchRequest,
+  type FetchRequest,
+} from '../../protocol/generated/fetch-request.js';
+import { decodeFetchResponse } from '../../protocol/generated/fetch-response.js';
+import {
+  defaultProduceRequest,
+  encodeProduceRequest,
+  type ProduceRequest,
+} from '../../protocol/generated/produce-request.js';
+import { decodeProduceResponse } from '../../protocol/generated/produce-response.js';
+import { encodeListOffsetsRequest } from '../../protocol/generated/list-offsets-request.js';
+import { decodeListOffsetsResponse } from '../../protocol/generated/list-offsets-response.js';
 
 function apiVersionsRequest() {
   const req = defaultApiVersionsRequest();
   req.clientSoftwareName = 'runnel-test';
   req.clientSoftwareVersion = '1.0';
   return req;
+}
+
+const NO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
+
+/** A Fetch v11 of `topic` partition 0 from offset 0, up to 1 MiB. */
+function fetchOf(topic: string): FetchRequest {
+  const req = defaultFetchRequest();
+  req.replicaId = -1;
+  req.maxBytes = 1 << 20;
+  req.sessionEpoch = -1;
+  const p = defaultFetchPartition();
+  p.partitionMaxBytes = 1 << 20;
+  req.topics = [{ topic, topicId: NO_TOPIC_ID, partitions: [p] }];
+  return req;
+}
+
+/** A Produce v9 of one record ('v') to `topic` partition 0. */
+async function produceTo(topic: string, acks: number): Promise<ProduceRequest> {
+  const req = defaultProduceRequest();
+  req.acks = acks;
+  req.timeoutMs = 5000;
+  const records = await buildRecordBatch([{ value: 'v' }]);
+  req.topicData = [{ name: topic, topicId: NO_TOPIC_ID, partitionData: [{ index: 0, records }] }];
+  return req;
+}
+
+/**
+ * A broker on memory files whose every fsync takes `syncLatencyMs`, with topic `topic` (one partition,
+ * flush.messages=1: a produce and the high watermark wait for an fsync), and a raw client to it; both closed
+ * after `fn`.
+ */
+async function withSlowBroker(syncLatencyMs: number, topic: string, fn: (c: RawClient) => Promise<void>) {
+  const config = new BrokerConfig({ overrides: { port: 0, host: '127.0.0.1', 'data.dir': '/slow', 'admin.port': -1 } });
+  const slow = new Broker(config, { fs: new MemoryFileSystem({ syncLatency: syncLatencyMs }) });
+  const info = await slow.start();
+  const c = await RawClient.connect(info.port);
+  try {
+    await slow.metadata.createTopic(topic, { partitions: 1, configs: { 'flush.messages': '1' } });
+    await fn(c);
+  } finally {
+    c.close();
+    await slow.stop();
+  }
 }
 
 setRootLogger(pino({ level: 'silent' }));
@@ -43,7 +106,6 @@ test('pipelined requests are answered in correlation order', async () => {
 test('a frame split into single bytes is reassembled', async () => {
   const c = await RawClient.connect(b.port);
   try {
-    const { encodeRequestFrame } = await import('../../protocol/frame.js');
     const frame = Buffer.concat(
       encodeRequestFrame(18, 2, 42, 'x', (w) => encodeApiVersionsRequest(w, 2, defaultApiVersionsRequest())),
     );
@@ -108,23 +170,12 @@ test('connections.max.idle.ms closes idle connections', async () => {
 });
 
 test('back-pressure: a client that stops reading gets every response, in order, once it reads again', async () => {
-  const { buildRecordBatch } = await import('../../protocol/records/builder.js');
-  const { encodeFetchRequest, defaultFetchRequest, defaultFetchPartition } = await import(
-    '../../protocol/generated/fetch-request.js'
-  );
-  const { decodeFetchResponse } = await import('../../protocol/generated/fetch-response.js');
   await b.broker.metadata.createTopic('bp', { partitions: 1 });
   await partitionOf(b.broker, 'bp', 0).appendAsLeader(await buildRecordBatch([{ value: Buffer.alloc(256 * 1024, 7) }]));
   const c = await RawClient.connect(b.port);
   try {
     c.socket.pause(); // stop reading: responses pile up in the broker's socket
-    const req = defaultFetchRequest();
-    req.replicaId = -1;
-    req.maxBytes = 1 << 20;
-    req.sessionEpoch = -1;
-    const p = defaultFetchPartition();
-    p.partitionMaxBytes = 1 << 20;
-    req.topics = [{ topic: 'bp', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitions: [p] }];
+    const req = fetchOf('bp');
     const ids: number[] = [];
     // ~38 MiB of responses
     for (let i = 0; i < 150; i++) ids.push(c.send(1, 11, (w) => encodeFetchRequest(w, 11, req)));
@@ -141,10 +192,6 @@ test('back-pressure: a client that stops reading gets every response, in order, 
 });
 
 test('back-pressure: an unread connection stops having requests started past maxPendingBytes', async () => {
-  const { buildRecordBatch } = await import('../../protocol/records/builder.js');
-  const { encodeFetchRequest, defaultFetchRequest, defaultFetchPartition } = await import(
-    '../../protocol/generated/fetch-request.js'
-  );
   await b.broker.metadata.createTopic('bp-unread', { partitions: 1 });
   await partitionOf(b.broker, 'bp-unread', 0).appendAsLeader(
     await buildRecordBatch([{ value: Buffer.alloc(900 * 1024, 7) }]),
@@ -158,11 +205,7 @@ test('back-pressure: an unread connection stops having requests started past max
   const c = await RawClient.connect(b.port);
   try {
     c.socket.pause();
-    const req = defaultFetchRequest();
-    req.maxBytes = 1 << 20;
-    const p = defaultFetchPartition();
-    p.partitionMaxBytes = 1 << 20;
-    req.topics = [{ topic: 'bp-unread', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitions: [p] }];
+    const req = fetchOf('bp-unread');
     // 200 x ~900 KiB = ~176 MiB of answers; the broker may start those that fit in 16 MiB of unsent bytes plus
     // what the kernel's socket buffers take, then must wait for the reader.
     for (let i = 0; i < 200; i++) c.send(1, 11, (w) => encodeFetchRequest(w, 11, req));
@@ -182,29 +225,9 @@ test('back-pressure: an unread connection stops having requests started past max
 });
 
 test('a request arriving while a released produce still waits for its fsync is started and answered', async () => {
-  const { Broker } = await import('../../broker/broker.js');
-  const { BrokerConfig } = await import('../../broker/config.js');
-  const { MemoryFileSystem } = await import('../../storage/memory-fs.js');
-  const { buildRecordBatch } = await import('../../protocol/records/builder.js');
-  const { encodeProduceRequest, defaultProduceRequest } = await import('../../protocol/generated/produce-request.js');
-  const { decodeProduceResponse } = await import('../../protocol/generated/produce-response.js');
   // Every fsync takes 150 ms; flush.messages=1 makes the produce wait for one.
-  const config = new BrokerConfig({ overrides: { port: 0, host: '127.0.0.1', 'data.dir': '/slow', 'admin.port': -1 } });
-  const slow = new Broker(config, { fs: new MemoryFileSystem({ syncLatency: 150 }) });
-  const info = await slow.start();
-  const c = await RawClient.connect(info.port);
-  try {
-    await slow.metadata.createTopic('slow', { partitions: 1, configs: { 'flush.messages': '1' } });
-    const req = defaultProduceRequest();
-    req.acks = -1;
-    req.timeoutMs = 5000;
-    req.topicData = [
-      {
-        name: 'slow',
-        topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
-        partitionData: [{ index: 0, records: await buildRecordBatch([{ value: 'v' }]) }],
-      },
-    ];
+  await withSlowBroker(150, 'slow', async (c) => {
+    const req = await produceTo('slow', -1);
     const produceId = c.send(0, 9, (w) => encodeProduceRequest(w, 9, req));
     // The produce has queued its append and released the connection; its answer waits for the fsync.
     await new Promise((r) => setTimeout(r, 100));
@@ -215,38 +238,13 @@ test('a request arriving while a released produce still waits for its fsync is s
     const second = await c.response(0, 5000);
     assert.equal(second?.correlationId, versionsId, 'the request sent during the fsync was answered');
     assert.equal(decodeApiVersionsResponse(second!.body, 3).errorCode, 0);
-  } finally {
-    c.close();
-    await slow.stop();
-  }
+  });
 });
 
 test('a request after a released produce is handled once the produce is answered: it sees the write', async () => {
-  const { Broker } = await import('../../broker/broker.js');
-  const { BrokerConfig } = await import('../../broker/config.js');
-  const { MemoryFileSystem } = await import('../../storage/memory-fs.js');
-  const { buildRecordBatch } = await import('../../protocol/records/builder.js');
-  const { encodeProduceRequest, defaultProduceRequest } = await import('../../protocol/generated/produce-request.js');
-  const { decodeProduceResponse } = await import('../../protocol/generated/produce-response.js');
-  const { encodeListOffsetsRequest } = await import('../../protocol/generated/list-offsets-request.js');
-  const { decodeListOffsetsResponse } = await import('../../protocol/generated/list-offsets-response.js');
   // Every fsync takes 300 ms; flush.messages=1 makes the produce (and the high watermark) wait for one.
-  const config = new BrokerConfig({ overrides: { port: 0, host: '127.0.0.1', 'data.dir': '/slow', 'admin.port': -1 } });
-  const slow = new Broker(config, { fs: new MemoryFileSystem({ syncLatency: 300 }) });
-  const info = await slow.start();
-  const c = await RawClient.connect(info.port);
-  try {
-    await slow.metadata.createTopic('seen', { partitions: 1, configs: { 'flush.messages': '1' } });
-    const req = defaultProduceRequest();
-    req.acks = 1;
-    req.timeoutMs = 5000;
-    req.topicData = [
-      {
-        name: 'seen',
-        topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
-        partitionData: [{ index: 0, records: await buildRecordBatch([{ value: 'v' }]) }],
-      },
-    ];
+  await withSlowBroker(300, 'seen', async (c) => {
+    const req = await produceTo('seen', 1);
     const produceId = c.send(0, 9, (w) => encodeProduceRequest(w, 9, req));
     // Pipelined right behind it (Kafka clients send Metadata on their produce connection): the latest offset.
     const listId = c.send(2, 5, (w) =>
@@ -270,8 +268,5 @@ test('a request after a released produce is handled once the produce is answered
     const p = decodeListOffsetsResponse(second!.body, 5).topics[0]!.partitions[0]!;
     assert.equal(p.errorCode, 0);
     assert.equal(p.offset, 1n, 'the latest offset after the acknowledged record, not from before its fsync');
-  } finally {
-    c.close();
-    await slow.stop();
-  }
+  });
 });

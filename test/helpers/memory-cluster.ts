@@ -127,6 +127,7 @@ export class MemoryCluster {
       createPartitions: unsupported,
       alterTopicConfigs: unsupported,
       alterPartition: (t, p, e, c) => this.alterPartition(t, p, e, c),
+      alterPartitions: unsupported,
       registerBroker: (_r: BrokerRegistration) => Promise.resolve(),
       allocateProducerIdBlock: (): Promise<ProducerIdBlock> => unsupported(),
       updateRecords: unsupported,

@@ -51,6 +51,24 @@ test('v0-v2 preferred election: ELECTION_NOT_NEEDED per partition, else UNKNOWN_
   }
 });
 
+test('a partition named twice is answered twice', async () => {
+  const res = await elect(2, {
+    electionType: 0,
+    timeoutMs: 1000,
+    topicPartitions: [{ topic: 'el', partitions: [1, 1, 7] }],
+  });
+  assert.deepEqual(codes(res), [
+    [
+      'el',
+      [
+        [1, ErrorCode.ELECTION_NOT_NEEDED],
+        [1, ErrorCode.ELECTION_NOT_NEEDED],
+        [7, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+      ],
+    ],
+  ]);
+});
+
 test('unclean election: the partition has a leader, ELECTION_NOT_NEEDED', async () => {
   const res = await elect(2, {
     electionType: 1,

@@ -193,6 +193,55 @@ test('alterPartition is conditional on the partition epoch and persists non-defa
   assert.equal(doc.topics[0]!.states?.length, 1);
 });
 
+test('alterPartitions: one file write and one delta for the batch; refused writes settle alone', async () => {
+  const fs = new MemoryFileSystem();
+  const store = await LocalMetadataStore.open('/data', { nodeId: 1, fs });
+  await store.createTopic('a', { partitions: 3 });
+  await store.createTopic('b', { partitions: 1 });
+  const deltas: string[][] = [];
+  store.subscribe((d) => {
+    deltas.push(
+      d.changes.flatMap((c) => (c.type === 'partition-changed' ? [`${c.topic.name}-${c.partition.partition}`] : [])),
+    );
+  });
+  const offline = { isr: [], leader: NO_LEADER };
+  const results = await store.alterPartitions([
+    { topic: 'a', partition: 0, partitionEpoch: 0, change: offline },
+    { topic: 'a', partition: 1, partitionEpoch: 3, change: offline },
+    { topic: 'b', partition: 0, partitionEpoch: 0, change: offline },
+    { topic: 'a', partition: 0, partitionEpoch: 0, change: offline },
+    { topic: 'c', partition: 0, partitionEpoch: 0, change: offline },
+    { topic: 'a', partition: 2, partitionEpoch: 0, change: { isr: [] } },
+  ]);
+  assert.deepEqual(
+    results.map((r) => (r.status === 'fulfilled' ? r.value.partitionEpoch : (r.reason as StorageError).kafkaCode)),
+    [
+      1,
+      ErrorCode.INVALID_UPDATE_VERSION,
+      1,
+      ErrorCode.INVALID_REQUEST, // a-0 twice
+      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      ErrorCode.INVALID_REQUEST, // the leader not in the ISR
+    ],
+  );
+  assert.deepEqual(deltas, [['a-0', 'b-0']], 'the two accepted changes as one delta');
+  assert.equal(store.image.partition('a', 1)?.partitionEpoch, 0, 'the stale write changed nothing');
+  assert.equal(store.image.partition('a', 2)?.partitionEpoch, 0, 'the invalid write changed nothing');
+  // Nothing accepted: nothing written or published. A failed file write publishes nothing either.
+  const none = await store.alterPartitions([{ topic: 'a', partition: 0, partitionEpoch: 1, change: offline }]);
+  assert.equal(none[0].status === 'fulfilled' && none[0].value.partitionEpoch, 1, 'no change, no write');
+  const before = store.image;
+  fs.failNextSync();
+  await assert.rejects(store.alterPartitions([{ topic: 'a', partition: 1, partitionEpoch: 0, change: offline }]));
+  assert.equal(store.image, before);
+  assert.equal(deltas.length, 1);
+  fs.powerLoss();
+  const again = await LocalMetadataStore.open('/data', { nodeId: 1, fs });
+  assert.equal(again.image.partition('a', 0)?.leader, NO_LEADER);
+  assert.equal(again.image.partition('b', 0)?.leader, NO_LEADER);
+  assert.equal(again.image.partition('a', 1)?.leader, 1);
+});
+
 test('producer-id blocks are durable and never repeat across reopen', async () => {
   const fs = new MemoryFileSystem();
   const store = await LocalMetadataStore.open('/data', { nodeId: 1, fs });
