@@ -60,6 +60,8 @@ export const CLEANER_OFFSET_CHECKPOINT = 'cleaner-offset-checkpoint';
  * pool, so more than its 4 threads keep it busy; bounded, so that read buffers and descriptors stay bounded.
  */
 const RECOVERY_CONCURRENCY = 16;
+/** Logs created at a time by createLogs (mkdir and file creations waiting on the I/O thread pool). */
+const CREATE_CONCURRENCY = 16;
 /** Logs closed at a time by closeAll (at least recoveryConcurrency). */
 const CLOSE_CONCURRENCY = 16;
 
@@ -147,7 +149,7 @@ export class LogManager {
   ) {
     this.recoveryPointFile = new OffsetCheckpointFile(fs, path.join(dataDir, RECOVERY_POINT_CHECKPOINT));
     this.logStartFile = new OffsetCheckpointFile(fs, path.join(dataDir, LOG_START_OFFSET_CHECKPOINT));
-    this.recoveryPointWriter = new Coalescer(() => this.recoveryPointFile.write(this.entries((l) => l.recoveryPoint)));
+    this.recoveryPointWriter = new Coalescer(() => this.writeRecoveryPoints());
     this.logStartWriter = new Coalescer(() => this.logStartFile.write(this.entries((l) => l.logStartOffset)));
     this.cleaner = new LogCleaner({
       ...(opts.cleaner ?? {}),
@@ -277,6 +279,7 @@ export class LogManager {
     logStartOffset: number,
     cleanShutdown?: CleanShutdownState,
     config: LogConfig = this.logConfigFor(topic),
+    fresh = false,
   ): Promise<PartitionLog> {
     const dir = path.join(this.dataDir, tpKey(topic, partition));
     const log = await PartitionLog.open(dir, config, {
@@ -286,6 +289,7 @@ export class LogManager {
       recoveryPoint,
       logStartOffset,
       cleanShutdown,
+      ...(fresh ? { fresh } : {}),
       topic,
       partition,
       persistLogStartOffset: () => this.logStartWriter.request(),
@@ -298,6 +302,18 @@ export class LogManager {
     this.logs.set(tpKey(topic, partition), log);
     this.logIndex.set(topic, partition, log);
     return log;
+  }
+
+  /**
+   * The recovery-point checkpoint, after the leader epochs assigned below each log's recovery point (not
+   * checkpointed when assigned, see PartitionLog.assignLeaderEpoch): an epoch is durable before the recovery
+   * point passes its start, so a crash never leaves batches below the recovery point with an unrecorded epoch.
+   */
+  private async writeRecoveryPoints(): Promise<void> {
+    const entries = this.entries((l) => l.recoveryPoint);
+    const due = this.allLogs().filter((l, i) => l.leaderEpochCache.unflushedBelow(entries[i]!.offset));
+    await forEachLimit(due, CREATE_CONCURRENCY, (l) => l.leaderEpochCache.flush());
+    await this.recoveryPointFile.write(entries);
   }
 
   private entries(pick: (log: PartitionLog) => number): TopicPartitionOffset[] {
@@ -372,19 +388,36 @@ export class LogManager {
    * Create (or return, when open) the log of a partition that appeared in the metadata. A directory left
    * from an earlier topic of that name is moved away first, so the log starts empty.
    */
-  createLog(topic: string, partition: number): Promise<PartitionLog> {
+  async createLog(topic: string, partition: number): Promise<PartitionLog> {
+    return (await this.createLogs([{ topic, partition }]))[0]!;
+  }
+
+  /**
+   * createLog for many partitions as one batch (a CreateTopics of many topics), in the order given. New logs
+   * are created without an fsync each (see log-loader.ts, `fresh`): their directories' entries in the data
+   * directory are made durable by one directory fsync for the batch, the segment files' entries by each log's
+   * first flush, before its recovery point moves (an empty log has nothing to lose; a crash before that leaves a
+   * directory the next load completes).
+   */
+  createLogs(partitions: readonly TopicPartition[]): Promise<PartitionLog[]> {
     return this.admin(async () => {
-      const key = tpKey(topic, partition);
-      const open = this.logs.get(key);
-      if (open) return open;
-      const dir = path.join(this.dataDir, key);
-      if (await this.fs.exists(dir)) {
-        await this.removeDir(dir);
-        const i = this.orphanDirs.indexOf(key);
-        if (i >= 0) this.orphanDirs.splice(i, 1);
-      }
-      this.cleaner.forget(key);
-      return this.openLog(topic, partition, 0, 0);
+      const byKey = new Map<string, TopicPartition>();
+      for (const tp of partitions) byKey.set(tpKey(tp.topic, tp.partition), tp);
+      let created = false;
+      await forEachLimit([...byKey], CREATE_CONCURRENCY, async ([key, { topic, partition }]) => {
+        if (this.logs.has(key)) return;
+        const dir = path.join(this.dataDir, key);
+        if (await this.fs.exists(dir)) {
+          await this.removeDir(dir);
+          const i = this.orphanDirs.indexOf(key);
+          if (i >= 0) this.orphanDirs.splice(i, 1);
+        }
+        this.cleaner.forget(key);
+        await this.openLog(topic, partition, 0, 0, undefined, undefined, true);
+        created = true;
+      });
+      if (created) await this.fs.syncDir(this.dataDir);
+      return partitions.map((tp) => this.logs.get(tpKey(tp.topic, tp.partition))!);
     });
   }
 
