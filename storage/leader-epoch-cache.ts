@@ -171,10 +171,13 @@ export class LeaderEpochCache {
     this.dirty = true;
   }
 
-  /** Persist if changed since the last flush (after any write in flight; nothing when the file holds it). */
-  async flush(): Promise<void> {
+  /**
+   * Persist if changed since the last flush (after any write in flight; nothing when the file holds it). True if
+   * the file was replaced. `syncDir` false: the caller fsyncs the partition directory (the rename) itself.
+   */
+  async flush(syncDir = true): Promise<boolean> {
     while (this.writing) await this.writing.catch(() => undefined);
-    if (!this.dirty) return;
+    if (!this.dirty) return false;
     const entries = this.entries.slice();
     const from = this.assignedFrom;
     this.dirty = false;
@@ -183,11 +186,12 @@ export class LeaderEpochCache {
       a !== undefined &&
       a.length === entries.length &&
       a.every((e, i) => e.epoch === entries[i]!.epoch && e.startOffset === entries[i]!.startOffset);
-    if (same(this.persisted)) return;
-    this.writing = this.file.write(entries);
+    if (same(this.persisted)) return false;
+    this.writing = this.file.write(entries, syncDir);
     try {
       await this.writing;
       this.persisted = entries;
+      return true;
     } catch (err) {
       this.dirty = true;
       if (from < this.assignedFrom) this.assignedFrom = from;

@@ -62,6 +62,9 @@ export const CLEANER_OFFSET_CHECKPOINT = 'cleaner-offset-checkpoint';
 const RECOVERY_CONCURRENCY = 16;
 /** Logs created at a time by createLogs (mkdir and file creations waiting on the I/O thread pool). */
 const CREATE_CONCURRENCY = 16;
+/** After a creation, the delay before the new logs' recorded leader epochs are written, and how many at a time. */
+const EPOCH_WRITE_DELAY_MS = 1000;
+const EPOCH_WRITE_CONCURRENCY = 4;
 /** Logs closed at a time by closeAll (at least recoveryConcurrency). */
 const CLOSE_CONCURRENCY = 16;
 
@@ -129,6 +132,8 @@ export class LogManager {
   private readonly cleanerFile: OffsetCheckpointFile;
   private readonly cleanerWriter: Coalescer;
   private cleanerQueue: Promise<unknown> = Promise.resolve();
+  private epochTimer: TimerHandle | undefined;
+  private epochWrites: Promise<void> = Promise.resolve();
   /** The log cleaner (compacted topics). */
   readonly cleaner: LogCleaner;
   /** What loading each partition found and did. */
@@ -312,7 +317,9 @@ export class LogManager {
   private async writeRecoveryPoints(): Promise<void> {
     const entries = this.entries((l) => l.recoveryPoint);
     const due = this.allLogs().filter((l, i) => l.leaderEpochCache.unflushedBelow(entries[i]!.offset));
-    await forEachLimit(due, CREATE_CONCURRENCY, (l) => l.leaderEpochCache.flush());
+    await forEachLimit(due, CREATE_CONCURRENCY, async (l) => {
+      await l.leaderEpochCache.flush();
+    });
     await this.recoveryPointFile.write(entries);
   }
 
@@ -416,9 +423,33 @@ export class LogManager {
         await this.openLog(topic, partition, 0, 0, undefined, undefined, true);
         created = true;
       });
-      if (created) await this.fs.syncDir(this.dataDir);
+      if (created) {
+        await this.fs.syncDir(this.dataDir);
+        this.scheduleEpochWrites();
+      }
       return partitions.map((tp) => this.logs.get(tpKey(tp.topic, tp.partition))!);
     });
+  }
+
+  /**
+   * The new logs' leaders record their epochs without writing them (PartitionLog.assignLeaderEpoch): a while after
+   * a creation the recorded epochs are written in the background, a few at a time, so that neither the creation
+   * nor the shutdown pays 10,000 checkpoint writes (closeAll waits for a run in progress).
+   */
+  private scheduleEpochWrites(): void {
+    if (this.epochTimer !== undefined || this.closed) return;
+    this.epochTimer = this.clock.setTimeout(() => {
+      this.epochTimer = undefined;
+      this.epochWrites = this.epochWrites.then(async () => {
+        const due = this.allLogs().filter((l) => l.leaderEpochCache.unflushedBelow(Number.POSITIVE_INFINITY));
+        await forEachLimit(due, EPOCH_WRITE_CONCURRENCY, async (l) => {
+          if (this.closed) return;
+          await l.leaderEpochCache
+            .flush()
+            .catch((err: unknown) => this.logger?.debug({ err, dir: l.dir }, 'background epoch write failed'));
+        });
+      });
+    }, EPOCH_WRITE_DELAY_MS);
   }
 
   /** Rename to `<dir>.<uuid>-delete`, make that durable, then remove it. */
@@ -512,6 +543,9 @@ export class LogManager {
     });
     for (const t of this.timers) this.clock.clearTimeout(t);
     this.timers = [];
+    this.clock.clearTimeout(this.epochTimer);
+    this.epochTimer = undefined;
+    await this.epochWrites;
     this.cleaner.stop();
     await this.cleanerQueue;
     // Closing is mostly fsyncs and closes waiting on the I/O thread pool: more logs at a time than at

@@ -487,8 +487,10 @@ export class PartitionLog {
     });
     await this.flusher.stop();
     try {
+      // An epoch recorded since the last write (assignLeaderEpoch) is written now; its rename shares the close
+      // flush's directory fsync.
+      if (await this.leaderEpochCache.flush(false)) this.flusher.markDirDirty();
       await this.flusher.flushAllForClose();
-      await this.leaderEpochCache.flush();
       await this.producers
         .snapshot()
         .catch((err: unknown) => this.logger?.warn({ err, dir: this.dir }, 'producer snapshot at close failed'));
