@@ -64,6 +64,7 @@ const RECOVERY_CONCURRENCY = 16;
 const CREATE_CONCURRENCY = 16;
 /** After a creation, the delay before the new logs' recorded leader epochs are written, and how many at a time. */
 const EPOCH_WRITE_DELAY_MS = 1000;
+const EPOCH_WRITE_MAX_DELAY_MS = 10_000;
 const EPOCH_WRITE_CONCURRENCY = 4;
 /** Logs closed at a time by closeAll (at least recoveryConcurrency). */
 const CLOSE_CONCURRENCY = 16;
@@ -133,6 +134,7 @@ export class LogManager {
   private readonly cleanerWriter: Coalescer;
   private cleanerQueue: Promise<unknown> = Promise.resolve();
   private epochTimer: TimerHandle | undefined;
+  private epochsPendingSince = 0;
   private epochWrites: Promise<void> = Promise.resolve();
   /** The log cleaner (compacted topics). */
   readonly cleaner: LogCleaner;
@@ -298,6 +300,7 @@ export class LogManager {
       topic,
       partition,
       persistLogStartOffset: () => this.logStartWriter.request(),
+      onEpochRecorded: () => this.scheduleEpochWrites(),
       ...(this.opts.producerIdExpirationMs !== undefined
         ? { producerIdExpirationMs: this.opts.producerIdExpirationMs }
         : {}),
@@ -423,29 +426,34 @@ export class LogManager {
         await this.openLog(topic, partition, 0, 0, undefined, undefined, true);
         created = true;
       });
-      if (created) {
-        await this.fs.syncDir(this.dataDir);
-        this.scheduleEpochWrites();
-      }
+      if (created) await this.fs.syncDir(this.dataDir);
       return partitions.map((tp) => this.logs.get(tpKey(tp.topic, tp.partition))!);
     });
   }
 
   /**
-   * The new logs' leaders record their epochs without writing them (PartitionLog.assignLeaderEpoch): a while after
-   * a creation the recorded epochs are written in the background, a few at a time, so that neither the creation
-   * nor the shutdown pays 10,000 checkpoint writes (closeAll waits for a run in progress).
+   * Leaders record their epochs without writing them (PartitionLog.assignLeaderEpoch): a second after the last
+   * one is recorded, every log with recorded epochs writes them and flushes (persistEpochs: a new log's directory entries
+   * too) in the background, a few at a time, so that neither creating 10,000 partitions nor the shutdown after
+   * pays 10,000 checkpoint writes and directory fsyncs (closeAll waits for a run in progress).
    */
   private scheduleEpochWrites(): void {
-    if (this.epochTimer !== undefined || this.closed) return;
+    if (this.closed) return;
+    // Debounced: a creation of many topics records epochs for a while; the writes start once it is quiet (or
+    // at the latest EPOCH_WRITE_MAX_DELAY_MS after the first), so they do not compete with it.
+    const now = this.clock.now();
+    if (this.epochTimer !== undefined) {
+      if (now - this.epochsPendingSince >= EPOCH_WRITE_MAX_DELAY_MS) return;
+      this.clock.clearTimeout(this.epochTimer);
+    } else this.epochsPendingSince = now;
     this.epochTimer = this.clock.setTimeout(() => {
       this.epochTimer = undefined;
       this.epochWrites = this.epochWrites.then(async () => {
         const due = this.allLogs().filter((l) => l.leaderEpochCache.unflushedBelow(Number.POSITIVE_INFINITY));
         await forEachLimit(due, EPOCH_WRITE_CONCURRENCY, async (l) => {
           if (this.closed) return;
-          await l.leaderEpochCache
-            .flush()
+          await l
+            .persistEpochs()
             .catch((err: unknown) => this.logger?.debug({ err, dir: l.dir }, 'background epoch write failed'));
         });
       });

@@ -32,6 +32,8 @@ export interface PartitionLogDeps {
    * first flush makes its files' entries durable (log-loader.ts).
    */
   fresh?: boolean;
+  /** Told when assignLeaderEpoch recorded an epoch it did not write (the owner writes it later: persistEpochs). */
+  onEpochRecorded?: () => void;
   /** Make the current log start offset durable (the LogManager writes its checkpoint). */
   persistLogStartOffset?: () => Promise<void>;
   /** Default: parsed from the directory name `<topic>-<partition>`. */

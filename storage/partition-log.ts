@@ -356,8 +356,20 @@ export class PartitionLog {
   assignLeaderEpoch(epoch: number): Promise<void> {
     return this.enqueue(async () => {
       const cache = this.leaderEpochCache;
-      if (epoch > cache.latestEpoch()) cache.assign(epoch, this.logEndOffset);
+      if (epoch > cache.latestEpoch() && cache.assign(epoch, this.logEndOffset)) this.deps.onEpochRecorded?.();
     });
+  }
+
+  /**
+   * Write the recorded leader epochs and flush the log (its data and directory entries, a fresh log's included),
+   * the epoch checkpoint's rename sharing the flush's directory fsync: what close would otherwise do, done ahead
+   * in the background (LogManager, after creations).
+   */
+  async persistEpochs(): Promise<void> {
+    // An empty log needs nothing durable: a load cuts every epoch entry at or past its end anyway.
+    if (this.closed || this.logEndOffset === this.offsets.logStart) return;
+    if (await this.leaderEpochCache.flush(false)) this.flusher.markDirDirty();
+    await this.flusher.request();
   }
 
   /** Force a roll (e.g. for tests or admin tools). */
@@ -489,7 +501,9 @@ export class PartitionLog {
     try {
       // An epoch recorded since the last write (assignLeaderEpoch) is written now; its rename shares the close
       // flush's directory fsync.
-      if (await this.leaderEpochCache.flush(false)) this.flusher.markDirDirty();
+      // flush's directory fsync. Not for an empty log: a load cuts every entry at or past its end anyway.
+      const empty = this.logEndOffset === this.offsets.logStart;
+      if (!empty && (await this.leaderEpochCache.flush(false))) this.flusher.markDirDirty();
       await this.flusher.flushAllForClose();
       await this.producers
         .snapshot()
