@@ -366,10 +366,14 @@ export class PartitionLog {
    * in the background (LogManager, after creations).
    */
   async persistEpochs(): Promise<void> {
-    // An empty log needs nothing durable: a load cuts every epoch entry at or past its end anyway.
-    if (this.closed || this.logEndOffset === this.offsets.logStart) return;
-    if (await this.leaderEpochCache.flush(false)) this.flusher.markDirDirty();
-    await this.flusher.request();
+    // On the mutation queue: a log closed (deleted: its directory may be recreated by a new topic of the same
+    // name) before this runs writes nothing. An empty log needs nothing durable: a load cuts every epoch entry
+    // at or past its end anyway.
+    const wrote = await this.enqueue(async () =>
+      this.logEndOffset === this.offsets.logStart ? false : this.leaderEpochCache.flush(false),
+    );
+    if (wrote) this.flusher.markDirDirty();
+    if (!this.closed) await this.flusher.request();
   }
 
   /** Force a roll (e.g. for tests or admin tools). */
