@@ -433,8 +433,8 @@ export class LogManager {
 
   /**
    * Leaders record their epochs without writing them (PartitionLog.assignLeaderEpoch): a second after the last
-   * one is recorded, every log with recorded epochs writes them and flushes (persistEpochs: a new log's directory entries
-   * too) in the background, a few at a time, so that neither creating 10,000 partitions nor the shutdown after
+   * one is recorded, every log with recorded epochs writes them and flushes (persistEpochs: a new log's directory
+   * entries too) in the background, a few at a time, so that neither creating 10,000 partitions nor the shutdown after
    * pays 10,000 checkpoint writes and directory fsyncs (closeAll waits for a run in progress).
    */
   private scheduleEpochWrites(): void {

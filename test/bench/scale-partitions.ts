@@ -145,7 +145,8 @@ export async function partitionsScenario(b: BrokerChild, o: PartitionsOptions): 
   await b.start();
   const restartAfterKill9Ms = await timeUntilListed(b, o.topics, total);
   say(
-    `partitions: after kill -9 listed in ${restartAfterKill9Ms.toFixed(0)} ms (broker CPU ${cpuMs(b.pid).toFixed(0)} ms)`,
+    `partitions: after kill -9 listed in ${restartAfterKill9Ms.toFixed(0)} ms ` +
+      `(broker CPU ${cpuMs(b.pid).toFixed(0)} ms)`,
   );
   await sleep(1000);
   const rssAfterRestartMiB = rssKiB(b.pid) / 1024;

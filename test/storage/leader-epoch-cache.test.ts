@@ -66,7 +66,7 @@ test('persisted to leader-epoch-checkpoint and reloaded; corrupt file starts emp
   assert.deepEqual(broken.all(), []);
 });
 
-test('flush writes nothing when the file already holds the entries; unflushedBelow tracks assigned entries', async () => {
+test('flush writes nothing when the file holds the entries; unflushedBelow tracks assigned ones', async () => {
   const fs = new MemoryFileSystem();
   const c = await cache(fs);
   c.assign(0, 0);

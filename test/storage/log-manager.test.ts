@@ -237,7 +237,7 @@ test('start without a clean-shutdown file, real files: segment tails read at sta
   }
 });
 
-test('createLogs: a batch of new logs; a power loss keeps their directories and every flushed offset and epoch', async () => {
+test('createLogs: a batch of new logs; a power loss keeps their directories, flushed offsets and epochs', async () => {
   const fs = new MemoryFileSystem();
   const clock = new FakeClock();
   const resolveConfig = logConfigResolver({ flushMessages: 1 });
