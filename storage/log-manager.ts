@@ -25,6 +25,8 @@
  * - The metadata is written before partition directories are created, and removed before they are
  *   deleted. A directory of no partition given to `open` (crash in between) is left alone and reported in
  *   `orphanDirs`; creating a log of that partition first moves the stale directory away for deletion.
+ * - New logs (createLogs) are made without an fsync each: one data-dir fsync per batch; their leaders' epochs are
+ *   written in the background (epoch-writer.ts), before any recovery point checkpoint that passes them, or at close.
  * - Periodic work (retention every log.retention.check.interval.ms, the log cleaner every
  *   log.cleaner.backoff.ms over topics whose cleanup.policy contains `compact`, checkpoints) runs on the
  *   injected clock and stops at `closeAll`. Cleaner runs never overlap; `closeAll` stops a running clean
@@ -49,6 +51,7 @@ import { PartitionLog, parseTopicPartition } from './partition-log.js';
 import type { RecoverySummary } from './partition-log.js';
 import { StorageError } from '../protocol/errors.js';
 import { CleanerAbortedError, LogCleaner } from './log-cleaner.js';
+import { EpochWriter, forEachLimit } from './epoch-writer.js';
 import type { CleanResult, LogCleanerOptions } from './log-cleaner.js';
 
 export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
@@ -62,10 +65,6 @@ export const CLEANER_OFFSET_CHECKPOINT = 'cleaner-offset-checkpoint';
 const RECOVERY_CONCURRENCY = 16;
 /** Logs created at a time by createLogs (mkdir and file creations waiting on the I/O thread pool). */
 const CREATE_CONCURRENCY = 16;
-/** After a creation, the delay before the new logs' recorded leader epochs are written, and how many at a time. */
-const EPOCH_WRITE_DELAY_MS = 1000;
-const EPOCH_WRITE_MAX_DELAY_MS = 10_000;
-const EPOCH_WRITE_CONCURRENCY = 4;
 /** Logs closed at a time by closeAll (at least recoveryConcurrency). */
 const CLOSE_CONCURRENCY = 16;
 
@@ -111,14 +110,6 @@ export interface TopicPartition {
   partition: number;
 }
 
-async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-}
-
 export class LogManager {
   private readonly logs = new Map<string, PartitionLog>();
   /** The same logs by topic and partition number: getLog builds no string key (it runs per produced partition). */
@@ -133,9 +124,7 @@ export class LogManager {
   private readonly cleanerFile: OffsetCheckpointFile;
   private readonly cleanerWriter: Coalescer;
   private cleanerQueue: Promise<unknown> = Promise.resolve();
-  private epochTimer: TimerHandle | undefined;
-  private epochsPendingSince = 0;
-  private epochWrites: Promise<void> = Promise.resolve();
+  private readonly epochWriter: EpochWriter;
   /** The log cleaner (compacted topics). */
   readonly cleaner: LogCleaner;
   /** What loading each partition found and did. */
@@ -165,6 +154,12 @@ export class LogManager {
     });
     this.cleanerFile = new OffsetCheckpointFile(fs, path.join(dataDir, CLEANER_OFFSET_CHECKPOINT));
     this.cleanerWriter = new Coalescer(() => this.cleanerFile.write(this.cleanerEntries()));
+    this.epochWriter = new EpochWriter(
+      clock,
+      () => this.allLogs(),
+      () => this.closed,
+      logger,
+    );
   }
 
   static async open(dataDir: string, opts: LogManagerOptions): Promise<LogManager> {
@@ -300,7 +295,7 @@ export class LogManager {
       topic,
       partition,
       persistLogStartOffset: () => this.logStartWriter.request(),
-      onEpochRecorded: () => this.scheduleEpochWrites(),
+      onEpochRecorded: () => this.epochWriter.schedule(),
       ...(this.opts.producerIdExpirationMs !== undefined
         ? { producerIdExpirationMs: this.opts.producerIdExpirationMs }
         : {}),
@@ -431,35 +426,6 @@ export class LogManager {
     });
   }
 
-  /**
-   * Leaders record their epochs without writing them (PartitionLog.assignLeaderEpoch): a second after the last
-   * one is recorded, every log with recorded epochs writes them and flushes (persistEpochs: a new log's directory
-   * entries too) in the background, a few at a time, so that neither creating 10,000 partitions nor the shutdown after
-   * pays 10,000 checkpoint writes and directory fsyncs (closeAll waits for a run in progress).
-   */
-  private scheduleEpochWrites(): void {
-    if (this.closed) return;
-    // Debounced: a creation of many topics records epochs for a while; the writes start once it is quiet (or
-    // at the latest EPOCH_WRITE_MAX_DELAY_MS after the first), so they do not compete with it.
-    const now = this.clock.now();
-    if (this.epochTimer !== undefined) {
-      if (now - this.epochsPendingSince >= EPOCH_WRITE_MAX_DELAY_MS) return;
-      this.clock.clearTimeout(this.epochTimer);
-    } else this.epochsPendingSince = now;
-    this.epochTimer = this.clock.setTimeout(() => {
-      this.epochTimer = undefined;
-      this.epochWrites = this.epochWrites.then(async () => {
-        const due = this.allLogs().filter((l) => l.leaderEpochCache.unflushedBelow(Number.POSITIVE_INFINITY));
-        await forEachLimit(due, EPOCH_WRITE_CONCURRENCY, async (l) => {
-          if (this.closed) return;
-          await l
-            .persistEpochs()
-            .catch((err: unknown) => this.logger?.debug({ err, dir: l.dir }, 'background epoch write failed'));
-        });
-      });
-    }, EPOCH_WRITE_DELAY_MS);
-  }
-
   /** Rename to `<dir>.<uuid>-delete`, make that durable, then remove it. */
   private async removeDir(dir: string): Promise<void> {
     const doomed = `${dir}.${randomUUID().replace(/-/g, '')}-delete`;
@@ -551,9 +517,7 @@ export class LogManager {
     });
     for (const t of this.timers) this.clock.clearTimeout(t);
     this.timers = [];
-    this.clock.clearTimeout(this.epochTimer);
-    this.epochTimer = undefined;
-    await this.epochWrites;
+    await this.epochWriter.stop();
     this.cleaner.stop();
     await this.cleanerQueue;
     // Closing is mostly fsyncs and closes waiting on the I/O thread pool: more logs at a time than at
