@@ -9,7 +9,7 @@ import { batchOf } from './helpers.js';
 
 const tps = (topic: string, n: number) => Array.from({ length: n }, (_, partition) => ({ topic, partition }));
 
-test('recorded epochs are written in the background a second after the last recording; empty logs write none', async () => {
+test('recorded epochs are written in the background a second after the last one, not for empty logs', async () => {
   const fs = new MemoryFileSystem();
   const clock = new FakeClock();
   const mgr = await LogManager.open('/data', { fs, clock, resolveConfig: logConfigResolver({}) });
