@@ -59,14 +59,21 @@ export class LogApplier {
   async apply(delta: MetadataDelta): Promise<void> {
     this.image = delta.image;
     const logs = this.logs;
+    // New partitions of consecutive creations are created as one batch (a CreateTopics of many topics).
+    let batch: TopicPartition[] = [];
+    const createBatch = async (): Promise<void> => {
+      if (batch.length > 0) await logs.createLogs(batch);
+      batch = [];
+    };
     for (const c of delta.changes) {
+      if (c.type === 'topic-created' || c.type === 'partitions-created') {
+        const parts = c.type === 'topic-created' ? c.topic.partitionStates : c.partitions;
+        for (const p of parts)
+          if (this.hosts(c.topic, p.partition)) batch.push({ topic: c.topic.name, partition: p.partition });
+        continue;
+      }
+      await createBatch();
       switch (c.type) {
-        case 'topic-created':
-        case 'partitions-created': {
-          const parts = c.type === 'topic-created' ? c.topic.partitionStates : c.partitions;
-          for (const p of parts) if (this.hosts(c.topic, p.partition)) await logs.createLog(c.topic.name, p.partition);
-          break;
-        }
         case 'topic-deleted':
           await logs.deleteLogs(c.topic.partitionStates.map((p) => ({ topic: c.topic.name, partition: p.partition })));
           break;
@@ -84,6 +91,7 @@ export class LogApplier {
           break;
       }
     }
+    await createBatch();
   }
 
   /** Stop following the store and close the logs (flushed, checkpoints written). */

@@ -142,8 +142,8 @@ export class Partition {
   }
 
   /**
-   * The leader epoch starts at the log end, checkpointed now rather than by the epoch's first append (see
-   * PartitionLog.assignLeaderEpoch). A failure (log closed, checkpoint write) leaves that to the append path.
+   * The leader epoch starts at the log end, recorded now rather than by the epoch's first append (written to the
+   * checkpoint later: see PartitionLog.assignLeaderEpoch). A failure (log closed) leaves that to the append path.
    */
   private assignEpochStart(): void {
     this.log.assignLeaderEpoch(this.epoch).catch(() => undefined);

@@ -18,8 +18,16 @@ import type { FileSystem } from './fs.js';
 import { isNotFound } from './fs.js';
 import { StorageError } from '../protocol/errors.js';
 
-/** Write `data` to `filePath` atomically and durably (tmp + fsync + rename + dir fsync). */
-export async function writeFileAtomically(fs: FileSystem, filePath: string, data: Buffer): Promise<void> {
+/**
+ * Write `data` to `filePath` atomically and durably (tmp + fsync + rename + dir fsync). `syncDir` false leaves
+ * the directory fsync (the rename's durability) to the caller, who shares one among several files.
+ */
+export async function writeFileAtomically(
+  fs: FileSystem,
+  filePath: string,
+  data: Buffer,
+  syncDir = true,
+): Promise<void> {
   const tmp = `${filePath}.tmp`;
   const h = await fs.open(tmp, { create: true, truncate: true });
   try {
@@ -29,7 +37,7 @@ export async function writeFileAtomically(fs: FileSystem, filePath: string, data
     await h.close();
   }
   await fs.rename(tmp, filePath);
-  await fs.syncDir(path.dirname(filePath));
+  if (syncDir) await fs.syncDir(path.dirname(filePath));
 }
 
 export interface CheckpointFormat<T> {
@@ -46,10 +54,11 @@ export class CheckpointFile<T> {
     private readonly format: CheckpointFormat<T>,
   ) {}
 
-  async write(entries: readonly T[]): Promise<void> {
+  /** Replace the file (see writeFileAtomically for `syncDir`). */
+  async write(entries: readonly T[], syncDir = true): Promise<void> {
     let text = `${this.format.version}\n${entries.length}\n`;
     for (const e of entries) text += `${this.format.toLine(e)}\n`;
-    await writeFileAtomically(this.fs, this.path, Buffer.from(text, 'utf8'));
+    await writeFileAtomically(this.fs, this.path, Buffer.from(text, 'utf8'), syncDir);
   }
 
   /** Entries, or undefined if the file does not exist. */

@@ -5,8 +5,14 @@
  * checkpoint.ts) of version 0 with one `<epoch> <startOffset>` line per entry, replaced atomically.
  *
  * Invariants: entries are sorted with strictly increasing epochs and non-decreasing start offsets;
- * epochs are >= 0. Mutations happen in memory and mark the cache dirty; `flush()` persists (the owner
- * calls it right after a change, before acknowledging anything that depends on it).
+ * epochs are >= 0. Mutations happen in memory and mark the cache dirty; `flush()` persists. Writes never overlap
+ * (a flush waits for the one in flight), and a flush whose entries are those the file already holds writes nothing.
+ * When a change must be durable (Kafka's rule, kept by the owners):
+ * - an assigned entry before the recovery point that covers its start offset is checkpointed (the log manager
+ *   flushes `unflushedBelow(rp)` caches first; PartitionLog.close flushes). Until then a crash loses nothing: the
+ *   entry's batches lie above the recovery point and the load re-learns their epochs from them.
+ * - truncations may stay in memory: entries the file still holds past the log end or before the log start are
+ *   cut again by the next load (Kafka flushes them in the background for the same reason).
  *
  * Replication (OffsetsForLeaderEpoch, follower truncation) uses `endOffsetFor`, `truncateFromEnd`
  * and `truncateFromStart`, following Kafka's LeaderEpochFileCache semantics.
@@ -27,6 +33,11 @@ export const UNDEFINED_EPOCH_OFFSET = -1;
 export class LeaderEpochCache {
   private entries: EpochEntry[] = [];
   private dirty = false;
+  /** What the file holds, as far as known (undefined: unknown, e.g. unreadable). */
+  private persisted: readonly EpochEntry[] | undefined = [];
+  /** The lowest start offset assigned since the last flush (Infinity: none). */
+  private assignedFrom = Infinity;
+  private writing: Promise<void> | undefined;
   private readonly file: CheckpointFile<EpochEntry>;
 
   private constructor(fs: FileSystem, dir: string) {
@@ -41,11 +52,12 @@ export class LeaderEpochCache {
     try {
       const entries = (await cache.file.read()) ?? [];
       for (const e of entries) cache.assign(e.epoch, e.startOffset);
-      cache.dirty = false;
+      cache.markPersisted();
     } catch (err) {
       logger?.warn({ err, path: cache.file.path }, 'leader epoch checkpoint unreadable; starting empty');
       cache.entries = [];
       cache.dirty = true;
+      cache.persisted = undefined;
     }
     return cache;
   }
@@ -54,8 +66,20 @@ export class LeaderEpochCache {
   static fromPersisted(fs: FileSystem, dir: string, entries: readonly EpochEntry[]): LeaderEpochCache {
     const cache = new LeaderEpochCache(fs, dir);
     for (const e of entries) cache.assign(e.epoch, e.startOffset);
-    cache.dirty = false;
+    cache.markPersisted();
     return cache;
+  }
+
+  private markPersisted(): void {
+    this.dirty = false;
+    this.assignedFrom = Infinity;
+    this.persisted = this.entries.slice();
+  }
+
+  /** True if an entry assigned since the last flush starts below `offset` (it must be flushed before a
+   * recovery point above it is checkpointed). */
+  unflushedBelow(offset: number): boolean {
+    return this.dirty && this.assignedFrom < offset;
   }
 
   get isDirty(): boolean {
@@ -90,6 +114,7 @@ export class LeaderEpochCache {
     }
     this.entries.push({ epoch, startOffset });
     this.dirty = true;
+    if (startOffset < this.assignedFrom) this.assignedFrom = startOffset;
     return true;
   }
 
@@ -146,15 +171,33 @@ export class LeaderEpochCache {
     this.dirty = true;
   }
 
-  /** Persist if changed since the last flush. */
-  async flush(): Promise<void> {
-    if (!this.dirty) return;
+  /**
+   * Persist if changed since the last flush (after any write in flight; nothing when the file holds it). True if
+   * the file was replaced. `syncDir` false: the caller fsyncs the partition directory (the rename) itself.
+   */
+  async flush(syncDir = true): Promise<boolean> {
+    while (this.writing) await this.writing.catch(() => undefined);
+    if (!this.dirty) return false;
+    const entries = this.entries.slice();
+    const from = this.assignedFrom;
     this.dirty = false;
+    this.assignedFrom = Infinity;
+    const same = (a: readonly EpochEntry[] | undefined): boolean =>
+      a !== undefined &&
+      a.length === entries.length &&
+      a.every((e, i) => e.epoch === entries[i]!.epoch && e.startOffset === entries[i]!.startOffset);
+    if (same(this.persisted)) return false;
+    this.writing = this.file.write(entries, syncDir);
     try {
-      await this.file.write(this.entries.slice());
+      await this.writing;
+      this.persisted = entries;
+      return true;
     } catch (err) {
       this.dirty = true;
+      if (from < this.assignedFrom) this.assignedFrom = from;
       throw err;
+    } finally {
+      this.writing = undefined;
     }
   }
 }

@@ -25,8 +25,12 @@
  * the log end come from it instead of this directory's files, when nothing here needs recovery or removal
  * and the log end offset is the one recorded.
  * Leader epochs are re-learned from the batches of recovered segments, then the cache is truncated to
- * [logStartOffset, logEndOffset). Finally everything recovered is fsynced, so the new recovery point is
+ * [logStartOffset, logEndOffset) (checkpointed if epochs were re-learned; a truncation alone is not written
+ * at load, see leader-epoch-cache.ts). Finally everything recovered is fsynced, so the new recovery point is
  * the log end offset.
+ * A fresh log (`fresh`: a partition just created, its directory missing) is created without any read or fsync
+ * (createFresh); its files' directory entries become durable at the log's first flush (LogFlusher: the directory
+ * is marked dirty), before its recovery point can move.
  */
 
 import path from 'node:path';
@@ -86,6 +90,8 @@ export interface LoadedLog {
   files: ReadonlySet<string>;
   /** The producer snapshot at the log end offset as the clean shutdown recorded it (its file is not read). */
   cleanSnapshot?: { offset: number; data: Buffer };
+  /** A fresh log: its files' directory entries are not durable yet (the owner's first flush syncs the dir). */
+  dirEntriesPending?: boolean;
 }
 
 export interface LoadContext {
@@ -96,6 +102,8 @@ export interface LoadContext {
   logStartOffset: number;
   /** This partition's entry of the clean-shutdown file, if the last stop was clean. */
   cleanShutdown?: CleanShutdownState | undefined;
+  /** The directory does not exist and is created without fsyncs (see `createFresh`). */
+  fresh?: boolean;
 }
 
 export function segmentConfigOf(config: LogConfig): SegmentConfig {
@@ -104,14 +112,10 @@ export function segmentConfigOf(config: LogConfig): SegmentConfig {
 
 const LEFTOVER = [DELETED_SUFFIX, '.tmp', '.cleaned', '.swap'];
 
-export async function loadLog(dir: string, config: LogConfig, ctx: LoadContext): Promise<LoadedLog> {
-  const { fs, clock, logger } = ctx;
-  const started = Date.now();
-  const segDeps: SegmentDeps = logger ? { fs, clock, logger } : { fs, clock };
-  const segCfg = segmentConfigOf(config);
-  const summary: RecoverySummary = {
+function emptySummary(dir: string, recoveryPoint: number): RecoverySummary {
+  return {
     dir,
-    recoveryPoint: ctx.recoveryPoint,
+    recoveryPoint,
     logStartOffset: 0,
     logEndOffset: 0,
     segments: 0,
@@ -121,6 +125,38 @@ export async function loadLog(dir: string, config: LogConfig, ctx: LoadContext):
     removedFiles: [],
     durationMs: 0,
   };
+}
+
+/**
+ * A new, empty log (a partition just created): the directory and one empty segment at the log start offset,
+ * without a single fsync. Nothing in it needs to survive a crash (the load after one completes or recreates the
+ * directory; no offset is acknowledged as durable before the log's first flush, which fsyncs the directory); the
+ * caller makes the directory's own entry durable (LogManager.createLogs: one fsync of the data dir per batch).
+ */
+async function createFresh(dir: string, config: LogConfig, ctx: LoadContext): Promise<LoadedLog> {
+  const { fs, clock, logger } = ctx;
+  const started = Date.now();
+  const segDeps: SegmentDeps = logger ? { fs, clock, logger } : { fs, clock };
+  await fs.mkdirp(dir);
+  const logStartOffset = Math.max(0, ctx.logStartOffset);
+  const segments = new SegmentSet();
+  segments.add(await LogSegment.create(dir, logStartOffset, segmentConfigOf(config), segDeps));
+  const summary = emptySummary(dir, ctx.recoveryPoint);
+  summary.logStartOffset = logStartOffset;
+  summary.logEndOffset = logStartOffset;
+  summary.segments = 1;
+  summary.durationMs = Date.now() - started;
+  const epochCache = LeaderEpochCache.fromPersisted(fs, dir, []);
+  return { segments, epochCache, logStartOffset, summary, files: new Set(), dirEntriesPending: true };
+}
+
+export async function loadLog(dir: string, config: LogConfig, ctx: LoadContext): Promise<LoadedLog> {
+  if (ctx.fresh) return createFresh(dir, config, ctx);
+  const { fs, clock, logger } = ctx;
+  const started = Date.now();
+  const segDeps: SegmentDeps = logger ? { fs, clock, logger } : { fs, clock };
+  const segCfg = segmentConfigOf(config);
+  const summary = emptySummary(dir, ctx.recoveryPoint);
   // One directory listing serves the whole load (swaps, leftovers, index presence, snapshots); a missing
   // directory is created durably. It is listed again only after a compaction swap was completed.
   let dirChanged = false;
@@ -229,7 +265,9 @@ export async function loadLog(dir: string, config: LogConfig, ctx: LoadContext):
   const logEndOffset = segments.last()!.nextOffset;
   epochCache.truncateFromEnd(logEndOffset);
   epochCache.truncateFromStart(logStartOffset);
-  await epochCache.flush();
+  // Epochs re-learned from recovered batches lie below the new recovery point: durable now. Truncations alone
+  // (an empty log's entry at its end, say) may wait: the next load cuts the same entries (leader-epoch-cache.ts).
+  if (epochCache.unflushedBelow(Infinity)) await epochCache.flush();
 
   // Make everything durable so that the recovery point can be the log end offset. Segments past the
   // old recovery point may have directory entries that were never fsynced (process crash), so the

@@ -25,6 +25,8 @@
  * - The metadata is written before partition directories are created, and removed before they are
  *   deleted. A directory of no partition given to `open` (crash in between) is left alone and reported in
  *   `orphanDirs`; creating a log of that partition first moves the stale directory away for deletion.
+ * - New logs (createLogs) are made without an fsync each: one data-dir fsync per batch; their leaders' epochs are
+ *   written in the background (epoch-writer.ts), before any recovery point checkpoint that passes them, or at close.
  * - Periodic work (retention every log.retention.check.interval.ms, the log cleaner every
  *   log.cleaner.backoff.ms over topics whose cleanup.policy contains `compact`, checkpoints) runs on the
  *   injected clock and stops at `closeAll`. Cleaner runs never overlap; `closeAll` stops a running clean
@@ -49,6 +51,7 @@ import { PartitionLog, parseTopicPartition } from './partition-log.js';
 import type { RecoverySummary } from './partition-log.js';
 import { StorageError } from '../protocol/errors.js';
 import { CleanerAbortedError, LogCleaner } from './log-cleaner.js';
+import { EpochWriter, forEachLimit } from './epoch-writer.js';
 import type { CleanResult, LogCleanerOptions } from './log-cleaner.js';
 
 export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
@@ -60,6 +63,8 @@ export const CLEANER_OFFSET_CHECKPOINT = 'cleaner-offset-checkpoint';
  * pool, so more than its 4 threads keep it busy; bounded, so that read buffers and descriptors stay bounded.
  */
 const RECOVERY_CONCURRENCY = 16;
+/** Logs created at a time by createLogs (mkdir and file creations waiting on the I/O thread pool). */
+const CREATE_CONCURRENCY = 16;
 /** Logs closed at a time by closeAll (at least recoveryConcurrency). */
 const CLOSE_CONCURRENCY = 16;
 
@@ -105,14 +110,6 @@ export interface TopicPartition {
   partition: number;
 }
 
-async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-}
-
 export class LogManager {
   private readonly logs = new Map<string, PartitionLog>();
   /** The same logs by topic and partition number: getLog builds no string key (it runs per produced partition). */
@@ -127,6 +124,7 @@ export class LogManager {
   private readonly cleanerFile: OffsetCheckpointFile;
   private readonly cleanerWriter: Coalescer;
   private cleanerQueue: Promise<unknown> = Promise.resolve();
+  private readonly epochWriter: EpochWriter;
   /** The log cleaner (compacted topics). */
   readonly cleaner: LogCleaner;
   /** What loading each partition found and did. */
@@ -147,7 +145,7 @@ export class LogManager {
   ) {
     this.recoveryPointFile = new OffsetCheckpointFile(fs, path.join(dataDir, RECOVERY_POINT_CHECKPOINT));
     this.logStartFile = new OffsetCheckpointFile(fs, path.join(dataDir, LOG_START_OFFSET_CHECKPOINT));
-    this.recoveryPointWriter = new Coalescer(() => this.recoveryPointFile.write(this.entries((l) => l.recoveryPoint)));
+    this.recoveryPointWriter = new Coalescer(() => this.writeRecoveryPoints());
     this.logStartWriter = new Coalescer(() => this.logStartFile.write(this.entries((l) => l.logStartOffset)));
     this.cleaner = new LogCleaner({
       ...(opts.cleaner ?? {}),
@@ -156,6 +154,12 @@ export class LogManager {
     });
     this.cleanerFile = new OffsetCheckpointFile(fs, path.join(dataDir, CLEANER_OFFSET_CHECKPOINT));
     this.cleanerWriter = new Coalescer(() => this.cleanerFile.write(this.cleanerEntries()));
+    this.epochWriter = new EpochWriter(
+      clock,
+      () => this.allLogs(),
+      () => this.closed,
+      logger,
+    );
   }
 
   static async open(dataDir: string, opts: LogManagerOptions): Promise<LogManager> {
@@ -277,6 +281,7 @@ export class LogManager {
     logStartOffset: number,
     cleanShutdown?: CleanShutdownState,
     config: LogConfig = this.logConfigFor(topic),
+    fresh = false,
   ): Promise<PartitionLog> {
     const dir = path.join(this.dataDir, tpKey(topic, partition));
     const log = await PartitionLog.open(dir, config, {
@@ -286,9 +291,11 @@ export class LogManager {
       recoveryPoint,
       logStartOffset,
       cleanShutdown,
+      ...(fresh ? { fresh } : {}),
       topic,
       partition,
       persistLogStartOffset: () => this.logStartWriter.request(),
+      onEpochRecorded: () => this.epochWriter.schedule(),
       ...(this.opts.producerIdExpirationMs !== undefined
         ? { producerIdExpirationMs: this.opts.producerIdExpirationMs }
         : {}),
@@ -298,6 +305,20 @@ export class LogManager {
     this.logs.set(tpKey(topic, partition), log);
     this.logIndex.set(topic, partition, log);
     return log;
+  }
+
+  /**
+   * The recovery-point checkpoint, after the leader epochs assigned below each log's recovery point (not
+   * checkpointed when assigned, see PartitionLog.assignLeaderEpoch): an epoch is durable before the recovery
+   * point passes its start, so a crash never leaves batches below the recovery point with an unrecorded epoch.
+   */
+  private async writeRecoveryPoints(): Promise<void> {
+    const entries = this.entries((l) => l.recoveryPoint);
+    const due = this.allLogs().filter((l, i) => l.leaderEpochCache.unflushedBelow(entries[i]!.offset));
+    await forEachLimit(due, CREATE_CONCURRENCY, async (l) => {
+      await l.leaderEpochCache.flush();
+    });
+    await this.recoveryPointFile.write(entries);
   }
 
   private entries(pick: (log: PartitionLog) => number): TopicPartitionOffset[] {
@@ -372,19 +393,36 @@ export class LogManager {
    * Create (or return, when open) the log of a partition that appeared in the metadata. A directory left
    * from an earlier topic of that name is moved away first, so the log starts empty.
    */
-  createLog(topic: string, partition: number): Promise<PartitionLog> {
+  async createLog(topic: string, partition: number): Promise<PartitionLog> {
+    return (await this.createLogs([{ topic, partition }]))[0]!;
+  }
+
+  /**
+   * createLog for many partitions as one batch (a CreateTopics of many topics), in the order given. New logs
+   * are created without an fsync each (see log-loader.ts, `fresh`): their directories' entries in the data
+   * directory are made durable by one directory fsync for the batch, the segment files' entries by each log's
+   * first flush, before its recovery point moves (an empty log has nothing to lose; a crash before that leaves a
+   * directory the next load completes).
+   */
+  createLogs(partitions: readonly TopicPartition[]): Promise<PartitionLog[]> {
     return this.admin(async () => {
-      const key = tpKey(topic, partition);
-      const open = this.logs.get(key);
-      if (open) return open;
-      const dir = path.join(this.dataDir, key);
-      if (await this.fs.exists(dir)) {
-        await this.removeDir(dir);
-        const i = this.orphanDirs.indexOf(key);
-        if (i >= 0) this.orphanDirs.splice(i, 1);
-      }
-      this.cleaner.forget(key);
-      return this.openLog(topic, partition, 0, 0);
+      const byKey = new Map<string, TopicPartition>();
+      for (const tp of partitions) byKey.set(tpKey(tp.topic, tp.partition), tp);
+      let created = false;
+      await forEachLimit([...byKey], CREATE_CONCURRENCY, async ([key, { topic, partition }]) => {
+        if (this.logs.has(key)) return;
+        const dir = path.join(this.dataDir, key);
+        if (await this.fs.exists(dir)) {
+          await this.removeDir(dir);
+          const i = this.orphanDirs.indexOf(key);
+          if (i >= 0) this.orphanDirs.splice(i, 1);
+        }
+        this.cleaner.forget(key);
+        await this.openLog(topic, partition, 0, 0, undefined, undefined, true);
+        created = true;
+      });
+      if (created) await this.fs.syncDir(this.dataDir);
+      return partitions.map((tp) => this.logs.get(tpKey(tp.topic, tp.partition))!);
     });
   }
 
@@ -479,6 +517,7 @@ export class LogManager {
     });
     for (const t of this.timers) this.clock.clearTimeout(t);
     this.timers = [];
+    await this.epochWriter.stop();
     this.cleaner.stop();
     await this.cleanerQueue;
     // Closing is mostly fsyncs and closes waiting on the I/O thread pool: more logs at a time than at

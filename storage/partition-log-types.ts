@@ -27,6 +27,13 @@ export interface PartitionLogDeps {
   logStartOffset?: number;
   /** This partition's entry of the clean-shutdown file (clean-shutdown.ts), if the last stop was clean. */
   cleanShutdown?: CleanShutdownState | undefined;
+  /**
+   * The directory is new (its parent's entry made durable by the caller): create it without fsyncs; the log's
+   * first flush makes its files' entries durable (log-loader.ts).
+   */
+  fresh?: boolean;
+  /** Told when assignLeaderEpoch recorded an epoch it did not write (the owner writes it later: persistEpochs). */
+  onEpochRecorded?: () => void;
   /** Make the current log start offset durable (the LogManager writes its checkpoint). */
   persistLogStartOffset?: () => Promise<void>;
   /** Default: parsed from the directory name `<topic>-<partition>`. */

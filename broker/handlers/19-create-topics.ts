@@ -12,8 +12,10 @@
  * (else INVALID_REQUEST, as Kafka) and must place every partition 0..n-1 on registered brokers (this node alone on a
  * single node), each broker once per partition, every partition with as many replicas as the first and at least
  * one active replica (else INVALID_REPLICA_ASSIGNMENT, Kafka's code and messages).
- * validateOnly checks everything and creates nothing. Logs are created synchronously, so a created topic
- * can be produced to as soon as the response arrives; the timeout is not needed.
+ * validateOnly checks everything and creates nothing. Every topic that passed its checks is created by one
+ * metadata write (store.createTopics: one durable file replacement and one delta for the whole request, so
+ * 1,000 topics cost one write, not 1,000), whose logs are created before it resolves, so a created topic can be
+ * produced to as soon as the response arrives; the timeout is not needed.
  * v5+ results carry numPartitions, replicationFactor and the topic's configs (as DescribeConfigs shows
  * them, without synonyms); v7 the topic id (zero for validateOnly, where no topic exists).
  * Controller mutation quota (KIP-599, broker/quotas/): each created topic takes its partition count from the
@@ -38,7 +40,7 @@ import {
   type CreateTopicsResponseCreatableTopicResult,
 } from '../../protocol/generated/create-topics-response.js';
 import { ErrorCode } from '../../protocol/generated/error-codes.js';
-import { invalidTopicName } from '../../replication/metadata/image.js';
+import { invalidTopicName, type TopicImage } from '../../replication/metadata/image.js';
 import {
   describeTopicConfigs,
   errorOf,
@@ -52,6 +54,7 @@ import { THROTTLED } from '../quotas/request-quota.js';
 import { AclOperation, AclResourceType } from '../authorizer.js';
 import { authorizedCluster, filterAuthorized } from '../security/authorize.js';
 import { registerHandler } from './registry.js';
+import { createTopicsOf, type NewTopic } from '../../replication/metadata/store.js';
 
 interface Layout {
   partitions: number;
@@ -210,6 +213,7 @@ export const createTopicsHandler = registerHandler<CreateTopicsRequest, CreateTo
       ? new Set(names)
       : filterAuthorized(ctx, AclOperation.CREATE, AclResourceType.TOPIC, names);
     const describable = filterAuthorized(ctx, AclOperation.DESCRIBE_CONFIGS, AclResourceType.TOPIC, names, false);
+    const pending: Pending[] = [];
     for (const t of req.topics) {
       if (counts.get(t.name)! > 1) {
         if (!answered.has(t.name))
@@ -223,27 +227,55 @@ export const createTopicsHandler = registerHandler<CreateTopicsRequest, CreateTo
         );
         continue;
       }
-      const out = await createOne(ctx.services, t, req.validateOnly, ctx.apiVersion, quota);
-      if (out.errorCode === ErrorCode.NONE && ctx.apiVersion >= 5 && !describable.has(t.name)) {
+      const out = checkOne(ctx.services, t, req.validateOnly, quota);
+      if ('errorCode' in out) res.topics.push(out);
+      else {
+        pending.push(out);
+        res.topics.push(out.result);
+      }
+    }
+    // Every topic that passed its checks is created by one metadata write (its logs by one batch).
+    if (!req.validateOnly) await createAll(ctx.services, pending);
+    for (const p of pending) {
+      const out = p.result;
+      if (out.errorCode !== ErrorCode.NONE || ctx.apiVersion < 5) continue;
+      if (!describable.has(p.topic.name)) {
         // Created, but the client may not see its configs (Kafka's ReplicationControlManager).
         out.topicConfigErrorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
         out.numPartitions = -1;
         out.replicationFactor = -1;
         out.configs = [];
+        continue;
       }
-      res.topics.push(out);
+      out.numPartitions = p.layout.partitions;
+      out.replicationFactor = p.layout.replicationFactor;
+      out.configs = describeTopicConfigs(ctx.services, p.configs).map((c) => ({
+        name: c.name,
+        value: c.value,
+        readOnly: c.readOnly,
+        configSource: c.source,
+        isSensitive: c.isSensitive,
+      }));
     }
     return res;
   },
 });
 
-async function createOne(
+/** A topic that passed its checks; `result` is its answer slot (filled in once it is created). */
+interface Pending {
+  topic: CreateTopicsRequestCreatableTopic;
+  layout: Layout;
+  configs: Record<string, string>;
+  result: CreateTopicsResponseCreatableTopicResult;
+}
+
+/** Kafka's per-topic checks, in its order; the topic's failed result, or what to create. */
+function checkOne(
   services: Pick<BrokerServices, 'config' | 'nodeId' | 'metadata' | 'log'>,
   t: CreateTopicsRequestCreatableTopic,
   validateOnly: boolean,
-  v: number,
   quota: MutationQuota,
-): Promise<CreateTopicsResponseCreatableTopicResult> {
+): CreateTopicsResponseCreatableTopicResult | Pending {
   const bad = invalidTopicName(t.name);
   if (bad) return failed(t.name, { code: ErrorCode.INVALID_TOPIC_EXCEPTION, message: bad });
   if (services.metadata.image.topic(t.name))
@@ -255,39 +287,50 @@ async function createOne(
   const layout = topicLayout(services, t);
   if ('code' in layout) return failed(t.name, layout);
   if (!validateOnly && !quota.record(layout.partitions)) return failed(t.name, THROTTLED);
-  const configs = props as Record<string, string>;
-  const out = defaultCreateTopicsResponseCreatableTopicResult();
-  out.name = t.name;
-  out.errorMessage = null;
-  if (!validateOnly) {
-    try {
-      const replicas =
-        t.assignments.length > 0 && services.config.etcdEndpoints.length > 0
-          ? [...t.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex).map((a) => a.brokerIds)
-          : undefined;
-      const meta = await services.metadata.createTopic(t.name, {
-        partitions: layout.partitions,
-        configs,
-        replicationFactor: layout.replicationFactor,
-        replicas,
-      });
-      out.topicId = meta.topicId;
-    } catch (err) {
-      return failed(t.name, errorOf(err));
+  const result = defaultCreateTopicsResponseCreatableTopicResult();
+  result.name = t.name;
+  result.errorMessage = null;
+  return { topic: t, layout, configs: props as Record<string, string>, result };
+}
+
+/** Create every pending topic in one store write; each result gets its topic id or its error. */
+async function createAll(
+  services: Pick<BrokerServices, 'config' | 'nodeId' | 'metadata' | 'log'>,
+  pending: readonly Pending[],
+): Promise<void> {
+  if (pending.length === 0) return;
+  const clustered = services.config.etcdEndpoints.length > 0;
+  const specs: NewTopic[] = pending.map(({ topic: t, layout, configs }) => {
+    const replicas =
+      t.assignments.length > 0 && clustered
+        ? [...t.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex).map((a) => a.brokerIds)
+        : undefined;
+    return {
+      name: t.name,
+      options: { partitions: layout.partitions, configs, replicationFactor: layout.replicationFactor, replicas },
+    };
+  });
+  let answers: Array<TopicImage | Error>;
+  try {
+    answers = await createTopicsOf(services.metadata, specs);
+  } catch (err) {
+    // The write went through but a subscriber failed: every topic of it answers with that error.
+    answers = pending.map(() => err as Error);
+  }
+  pending.forEach((p, i) => {
+    const a = answers[i]!;
+    if (a instanceof Error) {
+      const e = errorOf(a);
+      p.result.errorCode = e.code;
+      p.result.errorMessage = e.message;
+      return;
     }
-    services.log.info({ topic: t.name, partitions: layout.partitions, configs }, 'topic created by CreateTopics');
-    logRemovedConfigs(services, t.name, configs);
-  }
-  if (v >= 5) {
-    out.numPartitions = layout.partitions;
-    out.replicationFactor = layout.replicationFactor;
-    out.configs = describeTopicConfigs(services, configs).map((c) => ({
-      name: c.name,
-      value: c.value,
-      readOnly: c.readOnly,
-      configSource: c.source,
-      isSensitive: c.isSensitive,
-    }));
-  }
-  return out;
+    p.result.topicId = a.topicId;
+    const { configs } = p;
+    services.log.info(
+      { topic: p.topic.name, partitions: p.layout.partitions, configs },
+      'topic created by CreateTopics',
+    );
+    logRemovedConfigs(services, p.topic.name, configs);
+  });
 }

@@ -259,8 +259,13 @@ export class MetadataImage {
 
   /** `topic` added or replaced (by name; a replaced topic keeps its position). */
   withTopic(topic: TopicImage): MetadataImage {
+    return this.withTopics([topic]);
+  }
+
+  /** Every one of `added` added or replaced, as withTopic, in one step. */
+  withTopics(added: readonly TopicImage[]): MetadataImage {
     const topics = new Map(this.byName);
-    topics.set(topic.name, topic);
+    for (const t of added) topics.set(t.name, t);
     return this.next({ topics: topics.values() });
   }
 

@@ -50,6 +50,23 @@ export interface CreateTopicOptions {
   replicationFactor?: number;
 }
 
+/** One topic of a createTopics batch. */
+export interface NewTopic {
+  name: string;
+  options: CreateTopicOptions;
+}
+
+/** `store.createTopics` when it has one, else createTopic for each topic in turn (same answers). */
+export async function createTopicsOf(
+  store: Pick<MetadataStore, 'createTopic' | 'createTopics'>,
+  topics: readonly NewTopic[],
+): Promise<Array<TopicImage | Error>> {
+  if (store.createTopics) return store.createTopics(topics);
+  const out: Array<TopicImage | Error> = [];
+  for (const t of topics) out.push(await store.createTopic(t.name, t.options).catch((err: unknown) => err as Error));
+  return out;
+}
+
 export interface PartitionChange {
   replicas?: readonly number[];
   isr?: readonly number[];
@@ -98,6 +115,13 @@ export interface MetadataStore {
   /** Deliver every later delta to `listener`, in order; returns the unsubscribe function. */
   subscribe(listener: MetadataListener): () => void;
   createTopic(name: string, options: CreateTopicOptions): Promise<TopicImage>;
+  /**
+   * Several topics in one write (CreateTopics with many topics): each is validated as by createTopic and
+   * answered on its own (its TopicImage, or the StorageError that refused it); the valid ones are made durable
+   * together and published as one delta of `topic-created` changes, in the order given. Optional: callers
+   * without it (createTopicsOf) create one topic at a time.
+   */
+  createTopics?(topics: readonly NewTopic[]): Promise<Array<TopicImage | Error>>;
   /** false when no such topic. */
   deleteTopic(name: string): Promise<boolean>;
   /** Grow a topic to `total` partitions (`replicas` for the new ones, default this node). */

@@ -65,3 +65,40 @@ test('persisted to leader-epoch-checkpoint and reloaded; corrupt file starts emp
   const broken = await LeaderEpochCache.load(fs, '/p');
   assert.deepEqual(broken.all(), []);
 });
+
+test('flush writes nothing when the file holds the entries; unflushedBelow tracks assigned ones', async () => {
+  const fs = new MemoryFileSystem();
+  const c = await cache(fs);
+  c.assign(0, 0);
+  await c.flush();
+  const again = await LeaderEpochCache.load(fs, '/p');
+  assert.deepEqual(again.all(), [{ epoch: 0, startOffset: 0 }]);
+  // An empty log's load cuts the entry at its end, its leader records it again: the same content, no write.
+  assert.equal(again.truncateFromEnd(0), true);
+  assert.equal(again.unflushedBelow(Number.POSITIVE_INFINITY), false, 'a truncation alone need not be written');
+  again.assign(0, 0);
+  assert.equal(again.unflushedBelow(0), false);
+  assert.equal(again.unflushedBelow(1), true);
+  await fs.unlink('/p/leader-epoch-checkpoint');
+  await again.flush();
+  assert.equal(await fs.exists('/p/leader-epoch-checkpoint'), false, 'nothing written');
+  assert.equal(again.isDirty, false);
+  again.assign(1, 5);
+  assert.equal(again.unflushedBelow(5), false);
+  assert.equal(again.unflushedBelow(6), true);
+  await again.flush();
+  assert.equal(again.unflushedBelow(6), false);
+  assert.equal((await fs.readFile('/p/leader-epoch-checkpoint')).toString(), '0\n2\n0 0\n1 5\n');
+});
+
+test('flushes never overlap: the last one waits for the write in flight and writes the newer entries', async () => {
+  const fs = new MemoryFileSystem();
+  const c = await cache(fs);
+  c.assign(0, 0);
+  const first = c.flush();
+  c.assign(1, 10);
+  const second = c.flush();
+  await Promise.all([first, second]);
+  assert.equal((await fs.readFile('/p/leader-epoch-checkpoint')).toString(), '0\n2\n0 0\n1 10\n');
+  assert.equal(await fs.exists('/p/leader-epoch-checkpoint.tmp'), false);
+});

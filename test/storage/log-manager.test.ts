@@ -236,3 +236,72 @@ test('start without a clean-shutdown file, real files: segment tails read at sta
     await cleanup();
   }
 });
+
+test('createLogs: a batch of new logs; a power loss keeps their directories, flushed offsets and epochs', async () => {
+  const fs = new MemoryFileSystem();
+  const clock = new FakeClock();
+  const resolveConfig = logConfigResolver({ flushMessages: 1 });
+  const mgr = await LogManager.open('/data', { fs, clock, resolveConfig, recoveryPointCheckpointIntervalMs: 1000 });
+  const logs = await mgr.createLogs([...tps('a', 3), ...tps('b', 2), { topic: 'a', partition: 0 }]);
+  assert.deepEqual(
+    logs.map((l) => `${l.topic}-${l.partition}`),
+    ['a-0', 'a-1', 'a-2', 'b-0', 'b-1', 'a-0'],
+  );
+  assert.equal(logs[5], logs[0], 'a partition given twice is one log');
+  assert.equal(await mgr.createLog('b', 1), logs[4], 'an open log is returned as it is');
+  // Leader at epoch 3: recorded, not written yet; the acknowledged (flushed) append does not write it either.
+  const [a0, a1] = [logs[0]!, logs[1]!];
+  await a0.assignLeaderEpoch(3);
+  await a1.assignLeaderEpoch(3);
+  assert.equal(await fs.exists('/data/a-0/leader-epoch-checkpoint'), false);
+  await a0.append(batchOf(2), { leaderEpoch: 3 });
+  await a1.append(batchOf(1), { leaderEpoch: 3 });
+  assert.equal(a0.recoveryPoint, 2);
+  assert.equal(await fs.exists('/data/a-0/leader-epoch-checkpoint'), false);
+  await clock.advanceAndSettle(1000); // the recovery point checkpoint writes the epochs below it first
+  assert.equal((await fs.readFile('/data/a-0/leader-epoch-checkpoint')).toString(), '0\n1\n3 0\n');
+  await a0.append(batchOf(1), { leaderEpoch: 3 }); // flushed, above the checkpointed recovery point
+  fs.powerLoss();
+  const again = await LogManager.open('/data', {
+    fs,
+    clock,
+    resolveConfig,
+    partitions: [...tps('a', 3), ...tps('b', 2)],
+  });
+  assert.deepEqual(again.orphanDirs, []);
+  assert.deepEqual(
+    again
+      .allLogs()
+      .map((l) => [`${l.topic}-${l.partition}`, l.logEndOffset, l.leaderEpochCache.all()])
+      .sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+    [
+      ['a-0', 3, [{ epoch: 3, startOffset: 0 }]],
+      ['a-1', 1, [{ epoch: 3, startOffset: 0 }]],
+      ['a-2', 0, []],
+      ['b-0', 0, []],
+      ['b-1', 0, []],
+    ],
+  );
+  await again.closeAll();
+});
+
+test('a crash before the recovery point checkpoint: the load re-learns a recorded epoch from the batches', async () => {
+  const fs = new MemoryFileSystem();
+  const clock = new FakeClock();
+  const resolveConfig = logConfigResolver({ flushMessages: 1 });
+  const mgr = await LogManager.open('/data', { fs, clock, resolveConfig });
+  const [log] = await mgr.createLogs(tps('t', 1));
+  await log!.assignLeaderEpoch(5);
+  await log!.append(batchOf(2), { leaderEpoch: 5 });
+  fs.powerLoss();
+  const again = await LogManager.open('/data', { fs, clock, resolveConfig, partitions: tps('t', 1) });
+  const l2 = again.getLog('t', 0)!;
+  assert.equal(l2.logEndOffset, 2);
+  assert.deepEqual(l2.leaderEpochCache.all(), [{ epoch: 5, startOffset: 0 }]);
+  await again.closeAll();
+  // A clean close writes it: the next (clean) start has it without recovery.
+  const third = await LogManager.open('/data', { fs, clock, resolveConfig, partitions: tps('t', 1) });
+  assert.deepEqual(third.getLog('t', 0)!.leaderEpochCache.all(), [{ epoch: 5, startOffset: 0 }]);
+  assert.equal(third.recoverySummaries[0]!.recovered.length, 0);
+  await third.closeAll();
+});

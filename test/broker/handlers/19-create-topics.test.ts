@@ -132,6 +132,40 @@ test('errors: duplicate, invalid name, existing, configs, partitions, replicatio
   assert.match(byName.get('ct-rf3')!.errorMessage!, /replicat/i);
 });
 
+test('many topics in one request: one metadata delta, answers in request order, every log there', async () => {
+  const metadata = env.broker.broker.metadata;
+  const deltas: number[] = [];
+  const off = metadata.subscribe((d) => {
+    deltas.push(d.changes.length);
+  });
+  try {
+    const names = Array.from({ length: 40 }, (_, i) => `ct-many-${i}`);
+    const asked = [
+      ...names.slice(0, 20).map((n) => topic(n)),
+      topic('bad name!'),
+      ...names.slice(20).map((n) => topic(n)),
+    ];
+    const res = await create(7, asked);
+    assert.deepEqual(
+      res.topics.map((t) => t.name),
+      asked.map((t) => t.name),
+    );
+    assert.deepEqual(
+      res.topics.map((t) => t.errorCode),
+      asked.map((t) => (t.name === 'bad name!' ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.NONE)),
+    );
+    assert.deepEqual(deltas, [40], 'one delta for the 40 topics');
+    for (const [i, name] of names.entries()) {
+      const r = res.topics.find((t) => t.name === name)!;
+      assert.equal(r.topicId, metadata.image.topic(name)!.topicId, name);
+      assert.equal(r.numPartitions, 3);
+      for (let p = 0; p < 3; p++) assert.ok(env.broker.broker.logs.getLog(name, p), `${name}-${p} (${i})`);
+    }
+  } finally {
+    off();
+  }
+});
+
 test('manual assignments: only this node, numbered from 0, with numPartitions and replicationFactor -1', async () => {
   const node = env.broker.broker.started.nodeId;
   const ok = await create(5, [

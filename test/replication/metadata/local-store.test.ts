@@ -276,3 +276,61 @@ test('a failing subscriber rejects the write, the change stays; brokers re-regis
   assert.equal(store.image.liveBrokers()[0]!.rack, 'r1');
   assert.deepEqual(order, ['first', 'second', 'second']);
 });
+
+test('createTopics: one file write and one delta for the valid topics; each refused one answers alone', async () => {
+  const { dir, cleanup } = await tempDir('runnel-metadata-');
+  try {
+    const store = await open(dir);
+    await store.createTopic('old', { partitions: 1 });
+    const deltas: MetadataDelta[] = [];
+    store.subscribe((d) => {
+      deltas.push(d);
+    });
+    const answers = await store.createTopics([
+      { name: 'a', options: { partitions: 2 } },
+      { name: 'old', options: { partitions: 1 } },
+      { name: 'bad name!', options: { partitions: 1 } },
+      { name: 'b', options: { partitions: 3, configs: { 'retention.ms': '1000' } } },
+      { name: 'a', options: { partitions: 1 } },
+      { name: 'c', options: { partitions: 0 } },
+      { name: 'd', options: { partitions: 1, configs: { 'retention.ms': 'soon' } } },
+    ]);
+    assert.deepEqual(
+      answers.map((a) => (a instanceof Error ? (a as StorageError).kafkaCode : a.name)),
+      [
+        'a',
+        ErrorCode.TOPIC_ALREADY_EXISTS,
+        ErrorCode.INVALID_TOPIC_EXCEPTION,
+        'b',
+        ErrorCode.TOPIC_ALREADY_EXISTS,
+        ErrorCode.INVALID_PARTITIONS,
+        ErrorCode.INVALID_CONFIG,
+      ],
+    );
+    assert.equal(deltas.length, 1, 'one delta');
+    assert.deepEqual(
+      deltas[0]!.changes.map((c) => (c.type === 'topic-created' ? c.topic.name : c.type)),
+      ['a', 'b'],
+    );
+    assert.equal(deltas[0]!.image.offset, deltas[0]!.previous.offset + 1);
+    assert.deepEqual(await store.createTopics([{ name: 'old', options: { partitions: 1 } }]).then((a) => a.length), 1);
+    assert.equal(deltas.length, 1, 'nothing created: nothing published');
+    await store.close();
+    const again = await open(dir);
+    assert.deepEqual(
+      again.image
+        .topics()
+        .map((t) => [t.name, t.partitions])
+        .sort(),
+      [
+        ['a', 2],
+        ['b', 3],
+        ['old', 1],
+      ],
+    );
+    assert.deepEqual(again.image.topic('b')!.configs, { 'retention.ms': '1000' });
+    await again.close();
+  } finally {
+    await cleanup();
+  }
+});
