@@ -46,13 +46,14 @@ import type { TopicPartitionOffset } from './checkpoint.js';
 import { Coalescer } from './coalescer.js';
 import { takeCleanShutdown, writeCleanShutdown } from './clean-shutdown.js';
 import type { CleanShutdownState } from './clean-shutdown.js';
-import type { LogConfig, LogConfigResolver } from './log-config.js';
+import type { LogConfig } from './log-config.js';
 import { PartitionLog, parseTopicPartition } from './partition-log.js';
 import type { RecoverySummary } from './partition-log.js';
 import { StorageError } from '../protocol/errors.js';
 import { CleanerAbortedError, LogCleaner } from './log-cleaner.js';
+import type { LogManagerOptions, TopicPartition } from './log-manager-types.js';
 import { EpochWriter, forEachLimit } from './epoch-writer.js';
-import type { CleanResult, LogCleanerOptions } from './log-cleaner.js';
+import type { CleanResult } from './log-cleaner.js';
 
 export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
@@ -68,47 +69,7 @@ const CREATE_CONCURRENCY = 16;
 /** Logs closed at a time by closeAll (at least recoveryConcurrency). */
 const CLOSE_CONCURRENCY = 16;
 
-export interface LogManagerOptions {
-  fs?: FileSystem;
-  clock?: Clock;
-  logger?: Logger;
-  /**
-   * A topic's LogConfig from its overrides, on top of the broker-level defaults current when called (the
-   * broker's config table; see log-config.ts).
-   */
-  resolveConfig: LogConfigResolver;
-  /** A topic's config overrides (from the metadata image); default none. */
-  topicConfigs?: (topic: string) => Readonly<Record<string, string>> | undefined;
-  /** The partitions to open (recover) at open; directories of others are orphans. */
-  partitions?: Iterable<TopicPartition>;
-  /** log.retention.check.interval.ms (default 300000). */
-  retentionCheckIntervalMs?: number;
-  /** producer.id.expiration.ms (default 86400000): idle producers' state is dropped after this long. */
-  producerIdExpirationMs?: number;
-  /** producer.id.expiration.check.interval.ms (default 600000). */
-  producerIdExpirationCheckIntervalMs?: number;
-  /** log.flush.offset.checkpoint.interval.ms (default 60000). */
-  recoveryPointCheckpointIntervalMs?: number;
-  /** log.flush.start.offset.checkpoint.interval.ms (default 60000). */
-  logStartOffsetCheckpointIntervalMs?: number;
-  /** Partitions opened (recovered) concurrently (default RECOVERY_CONCURRENCY, 16). */
-  recoveryConcurrency?: number;
-  /** log.cleaner.enable: schedule the log cleaner (default true; runCleaner works either way). */
-  cleanerEnabled?: boolean;
-  /** log.cleaner.backoff.ms: interval between cleaner runs (default 15000). */
-  cleanerBackoffMs?: number;
-  /** Offset map size, chunk sizes and test hooks of the cleaner. */
-  cleaner?: Omit<LogCleanerOptions, 'clock' | 'logger'>;
-  /** Observer of every partition's flush (fsync) run durations in seconds, for metrics. */
-  onFlush?: (seconds: number) => void;
-  /** false: the logs leave the high watermark to their owner (replication/partition.ts). Default true. */
-  autoAdvanceHighWatermark?: boolean;
-}
-
-export interface TopicPartition {
-  topic: string;
-  partition: number;
-}
+export type { LogManagerOptions, TopicPartition } from './log-manager-types.js';
 
 export class LogManager {
   private readonly logs = new Map<string, PartitionLog>();

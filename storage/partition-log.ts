@@ -504,7 +504,6 @@ export class PartitionLog {
     await this.flusher.stop();
     try {
       // An epoch recorded since the last write (assignLeaderEpoch) is written now; its rename shares the close
-      // flush's directory fsync.
       // flush's directory fsync. Not for an empty log: a load cuts every entry at or past its end anyway.
       const empty = this.logEndOffset === this.offsets.logStart;
       if (!empty && (await this.leaderEpochCache.flush(false))) this.flusher.markDirDirty();
