@@ -73,6 +73,11 @@ export class LeaderTailCache {
     return n;
   }
 
+  /** End offset of the latest cached append (-1: none). */
+  get end(): number {
+    return this.entries[this.entries.length - 1]?.end ?? -1;
+  }
+
   /** The leader wrote `buf`, offsets [base, end). */
   add(base: number, end: number, buf: Buffer): void {
     const last = this.entries[this.entries.length - 1];

@@ -331,6 +331,7 @@ export class Partition {
   async appendTxnMarker(m: Omit<TxnMarkerRequest, 'leaderEpoch'>): Promise<AppendResult> {
     this.requireLeader();
     const r = await this.log.appendTxnMarker({ ...m, leaderEpoch: this.epoch });
+    if (!r.duplicate) this.tail?.clear(); // not cached: the cache no longer reaches the log end
     this.acknowledged(r.lastOffset + 1, !r.duplicate);
     return r;
   }
@@ -490,7 +491,10 @@ export class Partition {
   ): Buffer | undefined {
     const log = this.log;
     if (!this.leader || !this.tail || fetchOffset < log.logStartOffset) return undefined;
-    if (fetchOffset >= Math.min(maxOffset, log.logEndOffset)) return undefined;
+    const bound = Math.min(maxOffset, log.logEndOffset);
+    // The cache answers only when it reaches the bound: a write it does not hold (a transaction marker, an
+    // append not yet added) must not cut an answer short of what the log returns.
+    if (fetchOffset >= bound || this.tail.end < bound) return undefined;
     let bases: Set<number> | undefined;
     const segmentStart = (o: number): boolean => {
       bases ??= new Set(log.segmentBaseOffsets());
