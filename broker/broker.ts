@@ -291,8 +291,13 @@ export class Broker {
           store: this.metadataStore,
           replicaLagTimeMaxMs: this.config.int('replica.lag.time.max.ms'),
           initialHighWatermarks: await HighWatermarkCheckpoint.load(fs, dataDir, this.log),
+          localTailCacheBytes: this.config.int('log.tail.cache.max.bytes'),
         })
-      : new ReplicaManager(this.logApplier.logs, { clock: this.clock, localStore: this.metadataStore });
+      : new ReplicaManager(this.logApplier.logs, {
+          clock: this.clock,
+          localStore: this.metadataStore,
+          localTailCacheBytes: this.config.int('log.tail.cache.max.bytes'),
+        });
     this.replicas = replicas;
     this.hwCheckpoint = new HighWatermarkCheckpoint({
       fs,

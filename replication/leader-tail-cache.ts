@@ -1,16 +1,16 @@
 /**
  * The leader's tail cache: the record batches a leader appended most recently, kept in memory as they were
- * written, so that a follower's replica fetch at the start of one of them is answered without reading the
- * log file back (Kafka answers from the page cache with zero-copy sends; Node would read the file through the
- * thread pool, one more asynchronous hop and a copy per follower on every replication round).
+ * written, so that a follower's replica fetch or a consumer's fetch at the start of one of them is answered
+ * without reading the log file back (Kafka answers from the page cache with zero-copy sends; Node would read
+ * the file through the thread pool, one more asynchronous hop and a copy per fetch).
  *
- * - One `LeaderTailCache` per Partition while it leads with followers; entries are whole appends
+ * - One `LeaderTailCache` per leading Partition (with followers on the replication budget, without on the
+ *   small `log.tail.cache.max.bytes` one, evicted by age only); entries are whole appends
  *   [base, end) in offset order with no gap (an append that does not start at the last entry's end, e.g. after
  *   a transaction marker or a duplicate, starts the cache over).
- * - `read(offset, maxBytes, minOneBatch, segmentStart)` answers only from an entry starting exactly at `offset`,
- *   and only when that entry fits in `maxBytes` (then the following entries that fit too, up to the next
- *   segment): the same whole batches the log would return; anything else is undefined and the caller reads
- *   the log.
+ * - `read(offset, maxBytes, minOneBatch, segmentStart, maxOffset)` answers only from an entry starting exactly
+ *   at `offset`: the same whole batches the log would return (those below `maxOffset`, the consumer's HW or
+ *   LSO, that fit `maxBytes`, up to the next segment); anything else is undefined and the caller reads the log.
  * - Entries every follower has (`evictBelow`, from the followers' fetch offsets) leave at once; all of them
  *   on a leadership change or when the partition goes (`clear`).
  * - Memory: one `TailCacheBudget` per node bounds the bytes of every cache together; past it the oldest
@@ -64,13 +64,18 @@ export class TailCacheBudget {
 export class LeaderTailCache {
   private entries: Entry[] = [];
 
-  constructor(private readonly budget: TailCacheBudget) {}
+  constructor(readonly budget: TailCacheBudget) {}
 
   /** Bytes held by this cache. */
   get bytes(): number {
     let n = 0;
     for (const e of this.entries) n += e.buf.length;
     return n;
+  }
+
+  /** End offset of the latest cached append (-1: none). */
+  get end(): number {
+    return this.entries[this.entries.length - 1]?.end ?? -1;
   }
 
   /** The leader wrote `buf`, offsets [base, end). */
@@ -84,29 +89,40 @@ export class LeaderTailCache {
   }
 
   /**
-   * The appends from `offset` on that fit in `maxBytes` (a first one above it only when it is a single batch
-   * and `minOneBatch`) and lie in one log segment (none past an offset where `segmentStart` says a segment
-   * begins, as the log reads), or undefined when no cached append starts at `offset`.
+   * The batches from `offset` on, read as the log reads them (storage/segment-read.ts): whole batches with
+   * lastOffset < `maxOffset` that fit in `maxBytes` (the first one regardless when `minOneBatch`), none past an
+   * offset where `segmentStart` says a segment begins; undefined when no cached append starts at `offset` or
+   * not even one batch goes (the caller reads the log). `alloc` holds a result of several appends.
    */
   read(
     offset: number,
     maxBytes: number,
     minOneBatch: boolean,
     segmentStart: (offset: number) => boolean = () => false,
+    maxOffset = Number.POSITIVE_INFINITY,
+    alloc?: (length: number) => Buffer,
   ): Buffer | undefined {
     const i = this.indexOf(offset);
     if (i < 0) return undefined;
-    const first = this.entries[i]!;
-    if (first.buf.length > maxBytes && !(minOneBatch && isSingleBatch(first.buf))) return undefined;
-    const bufs = [first.buf];
-    let total = first.buf.length;
-    for (let j = i + 1; j < this.entries.length; j++) {
-      const len = this.entries[j]!.buf.length;
-      if (total + len > maxBytes || segmentStart(this.entries[j]!.base)) break;
-      bufs.push(this.entries[j]!.buf);
-      total += len;
+    const bufs: Buffer[] = [];
+    let total = 0;
+    for (let j = i; j < this.entries.length; j++) {
+      const e = this.entries[j]!;
+      if (j > i && segmentStart(e.base)) break;
+      if (e.end <= maxOffset && total + e.buf.length <= maxBytes) {
+        bufs.push(e.buf);
+        total += e.buf.length;
+        continue;
+      }
+      // Only some of this append's batches go (or none): walk them as the log would.
+      const n = leadingBatches(e.buf, total, maxBytes, minOneBatch && total === 0, maxOffset);
+      if (n > 0) bufs.push(e.buf.subarray(0, n));
+      total += n;
+      break;
     }
-    return bufs.length === 1 ? first.buf : Buffer.concat(bufs, total);
+    if (total === 0) return undefined;
+    if (bufs.length === 1) return bufs[0]!;
+    return alloc ? concatInto(alloc(total).subarray(0, total), bufs) : Buffer.concat(bufs, total);
   }
 
   /** Drop the appends that end at or below `offset` (every follower has them). */
@@ -141,7 +157,27 @@ export class LeaderTailCache {
   }
 }
 
-/** True when `buf` holds exactly one v2 batch (its batchLength field covers the rest). */
-function isSingleBatch(buf: Buffer): boolean {
-  return buf.length >= 12 && buf.readInt32BE(8) + 12 === buf.length;
+/** Smallest v2 batch (its header). */
+const BATCH_HEADER = 61;
+
+/**
+ * Bytes of `buf`'s leading whole v2 batches with lastOffset < `maxOffset` that fit in `maxBytes` after `used`
+ * bytes (the first regardless when `firstAnyway`); a malformed length stops the walk.
+ */
+function leadingBatches(buf: Buffer, used: number, maxBytes: number, firstAnyway: boolean, maxOffset: number): number {
+  let pos = 0;
+  while (pos + BATCH_HEADER <= buf.length) {
+    const size = buf.readInt32BE(pos + 8) + 12;
+    if (size < BATCH_HEADER || pos + size > buf.length) break;
+    if (Number(buf.readBigInt64BE(pos)) + buf.readInt32BE(pos + 23) >= maxOffset) break;
+    if (used + pos + size > maxBytes && !(firstAnyway && pos === 0)) break;
+    pos += size;
+  }
+  return pos;
+}
+
+function concatInto(out: Buffer, bufs: Buffer[]): Buffer {
+  let at = 0;
+  for (const b of bufs) at += b.copy(out, at);
+  return out;
 }

@@ -66,6 +66,8 @@ export interface PartitionOptions {
   alterIsr?: (p: Partition, isr: number[], partitionEpoch: number) => Promise<unknown>;
   /** Keep a leader's latest appends in memory for its followers' fetches (leader-tail-cache.ts). */
   tailCache?: TailCacheBudget;
+  /** The same without followers, for consumers' fetches at the log end (log.tail.cache.max.bytes). */
+  localTailCache?: TailCacheBudget;
 }
 
 /** What the leader knows of one follower. */
@@ -115,7 +117,8 @@ export class Partition {
   /** The leader this follower fetches from (-1: none / this node leads). */
   private leaderIdValue = -1;
   private readonly tailBudget: TailCacheBudget | undefined;
-  /** A leader's latest appends, while it has followers. */
+  private readonly localTailBudget: TailCacheBudget | undefined;
+  /** A leader's latest appends (on tailBudget with followers, localTailBudget without). */
   private tail: LeaderTailCache | undefined;
 
   constructor(
@@ -131,6 +134,7 @@ export class Partition {
     this.localId = options.localId ?? 0;
     this.alterIsr = options.alterIsr;
     this.tailBudget = options.tailCache;
+    this.localTailBudget = options.localTailCache;
     if (this.leader) this.assignEpochStart();
   }
 
@@ -289,8 +293,8 @@ export class Partition {
     }
     if (hw <= this.log.highWatermark) return false;
     this.log.updateHighWatermark(hw);
-    // Every in-sync follower has what lies below the HW.
-    this.tail?.evictBelow(hw);
+    // Every in-sync follower has what lies below the HW (without followers, entries leave by age: the budget).
+    if (this.followers.size > 0) this.tail?.evictBelow(hw);
     return true;
   }
 
@@ -310,11 +314,15 @@ export class Partition {
     const appending = this.log.append(records, { ...options, leaderEpoch: this.epoch });
     onQueued?.();
     const r = await appending;
-    if (!r.duplicate && this.leader && this.tailBudget && this.followers.size > 0) {
-      this.tail ??= new LeaderTailCache(this.tailBudget);
+    const budget = this.followers.size > 0 ? this.tailBudget : this.localTailBudget;
+    if (!r.duplicate && this.leader && budget) {
+      if (this.tail?.budget !== budget) {
+        this.tail?.clear();
+        this.tail = new LeaderTailCache(budget);
+      }
       // A request frame's memory is reused once the request is done: the cache keeps a copy of such bytes.
       this.tail.add(r.baseOffset, r.lastOffset + 1, requestFrameMemory.owned(records));
-    }
+    } else if (!r.duplicate) this.tail?.clear();
     this.acknowledged(r.lastOffset + 1, !r.duplicate);
     return r;
   }
@@ -323,6 +331,7 @@ export class Partition {
   async appendTxnMarker(m: Omit<TxnMarkerRequest, 'leaderEpoch'>): Promise<AppendResult> {
     this.requireLeader();
     const r = await this.log.appendTxnMarker({ ...m, leaderEpoch: this.epoch });
+    if (!r.duplicate) this.tail?.clear(); // not cached: the cache no longer reaches the log end
     this.acknowledged(r.lastOffset + 1, !r.duplicate);
     return r;
   }
@@ -437,6 +446,18 @@ export class Partition {
   async read(fetchOffset: number, maxBytes: number, options: PartitionReadOptions = {}): Promise<PartitionReadResult> {
     const lso = this.log.lastStableOffset;
     const limit = options.readCommitted ? lso : this.log.highWatermark;
+    const cached = this.readTail(fetchOffset, maxBytes, options.minOneBatch ?? true, limit, options.alloc);
+    if (cached) {
+      const { highWatermark, logStartOffset, logEndOffset } = this.log;
+      return {
+        errorCode: ErrorCode.NONE,
+        records: cached,
+        highWatermark,
+        logStartOffset,
+        logEndOffset,
+        lastStableOffset: lso,
+      };
+    }
     const r = await this.log.read(fetchOffset, maxBytes, {
       maxOffset: limit,
       minOneBatch: options.minOneBatch ?? true,
@@ -452,19 +473,34 @@ export class Partition {
    */
   readForFollower(fetchOffset: number, maxBytes: number, minOneBatch = true): Promise<ReadResult> {
     const log = this.log;
-    if (this.leader && this.tail && fetchOffset >= log.logStartOffset && fetchOffset < log.logEndOffset) {
-      let bases: Set<number> | undefined;
-      const segmentStart = (o: number): boolean => {
-        bases ??= new Set(log.segmentBaseOffsets());
-        return bases.has(o);
-      };
-      const records = this.tail.read(fetchOffset, maxBytes, minOneBatch, segmentStart);
-      if (records) {
-        const { highWatermark, logStartOffset, logEndOffset } = log;
-        return Promise.resolve({ errorCode: ErrorCode.NONE, records, highWatermark, logStartOffset, logEndOffset });
-      }
+    const records = this.readTail(fetchOffset, maxBytes, minOneBatch, log.logEndOffset);
+    if (records) {
+      const { highWatermark, logStartOffset, logEndOffset } = log;
+      return Promise.resolve({ errorCode: ErrorCode.NONE, records, highWatermark, logStartOffset, logEndOffset });
     }
     return this.readLocal(fetchOffset, maxBytes, minOneBatch);
+  }
+
+  /** A leader's read below `maxOffset` from the tail cache, undefined when the log must answer. */
+  private readTail(
+    fetchOffset: number,
+    maxBytes: number,
+    minOneBatch: boolean,
+    maxOffset: number,
+    alloc?: (length: number) => Buffer,
+  ): Buffer | undefined {
+    const log = this.log;
+    if (!this.leader || !this.tail || fetchOffset < log.logStartOffset) return undefined;
+    const bound = Math.min(maxOffset, log.logEndOffset);
+    // The cache answers only when it reaches the bound: a write it does not hold (a transaction marker, an
+    // append not yet added) must not cut an answer short of what the log returns.
+    if (fetchOffset >= bound || this.tail.end < bound) return undefined;
+    let bases: Set<number> | undefined;
+    const segmentStart = (o: number): boolean => {
+      bases ??= new Set(log.segmentBaseOffsets());
+      return bases.has(o);
+    };
+    return this.tail.read(fetchOffset, maxBytes, minOneBatch, segmentStart, maxOffset, alloc);
   }
 
   /** Drop the tail cache (the partition is no longer hosted here). */

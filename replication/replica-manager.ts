@@ -88,6 +88,11 @@ export interface ReplicaManagerOptions {
    * followers' fetches of the latest appends are answered from memory.
    */
   tailCacheBytes?: number;
+  /**
+   * Bytes of the tail caches of leaders without followers together (log.tail.cache.max.bytes; default 0: none):
+   * consumers' fetches of the latest appends are answered from memory.
+   */
+  localTailCacheBytes?: number;
 }
 
 /** Who fetches for the partitions this node follows (replica-fetcher.ts's ReplicaFetcherManager). */
@@ -134,6 +139,7 @@ export class ReplicaManager {
   /** Leadership listeners by topic. */
   private readonly leadershipListeners = new Map<string, Set<LeadershipListener>>();
   private readonly tailCache: TailCacheBudget | undefined;
+  private readonly localTailCache: TailCacheBudget | undefined;
 
   constructor(
     private readonly logs: LogSource,
@@ -148,6 +154,8 @@ export class ReplicaManager {
     this.localStore = options.localStore;
     const tailBytes = options.tailCacheBytes ?? 64 * 1048576;
     this.tailCache = this.store && tailBytes > 0 ? new TailCacheBudget(tailBytes) : undefined;
+    const localBytes = options.localTailCacheBytes ?? 0;
+    this.localTailCache = localBytes > 0 ? new TailCacheBudget(localBytes) : undefined;
   }
 
   /**
@@ -205,6 +213,7 @@ export class ReplicaManager {
         onChange: (x) => this.purgatory.checkAndComplete(x.topic, x.partition),
         alterIsr: (x, isr, epoch) => this.alterIsr(x.topic, x.partition, isr, epoch),
         ...(this.tailCache ? { tailCache: this.tailCache } : {}),
+        ...(this.localTailCache ? { localTailCache: this.localTailCache } : {}),
       });
       this.partitions.set(topic, partition, p);
       if (reg) this.applyRegistration(topic, reg, p);

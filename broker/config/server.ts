@@ -168,6 +168,16 @@ export const SERVER_CONFIGS: readonly ConfigDef[] = [
       'go through the pool for a second.',
   },
   {
+    name: 'log.tail.cache.max.bytes',
+    type: 'long',
+    default: 4_194_304,
+    min: 0,
+    doc:
+      'Bytes of the latest appends of partitions led without followers kept in memory for this node together ' +
+      '(oldest leave first), so that consumers fetching at the log end are answered without reading the log ' +
+      'file. Partitions with followers keep theirs until the followers fetched them. 0: none.',
+  },
+  {
     name: 'fetch.memory.max.bytes',
     type: 'long',
     default: 33_554_432,

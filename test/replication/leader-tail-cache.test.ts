@@ -9,7 +9,7 @@ import { LeaderTailCache, TailCacheBudget } from '../../replication/leader-tail-
 import { Partition } from '../../replication/partition.js';
 import type { PartitionRegistration } from '../../replication/metadata/image.js';
 import { readForReplica } from '../../replication/replica-reads.js';
-import { batchOf } from '../storage/helpers.js';
+import { batchOf, buildBatch, decodeRecords } from '../storage/helpers.js';
 import { requestFrameMemory } from '../../protocol/frame-memory.js';
 
 const buf = (n: number, fill: number): Buffer => Buffer.alloc(n, fill);
@@ -110,6 +110,12 @@ test("a leader's follower reads answer the log's bytes, from memory; the HW leav
   assert.deepEqual(r2.records, fromLog.records);
   const r3 = await readForReplica(source, clock, 3, { ...it, fetchOffset: 8 });
   assert.equal(r3.highWatermark, 4, 'the answer carries the HW its fetch moved');
+  // Follower 2 lags: a consumer sees nothing past the HW though the cache holds [4, 12).
+  assert.equal((await p.read(4, 1 << 20)).records.length, 0);
+  assert.deepEqual(
+    decodeRecords((await p.read(0, 1 << 20)).records).map((x) => x.offset),
+    [0, 1, 2, 3],
+  );
   await readForReplica(source, clock, 2, { ...it, fetchOffset: 8 });
   assert.equal(p.highWatermark, 8);
   const left = budget.bytes;
@@ -171,5 +177,120 @@ test('an append in a lent request frame is cached as a copy: reusing the frame c
   const fromCache = await p.readForFollower(0, 1 << 20);
   assert.ok(budget.bytes > 0, 'the append is cached');
   assert.deepEqual(fromCache.records, fromLog.records);
+  await log.close();
+});
+
+/** A leader without followers on a consumer budget; `logReads` counts the reads that reached the log. */
+async function single(budget: TailCacheBudget | undefined) {
+  const log = await PartitionLog.open(
+    '/data/s-0',
+    { ...DEFAULT_LOG_CONFIG, cleanupPolicy: ['delete'] },
+    { fs: new MemoryFileSystem(), clock: new FakeClock(1_000_000), autoAdvanceHighWatermark: false },
+  );
+  const p = new Partition(log, { localId: 1, leaderEpoch: 0, ...(budget ? { localTailCache: budget } : {}) });
+  const logRead = log.read.bind(log);
+  const counter = { logReads: 0 };
+  log.read = (...a: Parameters<typeof log.read>) => {
+    counter.logReads++;
+    return logRead(...a);
+  };
+  return { log, p, logRead, counter };
+}
+
+test("consumer reads at the log end come from memory, the log's very batches below the HW", async () => {
+  const budget = new TailCacheBudget(1 << 20);
+  const { log, p, logRead, counter } = await single(budget);
+  p.updateFollowerEnd(2, 0); // a lagging replica (without an assignment) holds the HW at 0
+  await p.appendAsLeader(batchOf(3, { tag: 'a' })); // [0, 3)
+  await p.appendAsLeader(Buffer.concat([batchOf(2, { tag: 'b' }), batchOf(4, { tag: 'c' })])); // [3, 5) [5, 9)
+  await p.appendAsLeader(batchOf(1, { valueSize: 500 })); // [9, 10)
+  await p.appendAsLeader(batchOf(5, { tag: 'd' })); // [10, 15)
+  assert.ok(budget.bytes > 0, 'cached without followers');
+  assert.equal((await p.read(0, 1 << 20)).records.length, 0, 'nothing below the HW yet');
+  counter.logReads = 0;
+  let expectedLogReads = 0;
+  for (const hw of [5, 7, 10, 15]) {
+    p.updateFollowerEnd(2, hw);
+    assert.equal(p.highWatermark, hw);
+    for (const offset of [0, 3, 9, 10]) {
+      if (offset >= hw) continue;
+      for (const maxBytes of [1, 60, 100, 150, 250, 700, 1 << 20]) {
+        for (const minOneBatch of [true, false]) {
+          const want = await logRead(offset, maxBytes, { maxOffset: hw, minOneBatch });
+          const got = await p.read(offset, maxBytes, { minOneBatch });
+          const what = `hw ${hw} offset ${offset} maxBytes ${maxBytes} minOneBatch ${minOneBatch}`;
+          assert.deepEqual(got.records, want.records, what);
+          assert.equal(got.highWatermark, hw);
+          assert.equal(got.logEndOffset, 15);
+          // Only what the cache cannot answer (not even one batch goes) reaches the log.
+          if (want.records.length === 0) expectedLogReads++;
+          assert.equal(counter.logReads, expectedLogReads, what);
+        }
+      }
+    }
+  }
+  // Inside an append: the log answers.
+  const inside = await p.read(5, 1 << 20);
+  assert.equal(counter.logReads, expectedLogReads + 1);
+  assert.deepEqual(inside.records, (await logRead(5, 1 << 20, { maxOffset: 15 })).records);
+  await log.close();
+});
+
+test('read_committed consumers stop at the LSO; a marker starts the cache over', async () => {
+  const budget = new TailCacheBudget(1 << 20);
+  const { log, p, logRead, counter } = await single(budget);
+  await p.appendAsLeader(batchOf(2)); // [0, 2)
+  const txn = buildBatch([{ value: 'x' }, { value: 'y' }], {
+    attributes: 0x10,
+    producerId: 7n,
+    producerEpoch: 0,
+    baseSequence: 0,
+  });
+  await p.appendAsLeader(txn); // [2, 4), open
+  await p.appendAsLeader(batchOf(3)); // [4, 7)
+  assert.equal(p.lastStableOffset, 2);
+  counter.logReads = 0;
+  const committed = await p.read(0, 1 << 20, { readCommitted: true });
+  assert.deepEqual(committed.records, (await logRead(0, 1 << 20, { maxOffset: 2 })).records);
+  assert.deepEqual(
+    decodeRecords(committed.records).map((x) => x.offset),
+    [0, 1],
+  );
+  assert.equal(committed.lastStableOffset, 2);
+  const uncommitted = await p.read(0, 1 << 20);
+  assert.deepEqual(uncommitted.records, (await logRead(0, 1 << 20, { maxOffset: 7 })).records);
+  assert.equal(decodeRecords(uncommitted.records).length, 7);
+  assert.equal(counter.logReads, 0, 'both from memory');
+  assert.equal((await p.read(2, 1 << 20, { readCommitted: true })).records.length, 0, 'at the LSO: nothing');
+  await p.appendTxnMarker({ producerId: 7, producerEpoch: 0, coordinatorEpoch: 0, commit: true }); // 7
+  await p.appendAsLeader(batchOf(2)); // [8, 10): not after the last cached append, the cache starts over
+  counter.logReads = 0;
+  const all = await p.read(0, 1 << 20, { readCommitted: true });
+  assert.equal(counter.logReads, 1, 'what went before the marker is read from the log');
+  assert.deepEqual(all.records, (await logRead(0, 1 << 20, { maxOffset: 10 })).records);
+  const last = await p.read(8, 1 << 20, { readCommitted: true });
+  assert.equal(counter.logReads, 1);
+  assert.deepEqual(last.records, (await logRead(8, 1 << 20, { maxOffset: 10 })).records);
+  await log.close();
+});
+
+test('the consumer budget evicts the oldest appends; evicted offsets are read from the log', async () => {
+  const one = batchOf(1, { valueSize: 200 }).length;
+  const budget = new TailCacheBudget(3 * one);
+  const { log, p, logRead, counter } = await single(budget);
+  for (let i = 0; i < 10; i++) await p.appendAsLeader(batchOf(1, { valueSize: 200 }));
+  assert.equal(budget.bytes, 3 * one, 'the three latest');
+  counter.logReads = 0;
+  for (let o = 0; o < 10; o++) {
+    const r = await p.read(o, 1 << 20);
+    assert.deepEqual(r.records, (await logRead(o, 1 << 20, { maxOffset: 10 })).records);
+    assert.equal(counter.logReads, Math.min(o + 1, 7), `offset ${o}`);
+  }
+  // Without a budget (log.tail.cache.max.bytes=0) nothing is cached.
+  const none = await single(undefined);
+  await none.p.appendAsLeader(batchOf(2));
+  await none.p.read(0, 1 << 20);
+  assert.equal(none.counter.logReads, 1);
+  await none.log.close();
   await log.close();
 });

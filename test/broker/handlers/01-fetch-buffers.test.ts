@@ -25,6 +25,7 @@ const value = (p: number, i: number): string => `p${p}-b${i}-`.repeat(VALUE / 8)
 
 const env = useBrokerAndClient({
   topics: [{ name: 'slabs', partitions: 2 }],
+  config: { 'log.tail.cache.max.bytes': 0 }, // every fetch reads the log (not the latest appends from memory)
   setup: async (b) => {
     for (const p of [0, 1]) {
       const log = partitionOf(b.broker, 'slabs', p);
