@@ -17,8 +17,9 @@
  *   replica.lag.time.max.ms is proposed out (`maybeShrinkIsr`). Proposals go through `alterIsr` (the replica
  *   manager's store.alterPartition, a CAS on the partition epoch), one at a time; the ISR changes here only
  *   when the metadata delta comes back. Until a follower has fetched since this node became leader its end
- *   is unknown and the HW waits for it. A leader with followers keeps its latest appends in memory for their
- *   fetches (`readForFollower`, leader-tail-cache.ts), up to the HW.
+ *   is unknown and the HW waits for it. A leader keeps its latest appends in memory (leader-tail-cache.ts): with
+ *   followers for their fetches (`readForFollower`), up to the HW; without, on a small budget of its own
+ *   (log.tail.cache.max.bytes), for consumers' reads at the log end (`read`).
  * - As follower: `appendAsFollower` writes the leader's batches
  *   unchanged and takes min(leader's HW, log end) as its HW; `truncateTo` removes a divergent tail.
  * - Writes: `appendAsLeader` (produce, internal topics, admin records), `appendTxnMarker`, DeleteRecords.
@@ -42,6 +43,7 @@ import type { LogConfig } from '../storage/log-config.js';
 import type { PartitionRegistration } from './metadata/image.js';
 import { requestFrameMemory } from '../protocol/frame-memory.js';
 import { LeaderTailCache, type TailCacheBudget } from './leader-tail-cache.js';
+import type { FollowerState, PartitionOptions, PartitionReadOptions, PartitionReadResult } from './partition-types.js';
 
 /** A client's current leader epoch of -1: "do not check". */
 export const NO_LEADER_EPOCH = -1;
@@ -53,47 +55,7 @@ export class PartitionStateError extends RunnelError {
   }
 }
 
-export interface PartitionOptions {
-  /** The epoch this node knows the partition's leadership at (single node: 0, it never moves). */
-  leaderEpoch?: number;
-  /** Whether this node leads the partition (single node: always). */
-  isLeader?: boolean;
-  /** Called after every append that wrote data and every HW move (the replica manager wakes the purgatory). */
-  onChange?: (p: Partition) => void;
-  /** This node's id (replication; default 0). */
-  localId?: number;
-  /** Propose a new ISR at the partition epoch this node knows (the replica manager's store.alterPartition). */
-  alterIsr?: (p: Partition, isr: number[], partitionEpoch: number) => Promise<unknown>;
-  /** Keep a leader's latest appends in memory for its followers' fetches (leader-tail-cache.ts). */
-  tailCache?: TailCacheBudget;
-  /** The same without followers, for consumers' fetches at the log end (log.tail.cache.max.bytes). */
-  localTailCache?: TailCacheBudget;
-}
-
-/** What the leader knows of one follower. */
-export interface FollowerState {
-  /** Its log end offset (from its last fetch offset); -1 until it fetched from this leader. */
-  logEndOffset: number;
-  /** Last time its end reached the leader's log end (ms); the ISR shrinks when this is too old. */
-  lastCaughtUpTime: number;
-  lastFetchTime: number;
-  /** The leader's log end at its last fetch. */
-  lastFetchLeaderEnd: number;
-}
-
-export interface PartitionReadOptions {
-  /** read_committed: up to the last stable offset; else up to the high watermark. */
-  readCommitted?: boolean;
-  /** Return the first batch even if larger than maxBytes (default true). */
-  minOneBatch?: boolean;
-  /** Where the file range is read into (storage ReadOptions.alloc); default fresh memory. */
-  alloc?: (length: number) => Buffer;
-}
-
-export interface PartitionReadResult extends ReadResult {
-  /** The last stable offset when the read began. */
-  lastStableOffset: number;
-}
+export type { FollowerState, PartitionOptions, PartitionReadOptions, PartitionReadResult } from './partition-types.js';
 
 export class Partition {
   readonly topic: string;
