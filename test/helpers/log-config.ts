@@ -14,3 +14,14 @@ export function logConfigResolver(base: Partial<LogConfig> = {}): LogConfigResol
 
 /** The resolver over the table defaults. */
 export const resolveLogConfig: LogConfigResolver = logConfigResolver();
+
+/** A compacted topic's LogConfig as the cleaner tests use it: no delete delay, any dirt cleanable; `o` on top. */
+export function compactLogConfig(o: Partial<LogConfig> = {}): LogConfig {
+  return {
+    ...DEFAULT_LOG_CONFIG,
+    cleanupPolicy: ['compact'],
+    fileDeleteDelayMs: 0,
+    minCleanableDirtyRatio: 0.01,
+    ...o,
+  };
+}

@@ -9,8 +9,7 @@ import path from 'node:path';
 import { open, readdir, unlink } from 'node:fs/promises';
 import { PartitionLog } from '../../storage/partition-log.js';
 import { CleanerAbortedError, LogCleaner } from '../../storage/log-cleaner.js';
-import { DEFAULT_LOG_CONFIG } from '../helpers/log-config.js';
-import type { LogConfig } from '../../storage/log-config.js';
+import { compactLogConfig } from '../helpers/log-config.js';
 import { FakeClock } from '../../storage/clock.js';
 import { MemoryFileSystem } from '../../storage/memory-fs.js';
 import { buildRecordBatch } from '../../protocol/records/builder.js';
@@ -18,13 +17,7 @@ import { CompressionType } from '../../protocol/records/batch-header.js';
 import { CorruptRecordError } from '../../protocol/errors.js';
 import { tempDir } from './helpers.js';
 
-const cfg = (o: Partial<LogConfig> = {}): LogConfig => ({
-  ...DEFAULT_LOG_CONFIG,
-  cleanupPolicy: ['compact'],
-  fileDeleteDelayMs: 0,
-  minCleanableDirtyRatio: 0.01,
-  ...o,
-});
+const cfg = compactLogConfig;
 
 /** 12 batches over 4 closed segments: keys k0..k19 updated, some deleted (tombstones), every other batch gzip. */
 async function fill(log: PartitionLog, clock: FakeClock): Promise<void> {
@@ -40,6 +33,19 @@ async function fill(log: PartitionLog, clock: FakeClock): Promise<void> {
   }
   await log.append(await buildRecordBatch([{ key: 'k0', value: 'active', timestamp: clock.now() }], {}));
   log.updateHighWatermark(log.logEndOffset);
+}
+
+/** A fresh log on real files (dir/t-0, fake clock) filled by `fill`, given to `fn`; the directory removed after. */
+async function withFilledLog(fn: (log: PartitionLog, clock: FakeClock, dir: string) => Promise<void>): Promise<void> {
+  const { dir, cleanup } = await tempDir();
+  const clock = new FakeClock(1_000_000);
+  try {
+    const log = await PartitionLog.open(path.join(dir, 't-0'), cfg(), { clock });
+    await fill(log, clock);
+    await fn(log, clock, dir);
+  } finally {
+    await cleanup();
+  }
 }
 
 /** Every byte of the log from its start, read batch range by batch range. */
@@ -96,12 +102,8 @@ test('a log on real files is cleaned in the worker, a memory one inline, to the 
   }
 });
 
-test('a corrupt closed segment fails the worker clean with CorruptRecordError; nothing is swapped', async () => {
-  const { dir, cleanup } = await tempDir();
-  const clock = new FakeClock(1_000_000);
-  try {
-    const log = await PartitionLog.open(path.join(dir, 't-0'), cfg(), { clock });
-    await fill(log, clock);
+test('a corrupt closed segment fails the worker clean with CorruptRecordError; nothing is swapped', () =>
+  withFilledLog(async (log, clock, dir) => {
     const before = await bytesOf(log);
     const seg = log.closedSegments()[1]!;
     const f = await open(seg.path, 'r+');
@@ -115,17 +117,10 @@ test('a corrupt closed segment fails the worker clean with CorruptRecordError; n
     assert.equal((await bytesOf(log)).length, before.length);
     cleaner.stop();
     await log.close();
-  } finally {
-    await cleanup();
-  }
-});
+  }));
 
-test('a closed segment whose file is gone (retired meanwhile) ends the clean as "log changed"', async () => {
-  const { dir, cleanup } = await tempDir();
-  const clock = new FakeClock(1_000_000);
-  try {
-    const log = await PartitionLog.open(path.join(dir, 't-0'), cfg(), { clock });
-    await fill(log, clock);
+test('a closed segment whose file is gone (retired meanwhile) ends the clean as "log changed"', () =>
+  withFilledLog(async (log, clock, dir) => {
     await unlink(log.closedSegments()[2]!.path); // as if renamed `.deleted` and unlinked before the worker read it
     const cleaner = new LogCleaner({ clock });
     const res = await cleaner.cleanLog(log);
@@ -136,17 +131,10 @@ test('a closed segment whose file is gone (retired meanwhile) ends the clean as 
     assert.ok(!names.some((n) => /\.(cleaned|swap)$/.test(n)), names.join(','));
     cleaner.stop();
     await log.close();
-  } finally {
-    await cleanup();
-  }
-});
+  }));
 
-test('stop() during a worker clean rejects with CleanerAbortedError and leaves the log as it was', async () => {
-  const { dir, cleanup } = await tempDir();
-  const clock = new FakeClock(1_000_000);
-  try {
-    const log = await PartitionLog.open(path.join(dir, 't-0'), cfg(), { clock });
-    await fill(log, clock);
+test('stop() during a worker clean rejects with CleanerAbortedError and leaves the log as it was', () =>
+  withFilledLog(async (log, clock, dir) => {
     const before = await bytesOf(log);
     // Stop as soon as the first cleaned segment is written: the swap must not happen, nor any later rewrite.
     const cleaner: LogCleaner = new LogCleaner({ clock, hooks: { afterCleaned: () => cleaner.stop() } });
@@ -161,17 +149,10 @@ test('stop() during a worker clean rejects with CleanerAbortedError and leaves t
     assert.ok((await bytesOf(log)).equals(before));
     await assert.rejects(cleaner.cleanLog(log), CleanerAbortedError);
     await log.close();
-  } finally {
-    await cleanup();
-  }
-});
+  }));
 
-test('the worker throttles its I/O (log.cleaner.io.max.bytes.per.second); stop() wakes a throttle sleep', async () => {
-  const { dir, cleanup } = await tempDir();
-  const clock = new FakeClock(1_000_000);
-  try {
-    const log = await PartitionLog.open(path.join(dir, 't-0'), cfg(), { clock });
-    await fill(log, clock);
+test('the worker throttles its I/O (log.cleaner.io.max.bytes.per.second); stop() wakes a throttle sleep', () =>
+  withFilledLog(async (log, clock, dir) => {
     const before = await bytesOf(log);
     let written = false;
     const hooks = {
@@ -196,17 +177,10 @@ test('the worker throttles its I/O (log.cleaner.io.max.bytes.per.second); stop()
     assert.ok(!names.some((n) => /\.(cleaned|swap)$/.test(n)), names.join(','));
     assert.ok((await bytesOf(log)).equals(before));
     await log.close();
-  } finally {
-    await cleanup();
-  }
-});
+  }));
 
-test('a worker thread that cannot start: the clean runs inline, and so do later ones', async () => {
-  const { dir, cleanup } = await tempDir();
-  const clock = new FakeClock(1_000_000);
-  try {
-    const log = await PartitionLog.open(path.join(dir, 't-0'), cfg(), { clock });
-    await fill(log, clock);
+test('a worker thread that cannot start: the clean runs inline, and so do later ones', () =>
+  withFilledLog(async (log, clock, dir) => {
     const workerScript = new URL(`file://${path.join(dir, 'no-such-worker.js')}`);
     const cleaner = new LogCleaner({ clock, workerScript });
     assert.equal(cleaner.runnerKind(log), 'worker');
@@ -215,7 +189,4 @@ test('a worker thread that cannot start: the clean runs inline, and so do later 
     assert.equal(res.segmentsReplaced, 4);
     assert.equal(cleaner.runnerKind(log), 'inline');
     await log.close();
-  } finally {
-    await cleanup();
-  }
-});
+  }));

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { PartitionLog } from '../../storage/partition-log.js';
 import { LogCleaner } from '../../storage/log-cleaner.js';
-import { DEFAULT_LOG_CONFIG } from '../helpers/log-config.js';
+import { compactLogConfig } from '../helpers/log-config.js';
 import type { LogConfig } from '../../storage/log-config.js';
 import { FakeClock } from '../../storage/clock.js';
 import { buildRecordBatchSync } from '../../protocol/records/builder.js';
@@ -20,14 +20,7 @@ import { tempDir } from './helpers.js';
 
 const RETENTION = 5000;
 const T0 = 1_000_000;
-const cfg = (o: Partial<LogConfig> = {}): LogConfig => ({
-  ...DEFAULT_LOG_CONFIG,
-  cleanupPolicy: ['compact'],
-  fileDeleteDelayMs: 0,
-  minCleanableDirtyRatio: 0.01,
-  deleteRetentionMs: RETENTION,
-  ...o,
-});
+const cfg = (o: Partial<LogConfig> = {}): LogConfig => compactLogConfig({ deleteRetentionMs: RETENTION, ...o });
 
 const txn = (pid: number, seq: number, kv: Array<[string, string]>): Buffer =>
   buildRecordBatchSync(

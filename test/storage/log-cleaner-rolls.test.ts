@@ -9,23 +9,15 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { PartitionLog } from '../../storage/partition-log.js';
 import { LogCleaner } from '../../storage/log-cleaner.js';
-import { DEFAULT_LOG_CONFIG } from '../helpers/log-config.js';
+import { compactLogConfig } from '../helpers/log-config.js';
 import type { LogConfig } from '../../storage/log-config.js';
 import { FakeClock } from '../../storage/clock.js';
 import { buildRecordBatch } from '../../protocol/records/builder.js';
 import { iterateBatches } from '../../protocol/records/batch.js';
 import { tempDir } from './helpers.js';
 
-const cfg = (o: Partial<LogConfig> = {}): LogConfig => ({
-  ...DEFAULT_LOG_CONFIG,
-  cleanupPolicy: ['compact'],
-  fileDeleteDelayMs: 0,
-  segmentMs: 100,
-  segmentBytes: 2048,
-  minCleanableDirtyRatio: 0.01,
-  deleteRetentionMs: 100,
-  ...o,
-});
+const cfg = (o: Partial<LogConfig> = {}): LogConfig =>
+  compactLogConfig({ segmentMs: 100, segmentBytes: 2048, deleteRetentionMs: 100, ...o });
 
 interface Rec {
   offset: number;

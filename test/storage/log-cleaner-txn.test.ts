@@ -7,20 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PartitionLog } from '../../storage/partition-log.js';
 import { LogCleaner } from '../../storage/log-cleaner.js';
-import { DEFAULT_LOG_CONFIG } from '../helpers/log-config.js';
-import type { LogConfig } from '../../storage/log-config.js';
+import { compactLogConfig } from '../helpers/log-config.js';
 import { FakeClock } from '../../storage/clock.js';
 import { MemoryFileSystem } from '../../storage/memory-fs.js';
 import { buildRecordBatchSync } from '../../protocol/records/builder.js';
 import { iterateBatches } from '../../protocol/records/batch.js';
 
-const cfg = (o: Partial<LogConfig> = {}): LogConfig => ({
-  ...DEFAULT_LOG_CONFIG,
-  cleanupPolicy: ['compact'],
-  fileDeleteDelayMs: 0,
-  minCleanableDirtyRatio: 0.01,
-  ...o,
-});
+const cfg = compactLogConfig;
 
 const txn = (pid: number, seq: number, kv: Array<[string, string]>): Buffer =>
   buildRecordBatchSync(
