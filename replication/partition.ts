@@ -452,7 +452,11 @@ export class Partition {
     alloc?: (length: number) => Buffer,
   ): Buffer | undefined {
     const log = this.log;
-    if (!this.leader || !this.tail || fetchOffset < log.logStartOffset) return undefined;
+    // Only in the active segment: a rolled one may since have been compacted (or its start deleted), and the
+    // cache still holds its appends as written.
+    if (!this.leader || !this.tail || fetchOffset < Math.max(log.logStartOffset, log.activeSegmentBase)) {
+      return undefined;
+    }
     const bound = Math.min(maxOffset, log.logEndOffset);
     // The cache answers only when it reaches the bound: a write it does not hold (a transaction marker, an
     // append not yet added) must not cut an answer short of what the log returns.

@@ -221,6 +221,10 @@ export class PartitionLog {
       .values()
       .map((s) => ({ baseOffset: s.baseOffset, nextOffset: s.nextOffset, size: s.size, maxTimestamp: s.maxTimestamp }));
   }
+  /** Base offset of the active segment: the one the cleaner and retention never change (roll moves it). */
+  get activeSegmentBase(): number {
+    return this.segments.last()?.baseOffset ?? this.offsets.logStart;
+  }
   /** Base offsets of the segments, oldest first. */
   segmentBaseOffsets(): number[] {
     return this.segments.values().map((s) => s.baseOffset);

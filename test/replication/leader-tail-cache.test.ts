@@ -274,6 +274,26 @@ test('read_committed consumers stop at the LSO; a marker starts the cache over',
   await log.close();
 });
 
+test('a rolled segment (the cleaner may rewrite it) is read from the log, the active one from memory', async () => {
+  const budget = new TailCacheBudget(1 << 20);
+  const { log, p, logRead, counter } = await single(budget);
+  await p.appendAsLeader(batchOf(3)); // [0, 3)
+  await p.appendAsLeader(batchOf(2)); // [3, 5)
+  await log.forceRoll();
+  await p.appendAsLeader(batchOf(4)); // [5, 9), the active segment
+  counter.logReads = 0;
+  for (const [offset, logReads] of [
+    [0, 1],
+    [3, 2],
+    [5, 2],
+  ] as const) {
+    const r = await p.read(offset, 1 << 20);
+    assert.deepEqual(r.records, (await logRead(offset, 1 << 20, { maxOffset: 9 })).records, `offset ${offset}`);
+    assert.equal(counter.logReads, logReads, `offset ${offset}`);
+  }
+  await log.close();
+});
+
 test('the consumer budget evicts the oldest appends; evicted offsets are read from the log', async () => {
   const one = batchOf(1, { valueSize: 200 }).length;
   const budget = new TailCacheBudget(3 * one);
