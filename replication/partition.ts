@@ -461,12 +461,8 @@ export class Partition {
     // The cache answers only when it reaches the bound: a write it does not hold (a transaction marker, an
     // append not yet added) must not cut an answer short of what the log returns.
     if (fetchOffset >= bound || this.tail.end < bound) return undefined;
-    let bases: Set<number> | undefined;
-    const segmentStart = (o: number): boolean => {
-      bases ??= new Set(log.segmentBaseOffsets());
-      return bases.has(o);
-    };
-    return this.tail.read(fetchOffset, maxBytes, minOneBatch, segmentStart, maxOffset, alloc);
+    // From the active segment no later segment begins: the read never needs to stop at one (no segmentStart).
+    return this.tail.read(fetchOffset, maxBytes, minOneBatch, undefined, maxOffset, alloc);
   }
 
   /** Drop the tail cache (the partition is no longer hosted here). */
