@@ -175,7 +175,8 @@ export const SERVER_CONFIGS: readonly ConfigDef[] = [
     doc:
       'Bytes of the latest appends of partitions led without followers kept in memory for this node together ' +
       '(oldest leave first), so that consumers fetching at the log end are answered without reading the log ' +
-      'file. Partitions with followers keep theirs until the followers fetched them. 0: none.',
+      'file; a partition caches (copies) its appends only while a consumer reads at its log end. Partitions ' +
+      'with followers keep theirs until the followers fetched them. 0: none.',
   },
   {
     name: 'fetch.memory.max.bytes',

@@ -180,14 +180,18 @@ test('an append in a lent request frame is cached as a copy: reusing the frame c
   await log.close();
 });
 
-/** A leader without followers on a consumer budget; `logReads` counts the reads that reached the log. */
-async function single(budget: TailCacheBudget | undefined) {
+/**
+ * A leader without followers on a consumer budget; `logReads` counts the reads that reached the log. Unless
+ * `reader` is false a consumer has read at the log end already, so the appends that follow are cached.
+ */
+async function single(budget: TailCacheBudget | undefined, reader = true) {
   const log = await PartitionLog.open(
     '/data/s-0',
     { ...DEFAULT_LOG_CONFIG, cleanupPolicy: ['delete'] },
     { fs: new MemoryFileSystem(), clock: new FakeClock(1_000_000), autoAdvanceHighWatermark: false },
   );
   const p = new Partition(log, { localId: 1, leaderEpoch: 0, ...(budget ? { localTailCache: budget } : {}) });
+  if (reader) await p.read(0, 1 << 20);
   const logRead = log.read.bind(log);
   const counter = { logReads: 0 };
   log.read = (...a: Parameters<typeof log.read>) => {
@@ -312,5 +316,32 @@ test('the consumer budget evicts the oldest appends; evicted offsets are read fr
   await none.p.read(0, 1 << 20);
   assert.equal(none.counter.logReads, 1);
   await none.log.close();
+  await log.close();
+});
+
+test('without followers appends are copied into memory only while a consumer reads at the log end', async () => {
+  const budget = new TailCacheBudget(1 << 20);
+  const { log, p, logRead, counter } = await single(budget, false);
+  for (let i = 0; i < 3; i++) await p.appendAsLeader(batchOf(2)); // [0, 6), nobody reading
+  assert.equal(budget.bytes, 0, 'a produce stream without readers takes no copies');
+  await p.read(0, 1 << 20); // a consumer catching up from the log
+  assert.equal(budget.bytes, 0, 'a read below the log end does not start the cache');
+  const waiting = await p.read(6, 1 << 20); // caught up: waits at the log end
+  assert.equal(waiting.records.length, 0);
+  await p.appendAsLeader(batchOf(3)); // [6, 9)
+  assert.ok(budget.bytes > 0, 'cached once a consumer reads at the end');
+  counter.logReads = 0;
+  const r = await p.read(6, 1 << 20);
+  assert.deepEqual(r.records, (await logRead(6, 1 << 20, { maxOffset: 9 })).records);
+  assert.equal(counter.logReads, 0, 'answered from memory');
+  // That read keeps it going for 64 more appends; past them, with no reader, the cache is let go.
+  for (let i = 0; i < 64; i++) await p.appendAsLeader(batchOf(1));
+  assert.ok(budget.bytes > 0);
+  await p.appendAsLeader(batchOf(1));
+  assert.equal(budget.bytes, 0, 'no reader for 64 appends: memory given back, copies stop');
+  const end = log.logEndOffset;
+  const late = await p.read(end - 1, 1 << 20);
+  assert.deepEqual(late.records, (await logRead(end - 1, 1 << 20, { maxOffset: end })).records);
+  assert.equal(counter.logReads, 1, 'read from the log');
   await log.close();
 });

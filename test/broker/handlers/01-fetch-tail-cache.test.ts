@@ -2,6 +2,7 @@
  * Consumers at the log end are answered from the leader's tail cache (replication/leader-tail-cache.ts,
  * log.tail.cache.max.bytes): a kafkajs consumer reading while a producer writes gets every record in order, and
  * with the cache no read below the consumer's bound reaches the log file; with log.tail.cache.max.bytes=0 they do.
+ * (The cache fills only while a consumer reads at the log end, so the producer starts after the first fetch.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,7 +34,11 @@ async function consumeWhileProducing(cacheBytes: number): Promise<{ got: string[
     await producer.connect();
     await consumer.connect();
     await consumer.subscribe({ topics: ['tail'], fromBeginning: true });
+    // A partition caches its appends only while a consumer reads at its log end: produce once one does.
+    let fetches = 0;
+    consumer.on(consumer.events.FETCH, () => void fetches++);
     await consumer.run({ eachMessage: async ({ message }) => void got.push(message.value!.toString()) });
+    await waitUntil('the first fetch', () => fetches > 0);
     for (let i = 0; i < SENDS; i++) {
       const messages = Array.from({ length: 5 }, (_, j) => ({ value: `m${i * 5 + j}-${'x'.repeat(i * 7)}` }));
       await producer.send({ topic: 'tail', acks: -1, messages });
