@@ -4,9 +4,9 @@
  * without reading the log file back (Kafka answers from the page cache with zero-copy sends; Node would read
  * the file through the thread pool, one more asynchronous hop and a copy per fetch).
  *
- * - One `LeaderTailCache` per leading Partition (with followers on the replication budget, without on the
- *   small `log.tail.cache.max.bytes` one, evicted by age only); entries are whole appends
- *   [base, end) in offset order with no gap (an append that does not start at the last entry's end, e.g. after
+ * - One `LeaderTailCache` per leading Partition, filled as partition-tail.ts decides (with followers on the
+ *   replication budget, without on the small `log.tail.cache.max.bytes` one, evicted by age only); entries are
+ *   whole appends [base, end) in offset order with no gap (an append that does not start at the last entry's end, e.g. after
  *   a transaction marker or a duplicate, starts the cache over).
  * - `read(offset, maxBytes, minOneBatch, segmentStart, maxOffset)` answers only from an entry starting exactly
  *   at `offset`: the same whole batches the log would return (those below `maxOffset`, the consumer's HW or

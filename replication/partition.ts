@@ -19,9 +19,8 @@
  *   when the metadata delta comes back. Until a follower has fetched since this node became leader its end
  *   is unknown and the HW waits for it. A leader keeps its latest appends in memory (leader-tail-cache.ts): with
  *   followers for their fetches (`readForFollower`), up to the HW; without, on a small budget of its own
- *   (log.tail.cache.max.bytes), for consumers' reads at the log end (`read`), and only while a consumer reads
- *   there: the copy it takes of a request frame's bytes costs a produce stream without readers ~10 % of the
- *   broker's CPU and V8 major GCs for the external memory (issue #16).
+ *   (log.tail.cache.max.bytes), for consumers' reads at the log end (`read`) while a consumer reads there
+ *   (partition-tail.ts decides).
  * - As follower: `appendAsFollower` writes the leader's batches
  *   unchanged and takes min(leader's HW, log end) as its HW; `truncateTo` removes a divergent tail.
  * - Writes: `appendAsLeader` (produce, internal topics, admin records), `appendTxnMarker`, DeleteRecords.
@@ -43,12 +42,8 @@ import type {
 import type { RecordLocation } from '../storage/batch-scan.js';
 import type { LogConfig } from '../storage/log-config.js';
 import type { PartitionRegistration } from './metadata/image.js';
-import { requestFrameMemory } from '../protocol/frame-memory.js';
-import { LeaderTailCache, type TailCacheBudget } from './leader-tail-cache.js';
+import { PartitionTail } from './partition-tail.js';
 import type { FollowerState, PartitionOptions, PartitionReadOptions, PartitionReadResult } from './partition-types.js';
-
-/** Appends cached without followers after a consumer's read at the log end (see tailReadCredits). */
-const TAIL_READ_CREDITS = 64;
 
 /** A client's current leader epoch of -1: "do not check". */
 export const NO_LEADER_EPOCH = -1;
@@ -83,15 +78,8 @@ export class Partition {
   private leaderStartOffset = 0;
   /** The leader this follower fetches from (-1: none / this node leads). */
   private leaderIdValue = -1;
-  private readonly tailBudget: TailCacheBudget | undefined;
-  private readonly localTailBudget: TailCacheBudget | undefined;
-  /** A leader's latest appends (on tailBudget with followers, localTailBudget without). */
-  private tail: LeaderTailCache | undefined;
-  /**
-   * Without followers, appends are copied into the tail cache only while a consumer reads at the log end: a read
-   * there (or one the cache answered) sets this to TAIL_READ_CREDITS, each cached append uses one.
-   */
-  private tailReadCredits = 0;
+  /** A leader's latest appends in memory (partition-tail.ts). */
+  private readonly tail: PartitionTail;
 
   constructor(
     readonly log: PartitionLog,
@@ -105,8 +93,7 @@ export class Partition {
     this.onChange = options.onChange;
     this.localId = options.localId ?? 0;
     this.alterIsr = options.alterIsr;
-    this.tailBudget = options.tailCache;
-    this.localTailBudget = options.localTailCache;
+    this.tail = new PartitionTail(log, options);
     if (this.leader) this.assignEpochStart();
   }
 
@@ -130,7 +117,7 @@ export class Partition {
     if (leaderEpoch < this.epoch) throw new PartitionStateError(`epoch ${leaderEpoch} < ${this.epoch}`, -1);
     this.epoch = leaderEpoch;
     this.leader = true;
-    this.tail?.clear();
+    this.tail.clear();
     this.leaderIdValue = this.localId;
     this.followerEnds.clear();
     this.followers.clear();
@@ -158,7 +145,7 @@ export class Partition {
     if (leaderEpoch < this.epoch) throw new PartitionStateError(`epoch ${leaderEpoch} < ${this.epoch}`, -1);
     this.epoch = leaderEpoch;
     this.leader = false;
-    this.tail?.clear();
+    this.tail.clear();
     this.leaderIdValue = leaderId;
     this.followerEnds.clear();
     this.followers.clear();
@@ -265,8 +252,7 @@ export class Partition {
     }
     if (hw <= this.log.highWatermark) return false;
     this.log.updateHighWatermark(hw);
-    // Every in-sync follower has what lies below the HW (without followers, entries leave by age: the budget).
-    if (this.followers.size > 0) this.tail?.evictBelow(hw);
+    this.tail.hwMoved(hw, this.followers.size > 0);
     return true;
   }
 
@@ -286,17 +272,8 @@ export class Partition {
     const appending = this.log.append(records, { ...options, leaderEpoch: this.epoch });
     onQueued?.();
     const r = await appending;
-    const local = this.followers.size === 0;
-    const budget = local ? (this.tailReadCredits > 0 ? this.localTailBudget : undefined) : this.tailBudget;
-    if (local && budget) this.tailReadCredits--;
-    if (!r.duplicate && this.leader && budget) {
-      if (this.tail?.budget !== budget) {
-        this.tail?.clear();
-        this.tail = new LeaderTailCache(budget);
-      }
-      // A request frame's memory is reused once the request is done: the cache keeps a copy of such bytes.
-      this.tail.add(r.baseOffset, r.lastOffset + 1, requestFrameMemory.owned(records));
-    } else if (!r.duplicate) this.tail?.clear();
+    const followers = this.followers.size > 0;
+    if (this.leader) this.tail.appended(records, r.baseOffset, r.lastOffset + 1, r.duplicate === true, followers);
     this.acknowledged(r.lastOffset + 1, !r.duplicate);
     return r;
   }
@@ -305,7 +282,7 @@ export class Partition {
   async appendTxnMarker(m: Omit<TxnMarkerRequest, 'leaderEpoch'>): Promise<AppendResult> {
     this.requireLeader();
     const r = await this.log.appendTxnMarker({ ...m, leaderEpoch: this.epoch });
-    if (!r.duplicate) this.tail?.clear(); // not cached: the cache no longer reaches the log end
+    if (!r.duplicate) this.tail.clear(); // not cached: the cache no longer reaches the log end
     this.acknowledged(r.lastOffset + 1, !r.duplicate);
     return r;
   }
@@ -420,9 +397,8 @@ export class Partition {
   async read(fetchOffset: number, maxBytes: number, options: PartitionReadOptions = {}): Promise<PartitionReadResult> {
     const lso = this.log.lastStableOffset;
     const limit = options.readCommitted ? lso : this.log.highWatermark;
-    const cached = this.readTail(fetchOffset, maxBytes, options.minOneBatch ?? true, limit, options.alloc);
-    // A consumer at the log end (waiting there, or served from the cache) keeps the appends coming into memory.
-    if (cached || fetchOffset >= limit) this.tailReadCredits = TAIL_READ_CREDITS;
+    const minOne = options.minOneBatch ?? true;
+    const cached = this.leader ? this.tail.read(fetchOffset, maxBytes, minOne, limit, true, options.alloc) : undefined;
     if (cached) {
       const { highWatermark, logStartOffset, logEndOffset } = this.log;
       return {
@@ -449,7 +425,8 @@ export class Partition {
    */
   readForFollower(fetchOffset: number, maxBytes: number, minOneBatch = true): Promise<ReadResult> {
     const log = this.log;
-    const records = this.readTail(fetchOffset, maxBytes, minOneBatch, log.logEndOffset);
+    const end = log.logEndOffset;
+    const records = this.leader ? this.tail.read(fetchOffset, maxBytes, minOneBatch, end, false) : undefined;
     if (records) {
       const { highWatermark, logStartOffset, logEndOffset } = log;
       return Promise.resolve({ errorCode: ErrorCode.NONE, records, highWatermark, logStartOffset, logEndOffset });
@@ -457,32 +434,9 @@ export class Partition {
     return this.readLocal(fetchOffset, maxBytes, minOneBatch);
   }
 
-  /** A leader's read below `maxOffset` from the tail cache, undefined when the log must answer. */
-  private readTail(
-    fetchOffset: number,
-    maxBytes: number,
-    minOneBatch: boolean,
-    maxOffset: number,
-    alloc?: (length: number) => Buffer,
-  ): Buffer | undefined {
-    const log = this.log;
-    // Only in the active segment: a rolled one may since have been compacted (or its start deleted), and the
-    // cache still holds its appends as written.
-    if (!this.leader || !this.tail || fetchOffset < Math.max(log.logStartOffset, log.activeSegmentBase)) {
-      return undefined;
-    }
-    const bound = Math.min(maxOffset, log.logEndOffset);
-    // The cache answers only when it reaches the bound: a write it does not hold (a transaction marker, an
-    // append not yet added) must not cut an answer short of what the log returns.
-    if (fetchOffset >= bound || this.tail.end < bound) return undefined;
-    // From the active segment no later segment begins: the read never needs to stop at one (no segmentStart).
-    return this.tail.read(fetchOffset, maxBytes, minOneBatch, undefined, maxOffset, alloc);
-  }
-
   /** Drop the tail cache (the partition is no longer hosted here). */
   releaseTailCache(): void {
-    this.tail?.clear();
-    this.tail = undefined;
+    this.tail.clear();
   }
 
   /** Whole batches from `fetchOffset` up to the log end (coordinators replaying their own topics). */
