@@ -8,7 +8,10 @@
 # and the responses the socket took only in part (a write on it before the next request: the rest, written on
 # POLLOUT) with the delay of that rest after the writev.
 # librdkafka keeps one Fetch in flight per broker: consume MB/s = response bytes / (handle + writev + client).
-# On a shared machine these medians move far less with the load than MB/s does: compare A/B with them.
+# On a shared machine these medians move far less with the load than MB/s does, but the tracing costs: consume-1k
+# ran ~20 % slower traced (1,010-1,190 vs 1,225-1,470 MB/s, load 4-5) and waits on wake-ups grow, the rest's most:
+# traced, an 8 MiB SO_SNDBUF (LD_PRELOAD experiment) took the partial writes from ~75 % to ~0 % and MB/s up
+# 10-20 %; untraced, 8 alternating pairs: 1,337 vs 1,365 MB/s. Confirm a gain seen here with untraced runs.
 # usage: test/bench/fetch-cycle.sh BROKER_PID COMMAND...   (needs perf with `perf trace`, run as root)
 # e.g.   test/bench/fetch-cycle.sh "$pid" /tmp/perf-bin/loadgen consume -b 127.0.0.1:9092 -t t -n 1000000
 set -euo pipefail
