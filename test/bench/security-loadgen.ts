@@ -20,7 +20,9 @@
  * one unmeasured warm-up run per broker and listener comes first. Per run it reports the generator's figure,
  * the broker's CPU seconds (/proc, 10 ms ticks; GC timing makes it vary by 2x between runs of one broker) and
  * the 1-minute load average; it prints a table and one JSON line (`security-json {...}`) on stdout. No goal
- * is asserted.
+ * is asserted. A second table gives CPU seconds per GB produced (medians): the broker's, its main thread's (the
+ * event loop: TLS decryption and all JS), the generator's, and (broker + generator) A / B, the throughput ratio
+ * to expect where both compete for the 2 shared cores (the wall-clock ratio swings with the machine's load).
  * Env: ROUNDS (3), PARTS (tls,acls), AUTO_CREATE (0), TLS_COUNT (1000000), ACL_COUNT (1000000), ACLS (10000),
  * GEN_TIMEOUT (300 s per run), BIN (/tmp/perf-bin), PERF / SHARED_DIR (where the perf scripts are, to build
  * loadgen), BROKER_NODE_ARGS (node flags of the brokers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
@@ -100,8 +102,12 @@ export function benchAcls(total: number): AclBinding[] {
 interface Run {
   value: number;
   brokerCpuS: number;
+  /** The broker's main thread (its event loop). */
+  brokerMainCpuS: number;
   generatorCpuS: number;
   load1: number;
+  /** GB (1e9 B) of record values produced. */
+  gb: number;
 }
 
 interface Target {
@@ -120,6 +126,7 @@ async function measure(t: Target, count: number, size: number, metric: string, b
   // auto-created (LEADER_NOT_AVAILABLE, as Kafka answers) only after 1 s, a fixed delay in every run.
   if (!AUTO_CREATE) await t.admin.createTopic({ name: topic });
   const cpu0 = cpuSeconds(t.broker.pid);
+  const main0 = cpuSeconds(t.broker.pid, t.broker.pid);
   let f: Figures;
   try {
     f = await produce(bin, t.bootstrap, topic, count, size, t.extra, GEN_TIMEOUT);
@@ -130,13 +137,16 @@ async function measure(t: Target, count: number, size: number, metric: string, b
   const run = {
     value: Number(f.get(metric)),
     brokerCpuS: Number((cpuSeconds(t.broker.pid) - cpu0).toFixed(2)),
+    brokerMainCpuS: Number((cpuSeconds(t.broker.pid, t.broker.pid) - main0).toFixed(2)),
     generatorCpuS: Number(f.get('cpu_s')),
     load1: load1(),
+    gb: (count * size) / 1e9,
   };
   await t.admin.deleteTopics([topic]).catch((e: Error) => say(`delete ${topic}: ${e.message}`));
   say(
     `${t.label.padEnd(10)} ${count} x ${size} B: ${fmt(run.value)} ${metric}, elapsed ${f.get('elapsed_s')} s, ` +
-      `broker cpu ${fmt(run.brokerCpuS)} s, generator cpu ${fmt(run.generatorCpuS)} s, load1 ${run.load1}`,
+      `broker cpu ${fmt(run.brokerCpuS)} s (main thread ${fmt(run.brokerMainCpuS)}), ` +
+      `generator cpu ${fmt(run.generatorCpuS)} s, load1 ${run.load1}`,
   );
   return run;
 }
@@ -284,6 +294,27 @@ function report(tls: Result | undefined, acls: Result | undefined, load0: number
   if (acls) rows.push(row(`produce-100 msg/s none|${ACLS} ACLs`, acls, 0, '>= 0.9'));
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i])).join('  ')}\n`);
+  const perGb = (xs: Run[], k: 'brokerCpuS' | 'brokerMainCpuS' | 'generatorCpuS'): number =>
+    median(xs.map((x) => x[k] / x.gb));
+  const sides = (xs: Run[]) => ({
+    broker: Number(fmt(perGb(xs, 'brokerCpuS'))),
+    brokerMain: Number(fmt(perGb(xs, 'brokerMainCpuS'))),
+    generator: Number(fmt(perGb(xs, 'generatorCpuS'))),
+  });
+  const shareRatio = (r: Result): number => {
+    const [a, b] = [sides(r.a), sides(r.b)];
+    return Number(((a.broker + a.generator) / (b.broker + b.generator)).toFixed(3));
+  };
+  const cpuRows = [['cpu s/GB, medians', 'broker A|B', 'broker main thread A|B', 'generator A|B', '(broker+gen) A/B']];
+  const cpuRow = (name: string, r: Result): string[] => {
+    const [a, b] = [sides(r.a), sides(r.b)];
+    const pair = (k: keyof typeof a): string => `${fmt(a[k])}|${fmt(b[k])}`;
+    return [name, pair('broker'), pair('brokerMain'), pair('generator'), fmt(shareRatio(r), 3)];
+  };
+  if (tls) cpuRows.push(cpuRow('produce-1k PLAINTEXT|SSL', tls));
+  if (acls) cpuRows.push(cpuRow(`produce-100 none|${ACLS} ACLs`, acls));
+  const cpuWidths = cpuRows[0].map((_, i) => Math.max(...cpuRows.map((r) => r[i].length)));
+  for (const r of cpuRows) process.stdout.write(`${r.map((c, i) => c.padEnd(cpuWidths[i])).join('  ')}\n`);
   const load1End = load1();
   process.stdout.write(
     `load average: start ${load0.join(' ')}, end ${loadavg().map((x) => x.toFixed(2))} ` +
@@ -300,6 +331,8 @@ function report(tls: Result | undefined, acls: Result | undefined, load0: number
       sslMBps: tls.medianB,
       tlsRatio: tls.ratio,
       tlsCpuRatio: Number((cpu(tls.a) / cpu(tls.b)).toFixed(3)),
+      tlsCpuPerGb: { plaintext: sides(tls.a), ssl: sides(tls.b) },
+      tlsCpuShareRatio: shareRatio(tls),
     }),
     ...(acls && {
       noAclsMps: Math.round(acls.medianA),

@@ -132,9 +132,12 @@ export function runLoadgen(
   });
 }
 
-/** utime + stime of a process in seconds (USER_HZ = 100). */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/**
+ * utime + stime of a process in seconds (USER_HZ = 100); with `tid`, of that thread only (`tid` = `pid`: the
+ * main thread, a Node process's event loop, which runs TLS decryption and every JS callback).
+ */
+export function cpuSeconds(pid: number, tid?: number): number {
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
 }

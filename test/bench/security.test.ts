@@ -44,4 +44,11 @@ test('the security bench (loadgen mode) completes against runnel start with tiny
   assert.equal(out.acls, 50);
   const runs = out.runs as Record<string, Array<{ value: number }>>;
   for (const k of ['plaintext', 'ssl', 'noAcls', 'withAcls']) assert.equal(runs[k].length, 1, k);
+  // CPU per GB of each side (tiny runs may take 0 ticks: finite and >= 0, not > 0).
+  const perGb = out.tlsCpuPerGb as Record<string, Record<string, number>>;
+  for (const side of ['plaintext', 'ssl']) {
+    for (const k of ['broker', 'brokerMain', 'generator']) {
+      assert.ok(Number.isFinite(perGb[side][k]) && perGb[side][k] >= 0, `${side} ${k}: ${perGb[side][k]}`);
+    }
+  }
 });
