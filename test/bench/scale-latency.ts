@@ -325,7 +325,8 @@ export function latencyRows(out: Record<string, unknown>): [string, string, stri
   const line = (label: string, s: Summary | undefined, target = ''): void => {
     if (!s) return;
     const v = `ack p50 ${us(s.ack_p50)} p99 ${us(s.ack_p99)}, e2e p50 ${us(s.e2e_p50)} p99 ${us(s.e2e_p99)}`;
-    rows.push([label, `${v} (load ${s.load.map((x) => x.toFixed(1)).join('/')})`, target]);
+    const cpu = typeof s.cpu_s === 'number' && Number.isFinite(s.cpu_s) ? `, broker CPU ${s.cpu_s} s` : '';
+    rows.push([label, `${v}${cpu} (load ${s.load.map((x) => x.toFixed(1)).join('/')})`, target]);
   };
   const i = out.idleConsumers as IdleFigures | undefined;
   if (i) {
