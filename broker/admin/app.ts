@@ -29,15 +29,15 @@ import { AdminMetrics, groupOffsets } from './metrics.js';
 import { decodeConsumerAssignment } from '../../protocol/consumer-protocol.js';
 import { HttpError, produceJson, readJson, type Encoding, type JsonRecord } from './records.js';
 import { deleteTopicOffsets } from '../groups/offsets.js';
-import type { PendingObservations } from './request-tally.js';
+import type { RequestStats } from './request-stats.js';
 import { registerManageRoutes } from './manage.js';
 import { registerAdminAuth } from './auth.js';
 import type { ListenerTls } from '../security/tls.js';
 import { AclOperation, AclResourceType } from '../authorizer.js';
 
 export interface AdminAppOptions {
-  /** Observations made before the app loaded (server.ts): replayed into the metrics, then the metrics observe. */
-  pending?: PendingObservations;
+  /** The admin server's request and flush metrics, fed since it started (server.ts); the app's own otherwise. */
+  stats?: RequestStats;
   /** fastify's serverFactory (server.ts serves fastify's handler from its own, already listening, server). */
   serverFactory?: FastifyServerFactory;
   /** The TLS of an https admin API (client certificates authenticate, auth.ts). */
@@ -120,8 +120,7 @@ export function buildAdminApp(broker: Broker, opts: AdminAppOptions = {}): Fasti
     ajv: { customOptions: { removeAdditional: false } },
     ...(opts.serverFactory ? { serverFactory: opts.serverFactory } : {}),
   });
-  const metrics = new AdminMetrics(broker);
-  if (opts.pending) metrics.replay(opts.pending.drain());
+  const metrics = new AdminMetrics(broker, opts.stats);
   broker.requestObserver = metrics.observe;
   broker.flushObserver = metrics.observeFlush;
   app.addHook('onClose', async () => {

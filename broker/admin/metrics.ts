@@ -2,92 +2,34 @@
  * Prometheus metrics of one broker, in a registry of its own (several brokers can share a process):
  * prom-client's default process metrics, Kafka requests by API, version and error code with a latency
  * histogram (fed by the connection layer's `onRequest` callback through request-tally.ts), bytes and records
- * in/out per topic, flush (fsync) latency (the storage flushers' observer hook), and gauges read from the
+ * in/out per topic, flush (fsync) latency (the storage flushers' observer hook) — these kept, without
+ * prom-client, in request-stats.ts and read at scrape time — and gauges read from the
  * broker at scrape time (partition offsets and sizes, consumer-group lag, connections, waiting fetches,
  * produces waiting on a flush, log recovery time of this start in total and per partition), and client quota
  * throttling per user and client-id (only clients that were throttled get series). Loaded only
- * with the admin app, on its first HTTP request; observations made before are replayed (request-tally.ts).
+ * with the admin app, on its first HTTP request; what came before is in the admin server's RequestStats.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, type Metric, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Broker } from '../broker.js';
 import type { RequestEvent } from '../connection.js';
 import { errorName } from '../../protocol/generated/error-codes.js';
 import { fetchOffsets } from '../groups/offsets.js';
-import { tallyRequest, type Observation, type RequestTally } from './request-tally.js';
+import { tallyRequest } from './request-tally.js';
+import { type Buckets, type Flow, RequestStats } from './request-stats.js';
 
 export { countRecords } from './request-tally.js';
 
 export class AdminMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'api' | 'version' | 'error'>;
-  private readonly latency: Histogram<'api' | 'version'>;
-  private readonly bytesIn: Counter<'topic'>;
-  private readonly recordsIn: Counter<'topic'>;
-  private readonly bytesOut: Counter<'topic'>;
-  private readonly recordsOut: Counter<'topic'>;
-  private readonly flushLatency: Histogram;
-  private readonly throttleTime: Counter<'user' | 'client_id'>;
-  private readonly throttled: Counter<'user' | 'client_id' | 'api'>;
 
-  constructor(private readonly broker: Broker) {
+  constructor(
+    private readonly broker: Broker,
+    /** The admin server's, fed since it started; a fresh one where the app is built alone (tests). */
+    readonly stats: RequestStats = new RequestStats(),
+  ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.requests = new Counter({
-      name: 'runnel_requests_total',
-      help: 'Kafka requests handled, by API name, version and error code (first non-zero error in the response).',
-      labelNames: ['api', 'version', 'error'],
-      registers,
-    });
-    this.latency = new Histogram({
-      name: 'runnel_request_duration_seconds',
-      help: 'Time from a decoded request to its encoded response, by API name and version.',
-      labelNames: ['api', 'version'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers,
-    });
-    this.bytesIn = new Counter({
-      name: 'runnel_topic_bytes_in_total',
-      help: 'Record batch bytes appended by produce (Kafka and HTTP), by topic.',
-      labelNames: ['topic'],
-      registers,
-    });
-    this.recordsIn = new Counter({
-      name: 'runnel_topic_records_in_total',
-      help: 'Records appended by produce (Kafka and HTTP), from batch headers, by topic.',
-      labelNames: ['topic'],
-      registers,
-    });
-    this.bytesOut = new Counter({
-      name: 'runnel_topic_bytes_out_total',
-      help: 'Record bytes sent in Fetch responses, by topic.',
-      labelNames: ['topic'],
-      registers,
-    });
-    this.recordsOut = new Counter({
-      name: 'runnel_topic_records_out_total',
-      help: 'Records sent in Fetch responses, from batch headers, by topic.',
-      labelNames: ['topic'],
-      registers,
-    });
-    this.flushLatency = new Histogram({
-      name: 'runnel_log_flush_duration_seconds',
-      help: 'Duration of partition log flushes (one group commit: fdatasync of segments, index and directory fsyncs).',
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers,
-    });
-
-    this.throttleTime = new Counter({
-      name: 'runnel_client_throttle_time_seconds_total',
-      help: 'Time clients were throttled (connection muted) for exceeding their quotas, by user and client id.',
-      labelNames: ['user', 'client_id'],
-      registers,
-    });
-    this.throttled = new Counter({
-      name: 'runnel_client_throttled_requests_total',
-      help: 'Responses that throttled their client (throttle_time_ms > 0), by user, client id and API.',
-      labelNames: ['user', 'client_id', 'api'],
-      registers,
-    });
+    registerStatsMetrics(this.registry, stats);
 
     const logs = () => {
       try {
@@ -208,7 +150,7 @@ export class AdminMetrics {
   /** The connection layer's per-request callback. Never throws. */
   readonly observe = (e: RequestEvent): void => {
     try {
-      this.recordRequest(tallyRequest(this.broker, e));
+      this.stats.record(tallyRequest(this.broker, e));
     } catch (err) {
       this.broker.log.debug({ err: (err as Error).message }, 'metrics: request not recorded');
     }
@@ -216,38 +158,134 @@ export class AdminMetrics {
 
   /** The storage flushers' callback. */
   readonly observeFlush = (seconds: number): void => {
-    this.flushLatency.observe(seconds);
+    this.stats.observeFlush(seconds);
   };
-
-  /** Replay observations made before the metrics loaded. */
-  replay(items: Observation[]): void {
-    for (const o of items) {
-      if (o.kind === 'request') this.recordRequest(o.tally);
-      else this.observeFlush(o.seconds);
-    }
-  }
-
-  private recordRequest(t: RequestTally): void {
-    const version = String(t.version);
-    this.requests.inc({ api: t.api, version, error: errorName(t.errorCode) });
-    this.latency.observe({ api: t.api, version }, t.seconds);
-    for (const f of t.in) this.appended(f.topic, f.bytes, f.records);
-    if (t.throttle) {
-      const { user, clientId, seconds } = t.throttle;
-      this.throttleTime.inc({ user, client_id: clientId }, seconds);
-      this.throttled.inc({ user, client_id: clientId, api: t.api });
-    }
-    for (const f of t.out) {
-      this.bytesOut.inc({ topic: f.topic }, f.bytes);
-      this.recordsOut.inc({ topic: f.topic }, f.records);
-    }
-  }
 
   /** Count an append (Kafka Produce or the HTTP API). */
   appended(topic: string, bytes: number, records: number): void {
-    this.bytesIn.inc({ topic }, bytes);
-    this.recordsIn.inc({ topic }, records);
+    this.stats.appended(topic, bytes, records);
   }
+}
+
+type Labels = Record<string, string>;
+interface Sample {
+  value: number;
+  labels: Record<string, string | number>;
+  sharedLabels?: Labels;
+  metricName?: string;
+}
+
+/**
+ * A metric of the registry whose samples are read from RequestStats at scrape time (prom-client formats them
+ * as its own Counter and Histogram: a histogram's `le` label first, then its shared labels).
+ */
+function collected(
+  registry: Registry,
+  name: string,
+  help: string,
+  type: 'counter' | 'histogram',
+  samples: () => Sample[],
+): void {
+  const get = async () => ({ name, help, type, aggregator: 'sum', values: samples() });
+  registry.registerMetric({ name, help, type, aggregator: 'sum', get, reset() {} } as unknown as Metric);
+}
+
+function histogramSamples(name: string, h: Buckets, labels: Labels): Sample[] {
+  const out: Sample[] = [];
+  let acc = 0;
+  for (let i = 0; i < h.bounds.length; i++) {
+    acc += h.counts[i];
+    out.push({ metricName: `${name}_bucket`, labels: { le: h.bounds[i] }, sharedLabels: labels, value: acc });
+  }
+  out.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' }, sharedLabels: labels, value: h.count });
+  out.push({ metricName: `${name}_sum`, labels: {}, sharedLabels: labels, value: h.sum });
+  out.push({ metricName: `${name}_count`, labels: {}, sharedLabels: labels, value: h.count });
+  return out;
+}
+
+function flowSamples(m: Map<string, Flow>, pick: (f: Flow) => number): Sample[] {
+  return [...m].map(([topic, f]) => ({ labels: { topic }, value: pick(f) }));
+}
+
+function registerStatsMetrics(registry: Registry, stats: RequestStats): void {
+  collected(
+    registry,
+    'runnel_requests_total',
+    'Kafka requests handled, by API name, version and error code (first non-zero error in the response).',
+    'counter',
+    () =>
+      [...stats.requests.values()].map((c) => ({
+        labels: { api: c.api, version: c.version, error: errorName(c.errorCode) },
+        value: c.n,
+      })),
+  );
+  const latency = 'runnel_request_duration_seconds';
+  collected(
+    registry,
+    latency,
+    'Time from a decoded request to its encoded response, by API name and version.',
+    'histogram',
+    () =>
+      [...stats.latency.values()].flatMap((l) => histogramSamples(latency, l.h, { api: l.api, version: l.version })),
+  );
+  collected(
+    registry,
+    'runnel_topic_bytes_in_total',
+    'Record batch bytes appended by produce (Kafka and HTTP), by topic.',
+    'counter',
+    () => flowSamples(stats.in, (f) => f.bytes),
+  );
+  collected(
+    registry,
+    'runnel_topic_records_in_total',
+    'Records appended by produce (Kafka and HTTP), from batch headers, by topic.',
+    'counter',
+    () => flowSamples(stats.in, (f) => f.records),
+  );
+  collected(
+    registry,
+    'runnel_topic_bytes_out_total',
+    'Record bytes sent in Fetch responses, by topic.',
+    'counter',
+    () => flowSamples(stats.out, (f) => f.bytes),
+  );
+  collected(
+    registry,
+    'runnel_topic_records_out_total',
+    'Records sent in Fetch responses, from batch headers, by topic.',
+    'counter',
+    () => flowSamples(stats.out, (f) => f.records),
+  );
+  const flush = 'runnel_log_flush_duration_seconds';
+  collected(
+    registry,
+    flush,
+    'Duration of partition log flushes (one group commit: fdatasync of segments, index and directory fsyncs).',
+    'histogram',
+    () => histogramSamples(flush, stats.flush, {}),
+  );
+  collected(
+    registry,
+    'runnel_client_throttle_time_seconds_total',
+    'Time clients were throttled (connection muted) for exceeding their quotas, by user and client id.',
+    'counter',
+    () =>
+      [...stats.throttleTime.values()].map((t) => ({
+        labels: { user: t.user, client_id: t.clientId },
+        value: t.seconds,
+      })),
+  );
+  collected(
+    registry,
+    'runnel_client_throttled_requests_total',
+    'Responses that throttled their client (throttle_time_ms > 0), by user, client id and API.',
+    'counter',
+    () =>
+      [...stats.throttled.values()].map((t) => ({
+        labels: { user: t.user, client_id: t.clientId, api: t.api },
+        value: t.n,
+      })),
+  );
 }
 
 export interface GroupOffset {

@@ -4,9 +4,8 @@
  * record bytes/records appended (Produce) or sent (Fetch) per topic. Record counts come from batch headers;
  * nothing is decoded.
  *
- * The admin server loads fastify and prom-client on its first HTTP request (start-up budget); until then
- * the broker's observers put tallies and flush durations in a bounded PendingObservations buffer that the
- * metrics replay when they load, so no request and no fsync goes uncounted.
+ * The admin server feeds tallies to its RequestStats (request-stats.ts) from the start, before and after
+ * fastify and prom-client load (on its first HTTP request), so no request goes uncounted.
  */
 import type { RequestEvent } from '../connection.js';
 import type { Broker } from '../broker.js';
@@ -110,33 +109,4 @@ export function tallyRequest(broker: Broker, e: RequestEvent): RequestTally {
     }
   }
   return t;
-}
-
-export type Observation = { kind: 'request'; tally: RequestTally } | { kind: 'flush'; seconds: number };
-
-/**
- * Observations made before the metrics load. Bounded: at `limit` entries `onFull` is called once (the
- * admin server then loads the metrics, which drain this buffer); entries past the limit are still kept
- * until that load completes, so nothing is lost, only the wait is bounded.
- */
-export class PendingObservations {
-  readonly items: Observation[] = [];
-  private fullCalled = false;
-
-  constructor(
-    private readonly limit: number,
-    private readonly onFull: () => void,
-  ) {}
-
-  push(o: Observation): void {
-    this.items.push(o);
-    if (this.items.length >= this.limit && !this.fullCalled) {
-      this.fullCalled = true;
-      this.onFull();
-    }
-  }
-
-  drain(): Observation[] {
-    return this.items.splice(0, this.items.length);
-  }
 }

@@ -1,9 +1,10 @@
 /**
  * Starts the admin HTTP API on host:port (port 0 picks a free one). Imported dynamically by Broker.start
  * after the Kafka listener accepts. Binding is cheap (node:http only): fastify, prom-client and the routes
- * (app.ts, metrics.ts) load on the first HTTP request — or when `PENDING_LIMIT` observations wait for the
- * metrics — so an idle or embedded broker never pays for them (start-up budget). Until then the broker's
- * request and flush observers buffer compact tallies (request-tally.ts) that the metrics replay on load.
+ * (app.ts, metrics.ts) load on the first HTTP request only, so an idle or embedded broker never pays for them
+ * (start-up budget) and traffic never triggers that load (a synchronous require that blocks the event loop
+ * for hundreds of ms). The broker's request and flush observers feed a RequestStats (request-stats.ts) from
+ * the start; the metrics read it once loaded.
  *
  * With `admin.ssl.enabled` the server is node:https with the server options of the `ADMIN` listener's TLS
  * (security/tls.ts: the `ssl.*` configs, `listener.name.admin.ssl.*` overrides, client authentication, and the
@@ -14,12 +15,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Broker } from '../broker.js';
-import { PendingObservations, tallyRequest } from './request-tally.js';
+import { tallyRequest } from './request-tally.js';
+import { RequestStats } from './request-stats.js';
 import { InternalError } from '../../protocol/errors.js';
 import type { ListenerTls } from '../security/tls.js';
-
-/** Observations kept before the metrics load; at this many the admin app is loaded to drain them. */
-export const PENDING_LIMIT = 10_000;
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -45,17 +44,15 @@ export async function startAdminServer(
   let closeApp: (() => Promise<void>) | undefined;
   let closed = false;
 
-  const pending = new PendingObservations(PENDING_LIMIT, () => {
-    load().catch((err: Error) => log.error({ err: err.message }, 'loading the admin API failed'));
-  });
+  const stats = new RequestStats();
   const requestObserver = (e: Parameters<NonNullable<Broker['requestObserver']>>[0]): void => {
     try {
-      pending.push({ kind: 'request', tally: tallyRequest(broker, e) });
+      stats.record(tallyRequest(broker, e));
     } catch {
       // metrics never break a request
     }
   };
-  const flushObserver = (seconds: number): void => pending.push({ kind: 'flush', seconds });
+  const flushObserver = (seconds: number): void => stats.observeFlush(seconds);
   broker.requestObserver = requestObserver;
   broker.flushObserver = flushObserver;
 
@@ -92,7 +89,7 @@ export async function startAdminServer(
       const { buildAdminApp } = await import('./app.js');
       let captured: Handler | undefined;
       const app = buildAdminApp(broker, {
-        pending,
+        stats,
         tls,
         serverFactory: (h) => {
           captured = h;

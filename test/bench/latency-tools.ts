@@ -73,7 +73,18 @@ export function runLat(lat: string, o: LatOptions): Promise<LatFigures> {
 }
 
 /** librdkafka's mock cluster (one broker): its bootstrap and a stop function. */
-export async function startMock(workDir: string): Promise<{ boot: string; stop: () => Promise<void> }> {
+/** CPU seconds (utime + stime) a process has used so far, from /proc (NaN where unreadable). */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // fields 14 and 15, in clock ticks (USER_HZ 100 on Linux)
+  } catch {
+    return Number.NaN;
+  }
+}
+
+export async function startMock(workDir: string): Promise<{ boot: string; pid: number; stop: () => Promise<void> }> {
   const bin = '/tmp/mockcluster';
   if (!existsSync(bin)) {
     const src = join(SHARED, 'mock/mockcluster.c');
@@ -85,6 +96,7 @@ export async function startMock(workDir: string): Promise<{ boot: string; stop: 
   const boot = readFileSync(portFile, 'utf8').trim();
   return {
     boot,
+    pid: child.pid ?? -1,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((r) => child.once('exit', () => r()));

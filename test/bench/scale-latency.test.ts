@@ -51,7 +51,11 @@ test('bench:scale latency scenarios with tiny counts complete and report every f
   assert.equal(i.idle, 10);
   assert.equal(i.idleErrors, 0);
   assert.ok((i.idleFetches as number) >= 10, `idle fetches ${i.idleFetches}`);
-  for (const k of ['runnel', 'runnelIdle', 'mock', 'mockIdle']) finite(i[k], `idleConsumers.${k}`);
+  for (const k of ['runnel', 'runnelIdle', 'mock', 'mockIdle']) {
+    finite(i[k], `idleConsumers.${k}`);
+    const cpu = (i[k] as Record<string, number>).cpu_s;
+    assert.ok(Number.isFinite(cpu) && cpu >= 0, `idleConsumers.${k}.cpu_s ${cpu}`);
+  }
   for (const k of ['cleaner', 'retention']) {
     finite(f[k].idle, `${k}.idle`);
     finite(f[k].busy, `${k}.busy`);

@@ -5,7 +5,8 @@
  * Each runs `lat` (10k msg/s of 100 B, acks 1, linger 5 ms, fetch.wait.max.ms 500: broker-compare.sh's `latency`)
  * against a broker child process, A/B alternately over ROUNDS rounds, and reports medians of the rounds:
  *   idle-consumers  plain vs with IDLE (200) raw-protocol consumers long-polling (Fetch max wait 500 ms) the
- *                   partitions of other, empty topics; on Runnel and on the mock (which gets the same consumers)
+ *                   partitions of other, empty topics; on Runnel and on the mock (which gets the same consumers);
+ *                   each run's broker CPU seconds (cpu_s, /proc utime+stime) tell what the idle polls cost
  *   cleaner         ack/e2e while the log cleaner compacts FILL_MIB (1024) of keyed records (KEYS distinct keys,
  *                   segment.bytes SEGMENT_MIB) vs with the cleaner idle: the topic is filled with cleanup.policy
  *                   delete, measured, switched to compact (log.cleaner.backoff.ms 1000) and measured while it
@@ -29,6 +30,7 @@ import {
   eventLoopDelay,
   fill,
   latBinary,
+  processCpuSeconds,
   ratio,
   runLat,
   startMock,
@@ -41,7 +43,7 @@ const num = (name: string, dflt: number): number => {
   return Number.isFinite(v) && v >= 0 ? v : dflt;
 };
 const load = (): string => loadavg()[0]!.toFixed(2);
-const METRICS = ['ack_p50', 'ack_p99', 'e2e_p50', 'e2e_p99', 'e2e_max', 'eld_max_ms', 'eld_p99_ms'] as const;
+const METRICS = ['ack_p50', 'ack_p99', 'e2e_p50', 'e2e_p99', 'e2e_max', 'eld_max_ms', 'eld_p99_ms', 'cpu_s'] as const;
 
 /** Median of each metric over the runs, plus the load averages seen. */
 export interface Summary {
@@ -74,10 +76,13 @@ function common(): Common {
   };
 }
 
-async function measure(c: Common, boot: string, topic: string): Promise<LatFigures & { load: number }> {
+/** One lat run; with `pid`, the broker's CPU seconds over it (cpu_s). */
+async function measure(c: Common, boot: string, topic: string, pid?: number): Promise<LatFigures & { load: number }> {
   const l = Number(load());
   const t0 = Date.now();
+  const cpu0 = pid === undefined ? Number.NaN : processCpuSeconds(pid);
   const f = await runLat(c.lat, { boot, topic, rate: c.rate, count: c.count, fetchWaitMs: c.fetchWaitMs });
+  if (pid !== undefined) f.cpu_s = Math.round((processCpuSeconds(pid) - cpu0) * 100) / 100;
   let eld = '';
   if (env.ELD_FILE) {
     // Debug runs (event-loop-probe.ts loaded into the broker): the broker's worst event-loop delay meanwhile.
@@ -86,7 +91,8 @@ async function measure(c: Common, boot: string, topic: string): Promise<LatFigur
     f.eld_p99_ms = d.p99Ms;
     eld = `, event loop delay max ${d.maxMs} ms, p99 ${d.p99Ms} ms`;
   }
-  say(`  ${topic}: ack p99 ${f.ack_p99} us, e2e p50 ${f.e2e_p50} p99 ${f.e2e_p99} us (load ${l}${eld})`);
+  const cpu = f.cpu_s === undefined ? '' : `, broker CPU ${f.cpu_s} s`;
+  say(`  ${topic}: ack p99 ${f.ack_p99} us, e2e p50 ${f.e2e_p50} p99 ${f.e2e_p99} us (load ${l}${eld}${cpu})`);
   return { ...f, load: l };
 }
 
@@ -151,19 +157,23 @@ export async function idleConsumersScenario(): Promise<IdleFigures> {
   try {
     return await withBroker({}, async (b) => {
       const boots: Record<string, string> = { runnel: `127.0.0.1:${b.port}` };
-      if (mock) boots.mock = mock.boot;
+      const pids: Record<string, number> = { runnel: b.pid };
+      if (mock) {
+        boots.mock = mock.boot;
+        pids.mock = mock.pid;
+      }
       const parts: Record<string, number> = {};
       for (const [name, boot] of Object.entries(boots)) parts[name] = createIdleTopics(boot, topics);
       say(`idle topics: ${topics.length}, partitions each ${JSON.stringify(parts)}`);
       for (let r = 1; r <= rounds; r++) {
         for (const [name, boot] of Object.entries(boots)) {
           say(`idle-consumers round ${r}/${rounds}: ${name} (load ${load()})`);
-          runs[name]!.push(await measure(c, boot, `lat-${name}-${r}`));
+          runs[name]!.push(await measure(c, boot, `lat-${name}-${r}`, pids[name]));
           const consumers = new IdleConsumers(boot, topics, parts[name]!, idle, c.fetchWaitMs);
           await consumers.start();
           await sleep(1000);
           try {
-            runs[`${name}Idle`]!.push(await measure(c, boot, `lat-${name}-idle-${r}`));
+            runs[`${name}Idle`]!.push(await measure(c, boot, `lat-${name}-idle-${r}`, pids[name]));
           } finally {
             await consumers.stop();
           }
@@ -315,7 +325,8 @@ export function latencyRows(out: Record<string, unknown>): [string, string, stri
   const line = (label: string, s: Summary | undefined, target = ''): void => {
     if (!s) return;
     const v = `ack p50 ${us(s.ack_p50)} p99 ${us(s.ack_p99)}, e2e p50 ${us(s.e2e_p50)} p99 ${us(s.e2e_p99)}`;
-    rows.push([label, `${v} (load ${s.load.map((x) => x.toFixed(1)).join('/')})`, target]);
+    const cpu = typeof s.cpu_s === 'number' && Number.isFinite(s.cpu_s) ? `, broker CPU ${s.cpu_s} s` : '';
+    rows.push([label, `${v}${cpu} (load ${s.load.map((x) => x.toFixed(1)).join('/')})`, target]);
   };
   const i = out.idleConsumers as IdleFigures | undefined;
   if (i) {

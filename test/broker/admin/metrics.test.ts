@@ -2,7 +2,8 @@
  * /metrics: every metric the issue lists is exported and moves with real traffic (kafkajs), fsync latency
  * comes from the storage flushers' observer hook, produces waiting on a flush are counted while a flush
  * is stalled (memory filesystem with a slow fsync), recovery time is reported per start and per partition,
- * and requests served before the admin API loaded (it loads on its first HTTP request) are not lost.
+ * and requests served before the admin API loaded (on its first HTTP request, never because of traffic) are
+ * not lost.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -196,17 +197,45 @@ test('runnel_produce_waiting counts produces waiting on a stalled fsync', async 
   }
 });
 
-test('the admin server loads fastify and prom-client on its first request, and counts what came before', async () => {
+const RAW_REQUESTS = 10_001;
+
+test('fastify and prom-client load on the first HTTP request, not with traffic; what came before counts', async () => {
   // A child process, so this test's own imports do not pollute the module cache it inspects.
   const index = fileURLToPath(new URL('../../../broker/index.js', import.meta.url));
   const script = `
     import { createRequire } from 'node:module';
     import { Kafka, logLevel } from 'kafkajs';
+    import { connect } from 'node:net';
     const { startBroker } = await import(${JSON.stringify(index)});
     const require = createRequire(${JSON.stringify(index)});
     const loaded = (p) => Object.keys(require.cache).some((k) => k.includes('/node_modules/' + p + '/'));
     const b = await startBroker({ topics: [{ name: 't', configs: { 'flush.messages': 1 } }] });
     const before = { fastify: loaded('fastify'), prom: loaded('prom-client') };
+    // More requests than the 10,000 observations that once forced the load in the middle of traffic:
+    // ApiVersions v0 frames (size, key 18, version 0, correlation id, null client id), pipelined.
+    const N = ${RAW_REQUESTS};
+    const sock = connect(Number(b.bootstrapServers.split(':')[1]), '127.0.0.1');
+    await new Promise((r, j) => sock.once('connect', r).once('error', j));
+    let answered = 0;
+    let pending = Buffer.alloc(0);
+    const done = new Promise((r, j) => {
+      const t = setTimeout(() => j(new Error('ApiVersions: ' + answered + ' of ' + N + ' answered')), 20000);
+      sock.on('data', (d) => {
+        pending = Buffer.concat([pending, d]);
+        while (pending.length >= 4 && pending.length >= 4 + pending.readInt32BE(0)) {
+          pending = pending.subarray(4 + pending.readInt32BE(0));
+          if (++answered === N) { clearTimeout(t); r(); }
+        }
+      });
+    });
+    for (let i = 0; i < N; i++) {
+      const f = Buffer.alloc(14);
+      f.writeInt32BE(10, 0); f.writeInt16BE(18, 4); f.writeInt16BE(0, 6); f.writeInt32BE(i + 1, 8);
+      f.writeInt16BE(-1, 12);
+      sock.write(f);
+    }
+    await done;
+    sock.destroy();
     const kafka = new Kafka({ brokers: [b.bootstrapServers], clientId: 'lazy', logLevel: logLevel.NOTHING });
     const p = kafka.producer();
     await p.connect();
@@ -244,6 +273,8 @@ test('the admin server loads fastify and prom-client on its first request, and c
   assert.deepEqual(r.stillBefore, { fastify: false, prom: false });
   assert.deepEqual(r.after, { fastify: true, prom: true });
   assert.equal(sample(r.m, 'runnel_requests_total', 'api="Produce"'), 1);
+  assert.equal(sample(r.m, 'runnel_requests_total', 'api="ApiVersions",version="0"'), RAW_REQUESTS);
+  assert.equal(sample(r.m, 'runnel_request_duration_seconds_count', 'api="ApiVersions",version="0"'), RAW_REQUESTS);
   assert.equal(sample(r.m, 'runnel_topic_records_in_total', 'topic="t"'), 1);
   assert.ok(sample(r.m, 'runnel_log_flush_duration_seconds_count')! >= 1);
 });
