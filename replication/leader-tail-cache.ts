@@ -6,8 +6,8 @@
  *
  * - One `LeaderTailCache` per leading Partition, filled as partition-tail.ts decides (with followers on the
  *   replication budget, without on the small `log.tail.cache.max.bytes` one, evicted by age only); entries are
- *   whole appends [base, end) in offset order with no gap (an append that does not start at the last entry's end, e.g. after
- *   a transaction marker or a duplicate, starts the cache over).
+ *   whole appends [base, end) in offset order with no gap (an append that does not start at the last entry's
+ *   end, e.g. after a transaction marker or a duplicate, starts the cache over).
  * - `read(offset, maxBytes, minOneBatch, segmentStart, maxOffset)` answers only from an entry starting exactly
  *   at `offset`: the same whole batches the log would return (those below `maxOffset`, the consumer's HW or
  *   LSO, that fit `maxBytes`, up to the next segment); anything else is undefined and the caller reads the log.
