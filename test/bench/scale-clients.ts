@@ -12,6 +12,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { RawClient } from '../helpers/raw-client.js';
+import { forEachLimit } from '../../storage/for-each-limit.js';
 import { commit, fetchCommitted, heartbeat, joinGroup, syncGroup } from '../helpers/group-client.js';
 import { type BrokerChild, apiVersions, cpuMs, createTopics, metadataAll, rssKiB, say, sleep } from './scale-broker.js';
 
@@ -25,18 +26,6 @@ export interface ConnectionsFigures {
   rssActiveMiB: number;
 }
 
-/** Runs `fn` over `items` with at most `limit` at a time. */
-async function pool<T>(items: T[], limit: number, fn: (x: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
 export async function connectionsScenario(
   b: BrokerChild,
   o: { connections: number; active: number; activeSeconds: number },
@@ -46,7 +35,7 @@ export async function connectionsScenario(
   const clients: RawClient[] = [];
   say(`connections: opening ${o.connections} connections (ApiVersions once each)`);
   try {
-    await pool(Array.from({ length: o.connections }), 200, async () => {
+    await forEachLimit(Array.from({ length: o.connections }), 200, async () => {
       const c = await RawClient.connect(b.port);
       clients.push(c);
       await apiVersions(c);
@@ -255,7 +244,7 @@ export async function groupsScenario(
   say(`groups: joining ${o.groups} groups x ${o.members} members`);
   const t0 = performance.now();
   try {
-    await pool(groupIds, 250, (g) => joinOne(b.port, g, o.members, members));
+    await forEachLimit(groupIds, 250, (g) => joinOne(b.port, g, o.members, members));
     const joinMs = performance.now() - t0;
     say(`groups: joined in ${(joinMs / 1000).toFixed(1)} s; committing every second for ${o.windowSeconds} s`);
     let commits = 0;
