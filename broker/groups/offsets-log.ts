@@ -181,6 +181,7 @@ export class OffsetsTopicLog implements GroupLog {
         count += batch.recordsCount;
         forEachRecord(batch, data, readFrom, last.add);
       }
+      last.release(); // the values still current are copied out of this read before the next one
     }
     last.applyTo(apply, current);
     return { count, unresolved: txnHeld };
