@@ -6,7 +6,8 @@
  * - groups: G classic groups x 4 members (JoinGroup with MEMBER_ID_REQUIRED answered, SyncGroup by the
  *   leader), each member committing its partition's offset every second and heartbeating every 3 s for
  *   WINDOW_S seconds -> broker CPU (utime+stime over the window) as % of one core; then SIGTERM, restart, and
- *   the time from spawn until OffsetFetch returns the last group's final commits (the __consumer_offsets load).
+ *   the time from spawn until the broker logged its groups loaded and OffsetFetch returns the last group's
+ *   final commits (the __consumer_offsets load; the listener is open meanwhile).
  * Every loop is bounded in count and every wait in time.
  */
 import { readdirSync, statSync } from 'node:fs';
@@ -282,8 +283,11 @@ export async function groupsScenario(
     const last = groupIds[groupIds.length - 1];
     let offsetsLoadMs = Number.NaN;
     let restartCpuMs = Number.NaN;
+    // The listener opens while the offsets load (by partition, a few at a time): loaded is when the last
+    // group fetches its final commits and the broker has logged every partition loaded.
+    const allLoaded = (): boolean => b.output(20_000).includes('"loaded consumer groups"');
     for (let i = 0; i < 10_000; i++) {
-      if (await lastGroupLoaded(b.port, last, o.members, ticks)) {
+      if (allLoaded() && (await lastGroupLoaded(b.port, last, o.members, ticks))) {
         offsetsLoadMs = performance.now() - b.spawnedAt;
         restartCpuMs = cpuMs(b.pid);
         break;
