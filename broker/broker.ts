@@ -331,9 +331,16 @@ export class Broker {
     };
     const { coordinator, offsetsLog } = createGroupCoordinator(core);
     this.groupCoordinator = coordinator;
-    await loadGroups(coordinator, offsetsLog);
     this.txnCoordinator = createTransactionCoordinator({ ...core, groups: coordinator });
-    await loadTransactions(this.txnCoordinator, offsetsLog);
+    // As Kafka: the listeners open while the coordinators replay their topics, so produce and fetch are
+    // served meanwhile; start() resolves once both are loaded. The groups follow their partitions' leadership
+    // from now on (a group of a partition not loaded yet gets COORDINATOR_LOAD_IN_PROGRESS). Transactions
+    // load after the groups, as before (their completions must find every staged offset of the group
+    // loads), and answer COORDINATOR_LOAD_IN_PROGRESS until then.
+    const txn = this.txnCoordinator;
+    txn.loading = true;
+    const loads = loadGroups(coordinator, offsetsLog).then(() => loadTransactions(txn, offsetsLog));
+    loads.catch(() => undefined); // awaited below; not an unhandled rejection while the listeners open
     const services = this.composeServices(core, this.txnCoordinator);
     this.builtServices = services;
     const listeners: BoundListener[] = [];
@@ -390,6 +397,7 @@ export class Broker {
     } else {
       await this.metadataStore.registerBroker({ nodeId, rack: null, listeners: endpoints, fenced: false });
     }
+    await loads;
     if (this.config.int('admin.port') >= 0) {
       const { startAdminServer } = await import('./admin/server.js');
       const adminHost = this.config.str('admin.host');

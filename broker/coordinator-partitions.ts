@@ -38,6 +38,12 @@ export interface CoordinatorPartitionsOptions {
   log?: Logger;
 }
 
+/**
+ * Partitions replayed at a time: loading all fifty at once holds every one's read buffers and batches at
+ * once (garbage-collector work) and finishes none early; a few at a time finish the first ones first.
+ */
+const MAX_CONCURRENT_LOADS = 2;
+
 interface OwnedPartition {
   state: 'loading' | 'loaded';
   epoch: number;
@@ -46,6 +52,8 @@ interface OwnedPartition {
 export class CoordinatorPartitions {
   private readonly owned = new Map<number, OwnedPartition>();
   private readonly chains = new Map<number, Promise<void>>();
+  private loadsRunning = 0;
+  private readonly loadWaiters: (() => void)[] = [];
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly o: CoordinatorPartitionsOptions) {}
@@ -83,14 +91,17 @@ export class CoordinatorPartitions {
     const current = (): boolean => this.owned.get(partition) === st;
     this.enqueue(partition, async () => {
       if (!current()) return;
+      await this.loadSlot();
       const started = Date.now();
       try {
-        await this.o.load(partition, current);
+        if (current()) await this.o.load(partition, current);
       } catch (err) {
         this.o.log?.error({ topic: this.o.topic, partition, err: (err as Error).message }, 'loading failed');
         if (current()) this.owned.delete(partition);
         this.o.unload(partition);
         return;
+      } finally {
+        this.freeSlot();
       }
       if (!current()) {
         this.o.unload(partition);
@@ -107,6 +118,22 @@ export class CoordinatorPartitions {
     if (!this.owned.delete(partition)) return;
     this.o.unload(partition);
     this.o.log?.info({ topic: this.o.topic, partition }, 'partition unloaded');
+  }
+
+  /** Waits for one of MAX_CONCURRENT_LOADS load slots (freeSlot gives it back). */
+  private loadSlot(): Promise<void> {
+    if (this.loadsRunning < MAX_CONCURRENT_LOADS) {
+      this.loadsRunning++;
+      return Promise.resolve();
+    }
+    return new Promise((r) => this.loadWaiters.push(r));
+  }
+
+  private freeSlot(): void {
+    const next = this.loadWaiters.shift();
+    if (next)
+      next(); // the slot passes on
+    else this.loadsRunning--;
   }
 
   private enqueue(partition: number, fn: () => Promise<void>): void {

@@ -143,13 +143,27 @@ export class InternalTopic {
   /**
    * The batches of `partition` in offset order, one read (up to READ_CHUNK bytes) at a time, with the offset
    * that read started at: a replay of many small batches pays one async step per read, not per batch.
+   * `reuse`: every read lands in the same memory (no megabyte of external memory a read for the garbage
+   * collector), so the caller must be done with a read's batches (copied what it keeps) before the next.
    */
-  async *reads(partition: number): AsyncGenerator<{ batches: RecordBatch[]; readFrom: number }> {
+  async *reads(partition: number, reuse = false): AsyncGenerator<{ batches: RecordBatch[]; readFrom: number }> {
     const log = this.services.partitions.getPartition(this.name, partition);
     if (typeof log === 'number') return;
     let offset = log.logStartOffset;
+    // From the second read on (a partition read at once needs none): a read may allocate more than once
+    // (record-less batches ending a segment, a first batch past the first guess), so bump allocation in a
+    // buffer with room for twice the chunk, fresh memory past it.
+    let memory: Buffer | undefined;
+    let used = 0;
+    const alloc = (n: number): Buffer => {
+      if (memory === undefined || used + n > memory.length) return Buffer.allocUnsafe(n);
+      used += n;
+      return memory.subarray(used - n, used);
+    };
     for (let i = 0; i < MAX_READS_PER_PARTITION && offset < log.logEndOffset; i++) {
-      const res = await log.readLocal(offset, READ_CHUNK);
+      if (reuse && i === 1) memory = Buffer.allocUnsafe(2 * READ_CHUNK);
+      used = 0;
+      const res = await log.readLocal(offset, READ_CHUNK, true, reuse ? alloc : undefined);
       if (res.errorCode !== 0 || res.records.length === 0) return;
       const batches = [...iterateBatches(res.records)];
       if (batches.length === 0) return;

@@ -439,9 +439,17 @@ export class Partition {
     this.tail.clear();
   }
 
-  /** Whole batches from `fetchOffset` up to the log end (coordinators replaying their own topics). */
-  readLocal(fetchOffset: number, maxBytes: number, minOneBatch = true): Promise<ReadResult> {
-    return this.log.read(fetchOffset, maxBytes, { maxOffset: this.log.logEndOffset, minOneBatch });
+  /**
+   * Whole batches from `fetchOffset` up to the log end (coordinators replaying their own topics), read into
+   * `alloc(length)` if given.
+   */
+  readLocal(
+    fetchOffset: number,
+    maxBytes: number,
+    minOneBatch = true,
+    alloc?: (length: number) => Buffer,
+  ): Promise<ReadResult> {
+    return this.log.read(fetchOffset, maxBytes, { maxOffset: this.log.logEndOffset, minOneBatch, alloc });
   }
 
   /** Aborted transactions overlapping [fetchOffset, upperBoundOffset). */

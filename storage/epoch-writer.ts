@@ -12,23 +12,11 @@
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from './clock.js';
 import type { PartitionLog } from './partition-log.js';
+import { forEachLimit } from './for-each-limit.js';
 
 const DELAY_MS = 1000;
 const MAX_DELAY_MS = 10_000;
 const CONCURRENCY = 4;
-
-/** Run `fn` over `items`, at most `limit` at a time. */
-export async function forEachLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-}
 
 export class EpochWriter {
   private timer: TimerHandle | undefined;

@@ -52,7 +52,8 @@ import type { RecoverySummary } from './partition-log.js';
 import { StorageError } from '../protocol/errors.js';
 import { CleanerAbortedError, LogCleaner } from './log-cleaner.js';
 import type { LogManagerOptions, TopicPartition } from './log-manager-types.js';
-import { EpochWriter, forEachLimit } from './epoch-writer.js';
+import { EpochWriter } from './epoch-writer.js';
+import { forEachLimit } from './for-each-limit.js';
 import type { CleanResult } from './log-cleaner.js';
 
 export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';

@@ -16,11 +16,15 @@ export const TXN_CONFIGS: readonly ConfigDef[] = [
   {
     name: 'transaction.state.log.segment.bytes',
     type: 'int',
-    default: 104_857_600,
+    // As offsets.topic.segment.bytes (groups.ts): Kafka's default is 100 MiB; 1 MiB is the smallest
+    // segment.bytes Kafka 4 accepts (KIP-1030). Every transaction writes three records or more to its id's
+    // partition and the load replays each record of the never-cleaned active segments (decoding every value),
+    // so with 100 MiB a busy partition's replay grows to that much per partition before anything is cleaned.
+    default: 1_048_576,
     min: 1,
     doc:
       'segment.bytes of __transaction_state when created: kept small so the log cleaner can compact it ' +
-      '(the active segment is never cleaned), which bounds its replay on load.',
+      '(the active segment is never cleaned), which bounds its replay on load (Kafka: 100 MiB).',
   },
   {
     name: 'transaction.state.log.replication.factor',

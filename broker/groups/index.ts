@@ -74,9 +74,10 @@ export function createGroupCoordinator(
 }
 
 /**
- * Follow the leadership of `__consumer_offsets`: the partitions led here now are replayed (awaited: on a
- * single node the broker listens once its groups are loaded), later ones as they come; then the periodic
- * tasks start. Returns the number of groups loaded.
+ * Follow the leadership of `__consumer_offsets`: the partitions led here now are replayed (the broker
+ * listens meanwhile; their groups answer COORDINATOR_LOAD_IN_PROGRESS until loaded), later ones as they come;
+ * then the periodic tasks start. Starts following synchronously (before the first await). Returns the number
+ * of groups loaded.
  */
 export async function loadGroups(coordinator: GroupCoordinator, _offsetsLog?: OffsetsTopicLog): Promise<number> {
   try {

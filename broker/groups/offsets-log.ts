@@ -150,7 +150,8 @@ export class OffsetsTopicLog implements GroupLog {
     const txnHeld: UnresolvedTxnRecords = new Map();
     // Last value wins (offsets-replay.ts): only each key's final record is applied, as after compaction.
     const last = new LastValues();
-    for await (const { batches, readFrom } of this.topic.reads(p)) {
+    // Reads reuse one buffer: what is kept is copied out (release, copyRecord) before the next read.
+    for await (const { batches, readFrom } of this.topic.reads(p, true)) {
       if (!current()) break;
       for (const batch of batches) {
         if (batch.isControl) {
@@ -181,6 +182,7 @@ export class OffsetsTopicLog implements GroupLog {
         count += batch.recordsCount;
         forEachRecord(batch, data, readFrom, last.add);
       }
+      last.release(); // the values still current are copied out of this read before the next one
     }
     last.applyTo(apply, current);
     return { count, unresolved: txnHeld };

@@ -216,7 +216,9 @@ export async function withBroker<T>(
   fn: (b: BrokerChild) => Promise<T>,
 ): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  const b = new BrokerChild(await freePort(), dir, sets);
+  // BENCH_PORT: a fixed port (e.g. one of a shared machine's assigned range) instead of a free ephemeral one.
+  const port = process.env.BENCH_PORT ? Number(process.env.BENCH_PORT) : await freePort();
+  const b = new BrokerChild(port, dir, sets);
   try {
     await b.start();
     return await fn(b);
@@ -225,6 +227,8 @@ export async function withBroker<T>(
     throw err;
   } finally {
     await b.stop('SIGTERM').catch(() => b.stop('SIGKILL'));
-    rmSync(dir, { recursive: true, force: true });
+    // KEEP_DIR=1 keeps the data directory (e.g. to replay a restart under a profiler).
+    if (process.env.KEEP_DIR === '1') say(`data directory kept: ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -6,12 +6,14 @@
  * - groups: G classic groups x 4 members (JoinGroup with MEMBER_ID_REQUIRED answered, SyncGroup by the
  *   leader), each member committing its partition's offset every second and heartbeating every 3 s for
  *   WINDOW_S seconds -> broker CPU (utime+stime over the window) as % of one core; then SIGTERM, restart, and
- *   the time from spawn until OffsetFetch returns the last group's final commits (the __consumer_offsets load).
+ *   the time from spawn until the broker logged its groups loaded and OffsetFetch returns the last group's
+ *   final commits (the __consumer_offsets load; the listener is open meanwhile).
  * Every loop is bounded in count and every wait in time.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { RawClient } from '../helpers/raw-client.js';
+import { forEachLimit } from '../../storage/for-each-limit.js';
 import { commit, fetchCommitted, heartbeat, joinGroup, syncGroup } from '../helpers/group-client.js';
 import { type BrokerChild, apiVersions, cpuMs, createTopics, metadataAll, rssKiB, say, sleep } from './scale-broker.js';
 
@@ -25,18 +27,6 @@ export interface ConnectionsFigures {
   rssActiveMiB: number;
 }
 
-/** Runs `fn` over `items` with at most `limit` at a time. */
-async function pool<T>(items: T[], limit: number, fn: (x: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
 export async function connectionsScenario(
   b: BrokerChild,
   o: { connections: number; active: number; activeSeconds: number },
@@ -46,7 +36,7 @@ export async function connectionsScenario(
   const clients: RawClient[] = [];
   say(`connections: opening ${o.connections} connections (ApiVersions once each)`);
   try {
-    await pool(Array.from({ length: o.connections }), 200, async () => {
+    await forEachLimit(Array.from({ length: o.connections }), 200, async () => {
       const c = await RawClient.connect(b.port);
       clients.push(c);
       await apiVersions(c);
@@ -255,7 +245,7 @@ export async function groupsScenario(
   say(`groups: joining ${o.groups} groups x ${o.members} members`);
   const t0 = performance.now();
   try {
-    await pool(groupIds, 250, (g) => joinOne(b.port, g, o.members, members));
+    await forEachLimit(groupIds, 250, (g) => joinOne(b.port, g, o.members, members));
     const joinMs = performance.now() - t0;
     say(`groups: joined in ${(joinMs / 1000).toFixed(1)} s; committing every second for ${o.windowSeconds} s`);
     let commits = 0;
@@ -293,8 +283,11 @@ export async function groupsScenario(
     const last = groupIds[groupIds.length - 1];
     let offsetsLoadMs = Number.NaN;
     let restartCpuMs = Number.NaN;
+    // The listener opens while the offsets load (by partition, a few at a time): loaded is when the last
+    // group fetches its final commits and the broker has logged every partition loaded.
+    const allLoaded = (): boolean => b.output(20_000).includes('"loaded consumer groups"');
     for (let i = 0; i < 10_000; i++) {
-      if (await lastGroupLoaded(b.port, last, o.members, ticks)) {
+      if (allLoaded() && (await lastGroupLoaded(b.port, last, o.members, ticks))) {
         offsetsLoadMs = performance.now() - b.spawnedAt;
         restartCpuMs = cpuMs(b.pid);
         break;

@@ -129,6 +129,33 @@ test('an empty partition is owned at once; a load overtaken by the loss is unloa
   assert.equal(o.status(keyIn(0)), ErrorCode.NOT_COORDINATOR);
 });
 
+test('partitions load two at a time, in the order elected; a failed load frees its slot', async () => {
+  const gates = Array.from({ length: PARTITIONS }, () => gate());
+  const started: number[] = [];
+  const { o, replicas } = ownership({
+    load: async (p) => {
+      started.push(p);
+      await gates[p]!.wait;
+      if (p === 0) throw new Error('unreadable');
+    },
+  });
+  o.start();
+  for (let p = 0; p < PARTITIONS; p++) replicas.lead(p, 0);
+  await tick();
+  assert.deepEqual(started, [0, 1], 'two loads at once');
+  gates[0]!.open();
+  await tick();
+  assert.deepEqual(started, [0, 1, 2], 'the failed one gave its slot to the next');
+  assert.equal(o.status(keyIn(0)), ErrorCode.NOT_COORDINATOR);
+  assert.equal(o.status(keyIn(3)), ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, 'waiting for a slot: loading');
+  gates[1]!.open();
+  gates[2]!.open();
+  gates[3]!.open();
+  await o.settled();
+  assert.deepEqual(started, [0, 1, 2, 3]);
+  for (const p of [1, 2, 3]) assert.equal(o.status(keyIn(p)), ErrorCode.NONE);
+});
+
 test('before the topic exists nobody coordinates; a single node (leadsAll) owns every key not loading', async () => {
   let count: number | undefined;
   const cluster = ownership({ partitionCount: () => count });

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LogManager } from '../../storage/log-manager.js';
-import { forEachLimit } from '../../storage/epoch-writer.js';
 import { MemoryFileSystem } from '../../storage/memory-fs.js';
 import { FakeClock } from '../../storage/clock.js';
 import { logConfigResolver } from '../helpers/log-config.js';
@@ -38,19 +37,4 @@ test('recorded epochs are written in the background a second after the last one,
   assert.deepEqual(again.getLog('t', 0)!.leaderEpochCache.all(), [{ epoch: 2, startOffset: 0 }]);
   assert.equal(again.getLog('t', 0)!.logEndOffset, 3);
   await again.closeAll();
-});
-
-test('forEachLimit runs every item, at most `limit` at a time', async () => {
-  let running = 0;
-  let peak = 0;
-  const seen: number[] = [];
-  await forEachLimit([1, 2, 3, 4, 5, 6, 7], 3, async (n) => {
-    running++;
-    peak = Math.max(peak, running);
-    await new Promise((r) => setImmediate(r));
-    seen.push(n);
-    running--;
-  });
-  assert.deepEqual(seen.sort(), [1, 2, 3, 4, 5, 6, 7]);
-  assert.equal(peak, 3);
 });

@@ -95,17 +95,41 @@ test('LastValues keeps the last record of each key, in the order of the last rec
   assert.equal(n, 1);
 });
 
-test('kept keys and values do not alias the read buffer', () => {
+test('kept keys and values do not alias the read buffer once it is released', () => {
   const last = new LastValues();
   const read = Buffer.from('xkkvvy');
   last.add(read, 1, 3, 3, 5, 1);
   last.add(read, 0, 1, -1, 0, 2);
+  last.release();
   read.fill(0);
   const applied: Seen[] = [];
   last.applyTo((k, v, ts) => applied.push([k.toString(), v?.toString() ?? null, ts]));
   assert.deepEqual(applied, [
     ['kk', 'vv', 1],
     ['x', null, 2],
+  ]);
+});
+
+test('values borrowed from a read are copied at its release: superseded ones never, current ones once', () => {
+  const last = new LastValues();
+  const first = Buffer.from('k1k2v1v2v3');
+  last.add(first, 0, 2, 4, 6, 1); // k1 = v1
+  last.add(first, 2, 4, 6, 8, 2); // k2 = v2
+  last.add(first, 0, 2, 8, 10, 3); // k1 = v3, in the same read
+  last.release();
+  first.fill(0);
+  const second = Buffer.from('k2w1k3');
+  last.add(second, 0, 2, 2, 4, 4); // k2 = w1
+  last.add(second, 4, 6, -1, 0, 5); // k3: tombstone
+  last.add(second, 0, 2, -1, 0, 6); // k2: tombstone after a borrowed value
+  last.release();
+  second.fill(0);
+  const applied: Seen[] = [];
+  last.applyTo((k, v, ts) => applied.push([k.toString(), v?.toString() ?? null, ts]));
+  assert.deepEqual(applied, [
+    ['k1', 'v3', 3],
+    ['k3', null, 5],
+    ['k2', null, 6],
   ]);
 });
 
