@@ -69,14 +69,18 @@ if [ "${TRACE:-0}" = 1 ]; then
     END {
       if (!n) { print "no ProduceRequest seen: is COMMAND a producer?"; exit 1 }
       for (i = 1; i < n; i++) gap[i] = st[i + 1] - st[i]
-      for (i = 1; i <= n; i++) { f[fl[i]]++; if (fl[i] > mx) mx = fl[i] }
+      # in flight counts bucketed: 0, 1, 2-3, 4-7, ... (b: the low end of the bucket)
+      for (i = 1; i <= n; i++) { for (b = 1; b * 2 <= fl[i]; b *= 2); b = fl[i] ? b : 0; f[b]++; if (b > mx) mx = b }
       printf "%d ProduceRequests, %d answered, %.1f ms from first send to last answer\n", n, nr, last - st[1]
       printf "size        p50 %d min %d bytes\n", pct(sz, n, 0.5), pct(sz, n, 0)
       printf "answer      p50 %.2f p90 %.2f max %.2f ms (send -> its response read)\n",
         pct(rt, nr, 0.5), pct(rt, nr, 0.9), pct(rt, nr, 1)
       printf "gap         p50 %.2f p90 %.2f ms (between sends)\n", pct(gap, n - 1, 0.5), pct(gap, n - 1, 0.9)
       printf "tail        %.2f ms (last send -> last answer)\n", last - st[n]
-      s = ""; for (i = 0; i <= mx; i++) if (f[i]) s = s sprintf(" %d:%d", i, f[i])
+      s = ""
+      for (i = 0; i <= mx; i = i ? i * 2 : 1) {
+        if (f[i]) s = s (i < 2 ? sprintf(" %d:%d", i, f[i]) : sprintf(" %d-%d:%d", i, i * 2 - 1, f[i]))
+      }
       print "in flight at send (count:requests)" s
     }' "$out"
 else
