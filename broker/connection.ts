@@ -115,6 +115,12 @@ export class Connection {
   private mutedUntil = 0;
   /** connections.max.idle.ms: touched by each chunk read and each response sent. */
   private readonly idleTimer: IdleTimer;
+  /** The socket is corked until the next tick (send). */
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   constructor(
     private readonly socket: Socket,
@@ -172,6 +178,8 @@ export class Connection {
     this.queue.length = 0;
     this.frames.stop();
     this.endMute();
+    // Answers corked earlier in this turn (send) leave before the destroy, as when each was written at once.
+    if (this.corked) this.uncork();
     this.socket.destroy();
   }
 
@@ -472,15 +480,16 @@ export class Connection {
       return;
     }
     this.idleTimer.touch();
-    const last = chunks.length - 1;
-    if (last === 0) {
-      this.socket.write(chunks[0], written && (() => written()));
-    } else {
+    // Answers of one event-loop turn (pipelined produces written inline, several frames read at once) leave in
+    // one vectored write: the socket stays corked until the turn's microtasks and ticks are done.
+    if (!this.corked) {
+      this.corked = true;
       this.socket.cork();
-      for (let i = 0; i < last; i++) this.socket.write(chunks[i]);
-      this.socket.write(chunks[last], written && (() => written()));
-      this.socket.uncork();
+      process.nextTick(this.uncork);
     }
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) this.socket.write(chunks[i]);
+    this.socket.write(chunks[last], written && (() => written()));
     if (this.socket.writableLength > (this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING)) this.socket.pause();
   }
 }

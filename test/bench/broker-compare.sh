@@ -55,7 +55,11 @@ rounds=${ROUNDS:-3}
 raw="$work/raw.txt"
 : >"$raw"
 load() { cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/'; }
-echo "# loadavg at start $(load) (1m/5m/15m, $(nproc) cores)" >&2
+# Free memory (MiB): once the page cache fills RAM, each new page of an append is reclaimed first, and on this VM
+# (virtio-balloon free page reporting) a page freed and reported comes back cold; produce-1k's broker CPU then went
+# from ~0.7-1.2 to 2-3.4 s/GB and its MB/s fell ~3x (2026-12-08, s11-produce). The mock keeps records in memory.
+memfree() { awk '$1 == "MemFree:" { printf "%d", $2 / 1024 }' /proc/meminfo; }
+echo "# loadavg at start $(load) (1m/5m/15m, $(nproc) cores), free memory $(memfree) MiB" >&2
 # Node's ceilings: each server mode of ceiling.mjs serves one tcpblast connection and exits.
 ceiling_mib=${CEILING_MIB:-1024}
 [ "${CEILING:-1}" = 0 ] || dd if=/dev/zero of="$work/ceiling-src.dat" bs=1M count="$ceiling_mib" status=none
@@ -88,7 +92,7 @@ precreate() {
   done
 }
 for ((r = 1; r <= rounds; r++)); do
-  echo "# round $r/$rounds: mock, runnel, node ceilings (loadavg $(load))" >&2
+  echo "# round $r/$rounds: mock, runnel, node ceilings (loadavg $(load), free memory $(memfree) MiB)" >&2
   precreate "$(cat "$work/mock.port")" "perf-$r-a-$$"
   precreate "127.0.0.1:$port" "perf-$r-b-$$"
   LABEL=mock BROKER_PID=$mock_pid TOPIC_PREFIX=perf-$r-a-$$ BIN="$bin" \

@@ -147,6 +147,23 @@ test('an unknown API key closes that connection only', async () => {
   }
 });
 
+test('answers to requests pipelined before an unknown API key reach the client before the close', async () => {
+  // The answers of one event-loop turn leave corked together (Connection.send); the close must flush them.
+  const c = await RawClient.connect(b.port);
+  try {
+    const ids: number[] = [];
+    for (let i = 0; i < 3; i++) ids.push(c.send(18, 3, (w) => encodeApiVersionsRequest(w, 3, apiVersionsRequest())));
+    c.send(999, 0, () => {});
+    for (const id of ids) {
+      const res = await c.response(0);
+      assert.equal(res?.correlationId, id);
+    }
+    assert.equal(await c.waitClosed(), true);
+  } finally {
+    c.close();
+  }
+});
+
 test('a truncated body closes the connection with a decode error', async () => {
   const c = await RawClient.connect(b.port);
   // ApiVersions v3 whose compact string claims 100 bytes but carries 2.
