@@ -33,7 +33,6 @@ import type { Socket } from 'node:net';
 import { encodeResponseFrame, parseRequestHeader } from '../protocol/frame.js';
 import { BrokerFault, RunnelError } from '../protocol/errors.js';
 import type { Logger } from './logger.js';
-import type { BrokerServices } from './services.js';
 import { handlerFor, type RequestContext } from './handlers/registry.js';
 import { plaintextSession, type Session } from './security/session.js';
 import { SaslAuthenticator } from './security/sasl/authenticator.js';
@@ -42,44 +41,9 @@ import type { TimerHandle } from '../storage/clock.js';
 import { IdleTimer } from './idle-timer.js';
 import { RequestFrameReader } from './request-frames.js';
 import { requestFrameMemory } from '../protocol/frame-memory.js';
+import type { ConnectionOptions } from './connection-types.js';
 
-export interface ConnectionOptions {
-  maxRequestBytes: number;
-  idleMs: number;
-  /** Unsent response bytes above which reading pauses. */
-  maxPendingBytes?: number;
-  /** Queued, not yet handled frames above which reading pauses. */
-  maxQueuedFrames?: number;
-  /** The session each new connection starts with (default: a PLAINTEXT listener named PLAINTEXT). */
-  newSession?: () => Session;
-  /** What handlers use (ctx.services). */
-  services: BrokerServices;
-  log: Logger;
-  /** Called once the connection is gone. */
-  onClose?: (c: Connection) => void;
-  /** Called after each handled request (admin metrics); must not throw. */
-  onRequest?: (e: RequestEvent) => void;
-}
-
-/** What `onRequest` sees of one handled request. */
-export interface RequestEvent {
-  apiKey: number;
-  api: string;
-  apiVersion: number;
-  /** The request header's client id ('' when null) and the connection's principal. */
-  clientId: string;
-  principal: string;
-  durationMs: number;
-  /** How long the client was throttled for after this response (client quotas), 0 when not. */
-  throttleMs: number;
-  request: unknown;
-  /**
-   * null when no response is sent (Produce acks=0). A Fetch's record buffers may be reused memory: read them
-   * during the callback only (storage/read-buffers.ts).
-   */
-  response: unknown;
-  responseBytes: number;
-}
+export type { ConnectionOptions, RequestEvent } from './connection-types.js';
 
 const DEFAULT_MAX_PENDING = 16 * 1024 * 1024;
 const DEFAULT_MAX_QUEUED = 64;
