@@ -86,6 +86,39 @@ export function commit(c: RawClient, v: number, over: Partial<OffsetCommitReques
   });
 }
 
+/**
+ * OffsetCommit v8 of `topic`'s partitions 0-3 at offset round*10+p, metadata `metadata(p)`, as a simple consumer
+ * (or `member`'s generation); returns the partitions' error codes.
+ */
+export async function commitFour(
+  c: RawClient,
+  topic: string,
+  groupId: string,
+  round: number,
+  metadata: (p: number) => string,
+  member: { memberId: string; generationId: number } | null = null,
+): Promise<number[]> {
+  const r = await commit(c, 8, {
+    groupId,
+    generationIdOrMemberEpoch: member?.generationId ?? -1,
+    memberId: member?.memberId ?? '',
+    topics: [
+      {
+        name: topic,
+        topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+        partitions: [0, 1, 2, 3].map((p) => ({
+          partitionIndex: p,
+          committedOffset: BigInt(round * 10 + p),
+          committedLeaderEpoch: -1,
+          commitTimestamp: -1n,
+          committedMetadata: metadata(p),
+        })),
+      },
+    ],
+  });
+  return r.topics[0]!.partitions.map((p) => p.errorCode);
+}
+
 export function fetchCommitted(
   c: RawClient,
   v: number,

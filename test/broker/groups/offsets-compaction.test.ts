@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testBroker, call } from '../../helpers/test-broker.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import { commit, fetchCommitted, joinAndSync } from '../../helpers/group-client.js';
+import { commitFour, fetchCommitted, joinAndSync } from '../../helpers/group-client.js';
 import { encodeDeleteGroupsRequest } from '../../../protocol/generated/delete-groups-request.js';
 import { decodeDeleteGroupsResponse } from '../../../protocol/generated/delete-groups-response.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
@@ -32,32 +32,12 @@ const config = {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Commit offset round*10+p with metadata `m<round>` for partitions 0-3; returns the error codes. */
-async function commitRound(
+const commitRound = (
   c: RawClient,
   groupId: string,
   round: number,
   member: { memberId: string; generationId: number } | null,
-): Promise<number[]> {
-  const r = await commit(c, 8, {
-    groupId,
-    generationIdOrMemberEpoch: member?.generationId ?? -1,
-    memberId: member?.memberId ?? '',
-    topics: [
-      {
-        name: TOPIC,
-        topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
-        partitions: [0, 1, 2, 3].map((p) => ({
-          partitionIndex: p,
-          committedOffset: BigInt(round * 10 + p),
-          committedLeaderEpoch: -1,
-          commitTimestamp: -1n,
-          committedMetadata: `m${round}`,
-        })),
-      },
-    ],
-  });
-  return r.topics[0]!.partitions.map((p) => p.errorCode);
-}
+): Promise<number[]> => commitFour(c, TOPIC, groupId, round, () => `m${round}`, member);
 
 async function committed(c: RawClient, groupId: string): Promise<string[]> {
   const r = await fetchCommitted(c, 8, { groups: [{ groupId, memberId: null, memberEpoch: -1, topics: null }] });

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testBroker } from '../../helpers/test-broker.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import { commit, fetchCommitted } from '../../helpers/group-client.js';
+import { commitFour, fetchCommitted } from '../../helpers/group-client.js';
 import { ErrorCode } from '../../../protocol/generated/error-codes.js';
 
 const TOPIC = 'reads-src';
@@ -48,28 +48,8 @@ test('a load of several reads keeps every last value intact', { timeout: 120_000
       for (let round = 1; round <= ROUNDS; round++) {
         for (const [g, groupId] of GROUPS.entries()) {
           if (round > lastRound(g)) continue;
-          const r = await commit(c, 8, {
-            groupId,
-            generationIdOrMemberEpoch: -1,
-            memberId: '',
-            topics: [
-              {
-                name: TOPIC,
-                topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
-                partitions: [0, 1, 2, 3].map((p) => ({
-                  partitionIndex: p,
-                  committedOffset: BigInt(round * 10 + p),
-                  committedLeaderEpoch: -1,
-                  commitTimestamp: -1n,
-                  committedMetadata: meta(g, round, p),
-                })),
-              },
-            ],
-          });
-          assert.deepEqual(
-            r.topics[0]!.partitions.map((p) => p.errorCode),
-            [0, 0, 0, 0],
-          );
+          const codes = await commitFour(c, TOPIC, groupId, round, (p) => meta(g, round, p));
+          assert.deepEqual(codes, [0, 0, 0, 0]);
         }
       }
     } finally {
