@@ -30,8 +30,9 @@ after(async () => {
 /** A topic of one partition on all three nodes, all in sync. */
 const createTopic = (topic: string, configs: Record<string, string> = {}) => cluster.createTopic(topic, 1, configs);
 
-async function produce(topic: string, count: number, acks: number, size = 100): Promise<void> {
-  const p = cluster.kafka().producer({ allowAutoTopicCreation: false });
+/** Produce `count` records to partition 0, through `via` only when given (a paused node must not be a seed). */
+async function produce(topic: string, count: number, acks: number, size = 100, via?: number[]): Promise<void> {
+  const p = cluster.kafka(via).producer({ allowAutoTopicCreation: false });
   await p.connect();
   try {
     for (let i = 0; i < count; i += 20) {
@@ -119,7 +120,8 @@ test('a lagging follower leaves the ISR after replica.lag.time.max.ms and return
     // Writes the paused follower cannot fetch: it lags, and leaves the ISR before its session expires.
     const shrunk = await until(
       async () => {
-        await produce(TOPIC, 20, 1);
+        // Through the leader alone: a paused follower as the client's seed broker would time the request out.
+        await produce(TOPIC, 20, 1, 100, [leader]);
         const p = (await cluster.metadata(TOPIC, leader)).partitions[0]!;
         return p.isr.includes(follower) ? undefined : p;
       },
