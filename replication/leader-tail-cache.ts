@@ -8,9 +8,9 @@
  *   replication budget, without on the small `log.tail.cache.max.bytes` one, evicted by age only); entries are
  *   whole appends [base, end) in offset order with no gap (an append that does not start at the last entry's
  *   end, e.g. after a transaction marker or a duplicate, starts the cache over).
- * - `read(offset, maxBytes, minOneBatch, segmentStart, maxOffset)` answers only from an entry starting exactly
- *   at `offset`: the same whole batches the log would return (those below `maxOffset`, the consumer's HW or
- *   LSO, that fit `maxBytes`, up to the next segment); anything else is undefined and the caller reads the log.
+ * - `read(offset, maxBytes, minOneBatch, maxOffset)` answers only from an entry starting exactly at `offset`:
+ *   the same whole batches the log would return within one segment (those below `maxOffset`, the consumer's HW
+ *   or LSO, that fit `maxBytes`); anything else is undefined and the caller reads the log.
  * - Entries every follower has (`evictBelow`, from the followers' fetch offsets) leave at once; all of them
  *   on a leadership change or when the partition goes (`clear`).
  * - Memory: one `TailCacheBudget` per node bounds the bytes of every cache together; past it the oldest
@@ -90,15 +90,14 @@ export class LeaderTailCache {
 
   /**
    * The batches from `offset` on, read as the log reads them (storage/segment-read.ts): whole batches with
-   * lastOffset < `maxOffset` that fit in `maxBytes` (the first one regardless when `minOneBatch`), none past an
-   * offset where `segmentStart` says a segment begins; undefined when no cached append starts at `offset` or
-   * not even one batch goes (the caller reads the log). `alloc` holds a result of several appends.
+   * lastOffset < `maxOffset` that fit in `maxBytes` (the first one regardless when `minOneBatch`); undefined when
+   * no cached append starts at `offset` or not even one batch goes (the caller reads the log). The caller reads
+   * only within one segment (partition-tail.ts: the active one). `alloc` holds a result of several appends.
    */
   read(
     offset: number,
     maxBytes: number,
     minOneBatch: boolean,
-    segmentStart: (offset: number) => boolean = () => false,
     maxOffset = Number.POSITIVE_INFINITY,
     alloc?: (length: number) => Buffer,
   ): Buffer | undefined {
@@ -108,7 +107,6 @@ export class LeaderTailCache {
     let total = 0;
     for (let j = i; j < this.entries.length; j++) {
       const e = this.entries[j]!;
-      if (j > i && segmentStart(e.base)) break;
       if (e.end <= maxOffset && total + e.buf.length <= maxBytes) {
         bufs.push(e.buf);
         total += e.buf.length;

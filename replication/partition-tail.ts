@@ -92,8 +92,8 @@ export class PartitionTail {
     // The cache answers only when it reaches the bound: a write it does not hold (a transaction marker, an
     // append not yet added) must not cut an answer short of what the log returns.
     if (fetchOffset >= bound || this.cache.end < bound) return undefined;
-    // From the active segment no later segment begins: the read never needs to stop at one (no segmentStart).
-    return this.cache.read(fetchOffset, maxBytes, minOneBatch, undefined, maxOffset, alloc);
+    // From the active segment no later segment begins: the read never needs to stop at one.
+    return this.cache.read(fetchOffset, maxBytes, minOneBatch, maxOffset, alloc);
   }
 
   /** Empty the cache (a marker, a role change, the partition no longer hosted here). */

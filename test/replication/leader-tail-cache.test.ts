@@ -146,22 +146,6 @@ test('without a budget (a single node) nothing is cached and follower reads come
   await log.close();
 });
 
-test('a read stops where a log segment begins, as the log reads one segment', () => {
-  const c = new LeaderTailCache(new TailCacheBudget(1 << 20));
-  c.add(0, 2, buf(10, 1));
-  c.add(2, 4, buf(10, 2));
-  c.add(4, 6, buf(10, 3));
-  assert.deepEqual(
-    c.read(0, 100, true, (o) => o === 4),
-    Buffer.concat([buf(10, 1), buf(10, 2)]),
-  );
-  assert.deepEqual(
-    c.read(4, 100, true, (o) => o === 4),
-    buf(10, 3),
-    'the first append may start one',
-  );
-});
-
 test('an append in a lent request frame is cached as a copy: reusing the frame changes nothing', async () => {
   const budget = new TailCacheBudget(1 << 20);
   const { log, p } = await leader(budget);
